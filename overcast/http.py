@@ -1,0 +1,92 @@
+"""The request and response values that pass between the server, routing, auth and protocol layers.
+
+They are deliberately plain: the server builds an `HttpRequest` from the ASGI scope, every layer below reads
+it, and the protocol layer produces an `HttpResponse` that the server writes back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Protocol, Union
+
+
+class Headers:
+    """Case-insensitive HTTP headers; repeated headers are joined with ',' as RFC 9110 allows."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[str, str] | None = None) -> None:
+        self._items: dict[str, str] = {}
+        for name, value in (items or {}).items():
+            self.add(name, value)
+
+    @classmethod
+    def from_raw(cls, raw: list[tuple[bytes, bytes]]) -> "Headers":
+        headers = cls()
+        items = headers._items
+        for name, value in raw:
+            key = name.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            items[key] = f"{items[key]},{text}" if key in items else text
+        return headers
+
+    def add(self, name: str, value: str) -> None:
+        key = name.lower()
+        self._items[key] = f"{self._items[key]},{value}" if key in self._items else value
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._items.get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()]
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self._items[name.lower()] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._items[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._items
+
+    def items(self):
+        """(lower-case name, value) pairs."""
+        return self._items.items()
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+class BodyStream(Protocol):
+    """A request body read incrementally (S3 object bodies, chunked uploads): never held whole in memory."""
+
+    content_length: int | None
+
+    async def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (all that remain when -1); b'' at the end."""
+        ...
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    path: str  # raw, percent-encoded path without the query string
+    query: str  # raw query string without '?'
+    headers: Headers
+    body: bytes = b""  # the whole body, unless `stream` is set
+    stream: BodyStream | None = None  # set instead of `body` for operations with a streaming payload
+    host: str = "localhost"
+    scheme: str = "http"
+    client_ip: str = "127.0.0.1"
+
+
+ResponseBody = Union[bytes, AsyncIterator[bytes]]
+
+
+@dataclass
+class HttpResponse:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: ResponseBody = b""
