@@ -1,0 +1,319 @@
+"""Model validation of parsed requests: required members, types, enums, lengths and numeric ranges.
+
+Messages follow AWS's (smithy) style:
+    1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null
+The error code depends on the protocol family, overridable per service (SERVICE_CODES).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any, Callable
+
+from overcast.errors import ServiceError
+from overcast.protocol.common import shape_cached
+
+if TYPE_CHECKING:  # pragma: no cover
+    from botocore.model import OperationModel, Shape
+
+# Error code for constraint violations, per protocol.
+PROTOCOL_CODES: dict[str, str] = {
+    "json": "ValidationException",
+    "rest-json": "ValidationException",
+    "smithy-rpc-v2-cbor": "ValidationException",
+    "query": "ValidationError",
+    "ec2": "InvalidParameterValue",
+    "rest-xml": "InvalidArgument",
+}
+# Error code for values of the wrong type (bad JSON types are a serialization problem, not a constraint).
+TYPE_ERROR_CODES: dict[str, str] = {
+    "json": "SerializationException",
+    "rest-json": "SerializationException",
+    "smithy-rpc-v2-cbor": "SerializationException",
+}
+# Per-service overrides: service name -> code, or service name -> {'missing': code, 'invalid': code}.
+SERVICE_CODES: dict[str, str | dict[str, str]] = {
+    "ec2": {"missing": "MissingParameter", "invalid": "InvalidParameterValue"},
+}
+
+_MAX_ERRORS = 10
+
+Checker = Callable[[Any, str, list], None]
+
+
+class _Problem:
+    __slots__ = ("path", "value", "constraint", "missing")
+
+    def __init__(self, path: str, value: Any, constraint: str, missing: bool = False) -> None:
+        self.path, self.value, self.constraint, self.missing = path, value, constraint, missing
+
+    def text(self) -> str:
+        return f"Value {_show(self.value)} at '{self.path}' failed to satisfy constraint: {self.constraint}"
+
+
+class _TypeProblem(Exception):
+    pass
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    return f"'{_java(value)}'"
+
+
+def _java(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_java(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_java(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bytes):
+        return f"java.nio.HeapByteBuffer[pos=0 lim={len(value)} cap={len(value)}]"
+    return str(value)
+
+
+def _segment(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _compile(shape: "Shape", memo: dict) -> Checker | None:
+    t = shape.type_name
+    meta = shape.metadata
+    checks: list[Checker] = []
+
+    if t == "structure":
+        if shape.is_document_type:
+            return None
+        key = shape.name
+        if key in memo:
+            cell = memo[key]
+            if cell is _PENDING:
+                return _Lazy(memo, key)
+            return cell
+        memo[key] = _PENDING
+        required = [(m, _segment(m)) for m in shape.required_members if m in shape.members]
+        members = []
+        for name, member in shape.members.items():
+            sub = _compile(member, memo)
+            if sub is not None:
+                members.append((name, _segment(name), sub))
+        union = shape.is_tagged_union
+
+        def check_struct(value, path, problems, _req=required, _mem=members, _union=union):
+            if not isinstance(value, dict):
+                raise _TypeProblem(f"Expected a structure at '{path or '.'}'")
+            prefix = path + "." if path else ""
+            for name, seg in _req:
+                if value.get(name) is None:
+                    problems.append(_Problem(prefix + seg, None, "Member must not be null", True))
+            for name, seg, sub in _mem:
+                v = value.get(name)
+                if v is not None:
+                    sub(v, prefix + seg, problems)
+
+        memo[key] = check_struct
+        return check_struct
+
+    if t == "list":
+        sub = _compile(shape.member, memo)
+
+        def check_list_type(value, path, problems):
+            if not isinstance(value, (list, tuple)):
+                raise _TypeProblem(f"Expected a list at '{path}'")
+            if sub is not None:
+                for i, item in enumerate(value, 1):
+                    if item is not None:
+                        sub(item, f"{path}.{i}.member", problems)
+
+        checks.append(check_list_type)
+    elif t == "map":
+        ksub = _compile(shape.key, memo)
+        vsub = _compile(shape.value, memo)
+
+        def check_map_type(value, path, problems):
+            if not isinstance(value, dict):
+                raise _TypeProblem(f"Expected a map at '{path}'")
+            for k, v in value.items():
+                if ksub is not None:
+                    ksub(k, f"{path}.{k}.key", problems)
+                if vsub is not None and v is not None:
+                    vsub(v, f"{path}.{k}.member", problems)
+
+        checks.append(check_map_type)
+    else:
+        checks.append(_TYPE_CHECKS.get(t, _noop))
+
+    enum = shape.enum if t == "string" else None
+    if enum:
+        allowed = frozenset(enum)
+        text = "Member must satisfy enum value set: [" + ", ".join(enum) + "]"
+
+        def check_enum(value, path, problems):
+            if value not in allowed:
+                problems.append(_Problem(path, value, text))
+
+        checks.append(check_enum)
+
+    lo, hi = meta.get("min"), meta.get("max")
+    if (lo is not None or hi is not None) and t in ("string", "blob", "list", "map"):
+        lo_text = f"Member must have length greater than or equal to {_num(lo)}" if lo is not None else ""
+        hi_text = f"Member must have length less than or equal to {_num(hi)}" if hi is not None else ""
+
+        def check_len(value, path, problems, lo=lo, hi=hi):
+            n = len(value)
+            if lo is not None and n < lo:
+                problems.append(_Problem(path, value, lo_text))
+            elif hi is not None and n > hi:
+                problems.append(_Problem(path, value, hi_text))
+
+        checks.append(check_len)
+    elif (lo is not None or hi is not None) and t in ("integer", "long", "float", "double"):
+        lo_text = f"Member must have value greater than or equal to {_num(lo)}" if lo is not None else ""
+        hi_text = f"Member must have value less than or equal to {_num(hi)}" if hi is not None else ""
+
+        def check_range(value, path, problems, lo=lo, hi=hi):
+            if lo is not None and value < lo:
+                problems.append(_Problem(path, value, lo_text))
+            elif hi is not None and value > hi:
+                problems.append(_Problem(path, value, hi_text))
+
+        checks.append(check_range)
+
+    checks = [c for c in checks if c is not _noop]
+    if not checks:
+        return None
+    if len(checks) == 1:
+        return checks[0]
+
+    def check_all(value, path, problems, _checks=tuple(checks)):
+        for c in _checks:
+            c(value, path, problems)
+
+    return check_all
+
+
+_PENDING = object()
+
+
+class _Lazy:
+    __slots__ = ("memo", "key")
+
+    def __init__(self, memo, key):
+        self.memo, self.key = memo, key
+
+    def __call__(self, value, path, problems):
+        fn = self.memo[self.key]
+        if fn is not None:
+            fn(value, path, problems)
+
+
+def _noop(value, path, problems):
+    pass
+
+
+def _check_string(value, path, problems):
+    if not isinstance(value, str):
+        raise _TypeProblem(f"Expected a string at '{path}'")
+
+
+def _check_int(value, path, problems):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _TypeProblem(f"Expected an integer at '{path}'")
+
+
+def _check_float(value, path, problems):
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise _TypeProblem(f"Expected a number at '{path}'")
+
+
+def _check_bool(value, path, problems):
+    if not isinstance(value, bool):
+        raise _TypeProblem(f"Expected a boolean at '{path}'")
+
+
+def _check_blob(value, path, problems):
+    if not isinstance(value, (bytes, bytearray)) and not hasattr(value, "read"):
+        raise _TypeProblem(f"Expected binary data at '{path}'")
+
+
+def _check_timestamp(value, path, problems):
+    if not isinstance(value, datetime.datetime):
+        raise _TypeProblem(f"Expected a timestamp at '{path}'")
+
+
+_TYPE_CHECKS: dict[str, Checker] = {
+    "string": _check_string,
+    "integer": _check_int,
+    "long": _check_int,
+    "float": _check_float,
+    "double": _check_float,
+    "boolean": _check_bool,
+    "blob": _check_blob,
+    "timestamp": _check_timestamp,
+}
+
+
+@shape_cached
+def validator_for(shape: "Shape") -> Checker | None:
+    """The compiled checker of a (top-level input) shape; None when it has nothing to check."""
+    return _compile(shape, {})
+
+
+def problems(operation: "OperationModel", params: dict) -> list[str]:
+    """The validation problems of `params` as AWS phrases them (no exception)."""
+    shape = operation.input_shape
+    if shape is None:
+        return []
+    checker = validator_for(shape)
+    if checker is None:
+        return []
+    found: list[_Problem] = []
+    checker(params, "", found)
+    return [p.text() for p in found]
+
+
+def _codes(service_name: str, protocol: str) -> tuple[str, str]:
+    override = SERVICE_CODES.get(service_name)
+    if isinstance(override, str):
+        return override, override
+    if isinstance(override, dict):
+        return override.get("missing", override.get("invalid", "ValidationException")), override.get(
+            "invalid", "ValidationException"
+        )
+    code = PROTOCOL_CODES.get(protocol, "ValidationException")
+    return code, code
+
+
+def validate(operation: "OperationModel", params: dict, protocol: str | None = None) -> None:
+    """Raise ServiceError if `params` violate `operation`'s input shape."""
+    shape = operation.input_shape
+    if shape is None:
+        return
+    checker = validator_for(shape)
+    if checker is None:
+        return
+    found: list[_Problem] = []
+    service = operation.service_model
+    protocol = protocol or service.protocol
+    try:
+        checker(params, "", found)
+    except _TypeProblem as exc:
+        code = TYPE_ERROR_CODES.get(protocol) or _codes(service.service_name, protocol)[1]
+        raise ServiceError(code, str(exc)) from None
+    if not found:
+        return
+    missing_code, invalid_code = _codes(service.service_name, protocol)
+    code = missing_code if all(p.missing for p in found) else invalid_code
+    if protocol == "ec2" and found[0].missing:
+        # EC2 reports one missing parameter at a time, by its wire name.
+        path = found[0].path
+        raise ServiceError(missing_code, f"The request must contain the parameter {path[:1].upper() + path[1:]}")
+    shown = found[:_MAX_ERRORS]
+    n = len(found)
+    head = f"{n} validation error{'s' if n != 1 else ''} detected: "
+    raise ServiceError(code, head + "; ".join(p.text() for p in shown))
