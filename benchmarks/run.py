@@ -1,0 +1,652 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of Overcast against other local AWS emulators.
+
+One after the other, on this machine, each server is started, measured and stopped:
+
+- start-up time: process spawn to the first 2xx answer of its health URL (polled tightly), median of 3 starts
+- idle RSS: resident memory summed over the server's process tree (from /proc), after start-up and one request
+- throughput: requests/s with ``hey`` at concurrency 1 and 8, for each operation in OPERATIONS, after a
+  warm-up; every request carries a real SigV4 signature (access key test/secret test, us-east-1) made once
+  per server with a fixed X-Amz-Date. A server answering any non-2xx gets "err" instead of a figure.
+
+Peers are installed into their own virtualenvs under benchmarks/.venvs/<name> on first use.
+
+    python benchmarks/run.py [--servers overcast,ministack,moto] [--only overcast] [--ops sts-get-caller-identity]
+                             [--duration 5] [--warmup 1] [--concurrency 1,8] [--starts 3]
+
+Results are printed as a table and written to benchmarks/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from unittest import mock
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+VENVS = HERE / ".venvs"
+RESULTS = HERE / "results"
+
+try:  # botocore does the signing; the project venv has it.
+    import botocore  # noqa: F401
+except ImportError:  # pragma: no cover - re-run under the project venv when started with a bare python
+    _venv_python = REPO / ".venv" / "bin" / "python"
+    if _venv_python.exists() and Path(sys.executable).resolve() != _venv_python.resolve():
+        os.execv(str(_venv_python), [str(_venv_python), *sys.argv])
+    sys.exit("botocore is needed to sign requests: run with .venv/bin/python (make venv) or pip install botocore")
+
+from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAuth  # noqa: E402
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
+
+ACCESS_KEY = "test"
+SECRET_KEY = "test"
+REGION = "us-east-1"
+
+# --------------------------------------------------------------------------------------------------------
+# Operations: one row per benchmarked request. Add your service's hot paths here.
+#
+#   name        unique id, used by --ops
+#   service     SigV4 signing name (credential scope), e.g. "sts", "sqs", "s3", "dynamodb"
+#   protocol    wire protocol, for the table only (query, json, rest-xml, rest-json, ...)
+#   method      HTTP method
+#   path        path and query string; "{bucket}" etc. are not expanded: write the literal path
+#   headers     extra request headers (signed)
+#   body        request body (str or bytes)
+#   sign        "header" (Authorization header) or "presign" (X-Amz-* query string, like a presigned URL)
+#   setup       requests (same keys: method, path, headers, body, service) sent once, signed, before the
+#               measurement, e.g. to create the bucket/queue/table the operation needs; they may answer
+#               non-2xx (an "already exists" is fine) but are reported if they do
+#   default     measured when --ops is not given
+# --------------------------------------------------------------------------------------------------------
+OPERATIONS: list[dict] = [
+    {
+        "name": "sts-get-caller-identity",
+        "service": "sts",
+        "protocol": "query",
+        "method": "POST",
+        "path": "/",
+        "headers": {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        "body": "Action=GetCallerIdentity&Version=2011-06-15",
+        "default": True,
+    },
+    {
+        "name": "sqs-list-queues",
+        "service": "sqs",
+        "protocol": "json",
+        "method": "POST",
+        "path": "/",
+        "headers": {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"},
+        "body": "{}",
+        "default": True,
+    },
+    # Examples of heavier paths, not measured by default (select with --ops):
+    {
+        "name": "s3-get-object-presigned",
+        "service": "s3",
+        "protocol": "rest-xml",
+        "method": "GET",
+        "path": "/overcast-bench/hello.txt",
+        "headers": {},
+        "body": "",
+        "sign": "presign",
+        "setup": [
+            {"service": "s3", "method": "PUT", "path": "/overcast-bench", "headers": {}, "body": ""},
+            {
+                "service": "s3",
+                "method": "PUT",
+                "path": "/overcast-bench/hello.txt",
+                "headers": {"Content-Type": "text/plain"},
+                "body": "hello, world\n" * 80,
+            },
+        ],
+        "default": False,
+    },
+    {
+        "name": "sqs-get-queue-url",
+        "service": "sqs",
+        "protocol": "json",
+        "method": "POST",
+        "path": "/",
+        "headers": {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.GetQueueUrl"},
+        "body": '{"QueueName": "overcast-bench"}',
+        "setup": [
+            {
+                "service": "sqs",
+                "method": "POST",
+                "path": "/",
+                "headers": {
+                    "Content-Type": "application/x-amz-json-1.0",
+                    "X-Amz-Target": "AmazonSQS.CreateQueue",
+                },
+                "body": '{"QueueName": "overcast-bench"}',
+            }
+        ],
+        "default": False,
+    },
+]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Servers
+# --------------------------------------------------------------------------------------------------------
+@dataclass
+class Server:
+    name: str
+    health_path: str
+    pip_spec: str | None = None  # None: the project's own venv
+    notes: str = ""
+    tmpdir: str | None = field(default=None, repr=False)
+
+    def python(self) -> Path:
+        return REPO / ".venv" / "bin" / "python" if self.pip_spec is None else VENVS / self.name / "bin" / "python"
+
+    def bindir(self) -> Path:
+        return self.python().parent
+
+    def ensure_installed(self) -> None:
+        if self.pip_spec is None:
+            return
+        exe = self.bindir() / self.executable()
+        if exe.exists():
+            return
+        venv = VENVS / self.name
+        log(f"installing {self.pip_spec} into {venv.relative_to(REPO)} (first run only)")
+        VENVS.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+             self.pip_spec],
+            check=True,
+        )
+
+    def executable(self) -> str:
+        raise NotImplementedError
+
+    def command(self, port: int) -> tuple[list[str], dict[str, str]]:
+        raise NotImplementedError
+
+    def version(self) -> str:
+        dist = {"overcast": "overcast", "ministack": "ministack", "moto": "moto"}[self.name]
+        try:
+            out = subprocess.run(
+                [str(self.python()), "-c", f"import importlib.metadata as m; print(m.version('{dist}'))"],
+                capture_output=True, text=True, timeout=30,
+            )
+            return out.stdout.strip() or "?"
+        except Exception:
+            return "?"
+
+    def cleanup(self) -> None:
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+
+class Overcast(Server):
+    def executable(self) -> str:
+        return "overcast"
+
+    def command(self, port):
+        # A fresh, persistent (on-disk) data directory for every start.
+        self.cleanup()
+        self.tmpdir = tempfile.mkdtemp(prefix="overcast-bench-")
+        return [str(self.bindir() / "overcast"), "start", "--port", str(port), "--data-dir", self.tmpdir], {}
+
+
+class MiniStack(Server):
+    def executable(self) -> str:
+        return "ministack"
+
+    def command(self, port):
+        # MiniStack takes its port from GATEWAY_PORT and binds 0.0.0.0 unless BIND_HOST says otherwise.
+        # Its default is in-memory state (PERSIST_STATE=0), which is how it is measured here.
+        self.cleanup()
+        self.tmpdir = tempfile.mkdtemp(prefix="ministack-bench-")
+        env = {"GATEWAY_PORT": str(port), "BIND_HOST": "127.0.0.1", "TMPDIR": self.tmpdir}
+        return [str(self.bindir() / "ministack")], env
+
+
+class Moto(Server):
+    def executable(self) -> str:
+        return "moto_server"
+
+    def command(self, port):
+        return [str(self.bindir() / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], {}
+
+
+SERVERS: dict[str, Server] = {
+    "overcast": Overcast("overcast", "/_overcast/health", None, "persistent data dir"),
+    "ministack": MiniStack("ministack", "/_ministack/health", "ministack", "in-memory (its default)"),
+    "moto": Moto("moto", "/moto-api/config", "moto[server]", "in-memory"),
+}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------------------
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(port: int, method: str, path: str, headers=None, body=b"", timeout=1.0) -> int | None:
+    """One HTTP/1.1 request on a fresh connection; the status code, or None if nothing answered."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def proc_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def tree_rss_kb(root: int) -> int:
+    total = 0
+    for pid in proc_tree(root):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total
+
+
+class Running:
+    """A started server process (own process group, output to a log file)."""
+
+    def __init__(self, server: Server, port: int, logdir: Path):
+        self.server, self.port = server, port
+        argv, extra_env = server.command(port)
+        env = {**os.environ, **extra_env}
+        for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+            env.pop(var, None)
+        self.logfile = open(logdir / f"{server.name}-{port}.log", "wb")
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            argv, env=env, stdout=self.logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=server.tmpdir or tempfile.gettempdir(),
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        """Seconds from spawn to the first 2xx of the health URL; raises if it never comes."""
+        deadline = self.t0 + timeout
+        while True:
+            status = http_status(self.port, "GET", self.server.health_path, timeout=0.5)
+            now = time.perf_counter()
+            if status is not None and 200 <= status < 300:
+                return now - self.t0
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"exited with code {self.proc.returncode} before answering; {self.tail()}")
+            if now > deadline:
+                raise RuntimeError(f"no 2xx from {self.server.health_path} within {timeout:.0f} s "
+                                   f"(last status {status}); {self.tail()}")
+            time.sleep(0.002)
+
+    def tail(self, n: int = 400) -> str:
+        try:
+            self.logfile.flush()
+            text = Path(self.logfile.name).read_bytes()[-n:].decode(errors="replace")
+            return "log tail: " + " | ".join(line for line in text.splitlines() if line.strip())[-n:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=10)
+        self.logfile.close()
+        self.server.cleanup()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Signing and load generation
+# --------------------------------------------------------------------------------------------------------
+def signed(req: dict, port: int, amz_date: str) -> tuple[str, dict[str, str], bytes]:
+    """URL, headers and body of `req` signed for 127.0.0.1:port with a fixed X-Amz-Date."""
+    url = f"http://127.0.0.1:{port}{req['path']}"
+    body = req.get("body") or b""
+    if isinstance(body, str):
+        body = body.encode()
+    aws_req = AWSRequest(method=req["method"], url=url, data=body, headers=dict(req.get("headers") or {}))
+    creds = Credentials(ACCESS_KEY, SECRET_KEY)
+    s3 = req["service"] == "s3"  # S3 signs the path as sent and the payload hash as a header
+    if req.get("sign", "header") == "presign":
+        auth = (S3SigV4QueryAuth if s3 else SigV4QueryAuth)(creds, req["service"], REGION, expires=3600)
+    else:
+        auth = (S3SigV4Auth if s3 else SigV4Auth)(creds, req["service"], REGION)
+    # botocore reads the signing time from the clock; pin it so every request of a run carries the same date.
+    fixed = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: fixed):
+        auth.add_auth(aws_req)
+    headers = {k: v for k, v in aws_req.headers.items()}
+    return aws_req.url, headers, body
+
+
+def send(req: dict, port: int, amz_date: str) -> int | None:
+    url, headers, body = signed(req, port, amz_date)
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return http_status(port, req["method"], path, headers=headers, body=body, timeout=10)
+
+
+HEY_STATUS = re.compile(r"^\s*\[(\d{3})\]\s+(\d+)\s+responses", re.M)
+HEY_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+HEY_ERRORS = re.compile(r"Error distribution:\n((?:\s+\[\d+\].*\n?)+)")
+
+
+def hey(url: str, method: str, headers: dict[str, str], body: bytes, concurrency: int, duration: float) -> dict:
+    argv = ["hey", "-z", f"{duration}s", "-c", str(concurrency), "-m", method, "-t", "10"]
+    content_type = None
+    for k, v in headers.items():
+        if k.lower() == "content-type":
+            content_type = v
+        elif k.lower() not in ("host", "content-length", "user-agent"):
+            argv += ["-H", f"{k}: {v}"]
+    argv += ["-T", content_type or ""]
+    bodyfile = None
+    if body:
+        bodyfile = tempfile.NamedTemporaryFile(prefix="bench-body-", delete=False)
+        bodyfile.write(body)
+        bodyfile.close()
+        argv += ["-D", bodyfile.name]
+    argv.append(url)
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    finally:
+        if bodyfile:
+            os.unlink(bodyfile.name)
+    text = out.stdout + out.stderr
+    statuses = {int(code): int(n) for code, n in HEY_STATUS.findall(text)}
+    errors = 0
+    m = HEY_ERRORS.search(text)
+    if m:
+        errors = sum(int(n) for n in re.findall(r"\[(\d+)\]", m.group(1)))
+    rps = float(HEY_RPS.search(text).group(1)) if HEY_RPS.search(text) else None
+    ok = sum(n for code, n in statuses.items() if 200 <= code < 300)
+    bad = sum(n for code, n in statuses.items() if not 200 <= code < 300) + errors
+    return {"rps": rps, "ok": ok, "non_2xx": bad, "statuses": statuses, "conn_errors": errors,
+            "raw": None if rps is not None else text[-2000:]}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Measuring one server
+# --------------------------------------------------------------------------------------------------------
+def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
+    result: dict = {"server": server.name, "notes": server.notes, "ok": False}
+    try:
+        server.ensure_installed()
+    except Exception as exc:
+        result["error"] = f"install failed: {exc}"
+        return result
+    if not (server.bindir() / server.executable()).exists():
+        result["error"] = f"{server.bindir() / server.executable()} not found"
+        return result
+    result["version"] = server.version()
+
+    # Start-up time, median of N starts (each on a fresh port and, for Overcast, a fresh data dir).
+    startups = []
+    for i in range(args.starts):
+        run = Running(server, free_port(), logdir)
+        try:
+            startups.append(run.wait_ready(args.start_timeout))
+        except Exception as exc:
+            result["error"] = f"start {i + 1} failed: {exc}"
+            return result
+        finally:
+            if i < args.starts - 1:
+                run.stop()
+    result["startup_s"] = statistics.median(startups)
+    result["startup_all_s"] = startups
+
+    # The last start stays up for the rest: idle RSS after one request, then throughput.
+    try:
+        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        result["amz_date"] = amz_date
+        first = ops[0] if ops else OPERATIONS[0]
+        status = send(first, run.port, amz_date)
+        result["first_request_status"] = status
+        time.sleep(args.idle_settle)
+        result["idle_rss_mb"] = tree_rss_kb(run.proc.pid) / 1024
+        result["processes"] = len(proc_tree(run.proc.pid))
+
+        result["ops"] = {}
+        for op in ops:
+            r: dict = {"protocol": op["protocol"]}
+            result["ops"][op["name"]] = r
+            for setup in op.get("setup", []):
+                st = send(setup, run.port, amz_date)
+                if st is None or not 200 <= st < 300:
+                    r.setdefault("setup_status", []).append(st)
+            url, headers, body = signed(op, run.port, amz_date)
+            probe = send(op, run.port, amz_date)
+            r["probe_status"] = probe
+            for c in args.concurrency:
+                if run.proc.poll() is not None:
+                    r[f"c{c}"] = {"rps": None, "non_2xx": None, "error": "server exited"}
+                    continue
+                if args.warmup > 0:
+                    hey(url, op["method"], headers, body, c, args.warmup)
+                res = hey(url, op["method"], headers, body, c, args.duration)
+                r[f"c{c}"] = res
+                shown = f"{res['rps']:.0f} req/s" if res["rps"] is not None else "no figure"
+                log(f"  {server.name} {op['name']} c={c}: {shown}, non-2xx {res['non_2xx']} {res['statuses']}")
+        result["rss_after_load_mb"] = tree_rss_kb(run.proc.pid) / 1024
+        result["ok"] = True
+    except Exception as exc:
+        result["error"] = f"measurement failed: {exc!r}"
+    finally:
+        run.stop()
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------------------
+def rows_for(results: list[dict], ops: list[dict], concurrency: list[int]):
+    """(label, kind, {server: value or "err"/None}) per row; kind is 'lower' or 'higher' is better."""
+    rows = [
+        ("start-up (s)", "lower", {r["server"]: r.get("startup_s") for r in results}, 1.0),
+        ("idle RSS (MB)", "lower", {r["server"]: r.get("idle_rss_mb") for r in results}, 1.0),
+    ]
+    for op in ops:
+        for c in concurrency:
+            vals = {}
+            for r in results:
+                cell = (r.get("ops") or {}).get(op["name"], {}).get(f"c{c}")
+                if cell is None:
+                    vals[r["server"]] = None
+                elif cell.get("non_2xx") or cell.get("rps") is None:
+                    vals[r["server"]] = "err"
+                else:
+                    vals[r["server"]] = cell["rps"]
+            rows.append((f"{op['name']} ({op['protocol']}) c={c} req/s", "higher", vals, 1.5))
+    return rows
+
+
+def fmt(v, label: str) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    if "(s)" in label:
+        return f"{v:.3f}"
+    if "MB" in label:
+        return f"{v:.1f}"
+    return f"{v:.0f}"
+
+
+def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> list[dict]:
+    names = [r["server"] for r in results]
+    table = []
+    header = ["measure", *names, "overcast/best peer", "target", "met"]
+    lines = [header]
+    for label, kind, vals, target in rows_for(results, ops, concurrency):
+        peers = [v for n, v in vals.items() if n != "overcast" and isinstance(v, float | int)]
+        ours = vals.get("overcast")
+        ratio = met = None
+        if peers and isinstance(ours, float | int):
+            best = min(peers) if kind == "lower" else max(peers)
+            ratio = ours / best if best else None
+            if ratio is not None:
+                met = ratio <= target if kind == "lower" else ratio >= target
+        target_txt = f"<= {target:g}x" if kind == "lower" else f">= {target:g}x"
+        table.append({"measure": label, "better": kind, "values": vals, "ratio_to_best_peer": ratio,
+                      "target": target_txt, "met": met})
+        lines.append([label, *[fmt(vals.get(n), label) for n in names],
+                      "-" if ratio is None else f"{ratio:.2f}x", target_txt,
+                      "-" if met is None else ("yes" if met else "NO")])
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
+    print()
+    for j, line in enumerate(lines):
+        print("  ".join(str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
+                        for i, cell in enumerate(line)))
+        if j == 0:
+            print("  ".join("-" * w for w in widths))
+    print()
+    for r in results:
+        ver = r.get("version", "?")
+        if r.get("error"):
+            print(f"  {r['server']} {ver}: FAILED: {r['error']}")
+        else:
+            starts = ", ".join(f"{s:.3f}" for s in r.get("startup_all_s", []))
+            print(f"  {r['server']} {ver} ({r['notes']}): starts {starts} s; {r.get('processes')} process(es); "
+                  f"RSS after load {r.get('rss_after_load_mb', 0):.1f} MB")
+            for name, op in (r.get("ops") or {}).items():
+                for key, cell in op.items():
+                    if key.startswith("c") and isinstance(cell, dict) and cell.get("non_2xx"):
+                        print(f"    {name} {key}: {cell['non_2xx']} non-2xx/failed responses {cell.get('statuses')}")
+                if op.get("setup_status"):
+                    print(f"    {name}: setup requests answered {op['setup_status']}")
+    print()
+    return table
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--servers", default=",".join(SERVERS), help="comma list (default: %(default)s)")
+    p.add_argument("--only", help="shorthand for --servers NAME")
+    p.add_argument("--ops", help="comma list of operation names (default: the default ones); 'all' for every one")
+    p.add_argument("--list-ops", action="store_true", help="list operations and exit")
+    p.add_argument("--duration", type=float, default=5.0, help="seconds per measurement (default %(default)s)")
+    p.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds before each (default %(default)s)")
+    p.add_argument("--concurrency", default="1,8", help="comma list (default %(default)s)")
+    p.add_argument("--starts", type=int, default=3, help="starts for the start-up median (default %(default)s)")
+    p.add_argument("--start-timeout", type=float, default=60.0)
+    p.add_argument("--idle-settle", type=float, default=1.0, help="seconds after the request before RSS")
+    p.add_argument("--json", default=str(RESULTS / "latest.json"), help="where to write results")
+    args = p.parse_args(argv)
+
+    if args.list_ops:
+        for op in OPERATIONS:
+            print(f"{op['name']:32} {op['protocol']:10} {op['method']:6} {op['path']}"
+                  f"{'' if op.get('default') else '   (not default)'}")
+        return 0
+    if shutil.which("hey") is None:
+        print("error: `hey` (HTTP load generator) is missing: apt-get install hey", file=sys.stderr)
+        return 2
+
+    names = [args.only] if args.only else [s.strip() for s in args.servers.split(",") if s.strip()]
+    unknown = [n for n in names if n not in SERVERS]
+    if unknown:
+        p.error(f"unknown server(s) {unknown}; known: {', '.join(SERVERS)}")
+    if args.ops in (None, ""):
+        ops = [op for op in OPERATIONS if op.get("default")]
+    elif args.ops == "all":
+        ops = list(OPERATIONS)
+    else:
+        by_name = {op["name"]: op for op in OPERATIONS}
+        wanted = [o.strip() for o in args.ops.split(",") if o.strip()]
+        missing = [o for o in wanted if o not in by_name]
+        if missing:
+            p.error(f"unknown op(s) {missing}; known: {', '.join(by_name)}")
+        ops = [by_name[o] for o in wanted]
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    logdir = Path(tempfile.mkdtemp(prefix="overcast-bench-logs-"))
+    results = []
+    for name in names:
+        log(f"{name}: starting")
+        res = measure(SERVERS[name], ops, args, logdir)
+        if res.get("error"):
+            log(f"{name}: {res['error']}")
+        else:
+            log(f"{name}: start-up {res['startup_s']:.3f} s, idle RSS {res['idle_rss_mb']:.1f} MB")
+        results.append(res)
+    table = report(results, ops, args.concurrency)
+    doc = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "concurrency": args.concurrency,
+                     "starts": args.starts, "ops": [op["name"] for op in ops], "load_tool": "hey"},
+        "servers": results,
+        "table": table,
+    }
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    print(f"results written to {args.json}; server logs in {logdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
