@@ -34,9 +34,9 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from unittest import mock
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -49,7 +49,9 @@ except ImportError:  # pragma: no cover - re-run under the project venv when sta
     _venv_python = REPO / ".venv" / "bin" / "python"
     if _venv_python.exists() and Path(sys.executable).resolve() != _venv_python.resolve():
         os.execv(str(_venv_python), [str(_venv_python), *sys.argv])
-    sys.exit("botocore is needed to sign requests: run with .venv/bin/python (make venv) or pip install botocore")
+    sys.exit(
+        "botocore is needed to sign requests: run with .venv/bin/python (make venv) or pip install botocore"
+    )
 
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAuth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
@@ -155,7 +157,11 @@ class Server:
     tmpdir: str | None = field(default=None, repr=False)
 
     def python(self) -> Path:
-        return REPO / ".venv" / "bin" / "python" if self.pip_spec is None else VENVS / self.name / "bin" / "python"
+        return (
+            REPO / ".venv" / "bin" / "python"
+            if self.pip_spec is None
+            else VENVS / self.name / "bin" / "python"
+        )
 
     def bindir(self) -> Path:
         return self.python().parent
@@ -171,8 +177,15 @@ class Server:
         VENVS.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         subprocess.run(
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-             self.pip_spec],
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                self.pip_spec,
+            ],
             check=True,
         )
 
@@ -187,7 +200,9 @@ class Server:
         try:
             out = subprocess.run(
                 [str(self.python()), "-c", f"import importlib.metadata as m; print(m.version('{dist}'))"],
-                capture_output=True, text=True, timeout=30,
+                capture_output=True,
+                text=True,
+                timeout=30,
             )
             return out.stdout.strip() or "?"
         except Exception:
@@ -313,8 +328,13 @@ class Running:
         self.logfile = open(logdir / f"{server.name}-{port}.log", "wb")
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            argv, env=env, stdout=self.logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=server.tmpdir or tempfile.gettempdir(),
+            argv,
+            env=env,
+            stdout=self.logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=server.tmpdir or tempfile.gettempdir(),
         )
 
     def wait_ready(self, timeout: float = 60.0) -> float:
@@ -328,8 +348,10 @@ class Running:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"exited with code {self.proc.returncode} before answering; {self.tail()}")
             if now > deadline:
-                raise RuntimeError(f"no 2xx from {self.server.health_path} within {timeout:.0f} s "
-                                   f"(last status {status}); {self.tail()}")
+                raise RuntimeError(
+                    f"no 2xx from {self.server.health_path} within {timeout:.0f} s "
+                    f"(last status {status}); {self.tail()}"
+                )
             time.sleep(0.002)
 
     def tail(self, n: int = 400) -> str:
@@ -375,7 +397,7 @@ def signed(req: dict, port: int, amz_date: str) -> tuple[str, dict[str, str], by
     else:
         auth = (S3SigV4Auth if s3 else SigV4Auth)(creds, req["service"], REGION)
     # botocore reads the signing time from the clock; pin it so every request of a run carries the same date.
-    fixed = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    fixed = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
     with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: fixed):
         auth.add_auth(aws_req)
     headers = {k: v for k, v in aws_req.headers.items()}
@@ -394,7 +416,9 @@ HEY_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 HEY_ERRORS = re.compile(r"Error distribution:\n((?:\s+\[\d+\].*\n?)+)")
 
 
-def hey(url: str, method: str, headers: dict[str, str], body: bytes, concurrency: int, duration: float) -> dict:
+def hey(
+    url: str, method: str, headers: dict[str, str], body: bytes, concurrency: int, duration: float
+) -> dict:
     argv = ["hey", "-z", f"{duration}s", "-c", str(concurrency), "-m", method, "-t", "10"]
     content_type = None
     for k, v in headers.items():
@@ -424,8 +448,14 @@ def hey(url: str, method: str, headers: dict[str, str], body: bytes, concurrency
     rps = float(HEY_RPS.search(text).group(1)) if HEY_RPS.search(text) else None
     ok = sum(n for code, n in statuses.items() if 200 <= code < 300)
     bad = sum(n for code, n in statuses.items() if not 200 <= code < 300) + errors
-    return {"rps": rps, "ok": ok, "non_2xx": bad, "statuses": statuses, "conn_errors": errors,
-            "raw": None if rps is not None else text[-2000:]}
+    return {
+        "rps": rps,
+        "ok": ok,
+        "non_2xx": bad,
+        "statuses": statuses,
+        "conn_errors": errors,
+        "raw": None if rps is not None else text[-2000:],
+    }
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -489,7 +519,9 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
                 res = hey(url, op["method"], headers, body, c, args.duration)
                 r[f"c{c}"] = res
                 shown = f"{res['rps']:.0f} req/s" if res["rps"] is not None else "no figure"
-                log(f"  {server.name} {op['name']} c={c}: {shown}, non-2xx {res['non_2xx']} {res['statuses']}")
+                log(
+                    f"  {server.name} {op['name']} c={c}: {shown}, non-2xx {res['non_2xx']} {res['statuses']}"
+                )
         result["rss_after_load_mb"] = tree_rss_kb(run.proc.pid) / 1024
         result["ok"] = True
     except Exception as exc:
@@ -550,16 +582,34 @@ def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> list
             if ratio is not None:
                 met = ratio <= target if kind == "lower" else ratio >= target
         target_txt = f"<= {target:g}x" if kind == "lower" else f">= {target:g}x"
-        table.append({"measure": label, "better": kind, "values": vals, "ratio_to_best_peer": ratio,
-                      "target": target_txt, "met": met})
-        lines.append([label, *[fmt(vals.get(n), label) for n in names],
-                      "-" if ratio is None else f"{ratio:.2f}x", target_txt,
-                      "-" if met is None else ("yes" if met else "NO")])
+        table.append(
+            {
+                "measure": label,
+                "better": kind,
+                "values": vals,
+                "ratio_to_best_peer": ratio,
+                "target": target_txt,
+                "met": met,
+            }
+        )
+        lines.append(
+            [
+                label,
+                *[fmt(vals.get(n), label) for n in names],
+                "-" if ratio is None else f"{ratio:.2f}x",
+                target_txt,
+                "-" if met is None else ("yes" if met else "NO"),
+            ]
+        )
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
     print()
     for j, line in enumerate(lines):
-        print("  ".join(str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
-                        for i, cell in enumerate(line)))
+        print(
+            "  ".join(
+                str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
+                for i, cell in enumerate(line)
+            )
+        )
         if j == 0:
             print("  ".join("-" * w for w in widths))
     print()
@@ -569,12 +619,16 @@ def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> list
             print(f"  {r['server']} {ver}: FAILED: {r['error']}")
         else:
             starts = ", ".join(f"{s:.3f}" for s in r.get("startup_all_s", []))
-            print(f"  {r['server']} {ver} ({r['notes']}): starts {starts} s; {r.get('processes')} process(es); "
-                  f"RSS after load {r.get('rss_after_load_mb', 0):.1f} MB")
+            print(
+                f"  {r['server']} {ver} ({r['notes']}): starts {starts} s; {r.get('processes')} process(es); "
+                f"RSS after load {r.get('rss_after_load_mb', 0):.1f} MB"
+            )
             for name, op in (r.get("ops") or {}).items():
                 for key, cell in op.items():
                     if key.startswith("c") and isinstance(cell, dict) and cell.get("non_2xx"):
-                        print(f"    {name} {key}: {cell['non_2xx']} non-2xx/failed responses {cell.get('statuses')}")
+                        print(
+                            f"    {name} {key}: {cell['non_2xx']} non-2xx/failed responses {cell.get('statuses')}"
+                        )
                 if op.get("setup_status"):
                     print(f"    {name}: setup requests answered {op['setup_status']}")
     print()
@@ -585,12 +639,20 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--servers", default=",".join(SERVERS), help="comma list (default: %(default)s)")
     p.add_argument("--only", help="shorthand for --servers NAME")
-    p.add_argument("--ops", help="comma list of operation names (default: the default ones); 'all' for every one")
+    p.add_argument(
+        "--ops", help="comma list of operation names (default: the default ones); 'all' for every one"
+    )
     p.add_argument("--list-ops", action="store_true", help="list operations and exit")
-    p.add_argument("--duration", type=float, default=5.0, help="seconds per measurement (default %(default)s)")
-    p.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds before each (default %(default)s)")
+    p.add_argument(
+        "--duration", type=float, default=5.0, help="seconds per measurement (default %(default)s)"
+    )
+    p.add_argument(
+        "--warmup", type=float, default=1.0, help="warm-up seconds before each (default %(default)s)"
+    )
     p.add_argument("--concurrency", default="1,8", help="comma list (default %(default)s)")
-    p.add_argument("--starts", type=int, default=3, help="starts for the start-up median (default %(default)s)")
+    p.add_argument(
+        "--starts", type=int, default=3, help="starts for the start-up median (default %(default)s)"
+    )
     p.add_argument("--start-timeout", type=float, default=60.0)
     p.add_argument("--idle-settle", type=float, default=1.0, help="seconds after the request before RSS")
     p.add_argument("--json", default=str(RESULTS / "latest.json"), help="where to write results")
@@ -598,8 +660,10 @@ def main(argv=None) -> int:
 
     if args.list_ops:
         for op in OPERATIONS:
-            print(f"{op['name']:32} {op['protocol']:10} {op['method']:6} {op['path']}"
-                  f"{'' if op.get('default') else '   (not default)'}")
+            print(
+                f"{op['name']:32} {op['protocol']:10} {op['method']:6} {op['path']}"
+                f"{'' if op.get('default') else '   (not default)'}"
+            )
         return 0
     if shutil.which("hey") is None:
         print("error: `hey` (HTTP load generator) is missing: apt-get install hey", file=sys.stderr)
@@ -636,9 +700,19 @@ def main(argv=None) -> int:
     table = report(results, ops, args.concurrency)
     doc = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "concurrency": args.concurrency,
-                     "starts": args.starts, "ops": [op["name"] for op in ops], "load_tool": "hey"},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "settings": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "concurrency": args.concurrency,
+            "starts": args.starts,
+            "ops": [op["name"] for op in ops],
+            "load_tool": "hey",
+        },
         "servers": results,
         "table": table,
     }
