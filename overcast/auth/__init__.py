@@ -1,0 +1,26 @@
+"""Request authentication: SigV4 (Authorization header and presigned URLs) and aws-chunked bodies."""
+
+from overcast.auth.chunked import AwsChunkedStream, decode_aws_chunked
+from overcast.auth.sigv4 import (
+    S3_SIGNING_NAMES,
+    SigV4,
+    canonical_request,
+    derive_signing_key,
+    parse_sigv4,
+    signature_mismatch,
+    string_to_sign,
+    verify_sigv4,
+)
+
+__all__ = [
+    "S3_SIGNING_NAMES",
+    "AwsChunkedStream",
+    "SigV4",
+    "canonical_request",
+    "decode_aws_chunked",
+    "derive_signing_key",
+    "parse_sigv4",
+    "signature_mismatch",
+    "string_to_sign",
+    "verify_sigv4",
+]
