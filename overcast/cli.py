@@ -1,0 +1,174 @@
+"""`overcast start | status | reset | clock | version`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from overcast import __version__
+from overcast.config import IAM_MODES, Config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="overcast", description="AWS on one machine.")
+    commands = parser.add_subparsers(dest="command")
+
+    start = commands.add_parser("start", help="serve the AWS APIs (default http://127.0.0.1:4566)")
+    start.add_argument("--host", help="address to listen on (OVERCAST_HOST, default 127.0.0.1)")
+    start.add_argument("--port", type=int, help="port (OVERCAST_PORT, default 4566)")
+    start.add_argument("--data-dir", type=Path, help="where state is kept (OVERCAST_DATA_DIR)")
+    start.add_argument("--ephemeral", action="store_true", default=None, help="keep nothing (OVERCAST_EPHEMERAL)")
+    start.add_argument("--iam", choices=IAM_MODES, help="IAM policy evaluation (OVERCAST_IAM, default off)")
+    start.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="OVERCAST_LOG_LEVEL")
+    start.add_argument("--default-account", help="account of the root credentials (OVERCAST_DEFAULT_ACCOUNT)")
+    start.add_argument("--fsync", action="store_true", default=None,
+                       help="fsync every commit: survive power loss too, not only a crash (OVERCAST_FSYNC)")
+    start.set_defaults(run=_start)
+
+    for name, help_text, run in (
+        ("status", "show a running server's health", _status),
+        ("reset", "delete every resource of a running server", _reset),
+        ("version", "print the version", _version),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        _endpoint_option(command)
+        command.set_defaults(run=run)
+
+    clock = commands.add_parser("clock", help="show or move the virtual clock of a running server")
+    _endpoint_option(clock)
+    clock_commands = clock.add_subparsers(dest="clock_command")
+    clock_commands.add_parser("show", help="print the virtual time")
+    advance = clock_commands.add_parser("advance", help="move forward, e.g. 90s, 15m, 3d, 1d12h")
+    advance.add_argument("duration")
+    set_ = clock_commands.add_parser("set", help="set to an ISO 8601 moment, e.g. 2030-01-01T00:00:00Z")
+    set_.add_argument("moment")
+    clock.set_defaults(run=_clock)
+    return parser
+
+
+def _endpoint_option(parser: argparse.ArgumentParser) -> None:
+    default = os.environ.get("AWS_ENDPOINT_URL") or "http://localhost:4566"
+    parser.add_argument("--endpoint", default=default, help=f"server URL (default {default})")
+
+
+# -- start ------------------------------------------------------------------------------------------
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    config = Config.from_env()
+    for item in fields(Config):
+        value = getattr(args, item.name, None)
+        if value is not None:
+            setattr(config, item.name, value)
+    return config
+
+
+def _start(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    try:
+        config.validate()
+    except ValueError as error:
+        print(f"overcast: {error}", file=sys.stderr)
+        return 2
+    serve(config)
+    return 0
+
+
+def serve(config: Config) -> None:
+    import uvicorn
+
+    from overcast.platform import Platform
+    from overcast.server.app import OvercastApp
+
+    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    platform = Platform(config)
+    where = "in memory (ephemeral)" if config.ephemeral else str(platform.root)
+    print(f"Overcast {__version__} on http://{config.host}:{config.port}  data: {where}  iam: {config.iam}",
+          file=sys.stderr, flush=True)
+    uvicorn.run(
+        OvercastApp(platform),
+        host=config.host,
+        port=config.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        http="httptools",
+        loop="uvloop" if _has_uvloop() else "asyncio",
+        timeout_graceful_shutdown=10,
+        server_header=False,
+        date_header=True,
+    )
+
+
+def _has_uvloop() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# -- talking to a running server --------------------------------------------------------------------
+
+
+def _call(endpoint: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+    request = urllib.request.Request(endpoint.rstrip("/") + path, data=data, method=method)
+    request.add_header("content-type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        detail = json.loads(error.read() or b"{}").get("error", error.reason)
+        raise SystemExit(f"overcast: {detail}") from None
+    except (urllib.error.URLError, OSError) as error:
+        raise SystemExit(f"overcast: no server at {endpoint} ({error})") from None
+
+
+def _status(args: argparse.Namespace) -> int:
+    print(json.dumps(_call(args.endpoint, "GET", "/_overcast/health"), indent=2))
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    _call(args.endpoint, "POST", "/_overcast/reset")
+    print("reset: every resource deleted")
+    return 0
+
+
+def _version(args: argparse.Namespace) -> int:
+    print(f"overcast {__version__}")
+    return 0
+
+
+def _clock(args: argparse.Namespace) -> int:
+    command = getattr(args, "clock_command", None) or "show"
+    if command == "show":
+        state = _call(args.endpoint, "GET", "/_overcast/clock")
+    elif command == "advance":
+        state = _call(args.endpoint, "POST", "/_overcast/clock", {"advance": args.duration})
+    else:
+        state = _call(args.endpoint, "POST", "/_overcast/clock", {"set": args.moment})
+    print(f"{state['now']}  (offset {state['offset_seconds']:+.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

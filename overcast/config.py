@@ -1,0 +1,63 @@
+"""Settings, each from a command-line flag or an `OVERCAST_*` environment variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+IAM_MODES = ("off", "soft", "enforce")
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "overcast"
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: Path = field(default_factory=default_data_dir)
+    ephemeral: bool = False
+    iam: str = "off"
+    log_level: str = "info"
+    default_account: str = "000000000000"
+    default_region: str = "us-east-1"
+    root_access_key: str = "test"
+    root_secret_key: str = "test"
+    fsync: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Config":
+        env = dict(os.environ if env is None else env)
+        config = cls()
+        text = {
+            "host": "OVERCAST_HOST",
+            "iam": "OVERCAST_IAM",
+            "log_level": "OVERCAST_LOG_LEVEL",
+            "default_account": "OVERCAST_DEFAULT_ACCOUNT",
+            "default_region": "OVERCAST_DEFAULT_REGION",
+            "root_access_key": "OVERCAST_ROOT_ACCESS_KEY",
+            "root_secret_key": "OVERCAST_ROOT_SECRET_KEY",
+        }
+        for attr, name in text.items():
+            if env.get(name):
+                setattr(config, attr, env[name])
+        if env.get("OVERCAST_PORT"):
+            config.port = int(env["OVERCAST_PORT"])
+        if env.get("OVERCAST_DATA_DIR"):
+            config.data_dir = Path(env["OVERCAST_DATA_DIR"])
+        config.ephemeral = _flag(env.get("OVERCAST_EPHEMERAL"))
+        config.fsync = _flag(env.get("OVERCAST_FSYNC"))
+        return config
+
+    def validate(self) -> None:
+        if self.iam not in IAM_MODES:
+            raise ValueError(f"--iam must be one of {', '.join(IAM_MODES)}, not {self.iam!r}")
+        if not (self.default_account.isdigit() and len(self.default_account) == 12):
+            raise ValueError("the default account must be a 12-digit account id")
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes", "on")

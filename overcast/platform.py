@@ -1,0 +1,130 @@
+"""The running Overcast: its store, clock, credentials and services, and the one path every call takes.
+
+HTTP requests (from `server`) and calls between services (`Platform.call`) both end in `invoke`, so an
+integration is validated and dispatched exactly like a client's request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from overcast.config import Config
+from overcast.errors import NotImplementedOperation
+from overcast.identity import Credentials, Principal
+from overcast.services import PROVIDERS
+from overcast.services.base import RequestContext, ServiceProvider
+from overcast.state import BlobStore, Clock, Database
+
+log = logging.getLogger("overcast")
+
+
+class Platform:
+    def __init__(self, config: Config) -> None:
+        config.validate()
+        self.config = config
+        if config.ephemeral:
+            self._tempdir: str | None = tempfile.mkdtemp(prefix="overcast-")
+            root = Path(self._tempdir)
+            self.db = Database(None)
+        else:
+            self._tempdir = None
+            root = config.data_dir
+            root.mkdir(parents=True, exist_ok=True)
+            self.db = Database(root / "overcast.db", fsync=config.fsync)
+        self.root = root
+        self.blobs = BlobStore(root / "blobs", self.db)
+        swept = self.blobs.sweep()
+        if swept:
+            log.info("removed %d unacknowledged blob file(s) left by an interrupted write", swept)
+        self.clock = Clock(self.db)
+        self.credentials = Credentials(config.root_access_key, config.root_secret_key, config.default_account)
+        self._providers: dict[str, ServiceProvider] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- services ----------------------------------------------------------------------------------
+
+    def provider(self, service: str) -> ServiceProvider | None:
+        """The provider of `service`, imported and started on first use; None if Overcast lacks it."""
+        found = self._providers.get(service)
+        if found is None and service in PROVIDERS:
+            module_name, class_name = PROVIDERS[service].split(":")
+            found = getattr(importlib.import_module(module_name), class_name)(self)
+            self._providers[service] = found
+            self.spawn(found.start())
+        return found
+
+    def loaded_services(self) -> list[str]:
+        return sorted(self._providers)
+
+    def spawn(self, coroutine: Any) -> None:
+        """Run a background coroutine owned by the platform (cancelled at shutdown)."""
+        try:
+            task = asyncio.get_running_loop().create_task(coroutine)
+        except RuntimeError:  # no loop yet (a provider loaded outside the server): start it later
+            coroutine.close()
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- the call path -----------------------------------------------------------------------------
+
+    async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        provider = self.provider(ctx.service)
+        entry = provider.handler(ctx.operation) if provider else None
+        if entry is None:
+            raise NotImplementedOperation(ctx.service, ctx.operation)
+        handler, is_async = entry
+        if is_async:
+            return await handler(ctx, params)
+        with self.db.transaction():
+            return handler(ctx, params)
+
+    async def call(
+        self,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        *,
+        principal: Principal,
+        account_id: str,
+        region: str,
+    ) -> dict[str, Any]:
+        """A call from one service to another (S3 notifying SQS, Lambda polling a queue, ...)."""
+        from overcast.protocol import validate
+        from overcast.protocol.models import get_service_model
+
+        validate(get_service_model(service).operation_model(operation), params)
+        ctx = RequestContext(service, operation, account_id, region, principal, new_request_id())
+        return await self.invoke(ctx, params)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every resource of every account (`overcast reset`) and return the clock to real time."""
+        self.db.reset()
+        self.blobs.sweep()
+        self.clock.reset()
+        for provider in self._providers.values():
+            provider.reset()
+
+    async def shutdown(self) -> None:
+        for provider in self._providers.values():
+            await provider.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.db.close()
+        if self._tempdir:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())

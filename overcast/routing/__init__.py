@@ -1,0 +1,1 @@
+"""Which service, operation, protocol, account and region a request is."""

@@ -1,0 +1,256 @@
+"""Identify service, operation, protocol, region and (for S3) the bucket of any request a real client sends.
+
+Order of evidence: the host (virtual-hosted S3, `sqs.us-east-1.localhost`, `*.amazonaws.com`), the protocol
+markers (`smithy-protocol` for CBOR, `X-Amz-Target` for JSON, `Action=` for query/EC2), the SigV4 credential
+scope's service, and finally, for REST protocols, method + path + query + headers matched against the
+model's `requestUri` templates and the input's required header/query members.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+from overcast.errors import ServiceError
+from overcast.http import HttpRequest
+from overcast.routing.index import ServiceInfo, service_index
+
+if TYPE_CHECKING:
+    from botocore.model import OperationModel
+
+FORM = "application/x-www-form-urlencoded"
+REST_PROTOCOLS = ("rest-xml", "rest-json")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_LOCAL_SUFFIXES = (".localhost.localstack.cloud", ".localhost", ".amazonaws.com", ".amazonaws.com.cn")
+
+
+@dataclass
+class Route:
+    service: str
+    operation: str
+    protocol: str
+    region: str | None  # from the host; the signature's scope wins when present
+
+    @property
+    def operation_model(self) -> OperationModel:
+        from overcast.protocol.models import get_operation_model
+
+        return get_operation_model(self.service, self.operation)
+
+
+@dataclass
+class HostInfo:
+    service: str | None = None
+    region: str | None = None
+    bucket: str | None = None
+
+
+def resolve(request: HttpRequest, signing_service: str | None) -> Route:
+    """Route `request`. For virtual-hosted S3 the bucket is moved into `request.path` (path style)."""
+    host = parse_host(request.host)
+    if host.bucket:
+        request.path = "/" + host.bucket + (request.path if request.path != "/" else "/")
+        if request.path.endswith("/") and request.path.count("/") == 2:
+            request.path = request.path[:-1]
+    headers = request.headers
+
+    if headers.get("smithy-protocol") == "rpc-v2-cbor":
+        return _route_cbor(request, host)
+    target = headers.get("x-amz-target")
+    if target:
+        return _route_json(target, host)
+    if _is_query_request(request):
+        return _route_query(request, signing_service, host)
+    return _route_rest(request, signing_service, host)
+
+
+# -- hosts ------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def parse_host(host: str) -> HostInfo:
+    name = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host
+    suffix = next((s for s in _LOCAL_SUFFIXES if name.endswith(s)), None)
+    if suffix is None:
+        return HostInfo()
+    labels = name[: -len(suffix)].split(".") if name != suffix.lstrip(".") else []
+    if suffix == ".localhost.localstack.cloud" and not labels:
+        return HostInfo()
+    index = service_index()
+    # <bucket>.s3[.<region>|-<region>].<suffix>
+    for i, label in enumerate(labels):
+        if label == "s3" or label.startswith("s3-") and _REGION.match(label[3:]):
+            region = label[3:] if label.startswith("s3-") else _region_at(labels, i + 1)
+            bucket = ".".join(labels[:i]) or None
+            if bucket or i == 0:
+                return HostInfo("s3", region, bucket)
+    if labels and labels[0] in index.by_endpoint_prefix:
+        return HostInfo(index.by_endpoint_prefix[labels[0]][0].name, _region_at(labels, 1))
+    if labels and suffix == ".localhost":
+        # bucket.localhost (and dotted bucket names): S3 virtual-hosted style.
+        return HostInfo("s3", None, ".".join(labels))
+    return HostInfo()
+
+
+def _region_at(labels: list[str], i: int) -> str | None:
+    return labels[i] if i < len(labels) and _REGION.match(labels[i]) else None
+
+
+# -- protocol markers -------------------------------------------------------------------------------
+
+
+def _route_cbor(request: HttpRequest, host: HostInfo) -> Route:
+    # /service/{ServiceShape}/operation/{Operation}
+    parts = request.path.strip("/").split("/")
+    if len(parts) != 4 or parts[0] != "service" or parts[2] != "operation":
+        raise ServiceError("UnknownOperationException", "Malformed RPC v2 CBOR request path", 404)
+    infos = service_index().by_target_prefix.get(parts[1], [])
+    info = _pick(infos, host)
+    if info is None:
+        raise ServiceError("UnknownOperationException", f"Unknown service {parts[1]}", 404)
+    return Route(info.name, _known_operation(info, parts[3], "UnknownOperationException"),
+                 "smithy-rpc-v2-cbor", host.region)
+
+
+def _route_json(target: str, host: HostInfo) -> Route:
+    prefix, _, operation = target.rpartition(".")
+    infos = service_index().by_target_prefix.get(prefix, [])
+    info = _pick(infos, host)
+    if info is None:
+        raise ServiceError("UnknownOperationException", f"Unknown target {target}", 400)
+    return Route(info.name, _known_operation(info, operation, "UnknownOperationException"), "json", host.region)
+
+
+def _is_query_request(request: HttpRequest) -> bool:
+    if request.method == "POST":
+        content_type = request.headers.get("content-type", "")
+        return content_type.startswith(FORM) and (b"Action=" in request.body or "Action=" in request.query)
+    if request.method == "GET":
+        return request.query.startswith("Action=") or "&Action=" in request.query
+    return False
+
+
+def _route_query(request: HttpRequest, signing_service: str | None, host: HostInfo) -> Route:
+    source = request.body.decode("utf-8", "replace") if request.method == "POST" else request.query
+    form = parse_qs(source, keep_blank_values=True)
+    action = form.get("Action", [""])[0]
+    version = form.get("Version", [""])[0]
+    index = service_index()
+    candidates: list[ServiceInfo] = []
+    if signing_service:
+        candidates = index.by_signing_name.get(signing_service, [])
+    if not candidates and host.service:
+        candidates = [index.services[host.service]]
+    if len(candidates) != 1 and version:
+        by_version = index.by_api_version.get(version, [])
+        candidates = [i for i in by_version if i in candidates] or by_version if candidates else by_version
+    query_capable = [i for i in candidates if {"query", "ec2"} & set(i.protocols)] or candidates
+    info = _pick(query_capable, host)
+    if info is None:
+        raise ServiceError("InvalidAction", f"Could not find a service for Action={action}", 400)
+    protocol = "ec2" if "ec2" in info.protocols else "query"
+    return Route(info.name, _known_operation(info, action, "InvalidAction"), protocol, host.region)
+
+
+def _pick(infos: list[ServiceInfo], host: HostInfo) -> ServiceInfo | None:
+    if host.service:
+        for info in infos:
+            if info.name == host.service:
+                return info
+    return infos[0] if infos else None
+
+
+def _known_operation(info: ServiceInfo, operation: str, code: str) -> str:
+    from overcast.protocol.models import get_service_model
+
+    if operation not in get_service_model(info.name).operation_names:
+        message = f"The action or operation {operation} is not valid for service {info.name}"
+        raise ServiceError(code, message, 400)
+    return operation
+
+
+# -- REST -------------------------------------------------------------------------------------------
+
+
+def _route_rest(request: HttpRequest, signing_service: str | None, host: HostInfo) -> Route:
+    index = service_index()
+    if host.service:
+        candidates = [index.services[host.service]]
+    elif signing_service:
+        candidates = index.by_signing_name.get(signing_service) or index.by_endpoint_prefix.get(signing_service, [])
+    else:  # anonymous: browsers, curl, presigned-less public reads are S3
+        candidates = [index.services["s3"]]
+    candidates = [i for i in candidates if set(i.protocols) & set(REST_PROTOCOLS)]
+    query = parse_qs(request.query, keep_blank_values=True)
+    best: tuple[tuple, str, str] | None = None
+    for info in candidates:
+        for score, operation in _match_operations(info.name, request, query):
+            # A service named like the signing name wins ties (s3 over s3control, lambda over lambda-core).
+            ranked = (score, info is candidates[0])
+            if best is None or ranked > best[0]:
+                best = (ranked, info.name, operation)
+        if best and info is candidates[0]:
+            break  # the primary service matched: do not look at its lookalikes
+    if best is None:
+        service = candidates[0].name if candidates else (signing_service or "unknown")
+        raise ServiceError(
+            "UnknownOperationException",
+            f"No {service} operation matches {request.method} {request.path}",
+            404 if service != "s3" else 405,
+        )
+    _, service, operation = best
+    protocol = "rest-xml" if "rest-xml" in index.services[service].protocols else "rest-json"
+    return Route(service, operation, protocol, host.region)
+
+
+@dataclass(frozen=True)
+class _RestOperation:
+    name: str
+    template: object  # UriTemplate
+    required_query: tuple[str, ...]
+    required_headers: tuple[str, ...]
+
+
+@lru_cache(maxsize=None)
+def _rest_operations(service: str) -> dict[str, list[_RestOperation]]:
+    """Per HTTP method, the operations of a REST service with what a request must carry to be each."""
+    from overcast.protocol.models import get_service_model
+    from overcast.protocol.uri import template_for
+
+    model = get_service_model(service)
+    by_method: dict[str, list[_RestOperation]] = {}
+    for name in model.operation_names:
+        op = model.operation_model(name)
+        query, headers = [], []
+        shape = op.input_shape
+        if shape is not None:
+            for member_name in shape.required_members:
+                member = shape.members[member_name]
+                location = member.serialization.get("location")
+                if location == "querystring":
+                    query.append(member.serialization.get("name", member_name))
+                elif location == "header":
+                    headers.append(member.serialization.get("name", member_name).lower())
+        entry = _RestOperation(name, template_for(op), tuple(query), tuple(headers))
+        by_method.setdefault(op.http.get("method", "POST"), []).append(entry)
+    return by_method
+
+
+def _match_operations(service: str, request: HttpRequest, query: dict[str, list[str]]):
+    """(score, operation) for each operation of `service` that the request could be."""
+    flat_query = {k: v[0] for k, v in query.items()}
+    for op in _rest_operations(service).get(request.method, ()):
+        template = op.template
+        if not template.matches_query(flat_query):
+            continue
+        if any(q not in flat_query for q in op.required_query):
+            continue
+        if any(h not in request.headers for h in op.required_headers):
+            continue
+        if template.match(request.path) is None:
+            continue
+        evidence = len(template.query_literals) + len(op.required_query) + len(op.required_headers)
+        yield (evidence, template.literal_length, -len(template.labels)), op.name

@@ -1,0 +1,1 @@
+"""The HTTP entry: an ASGI application served by uvicorn."""

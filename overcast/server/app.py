@@ -1,0 +1,179 @@
+"""The ASGI application: internal endpoints, then route → authenticate → parse → invoke → serialize."""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import lru_cache
+from typing import Any
+
+from overcast.auth.sigv4 import SigV4, parse_sigv4
+from overcast.errors import ServiceError
+from overcast.http import Headers, HttpRequest, HttpResponse
+from overcast.platform import Platform, new_request_id
+from overcast.routing.router import FORM, Route, resolve
+from overcast.server.authenticate import authenticate, error_style
+from overcast.server.internal import internal_endpoint
+from overcast.server.log import RequestLog
+from overcast.server.streams import BytesStream, ReceiveStream, read_body
+from overcast.services.base import RequestContext
+
+log = logging.getLogger("overcast")
+
+# The protocol and a representative model used to word errors raised before a service is known.
+_FALLBACK = {"smithy-rpc-v2-cbor": "cloudwatch", "json": "dynamodb", "query": "sts", "rest-xml": "s3"}
+_CORS_HEADERS = [
+    ("access-control-allow-origin", "*"),
+    ("access-control-allow-methods", "HEAD,GET,PUT,POST,DELETE,OPTIONS,PATCH"),
+    ("access-control-allow-headers", "*"),
+    ("access-control-expose-headers", "*"),
+]
+
+
+class OvercastApp:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.request_log = RequestLog(platform.config.log_level)
+
+    async def __call__(self, scope: dict[str, Any], receive, send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.platform.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: dict[str, Any], receive, send) -> None:
+        started = time.perf_counter()
+        headers = Headers.from_raw(scope["headers"])
+        raw_path = scope.get("raw_path")
+        request = HttpRequest(
+            method=scope["method"],
+            path=raw_path.decode("latin-1").split("?", 1)[0] if raw_path else scope["path"],
+            query=scope["query_string"].decode("latin-1"),
+            headers=headers,
+            host=headers.get("host") or "localhost",
+            client_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+        )
+        if request.path.startswith(("/_overcast/", "/_localstack/", "/moto-api/")):
+            request.body = await read_body(receive)
+            response = await internal_endpoint(self.platform, request)
+            if response is not None:
+                await _send(send, response, request.method)
+                return
+        if request.method == "OPTIONS" and "origin" in headers:
+            await _send(send, HttpResponse(200, list(_CORS_HEADERS)), "OPTIONS")
+            return
+        request_id = new_request_id()
+        route: Route | None = None
+        ctx: RequestContext | None = None
+        try:
+            if request.method == "POST" and headers.get("content-type", "").startswith(FORM):
+                request.body = await read_body(receive)
+            sig = parse_sigv4(request)
+            route = resolve(request, sig.service if sig else None)
+            await _attach_body(request, route, receive, sig)
+            principal = authenticate(self.platform, request, sig, error_style(route.protocol, route.service))
+            region = (sig.region if sig else None) or route.region or self.platform.config.default_region
+            ctx = RequestContext(
+                route.service, route.operation, principal.account_id or self.platform.config.default_account,
+                region, principal, request_id, request,
+            )
+            from overcast.protocol import parse_request, serialize_response
+
+            operation_model = route.operation_model
+            params = parse_request(route.protocol, operation_model, request)
+            result = await self.platform.invoke(ctx, params)
+            response = serialize_response(route.protocol, operation_model, result, request_id)
+        except ServiceError as error:
+            response = _error_response(request, route, error, request_id)
+        except Exception:  # a bug of ours: answer at once (never hang), and say so in the log
+            log.exception("internal error in %s", route and f"{route.service}.{route.operation}")
+            error = ServiceError("InternalError", "Overcast hit an internal error; see its log", 500,
+                                 sender_fault=False)
+            response = _error_response(request, route, error, request_id)
+        if "origin" in headers and (route is None or route.service != "s3"):
+            response.headers.extend(_CORS_HEADERS)
+        await _send(send, response, request.method)
+        self.request_log.record(route, ctx, response.status, time.perf_counter() - started)
+
+
+async def _attach_body(request: HttpRequest, route: Route, receive, sig: SigV4 | None) -> None:
+    """Read the body, or hand it over as a stream for operations with a streaming payload."""
+    chunked = (sig is not None and (sig.content_sha256 or "").startswith("STREAMING-")) or "aws-chunked" in (
+        request.headers.get("content-encoding") or ""
+    )
+    if _has_streaming_input(route.service, route.operation):
+        length = request.headers.get("content-length")
+        stream = ReceiveStream(receive, int(length) if length and length.isdigit() else None)
+        request.stream = _dechunk(stream, request, sig) if chunked else stream
+    elif not request.body:
+        request.body = await read_body(receive)
+        if chunked:
+            request.body = await _dechunk(BytesStream(request.body), request, sig).read()
+
+
+def _dechunk(stream, request: HttpRequest, sig: SigV4 | None):
+    from overcast.auth.chunked import decode_aws_chunked
+
+    decoded = request.headers.get("x-amz-decoded-content-length")
+    return decode_aws_chunked(stream, sig, None, int(decoded) if decoded and decoded.isdigit() else None)
+
+
+@lru_cache(maxsize=None)
+def _has_streaming_input(service: str, operation: str) -> bool:
+    from overcast.protocol.models import get_operation_model
+
+    return bool(get_operation_model(service, operation).has_streaming_input)
+
+
+def _error_response(request: HttpRequest, route: Route | None, error: ServiceError, request_id: str) -> HttpResponse:
+    from overcast.protocol import serialize_error
+    from overcast.protocol.models import get_service_model
+
+    try:
+        if route is not None:
+            protocol, service, operation = route.protocol, get_service_model(route.service), route.operation_model
+        else:
+            protocol = _guess_protocol(request)
+            service, operation = get_service_model(_FALLBACK[protocol]), None
+        return serialize_error(protocol, service, operation, error, request_id)
+    except Exception:  # the error itself could not be worded: still answer at once
+        log.exception("could not serialize %s", error.code)
+        return HttpResponse(500, [("content-type", "text/plain")], f"{error.code}: {error.message}".encode())
+
+
+def _guess_protocol(request: HttpRequest) -> str:
+    headers = request.headers
+    if headers.get("smithy-protocol") == "rpc-v2-cbor":
+        return "smithy-rpc-v2-cbor"
+    if "x-amz-target" in headers:
+        return "json"
+    if headers.get("content-type", "").startswith(FORM) or "Action=" in request.query:
+        return "query"
+    return "rest-xml"
+
+
+async def _send(send, response: HttpResponse, method: str) -> None:
+    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]
+    body = response.body
+    if isinstance(body, (bytes, bytearray)):
+        if not any(k == b"content-length" for k, _ in headers):
+            headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else bytes(body)})
+        return
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    async for chunk in body:
+        if chunk:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+

@@ -1,0 +1,149 @@
+"""The record store: one SQLite database in WAL mode, one transaction per request.
+
+Every write of a request commits together or not at all. With WAL and `synchronous=NORMAL` a commit is in
+the operating system's hands when it returns, so an acknowledged write survives `kill -9` of the server
+(what it does not survive is a power cut between the commit and the next checkpoint; `--fsync` turns
+on `synchronous=FULL` for that).
+
+Services declare their tables as numbered migrations (`Database.migrate`), so data written by an older
+version opens in a newer one. SQL stays inside this package and each service's own store module.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+class Database:
+    def __init__(self, path: Path | None, *, fsync: bool = False) -> None:
+        """`path` None keeps everything in memory (ephemeral mode): the same code path, nothing kept."""
+        self.path = path
+        target = str(path) if path else ":memory:"
+        # The server uses the connection from its event-loop thread only; worker threads take their own.
+        self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+        self.conn.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_versions (namespace TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self._depth = 0
+        self._lock = threading.RLock()
+        self._after_commit: list[Callable[[], None]] = []
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing. Re-entrant: an inner block (an internal call from another service) is a savepoint.
+
+        Never `await` inside: the event loop would interleave another request's statements.
+        """
+        with self._lock:
+            outermost = self._depth == 0
+            savepoint = f"sp{self._depth}"
+            self.conn.execute("BEGIN IMMEDIATE" if outermost else f"SAVEPOINT {savepoint}")
+            self._depth += 1
+            try:
+                yield self.conn
+            except BaseException:
+                self._depth -= 1
+                if outermost:
+                    self.conn.execute("ROLLBACK")
+                    self._after_commit.clear()
+                else:
+                    self.conn.execute(f"ROLLBACK TO {savepoint}")
+                    self.conn.execute(f"RELEASE {savepoint}")
+                raise
+            self._depth -= 1
+            self.conn.execute("COMMIT" if outermost else f"RELEASE {savepoint}")
+            if outermost and self._after_commit:
+                callbacks, self._after_commit = self._after_commit, []
+                for callback in callbacks:
+                    callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the current transaction commits (dropped if it rolls back)."""
+        if self._depth:
+            self._after_commit.append(callback)
+        else:
+            callback()
+
+    # -- shortcuts ---------------------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> tuple | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
+        return self.conn.execute(sql, params).fetchall()
+
+    # -- schema ------------------------------------------------------------------------------------
+
+    def migrate(self, namespace: str, migrations: Sequence[str]) -> None:
+        """Apply the migrations of `namespace` that this database has not seen yet, in order.
+
+        `migrations[i]` moves the schema from version i to i+1; append, never edit a released one.
+        """
+        with self.transaction():
+            row = self.one("SELECT version FROM schema_versions WHERE namespace = ?", (namespace,))
+            current = row[0] if row else 0
+            for script in migrations[current:]:
+                for statement in _statements(script):
+                    self.conn.execute(statement)
+            if len(migrations) > current:
+                self.execute(
+                    "INSERT INTO schema_versions (namespace, version) VALUES (?, ?) "
+                    "ON CONFLICT(namespace) DO UPDATE SET version = excluded.version",
+                    (namespace, len(migrations)),
+                )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def reset(self) -> None:
+        """Drop every record (`overcast reset`): tables stay, rows go, the clock offset too."""
+        tables = [
+            name
+            for (name,) in self.all("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if name not in ("schema_versions", "meta") and not name.startswith("sqlite_")
+        ]
+        with self.transaction():
+            self.execute("PRAGMA defer_foreign_keys=ON")
+            for name in tables:
+                self.execute(f'DELETE FROM "{name}"')
+            self.execute("DELETE FROM meta")
+
+    def close(self) -> None:
+        if self.path:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.conn.close()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (sqlite3 executes one at a time inside a transaction)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

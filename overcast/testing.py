@@ -1,0 +1,89 @@
+"""Run an Overcast server inside the current process (tests, notebooks): `with OvercastServer() as server:`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+from typing import Any
+
+from overcast.config import Config
+
+
+class OvercastServer:
+    """A real server on a free loopback port, in a background thread, in memory unless told otherwise."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config(ephemeral=True, log_level="warning")
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((self.config.host, 0))
+        self.config.port = self._socket.getsockname()[1]
+        self.endpoint = f"http://{self.config.host}:{self.config.port}"
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "OvercastServer":
+        import uvicorn
+
+        from overcast.platform import Platform
+        from overcast.server.app import OvercastApp
+
+        platform = Platform(self.config)
+        self.platform = platform
+        uvicorn_config = uvicorn.Config(
+            OvercastApp(platform), log_level="warning", access_log=False, lifespan="on", http="httptools",
+            server_header=False,
+        )
+        self._server = uvicorn.Server(uvicorn_config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="overcast", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("Overcast did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            if self._thread:
+                self._thread.join(timeout=15)
+            self._server = None
+        self._socket.close()
+
+    def __enter__(self) -> "OvercastServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what a test does with it --------------------------------------------------------------------
+
+    def client(self, service: str, region: str = "us-east-1", **kwargs: Any):
+        """A boto3 client for `service` pointed at this server with the root test credentials."""
+        import boto3
+
+        kwargs.setdefault("aws_access_key_id", self.config.root_access_key)
+        kwargs.setdefault("aws_secret_access_key", self.config.root_secret_key)
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint, **kwargs)
+
+    def reset(self) -> None:
+        self._internal("POST", "/_overcast/reset")
+
+    def advance_clock(self, duration: str | float) -> dict[str, Any]:
+        return self._internal("POST", "/_overcast/clock", {"advance": str(duration)})
+
+    def health(self) -> dict[str, Any]:
+        return self._internal("GET", "/_overcast/health")
+
+    def _internal(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        request = urllib.request.Request(self.endpoint + path, data=data, method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())

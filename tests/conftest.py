@@ -1,0 +1,20 @@
+"""The project's own tests use the same `overcast` fixture users get from the pytest plugin."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+OVERCAST_BIN = Path(sys.executable).with_name("overcast")
+
+
+@pytest.fixture
+def run_cli():
+    """Run the installed `overcast` command; returns the CompletedProcess."""
+
+    def run(*args: str, env: dict | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+        return subprocess.run([str(OVERCAST_BIN), *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+    return run
