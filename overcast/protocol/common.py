@@ -585,9 +585,16 @@ def layout_for(shape: "Shape | None") -> RestLayout:
 
 
 def parse_rest_members(
-    layout: RestLayout, labels: dict[str, str] | None, request: "HttpRequest", params: dict
+    layout: RestLayout,
+    labels: dict[str, str] | None,
+    request: "HttpRequest",
+    params: dict,
+    query_literals: dict | tuple = (),
 ) -> None:
-    """Fill `params` with the members a rest request carries outside its body (labels, query, headers)."""
+    """Fill `params` with the members a rest request carries outside its body (labels, query, headers).
+
+    query_literals: names fixed by the operation's requestUri ('?uploads', '?mode=import'), which a
+    querystring map member must not swallow."""
     if layout.uri and labels:
         for name, wire, shape in layout.uri:
             text = labels.get(wire)
@@ -595,7 +602,7 @@ def parse_rest_members(
                 params[name] = text_to_value(shape, text, QUERY_TIMESTAMP_FORMAT)
     if layout.querystring or layout.query_map:
         query = parse_query(request.query)
-        used: set[str] = set()
+        used: set[str] = set(query_literals)
         for name, wire, shape in layout.querystring:
             values = query.get(wire)
             if values is None:
