@@ -364,6 +364,17 @@ class StructureNode(Node):
         self.emit_members(out, value)
         out.append(f"</{tag}>")
 
+    def emit_root(self, out, tag, value, ns_attr):
+        """Emit as a document element: with the model's own namespace, else `ns_attr`."""
+        if self.ns_attr or not ns_attr:
+            self.emit(out, tag, value)
+            return
+        self.ns_attr = ns_attr
+        try:
+            self.emit(out, tag, value)
+        finally:
+            self.ns_attr = ""
+
     def emit_members(self, out, value):
         members = self.members
         for k, v in value.items():
@@ -583,6 +594,8 @@ def _compile(shape: "Shape", dialect: str, resolver: Any) -> Node:
         _CACHE[key] = (resolver, node)  # before the members: recursive shapes
         for name, member in shape.members.items():
             mser = member.serialization
+            if mser.get("location"):
+                continue  # a rest member carried outside the body (label, query, header, status code)
             in_name, out_name = _member_names(dialect, name, member)
             child = _compile(member, dialect, resolver)
             attr = mser.get("name") if mser.get("xmlAttribute") else None
