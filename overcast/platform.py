@@ -12,13 +12,14 @@ import logging
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from overcast.config import Config
 from overcast.errors import NotImplementedOperation
-from overcast.identity import Credentials, Principal
-from overcast.services import PROVIDERS
+from overcast.identity import Credential, Credentials, Principal
+from overcast.services import CREDENTIAL_ISSUERS, PROVIDERS, is_available
 from overcast.services.base import RequestContext, ServiceProvider
 from overcast.state import BlobStore, Clock, Database
 
@@ -45,20 +46,36 @@ class Platform:
             log.info("removed %d unacknowledged blob file(s) left by an interrupted write", swept)
         self.clock = Clock(self.db)
         self.credentials = Credentials(config.root_access_key, config.root_secret_key, config.default_account)
+        self.credentials.add_source(self._issued_credential)
         self._providers: dict[str, ServiceProvider] = {}
         self._tasks: set[asyncio.Task] = set()
+        # Decides whether ctx.principal may make a call; raises ServiceError (AccessDenied) if not.
+        # Installed by the policy engine (overcast/policy); None means every authenticated call is allowed.
+        self.authorizer: Callable[[RequestContext, dict[str, Any]], None] | None = None
 
     # -- services ----------------------------------------------------------------------------------
 
     def provider(self, service: str) -> ServiceProvider | None:
         """The provider of `service`, imported and started on first use; None if Overcast lacks it."""
         found = self._providers.get(service)
-        if found is None and service in PROVIDERS:
+        if found is None and is_available(service):
             module_name, class_name = PROVIDERS[service].split(":")
             found = getattr(importlib.import_module(module_name), class_name)(self)
             self._providers[service] = found
             self.spawn(found.start())
         return found
+
+    def _issued_credential(self, access_key_id: str) -> Credential | None:
+        """Keys in AWS's issued formats (AKIA..., ASIA...) are looked up by the services that issue them."""
+        if not access_key_id.startswith(("AKIA", "ASIA")):
+            return None
+        for service in CREDENTIAL_ISSUERS:
+            provider = self.provider(service)
+            lookup = getattr(provider, "credential", None)
+            found = lookup(access_key_id) if lookup else None
+            if found:
+                return found
+        return None
 
     def loaded_services(self) -> list[str]:
         return sorted(self._providers)
@@ -81,6 +98,8 @@ class Platform:
         if entry is None:
             raise NotImplementedOperation(ctx.service, ctx.operation)
         handler, is_async = entry
+        if self.authorizer is not None:
+            self.authorizer(ctx, params)
         if is_async:
             return await handler(ctx, params)
         with self.db.transaction():

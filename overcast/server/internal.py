@@ -31,7 +31,7 @@ async def internal_endpoint(platform: Platform, request: HttpRequest) -> HttpRes
 
 
 def health(platform: Platform) -> dict[str, Any]:
-    from overcast.services import PROVIDERS
+    from overcast.services import PROVIDERS, is_available
 
     loaded = set(platform.loaded_services())
     return {
@@ -41,7 +41,9 @@ def health(platform: Platform) -> dict[str, Any]:
         "iam": platform.config.iam,
         "persistent": not platform.config.ephemeral,
         "data_dir": None if platform.config.ephemeral else str(platform.root),
-        "services": {name: ("running" if name in loaded else "available") for name in sorted(PROVIDERS)},
+        "services": {
+            name: ("running" if name in loaded else "available") for name in sorted(PROVIDERS) if is_available(name)
+        },
     }
 
 
