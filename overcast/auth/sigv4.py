@@ -235,7 +235,7 @@ def _parse_header_slow(request: HttpRequest, authorization: str, error_style: st
     signature = params.get("Signature")
     scope_service = None
     parts = credential.split("/") if credential else []
-    if len(parts) >= 4:
+    if len(parts) == 5:
         scope_service = parts[-2]
     style = error_style or _infer_style(request, scope_service)
     if not credential or not signed or not signature:
@@ -396,7 +396,7 @@ def _parse_presigned(request: HttpRequest, error_style: str | None) -> SigV4:
     scope_service = None
     if credential:
         parts = credential.split("/")
-        if len(parts) >= 4:
+        if len(parts) == 5:
             scope_service = parts[-2]
     style = error_style or _infer_style(request, scope_service)
     s3 = style == "s3"
