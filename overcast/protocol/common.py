@@ -349,13 +349,40 @@ def _make_map(inner, check):
 # ---------------------------------------------------------------------------------------------- errors
 
 
+# Query-protocol codes of services that moved to JSON before their models could say so (botocore's SQS
+# model lost the `error.code` traits); real SQS still sends them in x-amzn-query-error.
+LEGACY_QUERY_CODES: dict[str, dict[str, str]] = {
+    "sqs": {
+        "QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDeletedRecently": "AWS.SimpleQueueService.QueueDeletedRecently",
+        "QueueNameExists": "QueueAlreadyExists",
+        "PurgeQueueInProgress": "AWS.SimpleQueueService.PurgeQueueInProgress",
+        "BatchEntryIdsNotDistinct": "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+        "BatchRequestTooLong": "AWS.SimpleQueueService.BatchRequestTooLong",
+        "EmptyBatchRequest": "AWS.SimpleQueueService.EmptyBatchRequest",
+        "InvalidBatchEntryId": "AWS.SimpleQueueService.InvalidBatchEntryId",
+        "TooManyEntriesInBatchRequest": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+        "UnsupportedOperation": "AWS.SimpleQueueService.UnsupportedOperation",
+        "MessageNotInflight": "AWS.SimpleQueueService.MessageNotInflight",
+        "KmsAccessDenied": "KMS.AccessDeniedException",
+        "KmsDisabled": "KMS.DisabledException",
+        "KmsInvalidKeyUsage": "KMS.InvalidKeyUsageException",
+        "KmsInvalidState": "KMS.InvalidStateException",
+        "KmsNotFound": "KMS.NotFoundException",
+        "KmsOptInRequired": "KMS.OptInRequired",
+        "KmsThrottled": "KMS.ThrottlingException",
+    },
+}
+
+
 @shape_cached
 def _error_shapes(service: "ServiceModel") -> dict[str, "Shape"]:
     table: dict[str, Shape] = {}
     for shape in service.error_shapes:
         table.setdefault(shape.name, shape)
+    legacy = LEGACY_QUERY_CODES.get(service.service_name, {})
     for shape in service.error_shapes:
-        code = shape.metadata.get("error", {}).get("code")
+        code = shape.metadata.get("error", {}).get("code") or legacy.get(shape.name)
         if code:
             table.setdefault(code, shape)
     return table
@@ -380,9 +407,14 @@ def error_status(service: "ServiceModel", error: ServiceError) -> int:
 def query_error_code(service: "ServiceModel", code: str) -> str:
     """The code a query-compatible service's error shape has in the old query protocol."""
     shape = error_shape(service, code)
-    if shape is not None:
-        return shape.metadata.get("error", {}).get("code") or code
-    return code
+    if shape is None:
+        return code
+    legacy = LEGACY_QUERY_CODES.get(service.service_name)
+    return (
+        shape.metadata.get("error", {}).get("code")
+        or (legacy.get(shape.name) if legacy else None)
+        or shape.name
+    )
 
 
 def error_is_sender_fault(service: "ServiceModel", error: ServiceError) -> bool:

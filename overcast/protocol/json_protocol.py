@@ -22,6 +22,7 @@ from overcast.protocol.common import (
     error_status,
     error_is_sender_fault,
     format_timestamp,
+    query_error_code,
     shape_cached,
     to_bytes,
     to_datetime,
@@ -235,9 +236,7 @@ def query_error_header(service: "ServiceModel", shape, error: ServiceError) -> t
     """x-amzn-query-error for awsQueryCompatible services: '<query code>;Sender|Receiver'."""
     if service.metadata.get("awsQueryCompatible") is None:
         return None
-    code = error.code
-    if shape is not None:
-        code = shape.metadata.get("error", {}).get("code") or code
+    code = query_error_code(service, error.code)
     fault = "Sender" if error_is_sender_fault(service, error) else "Receiver"
     return ("x-amzn-query-error", f"{code};{fault}")
 

@@ -8,6 +8,7 @@ import pytest
 
 from overcast.errors import ServiceError
 from overcast.protocol import parse_request, serialize_error, serialize_response
+from overcast.protocol.common import query_error_code
 from overcast.protocol.models import get_service_model
 from tests.protocol.examples import example_error, example_input, example_output, normalise
 from tests.protocol.harness import client_parse, client_request
@@ -75,7 +76,7 @@ def test_error_round_trip(service, protocol, op_name):
         response = serialize_error(protocol, model, operation, error, "req-err")
         assert response.status == status, shape.name
         parsed = client_parse(protocol, operation, response)
-        expected = err.get("code", shape.name) if query_compatible else shape.name
+        expected = query_error_code(model, shape.name) if query_compatible else shape.name
         assert parsed["Error"]["Code"] == expected, shape.name
         assert parsed["Error"]["Message"] == f"boom {shape.name}"
         assert parsed["ResponseMetadata"]["RequestId"] == "req-err"
