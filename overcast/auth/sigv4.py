@@ -14,6 +14,7 @@ before the request is rejected, so a client that signed what it sent is never re
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -768,7 +769,10 @@ def signature_mismatch(sig: SigV4, style: str = "s3") -> ServiceError:
 
 
 __all__ = [
+    "SigV2",
     "SigV4",
+    "parse_sigv2",
+    "verify_sigv2",
     "canonical_request",
     "derive_signing_key",
     "parse_sigv4",
@@ -776,3 +780,137 @@ __all__ = [
     "string_to_sign",
     "verify_sigv4",
 ]
+
+
+# --------------------------------------------------------------------------------------------------------
+# S3 Signature Version 2 (legacy, but boto3 still presigns S3 URLs with it unless configured for s3v4)
+
+#: query parameters that are part of a SigV2 canonical resource (S3 sub-resources and response overrides)
+_SIGV2_SUBRESOURCES = frozenset(
+    """accelerate acl analytics cors defaultObjectAcl delete inventory lifecycle location logging metrics
+    notification object-lock partNumber policy replication requestPayment response-cache-control
+    response-content-disposition response-content-encoding response-content-language response-content-type
+    response-expires restore select select-type storageClass tagging torrent uploadId uploads versionId
+    versioning versions website""".split()
+)
+_SIGV2_HEADER_RE = re.compile(r"AWS ([^:\s]+):(\S+)\s*\Z")
+
+
+@dataclass(frozen=True)
+class SigV2:
+    """An S3 SigV2 signature: 'Authorization: AWS AK:sig' or the AWSAccessKeyId/Signature/Expires query."""
+
+    access_key_id: str
+    signature: str  # base64 HMAC-SHA1
+    presigned: bool
+    expires: int | None  # epoch seconds (presigned)
+    security_token: str | None
+
+
+def parse_sigv2(request: HttpRequest) -> SigV2 | None:
+    """The SigV2 signature of an S3 request, or None. Call it when `parse_sigv4` returned None."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        match = _SIGV2_HEADER_RE.match(authorization)
+        if match is None:
+            return None
+        return SigV2(match.group(1), match.group(2), False, None, request.headers.get("x-amz-security-token"))
+    query = request.query
+    if not query or "Signature=" not in query or "AWSAccessKeyId=" not in query:
+        return None
+    params = {}
+    for part in query.split("&"):
+        key, _, value = part.partition("=")
+        if key in ("AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token"):
+            params[key] = unquote(value)
+    if "AWSAccessKeyId" not in params or "Signature" not in params:
+        return None
+    expires_text = params.get("Expires")
+    if expires_text is None:
+        raise ServiceError(
+            "AccessDenied",
+            "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
+            403,
+        )
+    try:
+        expires = int(expires_text)
+    except ValueError:
+        raise ServiceError(
+            "AccessDenied", "Invalid date (should be seconds since epoch): " + expires_text, 403
+        ) from None
+    return SigV2(
+        params["AWSAccessKeyId"], params["Signature"], True, expires, params.get("x-amz-security-token")
+    )
+
+
+def sigv2_string_to_sign(request: HttpRequest, sig: SigV2, *, virtual_host_bucket: str | None = None) -> str:
+    headers = request.headers
+    amz: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.startswith("x-amz-"):
+            amz[name] = ",".join(v.strip() for v in value.split(","))
+    content_md5 = headers.get("content-md5") or ""
+    content_type = headers.get("content-type") or ""
+    resource_params: list[tuple[str, str | None]] = []
+    if request.query:
+        for part in request.query.split("&"):
+            key, eq, value = part.partition("=")
+            if key in _SIGV2_SUBRESOURCES:
+                resource_params.append((key, unquote(value) if eq else None))
+            elif sig.presigned and key.startswith("x-amz-"):
+                amz[key.lower()] = unquote(value)
+    if sig.presigned:
+        date = str(sig.expires)
+    elif "x-amz-date" in amz:
+        date = ""
+    else:
+        date = headers.get("date") or ""
+    path = request.path or "/"
+    resource = f"/{virtual_host_bucket}{path}" if virtual_host_bucket else path
+    if resource_params:
+        resource_params.sort(key=lambda item: item[0])
+        resource += "?" + "&".join(k if v is None else f"{k}={v}" for k, v in resource_params)
+    amz_lines = "".join(f"{name}:{amz[name]}\n" for name in sorted(amz))
+    return f"{request.method.upper()}\n{content_md5.strip()}\n{content_type.strip()}\n{date.strip()}\n{amz_lines}{resource}"
+
+
+def verify_sigv2(
+    request: HttpRequest, sig: SigV2, secret_key: str, now: float, *, virtual_host_bucket: str | None = None
+) -> None:
+    """Check an S3 SigV2 signature (S3 errors). `virtual_host_bucket`: the bucket named by the Host header."""
+    if sig.presigned:
+        assert sig.expires is not None
+        if now > sig.expires:
+            raise ServiceError(
+                "AccessDenied", "Request has expired", 403, Expires=_iso(sig.expires), ServerTime=_iso(now)
+            )
+    else:
+        date_text = request.headers.get("x-amz-date") or request.headers.get("date")
+        signed_at = _parse_http_date(date_text) if date_text else None
+        if signed_at is None and date_text:
+            signed_at = _parse_amz_date(date_text)
+        if signed_at is None:
+            raise ServiceError(
+                "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403
+            )
+        if abs(signed_at.timestamp() - now) > MAX_SKEW_SECONDS:
+            raise ServiceError(
+                "RequestTimeTooSkewed",
+                "The difference between the request time and the current time is too large.",
+                403,
+                RequestTime=date_text,
+                ServerTime=_iso(now),
+                MaxAllowedSkewMilliseconds=str(MAX_SKEW_SECONDS * 1000),
+            )
+    sts = sigv2_string_to_sign(request, sig, virtual_host_bucket=virtual_host_bucket)
+    expected = base64.b64encode(hmac.new(secret_key.encode(), sts.encode(), hashlib.sha1).digest()).decode()
+    if not hmac.compare_digest(expected, sig.signature):
+        raise ServiceError(
+            "SignatureDoesNotMatch",
+            _S3_MISMATCH,
+            403,
+            AWSAccessKeyId=sig.access_key_id,
+            StringToSign=sts,
+            SignatureProvided=sig.signature,
+            StringToSignBytes=sts.encode().hex(" "),
+        )
