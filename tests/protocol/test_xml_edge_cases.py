@@ -1,0 +1,219 @@
+"""Edge cases of the XML protocol family the generated round trips do not reach: awkward characters, empty
+lists, streaming bodies, unsafe XML, S3's special responses and the exact error envelopes."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from xml.etree import ElementTree
+
+import pytest
+
+from overcast.errors import ServiceError
+from overcast.http import Headers, HttpRequest
+from overcast.protocol import parse_request, serialize_error, serialize_response
+from overcast.protocol import rest_xml
+from overcast.protocol.models import get_service_model
+from tests.protocol.harness import client_parse, client_request
+
+UTC = dt.timezone.utc
+NASTY = 'a&b <c> "d" \'e\' \u00e9\u4e2d\U0001f600 \t\nend '
+
+
+def _op(service, name):
+    return get_service_model(service).operation_model(name)
+
+
+def _round_trip_in(protocol, service, name, params):
+    operation = _op(service, name)
+    return parse_request(protocol, operation, client_request(protocol, operation, params))
+
+
+def _round_trip_out(protocol, service, name, result):
+    operation = _op(service, name)
+    parsed = client_parse(protocol, operation, serialize_response(protocol, operation, result, "rid"))
+    parsed.pop("ResponseMetadata")
+    return parsed
+
+
+def test_awkward_characters_query():
+    params = {"TopicArn": "arn:aws:sns:us-east-1:000000000000:t", "Message": NASTY, "Subject": "s&s"}
+    assert _round_trip_in("query", "sns", "Publish", params) == params
+    out = {"Attributes": {"k<": NASTY, "cr": "line\r\nnext"}}
+    assert _round_trip_out("query", "sns", "GetTopicAttributes", out) == out
+
+
+def test_awkward_characters_rest_xml():
+    params = {"Bucket": "b", "Tagging": {"TagSet": [{"Key": "k&<>", "Value": NASTY}]}}
+    assert _round_trip_in("rest-xml", "s3", "PutBucketTagging", params) == params
+    out = {"TagSet": [{"Key": "k&<>", "Value": NASTY + "\r"}]}
+    assert _round_trip_out("rest-xml", "s3", "GetBucketTagging", out) == out
+
+
+def test_awkward_object_keys():
+    for key in ["a/b/c.txt", "sp ace+plus", "uni\u00e9/\u4e2d", "q?x=1&y#z", "//double//", "%41"]:
+        params = {"Bucket": "bucket", "Key": key}
+        assert _round_trip_in("rest-xml", "s3", "GetObject", params) == params, key
+
+
+def test_empty_lists_query_and_ec2():
+    params = {"UserName": "bob", "Tags": []}
+    assert _round_trip_in("query", "iam", "CreateUser", params) == params
+    out = {"Users": [], "IsTruncated": False}
+    assert _round_trip_out("query", "iam", "ListUsers", out) == out
+    out = {"Reservations": []}
+    assert _round_trip_out("ec2", "ec2", "DescribeInstances", out) == out
+
+
+def test_timestamps_keep_milliseconds():
+    when = dt.datetime(2024, 2, 29, 23, 59, 59, 123000, tzinfo=UTC)
+    out = {"User": {"Path": "/", "UserName": "u", "UserId": "i", "Arn": "a", "CreateDate": when}}
+    assert _round_trip_out("query", "iam", "GetUser", out)["User"]["CreateDate"] == when
+    params = {"Namespace": "n", "MetricData": [{"MetricName": "m", "Timestamp": when, "Value": 1.0}]}
+    assert _round_trip_in("query", "cloudwatch", "PutMetricData", params) == params
+
+
+def test_ec2_nested_filters_and_capitalised_names():
+    params = {
+        "Filters": [{"Name": "tag:Name", "Values": ["a", "b"]}, {"Name": "instance-state-name", "Values": ["running"]}],
+        "InstanceIds": ["i-1", "i-2"],
+        "DryRun": False,
+        "MaxResults": 10,
+    }
+    request = client_request("ec2", _op("ec2", "DescribeInstances"), params)
+    assert b"Filter.1.Value.2=b" in request.body and b"InstanceId.2=i-2" in request.body
+    assert _round_trip_in("ec2", "ec2", "DescribeInstances", params) == params
+
+
+def test_streaming_request_body_is_passed_through_unread():
+    class Stream:
+        content_length = 3
+
+        async def read(self, size=-1):  # pragma: no cover - never called
+            raise AssertionError("the protocol layer must not read the body")
+
+        def __aiter__(self):  # pragma: no cover
+            raise AssertionError("the protocol layer must not read the body")
+
+    stream = Stream()
+    headers = Headers({"Content-Length": "3", "x-amz-meta-colour": "blue", "Content-Type": "text/plain"})
+    request = HttpRequest("PUT", "/bucket/some/key", "", headers, b"", stream=stream)
+    params = rest_xml.parse(_op("s3", "PutObject"), request)
+    assert params["Body"] is stream
+    assert params["Bucket"] == "bucket" and params["Key"] == "some/key"
+    assert params["Metadata"] == {"colour": "blue"} and params["ContentLength"] == 3
+
+
+def test_streaming_response_body_is_passed_through():
+    async def chunks():
+        yield b"he"
+        yield b"llo"
+
+    body = chunks()
+    response = serialize_response("rest-xml", _op("s3", "GetObject"), {"Body": body, "ContentLength": 5}, "r")
+    assert response.body is body
+    assert ("Content-Length", "5") in response.headers
+
+    async def collect():
+        return b"".join([c async for c in response.body])
+
+    assert asyncio.run(collect()) == b"hello"
+
+
+def test_head_responses_have_no_body():
+    response = serialize_response("rest-xml", _op("s3", "HeadBucket"), {"BucketRegion": "eu-west-1"}, "r")
+    assert response.body == b""
+    assert ("x-amz-bucket-region", "eu-west-1") in response.headers
+    s3 = get_service_model("s3")
+    error = serialize_error("rest-xml", s3, _op("s3", "HeadObject"), ServiceError("NoSuchKey", "gone"), "r")
+    assert error.status == 404 and error.body == b""
+    assert dict(error.headers)["x-amz-request-id"] == "r"
+
+
+def test_get_bucket_location_is_a_bare_element():
+    for region, text in (("eu-west-1", "eu-west-1"), (None, None)):
+        result = {"LocationConstraint": region} if region else {}
+        response = serialize_response("rest-xml", _op("s3", "GetBucketLocation"), result, "r")
+        root = ElementTree.fromstring(response.body)
+        assert root.tag == "{http://s3.amazonaws.com/doc/2006-03-01/}LocationConstraint"
+        assert root.text == text
+
+
+def test_s3_document_elements():
+    response = serialize_response("rest-xml", _op("s3", "ListBuckets"), {"Buckets": [{"Name": "b"}]}, "r")
+    root = ElementTree.fromstring(response.body)
+    assert root.tag == "{http://s3.amazonaws.com/doc/2006-03-01/}ListAllMyBucketsResult"
+    assert root.find("{*}Buckets/{*}Bucket/{*}Name").text == "b"
+
+
+def test_s3_error_envelope():
+    s3 = get_service_model("s3")
+    response = serialize_error(
+        "rest-xml", s3, _op("s3", "GetObject"), ServiceError("NoSuchBucket", "The bucket does not exist", BucketName="bk"), "rid-7"
+    )
+    assert response.status == 404
+    headers = dict(response.headers)
+    assert headers["x-amz-request-id"] == "rid-7" and headers["x-amz-id-2"]
+    root = ElementTree.fromstring(response.body)
+    assert root.tag == "Error"
+    assert [c.tag for c in root] == ["Code", "Message", "BucketName", "RequestId", "HostId"]
+    assert root.findtext("BucketName") == "bk"
+
+
+def test_route53_and_query_error_envelopes():
+    r53 = get_service_model("route53")
+    response = serialize_error("rest-xml", r53, _op("route53", "GetHostedZone"), ServiceError("NoSuchHostedZone", "no"), "r1")
+    root = ElementTree.fromstring(response.body)
+    assert root.tag.endswith("ErrorResponse")
+    assert [c.tag.split("}")[-1] for c in root.find("{*}Error")] == ["Type", "Code", "Message"]
+    assert root.findtext("{*}RequestId") == "r1"
+    iam = get_service_model("iam")
+    response = serialize_error("query", iam, None, ServiceError("ServiceFailure", "bad", sender_fault=False), "r2")
+    root = ElementTree.fromstring(response.body)
+    assert response.status == 500
+    assert root.findtext("{*}Error/{*}Type") == "Receiver"
+    assert root.findtext("{*}Error/{*}Code") == "ServiceFailure"
+
+
+def test_ec2_error_envelope():
+    ec2 = get_service_model("ec2")
+    response = serialize_error("ec2", ec2, None, ServiceError("InvalidInstanceID.NotFound", "no such instance"), "r3")
+    assert response.status == 400
+    root = ElementTree.fromstring(response.body)
+    assert root.tag == "Response"
+    assert root.findtext("Errors/Error/Code") == "InvalidInstanceID.NotFound"
+    assert root.findtext("RequestID") == "r3"
+    parsed = client_parse("ec2", _op("ec2", "DescribeInstances"), response)
+    assert parsed["Error"]["Code"] == "InvalidInstanceID.NotFound"
+    assert parsed["ResponseMetadata"]["RequestId"] == "r3"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><Tagging><TagSet><Tag><Key>&e;</Key>'
+        b"<Value>v</Value></Tag></TagSet></Tagging>",
+        b"<Tagging><TagSet><Tag><Key>unclosed</Tagging>",
+    ],
+)
+def test_unsafe_or_malformed_xml_is_refused(body):
+    request = HttpRequest("PUT", "/bucket", "tagging", Headers({"Content-Type": "application/xml"}), body)
+    with pytest.raises(ServiceError) as info:
+        rest_xml.parse(_op("s3", "PutBucketTagging"), request)
+    assert info.value.code == "MalformedXML"
+
+
+def test_malformed_query_values():
+    request = HttpRequest(
+        "POST", "/", "", Headers({"Content-Type": "application/x-www-form-urlencoded"}),
+        b"Action=ListUsers&Version=2010-05-08&MaxItems=lots",
+    )
+    with pytest.raises(ServiceError):
+        parse_request("query", _op("iam", "ListUsers"), request)
+
+
+def test_request_id_header_and_content_type():
+    response = serialize_response("query", _op("sts", "GetCallerIdentity"), {"Account": "1"}, "rid-q")
+    headers = dict(response.headers)
+    assert headers["x-amzn-RequestId"] == "rid-q"
+    assert headers["Content-Type"].startswith("text/xml")
