@@ -323,8 +323,10 @@ class Running:
         self.server, self.port = server, port
         argv, extra_env = server.command(port)
         env = {**os.environ, **extra_env}
-        for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-            env.pop(var, None)
+        # Each server runs with its defaults: none of the caller's settings for it leak in.
+        for var in list(env):
+            if var in ("AWS_ENDPOINT_URL", "AWS_PROFILE") or var.startswith("OVERCAST_"):
+                env.pop(var, None)
         self.logfile = open(logdir / f"{server.name}-{port}.log", "wb")
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
@@ -458,10 +460,106 @@ def hey(
     }
 
 
+WRK_SCRIPT = """
+wrk.method = %(method)s
+wrk.body = %(body)s
+%(headers)s
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+end
+function init(args)
+  bad = 0
+  statuses = {}
+end
+function response(status, headers, body)
+  if status < 200 or status > 299 then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("BENCH_NON2XX %%d\\n", total))
+  io.write(string.format("BENCH_REQUESTS %%d\\n", summary.requests))
+  local e = summary.errors
+  io.write(string.format("BENCH_SOCKET_ERRORS %%d\\n", e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def lua_str(value: str | bytes) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return (
+        '"'
+        + "".join(
+            c if (c.isascii() and c.isalnum()) or c in " -_./:;=,{}()[]&*+" else f"\\{ord(c):03d}"
+            for c in value
+        )
+        + '"'
+    )
+
+
+def wrk(
+    url: str, method: str, headers: dict[str, str], body: bytes, concurrency: int, duration: float
+) -> dict:
+    """Same contract as hey(); wrk runs min(concurrency, 2) threads, `concurrency` connections."""
+    script = WRK_SCRIPT % {
+        "method": lua_str(method),
+        "body": lua_str(body) if body else "nil",
+        "headers": "\n".join(
+            f"wrk.headers[{lua_str(k)}] = {lua_str(v)}"
+            for k, v in headers.items()
+            if k.lower() not in ("host", "content-length")
+        ),
+    }
+    with tempfile.NamedTemporaryFile("w", prefix="bench-", suffix=".lua", delete=False) as f:
+        f.write(script)
+    argv = [
+        "wrk",
+        "-t",
+        str(min(concurrency, 2)),
+        "-c",
+        str(concurrency),
+        "-d",
+        f"{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        f.name,
+        url,
+    ]
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    finally:
+        os.unlink(f.name)
+    text = out.stdout + out.stderr
+
+    def num(pattern: str) -> float | None:
+        m = re.search(pattern, text)
+        return float(m.group(1)) if m else None
+
+    rps = num(r"Requests/sec:\s+([\d.]+)")
+    requests = int(num(r"BENCH_REQUESTS (\d+)") or 0)
+    bad = int(num(r"BENCH_NON2XX (\d+)") or 0)
+    errors = int(num(r"BENCH_SOCKET_ERRORS (\d+)") or 0)
+    return {
+        "rps": rps,
+        "ok": requests - bad,
+        "non_2xx": bad + errors,
+        "statuses": {"2xx": requests - bad, "other": bad},
+        "conn_errors": errors,
+        "raw": None if rps is not None else text[-2000:],
+    }
+
+
+LOAD_TOOLS = {"hey": hey, "wrk": wrk}
+
+
 # --------------------------------------------------------------------------------------------------------
 # Measuring one server
 # --------------------------------------------------------------------------------------------------------
 def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
+    load = LOAD_TOOLS[args.tool]
     result: dict = {"server": server.name, "notes": server.notes, "ok": False}
     try:
         server.ensure_installed()
@@ -493,6 +591,7 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
         amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         result["amz_date"] = amz_date
         first = ops[0] if ops else OPERATIONS[0]
+        result["rss_before_request_mb"] = tree_rss_kb(run.proc.pid) / 1024
         status = send(first, run.port, amz_date)
         result["first_request_status"] = status
         time.sleep(args.idle_settle)
@@ -515,8 +614,8 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
                     r[f"c{c}"] = {"rps": None, "non_2xx": None, "error": "server exited"}
                     continue
                 if args.warmup > 0:
-                    hey(url, op["method"], headers, body, c, args.warmup)
-                res = hey(url, op["method"], headers, body, c, args.duration)
+                    load(url, op["method"], headers, body, c, args.warmup)
+                res = load(url, op["method"], headers, body, c, args.duration)
                 r[f"c{c}"] = res
                 shown = f"{res['rps']:.0f} req/s" if res["rps"] is not None else "no figure"
                 log(
@@ -655,6 +754,9 @@ def main(argv=None) -> int:
     )
     p.add_argument("--start-timeout", type=float, default=60.0)
     p.add_argument("--idle-settle", type=float, default=1.0, help="seconds after the request before RSS")
+    p.add_argument(
+        "--tool", choices=sorted(LOAD_TOOLS), default="hey", help="load generator (default %(default)s)"
+    )
     p.add_argument("--json", default=str(RESULTS / "latest.json"), help="where to write results")
     args = p.parse_args(argv)
 
@@ -665,8 +767,11 @@ def main(argv=None) -> int:
                 f"{'' if op.get('default') else '   (not default)'}"
             )
         return 0
-    if shutil.which("hey") is None:
-        print("error: `hey` (HTTP load generator) is missing: apt-get install hey", file=sys.stderr)
+    if shutil.which(args.tool) is None:
+        print(
+            f"error: `{args.tool}` (HTTP load generator) is missing: apt-get install {args.tool}",
+            file=sys.stderr,
+        )
         return 2
 
     names = [args.only] if args.only else [s.strip() for s in args.servers.split(",") if s.strip()]
@@ -711,7 +816,7 @@ def main(argv=None) -> int:
             "concurrency": args.concurrency,
             "starts": args.starts,
             "ops": [op["name"] for op in ops],
-            "load_tool": "hey",
+            "load_tool": args.tool,
         },
         "servers": results,
         "table": table,
