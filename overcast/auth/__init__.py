@@ -1,6 +1,6 @@
 """Request authentication: SigV4 (Authorization header and presigned URLs) and aws-chunked bodies."""
 
-from overcast.auth.chunked import AwsChunkedStream, decode_aws_chunked
+from overcast.auth.chunked import AwsChunkedStream, Sha256CheckingStream, decode_aws_chunked
 from overcast.auth.sigv4 import (
     S3_SIGNING_NAMES,
     SigV2,
@@ -20,6 +20,7 @@ __all__ = [
     "AwsChunkedStream",
     "SigV2",
     "SigV4",
+    "Sha256CheckingStream",
     "canonical_request",
     "decode_aws_chunked",
     "derive_signing_key",

@@ -323,4 +323,40 @@ def decode_aws_chunked(
     )
 
 
-__all__ = ["AwsChunkedStream", "decode_aws_chunked"]
+class Sha256CheckingStream:
+    """Passes a streamed body through, raising S3's XAmzContentSHA256Mismatch at EOF if its SHA-256 differs
+    from the hex x-amz-content-sha256 the request declared (verify_sigv4 checks buffered bodies itself)."""
+
+    def __init__(self, inner: BodyStream, expected_hex: str) -> None:
+        self._inner = inner
+        self._expected = expected_hex.lower()
+        self._hasher = hashlib.sha256()
+        self._checked = False
+        self.content_length = getattr(inner, "content_length", None)
+
+    async def read(self, size: int = -1) -> bytes:
+        data = await self._inner.read(size)
+        if data:
+            self._hasher.update(data)
+        elif not self._checked:
+            self._checked = True
+            actual = self._hasher.hexdigest()
+            if not hmac.compare_digest(actual, self._expected):
+                raise ServiceError(
+                    "XAmzContentSHA256Mismatch",
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                    400,
+                    ClientComputedContentSHA256=self._expected,
+                    S3ComputedContentSHA256=actual,
+                )
+        return data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            piece = await self.read(_READ_SIZE)
+            if not piece:
+                return
+            yield piece
+
+
+__all__ = ["AwsChunkedStream", "Sha256CheckingStream", "decode_aws_chunked"]

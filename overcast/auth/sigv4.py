@@ -461,7 +461,9 @@ def _parse_presigned(request: HttpRequest, error_style: str | None) -> SigV4:
         signature=signature.lower(),
         presigned=True,
         expires=expires,
-        content_sha256=headers.get("x-amz-content-sha256") or params.get("X-Amz-Content-Sha256"),
+        # a presigned URL carries its payload hash in the query, or in a header only if that header was signed
+        content_sha256=params.get("X-Amz-Content-Sha256")
+        or (headers.get("x-amz-content-sha256") if "x-amz-content-sha256" in signed.split(";") else None),
         security_token=params.get("X-Amz-Security-Token") or headers.get("x-amz-security-token"),
     )
 

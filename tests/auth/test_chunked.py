@@ -390,3 +390,14 @@ def test_constant_memory_on_large_body():
         tracemalloc.stop()
     assert count == total
     assert peak < 2 * 1024 * 1024, peak
+
+
+def test_sha256_checking_stream():
+    from overcast.auth import Sha256CheckingStream
+
+    good = Sha256CheckingStream(PieceStream(PAYLOAD), hashlib.sha256(PAYLOAD).hexdigest())
+    assert asyncio.run(drain(good)) == PAYLOAD
+    bad = Sha256CheckingStream(PieceStream(PAYLOAD), hashlib.sha256(b"other").hexdigest())
+    with pytest.raises(ServiceError) as exc:
+        asyncio.run(drain(bad, 4096))
+    assert (exc.value.code, exc.value.status) == ("XAmzContentSHA256Mismatch", 400)
