@@ -770,20 +770,6 @@ def signature_mismatch(sig: SigV4, style: str = "s3") -> ServiceError:
     return _signature_error(style, sig.service, _AWS_MISMATCH)
 
 
-__all__ = [
-    "SigV2",
-    "SigV4",
-    "parse_sigv2",
-    "verify_sigv2",
-    "canonical_request",
-    "derive_signing_key",
-    "parse_sigv4",
-    "signature_mismatch",
-    "string_to_sign",
-    "verify_sigv4",
-]
-
-
 # --------------------------------------------------------------------------------------------------------
 # S3 Signature Version 2 (legacy, but boto3 still presigns S3 URLs with it unless configured for s3v4)
 
@@ -916,3 +902,17 @@ def verify_sigv2(
             SignatureProvided=sig.signature,
             StringToSignBytes=sts.encode().hex(" "),
         )
+
+
+__all__ = [
+    "SigV2",
+    "SigV4",
+    "parse_sigv2",
+    "verify_sigv2",
+    "canonical_request",
+    "derive_signing_key",
+    "parse_sigv4",
+    "signature_mismatch",
+    "string_to_sign",
+    "verify_sigv4",
+]
