@@ -16,6 +16,7 @@ On output every dialect names elements as botocore's XML response parser expects
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 from xml.etree.ElementTree import Element, ParseError, XMLParser
 
@@ -304,7 +305,12 @@ class TimestampNode(Node):
     from_xml = from_form
 
     def emit(self, out, tag, value):
-        out.append(f"<{tag}>{format_timestamp(value, self.fmt)}</{tag}>")
+        if self.fmt == "iso8601" and type(value) is datetime and value.tzinfo is timezone.utc:
+            # the common case, without strftime: 2021-03-04T05:06:07Z / 2021-03-04T05:06:07.123Z
+            text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")[:-6] + "Z"
+        else:
+            text = format_timestamp(value, self.fmt)
+        out.append(f"<{tag}>{text}</{tag}>")
 
 
 class StructureNode(Node):
