@@ -302,6 +302,56 @@ def proc_tree(root: int) -> list[int]:
     return out
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(root: int) -> float:
+    """User + system CPU seconds of the live process tree."""
+    total = 0
+    for pid in proc_tree(root):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / CLK_TCK
+
+
+def machine_busy_s() -> float:
+    """CPU seconds spent by the whole machine (all cores, not idle/iowait) since boot."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / CLK_TCK
+
+
+def children_cpu_s() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+class CpuWatch:
+    """How many cores the server, the load tool and everything else used during a measurement."""
+
+    def __init__(self, server_pid: int):
+        self.pid = server_pid
+        self.t0, self.busy0 = time.perf_counter(), machine_busy_s()
+        self.server0, self.tool0 = tree_cpu_s(server_pid), children_cpu_s()
+
+    def result(self) -> dict:
+        wall = time.perf_counter() - self.t0
+        busy = machine_busy_s() - self.busy0
+        server = tree_cpu_s(self.pid) - self.server0
+        tool = children_cpu_s() - self.tool0
+        return {
+            "server_cores": round(server / wall, 2),
+            "tool_cores": round(tool / wall, 2),
+            "other_cores": round(max(0.0, busy - server - tool) / wall, 2),
+        }
+
+
 def tree_rss_kb(root: int) -> int:
     total = 0
     for pid in proc_tree(root):
@@ -570,6 +620,8 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
         result["error"] = f"{server.bindir() / server.executable()} not found"
         return result
     result["version"] = server.version()
+    with open("/proc/loadavg") as f:
+        result["loadavg_before"] = f.read().split()[:3]
 
     # Start-up time, median of N starts (each on a fresh port and, for Overcast, a fresh data dir).
     startups = []
@@ -615,11 +667,16 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
                     continue
                 if args.warmup > 0:
                     load(url, op["method"], headers, body, c, args.warmup)
+                watch = CpuWatch(run.proc.pid)
                 res = load(url, op["method"], headers, body, c, args.duration)
+                res["cpu"] = watch.result()
                 r[f"c{c}"] = res
                 shown = f"{res['rps']:.0f} req/s" if res["rps"] is not None else "no figure"
+                cpu = res["cpu"]
                 log(
-                    f"  {server.name} {op['name']} c={c}: {shown}, non-2xx {res['non_2xx']} {res['statuses']}"
+                    f"  {server.name} {op['name']} c={c}: {shown}, non-2xx {res['non_2xx']} {res['statuses']}; "
+                    f"cores used: server {cpu['server_cores']}, {args.tool} {cpu['tool_cores']}, "
+                    f"other processes {cpu['other_cores']}"
                 )
         result["rss_after_load_mb"] = tree_rss_kb(run.proc.pid) / 1024
         result["ok"] = True
@@ -666,7 +723,11 @@ def fmt(v, label: str) -> str:
     return f"{v:.0f}"
 
 
+BUSY_CORES = 0.25  # CPU used by processes other than the server and the load tool above which we warn
+
+
 def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> list[dict]:
+    busy: list[str] = []
     names = [r["server"] for r in results]
     table = []
     header = ["measure", *names, "overcast/best peer", "target", "met"]
@@ -730,6 +791,19 @@ def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> list
                         )
                 if op.get("setup_status"):
                     print(f"    {name}: setup requests answered {op['setup_status']}")
+            others = [
+                cell["cpu"]["other_cores"]
+                for op in (r.get("ops") or {}).values()
+                for cell in op.values()
+                if isinstance(cell, dict) and "cpu" in cell
+            ]
+            if others and max(others) > BUSY_CORES:
+                busy.append(f"{r['server']} (up to {max(others):.2f} cores)")
+    if busy:
+        print(
+            f"  WARNING: other processes were using CPU during the throughput runs of {', '.join(busy)}: "
+            "those figures are low and ratios unreliable; run again on a quiet machine."
+        )
     print()
     return table
 
@@ -792,7 +866,9 @@ def main(argv=None) -> int:
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    logdir = Path(tempfile.mkdtemp(prefix="overcast-bench-logs-"))
+    logdir = RESULTS / "logs"  # the servers' output of the latest run
+    shutil.rmtree(logdir, ignore_errors=True)
+    logdir.mkdir(parents=True)
     results = []
     for name in names:
         log(f"{name}: starting")
