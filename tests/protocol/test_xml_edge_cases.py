@@ -217,3 +217,127 @@ def test_request_id_header_and_content_type():
     headers = dict(response.headers)
     assert headers["x-amzn-RequestId"] == "rid-q"
     assert headers["Content-Type"].startswith("text/xml")
+
+
+# ---------------------------------------------------------------- through a real botocore client (handlers on)
+
+
+class _Raw:
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self._io = io.BytesIO(data)
+
+    def stream(self, amt=1024, decode_content=None):
+        while True:
+            chunk = self._io.read(amt)
+            if not chunk:
+                return
+            yield chunk
+
+    def read(self, amt=None, decode_content=None):
+        return self._io.read() if amt is None else self._io.read(amt)
+
+
+def _client(service, answer):
+    """A real botocore client whose HTTP send is answered in process by `answer(operation, request)`."""
+    import botocore.session
+    from botocore.awsrequest import AWSResponse
+
+    from tests.protocol.harness import collect
+
+    session = botocore.session.get_session()
+    client = session.create_client(
+        service, region_name="us-east-1", endpoint_url="http://localhost:4566",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )
+    model = get_service_model(service)
+
+    def send(request, **kwargs):
+        from urllib.parse import urlsplit
+
+        operation = model.operation_model(kwargs["event_name"].split(".")[-1])
+        split = urlsplit(request.url)
+        headers = Headers({k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()})
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        elif hasattr(body, "read"):
+            body = body.read()
+        http_request = HttpRequest(request.method, split.path or "/", split.query, headers, bytes(body))
+        response = answer(operation, http_request)
+        return AWSResponse(request.url, response.status, dict(response.headers), _Raw(collect(response.body)))
+
+    client.meta.events.register("before-send", send)
+    return client
+
+
+def test_real_client_s3():
+    s3 = get_service_model("s3")
+    seen = {}
+
+    def answer(operation, request):
+        protocol = "rest-xml"
+        params = parse_request(protocol, operation, request)
+        seen[operation.name] = params
+        if operation.name == "GetBucketLocation":
+            return serialize_response(protocol, operation, {"LocationConstraint": "eu-west-1"}, "r1")
+        if operation.name == "ListObjectsV2":
+            result = {"Name": params["Bucket"], "KeyCount": 1, "IsTruncated": False, "Contents": [{"Key": "a&b", "Size": 3}]}
+            return serialize_response(protocol, operation, result, "r2")
+        if operation.name == "HeadObject":
+            return serialize_error(protocol, s3, operation, ServiceError("NoSuchKey", "nope"), "r3")
+        if operation.name == "GetObject":
+            return serialize_response(protocol, operation, {"Body": b"hello", "ContentLength": 5, "Metadata": {"m": "v"}}, "r4")
+        return serialize_error(protocol, s3, operation, ServiceError("NoSuchBucket", "no bucket", BucketName="bk"), "r5")
+
+    client = _client("s3", answer)
+    assert client.get_bucket_location(Bucket="bk")["LocationConstraint"] == "eu-west-1"
+    listing = client.list_objects_v2(Bucket="bk", Prefix="a")
+    assert listing["Contents"][0]["Key"] == "a&b"
+    assert seen["ListObjectsV2"]["Prefix"] == "a"
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        client.head_object(Bucket="bk", Key="k")
+    assert info.value.response["Error"]["Code"] == "404"
+    got = client.get_object(Bucket="bk", Key="dir/k y")
+    assert got["Body"].read() == b"hello" and got["Metadata"] == {"m": "v"}
+    assert seen["GetObject"]["Key"] == "dir/k y"
+    with pytest.raises(client.exceptions.NoSuchBucket) as info:
+        client.delete_bucket(Bucket="bk")
+    assert info.value.response["Error"]["BucketName"] == "bk"
+    assert info.value.response["ResponseMetadata"]["RequestId"] == "r5"
+
+
+def test_real_client_query_and_ec2_errors_map_to_modeled_exceptions():
+    iam = get_service_model("iam")
+
+    def answer(operation, request):
+        parse_request("query", operation, request)
+        return serialize_error("query", iam, operation, ServiceError("NoSuchEntityException", "no user"), "r6")
+
+    client = _client("iam", answer)
+    with pytest.raises(client.exceptions.NoSuchEntityException) as info:
+        client.get_user(UserName="ghost")
+    assert info.value.response["Error"]["Code"] == "NoSuchEntity"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+    ec2 = get_service_model("ec2")
+
+    def answer_ec2(operation, request):
+        params = parse_request("ec2", operation, request)
+        if operation.name == "DescribeInstances":
+            assert params["InstanceIds"] == ["i-1"]
+            return serialize_response("ec2", operation, {"Reservations": [{"ReservationId": "r-1", "Instances": [{"InstanceId": "i-1"}]}]}, "r7")
+        return serialize_error("ec2", ec2, operation, ServiceError("InvalidVpcID.NotFound", "no vpc"), "r8")
+
+    client = _client("ec2", answer_ec2)
+    reservations = client.describe_instances(InstanceIds=["i-1"])["Reservations"]
+    assert reservations[0]["Instances"][0]["InstanceId"] == "i-1"
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        client.delete_vpc(VpcId="vpc-1")
+    assert info.value.response["Error"]["Code"] == "InvalidVpcID.NotFound"
+    assert info.value.response["ResponseMetadata"]["RequestId"] == "r8"
