@@ -45,6 +45,12 @@ def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
                 params[name] = request.stream
             elif request.body:
                 params[name] = request.body if kind == "blob" else request.body.decode("utf-8")
+        elif kind == "eventstream":
+            # an input event stream (bidirectional APIs): handed over undecoded
+            if request.stream is not None:
+                params[name] = request.stream
+            elif request.body and request.body.strip() != b"{}":
+                params[name] = request.body
         elif request.body:
             data = jp.loads_body(request.body)
             params[name] = data if kind == "document" else jp.decode_value(layout.payload_shape, data)

@@ -120,7 +120,7 @@ class ExampleGenerator:
         t = shape.type_name
         meta = shape.metadata
         if t == "string":
-            if shape.serialization.get("jsonvalue"):
+            if shape.serialization.get("jsonvalue") and location == "header":
                 return {"json": name_hint.lower()[:10] or "v", "n": [1, 2]}
             if shape.enum:
                 return shape.enum[0]
@@ -164,7 +164,7 @@ class ExampleGenerator:
         base = "x" + base
         if len(base) < lo:
             base = (base * (lo // len(base) + 1))[:lo]
-        return base[: max(hi, lo, 1)] if hi else base
+        return base[: max(hi, lo)]
 
 
 _reach_cache: dict[int, tuple[Any, frozenset]] = {}
