@@ -381,3 +381,86 @@ def test_hot_path_is_fast():
         serialize_response("json", operation, result, "rid")
     per_call = (time.perf_counter() - start) / n
     assert per_call < 100e-6, f"{per_call * 1e6:.1f} us per parse+serialize"
+
+
+# ------------------------------------------------------------------------------------------ tricky values
+
+
+def _round_trip_request(protocol, operation, params):
+    parsed = parse_request(protocol, operation, client_request(protocol, operation, params))
+    assert normalise(parsed) == normalise(params)
+    return parsed
+
+
+def test_rest_json_labels_and_query_with_special_characters():
+    _round_trip_request(
+        "rest-json",
+        op("lambda", "GetFunction"),
+        {"FunctionName": "arn:aws:lambda:us-east-1:000000000000:function:fn", "Qualifier": "a b&c=d+é/ü"},
+    )
+    _round_trip_request("rest-json", op("lambda", "ListFunctions"), {"Marker": "a&b=c d+e%f/é", "MaxItems": 3})
+    _round_trip_request(
+        "rest-json", op("apigateway", "GetResource"), {"restApiId": "api 1", "resourceId": "r/1%", "embed": ["a,b", "c d"]}
+    )
+
+
+def test_rest_json_query_map_and_list():
+    operation = op("apigateway", "ImportRestApi")
+    params = {"body": b"{}", "parameters": {"ignore": "documentation", "endpointConfigurationTypes": "REGIONAL"}}
+    _round_trip_request("rest-json", operation, params)
+
+
+def test_header_list_quoting():
+    from overcast.protocol.common import split_header_list
+
+    assert split_header_list('a, "b,c", "d\\"e", f') == ["a", "b,c", 'd"e', "f"]
+
+
+def test_json_timestamps_with_microseconds_and_special_floats():
+    when = dt.datetime(2023, 4, 5, 6, 7, 8, 123456, tzinfo=UTC)
+    parsed = _round_trip_request(
+        "json", op("events", "PutEvents"), {"Entries": [{"Time": when, "Source": "s", "DetailType": "d", "Detail": "{}"}]}
+    )
+    assert parsed["Entries"][0]["Time"] == when
+    import math
+
+    operation = op("cloudwatch", "PutMetricData")
+    for protocol in ("json", "smithy-rpc-v2-cbor"):
+        params = {"Namespace": "n", "MetricData": [{"MetricName": "m", "Value": float("nan"), "Values": [float("inf"), 1.5]}]}
+        parsed = parse_request(protocol, operation, client_request(protocol, operation, params))
+        datum = parsed["MetricData"][0]
+        assert math.isnan(datum["Value"]) and datum["Values"] == [float("inf"), 1.5]
+
+
+def test_json_response_special_floats_and_microsecond_timestamps():
+    operation = op("cloudwatch", "GetMetricData")
+    when = dt.datetime(2023, 4, 5, 6, 7, 8, 123000, tzinfo=UTC)
+    result = {"MetricDataResults": [{"Id": "q", "Timestamps": [when], "Values": [float("-inf"), 2.5]}]}
+    for protocol in ("json", "smithy-rpc-v2-cbor"):
+        parsed = client_parse(protocol, operation, serialize_response(protocol, operation, result, "rid"))
+        item = parsed["MetricDataResults"][0]
+        # Non-finite doubles travel as the strings smithy specifies ("NaN", "Infinity", "-Infinity");
+        # botocore's json-protocol parser (unlike rest-json's) hands such strings back unconverted, exactly
+        # as it does against real AWS. CBOR carries them natively.
+        expected_inf = "-Infinity" if protocol == "json" else float("-inf")
+        assert item["Values"] == [expected_inf, 2.5]
+        assert item["Timestamps"][0] == when
+
+
+def test_unicode_bodies():
+    operation = op("sqs", "SendMessage")
+    _round_trip_request("json", operation, {"QueueUrl": "http://q", "MessageBody": "héllo 🌍 \u2028 \"quoted\""})
+    out = op("sqs", "ReceiveMessage")
+    result = {"Messages": [{"Body": "héllo 🌍", "MessageId": "1"}]}
+    parsed = client_parse("json", out, serialize_response("json", out, result, "rid"))
+    assert parsed["Messages"][0]["Body"] == "héllo 🌍"
+
+
+def test_handler_extras_do_not_break_serialization():
+    # unmodeled keys, naive datetimes, and bytes outside modeled blobs are tolerated
+    operation = op("dynamodb", "DescribeTable")
+    naive = dt.datetime(2020, 1, 1, 0, 0, 0)
+    result = {"Table": {"TableName": "t", "CreationDateTime": naive, "Extra": b"x"}, "Unmodeled": 1}
+    parsed = client_parse("json", operation, serialize_response("json", operation, result, "rid"))
+    assert parsed["Table"]["CreationDateTime"] == naive.replace(tzinfo=UTC)
+    assert "Unmodeled" not in parsed
