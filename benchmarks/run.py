@@ -488,6 +488,15 @@ def hey(
     argv.append(url)
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    except subprocess.TimeoutExpired:
+        return {
+            "rps": None,
+            "ok": 0,
+            "non_2xx": None,
+            "statuses": {},
+            "conn_errors": None,
+            "raw": "timed out",
+        }
     finally:
         if bodyfile:
             os.unlink(bodyfile.name)
@@ -580,6 +589,15 @@ def wrk(
     ]
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    except subprocess.TimeoutExpired:
+        return {
+            "rps": None,
+            "ok": 0,
+            "non_2xx": None,
+            "statuses": {},
+            "conn_errors": None,
+            "raw": "timed out",
+        }
     finally:
         os.unlink(f.name)
     text = out.stdout + out.stderr
@@ -693,7 +711,12 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
 def rows_for(results: list[dict], ops: list[dict], concurrency: list[int]):
     """(label, kind, {server: value or "err"/None}) per row; kind is 'lower' or 'higher' is better."""
     rows = [
-        ("start-up (s)", "lower", {r["server"]: r.get("startup_s") for r in results}, 1.0),
+        (
+            "start-up (s)",
+            "lower",
+            {r["server"]: r.get("startup_s", "FAIL" if r.get("error") else None) for r in results},
+            1.0,
+        ),
         ("idle RSS (MB)", "lower", {r["server"]: r.get("idle_rss_mb") for r in results}, 1.0),
     ]
     for op in ops:
