@@ -49,7 +49,17 @@ SQS_QUERY_ERROR_CODES = {
 class _Plan:
     """Everything about one operation that does not depend on the request (computed once)."""
 
-    __slots__ = ("input", "output", "head", "tail_open", "wrapper_open", "wrapper_close", "name", "ns_attr")
+    __slots__ = (
+        "input",
+        "output",
+        "head",
+        "tail_open",
+        "wrapper_open",
+        "wrapper_close",
+        "name",
+        "ns_attr",
+        "queue_url_from_path",
+    )
 
     def __init__(self, operation: "OperationModel", dialect: str) -> None:
         name = operation.name
@@ -70,6 +80,9 @@ class _Plan:
         self.wrapper_open = f"<{wrapper}>" if wrapper else ""
         self.wrapper_close = f"</{wrapper}>" if wrapper else ""
         self.tail_open = f"</{name}Response>"
+        self.queue_url_from_path = (
+            dialect == "sqs" and in_shape is not None and "QueueUrl" in in_shape.members
+        )
 
 
 _PLANS: dict[tuple, _Plan] = {}
@@ -136,7 +149,12 @@ def parse_pairs(plan: _Plan, pairs: list[tuple[str, str]], error_code: str = "In
 
 
 def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
-    return parse_pairs(plan_for(operation), form_pairs(request))
+    plan = plan_for(operation)
+    params = parse_pairs(plan, form_pairs(request))
+    if plan.queue_url_from_path and "QueueUrl" not in params and request.path not in ("", "/"):
+        # Old SQS SDKs (boto 2, the Java v1 SDK, ...) send queue actions to the queue's URL itself.
+        params["QueueUrl"] = f"{request.scheme}://{request.host}{request.path}"
+    return params
 
 
 def _headers(request_id: str) -> list[tuple[str, str]]:

@@ -251,7 +251,12 @@ def serialize(operation: "OperationModel", result: dict, request_id: str) -> Htt
     kind = layout.payload_kind
     if kind is not None:
         value = result.get(layout.payload)
-        if kind in ("blob", "string", "eventstream"):
+        if kind == "eventstream" and value is not None and not isinstance(value, (bytes, bytearray)):
+            from overcast.protocol.eventstream import encode_event_stream
+
+            body = encode_event_stream(layout.payload_shape, value, xml_event_body, "text/xml")
+            headers.append(("Content-Type", "application/vnd.amazon.eventstream"))
+        elif kind in ("blob", "string", "eventstream"):
             if value is None:
                 body = b""
             elif isinstance(value, str):
@@ -283,6 +288,13 @@ def serialize(operation: "OperationModel", result: dict, request_id: str) -> Htt
             body = "".join(out).encode("utf-8")
         headers.append(("Content-Type", "application/xml"))
     return HttpResponse(status, headers, body)
+
+
+def xml_event_body(shape: Any, value: dict) -> bytes:
+    """The XML payload of one event-stream event (or of its eventpayload member)."""
+    out: list = []
+    compile_shape(shape, "xml").emit(out, shape.serialization.get("name") or shape.name, value)
+    return "".join(out).encode("utf-8")
 
 
 def serialize_error(

@@ -357,3 +357,18 @@ def test_errors_use_the_legacy_codes(code, wire):
     assert _text(root, "Error/Code") == wire
     assert _text(root, "Error/Message") == "nope"
     assert _text(root, "RequestId") == "rid-2"
+
+
+def test_queue_url_from_the_request_path():
+    """Old SDKs send queue actions to the queue URL itself, without a QueueUrl parameter."""
+    operation = SQS.operation_model("SendMessage")
+    pairs = [("Action", "SendMessage"), ("Version", "2012-11-05"), ("MessageBody", "hi")]
+    request = _request(pairs)
+    request.path = "/000000000000/q1"
+    request.host = "localhost:4566"
+    params = parse_request("query", operation, request)
+    assert params == {"QueueUrl": "http://localhost:4566/000000000000/q1", "MessageBody": "hi"}
+    # an explicit QueueUrl wins
+    request = _request([*pairs, ("QueueUrl", QUEUE)])
+    request.path = "/000000000000/other"
+    assert parse_request("query", operation, request)["QueueUrl"] == QUEUE

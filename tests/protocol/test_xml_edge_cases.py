@@ -341,3 +341,25 @@ def test_real_client_query_and_ec2_errors_map_to_modeled_exceptions():
         client.delete_vpc(VpcId="vpc-1")
     assert info.value.response["Error"]["Code"] == "InvalidVpcID.NotFound"
     assert info.value.response["ResponseMetadata"]["RequestId"] == "r8"
+
+
+def test_s3_select_event_stream():
+    operation = _op("s3", "SelectObjectContent")
+
+    async def events():
+        yield {"Records": {"Payload": b"a,b\n"}}
+        yield {"Stats": {"Details": {"BytesScanned": 10, "BytesProcessed": 9, "BytesReturned": 4}}}
+        yield {"Progress": {"Details": {"BytesScanned": 10}}}
+        yield {"Cont": {}}
+        yield {"End": {}}
+
+    response = serialize_response("rest-xml", operation, {"Payload": events()}, "rid")
+    parsed = client_parse("rest-xml", operation, response)
+    got = list(parsed["Payload"])
+    assert got == [
+        {"Records": {"Payload": b"a,b\n"}},
+        {"Stats": {"Details": {"BytesScanned": 10, "BytesProcessed": 9, "BytesReturned": 4}}},
+        {"Progress": {"Details": {"BytesScanned": 10}}},
+        {"Cont": {}},
+        {"End": {}},
+    ]
