@@ -21,12 +21,12 @@ if TYPE_CHECKING:  # pragma: no cover
 EC2_NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
 
-def _namespace(service: "ServiceModel") -> str:
+def _namespace(service: ServiceModel) -> str:
     ns = service.metadata.get("xmlNamespace") or EC2_NAMESPACE
     return ns if ns.endswith("/") else ns + "/"
 
 
-def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
+def parse(operation: OperationModel, request: HttpRequest) -> dict:
     return parse_pairs(plan_for(operation, "ec2"), form_pairs(request))
 
 
@@ -34,7 +34,7 @@ def _headers(request_id: str) -> list[tuple[str, str]]:
     return [("Content-Type", "text/xml;charset=UTF-8"), ("x-amzn-RequestId", request_id)]
 
 
-def serialize(operation: "OperationModel", result: dict, request_id: str) -> HttpResponse:
+def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
     plan = plan_for(operation, "ec2")
     name = operation.name
     out = [
@@ -48,7 +48,7 @@ def serialize(operation: "OperationModel", result: dict, request_id: str) -> Htt
 
 
 def serialize_error(
-    service: "ServiceModel", operation: "OperationModel | None", error: ServiceError, request_id: str
+    service: ServiceModel, operation: OperationModel | None, error: ServiceError, request_id: str
 ) -> HttpResponse:
     status = error_status(service, error)
     code = error.code

@@ -61,7 +61,7 @@ class _Plan:
         "queue_url_from_path",
     )
 
-    def __init__(self, operation: "OperationModel", dialect: str) -> None:
+    def __init__(self, operation: OperationModel, dialect: str) -> None:
         name = operation.name
         self.name = name
         in_shape = operation.input_shape
@@ -88,14 +88,14 @@ class _Plan:
 _PLANS: dict[tuple, _Plan] = {}
 
 
-def dialect_of(service: "ServiceModel") -> str:
+def dialect_of(service: ServiceModel) -> str:
     """'query', or 'sqs' for SQS's json model spoken in its legacy query form."""
     if service.service_name == "sqs" and service.protocol != "query":
         return "sqs"
     return "query"
 
 
-def service_namespace(service: "ServiceModel") -> str | None:
+def service_namespace(service: ServiceModel) -> str | None:
     ns = service.metadata.get("xmlNamespace")
     if ns:
         return ns
@@ -104,7 +104,7 @@ def service_namespace(service: "ServiceModel") -> str | None:
     return None
 
 
-def plan_for(operation: "OperationModel", dialect: str | None = None) -> _Plan:
+def plan_for(operation: OperationModel, dialect: str | None = None) -> _Plan:
     service = operation.service_model
     if dialect is None:
         dialect = dialect_of(service)
@@ -119,7 +119,7 @@ def plan_for(operation: "OperationModel", dialect: str | None = None) -> _Plan:
 _KEEP: list[Any] = []
 
 
-def form_pairs(request: "HttpRequest") -> list[tuple[str, str]]:
+def form_pairs(request: HttpRequest) -> list[tuple[str, str]]:
     """The form parameters of a query request: the query string, then a form-encoded body."""
     pairs: list[tuple[str, str]] = []
     try:
@@ -148,7 +148,7 @@ def parse_pairs(plan: _Plan, pairs: list[tuple[str, str]], error_code: str = "In
         raise ServiceError(error_code, str(exc)) from exc
 
 
-def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
+def parse(operation: OperationModel, request: HttpRequest) -> dict:
     plan = plan_for(operation)
     params = parse_pairs(plan, form_pairs(request))
     if plan.queue_url_from_path and "QueueUrl" not in params and request.path not in ("", "/"):
@@ -161,7 +161,7 @@ def _headers(request_id: str) -> list[tuple[str, str]]:
     return [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
 
 
-def serialize(operation: "OperationModel", result: dict, request_id: str) -> HttpResponse:
+def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
     plan = plan_for(operation)
     out = [plan.head, plan.wrapper_open]
     if plan.output is not None and result:
@@ -172,7 +172,7 @@ def serialize(operation: "OperationModel", result: dict, request_id: str) -> Htt
     return HttpResponse(200, _headers(request_id), "".join(out).encode("utf-8"))
 
 
-def error_fields_xml(service: "ServiceModel", error: ServiceError, dialect: str, out: list) -> None:
+def error_fields_xml(service: ServiceModel, error: ServiceError, dialect: str, out: list) -> None:
     """Append `error.fields` as elements, named as the model's error shape names them."""
     if not error.fields:
         return
@@ -189,7 +189,7 @@ def error_fields_xml(service: "ServiceModel", error: ServiceError, dialect: str,
             out.append(f"<{name}>{escape(str(value))}</{name}>")
 
 
-def wire_error_code(service: "ServiceModel", error: ServiceError, dialect: str) -> str:
+def wire_error_code(service: ServiceModel, error: ServiceError, dialect: str) -> str:
     """The code as the client's error factory knows it (the shape's awsQueryError code when it has one)."""
     if dialect == "sqs":
         code = SQS_QUERY_ERROR_CODES.get(error.code)
@@ -203,7 +203,7 @@ def wire_error_code(service: "ServiceModel", error: ServiceError, dialect: str) 
     return error.code
 
 
-def sender_fault(service: "ServiceModel", error: ServiceError, status: int) -> bool:
+def sender_fault(service: ServiceModel, error: ServiceError, status: int) -> bool:
     """Sender or Receiver: the model's senderFault when it says, else the error's own flag (never for 5xx)."""
     shape = error_shape(service, error.code)
     if shape is not None:
@@ -216,7 +216,7 @@ def sender_fault(service: "ServiceModel", error: ServiceError, status: int) -> b
 
 
 def serialize_error(
-    service: "ServiceModel", operation: "OperationModel | None", error: ServiceError, request_id: str
+    service: ServiceModel, operation: OperationModel | None, error: ServiceError, request_id: str
 ) -> HttpResponse:
     dialect = dialect_of(service)
     status = error_status(service, error)

@@ -79,7 +79,7 @@ S3_ROOT_ELEMENTS = {
 _NAMESPACES: dict[int, tuple[Any, str | None]] = {}
 
 
-def service_namespace(service: "ServiceModel") -> str | None:
+def service_namespace(service: ServiceModel) -> str | None:
     """The XML namespace of the service's documents (found on its input shapes' xmlNamespace traits)."""
     hit = _NAMESPACES.get(id(service))
     if hit is not None:
@@ -123,7 +123,7 @@ class _Plan:
         "ns_attr",
     )
 
-    def __init__(self, operation: "OperationModel") -> None:
+    def __init__(self, operation: OperationModel) -> None:
         service = operation.service_model
         self.name = operation.name
         self.is_s3 = service.service_name == "s3"
@@ -155,14 +155,18 @@ class _Plan:
             self.out_body_node = compile_shape(out_shape, "xml")
             root = out_shape.serialization.get("name")
             if not root:
-                root = S3_ROOT_ELEMENTS.get(self.name, f"{self.name}Result") if self.is_s3 else f"{self.name}Response"
+                root = (
+                    S3_ROOT_ELEMENTS.get(self.name, f"{self.name}Result")
+                    if self.is_s3
+                    else f"{self.name}Response"
+                )
             self.out_root = root
 
 
 _PLANS: dict[tuple, tuple[Any, _Plan]] = {}
 
 
-def plan_for(operation: "OperationModel") -> _Plan:
+def plan_for(operation: OperationModel) -> _Plan:
     key = (id(operation.service_model), operation.name)
     hit = _PLANS.get(key)
     if hit is None:
@@ -173,7 +177,7 @@ def plan_for(operation: "OperationModel") -> _Plan:
 # ------------------------------------------------------------------------------------------- requests
 
 
-def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
+def parse(operation: OperationModel, request: HttpRequest) -> dict:
     plan = plan_for(operation)
     layout = plan.in_layout
     params: dict = {}
@@ -212,7 +216,7 @@ def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
     return params
 
 
-def _body_bytes(request: "HttpRequest") -> bytes:
+def _body_bytes(request: HttpRequest) -> bytes:
     body = request.body
     if isinstance(body, str):
         return body.encode("utf-8")
@@ -240,7 +244,7 @@ def host_id(request_id: str) -> str:
     return base64.b64encode(hashlib.sha256(request_id.encode()).digest()).decode("ascii")
 
 
-def serialize(operation: "OperationModel", result: dict, request_id: str) -> HttpResponse:
+def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
     plan = plan_for(operation)
     layout = plan.out_layout
     headers = _id_headers(plan.is_s3, request_id)
@@ -279,7 +283,7 @@ def serialize(operation: "OperationModel", result: dict, request_id: str) -> Htt
             loc = result.get("LocationConstraint") or ""
             body = (
                 f'{XML_DECLARATION}\n<LocationConstraint xmlns="{S3_NAMESPACE}">{escape(loc)}</LocationConstraint>'
-            ).encode("utf-8")
+            ).encode()
         else:
             root = plan.out_root
             out = [XML_DECLARATION, f"<{root}{plan.ns_attr}>"]
@@ -298,7 +302,7 @@ def xml_event_body(shape: Any, value: dict) -> bytes:
 
 
 def serialize_error(
-    service: "ServiceModel", operation: "OperationModel | None", error: ServiceError, request_id: str
+    service: ServiceModel, operation: OperationModel | None, error: ServiceError, request_id: str
 ) -> HttpResponse:
     is_s3 = service.service_name == "s3"
     status = error_status(service, error)
@@ -315,7 +319,9 @@ def serialize_error(
             f"\n<Error><Code>{escape(code)}</Code><Message>{escape(error.message or '')}</Message>",
         ]
         error_fields_xml(service, error, "xml", out)
-        out.append(f"<RequestId>{escape(request_id)}</RequestId><HostId>{host_id(request_id)}</HostId></Error>")
+        out.append(
+            f"<RequestId>{escape(request_id)}</RequestId><HostId>{host_id(request_id)}</HostId></Error>"
+        )
     else:
         ns = namespace_attr(service_namespace(service))
         out = [

@@ -16,8 +16,9 @@ On output every dialect names elements as botocore's XML response parser expects
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element, ParseError, XMLParser
 
 from overcast.protocol.common import (
@@ -134,7 +135,7 @@ SQS_MAP_NAMES = {
 DIALECTS = ("query", "ec2", "xml", "sqs")
 
 
-def _ec2_name(shape: "Shape", default: str) -> str:
+def _ec2_name(shape: Shape, default: str) -> str:
     ser = shape.serialization
     if "queryName" in ser:
         return ser["queryName"]
@@ -144,7 +145,7 @@ def _ec2_name(shape: "Shape", default: str) -> str:
     return default
 
 
-def _member_names(dialect: str, member_name: str, member: "Shape") -> tuple[str, str]:
+def _member_names(dialect: str, member_name: str, member: Shape) -> tuple[str, str]:
     """(input name, output name) of a structure member in `dialect`.
 
     Input: the form key segment (query/ec2/sqs) or request element tag (xml). Output: the response element
@@ -305,7 +306,7 @@ class TimestampNode(Node):
     from_xml = from_form
 
     def emit(self, out, tag, value):
-        if self.fmt == "iso8601" and type(value) is datetime and value.tzinfo is timezone.utc:
+        if self.fmt == "iso8601" and type(value) is datetime and value.tzinfo is UTC:
             # the common case, without strftime: 2021-03-04T05:06:07Z / 2021-03-04T05:06:07.123Z
             text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")[:-6] + "Z"
         else:
@@ -461,8 +462,9 @@ class MapNode(Node):
     __slots__ = ("key", "value", "key_name", "value_name", "flattened", "in_entry")
     kind = "map"
 
-    def __init__(self, key: Node, value: Node, key_name: str, value_name: str, flattened: bool,
-                 in_entry: str | None) -> None:
+    def __init__(
+        self, key: Node, value: Node, key_name: str, value_name: str, flattened: bool, in_entry: str | None
+    ) -> None:
         self.key = key
         self.value = value
         self.key_name = key_name
@@ -563,7 +565,7 @@ def namespace_attr(ns: Any) -> str:
 _CACHE: dict[tuple, tuple[Any, Node]] = {}
 
 
-def compile_shape(shape: "Shape", dialect: str) -> Node:
+def compile_shape(shape: Shape, dialect: str) -> Node:
     """The codec node of `shape` in `dialect` (cached; recursion-safe)."""
     resolver = getattr(shape, "_shape_resolver", None)
     key = _node_key(shape, dialect, resolver)
@@ -573,7 +575,7 @@ def compile_shape(shape: "Shape", dialect: str) -> Node:
     return _compile(shape, dialect, resolver)
 
 
-def _node_key(shape: "Shape", dialect: str, resolver: Any) -> tuple:
+def _node_key(shape: Shape, dialect: str, resolver: Any) -> tuple:
     ser = shape.serialization
     ns = ser.get("xmlNamespace")
     return (
@@ -586,7 +588,7 @@ def _node_key(shape: "Shape", dialect: str, resolver: Any) -> tuple:
     )
 
 
-def _compile(shape: "Shape", dialect: str, resolver: Any) -> Node:
+def _compile(shape: Shape, dialect: str, resolver: Any) -> Node:
     key = _node_key(shape, dialect, resolver)
     hit = _CACHE.get(key)
     if hit is not None:

@@ -249,7 +249,9 @@ def test_create_queue_and_list_queues_responses():
 
 
 def test_get_queue_attributes_response_is_flattened_name_value():
-    root = _respond("GetQueueAttributes", {"Attributes": {"VisibilityTimeout": "30", "QueueArn": "arn:aws:sqs:x"}})
+    root = _respond(
+        "GetQueueAttributes", {"Attributes": {"VisibilityTimeout": "30", "QueueArn": "arn:aws:sqs:x"}}
+    )
     attrs = _result(root, "GetQueueAttributes").findall(f"{NS}Attribute")
     assert {_text(a, "Name"): _text(a, "Value") for a in attrs} == {
         "VisibilityTimeout": "30",
@@ -309,7 +311,9 @@ def test_batch_responses():
     root = _respond("DeleteMessageBatch", {"Successful": [{"Id": "a"}], "Failed": []})
     assert len(_result(root, "DeleteMessageBatch").findall(f"{NS}DeleteMessageBatchResultEntry")) == 1
     root = _respond("ChangeMessageVisibilityBatch", {"Successful": [{"Id": "a"}, {"Id": "b"}], "Failed": []})
-    entries = _result(root, "ChangeMessageVisibilityBatch").findall(f"{NS}ChangeMessageVisibilityBatchResultEntry")
+    entries = _result(root, "ChangeMessageVisibilityBatch").findall(
+        f"{NS}ChangeMessageVisibilityBatchResultEntry"
+    )
     assert len(entries) == 2
 
 
@@ -349,7 +353,9 @@ def test_every_operation_serializes_to_wellformed_xml(op_name):
     ],
 )
 def test_errors_use_the_legacy_codes(code, wire):
-    response = serialize_error("query", SQS, SQS.operation_model("SendMessage"), ServiceError(code, "nope"), "rid-2")
+    response = serialize_error(
+        "query", SQS, SQS.operation_model("SendMessage"), ServiceError(code, "nope"), "rid-2"
+    )
     assert response.status == 400
     root = ElementTree.fromstring(response.body)
     assert root.tag == f"{NS}ErrorResponse"

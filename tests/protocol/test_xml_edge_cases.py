@@ -11,13 +11,12 @@ import pytest
 
 from overcast.errors import ServiceError
 from overcast.http import Headers, HttpRequest
-from overcast.protocol import parse_request, serialize_error, serialize_response
-from overcast.protocol import rest_xml
+from overcast.protocol import parse_request, rest_xml, serialize_error, serialize_response
 from overcast.protocol.models import get_service_model
 from tests.protocol.harness import client_parse, client_request
 
-UTC = dt.timezone.utc
-NASTY = 'a&b <c> "d" \'e\' \u00e9\u4e2d\U0001f600 \t\nend '
+UTC = dt.UTC
+NASTY = "a&b <c> \"d\" 'e' \u00e9\u4e2d\U0001f600 \t\nend "
 
 
 def _op(service, name):
@@ -75,7 +74,10 @@ def test_timestamps_keep_milliseconds():
 
 def test_ec2_nested_filters_and_capitalised_names():
     params = {
-        "Filters": [{"Name": "tag:Name", "Values": ["a", "b"]}, {"Name": "instance-state-name", "Values": ["running"]}],
+        "Filters": [
+            {"Name": "tag:Name", "Values": ["a", "b"]},
+            {"Name": "instance-state-name", "Values": ["running"]},
+        ],
         "InstanceIds": ["i-1", "i-2"],
         "DryRun": False,
         "MaxResults": 10,
@@ -149,7 +151,11 @@ def test_s3_document_elements():
 def test_s3_error_envelope():
     s3 = get_service_model("s3")
     response = serialize_error(
-        "rest-xml", s3, _op("s3", "GetObject"), ServiceError("NoSuchBucket", "The bucket does not exist", BucketName="bk"), "rid-7"
+        "rest-xml",
+        s3,
+        _op("s3", "GetObject"),
+        ServiceError("NoSuchBucket", "The bucket does not exist", BucketName="bk"),
+        "rid-7",
     )
     assert response.status == 404
     headers = dict(response.headers)
@@ -162,13 +168,17 @@ def test_s3_error_envelope():
 
 def test_route53_and_query_error_envelopes():
     r53 = get_service_model("route53")
-    response = serialize_error("rest-xml", r53, _op("route53", "GetHostedZone"), ServiceError("NoSuchHostedZone", "no"), "r1")
+    response = serialize_error(
+        "rest-xml", r53, _op("route53", "GetHostedZone"), ServiceError("NoSuchHostedZone", "no"), "r1"
+    )
     root = ElementTree.fromstring(response.body)
     assert root.tag.endswith("ErrorResponse")
     assert [c.tag.split("}")[-1] for c in root.find("{*}Error")] == ["Type", "Code", "Message"]
     assert root.findtext("{*}RequestId") == "r1"
     iam = get_service_model("iam")
-    response = serialize_error("query", iam, None, ServiceError("ServiceFailure", "bad", sender_fault=False), "r2")
+    response = serialize_error(
+        "query", iam, None, ServiceError("ServiceFailure", "bad", sender_fault=False), "r2"
+    )
     root = ElementTree.fromstring(response.body)
     assert response.status == 500
     assert root.findtext("{*}Error/{*}Type") == "Receiver"
@@ -177,7 +187,9 @@ def test_route53_and_query_error_envelopes():
 
 def test_ec2_error_envelope():
     ec2 = get_service_model("ec2")
-    response = serialize_error("ec2", ec2, None, ServiceError("InvalidInstanceID.NotFound", "no such instance"), "r3")
+    response = serialize_error(
+        "ec2", ec2, None, ServiceError("InvalidInstanceID.NotFound", "no such instance"), "r3"
+    )
     assert response.status == 400
     root = ElementTree.fromstring(response.body)
     assert root.tag == "Response"
@@ -205,7 +217,10 @@ def test_unsafe_or_malformed_xml_is_refused(body):
 
 def test_malformed_query_values():
     request = HttpRequest(
-        "POST", "/", "", Headers({"Content-Type": "application/x-www-form-urlencoded"}),
+        "POST",
+        "/",
+        "",
+        Headers({"Content-Type": "application/x-www-form-urlencoded"}),
         b"Action=ListUsers&Version=2010-05-08&MaxItems=lots",
     )
     with pytest.raises(ServiceError):
@@ -248,8 +263,11 @@ def _client(service, answer):
 
     session = botocore.session.get_session()
     client = session.create_client(
-        service, region_name="us-east-1", endpoint_url="http://localhost:4566",
-        aws_access_key_id="test", aws_secret_access_key="test",
+        service,
+        region_name="us-east-1",
+        endpoint_url="http://localhost:4566",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
     )
     model = get_service_model(service)
 
@@ -258,7 +276,9 @@ def _client(service, answer):
 
         operation = model.operation_model(kwargs["event_name"].split(".")[-1])
         split = urlsplit(request.url)
-        headers = Headers({k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()})
+        headers = Headers(
+            {k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}
+        )
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
@@ -283,13 +303,22 @@ def test_real_client_s3():
         if operation.name == "GetBucketLocation":
             return serialize_response(protocol, operation, {"LocationConstraint": "eu-west-1"}, "r1")
         if operation.name == "ListObjectsV2":
-            result = {"Name": params["Bucket"], "KeyCount": 1, "IsTruncated": False, "Contents": [{"Key": "a&b", "Size": 3}]}
+            result = {
+                "Name": params["Bucket"],
+                "KeyCount": 1,
+                "IsTruncated": False,
+                "Contents": [{"Key": "a&b", "Size": 3}],
+            }
             return serialize_response(protocol, operation, result, "r2")
         if operation.name == "HeadObject":
             return serialize_error(protocol, s3, operation, ServiceError("NoSuchKey", "nope"), "r3")
         if operation.name == "GetObject":
-            return serialize_response(protocol, operation, {"Body": b"hello", "ContentLength": 5, "Metadata": {"m": "v"}}, "r4")
-        return serialize_error(protocol, s3, operation, ServiceError("NoSuchBucket", "no bucket", BucketName="bk"), "r5")
+            return serialize_response(
+                protocol, operation, {"Body": b"hello", "ContentLength": 5, "Metadata": {"m": "v"}}, "r4"
+            )
+        return serialize_error(
+            protocol, s3, operation, ServiceError("NoSuchBucket", "no bucket", BucketName="bk"), "r5"
+        )
 
     client = _client("s3", answer)
     assert client.get_bucket_location(Bucket="bk")["LocationConstraint"] == "eu-west-1"
@@ -315,7 +344,9 @@ def test_real_client_query_and_ec2_errors_map_to_modeled_exceptions():
 
     def answer(operation, request):
         parse_request("query", operation, request)
-        return serialize_error("query", iam, operation, ServiceError("NoSuchEntityException", "no user"), "r6")
+        return serialize_error(
+            "query", iam, operation, ServiceError("NoSuchEntityException", "no user"), "r6"
+        )
 
     client = _client("iam", answer)
     with pytest.raises(client.exceptions.NoSuchEntityException) as info:
@@ -329,7 +360,12 @@ def test_real_client_query_and_ec2_errors_map_to_modeled_exceptions():
         params = parse_request("ec2", operation, request)
         if operation.name == "DescribeInstances":
             assert params["InstanceIds"] == ["i-1"]
-            return serialize_response("ec2", operation, {"Reservations": [{"ReservationId": "r-1", "Instances": [{"InstanceId": "i-1"}]}]}, "r7")
+            return serialize_response(
+                "ec2",
+                operation,
+                {"Reservations": [{"ReservationId": "r-1", "Instances": [{"InstanceId": "i-1"}]}]},
+                "r7",
+            )
         return serialize_error("ec2", ec2, operation, ServiceError("InvalidVpcID.NotFound", "no vpc"), "r8")
 
     client = _client("ec2", answer_ec2)

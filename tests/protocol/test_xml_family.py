@@ -65,9 +65,9 @@ def _transport_members(operation) -> set[str]:
     if shape is None:
         return out
     for name, member in shape.members.items():
-        if member.serialization.get("location") == "header" and member.serialization.get("name", "").lower() in (
-            "content-length",
-        ):
+        if member.serialization.get("location") == "header" and member.serialization.get(
+            "name", ""
+        ).lower() in ("content-length",):
             out.add(name)
     return out
 
@@ -147,11 +147,15 @@ def test_error_round_trip(service, protocol, op_name):
             assert normalise(modeled.get(name)) == normalise(value), (shape.name, name)
 
 
-@pytest.mark.parametrize("protocol,service", [("query", "iam"), ("ec2", "ec2"), ("rest-xml", "s3"), ("rest-xml", "route53")])
+@pytest.mark.parametrize(
+    "protocol,service", [("query", "iam"), ("ec2", "ec2"), ("rest-xml", "s3"), ("rest-xml", "route53")]
+)
 def test_unmodeled_error(protocol, service):
     model = get_service_model(service)
     operation = model.operation_model(model.operation_names[0])
-    response = serialize_error(protocol, model, operation, ServiceError("Throttling", "slow down", 503), "rid-9")
+    response = serialize_error(
+        protocol, model, operation, ServiceError("Throttling", "slow down", 503), "rid-9"
+    )
     assert response.status == 503
     parsed = client_parse(protocol, operation, response)
     if operation.http.get("method") != "HEAD":
