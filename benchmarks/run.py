@@ -705,6 +705,36 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
     return result
 
 
+def merge_rounds(runs: list[dict]) -> dict:
+    """One result from several rounds: median of all starts and of idle RSS, best req/s of each cell
+    (a cell that answered errors in any round stays an error)."""
+    if len(runs) == 1:
+        return runs[0]
+    good = [r for r in runs if not r.get("error")]
+    if not good:
+        return {**runs[-1], "rounds": runs}
+    merged = json.loads(json.dumps(good[0], default=str))
+    starts = [s for r in good for s in r["startup_all_s"]]
+    merged["startup_all_s"] = starts
+    merged["startup_s"] = statistics.median(starts)
+    for key in ("idle_rss_mb", "rss_before_request_mb", "rss_after_load_mb"):
+        values = [r[key] for r in good if key in r]
+        if values:
+            merged[key] = statistics.median(values)
+    for op_name, op in merged.get("ops", {}).items():
+        for key, cell in op.items():
+            if not (key.startswith("c") and isinstance(cell, dict)):
+                continue
+            cells = [r["ops"][op_name][key] for r in good if key in r.get("ops", {}).get(op_name, {})]
+            failed = [c for c in cells if c.get("non_2xx") or c.get("rps") is None]
+            best = failed[0] if failed else max(cells, key=lambda c: c["rps"])
+            op[key] = {**best, "rps_all": [c.get("rps") for c in cells]}
+    if len(good) < len(runs):
+        merged["error_rounds"] = [r.get("error") for r in runs if r.get("error")]
+    merged["rounds"] = len(runs)
+    return merged
+
+
 # --------------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------------
@@ -849,6 +879,13 @@ def main(argv=None) -> int:
     p.add_argument(
         "--starts", type=int, default=3, help="starts for the start-up median (default %(default)s)"
     )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure every server N times, round-robin, and keep the best throughput of each cell and the "
+        "median of all starts: smooths out other load on a shared machine (default %(default)s)",
+    )
     p.add_argument("--start-timeout", type=float, default=60.0)
     p.add_argument("--idle-settle", type=float, default=1.0, help="seconds after the request before RSS")
     p.add_argument(
@@ -892,15 +929,17 @@ def main(argv=None) -> int:
     logdir = RESULTS / "logs"  # the servers' output of the latest run
     shutil.rmtree(logdir, ignore_errors=True)
     logdir.mkdir(parents=True)
-    results = []
-    for name in names:
-        log(f"{name}: starting")
-        res = measure(SERVERS[name], ops, args, logdir)
-        if res.get("error"):
-            log(f"{name}: {res['error']}")
-        else:
-            log(f"{name}: start-up {res['startup_s']:.3f} s, idle RSS {res['idle_rss_mb']:.1f} MB")
-        results.append(res)
+    rounds: dict[str, list[dict]] = {name: [] for name in names}
+    for round_no in range(1, args.repeat + 1):
+        for name in names:
+            log(f"{name}: starting" + (f" (round {round_no}/{args.repeat})" if args.repeat > 1 else ""))
+            res = measure(SERVERS[name], ops, args, logdir)
+            if res.get("error"):
+                log(f"{name}: {res['error']}")
+            else:
+                log(f"{name}: start-up {res['startup_s']:.3f} s, idle RSS {res['idle_rss_mb']:.1f} MB")
+            rounds[name].append(res)
+    results = [merge_rounds(rounds[name]) for name in names]
     table = report(results, ops, args.concurrency)
     doc = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -914,6 +953,7 @@ def main(argv=None) -> int:
             "warmup_s": args.warmup,
             "concurrency": args.concurrency,
             "starts": args.starts,
+            "repeat": args.repeat,
             "ops": [op["name"] for op in ops],
             "load_tool": args.tool,
         },
