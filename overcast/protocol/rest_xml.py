@@ -291,6 +291,10 @@ def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpR
             out.append(f"</{root}>")
             body = "".join(out).encode("utf-8")
         headers.append(("Content-Type", "application/xml"))
+    if isinstance(body, bytes) and layout.payload_kind in ("blob", "string"):
+        # a whole body in hand: its own length is the truth, whatever ContentLength the handler gave
+        headers = [h for h in headers if h[0].lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
     return HttpResponse(status, headers, body)
 
 

@@ -279,6 +279,8 @@ class BooleanNode(Node):
     from_xml = from_form
 
     def emit(self, out, tag, value):
+        if type(value) is str:  # tolerate 'true'/'false' from a handler
+            value = value.strip().lower() == "true"
         out.append(f"<{tag}>true</{tag}>" if value else f"<{tag}>false</{tag}>")
 
 
@@ -373,14 +375,16 @@ class StructureNode(Node):
 
     def emit_root(self, out, tag, value, ns_attr):
         """Emit as a document element: with the model's own namespace, else `ns_attr`."""
-        if self.ns_attr or not ns_attr:
-            self.emit(out, tag, value)
-            return
-        self.ns_attr = ns_attr
-        try:
-            self.emit(out, tag, value)
-        finally:
-            self.ns_attr = ""
+        ns_attr = self.ns_attr or ns_attr
+        parts = [f"<{tag}{ns_attr}"]
+        for name, attr in self.attrs:
+            v = value.get(name)
+            if v is not None:
+                parts.append(f' {attr}="{escape_attr(str(v))}"')
+        parts.append(">")
+        out.append("".join(parts))
+        self.emit_members(out, value)
+        out.append(f"</{tag}>")
 
     def emit_members(self, out, value):
         members = self.members
