@@ -248,7 +248,8 @@ def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpR
     plan = plan_for(operation)
     layout = plan.out_layout
     headers = _id_headers(plan.is_s3, request_id)
-    status = serialize_rest_members(layout, result, headers) or plan.default_status
+    # "__status__": a status the model cannot express (S3 GetObject's 206 Partial Content).
+    status = serialize_rest_members(layout, result, headers) or result.get("__status__") or plan.default_status
     body: Any = b""
     if plan.is_head:
         return HttpResponse(status, headers, b"")
@@ -313,8 +314,8 @@ def serialize_error(
     headers = _id_headers(is_s3, request_id)
     for k, v in error.headers.items():
         headers.append((k, str(v)))
-    if operation is not None and operation.http.get("method", "").upper() == "HEAD":
-        return HttpResponse(status, headers, b"")
+    if status == 304 or operation is not None and operation.http.get("method", "").upper() == "HEAD":
+        return HttpResponse(status, headers, b"")  # 304 Not Modified never has a body
     shape = error_shape(service, error.code)
     code = (shape.error_code or error.code) if shape is not None else error.code
     if is_s3:
