@@ -47,7 +47,7 @@ def protocol_module(protocol: str):
     return module
 
 
-def parse_request(protocol: str, operation: "OperationModel", request: "HttpRequest") -> dict:
+def parse_request(protocol: str, operation: OperationModel, request: HttpRequest) -> dict:
     """The params dict exactly as the boto3 caller passed them, validated against the model."""
     params = protocol_module(protocol).parse(operation, request)
     from overcast.protocol.validate import validate
@@ -57,19 +57,19 @@ def parse_request(protocol: str, operation: "OperationModel", request: "HttpRequ
 
 
 def serialize_response(
-    protocol: str, operation: "OperationModel", result: dict, request_id: str
-) -> "HttpResponse":
+    protocol: str, operation: OperationModel, result: dict, request_id: str
+) -> HttpResponse:
     """The HTTP response for `result` (a dict shaped like the boto3 response)."""
     return protocol_module(protocol).serialize(operation, result if result is not None else {}, request_id)
 
 
 def serialize_error(
     protocol: str,
-    service: "ServiceModel",
-    operation: "OperationModel | None",
-    error: "ServiceError",
+    service: ServiceModel,
+    operation: OperationModel | None,
+    error: ServiceError,
     request_id: str,
-) -> "HttpResponse":
+) -> HttpResponse:
     """The HTTP response for a ServiceError, as the real service sends it."""
     return protocol_module(protocol).serialize_error(service, operation, error, request_id)
 

@@ -5,9 +5,10 @@ reads them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import cbor2
 
@@ -42,7 +43,7 @@ def _decode_blob(value):
     raise WireError("Expected a byte string for a blob")
 
 
-def _decode_leaf(shape: "Shape") -> Callable[[Any], Any] | None:
+def _decode_leaf(shape: Shape) -> Callable[[Any], Any] | None:
     t = shape.type_name
     if t == "timestamp":
         return _decode_timestamp
@@ -63,7 +64,7 @@ def _encode_float(value):
     return float(value) if isinstance(value, Decimal) else value
 
 
-def _encode_leaf(shape: "Shape") -> Callable[[Any], Any] | None:
+def _encode_leaf(shape: Shape) -> Callable[[Any], Any] | None:
     t = shape.type_name
     if t == "timestamp":
         return _encode_timestamp
@@ -75,12 +76,12 @@ def _encode_leaf(shape: "Shape") -> Callable[[Any], Any] | None:
 
 
 @shape_cached
-def decoder(shape: "Shape"):
+def decoder(shape: Shape):
     return compile_transform(shape, _decode_leaf, in_names=True)
 
 
 @shape_cached
-def encoder(shape: "Shape"):
+def encoder(shape: Shape):
     return compile_transform(shape, _encode_leaf)
 
 
@@ -95,16 +96,16 @@ def dumps(value: Any) -> bytes:
     return cbor2.dumps(value, datetime_as_timestamp=True, timezone=UTC, default=_default)
 
 
-def encode_value(shape: "Shape", value: Any) -> Any:
+def encode_value(shape: Shape, value: Any) -> Any:
     conv = encoder(shape)
     return conv(value) if conv is not None else value
 
 
-def encode_body(shape: "Shape", value: dict) -> bytes:
+def encode_body(shape: Shape, value: dict) -> bytes:
     return dumps(encode_value(shape, value))
 
 
-def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
+def parse(operation: OperationModel, request: HttpRequest) -> dict:
     shape = operation.input_shape
     if not request.body:
         return {}
@@ -133,7 +134,7 @@ def _headers(request_id: str, content_type: str = CONTENT_TYPE) -> list[tuple[st
     ]
 
 
-def serialize(operation: "OperationModel", result: dict, request_id: str) -> HttpResponse:
+def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
     shape = operation.output_shape
     if shape is None:
         return HttpResponse(200, _headers(request_id), dumps({}))
@@ -154,7 +155,7 @@ def serialize(operation: "OperationModel", result: dict, request_id: str) -> Htt
 
 
 def serialize_error(
-    service: "ServiceModel", operation: "OperationModel | None", error: ServiceError, request_id: str
+    service: ServiceModel, operation: OperationModel | None, error: ServiceError, request_id: str
 ) -> HttpResponse:
     from overcast.protocol import json_protocol as jp
 

@@ -12,19 +12,20 @@ import binascii
 import calendar
 import json
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from overcast.errors import ServiceError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from botocore.model import OperationModel, ServiceModel, Shape
+    from botocore.model import ServiceModel, Shape
 
     from overcast.http import HttpRequest
 
-UTC = timezone.utc
+UTC = UTC
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -187,16 +188,16 @@ SCALAR_TYPES = frozenset(
 )
 
 
-def serialized_name(shape: "Shape", default: str) -> str:
+def serialized_name(shape: Shape, default: str) -> str:
     return shape.serialization.get("name", default)
 
 
-def is_jsonvalue(shape: "Shape") -> bool:
+def is_jsonvalue(shape: Shape) -> bool:
     return shape.type_name == "string" and bool(shape.serialization.get("jsonvalue"))
 
 
 @shape_cached
-def shape_contains(shape: "Shape", type_names: frozenset) -> bool:
+def shape_contains(shape: Shape, type_names: frozenset) -> bool:
     """Whether `shape` or anything reachable from it has a type in `type_names` (recursion-safe)."""
     return _contains(shape, type_names, set())
 
@@ -218,8 +219,8 @@ def _contains(shape, type_names, seen) -> bool:
 
 
 def compile_transform(
-    shape: "Shape",
-    leaf: Callable[["Shape"], Callable[[Any], Any] | None],
+    shape: Shape,
+    leaf: Callable[[Shape], Callable[[Any], Any] | None],
     *,
     in_names: bool = False,
     out_names: bool = False,
@@ -376,7 +377,7 @@ LEGACY_QUERY_CODES: dict[str, dict[str, str]] = {
 
 
 @shape_cached
-def _error_shapes(service: "ServiceModel") -> dict[str, "Shape"]:
+def _error_shapes(service: ServiceModel) -> dict[str, Shape]:
     table: dict[str, Shape] = {}
     for shape in service.error_shapes:
         table.setdefault(shape.name, shape)
@@ -388,12 +389,12 @@ def _error_shapes(service: "ServiceModel") -> dict[str, "Shape"]:
     return table
 
 
-def error_shape(service: "ServiceModel", code: str) -> "Shape | None":
+def error_shape(service: ServiceModel, code: str) -> Shape | None:
     """The service's error shape named `code` (or whose awsQueryError code is `code`)."""
     return _error_shapes(service).get(code)
 
 
-def error_status(service: "ServiceModel", error: ServiceError) -> int:
+def error_status(service: ServiceModel, error: ServiceError) -> int:
     if error.status:
         return error.status
     shape = error_shape(service, error.code)
@@ -404,7 +405,7 @@ def error_status(service: "ServiceModel", error: ServiceError) -> int:
     return 400 if error.sender_fault else 500
 
 
-def query_error_code(service: "ServiceModel", code: str) -> str:
+def query_error_code(service: ServiceModel, code: str) -> str:
     """The code a query-compatible service's error shape has in the old query protocol."""
     shape = error_shape(service, code)
     if shape is None:
@@ -417,7 +418,7 @@ def query_error_code(service: "ServiceModel", code: str) -> str:
     )
 
 
-def error_is_sender_fault(service: "ServiceModel", error: ServiceError) -> bool:
+def error_is_sender_fault(service: ServiceModel, error: ServiceError) -> bool:
     shape = error_shape(service, error.code)
     if shape is not None:
         err = shape.metadata.get("error", {})
@@ -444,7 +445,7 @@ def parse_query(query: str) -> dict[str, list[str]]:
     return out
 
 
-def text_to_value(shape: "Shape", text: str, timestamp_format: str) -> Any:
+def text_to_value(shape: Shape, text: str, timestamp_format: str) -> Any:
     """A scalar from its text form in a path label, query string or header."""
     t = shape.type_name
     try:
@@ -474,7 +475,7 @@ def text_to_value(shape: "Shape", text: str, timestamp_format: str) -> Any:
     return text
 
 
-def value_to_text(shape: "Shape", value: Any, timestamp_format: str) -> str:
+def value_to_text(shape: Shape, value: Any, timestamp_format: str) -> str:
     """The text form of a scalar for a path label, query string or header."""
     t = shape.type_name
     if t == "timestamp":
@@ -527,7 +528,7 @@ def split_header_list(text: str) -> list[str]:
     return items
 
 
-def header_list_text(shape: "Shape", values: list) -> str:
+def header_list_text(shape: Shape, values: list) -> str:
     member = shape.member
     out = []
     for v in values:
@@ -556,7 +557,7 @@ class RestLayout:
         "payload_kind",
     )
 
-    def __init__(self, shape: "Shape | None") -> None:
+    def __init__(self, shape: Shape | None) -> None:
         self.uri: list[tuple[str, str, Shape]] = []  # (member, label name, shape)
         self.querystring: list[tuple[str, str, Shape]] = []  # (member, param name, shape)
         self.query_map: tuple[str, Shape] | None = None  # member whose map takes the remaining params
@@ -605,21 +606,21 @@ class RestLayout:
 
 
 @shape_cached
-def rest_layout(shape: "Shape | None") -> RestLayout:
+def rest_layout(shape: Shape | None) -> RestLayout:
     return RestLayout(shape)
 
 
 _EMPTY_LAYOUT = RestLayout(None)
 
 
-def layout_for(shape: "Shape | None") -> RestLayout:
+def layout_for(shape: Shape | None) -> RestLayout:
     return _EMPTY_LAYOUT if shape is None else rest_layout(shape)
 
 
 def parse_rest_members(
     layout: RestLayout,
     labels: dict[str, str] | None,
-    request: "HttpRequest",
+    request: HttpRequest,
     params: dict,
     query_literals: dict | tuple = (),
 ) -> None:
@@ -669,7 +670,7 @@ def parse_rest_members(
                 ]
             else:
                 params[name] = text_to_value(shape, text, HEADER_TIMESTAMP_FORMAT)
-        for name, prefix, shape in layout.prefix_headers:
+        for name, prefix, _shape in layout.prefix_headers:
             out = {}
             for hname, value in headers.items():
                 if hname.startswith(prefix):

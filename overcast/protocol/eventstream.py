@@ -14,8 +14,9 @@ import json
 import struct
 import uuid
 from binascii import crc32
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
 from overcast.protocol.common import datetime_to_epoch, shape_cached, to_datetime
@@ -90,7 +91,7 @@ def encode_message(headers: dict[str, Any], payload: bytes = b"") -> bytes:
 class _EventPlan:
     __slots__ = ("name", "headers", "payload_member", "payload_type", "body_members", "exception")
 
-    def __init__(self, name: str, shape: "Shape") -> None:
+    def __init__(self, name: str, shape: Shape) -> None:
         self.name = name
         self.headers: list[tuple[str, Shape]] = []
         self.payload_member: str | None = None
@@ -108,11 +109,11 @@ class _EventPlan:
 
 
 @shape_cached
-def _plans(stream_shape: "Shape") -> dict[str, _EventPlan]:
+def _plans(stream_shape: Shape) -> dict[str, _EventPlan]:
     return {name: _EventPlan(name, member) for name, member in stream_shape.members.items()}
 
 
-def _header_value(shape: "Shape", value: Any) -> Any:
+def _header_value(shape: Shape, value: Any) -> Any:
     t = shape.type_name
     if t == "timestamp":
         return HeaderValue(_TIMESTAMP, int(datetime_to_epoch(to_datetime(value)) * 1000))
@@ -135,7 +136,7 @@ BodyEncoder = Callable[["Shape", dict], bytes]
 
 
 def encode_event(
-    stream_shape: "Shape", event: dict, body_encoder: BodyEncoder, content_type: str
+    stream_shape: Shape, event: dict, body_encoder: BodyEncoder, content_type: str
 ) -> bytes:
     """Frame one event dict {"EventName": {...members}} of `stream_shape`."""
     if len(event) != 1:
@@ -185,7 +186,7 @@ def encode_initial_response(payload: bytes, content_type: str) -> bytes:
     )
 
 
-def encode_error(stream_shape: "Shape", error: ServiceError, body_encoder: BodyEncoder, content_type: str) -> bytes:
+def encode_error(stream_shape: Shape, error: ServiceError, body_encoder: BodyEncoder, content_type: str) -> bytes:
     """A ServiceError inside a stream: a modeled exception event if the stream declares it, else an error."""
     plans = _plans(stream_shape)
     plan = plans.get(error.code)
@@ -202,7 +203,7 @@ def encode_error(stream_shape: "Shape", error: ServiceError, body_encoder: BodyE
 
 
 async def encode_event_stream(
-    stream_shape: "Shape",
+    stream_shape: Shape,
     events: Any,
     body_encoder: BodyEncoder,
     content_type: str,
@@ -223,10 +224,10 @@ async def encode_event_stream(
         yield encode_error(stream_shape, error, body_encoder, content_type)
 
 
-def json_body_encoder(encode: Callable[["Shape"], Callable[[Any], Any] | None]) -> BodyEncoder:
+def json_body_encoder(encode: Callable[[Shape], Callable[[Any], Any] | None]) -> BodyEncoder:
     """A body encoder writing JSON through the protocol's compiled per-shape converters."""
 
-    def body(shape: "Shape", value: dict) -> bytes:
+    def body(shape: Shape, value: dict) -> bytes:
         conv = encode(shape)
         return json.dumps(conv(value) if conv is not None else value, default=_json_default).encode("utf-8")
 

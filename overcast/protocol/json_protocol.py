@@ -7,8 +7,9 @@ timestamps, floats or renamed members are walked; the converters are compiled on
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
 from overcast.http import HttpResponse
@@ -18,9 +19,9 @@ from overcast.protocol.common import (
     b64encode,
     compile_transform,
     datetime_to_epoch,
+    error_is_sender_fault,
     error_shape,
     error_status,
-    error_is_sender_fault,
     format_timestamp,
     query_error_code,
     shape_cached,
@@ -57,7 +58,7 @@ def _decode_float(value):
     return value
 
 
-def _decode_leaf(shape: "Shape") -> Callable[[Any], Any] | None:
+def _decode_leaf(shape: Shape) -> Callable[[Any], Any] | None:
     t = shape.type_name
     if t == "blob":
         return _decode_blob
@@ -85,7 +86,7 @@ def _encode_float(value):
     return value
 
 
-def _encode_leaf(shape: "Shape") -> Callable[[Any], Any] | None:
+def _encode_leaf(shape: Shape) -> Callable[[Any], Any] | None:
     t = shape.type_name
     if t == "blob":
         return _encode_blob
@@ -100,13 +101,13 @@ def _encode_leaf(shape: "Shape") -> Callable[[Any], Any] | None:
 
 
 @shape_cached
-def decoder(shape: "Shape") -> Callable[[Any], Any] | None:
+def decoder(shape: Shape) -> Callable[[Any], Any] | None:
     """Wire JSON value -> Python value for `shape` (None: identity)."""
     return compile_transform(shape, _decode_leaf, in_names=True)
 
 
 @shape_cached
-def encoder(shape: "Shape") -> Callable[[Any], Any] | None:
+def encoder(shape: Shape) -> Callable[[Any], Any] | None:
     """Python value -> JSON-ready value for `shape` (None: identity)."""
     return compile_transform(shape, _encode_leaf, out_names=True)
 
@@ -143,7 +144,7 @@ def loads_body(body: bytes | str, code: str = "SerializationException") -> Any:
         raise ServiceError(code, f"Could not parse request body into json: {exc}") from None
 
 
-def decode_value(shape: "Shape", value: Any, code: str = "SerializationException") -> Any:
+def decode_value(shape: Shape, value: Any, code: str = "SerializationException") -> Any:
     conv = decoder(shape)
     if conv is None:
         return value
@@ -153,12 +154,12 @@ def decode_value(shape: "Shape", value: Any, code: str = "SerializationException
         raise ServiceError(code, str(exc)) from None
 
 
-def encode_value(shape: "Shape", value: Any) -> Any:
+def encode_value(shape: Shape, value: Any) -> Any:
     conv = encoder(shape)
     return conv(value) if conv is not None else value
 
 
-def encode_body(shape: "Shape", value: dict) -> bytes:
+def encode_body(shape: Shape, value: dict) -> bytes:
     return dumps(encode_value(shape, value))
 
 
@@ -166,11 +167,11 @@ def encode_body(shape: "Shape", value: dict) -> bytes:
 
 
 @shape_cached
-def _content_type(service: "ServiceModel") -> str:
+def _content_type(service: ServiceModel) -> str:
     return f"application/x-amz-json-{service.metadata.get('jsonVersion', '1.0')}"
 
 
-def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
+def parse(operation: OperationModel, request: HttpRequest) -> dict:
     shape = operation.input_shape
     data = loads_body(request.body)
     if not isinstance(data, dict):
@@ -186,7 +187,7 @@ def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
         raise ServiceError("SerializationException", str(exc)) from None
 
 
-def serialize(operation: "OperationModel", result: dict, request_id: str) -> HttpResponse:
+def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
     service = operation.service_model
     headers = [("x-amzn-RequestId", request_id)]
     shape = operation.output_shape
@@ -216,7 +217,7 @@ def _serialize_event_stream(operation, shape, stream_name, result, headers) -> H
     return HttpResponse(200, headers, body)
 
 
-def error_body(service: "ServiceModel", error: ServiceError, with_type: bool = True) -> tuple[Any, dict]:
+def error_body(service: ServiceModel, error: ServiceError, with_type: bool = True) -> tuple[Any, dict]:
     """(error shape or None, JSON-ready body dict) for a ServiceError."""
     shape = error_shape(service, error.code)
     body: dict[str, Any] = {}
@@ -232,7 +233,7 @@ def error_body(service: "ServiceModel", error: ServiceError, with_type: bool = T
     return shape, body
 
 
-def query_error_header(service: "ServiceModel", shape, error: ServiceError) -> tuple[str, str] | None:
+def query_error_header(service: ServiceModel, shape, error: ServiceError) -> tuple[str, str] | None:
     """x-amzn-query-error for awsQueryCompatible services: '<query code>;Sender|Receiver'."""
     if service.metadata.get("awsQueryCompatible") is None:
         return None
@@ -242,7 +243,7 @@ def query_error_header(service: "ServiceModel", shape, error: ServiceError) -> t
 
 
 def serialize_error(
-    service: "ServiceModel", operation: "OperationModel | None", error: ServiceError, request_id: str
+    service: ServiceModel, operation: OperationModel | None, error: ServiceError, request_id: str
 ) -> HttpResponse:
     shape, body = error_body(service, error)
     headers = [

@@ -6,7 +6,7 @@ need a handful of services.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,8 +20,8 @@ def _loader():
     return create_loader()
 
 
-@lru_cache(maxsize=None)
-def get_service_model(name: str) -> "ServiceModel":
+@cache
+def get_service_model(name: str) -> ServiceModel:
     """The botocore ServiceModel of service `name` ('s3', 'sqs', 'dynamodb', ...)."""
     from botocore.model import ServiceModel
 
@@ -29,8 +29,8 @@ def get_service_model(name: str) -> "ServiceModel":
     return ServiceModel(data, service_name=name)
 
 
-@lru_cache(maxsize=None)
-def get_operation_model(service: str, operation: str) -> "OperationModel":
+@cache
+def get_operation_model(service: str, operation: str) -> OperationModel:
     """The OperationModel of `operation` of `service` (KeyError-like OperationNotFoundError if unknown)."""
     return get_service_model(service).operation_model(operation)
 

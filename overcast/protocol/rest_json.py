@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 JSON_CONTENT_TYPE = "application/json"
 
 
-def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
+def parse(operation: OperationModel, request: HttpRequest) -> dict:
     shape = operation.input_shape
     if shape is None:
         return {}
@@ -66,7 +66,7 @@ def parse(operation: "OperationModel", request: "HttpRequest") -> dict:
     return params
 
 
-def serialize(operation: "OperationModel", result: dict, request_id: str) -> HttpResponse:
+def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
     shape = operation.output_shape
     headers: list[tuple[str, str]] = [("x-amzn-RequestId", request_id)]
     status = operation.http.get("responseCode", 200)
@@ -112,7 +112,7 @@ def _default_content_type(headers: list[tuple[str, str]], value: str) -> None:
 
 
 def serialize_error(
-    service: "ServiceModel", operation: "OperationModel | None", error: ServiceError, request_id: str
+    service: ServiceModel, operation: OperationModel | None, error: ServiceError, request_id: str
 ) -> HttpResponse:
     shape, body = jp.error_body(service, error)
     code = body["__type"]

@@ -7,7 +7,7 @@ uses `match` to extract the path labels of the operation routing picked.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -99,11 +99,11 @@ class UriTemplate:
         return f"UriTemplate({self.request_uri!r})"
 
 
-@lru_cache(maxsize=None)
+@cache
 def compile_template(request_uri: str) -> UriTemplate:
     return UriTemplate(request_uri)
 
 
-def template_for(operation: "OperationModel") -> UriTemplate:
+def template_for(operation: OperationModel) -> UriTemplate:
     """The (cached) compiled template of `operation`'s http.requestUri."""
     return compile_template(operation.http.get("requestUri", "/"))

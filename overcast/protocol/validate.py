@@ -8,7 +8,8 @@ The error code depends on the protocol family, overridable per service (SERVICE_
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
 from overcast.protocol.common import shape_cached
@@ -81,7 +82,7 @@ def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
-def _compile(shape: "Shape", memo: dict) -> Checker | None:
+def _compile(shape: Shape, memo: dict) -> Checker | None:
     t = shape.type_name
     meta = shape.metadata
     checks: list[Checker] = []
@@ -265,12 +266,12 @@ _TYPE_CHECKS: dict[str, Checker] = {
 
 
 @shape_cached
-def validator_for(shape: "Shape") -> Checker | None:
+def validator_for(shape: Shape) -> Checker | None:
     """The compiled checker of a (top-level input) shape; None when it has nothing to check."""
     return _compile(shape, {})
 
 
-def problems(operation: "OperationModel", params: dict) -> list[str]:
+def problems(operation: OperationModel, params: dict) -> list[str]:
     """The validation problems of `params` as AWS phrases them (no exception)."""
     shape = operation.input_shape
     if shape is None:
@@ -295,7 +296,7 @@ def _codes(service_name: str, protocol: str) -> tuple[str, str]:
     return code, code
 
 
-def validate(operation: "OperationModel", params: dict, protocol: str | None = None) -> None:
+def validate(operation: OperationModel, params: dict, protocol: str | None = None) -> None:
     """Raise ServiceError if `params` violate `operation`'s input shape."""
     shape = operation.input_shape
     if shape is None:

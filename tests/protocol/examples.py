@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-UTC = _dt.timezone.utc
+UTC = _dt.UTC
 BASE_TIME = _dt.datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"

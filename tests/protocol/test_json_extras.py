@@ -18,9 +18,9 @@ from overcast.protocol.eventstream import HeaderValue, encode_message
 from overcast.protocol.models import get_service_model
 from overcast.protocol.validate import PROTOCOL_CODES, SERVICE_CODES, validate
 from tests.protocol.examples import normalise
-from tests.protocol.harness import client_parse, client_request, collect
+from tests.protocol.harness import client_parse, client_request
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def op(service, name):

@@ -72,7 +72,8 @@ def test_error_round_trip(service, protocol, op_name):
     for shape in operation.error_shapes:
         err = shape.metadata.get("error", {})
         status = err.get("httpStatusCode", 400)
-        error = ServiceError(shape.name, f"boom {shape.name}")
+        fields = example_error(shape)
+        error = ServiceError(shape.name, f"boom {shape.name}", **fields)
         response = serialize_error(protocol, model, operation, error, "req-err")
         assert response.status == status, shape.name
         parsed = client_parse(protocol, operation, response)
@@ -80,3 +81,7 @@ def test_error_round_trip(service, protocol, op_name):
         assert parsed["Error"]["Code"] == expected, shape.name
         assert parsed["Error"]["Message"] == f"boom {shape.name}"
         assert parsed["ResponseMetadata"]["RequestId"] == "req-err"
+        # the modeled members, as botocore adds them to the exception's response
+        modeled = client_parse(protocol, operation, response, shape)
+        modeled = {k: v for k, v in modeled.items() if k in fields}
+        assert normalise(modeled) == normalise(fields), shape.name
