@@ -121,6 +121,9 @@ def serialize_error(
         ("Content-Type", JSON_CONTENT_TYPE),
         ("x-amzn-ErrorType", code),
     ]
+    if shape is not None and "Type" in shape.members and "Type" not in body:
+        # Lambda-style errors say whose fault it was
+        body["Type"] = "User" if error.sender_fault and error_status(service, error) < 500 else "Service"
     if shape is not None:
         # members bound to headers (Lambda's Retry-After, ...) go there, not in the body
         layout = layout_for(shape)

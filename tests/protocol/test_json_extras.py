@@ -323,6 +323,7 @@ def test_rest_json_error_header_member_and_type_header():
     assert headers["x-amzn-ErrorType"] == "TooManyRequestsException" and headers["Retry-After"] == "3"
     parsed = client_parse("rest-json", operation, response)
     assert parsed["Error"]["Code"] == "TooManyRequestsException"
+    assert json.loads(response.body)["Type"] == "User"
     modeled = client_parse("rest-json", operation, response, service.shape_for("TooManyRequestsException"))
     assert modeled["retryAfterSeconds"] == "3" and modeled["Reason"] == "ConcurrentInvocationLimitExceeded"
 
