@@ -29,7 +29,7 @@ class Config:
     fsync: bool = False
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Config":
+    def from_env(cls, env: dict[str, str] | None = None) -> Config:
         env = dict(os.environ if env is None else env)
         config = cls()
         text = {

@@ -6,8 +6,9 @@ it, and the protocol layer produces an `HttpResponse` that the server writes bac
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Protocol, Union
+from typing import Protocol
 
 
 class Headers:
@@ -21,7 +22,7 @@ class Headers:
             self.add(name, value)
 
     @classmethod
-    def from_raw(cls, raw: list[tuple[bytes, bytes]]) -> "Headers":
+    def from_raw(cls, raw: list[tuple[bytes, bytes]]) -> Headers:
         headers = cls()
         items = headers._items
         for name, value in raw:
@@ -82,7 +83,7 @@ class HttpRequest:
     client_ip: str = "127.0.0.1"
 
 
-ResponseBody = Union[bytes, AsyncIterator[bytes]]
+ResponseBody = bytes | AsyncIterator[bytes]
 
 
 @dataclass

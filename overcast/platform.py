@@ -65,6 +65,10 @@ class Platform:
             self.spawn(found.start())
         return found
 
+    def install_provider(self, provider: ServiceProvider) -> None:
+        """Serve `provider.service_name` with `provider` (embedding Overcast, protocol test handlers)."""
+        self._providers[provider.service_name] = provider
+
     def _issued_credential(self, access_key_id: str) -> Credential | None:
         """Keys in AWS's issued formats (AKIA..., ASIA...) are looked up by the services that issue them."""
         if not access_key_id.startswith(("AKIA", "ASIA")):

@@ -25,7 +25,7 @@ class OvercastServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "OvercastServer":
+    def start(self) -> OvercastServer:
         import uvicorn
 
         from overcast.platform import Platform
@@ -57,7 +57,7 @@ class OvercastServer:
             self._server = None
         self._socket.close()
 
-    def __enter__(self) -> "OvercastServer":
+    def __enter__(self) -> OvercastServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -71,7 +71,8 @@ class OvercastServer:
 
         kwargs.setdefault("aws_access_key_id", self.config.root_access_key)
         kwargs.setdefault("aws_secret_access_key", self.config.root_secret_key)
-        return boto3.client(service, region_name=region, endpoint_url=self.endpoint, **kwargs)
+        kwargs.setdefault("endpoint_url", self.endpoint)
+        return boto3.client(service, region_name=region, **kwargs)
 
     def reset(self) -> None:
         self._internal("POST", "/_overcast/reset")

@@ -606,7 +606,9 @@ def _signature_error(style: str, service: str, message: str) -> ServiceError:
     return ServiceError("SignatureDoesNotMatch", message, 403)
 
 
-def _check_time(sig: SigV4, now: float, style: str) -> None:
+def check_request_time(sig: SigV4, now: float, style: str, real_now: float | None = None) -> None:
+    """Presigned expiry against `now` (the virtual clock); clock skew against `real_now` (the wall clock,
+    which the client signed with; defaults to `now`)."""
     signed = sig.signed_at.timestamp()
     if sig.presigned and sig.expires is not None:
         if signed - now > MAX_SKEW_SECONDS:
@@ -639,6 +641,8 @@ def _check_time(sig: SigV4, now: float, style: str) -> None:
                 f"({sig.amz_date} + {sig.expires} sec.)",
             )
         return
+    if real_now is not None:
+        now = real_now
     skew = signed - now
     if -MAX_SKEW_SECONDS <= skew <= MAX_SKEW_SECONDS:
         return
@@ -664,7 +668,9 @@ def _check_time(sig: SigV4, now: float, style: str) -> None:
     raise _signature_error(style, sig.service, message)
 
 
-def verify_sigv4(request: HttpRequest, sig: SigV4, secret_key: str, now: float, *, error_style: str) -> None:
+def verify_sigv4(
+    request: HttpRequest, sig: SigV4, secret_key: str, now: float, *, error_style: str, real_now: float | None = None
+) -> None:
     """Recompute `sig` over `request` with `secret_key`; raise the service family's error if it differs.
 
     `now` is the virtual clock's time (epoch seconds); `error_style` is 's3', 'query' or 'json'.
@@ -679,7 +685,7 @@ def verify_sigv4(request: HttpRequest, sig: SigV4, secret_key: str, now: float, 
             sender_fault=False,
         )
     s3 = error_style == "s3" or sig.service in S3_SIGNING_NAMES
-    _check_time(sig, now, error_style)
+    check_request_time(sig, now, error_style, real_now)
     if not sig.presigned and "host" not in sig.signed_headers:
         if error_style == "s3":
             raise ServiceError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 FORM = "application/x-www-form-urlencoded"
 REST_PROTOCOLS = ("rest-xml", "rest-json")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+# Signing names some operations use that no service model declares as its own.
+_SIGNING_ALIASES = {"s3express": "s3", "s3-outposts": "s3", "s3-object-lambda": "s3"}
 _LOCAL_SUFFIXES = (".localhost.localstack.cloud", ".localhost", ".amazonaws.com", ".amazonaws.com.cn")
 
 
@@ -50,6 +52,7 @@ class HostInfo:
 
 def resolve(request: HttpRequest, signing_service: str | None) -> Route:
     """Route `request`. For virtual-hosted S3 the bucket is moved into `request.path` (path style)."""
+    signing_service = _SIGNING_ALIASES.get(signing_service, signing_service) if signing_service else None
     host = parse_host(request.host)
     if host.bucket:
         request.path = "/" + host.bucket + (request.path if request.path != "/" else "/")
@@ -212,9 +215,10 @@ class _RestOperation:
     template: object  # UriTemplate
     required_query: tuple[str, ...]
     required_headers: tuple[str, ...]
+    current: bool  # not deprecated: of two operations with the same request form, AWS serves the current one
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rest_operations(service: str) -> dict[str, list[_RestOperation]]:
     """Per HTTP method, the operations of a REST service with what a request must carry to be each."""
     from overcast.protocol.models import get_service_model
@@ -234,7 +238,7 @@ def _rest_operations(service: str) -> dict[str, list[_RestOperation]]:
                     query.append(member.serialization.get("name", member_name))
                 elif location == "header":
                     headers.append(member.serialization.get("name", member_name).lower())
-        entry = _RestOperation(name, template_for(op), tuple(query), tuple(headers))
+        entry = _RestOperation(name, template_for(op), tuple(query), tuple(headers), not op.deprecated)
         by_method.setdefault(op.http.get("method", "POST"), []).append(entry)
     return by_method
 
@@ -253,4 +257,4 @@ def _match_operations(service: str, request: HttpRequest, query: dict[str, list[
         if template.match(request.path) is None:
             continue
         evidence = len(template.query_literals) + len(op.required_query) + len(op.required_headers)
-        yield (evidence, template.literal_length, -len(template.labels)), op.name
+        yield (evidence, op.current, template.literal_length, -len(template.labels)), op.name

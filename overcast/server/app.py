@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from overcast.auth.sigv4 import SigV4, parse_sigv4
@@ -79,9 +79,15 @@ class OvercastApp:
             if request.method == "POST" and headers.get("content-type", "").startswith(FORM):
                 request.body = await read_body(receive)
             sig = parse_sigv4(request)
+            sent_path = request.path
             route = resolve(request, sig.service if sig else None)
-            await _attach_body(request, route, receive, sig)
-            principal = authenticate(self.platform, request, sig, error_style(route.protocol, route.service))
+            streaming = _has_streaming_input(route.service, route.operation)
+            if not streaming and not request.body:
+                request.body = await _whole_body(receive, request, sig)
+            style = error_style(route.protocol, route.service)
+            principal, secret = authenticate(self.platform, request, sig, style, sent_path)
+            if streaming:
+                request.stream = _body_stream(receive, request, sig, secret)
             region = (sig.region if sig else None) or route.region or self.platform.config.default_region
             ctx = RequestContext(
                 route.service, route.operation, principal.account_id or self.platform.config.default_account,
@@ -106,33 +112,41 @@ class OvercastApp:
         self.request_log.record(route, ctx, response.status, time.perf_counter() - started)
 
 
-async def _attach_body(request: HttpRequest, route: Route, receive, sig: SigV4 | None) -> None:
-    """Read the body, or hand it over as a stream for operations with a streaming payload."""
-    chunked = (sig is not None and (sig.content_sha256 or "").startswith("STREAMING-")) or "aws-chunked" in (
-        request.headers.get("content-encoding") or ""
-    )
-    if _has_streaming_input(route.service, route.operation):
-        length = request.headers.get("content-length")
-        stream = ReceiveStream(receive, int(length) if length and length.isdigit() else None)
-        request.stream = _dechunk(stream, request, sig) if chunked else stream
-    elif not request.body:
-        request.body = await read_body(receive)
-        if chunked:
-            request.body = await _dechunk(BytesStream(request.body), request, sig).read()
+def _is_chunked(request: HttpRequest, sig: SigV4 | None) -> bool:
+    """aws-chunked framing: signed per chunk (STREAMING-*) or with checksum trailers."""
+    if sig is not None and (sig.content_sha256 or "").startswith("STREAMING-"):
+        return True
+    return "aws-chunked" in (request.headers.get("content-encoding") or "")
 
 
-def _dechunk(stream, request: HttpRequest, sig: SigV4 | None):
+async def _whole_body(receive, request: HttpRequest, sig: SigV4 | None) -> bytes:
+    body = await read_body(receive)
+    if _is_chunked(request, sig):
+        body = await _dechunk(BytesStream(body), request, sig, None).read()
+    return body
+
+
+def _body_stream(receive, request: HttpRequest, sig: SigV4 | None, secret: str | None):
+    """The body of a streaming operation, decoded (and its chunk signatures checked) as it is read."""
+    length = request.headers.get("content-length")
+    stream = ReceiveStream(receive, int(length) if length and length.isdigit() else None)
+    return _dechunk(stream, request, sig, secret) if _is_chunked(request, sig) else stream
+
+
+def _dechunk(stream, request: HttpRequest, sig: SigV4 | None, secret: str | None):
     from overcast.auth.chunked import decode_aws_chunked
 
     decoded = request.headers.get("x-amz-decoded-content-length")
-    return decode_aws_chunked(stream, sig, None, int(decoded) if decoded and decoded.isdigit() else None)
+    return decode_aws_chunked(stream, sig, secret, int(decoded) if decoded and decoded.isdigit() else None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _has_streaming_input(service: str, operation: str) -> bool:
+    """Payloads marked `streaming` (S3 object bodies) flow as streams; other blobs arrive as bytes."""
     from overcast.protocol.models import get_operation_model
 
-    return bool(get_operation_model(service, operation).has_streaming_input)
+    payload = get_operation_model(service, operation).get_streaming_input()
+    return payload is not None and bool(payload.serialization.get("streaming"))
 
 
 def _error_response(request: HttpRequest, route: Route | None, error: ServiceError, request_id: str) -> HttpResponse:

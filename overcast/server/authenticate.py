@@ -2,20 +2,25 @@
 
 - Keys Overcast issued (IAM users' keys, STS sessions) are always verified, and expire on the clock.
 - The root credentials (`test`/`test` by default) act as the default account's root; their signature is
-  verified under `--iam enforce`.
+  verified under `--iam enforce` (and for presigned URLs, always).
 - Any other key: accepted unverified as root of the account it names (a 12-digit key id) or of the default
   account, so every existing client configuration works; refused under `--iam enforce`.
 - Unsigned requests are anonymous for S3 (public access only); other services treat them as the default
   account's root unless IAM is enforced (AWS itself refuses them: MissingAuthenticationToken).
+
+Presigned URLs expire on the virtual clock; the 15-minute skew allowance is measured on the wall clock,
+which is what clients sign with, so advancing the virtual clock does not invalidate their requests.
 """
 
 from __future__ import annotations
 
-from overcast.auth.sigv4 import SigV4, verify_sigv4
-from overcast.auth.sigv4 import _check_time as check_request_time  # TODO: public name
+import time
+from dataclasses import replace
+
+from overcast.auth.sigv4 import SigV2, SigV4, check_request_time, parse_sigv2, verify_sigv2, verify_sigv4
 from overcast.errors import ServiceError
 from overcast.http import HttpRequest
-from overcast.identity import ANONYMOUS, Principal, root_principal
+from overcast.identity import ANONYMOUS, Credential, Principal, root_principal
 from overcast.platform import Platform
 
 
@@ -25,35 +30,70 @@ def error_style(protocol: str, service: str) -> str:
     return "query" if protocol in ("query", "ec2") else "json"
 
 
-def authenticate(platform: Platform, request: HttpRequest, sig: SigV4 | None, style: str) -> Principal:
-    enforce = platform.config.iam == "enforce"
+def authenticate(
+    platform: Platform, request: HttpRequest, sig: SigV4 | None, style: str, sent_path: str
+) -> tuple[Principal, str | None]:
+    """The principal, and the secret key when the signature was verified (aws-chunked bodies are then
+    verified chunk by chunk with it). `sent_path` is the path as the client signed it (before
+    virtual-hosted S3 became path style)."""
+    signed = request if request.path == sent_path else replace(request, path=sent_path)
+    if sig is None and style == "s3":
+        sig2 = parse_sigv2(request)
+        if sig2 is not None:
+            return _authenticate_sigv2(platform, request, sig2), None
     if sig is None:
         if style == "s3":
-            return ANONYMOUS
-        if enforce:
+            return ANONYMOUS, None
+        if platform.config.iam == "enforce":
             raise ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
-        return platform.credentials.root.principal
+        return platform.credentials.root.principal, None
     now = platform.clock.now()
     credential = platform.credentials.lookup(sig.access_key_id)
-    if credential is not None:
-        is_root = credential is platform.credentials.root
-        if not is_root or enforce or sig.presigned:
-            verify_sigv4(request, sig, credential.secret_key, now, error_style=style)
-        if credential.session_token and sig.security_token != credential.session_token:
-            raise _invalid_token(style)
-        if credential.expires_at is not None and now >= credential.expires_at:
-            raise ServiceError("ExpiredToken", "The security token included in the request is expired", 403)
-        if not credential.active:
-            raise _invalid_key(style)
-        return credential.principal
-    if enforce:
+    if credential is None:
+        check = lambda: check_request_time(sig, now, style)  # noqa: E731
+        return _unknown_key(platform, sig.access_key_id, style, check), None
+    if not _must_verify(platform, credential, sig.presigned):
+        return _checked(credential, sig.security_token, now, style), None
+    verify_sigv4(signed, sig, credential.secret_key, now, error_style=style, real_now=time.time())
+    return _checked(credential, sig.security_token, now, style), credential.secret_key
+
+
+def _authenticate_sigv2(platform: Platform, request: HttpRequest, sig: SigV2) -> Principal:
+    now = platform.clock.now()
+    credential = platform.credentials.lookup(sig.access_key_id)
+    if credential is None:
+        return _unknown_key(platform, sig.access_key_id, "s3", lambda: _check_sigv2_expiry(sig, now))
+    if _must_verify(platform, credential, sig.presigned):
+        verify_sigv2(request, sig, credential.secret_key, now if sig.presigned else time.time())
+    return _checked(credential, request.headers.get("x-amz-security-token"), now, "s3")
+
+
+def _must_verify(platform: Platform, credential: Credential, presigned: bool) -> bool:
+    is_root = credential is platform.credentials.root
+    return not is_root or presigned or platform.config.iam == "enforce"
+
+
+def _checked(credential: Credential, token: str | None, now: float, style: str) -> Principal:
+    if credential.session_token and token != credential.session_token:
+        raise _invalid_token(style)
+    if credential.expires_at is not None and now >= credential.expires_at:
+        raise ServiceError("ExpiredToken", "The security token included in the request is expired", 403)
+    if not credential.active:
         raise _invalid_key(style)
-    if sig.presigned:
-        # The secret is unknown, so the signature cannot be checked; the expiry still can.
-        check_request_time(sig, now, style)
-    key = sig.access_key_id
+    return credential.principal
+
+
+def _unknown_key(platform: Platform, key: str, style: str, check_expiry) -> Principal:
+    if platform.config.iam == "enforce":
+        raise _invalid_key(style)
+    check_expiry()  # the secret is unknown, so the signature cannot be checked; a presigned expiry can
     account = key if len(key) == 12 and key.isdigit() else platform.config.default_account
     return root_principal(account, key)
+
+
+def _check_sigv2_expiry(sig: SigV2, now: float) -> None:
+    if sig.presigned and sig.expires is not None and now > sig.expires:
+        raise ServiceError("AccessDenied", "Request has expired", 403)
 
 
 def _invalid_key(style: str) -> ServiceError:
