@@ -164,3 +164,47 @@ def test_unmodeled_error(protocol, service):
     if operation.http.get("method") != "HEAD":
         assert parsed["Error"]["Code"] == "Throttling"
         assert parsed["Error"]["Message"] == "slow down"
+
+
+def _other_services():
+    import botocore.session
+
+    listed = {s for s, _ in SERVICES}
+    for name in botocore.session.get_session().get_available_services():
+        if name in listed:
+            continue
+        model = get_service_model(name)
+        protocols = [model.protocol, *model.metadata.get("protocols", [])]
+        for protocol in protocols:
+            if protocol in ("query", "ec2", "rest-xml"):
+                yield pytest.param(name, protocol, id=f"{protocol}-{name}")
+                break
+
+
+@pytest.mark.parametrize("service,protocol", list(_other_services()))
+def test_every_other_xml_family_service(service, protocol):
+    """The same three round trips for every other service botocore speaks query/ec2/rest-xml to (ELB,
+    Auto Scaling, RDS, SES, ...), one test per service to keep the run short."""
+    model = get_service_model(service)
+    failures = []
+    for op_name in model.operation_names:
+        operation = model.operation_model(op_name)
+        try:
+            params = example_input(operation)
+            parsed = parse_request(protocol, operation, client_request(protocol, operation, params))
+            for name in _transport_members(operation):
+                if name not in params:
+                    parsed.pop(name, None)
+            expected = _drop_empty_lists(params) if protocol == "ec2" else params
+            assert normalise(parsed) == normalise(expected), "request"
+            result = _strip_streams(operation, example_output(operation))
+            parsed = client_parse(protocol, operation, serialize_response(protocol, operation, result, "r"))
+            assert normalise(_strip_streams(operation, parsed)) == normalise(result), "response"
+            for shape in operation.error_shapes:
+                error = ServiceError(shape.name, "boom", **example_error(shape))
+                response = serialize_error(protocol, model, operation, error, "r")
+                assert response.status == shape.metadata.get("error", {}).get("httpStatusCode", 400)
+                assert client_parse(protocol, operation, response)["Error"]["Code"] == shape.error_code
+        except Exception as exc:  # collect them all: one service, many operations
+            failures.append(f"{op_name}: {exc!r}"[:300])
+    assert not failures, "\n".join(failures)
