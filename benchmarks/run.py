@@ -20,7 +20,9 @@ Results are printed as a table and written to benchmarks/results/latest.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import json
 import os
 import platform
@@ -738,29 +740,39 @@ def merge_rounds(runs: list[dict]) -> dict:
 # --------------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------------
-def rows_for(results: list[dict], ops: list[dict], concurrency: list[int]):
-    """(label, kind, {server: value or "err"/None}) per row; kind is 'lower' or 'higher' is better."""
-    rows = [
-        (
-            "start-up (s)",
-            "lower",
-            {r["server"]: r.get("startup_s", "FAIL" if r.get("error") else None) for r in results},
-            1.0,
-        ),
-        ("idle RSS (MB)", "lower", {r["server"]: r.get("idle_rss_mb") for r in results}, 1.0),
-    ]
+def throughput_value(cell: dict | None, per_cpu: bool = False):
+    if cell is None:
+        return None
+    if cell.get("non_2xx") or cell.get("rps") is None:
+        return "err"
+    if not per_cpu:
+        return cell["rps"]
+    cores = (cell.get("cpu") or {}).get("server_cores")
+    return cell["rps"] / cores if cores else None
+
+
+def rows_for(results: list[dict], ops: list[dict], concurrency: list[int], per_cpu: bool = False):
+    """(label, kind, {server: value or "err"/None}, target) per row; kind: 'lower' or 'higher' is better.
+    per_cpu: only the throughput rows, as requests per CPU-second used by the server."""
+    rows = []
+    if not per_cpu:
+        rows = [
+            (
+                "start-up (s)",
+                "lower",
+                {r["server"]: r.get("startup_s", "FAIL" if r.get("error") else None) for r in results},
+                1.0,
+            ),
+            ("idle RSS (MB)", "lower", {r["server"]: r.get("idle_rss_mb") for r in results}, 1.0),
+        ]
+    unit = "req/CPU-s" if per_cpu else "req/s"
     for op in ops:
         for c in concurrency:
-            vals = {}
-            for r in results:
-                cell = (r.get("ops") or {}).get(op["name"], {}).get(f"c{c}")
-                if cell is None:
-                    vals[r["server"]] = None
-                elif cell.get("non_2xx") or cell.get("rps") is None:
-                    vals[r["server"]] = "err"
-                else:
-                    vals[r["server"]] = cell["rps"]
-            rows.append((f"{op['name']} ({op['protocol']}) c={c} req/s", "higher", vals, 1.5))
+            vals = {
+                r["server"]: throughput_value((r.get("ops") or {}).get(op["name"], {}).get(f"c{c}"), per_cpu)
+                for r in results
+            }
+            rows.append((f"{op['name']} ({op['protocol']}) c={c} {unit}", "higher", vals, 1.5))
     return rows
 
 
@@ -779,13 +791,11 @@ def fmt(v, label: str) -> str:
 BUSY_CORES = 0.25  # CPU used by processes other than the server and the load tool above which we warn
 
 
-def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> list[dict]:
-    busy: list[str] = []
-    names = [r["server"] for r in results]
+def print_table(names: list[str], rows) -> list[dict]:
     table = []
     header = ["measure", *names, "overcast/best peer", "target", "met"]
     lines = [header]
-    for label, kind, vals, target in rows_for(results, ops, concurrency):
+    for label, kind, vals, target in rows:
         peers = [v for n, v in vals.items() if n != "overcast" and isinstance(v, float | int)]
         ours = vals.get("overcast")
         ratio = met = None
@@ -815,7 +825,6 @@ def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> list
             ]
         )
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
-    print()
     for j, line in enumerate(lines):
         print(
             "  ".join(
@@ -825,6 +834,15 @@ def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> list
         )
         if j == 0:
             print("  ".join("-" * w for w in widths))
+    return table
+
+
+def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> tuple[list[dict], list[dict]]:
+    """Print the tables and notes; the main table's rows and the per-CPU rows, for the JSON."""
+    busy: list[str] = []
+    names = [r["server"] for r in results]
+    print()
+    table = print_table(names, rows_for(results, ops, concurrency))
     print()
     for r in results:
         ver = r.get("version", "?")
@@ -852,13 +870,20 @@ def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> list
             ]
             if others and max(others) > BUSY_CORES:
                 busy.append(f"{r['server']} (up to {max(others):.2f} cores)")
+    per_cpu_rows = rows_for(results, ops, concurrency, per_cpu=True)
     if busy:
         print(
-            f"  WARNING: other processes were using CPU during the throughput runs of {', '.join(busy)}: "
-            "those figures are low and ratios unreliable; run again on a quiet machine."
+            f"\n  WARNING: other processes were using CPU during the throughput runs of {', '.join(busy)}: "
+            "those req/s are low and their ratios unreliable; run again on a quiet machine, or with --repeat.\n"
+            "  Less sensitive to that: throughput per CPU-second the server itself used (a server that spreads\n"
+            "  over several processes gets no credit for it here):\n"
         )
+        per_cpu = print_table(names, per_cpu_rows)
+    else:
+        with contextlib.redirect_stdout(io.StringIO()):
+            per_cpu = print_table(names, per_cpu_rows)
     print()
-    return table
+    return table, per_cpu
 
 
 def main(argv=None) -> int:
@@ -868,6 +893,7 @@ def main(argv=None) -> int:
     p.add_argument(
         "--ops", help="comma list of operation names (default: the default ones); 'all' for every one"
     )
+    p.add_argument("--report", metavar="JSON", help="print the tables of a saved results file and exit")
     p.add_argument("--list-ops", action="store_true", help="list operations and exit")
     p.add_argument(
         "--duration", type=float, default=5.0, help="seconds per measurement (default %(default)s)"
@@ -894,6 +920,12 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=str(RESULTS / "latest.json"), help="where to write results")
     args = p.parse_args(argv)
 
+    if args.report:
+        doc = json.loads(Path(args.report).read_text())
+        by_name = {op["name"]: op for op in OPERATIONS}
+        ops = [by_name.get(n, {"name": n, "protocol": "?"}) for n in doc["settings"]["ops"]]
+        report(doc["servers"], ops, doc["settings"]["concurrency"])
+        return 0
     if args.list_ops:
         for op in OPERATIONS:
             print(
@@ -940,7 +972,7 @@ def main(argv=None) -> int:
                 log(f"{name}: start-up {res['startup_s']:.3f} s, idle RSS {res['idle_rss_mb']:.1f} MB")
             rounds[name].append(res)
     results = [merge_rounds(rounds[name]) for name in names]
-    table = report(results, ops, args.concurrency)
+    table, per_cpu = report(results, ops, args.concurrency)
     doc = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {
@@ -959,6 +991,7 @@ def main(argv=None) -> int:
         },
         "servers": results,
         "table": table,
+        "table_per_server_cpu_second": per_cpu,
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(doc, indent=2, default=str) + "\n")
