@@ -54,18 +54,22 @@ def _parser() -> argparse.ArgumentParser:
     clock = commands.add_parser("clock", help="show or move the virtual clock of a running server")
     _endpoint_option(clock)
     clock_commands = clock.add_subparsers(dest="clock_command")
-    clock_commands.add_parser("show", help="print the virtual time")
+    show = clock_commands.add_parser("show", help="print the virtual time")
     advance = clock_commands.add_parser("advance", help="move forward, e.g. 90s, 15m, 3d, 1d12h")
     advance.add_argument("duration")
     set_ = clock_commands.add_parser("set", help="set to an ISO 8601 moment, e.g. 2030-01-01T00:00:00Z")
     set_.add_argument("moment")
+    for command in (show, advance, set_):
+        _endpoint_option(command, inherit=True)
     clock.set_defaults(run=_clock)
     return parser
 
 
-def _endpoint_option(parser: argparse.ArgumentParser) -> None:
+def _endpoint_option(parser: argparse.ArgumentParser, inherit: bool = False) -> None:
+    """`inherit`: a sub-command's copy, which keeps the parent's value unless given again."""
     default = os.environ.get("AWS_ENDPOINT_URL") or "http://localhost:4566"
-    parser.add_argument("--endpoint", default=default, help=f"server URL (default {default})")
+    parser.add_argument("--endpoint", default=argparse.SUPPRESS if inherit else default,
+                        help=f"server URL (default {default})")
 
 
 # -- start ------------------------------------------------------------------------------------------

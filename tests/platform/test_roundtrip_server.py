@@ -5,9 +5,6 @@ ClientError with its code and status. Routing must pick the right operation for 
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import botocore.session
 import pytest
 from botocore import xform_name
@@ -17,8 +14,8 @@ from botocore.exceptions import ClientError
 from overcast.errors import ServiceError
 from overcast.protocol.common import query_error_code
 from overcast.protocol.models import get_service_model
-from overcast.services.base import ServiceProvider
 from overcast.testing import OvercastServer
+from tests.platform.echo import EchoProvider
 from tests.protocol.examples import example_error, example_input, example_output, normalise
 
 SERVICES = [
@@ -41,31 +38,6 @@ INDISTINGUISHABLE = {
     ("s3", "GetBucketLifecycle"), ("s3", "PutBucketLifecycle"),
     ("s3", "GetBucketNotification"), ("s3", "PutBucketNotification"),
 }
-
-
-class EchoProvider(ServiceProvider):
-    """Records what arrives and answers with what the test sets (a handler for the protocol test only)."""
-
-    def __init__(self, platform, service: str) -> None:
-        super().__init__(platform)
-        self.service_name = service
-        self.received: dict[str, Any] | None = None
-        self.answer: dict[str, Any] | ServiceError = {}
-
-    def handler(self, operation: str):
-        return self._echo, True
-
-    async def _echo(self, ctx, params: dict[str, Any]) -> dict[str, Any]:
-        for name, value in list(params.items()):
-            if hasattr(value, "read") and not isinstance(value, (bytes, bytearray)):
-                params = {**params, name: await value.read()}  # a streaming payload
-        self.received = params
-        if isinstance(self.answer, ServiceError):
-            raise self.answer
-        return self.answer
-
-
-_lock = threading.Lock()
 
 
 @pytest.fixture(scope="module")

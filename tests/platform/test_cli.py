@@ -1,0 +1,163 @@
+"""The `overcast` command as a user runs it: a real server process with a persistent data directory."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+OVERCAST = str(Path(sys.executable).with_name("overcast"))
+AWS_V1 = str(Path(sys.executable).with_name("aws"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, data_dir: Path, *extra: str, env: dict | None = None) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [OVERCAST, "start", "--port", str(self.port), "--data-dir", str(data_dir), *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(self.endpoint + "/_overcast/health", timeout=1).read()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {self.process.stdout.read()}") from None
+                time.sleep(0.02)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([OVERCAST, *args, "--endpoint", self.endpoint], capture_output=True, text=True,
+                              timeout=30)
+
+    def stop(self, sig: int = signal.SIGTERM) -> str:
+        self.process.send_signal(sig)
+        output, _ = self.process.communicate(timeout=20)
+        return output
+
+
+@pytest.fixture
+def server(tmp_path):
+    started = ServerProcess(tmp_path / "data")
+    yield started
+    if started.process.poll() is None:
+        started.stop(signal.SIGKILL)
+
+
+def test_status_reports_health(server):
+    result = server.cli("status")
+    assert result.returncode == 0, result.stderr
+    health = json.loads(result.stdout)
+    assert health["status"] == "running" and health["persistent"] is True
+
+
+def test_clock_advance_set_and_show(server):
+    shown = server.cli("clock", "advance", "3d")
+    assert shown.returncode == 0 and "+259200 s" in shown.stdout
+    assert server.cli("clock", "set", "2030-01-01T00:00:00Z").stdout.startswith("2030-01-01T00:00")
+    assert server.cli("clock", "show").stdout.startswith("2030-01-01T00:00")
+    assert server.cli("clock", "advance", "soon").returncode != 0
+
+
+def test_reset_and_version(server):
+    assert server.cli("reset").returncode == 0
+    version = subprocess.run([OVERCAST, "version"], capture_output=True, text=True)
+    assert version.stdout.startswith("overcast ")
+
+
+def test_clock_survives_restart_and_sigterm_stops_cleanly(tmp_path):
+    data = tmp_path / "data"
+    first = ServerProcess(data)
+    first.cli("clock", "set", "2031-06-01T00:00:00Z")
+    first.stop(signal.SIGTERM)
+    # uvicorn finishes in-flight requests, shuts the store (checkpointing the WAL), then re-raises SIGTERM.
+    assert first.process.returncode in (0, -signal.SIGTERM)
+    assert not (data / "overcast.db-wal").exists() or (data / "overcast.db-wal").stat().st_size == 0
+    second = ServerProcess(data)
+    try:
+        assert second.cli("clock", "show").stdout.startswith("2031-06-01")
+    finally:
+        second.stop()
+
+
+def test_no_server_is_a_clear_error(tmp_path):
+    result = subprocess.run([OVERCAST, "status", "--endpoint", f"http://127.0.0.1:{free_port()}"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "no server at" in result.stderr
+
+
+def test_bad_flag_value_is_refused(tmp_path):
+    result = subprocess.run([OVERCAST, "start", "--iam", "maybe"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+
+
+def test_environment_variables_configure_start(tmp_path):
+    port = free_port()
+    env = {**os.environ, "OVERCAST_PORT": str(port), "OVERCAST_DATA_DIR": str(tmp_path / "env-data"),
+           "OVERCAST_DEFAULT_ACCOUNT": "111122223333", "OVERCAST_LOG_LEVEL": "info"}
+    process = subprocess.Popen([OVERCAST, "start"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                import boto3
+
+                sts = boto3.client("sts", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                                   aws_access_key_id="test", aws_secret_access_key="test")
+                assert sts.get_caller_identity()["Account"] == "111122223333"
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        assert (tmp_path / "env-data" / "overcast.db").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    assert "sts.GetCallerIdentity 200" in output and "111122223333 us-east-1" in output
+
+
+def _aws(binary: str, endpoint: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    return subprocess.run([binary, "--endpoint-url", endpoint, *args], capture_output=True, text=True, env=env,
+                          timeout=60)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("binary", [AWS_V1, "/usr/bin/aws"], ids=["cli-v1", "cli-v2"])
+def test_aws_cli_get_caller_identity(server, binary):
+    if not shutil.which(binary):
+        pytest.skip(f"{binary} is not installed (.ci/run installs it)")
+    result = _aws(binary, server.endpoint, "sts", "get-caller-identity")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["Arn"] == "arn:aws:iam::000000000000:root"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("binary", [AWS_V1, "/usr/bin/aws"], ids=["cli-v1", "cli-v2"])
+def test_aws_cli_unimplemented_operation_fails_fast(server, binary):
+    if not shutil.which(binary):
+        pytest.skip(f"{binary} is not installed (.ci/run installs it)")
+    started = time.monotonic()
+    result = _aws(binary, server.endpoint, "codecommit", "list-repositories")
+    assert result.returncode != 0
+    assert "NotImplemented" in result.stderr
+    assert time.monotonic() - started < 30
