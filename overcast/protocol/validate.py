@@ -37,6 +37,11 @@ SERVICE_CODES: dict[str, str | dict[str, str]] = {
     "ec2": {"missing": "MissingParameter", "invalid": "InvalidParameterValue"},
 }
 
+# Enums the service itself does not enforce as the model says: SQS takes message system attribute names
+# (SentTimestamp, ...) in ReceiveMessage's AttributeNames, and answers unknown queue attributes with its own
+# InvalidAttributeName, which the service raises itself.
+UNCHECKED_ENUMS = frozenset({"QueueAttributeName"})
+
 _MAX_ERRORS = 10
 
 Checker = Callable[[Any, str, list], None]
@@ -155,7 +160,7 @@ def _compile(shape: Shape, memo: dict) -> Checker | None:
     else:
         checks.append(_TYPE_CHECKS.get(t, _noop))
 
-    enum = shape.enum if t == "string" else None
+    enum = shape.enum if t == "string" and shape.name not in UNCHECKED_ENUMS else None
     if enum:
         allowed = frozenset(enum)
         text = "Member must satisfy enum value set: [" + ", ".join(enum) + "]"

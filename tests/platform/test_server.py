@@ -95,3 +95,12 @@ def test_clock_advances(overcast):
     before = _get(overcast.endpoint + "/_overcast/clock")["epoch"]
     after = overcast.advance_clock("3d")["epoch"]
     assert after - before >= 3 * 86400
+
+
+def test_model_enum_that_sqs_does_not_enforce_reaches_the_service(overcast):
+    # Real SQS accepts message system attribute names here; boto3 does not check enums client-side.
+    from overcast.protocol import validate
+    from overcast.protocol.models import get_operation_model
+
+    operation = get_operation_model("sqs", "ReceiveMessage")
+    validate(operation, {"QueueUrl": "http://localhost:4566/000000000000/q", "AttributeNames": ["SentTimestamp"]})
