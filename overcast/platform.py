@@ -120,7 +120,7 @@ class Platform:
         region: str,
     ) -> dict[str, Any]:
         """A call from one service to another (S3 notifying SQS, Lambda polling a queue, ...)."""
-        from overcast.protocol import validate
+        from overcast.protocol.validate import validate
         from overcast.protocol.models import get_service_model
 
         validate(get_service_model(service).operation_model(operation), params)

@@ -99,7 +99,7 @@ def test_clock_advances(overcast):
 
 def test_model_enum_that_sqs_does_not_enforce_reaches_the_service(overcast):
     # Real SQS accepts message system attribute names here; boto3 does not check enums client-side.
-    from overcast.protocol import validate
+    from overcast.protocol.validate import validate
     from overcast.protocol.models import get_operation_model
 
     operation = get_operation_model("sqs", "ReceiveMessage")
