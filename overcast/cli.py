@@ -117,6 +117,7 @@ def serve(config: Config) -> None:
         loop="uvloop" if _has_uvloop() else "asyncio",
         timeout_graceful_shutdown=10,
         server_header=False,
+        proxy_headers=False,
         date_header=True,
     )
 

@@ -36,6 +36,7 @@ class OvercastServer:
         uvicorn_config = uvicorn.Config(
             OvercastApp(platform), log_level="warning", access_log=False, lifespan="on", http="httptools",
             server_header=False,
+        proxy_headers=False,
         )
         self._server = uvicorn.Server(uvicorn_config)
         self._thread = threading.Thread(
