@@ -1,0 +1,418 @@
+"""SQS's tables and every SQL statement it runs.
+
+Messages live in one table indexed by (queue, visible_at, id): a receive is an index range scan that stops
+after at most ten rows, whatever the depth of the queue. A FIFO queue also keeps one row per message group
+pointing at the group's head (its oldest message) and when that head becomes visible, so finding the groups
+that may deliver is an index scan too. Each queue row carries its message count, kept as messages come and
+go; in-flight and delayed counts are index range counts over the invisible messages only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from overcast.state import Database
+
+MIGRATIONS = [
+    """
+    CREATE TABLE sqs_queues (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        fifo INTEGER NOT NULL,
+        attributes TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '{}',
+        dlq_arn TEXT,
+        created_at REAL NOT NULL,
+        modified_at REAL NOT NULL,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        last_purge REAL,
+        UNIQUE (account, region, name)
+    );
+    CREATE INDEX sqs_queues_dlq ON sqs_queues (dlq_arn) WHERE dlq_arn IS NOT NULL;
+    CREATE TABLE sqs_deleted_queues (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, deleted_at REAL NOT NULL,
+        PRIMARY KEY (account, region, name)
+    );
+    CREATE TABLE sqs_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue_id INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        md5_body TEXT NOT NULL,
+        attributes TEXT,
+        md5_attributes TEXT,
+        system_attributes TEXT,
+        sender_id TEXT NOT NULL,
+        sent_at REAL NOT NULL,
+        enqueued_at REAL NOT NULL,
+        first_received_at REAL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        visible_at REAL NOT NULL,
+        token TEXT,
+        group_id TEXT,
+        dedup_id TEXT,
+        dlq_source TEXT
+    );
+    CREATE INDEX sqs_messages_visible ON sqs_messages (queue_id, visible_at, id);
+    CREATE INDEX sqs_messages_enqueued ON sqs_messages (queue_id, enqueued_at);
+    CREATE INDEX sqs_messages_group ON sqs_messages (queue_id, group_id, id) WHERE group_id IS NOT NULL;
+    CREATE TABLE sqs_groups (
+        queue_id INTEGER NOT NULL,
+        group_id TEXT NOT NULL,
+        head_id INTEGER NOT NULL,
+        head_visible_at REAL NOT NULL,
+        PRIMARY KEY (queue_id, group_id)
+    );
+    CREATE INDEX sqs_groups_ready ON sqs_groups (queue_id, head_visible_at, head_id);
+    CREATE TABLE sqs_dedup (
+        queue_id INTEGER NOT NULL,
+        scope TEXT NOT NULL,
+        dedup_id TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        message_id TEXT NOT NULL,
+        sequence_number TEXT,
+        PRIMARY KEY (queue_id, scope, dedup_id)
+    );
+    CREATE TABLE sqs_receive_attempts (
+        queue_id INTEGER NOT NULL,
+        attempt_id TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        receipts TEXT NOT NULL,
+        PRIMARY KEY (queue_id, attempt_id)
+    );
+    CREATE TABLE sqs_move_tasks (
+        handle TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        source_arn TEXT NOT NULL,
+        destination_arn TEXT,
+        max_per_second INTEGER,
+        status TEXT NOT NULL,
+        moved INTEGER NOT NULL DEFAULT 0,
+        to_move INTEGER NOT NULL,
+        started_at REAL NOT NULL,
+        failure TEXT
+    );
+    CREATE INDEX sqs_move_tasks_source ON sqs_move_tasks (account, region, source_arn, started_at);
+    """
+]
+
+QUEUE_COLUMNS = "id, account, region, name, fifo, attributes, tags, created_at, modified_at, message_count, last_purge"
+MESSAGE_COLUMNS = (
+    "id, message_id, body, md5_body, attributes, md5_attributes, system_attributes, sender_id, sent_at, "
+    "enqueued_at, first_received_at, receive_count, visible_at, token, group_id, dedup_id, dlq_source"
+)
+
+
+@dataclass
+class Queue:
+    id: int
+    account: str
+    region: str
+    name: str
+    fifo: bool
+    attributes: dict[str, str]
+    tags: dict[str, str]
+    created_at: float
+    modified_at: float
+    message_count: int
+    last_purge: float | None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
+
+    def int_attribute(self, name: str) -> int:
+        return int(self.attributes[name])
+
+
+@dataclass
+class Message:
+    id: int
+    message_id: str
+    body: str
+    md5_body: str
+    attributes: str | None
+    md5_attributes: str | None
+    system_attributes: str | None
+    sender_id: str
+    sent_at: float
+    enqueued_at: float
+    first_received_at: float | None
+    receive_count: int
+    visible_at: float
+    token: str | None
+    group_id: str | None
+    dedup_id: str | None
+    dlq_source: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _queue(row: tuple | None) -> Queue | None:
+    if row is None:
+        return None
+    qid, account, region, name, fifo, attributes, tags, created, modified, count, purge = row
+    return Queue(qid, account, region, name, bool(fifo), json.loads(attributes), json.loads(tags), created,
+                 modified, count, purge)
+
+
+class SqsStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("sqs", MIGRATIONS)
+
+    # -- queues ------------------------------------------------------------------------------------
+
+    def queue(self, account: str, region: str, name: str) -> Queue | None:
+        return _queue(self.db.one(
+            f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        ))
+
+    def queue_by_id(self, queue_id: int) -> Queue | None:
+        return _queue(self.db.one(f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE id = ?", (queue_id,)))
+
+    def create_queue(self, account: str, region: str, name: str, fifo: bool, attributes: dict[str, str],
+                     tags: dict[str, str], dlq_arn: str | None, now: float) -> None:
+        self.db.execute(
+            "INSERT INTO sqs_queues (account, region, name, fifo, attributes, tags, dlq_arn, created_at, "
+            "modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (account, region, name, int(fifo), json.dumps(attributes), json.dumps(tags), dlq_arn, now, now),
+        )
+
+    def update_attributes(self, queue: Queue, attributes: dict[str, str], dlq_arn: str | None, now: float) -> None:
+        self.db.execute(
+            "UPDATE sqs_queues SET attributes = ?, dlq_arn = ?, modified_at = ? WHERE id = ?",
+            (json.dumps(attributes), dlq_arn, now, queue.id),
+        )
+
+    def update_tags(self, queue: Queue, tags: dict[str, str]) -> None:
+        self.db.execute("UPDATE sqs_queues SET tags = ? WHERE id = ?", (json.dumps(tags), queue.id))
+
+    def set_last_purge(self, queue: Queue, now: float) -> None:
+        self.db.execute("UPDATE sqs_queues SET last_purge = ? WHERE id = ?", (now, queue.id))
+
+    def delete_queue(self, queue: Queue, now: float) -> None:
+        self.purge_messages(queue)
+        self.db.execute("DELETE FROM sqs_dedup WHERE queue_id = ?", (queue.id,))
+        self.db.execute("DELETE FROM sqs_receive_attempts WHERE queue_id = ?", (queue.id,))
+        self.db.execute("DELETE FROM sqs_queues WHERE id = ?", (queue.id,))
+        self.db.execute(
+            "INSERT INTO sqs_deleted_queues (account, region, name, deleted_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET deleted_at = excluded.deleted_at",
+            (queue.account, queue.region, queue.name, now),
+        )
+
+    def deleted_at(self, account: str, region: str, name: str) -> float | None:
+        row = self.db.one(
+            "SELECT deleted_at FROM sqs_deleted_queues WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return row[0] if row else None
+
+    def queue_names(self, account: str, region: str, prefix: str, after: str, limit: int) -> list[str]:
+        return [name for (name,) in self.db.all(
+            "SELECT name FROM sqs_queues WHERE account = ? AND region = ? AND name >= ? AND name > ? "
+            "AND substr(name, 1, ?) = ? ORDER BY name LIMIT ?",
+            (account, region, prefix, after, len(prefix), prefix, limit),
+        )]
+
+    def dead_letter_sources(self, dlq_arn: str, after: str, limit: int) -> list[tuple[str, str, str]]:
+        """(account, region, name) of the queues whose redrive policy targets `dlq_arn`."""
+        return self.db.all(
+            "SELECT account, region, name FROM sqs_queues WHERE dlq_arn = ? AND name > ? ORDER BY name LIMIT ?",
+            (dlq_arn, after, limit),
+        )
+
+    def is_dead_letter_queue(self, dlq_arn: str) -> bool:
+        return self.db.one("SELECT 1 FROM sqs_queues WHERE dlq_arn = ? LIMIT 1", (dlq_arn,)) is not None
+
+    # -- counts ------------------------------------------------------------------------------------
+
+    def invisible_counts(self, queue: Queue, now: float) -> tuple[int, int]:
+        """(in flight, delayed): counted over the invisible part of the index only."""
+        row = self.db.one(
+            "SELECT COALESCE(SUM(receive_count > 0), 0), COALESCE(SUM(receive_count = 0), 0) FROM sqs_messages "
+            "WHERE queue_id = ? AND visible_at > ?",
+            (queue.id, now),
+        )
+        return row[0], row[1]
+
+    def _add_to_count(self, queue_id: int, delta: int) -> None:
+        if delta:
+            self.db.execute("UPDATE sqs_queues SET message_count = message_count + ? WHERE id = ?", (delta, queue_id))
+
+    # -- messages ----------------------------------------------------------------------------------
+
+    def insert_message(self, queue: Queue, values: dict[str, Any]) -> int:
+        """Store a message (`values` keyed by column name); returns its row id, which orders the queue."""
+        columns = ", ".join(values)
+        marks = ", ".join("?" * len(values))
+        cursor = self.db.execute(
+            f"INSERT INTO sqs_messages (queue_id, {columns}) VALUES (?, {marks})", (queue.id, *values.values())
+        )
+        self._add_to_count(queue.id, 1)
+        if values.get("group_id") is not None and queue.fifo:
+            self.refresh_group(queue.id, values["group_id"])
+        return cursor.lastrowid
+
+    def message(self, queue_id: int, row_id: int) -> Message | None:
+        row = self.db.one(f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE id = ? AND queue_id = ?",
+                          (row_id, queue_id))
+        return Message(*row) if row else None
+
+    def visible_messages(self, queue: Queue, now: float, limit: int) -> list[Message]:
+        return [Message(*row) for row in self.db.all(
+            f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? "
+            "ORDER BY visible_at, id LIMIT ?",
+            (queue.id, now, limit),
+        )]
+
+    def oldest_messages(self, queue: Queue, limit: int) -> list[Message]:
+        return [Message(*row) for row in self.db.all(
+            f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? ORDER BY id LIMIT ?",
+            (queue.id, limit),
+        )]
+
+    def ready_groups(self, queue: Queue, now: float, limit: int) -> list[str]:
+        return [group for (group,) in self.db.all(
+            "SELECT group_id FROM sqs_groups WHERE queue_id = ? AND head_visible_at <= ? "
+            "ORDER BY head_visible_at, head_id LIMIT ?",
+            (queue.id, now, limit),
+        )]
+
+    def group_messages(self, queue: Queue, group_id: str, limit: int) -> list[Message]:
+        return [Message(*row) for row in self.db.all(
+            f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY id LIMIT ?",
+            (queue.id, group_id, limit),
+        )]
+
+    def next_visible_at(self, queue: Queue, now: float) -> float | None:
+        row = self.db.one(
+            "SELECT MIN(visible_at) FROM sqs_messages WHERE queue_id = ? AND visible_at > ?", (queue.id, now)
+        )
+        return row[0] if row else None
+
+    def mark_received(self, queue: Queue, message: Message, token: str, now: float, visible_at: float) -> None:
+        first = message.first_received_at or now
+        self.db.execute(
+            "UPDATE sqs_messages SET token = ?, receive_count = receive_count + 1, first_received_at = ?, "
+            "visible_at = ? WHERE id = ?",
+            (token, first, visible_at, message.id),
+        )
+        message.token, message.first_received_at, message.visible_at = token, first, visible_at
+        message.receive_count += 1
+
+    def set_visible_at(self, queue: Queue, message: Message, visible_at: float) -> None:
+        self.db.execute("UPDATE sqs_messages SET visible_at = ? WHERE id = ?", (visible_at, message.id))
+        if queue.fifo and message.group_id is not None:
+            self.refresh_group(queue.id, message.group_id)
+
+    def delete_message(self, queue: Queue, message: Message) -> None:
+        self.db.execute("DELETE FROM sqs_messages WHERE id = ?", (message.id,))
+        self._add_to_count(queue.id, -1)
+        if queue.fifo and message.group_id is not None:
+            self.refresh_group(queue.id, message.group_id)
+
+    def refresh_group(self, queue_id: int, group_id: str) -> None:
+        """Point the group's row at its oldest message (or drop it when the group is empty)."""
+        head = self.db.one(
+            "SELECT id, visible_at FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY id LIMIT 1",
+            (queue_id, group_id),
+        )
+        if head is None:
+            self.db.execute("DELETE FROM sqs_groups WHERE queue_id = ? AND group_id = ?", (queue_id, group_id))
+        else:
+            self.db.execute(
+                "INSERT INTO sqs_groups (queue_id, group_id, head_id, head_visible_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO UPDATE SET head_id = excluded.head_id, head_visible_at = excluded.head_visible_at",
+                (queue_id, group_id, head[0], head[1]),
+            )
+
+    def expire_messages(self, queue: Queue, now: float) -> None:
+        """Drop the messages older than the queue's retention period."""
+        cutoff = now - queue.int_attribute("MessageRetentionPeriod")
+        groups = self.db.all(
+            "DELETE FROM sqs_messages WHERE queue_id = ? AND enqueued_at < ? RETURNING group_id", (queue.id, cutoff)
+        )
+        if groups:
+            self._add_to_count(queue.id, -len(groups))
+            queue.message_count -= len(groups)
+            for group in {g for (g,) in groups if g is not None and queue.fifo}:
+                self.refresh_group(queue.id, group)
+
+    def purge_messages(self, queue: Queue) -> None:
+        self.db.execute("DELETE FROM sqs_messages WHERE queue_id = ?", (queue.id,))
+        self.db.execute("DELETE FROM sqs_groups WHERE queue_id = ?", (queue.id,))
+        self.db.execute("UPDATE sqs_queues SET message_count = 0 WHERE id = ?", (queue.id,))
+
+    # -- FIFO deduplication and receive attempts ---------------------------------------------------
+
+    def duplicate(self, queue: Queue, scope: str, dedup_id: str, now: float) -> tuple[str, str | None] | None:
+        row = self.db.one(
+            "SELECT message_id, sequence_number FROM sqs_dedup WHERE queue_id = ? AND scope = ? AND dedup_id = ? "
+            "AND expires_at > ?",
+            (queue.id, scope, dedup_id, now),
+        )
+        return (row[0], row[1]) if row else None
+
+    def remember_dedup(self, queue: Queue, scope: str, dedup_id: str, expires_at: float, message_id: str,
+                       sequence_number: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO sqs_dedup (queue_id, scope, dedup_id, expires_at, message_id, sequence_number) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET expires_at = excluded.expires_at, "
+            "message_id = excluded.message_id, sequence_number = excluded.sequence_number",
+            (queue.id, scope, dedup_id, expires_at, message_id, sequence_number),
+        )
+
+    def receive_attempt(self, queue: Queue, attempt_id: str, now: float) -> list[list] | None:
+        row = self.db.one(
+            "SELECT receipts FROM sqs_receive_attempts WHERE queue_id = ? AND attempt_id = ? AND expires_at > ?",
+            (queue.id, attempt_id, now),
+        )
+        return json.loads(row[0]) if row else None
+
+    def remember_receive_attempt(self, queue: Queue, attempt_id: str, expires_at: float, receipts: list) -> None:
+        self.db.execute(
+            "INSERT INTO sqs_receive_attempts (queue_id, attempt_id, expires_at, receipts) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET expires_at = excluded.expires_at, receipts = excluded.receipts",
+            (queue.id, attempt_id, expires_at, json.dumps(receipts)),
+        )
+
+    # -- message move tasks ------------------------------------------------------------------------
+
+    def create_move_task(self, handle: str, account: str, region: str, source_arn: str, destination_arn: str | None,
+                         max_per_second: int | None, to_move: int, now: float) -> None:
+        self.db.execute(
+            "INSERT INTO sqs_move_tasks (handle, account, region, source_arn, destination_arn, max_per_second, "
+            "status, to_move, started_at) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?)",
+            (handle, account, region, source_arn, destination_arn, max_per_second, to_move, now),
+        )
+
+    def move_task(self, handle: str) -> dict[str, Any] | None:
+        rows = self._move_tasks("handle = ?", (handle,), 1)
+        return rows[0] if rows else None
+
+    def move_tasks(self, account: str, region: str, source_arn: str, limit: int) -> list[dict[str, Any]]:
+        return self._move_tasks(
+            "account = ? AND region = ? AND source_arn = ? ORDER BY started_at DESC", (account, region, source_arn),
+            limit,
+        )
+
+    def _move_tasks(self, where: str, params: tuple, limit: int) -> list[dict[str, Any]]:
+        names = ("handle", "account", "region", "source_arn", "destination_arn", "max_per_second", "status",
+                 "moved", "to_move", "started_at", "failure")
+        rows = self.db.all(f"SELECT {', '.join(names)} FROM sqs_move_tasks WHERE {where} LIMIT ?", (*params, limit))
+        return [dict(zip(names, row)) for row in rows]
+
+    def update_move_task(self, handle: str, *, status: str | None = None, moved: int = 0,
+                         failure: str | None = None) -> None:
+        self.db.execute(
+            "UPDATE sqs_move_tasks SET status = COALESCE(?, status), moved = moved + ?, "
+            "failure = COALESCE(?, failure) WHERE handle = ?",
+            (status, moved, failure, handle),
+        )

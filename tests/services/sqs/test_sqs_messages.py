@@ -1,0 +1,290 @@
+"""SQS messages through boto3: send/receive/delete, visibility, batches, MD5s, attributes, long polling."""
+
+import hashlib
+import threading
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+@pytest.fixture
+def sqs(overcast):
+    return overcast.client("sqs")
+
+
+@pytest.fixture
+def queue(sqs):
+    return sqs.create_queue(QueueName="work")["QueueUrl"]
+
+
+def code(raised) -> str:
+    return raised.value.response["Error"]["Code"]
+
+
+def test_send_receive_delete(sqs, queue):
+    sent = sqs.send_message(QueueUrl=queue, MessageBody="hello")
+    assert sent["MD5OfMessageBody"] == hashlib.md5(b"hello").hexdigest()
+    received = sqs.receive_message(QueueUrl=queue)["Messages"]
+    assert [m["Body"] for m in received] == ["hello"]
+    assert received[0]["MessageId"] == sent["MessageId"]
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=received[0]["ReceiptHandle"])
+    assert sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"][
+        "ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_message_attributes_round_trip_with_md5_the_sdk_verifies(sqs, queue):
+    attributes = {
+        "text": {"DataType": "String", "StringValue": "héllo"},
+        "count": {"DataType": "Number", "StringValue": "42"},
+        "blob": {"DataType": "Binary", "BinaryValue": b"\x00\xff"},
+        "custom": {"DataType": "String.json", "StringValue": "{}"},
+    }
+    sent = sqs.send_message(QueueUrl=queue, MessageBody="x", MessageAttributes=attributes)
+    # boto3 recomputes MD5OfMessageAttributes on send and receive and raises if it differs.
+    message = sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"][0]
+    assert message["MessageAttributes"] == attributes
+    assert message["MD5OfMessageAttributes"] == sent["MD5OfMessageAttributes"]
+
+
+def test_only_requested_message_attributes_are_returned(sqs, queue):
+    sqs.send_message(QueueUrl=queue, MessageBody="x", MessageAttributes={
+        "app.a": {"DataType": "String", "StringValue": "1"},
+        "app.b": {"DataType": "String", "StringValue": "2"},
+        "other": {"DataType": "String", "StringValue": "3"},
+    })
+    message = sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["app.*"])["Messages"][0]
+    assert set(message["MessageAttributes"]) == {"app.a", "app.b"}
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    message = sqs.receive_message(QueueUrl=queue)["Messages"][0]
+    assert "MessageAttributes" not in message
+
+
+def test_system_attributes_and_receive_count(sqs, queue, overcast):
+    sqs.send_message(QueueUrl=queue, MessageBody="x",
+                     MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-abc"}})
+    first = sqs.receive_message(QueueUrl=queue, MessageSystemAttributeNames=["All"], VisibilityTimeout=1)
+    attributes = first["Messages"][0]["Attributes"]
+    assert attributes["ApproximateReceiveCount"] == "1"
+    assert attributes["AWSTraceHeader"] == "Root=1-abc"
+    assert attributes["SenderId"] == "000000000000"
+    assert int(attributes["SentTimestamp"]) <= int(attributes["ApproximateFirstReceiveTimestamp"])
+    overcast.advance_clock("2s")
+    second = sqs.receive_message(QueueUrl=queue, AttributeNames=["ApproximateReceiveCount"])["Messages"][0]
+    assert second["Attributes"] == {"ApproximateReceiveCount": "2"}
+    assert second["ReceiptHandle"] != first["Messages"][0]["ReceiptHandle"]
+
+
+def test_invalid_message_attributes(sqs, queue):
+    cases = [
+        {"AWS.reserved": {"DataType": "String", "StringValue": "x"}},
+        {"n": {"DataType": "Number", "StringValue": "not-a-number"}},
+        {"e": {"DataType": "String", "StringValue": ""}},
+        {"t": {"DataType": "Float", "StringValue": "1"}},
+        {f"a{i}": {"DataType": "String", "StringValue": "x"} for i in range(11)},
+    ]
+    for attributes in cases:
+        with pytest.raises(ClientError) as raised:
+            sqs.send_message(QueueUrl=queue, MessageBody="x", MessageAttributes=attributes)
+        assert code(raised) == "InvalidParameterValue"
+
+
+def test_invalid_body_characters(sqs, queue):
+    with pytest.raises(ClientError) as raised:
+        sqs.send_message(QueueUrl=queue, MessageBody="bad \x01 char")
+    assert code(raised) == "InvalidMessageContents"
+
+
+def test_message_size_limit_follows_the_queue(sqs):
+    url = sqs.create_queue(QueueName="small", Attributes={"MaximumMessageSize": "1024"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x" * 1024)
+    with pytest.raises(ClientError) as raised:
+        sqs.send_message(QueueUrl=url, MessageBody="x" * 1025)
+    assert code(raised) == "InvalidParameterValue"
+    assert "1024" in raised.value.response["Error"]["Message"]
+
+
+def test_one_mebibyte_message(sqs, queue):
+    body = "y" * 1_048_576
+    sqs.send_message(QueueUrl=queue, MessageBody=body)
+    assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == body
+    with pytest.raises(ClientError):
+        sqs.send_message(QueueUrl=queue, MessageBody=body + "y")
+
+
+def test_visibility_timeout_hides_then_returns_the_message(sqs, queue, overcast):
+    sqs.send_message(QueueUrl=queue, MessageBody="x")
+    assert sqs.receive_message(QueueUrl=queue)["Messages"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue)
+    overcast.advance_clock("31s")
+    assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "x"
+
+
+def test_change_message_visibility(sqs, queue, overcast):
+    sqs.send_message(QueueUrl=queue, MessageBody="x")
+    handle = sqs.receive_message(QueueUrl=queue)["Messages"][0]["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=600)
+    overcast.advance_clock("5m")
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue)
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=0)
+    assert sqs.receive_message(QueueUrl=queue)["Messages"]
+    with pytest.raises(ClientError) as raised:
+        sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=43201)
+    assert code(raised) == "InvalidParameterValue"
+
+
+def test_change_visibility_of_a_message_not_in_flight(sqs, queue, overcast):
+    sqs.send_message(QueueUrl=queue, MessageBody="x")
+    handle = sqs.receive_message(QueueUrl=queue, VisibilityTimeout=5)["Messages"][0]["ReceiptHandle"]
+    overcast.advance_clock("6s")
+    with pytest.raises(ClientError) as raised:
+        sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=10)
+    assert "MessageNotInflight" in code(raised)
+
+
+def test_invalid_receipt_handle(sqs, queue):
+    with pytest.raises(ClientError) as raised:
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle="garbage!")
+    assert code(raised) == "ReceiptHandleIsInvalid"
+
+
+def test_stale_receipt_handle_does_not_delete_the_redelivered_message(sqs, queue, overcast):
+    sqs.send_message(QueueUrl=queue, MessageBody="x")
+    old = sqs.receive_message(QueueUrl=queue, VisibilityTimeout=1)["Messages"][0]["ReceiptHandle"]
+    overcast.advance_clock("2s")
+    new = sqs.receive_message(QueueUrl=queue, VisibilityTimeout=1)["Messages"][0]["ReceiptHandle"]
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=old)
+    overcast.advance_clock("2s")
+    assert sqs.receive_message(QueueUrl=queue)["Messages"]
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=new)  # a handle of a deleted message: still fine
+
+
+def test_delay_seconds_per_message_and_per_queue(sqs, overcast):
+    url = sqs.create_queue(QueueName="delayed", Attributes={"DelaySeconds": "60"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="queue-delay")
+    sqs.send_message(QueueUrl=url, MessageBody="now", DelaySeconds=0)
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+    assert attributes["ApproximateNumberOfMessages"] == "1"
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600)["Messages"]] == ["now"]
+    overcast.advance_clock("61s")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["queue-delay"]
+    with pytest.raises(ClientError):
+        sqs.send_message(QueueUrl=url, MessageBody="x", DelaySeconds=901)
+
+
+def test_receive_parameter_ranges(sqs, queue):
+    for kwargs in ({"MaxNumberOfMessages": 11}, {"MaxNumberOfMessages": 0}, {"WaitTimeSeconds": 21}):
+        with pytest.raises(ClientError) as raised:
+            sqs.receive_message(QueueUrl=queue, **kwargs)
+        assert code(raised) == "InvalidParameterValue"
+
+
+def test_retention_period_drops_old_messages(sqs, overcast):
+    url = sqs.create_queue(QueueName="short", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="old")
+    overcast.advance_clock("61s")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_counts(sqs, queue):
+    for i in range(5):
+        sqs.send_message(QueueUrl=queue, MessageBody=str(i))
+    sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=2)
+    attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "3"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "2"
+
+
+# -- batches -------------------------------------------------------------------------------------
+
+
+def test_send_batch_with_per_entry_failures(sqs, queue):
+    result = sqs.send_message_batch(QueueUrl=queue, Entries=[
+        {"Id": "ok", "MessageBody": "a", "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}},
+        {"Id": "bad", "MessageBody": "b", "DelaySeconds": 901},
+        {"Id": "bad-char", "MessageBody": "\x00"},
+    ])
+    assert [e["Id"] for e in result["Successful"]] == ["ok"]
+    assert result["Successful"][0]["MD5OfMessageBody"] == hashlib.md5(b"a").hexdigest()
+    assert {e["Id"]: e["Code"] for e in result["Failed"]} == {
+        "bad": "InvalidParameterValue", "bad-char": "InvalidMessageContents"}
+    assert all(e["SenderFault"] for e in result["Failed"])
+
+
+@pytest.mark.parametrize(
+    "entries, expected",
+    [
+        ([], "EmptyBatchRequest"),
+        ([{"Id": str(i), "MessageBody": "x"} for i in range(11)], "TooManyEntriesInBatchRequest"),
+        ([{"Id": "same", "MessageBody": "x"}, {"Id": "same", "MessageBody": "y"}], "BatchEntryIdsNotDistinct"),
+        ([{"Id": "no spaces", "MessageBody": "x"}], "InvalidBatchEntryId"),
+        ([{"Id": str(i), "MessageBody": "x" * 200_000} for i in range(6)], "BatchRequestTooLong"),
+    ],
+)
+def test_batch_request_errors(sqs, queue, entries, expected):
+    with pytest.raises(ClientError) as raised:
+        sqs.send_message_batch(QueueUrl=queue, Entries=entries)
+    assert expected in code(raised)
+
+
+def test_delete_and_change_visibility_batches(sqs, queue):
+    sqs.send_message_batch(QueueUrl=queue, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(4)])
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 4
+    changed = sqs.change_message_visibility_batch(QueueUrl=queue, Entries=[
+        {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"], "VisibilityTimeout": 0},
+        {"Id": "b", "ReceiptHandle": "not-a-handle", "VisibilityTimeout": 0},
+    ])
+    assert [e["Id"] for e in changed["Successful"]] == ["a"]
+    assert changed["Failed"][0]["Code"] == "ReceiptHandleIsInvalid"
+    deleted = sqs.delete_message_batch(QueueUrl=queue, Entries=[
+        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages[1:])])
+    assert len(deleted["Successful"]) == 3
+    assert sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"] == "1"
+
+
+# -- long polling --------------------------------------------------------------------------------
+
+
+def test_long_poll_returns_promptly_after_a_send(sqs, queue, overcast):
+    def send_later():
+        time.sleep(0.3)
+        overcast.client("sqs").send_message(QueueUrl=queue, MessageBody="late")
+
+    threading.Thread(target=send_later).start()
+    started = time.monotonic()
+    messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"]
+    elapsed = time.monotonic() - started
+    assert messages[0]["Body"] == "late"
+    assert 0.25 < elapsed < 1.5
+
+
+def test_long_poll_times_out_empty(sqs, queue):
+    started = time.monotonic()
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)
+    assert 0.9 < time.monotonic() - started < 2
+
+
+def test_queue_wait_time_attribute_is_the_default_wait(sqs):
+    url = sqs.create_queue(QueueName="polling", Attributes={"ReceiveMessageWaitTimeSeconds": "1"})["QueueUrl"]
+    started = time.monotonic()
+    sqs.receive_message(QueueUrl=url)
+    assert time.monotonic() - started > 0.9
+
+
+def test_long_poll_wakes_when_a_delay_ends(sqs, queue, overcast):
+    sqs.send_message(QueueUrl=queue, MessageBody="delayed", DelaySeconds=600)
+
+    def advance_later():
+        time.sleep(0.3)
+        overcast.advance_clock("601s")
+
+    threading.Thread(target=advance_later).start()
+    started = time.monotonic()
+    messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"]
+    assert messages[0]["Body"] == "delayed"
+    assert time.monotonic() - started < 2
