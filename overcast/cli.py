@@ -34,12 +34,20 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--host", help="address to listen on (OVERCAST_HOST, default 127.0.0.1)")
     start.add_argument("--port", type=int, help="port (OVERCAST_PORT, default 4566)")
     start.add_argument("--data-dir", type=Path, help="where state is kept (OVERCAST_DATA_DIR)")
-    start.add_argument("--ephemeral", action="store_true", default=None, help="keep nothing (OVERCAST_EPHEMERAL)")
+    start.add_argument(
+        "--ephemeral", action="store_true", default=None, help="keep nothing (OVERCAST_EPHEMERAL)"
+    )
     start.add_argument("--iam", choices=IAM_MODES, help="IAM policy evaluation (OVERCAST_IAM, default off)")
-    start.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="OVERCAST_LOG_LEVEL")
+    start.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], help="OVERCAST_LOG_LEVEL"
+    )
     start.add_argument("--default-account", help="account of the root credentials (OVERCAST_DEFAULT_ACCOUNT)")
-    start.add_argument("--fsync", action="store_true", default=None,
-                       help="fsync every commit: survive power loss too, not only a crash (OVERCAST_FSYNC)")
+    start.add_argument(
+        "--fsync",
+        action="store_true",
+        default=None,
+        help="fsync every commit: survive power loss too, not only a crash (OVERCAST_FSYNC)",
+    )
     start.set_defaults(run=_start)
 
     for name, help_text, run in (
@@ -68,8 +76,11 @@ def _parser() -> argparse.ArgumentParser:
 def _endpoint_option(parser: argparse.ArgumentParser, inherit: bool = False) -> None:
     """`inherit`: a sub-command's copy, which keeps the parent's value unless given again."""
     default = os.environ.get("AWS_ENDPOINT_URL") or "http://localhost:4566"
-    parser.add_argument("--endpoint", default=argparse.SUPPRESS if inherit else default,
-                        help=f"server URL (default {default})")
+    parser.add_argument(
+        "--endpoint",
+        default=argparse.SUPPRESS if inherit else default,
+        help=f"server URL (default {default})",
+    )
 
 
 # -- start ------------------------------------------------------------------------------------------
@@ -104,8 +115,11 @@ def serve(config: Config) -> None:
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     platform = Platform(config)
     where = "in memory (ephemeral)" if config.ephemeral else str(platform.root)
-    print(f"Overcast {__version__} on http://{config.host}:{config.port}  data: {where}  iam: {config.iam}",
-          file=sys.stderr, flush=True)
+    print(
+        f"Overcast {__version__} on http://{config.host}:{config.port}  data: {where}  iam: {config.iam}",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(
         OvercastApp(platform),
         host=config.host,

@@ -63,7 +63,9 @@ class Credentials:
 
     def __init__(self, root_access_key: str, root_secret_key: str, default_account: str) -> None:
         self.default_account = default_account
-        self.root = Credential(root_access_key, root_secret_key, root_principal(default_account, root_access_key))
+        self.root = Credential(
+            root_access_key, root_secret_key, root_principal(default_account, root_access_key)
+        )
         self._sources: list[CredentialSource] = []
 
     def add_source(self, source: CredentialSource) -> None:

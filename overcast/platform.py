@@ -120,8 +120,8 @@ class Platform:
         region: str,
     ) -> dict[str, Any]:
         """A call from one service to another (S3 notifying SQS, Lambda polling a queue, ...)."""
-        from overcast.protocol.validate import validate
         from overcast.protocol.models import get_service_model
+        from overcast.protocol.validate import validate
 
         validate(get_service_model(service).operation_model(operation), params)
         ctx = RequestContext(service, operation, account_id, region, principal, new_request_id())

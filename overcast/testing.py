@@ -34,9 +34,13 @@ class OvercastServer:
         platform = Platform(self.config)
         self.platform = platform
         uvicorn_config = uvicorn.Config(
-            OvercastApp(platform), log_level="warning", access_log=False, lifespan="on", http="httptools",
+            OvercastApp(platform),
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            http="httptools",
             server_header=False,
-        proxy_headers=False,
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(uvicorn_config)
         self._thread = threading.Thread(

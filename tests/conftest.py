@@ -15,6 +15,8 @@ def run_cli():
     """Run the installed `overcast` command; returns the CompletedProcess."""
 
     def run(*args: str, env: dict | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
-        return subprocess.run([str(OVERCAST_BIN), *args], capture_output=True, text=True, env=env, timeout=timeout)
+        return subprocess.run(
+            [str(OVERCAST_BIN), *args], capture_output=True, text=True, env=env, timeout=timeout
+        )
 
     return run

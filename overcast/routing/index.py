@@ -39,7 +39,12 @@ class ServiceIndex:
             self.by_api_version.setdefault(info.api_version, []).append(info)
             if info.target_prefix:
                 self.by_target_prefix.setdefault(info.target_prefix, []).append(info)
-        for table in (self.by_signing_name, self.by_endpoint_prefix, self.by_target_prefix, self.by_api_version):
+        for table in (
+            self.by_signing_name,
+            self.by_endpoint_prefix,
+            self.by_target_prefix,
+            self.by_api_version,
+        ):
             for infos in table.values():
                 # The service named like its signing name/prefix comes first (s3 before s3control,
                 # lambda before lambda-core): it is the one an ambiguous request most likely means.

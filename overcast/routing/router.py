@@ -114,8 +114,12 @@ def _route_cbor(request: HttpRequest, host: HostInfo) -> Route:
     info = _pick(infos, host)
     if info is None:
         raise ServiceError("UnknownOperationException", f"Unknown service {parts[1]}", 404)
-    return Route(info.name, _known_operation(info, parts[3], "UnknownOperationException"),
-                 "smithy-rpc-v2-cbor", host.region)
+    return Route(
+        info.name,
+        _known_operation(info, parts[3], "UnknownOperationException"),
+        "smithy-rpc-v2-cbor",
+        host.region,
+    )
 
 
 def _route_json(target: str, host: HostInfo) -> Route:
@@ -124,7 +128,9 @@ def _route_json(target: str, host: HostInfo) -> Route:
     info = _pick(infos, host)
     if info is None:
         raise ServiceError("UnknownOperationException", f"Unknown target {target}", 400)
-    return Route(info.name, _known_operation(info, operation, "UnknownOperationException"), "json", host.region)
+    return Route(
+        info.name, _known_operation(info, operation, "UnknownOperationException"), "json", host.region
+    )
 
 
 def _is_query_request(request: HttpRequest) -> bool:
@@ -183,7 +189,9 @@ def _route_rest(request: HttpRequest, signing_service: str | None, host: HostInf
     if host.service:
         candidates = [index.services[host.service]]
     elif signing_service:
-        candidates = index.by_signing_name.get(signing_service) or index.by_endpoint_prefix.get(signing_service, [])
+        candidates = index.by_signing_name.get(signing_service) or index.by_endpoint_prefix.get(
+            signing_service, []
+        )
     else:  # anonymous: browsers, curl, presigned-less public reads are S3
         candidates = [index.services["s3"]]
     candidates = [i for i in candidates if set(i.protocols) & set(REST_PROTOCOLS)]

@@ -90,8 +90,13 @@ class OvercastApp:
                 request.stream = _body_stream(receive, request, sig, secret)
             region = (sig.region if sig else None) or route.region or self.platform.config.default_region
             ctx = RequestContext(
-                route.service, route.operation, principal.account_id or self.platform.config.default_account,
-                region, principal, request_id, request,
+                route.service,
+                route.operation,
+                principal.account_id or self.platform.config.default_account,
+                region,
+                principal,
+                request_id,
+                request,
             )
             from overcast.protocol import parse_request, serialize_response
 
@@ -103,8 +108,9 @@ class OvercastApp:
             response = _error_response(request, route, error, request_id)
         except Exception:  # a bug of ours: answer at once (never hang), and say so in the log
             log.exception("internal error in %s", route and f"{route.service}.{route.operation}")
-            error = ServiceError("InternalError", "Overcast hit an internal error; see its log", 500,
-                                 sender_fault=False)
+            error = ServiceError(
+                "InternalError", "Overcast hit an internal error; see its log", 500, sender_fault=False
+            )
             response = _error_response(request, route, error, request_id)
         if "origin" in headers and (route is None or route.service != "s3"):
             response.headers.extend(_CORS_HEADERS)
@@ -149,13 +155,19 @@ def _has_streaming_input(service: str, operation: str) -> bool:
     return payload is not None and bool(payload.serialization.get("streaming"))
 
 
-def _error_response(request: HttpRequest, route: Route | None, error: ServiceError, request_id: str) -> HttpResponse:
+def _error_response(
+    request: HttpRequest, route: Route | None, error: ServiceError, request_id: str
+) -> HttpResponse:
     from overcast.protocol import serialize_error
     from overcast.protocol.models import get_service_model
 
     try:
         if route is not None:
-            protocol, service, operation = route.protocol, get_service_model(route.service), route.operation_model
+            protocol, service, operation = (
+                route.protocol,
+                get_service_model(route.service),
+                route.operation_model,
+            )
         else:
             protocol = _guess_protocol(request)
             service, operation = get_service_model(_FALLBACK[protocol]), None
@@ -190,4 +202,3 @@ async def _send(send, response: HttpResponse, method: str) -> None:
         if chunk:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b""})
-

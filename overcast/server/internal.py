@@ -42,7 +42,9 @@ def health(platform: Platform) -> dict[str, Any]:
         "persistent": not platform.config.ephemeral,
         "data_dir": None if platform.config.ephemeral else str(platform.root),
         "services": {
-            name: ("running" if name in loaded else "available") for name in sorted(PROVIDERS) if is_available(name)
+            name: ("running" if name in loaded else "available")
+            for name in sorted(PROVIDERS)
+            if is_available(name)
         },
     }
 

@@ -38,7 +38,9 @@ class RequestContext:
     def partition(self) -> str:
         return "aws"
 
-    def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
+    def arn(
+        self, service: str, resource: str, *, region: str | None = None, account: str | None = None
+    ) -> str:
         region = self.region if region is None else region
         account = self.account_id if account is None else account
         return f"arn:aws:{service}:{region}:{account}:{resource}"

@@ -124,4 +124,3 @@ class BlobStore:
                     entry.unlink(missing_ok=True)
                     removed += 1
         return removed
-

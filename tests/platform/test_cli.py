@@ -29,7 +29,10 @@ class ServerProcess:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [OVERCAST, "start", "--port", str(self.port), "--data-dir", str(data_dir), *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
         )
         deadline = time.monotonic() + 20
         while True:
@@ -42,8 +45,9 @@ class ServerProcess:
                 time.sleep(0.02)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([OVERCAST, *args, "--endpoint", self.endpoint], capture_output=True, text=True,
-                              timeout=30)
+        return subprocess.run(
+            [OVERCAST, *args, "--endpoint", self.endpoint], capture_output=True, text=True, timeout=30
+        )
 
     def stop(self, sig: int = signal.SIGTERM) -> str:
         self.process.send_signal(sig)
@@ -96,8 +100,12 @@ def test_clock_survives_restart_and_sigterm_stops_cleanly(tmp_path):
 
 
 def test_no_server_is_a_clear_error(tmp_path):
-    result = subprocess.run([OVERCAST, "status", "--endpoint", f"http://127.0.0.1:{free_port()}"],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [OVERCAST, "status", "--endpoint", f"http://127.0.0.1:{free_port()}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode != 0 and "no server at" in result.stderr
 
 
@@ -108,18 +116,29 @@ def test_bad_flag_value_is_refused(tmp_path):
 
 def test_environment_variables_configure_start(tmp_path):
     port = free_port()
-    env = {**os.environ, "OVERCAST_PORT": str(port), "OVERCAST_DATA_DIR": str(tmp_path / "env-data"),
-           "OVERCAST_DEFAULT_ACCOUNT": "111122223333", "OVERCAST_LOG_LEVEL": "info"}
-    process = subprocess.Popen([OVERCAST, "start"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    env = {
+        **os.environ,
+        "OVERCAST_PORT": str(port),
+        "OVERCAST_DATA_DIR": str(tmp_path / "env-data"),
+        "OVERCAST_DEFAULT_ACCOUNT": "111122223333",
+        "OVERCAST_LOG_LEVEL": "info",
+    }
+    process = subprocess.Popen(
+        [OVERCAST, "start"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
                 import boto3
 
-                sts = boto3.client("sts", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                                   aws_access_key_id="test", aws_secret_access_key="test")
+                sts = boto3.client(
+                    "sts",
+                    endpoint_url=f"http://127.0.0.1:{port}",
+                    region_name="us-east-1",
+                    aws_access_key_id="test",
+                    aws_secret_access_key="test",
+                )
                 assert sts.get_caller_identity()["Account"] == "111122223333"
                 break
             except Exception:
@@ -134,11 +153,18 @@ def test_environment_variables_configure_start(tmp_path):
 
 
 def _aws(binary: str, endpoint: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
     env.pop("AWS_ENDPOINT_URL", None)
-    return subprocess.run([binary, "--endpoint-url", endpoint, *args], capture_output=True, text=True, env=env,
-                          timeout=60)
+    return subprocess.run(
+        [binary, "--endpoint-url", endpoint, *args], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 @pytest.mark.slow

@@ -8,4 +8,6 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "services.md"
 
 
 def test_services_page_matches_the_providers():
-    assert table() in DOCS.read_text(), "docs/services.md is stale: regenerate its table with python -m overcast.coverage"
+    assert table() in DOCS.read_text(), (
+        "docs/services.md is stale: regenerate its table with python -m overcast.coverage"
+    )

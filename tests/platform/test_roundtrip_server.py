@@ -19,15 +19,41 @@ from tests.platform.echo import EchoProvider
 from tests.protocol.examples import example_error, example_input, example_output, normalise
 
 SERVICES = [
-    "sqs", "sns", "iam", "sts", "ec2", "s3", "dynamodb", "lambda", "kinesis", "cloudwatch", "logs",
-    "route53", "cloudformation", "stepfunctions", "apigateway", "events",
+    "sqs",
+    "sns",
+    "iam",
+    "sts",
+    "ec2",
+    "s3",
+    "dynamodb",
+    "lambda",
+    "kinesis",
+    "cloudwatch",
+    "logs",
+    "route53",
+    "cloudformation",
+    "stepfunctions",
+    "apigateway",
+    "events",
 ]
 
 # Members a client computes or rewrites itself, so what arrives is not what the caller passed.
 CLIENT_MANAGED = {
-    "ContentMD5", "ChecksumAlgorithm", "ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1",
-    "ChecksumSHA256", "SSECustomerKey", "SSECustomerKeyMD5", "CopySourceSSECustomerKey",
-    "CopySourceSSECustomerKeyMD5", "PresignedUrl", "DestinationRegion", "SourceRegion", "ContentLength",
+    "ContentMD5",
+    "ChecksumAlgorithm",
+    "ChecksumCRC32",
+    "ChecksumCRC32C",
+    "ChecksumCRC64NVME",
+    "ChecksumSHA1",
+    "ChecksumSHA256",
+    "SSECustomerKey",
+    "SSECustomerKeyMD5",
+    "CopySourceSSECustomerKey",
+    "CopySourceSSECustomerKeyMD5",
+    "PresignedUrl",
+    "DestinationRegion",
+    "SourceRegion",
+    "ContentLength",
     "UserData",  # EC2 RunInstances: base64-encoded by the client
     "ExpiresString",  # S3: derived by the client from the Expires header
 }
@@ -35,8 +61,10 @@ CLIENT_MANAGED = {
 INDISTINGUISHABLE = {
     ("s3", "ListDirectoryBuckets"),  # GET / like ListBuckets; AWS tells them apart by endpoint host only
     # Deprecated forms sent exactly like their successors, which serve them.
-    ("s3", "GetBucketLifecycle"), ("s3", "PutBucketLifecycle"),
-    ("s3", "GetBucketNotification"), ("s3", "PutBucketNotification"),
+    ("s3", "GetBucketLifecycle"),
+    ("s3", "PutBucketLifecycle"),
+    ("s3", "GetBucketNotification"),
+    ("s3", "PutBucketNotification"),
 }
 
 
@@ -58,13 +86,19 @@ def clients(echo_server):
     made = {}
     for service in SERVICES:
         client = session.create_client(
-            service, region_name="us-east-1", endpoint_url=echo_server.endpoint.replace("127.0.0.1", "localhost"),
-            aws_access_key_id="test", aws_secret_access_key="test", config=config,
+            service,
+            region_name="us-east-1",
+            endpoint_url=echo_server.endpoint.replace("127.0.0.1", "localhost"),
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=config,
         )
         if service == "sqs":  # the example answers carry made-up MD5s; the client would reject them
             client.meta.events.unregister("after-call.sqs.SendMessage", unique_id=None)
             for event in ("SendMessage", "SendMessageBatch", "ReceiveMessage"):
-                for handler in list(client.meta.events._emitter._lookup_cache.get(f"after-call.sqs.{event}", [])):
+                for handler in list(
+                    client.meta.events._emitter._lookup_cache.get(f"after-call.sqs.{event}", [])
+                ):
                     client.meta.events.unregister(f"after-call.sqs.{event}", handler)
         made[service] = client
     return made

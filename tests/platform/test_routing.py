@@ -58,23 +58,41 @@ def test_virtual_hosted_bucket_listing(echo):
 
 def test_service_host_routes_unsigned_json(echo):
     echo.sqs.answer = {"QueueUrls": []}
-    status = raw(echo, "POST", "/", "sqs.us-east-1.localhost:4566",
-                 {"X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"}, b"{}")
+    status = raw(
+        echo,
+        "POST",
+        "/",
+        "sqs.us-east-1.localhost:4566",
+        {"X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"},
+        b"{}",
+    )
     assert status == 200 and echo.sqs.received == {}
 
 
 def test_sqs_legacy_query_protocol(echo):
     echo.sqs.answer = {"QueueUrl": "http://localhost:4566/000000000000/q"}
-    status = raw(echo, "POST", "/", "localhost:4566", {"Content-Type": "application/x-www-form-urlencoded"},
-                 b"Action=GetQueueUrl&QueueName=q&Version=2012-11-05")
+    status = raw(
+        echo,
+        "POST",
+        "/",
+        "localhost:4566",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        b"Action=GetQueueUrl&QueueName=q&Version=2012-11-05",
+    )
     assert status == 200 and echo.sqs.received == {"QueueName": "q"}
 
 
 @pytest.mark.parametrize("addressing", ["path", "virtual"])
 def test_boto3_s3_addressing_styles_and_presigned_urls(echo, addressing):
     endpoint = echo.endpoint if addressing == "path" else echo.endpoint.replace("127.0.0.1", "localhost")
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                      aws_secret_access_key="test", config=Config(s3={"addressing_style": addressing}))
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(s3={"addressing_style": addressing}),
+    )
     echo.s3.answer = {}
     try:
         s3.put_object(Bucket="bucket1", Key="a/b c", Body=b"data")
@@ -92,8 +110,14 @@ def test_boto3_s3_addressing_styles_and_presigned_urls(echo, addressing):
 
 
 def test_presigned_url_expires_on_the_virtual_clock(echo):
-    s3 = boto3.client("s3", endpoint_url=echo.endpoint, region_name="us-east-1", aws_access_key_id="test",
-                      aws_secret_access_key="test", config=Config(signature_version="s3v4"))
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=echo.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(signature_version="s3v4"),
+    )
     echo.s3.answer = {}
     url = s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"}, ExpiresIn=60)
     import urllib.error
@@ -110,8 +134,14 @@ def test_presigned_url_expires_on_the_virtual_clock(echo):
 
 
 def test_presigned_url_with_wrong_signature_is_refused_for_the_root_key(echo):
-    s3 = boto3.client("s3", endpoint_url=echo.endpoint, region_name="us-east-1", aws_access_key_id="test",
-                      aws_secret_access_key="not-the-secret", config=Config(signature_version="s3v4"))
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=echo.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="not-the-secret",
+        config=Config(signature_version="s3v4"),
+    )
     url = s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"}, ExpiresIn=60)
     import urllib.error
     import urllib.request

@@ -99,8 +99,10 @@ def test_clock_advances(overcast):
 
 def test_model_enum_that_sqs_does_not_enforce_reaches_the_service(overcast):
     # Real SQS accepts message system attribute names here; boto3 does not check enums client-side.
-    from overcast.protocol.validate import validate
     from overcast.protocol.models import get_operation_model
+    from overcast.protocol.validate import validate
 
     operation = get_operation_model("sqs", "ReceiveMessage")
-    validate(operation, {"QueueUrl": "http://localhost:4566/000000000000/q", "AttributeNames": ["SentTimestamp"]})
+    validate(
+        operation, {"QueueUrl": "http://localhost:4566/000000000000/q", "AttributeNames": ["SentTimestamp"]}
+    )

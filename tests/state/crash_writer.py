@@ -30,8 +30,9 @@ async def writer(db: Database, blobs: BlobStore, number: int, writers: int) -> N
         pending = await blobs.write(chunks())
         with db.transaction():
             blob_id = blobs.commit(pending)
-            db.execute("INSERT INTO records VALUES (?, ?, ?, ?)",
-                       (n, number, blob_id, hashlib.md5(data).hexdigest()))
+            db.execute(
+                "INSERT INTO records VALUES (?, ?, ?, ?)", (n, number, blob_id, hashlib.md5(data).hexdigest())
+            )
         sys.stdout.write(f"ack {n}\n")
         sys.stdout.flush()
         n += writers

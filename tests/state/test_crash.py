@@ -24,7 +24,9 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     # Anything printed before the kill was acknowledged too.
-    acknowledged += [int(line.split()[1]) for line in process.stdout.read().splitlines() if line.startswith("ack")]
+    acknowledged += [
+        int(line.split()[1]) for line in process.stdout.read().splitlines() if line.startswith("ack")
+    ]
 
     db = Database(tmp_path / "overcast.db")
     assert db.one("PRAGMA integrity_check")[0] == "ok"
@@ -36,8 +38,12 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
     for n, (blob_id, digest) in rows.items():
         data = blobs.path(blob_id).read_bytes()
         assert hashlib.md5(data).hexdigest() == digest, f"record {n} points to a damaged blob"
-    on_disk = {p.name for folder in (tmp_path / "blobs").iterdir() if folder.name != "tmp" for p in folder.iterdir()}
-    assert on_disk == {blob_id for blob_id, _ in rows.values()}, "orphan or missing blob files after the sweep"
+    on_disk = {
+        p.name for folder in (tmp_path / "blobs").iterdir() if folder.name != "tmp" for p in folder.iterdir()
+    }
+    assert on_disk == {blob_id for blob_id, _ in rows.values()}, (
+        "orphan or missing blob files after the sweep"
+    )
     assert not list((tmp_path / "blobs" / "tmp").iterdir())
 
 
