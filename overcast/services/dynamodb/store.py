@@ -1,0 +1,474 @@
+"""DynamoDB storage in SQLite: tables, items, secondary-index entries, stream records.
+
+One row per item keyed by (table, hash of partition key, partition key, sort key). Keys are stored in an
+order-preserving byte encoding (values.encode_key_value), so a Query is one range scan of the primary key
+B-tree and Scan walks it in hash order (parallel-scan segments are ranges of that hash). Index entries hold
+only keys and point at the item row; they are written in the same transaction as the item.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from overcast.services.dynamodb.values import (
+    Item,
+    dump_item,
+    encode_key_value,
+    has_binary,
+    invalid_parameter,
+    load_item,
+    validation,
+)
+from overcast.state.database import Database
+
+MIGRATIONS = [
+    """
+    CREATE TABLE ddb_tables (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        meta TEXT NOT NULL,
+        ttl_attribute TEXT,
+        UNIQUE (account, region, name)
+    );
+    CREATE TABLE ddb_items (
+        table_id INTEGER NOT NULL,
+        h INTEGER NOT NULL,
+        pk BLOB NOT NULL,
+        sk BLOB NOT NULL,
+        item TEXT NOT NULL,
+        binary INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        expires REAL,
+        PRIMARY KEY (table_id, h, pk, sk)
+    ) WITHOUT ROWID;
+    CREATE INDEX ddb_items_expiry ON ddb_items (table_id, expires) WHERE expires IS NOT NULL;
+    CREATE TABLE ddb_index_entries (
+        index_id INTEGER NOT NULL,
+        h INTEGER NOT NULL,
+        ipk BLOB NOT NULL,
+        isk BLOB NOT NULL,
+        th INTEGER NOT NULL,
+        tpk BLOB NOT NULL,
+        tsk BLOB NOT NULL,
+        PRIMARY KEY (index_id, h, ipk, isk, tpk, tsk)
+    ) WITHOUT ROWID;
+    CREATE TABLE ddb_index_ids (id INTEGER PRIMARY KEY AUTOINCREMENT, table_id INTEGER NOT NULL, name TEXT NOT NULL);
+    CREATE TABLE ddb_streams (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        arn TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL,
+        view_type TEXT NOT NULL,
+        key_schema TEXT NOT NULL,
+        created REAL NOT NULL,
+        disabled REAL
+    );
+    CREATE INDEX ddb_streams_by_table ON ddb_streams (account, region, table_name);
+    CREATE TABLE ddb_stream_records (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_id INTEGER NOT NULL,
+        created REAL NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX ddb_stream_records_by_stream ON ddb_stream_records (stream_id, seq);
+    CREATE TABLE ddb_tx_tokens (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        token TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        created REAL NOT NULL,
+        response TEXT NOT NULL,
+        PRIMARY KEY (account, region, token)
+    );
+    CREATE TABLE ddb_backups (
+        arn TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created REAL NOT NULL,
+        meta TEXT NOT NULL
+    );
+    CREATE TABLE ddb_backup_items (
+        backup_arn TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        item TEXT NOT NULL,
+        binary INTEGER NOT NULL,
+        PRIMARY KEY (backup_arn, seq)
+    ) WITHOUT ROWID;
+    """,
+]
+
+HASH_SPACE = 1 << 32
+_EMPTY = b""
+
+
+@dataclass
+class KeyShape:
+    hash_name: str
+    hash_type: str
+    range_name: str | None
+    range_type: str | None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.hash_name, self.range_name) if self.range_name else (self.hash_name,)
+
+
+@dataclass
+class Index:
+    id: int
+    name: str
+    local: bool
+    key: KeyShape
+    projection: str  # ALL | KEYS_ONLY | INCLUDE
+    non_key: tuple[str, ...] = ()
+
+    def projected_names(self, table_key: KeyShape) -> set[str] | None:
+        """Attribute names the index holds, None for ALL."""
+        if self.projection == "ALL":
+            return None
+        return {*table_key.names, *self.key.names, *self.non_key}
+
+
+@dataclass
+class Table:
+    id: int
+    name: str
+    account: str
+    region: str
+    meta: dict[str, Any]
+    key: KeyShape
+    indexes: dict[str, Index] = field(default_factory=dict)
+    stream_id: int | None = None
+    stream_view: str | None = None
+    ttl_attribute: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return self.meta["TableArn"]
+
+
+def key_shape(key_schema: list[dict[str, str]], definitions: dict[str, str]) -> KeyShape:
+    hash_name = next(k["AttributeName"] for k in key_schema if k["KeyType"] == "HASH")
+    range_name = next((k["AttributeName"] for k in key_schema if k["KeyType"] == "RANGE"), None)
+    return KeyShape(hash_name, definitions[hash_name], range_name, definitions.get(range_name) if range_name else None)
+
+
+def partition_hash(pk: bytes) -> int:
+    return zlib.crc32(pk)
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("dynamodb", MIGRATIONS)
+        self._tables: dict[tuple[str, str, str], Table] = {}
+
+    def forget(self) -> None:
+        self._tables.clear()
+
+    # -- tables ------------------------------------------------------------------------------------
+
+    def table(self, account: str, region: str, name: str) -> Table | None:
+        cache_key = (account, region, name)
+        found = self._tables.get(cache_key)
+        if found is None:
+            row = self.db.one(
+                "SELECT id, meta, ttl_attribute FROM ddb_tables WHERE account = ? AND region = ? AND name = ?",
+                cache_key,
+            )
+            if row is None:
+                return None
+            found = self._build_table(row[0], account, region, name, json.loads(row[1]), row[2])
+            self._tables[cache_key] = found
+        return found
+
+    def _build_table(self, table_id: int, account: str, region: str, name: str, meta: dict, ttl: str | None) -> Table:
+        definitions = {d["AttributeName"]: d["AttributeType"] for d in meta["AttributeDefinitions"]}
+        table = Table(table_id, name, account, region, meta, key_shape(meta["KeySchema"], definitions))
+        for local, listing in ((False, "GlobalSecondaryIndexes"), (True, "LocalSecondaryIndexes")):
+            for index in meta.get(listing, ()):
+                projection = index["Projection"]
+                table.indexes[index["IndexName"]] = Index(
+                    index["_id"],
+                    index["IndexName"],
+                    local,
+                    key_shape(index["KeySchema"], definitions),
+                    projection.get("ProjectionType", "ALL"),
+                    tuple(projection.get("NonKeyAttributes", ())),
+                )
+        stream = meta.get("_stream")
+        if stream:
+            table.stream_id, table.stream_view = stream["id"], stream["view"]
+        table.ttl_attribute = ttl
+        return table
+
+    def tables(self, account: str, region: str, after: str | None, limit: int) -> list[str]:
+        return [
+            name
+            for (name,) in self.db.all(
+                "SELECT name FROM ddb_tables WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?",
+                (account, region, after or "", limit),
+            )
+        ]
+
+    def create_table(self, account: str, region: str, name: str, meta: dict[str, Any]) -> Table:
+        cursor = self.db.execute(
+            "INSERT INTO ddb_tables (account, region, name, meta) VALUES (?, ?, ?, ?)",
+            (account, region, name, "{}"),
+        )
+        table_id = cursor.lastrowid
+        for listing in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            for index in meta.get(listing, ()):
+                index["_id"] = self.new_index_id(table_id, index["IndexName"])
+        self.save_meta(account, region, name, table_id, meta)
+        return self.table(account, region, name)  # type: ignore[return-value]
+
+    def new_index_id(self, table_id: int, name: str) -> int:
+        return self.db.execute("INSERT INTO ddb_index_ids (table_id, name) VALUES (?, ?)", (table_id, name)).lastrowid
+
+    def save_meta(self, account: str, region: str, name: str, table_id: int, meta: dict[str, Any]) -> None:
+        self.db.execute("UPDATE ddb_tables SET meta = ? WHERE id = ?", (json.dumps(meta), table_id))
+        self._invalidate(account, region, name)
+
+    def set_ttl_attribute(self, table: Table, attribute: str | None, now: float) -> None:
+        self.db.execute("UPDATE ddb_tables SET ttl_attribute = ? WHERE id = ?", (attribute, table.id))
+        self._invalidate(table.account, table.region, table.name)
+        if attribute is None:
+            self.db.execute("UPDATE ddb_items SET expires = NULL WHERE table_id = ? AND expires IS NOT NULL", (table.id,))
+            return
+        rows = self.db.all("SELECT h, pk, sk, item, binary FROM ddb_items WHERE table_id = ?", (table.id,))
+        for h, pk, sk, text, binary in rows:
+            expires = expiry_of(load_item(text, bool(binary)), attribute)
+            if expires is not None:
+                self.db.execute(
+                    "UPDATE ddb_items SET expires = ? WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?",
+                    (expires, table.id, h, pk, sk),
+                )
+
+    def delete_table(self, table: Table) -> None:
+        self.db.execute("DELETE FROM ddb_items WHERE table_id = ?", (table.id,))
+        for index in table.indexes.values():
+            self.drop_index_entries(index.id)
+        self.db.execute("DELETE FROM ddb_tables WHERE id = ?", (table.id,))
+        self._invalidate(table.account, table.region, table.name)
+
+    def drop_index_entries(self, index_id: int) -> None:
+        self.db.execute("DELETE FROM ddb_index_entries WHERE index_id = ?", (index_id,))
+
+    def _invalidate(self, account: str, region: str, name: str) -> None:
+        # Dropped now and again after commit: a rolled-back change must not survive in the cache either.
+        self._tables.pop((account, region, name), None)
+        self.db.after_commit(lambda: self._tables.pop((account, region, name), None))
+
+    def table_stats(self, table: Table) -> tuple[int, int]:
+        row = self.db.one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_items WHERE table_id = ?", (table.id,))
+        return row[0], row[1]  # type: ignore[index]
+
+    def index_stats(self, index: Index) -> int:
+        row = self.db.one("SELECT COUNT(*) FROM ddb_index_entries WHERE index_id = ?", (index.id,))
+        return row[0]  # type: ignore[index]
+
+    # -- items -------------------------------------------------------------------------------------
+
+    def get(self, table: Table, key: tuple[int, bytes, bytes]) -> tuple[Item, int] | None:
+        row = self.db.one(
+            "SELECT item, binary, size FROM ddb_items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?",
+            (table.id, *key),
+        )
+        if row is None:
+            return None
+        return load_item(row[0], bool(row[1])), row[2]
+
+    def put(self, table: Table, key: tuple[int, bytes, bytes], item: Item, size: int) -> None:
+        expires = expiry_of(item, table.ttl_attribute) if table.ttl_attribute else None
+        self.db.execute(
+            "INSERT OR REPLACE INTO ddb_items (table_id, h, pk, sk, item, binary, size, expires) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (table.id, *key, dump_item(item), has_binary(item), size, expires),
+        )
+
+    def delete(self, table: Table, key: tuple[int, bytes, bytes]) -> None:
+        self.db.execute("DELETE FROM ddb_items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?", (table.id, *key))
+
+    def write_index_entries(self, table: Table, key: tuple[int, bytes, bytes], old: Item | None, new: Item | None) -> None:
+        for index in table.indexes.values():
+            old_entry = index_key(index, old) if old is not None else None
+            new_entry = index_key(index, new) if new is not None else None
+            if old_entry == new_entry:
+                continue
+            if old_entry is not None:
+                self.db.execute(
+                    "DELETE FROM ddb_index_entries WHERE index_id = ? AND h = ? AND ipk = ? AND isk = ? "
+                    "AND tpk = ? AND tsk = ?",
+                    (index.id, *old_entry, key[1], key[2]),
+                )
+            if new_entry is not None:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO ddb_index_entries (index_id, h, ipk, isk, th, tpk, tsk) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (index.id, *new_entry, *key),
+                )
+
+    def backfill_index(self, table: Table, index: Index) -> None:
+        for h, pk, sk, text, binary in self.db.all(
+            "SELECT h, pk, sk, item, binary FROM ddb_items WHERE table_id = ?", (table.id,)
+        ):
+            entry = index_key(index, load_item(text, bool(binary)))
+            if entry is not None:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO ddb_index_entries (index_id, h, ipk, isk, th, tpk, tsk) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (index.id, *entry, h, pk, sk),
+                )
+
+    # -- reading many ------------------------------------------------------------------------------
+
+    def range(
+        self,
+        table: Table,
+        index: Index | None,
+        where: str,
+        args: tuple,
+        descending: bool,
+    ) -> Iterator[tuple[Item, int, tuple]]:
+        """Items in key order matching `where` (over columns h, pk, sk or the index's), lazily.
+
+        Yields (item, size, position) where position is the row's full key for LastEvaluatedKey.
+        """
+        order = "DESC" if descending else "ASC"
+        if index is None:
+            sql = (
+                f"SELECT item, binary, size, h, pk, sk FROM ddb_items WHERE table_id = ? AND {where} "
+                f"ORDER BY h {order}, pk {order}, sk {order}"
+            )
+            cursor = self.db.execute(sql, (table.id, *args))
+        else:
+            sql = (
+                "SELECT i.item, i.binary, i.size, x.h, x.ipk, x.isk, x.tpk, x.tsk FROM ddb_index_entries x "
+                "JOIN ddb_items i ON i.table_id = ? AND i.h = x.th AND i.pk = x.tpk AND i.sk = x.tsk "
+                f"WHERE x.index_id = ? AND {where} "
+                f"ORDER BY x.h {order}, x.ipk {order}, x.isk {order}, x.tpk {order}, x.tsk {order}"
+            )
+            cursor = self.db.execute(sql, (table.id, index.id, *args))
+        for row in cursor:
+            yield load_item(row[0], bool(row[1])), row[2], row[3:]
+
+    # -- TTL ---------------------------------------------------------------------------------------
+
+    def ttl_tables(self) -> list[tuple[str, str, str]]:
+        return self.db.all("SELECT account, region, name FROM ddb_tables WHERE ttl_attribute IS NOT NULL")
+
+    def expired(self, table: Table, before: float, after: float, limit: int) -> list[tuple[int, bytes, bytes]]:
+        return self.db.all(
+            "SELECT h, pk, sk FROM ddb_items WHERE table_id = ? AND expires IS NOT NULL AND expires <= ? "
+            "AND expires > ? LIMIT ?",
+            (table.id, before, after, limit),
+        )
+
+    # -- streams -----------------------------------------------------------------------------------
+
+    def append_stream_record(self, stream_id: int, created: float, record: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO ddb_stream_records (stream_id, created, record) VALUES (?, ?, ?)",
+            (stream_id, created, dump_item(record)),
+        )
+
+
+def expiry_of(item: Item, attribute: str | None) -> float | None:
+    value = item.get(attribute) if attribute else None
+    if value is None or "N" not in value:
+        return None
+    try:
+        return float(value["N"])
+    except ValueError:
+        return None
+
+
+# -- keys --------------------------------------------------------------------------------------------
+
+
+def _key_part(value: dict[str, Any] | None, name: str, expected: str) -> bytes:
+    if value is None or expected not in value:
+        raise validation("The provided key element does not match the schema")
+    encoded = encode_key_value(value)
+    if not encoded:
+        kind = "string" if expected == "S" else "binary"
+        raise validation(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an "
+            f"empty {kind} value. Key: {name}"
+        )
+    return encoded
+
+
+def key_from_key(shape: KeyShape, key: Item) -> tuple[int, bytes, bytes]:
+    """The storage key for a `Key` parameter (exactly the key attributes, of the right types)."""
+    if len(key) != len(shape.names):
+        raise validation("The provided key element does not match the schema")
+    pk = _key_part(key.get(shape.hash_name), shape.hash_name, shape.hash_type)
+    sk = _key_part(key.get(shape.range_name), shape.range_name, shape.range_type) if shape.range_name else _EMPTY
+    return partition_hash(pk), pk, sk
+
+
+def key_from_item(shape: KeyShape, item: Item) -> tuple[int, bytes, bytes]:
+    """The storage key of a whole item (PutItem), with PutItem's messages for missing or mistyped keys."""
+    parts = []
+    for name, expected in ((shape.hash_name, shape.hash_type), (shape.range_name, shape.range_type)):
+        if name is None:
+            parts.append(_EMPTY)
+            continue
+        value = item.get(name)
+        if value is None:
+            raise invalid_parameter(f"Missing the key {name} in the item")
+        if expected not in value:
+            raise invalid_parameter(f"Type mismatch for key {name} expected: {expected} actual: {next(iter(value))}")
+        parts.append(_key_part(value, name, expected))
+    return partition_hash(parts[0]), parts[0], parts[1]
+
+
+def key_attributes(shape: KeyShape, item: Item) -> Item:
+    return {name: item[name] for name in shape.names}
+
+
+def index_key(index: Index, item: Item) -> tuple[int, bytes, bytes] | None:
+    """The index entry key of an item, None when the item lacks the index's key attributes (sparse index)."""
+    hash_value = item.get(index.key.hash_name)
+    if hash_value is None or index.key.hash_type not in hash_value:
+        return None
+    ipk = encode_key_value(hash_value)
+    isk = _EMPTY
+    if index.key.range_name:
+        range_value = item.get(index.key.range_name)
+        if range_value is None or index.key.range_type not in range_value:
+            return None
+        isk = encode_key_value(range_value)
+    return partition_hash(ipk), ipk, isk
+
+
+def check_index_keys(table: Table, item: Item) -> None:
+    """Index key attributes present in an item must have the index's type and not be empty."""
+    for index in table.indexes.values():
+        for name, expected in ((index.key.hash_name, index.key.hash_type), (index.key.range_name, index.key.range_type)):
+            value = item.get(name) if name else None
+            if value is None:
+                continue
+            actual = next(iter(value))
+            if actual != expected:
+                raise invalid_parameter(
+                    f"Type mismatch for Index Key {name} Expected: {expected} Actual: {actual} IndexName: {index.name}"
+                )
+            if actual in ("S", "B") and not value[actual]:
+                raise validation(
+                    "One or more parameter values are not valid. A value specified for a secondary index key is not "
+                    "supported. The AttributeValue for a key attribute cannot contain an empty string value. "
+                    f"IndexName: {index.name}, IndexKey: {name}"
+                )
