@@ -55,8 +55,12 @@ def defaults(fifo: bool) -> dict[str, str]:
     values = {name: str(r.default) for name, r in INTEGER_ATTRIBUTES.items() if r.default is not None}
     values["SqsManagedSseEnabled"] = "true"
     if fifo:
-        values.update(FifoQueue="true", ContentBasedDeduplication="false", DeduplicationScope="queue",
-                      FifoThroughputLimit="perQueue")
+        values.update(
+            FifoQueue="true",
+            ContentBasedDeduplication="false",
+            DeduplicationScope="queue",
+            FifoThroughputLimit="perQueue",
+        )
     return values
 
 
@@ -89,8 +93,11 @@ def normalise(given: dict[str, str], *, fifo: bool, creating: bool) -> dict[str,
         else:
             raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
     if "KmsMasterKeyId" in result and result.get("SqsManagedSseEnabled") == "true":
-        raise invalid_value("SqsManagedSseEnabled", "You can use one type of server-side encryption (SSE) at "
-                            "one time. You can either enable KMS SSE or SQS SSE.")
+        raise invalid_value(
+            "SqsManagedSseEnabled",
+            "You can use one type of server-side encryption (SSE) at "
+            "one time. You can either enable KMS SSE or SQS SSE.",
+        )
     return result
 
 

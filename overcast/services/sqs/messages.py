@@ -49,18 +49,24 @@ def check_attributes(attributes: dict[str, Any], *, system: bool = False) -> int
         _check_attribute_name(name)
         data_type = value.get("DataType") or ""
         if not _DATA_TYPE.match(data_type):
-            raise invalid(f"The message attribute '{name}' has an invalid message attribute type, the set of "
-                          "supported type prefixes is Binary, Number, and String.")
+            raise invalid(
+                f"The message attribute '{name}' has an invalid message attribute type, the set of "
+                "supported type prefixes is Binary, Number, and String."
+            )
         base = data_type.split(".", 1)[0]
         if base == "Binary":
             data = value.get("BinaryValue")
             if not data:
-                raise invalid(f"Message ({kind}) attribute '{name}' must contain a non-empty value of type 'Binary'.")
+                raise invalid(
+                    f"Message ({kind}) attribute '{name}' must contain a non-empty value of type 'Binary'."
+                )
             size += len(data)
         else:
             text = value.get("StringValue")
             if not text:
-                raise invalid(f"Message ({kind}) attribute '{name}' must contain a non-empty value of type '{base}'.")
+                raise invalid(
+                    f"Message ({kind}) attribute '{name}' must contain a non-empty value of type '{base}'."
+                )
             if base == "Number" and not _NUMBER.match(text):
                 raise invalid(f"Can't cast the value of message ({kind}) attribute '{name}' to a number.")
             if _INVALID_CHARACTER.search(text):

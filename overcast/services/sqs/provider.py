@@ -30,8 +30,15 @@ RECEIVE_ATTEMPT_WINDOW = 300.0
 PURGE_INTERVAL = 60.0
 RECREATE_DELAY = 60.0
 SYSTEM_ATTRIBUTE_NAMES = (
-    "SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp", "SequenceNumber",
-    "MessageDeduplicationId", "MessageGroupId", "AWSTraceHeader", "DeadLetterQueueSourceArn",
+    "SenderId",
+    "SentTimestamp",
+    "ApproximateReceiveCount",
+    "ApproximateFirstReceiveTimestamp",
+    "SequenceNumber",
+    "MessageDeduplicationId",
+    "MessageGroupId",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
 )
 MOVE_BATCH = 500
 
@@ -41,7 +48,9 @@ def no_such_queue() -> ServiceError:
 
 
 def invalid_parameter(name: str, value: Any, reason: str) -> ServiceError:
-    return ServiceError("InvalidParameterValue", f"Value {value} for parameter {name} is invalid. Reason: {reason}")
+    return ServiceError(
+        "InvalidParameterValue", f"Value {value} for parameter {name} is invalid. Reason: {reason}"
+    )
 
 
 def _int_param(params: dict[str, Any], name: str, low: int, high: int) -> int | None:
@@ -113,9 +122,12 @@ class SqsProvider(ServiceProvider):
                 "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
             )
         if fifo and given.get("FifoQueue", "").lower() != "true":
-            raise ServiceError("InvalidParameterValue", "The name of a FIFO queue can only include alphanumeric "
-                               "characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in "
-                               "length.")
+            raise ServiceError(
+                "InvalidParameterValue",
+                "The name of a FIFO queue can only include alphanumeric "
+                "characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in "
+                "length.",
+            )
         requested = qa.normalise(given, fifo=fifo, creating=True)
         now = self.clock.now()
         existing = self.store.queue(ctx.account_id, ctx.region, name)
@@ -159,10 +171,14 @@ class SqsProvider(ServiceProvider):
         arn, _ = target
         dlq = self._queue_by_arn(arn)
         if dlq is None:
-            raise invalid_parameter("RedrivePolicy", values["RedrivePolicy"], "Dead letter target does not exist.")
+            raise invalid_parameter(
+                "RedrivePolicy", values["RedrivePolicy"], "Dead letter target does not exist."
+            )
         if dlq.fifo != fifo:
             raise invalid_parameter(
-                "RedrivePolicy", values["RedrivePolicy"], "Dead-letter queue must be same type of queue as the source."
+                "RedrivePolicy",
+                values["RedrivePolicy"],
+                "Dead-letter queue must be same type of queue as the source.",
             )
         return arn
 
@@ -261,7 +277,8 @@ class SqsProvider(ServiceProvider):
         now = self.clock.now()
         if queue.last_purge is not None and now - queue.last_purge < PURGE_INTERVAL:
             raise ServiceError(
-                "PurgeQueueInProgress", f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds."
+                "PurgeQueueInProgress",
+                f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.",
             )
         self.store.purge_messages(queue)
         self.store.set_last_purge(queue, now)
@@ -318,11 +335,15 @@ class SqsProvider(ServiceProvider):
             raise ServiceError("MissingParameter", "The request must contain the parameter Actions.")
         principals = [f"arn:aws:iam::{account}:root" for account in params["AWSAccountIds"]]
         actions = [f"SQS:{action}" for action in params["Actions"]]
-        statements.append({
-            "Sid": label, "Effect": "Allow",
-            "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
-            "Action": actions[0] if len(actions) == 1 else actions, "Resource": queue.arn,
-        })
+        statements.append(
+            {
+                "Sid": label,
+                "Effect": "Allow",
+                "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
+                "Action": actions[0] if len(actions) == 1 else actions,
+                "Resource": queue.arn,
+            }
+        )
         self._store_policy(queue, policy)
         return {}
 
@@ -377,10 +398,15 @@ class SqsProvider(ServiceProvider):
         dedup = params.get("MessageDeduplicationId")
         if queue.fifo:
             if delay:
-                raise invalid_parameter("DelaySeconds", delay,
-                                        "The request include parameter that is not valid for this queue type.")
+                raise invalid_parameter(
+                    "DelaySeconds",
+                    delay,
+                    "The request include parameter that is not valid for this queue type.",
+                )
             if not group:
-                raise ServiceError("MissingParameter", "The request must contain the parameter MessageGroupId.")
+                raise ServiceError(
+                    "MissingParameter", "The request must contain the parameter MessageGroupId."
+                )
             if dedup is None and queue.attributes.get("ContentBasedDeduplication") != "true":
                 raise ServiceError(
                     "InvalidParameterValue",
@@ -388,12 +414,18 @@ class SqsProvider(ServiceProvider):
                     "provided explicitly",
                 )
         elif dedup is not None:
-            raise invalid_parameter("MessageDeduplicationId", dedup,
-                                    "The request include parameter that is not valid for this queue type")
+            raise invalid_parameter(
+                "MessageDeduplicationId",
+                dedup,
+                "The request include parameter that is not valid for this queue type",
+            )
         for name, value in (("MessageGroupId", group), ("MessageDeduplicationId", dedup)):
             if value is not None and not _FIFO_TOKEN.match(value):
-                raise invalid_parameter(name, value, f"{name} can only include alphanumeric and punctuation "
-                                        "characters. 1 to 128 in length.")
+                raise invalid_parameter(
+                    name,
+                    value,
+                    f"{name} can only include alphanumeric and punctuation characters. 1 to 128 in length.",
+                )
         return size
 
     def _send(self, ctx: RequestContext, queue: Queue, params: dict[str, Any]) -> dict[str, Any]:
@@ -421,24 +453,29 @@ class SqsProvider(ServiceProvider):
         if delay is None:
             delay = queue.int_attribute("DelaySeconds")
         message_id = str(uuid.uuid4())
-        row_id = self.store.insert_message(queue, {
-            "message_id": message_id,
-            "body": body,
-            "md5_body": result["MD5OfMessageBody"],
-            "attributes": json.dumps(msg.encode_attributes(attributes)) if attributes else None,
-            "md5_attributes": md5_attributes,
-            "system_attributes": json.dumps(msg.encode_attributes(system)) if system else None,
-            "sender_id": ctx.principal.user_id,
-            "sent_at": now,
-            "enqueued_at": now,
-            "visible_at": now + delay,
-            "group_id": group,
-            "dedup_id": dedup,
-        })
+        row_id = self.store.insert_message(
+            queue,
+            {
+                "message_id": message_id,
+                "body": body,
+                "md5_body": result["MD5OfMessageBody"],
+                "attributes": json.dumps(msg.encode_attributes(attributes)) if attributes else None,
+                "md5_attributes": md5_attributes,
+                "system_attributes": json.dumps(msg.encode_attributes(system)) if system else None,
+                "sender_id": ctx.principal.user_id,
+                "sent_at": now,
+                "enqueued_at": now,
+                "visible_at": now + delay,
+                "group_id": group,
+                "dedup_id": dedup,
+            },
+        )
         result["MessageId"] = message_id
         if queue.fifo:
             result["SequenceNumber"] = self._sequence_number(row_id)
-            self.store.remember_dedup(queue, scope, dedup, now + DEDUP_WINDOW, message_id, result["SequenceNumber"])
+            self.store.remember_dedup(
+                queue, scope, dedup, now + DEDUP_WINDOW, message_id, result["SequenceNumber"]
+            )
         return result
 
     @staticmethod
@@ -476,18 +513,27 @@ class SqsProvider(ServiceProvider):
     @staticmethod
     def _check_batch(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not entries:
-            raise ServiceError("EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in "
-                               "the request.")
+            raise ServiceError(
+                "EmptyBatchRequest",
+                "There should be at least one SendMessageBatchRequestEntry in the request.",
+            )
         if len(entries) > MAX_BATCH:
-            raise ServiceError("TooManyEntriesInBatchRequest",
-                               f"Maximum number of entries per request are {MAX_BATCH}. You have sent {len(entries)}.")
+            raise ServiceError(
+                "TooManyEntriesInBatchRequest",
+                f"Maximum number of entries per request are {MAX_BATCH}. You have sent {len(entries)}.",
+            )
         ids = [entry["Id"] for entry in entries]
         for entry_id in ids:
             if not _BATCH_ID.match(entry_id):
-                raise ServiceError("InvalidBatchEntryId", "A batch entry id can only contain alphanumeric characters, "
-                                   "hyphens and underscores. It can be at most 80 letters long.")
+                raise ServiceError(
+                    "InvalidBatchEntryId",
+                    "A batch entry id can only contain alphanumeric characters, "
+                    "hyphens and underscores. It can be at most 80 letters long.",
+                )
         if len(set(ids)) != len(ids):
-            raise ServiceError("BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.")
+            raise ServiceError(
+                "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id."
+            )
         return entries
 
     def _each_entry(self, entries: list[dict[str, Any]], action) -> dict[str, Any]:
@@ -498,8 +544,14 @@ class SqsProvider(ServiceProvider):
                 with self.db.transaction():
                     outcome = action(entry)
             except ServiceError as error:
-                failed.append({"Id": entry["Id"], "SenderFault": error.sender_fault, "Code": error.code,
-                               "Message": error.message})
+                failed.append(
+                    {
+                        "Id": entry["Id"],
+                        "SenderFault": error.sender_fault,
+                        "Code": error.code,
+                        "Message": error.message,
+                    }
+                )
             else:
                 successful.append({"Id": entry["Id"], **outcome})
         return {"Successful": successful, "Failed": failed}
@@ -536,7 +588,10 @@ class SqsProvider(ServiceProvider):
         arrival = self._arrivals.get(queue_id)
         if arrival is None:
             arrival = self._arrivals[queue_id] = asyncio.Event()
-        waiters = [asyncio.ensure_future(arrival.wait()), asyncio.ensure_future(self.clock.wait_for_change(timeout))]
+        waiters = [
+            asyncio.ensure_future(arrival.wait()),
+            asyncio.ensure_future(self.clock.wait_for_change(timeout)),
+        ]
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -570,13 +625,17 @@ class SqsProvider(ServiceProvider):
                 self.store.remember_receive_attempt(queue, attempt_id, now + RECEIVE_ATTEMPT_WINDOW, receipts)
         return [self._render(queue, message, params) for message in chosen]
 
-    def _repeat_attempt(self, queue: Queue, attempt_id: str, now: float, visibility: int) -> list[Message] | None:
+    def _repeat_attempt(
+        self, queue: Queue, attempt_id: str, now: float, visibility: int
+    ) -> list[Message] | None:
         """A retried FIFO receive gets the same messages and receipt handles while they are still in flight."""
         receipts = self.store.receive_attempt(queue, attempt_id, now)
         if not receipts:
             return None
         found = [self.store.message(queue.id, row_id) for row_id, _ in receipts]
-        current = [m for m, (_, token) in zip(found, receipts) if m is not None and m.token == token]
+        current = [
+            m for m, (_, token) in zip(found, receipts, strict=True) if m is not None and m.token == token
+        ]
         if not current:
             return None
         for message in current:
@@ -623,25 +682,29 @@ class SqsProvider(ServiceProvider):
         self._move_message(queue, message, dlq, now, dlq_source=queue.arn)
         return True
 
-    def _move_message(self, source: Queue, message: Message, destination: Queue, now: float,
-                      dlq_source: str | None) -> None:
+    def _move_message(
+        self, source: Queue, message: Message, destination: Queue, now: float, dlq_source: str | None
+    ) -> None:
         self.store.delete_message(source, message)
-        self.store.insert_message(destination, {
-            "message_id": message.message_id,
-            "body": message.body,
-            "md5_body": message.md5_body,
-            "attributes": message.attributes,
-            "md5_attributes": message.md5_attributes,
-            "system_attributes": message.system_attributes,
-            "sender_id": message.sender_id,
-            "sent_at": message.sent_at,
-            # A standard dead-letter queue keeps the original enqueue time; a FIFO one restarts it.
-            "enqueued_at": now if destination.fifo else message.enqueued_at,
-            "visible_at": now,
-            "group_id": message.group_id,
-            "dedup_id": message.dedup_id,
-            "dlq_source": dlq_source,
-        })
+        self.store.insert_message(
+            destination,
+            {
+                "message_id": message.message_id,
+                "body": message.body,
+                "md5_body": message.md5_body,
+                "attributes": message.attributes,
+                "md5_attributes": message.md5_attributes,
+                "system_attributes": message.system_attributes,
+                "sender_id": message.sender_id,
+                "sent_at": message.sent_at,
+                # A standard dead-letter queue keeps the original enqueue time; a FIFO one restarts it.
+                "enqueued_at": now if destination.fifo else message.enqueued_at,
+                "visible_at": now,
+                "group_id": message.group_id,
+                "dedup_id": message.dedup_id,
+                "dlq_source": dlq_source,
+            },
+        )
         self.db.after_commit(lambda: self._notify(destination.id))
 
     def _render(self, queue: Queue, message: Message, params: dict[str, Any]) -> dict[str, Any]:
@@ -655,7 +718,9 @@ class SqsProvider(ServiceProvider):
         if system:
             rendered["Attributes"] = system
         if message.attributes:
-            wanted = msg.select_attributes(json.loads(message.attributes), params.get("MessageAttributeNames"))
+            wanted = msg.select_attributes(
+                json.loads(message.attributes), params.get("MessageAttributeNames")
+            )
             if wanted:
                 decoded = msg.decode_attributes(wanted)
                 rendered["MessageAttributes"] = decoded
@@ -663,7 +728,9 @@ class SqsProvider(ServiceProvider):
         return rendered
 
     def _system_attributes(self, queue: Queue, message: Message, params: dict[str, Any]) -> dict[str, str]:
-        wanted = set(params.get("MessageSystemAttributeNames") or []) | set(params.get("AttributeNames") or [])
+        wanted = set(params.get("MessageSystemAttributeNames") or []) | set(
+            params.get("AttributeNames") or []
+        )
         if not wanted:
             return {}
         every = "All" in wanted
@@ -674,8 +741,11 @@ class SqsProvider(ServiceProvider):
             "ApproximateFirstReceiveTimestamp": _millis(message.first_received_at or message.sent_at),
         }
         if queue.fifo:
-            values.update(SequenceNumber=self._sequence_number(message.id), MessageGroupId=message.group_id,
-                          MessageDeduplicationId=message.dedup_id)
+            values.update(
+                SequenceNumber=self._sequence_number(message.id),
+                MessageGroupId=message.group_id,
+                MessageDeduplicationId=message.dedup_id,
+            )
         elif message.group_id:
             values["MessageGroupId"] = message.group_id
         if message.system_attributes:
@@ -698,11 +768,15 @@ class SqsProvider(ServiceProvider):
             queue_id, row_id, token, _ = base64.b64decode(handle.encode(), validate=True).decode().split(":")
             parsed = int(queue_id), int(row_id), token
         except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise ServiceError("ReceiptHandleIsInvalid",
-                               f'The input receipt handle "{handle}" is not a valid receipt handle.') from None
+            raise ServiceError(
+                "ReceiptHandleIsInvalid",
+                f'The input receipt handle "{handle}" is not a valid receipt handle.',
+            ) from None
         if parsed[0] != queue.id:
-            raise ServiceError("ReceiptHandleIsInvalid",
-                               f'The input receipt handle "{handle}" is not a valid for this queue.')
+            raise ServiceError(
+                "ReceiptHandleIsInvalid",
+                f'The input receipt handle "{handle}" is not a valid for this queue.',
+            )
         return parsed[1], parsed[2]
 
     def delete_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -736,8 +810,11 @@ class SqsProvider(ServiceProvider):
         message = self.store.message(queue.id, row_id)
         now = self.clock.now()
         if message is None or message.token != token:
-            raise invalid_parameter("ReceiptHandle", params["ReceiptHandle"],
-                                    "Message does not exist or is not available for visibility timeout change.")
+            raise invalid_parameter(
+                "ReceiptHandle",
+                params["ReceiptHandle"],
+                "Message does not exist or is not available for visibility timeout change.",
+            )
         if message.visible_at <= now:
             raise ServiceError("MessageNotInflight", "Message is not in flight.")
         self.store.set_visible_at(queue, message, now + timeout)
@@ -756,22 +833,42 @@ class SqsProvider(ServiceProvider):
         source_arn = params["SourceArn"]
         source = self._queue_by_arn(source_arn)
         if source is None:
-            raise ServiceError("ResourceNotFoundException", "The resource that you specified for the SourceArn "
-                               "parameter doesn't exist.")
+            raise ServiceError(
+                "ResourceNotFoundException",
+                "The resource that you specified for the SourceArn parameter doesn't exist.",
+            )
         if not self.store.is_dead_letter_queue(source_arn):
-            raise ServiceError("InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue.")
+            raise ServiceError(
+                "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue."
+            )
         destination_arn = params.get("DestinationArn")
         if destination_arn and self._queue_by_arn(destination_arn) is None:
-            raise ServiceError("ResourceNotFoundException", "The resource that you specified for the DestinationArn "
-                               "parameter doesn't exist.")
+            raise ServiceError(
+                "ResourceNotFoundException",
+                "The resource that you specified for the DestinationArn parameter doesn't exist.",
+            )
         rate = _int_param(params, "MaxNumberOfMessagesPerSecond", 1, 500)
-        if any(t["status"] == "RUNNING" for t in self.store.move_tasks(source.account, source.region, source_arn, 10)):
-            raise ServiceError("UnsupportedOperation", "There is already a task running. Only one active task is "
-                               "allowed for a source queue arn at a given time.")
+        if any(
+            t["status"] == "RUNNING"
+            for t in self.store.move_tasks(source.account, source.region, source_arn, 10)
+        ):
+            raise ServiceError(
+                "UnsupportedOperation",
+                "There is already a task running. Only one active task is "
+                "allowed for a source queue arn at a given time.",
+            )
         handle = base64.b64encode(json.dumps({"taskId": str(uuid.uuid4()), "sourceArn": source_arn}).encode())
         handle_text = handle.decode()
-        self.store.create_move_task(handle_text, source.account, source.region, source_arn, destination_arn, rate,
-                                    source.message_count, self.clock.now())
+        self.store.create_move_task(
+            handle_text,
+            source.account,
+            source.region,
+            source_arn,
+            destination_arn,
+            rate,
+            source.message_count,
+            self.clock.now(),
+        )
         self.db.after_commit(lambda: self.platform.spawn(self._run_move_task(handle_text)))
         return {"TaskHandle": handle_text}
 
@@ -790,8 +887,9 @@ class SqsProvider(ServiceProvider):
     def _move_batch(self, task: dict[str, Any]) -> tuple[int, bool]:
         source = self._queue_by_arn(task["source_arn"])
         if source is None:
-            self.store.update_move_task(task["handle"], status="FAILED", failure="AWS.SimpleQueueService."
-                                        "NonExistentQueue")
+            self.store.update_move_task(
+                task["handle"], status="FAILED", failure="AWS.SimpleQueueService.NonExistentQueue"
+            )
             return 0, True
         remaining = task["to_move"] - task["moved"]
         batch = min(remaining, task["max_per_second"] or MOVE_BATCH)
@@ -800,8 +898,12 @@ class SqsProvider(ServiceProvider):
         for message in self.store.oldest_messages(source, batch):
             destination = self._queue_by_arn(task["destination_arn"] or message.dlq_source or "")
             if destination is None:
-                self.store.update_move_task(task["handle"], status="FAILED", moved=moved,
-                                            failure="AWS.SimpleQueueService.NonExistentQueue")
+                self.store.update_move_task(
+                    task["handle"],
+                    status="FAILED",
+                    moved=moved,
+                    failure="AWS.SimpleQueueService.NonExistentQueue",
+                )
                 return moved, True
             self._move_message(source, message, destination, now, dlq_source=None)
             moved += 1
@@ -812,8 +914,10 @@ class SqsProvider(ServiceProvider):
     def list_message_move_tasks(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         source = self._queue_by_arn(params["SourceArn"])
         if source is None:
-            raise ServiceError("ResourceNotFoundException", "The resource that you specified for the SourceArn "
-                               "parameter doesn't exist.")
+            raise ServiceError(
+                "ResourceNotFoundException",
+                "The resource that you specified for the SourceArn parameter doesn't exist.",
+            )
         limit = _int_param(params, "MaxResults", 1, 10) or 1
         tasks = self.store.move_tasks(source.account, source.region, params["SourceArn"], limit)
         return {"Results": [self._render_task(task) for task in tasks]}
@@ -829,8 +933,11 @@ class SqsProvider(ServiceProvider):
         }
         if task["status"] == "RUNNING":
             rendered["TaskHandle"] = task["handle"]
-        for key, column in (("DestinationArn", "destination_arn"), ("MaxNumberOfMessagesPerSecond", "max_per_second"),
-                            ("FailureReason", "failure")):
+        for key, column in (
+            ("DestinationArn", "destination_arn"),
+            ("MaxNumberOfMessagesPerSecond", "max_per_second"),
+            ("FailureReason", "failure"),
+        ):
             if task[column] is not None:
                 rendered[key] = task[column]
         return rendered
@@ -838,8 +945,10 @@ class SqsProvider(ServiceProvider):
     def cancel_message_move_task(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         task = self.store.move_task(params["TaskHandle"])
         if task is None or task["account"] != ctx.account_id:
-            raise ServiceError("ResourceNotFoundException", "The resource that you specified for the TaskHandle "
-                               "parameter doesn't exist.")
+            raise ServiceError(
+                "ResourceNotFoundException",
+                "The resource that you specified for the TaskHandle parameter doesn't exist.",
+            )
         if task["status"] != "RUNNING":
             raise ServiceError("UnsupportedOperation", "Only active tasks can be cancelled.")
         self.store.update_move_task(task["handle"], status="CANCELLING")

@@ -101,7 +101,9 @@ MIGRATIONS = [
     """
 ]
 
-QUEUE_COLUMNS = "id, account, region, name, fifo, attributes, tags, created_at, modified_at, message_count, last_purge"
+QUEUE_COLUMNS = (
+    "id, account, region, name, fifo, attributes, tags, created_at, modified_at, message_count, last_purge"
+)
 MESSAGE_COLUMNS = (
     "id, message_id, body, md5_body, attributes, md5_attributes, system_attributes, sender_id, sent_at, "
     "enqueued_at, first_received_at, receive_count, visible_at, token, group_id, dedup_id, dlq_source"
@@ -156,8 +158,19 @@ def _queue(row: tuple | None) -> Queue | None:
     if row is None:
         return None
     qid, account, region, name, fifo, attributes, tags, created, modified, count, purge = row
-    return Queue(qid, account, region, name, bool(fifo), json.loads(attributes), json.loads(tags), created,
-                 modified, count, purge)
+    return Queue(
+        qid,
+        account,
+        region,
+        name,
+        bool(fifo),
+        json.loads(attributes),
+        json.loads(tags),
+        created,
+        modified,
+        count,
+        purge,
+    )
 
 
 class SqsStore:
@@ -168,23 +181,36 @@ class SqsStore:
     # -- queues ------------------------------------------------------------------------------------
 
     def queue(self, account: str, region: str, name: str) -> Queue | None:
-        return _queue(self.db.one(
-            f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE account = ? AND region = ? AND name = ?",
-            (account, region, name),
-        ))
+        return _queue(
+            self.db.one(
+                f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE account = ? AND region = ? AND name = ?",
+                (account, region, name),
+            )
+        )
 
     def queue_by_id(self, queue_id: int) -> Queue | None:
         return _queue(self.db.one(f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE id = ?", (queue_id,)))
 
-    def create_queue(self, account: str, region: str, name: str, fifo: bool, attributes: dict[str, str],
-                     tags: dict[str, str], dlq_arn: str | None, now: float) -> None:
+    def create_queue(
+        self,
+        account: str,
+        region: str,
+        name: str,
+        fifo: bool,
+        attributes: dict[str, str],
+        tags: dict[str, str],
+        dlq_arn: str | None,
+        now: float,
+    ) -> None:
         self.db.execute(
             "INSERT INTO sqs_queues (account, region, name, fifo, attributes, tags, dlq_arn, created_at, "
             "modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (account, region, name, int(fifo), json.dumps(attributes), json.dumps(tags), dlq_arn, now, now),
         )
 
-    def update_attributes(self, queue: Queue, attributes: dict[str, str], dlq_arn: str | None, now: float) -> None:
+    def update_attributes(
+        self, queue: Queue, attributes: dict[str, str], dlq_arn: str | None, now: float
+    ) -> None:
         self.db.execute(
             "UPDATE sqs_queues SET attributes = ?, dlq_arn = ?, modified_at = ? WHERE id = ?",
             (json.dumps(attributes), dlq_arn, now, queue.id),
@@ -215,11 +241,14 @@ class SqsStore:
         return row[0] if row else None
 
     def queue_names(self, account: str, region: str, prefix: str, after: str, limit: int) -> list[str]:
-        return [name for (name,) in self.db.all(
-            "SELECT name FROM sqs_queues WHERE account = ? AND region = ? AND name >= ? AND name > ? "
-            "AND substr(name, 1, ?) = ? ORDER BY name LIMIT ?",
-            (account, region, prefix, after, len(prefix), prefix, limit),
-        )]
+        return [
+            name
+            for (name,) in self.db.all(
+                "SELECT name FROM sqs_queues WHERE account = ? AND region = ? AND name >= ? AND name > ? "
+                "AND substr(name, 1, ?) = ? ORDER BY name LIMIT ?",
+                (account, region, prefix, after, len(prefix), prefix, limit),
+            )
+        ]
 
     def dead_letter_sources(self, dlq_arn: str, after: str, limit: int) -> list[tuple[str, str, str]]:
         """(account, region, name) of the queues whose redrive policy targets `dlq_arn`."""
@@ -244,7 +273,9 @@ class SqsStore:
 
     def _add_to_count(self, queue_id: int, delta: int) -> None:
         if delta:
-            self.db.execute("UPDATE sqs_queues SET message_count = message_count + ? WHERE id = ?", (delta, queue_id))
+            self.db.execute(
+                "UPDATE sqs_queues SET message_count = message_count + ? WHERE id = ?", (delta, queue_id)
+            )
 
     # -- messages ----------------------------------------------------------------------------------
 
@@ -253,7 +284,8 @@ class SqsStore:
         columns = ", ".join(values)
         marks = ", ".join("?" * len(values))
         cursor = self.db.execute(
-            f"INSERT INTO sqs_messages (queue_id, {columns}) VALUES (?, {marks})", (queue.id, *values.values())
+            f"INSERT INTO sqs_messages (queue_id, {columns}) VALUES (?, {marks})",
+            (queue.id, *values.values()),
         )
         self._add_to_count(queue.id, 1)
         if values.get("group_id") is not None and queue.fifo:
@@ -261,35 +293,48 @@ class SqsStore:
         return cursor.lastrowid
 
     def message(self, queue_id: int, row_id: int) -> Message | None:
-        row = self.db.one(f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE id = ? AND queue_id = ?",
-                          (row_id, queue_id))
+        row = self.db.one(
+            f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE id = ? AND queue_id = ?", (row_id, queue_id)
+        )
         return Message(*row) if row else None
 
     def visible_messages(self, queue: Queue, now: float, limit: int) -> list[Message]:
-        return [Message(*row) for row in self.db.all(
-            f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? "
-            "ORDER BY visible_at, id LIMIT ?",
-            (queue.id, now, limit),
-        )]
+        return [
+            Message(*row)
+            for row in self.db.all(
+                f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? "
+                "ORDER BY visible_at, id LIMIT ?",
+                (queue.id, now, limit),
+            )
+        ]
 
     def oldest_messages(self, queue: Queue, limit: int) -> list[Message]:
-        return [Message(*row) for row in self.db.all(
-            f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? ORDER BY id LIMIT ?",
-            (queue.id, limit),
-        )]
+        return [
+            Message(*row)
+            for row in self.db.all(
+                f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? ORDER BY id LIMIT ?",
+                (queue.id, limit),
+            )
+        ]
 
     def ready_groups(self, queue: Queue, now: float, limit: int) -> list[str]:
-        return [group for (group,) in self.db.all(
-            "SELECT group_id FROM sqs_groups WHERE queue_id = ? AND head_visible_at <= ? "
-            "ORDER BY head_visible_at, head_id LIMIT ?",
-            (queue.id, now, limit),
-        )]
+        return [
+            group
+            for (group,) in self.db.all(
+                "SELECT group_id FROM sqs_groups WHERE queue_id = ? AND head_visible_at <= ? "
+                "ORDER BY head_visible_at, head_id LIMIT ?",
+                (queue.id, now, limit),
+            )
+        ]
 
     def group_messages(self, queue: Queue, group_id: str, limit: int) -> list[Message]:
-        return [Message(*row) for row in self.db.all(
-            f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY id LIMIT ?",
-            (queue.id, group_id, limit),
-        )]
+        return [
+            Message(*row)
+            for row in self.db.all(
+                f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY id LIMIT ?",
+                (queue.id, group_id, limit),
+            )
+        ]
 
     def next_visible_at(self, queue: Queue, now: float) -> float | None:
         row = self.db.one(
@@ -297,7 +342,9 @@ class SqsStore:
         )
         return row[0] if row else None
 
-    def mark_received(self, queue: Queue, message: Message, token: str, now: float, visible_at: float) -> None:
+    def mark_received(
+        self, queue: Queue, message: Message, token: str, now: float, visible_at: float
+    ) -> None:
         first = message.first_received_at or now
         self.db.execute(
             "UPDATE sqs_messages SET token = ?, receive_count = receive_count + 1, first_received_at = ?, "
@@ -325,7 +372,9 @@ class SqsStore:
             (queue_id, group_id),
         )
         if head is None:
-            self.db.execute("DELETE FROM sqs_groups WHERE queue_id = ? AND group_id = ?", (queue_id, group_id))
+            self.db.execute(
+                "DELETE FROM sqs_groups WHERE queue_id = ? AND group_id = ?", (queue_id, group_id)
+            )
         else:
             self.db.execute(
                 "INSERT INTO sqs_groups (queue_id, group_id, head_id, head_visible_at) VALUES (?, ?, ?, ?) "
@@ -337,7 +386,8 @@ class SqsStore:
         """Drop the messages older than the queue's retention period."""
         cutoff = now - queue.int_attribute("MessageRetentionPeriod")
         groups = self.db.all(
-            "DELETE FROM sqs_messages WHERE queue_id = ? AND enqueued_at < ? RETURNING group_id", (queue.id, cutoff)
+            "DELETE FROM sqs_messages WHERE queue_id = ? AND enqueued_at < ? RETURNING group_id",
+            (queue.id, cutoff),
         )
         if groups:
             self._add_to_count(queue.id, -len(groups))
@@ -360,8 +410,15 @@ class SqsStore:
         )
         return (row[0], row[1]) if row else None
 
-    def remember_dedup(self, queue: Queue, scope: str, dedup_id: str, expires_at: float, message_id: str,
-                       sequence_number: str | None) -> None:
+    def remember_dedup(
+        self,
+        queue: Queue,
+        scope: str,
+        dedup_id: str,
+        expires_at: float,
+        message_id: str,
+        sequence_number: str | None,
+    ) -> None:
         self.db.execute(
             "INSERT INTO sqs_dedup (queue_id, scope, dedup_id, expires_at, message_id, sequence_number) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET expires_at = excluded.expires_at, "
@@ -376,7 +433,9 @@ class SqsStore:
         )
         return json.loads(row[0]) if row else None
 
-    def remember_receive_attempt(self, queue: Queue, attempt_id: str, expires_at: float, receipts: list) -> None:
+    def remember_receive_attempt(
+        self, queue: Queue, attempt_id: str, expires_at: float, receipts: list
+    ) -> None:
         self.db.execute(
             "INSERT INTO sqs_receive_attempts (queue_id, attempt_id, expires_at, receipts) VALUES (?, ?, ?, ?) "
             "ON CONFLICT DO UPDATE SET expires_at = excluded.expires_at, receipts = excluded.receipts",
@@ -385,8 +444,17 @@ class SqsStore:
 
     # -- message move tasks ------------------------------------------------------------------------
 
-    def create_move_task(self, handle: str, account: str, region: str, source_arn: str, destination_arn: str | None,
-                         max_per_second: int | None, to_move: int, now: float) -> None:
+    def create_move_task(
+        self,
+        handle: str,
+        account: str,
+        region: str,
+        source_arn: str,
+        destination_arn: str | None,
+        max_per_second: int | None,
+        to_move: int,
+        now: float,
+    ) -> None:
         self.db.execute(
             "INSERT INTO sqs_move_tasks (handle, account, region, source_arn, destination_arn, max_per_second, "
             "status, to_move, started_at) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?)",
@@ -399,18 +467,33 @@ class SqsStore:
 
     def move_tasks(self, account: str, region: str, source_arn: str, limit: int) -> list[dict[str, Any]]:
         return self._move_tasks(
-            "account = ? AND region = ? AND source_arn = ? ORDER BY started_at DESC", (account, region, source_arn),
+            "account = ? AND region = ? AND source_arn = ? ORDER BY started_at DESC",
+            (account, region, source_arn),
             limit,
         )
 
     def _move_tasks(self, where: str, params: tuple, limit: int) -> list[dict[str, Any]]:
-        names = ("handle", "account", "region", "source_arn", "destination_arn", "max_per_second", "status",
-                 "moved", "to_move", "started_at", "failure")
-        rows = self.db.all(f"SELECT {', '.join(names)} FROM sqs_move_tasks WHERE {where} LIMIT ?", (*params, limit))
-        return [dict(zip(names, row)) for row in rows]
+        names = (
+            "handle",
+            "account",
+            "region",
+            "source_arn",
+            "destination_arn",
+            "max_per_second",
+            "status",
+            "moved",
+            "to_move",
+            "started_at",
+            "failure",
+        )
+        rows = self.db.all(
+            f"SELECT {', '.join(names)} FROM sqs_move_tasks WHERE {where} LIMIT ?", (*params, limit)
+        )
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def update_move_task(self, handle: str, *, status: str | None = None, moved: int = 0,
-                         failure: str | None = None) -> None:
+    def update_move_task(
+        self, handle: str, *, status: str | None = None, moved: int = 0, failure: str | None = None
+    ) -> None:
         self.db.execute(
             "UPDATE sqs_move_tasks SET status = COALESCE(?, status), moved = moved + ?, "
             "failure = COALESCE(?, failure) WHERE handle = ?",

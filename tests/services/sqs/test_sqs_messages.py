@@ -29,8 +29,12 @@ def test_send_receive_delete(sqs, queue):
     assert [m["Body"] for m in received] == ["hello"]
     assert received[0]["MessageId"] == sent["MessageId"]
     sqs.delete_message(QueueUrl=queue, ReceiptHandle=received[0]["ReceiptHandle"])
-    assert sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"][
-        "ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert (
+        sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"][
+            "ApproximateNumberOfMessagesNotVisible"
+        ]
+        == "0"
+    )
 
 
 def test_message_attributes_round_trip_with_md5_the_sdk_verifies(sqs, queue):
@@ -48,11 +52,15 @@ def test_message_attributes_round_trip_with_md5_the_sdk_verifies(sqs, queue):
 
 
 def test_only_requested_message_attributes_are_returned(sqs, queue):
-    sqs.send_message(QueueUrl=queue, MessageBody="x", MessageAttributes={
-        "app.a": {"DataType": "String", "StringValue": "1"},
-        "app.b": {"DataType": "String", "StringValue": "2"},
-        "other": {"DataType": "String", "StringValue": "3"},
-    })
+    sqs.send_message(
+        QueueUrl=queue,
+        MessageBody="x",
+        MessageAttributes={
+            "app.a": {"DataType": "String", "StringValue": "1"},
+            "app.b": {"DataType": "String", "StringValue": "2"},
+            "other": {"DataType": "String", "StringValue": "3"},
+        },
+    )
     message = sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["app.*"])["Messages"][0]
     assert set(message["MessageAttributes"]) == {"app.a", "app.b"}
     sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
@@ -61,8 +69,11 @@ def test_only_requested_message_attributes_are_returned(sqs, queue):
 
 
 def test_system_attributes_and_receive_count(sqs, queue, overcast):
-    sqs.send_message(QueueUrl=queue, MessageBody="x",
-                     MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-abc"}})
+    sqs.send_message(
+        QueueUrl=queue,
+        MessageBody="x",
+        MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-abc"}},
+    )
     first = sqs.receive_message(QueueUrl=queue, MessageSystemAttributeNames=["All"], VisibilityTimeout=1)
     attributes = first["Messages"][0]["Attributes"]
     assert attributes["ApproximateReceiveCount"] == "1"
@@ -166,7 +177,10 @@ def test_delay_seconds_per_message_and_per_queue(sqs, overcast):
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
     assert attributes["ApproximateNumberOfMessages"] == "1"
-    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600)["Messages"]] == ["now"]
+    assert [
+        m["Body"]
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600)["Messages"]
+    ] == ["now"]
     overcast.advance_clock("61s")
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["queue-delay"]
     with pytest.raises(ClientError):
@@ -185,8 +199,12 @@ def test_retention_period_drops_old_messages(sqs, overcast):
     sqs.send_message(QueueUrl=url, MessageBody="old")
     overcast.advance_clock("61s")
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
-    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
-        "Attributes"]["ApproximateNumberOfMessages"] == "0"
+    assert (
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+            "ApproximateNumberOfMessages"
+        ]
+        == "0"
+    )
 
 
 def test_counts(sqs, queue):
@@ -202,15 +220,24 @@ def test_counts(sqs, queue):
 
 
 def test_send_batch_with_per_entry_failures(sqs, queue):
-    result = sqs.send_message_batch(QueueUrl=queue, Entries=[
-        {"Id": "ok", "MessageBody": "a", "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}},
-        {"Id": "bad", "MessageBody": "b", "DelaySeconds": 901},
-        {"Id": "bad-char", "MessageBody": "\x00"},
-    ])
+    result = sqs.send_message_batch(
+        QueueUrl=queue,
+        Entries=[
+            {
+                "Id": "ok",
+                "MessageBody": "a",
+                "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}},
+            },
+            {"Id": "bad", "MessageBody": "b", "DelaySeconds": 901},
+            {"Id": "bad-char", "MessageBody": "\x00"},
+        ],
+    )
     assert [e["Id"] for e in result["Successful"]] == ["ok"]
     assert result["Successful"][0]["MD5OfMessageBody"] == hashlib.md5(b"a").hexdigest()
     assert {e["Id"]: e["Code"] for e in result["Failed"]} == {
-        "bad": "InvalidParameterValue", "bad-char": "InvalidMessageContents"}
+        "bad": "InvalidParameterValue",
+        "bad-char": "InvalidMessageContents",
+    }
     assert all(e["SenderFault"] for e in result["Failed"])
 
 
@@ -219,7 +246,10 @@ def test_send_batch_with_per_entry_failures(sqs, queue):
     [
         ([], "EmptyBatchRequest"),
         ([{"Id": str(i), "MessageBody": "x"} for i in range(11)], "TooManyEntriesInBatchRequest"),
-        ([{"Id": "same", "MessageBody": "x"}, {"Id": "same", "MessageBody": "y"}], "BatchEntryIdsNotDistinct"),
+        (
+            [{"Id": "same", "MessageBody": "x"}, {"Id": "same", "MessageBody": "y"}],
+            "BatchEntryIdsNotDistinct",
+        ),
         ([{"Id": "no spaces", "MessageBody": "x"}], "InvalidBatchEntryId"),
         ([{"Id": str(i), "MessageBody": "x" * 200_000} for i in range(6)], "BatchRequestTooLong"),
     ],
@@ -234,17 +264,26 @@ def test_delete_and_change_visibility_batches(sqs, queue):
     sqs.send_message_batch(QueueUrl=queue, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(4)])
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 4
-    changed = sqs.change_message_visibility_batch(QueueUrl=queue, Entries=[
-        {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"], "VisibilityTimeout": 0},
-        {"Id": "b", "ReceiptHandle": "not-a-handle", "VisibilityTimeout": 0},
-    ])
+    changed = sqs.change_message_visibility_batch(
+        QueueUrl=queue,
+        Entries=[
+            {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"], "VisibilityTimeout": 0},
+            {"Id": "b", "ReceiptHandle": "not-a-handle", "VisibilityTimeout": 0},
+        ],
+    )
     assert [e["Id"] for e in changed["Successful"]] == ["a"]
     assert changed["Failed"][0]["Code"] == "ReceiptHandleIsInvalid"
-    deleted = sqs.delete_message_batch(QueueUrl=queue, Entries=[
-        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages[1:])])
+    deleted = sqs.delete_message_batch(
+        QueueUrl=queue,
+        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages[1:])],
+    )
     assert len(deleted["Successful"]) == 3
-    assert sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])[
-        "Attributes"]["ApproximateNumberOfMessages"] == "1"
+    assert (
+        sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])[
+            "Attributes"
+        ]["ApproximateNumberOfMessages"]
+        == "1"
+    )
 
 
 # -- long polling --------------------------------------------------------------------------------

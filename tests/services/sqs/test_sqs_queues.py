@@ -109,20 +109,24 @@ def test_queue_url_forms_all_resolve(sqs, overcast):
         "https://sqs.us-east-1.amazonaws.com/000000000000/forms",
     ):
         sqs.send_message(QueueUrl=url, MessageBody="hi")
-    got = sqs.get_queue_attributes(QueueUrl="http://localhost:4566/000000000000/forms",
-                                   AttributeNames=["ApproximateNumberOfMessages"])
+    got = sqs.get_queue_attributes(
+        QueueUrl="http://localhost:4566/000000000000/forms", AttributeNames=["ApproximateNumberOfMessages"]
+    )
     assert got["Attributes"]["ApproximateNumberOfMessages"] == "3"
 
 
 def test_returned_url_uses_request_host(sqs, overcast):
-    url = sqs.get_queue_url(QueueName=sqs.create_queue(QueueName="hosted")["QueueUrl"].rsplit("/", 1)[1])["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=sqs.create_queue(QueueName="hosted")["QueueUrl"].rsplit("/", 1)[1])[
+        "QueueUrl"
+    ]
     assert url == f"{overcast.endpoint}/000000000000/hosted"
 
 
 def test_get_queue_url_and_missing_queue(sqs):
     sqs.create_queue(QueueName="present")
     assert sqs.get_queue_url(QueueName="present", QueueOwnerAWSAccountId="000000000000")["QueueUrl"].endswith(
-        "/present")
+        "/present"
+    )
     with pytest.raises(ClientError) as raised:
         sqs.get_queue_url(QueueName="absent")
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
@@ -136,7 +140,10 @@ def test_list_queues_prefix_and_pagination(sqs):
         sqs.create_queue(QueueName=name)
     assert len(sqs.list_queues()["QueueUrls"]) == 4
     assert [u.rsplit("/", 1)[1] for u in sqs.list_queues(QueueNamePrefix="app-")["QueueUrls"]] == [
-        "app-a", "app-b", "app-c"]
+        "app-a",
+        "app-b",
+        "app-c",
+    ]
     first = sqs.list_queues(QueueNamePrefix="app-", MaxResults=2)
     assert len(first["QueueUrls"]) == 2 and first["NextToken"]
     second = sqs.list_queues(QueueNamePrefix="app-", MaxResults=2, NextToken=first["NextToken"])
@@ -165,7 +172,9 @@ def test_tags(sqs):
 def test_add_and_remove_permission_edit_the_policy(sqs):
     url = sqs.create_queue(QueueName="shared")["QueueUrl"]
     sqs.add_permission(QueueUrl=url, Label="let-b", AWSAccountIds=["222222222222"], Actions=["SendMessage"])
-    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    policy = json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    )
     assert policy["Statement"][0]["Sid"] == "let-b"
     assert policy["Statement"][0]["Action"] == "SQS:SendMessage"
     sqs.remove_permission(QueueUrl=url, Label="let-b")
@@ -200,28 +209,52 @@ def test_delete_queue_then_recreate_after_60_seconds(sqs, overcast):
 
 def test_redrive_policy_needs_an_existing_dlq_of_the_same_type(sqs):
     with pytest.raises(ClientError) as raised:
-        sqs.create_queue(QueueName="src", Attributes={"RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:nope", "maxReceiveCount": 3})})
+        sqs.create_queue(
+            QueueName="src",
+            Attributes={
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:nope", "maxReceiveCount": 3}
+                )
+            },
+        )
     assert error_code(raised) == "InvalidParameterValue"
     sqs.create_queue(QueueName="dlq.fifo", Attributes={"FifoQueue": "true"})
     with pytest.raises(ClientError):
-        sqs.create_queue(QueueName="src", Attributes={"RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq.fifo", "maxReceiveCount": 3})})
+        sqs.create_queue(
+            QueueName="src",
+            Attributes={
+                "RedrivePolicy": json.dumps(
+                    {
+                        "deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq.fifo",
+                        "maxReceiveCount": 3,
+                    }
+                )
+            },
+        )
     sqs.create_queue(QueueName="dlq")
     with pytest.raises(ClientError):
-        sqs.create_queue(QueueName="src", Attributes={"RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq", "maxReceiveCount": 1001})})
+        sqs.create_queue(
+            QueueName="src",
+            Attributes={
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq", "maxReceiveCount": 1001}
+                )
+            },
+        )
 
 
 def test_list_dead_letter_source_queues(sqs):
     dlq = sqs.create_queue(QueueName="dead")["QueueUrl"]
     arn = "arn:aws:sqs:us-east-1:000000000000:dead"
     for name in ("s1", "s2"):
-        sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": arn, "maxReceiveCount": "2"})})
+        sqs.create_queue(
+            QueueName=name,
+            Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "2"})},
+        )
     sqs.create_queue(QueueName="unrelated")
     urls = sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"]
     assert [u.rsplit("/", 1)[1] for u in urls] == ["s1", "s2"]
-    sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="s1")["QueueUrl"],
-                             Attributes={"RedrivePolicy": ""})
+    sqs.set_queue_attributes(
+        QueueUrl=sqs.get_queue_url(QueueName="s1")["QueueUrl"], Attributes={"RedrivePolicy": ""}
+    )
     assert len(sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"]) == 1

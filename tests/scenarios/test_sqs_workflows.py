@@ -1,0 +1,84 @@
+"""SQS stories end to end: a poison message through its dead-letter queue and back, a delay queue, a worker
+whose visibility timeout runs out."""
+
+import json
+import time
+
+
+def test_poison_message_lands_in_the_dlq_after_three_receives_and_is_redriven_back(overcast):
+    sqs = overcast.client("sqs")
+    dlq = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    orders = sqs.create_queue(
+        QueueName="orders",
+        Attributes={
+            "VisibilityTimeout": "10",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}),
+        },
+    )["QueueUrl"]
+    sqs.send_message(QueueUrl=orders, MessageBody='{"order": "broken"}')
+    sqs.send_message(QueueUrl=orders, MessageBody='{"order": 1}')
+
+    # A consumer that fails on the broken order: it never deletes it, so it comes back until the DLQ takes it.
+    for _ in range(4):
+        for message in sqs.receive_message(QueueUrl=orders, MaxNumberOfMessages=10).get("Messages", []):
+            if "broken" not in message["Body"]:
+                sqs.delete_message(QueueUrl=orders, ReceiptHandle=message["ReceiptHandle"])
+        overcast.advance_clock("11s")
+    assert "Messages" not in sqs.receive_message(QueueUrl=orders)
+    dead = sqs.receive_message(QueueUrl=dlq, VisibilityTimeout=0, MessageSystemAttributeNames=["All"])[
+        "Messages"
+    ]
+    assert dead[0]["Body"] == '{"order": "broken"}'
+    assert dead[0]["Attributes"]["DeadLetterQueueSourceArn"].endswith(":orders")
+
+    # The fix is deployed: redrive the DLQ back to the source queue.
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    for _ in range(100):
+        task = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+        if task["Status"] == "COMPLETED":
+            break
+        time.sleep(0.05)
+    assert task["ApproximateNumberOfMessagesMoved"] == 1
+    back = sqs.receive_message(QueueUrl=orders)["Messages"]
+    assert back[0]["Body"] == '{"order": "broken"}'
+    sqs.delete_message(QueueUrl=orders, ReceiptHandle=back[0]["ReceiptHandle"])
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
+def test_delay_queue_holds_messages_until_the_delay_passes(overcast):
+    sqs = overcast.client("sqs")
+    url = sqs.create_queue(QueueName="reminders", Attributes={"DelaySeconds": "900"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="in 15 minutes")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    assert (
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])[
+            "Attributes"
+        ]["ApproximateNumberOfMessagesDelayed"]
+        == "1"
+    )
+    overcast.advance_clock("14m")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    overcast.advance_clock("61s")
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "in 15 minutes"
+
+
+def test_visibility_timeout_expires_and_another_worker_gets_the_message(overcast):
+    sqs = overcast.client("sqs")
+    url = sqs.create_queue(QueueName="jobs", Attributes={"VisibilityTimeout": "120"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="resize image 7")
+    crashed_worker = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])[
+        "Messages"
+    ][0]
+    overcast.advance_clock("119s")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    overcast.advance_clock("2s")
+    second_worker = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])["Messages"][
+        0
+    ]
+    assert second_worker["MessageId"] == crashed_worker["MessageId"]
+    assert second_worker["Attributes"]["ApproximateReceiveCount"] == "2"
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=second_worker["ReceiptHandle"])
+    overcast.advance_clock("10m")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
