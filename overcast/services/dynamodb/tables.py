@@ -12,7 +12,7 @@ from overcast.services.base import RequestContext
 from overcast.services.dynamodb.store import Store, Table
 from overcast.services.dynamodb.values import invalid_parameter, validation
 
-_TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
+_TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]+$")
 MAX_GSIS = 20
 MAX_LSIS = 5
 
@@ -22,6 +22,8 @@ def not_found(what: str = "") -> ServiceError:
 
 
 def check_table_name(name: str) -> None:
+    if not 3 <= len(name) <= 255:
+        raise validation("TableName must be at least 3 characters long and at most 255 characters long")
     if not _TABLE_NAME.match(name):
         raise validation(
             "1 validation error detected: Value '" + name + "' at 'tableName' failed to satisfy constraint: "
