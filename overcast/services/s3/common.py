@@ -1,0 +1,255 @@
+"""Helpers every S3 operation family shares: errors, names, ETags, ACL grants, and who may do what."""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from overcast.errors import ServiceError
+from overcast.identity import Principal, canonical_user_id, display_name
+from overcast.services.s3.store import Bucket
+
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+PUBLIC_GROUPS = (ALL_USERS, AUTHENTICATED_USERS)
+STORAGE_CLASSES = (
+    "STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE",
+    "REDUCED_REDUNDANCY",
+)
+ARCHIVED_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+MAX_KEY_BYTES = 1024
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BAD_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+# -- errors -----------------------------------------------------------------------------------------
+
+
+def no_such_bucket(name: str) -> ServiceError:
+    return ServiceError("NoSuchBucket", "The specified bucket does not exist", 404, BucketName=name)
+
+
+def no_such_key(key: str) -> ServiceError:
+    return ServiceError("NoSuchKey", "The specified key does not exist.", 404, Key=key)
+
+
+def access_denied() -> ServiceError:
+    return ServiceError("AccessDenied", "Access Denied", 403)
+
+
+def invalid_argument(message: str, name: str | None = None, value: Any = None) -> ServiceError:
+    return ServiceError("InvalidArgument", message, 400, ArgumentName=name, ArgumentValue=value)
+
+
+def precondition_failed(condition: str) -> ServiceError:
+    return ServiceError(
+        "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412,
+        Condition=condition,
+    )
+
+
+def not_modified() -> ServiceError:
+    return ServiceError("NotModified", "Not Modified", 304)
+
+
+def acls_not_supported() -> ServiceError:
+    return ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
+
+
+# -- names and values -------------------------------------------------------------------------------
+
+
+def check_bucket_name(name: str) -> None:
+    valid = (
+        _BUCKET_NAME.match(name) is not None
+        and ".." not in name
+        and ".-" not in name
+        and "-." not in name
+        and not name.startswith(_BAD_PREFIXES)
+        and not name.endswith(_BAD_SUFFIXES)
+        and not _is_ip_address(name)
+    )
+    if not valid:
+        raise ServiceError("InvalidBucketName", "The specified bucket is not valid.", 400, BucketName=name)
+
+
+def _is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.IPv4Address(name)
+        return True
+    except ValueError:
+        return False
+
+
+def check_key(key: str) -> None:
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise ServiceError("KeyTooLongError", "Your key is too long", 400, Size=len(key.encode()),
+                           MaxSizeAllowed=MAX_KEY_BYTES)
+    if not key:
+        raise invalid_argument("The key must not be empty", "key", key)
+
+
+def new_version_id() -> str:
+    """Opaque, URL-safe, 32 characters, like S3's."""
+    return secrets.token_urlsafe(24)[:32]
+
+
+def quoted(etag_hex: str) -> str:
+    return f'"{etag_hex}"'
+
+
+def etag_matches(condition: str, etag: str) -> bool:
+    """An If-Match / If-None-Match header value (a list of ETags or *) against a stored ETag."""
+    bare = etag.strip('"')
+    for candidate in condition.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/").strip('"') == bare:
+            return True
+    return False
+
+
+def to_datetime(moment: float) -> datetime:
+    return datetime.fromtimestamp(moment, UTC)
+
+
+def seconds(value: datetime) -> float:
+    return value.timestamp() if value.tzinfo else value.replace(tzinfo=UTC).timestamp()
+
+
+# -- owners and grants ------------------------------------------------------------------------------
+
+
+def owner_of(account: str) -> dict[str, str]:
+    return {"DisplayName": display_name(account), "ID": canonical_user_id(account)}
+
+
+def owner_grant(account: str, permission: str = "FULL_CONTROL") -> dict[str, Any]:
+    return {"Grantee": {"Type": "CanonicalUser", **owner_of(account)}, "Permission": permission}
+
+
+def group_grant(uri: str, permission: str) -> dict[str, Any]:
+    return {"Grantee": {"Type": "Group", "URI": uri}, "Permission": permission}
+
+
+def canned_acl(acl: str, owner: str, bucket_owner: str | None = None) -> list[dict[str, Any]]:
+    grants = [owner_grant(owner)]
+    if acl == "public-read":
+        grants.append(group_grant(ALL_USERS, "READ"))
+    elif acl == "public-read-write":
+        grants += [group_grant(ALL_USERS, "READ"), group_grant(ALL_USERS, "WRITE")]
+    elif acl == "authenticated-read":
+        grants.append(group_grant(AUTHENTICATED_USERS, "READ"))
+    elif acl == "log-delivery-write":
+        grants += [group_grant(LOG_DELIVERY, "WRITE"), group_grant(LOG_DELIVERY, "READ_ACP")]
+    elif acl in ("bucket-owner-read", "bucket-owner-full-control") and bucket_owner and bucket_owner != owner:
+        grants.append(owner_grant(bucket_owner, "READ" if acl == "bucket-owner-read" else "FULL_CONTROL"))
+    return grants
+
+
+_GRANT_HEADERS = {
+    "GrantFullControl": "FULL_CONTROL", "GrantRead": "READ", "GrantReadACP": "READ_ACP",
+    "GrantWrite": "WRITE", "GrantWriteACP": "WRITE_ACP",
+}
+_GRANTEE = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*"?([^",]+)"?\s*')
+
+
+def header_grants(params: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Grants given as x-amz-grant-* headers ('id="..."', 'uri="..."'), or None when there are none."""
+    grants = []
+    for member, permission in _GRANT_HEADERS.items():
+        for entry in (params.get(member) or "").split(","):
+            if not entry.strip():
+                continue
+            match = _GRANTEE.fullmatch(entry)
+            if match is None:
+                raise invalid_argument("Invalid grant header", member, entry)
+            kind, value = match.groups()
+            if kind == "uri":
+                grantee = {"Type": "Group", "URI": value}
+            elif kind == "id":
+                grantee = {"Type": "CanonicalUser", "ID": value}
+            else:
+                grantee = {"Type": "AmazonCustomerByEmail", "EmailAddress": value}
+            grants.append({"Grantee": grantee, "Permission": permission})
+    return grants or None
+
+
+def grants_are_public(grants: list[dict[str, Any]]) -> bool:
+    return any(g.get("Grantee", {}).get("URI") in PUBLIC_GROUPS for g in grants)
+
+
+def acl_allows(grants: list[dict[str, Any]], principal: Principal, permission: str) -> bool:
+    wanted = (permission, "FULL_CONTROL")
+    for grant in grants:
+        if grant.get("Permission") not in wanted:
+            continue
+        grantee = grant.get("Grantee", {})
+        uri = grantee.get("URI")
+        if uri == ALL_USERS:
+            return True
+        if uri == AUTHENTICATED_USERS and not principal.is_anonymous:
+            return True
+        if not principal.is_anonymous and grantee.get("ID") == canonical_user_id(principal.account_id):
+            return True
+    return False
+
+
+# -- bucket policies (enough to answer "is this request allowed by the resource policy") -------------
+
+
+def policy_decision(policy: dict[str, Any] | None, principal: Principal, action: str, resource: str) -> str | None:
+    """'Deny', 'Allow' or None (no statement applies) for `action` on `resource` by `principal`."""
+    if not policy:
+        return None
+    decision = None
+    for statement in _as_list(policy.get("Statement")):
+        if not _principal_matches(statement.get("Principal"), principal):
+            continue
+        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement.get("Action"))):
+            continue
+        if not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement.get("Resource"))):
+            continue
+        if statement.get("Effect") == "Deny":
+            return "Deny"
+        decision = "Allow"
+    return decision
+
+
+def _principal_matches(spec: Any, principal: Principal) -> bool:
+    if spec == "*":
+        return True
+    if not isinstance(spec, dict):
+        return False
+    for value in _as_list(spec.get("AWS")):
+        if value == "*":
+            return True
+        if principal.is_anonymous:
+            continue
+        if value in (principal.account_id, principal.arn, f"arn:aws:iam::{principal.account_id}:root"):
+            return True
+    return False
+
+
+def policy_is_public(policy: dict[str, Any]) -> bool:
+    return any(
+        s.get("Effect") == "Allow" and (s.get("Principal") == "*" or "*" in _as_list((s.get("Principal") or {}).get("AWS")))
+        and not s.get("Condition")
+        for s in _as_list(policy.get("Statement"))
+        if isinstance(s.get("Principal"), (str, dict))
+    )
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def bucket_arn(bucket: Bucket, key: str | None = None) -> str:
+    return f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")

@@ -1,0 +1,137 @@
+"""The lifecycle worker: applies each bucket's lifecycle rules as the virtual clock moves.
+
+Rules are evaluated in sweeps (every real minute, and at once whenever the clock is advanced): current
+versions expire or transition by age or date, noncurrent versions by days since they became noncurrent
+(approximated by the modification time of the next newer version), expired delete markers go, and
+incomplete multipart uploads are aborted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from overcast.services.s3.common import seconds
+
+if TYPE_CHECKING:
+    from overcast.services.s3.provider import S3Provider
+
+log = logging.getLogger("overcast.s3")
+DAY = 86400
+BATCH = 500
+# The order of storage classes from warm to cold: a transition never goes back up.
+_TEMPERATURE = ["STANDARD", "INTELLIGENT_TIERING", "STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "GLACIER",
+                "DEEP_ARCHIVE"]
+
+
+async def run(provider: S3Provider) -> None:
+    while True:
+        try:
+            sweep(provider)
+        except Exception:  # a bad rule must not stop the worker
+            log.exception("lifecycle sweep failed")
+        await provider.clock.wait_for_change(60)
+        await asyncio.sleep(0)
+
+
+def sweep(provider: S3Provider) -> None:
+    """One pass over every bucket that has a lifecycle configuration."""
+    now = provider.clock.now()
+    for bucket_id, config in provider.store.buckets_with_config("lifecycle"):
+        rules = [r for r in config.get("Rules") or [] if r.get("Status") == "Enabled"]
+        if rules:
+            _apply(provider, bucket_id, rules, now)
+
+
+def _apply(provider: S3Provider, bucket_id: int, rules: list[dict[str, Any]], now: float) -> None:
+    store = provider.store
+    after = 0
+    while True:
+        with provider.db.transaction():
+            versions = store.versions_after(bucket_id, after, BATCH)
+            for version in versions:
+                for rule in rules:
+                    if _matches(rule, version) and _act(provider, bucket_id, rule, version, now):
+                        break
+            for rule in rules:
+                _abort_uploads(provider, bucket_id, rule, now)
+        if len(versions) < BATCH:
+            return
+        after = versions[-1].id
+
+
+def _matches(rule: dict[str, Any], version: Any) -> bool:
+    spec = rule.get("Filter") or {}
+    prefix = rule.get("Prefix") or spec.get("Prefix") or (spec.get("And") or {}).get("Prefix") or ""
+    if not version.key.startswith(prefix):
+        return False
+    tags = [spec["Tag"]] if spec.get("Tag") else (spec.get("And") or {}).get("Tags") or []
+    have = {(t["Key"], t["Value"]) for t in version.meta.get("Tags") or []}
+    if any((t["Key"], t.get("Value", "")) not in have for t in tags):
+        return False
+    larger = spec.get("ObjectSizeGreaterThan") or (spec.get("And") or {}).get("ObjectSizeGreaterThan")
+    smaller = spec.get("ObjectSizeLessThan") or (spec.get("And") or {}).get("ObjectSizeLessThan")
+    return (larger is None or version.size > larger) and (smaller is None or version.size < smaller)
+
+
+def _due(moment: float, days: int | None, date: Any, now: float) -> bool:
+    if days is not None:
+        return now >= moment + days * DAY
+    if date is not None:
+        return now >= (date["$time"] if isinstance(date, dict) else seconds(date))
+    return False
+
+
+def _act(provider: S3Provider, bucket_id: int, rule: dict[str, Any], version: Any, now: float) -> bool:
+    """Apply the first due action of `rule` to `version`; True if the version was changed."""
+    store = provider.store
+    if version.is_latest:
+        expiration = rule.get("Expiration") or {}
+        if version.delete_marker:
+            if expiration.get("ExpiredObjectDeleteMarker") and len(store.versions_of(bucket_id, version.key)) == 1:
+                provider.destroy(version)
+                return True
+            return False
+        if _due(version.modified, expiration.get("Days"), expiration.get("Date"), now):
+            provider.delete_one(store.bucket_by_id(bucket_id), version.key, None, {})
+            return True
+        return _transition(provider, version, rule.get("Transitions") or [], version.modified, now)
+    noncurrent_since = _noncurrent_since(provider, bucket_id, version)
+    expiration = rule.get("NoncurrentVersionExpiration") or {}
+    if expiration.get("NoncurrentDays") is not None and _due(noncurrent_since, expiration["NoncurrentDays"], None, now):
+        provider.destroy(version)
+        return True
+    transitions = [{"Days": t.get("NoncurrentDays"), "StorageClass": t["StorageClass"]}
+                   for t in rule.get("NoncurrentVersionTransitions") or []]
+    return not version.delete_marker and _transition(provider, version, transitions, noncurrent_since, now)
+
+
+def _transition(provider: S3Provider, version: Any, transitions: list[dict[str, Any]], since: float,
+                now: float) -> bool:
+    target = None
+    for transition in transitions:
+        if _due(since, transition.get("Days"), transition.get("Date"), now):
+            candidate = transition["StorageClass"]
+            if target is None or _TEMPERATURE.index(candidate) > _TEMPERATURE.index(target):
+                target = candidate
+    if target is None or _TEMPERATURE.index(target) <= _TEMPERATURE.index(version.storage_class):
+        return False
+    provider.store.update_object(version.id, storage_class=target)
+    return True
+
+
+def _noncurrent_since(provider: S3Provider, bucket_id: int, version: Any) -> float:
+    newer = [v for v in provider.store.versions_of(bucket_id, version.key) if v.id > version.id]
+    return min(v.modified for v in newer) if newer else version.modified
+
+
+def _abort_uploads(provider: S3Provider, bucket_id: int, rule: dict[str, Any], now: float) -> None:
+    days = (rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation")
+    if days is None:
+        return
+    spec = rule.get("Filter") or {}
+    prefix = rule.get("Prefix") or spec.get("Prefix") or ""
+    for upload_id, key in provider.store.uploads_started_before(bucket_id, now - days * DAY):
+        if key.startswith(prefix):
+            provider.abort_upload(upload_id)

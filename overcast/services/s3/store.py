@@ -1,0 +1,381 @@
+"""S3's tables and the SQL that reads and writes them (nothing else in the service writes SQL).
+
+Bucket names are global, so a bucket row carries its owning account and region and everything below a
+bucket is keyed by the bucket's integer id. Every version of an object is one row of `s3_objects`; the
+current one has `is_latest = 1` and a partial unique index over (bucket, key) of those rows makes a listing
+page an index range scan whatever the bucket holds. Bodies are blob files (`platform.blobs`); a multipart
+object keeps its parts' blobs (no copy at completion).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from overcast.state import Database
+
+MIGRATIONS = [
+    """
+    CREATE TABLE s3_buckets (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        created REAL NOT NULL,
+        versioning TEXT,
+        mfa_delete TEXT,
+        ownership TEXT,
+        acl TEXT,
+        object_lock INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX s3_buckets_by_account ON s3_buckets (account, name);
+    CREATE TABLE s3_bucket_configs (
+        bucket_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        config_id TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL,
+        PRIMARY KEY (bucket_id, kind, config_id)
+    );
+    CREATE TABLE s3_objects (
+        id INTEGER PRIMARY KEY,
+        bucket_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        is_latest INTEGER NOT NULL,
+        delete_marker INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0,
+        etag TEXT,
+        modified REAL NOT NULL,
+        storage_class TEXT NOT NULL DEFAULT 'STANDARD',
+        blob_id TEXT,
+        parts TEXT,
+        meta TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE UNIQUE INDEX s3_objects_current ON s3_objects (bucket_id, key) WHERE is_latest = 1;
+    CREATE INDEX s3_objects_versions ON s3_objects (bucket_id, key, id);
+    CREATE TABLE s3_uploads (
+        id TEXT PRIMARY KEY,
+        bucket_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        initiated REAL NOT NULL,
+        meta TEXT NOT NULL
+    );
+    CREATE INDEX s3_uploads_by_key ON s3_uploads (bucket_id, key, initiated);
+    CREATE TABLE s3_parts (
+        upload_id TEXT NOT NULL,
+        part_number INTEGER NOT NULL,
+        blob_id TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        modified REAL NOT NULL,
+        checksum TEXT,
+        PRIMARY KEY (upload_id, part_number)
+    );
+    CREATE TABLE s3_account_settings (
+        account TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (account, kind)
+    );
+    """,
+]
+
+
+@dataclass
+class Bucket:
+    id: int
+    name: str
+    account: str
+    region: str
+    created: float
+    versioning: str | None
+    mfa_delete: str | None
+    ownership: str | None
+    acl: str | None
+    object_lock: int
+
+    @property
+    def grants(self) -> list[dict[str, Any]]:
+        return json.loads(self.acl) if self.acl else []
+
+
+@dataclass
+class ObjectVersion:
+    id: int
+    bucket_id: int
+    key: str
+    version_id: str
+    is_latest: int
+    delete_marker: int
+    size: int
+    etag: str | None
+    modified: float
+    storage_class: str
+    blob_id: str | None
+    parts: str | None
+    meta_json: str
+    _meta: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        if self._meta is None:
+            self._meta = json.loads(self.meta_json)
+        return self._meta
+
+    @property
+    def part_list(self) -> list[list[Any]]:
+        """[[blob_id, size, checksum or None], ...] of a multipart object."""
+        return json.loads(self.parts) if self.parts else []
+
+
+_BUCKET_COLUMNS = "id, name, account, region, created, versioning, mfa_delete, ownership, acl, object_lock"
+_OBJECT_COLUMNS = (
+    "id, bucket_id, key, version_id, is_latest, delete_marker, size, etag, modified, storage_class, blob_id, "
+    "parts, meta"
+)
+
+
+class S3Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("s3", MIGRATIONS)
+
+    # -- buckets -----------------------------------------------------------------------------------
+
+    def bucket(self, name: str) -> Bucket | None:
+        row = self.db.one(f"SELECT {_BUCKET_COLUMNS} FROM s3_buckets WHERE name = ?", (name,))
+        return Bucket(*row) if row else None
+
+    def bucket_by_id(self, bucket_id: int) -> Bucket | None:
+        row = self.db.one(f"SELECT {_BUCKET_COLUMNS} FROM s3_buckets WHERE id = ?", (bucket_id,))
+        return Bucket(*row) if row else None
+
+    def buckets_of(self, account: str, after: str, prefix: str, limit: int) -> list[Bucket]:
+        rows = self.db.all(
+            f"SELECT {_BUCKET_COLUMNS} FROM s3_buckets WHERE account = ? AND name > ? AND name >= ? "
+            "ORDER BY name LIMIT ?",
+            (account, after, prefix, limit),
+        )
+        return [Bucket(*row) for row in rows if row[1].startswith(prefix)]
+
+    def all_buckets(self) -> list[Bucket]:
+        return [Bucket(*row) for row in self.db.all(f"SELECT {_BUCKET_COLUMNS} FROM s3_buckets")]
+
+    def create_bucket(self, name: str, account: str, region: str, created: float, ownership: str | None,
+                      acl: list | None, object_lock: bool) -> None:
+        self.db.execute(
+            "INSERT INTO s3_buckets (name, account, region, created, ownership, acl, object_lock, versioning) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, account, region, created, ownership, json.dumps(acl) if acl else None, int(object_lock),
+             "Enabled" if object_lock else None),
+        )
+
+    def update_bucket(self, bucket_id: int, **columns: Any) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        self.db.execute(f"UPDATE s3_buckets SET {assignments} WHERE id = ?", (*columns.values(), bucket_id))
+
+    def delete_bucket(self, bucket_id: int) -> list[str]:
+        """Remove the bucket, its configurations and abandoned uploads; returns the uploads' blob ids."""
+        blob_ids = [b for (b,) in self.db.all(
+            "SELECT p.blob_id FROM s3_parts p JOIN s3_uploads u ON u.id = p.upload_id WHERE u.bucket_id = ?",
+            (bucket_id,))]
+        self.db.execute(
+            "DELETE FROM s3_parts WHERE upload_id IN (SELECT id FROM s3_uploads WHERE bucket_id = ?)", (bucket_id,)
+        )
+        self.db.execute("DELETE FROM s3_uploads WHERE bucket_id = ?", (bucket_id,))
+        self.db.execute("DELETE FROM s3_bucket_configs WHERE bucket_id = ?", (bucket_id,))
+        self.db.execute("DELETE FROM s3_buckets WHERE id = ?", (bucket_id,))
+        return blob_ids
+
+    def has_objects(self, bucket_id: int) -> bool:
+        return self.db.one("SELECT 1 FROM s3_objects WHERE bucket_id = ? LIMIT 1", (bucket_id,)) is not None
+
+    # -- bucket configurations (stored documents) ---------------------------------------------------
+
+    def config(self, bucket_id: int, kind: str, config_id: str = "") -> Any:
+        row = self.db.one(
+            "SELECT body FROM s3_bucket_configs WHERE bucket_id = ? AND kind = ? AND config_id = ?",
+            (bucket_id, kind, config_id),
+        )
+        return json.loads(row[0]) if row else None
+
+    def configs(self, bucket_id: int, kind: str) -> list[Any]:
+        rows = self.db.all(
+            "SELECT body FROM s3_bucket_configs WHERE bucket_id = ? AND kind = ? ORDER BY config_id",
+            (bucket_id, kind),
+        )
+        return [json.loads(body) for (body,) in rows]
+
+    def put_config(self, bucket_id: int, kind: str, body: Any, config_id: str = "") -> None:
+        self.db.execute(
+            "INSERT INTO s3_bucket_configs (bucket_id, kind, config_id, body) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (bucket_id, kind, config_id) DO UPDATE SET body = excluded.body",
+            (bucket_id, kind, config_id, json.dumps(body, default=str)),
+        )
+
+    def delete_config(self, bucket_id: int, kind: str, config_id: str = "") -> None:
+        self.db.execute(
+            "DELETE FROM s3_bucket_configs WHERE bucket_id = ? AND kind = ? AND config_id = ?",
+            (bucket_id, kind, config_id),
+        )
+
+    def buckets_with_config(self, kind: str) -> list[tuple[int, Any]]:
+        rows = self.db.all("SELECT bucket_id, body FROM s3_bucket_configs WHERE kind = ?", (kind,))
+        return [(bucket_id, json.loads(body)) for bucket_id, body in rows]
+
+    def account_setting(self, account: str, kind: str) -> Any:
+        row = self.db.one("SELECT body FROM s3_account_settings WHERE account = ? AND kind = ?", (account, kind))
+        return json.loads(row[0]) if row else None
+
+    def put_account_setting(self, account: str, kind: str, body: Any) -> None:
+        self.db.execute(
+            "INSERT INTO s3_account_settings (account, kind, body) VALUES (?, ?, ?) "
+            "ON CONFLICT (account, kind) DO UPDATE SET body = excluded.body",
+            (account, kind, json.dumps(body)),
+        )
+
+    def delete_account_setting(self, account: str, kind: str) -> None:
+        self.db.execute("DELETE FROM s3_account_settings WHERE account = ? AND kind = ?", (account, kind))
+
+    # -- objects -----------------------------------------------------------------------------------
+
+    def current(self, bucket_id: int, key: str) -> ObjectVersion | None:
+        row = self.db.one(
+            f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND key = ? AND is_latest = 1",
+            (bucket_id, key),
+        )
+        return ObjectVersion(*row) if row else None
+
+    def version(self, bucket_id: int, key: str, version_id: str) -> ObjectVersion | None:
+        row = self.db.one(
+            f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND key = ? AND version_id = ?",
+            (bucket_id, key, version_id),
+        )
+        return ObjectVersion(*row) if row else None
+
+    def insert_version(self, bucket_id: int, key: str, version_id: str, *, delete_marker: bool = False,
+                       size: int = 0, etag: str | None = None, modified: float, storage_class: str = "STANDARD",
+                       blob_id: str | None = None, parts: list | None = None, meta: dict | None = None) -> None:
+        """Store a new current version (the previous current one, if any, must be demoted or removed first)."""
+        self.db.execute(
+            "INSERT INTO s3_objects (bucket_id, key, version_id, is_latest, delete_marker, size, etag, modified, "
+            "storage_class, blob_id, parts, meta) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (bucket_id, key, version_id, int(delete_marker), size, etag, modified, storage_class, blob_id,
+             json.dumps(parts) if parts else None, json.dumps(meta or {}, separators=(",", ":"))),
+        )
+
+    def demote(self, row_id: int) -> None:
+        self.db.execute("UPDATE s3_objects SET is_latest = 0 WHERE id = ?", (row_id,))
+
+    def remove(self, row_id: int) -> None:
+        self.db.execute("DELETE FROM s3_objects WHERE id = ?", (row_id,))
+
+    def promote_newest(self, bucket_id: int, key: str) -> None:
+        """After the current version was deleted: the newest remaining version becomes current."""
+        self.db.execute(
+            "UPDATE s3_objects SET is_latest = 1 WHERE id = (SELECT id FROM s3_objects WHERE bucket_id = ? AND "
+            "key = ? ORDER BY id DESC LIMIT 1)",
+            (bucket_id, key),
+        )
+
+    def update_object(self, row_id: int, **columns: Any) -> None:
+        if "meta" in columns:
+            columns["meta"] = json.dumps(columns["meta"], separators=(",", ":"))
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        self.db.execute(f"UPDATE s3_objects SET {assignments} WHERE id = ?", (*columns.values(), row_id))
+
+    def current_page(self, bucket_id: int, lower: str, inclusive: bool, upper: str | None,
+                     limit: int) -> list[ObjectVersion]:
+        """Up to `limit` current versions (delete markers included) from `lower` up to `upper`, by key."""
+        sql = (f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND is_latest = 1 AND "
+               f"key {'>=' if inclusive else '>'} ? {'AND key < ?' if upper is not None else ''} ORDER BY key LIMIT ?")
+        args = (bucket_id, lower, upper, limit) if upper is not None else (bucket_id, lower, limit)
+        return [ObjectVersion(*row) for row in self.db.all(sql, args)]
+
+    def versions_page(self, bucket_id: int, lower: str, inclusive: bool, upper: str | None, limit: int,
+                      within: tuple[str, int] | None = None) -> list[ObjectVersion]:
+        """Versions by key, newest first within a key: first the versions of `within` = (key, row id) older
+        than that row, then those of keys from `lower` up to `upper`."""
+        rows: list = []
+        if within is not None:
+            rows = self.db.all(
+                f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND key = ? AND id < ? "
+                "ORDER BY id DESC LIMIT ?",
+                (bucket_id, within[0], within[1], limit),
+            )
+        if len(rows) < limit:
+            sql = (f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND "
+                   f"key {'>=' if inclusive else '>'} ? {'AND key < ?' if upper is not None else ''} "
+                   "ORDER BY key, id DESC LIMIT ?")
+            remaining = limit - len(rows)
+            args = (bucket_id, lower, upper, remaining) if upper is not None else (bucket_id, lower, remaining)
+            rows += self.db.all(sql, args)
+        return [ObjectVersion(*row) for row in rows]
+
+    def versions_of(self, bucket_id: int, key: str) -> list[ObjectVersion]:
+        rows = self.db.all(
+            f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND key = ? ORDER BY id DESC",
+            (bucket_id, key),
+        )
+        return [ObjectVersion(*row) for row in rows]
+
+    def versions_after(self, bucket_id: int, after_id: int, limit: int) -> list[ObjectVersion]:
+        """Every version of the bucket in storage order (the lifecycle worker walks them in batches)."""
+        rows = self.db.all(
+            f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (bucket_id, after_id, limit),
+        )
+        return [ObjectVersion(*row) for row in rows]
+
+    # -- multipart uploads -------------------------------------------------------------------------
+
+    def create_upload(self, upload_id: str, bucket_id: int, key: str, initiated: float, meta: dict) -> None:
+        self.db.execute(
+            "INSERT INTO s3_uploads (id, bucket_id, key, initiated, meta) VALUES (?, ?, ?, ?, ?)",
+            (upload_id, bucket_id, key, initiated, json.dumps(meta)),
+        )
+
+    def upload(self, upload_id: str) -> tuple[int, str, float, dict] | None:
+        row = self.db.one("SELECT bucket_id, key, initiated, meta FROM s3_uploads WHERE id = ?", (upload_id,))
+        return (row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    def uploads_page(self, bucket_id: int, after_key: str, after_id: str, limit: int) -> list[tuple]:
+        rows = self.db.all(
+            "SELECT id, key, initiated, meta FROM s3_uploads WHERE bucket_id = ? AND (key > ? OR (key = ? AND "
+            "id > ?)) ORDER BY key, initiated, id LIMIT ?",
+            (bucket_id, after_key, after_key, after_id, limit),
+        )
+        return [(upload_id, key, initiated, json.loads(meta)) for upload_id, key, initiated, meta in rows]
+
+    def uploads_started_before(self, bucket_id: int, moment: float) -> list[tuple[str, str]]:
+        return self.db.all(
+            "SELECT id, key FROM s3_uploads WHERE bucket_id = ? AND initiated <= ?", (bucket_id, moment)
+        )
+
+    def put_part(self, upload_id: str, number: int, blob_id: str, size: int, etag: str, modified: float,
+                 checksum: str | None) -> str | None:
+        """Store a part; returns the blob id of the part it replaced, if any."""
+        old = self.db.one(
+            "SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?", (upload_id, number)
+        )
+        self.db.execute(
+            "INSERT INTO s3_parts (upload_id, part_number, blob_id, size, etag, modified, checksum) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (upload_id, part_number) DO UPDATE SET "
+            "blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag, "
+            "modified = excluded.modified, checksum = excluded.checksum",
+            (upload_id, number, blob_id, size, etag, modified, checksum),
+        )
+        return old[0] if old else None
+
+    def parts(self, upload_id: str, after: int = 0, limit: int = 10_001) -> list[tuple]:
+        """(part_number, blob_id, size, etag, modified, checksum) in part order."""
+        return self.db.all(
+            "SELECT part_number, blob_id, size, etag, modified, checksum FROM s3_parts WHERE upload_id = ? "
+            "AND part_number > ? ORDER BY part_number LIMIT ?",
+            (upload_id, after, limit),
+        )
+
+    def delete_upload(self, upload_id: str) -> None:
+        self.db.execute("DELETE FROM s3_parts WHERE upload_id = ?", (upload_id,))
+        self.db.execute("DELETE FROM s3_uploads WHERE id = ?", (upload_id,))
