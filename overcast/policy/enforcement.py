@@ -1,0 +1,318 @@
+"""The platform's authorizer: every request is checked here before its operation runs (Platform.authorizer).
+
+Modes (config.iam):
+- off: identity policies are not evaluated, but resource-side rules hold: an anonymous caller gets only what a
+  resource policy makes public, and a caller from another account needs the resource's policy to allow it.
+- enforce: AWS's full evaluation (SCPs, resource policies, identity policies, boundaries, session policies), and
+  AWS's denial text.
+- soft: evaluate like enforce, never deny; every decision is recorded, and `least_privilege_report(platform)`
+  turns the record into one policy per principal granting exactly what it used.
+
+Resource policies come from the service that owns the resource: a provider may define
+`resource_policy(ctx, arn) -> ResourcePolicy | None` (see `ResourcePolicy`). A service without that method has no
+resource policies yet, and resource-side checks allow its calls.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from overcast.errors import ServiceError
+from overcast.identity import Principal
+from overcast.policy import document as policy_doc
+from overcast.policy.actions import iam_action, resource_account, resource_arn
+from overcast.policy.evaluate import Decision, Policies, Request, denial_message, evaluate
+from overcast.services.base import RequestContext
+
+if TYPE_CHECKING:
+    from overcast.platform import Platform
+
+
+@dataclass
+class ResourcePolicy:
+    """What a service tells the engine about one of its resources."""
+
+    owner: str  # the account that owns the resource
+    document: str | None = None  # the resource-based policy (bucket/queue/topic/function policy), if any
+    tags: dict[str, str] = field(default_factory=dict)  # for aws:ResourceTag/<key>
+
+
+@dataclass
+class Identity:
+    """The identity-side policies of a principal, as IAM stores them (cached per IAM generation)."""
+
+    policies: list[policy_doc.Policy]
+    boundary: policy_doc.Policy | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+# Services whose denials are called AccessDenied (XML/query protocols and SQS); JSON ones say AccessDeniedException.
+_ACCESS_DENIED = {"s3", "sqs", "sns", "iam", "sts", "cloudformation", "elasticloadbalancing", "autoscaling",
+                  "monitoring", "ses", "rds", "elasticache", "redshift", "elasticbeanstalk", "sdb", "cloudfront",
+                  "route53"}
+# STS checks role trust policies itself (the trust policy is the role's resource policy).
+_SELF_CHECKED = {("sts", "AssumeRole"), ("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML"),
+                 ("sts", "GetCallerIdentity")}
+
+SOFT_MIGRATIONS = [
+    """
+    CREATE TABLE policy_observations (
+        principal TEXT NOT NULL, action TEXT NOT NULL, resource TEXT NOT NULL, allowed INTEGER NOT NULL,
+        calls INTEGER NOT NULL,
+        PRIMARY KEY (principal, action, resource)
+    );
+    """
+]
+
+
+def access_denied(service: str, message: str) -> ServiceError:
+    if service == "ec2":
+        return ServiceError("UnauthorizedOperation", message, 403)
+    if service in _ACCESS_DENIED:
+        return ServiceError("AccessDenied", message, 403)
+    return ServiceError("AccessDeniedException", message, 400 if service == "dynamodb" else 403)
+
+
+def request_tags(params: dict[str, Any]) -> dict[str, str]:
+    """Tags a request sets, in any of the shapes AWS APIs use ([{Key, Value}] lists or {key: value} maps)."""
+    for name in ("Tags", "tags", "TagList", "Tagging"):
+        value = params.get(name)
+        if isinstance(value, dict) and "TagSet" in value:
+            value = value["TagSet"]
+        if isinstance(value, dict):
+            return {str(k): str(v) for k, v in value.items()}
+        if isinstance(value, list):
+            tags = {}
+            for tag in value:
+                if isinstance(tag, dict):
+                    key = tag.get("Key", tag.get("key", tag.get("TagKey")))
+                    if key is not None:
+                        tags[str(key)] = str(tag.get("Value", tag.get("value", tag.get("TagValue", ""))))
+            return tags
+    return {}
+
+
+def principal_type(principal: Principal) -> str:
+    return {"root": "Account", "user": "User", "assumed-role": "AssumedRole", "federated-user": "FederatedUser",
+            "anonymous": "Anonymous", "service": "AWSService"}.get(principal.kind, principal.kind)
+
+
+def build_context(
+    principal: Principal,
+    now: float,
+    *,
+    identity: Identity | None = None,
+    org_id: str | None = None,
+    region: str | None = None,
+    source_ip: str | None = None,
+    secure: bool = False,
+    tags: dict[str, str] | None = None,
+    resource_tags: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, list[str]]:
+    """The global condition keys of a request (lower-cased names, list values)."""
+    attrs = principal.attributes
+    context: dict[str, list[str]] = {
+        "aws:currenttime": [datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+        "aws:epochtime": [str(int(now))],
+        "aws:securetransport": ["true" if secure else "false"],
+        "aws:principaltype": [principal_type(principal)],
+        "aws:viaawsservice": ["false"],
+    }
+    if not principal.is_anonymous:
+        context["aws:principalarn"] = [attrs.get("role_arn") or principal.arn]
+        context["aws:principalaccount"] = [principal.account_id]
+        context["aws:userid"] = [principal.user_id]
+    if principal.kind == "user":
+        context["aws:username"] = [attrs.get("user_name", principal.arn.rsplit("/", 1)[-1])]
+    if principal.kind == "service":
+        context["aws:principalservicename"] = [principal.arn]
+    if principal.kind in ("assumed-role", "federated-user"):
+        context["aws:multifactorauthpresent"] = ["true" if attrs.get("mfa") else "false"]
+        if attrs.get("issued_at"):
+            context["aws:tokenissuetime"] = [datetime.fromtimestamp(attrs["issued_at"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+            if attrs.get("mfa"):
+                context["aws:multifactorauthage"] = [str(int(now - attrs["issued_at"]))]
+        if attrs.get("source_identity"):
+            context["aws:sourceidentity"] = [attrs["source_identity"]]
+    principal_tags = dict(identity.tags) if identity else {}
+    principal_tags.update(attrs.get("tags") or {})
+    for key, value in principal_tags.items():
+        context[f"aws:principaltag/{key.lower()}"] = [value]
+    if org_id:
+        context["aws:principalorgid"] = [org_id]
+    if region:
+        context["aws:requestedregion"] = [region]
+    if source_ip:
+        context["aws:sourceip"] = [source_ip]
+    if tags:
+        for key, value in tags.items():
+            context[f"aws:requesttag/{key.lower()}"] = [value]
+        context["aws:tagkeys"] = list(tags)
+    for key, value in (resource_tags or {}).items():
+        context[f"aws:resourcetag/{key.lower()}"] = [value]
+    for key, value in (extra or {}).items():
+        context[key.lower()] = value if isinstance(value, list) else [str(value)]
+    return context
+
+
+class Authorizer:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.mode = platform.config.iam
+        self._identities: OrderedDict[tuple[str, int], Identity] = OrderedDict()
+        self._observing = False
+
+    # -- the hook ------------------------------------------------------------------------------------------
+
+    def __call__(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        if (ctx.service, ctx.operation) in _SELF_CHECKED:
+            return
+        if self.mode == "off":
+            self._resource_side_only(ctx, params)
+            return
+        principal = ctx.principal
+        scps = self.scp_levels(principal.account_id) if principal.kind != "service" else None
+        if principal.kind == "root" and not scps and not self._has_resource_policies(ctx.service):
+            return  # the own account's root, no SCPs in play: nothing can deny
+        request, decision = self.decide(ctx, params, scps)
+        if self.mode == "soft":
+            self.observe(request, decision)
+            return
+        if not decision.allowed:
+            raise access_denied(ctx.service, denial_message(request, decision))
+
+    def _has_resource_policies(self, service: str) -> bool:
+        provider = self.platform.provider(service)
+        return provider is not None and hasattr(provider, "resource_policy")
+
+    def _resource_side_only(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        principal = ctx.principal
+        if principal.kind == "service" or not self._has_resource_policies(ctx.service):
+            return
+        arn = resource_arn(ctx, params)
+        named = resource_account(arn)
+        if not principal.is_anonymous and named == principal.account_id:
+            return
+        resource = self.resource_policy(ctx, arn)
+        if resource is None or (resource.owner == principal.account_id and not principal.is_anonymous):
+            return
+        request = Request(principal, iam_action(ctx.service, ctx.operation), arn, self._context(ctx, params, None, resource))
+        policy = policy_doc.parse(resource.document, policy_doc.RESOURCE) if resource.document else None
+        root_like = Principal(principal.account_id, principal.arn, principal.user_id, "root", None, principal.attributes)
+        # Identity policies are not evaluated in this mode: the caller's own account is taken to allow.
+        evaluated = Request(principal if principal.is_anonymous else root_like, request.action, arn, request.context)
+        decision = evaluate(evaluated, Policies(resource=policy, resource_account=resource.owner))
+        if not decision.allowed:
+            raise access_denied(ctx.service, denial_message(request, decision))
+
+    # -- evaluation ----------------------------------------------------------------------------------------
+
+    def decide(
+        self, ctx: RequestContext, params: dict[str, Any], scps: list[list[policy_doc.Policy]] | None
+    ) -> tuple[Request, Decision]:
+        principal = ctx.principal
+        arn = resource_arn(ctx, params)
+        resource = self.resource_policy(ctx, arn) if self._has_resource_policies(ctx.service) else None
+        identity = self.identity(principal)
+        request = Request(principal, iam_action(ctx.service, ctx.operation), arn,
+                          self._context(ctx, params, identity, resource))
+        policies = Policies(
+            identity=identity.policies,
+            resource=policy_doc.parse(resource.document, policy_doc.RESOURCE) if resource and resource.document else None,
+            resource_account=resource.owner if resource else (resource_account(arn) or None),
+            boundary=identity.boundary,
+            session=[p for p in (policy_doc.parse(t) for t in principal.attributes.get("session_policies") or ()) if p],
+            scp_levels=scps or (),
+        )
+        return request, evaluate(request, policies)
+
+    def _context(
+        self, ctx: RequestContext, params: dict[str, Any], identity: Identity | None, resource: ResourcePolicy | None
+    ) -> dict[str, list[str]]:
+        http = ctx.request
+        return build_context(
+            ctx.principal, self.platform.clock.now(), identity=identity, org_id=self.org_id(ctx.principal.account_id),
+            region=ctx.region, source_ip=http.client_ip if http else None,
+            secure=bool(http and http.headers.get("x-forwarded-proto") == "https"),
+            tags=request_tags(params), resource_tags=resource.tags if resource else None,
+            extra=ctx.extra.get("condition_keys"),
+        )
+
+    def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
+        provider = self.platform.provider(ctx.service)
+        lookup = getattr(provider, "resource_policy", None)
+        return lookup(ctx, arn) if lookup and arn != "*" else None
+
+    def identity(self, principal: Principal) -> Identity:
+        iam = self.platform.provider("iam")
+        if iam is None or principal.kind not in ("user", "assumed-role"):
+            return Identity([])
+        key = (principal.arn, iam.generation)  # type: ignore[attr-defined]
+        found = self._identities.get(key)
+        if found is None:
+            found = iam.identity_of(principal)  # type: ignore[attr-defined]
+            self._identities[key] = found
+            if len(self._identities) > 2048:
+                self._identities.popitem(last=False)
+        return found
+
+    def _organizations(self) -> Any:
+        from overcast.services import is_available
+
+        return self.platform.provider("organizations") if is_available("organizations") else None
+
+    def scp_levels(self, account: str) -> list[list[policy_doc.Policy]] | None:
+        orgs = self._organizations()
+        return orgs.scp_levels(account) if orgs is not None else None
+
+    def org_id(self, account: str) -> str | None:
+        orgs = self._organizations()
+        return orgs.org_id_of(account) if orgs is not None else None
+
+    # -- soft mode -----------------------------------------------------------------------------------------
+
+    def observe(self, request: Request, decision: Decision) -> None:
+        db = self.platform.db
+        if not self._observing:
+            db.migrate("policy", SOFT_MIGRATIONS)
+            self._observing = True
+        principal = request.principal.attributes.get("role_arn") or request.principal.arn
+        db.execute(
+            "INSERT INTO policy_observations VALUES (?, ?, ?, ?, 1) ON CONFLICT (principal, action, resource) "
+            "DO UPDATE SET calls = calls + 1, allowed = excluded.allowed",
+            (principal, request.action, request.resource, int(decision.allowed)),
+        )
+
+
+def make_authorizer(platform: Platform) -> Authorizer:
+    return Authorizer(platform)
+
+
+def least_privilege_report(platform: Platform) -> dict[str, Any]:
+    """Soft mode's result: per principal, the calls it made that its policies denied, and the least-privilege
+    policy that grants everything it was observed to do."""
+    db = platform.db
+    db.migrate("policy", SOFT_MIGRATIONS)
+    rows = db.all("SELECT principal, action, resource, allowed, calls FROM policy_observations ORDER BY 1, 2, 3")
+    report: dict[str, Any] = {}
+    for principal, action, resource, allowed, calls in rows:
+        entry = report.setdefault(principal, {"denied": [], "grants": {}})
+        entry["grants"].setdefault(action, set()).add(resource)
+        if not allowed:
+            entry["denied"].append({"action": action, "resource": resource, "calls": calls})
+    for entry in report.values():
+        statements = [
+            {"Effect": "Allow", "Action": action, "Resource": sorted(resources) if len(resources) > 1 else next(iter(resources))}
+            for action, resources in sorted(entry.pop("grants").items())
+        ]
+        entry["policy"] = {"Version": "2012-10-17", "Statement": statements}
+    return report
+
+
+def report_json(platform: Platform) -> str:
+    return json.dumps(least_privilege_report(platform), indent=2)
