@@ -52,6 +52,9 @@ class Platform:
         # Decides whether ctx.principal may make a call; raises ServiceError (AccessDenied) if not.
         # Installed by the policy engine (overcast/policy); None means every authenticated call is allowed.
         self.authorizer: Callable[[RequestContext, dict[str, Any]], None] | None = None
+        from overcast.policy.enforcement import make_authorizer
+
+        self.authorizer = make_authorizer(self)
 
     # -- services ----------------------------------------------------------------------------------
 
