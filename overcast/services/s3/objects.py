@@ -425,7 +425,7 @@ class ObjectOps(S3Core):
         check_key(key)
         source_bucket, source = self.copy_source(ctx, params)
         bucket = self.bucket_for(ctx, name, "s3:PutObject", key)
-        same = source_bucket.id == bucket.id and source.key == key
+        same = source_bucket.id == bucket.id and source.key == key and bool(source.is_latest)
         meta = self._copied_meta(ctx, bucket, source, params)
         storage_class = params.get("StorageClass") or ("STANDARD" if same else source.storage_class)
         if storage_class not in STORAGE_CLASSES:

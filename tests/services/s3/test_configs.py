@@ -1,0 +1,162 @@
+"""Bucket configurations stored and returned; their not-found errors; validation."""
+
+from datetime import UTC, datetime
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .conftest import error_of
+
+
+def test_cors(s3, bucket):
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_cors(Bucket=bucket)
+    assert error_of(raised) == ("NoSuchCORSConfiguration", 404)
+    rules = [{"AllowedMethods": ["GET", "PUT"], "AllowedOrigins": ["https://example.com"], "AllowedHeaders": ["*"],
+              "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 300}]
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == rules
+    with pytest.raises(ClientError) as raised:
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
+            {"AllowedMethods": ["PATCH"], "AllowedOrigins": ["*"]}]})
+    assert error_of(raised) == ("InvalidRequest", 400)
+    s3.delete_bucket_cors(Bucket=bucket)
+    with pytest.raises(ClientError):
+        s3.get_bucket_cors(Bucket=bucket)
+
+
+def test_lifecycle_configuration(s3, bucket):
+    rules = [{"ID": "archive", "Filter": {"Prefix": "logs/"}, "Status": "Enabled",
+              "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}], "Expiration": {"Days": 365}},
+             {"ID": "dated", "Filter": {}, "Status": "Disabled",
+              "Expiration": {"Date": datetime(2030, 1, 1, tzinfo=UTC)}}]
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
+    got = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert got[0]["Transitions"] == [{"Days": 30, "StorageClass": "GLACIER"}]
+    assert got[1]["Expiration"]["Date"] == datetime(2030, 1, 1, tzinfo=UTC)
+    with pytest.raises(ClientError) as raised:
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [rules[0], rules[0]]})
+    assert error_of(raised) == ("InvalidArgument", 400)
+    s3.delete_bucket_lifecycle(Bucket=bucket)
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert error_of(raised) == ("NoSuchLifecycleConfiguration", 404)
+
+
+def test_tagging(s3, bucket):
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert error_of(raised) == ("NoSuchTagSet", 404)
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "team", "Value": "data"}]})
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "team", "Value": "data"}]
+    s3.delete_bucket_tagging(Bucket=bucket)
+    with pytest.raises(ClientError):
+        s3.get_bucket_tagging(Bucket=bucket)
+
+
+def test_encryption_defaults_to_sse_s3(s3, bucket):
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/mine"}}]})
+    put = s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert put["ServerSideEncryption"] == "aws:kms"
+    assert put["SSEKMSKeyId"] == "alias/mine"
+    s3.delete_bucket_encryption(Bucket=bucket)
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_simple_documents(s3, bucket):
+    assert s3.get_bucket_request_payment(Bucket=bucket)["Payer"] == "BucketOwner"
+    s3.put_bucket_request_payment(Bucket=bucket, RequestPaymentConfiguration={"Payer": "Requester"})
+    assert s3.get_bucket_request_payment(Bucket=bucket)["Payer"] == "Requester"
+    assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket=bucket)
+    s3.put_bucket_accelerate_configuration(Bucket=bucket, AccelerateConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_accelerate_configuration(Bucket=bucket)["Status"] == "Enabled"
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
+    s3.create_bucket(Bucket=f"{bucket}-logs")
+    s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": f"{bucket}-logs", "TargetPrefix": "access/"}})
+    assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetPrefix"] == "access/"
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    assert s3.get_bucket_website(Bucket=bucket)["IndexDocument"] == {"Suffix": "index.html"}
+    s3.delete_bucket_website(Bucket=bucket)
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_website(Bucket=bucket)
+    assert error_of(raised) == ("NoSuchWebsiteConfiguration", 404)
+
+
+def test_replication_needs_versioning(s3, bucket):
+    configuration = {"Role": "arn:aws:iam::000000000000:role/replication", "Rules": [{
+        "ID": "all", "Priority": 1, "Status": "Enabled", "Filter": {}, "DeleteMarkerReplication": {"Status": "Disabled"},
+        "Destination": {"Bucket": "arn:aws:s3:::elsewhere"}}]}
+    with pytest.raises(ClientError) as raised:
+        s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=configuration)
+    assert error_of(raised) == ("InvalidRequest", 400)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=configuration)
+    assert s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]["Rules"][0]["ID"] == "all"
+    s3.delete_bucket_replication(Bucket=bucket)
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_replication(Bucket=bucket)
+    assert error_of(raised) == ("ReplicationConfigurationNotFoundError", 404)
+
+
+def test_notification_configuration(s3, bucket):
+    assert s3.get_bucket_notification_configuration(Bucket=bucket).get("QueueConfigurations") is None
+    queue = {"Id": "q", "QueueArn": "arn:aws:sqs:us-east-1:000000000000:events", "Events": ["s3:ObjectCreated:*"]}
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [queue]})
+    assert s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"] == [queue]
+
+
+def test_id_keyed_configurations(s3, bucket):
+    metrics = {"Id": "all", "Filter": {"Prefix": "docs/"}}
+    s3.put_bucket_metrics_configuration(Bucket=bucket, Id="all", MetricsConfiguration=metrics)
+    assert s3.get_bucket_metrics_configuration(Bucket=bucket, Id="all")["MetricsConfiguration"] == metrics
+    listed = s3.list_bucket_metrics_configurations(Bucket=bucket)
+    assert listed["MetricsConfigurationList"] == [metrics]
+    s3.delete_bucket_metrics_configuration(Bucket=bucket, Id="all")
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_metrics_configuration(Bucket=bucket, Id="all")
+    assert error_of(raised) == ("NoSuchConfiguration", 404)
+    tiering = {"Id": "t", "Status": "Enabled", "Tierings": [{"Days": 90, "AccessTier": "ARCHIVE_ACCESS"}]}
+    s3.put_bucket_intelligent_tiering_configuration(Bucket=bucket, Id="t", IntelligentTieringConfiguration=tiering)
+    assert s3.get_bucket_intelligent_tiering_configuration(Bucket=bucket, Id="t")[
+        "IntelligentTieringConfiguration"] == tiering
+    inventory = {"Id": "inv", "IsEnabled": True, "IncludedObjectVersions": "Current",
+                 "Schedule": {"Frequency": "Daily"},
+                 "Destination": {"S3BucketDestination": {"Bucket": "arn:aws:s3:::dest", "Format": "CSV"}}}
+    s3.put_bucket_inventory_configuration(Bucket=bucket, Id="inv", InventoryConfiguration=inventory)
+    assert s3.list_bucket_inventory_configurations(Bucket=bucket)["InventoryConfigurationList"] == [inventory]
+    analytics = {"Id": "a", "StorageClassAnalysis": {}}
+    s3.put_bucket_analytics_configuration(Bucket=bucket, Id="a", AnalyticsConfiguration=analytics)
+    assert s3.get_bucket_analytics_configuration(Bucket=bucket, Id="a")["AnalyticsConfiguration"]["Id"] == "a"
+
+
+def test_object_lock(s3):
+    s3.create_bucket(Bucket="locked-bucket", ObjectLockEnabledForBucket=True)
+    assert s3.get_bucket_versioning(Bucket="locked-bucket")["Status"] == "Enabled"
+    s3.put_object_lock_configuration(Bucket="locked-bucket", ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    version = s3.put_object(Bucket="locked-bucket", Key="k", Body=b"x")["VersionId"]
+    assert s3.get_object_retention(Bucket="locked-bucket", Key="k")["Retention"]["Mode"] == "GOVERNANCE"
+    with pytest.raises(ClientError) as raised:
+        s3.delete_object(Bucket="locked-bucket", Key="k", VersionId=version)
+    assert error_of(raised) == ("AccessDenied", 403)
+    s3.delete_object(Bucket="locked-bucket", Key="k", VersionId=version, BypassGovernanceRetention=True)
+    version = s3.put_object(Bucket="locked-bucket", Key="held", Body=b"x")["VersionId"]
+    s3.put_object_legal_hold(Bucket="locked-bucket", Key="held", LegalHold={"Status": "ON"})
+    assert s3.get_object_legal_hold(Bucket="locked-bucket", Key="held")["LegalHold"]["Status"] == "ON"
+    with pytest.raises(ClientError):
+        s3.delete_object(Bucket="locked-bucket", Key="held", VersionId=version, BypassGovernanceRetention=True)
+
+
+def test_ownership_controls_round_trip(s3, bucket):
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == \
+        "ObjectWriter"
+    s3.delete_bucket_ownership_controls(Bucket=bucket)
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_ownership_controls(Bucket=bucket)
+    assert error_of(raised) == ("OwnershipControlsNotFoundError", 404)
