@@ -24,6 +24,7 @@ from overcast.services.dynamodb.expressions import (
     project,
 )
 from overcast.services.dynamodb.query import run_query, run_scan
+from overcast.services.dynamodb.statements import PartiqlOperations
 from overcast.services.dynamodb.store import (
     Store,
     Table,
@@ -59,7 +60,7 @@ def conditional_failed(old: Item | None, params: dict[str, Any]) -> ServiceError
     return ServiceError("ConditionalCheckFailedException", "The conditional request failed", **fields)
 
 
-class DynamoDBProvider(ServiceProvider):
+class DynamoDBProvider(PartiqlOperations, ServiceProvider):
     service_name = "dynamodb"
 
     def __init__(self, platform: Any) -> None:

@@ -246,14 +246,27 @@ class Store:
         if attribute is None:
             self.db.execute("UPDATE ddb_items SET expires = NULL WHERE table_id = ? AND expires IS NOT NULL", (table.id,))
             return
-        rows = self.db.all("SELECT h, pk, sk, item, binary FROM ddb_items WHERE table_id = ?", (table.id,))
-        for h, pk, sk, text, binary in rows:
+        for h, pk, sk, text, binary in self.all_items(table.id):
             expires = expiry_of(load_item(text, bool(binary)), attribute)
             if expires is not None:
                 self.db.execute(
                     "UPDATE ddb_items SET expires = ? WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?",
                     (expires, table.id, h, pk, sk),
                 )
+
+    def all_items(self, table_id: int, chunk: int = 1000) -> Iterator[tuple]:
+        """Every item row of a table, read a chunk at a time in key order (safe to write between chunks)."""
+        position: tuple = (-1, b"", b"")
+        while True:
+            rows = self.db.all(
+                "SELECT h, pk, sk, item, binary FROM ddb_items WHERE table_id = ? AND (h, pk, sk) > (?, ?, ?) "
+                "ORDER BY h, pk, sk LIMIT ?",
+                (table_id, *position, chunk),
+            )
+            yield from rows
+            if len(rows) < chunk:
+                return
+            position = rows[-1][:3]
 
     def delete_table(self, table: Table) -> None:
         self.db.execute("DELETE FROM ddb_items WHERE table_id = ?", (table.id,))
@@ -320,9 +333,7 @@ class Store:
                 )
 
     def backfill_index(self, table: Table, index: Index) -> None:
-        for h, pk, sk, text, binary in self.db.all(
-            "SELECT h, pk, sk, item, binary FROM ddb_items WHERE table_id = ?", (table.id,)
-        ):
+        for h, pk, sk, text, binary in self.all_items(table.id):
             entry = index_key(index, load_item(text, bool(binary)))
             if entry is not None:
                 self.db.execute(
