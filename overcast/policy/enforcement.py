@@ -131,7 +131,7 @@ def build_context(
         context["aws:username"] = [attrs.get("user_name", principal.arn.rsplit("/", 1)[-1])]
     if principal.kind == "service":
         context["aws:principalservicename"] = [principal.arn]
-    if principal.kind in ("assumed-role", "federated-user"):
+    if principal.kind in ("assumed-role", "federated-user") or "mfa" in attrs:  # absent for long-term keys
         context["aws:multifactorauthpresent"] = ["true" if attrs.get("mfa") else "false"]
         if attrs.get("issued_at"):
             context["aws:tokenissuetime"] = [datetime.fromtimestamp(attrs["issued_at"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]

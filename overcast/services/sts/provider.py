@@ -18,7 +18,7 @@ from overcast.identity import Credential, Principal
 from overcast.policy import document as policy_doc
 from overcast.policy.document import Policy, Statement
 from overcast.policy.enforcement import build_context, request_tags
-from overcast.policy.evaluate import Policies, Request, evaluate
+from overcast.policy.evaluate import Policies, Request, evaluate, outcome
 from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.iam.accounts import new_access_key_id, new_secret
 
@@ -146,7 +146,9 @@ class StsProvider(ServiceProvider):
         identity = authorizer.identity(caller).policies if enforcing and hasattr(authorizer, "identity") else [ALLOW_ALL]
         request = Request(caller, action, role.arn, context)
         decision = evaluate(request, Policies(identity=identity, resource=trust, resource_account=role.account))
-        if not decision.allowed and self.platform.config.iam != "soft":
+        # Unlike other resource policies, a trust policy must allow even within its own account.
+        trusted = trust is not None and outcome([trust], request).strength is not None
+        if not (decision.allowed and trusted) and self.platform.config.iam != "soft":
             who = caller.arn if caller.kind != "federated-user" else caller.attributes.get("subject", caller.arn)
             raise ServiceError("AccessDenied", f"User: {who} is not authorized to perform: {action} on resource: "
                                f"{role.arn}", 403)
@@ -200,7 +202,7 @@ class StsProvider(ServiceProvider):
             extra["sts:externalid"] = params["ExternalId"]
         if params.get("SourceIdentity"):
             extra["sts:sourceidentity"] = params["SourceIdentity"]
-        attrs = dict(caller.attributes, mfa=mfa)
+        attrs = dict(caller.attributes, mfa=True) if mfa else caller.attributes
         evaluated = Principal(caller.account_id, caller.arn, caller.user_id, caller.kind, caller.access_key_id, attrs)
         http = ctx.request
         context = build_context(evaluated, self.clock.now(), region=ctx.region, tags=tags, extra=extra,
