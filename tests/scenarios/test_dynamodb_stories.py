@@ -133,7 +133,8 @@ def test_atomic_counter_with_concurrent_clients(overcast):
     key = {"user_id": {"S": "u999"}, "post_ts": {"S": "2018-05-05T10:00:00Z"}}
 
     def like(_):
-        overcast.client("dynamodb").update_item(TableName="UserPosts", Key=key, UpdateExpression="ADD views :one",
+        overcast.client("dynamodb").update_item(TableName="UserPosts", Key=key, UpdateExpression="ADD #views :one",
+                                                ExpressionAttributeNames={"#views": "views"},  # a reserved word
                                                 ExpressionAttributeValues={":one": {"N": "1"}})
 
     with ThreadPoolExecutor(8) as pool:

@@ -11,8 +11,10 @@ Conditions: ("cmp", op, a, b), ("between", a, lo, hi), ("in", a, [operands]), ("
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
+from pathlib import Path as FilePath
 from typing import Any
 
 from overcast.services.dynamodb.values import (
@@ -32,6 +34,8 @@ _TOKEN = re.compile(
 _CONDITION_FUNCTIONS = {"attribute_exists": 1, "attribute_not_exists": 1, "attribute_type": 2, "begins_with": 2, "contains": 2}
 _COMPARATORS = {"=", "<>", "<", "<=", ">", ">="}
 _TYPES = {"S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"}
+# AWS's list (developer guide, "Reserved words in DynamoDB"): such names need a #placeholder.
+RESERVED_WORDS = frozenset(json.loads((FilePath(__file__).parent / "reserved_words.json").read_text()))
 
 
 class Placeholders:
@@ -164,6 +168,8 @@ class _Parser:
         if kind == "name":
             return self.placeholders.name(text, self.kind)
         if kind == "ident":
+            if text.upper() in RESERVED_WORDS:
+                raise validation(f"Invalid {self.kind}: Attribute name is a reserved keyword; reserved keyword: {text}")
             return text
         self.pos -= 1
         raise self.syntax_error()

@@ -89,6 +89,8 @@ class DynamoDBProvider(PartiqlOperations, ServiceProvider):
             self.store.put(table, key, new, size)
         else:
             self.store.delete(table, key)
+        old_size = item_size(old) if old is not None else 0
+        self.store.count_change(table, (new is not None) - (old is not None), size - old_size)
         if table.indexes:
             self.store.write_index_entries(table, key, old, new)
         if table.stream_id is not None and old != new:

@@ -105,6 +105,12 @@ MIGRATIONS = [
         PRIMARY KEY (backup_arn, seq)
     ) WITHOUT ROWID;
     """,
+    # Counters kept with every write so DescribeTable stays O(1) at any table size.
+    """
+    ALTER TABLE ddb_tables ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE ddb_tables ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE ddb_index_ids ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 HASH_SPACE = 1 << 32
@@ -284,12 +290,21 @@ class Store:
         self.db.after_commit(lambda: self._tables.pop((account, region, name), None))
 
     def table_stats(self, table: Table) -> tuple[int, int]:
-        row = self.db.one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_items WHERE table_id = ?", (table.id,))
+        row = self.db.one("SELECT item_count, size_bytes FROM ddb_tables WHERE id = ?", (table.id,))
         return row[0], row[1]  # type: ignore[index]
 
     def index_stats(self, index: Index) -> int:
-        row = self.db.one("SELECT COUNT(*) FROM ddb_index_entries WHERE index_id = ?", (index.id,))
+        row = self.db.one("SELECT item_count FROM ddb_index_ids WHERE id = ?", (index.id,))
         return row[0]  # type: ignore[index]
+
+    def count_change(self, table: Table, items: int, size: int) -> None:
+        self.db.execute(
+            "UPDATE ddb_tables SET item_count = item_count + ?, size_bytes = size_bytes + ? WHERE id = ?",
+            (items, size, table.id),
+        )
+
+    def _count_index_change(self, index_id: int, items: int) -> None:
+        self.db.execute("UPDATE ddb_index_ids SET item_count = item_count + ? WHERE id = ?", (items, index_id))
 
     # -- items -------------------------------------------------------------------------------------
 
@@ -331,8 +346,11 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (index.id, *new_entry, *key),
                 )
+            if (old_entry is None) != (new_entry is None):
+                self._count_index_change(index.id, 1 if old_entry is None else -1)
 
     def backfill_index(self, table: Table, index: Index) -> None:
+        count = 0
         for h, pk, sk, text, binary in self.all_items(table.id):
             entry = index_key(index, load_item(text, bool(binary)))
             if entry is not None:
@@ -341,6 +359,8 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (index.id, *entry, h, pk, sk),
                 )
+                count += 1
+        self._count_index_change(index.id, count)
 
     # -- reading many ------------------------------------------------------------------------------
 

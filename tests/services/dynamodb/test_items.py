@@ -162,12 +162,12 @@ def test_update_expression_sections(ddb, make_table):
         TableName="Items",
         Key={"pk": {"S": "a"}},
         UpdateExpression="SET n = n + :one, l = list_append(l, :more), fresh = if_not_exists(fresh, :zero), "
-        "m = :map REMOVE gone ADD counter :one, s :c DELETE t :nothing",
+        "m = :map REMOVE gone ADD hits :one, s :c DELETE t :nothing",
         ExpressionAttributeValues={
             ":one": {"N": "1"},
             ":more": {"L": [{"S": "y"}]},
             ":zero": {"N": "0"},
-            ":map": {"M": {"inner": {"N": "1"}}},
+            ":map": {"M": {"depth2": {"N": "1"}}},
             ":c": {"SS": ["c"]},
             ":nothing": {"SS": ["z"]},
         },
@@ -177,17 +177,17 @@ def test_update_expression_sections(ddb, make_table):
     assert result["l"] == {"L": [{"S": "x"}, {"S": "y"}]}
     assert result["fresh"] == {"N": "0"}
     assert "gone" not in result
-    assert result["counter"] == {"N": "1"}
+    assert result["hits"] == {"N": "1"}
     assert sorted(result["s"]["SS"]) == ["a", "b", "c"]
     nested = ddb.update_item(
         TableName="Items",
         Key={"pk": {"S": "a"}},
-        UpdateExpression="SET m.inner = m.inner - :one, #l[0] = :z DELETE s :ab",
+        UpdateExpression="SET m.depth2 = m.depth2 - :one, #l[0] = :z DELETE s :ab",
         ExpressionAttributeNames={"#l": "l"},
         ExpressionAttributeValues={":one": {"N": "1"}, ":z": {"S": "z"}, ":ab": {"SS": ["a", "b", "c"]}},
         ReturnValues="UPDATED_NEW",
     )["Attributes"]
-    assert nested == {"m": {"M": {"inner": {"N": "0"}}}, "l": {"L": [{"S": "z"}]}}
+    assert nested == {"m": {"M": {"depth2": {"N": "0"}}}, "l": {"L": [{"S": "z"}]}}
     item = ddb.get_item(TableName="Items", Key={"pk": {"S": "a"}})["Item"]
     assert "s" not in item  # a set emptied by DELETE disappears
 
@@ -207,7 +207,7 @@ def test_update_errors(ddb, make_table):
     make_table()
     ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}, "s": {"S": "text"}})
     with pytest.raises(ClientError) as raised:
-        ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET x = missing + :one",
+        ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET x = absent + :one",
                         ExpressionAttributeValues={":one": {"N": "1"}})
     assert error_of(raised)["Message"] == "The provided expression refers to an attribute that does not exist in the item"
     with pytest.raises(ClientError) as raised:
@@ -218,6 +218,17 @@ def test_update_errors(ddb, make_table):
         ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="ADD s :one",
                         ExpressionAttributeValues={":one": {"N": "1"}})
     assert error_of(raised)["Code"] == "ValidationException"
+
+
+def test_reserved_words_need_placeholders(ddb, make_table):
+    make_table()
+    with pytest.raises(ClientError) as raised:
+        ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET name = :v",
+                        ExpressionAttributeValues={":v": {"S": "x"}})
+    assert error_of(raised)["Message"] == (
+        "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: name")
+    ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET #n = :v",
+                    ExpressionAttributeNames={"#n": "name"}, ExpressionAttributeValues={":v": {"S": "x"}})
 
 
 def test_projection_expression(ddb, make_table):
