@@ -35,6 +35,7 @@ TYPE_ERROR_CODES: dict[str, str] = {
 # Per-service overrides: service name -> code, or service name -> {'missing': code, 'invalid': code}.
 SERVICE_CODES: dict[str, str | dict[str, str]] = {
     "ec2": {"missing": "MissingParameter", "invalid": "InvalidParameterValue"},
+    "logs": "InvalidParameterException",
 }
 
 # Enums the service itself does not enforce as the model says: SQS takes message system attribute names
