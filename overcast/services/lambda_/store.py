@@ -1,0 +1,335 @@
+"""Lambda's records in SQLite: functions, their versions, aliases, layers, code packages, queued events.
+
+A version's configuration is kept as the JSON of its FunctionConfiguration (what GetFunctionConfiguration
+answers), since it is read and written whole; the columns are what is looked up or counted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from overcast.state.database import Database
+
+MIGRATIONS = [
+    """
+    CREATE TABLE lambda_functions (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+        reserved_concurrency INTEGER,
+        tags TEXT NOT NULL DEFAULT '{}',
+        policy TEXT NOT NULL DEFAULT '[]',
+        next_version INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (account, region, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE lambda_versions (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,
+        config TEXT NOT NULL,
+        code_sha TEXT NOT NULL,
+        PRIMARY KEY (account, region, name, version)
+    ) WITHOUT ROWID;
+    CREATE INDEX lambda_versions_code ON lambda_versions (code_sha);
+    CREATE TABLE lambda_code (
+        sha TEXT PRIMARY KEY,
+        blob_id TEXT NOT NULL,
+        size INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE lambda_aliases (
+        account TEXT NOT NULL, region TEXT NOT NULL, function TEXT NOT NULL, name TEXT NOT NULL,
+        config TEXT NOT NULL,
+        PRIMARY KEY (account, region, function, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE lambda_layers (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,
+        config TEXT NOT NULL,
+        code_sha TEXT NOT NULL,
+        PRIMARY KEY (account, region, name, version)
+    ) WITHOUT ROWID;
+    CREATE INDEX lambda_layers_code ON lambda_layers (code_sha);
+    CREATE TABLE lambda_layer_counters (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, next_version INTEGER NOT NULL,
+        PRIMARY KEY (account, region, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE lambda_event_configs (
+        account TEXT NOT NULL, region TEXT NOT NULL, function TEXT NOT NULL, qualifier TEXT NOT NULL,
+        config TEXT NOT NULL,
+        PRIMARY KEY (account, region, function, qualifier)
+    ) WITHOUT ROWID;
+    CREATE TABLE lambda_async_events (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL, region TEXT NOT NULL, function TEXT NOT NULL, qualifier TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due REAL NOT NULL,
+        created REAL NOT NULL,
+        running INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX lambda_async_due ON lambda_async_events (running, due);
+    """
+]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+class LambdaStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("lambda", MIGRATIONS)
+
+    # -- functions and versions --------------------------------------------------------------------
+
+    def function_row(self, account: str, region: str, name: str) -> tuple | None:
+        """(reserved_concurrency, tags, policy, next_version) of a function."""
+        return self.db.one(
+            "SELECT reserved_concurrency, tags, policy, next_version FROM lambda_functions "
+            "WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+
+    def version(self, account: str, region: str, name: str, version: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT config FROM lambda_versions WHERE account = ? AND region = ? AND name = ? AND version = ?",
+            (account, region, name, version),
+        )
+        return json.loads(row[0]) if row else None
+
+    def put_version(self, account: str, region: str, name: str, config: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_versions (account, region, name, version, config, code_sha) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (account, region, name, version) DO UPDATE SET config = excluded.config, "
+            "code_sha = excluded.code_sha",
+            (account, region, name, config["Version"], dumps(config), config["_CodeSha"]),
+        )
+
+    def versions(self, account: str, region: str, name: str) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_versions WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        configs = [json.loads(config) for (config,) in rows]
+        return sorted(configs, key=lambda c: -1 if c["Version"] == "$LATEST" else int(c["Version"]))
+
+    def functions_page(self, account: str, region: str, after: str, limit: int) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_versions WHERE account = ? AND region = ? AND version = '$LATEST' "
+            "AND name > ? ORDER BY name LIMIT ?",
+            (account, region, after, limit),
+        )
+        return [json.loads(config) for (config,) in rows]
+
+    def delete_version(self, account: str, region: str, name: str, version: str) -> str | None:
+        """Remove one version; returns its code sha (for releasing the package)."""
+        row = self.db.one(
+            "DELETE FROM lambda_versions WHERE account = ? AND region = ? AND name = ? AND version = ? "
+            "RETURNING code_sha",
+            (account, region, name, version),
+        )
+        return row[0] if row else None
+
+    def delete_function(self, account: str, region: str, name: str) -> list[str]:
+        shas = self.db.all(
+            "DELETE FROM lambda_versions WHERE account = ? AND region = ? AND name = ? RETURNING code_sha",
+            (account, region, name),
+        )
+        for table, column in (
+            ("lambda_functions", "name"),
+            ("lambda_aliases", "function"),
+            ("lambda_event_configs", "function"),
+            ("lambda_async_events", "function"),
+        ):
+            self.db.execute(
+                f"DELETE FROM {table} WHERE account = ? AND region = ? AND {column} = ?",
+                (account, region, name),
+            )
+        return [sha for (sha,) in shas]
+
+    def set_function_field(self, account: str, region: str, name: str, column: str, value: Any) -> None:
+        assert column in ("reserved_concurrency", "tags", "policy", "next_version")
+        self.db.execute(
+            f"UPDATE lambda_functions SET {column} = ? WHERE account = ? AND region = ? AND name = ?",
+            (value, account, region, name),
+        )
+
+    def total_reserved(self, account: str, region: str, excluding: str = "") -> int:
+        row = self.db.one(
+            "SELECT COALESCE(SUM(reserved_concurrency), 0) FROM lambda_functions "
+            "WHERE account = ? AND region = ? AND name != ?",
+            (account, region, excluding),
+        )
+        return row[0]
+
+    # -- code packages (content addressed, shared by every version and layer that has the same zip) ------
+
+    def code_blob(self, sha: str) -> str | None:
+        row = self.db.one("SELECT blob_id FROM lambda_code WHERE sha = ?", (sha,))
+        return row[0] if row else None
+
+    def add_code(self, sha: str, blob_id: str, size: int) -> None:
+        self.db.execute("INSERT INTO lambda_code (sha, blob_id, size) VALUES (?, ?, ?)", (sha, blob_id, size))
+
+    def code_unused(self, sha: str) -> bool:
+        return not self.db.one(
+            "SELECT 1 FROM lambda_versions WHERE code_sha = ? UNION ALL SELECT 1 FROM lambda_layers WHERE code_sha = ?"
+            " LIMIT 1",
+            (sha, sha),
+        )
+
+    def drop_code(self, sha: str) -> str | None:
+        row = self.db.one("DELETE FROM lambda_code WHERE sha = ? RETURNING blob_id", (sha,))
+        return row[0] if row else None
+
+    # -- aliases -----------------------------------------------------------------------------------
+
+    def alias(self, account: str, region: str, function: str, name: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT config FROM lambda_aliases WHERE account = ? AND region = ? AND function = ? AND name = ?",
+            (account, region, function, name),
+        )
+        return json.loads(row[0]) if row else None
+
+    def put_alias(self, account: str, region: str, function: str, config: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_aliases (account, region, function, name, config) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (account, region, function, name) DO UPDATE SET config = excluded.config",
+            (account, region, function, config["Name"], dumps(config)),
+        )
+
+    def aliases(self, account: str, region: str, function: str) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_aliases WHERE account = ? AND region = ? AND function = ? ORDER BY name",
+            (account, region, function),
+        )
+        return [json.loads(config) for (config,) in rows]
+
+    def delete_alias(self, account: str, region: str, function: str, name: str) -> None:
+        self.db.execute(
+            "DELETE FROM lambda_aliases WHERE account = ? AND region = ? AND function = ? AND name = ?",
+            (account, region, function, name),
+        )
+
+    # -- layers ------------------------------------------------------------------------------------
+
+    def next_layer_version(self, account: str, region: str, name: str) -> int:
+        row = self.db.one(
+            "INSERT INTO lambda_layer_counters (account, region, name, next_version) VALUES (?, ?, ?, 2) "
+            "ON CONFLICT (account, region, name) DO UPDATE SET next_version = next_version + 1 "
+            "RETURNING next_version - 1",
+            (account, region, name),
+        )
+        return row[0]
+
+    def put_layer(
+        self, account: str, region: str, name: str, version: int, config: dict[str, Any], sha: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_layers (account, region, name, version, config, code_sha) VALUES (?, ?, ?, ?, ?, ?)",
+            (account, region, name, version, dumps(config), sha),
+        )
+
+    def layer(self, account: str, region: str, name: str, version: int) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT config FROM lambda_layers WHERE account = ? AND region = ? AND name = ? AND version = ?",
+            (account, region, name, version),
+        )
+        return json.loads(row[0]) if row else None
+
+    def layer_versions(self, account: str, region: str, name: str) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_layers WHERE account = ? AND region = ? AND name = ? ORDER BY version DESC",
+            (account, region, name),
+        )
+        return [json.loads(config) for (config,) in rows]
+
+    def latest_layers(self, account: str, region: str) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_layers AS l WHERE account = ? AND region = ? AND version = "
+            "(SELECT MAX(version) FROM lambda_layers WHERE account = l.account AND region = l.region "
+            "AND name = l.name) ORDER BY name",
+            (account, region),
+        )
+        return [json.loads(config) for (config,) in rows]
+
+    def delete_layer(self, account: str, region: str, name: str, version: int) -> str | None:
+        row = self.db.one(
+            "DELETE FROM lambda_layers WHERE account = ? AND region = ? AND name = ? AND version = ? "
+            "RETURNING code_sha",
+            (account, region, name, version),
+        )
+        return row[0] if row else None
+
+    # -- asynchronous invocation settings and queue ------------------------------------------------
+
+    def event_config(self, account: str, region: str, function: str, qualifier: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT config FROM lambda_event_configs WHERE account = ? AND region = ? AND function = ? "
+            "AND qualifier = ?",
+            (account, region, function, qualifier),
+        )
+        return json.loads(row[0]) if row else None
+
+    def put_event_config(
+        self, account: str, region: str, function: str, qualifier: str, config: dict
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_event_configs (account, region, function, qualifier, config) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (account, region, function, qualifier) DO UPDATE SET config = excluded.config",
+            (account, region, function, qualifier, dumps(config)),
+        )
+
+    def delete_event_config(self, account: str, region: str, function: str, qualifier: str) -> int:
+        return self.db.execute(
+            "DELETE FROM lambda_event_configs WHERE account = ? AND region = ? AND function = ? AND qualifier = ?",
+            (account, region, function, qualifier),
+        ).rowcount
+
+    def event_configs(self, account: str, region: str, function: str) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_event_configs WHERE account = ? AND region = ? AND function = ?",
+            (account, region, function),
+        )
+        return [json.loads(config) for (config,) in rows]
+
+    def enqueue(
+        self,
+        account: str,
+        region: str,
+        function: str,
+        qualifier: str,
+        request_id: str,
+        payload: bytes,
+        now: float,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_async_events (account, region, function, qualifier, request_id, payload, due, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (account, region, function, qualifier, request_id, payload, now, now),
+        )
+
+    def due_events(self, now: float, limit: int) -> list[tuple]:
+        return self.db.all(
+            "SELECT id, account, region, function, qualifier, request_id, payload, attempts, created "
+            "FROM lambda_async_events WHERE running = 0 AND due <= ? ORDER BY due, id LIMIT ?",
+            (now, limit),
+        )
+
+    def next_due(self) -> float | None:
+        row = self.db.one("SELECT MIN(due) FROM lambda_async_events WHERE running = 0")
+        return row[0] if row else None
+
+    def mark_running(self, event_id: int, running: bool) -> None:
+        self.db.execute("UPDATE lambda_async_events SET running = ? WHERE id = ?", (int(running), event_id))
+
+    def retry_later(self, event_id: int, attempts: int, due: float) -> None:
+        self.db.execute(
+            "UPDATE lambda_async_events SET running = 0, attempts = ?, due = ? WHERE id = ?",
+            (attempts, due, event_id),
+        )
+
+    def finish_event(self, event_id: int) -> None:
+        self.db.execute("DELETE FROM lambda_async_events WHERE id = ?", (event_id,))
+
+    def requeue_running(self) -> None:
+        """At start-up: events that were running when the server stopped run again."""
+        self.db.execute("UPDATE lambda_async_events SET running = 0 WHERE running = 1")
