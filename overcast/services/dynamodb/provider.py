@@ -12,6 +12,7 @@ from typing import Any
 from overcast.errors import ServiceError
 from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.dynamodb import legacy, tables
+from overcast.services.dynamodb.backups import BackupOperations
 from overcast.services.dynamodb.capacity import Meter, index_write_units, read_units, write_units
 from overcast.services.dynamodb.expressions import (
     Placeholders,
@@ -60,7 +61,7 @@ def conditional_failed(old: Item | None, params: dict[str, Any]) -> ServiceError
     return ServiceError("ConditionalCheckFailedException", "The conditional request failed", **fields)
 
 
-class DynamoDBProvider(PartiqlOperations, ServiceProvider):
+class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
     service_name = "dynamodb"
 
     def __init__(self, platform: Any) -> None:
@@ -95,6 +96,8 @@ class DynamoDBProvider(PartiqlOperations, ServiceProvider):
             self.store.write_index_entries(table, key, old, new)
         if table.stream_id is not None and old != new:
             self._stream_record(table, old, new, service)
+        if "_pitr" in table.meta:
+            self.store.record_history(table, key, new, self.clock.now())
 
     def _stream_record(self, table: Table, old: Item | None, new: Item | None, service: bool) -> None:
         event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
