@@ -376,7 +376,10 @@ class SnsProvider(ServiceProvider):
         endpoint = params.get("Endpoint") or ""
         self._check_endpoint(topic, protocol, endpoint)
         attributes: dict[str, str] = {}
-        for name, value in (params.get("Attributes") or {}).items():
+        given = params.get("Attributes") or {}
+        # The policy is validated against its scope, so the scope goes first.
+        for name in sorted(given, key=lambda key: key == "FilterPolicy"):
+            value = given[name]
             attributes[name] = self._subscription_attribute(protocol, name, value, attributes)
         existing = self.store.find_subscription(topic.arn, protocol, endpoint)
         if existing is not None:
@@ -895,7 +898,7 @@ def _check_message_attributes(attributes: dict[str, Any]) -> None:
     if len(attributes) > 10:
         raise ServiceError(
             "ParameterValueInvalid",
-            "Number of message attributes [{}] exceeds the allowed maximum [10].".format(len(attributes)),
+            f"Number of message attributes [{len(attributes)}] exceeds the allowed maximum [10].",
         )
     for name, value in attributes.items():
         if not re.fullmatch(r"[A-Za-z0-9_\-.]{1,256}", name) or name.lower().startswith(("aws.", "amazon.")):
