@@ -50,7 +50,7 @@ def authenticate(
     now = platform.clock.now()
     credential = platform.credentials.lookup(sig.access_key_id)
     if credential is None:
-        check = lambda: check_request_time(sig, now, style)  # noqa: E731
+        check = lambda: check_request_time(sig, now, style, real_now=time.time())  # noqa: E731
         return _unknown_key(platform, sig.access_key_id, style, check), None
     if not _must_verify(platform, credential, sig.presigned):
         return _checked(credential, sig.security_token, now, style), None
