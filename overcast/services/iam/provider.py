@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 import string
-from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
@@ -73,10 +72,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     def __init__(self, platform) -> None:
         super().__init__(platform)
         self.generation = 0  # bumped by every write: caches of evaluated principals key on it
-
-    @cached_property
-    def store(self) -> IamStore:
-        return IamStore(self.db)
+        # Created outside any request transaction (the platform builds providers before it opens one), so
+        # the migration is never rolled back with a failed request.
+        self.store = IamStore(self.db)
 
     def reset(self) -> None:
         self.generation += 1

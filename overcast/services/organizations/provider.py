@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 import string
-from functools import cached_property
 from typing import Any
 
 from overcast.errors import ServiceError
@@ -81,11 +80,8 @@ class OrganizationsProvider(ServiceProvider):
         super().__init__(platform)
         self.generation = 0
         self._scp_cache: dict[str, tuple[int, Any]] = {}
-
-    @cached_property
-    def _ready(self) -> bool:
         self.db.migrate("organizations", MIGRATIONS)
-        return True
+        platform.provider("iam")  # build IAM now, outside any request's transaction
 
     def reset(self) -> None:
         self.changed()
@@ -97,7 +93,6 @@ class OrganizationsProvider(ServiceProvider):
     # -- lookups -------------------------------------------------------------------------------------------
 
     def _org_of(self, account: str) -> tuple | None:
-        assert self._ready
         row = self.db.one("SELECT org_id FROM org_accounts WHERE account = ?", (account,))
         if row is None:
             return None
@@ -425,7 +420,6 @@ class OrganizationsProvider(ServiceProvider):
         }
 
     def _handshake(self, handshake_id: str) -> tuple[tuple, tuple]:
-        assert self._ready
         row = self.db.one("SELECT id, org_id, target, state, requested, expires, notes FROM org_handshakes WHERE id = ?",
                           (handshake_id,))
         if row is None:
@@ -488,7 +482,6 @@ class OrganizationsProvider(ServiceProvider):
         return {"Handshake": self._handshake_shape(org, row)}
 
     def list_handshakes_for_account(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        assert self._ready
         rows = self.db.all("SELECT id FROM org_handshakes WHERE target = ? ORDER BY requested", (ctx.account_id,))
         shapes = []
         for (handshake_id,) in rows:

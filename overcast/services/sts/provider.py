@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from functools import cached_property
 from typing import Any
 
 from overcast.errors import ServiceError
@@ -62,10 +61,10 @@ def account_of_key(access_key_id: str) -> str | None:
 class StsProvider(ServiceProvider):
     service_name = "sts"
 
-    @cached_property
-    def _ready(self) -> bool:
+    def __init__(self, platform) -> None:
+        super().__init__(platform)
         self.db.migrate("sts", MIGRATIONS)
-        return True
+        platform.provider("iam")  # build IAM now, outside any request's transaction
 
     @property
     def iam(self) -> Any:
@@ -97,7 +96,7 @@ class StsProvider(ServiceProvider):
     # -- sessions ------------------------------------------------------------------------------------------
 
     def credential(self, access_key_id: str) -> Credential | None:
-        if not access_key_id.startswith("ASIA") or not self._ready:
+        if not access_key_id.startswith("ASIA"):
             return None
         row = self.db.one("SELECT secret, token, expires, principal FROM sts_sessions WHERE key_id = ?", (access_key_id,))
         if row is None:
@@ -109,7 +108,6 @@ class StsProvider(ServiceProvider):
         return Credential(access_key_id, secret, principal, token, expires)
 
     def _issue(self, principal: dict[str, Any], duration: int, prefix: str = "ASIA") -> dict[str, Any]:
-        assert self._ready
         now = self.clock.now()
         self.db.execute("DELETE FROM sts_sessions WHERE expires < ?", (now - 86400,))
         key_id, secret = new_access_key_id(prefix), new_secret()

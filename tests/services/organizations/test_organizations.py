@@ -1,0 +1,154 @@
+"""Organizations: the organization and its root, OUs, created and invited accounts, SCPs and their attachments."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.policy.servers import client_as
+
+SCP = "SERVICE_CONTROL_POLICY"
+DENY_S3 = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})
+
+
+def code_of(raised):
+    return raised.value.response["Error"]["Code"]
+
+
+@pytest.fixture
+def org(overcast):
+    client = overcast.client("organizations")
+    client.create_organization(FeatureSet="ALL")
+    return client
+
+
+def root_id(org):
+    return org.list_roots()["Roots"][0]["Id"]
+
+
+def test_create_organization_makes_the_caller_management(overcast):
+    client = overcast.client("organizations")
+    with pytest.raises(ClientError) as raised:
+        client.describe_organization()
+    assert code_of(raised) == "AWSOrganizationsNotInUseException"
+    organization = client.create_organization(FeatureSet="ALL")["Organization"]
+    assert organization["Id"].startswith("o-") and organization["MasterAccountId"] == "000000000000"
+    assert organization["Arn"] == f"arn:aws:organizations::000000000000:organization/{organization['Id']}"
+    with pytest.raises(ClientError) as raised:
+        client.create_organization()
+    assert code_of(raised) == "AlreadyInOrganizationException"
+    accounts = client.list_accounts()["Accounts"]
+    assert [a["Id"] for a in accounts] == ["000000000000"]
+
+
+def test_organizational_units_and_moving_accounts(org):
+    root = root_id(org)
+    prod = org.create_organizational_unit(ParentId=root, Name="PROD")["OrganizationalUnit"]
+    assert prod["Id"].startswith("ou-")
+    with pytest.raises(ClientError) as raised:
+        org.create_organizational_unit(ParentId=root, Name="PROD")
+    assert code_of(raised) == "DuplicateOrganizationalUnitException"
+    status = org.create_account(Email="prod@example.com", AccountName="prod")["CreateAccountStatus"]
+    assert status["State"] == "SUCCEEDED" and len(status["AccountId"]) == 12
+    account = status["AccountId"]
+    assert org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"] == account
+    org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=prod["Id"])
+    assert org.list_parents(ChildId=account)["Parents"] == [{"Id": prod["Id"], "Type": "ORGANIZATIONAL_UNIT"}]
+    children = org.list_children(ParentId=prod["Id"], ChildType="ACCOUNT")["Children"]
+    assert children == [{"Id": account, "Type": "ACCOUNT"}]
+    assert [a["Id"] for a in org.list_accounts_for_parent(ParentId=prod["Id"])["Accounts"]] == [account]
+    with pytest.raises(ClientError) as raised:
+        org.delete_organizational_unit(OrganizationalUnitId=prod["Id"])
+    assert code_of(raised) == "OrganizationalUnitNotEmptyException"
+    assert org.describe_account(AccountId=account)["Account"]["JoinedMethod"] == "CREATED"
+
+
+def test_created_account_is_a_tenant_reachable_through_its_access_role(overcast, org):
+    account = org.create_account(Email="dev@example.com", AccountName="dev")["CreateAccountStatus"]["AccountId"]
+    role = f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+    credentials = overcast.client("sts").assume_role(RoleArn=role, RoleSessionName="admin")["Credentials"]
+    member_iam = client_as(overcast, "iam", credentials)
+    member_iam.create_user(UserName="only-in-member")
+    assert [u["UserName"] for u in member_iam.list_users()["Users"]] == ["only-in-member"]
+    assert overcast.client("iam").list_users()["Users"] == []  # the management account's IAM is separate
+    attached = member_iam.list_attached_role_policies(RoleName="OrganizationAccountAccessRole")["AttachedPolicies"]
+    assert attached[0]["PolicyName"] == "AdministratorAccess"
+
+
+def test_invitation_handshake(overcast, org):
+    member = "222233334444"
+    handshake = org.invite_account_to_organization(Target={"Id": member, "Type": "ACCOUNT"}, Notes="join us")["Handshake"]
+    assert handshake["State"] == "OPEN" and handshake["Id"].startswith("h-")
+    invited = overcast.client("organizations", aws_access_key_id=member, aws_secret_access_key="x")
+    assert [h["Id"] for h in invited.list_handshakes_for_account()["Handshakes"]] == [handshake["Id"]]
+    with pytest.raises(ClientError):
+        org.accept_handshake(HandshakeId=handshake["Id"])  # only the invited account may accept
+    accepted = invited.accept_handshake(HandshakeId=handshake["Id"])["Handshake"]
+    assert accepted["State"] == "ACCEPTED"
+    assert invited.describe_organization()["Organization"]["MasterAccountId"] == "000000000000"
+    assert org.describe_account(AccountId=member)["Account"]["JoinedMethod"] == "INVITED"
+    invited.leave_organization()
+    with pytest.raises(ClientError):
+        org.describe_account(AccountId=member)
+
+
+def test_expired_handshake_cannot_be_accepted(overcast, org):
+    member = "222233334444"
+    handshake = org.invite_account_to_organization(Target={"Id": member, "Type": "ACCOUNT"})["Handshake"]
+    overcast.advance_clock("16d")
+    invited = overcast.client("organizations", aws_access_key_id=member, aws_secret_access_key="x")
+    with pytest.raises(ClientError) as raised:
+        invited.accept_handshake(HandshakeId=handshake["Id"])
+    assert code_of(raised) == "InvalidHandshakeTransitionException"
+
+
+def test_service_control_policies(org):
+    root = root_id(org)
+    policy = org.create_policy(Name="deny-s3", Description="no S3", Type=SCP, Content=DENY_S3)["Policy"]["PolicySummary"]
+    with pytest.raises(ClientError) as raised:
+        org.attach_policy(PolicyId=policy["Id"], TargetId=root)
+    assert code_of(raised) == "PolicyTypeNotEnabledException"
+    enabled = org.enable_policy_type(RootId=root, PolicyType=SCP)["Root"]
+    assert enabled["PolicyTypes"] == [{"Type": SCP, "Status": "ENABLED"}]
+    # FullAWSAccess is attached to every target when SCPs are enabled
+    on_root = org.list_policies_for_target(TargetId=root, Filter=SCP)["Policies"]
+    assert [p["Name"] for p in on_root] == ["FullAWSAccess"]
+    unit = org.create_organizational_unit(ParentId=root, Name="PROD")["OrganizationalUnit"]["Id"]
+    org.attach_policy(PolicyId=policy["Id"], TargetId=unit)
+    with pytest.raises(ClientError) as raised:
+        org.attach_policy(PolicyId=policy["Id"], TargetId=unit)
+    assert code_of(raised) == "DuplicatePolicyAttachmentException"
+    names = {p["Name"] for p in org.list_policies_for_target(TargetId=unit, Filter=SCP)["Policies"]}
+    assert names == {"FullAWSAccess", "deny-s3"}
+    assert [t["TargetId"] for t in org.list_targets_for_policy(PolicyId=policy["Id"])["Targets"]] == [unit]
+    with pytest.raises(ClientError) as raised:
+        org.delete_policy(PolicyId=policy["Id"])
+    assert code_of(raised) == "PolicyInUseException"
+    org.detach_policy(PolicyId=policy["Id"], TargetId=unit)
+    with pytest.raises(ClientError) as raised:
+        org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=unit)
+    assert code_of(raised) == "ConstraintViolationException"
+    org.delete_policy(PolicyId=policy["Id"])
+    assert [p["Name"] for p in org.list_policies(Filter=SCP)["Policies"]] == ["FullAWSAccess"]
+
+
+def test_malformed_scp(org):
+    with pytest.raises(ClientError) as raised:
+        org.create_policy(Name="bad", Description="", Type=SCP, Content="{nope")
+    assert code_of(raised) == "MalformedPolicyDocumentException"
+
+
+def test_member_cannot_manage_the_organization(overcast, org):
+    account = org.create_account(Email="m@example.com", AccountName="m")["CreateAccountStatus"]["AccountId"]
+    member = overcast.client("organizations", aws_access_key_id=account, aws_secret_access_key="x")
+    assert member.describe_organization()["Organization"]["MasterAccountId"] == "000000000000"
+    with pytest.raises(ClientError) as raised:
+        member.list_accounts()
+    assert code_of(raised) == "AccessDeniedException"
+
+
+def test_delete_organization_requires_no_members(org):
+    org.create_account(Email="m@example.com", AccountName="m")
+    with pytest.raises(ClientError) as raised:
+        org.delete_organization()
+    assert code_of(raised) == "OrganizationNotEmptyException"
