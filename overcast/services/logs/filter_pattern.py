@@ -53,7 +53,9 @@ def _regex(source: str) -> re.Pattern[str]:
 
 
 def _wildcard(value: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", value)), re.S)
+    return re.compile(
+        "".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", value)), re.S
+    )
 
 
 # -- terms ------------------------------------------------------------------------------------------
@@ -199,8 +201,13 @@ class _JsonParser:
 
 _COMPARISONS = {"=", "==", "!=", "<", ">", "<=", ">="}
 _NUMERIC = {
-    "=": lambda a, b: a == b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
 }
 
 
@@ -234,7 +241,9 @@ def _comparison(op: str, operand: tuple[str, str], coerce: bool = False) -> Call
         raise PatternError(f"{op} needs a number, found {text!r}")
     if kind == "regex":
         regex = _regex(text[1:-1])
-        matches: Callable[[str], bool] = lambda value: regex.search(value) is not None
+
+        def matches(value: str) -> bool:
+            return regex.search(value) is not None
     else:
         literal = json.loads(text) if kind == "str" else text
         wildcard = _wildcard(literal) if "*" in literal else None
@@ -282,8 +291,10 @@ def _delimited_matcher(pattern: str) -> Matcher:
     fields = [_delimited_field(text.strip()) for text in _split_fields(pattern[1:-1])]
 
     def match(message: str) -> dict[str, str] | None:
-        values = [next(group for group in found.groups() if group is not None)
-                  for found in _MESSAGE_FIELD.finditer(message)]
+        values = [
+            next(group for group in found.groups() if group is not None)
+            for found in _MESSAGE_FIELD.finditer(message)
+        ]
         extracted: dict[str, str] = {}
         return extracted if _align(fields, 0, values, 0, extracted) else None
 

@@ -108,14 +108,20 @@ class Parser:
         left = self.conjunction()
         while self.accept("or"):
             right, first = self.conjunction(), left
-            left = lambda r, a=first, b=right: bool(a(r)) or bool(b(r))
+
+            def left(r, a=first, b=right):
+                return bool(a(r)) or bool(b(r))
+
         return left
 
     def conjunction(self) -> Expression:
         left = self.negation()
         while self.accept("and"):
             right, first = self.negation(), left
-            left = lambda r, a=first, b=right: bool(a(r)) and bool(b(r))
+
+            def left(r, a=first, b=right):
+                return bool(a(r)) and bool(b(r))
+
         return left
 
     def negation(self) -> Expression:
@@ -137,15 +143,21 @@ class Parser:
         if word in ("like", "=~"):
             self.take()
             matcher = self.pattern_operand()
-            test: Expression = lambda r: (v := left(r)) is not None and matcher(str(v))
+
+            def test(r):
+                return (v := left(r)) is not None and matcher(str(v))
         elif word == "in":
             self.take()
             values = self.list_literal()
-            test = lambda r: _in(left(r), values)
+
+            def test(r):
+                return _in(left(r), values)
         elif token[0] == "op" and word in _COMPARE:
             self.take()
             right, compare = self.arithmetic(), _COMPARE[word]
-            test = lambda r: _compare(left(r), right(r), compare)
+
+            def test(r):
+                return _compare(left(r), right(r), compare)
         else:
             return left
         return (lambda r: not test(r)) if negated else test
@@ -175,7 +187,10 @@ class Parser:
         while (token := self.peek()) and token[0] == "op" and token[1] in "+-*/" and len(token[1]) == 1:
             self.take()
             right, first, op = self.term(), left, token[1]
-            left = lambda r, a=first, b=right, o=op: _arithmetic(o, a(r), b(r))
+
+            def left(r, a=first, b=right, o=op):
+                return _arithmetic(o, a(r), b(r))
+
         return left
 
     def term(self) -> Expression:
@@ -204,7 +219,8 @@ class Parser:
                 continue
             arguments.append(self.expression())
         functions: dict[str, Callable[..., Any]] = {
-            "ispresent": lambda v: v is not None, "isempty": lambda v: v is None or v == "",
+            "ispresent": lambda v: v is not None,
+            "isempty": lambda v: v is None or v == "",
             "tolower": lambda v: None if v is None else str(v).lower(),
             "toupper": lambda v: None if v is None else str(v).upper(),
             "strlen": lambda v: None if v is None else len(str(v)),
@@ -220,8 +236,13 @@ class Parser:
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "=": lambda a, b: a == b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
 }
 
 
@@ -362,15 +383,17 @@ def _filter(text: str) -> Command:
 def _parse(text: str) -> Command:
     found = re.match(r"""^(\S+)\s+(".*"|'.*'|/.*/)(?:\s+as\s+(.+))?$""", text, re.S)
     if not found:
-        raise QueryError("parse needs a field and a \"glob\" or /regex/")
+        raise QueryError('parse needs a field and a "glob" or /regex/')
     source, pattern, names = found.group(1).strip("`"), found.group(2), found.group(3)
     if pattern.startswith("/"):
         regex = _regex(pattern[1:-1])
         targets = list(regex.groupindex)
     else:
         pieces = _unquote(pattern).split("*")
-        parts = [re.escape(piece) + ("(.*?)" if i < len(pieces) - 2 else "(.*)" if i == len(pieces) - 2 else "")
-                 for i, piece in enumerate(pieces)]
+        parts = [
+            re.escape(piece) + ("(.*?)" if i < len(pieces) - 2 else "(.*)" if i == len(pieces) - 2 else "")
+            for i, piece in enumerate(pieces)
+        ]
         regex = re.compile("".join(parts), re.S)
         targets = [n.strip() for n in (names or "").split(",") if n.strip()]
         if len(targets) != regex.groups:
@@ -432,7 +455,9 @@ def _aggregation(text: str) -> tuple[str, Callable[[list[Any]], Any], Expression
     function_name, argument_text, alias = found.group(1).lower(), found.group(2).strip(), found.group(3)
     name = alias.strip("`") if alias else text.split(" as ")[0].strip()
     if argument_text == "*" and function_name == "count":
-        argument: Expression = lambda r: 1
+
+        def argument(r):
+            return 1
     else:
         parser = Parser(argument_text)
         argument = parser.expression()
@@ -502,8 +527,14 @@ def _dedup(text: str) -> Command:
 
 
 _COMMANDS: dict[str, Callable[[str], Command]] = {
-    "fields": _fields, "display": _display, "filter": _filter, "parse": _parse, "stats": _stats,
-    "sort": _sort, "limit": _limit, "dedup": _dedup,
+    "fields": _fields,
+    "display": _display,
+    "filter": _filter,
+    "parse": _parse,
+    "stats": _stats,
+    "sort": _sort,
+    "limit": _limit,
+    "dedup": _dedup,
 }
 
 
@@ -514,12 +545,16 @@ def bin_function(period: str) -> Callable[[Any], Any]:
     found = re.fullmatch(r"(\d+)(ms|s|m|h|d|w)?", period.strip())
     if not found:
         raise QueryError(f"invalid bin period {period!r}")
-    unit = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}[found.group(2) or "s"]
+    unit = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}[
+        found.group(2) or "s"
+    ]
     size = int(found.group(1)) * unit
     return lambda ts: None if _number(ts) is None else int(_number(ts)) // size * size
 
 
-def execute(query: Query, events: Iterable[Record], limit: int) -> tuple[list[list[dict[str, str]]], dict[str, float]]:
+def execute(
+    query: Query, events: Iterable[Record], limit: int
+) -> tuple[list[list[dict[str, str]]], dict[str, float]]:
     """Run the query; returns (rows of {field, value}, statistics)."""
     counters = {"recordsScanned": 0.0, "bytesScanned": 0.0}
 
@@ -557,15 +592,17 @@ def execute(query: Query, events: Iterable[Record], limit: int) -> tuple[list[li
         kept = list(itertools.islice(counted(stream), limit))
         matched += sum(1 for _ in stream)  # the rest of the stream, only counted
     else:  # newest first, as the console shows a query without sort
-        kept = heapq.nlargest(limit, counted(stream), key=lambda r: (r.get("@timestamp") or 0))
+        kept = heapq.nlargest(limit, counted(stream), key=lambda r: r.get("@timestamp") or 0)
     rows = [_row(record, visible, query.is_aggregate) for record in kept]
     return rows, {"recordsMatched": float(matched), **counters}
 
 
-
-
 def _row(record: Record, visible: list[str], aggregate: bool) -> list[dict[str, str]]:
-    row = [{"field": name, "value": _text(name, record[name])} for name in visible if record.get(name) is not None]
+    row = [
+        {"field": name, "value": _text(name, record[name])}
+        for name in visible
+        if record.get(name) is not None
+    ]
     if not aggregate and "@ptr" in record:
         row.append({"field": "@ptr", "value": record["@ptr"]})
     return row

@@ -22,8 +22,30 @@ from overcast.services.logs.store import Event, LogGroup, LogsStore, LogStream
 
 log = logging.getLogger("overcast.logs")
 
-RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                  3288, 3653)
+RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 MAX_BATCH_BYTES = 1_048_576
 EVENT_OVERHEAD = 26
 DAY_MS = 86_400_000
@@ -102,8 +124,15 @@ class LogsProvider(ServiceProvider):
         check_tags(tags)
         if self.store.group(ctx.account_id, ctx.region, name):
             raise ServiceError("ResourceAlreadyExistsException", "The specified log group already exists")
-        self.store.create_group(ctx.account_id, ctx.region, name, self.now_ms(), params.get("kmsKeyId"),
-                                params.get("logGroupClass") or "STANDARD", tags)
+        self.store.create_group(
+            ctx.account_id,
+            ctx.region,
+            name,
+            self.now_ms(),
+            params.get("kmsKeyId"),
+            params.get("logGroupClass") or "STANDARD",
+            tags,
+        )
         return {}
 
     def delete_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -119,10 +148,15 @@ class LogsProvider(ServiceProvider):
         after = str(token[0]) if token else ""
         identifiers = params.get("logGroupIdentifiers")
         if identifiers:
-            groups = [g for g in (self.store.group(ctx.account_id, ctx.region, group_name(i)) for i in identifiers) if g]
+            groups = [
+                g
+                for g in (self.store.group(ctx.account_id, ctx.region, group_name(i)) for i in identifiers)
+                if g
+            ]
         else:
-            groups = self.store.list_groups(ctx.account_id, ctx.region, prefix, pattern, after,
-                                            params.get("logGroupClass"), limit + 1)
+            groups = self.store.list_groups(
+                ctx.account_id, ctx.region, prefix, pattern, after, params.get("logGroupClass"), limit + 1
+            )
         result: dict[str, Any] = {"logGroups": [self._describe_group(g) for g in groups[:limit]]}
         if len(groups) > limit:
             result["nextToken"] = encode_token(groups[limit - 1].name)
@@ -147,8 +181,10 @@ class LogsProvider(ServiceProvider):
     def put_retention_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         days = params["retentionInDays"]
         if days not in RETENTION_DAYS:
-            raise invalid(f"1 validation error detected: Value '{days}' at 'retentionInDays' failed to satisfy "
-                          f"constraint: Member must satisfy enum value set: [{', '.join(map(str, RETENTION_DAYS))}]")
+            raise invalid(
+                f"1 validation error detected: Value '{days}' at 'retentionInDays' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: [{', '.join(map(str, RETENTION_DAYS))}]"
+            )
         group = self._group(ctx, params)
         self.store.update_group(group.id, retention_days=days)
         self.db.after_commit(self._wake_expiry)
@@ -236,13 +272,17 @@ class LogsProvider(ServiceProvider):
             after = (int(token[0]), str(token[1])) if token else None
             streams = self.store.list_streams_by_time(group.id, after, descending, limit + 1)
         else:
-            streams = self.store.list_streams_by_name(group.id, prefix, str(token[0]) if token else None,
-                                                      descending, limit + 1)
+            streams = self.store.list_streams_by_name(
+                group.id, prefix, str(token[0]) if token else None, descending, limit + 1
+            )
         result: dict[str, Any] = {"logStreams": [describe_stream(group, s) for s in streams[:limit]]}
         if len(streams) > limit:
             last = streams[limit - 1]
-            result["nextToken"] = encode_token(last.last_event if last.last_event is not None else -1, last.name) \
-                if by_time else encode_token(last.name)
+            result["nextToken"] = (
+                encode_token(last.last_event if last.last_event is not None else -1, last.name)
+                if by_time
+                else encode_token(last.name)
+            )
         return result
 
     # -- events --------------------------------------------------------------------------------------
@@ -277,7 +317,9 @@ class LogsProvider(ServiceProvider):
             events = self.store.stream_page(stream.id, low, high, cursor, direction == "f", limit)
         else:
             direction, cursor = "f", (0, 0)
-            events = self.store.stream_page(stream.id, low, high, None, bool(params.get("startFromHead")), limit)
+            events = self.store.stream_page(
+                stream.id, low, high, None, bool(params.get("startFromHead")), limit
+            )
         if events:
             forward = f"f/{events[-1].timestamp:020d}{events[-1].id:020d}"
             backward = f"b/{events[0].timestamp:020d}{events[0].id:020d}"
@@ -285,7 +327,9 @@ class LogsProvider(ServiceProvider):
             forward = f"f/{cursor[0]:020d}{cursor[1]:020d}"
             backward = f"b/{cursor[0]:020d}{cursor[1]:020d}"
         return {
-            "events": [{"timestamp": e.timestamp, "message": e.message, "ingestionTime": e.ingestion} for e in events],
+            "events": [
+                {"timestamp": e.timestamp, "message": e.message, "ingestionTime": e.ingestion} for e in events
+            ],
             "nextForwardToken": forward,
             "nextBackwardToken": backward,
         }
@@ -311,7 +355,9 @@ class LogsProvider(ServiceProvider):
         cursor = (int(token[0]), int(token[1])) if token else None
         found: list[dict[str, Any]] = []
         scanned, last = 0, None
-        for event in self.store.group_scan(group.id, low, high, cursor, list(streams) if streams is not None else None):
+        for event in self.store.group_scan(
+            group.id, low, high, cursor, list(streams) if streams is not None else None
+        ):
             if len(found) == limit or scanned == FILTER_SCAN_LIMIT:
                 break
             scanned += 1
@@ -331,7 +377,9 @@ class LogsProvider(ServiceProvider):
         group = self._group(ctx, params)
         pattern_matcher(params["filterPattern"])
         name = params["filterName"]
-        existing = {row[1] for row in self.store.metric_filters(ctx.account_id, ctx.region, group.id, name, None, 1)}
+        existing = {
+            row[1] for row in self.store.metric_filters(ctx.account_id, ctx.region, group.id, name, None, 1)
+        }
         if name not in existing and self.store.metric_filter_count(group.id) >= MAX_METRIC_FILTERS:
             raise ServiceError("LimitExceededException", "Resource limit exceeded.")
         transformations = [{k: v for k, v in t.items()} for t in params["metricTransformations"]]
@@ -347,15 +395,29 @@ class LogsProvider(ServiceProvider):
             raise invalid("logGroupName is required when filterNamePrefix is specified.")
         limit = params.get("limit") or 50
         token = decode_token(params.get("nextToken"))
-        rows = self.store.metric_filters(ctx.account_id, ctx.region, group_id, params.get("filterNamePrefix") or "",
-                                         (token[0], token[1]) if token else None, 10_000 if metric_name else limit + 1)
+        rows = self.store.metric_filters(
+            ctx.account_id,
+            ctx.region,
+            group_id,
+            params.get("filterNamePrefix") or "",
+            (token[0], token[1]) if token else None,
+            10_000 if metric_name else limit + 1,
+        )
         filters = [describe_metric_filter(row) for row in rows]
         if metric_name:
-            filters = [f for f in filters if any(t["metricName"] == metric_name and t["metricNamespace"] == namespace
-                                                 for t in f["metricTransformations"])]
+            filters = [
+                f
+                for f in filters
+                if any(
+                    t["metricName"] == metric_name and t["metricNamespace"] == namespace
+                    for t in f["metricTransformations"]
+                )
+            ]
         result: dict[str, Any] = {"metricFilters": filters[:limit]}
         if len(filters) > limit:
-            result["nextToken"] = encode_token(filters[limit - 1]["logGroupName"], filters[limit - 1]["filterName"])
+            result["nextToken"] = encode_token(
+                filters[limit - 1]["logGroupName"], filters[limit - 1]["filterName"]
+            )
         return result
 
     def delete_metric_filter(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -382,19 +444,33 @@ class LogsProvider(ServiceProvider):
         existing = {row[0] for row in self.store.subscription_filters(group.id)}
         if name not in existing and len(existing) >= MAX_SUBSCRIPTION_FILTERS:
             raise ServiceError("LimitExceededException", "Resource limit exceeded.")
-        self.store.put_subscription_filter(group.id, name, params["filterPattern"], params["destinationArn"],
-                                           params.get("roleArn"), params.get("distribution") or "ByLogStream",
-                                           self.now_ms())
+        self.store.put_subscription_filter(
+            group.id,
+            name,
+            params["filterPattern"],
+            params["destinationArn"],
+            params.get("roleArn"),
+            params.get("distribution") or "ByLogStream",
+            self.now_ms(),
+        )
         return {}
 
     def describe_subscription_filters(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         group = self._group(ctx, params)
         prefix = params.get("filterNamePrefix") or ""
         filters = []
-        for name, pattern, destination, role, distribution, created in self.store.subscription_filters(group.id):
+        for name, pattern, destination, role, distribution, created in self.store.subscription_filters(
+            group.id
+        ):
             if name.startswith(prefix):
-                described = {"filterName": name, "logGroupName": group.name, "filterPattern": pattern,
-                             "destinationArn": destination, "distribution": distribution, "creationTime": created}
+                described = {
+                    "filterName": name,
+                    "logGroupName": group.name,
+                    "filterPattern": pattern,
+                    "destinationArn": destination,
+                    "distribution": distribution,
+                    "creationTime": created,
+                }
                 if role:
                     described["roleArn"] = role
                 filters.append(described)
@@ -406,17 +482,34 @@ class LogsProvider(ServiceProvider):
             raise not_found("The specified subscription filter does not exist.")
         return {}
 
-    def _subscribers(self, ctx: RequestContext, group: LogGroup, stream: LogStream, ids: list[int],
-                     events: list[tuple[int, str]]) -> None:
+    def _subscribers(
+        self,
+        ctx: RequestContext,
+        group: LogGroup,
+        stream: LogStream,
+        ids: list[int],
+        events: list[tuple[int, str]],
+    ) -> None:
         """Hand the new events each subscription filter matches to its destination once the write commits."""
-        for name, pattern, destination, _role, _distribution, _created in self.store.subscription_filters(group.id):
+        for name, pattern, destination, _role, _distribution, _created in self.store.subscription_filters(
+            group.id
+        ):
             matcher = compile_pattern(pattern)
-            matched = [{"id": f"{i:056d}", "timestamp": ts, "message": message}
-                       for i, (ts, message) in zip(ids, events, strict=True) if matcher(message) is not None]
+            matched = [
+                {"id": f"{i:056d}", "timestamp": ts, "message": message}
+                for i, (ts, message) in zip(ids, events, strict=True)
+                if matcher(message) is not None
+            ]
             if not matched:
                 continue
-            payload = {"messageType": "DATA_MESSAGE", "owner": ctx.account_id, "logGroup": group.name,
-                       "logStream": stream.name, "subscriptionFilters": [name], "logEvents": matched}
+            payload = {
+                "messageType": "DATA_MESSAGE",
+                "owner": ctx.account_id,
+                "logGroup": group.name,
+                "logStream": stream.name,
+                "subscriptionFilters": [name],
+                "logEvents": matched,
+            }
             deliver = self._deliver(ctx.account_id, ctx.region, destination, payload)
             self.db.after_commit(lambda d=deliver: self.platform.spawn(d))
 
@@ -426,17 +519,28 @@ class LogsProvider(ServiceProvider):
         try:
             if ":lambda:" in destination and is_available("lambda"):
                 body = json.dumps({"awslogs": {"data": base64.b64encode(data).decode()}}).encode()
-                await self.platform.call("lambda", "Invoke", {"FunctionName": destination, "InvocationType": "Event",
-                                                             "Payload": body},
-                                         principal=principal, account_id=account, region=region)
+                await self.platform.call(
+                    "lambda",
+                    "Invoke",
+                    {"FunctionName": destination, "InvocationType": "Event", "Payload": body},
+                    principal=principal,
+                    account_id=account,
+                    region=region,
+                )
         except ServiceError as error:  # AWS drops what it cannot deliver; say why in the server log
             log.warning("subscription delivery to %s failed: %s", destination, error)
 
     # -- Logs Insights -------------------------------------------------------------------------------
 
     def start_query(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        names = [group_name(n) for n in (params.get("logGroupIdentifiers") or params.get("logGroupNames") or
-                                         ([params["logGroupName"]] if params.get("logGroupName") else []))]
+        names = [
+            group_name(n)
+            for n in (
+                params.get("logGroupIdentifiers")
+                or params.get("logGroupNames")
+                or ([params["logGroupName"]] if params.get("logGroupName") else [])
+            )
+        ]
         if not names:
             raise invalid("Log group name or identifiers must be specified.")
         start, end = params["startTime"], params["endTime"]
@@ -452,23 +556,41 @@ class LogsProvider(ServiceProvider):
             if group is None:
                 raise not_found(f"Log group '{name}' does not exist for account ID '{ctx.account_id}'.")
             groups.append(group)
-        results, statistics = self._run_query(query, groups, start * 1000, end * 1000 + 999, params.get("limit"))
+        results, statistics = self._run_query(
+            query, groups, start * 1000, end * 1000 + 999, params.get("limit")
+        )
         query_id = str(uuid.uuid4())
-        self.store.save_query(query_id, ctx.account_id, ctx.region, params["queryString"], names, self.now_ms(),
-                              "Complete", results, statistics)
+        self.store.save_query(
+            query_id,
+            ctx.account_id,
+            ctx.region,
+            params["queryString"],
+            names,
+            self.now_ms(),
+            "Complete",
+            results,
+            statistics,
+        )
         return {"queryId": query_id}
 
-    def _run_query(self, query: insights.Query, groups: list[LogGroup], low: int, high: int,
-                   limit: int | None) -> tuple[list[Any], dict[str, float]]:
+    def _run_query(
+        self, query: insights.Query, groups: list[LogGroup], low: int, high: int, limit: int | None
+    ) -> tuple[list[Any], dict[str, float]]:
         now = self.now_ms()
 
         def records():
             for group in groups:
-                for event in self.store.group_scan(group.id, max(low, group.retention_cutoff(now)), high + 1, None,
-                                                   None):
-                    yield {"@timestamp": event.timestamp, "@message": event.message, "@logStream": event.stream,
-                           "@log": f"{group.account}:{group.name}", "@ingestionTime": event.ingestion,
-                           "@ptr": base64.b64encode(f"{group.id}:{event.id}".encode()).decode()}
+                for event in self.store.group_scan(
+                    group.id, max(low, group.retention_cutoff(now)), high + 1, None, None
+                ):
+                    yield {
+                        "@timestamp": event.timestamp,
+                        "@message": event.message,
+                        "@logStream": event.stream,
+                        "@log": f"{group.account}:{group.name}",
+                        "@ingestionTime": event.ingestion,
+                        "@ptr": base64.b64encode(f"{group.id}:{event.id}".encode()).decode(),
+                    }
 
         return insights.execute(query, records(), limit or 10_000)
 
@@ -487,16 +609,28 @@ class LogsProvider(ServiceProvider):
     def describe_queries(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = params.get("maxResults") or 1000
         token = decode_token(params.get("nextToken"))
-        rows = self.store.queries(ctx.account_id, ctx.region, params.get("status"),
-                                  (int(token[0]), str(token[1])) if token else None, limit + 1)
+        rows = self.store.queries(
+            ctx.account_id,
+            ctx.region,
+            params.get("status"),
+            (int(token[0]), str(token[1])) if token else None,
+            limit + 1,
+        )
         wanted = params.get("logGroupName")
         queries = []
         for query_id, query_string, names, created, status in rows[:limit]:
             names = json.loads(names)
             if wanted and wanted not in names:
                 continue
-            queries.append({"queryId": query_id, "queryString": query_string, "status": status,
-                            "createTime": created, "logGroupName": names[0]})
+            queries.append(
+                {
+                    "queryId": query_id,
+                    "queryString": query_string,
+                    "status": status,
+                    "createTime": created,
+                    "logGroupName": names[0],
+                }
+            )
         result: dict[str, Any] = {"queries": queries}
         if len(rows) > limit:
             result["nextToken"] = encode_token(rows[limit - 1][3], rows[limit - 1][0])
@@ -545,8 +679,10 @@ def group_name(identifier: str | None) -> str | None:
 
 def check_name(name: str, member: str, pattern: re.Pattern[str]) -> None:
     if not pattern.fullmatch(name):
-        raise invalid(f"1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: "
-                      f"Member must satisfy regular expression pattern: {pattern.pattern}")
+        raise invalid(
+            f"1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {pattern.pattern}"
+        )
 
 
 def check_tags(tags: dict[str, str]) -> None:
@@ -564,7 +700,7 @@ def check_batch(events: list[dict[str, Any]]) -> None:
     size = sum(len(e["message"].encode()) + EVENT_OVERHEAD for e in events)
     if size > MAX_BATCH_BYTES:
         raise invalid(f"Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}")
-    for before, after in zip(events, events[1:]):
+    for before, after in zip(events, events[1:], strict=False):
         if after["timestamp"] < before["timestamp"]:
             raise invalid("Log events in a single PutLogEvents request must be in chronological order.")
 
@@ -574,7 +710,9 @@ def classify_events(events: list[dict[str, Any]], now: int, cutoff: int) -> tupl
     rejected: dict[str, int] = {}
     too_old_before = now - MAX_AGE_MS
     start = 0
-    while start < len(events) and (events[start]["timestamp"] < too_old_before or events[start]["timestamp"] < cutoff):
+    while start < len(events) and (
+        events[start]["timestamp"] < too_old_before or events[start]["timestamp"] < cutoff
+    ):
         start += 1
     if start:
         last_old = max((i for i in range(start) if events[i]["timestamp"] < too_old_before), default=None)
@@ -590,7 +728,9 @@ def classify_events(events: list[dict[str, Any]], now: int, cutoff: int) -> tupl
         rejected["tooNewLogEventStartIndex"] = end
     accepted = events[start:end]
     if accepted and accepted[-1]["timestamp"] - accepted[0]["timestamp"] > DAY_MS:
-        raise invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
+        raise invalid(
+            "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
+        )
     return rejected, accepted
 
 
@@ -610,14 +750,24 @@ def describe_stream(group: LogGroup, stream: LogStream) -> dict[str, Any]:
 
 
 def filtered_event(event: Event) -> dict[str, Any]:
-    return {"logStreamName": event.stream, "timestamp": event.timestamp, "message": event.message,
-            "ingestionTime": event.ingestion, "eventId": f"{event.id:056d}"}
+    return {
+        "logStreamName": event.stream,
+        "timestamp": event.timestamp,
+        "message": event.message,
+        "ingestionTime": event.ingestion,
+        "eventId": f"{event.id:056d}",
+    }
 
 
 def describe_metric_filter(row: tuple[str, str, str, str, int]) -> dict[str, Any]:
     group, name, pattern, transformations, created = row
-    return {"filterName": name, "filterPattern": pattern, "metricTransformations": json.loads(transformations),
-            "creationTime": created, "logGroupName": group}
+    return {
+        "filterName": name,
+        "filterPattern": pattern,
+        "metricTransformations": json.loads(transformations),
+        "creationTime": created,
+        "logGroupName": group,
+    }
 
 
 def pattern_matcher(pattern: str | None):

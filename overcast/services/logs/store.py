@@ -85,7 +85,9 @@ MIGRATIONS = [
     """
 ]
 
-GROUP_COLUMNS = "id, account, region, name, created_at, retention_days, kms_key_id, group_class, tags, stored_bytes"
+GROUP_COLUMNS = (
+    "id, account, region, name, created_at, retention_days, kms_key_id, group_class, tags, stored_bytes"
+)
 STREAM_COLUMNS = "id, group_id, name, created_at, first_event, last_event, last_ingestion"
 
 
@@ -145,8 +147,16 @@ class LogsStore:
         )
         return LogGroup(*row) if row else None
 
-    def create_group(self, account: str, region: str, name: str, created_at: int, kms_key_id: str | None,
-                     group_class: str, tags: dict[str, str]) -> None:
+    def create_group(
+        self,
+        account: str,
+        region: str,
+        name: str,
+        created_at: int,
+        kms_key_id: str | None,
+        group_class: str,
+        tags: dict[str, str],
+    ) -> None:
         self.db.execute(
             "INSERT INTO logs_groups (account, region, name, created_at, kms_key_id, group_class, tags) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -157,8 +167,16 @@ class LogsStore:
         self.db.execute("DELETE FROM logs_events WHERE group_id = ?", (group_id,))
         self.db.execute("DELETE FROM logs_groups WHERE id = ?", (group_id,))
 
-    def list_groups(self, account: str, region: str, prefix: str, pattern: str | None, after: str,
-                    group_class: str | None, limit: int) -> list[LogGroup]:
+    def list_groups(
+        self,
+        account: str,
+        region: str,
+        prefix: str,
+        pattern: str | None,
+        after: str,
+        group_class: str | None,
+        limit: int,
+    ) -> list[LogGroup]:
         sql = f"SELECT {GROUP_COLUMNS} FROM logs_groups WHERE account = ? AND region = ? AND name > ?"
         args: list[Any] = [account, region, after]
         if prefix:
@@ -182,30 +200,41 @@ class LogsStore:
         return self.db.one("SELECT count(*) FROM logs_metric_filters WHERE group_id = ?", (group_id,))[0]
 
     def groups_with_retention(self) -> list[LogGroup]:
-        return [LogGroup(*row) for row in self.db.all(
-            f"SELECT {GROUP_COLUMNS} FROM logs_groups WHERE retention_days IS NOT NULL")]
+        return [
+            LogGroup(*row)
+            for row in self.db.all(
+                f"SELECT {GROUP_COLUMNS} FROM logs_groups WHERE retention_days IS NOT NULL"
+            )
+        ]
 
     # -- streams -------------------------------------------------------------------------------------
 
     def stream(self, group_id: int, name: str) -> LogStream | None:
-        row = self.db.one(f"SELECT {STREAM_COLUMNS} FROM logs_streams WHERE group_id = ? AND name = ?",
-                          (group_id, name))
+        row = self.db.one(
+            f"SELECT {STREAM_COLUMNS} FROM logs_streams WHERE group_id = ? AND name = ?", (group_id, name)
+        )
         return LogStream(*row) if row else None
 
     def create_stream(self, group_id: int, name: str, created_at: int) -> None:
-        self.db.execute("INSERT INTO logs_streams (group_id, name, created_at) VALUES (?, ?, ?)",
-                        (group_id, name, created_at))
+        self.db.execute(
+            "INSERT INTO logs_streams (group_id, name, created_at) VALUES (?, ?, ?)",
+            (group_id, name, created_at),
+        )
 
     def delete_stream(self, stream: LogStream) -> None:
-        freed = self.db.one("SELECT coalesce(sum(length(CAST(message AS BLOB))), 0) FROM logs_events "
-                            "WHERE stream_id = ?", (stream.id,))[0]
+        freed = self.db.one(
+            "SELECT coalesce(sum(length(CAST(message AS BLOB))), 0) FROM logs_events WHERE stream_id = ?",
+            (stream.id,),
+        )[0]
         self.db.execute("DELETE FROM logs_events WHERE stream_id = ?", (stream.id,))
         self.db.execute("DELETE FROM logs_streams WHERE id = ?", (stream.id,))
-        self.db.execute("UPDATE logs_groups SET stored_bytes = stored_bytes - ? WHERE id = ?",
-                        (freed, stream.group_id))
+        self.db.execute(
+            "UPDATE logs_groups SET stored_bytes = stored_bytes - ? WHERE id = ?", (freed, stream.group_id)
+        )
 
-    def list_streams_by_name(self, group_id: int, prefix: str, after: str | None, descending: bool,
-                             limit: int) -> list[LogStream]:
+    def list_streams_by_name(
+        self, group_id: int, prefix: str, after: str | None, descending: bool, limit: int
+    ) -> list[LogStream]:
         sql = f"SELECT {STREAM_COLUMNS} FROM logs_streams WHERE group_id = ?"
         args: list[Any] = [group_id]
         if prefix:
@@ -217,8 +246,9 @@ class LogsStore:
         sql += f" ORDER BY name {'DESC' if descending else 'ASC'} LIMIT ?"
         return [LogStream(*row) for row in self.db.all(sql, [*args, limit])]
 
-    def list_streams_by_time(self, group_id: int, after: tuple[int, str] | None, descending: bool,
-                             limit: int) -> list[LogStream]:
+    def list_streams_by_time(
+        self, group_id: int, after: tuple[int, str] | None, descending: bool, limit: int
+    ) -> list[LogStream]:
         """Ordered by last event time (streams without events first ascending), then by name."""
         sql = f"SELECT {STREAM_COLUMNS} FROM logs_streams WHERE group_id = ?"
         args: list[Any] = [group_id]
@@ -233,20 +263,29 @@ class LogsStore:
     def stream_ids(self, group_id: int, names: Sequence[str] | None, prefix: str | None) -> dict[int, str]:
         if names:
             marks = ",".join("?" * len(names))
-            rows = self.db.all(f"SELECT id, name FROM logs_streams WHERE group_id = ? AND name IN ({marks})",
-                               (group_id, *names))
+            rows = self.db.all(
+                f"SELECT id, name FROM logs_streams WHERE group_id = ? AND name IN ({marks})",
+                (group_id, *names),
+            )
         else:
-            rows = self.db.all("SELECT id, name FROM logs_streams WHERE group_id = ? AND name >= ? "
-                               "AND substr(name, 1, ?) = ?", (group_id, prefix, len(prefix or ""), prefix))
+            rows = self.db.all(
+                "SELECT id, name FROM logs_streams WHERE group_id = ? AND name >= ? "
+                "AND substr(name, 1, ?) = ?",
+                (group_id, prefix, len(prefix or ""), prefix),
+            )
         return dict(rows)
 
     # -- events --------------------------------------------------------------------------------------
 
-    def add_events(self, group: LogGroup, stream: LogStream, events: list[tuple[int, str]], now_ms: int) -> list[int]:
+    def add_events(
+        self, group: LogGroup, stream: LogStream, events: list[tuple[int, str]], now_ms: int
+    ) -> list[int]:
         """Store (timestamp, message) pairs; returns their ids."""
         cursor = self.db.execute("SELECT coalesce(max(id), 0) FROM logs_events")
         first_id = cursor.fetchone()[0] + 1
-        rows = [(first_id + i, group.id, stream.id, ts, now_ms, message) for i, (ts, message) in enumerate(events)]
+        rows = [
+            (first_id + i, group.id, stream.id, ts, now_ms, message) for i, (ts, message) in enumerate(events)
+        ]
         self.db.conn.executemany(
             "INSERT INTO logs_events (id, group_id, stream_id, timestamp, ingestion, message) VALUES (?, ?, ?, ?, ?, ?)",
             rows,
@@ -254,18 +293,29 @@ class LogsStore:
         self.db.execute(
             "UPDATE logs_streams SET first_event = min(coalesce(first_event, ?), ?), "
             "last_event = max(coalesce(last_event, ?), ?), last_ingestion = ? WHERE id = ?",
-            (events[0][0], min(ts for ts, _ in events), events[-1][0], max(ts for ts, _ in events), now_ms,
-             stream.id),
+            (
+                events[0][0],
+                min(ts for ts, _ in events),
+                events[-1][0],
+                max(ts for ts, _ in events),
+                now_ms,
+                stream.id,
+            ),
         )
         size = sum(len(message.encode()) for _, message in events)
-        self.db.execute("UPDATE logs_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (size, group.id))
+        self.db.execute(
+            "UPDATE logs_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (size, group.id)
+        )
         return [row[0] for row in rows]
 
-    def stream_page(self, stream_id: int, low: int, high: int, cursor: tuple[int, int] | None, forward: bool,
-                    limit: int) -> list[Event]:
+    def stream_page(
+        self, stream_id: int, low: int, high: int, cursor: tuple[int, int] | None, forward: bool, limit: int
+    ) -> list[Event]:
         """Up to `limit` events of a stream in [low, high), after (forward) or before the cursor, in time order."""
-        sql = "SELECT id, timestamp, ingestion, message FROM logs_events WHERE stream_id = ? AND timestamp >= ? " \
-              "AND timestamp < ?"
+        sql = (
+            "SELECT id, timestamp, ingestion, message FROM logs_events WHERE stream_id = ? AND timestamp >= ? "
+            "AND timestamp < ?"
+        )
         args: list[Any] = [stream_id, low, high]
         if cursor is not None:
             ts, event_id = cursor
@@ -279,16 +329,25 @@ class LogsStore:
         events = [Event(*row) for row in self.db.all(sql, [*args, limit])]
         return events if forward else events[::-1]
 
-    def group_scan(self, group_id: int, low: int, high: int, cursor: tuple[int, int] | None,
-                   stream_ids: Sequence[int] | None, chunk: int = 1000) -> Iterator[Event]:
+    def group_scan(
+        self,
+        group_id: int,
+        low: int,
+        high: int,
+        cursor: tuple[int, int] | None,
+        stream_ids: Sequence[int] | None,
+        chunk: int = 1000,
+    ) -> Iterator[Event]:
         """Every event of the group in [low, high) after the cursor, in (timestamp, id) order, a chunk at a time."""
         streams = ""
         if stream_ids is not None:
             streams = f" AND e.stream_id IN ({','.join(str(int(i)) for i in stream_ids) or 'NULL'})"
-        sql = ("SELECT e.id, e.timestamp, e.ingestion, e.message, s.name FROM logs_events e "
-               "JOIN logs_streams s ON s.id = e.stream_id WHERE e.group_id = ? AND e.timestamp >= ? "
-               f"AND e.timestamp < ? AND e.timestamp >= ? AND (e.timestamp > ? OR e.id > ?){streams} "
-               "ORDER BY e.timestamp, e.id LIMIT ?")
+        sql = (
+            "SELECT e.id, e.timestamp, e.ingestion, e.message, s.name FROM logs_events e "
+            "JOIN logs_streams s ON s.id = e.stream_id WHERE e.group_id = ? AND e.timestamp >= ? "
+            f"AND e.timestamp < ? AND e.timestamp >= ? AND (e.timestamp > ? OR e.id > ?){streams} "
+            "ORDER BY e.timestamp, e.id LIMIT ?"
+        )
         ts, event_id = cursor or (low, 0)
         while True:
             rows = self.db.all(sql, (group_id, low, high, ts, ts, event_id, chunk))
@@ -302,18 +361,23 @@ class LogsStore:
         """Delete up to `batch` of the group's events older than `cutoff`; returns how many went."""
         rows = self.db.all(
             "SELECT id, length(CAST(message AS BLOB)) FROM logs_events WHERE group_id = ? AND timestamp < ? "
-            "ORDER BY timestamp LIMIT ?", (group.id, cutoff, batch))
+            "ORDER BY timestamp LIMIT ?",
+            (group.id, cutoff, batch),
+        )
         if not rows:
             return 0
         self.db.conn.executemany("DELETE FROM logs_events WHERE id = ?", [(row[0],) for row in rows])
-        self.db.execute("UPDATE logs_groups SET stored_bytes = max(stored_bytes - ?, 0) WHERE id = ?",
-                        (sum(row[1] for row in rows), group.id))
+        self.db.execute(
+            "UPDATE logs_groups SET stored_bytes = max(stored_bytes - ?, 0) WHERE id = ?",
+            (sum(row[1] for row in rows), group.id),
+        )
         return len(rows)
 
     # -- metric and subscription filters -------------------------------------------------------------
 
-    def put_metric_filter(self, group_id: int, name: str, pattern: str, transformations: list[dict[str, Any]],
-                          now_ms: int) -> None:
+    def put_metric_filter(
+        self, group_id: int, name: str, pattern: str, transformations: list[dict[str, Any]], now_ms: int
+    ) -> None:
         self.db.execute(
             "INSERT INTO logs_metric_filters (group_id, name, pattern, transformations, created_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, name) DO UPDATE SET pattern = excluded.pattern, "
@@ -321,11 +385,20 @@ class LogsStore:
             (group_id, name, pattern, json.dumps(transformations), now_ms),
         )
 
-    def metric_filters(self, account: str, region: str, group_id: int | None, prefix: str,
-                       after: tuple[str, str] | None, limit: int) -> list[tuple[str, str, str, str, int]]:
+    def metric_filters(
+        self,
+        account: str,
+        region: str,
+        group_id: int | None,
+        prefix: str,
+        after: tuple[str, str] | None,
+        limit: int,
+    ) -> list[tuple[str, str, str, str, int]]:
         """(group name, filter name, pattern, transformations JSON, created) ordered by group, then name."""
-        sql = ("SELECT g.name, f.name, f.pattern, f.transformations, f.created_at FROM logs_metric_filters f "
-               "JOIN logs_groups g ON g.id = f.group_id WHERE g.account = ? AND g.region = ?")
+        sql = (
+            "SELECT g.name, f.name, f.pattern, f.transformations, f.created_at FROM logs_metric_filters f "
+            "JOIN logs_groups g ON g.id = f.group_id WHERE g.account = ? AND g.region = ?"
+        )
         args: list[Any] = [account, region]
         if group_id is not None:
             sql += " AND f.group_id = ?"
@@ -340,16 +413,29 @@ class LogsStore:
         return self.db.all(sql, [*args, limit])
 
     def delete_filter(self, table: str, group_id: int, name: str) -> bool:
-        return self.db.execute(f"DELETE FROM {table} WHERE group_id = ? AND name = ?", (group_id, name)).rowcount > 0
+        return (
+            self.db.execute(f"DELETE FROM {table} WHERE group_id = ? AND name = ?", (group_id, name)).rowcount
+            > 0
+        )
 
     def subscription_filters(self, group_id: int) -> list[tuple[str, str, str, str | None, str, int]]:
         """(name, pattern, destination, role, distribution, created) of a group, by name."""
         return self.db.all(
             "SELECT name, pattern, destination_arn, role_arn, distribution, created_at "
-            "FROM logs_subscription_filters WHERE group_id = ? ORDER BY name", (group_id,))
+            "FROM logs_subscription_filters WHERE group_id = ? ORDER BY name",
+            (group_id,),
+        )
 
-    def put_subscription_filter(self, group_id: int, name: str, pattern: str, destination: str, role: str | None,
-                                distribution: str, now_ms: int) -> None:
+    def put_subscription_filter(
+        self,
+        group_id: int,
+        name: str,
+        pattern: str,
+        destination: str,
+        role: str | None,
+        distribution: str,
+        now_ms: int,
+    ) -> None:
         self.db.execute(
             "INSERT INTO logs_subscription_filters (group_id, name, pattern, destination_arn, role_arn, "
             "distribution, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, name) DO UPDATE SET "
@@ -360,24 +446,48 @@ class LogsStore:
 
     # -- queries -------------------------------------------------------------------------------------
 
-    def save_query(self, query_id: str, account: str, region: str, query_string: str, groups: list[str],
-                   now_ms: int, status: str, results: list[Any], statistics: dict[str, float]) -> None:
+    def save_query(
+        self,
+        query_id: str,
+        account: str,
+        region: str,
+        query_string: str,
+        groups: list[str],
+        now_ms: int,
+        status: str,
+        results: list[Any],
+        statistics: dict[str, float],
+    ) -> None:
         self.db.execute(
             "INSERT INTO logs_queries (query_id, account, region, query_string, group_names, created_at, status, "
             "results, statistics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (query_id, account, region, query_string, json.dumps(groups), now_ms, status, json.dumps(results),
-             json.dumps(statistics)),
+            (
+                query_id,
+                account,
+                region,
+                query_string,
+                json.dumps(groups),
+                now_ms,
+                status,
+                json.dumps(results),
+                json.dumps(statistics),
+            ),
         )
 
     def query(self, account: str, region: str, query_id: str) -> tuple | None:
         return self.db.one(
             "SELECT query_id, query_string, group_names, created_at, status, results, statistics "
-            "FROM logs_queries WHERE account = ? AND region = ? AND query_id = ?", (account, region, query_id))
+            "FROM logs_queries WHERE account = ? AND region = ? AND query_id = ?",
+            (account, region, query_id),
+        )
 
-    def queries(self, account: str, region: str, status: str | None, before: tuple[int, str] | None,
-                limit: int) -> list[tuple]:
-        sql = ("SELECT query_id, query_string, group_names, created_at, status FROM logs_queries "
-               "WHERE account = ? AND region = ?")
+    def queries(
+        self, account: str, region: str, status: str | None, before: tuple[int, str] | None, limit: int
+    ) -> list[tuple]:
+        sql = (
+            "SELECT query_id, query_string, group_names, created_at, status FROM logs_queries "
+            "WHERE account = ? AND region = ?"
+        )
         args: list[Any] = [account, region]
         if status:
             sql += " AND status = ?"

@@ -25,7 +25,9 @@ def test_put_log_events_ignores_sequence_token(logs, stream, now_ms):
 
 def test_put_to_missing_group_or_stream(logs, stream, now_ms):
     with pytest.raises(ClientError) as excinfo:
-        logs.put_log_events(logGroupName="missing", logStreamName="main", logEvents=[{"timestamp": now_ms, "message": "x"}])
+        logs.put_log_events(
+            logGroupName="missing", logStreamName="main", logEvents=[{"timestamp": now_ms, "message": "x"}]
+        )
     assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"
     with pytest.raises(ClientError) as excinfo:
         put(logs, (stream[0], "missing"), [{"timestamp": now_ms, "message": "x"}])
@@ -42,9 +44,17 @@ def test_events_must_be_chronological(logs, stream, now_ms):
 
 def test_batch_cannot_span_more_than_24_hours(logs, stream, now_ms):
     with pytest.raises(ClientError) as excinfo:
-        put(logs, stream, [{"timestamp": now_ms - DAY - 1000, "message": "a"}, {"timestamp": now_ms, "message": "b"}])
+        put(
+            logs,
+            stream,
+            [{"timestamp": now_ms - DAY - 1000, "message": "a"}, {"timestamp": now_ms, "message": "b"}],
+        )
     assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
-    put(logs, stream, [{"timestamp": now_ms - DAY + 1000, "message": "a"}, {"timestamp": now_ms, "message": "b"}])
+    put(
+        logs,
+        stream,
+        [{"timestamp": now_ms - DAY + 1000, "message": "a"}, {"timestamp": now_ms, "message": "b"}],
+    )
 
 
 def test_batch_size_limit_counts_26_bytes_per_event(logs, stream, now_ms):
@@ -72,7 +82,10 @@ def test_too_old_and_too_new_events_are_rejected_the_rest_kept(logs, stream, now
     ]
     response = put(logs, stream, events)
     assert response["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 1}
-    future = [{"timestamp": now_ms, "message": "kept 3"}, {"timestamp": now_ms + 3 * HOUR, "message": "too new"}]
+    future = [
+        {"timestamp": now_ms, "message": "kept 3"},
+        {"timestamp": now_ms + 3 * HOUR, "message": "too new"},
+    ]
     assert put(logs, stream, future)["rejectedLogEventsInfo"] == {"tooNewLogEventStartIndex": 1}
     got = logs.get_log_events(logGroupName=stream[0], logStreamName=stream[1], startFromHead=True)
     assert messages(got) == ["kept 1", "kept 2", "kept 3"]
@@ -80,8 +93,14 @@ def test_too_old_and_too_new_events_are_rejected_the_rest_kept(logs, stream, now
 
 def test_events_before_retention_are_expired(logs, stream, now_ms):
     logs.put_retention_policy(logGroupName=stream[0], retentionInDays=1)
-    response = put(logs, stream, [{"timestamp": now_ms - 2 * DAY, "message": "old"},
-                                  {"timestamp": now_ms - 2 * HOUR, "message": "new"}])
+    response = put(
+        logs,
+        stream,
+        [
+            {"timestamp": now_ms - 2 * DAY, "message": "old"},
+            {"timestamp": now_ms - 2 * HOUR, "message": "new"},
+        ],
+    )
     assert response["rejectedLogEventsInfo"] == {"expiredLogEventEndIndex": 0}
 
 
@@ -93,9 +112,13 @@ def test_get_log_events_head_tail_and_tokens(logs, stream, now_ms):
     head = logs.get_log_events(logGroupName=group, logStreamName=name, limit=3, startFromHead=True)
     assert messages(head) == ["m0", "m1", "m2"]
     assert head["nextForwardToken"].startswith("f/") and head["nextBackwardToken"].startswith("b/")
-    following = logs.get_log_events(logGroupName=group, logStreamName=name, limit=3, nextToken=head["nextForwardToken"])
+    following = logs.get_log_events(
+        logGroupName=group, logStreamName=name, limit=3, nextToken=head["nextForwardToken"]
+    )
     assert messages(following) == ["m3", "m4", "m5"]
-    back = logs.get_log_events(logGroupName=group, logStreamName=name, limit=2, nextToken=tail["nextBackwardToken"])
+    back = logs.get_log_events(
+        logGroupName=group, logStreamName=name, limit=2, nextToken=tail["nextBackwardToken"]
+    )
     assert messages(back) == ["m5", "m6"]
     # at the end, the same forward token comes back, and new events appear through it later
     end = logs.get_log_events(logGroupName=group, logStreamName=name, nextToken=tail["nextForwardToken"])
@@ -109,8 +132,9 @@ def test_get_log_events_head_tail_and_tokens(logs, stream, now_ms):
 
 def test_get_log_events_time_range(logs, stream, now_ms):
     put(logs, stream, [{"timestamp": now_ms - 30 + i * 10, "message": f"m{i}"} for i in range(3)])
-    got = logs.get_log_events(logGroupName=stream[0], logStreamName=stream[1], startTime=now_ms - 20,
-                              endTime=now_ms - 10)
+    got = logs.get_log_events(
+        logGroupName=stream[0], logStreamName=stream[1], startTime=now_ms - 20, endTime=now_ms - 10
+    )
     assert messages(got) == ["m1"]  # endTime is exclusive
 
 
@@ -130,12 +154,27 @@ def two_streams(logs, now_ms):
     logs.create_log_group(logGroupName="g")
     for name in ["web-1", "web-2", "worker"]:
         logs.create_log_stream(logGroupName="g", logStreamName=name)
-    logs.put_log_events(logGroupName="g", logStreamName="web-1", logEvents=[
-        {"timestamp": now_ms - 50, "message": "GET /a 200"}, {"timestamp": now_ms - 30, "message": "GET /b 500"}])
-    logs.put_log_events(logGroupName="g", logStreamName="web-2", logEvents=[
-        {"timestamp": now_ms - 40, "message": "POST /c 201"}, {"timestamp": now_ms - 20, "message": "GET /d 404"}])
-    logs.put_log_events(logGroupName="g", logStreamName="worker", logEvents=[
-        {"timestamp": now_ms - 10, "message": "ERROR job failed"}])
+    logs.put_log_events(
+        logGroupName="g",
+        logStreamName="web-1",
+        logEvents=[
+            {"timestamp": now_ms - 50, "message": "GET /a 200"},
+            {"timestamp": now_ms - 30, "message": "GET /b 500"},
+        ],
+    )
+    logs.put_log_events(
+        logGroupName="g",
+        logStreamName="web-2",
+        logEvents=[
+            {"timestamp": now_ms - 40, "message": "POST /c 201"},
+            {"timestamp": now_ms - 20, "message": "GET /d 404"},
+        ],
+    )
+    logs.put_log_events(
+        logGroupName="g",
+        logStreamName="worker",
+        logEvents=[{"timestamp": now_ms - 10, "message": "ERROR job failed"}],
+    )
     return now_ms
 
 
@@ -150,11 +189,20 @@ def test_filter_log_events_interleaves_streams(logs, two_streams):
 def test_filter_log_events_stream_selection_and_time(logs, two_streams):
     now_ms = two_streams
     assert messages(logs.filter_log_events(logGroupName="g", logStreamNamePrefix="web-")) == [
-        "GET /a 200", "POST /c 201", "GET /b 500", "GET /d 404"]
+        "GET /a 200",
+        "POST /c 201",
+        "GET /b 500",
+        "GET /d 404",
+    ]
     assert messages(logs.filter_log_events(logGroupName="g", logStreamNames=["worker", "web-2"])) == [
-        "POST /c 201", "GET /d 404", "ERROR job failed"]
+        "POST /c 201",
+        "GET /d 404",
+        "ERROR job failed",
+    ]
     assert messages(logs.filter_log_events(logGroupName="g", startTime=now_ms - 30, endTime=now_ms - 10)) == [
-        "GET /b 500", "GET /d 404"]
+        "GET /b 500",
+        "GET /d 404",
+    ]
     with pytest.raises(ClientError) as excinfo:
         logs.filter_log_events(logGroupName="g", logStreamNames=["web-1"], logStreamNamePrefix="web")
     assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
@@ -162,11 +210,17 @@ def test_filter_log_events_stream_selection_and_time(logs, two_streams):
 
 def test_filter_log_events_patterns(logs, two_streams):
     assert messages(logs.filter_log_events(logGroupName="g", filterPattern="GET")) == [
-        "GET /a 200", "GET /b 500", "GET /d 404"]
+        "GET /a 200",
+        "GET /b 500",
+        "GET /d 404",
+    ]
     assert messages(logs.filter_log_events(logGroupName="g", filterPattern="?ERROR ?500")) == [
-        "GET /b 500", "ERROR job failed"]
-    assert messages(logs.filter_log_events(logGroupName="g", filterPattern="[method, path, status=4* || status=5*]")) == [
-        "GET /b 500", "GET /d 404"]
+        "GET /b 500",
+        "ERROR job failed",
+    ]
+    assert messages(
+        logs.filter_log_events(logGroupName="g", filterPattern="[method, path, status=4* || status=5*]")
+    ) == ["GET /b 500", "GET /d 404"]
     with pytest.raises(ClientError) as excinfo:
         logs.filter_log_events(logGroupName="g", filterPattern="{ $.a = }")
     assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
@@ -177,7 +231,9 @@ def test_filter_log_events_pages(logs, two_streams):
     assert messages(first) == ["GET /a 200", "POST /c 201"] and first["nextToken"]
     second = logs.filter_log_events(logGroupName="g", limit=2, nextToken=first["nextToken"])
     assert messages(second) == ["GET /b 500", "GET /d 404"]
-    pages = logs.get_paginator("filter_log_events").paginate(logGroupName="g", PaginationConfig={"PageSize": 2})
+    pages = logs.get_paginator("filter_log_events").paginate(
+        logGroupName="g", PaginationConfig={"PageSize": 2}
+    )
     assert sum(len(page["events"]) for page in pages) == 5
 
 

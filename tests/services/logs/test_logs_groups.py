@@ -9,8 +9,11 @@ def error_code(excinfo) -> str:
 
 
 def test_create_describe_delete_log_group(logs):
-    logs.create_log_group(logGroupName="/aws/lambda/fn", kmsKeyId="arn:aws:kms:us-east-1:000000000000:key/k1",
-                          logGroupClass="INFREQUENT_ACCESS")
+    logs.create_log_group(
+        logGroupName="/aws/lambda/fn",
+        kmsKeyId="arn:aws:kms:us-east-1:000000000000:key/k1",
+        logGroupClass="INFREQUENT_ACCESS",
+    )
     group = logs.describe_log_groups()["logGroups"][0]
     assert group["logGroupName"] == "/aws/lambda/fn"
     assert group["arn"] == "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/fn:*"
@@ -43,7 +46,10 @@ def test_invalid_group_name(logs):
 def test_describe_log_groups_prefix_pattern_and_pages(logs):
     for name in ["/a/one", "/a/two", "/b/one", "/b/three", "/c/ONE"]:
         logs.create_log_group(logGroupName=name)
-    names = lambda **kw: [g["logGroupName"] for g in logs.describe_log_groups(**kw)["logGroups"]]
+
+    def names(**kw):
+        return [g["logGroupName"] for g in logs.describe_log_groups(**kw)["logGroups"]]
+
     assert names(logGroupNamePrefix="/a/") == ["/a/one", "/a/two"]
     assert names(logGroupNamePattern="one") == ["/a/one", "/b/one", "/c/ONE"]
     with pytest.raises(ClientError) as excinfo:
@@ -55,8 +61,11 @@ def test_describe_log_groups_prefix_pattern_and_pages(logs):
     assert [g["logGroupName"] for g in second["logGroups"]] == ["/b/one", "/b/three"]
     third = logs.describe_log_groups(limit=2, nextToken=second["nextToken"])
     assert [g["logGroupName"] for g in third["logGroups"]] == ["/c/ONE"] and "nextToken" not in third
-    paginated = [g["logGroupName"] for page in logs.get_paginator("describe_log_groups").paginate(
-        PaginationConfig={"PageSize": 2}) for g in page["logGroups"]]
+    paginated = [
+        g["logGroupName"]
+        for page in logs.get_paginator("describe_log_groups").paginate(PaginationConfig={"PageSize": 2})
+        for g in page["logGroups"]
+    ]
     assert len(paginated) == 5
 
 
@@ -114,8 +123,11 @@ def test_streams_create_describe_delete(logs, now_ms):
     described = logs.describe_log_streams(logGroupName="g")["logStreams"][0]
     assert described["logStreamName"] == "s" and "firstEventTimestamp" not in described
     assert described["arn"] == "arn:aws:logs:us-east-1:000000000000:log-group:g:log-stream:s"
-    logs.put_log_events(logGroupName="g", logStreamName="s",
-                        logEvents=[{"timestamp": now_ms - 10, "message": "a"}, {"timestamp": now_ms, "message": "b"}])
+    logs.put_log_events(
+        logGroupName="g",
+        logStreamName="s",
+        logEvents=[{"timestamp": now_ms - 10, "message": "a"}, {"timestamp": now_ms, "message": "b"}],
+    )
     described = logs.describe_log_streams(logGroupName="g")["logStreams"][0]
     assert described["firstEventTimestamp"] == now_ms - 10
     assert described["lastEventTimestamp"] == now_ms
@@ -134,17 +146,24 @@ def test_describe_streams_orders_and_pages(logs, now_ms):
     logs.create_log_group(logGroupName="g")
     for offset, name in [(3, "a"), (1, "b"), (2, "c")]:
         logs.create_log_stream(logGroupName="g", logStreamName=name)
-        logs.put_log_events(logGroupName="g", logStreamName=name,
-                            logEvents=[{"timestamp": now_ms - 1000 * offset, "message": name}])
+        logs.put_log_events(
+            logGroupName="g",
+            logStreamName=name,
+            logEvents=[{"timestamp": now_ms - 1000 * offset, "message": name}],
+        )
     logs.create_log_stream(logGroupName="g", logStreamName="ab")
-    names = lambda **kw: [s["logStreamName"] for s in logs.describe_log_streams(logGroupName="g", **kw)["logStreams"]]
+
+    def names(**kw):
+        return [s["logStreamName"] for s in logs.describe_log_streams(logGroupName="g", **kw)["logStreams"]]
+
     assert names() == ["a", "ab", "b", "c"]
     assert names(descending=True) == ["c", "b", "ab", "a"]
     assert names(logStreamNamePrefix="a") == ["a", "ab"]
     assert names(orderBy="LastEventTime", descending=True) == ["b", "c", "a", "ab"]
     first = logs.describe_log_streams(logGroupName="g", orderBy="LastEventTime", descending=True, limit=2)
-    rest = logs.describe_log_streams(logGroupName="g", orderBy="LastEventTime", descending=True, limit=2,
-                                     nextToken=first["nextToken"])
+    rest = logs.describe_log_streams(
+        logGroupName="g", orderBy="LastEventTime", descending=True, limit=2, nextToken=first["nextToken"]
+    )
     assert [s["logStreamName"] for s in first["logStreams"] + rest["logStreams"]] == ["b", "c", "a", "ab"]
     assert "nextToken" not in rest
     with pytest.raises(ClientError) as excinfo:
@@ -157,7 +176,9 @@ def test_describe_streams_orders_and_pages(logs, now_ms):
 def test_delete_group_removes_streams_and_events(logs, now_ms):
     logs.create_log_group(logGroupName="g")
     logs.create_log_stream(logGroupName="g", logStreamName="s")
-    logs.put_log_events(logGroupName="g", logStreamName="s", logEvents=[{"timestamp": now_ms, "message": "x"}])
+    logs.put_log_events(
+        logGroupName="g", logStreamName="s", logEvents=[{"timestamp": now_ms, "message": "x"}]
+    )
     logs.delete_log_group(logGroupName="g")
     logs.create_log_group(logGroupName="g")
     logs.create_log_stream(logGroupName="g", logStreamName="s")
