@@ -72,7 +72,7 @@ def notification(published: Published, protocol: str, subscription_arn: str, sig
         document["SequenceNumber"] = published.sequence_number
     signer.sign(document, published.base_url)
     document["UnsubscribeURL"] = (
-        f"{published.base_url}/?Action=Unsubscribe&SubscriptionArn={quote(subscription_arn, safe='')}"
+        f"{published.base_url}/?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn={quote(subscription_arn, safe='')}"
     )
     if published.attributes:
         document["MessageAttributes"] = envelope_attributes(published.attributes)
@@ -83,9 +83,7 @@ def confirmation(
     message_id: str, topic_arn: str, token: str, timestamp: float, base_url: str, signer
 ) -> dict:
     """The SubscriptionConfirmation document posted to a new HTTP/HTTPS subscriber."""
-    subscribe_url = (
-        f"{base_url}/?Action=ConfirmSubscription&TopicArn={quote(topic_arn, safe='')}&Token={token}"
-    )
+    subscribe_url = f"{base_url}/?Action=ConfirmSubscription&Version=2010-03-31&TopicArn={quote(topic_arn, safe='')}&Token={token}"
     document = {
         "Type": "SubscriptionConfirmation",
         "MessageId": message_id,

@@ -196,3 +196,22 @@ def test_email_subscription_is_pending_until_confirmed(sns, overcast):
     with pytest.raises(ClientError) as raised:
         sns.confirm_subscription(TopicArn=topic, Token="wrong")
     assert code(raised) == "InvalidParameter"
+
+
+def test_visiting_the_subscribe_and_unsubscribe_urls(sns, overcast, make_queue, drain):
+    import urllib.request
+
+    topic = sns.create_topic(Name="visited")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
+    confirmation = json.loads(overcast.platform.provider("sns").outbox()[-1]["payload"])
+    with urllib.request.urlopen(confirmation["SubscribeURL"], timeout=5) as response:
+        assert response.status == 200
+    assert sns.list_subscriptions()["Subscriptions"][0]["SubscriptionArn"] != "PendingConfirmation"
+
+    url, arn = make_queue("leaving")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="bye")
+    envelope = json.loads(drain(url)[0]["Body"])
+    with urllib.request.urlopen(envelope["UnsubscribeURL"], timeout=5) as response:
+        assert response.status == 200
+    assert [s["Protocol"] for s in sns.list_subscriptions()["Subscriptions"]] == ["email"]
