@@ -7,54 +7,105 @@ unlinks the file cannot cut a download short.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from overcast.errors import ServiceError
 from overcast.services.s3 import checksums
-from overcast.services.s3.store import ObjectVersion
+from overcast.services.s3.store import INLINE, ObjectVersion
 from overcast.state import BlobStore
 
 CHUNK = 1 << 20
 READ_AT_ONCE = 256 * 1024
+INLINE_LIMIT = 64 * 1024  # bodies up to this size are kept in the database row, not in a file
+# Hashing (MD5 above all) is the slowest step of a large upload; hashlib releases the GIL, so a worker thread
+# hashes one piece while the event loop receives and writes the next.
+_HASHING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="s3-hash")
 
 
 @dataclass
 class Received:
-    """A request body on disk, with what S3 computes over it."""
+    """A request body (on disk as a blob, or in memory when small), with what S3 computes over it."""
 
-    blob: Any  # PendingBlob
+    blob: Any  # PendingBlob, or None when the body is `data`
+    data: bytes | None
     md5_hex: str
     checksums: dict[str, str]  # algorithm -> base64 value
     trailers: dict[str, str]
 
     @property
     def size(self) -> int:
-        return self.blob.size
+        return self.blob.size if self.blob is not None else len(self.data or b"")
 
 
-async def receive(blobs: BlobStore, body: Any, algorithms: list[str]) -> Received:
-    """Stream `body` (a BodyStream, bytes or None) to a new blob, hashing it on the way."""
+async def receive(blobs: BlobStore, body: Any, algorithms: list[str], *, inline: bool = False) -> Received:
+    """Take in `body` (a BodyStream, bytes or None), hashing it on the way: a small body whose length is
+    announced is kept in memory when `inline`, anything else streams to a new blob."""
     md5 = hashlib.md5()
     hashers = {algorithm: checksums.new_hasher(algorithm) for algorithm in algorithms}
-    pending = await blobs.write(_chunks(body), [md5, *hashers.values()])
+    every = [md5, *hashers.values()]
+    length = len(body) if isinstance(body, (bytes, bytearray)) else getattr(body, "content_length", None)
+    pending, data = None, None
+    if inline and (body is None or (length is not None and length <= INLINE_LIMIT)):
+        data = b"".join([chunk async for chunk in _chunks(body)])
+        for hasher in every:
+            hasher.update(data)
+    else:
+        pending = await blobs.write(_hashed(_chunks(body), every))
     values = {algorithm: checksums.encode(h.digest()) for algorithm, h in hashers.items()}
     trailers = getattr(body, "trailers", None) or {}
-    return Received(pending, md5.hexdigest(), values, {k.lower(): v for k, v in trailers.items()})
+    return Received(pending, data, md5.hexdigest(), values, {k.lower(): v for k, v in trailers.items()})
+
+
+async def _hashed(chunks: AsyncIterator[bytes], hashers: list[Any]) -> AsyncIterator[bytes]:
+    """Pass `chunks` through, feeding each to the hashers in a worker thread, one piece behind at most."""
+    loop = asyncio.get_running_loop()
+    previous = None
+    try:
+        async for chunk in chunks:
+            if previous is not None:
+                await previous
+            previous = loop.run_in_executor(_HASHING, _update, hashers, chunk)
+            yield chunk
+    finally:
+        if previous is not None:
+            await previous
+
+
+def _update(hashers: list[Any], chunk: bytes) -> None:
+    for hasher in hashers:
+        hasher.update(chunk)
+
+
+def discard(blobs: BlobStore, received: Received) -> None:
+    if received.blob is not None:
+        blobs.discard(received.blob)
 
 
 async def _chunks(body: Any) -> AsyncIterator[bytes]:
+    """The body in pieces of about CHUNK bytes: the server receives it in small ones, and every piece costs
+    a call to each hasher and to write()."""
     if body is None:
         return
     if isinstance(body, (bytes, bytearray, memoryview)):
         if body:
             yield bytes(body)
         return
+    pending: list[bytes] = []
+    size = 0
     async for chunk in body:
-        yield chunk
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= CHUNK:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 @contextmanager
@@ -69,14 +120,18 @@ def refusing_unread_body() -> Iterator[None]:
 
 
 def segments(version: ObjectVersion) -> list[tuple[str, int]]:
-    """(blob_id, size) of each stored piece of the object, in order."""
+    """(blob_id, size) of each blob file holding the object, in order (none for a body kept in its row)."""
     if version.parts:
         return [(part[0], part[1]) for part in version.part_list]
     return [(version.blob_id, version.size)] if version.blob_id else []
 
 
-def read_range(blobs: BlobStore, version: ObjectVersion, start: int, end: int) -> bytes | AsyncIterator[bytes]:
-    """Bytes [start, end) of the object: bytes when small, else an async iterator over open files."""
+def read_range(blobs: BlobStore, version: ObjectVersion, start: int, end: int,
+               inline: bytes | None = None) -> bytes | AsyncIterator[bytes]:
+    """Bytes [start, end) of the object: bytes when small, else an async iterator over open files.
+    `inline` is the body of an object kept in its row."""
+    if version.blob_id == INLINE:
+        return (inline or b"")[start:end]
     pieces = []
     offset = 0
     for blob_id, size in segments(version):

@@ -103,7 +103,7 @@ class MultipartOps(ObjectOps):
                 if replaced:
                     self.platform.blobs.delete(replaced)
         except BaseException:
-            self.platform.blobs.discard(received.blob)
+            bodies.discard(self.platform.blobs, received)
             raise
         result: dict[str, Any] = {"ETag": f'"{received.md5_hex}"', **sse_fields(upload["meta"])}
         for name in sent or ([algorithm] if upload["algorithm"] else []):
@@ -116,7 +116,7 @@ class MultipartOps(ObjectOps):
             _bucket, upload = self._upload_of(ctx, params, "s3:PutObject")
             source_bucket, source = self.copy_source(ctx, params)
             start, end = _copy_range(params.get("CopySourceRange"), source.size)
-            data = bodies.read_range(self.platform.blobs, source, start, end)
+            data = self.body_of(source, start, end)
         algorithm = upload["algorithm"] or "CRC64NVME"
         received = await bodies.receive(self.platform.blobs, data, [algorithm])
         try:
@@ -130,7 +130,7 @@ class MultipartOps(ObjectOps):
                 if replaced:
                     self.platform.blobs.delete(replaced)
         except BaseException:
-            self.platform.blobs.discard(received.blob)
+            bodies.discard(self.platform.blobs, received)
             raise
         copy_result: dict[str, Any] = {"ETag": f'"{received.md5_hex}"', "LastModified": to_datetime(now)}
         if upload["algorithm"]:

@@ -30,7 +30,7 @@ from overcast.services.s3.common import (
     to_datetime,
 )
 from overcast.services.s3.core import S3Core
-from overcast.services.s3.store import Bucket, ObjectVersion
+from overcast.services.s3.store import INLINE, Bucket, ObjectVersion
 
 CONTENT_FIELDS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
                   "WebsiteRedirectLocation")
@@ -53,18 +53,20 @@ class ObjectOps(S3Core):
             storage_class = storage_class_of(params)
             _check_write_conditions_supported(params)
             algorithms = requested_checksums(params, ctx)
-        received = await bodies.receive(self.platform.blobs, params.get("Body"), algorithms or ["CRC64NVME"])
+        received = await bodies.receive(self.platform.blobs, params.get("Body"), algorithms or ["CRC64NVME"],
+                                        inline=True)
         try:
             checksum = verify_body(params, received, algorithms, ctx)
             with self.db.transaction():
                 bucket = self._still_there(name)
                 self._check_write_conditions(bucket, key, params)
                 meta["Checksum"] = checksum
-                blob_id = self.platform.blobs.commit(received.blob)
+                blob_id = self.platform.blobs.commit(received.blob) if received.blob is not None else None
                 version_id = self.put_version(bucket, key, size=received.size, etag=quoted(received.md5_hex),
-                                              storage_class=storage_class, blob_id=blob_id, meta=meta)
+                                              storage_class=storage_class, blob_id=blob_id, data=received.data,
+                                              meta=meta)
         except BaseException:
-            self.platform.blobs.discard(received.blob)
+            bodies.discard(self.platform.blobs, received)
             raise
         result = {"ETag": quoted(received.md5_hex), **sse_fields(meta), **checksum_fields(checksum)}
         if bucket.versioning:
@@ -223,7 +225,7 @@ class ObjectOps(S3Core):
                     result.pop(checksums.param_name(name), None)
                 result.pop("ChecksumType", None)
         result["ContentLength"] = end - start
-        result["Body"] = bodies.read_range(self.platform.blobs, version, start, end)
+        result["Body"] = self.body_of(version, start, end)
         for override, field in RESPONSE_OVERRIDES.items():
             if params.get(override):
                 result[field] = params[override]
@@ -248,6 +250,11 @@ class ObjectOps(S3Core):
                 result["ContentRange"] = f"bytes {wanted[0]}-{wanted[1] - 1}/{version.size}"
                 result["__status__"] = 206
         return result
+
+    def body_of(self, version: ObjectVersion, start: int, end: int) -> Any:
+        """Bytes [start, end) of a version: bytes, or an async iterator for large ranges."""
+        inline = self.store.inline_data(version.id) if version.blob_id == INLINE else None
+        return bodies.read_range(self.platform.blobs, version, start, end, inline)
 
     def _part_range(self, version: ObjectVersion, number: int) -> tuple[int, int]:
         sizes = [part[1] for part in version.part_list] or [version.size]
@@ -438,12 +445,15 @@ class ObjectOps(S3Core):
                                "redirect location or encryption attributes.", 400)
         self._check_write_conditions(bucket, key, params)
         parts = [[self.platform.blobs.commit(self.platform.blobs.copy(p[0])), *p[1:]] for p in source.part_list]
-        blob_id = None
-        if not parts and source.blob_id:
+        blob_id, data = None, None
+        if source.blob_id == INLINE:
+            data = self.store.inline_data(source.id)
+        elif not parts and source.blob_id:
             blob_id = self.platform.blobs.commit(self.platform.blobs.copy(source.blob_id))
         now = self.clock.now()
         version_id = self.put_version(bucket, key, size=source.size, etag=source.etag, modified=now,
-                                      storage_class=storage_class, blob_id=blob_id, parts=parts or None, meta=meta)
+                                      storage_class=storage_class, blob_id=blob_id, parts=parts or None, meta=meta,
+                                      data=data)
         copy_result: dict[str, Any] = {"ETag": source.etag, "LastModified": to_datetime(now)}
         copy_result.update(checksum_fields(meta.get("Checksum")))
         result: dict[str, Any] = {"CopyObjectResult": copy_result, **sse_fields(meta)}

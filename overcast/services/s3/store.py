@@ -79,7 +79,11 @@ MIGRATIONS = [
         PRIMARY KEY (account, kind)
     );
     """,
+    # Small bodies live in the row itself: no file to create, rename and unlink per request.
+    "ALTER TABLE s3_objects ADD COLUMN data BLOB",
 ]
+
+INLINE = ""  # blob_id of an object whose body is stored in its row (`data`)
 
 
 @dataclass
@@ -256,14 +260,22 @@ class S3Store:
 
     def insert_version(self, bucket_id: int, key: str, version_id: str, *, delete_marker: bool = False,
                        size: int = 0, etag: str | None = None, modified: float, storage_class: str = "STANDARD",
-                       blob_id: str | None = None, parts: list | None = None, meta: dict | None = None) -> None:
-        """Store a new current version (the previous current one, if any, must be demoted or removed first)."""
+                       blob_id: str | None = None, parts: list | None = None, meta: dict | None = None,
+                       data: bytes | None = None) -> None:
+        """Store a new current version (the previous current one, if any, must be demoted or removed first).
+        A small body may come as `data` (kept in the row) instead of a blob."""
+        if data is not None:
+            blob_id = INLINE
         self.db.execute(
             "INSERT INTO s3_objects (bucket_id, key, version_id, is_latest, delete_marker, size, etag, modified, "
-            "storage_class, blob_id, parts, meta) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "storage_class, blob_id, parts, meta, data) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (bucket_id, key, version_id, int(delete_marker), size, etag, modified, storage_class, blob_id,
-             json.dumps(parts) if parts else None, json.dumps(meta or {}, separators=(",", ":"))),
+             json.dumps(parts) if parts else None, json.dumps(meta or {}, separators=(",", ":")), data),
         )
+
+    def inline_data(self, row_id: int) -> bytes:
+        row = self.db.one("SELECT data FROM s3_objects WHERE id = ?", (row_id,))
+        return bytes(row[0]) if row and row[0] is not None else b""
 
     def demote(self, row_id: int) -> None:
         self.db.execute("UPDATE s3_objects SET is_latest = 0 WHERE id = ?", (row_id,))
