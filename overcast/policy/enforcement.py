@@ -9,7 +9,7 @@ Modes (config.iam):
   turns the record into one policy per principal granting exactly what it used.
 
 Resource policies come from the service that owns the resource: a provider may define
-`resource_policy(ctx, arn) -> ResourcePolicy | None` (see `ResourcePolicy`). A service without that method has no
+`authorization_resource(ctx, arn) -> ResourcePolicy | None` (see `ResourcePolicy`). A service without that method has no
 resource policies yet, and resource-side checks allow its calls.
 """
 
@@ -30,6 +30,10 @@ from overcast.services.base import RequestContext
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
+
+
+# The optional provider method the engine asks about a resource (ResourcePolicy, or None if it does not exist).
+HOOK = "authorization_resource"
 
 
 @dataclass
@@ -188,7 +192,7 @@ class Authorizer:
 
     def _has_resource_policies(self, service: str) -> bool:
         provider = self.platform.provider(service)
-        return provider is not None and hasattr(provider, "resource_policy")
+        return provider is not None and hasattr(provider, HOOK)
 
     def _resource_side_only(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         principal = ctx.principal
@@ -245,7 +249,7 @@ class Authorizer:
 
     def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
         provider = self.platform.provider(ctx.service)
-        lookup = getattr(provider, "resource_policy", None)
+        lookup = getattr(provider, HOOK, None)
         return lookup(ctx, arn) if lookup and arn != "*" else None
 
     def identity(self, principal: Principal) -> Identity:
