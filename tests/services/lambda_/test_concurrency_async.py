@@ -1,0 +1,166 @@
+"""Concurrency limits, throttling, and asynchronous invocation: the queue, retries on the clock, DLQ, destinations."""
+
+import json
+import threading
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+SLEEPER = (
+    "import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'ok'\n"
+)
+FAILING = "def handler(event, context):\n    raise RuntimeError('always fails')\n"
+RECORDER = """
+import os, time
+def handler(event, context):
+    started = time.time()
+    time.sleep(0.02)
+    with open(os.environ["OUT"], "a") as out:
+        out.write(f"{os.getpid()} {started} {time.time()} {event['n']}\\n")
+    return event["n"]
+"""
+
+
+def wait_for(predicate, timeout=20.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not reached in time")
+
+
+def test_reserved_concurrency_api(lam, make_function):
+    make_function("reserved")
+    assert lam.get_function_concurrency(FunctionName="reserved").get("ReservedConcurrentExecutions") is None
+    assert (
+        lam.put_function_concurrency(FunctionName="reserved", ReservedConcurrentExecutions=5)[
+            "ReservedConcurrentExecutions"
+        ]
+        == 5
+    )
+    assert lam.get_function(FunctionName="reserved")["Concurrency"] == {"ReservedConcurrentExecutions": 5}
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 995
+    with pytest.raises(ClientError) as raised:
+        lam.put_function_concurrency(FunctionName="reserved", ReservedConcurrentExecutions=950)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    lam.delete_function_concurrency(FunctionName="reserved")
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 1000
+
+
+def test_zero_reserved_concurrency_throttles(lam, make_function):
+    make_function("off")
+    lam.put_function_concurrency(FunctionName="off", ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError) as raised:
+        lam.invoke(FunctionName="off", Payload=b"{}")
+    error = raised.value.response
+    assert error["Error"]["Code"] == "TooManyRequestsException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def test_throttled_when_reserved_concurrency_is_busy(overcast, lam, make_function, invoke_json):
+    make_function("single", SLEEPER, Timeout=10)
+    lam.put_function_concurrency(FunctionName="single", ReservedConcurrentExecutions=1)
+    invoke_json("single")  # warm up, so the slow call below starts at once
+    background = threading.Thread(
+        target=lambda: overcast.client("lambda").invoke(
+            FunctionName="single", Payload=json.dumps({"sleep": 1.5})
+        )
+    )
+    background.start()
+    time.sleep(0.5)
+    try:
+        with pytest.raises(ClientError) as raised:
+            invoke_json("single")
+        assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
+    finally:
+        background.join()
+    assert invoke_json("single")[1] == "ok"  # the slot is free again
+
+
+def test_async_invoke_runs_in_the_background(lam, make_function, tmp_path):
+    out = tmp_path / "out.txt"
+    make_function("async-one", RECORDER, Environment={"Variables": {"OUT": str(out)}})
+    response = lam.invoke(FunctionName="async-one", InvocationType="Event", Payload=json.dumps({"n": 7}))
+    assert response["StatusCode"] == 202
+    line = wait_for(lambda: out.exists() and out.read_text())
+    assert line.split()[-1] == "7"
+
+
+def test_two_hundred_async_invokes_respect_reserved_concurrency(lam, make_function, tmp_path):
+    out = tmp_path / "out.txt"
+    make_function("fanout", RECORDER, Environment={"Variables": {"OUT": str(out)}}, Timeout=30)
+    lam.put_function_concurrency(FunctionName="fanout", ReservedConcurrentExecutions=10)
+    for n in range(200):
+        lam.invoke(FunctionName="fanout", InvocationType="Event", Payload=json.dumps({"n": n}))
+    lines = wait_for(
+        lambda: out.exists() and len(out.read_text().splitlines()) >= 200 and out.read_text().splitlines(),
+        timeout=60,
+    )
+    records = [line.split() for line in lines]
+    assert sorted(int(r[3]) for r in records) == list(range(200))  # every event ran exactly once
+    assert len({r[0] for r in records}) <= 10  # never more than 10 environments
+    edges = sorted([(float(r[1]), 1) for r in records] + [(float(r[2]), -1) for r in records])
+    in_flight, peak = 0, 0
+    for _, step in edges:
+        in_flight += step
+        peak = max(peak, in_flight)
+    assert peak <= 10
+
+
+def test_failed_async_invoke_is_retried_then_dead_lettered(overcast, lam, make_function):
+    sqs = overcast.client("sqs")
+    dlq = sqs.create_queue(QueueName="lambda-dlq")["QueueUrl"]
+    failures = sqs.create_queue(QueueName="lambda-failures")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    failures_arn = sqs.get_queue_attributes(QueueUrl=failures, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    make_function("flaky", FAILING, DeadLetterConfig={"TargetArn": dlq_arn})
+    lam.put_function_event_invoke_config(
+        FunctionName="flaky", DestinationConfig={"OnFailure": {"Destination": failures_arn}}
+    )
+    request_id = lam.invoke(FunctionName="flaky", InvocationType="Event", Payload=json.dumps({"order": 1}))[
+        "ResponseMetadata"
+    ]["RequestId"]
+
+    time.sleep(1.0)  # the first attempt fails at once; the retry waits for a minute of virtual time
+    assert not sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0).get("Messages")
+    overcast.advance_clock("61s")
+    time.sleep(1.0)
+    assert not sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0).get("Messages")
+    overcast.advance_clock("121s")
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"]).get("Messages")
+    )
+    assert json.loads(messages[0]["Body"]) == {"order": 1}
+    assert messages[0]["MessageAttributes"]["RequestID"]["StringValue"] == request_id
+    assert messages[0]["MessageAttributes"]["ErrorMessage"]["StringValue"] == "always fails"
+    record = json.loads(wait_for(lambda: sqs.receive_message(QueueUrl=failures).get("Messages"))[0]["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestPayload"] == {"order": 1}
+    assert record["responsePayload"]["errorMessage"] == "always fails"
+
+
+def test_no_retries_and_success_destination(overcast, lam, make_function):
+    sqs = overcast.client("sqs")
+    done = sqs.create_queue(QueueName="lambda-done")["QueueUrl"]
+    done_arn = sqs.get_queue_attributes(QueueUrl=done, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    make_function("fine")
+    config = lam.put_function_event_invoke_config(
+        FunctionName="fine",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnSuccess": {"Destination": done_arn}},
+    )
+    assert config["MaximumRetryAttempts"] == 0
+    assert lam.get_function_event_invoke_config(FunctionName="fine")["DestinationConfig"]["OnSuccess"] == {
+        "Destination": done_arn
+    }
+    lam.invoke(FunctionName="fine", InvocationType="Event", Payload=json.dumps({"x": 1}))
+    record = json.loads(wait_for(lambda: sqs.receive_message(QueueUrl=done).get("Messages"))[0]["Body"])
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["responsePayload"]["event"] == {"x": 1}
