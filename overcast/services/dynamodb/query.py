@@ -73,7 +73,9 @@ class _Plan:
     def run(self, where: str, args: tuple, descending: bool) -> dict[str, Any]:
         limit = self.params.get("Limit")
         consistent = bool(self.params.get("ConsistentRead"))
-        project_index = self.index is not None and self.index.projection != "ALL"
+        # A local index answers for attributes it lacks by reading the table (as AWS does, at a cost).
+        fetches = self.index is not None and self.index.local and self.select != "ALL_PROJECTED_ATTRIBUTES"
+        project_index = self.index is not None and self.index.projection != "ALL" and not fetches
         projected_names = self.index.projected_names(self.table.key) if project_index else None  # type: ignore[union-attr]
         items: list[Item] = []
         scanned = read_bytes = count = 0

@@ -150,3 +150,25 @@ def test_time_to_live_settings(ddb, make_table):
 def test_limits_and_endpoints(ddb):
     assert ddb.describe_limits()["TableMaxReadCapacityUnits"] == 40000
     assert ddb.describe_endpoints()["Endpoints"][0]["CachePeriodInMinutes"] == 1440
+
+
+def test_local_index_query_orders_by_its_sort_key(ddb):
+    defs = DEFS + [{"AttributeName": "sk", "AttributeType": "S"}, {"AttributeName": "other", "AttributeType": "N"}]
+    ddb.create_table(TableName="Local", KeySchema=KEY + [{"AttributeName": "sk", "KeyType": "RANGE"}],
+                     AttributeDefinitions=defs, BillingMode="PAY_PER_REQUEST", LocalSecondaryIndexes=[lsi("by_other")])
+    for sk, other in (("a", 3), ("b", 1), ("c", 2)):
+        ddb.put_item(TableName="Local", Item={"pk": {"S": "p"}, "sk": {"S": sk}, "other": {"N": str(other)},
+                                              "extra": {"S": "x"}})
+    ddb.put_item(TableName="Local", Item={"pk": {"S": "p"}, "sk": {"S": "sparse"}})  # no index key: not indexed
+    query = {"TableName": "Local", "IndexName": "by_other", "KeyConditionExpression": "pk = :p AND #o >= :o", "ExpressionAttributeNames": {"#o": "other"},
+             "ExpressionAttributeValues": {":p": {"S": "p"}, ":o": {"N": "2"}}}
+    projected = ddb.query(**query)["Items"]
+    assert [i["sk"]["S"] for i in projected] == ["c", "a"]
+    assert all("extra" not in i for i in projected)
+    full = ddb.query(**query, Select="ALL_ATTRIBUTES", ConsistentRead=True)["Items"]
+    assert all(i["extra"] == {"S": "x"} for i in full)
+    with pytest.raises(ClientError) as raised:
+        ddb.update_table(TableName="Local", GlobalSecondaryIndexUpdates=[{"Create": {
+            "IndexName": "by_other", "KeySchema": [{"AttributeName": "other", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"}}}])
+    assert error_of(raised)["Code"] == "ValidationException"
