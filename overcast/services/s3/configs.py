@@ -41,7 +41,6 @@ _DOCUMENTS = {
     "RequestPayment": _Document("request_payment", "RequestPaymentConfiguration", None, None,
                                 {"Payer": "BucketOwner"}),
     "AccelerateConfiguration": _Document("accelerate", "AccelerateConfiguration", None, None, {}),
-    "NotificationConfiguration": _Document("notification", "NotificationConfiguration", None, None, {}),
     "Replication": _Document("replication", "ReplicationConfiguration", "ReplicationConfiguration", (
         "ReplicationConfigurationNotFoundError", "The replication configuration was not found")),
     "PublicAccessBlock": _Document("public_access_block", "PublicAccessBlockConfiguration",
@@ -258,7 +257,6 @@ def _document_methods(name: str) -> dict[str, Any]:
                   "Tagging": "BucketTagging", "Website": "BucketWebsite", "Encryption": "BucketEncryption",
                   "Logging": "BucketLogging", "RequestPayment": "BucketRequestPayment",
                   "AccelerateConfiguration": "BucketAccelerateConfiguration",
-                  "NotificationConfiguration": "BucketNotificationConfiguration",
                   "Replication": "BucketReplication", "PublicAccessBlock": "PublicAccessBlock",
                   "ObjectLockConfiguration": "ObjectLockConfiguration"}[name]
     methods = {xform_name("Put" + operations): put, xform_name("Get" + operations): get}

@@ -166,6 +166,7 @@ class MultipartOps(ObjectOps):
         self.store.delete_upload(upload_id)
         version_id = self.put_version(bucket, key, size=size, etag=etag, storage_class=upload["storage_class"],
                                       parts=pieces, meta=meta)
+        self.notify(ctx, bucket, "ObjectCreated:CompleteMultipartUpload", key, size, etag, version_id)
         host = ctx.request.host if ctx.request else "localhost"
         result: dict[str, Any] = {
             "Location": f"http://{host}/{bucket.name}/{quote(key)}", "Bucket": bucket.name, "Key": key,

@@ -29,7 +29,7 @@ from overcast.services.s3.common import (
     seconds,
     to_datetime,
 )
-from overcast.services.s3.core import S3Core
+from overcast.services.s3.notifications import NotificationOps
 from overcast.services.s3.store import INLINE, Bucket, ObjectVersion
 
 CONTENT_FIELDS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
@@ -41,7 +41,7 @@ MAX_METADATA_BYTES = 2048
 MAX_TAGS = 10
 
 
-class ObjectOps(S3Core):
+class ObjectOps(NotificationOps):
     # -- writing -----------------------------------------------------------------------------------
 
     async def put_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +65,8 @@ class ObjectOps(S3Core):
                 version_id = self.put_version(bucket, key, size=received.size, etag=quoted(received.md5_hex),
                                               storage_class=storage_class, blob_id=blob_id, data=received.data,
                                               meta=meta)
+                self.notify(ctx, bucket, "ObjectCreated:Put", key, received.size, quoted(received.md5_hex),
+                            version_id)
         except BaseException:
             bodies.discard(self.platform.blobs, received)
             raise
@@ -358,7 +360,15 @@ class ObjectOps(S3Core):
     def delete_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, key = params["Bucket"], params["Key"]
         bucket = self.bucket_for(ctx, name, "s3:DeleteObject", key)
-        return self.delete_one(bucket, key, params.get("VersionId"), params)
+        result = self.delete_one(bucket, key, params.get("VersionId"), params)
+        self._notify_removed(ctx, bucket, key, params.get("VersionId"), result)
+        return result
+
+    def _notify_removed(self, ctx: RequestContext, bucket: Bucket, key: str, version_id: str | None,
+                        result: dict[str, Any]) -> None:
+        created_marker = result.get("DeleteMarker") and not version_id
+        event = "ObjectRemoved:DeleteMarkerCreated" if created_marker else "ObjectRemoved:Delete"
+        self.notify(ctx, bucket, event, key, version_id=result.get("VersionId"))
 
     def delete_one(self, bucket: Bucket, key: str, version_id: str | None, params: dict[str, Any]) -> dict[str, Any]:
         """Delete a key (a delete marker when versioned) or one version of it for good."""
@@ -409,6 +419,7 @@ class ObjectOps(S3Core):
             try:
                 with self.db.transaction():
                     outcome = self.delete_one(bucket, key, version_id, params)
+                    self._notify_removed(ctx, bucket, key, version_id, outcome)
             except ServiceError as error:
                 errors.append({"Key": key, "VersionId": version_id, "Code": error.code, "Message": error.message})
                 continue
@@ -454,6 +465,7 @@ class ObjectOps(S3Core):
         version_id = self.put_version(bucket, key, size=source.size, etag=source.etag, modified=now,
                                       storage_class=storage_class, blob_id=blob_id, parts=parts or None, meta=meta,
                                       data=data)
+        self.notify(ctx, bucket, "ObjectCreated:Copy", key, source.size, source.etag, version_id)
         copy_result: dict[str, Any] = {"ETag": source.etag, "LastModified": to_datetime(now)}
         copy_result.update(checksum_fields(meta.get("Checksum")))
         result: dict[str, Any] = {"CopyObjectResult": copy_result, **sse_fields(meta)}

@@ -26,6 +26,7 @@ from overcast.services.s3.common import (
 from overcast.services.s3.configs import ConfigOps
 from overcast.services.s3.listing import ListingOps
 from overcast.services.s3.multipart import MultipartOps
+from overcast.services.s3.notifications import NotificationOps
 from overcast.services.s3.store import Bucket, ObjectVersion
 
 # Restore delays per storage class and retrieval tier, in seconds (AWS's published upper bounds).
@@ -35,7 +36,7 @@ RESTORE_DELAYS = {
 }
 
 
-class S3Provider(MultipartOps, ListingOps, BucketOps, ConfigOps):
+class S3Provider(MultipartOps, ListingOps, BucketOps, ConfigOps, NotificationOps):
     service_name = "s3"
 
     async def start(self) -> None:
@@ -135,6 +136,9 @@ class S3Provider(MultipartOps, ListingOps, BucketOps, ConfigOps):
             restore = {"ready_at": now + delay, "expires_at": now + delay + days * 86400, "tier": tier}
             status = 202
         self.store.update_object(version.id, meta={**version.meta, "Restore": restore})
+        if status == 202:
+            self.notify(ctx, bucket, "ObjectRestore:Post", version.key, version.size, version.etag,
+                        version.version_id)
         return {"__status__": status}
 
     # -- object lock -----------------------------------------------------------------------------------

@@ -106,7 +106,8 @@ def test_replication_needs_versioning(s3, bucket):
 def test_notification_configuration(s3, bucket):
     assert s3.get_bucket_notification_configuration(Bucket=bucket).get("QueueConfigurations") is None
     queue = {"Id": "q", "QueueArn": "arn:aws:sqs:us-east-1:000000000000:events", "Events": ["s3:ObjectCreated:*"]}
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [queue]})
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [queue]},
+                                             SkipDestinationValidation=True)
     assert s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"] == [queue]
 
 
@@ -160,3 +161,34 @@ def test_ownership_controls_round_trip(s3, bucket):
     with pytest.raises(ClientError) as raised:
         s3.get_bucket_ownership_controls(Bucket=bucket)
     assert error_of(raised) == ("OwnershipControlsNotFoundError", 404)
+
+
+def test_event_notifications_to_sqs(overcast, s3, bucket):
+    import json
+
+    sqs = overcast.client("sqs")
+    queue_url = sqs.create_queue(QueueName="s3-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    with pytest.raises(ClientError) as raised:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
+            {"QueueArn": "arn:aws:sqs:us-east-1:000000000000:missing", "Events": ["s3:ObjectCreated:*"]}]})
+    assert error_of(raised) == ("InvalidArgument", 400)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [{
+        "Id": "uploads", "QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}}]})
+    s3.put_object(Bucket=bucket, Key="in/photo.jpg", Body=b"jpeg")
+    s3.put_object(Bucket=bucket, Key="elsewhere.txt", Body=b"ignored")
+    s3.delete_object(Bucket=bucket, Key="in/photo.jpg")
+    bodies = []
+    for _ in range(20):
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        bodies += [json.loads(m["Body"]) for m in messages]
+        if sum(1 for b in bodies if "Records" in b) >= 2:
+            break
+    assert any(b.get("Event") == "s3:TestEvent" for b in bodies)
+    records = [b["Records"][0] for b in bodies if "Records" in b]
+    assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [
+        ("ObjectCreated:Put", "in/photo.jpg"), ("ObjectRemoved:Delete", "in/photo.jpg")]
+    assert records[0]["s3"]["object"]["size"] == 4
+    assert records[0]["s3"]["bucket"]["name"] == bucket
+    assert records[0]["s3"]["configurationId"] == "uploads"
