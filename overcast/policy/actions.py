@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlparse
 
 from overcast.services.base import RequestContext
 
@@ -66,9 +65,10 @@ ResourceBuilder = Callable[[RequestContext, dict[str, Any]], str | None]
 def _sqs(ctx: RequestContext, params: dict[str, Any]) -> str | None:
     url = params.get("QueueUrl")
     if url:
-        parts = urlparse(url).path.strip("/").split("/")
-        if len(parts) >= 2:
-            return ctx.arn("sqs", parts[-1], account=parts[-2])
+        parts = url.split("?", 1)[0].rstrip("/").rsplit("/", 2)
+        if len(parts) == 3 and parts[1].isdigit():
+            return ctx.arn("sqs", parts[2], account=parts[1])
+        return ctx.arn("sqs", parts[-1])
     if params.get("QueueName"):
         return ctx.arn("sqs", params["QueueName"])
     return None

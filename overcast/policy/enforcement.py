@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -164,12 +165,51 @@ def build_context(
     return context
 
 
+class LazyContext(dict):
+    """A request context built on first use: most statements have no conditions or variables, and then the
+    request's condition keys are never computed."""
+
+    def __init__(self, build: Callable[[], dict[str, list[str]]]) -> None:
+        super().__init__()
+        self._build: Callable[[], dict[str, list[str]]] | None = build
+
+    def _ready(self) -> None:
+        if self._build is not None:
+            build, self._build = self._build, None
+            self.update(build())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._ready()
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> list[str]:
+        self._ready()
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._ready()
+        return super().__contains__(key)
+
+    def __iter__(self):
+        self._ready()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._ready()
+        return super().__len__()
+
+    def items(self):
+        self._ready()
+        return super().items()
+
+
 class Authorizer:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.mode = platform.config.iam
         self._identities: OrderedDict[tuple[str, int], Identity] = OrderedDict()
         self._observing = False
+        self._orgs: Any = None  # the Organizations provider, looked up once (False: not available)
 
     # -- the hook ------------------------------------------------------------------------------------------
 
@@ -239,13 +279,13 @@ class Authorizer:
         self, ctx: RequestContext, params: dict[str, Any], identity: Identity | None, resource: ResourcePolicy | None
     ) -> dict[str, list[str]]:
         http = ctx.request
-        return build_context(
+        return LazyContext(lambda: build_context(
             ctx.principal, self.platform.clock.now(), identity=identity, org_id=self.org_id(ctx.principal.account_id),
             region=ctx.region, source_ip=http.client_ip if http else None,
             secure=bool(http and http.headers.get("x-forwarded-proto") == "https"),
             tags=request_tags(params), resource_tags=resource.tags if resource else None,
             extra=ctx.extra.get("condition_keys"),
-        )
+        ))
 
     def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
         provider = self.platform.provider(ctx.service)
@@ -266,9 +306,11 @@ class Authorizer:
         return found
 
     def _organizations(self) -> Any:
-        from overcast.services import is_available
+        if self._orgs is None:
+            from overcast.services import is_available
 
-        return self.platform.provider("organizations") if is_available("organizations") else None
+            self._orgs = self.platform.provider("organizations") if is_available("organizations") else False
+        return self._orgs or None
 
     def scp_levels(self, account: str) -> list[list[policy_doc.Policy]] | None:
         orgs = self._organizations()
