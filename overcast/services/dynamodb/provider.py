@@ -603,6 +603,8 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         return json.loads(row[1])
 
     def _transaction_plan(self, ctx: RequestContext, entry: dict[str, Any]) -> dict[str, Any]:
+        if len(entry) != 1:
+            raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
         ((kind, spec),) = entry.items()
         table = self._table(ctx, spec["TableName"])
         placeholders = _placeholders(spec)

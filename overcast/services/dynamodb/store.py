@@ -18,9 +18,11 @@ from overcast.services.dynamodb.values import (
     Item,
     dump_item,
     encode_key_value,
+    encode_number,
     has_binary,
     invalid_parameter,
     load_item,
+    parse_number,
     validation,
 )
 from overcast.state.database import Database
@@ -474,9 +476,9 @@ def expiry_of(item: Item, attribute: str | None) -> float | None:
 
 
 def _key_part(value: dict[str, Any] | None, name: str, expected: str) -> bytes:
-    if value is None or expected not in value:
+    if value is None or expected not in value or len(value) != 1:
         raise validation("The provided key element does not match the schema")
-    encoded = encode_key_value(value)
+    encoded = encode_number(parse_number(value["N"])) if expected == "N" else encode_key_value(value)
     if not encoded:
         kind = "string" if expected == "S" else "binary"
         raise validation(
