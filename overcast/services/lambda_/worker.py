@@ -248,8 +248,8 @@ class Worker:
                 body = await reader.readexactly(length) if length else b""
                 status, out_headers, out_body = await self._route(method, path, headers, body)
                 writer.write(_response(status, out_headers, out_body))
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, RuntimeExited):
+            pass  # the runtime went away (or was killed) mid-request
         finally:
             writer.close()
 

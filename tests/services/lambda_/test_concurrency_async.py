@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 SLEEPER = (
@@ -50,8 +51,14 @@ def test_reserved_concurrency_api(lam, make_function):
     assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 1000
 
 
-def test_zero_reserved_concurrency_throttles(lam, make_function):
+def no_retries(overcast):
+    """A client that shows throttling instead of retrying it away (boto3 retries 429s by default)."""
+    return overcast.client("lambda", config=Config(retries={"total_max_attempts": 1}))
+
+
+def test_zero_reserved_concurrency_throttles(overcast, lam, make_function):
     make_function("off")
+    lam = no_retries(overcast)
     lam.put_function_concurrency(FunctionName="off", ReservedConcurrentExecutions=0)
     with pytest.raises(ClientError) as raised:
         lam.invoke(FunctionName="off", Payload=b"{}")
@@ -74,7 +81,7 @@ def test_throttled_when_reserved_concurrency_is_busy(overcast, lam, make_functio
     time.sleep(0.5)
     try:
         with pytest.raises(ClientError) as raised:
-            invoke_json("single")
+            no_retries(overcast).invoke(FunctionName="single", Payload=b"{}")
         assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
     finally:
         background.join()
