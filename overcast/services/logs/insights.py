@@ -562,12 +562,8 @@ def execute(
         for record in records:
             counters["recordsScanned"] += 1
             counters["bytesScanned"] += len(record["@message"])
-            message = record["@message"]
-            if message.startswith("{"):
-                try:
-                    _flatten(json.loads(message), "", record)
-                except ValueError:
-                    pass
+            for name, value in record_fields(record["@message"]).items():
+                record.setdefault(name, value)
             yield record
 
     stream: Iterable[Record] = discovered(events)
@@ -618,6 +614,17 @@ def _text(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def record_fields(message: str) -> Record:
+    """The fields Insights discovers in a message: a JSON object's keys, nested ones joined with dots."""
+    found: Record = {}
+    if message.startswith("{"):
+        try:
+            _flatten(json.loads(message), "", found)
+        except ValueError:
+            pass
+    return found
 
 
 def _flatten(value: Any, prefix: str, into: Record) -> None:

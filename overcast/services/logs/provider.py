@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import gzip
+import itertools
 import json
 import logging
 import re
@@ -54,6 +55,8 @@ MAX_FUTURE_MS = 2 * 3_600_000
 MAX_TAGS = 50
 MAX_SUBSCRIPTION_FILTERS = 2
 MAX_METRIC_FILTERS = 100
+MAX_RESOURCE_POLICIES = 10  # account-level policies per region
+FIELDS_SAMPLE = 10_000  # events GetLogGroupFields looks at
 FILTER_SCAN_LIMIT = 100_000  # events FilterLogEvents examines per call before handing back a nextToken
 END_OF_TIME = 10**15
 _NAME = re.compile(r"[.\-_/#A-Za-z0-9]+")
@@ -120,6 +123,8 @@ class LogsProvider(ServiceProvider):
     def create_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["logGroupName"]
         check_name(name, "logGroupName", _NAME)
+        if name.lower().startswith("aws/"):
+            raise invalid("Log groups starting with AWS/ are reserved for AWS.")
         tags = params.get("tags") or {}
         check_tags(tags)
         if self.store.group(ctx.account_id, ctx.region, name):
@@ -222,7 +227,14 @@ class LogsProvider(ServiceProvider):
         self.store.update_group(group.id, tags=json.dumps(tags))
 
     def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        self._set_tags(self._group_by_arn(ctx, params["resourceArn"]), params["tags"], [])
+        group = self._group_by_arn(ctx, params["resourceArn"])
+        if len({**json.loads(group.tags), **params["tags"]}) > MAX_TAGS:  # the newer API has its own error
+            raise ServiceError(
+                "TooManyTagsException",
+                f"A resource can have no more than {MAX_TAGS} tags.",
+                resourceName=params["resourceArn"],
+            )
+        self._set_tags(group, params["tags"], [])
         return {}
 
     def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -636,6 +648,86 @@ class LogsProvider(ServiceProvider):
             result["nextToken"] = encode_token(rows[limit - 1][3], rows[limit - 1][0])
         return result
 
+    def get_log_record(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """A query result's @ptr back to the whole event, with the fields Insights discovers in it."""
+        try:
+            group_id, event_id = map(int, base64.b64decode(params["logRecordPointer"]).decode().split(":"))
+        except ValueError:
+            raise invalid("The specified logRecordPointer is invalid.") from None
+        group = self.store.group_by_id(group_id)
+        event = self.store.event(group_id, event_id) if group and group.account == ctx.account_id else None
+        if group is None or event is None:
+            raise not_found("The specified log record does not exist.")
+        record = insights.record_fields(event.message)
+        record.update(
+            {
+                "@timestamp": str(event.timestamp),
+                "@message": event.message,
+                "@logStream": event.stream,
+                "@log": f"{group.account}:{group.name}",
+                "@ingestionTime": str(event.ingestion),
+            }
+        )
+        return {"logRecord": {key: str(value) for key, value in record.items()}}
+
+    def get_log_group_fields(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Fields of the events in the 15 minutes before `time` (default now), with how often each occurs."""
+        group = self._group(ctx, params)
+        at = params.get("time")
+        high = at * 1000 if at is not None else self.now_ms()  # `time` is epoch seconds
+        low = max(high - 15 * 60_000, group.retention_cutoff(self.now_ms()))
+        counts: dict[str, int] = {}
+        total = 0
+        for event in itertools.islice(
+            self.store.group_scan(group.id, low, high + 1, None, None), FIELDS_SAMPLE
+        ):
+            total += 1
+            for name in (
+                "@timestamp",
+                "@message",
+                "@logStream",
+                "@log",
+                "@ingestionTime",
+                *insights.record_fields(event.message),
+            ):
+                counts[name] = counts.get(name, 0) + 1
+        return {
+            "logGroupFields": [
+                {"name": name, "percent": count * 100 // total} for name, count in counts.items()
+            ]
+        }
+
+    # -- resource policies ---------------------------------------------------------------------------
+
+    def put_resource_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name, arn = params.get("policyName") or "", params.get("resourceArn") or ""
+        document = params.get("policyDocument")
+        if not document or not (name or arn):
+            raise invalid("policyName and policyDocument are required.")
+        try:
+            json.loads(document)
+        except ValueError:
+            raise invalid("Invalid policy document: not valid JSON.") from None
+        if arn:
+            self._group_by_arn(ctx, arn)
+        existing = {row[0] for row in self.store.resource_policies(ctx.account_id, ctx.region, arn)}
+        if not arn and name not in existing and len(existing) >= MAX_RESOURCE_POLICIES:
+            raise ServiceError("LimitExceededException", "Resource limit exceeded.")
+        revision, now = str(uuid.uuid4()), self.now_ms()
+        self.store.put_resource_policy(ctx.account_id, ctx.region, name, arn, document, now, revision)
+        return {"resourcePolicy": describe_policy(name, arn, document, now, revision), "revisionId": revision}
+
+    def describe_resource_policies(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params.get("resourceArn") or ""
+        rows = self.store.resource_policies(ctx.account_id, ctx.region, arn)
+        return {"resourcePolicies": [describe_policy(name, arn, *rest) for name, *rest in rows]}
+
+    def delete_resource_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name, arn = params.get("policyName") or "", params.get("resourceArn") or ""
+        if not self.store.delete_resource_policy(ctx.account_id, ctx.region, name, arn):
+            raise not_found("Policy with name [" + name + "] does not exist")
+        return {}
+
     # -- retention worker ----------------------------------------------------------------------------
 
     async def _expire_forever(self) -> None:
@@ -732,6 +824,20 @@ def classify_events(events: list[dict[str, Any]], now: int, cutoff: int) -> tupl
             "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
         )
     return rejected, accepted
+
+
+def describe_policy(name: str, arn: str, document: str, updated: int, revision: str) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "policyDocument": document,
+        "lastUpdatedTime": updated,
+        "revisionId": revision,
+        "policyScope": "RESOURCE" if arn else "ACCOUNT",
+    }
+    if name:
+        described["policyName"] = name
+    if arn:
+        described["resourceArn"] = arn
+    return described
 
 
 def describe_stream(group: LogGroup, stream: LogStream) -> dict[str, Any]:

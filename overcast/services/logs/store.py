@@ -82,7 +82,19 @@ MIGRATIONS = [
         statistics TEXT NOT NULL
     );
     CREATE INDEX logs_queries_created ON logs_queries (account, region, created_at);
+    """,
     """
+    CREATE TABLE logs_resource_policies (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        resource_arn TEXT NOT NULL,
+        document TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        revision TEXT NOT NULL,
+        PRIMARY KEY (account, region, resource_arn, name)
+    );
+    """,
 ]
 
 GROUP_COLUMNS = (
@@ -442,6 +454,56 @@ class LogsStore:
             "pattern = excluded.pattern, destination_arn = excluded.destination_arn, role_arn = excluded.role_arn, "
             "distribution = excluded.distribution",
             (group_id, name, pattern, destination, role, distribution, now_ms),
+        )
+
+    def event(self, group_id: int, event_id: int) -> Event | None:
+        row = self.db.one(
+            "SELECT e.id, e.timestamp, e.ingestion, e.message, s.name FROM logs_events e "
+            "JOIN logs_streams s ON s.id = e.stream_id WHERE e.id = ? AND e.group_id = ?",
+            (event_id, group_id),
+        )
+        return Event(*row) if row else None
+
+    def group_by_id(self, group_id: int) -> LogGroup | None:
+        row = self.db.one(f"SELECT {GROUP_COLUMNS} FROM logs_groups WHERE id = ?", (group_id,))
+        return LogGroup(*row) if row else None
+
+    # -- resource policies ---------------------------------------------------------------------------
+
+    def put_resource_policy(
+        self,
+        account: str,
+        region: str,
+        name: str,
+        resource_arn: str,
+        document: str,
+        now_ms: int,
+        revision: str,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO logs_resource_policies (account, region, name, resource_arn, document, updated_at, revision) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, resource_arn, name) DO UPDATE SET "
+            "document = excluded.document, updated_at = excluded.updated_at, revision = excluded.revision",
+            (account, region, name, resource_arn, document, now_ms, revision),
+        )
+
+    def resource_policies(
+        self, account: str, region: str, resource_arn: str
+    ) -> list[tuple[str, str, int, str]]:
+        """(name, document, updated, revision) of the account's policies ('' ARN) or of one resource's."""
+        return self.db.all(
+            "SELECT name, document, updated_at, revision FROM logs_resource_policies "
+            "WHERE account = ? AND region = ? AND resource_arn = ? ORDER BY name",
+            (account, region, resource_arn),
+        )
+
+    def delete_resource_policy(self, account: str, region: str, name: str, resource_arn: str) -> bool:
+        return (
+            self.db.execute(
+                "DELETE FROM logs_resource_policies WHERE account = ? AND region = ? AND name = ? AND resource_arn = ?",
+                (account, region, name, resource_arn),
+            ).rowcount
+            > 0
         )
 
     # -- queries -------------------------------------------------------------------------------------

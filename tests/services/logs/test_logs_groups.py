@@ -100,7 +100,7 @@ def test_tags_new_and_legacy_apis(logs):
     assert error_code(excinfo) == "ResourceNotFoundException"
     with pytest.raises(ClientError) as excinfo:
         logs.tag_resource(resourceArn=arn, tags={f"k{i}": "v" for i in range(50)})
-    assert error_code(excinfo) == "InvalidParameterException"
+    assert error_code(excinfo) == "TooManyTagsException"
 
 
 def test_kms_key_association(logs):
@@ -183,3 +183,47 @@ def test_delete_group_removes_streams_and_events(logs, now_ms):
     logs.create_log_group(logGroupName="g")
     logs.create_log_stream(logGroupName="g", logStreamName="s")
     assert logs.get_log_events(logGroupName="g", logStreamName="s")["events"] == []
+
+
+def test_aws_prefix_is_reserved(logs):
+    with pytest.raises(ClientError) as excinfo:
+        logs.create_log_group(logGroupName="aws/mine")
+    assert error_code(excinfo) == "InvalidParameterException"
+    logs.create_log_group(logGroupName="/aws/lambda/allowed")
+
+
+def test_tag_resource_limit_is_too_many_tags(logs):
+    logs.create_log_group(logGroupName="g", tags={f"k{i}": "v" for i in range(50)})
+    arn = logs.describe_log_groups()["logGroups"][0]["logGroupArn"]
+    with pytest.raises(ClientError) as excinfo:
+        logs.tag_resource(resourceArn=arn, tags={"one": "more"})
+    assert error_code(excinfo) == "TooManyTagsException"
+    with pytest.raises(ClientError) as excinfo:
+        logs.tag_log_group(logGroupName="g", tags={"one": "more"})
+    assert error_code(excinfo) == "InvalidParameterException"
+
+
+def test_resource_policies(logs):
+    document = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": '
+        '"events.amazonaws.com"}, "Action": "logs:PutLogEvents", "Resource": "*"}]}'
+    )
+    put = logs.put_resource_policy(policyName="events", policyDocument=document)
+    assert (
+        put["resourcePolicy"]["policyName"] == "events" and put["resourcePolicy"]["policyScope"] == "ACCOUNT"
+    )
+    policies = logs.describe_resource_policies()["resourcePolicies"]
+    assert [(p["policyName"], p["policyDocument"]) for p in policies] == [("events", document)]
+    with pytest.raises(ClientError) as excinfo:
+        logs.put_resource_policy(policyName="bad", policyDocument="{not json")
+    assert error_code(excinfo) == "InvalidParameterException"
+    for i in range(9):
+        logs.put_resource_policy(policyName=f"p{i}", policyDocument=document)
+    with pytest.raises(ClientError) as excinfo:
+        logs.put_resource_policy(policyName="eleventh", policyDocument=document)
+    assert error_code(excinfo) == "LimitExceededException"
+    logs.delete_resource_policy(policyName="events")
+    assert len(logs.describe_resource_policies()["resourcePolicies"]) == 9
+    with pytest.raises(ClientError) as excinfo:
+        logs.delete_resource_policy(policyName="events")
+    assert error_code(excinfo) == "ResourceNotFoundException"

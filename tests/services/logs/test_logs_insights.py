@@ -170,3 +170,25 @@ def test_describe_and_stop_queries(logs, requests):
     assert all(q["status"] == "Complete" and q["logGroupName"] == "/svc/api" for q in queries)
     assert logs.describe_queries(status="Running")["queries"] == []
     assert logs.stop_query(queryId=first["queryId"])["success"] is False
+
+
+def test_log_record_from_a_result_pointer(logs, requests):
+    rows, _ = run(logs, "fields @message | filter status = 404", requests)
+    record = logs.get_log_record(logRecordPointer=rows[0]["@ptr"])["logRecord"]
+    assert record["@logStream"] == "b" and record["status"] == "404" and record["client.ip"] == "10.0.0.5"
+    assert record["@log"] == "000000000000:/svc/api"
+    with pytest.raises(ClientError) as excinfo:
+        logs.get_log_record(logRecordPointer="not-a-pointer")
+    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_log_group_fields(logs, requests):
+    fields = {
+        f["name"]: f["percent"]
+        for f in logs.get_log_group_fields(logGroupName="/svc/api", time=requests // 1000 + 120)[
+            "logGroupFields"
+        ]
+    }
+    assert fields["@message"] == 100 and fields["@timestamp"] == 100
+    assert fields["method"] == 71  # 5 of the 7 events are JSON
+    assert fields["client.ip"] == 71
