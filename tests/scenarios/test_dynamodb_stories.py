@@ -186,9 +186,9 @@ def test_ttl_expiry_reaches_the_stream_after_advancing_the_clock(overcast):
     assert records[0]["dynamodb"]["OldImage"]["id"] == {"S": "s1"}
 
 
-def aws(overcast, *args: str) -> dict:
+def aws(overcast, *args: str, binary: str = AWS) -> dict:
     done = subprocess.run(
-        [AWS, "--endpoint-url", overcast.endpoint, "--region", "us-east-1", "--output", "json", "dynamodb", *args],
+        [binary, "--endpoint-url", overcast.endpoint, "--region", "us-east-1", "--output", "json", "dynamodb", *args],
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
@@ -196,18 +196,20 @@ def aws(overcast, *args: str) -> dict:
 
 
 @pytest.mark.slow
-def test_aws_cli_user_posts(overcast):
+@pytest.mark.parametrize("binary", [AWS, "/usr/bin/aws"], ids=["cli-v1", "cli-v2"])
+def test_aws_cli_user_posts(overcast, binary):
     user_posts(overcast.client("dynamodb"))
-    projected = aws(overcast, "scan", "--table-name", "UserPosts", "--projection-expression", "user_id, content")
+    projected = aws(overcast, "scan", "--table-name", "UserPosts", "--projection-expression", "user_id, content",
+                    binary=binary)
     assert projected["Count"] == 3
     filtered = aws(overcast, "scan", "--table-name", "UserPosts", "--filter-expression", "user_id = :u",
-                   "--expression-attribute-values", '{":u":{"S":"u123456"}}')
+                   "--expression-attribute-values", '{":u":{"S":"u123456"}}', binary=binary)
     assert filtered["Count"] == 2 and filtered["ScannedCount"] == 3
-    paged = aws(overcast, "scan", "--table-name", "UserPosts", "--page-size", "1")
+    paged = aws(overcast, "scan", "--table-name", "UserPosts", "--page-size", "1", binary=binary)
     assert paged["Count"] == 3
-    first = aws(overcast, "scan", "--table-name", "UserPosts", "--max-items", "1")
+    first = aws(overcast, "scan", "--table-name", "UserPosts", "--max-items", "1", binary=binary)
     assert len(first["Items"]) == 1 and first["NextToken"]
-    rest = aws(overcast, "scan", "--table-name", "UserPosts", "--starting-token", first["NextToken"])
+    rest = aws(overcast, "scan", "--table-name", "UserPosts", "--starting-token", first["NextToken"], binary=binary)
     assert len(rest["Items"]) == 2
 
 
