@@ -96,9 +96,10 @@ class ListingOps(S3Core):
         lower, inclusive = _start(prefix, delimiter, after)
         batch = min(max_keys + 1, MAX_KEYS + 1)
         while True:
-            rows = self.store.current_page(bucket_id, lower, inclusive, upper, batch)
+            seen = 0
             seeked = False
-            for row in rows:
+            for row in self.store.current_page(bucket_id, lower, inclusive, upper, batch):
+                seen += 1
                 lower, inclusive = row.key, False
                 if row.delete_marker:
                     continue
@@ -113,7 +114,7 @@ class ListingOps(S3Core):
                     break
                 page.entries.append(row)
                 page.last = row.key
-            if not seeked and len(rows) < batch:
+            if not seeked and seen < batch:
                 return page
 
     def list_object_versions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -171,7 +172,9 @@ class ListingOps(S3Core):
             rows = self.store.versions_page(bucket_id, lower, inclusive, upper, batch, within)
             within = None
             seeked = False
+            seen = 0
             for row in rows:
+                seen += 1
                 if len(page.entries) + len(page.prefixes) >= max_keys:
                     page.truncated = True
                     return page
@@ -185,7 +188,7 @@ class ListingOps(S3Core):
                 page.last, page.last_version = row.key, row
                 within = (row.key, row.id)
                 lower, inclusive = row.key, False
-            if not seeked and len(rows) < batch:
+            if not seeked and seen < batch:
                 return page
 
 

@@ -10,6 +10,7 @@ object keeps its parts' blobs (no copy at completion).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,32 +299,35 @@ class S3Store:
         self.db.execute(f"UPDATE s3_objects SET {assignments} WHERE id = ?", (*columns.values(), row_id))
 
     def current_page(self, bucket_id: int, lower: str, inclusive: bool, upper: str | None,
-                     limit: int) -> list[ObjectVersion]:
-        """Up to `limit` current versions (delete markers included) from `lower` up to `upper`, by key."""
-        sql = (f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND is_latest = 1 AND "
-               f"key {'>=' if inclusive else '>'} ? {'AND key < ?' if upper is not None else ''} ORDER BY key LIMIT ?")
+                     limit: int) -> Iterator[ObjectVersion]:
+        """Up to `limit` current versions (delete markers included) from `lower` up to `upper`, by key, read
+        lazily: a caller that stops early (at a common prefix) has not paid for the rest."""
+        sql = (f"SELECT {_OBJECT_COLUMNS} FROM s3_objects INDEXED BY s3_objects_current WHERE bucket_id = ? AND "
+               f"is_latest = 1 AND key {'>=' if inclusive else '>'} ? {'AND key < ?' if upper is not None else ''} "
+               "ORDER BY key LIMIT ?")
         args = (bucket_id, lower, upper, limit) if upper is not None else (bucket_id, lower, limit)
-        return [ObjectVersion(*row) for row in self.db.all(sql, args)]
+        return (ObjectVersion(*row) for row in self.db.execute(sql, args))
 
     def versions_page(self, bucket_id: int, lower: str, inclusive: bool, upper: str | None, limit: int,
-                      within: tuple[str, int] | None = None) -> list[ObjectVersion]:
+                      within: tuple[str, int] | None = None) -> Iterator[ObjectVersion]:
         """Versions by key, newest first within a key: first the versions of `within` = (key, row id) older
         than that row, then those of keys from `lower` up to `upper`."""
-        rows: list = []
         if within is not None:
-            rows = self.db.all(
+            older = self.db.execute(
                 f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND key = ? AND id < ? "
                 "ORDER BY id DESC LIMIT ?",
                 (bucket_id, within[0], within[1], limit),
             )
-        if len(rows) < limit:
+            for row in older:
+                limit -= 1
+                yield ObjectVersion(*row)
+        if limit > 0:
             sql = (f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND "
                    f"key {'>=' if inclusive else '>'} ? {'AND key < ?' if upper is not None else ''} "
                    "ORDER BY key, id DESC LIMIT ?")
-            remaining = limit - len(rows)
-            args = (bucket_id, lower, upper, remaining) if upper is not None else (bucket_id, lower, remaining)
-            rows += self.db.all(sql, args)
-        return [ObjectVersion(*row) for row in rows]
+            args = (bucket_id, lower, upper, limit) if upper is not None else (bucket_id, lower, limit)
+            for row in self.db.execute(sql, args):
+                yield ObjectVersion(*row)
 
     def versions_of(self, bucket_id: int, key: str) -> list[ObjectVersion]:
         rows = self.db.all(
