@@ -649,15 +649,19 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
     # Start-up time, median of N starts (each on a fresh port and, for Overcast, a fresh data dir).
     startups = []
     for i in range(args.starts):
-        run = Running(server, free_port(), logdir)
+        try:
+            run = Running(server, free_port(), logdir)
+        except OSError as exc:
+            result["error"] = f"could not spawn: {exc}"
+            return result
         try:
             startups.append(run.wait_ready(args.start_timeout))
         except Exception as exc:
+            run.stop()
             result["error"] = f"start {i + 1} failed: {exc}"
             return result
-        finally:
-            if i < args.starts - 1:
-                run.stop()
+        if i < args.starts - 1:
+            run.stop()
     result["startup_s"] = statistics.median(startups)
     result["startup_all_s"] = startups
 
