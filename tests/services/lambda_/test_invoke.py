@@ -121,3 +121,12 @@ def test_payload_too_large(lam, make_function):
         lam.invoke(FunctionName="big", InvocationType="Event", Payload=json.dumps({"x": "a" * 300_000}))
     assert raised.value.response["Error"]["Code"] == "RequestTooLargeException"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+
+
+def test_memory_limit_is_enforced(lam, make_function, invoke_json):
+    source = "def handler(event, context):\n    block = bytearray(event['mb'] << 20)\n    return len(block) >> 20\n"
+    make_function("hungry", source, MemorySize=128)
+    assert invoke_json("hungry", {"mb": 32})[1] == 32
+    response, body = invoke_json("hungry", {"mb": 1024})
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "MemoryError"
