@@ -122,8 +122,15 @@ def _logs(ctx: RequestContext, params: dict[str, Any]) -> str | None:
     return ctx.arn("logs", f"log-group:{group}{suffix}")
 
 
+_IAM_LISTS = {"ListUsers": "user", "ListGroups": "group", "ListRoles": "role", "ListPolicies": "policy",
+              "ListInstanceProfiles": "instance-profile"}
+
+
 def _iam(ctx: RequestContext, params: dict[str, Any]) -> str | None:
     account = ctx.account_id
+    listed = _IAM_LISTS.get(ctx.operation)
+    if listed:  # AWS authorizes listings against the path they list
+        return f"arn:aws:iam::{account}:{listed}{params.get('PathPrefix') or '/'}"
     if params.get("PolicyArn") and not ctx.operation.startswith(("Attach", "Detach")):
         return params["PolicyArn"]
     for param, kind in (

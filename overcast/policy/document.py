@@ -110,6 +110,10 @@ def _statement(item: Any, kind: str) -> Statement:
         raise malformed("Has prohibited field Resource")
     if kind in (IDENTITY, RESOURCE) and not has_resource:
         raise malformed("Policy statement must contain resources.")
+    if kind in (IDENTITY, SCP):
+        for resource in _strings(item.get("Resource")) or _strings(item.get("NotResource")) or ():
+            if resource != "*" and not resource.startswith("arn:"):
+                raise malformed(f'Resource {resource} must be in ARN format or "*".')
     actions = _strings(item.get("Action"))
     not_actions = _strings(item.get("NotAction"))
     for action in (actions or ()) + (not_actions or ()):

@@ -294,7 +294,7 @@ class Authorizer:
 
     def identity(self, principal: Principal) -> Identity:
         iam = self.platform.provider("iam")
-        if iam is None or principal.kind not in ("user", "assumed-role"):
+        if iam is None or principal.kind not in ("user", "assumed-role", "federated-user"):
             return Identity([])
         key = (principal.arn, iam.generation)  # type: ignore[attr-defined]
         found = self._identities.get(key)

@@ -33,7 +33,7 @@ def test_group_permissions_story(enforced):
     alice_sqs.send_message(QueueUrl=url, MessageBody="order-1")
     message = refused(alice_iam.list_users)
     assert message == ("User: arn:aws:iam::000000000000:user/alice is not authorized to perform: iam:ListUsers on "
-                       "resource: * because no identity-based policy allows the iam:ListUsers action")
+                       "resource: arn:aws:iam::000000000000:user/ because no identity-based policy allows the iam:ListUsers action")
 
     assert {u["UserName"] for u in bob_iam.list_users()["Users"]} == {"alice", "bob"}
     refused(bob_sqs.create_queue, QueueName="bobs")

@@ -27,6 +27,8 @@ KIND_WORD = {"user": "user", "group": "group", "role": "role", "instance-profile
 MAX_POLICY_VERSIONS = 5
 MANAGED_POLICIES_PER_ENTITY = 10  # AWS's default quota for users, groups and roles
 GROUPS_PER_USER = 10
+INLINE_SIZE_QUOTAS = {"user": 2048, "group": 5120, "role": 10240}  # aggregate per entity in AWS; per policy here
+MANAGED_POLICY_SIZE = 6144
 
 
 def new_id(prefix: str, length: int = 17) -> str:
@@ -463,6 +465,7 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     def _put_inline(self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]) -> dict[str, Any]:
         entity = self.entity(ctx, kind, owner)
         policy_doc.validate(params["PolicyDocument"], policy_doc.IDENTITY)
+        self.check_size(params["PolicyDocument"], INLINE_SIZE_QUOTAS[kind], f"{kind} {entity.name}")
         self.store.put_inline(ctx.account_id, kind, entity.key, params["PolicyName"], params["PolicyDocument"])
         self.changed()
         return {}
@@ -559,9 +562,15 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
             shape["Description"] = policy["description"]
         return shape
 
+    def check_size(self, document: str, quota: int, owner: str) -> None:
+        """IAM counts a policy's size without whitespace."""
+        if len("".join(document.split())) > quota:
+            raise ServiceError("LimitExceeded", f"Maximum policy size of {quota} bytes exceeded for {owner}", 409)
+
     def create_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         document = params["PolicyDocument"]
         policy_doc.validate(document, policy_doc.IDENTITY)
+        self.check_size(document, MANAGED_POLICY_SIZE, f"policy {params['PolicyName']}")
         data = {"default_version": 1, "next_version": 2, "description": params.get("Description")}
         entity = self.create_entity(ctx, "policy", params["PolicyName"], params.get("Path"), data)
         self.store.add_version(ctx.account_id, entity.key, 1, document, entity.created)
@@ -616,6 +625,7 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         entity = self.customer_policy(ctx, params["PolicyArn"])
         document = params["PolicyDocument"]
         policy_doc.validate(document, policy_doc.IDENTITY)
+        self.check_size(document, MANAGED_POLICY_SIZE, f"policy {entity.name}")
         if len(self.store.versions(ctx.account_id, entity.key)) >= MAX_POLICY_VERSIONS:
             raise ServiceError(
                 "LimitExceeded",

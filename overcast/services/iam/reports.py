@@ -48,6 +48,9 @@ class ReportsMixin:
             kind, key = "user", principal.attributes.get("user_key") or principal.arn.rsplit("/", 1)[-1].lower()
         elif principal.kind == "assumed-role":
             kind, key = "role", principal.attributes["role_name"].lower()
+        elif principal.kind == "federated-user":  # the parent user's policies, narrowed by the session policy
+            parent = self.store.by_arn(principal.attributes.get("parent", ""))
+            return self.entity_identity(parent) if parent else Identity([])
         else:
             return Identity([])
         entity = self.store.get(account, kind, key)

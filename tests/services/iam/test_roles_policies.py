@@ -167,3 +167,17 @@ def test_service_linked_role(overcast):
         iam.delete_role(RoleName=role["RoleName"])
     assert code_of(raised)[0] == "UnmodifiableEntity"
     iam.delete_service_linked_role(RoleName=role["RoleName"])
+
+
+def test_policy_size_and_resource_format(overcast):
+    iam = overcast.client("iam")
+    iam.create_user(UserName="big")
+    actions = [f"s3:Action{i:04d}" for i in range(200)]
+    with pytest.raises(ClientError) as raised:
+        iam.put_user_policy(UserName="big", PolicyName="p", PolicyDocument=doc(actions))
+    assert code_of(raised) == ("LimitExceeded", "Maximum policy size of 2048 bytes exceeded for user big")
+    not_arn = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "my-bucket"}]})
+    with pytest.raises(ClientError) as raised:
+        iam.create_policy(PolicyName="p", PolicyDocument=not_arn)
+    assert code_of(raised) == ("MalformedPolicyDocument", 'Resource my-bucket must be in ARN format or "*".')

@@ -212,3 +212,19 @@ def test_user_needs_identity_permission_to_assume_under_enforce(enforced):
     enforced.client("iam").put_user_policy(UserName="bob", PolicyName="assume", PolicyDocument=document(
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": arn}))
     client_as(enforced, "sts", key).assume_role(RoleArn=arn, RoleSessionName="s1")
+
+
+def test_federation_token_is_the_intersection_of_user_and_session_policy(enforced):
+    iam = enforced.client("iam")
+    key = user_with_key(enforced, "broker", "arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    iam.put_user_policy(UserName="broker", PolicyName="federate", PolicyDocument=document(
+        {"Effect": "Allow", "Action": "sts:GetFederationToken", "Resource": "*"}))
+    session_policy = document({"Effect": "Allow", "Action": ["iam:ListRoles", "iam:CreateUser"], "Resource": "*"})
+    result = client_as(enforced, "sts", key).get_federation_token(Name="visitor", Policy=session_policy)
+    assert result["FederatedUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:federated-user/visitor"
+    visitor = client_as(enforced, "iam", result["Credentials"])
+    visitor.list_roles()  # both allow
+    with pytest.raises(ClientError):
+        visitor.list_users()  # the session policy does not
+    with pytest.raises(ClientError):
+        visitor.create_user(UserName="x")  # the user's policies do not
