@@ -260,6 +260,31 @@ class StsProvider(ServiceProvider):
             "Provider": issuer, "Audience": str(audiences[0]), "PackedPolicySize": 0,
         }
 
+    def credentials_for_service(
+        self, role_arn: str, service: str, session_name: str, *, duration: int = 3600,
+        source_arn: str | None = None, source_account: str | None = None,
+    ) -> dict[str, Any]:
+        """Temporary credentials of `role_arn` for an AWS service acting with it (Lambda's execution role, ...):
+        the role's trust policy must allow `Principal.Service` = `service` (with aws:SourceArn /
+        aws:SourceAccount conditions). Returns STS's Credentials shape; raises AccessDenied otherwise.
+        Call it from a request's transaction or open one (`with self.db.transaction():`)."""
+        role = self._role(role_arn, service, "sts:AssumeRole")
+        caller = Principal(role.account, service, service, "service")
+        extra: dict[str, Any] = {"sts:rolesessionname": session_name}
+        if source_arn:
+            extra["aws:sourcearn"] = source_arn
+        if source_account:
+            extra["aws:sourceaccount"] = source_account
+        context = build_context(caller, self.clock.now(), extra=extra)
+        trust = policy_doc.parse(role.data["trust"], policy_doc.TRUST)
+        request = Request(caller, "sts:AssumeRole", role.arn, context)
+        if trust is None or not evaluate(request, Policies(resource=trust, resource_account=role.account)).allowed:
+            raise ServiceError("AccessDenied", f"{service} is not authorized to perform: sts:AssumeRole on "
+                               f"resource: {role.arn}", 403)
+        session = self._session_principal(role, session_name, tags={}, policies=[], mfa=False, chained=False,
+                                          extra={"service": service})
+        return self._issue(session, min(duration, role.data.get("max_session", 3600)))
+
     def get_session_token(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         caller = ctx.principal
         if caller.kind not in ("user", "root"):

@@ -228,3 +228,21 @@ def test_federation_token_is_the_intersection_of_user_and_session_policy(enforce
         visitor.list_users()  # the session policy does not
     with pytest.raises(ClientError):
         visitor.create_user(UserName="x")  # the user's policies do not
+
+
+def test_credentials_for_a_service_follow_the_trust_policy(overcast):
+    iam = overcast.client("iam")
+    lambda_role = make_role(overcast, "fn-role", document(
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}))
+    ec2_role = make_role(overcast, "ec2-role", document(
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}))
+    sts = overcast.platform.provider("sts")
+    with overcast.platform.db.transaction():
+        credentials = sts.credentials_for_service(lambda_role, "lambda.amazonaws.com", "my-function")
+    identity = client_as(overcast, "sts", credentials).get_caller_identity()
+    assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/fn-role/my-function"
+    from overcast.errors import ServiceError
+
+    with pytest.raises(ServiceError), overcast.platform.db.transaction():
+        sts.credentials_for_service(ec2_role, "lambda.amazonaws.com", "my-function")
+    assert iam.get_role(RoleName="fn-role")
