@@ -50,6 +50,7 @@ MAX_BATCH_GET = 100
 MAX_BATCH_WRITE = 25
 BATCH_GET_BYTES = 16 * 1024 * 1024
 TOKEN_SECONDS = 600
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 STREAM_RETENTION = 24 * 3600
 TTL_SERVICE_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 
@@ -558,6 +559,8 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         plans = [self._transaction_plan(ctx, entry) for entry in params["TransactItems"]]
         if len({(p["table"].id, p["key"]) for p in plans}) != len(plans):
             raise validation("Transaction request cannot include multiple operations on one item")
+        if sum(p.get("size", 0) for p in plans) > MAX_TRANSACTION_BYTES:
+            raise validation("Transaction request cannot be larger than 4 MB")
         reasons, failed = [], False
         for plan in plans:
             found = self.store.get(plan["table"], plan["key"])
@@ -630,8 +633,8 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
 
     def _apply_transaction_write(self, ctx: RequestContext, plan: dict[str, Any], meter: Meter) -> None:
         table, key, old, kind = plan["table"], plan["key"], plan["old"], plan["kind"]
-        if kind == "ConditionCheck":
-            meter.add(table, read_units(item_size(old) if old else 0, True) * 2)
+        if kind == "ConditionCheck":  # billed as a transactional write of the checked item
+            meter.add(table, write_units(item_size(old) if old else 0) * 2)
             return
         if kind == "Put":
             new, size = plan["item"], plan["size"]

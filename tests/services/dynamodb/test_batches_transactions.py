@@ -123,3 +123,13 @@ def test_transact_get_items(ddb, make_table):
     ], ReturnConsumedCapacity="TOTAL")
     assert result["Responses"] == [{"Item": {"balance": {"N": "100"}}}, {}]
     assert result["ConsumedCapacity"] == [{"TableName": "Accounts", "CapacityUnits": 4.0}]
+
+
+def test_transaction_of_more_than_four_megabytes_is_refused(ddb, make_table):
+    make_table("Large")
+    blob = "x" * 390_000
+    with pytest.raises(ClientError) as raised:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "Large", "Item": {**key(n), "d": {"S": blob}}}} for n in range(11)])
+    assert error_of(raised)["Code"] == "ValidationException"
+    assert ddb.scan(TableName="Large")["Count"] == 0

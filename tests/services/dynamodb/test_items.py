@@ -269,3 +269,39 @@ def test_consumed_capacity_for_writes_and_reads(ddb, make_table):
     strong = ddb.get_item(TableName="Items", Key={"pk": {"S": "b"}}, ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
     assert eventual["CapacityUnits"] == 0.5
     assert strong["ConsumedCapacity"]["CapacityUnits"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("NONE", None),
+        ("ALL_OLD", {"pk": {"S": "a"}, "x": {"N": "1"}, "y": {"S": "keep"}}),
+        ("UPDATED_OLD", {"x": {"N": "1"}}),
+        ("ALL_NEW", {"pk": {"S": "a"}, "x": {"N": "2"}, "y": {"S": "keep"}, "z": {"S": "new"}}),
+        ("UPDATED_NEW", {"x": {"N": "2"}, "z": {"S": "new"}}),
+    ],
+)
+def test_update_return_values(ddb, make_table, mode, expected):
+    make_table()
+    ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}, "x": {"N": "1"}, "y": {"S": "keep"}})
+    result = ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET x = x + :one, z = :z",
+                             ExpressionAttributeValues={":one": {"N": "1"}, ":z": {"S": "new"}}, ReturnValues=mode)
+    assert result.get("Attributes") == expected
+
+
+def test_invalid_return_values_for_put(ddb, make_table):
+    make_table()
+    with pytest.raises(ClientError) as raised:
+        ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}}, ReturnValues="ALL_NEW")
+    assert error_of(raised)["Message"] == "Return values set to invalid value"
+
+
+def test_numbers_keep_38_digits(ddb, make_table):
+    make_table()
+    big = "1234567890123456789012345678901234567.8"
+    ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}, "n": {"N": big}, "tiny": {"N": "1E-130"}})
+    ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET n = n + :d",
+                    ExpressionAttributeValues={":d": {"N": "0.1"}})
+    item = ddb.get_item(TableName="Items", Key={"pk": {"S": "a"}})["Item"]
+    assert item["n"] == {"N": "1234567890123456789012345678901234567.9"}
+    assert item["tiny"]["N"] == "0." + "0" * 129 + "1"

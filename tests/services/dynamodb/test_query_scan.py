@@ -139,3 +139,23 @@ def test_scan_pages_with_limit(ddb, posts):
             break
     assert len(items) == 21
     assert calls == 5  # 5+5+5+5+1: the short last page carries no LastEvaluatedKey
+
+
+def test_index_query_capacity_and_select_rules(ddb, make_table):
+    make_table("Scores", ("pk", "S"), extra_definitions=[{"AttributeName": "game", "AttributeType": "S"}],
+               GlobalSecondaryIndexes=[{"IndexName": "by_game", "KeySchema": [{"AttributeName": "game", "KeyType": "HASH"}],
+                                        "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    for n in range(3):
+        ddb.put_item(TableName="Scores", Item={"pk": {"S": f"p{n}"}, "game": {"S": "go"}, "big": {"S": "x" * 3000}})
+    result = ddb.query(TableName="Scores", IndexName="by_game", KeyConditionExpression="game = :g",
+                       ExpressionAttributeValues={":g": {"S": "go"}}, ReturnConsumedCapacity="INDEXES")
+    assert result["Count"] == 3 and all(set(i) == {"pk", "game"} for i in result["Items"])
+    assert result["ConsumedCapacity"]["GlobalSecondaryIndexes"] == {"by_game": {"CapacityUnits": 0.5}}
+    assert result["ConsumedCapacity"]["Table"] == {"CapacityUnits": 0.0}
+    with pytest.raises(ClientError) as raised:
+        ddb.query(TableName="Scores", IndexName="by_game", KeyConditionExpression="game = :g",
+                  ExpressionAttributeValues={":g": {"S": "go"}}, Select="ALL_ATTRIBUTES")
+    assert "Select type ALL_ATTRIBUTES is not supported for global secondary index by_game" in (
+        raised.value.response["Error"]["Message"])
+    scan = ddb.scan(TableName="Scores", ReturnConsumedCapacity="TOTAL")
+    assert scan["ConsumedCapacity"]["CapacityUnits"] == 1.5  # ~9 KB read, eventually consistent
