@@ -63,9 +63,23 @@ def _wildcard(value: str) -> re.Pattern[str]:
 _TERM = re.compile(r'([?-]?)(?:"((?:[^"\\]|\\.)*)"|(\S+))')
 
 
-def _terms_matcher(pattern: str) -> Matcher:
-    required: list[str] = []  # plain terms before the first ?term
-    alternatives: list[list[str]] = []  # each ?term starts a group; plain terms after it join that group
+@lru_cache(maxsize=512)
+def sql_prefilter(text: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(terms every match contains, terms no match contains), for the store to test in SQL before Python does.
+
+    Only term patterns say anything here; the matcher still decides.
+    """
+    pattern = (text or "").strip()
+    if not pattern or pattern[0] in "{[" or (len(pattern) > 1 and pattern[0] == pattern[-1] == "%"):
+        return (), ()
+    required, _, excluded = _parse_terms(pattern)
+    return tuple(required), tuple(excluded)
+
+
+def _parse_terms(pattern: str) -> tuple[list[str], list[list[str]], list[str]]:
+    """(plain terms before the first ?term, ?-groups, -terms); plain terms after a ?term join its group."""
+    required: list[str] = []
+    alternatives: list[list[str]] = []
     excluded: list[str] = []
     position = 0
     for found in _TERM.finditer(pattern):
@@ -82,6 +96,11 @@ def _terms_matcher(pattern: str) -> Matcher:
             alternatives.append([term])
         else:
             (alternatives[-1] if alternatives else required).append(term)
+    return required, alternatives, excluded
+
+
+def _terms_matcher(pattern: str) -> Matcher:
+    required, alternatives, excluded = _parse_terms(pattern)
 
     def match(message: str) -> dict[str, str] | None:
         if any(term in message for term in excluded) or not all(term in message for term in required):

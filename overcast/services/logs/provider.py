@@ -18,7 +18,7 @@ from overcast.identity import service_principal
 from overcast.services import is_available
 from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.logs import insights
-from overcast.services.logs.filter_pattern import PatternError, compile_pattern
+from overcast.services.logs.filter_pattern import PatternError, compile_pattern, sql_prefilter
 from overcast.services.logs.store import Event, LogGroup, LogsStore, LogStream
 
 log = logging.getLogger("overcast.logs")
@@ -367,8 +367,10 @@ class LogsProvider(ServiceProvider):
         cursor = (int(token[0]), int(token[1])) if token else None
         found: list[dict[str, Any]] = []
         scanned, last = 0, None
+        contains, lacks = sql_prefilter(params.get("filterPattern"))
+        selected = list(streams) if streams is not None else None
         for event in self.store.group_scan(
-            group.id, low, high, cursor, list(streams) if streams is not None else None
+            group.id, low, high, cursor, selected, contains=contains, lacks=lacks
         ):
             if len(found) == limit or scanned == FILTER_SCAN_LIMIT:
                 break

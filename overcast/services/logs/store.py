@@ -349,20 +349,26 @@ class LogsStore:
         cursor: tuple[int, int] | None,
         stream_ids: Sequence[int] | None,
         chunk: int = 1000,
+        contains: Sequence[str] = (),
+        lacks: Sequence[str] = (),
     ) -> Iterator[Event]:
-        """Every event of the group in [low, high) after the cursor, in (timestamp, id) order, a chunk at a time."""
-        streams = ""
+        """Every event of the group in [low, high) after the cursor, in (timestamp, id) order, a chunk at a time.
+
+        `contains` / `lacks`: substrings a message must / must not hold, tested by SQLite before Python sees it.
+        """
+        where = ""
         if stream_ids is not None:
-            streams = f" AND e.stream_id IN ({','.join(str(int(i)) for i in stream_ids) or 'NULL'})"
+            where = f" AND e.stream_id IN ({','.join(str(int(i)) for i in stream_ids) or 'NULL'})"
+        where += " AND instr(e.message, ?) > 0" * len(contains) + " AND instr(e.message, ?) = 0" * len(lacks)
         sql = (
             "SELECT e.id, e.timestamp, e.ingestion, e.message, s.name FROM logs_events e "
             "JOIN logs_streams s ON s.id = e.stream_id WHERE e.group_id = ? AND e.timestamp >= ? "
-            f"AND e.timestamp < ? AND e.timestamp >= ? AND (e.timestamp > ? OR e.id > ?){streams} "
+            f"AND e.timestamp < ? AND e.timestamp >= ? AND (e.timestamp > ? OR e.id > ?){where} "
             "ORDER BY e.timestamp, e.id LIMIT ?"
         )
         ts, event_id = cursor or (low, 0)
         while True:
-            rows = self.db.all(sql, (group_id, low, high, ts, ts, event_id, chunk))
+            rows = self.db.all(sql, (group_id, low, high, ts, ts, event_id, *contains, *lacks, chunk))
             for row in rows:
                 yield Event(*row)
             if len(rows) < chunk:
