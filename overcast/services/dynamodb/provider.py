@@ -16,7 +16,6 @@ from overcast.services.dynamodb.backups import BackupOperations
 from overcast.services.dynamodb.capacity import Meter, index_write_units, read_units, write_units
 from overcast.services.dynamodb.expressions import (
     Placeholders,
-    apply_update,
     evaluate,
     parse_condition,
     parse_projection,
@@ -34,6 +33,7 @@ from overcast.services.dynamodb.store import (
     key_from_item,
     key_from_key,
 )
+from overcast.services.dynamodb.updates import apply_update
 from overcast.services.dynamodb.values import (
     Item,
     canonical_item,

@@ -10,7 +10,7 @@ from typing import Any
 from overcast.errors import ServiceError
 from overcast.services.base import RequestContext
 from overcast.services.dynamodb.capacity import Meter, read_units
-from overcast.services.dynamodb.expressions import apply_update, evaluate, paths_in_update, project
+from overcast.services.dynamodb.expressions import evaluate, paths_in_update, project
 from overcast.services.dynamodb.partiql import Statement, key_equalities, parse
 from overcast.services.dynamodb.query import PAGE_BYTES
 from overcast.services.dynamodb.store import (
@@ -20,6 +20,7 @@ from overcast.services.dynamodb.store import (
     key_from_key,
     partition_hash,
 )
+from overcast.services.dynamodb.updates import apply_update
 from overcast.services.dynamodb.values import (
     canonical_item,
     check_item_size,
