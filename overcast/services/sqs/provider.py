@@ -440,6 +440,7 @@ class SqsProvider(ServiceProvider):
             result["MD5OfMessageAttributes"] = md5_attributes
         if system:
             result["MD5OfMessageSystemAttributes"] = msg.md5_of_attributes(system)
+        system = self._with_trace_header(ctx, system)
         group = params.get("MessageGroupId")
         dedup = scope = None
         if queue.fifo:
@@ -477,6 +478,14 @@ class SqsProvider(ServiceProvider):
                 queue, scope, dedup, now + DEDUP_WINDOW, message_id, result["SequenceNumber"]
             )
         return result
+
+    @staticmethod
+    def _with_trace_header(ctx: RequestContext, system: dict[str, Any]) -> dict[str, Any]:
+        """An X-Ray trace header on the request becomes AWSTraceHeader unless the sender set one."""
+        trace = ctx.request.headers.get("x-amzn-trace-id") if ctx.request is not None else None
+        if not trace or "AWSTraceHeader" in system:
+            return system
+        return {**system, "AWSTraceHeader": {"DataType": "String", "StringValue": trace}}
 
     @staticmethod
     def _sequence_number(row_id: int) -> str:

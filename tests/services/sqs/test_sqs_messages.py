@@ -327,3 +327,15 @@ def test_long_poll_wakes_when_a_delay_ends(sqs, queue, overcast):
     messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"]
     assert messages[0]["Body"] == "delayed"
     assert time.monotonic() - started < 2
+
+
+def test_xray_trace_header_becomes_the_aws_trace_header(sqs, queue):
+    def add_header(request, **kwargs):
+        request.headers["X-Amzn-Trace-Id"] = "Root=1-5759e988-bd862e3fe1be46a994272793"
+
+    sqs.meta.events.register("before-sign.sqs.SendMessage", add_header)
+    sqs.send_message(QueueUrl=queue, MessageBody="traced")
+    message = sqs.receive_message(QueueUrl=queue, MessageSystemAttributeNames=["AWSTraceHeader"])["Messages"][
+        0
+    ]
+    assert message["Attributes"]["AWSTraceHeader"] == "Root=1-5759e988-bd862e3fe1be46a994272793"
