@@ -11,7 +11,7 @@ from overcast.auth.sigv4 import SigV4, parse_sigv4
 from overcast.errors import ServiceError
 from overcast.http import Headers, HttpRequest, HttpResponse
 from overcast.platform import Platform, new_request_id
-from overcast.routing.router import FORM, Route, resolve
+from overcast.routing.router import FORM, Route, parse_host, resolve
 from overcast.server.authenticate import authenticate, error_style
 from overcast.server.internal import internal_endpoint
 from overcast.server.log import RequestLog
@@ -22,6 +22,7 @@ log = logging.getLogger("overcast")
 
 # The protocol and a representative model used to word errors raised before a service is known.
 _FALLBACK = {"smithy-rpc-v2-cbor": "cloudwatch", "json": "dynamodb", "query": "sts", "rest-xml": "s3"}
+MULTIPART = "multipart/form-data"
 _CORS_HEADERS = [
     ("access-control-allow-origin", "*"),
     ("access-control-allow-methods", "HEAD,GET,PUT,POST,DELETE,OPTIONS,PATCH"),
@@ -51,6 +52,33 @@ class OvercastApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def _s3_for(self, request: HttpRequest):
+        """The S3 provider when a browser request (a CORS preflight, an HTML form POST) addresses a bucket.
+
+        Such requests are unsigned and name no operation: the bucket is known by an S3 host name, or by the
+        first path segment naming an existing bucket."""
+        preflight = request.method == "OPTIONS" and "origin" in request.headers
+        form_post = request.method == "POST" and request.headers.get("content-type", "").startswith(MULTIPART)
+        if not (preflight or form_post):
+            return None
+        from overcast.services.s3.cors import bucket_of
+
+        host = parse_host(request.host)
+        name = bucket_of(request)
+        if host.service not in (None, "s3") or not name:
+            return None
+        if form_post and request.path.strip("/") not in ("", name):  # a form POST goes to the bucket itself
+            return None
+        s3 = self.platform.provider("s3")
+        if not hasattr(s3, "preflight"):  # another provider installed for s3 (protocol tests)
+            return None
+        return s3 if host.service == "s3" or s3.store.bucket(name) is not None else None
+
+    def _s3_cors(self, request: HttpRequest) -> list[tuple[str, str]]:
+        """CORS headers by the bucket's rules for an S3 response to a request carrying an Origin."""
+        s3 = self.platform.provider("s3")
+        return s3.response_headers(request) if hasattr(s3, "response_headers") else []
+
     async def _http(self, scope: dict[str, Any], receive, send) -> None:
         started = time.perf_counter()
         headers = Headers.from_raw(scope["headers"])
@@ -69,8 +97,22 @@ class OvercastApp:
             if response is not None:
                 await _send(send, response, request.method)
                 return
+        s3 = self._s3_for(request)
         if request.method == "OPTIONS" and "origin" in headers:
-            await _send(send, HttpResponse(200, list(_CORS_HEADERS)), "OPTIONS")
+            preflight = s3.preflight(request) if s3 else HttpResponse(200, list(_CORS_HEADERS))
+            await _send(send, preflight, "OPTIONS")
+            return
+        if s3 and request.method == "POST":
+            request.body = await read_body(receive)
+            response = await s3.post_object(request)
+            response.headers.extend(s3.response_headers(request))
+            await _send(send, response, "POST")
+            self.request_log.record(
+                Route("s3", "PostObject", "rest-xml", None),
+                None,
+                response.status,
+                time.perf_counter() - started,
+            )
             return
         request_id = new_request_id()
         route: Route | None = None
@@ -112,8 +154,9 @@ class OvercastApp:
                 "InternalError", "Overcast hit an internal error; see its log", 500, sender_fault=False
             )
             response = _error_response(request, route, error, request_id)
-        if "origin" in headers and (route is None or route.service != "s3"):
-            response.headers.extend(_CORS_HEADERS)
+        if "origin" in headers:
+            cors = _CORS_HEADERS if route is None or route.service != "s3" else self._s3_cors(request)
+            response.headers.extend(cors)
         await _send(send, response, request.method)
         self.request_log.record(route, ctx, response.status, time.perf_counter() - started)
 

@@ -32,11 +32,21 @@ from overcast.services.s3.common import (
 from overcast.services.s3.notifications import NotificationOps
 from overcast.services.s3.store import INLINE, Bucket, ObjectVersion
 
-CONTENT_FIELDS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
-                  "WebsiteRedirectLocation")
-RESPONSE_OVERRIDES = {"ResponseContentType": "ContentType", "ResponseCacheControl": "CacheControl",
-                      "ResponseContentDisposition": "ContentDisposition",
-                      "ResponseContentEncoding": "ContentEncoding", "ResponseContentLanguage": "ContentLanguage"}
+CONTENT_FIELDS = (
+    "ContentType",
+    "CacheControl",
+    "ContentDisposition",
+    "ContentEncoding",
+    "ContentLanguage",
+    "WebsiteRedirectLocation",
+)
+RESPONSE_OVERRIDES = {
+    "ResponseContentType": "ContentType",
+    "ResponseCacheControl": "CacheControl",
+    "ResponseContentDisposition": "ContentDisposition",
+    "ResponseContentEncoding": "ContentEncoding",
+    "ResponseContentLanguage": "ContentLanguage",
+}
 MAX_METADATA_BYTES = 2048
 MAX_TAGS = 10
 
@@ -53,8 +63,9 @@ class ObjectOps(NotificationOps):
             storage_class = storage_class_of(params)
             _check_write_conditions_supported(params)
             algorithms = requested_checksums(params, ctx)
-        received = await bodies.receive(self.platform.blobs, params.get("Body"), algorithms or ["CRC64NVME"],
-                                        inline=True)
+        received = await bodies.receive(
+            self.platform.blobs, params.get("Body"), algorithms or ["CRC64NVME"], inline=True
+        )
         try:
             checksum = verify_body(params, received, algorithms, ctx)
             with self.db.transaction():
@@ -62,11 +73,25 @@ class ObjectOps(NotificationOps):
                 self._check_write_conditions(bucket, key, params)
                 meta["Checksum"] = checksum
                 blob_id = self.platform.blobs.commit(received.blob) if received.blob is not None else None
-                version_id = self.put_version(bucket, key, size=received.size, etag=quoted(received.md5_hex),
-                                              storage_class=storage_class, blob_id=blob_id, data=received.data,
-                                              meta=meta)
-                self.notify(ctx, bucket, "ObjectCreated:Put", key, received.size, quoted(received.md5_hex),
-                            version_id)
+                version_id = self.put_version(
+                    bucket,
+                    key,
+                    size=received.size,
+                    etag=quoted(received.md5_hex),
+                    storage_class=storage_class,
+                    blob_id=blob_id,
+                    data=received.data,
+                    meta=meta,
+                )
+                self.notify(
+                    ctx,
+                    bucket,
+                    ctx.extra.get("event", "ObjectCreated:Put"),
+                    key,
+                    received.size,
+                    quoted(received.md5_hex),
+                    version_id,
+                )
         except BaseException:
             bodies.discard(self.platform.blobs, received)
             raise
@@ -127,7 +152,9 @@ class ObjectOps(NotificationOps):
     def new_object_meta(self, ctx: RequestContext, bucket: Bucket, params: dict[str, Any]) -> dict[str, Any]:
         """What a new object records besides its data: content headers, metadata, ACL, tags, encryption."""
         meta: dict[str, Any] = {name: params[name] for name in CONTENT_FIELDS if params.get(name) is not None}
-        encoding = [e for e in (meta.get("ContentEncoding") or "").split(",") if e.strip() not in ("aws-chunked", "")]
+        encoding = [
+            e for e in (meta.get("ContentEncoding") or "").split(",") if e.strip() not in ("aws-chunked", "")
+        ]
         if encoding:
             meta["ContentEncoding"] = ",".join(encoding)
         else:
@@ -136,12 +163,19 @@ class ObjectOps(NotificationOps):
             meta["Expires"] = seconds(params["Expires"])
         user_metadata = params.get("Metadata") or {}
         if sum(len(k.encode()) + len(str(v).encode()) for k, v in user_metadata.items()) > MAX_METADATA_BYTES:
-            raise ServiceError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata "
-                               "size", 400, MaxSizeAllowed=MAX_METADATA_BYTES)
+            raise ServiceError(
+                "MetadataTooLarge",
+                "Your metadata headers exceed the maximum allowed metadata size",
+                400,
+                MaxSizeAllowed=MAX_METADATA_BYTES,
+            )
         if user_metadata:
             meta["Metadata"] = user_metadata
-        owner = bucket.account if bucket.ownership in (None, "BucketOwnerEnforced", "BucketOwnerPreferred") \
+        owner = (
+            bucket.account
+            if bucket.ownership in (None, "BucketOwnerEnforced", "BucketOwnerPreferred")
             else ctx.principal.account_id
+        )
         meta["Owner"] = owner if not ctx.principal.is_anonymous else bucket.account
         grants = self.object_acl_from(params, bucket, meta["Owner"])
         if grants is not None:
@@ -190,16 +224,24 @@ class ObjectOps(NotificationOps):
         if (mode or until or hold) and not bucket.object_lock:
             raise ServiceError("InvalidRequest", "Bucket is missing Object Lock Configuration", 400)
         if bool(mode) != bool(until):
-            raise ServiceError("InvalidArgument", "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode "
-                               "must both be supplied", 400)
+            raise ServiceError(
+                "InvalidArgument",
+                "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
+                400,
+            )
         result: dict[str, Any] = {}
         if mode:
             result["Retention"] = {"Mode": mode, "RetainUntilDate": seconds(until)}
         elif bucket.object_lock:
-            default = ((self.store.config(bucket.id, "object_lock") or {}).get("Rule") or {}).get("DefaultRetention")
+            default = ((self.store.config(bucket.id, "object_lock") or {}).get("Rule") or {}).get(
+                "DefaultRetention"
+            )
             if default:
                 days = default.get("Days") or (default.get("Years") or 0) * 365
-                result["Retention"] = {"Mode": default["Mode"], "RetainUntilDate": self.clock.now() + days * 86400}
+                result["Retention"] = {
+                    "Mode": default["Mode"],
+                    "RetainUntilDate": self.clock.now() + days * 86400,
+                }
         if hold:
             result["LegalHold"] = hold
         return result
@@ -261,13 +303,19 @@ class ObjectOps(NotificationOps):
     def _part_range(self, version: ObjectVersion, number: int) -> tuple[int, int]:
         sizes = [part[1] for part in version.part_list] or [version.size]
         if number > len(sizes):
-            raise ServiceError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416,
-                               PartNumberRequested=number, ActualPartCount=len(sizes))
+            raise ServiceError(
+                "InvalidPartNumber",
+                "The requested partnumber is not satisfiable",
+                416,
+                PartNumberRequested=number,
+                ActualPartCount=len(sizes),
+            )
         start = sum(sizes[: number - 1])
         return start, start + sizes[number - 1]
 
-    def readable_version(self, ctx: RequestContext, params: dict[str, Any], action: str,
-                         head: bool = False) -> tuple[Bucket, ObjectVersion]:
+    def readable_version(
+        self, ctx: RequestContext, params: dict[str, Any], action: str, head: bool = False
+    ) -> tuple[Bucket, ObjectVersion]:
         """The version a GET/HEAD addresses, once access, delete markers, conditions, storage class and
         SSE-C keys allow it to be read."""
         name, key = params["Bucket"], params["Key"]
@@ -276,24 +324,46 @@ class ObjectOps(NotificationOps):
             raise no_such_bucket(name)
         version_id = params.get("VersionId")
         version = self.lookup_version(bucket, key, version_id)
-        self.authorize(ctx, bucket, action if not version_id else "s3:GetObjectVersion", key,
-                       version.meta.get("Acl") if version else None)
+        self.authorize(
+            ctx,
+            bucket,
+            action if not version_id else "s3:GetObjectVersion",
+            key,
+            version.meta.get("Acl") if version else None,
+        )
         if version is None:
             if version_id:
-                raise ServiceError("NoSuchVersion", "The specified version does not exist.", 404, Key=key,
-                                   VersionId=version_id)
+                raise ServiceError(
+                    "NoSuchVersion",
+                    "The specified version does not exist.",
+                    404,
+                    Key=key,
+                    VersionId=version_id,
+                )
             raise no_such_key(key)
         if version.delete_marker:
             headers = {"x-amz-delete-marker": "true", "x-amz-version-id": version.version_id}
             if version_id:
                 headers["Last-Modified"] = _http_date(version.modified)
-                raise ServiceError("MethodNotAllowed", "The specified method is not allowed against this resource.",
-                                   405, headers=headers, Method="GET", ResourceType="DeleteMarker")
-            raise ServiceError("NoSuchKey", "The specified key does not exist.", 404, headers=headers, Key=key)
+                raise ServiceError(
+                    "MethodNotAllowed",
+                    "The specified method is not allowed against this resource.",
+                    405,
+                    headers=headers,
+                    Method="GET",
+                    ResourceType="DeleteMarker",
+                )
+            raise ServiceError(
+                "NoSuchKey", "The specified key does not exist.", 404, headers=headers, Key=key
+            )
         check_read_conditions(params, version)
         if not head and version.storage_class in ARCHIVED_CLASSES and not self.is_restored(version):
-            raise ServiceError("InvalidObjectState", "The operation is not valid for the object's storage class",
-                               403, StorageClass=version.storage_class)
+            raise ServiceError(
+                "InvalidObjectState",
+                "The operation is not valid for the object's storage class",
+                403,
+                StorageClass=version.storage_class,
+            )
         check_customer_key_on_read(version.meta, params)
         return bucket, version
 
@@ -314,7 +384,9 @@ class ObjectOps(NotificationOps):
             return 'ongoing-request="true"'
         return f'ongoing-request="false", expiry-date="{_http_date(restore["expires_at"])}"'
 
-    def object_headers(self, bucket: Bucket, version: ObjectVersion, params: dict[str, Any]) -> dict[str, Any]:
+    def object_headers(
+        self, bucket: Bucket, version: ObjectVersion, params: dict[str, Any]
+    ) -> dict[str, Any]:
         """The response members GetObject and HeadObject share."""
         meta = version.meta
         result: dict[str, Any] = {
@@ -350,7 +422,9 @@ class ObjectOps(NotificationOps):
             if params.get("PartNumber") and version.parts:
                 part = version.part_list[params["PartNumber"] - 1]
                 if len(part) > 2 and part[2]:
-                    result.update(checksum_fields({**meta["Checksum"], "value": part[2], "type": "COMPOSITE"}))
+                    result.update(
+                        checksum_fields({**meta["Checksum"], "value": part[2], "type": "COMPOSITE"})
+                    )
             else:
                 result.update(checksum_fields(meta["Checksum"]))
         return result
@@ -364,20 +438,28 @@ class ObjectOps(NotificationOps):
         self._notify_removed(ctx, bucket, key, params.get("VersionId"), result)
         return result
 
-    def _notify_removed(self, ctx: RequestContext, bucket: Bucket, key: str, version_id: str | None,
-                        result: dict[str, Any]) -> None:
+    def _notify_removed(
+        self, ctx: RequestContext, bucket: Bucket, key: str, version_id: str | None, result: dict[str, Any]
+    ) -> None:
         created_marker = result.get("DeleteMarker") and not version_id
         event = "ObjectRemoved:DeleteMarkerCreated" if created_marker else "ObjectRemoved:Delete"
         self.notify(ctx, bucket, event, key, version_id=result.get("VersionId"))
 
-    def delete_one(self, bucket: Bucket, key: str, version_id: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    def delete_one(
+        self, bucket: Bucket, key: str, version_id: str | None, params: dict[str, Any]
+    ) -> dict[str, Any]:
         """Delete a key (a delete marker when versioned) or one version of it for good."""
         if version_id:
             version = self.store.version(bucket.id, key, version_id)
             if version is None:
                 if version_id != "null" and not _looks_like_version_id(version_id):
-                    raise ServiceError("InvalidArgument", "Invalid version id specified", 400,
-                                       ArgumentName="versionId", ArgumentValue=version_id)
+                    raise ServiceError(
+                        "InvalidArgument",
+                        "Invalid version id specified",
+                        400,
+                        ArgumentName="versionId",
+                        ArgumentValue=version_id,
+                    )
                 return {"VersionId": version_id}
             self.check_lock_allows_delete(version, params)
             if bucket.mfa_delete == "Enabled" and not params.get("MFA"):
@@ -404,15 +486,20 @@ class ObjectOps(NotificationOps):
         retention = meta.get("Retention")
         if retention and retention["RetainUntilDate"] > self.clock.now():
             if retention["Mode"] == "COMPLIANCE" or not params.get("BypassGovernanceRetention"):
-                raise ServiceError("AccessDenied", "Access Denied because object protected by object lock.", 403)
+                raise ServiceError(
+                    "AccessDenied", "Access Denied because object protected by object lock.", 403
+                )
 
     def delete_objects(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket = self.bucket_for(ctx, params["Bucket"], "s3:DeleteObject")
         request = params["Delete"]
         objects = request.get("Objects") or []
         if len(objects) > 1000 or not objects:
-            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                               "against our published schema", 400)
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema",
+                400,
+            )
         deleted, errors = [], []
         for item in objects:
             key, version_id = item["Key"], item.get("VersionId")
@@ -421,7 +508,9 @@ class ObjectOps(NotificationOps):
                     outcome = self.delete_one(bucket, key, version_id, params)
                     self._notify_removed(ctx, bucket, key, version_id, outcome)
             except ServiceError as error:
-                errors.append({"Key": key, "VersionId": version_id, "Code": error.code, "Message": error.message})
+                errors.append(
+                    {"Key": key, "VersionId": version_id, "Code": error.code, "Message": error.message}
+                )
                 continue
             entry: dict[str, Any] = {"Key": key}
             if version_id:
@@ -448,23 +537,49 @@ class ObjectOps(NotificationOps):
         storage_class = params.get("StorageClass") or ("STANDARD" if same else source.storage_class)
         if storage_class not in STORAGE_CLASSES:
             raise ServiceError("InvalidStorageClass", "The storage class you specified is not valid", 400)
-        if same and params.get("MetadataDirective", "COPY") == "COPY" and storage_class == source.storage_class \
-                and not any(params.get(n) for n in ("ServerSideEncryption", "WebsiteRedirectLocation",
-                                                    "SSECustomerAlgorithm", "StorageClass")):
-            raise ServiceError("InvalidRequest", "This copy request is illegal because it is trying to copy an "
-                               "object to itself without changing the object's metadata, storage class, website "
-                               "redirect location or encryption attributes.", 400)
+        if (
+            same
+            and params.get("MetadataDirective", "COPY") == "COPY"
+            and storage_class == source.storage_class
+            and not any(
+                params.get(n)
+                for n in (
+                    "ServerSideEncryption",
+                    "WebsiteRedirectLocation",
+                    "SSECustomerAlgorithm",
+                    "StorageClass",
+                )
+            )
+        ):
+            raise ServiceError(
+                "InvalidRequest",
+                "This copy request is illegal because it is trying to copy an "
+                "object to itself without changing the object's metadata, storage class, website "
+                "redirect location or encryption attributes.",
+                400,
+            )
         self._check_write_conditions(bucket, key, params)
-        parts = [[self.platform.blobs.commit(self.platform.blobs.copy(p[0])), *p[1:]] for p in source.part_list]
+        parts = [
+            [self.platform.blobs.commit(self.platform.blobs.copy(p[0])), *p[1:]] for p in source.part_list
+        ]
         blob_id, data = None, None
         if source.blob_id == INLINE:
             data = self.store.inline_data(source.id)
         elif not parts and source.blob_id:
             blob_id = self.platform.blobs.commit(self.platform.blobs.copy(source.blob_id))
         now = self.clock.now()
-        version_id = self.put_version(bucket, key, size=source.size, etag=source.etag, modified=now,
-                                      storage_class=storage_class, blob_id=blob_id, parts=parts or None, meta=meta,
-                                      data=data)
+        version_id = self.put_version(
+            bucket,
+            key,
+            size=source.size,
+            etag=source.etag,
+            modified=now,
+            storage_class=storage_class,
+            blob_id=blob_id,
+            parts=parts or None,
+            meta=meta,
+            data=data,
+        )
         self.notify(ctx, bucket, "ObjectCreated:Copy", key, source.size, source.etag, version_id)
         copy_result: dict[str, Any] = {"ETag": source.etag, "LastModified": to_datetime(now)}
         copy_result.update(checksum_fields(meta.get("Checksum")))
@@ -482,8 +597,13 @@ class ObjectOps(NotificationOps):
         source_name, _, source_key = unquote(path).lstrip("/").partition("/")
         version_id = dict(parse_qsl(query)).get("versionId")
         if not source_name or not source_key:
-            raise ServiceError("InvalidArgument", "Copy Source must mention the source bucket and key: "
-                               "sourcebucket/sourcekey", 400, ArgumentName="x-amz-copy-source", ArgumentValue=text)
+            raise ServiceError(
+                "InvalidArgument",
+                "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+                400,
+                ArgumentName="x-amz-copy-source",
+                ArgumentValue=text,
+            )
         bucket = self.store.bucket(source_name)
         if bucket is None:
             raise no_such_bucket(source_name)
@@ -492,27 +612,48 @@ class ObjectOps(NotificationOps):
         if version is None or version.delete_marker:
             if version_id:
                 if version is not None:
-                    raise ServiceError("InvalidRequest", "The source of a copy request may not specifically "
-                                       "refer to a delete marker by version id.", 400)
-                raise ServiceError("NoSuchVersion", "The specified version does not exist.", 404,
-                                   Key=source_key, VersionId=version_id)
+                    raise ServiceError(
+                        "InvalidRequest",
+                        "The source of a copy request may not specifically "
+                        "refer to a delete marker by version id.",
+                        400,
+                    )
+                raise ServiceError(
+                    "NoSuchVersion",
+                    "The specified version does not exist.",
+                    404,
+                    Key=source_key,
+                    VersionId=version_id,
+                )
             raise no_such_key(source_key)
         check_copy_conditions(params, version)
         if version.storage_class in ARCHIVED_CLASSES and not self.is_restored(version):
-            raise ServiceError("InvalidObjectState", "The operation is not valid for the object's storage class",
-                               403, StorageClass=version.storage_class)
+            raise ServiceError(
+                "InvalidObjectState",
+                "The operation is not valid for the object's storage class",
+                403,
+                StorageClass=version.storage_class,
+            )
         if version.meta.get("SSECustomer"):
             check_customer_key_on_read(version.meta, _copy_source_key_params(params))
         return bucket, version
 
-    def _copied_meta(self, ctx: RequestContext, bucket: Bucket, source: ObjectVersion,
-                     params: dict[str, Any]) -> dict[str, Any]:
+    def _copied_meta(
+        self, ctx: RequestContext, bucket: Bucket, source: ObjectVersion, params: dict[str, Any]
+    ) -> dict[str, Any]:
         directive = params.get("MetadataDirective", "COPY")
         if directive == "REPLACE":
             meta = self.new_object_meta(ctx, bucket, {**params, "Tagging": None})
         else:
-            meta = self.new_object_meta(ctx, bucket, {k: v for k, v in params.items() if k not in CONTENT_FIELDS
-                                                      and k not in ("Metadata", "Expires", "Tagging")})
+            meta = self.new_object_meta(
+                ctx,
+                bucket,
+                {
+                    k: v
+                    for k, v in params.items()
+                    if k not in CONTENT_FIELDS and k not in ("Metadata", "Expires", "Tagging")
+                },
+            )
             for name in (*CONTENT_FIELDS, "Metadata", "Expires"):
                 if name in source.meta:
                     meta[name] = source.meta[name]
@@ -528,7 +669,9 @@ class ObjectOps(NotificationOps):
     # -- attributes --------------------------------------------------------------------------------
 
     def get_object_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket, version = self.readable_version(ctx, {**params, "Key": params["Key"]}, "s3:GetObject", head=True)
+        bucket, version = self.readable_version(
+            ctx, {**params, "Key": params["Key"]}, "s3:GetObject", head=True
+        )
         wanted = set(params.get("ObjectAttributes") or [])
         result: dict[str, Any] = {"LastModified": to_datetime(int(version.modified))}
         if bucket.versioning:
@@ -542,16 +685,21 @@ class ObjectOps(NotificationOps):
         checksum = version.meta.get("Checksum")
         if "Checksum" in wanted and checksum:
             value = checksum["value"].split("-")[0]
-            result["Checksum"] = {checksums.param_name(checksum["algorithm"]): value, "ChecksumType": checksum["type"]}
+            result["Checksum"] = {
+                checksums.param_name(checksum["algorithm"]): value,
+                "ChecksumType": checksum["type"],
+            }
         if "ObjectParts" in wanted and version.parts:
             result["ObjectParts"] = self._object_parts(version, checksum, params)
         return result
 
-    def _object_parts(self, version: ObjectVersion, checksum: dict | None, params: dict[str, Any]) -> dict[str, Any]:
+    def _object_parts(
+        self, version: ObjectVersion, checksum: dict | None, params: dict[str, Any]
+    ) -> dict[str, Any]:
         parts = version.part_list
         marker = params.get("PartNumberMarker") or 0
         limit = params.get("MaxParts") or 1000
-        page = list(enumerate(parts, start=1))[marker: marker + limit]
+        page = list(enumerate(parts, start=1))[marker : marker + limit]
         entries = []
         for number, part in page:
             entry: dict[str, Any] = {"PartNumber": number, "Size": part[1]}
@@ -559,8 +707,13 @@ class ObjectOps(NotificationOps):
                 entry[checksums.param_name(checksum["algorithm"])] = part[2]
             entries.append(entry)
         truncated = marker + limit < len(parts)
-        result: dict[str, Any] = {"TotalPartsCount": len(parts), "PartNumberMarker": marker, "MaxParts": limit,
-                                  "IsTruncated": truncated, "Parts": entries}
+        result: dict[str, Any] = {
+            "TotalPartsCount": len(parts),
+            "PartNumberMarker": marker,
+            "MaxParts": limit,
+            "IsTruncated": truncated,
+            "Parts": entries,
+        }
         if entries:
             result["NextPartNumberMarker"] = entries[-1]["PartNumber"]
         return result
@@ -572,15 +725,23 @@ class ObjectOps(NotificationOps):
 def storage_class_of(params: dict[str, Any]) -> str:
     storage_class = params.get("StorageClass") or "STANDARD"
     if storage_class not in STORAGE_CLASSES:
-        raise ServiceError("InvalidStorageClass", "The storage class you specified is not valid", 400,
-                           StorageClassRequested=storage_class)
+        raise ServiceError(
+            "InvalidStorageClass",
+            "The storage class you specified is not valid",
+            400,
+            StorageClassRequested=storage_class,
+        )
     return storage_class
 
 
 def _check_write_conditions_supported(params: dict[str, Any]) -> None:
     if params.get("IfNoneMatch") not in (None, "*"):
-        raise ServiceError("NotImplemented", "A header you provided implies functionality that is not "
-                           "implemented", 501, Header="If-None-Match")
+        raise ServiceError(
+            "NotImplemented",
+            "A header you provided implies functionality that is not implemented",
+            501,
+            Header="If-None-Match",
+        )
 
 
 def requested_checksums(params: dict[str, Any], ctx: RequestContext) -> list[str]:
@@ -588,14 +749,21 @@ def requested_checksums(params: dict[str, Any], ctx: RequestContext) -> list[str
     found: list[str] = []
     given = [a for a in checksums.ALGORITHMS if params.get(checksums.param_name(a))]
     if len(given) > 1:
-        raise ServiceError("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types "
-                           "are not allowed.", 400)
+        raise ServiceError(
+            "InvalidRequest",
+            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+            400,
+        )
     found += given
     algorithm = params.get("ChecksumAlgorithm")
     if algorithm:
         if algorithm not in checksums.ALGORITHMS:
-            raise ServiceError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with "
-                               "any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", 400)
+            raise ServiceError(
+                "InvalidRequest",
+                "Checksum algorithm provided is unsupported. Please try again with "
+                "any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+                400,
+            )
         if algorithm not in found:
             found.append(algorithm)
     trailer = ctx.request.headers.get("x-amz-trailer") if ctx.request else None
@@ -606,8 +774,9 @@ def requested_checksums(params: dict[str, Any], ctx: RequestContext) -> list[str
     return found
 
 
-def verify_body(params: dict[str, Any], received: bodies.Received, algorithms: list[str],
-                ctx: RequestContext) -> dict[str, Any]:
+def verify_body(
+    params: dict[str, Any], received: bodies.Received, algorithms: list[str], ctx: RequestContext
+) -> dict[str, Any]:
     """Check Content-MD5 and the checksum a client sent (header or trailer); the checksum to store."""
     md5 = params.get("ContentMD5")
     if md5:
@@ -618,18 +787,33 @@ def verify_body(params: dict[str, Any], received: bodies.Received, algorithms: l
         if len(expected) != 16:
             raise ServiceError("InvalidDigest", "The Content-MD5 you specified is not valid.", 400)
         if expected.hex() != received.md5_hex:
-            raise ServiceError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400,
-                               ExpectedDigest=md5, CalculatedDigest=base64.b64encode(bytes.fromhex(received.md5_hex)).decode())
+            raise ServiceError(
+                "BadDigest",
+                "The Content-MD5 you specified did not match what we received.",
+                400,
+                ExpectedDigest=md5,
+                CalculatedDigest=base64.b64encode(bytes.fromhex(received.md5_hex)).decode(),
+            )
     length = params.get("ContentLength")
-    if length is not None and length != received.size and not (ctx.request and "aws-chunked" in
-                                                                (ctx.request.headers.get("content-encoding") or "")):
-        raise ServiceError("IncompleteBody", "You did not provide the number of bytes specified by the "
-                           "Content-Length HTTP header", 400)
+    if (
+        length is not None
+        and length != received.size
+        and not (ctx.request and "aws-chunked" in (ctx.request.headers.get("content-encoding") or ""))
+    ):
+        raise ServiceError(
+            "IncompleteBody",
+            "You did not provide the number of bytes specified by the Content-Length HTTP header",
+            400,
+        )
     algorithm = algorithms[0] if algorithms else "CRC64NVME"
     computed = received.checksums[algorithm]
-    sent = params.get(checksums.param_name(algorithm)) or received.trailers.get(checksums.header_name(algorithm))
+    sent = params.get(checksums.param_name(algorithm)) or received.trailers.get(
+        checksums.header_name(algorithm)
+    )
     if sent is not None and sent != computed:
-        raise ServiceError("BadDigest", f"The {algorithm} you specified did not match the calculated checksum.", 400)
+        raise ServiceError(
+            "BadDigest", f"The {algorithm} you specified did not match the calculated checksum.", 400
+        )
     return {"algorithm": algorithm, "value": computed, "type": "FULL_OBJECT"}
 
 
@@ -675,20 +859,31 @@ def check_copy_conditions(params: dict[str, Any], version: ObjectVersion) -> Non
 def check_customer_key(params: dict[str, Any]) -> str:
     """Validate SSE-C parameters; returns the key's base64 MD5 (all S3 keeps of the key)."""
     if params.get("SSECustomerAlgorithm") != "AES256":
-        raise ServiceError("InvalidEncryptionAlgorithmError", "The encryption request you specified is not valid. "
-                           "The valid value is AES256.", 400)
+        raise ServiceError(
+            "InvalidEncryptionAlgorithmError",
+            "The encryption request you specified is not valid. The valid value is AES256.",
+            400,
+        )
     key_text = params.get("SSECustomerKey") or ""
     try:
         key = base64.b64decode(key_text, validate=True)
     except (binascii.Error, ValueError):
         key = b""
     if len(key) != 32:
-        raise ServiceError("InvalidArgument", "The secret key was invalid for the specified algorithm.", 400,
-                           ArgumentName="x-amz-server-side-encryption", ArgumentValue="null")
+        raise ServiceError(
+            "InvalidArgument",
+            "The secret key was invalid for the specified algorithm.",
+            400,
+            ArgumentName="x-amz-server-side-encryption",
+            ArgumentValue="null",
+        )
     digest = base64.b64encode(hashlib.md5(key).digest()).decode()
     if params.get("SSECustomerKeyMD5") and params["SSECustomerKeyMD5"] != digest:
-        raise ServiceError("InvalidArgument", "The calculated MD5 hash of the key did not match the hash that was "
-                           "provided.", 400)
+        raise ServiceError(
+            "InvalidArgument",
+            "The calculated MD5 hash of the key did not match the hash that was provided.",
+            400,
+        )
     return digest
 
 
@@ -697,17 +892,27 @@ def check_customer_key_on_read(meta: dict[str, Any], params: dict[str, Any]) -> 
     if not stored:
         return
     if not params.get("SSECustomerKey"):
-        raise ServiceError("InvalidRequest", "The object was stored using a form of Server Side Encryption. The "
-                           "correct parameters must be provided to retrieve the object.", 400)
+        raise ServiceError(
+            "InvalidRequest",
+            "The object was stored using a form of Server Side Encryption. The "
+            "correct parameters must be provided to retrieve the object.",
+            400,
+        )
     if check_customer_key(params) != stored:
-        raise ServiceError("AccessDenied", "Requests specifying Server Side Encryption with Customer provided keys "
-                           "must provide the correct secret key.", 403)
+        raise ServiceError(
+            "AccessDenied",
+            "Requests specifying Server Side Encryption with Customer provided keys "
+            "must provide the correct secret key.",
+            403,
+        )
 
 
 def _copy_source_key_params(params: dict[str, Any]) -> dict[str, Any]:
-    return {"SSECustomerAlgorithm": params.get("CopySourceSSECustomerAlgorithm"),
-            "SSECustomerKey": params.get("CopySourceSSECustomerKey"),
-            "SSECustomerKeyMD5": params.get("CopySourceSSECustomerKeyMD5")}
+    return {
+        "SSECustomerAlgorithm": params.get("CopySourceSSECustomerAlgorithm"),
+        "SSECustomerKey": params.get("CopySourceSSECustomerKey"),
+        "SSECustomerKeyMD5": params.get("CopySourceSSECustomerKeyMD5"),
+    }
 
 
 def sse_fields(meta: dict[str, Any]) -> dict[str, Any]:
@@ -740,7 +945,9 @@ def check_tags(tags: list[dict[str, str]], limit: int = MAX_TAGS) -> list[dict[s
         if not key or len(key) > 128 or len(value) > 256 or key.startswith("aws:"):
             raise ServiceError("InvalidTag", "The TagKey you have provided is invalid", 400, TagKey=key)
         if key in keys:
-            raise ServiceError("InvalidTag", "Cannot provide multiple Tags with the same key", 400, TagKey=key)
+            raise ServiceError(
+                "InvalidTag", "Cannot provide multiple Tags with the same key", 400, TagKey=key
+            )
         keys.add(key)
     return [{"Key": t["Key"], "Value": t.get("Value") or ""} for t in tags]
 

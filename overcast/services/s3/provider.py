@@ -24,9 +24,11 @@ from overcast.services.s3.common import (
     to_datetime,
 )
 from overcast.services.s3.configs import ConfigOps
+from overcast.services.s3.cors import CorsOps
 from overcast.services.s3.listing import ListingOps
 from overcast.services.s3.multipart import MultipartOps
 from overcast.services.s3.notifications import NotificationOps
+from overcast.services.s3.post import PostOps
 from overcast.services.s3.store import Bucket, ObjectVersion
 
 # Restore delays per storage class and retrieval tier, in seconds (AWS's published upper bounds).
@@ -36,7 +38,7 @@ RESTORE_DELAYS = {
 }
 
 
-class S3Provider(MultipartOps, ListingOps, BucketOps, ConfigOps, NotificationOps):
+class S3Provider(MultipartOps, PostOps, ListingOps, BucketOps, ConfigOps, NotificationOps, CorsOps):
     service_name = "s3"
 
     async def start(self) -> None:
@@ -45,23 +47,44 @@ class S3Provider(MultipartOps, ListingOps, BucketOps, ConfigOps, NotificationOps
     def delete_bucket_encryption(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         """Deleting the configuration returns the bucket to the default, SSE-S3."""
         bucket = self.owner_only(ctx, params["Bucket"])
-        self.store.put_config(bucket.id, "encryption", {"Rules": [{"ApplyServerSideEncryptionByDefault": {
-            "SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]})
+        self.store.put_config(
+            bucket.id,
+            "encryption",
+            {
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                        "BucketKeyEnabled": False,
+                    }
+                ]
+            },
+        )
         return {}
 
     # -- object sub-resources -----------------------------------------------------------------------
 
-    def _object(self, ctx: RequestContext, params: dict[str, Any], action: str) -> tuple[Bucket, ObjectVersion]:
+    def _object(
+        self, ctx: RequestContext, params: dict[str, Any], action: str
+    ) -> tuple[Bucket, ObjectVersion]:
         bucket = self.bucket_for(ctx, params["Bucket"], action, params["Key"])
         version = self.lookup_version(bucket, params["Key"], params.get("VersionId"))
         if version is None or (version.delete_marker and not params.get("VersionId")):
             if params.get("VersionId"):
-                raise ServiceError("NoSuchVersion", "The specified version does not exist.", 404,
-                                   Key=params["Key"], VersionId=params["VersionId"])
+                raise ServiceError(
+                    "NoSuchVersion",
+                    "The specified version does not exist.",
+                    404,
+                    Key=params["Key"],
+                    VersionId=params["VersionId"],
+                )
             raise no_such_key(params["Key"])
         if version.delete_marker:
-            raise ServiceError("MethodNotAllowed", "The specified method is not allowed against this resource.",
-                               405, headers={"x-amz-delete-marker": "true"})
+            raise ServiceError(
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+                405,
+                headers={"x-amz-delete-marker": "true"},
+            )
         return bucket, version
 
     def _versioned(self, bucket: Bucket, version: ObjectVersion, result: dict[str, Any]) -> dict[str, Any]:
@@ -105,26 +128,37 @@ class S3Provider(MultipartOps, ListingOps, BucketOps, ConfigOps, NotificationOps
         bucket, version = self._object(ctx, params, "s3:GetObjectAcl")
         owner = version.meta.get("Owner") or bucket.account
         grants = version.meta.get("Acl") if bucket.ownership != "BucketOwnerEnforced" else None
-        return self._versioned(bucket, version, {"Owner": owner_of(owner),
-                                                 "Grants": grants or canned_acl("private", owner)})
+        return self._versioned(
+            bucket, version, {"Owner": owner_of(owner), "Grants": grants or canned_acl("private", owner)}
+        )
 
     # -- archive restore -----------------------------------------------------------------------------
 
     def restore_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket, version = self._object(ctx, params, "s3:RestoreObject")
         if version.storage_class not in ARCHIVED_CLASSES:
-            raise ServiceError("InvalidObjectState", "Restore is not allowed for the object's current storage "
-                               "class", 403, StorageClass=version.storage_class)
+            raise ServiceError(
+                "InvalidObjectState",
+                "Restore is not allowed for the object's current storage class",
+                403,
+                StorageClass=version.storage_class,
+            )
         request = params.get("RestoreRequest") or {}
         days = request.get("Days")
         if not days:
-            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                               "against our published schema", 400)
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema",
+                400,
+            )
         tier = (request.get("GlacierJobParameters") or {}).get("Tier") or request.get("Tier") or "Standard"
         delay = RESTORE_DELAYS[version.storage_class].get(tier)
         if delay is None:
-            raise ServiceError("InvalidArgument", f"{tier} retrieval is not supported for the "
-                               f"{version.storage_class} storage class", 400)
+            raise ServiceError(
+                "InvalidArgument",
+                f"{tier} retrieval is not supported for the {version.storage_class} storage class",
+                400,
+            )
         now = self.clock.now()
         restore = version.meta.get("Restore")
         if restore and now < restore["ready_at"]:
@@ -137,8 +171,9 @@ class S3Provider(MultipartOps, ListingOps, BucketOps, ConfigOps, NotificationOps
             status = 202
         self.store.update_object(version.id, meta={**version.meta, "Restore": restore})
         if status == 202:
-            self.notify(ctx, bucket, "ObjectRestore:Post", version.key, version.size, version.etag,
-                        version.version_id)
+            self.notify(
+                ctx, bucket, "ObjectRestore:Post", version.key, version.size, version.etag, version.version_id
+            )
         return {"__status__": status}
 
     # -- object lock -----------------------------------------------------------------------------------
@@ -152,8 +187,12 @@ class S3Provider(MultipartOps, ListingOps, BucketOps, ConfigOps, NotificationOps
         new_until = seconds(retention["RetainUntilDate"]) if retention.get("RetainUntilDate") else 0
         if current and current["RetainUntilDate"] > self.clock.now():
             shortening = new_until < current["RetainUntilDate"] or retention.get("Mode") != current["Mode"]
-            if shortening and (current["Mode"] == "COMPLIANCE" or not params.get("BypassGovernanceRetention")):
-                raise ServiceError("AccessDenied", "Access Denied because object protected by object lock.", 403)
+            if shortening and (
+                current["Mode"] == "COMPLIANCE" or not params.get("BypassGovernanceRetention")
+            ):
+                raise ServiceError(
+                    "AccessDenied", "Access Denied because object protected by object lock.", 403
+                )
         meta = dict(version.meta)
         if retention.get("Mode"):
             meta["Retention"] = {"Mode": retention["Mode"], "RetainUntilDate": new_until}
@@ -166,9 +205,17 @@ class S3Provider(MultipartOps, ListingOps, BucketOps, ConfigOps, NotificationOps
         _bucket, version = self._object(ctx, params, "s3:GetObjectRetention")
         retention = version.meta.get("Retention")
         if not retention:
-            raise ServiceError("NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock "
-                               "configuration", 404)
-        return {"Retention": {"Mode": retention["Mode"], "RetainUntilDate": to_datetime(retention["RetainUntilDate"])}}
+            raise ServiceError(
+                "NoSuchObjectLockConfiguration",
+                "The specified object does not have a ObjectLock configuration",
+                404,
+            )
+        return {
+            "Retention": {
+                "Mode": retention["Mode"],
+                "RetainUntilDate": to_datetime(retention["RetainUntilDate"]),
+            }
+        }
 
     def put_object_legal_hold(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket, version = self._object(ctx, params, "s3:PutObjectLegalHold")
@@ -182,6 +229,9 @@ class S3Provider(MultipartOps, ListingOps, BucketOps, ConfigOps, NotificationOps
         _bucket, version = self._object(ctx, params, "s3:GetObjectLegalHold")
         status = version.meta.get("LegalHold")
         if not status:
-            raise ServiceError("NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock "
-                               "configuration", 404)
+            raise ServiceError(
+                "NoSuchObjectLockConfiguration",
+                "The specified object does not have a ObjectLock configuration",
+                404,
+            )
         return {"LegalHold": {"Status": status}}
