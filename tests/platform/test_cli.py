@@ -4,55 +4,16 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-OVERCAST = str(Path(sys.executable).with_name("overcast"))
+from tests.server_process import OVERCAST, ServerProcess, free_port
+
 AWS_V1 = str(Path(sys.executable).with_name("aws"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServerProcess:
-    def __init__(self, data_dir: Path, *extra: str, env: dict | None = None) -> None:
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [OVERCAST, "start", "--port", str(self.port), "--data-dir", str(data_dir), *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(self.endpoint + "/_overcast/health", timeout=1).read()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {self.process.stdout.read()}") from None
-                time.sleep(0.02)
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [OVERCAST, *args, "--endpoint", self.endpoint], capture_output=True, text=True, timeout=30
-        )
-
-    def stop(self, sig: int = signal.SIGTERM) -> str:
-        self.process.send_signal(sig)
-        output, _ = self.process.communicate(timeout=20)
-        return output
 
 
 @pytest.fixture
