@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.policy.servers"]  # the enforce-mode server fixtures
+
 REPO = Path(__file__).resolve().parent.parent
 OVERCAST_BIN = Path(sys.executable).with_name("overcast")
 

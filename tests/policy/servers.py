@@ -1,6 +1,6 @@
 """A second in-process server with `--iam enforce`, for tests of what IAM allows and denies.
 
-Import the fixtures into a test module: `from tests.policy.servers import enforced, enforced_server  # noqa: F401`.
+Its fixtures `enforced_server` and `enforced` are registered for every test by tests/conftest.py.
 """
 
 import json
@@ -27,8 +27,11 @@ def enforced(enforced_server: OvercastServer) -> Iterator[OvercastServer]:
 def client_as(server: OvercastServer, service: str, credentials: dict, region: str = "us-east-1"):
     """A client signing with an access key (CreateAccessKey's AccessKey or STS's Credentials)."""
     return server.client(
-        service, region=region, aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials.get("SessionToken"),
+        service,
+        region=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials.get("SessionToken"),
     )
 
 

@@ -4,7 +4,7 @@ moment membership changes, and an explicit deny beats every allow."""
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.policy.servers import client_as, document, enforced, enforced_server  # noqa: F401
+from tests.policy.servers import client_as, document
 
 
 def refused(call, **kwargs) -> str:
@@ -26,14 +26,19 @@ def test_group_permissions_story(enforced):
         admin.add_user_to_group(GroupName=group, UserName=name)
         keys[name] = admin.create_access_key(UserName=name)["AccessKey"]
 
-    alice_sqs, alice_iam = client_as(enforced, "sqs", keys["alice"]), client_as(enforced, "iam", keys["alice"])
+    alice_sqs, alice_iam = (
+        client_as(enforced, "sqs", keys["alice"]),
+        client_as(enforced, "iam", keys["alice"]),
+    )
     bob_sqs, bob_iam = client_as(enforced, "sqs", keys["bob"]), client_as(enforced, "iam", keys["bob"])
 
     url = alice_sqs.create_queue(QueueName="orders")["QueueUrl"]
     alice_sqs.send_message(QueueUrl=url, MessageBody="order-1")
     message = refused(alice_iam.list_users)
-    assert message == ("User: arn:aws:iam::000000000000:user/alice is not authorized to perform: iam:ListUsers on "
-                       "resource: arn:aws:iam::000000000000:user/ because no identity-based policy allows the iam:ListUsers action")
+    assert message == (
+        "User: arn:aws:iam::000000000000:user/alice is not authorized to perform: iam:ListUsers on "
+        "resource: arn:aws:iam::000000000000:user/ because no identity-based policy allows the iam:ListUsers action"
+    )
 
     assert {u["UserName"] for u in bob_iam.list_users()["Users"]} == {"alice", "bob"}
     refused(bob_sqs.create_queue, QueueName="bobs")
@@ -46,7 +51,10 @@ def test_group_permissions_story(enforced):
     alice_iam.list_users()
 
     # An explicit deny on the group beats the managed policy's allow
-    admin.put_group_policy(GroupName="auditors", PolicyName="no-user-listing", PolicyDocument=document(
-        {"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}))
+    admin.put_group_policy(
+        GroupName="auditors",
+        PolicyName="no-user-listing",
+        PolicyDocument=document({"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}),
+    )
     assert "with an explicit deny in an identity-based policy" in refused(bob_iam.list_users)
     bob_iam.list_groups()

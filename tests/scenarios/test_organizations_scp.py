@@ -6,14 +6,17 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.policy.servers import client_as, enforced, enforced_server  # noqa: F401
+from tests.policy.servers import client_as
 
-DENY_S3 = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})
+DENY_S3 = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+)
 
 
 def admin_session(server, account: str) -> dict:
     return server.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="admin")["Credentials"]
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="admin"
+    )["Credentials"]
 
 
 def test_scp_denies_s3_in_prod_only(enforced):
@@ -21,15 +24,20 @@ def test_scp_denies_s3_in_prod_only(enforced):
     org.create_organization(FeatureSet="ALL")
     root = org.list_roots()["Roots"][0]["Id"]
     org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
-    units = {name: org.create_organizational_unit(ParentId=root, Name=name)["OrganizationalUnit"]["Id"]
-             for name in ("PROD", "DEV")}
+    units = {
+        name: org.create_organizational_unit(ParentId=root, Name=name)["OrganizationalUnit"]["Id"]
+        for name in ("PROD", "DEV")
+    }
     accounts = {}
     for name, unit in units.items():
-        account = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]["AccountId"]
+        account = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"][
+            "AccountId"
+        ]
         org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=unit)
         accounts[name] = account
-    policy = org.create_policy(Name="no-s3-in-prod", Description="", Type="SERVICE_CONTROL_POLICY",
-                               Content=DENY_S3)["Policy"]["PolicySummary"]["Id"]
+    policy = org.create_policy(
+        Name="no-s3-in-prod", Description="", Type="SERVICE_CONTROL_POLICY", Content=DENY_S3
+    )["Policy"]["PolicySummary"]["Id"]
     org.attach_policy(PolicyId=policy, TargetId=units["PROD"])
 
     prod_s3 = client_as(enforced, "s3", admin_session(enforced, accounts["PROD"]))

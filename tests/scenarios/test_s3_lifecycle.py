@@ -18,9 +18,20 @@ def _eventually(check, timeout=10.0):
 def test_logs_transition_to_glacier_then_expire(overcast):
     s3 = overcast.client("s3")
     s3.create_bucket(Bucket="app-logs")
-    s3.put_bucket_lifecycle_configuration(Bucket="app-logs", LifecycleConfiguration={"Rules": [{
-        "ID": "archive-logs", "Filter": {"Prefix": "logs/"}, "Status": "Enabled",
-        "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}], "Expiration": {"Days": 365}}]})
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="app-logs",
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "archive-logs",
+                    "Filter": {"Prefix": "logs/"},
+                    "Status": "Enabled",
+                    "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}],
+                    "Expiration": {"Days": 365},
+                }
+            ]
+        },
+    )
     s3.put_object(Bucket="app-logs", Key="logs/2026-01-01.log", Body=b"GET / 200")
     s3.put_object(Bucket="app-logs", Key="keep/readme.txt", Body=b"not a log")
 
@@ -29,8 +40,9 @@ def test_logs_transition_to_glacier_then_expire(overcast):
     assert s3.head_object(Bucket="app-logs", Key="logs/2026-01-01.log").get("StorageClass") is None
 
     overcast.advance_clock("2d")
-    assert _eventually(lambda: s3.head_object(Bucket="app-logs", Key="logs/2026-01-01.log").get("StorageClass")
-                       == "GLACIER")
+    assert _eventually(
+        lambda: s3.head_object(Bucket="app-logs", Key="logs/2026-01-01.log").get("StorageClass") == "GLACIER"
+    )
     assert s3.head_object(Bucket="app-logs", Key="keep/readme.txt").get("StorageClass") is None
     with pytest.raises(ClientError) as raised:
         s3.get_object(Bucket="app-logs", Key="logs/2026-01-01.log")
@@ -38,34 +50,53 @@ def test_logs_transition_to_glacier_then_expire(overcast):
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
     # Restore for 2 days with the Expedited tier (minutes on the virtual clock).
-    accepted = s3.restore_object(Bucket="app-logs", Key="logs/2026-01-01.log",
-                                 RestoreRequest={"Days": 2, "GlacierJobParameters": {"Tier": "Expedited"}})
+    accepted = s3.restore_object(
+        Bucket="app-logs",
+        Key="logs/2026-01-01.log",
+        RestoreRequest={"Days": 2, "GlacierJobParameters": {"Tier": "Expedited"}},
+    )
     assert accepted["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert s3.head_object(Bucket="app-logs", Key="logs/2026-01-01.log")["Restore"] == 'ongoing-request="true"'
     with pytest.raises(ClientError) as raised:
         s3.restore_object(Bucket="app-logs", Key="logs/2026-01-01.log", RestoreRequest={"Days": 2})
     assert raised.value.response["Error"]["Code"] == "RestoreAlreadyInProgress"
     overcast.advance_clock("6m")
-    assert 'ongoing-request="false"' in s3.head_object(Bucket="app-logs", Key="logs/2026-01-01.log")["Restore"]
+    assert (
+        'ongoing-request="false"' in s3.head_object(Bucket="app-logs", Key="logs/2026-01-01.log")["Restore"]
+    )
     assert s3.get_object(Bucket="app-logs", Key="logs/2026-01-01.log")["Body"].read() == b"GET / 200"
     overcast.advance_clock("3d")
     with pytest.raises(ClientError):
         s3.get_object(Bucket="app-logs", Key="logs/2026-01-01.log")
 
     overcast.advance_clock("335d")
-    assert _eventually(lambda: "Contents" in s3.list_objects_v2(Bucket="app-logs")
-                       and [o["Key"] for o in s3.list_objects_v2(Bucket="app-logs")["Contents"]] == ["keep/readme.txt"])
+    assert _eventually(
+        lambda: (
+            "Contents" in s3.list_objects_v2(Bucket="app-logs")
+            and [o["Key"] for o in s3.list_objects_v2(Bucket="app-logs")["Contents"]] == ["keep/readme.txt"]
+        )
+    )
 
 
 def test_abort_incomplete_uploads_and_noncurrent_versions(overcast):
     s3 = overcast.client("s3")
     s3.create_bucket(Bucket="tidy")
     s3.put_bucket_versioning(Bucket="tidy", VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_lifecycle_configuration(Bucket="tidy", LifecycleConfiguration={"Rules": [{
-        "ID": "tidy", "Filter": {}, "Status": "Enabled",
-        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
-        "NoncurrentVersionExpiration": {"NoncurrentDays": 10},
-        "Expiration": {"ExpiredObjectDeleteMarker": True}}]})
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="tidy",
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "tidy",
+                    "Filter": {},
+                    "Status": "Enabled",
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 10},
+                    "Expiration": {"ExpiredObjectDeleteMarker": True},
+                }
+            ]
+        },
+    )
     s3.create_multipart_upload(Bucket="tidy", Key="abandoned")
     s3.put_object(Bucket="tidy", Key="doc", Body=b"v1")
     s3.put_object(Bucket="tidy", Key="doc", Body=b"v2")
@@ -75,9 +106,11 @@ def test_abort_incomplete_uploads_and_noncurrent_versions(overcast):
 
     def tidy():
         versions = s3.list_object_versions(Bucket="tidy")
-        return (not s3.list_multipart_uploads(Bucket="tidy").get("Uploads")
-                and [v["Key"] for v in versions.get("Versions", [])] == ["doc"]
-                and not versions.get("DeleteMarkers"))
+        return (
+            not s3.list_multipart_uploads(Bucket="tidy").get("Uploads")
+            and [v["Key"] for v in versions.get("Versions", [])] == ["doc"]
+            and not versions.get("DeleteMarkers")
+        )
 
     # First sweep removes the noncurrent versions; the next removes the then-lonely delete marker.
     assert _eventually(tidy) or (overcast.advance_clock("1s") and _eventually(tidy))

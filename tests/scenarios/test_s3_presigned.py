@@ -18,8 +18,9 @@ def test_presigned_url_expires_on_the_virtual_clock(overcast):
     s3 = overcast.client("s3", config=Config(signature_version="s3v4"))
     s3.create_bucket(Bucket="downloads")
     s3.put_object(Bucket="downloads", Key="report.pdf", Body=b"%PDF-1.7 ...")
-    url = s3.generate_presigned_url("get_object", Params={"Bucket": "downloads", "Key": "report.pdf"},
-                                    ExpiresIn=3600)
+    url = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": "downloads", "Key": "report.pdf"}, ExpiresIn=3600
+    )
     assert _fetch(url) == (200, b"%PDF-1.7 ...")
     overcast.advance_clock("30m")
     assert _fetch(url)[0] == 200
@@ -32,7 +33,9 @@ def test_presigned_url_expires_on_the_virtual_clock(overcast):
 def test_presigned_upload_link(overcast):
     s3 = overcast.client("s3", config=Config(signature_version="s3v4"))
     s3.create_bucket(Bucket="uploads")
-    url = s3.generate_presigned_url("put_object", Params={"Bucket": "uploads", "Key": "in/photo.jpg"}, ExpiresIn=60)
+    url = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": "uploads", "Key": "in/photo.jpg"}, ExpiresIn=60
+    )
     request = urllib.request.Request(url, data=b"jpeg bytes", method="PUT", headers={"Content-Type": ""})
     with urllib.request.urlopen(request) as response:
         assert response.status == 200

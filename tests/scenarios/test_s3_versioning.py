@@ -27,6 +27,8 @@ def test_accidental_delete_is_undone_by_removing_the_delete_marker(overcast):
     assert s3.get_object(Bucket="reports", Key="q1.csv", VersionId=first)["Body"].read() == b"draft"
 
     # Rolling back: copy the old version over the current one (a new version, nothing is lost).
-    s3.copy_object(Bucket="reports", Key="q1.csv", CopySource={"Bucket": "reports", "Key": "q1.csv", "VersionId": first})
+    s3.copy_object(
+        Bucket="reports", Key="q1.csv", CopySource={"Bucket": "reports", "Key": "q1.csv", "VersionId": first}
+    )
     assert s3.get_object(Bucket="reports", Key="q1.csv")["Body"].read() == b"draft"
     assert len(s3.list_object_versions(Bucket="reports")["Versions"]) == 3

@@ -18,9 +18,16 @@ def test_cli_profile_with_role_arn_assumes_the_role(overcast, tmp_path):
     iam = overcast.client("iam")
     iam.create_user(UserName="cli-user")
     key = iam.create_access_key(UserName="cli-user")["AccessKey"]
-    role = iam.create_role(RoleName="cli-role", AssumeRolePolicyDocument=document(
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:user/cli-user"},
-         "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    role = iam.create_role(
+        RoleName="cli-role",
+        AssumeRolePolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::000000000000:user/cli-user"},
+                "Action": "sts:AssumeRole",
+            }
+        ),
+    )["Role"]["Arn"]
     config = tmp_path / "config"
     config.write_text(
         "[profile base]\nregion = us-east-1\n"
@@ -28,15 +35,31 @@ def test_cli_profile_with_role_arn_assumes_the_role(overcast, tmp_path):
         "region = us-east-1\n"
     )
     credentials = tmp_path / "credentials"
-    credentials.write_text(f"[base]\naws_access_key_id = {key['AccessKeyId']}\n"
-                           f"aws_secret_access_key = {key['SecretAccessKey']}\n")
+    credentials.write_text(
+        f"[base]\naws_access_key_id = {key['AccessKeyId']}\n"
+        f"aws_secret_access_key = {key['SecretAccessKey']}\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials),
-               AWS_ENDPOINT_URL=overcast.endpoint, HOME=str(tmp_path))
-    result = subprocess.run([str(AWS), "sts", "get-caller-identity", "--profile", "deploy", "--output", "json"],
-                            capture_output=True, text=True, env=env, timeout=60)
+    env.update(
+        AWS_CONFIG_FILE=str(config),
+        AWS_SHARED_CREDENTIALS_FILE=str(credentials),
+        AWS_ENDPOINT_URL=overcast.endpoint,
+        HOME=str(tmp_path),
+    )
+    result = subprocess.run(
+        [str(AWS), "sts", "get-caller-identity", "--profile", "deploy", "--output", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Arn"] == "arn:aws:sts::000000000000:assumed-role/cli-role/from-cli"
-    base = subprocess.run([str(AWS), "sts", "get-caller-identity", "--profile", "base", "--output", "json"],
-                             capture_output=True, text=True, env=env, timeout=60)
+    base = subprocess.run(
+        [str(AWS), "sts", "get-caller-identity", "--profile", "base", "--output", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert json.loads(base.stdout)["Arn"] == "arn:aws:iam::000000000000:user/cli-user"

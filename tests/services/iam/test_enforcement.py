@@ -5,14 +5,18 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.policy.servers import client_as, document, enforced, enforced_server, user_with_key  # noqa: F401
+from tests.policy.servers import client_as, document, user_with_key
 
 ACCOUNT = "000000000000"
 
 
 def denied(raised) -> tuple[str, int, str]:
     response = raised.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Message"],
+    )
 
 
 def test_user_without_policies_is_denied_with_aws_text(enforced):
@@ -20,7 +24,8 @@ def test_user_without_policies_is_denied_with_aws_text(enforced):
     with pytest.raises(ClientError) as raised:
         client_as(enforced, "iam", key).create_group(GroupName="g")
     assert denied(raised) == (
-        "AccessDenied", 403,
+        "AccessDenied",
+        403,
         f"User: arn:aws:iam::{ACCOUNT}:user/bob is not authorized to perform: iam:CreateGroup on resource: "
         f"arn:aws:iam::{ACCOUNT}:group/g because no identity-based policy allows the iam:CreateGroup action",
     )
@@ -34,8 +39,11 @@ def test_group_policy_grants_and_explicit_deny_wins(enforced):
     iam.add_user_to_group(GroupName="readers", UserName="bob")
     bob = client_as(enforced, "iam", key)
     assert [u["UserName"] for u in bob.list_users()["Users"]] == ["bob"]
-    iam.put_user_policy(UserName="bob", PolicyName="no-list", PolicyDocument=document(
-        {"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}))
+    iam.put_user_policy(
+        UserName="bob",
+        PolicyName="no-list",
+        PolicyDocument=document({"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}),
+    )
     with pytest.raises(ClientError) as raised:
         bob.list_users()
     assert "with an explicit deny in an identity-based policy" in denied(raised)[2]
@@ -44,7 +52,9 @@ def test_group_policy_grants_and_explicit_deny_wins(enforced):
 def test_permissions_boundary_caps_an_admin(enforced):
     iam = enforced.client("iam")
     key = user_with_key(enforced, "ops", "arn:aws:iam::aws:policy/AdministratorAccess")
-    iam.put_user_permissions_boundary(UserName="ops", PermissionsBoundary="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    iam.put_user_permissions_boundary(
+        UserName="ops", PermissionsBoundary="arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+    )
     ops = client_as(enforced, "iam", key)
     ops.list_roles()
     with pytest.raises(ClientError) as raised:
@@ -56,9 +66,17 @@ def test_policy_variable_limits_user_to_own_entity(enforced):
     iam = enforced.client("iam")
     key = user_with_key(enforced, "carol")
     iam.create_user(UserName="other")
-    iam.put_user_policy(UserName="carol", PolicyName="self", PolicyDocument=document(
-        {"Effect": "Allow", "Action": ["iam:GetUser", "iam:ListUserTags"],
-         "Resource": "arn:aws:iam::*:user/${aws:username}"}))
+    iam.put_user_policy(
+        UserName="carol",
+        PolicyName="self",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": ["iam:GetUser", "iam:ListUserTags"],
+                "Resource": "arn:aws:iam::*:user/${aws:username}",
+            }
+        ),
+    )
     carol = client_as(enforced, "iam", key)
     assert carol.get_user(UserName="carol")["User"]["UserName"] == "carol"
     with pytest.raises(ClientError):
@@ -72,27 +90,58 @@ def test_conditions_on_time_and_request_tags(enforced):
     from datetime import UTC, datetime
 
     until = datetime.fromtimestamp(now + 3600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    iam.put_user_policy(UserName="dave", PolicyName="tagged", PolicyDocument=document(
-        {"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:RequestTag/team": "blue"}, "DateLessThan": {"aws:CurrentTime": until}}}))
+    iam.put_user_policy(
+        UserName="dave",
+        PolicyName="tagged",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": "iam:CreateRole",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:RequestTag/team": "blue"},
+                    "DateLessThan": {"aws:CurrentTime": until},
+                },
+            }
+        ),
+    )
     dave = client_as(enforced, "iam", key)
-    trust = document({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    trust = document(
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    )
     with pytest.raises(ClientError):
         dave.create_role(RoleName="untagged", AssumeRolePolicyDocument=trust)
-    dave.create_role(RoleName="tagged", AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "blue"}])
+    dave.create_role(
+        RoleName="tagged", AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "blue"}]
+    )
     enforced.advance_clock("2h")  # the virtual clock is aws:CurrentTime
     with pytest.raises(ClientError):
-        dave.create_role(RoleName="late", AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "blue"}])
+        dave.create_role(
+            RoleName="late", AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "blue"}]
+        )
 
 
 def test_source_ip_condition(enforced):
     iam = enforced.client("iam")
     key = user_with_key(enforced, "erin")
-    iam.put_user_policy(UserName="erin", PolicyName="office", PolicyDocument=document(
-        {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
-         "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}},
-        {"Effect": "Allow", "Action": "iam:ListGroups", "Resource": "*",
-         "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}))
+    iam.put_user_policy(
+        UserName="erin",
+        PolicyName="office",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": "iam:ListUsers",
+                "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}},
+            },
+            {
+                "Effect": "Allow",
+                "Action": "iam:ListGroups",
+                "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+            },
+        ),
+    )
     erin = client_as(enforced, "iam", key)
     erin.list_users()
     with pytest.raises(ClientError):
@@ -103,13 +152,20 @@ def test_simulate_principal_policy_uses_the_same_engine(enforced):
     iam = enforced.client("iam")
     user_with_key(enforced, "frank", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
     results = iam.simulate_principal_policy(
-        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/frank", ActionNames=["s3:GetObject", "s3:PutObject"],
-        ResourceArns=["arn:aws:s3:::bucket/key"])["EvaluationResults"]
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/frank",
+        ActionNames=["s3:GetObject", "s3:PutObject"],
+        ResourceArns=["arn:aws:s3:::bucket/key"],
+    )["EvaluationResults"]
     assert [r["EvalDecision"] for r in results] == ["allowed", "implicitDeny"]
     custom = iam.simulate_custom_policy(
-        PolicyInputList=[document({"Effect": "Deny", "Action": "sqs:*", "Resource": "*"},
-                                  {"Effect": "Allow", "Action": "*", "Resource": "*"})],
-        ActionNames=["sqs:SendMessage", "sns:Publish"])["EvaluationResults"]
+        PolicyInputList=[
+            document(
+                {"Effect": "Deny", "Action": "sqs:*", "Resource": "*"},
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            )
+        ],
+        ActionNames=["sqs:SendMessage", "sns:Publish"],
+    )["EvaluationResults"]
     assert [r["EvalDecision"] for r in custom] == ["explicitDeny", "allowed"]
 
 

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from overcast.services.iam.accounts import totp
-from tests.policy.servers import client_as, document, enforced, enforced_server, user_with_key  # noqa: F401
+from tests.policy.servers import client_as, document, user_with_key
 
 ACCOUNT = "000000000000"
 
@@ -21,7 +21,9 @@ def trust(principal, **condition):
 
 
 def make_role(overcast, name, trust_policy, **extra):
-    return overcast.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=trust_policy, **extra)["Role"]["Arn"]
+    return overcast.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=trust_policy, **extra)[
+        "Role"
+    ]["Arn"]
 
 
 def code_of(raised):
@@ -42,7 +44,9 @@ def test_assume_role_returns_working_temporary_credentials(overcast):
 
 def test_session_expires_on_the_virtual_clock(overcast):
     arn = make_role(overcast, "short", trust({"AWS": ACCOUNT}))
-    credentials = overcast.client("sts").assume_role(RoleArn=arn, RoleSessionName="s1", DurationSeconds=900)["Credentials"]
+    credentials = overcast.client("sts").assume_role(RoleArn=arn, RoleSessionName="s1", DurationSeconds=900)[
+        "Credentials"
+    ]
     sts = client_as(overcast, "sts", credentials)
     sts.get_caller_identity()
     overcast.advance_clock("16m")
@@ -64,8 +68,10 @@ def test_duration_is_bounded_by_the_role(overcast):
     arn = make_role(overcast, "r", trust({"AWS": ACCOUNT}), MaxSessionDuration=3600)
     with pytest.raises(ClientError) as raised:
         overcast.client("sts").assume_role(RoleArn=arn, RoleSessionName="s1", DurationSeconds=7200)
-    assert code_of(raised) == ("ValidationError",
-                               "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    assert code_of(raised) == (
+        "ValidationError",
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+    )
 
 
 def test_trust_policy_refuses_other_principals(overcast):
@@ -74,8 +80,11 @@ def test_trust_policy_refuses_other_principals(overcast):
     arn = make_role(overcast, "private", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/alice"}))
     with pytest.raises(ClientError) as raised:
         client_as(overcast, "sts", key).assume_role(RoleArn=arn, RoleSessionName="attempt")
-    assert code_of(raised) == ("AccessDenied", f"User: arn:aws:iam::{ACCOUNT}:user/mallory is not authorized to "
-                               f"perform: sts:AssumeRole on resource: {arn}")
+    assert code_of(raised) == (
+        "AccessDenied",
+        f"User: arn:aws:iam::{ACCOUNT}:user/mallory is not authorized to "
+        f"perform: sts:AssumeRole on resource: {arn}",
+    )
     assert iam.get_role(RoleName="private")
 
 
@@ -95,8 +104,12 @@ def test_mfa_condition_with_real_codes(overcast):
     device = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]
     seed = device["Base32StringSeed"].decode()
     step = int(overcast.platform.clock.now() // 30)
-    iam.enable_mfa_device(UserName="alice", SerialNumber=device["SerialNumber"],
-                          AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step))
+    iam.enable_mfa_device(
+        UserName="alice",
+        SerialNumber=device["SerialNumber"],
+        AuthenticationCode1=totp(seed, step - 1),
+        AuthenticationCode2=totp(seed, step),
+    )
     arn = make_role(overcast, "admin", trust({"AWS": ACCOUNT}, Bool={"aws:MultiFactorAuthPresent": "true"}))
     sts = client_as(overcast, "sts", key)
     with pytest.raises(ClientError):
@@ -104,8 +117,12 @@ def test_mfa_condition_with_real_codes(overcast):
     overcast.advance_clock("30s")
     code = totp(seed, int(overcast.platform.clock.now() // 30))
     with pytest.raises(ClientError) as raised:
-        sts.assume_role(RoleArn=arn, RoleSessionName="bad", SerialNumber=device["SerialNumber"], TokenCode="000000"
-                        if code != "000000" else "111111")
+        sts.assume_role(
+            RoleArn=arn,
+            RoleSessionName="bad",
+            SerialNumber=device["SerialNumber"],
+            TokenCode="000000" if code != "000000" else "111111",
+        )
     assert code_of(raised)[0] == "AccessDenied"
     sts.assume_role(RoleArn=arn, RoleSessionName="mfa", SerialNumber=device["SerialNumber"], TokenCode=code)
     # GetSessionToken with MFA gives a session whose MFA flag satisfies the condition
@@ -156,23 +173,53 @@ def jwt(claims: dict) -> str:
 def test_assume_role_with_web_identity(overcast):
     iam = overcast.client("iam")
     provider = iam.create_open_id_connect_provider(
-        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"],
-        ThumbprintList=["a" * 40])["OpenIDConnectProviderArn"]
-    role = make_role(overcast, "gha", document({
-        "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}}}))
+        Url="https://token.actions.githubusercontent.com",
+        ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["a" * 40],
+    )["OpenIDConnectProviderArn"]
+    role = make_role(
+        overcast,
+        "gha",
+        document(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}},
+            }
+        ),
+    )
     sts = overcast.client("sts")
-    token = jwt({"iss": "https://token.actions.githubusercontent.com", "aud": "sts.amazonaws.com",
-                 "sub": "repo:acme/app:ref:refs/heads/main"})
+    token = jwt(
+        {
+            "iss": "https://token.actions.githubusercontent.com",
+            "aud": "sts.amazonaws.com",
+            "sub": "repo:acme/app:ref:refs/heads/main",
+        }
+    )
     result = sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="gh-run", WebIdentityToken=token)
     assert result["SubjectFromWebIdentityToken"] == "repo:acme/app:ref:refs/heads/main"
-    assert client_as(overcast, "sts", result["Credentials"]).get_caller_identity()["Arn"].endswith("assumed-role/gha/gh-run")
-    other = jwt({"iss": "https://token.actions.githubusercontent.com", "aud": "sts.amazonaws.com", "sub": "repo:evil/x"})
+    assert (
+        client_as(overcast, "sts", result["Credentials"])
+        .get_caller_identity()["Arn"]
+        .endswith("assumed-role/gha/gh-run")
+    )
+    other = jwt(
+        {
+            "iss": "https://token.actions.githubusercontent.com",
+            "aud": "sts.amazonaws.com",
+            "sub": "repo:evil/x",
+        }
+    )
     with pytest.raises(ClientError):
         sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="gh-run", WebIdentityToken=other)
-    wrong_audience = jwt({"iss": "https://token.actions.githubusercontent.com", "aud": "x", "sub": "repo:acme/a"})
+    wrong_audience = jwt(
+        {"iss": "https://token.actions.githubusercontent.com", "aud": "x", "sub": "repo:acme/a"}
+    )
     with pytest.raises(ClientError) as raised:
-        sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="gh-run", WebIdentityToken=wrong_audience)
+        sts.assume_role_with_web_identity(
+            RoleArn=role, RoleSessionName="gh-run", WebIdentityToken=wrong_audience
+        )
     assert code_of(raised)[0] == "InvalidIdentityToken"
 
 
@@ -181,7 +228,9 @@ def test_session_policy_narrows_the_role_under_enforce(enforced):
     arn = make_role(enforced, "admin", trust({"AWS": ACCOUNT}))
     iam.attach_role_policy(RoleName="admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     narrowed = document({"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"})
-    credentials = enforced.client("sts").assume_role(RoleArn=arn, RoleSessionName="s1", Policy=narrowed)["Credentials"]
+    credentials = enforced.client("sts").assume_role(RoleArn=arn, RoleSessionName="s1", Policy=narrowed)[
+        "Credentials"
+    ]
     session = client_as(enforced, "iam", credentials)
     session.list_roles()
     with pytest.raises(ClientError) as raised:
@@ -191,14 +240,32 @@ def test_session_policy_narrows_the_role_under_enforce(enforced):
 
 def test_session_tags_are_principal_tags_under_enforce(enforced):
     iam = enforced.client("iam")
-    arn = make_role(enforced, "tagged", document({"Effect": "Allow", "Principal": {"AWS": ACCOUNT},
-                                                  "Action": ["sts:AssumeRole", "sts:TagSession"]}))
-    iam.put_role_policy(RoleName="tagged", PolicyName="by-tag", PolicyDocument=document(
-        {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}))
+    arn = make_role(
+        enforced,
+        "tagged",
+        document(
+            {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+        ),
+    )
+    iam.put_role_policy(
+        RoleName="tagged",
+        PolicyName="by-tag",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": "iam:ListUsers",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}},
+            }
+        ),
+    )
     sts = enforced.client("sts")
-    blue = sts.assume_role(RoleArn=arn, RoleSessionName="blue", Tags=[{"Key": "team", "Value": "blue"}])["Credentials"]
-    red = sts.assume_role(RoleArn=arn, RoleSessionName="red", Tags=[{"Key": "team", "Value": "red"}])["Credentials"]
+    blue = sts.assume_role(RoleArn=arn, RoleSessionName="blue", Tags=[{"Key": "team", "Value": "blue"}])[
+        "Credentials"
+    ]
+    red = sts.assume_role(RoleArn=arn, RoleSessionName="red", Tags=[{"Key": "team", "Value": "red"}])[
+        "Credentials"
+    ]
     client_as(enforced, "iam", blue).list_users()
     with pytest.raises(ClientError):
         client_as(enforced, "iam", red).list_users()
@@ -209,17 +276,25 @@ def test_user_needs_identity_permission_to_assume_under_enforce(enforced):
     arn = make_role(enforced, "r", trust({"AWS": ACCOUNT}))
     with pytest.raises(ClientError):
         client_as(enforced, "sts", key).assume_role(RoleArn=arn, RoleSessionName="s1")
-    enforced.client("iam").put_user_policy(UserName="bob", PolicyName="assume", PolicyDocument=document(
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": arn}))
+    enforced.client("iam").put_user_policy(
+        UserName="bob",
+        PolicyName="assume",
+        PolicyDocument=document({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": arn}),
+    )
     client_as(enforced, "sts", key).assume_role(RoleArn=arn, RoleSessionName="s1")
 
 
 def test_federation_token_is_the_intersection_of_user_and_session_policy(enforced):
     iam = enforced.client("iam")
     key = user_with_key(enforced, "broker", "arn:aws:iam::aws:policy/IAMReadOnlyAccess")
-    iam.put_user_policy(UserName="broker", PolicyName="federate", PolicyDocument=document(
-        {"Effect": "Allow", "Action": "sts:GetFederationToken", "Resource": "*"}))
-    session_policy = document({"Effect": "Allow", "Action": ["iam:ListRoles", "iam:CreateUser"], "Resource": "*"})
+    iam.put_user_policy(
+        UserName="broker",
+        PolicyName="federate",
+        PolicyDocument=document({"Effect": "Allow", "Action": "sts:GetFederationToken", "Resource": "*"}),
+    )
+    session_policy = document(
+        {"Effect": "Allow", "Action": ["iam:ListRoles", "iam:CreateUser"], "Resource": "*"}
+    )
     result = client_as(enforced, "sts", key).get_federation_token(Name="visitor", Policy=session_policy)
     assert result["FederatedUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:federated-user/visitor"
     visitor = client_as(enforced, "iam", result["Credentials"])
@@ -232,10 +307,20 @@ def test_federation_token_is_the_intersection_of_user_and_session_policy(enforce
 
 def test_credentials_for_a_service_follow_the_trust_policy(overcast):
     iam = overcast.client("iam")
-    lambda_role = make_role(overcast, "fn-role", document(
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}))
-    ec2_role = make_role(overcast, "ec2-role", document(
-        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}))
+    lambda_role = make_role(
+        overcast,
+        "fn-role",
+        document(
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ),
+    )
+    ec2_role = make_role(
+        overcast,
+        "ec2-role",
+        document(
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ),
+    )
     sts = overcast.platform.provider("sts")
     with overcast.platform.db.transaction():
         credentials = sts.credentials_for_service(lambda_role, "lambda.amazonaws.com", "my-function")
