@@ -15,19 +15,36 @@ from overcast.services.base import RequestContext
 
 # botocore service name -> IAM service prefix, where they differ
 PREFIXES = {
-    "monitoring": "cloudwatch", "dynamodbstreams": "dynamodb", "elbv2": "elasticloadbalancing",
-    "elb": "elasticloadbalancing", "stepfunctions": "states", "sesv2": "ses", "s3control": "s3",
-    "lambda": "lambda", "apigatewayv2": "apigateway", "events": "events", "logs": "logs",
+    "monitoring": "cloudwatch",
+    "dynamodbstreams": "dynamodb",
+    "elbv2": "elasticloadbalancing",
+    "elb": "elasticloadbalancing",
+    "stepfunctions": "states",
+    "sesv2": "ses",
+    "s3control": "s3",
+    "lambda": "lambda",
+    "apigatewayv2": "apigateway",
+    "events": "events",
+    "logs": "logs",
 }
 
 ACTION_OVERRIDES = {
     "s3": {
-        "ListObjects": "ListBucket", "ListObjectsV2": "ListBucket", "HeadObject": "GetObject",
-        "HeadBucket": "ListBucket", "ListBuckets": "ListAllMyBuckets", "DeleteObjects": "DeleteObject",
-        "ListObjectVersions": "ListBucketVersions", "CreateMultipartUpload": "PutObject",
-        "UploadPart": "PutObject", "UploadPartCopy": "PutObject", "CompleteMultipartUpload": "PutObject",
-        "CopyObject": "PutObject", "ListMultipartUploads": "ListBucketMultipartUploads",
-        "ListParts": "ListMultipartUploadParts", "SelectObjectContent": "GetObject",
+        "ListObjects": "ListBucket",
+        "ListObjectsV2": "ListBucket",
+        "HeadObject": "GetObject",
+        "HeadBucket": "ListBucket",
+        "ListBuckets": "ListAllMyBuckets",
+        "DeleteObjects": "DeleteObject",
+        "ListObjectVersions": "ListBucketVersions",
+        "CreateMultipartUpload": "PutObject",
+        "UploadPart": "PutObject",
+        "UploadPartCopy": "PutObject",
+        "CompleteMultipartUpload": "PutObject",
+        "CopyObject": "PutObject",
+        "ListMultipartUploads": "ListBucketMultipartUploads",
+        "ListParts": "ListMultipartUploadParts",
+        "SelectObjectContent": "GetObject",
         "GetObjectAttributes": "GetObject",
         "PutBucketNotificationConfiguration": "PutBucketNotification",
         "GetBucketNotificationConfiguration": "GetBucketNotification",
@@ -37,15 +54,21 @@ ACTION_OVERRIDES = {
         "PutBucketEncryption": "PutEncryptionConfiguration",
         "GetBucketEncryption": "GetEncryptionConfiguration",
         "DeleteBucketEncryption": "PutEncryptionConfiguration",
-        "PutBucketCors": "PutBucketCORS", "GetBucketCors": "GetBucketCORS", "DeleteBucketCors": "PutBucketCORS",
-        "DeleteBucketTagging": "PutBucketTagging", "DeleteBucketWebsite": "DeleteBucketWebsite",
+        "PutBucketCors": "PutBucketCORS",
+        "GetBucketCors": "GetBucketCORS",
+        "DeleteBucketCors": "PutBucketCORS",
+        "DeleteBucketTagging": "PutBucketTagging",
+        "DeleteBucketWebsite": "DeleteBucketWebsite",
         "PutBucketReplication": "PutReplicationConfiguration",
         "GetBucketReplication": "GetReplicationConfiguration",
-        "DeleteObjectTagging": "DeleteObjectTagging", "RestoreObject": "RestoreObject",
+        "DeleteObjectTagging": "DeleteObjectTagging",
+        "RestoreObject": "RestoreObject",
     },
     "lambda": {
-        "Invoke": "InvokeFunction", "InvokeWithResponseStream": "InvokeFunction",
-        "GetFunctionConfiguration": "GetFunctionConfiguration", "ListVersionsByFunction": "ListVersionsByFunction",
+        "Invoke": "InvokeFunction",
+        "InvokeWithResponseStream": "InvokeFunction",
+        "GetFunctionConfiguration": "GetFunctionConfiguration",
+        "ListVersionsByFunction": "ListVersionsByFunction",
     },
     "dynamodbstreams": {},
     "sts": {"AssumeRoleWithWebIdentity": "AssumeRoleWithWebIdentity"},
@@ -122,8 +145,13 @@ def _logs(ctx: RequestContext, params: dict[str, Any]) -> str | None:
     return ctx.arn("logs", f"log-group:{group}{suffix}")
 
 
-_IAM_LISTS = {"ListUsers": "user", "ListGroups": "group", "ListRoles": "role", "ListPolicies": "policy",
-              "ListInstanceProfiles": "instance-profile"}
+_IAM_LISTS = {
+    "ListUsers": "user",
+    "ListGroups": "group",
+    "ListRoles": "role",
+    "ListPolicies": "policy",
+    "ListInstanceProfiles": "instance-profile",
+}
 
 
 def _iam(ctx: RequestContext, params: dict[str, Any]) -> str | None:
@@ -134,8 +162,11 @@ def _iam(ctx: RequestContext, params: dict[str, Any]) -> str | None:
     if params.get("PolicyArn") and not ctx.operation.startswith(("Attach", "Detach")):
         return params["PolicyArn"]
     for param, kind in (
-        ("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"),
-        ("InstanceProfileName", "instance-profile"), ("PolicyName", "policy"),
+        ("UserName", "user"),
+        ("RoleName", "role"),
+        ("GroupName", "group"),
+        ("InstanceProfileName", "instance-profile"),
+        ("PolicyName", "policy"),
     ):
         name = params.get(param)
         if name:
@@ -150,8 +181,15 @@ def _sts(ctx: RequestContext, params: dict[str, Any]) -> str | None:
 
 
 BUILDERS: dict[str, ResourceBuilder] = {
-    "sqs": _sqs, "s3": _s3, "sns": _sns, "dynamodb": _dynamodb, "dynamodbstreams": _dynamodb,
-    "lambda": _lambda, "logs": _logs, "iam": _iam, "sts": _sts,
+    "sqs": _sqs,
+    "s3": _s3,
+    "sns": _sns,
+    "dynamodb": _dynamodb,
+    "dynamodbstreams": _dynamodb,
+    "lambda": _lambda,
+    "logs": _logs,
+    "iam": _iam,
+    "sts": _sts,
 }
 
 

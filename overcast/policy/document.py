@@ -15,7 +15,15 @@ from overcast.errors import ServiceError
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 STATEMENT_KEYS = {
-    "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition",
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Principal",
+    "NotPrincipal",
+    "Condition",
 }
 
 IDENTITY = "identity"  # user/group/role inline and managed policies, boundaries, session policies
@@ -118,7 +126,7 @@ def _statement(item: Any, kind: str) -> Statement:
     not_actions = _strings(item.get("NotAction"))
     for action in (actions or ()) + (not_actions or ()):
         if action != "*" and ":" not in action:
-            raise malformed(f"Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
+            raise malformed("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
     return Statement(
         effect=effect,
         actions=actions,

@@ -56,12 +56,32 @@ class Identity:
 
 
 # Services whose denials are called AccessDenied (XML/query protocols and SQS); JSON ones say AccessDeniedException.
-_ACCESS_DENIED = {"s3", "sqs", "sns", "iam", "sts", "cloudformation", "elasticloadbalancing", "autoscaling",
-                  "monitoring", "ses", "rds", "elasticache", "redshift", "elasticbeanstalk", "sdb", "cloudfront",
-                  "route53"}
+_ACCESS_DENIED = {
+    "s3",
+    "sqs",
+    "sns",
+    "iam",
+    "sts",
+    "cloudformation",
+    "elasticloadbalancing",
+    "autoscaling",
+    "monitoring",
+    "ses",
+    "rds",
+    "elasticache",
+    "redshift",
+    "elasticbeanstalk",
+    "sdb",
+    "cloudfront",
+    "route53",
+}
 # STS checks role trust policies itself (the trust policy is the role's resource policy).
-_SELF_CHECKED = {("sts", "AssumeRole"), ("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML"),
-                 ("sts", "GetCallerIdentity")}
+_SELF_CHECKED = {
+    ("sts", "AssumeRole"),
+    ("sts", "AssumeRoleWithWebIdentity"),
+    ("sts", "AssumeRoleWithSAML"),
+    ("sts", "GetCallerIdentity"),
+}
 
 SOFT_MIGRATIONS = [
     """
@@ -102,8 +122,14 @@ def request_tags(params: dict[str, Any]) -> dict[str, str]:
 
 
 def principal_type(principal: Principal) -> str:
-    return {"root": "Account", "user": "User", "assumed-role": "AssumedRole", "federated-user": "FederatedUser",
-            "anonymous": "Anonymous", "service": "AWSService"}.get(principal.kind, principal.kind)
+    return {
+        "root": "Account",
+        "user": "User",
+        "assumed-role": "AssumedRole",
+        "federated-user": "FederatedUser",
+        "anonymous": "Anonymous",
+        "service": "AWSService",
+    }.get(principal.kind, principal.kind)
 
 
 def build_context(
@@ -139,7 +165,9 @@ def build_context(
     if principal.kind in ("assumed-role", "federated-user") or "mfa" in attrs:  # absent for long-term keys
         context["aws:multifactorauthpresent"] = ["true" if attrs.get("mfa") else "false"]
         if attrs.get("issued_at"):
-            context["aws:tokenissuetime"] = [datetime.fromtimestamp(attrs["issued_at"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+            context["aws:tokenissuetime"] = [
+                datetime.fromtimestamp(attrs["issued_at"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            ]
             if attrs.get("mfa"):
                 context["aws:multifactorauthage"] = [str(int(now - attrs["issued_at"]))]
         if attrs.get("source_identity"):
@@ -245,11 +273,17 @@ class Authorizer:
         resource = self.resource_policy(ctx, arn)
         if resource is None or (resource.owner == principal.account_id and not principal.is_anonymous):
             return
-        request = Request(principal, iam_action(ctx.service, ctx.operation), arn, self._context(ctx, params, None, resource))
+        request = Request(
+            principal, iam_action(ctx.service, ctx.operation), arn, self._context(ctx, params, None, resource)
+        )
         policy = policy_doc.parse(resource.document, policy_doc.RESOURCE) if resource.document else None
-        root_like = Principal(principal.account_id, principal.arn, principal.user_id, "root", None, principal.attributes)
+        root_like = Principal(
+            principal.account_id, principal.arn, principal.user_id, "root", None, principal.attributes
+        )
         # Identity policies are not evaluated in this mode: the caller's own account is taken to allow.
-        evaluated = Request(principal if principal.is_anonymous else root_like, request.action, arn, request.context)
+        evaluated = Request(
+            principal if principal.is_anonymous else root_like, request.action, arn, request.context
+        )
         decision = evaluate(evaluated, Policies(resource=policy, resource_account=resource.owner))
         if not decision.allowed:
             raise access_denied(ctx.service, denial_message(request, decision))
@@ -263,29 +297,50 @@ class Authorizer:
         arn = resource_arn(ctx, params)
         resource = self.resource_policy(ctx, arn) if self._has_resource_policies(ctx.service) else None
         identity = self.identity(principal)
-        request = Request(principal, iam_action(ctx.service, ctx.operation), arn,
-                          self._context(ctx, params, identity, resource))
+        request = Request(
+            principal,
+            iam_action(ctx.service, ctx.operation),
+            arn,
+            self._context(ctx, params, identity, resource),
+        )
         policies = Policies(
             identity=identity.policies,
-            resource=policy_doc.parse(resource.document, policy_doc.RESOURCE) if resource and resource.document else None,
+            resource=policy_doc.parse(resource.document, policy_doc.RESOURCE)
+            if resource and resource.document
+            else None,
             resource_account=resource.owner if resource else (resource_account(arn) or None),
             boundary=identity.boundary,
-            session=[p for p in (policy_doc.parse(t) for t in principal.attributes.get("session_policies") or ()) if p],
+            session=[
+                p
+                for p in (policy_doc.parse(t) for t in principal.attributes.get("session_policies") or ())
+                if p
+            ],
             scp_levels=scps or (),
         )
         return request, evaluate(request, policies)
 
     def _context(
-        self, ctx: RequestContext, params: dict[str, Any], identity: Identity | None, resource: ResourcePolicy | None
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        identity: Identity | None,
+        resource: ResourcePolicy | None,
     ) -> dict[str, list[str]]:
         http = ctx.request
-        return LazyContext(lambda: build_context(
-            ctx.principal, self.platform.clock.now(), identity=identity, org_id=self.org_id(ctx.principal.account_id),
-            region=ctx.region, source_ip=http.client_ip if http else None,
-            secure=bool(http and http.headers.get("x-forwarded-proto") == "https"),
-            tags=request_tags(params), resource_tags=resource.tags if resource else None,
-            extra=ctx.extra.get("condition_keys"),
-        ))
+        return LazyContext(
+            lambda: build_context(
+                ctx.principal,
+                self.platform.clock.now(),
+                identity=identity,
+                org_id=self.org_id(ctx.principal.account_id),
+                region=ctx.region,
+                source_ip=http.client_ip if http else None,
+                secure=bool(http and http.headers.get("x-forwarded-proto") == "https"),
+                tags=request_tags(params),
+                resource_tags=resource.tags if resource else None,
+                extra=ctx.extra.get("condition_keys"),
+            )
+        )
 
     def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
         provider = self.platform.provider(ctx.service)
@@ -344,7 +399,9 @@ def least_privilege_report(platform: Platform) -> dict[str, Any]:
     policy that grants everything it was observed to do."""
     db = platform.db
     db.migrate("policy", SOFT_MIGRATIONS)
-    rows = db.all("SELECT principal, action, resource, allowed, calls FROM policy_observations ORDER BY 1, 2, 3")
+    rows = db.all(
+        "SELECT principal, action, resource, allowed, calls FROM policy_observations ORDER BY 1, 2, 3"
+    )
     report: dict[str, Any] = {}
     for principal, action, resource, allowed, calls in rows:
         entry = report.setdefault(principal, {"denied": [], "grants": {}})
@@ -353,7 +410,11 @@ def least_privilege_report(platform: Platform) -> dict[str, Any]:
             entry["denied"].append({"action": action, "resource": resource, "calls": calls})
     for entry in report.values():
         statements = [
-            {"Effect": "Allow", "Action": action, "Resource": sorted(resources) if len(resources) > 1 else next(iter(resources))}
+            {
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": sorted(resources) if len(resources) > 1 else next(iter(resources)),
+            }
             for action, resources in sorted(entry.pop("grants").items())
         ]
         entry["policy"] = {"Version": "2012-10-17", "Statement": statements}

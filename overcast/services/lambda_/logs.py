@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("overcast.lambda")
 MAX_PENDING = 10_000  # invocations' logs waiting to be shipped; beyond this the oldest are dropped
 BATCH_EVENTS = 10_000  # PutLogEvents' limit
+FLUSH_DELAY = (
+    0.2  # seconds lines gather before a flush: one PutLogEvents per stream per flush, not per invoke
+)
 
 
 class LogShipper:
@@ -44,6 +47,7 @@ class LogShipper:
     async def run(self) -> None:
         while True:
             await self._wake.wait()
+            await asyncio.sleep(FLUSH_DELAY)
             self._wake.clear()
             while self.pending:
                 batches: dict[tuple[str, str, str, str], list[dict]] = {}
