@@ -669,7 +669,13 @@ def check_request_time(sig: SigV4, now: float, style: str, real_now: float | Non
 
 
 def verify_sigv4(
-    request: HttpRequest, sig: SigV4, secret_key: str, now: float, *, error_style: str, real_now: float | None = None
+    request: HttpRequest,
+    sig: SigV4,
+    secret_key: str,
+    now: float,
+    *,
+    error_style: str,
+    real_now: float | None = None,
 ) -> None:
     """Recompute `sig` over `request` with `secret_key`; raise the service family's error if it differs.
 

@@ -184,7 +184,18 @@ def to_bytes(value: Any) -> bytes:
 # ------------------------------------------------------------------------------------------ shape walks
 
 SCALAR_TYPES = frozenset(
-    ("string", "integer", "long", "float", "double", "boolean", "blob", "timestamp", "bigdecimal", "biginteger")
+    (
+        "string",
+        "integer",
+        "long",
+        "float",
+        "double",
+        "boolean",
+        "blob",
+        "timestamp",
+        "bigdecimal",
+        "biginteger",
+    )
 )
 
 

@@ -135,9 +135,7 @@ def _header_value(shape: Shape, value: Any) -> Any:
 BodyEncoder = Callable[["Shape", dict], bytes]
 
 
-def encode_event(
-    stream_shape: Shape, event: dict, body_encoder: BodyEncoder, content_type: str
-) -> bytes:
+def encode_event(stream_shape: Shape, event: dict, body_encoder: BodyEncoder, content_type: str) -> bytes:
     """Frame one event dict {"EventName": {...members}} of `stream_shape`."""
     if len(event) != 1:
         raise ValueError(f"an event must have exactly one key, got {list(event)}")
@@ -186,7 +184,9 @@ def encode_initial_response(payload: bytes, content_type: str) -> bytes:
     )
 
 
-def encode_error(stream_shape: Shape, error: ServiceError, body_encoder: BodyEncoder, content_type: str) -> bytes:
+def encode_error(
+    stream_shape: Shape, error: ServiceError, body_encoder: BodyEncoder, content_type: str
+) -> bytes:
     """A ServiceError inside a stream: a modeled exception event if the stream declares it, else an error."""
     plans = _plans(stream_shape)
     plan = plans.get(error.code)

@@ -249,7 +249,9 @@ def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpR
     layout = plan.out_layout
     headers = _id_headers(plan.is_s3, request_id)
     # "__status__": a status the model cannot express (S3 GetObject's 206 Partial Content).
-    status = serialize_rest_members(layout, result, headers) or result.get("__status__") or plan.default_status
+    status = (
+        serialize_rest_members(layout, result, headers) or result.get("__status__") or plan.default_status
+    )
     body: Any = b""
     if plan.is_head:
         return HttpResponse(status, headers, b"")

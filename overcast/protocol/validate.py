@@ -325,7 +325,9 @@ def validate(operation: OperationModel, params: dict, protocol: str | None = Non
     if protocol == "ec2" and found[0].missing:
         # EC2 reports one missing parameter at a time, by its wire name.
         path = found[0].path
-        raise ServiceError(missing_code, f"The request must contain the parameter {path[:1].upper() + path[1:]}")
+        raise ServiceError(
+            missing_code, f"The request must contain the parameter {path[:1].upper() + path[1:]}"
+        )
     shown = found[:_MAX_ERRORS]
     n = len(found)
     head = f"{n} validation error{'s' if n != 1 else ''} detected: "

@@ -41,7 +41,12 @@ CASES = [
     ("NotIpAddress", ["198.51.100.1"], ("203.0.113.0/24",), True),
     ("IpAddress", ["2001:db8::1"], ("2001:db8::/32",), True),
     ("ArnLike", ["arn:aws:sns:us-east-1:123456789012:topic"], ("arn:aws:sns:*:123456789012:*",), True),
-    ("ArnEquals", ["arn:aws:sns:us-east-1:123456789012:topic"], ("arn:aws:sns:us-east-1:123456789012:topic",), True),
+    (
+        "ArnEquals",
+        ["arn:aws:sns:us-east-1:123456789012:topic"],
+        ("arn:aws:sns:us-east-1:123456789012:topic",),
+        True,
+    ),
     ("ArnNotLike", ["arn:aws:sns:us-east-1:123456789012:topic"], ("arn:aws:sqs:*",), True),
     ("Null", None, ("true",), True),
     ("Null", ["x"], ("true",), False),

@@ -48,12 +48,17 @@ def other_account(server) -> tuple[str, object]:
     """(account id, an admin SQS client of a second account): a 12-digit key under off; under enforce, unknown
     keys are refused, so the second account is made with Organizations and reached through its access role."""
     if server.config.iam != "enforce":
-        return "222222222222", server.client("sqs", aws_access_key_id="222222222222", aws_secret_access_key="x" * 8)
+        return "222222222222", server.client(
+            "sqs", aws_access_key_id="222222222222", aws_secret_access_key="x" * 8
+        )
     org = server.client("organizations")
     org.create_organization(FeatureSet="ALL")
-    account = org.create_account(Email="other@example.com", AccountName="other")["CreateAccountStatus"]["AccountId"]
+    account = org.create_account(Email="other@example.com", AccountName="other")["CreateAccountStatus"][
+        "AccountId"
+    ]
     session = server.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="admin")["Credentials"]
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="admin"
+    )["Credentials"]
     return account, client_as(server, "sqs", session)
 
 
@@ -63,10 +68,23 @@ def test_cross_account_needs_the_queue_policy(server, queue):
     with pytest.raises(ClientError) as raised:
         caller.send_message(QueueUrl=url, MessageBody="hi")
     assert raised.value.response["Error"]["Code"] == "AccessDenied"
-    assert "because no resource-based policy allows the sqs:SendMessage action" in raised.value.response["Error"]["Message"]
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": document(
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{other}:root"}, "Action": "sqs:SendMessage",
-         "Resource": f"arn:aws:sqs:us-east-1:{DEFAULT}:shared"})})
+    assert (
+        "because no resource-based policy allows the sqs:SendMessage action"
+        in raised.value.response["Error"]["Message"]
+    )
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "Policy": document(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{other}:root"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": f"arn:aws:sqs:us-east-1:{DEFAULT}:shared",
+                }
+            )
+        },
+    )
     caller.send_message(QueueUrl=url, MessageBody="hi")
     with pytest.raises(ClientError):
         caller.receive_message(QueueUrl=url)  # only SendMessage was granted
@@ -76,10 +94,23 @@ def test_explicit_deny_in_queue_policy_binds_the_owner_users(server, queue):
     if server.config.iam != "enforce":
         pytest.skip("identity-side denials need --iam enforce")
     sqs, url = queue
-    worker = client_as(server, "sqs", user_with_key(server, "worker", "arn:aws:iam::aws:policy/AmazonSQSFullAccess"))
+    worker = client_as(
+        server, "sqs", user_with_key(server, "worker", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    )
     worker.send_message(QueueUrl=url, MessageBody="ok")
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": "sqs:PurgeQueue", "Resource": "*"}]})})
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "Policy": json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Deny", "Principal": "*", "Action": "sqs:PurgeQueue", "Resource": "*"}
+                    ],
+                }
+            )
+        },
+    )
     with pytest.raises(ClientError) as raised:
         worker.purge_queue(QueueUrl=url)
     assert "with an explicit deny in a resource-based policy" in raised.value.response["Error"]["Message"]

@@ -147,7 +147,7 @@ class ExampleGenerator:
             return True
         if t == "blob":
             lo, hi = meta.get("min", 0), meta.get("max", 64)
-            data = (b"blob-" + name_hint.encode()[:40] + b"\x00\xff")
+            data = b"blob-" + name_hint.encode()[:40] + b"\x00\xff"
             if len(data) < lo:
                 data = data + b"x" * (int(lo) - len(data))
             return data[: int(hi)] if hi else data
@@ -220,9 +220,7 @@ def normalise(value: Any) -> Any:
     """A comparable form: UTC timestamps as floats, bytearray/streams as bytes, None members and
     ResponseMetadata dropped."""
     if isinstance(value, dict):
-        return {
-            k: normalise(v) for k, v in value.items() if v is not None and k != "ResponseMetadata"
-        }
+        return {k: normalise(v) for k, v in value.items() if v is not None and k != "ResponseMetadata"}
     if isinstance(value, (list, tuple)):
         return [normalise(v) for v in value]
     if isinstance(value, _dt.datetime):

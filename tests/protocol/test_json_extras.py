@@ -29,8 +29,12 @@ def op(service, name):
 
 def json_request(service, name, body, version="1.0"):
     prefix = get_service_model(service).metadata["targetPrefix"]
-    headers = Headers({"X-Amz-Target": f"{prefix}.{name}", "Content-Type": f"application/x-amz-json-{version}"})
-    return HttpRequest("POST", "/", "", headers, body if isinstance(body, bytes) else json.dumps(body).encode())
+    headers = Headers(
+        {"X-Amz-Target": f"{prefix}.{name}", "Content-Type": f"application/x-amz-json-{version}"}
+    )
+    return HttpRequest(
+        "POST", "/", "", headers, body if isinstance(body, bytes) else json.dumps(body).encode()
+    )
 
 
 # ------------------------------------------------------------------------------------------ event streams
@@ -64,7 +68,12 @@ def test_event_message_framing_decodes_with_botocore():
 
 
 def _lambda_stream_result(events):
-    return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "ResponseStreamContentType": "text/plain", "EventStream": events}
+    return {
+        "StatusCode": 200,
+        "ExecutedVersion": "$LATEST",
+        "ResponseStreamContentType": "text/plain",
+        "EventStream": events,
+    }
 
 
 def test_rest_json_event_stream_lambda_invoke_with_response_stream():
@@ -101,7 +110,12 @@ def test_json_event_stream_kinesis_subscribe_to_shard_has_initial_response():
     event = {
         "SubscribeToShardEvent": {
             "Records": [
-                {"SequenceNumber": "1", "ApproximateArrivalTimestamp": when, "Data": b"\x00data", "PartitionKey": "pk"}
+                {
+                    "SequenceNumber": "1",
+                    "ApproximateArrivalTimestamp": when,
+                    "Data": b"\x00data",
+                    "PartitionKey": "pk",
+                }
             ],
             "ContinuationSequenceNumber": "1",
             "MillisBehindLatest": 0,
@@ -117,7 +131,13 @@ def test_event_stream_modeled_and_unmodeled_errors():
     operation = op("kinesis", "SubscribeToShard")
 
     def failing(code):
-        yield {"SubscribeToShardEvent": {"Records": [], "ContinuationSequenceNumber": "1", "MillisBehindLatest": 0}}
+        yield {
+            "SubscribeToShardEvent": {
+                "Records": [],
+                "ContinuationSequenceNumber": "1",
+                "MillisBehindLatest": 0,
+            }
+        }
         raise ServiceError(code, "gone away")
 
     for code in ("ResourceNotFoundException", "SomethingUnmodeled"):
@@ -141,7 +161,9 @@ def _error(fn, *args):
 
 
 def test_validation_missing_required_member():
-    e = _error(parse_request, "json", op("dynamodb", "DescribeTable"), json_request("dynamodb", "DescribeTable", {}))
+    e = _error(
+        parse_request, "json", op("dynamodb", "DescribeTable"), json_request("dynamodb", "DescribeTable", {})
+    )
     assert e.code == "ValidationException"
     assert e.message == (
         "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: "
@@ -180,7 +202,12 @@ def test_validation_length_and_range():
 
 
 def test_validation_wrong_type_is_a_serialization_error():
-    e = _error(parse_request, "json", op("dynamodb", "DescribeTable"), json_request("dynamodb", "DescribeTable", {"TableName": 5}))
+    e = _error(
+        parse_request,
+        "json",
+        op("dynamodb", "DescribeTable"),
+        json_request("dynamodb", "DescribeTable", {"TableName": 5}),
+    )
     assert e.code == "SerializationException"
 
 
@@ -188,7 +215,10 @@ def test_validation_codes_per_protocol_and_service():
     operation = op("dynamodb", "DescribeTable")
     assert _error(validate, operation, {}, "query").code == "ValidationError"
     assert _error(validate, operation, {}, "smithy-rpc-v2-cbor").code == "ValidationException"
-    assert PROTOCOL_CODES["ec2"] == "InvalidParameterValue" and SERVICE_CODES["ec2"]["missing"] == "MissingParameter"
+    assert (
+        PROTOCOL_CODES["ec2"] == "InvalidParameterValue"
+        and SERVICE_CODES["ec2"]["missing"] == "MissingParameter"
+    )
     SERVICE_CODES["dynamodb"] = "CustomValidation"
     try:
         assert _error(validate, operation, {}).code == "CustomValidation"
@@ -205,7 +235,9 @@ def test_valid_params_pass():
 
 
 def test_malformed_json_body():
-    e = _error(parse_request, "json", op("sqs", "ListQueues"), json_request("sqs", "ListQueues", b"{not json"))
+    e = _error(
+        parse_request, "json", op("sqs", "ListQueues"), json_request("sqs", "ListQueues", b"{not json")
+    )
     assert e.code == "SerializationException"
     e = _error(parse_request, "json", op("sqs", "ListQueues"), json_request("sqs", "ListQueues", b"[1, 2]"))
     assert e.code == "SerializationException"
@@ -213,7 +245,9 @@ def test_malformed_json_body():
 
 def test_malformed_base64_blob():
     body = {"StreamName": "s", "Data": "!!!not base64***", "PartitionKey": "p"}
-    e = _error(parse_request, "json", op("kinesis", "PutRecord"), json_request("kinesis", "PutRecord", body, "1.1"))
+    e = _error(
+        parse_request, "json", op("kinesis", "PutRecord"), json_request("kinesis", "PutRecord", body, "1.1")
+    )
     assert e.code == "SerializationException"
 
 
@@ -232,7 +266,9 @@ def test_malformed_cbor():
 
 
 def test_json_null_members_are_dropped():
-    parsed = parse_request("json", op("sqs", "ListQueues"), json_request("sqs", "ListQueues", {"QueueNamePrefix": None}))
+    parsed = parse_request(
+        "json", op("sqs", "ListQueues"), json_request("sqs", "ListQueues", {"QueueNamePrefix": None})
+    )
     assert parsed.get("QueueNamePrefix") is None
 
 
@@ -316,7 +352,12 @@ def test_error_fields_are_modeled_members():
 def test_rest_json_error_header_member_and_type_header():
     service = get_service_model("lambda")
     operation = service.operation_model("Invoke")
-    error = ServiceError("TooManyRequestsException", "slow down", retryAfterSeconds="3", Reason="ConcurrentInvocationLimitExceeded")
+    error = ServiceError(
+        "TooManyRequestsException",
+        "slow down",
+        retryAfterSeconds="3",
+        Reason="ConcurrentInvocationLimitExceeded",
+    )
     response = serialize_error("rest-json", service, operation, error, "rid")
     headers = dict(response.headers)
     assert response.status == 429
@@ -345,7 +386,9 @@ def test_unmodeled_error_status_defaults():
     service = get_service_model("dynamodb")
     r = serialize_error("json", service, None, ServiceError("Weird", "x"), "rid")
     assert r.status == 400
-    r = serialize_error("json", service, None, ServiceError("InternalFailure", "x", sender_fault=False), "rid")
+    r = serialize_error(
+        "json", service, None, ServiceError("InternalFailure", "x", sender_fault=False), "rid"
+    )
     assert r.status == 500
     r = serialize_error("rest-json", get_service_model("lambda"), None, ServiceError("X", "y", 418), "rid")
     assert r.status == 418
@@ -354,11 +397,16 @@ def test_unmodeled_error_status_defaults():
 
 
 def test_every_response_carries_a_request_id():
-    for protocol, service, name in (("json", "sqs", "ListQueues"), ("rest-json", "lambda", "ListFunctions"),
-                                    ("smithy-rpc-v2-cbor", "cloudwatch", "ListDashboards")):
+    for protocol, service, name in (
+        ("json", "sqs", "ListQueues"),
+        ("rest-json", "lambda", "ListFunctions"),
+        ("smithy-rpc-v2-cbor", "cloudwatch", "ListDashboards"),
+    ):
         response = serialize_response(protocol, op(service, name), {}, "the-id")
         assert ("x-amzn-RequestId", "the-id") in response.headers
-        assert client_parse(protocol, op(service, name), response)["ResponseMetadata"]["RequestId"] == "the-id"
+        assert (
+            client_parse(protocol, op(service, name), response)["ResponseMetadata"]["RequestId"] == "the-id"
+        )
 
 
 # ------------------------------------------------------------------------------------------ performance
@@ -399,15 +447,22 @@ def test_rest_json_labels_and_query_with_special_characters():
         op("lambda", "GetFunction"),
         {"FunctionName": "arn:aws:lambda:us-east-1:000000000000:function:fn", "Qualifier": "a b&c=d+é/ü"},
     )
-    _round_trip_request("rest-json", op("lambda", "ListFunctions"), {"Marker": "a&b=c d+e%f/é", "MaxItems": 3})
     _round_trip_request(
-        "rest-json", op("apigateway", "GetResource"), {"restApiId": "api 1", "resourceId": "r/1%", "embed": ["a,b", "c d"]}
+        "rest-json", op("lambda", "ListFunctions"), {"Marker": "a&b=c d+e%f/é", "MaxItems": 3}
+    )
+    _round_trip_request(
+        "rest-json",
+        op("apigateway", "GetResource"),
+        {"restApiId": "api 1", "resourceId": "r/1%", "embed": ["a,b", "c d"]},
     )
 
 
 def test_rest_json_query_map_and_list():
     operation = op("apigateway", "ImportRestApi")
-    params = {"body": b"{}", "parameters": {"ignore": "documentation", "endpointConfigurationTypes": "REGIONAL"}}
+    params = {
+        "body": b"{}",
+        "parameters": {"ignore": "documentation", "endpointConfigurationTypes": "REGIONAL"},
+    }
     _round_trip_request("rest-json", operation, params)
 
 
@@ -420,14 +475,19 @@ def test_header_list_quoting():
 def test_json_timestamps_with_microseconds_and_special_floats():
     when = dt.datetime(2023, 4, 5, 6, 7, 8, 123456, tzinfo=UTC)
     parsed = _round_trip_request(
-        "json", op("events", "PutEvents"), {"Entries": [{"Time": when, "Source": "s", "DetailType": "d", "Detail": "{}"}]}
+        "json",
+        op("events", "PutEvents"),
+        {"Entries": [{"Time": when, "Source": "s", "DetailType": "d", "Detail": "{}"}]},
     )
     assert parsed["Entries"][0]["Time"] == when
     import math
 
     operation = op("cloudwatch", "PutMetricData")
     for protocol in ("json", "smithy-rpc-v2-cbor"):
-        params = {"Namespace": "n", "MetricData": [{"MetricName": "m", "Value": float("nan"), "Values": [float("inf"), 1.5]}]}
+        params = {
+            "Namespace": "n",
+            "MetricData": [{"MetricName": "m", "Value": float("nan"), "Values": [float("inf"), 1.5]}],
+        }
         parsed = parse_request(protocol, operation, client_request(protocol, operation, params))
         datum = parsed["MetricData"][0]
         assert math.isnan(datum["Value"]) and datum["Values"] == [float("inf"), 1.5]
@@ -450,7 +510,9 @@ def test_json_response_special_floats_and_microsecond_timestamps():
 
 def test_unicode_bodies():
     operation = op("sqs", "SendMessage")
-    _round_trip_request("json", operation, {"QueueUrl": "http://q", "MessageBody": "héllo 🌍 \u2028 \"quoted\""})
+    _round_trip_request(
+        "json", operation, {"QueueUrl": "http://q", "MessageBody": 'héllo 🌍 \u2028 "quoted"'}
+    )
     out = op("sqs", "ReceiveMessage")
     result = {"Messages": [{"Body": "héllo 🌍", "MessageId": "1"}]}
     parsed = client_parse("json", out, serialize_response("json", out, result, "rid"))

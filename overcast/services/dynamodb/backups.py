@@ -21,8 +21,16 @@ from overcast.services.dynamodb.store import Table, key_from_item
 from overcast.services.dynamodb.values import Item, item_size, load_item
 
 DEFAULT_RECOVERY_DAYS = 35
-_COPIED_META = ("AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes",
-                "LocalSecondaryIndexes", "TableClass", "SSEDescription")
+_COPIED_META = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "TableClass",
+    "SSEDescription",
+)
 
 
 def _time(value: float) -> datetime:
@@ -46,15 +54,21 @@ class BackupOperations:
         arn = f"{table.arn}/backup/{int(now * 1000):017d}-{uuid.uuid4().hex[:8]}"
         item_count, size = self.store.table_stats(table)
         meta = {k: copy.deepcopy(v) for k, v in table.meta.items() if k in _COPIED_META}
-        meta["_source"] = {"TableArn": table.arn, "TableId": table.meta["TableId"], "Created": table.meta["_created"],
-                           "ItemCount": item_count, "Size": size}
+        meta["_source"] = {
+            "TableArn": table.arn,
+            "TableId": table.meta["TableId"],
+            "Created": table.meta["_created"],
+            "ItemCount": item_count,
+            "Size": size,
+        }
         self.db.execute(
             "INSERT INTO ddb_backups (arn, account, region, table_name, name, created, meta) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (arn, ctx.account_id, ctx.region, table.name, params["BackupName"], now, json.dumps(meta)),
         )
         for seq, (_h, _pk, _sk, text, binary) in enumerate(self.store.all_items(table.id)):
             self.db.execute(
-                "INSERT INTO ddb_backup_items (backup_arn, seq, item, binary) VALUES (?, ?, ?, ?)", (arn, seq, text, binary)
+                "INSERT INTO ddb_backup_items (backup_arn, seq, item, binary) VALUES (?, ?, ?, ?)",
+                (arn, seq, text, binary),
             )
         return {"BackupDetails": self._backup_details(self._backup_row(ctx, arn))}
 
@@ -97,7 +111,11 @@ class BackupOperations:
         for listing in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
             if meta.get(listing):
                 features[listing] = [
-                    {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")}
+                    {
+                        k: v
+                        for k, v in index.items()
+                        if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
+                    }
                     for index in meta[listing]
                 ]
         return {
@@ -133,10 +151,14 @@ class BackupOperations:
         summaries = []
         for row in rows[:limit]:
             source = json.loads(row[4])["_source"]
-            summaries.append({
-                "TableName": row[1], "TableId": source["TableId"], "TableArn": source["TableArn"],
-                **self._backup_details(row),
-            })
+            summaries.append(
+                {
+                    "TableName": row[1],
+                    "TableId": source["TableId"],
+                    "TableArn": source["TableArn"],
+                    **self._backup_details(row),
+                }
+            )
         result: dict[str, Any] = {"BackupSummaries": summaries}
         if len(rows) > limit:
             result["LastEvaluatedBackupArn"] = rows[limit - 1][0]
@@ -201,16 +223,21 @@ class BackupOperations:
         return {"ContinuousBackupsDescription": self._continuous_backups(updated)}  # type: ignore[arg-type]
 
     def restore_table_to_point_in_time(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        source_name = params.get("SourceTableName") or (params.get("SourceTableArn") or "").rsplit("table/", 1)[-1]
+        source_name = (
+            params.get("SourceTableName") or (params.get("SourceTableArn") or "").rsplit("table/", 1)[-1]
+        )
         table = self._pitr_table(ctx, source_name)
         if not table.meta.get("_pitr"):
             raise ServiceError(
-                "PointInTimeRecoveryUnavailableException", f"Point in time recovery is not enabled for table '{table.name}'"
+                "PointInTimeRecoveryUnavailableException",
+                f"Point in time recovery is not enabled for table '{table.name}'",
             )
         earliest, latest = self._restorable_window(table)
         moment = latest if params.get("UseLatestRestorableTime") else params.get("RestoreDateTime")
         if moment is None:
-            raise ServiceError("ValidationException", "Either RestoreDateTime or UseLatestRestorableTime must be given")
+            raise ServiceError(
+                "ValidationException", "Either RestoreDateTime or UseLatestRestorableTime must be given"
+            )
         if isinstance(moment, datetime):
             moment = moment.timestamp()
         if not earliest <= moment <= latest:
@@ -226,7 +253,12 @@ class BackupOperations:
     # -- restoring -------------------------------------------------------------------------------------
 
     def _restore(
-        self, ctx: RequestContext, params: dict[str, Any], source: dict[str, Any], items: Iterable[Item], summary: dict
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        source: dict[str, Any],
+        items: Iterable[Item],
+        summary: dict,
     ) -> dict[str, Any]:
         name = params["TargetTableName"]
         tables.check_table_name(name)
@@ -263,4 +295,3 @@ def _apply_overrides(request: dict[str, Any], params: dict[str, Any]) -> None:
     for listing in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         for index in request.get(listing, ()):
             index.pop("_id", None)
-

@@ -56,7 +56,13 @@ class Meter:
         self.mode = mode if mode in ("TOTAL", "INDEXES") else None
         self.tables: dict[str, dict[str, Any]] = {}
 
-    def add(self, table: Table, units: float, index_units: dict[str, float] | None = None, on_index: str | None = None) -> None:
+    def add(
+        self,
+        table: Table,
+        units: float,
+        index_units: dict[str, float] | None = None,
+        on_index: str | None = None,
+    ) -> None:
         if self.mode is None:
             return
         entry = self.tables.setdefault(table.name, {"table": 0.0, "gsi": {}, "lsi": {}})
@@ -77,9 +83,13 @@ class Meter:
             if self.mode == "INDEXES":
                 consumed["Table"] = {"CapacityUnits": entry["table"]}
                 if entry["gsi"]:
-                    consumed["GlobalSecondaryIndexes"] = {k: {"CapacityUnits": v} for k, v in entry["gsi"].items()}
+                    consumed["GlobalSecondaryIndexes"] = {
+                        k: {"CapacityUnits": v} for k, v in entry["gsi"].items()
+                    }
                 if entry["lsi"]:
-                    consumed["LocalSecondaryIndexes"] = {k: {"CapacityUnits": v} for k, v in entry["lsi"].items()}
+                    consumed["LocalSecondaryIndexes"] = {
+                        k: {"CapacityUnits": v} for k, v in entry["lsi"].items()
+                    }
             rendered.append(consumed)
         return rendered
 
@@ -92,4 +102,3 @@ class Meter:
             else:
                 result["ConsumedCapacity"] = rendered
         return result
-

@@ -28,7 +28,13 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<name>#[A-Za-z0-9_]+)|(?P<value>:[A-Za-z0-9_]+)|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<number>\d+)|(?P<op><>|<=|>=|[=<>(),.\[\]+\-]))"
 )
-_CONDITION_FUNCTIONS = {"attribute_exists": 1, "attribute_not_exists": 1, "attribute_type": 2, "begins_with": 2, "contains": 2}
+_CONDITION_FUNCTIONS = {
+    "attribute_exists": 1,
+    "attribute_not_exists": 1,
+    "attribute_type": 2,
+    "begins_with": 2,
+    "contains": 2,
+}
 _COMPARATORS = {"=", "<>", "<", "<=", ">", ">="}
 _TYPES = {"S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"}
 # AWS's list (developer guide, "Reserved words in DynamoDB"): such names need a #placeholder.
@@ -73,11 +79,15 @@ class Placeholders:
         unused_names = set(self.names) - self.used_names
         if unused_names:
             keys = ", ".join(sorted(unused_names))
-            raise validation(f"Value provided in ExpressionAttributeNames unused in expressions: keys: {{{keys}}}")
+            raise validation(
+                f"Value provided in ExpressionAttributeNames unused in expressions: keys: {{{keys}}}"
+            )
         unused_values = set(self.values) - self.used_values
         if unused_values:
             keys = ", ".join(sorted(unused_values))
-            raise validation(f"Value provided in ExpressionAttributeValues unused in expressions: keys: {{{keys}}}")
+            raise validation(
+                f"Value provided in ExpressionAttributeValues unused in expressions: keys: {{{keys}}}"
+            )
 
 
 # -- tokens and parsing ----------------------------------------------------------------------------
@@ -98,7 +108,10 @@ class _Parser:
             match = _TOKEN.match(text, pos)
             if not match or match.end() == pos:
                 bad = text[pos:].strip()[:1]
-                raise self._error(f'Invalid {self.kind}: Invalid token: "{bad}", near: "{text[pos:].strip()[:10]}"', raw=True)
+                raise self._error(
+                    f'Invalid {self.kind}: Invalid token: "{bad}", near: "{text[pos:].strip()[:10]}"',
+                    raw=True,
+                )
             kind = match.lastgroup
             tokens.append((kind, match.group(kind)))
             pos = match.end()
@@ -166,7 +179,9 @@ class _Parser:
             return self.placeholders.name(text, self.kind)
         if kind == "ident":
             if text.upper() in RESERVED_WORDS:
-                raise validation(f"Invalid {self.kind}: Attribute name is a reserved keyword; reserved keyword: {text}")
+                raise validation(
+                    f"Invalid {self.kind}: Attribute name is a reserved keyword; reserved keyword: {text}"
+                )
             return text
         self.pos -= 1
         raise self.syntax_error()
@@ -229,7 +244,12 @@ class _Parser:
             inner = self.condition()
             self.take(")")
             return inner
-        if token[0] == "ident" and token[1] in _CONDITION_FUNCTIONS and (nxt := self.peek(1)) and nxt[1] == "(":
+        if (
+            token[0] == "ident"
+            and token[1] in _CONDITION_FUNCTIONS
+            and (nxt := self.peek(1))
+            and nxt[1] == "("
+        ):
             return self._condition_function(token[1])
         left = self.operand()
         word = self.peek_word()
@@ -247,7 +267,9 @@ class _Parser:
                 options.append(self.operand())
             self.take(")")
             if len(options) > 100:
-                raise validation(f"Invalid {self.kind}: The IN operator is provided with too many operands; number of operands: {len(options)}")
+                raise validation(
+                    f"Invalid {self.kind}: The IN operator is provided with too many operands; number of operands: {len(options)}"
+                )
             return ("in", left, options)
         token = self.peek()
         if token is None or token[1] not in _COMPARATORS:
@@ -275,7 +297,9 @@ class _Parser:
             kind = arguments[1][1] if arguments[1][0] == "value" else None
             if not (kind and "S" in kind and kind["S"] in _TYPES):
                 shown = kind["S"] if kind and "S" in kind else kind
-                raise validation(f"Invalid {self.kind}: Invalid attribute type name found; type: {shown}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}")
+                raise validation(
+                    f"Invalid {self.kind}: Invalid attribute type name found; type: {shown}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}"
+                )
         return ("func", name, arguments)
 
     # -- updates --
@@ -337,14 +361,27 @@ class _Parser:
             return (name, first, second)
         operand = self.operand()
         if operand[0] == "size":
-            raise validation(f"Invalid {self.kind}: The function is not allowed in an update expression; function: size")
+            raise validation(
+                f"Invalid {self.kind}: The function is not allowed in an update expression; function: size"
+            )
         return operand
 
 
 def operand_type(operand: tuple) -> str:
     if operand[0] == "value":
         kind = next(iter(operand[1]))
-        return {"S": "STRING", "N": "NUMBER", "B": "BINARY", "BOOL": "BOOLEAN", "NULL": "NULL", "L": "LIST", "M": "MAP", "SS": "SET", "NS": "SET", "BS": "SET"}.get(kind, kind)
+        return {
+            "S": "STRING",
+            "N": "NUMBER",
+            "B": "BINARY",
+            "BOOL": "BOOLEAN",
+            "NULL": "NULL",
+            "L": "LIST",
+            "M": "MAP",
+            "SS": "SET",
+            "NS": "SET",
+            "BS": "SET",
+        }.get(kind, kind)
     return operand[0].upper()
 
 
@@ -575,7 +612,12 @@ def _finish_lists(node: Any) -> Any:
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if isinstance(value, dict) and len(value) == 1 and ("L" in value or "M" in value) and isinstance(next(iter(value.values())), dict):
+            if (
+                isinstance(value, dict)
+                and len(value) == 1
+                and ("L" in value or "M" in value)
+                and isinstance(next(iter(value.values())), dict)
+            ):
                 inner_kind = "L" if "L" in value else "M"
                 inner = value[inner_kind]
                 if inner_kind == "L":
@@ -589,7 +631,12 @@ def _finish_lists(node: Any) -> Any:
 
 
 def _finish_value(value: Any) -> Any:
-    if isinstance(value, dict) and len(value) == 1 and ("L" in value or "M" in value) and isinstance(next(iter(value.values())), dict):
+    if (
+        isinstance(value, dict)
+        and len(value) == 1
+        and ("L" in value or "M" in value)
+        and isinstance(next(iter(value.values())), dict)
+    ):
         return _finish_lists({"_": value})["_"]
     return value
 

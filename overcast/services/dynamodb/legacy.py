@@ -83,7 +83,9 @@ def attribute_updates(spec: dict[str, dict[str, Any]]) -> dict[str, list]:
         value = update.get("Value")
         if action == "PUT":
             if value is None:
-                raise validation("One or more parameter values were invalid: Only DELETE action is allowed when no attribute value is specified")
+                raise validation(
+                    "One or more parameter values were invalid: Only DELETE action is allowed when no attribute value is specified"
+                )
             sections.setdefault("SET", []).append((path, ("value", canonical_value(value))))
         elif action == "DELETE":
             if value is None:
@@ -92,12 +94,16 @@ def attribute_updates(spec: dict[str, dict[str, Any]]) -> dict[str, list]:
                 sections.setdefault("DELETE", []).append((path, ("value", canonical_value(value))))
         else:
             if value is None:
-                raise validation("One or more parameter values were invalid: Only DELETE action is allowed when no attribute value is specified")
+                raise validation(
+                    "One or more parameter values were invalid: Only DELETE action is allowed when no attribute value is specified"
+                )
             sections.setdefault("ADD", []).append((path, ("value", canonical_value(value))))
     return sections
 
 
 def attributes_to_get(names: list[str]) -> list[tuple[str, ...]]:
     if len(set(names)) != len(names):
-        raise validation("One or more parameter values were invalid: Duplicate value in attribute name: " + names[0])
+        raise validation(
+            "One or more parameter values were invalid: Duplicate value in attribute name: " + names[0]
+        )
     return [(name,) for name in names]

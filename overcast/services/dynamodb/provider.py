@@ -85,7 +85,16 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
             raise tables.not_found()
         return table
 
-    def _write(self, ctx: RequestContext, table: Table, key: tuple, old: Item | None, new: Item | None, size: int = 0, service: bool = False) -> None:
+    def _write(
+        self,
+        ctx: RequestContext,
+        table: Table,
+        key: tuple,
+        old: Item | None,
+        new: Item | None,
+        size: int = 0,
+        service: bool = False,
+    ) -> None:
         """Store the change old -> new of one item with its index entries and stream record."""
         if new is not None:
             self.store.put(table, key, new, size)
@@ -103,18 +112,26 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
     def _stream_record(self, table: Table, old: Item | None, new: Item | None, service: bool) -> None:
         event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
         image = new if new is not None else old
-        record: dict[str, Any] = {"id": uuid.uuid4().hex, "event": event, "keys": key_attributes(table.key, image)}  # type: ignore[arg-type]
+        record: dict[str, Any] = {
+            "id": uuid.uuid4().hex,
+            "event": event,
+            "keys": key_attributes(table.key, image),
+        }  # type: ignore[arg-type]
         view = table.stream_view
         if view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES") and new is not None:
             record["new"] = new
         if view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES") and old is not None:
             record["old"] = old
-        record["size"] = item_size(record["keys"]) + item_size(record.get("new", {})) + item_size(record.get("old", {}))
+        record["size"] = (
+            item_size(record["keys"]) + item_size(record.get("new", {})) + item_size(record.get("old", {}))
+        )
         if service:
             record["service"] = True
         self.store.append_stream_record(table.stream_id, self.clock.now(), record)  # type: ignore[arg-type]
 
-    def _write_meter(self, meter: Meter, table: Table, old: Item | None, new: Item | None, factor: float = 1) -> None:
+    def _write_meter(
+        self, meter: Meter, table: Table, old: Item | None, new: Item | None, factor: float = 1
+    ) -> None:
         if meter.mode is None:
             return
         size = max(item_size(old) if old else 0, item_size(new) if new else 0)
@@ -143,10 +160,14 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
             index["IndexStatus"] = "CREATING"
         return {"TableDescription": description}
 
-    def _enable_stream(self, ctx: RequestContext, meta: dict[str, Any], name: str, spec: dict[str, Any], now: float) -> None:
+    def _enable_stream(
+        self, ctx: RequestContext, meta: dict[str, Any], name: str, spec: dict[str, Any], now: float
+    ) -> None:
         view = spec.get("StreamViewType")
         if not view:
-            raise validation("One or more parameter values were invalid: StreamViewType must be specified when StreamEnabled is true")
+            raise validation(
+                "One or more parameter values were invalid: StreamViewType must be specified when StreamEnabled is true"
+            )
         label = tables.stream_label(now)
         arn = ctx.arn("dynamodb", f"table/{name}/stream/{label}")
         stream_id = self.db.execute(
@@ -170,7 +191,9 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
 
     def list_tables(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = params.get("Limit", 100)
-        names = self.store.tables(ctx.account_id, ctx.region, params.get("ExclusiveStartTableName"), limit + 1)
+        names = self.store.tables(
+            ctx.account_id, ctx.region, params.get("ExclusiveStartTableName"), limit + 1
+        )
         result: dict[str, Any] = {"TableNames": names[:limit]}
         if len(names) > limit:
             result["LastEvaluatedTableName"] = names[limit - 1]
@@ -253,27 +276,39 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
                 index = dict(update["Create"])
                 name = index["IndexName"]
                 if name in table.indexes:
-                    raise invalid_parameter(f"Index with name {name} already exists")  # AWS: ValidationException
+                    raise invalid_parameter(
+                        f"Index with name {name} already exists"
+                    )  # AWS: ValidationException
                 if len(gsis) >= tables.MAX_GSIS:
-                    raise validation(f"One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {tables.MAX_GSIS}")
+                    raise validation(
+                        f"One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {tables.MAX_GSIS}"
+                    )
                 tables.check_key_schema(index["KeySchema"])
                 tables.check_projection(index)
                 tables.check_gsi_throughput(index, meta["BillingMode"])
                 defined = {d["AttributeName"] for d in meta["AttributeDefinitions"]}
-                missing = [k["AttributeName"] for k in index["KeySchema"] if k["AttributeName"] not in defined]
+                missing = [
+                    k["AttributeName"] for k in index["KeySchema"] if k["AttributeName"] not in defined
+                ]
                 if missing:
                     raise invalid_parameter(
                         "Some index key attributes are not defined in AttributeDefinitions. "
                         f"Keys: [{', '.join(missing)}], AttributeDefinitions: [{', '.join(sorted(defined))}]"
                     )
-                entry = {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")}
+                entry = {
+                    k: v
+                    for k, v in index.items()
+                    if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
+                }
                 entry["_id"] = self.store.new_index_id(table.id, name)
                 gsis.append(entry)
                 created.append(name)
             elif "Update" in update:
                 found = next((g for g in gsis if g["IndexName"] == update["Update"]["IndexName"]), None)
                 if found is None:
-                    raise tables.not_found(f": Table: {table.name} index: {update['Update']['IndexName']} not found")
+                    raise tables.not_found(
+                        f": Table: {table.name} index: {update['Update']['IndexName']} not found"
+                    )
                 found["ProvisionedThroughput"] = update["Update"]["ProvisionedThroughput"]
             elif "Delete" in update:
                 name = update["Delete"]["IndexName"]
@@ -286,7 +321,9 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
             meta.pop("GlobalSecondaryIndexes")
         return created
 
-    def _update_stream(self, ctx: RequestContext, table: Table, meta: dict[str, Any], spec: dict[str, Any], now: float) -> None:
+    def _update_stream(
+        self, ctx: RequestContext, table: Table, meta: dict[str, Any], spec: dict[str, Any], now: float
+    ) -> None:
         if spec.get("StreamEnabled"):
             if meta.get("_stream"):
                 raise validation(f"Table already has an enabled stream: TableName: {table.name}")
@@ -303,7 +340,9 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         name = arn[len(prefix) :] if arn.startswith(prefix) else ""
         table = self.store.table(ctx.account_id, ctx.region, name) if "/" not in name else None
         if table is None:
-            raise ServiceError("ResourceNotFoundException", f"Requested resource not found: ResourcArn: {arn} not found")
+            raise ServiceError(
+                "ResourceNotFoundException", f"Requested resource not found: ResourcArn: {arn} not found"
+            )
         return table
 
     def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -312,7 +351,9 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         tags = {t["Key"]: t["Value"] for t in meta.get("Tags", [])}
         tags.update({t["Key"]: t["Value"] for t in params["Tags"]})
         if len(tags) > 50:
-            raise validation("One or more parameter values were invalid: The number of tags exceeds the limit of 50")
+            raise validation(
+                "One or more parameter values were invalid: The number of tags exceeds the limit of 50"
+            )
         meta["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
         self.store.save_meta(ctx.account_id, ctx.region, table.name, table.id, meta)
         return {}
@@ -342,15 +383,21 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
             if current is None:
                 raise validation("TimeToLive is already disabled")
             if current != spec["AttributeName"]:
-                raise validation("TimeToLive is active on a different AttributeName: current AttributeName is " + current)
+                raise validation(
+                    "TimeToLive is active on a different AttributeName: current AttributeName is " + current
+                )
             self.store.set_ttl_attribute(table, None, self.clock.now())
-        return {"TimeToLiveSpecification": {"Enabled": spec["Enabled"], "AttributeName": spec["AttributeName"]}}
+        return {
+            "TimeToLiveSpecification": {"Enabled": spec["Enabled"], "AttributeName": spec["AttributeName"]}
+        }
 
     def describe_time_to_live(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         table = self._table(ctx, params["TableName"])
         if table.ttl_attribute is None:
             return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
-        return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": table.ttl_attribute}}
+        return {
+            "TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": table.ttl_attribute}
+        }
 
     def describe_limits(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -362,7 +409,11 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
 
     def describe_endpoints(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         host = ctx.request.headers.get("host") if ctx.request is not None else None
-        return {"Endpoints": [{"Address": host or f"dynamodb.{ctx.region}.amazonaws.com", "CachePeriodInMinutes": 1440}]}
+        return {
+            "Endpoints": [
+                {"Address": host or f"dynamodb.{ctx.region}.amazonaws.com", "CachePeriodInMinutes": 1440}
+            ]
+        }
 
     # -- single items ------------------------------------------------------------------------------
 
@@ -425,7 +476,9 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         table = self._table(ctx, params["TableName"])
         _check_return_values(params, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
         placeholders = _placeholders(params)
-        legacy.refuse_mixing(params, ("AttributeUpdates", "Expected"), ("UpdateExpression", "ConditionExpression"))
+        legacy.refuse_mixing(
+            params, ("AttributeUpdates", "Expected"), ("UpdateExpression", "ConditionExpression")
+        )
         if params.get("UpdateExpression") is not None:
             sections = parse_update(params["UpdateExpression"], placeholders)
         else:
@@ -437,12 +490,18 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         updated_paths = paths_in_update(sections)
         for path in updated_paths:
             if path[0] in table.key.names:
-                raise invalid_parameter(f"Cannot update attribute {path[0]}. This attribute is part of the key")
+                raise invalid_parameter(
+                    f"Cannot update attribute {path[0]}. This attribute is part of the key"
+                )
         found = self.store.get(table, key)
         old = found[0] if found else None
         if condition is not None and not evaluate(old or {}, condition):
             raise conditional_failed(old, params)
-        new = apply_update(old if old is not None else key_item, sections) if sections else dict(old or key_item)
+        new = (
+            apply_update(old if old is not None else key_item, sections)
+            if sections
+            else dict(old or key_item)
+        )
         check_index_keys(table, new)
         size = check_item_size(new)
         self._write(ctx, table, key, old, new, size)
@@ -520,7 +579,9 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
 
     def _batch_write_plan(self, table: Table, entry: dict[str, Any]) -> tuple:
         if ("PutRequest" in entry) == ("DeleteRequest" in entry):
-            raise validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+            raise validation(
+                "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
+            )
         if "PutRequest" in entry:
             item = canonical_item(entry["PutRequest"]["Item"])
             key = key_from_item(table.key, item)
@@ -546,7 +607,9 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         for table, key, projection in plans:
             found = self.store.get(table, key)
             meter.add(table, read_units(found[1] if found else 0, True) * 2)
-            responses.append({"Item": project(found[0], projection) if projection else found[0]} if found else {})
+            responses.append(
+                {"Item": project(found[0], projection) if projection else found[0]} if found else {}
+            )
         return meter.into({"Responses": responses}, single=False)
 
     def transact_write_items(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -567,8 +630,14 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
             plan["old"] = found[0] if found else None
             if plan["condition"] is not None and not evaluate(plan["old"] or {}, plan["condition"]):
                 failed = True
-                reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
-                if plan["old"] is not None and plan["spec"].get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
+                reason: dict[str, Any] = {
+                    "Code": "ConditionalCheckFailed",
+                    "Message": "The conditional request failed",
+                }
+                if (
+                    plan["old"] is not None
+                    and plan["spec"].get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+                ):
                     reason["Item"] = plan["old"]
                 reasons.append(reason)
             else:
@@ -611,7 +680,11 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         ((kind, spec),) = entry.items()
         table = self._table(ctx, spec["TableName"])
         placeholders = _placeholders(spec)
-        condition = parse_condition(spec["ConditionExpression"], "ConditionExpression", placeholders) if spec.get("ConditionExpression") else None
+        condition = (
+            parse_condition(spec["ConditionExpression"], "ConditionExpression", placeholders)
+            if spec.get("ConditionExpression")
+            else None
+        )
         plan: dict[str, Any] = {"kind": kind, "spec": spec, "table": table, "condition": condition}
         if kind == "Put":
             item = canonical_item(spec["Item"])
@@ -625,9 +698,13 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
             plan["sections"] = parse_update(spec["UpdateExpression"], placeholders)
             for path in paths_in_update(plan["sections"]):
                 if path[0] in table.key.names:
-                    raise invalid_parameter(f"Cannot update attribute {path[0]}. This attribute is part of the key")
+                    raise invalid_parameter(
+                        f"Cannot update attribute {path[0]}. This attribute is part of the key"
+                    )
         if kind == "ConditionCheck" and condition is None:
-            raise validation("The ConditionExpression must be specified for ConditionCheck")  # model requires it
+            raise validation(
+                "The ConditionExpression must be specified for ConditionCheck"
+            )  # model requires it
         placeholders.check_all_used()
         return plan
 
@@ -692,7 +769,13 @@ def _placeholders(params: dict[str, Any]) -> Placeholders:
         raise validation("ExpressionAttributeValues must not be empty")
     if names is not None and not names:
         raise validation("ExpressionAttributeNames must not be empty")
-    expressions = ("ConditionExpression", "UpdateExpression", "ProjectionExpression", "FilterExpression", "KeyConditionExpression")
+    expressions = (
+        "ConditionExpression",
+        "UpdateExpression",
+        "ProjectionExpression",
+        "FilterExpression",
+        "KeyConditionExpression",
+    )
     if not any(params.get(e) is not None for e in expressions):
         if names is not None:
             raise validation("ExpressionAttributeNames can only be specified when using expressions")
@@ -741,4 +824,3 @@ def _update_return(mode: str | None, old: Item | None, new: Item, paths: list) -
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(dump_item({"v": value}).encode()).hexdigest()
-

@@ -42,7 +42,9 @@ class _Plan:
     def read_filter(self, legacy_name: str) -> None:
         legacy.refuse_mixing(self.params, (legacy_name,), ("FilterExpression",))
         if self.params.get("FilterExpression") is not None:
-            self.filter = parse_condition(self.params["FilterExpression"], "FilterExpression", self.placeholders)
+            self.filter = parse_condition(
+                self.params["FilterExpression"], "FilterExpression", self.placeholders
+            )
         elif self.params.get(legacy_name):
             self.filter = legacy.conditions(self.params[legacy_name], self.params.get("ConditionalOperator"))
 
@@ -64,10 +66,14 @@ class _Plan:
             if self.index is not None:
                 position += _encode_position(table_key, start)[1:]
         except (KeyError, TypeError):
-            raise validation("The provided starting key is invalid: The provided key element does not match the schema") from None
+            raise validation(
+                "The provided starting key is invalid: The provided key element does not match the schema"
+            ) from None
         expected = set(table_key.names) | set(self.key.names)
         if set(start) != expected:
-            raise validation("The provided starting key is invalid: The provided key element does not match the schema")
+            raise validation(
+                "The provided starting key is invalid: The provided key element does not match the schema"
+            )
         return position
 
     def run(self, where: str, args: tuple, descending: bool) -> dict[str, Any]:
@@ -100,7 +106,11 @@ class _Plan:
             result["LastEvaluatedKey"] = self._last_key(last)
         meter = Meter(self.params.get("ReturnConsumedCapacity"))
         units = max(1, math.ceil(read_bytes / 4096))
-        meter.add(self.table, float(units) if consistent else units / 2, on_index=self.index.name if self.index else None)
+        meter.add(
+            self.table,
+            float(units) if consistent else units / 2,
+            on_index=self.index.name if self.index else None,
+        )
         return meter.into(result)
 
     def _last_key(self, item: Item) -> Item:
@@ -114,7 +124,11 @@ class _Plan:
 
 def _encode_position(shape: KeyShape, key: Item) -> tuple:
     pk = encode_key_value(canonical_value(_typed(key[shape.hash_name], shape.hash_type)))
-    sk = encode_key_value(canonical_value(_typed(key[shape.range_name], shape.range_type))) if shape.range_name else b""
+    sk = (
+        encode_key_value(canonical_value(_typed(key[shape.range_name], shape.range_type)))
+        if shape.range_name
+        else b""
+    )
     return (partition_hash(pk), pk, sk)
 
 
@@ -136,7 +150,11 @@ def _index(table: Table, name: str | None) -> Index | None:
 def _select(params: dict[str, Any], projection: list | None, index: Index | None, table: Table) -> str:
     select = params.get("Select")
     if select is None:
-        return "SPECIFIC_ATTRIBUTES" if projection else ("ALL_PROJECTED_ATTRIBUTES" if index else "ALL_ATTRIBUTES")
+        return (
+            "SPECIFIC_ATTRIBUTES"
+            if projection
+            else ("ALL_PROJECTED_ATTRIBUTES" if index else "ALL_ATTRIBUTES")
+        )
     if select == "SPECIFIC_ATTRIBUTES" and not projection:
         raise validation(
             "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires ProjectionExpression "
@@ -173,7 +191,9 @@ def run_query(table: Table, store: Store, params: dict[str, Any]) -> dict[str, A
     elif params.get("KeyConditions"):
         tree = legacy.conditions(params["KeyConditions"], "AND")
     else:
-        raise validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+        raise validation(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
+        )
     plan.read_filter("QueryFilter")
     plan.placeholders.check_all_used()
     pk, sort_bounds = _key_condition(tree, plan.key)
@@ -190,13 +210,17 @@ def run_query(table: Table, store: Store, params: dict[str, Any]) -> dict[str, A
     return plan.run(" AND ".join(where), tuple(args), descending)
 
 
-def _after(where: list[str], args: list[Any], plan: _Plan, start: tuple, descending: bool, with_partition: bool) -> None:
+def _after(
+    where: list[str], args: list[Any], plan: _Plan, start: tuple, descending: bool, with_partition: bool
+) -> None:
     """Rows strictly after the ExclusiveStartKey position in the read order."""
     comparison = "<" if descending else ">"
     if plan.index is None:
         columns, values = (("h", "pk", "sk"), start) if with_partition else (("sk",), start[2:])
     else:
-        columns = ("x.h", "x.ipk", "x.isk", "x.tpk", "x.tsk") if with_partition else ("x.isk", "x.tpk", "x.tsk")
+        columns = (
+            ("x.h", "x.ipk", "x.isk", "x.tpk", "x.tsk") if with_partition else ("x.isk", "x.tpk", "x.tsk")
+        )
         values = start if with_partition else start[2:]
     where.append(f"({', '.join(columns)}) {comparison} ({', '.join('?' * len(columns))})")
     args.extend(values)
@@ -250,14 +274,18 @@ def _key_operand(operand: tuple, expected: str | None) -> bytes:
         raise validation("Query key condition not supported")
     value = operand[1]
     if expected not in value:
-        raise validation("One or more parameter values were invalid: Condition parameter type does not match schema type")
+        raise validation(
+            "One or more parameter values were invalid: Condition parameter type does not match schema type"
+        )
     return encode_key_value(value)
 
 
 def _sort_bounds(part: tuple, expected: str | None) -> list[tuple[str, bytes]]:
     if part[0] == "cmp":
         if part[1] not in _SORT_OPERATORS:
-            raise validation("Unsupported operator in KeyConditionExpression: " + part[1])  # <> cannot be a range
+            raise validation(
+                "Unsupported operator in KeyConditionExpression: " + part[1]
+            )  # <> cannot be a range
         return [(part[1], _key_operand(part[3], expected))]
     if part[0] == "between":
         low, high = _key_operand(part[2], expected), _key_operand(part[3], expected)

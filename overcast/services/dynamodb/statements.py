@@ -90,7 +90,11 @@ class PartiqlOperations:
         if any(reads) and not all(reads):
             raise validation("Transaction must contain either all read or all write statements")
         meter = Meter(params.get("ReturnConsumedCapacity"))
-        result = self._transaction_reads(ctx, statements, meter) if all(reads) else self._transaction_writes(ctx, statements, meter)
+        result = (
+            self._transaction_reads(ctx, statements, meter)
+            if all(reads)
+            else self._transaction_writes(ctx, statements, meter)
+        )
         result = meter.into(result, single=False)
         if token:
             self.db.execute(
@@ -100,17 +104,25 @@ class PartiqlOperations:
             )
         return result
 
-    def _transaction_reads(self, ctx: RequestContext, statements: list[Statement], meter: Meter) -> dict[str, Any]:
+    def _transaction_reads(
+        self, ctx: RequestContext, statements: list[Statement], meter: Meter
+    ) -> dict[str, Any]:
         responses = []
         for statement in statements:
             table = self._table(ctx, statement.table)
             found = self._single_item(table, statement)
             meter.add(table, read_units(found[1] if found else 0, True) * 2)
-            item = (project(found[0], statement.projection) if statement.projection else found[0]) if found else None
+            item = (
+                (project(found[0], statement.projection) if statement.projection else found[0])
+                if found
+                else None
+            )
             responses.append({"Item": item} if item is not None else {})
         return {"Responses": responses}
 
-    def _transaction_writes(self, ctx: RequestContext, statements: list[Statement], meter: Meter) -> dict[str, Any]:
+    def _transaction_writes(
+        self, ctx: RequestContext, statements: list[Statement], meter: Meter
+    ) -> dict[str, Any]:
         reasons, failed = [], False
         for statement in statements:
             try:
@@ -133,7 +145,9 @@ class PartiqlOperations:
 
     # -- statements --------------------------------------------------------------------------------
 
-    def _select(self, ctx: RequestContext, statement: Statement, params: dict[str, Any], meter: Meter) -> dict[str, Any]:
+    def _select(
+        self, ctx: RequestContext, statement: Statement, params: dict[str, Any], meter: Meter
+    ) -> dict[str, Any]:
         table = self._table(ctx, statement.table)
         index = None
         if statement.index is not None:
@@ -155,7 +169,9 @@ class PartiqlOperations:
         names = index.projected_names(table.key) if index is not None else None
         limit = params.get("Limit")
         items, read_bytes, evaluated, position = [], 0, 0, None
-        for item, size, row_position in self.store.range(table, index, " AND ".join(where) or "1", tuple(args), False):
+        for item, size, row_position in self.store.range(
+            table, index, " AND ".join(where) or "1", tuple(args), False
+        ):
             if names is not None:
                 item = {k: v for k, v in item.items() if k in names}
             evaluated += 1
@@ -176,7 +192,14 @@ class PartiqlOperations:
         key = _full_key(table, statement)
         return self.store.get(table, key_from_key(table.key, key))
 
-    def _run_write(self, ctx: RequestContext, statement: Statement, meter: Meter, params: dict[str, Any], factor: float = 1) -> None:
+    def _run_write(
+        self,
+        ctx: RequestContext,
+        statement: Statement,
+        meter: Meter,
+        params: dict[str, Any],
+        factor: float = 1,
+    ) -> None:
         table = self._table(ctx, statement.table)
         if statement.kind == "INSERT":
             item = canonical_item(statement.item or {})
@@ -193,7 +216,11 @@ class PartiqlOperations:
         found = self.store.get(table, key)
         old = found[0] if found else None
         if old is None or not evaluate(old, statement.where):  # type: ignore[arg-type]
-            fields = {"Item": old} if old and params.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else {}
+            fields = (
+                {"Item": old}
+                if old and params.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+                else {}
+            )
             raise ServiceError("ConditionalCheckFailedException", "The conditional request failed", **fields)
         if statement.kind == "DELETE":
             self._write(ctx, table, key, old, None)
@@ -201,7 +228,9 @@ class PartiqlOperations:
             return
         for path in paths_in_update(statement.updates):
             if path[0] in table.key.names:
-                raise invalid_parameter(f"Cannot update attribute {path[0]}. This attribute is part of the key")
+                raise invalid_parameter(
+                    f"Cannot update attribute {path[0]}. This attribute is part of the key"
+                )
         new = apply_update(old, statement.updates)
         check_index_keys(table, new)
         size = check_item_size(new)
@@ -230,4 +259,3 @@ def _read_token(token: str, length: int) -> list[Any]:
         return [parts[0], *(bytes.fromhex(p) for p in parts[1:])]
     except (ValueError, TypeError):
         raise validation("Invalid NextToken") from None
-

@@ -182,7 +182,9 @@ class Table:
 def key_shape(key_schema: list[dict[str, str]], definitions: dict[str, str]) -> KeyShape:
     hash_name = next(k["AttributeName"] for k in key_schema if k["KeyType"] == "HASH")
     range_name = next((k["AttributeName"] for k in key_schema if k["KeyType"] == "RANGE"), None)
-    return KeyShape(hash_name, definitions[hash_name], range_name, definitions.get(range_name) if range_name else None)
+    return KeyShape(
+        hash_name, definitions[hash_name], range_name, definitions.get(range_name) if range_name else None
+    )
 
 
 def partition_hash(pk: bytes) -> int:
@@ -214,7 +216,9 @@ class Store:
             self._tables[cache_key] = found
         return found
 
-    def _build_table(self, table_id: int, account: str, region: str, name: str, meta: dict, ttl: str | None) -> Table:
+    def _build_table(
+        self, table_id: int, account: str, region: str, name: str, meta: dict, ttl: str | None
+    ) -> Table:
         definitions = {d["AttributeName"]: d["AttributeType"] for d in meta["AttributeDefinitions"]}
         table = Table(table_id, name, account, region, meta, key_shape(meta["KeySchema"], definitions))
         for local, listing in ((False, "GlobalSecondaryIndexes"), (True, "LocalSecondaryIndexes")):
@@ -256,7 +260,9 @@ class Store:
         return self.table(account, region, name)  # type: ignore[return-value]
 
     def new_index_id(self, table_id: int, name: str) -> int:
-        return self.db.execute("INSERT INTO ddb_index_ids (table_id, name) VALUES (?, ?)", (table_id, name)).lastrowid
+        return self.db.execute(
+            "INSERT INTO ddb_index_ids (table_id, name) VALUES (?, ?)", (table_id, name)
+        ).lastrowid
 
     def save_meta(self, account: str, region: str, name: str, table_id: int, meta: dict[str, Any]) -> None:
         self.db.execute("UPDATE ddb_tables SET meta = ? WHERE id = ?", (json.dumps(meta), table_id))
@@ -266,7 +272,9 @@ class Store:
         self.db.execute("UPDATE ddb_tables SET ttl_attribute = ? WHERE id = ?", (attribute, table.id))
         self._invalidate(table.account, table.region, table.name)
         if attribute is None:
-            self.db.execute("UPDATE ddb_items SET expires = NULL WHERE table_id = ? AND expires IS NOT NULL", (table.id,))
+            self.db.execute(
+                "UPDATE ddb_items SET expires = NULL WHERE table_id = ? AND expires IS NOT NULL", (table.id,)
+            )
             return
         for h, pk, sk, text, binary in self.all_items(table.id):
             expires = expiry_of(load_item(text, bool(binary)), attribute)
@@ -321,7 +329,9 @@ class Store:
         )
 
     def _count_index_change(self, index_id: int, items: int) -> None:
-        self.db.execute("UPDATE ddb_index_ids SET item_count = item_count + ? WHERE id = ?", (items, index_id))
+        self.db.execute(
+            "UPDATE ddb_index_ids SET item_count = item_count + ? WHERE id = ?", (items, index_id)
+        )
 
     # -- items -------------------------------------------------------------------------------------
 
@@ -343,9 +353,13 @@ class Store:
         )
 
     def delete(self, table: Table, key: tuple[int, bytes, bytes]) -> None:
-        self.db.execute("DELETE FROM ddb_items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?", (table.id, *key))
+        self.db.execute(
+            "DELETE FROM ddb_items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?", (table.id, *key)
+        )
 
-    def write_index_entries(self, table: Table, key: tuple[int, bytes, bytes], old: Item | None, new: Item | None) -> None:
+    def write_index_entries(
+        self, table: Table, key: tuple[int, bytes, bytes], old: Item | None, new: Item | None
+    ) -> None:
         for index in table.indexes.values():
             old_entry = index_key(index, old) if old is not None else None
             new_entry = index_key(index, new) if new is not None else None
@@ -413,10 +427,18 @@ class Store:
 
     # -- point-in-time recovery -------------------------------------------------------------------------
 
-    def record_history(self, table: Table, key: tuple[int, bytes, bytes], item: Item | None, at: float) -> None:
+    def record_history(
+        self, table: Table, key: tuple[int, bytes, bytes], item: Item | None, at: float
+    ) -> None:
         self.db.execute(
             "INSERT INTO ddb_item_history (table_id, at, h, pk, sk, item, binary) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (table.id, at, *key, dump_item(item) if item is not None else None, has_binary(item) if item else 0),
+            (
+                table.id,
+                at,
+                *key,
+                dump_item(item) if item is not None else None,
+                has_binary(item) if item else 0,
+            ),
         )
 
     def snapshot_history(self, table: Table, at: float) -> None:
@@ -446,7 +468,9 @@ class Store:
     def ttl_tables(self) -> list[tuple[str, str, str]]:
         return self.db.all("SELECT account, region, name FROM ddb_tables WHERE ttl_attribute IS NOT NULL")
 
-    def expired(self, table: Table, before: float, after: float, limit: int) -> list[tuple[int, bytes, bytes]]:
+    def expired(
+        self, table: Table, before: float, after: float, limit: int
+    ) -> list[tuple[int, bytes, bytes]]:
         return self.db.all(
             "SELECT h, pk, sk FROM ddb_items WHERE table_id = ? AND expires IS NOT NULL AND expires <= ? "
             "AND expires > ? LIMIT ?",
@@ -493,7 +517,11 @@ def key_from_key(shape: KeyShape, key: Item) -> tuple[int, bytes, bytes]:
     if len(key) != len(shape.names):
         raise validation("The provided key element does not match the schema")
     pk = _key_part(key.get(shape.hash_name), shape.hash_name, shape.hash_type)
-    sk = _key_part(key.get(shape.range_name), shape.range_name, shape.range_type) if shape.range_name else _EMPTY
+    sk = (
+        _key_part(key.get(shape.range_name), shape.range_name, shape.range_type)
+        if shape.range_name
+        else _EMPTY
+    )
     return partition_hash(pk), pk, sk
 
 
@@ -508,7 +536,9 @@ def key_from_item(shape: KeyShape, item: Item) -> tuple[int, bytes, bytes]:
         if value is None:
             raise invalid_parameter(f"Missing the key {name} in the item")
         if expected not in value:
-            raise invalid_parameter(f"Type mismatch for key {name} expected: {expected} actual: {next(iter(value))}")
+            raise invalid_parameter(
+                f"Type mismatch for key {name} expected: {expected} actual: {next(iter(value))}"
+            )
         parts.append(_key_part(value, name, expected))
     return partition_hash(parts[0]), parts[0], parts[1]
 
@@ -535,7 +565,10 @@ def index_key(index: Index, item: Item) -> tuple[int, bytes, bytes] | None:
 def check_index_keys(table: Table, item: Item) -> None:
     """Index key attributes present in an item must have the index's type and not be empty."""
     for index in table.indexes.values():
-        for name, expected in ((index.key.hash_name, index.key.hash_type), (index.key.range_name, index.key.range_type)):
+        for name, expected in (
+            (index.key.hash_name, index.key.hash_type),
+            (index.key.range_name, index.key.range_type),
+        ):
             value = item.get(name) if name else None
             if value is None:
                 continue

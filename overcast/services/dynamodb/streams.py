@@ -146,7 +146,9 @@ class DynamoDBStreamsProvider(ServiceProvider):
         except (ValueError, TypeError):
             raise validation("Invalid ShardIterator") from None
 
-    def _record(self, ctx: RequestContext, stream: tuple, seq: int, created: float, text: str) -> dict[str, Any]:
+    def _record(
+        self, ctx: RequestContext, stream: tuple, seq: int, created: float, text: str
+    ) -> dict[str, Any]:
         stored = json.loads(text)
         body: dict[str, Any] = {
             "ApproximateCreationDateTime": datetime.fromtimestamp(int(created), UTC),
@@ -169,4 +171,3 @@ class DynamoDBStreamsProvider(ServiceProvider):
         if stored.get("service"):
             record["userIdentity"] = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
         return record
-

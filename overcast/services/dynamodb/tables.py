@@ -45,7 +45,9 @@ def check_key_schema(key_schema: list[dict[str, str]], where: str = "") -> None:
         if key_schema[1]["KeyType"] != "RANGE":
             raise validation(f"Invalid KeySchema: The second KeySchemaElement is not a RANGE key type{where}")
         if key_schema[0]["AttributeName"] == key_schema[1]["AttributeName"]:
-            raise invalid_parameter("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+            raise invalid_parameter(
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+            )
 
 
 def check_definitions(params: dict[str, Any]) -> dict[str, str]:
@@ -91,8 +93,13 @@ def check_projection(index: dict[str, Any]) -> None:
     if kind != "INCLUDE" and projection.get("NonKeyAttributes"):
         raise invalid_parameter(f"ProjectionType is {kind}, but NonKeyAttributes is specified")
     if kind == "INCLUDE" and not projection.get("NonKeyAttributes"):
-        raise invalid_parameter("NonKeyAttributes must not be empty")  # AWS refuses INCLUDE without attributes
-    index["Projection"] = {"ProjectionType": kind, **({"NonKeyAttributes": projection["NonKeyAttributes"]} if kind == "INCLUDE" else {})}
+        raise invalid_parameter(
+            "NonKeyAttributes must not be empty"
+        )  # AWS refuses INCLUDE without attributes
+    index["Projection"] = {
+        "ProjectionType": kind,
+        **({"NonKeyAttributes": projection["NonKeyAttributes"]} if kind == "INCLUDE" else {}),
+    }
 
 
 def check_indexes(params: dict[str, Any], mode: str) -> None:
@@ -106,7 +113,9 @@ def check_indexes(params: dict[str, Any], mode: str) -> None:
         check_key_schema(index["KeySchema"])
         check_projection(index)
     if len(gsis) > MAX_GSIS:
-        raise validation(f"One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}")
+        raise validation(
+            f"One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
+        )
     for index in gsis:
         check_gsi_throughput(index, mode)
     if lsis:
@@ -225,7 +234,11 @@ def new_table_meta(ctx: RequestContext, params: dict[str, Any], mode: str, now: 
     for listing in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if params.get(listing):
             meta[listing] = [
-                {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")}
+                {
+                    k: v
+                    for k, v in index.items()
+                    if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
+                }
                 for index in params[listing]
             ]
     sse = params.get("SSESpecification")

@@ -46,9 +46,13 @@ def parse_number(text: str) -> Decimal:
         raise validation("Attempting to store more than 38 significant digits in a Number")
     magnitude = len(digits.digits) + digits.exponent  # number of digits before the decimal point
     if magnitude > 126:
-        raise validation("Number overflow. Attempting to store a number with magnitude larger than supported range") from None
+        raise validation(
+            "Number overflow. Attempting to store a number with magnitude larger than supported range"
+        ) from None
     if magnitude < -129:
-        raise validation("Number underflow. Attempting to store a number with magnitude smaller than supported range")
+        raise validation(
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+        )
     return value
 
 
@@ -68,14 +72,18 @@ def add_numbers(a: Decimal, b: Decimal) -> Decimal:
     try:
         return _NUMBER_CONTEXT.add(a, b)
     except (Inexact, Rounded):
-        raise validation("Number overflow. Attempting to store a number with magnitude larger than supported range") from None
+        raise validation(
+            "Number overflow. Attempting to store a number with magnitude larger than supported range"
+        ) from None
 
 
 def subtract_numbers(a: Decimal, b: Decimal) -> Decimal:
     try:
         return _NUMBER_CONTEXT.subtract(a, b)
     except (Inexact, Rounded):
-        raise validation("Number overflow. Attempting to store a number with magnitude larger than supported range") from None
+        raise validation(
+            "Number overflow. Attempting to store a number with magnitude larger than supported range"
+        ) from None
 
 
 # -- validation and canonical form -------------------------------------------------------------------
@@ -96,7 +104,9 @@ def canonical_value(value: Any, where: str = "") -> dict[str, Any]:
         return {"N": number_text(parse_number(inner))}
     if kind in ("BOOL", "NULL"):
         if kind == "NULL" and inner is not True:
-            raise validation("One or more parameter values were invalid: Null attribute value types must have the value of true")
+            raise validation(
+                "One or more parameter values were invalid: Null attribute value types must have the value of true"
+            )
         return value
     if kind in _SET_NAMES:
         if not inner:

@@ -36,7 +36,7 @@ def totp(seed_base32: str, step: int) -> str:
     key = base64.b32decode(seed_base32)
     digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
     return f"{number % 1_000_000:06d}"
 
 
@@ -61,7 +61,9 @@ class AccountsMixin:
         name = params.get("UserName")
         if not name:
             if ctx.principal.kind != "user":
-                raise ServiceError("ValidationError", "Must specify userName when calling with non-User credentials")
+                raise ServiceError(
+                    "ValidationError", "Must specify userName when calling with non-User credentials"
+                )
             name = ctx.principal.attributes["user_name"]
         return self.entity(ctx, "user", name)  # type: ignore[attr-defined]
 
@@ -74,7 +76,9 @@ class AccountsMixin:
     def create_access_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         user = self.caller_user(ctx, params)
         if len(self.store.access_keys_of(ctx.account_id, user.key)) >= ACCESS_KEYS_PER_USER:
-            raise ServiceError("LimitExceeded", f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}", 409)
+            raise ServiceError(
+                "LimitExceeded", f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}", 409
+            )
         key_id, secret = new_access_key_id(), new_secret()
         self.store.add_access_key(key_id, ctx.account_id, user.key, secret, self.clock.now())
         row = self.store.access_key(key_id)
@@ -91,7 +95,9 @@ class AccountsMixin:
         user = self.caller_user(ctx, params)
         row = self.store.access_key(params["AccessKeyId"])
         if row is None or row[1] != ctx.account_id or row[2] != user.key:
-            raise ServiceError("NoSuchEntity", f"The Access Key with id {params['AccessKeyId']} cannot be found.", 404)
+            raise ServiceError(
+                "NoSuchEntity", f"The Access Key with id {params['AccessKeyId']} cannot be found.", 404
+            )
         return row, user
 
     def update_access_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -118,11 +124,17 @@ class AccountsMixin:
 
     def check_password(self, account: str, user: Entity, password: str) -> None:
         _, policy = self.store.account_settings(account)
-        if policy is None:  # AWS's default: 8 characters, three of the four character types, not the user name
-            kinds = sum([
-                any(c.isupper() for c in password), any(c.islower() for c in password),
-                any(c.isdigit() for c in password), any(not c.isalnum() for c in password),
-            ])
+        if (
+            policy is None
+        ):  # AWS's default: 8 characters, three of the four character types, not the user name
+            kinds = sum(
+                [
+                    any(c.isupper() for c in password),
+                    any(c.islower() for c in password),
+                    any(c.isdigit() for c in password),
+                    any(not c.isalnum() for c in password),
+                ]
+            )
             ok = len(password) >= 8 and kinds >= 3 and password.lower() != user.name.lower()
         else:
             ok = (
@@ -133,12 +145,16 @@ class AccountsMixin:
                 and (not policy.get("RequireLowercaseCharacters") or any(c.islower() for c in password))
             )
         if not ok:
-            raise ServiceError("PasswordPolicyViolation", "Password does not conform to the account password policy.")
+            raise ServiceError(
+                "PasswordPolicyViolation", "Password does not conform to the account password policy."
+            )
 
     def create_login_profile(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         user = self.caller_user(ctx, params)
         if self.store.login_profile(ctx.account_id, user.key):
-            raise ServiceError("EntityAlreadyExists", f"Login Profile for user {user.name} already exists.", 409)
+            raise ServiceError(
+                "EntityAlreadyExists", f"Login Profile for user {user.name} already exists.", 409
+            )
         password = params.get("Password") or ""
         self.check_password(ctx.account_id, user, password)
         reset = bool(params.get("PasswordResetRequired"))
@@ -155,7 +171,13 @@ class AccountsMixin:
 
     def get_login_profile(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         user, profile = self._login_profile(ctx, params)
-        return {"LoginProfile": {"UserName": user.name, "CreateDate": profile[2], "PasswordResetRequired": bool(profile[1])}}
+        return {
+            "LoginProfile": {
+                "UserName": user.name,
+                "CreateDate": profile[2],
+                "PasswordResetRequired": bool(profile[1]),
+            }
+        }
 
     def update_login_profile(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         user, profile = self._login_profile(ctx, params)
@@ -164,8 +186,9 @@ class AccountsMixin:
             self.check_password(ctx.account_id, user, params["Password"])
             stored = hash_password(params["Password"])
         reset = params.get("PasswordResetRequired")
-        self.store.put_login_profile(ctx.account_id, user.key, stored, bool(profile[1] if reset is None else reset),
-                                     profile[2])
+        self.store.put_login_profile(
+            ctx.account_id, user.key, stored, bool(profile[1] if reset is None else reset), profile[2]
+        )
         return {}
 
     def delete_login_profile(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -180,7 +203,9 @@ class AccountsMixin:
         if not password_matches(params["OldPassword"], profile[0]):
             raise ServiceError("InvalidUserType", "The old password is not correct.")
         self.check_password(ctx.account_id, user, params["NewPassword"])
-        self.store.put_login_profile(ctx.account_id, user.key, hash_password(params["NewPassword"]), False, profile[2])
+        self.store.put_login_profile(
+            ctx.account_id, user.key, hash_password(params["NewPassword"]), False, profile[2]
+        )
         return {}
 
     def update_account_password_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +228,9 @@ class AccountsMixin:
     def get_account_password_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         _, policy = self.store.account_settings(ctx.account_id)
         if policy is None:
-            raise ServiceError("NoSuchEntity", f"The Password Policy with domain name {ctx.account_id} cannot be found.", 404)
+            raise ServiceError(
+                "NoSuchEntity", f"The Password Policy with domain name {ctx.account_id} cannot be found.", 404
+            )
         return {"PasswordPolicy": policy}
 
     def delete_account_password_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -228,7 +255,9 @@ class AccountsMixin:
     def delete_account_alias(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         alias, _ = self.store.account_settings(ctx.account_id)
         if alias != params["AccountAlias"]:
-            raise ServiceError("NoSuchEntity", f"The account alias {params['AccountAlias']} cannot be found.", 404)
+            raise ServiceError(
+                "NoSuchEntity", f"The account alias {params['AccountAlias']} cannot be found.", 404
+            )
         self.store.set_alias(ctx.account_id, None)
         return {}
 
@@ -239,7 +268,9 @@ class AccountsMixin:
         name = params["VirtualMFADeviceName"]
         serial = f"arn:aws:iam::{ctx.account_id}:mfa{path}{name}"
         if self.store.mfa_device(serial):
-            raise ServiceError("EntityAlreadyExists", "MFADevice entity at the same path and name already exists.", 409)
+            raise ServiceError(
+                "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.", 409
+            )
         seed = base64.b32encode(secrets.token_bytes(40)).decode()
         self.store.add_mfa_device(serial, ctx.account_id, name, path, seed, self.clock.now())
         return {"VirtualMFADevice": {"SerialNumber": serial, "Base32StringSeed": seed.encode()}}
@@ -265,7 +296,9 @@ class AccountsMixin:
             raise ServiceError("EntityAlreadyExists", "MFA Device is already in use.", 409)
         first = self.totp_step(device[4], params["AuthenticationCode1"], window=10)
         if first is None or totp(device[4], first + 1) != params["AuthenticationCode2"]:
-            raise ServiceError("InvalidAuthenticationCode", "Authentication code for device is not valid.", 403)
+            raise ServiceError(
+                "InvalidAuthenticationCode", "Authentication code for device is not valid.", 403
+            )
         self.store.set_mfa_user(device[0], user.key, self.clock.now(), first + 1)
         return {}
 
@@ -273,7 +306,9 @@ class AccountsMixin:
         device = self.mfa_device_of(ctx, params["SerialNumber"])
         first = self.totp_step(device[4], params["AuthenticationCode1"], window=20)
         if first is None or totp(device[4], first + 1) != params["AuthenticationCode2"]:
-            raise ServiceError("InvalidAuthenticationCode", "Authentication code for device is not valid.", 403)
+            raise ServiceError(
+                "InvalidAuthenticationCode", "Authentication code for device is not valid.", 403
+            )
         self.store.set_mfa_counter(device[0], first + 1)
         return {}
 
@@ -281,8 +316,11 @@ class AccountsMixin:
         device = self.mfa_device_of(ctx, params["SerialNumber"])
         user = self.caller_user(ctx, params)
         if device[5] != user.key:
-            raise ServiceError("NoSuchEntity", f"MFA Device with serial number {device[0]} is not enabled for user "
-                               f"{user.name}.", 404)
+            raise ServiceError(
+                "NoSuchEntity",
+                f"MFA Device with serial number {device[0]} is not enabled for user {user.name}.",
+                404,
+            )
         self.store.set_mfa_user(device[0], None, None)
         return {}
 
@@ -297,8 +335,10 @@ class AccountsMixin:
         if not params.get("UserName") and ctx.principal.kind == "root":
             return {"MFADevices": [], "IsTruncated": False}
         user = self.caller_user(ctx, params)
-        devices = [{"UserName": user.name, "SerialNumber": d[0], "EnableDate": d[6]}
-                   for d in self.store.mfa_devices(ctx.account_id, user.key)]
+        devices = [
+            {"UserName": user.name, "SerialNumber": d[0], "EnableDate": d[6]}
+            for d in self.store.mfa_devices(ctx.account_id, user.key)
+        ]
         return {"MFADevices": devices, "IsTruncated": False}
 
     def list_virtual_mfa_devices(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

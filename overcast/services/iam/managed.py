@@ -22,8 +22,14 @@ def _policies() -> dict[str, dict[str, Any]]:
     for name, entry in raw.items():
         arn = f"{AWS_POLICY_PREFIX}{entry['path'].lstrip('/')}{name}"
         policies[arn] = {
-            "arn": arn, "name": name, "id": entry["id"], "path": entry["path"], "version": "v1",
-            "document": json.dumps(entry["document"]), "created": _CREATED, "updated": _CREATED,
+            "arn": arn,
+            "name": name,
+            "id": entry["id"],
+            "path": entry["path"],
+            "version": "v1",
+            "document": json.dumps(entry["document"]),
+            "created": _CREATED,
+            "updated": _CREATED,
             "description": entry["description"],
         }
     return policies

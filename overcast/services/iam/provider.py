@@ -20,14 +20,22 @@ from overcast.services.iam.store import Entity, IamStore
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 ID_PREFIXES = {
-    "user": "AIDA", "group": "AGPA", "role": "AROA", "policy": "ANPA", "instance-profile": "AIPA",
+    "user": "AIDA",
+    "group": "AGPA",
+    "role": "AROA",
+    "policy": "ANPA",
+    "instance-profile": "AIPA",
     "oidc-provider": "AOPA",
 }
 KIND_WORD = {"user": "user", "group": "group", "role": "role", "instance-profile": "Instance Profile"}
 MAX_POLICY_VERSIONS = 5
 MANAGED_POLICIES_PER_ENTITY = 10  # AWS's default quota for users, groups and roles
 GROUPS_PER_USER = 10
-INLINE_SIZE_QUOTAS = {"user": 2048, "group": 5120, "role": 10240}  # aggregate per entity in AWS; per policy here
+INLINE_SIZE_QUOTAS = {
+    "user": 2048,
+    "group": 5120,
+    "role": 10240,
+}  # aggregate per entity in AWS; per policy here
 MANAGED_POLICY_SIZE = 6144
 
 
@@ -43,17 +51,23 @@ def quoted(document: str) -> str:
 def no_such(kind: str, name: str) -> ServiceError:
     if kind == "instance-profile":
         return ServiceError("NoSuchEntity", f"Instance Profile {name} cannot be found.", 404)
-    return ServiceError("NoSuchEntity", f"The {KIND_WORD.get(kind, kind)} with name {name} cannot be found.", 404)
+    return ServiceError(
+        "NoSuchEntity", f"The {KIND_WORD.get(kind, kind)} with name {name} cannot be found.", 404
+    )
 
 
 def already_exists(kind: str, name: str) -> ServiceError:
     if kind == "policy":
         return ServiceError(
-            "EntityAlreadyExists", f"A policy called {name} already exists. Duplicate names are not allowed.", 409
+            "EntityAlreadyExists",
+            f"A policy called {name} already exists. Duplicate names are not allowed.",
+            409,
         )
     if kind == "instance-profile":
         return ServiceError("EntityAlreadyExists", f"Instance Profile {name} already exists.", 409)
-    return ServiceError("EntityAlreadyExists", f"{KIND_WORD[kind].capitalize()} with name {name} already exists.", 409)
+    return ServiceError(
+        "EntityAlreadyExists", f"{KIND_WORD[kind].capitalize()} with name {name} already exists.", 409
+    )
 
 
 def delete_conflict(message: str) -> ServiceError:
@@ -89,13 +103,21 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     def arn(self, account: str, kind: str, path: str, name: str) -> str:
         return f"arn:aws:iam::{account}:{kind}{path}{name}"
 
-    def create_entity(self, ctx: RequestContext, kind: str, name: str, path: str | None, data: dict) -> Entity:
+    def create_entity(
+        self, ctx: RequestContext, kind: str, name: str, path: str | None, data: dict
+    ) -> Entity:
         path = path or "/"
         if self.store.get(ctx.account_id, kind, name):
             raise already_exists(kind, name)
         entity = Entity(
-            ctx.account_id, kind, name, new_id(ID_PREFIXES[kind]), path, self.arn(ctx.account_id, kind, path, name),
-            self.clock.now(), data,
+            ctx.account_id,
+            kind,
+            name,
+            new_id(ID_PREFIXES[kind]),
+            path,
+            self.arn(ctx.account_id, kind, path, name),
+            self.clock.now(),
+            data,
         )
         self.store.insert(entity)
         self.changed()
@@ -109,7 +131,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
 
     def listing(self, ctx: RequestContext, kind: str, params: dict[str, Any]) -> tuple[list[Entity], dict]:
         limit = params.get("MaxItems") or 100
-        rows = self.store.page(ctx.account_id, kind, params.get("PathPrefix") or "/", params.get("Marker") or "", limit + 1)
+        rows = self.store.page(
+            ctx.account_id, kind, params.get("PathPrefix") or "/", params.get("Marker") or "", limit + 1
+        )
         return page(params, rows, lambda e: e.key)
 
     def tags_of(self, entity: Entity) -> list[dict[str, str]]:
@@ -120,7 +144,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
             return
         keys = [t["Key"] for t in tags]
         if len(set(keys)) != len(keys):
-            raise ServiceError("InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+            raise ServiceError(
+                "InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+            )
         if len({t["Key"] for t in self.tags_of(entity)} | set(keys)) > 50:
             raise ServiceError("LimitExceeded", "The number of tags has reached the maximum limit.", 409)
         self.store.put_tags(entity.account, entity.kind, entity.key, tags)
@@ -136,11 +162,18 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
 
     def user_shape(self, user: Entity, *, tags: bool = False) -> dict[str, Any]:
         shape: dict[str, Any] = {
-            "Path": user.path, "UserName": user.name, "UserId": user.id, "Arn": user.arn, "CreateDate": user.created,
+            "Path": user.path,
+            "UserName": user.name,
+            "UserId": user.id,
+            "Arn": user.arn,
+            "CreateDate": user.created,
         }
         boundary = user.data.get("boundary")
         if boundary:
-            shape["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
+            shape["PermissionsBoundary"] = {
+                "PermissionsBoundaryType": "Policy",
+                "PermissionsBoundaryArn": boundary,
+            }
         if user.data.get("password_last_used"):
             shape["PasswordLastUsed"] = user.data["password_last_used"]
         return self.with_tags(shape, user) if tags else shape
@@ -159,9 +192,18 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
             if ctx.principal.kind != "user":
                 if ctx.principal.kind == "root":
                     root = ctx.principal
-                    return {"User": {"Path": "/", "UserName": "", "UserId": root.account_id, "Arn": root.arn,
-                                     "CreateDate": 0.0}}
-                raise ServiceError("ValidationError", "Must specify userName when calling with non-User credentials")
+                    return {
+                        "User": {
+                            "Path": "/",
+                            "UserName": "",
+                            "UserId": root.account_id,
+                            "Arn": root.arn,
+                            "CreateDate": 0.0,
+                        }
+                    }
+                raise ServiceError(
+                    "ValidationError", "Must specify userName when calling with non-User credentials"
+                )
             name = ctx.principal.attributes["user_name"]
         return {"User": self.user_shape(self.entity(ctx, "user", name), tags=True)}
 
@@ -190,14 +232,20 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     def move_owned_rows(self, account: str, kind: str, old_key: str, new_key: str) -> None:
         args = (new_key, account, kind, old_key)
         for table in ("iam_inline", "iam_attached", "iam_tags"):
-            self.db.execute(f"UPDATE {table} SET owner_key = ? WHERE account = ? AND kind = ? AND owner_key = ?", args)
+            self.db.execute(
+                f"UPDATE {table} SET owner_key = ? WHERE account = ? AND kind = ? AND owner_key = ?", args
+            )
         if kind == "user":
             for table in ("iam_members", "iam_access_keys", "iam_login_profiles", "iam_mfa_devices"):
-                self.db.execute(f"UPDATE {table} SET user_key = ? WHERE account = ? AND user_key = ?",
-                                (new_key, account, old_key))
+                self.db.execute(
+                    f"UPDATE {table} SET user_key = ? WHERE account = ? AND user_key = ?",
+                    (new_key, account, old_key),
+                )
         if kind == "group":
-            self.db.execute("UPDATE iam_members SET group_key = ? WHERE account = ? AND group_key = ?",
-                            (new_key, account, old_key))
+            self.db.execute(
+                "UPDATE iam_members SET group_key = ? WHERE account = ? AND group_key = ?",
+                (new_key, account, old_key),
+            )
 
     def delete_user(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         user = self.entity(ctx, "user", params["UserName"])
@@ -221,8 +269,13 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     # -- groups --------------------------------------------------------------------------------------------
 
     def group_shape(self, group: Entity) -> dict[str, Any]:
-        return {"Path": group.path, "GroupName": group.name, "GroupId": group.id, "Arn": group.arn,
-                "CreateDate": group.created}
+        return {
+            "Path": group.path,
+            "GroupName": group.name,
+            "GroupId": group.id,
+            "Arn": group.arn,
+            "CreateDate": group.created,
+        }
 
     def create_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         group = self.create_entity(ctx, "group", params["GroupName"], params.get("Path"), {})
@@ -230,7 +283,10 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
 
     def get_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         group = self.entity(ctx, "group", params["GroupName"])
-        users = [self.store.get(ctx.account_id, "user", key) for key in self.store.members_of(ctx.account_id, group.key)]
+        users = [
+            self.store.get(ctx.account_id, "user", key)
+            for key in self.store.members_of(ctx.account_id, group.key)
+        ]
         members = [u for u in users if u and u.key > (params.get("Marker") or "")]
         members, paging = page(params, members, lambda u: u.key)
         return {"Group": self.group_shape(group), "Users": [self.user_shape(u) for u in members], **paging}
@@ -241,7 +297,10 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
 
     def list_groups_for_user(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         user = self.entity(ctx, "user", params["UserName"])
-        groups = [self.store.get(ctx.account_id, "group", k) for k in sorted(self.store.groups_of(ctx.account_id, user.key))]
+        groups = [
+            self.store.get(ctx.account_id, "group", k)
+            for k in sorted(self.store.groups_of(ctx.account_id, user.key))
+        ]
         found = [g for g in groups if g and g.key > (params.get("Marker") or "")]
         found, paging = page(params, found, lambda g: g.key)
         return {"Groups": [self.group_shape(g) for g in found], **paging}
@@ -264,7 +323,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         user = self.entity(ctx, "user", params["UserName"])
         groups = self.store.groups_of(ctx.account_id, user.key)
         if group.key not in groups and len(groups) >= GROUPS_PER_USER:
-            raise ServiceError("LimitExceeded", f"Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}", 409)
+            raise ServiceError(
+                "LimitExceeded", f"Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}", 409
+            )
         self.store.add_member(ctx.account_id, group.key, user.key)
         self.changed()
         return {}
@@ -294,17 +355,26 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
 
     def role_shape(self, role: Entity, *, tags: bool = False) -> dict[str, Any]:
         shape: dict[str, Any] = {
-            "Path": role.path, "RoleName": role.name, "RoleId": role.id, "Arn": role.arn, "CreateDate": role.created,
+            "Path": role.path,
+            "RoleName": role.name,
+            "RoleId": role.id,
+            "Arn": role.arn,
+            "CreateDate": role.created,
             "AssumeRolePolicyDocument": quoted(role.data["trust"]),
             "MaxSessionDuration": role.data.get("max_session", 3600),
         }
         if role.data.get("description") is not None:
             shape["Description"] = role.data["description"]
         if role.data.get("boundary"):
-            shape["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
-                                            "PermissionsBoundaryArn": role.data["boundary"]}
+            shape["PermissionsBoundary"] = {
+                "PermissionsBoundaryType": "Policy",
+                "PermissionsBoundaryArn": role.data["boundary"],
+            }
         if role.data.get("last_used"):
-            shape["RoleLastUsed"] = {"LastUsedDate": role.data["last_used"], "Region": role.data.get("last_region")}
+            shape["RoleLastUsed"] = {
+                "LastUsedDate": role.data["last_used"],
+                "Region": role.data.get("last_region"),
+            }
         return self.with_tags(shape, role) if tags else shape
 
     def create_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -322,12 +392,27 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     def create_service_linked_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service = params["AWSServiceName"]
         if not service.endswith(".amazonaws.com"):
-            raise ServiceError("InvalidInput", f"Service name {service} is not a valid AWS service principal.")
+            raise ServiceError(
+                "InvalidInput", f"Service name {service} is not a valid AWS service principal."
+            )
         label = "".join(part.capitalize() for part in service.split(".")[0].split("-"))
-        name = f"AWSServiceRoleFor{label}" + (f"_{params['CustomSuffix']}" if params.get("CustomSuffix") else "")
-        trust = json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
-        data = {"trust": trust, "max_session": 3600, "description": params.get("Description"), "service_linked": True}
+        name = f"AWSServiceRoleFor{label}" + (
+            f"_{params['CustomSuffix']}" if params.get("CustomSuffix") else ""
+        )
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        )
+        data = {
+            "trust": trust,
+            "max_session": 3600,
+            "description": params.get("Description"),
+            "service_linked": True,
+        }
         role = self.create_entity(ctx, "role", name, f"/aws-service-role/{service}/", data)
         return {"Role": self.role_shape(role)}
 
@@ -338,7 +423,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         self.changed()
         return {"DeletionTaskId": f"task/aws-service-role/{role.name}/{new_id('', 8)}"}
 
-    def get_service_linked_role_deletion_status(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def get_service_linked_role_deletion_status(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
         return {"Status": "SUCCEEDED"}
 
     def get_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -375,8 +462,12 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     def delete_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         role = self.entity(ctx, "role", params["RoleName"])
         if role.data.get("service_linked"):
-            raise ServiceError("UnmodifiableEntity", f"Cannot perform the operation on the protected role '{role.name}' "
-                               "- this role is only modifiable by AWS", 400)
+            raise ServiceError(
+                "UnmodifiableEntity",
+                f"Cannot perform the operation on the protected role '{role.name}' "
+                "- this role is only modifiable by AWS",
+                400,
+            )
         if self.store.profiles_of_role(ctx.account_id, role.key):
             raise delete_conflict("Cannot delete entity, must remove roles from instance profile first.")
         if self.store.inline(ctx.account_id, "role", role.key):
@@ -399,7 +490,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     def delete_role_permissions_boundary(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         return self._set_boundary(ctx, "role", params["RoleName"], None)
 
-    def _set_boundary(self, ctx: RequestContext, kind: str, name: str, policy_arn: str | None) -> dict[str, Any]:
+    def _set_boundary(
+        self, ctx: RequestContext, kind: str, name: str, policy_arn: str | None
+    ) -> dict[str, Any]:
         entity = self.entity(ctx, kind, name)
         if policy_arn:
             entity.data["boundary"] = self.attachable_policy(ctx, policy_arn)["arn"]
@@ -462,33 +555,51 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
 
     # -- inline policies -----------------------------------------------------------------------------------
 
-    def _put_inline(self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _put_inline(
+        self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         entity = self.entity(ctx, kind, owner)
         policy_doc.validate(params["PolicyDocument"], policy_doc.IDENTITY)
         self.check_size(params["PolicyDocument"], INLINE_SIZE_QUOTAS[kind], f"{kind} {entity.name}")
-        self.store.put_inline(ctx.account_id, kind, entity.key, params["PolicyName"], params["PolicyDocument"])
+        self.store.put_inline(
+            ctx.account_id, kind, entity.key, params["PolicyName"], params["PolicyDocument"]
+        )
         self.changed()
         return {}
 
-    def _get_inline(self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _get_inline(
+        self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         entity = self.entity(ctx, kind, owner)
         wanted = params["PolicyName"].lower()
         for name, document in self.store.inline(ctx.account_id, kind, entity.key):
             if name.lower() == wanted:
                 owner_field = {"user": "UserName", "group": "GroupName", "role": "RoleName"}[kind]
                 return {owner_field: entity.name, "PolicyName": name, "PolicyDocument": quoted(document)}
-        raise ServiceError("NoSuchEntity", f"The {kind} policy with name {params['PolicyName']} cannot be found.", 404)
+        raise ServiceError(
+            "NoSuchEntity", f"The {kind} policy with name {params['PolicyName']} cannot be found.", 404
+        )
 
-    def _delete_inline(self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _delete_inline(
+        self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         entity = self.entity(ctx, kind, owner)
         if not self.store.delete_inline(ctx.account_id, kind, entity.key, params["PolicyName"]):
-            raise ServiceError("NoSuchEntity", f"The {kind} policy with name {params['PolicyName']} cannot be found.", 404)
+            raise ServiceError(
+                "NoSuchEntity", f"The {kind} policy with name {params['PolicyName']} cannot be found.", 404
+            )
         self.changed()
         return {}
 
-    def _list_inline(self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _list_inline(
+        self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         entity = self.entity(ctx, kind, owner)
-        names = [n for n, _ in self.store.inline(ctx.account_id, kind, entity.key) if n.lower() > (params.get("Marker") or "")]
+        names = [
+            n
+            for n, _ in self.store.inline(ctx.account_id, kind, entity.key)
+            if n.lower() > (params.get("Marker") or "")
+        ]
         names, paging = page(params, names, str.lower)
         return {"PolicyNames": names, **paging}
 
@@ -533,7 +644,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     def customer_policy(self, ctx: RequestContext, policy_arn: str) -> Entity:
         found = self.store.by_arn(policy_arn)
         if found is None or found.kind != "policy" or found.account != ctx.account_id:
-            raise ServiceError("NoSuchEntity", f"Policy {policy_arn} does not exist or is not attachable.", 404)
+            raise ServiceError(
+                "NoSuchEntity", f"Policy {policy_arn} does not exist or is not attachable.", 404
+            )
         return found
 
     def attachable_policy(self, ctx: RequestContext, policy_arn: str) -> dict[str, Any]:
@@ -541,21 +654,38 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         if policy_arn.startswith(AWS_POLICY_PREFIX):
             found = aws_policy(policy_arn)
             if found is None:
-                raise ServiceError("NoSuchEntity", f"Policy {policy_arn} does not exist or is not attachable.", 404)
+                raise ServiceError(
+                    "NoSuchEntity", f"Policy {policy_arn} does not exist or is not attachable.", 404
+                )
             return found
         entity = self.customer_policy(ctx, policy_arn)
         version = entity.data["default_version"]
         document, _ = self.store.version(entity.account, entity.key, version) or ("", 0.0)
-        return {"arn": entity.arn, "name": entity.name, "id": entity.id, "path": entity.path,
-                "version": f"v{version}", "document": document, "created": entity.created, "entity": entity,
-                "description": entity.data.get("description"), "updated": entity.data.get("updated", entity.created)}
+        return {
+            "arn": entity.arn,
+            "name": entity.name,
+            "id": entity.id,
+            "path": entity.path,
+            "version": f"v{version}",
+            "document": document,
+            "created": entity.created,
+            "entity": entity,
+            "description": entity.data.get("description"),
+            "updated": entity.data.get("updated", entity.created),
+        }
 
     def policy_shape(self, policy: dict[str, Any], account: str) -> dict[str, Any]:
         attachments = len(self.store.attachments_of(account, policy["arn"]))
         shape = {
-            "PolicyName": policy["name"], "PolicyId": policy["id"], "Arn": policy["arn"], "Path": policy["path"],
-            "DefaultVersionId": policy["version"], "AttachmentCount": attachments,
-            "PermissionsBoundaryUsageCount": 0, "IsAttachable": True, "CreateDate": policy["created"],
+            "PolicyName": policy["name"],
+            "PolicyId": policy["id"],
+            "Arn": policy["arn"],
+            "Path": policy["path"],
+            "DefaultVersionId": policy["version"],
+            "AttachmentCount": attachments,
+            "PermissionsBoundaryUsageCount": 0,
+            "IsAttachable": True,
+            "CreateDate": policy["created"],
             "UpdateDate": policy.get("updated", policy["created"]),
         }
         if policy.get("description"):
@@ -565,7 +695,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     def check_size(self, document: str, quota: int, owner: str) -> None:
         """IAM counts a policy's size without whitespace."""
         if len("".join(document.split())) > quota:
-            raise ServiceError("LimitExceeded", f"Maximum policy size of {quota} bytes exceeded for {owner}", 409)
+            raise ServiceError(
+                "LimitExceeded", f"Maximum policy size of {quota} bytes exceeded for {owner}", 409
+            )
 
     def create_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         document = params["PolicyDocument"]
@@ -592,8 +724,11 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         if scope in ("All", "AWS"):
             found += [p for p in aws_policies() if p["path"].startswith(prefix)]
         if scope in ("All", "Local"):
-            found += [self.attachable_policy(ctx, e.arn) for e in self.store.all_of(ctx.account_id, "policy")
-                      if e.path.startswith(prefix)]
+            found += [
+                self.attachable_policy(ctx, e.arn)
+                for e in self.store.all_of(ctx.account_id, "policy")
+                if e.path.startswith(prefix)
+            ]
         shapes = [self.policy_shape(p, ctx.account_id) for p in found]
         if params.get("OnlyAttached"):
             shapes = [s for s in shapes if s["AttachmentCount"]]
@@ -608,15 +743,23 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         if self.store.attachments_of(ctx.account_id, entity.arn):
             raise delete_conflict("Cannot delete a policy attached to entities.")
         if len(self.store.versions(ctx.account_id, entity.key)) > 1:
-            raise delete_conflict("This policy has more than one version. Before you delete a policy, you must "
-                                  "delete the policy's versions. The default version is deleted with the policy.")
+            raise delete_conflict(
+                "This policy has more than one version. Before you delete a policy, you must "
+                "delete the policy's versions. The default version is deleted with the policy."
+            )
         self.store.delete_versions(ctx.account_id, entity.key)
         self.store.delete(entity)
         self.changed()
         return {}
 
-    def version_shape(self, version: int, document: str | None, created: float, default: int) -> dict[str, Any]:
-        shape: dict[str, Any] = {"VersionId": f"v{version}", "IsDefaultVersion": version == default, "CreateDate": created}
+    def version_shape(
+        self, version: int, document: str | None, created: float, default: int
+    ) -> dict[str, Any]:
+        shape: dict[str, Any] = {
+            "VersionId": f"v{version}",
+            "IsDefaultVersion": version == default,
+            "CreateDate": created,
+        }
         if document is not None:
             shape["Document"] = quoted(document)
         return shape
@@ -630,7 +773,8 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
             raise ServiceError(
                 "LimitExceeded",
                 f"A managed policy can have up to {MAX_POLICY_VERSIONS} versions. Before you create a new version, "
-                "you must delete an existing version.", 409,
+                "you must delete an existing version.",
+                409,
             )
         version = entity.data["next_version"]
         now = self.clock.now()
@@ -645,38 +789,62 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
 
     def _version_number(self, text: str) -> int:
         if not (text.startswith("v") and text[1:].isdigit()):
-            raise ServiceError("ValidationError", f"Value '{text}' at 'versionId' failed to satisfy constraint: "
-                               "Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?")
+            raise ServiceError(
+                "ValidationError",
+                f"Value '{text}' at 'versionId' failed to satisfy constraint: "
+                "Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
+            )
         return int(text[1:])
 
     def get_policy_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if params["PolicyArn"].startswith(AWS_POLICY_PREFIX):
             policy = self.attachable_policy(ctx, params["PolicyArn"])
             if params["VersionId"] != policy["version"]:
-                raise ServiceError("NoSuchEntity", f"Policy {params['PolicyArn']} version {params['VersionId']} "
-                                   "does not exist or is not attachable.", 404)
-            return {"PolicyVersion": {"VersionId": policy["version"], "IsDefaultVersion": True,
-                                      "Document": quoted(policy["document"]), "CreateDate": policy["created"]}}
+                raise ServiceError(
+                    "NoSuchEntity",
+                    f"Policy {params['PolicyArn']} version {params['VersionId']} "
+                    "does not exist or is not attachable.",
+                    404,
+                )
+            return {
+                "PolicyVersion": {
+                    "VersionId": policy["version"],
+                    "IsDefaultVersion": True,
+                    "Document": quoted(policy["document"]),
+                    "CreateDate": policy["created"],
+                }
+            }
         entity = self.customer_policy(ctx, params["PolicyArn"])
         number = self._version_number(params["VersionId"])
         found = self.store.version(ctx.account_id, entity.key, number)
         if found is None:
-            raise ServiceError("NoSuchEntity", f"Policy {entity.arn} version {params['VersionId']} does not exist or "
-                               "is not attachable.", 404)
-        return {"PolicyVersion": self.version_shape(number, found[0], found[1], entity.data["default_version"])}
+            raise ServiceError(
+                "NoSuchEntity",
+                f"Policy {entity.arn} version {params['VersionId']} does not exist or is not attachable.",
+                404,
+            )
+        return {
+            "PolicyVersion": self.version_shape(number, found[0], found[1], entity.data["default_version"])
+        }
 
     def list_policy_versions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entity = self.customer_policy(ctx, params["PolicyArn"])
         default = entity.data["default_version"]
-        versions = [self.version_shape(v, d, c, default) for v, d, c in self.store.versions(ctx.account_id, entity.key)]
+        versions = [
+            self.version_shape(v, d, c, default)
+            for v, d, c in self.store.versions(ctx.account_id, entity.key)
+        ]
         return {"Versions": versions, "IsTruncated": False}
 
     def set_default_policy_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entity = self.customer_policy(ctx, params["PolicyArn"])
         number = self._version_number(params["VersionId"])
         if self.store.version(ctx.account_id, entity.key, number) is None:
-            raise ServiceError("NoSuchEntity", f"Policy {entity.arn} version {params['VersionId']} does not exist or "
-                               "is not attachable.", 404)
+            raise ServiceError(
+                "NoSuchEntity",
+                f"Policy {entity.arn} version {params['VersionId']} does not exist or is not attachable.",
+                404,
+            )
         entity.data["default_version"] = number
         entity.data["updated"] = self.clock.now()
         self.store.update(entity)
@@ -687,8 +855,11 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         entity = self.customer_policy(ctx, params["PolicyArn"])
         number = self._version_number(params["VersionId"])
         if self.store.version(ctx.account_id, entity.key, number) is None:
-            raise ServiceError("NoSuchEntity", f"Policy {entity.arn} version {params['VersionId']} does not exist or "
-                               "is not attachable.", 404)
+            raise ServiceError(
+                "NoSuchEntity",
+                f"Policy {entity.arn} version {params['VersionId']} does not exist or is not attachable.",
+                404,
+            )
         if number == entity.data["default_version"]:
             raise delete_conflict("Cannot delete the default version of a policy.")
         self.store.delete_versions(ctx.account_id, entity.key, number)
@@ -703,7 +874,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         attached = self.store.attached(ctx.account_id, kind, entity.key)
         if policy["arn"] not in attached and len(attached) >= MANAGED_POLICIES_PER_ENTITY:
             quota = {"user": "PoliciesPerUser", "group": "PoliciesPerGroup", "role": "PoliciesPerRole"}[kind]
-            raise ServiceError("LimitExceeded", f"Cannot exceed quota for {quota}: {MANAGED_POLICIES_PER_ENTITY}", 409)
+            raise ServiceError(
+                "LimitExceeded", f"Cannot exceed quota for {quota}: {MANAGED_POLICIES_PER_ENTITY}", 409
+            )
         self.store.attach(ctx.account_id, kind, entity.key, policy["arn"])
         self.changed()
         return {}
@@ -715,7 +888,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         self.changed()
         return {}
 
-    def _list_attached(self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _list_attached(
+        self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         entity = self.entity(ctx, kind, owner)
         prefix = params.get("PathPrefix") or "/"
         items = []
@@ -759,7 +934,12 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     def list_entities_for_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         policy = self.attachable_policy(ctx, params["PolicyArn"])
         wanted = params.get("EntityFilter")
-        result: dict[str, Any] = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": [], "IsTruncated": False}
+        result: dict[str, Any] = {
+            "PolicyGroups": [],
+            "PolicyUsers": [],
+            "PolicyRoles": [],
+            "IsTruncated": False,
+        }
         for kind, key in self.store.attachments_of(ctx.account_id, policy["arn"]):
             entity = self.store.get(ctx.account_id, kind, key)
             if entity is None or (wanted and wanted.lower() != kind):
@@ -772,14 +952,24 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
     # -- instance profiles ---------------------------------------------------------------------------------
 
     def profile_shape(self, profile: Entity, *, tags: bool = False) -> dict[str, Any]:
-        roles = [self.store.get(profile.account, "role", key) for key in self.store.profile_roles(profile.account, profile.key)]
-        shape = {"Path": profile.path, "InstanceProfileName": profile.name, "InstanceProfileId": profile.id,
-                 "Arn": profile.arn, "CreateDate": profile.created,
-                 "Roles": [self.role_shape(r) for r in roles if r]}
+        roles = [
+            self.store.get(profile.account, "role", key)
+            for key in self.store.profile_roles(profile.account, profile.key)
+        ]
+        shape = {
+            "Path": profile.path,
+            "InstanceProfileName": profile.name,
+            "InstanceProfileId": profile.id,
+            "Arn": profile.arn,
+            "CreateDate": profile.created,
+            "Roles": [self.role_shape(r) for r in roles if r],
+        }
         return self.with_tags(shape, profile) if tags else shape
 
     def create_instance_profile(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        profile = self.create_entity(ctx, "instance-profile", params["InstanceProfileName"], params.get("Path"), {})
+        profile = self.create_entity(
+            ctx, "instance-profile", params["InstanceProfileName"], params.get("Path"), {}
+        )
         self.put_tags(profile, params.get("Tags"))
         return {"InstanceProfile": self.profile_shape(profile, tags=True)}
 
@@ -793,24 +983,32 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
 
     def list_instance_profiles_for_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         role = self.entity(ctx, "role", params["RoleName"])
-        profiles = [self.store.get(ctx.account_id, "instance-profile", k)
-                    for k in self.store.profiles_of_role(ctx.account_id, role.key)]
+        profiles = [
+            self.store.get(ctx.account_id, "instance-profile", k)
+            for k in self.store.profiles_of_role(ctx.account_id, role.key)
+        ]
         return {"InstanceProfiles": [self.profile_shape(p) for p in profiles if p], "IsTruncated": False}
 
     def add_role_to_instance_profile(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         profile = self.entity(ctx, "instance-profile", params["InstanceProfileName"])
         role = self.entity(ctx, "role", params["RoleName"])
         if self.store.profile_roles(ctx.account_id, profile.key):
-            raise ServiceError("LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1", 409)
+            raise ServiceError(
+                "LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1", 409
+            )
         self.store.link_profile(ctx.account_id, profile.key, role.key)
         self.changed()
         return {}
 
-    def remove_role_from_instance_profile(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def remove_role_from_instance_profile(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
         profile = self.entity(ctx, "instance-profile", params["InstanceProfileName"])
         role = self.entity(ctx, "role", params["RoleName"])
         if role.key not in self.store.profile_roles(ctx.account_id, profile.key):
-            raise ServiceError("NoSuchEntity", f"Role {role.name} in Instance Profile {profile.name} cannot be found.", 404)
+            raise ServiceError(
+                "NoSuchEntity", f"Role {role.name} in Instance Profile {profile.name} cannot be found.", 404
+            )
         self.store.unlink_profile(ctx.account_id, profile.key, role.key)
         self.changed()
         return {}
@@ -829,13 +1027,24 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         url = params["Url"]
         if not url.startswith("https://"):
             raise ServiceError("InvalidInput", "Invalid URL: the URL must begin with https://")
-        host = url[len("https://"):].rstrip("/")
+        host = url[len("https://") :].rstrip("/")
         arn = f"arn:aws:iam::{ctx.account_id}:oidc-provider/{host}"
         if self.store.get(ctx.account_id, "oidc-provider", host):
             raise ServiceError("EntityAlreadyExists", f"Provider with url {url} already exists.", 409)
-        entity = Entity(ctx.account_id, "oidc-provider", host, new_id("AOPA"), "/", arn, self.clock.now(),
-                        {"url": url, "clients": params.get("ClientIDList") or [],
-                         "thumbprints": params.get("ThumbprintList") or []})
+        entity = Entity(
+            ctx.account_id,
+            "oidc-provider",
+            host,
+            new_id("AOPA"),
+            "/",
+            arn,
+            self.clock.now(),
+            {
+                "url": url,
+                "clients": params.get("ClientIDList") or [],
+                "thumbprints": params.get("ThumbprintList") or [],
+            },
+        )
         self.store.insert(entity)
         self.put_tags(entity, params.get("Tags"))
         self.changed()
@@ -849,11 +1058,20 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
 
     def get_open_id_connect_provider(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entity = self.oidc_provider(ctx, params["OpenIDConnectProviderArn"])
-        return {"Url": entity.name, "ClientIDList": entity.data["clients"], "ThumbprintList": entity.data["thumbprints"],
-                "CreateDate": entity.created, "Tags": self.tags_of(entity)}
+        return {
+            "Url": entity.name,
+            "ClientIDList": entity.data["clients"],
+            "ThumbprintList": entity.data["thumbprints"],
+            "CreateDate": entity.created,
+            "Tags": self.tags_of(entity),
+        }
 
     def list_open_id_connect_providers(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return {"OpenIDConnectProviderList": [{"Arn": e.arn} for e in self.store.all_of(ctx.account_id, "oidc-provider")]}
+        return {
+            "OpenIDConnectProviderList": [
+                {"Arn": e.arn} for e in self.store.all_of(ctx.account_id, "oidc-provider")
+            ]
+        }
 
     def delete_open_id_connect_provider(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         self.store.delete(self.oidc_provider(ctx, params["OpenIDConnectProviderArn"]))
@@ -875,8 +1093,9 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         now = self.clock.now()
         if not last_used or now - last_used > 60:  # keep a per-request write off the hot path
             self.store.touch_access_key(key_id, now, "iam", "us-east-1")
-        principal = Principal(account, user.arn, user.id, "user", key_id,
-                              {"user_name": user.name, "user_key": user.key})
+        principal = Principal(
+            account, user.arn, user.id, "user", key_id, {"user_name": user.name, "user_key": user.key}
+        )
         return Credential(key_id, secret, principal, active=status == "Active")
 
     # -- what the policy engine needs -----------------------------------------------------------------------

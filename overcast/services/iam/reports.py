@@ -20,12 +20,28 @@ if TYPE_CHECKING:
     from overcast.services.iam.store import Entity, IamStore
 
 _REPORT_COLUMNS = [
-    "user", "arn", "user_creation_time", "password_enabled", "password_last_used", "password_last_changed",
-    "password_next_rotation", "mfa_active", "access_key_1_active", "access_key_1_last_rotated",
-    "access_key_1_last_used_date", "access_key_1_last_used_region", "access_key_1_last_used_service",
-    "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
-    "access_key_2_last_used_region", "access_key_2_last_used_service", "cert_1_active", "cert_1_last_rotated",
-    "cert_2_active", "cert_2_last_rotated",
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
 ]
 
 
@@ -45,7 +61,10 @@ class ReportsMixin:
         """The identity-based policies, permissions boundary and tags of a user or a role session."""
         account = principal.account_id
         if principal.kind == "user":
-            kind, key = "user", principal.attributes.get("user_key") or principal.arn.rsplit("/", 1)[-1].lower()
+            kind, key = (
+                "user",
+                principal.attributes.get("user_key") or principal.arn.rsplit("/", 1)[-1].lower(),
+            )
         elif principal.kind == "assumed-role":
             kind, key = "role", principal.attributes["role_name"].lower()
         elif principal.kind == "federated-user":  # the parent user's policies, narrowed by the session policy
@@ -75,21 +94,31 @@ class ReportsMixin:
     def simulate_principal_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         source = self.store.by_arn(params["PolicySourceArn"])
         if source is None or source.account != ctx.account_id or source.kind not in ("user", "group", "role"):
-            raise ServiceError("NoSuchEntity", f"PolicySourceArn {params['PolicySourceArn']} does not exist.", 404)
+            raise ServiceError(
+                "NoSuchEntity", f"PolicySourceArn {params['PolicySourceArn']} does not exist.", 404
+            )
         identity = self.entity_identity(source)
         if source.kind == "group":
             documents = self.policy_documents(source.account, "group", source.key)  # type: ignore[attr-defined]
             identity = Identity([p for p in (policy_doc.parse(d) for d in documents) if p])
         kind = {"user": "user", "role": "assumed-role", "group": "user"}[source.kind]
-        principal = Principal(ctx.account_id, source.arn, source.id, kind, None,
-                              {"user_name": source.name} if kind == "user" else {"role_arn": source.arn,
-                                                                                  "role_name": source.name})
+        principal = Principal(
+            ctx.account_id,
+            source.arn,
+            source.id,
+            kind,
+            None,
+            {"user_name": source.name}
+            if kind == "user"
+            else {"role_arn": source.arn, "role_name": source.name},
+        )
         return self._simulate(ctx, params, principal, identity)
 
     def simulate_custom_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         caller = params.get("CallerArn") or f"arn:aws:iam::{ctx.account_id}:user/simulated"
-        principal = Principal(ctx.account_id, caller, "AIDASIMULATED", "user", None,
-                              {"user_name": caller.rsplit("/", 1)[-1]})
+        principal = Principal(
+            ctx.account_id, caller, "AIDASIMULATED", "user", None, {"user_name": caller.rsplit("/", 1)[-1]}
+        )
         return self._simulate(ctx, params, principal, Identity([]))
 
     def _simulate(
@@ -98,15 +127,20 @@ class ReportsMixin:
         extra = [policy_doc.validate(text) for text in params.get("PolicyInputList") or ()]
         boundaries = [policy_doc.validate(t) for t in params.get("PermissionsBoundaryPolicyInputList") or ()]
         resource_policy = (
-            policy_doc.validate(params["ResourcePolicy"], policy_doc.RESOURCE) if params.get("ResourcePolicy") else None
+            policy_doc.validate(params["ResourcePolicy"], policy_doc.RESOURCE)
+            if params.get("ResourcePolicy")
+            else None
         )
         context_values = {
-            entry["ContextKeyName"]: entry.get("ContextKeyValues") or [] for entry in params.get("ContextEntries") or ()
+            entry["ContextKeyName"]: entry.get("ContextKeyValues") or []
+            for entry in params.get("ContextEntries") or ()
         }
         policies = Policies(
             identity=list(identity.policies) + extra,
             resource=resource_policy,
-            resource_account=params.get("ResourceOwner", "").split(":")[4] if params.get("ResourceOwner") else None,
+            resource_account=params.get("ResourceOwner", "").split(":")[4]
+            if params.get("ResourceOwner")
+            else None,
             boundary=boundaries[0] if boundaries else identity.boundary,
         )
         results = []
@@ -115,16 +149,28 @@ class ReportsMixin:
                 context = build_context(principal, self.clock.now(), identity=identity, extra=context_values)
                 request = Request(principal, action, resource, context)
                 decision = evaluate(request, policies)
-                verdict = "allowed" if decision.allowed else ("explicitDeny" if decision.explicit_deny else "implicitDeny")
-                results.append({
-                    "EvalActionName": action, "EvalResourceName": resource, "EvalDecision": verdict,
-                    "MatchedStatements": [{"SourcePolicyId": s.sid or "", "SourcePolicyType": "IAM Policy"}
-                                          for s in decision.matched],
-                    "MissingContextValues": [],
-                })
+                verdict = (
+                    "allowed"
+                    if decision.allowed
+                    else ("explicitDeny" if decision.explicit_deny else "implicitDeny")
+                )
+                results.append(
+                    {
+                        "EvalActionName": action,
+                        "EvalResourceName": resource,
+                        "EvalDecision": verdict,
+                        "MatchedStatements": [
+                            {"SourcePolicyId": s.sid or "", "SourcePolicyType": "IAM Policy"}
+                            for s in decision.matched
+                        ],
+                        "MissingContextValues": [],
+                    }
+                )
         return {"EvaluationResults": results, "IsTruncated": False}
 
-    def get_context_keys_for_custom_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def get_context_keys_for_custom_policy(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
         keys: set[str] = set()
         for text in params["PolicyInputList"]:
             for statement in policy_doc.validate(text).statements:
@@ -152,22 +198,55 @@ class ReportsMixin:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(_REPORT_COLUMNS)
-        root = [f"<root_account>", f"arn:aws:iam::{ctx.account_id}:root", "N/A", "not_supported", "N/A",
-                "not_supported", "not_supported", "false", "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "N/A",
-                "N/A", "N/A", "false", "N/A", "false", "N/A"]
+        root = [
+            "<root_account>",
+            f"arn:aws:iam::{ctx.account_id}:root",
+            "N/A",
+            "not_supported",
+            "N/A",
+            "not_supported",
+            "not_supported",
+            "false",
+            "false",
+            "N/A",
+            "N/A",
+            "N/A",
+            "N/A",
+            "false",
+            "N/A",
+            "N/A",
+            "N/A",
+            "N/A",
+            "false",
+            "N/A",
+            "false",
+            "N/A",
+        ]
         writer.writerow(root)
         for user in self.store.all_of(ctx.account_id, "user"):
             login = self.store.login_profile(ctx.account_id, user.key)
             mfa = bool(self.store.mfa_devices(ctx.account_id, user.key))
-            row = [user.name, user.arn, _iso(user.created), "true" if login else "false",
-                   _iso(user.data.get("password_last_used")) if login else "N/A",
-                   _iso(login[2]) if login else "N/A", "N/A", "true" if mfa else "false"]
+            row = [
+                user.name,
+                user.arn,
+                _iso(user.created),
+                "true" if login else "false",
+                _iso(user.data.get("password_last_used")) if login else "N/A",
+                _iso(login[2]) if login else "N/A",
+                "N/A",
+                "true" if mfa else "false",
+            ]
             keys = self.store.access_keys_of(ctx.account_id, user.key)
             for index in range(2):
                 if index < len(keys):
                     key = keys[index]
-                    row += ["true" if key[4] == "Active" else "false", _iso(key[5]), _iso(key[6]),
-                            key[8] or "N/A", key[7] or "N/A"]
+                    row += [
+                        "true" if key[4] == "Active" else "false",
+                        _iso(key[5]),
+                        _iso(key[6]),
+                        key[8] or "N/A",
+                        key[7] or "N/A",
+                    ]
                 else:
                     row += ["false", "N/A", "N/A", "N/A", "N/A"]
             row += ["false", "N/A", "false", "N/A"]
@@ -179,35 +258,65 @@ class ReportsMixin:
         devices = self.store.mfa_devices(account)
         versions = self.store.db.one("SELECT count(*) FROM iam_policy_versions WHERE account = ?", (account,))
         summary = {
-            "Users": self.store.count(account, "user"), "UsersQuota": 5000,
-            "Groups": self.store.count(account, "group"), "GroupsQuota": 300,
-            "Roles": self.store.count(account, "role"), "RolesQuota": 1000,
-            "Policies": self.store.count(account, "policy"), "PoliciesQuota": 1500,
-            "InstanceProfiles": self.store.count(account, "instance-profile"), "InstanceProfilesQuota": 1000,
+            "Users": self.store.count(account, "user"),
+            "UsersQuota": 5000,
+            "Groups": self.store.count(account, "group"),
+            "GroupsQuota": 300,
+            "Roles": self.store.count(account, "role"),
+            "RolesQuota": 1000,
+            "Policies": self.store.count(account, "policy"),
+            "PoliciesQuota": 1500,
+            "InstanceProfiles": self.store.count(account, "instance-profile"),
+            "InstanceProfilesQuota": 1000,
             "Providers": self.store.count(account, "oidc-provider"),
-            "MFADevices": len(devices), "MFADevicesInUse": sum(1 for d in devices if d[5]),
-            "AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0,
-            "AccessKeysPerUserQuota": 2, "GroupsPerUserQuota": 10, "SigningCertificatesPerUserQuota": 2,
-            "AttachedPoliciesPerUserQuota": 10, "AttachedPoliciesPerGroupQuota": 10,
-            "AttachedPoliciesPerRoleQuota": 10, "PolicyVersionsInUse": versions[0] if versions else 0,
-            "PolicyVersionsInUseQuota": 10000, "VersionsPerPolicyQuota": 5, "ServerCertificates": 0,
-            "ServerCertificatesQuota": 20, "UserPolicySizeQuota": 2048, "GroupPolicySizeQuota": 5120,
-            "RolePolicySizeQuota": 10240, "PolicySizeQuota": 6144, "AssumeRolePolicySizeQuota": 2048,
+            "MFADevices": len(devices),
+            "MFADevicesInUse": sum(1 for d in devices if d[5]),
+            "AccountMFAEnabled": 0,
+            "AccountAccessKeysPresent": 0,
+            "AccountSigningCertificatesPresent": 0,
+            "AccessKeysPerUserQuota": 2,
+            "GroupsPerUserQuota": 10,
+            "SigningCertificatesPerUserQuota": 2,
+            "AttachedPoliciesPerUserQuota": 10,
+            "AttachedPoliciesPerGroupQuota": 10,
+            "AttachedPoliciesPerRoleQuota": 10,
+            "PolicyVersionsInUse": versions[0] if versions else 0,
+            "PolicyVersionsInUseQuota": 10000,
+            "VersionsPerPolicyQuota": 5,
+            "ServerCertificates": 0,
+            "ServerCertificatesQuota": 20,
+            "UserPolicySizeQuota": 2048,
+            "GroupPolicySizeQuota": 5120,
+            "RolePolicySizeQuota": 10240,
+            "PolicySizeQuota": 6144,
+            "AssumeRolePolicySizeQuota": 2048,
             "GlobalEndpointTokenVersion": 1,
         }
         return {"SummaryMap": summary}
 
-    def get_account_authorization_details(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def get_account_authorization_details(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
         from overcast.services.iam.provider import quoted
 
-        wanted = set(params.get("Filter") or ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"])
+        wanted = set(
+            params.get("Filter") or ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]
+        )
         account = ctx.account_id
-        result: dict[str, Any] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [],
-                                  "IsTruncated": False}
+        result: dict[str, Any] = {
+            "UserDetailList": [],
+            "GroupDetailList": [],
+            "RoleDetailList": [],
+            "Policies": [],
+            "IsTruncated": False,
+        }
         used_arns: set[str] = set()
 
         def inline(kind: str, key: str) -> list[dict[str, str]]:
-            return [{"PolicyName": n, "PolicyDocument": quoted(d)} for n, d in self.store.inline(account, kind, key)]
+            return [
+                {"PolicyName": n, "PolicyDocument": quoted(d)}
+                for n, d in self.store.inline(account, kind, key)
+            ]
 
         def attached(kind: str, key: str) -> list[dict[str, str]]:
             arns = self.store.attached(account, kind, key)
@@ -218,8 +327,13 @@ class ReportsMixin:
             for user in self.store.all_of(account, "user"):
                 detail = self.user_shape(user, tags=True)  # type: ignore[attr-defined]
                 detail["UserPolicyList"] = inline("user", user.key)
-                detail["GroupList"] = [g.name for g in (self.store.get(account, "group", k)
-                                                          for k in self.store.groups_of(account, user.key)) if g]
+                detail["GroupList"] = [
+                    g.name
+                    for g in (
+                        self.store.get(account, "group", k) for k in self.store.groups_of(account, user.key)
+                    )
+                    if g
+                ]
                 detail["AttachedManagedPolicies"] = attached("user", user.key)
                 result["UserDetailList"].append(detail)
         if "Group" in wanted:
@@ -234,8 +348,13 @@ class ReportsMixin:
                 detail["RolePolicyList"] = inline("role", role.key)
                 detail["AttachedManagedPolicies"] = attached("role", role.key)
                 detail["InstanceProfileList"] = [
-                    self.profile_shape(p) for p in (self.store.get(account, "instance-profile", k)  # type: ignore[attr-defined]
-                                                    for k in self.store.profiles_of_role(account, role.key)) if p]
+                    self.profile_shape(p)
+                    for p in (
+                        self.store.get(account, "instance-profile", k)  # type: ignore[attr-defined]
+                        for k in self.store.profiles_of_role(account, role.key)
+                    )
+                    if p
+                ]
                 result["RoleDetailList"].append(detail)
         policies: list[dict[str, Any]] = []
         if "LocalManagedPolicy" in wanted:
@@ -243,8 +362,14 @@ class ReportsMixin:
                 shape = self.policy_shape(self.attachable_policy(ctx, entity.arn), account)  # type: ignore[attr-defined]
                 default = entity.data["default_version"]
                 shape["PolicyVersionList"] = [
-                    {"Document": quoted(d), "VersionId": f"v{v}", "IsDefaultVersion": v == default, "CreateDate": c}
-                    for v, d, c in self.store.versions(account, entity.key)]
+                    {
+                        "Document": quoted(d),
+                        "VersionId": f"v{v}",
+                        "IsDefaultVersion": v == default,
+                        "CreateDate": c,
+                    }
+                    for v, d, c in self.store.versions(account, entity.key)
+                ]
                 policies.append(shape)
         if "AWSManagedPolicy" in wanted:
             from overcast.services.iam.managed import aws_policy
@@ -253,8 +378,14 @@ class ReportsMixin:
                 found = aws_policy(arn)
                 if found:
                     shape = self.policy_shape(found, account)  # type: ignore[attr-defined]
-                    shape["PolicyVersionList"] = [{"Document": quoted(found["document"]), "VersionId": "v1",
-                                                   "IsDefaultVersion": True, "CreateDate": found["created"]}]
+                    shape["PolicyVersionList"] = [
+                        {
+                            "Document": quoted(found["document"]),
+                            "VersionId": "v1",
+                            "IsDefaultVersion": True,
+                            "CreateDate": found["created"],
+                        }
+                    ]
                     policies.append(shape)
         result["Policies"] = policies
         return result

@@ -127,16 +127,33 @@ class IamStore:
         self.db.execute(
             "INSERT INTO iam_entities (account, kind, name_key, name, id, path, arn, created, data) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (entity.account, entity.kind, entity.key, entity.name, entity.id, entity.path, entity.arn,
-             entity.created, json.dumps(entity.data)),
+            (
+                entity.account,
+                entity.kind,
+                entity.key,
+                entity.name,
+                entity.id,
+                entity.path,
+                entity.arn,
+                entity.created,
+                json.dumps(entity.data),
+            ),
         )
 
     def update(self, entity: Entity, old_key: str | None = None) -> None:
         self.db.execute(
             "UPDATE iam_entities SET name_key = ?, name = ?, path = ?, arn = ?, data = ? "
             "WHERE account = ? AND kind = ? AND name_key = ?",
-            (entity.key, entity.name, entity.path, entity.arn, json.dumps(entity.data), entity.account,
-             entity.kind, old_key or entity.key),
+            (
+                entity.key,
+                entity.name,
+                entity.path,
+                entity.arn,
+                json.dumps(entity.data),
+                entity.account,
+                entity.kind,
+                old_key or entity.key,
+            ),
         )
 
     def delete(self, entity: Entity) -> None:
@@ -175,12 +192,15 @@ class IamStore:
         )
 
     def groups_of(self, account: str, user_key: str) -> list[str]:
-        rows = self.db.all("SELECT group_key FROM iam_members WHERE account = ? AND user_key = ?", (account, user_key))
+        rows = self.db.all(
+            "SELECT group_key FROM iam_members WHERE account = ? AND user_key = ?", (account, user_key)
+        )
         return [r[0] for r in rows]
 
     def members_of(self, account: str, group_key: str) -> list[str]:
         rows = self.db.all(
-            "SELECT user_key FROM iam_members WHERE account = ? AND group_key = ? ORDER BY user_key", (account, group_key)
+            "SELECT user_key FROM iam_members WHERE account = ? AND group_key = ? ORDER BY user_key",
+            (account, group_key),
         )
         return [r[0] for r in rows]
 
@@ -210,7 +230,9 @@ class IamStore:
         return cursor.rowcount > 0
 
     def attach(self, account: str, kind: str, owner_key: str, policy_arn: str) -> None:
-        self.db.execute("INSERT OR IGNORE INTO iam_attached VALUES (?, ?, ?, ?)", (account, kind, owner_key, policy_arn))
+        self.db.execute(
+            "INSERT OR IGNORE INTO iam_attached VALUES (?, ?, ?, ?)", (account, kind, owner_key, policy_arn)
+        )
 
     def detach(self, account: str, kind: str, owner_key: str, policy_arn: str) -> bool:
         cursor = self.db.execute(
@@ -236,14 +258,16 @@ class IamStore:
     def forget_owner(self, account: str, kind: str, owner_key: str) -> None:
         for table in ("iam_inline", "iam_attached"):
             self.db.execute(
-                f"DELETE FROM {table} WHERE account = ? AND kind = ? AND owner_key = ?", (account, kind, owner_key)
+                f"DELETE FROM {table} WHERE account = ? AND kind = ? AND owner_key = ?",
+                (account, kind, owner_key),
             )
 
     # -- managed policy versions ---------------------------------------------------------------------------
 
     def add_version(self, account: str, policy_key: str, version: int, document: str, created: float) -> None:
         self.db.execute(
-            "INSERT INTO iam_policy_versions VALUES (?, ?, ?, ?, ?)", (account, policy_key, version, document, created)
+            "INSERT INTO iam_policy_versions VALUES (?, ?, ?, ?, ?)",
+            (account, policy_key, version, document, created),
         )
 
     def versions(self, account: str, policy_key: str) -> list[tuple[int, str, float]]:
@@ -339,7 +363,9 @@ class IamStore:
             (account, user_key),
         )
 
-    def put_login_profile(self, account: str, user_key: str, password_hash: str, reset: bool, created: float) -> None:
+    def put_login_profile(
+        self, account: str, user_key: str, password_hash: str, reset: bool, created: float
+    ) -> None:
         self.db.execute(
             "INSERT INTO iam_login_profiles VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, user_key) "
             "DO UPDATE SET password_hash = excluded.password_hash, reset_required = excluded.reset_required",
@@ -347,19 +373,23 @@ class IamStore:
         )
 
     def delete_login_profile(self, account: str, user_key: str) -> None:
-        self.db.execute("DELETE FROM iam_login_profiles WHERE account = ? AND user_key = ?", (account, user_key))
+        self.db.execute(
+            "DELETE FROM iam_login_profiles WHERE account = ? AND user_key = ?", (account, user_key)
+        )
 
     # -- instance profiles ---------------------------------------------------------------------------------
 
     def profile_roles(self, account: str, profile_key: str) -> list[str]:
         rows = self.db.all(
-            "SELECT role_key FROM iam_profile_roles WHERE account = ? AND profile_key = ?", (account, profile_key)
+            "SELECT role_key FROM iam_profile_roles WHERE account = ? AND profile_key = ?",
+            (account, profile_key),
         )
         return [r[0] for r in rows]
 
     def profiles_of_role(self, account: str, role_key: str) -> list[str]:
         rows = self.db.all(
-            "SELECT profile_key FROM iam_profile_roles WHERE account = ? AND role_key = ?", (account, role_key)
+            "SELECT profile_key FROM iam_profile_roles WHERE account = ? AND role_key = ?",
+            (account, role_key),
         )
         return [r[0] for r in rows]
 
@@ -397,13 +427,17 @@ class IamStore:
             args += (user_key,)
         return self.db.all(sql + " ORDER BY serial", args)
 
-    def add_mfa_device(self, serial: str, account: str, name: str, path: str, seed: str, created: float) -> None:
+    def add_mfa_device(
+        self, serial: str, account: str, name: str, path: str, seed: str, created: float
+    ) -> None:
         self.db.execute(
             "INSERT INTO iam_mfa_devices (serial, account, name, path, seed, created) VALUES (?, ?, ?, ?, ?, ?)",
             (serial, account, name, path, seed, created),
         )
 
-    def set_mfa_user(self, serial: str, user_key: str | None, enabled: float | None, counter: int = 0) -> None:
+    def set_mfa_user(
+        self, serial: str, user_key: str | None, enabled: float | None, counter: int = 0
+    ) -> None:
         self.db.execute(
             "UPDATE iam_mfa_devices SET user_key = ?, enabled = ?, last_counter = ? WHERE serial = ?",
             (user_key, enabled, counter, serial),

@@ -126,8 +126,9 @@ def segments(version: ObjectVersion) -> list[tuple[str, int]]:
     return [(version.blob_id, version.size)] if version.blob_id else []
 
 
-def read_range(blobs: BlobStore, version: ObjectVersion, start: int, end: int,
-               inline: bytes | None = None) -> bytes | AsyncIterator[bytes]:
+def read_range(
+    blobs: BlobStore, version: ObjectVersion, start: int, end: int, inline: bytes | None = None
+) -> bytes | AsyncIterator[bytes]:
     """Bytes [start, end) of the object: bytes when small, else an async iterator over open files.
     `inline` is the body of an object kept in its row."""
     if version.blob_id == INLINE:
@@ -189,6 +190,11 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if end <= start:
         return None
     if start >= size:
-        raise ServiceError("InvalidRange", "The requested range is not satisfiable", 416,
-                           RangeRequested=header, ActualObjectSize=size)
+        raise ServiceError(
+            "InvalidRange",
+            "The requested range is not satisfiable",
+            416,
+            RangeRequested=header,
+            ActualObjectSize=size,
+        )
     return start, min(end, size)

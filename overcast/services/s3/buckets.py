@@ -20,7 +20,10 @@ from overcast.services.s3.common import (
 from overcast.services.s3.core import S3Core
 
 _DEFAULT_PUBLIC_ACCESS_BLOCK = {
-    "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
 }
 
 
@@ -32,19 +35,35 @@ class BucketOps(S3Core):
         existing = self.store.bucket(name)
         if existing is not None:
             if existing.account != ctx.principal.account_id or ctx.principal.is_anonymous:
-                raise ServiceError("BucketAlreadyExists", "The requested bucket name is not available. The bucket "
-                                   "namespace is shared by all users of the system. Please select a different "
-                                   "name and try again.", 409, BucketName=name)
+                raise ServiceError(
+                    "BucketAlreadyExists",
+                    "The requested bucket name is not available. The bucket "
+                    "namespace is shared by all users of the system. Please select a different "
+                    "name and try again.",
+                    409,
+                    BucketName=name,
+                )
             if region != "us-east-1":
-                raise ServiceError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket "
-                                   "succeeded and you already own it.", 409, BucketName=name)
+                raise ServiceError(
+                    "BucketAlreadyOwnedByYou",
+                    "Your previous request to create the named bucket succeeded and you already own it.",
+                    409,
+                    BucketName=name,
+                )
             return {"Location": f"/{name}"}  # us-east-1 answers 200 to its owner, as AWS does
         if ctx.principal.is_anonymous:
             raise ServiceError("AccessDenied", "Anonymous users cannot create buckets", 403)
         ownership = params.get("ObjectOwnership") or "BucketOwnerEnforced"
         acl = self._creation_acl(ctx, params, ownership)
-        self.store.create_bucket(name, ctx.principal.account_id, region, self.clock.now(), ownership, acl,
-                                 bool(params.get("ObjectLockEnabledForBucket")))
+        self.store.create_bucket(
+            name,
+            ctx.principal.account_id,
+            region,
+            self.clock.now(),
+            ownership,
+            acl,
+            bool(params.get("ObjectLockEnabledForBucket")),
+        )
         bucket = self.store.bucket(name)
         assert bucket is not None
         self.store.put_config(bucket.id, "public_access_block", _DEFAULT_PUBLIC_ACCESS_BLOCK)
@@ -56,26 +75,41 @@ class BucketOps(S3Core):
     def _creation_region(self, ctx: RequestContext, configuration: dict[str, Any]) -> str:
         constraint = configuration.get("LocationConstraint")
         if constraint == "us-east-1":
-            raise ServiceError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400,
-                               LocationConstraint=constraint)
+            raise ServiceError(
+                "InvalidLocationConstraint",
+                "The specified location-constraint is not valid",
+                400,
+                LocationConstraint=constraint,
+            )
         if constraint in ("EU",):
             constraint = "eu-west-1"
         if constraint is None:
             if ctx.region != "us-east-1":
-                raise ServiceError("IllegalLocationConstraintException", "The unspecified location constraint is "
-                                   "incompatible for the region specific endpoint this request was sent to.", 400)
+                raise ServiceError(
+                    "IllegalLocationConstraintException",
+                    "The unspecified location constraint is "
+                    "incompatible for the region specific endpoint this request was sent to.",
+                    400,
+                )
             return "us-east-1"
         if constraint != ctx.region and ctx.region != "us-east-1":
-            raise ServiceError("IllegalLocationConstraintException", f"The {constraint} location constraint is "
-                               "incompatible for the region specific endpoint this request was sent to.", 400)
+            raise ServiceError(
+                "IllegalLocationConstraintException",
+                f"The {constraint} location constraint is "
+                "incompatible for the region specific endpoint this request was sent to.",
+                400,
+            )
         return constraint
 
     def _creation_acl(self, ctx: RequestContext, params: dict[str, Any], ownership: str) -> list | None:
         grants = header_grants(params)
         acl = params.get("ACL")
         if ownership == "BucketOwnerEnforced" and (grants or acl not in (None, "private")):
-            raise ServiceError("InvalidBucketAclWithObjectOwnership", "Bucket cannot have ACLs set with "
-                               "ObjectOwnership's BucketOwnerEnforced setting", 400)
+            raise ServiceError(
+                "InvalidBucketAclWithObjectOwnership",
+                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+                400,
+            )
         if grants is not None:
             return grants
         return canned_acl(acl or "private", ctx.principal.account_id)
@@ -83,8 +117,9 @@ class BucketOps(S3Core):
     def delete_bucket(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket = self.owner_only(ctx, params["Bucket"])
         if self.store.has_objects(bucket.id):
-            raise ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409,
-                               BucketName=bucket.name)
+            raise ServiceError(
+                "BucketNotEmpty", "The bucket you tried to delete is not empty", 409, BucketName=bucket.name
+            )
         for blob_id in self.store.delete_bucket(bucket.id):
             self.platform.blobs.delete(blob_id)
         return {}
@@ -130,11 +165,18 @@ class BucketOps(S3Core):
         configuration = params.get("VersioningConfiguration") or {}
         status = configuration.get("Status")
         if status not in ("Enabled", "Suspended"):
-            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                               "against our published schema", 400)
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema",
+                400,
+            )
         if status == "Suspended" and bucket.object_lock:
-            raise ServiceError("InvalidBucketState", "An Object Lock configuration is present on this bucket, "
-                               "so the versioning state cannot be changed.", 409)
+            raise ServiceError(
+                "InvalidBucketState",
+                "An Object Lock configuration is present on this bucket, "
+                "so the versioning state cannot be changed.",
+                409,
+            )
         columns: dict[str, Any] = {"versioning": status}
         mfa_delete = configuration.get("MFADelete")
         if mfa_delete:
@@ -159,8 +201,11 @@ class BucketOps(S3Core):
         bucket = self.owner_only(ctx, params["Bucket"])
         rules = params["OwnershipControls"].get("Rules") or []
         if len(rules) != 1:
-            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                               "against our published schema", 400)
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema",
+                400,
+            )
         ownership = rules[0]["ObjectOwnership"]
         if ownership == "BucketOwnerEnforced":
             self.store.update_bucket(bucket.id, ownership=ownership, acl=None)
@@ -171,8 +216,12 @@ class BucketOps(S3Core):
     def get_bucket_ownership_controls(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket = self.owner_only(ctx, params["Bucket"])
         if not bucket.ownership:
-            raise ServiceError("OwnershipControlsNotFoundError", "The bucket ownership controls were not found",
-                               404, BucketName=bucket.name)
+            raise ServiceError(
+                "OwnershipControlsNotFoundError",
+                "The bucket ownership controls were not found",
+                404,
+                BucketName=bucket.name,
+            )
         return {"OwnershipControls": {"Rules": [{"ObjectOwnership": bucket.ownership}]}}
 
     def delete_bucket_ownership_controls(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -196,11 +245,14 @@ class BucketOps(S3Core):
         return {"Owner": owner_of(bucket.account), "Grants": grants or canned_acl("private", bucket.account)}
 
 
-_SSE_S3_DEFAULT = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
-                              "BucketKeyEnabled": False}]}
+_SSE_S3_DEFAULT = {
+    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]
+}
 
 
-def acl_from_request(params: dict[str, Any], owner: str, bucket_owner: str | None = None) -> list[dict[str, Any]]:
+def acl_from_request(
+    params: dict[str, Any], owner: str, bucket_owner: str | None = None
+) -> list[dict[str, Any]]:
     """The grants a Put*Acl request sets: a canned ACL, grant headers, or an AccessControlPolicy document."""
     grants = header_grants(params)
     if grants is not None:
@@ -208,8 +260,10 @@ def acl_from_request(params: dict[str, Any], owner: str, bucket_owner: str | Non
     policy = params.get("AccessControlPolicy")
     if policy is not None and params.get("ACL") is None:
         return [
-            {"Grantee": {k: v for k, v in g.get("Grantee", {}).items() if v is not None},
-             "Permission": g.get("Permission")}
+            {
+                "Grantee": {k: v for k, v in g.get("Grantee", {}).items() if v is not None},
+                "Permission": g.get("Permission"),
+            }
             for g in policy.get("Grants") or []
         ]
     return canned_acl(params.get("ACL") or "private", owner, bucket_owner)

@@ -18,7 +18,13 @@ AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers
 LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
 PUBLIC_GROUPS = (ALL_USERS, AUTHENTICATED_USERS)
 STORAGE_CLASSES = (
-    "STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE",
+    "STANDARD",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
     "REDUCED_REDUNDANCY",
 )
 ARCHIVED_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
@@ -49,7 +55,9 @@ def invalid_argument(message: str, name: str | None = None, value: Any = None) -
 
 def precondition_failed(condition: str) -> ServiceError:
     return ServiceError(
-        "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412,
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+        412,
         Condition=condition,
     )
 
@@ -89,8 +97,13 @@ def _is_ip_address(name: str) -> bool:
 
 def check_key(key: str) -> None:
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise ServiceError("KeyTooLongError", "Your key is too long", 400, Size=len(key.encode()),
-                           MaxSizeAllowed=MAX_KEY_BYTES)
+        raise ServiceError(
+            "KeyTooLongError",
+            "Your key is too long",
+            400,
+            Size=len(key.encode()),
+            MaxSizeAllowed=MAX_KEY_BYTES,
+        )
     if not key:
         raise invalid_argument("The key must not be empty", "key", key)
 
@@ -153,8 +166,11 @@ def canned_acl(acl: str, owner: str, bucket_owner: str | None = None) -> list[di
 
 
 _GRANT_HEADERS = {
-    "GrantFullControl": "FULL_CONTROL", "GrantRead": "READ", "GrantReadACP": "READ_ACP",
-    "GrantWrite": "WRITE", "GrantWriteACP": "WRITE_ACP",
+    "GrantFullControl": "FULL_CONTROL",
+    "GrantRead": "READ",
+    "GrantReadACP": "READ_ACP",
+    "GrantWrite": "WRITE",
+    "GrantWriteACP": "WRITE_ACP",
 }
 _GRANTEE = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*"?([^",]+)"?\s*')
 
@@ -203,7 +219,9 @@ def acl_allows(grants: list[dict[str, Any]], principal: Principal, permission: s
 # -- bucket policies (enough to answer "is this request allowed by the resource policy") -------------
 
 
-def policy_decision(policy: dict[str, Any] | None, principal: Principal, action: str, resource: str) -> str | None:
+def policy_decision(
+    policy: dict[str, Any] | None, principal: Principal, action: str, resource: str
+) -> str | None:
     """'Deny', 'Allow' or None (no statement applies) for `action` on `resource` by `principal`."""
     if not policy:
         return None
@@ -238,7 +256,8 @@ def _principal_matches(spec: Any, principal: Principal) -> bool:
 
 def policy_is_public(policy: dict[str, Any]) -> bool:
     return any(
-        s.get("Effect") == "Allow" and (s.get("Principal") == "*" or "*" in _as_list((s.get("Principal") or {}).get("AWS")))
+        s.get("Effect") == "Allow"
+        and (s.get("Principal") == "*" or "*" in _as_list((s.get("Principal") or {}).get("AWS")))
         and not s.get("Condition")
         for s in _as_list(policy.get("Statement"))
         if isinstance(s.get("Principal"), (str, dict))

@@ -21,34 +21,75 @@ from overcast.services.s3.objects import check_tags
 class _Document:
     """One stored configuration: how Put names it, how Get returns it, and what Get says when absent."""
 
-    def __init__(self, kind: str, member: str, result_member: str | None, missing: tuple[str, str] | None,
-                 default: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        member: str,
+        result_member: str | None,
+        missing: tuple[str, str] | None,
+        default: dict[str, Any] | None = None,
+    ) -> None:
         self.kind, self.member, self.result_member, self.missing, self.default = (
-            kind, member, result_member, missing, default)
+            kind,
+            member,
+            result_member,
+            missing,
+            default,
+        )
 
 
 _DOCUMENTS = {
-    "Cors": _Document("cors", "CORSConfiguration", None,
-                      ("NoSuchCORSConfiguration", "The CORS configuration does not exist")),
-    "LifecycleConfiguration": _Document("lifecycle", "LifecycleConfiguration", None, (
-        "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist")),
+    "Cors": _Document(
+        "cors",
+        "CORSConfiguration",
+        None,
+        ("NoSuchCORSConfiguration", "The CORS configuration does not exist"),
+    ),
+    "LifecycleConfiguration": _Document(
+        "lifecycle",
+        "LifecycleConfiguration",
+        None,
+        ("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
+    ),
     "Tagging": _Document("tagging", "Tagging", None, ("NoSuchTagSet", "The TagSet does not exist")),
-    "Website": _Document("website", "WebsiteConfiguration", None, (
-        "NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration")),
-    "Encryption": _Document("encryption", "ServerSideEncryptionConfiguration", "ServerSideEncryptionConfiguration", (
-        "ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found")),
+    "Website": _Document(
+        "website",
+        "WebsiteConfiguration",
+        None,
+        ("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration"),
+    ),
+    "Encryption": _Document(
+        "encryption",
+        "ServerSideEncryptionConfiguration",
+        "ServerSideEncryptionConfiguration",
+        (
+            "ServerSideEncryptionConfigurationNotFoundError",
+            "The server side encryption configuration was not found",
+        ),
+    ),
     "Logging": _Document("logging", "BucketLoggingStatus", None, None, {}),
-    "RequestPayment": _Document("request_payment", "RequestPaymentConfiguration", None, None,
-                                {"Payer": "BucketOwner"}),
+    "RequestPayment": _Document(
+        "request_payment", "RequestPaymentConfiguration", None, None, {"Payer": "BucketOwner"}
+    ),
     "AccelerateConfiguration": _Document("accelerate", "AccelerateConfiguration", None, None, {}),
-    "Replication": _Document("replication", "ReplicationConfiguration", "ReplicationConfiguration", (
-        "ReplicationConfigurationNotFoundError", "The replication configuration was not found")),
-    "PublicAccessBlock": _Document("public_access_block", "PublicAccessBlockConfiguration",
-                                   "PublicAccessBlockConfiguration", (
-                                       "NoSuchPublicAccessBlockConfiguration",
-                                       "The public access block configuration was not found")),
-    "ObjectLockConfiguration": _Document("object_lock", "ObjectLockConfiguration", "ObjectLockConfiguration", (
-        "ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")),
+    "Replication": _Document(
+        "replication",
+        "ReplicationConfiguration",
+        "ReplicationConfiguration",
+        ("ReplicationConfigurationNotFoundError", "The replication configuration was not found"),
+    ),
+    "PublicAccessBlock": _Document(
+        "public_access_block",
+        "PublicAccessBlockConfiguration",
+        "PublicAccessBlockConfiguration",
+        ("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found"),
+    ),
+    "ObjectLockConfiguration": _Document(
+        "object_lock",
+        "ObjectLockConfiguration",
+        "ObjectLockConfiguration",
+        ("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket"),
+    ),
 }
 
 # Id-keyed configurations: suffix of the operation names -> (kind, member, list member).
@@ -56,8 +97,11 @@ _BY_ID = {
     "InventoryConfiguration": ("inventory", "InventoryConfiguration", "InventoryConfigurationList"),
     "AnalyticsConfiguration": ("analytics", "AnalyticsConfiguration", "AnalyticsConfigurationList"),
     "MetricsConfiguration": ("metrics", "MetricsConfiguration", "MetricsConfigurationList"),
-    "IntelligentTieringConfiguration": ("intelligent_tiering", "IntelligentTieringConfiguration",
-                                        "IntelligentTieringConfigurationList"),
+    "IntelligentTieringConfiguration": (
+        "intelligent_tiering",
+        "IntelligentTieringConfiguration",
+        "IntelligentTieringConfigurationList",
+    ),
 }
 
 
@@ -118,40 +162,63 @@ class ConfigOps(S3Core):
 
     def _check_replication(self, bucket: Any, document: dict[str, Any]) -> None:
         if bucket.versioning != "Enabled":
-            raise ServiceError("InvalidRequest", "Versioning must be 'Enabled' on the bucket to apply a "
-                               "replication configuration", 400)
+            raise ServiceError(
+                "InvalidRequest",
+                "Versioning must be 'Enabled' on the bucket to apply a replication configuration",
+                400,
+            )
 
     def _check_object_lock(self, bucket: Any, document: dict[str, Any]) -> None:
         if not bucket.object_lock:
             if bucket.versioning != "Enabled":
-                raise ServiceError("InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a "
-                                   "Object Lock configuration", 409)
+                raise ServiceError(
+                    "InvalidBucketState",
+                    "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
+                    409,
+                )
             self.store.update_bucket(bucket.id, object_lock=1)
 
     def _check_lifecycle(self, bucket: Any, document: dict[str, Any]) -> None:
         rules = document.get("Rules") or []
         if not rules or len(rules) > 1000:
-            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                               "against our published schema", 400)
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema",
+                400,
+            )
         ids = [r.get("ID") for r in rules if r.get("ID")]
         if len(ids) != len(set(ids)):
-            raise ServiceError("InvalidArgument", "RuleId must be unique. Found same ID for more than one rule",
-                               400, ArgumentName="ID")
+            raise ServiceError(
+                "InvalidArgument",
+                "RuleId must be unique. Found same ID for more than one rule",
+                400,
+                ArgumentName="ID",
+            )
         for rule in rules:
             if rule.get("Status") not in ("Enabled", "Disabled"):
-                raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not "
-                                   "validate against our published schema", 400)
+                raise ServiceError(
+                    "MalformedXML",
+                    "The XML you provided was not well-formed or did not "
+                    "validate against our published schema",
+                    400,
+                )
 
     def _check_cors(self, bucket: Any, document: dict[str, Any]) -> None:
         rules = document.get("CORSRules") or []
         if not rules or len(rules) > 100:
-            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                               "against our published schema", 400)
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema",
+                400,
+            )
         for rule in rules:
             for method in rule.get("AllowedMethods") or []:
                 if method not in ("GET", "PUT", "POST", "DELETE", "HEAD"):
-                    raise ServiceError("InvalidRequest", f"Found unsupported HTTP method in CORS config. "
-                                       f"Unsupported method is {method}", 400)
+                    raise ServiceError(
+                        "InvalidRequest",
+                        f"Found unsupported HTTP method in CORS config. Unsupported method is {method}",
+                        400,
+                    )
 
     # -- bucket policies --------------------------------------------------------------------------
 
@@ -161,11 +228,14 @@ class ConfigOps(S3Core):
         try:
             policy = json.loads(text)
         except ValueError as exc:
-            raise ServiceError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'",
-                               400) from exc
+            raise ServiceError(
+                "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400
+            ) from exc
         if not isinstance(policy, dict) or not policy.get("Statement"):
             raise ServiceError("MalformedPolicy", "Missing required field Statement", 400)
-        for statement in policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]:
+        for statement in (
+            policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+        ):
             if statement.get("Effect") not in ("Allow", "Deny"):
                 raise ServiceError("MalformedPolicy", "Invalid effect: " + str(statement.get("Effect")), 400)
             if "Principal" not in statement and "NotPrincipal" not in statement:
@@ -174,9 +244,13 @@ class ConfigOps(S3Core):
                 if not str(resource).startswith(f"arn:aws:s3:::{bucket.name}"):
                     raise ServiceError("MalformedPolicy", "Policy has invalid resource", 400)
         if policy_is_public(policy) and self.public_access_block(bucket).get("BlockPublicPolicy"):
-            raise ServiceError("AccessDenied", "User is not authorized to perform: s3:PutBucketPolicy on "
-                               f"resource: \"arn:aws:s3:::{bucket.name}\" because public policies are blocked by "
-                               "the BlockPublicPolicy block public access setting.", 403)
+            raise ServiceError(
+                "AccessDenied",
+                "User is not authorized to perform: s3:PutBucketPolicy on "
+                f'resource: "arn:aws:s3:::{bucket.name}" because public policies are blocked by '
+                "the BlockPublicPolicy block public access setting.",
+                403,
+            )
         self.store.put_config(bucket.id, "policy", policy)
         self.store.put_config(bucket.id, "policy_text", text)
         return {}
@@ -185,7 +259,9 @@ class ConfigOps(S3Core):
         bucket = self.owner_only(ctx, params["Bucket"])
         text = self.store.config(bucket.id, "policy_text")
         if text is None:
-            raise ServiceError("NoSuchBucketPolicy", "The bucket policy does not exist", 404, BucketName=bucket.name)
+            raise ServiceError(
+                "NoSuchBucketPolicy", "The bucket policy does not exist", 404, BucketName=bucket.name
+            )
         return {"Policy": text}
 
     def delete_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +274,9 @@ class ConfigOps(S3Core):
         bucket = self.owner_only(ctx, params["Bucket"])
         policy = self.store.config(bucket.id, "policy")
         if policy is None:
-            raise ServiceError("NoSuchBucketPolicy", "The bucket policy does not exist", 404, BucketName=bucket.name)
+            raise ServiceError(
+                "NoSuchBucketPolicy", "The bucket policy does not exist", 404, BucketName=bucket.name
+            )
         return {"PolicyStatus": {"IsPublic": policy_is_public(policy)}}
 
     # -- Id-keyed configurations ----------------------------------------------------------------------
@@ -208,7 +286,9 @@ class ConfigOps(S3Core):
         bucket = self.owner_only(ctx, params["Bucket"])
         document = params[member]
         if document.get("Id") != params["Id"]:
-            raise ServiceError("InvalidArgument", "Configuration Id does not match the Id in the request", 400)
+            raise ServiceError(
+                "InvalidArgument", "Configuration Id does not match the Id in the request", 400
+            )
         self.store.put_config(bucket.id, kind, _jsonable(document), params["Id"])
         return {}
 
@@ -231,7 +311,10 @@ class ConfigOps(S3Core):
     def list_by_id(self, ctx: RequestContext, params: dict[str, Any], suffix: str) -> dict[str, Any]:
         kind, _, list_member = _BY_ID[suffix]
         bucket = self.owner_only(ctx, params["Bucket"])
-        return {list_member: [_restored(c) for c in self.store.configs(bucket.id, kind)], "IsTruncated": False}
+        return {
+            list_member: [_restored(c) for c in self.store.configs(bucket.id, kind)],
+            "IsTruncated": False,
+        }
 
 
 def _as_list(value: Any) -> list:
@@ -253,12 +336,19 @@ def _document_methods(name: str) -> dict[str, Any]:
     def delete(self: ConfigOps, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         return self.delete_document(ctx, params, name)
 
-    operations = {"Cors": "BucketCors", "LifecycleConfiguration": "BucketLifecycleConfiguration",
-                  "Tagging": "BucketTagging", "Website": "BucketWebsite", "Encryption": "BucketEncryption",
-                  "Logging": "BucketLogging", "RequestPayment": "BucketRequestPayment",
-                  "AccelerateConfiguration": "BucketAccelerateConfiguration",
-                  "Replication": "BucketReplication", "PublicAccessBlock": "PublicAccessBlock",
-                  "ObjectLockConfiguration": "ObjectLockConfiguration"}[name]
+    operations = {
+        "Cors": "BucketCors",
+        "LifecycleConfiguration": "BucketLifecycleConfiguration",
+        "Tagging": "BucketTagging",
+        "Website": "BucketWebsite",
+        "Encryption": "BucketEncryption",
+        "Logging": "BucketLogging",
+        "RequestPayment": "BucketRequestPayment",
+        "AccelerateConfiguration": "BucketAccelerateConfiguration",
+        "Replication": "BucketReplication",
+        "PublicAccessBlock": "PublicAccessBlock",
+        "ObjectLockConfiguration": "ObjectLockConfiguration",
+    }[name]
     methods = {xform_name("Put" + operations): put, xform_name("Get" + operations): get}
     delete_name = "DeleteBucketLifecycle" if name == "LifecycleConfiguration" else "Delete" + operations
     if _DOCUMENTS[name].missing is not None and name != "ObjectLockConfiguration":
@@ -272,10 +362,13 @@ def _by_id_methods(suffix: str) -> dict[str, Any]:
     def make(verb: str):
         def method(self: ConfigOps, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             return getattr(self, f"{verb}_by_id")(ctx, params, suffix)
+
         return method
 
-    return {xform_name(f"{verb.title()}Bucket{suffix}{'s' if verb == 'list' else ''}"): make(verb)
-            for verb in ("put", "get", "delete", "list")}
+    return {
+        xform_name(f"{verb.title()}Bucket{suffix}{'s' if verb == 'list' else ''}"): make(verb)
+        for verb in ("put", "get", "delete", "list")
+    }
 
 
 for _name in _DOCUMENTS:

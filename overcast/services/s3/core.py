@@ -16,8 +16,13 @@ from overcast.services.s3.common import (
 from overcast.services.s3.store import Bucket, S3Store
 
 # The ACL permission that stands for an action when a bucket still honours ACLs.
-_ACL_PERMISSION = {"s3:GetObject": "READ", "s3:ListBucket": "READ", "s3:PutObject": "WRITE",
-                   "s3:DeleteObject": "WRITE", "s3:GetObjectVersion": "READ"}
+_ACL_PERMISSION = {
+    "s3:GetObject": "READ",
+    "s3:ListBucket": "READ",
+    "s3:PutObject": "WRITE",
+    "s3:DeleteObject": "WRITE",
+    "s3:GetObjectVersion": "READ",
+}
 
 
 class S3Core(ServiceProvider):
@@ -27,8 +32,14 @@ class S3Core(ServiceProvider):
         super().__init__(platform)
         self.store = S3Store(self.db)
 
-    def bucket_for(self, ctx: RequestContext, name: str, action: str, key: str | None = None,
-                   object_grants: list[dict[str, Any]] | None = None) -> Bucket:
+    def bucket_for(
+        self,
+        ctx: RequestContext,
+        name: str,
+        action: str,
+        key: str | None = None,
+        object_grants: list[dict[str, Any]] | None = None,
+    ) -> Bucket:
         """The bucket `name`, if it exists and `ctx.principal` may perform `action` on it (or on `key`)."""
         bucket = self.store.bucket(name)
         if bucket is None:
@@ -39,11 +50,19 @@ class S3Core(ServiceProvider):
             raise access_denied()
         return bucket
 
-    def authorize(self, ctx: RequestContext, bucket: Bucket, action: str, key: str | None = None,
-                  object_grants: list[dict[str, Any]] | None = None) -> None:
+    def authorize(
+        self,
+        ctx: RequestContext,
+        bucket: Bucket,
+        action: str,
+        key: str | None = None,
+        object_grants: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Owners may do anything here (IAM evaluates their policies); others need the policy or an ACL."""
         principal = ctx.principal
-        if principal.kind == "service" or (not principal.is_anonymous and principal.account_id == bucket.account):
+        if principal.kind == "service" or (
+            not principal.is_anonymous and principal.account_id == bucket.account
+        ):
             return
         policy = self.store.config(bucket.id, "policy")
         decision = policy_decision(policy, principal, action, bucket_arn(bucket, key))
@@ -65,8 +84,10 @@ class S3Core(ServiceProvider):
     def public_access_block(self, bucket: Bucket) -> dict[str, bool]:
         """The effective Block Public Access settings: bucket and account level combined."""
         settings: dict[str, bool] = {}
-        for source in (self.store.config(bucket.id, "public_access_block"),
-                       self.store.account_setting(bucket.account, "public_access_block")):
+        for source in (
+            self.store.config(bucket.id, "public_access_block"),
+            self.store.account_setting(bucket.account, "public_access_block"),
+        ):
             for name, value in (source or {}).items():
                 settings[name] = settings.get(name, False) or bool(value)
         return settings

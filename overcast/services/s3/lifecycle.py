@@ -21,8 +21,15 @@ log = logging.getLogger("overcast.s3")
 DAY = 86400
 BATCH = 500
 # The order of storage classes from warm to cold: a transition never goes back up.
-_TEMPERATURE = ["STANDARD", "INTELLIGENT_TIERING", "STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "GLACIER",
-                "DEEP_ARCHIVE"]
+_TEMPERATURE = [
+    "STANDARD",
+    "INTELLIGENT_TIERING",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+]
 
 
 async def run(provider: S3Provider) -> None:
@@ -89,7 +96,10 @@ def _act(provider: S3Provider, bucket_id: int, rule: dict[str, Any], version: An
     if version.is_latest:
         expiration = rule.get("Expiration") or {}
         if version.delete_marker:
-            if expiration.get("ExpiredObjectDeleteMarker") and len(store.versions_of(bucket_id, version.key)) == 1:
+            if (
+                expiration.get("ExpiredObjectDeleteMarker")
+                and len(store.versions_of(bucket_id, version.key)) == 1
+            ):
                 provider.destroy(version)
                 return True
             return False
@@ -99,16 +109,21 @@ def _act(provider: S3Provider, bucket_id: int, rule: dict[str, Any], version: An
         return _transition(provider, version, rule.get("Transitions") or [], version.modified, now)
     noncurrent_since = _noncurrent_since(provider, bucket_id, version)
     expiration = rule.get("NoncurrentVersionExpiration") or {}
-    if expiration.get("NoncurrentDays") is not None and _due(noncurrent_since, expiration["NoncurrentDays"], None, now):
+    if expiration.get("NoncurrentDays") is not None and _due(
+        noncurrent_since, expiration["NoncurrentDays"], None, now
+    ):
         provider.destroy(version)
         return True
-    transitions = [{"Days": t.get("NoncurrentDays"), "StorageClass": t["StorageClass"]}
-                   for t in rule.get("NoncurrentVersionTransitions") or []]
+    transitions = [
+        {"Days": t.get("NoncurrentDays"), "StorageClass": t["StorageClass"]}
+        for t in rule.get("NoncurrentVersionTransitions") or []
+    ]
     return not version.delete_marker and _transition(provider, version, transitions, noncurrent_since, now)
 
 
-def _transition(provider: S3Provider, version: Any, transitions: list[dict[str, Any]], since: float,
-                now: float) -> bool:
+def _transition(
+    provider: S3Provider, version: Any, transitions: list[dict[str, Any]], since: float, now: float
+) -> bool:
     target = None
     for transition in transitions:
         if _due(since, transition.get("Days"), transition.get("Date"), now):

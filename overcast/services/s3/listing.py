@@ -52,7 +52,10 @@ class ListingOps(S3Core):
         page = self.current_keys(bucket.id, prefix, delimiter, after, max_keys)
         encode = _encoder(params)
         result: dict[str, Any] = {
-            "Name": bucket.name, "Prefix": encode(prefix), "MaxKeys": max_keys, "IsTruncated": page.truncated,
+            "Name": bucket.name,
+            "Prefix": encode(prefix),
+            "MaxKeys": max_keys,
+            "IsTruncated": page.truncated,
             "KeyCount": len(page.entries) + len(page.prefixes),
             "Contents": [_content(v, encode, params.get("FetchOwner"), self) for v in page.entries],
             "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes],
@@ -77,7 +80,10 @@ class ListingOps(S3Core):
         page = self.current_keys(bucket.id, prefix, delimiter, marker, max_keys)
         encode = _encoder(params)
         result: dict[str, Any] = {
-            "Name": bucket.name, "Prefix": encode(prefix), "Marker": encode(marker), "MaxKeys": max_keys,
+            "Name": bucket.name,
+            "Prefix": encode(prefix),
+            "Marker": encode(marker),
+            "MaxKeys": max_keys,
             "IsTruncated": page.truncated,
             "Contents": [_content(v, encode, True, self) for v in page.entries],
             "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes],
@@ -90,7 +96,9 @@ class ListingOps(S3Core):
             result["EncodingType"] = params["EncodingType"]
         return result
 
-    def current_keys(self, bucket_id: int, prefix: str, delimiter: str | None, after: str, max_keys: int) -> Page:
+    def current_keys(
+        self, bucket_id: int, prefix: str, delimiter: str | None, after: str, max_keys: int
+    ) -> Page:
         page = Page()
         upper = successor(prefix) if prefix else None
         lower, inclusive = _start(prefix, delimiter, after)
@@ -126,26 +134,46 @@ class ListingOps(S3Core):
         if version_marker and key_marker:
             marked = self.store.version(bucket.id, key_marker, version_marker)
             if marked is None:
-                raise ServiceError("InvalidArgument", "Invalid version id specified", 400,
-                                   ArgumentName="version-id-marker", ArgumentValue=version_marker)
+                raise ServiceError(
+                    "InvalidArgument",
+                    "Invalid version id specified",
+                    400,
+                    ArgumentName="version-id-marker",
+                    ArgumentValue=version_marker,
+                )
             within = (key_marker, marked.id)
         elif version_marker:
-            raise ServiceError("InvalidArgument", "A version-id marker cannot be specified without a key marker.",
-                               400, ArgumentName="version-id-marker", ArgumentValue=version_marker)
+            raise ServiceError(
+                "InvalidArgument",
+                "A version-id marker cannot be specified without a key marker.",
+                400,
+                ArgumentName="version-id-marker",
+                ArgumentValue=version_marker,
+            )
         page = self._versions(bucket.id, prefix, delimiter, key_marker, within, max_keys)
         encode = _encoder(params)
         versions, markers = [], []
         for v in page.entries:
-            entry: dict[str, Any] = {"Key": encode(v.key), "VersionId": v.version_id, "IsLatest": bool(v.is_latest),
-                                     "LastModified": to_datetime(v.modified), "Owner": owner_of(_owner(v, self))}
+            entry: dict[str, Any] = {
+                "Key": encode(v.key),
+                "VersionId": v.version_id,
+                "IsLatest": bool(v.is_latest),
+                "LastModified": to_datetime(v.modified),
+                "Owner": owner_of(_owner(v, self)),
+            }
             if v.delete_marker:
                 markers.append(entry)
             else:
                 entry.update(_sizes(v))
                 versions.append(entry)
         result: dict[str, Any] = {
-            "Name": bucket.name, "Prefix": encode(prefix), "KeyMarker": encode(key_marker), "MaxKeys": max_keys,
-            "IsTruncated": page.truncated, "Versions": versions, "DeleteMarkers": markers,
+            "Name": bucket.name,
+            "Prefix": encode(prefix),
+            "KeyMarker": encode(key_marker),
+            "MaxKeys": max_keys,
+            "IsTruncated": page.truncated,
+            "Versions": versions,
+            "DeleteMarkers": markers,
             "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes],
         }
         if version_marker:
@@ -162,8 +190,15 @@ class ListingOps(S3Core):
                 result["NextKeyMarker"] = encode(page.last)
         return result
 
-    def _versions(self, bucket_id: int, prefix: str, delimiter: str | None, key_marker: str,
-                  within: tuple[str, int] | None, max_keys: int) -> Page:
+    def _versions(
+        self,
+        bucket_id: int,
+        prefix: str,
+        delimiter: str | None,
+        key_marker: str,
+        within: tuple[str, int] | None,
+        max_keys: int,
+    ) -> Page:
         page = Page()
         upper = successor(prefix) if prefix else None
         lower, inclusive = _start(prefix, delimiter, key_marker)
@@ -202,15 +237,22 @@ def _start(prefix: str, delimiter: str | None, after: str) -> tuple[str, bool]:
 
 
 def _content(version: ObjectVersion, encode: Any, with_owner: Any, ops: S3Core) -> dict[str, Any]:
-    entry: dict[str, Any] = {"Key": encode(version.key), "LastModified": to_datetime(version.modified),
-                             **_sizes(version)}
+    entry: dict[str, Any] = {
+        "Key": encode(version.key),
+        "LastModified": to_datetime(version.modified),
+        **_sizes(version),
+    }
     if with_owner:
         entry["Owner"] = owner_of(_owner(version, ops))
     return entry
 
 
 def _sizes(version: ObjectVersion) -> dict[str, Any]:
-    entry: dict[str, Any] = {"ETag": version.etag, "Size": version.size, "StorageClass": version.storage_class}
+    entry: dict[str, Any] = {
+        "ETag": version.etag,
+        "Size": version.size,
+        "StorageClass": version.storage_class,
+    }
     checksum = version.meta.get("Checksum")
     if checksum:
         entry["ChecksumAlgorithm"] = [checksum["algorithm"]]
@@ -241,5 +283,9 @@ def _decode(token: str) -> str:
     try:
         return base64.urlsafe_b64decode(token.encode()).decode()
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ServiceError("InvalidArgument", "The continuation token provided is incorrect", 400,
-                           ArgumentName="continuation-token") from exc
+        raise ServiceError(
+            "InvalidArgument",
+            "The continuation token provided is incorrect",
+            400,
+            ArgumentName="continuation-token",
+        ) from exc

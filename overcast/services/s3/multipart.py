@@ -33,23 +33,37 @@ MAX_PARTS = 10_000
 
 
 def _no_such_upload(upload_id: str) -> ServiceError:
-    return ServiceError("NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the "
-                        "upload may have been aborted or completed.", 404, UploadId=upload_id)
+    return ServiceError(
+        "NoSuchUpload",
+        "The specified upload does not exist. The upload ID may be invalid, or the "
+        "upload may have been aborted or completed.",
+        404,
+        UploadId=upload_id,
+    )
 
 
 def _checksum_type(algorithm: str | None, requested: str | None) -> str | None:
     if algorithm is None:
         if requested:
-            raise ServiceError("InvalidRequest", "The x-amz-checksum-type header can only be used with the "
-                               "x-amz-checksum-algorithm header.", 400)
+            raise ServiceError(
+                "InvalidRequest",
+                "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
+                400,
+            )
         return None
     kind = requested or ("FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE")
     if kind == "FULL_OBJECT" and algorithm not in checksums.CRC_ALGORITHMS:
-        raise ServiceError("InvalidRequest", f"The FULL_OBJECT checksum type cannot be used with the "
-                           f"{algorithm.lower()} checksum algorithm.", 400)
+        raise ServiceError(
+            "InvalidRequest",
+            f"The FULL_OBJECT checksum type cannot be used with the {algorithm.lower()} checksum algorithm.",
+            400,
+        )
     if kind == "COMPOSITE" and algorithm == "CRC64NVME":
-        raise ServiceError("InvalidRequest", "The COMPOSITE checksum type cannot be used with the crc64nvme "
-                           "checksum algorithm.", 400)
+        raise ServiceError(
+            "InvalidRequest",
+            "The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.",
+            400,
+        )
     return kind
 
 
@@ -62,17 +76,29 @@ class MultipartOps(ObjectOps):
         algorithm = params.get("ChecksumAlgorithm")
         kind = _checksum_type(algorithm, params.get("ChecksumType"))
         upload_id = secrets.token_urlsafe(48)
-        self.store.create_upload(upload_id, bucket.id, key, self.clock.now(), {
-            "meta": meta, "storage_class": storage_class_of(params), "algorithm": algorithm, "type": kind,
-            "initiator": ctx.principal.arn, "initiator_account": ctx.principal.account_id,
-        })
+        self.store.create_upload(
+            upload_id,
+            bucket.id,
+            key,
+            self.clock.now(),
+            {
+                "meta": meta,
+                "storage_class": storage_class_of(params),
+                "algorithm": algorithm,
+                "type": kind,
+                "initiator": ctx.principal.arn,
+                "initiator_account": ctx.principal.account_id,
+            },
+        )
         result: dict[str, Any] = {"Bucket": name, "Key": key, "UploadId": upload_id, **sse_fields(meta)}
         if algorithm:
             result["ChecksumAlgorithm"] = algorithm
             result["ChecksumType"] = kind
         return result
 
-    def _upload_of(self, ctx: RequestContext, params: dict[str, Any], action: str) -> tuple[Any, dict[str, Any]]:
+    def _upload_of(
+        self, ctx: RequestContext, params: dict[str, Any], action: str
+    ) -> tuple[Any, dict[str, Any]]:
         bucket = self.bucket_for(ctx, params["Bucket"], action, params["Key"])
         upload = self.store.upload(params["UploadId"])
         if upload is None or upload[0] != bucket.id or upload[1] != params["Key"]:
@@ -87,8 +113,12 @@ class MultipartOps(ObjectOps):
             algorithm = upload["algorithm"] or "CRC64NVME"
             sent = requested_checksums(params, ctx)
             if upload["algorithm"] and sent and sent[0] != algorithm:
-                raise ServiceError("InvalidRequest", f"Checksum Type mismatch occurred, expected checksum Type: "
-                                   f"{algorithm.lower()}, actual checksum Type: {sent[0].lower()}", 400)
+                raise ServiceError(
+                    "InvalidRequest",
+                    f"Checksum Type mismatch occurred, expected checksum Type: "
+                    f"{algorithm.lower()}, actual checksum Type: {sent[0].lower()}",
+                    400,
+                )
         hashed = [algorithm, *(a for a in sent if a != algorithm)]
         received = await bodies.receive(self.platform.blobs, params.get("Body"), hashed)
         try:
@@ -98,8 +128,15 @@ class MultipartOps(ObjectOps):
                 if self.store.upload(params["UploadId"]) is None:
                     raise _no_such_upload(params["UploadId"])
                 blob_id = self.platform.blobs.commit(received.blob)
-                replaced = self.store.put_part(params["UploadId"], number, blob_id, received.size,
-                                               f'"{received.md5_hex}"', self.clock.now(), checksum["value"])
+                replaced = self.store.put_part(
+                    params["UploadId"],
+                    number,
+                    blob_id,
+                    received.size,
+                    f'"{received.md5_hex}"',
+                    self.clock.now(),
+                    checksum["value"],
+                )
                 if replaced:
                     self.platform.blobs.delete(replaced)
         except BaseException:
@@ -125,8 +162,15 @@ class MultipartOps(ObjectOps):
                     raise _no_such_upload(params["UploadId"])
                 blob_id = self.platform.blobs.commit(received.blob)
                 now = self.clock.now()
-                replaced = self.store.put_part(params["UploadId"], number, blob_id, received.size,
-                                               f'"{received.md5_hex}"', now, received.checksums[algorithm])
+                replaced = self.store.put_part(
+                    params["UploadId"],
+                    number,
+                    blob_id,
+                    received.size,
+                    f'"{received.md5_hex}"',
+                    now,
+                    received.checksums[algorithm],
+                )
                 if replaced:
                     self.platform.blobs.delete(replaced)
         except BaseException:
@@ -145,14 +189,21 @@ class MultipartOps(ObjectOps):
         upload_id, key = params["UploadId"], params["Key"]
         requested = (params.get("MultipartUpload") or {}).get("Parts") or []
         if not requested:
-            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                               "against our published schema", 400)
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema",
+                400,
+            )
         stored = {row[0]: row for row in self.store.parts(upload_id)}
         chosen = self._chosen_parts(upload, upload_id, requested, stored)
         size = sum(part[2] for part in chosen)
         if params.get("MpuObjectSize") is not None and params["MpuObjectSize"] != size:
-            raise ServiceError("InvalidRequest", f"The provided 'x-amz-mp-object-size' header value "
-                               f"{params['MpuObjectSize']} does not match what was computed: {size}", 400)
+            raise ServiceError(
+                "InvalidRequest",
+                f"The provided 'x-amz-mp-object-size' header value "
+                f"{params['MpuObjectSize']} does not match what was computed: {size}",
+                400,
+            )
         checksum = self._object_checksum(upload, chosen, params)
         self._check_write_conditions(bucket, key, params)
         digest = hashlib.md5(b"".join(bytes.fromhex(p[3].strip('"')) for p in chosen)).hexdigest()
@@ -164,13 +215,17 @@ class MultipartOps(ObjectOps):
             if row[1] not in used:
                 self.platform.blobs.delete(row[1])
         self.store.delete_upload(upload_id)
-        version_id = self.put_version(bucket, key, size=size, etag=etag, storage_class=upload["storage_class"],
-                                      parts=pieces, meta=meta)
+        version_id = self.put_version(
+            bucket, key, size=size, etag=etag, storage_class=upload["storage_class"], parts=pieces, meta=meta
+        )
         self.notify(ctx, bucket, "ObjectCreated:CompleteMultipartUpload", key, size, etag, version_id)
         host = ctx.request.host if ctx.request else "localhost"
         result: dict[str, Any] = {
-            "Location": f"http://{host}/{bucket.name}/{quote(key)}", "Bucket": bucket.name, "Key": key,
-            "ETag": etag, **sse_fields(meta),
+            "Location": f"http://{host}/{bucket.name}/{quote(key)}",
+            "Bucket": bucket.name,
+            "Key": key,
+            "ETag": etag,
+            **sse_fields(meta),
         }
         if upload["algorithm"]:
             result.update(checksum_fields(checksum))
@@ -178,33 +233,56 @@ class MultipartOps(ObjectOps):
             result["VersionId"] = version_id
         return result
 
-    def _chosen_parts(self, upload: dict[str, Any], upload_id: str, requested: list[dict[str, Any]],
-                      stored: dict[int, tuple]) -> list[tuple]:
+    def _chosen_parts(
+        self,
+        upload: dict[str, Any],
+        upload_id: str,
+        requested: list[dict[str, Any]],
+        stored: dict[int, tuple],
+    ) -> list[tuple]:
         chosen: list[tuple] = []
         previous = 0
         algorithm = upload["algorithm"]
         for index, part in enumerate(requested):
             number = part["PartNumber"]
             if number <= previous:
-                raise ServiceError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must "
-                                   "be ordered by part number.", 400, UploadId=upload_id)
+                raise ServiceError(
+                    "InvalidPartOrder",
+                    "The list of parts was not in ascending order. Parts must be ordered by part number.",
+                    400,
+                    UploadId=upload_id,
+                )
             previous = number
             row = stored.get(number)
             etag = (part.get("ETag") or "").strip().strip('"')
             sent = part.get(checksums.param_name(algorithm)) if algorithm else None
             if row is None or row[3].strip('"') != etag or (sent and sent != row[5]):
-                raise ServiceError("InvalidPart", "One or more of the specified parts could not be found.  The part "
-                                   "may not have been uploaded, or the specified entity tag may not match the "
-                                   "part's entity tag.", 400, UploadId=upload_id, PartNumber=number,
-                                   ETag=part.get("ETag"))
+                raise ServiceError(
+                    "InvalidPart",
+                    "One or more of the specified parts could not be found.  The part "
+                    "may not have been uploaded, or the specified entity tag may not match the "
+                    "part's entity tag.",
+                    400,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    ETag=part.get("ETag"),
+                )
             if index < len(requested) - 1 and row[2] < MIN_PART_SIZE:
-                raise ServiceError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed "
-                                   "size", 400, ProposedSize=row[2], MinSizeAllowed=MIN_PART_SIZE,
-                                   PartNumber=number, ETag=row[3].strip('"'))
+                raise ServiceError(
+                    "EntityTooSmall",
+                    "Your proposed upload is smaller than the minimum allowed size",
+                    400,
+                    ProposedSize=row[2],
+                    MinSizeAllowed=MIN_PART_SIZE,
+                    PartNumber=number,
+                    ETag=row[3].strip('"'),
+                )
             chosen.append(row)
         return chosen
 
-    def _object_checksum(self, upload: dict[str, Any], chosen: list[tuple], params: dict[str, Any]) -> dict[str, Any]:
+    def _object_checksum(
+        self, upload: dict[str, Any], chosen: list[tuple], params: dict[str, Any]
+    ) -> dict[str, Any]:
         algorithm = upload["algorithm"] or "CRC64NVME"
         kind = upload["type"] or "FULL_OBJECT"
         if kind == "COMPOSITE":
@@ -213,8 +291,12 @@ class MultipartOps(ObjectOps):
             value = checksums.full_object_crc(algorithm, [(p[5], p[2]) for p in chosen])
         sent = params.get(checksums.param_name(algorithm))
         if sent and sent.split("-")[0] != value.split("-")[0]:
-            raise ServiceError("BadDigest", f"The {algorithm.lower()} you specified for the full object did not "
-                               "match the calculated checksum.", 400)
+            raise ServiceError(
+                "BadDigest",
+                f"The {algorithm.lower()} you specified for the full object did not "
+                "match the calculated checksum.",
+                400,
+            )
         return {"algorithm": algorithm, "value": value, "type": kind}
 
     def abort_multipart_upload(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -235,16 +317,26 @@ class MultipartOps(ObjectOps):
         algorithm = upload["algorithm"]
         parts = []
         for number, _blob, size, etag, modified, checksum in rows[:limit]:
-            entry: dict[str, Any] = {"PartNumber": number, "LastModified": to_datetime(modified), "ETag": etag,
-                                     "Size": size}
+            entry: dict[str, Any] = {
+                "PartNumber": number,
+                "LastModified": to_datetime(modified),
+                "ETag": etag,
+                "Size": size,
+            }
             if algorithm:
                 entry[checksums.param_name(algorithm)] = checksum
             parts.append(entry)
         result: dict[str, Any] = {
-            "Bucket": params["Bucket"], "Key": params["Key"], "UploadId": params["UploadId"],
-            "PartNumberMarker": marker, "MaxParts": limit, "IsTruncated": len(rows) > limit, "Parts": parts,
+            "Bucket": params["Bucket"],
+            "Key": params["Key"],
+            "UploadId": params["UploadId"],
+            "PartNumberMarker": marker,
+            "MaxParts": limit,
+            "IsTruncated": len(rows) > limit,
+            "Parts": parts,
             "Initiator": {"ID": upload["initiator"], "DisplayName": upload["initiator"]},
-            "Owner": owner_of(upload["meta"].get("Owner", "")), "StorageClass": upload["storage_class"],
+            "Owner": owner_of(upload["meta"].get("Owner", "")),
+            "StorageClass": upload["storage_class"],
         }
         if parts:
             result["NextPartNumberMarker"] = parts[-1]["PartNumber"]
@@ -263,8 +355,9 @@ class MultipartOps(ObjectOps):
         truncated = False
         last: tuple[str, str] | None = None
         while not truncated:
-            rows = self.store.uploads_page(bucket.id, max(after_key, prefix) if not id_marker else after_key,
-                                           id_marker, 1001)
+            rows = self.store.uploads_page(
+                bucket.id, max(after_key, prefix) if not id_marker else after_key, id_marker, 1001
+            )
             for upload_id, key, initiated, meta in rows:
                 after_key, id_marker = key, upload_id
                 if not key.startswith(prefix):
@@ -286,8 +379,13 @@ class MultipartOps(ObjectOps):
             if len(rows) < 1001:
                 break
         result: dict[str, Any] = {
-            "Bucket": bucket.name, "KeyMarker": key_marker, "UploadIdMarker": params.get("UploadIdMarker") or "",
-            "Prefix": prefix, "MaxUploads": limit, "IsTruncated": truncated, "Uploads": uploads,
+            "Bucket": bucket.name,
+            "KeyMarker": key_marker,
+            "UploadIdMarker": params.get("UploadIdMarker") or "",
+            "Prefix": prefix,
+            "MaxUploads": limit,
+            "IsTruncated": truncated,
+            "Uploads": uploads,
             "CommonPrefixes": [{"Prefix": p} for p in prefixes],
         }
         if delimiter:
@@ -299,8 +397,11 @@ class MultipartOps(ObjectOps):
 
 def _upload_entry(upload_id: str, key: str, initiated: float, meta: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "UploadId": upload_id, "Key": key, "Initiated": to_datetime(initiated),
-        "StorageClass": meta["storage_class"], "Owner": owner_of(meta["meta"].get("Owner", "")),
+        "UploadId": upload_id,
+        "Key": key,
+        "Initiated": to_datetime(initiated),
+        "StorageClass": meta["storage_class"],
+        "Owner": owner_of(meta["meta"].get("Owner", "")),
         "Initiator": {"ID": meta["initiator"], "DisplayName": meta["initiator"]},
     }
     if meta.get("algorithm"):
@@ -311,8 +412,13 @@ def _upload_entry(upload_id: str, key: str, initiated: float, meta: dict[str, An
 
 def _part_number(number: int) -> int:
     if not 1 <= number <= MAX_PARTS:
-        raise ServiceError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", 400,
-                           ArgumentName="partNumber", ArgumentValue=number)
+        raise ServiceError(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            400,
+            ArgumentName="partNumber",
+            ArgumentValue=number,
+        )
     return number
 
 
@@ -325,9 +431,15 @@ def _copy_range(header: str | None, size: int) -> tuple[int, int]:
     except ValueError:
         start, end = -1, -1
     if start < 0 or end <= start or end > size:
-        raise ServiceError("InvalidArgument", "The x-amz-copy-source-range value must be of the form "
-                           "bytes=first-last where first and last are the zero-based offsets of the first and "
-                           "last bytes to copy", 400, ArgumentName="x-amz-copy-source-range", ArgumentValue=header)
+        raise ServiceError(
+            "InvalidArgument",
+            "The x-amz-copy-source-range value must be of the form "
+            "bytes=first-last where first and last are the zero-based offsets of the first and "
+            "last bytes to copy",
+            400,
+            ArgumentName="x-amz-copy-source-range",
+            ArgumentValue=header,
+        )
     return start, end
 
 

@@ -25,15 +25,26 @@ _TARGETS = (("QueueConfigurations", "QueueArn", "sqs"), ("TopicConfigurations", 
 
 
 class NotificationOps(S3Core):
-    def notify(self, ctx: RequestContext, bucket: Bucket, event: str, key: str, size: int = 0,
-               etag: str | None = None, version_id: str | None = None) -> None:
+    def notify(
+        self,
+        ctx: RequestContext,
+        bucket: Bucket,
+        event: str,
+        key: str,
+        size: int = 0,
+        etag: str | None = None,
+        version_id: str | None = None,
+    ) -> None:
         """Queue the event for every matching destination; delivered once the transaction commits."""
         config = self.store.config(bucket.id, "notification")
         if not config:
             return
-        targets = [(service, entry[arn_member], entry.get("Id") or "")
-                   for member, arn_member, service in _TARGETS for entry in config.get(member) or []
-                   if _wants(entry, event, key)]
+        targets = [
+            (service, entry[arn_member], entry.get("Id") or "")
+            for member, arn_member, service in _TARGETS
+            for entry in config.get(member) or []
+            if _wants(entry, event, key)
+        ]
         if not targets:
             return
         record = self._record(ctx, bucket, event, key, size, etag, version_id)
@@ -41,8 +52,16 @@ class NotificationOps(S3Core):
             body = json.dumps({"Records": [{**record, "s3": {**record["s3"], "configurationId": config_id}}]})
             self.db.after_commit(lambda s=service, a=arn, b=body: self.platform.spawn(self._deliver(s, a, b)))
 
-    def _record(self, ctx: RequestContext, bucket: Bucket, event: str, key: str, size: int, etag: str | None,
-                version_id: str | None) -> dict[str, Any]:
+    def _record(
+        self,
+        ctx: RequestContext,
+        bucket: Bucket,
+        event: str,
+        key: str,
+        size: int,
+        etag: str | None,
+        version_id: str | None,
+    ) -> dict[str, Any]:
         now = self.clock.now()
         obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "sequencer": f"{int(now * 1e6):016X}"}
         if not event.startswith("ObjectRemoved"):
@@ -50,16 +69,23 @@ class NotificationOps(S3Core):
         if version_id and version_id != "null" or bucket.versioning:
             obj["versionId"] = version_id
         return {
-            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": bucket.region,
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": bucket.region,
             "eventTime": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
             "eventName": event,
             "userIdentity": {"principalId": f"AWS:{ctx.principal.user_id}"},
             "requestParameters": {"sourceIPAddress": ctx.request.client_ip if ctx.request else "127.0.0.1"},
             "responseElements": {"x-amz-request-id": ctx.request_id, "x-amz-id-2": ctx.request_id},
-            "s3": {"s3SchemaVersion": "1.0",
-                   "bucket": {"name": bucket.name, "ownerIdentity": {"principalId": bucket.account},
-                              "arn": f"arn:aws:s3:::{bucket.name}"},
-                   "object": obj},
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "bucket": {
+                    "name": bucket.name,
+                    "ownerIdentity": {"principalId": bucket.account},
+                    "arn": f"arn:aws:s3:::{bucket.name}",
+                },
+                "object": obj,
+            },
         }
 
     async def _deliver(self, service: str, arn: str, body: str) -> None:
@@ -75,38 +101,69 @@ class NotificationOps(S3Core):
         region, account, name = parts[3], parts[4], parts[5]
         principal = service_principal("s3.amazonaws.com", account)
         if service == "sqs":
-            found = await self.platform.call("sqs", "GetQueueUrl", {"QueueName": name}, principal=principal,
-                                             account_id=account, region=region)
-            await self.platform.call("sqs", "SendMessage", {"QueueUrl": found["QueueUrl"], "MessageBody": body},
-                                     principal=principal, account_id=account, region=region)
+            found = await self.platform.call(
+                "sqs",
+                "GetQueueUrl",
+                {"QueueName": name},
+                principal=principal,
+                account_id=account,
+                region=region,
+            )
+            await self.platform.call(
+                "sqs",
+                "SendMessage",
+                {"QueueUrl": found["QueueUrl"], "MessageBody": body},
+                principal=principal,
+                account_id=account,
+                region=region,
+            )
         else:
-            await self.platform.call("sns", "Publish", {"TopicArn": arn, "Message": body,
-                                                        "Subject": "Amazon S3 Notification"},
-                                     principal=principal, account_id=account, region=region)
+            await self.platform.call(
+                "sns",
+                "Publish",
+                {"TopicArn": arn, "Message": body, "Subject": "Amazon S3 Notification"},
+                principal=principal,
+                account_id=account,
+                region=region,
+            )
 
-    async def put_bucket_notification_configuration(self, ctx: RequestContext,
-                                                    params: dict[str, Any]) -> dict[str, Any]:
+    async def put_bucket_notification_configuration(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
         """Stored once every destination accepted S3's test event (as AWS validates them)."""
         with self.db.transaction():
             bucket = self.owner_only(ctx, params["Bucket"])
         document = params.get("NotificationConfiguration") or {}
         if not params.get("SkipDestinationValidation"):
-            test = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": bucket.name,
-                               "RequestId": ctx.request_id, "HostId": ctx.request_id,
-                               "Time": self.clock.now_datetime().strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+            test = json.dumps(
+                {
+                    "Service": "Amazon S3",
+                    "Event": "s3:TestEvent",
+                    "Bucket": bucket.name,
+                    "RequestId": ctx.request_id,
+                    "HostId": ctx.request_id,
+                    "Time": self.clock.now_datetime().strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                }
+            )
             for member, arn_member, service in _TARGETS:
                 for entry in document.get(member) or []:
                     try:
                         await self.send_to(service, entry[arn_member], test)
                     except ServiceError as error:
-                        raise ServiceError("InvalidArgument", "Unable to validate the following destination "
-                                           "configurations", 400, ArgumentName=entry[arn_member],
-                                           ArgumentValue=error.message) from error
+                        raise ServiceError(
+                            "InvalidArgument",
+                            "Unable to validate the following destination configurations",
+                            400,
+                            ArgumentName=entry[arn_member],
+                            ArgumentValue=error.message,
+                        ) from error
         with self.db.transaction():
             self.store.put_config(bucket.id, "notification", document)
         return {}
 
-    def get_bucket_notification_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def get_bucket_notification_configuration(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
         bucket = self.owner_only(ctx, params["Bucket"])
         return self.store.config(bucket.id, "notification") or {}
 

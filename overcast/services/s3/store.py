@@ -167,13 +167,29 @@ class S3Store:
     def all_buckets(self) -> list[Bucket]:
         return [Bucket(*row) for row in self.db.all(f"SELECT {_BUCKET_COLUMNS} FROM s3_buckets")]
 
-    def create_bucket(self, name: str, account: str, region: str, created: float, ownership: str | None,
-                      acl: list | None, object_lock: bool) -> None:
+    def create_bucket(
+        self,
+        name: str,
+        account: str,
+        region: str,
+        created: float,
+        ownership: str | None,
+        acl: list | None,
+        object_lock: bool,
+    ) -> None:
         self.db.execute(
             "INSERT INTO s3_buckets (name, account, region, created, ownership, acl, object_lock, versioning) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (name, account, region, created, ownership, json.dumps(acl) if acl else None, int(object_lock),
-             "Enabled" if object_lock else None),
+            (
+                name,
+                account,
+                region,
+                created,
+                ownership,
+                json.dumps(acl) if acl else None,
+                int(object_lock),
+                "Enabled" if object_lock else None,
+            ),
         )
 
     def update_bucket(self, bucket_id: int, **columns: Any) -> None:
@@ -182,11 +198,16 @@ class S3Store:
 
     def delete_bucket(self, bucket_id: int) -> list[str]:
         """Remove the bucket, its configurations and abandoned uploads; returns the uploads' blob ids."""
-        blob_ids = [b for (b,) in self.db.all(
-            "SELECT p.blob_id FROM s3_parts p JOIN s3_uploads u ON u.id = p.upload_id WHERE u.bucket_id = ?",
-            (bucket_id,))]
+        blob_ids = [
+            b
+            for (b,) in self.db.all(
+                "SELECT p.blob_id FROM s3_parts p JOIN s3_uploads u ON u.id = p.upload_id WHERE u.bucket_id = ?",
+                (bucket_id,),
+            )
+        ]
         self.db.execute(
-            "DELETE FROM s3_parts WHERE upload_id IN (SELECT id FROM s3_uploads WHERE bucket_id = ?)", (bucket_id,)
+            "DELETE FROM s3_parts WHERE upload_id IN (SELECT id FROM s3_uploads WHERE bucket_id = ?)",
+            (bucket_id,),
         )
         self.db.execute("DELETE FROM s3_uploads WHERE bucket_id = ?", (bucket_id,))
         self.db.execute("DELETE FROM s3_bucket_configs WHERE bucket_id = ?", (bucket_id,))
@@ -230,7 +251,9 @@ class S3Store:
         return [(bucket_id, json.loads(body)) for bucket_id, body in rows]
 
     def account_setting(self, account: str, kind: str) -> Any:
-        row = self.db.one("SELECT body FROM s3_account_settings WHERE account = ? AND kind = ?", (account, kind))
+        row = self.db.one(
+            "SELECT body FROM s3_account_settings WHERE account = ? AND kind = ?", (account, kind)
+        )
         return json.loads(row[0]) if row else None
 
     def put_account_setting(self, account: str, kind: str, body: Any) -> None:
@@ -259,10 +282,22 @@ class S3Store:
         )
         return ObjectVersion(*row) if row else None
 
-    def insert_version(self, bucket_id: int, key: str, version_id: str, *, delete_marker: bool = False,
-                       size: int = 0, etag: str | None = None, modified: float, storage_class: str = "STANDARD",
-                       blob_id: str | None = None, parts: list | None = None, meta: dict | None = None,
-                       data: bytes | None = None) -> None:
+    def insert_version(
+        self,
+        bucket_id: int,
+        key: str,
+        version_id: str,
+        *,
+        delete_marker: bool = False,
+        size: int = 0,
+        etag: str | None = None,
+        modified: float,
+        storage_class: str = "STANDARD",
+        blob_id: str | None = None,
+        parts: list | None = None,
+        meta: dict | None = None,
+        data: bytes | None = None,
+    ) -> None:
         """Store a new current version (the previous current one, if any, must be demoted or removed first).
         A small body may come as `data` (kept in the row) instead of a blob."""
         if data is not None:
@@ -270,8 +305,20 @@ class S3Store:
         self.db.execute(
             "INSERT INTO s3_objects (bucket_id, key, version_id, is_latest, delete_marker, size, etag, modified, "
             "storage_class, blob_id, parts, meta, data) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (bucket_id, key, version_id, int(delete_marker), size, etag, modified, storage_class, blob_id,
-             json.dumps(parts) if parts else None, json.dumps(meta or {}, separators=(",", ":")), data),
+            (
+                bucket_id,
+                key,
+                version_id,
+                int(delete_marker),
+                size,
+                etag,
+                modified,
+                storage_class,
+                blob_id,
+                json.dumps(parts) if parts else None,
+                json.dumps(meta or {}, separators=(",", ":")),
+                data,
+            ),
         )
 
     def inline_data(self, row_id: int) -> bytes:
@@ -298,18 +345,28 @@ class S3Store:
         assignments = ", ".join(f"{name} = ?" for name in columns)
         self.db.execute(f"UPDATE s3_objects SET {assignments} WHERE id = ?", (*columns.values(), row_id))
 
-    def current_page(self, bucket_id: int, lower: str, inclusive: bool, upper: str | None,
-                     limit: int) -> Iterator[ObjectVersion]:
+    def current_page(
+        self, bucket_id: int, lower: str, inclusive: bool, upper: str | None, limit: int
+    ) -> Iterator[ObjectVersion]:
         """Up to `limit` current versions (delete markers included) from `lower` up to `upper`, by key, read
         lazily: a caller that stops early (at a common prefix) has not paid for the rest."""
-        sql = (f"SELECT {_OBJECT_COLUMNS} FROM s3_objects INDEXED BY s3_objects_current WHERE bucket_id = ? AND "
-               f"is_latest = 1 AND key {'>=' if inclusive else '>'} ? {'AND key < ?' if upper is not None else ''} "
-               "ORDER BY key LIMIT ?")
+        sql = (
+            f"SELECT {_OBJECT_COLUMNS} FROM s3_objects INDEXED BY s3_objects_current WHERE bucket_id = ? AND "
+            f"is_latest = 1 AND key {'>=' if inclusive else '>'} ? {'AND key < ?' if upper is not None else ''} "
+            "ORDER BY key LIMIT ?"
+        )
         args = (bucket_id, lower, upper, limit) if upper is not None else (bucket_id, lower, limit)
         return (ObjectVersion(*row) for row in self.db.execute(sql, args))
 
-    def versions_page(self, bucket_id: int, lower: str, inclusive: bool, upper: str | None, limit: int,
-                      within: tuple[str, int] | None = None) -> Iterator[ObjectVersion]:
+    def versions_page(
+        self,
+        bucket_id: int,
+        lower: str,
+        inclusive: bool,
+        upper: str | None,
+        limit: int,
+        within: tuple[str, int] | None = None,
+    ) -> Iterator[ObjectVersion]:
         """Versions by key, newest first within a key: first the versions of `within` = (key, row id) older
         than that row, then those of keys from `lower` up to `upper`."""
         if within is not None:
@@ -322,9 +379,11 @@ class S3Store:
                 limit -= 1
                 yield ObjectVersion(*row)
         if limit > 0:
-            sql = (f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND "
-                   f"key {'>=' if inclusive else '>'} ? {'AND key < ?' if upper is not None else ''} "
-                   "ORDER BY key, id DESC LIMIT ?")
+            sql = (
+                f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND "
+                f"key {'>=' if inclusive else '>'} ? {'AND key < ?' if upper is not None else ''} "
+                "ORDER BY key, id DESC LIMIT ?"
+            )
             args = (bucket_id, lower, upper, limit) if upper is not None else (bucket_id, lower, limit)
             for row in self.db.execute(sql, args):
                 yield ObjectVersion(*row)
@@ -369,8 +428,16 @@ class S3Store:
             "SELECT id, key FROM s3_uploads WHERE bucket_id = ? AND initiated <= ?", (bucket_id, moment)
         )
 
-    def put_part(self, upload_id: str, number: int, blob_id: str, size: int, etag: str, modified: float,
-                 checksum: str | None) -> str | None:
+    def put_part(
+        self,
+        upload_id: str,
+        number: int,
+        blob_id: str,
+        size: int,
+        etag: str,
+        modified: float,
+        checksum: str | None,
+    ) -> str | None:
         """Store a part; returns the blob id of the part it replaced, if any."""
         old = self.db.one(
             "SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?", (upload_id, number)

@@ -15,15 +15,20 @@ def key(n):
 def test_batch_write_then_batch_get(ddb, make_table):
     make_table("Aaa")
     make_table("Bbb")
-    ddb.batch_write_item(RequestItems={
-        "Aaa": [{"PutRequest": {"Item": {**key(n), "v": {"N": str(n)}}}} for n in range(10)],
-        "Bbb": [{"PutRequest": {"Item": key(1)}}],
-    })
+    ddb.batch_write_item(
+        RequestItems={
+            "Aaa": [{"PutRequest": {"Item": {**key(n), "v": {"N": str(n)}}}} for n in range(10)],
+            "Bbb": [{"PutRequest": {"Item": key(1)}}],
+        }
+    )
     ddb.batch_write_item(RequestItems={"Aaa": [{"DeleteRequest": {"Key": key(0)}}]})
-    result = ddb.batch_get_item(RequestItems={
-        "Aaa": {"Keys": [key(n) for n in range(3)], "ProjectionExpression": "v"},
-        "Bbb": {"Keys": [key(1)], "ConsistentRead": True},
-    }, ReturnConsumedCapacity="TOTAL")
+    result = ddb.batch_get_item(
+        RequestItems={
+            "Aaa": {"Keys": [key(n) for n in range(3)], "ProjectionExpression": "v"},
+            "Bbb": {"Keys": [key(1)], "ConsistentRead": True},
+        },
+        ReturnConsumedCapacity="TOTAL",
+    )
     assert sorted(i["v"]["N"] for i in result["Responses"]["Aaa"]) == ["1", "2"]
     assert result["Responses"]["Bbb"] == [key(1)]
     assert result["UnprocessedKeys"] == {}
@@ -40,7 +45,9 @@ def test_batch_limits(ddb, make_table):
         ddb.batch_get_item(RequestItems={"Aaa": {"Keys": [key(n) for n in range(101)]}})
     assert error_of(raised)["Code"] == "ValidationException"
     with pytest.raises(ClientError) as raised:
-        ddb.batch_write_item(RequestItems={"Aaa": [{"PutRequest": {"Item": key(1)}}, {"DeleteRequest": {"Key": key(1)}}]})
+        ddb.batch_write_item(
+            RequestItems={"Aaa": [{"PutRequest": {"Item": key(1)}}, {"DeleteRequest": {"Key": key(1)}}]}
+        )
     assert error_of(raised)["Message"] == "Provided list of item keys contains duplicates"
 
 
@@ -48,8 +55,13 @@ def test_batch_get_over_sixteen_megabytes_returns_unprocessed_keys(ddb, make_tab
     make_table("Big")
     blob = "x" * 399_000
     for start in range(0, 50, 25):
-        ddb.batch_write_item(RequestItems={"Big": [
-            {"PutRequest": {"Item": {**key(n), "d": {"S": blob}}}} for n in range(start, start + 25)]})
+        ddb.batch_write_item(
+            RequestItems={
+                "Big": [
+                    {"PutRequest": {"Item": {**key(n), "d": {"S": blob}}}} for n in range(start, start + 25)
+                ]
+            }
+        )
     result = ddb.batch_get_item(RequestItems={"Big": {"Keys": [key(n) for n in range(50)]}})
     got = len(result["Responses"]["Big"])
     assert 40 <= got < 50
@@ -64,12 +76,27 @@ def bank(ddb, make_table):
 
 def transfer(ddb, amount, token=None):
     kwargs = {"ClientRequestToken": token} if token else {}
-    return ddb.transact_write_items(TransactItems=[
-        {"Update": {"TableName": "Accounts", "Key": {"pk": {"S": "alice"}},
-                    "UpdateExpression": "SET balance = balance - :amt", "ConditionExpression": "balance >= :amt",
-                    "ExpressionAttributeValues": {":amt": {"N": str(amount)}}}},
-        {"Put": {"TableName": "History", "Item": {"pk": {"S": f"tx-{amount}"}, "amount": {"N": str(amount)}}}},
-    ], ReturnConsumedCapacity="TOTAL", **kwargs)
+    return ddb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": "Accounts",
+                    "Key": {"pk": {"S": "alice"}},
+                    "UpdateExpression": "SET balance = balance - :amt",
+                    "ConditionExpression": "balance >= :amt",
+                    "ExpressionAttributeValues": {":amt": {"N": str(amount)}},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": "History",
+                    "Item": {"pk": {"S": f"tx-{amount}"}, "amount": {"N": str(amount)}},
+                }
+            },
+        ],
+        ReturnConsumedCapacity="TOTAL",
+        **kwargs,
+    )
 
 
 def balance(ddb):
@@ -79,7 +106,10 @@ def balance(ddb):
 def test_transaction_all_or_nothing(ddb, make_table):
     bank(ddb, make_table)
     done = transfer(ddb, 30)
-    assert {c["TableName"]: c["CapacityUnits"] for c in done["ConsumedCapacity"]} == {"Accounts": 2.0, "History": 2.0}
+    assert {c["TableName"]: c["CapacityUnits"] for c in done["ConsumedCapacity"]} == {
+        "Accounts": 2.0,
+        "History": 2.0,
+    }
     assert balance(ddb) == "70"
     with pytest.raises(ClientError) as raised:
         transfer(ddb, 500)
@@ -107,20 +137,36 @@ def test_transaction_client_token_is_idempotent_for_ten_minutes(overcast, ddb, m
 def test_transaction_refuses_two_operations_on_one_item(ddb, make_table):
     bank(ddb, make_table)
     with pytest.raises(ClientError) as raised:
-        ddb.transact_write_items(TransactItems=[
-            {"Delete": {"TableName": "Accounts", "Key": {"pk": {"S": "alice"}}}},
-            {"ConditionCheck": {"TableName": "Accounts", "Key": {"pk": {"S": "alice"}},
-                                "ConditionExpression": "attribute_exists(pk)"}},
-        ])
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": "Accounts", "Key": {"pk": {"S": "alice"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": "Accounts",
+                        "Key": {"pk": {"S": "alice"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
     assert error_of(raised)["Message"] == "Transaction request cannot include multiple operations on one item"
 
 
 def test_transact_get_items(ddb, make_table):
     bank(ddb, make_table)
-    result = ddb.transact_get_items(TransactItems=[
-        {"Get": {"TableName": "Accounts", "Key": {"pk": {"S": "alice"}}, "ProjectionExpression": "balance"}},
-        {"Get": {"TableName": "Accounts", "Key": {"pk": {"S": "nobody"}}}},
-    ], ReturnConsumedCapacity="TOTAL")
+    result = ddb.transact_get_items(
+        TransactItems=[
+            {
+                "Get": {
+                    "TableName": "Accounts",
+                    "Key": {"pk": {"S": "alice"}},
+                    "ProjectionExpression": "balance",
+                }
+            },
+            {"Get": {"TableName": "Accounts", "Key": {"pk": {"S": "nobody"}}}},
+        ],
+        ReturnConsumedCapacity="TOTAL",
+    )
     assert result["Responses"] == [{"Item": {"balance": {"N": "100"}}}, {}]
     assert result["ConsumedCapacity"] == [{"TableName": "Accounts", "CapacityUnits": 4.0}]
 
@@ -129,7 +175,10 @@ def test_transaction_of_more_than_four_megabytes_is_refused(ddb, make_table):
     make_table("Large")
     blob = "x" * 390_000
     with pytest.raises(ClientError) as raised:
-        ddb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": "Large", "Item": {**key(n), "d": {"S": blob}}}} for n in range(11)])
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "Large", "Item": {**key(n), "d": {"S": blob}}}} for n in range(11)
+            ]
+        )
     assert error_of(raised)["Code"] == "ValidationException"
     assert ddb.scan(TableName="Large")["Count"] == 0

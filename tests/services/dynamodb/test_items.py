@@ -38,10 +38,22 @@ def test_missing_table_is_resource_not_found(ddb):
     "item, message",
     [
         ({"other": {"S": "x"}}, "One or more parameter values were invalid: Missing the key pk in the item"),
-        ({"pk": {"N": "1"}}, "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"),
-        ({"pk": {"S": ""}}, "The AttributeValue for a key attribute cannot contain an empty string value. Key: pk"),
-        ({"pk": {"S": "a"}, "s": {"SS": []}}, "One or more parameter values were invalid: An string set  may not be empty"),
-        ({"pk": {"S": "a"}, "n": {"N": "1" * 39}}, "Attempting to store more than 38 significant digits in a Number"),
+        (
+            {"pk": {"N": "1"}},
+            "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N",
+        ),
+        (
+            {"pk": {"S": ""}},
+            "The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
+        ),
+        (
+            {"pk": {"S": "a"}, "s": {"SS": []}},
+            "One or more parameter values were invalid: An string set  may not be empty",
+        ),
+        (
+            {"pk": {"S": "a"}, "n": {"N": "1" * 39}},
+            "Attempting to store more than 38 significant digits in a Number",
+        ),
         ({"pk": {"S": "a"}, "n": {"N": "abc"}}, "A value provided cannot be converted into a number"),
     ],
 )
@@ -92,14 +104,27 @@ def test_unused_and_undefined_placeholders(ddb, make_table):
             ConditionExpression="attribute_not_exists(pk)",
             ExpressionAttributeValues={":x": {"S": "1"}},
         )
-    assert error_of(raised)["Message"] == "Value provided in ExpressionAttributeValues unused in expressions: keys: {:x}"
+    assert (
+        error_of(raised)["Message"]
+        == "Value provided in ExpressionAttributeValues unused in expressions: keys: {:x}"
+    )
     with pytest.raises(ClientError) as raised:
-        ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}}, ConditionExpression="#n = :v",
-                     ExpressionAttributeValues={":v": {"S": "1"}})
-    assert "An expression attribute name used in the document path is not defined; attribute name: #n" in error_of(raised)["Message"]
+        ddb.put_item(
+            TableName="Items",
+            Item={"pk": {"S": "a"}},
+            ConditionExpression="#n = :v",
+            ExpressionAttributeValues={":v": {"S": "1"}},
+        )
+    assert (
+        "An expression attribute name used in the document path is not defined; attribute name: #n"
+        in error_of(raised)["Message"]
+    )
     with pytest.raises(ClientError) as raised:
         ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}}, ConditionExpression="a = :v")
-    assert "An expression attribute value used in expression is not defined; attribute value: :v" in error_of(raised)["Message"]
+    assert (
+        "An expression attribute value used in expression is not defined; attribute value: :v"
+        in error_of(raised)["Message"]
+    )
 
 
 def test_syntax_error_is_validation(ddb, make_table):
@@ -122,7 +147,11 @@ def test_syntax_error_is_validation(ddb, make_table):
         ("size(colors) = :two", {":two": {"N": "2"}}, True),
         ("attribute_type(price, :t)", {":t": {"S": "N"}}, True),
         ("attribute_exists(reviews.onestar)", None, False),
-        ("NOT attribute_exists(reviews.onestar) AND (price < :lo OR price > :hi)", {":lo": {"N": "1"}, ":hi": {"N": "2"}}, True),
+        (
+            "NOT attribute_exists(reviews.onestar) AND (price < :lo OR price > :hi)",
+            {":lo": {"N": "1"}, ":hi": {"N": "2"}},
+            True,
+        ),
         ("tags[1] = :t", {":t": {"S": "b"}}, True),
         ("price = :s", {":s": {"S": "550"}}, False),
         ("price <> :s", {":s": {"S": "550"}}, True),
@@ -156,7 +185,13 @@ def test_update_expression_sections(ddb, make_table):
     make_table()
     ddb.put_item(
         TableName="Items",
-        Item={"pk": {"S": "a"}, "n": {"N": "5"}, "l": {"L": [{"S": "x"}]}, "s": {"SS": ["a", "b"]}, "gone": {"S": "1"}},
+        Item={
+            "pk": {"S": "a"},
+            "n": {"N": "5"},
+            "l": {"L": [{"S": "x"}]},
+            "s": {"SS": ["a", "b"]},
+            "gone": {"S": "1"},
+        },
     )
     result = ddb.update_item(
         TableName="Items",
@@ -194,12 +229,23 @@ def test_update_expression_sections(ddb, make_table):
 
 def test_update_creates_item_and_refuses_key_change(ddb, make_table):
     make_table()
-    ddb.update_item(TableName="Items", Key={"pk": {"S": "new"}}, UpdateExpression="SET v = :v",
-                    ExpressionAttributeValues={":v": {"S": "x"}})
-    assert ddb.get_item(TableName="Items", Key={"pk": {"S": "new"}})["Item"] == {"pk": {"S": "new"}, "v": {"S": "x"}}
+    ddb.update_item(
+        TableName="Items",
+        Key={"pk": {"S": "new"}},
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"S": "x"}},
+    )
+    assert ddb.get_item(TableName="Items", Key={"pk": {"S": "new"}})["Item"] == {
+        "pk": {"S": "new"},
+        "v": {"S": "x"},
+    }
     with pytest.raises(ClientError) as raised:
-        ddb.update_item(TableName="Items", Key={"pk": {"S": "new"}}, UpdateExpression="SET pk = :v",
-                        ExpressionAttributeValues={":v": {"S": "x"}})
+        ddb.update_item(
+            TableName="Items",
+            Key={"pk": {"S": "new"}},
+            UpdateExpression="SET pk = :v",
+            ExpressionAttributeValues={":v": {"S": "x"}},
+        )
     assert "Cannot update attribute pk. This attribute is part of the key" in error_of(raised)["Message"]
 
 
@@ -207,55 +253,103 @@ def test_update_errors(ddb, make_table):
     make_table()
     ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}, "s": {"S": "text"}})
     with pytest.raises(ClientError) as raised:
-        ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET x = absent + :one",
-                        ExpressionAttributeValues={":one": {"N": "1"}})
-    assert error_of(raised)["Message"] == "The provided expression refers to an attribute that does not exist in the item"
+        ddb.update_item(
+            TableName="Items",
+            Key={"pk": {"S": "a"}},
+            UpdateExpression="SET x = absent + :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+    assert (
+        error_of(raised)["Message"]
+        == "The provided expression refers to an attribute that does not exist in the item"
+    )
     with pytest.raises(ClientError) as raised:
-        ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET a = :one, a = :one",
-                        ExpressionAttributeValues={":one": {"N": "1"}})
+        ddb.update_item(
+            TableName="Items",
+            Key={"pk": {"S": "a"}},
+            UpdateExpression="SET a = :one, a = :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
     assert "Two document paths overlap" in error_of(raised)["Message"]
     with pytest.raises(ClientError) as raised:
-        ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="ADD s :one",
-                        ExpressionAttributeValues={":one": {"N": "1"}})
+        ddb.update_item(
+            TableName="Items",
+            Key={"pk": {"S": "a"}},
+            UpdateExpression="ADD s :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
     assert error_of(raised)["Code"] == "ValidationException"
 
 
 def test_reserved_words_need_placeholders(ddb, make_table):
     make_table()
     with pytest.raises(ClientError) as raised:
-        ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET name = :v",
-                        ExpressionAttributeValues={":v": {"S": "x"}})
+        ddb.update_item(
+            TableName="Items",
+            Key={"pk": {"S": "a"}},
+            UpdateExpression="SET name = :v",
+            ExpressionAttributeValues={":v": {"S": "x"}},
+        )
     assert error_of(raised)["Message"] == (
-        "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: name")
-    ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET #n = :v",
-                    ExpressionAttributeNames={"#n": "name"}, ExpressionAttributeValues={":v": {"S": "x"}})
+        "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: name"
+    )
+    ddb.update_item(
+        TableName="Items",
+        Key={"pk": {"S": "a"}},
+        UpdateExpression="SET #n = :v",
+        ExpressionAttributeNames={"#n": "name"},
+        ExpressionAttributeValues={":v": {"S": "x"}},
+    )
 
 
 def test_projection_expression(ddb, make_table):
     make_table()
-    ddb.put_item(TableName="Items", Item={
-        "pk": {"S": "a"}, "x": {"S": "1"}, "m": {"M": {"a": {"N": "1"}, "b": {"N": "2"}}},
-        "l": {"L": [{"S": "0"}, {"S": "1"}, {"S": "2"}]},
-    })
-    got = ddb.get_item(TableName="Items", Key={"pk": {"S": "a"}}, ProjectionExpression="x, m.b, l[2], #l[0]",
-                       ExpressionAttributeNames={"#l": "l"})["Item"]
+    ddb.put_item(
+        TableName="Items",
+        Item={
+            "pk": {"S": "a"},
+            "x": {"S": "1"},
+            "m": {"M": {"a": {"N": "1"}, "b": {"N": "2"}}},
+            "l": {"L": [{"S": "0"}, {"S": "1"}, {"S": "2"}]},
+        },
+    )
+    got = ddb.get_item(
+        TableName="Items",
+        Key={"pk": {"S": "a"}},
+        ProjectionExpression="x, m.b, l[2], #l[0]",
+        ExpressionAttributeNames={"#l": "l"},
+    )["Item"]
     assert got == {"x": {"S": "1"}, "m": {"M": {"b": {"N": "2"}}}, "l": {"L": [{"S": "0"}, {"S": "2"}]}}
 
 
 def test_legacy_parameters(ddb, make_table):
     make_table()
     ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
-    ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}},
-                    AttributeUpdates={"v": {"Action": "ADD", "Value": {"N": "2"}}, "w": {"Action": "PUT", "Value": {"S": "x"}}},
-                    Expected={"v": {"Value": {"N": "1"}}})
+    ddb.update_item(
+        TableName="Items",
+        Key={"pk": {"S": "a"}},
+        AttributeUpdates={
+            "v": {"Action": "ADD", "Value": {"N": "2"}},
+            "w": {"Action": "PUT", "Value": {"S": "x"}},
+        },
+        Expected={"v": {"Value": {"N": "1"}}},
+    )
     got = ddb.get_item(TableName="Items", Key={"pk": {"S": "a"}}, AttributesToGet=["v", "w"])["Item"]
     assert got == {"v": {"N": "3"}, "w": {"S": "x"}}
     with pytest.raises(ClientError) as raised:
-        ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}}, Expected={"v": {"ComparisonOperator": "GT", "AttributeValueList": [{"N": "5"}]}})
+        ddb.put_item(
+            TableName="Items",
+            Item={"pk": {"S": "a"}},
+            Expected={"v": {"ComparisonOperator": "GT", "AttributeValueList": [{"N": "5"}]}},
+        )
     assert error_of(raised)["Code"] == "ConditionalCheckFailedException"
     with pytest.raises(ClientError) as raised:
-        ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}}, Expected={"v": {"Exists": False}},
-                     ConditionExpression="attribute_exists(v)")
+        ddb.put_item(
+            TableName="Items",
+            Item={"pk": {"S": "a"}},
+            Expected={"v": {"Exists": False}},
+            ConditionExpression="attribute_exists(v)",
+        )
     assert "Can not use both expression and non-expression parameters" in error_of(raised)["Message"]
 
 
@@ -265,8 +359,12 @@ def test_consumed_capacity_for_writes_and_reads(ddb, make_table):
     consumed = ddb.put_item(TableName="Items", Item=item, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
     assert consumed == {"TableName": "Items", "CapacityUnits": 2.0}
     ddb.put_item(TableName="Items", Item={"pk": {"S": "b"}, "d": {"S": "x" * (4096 - 4)}})
-    eventual = ddb.get_item(TableName="Items", Key={"pk": {"S": "b"}}, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
-    strong = ddb.get_item(TableName="Items", Key={"pk": {"S": "b"}}, ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
+    eventual = ddb.get_item(TableName="Items", Key={"pk": {"S": "b"}}, ReturnConsumedCapacity="TOTAL")[
+        "ConsumedCapacity"
+    ]
+    strong = ddb.get_item(
+        TableName="Items", Key={"pk": {"S": "b"}}, ConsistentRead=True, ReturnConsumedCapacity="TOTAL"
+    )
     assert eventual["CapacityUnits"] == 0.5
     assert strong["ConsumedCapacity"]["CapacityUnits"] == 1.0
 
@@ -284,8 +382,13 @@ def test_consumed_capacity_for_writes_and_reads(ddb, make_table):
 def test_update_return_values(ddb, make_table, mode, expected):
     make_table()
     ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}, "x": {"N": "1"}, "y": {"S": "keep"}})
-    result = ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET x = x + :one, z = :z",
-                             ExpressionAttributeValues={":one": {"N": "1"}, ":z": {"S": "new"}}, ReturnValues=mode)
+    result = ddb.update_item(
+        TableName="Items",
+        Key={"pk": {"S": "a"}},
+        UpdateExpression="SET x = x + :one, z = :z",
+        ExpressionAttributeValues={":one": {"N": "1"}, ":z": {"S": "new"}},
+        ReturnValues=mode,
+    )
     assert result.get("Attributes") == expected
 
 
@@ -300,8 +403,12 @@ def test_numbers_keep_38_digits(ddb, make_table):
     make_table()
     big = "1234567890123456789012345678901234567.8"
     ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}, "n": {"N": big}, "tiny": {"N": "1E-130"}})
-    ddb.update_item(TableName="Items", Key={"pk": {"S": "a"}}, UpdateExpression="SET n = n + :d",
-                    ExpressionAttributeValues={":d": {"N": "0.1"}})
+    ddb.update_item(
+        TableName="Items",
+        Key={"pk": {"S": "a"}},
+        UpdateExpression="SET n = n + :d",
+        ExpressionAttributeValues={":d": {"N": "0.1"}},
+    )
     item = ddb.get_item(TableName="Items", Key={"pk": {"S": "a"}})["Item"]
     assert item["n"] == {"N": "1234567890123456789012345678901234567.9"}
     assert item["tiny"]["N"] == "0." + "0" * 129 + "1"

@@ -18,7 +18,9 @@ def stream_table(ddb, make_table, view="NEW_AND_OLD_IMAGES", name="Watched"):
 
 def read_all(streams, arn, kind="TRIM_HORIZON", **kwargs):
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType=kind, **kwargs)["ShardIterator"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType=kind, **kwargs)[
+        "ShardIterator"
+    ]
     return streams.get_records(ShardIterator=iterator)
 
 
@@ -28,8 +30,12 @@ def test_insert_modify_remove_in_order(ddb, streams, make_table):
     arn = stream_table(ddb, make_table)
     ddb.put_item(TableName="Watched", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
     ddb.put_item(TableName="Watched", Item={"pk": {"S": "a"}, "v": {"N": "1"}})  # no change: no record
-    ddb.update_item(TableName="Watched", Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :v",
-                    ExpressionAttributeValues={":v": {"N": "2"}})
+    ddb.update_item(
+        TableName="Watched",
+        Key={"pk": {"S": "a"}},
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"N": "2"}},
+    )
     ddb.delete_item(TableName="Watched", Key={"pk": {"S": "a"}})
     records = read_all(streams, arn)["Records"]
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
@@ -42,8 +48,15 @@ def test_insert_modify_remove_in_order(ddb, streams, make_table):
     assert records[0]["eventSource"] == "aws:dynamodb" and "userIdentity" not in records[2]
 
 
-@pytest.mark.parametrize("view, present", [("KEYS_ONLY", set()), ("NEW_IMAGE", {"NewImage"}),
-                                           ("OLD_IMAGE", {"OldImage"}), ("NEW_AND_OLD_IMAGES", {"NewImage", "OldImage"})])
+@pytest.mark.parametrize(
+    "view, present",
+    [
+        ("KEYS_ONLY", set()),
+        ("NEW_IMAGE", {"NewImage"}),
+        ("OLD_IMAGE", {"OldImage"}),
+        ("NEW_AND_OLD_IMAGES", {"NewImage", "OldImage"}),
+    ],
+)
 def test_view_types(ddb, streams, make_table, view, present):
     arn = stream_table(ddb, make_table, view)
     ddb.put_item(TableName="Watched", Item={"pk": {"S": "a"}, "b": {"B": b"\x01"}})
@@ -82,7 +95,9 @@ def test_records_expire_after_24_hours(overcast, ddb, streams, make_table):
 def test_iterator_expires_after_15_minutes(overcast, ddb, streams, make_table):
     arn = stream_table(ddb, make_table)
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")[
+        "ShardIterator"
+    ]
     overcast.advance_clock("16m")
     with pytest.raises(ClientError) as raised:
         streams.get_records(ShardIterator=iterator)
@@ -112,7 +127,9 @@ def wait_for(predicate, timeout=10.0):
 
 def test_ttl_deletes_expired_items_as_the_service(overcast, ddb, streams, make_table):
     arn = stream_table(ddb, make_table)
-    ddb.update_time_to_live(TableName="Watched", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expire_on"})
+    ddb.update_time_to_live(
+        TableName="Watched", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expire_on"}
+    )
     now = int(time.time())
     ddb.put_item(TableName="Watched", Item={"pk": {"S": "soon"}, "expire_on": {"N": str(now + 3600)}})
     ddb.put_item(TableName="Watched", Item={"pk": {"S": "never"}, "expire_on": {"S": "not a number"}})

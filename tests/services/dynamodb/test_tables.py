@@ -12,8 +12,12 @@ def error_of(raised):
 
 
 def test_create_describe_list_delete(ddb):
-    created = ddb.create_table(TableName="Orders", KeySchema=KEY, AttributeDefinitions=DEFS,
-                               ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 3})
+    created = ddb.create_table(
+        TableName="Orders",
+        KeySchema=KEY,
+        AttributeDefinitions=DEFS,
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 3},
+    )
     assert created["TableDescription"]["TableStatus"] == "CREATING"
     ddb.get_waiter("table_exists").wait(TableName="Orders", WaiterConfig={"Delay": 1})
     table = ddb.describe_table(TableName="Orders")["Table"]
@@ -25,7 +29,9 @@ def test_create_describe_list_delete(ddb):
     assert ddb.describe_table(TableName="Orders")["Table"]["ItemCount"] == 1
     assert ddb.list_tables()["TableNames"] == ["Orders"]
     with pytest.raises(ClientError) as raised:
-        ddb.create_table(TableName="Orders", KeySchema=KEY, AttributeDefinitions=DEFS, BillingMode="PAY_PER_REQUEST")
+        ddb.create_table(
+            TableName="Orders", KeySchema=KEY, AttributeDefinitions=DEFS, BillingMode="PAY_PER_REQUEST"
+        )
     assert error_of(raised)["Code"] == "ResourceInUseException"
     assert ddb.delete_table(TableName="Orders")["TableDescription"]["TableStatus"] == "DELETING"
     with pytest.raises(ClientError) as raised:
@@ -36,24 +42,48 @@ def test_create_describe_list_delete(ddb):
 
 def test_list_tables_paginates(ddb):
     for n in range(5):
-        ddb.create_table(TableName=f"tab{n}", KeySchema=KEY, AttributeDefinitions=DEFS, BillingMode="PAY_PER_REQUEST")
+        ddb.create_table(
+            TableName=f"tab{n}", KeySchema=KEY, AttributeDefinitions=DEFS, BillingMode="PAY_PER_REQUEST"
+        )
     first = ddb.list_tables(Limit=2)
     assert first["TableNames"] == ["tab0", "tab1"] and first["LastEvaluatedTableName"] == "tab1"
-    names = [n for page in ddb.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 2}) for n in page["TableNames"]]
+    names = [
+        n
+        for page in ddb.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 2})
+        for n in page["TableNames"]
+    ]
     assert names == [f"tab{n}" for n in range(5)]
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"AttributeDefinitions": DEFS + [{"AttributeName": "x", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"},
-         "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"),
-        ({"AttributeDefinitions": [{"AttributeName": "x", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"},
-         "Some index key attributes are not defined in AttributeDefinitions"),
-        ({"AttributeDefinitions": DEFS},
-         "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"),
-        ({"AttributeDefinitions": DEFS, "KeySchema": [{"AttributeName": "pk", "KeyType": "RANGE"}], "BillingMode": "PAY_PER_REQUEST"},
-         "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"),
+        (
+            {
+                "AttributeDefinitions": DEFS + [{"AttributeName": "x", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+            "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ),
+        (
+            {
+                "AttributeDefinitions": [{"AttributeName": "x", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+            "Some index key attributes are not defined in AttributeDefinitions",
+        ),
+        (
+            {"AttributeDefinitions": DEFS},
+            "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+        ),
+        (
+            {
+                "AttributeDefinitions": DEFS,
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "RANGE"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ),
     ],
 )
 def test_create_table_validation(ddb, kwargs, message):
@@ -65,52 +95,104 @@ def test_create_table_validation(ddb, kwargs, message):
 
 
 def lsi(name, attribute="other"):
-    return {"IndexName": name, "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
-                                              {"AttributeName": attribute, "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "KEYS_ONLY"}}
+    return {
+        "IndexName": name,
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": attribute, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
 
 
 def test_at_most_five_local_indexes(ddb):
-    defs = DEFS + [{"AttributeName": "sk", "AttributeType": "S"}, {"AttributeName": "other", "AttributeType": "N"}]
+    defs = DEFS + [
+        {"AttributeName": "sk", "AttributeType": "S"},
+        {"AttributeName": "other", "AttributeType": "N"},
+    ]
     schema = KEY + [{"AttributeName": "sk", "KeyType": "RANGE"}]
     with pytest.raises(ClientError) as raised:
-        ddb.create_table(TableName="Many", KeySchema=schema, AttributeDefinitions=defs, BillingMode="PAY_PER_REQUEST",
-                         LocalSecondaryIndexes=[lsi(f"lsi{n}") for n in range(6)])
+        ddb.create_table(
+            TableName="Many",
+            KeySchema=schema,
+            AttributeDefinitions=defs,
+            BillingMode="PAY_PER_REQUEST",
+            LocalSecondaryIndexes=[lsi(f"lsi{n}") for n in range(6)],
+        )
     assert "Number of LocalSecondaryIndexes exceeds per-table limit of 5" in error_of(raised)["Message"]
-    ddb.create_table(TableName="Five", KeySchema=schema, AttributeDefinitions=defs, BillingMode="PAY_PER_REQUEST",
-                     LocalSecondaryIndexes=[lsi(f"lsi{n}") for n in range(5)])
+    ddb.create_table(
+        TableName="Five",
+        KeySchema=schema,
+        AttributeDefinitions=defs,
+        BillingMode="PAY_PER_REQUEST",
+        LocalSecondaryIndexes=[lsi(f"lsi{n}") for n in range(5)],
+    )
     assert len(ddb.describe_table(TableName="Five")["Table"]["LocalSecondaryIndexes"]) == 5
 
 
 def test_gsi_added_later_is_backfilled_and_queryable(ddb, make_table):
     make_table("Games", ("pk", "S"))
     for n in range(4):
-        ddb.put_item(TableName="Games", Item={"pk": {"S": f"p{n}"}, "game": {"S": "chess" if n % 2 else "go"},
-                                              "score": {"N": str(n * 10)}})
-    ddb.update_table(TableName="Games", AttributeDefinitions=[{"AttributeName": "game", "AttributeType": "S"},
-                                                              {"AttributeName": "score", "AttributeType": "N"}],
-                     GlobalSecondaryIndexUpdates=[{"Create": {
-                         "IndexName": "by_game", "Projection": {"ProjectionType": "KEYS_ONLY"},
-                         "KeySchema": [{"AttributeName": "game", "KeyType": "HASH"},
-                                       {"AttributeName": "score", "KeyType": "RANGE"}]}}])
+        ddb.put_item(
+            TableName="Games",
+            Item={
+                "pk": {"S": f"p{n}"},
+                "game": {"S": "chess" if n % 2 else "go"},
+                "score": {"N": str(n * 10)},
+            },
+        )
+    ddb.update_table(
+        TableName="Games",
+        AttributeDefinitions=[
+            {"AttributeName": "game", "AttributeType": "S"},
+            {"AttributeName": "score", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "by_game",
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    "KeySchema": [
+                        {"AttributeName": "game", "KeyType": "HASH"},
+                        {"AttributeName": "score", "KeyType": "RANGE"},
+                    ],
+                }
+            }
+        ],
+    )
     ddb.put_item(TableName="Games", Item={"pk": {"S": "late"}, "game": {"S": "chess"}, "score": {"N": "5"}})
-    result = ddb.query(TableName="Games", IndexName="by_game", KeyConditionExpression="game = :g",
-                       ExpressionAttributeValues={":g": {"S": "chess"}}, ScanIndexForward=False)
+    result = ddb.query(
+        TableName="Games",
+        IndexName="by_game",
+        KeyConditionExpression="game = :g",
+        ExpressionAttributeValues={":g": {"S": "chess"}},
+        ScanIndexForward=False,
+    )
     assert [i["pk"]["S"] for i in result["Items"]] == ["p3", "p1", "late"]
     assert set(result["Items"][0]) == {"pk", "game", "score"}  # KEYS_ONLY: table and index keys
     index = ddb.describe_table(TableName="Games")["Table"]["GlobalSecondaryIndexes"][0]
     assert index["IndexStatus"] == "ACTIVE" and index["ItemCount"] == 5
     with pytest.raises(ClientError) as raised:
-        ddb.query(TableName="Games", IndexName="by_game", KeyConditionExpression="game = :g",
-                  ExpressionAttributeValues={":g": {"S": "chess"}}, ConsistentRead=True)
+        ddb.query(
+            TableName="Games",
+            IndexName="by_game",
+            KeyConditionExpression="game = :g",
+            ExpressionAttributeValues={":g": {"S": "chess"}},
+            ConsistentRead=True,
+        )
     assert error_of(raised)["Message"] == "Consistent reads are not supported on global secondary indexes"
     ddb.update_table(TableName="Games", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_game"}}])
     assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName="Games")["Table"]
 
 
 def test_deletion_protection(ddb):
-    ddb.create_table(TableName="Kept", KeySchema=KEY, AttributeDefinitions=DEFS, BillingMode="PAY_PER_REQUEST",
-                     DeletionProtectionEnabled=True)
+    ddb.create_table(
+        TableName="Kept",
+        KeySchema=KEY,
+        AttributeDefinitions=DEFS,
+        BillingMode="PAY_PER_REQUEST",
+        DeletionProtectionEnabled=True,
+    )
     with pytest.raises(ClientError) as raised:
         ddb.delete_table(TableName="Kept")
     assert error_of(raised)["Code"] == "ValidationException"
@@ -120,8 +202,11 @@ def test_deletion_protection(ddb):
 
 def test_billing_mode_switch(ddb, make_table):
     make_table("Bill")
-    table = ddb.update_table(TableName="Bill", BillingMode="PROVISIONED",
-                             ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 2})["TableDescription"]
+    table = ddb.update_table(
+        TableName="Bill",
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 2},
+    )["TableDescription"]
     assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 2 and "BillingModeSummary" not in table
 
 
@@ -138,12 +223,20 @@ def test_tags(ddb, make_table):
 
 def test_time_to_live_settings(ddb, make_table):
     make_table("Ttl")
-    assert ddb.describe_time_to_live(TableName="Ttl")["TimeToLiveDescription"] == {"TimeToLiveStatus": "DISABLED"}
-    ddb.update_time_to_live(TableName="Ttl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
     assert ddb.describe_time_to_live(TableName="Ttl")["TimeToLiveDescription"] == {
-        "TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}
+        "TimeToLiveStatus": "DISABLED"
+    }
+    ddb.update_time_to_live(
+        TableName="Ttl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+    )
+    assert ddb.describe_time_to_live(TableName="Ttl")["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED",
+        "AttributeName": "exp",
+    }
     with pytest.raises(ClientError) as raised:
-        ddb.update_time_to_live(TableName="Ttl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+        ddb.update_time_to_live(
+            TableName="Ttl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+        )
     assert error_of(raised)["Message"] == "TimeToLive is already enabled"
 
 
@@ -153,22 +246,48 @@ def test_limits_and_endpoints(ddb):
 
 
 def test_local_index_query_orders_by_its_sort_key(ddb):
-    defs = DEFS + [{"AttributeName": "sk", "AttributeType": "S"}, {"AttributeName": "other", "AttributeType": "N"}]
-    ddb.create_table(TableName="Local", KeySchema=KEY + [{"AttributeName": "sk", "KeyType": "RANGE"}],
-                     AttributeDefinitions=defs, BillingMode="PAY_PER_REQUEST", LocalSecondaryIndexes=[lsi("by_other")])
+    defs = DEFS + [
+        {"AttributeName": "sk", "AttributeType": "S"},
+        {"AttributeName": "other", "AttributeType": "N"},
+    ]
+    ddb.create_table(
+        TableName="Local",
+        KeySchema=KEY + [{"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=defs,
+        BillingMode="PAY_PER_REQUEST",
+        LocalSecondaryIndexes=[lsi("by_other")],
+    )
     for sk, other in (("a", 3), ("b", 1), ("c", 2)):
-        ddb.put_item(TableName="Local", Item={"pk": {"S": "p"}, "sk": {"S": sk}, "other": {"N": str(other)},
-                                              "extra": {"S": "x"}})
-    ddb.put_item(TableName="Local", Item={"pk": {"S": "p"}, "sk": {"S": "sparse"}})  # no index key: not indexed
-    query = {"TableName": "Local", "IndexName": "by_other", "KeyConditionExpression": "pk = :p AND #o >= :o", "ExpressionAttributeNames": {"#o": "other"},
-             "ExpressionAttributeValues": {":p": {"S": "p"}, ":o": {"N": "2"}}}
+        ddb.put_item(
+            TableName="Local",
+            Item={"pk": {"S": "p"}, "sk": {"S": sk}, "other": {"N": str(other)}, "extra": {"S": "x"}},
+        )
+    ddb.put_item(
+        TableName="Local", Item={"pk": {"S": "p"}, "sk": {"S": "sparse"}}
+    )  # no index key: not indexed
+    query = {
+        "TableName": "Local",
+        "IndexName": "by_other",
+        "KeyConditionExpression": "pk = :p AND #o >= :o",
+        "ExpressionAttributeNames": {"#o": "other"},
+        "ExpressionAttributeValues": {":p": {"S": "p"}, ":o": {"N": "2"}},
+    }
     projected = ddb.query(**query)["Items"]
     assert [i["sk"]["S"] for i in projected] == ["c", "a"]
     assert all("extra" not in i for i in projected)
     full = ddb.query(**query, Select="ALL_ATTRIBUTES", ConsistentRead=True)["Items"]
     assert all(i["extra"] == {"S": "x"} for i in full)
     with pytest.raises(ClientError) as raised:
-        ddb.update_table(TableName="Local", GlobalSecondaryIndexUpdates=[{"Create": {
-            "IndexName": "by_other", "KeySchema": [{"AttributeName": "other", "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "ALL"}}}])
+        ddb.update_table(
+            TableName="Local",
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": "by_other",
+                        "KeySchema": [{"AttributeName": "other", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                }
+            ],
+        )
     assert error_of(raised)["Code"] == "ValidationException"

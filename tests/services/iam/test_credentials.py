@@ -24,7 +24,9 @@ def test_access_keys_sign_requests_and_are_limited_to_two(overcast):
     with pytest.raises(ClientError) as raised:
         iam.create_access_key(UserName="alice")
     assert raised.value.response["Error"]["Message"] == "Cannot exceed quota for AccessKeysPerUser: 2"
-    sts = overcast.client("sts", aws_access_key_id=first["AccessKeyId"], aws_secret_access_key=first["SecretAccessKey"])
+    sts = overcast.client(
+        "sts", aws_access_key_id=first["AccessKeyId"], aws_secret_access_key=first["SecretAccessKey"]
+    )
     assert sts.get_caller_identity()["Arn"] == "arn:aws:iam::000000000000:user/alice"
     used = iam.get_access_key_last_used(AccessKeyId=first["AccessKeyId"])
     assert used["UserName"] == "alice" and "LastUsedDate" in used["AccessKeyLastUsed"]
@@ -46,7 +48,9 @@ def test_inactive_key_is_refused(overcast):
     key = iam.create_access_key(UserName="alice")["AccessKey"]
     iam.update_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"], Status="Inactive")
     assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"][0]["Status"] == "Inactive"
-    sts = overcast.client("sts", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    sts = overcast.client(
+        "sts", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
     with pytest.raises(ClientError) as raised:
         sts.get_caller_identity()
     assert code_of(raised) == "InvalidClientTokenId"
@@ -96,11 +100,14 @@ def test_virtual_mfa_requires_two_consecutive_codes(overcast):
     assert serial == "arn:aws:iam::000000000000:mfa/carol-phone"
     base64.b32decode(seed)  # a real base32 seed an authenticator app accepts
     with pytest.raises(ClientError) as raised:
-        iam.enable_mfa_device(UserName="carol", SerialNumber=serial, AuthenticationCode1="123456",
-                              AuthenticationCode2="654321")
+        iam.enable_mfa_device(
+            UserName="carol", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+        )
     assert code_of(raised) == "InvalidAuthenticationCode"
     first, second = current_codes(overcast, seed)
-    iam.enable_mfa_device(UserName="carol", SerialNumber=serial, AuthenticationCode1=first, AuthenticationCode2=second)
+    iam.enable_mfa_device(
+        UserName="carol", SerialNumber=serial, AuthenticationCode1=first, AuthenticationCode2=second
+    )
     assert iam.list_mfa_devices(UserName="carol")["MFADevices"][0]["SerialNumber"] == serial
     assigned = iam.list_virtual_mfa_devices(AssignmentStatus="Assigned")["VirtualMFADevices"]
     assert assigned[0]["User"]["UserName"] == "carol"

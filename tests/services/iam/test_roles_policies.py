@@ -5,12 +5,20 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 
 
 def doc(action="s3:GetObject"):
-    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}
+    )
 
 
 def code_of(raised):
@@ -19,8 +27,14 @@ def code_of(raised):
 
 def test_role_round_trip(overcast):
     iam = overcast.client("iam")
-    role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=TRUST, Description="runs code",
-                           MaxSessionDuration=7200, Path="/service/", Tags=[{"Key": "k", "Value": "v"}])["Role"]
+    role = iam.create_role(
+        RoleName="fn",
+        AssumeRolePolicyDocument=TRUST,
+        Description="runs code",
+        MaxSessionDuration=7200,
+        Path="/service/",
+        Tags=[{"Key": "k", "Value": "v"}],
+    )["Role"]
     assert role["RoleId"].startswith("AROA") and role["Arn"] == "arn:aws:iam::000000000000:role/service/fn"
     got = iam.get_role(RoleName="fn")["Role"]
     assert got["AssumeRolePolicyDocument"] == json.loads(TRUST)
@@ -30,12 +44,16 @@ def test_role_round_trip(overcast):
 
 def test_max_session_duration_is_bounded(overcast):
     with pytest.raises(ClientError) as raised:
-        overcast.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=TRUST, MaxSessionDuration=50000)
+        overcast.client("iam").create_role(
+            RoleName="r", AssumeRolePolicyDocument=TRUST, MaxSessionDuration=50000
+        )
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_trust_policy_is_validated(overcast):
-    bad = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]})
+    bad = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}
+    )
     with pytest.raises(ClientError) as raised:
         overcast.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=bad)
     assert code_of(raised) == ("MalformedPolicyDocument", "Missing required field Principal")
@@ -46,13 +64,19 @@ def test_malformed_policy_messages(overcast):
     with pytest.raises(ClientError) as raised:
         iam.create_policy(PolicyName="p", PolicyDocument="{not json")
     assert code_of(raised) == ("MalformedPolicyDocument", "Syntax errors in policy.")
-    misspelt = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Principle": "*"}]})
+    misspelt = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Principle": "*"}],
+        }
+    )
     with pytest.raises(ClientError) as raised:
         iam.create_policy(PolicyName="p", PolicyDocument=misspelt)
     assert code_of(raised)[0] == "MalformedPolicyDocument"
     with pytest.raises(ClientError) as raised:
-        iam.create_policy(PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-18", "Statement": []}))
+        iam.create_policy(
+            PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-18", "Statement": []})
+        )
     assert code_of(raised) == ("MalformedPolicyDocument", "The policy failed legacy parsing")
 
 
@@ -74,7 +98,12 @@ def test_policy_versions_limit_and_default(overcast):
     iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
     versions = [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]]
     assert sorted(versions) == ["v2", "v3", "v4", "v5"]
-    assert iam.get_policy_version(PolicyArn=arn, VersionId="v3")["PolicyVersion"]["Document"]["Statement"][0]["Action"] == "s3:Put1"
+    assert (
+        iam.get_policy_version(PolicyArn=arn, VersionId="v3")["PolicyVersion"]["Document"]["Statement"][0][
+            "Action"
+        ]
+        == "s3:Put1"
+    )
 
 
 def test_attach_and_detach_counts(overcast):
@@ -83,7 +112,9 @@ def test_attach_and_detach_counts(overcast):
     iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
     iam.attach_role_policy(RoleName="r", PolicyArn=arn)
     assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
-    assert iam.list_attached_role_policies(RoleName="r")["AttachedPolicies"] == [{"PolicyName": "p", "PolicyArn": arn}]
+    assert iam.list_attached_role_policies(RoleName="r")["AttachedPolicies"] == [
+        {"PolicyName": "p", "PolicyArn": arn}
+    ]
     assert iam.list_entities_for_policy(PolicyArn=arn)["PolicyRoles"][0]["RoleName"] == "r"
     with pytest.raises(ClientError) as raised:
         iam.delete_policy(PolicyArn=arn)
@@ -102,7 +133,10 @@ def test_aws_managed_policies_have_real_documents(overcast):
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
     version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
     assert set(version["Document"]["Statement"][0]["Action"]) == {
-        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
     names = {p["PolicyName"] for p in iam.list_policies(Scope="AWS", MaxItems=1000)["Policies"]}
     assert {"AdministratorAccess", "ReadOnlyAccess", "AmazonS3FullAccess", "AWSLambda_FullAccess"} <= names
     with pytest.raises(ClientError) as raised:
@@ -140,11 +174,17 @@ def test_instance_profiles(overcast):
     profile = iam.create_instance_profile(InstanceProfileName="web")["InstanceProfile"]
     assert profile["InstanceProfileId"].startswith("AIPA")
     iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="ec2")
-    assert iam.get_instance_profile(InstanceProfileName="web")["InstanceProfile"]["Roles"][0]["RoleName"] == "ec2"
+    assert (
+        iam.get_instance_profile(InstanceProfileName="web")["InstanceProfile"]["Roles"][0]["RoleName"]
+        == "ec2"
+    )
     with pytest.raises(ClientError) as raised:
         iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="ec2")
     assert code_of(raised)[0] == "LimitExceeded"
-    assert iam.list_instance_profiles_for_role(RoleName="ec2")["InstanceProfiles"][0]["InstanceProfileName"] == "web"
+    assert (
+        iam.list_instance_profiles_for_role(RoleName="ec2")["InstanceProfiles"][0]["InstanceProfileName"]
+        == "web"
+    )
     iam.remove_role_from_instance_profile(InstanceProfileName="web", RoleName="ec2")
     iam.delete_instance_profile(InstanceProfileName="web")
 
@@ -176,8 +216,12 @@ def test_policy_size_and_resource_format(overcast):
     with pytest.raises(ClientError) as raised:
         iam.put_user_policy(UserName="big", PolicyName="p", PolicyDocument=doc(actions))
     assert code_of(raised) == ("LimitExceeded", "Maximum policy size of 2048 bytes exceeded for user big")
-    not_arn = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:*", "Resource": "my-bucket"}]})
+    not_arn = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "my-bucket"}],
+        }
+    )
     with pytest.raises(ClientError) as raised:
         iam.create_policy(PolicyName="p", PolicyDocument=not_arn)
     assert code_of(raised) == ("MalformedPolicyDocument", 'Resource my-bucket must be in ARN format or "*".')

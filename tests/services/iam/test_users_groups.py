@@ -6,7 +6,11 @@ from botocore.exceptions import ClientError
 
 def error_of(raised):
     response = raised.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Message"],
+    )
 
 
 def test_create_user_has_aws_shaped_ids(overcast):
@@ -41,8 +45,11 @@ def test_list_users_pages_with_marker_and_path_prefix(overcast):
     assert [u["UserName"] for u in rest["Users"]] == ["user2", "user3", "user4"] and not rest["IsTruncated"]
     team = iam.list_users(PathPrefix="/team/")["Users"]
     assert [u["UserName"] for u in team] == ["user1", "user3"]
-    paginated = [u["UserName"] for page in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2})
-                 for u in page["Users"]]
+    paginated = [
+        u["UserName"]
+        for page in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2})
+        for u in page["Users"]
+    ]
     assert len(paginated) == 5
 
 
@@ -51,8 +58,12 @@ def test_rename_user_keeps_policies_and_groups(overcast):
     iam.create_user(UserName="old")
     iam.create_group(GroupName="devs")
     iam.add_user_to_group(GroupName="devs", UserName="old")
-    iam.put_user_policy(UserName="old", PolicyName="p", PolicyDocument='{"Version":"2012-10-17","Statement":'
-                        '[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}')
+    iam.put_user_policy(
+        UserName="old",
+        PolicyName="p",
+        PolicyDocument='{"Version":"2012-10-17","Statement":'
+        '[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}',
+    )
     iam.update_user(UserName="old", NewUserName="new", NewPath="/moved/")
     assert iam.get_user(UserName="new")["User"]["Arn"].endswith(":user/moved/new")
     assert iam.list_user_policies(UserName="new")["PolicyNames"] == ["p"]
@@ -99,5 +110,7 @@ def test_get_user_without_name_is_the_caller(overcast):
     iam = overcast.client("iam")
     iam.create_user(UserName="frank")
     key = iam.create_access_key(UserName="frank")["AccessKey"]
-    own = overcast.client("iam", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    own = overcast.client(
+        "iam", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
     assert own.get_user()["User"]["UserName"] == "frank"

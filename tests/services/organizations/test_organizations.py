@@ -8,7 +8,9 @@ from botocore.exceptions import ClientError
 from tests.policy.servers import client_as
 
 SCP = "SERVICE_CONTROL_POLICY"
-DENY_S3 = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})
+DENY_S3 = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+)
 
 
 def code_of(raised):
@@ -51,7 +53,12 @@ def test_organizational_units_and_moving_accounts(org):
     status = org.create_account(Email="prod@example.com", AccountName="prod")["CreateAccountStatus"]
     assert status["State"] == "SUCCEEDED" and len(status["AccountId"]) == 12
     account = status["AccountId"]
-    assert org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"] == account
+    assert (
+        org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"][
+            "AccountId"
+        ]
+        == account
+    )
     org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=prod["Id"])
     assert org.list_parents(ChildId=account)["Parents"] == [{"Id": prod["Id"], "Type": "ORGANIZATIONAL_UNIT"}]
     children = org.list_children(ParentId=prod["Id"], ChildType="ACCOUNT")["Children"]
@@ -64,20 +71,26 @@ def test_organizational_units_and_moving_accounts(org):
 
 
 def test_created_account_is_a_tenant_reachable_through_its_access_role(overcast, org):
-    account = org.create_account(Email="dev@example.com", AccountName="dev")["CreateAccountStatus"]["AccountId"]
+    account = org.create_account(Email="dev@example.com", AccountName="dev")["CreateAccountStatus"][
+        "AccountId"
+    ]
     role = f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
     credentials = overcast.client("sts").assume_role(RoleArn=role, RoleSessionName="admin")["Credentials"]
     member_iam = client_as(overcast, "iam", credentials)
     member_iam.create_user(UserName="only-in-member")
     assert [u["UserName"] for u in member_iam.list_users()["Users"]] == ["only-in-member"]
     assert overcast.client("iam").list_users()["Users"] == []  # the management account's IAM is separate
-    attached = member_iam.list_attached_role_policies(RoleName="OrganizationAccountAccessRole")["AttachedPolicies"]
+    attached = member_iam.list_attached_role_policies(RoleName="OrganizationAccountAccessRole")[
+        "AttachedPolicies"
+    ]
     assert attached[0]["PolicyName"] == "AdministratorAccess"
 
 
 def test_invitation_handshake(overcast, org):
     member = "222233334444"
-    handshake = org.invite_account_to_organization(Target={"Id": member, "Type": "ACCOUNT"}, Notes="join us")["Handshake"]
+    handshake = org.invite_account_to_organization(Target={"Id": member, "Type": "ACCOUNT"}, Notes="join us")[
+        "Handshake"
+    ]
     assert handshake["State"] == "OPEN" and handshake["Id"].startswith("h-")
     invited = overcast.client("organizations", aws_access_key_id=member, aws_secret_access_key="x")
     assert [h["Id"] for h in invited.list_handshakes_for_account()["Handshakes"]] == [handshake["Id"]]
@@ -104,7 +117,9 @@ def test_expired_handshake_cannot_be_accepted(overcast, org):
 
 def test_service_control_policies(org):
     root = root_id(org)
-    policy = org.create_policy(Name="deny-s3", Description="no S3", Type=SCP, Content=DENY_S3)["Policy"]["PolicySummary"]
+    policy = org.create_policy(Name="deny-s3", Description="no S3", Type=SCP, Content=DENY_S3)["Policy"][
+        "PolicySummary"
+    ]
     with pytest.raises(ClientError) as raised:
         org.attach_policy(PolicyId=policy["Id"], TargetId=root)
     assert code_of(raised) == "PolicyTypeNotEnabledException"

@@ -12,14 +12,27 @@ from .conftest import error_of
 
 
 def _public_read_policy(bucket):
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-        "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PublicRead",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                }
+            ],
+        }
+    )
 
 
 def _status(url, method="GET", data=None):
     # An explicit empty Content-Type: urllib would otherwise add a form type that presigned URLs did not sign.
-    request = urllib.request.Request(url, method=method, data=data, headers={"Content-Type": ""} if data else {})
+    request = urllib.request.Request(
+        url, method=method, data=data, headers={"Content-Type": ""} if data else {}
+    )
     try:
         with urllib.request.urlopen(request) as response:
             return response.status, response.read()
@@ -47,8 +60,12 @@ def test_anonymous_requests_are_refused_on_private_buckets(overcast, s3, bucket)
 def test_public_policy_blocked_until_block_public_access_is_lifted(overcast, s3, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"public data")
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-                     "RestrictPublicBuckets": True}
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
     with pytest.raises(ClientError) as raised:
         s3.put_bucket_policy(Bucket=bucket, Policy=_public_read_policy(bucket))
     assert error_of(raised) == ("AccessDenied", 403)
@@ -70,9 +87,21 @@ def test_policy_validation(s3, bucket):
         s3.put_bucket_policy(Bucket=bucket, Policy="not json")
     assert error_of(raised) == ("MalformedPolicy", 400)
     with pytest.raises(ClientError) as raised:
-        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject",
-            "Resource": "arn:aws:s3:::some-other-bucket/*"}]}))
+        s3.put_bucket_policy(
+            Bucket=bucket,
+            Policy=json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "111122223333"},
+                            "Action": "s3:GetObject",
+                            "Resource": "arn:aws:s3:::some-other-bucket/*",
+                        }
+                    ]
+                }
+            ),
+        )
     assert error_of(raised) == ("MalformedPolicy", 400)
     with pytest.raises(ClientError) as raised:
         s3.get_bucket_policy(Bucket=bucket)
@@ -81,10 +110,21 @@ def test_policy_validation(s3, bucket):
 
 def test_cross_account_access_through_policy(overcast, s3, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"shared")
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-        "Action": ["s3:GetObject", "s3:ListBucket"],
-        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]}))
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                        "Action": ["s3:GetObject", "s3:ListBucket"],
+                        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                    }
+                ]
+            }
+        ),
+    )
     other = overcast.client("s3", aws_access_key_id="111122223333", aws_secret_access_key="x")
     assert other.get_object(Bucket=bucket, Key="k")["Body"].read() == b"shared"
     assert other.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
@@ -98,9 +138,15 @@ def test_public_object_acl(overcast, s3):
     with pytest.raises(ClientError) as raised:
         s3.put_object(Bucket="acl-objects", Key="k", Body=b"x", ACL="public-read")
     assert error_of(raised) == ("AccessDenied", 403)  # BlockPublicAcls
-    s3.put_public_access_block(Bucket="acl-objects", PublicAccessBlockConfiguration={
-        "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": True,
-        "RestrictPublicBuckets": True})
+    s3.put_public_access_block(
+        Bucket="acl-objects",
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": False,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
     s3.put_object(Bucket="acl-objects", Key="public", Body=b"open", ACL="public-read")
     s3.put_object(Bucket="acl-objects", Key="private", Body=b"closed")
     assert _status(f"{overcast.endpoint}/acl-objects/public") == (200, b"open")
@@ -113,8 +159,11 @@ def test_public_object_acl(overcast, s3):
 
 def test_virtual_hosted_addressing(overcast, s3, bucket):
     s3.put_object(Bucket=bucket, Key="vh", Body=b"virtual")
-    virtual = overcast.client("s3", endpoint_url=f"http://s3.localhost.localstack.cloud:{overcast.config.port}",
-                              config=Config(s3={"addressing_style": "virtual"}))
+    virtual = overcast.client(
+        "s3",
+        endpoint_url=f"http://s3.localhost.localstack.cloud:{overcast.config.port}",
+        config=Config(s3={"addressing_style": "virtual"}),
+    )
     try:
         assert virtual.get_object(Bucket=bucket, Key="vh")["Body"].read() == b"virtual"
     except Exception as exc:  # no DNS for *.localhost.localstack.cloud in this sandbox

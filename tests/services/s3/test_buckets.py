@@ -18,8 +18,21 @@ def test_create_list_head_delete(s3):
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["beta-bucket"]
 
 
-@pytest.mark.parametrize("name", ["ab", "Upper-case", "has_underscore", "-leading", "trailing-", "a..b",
-                                  "192.168.1.1", "xn--punycode", "x" * 64, "name-s3alias"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ab",
+        "Upper-case",
+        "has_underscore",
+        "-leading",
+        "trailing-",
+        "a..b",
+        "192.168.1.1",
+        "xn--punycode",
+        "x" * 64,
+        "name-s3alias",
+    ],
+)
 def test_invalid_names_are_refused(s3, name):
     with pytest.raises(ClientError) as raised:
         s3.create_bucket(Bucket=name)
@@ -51,7 +64,9 @@ def test_location_constraint_rules(overcast, s3):
         west.create_bucket(Bucket="no-constraint-west")
     assert error_of(raised) == ("IllegalLocationConstraintException", 400)
     with pytest.raises(ClientError) as raised:
-        s3.create_bucket(Bucket="explicit-east", CreateBucketConfiguration={"LocationConstraint": "us-east-1"})
+        s3.create_bucket(
+            Bucket="explicit-east", CreateBucketConfiguration={"LocationConstraint": "us-east-1"}
+        )
     assert error_of(raised)[1] == 400  # not a LocationConstraint value in the model
     west.create_bucket(Bucket="in-ireland", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     assert s3.get_bucket_location(Bucket="in-ireland")["LocationConstraint"] == "eu-west-1"
@@ -120,7 +135,11 @@ def test_bucket_acls_when_ownership_allows(s3):
     s3.delete_public_access_block(Bucket="acl-bucket")
     s3.put_bucket_acl(Bucket="acl-bucket", ACL="public-read")
     grants = s3.get_bucket_acl(Bucket="acl-bucket")["Grants"]
-    assert {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"} in [g["Grantee"] for g in grants]
-    s3.put_bucket_acl(Bucket="acl-bucket", GrantRead='uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"')
+    assert {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"} in [
+        g["Grantee"] for g in grants
+    ]
+    s3.put_bucket_acl(
+        Bucket="acl-bucket", GrantRead='uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"'
+    )
     grants = s3.get_bucket_acl(Bucket="acl-bucket")["Grants"]
     assert [g["Permission"] for g in grants] == ["READ"]

@@ -27,12 +27,20 @@ CLIS = [pytest.param(CLI_V1, id="cli-v1")]
 if os.path.exists(CLI_V2) and _cli_version(CLI_V2).startswith("aws-cli/2"):
     CLIS.append(pytest.param(CLI_V2, id="cli-v2"))
 else:
-    CLIS.append(pytest.param(CLI_V2, id="cli-v2", marks=pytest.mark.skip(reason="AWS CLI v2 is not installed")))
+    CLIS.append(
+        pytest.param(CLI_V2, id="cli-v2", marks=pytest.mark.skip(reason="AWS CLI v2 is not installed"))
+    )
 
 
 def _run(args: list[str], overcast, env: dict | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": "", **(env or {})}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_PAGER": "",
+        **(env or {}),
+    }
     env.pop("AWS_CA_BUNDLE", None)  # plain http here; rclone refuses a CA bundle it cannot apply
     result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
@@ -66,7 +74,9 @@ def test_aws_s3_cp_sync_ls_presign(cli, overcast, tmp_path):
     _run([*aws, "s3", "sync", "s3://cli-bucket/tree", str(mirror)], overcast)
     assert (mirror / "sub" / "b.txt").read_text() == "b"
 
-    url = _run([*aws, "s3", "presign", "s3://cli-bucket/docs/small.txt", "--expires-in", "300"], overcast).stdout.strip()
+    url = _run(
+        [*aws, "s3", "presign", "s3://cli-bucket/docs/small.txt", "--expires-in", "300"], overcast
+    ).stdout.strip()
     with urllib.request.urlopen(url) as response:
         assert response.read() == b"hello from the cli"
 
@@ -78,10 +88,15 @@ def test_aws_s3_cp_sync_ls_presign(cli, overcast, tmp_path):
 
 @pytest.mark.skipif(shutil.which("rclone") is None, reason="rclone is not installed")
 def test_rclone(overcast, tmp_path):
-    env = {"RCLONE_CONFIG_OC_TYPE": "s3", "RCLONE_CONFIG_OC_PROVIDER": "Other",
-           "RCLONE_CONFIG_OC_ENDPOINT": overcast.endpoint, "RCLONE_CONFIG_OC_ACCESS_KEY_ID": "test",
-           "RCLONE_CONFIG_OC_SECRET_ACCESS_KEY": "test", "RCLONE_CONFIG_OC_REGION": "us-east-1",
-           "RCLONE_CONFIG_OC_FORCE_PATH_STYLE": "true"}
+    env = {
+        "RCLONE_CONFIG_OC_TYPE": "s3",
+        "RCLONE_CONFIG_OC_PROVIDER": "Other",
+        "RCLONE_CONFIG_OC_ENDPOINT": overcast.endpoint,
+        "RCLONE_CONFIG_OC_ACCESS_KEY_ID": "test",
+        "RCLONE_CONFIG_OC_SECRET_ACCESS_KEY": "test",
+        "RCLONE_CONFIG_OC_REGION": "us-east-1",
+        "RCLONE_CONFIG_OC_FORCE_PATH_STYLE": "true",
+    }
     source = tmp_path / "src"
     (source / "nested").mkdir(parents=True)
     (source / "one.txt").write_text("one")
@@ -102,8 +117,16 @@ def test_rclone(overcast, tmp_path):
 @pytest.mark.skipif(shutil.which("s3cmd") is None, reason="s3cmd is not installed")
 def test_s3cmd(overcast, tmp_path):
     host = f"127.0.0.1:{overcast.config.port}"
-    base = ["s3cmd", "--no-ssl", f"--host={host}", f"--host-bucket={host}", "--access_key=test",
-            "--secret_key=test", "--region=us-east-1", "--config=/dev/null"]
+    base = [
+        "s3cmd",
+        "--no-ssl",
+        f"--host={host}",
+        f"--host-bucket={host}",
+        "--access_key=test",
+        "--secret_key=test",
+        "--region=us-east-1",
+        "--config=/dev/null",
+    ]
     source = tmp_path / "file.txt"
     source.write_text("from s3cmd")
     _run([*base, "mb", "s3://s3cmd-bucket"], overcast)

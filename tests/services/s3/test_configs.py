@@ -12,13 +12,22 @@ def test_cors(s3, bucket):
     with pytest.raises(ClientError) as raised:
         s3.get_bucket_cors(Bucket=bucket)
     assert error_of(raised) == ("NoSuchCORSConfiguration", 404)
-    rules = [{"AllowedMethods": ["GET", "PUT"], "AllowedOrigins": ["https://example.com"], "AllowedHeaders": ["*"],
-              "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 300}]
+    rules = [
+        {
+            "AllowedMethods": ["GET", "PUT"],
+            "AllowedOrigins": ["https://example.com"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 300,
+        }
+    ]
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
     assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == rules
     with pytest.raises(ClientError) as raised:
-        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
-            {"AllowedMethods": ["PATCH"], "AllowedOrigins": ["*"]}]})
+        s3.put_bucket_cors(
+            Bucket=bucket,
+            CORSConfiguration={"CORSRules": [{"AllowedMethods": ["PATCH"], "AllowedOrigins": ["*"]}]},
+        )
     assert error_of(raised) == ("InvalidRequest", 400)
     s3.delete_bucket_cors(Bucket=bucket)
     with pytest.raises(ClientError):
@@ -26,16 +35,29 @@ def test_cors(s3, bucket):
 
 
 def test_lifecycle_configuration(s3, bucket):
-    rules = [{"ID": "archive", "Filter": {"Prefix": "logs/"}, "Status": "Enabled",
-              "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}], "Expiration": {"Days": 365}},
-             {"ID": "dated", "Filter": {}, "Status": "Disabled",
-              "Expiration": {"Date": datetime(2030, 1, 1, tzinfo=UTC)}}]
+    rules = [
+        {
+            "ID": "archive",
+            "Filter": {"Prefix": "logs/"},
+            "Status": "Enabled",
+            "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}],
+            "Expiration": {"Days": 365},
+        },
+        {
+            "ID": "dated",
+            "Filter": {},
+            "Status": "Disabled",
+            "Expiration": {"Date": datetime(2030, 1, 1, tzinfo=UTC)},
+        },
+    ]
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
     got = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert got[0]["Transitions"] == [{"Days": 30, "StorageClass": "GLACIER"}]
     assert got[1]["Expiration"]["Date"] == datetime(2030, 1, 1, tzinfo=UTC)
     with pytest.raises(ClientError) as raised:
-        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [rules[0], rules[0]]})
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": [rules[0], rules[0]]}
+        )
     assert error_of(raised) == ("InvalidArgument", 400)
     s3.delete_bucket_lifecycle(Bucket=bucket)
     with pytest.raises(ClientError) as raised:
@@ -57,8 +79,19 @@ def test_tagging(s3, bucket):
 def test_encryption_defaults_to_sse_s3(s3, bucket):
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/mine"}}]})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": "alias/mine",
+                    }
+                }
+            ]
+        },
+    )
     put = s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     assert put["ServerSideEncryption"] == "aws:kms"
     assert put["SSEKMSKeyId"] == "alias/mine"
@@ -76,8 +109,10 @@ def test_simple_documents(s3, bucket):
     assert s3.get_bucket_accelerate_configuration(Bucket=bucket)["Status"] == "Enabled"
     assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
     s3.create_bucket(Bucket=f"{bucket}-logs")
-    s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
-        "TargetBucket": f"{bucket}-logs", "TargetPrefix": "access/"}})
+    s3.put_bucket_logging(
+        Bucket=bucket,
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": f"{bucket}-logs", "TargetPrefix": "access/"}},
+    )
     assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetPrefix"] == "access/"
     s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
     assert s3.get_bucket_website(Bucket=bucket)["IndexDocument"] == {"Suffix": "index.html"}
@@ -88,9 +123,19 @@ def test_simple_documents(s3, bucket):
 
 
 def test_replication_needs_versioning(s3, bucket):
-    configuration = {"Role": "arn:aws:iam::000000000000:role/replication", "Rules": [{
-        "ID": "all", "Priority": 1, "Status": "Enabled", "Filter": {}, "DeleteMarkerReplication": {"Status": "Disabled"},
-        "Destination": {"Bucket": "arn:aws:s3:::elsewhere"}}]}
+    configuration = {
+        "Role": "arn:aws:iam::000000000000:role/replication",
+        "Rules": [
+            {
+                "ID": "all",
+                "Priority": 1,
+                "Status": "Enabled",
+                "Filter": {},
+                "DeleteMarkerReplication": {"Status": "Disabled"},
+                "Destination": {"Bucket": "arn:aws:s3:::elsewhere"},
+            }
+        ],
+    }
     with pytest.raises(ClientError) as raised:
         s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=configuration)
     assert error_of(raised) == ("InvalidRequest", 400)
@@ -105,9 +150,16 @@ def test_replication_needs_versioning(s3, bucket):
 
 def test_notification_configuration(s3, bucket):
     assert s3.get_bucket_notification_configuration(Bucket=bucket).get("QueueConfigurations") is None
-    queue = {"Id": "q", "QueueArn": "arn:aws:sqs:us-east-1:000000000000:events", "Events": ["s3:ObjectCreated:*"]}
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [queue]},
-                                             SkipDestinationValidation=True)
+    queue = {
+        "Id": "q",
+        "QueueArn": "arn:aws:sqs:us-east-1:000000000000:events",
+        "Events": ["s3:ObjectCreated:*"],
+    }
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={"QueueConfigurations": [queue]},
+        SkipDestinationValidation=True,
+    )
     assert s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"] == [queue]
 
 
@@ -122,12 +174,22 @@ def test_id_keyed_configurations(s3, bucket):
         s3.get_bucket_metrics_configuration(Bucket=bucket, Id="all")
     assert error_of(raised) == ("NoSuchConfiguration", 404)
     tiering = {"Id": "t", "Status": "Enabled", "Tierings": [{"Days": 90, "AccessTier": "ARCHIVE_ACCESS"}]}
-    s3.put_bucket_intelligent_tiering_configuration(Bucket=bucket, Id="t", IntelligentTieringConfiguration=tiering)
-    assert s3.get_bucket_intelligent_tiering_configuration(Bucket=bucket, Id="t")[
-        "IntelligentTieringConfiguration"] == tiering
-    inventory = {"Id": "inv", "IsEnabled": True, "IncludedObjectVersions": "Current",
-                 "Schedule": {"Frequency": "Daily"},
-                 "Destination": {"S3BucketDestination": {"Bucket": "arn:aws:s3:::dest", "Format": "CSV"}}}
+    s3.put_bucket_intelligent_tiering_configuration(
+        Bucket=bucket, Id="t", IntelligentTieringConfiguration=tiering
+    )
+    assert (
+        s3.get_bucket_intelligent_tiering_configuration(Bucket=bucket, Id="t")[
+            "IntelligentTieringConfiguration"
+        ]
+        == tiering
+    )
+    inventory = {
+        "Id": "inv",
+        "IsEnabled": True,
+        "IncludedObjectVersions": "Current",
+        "Schedule": {"Frequency": "Daily"},
+        "Destination": {"S3BucketDestination": {"Bucket": "arn:aws:s3:::dest", "Format": "CSV"}},
+    }
     s3.put_bucket_inventory_configuration(Bucket=bucket, Id="inv", InventoryConfiguration=inventory)
     assert s3.list_bucket_inventory_configurations(Bucket=bucket)["InventoryConfigurationList"] == [inventory]
     analytics = {"Id": "a", "StorageClassAnalysis": {}}
@@ -138,8 +200,13 @@ def test_id_keyed_configurations(s3, bucket):
 def test_object_lock(s3):
     s3.create_bucket(Bucket="locked-bucket", ObjectLockEnabledForBucket=True)
     assert s3.get_bucket_versioning(Bucket="locked-bucket")["Status"] == "Enabled"
-    s3.put_object_lock_configuration(Bucket="locked-bucket", ObjectLockConfiguration={
-        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    s3.put_object_lock_configuration(
+        Bucket="locked-bucket",
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+        },
+    )
     version = s3.put_object(Bucket="locked-bucket", Key="k", Body=b"x")["VersionId"]
     assert s3.get_object_retention(Bucket="locked-bucket", Key="k")["Retention"]["Mode"] == "GOVERNANCE"
     with pytest.raises(ClientError) as raised:
@@ -150,13 +217,19 @@ def test_object_lock(s3):
     s3.put_object_legal_hold(Bucket="locked-bucket", Key="held", LegalHold={"Status": "ON"})
     assert s3.get_object_legal_hold(Bucket="locked-bucket", Key="held")["LegalHold"]["Status"] == "ON"
     with pytest.raises(ClientError):
-        s3.delete_object(Bucket="locked-bucket", Key="held", VersionId=version, BypassGovernanceRetention=True)
+        s3.delete_object(
+            Bucket="locked-bucket", Key="held", VersionId=version, BypassGovernanceRetention=True
+        )
 
 
 def test_ownership_controls_round_trip(s3, bucket):
-    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
-    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == \
-        "ObjectWriter"
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
+    assert (
+        s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"][0]["ObjectOwnership"]
+        == "ObjectWriter"
+    )
     s3.delete_bucket_ownership_controls(Bucket=bucket)
     with pytest.raises(ClientError) as raised:
         s3.get_bucket_ownership_controls(Bucket=bucket)
@@ -168,27 +241,52 @@ def test_event_notifications_to_sqs(overcast, s3, bucket):
 
     sqs = overcast.client("sqs")
     queue_url = sqs.create_queue(QueueName="s3-events")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     with pytest.raises(ClientError) as raised:
-        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
-            {"QueueArn": "arn:aws:sqs:us-east-1:000000000000:missing", "Events": ["s3:ObjectCreated:*"]}]})
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": "arn:aws:sqs:us-east-1:000000000000:missing",
+                        "Events": ["s3:ObjectCreated:*"],
+                    }
+                ]
+            },
+        )
     assert error_of(raised) == ("InvalidArgument", 400)
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [{
-        "Id": "uploads", "QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
-        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}}]})
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "uploads",
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}},
+                }
+            ]
+        },
+    )
     s3.put_object(Bucket=bucket, Key="in/photo.jpg", Body=b"jpeg")
     s3.put_object(Bucket=bucket, Key="elsewhere.txt", Body=b"ignored")
     s3.delete_object(Bucket=bucket, Key="in/photo.jpg")
     bodies = []
     for _ in range(20):
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
         bodies += [json.loads(m["Body"]) for m in messages]
         if sum(1 for b in bodies if "Records" in b) >= 2:
             break
     assert any(b.get("Event") == "s3:TestEvent" for b in bodies)
     records = [b["Records"][0] for b in bodies if "Records" in b]
     assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [
-        ("ObjectCreated:Put", "in/photo.jpg"), ("ObjectRemoved:Delete", "in/photo.jpg")]
+        ("ObjectCreated:Put", "in/photo.jpg"),
+        ("ObjectRemoved:Delete", "in/photo.jpg"),
+    ]
     assert records[0]["s3"]["object"]["size"] == 4
     assert records[0]["s3"]["bucket"]["name"] == bucket
     assert records[0]["s3"]["configurationId"] == "uploads"

@@ -22,7 +22,11 @@ def test_v2_plain_and_prefix(s3, filled):
     assert listed["IsTruncated"] is False
     assert listed["Contents"][0]["Size"] == 3
     assert "Owner" not in listed["Contents"][0]
-    assert [o["Key"] for o in s3.list_objects_v2(Bucket=filled, Prefix="a/")["Contents"]] == ["a/1", "a/2", "a/b/3"]
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=filled, Prefix="a/")["Contents"]] == [
+        "a/1",
+        "a/2",
+        "a/b/3",
+    ]
 
 
 def test_v2_delimiter(s3, filled):
@@ -52,8 +56,11 @@ def test_v2_pagination_counts_common_prefixes(s3, filled):
 
 def test_v2_paginator_and_start_after(s3, filled):
     paginator = s3.get_paginator("list_objects_v2")
-    keys = [o["Key"] for page in paginator.paginate(Bucket=filled, PaginationConfig={"PageSize": 3})
-            for o in page.get("Contents", [])]
+    keys = [
+        o["Key"]
+        for page in paginator.paginate(Bucket=filled, PaginationConfig={"PageSize": 3})
+        for o in page.get("Contents", [])
+    ]
     assert keys == KEYS
     after = s3.list_objects_v2(Bucket=filled, StartAfter="b/1")
     assert [o["Key"] for o in after["Contents"]] == ["c", "d/e/f", "d/g"]

@@ -13,9 +13,16 @@ from .conftest import error_of
 
 def test_put_get_head_round_trip(s3, bucket):
     body = b"hello world"
-    put = s3.put_object(Bucket=bucket, Key="dir/file.txt", Body=body, ContentType="text/plain",
-                        Metadata={"colour": "blue"}, CacheControl="max-age=60", ContentDisposition="inline",
-                        ContentLanguage="en")
+    put = s3.put_object(
+        Bucket=bucket,
+        Key="dir/file.txt",
+        Body=body,
+        ContentType="text/plain",
+        Metadata={"colour": "blue"},
+        CacheControl="max-age=60",
+        ContentDisposition="inline",
+        ContentLanguage="en",
+    )
     assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
     assert "VersionId" not in put
     got = s3.get_object(Bucket=bucket, Key="dir/file.txt")
@@ -144,12 +151,15 @@ def test_default_checksum_is_crc64nvme_without_one(overcast, bucket):
 # -- ranges --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("header, expected, content_range", [
-    ("bytes=0-4", b"01234", "bytes 0-4/10"),
-    ("bytes=5-", b"56789", "bytes 5-9/10"),
-    ("bytes=-3", b"789", "bytes 7-9/10"),
-    ("bytes=8-100", b"89", "bytes 8-9/10"),
-])
+@pytest.mark.parametrize(
+    "header, expected, content_range",
+    [
+        ("bytes=0-4", b"01234", "bytes 0-4/10"),
+        ("bytes=5-", b"56789", "bytes 5-9/10"),
+        ("bytes=-3", b"789", "bytes 7-9/10"),
+        ("bytes=8-100", b"89", "bytes 8-9/10"),
+    ],
+)
 def test_ranges(s3, bucket, header, expected, content_range):
     s3.put_object(Bucket=bucket, Key="k", Body=b"0123456789")
     got = s3.get_object(Bucket=bucket, Key="k", Range=header)
@@ -199,8 +209,12 @@ def test_conditional_reads(s3, bucket):
         s3.get_object(Bucket=bucket, Key="k", IfUnmodifiedSince=modified - timedelta(days=1))
     assert error_of(raised) == ("PreconditionFailed", 412)
     # If-Match true wins over a failing If-Unmodified-Since, as RFC 7232 says.
-    assert s3.get_object(Bucket=bucket, Key="k", IfMatch=etag,
-                         IfUnmodifiedSince=modified - timedelta(days=1))["Body"].read() == b"x"
+    assert (
+        s3.get_object(Bucket=bucket, Key="k", IfMatch=etag, IfUnmodifiedSince=modified - timedelta(days=1))[
+            "Body"
+        ].read()
+        == b"x"
+    )
     # The connection stays usable after a 304.
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
 
@@ -240,16 +254,28 @@ def test_delete_object_and_objects(s3, bucket):
 
 
 def test_copy_object_metadata_directives(s3, bucket):
-    s3.put_object(Bucket=bucket, Key="src", Body=b"payload", ContentType="text/plain", Metadata={"a": "1"},
-                  Tagging="t=1")
+    s3.put_object(
+        Bucket=bucket,
+        Key="src",
+        Body=b"payload",
+        ContentType="text/plain",
+        Metadata={"a": "1"},
+        Tagging="t=1",
+    )
     s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "src"})
     copied = s3.get_object(Bucket=bucket, Key="copy")
     assert copied["Body"].read() == b"payload"
     assert copied["Metadata"] == {"a": "1"}
     assert copied["ContentType"] == "text/plain"
     assert s3.get_object_tagging(Bucket=bucket, Key="copy")["TagSet"] == [{"Key": "t", "Value": "1"}]
-    s3.copy_object(Bucket=bucket, Key="replaced", CopySource=f"{bucket}/src", MetadataDirective="REPLACE",
-                   Metadata={"b": "2"}, ContentType="application/json")
+    s3.copy_object(
+        Bucket=bucket,
+        Key="replaced",
+        CopySource=f"{bucket}/src",
+        MetadataDirective="REPLACE",
+        Metadata={"b": "2"},
+        ContentType="application/json",
+    )
     replaced = s3.head_object(Bucket=bucket, Key="replaced")
     assert replaced["Metadata"] == {"b": "2"}
     assert replaced["ContentType"] == "application/json"
@@ -260,8 +286,13 @@ def test_copy_into_itself(s3, bucket):
     with pytest.raises(ClientError) as raised:
         s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"})
     assert error_of(raised) == ("InvalidRequest", 400)
-    s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"},
-                   MetadataDirective="REPLACE", Metadata={"v": "2"})
+    s3.copy_object(
+        Bucket=bucket,
+        Key="k",
+        CopySource={"Bucket": bucket, "Key": "k"},
+        MetadataDirective="REPLACE",
+        Metadata={"v": "2"},
+    )
     assert s3.head_object(Bucket=bucket, Key="k")["Metadata"] == {"v": "2"}
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
 
@@ -269,17 +300,26 @@ def test_copy_into_itself(s3, bucket):
 def test_copy_across_buckets_and_conditions(s3, bucket):
     s3.create_bucket(Bucket="copy-target")
     etag = s3.put_object(Bucket=bucket, Key="src", Body=b"data")["ETag"]
-    result = s3.copy_object(Bucket="copy-target", Key="dst", CopySource={"Bucket": bucket, "Key": "src"},
-                            CopySourceIfMatch=etag)
+    result = s3.copy_object(
+        Bucket="copy-target", Key="dst", CopySource={"Bucket": bucket, "Key": "src"}, CopySourceIfMatch=etag
+    )
     assert result["CopyObjectResult"]["ETag"] == etag
     assert s3.get_object(Bucket="copy-target", Key="dst")["Body"].read() == b"data"
     with pytest.raises(ClientError) as raised:
-        s3.copy_object(Bucket="copy-target", Key="dst2", CopySource={"Bucket": bucket, "Key": "src"},
-                       CopySourceIfNoneMatch=etag)
+        s3.copy_object(
+            Bucket="copy-target",
+            Key="dst2",
+            CopySource={"Bucket": bucket, "Key": "src"},
+            CopySourceIfNoneMatch=etag,
+        )
     assert error_of(raised) == ("PreconditionFailed", 412)
     with pytest.raises(ClientError) as raised:
-        s3.copy_object(Bucket="copy-target", Key="dst2", CopySource={"Bucket": bucket, "Key": "src"},
-                       CopySourceIfModifiedSince=datetime.now(UTC) + timedelta(days=1))
+        s3.copy_object(
+            Bucket="copy-target",
+            Key="dst2",
+            CopySource={"Bucket": bucket, "Key": "src"},
+            CopySourceIfModifiedSince=datetime.now(UTC) + timedelta(days=1),
+        )
     assert error_of(raised) == ("PreconditionFailed", 412)
     with pytest.raises(ClientError) as raised:
         s3.copy_object(Bucket="copy-target", Key="dst2", CopySource={"Bucket": bucket, "Key": "missing"})
@@ -291,18 +331,23 @@ def test_copy_across_buckets_and_conditions(s3, bucket):
 
 def test_get_object_attributes(s3, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"abc", ChecksumAlgorithm="SHA256")
-    attributes = s3.get_object_attributes(Bucket=bucket, Key="k",
-                                          ObjectAttributes=["ETag", "Checksum", "ObjectSize", "StorageClass"])
+    attributes = s3.get_object_attributes(
+        Bucket=bucket, Key="k", ObjectAttributes=["ETag", "Checksum", "ObjectSize", "StorageClass"]
+    )
     assert attributes["ETag"] == hashlib.md5(b"abc").hexdigest()
     assert attributes["ObjectSize"] == 3
     assert attributes["StorageClass"] == "STANDARD"
-    assert attributes["Checksum"]["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(b"abc").digest()).decode()
+    assert (
+        attributes["Checksum"]["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(b"abc").digest()).decode()
+    )
 
 
 def test_object_tagging(s3, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", Tagging="a=1&b=two%20words")
     assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == [
-        {"Key": "a", "Value": "1"}, {"Key": "b", "Value": "two words"}]
+        {"Key": "a", "Value": "1"},
+        {"Key": "b", "Value": "two words"},
+    ]
     assert s3.head_object(Bucket=bucket, Key="k").get("ResponseMetadata")
     assert s3.get_object(Bucket=bucket, Key="k")["TagCount"] == 2
     s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": [{"Key": "c", "Value": "3"}]})
@@ -310,14 +355,17 @@ def test_object_tagging(s3, bucket):
     s3.delete_object_tagging(Bucket=bucket, Key="k")
     assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == []
     with pytest.raises(ClientError) as raised:
-        s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": [
-            {"Key": f"k{i}", "Value": "v"} for i in range(11)]})
+        s3.put_object_tagging(
+            Bucket=bucket, Key="k", Tagging={"TagSet": [{"Key": f"k{i}", "Value": "v"} for i in range(11)]}
+        )
     assert error_of(raised)[1] == 400
 
 
 def test_sse_c_requires_the_key(s3, bucket):
     key = b"k" * 32
-    s3.put_object(Bucket=bucket, Key="secret", Body=b"data", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+    s3.put_object(
+        Bucket=bucket, Key="secret", Body=b"data", SSECustomerAlgorithm="AES256", SSECustomerKey=key
+    )
     got = s3.get_object(Bucket=bucket, Key="secret", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
     assert got["Body"].read() == b"data"
     assert got["SSECustomerAlgorithm"] == "AES256"

@@ -100,8 +100,10 @@ def test_delete_objects_with_versions(s3, bucket):
     result = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
     assert result["Deleted"][0]["DeleteMarker"] is True
     marker_id = result["Deleted"][0]["DeleteMarkerVersionId"]
-    result = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
-        {"Key": "k", "VersionId": v1}, {"Key": "k", "VersionId": marker_id}]})
+    result = s3.delete_objects(
+        Bucket=bucket,
+        Delete={"Objects": [{"Key": "k", "VersionId": v1}, {"Key": "k", "VersionId": marker_id}]},
+    )
     assert len(result["Deleted"]) == 2
     assert s3.list_object_versions(Bucket=bucket).get("Versions", []) == []
     s3.delete_bucket(Bucket=bucket)
@@ -120,20 +122,29 @@ def test_copy_specific_version(s3, bucket):
     _enable(s3, bucket)
     v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"old")["VersionId"]
     s3.put_object(Bucket=bucket, Key="k", Body=b"new")
-    result = s3.copy_object(Bucket=bucket, Key="restored", CopySource={"Bucket": bucket, "Key": "k", "VersionId": v1})
+    result = s3.copy_object(
+        Bucket=bucket, Key="restored", CopySource={"Bucket": bucket, "Key": "k", "VersionId": v1}
+    )
     assert result["CopySourceVersionId"] == v1
     assert s3.get_object(Bucket=bucket, Key="restored")["Body"].read() == b"old"
 
 
 def test_mfa_delete_recorded(s3, bucket):
     with pytest.raises(ClientError) as raised:
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
+        s3.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"}
+        )
     assert error_of(raised)[1] == 403
-    s3.put_bucket_versioning(Bucket=bucket, MFA="arn:aws:iam::000000000000:mfa/root 123456",
-                             VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
+    s3.put_bucket_versioning(
+        Bucket=bucket,
+        MFA="arn:aws:iam::000000000000:mfa/root 123456",
+        VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"},
+    )
     assert s3.get_bucket_versioning(Bucket=bucket)["MFADelete"] == "Enabled"
     version = s3.put_object(Bucket=bucket, Key="k", Body=b"x")["VersionId"]
     with pytest.raises(ClientError) as raised:
         s3.delete_object(Bucket=bucket, Key="k", VersionId=version)
     assert error_of(raised) == ("AccessDenied", 403)
-    s3.delete_object(Bucket=bucket, Key="k", VersionId=version, MFA="arn:aws:iam::000000000000:mfa/root 123456")
+    s3.delete_object(
+        Bucket=bucket, Key="k", VersionId=version, MFA="arn:aws:iam::000000000000:mfa/root 123456"
+    )
