@@ -25,9 +25,19 @@ async def internal_endpoint(platform: Platform, request: HttpRequest) -> HttpRes
             return json_response(clock_state(platform))
         if method == "POST":
             return _move_clock(platform, request.body)
+    service = path.split("/")[2] if path.startswith("/_overcast/") and path.count("/") >= 3 else ""
+    if service and hasattr(_provider(platform, service), "internal_endpoint"):
+        # /_overcast/<service>/...: a service's own endpoints (SNS's outbox and signing certificate)
+        return await platform.provider(service).internal_endpoint(request, path)
     if path.startswith("/_overcast/"):
         return json_response({"error": f"no internal endpoint {method} {request.path}"}, 404)
     return None
+
+
+def _provider(platform: Platform, service: str):
+    from overcast.services import PROVIDERS
+
+    return platform.provider(service) if service in PROVIDERS else None
 
 
 def health(platform: Platform) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from overcast.identity import service_principal
 from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.sns import delivery, filters
 from overcast.services.sns.delivery import Published
-from overcast.services.sns.signing import Signer
+from overcast.services.sns.signing import CERTIFICATE_PATH, Signer
 from overcast.services.sns.store import PAGE, SnsStore, Subscription, Topic
 
 log = logging.getLogger("overcast.sns")
@@ -37,6 +37,7 @@ _FEEDBACK_ATTRIBUTE = re.compile(
 )
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
 NEEDS_CONFIRMATION = ("http", "https", "email", "email-json")
+OUTBOX_PATH = "/_overcast/sns/outbox"
 MAX_MESSAGE_BYTES = 262_144
 MAX_BATCH = 10
 DEDUP_WINDOW = 300.0
@@ -117,10 +118,15 @@ class SnsProvider(ServiceProvider):
     # -- for the platform's internal endpoints ------------------------------------------------------
 
     def outbox(
-        self, account: str | None = None, region: str | None = None, after: int = 0, limit: int = 1000
+        self,
+        account: str | None = None,
+        region: str | None = None,
+        after: int = 0,
+        limit: int = 1000,
+        protocol: str | None = None,
     ) -> list[dict[str, Any]]:
         """Captured deliveries (email, SMS, mobile push, non-local HTTP) and email confirmations, oldest first."""
-        return self.store.outbox(account, region, after, limit)
+        return self.store.outbox(account, region, after, limit, protocol)
 
     def clear_outbox(self) -> None:
         with self.db.transaction():
@@ -129,6 +135,31 @@ class SnsProvider(ServiceProvider):
     def signing_certificate(self) -> str | None:
         """The PEM certificate whose key signs notifications (served at SigningCertURL)."""
         return self.signer.certificate_pem()
+
+    async def internal_endpoint(self, request, path: str):
+        """/_overcast/sns/...: the signing certificate, and the outbox (GET to read, DELETE to empty)."""
+        from urllib.parse import parse_qs
+
+        from overcast.http import HttpResponse
+        from overcast.server.internal import json_response
+
+        if path == CERTIFICATE_PATH and request.method in ("GET", "HEAD"):
+            pem = self.signing_certificate()
+            if pem is None:
+                return json_response({"error": "no signing key (the rsa package is missing)"}, 404)
+            return HttpResponse(200, [("content-type", "application/x-x509-ca-cert")], pem.encode())
+        if path == OUTBOX_PATH and request.method == "GET":
+            query = {k: v[-1] for k, v in parse_qs(request.query).items()}
+            try:
+                after, limit = int(query.get("after", 0)), min(int(query.get("limit", 1000)), 10_000)
+            except ValueError:
+                return json_response({"error": "after and limit must be integers"}, 400)
+            rows = self.outbox(query.get("account"), query.get("region"), after, limit, query.get("protocol"))
+            return json_response({"messages": rows})
+        if path == OUTBOX_PATH and request.method == "DELETE":
+            self.clear_outbox()
+            return json_response({"cleared": True})
+        return json_response({"error": f"no internal endpoint {request.method} {request.path}"}, 404)
 
     # -- helpers -----------------------------------------------------------------------------------
 

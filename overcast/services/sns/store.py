@@ -269,7 +269,9 @@ class SnsStore:
             tuple(values.values()),
         )
 
-    def outbox(self, account: str | None, region: str | None, after: int, limit: int) -> list[dict[str, Any]]:
+    def outbox(
+        self, account: str | None, region: str | None, after: int, limit: int, protocol: str | None = None
+    ) -> list[dict[str, Any]]:
         names = (
             "id",
             "account",
@@ -288,6 +290,8 @@ class SnsStore:
             where, params = where + " AND account = ?", [*params, account]
         if region:
             where, params = where + " AND region = ?", [*params, region]
+        if protocol:
+            where, params = where + " AND protocol = ?", [*params, protocol]
         rows = self.db.all(
             f"SELECT {', '.join(names)} FROM sns_outbox WHERE {where} ORDER BY id LIMIT ?", (*params, limit)
         )
