@@ -97,6 +97,16 @@ class OvercastApp:
             if response is not None:
                 await _send(send, response, request.method)
                 return
+        if ".s3-website" in request.host:
+            from overcast.services.s3.website import website_bucket
+
+            s3 = self.platform.provider("s3")
+            if website_bucket(request.host) and hasattr(s3, "website"):
+                response = await s3.website(request)
+                await _send(send, response, request.method)
+                route = Route("s3", "WebsiteGet", "rest-xml", None)
+                self.request_log.record(route, None, response.status, time.perf_counter() - started)
+                return
         s3 = self._s3_for(request)
         if request.method == "OPTIONS" and "origin" in headers:
             preflight = s3.preflight(request) if s3 else HttpResponse(200, list(_CORS_HEADERS))

@@ -24,6 +24,7 @@ from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.lambda_ import code as packages
 from overcast.services.lambda_ import runtimes
 from overcast.services.lambda_.async_invoke import AsyncInvoker
+from overcast.services.lambda_.event_sources import EventSourceOps, EventSourcePoller
 from overcast.services.lambda_.executor import Executor, Result, tail
 from overcast.services.lambda_.logs import LogShipper
 from overcast.services.lambda_.store import LambdaStore
@@ -83,7 +84,7 @@ def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterValueException", message)
 
 
-class LambdaProvider(ServiceProvider):
+class LambdaProvider(EventSourceOps, ServiceProvider):
     service_name = "lambda"
 
     def __init__(self, platform) -> None:
@@ -98,12 +99,14 @@ class LambdaProvider(ServiceProvider):
             os.environ.get("OVERCAST_LAMBDA_CONCURRENCY", DEFAULT_ACCOUNT_CONCURRENCY)
         )
         self.async_invoker = AsyncInvoker(self)
+        self.event_sources = EventSourcePoller(self)
         self._unreserved_cache: dict[tuple[str, str], int] = {}
 
     async def start(self) -> None:
         self.store.requeue_running()
         self.platform.spawn(self.shipper.run())
         self.platform.spawn(self.async_invoker.run())
+        self.platform.spawn(self.event_sources.run())
         self.platform.spawn(self._reap_idle_workers())
 
     async def stop(self) -> None:
@@ -112,6 +115,7 @@ class LambdaProvider(ServiceProvider):
     def reset(self) -> None:
         self.executor.stop_all()
         self.shipper.forget()
+        self.event_sources.forget()
         self._unreserved_cache.clear()
 
     async def _reap_idle_workers(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from overcast.services.lambda_.event_sources import MIGRATION as EVENT_SOURCES_MIGRATION
 from overcast.state.database import Database
 
 MIGRATIONS = [
@@ -65,7 +66,8 @@ MIGRATIONS = [
         running INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX lambda_async_due ON lambda_async_events (running, due);
-    """
+    """,
+    EVENT_SOURCES_MIGRATION,
 ]
 
 

@@ -1,0 +1,724 @@
+"""Event source mappings: Lambda polls SQS queues and DynamoDB streams and invokes functions with batches.
+
+Mappings are rows of `lambda_event_sources` (configuration as JSON). One poller task per enabled mapping
+(started by `EventSourcePoller.run`) reads its source through the same in-process calls a client would
+make (sqs ReceiveMessage/DeleteMessageBatch, dynamodbstreams GetShardIterator/GetRecords) as the
+lambda.amazonaws.com service principal, and runs the function synchronously on a free concurrency slot.
+
+SQS: a batch is up to BatchSize messages gathered for at most MaximumBatchingWindowInSeconds (virtual
+clock); success deletes the batch, a function error leaves it in flight so it returns after the queue's
+visibility timeout and, with the queue's redrive policy, reaches the dead-letter queue after
+maxReceiveCount receives. With ReportBatchItemFailures only the reported messages stay. One batch at a
+time per mapping, so FIFO order is kept.
+
+DynamoDB Streams: records from StartingPosition in order; a failed batch is retried (halved first with
+BisectBatchOnFunctionError) until MaximumRetryAttempts or MaximumRecordAgeInSeconds, then its description
+goes to the OnFailure destination and the mapping moves past it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from overcast.errors import ServiceError
+from overcast.identity import service_principal
+
+if TYPE_CHECKING:
+    from overcast.services.base import RequestContext
+    from overcast.services.lambda_.executor import Result
+    from overcast.services.lambda_.provider import LambdaProvider
+
+log = logging.getLogger("overcast.lambda")
+
+MIGRATION = """
+CREATE TABLE lambda_event_sources (
+    uuid TEXT PRIMARY KEY,
+    account TEXT NOT NULL, region TEXT NOT NULL, function TEXT NOT NULL,
+    source_arn TEXT NOT NULL,
+    config TEXT NOT NULL,
+    position TEXT
+) WITHOUT ROWID;
+CREATE INDEX lambda_event_sources_function ON lambda_event_sources (account, region, function);
+"""
+
+_PRINCIPAL = "lambda.amazonaws.com"
+_IDLE_WAIT = 0.2  # real seconds between empty polls of a stream
+_SQS_WAIT = 1  # long poll (real seconds) of an SQS poller
+_STREAM_RETRY_DELAY = 0.05
+
+
+def _invalid(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterValueException", message)
+
+
+def _kind(arn: str) -> str | None:
+    parts = arn.split(":")
+    if len(parts) < 6 or not parts[0] == "arn":
+        return None
+    if parts[2] == "sqs":
+        return "sqs"
+    if parts[2] == "dynamodb" and "/stream/" in arn:
+        return "dynamodb"
+    return parts[2]
+
+
+class EventSourceOps:
+    """The EventSourceMapping operations (mixed into LambdaProvider)."""
+
+    async def create_event_source_mapping(
+        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        source = params.get("EventSourceArn")
+        if not source:
+            raise _invalid("Unrecognized event source, must be kinesis, dynamodb stream or sqs.")
+        kind = _kind(source)
+        if kind not in ("sqs", "dynamodb"):
+            raise _invalid(
+                f"Unsupported event source {source}: Overcast polls SQS queues and DynamoDB streams"
+            )
+        name, qualifier = self._parse_ref(params)
+        with self.db.transaction():
+            config = self._resolve(ctx, name, qualifier)
+        function_arn = self._function_arn(ctx, name, qualifier)
+        settings = _settings(kind, params, None)
+        fifo = kind == "sqs" and source.endswith(".fifo")
+        _check_batch(kind, settings, fifo)
+        await self._check_source(ctx, kind, source)
+        now = self.clock.now()
+        mapping_id = str(uuid.uuid4())
+        mapping: dict[str, Any] = {
+            "UUID": mapping_id,
+            "EventSourceArn": source,
+            "FunctionArn": function_arn,
+            "LastModified": now,
+            "LastProcessingResult": "No records processed",
+            "State": "Enabled" if params.get("Enabled", True) else "Disabled",
+            "StateTransitionReason": "USER_INITIATED",
+            "EventSourceMappingArn": ctx.arn("lambda", f"event-source-mapping:{mapping_id}"),
+            **settings,
+        }
+        if kind == "dynamodb" and params.get("StartingPosition") == "AT_TIMESTAMP":
+            raise _invalid("Unsupported starting position AT_TIMESTAMP for a DynamoDB stream")
+        with self.db.transaction():
+            existing = self.db.one(
+                "SELECT uuid FROM lambda_event_sources WHERE account = ? AND region = ? AND function = ? "
+                "AND source_arn = ? AND json_extract(config, '$.FunctionArn') = ?",
+                (ctx.account_id, ctx.region, name, source, function_arn),
+            )
+            if existing:
+                label = "SQS" if kind == "sqs" else "DynamoDB Stream"
+                raise ServiceError(
+                    "ResourceConflictException",
+                    f'An event source mapping with {label} arn (" {source} ") and function (" {name} ") '
+                    f"already exists. Please update or delete the existing mapping with UUID {existing[0]}",
+                )
+            self.db.execute(
+                "INSERT INTO lambda_event_sources (uuid, account, region, function, source_arn, config) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (mapping_id, ctx.account_id, ctx.region, name, source, json.dumps(mapping)),
+            )
+        del config
+        if kind == "dynamodb":
+            await self.event_sources.fix_start(ctx.account_id, ctx.region, mapping)
+        self.event_sources.wake()
+        return _view(mapping, "Creating")
+
+    async def _check_source(self: LambdaProvider, ctx: RequestContext, kind: str, source: str) -> None:
+        parts = source.split(":")
+        principal = service_principal(_PRINCIPAL, parts[4])
+        try:
+            if kind == "sqs":
+                await self.platform.call(
+                    "sqs",
+                    "GetQueueUrl",
+                    {"QueueName": parts[5], "QueueOwnerAWSAccountId": parts[4]},
+                    principal=principal,
+                    account_id=parts[4],
+                    region=parts[3],
+                )
+            else:
+                await self.platform.call(
+                    "dynamodbstreams",
+                    "DescribeStream",
+                    {"StreamArn": source},
+                    principal=principal,
+                    account_id=parts[4],
+                    region=parts[3],
+                )
+        except ServiceError as error:
+            operation = "ReceiveMessage" if kind == "sqs" else "DescribeStream"
+            service = "SQS" if kind == "sqs" else "DynamoDB Streams"
+            raise _invalid(
+                f"Error occurred while {operation}. {service} Error Code: {error.code}. "
+                f"{service} Error Message: {error.message}"
+            ) from error
+
+    def _mapping(self: LambdaProvider, ctx: RequestContext, mapping_id: str) -> dict[str, Any]:
+        row = self.db.one(
+            "SELECT config FROM lambda_event_sources WHERE uuid = ? AND account = ? AND region = ?",
+            (mapping_id, ctx.account_id, ctx.region),
+        )
+        if row is None:
+            raise ServiceError("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+        return json.loads(row[0])
+
+    def get_event_source_mapping(self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]) -> dict:
+        return _view(self._mapping(ctx, params["UUID"]))
+
+    def update_event_source_mapping(
+        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        mapping = self._mapping(ctx, params["UUID"])
+        kind = _kind(mapping["EventSourceArn"])
+        if params.get("FunctionName"):
+            name, qualifier = self._parse_ref(params)
+            self._resolve(ctx, name, qualifier)
+            mapping["FunctionArn"] = self._function_arn(ctx, name, qualifier)
+        else:
+            name = mapping["FunctionArn"].split(":")[6]
+        mapping.update(_settings(kind, params, mapping))
+        _check_batch(kind, mapping, mapping["EventSourceArn"].endswith(".fifo"))
+        transition = "Updating"
+        if "Enabled" in params:
+            wanted = "Enabled" if params["Enabled"] else "Disabled"
+            if wanted != mapping["State"]:
+                transition = "Enabling" if params["Enabled"] else "Disabling"
+            mapping["State"] = wanted
+        mapping["LastModified"] = self.clock.now()
+        self.db.execute(
+            "UPDATE lambda_event_sources SET config = ?, function = ? WHERE uuid = ?",
+            (json.dumps(mapping), name, mapping["UUID"]),
+        )
+        self.db.after_commit(self.event_sources.wake)
+        return _view(mapping, transition)
+
+    def delete_event_source_mapping(
+        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        mapping = self._mapping(ctx, params["UUID"])
+        self.db.execute("DELETE FROM lambda_event_sources WHERE uuid = ?", (mapping["UUID"],))
+        self.db.after_commit(self.event_sources.wake)
+        return _view(mapping, "Deleting")
+
+    def list_event_source_mappings(
+        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        sql = "SELECT config FROM lambda_event_sources WHERE account = ? AND region = ?"
+        args: list[Any] = [ctx.account_id, ctx.region]
+        if params.get("EventSourceArn"):
+            sql += " AND source_arn = ?"
+            args.append(params["EventSourceArn"])
+        if params.get("FunctionName"):
+            name, qualifier = self._parse_ref(params)
+            sql += " AND function = ?"
+            args.append(name)
+        else:
+            qualifier = None
+        after = params.get("Marker") or ""
+        sql += " AND uuid > ? ORDER BY uuid"
+        args.append(after)
+        mappings = [json.loads(c) for (c,) in self.db.all(sql, args)]
+        if qualifier:
+            mappings = [m for m in mappings if m["FunctionArn"].endswith(f":{qualifier}")]
+        limit = params.get("MaxItems") or 100
+        result: dict[str, Any] = {"EventSourceMappings": [_view(m) for m in mappings[:limit]]}
+        if len(mappings) > limit:
+            result["NextMarker"] = mappings[limit - 1]["UUID"]
+        return result
+
+
+def _settings(kind: str, params: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+    """The mapping's tunable settings: what `params` sets over `current` (or AWS's defaults)."""
+    if current is None:
+        if kind == "sqs":
+            if params.get("StartingPosition"):
+                raise _invalid("StartingPosition is not valid for SQS event sources.")
+            base: dict[str, Any] = {"BatchSize": 10, "MaximumBatchingWindowInSeconds": 0}
+        else:
+            if not params.get("StartingPosition"):
+                raise _invalid(
+                    "1 validation error detected: StartingPosition is required for DynamoDB streams"
+                )
+            base = {
+                "BatchSize": 100,
+                "MaximumBatchingWindowInSeconds": 0,
+                "StartingPosition": params["StartingPosition"],
+                "ParallelizationFactor": 1,
+                "MaximumRecordAgeInSeconds": -1,
+                "BisectBatchOnFunctionError": False,
+                "MaximumRetryAttempts": -1,
+                "TumblingWindowInSeconds": 0,
+                "DestinationConfig": {"OnFailure": {}},
+            }
+        base["FunctionResponseTypes"] = []
+    else:
+        base = {}
+    keys = ["BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "FilterCriteria"]
+    keys += ["ScalingConfig"] if kind == "sqs" else []
+    stream_keys = [
+        "MaximumRecordAgeInSeconds",
+        "BisectBatchOnFunctionError",
+        "MaximumRetryAttempts",
+        "ParallelizationFactor",
+        "TumblingWindowInSeconds",
+        "DestinationConfig",
+    ]
+    for key in keys + stream_keys:
+        if key in params:
+            if key in stream_keys and kind == "sqs":
+                raise _invalid(f"Unsupported parameter for SQS event sources: {key}")
+            base[key] = params[key]
+    age = base.get("MaximumRecordAgeInSeconds")
+    if age is not None and age != -1 and not 60 <= age <= 604800:
+        raise _invalid("MaximumRecordAgeInSeconds must be -1 or between 60 and 604800")
+    destination = (base.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+    if destination and _kind(destination) not in ("sqs", "sns"):
+        raise _invalid(f"The destination ARN {destination} is invalid: use an SQS queue or SNS topic")
+    if "FilterCriteria" in base and base["FilterCriteria"].get("Filters"):
+        for entry in base["FilterCriteria"]["Filters"]:
+            try:
+                json.loads(entry.get("Pattern", ""))
+            except ValueError:
+                raise _invalid(f"Invalid filter pattern definition: {entry.get('Pattern')}") from None
+    return base
+
+
+def _check_batch(kind: str, settings: dict[str, Any], fifo: bool) -> None:
+    size = settings.get("BatchSize")
+    if size is None:
+        return
+    limit = 10 if fifo else 10000
+    if not 1 <= size <= limit:
+        raise _invalid(
+            f"BatchSize must be between 1 and {limit} for {'FIFO queues' if fifo else 'this event source'}."
+        )
+    if kind == "sqs" and size > 10 and not settings.get("MaximumBatchingWindowInSeconds"):
+        raise _invalid(
+            "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
+        )
+    window = settings.get("MaximumBatchingWindowInSeconds") or 0
+    if not 0 <= window <= 300:
+        raise _invalid("MaximumBatchingWindowInSeconds must be between 0 and 300")
+
+
+def _view(mapping: dict[str, Any], state: str | None = None) -> dict[str, Any]:
+    view = dict(mapping, LastModified=datetime.fromtimestamp(mapping["LastModified"], UTC))
+    if state:
+        view["State"] = state
+    return view
+
+
+class EventSourcePoller:
+    """One task per enabled mapping; `run` starts and retires them as mappings come and go."""
+
+    def __init__(self, provider: LambdaProvider) -> None:
+        self.provider = provider
+        self.db = provider.db
+        self.clock = provider.clock
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._iterators: dict[str, str] = {}  # mapping -> next shard iterator
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def forget(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        self._tasks.clear()
+        self._iterators.clear()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                rows = self.db.all(
+                    "SELECT uuid FROM lambda_event_sources WHERE json_extract(config, '$.State') = 'Enabled'"
+                )
+                for (mapping_id,) in rows:
+                    task = self._tasks.get(mapping_id)
+                    if task is None or task.done():
+                        self._tasks[mapping_id] = asyncio.ensure_future(self._poll(mapping_id))
+            except Exception:
+                log.exception("event source mapping dispatch failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), 2.0)
+            except TimeoutError:
+                pass
+
+    def _load(self, mapping_id: str) -> tuple[str, str, dict[str, Any]] | None:
+        row = self.db.one(
+            "SELECT account, region, config FROM lambda_event_sources WHERE uuid = ?", (mapping_id,)
+        )
+        if row is None:
+            return None
+        mapping = json.loads(row[2])
+        if mapping["State"] != "Enabled":
+            return None
+        return row[0], row[1], mapping
+
+    def _save(self, mapping_id: str, result: str | None = None, position: str | None = None) -> None:
+        with self.db.transaction():
+            if result is not None:
+                self.db.execute(
+                    "UPDATE lambda_event_sources SET config = json_set(config, '$.LastProcessingResult', ?) "
+                    "WHERE uuid = ?",
+                    (result, mapping_id),
+                )
+            if position is not None:
+                self.db.execute(
+                    "UPDATE lambda_event_sources SET position = ? WHERE uuid = ?", (position, mapping_id)
+                )
+
+    async def _poll(self, mapping_id: str) -> None:
+        try:
+            while True:
+                loaded = self._load(mapping_id)
+                if loaded is None:
+                    return
+                account, region, mapping = loaded
+                try:
+                    if _kind(mapping["EventSourceArn"]) == "sqs":
+                        busy = await self._sqs_round(mapping_id, account, region, mapping)
+                    else:
+                        busy = await self._stream_round(mapping_id, account, region, mapping)
+                except ServiceError as error:
+                    log.info("event source %s: %s", mapping["EventSourceArn"], error)
+                    busy = False
+                if not busy:
+                    await self.clock.wait_for_change(_IDLE_WAIT)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("event source mapping %s stopped", mapping_id)
+
+    async def _call(self, account: str, region: str, service: str, operation: str, params: dict) -> dict:
+        return await self.provider.platform.call(
+            service,
+            operation,
+            params,
+            principal=service_principal(_PRINCIPAL, account),
+            account_id=account,
+            region=region,
+        )
+
+    async def _invoke(
+        self, account: str, region: str, mapping: dict[str, Any], event: dict[str, Any]
+    ) -> Result | None:
+        """Run the function once with `event`; None when no concurrency slot freed up (throttled)."""
+        from overcast.services.lambda_.async_invoke import _Context
+
+        parts = mapping["FunctionArn"].split(":")
+        name, qualifier = parts[6], parts[7] if len(parts) > 7 else None
+        provider = self.provider
+        for _ in range(20):
+            acquired, reserved = provider.try_acquire(account, region, name)
+            if acquired:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            self._save(mapping["UUID"], "PROBLEM: Function call failed")  # throttled
+            return None
+        try:
+            config, _ = provider._version_for_invoke(_Context(account, region), name, qualifier)
+            payload = json.dumps(event).encode()
+            return await provider.execute(account, region, config, qualifier, payload, str(uuid.uuid4()))
+        finally:
+            provider.executor.release(account, region, name, reserved)
+
+    # -- SQS ---------------------------------------------------------------------------------------
+
+    async def _sqs_round(self, mapping_id: str, account: str, region: str, mapping: dict[str, Any]) -> bool:
+        arn = mapping["EventSourceArn"]
+        parts = arn.split(":")
+        queue_region, queue_account, queue_name = parts[3], parts[4], parts[5]
+        url = (
+            await self._call(
+                queue_account,
+                queue_region,
+                "sqs",
+                "GetQueueUrl",
+                {"QueueName": queue_name, "QueueOwnerAWSAccountId": queue_account},
+            )
+        )["QueueUrl"]
+        size = mapping.get("BatchSize", 10)
+        window = mapping.get("MaximumBatchingWindowInSeconds") or 0
+        deadline = self.clock.now() + window
+        messages: list[dict[str, Any]] = []
+        while len(messages) < size:
+            found = await self._call(
+                queue_account,
+                queue_region,
+                "sqs",
+                "ReceiveMessage",
+                {
+                    "QueueUrl": url,
+                    "MaxNumberOfMessages": min(10, size - len(messages)),
+                    "WaitTimeSeconds": 0 if messages and window == 0 else _SQS_WAIT,
+                    "MessageSystemAttributeNames": ["All"],
+                    "MessageAttributeNames": ["All"],
+                },
+            )
+            got = found.get("Messages") or []
+            messages.extend(got)
+            if self._load(mapping_id) is None:
+                return False  # disabled or deleted while polling: the messages return on their own
+            if self.clock.now() >= deadline and (messages or window == 0):
+                break
+            if not got and not messages:
+                return False
+            if not got:
+                await self.clock.wait_for_change(min(_IDLE_WAIT, max(deadline - self.clock.now(), 0.01)))
+        if not messages:
+            return False
+        event = {"Records": [_sqs_record(m, arn, queue_region) for m in messages]}
+        result = await self._invoke(account, region, mapping, event)
+        if result is None:
+            return True
+        if not result.function_error:
+            failed = _batch_failures(mapping, result, {m["MessageId"] for m in messages})
+        else:
+            failed = None
+        if failed is None:  # the whole batch failed: it returns after the visibility timeout
+            self._save(mapping_id, "PROBLEM: Function call failed")
+            return True
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            chunk = done[start : start + 10]
+            await self._call(
+                queue_account,
+                queue_region,
+                "sqs",
+                "DeleteMessageBatch",
+                {
+                    "QueueUrl": url,
+                    "Entries": [
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
+                    ],
+                },
+            )
+        self._save(mapping_id, "OK")
+        return True
+
+    # -- DynamoDB Streams --------------------------------------------------------------------------
+
+    async def fix_start(self, account: str, region: str, mapping: dict[str, Any]) -> None:
+        """A LATEST mapping starts after the records that exist when it is created."""
+        if mapping.get("StartingPosition") != "LATEST":
+            return
+        iterator = await self._iterator(account, region, mapping, "LATEST", None)
+        self._iterators[mapping["UUID"]] = iterator
+
+    async def _iterator(
+        self, account: str, region: str, mapping: dict[str, Any], kind: str, after: str | None
+    ) -> str:
+        arn = mapping["EventSourceArn"]
+        parts = arn.split(":")
+        described = await self._call(
+            parts[4], parts[3], "dynamodbstreams", "DescribeStream", {"StreamArn": arn}
+        )
+        shard = described["StreamDescription"]["Shards"][0]["ShardId"]
+        request = {"StreamArn": arn, "ShardId": shard, "ShardIteratorType": kind}
+        if after:
+            request["SequenceNumber"] = after
+        return (await self._call(parts[4], parts[3], "dynamodbstreams", "GetShardIterator", request))[
+            "ShardIterator"
+        ]
+
+    async def _stream_round(
+        self, mapping_id: str, account: str, region: str, mapping: dict[str, Any]
+    ) -> bool:
+        arn = mapping["EventSourceArn"]
+        parts = arn.split(":")
+        iterator = self._iterators.get(mapping_id)
+        if iterator is None:
+            row = self.db.one("SELECT position FROM lambda_event_sources WHERE uuid = ?", (mapping_id,))
+            position = row[0] if row else None
+            if position:
+                iterator = await self._iterator(account, region, mapping, "AFTER_SEQUENCE_NUMBER", position)
+            else:
+                start = "LATEST" if mapping.get("StartingPosition") == "LATEST" else "TRIM_HORIZON"
+                iterator = await self._iterator(account, region, mapping, start, None)
+        try:
+            found = await self._call(
+                parts[4],
+                parts[3],
+                "dynamodbstreams",
+                "GetRecords",
+                {"ShardIterator": iterator, "Limit": min(mapping.get("BatchSize", 100), 1000)},
+            )
+        except ServiceError as error:
+            if error.code == "ExpiredIteratorException":
+                self._iterators.pop(mapping_id, None)
+                return True
+            raise
+        records = found.get("Records") or []
+        if not records:
+            if found.get("NextShardIterator"):
+                self._iterators[mapping_id] = found["NextShardIterator"]
+            return False
+        events = [_stream_record(r, arn) for r in records]
+        if not await self._process_stream_batch(mapping_id, account, region, mapping, events):
+            self._iterators.pop(mapping_id, None)  # disabled mid-batch: resume from the saved position
+            return False
+        self._save(mapping_id, position=events[-1]["dynamodb"]["SequenceNumber"])
+        self._iterators[mapping_id] = found["NextShardIterator"]
+        return True
+
+    async def _process_stream_batch(
+        self, mapping_id: str, account: str, region: str, mapping: dict[str, Any], events: list[dict]
+    ) -> bool:
+        """Run a batch until it succeeds or is given up (then its description goes to OnFailure); False when
+        the mapping was disabled or deleted first."""
+        pending = [events]
+        while pending:
+            batch = pending.pop(0)
+            attempts = 0
+            while True:
+                if self._load(mapping_id) is None:
+                    return False
+                attempts += 1
+                result = await self._invoke(account, region, mapping, {"Records": batch})
+                if result is not None and not result.function_error:
+                    failed = _batch_failures(
+                        mapping, result, {e["dynamodb"]["SequenceNumber"] for e in batch}
+                    )
+                    if failed == set():
+                        self._save(mapping_id, "OK")
+                        break
+                    if failed:  # retry from the first reported record on
+                        first = min(failed)
+                        batch = [e for e in batch if e["dynamodb"]["SequenceNumber"] >= first]
+                self._save(mapping_id, "PROBLEM: Function call failed")
+                if mapping.get("BisectBatchOnFunctionError") and len(batch) > 1:
+                    half = len(batch) // 2
+                    pending[:0] = [batch[:half], batch[half:]]
+                    break
+                retries = mapping.get("MaximumRetryAttempts", -1)
+                max_age = mapping.get("MaximumRecordAgeInSeconds", -1)
+                oldest = batch[0]["dynamodb"].get("ApproximateCreationDateTime", self.clock.now())
+                too_old = max_age != -1 and self.clock.now() - oldest > max_age
+                if too_old or (retries != -1 and attempts > retries):
+                    condition = "RecordAgeExceeded" if too_old else "RetryAttemptsExhausted"
+                    await self._on_failure(account, region, mapping, batch, result, attempts, condition)
+                    break
+                await self.clock.wait_for_change(_STREAM_RETRY_DELAY)
+        return True
+
+    async def _on_failure(
+        self,
+        account: str,
+        region: str,
+        mapping: dict[str, Any],
+        batch: list[dict],
+        result: Result | None,
+        attempts: int,
+        condition: str,
+    ) -> None:
+        target = (mapping.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+        if not target:
+            return
+        first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
+        response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if result is not None and result.function_error:
+            response["functionError"] = result.function_error
+        record = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": mapping["FunctionArn"],
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": response,
+            "version": "1.0",
+            "timestamp": arrival(self.clock.now()),
+            "DDBStreamBatchInfo": {
+                "shardId": "",
+                "startSequenceNumber": first["SequenceNumber"],
+                "endSequenceNumber": last["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": arrival(first.get("ApproximateCreationDateTime", 0)),
+                "approximateArrivalOfLastRecord": arrival(last.get("ApproximateCreationDateTime", 0)),
+                "batchSize": len(batch),
+                "streamArn": mapping["EventSourceArn"],
+            },
+        }
+        await self.provider.async_invoker._deliver(account, region, target, json.dumps(record), {})
+
+
+def arrival(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _batch_failures(mapping: dict[str, Any], result: Result, ids: set[str]) -> set[str] | None:
+    """Reported failures (ReportBatchItemFailures): a set of ids, empty on success, None for 'all failed'."""
+    if "ReportBatchItemFailures" not in (mapping.get("FunctionResponseTypes") or []):
+        return set()
+    if not result.payload.strip():
+        return set()
+    try:
+        response = json.loads(result.payload)
+    except ValueError:
+        return None
+    if not isinstance(response, dict) or not response.get("batchItemFailures"):
+        return set()
+    failed = set()
+    for item in response["batchItemFailures"]:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not identifier or identifier not in ids:
+            return None
+        failed.add(identifier)
+    return failed
+
+
+def _sqs_record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
+    attributes = {k: str(v) for k, v in (message.get("Attributes") or {}).items()}
+    record: dict[str, Any] = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message.get("Body", ""),
+        "attributes": attributes,
+        "messageAttributes": {
+            name: _sqs_attribute(value) for name, value in (message.get("MessageAttributes") or {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn,
+        "awsRegion": region,
+    }
+    if message.get("MD5OfMessageAttributes"):
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+def _sqs_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+    if "StringValue" in value:
+        out["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        out["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+    return out
+
+
+def _stream_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
+    event = _jsonable(record)
+    event["eventSourceARN"] = arn
+    return event
+
+
+def _jsonable(value: Any) -> Any:
+    """A boto3-shaped record as Lambda's JSON event has it: datetimes as epoch seconds, binary as base64."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    return value
