@@ -1,9 +1,11 @@
 """PartiQL for DynamoDB: SELECT, INSERT, UPDATE and DELETE statements parsed into the same condition and
 update trees as the expression language, then run by the provider's item machinery.
 
-Supported: SELECT <*|paths> FROM "table"[."index"] [WHERE ...]; INSERT INTO "table" VALUE {...};
-UPDATE "table" SET path = value [, ...] [REMOVE path] WHERE <key> [AND condition];
-DELETE FROM "table" WHERE <key> [AND condition]. Literals: 'strings', numbers, TRUE/FALSE, NULL,
+Supported: SELECT <*|paths> FROM "table"[."index"] [WHERE ...] [ORDER BY <sort key> [ASC|DESC]];
+INSERT INTO "table" VALUE {...}; UPDATE "table" SET path = value|list_append(..)|set_add(..)|set_delete(..)
+[SET ...] [REMOVE path] WHERE <key> [AND condition] [RETURNING ALL|MODIFIED OLD|NEW *];
+DELETE FROM "table" WHERE <key> [AND condition] [RETURNING ALL OLD *]; EXISTS(SELECT ...) in transactions.
+Literals: 'strings', numbers, TRUE/FALSE, NULL,
 [lists], {'maps': ...}, <<sets>>, ? parameters. Conditions: comparisons, BETWEEN, IN [...], AND/OR/NOT,
 IS [NOT] MISSING, begins_with, contains, attribute_type, size.
 """
@@ -22,17 +24,21 @@ _TOKEN = re.compile(
 )
 _COMPARATORS = {"=", "<>", "!=", "<", "<=", ">", ">="}
 _FUNCTIONS = {"begins_with", "contains", "attribute_type"}
+_SET_FUNCTIONS = {"list_append", "set_add", "set_delete"}
 
 
 @dataclass
 class Statement:
-    kind: str  # SELECT | INSERT | UPDATE | DELETE
+    kind: str  # SELECT | INSERT | UPDATE | DELETE | EXISTS
     table: str
     index: str | None = None
     projection: list[tuple] | None = None
     where: tuple | None = None
     item: dict[str, Any] | None = None
     updates: dict[str, list] = field(default_factory=dict)
+    returning: str | None = None  # ALL OLD | MODIFIED OLD | ALL NEW | MODIFIED NEW
+    order_by: tuple | None = None  # the path named by ORDER BY
+    descending: bool = False
 
 
 def malformed(detail: str) -> Exception:
@@ -92,6 +98,8 @@ class _Parser:
             statement = self._update()
         elif verb == "DELETE":
             statement = self._delete()
+        elif verb == "EXISTS":
+            statement = self._exists()
         else:
             raise malformed(f"Unsupported statement: {self.peek()[1] if self.peek() else ''}")
         if self.peek() is not None:
@@ -110,7 +118,24 @@ class _Parser:
         self.take("FROM")
         table, index = self._target()
         where = self._where(required=False)
-        return Statement("SELECT", table, index, projection, where)
+        statement = Statement("SELECT", table, index, projection, where)
+        if self.accept("ORDER"):
+            self.take("BY")
+            statement.order_by = self.path()
+            if self.accept("DESC"):
+                statement.descending = True
+            else:
+                self.accept("ASC")
+        return statement
+
+    def _exists(self) -> Statement:
+        self.take("EXISTS")
+        self.take("(")
+        inner = self._select()
+        self.take(")")
+        if inner.order_by is not None:
+            raise malformed("ORDER BY is not allowed in EXISTS")
+        return Statement("EXISTS", inner.table, inner.index, where=inner.where)
 
     def _insert(self) -> Statement:
         self.take("INSERT")
@@ -131,18 +156,42 @@ class _Parser:
             if clause == "SET":
                 target = self.path()
                 self.take("=")
-                updates.setdefault("SET", []).append((target, self._set_value()))
+                value = self._set_value()
+                if value[0] in ("set_add", "set_delete"):
+                    # SET s = set_add(s, <<...>>) is the expression language's ADD s :v (DELETE for set_delete)
+                    if value[1] != target:
+                        raise validation(
+                            f"{value[0]} must name the attribute being set as its first argument"
+                        )
+                    if value[2][0] != "value" or next(iter(value[2][1])) not in ("SS", "NS", "BS"):
+                        raise validation(f"The second argument of {value[0]} must be a set")
+                    section = "ADD" if value[0] == "set_add" else "DELETE"
+                    updates.setdefault(section, []).append((target, value[2]))
+                else:
+                    updates.setdefault("SET", []).append((target, value))
             else:
                 updates.setdefault("REMOVE", []).append((self.path(),))
         if not updates:
             raise malformed("UPDATE requires SET or REMOVE")
-        return Statement("UPDATE", table, where=self._where(required=True), updates=updates)
+        where = self._where(required=True)
+        returning = self._returning(("ALL OLD", "MODIFIED OLD", "ALL NEW", "MODIFIED NEW"))
+        return Statement("UPDATE", table, where=where, updates=updates, returning=returning)
 
     def _delete(self) -> Statement:
         self.take("DELETE")
         self.take("FROM")
         table, _ = self._target()
-        return Statement("DELETE", table, where=self._where(required=True))
+        where = self._where(required=True)
+        return Statement("DELETE", table, where=where, returning=self._returning(("ALL OLD",)))
+
+    def _returning(self, allowed: tuple[str, ...]) -> str | None:
+        if not self.accept("RETURNING"):
+            return None
+        which = f"{self.take()[1].upper()} {self.take()[1].upper()}"
+        self.take("*")
+        if which not in allowed:
+            raise malformed(f"RETURNING {which} * is not supported here; use one of {', '.join(allowed)}")
+        return which
 
     def _target(self) -> tuple[str, str | None]:
         table = self._identifier()
@@ -165,6 +214,22 @@ class _Parser:
         return None
 
     def _set_value(self) -> tuple:
+        token = self.peek()
+        after = self.tokens[self.pos + 1] if self.pos + 1 < len(self.tokens) else None
+        if (
+            token
+            and token[0] == "word"
+            and token[1].lower() in _SET_FUNCTIONS
+            and after is not None
+            and after[1] == "("
+        ):
+            name = token[1].lower()
+            self.pos += 2
+            first = self.operand()
+            self.take(",")
+            second = self.operand()
+            self.take(")")
+            return (name, first, second)
         left = self.operand()
         token = self.peek()
         if token and token[1] in ("+", "-"):

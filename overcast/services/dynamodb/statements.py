@@ -45,8 +45,10 @@ class PartiqlOperations:
         meter = Meter(params.get("ReturnConsumedCapacity"))
         if statement.kind == "SELECT":
             return meter.into(self._select(ctx, statement, params, meter))
-        self._run_write(ctx, statement, meter, params)
-        return meter.into({"Items": []})
+        if statement.kind == "EXISTS":
+            raise validation(_EXISTS_ONLY_IN_TRANSACTIONS)
+        returned = self._run_write(ctx, statement, meter, params)
+        return meter.into({"Items": [returned] if returned is not None else []})
 
     def batch_execute_statement(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         meter = Meter(params.get("ReturnConsumedCapacity"))
@@ -65,6 +67,8 @@ class PartiqlOperations:
 
     def _batch_entry(self, ctx: RequestContext, entry: dict[str, Any], meter: Meter) -> dict[str, Any]:
         statement = parse(entry["Statement"], entry.get("Parameters"))
+        if statement.kind == "EXISTS":
+            raise validation(_EXISTS_ONLY_IN_TRANSACTIONS)
         if statement.kind != "SELECT":
             self._run_write(ctx, statement, meter, entry)
             return {"TableName": statement.table}
@@ -89,6 +93,16 @@ class PartiqlOperations:
         reads = [s.kind == "SELECT" for s in statements]
         if any(reads) and not all(reads):
             raise validation("Transaction must contain either all read or all write statements")
+        targets = set()
+        for statement in statements:
+            table = self._table(ctx, statement.table)
+            if statement.kind == "INSERT":
+                key = key_from_item(table.key, canonical_item(statement.item or {}))
+            else:
+                key = key_from_key(table.key, _full_key(table, statement))
+            targets.add((table.id, key))
+        if len(targets) != len(statements):
+            raise validation("Transaction request cannot include multiple operations on one item")
         meter = Meter(params.get("ReturnConsumedCapacity"))
         result = (
             self._transaction_reads(ctx, statements, meter)
@@ -155,6 +169,8 @@ class PartiqlOperations:
             if index is None:
                 raise validation(f"The table does not have the specified index: {statement.index}")
         shape = index.key if index is not None else table.key
+        if statement.order_by is not None:
+            _check_order_by(statement, shape)
         columns = ("h", "pk", "sk") if index is None else ("x.h", "x.ipk", "x.isk", "x.tpk", "x.tsk")
         where, args = [], []
         partition = key_equalities(statement.where).get(shape.hash_name)
@@ -164,13 +180,14 @@ class PartiqlOperations:
             args += [partition_hash(encoded), encoded]
         if params.get("NextToken"):
             position = _read_token(params["NextToken"], len(columns))
-            where.append(f"({', '.join(columns)}) > ({', '.join('?' * len(columns))})")
+            beyond = "<" if statement.descending else ">"
+            where.append(f"({', '.join(columns)}) {beyond} ({', '.join('?' * len(columns))})")
             args += position
         names = index.projected_names(table.key) if index is not None else None
         limit = params.get("Limit")
         items, read_bytes, evaluated, position = [], 0, 0, None
         for item, size, row_position in self.store.range(
-            table, index, " AND ".join(where) or "1", tuple(args), False
+            table, index, " AND ".join(where) or "1", tuple(args), statement.descending
         ):
             if names is not None:
                 item = {k: v for k, v in item.items() if k in names}
@@ -199,8 +216,15 @@ class PartiqlOperations:
         meter: Meter,
         params: dict[str, Any],
         factor: float = 1,
-    ) -> None:
+    ) -> dict[str, Any] | None:
+        """Run a write statement; answers the item RETURNING asks for (None without RETURNING)."""
         table = self._table(ctx, statement.table)
+        if statement.kind == "EXISTS":  # a transaction's condition check
+            found = self._single_item(table, statement)
+            meter.add(table, read_units(found[1] if found else 0, True) * factor)
+            if found is None or not evaluate(found[0], statement.where):  # type: ignore[arg-type]
+                raise ServiceError("ConditionalCheckFailedException", "The conditional request failed")
+            return None
         if statement.kind == "INSERT":
             item = canonical_item(statement.item or {})
             key = key_from_item(table.key, item)
@@ -210,11 +234,16 @@ class PartiqlOperations:
                 raise ServiceError("DuplicateItemException", "Duplicate primary key exists in table")
             self._write(ctx, table, key, None, item, size)
             self._write_meter(meter, table, None, item, factor)
-            return
+            return None
         key_item = _full_key(table, statement)
         key = key_from_key(table.key, key_item)
         found = self.store.get(table, key)
         old = found[0] if found else None
+        if old is None and statement.kind == "DELETE":
+            # No item with that key: success with nothing deleted (only an existing item's failed condition
+            # is a ConditionalCheckFailedException).
+            self._write_meter(meter, table, None, None, factor)
+            return None
         if old is None or not evaluate(old, statement.where):  # type: ignore[arg-type]
             fields = (
                 {"Item": old}
@@ -225,8 +254,9 @@ class PartiqlOperations:
         if statement.kind == "DELETE":
             self._write(ctx, table, key, old, None)
             self._write_meter(meter, table, old, None, factor)
-            return
-        for path in paths_in_update(statement.updates):
+            return old if statement.returning == "ALL OLD" else None
+        paths = paths_in_update(statement.updates)
+        for path in paths:
             if path[0] in table.key.names:
                 raise invalid_parameter(
                     f"Cannot update attribute {path[0]}. This attribute is part of the key"
@@ -236,6 +266,25 @@ class PartiqlOperations:
         size = check_item_size(new)
         self._write(ctx, table, key, old, new, size)
         self._write_meter(meter, table, old, new, factor)
+        return {
+            None: None,
+            "ALL OLD": old,
+            "ALL NEW": new,
+            "MODIFIED OLD": project(old, paths),  # type: ignore[arg-type]
+            "MODIFIED NEW": project(new, paths),
+        }[statement.returning]
+
+
+_EXISTS_ONLY_IN_TRANSACTIONS = "EXISTS can only be used in a transaction (ExecuteTransaction)"
+
+
+def _check_order_by(statement: Statement, shape: Any) -> None:
+    if statement.order_by != ("path", (shape.range_name,)):
+        raise validation("ORDER BY is only supported on the sort key of the table or index being queried")
+    if shape.hash_name not in key_equalities(statement.where):
+        raise validation(
+            "Must have at least one non-optional hash key condition in WHERE clause when using ORDER BY clause."
+        )
 
 
 def _full_key(table: Table, statement: Statement) -> dict[str, Any]:

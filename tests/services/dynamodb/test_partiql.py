@@ -143,3 +143,133 @@ def test_execute_transaction_is_all_or_nothing(ddb, games):
         ]
     )
     assert reads["Responses"] == [{"Item": {"score": {"N": "0"}}}]
+
+
+def _key(user, ts):
+    return {"user_id": {"S": user}, "game_ts": {"S": ts}}
+
+
+def test_update_with_list_append_set_add_set_delete_and_returning(ddb, games):
+    where = "WHERE user_id = '123' AND game_ts = '2021-01-01'"
+    ddb.execute_statement(Statement=f'UPDATE "demo_indexes" SET history = [1] {where}')
+    returned = ddb.execute_statement(
+        Statement='UPDATE "demo_indexes" SET history = list_append(history, [2, 3]) '
+        f"SET tags = set_add(tags, <<'c'>>) {where} RETURNING MODIFIED NEW *"
+    )["Items"]
+    assert len(returned) == 1 and set(returned[0]) == {"history", "tags"}
+    assert returned[0]["history"] == {"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]}
+    assert sorted(returned[0]["tags"]["SS"]) == ["a", "b", "c"]
+    old = ddb.execute_statement(
+        Statement=f'UPDATE "demo_indexes" SET tags = set_delete(tags, ?) {where} RETURNING ALL OLD *',
+        Parameters=[{"SS": ["a", "b", "c"]}],
+    )["Items"][0]
+    assert old["game_id"] == {"S": "g1"} and sorted(old["tags"]["SS"]) == ["a", "b", "c"]
+    item = ddb.get_item(TableName="demo_indexes", Key=_key("123", "2021-01-01"))["Item"]
+    assert "tags" not in item  # deleting every member removes the set, as DELETE does
+    new = ddb.execute_statement(
+        Statement=f'UPDATE "demo_indexes" SET score = score + 1 {where} RETURNING ALL NEW *'
+    )["Items"]
+    assert new == [item | {"score": {"N": "11"}}]
+    modified_old = ddb.execute_statement(
+        Statement=f'UPDATE "demo_indexes" SET score = 0 {where} RETURNING MODIFIED OLD *'
+    )["Items"]
+    assert modified_old == [{"score": {"N": "11"}}]
+    with pytest.raises(ClientError) as raised:
+        ddb.execute_statement(Statement=f'UPDATE "demo_indexes" SET score = list_append(score, [1]) {where}')
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as raised:
+        ddb.execute_statement(
+            Statement=f"UPDATE \"demo_indexes\" SET history = set_add(other, <<'x'>>) {where}"
+        )
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as raised:
+        ddb.execute_statement(Statement=f'DELETE FROM "demo_indexes" {where} RETURNING ALL NEW *')
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_delete_returning_and_deleting_a_missing_item(ddb, games):
+    gone = ddb.execute_statement(
+        Statement="DELETE FROM \"demo_indexes\" WHERE user_id = '456' AND game_ts = '2021-01-05' "
+        "RETURNING ALL OLD *"
+    )["Items"]
+    assert [i["game_id"] for i in gone] == [{"S": "g1"}]
+    # No item with that key: success, nothing deleted (AWS answers SUCCESS with 0 items deleted).
+    again = ddb.execute_statement(
+        Statement="DELETE FROM \"demo_indexes\" WHERE user_id = '456' AND game_ts = '2021-01-05' AND score > 1"
+    )
+    assert again["Items"] == []
+    # UPDATE of a missing item is a failed condition.
+    with pytest.raises(ClientError) as raised:
+        ddb.execute_statement(
+            Statement="UPDATE \"demo_indexes\" SET score = 1 WHERE user_id = '456' AND game_ts = '2021-01-05'"
+        )
+    assert raised.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_select_order_by_sort_key(ddb, games):
+    ddb.execute_statement(
+        Statement="INSERT INTO \"demo_indexes\" VALUE {'user_id': '123', 'game_ts': '2021-03-01', 'game_id': 'g3'}"
+    )
+    statement = "SELECT game_ts FROM \"demo_indexes\" WHERE user_id = '123' ORDER BY game_ts DESC"
+    descending = ddb.execute_statement(Statement=statement)["Items"]
+    assert [i["game_ts"]["S"] for i in descending] == ["2021-03-01", "2021-02-01", "2021-01-01"]
+    first = ddb.execute_statement(Statement=statement, Limit=2)
+    rest = ddb.execute_statement(Statement=statement, Limit=2, NextToken=first["NextToken"])
+    assert [i["game_ts"]["S"] for i in first["Items"] + rest["Items"]] == [
+        "2021-03-01",
+        "2021-02-01",
+        "2021-01-01",
+    ]
+    ascending = ddb.execute_statement(
+        Statement="SELECT game_ts FROM \"demo_indexes\" WHERE user_id = '123' ORDER BY game_ts ASC"
+    )["Items"]
+    assert [i["game_ts"]["S"] for i in ascending] == ["2021-01-01", "2021-02-01", "2021-03-01"]
+    for bad in (
+        'SELECT * FROM "demo_indexes" ORDER BY game_ts',  # no partition key condition
+        "SELECT * FROM \"demo_indexes\" WHERE user_id = '123' ORDER BY score",  # not the sort key
+    ):
+        with pytest.raises(ClientError) as raised:
+            ddb.execute_statement(Statement=bad)
+        assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_exists_is_a_condition_check_in_transactions(ddb, games):
+    exists = "EXISTS(SELECT * FROM \"demo_indexes\" WHERE user_id = '456' AND game_ts = '2021-01-05' AND score = ?)"
+    insert = "INSERT INTO \"demo_indexes\" VALUE {'user_id': 'tx', 'game_ts': 't'}"
+    with pytest.raises(ClientError) as raised:
+        ddb.execute_transaction(
+            TransactStatements=[{"Statement": insert}, {"Statement": exists, "Parameters": [{"N": "99"}]}]
+        )
+    assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert [r["Code"] for r in raised.value.response["CancellationReasons"]] == [
+        "None",
+        "ConditionalCheckFailed",
+    ]
+    assert "Item" not in ddb.get_item(TableName="demo_indexes", Key=_key("tx", "t"))
+    ddb.execute_transaction(
+        TransactStatements=[{"Statement": insert}, {"Statement": exists, "Parameters": [{"N": "10"}]}]
+    )
+    assert "Item" in ddb.get_item(TableName="demo_indexes", Key=_key("tx", "t"))
+    with pytest.raises(ClientError) as raised:
+        ddb.execute_statement(Statement=exists, Parameters=[{"N": "10"}])
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_execute_transaction_refuses_two_statements_on_one_item(ddb, games):
+    with pytest.raises(ClientError) as raised:
+        ddb.execute_transaction(
+            TransactStatements=[
+                {
+                    "Statement": "UPDATE \"demo_indexes\" SET a = 1 WHERE user_id = '123' AND game_ts = '2021-01-01'"
+                },
+                {
+                    "Statement": "DELETE FROM \"demo_indexes\" WHERE user_id = '123' AND game_ts = '2021-01-01'"
+                },
+            ]
+        )
+    error = raised.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"] == "Transaction request cannot include multiple operations on one item"
+    item = ddb.get_item(TableName="demo_indexes", Key=_key("123", "2021-01-01"))["Item"]
+    assert "a" not in item
