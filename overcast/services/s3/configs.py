@@ -160,6 +160,52 @@ class ConfigOps(S3Core):
     def _check_tagging(self, bucket: Any, document: dict[str, Any]) -> None:
         check_tags(document.get("TagSet") or [], limit=50)
 
+    def _check_website(self, bucket: Any, document: dict[str, Any]) -> None:
+        everything = document.get("RedirectAllRequestsTo")
+        if everything:
+            if any(document.get(k) for k in ("IndexDocument", "ErrorDocument", "RoutingRules")):
+                raise ServiceError(
+                    "InvalidArgument",
+                    "RedirectAllRequestsTo cannot be provided in conjunction with other Routing Rules.",
+                    400,
+                    ArgumentName="RedirectAllRequestsTo",
+                )
+            return
+        suffix = (document.get("IndexDocument") or {}).get("Suffix")
+        if suffix is None:
+            raise ServiceError(
+                "InvalidArgument",
+                "A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty",
+                400,
+                ArgumentName="IndexDocument",
+            )
+        if not suffix or "/" in suffix:
+            raise ServiceError(
+                "InvalidArgument",
+                "The IndexDocument Suffix is not well formed",
+                400,
+                ArgumentName="IndexDocument",
+                ArgumentValue=suffix,
+            )
+        rules = document.get("RoutingRules") or []
+        if len(rules) > 50:
+            raise ServiceError("InvalidArgument", "Too many routing rules (at most 50)", 400)
+        for rule in rules:
+            redirect = rule.get("Redirect") or {}
+            if "ReplaceKeyWith" in redirect and "ReplaceKeyPrefixWith" in redirect:
+                raise ServiceError(
+                    "InvalidRequest",
+                    "You can only define ReplaceKeyPrefix or ReplaceKey but not both.",
+                    400,
+                )
+            code = redirect.get("HttpRedirectCode")
+            if code is not None and not (str(code).isdigit() and 301 <= int(code) <= 399):
+                raise ServiceError(
+                    "InvalidRedirectLocation",
+                    f"The provided HTTP redirect code ({code}) is not valid. Valid codes are 3XX except 300.",
+                    400,
+                )
+
     def _check_replication(self, bucket: Any, document: dict[str, Any]) -> None:
         if bucket.versioning != "Enabled":
             raise ServiceError(

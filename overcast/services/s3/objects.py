@@ -14,6 +14,7 @@ from overcast.services.s3 import bodies, checksums
 from overcast.services.s3.common import (
     ARCHIVED_CLASSES,
     STORAGE_CLASSES,
+    access_denied,
     acls_not_supported,
     canned_acl,
     check_key,
@@ -332,6 +333,7 @@ class ObjectOps(NotificationOps):
             version.meta.get("Acl") if version else None,
         )
         if version is None:
+            self._check_may_list(ctx, bucket)
             if version_id:
                 raise ServiceError(
                     "NoSuchVersion",
@@ -366,6 +368,14 @@ class ObjectOps(NotificationOps):
             )
         check_customer_key_on_read(version.meta, params)
         return bucket, version
+
+    def _check_may_list(self, ctx: RequestContext, bucket: Bucket) -> None:
+        """A missing key is 404 only to those who may list the bucket; others get 403 `AccessDenied`, so
+        that they learn nothing about which keys exist (as AWS does)."""
+        try:
+            self.authorize(ctx, bucket, "s3:ListBucket")
+        except ServiceError:
+            raise access_denied() from None
 
     def lookup_version(self, bucket: Bucket, key: str, version_id: str | None) -> ObjectVersion | None:
         if version_id:

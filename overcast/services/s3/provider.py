@@ -30,6 +30,7 @@ from overcast.services.s3.multipart import MultipartOps
 from overcast.services.s3.notifications import NotificationOps
 from overcast.services.s3.post import PostOps
 from overcast.services.s3.store import Bucket, ObjectVersion
+from overcast.services.s3.website import WebsiteOps
 
 # Restore delays per storage class and retrieval tier, in seconds (AWS's published upper bounds).
 RESTORE_DELAYS = {
@@ -38,7 +39,9 @@ RESTORE_DELAYS = {
 }
 
 
-class S3Provider(MultipartOps, PostOps, ListingOps, BucketOps, ConfigOps, NotificationOps, CorsOps):
+class S3Provider(
+    MultipartOps, PostOps, ListingOps, BucketOps, ConfigOps, NotificationOps, WebsiteOps, CorsOps
+):
     service_name = "s3"
 
     async def start(self) -> None:
