@@ -21,7 +21,7 @@ from typing import Any
 from overcast.errors import ServiceError
 from overcast.identity import service_principal
 from overcast.services.base import RequestContext, ServiceProvider
-from overcast.services.sns import delivery, filters
+from overcast.services.sns import delivery, filters, retry
 from overcast.services.sns.delivery import Published
 from overcast.services.sns.signing import CERTIFICATE_PATH, Signer
 from overcast.services.sns.store import PAGE, SnsStore, Subscription, Topic
@@ -41,8 +41,6 @@ OUTBOX_PATH = "/_overcast/sns/outbox"
 MAX_MESSAGE_BYTES = 262_144
 MAX_BATCH = 10
 DEDUP_WINDOW = 300.0
-HTTP_RETRIES = 3
-HTTP_RETRY_DELAY = 20.0  # AWS's default healthy retry policy: 3 retries, 20 s apart (virtual seconds here)
 TOPIC_ATTRIBUTES = (
     "DeliveryPolicy",
     "DisplayName",
@@ -64,21 +62,6 @@ SUBSCRIPTION_ATTRIBUTES = (
     "SubscriptionRoleArn",
     "ReplayPolicy",
 )
-DEFAULT_DELIVERY_POLICY = {
-    "http": {
-        "defaultHealthyRetryPolicy": {
-            "minDelayTarget": 20,
-            "maxDelayTarget": 20,
-            "numRetries": 3,
-            "numMaxDelayRetries": 0,
-            "numNoDelayRetries": 0,
-            "numMinDelayRetries": 0,
-            "backoffFunction": "linear",
-        },
-        "disableSubscriptionOverrides": False,
-        "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"},
-    }
-}
 
 
 def invalid(reason: str) -> ServiceError:
@@ -273,6 +256,11 @@ class SnsProvider(ServiceProvider):
             raise invalid("FifoThroughputScope: must be Topic or MessageGroup")
         if name in ("Policy", "DeliveryPolicy", "ArchivePolicy") and value:
             _json_object(name, value)
+        if name == "DeliveryPolicy" and value:
+            try:
+                retry.validate_topic_policy(value)
+            except retry.PolicyError as error:
+                raise invalid(f"DeliveryPolicy: {error}") from None
         return value.lower() if name in ("ContentBasedDeduplication", "FifoTopic") else value
 
     def get_topic_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -285,7 +273,9 @@ class SnsProvider(ServiceProvider):
             SubscriptionsConfirmed=str(confirmed),
             SubscriptionsPending=str(pending),
             SubscriptionsDeleted="0",
-            EffectiveDeliveryPolicy=attributes.get("DeliveryPolicy") or json.dumps(DEFAULT_DELIVERY_POLICY),
+            EffectiveDeliveryPolicy=json.dumps(
+                retry.effective_topic_policy(attributes.get("DeliveryPolicy"))
+            ),
         )
         return {"Attributes": attributes}
 
@@ -488,6 +478,11 @@ class SnsProvider(ServiceProvider):
                 raise invalid("RedrivePolicy: deadLetterTargetArn is an invalid arn")
         elif name in ("DeliveryPolicy", "ReplayPolicy") and value:
             _json_object(name, value)
+            if name == "DeliveryPolicy":
+                try:
+                    retry.validate_subscription_policy(value)
+                except retry.PolicyError as error:
+                    raise invalid(f"DeliveryPolicy: {error}") from None
         return value
 
     async def _request_confirmation(self, ctx: RequestContext, subscription: Subscription) -> None:
@@ -557,7 +552,7 @@ class SnsProvider(ServiceProvider):
             ConfirmationWasAuthenticated="true",
         )
         if subscription.protocol in ("http", "https"):
-            attributes["EffectiveDeliveryPolicy"] = json.dumps(DEFAULT_DELIVERY_POLICY["http"])
+            attributes["EffectiveDeliveryPolicy"] = json.dumps(self._http_policy(subscription))
         return {"Attributes": {k: v for k, v in attributes.items() if v != ""}}
 
     def set_subscription_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -867,13 +862,23 @@ class SnsProvider(ServiceProvider):
         raw = subscription.attributes.get("RawMessageDelivery") == "true"
         await self._to_queue(target, body, published, raw, None)
 
+    def _http_policy(self, subscription: Subscription) -> dict[str, Any]:
+        """The subscription's effective delivery policy (its own, or its topic's defaults)."""
+        topic = self.store.topic(subscription.topic_arn)
+        topic_policy = topic.attributes.get("DeliveryPolicy") if topic else None
+        return retry.effective_subscription_policy(
+            topic_policy, subscription.attributes.get("DeliveryPolicy")
+        )
+
     async def _to_http(self, subscription: Subscription, published: Published, body: str, raw: bool) -> None:
         headers = delivery.http_headers(
             "Notification", published.message_id, published.topic_arn, subscription.arn, raw
         )
-        for attempt in range(HTTP_RETRIES + 1):
-            if attempt:
-                await self.clock.sleep_until(self.clock.now() + HTTP_RETRY_DELAY)
+        policy = self._http_policy(subscription)
+        headers["Content-Type"] = policy["requestPolicy"]["headerContentType"]
+        for delay in [None, *retry.retry_delays(policy["healthyRetryPolicy"])]:
+            if delay:
+                await self.clock.sleep_until(self.clock.now() + delay)
             if await delivery.post(subscription.endpoint, body, headers):
                 return
         log.info("SNS gave up delivering %s to %s", published.message_id, subscription.endpoint)

@@ -275,3 +275,118 @@ def test_content_based_dedup_id_reaches_the_fifo_queue(sns, sqs, make_queue):
     message = sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"])["Messages"][0]
     assert message["Attributes"]["MessageDeduplicationId"] == hashlib.sha256(b"body").hexdigest()
     assert message["Attributes"]["MessageGroupId"] == "g"
+
+
+def test_http_retries_follow_the_subscription_delivery_policy(
+    sns, topic, endpoint, overcast, make_queue, drain
+):
+    url, handler = endpoint
+    dlq_url, dlq_arn = make_queue("http-dlq")
+    policy = {
+        "healthyRetryPolicy": {
+            "numRetries": 2,
+            "numNoDelayRetries": 1,
+            "minDelayTarget": 5,
+            "maxDelayTarget": 5,
+        },
+        "requestPolicy": {"headerContentType": "application/json"},
+    }
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="http",
+        Endpoint=url,
+        Attributes={
+            "DeliveryPolicy": json.dumps(policy),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn}),
+        },
+    )
+    wait_for(lambda: handler.received)
+    arn = sns.confirm_subscription(TopicArn=topic, Token=handler.received[0][1]["Token"])["SubscriptionArn"]
+    effective = json.loads(
+        sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]["EffectiveDeliveryPolicy"]
+    )
+    assert effective["healthyRetryPolicy"]["numRetries"] == 2
+    assert effective["healthyRetryPolicy"]["backoffFunction"] == "linear"
+    assert effective["requestPolicy"] == {"headerContentType": "application/json"}
+
+    handler.failures.extend([True, True, True])
+    sns.publish(TopicArn=topic, Message="never taken")
+    wait_for(lambda: len(handler.received) == 3)  # the first attempt and the immediate retry
+    assert handler.received[1][0]["content-type"] == "application/json"
+    deadline = time.monotonic() + 5
+    while len(handler.received) < 4 and time.monotonic() < deadline:  # the 5-second retry, on the clock
+        overcast.advance_clock("6s")
+        time.sleep(0.05)
+    assert len(handler.received) == 4
+    messages = []
+    wait_for(lambda: messages.extend(drain(dlq_url)) or messages)
+    assert json.loads(messages[0]["Body"])["Message"] == "never taken"
+    time.sleep(0.2)
+    assert len(handler.received) == 4  # numRetries exhausted: no more attempts
+
+
+def test_topic_delivery_policy_applies_to_its_subscriptions(sns, topic, endpoint):
+    url, handler = endpoint
+    topic_policy = {
+        "http": {
+            "defaultHealthyRetryPolicy": {
+                "numRetries": 5,
+                "minDelayTarget": 1,
+                "maxDelayTarget": 60,
+                "backoffFunction": "exponential",
+            },
+            "disableSubscriptionOverrides": True,
+        }
+    }
+    sns.set_topic_attributes(
+        TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(topic_policy)
+    )
+    effective = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["EffectiveDeliveryPolicy"])
+    assert effective["http"]["defaultHealthyRetryPolicy"]["numRetries"] == 5
+    assert effective["http"]["disableSubscriptionOverrides"] is True
+    assert effective["http"]["defaultRequestPolicy"] == {"headerContentType": "text/plain; charset=UTF-8"}
+    arn = sns.subscribe(
+        TopicArn=topic,
+        Protocol="http",
+        Endpoint=url,
+        Attributes={"DeliveryPolicy": json.dumps({"healthyRetryPolicy": {"numRetries": 1}})},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    effective = json.loads(
+        sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]["EffectiveDeliveryPolicy"]
+    )
+    assert effective["healthyRetryPolicy"]["numRetries"] == 5  # the topic disables subscription overrides
+
+
+def test_invalid_delivery_policies_are_refused(sns, topic):
+    bad = [
+        {"http": {"defaultHealthyRetryPolicy": {"numRetries": 101}}},
+        {"http": {"defaultHealthyRetryPolicy": {"minDelayTarget": 30, "maxDelayTarget": 10}}},
+        {"http": {"defaultHealthyRetryPolicy": {"backoffFunction": "random"}}},
+        {"http": {"defaultHealthyRetryPolicy": {"numRetries": 2, "numNoDelayRetries": 3}}},
+        {
+            "http": {
+                "defaultHealthyRetryPolicy": {
+                    "numRetries": 100,
+                    "minDelayTarget": 3600,
+                    "maxDelayTarget": 3600,
+                }
+            }
+        },
+        {"http": {"disableSubscriptionOverrides": "yes"}},
+    ]
+    for policy in bad:
+        with pytest.raises(ClientError) as raised:
+            sns.set_topic_attributes(
+                TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(policy)
+            )
+        assert code(raised) == "InvalidParameter", policy
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError) as raised:
+        sns.subscribe(
+            TopicArn=topic,
+            Protocol="https",
+            Endpoint="https://example.com/hook",
+            Attributes={"DeliveryPolicy": json.dumps({"healthyRetryPolicy": {"numRetries": -1}})},
+        )
+    assert code(raised) == "InvalidParameter"
