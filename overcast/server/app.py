@@ -137,6 +137,8 @@ class OvercastApp:
             if not streaming and not request.body:
                 request.body = await _whole_body(receive, request, sig)
             style = error_style(route.protocol, route.service)
+            if streaming:  # the body is not read yet: its hash is checked as it streams, not here
+                request.stream = BytesStream(b"")
             principal, secret = authenticate(self.platform, request, sig, style, sent_path)
             if streaming:
                 request.stream = _body_stream(receive, request, sig, secret)
@@ -189,7 +191,16 @@ def _body_stream(receive, request: HttpRequest, sig: SigV4 | None, secret: str |
     """The body of a streaming operation, decoded (and its chunk signatures checked) as it is read."""
     length = request.headers.get("content-length")
     stream = ReceiveStream(receive, int(length) if length and length.isdigit() else None)
-    return _dechunk(stream, request, sig, secret) if _is_chunked(request, sig) else stream
+    if _is_chunked(request, sig):
+        return _dechunk(stream, request, sig, secret)
+    declared = sig.content_sha256 if sig is not None and secret is not None and not sig.presigned else None
+    if (
+        declared and len(declared) == 64
+    ):  # a verified signature covers a hex payload hash: hold the body to it
+        from overcast.auth.chunked import Sha256CheckingStream
+
+        return Sha256CheckingStream(stream, declared)
+    return stream
 
 
 def _dechunk(stream, request: HttpRequest, sig: SigV4 | None, secret: str | None):

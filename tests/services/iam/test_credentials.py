@@ -42,6 +42,30 @@ def test_wrong_secret_is_refused(overcast):
     assert code_of(raised) == "SignatureDoesNotMatch"
 
 
+def test_issued_keys_upload_objects_and_the_body_is_held_to_its_signed_hash(overcast):
+    """A verified signature covers x-amz-content-sha256; S3 bodies stream, so they are checked as they arrive."""
+    iam = overcast.client("iam")
+    iam.create_user(UserName="alice")
+    key = iam.create_access_key(UserName="alice")["AccessKey"]
+    s3 = overcast.client(
+        "s3", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+    s3.create_bucket(Bucket="alices")
+    s3.put_object(Bucket="alices", Key="a.txt", Body=b"signed body")
+    assert s3.get_object(Bucket="alices", Key="a.txt")["Body"].read() == b"signed body"
+
+    def tamper(request, **_):
+        request.body = b"other body!"  # same length, after signing
+
+    s3.meta.events.register("before-send.s3.PutObject", tamper)
+    with pytest.raises(ClientError) as raised:
+        s3.put_object(Bucket="alices", Key="b.txt", Body=b"signed body")
+    assert code_of(raised) == "XAmzContentSHA256Mismatch"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    keys = [o["Key"] for o in overcast.client("s3").list_objects_v2(Bucket="alices")["Contents"]]
+    assert keys == ["a.txt"]
+
+
 def test_inactive_key_is_refused(overcast):
     iam = overcast.client("iam")
     iam.create_user(UserName="alice")
