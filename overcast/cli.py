@@ -1,4 +1,4 @@
-"""`overcast start | status | reset | clock | version`."""
+"""`overcast start | status | reset | clock | iam report | version`."""
 
 from __future__ import annotations
 
@@ -70,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     for command in (show, advance, set_):
         _endpoint_option(command, inherit=True)
     clock.set_defaults(run=_clock)
+
+    iam = commands.add_parser("iam", help="IAM of a running server")
+    iam_commands = iam.add_subparsers(dest="iam_command")
+    report = iam_commands.add_parser(
+        "report", help="per principal, the least-privilege policy its calls needed (--iam soft)"
+    )
+    report.add_argument("--principal", help="only this principal's ARN (a user, or a role for its sessions)")
+    report.add_argument("--json", action="store_true", help="the whole report as JSON")
+    _endpoint_option(report)
+    iam.set_defaults(run=_iam)
     return parser
 
 
@@ -186,6 +196,34 @@ def _clock(args: argparse.Namespace) -> int:
     else:
         state = _call(args.endpoint, "POST", "/_overcast/clock", {"set": args.moment})
     print(f"{state['now']}  (offset {state['offset_seconds']:+.0f} s)")
+    return 0
+
+
+def _iam(args: argparse.Namespace) -> int:
+    if getattr(args, "iam_command", None) != "report":
+        print("usage: overcast iam report [--principal ARN] [--json] [--endpoint URL]", file=sys.stderr)
+        return 2
+    answer = _call(args.endpoint, "GET", "/_overcast/iam/report")
+    principals = answer["principals"]
+    if args.principal:
+        principals = {arn: entry for arn, entry in principals.items() if arn == args.principal}
+    if args.json:
+        print(json.dumps(principals, indent=2))
+        return 0
+    if answer["mode"] != "soft":
+        print(
+            f"# the server runs with --iam {answer['mode']}: calls are recorded only with --iam soft",
+            file=sys.stderr,
+        )
+    if not principals:
+        print("# no calls recorded" + (f" for {args.principal}" if args.principal else ""), file=sys.stderr)
+        return 0 if not args.principal else 1
+    for arn, entry in principals.items():
+        denied = len(entry["denied"])
+        print(f"# {arn}: {entry['calls']} call(s), {denied} refused by its current policies")
+        for item in entry["denied"]:
+            print(f"#   needs {item['action']} on {item['resource']}")
+        print(json.dumps(entry["policy"], indent=2))
     return 0
 
 

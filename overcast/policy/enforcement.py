@@ -16,6 +16,7 @@ resource policies yet, and resource-side checks allow its calls.
 from __future__ import annotations
 
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from overcast.services.base import RequestContext
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
+
+log = logging.getLogger("overcast.iam")
 
 
 # The optional provider method the engine asks about a resource (ResourcePolicy, or None if it does not exist).
@@ -238,6 +241,7 @@ class Authorizer:
         self._identities: OrderedDict[tuple[str, int], Identity] = OrderedDict()
         self._observing = False
         self._orgs: Any = None  # the Organizations provider, looked up once (False: not available)
+        self._logged: set[tuple[str, str, str]] = set()  # soft mode: would-be denials already logged
 
     # -- the hook ------------------------------------------------------------------------------------------
 
@@ -254,6 +258,8 @@ class Authorizer:
         request, decision = self.decide(ctx, params, scps)
         if self.mode == "soft":
             self.observe(request, decision)
+            if not decision.allowed:
+                self._log_soft_denial(ctx.service, request, decision)
             return
         if not decision.allowed:
             raise access_denied(ctx.service, denial_message(request, decision))
@@ -377,6 +383,17 @@ class Authorizer:
 
     # -- soft mode -----------------------------------------------------------------------------------------
 
+    def _log_soft_denial(self, service: str, request: Request, decision: Decision) -> None:
+        """Soft mode: say once per (principal, action, resource) what enforce mode would have refused."""
+        key = (request.principal.arn, request.action, request.resource)
+        if key in self._logged:
+            return
+        if len(self._logged) > 10_000:
+            self._logged.clear()
+        self._logged.add(key)
+        code = access_denied(service, "").code
+        log.warning("iam soft: would deny (%s): %s", code, denial_message(request, decision))
+
     def observe(self, request: Request, decision: Decision) -> None:
         db = self.platform.db
         if not self._observing:
@@ -395,8 +412,9 @@ def make_authorizer(platform: Platform) -> Authorizer:
 
 
 def least_privilege_report(platform: Platform) -> dict[str, Any]:
-    """Soft mode's result: per principal, the calls it made that its policies denied, and the least-privilege
-    policy that grants everything it was observed to do."""
+    """Soft mode's result: per principal (a role's sessions count as the role), the calls its current policies
+    would have denied, and the least-privilege policy granting exactly what it was observed to do (one
+    statement per set of resources, the actions used on them)."""
     db = platform.db
     db.migrate("policy", SOFT_MIGRATIONS)
     rows = db.all(
@@ -404,18 +422,22 @@ def least_privilege_report(platform: Platform) -> dict[str, Any]:
     )
     report: dict[str, Any] = {}
     for principal, action, resource, allowed, calls in rows:
-        entry = report.setdefault(principal, {"denied": [], "grants": {}})
+        entry = report.setdefault(principal, {"calls": 0, "denied": [], "grants": {}})
+        entry["calls"] += calls
         entry["grants"].setdefault(action, set()).add(resource)
         if not allowed:
             entry["denied"].append({"action": action, "resource": resource, "calls": calls})
     for entry in report.values():
+        by_resources: dict[tuple[str, ...], list[str]] = {}
+        for action, resources in sorted(entry.pop("grants").items()):
+            by_resources.setdefault(tuple(sorted(resources)), []).append(action)
         statements = [
             {
                 "Effect": "Allow",
-                "Action": action,
-                "Resource": sorted(resources) if len(resources) > 1 else next(iter(resources)),
+                "Action": actions[0] if len(actions) == 1 else actions,
+                "Resource": resources[0] if len(resources) == 1 else list(resources),
             }
-            for action, resources in sorted(entry.pop("grants").items())
+            for resources, actions in sorted(by_resources.items(), key=lambda item: item[1])
         ]
         entry["policy"] = {"Version": "2012-10-17", "Statement": statements}
     return report

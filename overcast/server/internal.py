@@ -1,4 +1,4 @@
-"""Overcast's own endpoints: health, reset, the clock; plus the health/reset paths existing tooling calls."""
+"""Overcast's own endpoints: health, reset, the clock, the soft-mode IAM report; plus the health/reset paths existing tooling calls."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ async def internal_endpoint(platform: Platform, request: HttpRequest) -> HttpRes
             return json_response(clock_state(platform))
         if method == "POST":
             return _move_clock(platform, request.body)
+    if path == "/_overcast/iam/report" and method == "GET":
+        from overcast.policy.enforcement import least_privilege_report
+
+        return json_response({"mode": platform.config.iam, "principals": least_privilege_report(platform)})
     service = path.split("/")[2] if path.startswith("/_overcast/") and path.count("/") >= 3 else ""
     if service and hasattr(_provider(platform, service), "internal_endpoint"):
         # /_overcast/<service>/...: a service's own endpoints (SNS's outbox and signing certificate)
