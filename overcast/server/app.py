@@ -91,6 +91,12 @@ class OvercastApp:
             host=headers.get("host") or "localhost",
             client_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
         )
+        if ".lambda-url." in request.host or request.path.startswith("/_overcast/lambda-url/"):
+            lam = self.platform.provider("lambda")  # a function URL (docs/services/lambda.md)
+            if hasattr(lam, "serve_url"):
+                request.body = await read_body(receive)
+                await _send(send, await lam.serve_url(request), request.method)
+                return
         if request.path.startswith(("/_overcast/", "/_localstack/", "/moto-api/")):
             request.body = await read_body(receive)
             response = await internal_endpoint(self.platform, request)

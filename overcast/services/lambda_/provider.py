@@ -26,6 +26,7 @@ from overcast.services.lambda_ import runtimes
 from overcast.services.lambda_.async_invoke import AsyncInvoker
 from overcast.services.lambda_.event_sources import EventSourceOps, EventSourcePoller
 from overcast.services.lambda_.executor import Executor, Result, tail
+from overcast.services.lambda_.function_urls import FunctionUrlOps
 from overcast.services.lambda_.logs import LogShipper
 from overcast.services.lambda_.store import LambdaStore
 from overcast.services.lambda_.worker import Invocation, LaunchSpec
@@ -84,7 +85,7 @@ def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterValueException", message)
 
 
-class LambdaProvider(EventSourceOps, ServiceProvider):
+class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
     service_name = "lambda"
 
     def __init__(self, platform) -> None:

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from overcast.services.lambda_.event_sources import MIGRATION as EVENT_SOURCES_MIGRATION
+from overcast.services.lambda_.function_urls import MIGRATION as FUNCTION_URLS_MIGRATION
 from overcast.state.database import Database
 
 MIGRATIONS = [
@@ -68,6 +69,7 @@ MIGRATIONS = [
     CREATE INDEX lambda_async_due ON lambda_async_events (running, due);
     """,
     EVENT_SOURCES_MIGRATION,
+    FUNCTION_URLS_MIGRATION,
 ]
 
 
@@ -140,6 +142,7 @@ class LambdaStore:
             ("lambda_aliases", "function"),
             ("lambda_event_configs", "function"),
             ("lambda_async_events", "function"),
+            ("lambda_function_urls", "function"),
         ):
             self.db.execute(
                 f"DELETE FROM {table} WHERE account = ? AND region = ? AND {column} = ?",
