@@ -33,6 +33,7 @@ from overcast.services.dynamodb.store import (
     key_from_item,
     key_from_key,
 )
+from overcast.services.dynamodb.throttling import READS, WRITES, Throttle, table_names
 from overcast.services.dynamodb.updates import apply_update
 from overcast.services.dynamodb.values import (
     Item,
@@ -70,9 +71,64 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         self.store = Store(self.db)
         # Seconds after an item's expiry before the TTL sweeper may delete it (AWS: up to a few days).
         self.ttl_delay = float(os.environ.get("OVERCAST_DYNAMODB_TTL_DELAY", "0"))
+        throttling = os.environ.get("OVERCAST_DYNAMODB_THROTTLING", "").lower() in ("1", "true", "yes", "on")
+        self.throttle = Throttle(throttling)
 
     def reset(self) -> None:
         self.store.forget()
+        self.throttle.forget()
+
+    def handler(self, operation: str):
+        found = super().handler(operation)
+        if found is None or not self.throttle.enabled or operation not in READS | WRITES:
+            return found
+        method = found[0]
+        return (lambda ctx, params: self._throttled(operation, method, ctx, params)), False
+
+    def _throttled(self, operation: str, method: Any, ctx: RequestContext, params: dict[str, Any]) -> Any:
+        """Run a read or write under the provisioned-throughput buckets (see throttling.py)."""
+        kind = "read" if operation in READS else "write"
+        involved: dict[str, Table] = {}
+        for name in table_names(operation, params):
+            table = self.store.table(ctx.account_id, ctx.region, _table_name(name))
+            if table is not None:
+                involved[table.name] = table
+        now = self.clock.now()
+        index = {_table_name(params["TableName"]): params.get("IndexName")} if params.get("TableName") else {}
+        self.throttle.check(list(involved.values()), kind, index, now)
+        asked = params.get("ReturnConsumedCapacity")
+        result = method(ctx, {**params, "ReturnConsumedCapacity": "INDEXES"})
+        consumed = result.get("ConsumedCapacity")
+        entries = [consumed] if isinstance(consumed, dict) else list(consumed or [])
+        self.throttle.charge_consumed(involved, kind, entries, now)
+        if asked not in ("TOTAL", "INDEXES"):
+            result.pop("ConsumedCapacity", None)
+        elif asked == "TOTAL":
+            for entry in entries:
+                for detail in ("Table", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+                    entry.pop(detail, None)
+        return result
+
+    async def internal_endpoint(self, request: Any, path: str) -> Any:
+        """/_overcast/dynamodb/throttling: GET tells, POST {"enabled": bool} turns throttling on or off."""
+        from overcast.server.internal import json_response
+
+        if path != "/_overcast/dynamodb/throttling":
+            return json_response({"error": f"no internal endpoint {request.method} {path}"}, 404)
+        if request.method == "POST":
+            try:
+                body = json.loads(request.body or b"{}")
+                enabled = body["enabled"]
+                if not isinstance(enabled, bool):
+                    raise TypeError(enabled)
+            except (ValueError, KeyError, TypeError):
+                return json_response({"error": 'expected {"enabled": true|false}'}, 400)
+            self.throttle.enabled = enabled
+            self.throttle.forget()
+            self._handlers.clear()
+        elif request.method != "GET":
+            return json_response({"error": f"no internal endpoint {request.method} {path}"}, 404)
+        return json_response({"enabled": self.throttle.enabled})
 
     async def start(self) -> None:
         self.platform.spawn(self._ttl_worker())
