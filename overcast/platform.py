@@ -121,13 +121,19 @@ class Platform:
         principal: Principal,
         account_id: str,
         region: str,
+        condition_keys: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A call from one service to another (S3 notifying SQS, Lambda polling a queue, ...)."""
+        """A call from one service to another (S3 notifying SQS, Lambda polling a queue, ...).
+
+        `condition_keys` are request context keys the calling service supplies, as AWS services do for
+        their resource policies (`aws:SourceArn`, `aws:SourceAccount`)."""
         from overcast.protocol.models import get_service_model
         from overcast.protocol.validate import validate
 
         validate(get_service_model(service).operation_model(operation), params)
         ctx = RequestContext(service, operation, account_id, region, principal, new_request_id())
+        if condition_keys:
+            ctx.extra["condition_keys"] = condition_keys
         return await self.invoke(ctx, params)
 
     # -- lifecycle ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Event notifications: S3 tells SQS queues and SNS topics about created, removed and restored objects.
+"""Event notifications: S3 tells SQS queues, SNS topics and Lambda functions about created, removed and restored
+objects.
 
 Deliveries go through `platform.call` as the s3.amazonaws.com service principal, so the queue's or topic's
 own checks apply as they do in AWS. They are sent after the request's transaction commits; a destination
@@ -21,7 +22,11 @@ from overcast.services.s3.core import S3Core
 from overcast.services.s3.store import Bucket
 
 log = logging.getLogger("overcast.s3")
-_TARGETS = (("QueueConfigurations", "QueueArn", "sqs"), ("TopicConfigurations", "TopicArn", "sns"))
+_TARGETS = (
+    ("QueueConfigurations", "QueueArn", "sqs"),
+    ("TopicConfigurations", "TopicArn", "sns"),
+    ("LambdaFunctionConfigurations", "LambdaFunctionArn", "lambda"),
+)
 
 
 class NotificationOps(S3Core):
@@ -50,7 +55,9 @@ class NotificationOps(S3Core):
         record = self._record(ctx, bucket, event, key, size, etag, version_id)
         for service, arn, config_id in targets:
             body = json.dumps({"Records": [{**record, "s3": {**record["s3"], "configurationId": config_id}}]})
-            self.db.after_commit(lambda s=service, a=arn, b=body: self.platform.spawn(self._deliver(s, a, b)))
+            self.db.after_commit(
+                lambda s=service, a=arn, b=body: self.platform.spawn(self._deliver(s, a, b, bucket))
+            )
 
     def _record(
         self,
@@ -88,34 +95,47 @@ class NotificationOps(S3Core):
             },
         }
 
-    async def _deliver(self, service: str, arn: str, body: str) -> None:
+    async def _deliver(self, service: str, arn: str, body: str, bucket: Bucket) -> None:
         try:
-            await self.send_to(service, arn, body)
+            await self.send_to(service, arn, body, bucket)
         except ServiceError as error:
             log.info("S3 could not deliver an event to %s: %s", arn, error)
 
-    async def send_to(self, service: str, arn: str, body: str) -> None:
+    async def send_to(self, service: str, arn: str, body: str, bucket: Bucket, test: bool = False) -> None:
+        """Deliver as s3.amazonaws.com, with the aws:SourceArn / aws:SourceAccount the destination's policy
+        conditions on (AWS's documented queue and topic policies for S3 events)."""
         parts = arn.split(":")
         if len(parts) < 6 or parts[2] != service:
             raise ServiceError("InvalidArgument", f"Invalid ARN: {arn}", 400)
         region, account, name = parts[3], parts[4], parts[5]
         principal = service_principal("s3.amazonaws.com", account)
+        source = {"aws:SourceArn": f"arn:aws:s3:::{bucket.name}", "aws:SourceAccount": bucket.account}
         if service == "sqs":
-            found = await self.platform.call(
-                "sqs",
-                "GetQueueUrl",
-                {"QueueName": name},
-                principal=principal,
-                account_id=account,
-                region=region,
-            )
+            # Straight to SendMessage, as S3 does (the only action the documented queue policy grants it).
             await self.platform.call(
                 "sqs",
                 "SendMessage",
-                {"QueueUrl": found["QueueUrl"], "MessageBody": body},
+                {"QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}", "MessageBody": body},
                 principal=principal,
                 account_id=account,
                 region=region,
+                condition_keys=source,
+            )
+        elif service == "lambda":
+            # Asynchronous invocation, as S3 invokes functions; validation only checks that S3 may invoke
+            # (AWS sends no test event to a function).
+            await self.platform.call(
+                "lambda",
+                "Invoke",
+                {
+                    "FunctionName": arn,
+                    "InvocationType": "DryRun" if test else "Event",
+                    "Payload": body.encode(),
+                },
+                principal=principal,
+                account_id=account,
+                region=region,
+                condition_keys=source,
             )
         else:
             await self.platform.call(
@@ -125,6 +145,7 @@ class NotificationOps(S3Core):
                 principal=principal,
                 account_id=account,
                 region=region,
+                condition_keys=source,
             )
 
     async def put_bucket_notification_configuration(
@@ -148,7 +169,7 @@ class NotificationOps(S3Core):
             for member, arn_member, service in _TARGETS:
                 for entry in document.get(member) or []:
                     try:
-                        await self.send_to(service, entry[arn_member], test)
+                        await self.send_to(service, entry[arn_member], test, bucket, test=True)
                     except ServiceError as error:
                         raise ServiceError(
                             "InvalidArgument",

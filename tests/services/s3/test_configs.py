@@ -290,3 +290,60 @@ def test_event_notifications_to_sqs(overcast, s3, bucket):
     assert records[0]["s3"]["object"]["size"] == 4
     assert records[0]["s3"]["bucket"]["name"] == bucket
     assert records[0]["s3"]["configurationId"] == "uploads"
+
+
+@pytest.mark.slow  # runs a real Python function
+def test_event_notifications_to_lambda(overcast, s3, bucket):
+    import io
+    import json
+    import time
+    import zipfile
+
+    lam = overcast.client("lambda")
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr(
+            "app.py",
+            "def handler(event, context):\n"
+            "    record = event['Records'][0]\n"
+            "    print('S3EVENT', record['eventName'], record['s3']['object']['key'])\n",
+        )
+    function_arn = lam.create_function(
+        FunctionName="on-upload",
+        Runtime="python3.11",
+        Role="arn:aws:iam::000000000000:role/lambda-role",
+        Handler="app.handler",
+        Code={"ZipFile": package.getvalue()},
+    )["FunctionArn"]
+    missing = function_arn.replace("on-upload", "no-such-function")
+    lambda_config = {"LambdaFunctionArn": missing, "Events": ["s3:ObjectCreated:*"]}
+    with pytest.raises(ClientError) as raised:
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [lambda_config]}
+        )
+    assert error_of(raised) == ("InvalidArgument", 400)
+    lambda_config = {
+        "Id": "thumbnails",
+        "LambdaFunctionArn": function_arn,
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}},
+    }
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [lambda_config]}
+    )
+    config = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert config["LambdaFunctionConfigurations"] == [lambda_config]
+    s3.put_object(Bucket=bucket, Key="img/cat.png", Body=b"png")
+    s3.put_object(Bucket=bucket, Key="img/readme.txt", Body=b"txt")
+    logs = overcast.client("logs")
+    lines: list[str] = []
+    for _ in range(60):
+        try:
+            events = logs.filter_log_events(logGroupName="/aws/lambda/on-upload", filterPattern="S3EVENT")
+            lines = [e["message"] for e in events["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            lines = []
+        if lines:
+            break
+        time.sleep(0.5)
+    assert len(lines) == 1 and "ObjectCreated:Put img/cat.png" in lines[0]
