@@ -23,6 +23,7 @@ from overcast.identity import service_principal
 from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.sns import delivery, filters, retry
 from overcast.services.sns.delivery import Published
+from overcast.services.sns.mobile import MobileOps
 from overcast.services.sns.signing import CERTIFICATE_PATH, Signer
 from overcast.services.sns.store import PAGE, SnsStore, Subscription, Topic
 
@@ -38,6 +39,7 @@ _FEEDBACK_ATTRIBUTE = re.compile(
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
 NEEDS_CONFIRMATION = ("http", "https", "email", "email-json")
 OUTBOX_PATH = "/_overcast/sns/outbox"
+OPT_OUT_PATH = "/_overcast/sns/opt-out"
 MAX_MESSAGE_BYTES = 262_144
 MAX_BATCH = 10
 DEDUP_WINDOW = 300.0
@@ -90,8 +92,9 @@ def _json_object(name: str, text: str) -> dict[str, Any]:
     return document
 
 
-class SnsProvider(ServiceProvider):
+class SnsProvider(MobileOps, ServiceProvider):
     service_name = "sns"
+    PAGE = PAGE
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
@@ -139,6 +142,15 @@ class SnsProvider(ServiceProvider):
                 return json_response({"error": "after and limit must be integers"}, 400)
             rows = self.outbox(query.get("account"), query.get("region"), after, limit, query.get("protocol"))
             return json_response({"messages": rows})
+        if path == OPT_OUT_PATH and request.method == "POST":
+            try:
+                order = json.loads(request.body or b"{}")
+                phone = self._phone(order["phoneNumber"], "phoneNumber")
+            except (ValueError, KeyError, TypeError, ServiceError):
+                return json_response({"error": 'expected {"phoneNumber": "+15555550100"}'}, 400)
+            account = order.get("account") or self.platform.config.default_account
+            self.opt_out(account, order.get("region") or self.platform.config.default_region, phone)
+            return json_response({"optedOut": phone})
         if path == OUTBOX_PATH and request.method == "DELETE":
             self.clear_outbox()
             return json_response({"cleared": True})
@@ -433,7 +445,7 @@ class SnsProvider(ServiceProvider):
             "sqs": _arn_parts(endpoint, "sqs") is not None,
             "lambda": _arn_parts(endpoint, "lambda") is not None,
             "firehose": _arn_parts(endpoint, "firehose") is not None,
-            "application": _arn_parts(endpoint, "sns") is not None,
+            "application": (_arn_parts(endpoint, "sns") or ("", "", ""))[2].startswith("endpoint/"),
         }[protocol]
         if not valid:
             raise invalid("Endpoint")
@@ -683,6 +695,8 @@ class SnsProvider(ServiceProvider):
             return None, self._capture_sms(
                 ctx, params["PhoneNumber"], messages.get("sms", messages["default"])
             )
+        if (params.get("TargetArn") or "").split(":")[-1].startswith("endpoint/"):
+            return None, self._push(ctx, params["TargetArn"], messages)
         topic = self._topic(params.get("TopicArn") or params["TargetArn"])
         now = self.clock.now()
         published = Published(
@@ -764,6 +778,8 @@ class SnsProvider(ServiceProvider):
         if not re.fullmatch(r"\+?[0-9]{5,15}", phone):
             raise invalid("PhoneNumber Reason: input incorrectly formatted")
         message_id = str(uuid.uuid4())
+        if self._opted_out(ctx.account_id, ctx.region, phone):
+            return {"MessageId": message_id}  # accepted, never delivered (AWS logs a delivery failure)
         self.store.add_to_outbox(
             {
                 "account": ctx.account_id,
@@ -824,6 +840,15 @@ class SnsProvider(ServiceProvider):
             body, _ = self._payload(subscription, published)
             if protocol in ("email", "sms"):
                 body = published.message_for(protocol)
+            if protocol == "sms" and self._opted_out(
+                subscription.account, subscription.region, subscription.endpoint
+            ):
+                return
+            if protocol == "application":
+                deliverable, platform = self._endpoint_accepts(subscription.endpoint)
+                if not deliverable:
+                    return
+                body = published.messages.get(platform or "", published.message_for(protocol))
             with self.db.transaction():
                 self._capture(subscription, "Notification", published.message_id, body)
 

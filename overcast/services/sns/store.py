@@ -61,7 +61,35 @@ MIGRATIONS = [
         created_at REAL NOT NULL
     );
     CREATE INDEX sns_outbox_account ON sns_outbox (account, region, id);
+    """,
     """
+    CREATE TABLE sns_platform_applications (
+        arn TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        attributes TEXT NOT NULL
+    );
+    CREATE INDEX sns_platform_applications_listing ON sns_platform_applications (account, region, arn);
+    CREATE TABLE sns_platform_endpoints (
+        arn TEXT PRIMARY KEY,
+        application_arn TEXT NOT NULL,
+        token TEXT NOT NULL,
+        attributes TEXT NOT NULL
+    );
+    CREATE INDEX sns_platform_endpoints_listing ON sns_platform_endpoints (application_arn, arn);
+    CREATE INDEX sns_platform_endpoints_token ON sns_platform_endpoints (application_arn, token);
+    -- SMS settings per account and region: kind 'attribute' (SetSMSAttributes), 'opted_out' (phone numbers),
+    -- 'sandbox' (sandbox destination numbers; value is {"Status", "Code"})
+    CREATE TABLE sns_sms (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (account, region, kind, key)
+    );
+    """,
 ]
 
 TOPIC_COLUMNS = "arn, account, region, name, fifo, attributes, tags, data_protection_policy, created_at"
@@ -299,3 +327,97 @@ class SnsStore:
 
     def clear_outbox(self) -> None:
         self.db.execute("DELETE FROM sns_outbox")
+
+    # -- mobile push: platform applications and endpoints -------------------------------------------
+
+    def platform_application(self, arn: str) -> tuple[str, dict[str, str]] | None:
+        """(platform, attributes) of an application."""
+        row = self.db.one("SELECT platform, attributes FROM sns_platform_applications WHERE arn = ?", (arn,))
+        return (row[0], json.loads(row[1])) if row else None
+
+    def save_platform_application(
+        self, arn: str, account: str, region: str, platform: str, attributes: dict[str, str]
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO sns_platform_applications (arn, account, region, platform, attributes) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET attributes = excluded.attributes",
+            (arn, account, region, platform, json.dumps(attributes)),
+        )
+
+    def delete_platform_application(self, arn: str) -> None:
+        self.db.execute("DELETE FROM sns_platform_endpoints WHERE application_arn = ?", (arn,))
+        self.db.execute("DELETE FROM sns_platform_applications WHERE arn = ?", (arn,))
+
+    def platform_applications(
+        self, account: str, region: str, after: str
+    ) -> list[tuple[str, dict[str, str]]]:
+        rows = self.db.all(
+            "SELECT arn, attributes FROM sns_platform_applications WHERE account = ? AND region = ? AND arn > ? "
+            "ORDER BY arn LIMIT ?",
+            (account, region, after, PAGE + 1),
+        )
+        return [(arn, json.loads(attributes)) for arn, attributes in rows]
+
+    def platform_endpoint(self, arn: str) -> tuple[str, dict[str, str]] | None:
+        """(application ARN, attributes) of an endpoint; the attributes include Token."""
+        row = self.db.one(
+            "SELECT application_arn, attributes FROM sns_platform_endpoints WHERE arn = ?", (arn,)
+        )
+        return (row[0], json.loads(row[1])) if row else None
+
+    def endpoint_by_token(self, application_arn: str, token: str) -> tuple[str, dict[str, str]] | None:
+        row = self.db.one(
+            "SELECT arn, attributes FROM sns_platform_endpoints WHERE application_arn = ? AND token = ?",
+            (application_arn, token),
+        )
+        return (row[0], json.loads(row[1])) if row else None
+
+    def save_platform_endpoint(self, arn: str, application_arn: str, attributes: dict[str, str]) -> None:
+        self.db.execute(
+            "INSERT INTO sns_platform_endpoints (arn, application_arn, token, attributes) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET token = excluded.token, attributes = excluded.attributes",
+            (arn, application_arn, attributes["Token"], json.dumps(attributes)),
+        )
+
+    def delete_platform_endpoint(self, arn: str) -> None:
+        self.db.execute("DELETE FROM sns_platform_endpoints WHERE arn = ?", (arn,))
+
+    def platform_endpoints(self, application_arn: str, after: str) -> list[tuple[str, dict[str, str]]]:
+        rows = self.db.all(
+            "SELECT arn, attributes FROM sns_platform_endpoints WHERE application_arn = ? AND arn > ? "
+            "ORDER BY arn LIMIT ?",
+            (application_arn, after, PAGE + 1),
+        )
+        return [(arn, json.loads(attributes)) for arn, attributes in rows]
+
+    # -- SMS settings ------------------------------------------------------------------------------
+
+    def sms_values(
+        self, account: str, region: str, kind: str, after: str = "", limit: int = -1
+    ) -> dict[str, Any]:
+        rows = self.db.all(
+            "SELECT key, value FROM sns_sms WHERE account = ? AND region = ? AND kind = ? AND key > ? "
+            "ORDER BY key LIMIT ?",
+            (account, region, kind, after, limit),
+        )
+        return {key: json.loads(value) for key, value in rows}
+
+    def sms_value(self, account: str, region: str, kind: str, key: str) -> Any:
+        row = self.db.one(
+            "SELECT value FROM sns_sms WHERE account = ? AND region = ? AND kind = ? AND key = ?",
+            (account, region, kind, key),
+        )
+        return json.loads(row[0]) if row else None
+
+    def set_sms_value(self, account: str, region: str, kind: str, key: str, value: Any) -> None:
+        self.db.execute(
+            "INSERT INTO sns_sms (account, region, kind, key, value) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET value = excluded.value",
+            (account, region, kind, key, json.dumps(value)),
+        )
+
+    def delete_sms_value(self, account: str, region: str, kind: str, key: str) -> None:
+        self.db.execute(
+            "DELETE FROM sns_sms WHERE account = ? AND region = ? AND kind = ? AND key = ?",
+            (account, region, kind, key),
+        )
