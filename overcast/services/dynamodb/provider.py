@@ -53,6 +53,7 @@ BATCH_GET_BYTES = 16 * 1024 * 1024
 TOKEN_SECONDS = 600
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 STREAM_RETENTION = 24 * 3600
+GB = 1024**3
 TTL_SERVICE_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 
 
@@ -73,6 +74,8 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         self.ttl_delay = float(os.environ.get("OVERCAST_DYNAMODB_TTL_DELAY", "0"))
         throttling = os.environ.get("OVERCAST_DYNAMODB_THROTTLING", "").lower() in ("1", "true", "yes", "on")
         self.throttle = Throttle(throttling)
+        # Bytes an item collection (items sharing a partition key) may hold on a table with LSIs (AWS: 10 GB).
+        self.collection_limit = int(os.environ.get("OVERCAST_DYNAMODB_ITEM_COLLECTION_LIMIT", str(10 * GB)))
 
     def reset(self) -> None:
         self.store.forget()
@@ -152,6 +155,13 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         service: bool = False,
     ) -> None:
         """Store the change old -> new of one item with its index entries and stream record."""
+        if new is not None and not service and any(index.local for index in table.indexes.values()):
+            old_size = item_size(old) if old is not None else 0
+            if (
+                size > old_size
+                and self.store.collection_size(table, key) - old_size + size > self.collection_limit
+            ):
+                raise ServiceError("ItemCollectionSizeLimitExceededException", "Collection size exceeded.")
         if new is not None:
             self.store.put(table, key, new, size)
         else:
@@ -493,6 +503,7 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         result: dict[str, Any] = {}
         if params.get("ReturnValues") == "ALL_OLD" and old is not None:
             result["Attributes"] = old
+        result.update(self._collection_metrics(params, table, key, item))
         return meter.into(result)
 
     def get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -526,6 +537,7 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         result: dict[str, Any] = {}
         if params.get("ReturnValues") == "ALL_OLD" and old is not None:
             result["Attributes"] = old
+        result.update(self._collection_metrics(params, table, key, canonical_item(params["Key"])))
         return meter.into(result)
 
     def update_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -563,7 +575,9 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         self._write(ctx, table, key, old, new, size)
         meter = Meter(params.get("ReturnConsumedCapacity"))
         self._write_meter(meter, table, old, new)
-        return meter.into(_update_return(params.get("ReturnValues"), old, new, updated_paths))
+        result = _update_return(params.get("ReturnValues"), old, new, updated_paths)
+        result.update(self._collection_metrics(params, table, key, new))
+        return meter.into(result)
 
     # -- many items --------------------------------------------------------------------------------
 
@@ -625,13 +639,36 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
                     raise validation("Provided list of item keys contains duplicates")
                 seen.add(writes[-1][1])
         meter = Meter(params.get("ReturnConsumedCapacity"))
+        metrics: dict[str, list] = {}
         for table, key, item, size in writes:
             found = self.store.get(table, key)
             old = found[0] if found else None
             if item is not None or old is not None:
                 self._write(ctx, table, key, old, item, size)
             self._write_meter(meter, table, old, item)
-        return meter.into({"UnprocessedItems": {}}, single=False)
+            entry = self._collection_metrics(params, table, key, item or old)
+            if entry:
+                metrics.setdefault(table.name, []).append(entry["ItemCollectionMetrics"])
+        result: dict[str, Any] = {"UnprocessedItems": {}}
+        if metrics:
+            result["ItemCollectionMetrics"] = metrics
+        return meter.into(result, single=False)
+
+    def _collection_metrics(
+        self, params: dict[str, Any], table: Table, key: tuple, item: Item | None
+    ) -> dict[str, Any]:
+        """{"ItemCollectionMetrics": ...} when asked for (SIZE) on a table with local secondary indexes."""
+        if params.get("ReturnItemCollectionMetrics") != "SIZE" or item is None:
+            return {}
+        if not any(index.local for index in table.indexes.values()):
+            return {}
+        gigabytes = self.store.collection_size(table, key) / GB
+        return {
+            "ItemCollectionMetrics": {
+                "ItemCollectionKey": {table.key.hash_name: item[table.key.hash_name]},
+                "SizeEstimateRangeGB": [float(int(gigabytes)), float(int(gigabytes) + 1)],
+            }
+        }
 
     def _batch_write_plan(self, table: Table, entry: dict[str, Any]) -> tuple:
         if ("PutRequest" in entry) == ("DeleteRequest" in entry):

@@ -335,6 +335,14 @@ class Store:
 
     # -- items -------------------------------------------------------------------------------------
 
+    def collection_size(self, table: Table, key: tuple[int, bytes, bytes]) -> int:
+        """Bytes of the items sharing `key`'s partition key (an item collection)."""
+        row = self.db.one(
+            "SELECT COALESCE(SUM(size), 0) FROM ddb_items WHERE table_id = ? AND h = ? AND pk = ?",
+            (table.id, key[0], key[1]),
+        )
+        return int(row[0]) if row else 0
+
     def get(self, table: Table, key: tuple[int, bytes, bytes]) -> tuple[Item, int] | None:
         row = self.db.one(
             "SELECT item, binary, size FROM ddb_items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?",
