@@ -92,8 +92,8 @@ def _sqs(ctx: RequestContext, params: dict[str, Any]) -> str | None:
         if len(parts) == 3 and parts[1].isdigit():
             return ctx.arn("sqs", parts[2], account=parts[1])
         return ctx.arn("sqs", parts[-1])
-    if params.get("QueueName"):
-        return ctx.arn("sqs", params["QueueName"])
+    if params.get("QueueName"):  # CreateQueue, GetQueueUrl (of another account's queue with its owner id)
+        return ctx.arn("sqs", params["QueueName"], account=params.get("QueueOwnerAWSAccountId") or None)
     return None
 
 

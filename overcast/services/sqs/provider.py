@@ -110,6 +110,15 @@ class SqsProvider(ServiceProvider):
             return None
         return self.store.queue(parts[4], parts[3], parts[5])
 
+    def authorization_resource(self, ctx: RequestContext, arn: str) -> Any:
+        """The policy engine's view of a queue (owner, queue policy, tags); None when there is no such queue."""
+        from overcast.policy.enforcement import ResourcePolicy
+
+        queue = self._queue_by_arn(arn)
+        if queue is None:
+            return None
+        return ResourcePolicy(queue.account, queue.attributes.get("Policy") or None, dict(queue.tags))
+
     # -- queues ------------------------------------------------------------------------------------
 
     def create_queue(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
