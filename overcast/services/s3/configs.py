@@ -207,12 +207,36 @@ class ConfigOps(S3Core):
                 )
 
     def _check_replication(self, bucket: Any, document: dict[str, Any]) -> None:
+        from overcast.services.s3.replication import destination_name
+
         if bucket.versioning != "Enabled":
             raise ServiceError(
                 "InvalidRequest",
                 "Versioning must be 'Enabled' on the bucket to apply a replication configuration",
                 400,
             )
+        rules = document.get("Rules") or []
+        ids = [r["ID"] for r in rules if r.get("ID")]
+        if not rules or len(rules) > 1000 or len(ids) != len(set(ids)):
+            raise ServiceError(
+                "InvalidArgument" if rules else "MalformedXML",
+                "Rule Id must be unique" if rules else "The XML you provided was not well-formed",
+                400,
+            )
+        for rule in rules:
+            if rule.get("Status") not in ("Enabled", "Disabled"):
+                raise ServiceError("MalformedXML", "The XML you provided was not well-formed", 400)
+            if "Filter" in rule and "DeleteMarkerReplication" not in rule:
+                raise ServiceError(
+                    "InvalidRequest",
+                    "DeleteMarkerReplication must be specified for this version of Cross Region Replication configuration schema.",
+                    400,
+                )
+            destination = self.store.bucket(destination_name(rule))
+            if destination is None:
+                raise ServiceError("InvalidRequest", "Destination bucket must exist.", 400)
+            if destination.versioning != "Enabled":
+                raise ServiceError("InvalidRequest", "Destination bucket must have versioning enabled.", 400)
 
     def _check_object_lock(self, bucket: Any, document: dict[str, Any]) -> None:
         if not bucket.object_lock:

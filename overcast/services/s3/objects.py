@@ -31,6 +31,7 @@ from overcast.services.s3.common import (
     to_datetime,
 )
 from overcast.services.s3.notifications import NotificationOps
+from overcast.services.s3.replication import ReplicationOps
 from overcast.services.s3.store import INLINE, Bucket, ObjectVersion
 
 CONTENT_FIELDS = (
@@ -52,7 +53,7 @@ MAX_METADATA_BYTES = 2048
 MAX_TAGS = 10
 
 
-class ObjectOps(NotificationOps):
+class ObjectOps(NotificationOps, ReplicationOps):
     # -- writing -----------------------------------------------------------------------------------
 
     async def put_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +142,10 @@ class ObjectOps(NotificationOps):
                 if older_null is not None:
                     self.destroy(older_null)
         fields.setdefault("modified", self.clock.now())
+        rule = self.replication_for(bucket, key, fields)
         self.store.insert_version(bucket.id, key, version_id, **fields)
+        if rule is not None:
+            self.schedule_replication(bucket, key, version_id, rule)
         return version_id
 
     def destroy(self, version: ObjectVersion) -> None:
@@ -428,6 +432,8 @@ class ObjectOps(NotificationOps):
             result["ObjectLockRetainUntilDate"] = to_datetime(retention["RetainUntilDate"])
         if meta.get("LegalHold"):
             result["ObjectLockLegalHoldStatus"] = meta["LegalHold"]
+        if meta.get("ReplicationStatus"):
+            result["ReplicationStatus"] = meta["ReplicationStatus"]
         if params.get("ChecksumMode") == "ENABLED" and meta.get("Checksum"):
             if params.get("PartNumber") and version.parts:
                 part = version.part_list[params["PartNumber"] - 1]

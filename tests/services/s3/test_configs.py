@@ -140,6 +140,16 @@ def test_replication_needs_versioning(s3, bucket):
         s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=configuration)
     assert error_of(raised) == ("InvalidRequest", 400)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    with pytest.raises(ClientError) as raised:  # no such destination
+        s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=configuration)
+    assert error_of(raised) == ("InvalidRequest", 400)
+    assert "must exist" in raised.value.response["Error"]["Message"]
+    s3.create_bucket(Bucket="elsewhere")
+    with pytest.raises(ClientError) as raised:  # a destination without versioning
+        s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=configuration)
+    assert error_of(raised) == ("InvalidRequest", 400)
+    assert "versioning" in raised.value.response["Error"]["Message"]
+    s3.put_bucket_versioning(Bucket="elsewhere", VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=configuration)
     assert s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]["Rules"][0]["ID"] == "all"
     s3.delete_bucket_replication(Bucket=bucket)
@@ -295,7 +305,6 @@ def test_event_notifications_to_sqs(overcast, s3, bucket):
 @pytest.mark.slow  # runs a real Python function
 def test_event_notifications_to_lambda(overcast, s3, bucket):
     import io
-    import json
     import time
     import zipfile
 
