@@ -161,6 +161,8 @@ def _check_redrive_allow_policy(policy: dict[str, Any]) -> None:
     if permission not in ("allowAll", "denyAll", "byQueue"):
         raise invalid_value("RedriveAllowPolicy", "Invalid value for redrivePermission.")
     sources = policy.get("sourceQueueArns") or []
+    if not isinstance(sources, list) or not all(isinstance(arn, str) for arn in sources):
+        raise invalid_value("RedriveAllowPolicy", "sourceQueueArns must be a list of queue ARNs.")
     if permission == "byQueue" and not 1 <= len(sources) <= 10:
         raise invalid_value("RedriveAllowPolicy", "sourceQueueArns must list 1 to 10 queue ARNs for byQueue.")
     if permission != "byQueue" and sources:

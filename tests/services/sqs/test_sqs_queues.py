@@ -49,6 +49,10 @@ def test_create_queue_is_idempotent_with_same_attributes(sqs):
         ("MaximumMessageSize", "1048577"),
         ("ReceiveMessageWaitTimeSeconds", "21"),
         ("VisibilityTimeout", "abc"),
+        ("Policy", "[]"),
+        ("RedriveAllowPolicy", json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": "arn"})),
+        ("RedriveAllowPolicy", json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [1]})),
+        ("RedriveAllowPolicy", json.dumps({"redrivePermission": "allowSome"})),
     ],
 )
 def test_attribute_ranges_are_enforced(sqs, name, value):
