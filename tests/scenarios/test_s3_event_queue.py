@@ -2,30 +2,12 @@
 s3.amazonaws.com service principal, so the queue's access policy must let it: without one, configuring the
 notification fails (S3's test event cannot be delivered); with the documented policy (SendMessage for
 s3.amazonaws.com, conditioned on aws:SourceArn and aws:SourceAccount), it succeeds and every upload under
-the suffix filter arrives in the real event format.
-
-The SQS provider does not yet tell the policy engine about queue policies (its `authorization_resource`
-hook); until it does, this story runs it with the hook added exactly as tests/policy/test_resource_policies.py
-does. Everything on S3's side (the service principal, the source condition keys, validation) is the real
-code path."""
+the suffix filter arrives in the real event format."""
 
 import json
 
 import pytest
 from botocore.exceptions import ClientError
-
-from overcast.config import Config
-from overcast.testing import OvercastServer
-from tests.policy.test_resource_policies import sqs_with_queue_policies
-
-
-@pytest.fixture(scope="module")
-def enforced_with_queue_policies():
-    with OvercastServer(Config(ephemeral=True, log_level="warning", iam="enforce")) as running:
-        provider = sqs_with_queue_policies()
-        if not hasattr(running.platform.provider("sqs"), "authorization_resource"):
-            running.platform.install_provider(provider(running.platform))
-        yield running
 
 
 def _receive(sqs, url, wanted):
@@ -40,9 +22,8 @@ def _receive(sqs, url, wanted):
     return bodies
 
 
-def test_event_notification_into_a_queue_with_its_access_policy(enforced_with_queue_policies):
-    server = enforced_with_queue_policies
-    s3, sqs = server.client("s3"), server.client("sqs")
+def test_event_notification_into_a_queue_with_its_access_policy(enforced):
+    s3, sqs = enforced.client("s3"), enforced.client("sqs")
     s3.create_bucket(Bucket="photo-uploads")
     url = sqs.create_queue(QueueName="photo-events")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
