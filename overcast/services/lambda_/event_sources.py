@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
-from overcast.identity import service_principal
+from overcast.identity import Principal
 
 if TYPE_CHECKING:
     from overcast.services.base import RequestContext
@@ -47,7 +47,6 @@ CREATE TABLE lambda_event_sources (
 CREATE INDEX lambda_event_sources_function ON lambda_event_sources (account, region, function);
 """
 
-_PRINCIPAL = "lambda.amazonaws.com"
 _IDLE_WAIT = 0.2  # real seconds between empty polls of a stream
 _SQS_WAIT = 1  # long poll (real seconds) of an SQS poller
 _STREAM_RETRY_DELAY = 0.05
@@ -55,6 +54,11 @@ _STREAM_RETRY_DELAY = 0.05
 
 def _invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterValueException", message)
+
+
+def queue_url(arn: str) -> str:
+    _, _, _, region, account, name = arn.split(":", 5)
+    return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
 
 
 def _kind(arn: str) -> str | None:
@@ -89,7 +93,8 @@ class EventSourceOps:
         settings = _settings(kind, params, None)
         fifo = kind == "sqs" and source.endswith(".fifo")
         _check_batch(kind, settings, fifo)
-        await self._check_source(ctx, kind, source)
+        principal = await self.role_principal(ctx.account_id, ctx.region, config)
+        await self._check_source(kind, source, principal)
         now = self.clock.now()
         mapping_id = str(uuid.uuid4())
         mapping: dict[str, Any] = {
@@ -123,21 +128,20 @@ class EventSourceOps:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (mapping_id, ctx.account_id, ctx.region, name, source, json.dumps(mapping)),
             )
-        del config
         if kind == "dynamodb":
             await self.event_sources.fix_start(ctx.account_id, ctx.region, mapping)
         self.event_sources.wake()
         return _view(mapping, "Creating")
 
-    async def _check_source(self: LambdaProvider, ctx: RequestContext, kind: str, source: str) -> None:
+    async def _check_source(self: LambdaProvider, kind: str, source: str, principal: Principal) -> None:
+        """The source exists and the execution role may read it (AWS checks both at creation)."""
         parts = source.split(":")
-        principal = service_principal(_PRINCIPAL, parts[4])
         try:
             if kind == "sqs":
                 await self.platform.call(
                     "sqs",
-                    "GetQueueUrl",
-                    {"QueueName": parts[5], "QueueOwnerAWSAccountId": parts[4]},
+                    "GetQueueAttributes",
+                    {"QueueUrl": queue_url(source), "AttributeNames": ["QueueArn"]},
                     principal=principal,
                     account_id=parts[4],
                     region=parts[3],
@@ -152,8 +156,12 @@ class EventSourceOps:
                     region=parts[3],
                 )
         except ServiceError as error:
-            operation = "ReceiveMessage" if kind == "sqs" else "DescribeStream"
+            operation = "GetQueueAttributes" if kind == "sqs" else "DescribeStream"
             service = "SQS" if kind == "sqs" else "DynamoDB Streams"
+            if error.code == "AccessDenied":
+                raise _invalid(
+                    f"The provided execution role does not have permissions to call {operation} on {service}"
+                ) from error
             raise _invalid(
                 f"Error occurred while {operation}. {service} Error Code: {error.code}. "
                 f"{service} Error Message: {error.message}"
@@ -398,14 +406,18 @@ class EventSourcePoller:
         except Exception:
             log.exception("event source mapping %s stopped", mapping_id)
 
-    async def _call(self, account: str, region: str, service: str, operation: str, params: dict) -> dict:
+    async def _call(
+        self, owner: str, region: str, mapping: dict, service: str, operation: str, params: dict
+    ) -> dict:
+        """A call to the event source, as the function's execution role (as Lambda polls in AWS)."""
+        parts = mapping["EventSourceArn"].split(":")
+        function = mapping["FunctionArn"].split(":")[6]
+        config = self.provider.store.version(owner, region, function, "$LATEST")
+        if config is None:
+            raise ServiceError("ResourceNotFoundException", f"Function not found: {mapping['FunctionArn']}")
+        principal = await self.provider.role_principal(owner, region, config)
         return await self.provider.platform.call(
-            service,
-            operation,
-            params,
-            principal=service_principal(_PRINCIPAL, account),
-            account_id=account,
-            region=region,
+            service, operation, params, principal=principal, account_id=parts[4], region=parts[3]
         )
 
     async def _invoke(
@@ -437,24 +449,17 @@ class EventSourcePoller:
     async def _sqs_round(self, mapping_id: str, account: str, region: str, mapping: dict[str, Any]) -> bool:
         arn = mapping["EventSourceArn"]
         parts = arn.split(":")
-        queue_region, queue_account, queue_name = parts[3], parts[4], parts[5]
-        url = (
-            await self._call(
-                queue_account,
-                queue_region,
-                "sqs",
-                "GetQueueUrl",
-                {"QueueName": queue_name, "QueueOwnerAWSAccountId": queue_account},
-            )
-        )["QueueUrl"]
+        queue_region = parts[3]
+        url = queue_url(arn)
         size = mapping.get("BatchSize", 10)
         window = mapping.get("MaximumBatchingWindowInSeconds") or 0
         deadline = self.clock.now() + window
         messages: list[dict[str, Any]] = []
         while len(messages) < size:
             found = await self._call(
-                queue_account,
-                queue_region,
+                account,
+                region,
+                mapping,
                 "sqs",
                 "ReceiveMessage",
                 {
@@ -489,19 +494,14 @@ class EventSourcePoller:
             self._save(mapping_id, "PROBLEM: Function call failed")
             return True
         done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
-            chunk = done[start : start + 10]
+        for message in done:  # one by one: the execution role's sqs:DeleteMessage is what AWS checks
             await self._call(
-                queue_account,
-                queue_region,
+                account,
+                region,
+                mapping,
                 "sqs",
-                "DeleteMessageBatch",
-                {
-                    "QueueUrl": url,
-                    "Entries": [
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
-                    ],
-                },
+                "DeleteMessage",
+                {"QueueUrl": url, "ReceiptHandle": message["ReceiptHandle"]},
             )
         self._save(mapping_id, "OK")
         return True
@@ -519,15 +519,14 @@ class EventSourcePoller:
         self, account: str, region: str, mapping: dict[str, Any], kind: str, after: str | None
     ) -> str:
         arn = mapping["EventSourceArn"]
-        parts = arn.split(":")
         described = await self._call(
-            parts[4], parts[3], "dynamodbstreams", "DescribeStream", {"StreamArn": arn}
+            account, region, mapping, "dynamodbstreams", "DescribeStream", {"StreamArn": arn}
         )
         shard = described["StreamDescription"]["Shards"][0]["ShardId"]
         request = {"StreamArn": arn, "ShardId": shard, "ShardIteratorType": kind}
         if after:
             request["SequenceNumber"] = after
-        return (await self._call(parts[4], parts[3], "dynamodbstreams", "GetShardIterator", request))[
+        return (await self._call(account, region, mapping, "dynamodbstreams", "GetShardIterator", request))[
             "ShardIterator"
         ]
 
@@ -535,7 +534,6 @@ class EventSourcePoller:
         self, mapping_id: str, account: str, region: str, mapping: dict[str, Any]
     ) -> bool:
         arn = mapping["EventSourceArn"]
-        parts = arn.split(":")
         iterator = self._iterators.get(mapping_id)
         if iterator is None:
             row = self.db.one("SELECT position FROM lambda_event_sources WHERE uuid = ?", (mapping_id,))
@@ -547,8 +545,9 @@ class EventSourcePoller:
                 iterator = await self._iterator(account, region, mapping, start, None)
         try:
             found = await self._call(
-                parts[4],
-                parts[3],
+                account,
+                region,
+                mapping,
                 "dynamodbstreams",
                 "GetRecords",
                 {"ShardIterator": iterator, "Limit": min(mapping.get("BatchSize", 100), 1000)},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import random
 import re
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from overcast.errors import ServiceError
-from overcast.identity import service_principal
+from overcast.identity import Principal, service_principal
 from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.lambda_ import code as packages
 from overcast.services.lambda_ import runtimes
@@ -32,11 +33,13 @@ from overcast.services.lambda_.store import LambdaStore
 from overcast.services.lambda_.worker import Invocation, LaunchSpec
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+CREDENTIAL_EPOCH = 3000  # virtual seconds an environment keeps its role credentials
 MAX_ASYNC_PAYLOAD = 256 * 1024
 MAX_ENVIRONMENT = 4096
 MAX_LAYERS = 5
 MIN_UNRESERVED = 100
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
+log = logging.getLogger("overcast.lambda")
 _FUNCTION_REF = re.compile(
     r"^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
     r"(?P<name>[a-zA-Z0-9_-]{1,64})(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]{1,128}))?$"
@@ -102,6 +105,7 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
         self.async_invoker = AsyncInvoker(self)
         self.event_sources = EventSourcePoller(self)
         self._unreserved_cache: dict[tuple[str, str], int] = {}
+        self._role_principals: dict[tuple, Principal] = {}
 
     async def start(self) -> None:
         self.store.requeue_running()
@@ -117,6 +121,7 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
         self.executor.stop_all()
         self.shipper.forget()
         self.event_sources.forget()
+        self._role_principals.clear()
         self._unreserved_cache.clear()
 
     async def _reap_idle_workers(self) -> None:
@@ -744,6 +749,21 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
             return None
         return {"Version": "2012-10-17", "Id": "default", "Statement": statements}
 
+    def authorization_resource(self, ctx: RequestContext, arn: str) -> Any:
+        """The policy engine's view of a function (owner, resource policy, tags); None when there is none."""
+        from overcast.policy.enforcement import ResourcePolicy
+
+        match = _FUNCTION_REF.match(arn)
+        parts = arn.split(":")
+        if not match or len(parts) < 7:
+            return None
+        account, region = parts[4], parts[3]
+        row = self.store.function_row(account, region, match.group("name"))
+        if row is None:
+            return None
+        policy = self.resource_policy(account, region, match.group("name"), match.group("qualifier"))
+        return ResourcePolicy(account, json.dumps(policy) if policy else None, json.loads(row[1]))
+
     # -- concurrency -------------------------------------------------------------------------------
 
     def put_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -984,7 +1004,8 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
         try:
             result = await self.executor.run(
                 (account, region, name, version),
-                config["RevisionId"],
+                # environments are renewed every 50 virtual minutes, before their role credentials expire
+                f"{config['RevisionId']}:{int(self.clock.now() // CREDENTIAL_EPOCH)}",
                 make_spec,
                 invocation,
                 config["Timeout"],
@@ -1057,26 +1078,52 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
     async def _role_credentials(
         self, account: str, region: str, config: dict[str, Any]
     ) -> tuple[str, str, str]:
-        """The execution role's session (STS AssumeRole); the role's account root while STS cannot issue it."""
+        """The execution role's temporary credentials, issued by STS for lambda.amazonaws.com (the role's
+        trust policy must allow it). A role that does not exist or does not trust Lambda fails the
+        invocation under `--iam enforce`; otherwise the function runs with its account's root keys (so
+        functions created with a made-up role ARN still work) and the log says so."""
         role = config["Role"]
-        try:
-            found = await self.platform.call(
-                "sts",
-                "AssumeRole",
-                {"RoleArn": role, "RoleSessionName": config["FunctionName"][:64]},
-                principal=service_principal("lambda.amazonaws.com", account),
-                account_id=account,
-                region=region,
+        sts = self.platform.provider("sts")
+        problem = "STS is not available"
+        if hasattr(sts, "credentials_for_service"):
+            try:
+                with self.db.transaction():
+                    credentials = sts.credentials_for_service(
+                        role,
+                        "lambda.amazonaws.com",
+                        config["FunctionName"][:64],
+                        source_arn=f"arn:aws:lambda:{region}:{account}:function:{config['FunctionName']}",
+                        source_account=account,
+                    )
+                return (
+                    credentials["AccessKeyId"],
+                    credentials["SecretAccessKey"],
+                    credentials.get("SessionToken", ""),
+                )
+            except ServiceError as error:
+                problem = error.message
+        if self.platform.config.iam == "enforce":
+            raise ServiceError(
+                "InvalidParameterValueException",
+                f"The role defined for the function cannot be assumed by Lambda: {problem}",
             )
-            credentials = found["Credentials"]
-            return (
-                credentials["AccessKeyId"],
-                credentials["SecretAccessKey"],
-                credentials.get("SessionToken", ""),
-            )
-        except (ServiceError, KeyError):
-            role_account = role.split(":")[4] if role.count(":") >= 5 else account
-            return role_account, "test", ""
+        log.info("function %s runs with its account's root keys: %s", config["FunctionName"], problem)
+        role_account = role.split(":")[4] if role.count(":") >= 5 else account
+        return role_account, "test", ""
+
+    async def role_principal(self, account: str, region: str, config: dict[str, Any]) -> Principal:
+        """Who Lambda acts as for a function (polling its event sources): its execution role's session;
+        the lambda.amazonaws.com service itself when the role cannot be assumed outside `--iam enforce`."""
+        key = (account, region, config["Role"], int(self.clock.now() // CREDENTIAL_EPOCH))
+        found = self._role_principals.get(key)
+        if found is None:
+            access_key, _, _ = await self._role_credentials(account, region, config)
+            credential = self.platform.credentials.lookup(access_key)
+            found = credential.principal if credential else service_principal("lambda.amazonaws.com", account)
+            if len(self._role_principals) > 1000:
+                self._role_principals.clear()
+            self._role_principals[key] = found
+        return found
 
     def _endpoint(self) -> str:
         config = self.platform.config

@@ -1,0 +1,319 @@
+"""The developer notes' Lambda stories, end to end through a real server: S3 upload → function → DynamoDB
+write, SQS → function with partial batch failures and a poison message reaching the DLQ, a DynamoDB stream
+feeding a function, and a function calling S3 with exactly its execution role's permissions.
+
+(Alias traffic shifting, throttling under reserved concurrency and an async invoke reaching its DLQ after 3
+attempts are in tests/services/lambda_/test_functions_api.py and test_concurrency_async.py.)"""
+
+import io
+import json
+import time
+import zipfile
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.policy.servers import document
+
+TRUST = document(
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+)
+
+
+def zip_of(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    return buffer.getvalue()
+
+
+def wait_for(predicate, timeout=20.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not reached in time")
+
+
+def function(server, name: str, source: str, role: str | None = None, **kwargs) -> str:
+    iam = server.client("iam")
+    if role is None:
+        role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    return server.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of(source)},
+        **kwargs,
+    )["FunctionArn"]
+
+
+THUMBNAILER = """
+import boto3, urllib.parse
+def handler(event, context):
+    table = boto3.client("dynamodb")
+    for record in event["Records"]:
+        key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+        table.put_item(TableName="uploads", Item={
+            "key": {"S": key},
+            "bucket": {"S": record["s3"]["bucket"]["name"]},
+            "size": {"N": str(record["s3"]["object"]["size"])},
+            "event": {"S": record["eventName"]},
+        })
+"""
+
+
+def test_s3_upload_invokes_a_function_that_writes_to_dynamodb(overcast):
+    s3, ddb, lam = overcast.client("s3"), overcast.client("dynamodb"), overcast.client("lambda")
+    ddb.create_table(
+        TableName="uploads",
+        KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    arn = function(overcast, "on-upload", THUMBNAILER)
+    s3.create_bucket(Bucket="photos")
+    notification = {
+        "LambdaFunctionConfigurations": [
+            {
+                "LambdaFunctionArn": arn,
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".jpg"}]}},
+            }
+        ]
+    }
+    lam.add_permission(
+        FunctionName="on-upload",
+        StatementId="s3",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::photos",
+    )
+    s3.put_bucket_notification_configuration(Bucket="photos", NotificationConfiguration=notification)
+    assert (
+        s3.get_bucket_notification_configuration(Bucket="photos")["LambdaFunctionConfigurations"][0][
+            "LambdaFunctionArn"
+        ]
+        == arn
+    )
+
+    s3.put_object(Bucket="photos", Key="holiday/beach day.jpg", Body=b"x" * 1234)
+    s3.put_object(Bucket="photos", Key="notes.txt", Body=b"ignored")
+    item = wait_for(
+        lambda: ddb.get_item(TableName="uploads", Key={"key": {"S": "holiday/beach day.jpg"}}).get("Item")
+    )
+    assert item["bucket"] == {"S": "photos"} and item["size"] == {"N": "1234"}
+    assert item["event"] == {"S": "ObjectCreated:Put"}
+    time.sleep(0.3)
+    assert ddb.scan(TableName="uploads")["Count"] == 1
+
+
+PARTIAL = """
+import json, os
+def handler(event, context):
+    failed = []
+    for record in event["Records"]:
+        print("processing", record["body"])
+        if record["body"] == "poison":
+            failed.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failed}
+"""
+
+
+def test_sqs_partial_batch_failure_sends_the_poison_message_to_the_dlq(overcast):
+    sqs, lam, logs = overcast.client("sqs"), overcast.client("lambda"), overcast.client("logs")
+    dlq = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue = sqs.create_queue(
+        QueueName="orders",
+        Attributes={
+            "VisibilityTimeout": "30",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    function(overcast, "orders-worker", PARTIAL)
+    for body in ("order-1", "poison", "order-2"):
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    lam.create_event_source_mapping(
+        EventSourceArn=queue_arn,
+        FunctionName="orders-worker",
+        BatchSize=10,
+        MaximumBatchingWindowInSeconds=1,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+
+    def in_queue() -> int:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    wait_for(lambda: in_queue() == 1)  # the two good orders are deleted, the poison one is in flight
+    for _ in range(2):  # it comes back after each visibility timeout; the second failure exhausts it
+        overcast.advance_clock("31s")
+        time.sleep(0.5)
+    moved = wait_for(lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages"))
+    assert [m["Body"] for m in moved] == ["poison"]
+    assert in_queue() == 0
+
+    def processed() -> list[str]:
+        events = logs.filter_log_events(logGroupName="/aws/lambda/orders-worker", filterPattern="processing")
+        return [e["message"].split()[-1] for e in events["events"]]
+
+    seen = wait_for(lambda: (found := processed()).count("poison") == 2 and found)
+    assert seen.count("order-1") == 1 and seen.count("order-2") == 1
+
+
+AUDITOR = """
+import boto3
+def handler(event, context):
+    audit = boto3.client("dynamodb")
+    for record in event["Records"]:
+        image = record["dynamodb"].get("NewImage") or record["dynamodb"]["OldImage"]
+        audit.put_item(TableName="audit", Item={
+            "id": {"S": record["eventID"]},
+            "account": image["account"],
+            "change": {"S": record["eventName"]},
+        })
+"""
+
+
+def test_dynamodb_stream_feeds_an_audit_function(overcast):
+    ddb, lam = overcast.client("dynamodb"), overcast.client("lambda")
+    accounts = ddb.create_table(
+        TableName="accounts",
+        KeySchema=[{"AttributeName": "account", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "account", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]
+    ddb.create_table(
+        TableName="audit",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    function(overcast, "auditor", AUDITOR)
+    lam.create_event_source_mapping(
+        EventSourceArn=accounts["LatestStreamArn"],
+        FunctionName="auditor",
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=2,
+    )
+    ddb.put_item(TableName="accounts", Item={"account": {"S": "a-1"}, "balance": {"N": "10"}})
+    ddb.update_item(
+        TableName="accounts",
+        Key={"account": {"S": "a-1"}},
+        UpdateExpression="SET balance = :b",
+        ExpressionAttributeValues={":b": {"N": "5"}},
+    )
+    ddb.put_item(TableName="accounts", Item={"account": {"S": "a-2"}, "balance": {"N": "1"}})
+    ddb.delete_item(TableName="accounts", Key={"account": {"S": "a-1"}})
+    items = wait_for(lambda: (found := ddb.scan(TableName="audit")["Items"]) and len(found) == 4 and found)
+    changes = sorted((i["account"]["S"], i["change"]["S"]) for i in items)
+    assert changes == [("a-1", "INSERT"), ("a-1", "MODIFY"), ("a-1", "REMOVE"), ("a-2", "INSERT")]
+
+
+READER = """
+import boto3
+def handler(event, context):
+    s3 = boto3.client("s3")
+    results = {}
+    for bucket in ("public-reports", "payroll"):
+        try:
+            results[bucket] = s3.get_object(Bucket=bucket, Key="latest.txt")["Body"].read().decode()
+        except Exception as error:
+            results[bucket] = error.response["Error"]["Code"]
+    results["identity"] = boto3.client("sts").get_caller_identity()["Arn"]
+    return results
+"""
+
+
+@pytest.mark.slow
+def test_function_calls_s3_with_its_roles_permissions(enforced):
+    iam, s3, lam = enforced.client("iam"), enforced.client("s3"), enforced.client("lambda")
+    for bucket in ("public-reports", "payroll"):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="latest.txt", Body=f"{bucket} data".encode())
+    role = iam.create_role(RoleName="report-reader", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="report-reader",
+        PolicyName="read-reports",
+        PolicyDocument=document(
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::public-reports/*"},
+            {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"},
+        ),
+    )
+    function(enforced, "reader", READER, role=role)
+    # S3 may invoke a function only when the function's resource policy lets it
+    s3.create_bucket(Bucket="inbox")
+    notification = {
+        "LambdaFunctionConfigurations": [
+            {
+                "LambdaFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:reader",
+                "Events": ["s3:ObjectCreated:*"],
+            }
+        ]
+    }
+    with pytest.raises(ClientError) as raised:
+        s3.put_bucket_notification_configuration(Bucket="inbox", NotificationConfiguration=notification)
+    assert raised.value.response["Error"]["Code"] == "InvalidArgument"
+    lam.add_permission(
+        FunctionName="reader",
+        StatementId="s3",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::inbox",
+    )
+    s3.put_bucket_notification_configuration(Bucket="inbox", NotificationConfiguration=notification)
+
+    result = json.loads(lam.invoke(FunctionName="reader")["Payload"].read())
+    assert result == {
+        "public-reports": "public-reports data",
+        "payroll": "AccessDenied",
+        "identity": "arn:aws:sts::000000000000:assumed-role/report-reader/reader",
+    }
+
+    # a role Lambda may not assume (no trust for lambda.amazonaws.com) fails the invocation
+    untrusted = iam.create_role(
+        RoleName="not-for-lambda",
+        AssumeRolePolicyDocument=document(
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ),
+    )["Role"]["Arn"]
+    function(enforced, "stranded", READER, role=untrusted)
+    with pytest.raises(ClientError) as raised:
+        lam.invoke(FunctionName="stranded")
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+@pytest.mark.slow
+def test_queue_is_polled_with_the_execution_roles_permissions(enforced):
+    sqs, lam, iam = enforced.client("sqs"), enforced.client("lambda"), enforced.client("iam")
+    queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    function(enforced, "job-runner", "def handler(event, context):\n    print(event['Records'][0]['body'])\n")
+    with pytest.raises(ClientError) as raised:
+        lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="job-runner")
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "execution role does not have permissions" in raised.value.response["Error"]["Message"]
+    iam.attach_role_policy(
+        RoleName="job-runner-role",
+        PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+    )
+    lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="job-runner")
+    sqs.send_message(QueueUrl=queue, MessageBody="job-1")
+
+    def remaining() -> int:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    wait_for(lambda: remaining() == 0)
