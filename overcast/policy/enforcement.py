@@ -86,6 +86,9 @@ _SELF_CHECKED = {
     ("sts", "GetCallerIdentity"),
 }
 
+# Principals whose calls feed IAM's access advisor (and their access keys' last use).
+_ADVISED = {"user", "assumed-role", "federated-user"}
+
 SOFT_MIGRATIONS = [
     """
     CREATE TABLE policy_observations (
@@ -241,11 +244,14 @@ class Authorizer:
         self._identities: OrderedDict[tuple[str, int], Identity] = OrderedDict()
         self._observing = False
         self._orgs: Any = None  # the Organizations provider, looked up once (False: not available)
+        self._iam: Any = None  # the IAM provider, looked up once (False: not available)
         self._logged: set[tuple[str, str, str]] = set()  # soft mode: would-be denials already logged
 
     # -- the hook ------------------------------------------------------------------------------------------
 
     def __call__(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        if ctx.principal.kind in _ADVISED:  # access advisor and access keys' last use, in every mode
+            self._note_access(ctx)
         if (ctx.service, ctx.operation) in _SELF_CHECKED:
             return
         if self.mode == "off":
@@ -263,6 +269,13 @@ class Authorizer:
             return
         if not decision.allowed:
             raise access_denied(ctx.service, denial_message(request, decision))
+
+    def _note_access(self, ctx: RequestContext) -> None:
+        iam = self._iam
+        if iam is None:
+            iam = self._iam = self.platform.provider("iam") or False
+        if iam:
+            iam.record_service_access(ctx.principal, iam_action(ctx.service, "").split(":")[0], ctx.region)
 
     def _has_resource_policies(self, service: str) -> bool:
         provider = self.platform.provider(service)

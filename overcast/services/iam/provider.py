@@ -14,6 +14,7 @@ from overcast.identity import Credential, Principal
 from overcast.policy import document as policy_doc
 from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.iam.accounts import AccountsMixin
+from overcast.services.iam.advisor import AdvisorMixin
 from overcast.services.iam.managed import AWS_POLICY_PREFIX, aws_policy
 from overcast.services.iam.reports import ReportsMixin
 from overcast.services.iam.store import Entity, IamStore
@@ -82,7 +83,7 @@ def page(params: dict[str, Any], items: list[Any], marker_of) -> tuple[list[Any]
     return items, {"IsTruncated": False}
 
 
-class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
+class IamProvider(AccountsMixin, ReportsMixin, AdvisorMixin, ServiceProvider):
     service_name = "iam"
 
     def __init__(self, platform) -> None:
@@ -94,6 +95,7 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
 
     def reset(self) -> None:
         self.generation += 1
+        self.forget_access_cache()
 
     def changed(self) -> None:
         self.generation += 1
@@ -1086,13 +1088,10 @@ class IamProvider(AccountsMixin, ReportsMixin, ServiceProvider):
         row = self.store.access_key(access_key_id)
         if row is None:
             return None
-        key_id, account, user_key, secret, status, _, last_used, _, _ = row
+        key_id, account, user_key, secret, status, *_ = row
         user = self.store.get(account, "user", user_key)
         if user is None:
             return None
-        now = self.clock.now()
-        if not last_used or now - last_used > 60:  # keep a per-request write off the hot path
-            self.store.touch_access_key(key_id, now, "iam", "us-east-1")
         principal = Principal(
             account, user.arn, user.id, "user", key_id, {"user_name": user.name, "user_key": user.key}
         )

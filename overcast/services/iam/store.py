@@ -73,6 +73,17 @@ MIGRATIONS = [
     );
     CREATE UNIQUE INDEX iam_accounts_alias ON iam_accounts (alias);
     """,
+    """
+    CREATE TABLE iam_service_access (
+        account TEXT NOT NULL, entity_arn TEXT NOT NULL, namespace TEXT NOT NULL, last REAL NOT NULL,
+        region TEXT NOT NULL,
+        PRIMARY KEY (account, entity_arn, namespace)
+    );
+    CREATE TABLE iam_access_jobs (
+        job_id TEXT PRIMARY KEY, account TEXT NOT NULL, arn TEXT NOT NULL, created REAL NOT NULL,
+        snapshot TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -481,3 +492,38 @@ class IamStore:
             "ON CONFLICT (account) DO UPDATE SET password_policy = ?",
             (account, text, text),
         )
+
+    # -- access advisor ------------------------------------------------------------------------------------
+
+    def record_access(
+        self, account: str, entity_arn: str, namespace: str, moment: float, region: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO iam_service_access VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, entity_arn, namespace) "
+            "DO UPDATE SET last = excluded.last, region = excluded.region",
+            (account, entity_arn, namespace, moment, region),
+        )
+
+    def accesses(self, account: str, entity_arns: list[str]) -> list[tuple[str, str, float, str]]:
+        """(entity arn, namespace, last, region) of the given entities."""
+        if not entity_arns:
+            return []
+        marks = ", ".join("?" for _ in entity_arns)
+        rows = self.db.all(
+            "SELECT entity_arn, namespace, last, region FROM iam_service_access "
+            f"WHERE account = ? AND entity_arn IN ({marks}) ORDER BY entity_arn, namespace",
+            (account, *entity_arns),
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def put_access_job(self, job_id: str, account: str, arn: str, created: float, snapshot: str) -> None:
+        self.db.execute(
+            "INSERT INTO iam_access_jobs VALUES (?, ?, ?, ?, ?)", (job_id, account, arn, created, snapshot)
+        )
+
+    def access_job(self, account: str, job_id: str) -> tuple[float, str] | None:
+        row = self.db.one(
+            "SELECT created, snapshot FROM iam_access_jobs WHERE job_id = ? AND account = ?",
+            (job_id, account),
+        )
+        return (row[0], row[1]) if row else None

@@ -1,0 +1,264 @@
+"""Access advisor: which services an IAM user, group, role or managed policy allows, and when each was last used.
+
+The platform's authorizer reports every call of a user, role session or federated user
+(`record_service_access`); the first call per (entity, service) is written at once, later ones at most once a
+minute of virtual time, so the hot path rarely writes. GenerateServiceLastAccessedDetails takes a snapshot
+(the job completes at once) that GetServiceLastAccessedDetails and GetServiceLastAccessedDetailsWithEntities
+page through.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import uuid
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from overcast.errors import ServiceError
+from overcast.identity import Principal
+from overcast.policy import document as policy_doc
+from overcast.services.base import RequestContext
+
+if TYPE_CHECKING:
+    from overcast.services.iam.store import Entity, IamStore
+
+_WRITE_EVERY = 60.0  # seconds of virtual time between two writes for the same (entity, service)
+_KINDS = {"user": "USER", "role": "ROLE", "group": "GROUP"}
+
+
+@cache
+def service_names() -> dict[str, str]:
+    """IAM service namespace -> AWS's service name, for the services Overcast serves."""
+    import botocore.session
+
+    from overcast.policy.actions import PREFIXES
+    from overcast.services import PROVIDERS
+
+    session = botocore.session.get_session()
+    names: dict[str, str] = {}
+    for service in sorted(PROVIDERS):
+        namespace = PREFIXES.get(service, service)
+        try:
+            full = session.get_service_model(service).metadata.get("serviceFullName", service)
+        except Exception:  # a provider without a botocore model of that name
+            full = service
+        names.setdefault(namespace, full)
+    return names
+
+
+def _invalid(message: str) -> ServiceError:
+    return ServiceError("InvalidInput", message, 400)
+
+
+class AdvisorMixin:
+    store: IamStore
+    clock: Any
+
+    # -- recording (called by the authorizer) --------------------------------------------------------------
+
+    def record_service_access(self, principal: Principal, namespace: str, region: str) -> None:
+        attrs = principal.attributes
+        if principal.kind == "user":
+            entity_arn = principal.arn
+        elif principal.kind == "assumed-role":
+            entity_arn = attrs.get("role_arn") or ""
+        elif principal.kind == "federated-user":
+            entity_arn = attrs.get("parent") or ""
+        else:
+            return
+        if not entity_arn:
+            return
+        now = self.clock.now()
+        seen = self._access_seen()
+        last = seen.get((entity_arn, namespace))
+        if last is not None and abs(now - last) < _WRITE_EVERY:
+            return
+        if len(seen) > 50_000:
+            seen.clear()
+        seen[(entity_arn, namespace)] = now
+        self.store.record_access(principal.account_id, entity_arn, namespace, now, region)
+        if principal.kind == "user" and (principal.access_key_id or "").startswith("AKIA"):
+            self.store.touch_access_key(principal.access_key_id, now, namespace, region)
+
+    def _access_seen(self) -> dict[tuple[str, str], float]:
+        seen = getattr(self, "_seen_access", None)
+        if seen is None:
+            seen = self._seen_access = {}
+        return seen
+
+    def forget_access_cache(self) -> None:
+        self._seen_access = {}
+
+    # -- the operations ------------------------------------------------------------------------------------
+
+    def generate_service_last_accessed_details(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        arn = params["Arn"]
+        granularity = params.get("Granularity") or "SERVICE_LEVEL"
+        if granularity not in ("SERVICE_LEVEL", "ACTION_LEVEL"):
+            raise _invalid(f"Invalid granularity: {granularity}")
+        documents, entities = self._advised(ctx, arn)
+        allowed = _allowed_namespaces(documents, set(service_names()))
+        accesses = self.store.accesses(ctx.account_id, [e.arn for e in entities])
+        services = []
+        for namespace in sorted(allowed):
+            used = [row for row in accesses if row[1] == namespace]
+            item: dict[str, Any] = {
+                "ServiceName": service_names()[namespace],
+                "ServiceNamespace": namespace,
+                "TotalAuthenticatedEntities": len({row[0] for row in used}),
+            }
+            if used:
+                entity_arn, _, moment, region = max(used, key=lambda row: row[2])
+                item.update(
+                    LastAuthenticated=moment,
+                    LastAuthenticatedEntity=entity_arn,
+                    LastAuthenticatedRegion=region,
+                )
+            services.append(item)
+        by_arn = {e.arn: e for e in entities}
+        per_service = {
+            namespace: [
+                {"arn": row[0], "moment": row[2], "entity": _entity_info(by_arn[row[0]])}
+                for row in accesses
+                if row[1] == namespace and row[0] in by_arn
+            ]
+            for namespace in allowed
+        }
+        job_id = str(uuid.uuid4())
+        now = self.clock.now()
+        snapshot = {
+            "type": granularity,
+            "services": services,
+            "entities": per_service,
+            "all_entities": [_entity_info(e) for e in entities],
+        }
+        self.store.put_access_job(job_id, ctx.account_id, arn, now, json.dumps(snapshot))
+        return {"JobId": job_id}
+
+    def get_service_last_accessed_details(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        created, snapshot = self._job(ctx, params["JobId"])
+        items, paging = _page(params, snapshot["services"])
+        return {
+            "JobStatus": "COMPLETED",
+            "JobType": snapshot["type"],
+            "JobCreationDate": created,
+            "JobCompletionDate": created,
+            "ServicesLastAccessed": items,
+            **paging,
+        }
+
+    def get_service_last_accessed_details_with_entities(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        created, snapshot = self._job(ctx, params["JobId"])
+        namespace = params["ServiceNamespace"]
+        if namespace not in snapshot["entities"]:
+            raise _invalid(
+                f"The service namespace {namespace} is not in the report of job {params['JobId']}."
+            )
+        used = {row["arn"]: row for row in snapshot["entities"][namespace]}
+        details = []
+        for info in snapshot["all_entities"]:
+            detail: dict[str, Any] = {"EntityInfo": info}
+            if info["Arn"] in used:
+                detail["LastAuthenticated"] = used[info["Arn"]]["moment"]
+            details.append(detail)
+        details.sort(key=lambda d: (-(d.get("LastAuthenticated") or 0), d["EntityInfo"]["Arn"]))
+        items, paging = _page(params, details)
+        return {
+            "JobStatus": "COMPLETED",
+            "JobCreationDate": created,
+            "JobCompletionDate": created,
+            "EntityDetailsList": items,
+            **paging,
+        }
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _job(self, ctx: RequestContext, job_id: str) -> tuple[float, dict[str, Any]]:
+        found = self.store.access_job(ctx.account_id, job_id)
+        if found is None:
+            raise ServiceError("NoSuchEntity", f"No job found with id {job_id}.", 404)
+        return found[0], json.loads(found[1])
+
+    def _advised(self, ctx: RequestContext, arn: str) -> tuple[list[str], list[Entity]]:
+        """The policy documents that grant, and the users/roles whose calls count, for `arn` (a group counts
+        its members, a managed policy the users, groups' members and roles it is attached to)."""
+        account = ctx.account_id
+        kind = arn.split(":", 5)[-1].split("/", 1)[0] if arn.startswith("arn:aws:iam::") else ""
+        if kind not in ("user", "group", "role", "policy"):
+            raise _invalid(f"ARN {arn} is not valid.")
+        if kind == "policy":
+            policy = self.attachable_policy(ctx, arn)  # type: ignore[attr-defined]
+            owners = [self.store.get(account, k, key) for k, key in self.store.attachments_of(account, arn)]
+            return [policy["document"]], self._callers([o for o in owners if o is not None])
+        entity = self.store.by_arn(arn)
+        if entity is None or entity.account != account or entity.kind != kind:
+            raise ServiceError("NoSuchEntity", f"The entity {arn} does not exist.", 404)
+        documents = self.policy_documents(account, entity.kind, entity.key)  # type: ignore[attr-defined]
+        if entity.kind == "user":
+            for group_key in self.store.groups_of(account, entity.key):
+                documents += self.policy_documents(account, "group", group_key)  # type: ignore[attr-defined]
+        return documents, self._callers([entity])
+
+    def _callers(self, entities: list[Entity]) -> list[Entity]:
+        """Users and roles (groups replaced by their members), each once."""
+        found: dict[str, Entity] = {}
+        for entity in entities:
+            if entity.kind == "group":
+                for user_key in self.store.members_of(entity.account, entity.key):
+                    user = self.store.get(entity.account, "user", user_key)
+                    if user is not None:
+                        found.setdefault(user.arn, user)
+            else:
+                found.setdefault(entity.arn, entity)
+        return sorted(found.values(), key=lambda e: e.arn)
+
+
+def _entity_info(entity: Entity) -> dict[str, Any]:
+    kind = entity.kind
+    return {
+        "Arn": entity.arn,
+        "Name": entity.name,
+        "Type": _KINDS.get(kind, kind.upper()),
+        "Id": entity.id,
+        "Path": entity.path,
+    }
+
+
+def _allowed_namespaces(documents: list[str], known: set[str]) -> set[str]:
+    """The services (of `known`) that some Allow statement of `documents` grants an action of."""
+    allowed: set[str] = set()
+    for text in documents:
+        policy = policy_doc.parse(text)
+        if policy is None:
+            continue
+        for statement in policy.statements:
+            if statement.effect != "Allow":
+                continue
+            if statement.actions is None:  # NotAction: everything but some actions
+                allowed |= known
+                continue
+            for pattern in statement.actions:
+                namespace = pattern.split(":", 1)[0].lower() if ":" in pattern else pattern.lower()
+                allowed |= {n for n in known if fnmatch.fnmatchcase(n, namespace)}
+    return allowed
+
+
+def _page(params: dict[str, Any], items: list[Any]) -> tuple[list[Any], dict[str, Any]]:
+    limit = params.get("MaxItems") or 100
+    start = 0
+    if params.get("Marker"):
+        try:
+            start = int(params["Marker"])
+        except ValueError:
+            raise _invalid("Invalid Marker.") from None
+    chunk = items[start : start + limit]
+    if start + limit < len(items):
+        return chunk, {"IsTruncated": True, "Marker": str(start + limit)}
+    return chunk, {"IsTruncated": False}
