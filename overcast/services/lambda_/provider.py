@@ -33,6 +33,7 @@ from overcast.services.lambda_.store import LambdaStore
 from overcast.services.lambda_.worker import Invocation, LaunchSpec
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+STREAM_CHUNK = 64 * 1024  # bytes per PayloadChunk event of InvokeWithResponseStream
 CREDENTIAL_EPOCH = 3000  # virtual seconds an environment keeps its role credentials
 MAX_ASYNC_PAYLOAD = 256 * 1024
 MAX_ENVIRONMENT = 4096
@@ -943,6 +944,36 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
         if params.get("LogType") == "Tail":
             response["LogResult"] = base64.b64encode(tail(result.log).encode()).decode()
         return response
+
+    async def invoke_with_response_stream(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The invocation runs as a buffered one; its response then streams as PayloadChunk events (64 KB each)
+        and an InvokeComplete event, which carries the error (errorType, errorMessage) and the log tail."""
+        answered = await self.invoke(
+            ctx, dict(params, InvocationType=params.get("InvocationType") or "RequestResponse")
+        )
+        payload = answered.get("Payload") or b""
+        events: list[dict[str, Any]] = [
+            {"PayloadChunk": {"Payload": payload[start : start + STREAM_CHUNK]}}
+            for start in range(0, len(payload), STREAM_CHUNK)
+        ]
+        complete: dict[str, Any] = {}
+        if answered.get("FunctionError"):
+            try:
+                error = json.loads(payload)
+            except ValueError:
+                error = {}
+            complete["ErrorCode"] = str(error.get("errorType") or answered["FunctionError"])
+            complete["ErrorDetails"] = str(error.get("errorMessage") or payload.decode("utf-8", "replace"))
+        if answered.get("LogResult"):
+            complete["LogResult"] = answered["LogResult"]
+        events.append({"InvokeComplete": complete})
+        result: dict[str, Any] = {"StatusCode": answered["StatusCode"], "EventStream": events}
+        if answered.get("ExecutedVersion"):
+            result["ExecutedVersion"] = answered["ExecutedVersion"]
+            result["ResponseStreamContentType"] = "application/octet-stream"
+        return result
 
     def _version_for_invoke(self, ctx: RequestContext, name: str, qualifier: str | None) -> tuple[dict, str]:
         """The configuration to run and its version: an alias with weights picks one at random."""

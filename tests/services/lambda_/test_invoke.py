@@ -130,3 +130,26 @@ def test_memory_limit_is_enforced(lam, make_function, invoke_json):
     response, body = invoke_json("hungry", {"mb": 1024})
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "MemoryError"
+
+
+def test_invoke_with_response_stream(lam, make_function):
+    make_function("streamer", "def handler(event, context):\n    return 'x' * event['n']\n")
+    response = lam.invoke_with_response_stream(
+        FunctionName="streamer", Payload=b'{"n": 100000}', LogType="Tail"
+    )
+    assert response["StatusCode"] == 200 and response["ExecutedVersion"] == "$LATEST"
+    events = list(response["EventStream"])
+    chunks = [e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e]
+    assert len(chunks) > 1 and b"".join(chunks) == b'"' + b"x" * 100000 + b'"'
+    complete = events[-1]["InvokeComplete"]
+    assert (
+        "ErrorCode" not in complete and "REPORT RequestId" in base64.b64decode(complete["LogResult"]).decode()
+    )
+
+    make_function("streamfail", "def handler(event, context):\n    raise KeyError('missing')\n")
+    events = list(lam.invoke_with_response_stream(FunctionName="streamfail")["EventStream"])
+    complete = events[-1]["InvokeComplete"]
+    assert complete["ErrorCode"] == "KeyError" and "missing" in complete["ErrorDetails"]
+    with pytest.raises(ClientError) as raised:
+        lam.invoke_with_response_stream(FunctionName="nobody")
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
