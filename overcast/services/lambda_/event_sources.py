@@ -22,6 +22,7 @@ import asyncio
 import base64
 import json
 import logging
+import operator
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -482,6 +483,23 @@ class EventSourcePoller:
                 await self.clock.wait_for_change(min(_IDLE_WAIT, max(deadline - self.clock.now(), 0.01)))
         if not messages:
             return False
+        patterns = _patterns(mapping)
+        if patterns:  # messages no filter matches are deleted without invoking, as AWS does
+            dropped = [
+                m for m in messages if not _matches_any(patterns, _sqs_record(m, arn, queue_region), "body")
+            ]
+            for message in dropped:
+                await self._call(
+                    account,
+                    region,
+                    mapping,
+                    "sqs",
+                    "DeleteMessage",
+                    {"QueueUrl": url, "ReceiptHandle": message["ReceiptHandle"]},
+                )
+            messages = [m for m in messages if m not in dropped]
+            if not messages:
+                return True
         event = {"Records": [_sqs_record(m, arn, queue_region) for m in messages]}
         result = await self._invoke(account, region, mapping, event)
         if result is None:
@@ -563,10 +581,21 @@ class EventSourcePoller:
                 self._iterators[mapping_id] = found["NextShardIterator"]
             return False
         events = [_stream_record(r, arn) for r in records]
+        patterns = _patterns(mapping)
+        if patterns:  # records no filter matches are skipped
+            kept = [e for e in events if _matches_any(patterns, e, None)]
+            if not kept:
+                self._save(mapping_id, position=events[-1]["dynamodb"]["SequenceNumber"])
+                self._iterators[mapping_id] = found["NextShardIterator"]
+                return True
+            last = events[-1]["dynamodb"]["SequenceNumber"]
+            events = kept
+        else:
+            last = events[-1]["dynamodb"]["SequenceNumber"]
         if not await self._process_stream_batch(mapping_id, account, region, mapping, events):
             self._iterators.pop(mapping_id, None)  # disabled mid-batch: resume from the saved position
             return False
-        self._save(mapping_id, position=events[-1]["dynamodb"]["SequenceNumber"])
+        self._save(mapping_id, position=last)
         self._iterators[mapping_id] = found["NextShardIterator"]
         return True
 
@@ -673,6 +702,70 @@ def _batch_failures(mapping: dict[str, Any], result: Result, ids: set[str]) -> s
             return None
         failed.add(identifier)
     return failed
+
+
+def _patterns(mapping: dict[str, Any]) -> list[dict[str, Any]]:
+    filters = (mapping.get("FilterCriteria") or {}).get("Filters") or []
+    return [json.loads(f["Pattern"]) for f in filters if f.get("Pattern")]
+
+
+def _matches_any(patterns: list[dict[str, Any]], record: dict[str, Any], json_field: str | None) -> bool:
+    """Event filtering: a record passes when any pattern matches it (an SQS body is matched as JSON when
+    it is a JSON object, as a plain string otherwise)."""
+    if json_field and isinstance(record.get(json_field), str):
+        try:
+            parsed = json.loads(record[json_field])
+            if isinstance(parsed, dict):
+                record = dict(record, **{json_field: parsed})
+        except ValueError:
+            pass
+    return any(_match(pattern, record) for pattern in patterns)
+
+
+def _match(pattern: dict[str, Any], data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    for key, rule in pattern.items():
+        present = key in data
+        value = data.get(key)
+        if isinstance(rule, dict):
+            if not present or not _match(rule, value):
+                return False
+            continue
+        rules = rule if isinstance(rule, list) else [rule]
+        values = value if isinstance(value, list) else [value]
+        if not any(_rule(r, v, present) for r in rules for v in values or [None]):
+            return False
+    return True
+
+
+def _rule(rule: Any, value: Any, present: bool) -> bool:
+    """One EventBridge-style comparison (the event filtering syntax Lambda uses)."""
+    if not isinstance(rule, dict):
+        return present and value == rule
+    if "exists" in rule:
+        return present == bool(rule["exists"])
+    if not present:
+        return False
+    if "prefix" in rule:
+        return isinstance(value, str) and value.startswith(rule["prefix"])
+    if "suffix" in rule:
+        return isinstance(value, str) and value.endswith(rule["suffix"])
+    if "equals-ignore-case" in rule:
+        return isinstance(value, str) and value.lower() == str(rule["equals-ignore-case"]).lower()
+    if "anything-but" in rule:
+        excluded = rule["anything-but"]
+        if isinstance(excluded, dict):
+            return not _rule(excluded, value, present)
+        return value not in (excluded if isinstance(excluded, list) else [excluded])
+    if "numeric" in rule:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        terms = rule["numeric"]
+        checks = {"=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+        pairs = [(terms[i], terms[i + 1]) for i in range(0, len(terms) - 1, 2)]
+        return all(op in checks and checks[op](value, bound) for op, bound in pairs)
+    return False
 
 
 def _sqs_record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:

@@ -318,3 +318,54 @@ def test_dynamodb_stream_failure_retries_then_goes_to_on_failure_destination(
     assert record["DDBStreamBatchInfo"]["batchSize"] == 1
     assert record["DDBStreamBatchInfo"]["streamArn"] == stream
     assert len(lines(out)) == 3  # the first attempt and two retries
+
+
+def test_filter_criteria_drop_unmatched_sqs_messages(lam, make_function, sqs, tmp_path):
+    out = tmp_path / "out.txt"
+    make_function("picky", RECORD_BODIES, Environment={"Variables": {"OUT": str(out)}})
+    url, arn = queue(sqs, "mixed")
+    with pytest.raises(ClientError) as raised:
+        lam.create_event_source_mapping(
+            EventSourceArn=arn, FunctionName="picky", FilterCriteria={"Filters": [{"Pattern": "{not json"}]}
+        )
+    assert error_of(raised) == ("InvalidParameterValueException", 400)
+    bodies = [
+        json.dumps({"kind": "order", "total": 120}),
+        json.dumps({"kind": "order", "total": 5}),
+        json.dumps({"kind": "order", "total": 100.5}),
+        json.dumps({"kind": "refund", "total": 300}),
+        "plain text",
+    ]
+    for body in bodies:
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    pattern = {"body": {"kind": ["order"], "total": [{"numeric": [">", 100]}]}}
+    lam.create_event_source_mapping(
+        EventSourceArn=arn,
+        FunctionName="picky",
+        MaximumBatchingWindowInSeconds=1,
+        FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)}]},
+    )
+    wait_for(lambda: visible_count(sqs, url) == 0)  # unmatched messages are deleted too, as AWS does
+    seen = sum((json.loads(line) for line in lines(out)), [])
+    assert sorted(seen) == sorted([bodies[0], bodies[2]])
+
+
+def test_filter_criteria_on_stream_records(lam, make_function, ddb, tmp_path):
+    out = tmp_path / "out.txt"
+    make_function("inserts", STREAM_RECORDER, Environment={"Variables": {"OUT": str(out)}})
+    stream = stream_table(ddb, "filtered")
+    lam.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName="inserts",
+        StartingPosition="TRIM_HORIZON",
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]},
+    )
+    ddb.put_item(TableName="filtered", Item={"pk": {"S": "a"}})
+    ddb.put_item(TableName="filtered", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+    ddb.delete_item(TableName="filtered", Key={"pk": {"S": "a"}})
+    ddb.put_item(TableName="filtered", Item={"pk": {"S": "b"}})
+    records = wait_for(lambda: len(lines(out)) == 2 and [json.loads(line) for line in lines(out)])
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [
+        ("INSERT", "a"),
+        ("INSERT", "b"),
+    ]
