@@ -47,6 +47,7 @@ class ResourcePolicy:
     owner: str  # the account that owns the resource
     document: str | None = None  # the resource-based policy (bucket/queue/topic/function policy), if any
     tags: dict[str, str] = field(default_factory=dict)  # for aws:ResourceTag/<key>
+    arn: str | None = None  # the resource's full ARN, when the request named it without a part (IAM paths)
 
 
 @dataclass
@@ -263,7 +264,8 @@ class Authorizer:
             return  # the own account's root, no SCPs in play: nothing can deny
         request, decision = self.decide(ctx, params, scps)
         if self.mode == "soft":
-            self.observe(request, decision)
+            if principal.kind != "root":  # policies cannot be attached to a root: nothing to report
+                self.observe(request, decision)
             if not decision.allowed:
                 self._log_soft_denial(ctx.service, request, decision)
             return
@@ -315,6 +317,8 @@ class Authorizer:
         principal = ctx.principal
         arn = resource_arn(ctx, params)
         resource = self.resource_policy(ctx, arn) if self._has_resource_policies(ctx.service) else None
+        if resource is not None and resource.arn:
+            arn = resource.arn
         identity = self.identity(principal)
         request = Request(
             principal,

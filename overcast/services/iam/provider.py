@@ -1099,6 +1099,22 @@ class IamProvider(AccountsMixin, ReportsMixin, AdvisorMixin, ServiceProvider):
 
     # -- what the policy engine needs -----------------------------------------------------------------------
 
+    def authorization_resource(self, ctx: RequestContext, arn: str) -> Any:
+        """An IAM entity as the engine sees it: its full ARN (with its path) and its tags (aws:ResourceTag)."""
+        from overcast.policy.enforcement import ResourcePolicy
+
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "iam" or "/" not in parts[5]:
+            return None
+        kind, name = parts[5].split("/", 1)
+        if kind not in ("user", "group", "role", "policy", "instance-profile") or not name or "/" in name:
+            return None
+        entity = self.store.get(parts[4], kind, name)
+        if entity is None:
+            return None
+        tags = {t["Key"]: t["Value"] for t in self.store.tags(entity.account, kind, entity.key)}
+        return ResourcePolicy(entity.account, None, tags, arn=entity.arn)
+
     def policy_documents(self, account: str, kind: str, key: str) -> list[str]:
         """Inline and attached managed policy documents of one user, group or role."""
         documents = [document for _, document in self.store.inline(account, kind, key)]

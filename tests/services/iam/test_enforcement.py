@@ -198,3 +198,45 @@ def test_soft_mode_never_denies_and_reports_least_privilege():
     assert {"iam:ListUsers", "iam:CreateGroup"} <= actions
     assert {d["action"] for d in entry["denied"]} >= {"iam:ListUsers", "iam:CreateGroup"}
     json.dumps(entry["policy"])
+
+
+def test_iam_resources_carry_their_path_and_tags(enforced):
+    """Existing users and roles are authorized by their full ARN (path included) and their tags
+    (aws:ResourceTag), so path-scoped and tag-based (ABAC) IAM administration works as in AWS."""
+    iam = enforced.client("iam")
+    iam.create_user(UserName="eng1", Path="/engineering/")
+    iam.create_user(UserName="ops1")
+    trust = document({"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"})
+    iam.create_role(
+        RoleName="blue-app", AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "blue"}]
+    )
+    iam.create_role(
+        RoleName="red-app", AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "red"}]
+    )
+    key = user_with_key(enforced, "lead")
+    iam.put_user_policy(
+        UserName="lead",
+        PolicyName="scoped",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": "iam:GetUser",
+                "Resource": f"arn:aws:iam::{ACCOUNT}:user/engineering/*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": "iam:GetRole",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/team": "blue"}},
+            },
+        ),
+    )
+    lead = client_as(enforced, "iam", key)
+    assert lead.get_user(UserName="eng1")["User"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/engineering/eng1"
+    with pytest.raises(ClientError) as raised:
+        lead.get_user(UserName="ops1")
+    assert f"on resource: arn:aws:iam::{ACCOUNT}:user/ops1 because" in denied(raised)[2]
+    assert lead.get_role(RoleName="blue-app")["Role"]["RoleName"] == "blue-app"
+    with pytest.raises(ClientError) as raised:
+        lead.get_role(RoleName="red-app")
+    assert denied(raised)[:2] == ("AccessDenied", 403)
