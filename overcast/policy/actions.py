@@ -70,6 +70,13 @@ ACTION_OVERRIDES = {
         "GetFunctionConfiguration": "GetFunctionConfiguration",
         "ListVersionsByFunction": "ListVersionsByFunction",
     },
+    # Batch operations are authorized as the single operation they repeat.
+    "sqs": {
+        "SendMessageBatch": "SendMessage",
+        "DeleteMessageBatch": "DeleteMessage",
+        "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+    },
+    "sns": {"PublishBatch": "Publish"},
     "dynamodbstreams": {},
     "sts": {"AssumeRoleWithWebIdentity": "AssumeRoleWithWebIdentity"},
 }

@@ -240,3 +240,45 @@ def test_iam_resources_carry_their_path_and_tags(enforced):
     with pytest.raises(ClientError) as raised:
         lead.get_role(RoleName="red-app")
     assert denied(raised)[:2] == ("AccessDenied", 403)
+
+
+def test_batch_operations_are_authorized_as_the_action_they_repeat(enforced):
+    """AWS has no sqs:SendMessageBatch or sns:PublishBatch action: a batch needs the single action."""
+    queue_url = enforced.client("sqs").create_queue(QueueName="work")["QueueUrl"]
+    topic = enforced.client("sns").create_topic(Name="news")["TopicArn"]
+    key = user_with_key(enforced, "worker")
+    enforced.client("iam").put_user_policy(
+        UserName="worker",
+        PolicyName="queue-and-topic",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "sqs:SendMessage",
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:ChangeMessageVisibility",
+                ],
+                "Resource": f"arn:aws:sqs:us-east-1:{ACCOUNT}:work",
+            },
+            {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic},
+        ),
+    )
+    sqs, sns = client_as(enforced, "sqs", key), client_as(enforced, "sns", key)
+    sent = sqs.send_message_batch(
+        QueueUrl=queue_url, Entries=[{"Id": str(n), "MessageBody": f"m{n}"} for n in range(3)]
+    )
+    assert len(sent["Successful"]) == 3
+    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    handles = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(received)]
+    changed = sqs.change_message_visibility_batch(
+        QueueUrl=queue_url, Entries=[{**h, "VisibilityTimeout": 0} for h in handles]
+    )
+    assert not changed.get("Failed")
+    assert not sqs.delete_message_batch(QueueUrl=queue_url, Entries=handles).get("Failed")
+    published = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[{"Id": "1", "Message": "hi"}])
+    assert len(published["Successful"]) == 1
+    enforced.client("iam").delete_user_policy(UserName="worker", PolicyName="queue-and-topic")
+    with pytest.raises(ClientError) as raised:
+        sqs.send_message_batch(QueueUrl=queue_url, Entries=[{"Id": "1", "MessageBody": "m"}])
+    assert "sqs:SendMessage " in denied(raised)[2]
