@@ -117,6 +117,10 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def serve(config: Config) -> None:
+    # The server reads botocore's models and signs nothing with it, but botocore.compat imports awscrt.auth
+    # (6 MB of native code and bindings) to offer CRT signing. Refusing that import keeps the server lean;
+    # awscrt's checksums, which S3 uses, load on their own when first needed.
+    sys.modules.setdefault("awscrt.auth", None)  # type: ignore[arg-type]
     import uvicorn
 
     from overcast.platform import Platform
