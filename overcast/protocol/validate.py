@@ -40,8 +40,11 @@ SERVICE_CODES: dict[str, str | dict[str, str]] = {
 
 # Enums the service itself does not enforce as the model says: SQS takes message system attribute names
 # (SentTimestamp, ...) in ReceiveMessage's AttributeNames, and answers unknown queue attributes with its own
-# InvalidAttributeName, which the service raises itself.
-UNCHECKED_ENUMS = frozenset({"QueueAttributeName"})
+# InvalidAttributeName, which the service raises itself. S3 Select answers its own codes for bad
+# serialization settings (InvalidFileHeaderInfo, InvalidJsonType, InvalidQuoteFields, ...).
+UNCHECKED_ENUMS = frozenset(
+    {"QueueAttributeName", "FileHeaderInfo", "JSONType", "QuoteFields", "ExpressionType", "CompressionType"}
+)
 
 _MAX_ERRORS = 10
 

@@ -29,6 +29,7 @@ from overcast.services.s3.listing import ListingOps
 from overcast.services.s3.multipart import MultipartOps
 from overcast.services.s3.notifications import NotificationOps
 from overcast.services.s3.post import PostOps
+from overcast.services.s3.select import SelectOps
 from overcast.services.s3.store import Bucket, ObjectVersion
 from overcast.services.s3.website import WebsiteOps
 
@@ -40,7 +41,15 @@ RESTORE_DELAYS = {
 
 
 class S3Provider(
-    MultipartOps, PostOps, ListingOps, BucketOps, ConfigOps, NotificationOps, WebsiteOps, CorsOps
+    MultipartOps,
+    PostOps,
+    ListingOps,
+    BucketOps,
+    ConfigOps,
+    NotificationOps,
+    WebsiteOps,
+    CorsOps,
+    SelectOps,
 ):
     service_name = "s3"
 
