@@ -63,7 +63,6 @@ class Identity:
 _ACCESS_DENIED = {
     "s3",
     "sqs",
-    "sns",
     "iam",
     "sts",
     "cloudformation",
@@ -104,6 +103,8 @@ SOFT_MIGRATIONS = [
 def access_denied(service: str, message: str) -> ServiceError:
     if service == "ec2":
         return ServiceError("UnauthorizedOperation", message, 403)
+    if service == "sns":  # SNS's model: AuthorizationErrorException
+        return ServiceError("AuthorizationError", message, 403)
     if service in _ACCESS_DENIED:
         return ServiceError("AccessDenied", message, 403)
     return ServiceError("AccessDeniedException", message, 400 if service == "dynamodb" else 403)

@@ -170,6 +170,19 @@ class SnsProvider(MobileOps, ServiceProvider):
             raise not_found()
         return topic
 
+    def authorization_resource(self, ctx: RequestContext, arn: str) -> Any:
+        """The policy engine's view of a topic (owner, topic policy, tags); None when there is no such topic.
+
+        The default topic policy grants `Principal: *` only under `AWS:SourceOwner` = the owner account, a key
+        direct API calls do not carry: the owner's principals are allowed by their identity policies (its root
+        always), other accounts need a statement of the topic policy (or AddPermission) naming them."""
+        from overcast.policy.enforcement import ResourcePolicy
+
+        topic = self.store.topic(arn)
+        if topic is None:
+            return None
+        return ResourcePolicy(topic.account, topic.attributes.get("Policy") or None, dict(topic.tags))
+
     @staticmethod
     def _encode_token(after: str) -> str:
         return base64.urlsafe_b64encode(after.encode()).decode()
