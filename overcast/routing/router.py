@@ -54,6 +54,10 @@ def resolve(request: HttpRequest, signing_service: str | None) -> Route:
     """Route `request`. For virtual-hosted S3 the bucket is moved into `request.path` (path style)."""
     signing_service = _SIGNING_ALIASES.get(signing_service, signing_service) if signing_service else None
     host = parse_host(request.host)
+    if request.path.startswith("/v20180820/") and "x-amz-account-id" in request.headers:
+        # S3 Control (signed as s3): `<account>.s3-control.<region>.amazonaws.com`, or the account id put in
+        # front of a local endpoint's host (`000000000000.localhost`), is no bucket
+        host = HostInfo("s3control", host.region if host.service == "s3control" else None)
     if host.bucket:
         request.path = "/" + host.bucket + (request.path if request.path != "/" else "/")
         if request.path.endswith("/") and request.path.count("/") == 2:

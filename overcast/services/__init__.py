@@ -11,6 +11,7 @@ PROVIDERS: dict[str, str] = {
     "iam": "overcast.services.iam.provider:IamProvider",
     "organizations": "overcast.services.organizations.provider:OrganizationsProvider",
     "s3": "overcast.services.s3.provider:S3Provider",
+    "s3control": "overcast.services.s3control.provider:S3ControlProvider",
     "sqs": "overcast.services.sqs.provider:SqsProvider",
     "sns": "overcast.services.sns.provider:SnsProvider",
     "dynamodb": "overcast.services.dynamodb.provider:DynamoDBProvider",

@@ -7,11 +7,14 @@ from typing import Any
 from overcast.errors import ServiceError
 from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.s3.common import (
+    PUBLIC_GROUPS,
     access_denied,
     acl_allows,
     bucket_arn,
+    grants_are_public,
     no_such_bucket,
     policy_decision,
+    policy_is_public,
 )
 from overcast.services.s3.store import Bucket, S3Store
 
@@ -69,10 +72,19 @@ class S3Core(ServiceProvider):
         if decision == "Deny":
             raise access_denied()
         if decision == "Allow":
+            # RestrictPublicBuckets: a public policy admits no one outside the owner's account
+            if policy_is_public(policy) and self.public_access_block(bucket).get("RestrictPublicBuckets"):
+                raise access_denied()
             return
         if bucket.ownership != "BucketOwnerEnforced":
             permission = _ACL_PERMISSION.get(action)
             grants = object_grants if key is not None and object_grants is not None else bucket.grants
+            if (
+                permission
+                and grants_are_public(grants)
+                and self.public_access_block(bucket).get("IgnorePublicAcls")
+            ):
+                grants = [g for g in grants if g.get("Grantee", {}).get("URI") not in PUBLIC_GROUPS]
             if permission and acl_allows(grants, principal, permission):
                 return
         raise access_denied()
