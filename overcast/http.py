@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import parse_qsl
 
 
 class Headers:
@@ -81,6 +82,24 @@ class HttpRequest:
     host: str = "localhost"
     scheme: str = "http"
     client_ip: str = "127.0.0.1"
+    # (query, its parse): routing and the rest protocols both need the query parsed; it is parsed once
+    _parsed_query: tuple[str, dict[str, list[str]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def query_params(self) -> dict[str, list[str]]:
+        """The query string as {name: [values...]}, blank values kept ('?uploads' -> {'uploads': ['']}),
+        decoded as urllib's parse_qs does. Read-only: the dict is shared by every caller."""
+        cached = self._parsed_query
+        query = self.query
+        if cached is not None and cached[0] == query:
+            return cached[1]
+        parsed: dict[str, list[str]] = {}
+        if query:
+            for k, v in parse_qsl(query, keep_blank_values=True):
+                parsed.setdefault(k, []).append(v)
+        self._parsed_query = (query, parsed)
+        return parsed
 
 
 ResponseBody = bytes | AsyncIterator[bytes]

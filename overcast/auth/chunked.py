@@ -311,9 +311,7 @@ def decode_aws_chunked(
     mode = sig.content_sha256 if sig is not None else None
     signing_key = None
     if secret_key is not None and sig is not None and mode in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER):
-        signing_key = derive_signing_key(
-            secret_key, sig.signed_at.strftime("%Y%m%d"), sig.region, sig.service
-        )
+        signing_key = derive_signing_key(secret_key, sig.date_stamp, sig.region, sig.service)
     return AwsChunkedStream(
         stream,
         decoded_length=decoded_length,

@@ -84,13 +84,29 @@ class SigV4:
     security_token: str | None  # X-Amz-Security-Token
     algorithm: str = ALGORITHM  # 'AWS4-ECDSA-P256-SHA256' for SigV4a (parsed, not verifiable)
 
+    # Computed once per signature (they are read several times while verifying); kept in the instance's
+    # __dict__, which a frozen dataclass leaves writable, outside the fields (equality ignores them).
     @property
     def amz_date(self) -> str:
-        return self.signed_at.strftime("%Y%m%dT%H%M%SZ")
+        found = self.__dict__.get("_amz_date")
+        if found is None:
+            found = self.__dict__["_amz_date"] = _basic(self.signed_at)
+        return found
+
+    @property
+    def date_stamp(self) -> str:
+        """YYYYMMDD of the signing time, as the credential scope spells it."""
+        found = self.__dict__.get("_date_stamp")
+        if found is None:
+            found = self.__dict__["_date_stamp"] = _ymd(self.signed_at)
+        return found
 
     @property
     def scope(self) -> str:
-        return f"{self.signed_at.strftime('%Y%m%d')}/{self.region}/{self.service}/aws4_request"
+        found = self.__dict__.get("_scope")
+        if found is None:
+            found = self.__dict__["_scope"] = f"{self.date_stamp}/{self.region}/{self.service}/aws4_request"
+        return found
 
     @property
     def streaming(self) -> bool:
@@ -145,6 +161,7 @@ def _incomplete(style: str, message: str) -> ServiceError:
     return ServiceError("IncompleteSignature", message, 400)
 
 
+@lru_cache(maxsize=256)  # SDKs sign with a whole second: one parse serves every request of that second
 def _parse_amz_date(value: str) -> datetime | None:
     if _AMZ_DATE_RE.match(value) is None:
         return None
@@ -345,7 +362,7 @@ def _finish_header(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
             f"Authorization={authorization}",
         )
-    date_text = signed_at.strftime("%Y%m%d")
+    date_text = _ymd(signed_at)
     if scope_date != date_text:
         style = error_style or _infer_style(request, service)
         if style == "s3":
@@ -508,9 +525,13 @@ def _canonical_uris(path: str, s3: bool) -> list[str]:
     return candidates
 
 
-def _canonical_queries(query: str, presigned: bool) -> list[str]:
-    if not query:
-        return [""]
+@lru_cache(maxsize=1024)
+def _rfc3986(component: str) -> str:
+    """A query key or value as the canonical request spells it (decoded, then encoded per RFC 3986)."""
+    return quote(unquote(component), safe="-_.~")
+
+
+def _query_pairs(query: str, presigned: bool) -> list[tuple[str, str]]:
     raw: list[tuple[str, str]] = []
     for part in query.split("&"):
         if not part:
@@ -519,8 +540,22 @@ def _canonical_queries(query: str, presigned: bool) -> list[str]:
         if presigned and key == "X-Amz-Signature":
             continue
         raw.append((key, value))
-    encoded = sorted((quote(unquote(k), safe="-_.~"), quote(unquote(v), safe="-_.~")) for k, v in raw)
-    candidates = ["&".join(f"{k}={v}" for k, v in encoded)]
+    return raw
+
+
+def _primary_query(query: str, presigned: bool) -> str:
+    """The canonical query string botocore and most SDKs produce (the first of `_canonical_queries`)."""
+    if not query:
+        return ""
+    encoded = sorted((_rfc3986(k), _rfc3986(v)) for k, v in _query_pairs(query, presigned))
+    return "&".join(f"{k}={v}" for k, v in encoded)
+
+
+def _canonical_queries(query: str, presigned: bool) -> list[str]:
+    if not query:
+        return [""]
+    raw = _query_pairs(query, presigned)
+    candidates = [_primary_query(query, presigned)]
     raw_form = "&".join(f"{k}={v}" for k, v in sorted(raw))
     if raw_form != candidates[0]:
         candidates.append(raw_form)
@@ -568,7 +603,7 @@ def canonical_request(request: HttpRequest, sig: SigV4, *, s3: bool | None = Non
     return _build_canonical(
         request.method,
         _canonical_uris(request.path, s3)[0],
-        _canonical_queries(request.query, sig.presigned)[0],
+        _primary_query(request.query, sig.presigned),
         _canonical_headers(request, sig.signed_headers),
         ";".join(sig.signed_headers),
         _payload_hash(request, sig, s3),
@@ -597,7 +632,16 @@ def _iso(ts: float | datetime) -> str:
 def _basic(ts: float | datetime) -> str:
     if not isinstance(ts, datetime):
         ts = datetime.fromtimestamp(ts, UTC)
-    return ts.strftime("%Y%m%dT%H%M%SZ")
+    if ts.year < 1000:  # strftime's own (unpadded) spelling of such years
+        return ts.strftime("%Y%m%dT%H%M%SZ")
+    return f"{ts.year}{ts.month:02d}{ts.day:02d}T{ts.hour:02d}{ts.minute:02d}{ts.second:02d}Z"
+
+
+def _ymd(ts: datetime) -> str:
+    """strftime('%Y%m%d') without its cost (it runs on every signed request)."""
+    if ts.year < 1000:
+        return ts.strftime("%Y%m%d")
+    return f"{ts.year}{ts.month:02d}{ts.day:02d}"
 
 
 def _signature_error(style: str, service: str, message: str) -> ServiceError:
@@ -704,26 +748,32 @@ def verify_sigv4(
             error_style, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
         )
 
-    key = derive_signing_key(secret_key, sig.signed_at.strftime("%Y%m%d"), sig.region, sig.service)
+    key = derive_signing_key(secret_key, sig.date_stamp, sig.region, sig.service)
     method = request.method
     headers_text = _canonical_headers(request, sig.signed_headers)
     signed = ";".join(sig.signed_headers)
     payload = _payload_hash(request, sig, s3)
-    uris = _canonical_uris(request.path, s3)
-    queries = _canonical_queries(request.query, sig.presigned)
     provided = sig.signature
 
-    first_canonical = first_sts = None
+    # The primary spelling first; the others are only worked out when it does not match.
+    uris = _canonical_uris(request.path, s3)
+    primary_query = _primary_query(request.query, sig.presigned)
+    canonical = _build_canonical(method, uris[0], primary_query, headers_text, signed, payload)
+    sts = string_to_sign(sig, canonical)
+    if hmac.compare_digest(hmac_hex(key, sts), provided):
+        _check_body_hash(request, sig, s3, error_style)
+        return
+    first_canonical, first_sts = canonical, sts
+    queries = _canonical_queries(request.query, sig.presigned)
     for uri in uris:
         for query in queries:
+            if uri is uris[0] and query == primary_query:
+                continue  # tried above
             canonical = _build_canonical(method, uri, query, headers_text, signed, payload)
             sts = string_to_sign(sig, canonical)
             if hmac.compare_digest(hmac_hex(key, sts), provided):
                 _check_body_hash(request, sig, s3, error_style)
                 return
-            if first_canonical is None:
-                first_canonical, first_sts = canonical, sts
-    assert first_canonical is not None and first_sts is not None
     raise _mismatch(sig, error_style, first_canonical, first_sts)
 
 

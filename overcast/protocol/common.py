@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -141,6 +142,14 @@ def format_iso8601(value: Any) -> str:
 
 
 def format_rfc822(value: Any) -> str:
+    try:
+        return _format_rfc822(value)
+    except TypeError:  # unhashable: not cached
+        return _format_rfc822.__wrapped__(value)
+
+
+@lru_cache(maxsize=1024)  # the same timestamps (an object's Last-Modified) are formatted again and again
+def _format_rfc822(value: Any) -> str:
     return formatdate(calendar.timegm(to_datetime(value).utctimetuple()), usegmt=True)
 
 
@@ -645,7 +654,7 @@ def parse_rest_members(
             if text is not None:
                 params[name] = text_to_value(shape, text, QUERY_TIMESTAMP_FORMAT)
     if layout.querystring or layout.query_map:
-        query = parse_query(request.query)
+        query = request.query_params()
         used: set[str] = set(query_literals)
         for name, wire, shape in layout.querystring:
             values = query.get(wire)

@@ -176,10 +176,15 @@ def _pick(infos: list[ServiceInfo], host: HostInfo) -> ServiceInfo | None:
     return infos[0] if infos else None
 
 
-def _known_operation(info: ServiceInfo, operation: str, code: str) -> str:
+@cache
+def _operation_names(service: str) -> frozenset[str]:
     from overcast.protocol.models import get_service_model
 
-    if operation not in get_service_model(info.name).operation_names:
+    return frozenset(get_service_model(service).operation_names)
+
+
+def _known_operation(info: ServiceInfo, operation: str, code: str) -> str:
+    if operation not in _operation_names(info.name):
         message = f"The action or operation {operation} is not valid for service {info.name}"
         raise ServiceError(code, message, 400)
     return operation
@@ -199,7 +204,7 @@ def _route_rest(request: HttpRequest, signing_service: str | None, host: HostInf
     else:  # anonymous: browsers, curl, presigned-less public reads are S3
         candidates = [index.services["s3"]]
     candidates = [i for i in candidates if set(i.protocols) & set(REST_PROTOCOLS)]
-    query = parse_qs(request.query, keep_blank_values=True)
+    query = request.query_params()
     best: tuple[tuple, str, str] | None = None
     for info in candidates:
         for score, operation in _match_operations(info.name, request, query):
@@ -255,17 +260,57 @@ def _rest_operations(service: str) -> dict[str, list[_RestOperation]]:
     return by_method
 
 
+@cache
+def _query_and_header_evidence(service: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The query keys whose value some template of `service` names ('?list-type=2'), and every header some
+    operation requires: with the set of query keys, all that the non-path checks of a match look at."""
+    valued: set[str] = set()
+    headers: set[str] = set()
+    for ops in _rest_operations(service).values():
+        for op in ops:
+            valued.update(k for k, v in op.template.query_literals.items() if v is not None)
+            headers.update(op.required_headers)
+    return frozenset(valued), tuple(sorted(headers))
+
+
+_FILTERED: dict[tuple, tuple[_RestOperation, ...]] = {}
+
+
+def _query_header_candidates(
+    service: str, method: str, flat_query: dict[str, str], headers
+) -> tuple[_RestOperation, ...]:
+    """The operations of `service` whose query literals, required query members and required headers the
+    request has (cached per combination: a client repeats a handful of them), in model order."""
+    valued, header_names = _query_and_header_evidence(service)
+    key = (
+        service,
+        method,
+        frozenset(flat_query),
+        tuple((k, flat_query[k]) for k in sorted(valued.intersection(flat_query))),
+        tuple(h in headers for h in header_names),
+    )
+    found = _FILTERED.get(key)
+    if found is None:
+        found = tuple(
+            op
+            for op in _rest_operations(service).get(method, ())
+            if op.template.matches_query(flat_query)
+            and all(q in flat_query for q in op.required_query)
+            and all(h in headers for h in op.required_headers)
+        )
+        if (
+            len(_FILTERED) >= 4096
+        ):  # arbitrary query keys (presigned URLs carry the client's own) must not grow it
+            _FILTERED.clear()
+        _FILTERED[key] = found
+    return found
+
+
 def _match_operations(service: str, request: HttpRequest, query: dict[str, list[str]]):
     """(score, operation) for each operation of `service` that the request could be."""
     flat_query = {k: v[0] for k, v in query.items()}
-    for op in _rest_operations(service).get(request.method, ()):
+    for op in _query_header_candidates(service, request.method, flat_query, request.headers):
         template = op.template
-        if not template.matches_query(flat_query):
-            continue
-        if any(q not in flat_query for q in op.required_query):
-            continue
-        if any(h not in request.headers for h in op.required_headers):
-            continue
         if template.match(request.path) is None:
             continue
         evidence = len(template.query_literals) + len(op.required_query) + len(op.required_headers)

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,34 +39,44 @@ class Database:
 
     # -- transactions ------------------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> _Transaction:
         """All-or-nothing. Re-entrant: an inner block (an internal call from another service) is a savepoint.
 
         Never `await` inside: the event loop would interleave another request's statements.
+        (A plain context-manager class rather than @contextmanager: it runs on every request.)
         """
-        with self._lock:
-            outermost = self._depth == 0
-            savepoint = f"sp{self._depth}"
-            self.conn.execute("BEGIN IMMEDIATE" if outermost else f"SAVEPOINT {savepoint}")
-            self._depth += 1
-            try:
-                yield self.conn
-            except BaseException:
-                self._depth -= 1
+        return _Transaction(self)
+
+    def _begin(self) -> None:
+        self._lock.acquire()
+        try:
+            depth = self._depth
+            self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
+            self._depth = depth + 1
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _end(self, failed: bool) -> None:
+        try:
+            self._depth -= 1
+            depth = self._depth
+            outermost = depth == 0
+            if failed:
                 if outermost:
                     self.conn.execute("ROLLBACK")
                     self._after_commit.clear()
                 else:
-                    self.conn.execute(f"ROLLBACK TO {savepoint}")
-                    self.conn.execute(f"RELEASE {savepoint}")
-                raise
-            self._depth -= 1
-            self.conn.execute("COMMIT" if outermost else f"RELEASE {savepoint}")
+                    self.conn.execute(f"ROLLBACK TO sp{depth}")
+                    self.conn.execute(f"RELEASE sp{depth}")
+                return
+            self.conn.execute("COMMIT" if outermost else f"RELEASE sp{depth}")
             if outermost and self._after_commit:
                 callbacks, self._after_commit = self._after_commit, []
                 for callback in callbacks:
                     callback()
+        finally:
+            self._lock.release()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the current transaction commits (dropped if it rolls back)."""
@@ -134,6 +143,23 @@ class Database:
         if self.path:
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.close()
+
+
+class _Transaction:
+    """`Database.transaction()`: BEGIN IMMEDIATE (or a savepoint) on enter, COMMIT or ROLLBACK on exit."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._db._begin()
+        return self._db.conn
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._db._end(exc_type is not None)
+        return False  # an exception inside the block propagates
 
 
 def _statements(script: str) -> list[str]:
