@@ -8,6 +8,8 @@ import io
 import os
 import shutil
 import stat
+import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -41,11 +43,35 @@ def check_zip(data: bytes) -> int:
     return size
 
 
+_UNPACKING = threading.Lock()
+
+
 def unpacked(root: Path, sha: str, zip_path: Path) -> Path:
-    """The directory holding the package's files, extracted on first use (idempotent, crash-safe)."""
+    """The directory holding the package's files, extracted on first use (idempotent, crash-safe).
+
+    Cold starts of several environments call this from worker threads at once: one lock lets the first
+    extract while the others wait for its result, and each extraction has a directory of its own."""
     target = root / sha
     if target.is_dir():
         return target
+    with _UNPACKING:
+        if target.is_dir():
+            return target
+        root.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{sha}.", suffix=".partial", dir=root))
+        try:
+            with zipfile.ZipFile(zip_path) as archive:
+                for info in archive.infolist():
+                    extracted = Path(archive.extract(info, partial))
+                    mode = (info.external_attr >> 16) & 0o777
+                    if mode and not info.is_dir():
+                        extracted.chmod(mode | stat.S_IRUSR)
+                    elif not info.is_dir():
+                        extracted.chmod(0o755 if info.filename.endswith("bootstrap") else 0o644)
+            os.replace(partial, target)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)  # gone already when the rename succeeded
+    return target
     partial = root / f".{sha}.{os.getpid()}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
