@@ -72,14 +72,79 @@ REGION = "us-east-1"
 #   method      HTTP method
 #   path        path and query string; "{bucket}" etc. are not expanded: write the literal path
 #   headers     extra request headers (signed)
-#   body        request body (str or bytes)
+#   body        request body (str or bytes); "${name}" is replaced by a value captured by a setup request
+#               (e.g. ${queue_url}, whose form differs between servers)
 #   sign        "header" (Authorization header) or "presign" (X-Amz-* query string, like a presigned URL)
 #   setup       requests (same keys: method, path, headers, body, service) sent once, signed, before the
 #               measurement, e.g. to create the bucket/queue/table the operation needs; they may answer
-#               non-2xx (an "already exists" is fine) but are reported if they do
+#               non-2xx (an "already exists" is fine) but are reported if they do. Extra keys of a setup:
+#                 capture  {"name": "JsonKey"}: the answer's top-level JSON value becomes ${name}
+#                 repeat   N: sent N times, "${i}" in path/body being 0..N-1
+#                 until    regex: sent again (every 50 ms, up to 30 s) until the answer's body matches it,
+#                          e.g. DescribeTable until "TableStatus": "ACTIVE"
+#   expect      regex the answer's body must match (checked once, on the probe before the measurement;
+#               reported if it does not), e.g. that a ReceiveMessage does return a message
 #   default     measured when --ops is not given
 #   target      Overcast's required ratio to the best peer's req/s (the issue's 1.5x); none: just measured
 # --------------------------------------------------------------------------------------------------------
+_BODY_1K = bytes(range(256)) * 4  # 1 KiB
+
+
+def _sqs_headers(action: str) -> dict[str, str]:
+    return {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"AmazonSQS.{action}"}
+
+
+def _sqs_create_queue(name: str) -> dict:
+    """CreateQueue; its QueueUrl (whose form differs between servers) becomes ${queue_url}."""
+    return {
+        "service": "sqs",
+        "method": "POST",
+        "path": "/",
+        "headers": _sqs_headers("CreateQueue"),
+        "body": json.dumps({"QueueName": name}),
+        "capture": {"queue_url": "QueueUrl"},
+    }
+
+
+def _ddb_headers(action: str) -> dict[str, str]:
+    return {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{action}"}
+
+
+def _ddb_create_table(name: str) -> list[dict]:
+    """CreateTable (pk/sk strings, on demand), then DescribeTable until it is ACTIVE: CreateTable is
+    asynchronous on some servers."""
+    return [
+        {
+            "service": "dynamodb",
+            "method": "POST",
+            "path": "/",
+            "headers": _ddb_headers("CreateTable"),
+            "body": json.dumps(
+                {
+                    "TableName": name,
+                    "AttributeDefinitions": [
+                        {"AttributeName": "pk", "AttributeType": "S"},
+                        {"AttributeName": "sk", "AttributeType": "S"},
+                    ],
+                    "KeySchema": [
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    "BillingMode": "PAY_PER_REQUEST",
+                }
+            ),
+        },
+        {
+            "service": "dynamodb",
+            "method": "POST",
+            "path": "/",
+            "headers": _ddb_headers("DescribeTable"),
+            "body": json.dumps({"TableName": name}),
+            "until": r'"TableStatus":\s*"ACTIVE"',
+        },
+    ]
+
+
 OPERATIONS: list[dict] = [
     {
         "name": "sts-get-caller-identity",
@@ -100,6 +165,149 @@ OPERATIONS: list[dict] = [
         "path": "/",
         "headers": {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"},
         "body": "{}",
+        "default": True,
+        "target": 1.5,
+    },
+    # The services' hot paths, measured by default (target 1.5x, like the issue's two operations).
+    # Each one gets its own bucket/queue/table, so that rows do not disturb each other.
+    {
+        "name": "s3-put-object-1k",
+        "service": "s3",
+        "protocol": "rest-xml",
+        "method": "PUT",
+        "path": "/overcast-bench-put/object-1k",
+        "headers": {},
+        "body": _BODY_1K,
+        "sign": "presign",
+        "setup": [
+            {"service": "s3", "method": "PUT", "path": "/overcast-bench-put", "headers": {}, "body": ""}
+        ],
+        "default": True,
+        "target": 1.5,
+    },
+    {
+        "name": "s3-get-object-1k",
+        "service": "s3",
+        "protocol": "rest-xml",
+        "method": "GET",
+        "path": "/overcast-bench-get/object-1k",
+        "headers": {},
+        "body": "",
+        "sign": "presign",
+        "setup": [
+            {"service": "s3", "method": "PUT", "path": "/overcast-bench-get", "headers": {}, "body": ""},
+            {
+                # Presigned like the GET (UNSIGNED-PAYLOAD).
+                "service": "s3",
+                "method": "PUT",
+                "path": "/overcast-bench-get/object-1k",
+                "headers": {},
+                "body": _BODY_1K,
+                "sign": "presign",
+            },
+        ],
+        "default": True,
+        "target": 1.5,
+    },
+    {
+        # Every request adds a message to the queue (~20-60k per cell): the queue grows during the run.
+        "name": "sqs-send-message",
+        "service": "sqs",
+        "protocol": "json",
+        "method": "POST",
+        "path": "/",
+        "headers": _sqs_headers("SendMessage"),
+        "body": '{"QueueUrl": "${queue_url}", "MessageBody": "hello from the benchmark"}',
+        "setup": [_sqs_create_queue("overcast-bench-send")],
+        "default": True,
+        "target": 1.5,
+    },
+    {
+        # VisibilityTimeout 0: a received message is visible again at once, so with a few messages in the
+        # queue every receive returns one (it is not an empty receive) and the queue never runs dry.
+        "name": "sqs-receive-message",
+        "service": "sqs",
+        "protocol": "json",
+        "method": "POST",
+        "path": "/",
+        "headers": _sqs_headers("ReceiveMessage"),
+        "body": '{"QueueUrl": "${queue_url}", "MaxNumberOfMessages": 1, "VisibilityTimeout": 0, '
+        '"WaitTimeSeconds": 0}',
+        "setup": [
+            _sqs_create_queue("overcast-bench-receive"),
+            {
+                "service": "sqs",
+                "method": "POST",
+                "path": "/",
+                "headers": _sqs_headers("SendMessage"),
+                "body": '{"QueueUrl": "${queue_url}", "MessageBody": "message ${i}"}',
+                "repeat": 10,
+            },
+        ],
+        "expect": '"Messages"',
+        "default": True,
+        "target": 1.5,
+    },
+    {
+        # The same item is overwritten by every request.
+        "name": "dynamodb-put-item",
+        "service": "dynamodb",
+        "protocol": "json",
+        "method": "POST",
+        "path": "/",
+        "headers": _ddb_headers("PutItem"),
+        "body": '{"TableName": "overcast-bench-put", "Item": {"pk": {"S": "user#1"}, "sk": {"S": "profile"}, '
+        '"name": {"S": "Ada"}, "visits": {"N": "42"}}}',
+        "setup": _ddb_create_table("overcast-bench-put"),
+        "default": True,
+        "target": 1.5,
+    },
+    {
+        "name": "dynamodb-get-item",
+        "service": "dynamodb",
+        "protocol": "json",
+        "method": "POST",
+        "path": "/",
+        "headers": _ddb_headers("GetItem"),
+        "body": '{"TableName": "overcast-bench-get", "Key": {"pk": {"S": "user#1"}, "sk": {"S": "profile"}}}',
+        "setup": [
+            *_ddb_create_table("overcast-bench-get"),
+            {
+                "service": "dynamodb",
+                "method": "POST",
+                "path": "/",
+                "headers": _ddb_headers("PutItem"),
+                "body": '{"TableName": "overcast-bench-get", "Item": {"pk": {"S": "user#1"}, '
+                '"sk": {"S": "profile"}, "name": {"S": "Ada"}, "visits": {"N": "42"}}}',
+            },
+        ],
+        "expect": '"Item"',
+        "default": True,
+        "target": 1.5,
+    },
+    {
+        # One partition of 10 items; every query returns all 10.
+        "name": "dynamodb-query",
+        "service": "dynamodb",
+        "protocol": "json",
+        "method": "POST",
+        "path": "/",
+        "headers": _ddb_headers("Query"),
+        "body": '{"TableName": "overcast-bench-query", "KeyConditionExpression": "pk = :pk", '
+        '"ExpressionAttributeValues": {":pk": {"S": "user#1"}}}',
+        "setup": [
+            *_ddb_create_table("overcast-bench-query"),
+            {
+                "service": "dynamodb",
+                "method": "POST",
+                "path": "/",
+                "headers": _ddb_headers("PutItem"),
+                "body": '{"TableName": "overcast-bench-query", "Item": {"pk": {"S": "user#1"}, '
+                '"sk": {"S": "order#${i}"}, "total": {"N": "${i}"}, "status": {"S": "shipped"}}}',
+                "repeat": 10,
+            },
+        ],
+        "expect": '"Count":\\s*10\\b',
         "default": True,
         "target": 1.5,
     },
@@ -159,6 +367,8 @@ class Server:
     health_path: str
     pip_spec: str | None = None  # None: the project's own venv
     notes: str = ""
+    default: bool = True  # measured without --servers
+    extra_args: tuple[str, ...] = ()  # appended to the command line
     tmpdir: str | None = field(default=None, repr=False)
 
     def python(self) -> Path:
@@ -201,7 +411,7 @@ class Server:
         raise NotImplementedError
 
     def version(self) -> str:
-        dist = {"overcast": "overcast", "ministack": "ministack", "moto": "moto"}[self.name]
+        dist = "overcast" if self.pip_spec is None else self.name
         try:
             out = subprocess.run(
                 [str(self.python()), "-c", f"import importlib.metadata as m; print(m.version('{dist}'))"],
@@ -227,7 +437,8 @@ class Overcast(Server):
         # A fresh, persistent (on-disk) data directory for every start.
         self.cleanup()
         self.tmpdir = tempfile.mkdtemp(prefix="overcast-bench-")
-        return [str(self.bindir() / "overcast"), "start", "--port", str(port), "--data-dir", self.tmpdir], {}
+        argv = [str(self.bindir() / "overcast"), "start", "--port", str(port), "--data-dir", self.tmpdir]
+        return [*argv, *self.extra_args], {}
 
 
 class MiniStack(Server):
@@ -255,7 +466,25 @@ SERVERS: dict[str, Server] = {
     "overcast": Overcast("overcast", "/_overcast/health", None, "persistent data dir"),
     "ministack": MiniStack("ministack", "/_ministack/health", "ministack", "in-memory (its default)"),
     "moto": Moto("moto", "/moto-api/config", "moto[server]", "in-memory"),
+    # The same Overcast with IAM enforcement: every signature verified, every request authorized (the
+    # benchmark's test/test are the root credentials, which are allowed everything). Not a peer: the report
+    # gives its ratio to "overcast", i.e. what enforcement costs. Select it with --servers.
+    "overcast-enforce": Overcast(
+        "overcast-enforce",
+        "/_overcast/health",
+        None,
+        "persistent data dir, --iam enforce",
+        default=False,
+        extra_args=("--iam", "enforce"),
+    ),
 }
+ENFORCE = "overcast-enforce"
+ENFORCE_TARGET = 0.8  # IAM enforcement may cost at most 20% of the throughput of "overcast"
+
+
+def is_peer(name: str) -> bool:
+    """Another emulator (not Overcast or a variant of it): a candidate for "best peer"."""
+    return not name.startswith("overcast")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -271,20 +500,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http_status(port: int, method: str, path: str, headers=None, body=b"", timeout=1.0) -> int | None:
-    """One HTTP/1.1 request on a fresh connection; the status code, or None if nothing answered."""
+def http_request(
+    port: int, method: str, path: str, headers=None, body=b"", timeout=1.0
+) -> tuple[int | None, bytes]:
+    """One HTTP/1.1 request on a fresh connection; the status code and body, or (None, b"") if nothing
+    answered."""
     import http.client
 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         resp = conn.getresponse()
-        resp.read()
-        return resp.status
+        return resp.status, resp.read()
     except (OSError, http.client.HTTPException):
-        return None
+        return None, b""
     finally:
         conn.close()
+
+
+def http_status(port: int, method: str, path: str, headers=None, body=b"", timeout=1.0) -> int | None:
+    """One HTTP/1.1 request on a fresh connection; the status code, or None if nothing answered."""
+    return http_request(port, method, path, headers, body, timeout)[0]
 
 
 def proc_tree(root: int) -> list[int]:
@@ -446,10 +682,15 @@ def signed(req: dict, port: int, amz_date: str) -> tuple[str, dict[str, str], by
     body = req.get("body") or b""
     if isinstance(body, str):
         body = body.encode()
-    aws_req = AWSRequest(method=req["method"], url=url, data=body, headers=dict(req.get("headers") or {}))
+    presign = req.get("sign", "header") == "presign"
+    # A presigned URL does not cover the body (and botocore's query signer would try to parse it): sign
+    # without it, send it anyway.
+    aws_req = AWSRequest(
+        method=req["method"], url=url, data=b"" if presign else body, headers=dict(req.get("headers") or {})
+    )
     creds = Credentials(ACCESS_KEY, SECRET_KEY)
     s3 = req["service"] == "s3"  # S3 signs the path as sent and the payload hash as a header
-    if req.get("sign", "header") == "presign":
+    if presign:
         auth = (S3SigV4QueryAuth if s3 else SigV4QueryAuth)(creds, req["service"], REGION, expires=3600)
     else:
         auth = (S3SigV4Auth if s3 else SigV4Auth)(creds, req["service"], REGION)
@@ -461,11 +702,68 @@ def signed(req: dict, port: int, amz_date: str) -> tuple[str, dict[str, str], by
     return aws_req.url, headers, body
 
 
-def send(req: dict, port: int, amz_date: str) -> int | None:
+def send_full(req: dict, port: int, amz_date: str) -> tuple[int | None, bytes]:
+    """Sign and send `req`; its status and body."""
     url, headers, body = signed(req, port, amz_date)
     parts = urllib.parse.urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    return http_status(port, req["method"], path, headers=headers, body=body, timeout=10)
+    return http_request(port, req["method"], path, headers=headers, body=body, timeout=10)
+
+
+def send(req: dict, port: int, amz_date: str) -> int | None:
+    return send_full(req, port, amz_date)[0]
+
+
+def expand(req: dict, values: dict[str, str]) -> dict:
+    """`req` with "${name}" in its path and (text) body replaced by values[name]."""
+
+    def sub(text):
+        if not isinstance(text, str):
+            return text
+        for name, value in values.items():
+            text = text.replace("${" + name + "}", value)
+        return text
+
+    return {**req, "path": sub(req["path"]), "body": sub(req.get("body") or "")}
+
+
+def describe(req: dict) -> str:
+    target = next((v for k, v in (req.get("headers") or {}).items() if k.lower() == "x-amz-target"), None)
+    return f"{req['method']} {req['path']}" + (f" {target}" if target else "")
+
+
+def is_2xx(status: int | None) -> bool:
+    return status is not None and 200 <= status < 300
+
+
+def run_setup(setups: list[dict], port: int, amz_date: str) -> tuple[dict[str, str], list[str]]:
+    """Send an operation's setup requests; the values they captured and the problems met (non-2xx
+    answers, an `until` never matched, a value not found)."""
+    values: dict[str, str] = {}
+    problems: list[str] = []
+    for setup in setups:
+        for i in range(setup.get("repeat", 1)):
+            req = expand(setup, {**values, "i": str(i)})
+            status, body = send_full(req, port, amz_date)
+            if setup.get("until"):
+                deadline = time.monotonic() + 30
+                while not (is_2xx(status) and re.search(setup["until"], body.decode(errors="replace"))):
+                    if time.monotonic() > deadline:
+                        problems.append(
+                            f"{describe(req)}: never matched {setup['until']!r} in 30 s; last answer "
+                            f"{status} {body[:200]!r}"
+                        )
+                        break
+                    time.sleep(0.05)
+                    status, body = send_full(req, port, amz_date)
+            elif not is_2xx(status):
+                problems.append(f"{describe(req)}: {status} {body[:200]!r}")
+            for name, key in (setup.get("capture") or {}).items():
+                try:
+                    values[name] = json.loads(body)[key]
+                except (ValueError, KeyError, TypeError):
+                    problems.append(f"{describe(req)}: no {key} in the answer {status} {body[:200]!r}")
+    return values, problems
 
 
 HEY_STATUS = re.compile(r"^\s*\[(\d{3})\]\s+(\d+)\s+responses", re.M)
@@ -681,13 +979,20 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
         for op in ops:
             r: dict = {"protocol": op["protocol"]}
             result["ops"][op["name"]] = r
-            for setup in op.get("setup", []):
-                st = send(setup, run.port, amz_date)
-                if st is None or not 200 <= st < 300:
-                    r.setdefault("setup_status", []).append(st)
-            url, headers, body = signed(op, run.port, amz_date)
-            probe = send(op, run.port, amz_date)
+            values, problems = run_setup(op.get("setup", []), run.port, amz_date)
+            if problems:
+                r["setup_status"] = problems
+                for problem in problems:
+                    log(f"  {server.name} {op['name']} setup: {problem}")
+            req = expand(op, values)
+            url, headers, body = signed(req, run.port, amz_date)
+            probe, answer = send_full(req, run.port, amz_date)
             r["probe_status"] = probe
+            if not is_2xx(probe) or (
+                op.get("expect") and not re.search(op["expect"], answer.decode(errors="replace"))
+            ):
+                r["probe_answer"] = answer[:500].decode(errors="replace")
+                log(f"  {server.name} {op['name']}: probe answered {probe} {answer[:300]!r}")
             for c in args.concurrency:
                 if run.proc.poll() is not None:
                     r[f"c{c}"] = {"rps": None, "non_2xx": None, "error": "server exited"}
@@ -799,11 +1104,17 @@ BUSY_CORES = 0.25  # CPU used by processes other than the server and the load to
 
 
 def print_table(names: list[str], rows) -> list[dict]:
+    """The table: each server's figure, Overcast's ratio to the best peer (any server but Overcast and its
+    variants) and, when "overcast-enforce" was measured, its ratio to "overcast": what IAM enforcement costs
+    (throughput target >= ENFORCE_TARGET)."""
     table = []
+    enforce = ENFORCE in names
     header = ["measure", *names, "overcast/best peer", "target", "met"]
+    if enforce:
+        header += ["enforce/overcast", "target", "met"]
     lines = [header]
     for label, kind, vals, target in rows:
-        peers = [v for n, v in vals.items() if n != "overcast" and isinstance(v, float | int)]
+        peers = [v for n, v in vals.items() if is_peer(n) and isinstance(v, float | int)]
         ours = vals.get("overcast")
         ratio = met = None
         if peers and isinstance(ours, float | int):
@@ -815,25 +1126,43 @@ def print_table(names: list[str], rows) -> list[dict]:
             target_txt = "-"
         else:
             target_txt = f"<= {target:g}x" if kind == "lower" else f">= {target:g}x"
-        table.append(
-            {
-                "measure": label,
-                "better": kind,
-                "values": vals,
-                "ratio_to_best_peer": ratio,
-                "target": target_txt,
-                "met": met,
-            }
-        )
-        lines.append(
-            [
-                label,
-                *[fmt(vals.get(n), label) for n in names],
-                "-" if ratio is None else f"{ratio:.2f}x",
-                target_txt,
-                "-" if met is None else ("yes" if met else "NO"),
+        row = {
+            "measure": label,
+            "better": kind,
+            "values": vals,
+            "ratio_to_best_peer": ratio,
+            "target": target_txt,
+            "met": met,
+        }
+        line = [
+            label,
+            *[fmt(vals.get(n), label) for n in names],
+            "-" if ratio is None else f"{ratio:.2f}x",
+            target_txt,
+            "-" if met is None else ("yes" if met else "NO"),
+        ]
+        if enforce:
+            theirs = vals.get(ENFORCE)
+            e_ratio = e_met = None
+            if isinstance(theirs, float | int) and isinstance(ours, float | int) and ours:
+                e_ratio = theirs / ours
+            e_target = ENFORCE_TARGET if kind == "higher" else None  # only throughput has a target
+            if e_ratio is not None and e_target is not None:
+                e_met = e_ratio >= e_target
+            row.update(
+                {
+                    "enforce_to_overcast": e_ratio,
+                    "enforce_target": f">= {e_target:g}x" if e_target else "-",
+                    "enforce_met": e_met,
+                }
+            )
+            line += [
+                "-" if e_ratio is None else f"{e_ratio:.2f}x",
+                row["enforce_target"],
+                "-" if e_met is None else ("yes" if e_met else "NO"),
             ]
-        )
+        table.append(row)
+        lines.append(line)
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
     for j, line in enumerate(lines):
         print(
@@ -871,7 +1200,12 @@ def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> tupl
                             f"    {name} {key}: {cell['non_2xx']} non-2xx/failed responses {cell.get('statuses')}"
                         )
                 if op.get("setup_status"):
-                    print(f"    {name}: setup requests answered {op['setup_status']}")
+                    print(f"    {name}: setup problems: {op['setup_status']}")
+                if op.get("probe_answer"):
+                    print(
+                        f"    {name}: the request answered {op.get('probe_status')} "
+                        f"{op['probe_answer'][:300]!r}"
+                    )
             others = [
                 cell["cpu"]["other_cores"]
                 for op in (r.get("ops") or {}).values()
@@ -898,7 +1232,12 @@ def report(results: list[dict], ops: list[dict], concurrency: list[int]) -> tupl
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--servers", default=",".join(SERVERS), help="comma list (default: %(default)s)")
+    p.add_argument(
+        "--servers",
+        default=",".join(name for name, server in SERVERS.items() if server.default),
+        help=f"comma list (default: %(default)s; also known: "
+        f"{', '.join(n for n, s in SERVERS.items() if not s.default)})",
+    )
     p.add_argument("--only", help="shorthand for --servers NAME")
     p.add_argument(
         "--ops", help="comma list of operation names (default: the default ones); 'all' for every one"
