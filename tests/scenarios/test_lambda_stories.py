@@ -1,16 +1,17 @@
 """The developer notes' Lambda stories, end to end through a real server: S3 upload → function → DynamoDB
 write, SQS → function with partial batch failures and a poison message reaching the DLQ, a DynamoDB stream
-feeding a function, and a function calling S3 with exactly its execution role's permissions.
-
-(Alias traffic shifting, throttling under reserved concurrency and an async invoke reaching its DLQ after 3
-attempts are in tests/services/lambda_/test_functions_api.py and test_concurrency_async.py.)"""
+feeding a function, an asynchronous invocation of a failing function reaching its dead-letter queue after 3
+attempts, alias traffic shifting from version 1 to version 2, throttling once reserved concurrency is used
+up, and a function calling S3 with exactly its execution role's permissions."""
 
 import io
 import json
+import threading
 import time
 import zipfile
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.policy.servers import document
@@ -218,6 +219,150 @@ def test_dynamodb_stream_feeds_an_audit_function(overcast):
     items = wait_for(lambda: (found := ddb.scan(TableName="audit")["Items"]) and len(found) == 4 and found)
     changes = sorted((i["account"]["S"], i["change"]["S"]) for i in items)
     assert changes == [("a-1", "INSERT"), ("a-1", "MODIFY"), ("a-1", "REMOVE"), ("a-2", "INSERT")]
+
+
+CHARGER = """
+def handler(event, context):
+    print("charging order", event["order"], "request", context.aws_request_id)
+    raise RuntimeError("payment provider unavailable")
+"""
+
+
+def queue_arn(sqs, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def test_failing_async_invocation_reaches_the_dead_letter_queue_after_three_attempts(overcast):
+    sqs, lam, logs = overcast.client("sqs"), overcast.client("lambda"), overcast.client("logs")
+    dlq = sqs.create_queue(QueueName="charge-dlq")["QueueUrl"]
+    function(overcast, "charge", CHARGER, DeadLetterConfig={"TargetArn": queue_arn(sqs, dlq)})
+    accepted = lam.invoke(FunctionName="charge", InvocationType="Event", Payload=json.dumps({"order": 42}))
+    assert accepted["StatusCode"] == 202
+    request_id = accepted["ResponseMetadata"]["RequestId"]
+
+    def attempts() -> list[str]:
+        try:
+            events = logs.filter_log_events(logGroupName="/aws/lambda/charge", filterPattern="charging")
+        except ClientError:  # the log group appears with the first shipped batch
+            return []
+        return [e["message"].split()[-1] for e in events["events"]]
+
+    # the first attempt fails at once; AWS retries after a minute, then after two more (virtual clock)
+    assert wait_for(lambda: len(attempts()) == 1)
+    overcast.advance_clock("61s")
+    assert wait_for(lambda: len(attempts()) == 2)
+    assert not sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0).get("Messages")  # one retry left
+    overcast.advance_clock("121s")
+    dead = wait_for(lambda: sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"]).get("Messages"))
+    assert len(dead) == 1 and json.loads(dead[0]["Body"]) == {"order": 42}
+    attributes = {name: value["StringValue"] for name, value in dead[0]["MessageAttributes"].items()}
+    assert attributes["RequestID"] == request_id
+    assert attributes["ErrorMessage"] == "payment provider unavailable"
+    assert "ErrorCode" in attributes
+    # three attempts in all, each with the same request id
+    assert wait_for(lambda: (seen := attempts()) and len(seen) == 3 and seen) == [request_id] * 3
+
+
+VERSIONED = """
+VERSION_TEXT = {text!r}
+def handler(event, context):
+    return {{"says": VERSION_TEXT, "version": context.function_version}}
+"""
+
+
+def test_alias_shifts_traffic_from_version_1_to_version_2(overcast):
+    lam = overcast.client("lambda")
+    function(overcast, "checkout", VERSIONED.format(text="v1"), Publish=True)
+    lam.update_function_code(FunctionName="checkout", ZipFile=zip_of(VERSIONED.format(text="v2")))
+    assert lam.publish_version(FunctionName="checkout")["Version"] == "2"
+    lam.create_alias(FunctionName="checkout", Name="live", FunctionVersion="1")
+
+    def invoke_live(times: int) -> list[str]:
+        versions = []
+        for _ in range(times):
+            response = lam.invoke(FunctionName="checkout", Qualifier="live", Payload=b"{}")
+            answer = json.loads(response["Payload"].read())
+            # the version that ran is the one reported, and its own code answered
+            assert answer == {
+                "says": f"v{response['ExecutedVersion']}",
+                "version": response["ExecutedVersion"],
+            }
+            versions.append(response["ExecutedVersion"])
+        return versions
+
+    assert set(invoke_live(10)) == {"1"}
+
+    # canary: half of the traffic goes to version 2
+    routed = lam.update_alias(
+        FunctionName="checkout", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}}
+    )
+    assert routed["FunctionVersion"] == "1"
+    assert routed["RoutingConfig"] == {"AdditionalVersionWeights": {"2": 0.5}}
+    shifted = invoke_live(100)
+    assert 20 <= shifted.count("2") <= 80 and shifted.count("1") + shifted.count("2") == 100
+
+    # promotion: everything on version 2, version 1 still callable by number
+    lam.update_alias(FunctionName="checkout", Name="live", FunctionVersion="2", RoutingConfig={})
+    live = lam.get_alias(FunctionName="checkout", Name="live")
+    assert live["FunctionVersion"] == "2" and not live.get("RoutingConfig", {}).get(
+        "AdditionalVersionWeights"
+    )
+    assert set(invoke_live(10)) == {"2"}
+    assert lam.invoke(FunctionName="checkout", Qualifier="1")["ExecutedVersion"] == "1"
+
+
+GATED = """
+import json, os, time
+def handler(event, context):
+    gate = os.environ["GATE"]
+    open(os.path.join(gate, "started-" + event["job"]), "w").close()
+    deadline = time.time() + 20
+    while not os.path.exists(os.path.join(gate, "open")) and time.time() < deadline:
+        time.sleep(0.01)
+    open(os.path.join(gate, "done-" + event["job"]), "w").close()
+    return event["job"]
+"""
+
+
+def test_invocations_beyond_reserved_concurrency_are_throttled(overcast, tmp_path):
+    lam = overcast.client("lambda")
+    strict = overcast.client("lambda", config=Config(retries={"total_max_attempts": 1}))  # shows the 429
+    function(overcast, "exporter", GATED, Timeout=30, Environment={"Variables": {"GATE": str(tmp_path)}})
+    lam.put_function_concurrency(FunctionName="exporter", ReservedConcurrentExecutions=2)
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 998
+
+    answers: dict[str, str] = {}
+
+    def run(job: str) -> None:
+        response = overcast.client("lambda").invoke(FunctionName="exporter", Payload=json.dumps({"job": job}))
+        answers[job] = json.loads(response["Payload"].read())
+
+    running = [threading.Thread(target=run, args=(job,)) for job in ("a", "b")]
+    for thread in running:
+        thread.start()
+    try:
+        wait_for(lambda: (tmp_path / "started-a").exists() and (tmp_path / "started-b").exists())
+        # both reserved environments are busy: a third synchronous call is refused, not queued
+        with pytest.raises(ClientError) as raised:
+            strict.invoke(FunctionName="exporter", Payload=json.dumps({"job": "c"}))
+        error = raised.value.response
+        assert error["Error"]["Code"] == "TooManyRequestsException"
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+        assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+        assert not (tmp_path / "started-c").exists()
+        # an asynchronous call is accepted and waits for a free slot
+        queued = lam.invoke(FunctionName="exporter", InvocationType="Event", Payload=json.dumps({"job": "d"}))
+        assert queued["StatusCode"] == 202
+    finally:
+        (tmp_path / "open").touch()
+        for thread in running:
+            thread.join()
+    assert answers == {"a": "a", "b": "b"}
+    wait_for(lambda: (tmp_path / "done-d").exists())
+    assert (
+        json.loads(strict.invoke(FunctionName="exporter", Payload=json.dumps({"job": "e"}))["Payload"].read())
+        == "e"
+    )
 
 
 READER = """
