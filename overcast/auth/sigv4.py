@@ -128,7 +128,7 @@ def derive_signing_key(secret: str, date: str, region: str, service: str) -> byt
 
 
 def hmac_hex(key: bytes, message: str) -> str:
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, message.encode(), "sha256").hex()
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -377,7 +377,7 @@ def _finish_header(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
             f"'{scope_date}' != '{date_text}', from '{signed_at.strftime('%Y%m%dT%H%M%SZ')}'.",
         )
-    return SigV4(
+    sig = SigV4(
         access_key_id=access_key,
         signed_at=signed_at,
         region=region,
@@ -390,6 +390,18 @@ def _finish_header(
         security_token=headers.get("x-amz-security-token"),
         algorithm=algorithm,
     )
+    if amz_date is not None:
+        _remember_dates(sig, amz_date)
+    return sig
+
+
+def _remember_dates(sig: SigV4, amz_date: str) -> None:
+    """An X-Amz-Date that parsed is already the signature's `amz_date` spelling (so its first 8 characters
+    the date stamp): keep it rather than format it again (not for years < 1000, which strftime spells
+    unpadded)."""
+    if sig.signed_at.year >= 1000:
+        sig.__dict__["_amz_date"] = amz_date
+        sig.__dict__["_date_stamp"] = amz_date[:8]
 
 
 def _query_params(query: str) -> dict[str, str]:
@@ -469,7 +481,7 @@ def _parse_presigned(request: HttpRequest, error_style: str | None) -> SigV4:
         if expires > MAX_PRESIGN_EXPIRES:
             raise fail("X-Amz-Expires must be less than a week (in seconds) that is 604800")
     headers = request.headers
-    return SigV4(
+    sig = SigV4(
         access_key_id=access_key,
         signed_at=signed_at,
         region=region,
@@ -483,6 +495,8 @@ def _parse_presigned(request: HttpRequest, error_style: str | None) -> SigV4:
         or (headers.get("x-amz-content-sha256") if "x-amz-content-sha256" in signed.split(";") else None),
         security_token=params.get("X-Amz-Security-Token") or headers.get("x-amz-security-token"),
     )
+    _remember_dates(sig, amz_date)
+    return sig
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -506,6 +520,12 @@ def _remove_dot_segments(path: str) -> str:
     if path.endswith("/") and out:
         result += "/"
     return result or "/"
+
+
+def _primary_uri(path: str, s3: bool) -> str:
+    """The first of `_canonical_uris`, alone."""
+    path = path or "/"
+    return path if s3 else quote(_remove_dot_segments(path), safe="/~")
 
 
 def _canonical_uris(path: str, s3: bool) -> list[str]:
@@ -602,7 +622,7 @@ def canonical_request(request: HttpRequest, sig: SigV4, *, s3: bool | None = Non
         s3 = sig.service in S3_SIGNING_NAMES
     return _build_canonical(
         request.method,
-        _canonical_uris(request.path, s3)[0],
+        _primary_uri(request.path, s3),
         _primary_query(request.query, sig.presigned),
         _canonical_headers(request, sig.signed_headers),
         ";".join(sig.signed_headers),
@@ -756,14 +776,15 @@ def verify_sigv4(
     provided = sig.signature
 
     # The primary spelling first; the others are only worked out when it does not match.
-    uris = _canonical_uris(request.path, s3)
+    primary_uri = _primary_uri(request.path, s3)
     primary_query = _primary_query(request.query, sig.presigned)
-    canonical = _build_canonical(method, uris[0], primary_query, headers_text, signed, payload)
+    canonical = _build_canonical(method, primary_uri, primary_query, headers_text, signed, payload)
     sts = string_to_sign(sig, canonical)
     if hmac.compare_digest(hmac_hex(key, sts), provided):
         _check_body_hash(request, sig, s3, error_style)
         return
     first_canonical, first_sts = canonical, sts
+    uris = _canonical_uris(request.path, s3)
     queries = _canonical_queries(request.query, sig.presigned)
     for uri in uris:
         for query in queries:

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("overcast.iam")
 
 
+_UNKNOWN = object()  # the resource has not been looked up yet
+
 # The optional provider method the engine asks about a resource (ResourcePolicy, or None if it does not exist).
 HOOK = "authorization_resource"
 
@@ -261,9 +263,19 @@ class Authorizer:
             return
         principal = ctx.principal
         scps = self.scp_levels(principal.account_id) if principal.kind != "service" else None
-        if principal.kind == "root" and not scps and not self._has_resource_policies(ctx.service):
-            return  # the own account's root, no SCPs in play: nothing can deny
-        request, decision = self.decide(ctx, params, scps)
+        known = _UNKNOWN
+        if principal.kind == "root" and not scps and not principal.attributes.get("session_policies"):
+            if not self._has_resource_policies(ctx.service):
+                return  # the own account's root, no SCPs in play: nothing can deny
+            # Only a resource policy could deny the root of the account that owns the resource: without one
+            # (or without the resource), evaluate() would allow exactly when the resource is the root's own.
+            arn = resource_arn(ctx, params)
+            known = self.resource_policy(ctx, arn)
+            if known is None or not known.document:
+                owner = known.owner if known is not None else (resource_account(arn) or None)
+                if owner is None or owner == principal.account_id:
+                    return
+        request, decision = self.decide(ctx, params, scps, known)
         if self.mode == "soft":
             if principal.kind != "root":  # policies cannot be attached to a root: nothing to report
                 self.observe(request, decision)
@@ -313,11 +325,19 @@ class Authorizer:
     # -- evaluation ----------------------------------------------------------------------------------------
 
     def decide(
-        self, ctx: RequestContext, params: dict[str, Any], scps: list[list[policy_doc.Policy]] | None
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        scps: list[list[policy_doc.Policy]] | None,
+        known: Any = _UNKNOWN,
     ) -> tuple[Request, Decision]:
+        """`known`: the resource (or None) as the caller already looked it up; left out, it is looked up here."""
         principal = ctx.principal
         arn = resource_arn(ctx, params)
-        resource = self.resource_policy(ctx, arn) if self._has_resource_policies(ctx.service) else None
+        if known is not _UNKNOWN:
+            resource = known
+        else:
+            resource = self.resource_policy(ctx, arn) if self._has_resource_policies(ctx.service) else None
         if resource is not None and resource.arn:
             arn = resource.arn
         identity = self.identity(principal)

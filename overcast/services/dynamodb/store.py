@@ -323,6 +323,8 @@ class Store:
         return row[0]  # type: ignore[index]
 
     def count_change(self, table: Table, items: int, size: int) -> None:
+        if not items and not size:  # an overwrite of the same size: nothing to add (and no page to dirty)
+            return
         self.db.execute(
             "UPDATE ddb_tables SET item_count = item_count + ?, size_bytes = size_bytes + ? WHERE id = ?",
             (items, size, table.id),

@@ -24,6 +24,7 @@ _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FIFO_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}\.fifo$")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FIFO_TOKEN = re.compile(r"^[!-~]{1,128}$")  # alphanumerics and punctuation, as group and deduplication ids
+_AUTHORIZED_QUEUE = "sqs.authorized_queue"  # ctx.extra: (key, total_changes, Queue) read by the policy engine
 MAX_BATCH = 10
 DEDUP_WINDOW = 300.0
 RECEIVE_ATTEMPT_WINDOW = 300.0
@@ -99,10 +100,23 @@ class SqsProvider(ServiceProvider):
 
     def _queue(self, ctx: RequestContext, url: str) -> Queue:
         account, name = self._url_parts(ctx, url)
-        queue = self.store.queue(account, ctx.region, name)
+        queue = self._authorized_queue(ctx, account, name)
+        if queue is None:
+            queue = self.store.queue(account, ctx.region, name)
         if queue is None:
             raise no_such_queue()
         return queue
+
+    def _authorized_queue(self, ctx: RequestContext, account: str, name: str) -> Queue | None:
+        """The queue as the policy engine read it for this request (`authorization_resource`), once, if the
+        database has not changed since: the handler need not read it a second time."""
+        seen = ctx.extra.pop(_AUTHORIZED_QUEUE, None)
+        if seen is None:
+            return None
+        key, changes, queue = seen
+        if key == (account, ctx.region, name) and changes == self.db.conn.total_changes:
+            return queue
+        return None
 
     def _queue_by_arn(self, arn: str) -> Queue | None:
         parts = arn.split(":")
@@ -117,6 +131,12 @@ class SqsProvider(ServiceProvider):
         queue = self._queue_by_arn(arn)
         if queue is None:
             return None
+        # This process is the database's only writer: while total_changes stays the same, so does the row.
+        ctx.extra[_AUTHORIZED_QUEUE] = (
+            (queue.account, queue.region, queue.name),
+            self.db.conn.total_changes,
+            queue,
+        )
         return ResourcePolicy(queue.account, queue.attributes.get("Policy") or None, dict(queue.tags))
 
     # -- queues ------------------------------------------------------------------------------------
