@@ -425,16 +425,27 @@ def test_function_calls_s3_with_its_roles_permissions(enforced):
         "identity": "arn:aws:sts::000000000000:assumed-role/report-reader/reader",
     }
 
-    # a role Lambda may not assume (no trust for lambda.amazonaws.com) fails the invocation
+    # a role Lambda may not assume (no trust for lambda.amazonaws.com) is refused at creation, as in AWS
     untrusted = iam.create_role(
         RoleName="not-for-lambda",
         AssumeRolePolicyDocument=document(
             {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
         ),
     )["Role"]["Arn"]
-    function(enforced, "stranded", READER, role=untrusted)
     with pytest.raises(ClientError) as raised:
-        lam.invoke(FunctionName="stranded")
+        function(enforced, "stranded", READER, role=untrusted)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "cannot be assumed by Lambda" in raised.value.response["Error"]["Message"]
+    # and a role whose trust is withdrawn later fails the next cold start
+    iam.update_assume_role_policy(
+        RoleName="report-reader",
+        PolicyDocument=document(
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ),
+    )
+    lam.update_function_configuration(FunctionName="reader", Description="new environments")
+    with pytest.raises(ClientError) as raised:
+        lam.invoke(FunctionName="reader")
     assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
 
 

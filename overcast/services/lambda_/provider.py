@@ -107,6 +107,8 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
         self.event_sources = EventSourcePoller(self)
         self._unreserved_cache: dict[tuple[str, str], int] = {}
         self._role_principals: dict[tuple, Principal] = {}
+        if platform.config.iam != "off":  # roles are checked at creation: build STS outside any transaction
+            platform.provider("sts")
 
     async def start(self) -> None:
         self.store.requeue_running()
@@ -194,6 +196,7 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
         with self.db.transaction():
             if self.store.function_row(ctx.account_id, ctx.region, name):
                 raise ServiceError("ResourceConflictException", f"Function already exist: {name}")
+            self._check_role_assumable(ctx, name, params["Role"])
             config = self._new_configuration(ctx, name, params)
             self._apply_code(config, zip_bytes)
             self._apply_layers(ctx, config, params.get("Layers", []))
@@ -280,6 +283,34 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
                 "ValidationException",
                 f"1 validation error detected: Value '{role}' at 'role' failed to satisfy constraint: Member must "
                 r"satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+",
+            )
+
+    def _check_role_assumable(self, ctx: RequestContext, name: str, role: str) -> None:
+        """AWS assumes the execution role when a function is created or given a new role, and refuses one
+        that does not exist or does not trust lambda.amazonaws.com. Under `--iam enforce` so does Overcast;
+        in `off` and `soft` modes a made-up role ARN is accepted (the function then runs with its account's
+        root keys), so scripts that never create the role keep working."""
+        sts = self.platform.provider("sts")
+        if self.platform.config.iam == "off" or not hasattr(sts, "credentials_for_service"):
+            return
+        try:
+            with self.db.transaction():
+                sts.credentials_for_service(
+                    role,
+                    "lambda.amazonaws.com",
+                    name[:64],
+                    duration=900,
+                    source_arn=self._function_arn(ctx, name),
+                    source_account=ctx.account_id,
+                )
+        except ServiceError as error:
+            if self.platform.config.iam == "enforce":
+                raise invalid("The role defined for the function cannot be assumed by Lambda.") from None
+            log.warning(
+                "function %s: Lambda cannot assume its role %s (%s); accepted outside --iam enforce",
+                name,
+                role,
+                error.message,
             )
 
     async def _fetch_code(self, ctx: RequestContext, code: dict[str, Any]) -> bytes:
@@ -385,6 +416,8 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
         _check_revision(config, params)
         if "Role" in params:
             self._check_role(params["Role"])
+            if params["Role"] != config["Role"]:
+                self._check_role_assumable(ctx, name, params["Role"])
         self._apply_settings(config, params)
         if "Runtime" in params:
             config["RuntimeVersionConfig"] = {

@@ -223,3 +223,48 @@ def test_account_settings(lam, make_function):
     settings = lam.get_account_settings()
     assert settings["AccountLimit"]["ConcurrentExecutions"] == 1000
     assert settings["AccountUsage"]["FunctionCount"] == 1
+
+
+def test_made_up_role_is_accepted_with_iam_off(lam, make_function, invoke_json):
+    """The default mode keeps the local habit of passing a role that was never created."""
+    assert make_function("no-role-needed")["Role"] == ROLE  # arn:aws:iam::000000000000:role/lambda-role
+    assert invoke_json("no-role-needed", {"k": 1})[1]["event"] == {"k": 1}
+    other = "arn:aws:iam::000000000000:role/also-made-up"
+    assert lam.update_function_configuration(FunctionName="no-role-needed", Role=other)["Role"] == other
+
+
+def test_role_lambda_cannot_assume_is_refused_under_enforce(enforced, package):
+    iam, lam = enforced.client("iam"), enforced.client("lambda")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}
+
+    def role(name: str, service: str) -> str:
+        document = dict(trust, Statement=[dict(trust["Statement"][0], Principal={"Service": service})])
+        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(document))["Role"]["Arn"]
+
+    def create(name: str, role_arn: str):
+        return lam.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role_arn,
+            Handler="app.handler",
+            Code={"ZipFile": package({"app.py": VERSIONED.format(v=1)})},
+        )
+
+    ec2_role = role("for-ec2", "ec2.amazonaws.com")
+    for role_arn in (ROLE, ec2_role):  # missing, and not trusting lambda.amazonaws.com
+        with pytest.raises(ClientError) as raised:
+            create("refused", role_arn)
+        assert error_of(raised) == ("InvalidParameterValueException", 400)
+        assert raised.value.response["Error"]["Message"] == (
+            "The role defined for the function cannot be assumed by Lambda."
+        )
+    with pytest.raises(ClientError):
+        lam.get_function(FunctionName="refused")
+
+    lambda_role = role("for-lambda", "lambda.amazonaws.com")
+    assert create("accepted", lambda_role)["Role"] == lambda_role
+    with pytest.raises(ClientError) as raised:
+        lam.update_function_configuration(FunctionName="accepted", Role=ec2_role)
+    assert error_of(raised) == ("InvalidParameterValueException", 400)
+    assert lam.get_function_configuration(FunctionName="accepted")["Role"] == lambda_role
+    assert json.loads(lam.invoke(FunctionName="accepted")["Payload"].read()) == 1
