@@ -488,15 +488,7 @@ class EventSourcePoller:
             dropped = [
                 m for m in messages if not _matches_any(patterns, _sqs_record(m, arn, queue_region), "body")
             ]
-            for message in dropped:
-                await self._call(
-                    account,
-                    region,
-                    mapping,
-                    "sqs",
-                    "DeleteMessage",
-                    {"QueueUrl": url, "ReceiptHandle": message["ReceiptHandle"]},
-                )
+            await self._delete_messages(account, region, mapping, url, dropped)
             messages = [m for m in messages if m not in dropped]
             if not messages:
                 return True
@@ -512,17 +504,34 @@ class EventSourcePoller:
             self._save(mapping_id, "PROBLEM: Function call failed")
             return True
         done = [m for m in messages if m["MessageId"] not in failed]
-        for message in done:  # one by one: the execution role's sqs:DeleteMessage is what AWS checks
-            await self._call(
+        await self._delete_messages(account, region, mapping, url, done)
+        self._save(mapping_id, "OK")
+        return True
+
+    async def _delete_messages(
+        self, account: str, region: str, mapping: dict[str, Any], url: str, messages: list[dict[str, Any]]
+    ) -> None:
+        """DeleteMessageBatch, 10 entries a call, as the execution role (authorized as sqs:DeleteMessage, the
+        permission AWS's AWSLambdaSQSQueueExecutionRole grants). An entry that fails (its receipt handle
+        expired) is left alone: the message comes back after its visibility timeout, as in AWS."""
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            answer = await self._call(
                 account,
                 region,
                 mapping,
                 "sqs",
-                "DeleteMessage",
-                {"QueueUrl": url, "ReceiptHandle": message["ReceiptHandle"]},
+                "DeleteMessageBatch",
+                {
+                    "QueueUrl": url,
+                    "Entries": [
+                        {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                        for index, message in enumerate(chunk)
+                    ],
+                },
             )
-        self._save(mapping_id, "OK")
-        return True
+            for failed in answer.get("Failed") or []:
+                log.info("mapping %s: message not deleted: %s", mapping["UUID"], failed.get("Message"))
 
     # -- DynamoDB Streams --------------------------------------------------------------------------
 

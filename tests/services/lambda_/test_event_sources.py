@@ -127,18 +127,20 @@ def test_sqs_messages_are_delivered_in_batches_and_deleted(lam, make_function, s
     out = tmp_path / "out.txt"
     make_function("batcher", RECORD_BODIES, Environment={"Variables": {"OUT": str(out)}})
     url, arn = queue(sqs, "work")
-    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(7)])
+    for first in (0, 10, 20):  # 23 messages: more than one DeleteMessageBatch (10 entries) per batch
+        entries = [{"Id": str(i), "MessageBody": f"m{i:02}"} for i in range(first, min(first + 10, 23))]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
     lam.create_event_source_mapping(
-        EventSourceArn=arn, FunctionName="batcher", BatchSize=20, MaximumBatchingWindowInSeconds=1
+        EventSourceArn=arn, FunctionName="batcher", BatchSize=30, MaximumBatchingWindowInSeconds=1
     )
     bodies = wait_for(
         lambda: (
             sum((json.loads(line) for line in lines(out)), [])
-            if len(sum((json.loads(line) for line in lines(out)), [])) == 7
+            if len(sum((json.loads(line) for line in lines(out)), [])) == 23
             else None
         )
     )
-    assert sorted(bodies) == [f"m{i}" for i in range(7)]
+    assert sorted(bodies) == [f"m{i:02}" for i in range(23)]
     wait_for(lambda: visible_count(sqs, url) == 0)
     mapping = lam.list_event_source_mappings(FunctionName="batcher")["EventSourceMappings"][0]
     assert mapping["LastProcessingResult"] == "OK"
