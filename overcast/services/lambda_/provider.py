@@ -1088,7 +1088,9 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
         interpreter = await asyncio.to_thread(runtimes.resolve, config["Runtime"])
         task_root = str(await asyncio.to_thread(self._unpack, config["_CodeSha"]))
         layer_dirs = [str(await asyncio.to_thread(self._unpack, sha)) for sha in config.get("_LayerShas", [])]
-        command = runtimes.command(interpreter, config["Handler"], task_root, layer_dirs)
+        command = runtimes.command(
+            interpreter, config["Handler"], task_root, layer_dirs, config["MemorySize"]
+        )
         stream = f"{datetime.fromtimestamp(self.clock.now(), UTC):%Y/%m/%d}/[{config['Version']}]{uuid.uuid4().hex}"
         env = await self._environment(account, region, config, stream)
         env.update(runtimes.search_path_env(interpreter, task_root, layer_dirs))
@@ -1098,7 +1100,7 @@ class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
             env,
             task_root,
             config["MemorySize"],
-            limit_address_space=interpreter.kind != "node",
+            memory_rlimit=runtimes.memory_rlimit(interpreter, config["MemorySize"]),
             runtime_version=f"{interpreter.kind}:{interpreter.version}"
             if interpreter.version
             else config["Runtime"],

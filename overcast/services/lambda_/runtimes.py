@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -100,12 +101,22 @@ def _probe(executable: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def command(interpreter: Interpreter, handler: str, task_root: str, layer_dirs: list[str]) -> list[str]:
+def command(
+    interpreter: Interpreter, handler: str, task_root: str, layer_dirs: list[str], memory_mb: int = 128
+) -> list[str]:
     """The command line that starts the runtime (its working directory is the task root)."""
     if interpreter.kind == "python":
         return [interpreter.executable, "-m", "awslambdaric", handler]
     if interpreter.kind == "node":
-        return [interpreter.executable, BOOTSTRAP_JS]
+        # V8's heap sized from the function's memory as AWS's Node.js bootstrap does: a tenth for the young
+        # generation (two semi-spaces), the rest for the old one
+        young = max(memory_mb // 10, 2)
+        return [
+            interpreter.executable,
+            f"--max-semi-space-size={max(young // 2, 1)}",
+            f"--max-old-space-size={memory_mb - young}",
+            BOOTSTRAP_JS,
+        ]
     for root in [task_root, *reversed(layer_dirs)]:  # the function's own bootstrap, else a layer's (/opt)
         bootstrap = Path(root) / "bootstrap"
         if bootstrap.is_file():
@@ -135,3 +146,15 @@ def search_path_env(interpreter: Interpreter, task_root: str, layer_dirs: list[s
         node_path.append(f"{task_root}/node_modules")
         env["NODE_PATH"] = os.pathsep.join(node_path)
     return env
+
+
+def memory_rlimit(interpreter: Interpreter, memory_mb: int) -> tuple[int, int]:
+    """The rlimit that holds a runtime process to its function's memory, and its value in bytes.
+
+    CPython and shells: RLIMIT_AS, with room for the interpreter's own mappings. Node.js: V8 reserves
+    gigabytes of address space it never touches, so RLIMIT_DATA (the private writable memory really
+    committed: heap pages, Buffers, thread stacks), with room for node's own ~50 MB; the V8 heap itself is
+    bounded by `--max-old-space-size` (see `command`)."""
+    if interpreter.kind == "node":
+        return resource.RLIMIT_DATA, (memory_mb + 128) << 20
+    return resource.RLIMIT_AS, (memory_mb + 256) << 20

@@ -36,7 +36,7 @@ class LaunchSpec:
     env: dict[str, str]
     cwd: str
     memory_mb: int
-    limit_address_space: bool  # RLIMIT_AS works for CPython and shells, not for V8's reserved heap
+    memory_rlimit: tuple[int, int] | None  # (RLIMIT_AS or RLIMIT_DATA, bytes): see runtimes.memory_rlimit
     runtime_version: str = ""  # INIT_START's "Runtime Version"
     runtime_note: str = ""  # which interpreter really runs it, when it is not the one the runtime names
     log_stream: str = ""
@@ -123,10 +123,9 @@ class Worker:
         """In the child, before exec: die with the server, and hold the function's memory limit."""
         if _libc is not None:
             _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if self.spec.limit_address_space:
-            # address space, not RSS: the interpreter's own mappings need headroom above the function's memory
-            limit = (self.spec.memory_mb + 256) << 20
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if self.spec.memory_rlimit is not None:
+            kind, limit = self.spec.memory_rlimit
+            resource.setrlimit(kind, (limit, limit))
 
     async def wait_ready(self) -> None:
         await asyncio.wait_for(asyncio.shield(self._ready), INIT_TIMEOUT)

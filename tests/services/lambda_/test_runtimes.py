@@ -56,6 +56,35 @@ def test_node_esm_and_callback_handlers(lam, make_function, invoke_json):
     assert invoke_json("node-cb")[1] == "done"
 
 
+NODE_HUNGRY = """
+exports.handler = async (event) => {
+  if (event.buffer) return Buffer.alloc(event.buffer << 20, 1).length >> 20;  // off the V8 heap
+  const kept = [];
+  for (let i = 0; i < event.heap; i++) kept.push(new Array(1 << 17).fill(i + 0.5));  // on it, 1 MB each
+  return kept.length;
+};
+"""
+
+
+@needs_node
+def test_node_memory_limit_is_enforced(lam, make_function, invoke_json):
+    make_function(
+        "node-hungry",
+        handler="index.handler",
+        runtime="nodejs20.x",
+        files={"index.js": NODE_HUNGRY},
+        MemorySize=128,
+    )
+    assert invoke_json("node-hungry", {"buffer": 32})[1] == 32
+    assert invoke_json("node-hungry", {"heap": 16})[1] == 16
+    response, body = invoke_json("node-hungry", {"buffer": 1024})  # refused by the process's data limit
+    assert response["FunctionError"] == "Unhandled" and body["errorType"] == "RangeError"
+    # V8 stops at its heap limit (--max-old-space-size): the runtime process dies
+    response, body = invoke_json("node-hungry", {"heap": 1024})
+    assert response["FunctionError"] == "Unhandled" and body["errorType"] == "Runtime.ExitError"
+    assert invoke_json("node-hungry", {"heap": 16})[1] == 16  # a fresh environment serves the next call
+
+
 @needs_node
 def test_node_handler_not_found(lam, make_function, invoke_json):
     make_function(
