@@ -539,6 +539,7 @@ def sqs_section(server: Server, res: Results, sizes: dict, args) -> None:
         json.loads(check(status, body, "GetQueueAttributes"))["Attributes"]["ApproximateNumberOfMessages"]
     )
     res.add("sqs", f"GetQueueAttributes ApproximateNumberOfMessages at {queued:,}", attr_s * 1000, "ms")
+    res.add("sqs", f"server RSS with {queued:,} messages queued", server.rss_mb(), "MB")
     raw["full"] = {
         "queued": queued,
         "fill_s": seconds,
@@ -948,6 +949,11 @@ def main(argv=None) -> int:
     p.add_argument(
         "--threads", type=int, default=8, help="client threads for the fills (default %(default)s)"
     )
+    p.add_argument(
+        "--many",
+        type=int,
+        help="keys/messages/items for the depth measures (e.g. 1000000 for the RSS targets)",
+    )
     p.add_argument("--json", default=str(bench.RESULTS / "scale.json"), help="where to write results")
     args = p.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -960,6 +966,8 @@ def main(argv=None) -> int:
         else {"big_bytes": 1024 * MiB, "small": 1_000, "many": 100_000}
     )
 
+    if args.many:
+        sizes["many"] = args.many
     logdir = bench.RESULTS / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     with open("/proc/loadavg") as f:
