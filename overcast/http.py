@@ -51,6 +51,10 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._items
 
+    def lowered(self) -> dict[str, str]:
+        """{lower-case name: value}; read-only (the headers' own dict)."""
+        return self._items
+
     def items(self):
         """(lower-case name, value) pairs."""
         return self._items.items()

@@ -569,6 +569,7 @@ class RestLayout:
         "querystring",
         "query_map",
         "header",
+        "header_lower",
         "prefix_headers",
         "status_code",
         "body_members",
@@ -582,6 +583,7 @@ class RestLayout:
         self.querystring: list[tuple[str, str, Shape]] = []  # (member, param name, shape)
         self.query_map: tuple[str, Shape] | None = None  # member whose map takes the remaining params
         self.header: list[tuple[str, str, Shape]] = []  # (member, header name, shape)
+        self.header_lower: list[tuple[str, str, Shape]] = []  # .header with lower-case wire names (parsing)
         self.prefix_headers: list[tuple[str, str, Shape]] = []  # (member, lower-case prefix, shape)
         self.status_code: str | None = None
         self.body_members: dict[str, Shape] = {}
@@ -603,6 +605,7 @@ class RestLayout:
                     self.querystring.append((name, wire, member))
             elif loc == "header":
                 self.header.append((name, wire, member))
+                self.header_lower.append((name, wire.lower(), member))
             elif loc == "headers":
                 self.prefix_headers.append((name, member.serialization.get("name", "").lower(), member))
             elif loc == "statusCode":
@@ -680,8 +683,9 @@ def parse_rest_members(
                 params[name] = out
     if layout.header or layout.prefix_headers:
         headers = request.headers
-        for name, wire, shape in layout.header:
-            text = headers.get(wire)
+        lookup = headers.lowered().get  # S3's PutObject alone has ~45 header members: no lower() per member
+        for name, wire, shape in layout.header_lower:
+            text = lookup(wire)
             if text is None:
                 continue
             if shape.type_name == "list":

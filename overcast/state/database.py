@@ -34,6 +34,7 @@ class Database:
         )
         self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         self._depth = 0
+        self.transactions = 0  # outermost transactions begun so far: tells one transaction from the next
         self._lock = threading.RLock()
         self._after_commit: list[Callable[[], None]] = []
 
@@ -51,7 +52,11 @@ class Database:
         self._lock.acquire()
         try:
             depth = self._depth
-            self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
+            if depth == 0:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.transactions += 1
+            else:
+                self.conn.execute(f"SAVEPOINT sp{depth}")
             self._depth = depth + 1
         except BaseException:
             self._lock.release()

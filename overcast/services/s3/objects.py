@@ -49,6 +49,16 @@ RESPONSE_OVERRIDES = {
     "ResponseContentEncoding": "ContentEncoding",
     "ResponseContentLanguage": "ContentLanguage",
 }
+# what insert_version stores for a field not given (replace_version takes every one)
+_VERSION_DEFAULTS = {
+    "size": 0,
+    "etag": None,
+    "storage_class": "STANDARD",
+    "blob_id": None,
+    "parts": None,
+    "meta": None,
+    "data": None,
+}
 MAX_METADATA_BYTES = 2048
 MAX_TAGS = 10
 
@@ -61,6 +71,7 @@ class ObjectOps(NotificationOps, ReplicationOps):
         with bodies.refusing_unread_body():
             check_key(key)
             bucket = self.bucket_for(ctx, name, "s3:PutObject", key)
+            changes = self.db.conn.total_changes
             meta = self.new_object_meta(ctx, bucket, params)
             storage_class = storage_class_of(params)
             _check_write_conditions_supported(params)
@@ -71,7 +82,10 @@ class ObjectOps(NotificationOps, ReplicationOps):
         try:
             checksum = verify_body(params, received, algorithms, ctx)
             with self.db.transaction():
-                bucket = self._still_there(name)
+                # This process is the database's only writer: while total_changes stays the same, the bucket
+                # read before the body arrived is still what the database holds.
+                if self.db.conn.total_changes != changes:
+                    bucket = self._still_there(name)
                 self._check_write_conditions(bucket, key, params)
                 meta["Checksum"] = checksum
                 blob_id = self.platform.blobs.commit(received.blob) if received.blob is not None else None
@@ -133,6 +147,13 @@ class ObjectOps(NotificationOps, ReplicationOps):
         else:
             version_id = "null"
             if current is not None:
+                if bucket.versioning is None and not fields.get("delete_marker"):
+                    # never versioned: `current` is the key's only version, overwritten in place
+                    fields.setdefault("modified", self.clock.now())
+                    self.store.replace_version(current.id, **{**_VERSION_DEFAULTS, **fields})
+                    for blob_id, _size in bodies.segments(current):
+                        self.platform.blobs.delete(blob_id)
+                    return version_id
                 if current.version_id == "null":
                     self.destroy(current)
                 else:

@@ -56,6 +56,9 @@ class S3Provider(
     async def start(self) -> None:
         self.platform.spawn(lifecycle.run(self))
 
+    def reset(self) -> None:
+        self.store.forget_configs()
+
     def delete_bucket_encryption(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         """Deleting the configuration returns the bucket to the default, SSE-S3."""
         bucket = self.owner_only(ctx, params["Bucket"])

@@ -145,6 +145,16 @@ class S3Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("s3", MIGRATIONS)
+        # (bucket id, kind, config id) -> stored body text (None: no such configuration), as committed. Every
+        # write of a configuration (or a bucket delete, or a reset) empties it; until the transaction that
+        # wrote ends, reads go to the database and are not kept (a rollback must not leave its value here).
+        self._configs: dict[tuple[int, str, str], str | None] = {}
+        self._configs_written_in: int | None = None  # Database.transactions when a configuration was written
+
+    def forget_configs(self) -> None:
+        """Drop the configuration cache: on a write of `s3_bucket_configs` (and `overcast reset`)."""
+        self._configs.clear()
+        self._configs_written_in = self.db.transactions
 
     # -- buckets -----------------------------------------------------------------------------------
 
@@ -211,6 +221,7 @@ class S3Store:
         )
         self.db.execute("DELETE FROM s3_uploads WHERE bucket_id = ?", (bucket_id,))
         self.db.execute("DELETE FROM s3_bucket_configs WHERE bucket_id = ?", (bucket_id,))
+        self.forget_configs()
         self.db.execute("DELETE FROM s3_buckets WHERE id = ?", (bucket_id,))
         return blob_ids
 
@@ -220,11 +231,27 @@ class S3Store:
     # -- bucket configurations (stored documents) ---------------------------------------------------
 
     def config(self, bucket_id: int, kind: str, config_id: str = "") -> Any:
+        """The stored document (a fresh object: callers may change it), or None. Read once per change: every
+        PutObject looks up the bucket's encryption and notification configurations."""
+        cache = self._configs
+        key = (bucket_id, kind, config_id)
+        written_in = self._configs_written_in
+        if written_in is not None:
+            if written_in == self.db.transactions and self.db.conn.in_transaction:
+                return self._read_config(key)  # the writing transaction is still open
+            self._configs_written_in = None  # it has ended (committed or rolled back)
+            cache.clear()
+        try:
+            body = cache[key]
+        except KeyError:
+            body = cache[key] = self._read_config(key)
+        return json.loads(body) if body is not None else None
+
+    def _read_config(self, key: tuple[int, str, str]) -> str | None:
         row = self.db.one(
-            "SELECT body FROM s3_bucket_configs WHERE bucket_id = ? AND kind = ? AND config_id = ?",
-            (bucket_id, kind, config_id),
+            "SELECT body FROM s3_bucket_configs WHERE bucket_id = ? AND kind = ? AND config_id = ?", key
         )
-        return json.loads(row[0]) if row else None
+        return row[0] if row else None
 
     def configs(self, bucket_id: int, kind: str) -> list[Any]:
         rows = self.db.all(
@@ -234,6 +261,7 @@ class S3Store:
         return [json.loads(body) for (body,) in rows]
 
     def put_config(self, bucket_id: int, kind: str, body: Any, config_id: str = "") -> None:
+        self.forget_configs()
         self.db.execute(
             "INSERT INTO s3_bucket_configs (bucket_id, kind, config_id, body) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (bucket_id, kind, config_id) DO UPDATE SET body = excluded.body",
@@ -241,6 +269,7 @@ class S3Store:
         )
 
     def delete_config(self, bucket_id: int, kind: str, config_id: str = "") -> None:
+        self.forget_configs()
         self.db.execute(
             "DELETE FROM s3_bucket_configs WHERE bucket_id = ? AND kind = ? AND config_id = ?",
             (bucket_id, kind, config_id),
@@ -318,6 +347,39 @@ class S3Store:
                 json.dumps(parts) if parts else None,
                 json.dumps(meta or {}, separators=(",", ":")),
                 data,
+            ),
+        )
+
+    def replace_version(
+        self,
+        row_id: int,
+        *,
+        size: int,
+        etag: str | None,
+        modified: float,
+        storage_class: str,
+        blob_id: str | None,
+        parts: list | None,
+        meta: dict | None,
+        data: bytes | None,
+    ) -> None:
+        """Overwrite the current "null" version `row_id` in place with a new one (what removing it and inserting
+        the new one stores, in one UPDATE): for a bucket that was never versioned, its only version."""
+        if data is not None:
+            blob_id = INLINE
+        self.db.execute(
+            "UPDATE s3_objects SET version_id = 'null', is_latest = 1, delete_marker = 0, size = ?, etag = ?, "
+            "modified = ?, storage_class = ?, blob_id = ?, parts = ?, meta = ?, data = ? WHERE id = ?",
+            (
+                size,
+                etag,
+                modified,
+                storage_class,
+                blob_id,
+                json.dumps(parts) if parts else None,
+                json.dumps(meta or {}, separators=(",", ":")),
+                data,
+                row_id,
             ),
         )
 
