@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from overcast.errors import ServiceError
+from overcast.platform import new_request_id
 from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.sqs import attributes as qa
 from overcast.services.sqs import messages as msg
@@ -482,7 +483,7 @@ class SqsProvider(ServiceProvider):
         delay = params.get("DelaySeconds")
         if delay is None:
             delay = queue.int_attribute("DelaySeconds")
-        message_id = str(uuid.uuid4())
+        message_id = new_request_id()  # a version 4 UUID, without uuid4()'s system call
         row_id = self.store.insert_message(
             queue,
             {

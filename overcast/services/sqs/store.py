@@ -98,7 +98,40 @@ MIGRATIONS = [
         failure TEXT
     );
     CREATE INDEX sqs_move_tasks_source ON sqs_move_tasks (account, region, source_arn, started_at);
+    """,
+    # Message row ids without AUTOINCREMENT: a send no longer writes sqlite_sequence (one page less per
+    # commit). A new row still gets an id above every stored one; an id freed by a delete may come back,
+    # which a stale receipt handle cannot mistake (its token no longer matches).
     """
+    CREATE TABLE sqs_messages_new (
+        id INTEGER PRIMARY KEY,
+        queue_id INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        md5_body TEXT NOT NULL,
+        attributes TEXT,
+        md5_attributes TEXT,
+        system_attributes TEXT,
+        sender_id TEXT NOT NULL,
+        sent_at REAL NOT NULL,
+        enqueued_at REAL NOT NULL,
+        first_received_at REAL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        visible_at REAL NOT NULL,
+        token TEXT,
+        group_id TEXT,
+        dedup_id TEXT,
+        dlq_source TEXT
+    );
+    INSERT INTO sqs_messages_new SELECT id, queue_id, message_id, body, md5_body, attributes, md5_attributes,
+        system_attributes, sender_id, sent_at, enqueued_at, first_received_at, receive_count, visible_at, token,
+        group_id, dedup_id, dlq_source FROM sqs_messages;
+    DROP TABLE sqs_messages;
+    ALTER TABLE sqs_messages_new RENAME TO sqs_messages;
+    CREATE INDEX sqs_messages_visible ON sqs_messages (queue_id, visible_at, id);
+    CREATE INDEX sqs_messages_enqueued ON sqs_messages (queue_id, enqueued_at);
+    CREATE INDEX sqs_messages_group ON sqs_messages (queue_id, group_id, id) WHERE group_id IS NOT NULL;
+    """,
 ]
 
 QUEUE_COLUMNS = (
@@ -154,6 +187,21 @@ class Message:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_PARSED_MAPS: dict[str, dict[str, str]] = {}  # stored JSON text of queue attributes / tags -> its parse
+
+
+def _string_map(text: str) -> dict[str, str]:
+    """json.loads of a queue's attributes or tags ({str: str}), parsed once per distinct text: a fresh copy,
+    callers may change it."""
+    parsed = _PARSED_MAPS.get(text)
+    if parsed is None:
+        parsed = json.loads(text)
+        if len(_PARSED_MAPS) >= 1024:
+            _PARSED_MAPS.clear()
+        _PARSED_MAPS[text] = parsed
+    return dict(parsed)
+
+
 def _queue(row: tuple | None) -> Queue | None:
     if row is None:
         return None
@@ -164,8 +212,8 @@ def _queue(row: tuple | None) -> Queue | None:
         region,
         name,
         bool(fifo),
-        json.loads(attributes),
-        json.loads(tags),
+        _string_map(attributes),
+        _string_map(tags),
         created,
         modified,
         count,
