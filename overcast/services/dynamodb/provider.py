@@ -153,20 +153,22 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         new: Item | None,
         size: int = 0,
         service: bool = False,
+        old_size: int | None = None,
     ) -> None:
-        """Store the change old -> new of one item with its index entries and stream record."""
-        if new is not None and not service and any(index.local for index in table.indexes.values()):
+        """Store the change old -> new of one item with its index entries and stream record.
+        `old_size`: item_size(old), when the caller has it (the size stored with the item)."""
+        if old_size is None:
             old_size = item_size(old) if old is not None else 0
+        if new is not None and not service and any(index.local for index in table.indexes.values()):
             if (
                 size > old_size
                 and self.store.collection_size(table, key) - old_size + size > self.collection_limit
             ):
                 raise ServiceError("ItemCollectionSizeLimitExceededException", "Collection size exceeded.")
         if new is not None:
-            self.store.put(table, key, new, size)
+            self.store.put(table, key, new, size, exists=old is not None)
         else:
             self.store.delete(table, key)
-        old_size = item_size(old) if old is not None else 0
         self.store.count_change(table, (new is not None) - (old is not None), size - old_size)
         if table.indexes:
             self.store.write_index_entries(table, key, old, new)
@@ -561,7 +563,7 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
         old = found[0] if found else None
         if condition is not None and not evaluate(old or {}, condition):
             raise conditional_failed(old, params)
-        self._write(ctx, table, key, old, item, size)
+        self._write(ctx, table, key, old, item, size, old_size=found[1] if found else 0)
         meter = Meter(params.get("ReturnConsumedCapacity"))
         self._write_meter(meter, table, old, item)
         result: dict[str, Any] = {}
