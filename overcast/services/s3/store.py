@@ -236,15 +236,16 @@ class S3Store:
         cache = self._configs
         key = (bucket_id, kind, config_id)
         written_in = self._configs_written_in
-        if written_in is not None:
-            if written_in == self.db.transactions and self.db.conn.in_transaction:
-                return self._read_config(key)  # the writing transaction is still open
-            self._configs_written_in = None  # it has ended (committed or rolled back)
-            cache.clear()
-        try:
-            body = cache[key]
-        except KeyError:
-            body = cache[key] = self._read_config(key)
+        if written_in is not None and written_in == self.db.transactions and self.db.conn.in_transaction:
+            body = self._read_config(key)  # the writing transaction is still open: not cached yet
+        else:
+            if written_in is not None:  # it has ended (committed or rolled back)
+                self._configs_written_in = None
+                cache.clear()
+            try:
+                body = cache[key]
+            except KeyError:
+                body = cache[key] = self._read_config(key)
         return json.loads(body) if body is not None else None
 
     def _read_config(self, key: tuple[int, str, str]) -> str | None:
