@@ -35,6 +35,7 @@ class Database:
         self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         self._depth = 0
         self.transactions = 0  # outermost transactions begun so far: tells one transaction from the next
+        self.changes_at_begin = 0  # conn.total_changes when the current (or last) outermost one began
         self._lock = threading.RLock()
         self._after_commit: list[Callable[[], None]] = []
 
@@ -55,6 +56,7 @@ class Database:
             if depth == 0:
                 self.conn.execute("BEGIN IMMEDIATE")
                 self.transactions += 1
+                self.changes_at_begin = self.conn.total_changes
             else:
                 self.conn.execute(f"SAVEPOINT sp{depth}")
             self._depth = depth + 1

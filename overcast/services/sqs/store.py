@@ -10,6 +10,7 @@ go; in-flight and delayed counts are index range counts over the invisible messa
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,6 +226,11 @@ class SqsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("sqs", MIGRATIONS)
+        # queue id -> a lower bound of the enqueue times of its messages (inf: none), so that a receive need
+        # not run the retention DELETE while nothing can have expired. Read as MIN(enqueued_at) by a
+        # transaction that has written nothing yet (a rollback then cannot bring back an older row); every
+        # insert lowers it; deletes (and resets) only ever leave it lower than it could be.
+        self._oldest: dict[int, float] = {}
 
     # -- queues ------------------------------------------------------------------------------------
 
@@ -336,6 +342,9 @@ class SqsStore:
             (queue.id, *values.values()),
         )
         self._add_to_count(queue.id, 1)
+        oldest = self._oldest.get(queue.id)
+        if oldest is not None and values["enqueued_at"] < oldest:
+            self._oldest[queue.id] = values["enqueued_at"]
         if values.get("group_id") is not None and queue.fifo:
             self.refresh_group(queue.id, values["group_id"])
         return cursor.lastrowid
@@ -433,6 +442,14 @@ class SqsStore:
     def expire_messages(self, queue: Queue, now: float) -> None:
         """Drop the messages older than the queue's retention period."""
         cutoff = now - queue.int_attribute("MessageRetentionPeriod")
+        db = self.db
+        oldest = self._oldest.get(queue.id)
+        if oldest is None and db.conn.total_changes == db.changes_at_begin:
+            (oldest,) = db.one("SELECT MIN(enqueued_at) FROM sqs_messages WHERE queue_id = ?", (queue.id,))
+            oldest = self._oldest[queue.id] = math.inf if oldest is None else oldest
+        if oldest is not None and oldest >= cutoff:
+            return  # no message is old enough to expire
+        self._oldest.pop(queue.id, None)
         groups = self.db.all(
             "DELETE FROM sqs_messages WHERE queue_id = ? AND enqueued_at < ? RETURNING group_id",
             (queue.id, cutoff),

@@ -207,6 +207,23 @@ def test_retention_period_drops_old_messages(sqs, overcast):
     )
 
 
+def test_retention_applies_to_messages_sent_after_a_receive(sqs, overcast):
+    # the first receives find nothing to expire (and remember how old the oldest message is); later sends
+    # must still expire on time
+    url = sqs.create_queue(QueueName="short-later", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    overcast.advance_clock("30s")
+    sqs.send_message(QueueUrl=url, MessageBody="second")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
+    assert sorted(m["Body"] for m in received) == ["first", "second"]
+    overcast.advance_clock("31s")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
+    assert [m["Body"] for m in received] == ["second"]
+    overcast.advance_clock("30s")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+
+
 def test_counts(sqs, queue):
     for i in range(5):
         sqs.send_message(QueueUrl=queue, MessageBody=str(i))
