@@ -214,17 +214,22 @@ class IamProvider(AccountsMixin, ReportsMixin, AdvisorMixin, ServiceProvider):
         return {"Users": [self.user_shape(u) for u in users], **paging}
 
     def update_user(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        user = self.entity(ctx, "user", params["UserName"])
-        old_key = user.key
-        new_name = params.get("NewUserName")
-        if new_name and new_name.lower() != old_key and self.store.get(ctx.account_id, "user", new_name):
-            raise already_exists("user", new_name)
-        self.rename(user, new_name, params.get("NewPath"))
-        self.store.update(user, old_key)
-        if user.key != old_key:
-            self.move_owned_rows(ctx.account_id, "user", old_key, user.key)
-        self.changed()
+        self.update_entity(ctx, "user", params["UserName"], params.get("NewUserName"), params.get("NewPath"))
         return {}
+
+    def update_entity(
+        self, ctx: RequestContext, kind: str, name: str, new_name: str | None, new_path: str | None
+    ) -> None:
+        """UpdateUser / UpdateGroup: a new name and/or path; what the entity owns follows a new name."""
+        entity = self.entity(ctx, kind, name)
+        old_key = entity.key
+        if new_name and new_name.lower() != old_key and self.store.get(ctx.account_id, kind, new_name):
+            raise already_exists(kind, new_name)
+        self.rename(entity, new_name, new_path)
+        self.store.update(entity, old_key)
+        if entity.key != old_key:
+            self.move_owned_rows(ctx.account_id, kind, old_key, entity.key)
+        self.changed()
 
     def rename(self, entity: Entity, new_name: str | None, new_path: str | None) -> None:
         entity.name = new_name or entity.name
@@ -308,16 +313,9 @@ class IamProvider(AccountsMixin, ReportsMixin, AdvisorMixin, ServiceProvider):
         return {"Groups": [self.group_shape(g) for g in found], **paging}
 
     def update_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        group = self.entity(ctx, "group", params["GroupName"])
-        old_key = group.key
-        new_name = params.get("NewGroupName")
-        if new_name and new_name.lower() != old_key and self.store.get(ctx.account_id, "group", new_name):
-            raise already_exists("group", new_name)
-        self.rename(group, new_name, params.get("NewPath"))
-        self.store.update(group, old_key)
-        if group.key != old_key:
-            self.move_owned_rows(ctx.account_id, "group", old_key, group.key)
-        self.changed()
+        self.update_entity(
+            ctx, "group", params["GroupName"], params.get("NewGroupName"), params.get("NewPath")
+        )
         return {}
 
     def add_user_to_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

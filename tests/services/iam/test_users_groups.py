@@ -70,6 +70,22 @@ def test_rename_user_keeps_policies_and_groups(overcast):
     assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="new")["Groups"]] == ["devs"]
 
 
+def test_rename_group_keeps_members_and_refuses_a_taken_name(overcast):
+    iam = overcast.client("iam")
+    iam.create_user(UserName="dana")
+    iam.create_group(GroupName="ops")
+    iam.create_group(GroupName="taken")
+    iam.add_user_to_group(GroupName="ops", UserName="dana")
+    with pytest.raises(ClientError) as raised:
+        iam.update_group(GroupName="ops", NewGroupName="TAKEN")  # names are case-insensitive
+    assert error_of(raised)[:2] == ("EntityAlreadyExists", 409)
+    iam.update_group(GroupName="ops", NewGroupName="sre", NewPath="/teams/")
+    group = iam.get_group(GroupName="sre")
+    assert group["Group"]["Arn"].endswith(":group/teams/sre")
+    assert [u["UserName"] for u in group["Users"]] == ["dana"]
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="dana")["Groups"]] == ["sre"]
+
+
 def test_delete_user_conflicts_until_cleaned_up(overcast):
     iam = overcast.client("iam")
     iam.create_user(UserName="carol")
