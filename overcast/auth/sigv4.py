@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import quote, unquote, unquote_plus
 
 from overcast.errors import ServiceError
@@ -84,29 +84,20 @@ class SigV4:
     security_token: str | None  # X-Amz-Security-Token
     algorithm: str = ALGORITHM  # 'AWS4-ECDSA-P256-SHA256' for SigV4a (parsed, not verifiable)
 
-    # Computed once per signature (they are read several times while verifying); kept in the instance's
-    # __dict__, which a frozen dataclass leaves writable, outside the fields (equality ignores them).
-    @property
+    # Computed once per signature (they are read several times while verifying). cached_property stores
+    # them in the instance's __dict__, which a frozen dataclass leaves writable; equality ignores them.
+    @cached_property
     def amz_date(self) -> str:
-        found = self.__dict__.get("_amz_date")
-        if found is None:
-            found = self.__dict__["_amz_date"] = _basic(self.signed_at)
-        return found
+        return _basic(self.signed_at)
 
-    @property
+    @cached_property
     def date_stamp(self) -> str:
         """YYYYMMDD of the signing time, as the credential scope spells it."""
-        found = self.__dict__.get("_date_stamp")
-        if found is None:
-            found = self.__dict__["_date_stamp"] = _ymd(self.signed_at)
-        return found
+        return _ymd(self.signed_at)
 
-    @property
+    @cached_property
     def scope(self) -> str:
-        found = self.__dict__.get("_scope")
-        if found is None:
-            found = self.__dict__["_scope"] = f"{self.date_stamp}/{self.region}/{self.service}/aws4_request"
-        return found
+        return f"{self.date_stamp}/{self.region}/{self.service}/aws4_request"
 
     @property
     def streaming(self) -> bool:
@@ -400,8 +391,8 @@ def _remember_dates(sig: SigV4, amz_date: str) -> None:
     the date stamp): keep it rather than format it again (not for years < 1000, which strftime spells
     unpadded)."""
     if sig.signed_at.year >= 1000:
-        sig.__dict__["_amz_date"] = amz_date
-        sig.__dict__["_date_stamp"] = amz_date[:8]
+        sig.__dict__["amz_date"] = amz_date
+        sig.__dict__["date_stamp"] = amz_date[:8]
 
 
 def _query_params(query: str) -> dict[str, str]:
