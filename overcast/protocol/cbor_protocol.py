@@ -17,6 +17,7 @@ from overcast.http import HttpResponse
 from overcast.protocol.common import (
     UTC,
     WireError,
+    apply_decoder,
     compile_transform,
     error_status,
     shape_cached,
@@ -115,15 +116,11 @@ def parse(operation: OperationModel, request: HttpRequest) -> dict:
         raise ServiceError("SerializationException", f"Could not parse request body as CBOR: {exc}") from None
     if not isinstance(data, dict):
         raise ServiceError("SerializationException", "Request body must be a CBOR map")
-    if shape is None:
-        return {}
-    conv = decoder(shape)
-    if conv is None:
-        return data
-    try:
-        return conv(data)
-    except WireError as exc:
-        raise ServiceError("SerializationException", str(exc)) from None
+    return decode_value(shape, data) if shape is not None else {}
+
+
+def decode_value(shape: Shape, value: Any) -> Any:
+    return apply_decoder(decoder(shape), value)
 
 
 def _headers(request_id: str, content_type: str = CONTENT_TYPE) -> list[tuple[str, str]]:

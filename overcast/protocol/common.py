@@ -38,6 +38,17 @@ class WireError(ValueError):
     into its own error code (SerializationException, MalformedQueryString, ...)."""
 
 
+def apply_decoder(conv, value: Any, code: str = "SerializationException") -> Any:
+    """`value` through a protocol's decoder for its shape (None: nothing to convert); wire errors become
+    the protocol's `code`."""
+    if conv is None:
+        return value
+    try:
+        return conv(value)
+    except WireError as exc:
+        raise ServiceError(code, str(exc)) from None
+
+
 def shape_cached(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Cache fn(shape, *args) per shape object (botocore shapes are not hashable by value).
 

@@ -15,6 +15,7 @@ from overcast.errors import ServiceError
 from overcast.http import HttpResponse
 from overcast.protocol.common import (
     WireError,
+    apply_decoder,
     b64decode,
     b64encode,
     compile_transform,
@@ -145,13 +146,7 @@ def loads_body(body: bytes | str, code: str = "SerializationException") -> Any:
 
 
 def decode_value(shape: Shape, value: Any, code: str = "SerializationException") -> Any:
-    conv = decoder(shape)
-    if conv is None:
-        return value
-    try:
-        return conv(value)
-    except WireError as exc:
-        raise ServiceError(code, str(exc)) from None
+    return apply_decoder(decoder(shape), value, code)
 
 
 def encode_value(shape: Shape, value: Any) -> Any:
@@ -176,15 +171,7 @@ def parse(operation: OperationModel, request: HttpRequest) -> dict:
     data = loads_body(request.body)
     if not isinstance(data, dict):
         raise ServiceError("SerializationException", "Request body must be a JSON object")
-    if shape is None:
-        return {}
-    conv = decoder(shape)
-    if conv is None:
-        return data
-    try:
-        return conv(data)
-    except WireError as exc:
-        raise ServiceError("SerializationException", str(exc)) from None
+    return decode_value(shape, data) if shape is not None else {}
 
 
 def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
