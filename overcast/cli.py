@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="fsync every commit: survive power loss too, not only a crash (OVERCAST_FSYNC)",
     )
+    start.add_argument(
+        "--spin-us",
+        type=int,
+        help="microseconds to keep polling after a response before sleeping; 0 never spins "
+        "(OVERCAST_SPIN_US, default 250 with two or more CPUs)",
+    )
     start.set_defaults(run=_start)
 
     for name, help_text, run in (
@@ -121,10 +127,9 @@ def serve(config: Config) -> None:
     # (6 MB of native code and bindings) to offer CRT signing. Refusing that import keeps the server lean;
     # awscrt's checksums, which S3 uses, load on their own when first needed.
     sys.modules.setdefault("awscrt.auth", None)  # type: ignore[arg-type]
-    import uvicorn
-
     from overcast.platform import Platform
     from overcast.server.app import OvercastApp
+    from overcast.server.http11 import Server
 
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     platform = Platform(config)
@@ -134,28 +139,15 @@ def serve(config: Config) -> None:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
-        OvercastApp(platform),
-        host=config.host,
-        port=config.port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        http="httptools",
-        loop="uvloop" if _has_uvloop() else "asyncio",
-        timeout_graceful_shutdown=10,
-        server_header=False,
-        proxy_headers=False,
-        date_header=True,
-    )
-
-
-def _has_uvloop() -> bool:
     try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return False
-    return True
+        spin = config.spin_us / 1e6 if config.spin_us is not None else None
+        Server(OvercastApp(platform), config.host, config.port, spin_seconds=spin).run()
+    except OSError as error:  # the port is taken, the address is not ours
+        print(
+            f"overcast: cannot listen on {config.host}:{config.port}: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
 
 
 # -- talking to a running server --------------------------------------------------------------------

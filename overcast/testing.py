@@ -26,23 +26,13 @@ class OvercastServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> OvercastServer:
-        import uvicorn
-
         from overcast.platform import Platform
         from overcast.server.app import OvercastApp
+        from overcast.server.http11 import Server
 
         platform = Platform(self.config)
         self.platform = platform
-        uvicorn_config = uvicorn.Config(
-            OvercastApp(platform),
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            http="httptools",
-            server_header=False,
-            proxy_headers=False,
-        )
-        self._server = uvicorn.Server(uvicorn_config)
+        self._server = Server(OvercastApp(platform))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name="overcast", daemon=True
         )

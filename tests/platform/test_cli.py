@@ -50,7 +50,7 @@ def test_clock_survives_restart_and_sigterm_stops_cleanly(tmp_path):
     first = ServerProcess(data)
     first.cli("clock", "set", "2031-06-01T00:00:00Z")
     first.stop(signal.SIGTERM)
-    # uvicorn finishes in-flight requests, shuts the store (checkpointing the WAL), then re-raises SIGTERM.
+    # The server finishes in-flight requests, shuts the store (checkpointing the WAL), then re-raises SIGTERM.
     assert first.process.returncode in (0, -signal.SIGTERM)
     assert not (data / "overcast.db-wal").exists() or (data / "overcast.db-wal").stat().st_size == 0
     second = ServerProcess(data)
@@ -148,3 +148,15 @@ def test_aws_cli_unimplemented_operation_fails_fast(server, binary):
     assert result.returncode != 0
     assert "NotImplemented" in result.stderr
     assert time.monotonic() - started < 30
+
+
+def test_spin_setting_is_checked_and_zero_turns_it_off(tmp_path):
+    refused = subprocess.run(
+        [OVERCAST, "start", "--spin-us", "-5"], capture_output=True, text=True, timeout=30
+    )
+    assert refused.returncode == 2 and "--spin-us" in refused.stderr
+    quiet = ServerProcess(tmp_path / "data", "--spin-us", "0")  # never polls after a response
+    try:
+        assert quiet.cli("status").returncode == 0
+    finally:
+        quiet.stop()
