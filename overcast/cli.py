@@ -130,9 +130,14 @@ def serve(config: Config) -> None:
     from overcast.platform import Platform
     from overcast.server.app import OvercastApp
     from overcast.server.http11 import Server
+    from overcast.state.database import StoreInUse
 
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    platform = Platform(config)
+    try:
+        platform = Platform(config)
+    except StoreInUse as error:  # another server on the same data directory
+        print(f"overcast: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
     where = "in memory (ephemeral)" if config.ephemeral else str(platform.root)
     print(
         f"Overcast {__version__} on http://{config.host}:{config.port}  data: {where}  iam: {config.iam}",

@@ -160,3 +160,18 @@ def test_spin_setting_is_checked_and_zero_turns_it_off(tmp_path):
         assert quiet.cli("status").returncode == 0
     finally:
         quiet.stop()
+
+
+def test_a_second_server_on_the_same_data_dir_is_refused(tmp_path):
+    first = ServerProcess(tmp_path / "data")
+    try:
+        second = subprocess.run(
+            [OVERCAST, "start", "--port", str(free_port()), "--data-dir", str(tmp_path / "data")],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert second.returncode == 1 and "in use by another Overcast" in second.stderr
+        assert first.cli("status").returncode == 0  # the first one goes on serving
+    finally:
+        first.stop()
