@@ -43,6 +43,10 @@ class Database:
             raise
         self.conn.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        # Checkpoint (copy the WAL into the database file, with its fsyncs) every 8192 pages rather than
+        # SQLite's 1000: hot pages rewritten by many requests are copied once, and a fraction of requests
+        # pays for it. The WAL file grows to about 32 MB; what it holds is as durable as the database.
+        self.conn.execute("PRAGMA wal_autocheckpoint=8192")
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_versions (namespace TEXT PRIMARY KEY, version INTEGER NOT NULL)"
         )
