@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 
 class Headers:
@@ -99,9 +99,16 @@ class HttpRequest:
         if cached is not None and cached[0] == query:
             return cached[1]
         parsed: dict[str, list[str]] = {}
-        if query:
-            for k, v in parse_qsl(query, keep_blank_values=True):
-                parsed.setdefault(k, []).append(v)
+        for part in query.split("&") if query else ():
+            if not part:
+                continue
+            key, _, value = part.partition("=")
+            # as parse_qsl(keep_blank_values=True) decodes, without its calls for text that needs none
+            if "%" in key or "+" in key:
+                key = unquote(key.replace("+", " "))
+            if "%" in value or "+" in value:
+                value = unquote(value.replace("+", " "))
+            parsed.setdefault(key, []).append(value)
         self._parsed_query = (query, parsed)
         return parsed
 

@@ -402,7 +402,7 @@ def _query_params(query: str) -> dict[str, str]:
             continue
         key, _, value = part.partition("=")
         if key.startswith("X-Amz-") or key.startswith("x-amz-"):
-            params[unquote(key)] = unquote(value)
+            params[unquote(key) if "%" in key else key] = unquote(value) if "%" in value else value
     return params
 
 

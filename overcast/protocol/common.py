@@ -581,6 +581,7 @@ class RestLayout:
         "query_map",
         "header",
         "header_lower",
+        "header_by_wire",
         "prefix_headers",
         "status_code",
         "body_members",
@@ -595,6 +596,7 @@ class RestLayout:
         self.query_map: tuple[str, Shape] | None = None  # member whose map takes the remaining params
         self.header: list[tuple[str, str, Shape]] = []  # (member, header name, shape)
         self.header_lower: list[tuple[str, str, Shape]] = []  # .header with lower-case wire names (parsing)
+        self.header_by_wire: dict[str, list[tuple[str, Shape]]] = {}  # lower-case wire name → members
         self.prefix_headers: list[tuple[str, str, Shape]] = []  # (member, lower-case prefix, shape)
         self.status_code: str | None = None
         self.body_members: dict[str, Shape] = {}
@@ -617,6 +619,7 @@ class RestLayout:
             elif loc == "header":
                 self.header.append((name, wire, member))
                 self.header_lower.append((name, wire.lower(), member))
+                self.header_by_wire.setdefault(wire.lower(), []).append((name, member))
             elif loc == "headers":
                 self.prefix_headers.append((name, member.serialization.get("name", "").lower(), member))
             elif loc == "statusCode":
@@ -694,11 +697,15 @@ def parse_rest_members(
                 params[name] = out
     if layout.header or layout.prefix_headers:
         headers = request.headers
-        lookup = headers.lowered().get  # S3's PutObject alone has ~45 header members: no lower() per member
-        for name, wire, shape in layout.header_lower:
-            text = lookup(wire)
-            if text is None:
-                continue
+        sent = headers.lowered()
+        if len(sent) < len(layout.header_lower):  # S3's PutObject has ~45 header members, a request ~10
+            by_wire = layout.header_by_wire
+            found = [
+                (name, shape, text) for wire, text in sent.items() for name, shape in by_wire.get(wire, ())
+            ]
+        else:
+            found = [(name, shape, sent[wire]) for name, wire, shape in layout.header_lower if wire in sent]
+        for name, shape, text in found:
             if shape.type_name == "list":
                 params[name] = [
                     text_to_value(shape.member, v, HEADER_TIMESTAMP_FORMAT) for v in split_header_list(text)

@@ -117,14 +117,22 @@ def _compile(shape: Shape, memo: dict) -> Checker | None:
             if sub is not None:
                 members.append((name, _segment(name), sub))
         union = shape.is_tagged_union
+        position = {name: i for i, (name, _seg, _sub) in enumerate(members)}
 
-        def check_struct(value, path, problems, _req=required, _mem=members, _union=union):
+        def check_struct(value, path, problems, _req=required, _mem=members, _union=union, _pos=position):
             if not isinstance(value, dict):
                 raise _TypeProblem(f"Expected a structure at '{path or '.'}'")
             prefix = path + "." if path else ""
             for name, seg in _req:
                 if value.get(name) is None:
                     problems.append(_Problem(prefix + seg, None, "Member must not be null", True))
+            if len(value) * 4 < len(_mem):  # a few of many members given: visit those, in model order
+                for i in sorted(_pos[name] for name in value if name in _pos):
+                    name, seg, sub = _mem[i]
+                    v = value[name]
+                    if v is not None:
+                        sub(v, prefix + seg, problems)
+                return
             for name, seg, sub in _mem:
                 v = value.get(name)
                 if v is not None:
