@@ -48,6 +48,7 @@ class OvercastApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.request_log.flush()
                 await self.platform.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

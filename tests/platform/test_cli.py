@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.server_process import OVERCAST, ServerProcess, free_port
@@ -175,3 +176,21 @@ def test_a_second_server_on_the_same_data_dir_is_refused(tmp_path):
         assert first.cli("status").returncode == 0  # the first one goes on serving
     finally:
         first.stop()
+
+
+def test_each_request_is_logged_once_in_one_line(tmp_path):
+    server = ServerProcess(tmp_path / "data")
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=server.endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    sqs.create_queue(QueueName="logged")
+    for _ in range(3):
+        sqs.list_queues()
+    output = server.stop()
+    assert output.count("sqs.CreateQueue 200") == 1
+    assert output.count("sqs.ListQueues 200") == 3
+    assert "000000000000 eu-west-1" in output
