@@ -18,8 +18,8 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, *extra: str, env: dict | None = None) -> None:
-        self.port = free_port()
+    def __init__(self, data_dir: Path, *extra: str, env: dict | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()  # a restart on the same port keeps URLs the server handed out valid
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [OVERCAST, "start", "--port", str(self.port), "--data-dir", str(data_dir), *extra],

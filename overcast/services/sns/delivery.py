@@ -32,7 +32,9 @@ class Published:
     group_id: str | None = None
     dedup_id: str | None = None
     sequence_number: str | None = None
+    signature_version: str = "1"  # the topic's SignatureVersion when the message was published
     subscriptions: list = field(default_factory=list)
+    signatures: dict = field(default_factory=dict)  # shared by its subscribers: see Signer.sign
 
     def message_for(self, protocol: str) -> str:
         return self.messages.get(protocol, self.messages["default"])
@@ -70,7 +72,7 @@ def notification(published: Published, protocol: str, subscription_arn: str, sig
     document["Timestamp"] = iso_timestamp(published.timestamp)
     if published.sequence_number is not None:
         document["SequenceNumber"] = published.sequence_number
-    signer.sign(document, published.base_url)
+    signer.sign(document, published.base_url, published.signature_version, published.signatures)
     document["UnsubscribeURL"] = (
         f"{published.base_url}/?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn={quote(subscription_arn, safe='')}"
     )
@@ -80,7 +82,7 @@ def notification(published: Published, protocol: str, subscription_arn: str, sig
 
 
 def confirmation(
-    message_id: str, topic_arn: str, token: str, timestamp: float, base_url: str, signer
+    message_id: str, topic_arn: str, token: str, timestamp: float, base_url: str, signer, version: str
 ) -> dict:
     """The SubscriptionConfirmation document posted to a new HTTP/HTTPS subscriber."""
     subscribe_url = f"{base_url}/?Action=ConfirmSubscription&Version=2010-03-31&TopicArn={quote(topic_arn, safe='')}&Token={token}"
@@ -94,7 +96,7 @@ def confirmation(
         "SubscribeURL": subscribe_url,
         "Timestamp": iso_timestamp(timestamp),
     }
-    signer.sign(document, base_url)
+    signer.sign(document, base_url, version)
     return document
 
 

@@ -24,7 +24,12 @@ from overcast.services.base import RequestContext, ServiceProvider
 from overcast.services.sns import delivery, filters, retry
 from overcast.services.sns.delivery import Published
 from overcast.services.sns.mobile import MobileOps
-from overcast.services.sns.signing import CERTIFICATE_PATH, Signer
+from overcast.services.sns.signing import (
+    CERTIFICATE_PREFIX,
+    LEGACY_CERTIFICATE_PATH,
+    SIGNATURE_VERSIONS,
+    Signer,
+)
 from overcast.services.sns.store import PAGE, SnsStore, Subscription, Topic
 
 log = logging.getLogger("overcast.sns")
@@ -99,7 +104,14 @@ class SnsProvider(MobileOps, ServiceProvider):
     def __init__(self, platform) -> None:
         super().__init__(platform)
         self.store = SnsStore(self.db)
-        self.signer = Signer()
+        self.signer = Signer(self.store)
+
+    async def start(self) -> None:
+        await self.signer.ready()  # load the signing key, or make one, before the first delivery needs it
+
+    def reset(self) -> None:
+        super().reset()
+        self.signer.restore()
 
     # -- for the platform's internal endpoints ------------------------------------------------------
 
@@ -120,7 +132,8 @@ class SnsProvider(MobileOps, ServiceProvider):
 
     def signing_certificate(self) -> str | None:
         """The PEM certificate whose key signs notifications (served at SigningCertURL)."""
-        return self.signer.certificate_pem()
+        key = self.signer.key()
+        return key.certificate if key else None
 
     async def internal_endpoint(self, request, path: str):
         """/_overcast/sns/...: the signing certificate, and the outbox (GET to read, DELETE to empty)."""
@@ -129,11 +142,21 @@ class SnsProvider(MobileOps, ServiceProvider):
         from overcast.http import HttpResponse
         from overcast.server.internal import json_response
 
-        if path == CERTIFICATE_PATH and request.method in ("GET", "HEAD"):
-            pem = self.signing_certificate()
-            if pem is None:
+        if (
+            path.startswith(CERTIFICATE_PREFIX)
+            and path.endswith(".pem")
+            and request.method in ("GET", "HEAD")
+        ):
+            key = await self.signer.ready()
+            if key is None:
                 return json_response({"error": "no signing key (the rsa package is missing)"}, 404)
-            return HttpResponse(200, [("content-type", "application/x-x509-ca-cert")], pem.encode())
+            if path not in (key.certificate_path, LEGACY_CERTIFICATE_PATH):
+                return json_response(
+                    {"error": f"no certificate {path}: the signing key is {key.certificate_path}"}, 404
+                )
+            return HttpResponse(
+                200, [("content-type", "application/x-x509-ca-cert")], key.certificate.encode()
+            )
         if path == OUTBOX_PATH and request.method == "GET":
             query = {k: v[-1] for k, v in parse_qs(request.query).items()}
             try:
@@ -273,8 +296,8 @@ class SnsProvider(MobileOps, ServiceProvider):
             raise invalid(f"{name}: only FIFO topics have {name}")
         if name in ("ContentBasedDeduplication", "FifoTopic") and value.lower() not in ("true", "false"):
             raise invalid(name)
-        if name == "SignatureVersion" and value not in ("1", "2"):
-            raise invalid("SignatureVersion: must be 1 or 2")
+        if name == "SignatureVersion" and value not in SIGNATURE_VERSIONS:
+            raise invalid("SignatureVersion")
         if name == "TracingConfig" and value not in ("PassThrough", "Active"):
             raise invalid("TracingConfig: must be PassThrough or Active")
         if name == "FifoThroughputScope" and value not in ("Topic", "MessageGroup"):
@@ -511,6 +534,8 @@ class SnsProvider(MobileOps, ServiceProvider):
         return value
 
     async def _request_confirmation(self, ctx: RequestContext, subscription: Subscription) -> None:
+        await self.signer.ready()
+        topic = self.store.topic(subscription.topic_arn)
         document = delivery.confirmation(
             str(uuid.uuid4()),
             subscription.topic_arn,
@@ -518,6 +543,7 @@ class SnsProvider(MobileOps, ServiceProvider):
             self.clock.now(),
             self._base_url(ctx),
             self.signer,
+            topic.attributes.get("SignatureVersion", "1") if topic else "1",
         )
         body = delivery.dumps(document)
         if subscription.protocol in ("http", "https") and delivery.is_local(subscription.endpoint):
@@ -724,6 +750,7 @@ class SnsProvider(MobileOps, ServiceProvider):
             timestamp=now,
             base_url=self._base_url(ctx),
             group_id=params.get("MessageGroupId"),
+            signature_version=topic.attributes.get("SignatureVersion", "1"),
         )
         if topic.fifo:
             duplicate = self._fifo_accept(topic, params, published, now)
@@ -810,6 +837,8 @@ class SnsProvider(MobileOps, ServiceProvider):
     # -- delivery ----------------------------------------------------------------------------------
 
     async def _fan_out(self, published: Published) -> None:
+        if published.subscriptions:
+            await self.signer.ready()
         for subscription in published.subscriptions:
             if not self._passes_filter(subscription, published):
                 continue

@@ -1,4 +1,5 @@
-"""SNS's tables and the SQL it runs: topics, subscriptions, FIFO deduplication and the captured outbox."""
+"""SNS's tables and the SQL it runs: topics, subscriptions, FIFO deduplication, the captured outbox, mobile push,
+SMS settings and the message-signing key."""
 
 from __future__ import annotations
 
@@ -88,6 +89,15 @@ MIGRATIONS = [
         key TEXT NOT NULL,
         value TEXT NOT NULL,
         PRIMARY KEY (account, region, kind, key)
+    );
+    """,
+    """
+    -- The key that signs messages (PEM, PKCS#1) and its self-signed certificate (PEM): made once, kept so
+    -- that messages delivered before a restart still verify against their SigningCertURL.
+    CREATE TABLE sns_signing_keys (
+        name TEXT PRIMARY KEY,
+        private_key TEXT NOT NULL,
+        certificate TEXT NOT NULL
     );
     """,
 ]
@@ -327,6 +337,21 @@ class SnsStore:
 
     def clear_outbox(self) -> None:
         self.db.execute("DELETE FROM sns_outbox")
+
+    # -- the signing key ---------------------------------------------------------------------------
+
+    def signing_key(self, name: str) -> tuple[str, str] | None:
+        """(private key PEM, certificate PEM) of a signing key."""
+        row = self.db.one("SELECT private_key, certificate FROM sns_signing_keys WHERE name = ?", (name,))
+        return (row[0], row[1]) if row else None
+
+    def add_signing_key(self, name: str, private_key: str, certificate: str) -> None:
+        """Store a key unless one of that name exists (the first one made wins)."""
+        self.db.execute(
+            "INSERT INTO sns_signing_keys (name, private_key, certificate) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (name, private_key, certificate),
+        )
 
     # -- mobile push: platform applications and endpoints -------------------------------------------
 

@@ -6,6 +6,8 @@ import zipfile
 
 import pytest
 
+from tests.services.sns.signatures import validate
+
 FORWARDER = """
 import json, os
 import boto3
@@ -33,7 +35,7 @@ def test_lambda_subscription_receives_the_sns_event(overcast, sns, sqs):
         Code={"ZipFile": package(FORWARDER)},
         Environment={"Variables": {"QUEUE_URL": url}},
     )
-    topic = sns.create_topic(Name="to-lambda")["TopicArn"]
+    topic = sns.create_topic(Name="to-lambda", Attributes={"SignatureVersion": "2"})["TopicArn"]
     subscription = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function["FunctionArn"])[
         "SubscriptionArn"
     ]
@@ -51,3 +53,5 @@ def test_lambda_subscription_receives_the_sns_event(overcast, sns, sqs):
     assert record["Sns"]["Message"] == "hello lambda"
     assert record["Sns"]["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
     assert "SigningCertUrl" in record["Sns"] and "UnsubscribeUrl" in record["Sns"]
+    assert record["Sns"]["SignatureVersion"] == "2"
+    validate(record["Sns"])  # SHA256withRSA, with the certificate at SigningCertUrl
