@@ -1,8 +1,9 @@
 """Object bodies: streaming a request body to a blob with its hashes, and reading a byte range back.
 
-Small ranges are read at once (a GET of 1 KiB should not pay for an async iterator); larger ones stream a
-chunk at a time from files opened before the request's transaction ends, so a concurrent overwrite that
-unlinks the file cannot cut a download short.
+Bodies are stored encrypted (encryption.py): hashes are computed over the plain text on the way in, and the
+stored form is ciphertext, in the row or in the blob file. Small ranges are read at once (a GET of 1 KiB
+should not pay for an async iterator); larger ones stream a chunk at a time from files opened before the
+request's transaction ends, so a concurrent overwrite that unlinks the file cannot cut a download short.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from overcast.errors import ServiceError
 from overcast.services.s3 import checksums
+from overcast.services.s3.encryption import HEADER, BodyCipher
 from overcast.services.s3.store import INLINE, ObjectVersion
 from overcast.state import BlobStore
 
@@ -33,19 +35,24 @@ class Received:
     """A request body (on disk as a blob, or in memory when small), with what S3 computes over it."""
 
     blob: Any  # PendingBlob, or None when the body is `data`
-    data: bytes | None
+    data: bytes | None  # as stored in the row: sealed when received with a cipher
+    size: int  # of the body as sent
     md5_hex: str
     checksums: dict[str, str]  # algorithm -> base64 value
     trailers: dict[str, str]
 
-    @property
-    def size(self) -> int:
-        return self.blob.size if self.blob is not None else len(self.data or b"")
 
-
-async def receive(blobs: BlobStore, body: Any, algorithms: list[str], *, inline: bool = False) -> Received:
-    """Take in `body` (a BodyStream, bytes or None), hashing it on the way: a small body whose length is
-    announced is kept in memory when `inline`, anything else streams to a new blob."""
+async def receive(
+    blobs: BlobStore,
+    body: Any,
+    algorithms: list[str],
+    *,
+    inline: bool = False,
+    cipher: BodyCipher | None = None,
+) -> Received:
+    """Take in `body` (a BodyStream, bytes, an async iterator or None), hashing it on the way: a small body
+    whose length is announced is kept in memory when `inline`, anything else streams to a new blob; either
+    is encrypted with `cipher` (None only for tests of the plain-text format older versions wrote)."""
     md5 = hashlib.md5()
     hashers = {algorithm: checksums.new_hasher(algorithm) for algorithm in algorithms}
     every = [md5, *hashers.values()]
@@ -53,13 +60,22 @@ async def receive(blobs: BlobStore, body: Any, algorithms: list[str], *, inline:
     pending, data = None, None
     if inline and (body is None or (length is not None and length <= INLINE_LIMIT)):
         data = b"".join([chunk async for chunk in _chunks(body)])
+        size = len(data)
         for hasher in every:
             hasher.update(data)
+        if cipher is not None:
+            data = cipher.seal(data)
     else:
-        pending = await blobs.write(_hashed(_chunks(body), every))
+        chunks = _hashed(_chunks(body), every)
+        if cipher is not None:
+            pending = await blobs.write(cipher.encrypting(chunks))
+            size = pending.size - HEADER
+        else:
+            pending = await blobs.write(chunks)
+            size = pending.size
     values = {algorithm: checksums.encode(h.digest()) for algorithm, h in hashers.items()}
     trailers = getattr(body, "trailers", None) or {}
-    return Received(pending, data, md5.hexdigest(), values, {k.lower(): v for k, v in trailers.items()})
+    return Received(pending, data, size, md5.hexdigest(), values, {k.lower(): v for k, v in trailers.items()})
 
 
 async def _hashed(chunks: AsyncIterator[bytes], hashers: list[Any]) -> AsyncIterator[bytes]:
@@ -96,7 +112,7 @@ async def _chunks(body: Any) -> AsyncIterator[bytes]:
         if body:
             yield bytes(body)
         return
-    pending: list[bytes] = []
+    pending: list[bytes] = []  # (a BodyStream, or the async iterator of a range read for a part copy)
     size = 0
     async for chunk in body:
         pending.append(chunk)
@@ -127,12 +143,20 @@ def segments(version: ObjectVersion) -> list[tuple[str, int]]:
 
 
 def read_range(
-    blobs: BlobStore, version: ObjectVersion, start: int, end: int, inline: bytes | None = None
+    blobs: BlobStore,
+    version: ObjectVersion,
+    start: int,
+    end: int,
+    inline: bytes | None = None,
+    cipher: BodyCipher | None = None,
 ) -> bytes | AsyncIterator[bytes]:
-    """Bytes [start, end) of the object: bytes when small, else an async iterator over open files.
-    `inline` is the body of an object kept in its row."""
+    """Bytes [start, end) of the object, decrypted with `cipher` (None: stored in plain text): bytes when
+    small, else an async iterator over open files. `inline` is the body of an object kept in its row."""
     if version.blob_id == INLINE:
-        return (inline or b"")[start:end]
+        data = inline or b""
+        if cipher is not None and data:
+            data = cipher.open(data)
+        return data[start:end]
     pieces = []
     offset = 0
     for blob_id, size in segments(version):
@@ -144,32 +168,66 @@ def read_range(
         out = bytearray()
         for blob_id, at, length in pieces:
             with open(blobs.path(blob_id), "rb") as f:
-                f.seek(at)
-                out += f.read(length)
+                out += _read_piece(f, at, length, cipher)
         return bytes(out)
     if not pieces:
         return b""
     first = open(blobs.path(pieces[0][0]), "rb")  # noqa: SIM115 - closed by the iterator
-    return _stream(blobs, first, pieces)
+    return _stream(blobs, first, pieces, cipher)
 
 
-async def _stream(blobs: BlobStore, first: Any, pieces: list[tuple[str, int, int]]) -> AsyncIterator[bytes]:
+def _read_piece(f: Any, at: int, length: int, cipher: BodyCipher | None) -> bytes:
+    if cipher is None:
+        f.seek(at)
+        return f.read(length)
+    iv = f.read(HEADER)
+    f.seek(HEADER + at)
+    return cipher.decryptor(iv, at).update(f.read(length))
+
+
+async def _stream(
+    blobs: BlobStore, first: Any, pieces: list[tuple[str, int, int]], cipher: BodyCipher | None
+) -> AsyncIterator[bytes]:
     handle = first
     try:
         for index, (blob_id, at, length) in enumerate(pieces):
             if index:
                 handle.close()
-                handle = open(blobs.path(blob_id), "rb")  # noqa: SIM115
+                try:
+                    handle = open(blobs.path(blob_id), "rb")  # noqa: SIM115
+                except FileNotFoundError:
+                    raise _missing() from None
+            decryptor = None
+            if cipher is not None:
+                decryptor = cipher.decryptor(handle.read(HEADER), at)
+                at += HEADER
             handle.seek(at)
             remaining = length
             while remaining > 0:
                 chunk = handle.read(min(CHUNK, remaining))
                 if not chunk:
-                    raise ServiceError("InternalError", "object data is missing", 500, sender_fault=False)
+                    raise _missing()
                 remaining -= len(chunk)
-                yield chunk
+                yield decryptor.update(chunk) if decryptor is not None else chunk
     finally:
         handle.close()
+
+
+async def read_file(path: Any, size: int, cipher: BodyCipher | None) -> AsyncIterator[bytes]:
+    """The whole body of one blob file, decrypted, a chunk at a time (re-encrypting a copy)."""
+    with open(path, "rb") as f:
+        decryptor = cipher.decryptor(f.read(HEADER), 0) if cipher is not None else None
+        remaining = size
+        while remaining > 0:
+            chunk = f.read(min(CHUNK, remaining))
+            if not chunk:
+                raise _missing()
+            remaining -= len(chunk)
+            yield decryptor.update(chunk) if decryptor is not None else chunk
+
+
+def _missing() -> ServiceError:
+    return ServiceError("InternalError", "object data is missing", 500, sender_fault=False)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -16,6 +16,7 @@ from overcast.services.s3.common import (
     policy_decision,
     policy_is_public,
 )
+from overcast.services.s3.encryption import Keyring
 from overcast.services.s3.store import Bucket, S3Store
 
 # The ACL permission that stands for an action when a bucket still honours ACLs.
@@ -34,6 +35,7 @@ class S3Core(ServiceProvider):
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)
         self.store = S3Store(self.db)
+        self.keys = Keyring(self.store.server_key(self.clock.now()))
 
     def bucket_for(
         self,

@@ -88,6 +88,7 @@ class MultipartOps(ObjectOps):
                 "type": kind,
                 "initiator": ctx.principal.arn,
                 "initiator_account": ctx.principal.account_id,
+                "enc": self.keys.enc_for(meta),  # how the parts are stored (absent: plain text, as before)
             },
         )
         result: dict[str, Any] = {"Bucket": name, "Key": key, "UploadId": upload_id, **sse_fields(meta)}
@@ -120,7 +121,8 @@ class MultipartOps(ObjectOps):
                     400,
                 )
         hashed = [algorithm, *(a for a in sent if a != algorithm)]
-        received = await bodies.receive(self.platform.blobs, params.get("Body"), hashed)
+        cipher = self.keys.cipher_for(upload.get("enc"), params)
+        received = await bodies.receive(self.platform.blobs, params.get("Body"), hashed, cipher=cipher)
         try:
             verify_body(params, received, sent or [algorithm], ctx)
             checksum = {"value": received.checksums[algorithm]}
@@ -151,11 +153,13 @@ class MultipartOps(ObjectOps):
         number = _part_number(params["PartNumber"])
         with self.db.transaction():
             _bucket, upload = self._upload_of(ctx, params, "s3:PutObject")
+            check_customer_key_on_read(upload["meta"], params)
             source_bucket, source = self.copy_source(ctx, params)
             start, end = _copy_range(params.get("CopySourceRange"), source.size)
-            data = self.body_of(source, start, end)
+            data = self.body_of(source, start, end, params, "CopySource")
         algorithm = upload["algorithm"] or "CRC64NVME"
-        received = await bodies.receive(self.platform.blobs, data, [algorithm])
+        cipher = self.keys.cipher_for(upload.get("enc"), params)
+        received = await bodies.receive(self.platform.blobs, data, [algorithm], cipher=cipher)
         try:
             with self.db.transaction():
                 if self.store.upload(params["UploadId"]) is None:
@@ -216,7 +220,14 @@ class MultipartOps(ObjectOps):
                 self.platform.blobs.delete(row[1])
         self.store.delete_upload(upload_id)
         version_id = self.put_version(
-            bucket, key, size=size, etag=etag, storage_class=upload["storage_class"], parts=pieces, meta=meta
+            bucket,
+            key,
+            size=size,
+            etag=etag,
+            storage_class=upload["storage_class"],
+            parts=pieces,
+            meta=meta,
+            enc=upload.get("enc"),
         )
         self.notify(ctx, bucket, "ObjectCreated:CompleteMultipartUpload", key, size, etag, version_id)
         host = ctx.request.host if ctx.request else "localhost"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from overcast.errors import ServiceError
 from overcast.services.base import RequestContext
-from overcast.services.s3 import bodies, checksums
+from overcast.services.s3 import bodies, checksums, encryption
 from overcast.services.s3.common import (
     ARCHIVED_CLASSES,
     STORAGE_CLASSES,
@@ -58,9 +59,27 @@ _VERSION_DEFAULTS = {
     "parts": None,
     "meta": None,
     "data": None,
+    "enc": None,
 }
 MAX_METADATA_BYTES = 2048
 MAX_TAGS = 10
+
+
+@dataclass
+class _CopyPlan:
+    """A CopyObject checked and prepared inside its first transaction."""
+
+    source_bucket: Bucket
+    source: ObjectVersion
+    bucket: Bucket
+    meta: dict[str, Any]
+    storage_class: str
+    enc: str
+    cipher: encryption.BodyCipher
+    data: bytes | None = None  # a body kept in the row, in the destination's encryption
+    linked: list[str] = field(default_factory=list)  # committed links to the source's files (same key)
+    pinned: list[tuple[Any, int]] = field(default_factory=list)  # (PendingBlob link, size) to re-encrypt
+    source_cipher: encryption.BodyCipher | None = None
 
 
 class ObjectOps(NotificationOps, ReplicationOps):
@@ -76,8 +95,9 @@ class ObjectOps(NotificationOps, ReplicationOps):
             storage_class = storage_class_of(params)
             _check_write_conditions_supported(params)
             algorithms = requested_checksums(params, ctx)
+            enc, cipher = self.keys.for_new(meta, params)
         received = await bodies.receive(
-            self.platform.blobs, params.get("Body"), algorithms or ["CRC64NVME"], inline=True
+            self.platform.blobs, params.get("Body"), algorithms or ["CRC64NVME"], inline=True, cipher=cipher
         )
         try:
             checksum = verify_body(params, received, algorithms, ctx)
@@ -98,6 +118,7 @@ class ObjectOps(NotificationOps, ReplicationOps):
                     blob_id=blob_id,
                     data=received.data,
                     meta=meta,
+                    enc=enc,
                 )
                 self.notify(
                     ctx,
@@ -295,10 +316,10 @@ class ObjectOps(NotificationOps, ReplicationOps):
                     result.pop(checksums.param_name(name), None)
                 result.pop("ChecksumType", None)
         result["ContentLength"] = end - start
-        result["Body"] = self.body_of(version, start, end)
-        for override, field in RESPONSE_OVERRIDES.items():
+        result["Body"] = self.body_of(version, start, end, params)
+        for override, member in RESPONSE_OVERRIDES.items():
             if params.get(override):
-                result[field] = params[override]
+                result[member] = params[override]
         if params.get("ResponseExpires"):
             result["Expires"] = params["ResponseExpires"]
         return result
@@ -321,10 +342,14 @@ class ObjectOps(NotificationOps, ReplicationOps):
                 result["__status__"] = 206
         return result
 
-    def body_of(self, version: ObjectVersion, start: int, end: int) -> Any:
-        """Bytes [start, end) of a version: bytes, or an async iterator for large ranges."""
+    def body_of(
+        self, version: ObjectVersion, start: int, end: int, params: dict[str, Any], prefix: str = ""
+    ) -> Any:
+        """Bytes [start, end) of a version, decrypted (an SSE-C key comes from `params`, its names starting
+        with `prefix`, "CopySource" for a copy's source): bytes, or an async iterator for large ranges."""
         inline = self.store.inline_data(version.id) if version.blob_id == INLINE else None
-        return bodies.read_range(self.platform.blobs, version, start, end, inline)
+        cipher = self.keys.cipher_for(version.enc, params, prefix)
+        return bodies.read_range(self.platform.blobs, version, start, end, inline, cipher)
 
     def _part_range(self, version: ObjectVersion, number: int) -> tuple[int, int]:
         sizes = [part[1] for part in version.part_list] or [version.size]
@@ -564,7 +589,33 @@ class ObjectOps(NotificationOps, ReplicationOps):
 
     # -- copying -----------------------------------------------------------------------------------
 
-    def copy_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def copy_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Data under the same key is shared (hard links, or the row's bytes); under another key (SSE-S3 to
+        SSE-C, one customer key to another, plain text written before encryption at rest) it is re-encrypted:
+        bodies in rows at once, blob files streamed outside the transaction, from links made inside it."""
+        with self.db.transaction():
+            plan = self._plan_copy(ctx, params)
+            if not plan.pinned:
+                return self._store_copy(ctx, params, plan, None)
+        blobs = self.platform.blobs
+        written: list[Any] = []
+        try:
+            for pin, size in plan.pinned:
+                plain = bodies.read_file(pin.path, size, plan.source_cipher)
+                written.append(await blobs.write(plan.cipher.encrypting(plain)))
+            with self.db.transaction():
+                plan.bucket = self._still_there(plan.bucket.name)
+                self._check_write_conditions(plan.bucket, params["Key"], params)
+                return self._store_copy(ctx, params, plan, written)
+        except BaseException:
+            for pending in written:
+                blobs.discard(pending)
+            raise
+        finally:
+            for pin, _size in plan.pinned:
+                blobs.discard(pin)
+
+    def _plan_copy(self, ctx: RequestContext, params: dict[str, Any]) -> _CopyPlan:
         name, key = params["Bucket"], params["Key"]
         check_key(key)
         source_bucket, source = self.copy_source(ctx, params)
@@ -578,6 +629,7 @@ class ObjectOps(NotificationOps, ReplicationOps):
             same
             and params.get("MetadataDirective", "COPY") == "COPY"
             and storage_class == source.storage_class
+            and sse_fields(meta) == sse_fields(source.meta)
             and not any(
                 params.get(n)
                 for n in (
@@ -596,14 +648,35 @@ class ObjectOps(NotificationOps, ReplicationOps):
                 400,
             )
         self._check_write_conditions(bucket, key, params)
-        parts = [
-            [self.platform.blobs.commit(self.platform.blobs.copy(p[0])), *p[1:]] for p in source.part_list
-        ]
-        blob_id, data = None, None
+        enc, cipher = self.keys.for_new(meta, params)
+        plan = _CopyPlan(source_bucket, source, bucket, meta, storage_class, enc, cipher)
+        blobs = self.platform.blobs
+        same_key = source.enc == enc and (
+            enc != encryption.CUSTOMER or source.meta.get("SSECustomer") == meta.get("SSECustomer")
+        )
         if source.blob_id == INLINE:
             data = self.store.inline_data(source.id)
-        elif not parts and source.blob_id:
-            blob_id = self.platform.blobs.commit(self.platform.blobs.copy(source.blob_id))
+            if not same_key:
+                source_cipher = self.keys.cipher_for(source.enc, params, "CopySource")
+                data = cipher.seal(source_cipher.open(data) if source_cipher and data else data)
+            plan.data = data
+        elif same_key:
+            plan.linked = [blobs.commit(blobs.copy(blob_id)) for blob_id, _size in bodies.segments(source)]
+        else:
+            # Re-encrypted after this transaction, from links that keep the files if the source is deleted.
+            plan.source_cipher = self.keys.cipher_for(source.enc, params, "CopySource")
+            plan.pinned = [(blobs.copy(blob_id), size) for blob_id, size in bodies.segments(source)]
+        return plan
+
+    def _store_copy(
+        self, ctx: RequestContext, params: dict[str, Any], plan: _CopyPlan, written: list[Any] | None
+    ) -> dict[str, Any]:
+        """Inside the transaction: the new version, from the plan and the blobs re-encrypted for it."""
+        source, bucket, meta, key = plan.source, plan.bucket, plan.meta, params["Key"]
+        blobs = self.platform.blobs
+        blob_ids = plan.linked if written is None else [blobs.commit(pending) for pending in written]
+        parts = [[blob_id, *part[1:]] for blob_id, part in zip(blob_ids, source.part_list, strict=False)]
+        blob_id = blob_ids[0] if blob_ids and not source.parts else None
         now = self.clock.now()
         version_id = self.put_version(
             bucket,
@@ -611,11 +684,12 @@ class ObjectOps(NotificationOps, ReplicationOps):
             size=source.size,
             etag=source.etag,
             modified=now,
-            storage_class=storage_class,
+            storage_class=plan.storage_class,
             blob_id=blob_id,
             parts=parts or None,
             meta=meta,
-            data=data,
+            data=plan.data,
+            enc=plan.enc,
         )
         self.notify(ctx, bucket, "ObjectCreated:Copy", key, source.size, source.etag, version_id)
         copy_result: dict[str, Any] = {"ETag": source.etag, "LastModified": to_datetime(now)}
@@ -623,7 +697,7 @@ class ObjectOps(NotificationOps, ReplicationOps):
         result: dict[str, Any] = {"CopyObjectResult": copy_result, **sse_fields(meta)}
         if bucket.versioning:
             result["VersionId"] = version_id
-        if source_bucket.versioning:
+        if plan.source_bucket.versioning:
             result["CopySourceVersionId"] = source.version_id
         return result
 

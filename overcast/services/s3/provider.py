@@ -58,6 +58,8 @@ class S3Provider(
 
     def reset(self) -> None:
         self.store.forget_configs()
+        # Every object is gone, but a body being received under the key is written with it: keep the key.
+        self.store.save_server_key(self.keys.server_key, self.clock.now())
 
     def delete_bucket_encryption(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         """Deleting the configuration returns the bucket to the default, SSE-S3."""

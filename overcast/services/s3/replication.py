@@ -119,6 +119,7 @@ class ReplicationOps(S3Core):
                 parts=parts or None,
                 meta=meta,
                 data=data,
+                enc=source.enc,  # the same bytes under the same key
             )
         if not source.delete_marker:
             self.store.update_object(source.id, meta={**source.meta, "ReplicationStatus": "COMPLETED"})

@@ -122,7 +122,7 @@ class SelectOps:
             reader.scan_end = last  # records starting after End are not read
             if first > 0:
                 start, skip_first = min(first - 1, size), True
-        body = self.body_of(version, start, end)  # type: ignore[attr-defined]
+        body = self.body_of(version, start, end, params)  # type: ignore[attr-defined]
         events = _select_events(
             _pieces(body),
             compression,

@@ -10,6 +10,7 @@ object keeps its parts' blobs (no copy at completion).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,12 @@ MIGRATIONS = [
     """,
     # Small bodies live in the row itself: no file to create, rename and unlink per request.
     "ALTER TABLE s3_objects ADD COLUMN data BLOB",
+    # Encryption at rest (encryption.py): how each version's data is stored (NULL: plain text, as every
+    # version written before), and the server's own key for SSE-S3.
+    """
+    ALTER TABLE s3_objects ADD COLUMN enc TEXT;
+    CREATE TABLE s3_keys (id INTEGER PRIMARY KEY, key BLOB NOT NULL, created REAL NOT NULL);
+    """,
 ]
 
 INLINE = ""  # blob_id of an object whose body is stored in its row (`data`)
@@ -120,6 +127,7 @@ class ObjectVersion:
     blob_id: str | None
     parts: str | None
     meta_json: str
+    enc: str | None  # how the data is stored: None (plain text), "S3" or "C" (encryption.py)
     _meta: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -137,7 +145,7 @@ class ObjectVersion:
 _BUCKET_COLUMNS = "id, name, account, region, created, versioning, mfa_delete, ownership, acl, object_lock"
 _OBJECT_COLUMNS = (
     "id, bucket_id, key, version_id, is_latest, delete_marker, size, etag, modified, storage_class, blob_id, "
-    "parts, meta"
+    "parts, meta, enc"
 )
 
 
@@ -327,14 +335,15 @@ class S3Store:
         parts: list | None = None,
         meta: dict | None = None,
         data: bytes | None = None,
+        enc: str | None = None,
     ) -> None:
         """Store a new current version (the previous current one, if any, must be demoted or removed first).
-        A small body may come as `data` (kept in the row) instead of a blob."""
+        A small body may come as `data` (kept in the row) instead of a blob; `enc` says how either is stored."""
         if data is not None:
             blob_id = INLINE
         self.db.execute(
             "INSERT INTO s3_objects (bucket_id, key, version_id, is_latest, delete_marker, size, etag, modified, "
-            "storage_class, blob_id, parts, meta, data) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "storage_class, blob_id, parts, meta, data, enc) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 bucket_id,
                 key,
@@ -348,6 +357,7 @@ class S3Store:
                 json.dumps(parts) if parts else None,
                 json.dumps(meta or {}, separators=(",", ":")),
                 data,
+                enc,
             ),
         )
 
@@ -363,6 +373,7 @@ class S3Store:
         parts: list | None,
         meta: dict | None,
         data: bytes | None,
+        enc: str | None,
     ) -> None:
         """Overwrite the current "null" version `row_id` in place with a new one (what removing it and inserting
         the new one stores, in one UPDATE): for a bucket that was never versioned, its only version."""
@@ -370,7 +381,7 @@ class S3Store:
             blob_id = INLINE
         self.db.execute(
             "UPDATE s3_objects SET version_id = 'null', is_latest = 1, delete_marker = 0, size = ?, etag = ?, "
-            "modified = ?, storage_class = ?, blob_id = ?, parts = ?, meta = ?, data = ? WHERE id = ?",
+            "modified = ?, storage_class = ?, blob_id = ?, parts = ?, meta = ?, data = ?, enc = ? WHERE id = ?",
             (
                 size,
                 etag,
@@ -380,9 +391,27 @@ class S3Store:
                 json.dumps(parts) if parts else None,
                 json.dumps(meta or {}, separators=(",", ":")),
                 data,
+                enc,
                 row_id,
             ),
         )
+
+    def server_key(self, now: float) -> bytes:
+        """The server's SSE-S3 key (AES-256), made and stored the first time."""
+        row = self.db.one("SELECT key FROM s3_keys WHERE id = 1")
+        if row is not None:
+            return bytes(row[0])
+        key = os.urandom(32)
+        self.save_server_key(key, now)
+        return key
+
+    def save_server_key(self, key: bytes, created: float) -> None:
+        """Store the key (again: `overcast reset` empties every table, and the key must outlive it)."""
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO s3_keys (id, key, created) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (key, created),
+            )
 
     def inline_data(self, row_id: int) -> bytes:
         row = self.db.one("SELECT data FROM s3_objects WHERE id = ?", (row_id,))
