@@ -8,7 +8,9 @@ are generated from that table so that every one behaves the same way (owner only
 
 from __future__ import annotations
 
+import base64
 import json
+import uuid
 from typing import Any
 
 from overcast.errors import ServiceError
@@ -256,6 +258,9 @@ class ConfigOps(S3Core):
                 "The XML you provided was not well-formed or did not validate against our published schema",
                 400,
             )
+        for rule in rules:  # AWS names a rule that has no ID (x-amz-expiration names the rule)
+            if not rule.get("ID"):
+                rule["ID"] = base64.b64encode(str(uuid.uuid4()).encode()).decode().rstrip("=")
         ids = [r.get("ID") for r in rules if r.get("ID")]
         if len(ids) != len(set(ids)):
             raise ServiceError(

@@ -3,14 +3,18 @@
 Rules are evaluated in sweeps (every real minute, and at once whenever the clock is advanced): current
 versions expire or transition by age or date, noncurrent versions by days since they became noncurrent
 (approximated by the modification time of the next newer version), expired delete markers go, and
-incomplete multipart uploads are aborted.
+incomplete multipart uploads are aborted. An age in days counts as AWS counts it: the moment plus the days,
+rounded up to the next midnight UTC (an object written at 10:30 with `Days: 3` expires at 00:00 four days
+later); that moment is also what the `x-amz-expiration` header announces (`expiration`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from overcast.services.s3.common import seconds
 
@@ -82,12 +86,41 @@ def _matches(rule: dict[str, Any], version: Any) -> bool:
     return (larger is None or version.size > larger) and (smaller is None or version.size < smaller)
 
 
-def _due(moment: float, days: int | None, date: Any, now: float) -> bool:
+def midnight_after(moment: float) -> float:
+    """The next midnight UTC strictly after `moment`: where AWS rounds lifecycle and restore days to."""
+    return (moment // DAY + 1) * DAY
+
+
+def _when(moment: float, days: int | None, date: Any) -> float | None:
+    """When an action due `days` after `moment` (or on `date`) falls due; None without either."""
     if days is not None:
-        return now >= moment + days * DAY
+        return midnight_after(moment + days * DAY)
     if date is not None:
-        return now >= (date["$time"] if isinstance(date, dict) else seconds(date))
-    return False
+        return date["$time"] if isinstance(date, dict) else seconds(date)
+    return None
+
+
+def _due(moment: float, days: int | None, date: Any, now: float) -> bool:
+    when = _when(moment, days, date)
+    return when is not None and now >= when
+
+
+def expiration(config: dict[str, Any] | None, version: Any) -> str | None:
+    """The `x-amz-expiration` value for a current version (`key`, `meta`, `size`, `modified`): when the
+    earliest enabled rule with an `Expiration` date or age that matches it expires it, and that rule's id."""
+    if not config:
+        return None
+    found: tuple[float, str] | None = None
+    for rule in config.get("Rules") or []:
+        action = rule.get("Expiration") or {}
+        if rule.get("Status") != "Enabled" or not _matches(rule, version):
+            continue
+        when = _when(version.modified, action.get("Days"), action.get("Date"))
+        if when is not None and (found is None or when < found[0]):
+            found = (when, rule.get("ID") or "")
+    if found is None:
+        return None
+    return f'expiry-date="{formatdate(found[0], usegmt=True)}", rule-id="{quote(found[1], safe="")}"'
 
 
 def _act(provider: S3Provider, bucket_id: int, rule: dict[str, Any], version: Any, now: float) -> bool:

@@ -219,11 +219,13 @@ class MultipartOps(ObjectOps):
             if row[1] not in used:
                 self.platform.blobs.delete(row[1])
         self.store.delete_upload(upload_id)
+        now = self.clock.now()
         version_id = self.put_version(
             bucket,
             key,
             size=size,
             etag=etag,
+            modified=now,
             storage_class=upload["storage_class"],
             parts=pieces,
             meta=meta,
@@ -242,6 +244,9 @@ class MultipartOps(ObjectOps):
             result.update(checksum_fields(checksum))
         if bucket.versioning:
             result["VersionId"] = version_id
+        expiration = self.expiration(bucket, key, meta, size, now)
+        if expiration:
+            result["Expiration"] = expiration
         return result
 
     def _chosen_parts(

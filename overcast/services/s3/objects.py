@@ -6,12 +6,13 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from overcast.errors import ServiceError
 from overcast.services.base import RequestContext
-from overcast.services.s3 import bodies, checksums, encryption
+from overcast.services.s3 import bodies, checksums, encryption, lifecycle
 from overcast.services.s3.common import (
     ARCHIVED_CLASSES,
     STORAGE_CLASSES,
@@ -109,17 +110,20 @@ class ObjectOps(NotificationOps, ReplicationOps):
                 self._check_write_conditions(bucket, key, params)
                 meta["Checksum"] = checksum
                 blob_id = self.platform.blobs.commit(received.blob) if received.blob is not None else None
+                now = self.clock.now()
                 version_id = self.put_version(
                     bucket,
                     key,
                     size=received.size,
                     etag=quoted(received.md5_hex),
+                    modified=now,
                     storage_class=storage_class,
                     blob_id=blob_id,
                     data=received.data,
                     meta=meta,
                     enc=enc,
                 )
+                expiration = self.expiration(bucket, key, meta, received.size, now)
                 self.notify(
                     ctx,
                     bucket,
@@ -135,6 +139,8 @@ class ObjectOps(NotificationOps, ReplicationOps):
         result = {"ETag": quoted(received.md5_hex), **sse_fields(meta), **checksum_fields(checksum)}
         if bucket.versioning:
             result["VersionId"] = version_id
+        if expiration:
+            result["Expiration"] = expiration
         return result
 
     def _still_there(self, name: str) -> Bucket:
@@ -189,6 +195,15 @@ class ObjectOps(NotificationOps, ReplicationOps):
         if rule is not None:
             self.schedule_replication(bucket, key, version_id, rule)
         return version_id
+
+    def expiration(
+        self, bucket: Bucket, key: str, meta: dict[str, Any], size: int, modified: float
+    ) -> str | None:
+        """The `x-amz-expiration` header of a new current version, if a lifecycle rule expires it."""
+        config = self.store.config(bucket.id, "lifecycle")
+        if config is None:
+            return None
+        return lifecycle.expiration(config, SimpleNamespace(key=key, meta=meta, size=size, modified=modified))
 
     def destroy(self, version: ObjectVersion) -> None:
         """Remove a version and its data for good."""
@@ -480,6 +495,10 @@ class ObjectOps(NotificationOps, ReplicationOps):
             result["ObjectLockLegalHoldStatus"] = meta["LegalHold"]
         if meta.get("ReplicationStatus"):
             result["ReplicationStatus"] = meta["ReplicationStatus"]
+        if version.is_latest:
+            expiration = lifecycle.expiration(self.store.config(bucket.id, "lifecycle"), version)
+            if expiration:
+                result["Expiration"] = expiration
         if params.get("ChecksumMode") == "ENABLED" and meta.get("Checksum"):
             if params.get("PartNumber") and version.parts:
                 part = version.part_list[params["PartNumber"] - 1]
@@ -695,6 +714,9 @@ class ObjectOps(NotificationOps, ReplicationOps):
         copy_result: dict[str, Any] = {"ETag": source.etag, "LastModified": to_datetime(now)}
         copy_result.update(checksum_fields(meta.get("Checksum")))
         result: dict[str, Any] = {"CopyObjectResult": copy_result, **sse_fields(meta)}
+        expiration = self.expiration(bucket, key, meta, source.size, now)
+        if expiration:
+            result["Expiration"] = expiration
         if bucket.versioning:
             result["VersionId"] = version_id
         if plan.source_bucket.versioning:
