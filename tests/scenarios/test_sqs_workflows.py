@@ -1,8 +1,10 @@
 """SQS stories end to end: a poison message through its dead-letter queue and back, a delay queue, a worker
-whose visibility timeout runs out."""
+whose visibility timeout runs out, a worker whose heartbeats reach the 12-hour ceiling."""
 
 import json
 import time
+
+from botocore.exceptions import ClientError
 
 
 def test_poison_message_lands_in_the_dlq_after_three_receives_and_is_redriven_back(overcast):
@@ -82,3 +84,42 @@ def test_visibility_timeout_expires_and_another_worker_gets_the_message(overcast
     sqs.delete_message(QueueUrl=url, ReceiptHandle=second_worker["ReceiptHandle"])
     overcast.advance_clock("10m")
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
+
+
+def test_a_heartbeating_worker_cannot_hold_a_message_past_twelve_hours(overcast):
+    """A worker extends its message's visibility every 50 minutes while it transcodes a long video. SQS lets it
+    go on until the 12 hours since its receive would be passed: that heartbeat is refused, the worker gives up,
+    and the message returns to the queue for another worker, who gets 12 new hours."""
+    sqs = overcast.client("sqs")
+    url = sqs.create_queue(QueueName="transcode", Attributes={"VisibilityTimeout": "3600"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="video 42")
+    first = sqs.receive_message(QueueUrl=url)["Messages"][0]
+
+    heartbeats, refused = 0, None
+    for _ in range(20):  # 16 hours of work, at most
+        overcast.advance_clock("50m")
+        try:
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=3600
+            )
+            heartbeats += 1
+        except ClientError as error:
+            refused = error.response["Error"]
+            break
+    # every 50 minutes for one more hour: the 13th (at 10 h 50 min) ends at 11 h 50 min; the 14th, at 11 h 40 min,
+    # would end at 12 h 40 min
+    assert heartbeats == 13
+    assert refused["Code"] == "InvalidParameterValue"
+    assert "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]" in refused["Message"]
+
+    # The refused heartbeat changed nothing: the message stays hidden until 11 h 50 min, then comes back.
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    overcast.advance_clock("11m")
+    second = sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["ApproximateReceiveCount"])[
+        "Messages"
+    ][0]
+    assert second["MessageId"] == first["MessageId"]
+    assert second["Attributes"]["ApproximateReceiveCount"] == "2"
+    overcast.advance_clock("50m")
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=second["ReceiptHandle"], VisibilityTimeout=3600)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=second["ReceiptHandle"])

@@ -101,6 +101,18 @@ def normalise(given: dict[str, str], *, fifo: bool, creating: bool) -> dict[str,
     return result
 
 
+def check_combination(values: dict[str, str]) -> None:
+    """Rules across a queue's attributes once the request's values are merged with the queue's."""
+    if (
+        values.get("FifoThroughputLimit") == "perMessageGroupId"
+        and values.get("DeduplicationScope") != "messageGroup"
+    ):
+        raise invalid_value(
+            "FifoThroughputLimit",
+            "perMessageGroupId is allowed only when the value for DeduplicationScope is messageGroup.",
+        )
+
+
 def _integer(name: str, value: str) -> str:
     bounds = INTEGER_ATTRIBUTES[name]
     try:

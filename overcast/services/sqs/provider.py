@@ -27,6 +27,7 @@ _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FIFO_TOKEN = re.compile(r"^[!-~]{1,128}$")  # alphanumerics and punctuation, as group and deduplication ids
 _AUTHORIZED_QUEUE = "sqs.authorized_queue"  # ctx.extra: (key, total_changes, Queue) read by the policy engine
 MAX_BATCH = 10
+MAX_VISIBILITY = 43_200  # 12 hours: the most a receive's visibility can last, however it is extended
 DEDUP_WINDOW = 300.0
 RECEIVE_ATTEMPT_WINDOW = 300.0
 PURGE_INTERVAL = 60.0
@@ -47,6 +48,14 @@ MOVE_BATCH = 500
 
 def no_such_queue() -> ServiceError:
     return ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
+
+
+def resource_not_found(parameter: str) -> ServiceError:
+    return ServiceError(
+        "ResourceNotFoundException",
+        f"The resource that you specified for the {parameter} parameter doesn't exist.",
+        status=404,
+    )
 
 
 def invalid_parameter(name: str, value: Any, reason: str) -> ServiceError:
@@ -181,6 +190,7 @@ class SqsProvider(ServiceProvider):
             values["KmsDataKeyReusePeriodSeconds"] = "300"
         values.update(requested)
         self._drop_empty(values)
+        qa.check_combination(values)
         dlq_arn = self._check_redrive(ctx, values, fifo)
         tags = params.get("tags") or {}
         self._check_tags(tags)
@@ -298,6 +308,7 @@ class SqsProvider(ServiceProvider):
             values.pop("KmsMasterKeyId", None)
             values.pop("KmsDataKeyReusePeriodSeconds", None)
         self._drop_empty(values)
+        qa.check_combination(values)
         dlq_arn = self._check_redrive(ctx, values, queue.fifo)
         self.store.update_attributes(queue, values, dlq_arn, self.clock.now())
         return {}
@@ -309,6 +320,7 @@ class SqsProvider(ServiceProvider):
             raise ServiceError(
                 "PurgeQueueInProgress",
                 f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.",
+                status=403,
             )
         self.store.purge_messages(queue)
         self.store.set_last_purge(queue, now)
@@ -523,7 +535,7 @@ class SqsProvider(ServiceProvider):
 
     def send_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         queue = self._queue(ctx, params["QueueUrl"])
-        entries = self._check_batch(params["Entries"])
+        entries = self._check_batch(params["Entries"], "SendMessageBatchRequestEntry")
         total = sum(len(e["MessageBody"].encode()) + self._attributes_size(e) for e in entries)
         if total > qa.MAX_MESSAGE_SIZE:
             raise ServiceError(
@@ -550,11 +562,10 @@ class SqsProvider(ServiceProvider):
         return size
 
     @staticmethod
-    def _check_batch(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _check_batch(entries: list[dict[str, Any]], entry_shape: str) -> list[dict[str, Any]]:
         if not entries:
             raise ServiceError(
-                "EmptyBatchRequest",
-                "There should be at least one SendMessageBatchRequestEntry in the request.",
+                "EmptyBatchRequest", f"There should be at least one {entry_shape} in the request."
             )
         if len(entries) > MAX_BATCH:
             raise ServiceError(
@@ -649,7 +660,14 @@ class SqsProvider(ServiceProvider):
         if visibility is None:
             visibility = queue.int_attribute("VisibilityTimeout")
         attempt_id = params.get("ReceiveRequestAttemptId") if queue.fifo else None
-        if attempt_id:
+        if attempt_id is not None:
+            if not _FIFO_TOKEN.match(attempt_id):
+                raise invalid_parameter(
+                    "ReceiveRequestAttemptId",
+                    attempt_id,
+                    "ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. "
+                    "1 to 128 in length.",
+                )
             repeated = self._repeat_attempt(queue, attempt_id, now, visibility)
             if repeated is not None:
                 return [self._render(queue, m, params) for m in repeated]
@@ -718,17 +736,44 @@ class SqsProvider(ServiceProvider):
         dlq = self._queue_by_arn(target[0])
         if dlq is None or not qa.allows_source(dlq.attributes, queue.arn):
             return False
-        self._move_message(queue, message, dlq, now, dlq_source=queue.arn)
+        self._move_message(queue, message, dlq, now)
         return True
 
-    def _move_message(
-        self, source: Queue, message: Message, destination: Queue, now: float, dlq_source: str | None
-    ) -> None:
+    def _move_message(self, source: Queue, message: Message, dlq: Queue, now: float) -> None:
+        """To the dead-letter queue as the same message (id, body, attributes, sent time), marked with where it
+        came from. A standard dead-letter queue keeps the original enqueue time (for retention); a FIFO one
+        restarts it and replaces the deduplication id with the message id (so that two messages which shared
+        one stay distinct), as AWS documents."""
+        self._transfer(
+            source,
+            message,
+            dlq,
+            message_id=message.message_id,
+            enqueued_at=now if dlq.fifo else message.enqueued_at,
+            visible_at=now,
+            dedup_id=message.message_id if dlq.fifo else message.dedup_id,
+            dlq_source=source.arn,
+        )
+
+    def _redrive(self, source: Queue, message: Message, destination: Queue, now: float) -> None:
+        """A move task's move: the message arrives as a new one, with a new MessageId and enqueued now (its
+        retention period restarts), never received."""
+        self._transfer(
+            source,
+            message,
+            destination,
+            message_id=new_request_id(),
+            enqueued_at=now,
+            visible_at=now,
+            dedup_id=message.dedup_id,
+            dlq_source=None,
+        )
+
+    def _transfer(self, source: Queue, message: Message, destination: Queue, **values: Any) -> None:
         self.store.delete_message(source, message)
         self.store.insert_message(
             destination,
             {
-                "message_id": message.message_id,
                 "body": message.body,
                 "md5_body": message.md5_body,
                 "attributes": message.attributes,
@@ -736,12 +781,8 @@ class SqsProvider(ServiceProvider):
                 "system_attributes": message.system_attributes,
                 "sender_id": message.sender_id,
                 "sent_at": message.sent_at,
-                # A standard dead-letter queue keeps the original enqueue time; a FIFO one restarts it.
-                "enqueued_at": now if destination.fifo else message.enqueued_at,
-                "visible_at": now,
                 "group_id": message.group_id,
-                "dedup_id": message.dedup_id,
-                "dlq_source": dlq_source,
+                **values,
             },
         )
         self.db.after_commit(lambda: self._notify(destination.id))
@@ -826,14 +867,19 @@ class SqsProvider(ServiceProvider):
     def _delete(self, queue: Queue, handle: str) -> dict[str, Any]:
         row_id, token = self._parse_receipt(queue, handle)
         message = self.store.message(queue.id, row_id)
-        # A handle from an earlier receive succeeds without deleting the message received since.
-        if message is not None and message.token == token:
+        if message is None:
+            return {}  # already deleted
+        if message.token == token and (not queue.fifo or message.visible_at > self.clock.now()):
             self.store.delete_message(queue, message)
+        elif queue.fifo:
+            # A FIFO queue refuses a handle whose visibility timeout has run out (the message may be with
+            # another consumer); a standard queue accepts an earlier receive's handle and deletes nothing.
+            raise invalid_parameter("ReceiptHandle", handle, "The receipt handle has expired.")
         return {}
 
     def delete_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         queue = self._queue(ctx, params["QueueUrl"])
-        entries = self._check_batch(params["Entries"])
+        entries = self._check_batch(params["Entries"], "DeleteMessageBatchRequestEntry")
         return self._each_entry(entries, lambda entry: self._delete(queue, entry["ReceiptHandle"]))
 
     def change_message_visibility(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -843,8 +889,10 @@ class SqsProvider(ServiceProvider):
 
     def _change_visibility(self, queue: Queue, params: dict[str, Any]) -> dict[str, Any]:
         timeout = params["VisibilityTimeout"]
-        if not 0 <= timeout <= 43_200:
-            raise invalid_parameter("VisibilityTimeout", timeout, "Must be between 0 and 43200, if provided.")
+        if not 0 <= timeout <= MAX_VISIBILITY:
+            raise invalid_parameter(
+                "VisibilityTimeout", timeout, f"Must be between 0 and {MAX_VISIBILITY}, if provided."
+            )
         row_id, token = self._parse_receipt(queue, params["ReceiptHandle"])
         message = self.store.message(queue.id, row_id)
         now = self.clock.now()
@@ -856,6 +904,15 @@ class SqsProvider(ServiceProvider):
             )
         if message.visible_at <= now:
             raise ServiceError("MessageNotInflight", "Message is not in flight.")
+        # The 12 hours run from the receive this handle came from; extending does not restart them (and 0, which
+        # releases the message, is always allowed).
+        received = message.received_at
+        if timeout and received is not None and now + timeout > received + MAX_VISIBILITY:
+            raise invalid_parameter(
+                "VisibilityTimeout",
+                timeout,
+                f"Total VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY} seconds].",
+            )
         self.store.set_visible_at(queue, message, now + timeout)
         if timeout == 0:
             self.db.after_commit(lambda: self._notify(queue.id))
@@ -863,7 +920,7 @@ class SqsProvider(ServiceProvider):
 
     def change_message_visibility_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         queue = self._queue(ctx, params["QueueUrl"])
-        entries = self._check_batch(params["Entries"])
+        entries = self._check_batch(params["Entries"], "ChangeMessageVisibilityBatchRequestEntry")
         return self._each_entry(entries, lambda entry: self._change_visibility(queue, entry))
 
     # -- dead-letter redrive: message move tasks ---------------------------------------------------
@@ -872,20 +929,22 @@ class SqsProvider(ServiceProvider):
         source_arn = params["SourceArn"]
         source = self._queue_by_arn(source_arn)
         if source is None:
-            raise ServiceError(
-                "ResourceNotFoundException",
-                "The resource that you specified for the SourceArn parameter doesn't exist.",
-            )
+            raise resource_not_found("SourceArn")
         if not self.store.is_dead_letter_queue(source_arn):
             raise ServiceError(
                 "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue."
             )
         destination_arn = params.get("DestinationArn")
-        if destination_arn and self._queue_by_arn(destination_arn) is None:
-            raise ServiceError(
-                "ResourceNotFoundException",
-                "The resource that you specified for the DestinationArn parameter doesn't exist.",
-            )
+        if destination_arn:
+            destination = self._queue_by_arn(destination_arn)
+            if destination is None:
+                raise resource_not_found("DestinationArn")
+            if destination.fifo != source.fifo:
+                raise invalid_parameter(
+                    "DestinationArn",
+                    destination_arn,
+                    "The destination queue must be the same type of queue as the source queue.",
+                )
         rate = _int_param(params, "MaxNumberOfMessagesPerSecond", 1, 500)
         if any(
             t["status"] == "RUNNING"
@@ -898,6 +957,10 @@ class SqsProvider(ServiceProvider):
             )
         handle = base64.b64encode(json.dumps({"taskId": str(uuid.uuid4()), "sourceArn": source_arn}).encode())
         handle_text = handle.decode()
+        # The task moves the messages available when it starts; in-flight and delayed ones stay behind.
+        now = self.clock.now()
+        self.store.expire_messages(source, now)
+        in_flight, delayed = self.store.invisible_counts(source, now)
         self.store.create_move_task(
             handle_text,
             source.account,
@@ -905,8 +968,8 @@ class SqsProvider(ServiceProvider):
             source_arn,
             destination_arn,
             rate,
-            source.message_count,
-            self.clock.now(),
+            max(source.message_count - in_flight - delayed, 0),
+            now,
         )
         self.db.after_commit(lambda: self.platform.spawn(self._run_move_task(handle_text)))
         return {"TaskHandle": handle_text}
@@ -931,32 +994,47 @@ class SqsProvider(ServiceProvider):
             )
             return 0, True
         remaining = task["to_move"] - task["moved"]
-        batch = min(remaining, task["max_per_second"] or MOVE_BATCH)
         now = self.clock.now()
         moved = 0
-        for message in self.store.oldest_messages(source, batch):
-            destination = self._queue_by_arn(task["destination_arn"] or message.dlq_source or "")
-            if destination is None:
-                self.store.update_move_task(
-                    task["handle"],
-                    status="FAILED",
-                    moved=moved,
-                    failure="AWS.SimpleQueueService.NonExistentQueue",
-                )
-                return moved, True
-            self._move_message(source, message, destination, now, dlq_source=None)
-            moved += 1
+        if remaining > 0:
+            batch = min(remaining, task["max_per_second"] or MOVE_BATCH)
+            for message in self._available_messages(source, now, batch):
+                destination = self._queue_by_arn(task["destination_arn"] or message.dlq_source or "")
+                if destination is None:
+                    self.store.update_move_task(
+                        task["handle"],
+                        status="FAILED",
+                        moved=moved,
+                        failure="AWS.SimpleQueueService.NonExistentQueue",
+                    )
+                    return moved, True
+                self._redrive(source, message, destination, now)
+                moved += 1
+        # Done when the count taken at the start has moved, or nothing else is available (messages still in
+        # flight, or received meanwhile, stay in the dead-letter queue).
         done = moved == 0 or moved >= remaining
         self.store.update_move_task(task["handle"], moved=moved, status="COMPLETED" if done else None)
         return moved, done
 
+    def _available_messages(self, queue: Queue, now: float, limit: int) -> list[Message]:
+        """Up to `limit` messages a receive could take now, in the order it would take them (no message in
+        flight or delayed; in a FIFO queue, nothing from a group whose oldest message is in flight)."""
+        if not queue.fifo:
+            return self.store.visible_messages(queue, now, limit)
+        chosen: list[Message] = []
+        for group in self.store.ready_groups(queue, now, limit):
+            for message in self.store.group_messages(queue, group, limit - len(chosen)):
+                if message.visible_at > now:
+                    break
+                chosen.append(message)
+            if len(chosen) >= limit:
+                break
+        return chosen
+
     def list_message_move_tasks(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         source = self._queue_by_arn(params["SourceArn"])
         if source is None:
-            raise ServiceError(
-                "ResourceNotFoundException",
-                "The resource that you specified for the SourceArn parameter doesn't exist.",
-            )
+            raise resource_not_found("SourceArn")
         limit = _int_param(params, "MaxResults", 1, 10) or 1
         tasks = self.store.move_tasks(source.account, source.region, params["SourceArn"], limit)
         return {"Results": [self._render_task(task) for task in tasks]}
@@ -984,10 +1062,7 @@ class SqsProvider(ServiceProvider):
     def cancel_message_move_task(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         task = self.store.move_task(params["TaskHandle"])
         if task is None or task["account"] != ctx.account_id:
-            raise ServiceError(
-                "ResourceNotFoundException",
-                "The resource that you specified for the TaskHandle parameter doesn't exist.",
-            )
+            raise resource_not_found("TaskHandle")
         if task["status"] != "RUNNING":
             raise ServiceError("UnsupportedOperation", "Only active tasks can be cancelled.")
         self.store.update_move_task(task["handle"], status="CANCELLING")

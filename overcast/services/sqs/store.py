@@ -133,6 +133,10 @@ MIGRATIONS = [
     CREATE INDEX sqs_messages_enqueued ON sqs_messages (queue_id, enqueued_at);
     CREATE INDEX sqs_messages_group ON sqs_messages (queue_id, group_id, id) WHERE group_id IS NOT NULL;
     """,
+    # When the message was last received: ChangeMessageVisibility cannot take it past 12 hours after that.
+    """
+    ALTER TABLE sqs_messages ADD COLUMN received_at REAL;
+    """,
 ]
 
 QUEUE_COLUMNS = (
@@ -140,7 +144,7 @@ QUEUE_COLUMNS = (
 )
 MESSAGE_COLUMNS = (
     "id, message_id, body, md5_body, attributes, md5_attributes, system_attributes, sender_id, sent_at, "
-    "enqueued_at, first_received_at, receive_count, visible_at, token, group_id, dedup_id, dlq_source"
+    "enqueued_at, first_received_at, receive_count, visible_at, token, group_id, dedup_id, dlq_source, received_at"
 )
 
 
@@ -185,6 +189,7 @@ class Message:
     group_id: str | None
     dedup_id: str | None
     dlq_source: str | None
+    received_at: float | None  # the latest receive (the one its current token came from)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -365,15 +370,6 @@ class SqsStore:
             )
         ]
 
-    def oldest_messages(self, queue: Queue, limit: int) -> list[Message]:
-        return [
-            Message(*row)
-            for row in self.db.all(
-                f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? ORDER BY id LIMIT ?",
-                (queue.id, limit),
-            )
-        ]
-
     def ready_groups(self, queue: Queue, now: float, limit: int) -> list[str]:
         return [
             group
@@ -405,10 +401,11 @@ class SqsStore:
         first = message.first_received_at or now
         self.db.execute(
             "UPDATE sqs_messages SET token = ?, receive_count = receive_count + 1, first_received_at = ?, "
-            "visible_at = ? WHERE id = ?",
-            (token, first, visible_at, message.id),
+            "visible_at = ?, received_at = ? WHERE id = ?",
+            (token, first, visible_at, now, message.id),
         )
         message.token, message.first_received_at, message.visible_at = token, first, visible_at
+        message.received_at = now
         message.receive_count += 1
 
     def set_visible_at(self, queue: Queue, message: Message, visible_at: float) -> None:

@@ -1,6 +1,7 @@
 """SQS through other clients: the AWS CLI (json protocol) and the legacy query protocol by hand."""
 
 import json
+import re
 import subprocess
 import sys
 import urllib.parse
@@ -83,3 +84,52 @@ def test_legacy_query_protocol(overcast):
     assert status == 200 and "<Body>old sdk</Body>" in body
     status, body = query(overcast, "/", Action="GetQueueUrl", QueueName="missing")
     assert status == 400 and "AWS.SimpleQueueService.NonExistentQueue" in body
+
+
+def test_legacy_query_protocol_limits_and_error_statuses(overcast):
+    query(overcast, "/", Action="CreateQueue", QueueName="limits")
+    queue = "/000000000000/limits"
+    query(overcast, queue, Action="SendMessage", MessageBody="x")
+    status, body = query(overcast, queue, Action="ReceiveMessage", VisibilityTimeout="60")
+    handle = re.search(r"<ReceiptHandle>([^<]+)</ReceiptHandle>", body).group(1)
+
+    # past the 12 hours that started at the receive
+    status, body = query(
+        overcast, queue, Action="ChangeMessageVisibility", ReceiptHandle=handle, VisibilityTimeout="43200"
+    )
+    assert status == 400
+    assert "<Code>InvalidParameterValue</Code>" in body and "<Type>Sender</Type>" in body
+    assert "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]" in body
+    status, body = query(
+        overcast,
+        queue,
+        Action="ChangeMessageVisibilityBatch",
+        **{
+            "ChangeMessageVisibilityBatchRequestEntry.1.Id": "a",
+            "ChangeMessageVisibilityBatchRequestEntry.1.ReceiptHandle": handle,
+            "ChangeMessageVisibilityBatchRequestEntry.1.VisibilityTimeout": "43200",
+        },
+    )
+    assert (
+        status == 200
+        and "<Code>InvalidParameterValue</Code>" in body
+        and "<SenderFault>true</SenderFault>" in body
+    )
+
+    status, body = query(
+        overcast,
+        queue,
+        Action="SendMessageBatch",
+        **{f"SendMessageBatchRequestEntry.{i}.Id": str(i) for i in range(1, 12)},
+        **{f"SendMessageBatchRequestEntry.{i}.MessageBody": "x" for i in range(1, 12)},
+    )
+    assert status == 400 and "<Code>AWS.SimpleQueueService.TooManyEntriesInBatchRequest</Code>" in body
+
+    assert query(overcast, queue, Action="PurgeQueue")[0] == 200
+    status, body = query(overcast, queue, Action="PurgeQueue")
+    assert status == 403 and "<Code>AWS.SimpleQueueService.PurgeQueueInProgress</Code>" in body
+
+    status, body = query(
+        overcast, "/", Action="ListMessageMoveTasks", SourceArn="arn:aws:sqs:us-east-1:000000000000:missing"
+    )
+    assert status == 404 and "<Code>ResourceNotFoundException</Code>" in body

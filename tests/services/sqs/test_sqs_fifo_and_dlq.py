@@ -130,6 +130,17 @@ def test_receive_request_attempt_id_returns_the_same_messages(sqs):
     assert [m["Body"] for m in other] == ["2"]
 
 
+def test_receive_request_attempt_id_must_be_1_to_128_printable_characters(sqs):
+    url = fifo_queue(sqs, ContentBasedDeduplication="true")
+    sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    for bad in ("has space", "x" * 129, "é"):
+        with pytest.raises(ClientError) as raised:
+            sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId=bad)
+        assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
+        assert "ReceiveRequestAttemptId" in raised.value.response["Error"]["Message"]
+    assert bodies(sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="a" * 128)) == ["x"]
+
+
 def test_fifo_batch_send_keeps_order(sqs):
     url = fifo_queue(sqs, ContentBasedDeduplication="true")
     result = sqs.send_message_batch(
@@ -256,3 +267,134 @@ def test_cancel_a_running_move_task(sqs):
     moved = sqs.cancel_message_move_task(TaskHandle=handle)["ApproximateNumberOfMessagesMoved"]
     assert moved <= 1
     assert sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["Status"] == "CANCELLED"
+
+
+def dead_letter(sqs, overcast, source, count):
+    """Send `count` messages to `source` (maxReceiveCount 1) and receive each once, so the next receive moves
+    them all to the dead-letter queue; returns their original message ids."""
+    ids = [sqs.send_message(QueueUrl=source, MessageBody=f"m{i}")["MessageId"] for i in range(count)]
+    sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10)
+    overcast.advance_clock("2s")
+    assert bodies(sqs.receive_message(QueueUrl=source)) == []
+    return ids
+
+
+def queue_counts(sqs, url) -> tuple[int, int]:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def test_a_move_task_moves_available_messages_and_leaves_in_flight_ones(sqs, overcast):
+    source, dlq, dlq_arn = with_dlq(sqs, max_receives=1)
+    original_ids = dead_letter(sqs, overcast, source, 3)
+    assert queue_counts(sqs, dlq) == (3, 0)
+    # someone is looking at one dead letter when the redrive starts
+    inspected = sqs.receive_message(QueueUrl=dlq, VisibilityTimeout=600)["Messages"][0]
+    assert queue_counts(sqs, dlq) == (2, 1)
+
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    task = wait_for_task(sqs, dlq_arn)
+    assert task["Status"] == "COMPLETED"
+    assert task["ApproximateNumberOfMessagesToMove"] == 2
+    assert task["ApproximateNumberOfMessagesMoved"] == 2
+    assert queue_counts(sqs, dlq) == (0, 1)
+
+    redriven = sqs.receive_message(
+        QueueUrl=source, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
+    )["Messages"]
+    assert sorted(m["Body"] for m in redriven) == sorted({"m0", "m1", "m2"} - {inspected["Body"]})
+    # redriven messages are new messages: new ids, never received before, no dead-letter source
+    assert not {m["MessageId"] for m in redriven} & set(original_ids)
+    assert all(m["Attributes"]["ApproximateReceiveCount"] == "1" for m in redriven)
+    assert all("DeadLetterQueueSourceArn" not in m["Attributes"] for m in redriven)
+    # the message in flight stayed in the dead-letter queue, and its receipt handle still works
+    sqs.delete_message(QueueUrl=dlq, ReceiptHandle=inspected["ReceiptHandle"])
+    assert queue_counts(sqs, dlq) == (0, 0)
+
+
+def test_a_move_task_with_every_message_in_flight_completes_without_moving_any(sqs, overcast):
+    source, dlq, dlq_arn = with_dlq(sqs, max_receives=1)
+    dead_letter(sqs, overcast, source, 2)
+    sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=600)
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    task = wait_for_task(sqs, dlq_arn)
+    assert (
+        task["Status"],
+        task["ApproximateNumberOfMessagesToMove"],
+        task["ApproximateNumberOfMessagesMoved"],
+    ) == (
+        "COMPLETED",
+        0,
+        0,
+    )
+    assert queue_counts(sqs, dlq) == (0, 2)
+    assert queue_counts(sqs, source) == (0, 0)
+
+
+def test_redriven_messages_restart_their_retention_period(sqs, overcast):
+    dlq = sqs.create_queue(QueueName="dead", Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    source = sqs.create_queue(
+        QueueName="source",
+        Attributes={
+            "VisibilityTimeout": "1",
+            "MessageRetentionPeriod": "3600",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"}),
+        },
+    )["QueueUrl"]
+    dead_letter(sqs, overcast, source, 1)
+    overcast.advance_clock("50m")  # in the dead-letter queue, 50 minutes after it was first sent
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    assert wait_for_task(sqs, dlq_arn)["ApproximateNumberOfMessagesMoved"] == 1
+    overcast.advance_clock("30m")  # 80 minutes after the original send, 30 after the redrive: still there
+    assert bodies(sqs.receive_message(QueueUrl=source)) == ["m0"]
+
+
+def test_fifo_dead_letter_queue_replaces_the_deduplication_id_and_redrives_in_order(sqs, overcast):
+    source, dlq, dlq_arn = with_dlq(sqs, max_receives=1, fifo=True)
+    sent = [
+        sqs.send_message(
+            QueueUrl=source, MessageBody=f"m{i}", MessageGroupId="g", MessageDeduplicationId="same-id"
+        )
+        if i == 0
+        else sqs.send_message(QueueUrl=source, MessageBody=f"m{i}", MessageGroupId="g")
+        for i in range(3)
+    ]
+    for _ in range(3):  # each message in turn: received once, then moved by the next receive
+        sqs.receive_message(QueueUrl=source)
+        overcast.advance_clock("2s")
+    sqs.receive_message(QueueUrl=source)
+    dead = sqs.receive_message(QueueUrl=dlq, MessageSystemAttributeNames=["All"], VisibilityTimeout=0)[
+        "Messages"
+    ]
+    assert dead[0]["Body"] == "m0"
+    assert dead[0]["MessageId"] == sent[0]["MessageId"]
+    assert dead[0]["Attributes"]["MessageDeduplicationId"] == sent[0]["MessageId"]  # no longer "same-id"
+
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    assert wait_for_task(sqs, dlq_arn)["ApproximateNumberOfMessagesMoved"] == 3
+    assert bodies(sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10)) == ["m0", "m1", "m2"]
+
+
+def test_move_task_errors_and_their_http_statuses(sqs):
+    _, _, dlq_arn = with_dlq(sqs, max_receives=1)
+    fifo_queue(sqs, "other.fifo")
+    with pytest.raises(ClientError) as raised:
+        sqs.start_message_move_task(
+            SourceArn=dlq_arn, DestinationArn="arn:aws:sqs:us-east-1:000000000000:other.fifo"
+        )
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
+    for call in (
+        lambda: sqs.start_message_move_task(SourceArn="arn:aws:sqs:us-east-1:000000000000:missing"),
+        lambda: sqs.start_message_move_task(
+            SourceArn=dlq_arn, DestinationArn="arn:aws:sqs:us-east-1:000000000000:missing"
+        ),
+        lambda: sqs.list_message_move_tasks(SourceArn="arn:aws:sqs:us-east-1:000000000000:missing"),
+        lambda: sqs.cancel_message_move_task(TaskHandle="nope"),
+    ):
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404

@@ -153,6 +153,93 @@ def test_change_visibility_of_a_message_not_in_flight(sqs, queue, overcast):
     assert "MessageNotInflight" in code(raised)
 
 
+TWELVE_HOURS_REASON = "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]"
+
+
+def test_visibility_cannot_be_extended_past_twelve_hours_after_the_receive(sqs, queue, overcast):
+    sqs.send_message(QueueUrl=queue, MessageBody="long job")
+    handle = sqs.receive_message(QueueUrl=queue, VisibilityTimeout=7200)["Messages"][0]["ReceiptHandle"]
+
+    # 43200 s from now would end after the 12 hours that started at the receive.
+    with pytest.raises(ClientError) as raised:
+        sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=43200)
+    error = raised.value.response
+    assert error["Error"]["Code"] == "InvalidParameterValue"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Message"] == (
+        f"Value 43200 for parameter VisibilityTimeout is invalid. Reason: {TWELVE_HOURS_REASON}."
+    )
+
+    # A worker's heartbeat: extensions are fine while they end within the 12 hours, and they do not restart them.
+    overcast.advance_clock("1h")
+    sqs.change_message_visibility(
+        QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=36000
+    )  # ends at 11 h
+    overcast.advance_clock("9h")
+    sqs.change_message_visibility(
+        QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=7100
+    )  # 11 h 58 m 20 s
+    with pytest.raises(ClientError) as raised:
+        sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=7300)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert TWELVE_HOURS_REASON in raised.value.response["Error"]["Message"]
+    # The refused change left the last accepted one in place: hidden until then, visible after.
+    overcast.advance_clock("1h58m")
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue)
+    overcast.advance_clock("1m")
+
+    # The next receive starts a new 12 hours.
+    handle = sqs.receive_message(QueueUrl=queue)["Messages"][0]["ReceiptHandle"]
+    overcast.advance_clock("10s")
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=43000)
+
+
+def test_change_visibility_batch_reports_the_twelve_hour_limit_per_entry(sqs, queue, overcast):
+    sqs.send_message_batch(
+        QueueUrl=queue, Entries=[{"Id": "a", "MessageBody": "a"}, {"Id": "b", "MessageBody": "b"}]
+    )
+    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=600)["Messages"]
+    handles = {m["Body"]: m["ReceiptHandle"] for m in received}
+    overcast.advance_clock("5m")
+    changed = sqs.change_message_visibility_batch(
+        QueueUrl=queue,
+        Entries=[
+            {"Id": "short", "ReceiptHandle": handles["a"], "VisibilityTimeout": 3600},
+            {"Id": "too-long", "ReceiptHandle": handles["b"], "VisibilityTimeout": 43200},
+        ],
+    )
+    assert [e["Id"] for e in changed["Successful"]] == ["short"]
+    (failed,) = changed["Failed"]
+    assert failed["Id"] == "too-long"
+    assert failed["Code"] == "InvalidParameterValue" and failed["SenderFault"] is True
+    assert TWELVE_HOURS_REASON in failed["Message"]
+
+
+def test_fifo_queue_refuses_to_delete_with_an_expired_receipt_handle(sqs, overcast):
+    url = sqs.create_queue(
+        QueueName="jobs.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    handle = sqs.receive_message(QueueUrl=url, VisibilityTimeout=5)["Messages"][0]["ReceiptHandle"]
+    overcast.advance_clock("6s")
+    with pytest.raises(ClientError) as raised:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+    assert code(raised) == "InvalidParameterValue"
+    assert raised.value.response["Error"]["Message"].endswith("Reason: The receipt handle has expired.")
+    # the message was not deleted; its current handle deletes it
+    message = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    deleted = sqs.delete_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "old", "ReceiptHandle": handle},
+            {"Id": "new", "ReceiptHandle": message["ReceiptHandle"]},
+        ],
+    )
+    assert [e["Id"] for e in deleted["Successful"]] == ["new"]
+    assert [(e["Id"], e["Code"]) for e in deleted["Failed"]] == [("old", "InvalidParameterValue")]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])  # already deleted: fine
+
+
 def test_invalid_receipt_handle(sqs, queue):
     with pytest.raises(ClientError) as raised:
         sqs.delete_message(QueueUrl=queue, ReceiptHandle="garbage!")
@@ -275,6 +362,47 @@ def test_batch_request_errors(sqs, queue, entries, expected):
     with pytest.raises(ClientError) as raised:
         sqs.send_message_batch(QueueUrl=queue, Entries=entries)
     assert expected in code(raised)
+
+
+@pytest.mark.parametrize(
+    "operation, entry, shape",
+    [
+        ("send_message_batch", {"MessageBody": "x"}, "SendMessageBatchRequestEntry"),
+        ("delete_message_batch", {"ReceiptHandle": "h"}, "DeleteMessageBatchRequestEntry"),
+        (
+            "change_message_visibility_batch",
+            {"ReceiptHandle": "h", "VisibilityTimeout": 0},
+            "ChangeMessageVisibilityBatchRequestEntry",
+        ),
+    ],
+)
+def test_every_batch_operation_checks_its_entries(sqs, queue, operation, entry, shape):
+    call = getattr(sqs, operation)
+    cases = [
+        (
+            [],
+            "AWS.SimpleQueueService.EmptyBatchRequest",
+            f"There should be at least one {shape} in the request.",
+        ),
+        (
+            [{"Id": str(i), **entry} for i in range(11)],
+            "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+            "Maximum number of entries per request are 10. You have sent 11.",
+        ),
+        (
+            [{"Id": "same", **entry}, {"Id": "same", **entry}],
+            "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            None,
+        ),
+        ([{"Id": "x" * 81, **entry}], "AWS.SimpleQueueService.InvalidBatchEntryId", None),
+    ]
+    for entries, expected, message in cases:
+        with pytest.raises(ClientError) as raised:
+            call(QueueUrl=queue, Entries=entries)
+        assert code(raised) == expected
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        if message:
+            assert raised.value.response["Error"]["Message"] == message
 
 
 def test_delete_and_change_visibility_batches(sqs, queue):

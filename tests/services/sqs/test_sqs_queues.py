@@ -192,7 +192,8 @@ def test_purge_once_per_minute(sqs, overcast):
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
     with pytest.raises(ClientError) as raised:
         sqs.purge_queue(QueueUrl=url)
-    assert "PurgeQueueInProgress" in error_code(raised)
+    assert error_code(raised) == "AWS.SimpleQueueService.PurgeQueueInProgress"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     overcast.advance_clock("61s")
     sqs.purge_queue(QueueUrl=url)
 
@@ -262,3 +263,25 @@ def test_list_dead_letter_source_queues(sqs):
         QueueUrl=sqs.get_queue_url(QueueName="s1")["QueueUrl"], Attributes={"RedrivePolicy": ""}
     )
     assert len(sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"]) == 1
+
+
+def test_per_message_group_throughput_needs_message_group_deduplication(sqs):
+    fifo = {"FifoQueue": "true"}
+    with pytest.raises(ClientError) as raised:
+        sqs.create_queue(
+            QueueName="fast.fifo", Attributes={**fifo, "FifoThroughputLimit": "perMessageGroupId"}
+        )
+    assert error_code(raised) == "InvalidAttributeValue"
+    assert "DeduplicationScope" in raised.value.response["Error"]["Message"]
+    url = sqs.create_queue(
+        QueueName="fast.fifo",
+        Attributes={**fifo, "FifoThroughputLimit": "perMessageGroupId", "DeduplicationScope": "messageGroup"},
+    )["QueueUrl"]
+    with pytest.raises(ClientError) as raised:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"DeduplicationScope": "queue"})
+    assert error_code(raised) == "InvalidAttributeValue"
+    sqs.set_queue_attributes(
+        QueueUrl=url, Attributes={"DeduplicationScope": "queue", "FifoThroughputLimit": "perQueue"}
+    )
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (attributes["DeduplicationScope"], attributes["FifoThroughputLimit"]) == ("queue", "perQueue")
