@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
@@ -19,7 +20,7 @@ from overcast.errors import ServiceError
 from overcast.identity import service_principal
 from overcast.services.base import RequestContext
 from overcast.services.s3.core import S3Core
-from overcast.services.s3.store import Bucket
+from overcast.services.s3.store import Bucket, ObjectVersion
 
 log = logging.getLogger("overcast.s3")
 _TARGETS = (
@@ -41,59 +42,65 @@ class NotificationOps(S3Core):
         version_id: str | None = None,
     ) -> None:
         """Queue the event for every matching destination; delivered once the transaction commits."""
+        targets = self._targets(bucket, event, key)
+        if targets:
+            record = _record(
+                bucket,
+                event,
+                self.clock.now(),
+                _object_entry(bucket, event, key, size, etag, version_id, self.clock.now()),
+                principal_id=f"AWS:{ctx.principal.user_id}",
+                source_ip=ctx.request.client_ip if ctx.request else "127.0.0.1",
+                request_id=ctx.request_id,
+            )
+            self._send(bucket, targets, record)
+
+    def notify_restore_completed(
+        self, bucket: Bucket, version: ObjectVersion, restore: dict[str, Any]
+    ) -> None:
+        """s3:ObjectRestore:Completed, as S3 itself sends it when the restored copy is ready: from S3 (no
+        requester), at the moment the copy became readable, with `glacierEventData` (when the copy expires,
+        and the storage class it was restored from)."""
+        event = "ObjectRestore:Completed"
+        targets = self._targets(bucket, event, version.key)
+        if not targets:
+            return
+        moment = restore["ready_at"]
+        record = _record(
+            bucket,
+            event,
+            moment,
+            _object_entry(bucket, event, version.key, version.size, version.etag, version.version_id, moment),
+            principal_id=f"AmazonCustomer:{bucket.account}",
+            source_ip="s3.amazonaws.com",
+            request_id=secrets.token_hex(8).upper(),
+        )
+        record["glacierEventData"] = {
+            "restoreEventData": {
+                "lifecycleRestorationExpiryTime": _iso(restore["expires_at"]),
+                "lifecycleRestoreStorageClass": version.storage_class,
+            }
+        }
+        self._send(bucket, targets, record)
+
+    def _targets(self, bucket: Bucket, event: str, key: str) -> list[tuple[str, str, str]]:
+        """(service, ARN, configuration id) of each destination whose configuration wants the event."""
         config = self.store.config(bucket.id, "notification")
         if not config:
-            return
-        targets = [
+            return []
+        return [
             (service, entry[arn_member], entry.get("Id") or "")
             for member, arn_member, service in _TARGETS
             for entry in config.get(member) or []
             if _wants(entry, event, key)
         ]
-        if not targets:
-            return
-        record = self._record(ctx, bucket, event, key, size, etag, version_id)
+
+    def _send(self, bucket: Bucket, targets: list[tuple[str, str, str]], record: dict[str, Any]) -> None:
         for service, arn, config_id in targets:
             body = json.dumps({"Records": [{**record, "s3": {**record["s3"], "configurationId": config_id}}]})
             self.db.after_commit(
                 lambda s=service, a=arn, b=body: self.platform.spawn(self._deliver(s, a, b, bucket))
             )
-
-    def _record(
-        self,
-        ctx: RequestContext,
-        bucket: Bucket,
-        event: str,
-        key: str,
-        size: int,
-        etag: str | None,
-        version_id: str | None,
-    ) -> dict[str, Any]:
-        now = self.clock.now()
-        obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "sequencer": f"{int(now * 1e6):016X}"}
-        if not event.startswith("ObjectRemoved"):
-            obj.update(size=size, eTag=(etag or "").strip('"'))
-        if version_id and version_id != "null" or bucket.versioning:
-            obj["versionId"] = version_id
-        return {
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": bucket.region,
-            "eventTime": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "eventName": event,
-            "userIdentity": {"principalId": f"AWS:{ctx.principal.user_id}"},
-            "requestParameters": {"sourceIPAddress": ctx.request.client_ip if ctx.request else "127.0.0.1"},
-            "responseElements": {"x-amz-request-id": ctx.request_id, "x-amz-id-2": ctx.request_id},
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "bucket": {
-                    "name": bucket.name,
-                    "ownerIdentity": {"principalId": bucket.account},
-                    "arn": f"arn:aws:s3:::{bucket.name}",
-                },
-                "object": obj,
-            },
-        }
 
     async def _deliver(self, service: str, arn: str, body: str, bucket: Bucket) -> None:
         try:
@@ -187,6 +194,53 @@ class NotificationOps(S3Core):
     ) -> dict[str, Any]:
         bucket = self.owner_only(ctx, params["Bucket"])
         return self.store.config(bucket.id, "notification") or {}
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _object_entry(
+    bucket: Bucket, event: str, key: str, size: int, etag: str | None, version_id: str | None, now: float
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"key": quote_plus(key, safe="/"), "sequencer": f"{int(now * 1e6):016X}"}
+    if not event.startswith("ObjectRemoved"):
+        entry.update(size=size, eTag=(etag or "").strip('"'))
+    if version_id and version_id != "null" or bucket.versioning:
+        entry["versionId"] = version_id
+    return entry
+
+
+def _record(
+    bucket: Bucket,
+    event: str,
+    moment: float,
+    entry: dict[str, Any],
+    *,
+    principal_id: str,
+    source_ip: str,
+    request_id: str,
+) -> dict[str, Any]:
+    """One record of AWS's event message structure (version 2.1)."""
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": bucket.region,
+        "eventTime": _iso(moment),
+        "eventName": event,
+        "userIdentity": {"principalId": principal_id},
+        "requestParameters": {"sourceIPAddress": source_ip},
+        "responseElements": {"x-amz-request-id": request_id, "x-amz-id-2": request_id},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "bucket": {
+                "name": bucket.name,
+                "ownerIdentity": {"principalId": bucket.account},
+                "arn": f"arn:aws:s3:::{bucket.name}",
+            },
+            "object": entry,
+        },
+    }
 
 
 def _wants(entry: dict[str, Any], event: str, key: str) -> bool:

@@ -7,11 +7,13 @@ the lifecycle worker.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from overcast.errors import ServiceError
 from overcast.services.base import RequestContext
 from overcast.services.s3 import lifecycle
+from overcast.services.s3 import restore as restores
 from overcast.services.s3.buckets import BucketOps, acl_from_request
 from overcast.services.s3.common import (
     ARCHIVED_CLASSES,
@@ -25,6 +27,7 @@ from overcast.services.s3.common import (
 )
 from overcast.services.s3.configs import ConfigOps
 from overcast.services.s3.cors import CorsOps
+from overcast.services.s3.lifecycle import DAY
 from overcast.services.s3.listing import ListingOps
 from overcast.services.s3.multipart import MultipartOps
 from overcast.services.s3.notifications import NotificationOps
@@ -53,8 +56,13 @@ class S3Provider(
 ):
     service_name = "s3"
 
+    def __init__(self, platform: Any) -> None:
+        super().__init__(platform)
+        self._restores_changed = asyncio.Event()  # a restore started: the completion worker looks again
+
     async def start(self) -> None:
         self.platform.spawn(lifecycle.run(self))
+        self.platform.spawn(restores.run(self, self._restores_changed))
 
     def reset(self) -> None:
         self.store.forget_configs()
@@ -180,14 +188,22 @@ class S3Provider(
         restore = version.meta.get("Restore")
         if restore and now < restore["ready_at"]:
             raise ServiceError("RestoreAlreadyInProgress", "Object restore is already in progress", 409)
+        # The copy lasts `Days` from when it is ready, to the next midnight UTC (as AWS counts)
         if restore and now < restore["expires_at"]:
-            restore = {**restore, "expires_at": now + days * 86400}
+            restore = {**restore, "expires_at": lifecycle.midnight_after(now + days * DAY)}
             status = 200
         else:
-            restore = {"ready_at": now + delay, "expires_at": now + delay + days * 86400, "tier": tier}
+            ready = now + delay
+            restore = {
+                "ready_at": ready,
+                "expires_at": lifecycle.midnight_after(ready + days * DAY),
+                "tier": tier,
+            }
             status = 202
         self.store.update_object(version.id, meta={**version.meta, "Restore": restore})
         if status == 202:
+            self.store.schedule_restore(version.id, restore["ready_at"])
+            self.db.after_commit(self._restores_changed.set)
             self.notify(
                 ctx, bucket, "ObjectRestore:Post", version.key, version.size, version.etag, version.version_id
             )

@@ -89,6 +89,11 @@ MIGRATIONS = [
     ALTER TABLE s3_objects ADD COLUMN enc TEXT;
     CREATE TABLE s3_keys (id INTEGER PRIMARY KEY, key BLOB NOT NULL, created REAL NOT NULL);
     """,
+    # Restores in progress (archived versions by row id), for their ObjectRestore:Completed event.
+    """
+    CREATE TABLE s3_restores (object_id INTEGER PRIMARY KEY, ready_at REAL NOT NULL);
+    CREATE INDEX s3_restores_due ON s3_restores (ready_at);
+    """,
 ]
 
 INLINE = ""  # blob_id of an object whose body is stored in its row (`data`)
@@ -416,6 +421,31 @@ class S3Store:
     def inline_data(self, row_id: int) -> bytes:
         row = self.db.one("SELECT data FROM s3_objects WHERE id = ?", (row_id,))
         return bytes(row[0]) if row and row[0] is not None else b""
+
+    def version_by_id(self, row_id: int) -> ObjectVersion | None:
+        row = self.db.one(f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE id = ?", (row_id,))
+        return ObjectVersion(*row) if row else None
+
+    # -- restores in progress ----------------------------------------------------------------------
+
+    def schedule_restore(self, row_id: int, ready_at: float) -> None:
+        self.db.execute(
+            "INSERT INTO s3_restores (object_id, ready_at) VALUES (?, ?) "
+            "ON CONFLICT (object_id) DO UPDATE SET ready_at = excluded.ready_at",
+            (row_id, ready_at),
+        )
+
+    def due_restores(self, now: float) -> list[tuple[int, float]]:
+        return self.db.all(
+            "SELECT object_id, ready_at FROM s3_restores WHERE ready_at <= ? ORDER BY ready_at", (now,)
+        )
+
+    def next_restore(self) -> float | None:
+        row = self.db.one("SELECT MIN(ready_at) FROM s3_restores")
+        return row[0] if row else None
+
+    def forget_restore(self, row_id: int) -> None:
+        self.db.execute("DELETE FROM s3_restores WHERE object_id = ?", (row_id,))
 
     def demote(self, row_id: int) -> None:
         self.db.execute("UPDATE s3_objects SET is_latest = 0 WHERE id = ?", (row_id,))
