@@ -130,10 +130,9 @@ class SnsProvider(MobileOps, ServiceProvider):
         with self.db.transaction():
             self.store.clear_outbox()
 
-    def signing_certificate(self) -> str | None:
+    def signing_certificate(self) -> str:
         """The PEM certificate whose key signs notifications (served at SigningCertURL)."""
-        key = self.signer.key()
-        return key.certificate if key else None
+        return self.signer.key().certificate
 
     async def internal_endpoint(self, request, path: str):
         """/_overcast/sns/...: the signing certificate, and the outbox (GET to read, DELETE to empty)."""
@@ -148,8 +147,6 @@ class SnsProvider(MobileOps, ServiceProvider):
             and request.method in ("GET", "HEAD")
         ):
             key = await self.signer.ready()
-            if key is None:
-                return json_response({"error": "no signing key (the rsa package is missing)"}, 404)
             if path not in (key.certificate_path, LEGACY_CERTIFICATE_PATH):
                 return json_response(
                     {"error": f"no certificate {path}: the signing key is {key.certificate_path}"}, 404

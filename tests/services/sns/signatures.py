@@ -1,7 +1,8 @@
 """Check an SNS message's signature the way an AWS SDK's message validator does, independently of Overcast's
 code: the string to sign from AWS's "Verifying the signatures of Amazon SNS messages", the certificate
-downloaded from SigningCertURL, the signature checked with the certificate's public key by `cryptography` when
-it is installed, else by the `openssl` command."""
+downloaded from SigningCertURL, the signature checked with the certificate's public key by `cryptography` and,
+where the `openssl` command is installed, by it too: a second, separate program (the SDKs use their own
+crypto libraries; the two here must agree)."""
 
 import base64
 import shutil
@@ -10,22 +11,21 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-import pytest
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 # Fixed lists in a fixed order; optional fields (Subject) are skipped when absent.
 NOTIFICATION = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 CONFIRMATION = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
 HASHES = {"1": "sha1", "2": "sha256"}
 
-try:
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
-except ImportError:
-    x509 = None
-    if shutil.which("openssl") is None:
-        pytest.skip("neither the cryptography package nor openssl is available", allow_module_level=True)
+OPENSSL = shutil.which("openssl")
+
+
+class VerifiersDisagree(Exception):
+    """Not an AssertionError: a test expecting a signature to fail must not take this for the failure."""
 
 
 def string_to_sign(document: dict) -> bytes:
@@ -44,15 +44,26 @@ def download(url: str) -> bytes:
 
 
 def verifies(certificate: bytes, data: bytes, signature: bytes, algorithm: str) -> bool:
-    """Does `signature` verify over `data` with the certificate's key, as SHA1withRSA or SHA256withRSA?"""
-    if x509 is not None:
-        key = x509.load_pem_x509_certificate(certificate).public_key()
-        digest = hashes.SHA1() if algorithm == "sha1" else hashes.SHA256()
-        try:
-            key.verify(signature, data, padding.PKCS1v15(), digest)
-        except InvalidSignature:
-            return False
-        return True
+    """Does `signature` verify over `data` with the certificate's key, as SHA1withRSA or SHA256withRSA? Both
+    verifiers are asked when both are there, and must give the same answer."""
+    verified = verifies_with_cryptography(certificate, data, signature, algorithm)
+    if OPENSSL is not None and verifies_with_openssl(certificate, data, signature, algorithm) != verified:
+        raise VerifiersDisagree(f"{algorithm}: cryptography says {verified}, openssl says {not verified}")
+    return verified
+
+
+def verifies_with_cryptography(certificate: bytes, data: bytes, signature: bytes, algorithm: str) -> bool:
+    key = x509.load_pem_x509_certificate(certificate).public_key()
+    assert isinstance(key, rsa.RSAPublicKey), key
+    digest = hashes.SHA1() if algorithm == "sha1" else hashes.SHA256()
+    try:
+        key.verify(signature, data, padding.PKCS1v15(), digest)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def verifies_with_openssl(certificate: bytes, data: bytes, signature: bytes, algorithm: str) -> bool:
     with tempfile.TemporaryDirectory() as directory:
         folder = Path(directory)
         public = subprocess.run(

@@ -1,11 +1,13 @@
 """Message signatures as a subscriber checks them: the topic's SignatureVersion picks SHA1withRSA (1) or
 SHA256withRSA (2) for every delivery (SQS envelope, HTTP endpoint, outbox, Lambda in test_sns_lambda.py); the
-certificate at SigningCertURL verifies them, and stays the same across a reset and a server restart."""
+certificate at SigningCertURL verifies them, and stays the same across a reset, a server restart and an upgrade
+from the version that signed with the `rsa` package."""
 
 import base64
 import http.server
 import json
 import shutil
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -15,8 +17,14 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
+from overcast.services.sns import signing
 from tests.server_process import ServerProcess
+from tests.services.sns import legacy_key
 from tests.services.sns.signatures import (
     HASHES,
     certificate_text,
@@ -191,9 +199,17 @@ def test_the_certificate_endpoint(sns, make_queue, drain, overcast):
         download(overcast.endpoint + "/_overcast/sns/SimpleNotificationService-0123456789abcdef.pem")
     assert raised.value.code == 404
     assert download(overcast.endpoint + "/_overcast/sns/SimpleNotificationService.pem") == certificate
+    parsed = x509.load_pem_x509_certificate(certificate)
+    assert parsed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "sns.amazonaws.com"
+    assert parsed.issuer == parsed.subject
+    parsed.verify_directly_issued_by(parsed)  # self-signed, SHA256withRSA
+    assert parsed.signature_hash_algorithm.name == "sha256"
+    public = parsed.public_key()
+    assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 2048  # as AWS's SNS certificates
     if shutil.which("openssl"):
         text = certificate_text(certificate)
         assert "CN = sns.amazonaws.com" in text and "sha256WithRSAEncryption" in text
+        assert "Public-Key: (2048 bit)" in text
 
     # `overcast reset` deletes resources, not the service's signing key
     overcast.reset()
@@ -255,5 +271,102 @@ def test_messages_verify_after_a_restart(tmp_path):
         server = ServerProcess(data, port=server.port)
         assert download(certificate_url(before)) == certificate
         assert_signed_with(before, "2")
+    finally:
+        server.stop()
+
+
+def legacy_messages(endpoint: str) -> list[dict]:
+    return [
+        {name: value.replace("{endpoint}", endpoint) for name, value in message.items()}
+        for message in legacy_key.MESSAGES
+    ]
+
+
+def test_new_keys_are_2048_bit_pkcs1_pem():
+    private_pem, certificate = signing._generate()
+    # PKCS#1, the PEM the store has always held (a version before this one can still read it)
+    assert private_pem.startswith("-----BEGIN RSA PRIVATE KEY-----\n")
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048
+    parsed = x509.load_pem_x509_certificate(certificate.encode())
+    assert parsed.public_key().public_numbers() == key.public_key().public_numbers()
+    loaded = signing.SigningKey(private_pem, certificate)
+    for version, algorithm in HASHES.items():
+        signature = base64.b64decode(loaded.sign("text\n", version))
+        assert len(signature) == 256
+        assert verifies(certificate.encode(), b"text\n", signature, algorithm)
+
+
+def test_a_key_stored_by_the_rsa_version_signs_as_it_did():
+    """The key and certificate the `rsa`-based version stored load; the certificate keeps its URL; and as
+    PKCS#1 v1.5 is deterministic, the same key signs the same text to the very signature it made."""
+    key = signing.SigningKey(legacy_key.PRIVATE_KEY, legacy_key.CERTIFICATE)
+    assert key.certificate_path == legacy_key.CERTIFICATE_PATH
+    for message in legacy_messages("http://127.0.0.1:1"):
+        assert key.sign(signing.string_to_sign(message), message["SignatureVersion"]) == message["Signature"]
+        assert_signed_with_certificate(message, legacy_key.CERTIFICATE.encode())
+
+
+def assert_signed_with_certificate(document: dict, certificate: bytes) -> None:
+    version = document["SignatureVersion"]
+    validate(document, certificate)
+    signature = base64.b64decode(document["Signature"])
+    assert not verifies(certificate, string_to_sign(document), signature, other_algorithm(version))
+
+
+def test_a_data_dir_from_the_rsa_version_keeps_its_key(tmp_path):
+    """A data dir whose sns_signing_keys row the `rsa`-based version wrote: after the upgrade the same
+    certificate is served at the same URL, messages delivered before it verify, and new ones are signed with
+    the same key (1024-bit: a stored key is never replaced)."""
+    data = tmp_path / "data"
+    server = ServerProcess(data)
+    try:
+        boto3.client(
+            "sns",
+            endpoint_url=server.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        ).list_topics()  # SNS loads: its tables
+        download(server.endpoint + signing.LEGACY_CERTIFICATE_PATH)  # and, once this answers, a (new) key
+    finally:
+        server.stop()
+    db = sqlite3.connect(data / "overcast.db")
+    try:
+        with db:
+            changed = db.execute(
+                "UPDATE sns_signing_keys SET private_key = ?, certificate = ? WHERE name = 'default'",
+                (legacy_key.PRIVATE_KEY, legacy_key.CERTIFICATE),
+            ).rowcount
+    finally:
+        db.close()
+    assert changed == 1
+
+    server = ServerProcess(data)
+    try:
+        sns, sqs = (
+            boto3.client(
+                name,
+                endpoint_url=server.endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="test",
+                aws_secret_access_key="test",
+            )
+            for name in ("sns", "sqs")
+        )
+        for before in legacy_messages(server.endpoint):
+            assert download(certificate_url(before)).decode() == legacy_key.CERTIFICATE
+            assert_signed_with(before, before["SignatureVersion"])
+        url = sqs.create_queue(QueueName="upgraded")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for version in HASHES:
+            topic = sns.create_topic(Name=f"upgraded-{version}", Attributes={"SignatureVersion": version})
+            sns.subscribe(TopicArn=topic["TopicArn"], Protocol="sqs", Endpoint=arn)
+            sns.publish(TopicArn=topic["TopicArn"], Message=MESSAGE, Subject="after the upgrade")
+            [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            after = json.loads(message["Body"])
+            assert certificate_url(after) == server.endpoint + legacy_key.CERTIFICATE_PATH
+            assert_signed_with(after, version)
     finally:
         server.stop()
