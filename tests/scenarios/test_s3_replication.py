@@ -8,13 +8,28 @@ import time
 import pytest
 
 
-def _eventually(check):
-    for _ in range(100):
+def _eventually(check, timeout=30.0):
+    """Poll until `check` returns something truthy and return it (a busy machine replicates late)."""
+    deadline = time.monotonic() + timeout
+    while True:
         result = check()
         if result:
             return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"replication did not happen within {timeout:g}s")
         time.sleep(0.05)
-    raise AssertionError("replication did not happen")
+
+
+def _replicated(source, replica, source_bucket, replica_bucket, key):
+    """Write `key` and wait for its replica: replications run in the order of the writes, so whatever an
+    earlier write would have replicated has been replicated by then (a barrier, instead of a pause)."""
+    version = source.put_object(Bucket=source_bucket, Key=key, Body=b"barrier")["VersionId"]
+    _eventually(
+        lambda: any(
+            v["Key"] == key and v["VersionId"] == version
+            for v in replica.list_object_versions(Bucket=replica_bucket, Prefix=key).get("Versions", [])
+        )
+    )
 
 
 def _rule(rule_id, destination, priority=1, prefix="", delete_markers="Enabled", **destination_extra):
@@ -80,9 +95,10 @@ def test_cross_region_replication(buckets):
     markers = _eventually(lambda: west.list_object_versions(Bucket="records-eu").get("DeleteMarkers"))
     assert [m["VersionId"] for m in markers] == [marker]
     east.delete_object(Bucket="records-us", Key="2024/report.csv", VersionId=version)  # not replicated
-    time.sleep(0.2)
-    versions = west.list_object_versions(Bucket="records-eu")["Versions"]
+    _replicated(east, west, "records-us", "records-eu", "2024/barrier")
+    versions = west.list_object_versions(Bucket="records-eu", Prefix="2024/report.csv")["Versions"]
     assert [v["VersionId"] for v in versions] == [version]
+    assert "Versions" not in east.list_object_versions(Bucket="records-archive")  # still no chaining
 
 
 def test_filters_storage_class_and_failure(overcast):
@@ -106,7 +122,7 @@ def test_filters_storage_class_and_failure(overcast):
     backup = _eventually(lambda: s3.list_object_versions(Bucket="photos-backup").get("Versions"))
     assert [(v["Key"], v["StorageClass"]) for v in backup] == [("raw/1.dng", "GLACIER")]
     s3.delete_object(Bucket="photos", Key="raw/1.dng")  # delete marker replication is disabled
-    time.sleep(0.2)
+    _replicated(s3, s3, "photos", "photos-backup", "raw/barrier.dng")
     assert "DeleteMarkers" not in s3.list_object_versions(Bucket="photos-backup")
 
     s3.put_bucket_versioning(Bucket="photos-backup", VersioningConfiguration={"Status": "Suspended"})

@@ -36,11 +36,11 @@ def test_poison_message_lands_in_the_dlq_after_three_receives_and_is_redriven_ba
 
     # The fix is deployed: redrive the DLQ back to the source queue.
     sqs.start_message_move_task(SourceArn=dlq_arn)
-    for _ in range(100):
-        task = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
-        if task["Status"] == "COMPLETED":
-            break
+    deadline = time.monotonic() + 30  # the move runs in the background: generous for a busy machine
+    while (task := sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0])["Status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the move task did not finish"
         time.sleep(0.05)
+    assert task["Status"] == "COMPLETED"
     assert task["ApproximateNumberOfMessagesMoved"] == 1
     back = sqs.receive_message(QueueUrl=orders)["Messages"]
     assert back[0]["Body"] == '{"order": "broken"}'

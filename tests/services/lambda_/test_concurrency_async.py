@@ -2,16 +2,32 @@
 
 import json
 import threading
-import time
 
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-SLEEPER = (
-    "import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'ok'\n"
-)
-FAILING = "def handler(event, context):\n    raise RuntimeError('always fails')\n"
+from overcast.services import is_available
+
+from .conftest import wait_for
+
+# with {"hold": true} the handler marks GATE/started, then holds its environment until GATE/open exists
+GATED = """
+import os, time
+def handler(event, context):
+    if event.get("hold"):
+        gate = os.environ["GATE"]
+        open(os.path.join(gate, "started"), "w").close()
+        deadline = time.time() + 60
+        while not os.path.exists(os.path.join(gate, "open")) and time.time() < deadline:
+            time.sleep(0.01)
+    return "ok"
+"""
+FAILING = """
+def handler(event, context):
+    print("attempt", context.aws_request_id)
+    raise RuntimeError("always fails")
+"""
 RECORDER = """
 import os, time
 def handler(event, context):
@@ -21,16 +37,6 @@ def handler(event, context):
         out.write(f"{os.getpid()} {started} {time.time()} {event['n']}\\n")
     return event["n"]
 """
-
-
-def wait_for(predicate, timeout=20.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 def test_reserved_concurrency_api(lam, make_function):
@@ -68,24 +74,32 @@ def test_zero_reserved_concurrency_throttles(overcast, lam, make_function):
     assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 
-def test_throttled_when_reserved_concurrency_is_busy(overcast, lam, make_function, invoke_json):
-    make_function("single", SLEEPER, Timeout=10)
+def test_throttled_when_reserved_concurrency_is_busy(overcast, lam, make_function, tmp_path):
+    make_function("single", GATED, Timeout=90, Environment={"Variables": {"GATE": str(tmp_path)}})
     lam.put_function_concurrency(FunctionName="single", ReservedConcurrentExecutions=1)
-    invoke_json("single")  # warm up, so the slow call below starts at once
+    strict = no_retries(overcast)
+    answers = []
     background = threading.Thread(
-        target=lambda: overcast.client("lambda").invoke(
-            FunctionName="single", Payload=json.dumps({"sleep": 1.5})
+        target=lambda: answers.append(
+            json.loads(
+                overcast.client("lambda")
+                .invoke(FunctionName="single", Payload=json.dumps({"hold": True}))["Payload"]
+                .read()
+            )
         )
     )
     background.start()
-    time.sleep(0.5)
     try:
+        wait_for(lambda: (tmp_path / "started").exists())  # the only slot is taken, and stays taken
         with pytest.raises(ClientError) as raised:
-            no_retries(overcast).invoke(FunctionName="single", Payload=b"{}")
+            strict.invoke(FunctionName="single", Payload=b"{}")
         assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
     finally:
+        (tmp_path / "open").touch()
         background.join()
-    assert invoke_json("single")[1] == "ok"  # the slot is free again
+    assert answers == ["ok"]
+    # the slot is free again as soon as the call has answered: no retries needed
+    assert json.loads(strict.invoke(FunctionName="single", Payload=b"{}")["Payload"].read()) == "ok"
 
 
 def test_async_invoke_runs_in_the_background(lam, make_function, tmp_path):
@@ -118,8 +132,9 @@ def test_two_hundred_async_invokes_respect_reserved_concurrency(lam, make_functi
     assert peak <= 10
 
 
+@pytest.mark.skipif(not is_available("logs"), reason="attempts are counted in CloudWatch Logs")
 def test_failed_async_invoke_is_retried_then_dead_lettered(overcast, lam, make_function):
-    sqs = overcast.client("sqs")
+    sqs, logs = overcast.client("sqs"), overcast.client("logs")
     dlq = sqs.create_queue(QueueName="lambda-dlq")["QueueUrl"]
     failures = sqs.create_queue(QueueName="lambda-failures")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -134,12 +149,21 @@ def test_failed_async_invoke_is_retried_then_dead_lettered(overcast, lam, make_f
         "ResponseMetadata"
     ]["RequestId"]
 
-    time.sleep(1.0)  # the first attempt fails at once; the retry waits for a minute of virtual time
+    def attempts() -> list[tuple[int, str]]:
+        """(virtual time in ms, request id) of each attempt, from the function's log. An attempt's log is
+        shipped after its outcome is settled, so once it shows, the retry is already on the clock."""
+        try:
+            events = logs.filter_log_events(logGroupName="/aws/lambda/flaky", filterPattern="attempt")
+        except ClientError:  # the log group appears with the first shipped batch
+            return []
+        return sorted((e["timestamp"], e["message"].split()[-1]) for e in events["events"])
+
+    wait_for(lambda: len(attempts()) == 1)  # the first attempt fails at once
     assert not sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0).get("Messages")
-    overcast.advance_clock("61s")
-    time.sleep(1.0)
-    assert not sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0).get("Messages")
-    overcast.advance_clock("121s")
+    overcast.advance_clock("61s")  # the first retry waits a minute of virtual time
+    wait_for(lambda: len(attempts()) == 2)
+    assert not sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0).get("Messages")  # one retry left
+    overcast.advance_clock("121s")  # the second retry waits two more
     messages = wait_for(
         lambda: sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"]).get("Messages")
     )
@@ -151,6 +175,10 @@ def test_failed_async_invoke_is_retried_then_dead_lettered(overcast, lam, make_f
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert record["requestPayload"] == {"order": 1}
     assert record["responsePayload"]["errorMessage"] == "always fails"
+    seen = wait_for(lambda: (found := attempts()) and len(found) == 3 and found)
+    assert [rid for _, rid in seen] == [request_id] * 3  # three attempts of the same event, no more
+    (first, _), (second, _), (third, _) = seen
+    assert second - first >= 60_000 and third - second >= 120_000  # AWS's backoff, on the virtual clock
 
 
 def test_no_retries_and_success_destination(overcast, lam, make_function):

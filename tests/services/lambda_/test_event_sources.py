@@ -1,10 +1,11 @@
 """Event source mappings: SQS queues and DynamoDB streams polled by Lambda, through a real server and boto3."""
 
 import json
-import time
 
 import pytest
 from botocore.exceptions import ClientError
+
+from .conftest import wait_for
 
 RECORD_BODIES = """
 import json, os
@@ -36,16 +37,6 @@ def handler(event, context):
     if os.environ.get("FAIL"):
         raise RuntimeError("cannot process")
 """
-
-
-def wait_for(predicate, timeout=20.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 def lines(path):
@@ -243,10 +234,18 @@ def test_disabled_mapping_does_not_poll(lam, make_function, sqs, tmp_path):
     url, arn = queue(sqs, "paused")
     uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="idle", Enabled=False)["UUID"]
     sqs.send_message(QueueUrl=url, MessageBody="later")
-    time.sleep(0.5)
-    assert lines(out) == []
+    # a barrier instead of a pause: a mapping created after the disabled one polls and delivers; by then
+    # the disabled mapping has had the same chance, and must not have taken its message
+    busy_url, busy_arn = queue(sqs, "busy")
+    sqs.send_message(QueueUrl=busy_url, MessageBody="now")
+    lam.create_event_source_mapping(EventSourceArn=busy_arn, FunctionName="idle")
+    wait_for(lambda: lines(out) == ['["now"]'])
+    counts = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    assert counts == {"ApproximateNumberOfMessages": "1", "ApproximateNumberOfMessagesNotVisible": "0"}
     lam.update_event_source_mapping(UUID=uuid, Enabled=True)
-    wait_for(lambda: lines(out) == ['["later"]'])
+    wait_for(lambda: lines(out) == ['["now"]', '["later"]'])
 
 
 # -- DynamoDB Streams ------------------------------------------------------------------------------
