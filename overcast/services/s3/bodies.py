@@ -52,7 +52,8 @@ async def receive(
 ) -> Received:
     """Take in `body` (a BodyStream, bytes, an async iterator or None), hashing it on the way: a small body
     whose length is announced is kept in memory when `inline`, anything else streams to a new blob; either
-    is encrypted with `cipher` (None only for tests of the plain-text format older versions wrote)."""
+    is encrypted with `cipher` (None: stored in plain text, as the parts of a multipart upload started before
+    encryption at rest, which complete into a plain-text object)."""
     md5 = hashlib.md5()
     hashers = {algorithm: checksums.new_hasher(algorithm) for algorithm in algorithms}
     every = [md5, *hashers.values()]

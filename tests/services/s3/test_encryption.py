@@ -395,6 +395,14 @@ def _as_written_before_encryption(data_dir: Path) -> None:
             path = blobs / blob[:2] / blob
             path.write_bytes(decrypt_file(path, key))
             db.execute("UPDATE blobs SET size = ? WHERE id = ?", (path.stat().st_size, blob))
+    for (blob,) in db.execute("SELECT blob_id FROM s3_parts").fetchall():  # uploads in progress
+        path = blobs / blob[:2] / blob
+        path.write_bytes(decrypt_file(path, key))
+        db.execute("UPDATE blobs SET size = ? WHERE id = ?", (path.stat().st_size, blob))
+    for upload_id, meta in db.execute("SELECT id, meta FROM s3_uploads").fetchall():
+        old = json.loads(meta)
+        old.pop("enc")
+        db.execute("UPDATE s3_uploads SET meta = ? WHERE id = ?", (json.dumps(old), upload_id))
     db.execute("UPDATE s3_objects SET enc = NULL")
     db.execute("ALTER TABLE s3_objects DROP COLUMN enc")
     db.execute("DROP TABLE s3_keys")
@@ -416,6 +424,9 @@ def test_objects_stored_before_encryption_still_read(tmp_path):
         parts = [body("old-1", 5 * MiB), body("old-2", 10)]
         multipart(s3, "vault", "mp", parts)
         written["mp"] = (b"".join(parts), {})
+        # an upload in progress across the upgrade: a part before, a part after
+        upload_id = s3.create_multipart_upload(Bucket="vault", Key="across")["UploadId"]
+        first = s3.upload_part(Bucket="vault", Key="across", UploadId=upload_id, PartNumber=1, Body=parts[0])
     finally:
         server.stop()
     _as_written_before_encryption(tmp_path)
@@ -425,6 +436,10 @@ def test_objects_stored_before_encryption_still_read(tmp_path):
     try:
         s3 = client(server)
         read_everything(s3, written)
+        second = s3.upload_part(Bucket="vault", Key="across", UploadId=upload_id, PartNumber=2, Body=b"end")
+        complete(s3, "vault", "across", upload_id, [first["ETag"], second["ETag"]])
+        check_ranges(s3, "vault", "across", parts[0] + b"end")
+        s3.delete_object(Bucket="vault", Key="across")
         # copies of old objects are new objects: encrypted, whatever the key
         s3.copy_object(Bucket="vault", Key="large-copy", CopySource="vault/large")
         s3.copy_object(Bucket="vault", Key="small-c", CopySource="vault/small", **sse_c(KEY_1))
