@@ -69,6 +69,15 @@ class Platform:
             self.spawn(found.start())
         return found
 
+    def resume_services(self) -> None:
+        """Start the services this data directory was used with: their workers (lifecycle rules, TTLs,
+        restores, retries, event source mappings) go on after a restart without waiting for a request.
+        A new data directory starts none: each service still loads on its first request."""
+        used = [name for (name,) in self.db.all("SELECT namespace FROM schema_versions ORDER BY namespace")]
+        for service in used:
+            if service in PROVIDERS:
+                self.provider(service)
+
     def install_provider(self, provider: ServiceProvider) -> None:
         """Serve `provider.service_name` with `provider` (embedding Overcast, protocol test handlers)."""
         self._providers[provider.service_name] = provider

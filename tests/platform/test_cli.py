@@ -194,3 +194,45 @@ def test_each_request_is_logged_once_in_one_line(tmp_path):
     assert output.count("sqs.CreateQueue 200") == 1
     assert output.count("sqs.ListQueues 200") == 3
     assert "000000000000 eu-west-1" in output
+
+
+def test_services_used_before_a_restart_resume_without_a_request(tmp_path):
+    data = tmp_path / "data"
+    first = ServerProcess(data)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=first.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    s3.create_bucket(Bucket="resumed")
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="resumed",
+        LifecycleConfiguration={
+            "Rules": [{"ID": "a-day", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 1}}]
+        },
+    )
+    s3.put_object(Bucket="resumed", Key="old", Body=b"x")
+    first.stop()
+    second = ServerProcess(data)
+    try:
+        deadline = time.monotonic() + 30
+        while json.loads(second.cli("status").stdout or "{}").get("services", {}).get("s3") != "running":
+            assert time.monotonic() < deadline, "S3 was not started after the restart"
+            time.sleep(0.05)
+        health = json.loads(second.cli("status").stdout)
+        assert health["services"]["dynamodb"] == "available"  # never used here: still not loaded
+        second.cli("clock", "advance", "3d")
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=second.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        while s3.list_objects_v2(Bucket="resumed").get("KeyCount"):
+            assert time.monotonic() < deadline + 30, "the lifecycle rule did not expire the object"
+            time.sleep(0.05)
+    finally:
+        second.stop()
