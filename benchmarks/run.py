@@ -477,6 +477,16 @@ SERVERS: dict[str, Server] = {
         default=False,
         extra_args=("--iam", "enforce"),
     ),
+    # The same Overcast without the poll after each response (--spin-us 0): shows what that poll is worth,
+    # and what a single-CPU machine (where it is off by default) gets. Not a peer. Select it with --servers.
+    "overcast-nospin": Overcast(
+        "overcast-nospin",
+        "/_overcast/health",
+        None,
+        "persistent data dir, --spin-us 0",
+        default=False,
+        extra_args=("--spin-us", "0"),
+    ),
 }
 ENFORCE = "overcast-enforce"
 ENFORCE_TARGET = 0.8  # IAM enforcement may cost at most 20% of the throughput of "overcast"
