@@ -37,7 +37,10 @@ class Headers:
         self._items[key] = f"{self._items[key]},{value}" if key in self._items else value
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        return self._items.get(name.lower(), default)
+        items = self._items
+        if name in items:  # callers mostly ask in lower case already: no lower() then
+            return items[name]
+        return items.get(name.lower(), default)
 
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()]
@@ -98,19 +101,25 @@ class HttpRequest:
         query = self.query
         if cached is not None and cached[0] == query:
             return cached[1]
-        parsed: dict[str, list[str]] = {}
-        for part in query.split("&") if query else ():
-            if not part:
-                continue
-            key, _, value = part.partition("=")
-            # as parse_qsl(keep_blank_values=True) decodes, without its calls for text that needs none
-            if "%" in key or "+" in key:
-                key = unquote(key.replace("+", " "))
-            if "%" in value or "+" in value:
-                value = unquote(value.replace("+", " "))
-            parsed.setdefault(key, []).append(value)
+        parsed = decode_form(query)
         self._parsed_query = (query, parsed)
         return parsed
+
+
+def decode_form(text: str) -> dict[str, list[str]]:
+    """A query string or form body as {name: [values...]}, blank values kept, decoded as urllib's
+    parse_qs(keep_blank_values=True) does, without its calls for the (usual) text that needs no decoding."""
+    parsed: dict[str, list[str]] = {}
+    for part in text.split("&") if text else ():
+        if not part:
+            continue
+        key, _, value = part.partition("=")
+        if "%" in key or "+" in key:
+            key = unquote(key.replace("+", " "))
+        if "%" in value or "+" in value:
+            value = unquote(value.replace("+", " "))
+        parsed.setdefault(key, []).append(value)
+    return parsed
 
 
 ResponseBody = bytes | AsyncIterator[bytes]

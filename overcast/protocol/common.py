@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from overcast.errors import ServiceError
 
@@ -464,16 +463,6 @@ def error_is_sender_fault(service: ServiceModel, error: ServiceError) -> bool:
 
 HEADER_TIMESTAMP_FORMAT = "rfc822"
 QUERY_TIMESTAMP_FORMAT = "iso8601"
-
-
-def parse_query(query: str) -> dict[str, list[str]]:
-    """The raw query string as {name: [values...]} (blank values kept: '?uploads' -> {'uploads': ['']})."""
-    out: dict[str, list[str]] = {}
-    if not query:
-        return out
-    for k, v in parse_qsl(query, keep_blank_values=True):
-        out.setdefault(k, []).append(v)
-    return out
 
 
 def text_to_value(shape: Shape, text: str, timestamp_format: str) -> Any:

@@ -12,10 +12,9 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs
 
 from overcast.errors import ServiceError
-from overcast.http import HttpRequest
+from overcast.http import HttpRequest, decode_form
 from overcast.routing.index import ServiceInfo, service_index
 
 if TYPE_CHECKING:
@@ -148,7 +147,7 @@ def _is_query_request(request: HttpRequest) -> bool:
 
 def _route_query(request: HttpRequest, signing_service: str | None, host: HostInfo) -> Route:
     source = request.body.decode("utf-8", "replace") if request.method == "POST" else request.query
-    form = parse_qs(source, keep_blank_values=True)
+    form = decode_form(source)
     action = form.get("Action", [""])[0]
     version = form.get("Version", [""])[0]
     index = service_index()
