@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.policy.servers import document
+from tests.waiting import wait_for
 
 TRUST = document(
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
@@ -26,19 +27,6 @@ def zip_of(source: str) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", source)
     return buffer.getvalue()
-
-
-def wait_for(predicate, timeout=30.0, interval=0.05):
-    """Poll until `predicate` returns something truthy and return it: background work is waited for by its
-    outcome, with a deadline generous enough for a busy CI machine, never for a fixed time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not reached within {timeout:g}s (last value: {value!r})")
-        time.sleep(interval)
 
 
 def function(server, name: str, source: str, role: str | None = None, **kwargs) -> str:

@@ -5,6 +5,8 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.waiting import wait_for
+
 
 @pytest.fixture
 def streams(overcast):
@@ -114,21 +116,6 @@ def test_disabling_the_stream_closes_the_shard(ddb, streams, make_table):
     result = read_all(streams, arn)
     assert len(result["Records"]) == 1
     assert "NextShardIterator" not in streams.get_records(ShardIterator=result["NextShardIterator"])
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
-    """Poll `predicate` until it returns something truthy, and return that.
-
-    Background work finishes when it finishes: a loaded CI machine can take seconds where a quiet one takes
-    milliseconds, so tests wait for the outcome itself with a generous deadline, never for a fixed time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not reached within {timeout:g}s (last value: {value!r})")
-        time.sleep(interval)
 
 
 def test_ttl_deletes_expired_items_as_the_service(overcast, ddb, streams, make_table):

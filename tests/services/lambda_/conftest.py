@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 
 import pytest
@@ -28,22 +27,6 @@ def handler(event, context):
     print("got", event)
     return {"event": event, "request_id": context.aws_request_id, "version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"]}
 """
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
-    """Poll `predicate` until it returns something truthy, and return that.
-
-    Background work (async invokes, pollers, retries, log shipping) finishes when it finishes: a loaded
-    machine can take seconds where a quiet one takes milliseconds, so tests wait for the outcome itself,
-    with a deadline generous enough for a busy CI runner, never for a fixed time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not reached within {timeout:g}s (last value: {value!r})")
-        time.sleep(interval)
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from overcast.services import is_available
-
-from .conftest import wait_for
+from tests.waiting import wait_for
 
 # with {"hold": true} the handler marks GATE/started, then holds its environment until GATE/open exists
 GATED = """

@@ -5,7 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import wait_for
+from tests.waiting import wait_for
 
 RECORD_BODIES = """
 import json, os

@@ -9,8 +9,9 @@ import pytest
 from overcast.config import Config
 from overcast.services import is_available
 from overcast.testing import OvercastServer
+from tests.waiting import wait_for
 
-from .conftest import PY_ECHO, ROLE, wait_for, zip_of
+from .conftest import PY_ECHO, ROLE, zip_of
 
 PID = "import os\ndef handler(event, context):\n    return os.getpid()\n"
 

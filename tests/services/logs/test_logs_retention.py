@@ -1,21 +1,6 @@
 """Retention on the virtual clock: expired events are hidden at once and deleted by the background worker."""
 
-import time
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
-    """Poll `predicate` until it returns something truthy, and return that.
-
-    Background work finishes when it finishes: a loaded CI machine can take seconds where a quiet one takes
-    milliseconds, so tests wait for the outcome itself with a generous deadline, never for a fixed time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not reached within {timeout:g}s (last value: {value!r})")
-        time.sleep(interval)
+from tests.waiting import wait_for
 
 
 def stored_bytes(logs, group):

@@ -6,10 +6,11 @@ import hashlib
 import http.server
 import json
 import threading
-import time
 
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.waiting import wait_for
 
 
 def code(raised) -> str:
@@ -209,21 +210,6 @@ def endpoint():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/hook", handler
     server.shutdown()
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
-    """Poll `predicate` until it returns something truthy, and return that.
-
-    Background work finishes when it finishes: a loaded CI machine can take seconds where a quiet one takes
-    milliseconds, so tests wait for the outcome itself with a generous deadline, never for a fixed time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not reached within {timeout:g}s (last value: {value!r})")
-        time.sleep(interval)
 
 
 def moving_the_clock_until(overcast, step: str, condition):

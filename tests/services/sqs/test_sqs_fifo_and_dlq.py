@@ -1,10 +1,11 @@
 """FIFO queues (order, groups, deduplication, receive attempts) and dead-letter queues with redrive."""
 
 import json
-import time
 
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -211,21 +212,6 @@ def test_redrive_allow_policy_deny_all_keeps_messages(sqs, overcast):
     sqs.receive_message(QueueUrl=source)
     overcast.advance_clock("2s")
     assert bodies(sqs.receive_message(QueueUrl=source)) == ["stays"]
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
-    """Poll `predicate` until it returns something truthy, and return that.
-
-    Background work finishes when it finishes: a loaded CI machine can take seconds where a quiet one takes
-    milliseconds, so tests wait for the outcome itself with a generous deadline, never for a fixed time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not reached within {timeout:g}s (last value: {value!r})")
-        time.sleep(interval)
 
 
 def wait_for_task(sqs, dlq_arn):
