@@ -27,6 +27,7 @@ import httptools
 log = logging.getLogger("overcast.http")
 
 KEEP_ALIVE_SECONDS = 5.0  # an idle connection is closed after this (clients reconnect, as with AWS)
+HEAD_SECONDS = 30.0  # a request line and headers must arrive within this, or the connection is closed
 HIGH_WATER = 1 << 20  # request body buffered before reading pauses
 MAX_HEAD = 64 * 1024  # request line and headers
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
@@ -220,6 +221,7 @@ class Connection(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._head_size = 0
+        self.head_since: float | None = None  # when the headers being received began to arrive
 
     # -- asyncio.Protocol ----------------------------------------------------------------------------
 
@@ -278,6 +280,7 @@ class Connection(asyncio.Protocol):
         self._url = b""
         self._headers = []
         self._head_size = 0
+        self.head_since = self.loop.time()
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -292,6 +295,7 @@ class Connection(asyncio.Protocol):
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
+        self.head_since = None
         parser = self.parser
         raw_path, _, query = self._url.partition(b"?")
         version = parser.get_http_version()
@@ -480,9 +484,12 @@ class Server:
         self.should_exit = True
 
     def _close_idle(self) -> None:
-        limit = self.loop.time() - KEEP_ALIVE_SECONDS
+        """Close connections idle past the keep-alive time, and those whose headers never finish arriving."""
+        now = self.loop.time()
+        idle_limit, head_limit = now - KEEP_ALIVE_SECONDS, now - HEAD_SECONDS
         for conn in list(self.connections):
-            if conn.idle_since is not None and conn.idle_since < limit and conn.current is None:
+            idle = conn.idle_since is not None and conn.idle_since < idle_limit and conn.current is None
+            if idle or (conn.head_since is not None and conn.head_since < head_limit):
                 conn.transport.close()
 
     async def _shut_down(self, servers, lifespan: _Lifespan) -> None:

@@ -191,3 +191,14 @@ def test_client_gone_in_the_middle_of_a_body_leaves_the_server_serving(overcast)
         sock.sendall(b"y" * 2_000_000)
     assert overcast.health()["status"] == "running"
     assert s3.list_objects_v2(Bucket="half-bucket").get("KeyCount") == 0  # nothing half-written is listed
+
+
+def test_headers_that_never_finish_arriving_close_the_connection(overcast, monkeypatch):
+    from overcast.server import http11
+
+    monkeypatch.setattr(http11, "HEAD_SECONDS", 0.3)
+    with _connect(overcast) as sock:
+        sock.sendall(b"GET /_overcast/health HTTP/1.1\r\nHost: local")  # and then nothing more
+        sock.settimeout(10)
+        assert _closed(sock)
+    assert overcast.health()["status"] == "running"
