@@ -38,6 +38,14 @@ class ServerProcess:
                     raise RuntimeError(f"server did not start: {self.process.stdout.read()}") from None
                 time.sleep(0.02)
 
+    def client(self, service: str, region: str = "us-east-1", **kwargs):
+        """A boto3 client for `service` on this server with the root test credentials."""
+        import boto3
+
+        kwargs.setdefault("aws_access_key_id", "test")
+        kwargs.setdefault("aws_secret_access_key", "test")
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=region, **kwargs)
+
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [OVERCAST, *args, "--endpoint", self.endpoint], capture_output=True, text=True, timeout=30

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 
 from tests.server_process import OVERCAST, ServerProcess, free_port
@@ -180,13 +179,7 @@ def test_a_second_server_on_the_same_data_dir_is_refused(tmp_path):
 
 def test_each_request_is_logged_once_in_one_line(tmp_path):
     server = ServerProcess(tmp_path / "data")
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=server.endpoint,
-        region_name="eu-west-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    sqs = server.client("sqs", region="eu-west-1")
     sqs.create_queue(QueueName="logged")
     for _ in range(3):
         sqs.list_queues()
@@ -199,13 +192,7 @@ def test_each_request_is_logged_once_in_one_line(tmp_path):
 def test_services_used_before_a_restart_resume_without_a_request(tmp_path):
     data = tmp_path / "data"
     first = ServerProcess(data)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=first.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    s3 = first.client("s3")
     s3.create_bucket(Bucket="resumed")
     s3.put_bucket_lifecycle_configuration(
         Bucket="resumed",
@@ -224,13 +211,7 @@ def test_services_used_before_a_restart_resume_without_a_request(tmp_path):
         health = json.loads(second.cli("status").stdout)
         assert health["services"]["dynamodb"] == "available"  # never used here: still not loaded
         second.cli("clock", "advance", "3d")
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=second.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        s3 = second.client("s3")
         while s3.list_objects_v2(Bucket="resumed").get("KeyCount"):
             assert time.monotonic() < deadline + 30, "the lifecycle rule did not expire the object"
             time.sleep(0.05)
