@@ -110,6 +110,22 @@ def _ddb_headers(action: str) -> dict[str, str]:
     return {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{action}"}
 
 
+def pk_sk_table(name: str) -> dict:
+    """CreateTable's parameters for the benchmarks' tables: string keys pk (hash) and sk (range), on demand."""
+    return {
+        "TableName": name,
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
 def _ddb_create_table(name: str) -> list[dict]:
     """CreateTable (pk/sk strings, on demand), then DescribeTable until it is ACTIVE: CreateTable is
     asynchronous on some servers."""
@@ -119,20 +135,7 @@ def _ddb_create_table(name: str) -> list[dict]:
             "method": "POST",
             "path": "/",
             "headers": _ddb_headers("CreateTable"),
-            "body": json.dumps(
-                {
-                    "TableName": name,
-                    "AttributeDefinitions": [
-                        {"AttributeName": "pk", "AttributeType": "S"},
-                        {"AttributeName": "sk", "AttributeType": "S"},
-                    ],
-                    "KeySchema": [
-                        {"AttributeName": "pk", "KeyType": "HASH"},
-                        {"AttributeName": "sk", "KeyType": "RANGE"},
-                    ],
-                    "BillingMode": "PAY_PER_REQUEST",
-                }
-            ),
+            "body": json.dumps(pk_sk_table(name)),
         },
         {
             "service": "dynamodb",

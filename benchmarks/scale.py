@@ -597,21 +597,7 @@ def ddb_section(server: Server, res: Results, sizes: dict, args) -> None:
     table = "scale-bench"
     call(
         conn,
-        ddb_req(
-            "CreateTable",
-            {
-                "TableName": table,
-                "AttributeDefinitions": [
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                "KeySchema": [
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                "BillingMode": "PAY_PER_REQUEST",
-            },
-        ),
+        ddb_req("CreateTable", bench.pk_sk_table(table)),
     )
     deadline = time.monotonic() + 30
     while call(conn, ddb_req("DescribeTable", {"TableName": table}))["Table"]["TableStatus"] != "ACTIVE":
