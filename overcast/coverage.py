@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import importlib
 
-from botocore import xform_name
-
 from overcast.protocol.models import get_service_model
 from overcast.services import PROVIDERS, is_available
+from overcast.services.base import serves
 
 
 def implemented(service: str) -> tuple[list[str], int]:
@@ -18,7 +17,7 @@ def implemented(service: str) -> tuple[list[str], int]:
         return [], len(model.operation_names)
     module_name, class_name = PROVIDERS[service].split(":")
     provider = getattr(importlib.import_module(module_name), class_name)
-    names = [op for op in model.operation_names if callable(getattr(provider, xform_name(op), None))]
+    names = [op for op in model.operation_names if serves(provider, op)]
     return names, len(model.operation_names)
 
 

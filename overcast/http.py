@@ -130,3 +130,10 @@ class HttpResponse:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: ResponseBody = b""
+
+
+def json_response(data: object, status: int = 200) -> HttpResponse:
+    """A JSON document as a response (Overcast's own endpoints, and services' routes outside AWS's APIs)."""
+    import json
+
+    return HttpResponse(status, [("content-type", "application/json")], json.dumps(data).encode())

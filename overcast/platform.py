@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from overcast.config import Config
+from overcast.context import RequestContext
 from overcast.errors import NotImplementedOperation
+from overcast.http import HttpRequest
 from overcast.identity import Credential, Credentials, Principal
 from overcast.services import CREDENTIAL_ISSUERS, PROVIDERS, is_available
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import HttpRoute, ServiceProvider
 from overcast.state import BlobStore, Clock, Database
 
 log = logging.getLogger("overcast")
@@ -46,9 +48,14 @@ class Platform:
         if swept:
             log.info("removed %d unacknowledged blob file(s) left by an interrupted write", swept)
         self.clock = Clock(self.db)
+        from overcast.services.kit.store import TagStore
+
+        self.tag_store = TagStore(self.db)  # every service's resource tags (services/kit/tags.py)
         self.credentials = Credentials(config.root_access_key, config.root_secret_key, config.default_account)
         self.credentials.add_source(self._issued_credential)
         self._providers: dict[str, ServiceProvider] = {}
+        # The HTTP routes (outside the AWS protocols) of the running services, tried in order by the server.
+        self.routes: list[tuple[HttpRoute, ServiceProvider]] = []
         self._tasks: set[asyncio.Task] = set()
         # Decides whether ctx.principal may make a call; raises ServiceError (AccessDenied) if not.
         # Installed by the policy engine (overcast/policy); None means every authenticated call is allowed.
@@ -65,22 +72,33 @@ class Platform:
         if found is None and is_available(service):
             module_name, class_name = PROVIDERS[service].split(":")
             found = getattr(importlib.import_module(module_name), class_name)(self)
-            self._providers[service] = found
+            self.install_provider(found)
             self.spawn(found.start())
         return found
+
+    def running(self, service: str) -> ServiceProvider | None:
+        """The provider of `service` if it is already running (never starts one)."""
+        return self._providers.get(service)
 
     def resume_services(self) -> None:
         """Start the services this data directory was used with: their workers (lifecycle rules, TTLs,
         restores, retries, event source mappings) go on after a restart without waiting for a request.
         A new data directory starts none: each service still loads on its first request."""
-        used = [name for (name,) in self.db.all("SELECT namespace FROM schema_versions ORDER BY namespace")]
-        for service in used:
+        for service in self.db.namespaces():
             if service in PROVIDERS:
                 self.provider(service)
 
     def install_provider(self, provider: ServiceProvider) -> None:
         """Serve `provider.service_name` with `provider` (embedding Overcast, protocol test handlers)."""
+        from overcast.policy.actions import declare_actions
+
+        declare_actions(provider.service_name, provider.iam_actions)
+        replaced = self._providers.get(provider.service_name)
         self._providers[provider.service_name] = provider
+        self.routes = [(route, owner) for route, owner in self.routes if owner is not replaced]
+        self.routes.extend((route, provider) for route in provider.routes)
+        # The most specific first: routes by host name, then by the longest path prefix.
+        self.routes.sort(key=lambda entry: (entry[0].host is None, -len(entry[0].path or "")))
 
     def _issued_credential(self, access_key_id: str) -> Credential | None:
         """Keys in AWS's issued formats (AKIA..., ASIA...) are looked up by the services that issue them."""
@@ -88,14 +106,45 @@ class Platform:
             return None
         for service in CREDENTIAL_ISSUERS:
             provider = self.provider(service)
-            lookup = getattr(provider, "credential", None)
-            found = lookup(access_key_id) if lookup else None
+            found = provider.credential(access_key_id) if provider else None
             if found:
                 return found
         return None
 
+    def authenticate(self, request: HttpRequest) -> Principal | None:
+        """The principal a signed request acts as (its signature verified as for any API call), or None for an
+        unsigned one; raises ServiceError for a bad signature or key. For services' own HTTP routes (function
+        URLs, invoke URLs) that accept AWS-signed requests."""
+        from overcast.auth.authenticate import authenticate
+        from overcast.auth.sigv4 import parse_sigv4
+
+        sig = parse_sigv4(request)
+        if sig is None:
+            return None
+        principal, _ = authenticate(self, request, sig, "json", request.path)
+        return principal
+
     def loaded_services(self) -> list[str]:
         return sorted(self._providers)
+
+    def health(self) -> dict[str, Any]:
+        """What `/_overcast/health` (and `overcast status`) report: version, mode, store and services."""
+        from overcast import __version__
+
+        loaded = set(self._providers)
+        return {
+            "version": __version__,
+            "edition": "overcast",
+            "status": "running",
+            "iam": self.config.iam,
+            "persistent": not self.config.ephemeral,
+            "data_dir": None if self.config.ephemeral else str(self.root),
+            "services": {
+                name: ("running" if name in loaded else "available")
+                for name in sorted(PROVIDERS)
+                if is_available(name)
+            },
+        }
 
     def spawn(self, coroutine: Any) -> None:
         """Run a background coroutine owned by the platform (cancelled at shutdown)."""

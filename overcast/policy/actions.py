@@ -1,21 +1,23 @@
-"""Which IAM action and resource ARN a request is: `iam_action(ctx)` and `resource_arn(ctx, params)`.
+"""Which IAM action and resource ARN a request is: `iam_action(service, operation)` and `resource_arn(ctx,
+params)`.
 
 The IAM action of most operations is `<service prefix>:<OperationName>`; the exceptions (S3's ListObjectsV2 is
-s3:ListBucket, Lambda's Invoke is lambda:InvokeFunction, ...) are listed here, as AWS's Service Authorization
-Reference gives them. The resource is built from the request's identifying parameters; operations that act on
-no particular resource (List*, Create* of account-level things) are `*`.
+s3:ListBucket, Lambda's Invoke is lambda:InvokeFunction, ...) come from AWS's Service Authorization Reference
+(iam_actions.json), and where its data cannot tell, from the service's own `iam_actions`. The resource is the
+service's answer (its provider's `resource_arn`) or built from AWS's ARN templates; operations that act on no
+particular resource (List*, Create* of account-level things) are `*`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from overcast.services.base import RequestContext
+from overcast.context import RequestContext
 
 # botocore service name -> IAM service prefix, where they differ
 PREFIXES = {
@@ -32,39 +34,6 @@ PREFIXES = {
     "logs": "logs",
 }
 
-# Hand-written actions, where AWS's data cannot tell them (several operations share one action, or the
-# operation is newer than the data). Operations whose action the data documents (ListObjectsV2 -> s3:ListBucket,
-# Invoke -> lambda:InvokeFunction, ...) come from iam_actions.json.
-ACTION_OVERRIDES = {
-    "s3": {
-        "ListObjects": "ListBucket",
-        "HeadObject": "GetObject",
-        "HeadBucket": "ListBucket",
-        "DeleteObjects": "DeleteObject",
-        "CreateMultipartUpload": "PutObject",
-        "UploadPart": "PutObject",
-        "UploadPartCopy": "PutObject",
-        "CompleteMultipartUpload": "PutObject",
-        "CopyObject": "PutObject",
-        "SelectObjectContent": "GetObject",
-        "GetObjectAttributes": "GetObject",
-        "PutBucketNotificationConfiguration": "PutBucketNotification",
-        "GetBucketNotificationConfiguration": "GetBucketNotification",
-        "DeleteBucketLifecycle": "PutLifecycleConfiguration",
-        "DeleteBucketEncryption": "PutEncryptionConfiguration",
-        "DeleteBucketCors": "PutBucketCORS",
-        "DeleteBucketTagging": "PutBucketTagging",
-    },
-    "lambda": {"InvokeWithResponseStream": "InvokeFunction"},
-    # Batch operations are authorized as the single operation they repeat.
-    "sqs": {
-        "SendMessageBatch": "SendMessage",
-        "DeleteMessageBatch": "DeleteMessage",
-        "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
-    },
-    "sns": {"PublishBatch": "Publish"},
-}
-
 _DATA_FILE = Path(__file__).with_name("iam_actions.json")
 
 
@@ -77,12 +46,24 @@ def _data() -> dict[str, Any]:
 _ACTIONS: dict[tuple[str, str], str] = {}
 
 
+_DECLARED: dict[str, Mapping[str, str]] = {}  # botocore service name -> its provider's iam_actions
+
+
+def declare_actions(service: str, overrides: Mapping[str, str]) -> None:
+    """A service's own {operation: action name} where AWS's data cannot tell (the platform declares each
+    provider's `iam_actions` as it loads it)."""
+    if _DECLARED.get(service) != overrides:
+        _DECLARED[service] = overrides
+        for key in [key for key in _ACTIONS if key[0] == service]:
+            del _ACTIONS[key]
+
+
 def iam_action(service: str, operation: str) -> str:
     """The IAM action of `operation` of botocore service `service` (`iam_action(service, "")`: "prefix:")."""
     key = (service, operation)
     found = _ACTIONS.get(key)
     if found is None:
-        found = _ACTIONS[key] = _derive_action(service, operation)
+        found = _ACTIONS[key] = _derive_action(service, operation, _DECLARED.get(service) or {})
     return found
 
 
@@ -90,11 +71,11 @@ def iam_prefix(service: str) -> str:
     return PREFIXES.get(service) or _data()["services"].get(service, service)
 
 
-def _derive_action(service: str, operation: str) -> str:
+def _derive_action(service: str, operation: str, overrides: Mapping[str, str]) -> str:
     prefix = iam_prefix(service)
     if not operation:
         return f"{prefix}:"
-    hand = ACTION_OVERRIDES.get(service, {}).get(operation)
+    hand = overrides.get(operation)
     if hand:
         return f"{prefix}:{hand}"
     entry = _data()["prefixes"].get(prefix)
@@ -121,123 +102,14 @@ def _operation_model(service: str, operation: str) -> Any:
 
 # -- resources -------------------------------------------------------------------------------------------
 
-ResourceBuilder = Callable[[RequestContext, dict[str, Any]], str | None]
+ServiceArn = Callable[[RequestContext, dict[str, Any]], str | None]
 
 
-def _sqs(ctx: RequestContext, params: dict[str, Any]) -> str | None:
-    url = params.get("QueueUrl")
-    if url:
-        parts = url.split("?", 1)[0].rstrip("/").rsplit("/", 2)
-        if len(parts) == 3 and parts[1].isdigit():
-            return ctx.arn("sqs", parts[2], account=parts[1])
-        return ctx.arn("sqs", parts[-1])
-    if params.get("QueueName"):  # CreateQueue, GetQueueUrl (of another account's queue with its owner id)
-        return ctx.arn("sqs", params["QueueName"], account=params.get("QueueOwnerAWSAccountId") or None)
-    return None
-
-
-def _s3(ctx: RequestContext, params: dict[str, Any]) -> str | None:
-    bucket = params.get("Bucket")
-    if not bucket:
-        return None
-    key = params.get("Key")
-    if key is not None and ctx.operation not in ("ListObjects", "ListObjectsV2"):
-        return f"arn:aws:s3:::{bucket}/{key}"
-    return f"arn:aws:s3:::{bucket}"
-
-
-def _sns(ctx: RequestContext, params: dict[str, Any]) -> str | None:
-    for name in ("TopicArn", "TargetArn"):
-        if params.get(name):
-            return params[name]
-    if params.get("SubscriptionArn"):
-        return params["SubscriptionArn"].rsplit(":", 1)[0]
-    if ctx.operation == "CreateTopic" and params.get("Name"):
-        return ctx.arn("sns", params["Name"])
-    return params.get("ResourceArn")
-
-
-def _dynamodb(ctx: RequestContext, params: dict[str, Any]) -> str | None:
-    name = params.get("TableName") or params.get("ResourceArn") or params.get("StreamArn")
-    if not name:
-        return None
-    return name if name.startswith("arn:") else ctx.arn("dynamodb", f"table/{name}")
-
-
-def _lambda(ctx: RequestContext, params: dict[str, Any]) -> str | None:
-    name = params.get("FunctionName")
-    if not name:
-        return params.get("Resource") or params.get("ARN")
-    if name.startswith("arn:"):
-        return name
-    if ":" in name:  # account:function:name partial ARNs and name:qualifier
-        return ctx.arn("lambda", f"function:{name}")
-    return ctx.arn("lambda", f"function:{name}")
-
-
-def _logs(ctx: RequestContext, params: dict[str, Any]) -> str | None:
-    group = params.get("logGroupName")
-    if not group:
-        return params.get("resourceArn")
-    stream = params.get("logStreamName")
-    suffix = f":log-stream:{stream}" if stream else ":*"
-    return ctx.arn("logs", f"log-group:{group}{suffix}")
-
-
-_IAM_LISTS = {
-    "ListUsers": "user",
-    "ListGroups": "group",
-    "ListRoles": "role",
-    "ListPolicies": "policy",
-    "ListInstanceProfiles": "instance-profile",
-}
-
-
-def _iam(ctx: RequestContext, params: dict[str, Any]) -> str | None:
-    account = ctx.account_id
-    listed = _IAM_LISTS.get(ctx.operation)
-    if listed:  # AWS authorizes listings against the path they list
-        return f"arn:aws:iam::{account}:{listed}{params.get('PathPrefix') or '/'}"
-    if params.get("PolicyArn") and not ctx.operation.startswith(("Attach", "Detach")):
-        return params["PolicyArn"]
-    for param, kind in (
-        ("UserName", "user"),
-        ("RoleName", "role"),
-        ("GroupName", "group"),
-        ("InstanceProfileName", "instance-profile"),
-        ("PolicyName", "policy"),
-    ):
-        name = params.get(param)
-        if name:
-            if param == "PolicyName" and ctx.operation != "CreatePolicy":
-                continue
-            return f"arn:aws:iam::{account}:{kind}/{name}"
-    return params.get("PolicyArn") or params.get("OpenIDConnectProviderArn") or params.get("SerialNumber")
-
-
-def _sts(ctx: RequestContext, params: dict[str, Any]) -> str | None:
-    return params.get("RoleArn")
-
-
-BUILDERS: dict[str, ResourceBuilder] = {
-    "sqs": _sqs,
-    "s3": _s3,
-    "sns": _sns,
-    "dynamodb": _dynamodb,
-    "dynamodbstreams": _dynamodb,
-    "lambda": _lambda,
-    "logs": _logs,
-    "iam": _iam,
-    "sts": _sts,
-}
-
-
-def resource_arn(ctx: RequestContext, params: dict[str, Any]) -> str:
-    """The resource a request acts on: a hand-written builder's, else one from AWS's ARN templates, else "*"."""
-    builder = BUILDERS.get(ctx.service)
-    if builder is not None:
-        found = builder(ctx, params)
-    else:
+def resource_arn(ctx: RequestContext, params: dict[str, Any], service_arn: ServiceArn | None = None) -> str:
+    """The resource a request acts on: the service's own answer (its provider's `resource_arn` hook), else one
+    built from AWS's ARN templates, else "*"."""
+    found = service_arn(ctx, params) if service_arn is not None else None
+    if found is None:
         key = (ctx.service, ctx.operation)
         try:
             plan = _PLANS[key]

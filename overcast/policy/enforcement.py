@@ -8,9 +8,10 @@ Modes (config.iam):
 - soft: evaluate like enforce, never deny; every decision is recorded, and `least_privilege_report(platform)`
   turns the record into one policy per principal granting exactly what it used.
 
-Resource policies come from the service that owns the resource: a provider may define
-`authorization_resource(ctx, arn) -> ResourcePolicy | None` (see `ResourcePolicy`). A service without that method has no
-resource policies yet, and resource-side checks allow its calls.
+What the engine knows of a service comes from the hooks its provider declares (services/base.py): the
+resource a request acts on (`resource_arn`), service condition keys (`condition_keys`) and its resources'
+owners, policies and tags (`authorization_resource -> ResourcePolicy | None`). A service that does not declare
+`authorization_resource` has no resource policies yet, and resource-side checks allow its calls.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import Principal
 from overcast.policy import document as policy_doc
 from overcast.policy.actions import iam_action, resource_account, resource_arn
 from overcast.policy.evaluate import Decision, Policies, Request, denial_message, evaluate
-from overcast.services.base import RequestContext
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
@@ -37,9 +38,6 @@ log = logging.getLogger("overcast.iam")
 
 
 _UNKNOWN = object()  # the resource has not been looked up yet
-
-# The optional provider method the engine asks about a resource (ResourcePolicy, or None if it does not exist).
-HOOK = "authorization_resource"
 
 
 @dataclass
@@ -269,7 +267,7 @@ class Authorizer:
                 return  # the own account's root, no SCPs in play: nothing can deny
             # Only a resource policy could deny the root of the account that owns the resource: without one
             # (or without the resource), evaluate() would allow exactly when the resource is the root's own.
-            arn = resource_arn(ctx, params)
+            arn = self.resource_of(ctx, params)
             known = self.resource_policy(ctx, arn)
             if known is None or not known.document:
                 owner = known.owner if known is not None else (resource_account(arn) or None)
@@ -294,13 +292,18 @@ class Authorizer:
 
     def _has_resource_policies(self, service: str) -> bool:
         provider = self.platform.provider(service)
-        return provider is not None and hasattr(provider, HOOK)
+        return provider is not None and provider.has_resource_policies
+
+    def resource_of(self, ctx: RequestContext, params: dict[str, Any]) -> str:
+        """The ARN of the resource a request acts on ("*" for none)."""
+        provider = self.platform.provider(ctx.service)
+        return resource_arn(ctx, params, provider.resource_arn if provider is not None else None)
 
     def _resource_side_only(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         principal = ctx.principal
         if principal.kind == "service" or not self._has_resource_policies(ctx.service):
             return
-        arn = resource_arn(ctx, params)
+        arn = self.resource_of(ctx, params)
         named = resource_account(arn)
         if not principal.is_anonymous and named == principal.account_id:
             return
@@ -333,7 +336,7 @@ class Authorizer:
     ) -> tuple[Request, Decision]:
         """`known`: the resource (or None) as the caller already looked it up; left out, it is looked up here."""
         principal = ctx.principal
-        arn = resource_arn(ctx, params)
+        arn = self.resource_of(ctx, params)
         if known is not _UNKNOWN:
             resource = known
         else:
@@ -382,14 +385,20 @@ class Authorizer:
                 secure=bool(http and http.headers.get("x-forwarded-proto") == "https"),
                 tags=request_tags(params),
                 resource_tags=resource.tags if resource else None,
-                extra=ctx.extra.get("condition_keys"),
+                extra=self._condition_keys(ctx, params),
             )
         )
 
+    def _condition_keys(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The keys the calling service supplied (aws:SourceArn ...) and the request's service-specific keys."""
+        supplied = ctx.extra.get("condition_keys")
+        provider = self.platform.provider(ctx.service)
+        own = provider.condition_keys(ctx, params) if provider is not None else None
+        return {**own, **(supplied or {})} if own else supplied
+
     def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
         provider = self.platform.provider(ctx.service)
-        lookup = getattr(provider, HOOK, None)
-        return lookup(ctx, arn) if lookup and arn != "*" else None
+        return provider.authorization_resource(ctx, arn) if provider is not None and arn != "*" else None
 
     def identity(self, principal: Principal) -> Identity:
         iam = self.platform.provider("iam")
@@ -406,9 +415,7 @@ class Authorizer:
 
     def _organizations(self) -> Any:
         if self._orgs is None:
-            from overcast.services import is_available
-
-            self._orgs = self.platform.provider("organizations") if is_available("organizations") else False
+            self._orgs = self.platform.provider("organizations") or False
         return self._orgs or None
 
     def scp_levels(self, account: str) -> list[list[policy_doc.Policy]] | None:

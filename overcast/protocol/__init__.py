@@ -74,6 +74,30 @@ def serialize_error(
     return protocol_module(protocol).serialize_error(service, operation, error, request_id)
 
 
+# The model that words errors raised before any service is known (no route), per protocol guessed from the
+# request: its error shapes and envelope are the protocol's usual ones.
+_UNROUTED_MODELS = {"smithy-rpc-v2-cbor": "cloudwatch", "json": "dynamodb", "query": "sts", "rest-xml": "s3"}
+
+
+def serialize_unrouted_error(request: HttpRequest, error: ServiceError, request_id: str) -> HttpResponse:
+    """The response to a request that failed before it was routed to a service (bad signature, unknown
+    operation), in the protocol its headers and body suggest."""
+    from overcast.protocol.models import get_service_model
+
+    headers = request.headers
+    if headers.get("smithy-protocol") == "rpc-v2-cbor":
+        protocol = "smithy-rpc-v2-cbor"
+    elif "x-amz-target" in headers:
+        protocol = "json"
+    elif headers.get("content-type", "").startswith("application/x-www-form-urlencoded") or (
+        "Action=" in request.query
+    ):
+        protocol = "query"
+    else:
+        protocol = "rest-xml"
+    return serialize_error(protocol, get_service_model(_UNROUTED_MODELS[protocol]), None, error, request_id)
+
+
 def __getattr__(name: str):  # lazy re-exports
     if name == "validate":
         from overcast.protocol.validate import validate

@@ -1,4 +1,5 @@
-"""The ASGI application: internal endpoints, then route → authenticate → parse → invoke → serialize."""
+"""The ASGI application: services' own HTTP routes, internal endpoints, then route → authenticate → parse →
+invoke → serialize. It names no service: what is special about one is declared by its provider."""
 
 from __future__ import annotations
 
@@ -8,28 +9,21 @@ import time
 from functools import cache
 from typing import Any
 
+from overcast.auth.authenticate import authenticate, error_style
 from overcast.auth.sigv4 import SigV4, parse_sigv4
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.http import Headers, HttpRequest, HttpResponse
 from overcast.platform import Platform, new_request_id
-from overcast.routing.router import FORM, Route, parse_host, resolve
-from overcast.server.authenticate import authenticate, error_style
+from overcast.routing.router import FORM, Route, resolve
 from overcast.server.internal import internal_endpoint
 from overcast.server.log import RequestLog
 from overcast.server.streams import BytesStream, ReceiveStream, read_body
-from overcast.services.base import RequestContext
+from overcast.services.base import OPEN_CORS
 
 log = logging.getLogger("overcast")
 
-# The protocol and a representative model used to word errors raised before a service is known.
-_FALLBACK = {"smithy-rpc-v2-cbor": "cloudwatch", "json": "dynamodb", "query": "sts", "rest-xml": "s3"}
-MULTIPART = "multipart/form-data"
-_CORS_HEADERS = [
-    ("access-control-allow-origin", "*"),
-    ("access-control-allow-methods", "HEAD,GET,PUT,POST,DELETE,OPTIONS,PATCH"),
-    ("access-control-allow-headers", "*"),
-    ("access-control-expose-headers", "*"),
-]
+INTERNAL_PREFIXES = ("/_overcast/", "/_localstack/", "/moto-api/")
 
 
 class OvercastApp:
@@ -55,32 +49,23 @@ class OvercastApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    def _s3_for(self, request: HttpRequest):
-        """The S3 provider when a browser request (a CORS preflight, an HTML form POST) addresses a bucket.
-
-        Such requests are unsigned and name no operation: the bucket is known by an S3 host name, or by the
-        first path segment naming an existing bucket."""
-        preflight = request.method == "OPTIONS" and "origin" in request.headers
-        form_post = request.method == "POST" and request.headers.get("content-type", "").startswith(MULTIPART)
-        if not (preflight or form_post):
-            return None
-        from overcast.services.s3.cors import bucket_of
-
-        host = parse_host(request.host)
-        name = bucket_of(request)
-        if host.service not in (None, "s3") or not name:
-            return None
-        if form_post and request.path.strip("/") not in ("", name):  # a form POST goes to the bucket itself
-            return None
-        s3 = self.platform.provider("s3")
-        if not hasattr(s3, "preflight"):  # another provider installed for s3 (protocol tests)
-            return None
-        return s3 if host.service == "s3" or s3.store.bucket(name) is not None else None
-
-    def _s3_cors(self, request: HttpRequest) -> list[tuple[str, str]]:
-        """CORS headers by the bucket's rules for an S3 response to a request carrying an Origin."""
-        s3 = self.platform.provider("s3")
-        return s3.response_headers(request) if hasattr(s3, "response_headers") else []
+    async def _service_route(self, request: HttpRequest, receive, send, started: float) -> bool:
+        """Serve the request by a running service's declared HTTP route (a website, a form POST, a CORS
+        preflight, a function URL); False when none takes it."""
+        for route, provider in self.platform.routes:
+            if not route.matches(request):
+                continue
+            if route.read_body and request.stream is None:
+                request.body = await read_body(receive)
+                request.stream = BytesStream(request.body)  # read: later steps take it from here
+            response = await getattr(provider, route.handler)(request)
+            if response is None:
+                continue
+            await _send(send, response, request.method)
+            name = Route(provider.service_name, route.operation, "http", None)
+            self.request_log.record(name, None, response.status, time.perf_counter() - started)
+            return True
+        return False
 
     async def _http(self, scope: dict[str, Any], receive, send) -> None:
         started = time.perf_counter()
@@ -94,63 +79,45 @@ class OvercastApp:
             host=headers.get("host") or "localhost",
             client_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
         )
-        if ".lambda-url." in request.host or request.path.startswith("/_overcast/lambda-url/"):
-            lam = self.platform.provider("lambda")  # a function URL (docs/services/lambda.md)
-            if hasattr(lam, "serve_url"):
-                request.body = await read_body(receive)
-                await _send(send, await lam.serve_url(request), request.method)
-                return
-        if request.path.startswith(("/_overcast/", "/_localstack/", "/moto-api/")):
+        if self.platform.routes and await self._service_route(request, receive, send, started):
+            return
+        body_read = request.stream is not None  # a route read the body, then passed
+        request.stream = None
+        if not body_read and request.path.startswith(INTERNAL_PREFIXES):
             request.body = await read_body(receive)
+            body_read = True
             response = await internal_endpoint(self.platform, request)
             if response is not None:
                 await _send(send, response, request.method)
                 return
-        if ".s3-website" in request.host:
-            from overcast.services.s3.website import website_bucket
-
-            s3 = self.platform.provider("s3")
-            if website_bucket(request.host) and hasattr(s3, "website"):
-                response = await s3.website(request)
-                await _send(send, response, request.method)
-                route = Route("s3", "WebsiteGet", "rest-xml", None)
-                self.request_log.record(route, None, response.status, time.perf_counter() - started)
-                return
-        s3 = self._s3_for(request)
-        if request.method == "OPTIONS" and "origin" in headers:
-            preflight = s3.preflight(request) if s3 else HttpResponse(200, list(_CORS_HEADERS))
-            await _send(send, preflight, "OPTIONS")
-            return
-        if s3 and request.method == "POST":
-            request.body = await read_body(receive)
-            response = await s3.post_object(request)
-            response.headers.extend(s3.response_headers(request))
-            await _send(send, response, "POST")
-            self.request_log.record(
-                Route("s3", "PostObject", "rest-xml", None),
-                None,
-                response.status,
-                time.perf_counter() - started,
-            )
+        if request.method == "OPTIONS" and "origin" in headers:  # a preflight no service claimed
+            await _send(send, HttpResponse(200, list(OPEN_CORS)), "OPTIONS")
             return
         request_id = new_request_id()
         route: Route | None = None
         ctx: RequestContext | None = None
         try:
-            if request.method == "POST" and headers.get("content-type", "").startswith(FORM):
+            if (
+                not body_read
+                and request.method == "POST"
+                and headers.get("content-type", "").startswith(FORM)
+            ):
                 request.body = await read_body(receive)
+                body_read = True
             sig = parse_sigv4(request)
             sent_path = request.path
             route = resolve(request, sig.service if sig else None)
             streaming = _has_streaming_input(route.service, route.operation)
-            if not streaming and not request.body:
+            if not streaming and not body_read:
                 request.body = await _whole_body(receive, request, sig)
             style = error_style(route.protocol, route.service)
             if streaming:  # the body is not read yet: its hash is checked as it streams, not here
                 request.stream = BytesStream(b"")
             principal, secret = authenticate(self.platform, request, sig, style, sent_path)
             if streaming:
-                request.stream = _body_stream(receive, request, sig, secret)
+                request.stream = (
+                    BytesStream(request.body) if body_read else _body_stream(receive, request, sig, secret)
+                )
             region = (sig.region if sig else None) or route.region or self.platform.config.default_region
             ctx = RequestContext(
                 route.service,
@@ -176,8 +143,8 @@ class OvercastApp:
             )
             response = _error_response(request, route, error, request_id)
         if "origin" in headers:
-            cors = _CORS_HEADERS if route is None or route.service != "s3" else self._s3_cors(request)
-            response.headers.extend(cors)
+            provider = self.platform.running(route.service) if route is not None else None
+            response.headers.extend(provider.cors_headers(request) if provider else OPEN_CORS)
         await _send(send, response, request.method)
         self.request_log.record(route, ctx, response.status, time.perf_counter() - started)
 
@@ -231,34 +198,17 @@ def _has_streaming_input(service: str, operation: str) -> bool:
 def _error_response(
     request: HttpRequest, route: Route | None, error: ServiceError, request_id: str
 ) -> HttpResponse:
-    from overcast.protocol import serialize_error
+    from overcast.protocol import serialize_error, serialize_unrouted_error
     from overcast.protocol.models import get_service_model
 
     try:
-        if route is not None:
-            protocol, service, operation = (
-                route.protocol,
-                get_service_model(route.service),
-                route.operation_model,
-            )
-        else:
-            protocol = _guess_protocol(request)
-            service, operation = get_service_model(_FALLBACK[protocol]), None
-        return serialize_error(protocol, service, operation, error, request_id)
+        if route is None:
+            return serialize_unrouted_error(request, error, request_id)
+        service = get_service_model(route.service)
+        return serialize_error(route.protocol, service, route.operation_model, error, request_id)
     except Exception:  # the error itself could not be worded: still answer at once
         log.exception("could not serialize %s", error.code)
         return HttpResponse(500, [("content-type", "text/plain")], f"{error.code}: {error.message}".encode())
-
-
-def _guess_protocol(request: HttpRequest) -> str:
-    headers = request.headers
-    if headers.get("smithy-protocol") == "rpc-v2-cbor":
-        return "smithy-rpc-v2-cbor"
-    if "x-amz-target" in headers:
-        return "json"
-    if headers.get("content-type", "").startswith(FORM) or "Action=" in request.query:
-        return "query"
-    return "rest-xml"
 
 
 async def _send(send, response: HttpResponse, method: str) -> None:

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import sys
 
-from overcast.services.base import RequestContext
+from overcast.context import RequestContext
 
 _GREEN, _YELLOW, _RED, _DIM, _RESET = "\033[32m", "\033[33m", "\033[31m", "\033[2m", "\033[0m"
 

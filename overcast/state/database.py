@@ -115,6 +115,9 @@ class Database:
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        return self.conn.executemany(sql, rows)
+
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> tuple | None:
         return self.conn.execute(sql, params).fetchone()
 
@@ -140,6 +143,10 @@ class Database:
                     "ON CONFLICT(namespace) DO UPDATE SET version = excluded.version",
                     (namespace, len(migrations)),
                 )
+
+    def namespaces(self) -> list[str]:
+        """The namespaces (services) whose tables this database holds."""
+        return [name for (name,) in self.all("SELECT namespace FROM schema_versions ORDER BY namespace")]
 
     def get_meta(self, key: str) -> str | None:
         row = self.one("SELECT value FROM meta WHERE key = ?", (key,))

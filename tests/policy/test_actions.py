@@ -4,16 +4,20 @@ resource builders; and, under `--iam enforce`, the denials of services Overcast 
 right action and ARN (a stub provider stands in for the service, since unimplemented operations answer 501
 before they are authorized)."""
 
+import importlib
 import json
+from functools import partial
 
 import pytest
 from botocore.exceptions import ClientError
 
 from overcast.config import Config
+from overcast.context import RequestContext
 from overcast.identity import Principal
 from overcast.policy import actions
-from overcast.policy.actions import ACTION_OVERRIDES, iam_action, resource_arn
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.policy.actions import declare_actions, iam_action, resource_arn
+from overcast.services import PROVIDERS
+from overcast.services.base import ServiceProvider
 from overcast.testing import OvercastServer
 from tests.policy.servers import client_as, document, user_with_key
 
@@ -21,8 +25,24 @@ ACCOUNT = "123456789012"
 ROOT = Principal(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT, "root", None, {})
 
 
+def provider_class(service: str) -> type[ServiceProvider] | None:
+    if service not in PROVIDERS:
+        return None
+    module, name = PROVIDERS[service].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def declared_actions():
+    """The platform declares each provider's own action names as it loads it; here, all at once."""
+    for service in PROVIDERS:
+        declare_actions(service, provider_class(service).iam_actions)
+
+
 def arn_of(service: str, operation: str, **params) -> str:
-    return resource_arn(RequestContext(service, operation, ACCOUNT, "eu-west-1", ROOT, "req"), params)
+    ctx = RequestContext(service, operation, ACCOUNT, "eu-west-1", ROOT, "req")
+    cls = provider_class(service)
+    return resource_arn(ctx, params, partial(cls.resource_arn, None) if cls else None)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +78,8 @@ def test_access_advisor_prefix():
 
 def test_hand_written_overrides_hold_only_what_the_data_cannot_tell():
     data = actions._data()
-    for service, overrides in ACTION_OVERRIDES.items():
+    for service in PROVIDERS:
+        overrides = provider_class(service).iam_actions
         prefix = actions.iam_prefix(service)
         known = data["prefixes"][prefix]["actions"]
         for operation, action in overrides.items():

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 from overcast.services.dynamodb import tables
 from overcast.services.dynamodb.store import Table, key_from_item
 from overcast.services.dynamodb.values import Item, item_size, load_item

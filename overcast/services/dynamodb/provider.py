@@ -9,8 +9,9 @@ import os
 import uuid
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import ServiceProvider
 from overcast.services.dynamodb import legacy, tables
 from overcast.services.dynamodb.backups import BackupOperations
 from overcast.services.dynamodb.capacity import Meter, index_write_units, read_units, write_units
@@ -67,6 +68,13 @@ def conditional_failed(old: Item | None, params: dict[str, Any]) -> ServiceError
 class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
     service_name = "dynamodb"
 
+    def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The resource a request acts on, for authorization."""
+        name = params.get("TableName") or params.get("ResourceArn") or params.get("StreamArn")
+        if not name:
+            return None
+        return name if name.startswith("arn:") else ctx.arn("dynamodb", f"table/{name}")
+
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)
         self.store = Store(self.db)
@@ -114,7 +122,7 @@ class DynamoDBProvider(PartiqlOperations, BackupOperations, ServiceProvider):
 
     async def internal_endpoint(self, request: Any, path: str) -> Any:
         """/_overcast/dynamodb/throttling: GET tells, POST {"enabled": bool} turns throttling on or off."""
-        from overcast.server.internal import json_response
+        from overcast.http import json_response
 
         if path != "/_overcast/dynamodb/throttling":
             return json_response({"error": f"no internal endpoint {request.method} {path}"}, 404)

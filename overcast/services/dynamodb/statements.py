@@ -7,8 +7,8 @@ import base64
 import json
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 from overcast.services.dynamodb.capacity import Meter, read_units
 from overcast.services.dynamodb.expressions import evaluate, paths_in_update, project
 from overcast.services.dynamodb.partiql import Statement, key_equalities, parse

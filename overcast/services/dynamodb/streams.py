@@ -11,8 +11,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import ServiceProvider
 from overcast.services.dynamodb.store import Store
 from overcast.services.dynamodb.values import restore_binary, validation
 
@@ -37,6 +38,13 @@ def shard_id(stream: tuple) -> str:
 
 class DynamoDBStreamsProvider(ServiceProvider):
     service_name = "dynamodbstreams"
+
+    def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The stream a request reads, or the table whose streams it lists."""
+        name = params.get("TableName") or params.get("StreamArn")
+        if not name:
+            return None
+        return name if name.startswith("arn:") else ctx.arn("dynamodb", f"table/{name}")
 
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)

@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 from overcast.services.dynamodb.store import Store, Table
 from overcast.services.dynamodb.values import invalid_parameter, validation
 

@@ -11,8 +11,8 @@ import string
 import struct
 from typing import TYPE_CHECKING, Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 
 if TYPE_CHECKING:
     from overcast.services.iam.store import Entity, IamStore

@@ -15,10 +15,10 @@ import uuid
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import Principal
 from overcast.policy import document as policy_doc
-from overcast.services.base import RequestContext
 
 if TYPE_CHECKING:
     from overcast.services.iam.store import Entity, IamStore

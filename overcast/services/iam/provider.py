@@ -9,10 +9,11 @@ import string
 from typing import Any
 from urllib.parse import quote
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import Credential, Principal
 from overcast.policy import document as policy_doc
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import ServiceProvider
 from overcast.services.iam.accounts import AccountsMixin
 from overcast.services.iam.advisor import AdvisorMixin
 from overcast.services.iam.managed import AWS_POLICY_PREFIX, aws_policy
@@ -83,8 +84,39 @@ def page(params: dict[str, Any], items: list[Any], marker_of) -> tuple[list[Any]
     return items, {"IsTruncated": False}
 
 
+_IAM_LISTS = {
+    "ListUsers": "user",
+    "ListGroups": "group",
+    "ListRoles": "role",
+    "ListPolicies": "policy",
+    "ListInstanceProfiles": "instance-profile",
+}
+
+
 class IamProvider(AccountsMixin, ReportsMixin, AdvisorMixin, ServiceProvider):
     service_name = "iam"
+
+    def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The resource a request acts on, for authorization."""
+        account = ctx.account_id
+        listed = _IAM_LISTS.get(ctx.operation)
+        if listed:  # AWS authorizes listings against the path they list
+            return f"arn:aws:iam::{account}:{listed}{params.get('PathPrefix') or '/'}"
+        if params.get("PolicyArn") and not ctx.operation.startswith(("Attach", "Detach")):
+            return params["PolicyArn"]
+        for param, kind in (
+            ("UserName", "user"),
+            ("RoleName", "role"),
+            ("GroupName", "group"),
+            ("InstanceProfileName", "instance-profile"),
+            ("PolicyName", "policy"),
+        ):
+            name = params.get(param)
+            if name:
+                if param == "PolicyName" and ctx.operation != "CreatePolicy":
+                    continue
+                return f"arn:aws:iam::{account}:{kind}/{name}"
+        return params.get("PolicyArn") or params.get("OpenIDConnectProviderArn") or params.get("SerialNumber")
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
@@ -99,6 +131,17 @@ class IamProvider(AccountsMixin, ReportsMixin, AdvisorMixin, ServiceProvider):
 
     def changed(self) -> None:
         self.generation += 1
+
+    async def internal_endpoint(self, request, path: str):
+        """/_overcast/iam/report: under --iam soft, per principal, the calls it made and the least-privilege
+        policy they needed (the policy engine's record)."""
+        if path != "/_overcast/iam/report" or request.method != "GET":
+            return None
+        from overcast.http import json_response
+        from overcast.policy.enforcement import least_privilege_report
+
+        mode = self.platform.config.iam
+        return json_response({"mode": mode, "principals": least_privilege_report(self.platform)})
 
     # -- entity helpers ------------------------------------------------------------------------------------
 

@@ -9,12 +9,12 @@ import io
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import Principal
 from overcast.policy import document as policy_doc
 from overcast.policy.enforcement import Identity, build_context
 from overcast.policy.evaluate import Policies, Request, evaluate
-from overcast.services.base import RequestContext
 
 if TYPE_CHECKING:
     from overcast.services.iam.store import Entity, IamStore

@@ -31,7 +31,7 @@ from overcast.errors import ServiceError
 from overcast.identity import Principal
 
 if TYPE_CHECKING:
-    from overcast.services.base import RequestContext
+    from overcast.context import RequestContext
     from overcast.services.lambda_.executor import Result
     from overcast.services.lambda_.provider import LambdaProvider
 

@@ -26,7 +26,7 @@ from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
-    from overcast.services.base import RequestContext
+    from overcast.context import RequestContext
     from overcast.services.lambda_.provider import LambdaProvider
 
 PATH_PREFIX = "/_overcast/lambda-url/"
@@ -242,17 +242,11 @@ class FunctionUrlOps:
         resource policy to allow lambda:InvokeFunctionUrl to everyone, as AWS requires."""
         forbidden = _json_response(403, {"Message": "Forbidden"})
         if config["AuthType"] == "AWS_IAM":
-            from overcast.auth.sigv4 import parse_sigv4
-            from overcast.server.authenticate import authenticate
-
-            sig = parse_sigv4(request)
-            if sig is None:
-                return forbidden, None
             try:
-                principal, _ = authenticate(self.platform, request, sig, "json", request.path)
+                principal = self.platform.authenticate(request)
             except ServiceError:
                 return forbidden, None
-            return None, principal
+            return (forbidden, None) if principal is None else (None, principal)
         policy = self.resource_policy(account, region, name, qualifier or None)
         for statement in (policy or {}).get("Statement", []):
             actions = statement.get("Action")

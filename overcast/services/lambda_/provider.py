@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import Principal, service_principal
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import HttpRoute, ServiceProvider
 from overcast.services.lambda_ import code as packages
 from overcast.services.lambda_ import runtimes
 from overcast.services.lambda_.async_invoke import AsyncInvoker
@@ -91,6 +92,23 @@ def invalid(message: str) -> ServiceError:
 
 class LambdaProvider(EventSourceOps, FunctionUrlOps, ServiceProvider):
     service_name = "lambda"
+    # Function URLs: https://<url-id>.lambda-url.<region>.<host>/..., or path style under /_overcast/lambda-url/
+    routes = (
+        HttpRoute("serve_url", "InvokeFunctionUrl", host=".lambda-url.", path="/_overcast/lambda-url/"),
+    )
+
+    iam_actions = {"InvokeWithResponseStream": "InvokeFunction"}
+
+    def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The resource a request acts on, for authorization."""
+        name = params.get("FunctionName")
+        if not name:
+            return params.get("Resource") or params.get("ARN")
+        if name.startswith("arn:"):
+            return name
+        if ":" in name:  # account:function:name partial ARNs and name:qualifier
+            return ctx.arn("lambda", f"function:{name}")
+        return ctx.arn("lambda", f"function:{name}")
 
     def __init__(self, platform) -> None:
         super().__init__(platform)

@@ -13,10 +13,11 @@ import re
 import uuid
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import service_principal
 from overcast.services import is_available
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import ServiceProvider
 from overcast.services.logs import insights
 from overcast.services.logs.filter_pattern import PatternError, compile_pattern, sql_prefilter
 from overcast.services.logs.store import Event, LogGroup, LogsStore, LogStream
@@ -90,6 +91,15 @@ def decode_token(token: str | None) -> list[Any] | None:
 
 class LogsProvider(ServiceProvider):
     service_name = "logs"
+
+    def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The resource a request acts on, for authorization."""
+        group = params.get("logGroupName")
+        if not group:
+            return params.get("resourceArn")
+        stream = params.get("logStreamName")
+        suffix = f":log-stream:{stream}" if stream else ":*"
+        return ctx.arn("logs", f"log-group:{group}{suffix}")
 
     def __init__(self, platform) -> None:
         super().__init__(platform)

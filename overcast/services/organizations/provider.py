@@ -8,10 +8,11 @@ import secrets
 import string
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import root_principal
 from overcast.policy import document as policy_doc
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import ServiceProvider
 
 MIGRATIONS = [
     """

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 from overcast.services.s3.common import (
     acls_not_supported,
     canned_acl,

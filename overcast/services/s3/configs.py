@@ -13,8 +13,8 @@ import json
 import uuid
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 from overcast.services.s3.common import policy_is_public, seconds, to_datetime
 from overcast.services.s3.core import S3Core
 from overcast.services.s3.objects import check_tags

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import ServiceProvider
 from overcast.services.s3.common import (
     PUBLIC_GROUPS,
     access_denied,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 from overcast.services.s3.common import owner_of, to_datetime
 from overcast.services.s3.core import S3Core
 from overcast.services.s3.store import ObjectVersion

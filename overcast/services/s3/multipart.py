@@ -14,8 +14,8 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 from overcast.services.s3 import bodies, checksums
 from overcast.services.s3.common import check_key, owner_of, to_datetime
 from overcast.services.s3.objects import (

@@ -16,9 +16,9 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import quote_plus
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import service_principal
-from overcast.services.base import RequestContext
 from overcast.services.s3.core import S3Core
 from overcast.services.s3.store import Bucket, ObjectVersion
 

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 from overcast.services.s3 import bodies, checksums, encryption, lifecycle
 from overcast.services.s3.common import (
     ARCHIVED_CLASSES,

@@ -19,11 +19,11 @@ from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse
 from overcast.identity import ANONYMOUS, Principal, root_principal
 from overcast.platform import new_request_id
-from overcast.services.base import RequestContext
 from overcast.services.s3.common import no_such_bucket
 from overcast.services.s3.cors import bucket_of
 from overcast.services.s3.objects import ObjectOps

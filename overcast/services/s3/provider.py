@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
+from overcast.http import HttpRequest, HttpResponse
+from overcast.routing.router import parse_host
+from overcast.services.base import HttpRoute
 from overcast.services.s3 import lifecycle
 from overcast.services.s3 import restore as restores
 from overcast.services.s3.buckets import BucketOps, acl_from_request
@@ -26,7 +29,7 @@ from overcast.services.s3.common import (
     to_datetime,
 )
 from overcast.services.s3.configs import ConfigOps
-from overcast.services.s3.cors import CorsOps
+from overcast.services.s3.cors import CorsOps, bucket_of
 from overcast.services.s3.lifecycle import DAY
 from overcast.services.s3.listing import ListingOps
 from overcast.services.s3.multipart import MultipartOps
@@ -34,7 +37,7 @@ from overcast.services.s3.notifications import NotificationOps
 from overcast.services.s3.post import PostOps
 from overcast.services.s3.select import SelectOps
 from overcast.services.s3.store import Bucket, ObjectVersion
-from overcast.services.s3.website import WebsiteOps
+from overcast.services.s3.website import WebsiteOps, website_bucket
 
 # Restore delays per storage class and retrieval tier, in seconds (AWS's published upper bounds).
 RESTORE_DELAYS = {
@@ -55,10 +58,90 @@ class S3Provider(
     SelectOps,
 ):
     service_name = "s3"
+    # Browsers and website visitors reach S3 without naming an operation: unsigned CORS preflights, HTML form
+    # POST uploads, and GETs of the website endpoint.
+    routes = (
+        HttpRoute("serve_website", "WebsiteGet", host=".s3-website"),
+        HttpRoute(
+            "serve_preflight",
+            "Preflight",
+            path="/",
+            methods=frozenset({"OPTIONS"}),
+            when=lambda request: "origin" in request.headers,
+            read_body=False,
+        ),
+        HttpRoute(
+            "serve_form_post",
+            "PostObject",
+            path="/",
+            methods=frozenset({"POST"}),
+            when=lambda request: (request.headers.get("content-type") or "").startswith(
+                "multipart/form-data"
+            ),
+        ),
+    )
+    iam_actions = {
+        "ListObjects": "ListBucket",
+        "HeadObject": "GetObject",
+        "HeadBucket": "ListBucket",
+        "DeleteObjects": "DeleteObject",
+        "CreateMultipartUpload": "PutObject",
+        "UploadPart": "PutObject",
+        "UploadPartCopy": "PutObject",
+        "CompleteMultipartUpload": "PutObject",
+        "CopyObject": "PutObject",
+        "SelectObjectContent": "GetObject",
+        "GetObjectAttributes": "GetObject",
+        "PutBucketNotificationConfiguration": "PutBucketNotification",
+        "GetBucketNotificationConfiguration": "GetBucketNotification",
+        "DeleteBucketLifecycle": "PutLifecycleConfiguration",
+        "DeleteBucketEncryption": "PutEncryptionConfiguration",
+        "DeleteBucketCors": "PutBucketCORS",
+        "DeleteBucketTagging": "PutBucketTagging",
+    }
+
+    def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The bucket, or the object a request names (listings act on the bucket)."""
+        bucket = params.get("Bucket")
+        if not bucket:
+            return None
+        key = params.get("Key")
+        if key is not None and ctx.operation not in ("ListObjects", "ListObjectsV2"):
+            return f"arn:aws:s3:::{bucket}/{key}"
+        return f"arn:aws:s3:::{bucket}"
 
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)
         self._restores_changed = asyncio.Event()  # a restore started: the completion worker looks again
+
+    # -- declared HTTP routes ------------------------------------------------------------------------------
+
+    def _browser_bucket(self, request: HttpRequest) -> str | None:
+        """The bucket an unsigned browser request addresses: by an S3 host name, or by its first path segment
+        naming an existing bucket."""
+        host = parse_host(request.host)
+        name = bucket_of(request)
+        if host.service not in (None, "s3") or not name:
+            return None
+        return name if host.service == "s3" or self.store.bucket(name) is not None else None
+
+    async def serve_website(self, request: HttpRequest) -> HttpResponse | None:
+        return await self.website(request) if website_bucket(request.host) else None
+
+    async def serve_preflight(self, request: HttpRequest) -> HttpResponse | None:
+        return self.preflight(request) if self._browser_bucket(request) else None
+
+    async def serve_form_post(self, request: HttpRequest) -> HttpResponse | None:
+        name = self._browser_bucket(request)
+        if name is None or request.path.strip("/") not in ("", name):  # a form POST goes to the bucket itself
+            return None
+        response = await self.post_object(request)
+        response.headers.extend(self.response_headers(request))
+        return response
+
+    def cors_headers(self, request: HttpRequest) -> list[tuple[str, str]]:
+        """By the bucket's CORS rules."""
+        return self.response_headers(request)
 
     async def start(self) -> None:
         self.platform.spawn(lifecycle.run(self))

@@ -18,8 +18,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 from overcast.services.s3 import select_sql as sql
 from overcast.services.s3.common import access_denied
 from overcast.services.s3.select_sql import MISSING, sql_error

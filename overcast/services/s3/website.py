@@ -20,11 +20,11 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, unquote
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.http import Headers, HttpRequest, HttpResponse
 from overcast.identity import ANONYMOUS
 from overcast.platform import new_request_id
-from overcast.services.base import RequestContext
 from overcast.services.s3.cors import CorsOps
 
 _WEBSITE_HOST = re.compile(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import ServiceProvider
 
 _SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 

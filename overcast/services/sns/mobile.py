@@ -11,8 +11,8 @@ import secrets
 import uuid
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.base import RequestContext
 
 PLATFORMS = (
     "ADM",

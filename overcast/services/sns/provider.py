@@ -18,9 +18,10 @@ import re
 import uuid
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import service_principal
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import ServiceProvider
 from overcast.services.sns import delivery, filters, retry
 from overcast.services.sns.delivery import Published
 from overcast.services.sns.mobile import MobileOps
@@ -99,6 +100,21 @@ def _json_object(name: str, text: str) -> dict[str, Any]:
 
 class SnsProvider(MobileOps, ServiceProvider):
     service_name = "sns"
+
+    # Batch operations are authorized as the single operation they repeat.
+    iam_actions = {"PublishBatch": "Publish"}
+
+    def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The resource a request acts on, for authorization."""
+        for name in ("TopicArn", "TargetArn"):
+            if params.get(name):
+                return params[name]
+        if params.get("SubscriptionArn"):
+            return params["SubscriptionArn"].rsplit(":", 1)[0]
+        if ctx.operation == "CreateTopic" and params.get("Name"):
+            return ctx.arn("sns", params["Name"])
+        return params.get("ResourceArn")
+
     PAGE = PAGE
 
     def __init__(self, platform) -> None:
@@ -138,8 +154,7 @@ class SnsProvider(MobileOps, ServiceProvider):
         """/_overcast/sns/...: the signing certificate, and the outbox (GET to read, DELETE to empty)."""
         from urllib.parse import parse_qs
 
-        from overcast.http import HttpResponse
-        from overcast.server.internal import json_response
+        from overcast.http import HttpResponse, json_response
 
         if (
             path.startswith(CERTIFICATE_PREFIX)

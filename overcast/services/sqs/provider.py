@@ -14,9 +14,10 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.platform import new_request_id
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import ServiceProvider
 from overcast.services.sqs import attributes as qa
 from overcast.services.sqs import messages as msg
 from overcast.services.sqs.store import Message, Queue, SqsStore
@@ -77,6 +78,25 @@ def _millis(seconds: float) -> str:
 
 class SqsProvider(ServiceProvider):
     service_name = "sqs"
+
+    # Batch operations are authorized as the single operation they repeat.
+    iam_actions = {
+        "SendMessageBatch": "SendMessage",
+        "DeleteMessageBatch": "DeleteMessage",
+        "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+    }
+
+    def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The resource a request acts on, for authorization."""
+        url = params.get("QueueUrl")
+        if url:
+            parts = url.split("?", 1)[0].rstrip("/").rsplit("/", 2)
+            if len(parts) == 3 and parts[1].isdigit():
+                return ctx.arn("sqs", parts[2], account=parts[1])
+            return ctx.arn("sqs", parts[-1])
+        if params.get("QueueName"):  # CreateQueue, GetQueueUrl (of another account's queue with its owner id)
+            return ctx.arn("sqs", params["QueueName"], account=params.get("QueueOwnerAWSAccountId") or None)
+        return None
 
     def __init__(self, platform) -> None:
         super().__init__(platform)

@@ -12,13 +12,14 @@ import json
 import secrets
 from typing import Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import Credential, Principal
 from overcast.policy import document as policy_doc
 from overcast.policy.document import Policy, Statement
 from overcast.policy.enforcement import build_context, request_tags
 from overcast.policy.evaluate import Policies, Request, evaluate, outcome
-from overcast.services.base import RequestContext, ServiceProvider
+from overcast.services.base import ServiceProvider
 from overcast.services.iam.accounts import new_access_key_id, new_secret
 
 MIGRATIONS = [
@@ -63,6 +64,10 @@ def account_of_key(access_key_id: str) -> str | None:
 
 class StsProvider(ServiceProvider):
     service_name = "sts"
+
+    def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The resource a request acts on, for authorization."""
+        return params.get("RoleArn")
 
     def __init__(self, platform) -> None:
         super().__init__(platform)

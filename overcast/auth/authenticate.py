@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from overcast.auth.sigv4 import SigV2, SigV4, check_request_time, parse_sigv2, verify_sigv2, verify_sigv4
 from overcast.errors import ServiceError
 from overcast.http import HttpRequest
 from overcast.identity import ANONYMOUS, Credential, Principal, root_principal
-from overcast.platform import Platform
+
+if TYPE_CHECKING:
+    from overcast.platform import Platform
 
 
 def error_style(protocol: str, service: str) -> str:
+    """How authentication errors are worded: S3's own codes, the query protocols', or the JSON ones'."""
     if service == "s3":
         return "s3"
     return "query" if protocol in ("query", "ec2") else "json"

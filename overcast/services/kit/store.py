@@ -1,0 +1,113 @@
+"""The kit's own table: resource tags of every service (SQL lives here, as in every service's store.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from overcast.state import Database
+
+MIGRATIONS = [
+    """
+    CREATE TABLE resource_tags (
+        arn TEXT NOT NULL,
+        tag_key TEXT NOT NULL,
+        tag_value TEXT NOT NULL,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        service TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (arn, tag_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX resource_tags_scope ON resource_tags (account, region, service, resource_type, arn);
+    """
+]
+
+
+class TagStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("kit_tags", MIGRATIONS)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        rows = self.db.all(
+            "SELECT tag_key, tag_value FROM resource_tags WHERE arn = ? ORDER BY position, tag_key", (arn,)
+        )
+        return dict(rows)
+
+    def put(
+        self,
+        arn: str,
+        tags: dict[str, str],
+        *,
+        account: str,
+        region: str,
+        service: str,
+        resource_type: str,
+    ) -> None:
+        """Set `tags` on `arn` (others it has stay), keeping each key's first position."""
+        start = self.db.one(
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM resource_tags WHERE arn = ?", (arn,)
+        )[0]
+        self.db.executemany(
+            "INSERT INTO resource_tags VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+            [
+                (arn, key, value, account, region, service, resource_type, start + i)
+                for i, (key, value) in enumerate(tags.items())
+            ],
+        )
+
+    def remove(self, arn: str, keys: Iterable[str]) -> None:
+        self.db.executemany(
+            "DELETE FROM resource_tags WHERE arn = ? AND tag_key = ?", [(arn, key) for key in keys]
+        )
+
+    def forget(self, arn: str) -> None:
+        self.db.execute("DELETE FROM resource_tags WHERE arn = ?", (arn,))
+
+    def tagged(
+        self,
+        account: str,
+        region: str,
+        service: str | None,
+        resource_type: str | None,
+        after: str,
+        limit: int,
+    ) -> list[tuple[str, dict[str, str]]]:
+        """Up to `limit` tagged resources of an account and region after the ARN `after`, with their tags."""
+        where = ["account = ?", "region = ?", "arn > ?"]
+        args: list[object] = [account, region, after]
+        if service is not None:
+            where.append("service = ?")
+            args.append(service)
+        if resource_type is not None:
+            where.append("resource_type = ?")
+            args.append(resource_type)
+        arns = [
+            arn
+            for (arn,) in self.db.all(
+                f"SELECT DISTINCT arn FROM resource_tags WHERE {' AND '.join(where)} ORDER BY arn LIMIT ?",
+                (*args, limit),
+            )
+        ]
+        return [(arn, self.tags(arn)) for arn in arns]
+
+    def keys(self, account: str, region: str) -> list[str]:
+        return [
+            key
+            for (key,) in self.db.all(
+                "SELECT DISTINCT tag_key FROM resource_tags WHERE account = ? AND region = ? ORDER BY tag_key",
+                (account, region),
+            )
+        ]
+
+    def values(self, account: str, region: str, key: str) -> list[str]:
+        return [
+            value
+            for (value,) in self.db.all(
+                "SELECT DISTINCT tag_value FROM resource_tags WHERE account = ? AND region = ? AND tag_key = ? "
+                "ORDER BY tag_value",
+                (account, region, key),
+            )
+        ]

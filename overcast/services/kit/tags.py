@@ -1,0 +1,123 @@
+"""Resource tags for every service, in one table (kit/store.py), with each service's limits and wording.
+
+A service validates and stores tags with `self.tags` (its provider's `ResourceTags`):
+
+    self.tags.add(arn, {"env": "prod"}, RULES, account=ctx.account_id, region=ctx.region)
+    self.tags.get(arn)              # {"env": "prod"}
+    self.tags.remove(arn, ["env"])
+    self.tags.forget(arn)           # when the resource is deleted
+
+so the Resource Groups Tagging API (GetResources, TagResources, ...) sees every service's tags at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from overcast.errors import ServiceError
+from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.store import TagStore
+
+
+def _too_many(limit: int) -> ServiceError:
+    return ServiceError("ValidationException", f"The number of tags exceeds the limit of {limit}.", 400)
+
+
+def _invalid(key: str) -> ServiceError:
+    return ServiceError("ValidationException", f"Tag key or value is invalid: {key}", 400)
+
+
+@dataclass(frozen=True)
+class TagRules:
+    """A service's tag limits (AWS's common ones by default) and the errors it words a breach with."""
+
+    max_tags: int = 50
+    max_key: int = 128
+    max_value: int = 256
+    reserved_prefix: str | None = "aws:"  # keys AWS keeps for itself (case-insensitive); None: allowed
+    too_many: Callable[[int], ServiceError] = field(default=_too_many)  # (limit) -> error
+    invalid: Callable[[str], ServiceError] = field(default=_invalid)  # (key) -> error
+    reserved: Callable[[str], ServiceError] | None = None  # (key) -> error; `invalid` when None
+
+    def check(self, tags: Mapping[str, str]) -> None:
+        """Raise the service's error for the first rule `tags` (the resource's whole set) breaks."""
+        if len(tags) > self.max_tags:
+            raise self.too_many(self.max_tags)
+        for key, value in tags.items():
+            if not 1 <= len(key) <= self.max_key or len(value or "") > self.max_value:
+                raise self.invalid(key)
+            if self.reserved_prefix and key.lower().startswith(self.reserved_prefix):
+                raise (self.reserved or self.invalid)(key)
+
+
+DEFAULT_RULES = TagRules()
+
+
+class ResourceTags:
+    """Tags of resources by ARN, kept by the kit for every service (one provider's view of the table)."""
+
+    def __init__(self, store: TagStore) -> None:
+        self.store = store
+
+    def get(self, arn: str) -> dict[str, str]:
+        return self.store.tags(arn)
+
+    def add(
+        self,
+        arn: str,
+        tags: Mapping[str, str],
+        rules: TagRules = DEFAULT_RULES,
+        *,
+        account: str,
+        region: str,
+    ) -> dict[str, str]:
+        """Add or overwrite `tags` on `arn` after checking the resulting set against `rules`; the new set."""
+        merged = {**self.store.tags(arn), **tags}
+        rules.check(merged)
+        self._put(arn, dict(tags), account, region)
+        return merged
+
+    def replace(
+        self,
+        arn: str,
+        tags: Mapping[str, str],
+        rules: TagRules = DEFAULT_RULES,
+        *,
+        account: str,
+        region: str,
+    ) -> None:
+        """Make `tags` the whole set of `arn` (S3's PutBucketTagging, a CloudFormation update)."""
+        rules.check(tags)
+        self.store.forget(arn)
+        self._put(arn, dict(tags), account, region)
+
+    def remove(self, arn: str, keys: Iterable[str]) -> None:
+        self.store.remove(arn, list(keys))
+
+    def forget(self, arn: str) -> None:
+        """Drop every tag of `arn` (its resource was deleted)."""
+        self.store.forget(arn)
+
+    def _put(self, arn: str, tags: dict[str, str], account: str, region: str) -> None:
+        if not tags:
+            return
+        parsed = parse_arn(arn)
+        service = parsed.service if parsed else ""
+        resource_type = parsed.resource_type if parsed else ""
+        self.store.put(
+            arn, tags, account=account, region=region, service=service, resource_type=resource_type
+        )
+
+
+def tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+    """{"k": "v"} as AWS's list shape [{"Key": "k", "Value": "v"}] (or the service's own member names)."""
+    return [{key: k, value: v} for k, v in tags.items()]
+
+
+def tag_dict(
+    tags: Iterable[Mapping[str, Any]] | None, key: str = "Key", value: str = "Value"
+) -> dict[str, str]:
+    """AWS's list shape [{"Key": "k", "Value": "v"}] as {"k": "v"} (a missing value is "")."""
+    return {str(tag[key]): str(tag.get(value) or "") for tag in tags or ()}
