@@ -361,6 +361,23 @@ OPERATIONS: list[dict] = [
 ]
 
 
+def _service_operations() -> list[dict]:
+    """The hot paths of the services added since: each `benchmarks/services/<service>.py` defines its own
+    OPERATIONS list (same keys as above), so services do not all edit this file."""
+    import importlib.util
+
+    found: list[dict] = []
+    for path in sorted((HERE / "services").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found.extend(getattr(module, "OPERATIONS", []))
+    return found
+
+
+OPERATIONS.extend(_service_operations())
+
+
 # --------------------------------------------------------------------------------------------------------
 # Servers
 # --------------------------------------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""What many tests need, in one place: the error a call raised, the AWS CLI, the JS SDK's node.
+
+with pytest.raises(ClientError) as raised:
+    sqs.get_queue_url(QueueName="missing")
+assert error_of(raised) == ("AWS.SimpleQueueService.NonExistentQueue", 400)
+assert code_of(raised) == "AWS.SimpleQueueService.NonExistentQueue"
+
+aws(overcast, "sqs", "create-queue", "--queue-name", "q")          # AWS CLI v1 (the venv's), JSON out
+aws(overcast, "logs", "tail", "/g", cli=AWS_V2, output="text")     # AWS CLI v2 (/usr/bin/aws)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+AWS_V1 = str(Path(sys.executable).with_name("aws"))
+AWS_V2 = "/usr/bin/aws"
+
+
+def error_of(raised: Any) -> tuple[str, int]:
+    """(code, HTTP status) of the botocore ClientError in a pytest.raises() context or the error itself."""
+    error = getattr(raised, "value", raised)
+    return error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def code_of(raised: Any) -> str:
+    """The error code of the botocore ClientError in a pytest.raises() context or the error itself."""
+    return error_of(raised)[0]
+
+
+def message_of(raised: Any) -> str:
+    error = getattr(raised, "value", raised)
+    return error.response["Error"].get("Message", "")
+
+
+def need(program: str) -> str:
+    """The path of an external program the test drives, or skip the test (CI installs them all)."""
+    found = program if os.path.isabs(program) and os.access(program, os.X_OK) else shutil.which(program)
+    if not found:
+        pytest.skip(f"{program} is not installed")
+    return found
+
+
+def aws(
+    server: Any,
+    *args: str,
+    cli: str = AWS_V1,
+    output: str = "json",
+    region: str = "us-east-1",
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> Any:
+    """Run the AWS CLI against `server` (anything with an `endpoint`); its parsed JSON output (or text for
+    another `output`, or the CompletedProcess when check=False)."""
+    done = subprocess.run(
+        [need(cli), "--endpoint-url", server.endpoint, "--region", region, "--output", output, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "AWS_PAGER": "", **(env or {})},
+    )
+    if not check:
+        return done
+    assert done.returncode == 0, done.stderr
+    if output != "json":
+        return done.stdout
+    return json.loads(done.stdout) if done.stdout.strip() else {}
