@@ -1,19 +1,28 @@
 # Two commands on a fresh machine: `make run` and `make test`.
+# `make run ARGS="--iam soft --port 4600"` passes flags to `overcast start`; the data is kept in ./.overcast
+# (this checkout's own; `overcast start` alone uses ~/.local/share/overcast).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-runtime
+ARGS ?=
 
 .PHONY: run test test-fast bench lint format clean
 
-$(STAMP): pyproject.toml
+# The server needs only the runtime dependencies; the tests add the dev extras (pytest, ruff, boto3, the CLI).
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/overcast start
+run: $(RUN_STAMP)
+	$(BIN)/overcast start --data-dir $(CURDIR)/.overcast $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -ra

@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="overcast", description="AWS on one machine.")
+    parser.add_argument("--version", action="version", version=f"overcast {__version__}")
     commands = parser.add_subparsers(dest="command")
 
     start = commands.add_parser("start", help="serve the AWS APIs (default http://127.0.0.1:4566)")
@@ -58,12 +59,24 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, help_text, run in (
         ("status", "show a running server's health", _status),
-        ("reset", "delete every resource of a running server", _reset),
         ("version", "print the version", _version),
     ):
         command = commands.add_parser(name, help=help_text)
         _endpoint_option(command)
         command.set_defaults(run=run)
+
+    reset = commands.add_parser("reset", help="delete every resource of a running server")
+    reset.add_argument("--yes", "-y", action="store_true", help="do not ask, even for a persistent data dir")
+    _endpoint_option(reset)
+    reset.set_defaults(run=_reset)
+
+    env = commands.add_parser(
+        "env", help='print the client settings: eval "$(overcast env)" points SDKs and the AWS CLI here'
+    )
+    env.add_argument("--profile", metavar="NAME", help="print an ~/.aws/config profile instead of exports")
+    env.add_argument("--region", default=None, help="region (default us-east-1)")
+    _endpoint_option(env)
+    env.set_defaults(run=_env)
 
     clock = commands.add_parser("clock", help="show or move the virtual clock of a running server")
     _endpoint_option(clock)
@@ -133,26 +146,64 @@ def serve(config: Config) -> None:
     from overcast.state.database import StoreInUse
 
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    listener = _listen(config)  # before anything is said: a taken port is one clear line, nothing else
     try:
         platform = Platform(config)
     except StoreInUse as error:  # another server on the same data directory
         print(f"overcast: {error}", file=sys.stderr)
         raise SystemExit(1) from None
+    endpoint = f"http://{'localhost' if config.host in ('127.0.0.1', '::1') else config.host}:{config.port}"
     where = "in memory (ephemeral)" if config.ephemeral else str(platform.root)
-    print(
-        f"Overcast {__version__} on http://{config.host}:{config.port}  data: {where}  iam: {config.iam}",
-        file=sys.stderr,
-        flush=True,
-    )
+    _say(f"Overcast {__version__} on {endpoint}  (iam: {config.iam})")
+    _say(f"  data:    {where}")
+    _say(f'  clients: eval "$(overcast env --endpoint {endpoint})"   or see docs/clients.md')
+    _say(f"  console: {endpoint}/   health: {endpoint}/_overcast/health")
+    _check_virtual_hosts_later(config.port)
+    spin = config.spin_us / 1e6 if config.spin_us is not None else None
+    server = Server(OvercastApp(platform), spin_seconds=spin, on_stopped=lambda: _say("Overcast stopped"))
+    server.run(sockets=[listener])
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _listen(config: Config):
+    """The listening socket, bound now; a port that is taken ends the command with one line and status 1."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        spin = config.spin_us / 1e6 if config.spin_us is not None else None
-        Server(OvercastApp(platform), config.host, config.port, spin_seconds=spin).run()
+        sock.bind((config.host, config.port))
+        sock.listen(1024)
     except OSError as error:  # the port is taken, the address is not ours
+        sock.close()
         print(
             f"overcast: cannot listen on {config.host}:{config.port}: {error.strerror or error}",
             file=sys.stderr,
         )
         raise SystemExit(1) from None
+    return sock
+
+
+def _check_virtual_hosts_later(port: int) -> None:
+    """Say so when `<bucket>.localhost` does not resolve here (virtual-hosted S3 clients then need path style:
+    docs/clients.md). Checked in the background: a slow resolver must not delay start-up."""
+    import socket
+    import threading
+
+    def check() -> None:
+        try:
+            socket.getaddrinfo("overcast-check.localhost", port)
+        except OSError:
+            _say(
+                "  note:    *.localhost names do not resolve on this machine: use path-style S3 addressing "
+                "(forcePathStyle, addressing_style=path; docs/clients.md)"
+            )
+
+    threading.Thread(target=check, name="overcast-resolve-check", daemon=True).start()
 
 
 # -- talking to a running server --------------------------------------------------------------------
@@ -178,8 +229,39 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
+    health = _call(args.endpoint, "GET", "/_overcast/health")
+    if health.get("persistent") and not args.yes:
+        question = f"Delete every resource kept in {health.get('data_dir')}? [y/N] "
+        if not sys.stdin.isatty():
+            print(f"overcast: {question.split('?')[0]}? Not without --yes.", file=sys.stderr)
+            return 1
+        if input(question).strip().lower() not in ("y", "yes"):
+            print("reset: nothing deleted")
+            return 1
     _call(args.endpoint, "POST", "/_overcast/reset")
     print("reset: every resource deleted")
+    return 0
+
+
+def _env(args: argparse.Namespace) -> int:
+    """The settings every AWS SDK and both CLIs read, for this server and the root test credentials."""
+    region = args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    settings = {
+        "AWS_ENDPOINT_URL": args.endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
+    if args.profile:
+        print(f"[profile {args.profile}]")
+        print(f"endpoint_url = {args.endpoint}")
+        print(f"region = {region}")
+        print("aws_access_key_id = test")
+        print("aws_secret_access_key = test")
+        return 0
+    for name, value in settings.items():
+        print(f"export {name}={value}")
     return 0
 
 

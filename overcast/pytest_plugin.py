@@ -18,6 +18,9 @@ _ENV = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_D
 
 @pytest.fixture(scope="session")
 def overcast_server() -> Iterator[OvercastServer]:
+    """One in-memory Overcast server for the whole test session (a real HTTP server on a free loopback port,
+    in a background thread), with AWS_ENDPOINT_URL, credentials (test/test) and region (us-east-1) exported so
+    every boto3/AWS SDK client in the session talks to it. State is kept between tests: use `overcast`."""
     saved = {name: os.environ.get(name) for name in _ENV}
     with OvercastServer() as server:
         os.environ.update(
@@ -39,5 +42,8 @@ def overcast_server() -> Iterator[OvercastServer]:
 
 @pytest.fixture
 def overcast(overcast_server: OvercastServer) -> Iterator[OvercastServer]:
+    """The session's Overcast server, emptied after the test. `overcast.client("s3")` makes a boto3 client,
+    `overcast.advance_clock("3d")` moves the virtual clock, `overcast.reset()` deletes every resource,
+    `overcast.health()` reports the services, `overcast.endpoint` is its URL."""
     yield overcast_server
     overcast_server.reset()

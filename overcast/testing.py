@@ -70,12 +70,20 @@ class OvercastServer:
         return boto3.client(service, region_name=region, **kwargs)
 
     def reset(self) -> None:
+        """Delete every resource of every account and return the clock to real time."""
         self._internal("POST", "/_overcast/reset")
 
     def advance_clock(self, duration: str | float) -> dict[str, Any]:
+        """Move the virtual clock forward ("90s", "15m", "3d", "1d12h", or seconds): visibility timeouts,
+        TTLs, lifecycle rules, schedules and retries see the new time at once. Returns the clock's state."""
         return self._internal("POST", "/_overcast/clock", {"advance": str(duration)})
 
+    def set_clock(self, moment: str | float) -> dict[str, Any]:
+        """Set the virtual clock to an ISO 8601 moment ("2030-01-01T00:00:00Z") or epoch seconds."""
+        return self._internal("POST", "/_overcast/clock", {"set": moment})
+
     def health(self) -> dict[str, Any]:
+        """Version, IAM mode, store and each service's state ("running" once used)."""
         return self._internal("GET", "/_overcast/health")
 
     def _internal(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from overcast.http import Headers, HttpRequest, HttpResponse
 from overcast.platform import Platform, new_request_id
 from overcast.routing.router import FORM, Route, resolve
 from overcast.server.internal import internal_endpoint
+from overcast.server.landing import is_landing_request, landing
 from overcast.server.log import RequestLog
 from overcast.server.streams import BytesStream, ReceiveStream, read_body
 from overcast.services.base import OPEN_CORS
@@ -90,6 +91,9 @@ class OvercastApp:
             if response is not None:
                 await _send(send, response, request.method)
                 return
+        if is_landing_request(request):  # a person (or a probe) opening the endpoint itself
+            await _send(send, landing(self.platform, request), request.method)
+            return
         if request.method == "OPTIONS" and "origin" in headers:  # a preflight no service claimed
             await _send(send, HttpResponse(200, list(OPEN_CORS)), "OPTIONS")
             return

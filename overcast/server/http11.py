@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
@@ -402,8 +403,10 @@ class Server:
         *,
         graceful_seconds: float = 10,
         spin_seconds: float | None = None,
+        on_stopped: Callable[[], None] | None = None,
     ):
         self.app = app
+        self.on_stopped = on_stopped  # called once serving has ended (the CLI says so)
         self.host = host
         self.port = port
         self.graceful_seconds = graceful_seconds
@@ -426,6 +429,8 @@ class Server:
             uvloop.run(self.serve(sockets))
         except ImportError:
             asyncio.run(self.serve(sockets))
+        if self.on_stopped is not None:
+            self.on_stopped()
         if self._signal is not None:
             signal.signal(self._signal, signal.SIG_DFL)
             signal.raise_signal(self._signal)

@@ -17,6 +17,10 @@ async def internal_endpoint(platform: Platform, request: HttpRequest) -> HttpRes
     method, path = request.method, request.path.rstrip("/")
     if path in ("/_overcast/health", "/_localstack/health") and method in ("GET", "HEAD"):
         return json_response(platform.health())
+    if path == "/_localstack/info" and method in ("GET", "HEAD"):
+        from overcast.server.landing import localstack_info
+
+        return localstack_info(platform)
     if (path, method) in (("/_overcast/reset", "POST"), ("/moto-api/reset", "POST")):
         platform.reset()
         return json_response({"reset": True})

@@ -45,6 +45,11 @@ def _install() -> None:
 def run_node(endpoint: str, program: str, timeout: float = 60) -> Any:
     """Run `program` (an ES module body; `endpoint` and the SDK's credentials are in the environment) and
     return the JSON it prints on its last line of output."""
+    return json.loads(run_node_text(endpoint, program, timeout).strip().splitlines()[-1])
+
+
+def run_node_text(endpoint: str, program: str, timeout: float = 60) -> str:
+    """Run `program` as run_node does; what it printed."""
     _install()
     script = HERE / f".run-{os.getpid()}.mjs"
     script.write_text(program)
@@ -68,4 +73,4 @@ def run_node(endpoint: str, program: str, timeout: float = 60) -> Any:
     finally:
         script.unlink(missing_ok=True)
     assert done.returncode == 0, f"node failed:\n{done.stdout}\n{done.stderr}"
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout

@@ -39,10 +39,95 @@ def test_clock_advance_set_and_show(server):
     assert server.cli("clock", "advance", "soon").returncode != 0
 
 
-def test_reset_and_version(server):
-    assert server.cli("reset").returncode == 0
-    version = subprocess.run([OVERCAST, "version"], capture_output=True, text=True)
-    assert version.stdout.startswith("overcast ")
+def test_reset_asks_before_deleting_a_persistent_data_dir(server):
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="kept")
+    refused = server.cli("reset")  # no terminal to ask on: refused without --yes
+    assert refused.returncode == 1 and "Not without --yes" in refused.stderr
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["kept"]
+    answered = subprocess.run(
+        [OVERCAST, "reset", "--endpoint", server.endpoint, "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert answered.returncode == 0 and "every resource deleted" in answered.stdout
+    assert s3.list_buckets()["Buckets"] == []
+
+
+def test_version_both_ways():
+    for args in (["version"], ["--version"]):
+        version = subprocess.run([OVERCAST, *args], capture_output=True, text=True, timeout=30)
+        assert version.returncode == 0 and version.stdout.startswith("overcast 0."), args
+
+
+def test_env_points_clients_at_the_server(server):
+    exports = subprocess.run(
+        [OVERCAST, "env", "--endpoint", server.endpoint], capture_output=True, text=True, timeout=30
+    ).stdout
+    env = dict(line.removeprefix("export ").split("=", 1) for line in exports.splitlines())
+    assert env["AWS_ENDPOINT_URL"] == server.endpoint and env["AWS_DEFAULT_REGION"] == "us-east-1"
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    done = subprocess.run(
+        [AWS_V1, "sts", "get-caller-identity"],
+        env={**bare, **env, "HOME": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["Account"] == "000000000000"
+    profile = subprocess.run(
+        [OVERCAST, "env", "--profile", "local", "--endpoint", server.endpoint],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
+    assert profile.startswith("[profile local]\n") and f"endpoint_url = {server.endpoint}" in profile
+
+
+def test_a_taken_port_is_one_line_and_a_failure(server):
+    taken = subprocess.run(
+        [OVERCAST, "start", "--port", str(server.port), "--ephemeral"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert taken.returncode == 1
+    assert taken.stderr.strip().splitlines() == [
+        f"overcast: cannot listen on 127.0.0.1:{server.port}: Address already in use"
+    ]
+    assert "Overcast" not in taken.stdout + taken.stderr.replace("overcast:", "")
+
+
+def test_start_says_where_and_stop_says_so(tmp_path):
+    started = ServerProcess(tmp_path / "data")
+    output = started.stop(signal.SIGINT)
+    assert f"data:    {tmp_path / 'data'}" in output
+    assert output.rstrip().endswith("Overcast stopped")
+
+
+def test_the_endpoint_itself_tells_a_person_what_it_is(server):
+    import urllib.request
+
+    page = urllib.request.urlopen(
+        urllib.request.Request(server.endpoint + "/", headers={"Accept": "text/html"})
+    )
+    text = page.read().decode()
+    assert page.headers["content-type"].startswith("text/html") and "<h1>Overcast" in text
+    assert "AWS_ENDPOINT_URL" in text and "/_overcast/health" in text
+    facts = json.loads(urllib.request.urlopen(server.endpoint + "/").read())
+    assert (
+        facts["persistent"] is True
+        and facts["clients"]["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{server.port}"
+    )
+    info = json.loads(urllib.request.urlopen(server.endpoint + "/_localstack/info").read())
+    assert info["version"] == facts["version"] and info["is_docker"] is False
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(server.endpoint + "/_overcast/no-such-thing")
+    assert missing.value.code == 404 and "no internal endpoint" in json.loads(missing.value.read())["error"]
+    # a signed GET / is still S3's ListBuckets
+    assert server.client("s3").list_buckets()["Buckets"] == []
 
 
 def test_clock_survives_restart_and_sigterm_stops_cleanly(tmp_path):
