@@ -46,7 +46,7 @@ def wait_for_health(endpoint: str, process: subprocess.Popen, seconds: float) ->
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(
                     f"no server: {process.stdout.read() if process.poll() is not None else ''}"
-                )
+                ) from None
             time.sleep(0.2)
 
 
