@@ -24,6 +24,7 @@ from overcast.protocol.common import (
     to_bytes,
     to_datetime,
 )
+from overcast.protocol.json_protocol import MAX_DEPTH, depth
 
 if TYPE_CHECKING:  # pragma: no cover
     from botocore.model import OperationModel, ServiceModel, Shape
@@ -116,6 +117,8 @@ def parse(operation: OperationModel, request: HttpRequest) -> dict:
         raise ServiceError("SerializationException", f"Could not parse request body as CBOR: {exc}") from None
     if not isinstance(data, dict):
         raise ServiceError("SerializationException", "Request body must be a CBOR map")
+    if len(request.body) > MAX_DEPTH and depth(data) > MAX_DEPTH:
+        raise ServiceError("SerializationException", f"Request body nested deeper than {MAX_DEPTH}")
     return decode_value(shape, data) if shape is not None else {}
 
 

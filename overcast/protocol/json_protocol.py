@@ -135,14 +135,42 @@ def dumps(value: Any) -> bytes:
     return _dumps(value).encode("utf-8")
 
 
+# JSON nested deeper than this is refused before any recursive code sees it (a DynamoDB item's 32 levels of
+# maps take about 70).
+MAX_DEPTH = 128
+
+
 def loads_body(body: bytes | str, code: str = "SerializationException") -> Any:
-    """json.loads with the service's error for garbage."""
+    """json.loads with the service's error for garbage and for documents nested too deep."""
     if not body:
         return {}
     try:
-        return json.loads(body)
+        value = json.loads(body)
+    except RecursionError:
+        raise ServiceError(code, "Could not parse request body into json: nesting too deep") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ServiceError(code, f"Could not parse request body into json: {exc}") from None
+    opening = (b"{", b"[") if isinstance(body, bytes) else ("{", "[")
+    if body.count(opening[0]) + body.count(opening[1]) > MAX_DEPTH and depth(value) > MAX_DEPTH:
+        raise ServiceError(code, f"Could not parse request body into json: nested deeper than {MAX_DEPTH}")
+    return value
+
+
+def depth(value: Any) -> int:
+    """How deep objects and arrays nest in `value` (iteratively: no recursion limit to hit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def decode_value(shape: Shape, value: Any, code: str = "SerializationException") -> Any:

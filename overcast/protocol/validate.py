@@ -1,4 +1,4 @@
-"""Model validation of parsed requests: required members, types, enums, lengths and numeric ranges.
+"""Model validation of parsed requests: required members, types, enums, patterns, lengths and numeric ranges.
 
 Messages follow AWS's (smithy) style:
     1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null
@@ -8,6 +8,8 @@ The error code depends on the protocol family, overridable per service (SERVICE_
 from __future__ import annotations
 
 import datetime
+import functools
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -183,6 +185,16 @@ def _compile(shape: Shape, memo: dict) -> Checker | None:
 
         checks.append(check_enum)
 
+    pattern = _pattern(meta.get("pattern")) if t == "string" and memo[_PATTERNS] else None
+    if pattern is not None:
+        pattern_text = f"Member must satisfy regular expression pattern: {meta['pattern']}"
+
+        def check_pattern(value, path, problems, _match=pattern.fullmatch):
+            if _match(value) is None:
+                problems.append(_Problem(path, value, pattern_text))
+
+        checks.append(check_pattern)
+
     lo, hi = meta.get("min"), meta.get("max")
     if (lo is not None or hi is not None) and t in ("string", "blob", "list", "map"):
         lo_text = f"Member must have length greater than or equal to {_num(lo)}" if lo is not None else ""
@@ -222,6 +234,52 @@ def _compile(shape: Shape, memo: dict) -> Checker | None:
 
 
 _PENDING = object()
+
+
+# Services whose front ends do not check the model's patterns (their own validation stands instead, and some
+# of their patterns cannot match anything, e.g. EC2's "...placement-group/^.{1,255}$").
+UNCHECKED_PATTERNS = frozenset({"ec2", "s3", "s3control"})
+
+
+_PATTERNS = " patterns"  # the memo's flag (no shape is named so): check patterns or not
+
+
+@functools.cache
+def _pattern(text: str | None) -> re.Pattern[str] | None:
+    """A model's `pattern` (AWS's input rule; Java regex syntax) as a Python regex, matched against the whole
+    value as AWS's validators do. Patterns Python cannot express (Unicode classes such as \\p{L}), or that
+    anchor after consuming input (a model mistake no value can satisfy), are skipped: the service's own checks
+    stand for them."""
+    if not text or _anchors_midway(text):
+        return None
+    try:
+        return re.compile(text, re.S)
+    except re.error:
+        return None
+
+
+# What a `^` may follow without input consumed before it: a group's start, an alternative, a (lookaround) group.
+_ANCHOR_AFTER = ("(", "|", ")", "(?!", "(?=", "(?:", "(?<=", "(?<!")
+
+
+def _anchors_midway(text: str) -> bool:
+    """Whether a `^` follows something that consumes input, or a `$` precedes it (outside character classes):
+    EC2's "...placement-group/^.{1,255}$" can never match."""
+    in_class = escaped = False
+    for i, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "^" and i and not text[:i].endswith(_ANCHOR_AFTER):
+            return True
+        elif char == "$" and i + 1 < len(text) and text[i + 1] not in ")|":
+            return True
+    return False
 
 
 class _Lazy:
@@ -283,9 +341,9 @@ _TYPE_CHECKS: dict[str, Checker] = {
 
 
 @shape_cached
-def validator_for(shape: Shape) -> Checker | None:
+def validator_for(shape: Shape, patterns: bool = True) -> Checker | None:
     """The compiled checker of a (top-level input) shape; None when it has nothing to check."""
-    return _compile(shape, {})
+    return _compile(shape, {_PATTERNS: patterns})
 
 
 def problems(operation: OperationModel, params: dict) -> list[str]:
@@ -293,7 +351,7 @@ def problems(operation: OperationModel, params: dict) -> list[str]:
     shape = operation.input_shape
     if shape is None:
         return []
-    checker = validator_for(shape)
+    checker = validator_for(shape, operation.service_model.service_name not in UNCHECKED_PATTERNS)
     if checker is None:
         return []
     found: list[_Problem] = []
@@ -318,7 +376,7 @@ def validate(operation: OperationModel, params: dict, protocol: str | None = Non
     shape = operation.input_shape
     if shape is None:
         return
-    checker = validator_for(shape)
+    checker = validator_for(shape, operation.service_model.service_name not in UNCHECKED_PATTERNS)
     if checker is None:
         return
     found: list[_Problem] = []

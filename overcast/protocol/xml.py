@@ -16,6 +16,7 @@ On output every dialect names elements as botocore's XML response parser expects
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,15 +41,23 @@ _ATTR_ESCAPES = str.maketrans(
 )
 
 
+# Characters XML 1.0 cannot carry at all, even as references: a response holding one would be ill-formed for
+# every client, so they are replaced (U+FFFD) rather than written.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def escape(text: str) -> str:
     """Escape element text (`&`, `<`, `>`, and CR so it survives XML line-end normalisation)."""
     if "&" in text or "<" in text or ">" in text or "\r" in text:
-        return text.translate(_TEXT_ESCAPES)
+        text = text.translate(_TEXT_ESCAPES)
+    if not text.isprintable() and _NOT_XML.search(text):
+        text = _NOT_XML.sub("\ufffd", text)
     return text
 
 
 def escape_attr(text: str) -> str:
-    return text.translate(_ATTR_ESCAPES)
+    text = text.translate(_ATTR_ESCAPES)
+    return _NOT_XML.sub("\ufffd", text) if not text.isprintable() else text
 
 
 def element(tag: str, text: str) -> str:
@@ -78,9 +87,24 @@ def parse_xml(body: bytes | str) -> Element:
     parser = XMLParser()
     try:
         parser.feed(body)
-        return parser.close()
+        root = parser.close()
     except ParseError as exc:
         raise WireError(f"The XML you provided was not well-formed: {exc}") from exc
+    if body.count(b"<") > 2 * MAX_XML_DEPTH and _depth(root) > MAX_XML_DEPTH:
+        raise WireError(f"The XML you provided was not well-formed: nested deeper than {MAX_XML_DEPTH}")
+    return root
+
+
+MAX_XML_DEPTH = 128  # refused before any recursive code sees it
+
+
+def _depth(root: Element) -> int:
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in element)
+    return deepest
 
 
 def _group_children(elem: Element) -> dict[str, Any]:

@@ -57,7 +57,11 @@ class OvercastApp:
             if not route.matches(request):
                 continue
             if route.read_body and request.stream is None:
-                request.body = await read_body(receive)
+                try:
+                    request.body = await read_body(receive)
+                except ServiceError as error:  # the body stopped arriving
+                    await _send(send, _error_response(request, None, error, new_request_id()), request.method)
+                    return True
                 request.stream = BytesStream(request.body)  # read: later steps take it from here
             response = await getattr(provider, route.handler)(request)
             if response is None:
@@ -85,7 +89,11 @@ class OvercastApp:
         body_read = request.stream is not None  # a route read the body, then passed
         request.stream = None
         if not body_read and request.path.startswith(INTERNAL_PREFIXES):
-            request.body = await read_body(receive)
+            try:
+                request.body = await read_body(receive)
+            except ServiceError as error:  # the body stopped arriving
+                await _send(send, _error_response(request, None, error, new_request_id()), request.method)
+                return
             body_read = True
             response = await internal_endpoint(self.platform, request)
             if response is not None:
@@ -139,6 +147,9 @@ class OvercastApp:
             result = await self.platform.invoke(ctx, params)
             response = serialize_response(route.protocol, operation_model, result, request_id)
         except ServiceError as error:
+            response = _error_response(request, route, error, request_id)
+        except RecursionError:  # input nested past what any AWS API accepts (a policy, an expression)
+            error = ServiceError(_invalid_input_code(route), "The input is nested too deeply", 400)
             response = _error_response(request, route, error, request_id)
         except Exception:  # a bug of ours: answer at once (never hang), and say so in the log
             log.exception("internal error in %s", route and f"{route.service}.{route.operation}")
@@ -197,6 +208,12 @@ def _has_streaming_input(service: str, operation: str) -> bool:
 
     payload = get_operation_model(service, operation).get_streaming_input()
     return payload is not None and bool(payload.serialization.get("streaming"))
+
+
+def _invalid_input_code(route: Route | None) -> str:
+    from overcast.protocol.validate import PROTOCOL_CODES
+
+    return PROTOCOL_CODES.get(route.protocol if route else "json", "ValidationException")
 
 
 def _error_response(

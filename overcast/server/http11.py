@@ -29,6 +29,7 @@ log = logging.getLogger("overcast.http")
 
 KEEP_ALIVE_SECONDS = 5.0  # an idle connection is closed after this (clients reconnect, as with AWS)
 HEAD_SECONDS = 30.0  # a request line and headers must arrive within this, or the connection is closed
+BODY_SECONDS = 20.0  # a body that makes no progress this long is refused with 400 RequestTimeout, as S3 does
 HIGH_WATER = 1 << 20  # request body buffered before reading pauses
 MAX_HEAD = 64 * 1024  # request line and headers
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
@@ -36,15 +37,14 @@ _NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
-def _bad_request(message: str) -> bytes:
+def _bad_request(message: str, status: int = 400) -> bytes:
     body = message.encode()
-    return (
-        b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s"
-        % (
-            len(body),
-            body,
-        )
-    )
+    head = b"HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: %d\r\n\r\n"
+    return head % (status, _REASONS.get(status, b""), len(body)) + body
+
+
+class _Unsupported(Exception):
+    """A request framed in a way this server does not implement (RFC 9112: answered 501)."""
 
 
 class _Dates:
@@ -82,6 +82,8 @@ class Exchange:
         "finished",
         "no_body",
         "task",
+        "progress_at",
+        "timed_out",
     )
 
     def __init__(self, conn: Connection, scope: dict[str, Any], keep_alive: bool, expect_continue: bool):
@@ -99,6 +101,8 @@ class Exchange:
         self.finished = False  # the response is complete
         self.no_body = False
         self.task: asyncio.Task | None = None  # held here: the loop keeps only a weak reference
+        self.progress_at = conn.loop.time()  # when body bytes last arrived (or the headers did)
+        self.timed_out = False  # the body stopped arriving: its reader is told so
 
     # -- from the parser ---------------------------------------------------------------------------
 
@@ -107,6 +111,7 @@ class Exchange:
             return  # the answer went without reading it: drop the rest
         self.chunks.append(data)
         self.buffered += len(data)
+        self.progress_at = self.conn.loop.time()
         if self.buffered > HIGH_WATER:
             self.conn.pause_reading()
         self._wake()
@@ -124,6 +129,11 @@ class Exchange:
 
     # -- ASGI ----------------------------------------------------------------------------------------
 
+    def time_out(self) -> None:
+        """The body made no progress for BODY_SECONDS: its reader gets a disconnect marked as a timeout."""
+        self.timed_out = True
+        self._wake()
+
     async def receive(self) -> dict[str, Any]:
         conn = self.conn
         if self.finished or conn.closed:
@@ -132,9 +142,12 @@ class Exchange:
             if self.expect_continue:
                 self.expect_continue = False
                 conn.transport.write(_CONTINUE)
-            while not self.chunks and not self.complete and not conn.closed:
+                self.progress_at = conn.loop.time()
+            while not self.chunks and not self.complete and not conn.closed and not self.timed_out:
                 self.waiter = conn.loop.create_future()
                 await self.waiter
+            if self.timed_out and not self.chunks:
+                return {"type": "http.disconnect", "timeout": True}
             if conn.closed and not self.chunks and not self.complete:
                 return {"type": "http.disconnect"}
         chunks = self.chunks
@@ -249,7 +262,11 @@ class Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._refuse("upgrades are not supported")
         except httptools.HttpParserError as error:
-            self._refuse(f"malformed request: {error}")
+            cause = error.__context__  # what a callback of ours raised
+            if isinstance(cause, _Unsupported):
+                self._refuse(str(cause), 501)
+            else:
+                self._refuse(f"malformed request: {cause or error}")
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -314,6 +331,9 @@ class Connection(asyncio.Protocol):
             "client": self.client,
             "server": self.local,
         }
+        coding = next((value for name, value in self._headers if name == b"transfer-encoding"), None)
+        if coding is not None and coding.strip().lower() != b"chunked":
+            raise _Unsupported(f"transfer-coding not supported: {coding.decode('latin-1')}")
         expect_continue = version == "1.1" and any(
             name == b"expect" and value.lower() == b"100-continue" for name, value in self._headers
         )
@@ -370,9 +390,16 @@ class Connection(asyncio.Protocol):
         else:
             self.idle_since = self.loop.time()
 
-    def _refuse(self, message: str) -> None:
-        if self.current is None or self.current.finished:
-            self.transport.write(_bad_request(message))
+    def _refuse(self, message: str, status: int = 400) -> None:
+        """Answer a request the parser cannot take (malformed framing) and close: the running request's own
+        answer is replaced when it has not started yet."""
+        current = self.current
+        if current is not None and not current.started and current.task is not None:
+            current.task.cancel()
+            current.finished = True
+            current = None
+        if current is None or current.finished:
+            self.transport.write(_bad_request(message, status))
         self.transport.close()
         self.closed = True
 
@@ -437,6 +464,7 @@ class Server:
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
+        self._install_signal_handlers()  # before the first request can be answered: a stop then is graceful
         if sockets:
             servers = [await self.loop.create_server(lambda: Connection(self), sock=s) for s in sockets]
         else:
@@ -447,7 +475,6 @@ class Server:
             ]
         lifespan = _Lifespan(self.app)
         await lifespan.startup()
-        self._install_signal_handlers()
         self.started = True
         try:
             while not self.should_exit:
@@ -489,13 +516,27 @@ class Server:
         self.should_exit = True
 
     def _close_idle(self) -> None:
-        """Close connections idle past the keep-alive time, and those whose headers never finish arriving."""
+        """Close connections idle past the keep-alive time, and those whose headers never finish arriving;
+        time out request bodies that stopped arriving."""
         now = self.loop.time()
         idle_limit, head_limit = now - KEEP_ALIVE_SECONDS, now - HEAD_SECONDS
+        body_limit = now - BODY_SECONDS
         for conn in list(self.connections):
             idle = conn.idle_since is not None and conn.idle_since < idle_limit and conn.current is None
             if idle or (conn.head_since is not None and conn.head_since < head_limit):
                 conn.transport.close()
+                continue
+            body = conn.parsing
+            if (
+                body is not None
+                and not body.complete
+                and not body.timed_out
+                and body.progress_at < body_limit
+            ):
+                if body is conn.current and not body.started:
+                    body.time_out()  # its reader answers 400 RequestTimeout; then the connection closes
+                else:
+                    conn.transport.close()
 
     async def _shut_down(self, servers, lifespan: _Lifespan) -> None:
         """Stop accepting, let requests in flight finish (for a while), then stop the application."""

@@ -5,17 +5,39 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from overcast.errors import ServiceError
+
 Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def request_timeout() -> ServiceError:
+    """A body that stopped arriving (the HTTP server gave up waiting for it), in AWS's words."""
+    return ServiceError(
+        "RequestTimeout",
+        "Your socket connection to the server was not read from or written to within the timeout period. "
+        "Idle connections will be closed.",
+        400,
+    )
+
+
+def _incomplete(message: dict[str, Any]) -> Exception:
+    if message.get("timeout"):
+        return request_timeout()
+    return ConnectionError("client disconnected before the body was complete")
 
 
 async def read_body(receive: Receive) -> bytes:
     message = await receive()
+    if message["type"] == "http.disconnect":
+        raise _incomplete(message)
     body = message.get("body", b"")
     if not message.get("more_body"):
         return body
     chunks = [body]
     while message.get("more_body"):
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _incomplete(message)
         chunks.append(message.get("body", b""))
     return b"".join(chunks)
 
@@ -34,7 +56,7 @@ class ReceiveStream:
             return b""
         message = await self._receive()
         if message["type"] == "http.disconnect":
-            raise ConnectionError("client disconnected before the body was complete")
+            raise _incomplete(message)
         self._done = not message.get("more_body", False)
         return message.get("body", b"")
 

@@ -202,3 +202,68 @@ def test_headers_that_never_finish_arriving_close_the_connection(overcast, monke
         sock.settimeout(10)
         assert _closed(sock)
     assert overcast.health()["status"] == "running"
+
+
+def _presigned_put(overcast, bucket: str) -> urllib.parse.SplitResult:
+    s3 = overcast.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    return urllib.parse.urlsplit(
+        s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k"})
+    )
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_body_that_stops_arriving_is_a_request_timeout(overcast, monkeypatch, framing):
+    from overcast.server import http11
+
+    monkeypatch.setattr(http11, "BODY_SECONDS", 0.5)
+    parts = _presigned_put(overcast, f"stalled-{framing}")
+    head = b"PUT %s?%s HTTP/1.1\r\nHost: %s\r\n" % (
+        parts.path.encode(),
+        parts.query.encode(),
+        parts.netloc.encode(),
+    )
+    with _connect(overcast) as sock:
+        if framing == "chunked":
+            sock.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")  # no terminating chunk
+        else:
+            sock.sendall(head + b"Content-Length: 100\r\n\r\nonly-part")  # 9 of the 100 bytes declared
+        status, headers, body = _read_response(sock, bytearray())
+        assert status == 400 and b"<Code>RequestTimeout</Code>" in body
+        assert _closed(sock)
+    assert "Contents" not in overcast.client("s3").list_objects_v2(Bucket=f"stalled-{framing}")
+
+
+def test_a_stalled_body_of_a_json_api_times_out_too(overcast, monkeypatch):
+    from overcast.server import http11
+
+    monkeypatch.setattr(http11, "BODY_SECONDS", 0.5)
+    with _connect(overcast) as sock:
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AmazonSQS.ListQueues\r\n"
+            b"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 50\r\n\r\n{"
+        )
+        status, _, body = _read_response(sock, bytearray())
+        assert status == 400 and b"RequestTimeout" in body
+
+
+def test_malformed_chunked_framing_is_a_400(overcast):
+    parts = _presigned_put(overcast, "bad-chunks")
+    with _connect(overcast) as sock:
+        sock.sendall(
+            b"PUT %s?%s HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"
+            % (parts.path.encode(), parts.query.encode(), parts.netloc.encode())
+        )
+        status, headers, _ = _read_response(sock, bytearray())
+        assert status == 400 and headers["connection"] == "close"
+    assert overcast.health()["status"] == "running"
+
+
+def test_a_transfer_coding_other_than_chunked_is_not_implemented(overcast):
+    with _connect(overcast) as sock:
+        sock.sendall(
+            b"POST /_overcast/clock HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+            b"2\r\n{}\r\n0\r\n\r\n"
+        )
+        status, _, body = _read_response(sock, bytearray())
+        assert status == 501 and b"gzip" in body

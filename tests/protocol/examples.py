@@ -4,7 +4,7 @@
     example_output(operation)  -> a result dict a handler could return
     normalise(value)           -> comparable form (timestamps as UTC epoch floats, bytes, no None/metadata)
 
-Values honour enums, min/max lengths and numeric ranges; patterns are ignored (simple alphanumerics);
+Values honour enums, min/max lengths, numeric ranges and patterns (a value made from the pattern itself);
 lists and maps get 1-2 entries; recursive structures are cut after one level; tagged unions get exactly one
 member. Event-stream members are left out (they are tested separately).
 """
@@ -62,6 +62,13 @@ class ExampleGenerator:
                 continue
             if self._too_deep(member, stack) and name not in required:
                 continue
+            if (
+                top
+                and name not in required
+                and member.metadata.get("contextParam")
+                and "pattern" in member.metadata
+            ):
+                continue  # a valid one steers the SDK's endpoint rules to AWS itself (Kinesis's StreamId)
             location = member.serialization.get("location")
             if location == "statusCode":
                 out[name] = 200
@@ -164,7 +171,99 @@ class ExampleGenerator:
         base = "x" + base
         if len(base) < lo:
             base = (base * (lo // len(base) + 1))[:lo]
-        return base[: max(hi, lo)]
+        base = base[: max(hi, lo)]
+        return _matching(meta.get("pattern"), base, lo, int(meta["max"]) if "max" in meta else 4096)
+
+
+def _matching(pattern: str | None, preferred: str, lo: int, hi: int) -> str:
+    """`preferred` if it matches the shape's pattern (as the server's validation does: the whole value),
+    else a value made from the pattern, of a length within [lo, hi]."""
+    import re
+
+    if not pattern:
+        return preferred
+    try:
+        compiled = re.compile(pattern, re.S)
+    except re.error:
+        return preferred  # not checked by the server either
+    if compiled.fullmatch(preferred):
+        return preferred
+    service = re.match(r"\^?arn:aws[^:]*:([a-z0-9-]+):", pattern)
+    if service:  # an ARN: a realistic one first (endpoint rules read ARNs: a made-up partition misleads them)
+        for resource in ("stream/x", "x", "function:x", "table/x", "key/x", "x/x", "stream/x/consumer/c:1"):
+            candidate = f"arn:aws:{service.group(1)}:us-east-1:123456789012:{resource}"
+            if lo <= len(candidate) <= hi and compiled.fullmatch(candidate):
+                return candidate
+    import re._parser as sre_parse
+
+    tree = sre_parse.parse(pattern, re.S)
+    for repeat in (1, 2, 3, 8, lo, 32, 64):
+        made = _make(tree, repeat)
+        if made is not None and lo <= len(made) <= hi and compiled.fullmatch(made):
+            return made
+    return preferred
+
+
+def _make(items, repeat: int) -> str | None:
+    """A string the parsed regex `items` matches, each repetition taken `repeat` times where it allows."""
+    import re._constants as c
+
+    out = []
+    for op, arg in items:
+        if op is c.LITERAL:
+            out.append(chr(arg))
+        elif op is c.NOT_LITERAL:
+            out.append("a" if arg != ord("a") else "b")
+        elif op is c.ANY:
+            out.append("a")
+        elif op is c.IN:
+            made = _one_of(arg)
+            if made is None:
+                return None
+            out.append(made)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            low, high, sub = arg
+            count = max(low, min(repeat, high if high is not c.MAXREPEAT else repeat))
+            piece = _make(sub, repeat)
+            if piece is None:
+                return None
+            out.append(piece * count)
+        elif op is c.SUBPATTERN:
+            piece = _make(arg[-1], repeat)
+            if piece is None:
+                return None
+            out.append(piece)
+        elif op is c.BRANCH:
+            pieces = [piece for piece in (_make(branch, repeat) for branch in arg[1]) if piece is not None]
+            if not pieces:
+                return None
+            out.append(next((piece for piece in pieces if piece), pieces[0]))  # a non-empty one first
+        elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue
+        else:
+            return None
+    return "".join(out)
+
+
+def _one_of(choices) -> str | None:
+    import re._constants as c
+
+    negated = any(op is c.NEGATE for op, _ in choices)
+    if negated:
+        excluded = {arg for op, arg in choices if op is c.LITERAL}
+        return next(ch for ch in "abcxyz0" if ord(ch) not in excluded)
+    for op, arg in choices:
+        if op is c.LITERAL:
+            return chr(arg)
+        if op is c.RANGE:
+            low, high = arg
+            for wanted in "a0A":
+                if low <= ord(wanted) <= high:
+                    return wanted
+            return chr(low)
+        if op is c.CATEGORY:
+            return {"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(str(arg), "a")
+    return None
 
 
 _reach_cache: dict[int, tuple[Any, frozenset]] = {}

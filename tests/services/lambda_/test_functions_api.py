@@ -57,8 +57,12 @@ def test_create_errors(lam, make_function, package):
     assert error_of(raised) == ("InvalidParameterValueException", 400)
     assert "AWS_REGION" in str(raised.value)
     with pytest.raises(ClientError) as raised:
-        make_function("bigenv", Environment={"Variables": {"A": "x" * 5000}})
+        make_function("bigenv", Environment={"Variables": {"AB": "x" * 5000}})
     assert "4KB" in str(raised.value)
+    with pytest.raises(ClientError) as raised:  # keys match [a-zA-Z]([a-zA-Z0-9_])+: two characters at least
+        make_function("shortkey", Environment={"Variables": {"A": "x"}})
+    assert error_of(raised) == ("ValidationException", 400)
+    assert "failed to satisfy constraint: Member must satisfy regular expression pattern" in str(raised.value)
     with pytest.raises(ClientError) as raised:
         lam.create_function(
             FunctionName="badzip",

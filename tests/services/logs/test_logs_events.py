@@ -238,6 +238,7 @@ def test_filter_log_events_pages(logs, two_streams):
 
 
 def test_filter_log_events_by_group_arn(logs, two_streams):
-    arn = "arn:aws:logs:us-east-1:000000000000:log-group:g:*"
+    # logGroupIdentifier takes the ARN without the trailing :* (AWS: "Don't include an * at the end")
+    arn = "arn:aws:logs:us-east-1:000000000000:log-group:g"
     assert len(logs.filter_log_events(logGroupIdentifier=arn, filterPattern="worker")["events"]) == 0
     assert len(logs.filter_log_events(logGroupIdentifier=arn, filterPattern="job")["events"]) == 1

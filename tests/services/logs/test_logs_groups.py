@@ -94,7 +94,11 @@ def test_tags_new_and_legacy_apis(logs):
     logs.tag_log_group(logGroupName="g", tags={"cost": "1"})
     assert logs.list_tags_log_group(logGroupName="g")["tags"] == {"env": "dev", "cost": "1"}
     logs.untag_log_group(logGroupName="g", tags=["env"])
-    assert logs.list_tags_for_resource(resourceArn=arn + ":*")["tags"] == {"cost": "1"}
+    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {"cost": "1"}
+    # the tagging APIs take the ARN without the trailing :* (the model's pattern has no '*')
+    with pytest.raises(ClientError) as excinfo:
+        logs.list_tags_for_resource(resourceArn=arn + ":*")
+    assert error_code(excinfo) == "InvalidParameterException"
     with pytest.raises(ClientError) as excinfo:
         logs.list_tags_for_resource(resourceArn=arn.replace(":g", ":missing"))
     assert error_code(excinfo) == "ResourceNotFoundException"
