@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import error_of
+from tests.helpers import error_of
 
 
 def test_cors(s3, bucket):
@@ -74,6 +74,49 @@ def test_tagging(s3, bucket):
     s3.delete_bucket_tagging(Bucket=bucket)
     with pytest.raises(ClientError):
         s3.get_bucket_tagging(Bucket=bucket)
+
+
+def test_tagging_replaces_the_whole_set_in_its_order(s3, bucket):
+    first = [{"Key": "z", "Value": "1"}, {"Key": "a", "Value": "2"}, {"Key": "m", "Value": ""}]
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": first})
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == first
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "only", "Value": "this"}]})
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "only", "Value": "this"}]
+
+
+def test_tagging_is_checked(s3, bucket):
+    twice = [{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]
+    for tags, expected in (
+        (twice, ("InvalidTag", 400)),
+        ([{"Key": "aws:reserved", "Value": "v"}], ("InvalidTag", 400)),
+        ([{"Key": "k" * 129, "Value": "v"}], ("InvalidTag", 400)),
+        ([{"Key": f"k{i}", "Value": "v"} for i in range(51)], ("BadRequest", 400)),
+    ):
+        with pytest.raises(ClientError) as raised:
+            s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+        assert error_of(raised) == expected
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert error_of(raised) == ("NoSuchTagSet", 404)  # nothing was stored
+
+
+def test_tags_given_at_creation_and_gone_with_the_bucket(s3):
+    tags = [{"Key": "team", "Value": "data"}, {"Key": "env", "Value": "dev"}]
+    s3.create_bucket(Bucket="born-tagged", CreateBucketConfiguration={"Tags": tags})
+    assert s3.get_bucket_tagging(Bucket="born-tagged")["TagSet"] == tags
+    s3.delete_bucket(Bucket="born-tagged")
+    s3.create_bucket(Bucket="born-tagged")
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_tagging(Bucket="born-tagged")
+    assert error_of(raised) == ("NoSuchTagSet", 404)
+    with pytest.raises(ClientError) as raised:
+        s3.create_bucket(
+            Bucket="badly-tagged", CreateBucketConfiguration={"Tags": [{"Key": "aws:x", "Value": ""}]}
+        )
+    assert error_of(raised) == ("InvalidTag", 400)
+    with pytest.raises(ClientError) as raised:
+        s3.head_bucket(Bucket="badly-tagged")
+    assert error_of(raised) == ("404", 404)  # not created
 
 
 def test_encryption_defaults_to_sse_s3(s3, bucket):

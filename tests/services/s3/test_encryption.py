@@ -18,9 +18,8 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from tests.helpers import error_of
 from tests.server_process import ServerProcess
-
-from .conftest import error_of
 
 MiB = 1024 * 1024
 MARKER = b"PLAINTEXT-MUST-NOT-REACH-THE-DISK:"
