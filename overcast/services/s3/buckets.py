@@ -12,6 +12,7 @@ from overcast.services.base import Operations
 from overcast.services.kit.paging import encode_token
 from overcast.services.kit.tags import TagRules, tag_dict, tag_list
 from overcast.services.s3.common import (
+    SSE_S3_DEFAULT,
     acl_from_request,
     acls_not_supported,
     bucket_arn,
@@ -34,9 +35,6 @@ _DEFAULT_PUBLIC_ACCESS_BLOCK = {
     "IgnorePublicAcls": True,
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
-}
-_SSE_S3_DEFAULT = {
-    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]
 }
 MAX_BUCKET_TAGS = 50
 # What the kit checks again when it stores a bucket's tags: S3's limits, which `check_tags` has already
@@ -98,7 +96,7 @@ class BucketOperations(Operations):
         bucket = self.service.store.bucket(name)
         assert bucket is not None
         self.service.store.put_config(bucket.id, "public_access_block", _DEFAULT_PUBLIC_ACCESS_BLOCK)
-        self.service.store.put_config(bucket.id, "encryption", _SSE_S3_DEFAULT)
+        self.service.store.put_config(bucket.id, "encryption", SSE_S3_DEFAULT)
         if params.get("ObjectLockEnabledForBucket"):
             self.service.store.put_config(bucket.id, "object_lock", {"ObjectLockEnabled": "Enabled"})
         if tags:

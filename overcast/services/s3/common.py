@@ -31,6 +31,10 @@ STORAGE_CLASSES = (
     "REDUCED_REDUNDANCY",
 )
 ARCHIVED_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+# A bucket's default encryption, from its creation and after DeleteBucketEncryption.
+SSE_S3_DEFAULT = {
+    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]
+}
 MAX_KEY_BYTES = 1024
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations, operation
-from overcast.services.s3.common import bucket_arn, policy_is_public, seconds, to_datetime
+from overcast.services.s3.common import SSE_S3_DEFAULT, bucket_arn, policy_is_public, seconds, to_datetime
 from overcast.services.s3.store import Bucket
 
 if TYPE_CHECKING:
@@ -219,18 +219,7 @@ class ConfigOperations(Operations):
     def delete_bucket_encryption(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         """Deleting the configuration returns the bucket to the default, SSE-S3."""
         bucket = self.service.owner_only(ctx, params["Bucket"])
-        self.service.store.put_config(
-            bucket.id,
-            "encryption",
-            {
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
-                        "BucketKeyEnabled": False,
-                    }
-                ]
-            },
-        )
+        self.service.store.put_config(bucket.id, "encryption", SSE_S3_DEFAULT)
         return {}
 
     @property

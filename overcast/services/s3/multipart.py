@@ -413,7 +413,8 @@ class MultipartOperations(Operations):
 
 
 def abort_upload(service: S3Provider, upload_id: str) -> None:
-    """Forget an upload and its parts' data (AbortMultipartUpload, and lifecycle's AbortIncompleteMultipartUpload)."""
+    """Forget an upload and its parts' data: AbortMultipartUpload, and lifecycle's
+    AbortIncompleteMultipartUpload."""
     for row in service.store.parts(upload_id):
         service.platform.blobs.delete(row[1])
     service.store.delete_upload(upload_id)

@@ -19,7 +19,6 @@ from urllib.parse import quote_plus
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.platform import Platform
 from overcast.services.base import Operations
 from overcast.services.kit.arns import parse_arn
 from overcast.services.kit.delivery import Sender, deliver
@@ -27,6 +26,7 @@ from overcast.services.s3.common import bucket_arn
 from overcast.services.s3.store import Bucket, ObjectVersion
 
 if TYPE_CHECKING:
+    from overcast.platform import Platform
     from overcast.services.s3.provider import S3Provider
 
 log = logging.getLogger("overcast.s3")

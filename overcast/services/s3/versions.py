@@ -65,6 +65,8 @@ MAX_METADATA_BYTES = 2048
 
 
 class Versions:
+    """The object versions of one S3 provider (its store, blobs, keyring and clock)."""
+
     def __init__(self, service: S3Provider) -> None:
         self.service = service
         self.store = service.store
@@ -76,6 +78,7 @@ class Versions:
     # -- writing -----------------------------------------------------------------------------------
 
     def still_there(self, name: str) -> Bucket:
+        """The bucket `name` read again (by a write that awaited its body); NoSuchBucket if it went."""
         bucket = self.store.bucket(name)
         if bucket is None:
             raise no_such_bucket(name)
@@ -240,6 +243,8 @@ class Versions:
             result["LegalHold"] = hold
         return result
 
+    # -- reading -----------------------------------------------------------------------------------
+
     def body_of(
         self, version: ObjectVersion, start: int, end: int, params: dict[str, Any], prefix: str = ""
     ) -> Any:
@@ -329,6 +334,8 @@ class Versions:
             return 'ongoing-request="true"'
         return f'ongoing-request="false", expiry-date="{http_date(restore["expires_at"])}"'
 
+    # -- deleting ----------------------------------------------------------------------------------
+
     def delete_one(
         self, bucket: Bucket, key: str, version_id: str | None, params: dict[str, Any]
     ) -> dict[str, Any]:
@@ -373,6 +380,8 @@ class Versions:
                 raise ServiceError(
                     "AccessDenied", "Access Denied because object protected by object lock.", 403
                 )
+
+    # -- addressing --------------------------------------------------------------------------------
 
     def copy_source(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[Bucket, ObjectVersion]:
         """The readable source version of CopyObject / UploadPartCopy, its copy conditions checked."""

@@ -3,8 +3,10 @@
 from datetime import UTC, datetime
 
 import pytest
+from botocore import xform_name
 from botocore.exceptions import ClientError
 
+from overcast.services.s3.configs import DOCUMENTS
 from tests.helpers import error_of
 
 
@@ -399,3 +401,19 @@ def test_event_notifications_to_lambda(overcast, s3, bucket):
             break
         time.sleep(0.5)
     assert len(lines) == 1 and "ObjectCreated:Put img/cat.png" in lines[0]
+
+
+def test_every_stored_configuration_answers_before_one_is_put(s3, bucket):
+    """Each Get of a stored document on a fresh bucket answers its default or its own not-found error, and
+    each Delete succeeds (every operation the shared methods serve finds its document)."""
+    s3.delete_public_access_block(Bucket=bucket)  # a new bucket has one: its Get would succeed
+    for name, document in DOCUMENTS.items():
+        call = getattr(s3, xform_name(name))
+        if name.startswith("Delete"):
+            assert call(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 204
+        elif name.startswith("Get") and document.missing is not None and document.kind != "encryption":
+            with pytest.raises(ClientError) as raised:
+                call(Bucket=bucket)
+            assert error_of(raised) == (document.missing[0], 404)
+        elif name.startswith("Get"):
+            assert call(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
