@@ -20,6 +20,7 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations, operation
 from overcast.services.s3.common import SSE_S3_DEFAULT, bucket_arn, policy_is_public, seconds, to_datetime
+from overcast.services.s3.replication import destination_name
 from overcast.services.s3.store import Bucket
 
 if TYPE_CHECKING:
@@ -282,8 +283,6 @@ class ConfigOperations(Operations):
                 )
 
     def _check_replication(self, bucket: Bucket, document: dict[str, Any]) -> None:
-        from overcast.services.s3.replication import destination_name
-
         if bucket.versioning != "Enabled":
             raise ServiceError(
                 "InvalidRequest",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from overcast.services.kit.arns import parse_arn
 from overcast.services.s3.store import INLINE, Bucket, S3Store
 
 if TYPE_CHECKING:
@@ -48,7 +49,10 @@ def matching_rule(
 
 
 def destination_name(rule: dict[str, Any]) -> str:
-    return str((rule.get("Destination") or {}).get("Bucket", "")).removeprefix("arn:aws:s3:::")
+    """The destination bucket of a rule (its `Bucket` is the bucket's ARN; a bare name is taken as one)."""
+    text = str((rule.get("Destination") or {}).get("Bucket", ""))
+    arn = parse_arn(text)
+    return arn.resource if arn is not None and arn.service == "s3" else text
 
 
 def rule_for(store: S3Store, bucket: Bucket, key: str, fields: dict[str, Any]) -> dict[str, Any] | None:
