@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from overcast.policy.enforcement import ResourcePolicy
     from overcast.services.kit.tags import ResourceTags
 
-F = TypeVar("F", bound="Operations")
+FamilyT = TypeVar("FamilyT", bound="Operations")
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 # CORS headers for services whose APIs browsers call with their own headers (S3 answers by bucket rules).
@@ -127,7 +127,7 @@ class ServiceProvider:
                 return method
         return None
 
-    def family(self, kind: type[F]) -> F:
+    def family(self, kind: type[FamilyT]) -> FamilyT:
         """This provider's instance of the family `kind`, for the hooks and routes that hand it a request."""
         for owner in self.operations:
             if isinstance(owner, kind):

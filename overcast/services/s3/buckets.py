@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
-from overcast.services.kit.paging import encode_token
+from overcast.services.kit.paging import page_of
 from overcast.services.kit.tags import TagRules, tag_dict, tag_list
 from overcast.services.s3.common import (
     SSE_S3_DEFAULT,
@@ -173,17 +173,18 @@ class BucketOperations(Operations):
         rows = self.service.store.buckets_of(ctx.principal.account_id, after, prefix, limit + 1)
         if region:
             rows = [b for b in rows if b.region == region]
+        page, token = page_of(rows, limit, lambda b: b.name, "ListBuckets")
         result: dict[str, Any] = {
             "Buckets": [
                 {"Name": b.name, "CreationDate": to_datetime(b.created), "BucketRegion": b.region}
-                for b in rows[:limit]
+                for b in page
             ],
             "Owner": owner_of(ctx.principal.account_id),
         }
         if prefix:
             result["Prefix"] = prefix
-        if len(rows) > limit:
-            result["ContinuationToken"] = encode_token(rows[limit - 1].name, "ListBuckets")
+        if token:
+            result["ContinuationToken"] = token
         return result
 
     def get_bucket_location(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
