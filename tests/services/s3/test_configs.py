@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from overcast.services.s3.configs import DOCUMENTS
 from tests.helpers import error_of
+from tests.waiting import wait_for
 
 
 def test_cors(s3, bucket):
@@ -350,7 +351,6 @@ def test_event_notifications_to_sqs(overcast, s3, bucket):
 @pytest.mark.slow  # runs a real Python function
 def test_event_notifications_to_lambda(overcast, s3, bucket):
     import io
-    import time
     import zipfile
 
     lam = overcast.client("lambda")
@@ -390,16 +390,15 @@ def test_event_notifications_to_lambda(overcast, s3, bucket):
     s3.put_object(Bucket=bucket, Key="img/cat.png", Body=b"png")
     s3.put_object(Bucket=bucket, Key="img/readme.txt", Body=b"txt")
     logs = overcast.client("logs")
-    lines: list[str] = []
-    for _ in range(60):
+
+    def logged() -> list[str]:
         try:
             events = logs.filter_log_events(logGroupName="/aws/lambda/on-upload", filterPattern="S3EVENT")
-            lines = [e["message"] for e in events["events"]]
         except logs.exceptions.ResourceNotFoundException:
-            lines = []
-        if lines:
-            break
-        time.sleep(0.5)
+            return []
+        return [e["message"] for e in events["events"]]
+
+    lines = wait_for(logged, interval=0.5)
     assert len(lines) == 1 and "ObjectCreated:Put img/cat.png" in lines[0]
 
 
