@@ -16,7 +16,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from overcast.context import RequestContext
 from overcast.http import HttpRequest, HttpResponse
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from overcast.policy.enforcement import ResourcePolicy
     from overcast.services.kit.tags import ResourceTags
 
+FamilyT = TypeVar("FamilyT", bound="Operations")
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 # CORS headers for services whose APIs browsers call with their own headers (S3 answers by bucket rules).
@@ -125,6 +126,13 @@ class ServiceProvider:
             if callable(method) and not name.startswith("_"):
                 return method
         return None
+
+    def family(self, kind: type[FamilyT]) -> FamilyT:
+        """This provider's instance of the family `kind`, for the hooks and routes that hand it a request."""
+        for owner in self.operations:
+            if isinstance(owner, kind):
+                return owner
+        raise LookupError(f"{type(self).__name__} does not compose {kind.__name__}")
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 

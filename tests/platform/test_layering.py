@@ -45,7 +45,6 @@ KNOWN_SQL: set[str] = {
 }
 KNOWN_REACH_INS: set[tuple[str, str]] = {
     ("services/sts/provider.py", "iam"),
-    ("services/s3control/provider.py", "s3"),
     ("services/organizations/provider.py", "iam"),
     ("services/lambda_/provider.py", "sts"),
 }

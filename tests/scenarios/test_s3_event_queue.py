@@ -10,6 +10,8 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import error_of
+
 
 def _receive(sqs, url, wanted):
     bodies = []
@@ -43,8 +45,7 @@ def test_event_notification_into_a_queue_with_its_access_policy(enforced):
         s3.put_bucket_notification_configuration(
             Bucket="photo-uploads", NotificationConfiguration=notification
         )
-    assert raised.value.response["Error"]["Code"] == "InvalidArgument"
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error_of(raised) == ("InvalidArgument", 400)
 
     policy = {
         "Version": "2012-10-17",

@@ -1,20 +1,10 @@
 """Story: logs move to Glacier after 30 days and expire after a year; an archived log is restored to read it."""
 
-import time
-
 import pytest
 from botocore.exceptions import ClientError
 
-
-def _eventually(check, timeout=30.0):
-    """Poll `check` until it returns something truthy (or the deadline passes) and return its last result:
-    sweeps run in the background, and a busy machine runs them late."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
+from tests.helpers import code_of, error_of
+from tests.waiting import wait_for
 
 
 def _canary(s3):
@@ -53,18 +43,17 @@ def test_logs_transition_to_glacier_then_expire(overcast):
     swept = _canary(s3)
 
     overcast.advance_clock("29d")
-    assert _eventually(swept)
+    assert wait_for(swept)
     assert s3.head_object(Bucket="app-logs", Key="logs/2026-01-01.log").get("StorageClass") is None
 
     overcast.advance_clock("2d")
-    assert _eventually(
+    assert wait_for(
         lambda: s3.head_object(Bucket="app-logs", Key="logs/2026-01-01.log").get("StorageClass") == "GLACIER"
     )
     assert s3.head_object(Bucket="app-logs", Key="keep/readme.txt").get("StorageClass") is None
     with pytest.raises(ClientError) as raised:
         s3.get_object(Bucket="app-logs", Key="logs/2026-01-01.log")
-    assert raised.value.response["Error"]["Code"] == "InvalidObjectState"
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert error_of(raised) == ("InvalidObjectState", 403)
 
     # Restore for 2 days with the Expedited tier (minutes on the virtual clock).
     accepted = s3.restore_object(
@@ -76,7 +65,7 @@ def test_logs_transition_to_glacier_then_expire(overcast):
     assert s3.head_object(Bucket="app-logs", Key="logs/2026-01-01.log")["Restore"] == 'ongoing-request="true"'
     with pytest.raises(ClientError) as raised:
         s3.restore_object(Bucket="app-logs", Key="logs/2026-01-01.log", RestoreRequest={"Days": 2})
-    assert raised.value.response["Error"]["Code"] == "RestoreAlreadyInProgress"
+    assert code_of(raised) == "RestoreAlreadyInProgress"
     overcast.advance_clock("6m")
     assert (
         'ongoing-request="false"' in s3.head_object(Bucket="app-logs", Key="logs/2026-01-01.log")["Restore"]
@@ -87,7 +76,7 @@ def test_logs_transition_to_glacier_then_expire(overcast):
         s3.get_object(Bucket="app-logs", Key="logs/2026-01-01.log")
 
     overcast.advance_clock("335d")
-    assert _eventually(
+    assert wait_for(
         lambda: (
             "Contents" in s3.list_objects_v2(Bucket="app-logs")
             and [o["Key"] for o in s3.list_objects_v2(Bucket="app-logs")["Contents"]] == ["keep/readme.txt"]
@@ -137,4 +126,4 @@ def test_abort_incomplete_uploads_and_noncurrent_versions(overcast):
         overcast.advance_clock("1s")
         return False
 
-    assert _eventually(tidy_after_another_sweep)
+    assert wait_for(tidy_after_another_sweep)

@@ -3,28 +3,16 @@ eu-west-1: new objects arrive with the same version id and data, the source says
 REPLICA; delete markers follow when the rule says so; a deletion of a specific version does not; replicas
 are not replicated onward (no chaining A→B→C); a rule's prefix filter and destination storage class hold."""
 
-import time
-
 import pytest
 
-
-def _eventually(check, timeout=30.0):
-    """Poll until `check` returns something truthy and return it (a busy machine replicates late)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"replication did not happen within {timeout:g}s")
-        time.sleep(0.05)
+from tests.waiting import wait_for
 
 
 def _replicated(source, replica, source_bucket, replica_bucket, key):
     """Write `key` and wait for its replica: replications run in the order of the writes, so whatever an
     earlier write would have replicated has been replicated by then (a barrier, instead of a pause)."""
     version = source.put_object(Bucket=source_bucket, Key=key, Body=b"barrier")["VersionId"]
-    _eventually(
+    wait_for(
         lambda: any(
             v["Key"] == key and v["VersionId"] == version
             for v in replica.list_object_versions(Bucket=replica_bucket, Prefix=key).get("Versions", [])
@@ -79,12 +67,12 @@ def test_cross_region_replication(buckets):
         "PENDING",
         "COMPLETED",
     )
-    replica = _eventually(lambda: west.list_object_versions(Bucket="records-eu").get("Versions"))
+    replica = wait_for(lambda: west.list_object_versions(Bucket="records-eu").get("Versions"))
     assert [(v["Key"], v["VersionId"]) for v in replica] == [("2024/report.csv", version)]
     got = west.get_object(Bucket="records-eu", Key="2024/report.csv")
     assert got["Body"].read() == b"a,b\n1,2\n" and got["ReplicationStatus"] == "REPLICA"
     assert got["ETag"] == put["ETag"]
-    _eventually(
+    wait_for(
         lambda: (
             east.head_object(Bucket="records-us", Key="2024/report.csv")["ReplicationStatus"] == "COMPLETED"
         )
@@ -92,7 +80,7 @@ def test_cross_region_replication(buckets):
     assert "Versions" not in east.list_object_versions(Bucket="records-archive")  # no chaining
 
     marker = east.delete_object(Bucket="records-us", Key="2024/report.csv")["VersionId"]
-    markers = _eventually(lambda: west.list_object_versions(Bucket="records-eu").get("DeleteMarkers"))
+    markers = wait_for(lambda: west.list_object_versions(Bucket="records-eu").get("DeleteMarkers"))
     assert [m["VersionId"] for m in markers] == [marker]
     east.delete_object(Bucket="records-us", Key="2024/report.csv", VersionId=version)  # not replicated
     _replicated(east, west, "records-us", "records-eu", "2024/barrier")
@@ -119,7 +107,7 @@ def test_filters_storage_class_and_failure(overcast):
     s3.put_object(Bucket="photos", Key="raw/1.dng", Body=b"raw")
     s3.put_object(Bucket="photos", Key="thumbs/1.jpg", Body=b"thumb")
     assert "ReplicationStatus" not in s3.head_object(Bucket="photos", Key="thumbs/1.jpg")
-    backup = _eventually(lambda: s3.list_object_versions(Bucket="photos-backup").get("Versions"))
+    backup = wait_for(lambda: s3.list_object_versions(Bucket="photos-backup").get("Versions"))
     assert [(v["Key"], v["StorageClass"]) for v in backup] == [("raw/1.dng", "GLACIER")]
     s3.delete_object(Bucket="photos", Key="raw/1.dng")  # delete marker replication is disabled
     _replicated(s3, s3, "photos", "photos-backup", "raw/barrier.dng")
@@ -127,4 +115,4 @@ def test_filters_storage_class_and_failure(overcast):
 
     s3.put_bucket_versioning(Bucket="photos-backup", VersioningConfiguration={"Status": "Suspended"})
     s3.put_object(Bucket="photos", Key="raw/2.dng", Body=b"raw 2")
-    _eventually(lambda: s3.head_object(Bucket="photos", Key="raw/2.dng")["ReplicationStatus"] == "FAILED")
+    wait_for(lambda: s3.head_object(Bucket="photos", Key="raw/2.dng")["ReplicationStatus"] == "FAILED")

@@ -3,6 +3,8 @@
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of
+
 
 def test_accidental_delete_is_undone_by_removing_the_delete_marker(overcast):
     s3 = overcast.client("s3")
@@ -15,7 +17,7 @@ def test_accidental_delete_is_undone_by_removing_the_delete_marker(overcast):
     assert marker["DeleteMarker"] is True
     with pytest.raises(ClientError) as raised:
         s3.get_object(Bucket="reports", Key="q1.csv")
-    assert raised.value.response["Error"]["Code"] == "NoSuchKey"
+    assert code_of(raised) == "NoSuchKey"
     assert s3.list_objects_v2(Bucket="reports")["KeyCount"] == 0
 
     history = s3.list_object_versions(Bucket="reports", Prefix="q1.csv")

@@ -10,6 +10,8 @@ import json
 import botocore.exceptions
 import urllib3
 
+from tests.helpers import code_of
+
 HTTP = urllib3.PoolManager()
 
 
@@ -50,7 +52,7 @@ def test_website_bucket_with_public_read_policy(overcast):
         s3.put_bucket_policy(Bucket="my-site", Policy=json.dumps(public_read))
         raise AssertionError("a public policy must be refused while Block Public Access is on")
     except botocore.exceptions.ClientError as error:
-        assert error.response["Error"]["Code"] == "AccessDenied"
+        assert code_of(error) == "AccessDenied"
     s3.delete_public_access_block(Bucket="my-site")
     s3.put_bucket_policy(Bucket="my-site", Policy=json.dumps(public_read))
 

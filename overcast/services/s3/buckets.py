@@ -1,23 +1,34 @@
-"""Buckets: create (names, regions, ownership), delete, head, list, location, versioning, ACL, ownership."""
+"""Buckets: create (names, regions, ownership, tags), delete, head, list, location, versioning, ACL,
+ownership, tagging."""
 
 from __future__ import annotations
 
-import base64
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
+from overcast.services.base import Operations
+from overcast.services.kit.paging import page_of
+from overcast.services.kit.tags import TagRules, tag_dict, tag_list
 from overcast.services.s3.common import (
+    SSE_S3_DEFAULT,
+    acl_from_request,
     acls_not_supported,
+    bucket_arn,
     canned_acl,
     check_bucket_name,
     grants_are_public,
     header_grants,
-    no_such_bucket,
     owner_of,
+    resume_after,
     to_datetime,
 )
-from overcast.services.s3.core import S3Core
+from overcast.services.s3.object_rules import check_tags
+from overcast.services.s3.store import Bucket
+
+if TYPE_CHECKING:
+    from overcast.services.s3.provider import S3Provider
 
 _DEFAULT_PUBLIC_ACCESS_BLOCK = {
     "BlockPublicAcls": True,
@@ -25,14 +36,31 @@ _DEFAULT_PUBLIC_ACCESS_BLOCK = {
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
+MAX_BUCKET_TAGS = 50
+# What the kit checks again when it stores a bucket's tags: S3's limits, which `check_tags` has already
+# enforced with S3's own error codes (InvalidTag, BadRequest), duplicate keys included.
+BUCKET_TAGS = TagRules(
+    max_tags=MAX_BUCKET_TAGS,
+    reserved_prefix=None,  # check_tags refuses "aws:" keys with S3's wording
+    too_many=lambda limit: ServiceError("BadRequest", f"Object tags cannot be greater than {limit}", 400),
+    invalid=lambda key: ServiceError(
+        "InvalidTag", "The TagKey you have provided is invalid", 400, TagKey=key
+    ),
+)
 
 
-class BucketOps(S3Core):
+def _bad_token() -> ServiceError:
+    return ServiceError("InvalidArgument", "The continuation token provided is incorrect", 400)
+
+
+class BucketOperations(Operations):
+    service: S3Provider
+
     def create_bucket(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["Bucket"]
         check_bucket_name(name)
         region = self._creation_region(ctx, params.get("CreateBucketConfiguration") or {})
-        existing = self.store.bucket(name)
+        existing = self.service.store.bucket(name)
         if existing is not None:
             if existing.account != ctx.principal.account_id or ctx.principal.is_anonymous:
                 raise ServiceError(
@@ -53,9 +81,10 @@ class BucketOps(S3Core):
             return {"Location": f"/{name}"}  # us-east-1 answers 200 to its owner, as AWS does
         if ctx.principal.is_anonymous:
             raise ServiceError("AccessDenied", "Anonymous users cannot create buckets", 403)
+        tags = check_tags((params.get("CreateBucketConfiguration") or {}).get("Tags") or [], MAX_BUCKET_TAGS)
         ownership = params.get("ObjectOwnership") or "BucketOwnerEnforced"
         acl = self._creation_acl(ctx, params, ownership)
-        self.store.create_bucket(
+        self.service.store.create_bucket(
             name,
             ctx.principal.account_id,
             region,
@@ -64,12 +93,14 @@ class BucketOps(S3Core):
             acl,
             bool(params.get("ObjectLockEnabledForBucket")),
         )
-        bucket = self.store.bucket(name)
+        bucket = self.service.store.bucket(name)
         assert bucket is not None
-        self.store.put_config(bucket.id, "public_access_block", _DEFAULT_PUBLIC_ACCESS_BLOCK)
-        self.store.put_config(bucket.id, "encryption", _SSE_S3_DEFAULT)
+        self.service.store.put_config(bucket.id, "public_access_block", _DEFAULT_PUBLIC_ACCESS_BLOCK)
+        self.service.store.put_config(bucket.id, "encryption", SSE_S3_DEFAULT)
         if params.get("ObjectLockEnabledForBucket"):
-            self.store.put_config(bucket.id, "object_lock", {"ObjectLockEnabled": "Enabled"})
+            self.service.store.put_config(bucket.id, "object_lock", {"ObjectLockEnabled": "Enabled"})
+        if tags:
+            self._set_tags(bucket, tags)
         return {"Location": f"/{name}"}
 
     def _creation_region(self, ctx: RequestContext, configuration: dict[str, Any]) -> str:
@@ -115,53 +146,55 @@ class BucketOps(S3Core):
         return canned_acl(acl or "private", ctx.principal.account_id)
 
     def delete_bucket(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
-        if self.store.has_objects(bucket.id):
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        if self.service.store.has_objects(bucket.id):
             raise ServiceError(
                 "BucketNotEmpty", "The bucket you tried to delete is not empty", 409, BucketName=bucket.name
             )
-        for blob_id in self.store.delete_bucket(bucket.id):
+        for blob_id in self.service.store.delete_bucket(bucket.id):
             self.platform.blobs.delete(blob_id)
+        self.service.tags.forget(bucket_arn(bucket))
         return {}
 
     def head_bucket(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.store.bucket(params["Bucket"])
+        bucket = self.service.store.bucket(params["Bucket"])
         if bucket is None:
             raise ServiceError("NotFound", "Not Found", 404)
-        self.authorize(ctx, bucket, "s3:ListBucket")
+        self.service.authorize(ctx, bucket, "s3:ListBucket")
         return {"BucketRegion": bucket.region, "AccessPointAlias": False}
 
     def list_buckets(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if ctx.principal.is_anonymous:
             raise ServiceError("AccessDenied", "Access Denied", 403)
         limit = params.get("MaxBuckets") or 10_000
-        after = _decode_token(params.get("ContinuationToken"))
+        after = resume_after(params.get("ContinuationToken"), "ListBuckets", _bad_token) or ""
         prefix = params.get("Prefix") or ""
         region = params.get("BucketRegion")
-        rows = self.store.buckets_of(ctx.principal.account_id, after, prefix, limit + 1)
+        rows = self.service.store.buckets_of(ctx.principal.account_id, after, prefix, limit + 1)
         if region:
             rows = [b for b in rows if b.region == region]
+        page, token = page_of(rows, limit, lambda b: b.name, "ListBuckets")
         result: dict[str, Any] = {
             "Buckets": [
                 {"Name": b.name, "CreationDate": to_datetime(b.created), "BucketRegion": b.region}
-                for b in rows[:limit]
+                for b in page
             ],
             "Owner": owner_of(ctx.principal.account_id),
         }
         if prefix:
             result["Prefix"] = prefix
-        if len(rows) > limit:
-            result["ContinuationToken"] = base64.urlsafe_b64encode(rows[limit - 1].name.encode()).decode()
+        if token:
+            result["ContinuationToken"] = token
         return result
 
     def get_bucket_location(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         return {"LocationConstraint": None if bucket.region == "us-east-1" else bucket.region}
 
     # -- versioning ------------------------------------------------------------------------------
 
     def put_bucket_versioning(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         configuration = params.get("VersioningConfiguration") or {}
         status = configuration.get("Status")
         if status not in ("Enabled", "Suspended"):
@@ -183,11 +216,11 @@ class BucketOps(S3Core):
             if not params.get("MFA"):
                 raise ServiceError("AccessDenied", "Mfa Authentication must be used for this request", 403)
             columns["mfa_delete"] = mfa_delete
-        self.store.update_bucket(bucket.id, **columns)
+        self.service.store.update_bucket(bucket.id, **columns)
         return {}
 
     def get_bucket_versioning(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         result: dict[str, Any] = {}
         if bucket.versioning:
             result["Status"] = bucket.versioning
@@ -198,7 +231,7 @@ class BucketOps(S3Core):
     # -- ownership controls and bucket ACLs -------------------------------------------------------
 
     def put_bucket_ownership_controls(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         rules = params["OwnershipControls"].get("Rules") or []
         if len(rules) != 1:
             raise ServiceError(
@@ -208,13 +241,13 @@ class BucketOps(S3Core):
             )
         ownership = rules[0]["ObjectOwnership"]
         if ownership == "BucketOwnerEnforced":
-            self.store.update_bucket(bucket.id, ownership=ownership, acl=None)
+            self.service.store.update_bucket(bucket.id, ownership=ownership, acl=None)
         else:
-            self.store.update_bucket(bucket.id, ownership=ownership)
+            self.service.store.update_bucket(bucket.id, ownership=ownership)
         return {}
 
     def get_bucket_ownership_controls(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         if not bucket.ownership:
             raise ServiceError(
                 "OwnershipControlsNotFoundError",
@@ -225,63 +258,47 @@ class BucketOps(S3Core):
         return {"OwnershipControls": {"Rules": [{"ObjectOwnership": bucket.ownership}]}}
 
     def delete_bucket_ownership_controls(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
-        self.store.update_bucket(bucket.id, ownership=None)
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        self.service.store.update_bucket(bucket.id, ownership=None)
         return {}
 
     def put_bucket_acl(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         grants = acl_from_request(params, bucket.account)
         if bucket.ownership == "BucketOwnerEnforced" and grants != canned_acl("private", bucket.account):
             raise acls_not_supported()
-        if grants_are_public(grants) and self.public_access_block(bucket).get("BlockPublicAcls"):
+        if grants_are_public(grants) and self.service.public_access_block(bucket).get("BlockPublicAcls"):
             raise ServiceError("AccessDenied", "Access Denied", 403)
-        self.store.update_bucket(bucket.id, acl=_json(grants))
+        self.service.store.update_bucket(bucket.id, acl=json.dumps(grants))
         return {}
 
     def get_bucket_acl(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         grants = bucket.grants if bucket.ownership != "BucketOwnerEnforced" else []
         return {"Owner": owner_of(bucket.account), "Grants": grants or canned_acl("private", bucket.account)}
 
+    # -- tagging (kept by the kit, where the Resource Groups Tagging API sees it) -------------------
 
-_SSE_S3_DEFAULT = {
-    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]
-}
+    def put_bucket_tagging(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Replaces the whole tag set (an empty one removes every tag)."""
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        self._set_tags(bucket, check_tags(params["Tagging"].get("TagSet") or [], MAX_BUCKET_TAGS))
+        return {}
 
+    def get_bucket_tagging(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        tags = self.service.tags.get(bucket_arn(bucket))
+        if not tags:
+            raise ServiceError("NoSuchTagSet", "The TagSet does not exist", 404, BucketName=bucket.name)
+        return {"TagSet": tag_list(tags)}
 
-def acl_from_request(
-    params: dict[str, Any], owner: str, bucket_owner: str | None = None
-) -> list[dict[str, Any]]:
-    """The grants a Put*Acl request sets: a canned ACL, grant headers, or an AccessControlPolicy document."""
-    grants = header_grants(params)
-    if grants is not None:
-        return grants
-    policy = params.get("AccessControlPolicy")
-    if policy is not None and params.get("ACL") is None:
-        return [
-            {
-                "Grantee": {k: v for k, v in g.get("Grantee", {}).items() if v is not None},
-                "Permission": g.get("Permission"),
-            }
-            for g in policy.get("Grants") or []
-        ]
-    return canned_acl(params.get("ACL") or "private", owner, bucket_owner)
+    def delete_bucket_tagging(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        self.service.tags.forget(bucket_arn(bucket))
+        return {}
 
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
-
-
-def _decode_token(token: str | None) -> str:
-    if not token:
-        return ""
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ServiceError("InvalidArgument", "The continuation token provided is incorrect", 400) from exc
-
-
-__all__ = ["BucketOps", "acl_from_request", "no_such_bucket"]
+    def _set_tags(self, bucket: Bucket, tags: list[dict[str, str]]) -> None:
+        """`tags` (checked: S3's own wording) as the bucket's whole tag set."""
+        self.service.tags.replace(
+            bucket_arn(bucket), tag_dict(tags), BUCKET_TAGS, account=bucket.account, region=bucket.region
+        )

@@ -6,11 +6,14 @@ import fnmatch
 import ipaddress
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from overcast.errors import ServiceError
 from overcast.identity import Principal, canonical_user_id, display_name
+from overcast.services.kit.arns import build_arn
+from overcast.services.kit.paging import decode_token
 from overcast.services.s3.store import Bucket
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
@@ -28,6 +31,10 @@ STORAGE_CLASSES = (
     "REDUCED_REDUNDANCY",
 )
 ARCHIVED_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+# A bucket's default encryption, from its creation and after DeleteBucketEncryption.
+SSE_S3_DEFAULT = {
+    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]
+}
 MAX_KEY_BYTES = 1024
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -196,6 +203,25 @@ def header_grants(params: dict[str, Any]) -> list[dict[str, Any]] | None:
     return grants or None
 
 
+def acl_from_request(
+    params: dict[str, Any], owner: str, bucket_owner: str | None = None
+) -> list[dict[str, Any]]:
+    """The grants a Put*Acl request sets: a canned ACL, grant headers, or an AccessControlPolicy document."""
+    grants = header_grants(params)
+    if grants is not None:
+        return grants
+    policy = params.get("AccessControlPolicy")
+    if policy is not None and params.get("ACL") is None:
+        return [
+            {
+                "Grantee": {k: v for k, v in g.get("Grantee", {}).items() if v is not None},
+                "Permission": g.get("Permission"),
+            }
+            for g in policy.get("Grants") or []
+        ]
+    return canned_acl(params.get("ACL") or "private", owner, bucket_owner)
+
+
 def grants_are_public(grants: list[dict[str, Any]]) -> bool:
     return any(g.get("Grantee", {}).get("URI") in PUBLIC_GROUPS for g in grants)
 
@@ -270,5 +296,16 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def bucket_arn(bucket: Bucket, key: str | None = None) -> str:
-    return f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
+def resume_after(token: str | None, scope: str, invalid: Callable[[], ServiceError]) -> str | None:
+    """The key (or bucket name) a continuation token of ours resumes after; None without a token. Tokens are
+    the kit's (opaque, scoped to the listing that issued them); anything else is `invalid()`."""
+    position = decode_token(token or None, invalid, scope)
+    if position is not None and not isinstance(position, str):
+        raise invalid()
+    return position
+
+
+def bucket_arn(bucket: Bucket | str, key: str | None = None) -> str:
+    """The ARN of a bucket (by its record or its name), or of an object in it."""
+    name = bucket if isinstance(bucket, str) else bucket.name
+    return build_arn("s3", "", "", name + (f"/{key}" if key is not None else ""))

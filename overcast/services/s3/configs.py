@@ -1,9 +1,11 @@
-"""Bucket configurations that S3 stores and returns: CORS, lifecycle, policy, tagging, website, encryption,
-logging, request payment, accelerate, notifications, replication, Block Public Access, Object Lock, and the
-Id-keyed inventory / analytics / metrics / intelligent-tiering configurations.
+"""Bucket configurations that S3 stores and returns: CORS, lifecycle, policy, website, encryption, logging,
+request payment, accelerate, replication, Block Public Access, Object Lock, and the Id-keyed inventory /
+analytics / metrics / intelligent-tiering configurations (tagging is the kit's: buckets.py; notifications:
+notifications.py).
 
-Each simple configuration is a row of (put member, get shape, not-found error) in `_DOCUMENTS`; the methods
-are generated from that table so that every one behaves the same way (owner only, stored as JSON).
+The simple configurations behave alike (owner only, stored as JSON, checked first where S3 checks them): one
+method serves every Put, one every Get and one every Delete, each finding its document in `DOCUMENTS` by the
+operation it serves (`ctx.operation`).
 """
 
 from __future__ import annotations
@@ -11,90 +13,107 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.s3.common import policy_is_public, seconds, to_datetime
-from overcast.services.s3.core import S3Core
-from overcast.services.s3.objects import check_tags
+from overcast.services.base import Operations, operation
+from overcast.services.s3.common import SSE_S3_DEFAULT, bucket_arn, policy_is_public, seconds, to_datetime
+from overcast.services.s3.replication import destination_name
+from overcast.services.s3.store import Bucket
+
+if TYPE_CHECKING:
+    from overcast.services.s3.provider import S3Provider
 
 
-class _Document:
-    """One stored configuration: how Put names it, how Get returns it, and what Get says when absent."""
+@dataclass(frozen=True)
+class Document:
+    """One stored configuration: its kind (the row it is stored under), the Put request's member holding
+    it, the Get response's member wrapping it (None: the response is the document), and what Get says when
+    there is none: AWS's error (code, message), or `default` when S3 answers with one."""
 
-    def __init__(
-        self,
-        kind: str,
-        member: str,
-        result_member: str | None,
-        missing: tuple[str, str] | None,
-        default: dict[str, Any] | None = None,
-    ) -> None:
-        self.kind, self.member, self.result_member, self.missing, self.default = (
-            kind,
-            member,
-            result_member,
-            missing,
-            default,
-        )
+    kind: str
+    member: str
+    result_member: str | None = None
+    missing: tuple[str, str] | None = None
+    default: dict[str, Any] | None = None
 
 
-_DOCUMENTS = {
-    "Cors": _Document(
-        "cors",
-        "CORSConfiguration",
-        None,
-        ("NoSuchCORSConfiguration", "The CORS configuration does not exist"),
+CORS = Document(
+    "cors", "CORSConfiguration", missing=("NoSuchCORSConfiguration", "The CORS configuration does not exist")
+)
+LIFECYCLE = Document(
+    "lifecycle",
+    "LifecycleConfiguration",
+    missing=("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
+)
+WEBSITE = Document(
+    "website",
+    "WebsiteConfiguration",
+    missing=("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration"),
+)
+ENCRYPTION = Document(
+    "encryption",
+    "ServerSideEncryptionConfiguration",
+    "ServerSideEncryptionConfiguration",
+    (
+        "ServerSideEncryptionConfigurationNotFoundError",
+        "The server side encryption configuration was not found",
     ),
-    "LifecycleConfiguration": _Document(
-        "lifecycle",
-        "LifecycleConfiguration",
-        None,
-        ("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
-    ),
-    "Tagging": _Document("tagging", "Tagging", None, ("NoSuchTagSet", "The TagSet does not exist")),
-    "Website": _Document(
-        "website",
-        "WebsiteConfiguration",
-        None,
-        ("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration"),
-    ),
-    "Encryption": _Document(
-        "encryption",
-        "ServerSideEncryptionConfiguration",
-        "ServerSideEncryptionConfiguration",
-        (
-            "ServerSideEncryptionConfigurationNotFoundError",
-            "The server side encryption configuration was not found",
-        ),
-    ),
-    "Logging": _Document("logging", "BucketLoggingStatus", None, None, {}),
-    "RequestPayment": _Document(
-        "request_payment", "RequestPaymentConfiguration", None, None, {"Payer": "BucketOwner"}
-    ),
-    "AccelerateConfiguration": _Document("accelerate", "AccelerateConfiguration", None, None, {}),
-    "Replication": _Document(
-        "replication",
-        "ReplicationConfiguration",
-        "ReplicationConfiguration",
-        ("ReplicationConfigurationNotFoundError", "The replication configuration was not found"),
-    ),
-    "PublicAccessBlock": _Document(
-        "public_access_block",
-        "PublicAccessBlockConfiguration",
-        "PublicAccessBlockConfiguration",
-        ("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found"),
-    ),
-    "ObjectLockConfiguration": _Document(
-        "object_lock",
-        "ObjectLockConfiguration",
-        "ObjectLockConfiguration",
-        ("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket"),
-    ),
+)
+LOGGING = Document("logging", "BucketLoggingStatus", default={})
+REQUEST_PAYMENT = Document("request_payment", "RequestPaymentConfiguration", default={"Payer": "BucketOwner"})
+ACCELERATE = Document("accelerate", "AccelerateConfiguration", default={})
+REPLICATION = Document(
+    "replication",
+    "ReplicationConfiguration",
+    "ReplicationConfiguration",
+    ("ReplicationConfigurationNotFoundError", "The replication configuration was not found"),
+)
+PUBLIC_ACCESS_BLOCK = Document(
+    "public_access_block",
+    "PublicAccessBlockConfiguration",
+    "PublicAccessBlockConfiguration",
+    ("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found"),
+)
+OBJECT_LOCK = Document(
+    "object_lock",
+    "ObjectLockConfiguration",
+    "ObjectLockConfiguration",
+    ("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket"),
+)
+
+# The document each operation of put_document, get_document and delete_document acts on.
+DOCUMENTS: dict[str, Document] = {
+    "PutBucketCors": CORS,
+    "GetBucketCors": CORS,
+    "DeleteBucketCors": CORS,
+    "PutBucketLifecycleConfiguration": LIFECYCLE,
+    "GetBucketLifecycleConfiguration": LIFECYCLE,
+    "DeleteBucketLifecycle": LIFECYCLE,
+    "PutBucketWebsite": WEBSITE,
+    "GetBucketWebsite": WEBSITE,
+    "DeleteBucketWebsite": WEBSITE,
+    "PutBucketEncryption": ENCRYPTION,
+    "GetBucketEncryption": ENCRYPTION,
+    "PutBucketLogging": LOGGING,
+    "GetBucketLogging": LOGGING,
+    "PutBucketRequestPayment": REQUEST_PAYMENT,
+    "GetBucketRequestPayment": REQUEST_PAYMENT,
+    "PutBucketAccelerateConfiguration": ACCELERATE,
+    "GetBucketAccelerateConfiguration": ACCELERATE,
+    "PutBucketReplication": REPLICATION,
+    "GetBucketReplication": REPLICATION,
+    "DeleteBucketReplication": REPLICATION,
+    "PutPublicAccessBlock": PUBLIC_ACCESS_BLOCK,
+    "GetPublicAccessBlock": PUBLIC_ACCESS_BLOCK,
+    "DeletePublicAccessBlock": PUBLIC_ACCESS_BLOCK,
+    "PutObjectLockConfiguration": OBJECT_LOCK,
+    "GetObjectLockConfiguration": OBJECT_LOCK,
 }
 
-# Id-keyed configurations: suffix of the operation names -> (kind, member, list member).
+# Id-keyed configurations: what their operation names share -> (kind, member, list member).
 _BY_ID = {
     "InventoryConfiguration": ("inventory", "InventoryConfiguration", "InventoryConfigurationList"),
     "AnalyticsConfiguration": ("analytics", "AnalyticsConfiguration", "AnalyticsConfigurationList"),
@@ -105,6 +124,14 @@ _BY_ID = {
         "IntelligentTieringConfigurationList",
     ),
 }
+
+
+def _by_id(operation_name: str) -> tuple[str, str, str]:
+    """The Id-keyed configuration of an operation (PutBucketMetricsConfiguration: the metrics one)."""
+    for verb in ("Put", "Get", "Delete", "List"):
+        if operation_name.startswith(verb + "Bucket"):
+            return _BY_ID[operation_name[len(verb + "Bucket") :].removesuffix("s")]
+    raise KeyError(operation_name)
 
 
 def _jsonable(value: Any) -> Any:
@@ -128,21 +155,47 @@ def _restored(value: Any) -> Any:
     return value
 
 
-class ConfigOps(S3Core):
-    def put_document(self, ctx: RequestContext, params: dict[str, Any], name: str) -> dict[str, Any]:
-        spec = _DOCUMENTS[name]
-        bucket = self.owner_only(ctx, params["Bucket"])
+class ConfigOperations(Operations):
+    service: S3Provider
+
+    @operation(
+        "PutBucketCors",
+        "PutBucketLifecycleConfiguration",
+        "PutBucketWebsite",
+        "PutBucketEncryption",
+        "PutBucketLogging",
+        "PutBucketRequestPayment",
+        "PutBucketAccelerateConfiguration",
+        "PutBucketReplication",
+        "PutPublicAccessBlock",
+        "PutObjectLockConfiguration",
+    )
+    def put_document(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        spec = DOCUMENTS[ctx.operation]
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         document = params.get(spec.member) or {}
-        check = getattr(self, f"_check_{spec.kind}", None)
+        check = self._checks.get(spec.kind)
         if check:
             check(bucket, document)
-        self.store.put_config(bucket.id, spec.kind, _jsonable(document))
+        self.service.store.put_config(bucket.id, spec.kind, _jsonable(document))
         return {}
 
-    def get_document(self, ctx: RequestContext, params: dict[str, Any], name: str) -> dict[str, Any]:
-        spec = _DOCUMENTS[name]
-        bucket = self.owner_only(ctx, params["Bucket"])
-        document = self.store.config(bucket.id, spec.kind)
+    @operation(
+        "GetBucketCors",
+        "GetBucketLifecycleConfiguration",
+        "GetBucketWebsite",
+        "GetBucketEncryption",
+        "GetBucketLogging",
+        "GetBucketRequestPayment",
+        "GetBucketAccelerateConfiguration",
+        "GetBucketReplication",
+        "GetPublicAccessBlock",
+        "GetObjectLockConfiguration",
+    )
+    def get_document(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        spec = DOCUMENTS[ctx.operation]
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        document = self.service.store.config(bucket.id, spec.kind)
         if document is None:
             if spec.missing is None:
                 return dict(spec.default or {})
@@ -151,18 +204,39 @@ class ConfigOps(S3Core):
         document = _restored(document)
         return {spec.result_member: document} if spec.result_member else document
 
-    def delete_document(self, ctx: RequestContext, params: dict[str, Any], name: str) -> dict[str, Any]:
-        spec = _DOCUMENTS[name]
-        bucket = self.owner_only(ctx, params["Bucket"])
-        self.store.delete_config(bucket.id, spec.kind)
+    @operation(
+        "DeleteBucketCors",
+        "DeleteBucketLifecycle",
+        "DeleteBucketWebsite",
+        "DeleteBucketReplication",
+        "DeletePublicAccessBlock",
+    )
+    def delete_document(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        spec = DOCUMENTS[ctx.operation]
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        self.service.store.delete_config(bucket.id, spec.kind)
         return {}
+
+    def delete_bucket_encryption(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Deleting the configuration returns the bucket to the default, SSE-S3."""
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        self.service.store.put_config(bucket.id, "encryption", SSE_S3_DEFAULT)
+        return {}
+
+    @property
+    def _checks(self) -> dict[str, Any]:
+        """The check each kind of document passes before it is stored (where S3 checks one)."""
+        return {
+            "website": self._check_website,
+            "replication": self._check_replication,
+            "object_lock": self._check_object_lock,
+            "lifecycle": self._check_lifecycle,
+            "cors": self._check_cors,
+        }
 
     # -- checks run before a configuration is stored ---------------------------------------------------
 
-    def _check_tagging(self, bucket: Any, document: dict[str, Any]) -> None:
-        check_tags(document.get("TagSet") or [], limit=50)
-
-    def _check_website(self, bucket: Any, document: dict[str, Any]) -> None:
+    def _check_website(self, bucket: Bucket, document: dict[str, Any]) -> None:
         everything = document.get("RedirectAllRequestsTo")
         if everything:
             if any(document.get(k) for k in ("IndexDocument", "ErrorDocument", "RoutingRules")):
@@ -208,9 +282,7 @@ class ConfigOps(S3Core):
                     400,
                 )
 
-    def _check_replication(self, bucket: Any, document: dict[str, Any]) -> None:
-        from overcast.services.s3.replication import destination_name
-
+    def _check_replication(self, bucket: Bucket, document: dict[str, Any]) -> None:
         if bucket.versioning != "Enabled":
             raise ServiceError(
                 "InvalidRequest",
@@ -234,13 +306,13 @@ class ConfigOps(S3Core):
                     "DeleteMarkerReplication must be specified for this version of Cross Region Replication configuration schema.",
                     400,
                 )
-            destination = self.store.bucket(destination_name(rule))
+            destination = self.service.store.bucket(destination_name(rule))
             if destination is None:
                 raise ServiceError("InvalidRequest", "Destination bucket must exist.", 400)
             if destination.versioning != "Enabled":
                 raise ServiceError("InvalidRequest", "Destination bucket must have versioning enabled.", 400)
 
-    def _check_object_lock(self, bucket: Any, document: dict[str, Any]) -> None:
+    def _check_object_lock(self, bucket: Bucket, document: dict[str, Any]) -> None:
         if not bucket.object_lock:
             if bucket.versioning != "Enabled":
                 raise ServiceError(
@@ -248,9 +320,9 @@ class ConfigOps(S3Core):
                     "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
                     409,
                 )
-            self.store.update_bucket(bucket.id, object_lock=1)
+            self.service.store.update_bucket(bucket.id, object_lock=1)
 
-    def _check_lifecycle(self, bucket: Any, document: dict[str, Any]) -> None:
+    def _check_lifecycle(self, bucket: Bucket, document: dict[str, Any]) -> None:
         rules = document.get("Rules") or []
         if not rules or len(rules) > 1000:
             raise ServiceError(
@@ -278,7 +350,7 @@ class ConfigOps(S3Core):
                     400,
                 )
 
-    def _check_cors(self, bucket: Any, document: dict[str, Any]) -> None:
+    def _check_cors(self, bucket: Bucket, document: dict[str, Any]) -> None:
         rules = document.get("CORSRules") or []
         if not rules or len(rules) > 100:
             raise ServiceError(
@@ -298,7 +370,7 @@ class ConfigOps(S3Core):
     # -- bucket policies --------------------------------------------------------------------------
 
     def put_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         text = params["Policy"]
         try:
             policy = json.loads(text)
@@ -316,23 +388,23 @@ class ConfigOps(S3Core):
             if "Principal" not in statement and "NotPrincipal" not in statement:
                 raise ServiceError("MalformedPolicy", "Missing required field Principal", 400)
             for resource in _as_list(statement.get("Resource")):
-                if not str(resource).startswith(f"arn:aws:s3:::{bucket.name}"):
+                if not str(resource).startswith(bucket_arn(bucket)):
                     raise ServiceError("MalformedPolicy", "Policy has invalid resource", 400)
-        if policy_is_public(policy) and self.public_access_block(bucket).get("BlockPublicPolicy"):
+        if policy_is_public(policy) and self.service.public_access_block(bucket).get("BlockPublicPolicy"):
             raise ServiceError(
                 "AccessDenied",
                 "User is not authorized to perform: s3:PutBucketPolicy on "
-                f'resource: "arn:aws:s3:::{bucket.name}" because public policies are blocked by '
+                f'resource: "{bucket_arn(bucket)}" because public policies are blocked by '
                 "the BlockPublicPolicy block public access setting.",
                 403,
             )
-        self.store.put_config(bucket.id, "policy", policy)
-        self.store.put_config(bucket.id, "policy_text", text)
+        self.service.store.put_config(bucket.id, "policy", policy)
+        self.service.store.put_config(bucket.id, "policy_text", text)
         return {}
 
     def get_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
-        text = self.store.config(bucket.id, "policy_text")
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        text = self.service.store.config(bucket.id, "policy_text")
         if text is None:
             raise ServiceError(
                 "NoSuchBucketPolicy", "The bucket policy does not exist", 404, BucketName=bucket.name
@@ -340,14 +412,14 @@ class ConfigOps(S3Core):
         return {"Policy": text}
 
     def delete_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
-        self.store.delete_config(bucket.id, "policy")
-        self.store.delete_config(bucket.id, "policy_text")
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        self.service.store.delete_config(bucket.id, "policy")
+        self.service.store.delete_config(bucket.id, "policy_text")
         return {}
 
     def get_bucket_policy_status(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
-        policy = self.store.config(bucket.id, "policy")
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        policy = self.service.store.config(bucket.id, "policy")
         if policy is None:
             raise ServiceError(
                 "NoSuchBucketPolicy", "The bucket policy does not exist", 404, BucketName=bucket.name
@@ -356,38 +428,62 @@ class ConfigOps(S3Core):
 
     # -- Id-keyed configurations ----------------------------------------------------------------------
 
-    def put_by_id(self, ctx: RequestContext, params: dict[str, Any], suffix: str) -> dict[str, Any]:
-        kind, member, _ = _BY_ID[suffix]
-        bucket = self.owner_only(ctx, params["Bucket"])
+    @operation(
+        "PutBucketInventoryConfiguration",
+        "PutBucketAnalyticsConfiguration",
+        "PutBucketMetricsConfiguration",
+        "PutBucketIntelligentTieringConfiguration",
+    )
+    def put_by_id(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        kind, member, _ = _by_id(ctx.operation)
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         document = params[member]
         if document.get("Id") != params["Id"]:
             raise ServiceError(
                 "InvalidArgument", "Configuration Id does not match the Id in the request", 400
             )
-        self.store.put_config(bucket.id, kind, _jsonable(document), params["Id"])
+        self.service.store.put_config(bucket.id, kind, _jsonable(document), params["Id"])
         return {}
 
-    def get_by_id(self, ctx: RequestContext, params: dict[str, Any], suffix: str) -> dict[str, Any]:
-        kind, member, _ = _BY_ID[suffix]
-        bucket = self.owner_only(ctx, params["Bucket"])
-        document = self.store.config(bucket.id, kind, params["Id"])
+    @operation(
+        "GetBucketInventoryConfiguration",
+        "GetBucketAnalyticsConfiguration",
+        "GetBucketMetricsConfiguration",
+        "GetBucketIntelligentTieringConfiguration",
+    )
+    def get_by_id(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        kind, member, _ = _by_id(ctx.operation)
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        document = self.service.store.config(bucket.id, kind, params["Id"])
         if document is None:
             raise ServiceError("NoSuchConfiguration", "The specified configuration does not exist.", 404)
         return {member: _restored(document)}
 
-    def delete_by_id(self, ctx: RequestContext, params: dict[str, Any], suffix: str) -> dict[str, Any]:
-        kind, _, _ = _BY_ID[suffix]
-        bucket = self.owner_only(ctx, params["Bucket"])
-        if self.store.config(bucket.id, kind, params["Id"]) is None:
+    @operation(
+        "DeleteBucketInventoryConfiguration",
+        "DeleteBucketAnalyticsConfiguration",
+        "DeleteBucketMetricsConfiguration",
+        "DeleteBucketIntelligentTieringConfiguration",
+    )
+    def delete_by_id(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        kind, _, _ = _by_id(ctx.operation)
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        if self.service.store.config(bucket.id, kind, params["Id"]) is None:
             raise ServiceError("NoSuchConfiguration", "The specified configuration does not exist.", 404)
-        self.store.delete_config(bucket.id, kind, params["Id"])
+        self.service.store.delete_config(bucket.id, kind, params["Id"])
         return {}
 
-    def list_by_id(self, ctx: RequestContext, params: dict[str, Any], suffix: str) -> dict[str, Any]:
-        kind, _, list_member = _BY_ID[suffix]
-        bucket = self.owner_only(ctx, params["Bucket"])
+    @operation(
+        "ListBucketInventoryConfigurations",
+        "ListBucketAnalyticsConfigurations",
+        "ListBucketMetricsConfigurations",
+        "ListBucketIntelligentTieringConfigurations",
+    )
+    def list_by_id(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        kind, _, list_member = _by_id(ctx.operation)
+        bucket = self.service.owner_only(ctx, params["Bucket"])
         return {
-            list_member: [_restored(c) for c in self.store.configs(bucket.id, kind)],
+            list_member: [_restored(c) for c in self.service.store.configs(bucket.id, kind)],
             "IsTruncated": False,
         }
 
@@ -396,59 +492,3 @@ def _as_list(value: Any) -> list:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
-
-
-def _document_methods(name: str) -> dict[str, Any]:
-    """put_bucket_<name>, get_bucket_<name>, delete_bucket_<name> for a stored document."""
-    from botocore import xform_name
-
-    def put(self: ConfigOps, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self.put_document(ctx, params, name)
-
-    def get(self: ConfigOps, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self.get_document(ctx, params, name)
-
-    def delete(self: ConfigOps, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self.delete_document(ctx, params, name)
-
-    operations = {
-        "Cors": "BucketCors",
-        "LifecycleConfiguration": "BucketLifecycleConfiguration",
-        "Tagging": "BucketTagging",
-        "Website": "BucketWebsite",
-        "Encryption": "BucketEncryption",
-        "Logging": "BucketLogging",
-        "RequestPayment": "BucketRequestPayment",
-        "AccelerateConfiguration": "BucketAccelerateConfiguration",
-        "Replication": "BucketReplication",
-        "PublicAccessBlock": "PublicAccessBlock",
-        "ObjectLockConfiguration": "ObjectLockConfiguration",
-    }[name]
-    methods = {xform_name("Put" + operations): put, xform_name("Get" + operations): get}
-    delete_name = "DeleteBucketLifecycle" if name == "LifecycleConfiguration" else "Delete" + operations
-    if _DOCUMENTS[name].missing is not None and name != "ObjectLockConfiguration":
-        methods[xform_name(delete_name)] = delete
-    return methods
-
-
-def _by_id_methods(suffix: str) -> dict[str, Any]:
-    from botocore import xform_name
-
-    def make(verb: str):
-        def method(self: ConfigOps, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-            return getattr(self, f"{verb}_by_id")(ctx, params, suffix)
-
-        return method
-
-    return {
-        xform_name(f"{verb.title()}Bucket{suffix}{'s' if verb == 'list' else ''}"): make(verb)
-        for verb in ("put", "get", "delete", "list")
-    }
-
-
-for _name in _DOCUMENTS:
-    for _method_name, _method in _document_methods(_name).items():
-        setattr(ConfigOps, _method_name, _method)
-for _suffix in _BY_ID:
-    for _method_name, _method in _by_id_methods(_suffix).items():
-        setattr(ConfigOps, _method_name, _method)

@@ -1,20 +1,23 @@
 """CORS as S3 answers it: preflight OPTIONS requests and the headers of actual requests, from the bucket's
 CORS rules (the first rule that matches the origin, the method and every requested header wins).
 
-The server calls these before routing (an OPTIONS request names no operation): `preflight(request)` for
-`OPTIONS` with an `Origin`, and `response_headers(request)` to extend the response of any S3 request that
-carries an `Origin`.
+The provider's declared route for `OPTIONS` with an `Origin` (a preflight names no operation) hands it to
+`preflight(request)`, and its `cors_headers` hook extends the response of any S3 request that carries an
+`Origin` with `response_headers(request)`.
 """
 
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from overcast.http import HttpRequest, HttpResponse
 from overcast.routing.router import parse_host
-from overcast.services.s3.core import S3Core
+from overcast.services.base import Operations
+
+if TYPE_CHECKING:
+    from overcast.services.s3.provider import S3Provider
 
 _NOT_ALLOWED = (
     "CORSResponse: This CORS request is not allowed. This is usually because the evalution of "
@@ -68,7 +71,11 @@ def rule_headers(rule: dict[str, Any], origin: str, requested_headers: list[str]
     return headers
 
 
-class CorsOps(S3Core):
+class CorsOperations(Operations):
+    """How S3 answers browsers by a bucket's CORS rules (the rules themselves are stored by ConfigOperations)."""
+
+    service: S3Provider
+
     def preflight(self, request: HttpRequest) -> HttpResponse:
         """The answer to an OPTIONS request with an Origin, by the bucket's CORS rules."""
         origin = request.headers.get("origin") or ""
@@ -79,8 +86,8 @@ class CorsOps(S3Core):
             if h.strip()
         ]
         name = bucket_of(request)
-        bucket = self.store.bucket(name) if name else None
-        rules = (self.store.config(bucket.id, "cors") or {}).get("CORSRules") if bucket else None
+        bucket = self.service.store.bucket(name) if name else None
+        rules = (self.service.store.config(bucket.id, "cors") or {}).get("CORSRules") if bucket else None
         if not origin or not method:
             return _error(400, "BadRequest", "Insufficient information. Origin request header needed.")
         if not rules:
@@ -96,8 +103,8 @@ class CorsOps(S3Core):
         name = bucket_of(request)
         if not origin or not name:
             return []
-        bucket = self.store.bucket(name)
-        rules = (self.store.config(bucket.id, "cors") or {}).get("CORSRules") if bucket else None
+        bucket = self.service.store.bucket(name)
+        rules = (self.service.store.config(bucket.id, "cors") or {}).get("CORSRules") if bucket else None
         rule = matching_rule(rules or [], origin, request.method, [])
         return rule_headers(rule, origin, []) if rule else []
 

@@ -16,6 +16,7 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from overcast.services.s3 import multipart
 from overcast.services.s3.common import seconds
 
 if TYPE_CHECKING:
@@ -133,11 +134,11 @@ def _act(provider: S3Provider, bucket_id: int, rule: dict[str, Any], version: An
                 expiration.get("ExpiredObjectDeleteMarker")
                 and len(store.versions_of(bucket_id, version.key)) == 1
             ):
-                provider.destroy(version)
+                provider.versions.destroy(version)
                 return True
             return False
         if _due(version.modified, expiration.get("Days"), expiration.get("Date"), now):
-            provider.delete_one(store.bucket_by_id(bucket_id), version.key, None, {})
+            provider.versions.delete_one(store.bucket_by_id(bucket_id), version.key, None, {})
             return True
         return _transition(provider, version, rule.get("Transitions") or [], version.modified, now)
     noncurrent_since = _noncurrent_since(provider, bucket_id, version)
@@ -145,7 +146,7 @@ def _act(provider: S3Provider, bucket_id: int, rule: dict[str, Any], version: An
     if expiration.get("NoncurrentDays") is not None and _due(
         noncurrent_since, expiration["NoncurrentDays"], None, now
     ):
-        provider.destroy(version)
+        provider.versions.destroy(version)
         return True
     transitions = [
         {"Days": t.get("NoncurrentDays"), "StorageClass": t["StorageClass"]}
@@ -182,4 +183,4 @@ def _abort_uploads(provider: S3Provider, bucket_id: int, rule: dict[str, Any], n
     prefix = rule.get("Prefix") or spec.get("Prefix") or ""
     for upload_id, key in provider.store.uploads_started_before(bucket_id, now - days * DAY):
         if key.startswith(prefix):
-            provider.abort_upload(upload_id)
+            multipart.abort_upload(provider, upload_id)

@@ -7,16 +7,19 @@ successor string) instead of reading them, so a page costs the same at a thousan
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.s3.common import owner_of, to_datetime
-from overcast.services.s3.core import S3Core
+from overcast.services.base import Operations
+from overcast.services.kit.paging import encode_token
+from overcast.services.s3.common import owner_of, resume_after, to_datetime
 from overcast.services.s3.store import ObjectVersion
+
+if TYPE_CHECKING:
+    from overcast.services.s3.provider import S3Provider
 
 MAX_KEYS = 1000
 
@@ -42,13 +45,17 @@ def _common_prefix(key: str, prefix: str, delimiter: str | None) -> str | None:
     return key[: at + len(delimiter)] if at >= 0 else None
 
 
-class ListingOps(S3Core):
+class ListingOperations(Operations):
+    service: S3Provider
+
     def list_objects_v2(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.bucket_for(ctx, params["Bucket"], "s3:ListBucket")
+        bucket = self.service.bucket_for(ctx, params["Bucket"], "s3:ListBucket")
         prefix, delimiter = params.get("Prefix") or "", params.get("Delimiter") or None
         max_keys = _max_keys(params)
         token = params.get("ContinuationToken")
-        after = _decode(token) if token else (params.get("StartAfter") or "")
+        after = (
+            resume_after(token, "ListObjectsV2", _bad_token) if token else (params.get("StartAfter") or "")
+        )
         page = self.current_keys(bucket.id, prefix, delimiter, after, max_keys)
         encode = _encoder(params)
         result: dict[str, Any] = {
@@ -57,7 +64,7 @@ class ListingOps(S3Core):
             "MaxKeys": max_keys,
             "IsTruncated": page.truncated,
             "KeyCount": len(page.entries) + len(page.prefixes),
-            "Contents": [_content(v, encode, params.get("FetchOwner"), self) for v in page.entries],
+            "Contents": [_content(v, encode, params.get("FetchOwner")) for v in page.entries],
             "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes],
         }
         if delimiter:
@@ -69,11 +76,11 @@ class ListingOps(S3Core):
         if params.get("StartAfter"):
             result["StartAfter"] = encode(params["StartAfter"])
         if page.truncated and page.last is not None:
-            result["NextContinuationToken"] = base64.urlsafe_b64encode(page.last.encode()).decode()
+            result["NextContinuationToken"] = encode_token(page.last, "ListObjectsV2")
         return result
 
     def list_objects(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.bucket_for(ctx, params["Bucket"], "s3:ListBucket")
+        bucket = self.service.bucket_for(ctx, params["Bucket"], "s3:ListBucket")
         prefix, delimiter = params.get("Prefix") or "", params.get("Delimiter") or None
         max_keys = _max_keys(params)
         marker = params.get("Marker") or ""
@@ -85,7 +92,7 @@ class ListingOps(S3Core):
             "Marker": encode(marker),
             "MaxKeys": max_keys,
             "IsTruncated": page.truncated,
-            "Contents": [_content(v, encode, True, self) for v in page.entries],
+            "Contents": [_content(v, encode, True) for v in page.entries],
             "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes],
         }
         if delimiter:
@@ -106,7 +113,7 @@ class ListingOps(S3Core):
         while True:
             seen = 0
             seeked = False
-            for row in self.store.current_page(bucket_id, lower, inclusive, upper, batch):
+            for row in self.service.store.current_page(bucket_id, lower, inclusive, upper, batch):
                 seen += 1
                 lower, inclusive = row.key, False
                 if row.delete_marker:
@@ -126,13 +133,13 @@ class ListingOps(S3Core):
                 return page
 
     def list_object_versions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.bucket_for(ctx, params["Bucket"], "s3:ListBucketVersions")
+        bucket = self.service.bucket_for(ctx, params["Bucket"], "s3:ListBucketVersions")
         prefix, delimiter = params.get("Prefix") or "", params.get("Delimiter") or None
         max_keys = _max_keys(params)
         key_marker, version_marker = params.get("KeyMarker") or "", params.get("VersionIdMarker")
         within = None
         if version_marker and key_marker:
-            marked = self.store.version(bucket.id, key_marker, version_marker)
+            marked = self.service.store.version(bucket.id, key_marker, version_marker)
             if marked is None:
                 raise ServiceError(
                     "InvalidArgument",
@@ -159,7 +166,7 @@ class ListingOps(S3Core):
                 "VersionId": v.version_id,
                 "IsLatest": bool(v.is_latest),
                 "LastModified": to_datetime(v.modified),
-                "Owner": owner_of(_owner(v, self)),
+                "Owner": owner_of(_owner(v)),
             }
             if v.delete_marker:
                 markers.append(entry)
@@ -204,7 +211,7 @@ class ListingOps(S3Core):
         lower, inclusive = _start(prefix, delimiter, key_marker)
         batch = min(max_keys + 1, MAX_KEYS + 1)
         while True:
-            rows = self.store.versions_page(bucket_id, lower, inclusive, upper, batch, within)
+            rows = self.service.store.versions_page(bucket_id, lower, inclusive, upper, batch, within)
             within = None
             seeked = False
             seen = 0
@@ -236,14 +243,14 @@ def _start(prefix: str, delimiter: str | None, after: str) -> tuple[str, bool]:
     return after, False
 
 
-def _content(version: ObjectVersion, encode: Any, with_owner: Any, ops: S3Core) -> dict[str, Any]:
+def _content(version: ObjectVersion, encode: Any, with_owner: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "Key": encode(version.key),
         "LastModified": to_datetime(version.modified),
         **_sizes(version),
     }
     if with_owner:
-        entry["Owner"] = owner_of(_owner(version, ops))
+        entry["Owner"] = owner_of(_owner(version))
     return entry
 
 
@@ -260,7 +267,7 @@ def _sizes(version: ObjectVersion) -> dict[str, Any]:
     return entry
 
 
-def _owner(version: ObjectVersion, ops: S3Core) -> str:
+def _owner(version: ObjectVersion) -> str:
     return version.meta.get("Owner") or ""
 
 
@@ -279,13 +286,10 @@ def _encoder(params: dict[str, Any]):
     return lambda text: text
 
 
-def _decode(token: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ServiceError(
-            "InvalidArgument",
-            "The continuation token provided is incorrect",
-            400,
-            ArgumentName="continuation-token",
-        ) from exc
+def _bad_token() -> ServiceError:
+    return ServiceError(
+        "InvalidArgument",
+        "The continuation token provided is incorrect",
+        400,
+        ArgumentName="continuation-token",
+    )

@@ -8,18 +8,17 @@ the part checksums, "-N") or FULL_OBJECT (CRCs combined arithmetically).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
+from overcast.services.base import Operations
 from overcast.services.s3 import bodies, checksums
 from overcast.services.s3.common import check_key, owner_of, to_datetime
-from overcast.services.s3.objects import (
-    ObjectOps,
+from overcast.services.s3.object_rules import (
     check_customer_key_on_read,
     checksum_fields,
     requested_checksums,
@@ -27,6 +26,9 @@ from overcast.services.s3.objects import (
     storage_class_of,
     verify_body,
 )
+
+if TYPE_CHECKING:
+    from overcast.services.s3.provider import S3Provider
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
@@ -67,16 +69,18 @@ def _checksum_type(algorithm: str | None, requested: str | None) -> str | None:
     return kind
 
 
-class MultipartOps(ObjectOps):
+class MultipartOperations(Operations):
+    service: S3Provider
+
     def create_multipart_upload(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, key = params["Bucket"], params["Key"]
         check_key(key)
-        bucket = self.bucket_for(ctx, name, "s3:PutObject", key)
-        meta = self.new_object_meta(ctx, bucket, params)
+        bucket = self.service.bucket_for(ctx, name, "s3:PutObject", key)
+        meta = self.service.versions.new_object_meta(ctx, bucket, params)
         algorithm = params.get("ChecksumAlgorithm")
         kind = _checksum_type(algorithm, params.get("ChecksumType"))
         upload_id = secrets.token_urlsafe(48)
-        self.store.create_upload(
+        self.service.store.create_upload(
             upload_id,
             bucket.id,
             key,
@@ -88,7 +92,9 @@ class MultipartOps(ObjectOps):
                 "type": kind,
                 "initiator": ctx.principal.arn,
                 "initiator_account": ctx.principal.account_id,
-                "enc": self.keys.enc_for(meta),  # how the parts are stored (absent: plain text, as before)
+                "enc": self.service.keys.enc_for(
+                    meta
+                ),  # how the parts are stored (absent: plain text, as before)
             },
         )
         result: dict[str, Any] = {"Bucket": name, "Key": key, "UploadId": upload_id, **sse_fields(meta)}
@@ -100,8 +106,8 @@ class MultipartOps(ObjectOps):
     def _upload_of(
         self, ctx: RequestContext, params: dict[str, Any], action: str
     ) -> tuple[Any, dict[str, Any]]:
-        bucket = self.bucket_for(ctx, params["Bucket"], action, params["Key"])
-        upload = self.store.upload(params["UploadId"])
+        bucket = self.service.bucket_for(ctx, params["Bucket"], action, params["Key"])
+        upload = self.service.store.upload(params["UploadId"])
         if upload is None or upload[0] != bucket.id or upload[1] != params["Key"]:
             raise _no_such_upload(params["UploadId"])
         return bucket, upload[3]
@@ -121,16 +127,16 @@ class MultipartOps(ObjectOps):
                     400,
                 )
         hashed = [algorithm, *(a for a in sent if a != algorithm)]
-        cipher = self.keys.cipher_for(upload.get("enc"), params)
+        cipher = self.service.keys.cipher_for(upload.get("enc"), params)
         received = await bodies.receive(self.platform.blobs, params.get("Body"), hashed, cipher=cipher)
         try:
             verify_body(params, received, sent or [algorithm], ctx)
             checksum = {"value": received.checksums[algorithm]}
             with self.db.transaction():
-                if self.store.upload(params["UploadId"]) is None:
+                if self.service.store.upload(params["UploadId"]) is None:
                     raise _no_such_upload(params["UploadId"])
                 blob_id = self.platform.blobs.commit(received.blob)
-                replaced = self.store.put_part(
+                replaced = self.service.store.put_part(
                     params["UploadId"],
                     number,
                     blob_id,
@@ -154,19 +160,19 @@ class MultipartOps(ObjectOps):
         with self.db.transaction():
             _bucket, upload = self._upload_of(ctx, params, "s3:PutObject")
             check_customer_key_on_read(upload["meta"], params)
-            source_bucket, source = self.copy_source(ctx, params)
+            source_bucket, source = self.service.versions.copy_source(ctx, params)
             start, end = _copy_range(params.get("CopySourceRange"), source.size)
-            data = self.body_of(source, start, end, params, "CopySource")
+            data = self.service.versions.body_of(source, start, end, params, "CopySource")
         algorithm = upload["algorithm"] or "CRC64NVME"
-        cipher = self.keys.cipher_for(upload.get("enc"), params)
+        cipher = self.service.keys.cipher_for(upload.get("enc"), params)
         received = await bodies.receive(self.platform.blobs, data, [algorithm], cipher=cipher)
         try:
             with self.db.transaction():
-                if self.store.upload(params["UploadId"]) is None:
+                if self.service.store.upload(params["UploadId"]) is None:
                     raise _no_such_upload(params["UploadId"])
                 blob_id = self.platform.blobs.commit(received.blob)
                 now = self.clock.now()
-                replaced = self.store.put_part(
+                replaced = self.service.store.put_part(
                     params["UploadId"],
                     number,
                     blob_id,
@@ -198,7 +204,7 @@ class MultipartOps(ObjectOps):
                 "The XML you provided was not well-formed or did not validate against our published schema",
                 400,
             )
-        stored = {row[0]: row for row in self.store.parts(upload_id)}
+        stored = {row[0]: row for row in self.service.store.parts(upload_id)}
         chosen = self._chosen_parts(upload, upload_id, requested, stored)
         size = sum(part[2] for part in chosen)
         if params.get("MpuObjectSize") is not None and params["MpuObjectSize"] != size:
@@ -209,7 +215,7 @@ class MultipartOps(ObjectOps):
                 400,
             )
         checksum = self._object_checksum(upload, chosen, params)
-        self._check_write_conditions(bucket, key, params)
+        self.service.versions.check_write_conditions(bucket, key, params)
         digest = hashlib.md5(b"".join(bytes.fromhex(p[3].strip('"')) for p in chosen)).hexdigest()
         etag = f'"{digest}-{len(chosen)}"'
         meta = {**upload["meta"], "Checksum": checksum}
@@ -218,9 +224,9 @@ class MultipartOps(ObjectOps):
         for row in stored.values():
             if row[1] not in used:
                 self.platform.blobs.delete(row[1])
-        self.store.delete_upload(upload_id)
+        self.service.store.delete_upload(upload_id)
         now = self.clock.now()
-        version_id = self.put_version(
+        version_id = self.service.versions.put_version(
             bucket,
             key,
             size=size,
@@ -231,7 +237,7 @@ class MultipartOps(ObjectOps):
             meta=meta,
             enc=upload.get("enc"),
         )
-        self.notify(ctx, bucket, "ObjectCreated:CompleteMultipartUpload", key, size, etag, version_id)
+        self.service.notify(ctx, bucket, "ObjectCreated:CompleteMultipartUpload", key, size, etag, version_id)
         host = ctx.request.host if ctx.request else "localhost"
         result: dict[str, Any] = {
             "Location": f"http://{host}/{bucket.name}/{quote(key)}",
@@ -244,7 +250,7 @@ class MultipartOps(ObjectOps):
             result.update(checksum_fields(checksum))
         if bucket.versioning:
             result["VersionId"] = version_id
-        expiration = self.expiration(bucket, key, meta, size, now)
+        expiration = self.service.versions.expiration(bucket, key, meta, size, now)
         if expiration:
             result["Expiration"] = expiration
         return result
@@ -317,19 +323,14 @@ class MultipartOps(ObjectOps):
 
     def abort_multipart_upload(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         self._upload_of(ctx, params, "s3:AbortMultipartUpload")
-        self.abort_upload(params["UploadId"])
+        abort_upload(self.service, params["UploadId"])
         return {}
-
-    def abort_upload(self, upload_id: str) -> None:
-        for row in self.store.parts(upload_id):
-            self.platform.blobs.delete(row[1])
-        self.store.delete_upload(upload_id)
 
     def list_parts(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         _bucket, upload = self._upload_of(ctx, params, "s3:ListMultipartUploadParts")
         marker = params.get("PartNumberMarker") or 0
         limit = min(params.get("MaxParts") or 1000, 1000)
-        rows = self.store.parts(params["UploadId"], marker, limit + 1)
+        rows = self.service.store.parts(params["UploadId"], marker, limit + 1)
         algorithm = upload["algorithm"]
         parts = []
         for number, _blob, size, etag, modified, checksum in rows[:limit]:
@@ -362,7 +363,7 @@ class MultipartOps(ObjectOps):
         return result
 
     def list_multipart_uploads(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.bucket_for(ctx, params["Bucket"], "s3:ListBucketMultipartUploads")
+        bucket = self.service.bucket_for(ctx, params["Bucket"], "s3:ListBucketMultipartUploads")
         prefix, delimiter = params.get("Prefix") or "", params.get("Delimiter")
         limit = min(params.get("MaxUploads") or 1000, 1000)
         key_marker, id_marker = params.get("KeyMarker") or "", params.get("UploadIdMarker") or ""
@@ -371,7 +372,7 @@ class MultipartOps(ObjectOps):
         truncated = False
         last: tuple[str, str] | None = None
         while not truncated:
-            rows = self.store.uploads_page(
+            rows = self.service.store.uploads_page(
                 bucket.id, max(after_key, prefix) if not id_marker else after_key, id_marker, 1001
             )
             for upload_id, key, initiated, meta in rows:
@@ -409,6 +410,14 @@ class MultipartOps(ObjectOps):
         if truncated and last:
             result["NextKeyMarker"], result["NextUploadIdMarker"] = last
         return result
+
+
+def abort_upload(service: S3Provider, upload_id: str) -> None:
+    """Forget an upload and its parts' data: AbortMultipartUpload, and lifecycle's
+    AbortIncompleteMultipartUpload."""
+    for row in service.store.parts(upload_id):
+        service.platform.blobs.delete(row[1])
+    service.store.delete_upload(upload_id)
 
 
 def _upload_entry(upload_id: str, key: str, initiated: float, meta: dict[str, Any]) -> dict[str, Any]:
@@ -457,6 +466,3 @@ def _copy_range(header: str | None, size: int) -> tuple[int, int]:
             ArgumentValue=header,
         )
     return start, end
-
-
-__all__ = ["MultipartOps", "base64"]

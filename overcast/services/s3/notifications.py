@@ -1,9 +1,10 @@
 """Event notifications: S3 tells SQS queues, SNS topics and Lambda functions about created, removed and restored
 objects.
 
-Deliveries go through `platform.call` as the s3.amazonaws.com service principal, so the queue's or topic's
-own checks apply as they do in AWS. They are sent after the request's transaction commits; a destination
-that refuses is logged, never an error for the writer (as in AWS).
+Deliveries go through the kit's delivery (`Platform.call`) as the s3.amazonaws.com service principal, with
+the bucket as `aws:SourceArn` and its owner as `aws:SourceAccount`, so the queue's, topic's or function's own
+policy decides as in AWS. They are sent after the request's transaction commits; a destination that refuses
+is logged, never an error for the writer (as in AWS).
 """
 
 from __future__ import annotations
@@ -13,14 +14,20 @@ import logging
 import secrets
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.identity import service_principal
-from overcast.services.s3.core import S3Core
+from overcast.services.base import Operations
+from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.delivery import Sender, deliver
+from overcast.services.s3.common import bucket_arn
 from overcast.services.s3.store import Bucket, ObjectVersion
+
+if TYPE_CHECKING:
+    from overcast.platform import Platform
+    from overcast.services.s3.provider import S3Provider
 
 log = logging.getLogger("overcast.s3")
 _TARGETS = (
@@ -30,137 +37,15 @@ _TARGETS = (
 )
 
 
-class NotificationOps(S3Core):
-    def notify(
-        self,
-        ctx: RequestContext,
-        bucket: Bucket,
-        event: str,
-        key: str,
-        size: int = 0,
-        etag: str | None = None,
-        version_id: str | None = None,
-    ) -> None:
-        """Queue the event for every matching destination; delivered once the transaction commits."""
-        targets = self._targets(bucket, event, key)
-        if targets:
-            record = _record(
-                bucket,
-                event,
-                self.clock.now(),
-                _object_entry(bucket, event, key, size, etag, version_id, self.clock.now()),
-                principal_id=f"AWS:{ctx.principal.user_id}",
-                source_ip=ctx.request.client_ip if ctx.request else "127.0.0.1",
-                request_id=ctx.request_id,
-            )
-            self._send(bucket, targets, record)
-
-    def notify_restore_completed(
-        self, bucket: Bucket, version: ObjectVersion, restore: dict[str, Any]
-    ) -> None:
-        """s3:ObjectRestore:Completed, as S3 itself sends it when the restored copy is ready: from S3 (no
-        requester), at the moment the copy became readable, with `glacierEventData` (when the copy expires,
-        and the storage class it was restored from)."""
-        event = "ObjectRestore:Completed"
-        targets = self._targets(bucket, event, version.key)
-        if not targets:
-            return
-        moment = restore["ready_at"]
-        record = _record(
-            bucket,
-            event,
-            moment,
-            _object_entry(bucket, event, version.key, version.size, version.etag, version.version_id, moment),
-            principal_id=f"AmazonCustomer:{bucket.account}",
-            source_ip="s3.amazonaws.com",
-            request_id=secrets.token_hex(8).upper(),
-        )
-        record["glacierEventData"] = {
-            "restoreEventData": {
-                "lifecycleRestorationExpiryTime": _iso(restore["expires_at"]),
-                "lifecycleRestoreStorageClass": version.storage_class,
-            }
-        }
-        self._send(bucket, targets, record)
-
-    def _targets(self, bucket: Bucket, event: str, key: str) -> list[tuple[str, str, str]]:
-        """(service, ARN, configuration id) of each destination whose configuration wants the event."""
-        config = self.store.config(bucket.id, "notification")
-        if not config:
-            return []
-        return [
-            (service, entry[arn_member], entry.get("Id") or "")
-            for member, arn_member, service in _TARGETS
-            for entry in config.get(member) or []
-            if _wants(entry, event, key)
-        ]
-
-    def _send(self, bucket: Bucket, targets: list[tuple[str, str, str]], record: dict[str, Any]) -> None:
-        for service, arn, config_id in targets:
-            body = json.dumps({"Records": [{**record, "s3": {**record["s3"], "configurationId": config_id}}]})
-            self.db.after_commit(
-                lambda s=service, a=arn, b=body: self.platform.spawn(self._deliver(s, a, b, bucket))
-            )
-
-    async def _deliver(self, service: str, arn: str, body: str, bucket: Bucket) -> None:
-        try:
-            await self.send_to(service, arn, body, bucket)
-        except ServiceError as error:
-            log.info("S3 could not deliver an event to %s: %s", arn, error)
-
-    async def send_to(self, service: str, arn: str, body: str, bucket: Bucket, test: bool = False) -> None:
-        """Deliver as s3.amazonaws.com, with the aws:SourceArn / aws:SourceAccount the destination's policy
-        conditions on (AWS's documented queue and topic policies for S3 events)."""
-        parts = arn.split(":")
-        if len(parts) < 6 or parts[2] != service:
-            raise ServiceError("InvalidArgument", f"Invalid ARN: {arn}", 400)
-        region, account, name = parts[3], parts[4], parts[5]
-        principal = service_principal("s3.amazonaws.com", account)
-        source = {"aws:SourceArn": f"arn:aws:s3:::{bucket.name}", "aws:SourceAccount": bucket.account}
-        if service == "sqs":
-            # Straight to SendMessage, as S3 does (the only action the documented queue policy grants it).
-            await self.platform.call(
-                "sqs",
-                "SendMessage",
-                {"QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}", "MessageBody": body},
-                principal=principal,
-                account_id=account,
-                region=region,
-                condition_keys=source,
-            )
-        elif service == "lambda":
-            # Asynchronous invocation, as S3 invokes functions; validation only checks that S3 may invoke
-            # (AWS sends no test event to a function).
-            await self.platform.call(
-                "lambda",
-                "Invoke",
-                {
-                    "FunctionName": arn,
-                    "InvocationType": "DryRun" if test else "Event",
-                    "Payload": body.encode(),
-                },
-                principal=principal,
-                account_id=account,
-                region=region,
-                condition_keys=source,
-            )
-        else:
-            await self.platform.call(
-                "sns",
-                "Publish",
-                {"TopicArn": arn, "Message": body, "Subject": "Amazon S3 Notification"},
-                principal=principal,
-                account_id=account,
-                region=region,
-                condition_keys=source,
-            )
+class NotificationOperations(Operations):
+    service: S3Provider
 
     async def put_bucket_notification_configuration(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
         """Stored once every destination accepted S3's test event (as AWS validates them)."""
         with self.db.transaction():
-            bucket = self.owner_only(ctx, params["Bucket"])
+            bucket = self.service.owner_only(ctx, params["Bucket"])
         document = params.get("NotificationConfiguration") or {}
         if not params.get("SkipDestinationValidation"):
             test = json.dumps(
@@ -176,7 +61,7 @@ class NotificationOps(S3Core):
             for member, arn_member, service in _TARGETS:
                 for entry in document.get(member) or []:
                     try:
-                        await self.send_to(service, entry[arn_member], test, bucket, test=True)
+                        await send(self.platform, service, entry[arn_member], test, bucket, test=True)
                     except ServiceError as error:
                         raise ServiceError(
                             "InvalidArgument",
@@ -186,14 +71,121 @@ class NotificationOps(S3Core):
                             ArgumentValue=error.message,
                         ) from error
         with self.db.transaction():
-            self.store.put_config(bucket.id, "notification", document)
+            self.service.store.put_config(bucket.id, "notification", document)
         return {}
 
     def get_bucket_notification_configuration(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        bucket = self.owner_only(ctx, params["Bucket"])
-        return self.store.config(bucket.id, "notification") or {}
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        return self.service.store.config(bucket.id, "notification") or {}
+
+
+# -- sending events -------------------------------------------------------------------------------------
+
+
+def object_event(
+    service: S3Provider,
+    ctx: RequestContext,
+    bucket: Bucket,
+    event: str,
+    key: str,
+    size: int = 0,
+    etag: str | None = None,
+    version_id: str | None = None,
+) -> None:
+    """Queue the event of a request for every matching destination; delivered once the transaction commits."""
+    targets = _targets(service, bucket, event, key)
+    if targets:
+        now = service.clock.now()
+        record = _record(
+            bucket,
+            event,
+            now,
+            _object_entry(bucket, event, key, size, etag, version_id, now),
+            principal_id=f"AWS:{ctx.principal.user_id}",
+            source_ip=ctx.request.client_ip if ctx.request else "127.0.0.1",
+            request_id=ctx.request_id,
+        )
+        _send_after_commit(service, bucket, targets, record)
+
+
+def restore_completed(
+    service: S3Provider, bucket: Bucket, version: ObjectVersion, restore: dict[str, Any]
+) -> None:
+    """s3:ObjectRestore:Completed, as S3 itself sends it when the restored copy is ready: from S3 (no
+    requester), at the moment the copy became readable, with `glacierEventData` (when the copy expires,
+    and the storage class it was restored from)."""
+    event = "ObjectRestore:Completed"
+    targets = _targets(service, bucket, event, version.key)
+    if not targets:
+        return
+    moment = restore["ready_at"]
+    record = _record(
+        bucket,
+        event,
+        moment,
+        _object_entry(bucket, event, version.key, version.size, version.etag, version.version_id, moment),
+        principal_id=f"AmazonCustomer:{bucket.account}",
+        source_ip="s3.amazonaws.com",
+        request_id=secrets.token_hex(8).upper(),
+    )
+    record["glacierEventData"] = {
+        "restoreEventData": {
+            "lifecycleRestorationExpiryTime": _iso(restore["expires_at"]),
+            "lifecycleRestoreStorageClass": version.storage_class,
+        }
+    }
+    _send_after_commit(service, bucket, targets, record)
+
+
+def _targets(service: S3Provider, bucket: Bucket, event: str, key: str) -> list[tuple[str, str, str]]:
+    """(service, ARN, configuration id) of each destination whose configuration wants the event."""
+    config = service.store.config(bucket.id, "notification")
+    if not config:
+        return []
+    return [
+        (kind, entry[arn_member], entry.get("Id") or "")
+        for member, arn_member, kind in _TARGETS
+        for entry in config.get(member) or []
+        if _wants(entry, event, key)
+    ]
+
+
+def _send_after_commit(
+    service: S3Provider, bucket: Bucket, targets: list[tuple[str, str, str]], record: dict[str, Any]
+) -> None:
+    for kind, arn, config_id in targets:
+        body = json.dumps({"Records": [{**record, "s3": {**record["s3"], "configurationId": config_id}}]})
+        service.db.after_commit(
+            lambda k=kind, a=arn, b=body: service.platform.spawn(_deliver(service.platform, k, a, b, bucket))
+        )
+
+
+async def _deliver(platform: Platform, service: str, arn: str, body: str, bucket: Bucket) -> None:
+    try:
+        await send(platform, service, arn, body, bucket)
+    except ServiceError as error:
+        log.info("S3 could not deliver an event to %s: %s", arn, error)
+
+
+async def send(
+    platform: Platform, service: str, arn: str, body: str, bucket: Bucket, test: bool = False
+) -> None:
+    """Deliver as s3.amazonaws.com, with the aws:SourceArn / aws:SourceAccount the destination's policy
+    conditions on (AWS's documented queue and topic policies for S3 events): straight to SendMessage (the
+    only action the documented queue policy grants S3), Publish with S3's subject, or an asynchronous
+    invocation (validation only checks that S3 may invoke: AWS sends no test event to a function)."""
+    target = parse_arn(arn)
+    if target is None or target.service != service:
+        raise ServiceError("InvalidArgument", f"Invalid ARN: {arn}", 400)
+    sender = Sender("s3.amazonaws.com", target.account, bucket_arn(bucket), bucket.account)
+    options: dict[str, Any] = {}
+    if service == "sns":
+        options["subject"] = "Amazon S3 Notification"
+    elif service == "lambda":
+        options["invocation_type"] = "DryRun" if test else "Event"
+    await deliver(platform, arn, body, sender, **options)
 
 
 def _iso(moment: float) -> str:
@@ -236,7 +228,7 @@ def _record(
             "bucket": {
                 "name": bucket.name,
                 "ownerIdentity": {"principalId": bucket.account},
-                "arn": f"arn:aws:s3:::{bucket.name}",
+                "arn": bucket_arn(bucket),
             },
             "object": entry,
         },

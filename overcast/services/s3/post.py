@@ -15,7 +15,7 @@ import hmac
 import json
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -24,9 +24,12 @@ from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse
 from overcast.identity import ANONYMOUS, Principal, root_principal
 from overcast.platform import new_request_id
+from overcast.services.base import Operations
 from overcast.services.s3.common import no_such_bucket
 from overcast.services.s3.cors import bucket_of
-from overcast.services.s3.objects import ObjectOps
+
+if TYPE_CHECKING:
+    from overcast.services.s3.provider import S3Provider
 
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
 _DISPOSITION = re.compile(r'(\w+)="([^"]*)"')
@@ -76,9 +79,11 @@ def parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[st
     return fields, upload
 
 
-class PostOps(ObjectOps):
+class PostOperations(Operations):
+    service: S3Provider
+
     async def post_object(self, request: HttpRequest) -> HttpResponse:
-        """Handle a browser POST upload; the server hands such requests over before routing."""
+        """Handle a browser POST upload (the provider's declared route for multipart/form-data POSTs)."""
         request_id = new_request_id()
         try:
             return await self._post_object(request, request_id)
@@ -111,9 +116,9 @@ class PostOps(ObjectOps):
             )
         key = fields["key"].replace("${filename}", filename)
         principal = self._post_principal(fields, name, len(data))
-        if self.store.bucket(name) is None:
+        if self.service.store.bucket(name) is None:
             raise no_such_bucket(name)
-        region = self.store.bucket(name).region  # type: ignore[union-attr]
+        region = self.service.store.bucket(name).region  # type: ignore[union-attr]
         ctx = RequestContext(
             "s3",
             "PutObject",

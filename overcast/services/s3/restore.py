@@ -1,4 +1,5 @@
-"""Restores of archived objects completing on the virtual clock: the s3:ObjectRestore:Completed event.
+"""Restores of archived objects: RestoreObject, and the restores completing on the virtual clock (the
+s3:ObjectRestore:Completed event).
 
 A restore in progress has a row in `s3_restores` (the version's row id and when its copy is ready), written
 with the RestoreObject that started it, so a restart loses none. This worker sleeps until the earliest one is
@@ -12,13 +13,82 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from overcast.context import RequestContext
+from overcast.errors import ServiceError
+from overcast.services.base import Operations
+from overcast.services.s3 import lifecycle, notifications
+from overcast.services.s3.common import ARCHIVED_CLASSES
+from overcast.services.s3.lifecycle import DAY
 
 if TYPE_CHECKING:
     from overcast.services.s3.provider import S3Provider
 
 log = logging.getLogger("overcast.s3")
 LONGEST_SLEEP = 60.0  # real seconds between looks at the table without any wake-up
+# Restore delays per storage class and retrieval tier, in seconds (AWS's published upper bounds).
+RESTORE_DELAYS = {
+    "GLACIER": {"Expedited": 5 * 60, "Standard": 5 * 3600, "Bulk": 12 * 3600},
+    "DEEP_ARCHIVE": {"Standard": 12 * 3600, "Bulk": 48 * 3600},
+}
+
+
+class RestoreOperations(Operations):
+    service: S3Provider
+
+    def restore_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        bucket, version = self.service.versions.addressed(ctx, params, "s3:RestoreObject")
+        if version.storage_class not in ARCHIVED_CLASSES:
+            raise ServiceError(
+                "InvalidObjectState",
+                "Restore is not allowed for the object's current storage class",
+                403,
+                StorageClass=version.storage_class,
+            )
+        request = params.get("RestoreRequest") or {}
+        days = request.get("Days")
+        if not days:
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema",
+                400,
+            )
+        tier = (request.get("GlacierJobParameters") or {}).get("Tier") or request.get("Tier") or "Standard"
+        delay = RESTORE_DELAYS[version.storage_class].get(tier)
+        if delay is None:
+            raise ServiceError(
+                "InvalidArgument",
+                f"{tier} retrieval is not supported for the {version.storage_class} storage class",
+                400,
+            )
+        now = self.clock.now()
+        restore = version.meta.get("Restore")
+        if restore and now < restore["ready_at"]:
+            raise ServiceError("RestoreAlreadyInProgress", "Object restore is already in progress", 409)
+        # The copy lasts `Days` from when it is ready, to the next midnight UTC (as AWS counts)
+        if restore and now < restore["expires_at"]:
+            restore = {**restore, "expires_at": lifecycle.midnight_after(now + days * DAY)}
+            status = 200
+        else:
+            ready = now + delay
+            restore = {
+                "ready_at": ready,
+                "expires_at": lifecycle.midnight_after(ready + days * DAY),
+                "tier": tier,
+            }
+            status = 202
+        self.service.store.update_object(version.id, meta={**version.meta, "Restore": restore})
+        if status == 202:
+            self.service.store.schedule_restore(version.id, restore["ready_at"])
+            self.db.after_commit(self.service.restores_changed.set)
+            self.service.notify(
+                ctx, bucket, "ObjectRestore:Post", version.key, version.size, version.etag, version.version_id
+            )
+        return {"__status__": status}
+
+
+# -- the completion worker ----------------------------------------------------------------------------
 
 
 async def run(provider: S3Provider, wake: asyncio.Event) -> None:
@@ -48,7 +118,7 @@ def complete_due(provider: S3Provider) -> float | None:
                 continue  # deleted, or overwritten in place by an object that is not being restored
             bucket = store.bucket_by_id(version.bucket_id)
             if bucket is not None:
-                provider.notify_restore_completed(bucket, version, restore)
+                notifications.restore_completed(provider, bucket, version, restore)
         return store.next_restore()
 
 

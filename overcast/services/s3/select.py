@@ -16,13 +16,17 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
+from overcast.services.base import Operations
 from overcast.services.s3 import select_sql as sql
 from overcast.services.s3.common import access_denied
 from overcast.services.s3.select_sql import MISSING, sql_error
+
+if TYPE_CHECKING:
+    from overcast.services.s3.provider import S3Provider
 
 MAX_EXPRESSION = 256 * 1024
 MAX_RECORD = 1 << 20  # AWS's maxCharsPerRecord
@@ -56,8 +60,8 @@ def _char(options: dict[str, Any], name: str, default: str) -> str:
     return default if value is None or value == "" else value
 
 
-class SelectOps:
-    """The S3 provider's SelectObjectContent."""
+class SelectOperations(Operations):
+    service: S3Provider
 
     async def select_object_content(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if ctx.principal.is_anonymous:
@@ -100,7 +104,7 @@ class SelectOps:
         if query.from_path and in_format == "CSV":
             raise sql_error("InvalidDataSource", "Paths after S3Object are only supported for JSON objects.")
 
-        bucket, version = self.readable_version(ctx, params, "s3:GetObject")  # type: ignore[attr-defined]
+        bucket, version = self.service.versions.readable_version(ctx, params, "s3:GetObject")
         size = version.size
         start, end = 0, size
         scan = params.get("ScanRange")
@@ -122,7 +126,7 @@ class SelectOps:
             reader.scan_end = last  # records starting after End are not read
             if first > 0:
                 start, skip_first = min(first - 1, size), True
-        body = self.body_of(version, start, end, params)  # type: ignore[attr-defined]
+        body = self.service.versions.body_of(version, start, end, params)
         events = _select_events(
             _pieces(body),
             compression,

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from overcast.services.kit.store import TagStore
 from overcast.state import Database
 
 MIGRATIONS = [
@@ -94,6 +95,17 @@ MIGRATIONS = [
     CREATE TABLE s3_restores (object_id INTEGER PRIMARY KEY, ready_at REAL NOT NULL);
     CREATE INDEX s3_restores_due ON s3_restores (ready_at);
     """,
+    # Bucket tags move to the kit's table of every service's tags (services/kit/store.py), where the Resource
+    # Groups Tagging API sees them.
+    """
+    INSERT INTO resource_tags (arn, tag_key, tag_value, account, region, service, resource_type, position)
+    SELECT 'arn:aws:s3:::' || b.name, json_extract(t.value, '$.Key'),
+           COALESCE(json_extract(t.value, '$.Value'), ''), b.account, b.region, 's3', 'bucket', t.key
+    FROM s3_bucket_configs c JOIN s3_buckets b ON b.id = c.bucket_id, json_each(c.body, '$.TagSet') t
+    WHERE c.kind = 'tagging'
+    ON CONFLICT (arn, tag_key) DO NOTHING;
+    DELETE FROM s3_bucket_configs WHERE kind = 'tagging';
+    """,
 ]
 
 INLINE = ""  # blob_id of an object whose body is stored in its row (`data`)
@@ -157,6 +169,9 @@ _OBJECT_COLUMNS = (
 class S3Store:
     def __init__(self, db: Database) -> None:
         self.db = db
+        TagStore(
+            db
+        )  # the kit's table, which a migration fills (the platform makes it first; a bare store here)
         db.migrate("s3", MIGRATIONS)
         # (bucket id, kind, config id) -> stored body text (None: no such configuration), as committed. Every
         # write of a configuration (or a bucket delete, or a reset) empties it; until the transaction that

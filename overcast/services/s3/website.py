@@ -10,14 +10,14 @@ objects must be public by bucket policy or ACL (403 otherwise); the index docume
 GetObject/HeadObject as the anonymous principal, so ranges, conditional requests, archived objects and
 access rules behave as on the REST endpoint.
 
-The server hands requests whose host is a website endpoint to `website(request)` before routing.
+The provider's declared route for website-endpoint hosts hands those requests to `website(request)`.
 """
 
 from __future__ import annotations
 
 import re
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from overcast.context import RequestContext
@@ -25,7 +25,10 @@ from overcast.errors import ServiceError
 from overcast.http import Headers, HttpRequest, HttpResponse
 from overcast.identity import ANONYMOUS
 from overcast.platform import new_request_id
-from overcast.services.s3.cors import CorsOps
+from overcast.services.base import Operations
+
+if TYPE_CHECKING:
+    from overcast.services.s3.provider import S3Provider
 
 _WEBSITE_HOST = re.compile(
     r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*)\.s3-website(?:[.-](?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d))?"
@@ -52,7 +55,9 @@ def website_bucket(host: str) -> str | None:
     return match.group("bucket") if match else None
 
 
-class WebsiteOps(CorsOps):
+class WebsiteOperations(Operations):
+    service: S3Provider
+
     async def website(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id()
         # CORS by the bucket's rules, as on the REST endpoint (those functions take path-style requests).
@@ -64,13 +69,13 @@ class WebsiteOps(CorsOps):
             host="localhost",
         )
         if request.method == "OPTIONS" and "origin" in request.headers:
-            return self.preflight(path_style)
+            return self.service.cors.preflight(path_style)
         try:
             response = await self._website(request, request_id)
         except ServiceError as error:
             response = _error_page(error, request_id)
         if "origin" in request.headers:
-            response.headers.extend(self.response_headers(path_style))
+            response.headers.extend(self.service.cors.response_headers(path_style))
         return response
 
     async def _website(self, request: HttpRequest, request_id: str) -> HttpResponse:
@@ -83,10 +88,10 @@ class WebsiteOps(CorsOps):
                 Method=request.method,
                 ResourceType="OBJECT",
             )
-        bucket = self.store.bucket(name)
+        bucket = self.service.store.bucket(name)
         if bucket is None:
             raise ServiceError("NoSuchBucket", "The specified bucket does not exist", 404, BucketName=name)
-        config = self.store.config(bucket.id, "website")
+        config = self.service.store.config(bucket.id, "website")
         if config is None:
             raise ServiceError(
                 "NoSuchWebsiteConfiguration",
@@ -94,7 +99,7 @@ class WebsiteOps(CorsOps):
                 404,
                 BucketName=name,
             )
-        if (self.store.config(bucket.id, "request_payment") or {}).get("Payer") == "Requester":
+        if (self.service.store.config(bucket.id, "request_payment") or {}).get("Payer") == "Requester":
             raise ServiceError("AccessDenied", "Access Denied", 403)
         key = unquote(request.path)[1:]
         everything = config.get("RedirectAllRequestsTo")

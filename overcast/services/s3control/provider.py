@@ -1,5 +1,5 @@
 """S3 Control: the account-level S3 settings. So far Block Public Access (Put/Get/DeletePublicAccessBlock),
-kept in S3's account settings, which every bucket check combines with the bucket's own settings."""
+kept by S3 (through its api.py), which every bucket check combines with the bucket's own settings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from typing import Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import ServiceProvider
+from overcast.services.s3.api import (
+    account_public_access_block,
+    delete_account_public_access_block,
+    load_s3,
+    put_account_public_access_block,
+)
 
 _SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
@@ -17,11 +23,7 @@ class S3ControlProvider(ServiceProvider):
 
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)
-        # S3 is loaded here, outside any request's transaction, so that its tables are created for good
-        self._s3 = platform.provider("s3")
-
-    def _store(self) -> Any:
-        return self._s3.store
+        load_s3(platform)  # outside any request's transaction
 
     @staticmethod
     def _account(ctx: RequestContext, params: dict[str, Any]) -> str:
@@ -35,12 +37,12 @@ class S3ControlProvider(ServiceProvider):
         account = self._account(ctx, params)
         config = params.get("PublicAccessBlockConfiguration") or {}
         settings = {name: bool(config.get(name, False)) for name in _SETTINGS}
-        self._store().put_account_setting(account, "public_access_block", settings)
+        put_account_public_access_block(self.platform, account, settings)
         return {}
 
     def get_public_access_block(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         account = self._account(ctx, params)
-        settings = self._store().account_setting(account, "public_access_block")
+        settings = account_public_access_block(self.platform, account)
         if settings is None:
             raise ServiceError(
                 "NoSuchPublicAccessBlockConfiguration",
@@ -52,5 +54,5 @@ class S3ControlProvider(ServiceProvider):
 
     def delete_public_access_block(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         account = self._account(ctx, params)
-        self._store().delete_account_setting(account, "public_access_block")
+        delete_account_public_access_block(self.platform, account)
         return {}

@@ -8,7 +8,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .conftest import error_of
+from tests.helpers import error_of
 
 
 def _public_read_policy(bucket):

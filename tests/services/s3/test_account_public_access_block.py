@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import error_of
+from tests.helpers import error_of
 
 ACCOUNT = "000000000000"
 OPEN = {

@@ -3,7 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import error_of
+from tests.helpers import error_of
 
 
 def test_create_list_head_delete(s3):

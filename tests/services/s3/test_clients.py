@@ -3,16 +3,15 @@
 import os
 import shutil
 import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import AWS_V1, AWS_V2, aws
+
 pytestmark = pytest.mark.slow
 
-CLI_V1 = str(Path(sys.executable).with_name("aws"))
-CLI_V2 = "/usr/bin/aws"
+CLI_V1, CLI_V2 = AWS_V1, AWS_V2
 
 
 def _cli_version(path: str) -> str:
@@ -33,6 +32,7 @@ else:
 
 
 def _run(args: list[str], overcast, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a client other than the AWS CLI (rclone, s3cmd) with test credentials; it must succeed."""
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "test",
@@ -49,41 +49,41 @@ def _run(args: list[str], overcast, env: dict | None = None) -> subprocess.Compl
 
 @pytest.mark.parametrize("cli", CLIS)
 def test_aws_s3_cp_sync_ls_presign(cli, overcast, tmp_path):
-    aws = [cli, "--endpoint-url", overcast.endpoint]
-    _run([*aws, "s3", "mb", "s3://cli-bucket"], overcast)
+    def cli_text(*args: str) -> str:
+        return aws(overcast, *args, cli=cli, output="text")
+
+    cli_text("s3", "mb", "s3://cli-bucket")
     small = tmp_path / "small.txt"
     small.write_text("hello from the cli")
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(20 * 1024 * 1024))  # multipart with the CLI's 8 MiB parts
-    _run([*aws, "s3", "cp", str(small), "s3://cli-bucket/docs/small.txt"], overcast)
-    _run([*aws, "s3", "cp", str(big), "s3://cli-bucket/big.bin"], overcast)
-    listing = _run([*aws, "s3", "ls", "s3://cli-bucket/", "--recursive"], overcast).stdout
+    cli_text("s3", "cp", str(small), "s3://cli-bucket/docs/small.txt")
+    cli_text("s3", "cp", str(big), "s3://cli-bucket/big.bin")
+    listing = cli_text("s3", "ls", "s3://cli-bucket/", "--recursive")
     assert "docs/small.txt" in listing and "big.bin" in listing
     back = tmp_path / "back.bin"
-    _run([*aws, "s3", "cp", "s3://cli-bucket/big.bin", str(back)], overcast)
+    cli_text("s3", "cp", "s3://cli-bucket/big.bin", str(back))
     assert back.read_bytes() == big.read_bytes()
 
     tree = tmp_path / "tree"
     (tree / "sub").mkdir(parents=True)
     (tree / "a.txt").write_text("a")
     (tree / "sub" / "b.txt").write_text("b")
-    _run([*aws, "s3", "sync", str(tree), "s3://cli-bucket/tree"], overcast)
-    again = _run([*aws, "s3", "sync", str(tree), "s3://cli-bucket/tree"], overcast).stdout
+    cli_text("s3", "sync", str(tree), "s3://cli-bucket/tree")
+    again = cli_text("s3", "sync", str(tree), "s3://cli-bucket/tree")
     assert again.strip() == ""  # nothing changed: sync compares sizes and times from ListObjectsV2
     mirror = tmp_path / "mirror"
-    _run([*aws, "s3", "sync", "s3://cli-bucket/tree", str(mirror)], overcast)
+    cli_text("s3", "sync", "s3://cli-bucket/tree", str(mirror))
     assert (mirror / "sub" / "b.txt").read_text() == "b"
 
-    url = _run(
-        [*aws, "s3", "presign", "s3://cli-bucket/docs/small.txt", "--expires-in", "300"], overcast
-    ).stdout.strip()
+    url = cli_text("s3", "presign", "s3://cli-bucket/docs/small.txt", "--expires-in", "300").strip()
     with urllib.request.urlopen(url) as response:
         assert response.read() == b"hello from the cli"
 
-    head = _run([*aws, "s3api", "head-object", "--bucket", "cli-bucket", "--key", "big.bin"], overcast).stdout
-    assert '"ContentLength": 20971520' in head
-    _run([*aws, "s3", "rm", "s3://cli-bucket", "--recursive"], overcast)
-    _run([*aws, "s3", "rb", "s3://cli-bucket"], overcast)
+    head = aws(overcast, "s3api", "head-object", "--bucket", "cli-bucket", "--key", "big.bin", cli=cli)
+    assert head["ContentLength"] == 20971520
+    cli_text("s3", "rm", "s3://cli-bucket", "--recursive")
+    cli_text("s3", "rb", "s3://cli-bucket")
 
 
 @pytest.mark.skipif(shutil.which("rclone") is None, reason="rclone is not installed")

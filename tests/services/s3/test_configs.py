@@ -3,9 +3,12 @@
 from datetime import UTC, datetime
 
 import pytest
+from botocore import xform_name
 from botocore.exceptions import ClientError
 
-from .conftest import error_of
+from overcast.services.s3.configs import DOCUMENTS
+from tests.helpers import error_of
+from tests.waiting import wait_for
 
 
 def test_cors(s3, bucket):
@@ -74,6 +77,49 @@ def test_tagging(s3, bucket):
     s3.delete_bucket_tagging(Bucket=bucket)
     with pytest.raises(ClientError):
         s3.get_bucket_tagging(Bucket=bucket)
+
+
+def test_tagging_replaces_the_whole_set_in_its_order(s3, bucket):
+    first = [{"Key": "z", "Value": "1"}, {"Key": "a", "Value": "2"}, {"Key": "m", "Value": ""}]
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": first})
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == first
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "only", "Value": "this"}]})
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "only", "Value": "this"}]
+
+
+def test_tagging_is_checked(s3, bucket):
+    twice = [{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]
+    for tags, expected in (
+        (twice, ("InvalidTag", 400)),
+        ([{"Key": "aws:reserved", "Value": "v"}], ("InvalidTag", 400)),
+        ([{"Key": "k" * 129, "Value": "v"}], ("InvalidTag", 400)),
+        ([{"Key": f"k{i}", "Value": "v"} for i in range(51)], ("BadRequest", 400)),
+    ):
+        with pytest.raises(ClientError) as raised:
+            s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+        assert error_of(raised) == expected
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert error_of(raised) == ("NoSuchTagSet", 404)  # nothing was stored
+
+
+def test_tags_given_at_creation_and_gone_with_the_bucket(s3):
+    tags = [{"Key": "team", "Value": "data"}, {"Key": "env", "Value": "dev"}]
+    s3.create_bucket(Bucket="born-tagged", CreateBucketConfiguration={"Tags": tags})
+    assert s3.get_bucket_tagging(Bucket="born-tagged")["TagSet"] == tags
+    s3.delete_bucket(Bucket="born-tagged")
+    s3.create_bucket(Bucket="born-tagged")
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_tagging(Bucket="born-tagged")
+    assert error_of(raised) == ("NoSuchTagSet", 404)
+    with pytest.raises(ClientError) as raised:
+        s3.create_bucket(
+            Bucket="badly-tagged", CreateBucketConfiguration={"Tags": [{"Key": "aws:x", "Value": ""}]}
+        )
+    assert error_of(raised) == ("InvalidTag", 400)
+    with pytest.raises(ClientError) as raised:
+        s3.head_bucket(Bucket="badly-tagged")
+    assert error_of(raised) == ("404", 404)  # not created
 
 
 def test_encryption_defaults_to_sse_s3(s3, bucket):
@@ -305,7 +351,6 @@ def test_event_notifications_to_sqs(overcast, s3, bucket):
 @pytest.mark.slow  # runs a real Python function
 def test_event_notifications_to_lambda(overcast, s3, bucket):
     import io
-    import time
     import zipfile
 
     lam = overcast.client("lambda")
@@ -345,14 +390,29 @@ def test_event_notifications_to_lambda(overcast, s3, bucket):
     s3.put_object(Bucket=bucket, Key="img/cat.png", Body=b"png")
     s3.put_object(Bucket=bucket, Key="img/readme.txt", Body=b"txt")
     logs = overcast.client("logs")
-    lines: list[str] = []
-    for _ in range(60):
+
+    def logged() -> list[str]:
         try:
             events = logs.filter_log_events(logGroupName="/aws/lambda/on-upload", filterPattern="S3EVENT")
-            lines = [e["message"] for e in events["events"]]
         except logs.exceptions.ResourceNotFoundException:
-            lines = []
-        if lines:
-            break
-        time.sleep(0.5)
+            return []
+        return [e["message"] for e in events["events"]]
+
+    lines = wait_for(logged, interval=0.5)
     assert len(lines) == 1 and "ObjectCreated:Put img/cat.png" in lines[0]
+
+
+def test_every_stored_configuration_answers_before_one_is_put(s3, bucket):
+    """Each Get of a stored document on a fresh bucket answers its default or its own not-found error, and
+    each Delete succeeds (every operation the shared methods serve finds its document)."""
+    s3.delete_public_access_block(Bucket=bucket)  # a new bucket has one: its Get would succeed
+    for name, document in DOCUMENTS.items():
+        call = getattr(s3, xform_name(name))
+        if name.startswith("Delete"):
+            assert call(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 204
+        elif name.startswith("Get") and document.missing is not None and document.kind != "encryption":
+            with pytest.raises(ClientError) as raised:
+                call(Bucket=bucket)
+            assert error_of(raised) == (document.missing[0], 404)
+        elif name.startswith("Get"):
+            assert call(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200

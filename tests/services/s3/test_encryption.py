@@ -8,7 +8,6 @@ stored in plain text (metadata, or bodies written the old way)."""
 
 import json
 import sqlite3
-import time
 from pathlib import Path
 
 import boto3
@@ -18,9 +17,9 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from tests.helpers import error_of
 from tests.server_process import ServerProcess
-
-from .conftest import error_of
+from tests.waiting import wait_for
 
 MiB = 1024 * 1024
 MARKER = b"PLAINTEXT-MUST-NOT-REACH-THE-DISK:"
@@ -312,10 +311,7 @@ def test_select_and_replication_of_encrypted_objects(overcast, s3, bucket):
     data = body("replicated", 2 * MiB)
     s3.put_object(Bucket=bucket, Key="big", Body=data)
     s3.put_object(Bucket=bucket, Key="small", Body=data[:100], **sse_c(KEY_2))
-    for _ in range(200):
-        if s3.head_object(Bucket=bucket, Key="big").get("ReplicationStatus") == "COMPLETED":
-            break
-        time.sleep(0.02)
+    wait_for(lambda: s3.head_object(Bucket=bucket, Key="big").get("ReplicationStatus") == "COMPLETED")
     assert read(s3, "replica-" + bucket, "big", "bytes=3-30") == data[3:31]
     assert read(s3, "replica-" + bucket, "small", **sse_c(KEY_2)) == data[:100]
 

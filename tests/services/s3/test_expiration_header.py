@@ -2,9 +2,10 @@
 expires the object (the object's time plus the days, rounded up to the next midnight UTC, or the rule's
 date; the earliest rule wins; the rule id URL-encoded), and the lifecycle worker expires it at that moment."""
 
-import time
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
+
+from tests.waiting import wait_for
 
 MiB = 1024 * 1024
 DAY = 86400
@@ -112,15 +113,6 @@ def _gone(s3, bucket, key) -> bool:
     return "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=key)
 
 
-def _eventually(check, timeout=30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def test_the_worker_expires_at_the_announced_moment(overcast, s3, bucket):
     lifecycle(s3, bucket, rule("three", days=3))
     announced = s3.put_object(Bucket=bucket, Key="k", Body=b"x")["Expiration"]
@@ -131,7 +123,7 @@ def test_the_worker_expires_at_the_announced_moment(overcast, s3, bucket):
     s3.put_object(Bucket=f"{bucket}-canary", Key="c", Body=b"x")
 
     overcast.advance_clock(moment - 2 - overcast.platform.clock.now())
-    assert _eventually(lambda: _gone(s3, f"{bucket}-canary", "c"))
+    assert wait_for(lambda: _gone(s3, f"{bucket}-canary", "c"))
     assert not _gone(s3, bucket, "k")  # 3 days and more have passed, but not the midnight after them
     overcast.advance_clock(3)
-    assert _eventually(lambda: _gone(s3, bucket, "k"))
+    assert wait_for(lambda: _gone(s3, bucket, "k"))

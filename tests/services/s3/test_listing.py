@@ -3,7 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import error_of
+from tests.helpers import error_of
 
 KEYS = ["a/1", "a/2", "a/b/3", "b/1", "c", "d/e/f", "d/g"]
 

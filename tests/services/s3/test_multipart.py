@@ -8,7 +8,7 @@ import zlib
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import error_of
+from tests.helpers import error_of
 
 MiB = 1024 * 1024
 

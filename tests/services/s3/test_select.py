@@ -8,7 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError, EventStreamError
 
-from tests.services.s3.conftest import error_of
+from tests.helpers import error_of
 
 PEOPLE = b'name,age,city\nalice,30,Paris\nbob,25,"New York, NY"\ncarol,41,Rome\ndave,,Oslo\n'
 
@@ -360,5 +360,5 @@ def test_error_after_the_first_records_ends_the_stream(s3, bucket):
     with pytest.raises(EventStreamError) as raised:
         for event in response["Payload"]:
             seen.append(event)
-    assert raised.value.response["Error"]["Code"] == "CastFailed"
+    assert raised.value.response["Error"]["Code"] == "CastFailed"  # an event-stream error: no HTTP status
     assert any("Records" in e for e in seen)

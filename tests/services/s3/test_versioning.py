@@ -3,7 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import error_of
+from tests.helpers import error_of
 
 
 def _enable(s3, bucket, status="Enabled"):

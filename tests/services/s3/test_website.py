@@ -6,7 +6,7 @@ import json
 import pytest
 import urllib3
 
-from tests.services.s3.conftest import error_of
+from tests.helpers import error_of
 
 HTTP = urllib3.PoolManager()
 
