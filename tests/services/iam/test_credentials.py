@@ -7,7 +7,7 @@ import io
 import pytest
 from botocore.exceptions import ClientError
 
-from overcast.services.iam.accounts import totp
+from overcast.services.iam.keys import totp
 
 
 def code_of(raised):

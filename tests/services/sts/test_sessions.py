@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from overcast.services.iam.accounts import totp
+from overcast.services.iam.keys import totp
 from tests.policy.servers import client_as, document, user_with_key
 
 ACCOUNT = "000000000000"
