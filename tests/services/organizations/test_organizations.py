@@ -5,16 +5,13 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of, message_of
 from tests.policy.servers import client_as
 
 SCP = "SERVICE_CONTROL_POLICY"
 DENY_S3 = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
 )
-
-
-def code_of(raised):
-    return raised.value.response["Error"]["Code"]
 
 
 @pytest.fixture
@@ -167,3 +164,31 @@ def test_delete_organization_requires_no_members(org):
     with pytest.raises(ClientError) as raised:
         org.delete_organization()
     assert code_of(raised) == "OrganizationNotEmptyException"
+
+
+def test_a_created_account_gets_its_access_role_whatever_the_scps(enforced):
+    """The role is made through IAM's API in the new account before it joins, so the organization's SCPs
+    (here: no IAM at all) do not stand in the way; once it has joined, they bind the account."""
+    org = enforced.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = root_id(org)
+    org.enable_policy_type(RootId=root, PolicyType=SCP)
+    no_iam = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+    )
+    policy = org.create_policy(Name="no-iam", Description="", Type=SCP, Content=no_iam)["Policy"]
+    org.attach_policy(PolicyId=policy["PolicySummary"]["Id"], TargetId=root)
+    status = org.create_account(Email="new@example.com", AccountName="new", RoleName="Admin")
+    account = status["CreateAccountStatus"]["AccountId"]
+    role = f"arn:aws:iam::{account}:role/Admin"
+    credentials = enforced.client("sts").assume_role(RoleArn=role, RoleSessionName="admin")["Credentials"]
+    assert client_as(enforced, "s3", credentials).list_buckets()["Buckets"] == []  # AdministratorAccess
+    with pytest.raises(ClientError) as raised:
+        client_as(enforced, "iam", credentials).list_attached_role_policies(RoleName="Admin")
+    assert code_of(raised) == "AccessDenied"
+    assert "with an explicit deny in a service control policy" in message_of(raised)
+    on_account = org.list_policies_for_target(TargetId=account, Filter=SCP)["Policies"]
+    assert [p["Name"] for p in on_account] == ["FullAWSAccess"]
+    with pytest.raises(ClientError) as raised:  # the e-mail address is taken now
+        org.create_account(Email="new@example.com", AccountName="again")
+    assert code_of(raised) == "DuplicateAccountException"
