@@ -53,9 +53,8 @@ class AccountOperations(Operations):
         """The account is created with its access role before it joins the organization (so no SCP of the
         organization stands in the way, as none restricts AWS's own provisioning), then joins at the root."""
         with self.db.transaction():
-            self._check_new_account(ctx, params["Email"])
+            management = self._check_new_account(ctx, params["Email"]).management
             account = self._new_account_id()
-        management = self.service.org(ctx).management
         await self._create_access_role(ctx, account, management, params.get("RoleName") or ACCESS_ROLE)
         with self.db.transaction():
             org = self._check_new_account(ctx, params["Email"])
