@@ -116,7 +116,8 @@ class AccountOperations(Operations):
         org = self.service.org(ctx)
         states = params.get("States")
         statuses = [status_shape(s) for s in self.service.store.create_statuses(org.id)]
-        return {"CreateAccountStatuses": [s for s in statuses if not states or s["State"] in states]}
+        wanted = [s for s in statuses if not states or s["State"] in states]
+        return self.service.listing(ctx, params, "CreateAccountStatuses", wanted)
 
     def describe_account(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         org = self.service.org(ctx)
@@ -124,7 +125,8 @@ class AccountOperations(Operations):
 
     def list_accounts(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         org = self.service.org(ctx)
-        return {"Accounts": [self.service.account_shape(org, a) for a in self.service.store.accounts(org.id)]}
+        accounts = [self.service.account_shape(org, a) for a in self.service.store.accounts(org.id)]
+        return self.service.listing(ctx, params, "Accounts", accounts)
 
     def list_accounts_for_parent(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         orgs = self.service
@@ -132,7 +134,7 @@ class AccountOperations(Operations):
         if not orgs.is_parent(org, params["ParentId"]):
             raise parent_not_found()
         accounts = orgs.store.accounts_under(org.id, params["ParentId"])
-        return {"Accounts": [orgs.account_shape(org, a) for a in accounts]}
+        return orgs.listing(ctx, params, "Accounts", [orgs.account_shape(org, a) for a in accounts])
 
     def move_account(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         orgs = self.service

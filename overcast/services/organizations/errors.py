@@ -54,3 +54,13 @@ def handshake_not_found() -> ServiceError:
     return error(
         "HandshakeNotFoundException", "We can't find a handshake with the HandshakeId that you specified."
     )
+
+
+def invalid_next_token() -> ServiceError:
+    return ServiceError(
+        "InvalidInputException",
+        "You specified an invalid value for nextToken. You must get the value from the response to a previous "
+        "call to the API.",
+        400,
+        Reason="INVALID_PAGINATION_TOKEN",
+    )

@@ -72,12 +72,13 @@ class HandshakeOperations(Operations):
 
     def list_handshakes_for_account(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         found = [self._handshake(i) for i in self.service.store.handshakes_for_account(ctx.account_id)]
-        return {"Handshakes": [handshake_shape(org, handshake) for org, handshake in found]}
+        return self.service.listing(ctx, params, "Handshakes", [handshake_shape(o, h) for o, h in found])
 
     def list_handshakes_for_organization(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         org = self.service.org(ctx)
         ids = self.service.store.handshakes_of(org.id)
-        return {"Handshakes": [handshake_shape(org, self._handshake(i)[1]) for i in ids]}
+        shapes = [handshake_shape(org, self._handshake(i)[1]) for i in ids]
+        return self.service.listing(ctx, params, "Handshakes", shapes)
 
     def _handshake(self, handshake_id: str) -> tuple[Organization, Handshake]:
         """A handshake and its organization; an open one past its expiry is EXPIRED from then on."""

@@ -51,7 +51,7 @@ class OrganizationOperations(Operations):
         return {}
 
     def list_roots(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return {"Roots": [self.service.root_shape(self.service.org(ctx))]}
+        return self.service.listing(ctx, params, "Roots", [self.service.root_shape(self.service.org(ctx))])
 
     def enable_policy_type(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         orgs = self.service

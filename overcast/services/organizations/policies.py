@@ -102,7 +102,7 @@ class PolicyOperations(Operations):
         policies = orgs.store.policies(org.id, params["Filter"])
         if params["Filter"] == SCP:
             policies = [orgs.policy(org, FULL_ACCESS_ID), *policies]
-        return {"Policies": [policy_summary(org, p) for p in policies]}
+        return orgs.listing(ctx, params, "Policies", [policy_summary(org, p) for p in policies])
 
     def attach_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         orgs = self.service
@@ -147,7 +147,8 @@ class PolicyOperations(Operations):
         org = orgs.org(ctx)
         target = self._target(org, params["TargetId"])
         policies = [orgs.policy(org, i) for i in orgs.store.attached_to(org.id, target)]
-        return {"Policies": [policy_summary(org, p) for p in policies if p.type == params["Filter"]]}
+        summaries = [policy_summary(org, p) for p in policies if p.type == params["Filter"]]
+        return orgs.listing(ctx, params, "Policies", summaries)
 
     def list_targets_for_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         orgs = self.service
@@ -164,7 +165,7 @@ class PolicyOperations(Operations):
                 account = orgs.account(org, target)
                 kind, name, arn = "ACCOUNT", account.name, orgs.account_shape(org, account)["Arn"]
             targets.append({"TargetId": target, "Arn": arn, "Name": name, "Type": kind})
-        return {"Targets": targets}
+        return orgs.listing(ctx, params, "Targets", targets)
 
     def _target(self, org: Organization, target: str) -> str:
         """`target` if it is the root, an OU or an account of the organization."""

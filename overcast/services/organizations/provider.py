@@ -9,8 +9,15 @@ from typing import Any
 from overcast.context import RequestContext
 from overcast.policy import document as policy_doc
 from overcast.services.base import ServiceProvider
+from overcast.services.kit.paging import decode_token, page_of
 from overcast.services.organizations.accounts import AccountOperations
-from overcast.services.organizations.errors import access_denied, account_not_found, error, not_in_use
+from overcast.services.organizations.errors import (
+    access_denied,
+    account_not_found,
+    error,
+    invalid_next_token,
+    not_in_use,
+)
 from overcast.services.organizations.handshakes import HandshakeOperations
 from overcast.services.organizations.ids import FULL_ACCESS, FULL_ACCESS_ID, SCP
 from overcast.services.organizations.organization import OrganizationOperations
@@ -135,6 +142,22 @@ class OrganizationsProvider(ServiceProvider):
     def put_tags(self, org: Organization, target: str, tags: list[dict[str, str]] | None) -> None:
         if tags:
             self.store.put_tags(org.id, target, [(t["Key"], t["Value"]) for t in tags])
+
+    def listing(
+        self, ctx: RequestContext, params: dict[str, Any], key: str, items: list[Any]
+    ) -> dict[str, Any]:
+        """A List* response: {key: items}, one page of them (with a NextToken when more follow) when the
+        request gives MaxResults; the token holds the offset of the next page."""
+        start = decode_token(params.get("NextToken"), invalid_next_token, ctx.operation) or 0
+        if not isinstance(start, int) or start < 0:
+            raise invalid_next_token()
+        rest = list(enumerate(items[start:], start + 1))
+        limit = params.get("MaxResults") or len(rest)
+        found, token = page_of(rest, limit, lambda row: row[0], ctx.operation)
+        response: dict[str, Any] = {key: [item for _, item in found]}
+        if token:
+            response["NextToken"] = token
+        return response
 
     # -- shapes --------------------------------------------------------------------------------------------
 

@@ -27,4 +27,4 @@ class TagOperations(Operations):
     def list_tags_for_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         org = self.service.org(ctx)
         tags = self.service.store.tags(org.id, params["ResourceId"])
-        return {"Tags": [{"Key": k, "Value": v} for k, v in tags]}
+        return self.service.listing(ctx, params, "Tags", [{"Key": k, "Value": v} for k, v in tags])

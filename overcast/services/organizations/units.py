@@ -69,7 +69,7 @@ class OrganizationalUnitOperations(Operations):
         if not orgs.is_parent(org, params["ParentId"]):
             raise parent_not_found()
         units = orgs.store.units_under(org.id, params["ParentId"])
-        return {"OrganizationalUnits": [orgs.unit_shape(org, u) for u in units]}
+        return orgs.listing(ctx, params, "OrganizationalUnits", [orgs.unit_shape(org, u) for u in units])
 
     def list_children(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         orgs = self.service
@@ -81,7 +81,7 @@ class OrganizationalUnitOperations(Operations):
             ids = [a.account for a in orgs.store.accounts_under(org.id, parent)]
         else:
             ids = [u.id for u in orgs.store.units_under(org.id, parent, by="id")]
-        return {"Children": [{"Id": i, "Type": params["ChildType"]} for i in ids]}
+        return orgs.listing(ctx, params, "Children", [{"Id": i, "Type": params["ChildType"]} for i in ids])
 
     def list_parents(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         org = self.service.org(ctx)
@@ -91,6 +91,5 @@ class OrganizationalUnitOperations(Operations):
                 "ChildNotFoundException",
                 "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.",
             )
-        return {
-            "Parents": [{"Id": parent, "Type": "ROOT" if parent == org.root_id else "ORGANIZATIONAL_UNIT"}]
-        }
+        kind = "ROOT" if parent == org.root_id else "ORGANIZATIONAL_UNIT"
+        return self.service.listing(ctx, params, "Parents", [{"Id": parent, "Type": kind}])

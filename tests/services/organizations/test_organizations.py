@@ -5,7 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers import code_of, message_of
+from tests.helpers import code_of, error_of, message_of
 from tests.policy.servers import client_as
 
 SCP = "SERVICE_CONTROL_POLICY"
@@ -192,3 +192,22 @@ def test_a_created_account_gets_its_access_role_whatever_the_scps(enforced):
     with pytest.raises(ClientError) as raised:  # the e-mail address is taken now
         org.create_account(Email="new@example.com", AccountName="again")
     assert code_of(raised) == "DuplicateAccountException"
+
+
+def test_lists_page_with_max_results_and_next_token(org):
+    for name in ("a", "b"):
+        org.create_account(Email=f"{name}@example.com", AccountName=name)
+    everything = org.list_accounts()
+    assert len(everything["Accounts"]) == 3 and "NextToken" not in everything
+    first = org.list_accounts(MaxResults=2)
+    assert len(first["Accounts"]) == 2 and first["NextToken"]
+    rest = org.list_accounts(MaxResults=2, NextToken=first["NextToken"])
+    assert "NextToken" not in rest
+    assert first["Accounts"] + rest["Accounts"] == everything["Accounts"]
+    pages = list(org.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 1}))
+    assert [a for page in pages for a in page["Accounts"]] == everything["Accounts"] and len(pages) == 3
+    for token in ("nonsense", first["NextToken"]):  # made up, or another listing's
+        with pytest.raises(ClientError) as raised:
+            org.list_roots(NextToken=token)
+        assert error_of(raised) == ("InvalidInputException", 400)
+        assert raised.value.response["Reason"] == "INVALID_PAGINATION_TOKEN"
