@@ -183,7 +183,7 @@ class AdvisorOperations(Operations):
 
     def _page(self, ctx: RequestContext, params: dict[str, Any], items: list[Any]) -> tuple[list[Any], dict]:
         """A page of a job's snapshot: the Marker holds the offset it resumes at."""
-        start = self.service.after(ctx, params) or 0
+        start = self.service.marker_position(ctx, params) or 0
         if not isinstance(start, int):
             raise _invalid("Invalid Marker.")
         rows = list(enumerate(items, 1))[start:]

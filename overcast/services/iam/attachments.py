@@ -90,7 +90,7 @@ class AttachedPolicyOperations(Operations):
         iam = self.service
         entity = iam.entity(ctx, kind, owner)
         prefix = params.get("PathPrefix") or "/"
-        after = iam.after(ctx, params) or ""
+        after = iam.marker_position(ctx, params) or ""
         items = []
         for arn in iam.store.attached(ctx.account_id, kind, entity.key):
             try:

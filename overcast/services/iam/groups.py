@@ -28,7 +28,7 @@ class GroupOperations(Operations):
         users = [
             store.get(ctx.account_id, "user", key) for key in store.members_of(ctx.account_id, group.key)
         ]
-        after = iam.after(ctx, params) or ""
+        after = iam.marker_position(ctx, params) or ""
         members, paging = iam.page(ctx, params, [u for u in users if u and u.key > after], lambda u: u.key)
         return {"Group": iam.group_shape(group), "Users": [iam.user_shape(u) for u in members], **paging}
 
@@ -42,7 +42,7 @@ class GroupOperations(Operations):
         groups = [
             store.get(ctx.account_id, "group", k) for k in sorted(store.groups_of(ctx.account_id, user.key))
         ]
-        after = iam.after(ctx, params) or ""
+        after = iam.marker_position(ctx, params) or ""
         found, paging = iam.page(ctx, params, [g for g in groups if g and g.key > after], lambda g: g.key)
         return {"Groups": [iam.group_shape(g) for g in found], **paging}
 

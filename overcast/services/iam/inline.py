@@ -91,7 +91,7 @@ class InlinePolicyOperations(Operations):
     def _list(self, ctx: RequestContext, kind: str, params: dict[str, Any]) -> dict[str, Any]:
         iam = self.service
         entity = iam.entity(ctx, kind, params[_OWNER_FIELDS[kind]])
-        after = iam.after(ctx, params) or ""
+        after = iam.marker_position(ctx, params) or ""
         names = [n for n, _ in iam.store.inline(ctx.account_id, kind, entity.key) if n.lower() > after]
         names, paging = iam.page(ctx, params, names, str.lower)
         return {"PolicyNames": names, **paging}

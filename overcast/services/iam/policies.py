@@ -82,7 +82,7 @@ class PolicyOperations(Operations):
         shapes = [iam.policy_shape(p, ctx.account_id) for p in found]
         if params.get("OnlyAttached"):
             shapes = [s for s in shapes if s["AttachmentCount"]]
-        after = iam.after(ctx, params) or ""
+        after = iam.marker_position(ctx, params) or ""
         shapes = sorted((s for s in shapes if s["Arn"] > after), key=lambda s: s["Arn"])
         shapes, paging = iam.page(ctx, params, shapes, lambda s: s["Arn"])
         return {"Policies": shapes, **paging}

@@ -4,7 +4,8 @@ what the families share (entities, tags, shapes, managed policies, the identity 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
@@ -36,6 +37,8 @@ from overcast.services.iam.users import UserOperations
 from overcast.services.kit.arns import parse_arn
 from overcast.services.kit.paging import decode_token, page_of
 from overcast.services.kit.tags import TagRules, tag_dict
+
+T = TypeVar("T")
 
 # Listings AWS authorizes against the path they list.
 _IAM_LISTS = {
@@ -267,14 +270,14 @@ class IamProvider(ServiceProvider):
 
     # -- paging (Marker / IsTruncated / MaxItems) ----------------------------------------------------------
 
-    def after(self, ctx: RequestContext, params: dict[str, Any]) -> Any:
+    def marker_position(self, ctx: RequestContext, params: dict[str, Any]) -> Any:
         """The position the request's Marker resumes after (None from the start); a Marker that is not one
         of this listing's is refused."""
         return decode_token(params.get("Marker"), invalid_marker, ctx.operation)
 
     def page(
-        self, ctx: RequestContext, params: dict[str, Any], items: list[Any], position
-    ) -> tuple[list[Any], dict[str, Any]]:
+        self, ctx: RequestContext, params: dict[str, Any], items: list[T], position: Callable[[T], Any]
+    ) -> tuple[list[T], dict[str, Any]]:
         """Cut a page from `items` (all that follow the Marker, or at least one more than a page): the page
         and its IsTruncated/Marker fields."""
         found, token = page_of(items, params.get("MaxItems") or 100, position, ctx.operation)
@@ -284,7 +287,11 @@ class IamProvider(ServiceProvider):
         """One page of the entities of a kind under PathPrefix, by name."""
         limit = params.get("MaxItems") or 100
         rows = self.store.page(
-            ctx.account_id, kind, params.get("PathPrefix") or "/", self.after(ctx, params) or "", limit + 1
+            ctx.account_id,
+            kind,
+            params.get("PathPrefix") or "/",
+            self.marker_position(ctx, params) or "",
+            limit + 1,
         )
         return self.page(ctx, params, rows, lambda e: e.key)
 

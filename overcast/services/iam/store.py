@@ -3,7 +3,8 @@
 Named entities (users, groups, roles, managed policies, instance profiles, OIDC providers) share one table keyed
 by (account, kind, lower-cased name), since IAM names are unique case-insensitively within a kind; what differs
 per kind lives in the JSON `data` column. Listing by path prefix and paging by name use the (account, kind,
-name_key) order, so every hot lookup is an index seek.
+name_key) order, so every hot lookup is an index seek. Tags are the kit's (services/kit/tags.py, by ARN):
+iam_tags keeps only what versions before that wrote, until the provider moves it at start-up.
 """
 
 from __future__ import annotations
