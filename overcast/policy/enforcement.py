@@ -30,6 +30,7 @@ from overcast.identity import Principal
 from overcast.policy import document as policy_doc
 from overcast.policy.actions import iam_action, resource_account, resource_arn
 from overcast.policy.evaluate import Decision, Policies, Request, denial_message, evaluate
+from overcast.policy.store import ObservationStore
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
@@ -88,16 +89,6 @@ _SELF_CHECKED = {
 
 # Principals whose calls feed IAM's access advisor (and their access keys' last use).
 _ADVISED = {"user", "assumed-role", "federated-user"}
-
-SOFT_MIGRATIONS = [
-    """
-    CREATE TABLE policy_observations (
-        principal TEXT NOT NULL, action TEXT NOT NULL, resource TEXT NOT NULL, allowed INTEGER NOT NULL,
-        calls INTEGER NOT NULL,
-        PRIMARY KEY (principal, action, resource)
-    );
-    """
-]
 
 
 def access_denied(service: str, message: str) -> ServiceError:
@@ -244,7 +235,7 @@ class Authorizer:
         self.platform = platform
         self.mode = platform.config.iam
         self._identities: OrderedDict[tuple[str, int], Identity] = OrderedDict()
-        self._observing = False
+        self.observations = ObservationStore(platform.db)  # soft mode's record
         self._orgs: Any = None  # the Organizations provider, looked up once (False: not available)
         self._iam: Any = None  # the IAM provider, looked up once (False: not available)
         self._logged: set[tuple[str, str, str]] = set()  # soft mode: would-be denials already logged
@@ -440,16 +431,8 @@ class Authorizer:
         log.warning("iam soft: would deny (%s): %s", code, denial_message(request, decision))
 
     def observe(self, request: Request, decision: Decision) -> None:
-        db = self.platform.db
-        if not self._observing:
-            db.migrate("policy", SOFT_MIGRATIONS)
-            self._observing = True
         principal = request.principal.attributes.get("role_arn") or request.principal.arn
-        db.execute(
-            "INSERT INTO policy_observations VALUES (?, ?, ?, ?, 1) ON CONFLICT (principal, action, resource) "
-            "DO UPDATE SET calls = calls + 1, allowed = excluded.allowed",
-            (principal, request.action, request.resource, int(decision.allowed)),
-        )
+        self.observations.observe(principal, request.action, request.resource, decision.allowed)
 
 
 def make_authorizer(platform: Platform) -> Authorizer:
@@ -460,11 +443,7 @@ def least_privilege_report(platform: Platform) -> dict[str, Any]:
     """Soft mode's result: per principal (a role's sessions count as the role), the calls its current policies
     would have denied, and the least-privilege policy granting exactly what it was observed to do (one
     statement per set of resources, the actions used on them)."""
-    db = platform.db
-    db.migrate("policy", SOFT_MIGRATIONS)
-    rows = db.all(
-        "SELECT principal, action, resource, allowed, calls FROM policy_observations ORDER BY 1, 2, 3"
-    )
+    rows = ObservationStore(platform.db).observations()
     report: dict[str, Any] = {}
     for principal, action, resource, allowed, calls in rows:
         entry = report.setdefault(principal, {"calls": 0, "denied": [], "grants": {}})

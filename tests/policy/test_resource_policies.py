@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from overcast.config import Config
 from overcast.testing import OvercastServer
+from tests.helpers import code_of, error_of, message_of
 from tests.policy.servers import client_as, document, user_with_key
 
 DEFAULT = "000000000000"
@@ -21,19 +22,34 @@ def sqs_with_queue_policies():
     return SqsProvider
 
 
-@pytest.fixture(scope="module", params=["off", "enforce"])
-def server(request):
-    with OvercastServer(Config(ephemeral=True, log_level="warning", iam=request.param)) as running:
+@pytest.fixture(scope="module")
+def off_server():
+    with OvercastServer(Config(ephemeral=True, log_level="warning", iam="off")) as running:
         yield running
+
+
+@pytest.fixture(params=["off", "enforce"])
+def server(request):
+    """The tests that hold in both modes run on both: `off` (no setting at all) and `enforce`."""
+    return request.getfixturevalue("off_server" if request.param == "off" else "enforced_server")
+
+
+def shared_queue(server) -> tuple[object, str]:
+    """A queue of the default account, owned by its root."""
+    sqs = server.client("sqs")
+    return sqs, sqs.create_queue(QueueName="shared")["QueueUrl"]
 
 
 @pytest.fixture
 def queue(server):
-    """A queue of the default account, owned by its root."""
-    sqs = server.client("sqs")
-    url = sqs.create_queue(QueueName="shared")["QueueUrl"]
-    yield sqs, url
+    yield shared_queue(server)
     server.reset()
+
+
+@pytest.fixture
+def enforced_queue(enforced):
+    """The queue on the `--iam enforce` server, for what only identity policies decide."""
+    return shared_queue(enforced)
 
 
 def other_account(server) -> tuple[str, object]:
@@ -59,11 +75,8 @@ def test_cross_account_needs_the_queue_policy(server, queue):
     other, caller = other_account(server)
     with pytest.raises(ClientError) as raised:
         caller.send_message(QueueUrl=url, MessageBody="hi")
-    assert raised.value.response["Error"]["Code"] == "AccessDenied"
-    assert (
-        "because no resource-based policy allows the sqs:SendMessage action"
-        in raised.value.response["Error"]["Message"]
-    )
+    assert code_of(raised) == "AccessDenied"
+    assert "because no resource-based policy allows the sqs:SendMessage action" in message_of(raised)
     sqs.set_queue_attributes(
         QueueUrl=url,
         Attributes={
@@ -82,12 +95,10 @@ def test_cross_account_needs_the_queue_policy(server, queue):
         caller.receive_message(QueueUrl=url)  # only SendMessage was granted
 
 
-def test_explicit_deny_in_queue_policy_binds_the_owner_users(server, queue):
-    if server.config.iam != "enforce":
-        pytest.skip("identity-side denials need --iam enforce")
-    sqs, url = queue
+def test_explicit_deny_in_queue_policy_binds_the_owner_users(enforced, enforced_queue):
+    sqs, url = enforced_queue
     worker = client_as(
-        server, "sqs", user_with_key(server, "worker", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+        enforced, "sqs", user_with_key(enforced, "worker", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
     )
     worker.send_message(QueueUrl=url, MessageBody="ok")
     sqs.set_queue_attributes(
@@ -105,7 +116,7 @@ def test_explicit_deny_in_queue_policy_binds_the_owner_users(server, queue):
     )
     with pytest.raises(ClientError) as raised:
         worker.purge_queue(QueueUrl=url)
-    assert "with an explicit deny in a resource-based policy" in raised.value.response["Error"]["Message"]
+    assert "with an explicit deny in a resource-based policy" in message_of(raised)
 
 
 def test_add_permission_grants_another_account(server, queue):
@@ -113,7 +124,7 @@ def test_add_permission_grants_another_account(server, queue):
     other, caller = other_account(server)
     with pytest.raises(ClientError) as raised:
         caller.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert error_of(raised)[1] == 403
     sqs.add_permission(
         QueueUrl=url, Label="reader", AWSAccountIds=[other], Actions=["ReceiveMessage", "GetQueueAttributes"]
     )
@@ -134,7 +145,7 @@ def test_get_queue_url_of_another_account_is_authorized_against_that_queue(serve
     other, caller = other_account(server)
     with pytest.raises(ClientError) as raised:
         caller.get_queue_url(QueueName="shared", QueueOwnerAWSAccountId=DEFAULT)
-    assert f"on resource: arn:aws:sqs:us-east-1:{DEFAULT}:shared" in raised.value.response["Error"]["Message"]
+    assert f"on resource: arn:aws:sqs:us-east-1:{DEFAULT}:shared" in message_of(raised)
     sqs.add_permission(QueueUrl=url, Label="find", AWSAccountIds=[other], Actions=["GetQueueUrl"])
     found = caller.get_queue_url(QueueName="shared", QueueOwnerAWSAccountId=DEFAULT)["QueueUrl"]
     assert found.endswith(f"/{DEFAULT}/shared")
@@ -143,21 +154,16 @@ def test_get_queue_url_of_another_account_is_authorized_against_that_queue(serve
     ) as raised:  # enforce: nothing grants across accounts; off: the service answers
         caller.get_queue_url(QueueName="missing", QueueOwnerAWSAccountId=DEFAULT)
     expected = "AccessDenied" if server.config.iam == "enforce" else "AWS.SimpleQueueService.NonExistentQueue"
-    assert raised.value.response["Error"]["Code"] == expected
+    assert code_of(raised) == expected
 
 
-def test_queue_policy_naming_a_user_grants_on_its_own(server, queue):
-    if server.config.iam != "enforce":
-        pytest.skip("identity policies are evaluated only under --iam enforce")
-    sqs, url = queue
-    key = user_with_key(server, "producer")  # no identity policy at all
-    producer = client_as(server, "sqs", key)
+def test_queue_policy_naming_a_user_grants_on_its_own(enforced, enforced_queue):
+    sqs, url = enforced_queue
+    key = user_with_key(enforced, "producer")  # no identity policy at all
+    producer = client_as(enforced, "sqs", key)
     with pytest.raises(ClientError) as raised:
         producer.send_message(QueueUrl=url, MessageBody="x")
-    assert (
-        "because no identity-based policy allows the sqs:SendMessage action"
-        in (raised.value.response["Error"]["Message"])
-    )
+    assert "because no identity-based policy allows the sqs:SendMessage action" in (message_of(raised))
     sqs.set_queue_attributes(
         QueueUrl=url,
         Attributes={

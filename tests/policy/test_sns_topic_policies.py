@@ -10,24 +10,41 @@ from botocore.exceptions import ClientError
 
 from overcast.config import Config
 from overcast.testing import OvercastServer
+from tests.helpers import code_of, error_of, message_of
 from tests.policy.servers import client_as, document, user_with_key
 
 DEFAULT = "000000000000"
 TOPIC = f"arn:aws:sns:us-east-1:{DEFAULT}:news"
 
 
-@pytest.fixture(scope="module", params=["off", "enforce"])
-def server(request):
-    with OvercastServer(Config(ephemeral=True, log_level="warning", iam=request.param)) as running:
+@pytest.fixture(scope="module")
+def off_server():
+    with OvercastServer(Config(ephemeral=True, log_level="warning", iam="off")) as running:
         yield running
+
+
+@pytest.fixture(params=["off", "enforce"])
+def server(request):
+    """The tests that hold in both modes run on both: `off` and `enforce`."""
+    return request.getfixturevalue("off_server" if request.param == "off" else "enforced_server")
+
+
+def news_topic(server):
+    client = server.client("sns")
+    assert client.create_topic(Name="news")["TopicArn"] == TOPIC
+    return client
 
 
 @pytest.fixture
 def sns(server):
-    client = server.client("sns")
-    assert client.create_topic(Name="news")["TopicArn"] == TOPIC
-    yield client
+    yield news_topic(server)
     server.reset()
+
+
+@pytest.fixture
+def enforced_sns(enforced):
+    """The topic on the `--iam enforce` server, for what only identity policies decide."""
+    return news_topic(enforced)
 
 
 def other_account(server) -> tuple[str, object]:
@@ -52,11 +69,9 @@ def test_cross_account_publish_needs_a_grant(server, sns):
     other, caller = other_account(server)
     with pytest.raises(ClientError) as raised:
         caller.publish(TopicArn=TOPIC, Message="hi")
-    error = raised.value.response["Error"]
-    assert error["Code"] == "AuthorizationError"  # SNS's code for denials
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    assert f"is not authorized to perform: sns:Publish on resource: {TOPIC}" in error["Message"]
-    assert "because no resource-based policy allows the sns:Publish action" in error["Message"]
+    assert error_of(raised) == ("AuthorizationError", 403)  # SNS's code for denials
+    assert f"is not authorized to perform: sns:Publish on resource: {TOPIC}" in message_of(raised)
+    assert "because no resource-based policy allows the sns:Publish action" in message_of(raised)
     sns.add_permission(TopicArn=TOPIC, Label="other-publishes", AWSAccountId=[other], ActionName=["Publish"])
     assert caller.publish(TopicArn=TOPIC, Message="hi")["MessageId"]
     with pytest.raises(ClientError):  # only Publish was granted
@@ -88,27 +103,24 @@ def test_topic_policy_grants_another_account_by_statement(server, sns):
 def test_the_owner_account_keeps_its_default_access(server, sns):
     sns.publish(TopicArn=TOPIC, Message="from the root")
     assert json.loads(sns.get_topic_attributes(TopicArn=TOPIC)["Attributes"]["Policy"])["Statement"]
-    if server.config.iam != "enforce":
-        return
+
+
+def test_the_default_topic_policy_leaves_the_owners_users_to_their_identity_policies(enforced, enforced_sns):
     publisher = client_as(
-        server, "sns", user_with_key(server, "publisher", "arn:aws:iam::aws:policy/AmazonSNSFullAccess")
+        enforced, "sns", user_with_key(enforced, "publisher", "arn:aws:iam::aws:policy/AmazonSNSFullAccess")
     )
     publisher.publish(TopicArn=TOPIC, Message="from a user with an identity policy")
-    nobody = client_as(server, "sns", user_with_key(server, "nobody"))
+    nobody = client_as(enforced, "sns", user_with_key(enforced, "nobody"))
     with pytest.raises(ClientError) as raised:  # the default topic policy grants nothing on its own
         nobody.publish(TopicArn=TOPIC, Message="x")
-    assert (
-        "because no identity-based policy allows the sns:Publish action"
-        in (raised.value.response["Error"]["Message"])
-    )
+    assert "because no identity-based policy allows the sns:Publish action" in (message_of(raised))
 
 
-def test_topic_policy_naming_a_user_grants_and_its_denies_bind(server, sns):
-    if server.config.iam != "enforce":
-        pytest.skip("identity policies are evaluated only under --iam enforce")
-    plain = client_as(server, "sns", user_with_key(server, "plain"))  # no identity policy
+def test_topic_policy_naming_a_user_grants_and_its_denies_bind(enforced, enforced_sns):
+    sns = enforced_sns
+    plain = client_as(enforced, "sns", user_with_key(enforced, "plain"))  # no identity policy
     admin = client_as(
-        server, "sns", user_with_key(server, "admin", "arn:aws:iam::aws:policy/AmazonSNSFullAccess")
+        enforced, "sns", user_with_key(enforced, "admin", "arn:aws:iam::aws:policy/AmazonSNSFullAccess")
     )
     sns.set_topic_attributes(
         TopicArn=TOPIC,
@@ -132,15 +144,14 @@ def test_topic_policy_naming_a_user_grants_and_its_denies_bind(server, sns):
     plain.publish(TopicArn=TOPIC, Message="granted by the topic policy")
     with pytest.raises(ClientError) as raised:
         admin.delete_topic(TopicArn=TOPIC)
-    assert "with an explicit deny in a resource-based policy" in raised.value.response["Error"]["Message"]
+    assert "with an explicit deny in a resource-based policy" in message_of(raised)
 
 
-def test_topic_tags_are_resource_tags(server, sns):
-    if server.config.iam != "enforce":
-        pytest.skip("identity policies are evaluated only under --iam enforce")
+def test_topic_tags_are_resource_tags(enforced, enforced_sns):
+    sns = enforced_sns
     sns.tag_resource(ResourceArn=TOPIC, Tags=[{"Key": "team", "Value": "red"}])
-    iam = server.client("iam")
-    key = user_with_key(server, "red")
+    iam = enforced.client("iam")
+    key = user_with_key(enforced, "red")
     iam.put_user_policy(
         UserName="red",
         PolicyName="red-topics",
@@ -153,22 +164,21 @@ def test_topic_tags_are_resource_tags(server, sns):
             }
         ),
     )
-    red = client_as(server, "sns", key)
+    red = client_as(enforced, "sns", key)
     red.publish(TopicArn=TOPIC, Message="tagged")
     sns.create_topic(Name="untagged")
     with pytest.raises(ClientError):
         red.publish(TopicArn=f"arn:aws:sns:us-east-1:{DEFAULT}:untagged", Message="x")
 
 
-def test_s3_notifications_need_the_topic_policy_under_enforce(server, sns):
-    if server.config.iam != "enforce":
-        pytest.skip("calls from AWS services are authorized under --iam enforce")
-    s3 = server.client("s3")
+def test_s3_notifications_need_the_topic_policy_under_enforce(enforced, enforced_sns):
+    sns = enforced_sns
+    s3 = enforced.client("s3")
     s3.create_bucket(Bucket="uploads")
     configuration = {"TopicConfigurations": [{"TopicArn": TOPIC, "Events": ["s3:ObjectCreated:*"]}]}
     with pytest.raises(ClientError) as raised:  # S3's test event is refused by the default topic policy
         s3.put_bucket_notification_configuration(Bucket="uploads", NotificationConfiguration=configuration)
-    assert raised.value.response["Error"]["Code"] == "InvalidArgument"
+    assert code_of(raised) == "InvalidArgument"
     sns.set_topic_attributes(
         TopicArn=TOPIC,
         AttributeName="Policy",

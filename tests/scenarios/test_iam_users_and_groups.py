@@ -4,14 +4,15 @@ moment membership changes, and an explicit deny beats every allow."""
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import error_of, message_of
 from tests.policy.servers import client_as, document
 
 
 def refused(call, **kwargs) -> str:
     with pytest.raises(ClientError) as raised:
         call(**kwargs)
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403)
-    return raised.value.response["Error"]["Message"]
+    assert error_of(raised)[1] in (400, 403)
+    return message_of(raised)
 
 
 def test_group_permissions_story(enforced):

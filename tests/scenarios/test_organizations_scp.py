@@ -6,6 +6,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of, message_of
 from tests.policy.servers import client_as
 
 DENY_S3 = json.dumps(
@@ -43,9 +44,8 @@ def test_scp_denies_s3_in_prod_only(enforced):
     prod_s3 = client_as(enforced, "s3", admin_session(enforced, accounts["PROD"]))
     with pytest.raises(ClientError) as raised:
         prod_s3.create_bucket(Bucket="prod-data-bucket")
-    error = raised.value.response["Error"]
-    assert error["Code"] == "AccessDenied"
-    assert "with an explicit deny in a service control policy" in error["Message"]
+    assert code_of(raised) == "AccessDenied"
+    assert "with an explicit deny in a service control policy" in message_of(raised)
     with pytest.raises(ClientError):
         prod_s3.list_buckets()
 

@@ -1,16 +1,9 @@
 """The AWS CLI assumes a role from a named profile (role_arn + source_profile) against Overcast."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from tests.helpers import aws
 from tests.policy.servers import document
-
-AWS = Path(sys.executable).with_name("aws")
 
 
 @pytest.mark.slow
@@ -39,27 +32,13 @@ def test_cli_profile_with_role_arn_assumes_the_role(overcast, tmp_path):
         f"[base]\naws_access_key_id = {key['AccessKeyId']}\n"
         f"aws_secret_access_key = {key['SecretAccessKey']}\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_CONFIG_FILE=str(config),
-        AWS_SHARED_CREDENTIALS_FILE=str(credentials),
-        AWS_ENDPOINT_URL=overcast.endpoint,
-        HOME=str(tmp_path),
-    )
-    result = subprocess.run(
-        [str(AWS), "sts", "get-caller-identity", "--profile", "deploy", "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["Arn"] == "arn:aws:sts::000000000000:assumed-role/cli-role/from-cli"
-    base = subprocess.run(
-        [str(AWS), "sts", "get-caller-identity", "--profile", "base", "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert json.loads(base.stdout)["Arn"] == "arn:aws:iam::000000000000:user/cli-user"
+    # An explicit --profile makes the CLI ignore AWS_* credentials in the environment.
+    env = {
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "HOME": str(tmp_path),
+    }
+    assumed = aws(overcast, "sts", "get-caller-identity", "--profile", "deploy", env=env)
+    assert assumed["Arn"] == "arn:aws:sts::000000000000:assumed-role/cli-role/from-cli"
+    base = aws(overcast, "sts", "get-caller-identity", "--profile", "base", env=env)
+    assert base["Arn"] == "arn:aws:iam::000000000000:user/cli-user"

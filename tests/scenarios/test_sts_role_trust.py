@@ -4,6 +4,7 @@ of an organization, under `--iam enforce`."""
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of, message_of
 from tests.policy.servers import client_as, document, user_with_key
 
 MANAGEMENT = "000000000000"
@@ -34,9 +35,8 @@ def test_trust_policy_refuses_a_user(enforced):
 
     with pytest.raises(ClientError) as raised:
         client_as(enforced, "sts", mallory).assume_role(RoleArn=role, RoleSessionName="sneaky")
-    error = raised.value.response["Error"]
-    assert error["Code"] == "AccessDenied"
-    assert error["Message"] == (
+    assert code_of(raised) == "AccessDenied"
+    assert message_of(raised) == (
         f"User: arn:aws:iam::{MANAGEMENT}:user/mallory is not authorized to perform: "
         f"sts:AssumeRole on resource: {role}"
     )

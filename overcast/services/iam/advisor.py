@@ -19,8 +19,11 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import Principal
 from overcast.policy import document as policy_doc
+from overcast.services.base import Operations
+from overcast.services.kit.arns import parse_arn
 
 if TYPE_CHECKING:
+    from overcast.services.iam.provider import IamProvider
     from overcast.services.iam.store import Entity, IamStore
 
 _WRITE_EVERY = 60.0  # seconds of virtual time between two writes for the same (entity, service)
@@ -51,13 +54,19 @@ def _invalid(message: str) -> ServiceError:
     return ServiceError("InvalidInput", message, 400)
 
 
-class AdvisorMixin:
-    store: IamStore
-    clock: Any
+class AccessRecorder:
+    """Records the calls of users and role sessions (the authorizer reports each one), for the access advisor
+    and access keys' last use. What it recently wrote is remembered, so the hot path rarely writes."""
 
-    # -- recording (called by the authorizer) --------------------------------------------------------------
+    def __init__(self, store: IamStore, clock: Any) -> None:
+        self.store = store
+        self.clock = clock
+        self._seen: dict[tuple[str, str], float] = {}
 
-    def record_service_access(self, principal: Principal, namespace: str, region: str) -> None:
+    def forget(self) -> None:
+        self._seen = {}
+
+    def record(self, principal: Principal, namespace: str, region: str) -> None:
         attrs = principal.attributes
         if principal.kind == "user":
             entity_arn = principal.arn
@@ -70,27 +79,19 @@ class AdvisorMixin:
         if not entity_arn:
             return
         now = self.clock.now()
-        seen = self._access_seen()
-        last = seen.get((entity_arn, namespace))
+        last = self._seen.get((entity_arn, namespace))
         if last is not None and abs(now - last) < _WRITE_EVERY:
             return
-        if len(seen) > 50_000:
-            seen.clear()
-        seen[(entity_arn, namespace)] = now
+        if len(self._seen) > 50_000:
+            self._seen.clear()
+        self._seen[(entity_arn, namespace)] = now
         self.store.record_access(principal.account_id, entity_arn, namespace, now, region)
         if principal.kind == "user" and (principal.access_key_id or "").startswith("AKIA"):
             self.store.touch_access_key(principal.access_key_id, now, namespace, region)
 
-    def _access_seen(self) -> dict[tuple[str, str], float]:
-        seen = getattr(self, "_seen_access", None)
-        if seen is None:
-            seen = self._seen_access = {}
-        return seen
 
-    def forget_access_cache(self) -> None:
-        self._seen_access = {}
-
-    # -- the operations ------------------------------------------------------------------------------------
+class AdvisorOperations(Operations):
+    service: IamProvider
 
     def generate_service_last_accessed_details(
         self, ctx: RequestContext, params: dict[str, Any]
@@ -101,7 +102,7 @@ class AdvisorMixin:
             raise _invalid(f"Invalid granularity: {granularity}")
         documents, entities = self._advised(ctx, arn)
         allowed = _allowed_namespaces(documents, set(service_names()))
-        accesses = self.store.accesses(ctx.account_id, [e.arn for e in entities])
+        accesses = self.service.store.accesses(ctx.account_id, [e.arn for e in entities])
         services = []
         for namespace in sorted(allowed):
             used = [row for row in accesses if row[1] == namespace]
@@ -135,14 +136,14 @@ class AdvisorMixin:
             "entities": per_service,
             "all_entities": [_entity_info(e) for e in entities],
         }
-        self.store.put_access_job(job_id, ctx.account_id, arn, now, json.dumps(snapshot))
+        self.service.store.put_access_job(job_id, ctx.account_id, arn, now, json.dumps(snapshot))
         return {"JobId": job_id}
 
     def get_service_last_accessed_details(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
         created, snapshot = self._job(ctx, params["JobId"])
-        items, paging = _page(params, snapshot["services"])
+        items, paging = self._page(ctx, params, snapshot["services"])
         return {
             "JobStatus": "COMPLETED",
             "JobType": snapshot["type"],
@@ -169,7 +170,7 @@ class AdvisorMixin:
                 detail["LastAuthenticated"] = used[info["Arn"]]["moment"]
             details.append(detail)
         details.sort(key=lambda d: (-(d.get("LastAuthenticated") or 0), d["EntityInfo"]["Arn"]))
-        items, paging = _page(params, details)
+        items, paging = self._page(ctx, params, details)
         return {
             "JobStatus": "COMPLETED",
             "JobCreationDate": created,
@@ -180,8 +181,17 @@ class AdvisorMixin:
 
     # -- helpers -------------------------------------------------------------------------------------------
 
+    def _page(self, ctx: RequestContext, params: dict[str, Any], items: list[Any]) -> tuple[list[Any], dict]:
+        """A page of a job's snapshot: the Marker holds the offset it resumes at."""
+        start = self.service.marker_position(ctx, params) or 0
+        if not isinstance(start, int):
+            raise _invalid("Invalid Marker.")
+        rows = list(enumerate(items, 1))[start:]
+        found, paging = self.service.page(ctx, params, rows, lambda row: row[0])
+        return [item for _, item in found], paging
+
     def _job(self, ctx: RequestContext, job_id: str) -> tuple[float, dict[str, Any]]:
-        found = self.store.access_job(ctx.account_id, job_id)
+        found = self.service.store.access_job(ctx.account_id, job_id)
         if found is None:
             raise ServiceError("NoSuchEntity", f"No job found with id {job_id}.", 404)
         return found[0], json.loads(found[1])
@@ -190,20 +200,29 @@ class AdvisorMixin:
         """The policy documents that grant, and the users/roles whose calls count, for `arn` (a group counts
         its members, a managed policy the users, groups' members and roles it is attached to)."""
         account = ctx.account_id
-        kind = arn.split(":", 5)[-1].split("/", 1)[0] if arn.startswith("arn:aws:iam::") else ""
+        parsed = parse_arn(arn)
+        is_iam = parsed is not None and (parsed.partition, parsed.service, parsed.region) == (
+            "aws",
+            "iam",
+            "",
+        )
+        kind = parsed.resource_type if parsed is not None and is_iam else ""
         if kind not in ("user", "group", "role", "policy"):
             raise _invalid(f"ARN {arn} is not valid.")
         if kind == "policy":
-            policy = self.attachable_policy(ctx, arn)  # type: ignore[attr-defined]
-            owners = [self.store.get(account, k, key) for k, key in self.store.attachments_of(account, arn)]
+            policy = self.service.attachable_policy(ctx, arn)
+            owners = [
+                self.service.store.get(account, k, key)
+                for k, key in self.service.store.attachments_of(account, arn)
+            ]
             return [policy["document"]], self._callers([o for o in owners if o is not None])
-        entity = self.store.by_arn(arn)
+        entity = self.service.store.by_arn(arn)
         if entity is None or entity.account != account or entity.kind != kind:
             raise ServiceError("NoSuchEntity", f"The entity {arn} does not exist.", 404)
-        documents = self.policy_documents(account, entity.kind, entity.key)  # type: ignore[attr-defined]
+        documents = self.service.policy_documents(account, entity.kind, entity.key)
         if entity.kind == "user":
-            for group_key in self.store.groups_of(account, entity.key):
-                documents += self.policy_documents(account, "group", group_key)  # type: ignore[attr-defined]
+            for group_key in self.service.store.groups_of(account, entity.key):
+                documents += self.service.policy_documents(account, "group", group_key)
         return documents, self._callers([entity])
 
     def _callers(self, entities: list[Entity]) -> list[Entity]:
@@ -211,8 +230,8 @@ class AdvisorMixin:
         found: dict[str, Entity] = {}
         for entity in entities:
             if entity.kind == "group":
-                for user_key in self.store.members_of(entity.account, entity.key):
-                    user = self.store.get(entity.account, "user", user_key)
+                for user_key in self.service.store.members_of(entity.account, entity.key):
+                    user = self.service.store.get(entity.account, "user", user_key)
                     if user is not None:
                         found.setdefault(user.arn, user)
             else:
@@ -248,17 +267,3 @@ def _allowed_namespaces(documents: list[str], known: set[str]) -> set[str]:
                 namespace = pattern.split(":", 1)[0].lower() if ":" in pattern else pattern.lower()
                 allowed |= {n for n in known if fnmatch.fnmatchcase(n, namespace)}
     return allowed
-
-
-def _page(params: dict[str, Any], items: list[Any]) -> tuple[list[Any], dict[str, Any]]:
-    limit = params.get("MaxItems") or 100
-    start = 0
-    if params.get("Marker"):
-        try:
-            start = int(params["Marker"])
-        except ValueError:
-            raise _invalid("Invalid Marker.") from None
-    chunk = items[start : start + limit]
-    if start + limit < len(items):
-        return chunk, {"IsTruncated": True, "Marker": str(start + limit)}
-    return chunk, {"IsTruncated": False}

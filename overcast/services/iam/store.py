@@ -3,7 +3,8 @@
 Named entities (users, groups, roles, managed policies, instance profiles, OIDC providers) share one table keyed
 by (account, kind, lower-cased name), since IAM names are unique case-insensitively within a kind; what differs
 per kind lives in the JSON `data` column. Listing by path prefix and paging by name use the (account, kind,
-name_key) order, so every hot lookup is an index seek.
+name_key) order, so every hot lookup is an index seek. Tags are the kit's (services/kit/tags.py, by ARN):
+iam_tags keeps only what versions before that wrote, until the provider moves it at start-up.
 """
 
 from __future__ import annotations
@@ -168,9 +169,29 @@ class IamStore:
         )
 
     def delete(self, entity: Entity) -> None:
-        args = (entity.account, entity.kind, entity.key)
-        self.db.execute("DELETE FROM iam_entities WHERE account = ? AND kind = ? AND name_key = ?", args)
-        self.db.execute("DELETE FROM iam_tags WHERE account = ? AND kind = ? AND owner_key = ?", args)
+        self.db.execute(
+            "DELETE FROM iam_entities WHERE account = ? AND kind = ? AND name_key = ?",
+            (entity.account, entity.kind, entity.key),
+        )
+
+    def rename_owner(self, account: str, kind: str, old_key: str, new_key: str) -> None:
+        """What a user or group owns (policies, keys, memberships, devices) follows it to a new name."""
+        args = (new_key, account, kind, old_key)
+        for table in ("iam_inline", "iam_attached"):
+            self.db.execute(
+                f"UPDATE {table} SET owner_key = ? WHERE account = ? AND kind = ? AND owner_key = ?", args
+            )
+        if kind == "user":
+            for table in ("iam_members", "iam_access_keys", "iam_login_profiles", "iam_mfa_devices"):
+                self.db.execute(
+                    f"UPDATE {table} SET user_key = ? WHERE account = ? AND user_key = ?",
+                    (new_key, account, old_key),
+                )
+        if kind == "group":
+            self.db.execute(
+                "UPDATE iam_members SET group_key = ? WHERE account = ? AND group_key = ?",
+                (new_key, account, old_key),
+            )
 
     def page(self, account: str, kind: str, path_prefix: str, after: str, limit: int) -> list[Entity]:
         rows = self.db.all(
@@ -296,6 +317,10 @@ class IamStore:
         )
         return (row[0], row[1]) if row else None
 
+    def version_count(self, account: str) -> int:
+        row = self.db.one("SELECT count(*) FROM iam_policy_versions WHERE account = ?", (account,))
+        return row[0] if row else 0
+
     def delete_versions(self, account: str, policy_key: str, version: int | None = None) -> None:
         if version is None:
             self.db.execute(
@@ -307,29 +332,17 @@ class IamStore:
                 (account, policy_key, version),
             )
 
-    # -- tags ----------------------------------------------------------------------------------------------
+    # -- tags written before they moved to the kit's table (services/kit/tags.py) ----------------------------
 
-    def tags(self, account: str, kind: str, owner_key: str) -> list[dict[str, str]]:
-        rows = self.db.all(
-            "SELECT key, value FROM iam_tags WHERE account = ? AND kind = ? AND owner_key = ? ORDER BY key",
-            (account, kind, owner_key),
+    def legacy_tags(self) -> list[tuple[str, str, str, str]]:
+        """(entity ARN, account, key, value) of the tags left in iam_tags, by entity and key."""
+        return self.db.all(
+            "SELECT e.arn, t.account, t.key, t.value FROM iam_tags t JOIN iam_entities e "
+            "ON e.account = t.account AND e.kind = t.kind AND e.name_key = t.owner_key ORDER BY e.arn, t.key"
         )
-        return [{"Key": k, "Value": v} for k, v in rows]
 
-    def put_tags(self, account: str, kind: str, owner_key: str, tags: list[dict[str, str]]) -> None:
-        for tag in tags:
-            self.db.execute(
-                "INSERT INTO iam_tags VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, kind, owner_key, key) "
-                "DO UPDATE SET value = excluded.value",
-                (account, kind, owner_key, tag["Key"], tag.get("Value", "")),
-            )
-
-    def remove_tags(self, account: str, kind: str, owner_key: str, keys: list[str]) -> None:
-        for key in keys:
-            self.db.execute(
-                "DELETE FROM iam_tags WHERE account = ? AND kind = ? AND owner_key = ? AND key = ?",
-                (account, kind, owner_key, key),
-            )
+    def forget_legacy_tags(self) -> None:
+        self.db.execute("DELETE FROM iam_tags")
 
     # -- access keys ---------------------------------------------------------------------------------------
 
@@ -478,6 +491,11 @@ class IamStore:
             "ON CONFLICT (account) DO UPDATE SET report = excluded.report, report_time = excluded.report_time",
             (account, report, moment),
         )
+
+    def alias_owner(self, alias: str) -> str | None:
+        """The account that has the alias `alias` (aliases are unique across accounts)."""
+        row = self.db.one("SELECT account FROM iam_accounts WHERE alias = ?", (alias,))
+        return row[0] if row else None
 
     def set_alias(self, account: str, alias: str | None) -> None:
         self.db.execute(

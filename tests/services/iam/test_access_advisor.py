@@ -5,6 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of, error_of
 from tests.policy.servers import client_as, user_with_key
 
 ACCOUNT = "000000000000"
@@ -151,8 +152,7 @@ def test_pages_with_max_items(overcast):
 def test_errors(overcast, call, code, status):
     with pytest.raises(ClientError) as raised:
         call(overcast.client("iam"))
-    error = raised.value.response
-    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (code, status)
+    assert error_of(raised) == (code, status)
 
 
 def test_unknown_namespace_of_a_job(overcast):
@@ -161,4 +161,4 @@ def test_unknown_namespace_of_a_job(overcast):
     job = iam.generate_service_last_accessed_details(Arn=f"arn:aws:iam::{ACCOUNT}:user/app")["JobId"]
     with pytest.raises(ClientError) as raised:
         iam.get_service_last_accessed_details_with_entities(JobId=job, ServiceNamespace="s3")
-    assert raised.value.response["Error"]["Code"] == "InvalidInput"
+    assert code_of(raised) == "InvalidInput"

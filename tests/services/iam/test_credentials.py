@@ -7,11 +7,8 @@ import io
 import pytest
 from botocore.exceptions import ClientError
 
-from overcast.services.iam.accounts import totp
-
-
-def code_of(raised):
-    return raised.value.response["Error"]["Code"]
+from overcast.services.iam.keys import totp
+from tests.helpers import code_of, error_of, message_of
 
 
 def test_access_keys_sign_requests_and_are_limited_to_two(overcast):
@@ -23,7 +20,7 @@ def test_access_keys_sign_requests_and_are_limited_to_two(overcast):
     iam.create_access_key(UserName="alice")
     with pytest.raises(ClientError) as raised:
         iam.create_access_key(UserName="alice")
-    assert raised.value.response["Error"]["Message"] == "Cannot exceed quota for AccessKeysPerUser: 2"
+    assert message_of(raised) == "Cannot exceed quota for AccessKeysPerUser: 2"
     sts = overcast.client(
         "sts", aws_access_key_id=first["AccessKeyId"], aws_secret_access_key=first["SecretAccessKey"]
     )
@@ -61,7 +58,7 @@ def test_issued_keys_upload_objects_and_the_body_is_held_to_its_signed_hash(over
     with pytest.raises(ClientError) as raised:
         s3.put_object(Bucket="alices", Key="b.txt", Body=b"signed body")
     assert code_of(raised) == "XAmzContentSHA256Mismatch"
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error_of(raised)[1] == 400
     keys = [o["Key"] for o in overcast.client("s3").list_objects_v2(Bucket="alices")["Contents"]]
     assert keys == ["a.txt"]
 

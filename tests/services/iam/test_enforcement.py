@@ -5,18 +5,14 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import error_of, message_of
 from tests.policy.servers import client_as, document, user_with_key
 
 ACCOUNT = "000000000000"
 
 
 def denied(raised) -> tuple[str, int, str]:
-    response = raised.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
+    return (*error_of(raised), message_of(raised))
 
 
 def test_user_without_policies_is_denied_with_aws_text(enforced):

@@ -5,6 +5,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of, error_of, message_of
+
 TRUST = json.dumps(
     {
         "Version": "2012-10-17",
@@ -19,10 +21,6 @@ def doc(action="s3:GetObject"):
     return json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}
     )
-
-
-def code_of(raised):
-    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
 
 
 def test_role_round_trip(overcast):
@@ -47,7 +45,7 @@ def test_max_session_duration_is_bounded(overcast):
         overcast.client("iam").create_role(
             RoleName="r", AssumeRolePolicyDocument=TRUST, MaxSessionDuration=50000
         )
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error_of(raised)[1] == 400
 
 
 def test_trust_policy_is_validated(overcast):
@@ -56,14 +54,17 @@ def test_trust_policy_is_validated(overcast):
     )
     with pytest.raises(ClientError) as raised:
         overcast.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=bad)
-    assert code_of(raised) == ("MalformedPolicyDocument", "Missing required field Principal")
+    assert (code_of(raised), message_of(raised)) == (
+        "MalformedPolicyDocument",
+        "Missing required field Principal",
+    )
 
 
 def test_malformed_policy_messages(overcast):
     iam = overcast.client("iam")
     with pytest.raises(ClientError) as raised:
         iam.create_policy(PolicyName="p", PolicyDocument="{not json")
-    assert code_of(raised) == ("MalformedPolicyDocument", "Syntax errors in policy.")
+    assert (code_of(raised), message_of(raised)) == ("MalformedPolicyDocument", "Syntax errors in policy.")
     misspelt = json.dumps(
         {
             "Version": "2012-10-17",
@@ -72,12 +73,15 @@ def test_malformed_policy_messages(overcast):
     )
     with pytest.raises(ClientError) as raised:
         iam.create_policy(PolicyName="p", PolicyDocument=misspelt)
-    assert code_of(raised)[0] == "MalformedPolicyDocument"
+    assert code_of(raised) == "MalformedPolicyDocument"
     with pytest.raises(ClientError) as raised:
         iam.create_policy(
             PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-18", "Statement": []})
         )
-    assert code_of(raised) == ("MalformedPolicyDocument", "The policy failed legacy parsing")
+    assert (code_of(raised), message_of(raised)) == (
+        "MalformedPolicyDocument",
+        "The policy failed legacy parsing",
+    )
 
 
 def test_policy_versions_limit_and_default(overcast):
@@ -89,12 +93,12 @@ def test_policy_versions_limit_and_default(overcast):
     assert version["VersionId"] == "v5" and not version["IsDefaultVersion"]
     with pytest.raises(ClientError) as raised:
         iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc())
-    assert code_of(raised)[0] == "LimitExceeded"
+    assert code_of(raised) == "LimitExceeded"
     iam.set_default_policy_version(PolicyArn=arn, VersionId="v3")
     assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v3"
     with pytest.raises(ClientError) as raised:
         iam.delete_policy_version(PolicyArn=arn, VersionId="v3")
-    assert code_of(raised)[0] == "DeleteConflict"
+    assert code_of(raised) == "DeleteConflict"
     iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
     versions = [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]]
     assert sorted(versions) == ["v2", "v3", "v4", "v5"]
@@ -118,10 +122,10 @@ def test_attach_and_detach_counts(overcast):
     assert iam.list_entities_for_policy(PolicyArn=arn)["PolicyRoles"][0]["RoleName"] == "r"
     with pytest.raises(ClientError) as raised:
         iam.delete_policy(PolicyArn=arn)
-    assert code_of(raised)[0] == "DeleteConflict"
+    assert code_of(raised) == "DeleteConflict"
     with pytest.raises(ClientError) as raised:
         iam.delete_role(RoleName="r")
-    assert code_of(raised)[0] == "DeleteConflict"
+    assert code_of(raised) == "DeleteConflict"
     iam.detach_role_policy(RoleName="r", PolicyArn=arn)
     iam.delete_policy(PolicyArn=arn)
     iam.delete_role(RoleName="r")
@@ -141,7 +145,7 @@ def test_aws_managed_policies_have_real_documents(overcast):
     assert {"AdministratorAccess", "ReadOnlyAccess", "AmazonS3FullAccess", "AWSLambda_FullAccess"} <= names
     with pytest.raises(ClientError) as raised:
         iam.attach_user_policy(UserName="x", PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicy")
-    assert code_of(raised)[0] == "NoSuchEntity"
+    assert code_of(raised) == "NoSuchEntity"
 
 
 def test_managed_policy_quota_per_role(overcast):
@@ -153,7 +157,10 @@ def test_managed_policy_quota_per_role(overcast):
     extra = iam.create_policy(PolicyName="p10", PolicyDocument=doc())["Policy"]["Arn"]
     with pytest.raises(ClientError) as raised:
         iam.attach_role_policy(RoleName="r", PolicyArn=extra)
-    assert code_of(raised) == ("LimitExceeded", "Cannot exceed quota for PoliciesPerRole: 10")
+    assert (code_of(raised), message_of(raised)) == (
+        "LimitExceeded",
+        "Cannot exceed quota for PoliciesPerRole: 10",
+    )
 
 
 def test_inline_policies(overcast):
@@ -165,7 +172,7 @@ def test_inline_policies(overcast):
     iam.delete_group_policy(GroupName="g", PolicyName="read")
     with pytest.raises(ClientError) as raised:
         iam.get_group_policy(GroupName="g", PolicyName="read")
-    assert code_of(raised)[0] == "NoSuchEntity"
+    assert code_of(raised) == "NoSuchEntity"
 
 
 def test_instance_profiles(overcast):
@@ -180,7 +187,7 @@ def test_instance_profiles(overcast):
     )
     with pytest.raises(ClientError) as raised:
         iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="ec2")
-    assert code_of(raised)[0] == "LimitExceeded"
+    assert code_of(raised) == "LimitExceeded"
     assert (
         iam.list_instance_profiles_for_role(RoleName="ec2")["InstanceProfiles"][0]["InstanceProfileName"]
         == "web"
@@ -205,7 +212,7 @@ def test_service_linked_role(overcast):
     assert role["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
     with pytest.raises(ClientError) as raised:
         iam.delete_role(RoleName=role["RoleName"])
-    assert code_of(raised)[0] == "UnmodifiableEntity"
+    assert code_of(raised) == "UnmodifiableEntity"
     iam.delete_service_linked_role(RoleName=role["RoleName"])
 
 
@@ -215,7 +222,10 @@ def test_policy_size_and_resource_format(overcast):
     actions = [f"s3:Action{i:04d}" for i in range(200)]
     with pytest.raises(ClientError) as raised:
         iam.put_user_policy(UserName="big", PolicyName="p", PolicyDocument=doc(actions))
-    assert code_of(raised) == ("LimitExceeded", "Maximum policy size of 2048 bytes exceeded for user big")
+    assert (code_of(raised), message_of(raised)) == (
+        "LimitExceeded",
+        "Maximum policy size of 2048 bytes exceeded for user big",
+    )
     not_arn = json.dumps(
         {
             "Version": "2012-10-17",
@@ -224,4 +234,7 @@ def test_policy_size_and_resource_format(overcast):
     )
     with pytest.raises(ClientError) as raised:
         iam.create_policy(PolicyName="p", PolicyDocument=not_arn)
-    assert code_of(raised) == ("MalformedPolicyDocument", 'Resource my-bucket must be in ARN format or "*".')
+    assert (code_of(raised), message_of(raised)) == (
+        "MalformedPolicyDocument",
+        'Resource my-bucket must be in ARN format or "*".',
+    )

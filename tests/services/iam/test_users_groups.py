@@ -1,16 +1,13 @@
 """IAM users, groups and membership through boto3: ids, ARNs, paths, pagination, conflicts and errors."""
 
+import sqlite3
+
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error_of(raised):
-    response = raised.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
+from overcast.config import Config
+from overcast.testing import OvercastServer
+from tests.helpers import code_of, error_of, message_of
 
 
 def test_create_user_has_aws_shaped_ids(overcast):
@@ -26,13 +23,17 @@ def test_duplicate_user_names_are_case_insensitive(overcast):
     iam.create_user(UserName="Alice")
     with pytest.raises(ClientError) as raised:
         iam.create_user(UserName="alice")
-    assert error_of(raised)[:2] == ("EntityAlreadyExists", 409)
+    assert error_of(raised) == ("EntityAlreadyExists", 409)
 
 
 def test_missing_user_is_no_such_entity(overcast):
     with pytest.raises(ClientError) as raised:
         overcast.client("iam").get_user(UserName="nobody")
-    assert error_of(raised) == ("NoSuchEntity", 404, "The user with name nobody cannot be found.")
+    assert (*error_of(raised), message_of(raised)) == (
+        "NoSuchEntity",
+        404,
+        "The user with name nobody cannot be found.",
+    )
 
 
 def test_list_users_pages_with_marker_and_path_prefix(overcast):
@@ -78,7 +79,7 @@ def test_rename_group_keeps_members_and_refuses_a_taken_name(overcast):
     iam.add_user_to_group(GroupName="ops", UserName="dana")
     with pytest.raises(ClientError) as raised:
         iam.update_group(GroupName="ops", NewGroupName="TAKEN")  # names are case-insensitive
-    assert error_of(raised)[:2] == ("EntityAlreadyExists", 409)
+    assert error_of(raised) == ("EntityAlreadyExists", 409)
     iam.update_group(GroupName="ops", NewGroupName="sre", NewPath="/teams/")
     group = iam.get_group(GroupName="sre")
     assert group["Group"]["Arn"].endswith(":group/teams/sre")
@@ -92,7 +93,11 @@ def test_delete_user_conflicts_until_cleaned_up(overcast):
     key = iam.create_access_key(UserName="carol")["AccessKey"]
     with pytest.raises(ClientError) as raised:
         iam.delete_user(UserName="carol")
-    assert error_of(raised) == ("DeleteConflict", 409, "Cannot delete entity, must delete access keys first.")
+    assert (*error_of(raised), message_of(raised)) == (
+        "DeleteConflict",
+        409,
+        "Cannot delete entity, must delete access keys first.",
+    )
     iam.delete_access_key(UserName="carol", AccessKeyId=key["AccessKeyId"])
     iam.delete_user(UserName="carol")
     with pytest.raises(ClientError):
@@ -108,7 +113,7 @@ def test_groups_membership_and_deletion(overcast):
     assert [u["UserName"] for u in iam.get_group(GroupName="admins")["Users"]] == ["dan"]
     with pytest.raises(ClientError) as raised:
         iam.delete_group(GroupName="admins")
-    assert error_of(raised)[0] == "DeleteConflict"
+    assert code_of(raised) == "DeleteConflict"
     iam.remove_user_from_group(GroupName="admins", UserName="dan")
     iam.delete_group(GroupName="admins")
     assert iam.list_groups()["Groups"] == []
@@ -130,3 +135,53 @@ def test_get_user_without_name_is_the_caller(overcast):
         "iam", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
     )
     assert own.get_user()["User"]["UserName"] == "frank"
+
+
+def test_tags_come_back_by_key_and_follow_a_rename(overcast):
+    iam = overcast.client("iam")
+    tags = [{"Key": "team", "Value": "red"}, {"Key": "env", "Value": "prod"}]
+    created = iam.create_user(UserName="tagged", Tags=tags)["User"]
+    by_key = sorted(tags, key=lambda t: t["Key"])
+    assert created["Tags"] == by_key
+    iam.tag_user(UserName="tagged", Tags=[{"Key": "cost", "Value": "42"}])
+    iam.update_user(UserName="tagged", NewUserName="renamed", NewPath="/moved/")
+    expected = [{"Key": "cost", "Value": "42"}, *by_key]
+    assert iam.list_user_tags(UserName="renamed")["Tags"] == expected
+    assert iam.get_user(UserName="renamed")["User"]["Tags"] == expected
+    iam.create_user(UserName="tagged")  # the old name is free again, and has no tags
+    assert iam.list_user_tags(UserName="tagged")["Tags"] == []
+
+
+def test_a_marker_from_elsewhere_is_refused(overcast):
+    iam = overcast.client("iam")
+    for name in ("a", "b", "c"):
+        iam.create_user(UserName=name)
+        iam.create_group(GroupName=name)
+    users = iam.list_users(MaxItems=1)
+    assert users["IsTruncated"] and users["Users"][0]["UserName"] == "a"
+    for marker in ("not-a-marker", users["Marker"]):  # a made-up one, or one of another listing
+        with pytest.raises(ClientError) as raised:
+            iam.list_groups(Marker=marker)
+        assert (*error_of(raised), message_of(raised)) == ("InvalidInput", 400, "Invalid Marker.")
+    assert [u["UserName"] for u in iam.list_users(Marker=users["Marker"])["Users"]] == ["b", "c"]
+
+
+def test_tags_written_by_an_earlier_version_are_kept(tmp_path):
+    """Versions before the kit kept IAM's tags in their own table (iam_tags): a data directory they wrote
+    still shows its tags, in responses and to the policy engine."""
+    config = Config(data_dir=tmp_path, log_level="warning")
+    with OvercastServer(config) as server:
+        server.client("iam").create_user(UserName="alice")
+    with sqlite3.connect(
+        tmp_path / "overcast.db"
+    ) as db:  # the row an earlier version wrote for Tags=team:red
+        db.execute("INSERT INTO iam_tags VALUES ('000000000000', 'user', 'alice', 'team', 'red')")
+    db.close()
+    with OvercastServer(config) as server:
+        iam = server.client("iam")
+        assert iam.list_user_tags(UserName="alice")["Tags"] == [{"Key": "team", "Value": "red"}]
+        assert iam.get_user(UserName="alice")["User"]["Tags"] == [{"Key": "team", "Value": "red"}]
+    with OvercastServer(config) as server:  # moved once: still there after another restart
+        assert server.client("iam").list_user_tags(UserName="alice")["Tags"] == [
+            {"Key": "team", "Value": "red"}
+        ]

@@ -5,16 +5,13 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of, error_of, message_of
 from tests.policy.servers import client_as
 
 SCP = "SERVICE_CONTROL_POLICY"
 DENY_S3 = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
 )
-
-
-def code_of(raised):
-    return raised.value.response["Error"]["Code"]
 
 
 @pytest.fixture
@@ -167,3 +164,50 @@ def test_delete_organization_requires_no_members(org):
     with pytest.raises(ClientError) as raised:
         org.delete_organization()
     assert code_of(raised) == "OrganizationNotEmptyException"
+
+
+def test_a_created_account_gets_its_access_role_whatever_the_scps(enforced):
+    """The role is made through IAM's API in the new account before it joins, so the organization's SCPs
+    (here: no IAM at all) do not stand in the way; once it has joined, they bind the account."""
+    org = enforced.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = root_id(org)
+    org.enable_policy_type(RootId=root, PolicyType=SCP)
+    no_iam = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+    )
+    policy = org.create_policy(Name="no-iam", Description="", Type=SCP, Content=no_iam)["Policy"]
+    org.attach_policy(PolicyId=policy["PolicySummary"]["Id"], TargetId=root)
+    status = org.create_account(Email="new@example.com", AccountName="new", RoleName="Admin")
+    account = status["CreateAccountStatus"]["AccountId"]
+    role = f"arn:aws:iam::{account}:role/Admin"
+    credentials = enforced.client("sts").assume_role(RoleArn=role, RoleSessionName="admin")["Credentials"]
+    assert client_as(enforced, "s3", credentials).list_buckets()["Buckets"] == []  # AdministratorAccess
+    with pytest.raises(ClientError) as raised:
+        client_as(enforced, "iam", credentials).list_attached_role_policies(RoleName="Admin")
+    assert code_of(raised) == "AccessDenied"
+    assert "with an explicit deny in a service control policy" in message_of(raised)
+    on_account = org.list_policies_for_target(TargetId=account, Filter=SCP)["Policies"]
+    assert [p["Name"] for p in on_account] == ["FullAWSAccess"]
+    with pytest.raises(ClientError) as raised:  # the e-mail address is taken now
+        org.create_account(Email="new@example.com", AccountName="again")
+    assert code_of(raised) == "DuplicateAccountException"
+
+
+def test_lists_page_with_max_results_and_next_token(org):
+    for name in ("a", "b"):
+        org.create_account(Email=f"{name}@example.com", AccountName=name)
+    everything = org.list_accounts()
+    assert len(everything["Accounts"]) == 3 and "NextToken" not in everything
+    first = org.list_accounts(MaxResults=2)
+    assert len(first["Accounts"]) == 2 and first["NextToken"]
+    rest = org.list_accounts(MaxResults=2, NextToken=first["NextToken"])
+    assert "NextToken" not in rest
+    assert first["Accounts"] + rest["Accounts"] == everything["Accounts"]
+    pages = list(org.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 1}))
+    assert [a for page in pages for a in page["Accounts"]] == everything["Accounts"] and len(pages) == 3
+    for token in ("nonsense", first["NextToken"]):  # made up, or another listing's
+        with pytest.raises(ClientError) as raised:
+            org.list_roots(NextToken=token)
+        assert error_of(raised) == ("InvalidInputException", 400)
+        assert raised.value.response["Reason"] == "INVALID_PAGINATION_TOKEN"

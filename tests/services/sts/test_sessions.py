@@ -7,7 +7,10 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from overcast.services.iam.accounts import totp
+import overcast.services.sts.api as sts_api
+from overcast.errors import ServiceError
+from overcast.services.iam.keys import totp
+from tests.helpers import code_of, message_of
 from tests.policy.servers import client_as, document, user_with_key
 
 ACCOUNT = "000000000000"
@@ -24,10 +27,6 @@ def make_role(overcast, name, trust_policy, **extra):
     return overcast.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=trust_policy, **extra)[
         "Role"
     ]["Arn"]
-
-
-def code_of(raised):
-    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
 
 
 def test_assume_role_returns_working_temporary_credentials(overcast):
@@ -52,7 +51,7 @@ def test_session_expires_on_the_virtual_clock(overcast):
     overcast.advance_clock("16m")
     with pytest.raises(ClientError) as raised:
         sts.get_caller_identity()
-    assert code_of(raised)[0] == "ExpiredToken"
+    assert code_of(raised) == "ExpiredToken"
 
 
 def test_wrong_session_token_is_refused(overcast):
@@ -61,14 +60,14 @@ def test_wrong_session_token_is_refused(overcast):
     credentials["SessionToken"] = "forged"
     with pytest.raises(ClientError) as raised:
         client_as(overcast, "sts", credentials).get_caller_identity()
-    assert code_of(raised)[0] == "InvalidClientTokenId"
+    assert code_of(raised) == "InvalidClientTokenId"
 
 
 def test_duration_is_bounded_by_the_role(overcast):
     arn = make_role(overcast, "r", trust({"AWS": ACCOUNT}), MaxSessionDuration=3600)
     with pytest.raises(ClientError) as raised:
         overcast.client("sts").assume_role(RoleArn=arn, RoleSessionName="s1", DurationSeconds=7200)
-    assert code_of(raised) == (
+    assert (code_of(raised), message_of(raised)) == (
         "ValidationError",
         "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
     )
@@ -80,7 +79,7 @@ def test_trust_policy_refuses_other_principals(overcast):
     arn = make_role(overcast, "private", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/alice"}))
     with pytest.raises(ClientError) as raised:
         client_as(overcast, "sts", key).assume_role(RoleArn=arn, RoleSessionName="attempt")
-    assert code_of(raised) == (
+    assert (code_of(raised), message_of(raised)) == (
         "AccessDenied",
         f"User: arn:aws:iam::{ACCOUNT}:user/mallory is not authorized to "
         f"perform: sts:AssumeRole on resource: {arn}",
@@ -123,7 +122,7 @@ def test_mfa_condition_with_real_codes(overcast):
             SerialNumber=device["SerialNumber"],
             TokenCode="000000" if code != "000000" else "111111",
         )
-    assert code_of(raised)[0] == "AccessDenied"
+    assert code_of(raised) == "AccessDenied"
     sts.assume_role(RoleArn=arn, RoleSessionName="mfa", SerialNumber=device["SerialNumber"], TokenCode=code)
     # GetSessionToken with MFA gives a session whose MFA flag satisfies the condition
     overcast.advance_clock("30s")
@@ -142,7 +141,7 @@ def test_role_chaining_is_limited_to_one_hour(overcast):
     chained = client_as(overcast, "sts", hop)
     with pytest.raises(ClientError) as raised:
         chained.assume_role(RoleArn=second, RoleSessionName="hop2", DurationSeconds=7200)
-    assert "role chaining" in code_of(raised)[1]
+    assert "role chaining" in message_of(raised)
     result = chained.assume_role(RoleArn=second, RoleSessionName="hop2", DurationSeconds=3600)
     assert result["AssumedRoleUser"]["Arn"].endswith("assumed-role/second/hop2")
 
@@ -152,7 +151,7 @@ def test_get_session_token_refused_for_sessions(overcast):
     credentials = overcast.client("sts").assume_role(RoleArn=arn, RoleSessionName="s1")["Credentials"]
     with pytest.raises(ClientError) as raised:
         client_as(overcast, "sts", credentials).get_session_token()
-    assert code_of(raised)[0] == "AccessDenied"
+    assert code_of(raised) == "AccessDenied"
 
 
 def test_get_access_key_info(overcast):
@@ -220,7 +219,7 @@ def test_assume_role_with_web_identity(overcast):
         sts.assume_role_with_web_identity(
             RoleArn=role, RoleSessionName="gh-run", WebIdentityToken=wrong_audience
         )
-    assert code_of(raised)[0] == "InvalidIdentityToken"
+    assert code_of(raised) == "InvalidIdentityToken"
 
 
 def test_session_policy_narrows_the_role_under_enforce(enforced):
@@ -235,7 +234,7 @@ def test_session_policy_narrows_the_role_under_enforce(enforced):
     session.list_roles()
     with pytest.raises(ClientError) as raised:
         session.list_users()
-    assert "because no session policy allows the iam:ListUsers action" in code_of(raised)[1]
+    assert "because no session policy allows the iam:ListUsers action" in message_of(raised)
 
 
 def test_session_tags_are_principal_tags_under_enforce(enforced):
@@ -321,13 +320,34 @@ def test_credentials_for_a_service_follow_the_trust_policy(overcast):
             {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
         ),
     )
-    sts = overcast.platform.provider("sts")
-    with overcast.platform.db.transaction():
-        credentials = sts.credentials_for_service(lambda_role, "lambda.amazonaws.com", "my-function")
+    platform = overcast.platform
+    with platform.db.transaction():
+        credentials = sts_api.credentials_for_role(
+            platform, lambda_role, "lambda.amazonaws.com", "my-function"
+        )
     identity = client_as(overcast, "sts", credentials).get_caller_identity()
     assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/fn-role/my-function"
-    from overcast.errors import ServiceError
-
-    with pytest.raises(ServiceError), overcast.platform.db.transaction():
-        sts.credentials_for_service(ec2_role, "lambda.amazonaws.com", "my-function")
+    with pytest.raises(ServiceError) as raised, platform.db.transaction():
+        sts_api.credentials_for_role(platform, ec2_role, "lambda.amazonaws.com", "my-function")
+    assert (raised.value.code, raised.value.status) == ("AccessDenied", 403)
     assert iam.get_role(RoleName="fn-role")
+
+
+def test_credentials_for_a_service_honour_source_conditions_and_the_session_limit(overcast):
+    source = "arn:aws:lambda:us-east-1:000000000000:function:mine"
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"ArnEquals": {"aws:SourceArn": source}},
+    }
+    role = make_role(overcast, "scoped", document(statement))
+    platform = overcast.platform
+    with pytest.raises(ServiceError), platform.db.transaction():
+        sts_api.credentials_for_role(platform, role, "lambda.amazonaws.com", "other", source_arn=source + "x")
+    with platform.db.transaction():
+        credentials = sts_api.credentials_for_role(
+            platform, role, "lambda.amazonaws.com", "mine", duration=7200, source_arn=source
+        )
+    now = overcast.platform.clock.now()
+    assert credentials["Expiration"] == pytest.approx(now + 3600, abs=5)  # the role's MaxSessionDuration

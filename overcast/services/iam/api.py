@@ -1,0 +1,118 @@
+"""What other services may ask of IAM besides its AWS operations (the one road between services:
+docs/adding-a-service.md). STS resolves the role it is asked to assume, the OIDC provider a web identity
+token names and the MFA code a caller presents here, and issues access key ids in IAM's format.
+
+Every function takes the platform; call them from a request's transaction (or open one): what they write
+(a role's last use, an MFA code used up) commits or rolls back with the caller's request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from overcast.services.iam.errors import no_such_policy
+from overcast.services.iam.keys import new_access_key_id, new_secret
+from overcast.services.iam.managed import AWS_POLICY_PREFIX, aws_policy
+from overcast.services.iam.mfa import verify_code
+
+if TYPE_CHECKING:
+    from overcast.platform import Platform
+    from overcast.services.iam.provider import IamProvider
+
+__all__ = [
+    "OidcProvider",
+    "Role",
+    "managed_policy_document",
+    "new_access_key_id",
+    "new_secret",
+    "oidc_provider",
+    "prepare",
+    "record_role_use",
+    "role",
+    "verify_mfa",
+]
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role as those who assume it see it."""
+
+    account: str
+    name: str
+    id: str  # AROA...
+    arn: str
+    trust: str  # the trust policy document
+    max_session: int  # MaxSessionDuration, seconds
+    tags: dict[str, str]  # the role's tags (they become the session's principal tags)
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    arn: str
+    clients: tuple[str, ...]  # the audiences (client ids) it accepts
+
+
+def _iam(platform: Platform) -> IamProvider:
+    return platform.provider("iam")  # type: ignore[return-value]
+
+
+def prepare(platform: Platform) -> None:
+    """Build IAM now (its tables are created outside any request's transaction)."""
+    _iam(platform)
+
+
+def role(platform: Platform, role_arn: str) -> Role | None:
+    """The role `role_arn` names (its full ARN, with its path), or None."""
+    iam = _iam(platform)
+    entity = iam.store.by_arn(role_arn)
+    if entity is None or entity.kind != "role":
+        return None
+    return Role(
+        entity.account,
+        entity.name,
+        entity.id,
+        entity.arn,
+        entity.data["trust"],
+        entity.data.get("max_session", 3600),
+        iam.tags.get(entity.arn),
+    )
+
+
+def record_role_use(platform: Platform, role_arn: str, region: str) -> None:
+    """The role was assumed now, in `region` (GetRole's RoleLastUsed)."""
+    iam = _iam(platform)
+    entity = iam.store.by_arn(role_arn)
+    if entity is not None and entity.kind == "role":
+        entity.data["last_used"] = iam.clock.now()
+        entity.data["last_region"] = region
+        iam.store.update(entity)
+
+
+def oidc_provider(platform: Platform, account: str, issuer: str) -> OidcProvider | None:
+    """The OpenID Connect provider of `account` for the issuer host `issuer` (without https://), or None."""
+    entity = _iam(platform).store.get(account, "oidc-provider", issuer)
+    if entity is None:
+        return None
+    return OidcProvider(entity.arn, tuple(entity.data["clients"]))
+
+
+def managed_policy_document(platform: Platform, account: str, policy_arn: str) -> str:
+    """The default version's document of a managed policy (AWS's, or a customer policy of `account`);
+    raises IAM's NoSuchEntity when there is none."""
+    if policy_arn.startswith(AWS_POLICY_PREFIX):
+        found = aws_policy(policy_arn)
+        if found is None:
+            raise no_such_policy(policy_arn)
+        return found["document"]
+    iam = _iam(platform)
+    entity = iam.store.by_arn(policy_arn)
+    if entity is None or entity.kind != "policy" or entity.account != account:
+        raise no_such_policy(policy_arn)
+    return iam.managed_document(account, policy_arn)
+
+
+def verify_mfa(platform: Platform, account: str, serial: str, code: str) -> bool:
+    """Is `code` the current code of `account`'s enabled MFA device `serial`? A code is accepted once."""
+    iam = _iam(platform)
+    return verify_code(iam.store, iam.clock.now(), account, serial, code)

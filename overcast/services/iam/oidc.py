@@ -1,0 +1,64 @@
+"""IAM OpenID Connect identity providers, which STS's AssumeRoleWithWebIdentity trusts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from overcast.context import RequestContext
+from overcast.errors import ServiceError
+from overcast.services.base import Operations
+from overcast.services.iam.keys import new_id
+from overcast.services.iam.store import Entity
+
+if TYPE_CHECKING:
+    from overcast.services.iam.provider import IamProvider
+
+
+class OpenIdConnectProviderOperations(Operations):
+    service: IamProvider
+
+    def create_open_id_connect_provider(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        iam = self.service
+        url = params["Url"]
+        if not url.startswith("https://"):
+            raise ServiceError("InvalidInput", "Invalid URL: the URL must begin with https://")
+        host = url[len("https://") :].rstrip("/")
+        arn = f"arn:aws:iam::{ctx.account_id}:oidc-provider/{host}"
+        if iam.store.get(ctx.account_id, "oidc-provider", host):
+            raise ServiceError("EntityAlreadyExists", f"Provider with url {url} already exists.", 409)
+        data = {
+            "url": url,
+            "clients": params.get("ClientIDList") or [],
+            "thumbprints": params.get("ThumbprintList") or [],
+        }
+        entity = Entity(
+            ctx.account_id, "oidc-provider", host, new_id("AOPA"), "/", arn, self.clock.now(), data
+        )
+        iam.store.insert(entity)
+        iam.add_tags(entity, params.get("Tags"))
+        iam.changed()
+        return {"OpenIDConnectProviderArn": arn, "Tags": iam.tags_of(entity)}
+
+    def get_open_id_connect_provider(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        entity = self._provider(params["OpenIDConnectProviderArn"])
+        return {
+            "Url": entity.name,
+            "ClientIDList": entity.data["clients"],
+            "ThumbprintList": entity.data["thumbprints"],
+            "CreateDate": entity.created,
+            "Tags": self.service.tags_of(entity),
+        }
+
+    def list_open_id_connect_providers(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        providers = self.service.store.all_of(ctx.account_id, "oidc-provider")
+        return {"OpenIDConnectProviderList": [{"Arn": e.arn} for e in providers]}
+
+    def delete_open_id_connect_provider(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.remove_entity(self._provider(params["OpenIDConnectProviderArn"]))
+        return {}
+
+    def _provider(self, arn: str) -> Entity:
+        found = self.service.store.by_arn(arn)
+        if found is None or found.kind != "oidc-provider":
+            raise ServiceError("NoSuchEntity", f"OpenIDConnect Provider not found for arn {arn}", 404)
+        return found

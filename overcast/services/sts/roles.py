@@ -1,0 +1,202 @@
+"""Assuming a role: AssumeRole (external id, MFA, duration, chaining, session policies and tags, source
+identity) and AssumeRoleWithWebIdentity (a JWT from an OIDC provider IAM trusts). The role's trust policy is
+evaluated as its resource-based policy with the enforcement engine; the caller's identity policies are
+consulted too when IAM is enforced (or soft)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import TYPE_CHECKING, Any
+
+import overcast.services.iam.api as iam
+from overcast.context import RequestContext
+from overcast.errors import ServiceError
+from overcast.identity import Principal
+from overcast.policy import document as policy_doc
+from overcast.policy.document import Policy, Statement
+from overcast.policy.enforcement import build_context, request_tags
+from overcast.policy.evaluate import Policies, Request, evaluate, outcome
+from overcast.services.base import Operations
+from overcast.services.kit.arns import parse_arn
+
+if TYPE_CHECKING:
+    from overcast.services.sts.provider import StsProvider
+
+ROLE_CHAINING_LIMIT = 3600
+ALLOW_ALL = Policy("2012-10-17", (Statement("Allow", ("*",), None, ("*",), None, None, None, ()),))
+
+
+def _validation(message: str) -> ServiceError:
+    return ServiceError("ValidationError", message, 400)
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT (its signature is not checked: Overcast trusts the OIDC provider's tokens)."""
+    try:
+        payload = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        raise ServiceError(
+            "InvalidIdentityToken",
+            "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)",
+            400,
+        ) from None
+
+
+def duration_of(params: dict[str, Any], role: iam.Role, chained: bool) -> int:
+    duration = params.get("DurationSeconds") or 3600
+    if chained and duration > ROLE_CHAINING_LIMIT:
+        raise _validation(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+        )
+    if duration > role.max_session:
+        raise _validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    return duration
+
+
+class AssumeRoleOperations(Operations):
+    service: StsProvider
+
+    def assume_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        sts = self.service
+        caller = ctx.principal
+        role = sts.role(params["RoleArn"], caller.arn, "sts:AssumeRole")
+        chained = caller.kind == "assumed-role"
+        duration = duration_of(params, role, chained)
+        mfa = sts.mfa_present(ctx, params)
+        tags = request_tags(params)
+        if chained:  # transitive session tags carry over to the next session in the chain
+            tags = {**(caller.attributes.get("transitive_tags") or {}), **tags}
+        extra: dict[str, Any] = {"sts:rolesessionname": params["RoleSessionName"]}
+        if params.get("ExternalId") is not None:
+            extra["sts:externalid"] = params["ExternalId"]
+        if params.get("SourceIdentity"):
+            extra["sts:sourceidentity"] = params["SourceIdentity"]
+        attrs = dict(caller.attributes, mfa=True) if mfa else caller.attributes
+        evaluated = Principal(
+            caller.account_id, caller.arn, caller.user_id, caller.kind, caller.access_key_id, attrs
+        )
+        http = ctx.request
+        context = build_context(
+            evaluated,
+            self.clock.now(),
+            region=ctx.region,
+            tags=tags,
+            extra=extra,
+            source_ip=http.client_ip if http else None,
+        )
+        self._trust_allows(evaluated, role, "sts:AssumeRole", context)
+        transitive = {k: v for k, v in tags.items() if k in set(params.get("TransitiveTagKeys") or ())}
+        if chained:
+            transitive = {**(caller.attributes.get("transitive_tags") or {}), **transitive}
+        session = sts.session_principal(
+            role,
+            params["RoleSessionName"],
+            tags=tags,
+            policies=sts.session_policies(ctx, params),
+            mfa=mfa,
+            chained=chained,
+            extra={"transitive_tags": transitive, "source_identity": params.get("SourceIdentity")},
+        )
+        credentials = sts.issue(session, duration)
+        iam.record_role_use(self.platform, role.arn, ctx.region)
+        result: dict[str, Any] = {
+            "Credentials": credentials,
+            "AssumedRoleUser": {"AssumedRoleId": session["user_id"], "Arn": session["arn"]},
+            "PackedPolicySize": min(100, 6 * len(tags) + len(params.get("Policy") or "") // 20),
+        }
+        if params.get("SourceIdentity"):
+            result["SourceIdentity"] = params["SourceIdentity"]
+        return result
+
+    def assume_role_with_web_identity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        sts = self.service
+        claims = jwt_claims(params["WebIdentityToken"])
+        issuer = str(claims.get("iss", "")).removeprefix("https://").rstrip("/")
+        role_arn = params["RoleArn"]
+        parsed = parse_arn(role_arn)
+        account = parsed.account if parsed else ""
+        provider = iam.oidc_provider(self.platform, account, issuer)
+        if provider is None:
+            raise ServiceError(
+                "InvalidIdentityToken",
+                f"No OpenIDConnect provider found in your account for https://{issuer}",
+                400,
+            )
+        audiences = claims.get("aud")
+        audiences = audiences if isinstance(audiences, list) else [audiences]
+        if not set(audiences) & set(provider.clients):
+            raise ServiceError("InvalidIdentityToken", "Incorrect token audience", 400)
+        if claims.get("exp") and float(claims["exp"]) < self.clock.now():
+            raise ServiceError(
+                "ExpiredTokenException",
+                "Token expired: current date/time "
+                f"{int(self.clock.now())} must be before the expiration date/time {claims['exp']}",
+                400,
+            )
+        subject = claims.get("sub", "")
+        caller = Principal(
+            account,
+            provider.arn,
+            subject,
+            "federated-user",
+            None,
+            {"federated_provider": provider.arn, "subject": subject},
+        )
+        role = sts.role(role_arn, provider.arn, "sts:AssumeRoleWithWebIdentity")
+        duration = duration_of(params, role, False)
+        extra = {f"{issuer}:aud": [str(a) for a in audiences], f"{issuer}:sub": str(subject)}
+        if claims.get("amr"):
+            extra[f"{issuer}:amr"] = claims["amr"] if isinstance(claims["amr"], list) else [claims["amr"]]
+        context = build_context(caller, self.clock.now(), region=ctx.region, extra=extra)
+        self._trust_allows(caller, role, "sts:AssumeRoleWithWebIdentity", context)
+        session = sts.session_principal(
+            role,
+            params["RoleSessionName"],
+            tags={},
+            policies=sts.session_policies(ctx, params),
+            mfa=False,
+            chained=False,
+            extra={"web_identity": provider.arn},
+        )
+        return {
+            "Credentials": sts.issue(session, duration),
+            "SubjectFromWebIdentityToken": str(subject),
+            "AssumedRoleUser": {"AssumedRoleId": session["user_id"], "Arn": session["arn"]},
+            "Provider": issuer,
+            "Audience": str(audiences[0]),
+            "PackedPolicySize": 0,
+        }
+
+    def _trust_allows(
+        self, caller: Principal, role: iam.Role, action: str, context: dict[str, list[str]]
+    ) -> None:
+        """Raise AccessDenied unless the role's trust policy (and, when IAM is enforced, the caller's identity
+        policies) allow `caller` to assume it."""
+        config = self.platform.config
+        trust = policy_doc.parse(role.trust, policy_doc.TRUST)
+        enforcing = config.iam != "off" and caller.kind not in ("root", "federated-user")
+        authorizer = self.platform.authorizer
+        identity = (
+            authorizer.identity(caller).policies
+            if enforcing and hasattr(authorizer, "identity")
+            else [ALLOW_ALL]
+        )
+        request = Request(caller, action, role.arn, context)
+        decision = evaluate(
+            request, Policies(identity=identity, resource=trust, resource_account=role.account)
+        )
+        # Unlike other resource policies, a trust policy must allow even within its own account.
+        trusted = trust is not None and outcome([trust], request).strength is not None
+        if not (decision.allowed and trusted) and config.iam != "soft":
+            who = (
+                caller.arn
+                if caller.kind != "federated-user"
+                else caller.attributes.get("subject", caller.arn)
+            )
+            raise ServiceError(
+                "AccessDenied",
+                f"User: {who} is not authorized to perform: {action} on resource: {role.arn}",
+                403,
+            )
