@@ -36,9 +36,6 @@ KNOWN_SQL: set[str] = {
     "services/iam/accounts.py",
     "services/iam/provider.py",
     "services/iam/reports.py",
-    "services/lambda_/event_sources.py",
-    "services/lambda_/function_urls.py",
-    "services/lambda_/provider.py",
     "services/organizations/provider.py",
     "services/sqs/provider.py",
     "services/sts/provider.py",
@@ -47,7 +44,6 @@ KNOWN_REACH_INS: set[tuple[str, str]] = {
     ("services/sts/provider.py", "iam"),
     ("services/s3control/provider.py", "s3"),
     ("services/organizations/provider.py", "iam"),
-    ("services/lambda_/provider.py", "sts"),
 }
 
 
