@@ -186,11 +186,13 @@ async def deliver_record(
         }
     arn = parse_arn(target)
     if arn is not None and arn.service == "events":
+        detail = json.loads(body)
+        invoked = detail.get("requestContext", {}).get("functionArn", source)
         event = {
             "source": "lambda",
             "detail-type": detail_type,
-            "detail": json.loads(body),
-            "resources": [source],
+            "detail": detail,
+            "resources": [target, invoked],
         }
         body = json.dumps(event)
     try:
