@@ -23,25 +23,30 @@ class Arn:
     def resource_type(self) -> str:
         """The type the resource part starts with ("table", "function", "log-group"), or the service's only
         type for ARNs that name none (an SQS queue, an SNS topic, an S3 bucket)."""
-        for separator in ("/", ":"):
-            head, found, _ = self.resource.partition(separator)
-            if found and head:
-                if self.service == "s3":  # bucket/key: an object
-                    return "object"
-                if self.service == "sns":  # topic:subscription-id
-                    return "subscription"
-                return head
+        head, found, _ = _split(self.resource)
+        if found:
+            if self.service == "s3":  # bucket/key: an object
+                return "object"
+            if self.service == "sns":  # topic:subscription-id
+                return "subscription"
+            return head
         return _UNTYPED.get(self.service, "")
 
     @property
     def resource_id(self) -> str:
         """The resource part after its type ("t" of "table/t", "f:3" of "function:f:3"); the whole resource
         part when it names no type."""
-        for separator in ("/", ":"):
-            head, found, rest = self.resource.partition(separator)
-            if found and head:
-                return rest
-        return self.resource
+        _, found, rest = _split(self.resource)
+        return rest if found else self.resource
+
+
+def _split(resource: str) -> tuple[str, str, str]:
+    """A resource part split at its first "/" or ":", whichever comes first ("log-group:/aws/x" is of type
+    log-group); ("", "", resource) when it has neither or starts with one."""
+    for index, char in enumerate(resource):
+        if char in "/:":
+            return (resource[:index], char, resource[index + 1 :]) if index else ("", "", resource)
+    return "", "", resource
 
 
 def parse_arn(text: str) -> Arn | None:

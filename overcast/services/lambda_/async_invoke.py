@@ -4,7 +4,7 @@ Events wait in SQLite (lambda_async_events), so a restart loses none. An event s
 function has a free concurrency slot, so queued work is delayed by throttling, never failed by it. A
 failed attempt is retried after 1 minute, then 2 (AWS's backoff), up to MaximumRetryAttempts and while
 the event is younger than MaximumEventAgeInSeconds; then it goes to the OnFailure destination and the
-function's dead-letter queue.
+function's dead-letter queue, delivered by the kit (services/kit/delivery.py) as lambda.amazonaws.com.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
-from overcast.identity import service_principal
+from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.delivery import Sender, UnsupportedTarget, deliver
+from overcast.services.lambda_.common import Scope, function_arn
 
 if TYPE_CHECKING:
     from overcast.services.lambda_.executor import Result
@@ -92,7 +94,7 @@ class AsyncInvoker:
                     self.store.finish_event(event_id)
                 return
             try:
-                config, version = provider._version_for_invoke(_Context(account, region), function, qualifier)
+                config, version = provider.version_for_invoke(Scope(account, region), function, qualifier)
                 result = await provider.execute(account, region, config, qualifier, payload, request_id)
             except ServiceError as error:
                 result = _failure(error)
@@ -135,90 +137,72 @@ class AsyncInvoker:
         record = _record(
             account, region, function, qualifier, request_id, payload, result, version, condition, attempts
         )
+        source = function_arn(Scope(account, region), function)
         if target:
-            await self._deliver(account, region, target, json.dumps(record), {})
+            outcome = "Success" if condition == "Success" else "Failure"
+            await deliver_record(
+                self.provider,
+                account,
+                source,
+                target,
+                json.dumps(record),
+                detail_type=f"Lambda Function Invocation Result - {outcome}",
+            )
         if condition != "Success":
             config = self.store.version(account, region, function, "$LATEST") or {}
             dead_letter = config.get("DeadLetterConfig", {}).get("TargetArn")
             if dead_letter:
                 message = _error_message(result)
                 attributes = {"RequestID": request_id, "ErrorCode": "200", "ErrorMessage": message}
-                await self._deliver(
-                    account, region, dead_letter, payload.decode("utf-8", "replace"), attributes
+                await deliver_record(
+                    self.provider,
+                    account,
+                    source,
+                    dead_letter,
+                    payload.decode("utf-8", "replace"),
+                    attributes=attributes,
                 )
 
-    async def _deliver(
-        self, account: str, region: str, arn: str, body: str, attributes: dict[str, str]
-    ) -> None:
-        """Send a record to an SQS queue, SNS topic or Lambda function named by ARN."""
-        parts = arn.split(":")
-        service, target_region, target_account, resource = parts[2], parts[3], parts[4], parts[5:]
-        principal = service_principal("lambda.amazonaws.com", account)
-        try:
-            if service == "sqs":
-                url = await self.provider.platform.call(
-                    "sqs",
-                    "GetQueueUrl",
-                    {"QueueName": resource[0], "QueueOwnerAWSAccountId": target_account},
-                    principal=principal,
-                    account_id=target_account,
-                    region=target_region,
-                )
-                message: dict[str, Any] = {"QueueUrl": url["QueueUrl"], "MessageBody": body}
-                if attributes:
-                    message["MessageAttributes"] = {
-                        k: {"DataType": "Number" if k == "ErrorCode" else "String", "StringValue": v}
-                        for k, v in attributes.items()
-                    }
-                await self.provider.platform.call(
-                    "sqs",
-                    "SendMessage",
-                    message,
-                    principal=principal,
-                    account_id=target_account,
-                    region=target_region,
-                )
-            elif service == "sns":
-                message = {"TopicArn": arn, "Message": body}
-                if attributes:
-                    message["MessageAttributes"] = {
-                        k: {"DataType": "Number" if k == "ErrorCode" else "String", "StringValue": v}
-                        for k, v in attributes.items()
-                    }
-                await self.provider.platform.call(
-                    "sns",
-                    "Publish",
-                    message,
-                    principal=principal,
-                    account_id=target_account,
-                    region=target_region,
-                )
-            elif service == "lambda":
-                await self.provider.platform.call(
-                    "lambda",
-                    "Invoke",
-                    {"FunctionName": arn, "InvocationType": "Event", "Payload": body.encode()},
-                    principal=principal,
-                    account_id=target_account,
-                    region=target_region,
-                )
-            else:
-                log.warning("asynchronous invocation destination %s is not supported by Overcast", arn)
-        except ServiceError as error:
-            log.warning("could not deliver an asynchronous invocation record to %s: %s", arn, error)
 
-
-class _Context:
-    """Just enough of a RequestContext to resolve names outside a request."""
-
-    def __init__(self, account: str, region: str) -> None:
-        self.account_id = account
-        self.region = region
-
-    def arn(
-        self, service: str, resource: str, *, region: str | None = None, account: str | None = None
-    ) -> str:
-        return f"arn:aws:{service}:{region or self.region}:{account or self.account_id}:{resource}"
+async def deliver_record(
+    provider: LambdaProvider,
+    account: str,
+    source: str,
+    target: str,
+    body: str,
+    *,
+    attributes: dict[str, str] | None = None,
+    detail_type: str = "Lambda Function Invocation Result - Failure",
+) -> None:
+    """Send a record (an invocation record, or a failed event to a dead-letter queue) from the function
+    `source` to the queue, topic, function or event bus `target` names, as lambda.amazonaws.com. What
+    cannot be delivered is logged and dropped, as AWS does. `attributes` become SQS/SNS message attributes
+    (ErrorCode a Number); an event bus gets the record as the detail of a `detail_type` event."""
+    options: dict[str, Any] = {}
+    if attributes:
+        options["attributes"] = {
+            k: {"DataType": "Number" if k == "ErrorCode" else "String", "StringValue": v}
+            for k, v in attributes.items()
+        }
+    arn = parse_arn(target)
+    if arn is not None and arn.service == "events":
+        detail = json.loads(body)
+        invoked = detail.get("requestContext", {}).get("functionArn", source)
+        event = {
+            "source": "lambda",
+            "detail-type": detail_type,
+            "detail": detail,
+            "resources": [target, invoked],
+        }
+        body = json.dumps(event)
+    try:
+        await deliver(
+            provider.platform, target, body, Sender("lambda.amazonaws.com", account, source), **options
+        )
+    except UnsupportedTarget:
+        log.warning("asynchronous invocation destination %s is not supported by Overcast", target)
+    except ServiceError as error:
+        log.warning("could not deliver an asynchronous invocation record to %s: %s", target, error)
 
 
 def _failure(error: ServiceError) -> Result:

@@ -27,26 +27,21 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import Principal
+from overcast.services.base import Operations
+from overcast.services.kit.arns import Arn, parse_arn
+from overcast.services.kit.delivery import queue_url
+from overcast.services.kit.paging import page_of
+from overcast.services.lambda_.async_invoke import deliver_record
+from overcast.services.lambda_.common import FUNCTION_REF, Scope, function_arn, marker_position
 
 if TYPE_CHECKING:
-    from overcast.context import RequestContext
     from overcast.services.lambda_.executor import Result
     from overcast.services.lambda_.provider import LambdaProvider
 
 log = logging.getLogger("overcast.lambda")
-
-MIGRATION = """
-CREATE TABLE lambda_event_sources (
-    uuid TEXT PRIMARY KEY,
-    account TEXT NOT NULL, region TEXT NOT NULL, function TEXT NOT NULL,
-    source_arn TEXT NOT NULL,
-    config TEXT NOT NULL,
-    position TEXT
-) WITHOUT ROWID;
-CREATE INDEX lambda_event_sources_function ON lambda_event_sources (account, region, function);
-"""
 
 _IDLE_WAIT = 0.2  # real seconds between empty polls of a stream
 _SQS_WAIT = 1  # long poll (real seconds) of an SQS poller
@@ -57,28 +52,36 @@ def _invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterValueException", message)
 
 
-def queue_url(arn: str) -> str:
-    _, _, _, region, account, name = arn.split(":", 5)
-    return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
-
-
 def _kind(arn: str) -> str | None:
-    parts = arn.split(":")
-    if len(parts) < 6 or not parts[0] == "arn":
+    parsed = parse_arn(arn)
+    if parsed is None:
         return None
-    if parts[2] == "sqs":
-        return "sqs"
-    if parts[2] == "dynamodb" and "/stream/" in arn:
+    if parsed.service == "dynamodb" and "/stream/" in arn:
         return "dynamodb"
-    return parts[2]
+    return parsed.service
 
 
-class EventSourceOps:
-    """The EventSourceMapping operations (mixed into LambdaProvider)."""
+def _source(arn: str) -> Arn:
+    """A mapping's source ARN (checked when the mapping was created)."""
+    parsed = parse_arn(arn)
+    assert parsed is not None, arn
+    return parsed
+
+
+def _function_ref(function: str) -> tuple[str, str | None]:
+    """(name, qualifier) of a mapping's FunctionArn."""
+    match = FUNCTION_REF.match(function)
+    assert match is not None, function
+    return match["name"], match["qualifier"]
+
+
+class EventSourceOperations(Operations):
+    service: LambdaProvider
 
     async def create_event_source_mapping(
-        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
+        self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
+        service = self.service
         source = params.get("EventSourceArn")
         if not source:
             raise _invalid("Unrecognized event source, must be kinesis, dynamodb stream or sqs.")
@@ -87,21 +90,21 @@ class EventSourceOps:
             raise _invalid(
                 f"Unsupported event source {source}: Overcast polls SQS queues and DynamoDB streams"
             )
-        name, qualifier = self._parse_ref(params)
+        name, qualifier = service.parse_ref(params)
         with self.db.transaction():
-            config = self._resolve(ctx, name, qualifier)
-        function_arn = self._function_arn(ctx, name, qualifier)
+            config = service.resolve(ctx, name, qualifier)
+        target = function_arn(ctx, name, qualifier)
         settings = _settings(kind, params, None)
         fifo = kind == "sqs" and source.endswith(".fifo")
         _check_batch(kind, settings, fifo)
-        principal = await self.role_principal(ctx.account_id, ctx.region, config)
+        principal = await service.role_principal(ctx.account_id, ctx.region, config)
         await self._check_source(kind, source, principal)
         now = self.clock.now()
         mapping_id = str(uuid.uuid4())
         mapping: dict[str, Any] = {
             "UUID": mapping_id,
             "EventSourceArn": source,
-            "FunctionArn": function_arn,
+            "FunctionArn": target,
             "LastModified": now,
             "LastProcessingResult": "No records processed",
             "State": "Enabled" if params.get("Enabled", True) else "Disabled",
@@ -112,40 +115,32 @@ class EventSourceOps:
         if kind == "dynamodb" and params.get("StartingPosition") == "AT_TIMESTAMP":
             raise _invalid("Unsupported starting position AT_TIMESTAMP for a DynamoDB stream")
         with self.db.transaction():
-            existing = self.db.one(
-                "SELECT uuid FROM lambda_event_sources WHERE account = ? AND region = ? AND function = ? "
-                "AND source_arn = ? AND json_extract(config, '$.FunctionArn') = ?",
-                (ctx.account_id, ctx.region, name, source, function_arn),
-            )
+            existing = service.store.mapping_between(ctx.account_id, ctx.region, name, source, target)
             if existing:
                 label = "SQS" if kind == "sqs" else "DynamoDB Stream"
                 raise ServiceError(
                     "ResourceConflictException",
                     f'An event source mapping with {label} arn (" {source} ") and function (" {name} ") '
-                    f"already exists. Please update or delete the existing mapping with UUID {existing[0]}",
+                    f"already exists. Please update or delete the existing mapping with UUID {existing}",
                 )
-            self.db.execute(
-                "INSERT INTO lambda_event_sources (uuid, account, region, function, source_arn, config) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (mapping_id, ctx.account_id, ctx.region, name, source, json.dumps(mapping)),
-            )
+            service.store.add_mapping(ctx.account_id, ctx.region, name, mapping)
         if kind == "dynamodb":
-            await self.event_sources.fix_start(ctx.account_id, ctx.region, mapping)
-        self.event_sources.wake()
+            await service.event_sources.fix_start(ctx.account_id, ctx.region, mapping)
+        service.event_sources.wake()
         return _view(mapping, "Creating")
 
-    async def _check_source(self: LambdaProvider, kind: str, source: str, principal: Principal) -> None:
+    async def _check_source(self, kind: str, source: str, principal: Principal) -> None:
         """The source exists and the execution role may read it (AWS checks both at creation)."""
-        parts = source.split(":")
+        arn = _source(source)
         try:
             if kind == "sqs":
                 await self.platform.call(
                     "sqs",
                     "GetQueueAttributes",
-                    {"QueueUrl": queue_url(source), "AttributeNames": ["QueueArn"]},
+                    {"QueueUrl": queue_url(arn), "AttributeNames": ["QueueArn"]},
                     principal=principal,
-                    account_id=parts[4],
-                    region=parts[3],
+                    account_id=arn.account,
+                    region=arn.region,
                 )
             else:
                 await self.platform.call(
@@ -153,8 +148,8 @@ class EventSourceOps:
                     "DescribeStream",
                     {"StreamArn": source},
                     principal=principal,
-                    account_id=parts[4],
-                    region=parts[3],
+                    account_id=arn.account,
+                    region=arn.region,
                 )
         except ServiceError as error:
             operation = "GetQueueAttributes" if kind == "sqs" else "DescribeStream"
@@ -168,29 +163,25 @@ class EventSourceOps:
                 f"{service} Error Message: {error.message}"
             ) from error
 
-    def _mapping(self: LambdaProvider, ctx: RequestContext, mapping_id: str) -> dict[str, Any]:
-        row = self.db.one(
-            "SELECT config FROM lambda_event_sources WHERE uuid = ? AND account = ? AND region = ?",
-            (mapping_id, ctx.account_id, ctx.region),
-        )
-        if row is None:
+    def _mapping(self, ctx: RequestContext, mapping_id: str) -> dict[str, Any]:
+        mapping = self.service.store.mapping(ctx.account_id, ctx.region, mapping_id)
+        if mapping is None:
             raise ServiceError("ResourceNotFoundException", "The resource you requested does not exist.", 404)
-        return json.loads(row[0])
+        return mapping
 
-    def get_event_source_mapping(self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]) -> dict:
+    def get_event_source_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict:
         return _view(self._mapping(ctx, params["UUID"]))
 
-    def update_event_source_mapping(
-        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
-    ) -> dict[str, Any]:
+    def update_event_source_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        service = self.service
         mapping = self._mapping(ctx, params["UUID"])
         kind = _kind(mapping["EventSourceArn"])
         if params.get("FunctionName"):
-            name, qualifier = self._parse_ref(params)
-            self._resolve(ctx, name, qualifier)
-            mapping["FunctionArn"] = self._function_arn(ctx, name, qualifier)
+            name, qualifier = service.parse_ref(params)
+            service.resolve(ctx, name, qualifier)
+            mapping["FunctionArn"] = function_arn(ctx, name, qualifier)
         else:
-            name = mapping["FunctionArn"].split(":")[6]
+            name, _ = _function_ref(mapping["FunctionArn"])
         mapping.update(_settings(kind, params, mapping))
         _check_batch(kind, mapping, mapping["EventSourceArn"].endswith(".fifo"))
         transition = "Updating"
@@ -200,45 +191,29 @@ class EventSourceOps:
                 transition = "Enabling" if params["Enabled"] else "Disabling"
             mapping["State"] = wanted
         mapping["LastModified"] = self.clock.now()
-        self.db.execute(
-            "UPDATE lambda_event_sources SET config = ?, function = ? WHERE uuid = ?",
-            (json.dumps(mapping), name, mapping["UUID"]),
-        )
-        self.db.after_commit(self.event_sources.wake)
+        service.store.put_mapping(name, mapping)
+        self.db.after_commit(service.event_sources.wake)
         return _view(mapping, transition)
 
-    def delete_event_source_mapping(
-        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
-    ) -> dict[str, Any]:
+    def delete_event_source_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         mapping = self._mapping(ctx, params["UUID"])
-        self.db.execute("DELETE FROM lambda_event_sources WHERE uuid = ?", (mapping["UUID"],))
-        self.db.after_commit(self.event_sources.wake)
+        self.service.store.delete_mapping(mapping["UUID"])
+        self.db.after_commit(self.service.event_sources.wake)
         return _view(mapping, "Deleting")
 
-    def list_event_source_mappings(
-        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        sql = "SELECT config FROM lambda_event_sources WHERE account = ? AND region = ?"
-        args: list[Any] = [ctx.account_id, ctx.region]
-        if params.get("EventSourceArn"):
-            sql += " AND source_arn = ?"
-            args.append(params["EventSourceArn"])
-        if params.get("FunctionName"):
-            name, qualifier = self._parse_ref(params)
-            sql += " AND function = ?"
-            args.append(name)
-        else:
-            qualifier = None
-        after = params.get("Marker") or ""
-        sql += " AND uuid > ? ORDER BY uuid"
-        args.append(after)
-        mappings = [json.loads(c) for (c,) in self.db.all(sql, args)]
+    def list_event_source_mappings(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name, qualifier = self.service.parse_ref(params) if params.get("FunctionName") else (None, None)
+        after = marker_position(params, "EventSourceMappings", str) or ""
+        mappings = self.service.store.mappings(
+            ctx.account_id, ctx.region, params.get("EventSourceArn"), name, after
+        )
         if qualifier:
             mappings = [m for m in mappings if m["FunctionArn"].endswith(f":{qualifier}")]
         limit = params.get("MaxItems") or 100
-        result: dict[str, Any] = {"EventSourceMappings": [_view(m) for m in mappings[:limit]]}
-        if len(mappings) > limit:
-            result["NextMarker"] = mappings[limit - 1]["UUID"]
+        shown, token = page_of(mappings, limit, lambda mapping: mapping["UUID"], "EventSourceMappings")
+        result: dict[str, Any] = {"EventSourceMappings": [_view(m) for m in shown]}
+        if token:
+            result["NextMarker"] = token
         return result
 
 
@@ -328,6 +303,7 @@ class EventSourcePoller:
 
     def __init__(self, provider: LambdaProvider) -> None:
         self.provider = provider
+        self.store = provider.store
         self.db = provider.db
         self.clock = provider.clock
         self._tasks: dict[str, asyncio.Task] = {}
@@ -347,10 +323,7 @@ class EventSourcePoller:
         while True:
             self._wake.clear()
             try:
-                rows = self.db.all(
-                    "SELECT uuid FROM lambda_event_sources WHERE json_extract(config, '$.State') = 'Enabled'"
-                )
-                for (mapping_id,) in rows:
+                for mapping_id in self.store.enabled_mappings():
                     task = self._tasks.get(mapping_id)
                     if task is None or task.done():
                         self._tasks[mapping_id] = asyncio.ensure_future(self._poll(mapping_id))
@@ -362,28 +335,18 @@ class EventSourcePoller:
                 pass
 
     def _load(self, mapping_id: str) -> tuple[str, str, dict[str, Any]] | None:
-        row = self.db.one(
-            "SELECT account, region, config FROM lambda_event_sources WHERE uuid = ?", (mapping_id,)
-        )
-        if row is None:
+        """(account, region, configuration) of an enabled mapping; None once disabled or deleted."""
+        found = self.store.mapping_by_id(mapping_id)
+        if found is None or found[2]["State"] != "Enabled":
             return None
-        mapping = json.loads(row[2])
-        if mapping["State"] != "Enabled":
-            return None
-        return row[0], row[1], mapping
+        return found
 
     def _save(self, mapping_id: str, result: str | None = None, position: str | None = None) -> None:
         with self.db.transaction():
             if result is not None:
-                self.db.execute(
-                    "UPDATE lambda_event_sources SET config = json_set(config, '$.LastProcessingResult', ?) "
-                    "WHERE uuid = ?",
-                    (result, mapping_id),
-                )
+                self.store.set_mapping_result(mapping_id, result)
             if position is not None:
-                self.db.execute(
-                    "UPDATE lambda_event_sources SET position = ? WHERE uuid = ?", (position, mapping_id)
-                )
+                self.store.set_mapping_position(mapping_id, position)
 
     async def _poll(self, mapping_id: str) -> None:
         try:
@@ -411,24 +374,21 @@ class EventSourcePoller:
         self, owner: str, region: str, mapping: dict, service: str, operation: str, params: dict
     ) -> dict:
         """A call to the event source, as the function's execution role (as Lambda polls in AWS)."""
-        parts = mapping["EventSourceArn"].split(":")
-        function = mapping["FunctionArn"].split(":")[6]
-        config = self.provider.store.version(owner, region, function, "$LATEST")
+        source = _source(mapping["EventSourceArn"])
+        function, _ = _function_ref(mapping["FunctionArn"])
+        config = self.store.version(owner, region, function, "$LATEST")
         if config is None:
             raise ServiceError("ResourceNotFoundException", f"Function not found: {mapping['FunctionArn']}")
         principal = await self.provider.role_principal(owner, region, config)
         return await self.provider.platform.call(
-            service, operation, params, principal=principal, account_id=parts[4], region=parts[3]
+            service, operation, params, principal=principal, account_id=source.account, region=source.region
         )
 
     async def _invoke(
         self, account: str, region: str, mapping: dict[str, Any], event: dict[str, Any]
     ) -> Result | None:
         """Run the function once with `event`; None when no concurrency slot freed up (throttled)."""
-        from overcast.services.lambda_.async_invoke import _Context
-
-        parts = mapping["FunctionArn"].split(":")
-        name, qualifier = parts[6], parts[7] if len(parts) > 7 else None
+        name, qualifier = _function_ref(mapping["FunctionArn"])
         provider = self.provider
         for _ in range(20):
             acquired, reserved = provider.try_acquire(account, region, name)
@@ -439,7 +399,7 @@ class EventSourcePoller:
             self._save(mapping["UUID"], "PROBLEM: Function call failed")  # throttled
             return None
         try:
-            config, _ = provider._version_for_invoke(_Context(account, region), name, qualifier)
+            config, _ = provider.version_for_invoke(Scope(account, region), name, qualifier)
             payload = json.dumps(event).encode()
             return await provider.execute(account, region, config, qualifier, payload, str(uuid.uuid4()))
         finally:
@@ -449,9 +409,9 @@ class EventSourcePoller:
 
     async def _sqs_round(self, mapping_id: str, account: str, region: str, mapping: dict[str, Any]) -> bool:
         arn = mapping["EventSourceArn"]
-        parts = arn.split(":")
-        queue_region = parts[3]
-        url = queue_url(arn)
+        source = _source(arn)
+        queue_region = source.region
+        url = queue_url(source)
         size = mapping.get("BatchSize", 10)
         window = mapping.get("MaximumBatchingWindowInSeconds") or 0
         deadline = self.clock.now() + window
@@ -563,8 +523,7 @@ class EventSourcePoller:
         arn = mapping["EventSourceArn"]
         iterator = self._iterators.get(mapping_id)
         if iterator is None:
-            row = self.db.one("SELECT position FROM lambda_event_sources WHERE uuid = ?", (mapping_id,))
-            position = row[0] if row else None
+            position = self.store.mapping_position(mapping_id)
             if position:
                 iterator = await self._iterator(account, region, mapping, "AFTER_SEQUENCE_NUMBER", position)
             else:
@@ -685,7 +644,8 @@ class EventSourcePoller:
                 "streamArn": mapping["EventSourceArn"],
             },
         }
-        await self.provider.async_invoker._deliver(account, region, target, json.dumps(record), {})
+        source = function_arn(Scope(account, region), _function_ref(mapping["FunctionArn"])[0])
+        await deliver_record(self.provider, account, source, target, json.dumps(record))
 
 
 def arrival(moment: float) -> str:

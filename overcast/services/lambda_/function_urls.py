@@ -22,22 +22,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
+from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse
+from overcast.services.base import Operations
+from overcast.services.lambda_.common import Scope, function_arn, page
 
 if TYPE_CHECKING:
-    from overcast.context import RequestContext
     from overcast.services.lambda_.provider import LambdaProvider
 
 PATH_PREFIX = "/_overcast/lambda-url/"
-MIGRATION = """
-CREATE TABLE lambda_function_urls (
-    url_id TEXT PRIMARY KEY,
-    account TEXT NOT NULL, region TEXT NOT NULL, function TEXT NOT NULL, qualifier TEXT NOT NULL,
-    config TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX lambda_function_urls_function ON lambda_function_urls (account, region, function, qualifier);
-"""
 _TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml", "+json", "+xml")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -54,45 +48,38 @@ def _json_response(status: int, document: dict[str, Any]) -> HttpResponse:
     )
 
 
-class FunctionUrlOps:
-    """The FunctionUrlConfig operations and the HTTP side (mixed into LambdaProvider)."""
+class FunctionUrlOperations(Operations):
+    """The FunctionUrlConfig operations (the HTTP side is `serve`, below)."""
 
-    def _url_qualifier(self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str]:
-        name, qualifier = self._parse_ref(params)
-        self._latest(ctx, name)
+    service: LambdaProvider
+
+    def _url_qualifier(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str]:
+        name, qualifier = self.service.parse_ref(params)
+        self.service.latest(ctx, name)
         if qualifier and qualifier != "$LATEST":
             if qualifier.isdigit():
                 raise ServiceError(
                     "InvalidParameterValueException",
                     "The qualifier of a function URL must be an alias name or $LATEST, not a version",
                 )
-            if self.store.alias(ctx.account_id, ctx.region, name, qualifier) is None:
+            if self.service.store.alias(ctx.account_id, ctx.region, name, qualifier) is None:
                 raise ServiceError(
                     "ResourceNotFoundException",
-                    f"Function not found: {self._function_arn(ctx, name, qualifier)}",
+                    f"Function not found: {function_arn(ctx, name, qualifier)}",
                     404,
                 )
         return name, qualifier or ""
 
-    def _url_row(self: LambdaProvider, ctx: RequestContext, name: str, qualifier: str) -> dict[str, Any]:
-        row = self.db.one(
-            "SELECT config FROM lambda_function_urls WHERE account = ? AND region = ? AND function = ? "
-            "AND qualifier = ?",
-            (ctx.account_id, ctx.region, name, qualifier),
-        )
-        if row is None:
+    def _url_config(self, ctx: RequestContext, name: str, qualifier: str) -> dict[str, Any]:
+        config = self.service.store.function_url(ctx.account_id, ctx.region, name, qualifier)
+        if config is None:
             raise ServiceError("ResourceNotFoundException", "The resource you requested does not exist.", 404)
-        return json.loads(row[0])
+        return config
 
-    def create_function_url_config(
-        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
-    ) -> dict[str, Any]:
+    def create_function_url_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, qualifier = self._url_qualifier(ctx, params)
-        arn = self._function_arn(ctx, name, qualifier or None)
-        if self.db.one(
-            "SELECT 1 FROM lambda_function_urls WHERE account = ? AND region = ? AND function = ? AND qualifier = ?",
-            (ctx.account_id, ctx.region, name, qualifier),
-        ):
+        arn = function_arn(ctx, name, qualifier or None)
+        if self.service.store.function_url(ctx.account_id, ctx.region, name, qualifier) is not None:
             raise ServiceError(
                 "ResourceConflictException",
                 f"Failed to create function url config for [functionArn = {arn}]. Error message:  "
@@ -110,152 +97,124 @@ class FunctionUrlOps:
         }
         if params.get("Cors"):
             config["Cors"] = params["Cors"]
-        self.db.execute(
-            "INSERT INTO lambda_function_urls (url_id, account, region, function, qualifier, config) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (url_id, ctx.account_id, ctx.region, name, qualifier, json.dumps(config)),
-        )
+        self.service.store.add_function_url(url_id, ctx.account_id, ctx.region, name, qualifier, config)
         return {k: v for k, v in config.items() if k != "LastModifiedTime"}
 
-    def get_function_url_config(
-        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
-    ) -> dict[str, Any]:
+    def get_function_url_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, qualifier = self._url_qualifier(ctx, params)
-        return self._url_row(ctx, name, qualifier)
+        return self._url_config(ctx, name, qualifier)
 
-    def update_function_url_config(
-        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
-    ) -> dict[str, Any]:
+    def update_function_url_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, qualifier = self._url_qualifier(ctx, params)
-        config = self._url_row(ctx, name, qualifier)
+        config = self._url_config(ctx, name, qualifier)
         for key in ("AuthType", "Cors", "InvokeMode"):
             if key in params:
                 config[key] = params[key]
         config["LastModifiedTime"] = _iso(self.clock.now())
-        self.db.execute(
-            "UPDATE lambda_function_urls SET config = ? WHERE account = ? AND region = ? AND function = ? "
-            "AND qualifier = ?",
-            (json.dumps(config), ctx.account_id, ctx.region, name, qualifier),
-        )
+        self.service.store.put_function_url(ctx.account_id, ctx.region, name, qualifier, config)
         return config
 
-    def delete_function_url_config(
-        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
-    ) -> dict[str, Any]:
+    def delete_function_url_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, qualifier = self._url_qualifier(ctx, params)
-        self._url_row(ctx, name, qualifier)
-        self.db.execute(
-            "DELETE FROM lambda_function_urls WHERE account = ? AND region = ? AND function = ? AND qualifier = ?",
-            (ctx.account_id, ctx.region, name, qualifier),
-        )
+        self._url_config(ctx, name, qualifier)
+        self.service.store.delete_function_url(ctx.account_id, ctx.region, name, qualifier)
         return {}
 
-    def list_function_url_configs(
-        self: LambdaProvider, ctx: RequestContext, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        name, _ = self._parse_ref(params)
-        self._latest(ctx, name)
-        rows = self.db.all(
-            "SELECT config FROM lambda_function_urls WHERE account = ? AND region = ? AND function = ? "
-            "ORDER BY qualifier",
-            (ctx.account_id, ctx.region, name),
-        )
-        from overcast.services.lambda_.provider import _page
+    def list_function_url_configs(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name, _ = self.service.parse_ref(params)
+        self.service.latest(ctx, name)
+        configs = self.service.store.function_urls(ctx.account_id, ctx.region, name)
+        return page(configs, params, "FunctionUrlConfigs")
 
-        return _page([json.loads(c) for (c,) in rows], params, "FunctionUrlConfigs")
-
-    def _url_of(self: LambdaProvider, url_id: str, region: str) -> str:
+    def _url_of(self, url_id: str, region: str) -> str:
         return f"http://{url_id}.lambda-url.{region}.localhost:{self.platform.config.port}/"
 
-    # -- serving -----------------------------------------------------------------------------------
 
-    async def serve_url(self: LambdaProvider, request: HttpRequest) -> HttpResponse:
-        """Answer an HTTP request addressed to a function URL (host or path form)."""
-        if request.path.startswith(PATH_PREFIX):
-            url_id, _, rest = request.path[len(PATH_PREFIX) :].partition("/")
-            path = "/" + rest
-        else:
-            url_id, path = request.host.split(".", 1)[0].lower(), request.path or "/"
-        row = self.db.one(
-            "SELECT account, region, function, qualifier, config FROM lambda_function_urls WHERE url_id = ?",
-            (url_id,),
-        )
-        if row is None:
-            return _json_response(404, {"Message": None})
-        account, region, name, qualifier, text = row
-        config = json.loads(text)
-        cors = _cors_headers(config.get("Cors"), request)
-        if request.method == "OPTIONS" and "origin" in request.headers and config.get("Cors"):
-            return HttpResponse(200, cors, b"")
-        denied, caller = self._url_denied(request, account, region, name, qualifier, config)
-        if denied is not None:
-            denied.headers.extend(cors)
-            return denied
-        event = _event(request, path, url_id, caller.account_id if caller else "anonymous")
-        if caller is not None:
-            event["requestContext"]["authorizer"] = {
-                "iam": {
-                    "accessKey": caller_key(request),
-                    "accountId": caller.account_id,
-                    "callerId": caller.user_id,
-                    "principalOrgId": None,
-                    "userArn": caller.arn,
-                    "userId": caller.user_id,
-                }
+# -- serving ---------------------------------------------------------------------------------------
+
+
+async def serve(service: LambdaProvider, request: HttpRequest) -> HttpResponse:
+    """Answer an HTTP request addressed to a function URL (host or path form)."""
+    if request.path.startswith(PATH_PREFIX):
+        url_id, _, rest = request.path[len(PATH_PREFIX) :].partition("/")
+        path = "/" + rest
+    else:
+        url_id, path = request.host.split(".", 1)[0].lower(), request.path or "/"
+    target = service.store.url_target(url_id)
+    if target is None:
+        return _json_response(404, {"Message": None})
+    account, region, name, qualifier, config = target
+    cors = _cors_headers(config.get("Cors"), request)
+    if request.method == "OPTIONS" and "origin" in request.headers and config.get("Cors"):
+        return HttpResponse(200, cors, b"")
+    denied, caller = _url_denied(service, request, account, region, name, qualifier, config)
+    if denied is not None:
+        denied.headers.extend(cors)
+        return denied
+    event = _event(request, path, url_id, caller.account_id if caller else "anonymous")
+    if caller is not None:
+        event["requestContext"]["authorizer"] = {
+            "iam": {
+                "accessKey": caller_key(request),
+                "accountId": caller.account_id,
+                "callerId": caller.user_id,
+                "principalOrgId": None,
+                "userArn": caller.arn,
+                "userId": caller.user_id,
             }
-        from overcast.services.lambda_.async_invoke import _Context
+        }
+    request_id = event["requestContext"]["requestId"]
+    try:
+        reserved = service.throttle_or_acquire(account, region, name)
+    except ServiceError:
+        return _json_response(429, {"Message": "Rate Exceeded."})
+    try:
+        version_config, _ = service.version_for_invoke(Scope(account, region), name, qualifier or None)
+        result = await service.execute(
+            account, region, version_config, qualifier or None, json.dumps(event).encode(), request_id
+        )
+    except ServiceError as error:
+        return _json_response(error.status if error.status >= 500 else 502, {"Message": error.message})
+    finally:
+        service.executor.release(account, region, name, reserved)
+    if result.function_error:
+        response = HttpResponse(
+            502, [("content-type", "text/plain; charset=utf-8")], b"Internal Server Error"
+        )
+    else:
+        response = _http_response(result.payload)
+    response.headers.append(("x-amzn-requestid", request_id))
+    response.headers.extend(cors)
+    return response
 
-        request_id = event["requestContext"]["requestId"]
+
+def _url_denied(
+    service: LambdaProvider,
+    request: HttpRequest,
+    account: str,
+    region: str,
+    name: str,
+    qualifier: str,
+    config: dict[str, Any],
+) -> tuple[HttpResponse | None, Any]:
+    """(403, None) unless the request may invoke: AWS_IAM needs a valid signature; NONE needs the function's
+    resource policy to allow lambda:InvokeFunctionUrl to everyone, as AWS requires."""
+    forbidden = _json_response(403, {"Message": "Forbidden"})
+    if config["AuthType"] == "AWS_IAM":
         try:
-            reserved = self._throttle_or_acquire(account, region, name)
+            principal = service.platform.authenticate(request)
         except ServiceError:
-            return _json_response(429, {"Message": "Rate Exceeded."})
-        try:
-            version_config, _ = self._version_for_invoke(_Context(account, region), name, qualifier or None)
-            result = await self.execute(
-                account, region, version_config, qualifier or None, json.dumps(event).encode(), request_id
-            )
-        except ServiceError as error:
-            return _json_response(error.status if error.status >= 500 else 502, {"Message": error.message})
-        finally:
-            self.executor.release(account, region, name, reserved)
-        if result.function_error:
-            response = HttpResponse(
-                502, [("content-type", "text/plain; charset=utf-8")], b"Internal Server Error"
-            )
-        else:
-            response = _http_response(result.payload)
-        response.headers.append(("x-amzn-requestid", request_id))
-        response.headers.extend(cors)
-        return response
-
-    def _url_denied(
-        self: LambdaProvider,
-        request: HttpRequest,
-        account: str,
-        region: str,
-        name: str,
-        qualifier: str,
-        config: dict[str, Any],
-    ) -> tuple[HttpResponse | None, Any]:
-        """(403, None) unless the request may invoke: AWS_IAM needs a valid signature; NONE needs the function's
-        resource policy to allow lambda:InvokeFunctionUrl to everyone, as AWS requires."""
-        forbidden = _json_response(403, {"Message": "Forbidden"})
-        if config["AuthType"] == "AWS_IAM":
-            try:
-                principal = self.platform.authenticate(request)
-            except ServiceError:
-                return forbidden, None
-            return (forbidden, None) if principal is None else (None, principal)
-        policy = self.resource_policy(account, region, name, qualifier or None)
-        for statement in (policy or {}).get("Statement", []):
-            actions = statement.get("Action")
-            actions = [actions] if isinstance(actions, str) else actions or []
-            if statement.get("Principal") == "*" and any(
-                a in ("lambda:InvokeFunctionUrl", "lambda:*", "*") for a in actions
-            ):
-                return None, None
-        return forbidden, None
+            return forbidden, None
+        return (forbidden, None) if principal is None else (None, principal)
+    policy = service.resource_policy(account, region, name, qualifier or None)
+    for statement in (policy or {}).get("Statement", []):
+        actions = statement.get("Action")
+        actions = [actions] if isinstance(actions, str) else actions or []
+        if statement.get("Principal") == "*" and any(
+            a in ("lambda:InvokeFunctionUrl", "lambda:*", "*") for a in actions
+        ):
+            return None, None
+    return forbidden, None
 
 
 def caller_key(request: HttpRequest) -> str:

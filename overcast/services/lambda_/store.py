@@ -1,16 +1,17 @@
-"""Lambda's records in SQLite: functions, their versions, aliases, layers, code packages, queued events.
+"""Lambda's records in SQLite: functions, their versions, aliases, layers, code packages, queued events,
+event source mappings and function URLs. Every SQL statement of the service is here.
 
 A version's configuration is kept as the JSON of its FunctionConfiguration (what GetFunctionConfiguration
-answers), since it is read and written whole; the columns are what is looked up or counted.
+answers), since it is read and written whole; the columns are what is looked up or counted. Function tags
+live in the kit's table (services/kit/tags.py); `lambda_functions.tags` is kept empty for old data dirs.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
-from overcast.services.lambda_.event_sources import MIGRATION as EVENT_SOURCES_MIGRATION
-from overcast.services.lambda_.function_urls import MIGRATION as FUNCTION_URLS_MIGRATION
+from overcast.services.kit.store import TagStore
 from overcast.state.database import Database
 
 MIGRATIONS = [
@@ -68,8 +69,33 @@ MIGRATIONS = [
     );
     CREATE INDEX lambda_async_due ON lambda_async_events (running, due);
     """,
-    EVENT_SOURCES_MIGRATION,
-    FUNCTION_URLS_MIGRATION,
+    """
+    CREATE TABLE lambda_event_sources (
+        uuid TEXT PRIMARY KEY,
+        account TEXT NOT NULL, region TEXT NOT NULL, function TEXT NOT NULL,
+        source_arn TEXT NOT NULL,
+        config TEXT NOT NULL,
+        position TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX lambda_event_sources_function ON lambda_event_sources (account, region, function);
+    """,
+    """
+    CREATE TABLE lambda_function_urls (
+        url_id TEXT PRIMARY KEY,
+        account TEXT NOT NULL, region TEXT NOT NULL, function TEXT NOT NULL, qualifier TEXT NOT NULL,
+        config TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX lambda_function_urls_function ON lambda_function_urls (account, region, function, qualifier);
+    """,
+    # Function tags move to the kit's table (one place for every service's tags).
+    """
+    INSERT OR IGNORE INTO resource_tags
+        (arn, tag_key, tag_value, account, region, service, resource_type, position)
+    SELECT 'arn:aws:lambda:' || f.region || ':' || f.account || ':function:' || f.name, t.key, t.value,
+           f.account, f.region, 'lambda', 'function', t.id
+    FROM lambda_functions AS f, json_each(f.tags) AS t;
+    UPDATE lambda_functions SET tags = '{}' WHERE tags != '{}';
+    """,
 ]
 
 
@@ -77,20 +103,44 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+class FunctionRow(NamedTuple):
+    reserved_concurrency: int | None
+    policy: str  # the resource policy's statements, as JSON
+    next_version: int
+
+
 class LambdaStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        TagStore(db)  # the kit's table, which a migration copies function tags into
         db.migrate("lambda", MIGRATIONS)
 
     # -- functions and versions --------------------------------------------------------------------
 
-    def function_row(self, account: str, region: str, name: str) -> tuple | None:
-        """(reserved_concurrency, tags, policy, next_version) of a function."""
-        return self.db.one(
-            "SELECT reserved_concurrency, tags, policy, next_version FROM lambda_functions "
+    def function_row(self, account: str, region: str, name: str) -> FunctionRow | None:
+        row = self.db.one(
+            "SELECT reserved_concurrency, policy, next_version FROM lambda_functions "
             "WHERE account = ? AND region = ? AND name = ?",
             (account, region, name),
         )
+        return FunctionRow(*row) if row else None
+
+    def add_function(self, account: str, region: str, name: str) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_functions (account, region, name) VALUES (?, ?, ?)", (account, region, name)
+        )
+
+    def usage(self, account: str, region: str) -> tuple[int, int]:
+        """(functions, total code size of their versions) of an account in a region."""
+        functions = self.db.one(
+            "SELECT COUNT(*) FROM lambda_functions WHERE account = ? AND region = ?", (account, region)
+        )[0]
+        size = self.db.one(
+            "SELECT COALESCE(SUM(json_extract(config, '$.CodeSize')), 0) FROM lambda_versions "
+            "WHERE account = ? AND region = ?",
+            (account, region),
+        )[0]
+        return functions, size
 
     def version(self, account: str, region: str, name: str, version: str) -> dict[str, Any] | None:
         row = self.db.one(
@@ -151,7 +201,7 @@ class LambdaStore:
         return [sha for (sha,) in shas]
 
     def set_function_field(self, account: str, region: str, name: str, column: str, value: Any) -> None:
-        assert column in ("reserved_concurrency", "tags", "policy", "next_version")
+        assert column in ("reserved_concurrency", "policy", "next_version")
         self.db.execute(
             f"UPDATE lambda_functions SET {column} = ? WHERE account = ? AND region = ? AND name = ?",
             (value, account, region, name),
@@ -338,3 +388,133 @@ class LambdaStore:
     def requeue_running(self) -> None:
         """At start-up: events that were running when the server stopped run again."""
         self.db.execute("UPDATE lambda_async_events SET running = 0 WHERE running = 1")
+
+    # -- event source mappings ---------------------------------------------------------------------
+
+    def mapping(self, account: str, region: str, mapping_id: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT config FROM lambda_event_sources WHERE uuid = ? AND account = ? AND region = ?",
+            (mapping_id, account, region),
+        )
+        return json.loads(row[0]) if row else None
+
+    def mapping_between(
+        self, account: str, region: str, function: str, source_arn: str, function_arn: str
+    ) -> str | None:
+        """The UUID of the mapping from `source_arn` to the function (with its qualifier), if there is one."""
+        row = self.db.one(
+            "SELECT uuid FROM lambda_event_sources WHERE account = ? AND region = ? AND function = ? "
+            "AND source_arn = ? AND json_extract(config, '$.FunctionArn') = ?",
+            (account, region, function, source_arn, function_arn),
+        )
+        return row[0] if row else None
+
+    def add_mapping(self, account: str, region: str, function: str, mapping: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_event_sources (uuid, account, region, function, source_arn, config) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (mapping["UUID"], account, region, function, mapping["EventSourceArn"], json.dumps(mapping)),
+        )
+
+    def put_mapping(self, function: str, mapping: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE lambda_event_sources SET config = ?, function = ? WHERE uuid = ?",
+            (json.dumps(mapping), function, mapping["UUID"]),
+        )
+
+    def delete_mapping(self, mapping_id: str) -> None:
+        self.db.execute("DELETE FROM lambda_event_sources WHERE uuid = ?", (mapping_id,))
+
+    def mappings(
+        self, account: str, region: str, source_arn: str | None, function: str | None, after: str
+    ) -> list[dict[str, Any]]:
+        """An account's mappings after the UUID `after`, in UUID order, of one source and/or function."""
+        sql = "SELECT config FROM lambda_event_sources WHERE account = ? AND region = ?"
+        args: list[Any] = [account, region]
+        if source_arn:
+            sql += " AND source_arn = ?"
+            args.append(source_arn)
+        if function:
+            sql += " AND function = ?"
+            args.append(function)
+        sql += " AND uuid > ? ORDER BY uuid"
+        args.append(after)
+        return [json.loads(config) for (config,) in self.db.all(sql, args)]
+
+    def enabled_mappings(self) -> list[str]:
+        rows = self.db.all(
+            "SELECT uuid FROM lambda_event_sources WHERE json_extract(config, '$.State') = 'Enabled'"
+        )
+        return [mapping_id for (mapping_id,) in rows]
+
+    def mapping_by_id(self, mapping_id: str) -> tuple[str, str, dict[str, Any]] | None:
+        """(account, region, configuration) of a mapping, wherever it is."""
+        row = self.db.one(
+            "SELECT account, region, config FROM lambda_event_sources WHERE uuid = ?", (mapping_id,)
+        )
+        return (row[0], row[1], json.loads(row[2])) if row else None
+
+    def set_mapping_result(self, mapping_id: str, result: str) -> None:
+        self.db.execute(
+            "UPDATE lambda_event_sources SET config = json_set(config, '$.LastProcessingResult', ?) "
+            "WHERE uuid = ?",
+            (result, mapping_id),
+        )
+
+    def mapping_position(self, mapping_id: str) -> str | None:
+        """The sequence number of the last stream record a mapping processed."""
+        row = self.db.one("SELECT position FROM lambda_event_sources WHERE uuid = ?", (mapping_id,))
+        return row[0] if row else None
+
+    def set_mapping_position(self, mapping_id: str, position: str) -> None:
+        self.db.execute("UPDATE lambda_event_sources SET position = ? WHERE uuid = ?", (position, mapping_id))
+
+    # -- function URLs -----------------------------------------------------------------------------
+
+    def function_url(self, account: str, region: str, function: str, qualifier: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT config FROM lambda_function_urls WHERE account = ? AND region = ? AND function = ? "
+            "AND qualifier = ?",
+            (account, region, function, qualifier),
+        )
+        return json.loads(row[0]) if row else None
+
+    def add_function_url(
+        self, url_id: str, account: str, region: str, function: str, qualifier: str, config: dict[str, Any]
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_function_urls (url_id, account, region, function, qualifier, config) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (url_id, account, region, function, qualifier, json.dumps(config)),
+        )
+
+    def put_function_url(
+        self, account: str, region: str, function: str, qualifier: str, config: dict[str, Any]
+    ) -> None:
+        self.db.execute(
+            "UPDATE lambda_function_urls SET config = ? WHERE account = ? AND region = ? AND function = ? "
+            "AND qualifier = ?",
+            (json.dumps(config), account, region, function, qualifier),
+        )
+
+    def delete_function_url(self, account: str, region: str, function: str, qualifier: str) -> None:
+        self.db.execute(
+            "DELETE FROM lambda_function_urls WHERE account = ? AND region = ? AND function = ? AND qualifier = ?",
+            (account, region, function, qualifier),
+        )
+
+    def function_urls(self, account: str, region: str, function: str) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_function_urls WHERE account = ? AND region = ? AND function = ? "
+            "ORDER BY qualifier",
+            (account, region, function),
+        )
+        return [json.loads(config) for (config,) in rows]
+
+    def url_target(self, url_id: str) -> tuple[str, str, str, str, dict[str, Any]] | None:
+        """(account, region, function, qualifier, configuration) of the function URL `url_id`."""
+        row = self.db.one(
+            "SELECT account, region, function, qualifier, config FROM lambda_function_urls WHERE url_id = ?",
+            (url_id,),
+        )
+        return (*row[:4], json.loads(row[4])) if row else None

@@ -4,6 +4,8 @@ Events live in one table with two indexes: (stream, timestamp, id) so a GetLogEv
 scan of one stream, and (group, timestamp, id) so FilterLogEvents, Insights and retention walk a group in
 time order. A position in a stream or group is the pair (timestamp, id): ids grow with ingestion, so events
 with equal timestamps keep their arrival order. Groups keep their stored byte count as events come and go.
+Log group tags live in the kit's table (services/kit/tags.py); `logs_groups.tags` is kept empty for old
+data dirs.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from overcast.services.kit.store import TagStore
 from overcast.state import Database
 
 MIGRATIONS = [
@@ -95,11 +98,18 @@ MIGRATIONS = [
         PRIMARY KEY (account, region, resource_arn, name)
     );
     """,
+    # Log group tags move to the kit's table (one place for every service's tags).
+    """
+    INSERT OR IGNORE INTO resource_tags
+        (arn, tag_key, tag_value, account, region, service, resource_type, position)
+    SELECT 'arn:aws:logs:' || g.region || ':' || g.account || ':log-group:' || g.name, t.key, t.value,
+           g.account, g.region, 'logs', 'log-group', t.id
+    FROM logs_groups AS g, json_each(g.tags) AS t;
+    UPDATE logs_groups SET tags = '{}' WHERE tags != '{}';
+    """,
 ]
 
-GROUP_COLUMNS = (
-    "id, account, region, name, created_at, retention_days, kms_key_id, group_class, tags, stored_bytes"
-)
+GROUP_COLUMNS = "id, account, region, name, created_at, retention_days, kms_key_id, group_class, stored_bytes"
 STREAM_COLUMNS = "id, group_id, name, created_at, first_event, last_event, last_ingestion"
 
 
@@ -113,7 +123,6 @@ class LogGroup:
     retention_days: int | None
     kms_key_id: str | None
     group_class: str
-    tags: str
     stored_bytes: int
 
     @property
@@ -148,6 +157,7 @@ class Event:
 class LogsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        TagStore(db)  # the kit's table, which a migration copies log group tags into
         db.migrate("logs", MIGRATIONS)
 
     # -- groups --------------------------------------------------------------------------------------
@@ -167,12 +177,11 @@ class LogsStore:
         created_at: int,
         kms_key_id: str | None,
         group_class: str,
-        tags: dict[str, str],
     ) -> None:
         self.db.execute(
-            "INSERT INTO logs_groups (account, region, name, created_at, kms_key_id, group_class, tags) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (account, region, name, created_at, kms_key_id, group_class, json.dumps(tags)),
+            "INSERT INTO logs_groups (account, region, name, created_at, kms_key_id, group_class) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (account, region, name, created_at, kms_key_id, group_class),
         )
 
     def delete_group(self, group_id: int) -> None:

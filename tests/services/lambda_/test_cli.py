@@ -3,28 +3,15 @@
 import base64
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+
+from tests.helpers import aws
 
 from .conftest import ROLE, zip_of
 from .test_runtimes import NODE_ECHO, SHELL_BOOTSTRAP
 
-AWS = str(Path(sys.executable).with_name("aws"))
 PYTHON_ECHO = "def handler(event, context):\n    print('value1 =', event['key1'])\n    return event['key1']\n"
-
-
-def aws(overcast, *args: str) -> dict:
-    done = subprocess.run(
-        [AWS, "--endpoint-url", overcast.endpoint, "--region", "us-east-1", "--output", "json", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else {}
 
 
 def create_and_invoke(overcast, tmp_path, name: str, runtime: str, handler: str, files: dict, modes=None):

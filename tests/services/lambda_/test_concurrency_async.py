@@ -8,6 +8,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from overcast.services import is_available
+from tests.helpers import code_of
 from tests.waiting import wait_for
 
 # with {"hold": true} the handler marks GATE/started, then holds its environment until GATE/open exists
@@ -51,7 +52,7 @@ def test_reserved_concurrency_api(lam, make_function):
     assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 995
     with pytest.raises(ClientError) as raised:
         lam.put_function_concurrency(FunctionName="reserved", ReservedConcurrentExecutions=950)
-    assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert code_of(raised) == "InvalidParameterValueException"
     lam.delete_function_concurrency(FunctionName="reserved")
     assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 1000
 
@@ -92,7 +93,7 @@ def test_throttled_when_reserved_concurrency_is_busy(overcast, lam, make_functio
         wait_for(lambda: (tmp_path / "started").exists())  # the only slot is taken, and stays taken
         with pytest.raises(ClientError) as raised:
             strict.invoke(FunctionName="single", Payload=b"{}")
-        assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
+        assert code_of(raised) == "TooManyRequestsException"
     finally:
         (tmp_path / "open").touch()
         background.join()

@@ -5,6 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import error_of
 from tests.waiting import wait_for
 
 RECORD_BODIES = """
@@ -41,11 +42,6 @@ def handler(event, context):
 
 def lines(path):
     return path.read_text().splitlines() if path.exists() else []
-
-
-def error_of(raised) -> tuple[str, int]:
-    response = raised.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

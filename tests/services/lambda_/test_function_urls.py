@@ -11,6 +11,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from tests.helpers import error_of
+
 ECHO_EVENT = """
 import json
 def handler(event, context):
@@ -21,11 +23,6 @@ def handler(event, context):
         "body": json.dumps(event),
     }
 """
-
-
-def error_of(raised) -> tuple[str, int]:
-    response = raised.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def request(url: str, method="GET", path="/", body=None, headers=None, *, host_form=True):

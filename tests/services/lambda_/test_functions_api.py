@@ -6,14 +6,11 @@ from collections import Counter
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import error_of, message_of
+
 from .conftest import ROLE
 
 VERSIONED = "VERSION = {v}\ndef handler(event, context):\n    return VERSION\n"
-
-
-def error_of(raised) -> tuple[str, int]:
-    response = raised.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_create_get_update_delete(lam, make_function, package):
@@ -259,9 +256,7 @@ def test_role_lambda_cannot_assume_is_refused_under_enforce(enforced, package):
         with pytest.raises(ClientError) as raised:
             create("refused", role_arn)
         assert error_of(raised) == ("InvalidParameterValueException", 400)
-        assert raised.value.response["Error"]["Message"] == (
-            "The role defined for the function cannot be assumed by Lambda."
-        )
+        assert message_of(raised) == ("The role defined for the function cannot be assumed by Lambda.")
     with pytest.raises(ClientError):
         lam.get_function(FunctionName="refused")
 

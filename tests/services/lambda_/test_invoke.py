@@ -6,6 +6,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of
+
 
 def test_python_function_runs_and_returns_its_result(lam, make_function, invoke_json):
     make_function("echo")
@@ -112,14 +114,14 @@ def test_invalid_json_payload_is_rejected(lam, make_function):
     make_function("badjson")
     with pytest.raises(ClientError) as raised:
         lam.invoke(FunctionName="badjson", Payload=b"{not json")
-    assert raised.value.response["Error"]["Code"] == "InvalidRequestContentException"
+    assert code_of(raised) == "InvalidRequestContentException"
 
 
 def test_payload_too_large(lam, make_function):
     make_function("big")
     with pytest.raises(ClientError) as raised:
         lam.invoke(FunctionName="big", InvocationType="Event", Payload=json.dumps({"x": "a" * 300_000}))
-    assert raised.value.response["Error"]["Code"] == "RequestTooLargeException"
+    assert code_of(raised) == "RequestTooLargeException"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
 
 
@@ -152,4 +154,4 @@ def test_invoke_with_response_stream(lam, make_function):
     assert complete["ErrorCode"] == "KeyError" and "missing" in complete["ErrorDetails"]
     with pytest.raises(ClientError) as raised:
         lam.invoke_with_response_stream(FunctionName="nobody")
-    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert code_of(raised) == "ResourceNotFoundException"

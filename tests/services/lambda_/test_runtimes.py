@@ -5,6 +5,8 @@ import shutil
 
 import pytest
 
+from tests.helpers import code_of, message_of
+
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
 NODE_ECHO = """
@@ -139,8 +141,8 @@ def test_custom_runtime_without_bootstrap(lam, package, invoke_json):
 
     with pytest.raises(ClientError) as raised:
         invoke_json("nobootstrap")
-    assert raised.value.response["Error"]["Code"] == "InvalidRuntimeException"
-    assert "bootstrap" in raised.value.response["Error"]["Message"]
+    assert code_of(raised) == "InvalidRuntimeException"
+    assert "bootstrap" in message_of(raised)
 
 
 def test_runtime_not_available_is_a_clear_error(lam, make_function, invoke_json):
@@ -149,8 +151,8 @@ def test_runtime_not_available_is_a_clear_error(lam, make_function, invoke_json)
 
     with pytest.raises(ClientError) as raised:
         invoke_json("java")
-    assert raised.value.response["Error"]["Code"] == "InvalidRuntimeException"
-    assert "java21" in raised.value.response["Error"]["Message"]
+    assert code_of(raised) == "InvalidRuntimeException"
+    assert "java21" in message_of(raised)
 
 
 def test_layers_are_on_the_search_path(lam, package, make_function, invoke_json):

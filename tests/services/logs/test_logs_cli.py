@@ -1,30 +1,11 @@
 """CloudWatch Logs through the AWS CLI (v1 from the virtualenv; v2 at /usr/bin/aws for `aws logs tail`)."""
 
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-AWS_V1 = str(Path(sys.executable).with_name("aws"))
-AWS_V2 = "/usr/bin/aws"
-
-
-def aws(overcast, *args: str, cli: str = AWS_V1, output: str = "json"):
-    done = subprocess.run(
-        [cli, "--endpoint-url", overcast.endpoint, "--region", "us-east-1", "--output", output, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "AWS_PAGER": ""},
-    )
-    assert done.returncode == 0, done.stderr
-    if output != "json":
-        return done.stdout
-    return json.loads(done.stdout) if done.stdout.strip() else {}
+from tests.helpers import AWS_V2, aws, need
 
 
 @pytest.mark.slow
@@ -67,8 +48,8 @@ def test_cli_put_and_filter_log_events(overcast):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path(AWS_V2).exists(), reason="AWS CLI v2 not installed")
 def test_cli_v2_logs_tail(overcast):
+    need(AWS_V2)
     now = int(time.time() * 1000)
     logs = overcast.client("logs")
     logs.create_log_group(logGroupName="/cli/tail")

@@ -3,6 +3,8 @@
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of, message_of
+
 DAY = 86_400_000
 HOUR = 3_600_000
 
@@ -28,18 +30,18 @@ def test_put_to_missing_group_or_stream(logs, stream, now_ms):
         logs.put_log_events(
             logGroupName="missing", logStreamName="main", logEvents=[{"timestamp": now_ms, "message": "x"}]
         )
-    assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert code_of(excinfo) == "ResourceNotFoundException"
     with pytest.raises(ClientError) as excinfo:
         put(logs, (stream[0], "missing"), [{"timestamp": now_ms, "message": "x"}])
-    assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    assert "log stream" in excinfo.value.response["Error"]["Message"]
+    assert code_of(excinfo) == "ResourceNotFoundException"
+    assert "log stream" in message_of(excinfo)
 
 
 def test_events_must_be_chronological(logs, stream, now_ms):
     with pytest.raises(ClientError) as excinfo:
         put(logs, stream, [{"timestamp": now_ms, "message": "b"}, {"timestamp": now_ms - 1, "message": "a"}])
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
-    assert "chronological" in excinfo.value.response["Error"]["Message"]
+    assert code_of(excinfo) == "InvalidParameterException"
+    assert "chronological" in message_of(excinfo)
 
 
 def test_batch_cannot_span_more_than_24_hours(logs, stream, now_ms):
@@ -49,7 +51,7 @@ def test_batch_cannot_span_more_than_24_hours(logs, stream, now_ms):
             stream,
             [{"timestamp": now_ms - DAY - 1000, "message": "a"}, {"timestamp": now_ms, "message": "b"}],
         )
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
     put(
         logs,
         stream,
@@ -63,14 +65,14 @@ def test_batch_size_limit_counts_26_bytes_per_event(logs, stream, now_ms):
     over = [{"timestamp": now_ms, "message": "x" * (1_048_576 // 2 - 25)}] * 2
     with pytest.raises(ClientError) as excinfo:
         put(logs, stream, over)
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
 
 
 def test_batch_count_limit(logs, stream, now_ms):
     put(logs, stream, [{"timestamp": now_ms, "message": "m"}] * 10_000)
     with pytest.raises(ClientError) as excinfo:
         put(logs, stream, [{"timestamp": now_ms, "message": "m"}] * 10_001)
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
 
 
 def test_too_old_and_too_new_events_are_rejected_the_rest_kept(logs, stream, now_ms):
@@ -141,7 +143,7 @@ def test_get_log_events_time_range(logs, stream, now_ms):
 def test_get_log_events_bad_token(logs, stream):
     with pytest.raises(ClientError) as excinfo:
         logs.get_log_events(logGroupName=stream[0], logStreamName=stream[1], nextToken="garbage")
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
 
 
 def test_get_log_events_empty_stream(logs, stream):
@@ -205,7 +207,7 @@ def test_filter_log_events_stream_selection_and_time(logs, two_streams):
     ]
     with pytest.raises(ClientError) as excinfo:
         logs.filter_log_events(logGroupName="g", logStreamNames=["web-1"], logStreamNamePrefix="web")
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
 
 
 def test_filter_log_events_patterns(logs, two_streams):
@@ -223,7 +225,7 @@ def test_filter_log_events_patterns(logs, two_streams):
     ) == ["GET /b 500", "GET /d 404"]
     with pytest.raises(ClientError) as excinfo:
         logs.filter_log_events(logGroupName="g", filterPattern="{ $.a = }")
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
 
 
 def test_filter_log_events_pages(logs, two_streams):

@@ -5,6 +5,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of
+
 LINES = [
     "[ERROR] 2026-01-01 disk full on /dev/sda1",
     "[WARN] retrying request to upstream",
@@ -114,7 +116,7 @@ def test_space_delimited_extracted_values(logs):
 def test_invalid_patterns(logs, pattern):
     with pytest.raises(ClientError) as excinfo:
         logs.test_metric_filter(filterPattern=pattern, logEventMessages=["x"])
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
 
 
 def transformation(name="Errors", namespace="App"):
@@ -159,7 +161,7 @@ def test_metric_filters_crud(logs):
     logs.delete_metric_filter(logGroupName="g", filterName="errors")
     with pytest.raises(ClientError) as excinfo:
         logs.delete_metric_filter(logGroupName="g", filterName="errors")
-    assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert code_of(excinfo) == "ResourceNotFoundException"
     with pytest.raises(ClientError) as excinfo:
         logs.put_metric_filter(
             logGroupName="g",
@@ -167,10 +169,10 @@ def test_metric_filters_crud(logs):
             filterPattern="{ $.x = ",
             metricTransformations=transformation(),
         )
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
     with pytest.raises(ClientError) as excinfo:
         logs.describe_metric_filters(metricName="Slow")
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
 
 
 def test_subscription_filters_limit_of_two(logs):
@@ -182,7 +184,7 @@ def test_subscription_filters_limit_of_two(logs):
     )
     with pytest.raises(ClientError) as excinfo:
         logs.put_subscription_filter(logGroupName="g", filterName="c", filterPattern="", destinationArn=arn)
-    assert excinfo.value.response["Error"]["Code"] == "LimitExceededException"
+    assert code_of(excinfo) == "LimitExceededException"
     logs.put_subscription_filter(logGroupName="g", filterName="b", filterPattern="WARN", destinationArn=arn)
     described = logs.describe_subscription_filters(logGroupName="g")["subscriptionFilters"]
     assert [(f["filterName"], f["filterPattern"], f["distribution"]) for f in described] == [
@@ -196,4 +198,4 @@ def test_subscription_filters_limit_of_two(logs):
     ] == ["b"]
     with pytest.raises(ClientError) as excinfo:
         logs.delete_subscription_filter(logGroupName="g", filterName="a")
-    assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert code_of(excinfo) == "ResourceNotFoundException"

@@ -3,9 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error_code(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
+from tests.helpers import code_of
 
 
 def test_create_describe_delete_log_group(logs):
@@ -30,17 +28,17 @@ def test_duplicate_and_missing_groups(logs):
     logs.create_log_group(logGroupName="g")
     with pytest.raises(ClientError) as excinfo:
         logs.create_log_group(logGroupName="g")
-    assert error_code(excinfo) == "ResourceAlreadyExistsException"
+    assert code_of(excinfo) == "ResourceAlreadyExistsException"
     with pytest.raises(ClientError) as excinfo:
         logs.delete_log_group(logGroupName="nope")
-    assert error_code(excinfo) == "ResourceNotFoundException"
+    assert code_of(excinfo) == "ResourceNotFoundException"
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_invalid_group_name(logs):
     with pytest.raises(ClientError) as excinfo:
         logs.create_log_group(logGroupName="bad name!")
-    assert error_code(excinfo) == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
 
 
 def test_describe_log_groups_prefix_pattern_and_pages(logs):
@@ -54,7 +52,7 @@ def test_describe_log_groups_prefix_pattern_and_pages(logs):
     assert names(logGroupNamePattern="one") == ["/a/one", "/b/one", "/c/ONE"]
     with pytest.raises(ClientError) as excinfo:
         logs.describe_log_groups(logGroupNamePrefix="/a", logGroupNamePattern="one")
-    assert error_code(excinfo) == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
     first = logs.describe_log_groups(limit=2)
     assert [g["logGroupName"] for g in first["logGroups"]] == ["/a/one", "/a/two"]
     second = logs.describe_log_groups(limit=2, nextToken=first["nextToken"])
@@ -80,7 +78,7 @@ def test_retention_policy_values(logs):
     assert logs.describe_log_groups()["logGroups"][0]["retentionInDays"] == 30
     with pytest.raises(ClientError) as excinfo:
         logs.put_retention_policy(logGroupName="g", retentionInDays=4)
-    assert error_code(excinfo) == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
     logs.delete_retention_policy(logGroupName="g")
     assert "retentionInDays" not in logs.describe_log_groups()["logGroups"][0]
 
@@ -101,10 +99,10 @@ def test_tags_new_and_legacy_apis(logs):
     assert error_code(excinfo) == "InvalidParameterException"
     with pytest.raises(ClientError) as excinfo:
         logs.list_tags_for_resource(resourceArn=arn.replace(":g", ":missing"))
-    assert error_code(excinfo) == "ResourceNotFoundException"
+    assert code_of(excinfo) == "ResourceNotFoundException"
     with pytest.raises(ClientError) as excinfo:
         logs.tag_resource(resourceArn=arn, tags={f"k{i}": "v" for i in range(50)})
-    assert error_code(excinfo) == "TooManyTagsException"
+    assert code_of(excinfo) == "TooManyTagsException"
 
 
 def test_kms_key_association(logs):
@@ -120,10 +118,10 @@ def test_streams_create_describe_delete(logs, now_ms):
     logs.create_log_stream(logGroupName="g", logStreamName="s")
     with pytest.raises(ClientError) as excinfo:
         logs.create_log_stream(logGroupName="g", logStreamName="s")
-    assert error_code(excinfo) == "ResourceAlreadyExistsException"
+    assert code_of(excinfo) == "ResourceAlreadyExistsException"
     with pytest.raises(ClientError) as excinfo:
         logs.create_log_stream(logGroupName="missing", logStreamName="s")
-    assert error_code(excinfo) == "ResourceNotFoundException"
+    assert code_of(excinfo) == "ResourceNotFoundException"
     described = logs.describe_log_streams(logGroupName="g")["logStreams"][0]
     assert described["logStreamName"] == "s" and "firstEventTimestamp" not in described
     assert described["arn"] == "arn:aws:logs:us-east-1:000000000000:log-group:g:log-stream:s"
@@ -143,7 +141,7 @@ def test_streams_create_describe_delete(logs, now_ms):
     assert logs.describe_log_groups()["logGroups"][0]["storedBytes"] == 0
     with pytest.raises(ClientError) as excinfo:
         logs.delete_log_stream(logGroupName="g", logStreamName="s")
-    assert error_code(excinfo) == "ResourceNotFoundException"
+    assert code_of(excinfo) == "ResourceNotFoundException"
 
 
 def test_describe_streams_orders_and_pages(logs, now_ms):
@@ -172,7 +170,7 @@ def test_describe_streams_orders_and_pages(logs, now_ms):
     assert "nextToken" not in rest
     with pytest.raises(ClientError) as excinfo:
         logs.describe_log_streams(logGroupName="g", orderBy="LastEventTime", logStreamNamePrefix="a")
-    assert error_code(excinfo) == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
     by_arn = logs.describe_log_streams(logGroupIdentifier="arn:aws:logs:us-east-1:000000000000:log-group:g")
     assert len(by_arn["logStreams"]) == 4
 
@@ -192,7 +190,7 @@ def test_delete_group_removes_streams_and_events(logs, now_ms):
 def test_aws_prefix_is_reserved(logs):
     with pytest.raises(ClientError) as excinfo:
         logs.create_log_group(logGroupName="aws/mine")
-    assert error_code(excinfo) == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
     logs.create_log_group(logGroupName="/aws/lambda/allowed")
 
 
@@ -201,10 +199,10 @@ def test_tag_resource_limit_is_too_many_tags(logs):
     arn = logs.describe_log_groups()["logGroups"][0]["logGroupArn"]
     with pytest.raises(ClientError) as excinfo:
         logs.tag_resource(resourceArn=arn, tags={"one": "more"})
-    assert error_code(excinfo) == "TooManyTagsException"
+    assert code_of(excinfo) == "TooManyTagsException"
     with pytest.raises(ClientError) as excinfo:
         logs.tag_log_group(logGroupName="g", tags={"one": "more"})
-    assert error_code(excinfo) == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
 
 
 def test_resource_policies(logs):
@@ -220,14 +218,14 @@ def test_resource_policies(logs):
     assert [(p["policyName"], p["policyDocument"]) for p in policies] == [("events", document)]
     with pytest.raises(ClientError) as excinfo:
         logs.put_resource_policy(policyName="bad", policyDocument="{not json")
-    assert error_code(excinfo) == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
     for i in range(9):
         logs.put_resource_policy(policyName=f"p{i}", policyDocument=document)
     with pytest.raises(ClientError) as excinfo:
         logs.put_resource_policy(policyName="eleventh", policyDocument=document)
-    assert error_code(excinfo) == "LimitExceededException"
+    assert code_of(excinfo) == "LimitExceededException"
     logs.delete_resource_policy(policyName="events")
     assert len(logs.describe_resource_policies()["resourcePolicies"]) == 9
     with pytest.raises(ClientError) as excinfo:
         logs.delete_resource_policy(policyName="events")
-    assert error_code(excinfo) == "ResourceNotFoundException"
+    assert code_of(excinfo) == "ResourceNotFoundException"

@@ -6,6 +6,8 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of
+
 
 @pytest.fixture
 def requests(logs):
@@ -146,13 +148,13 @@ def test_query_time_range_and_limit_parameter(logs, requests):
 def test_malformed_query_and_missing_group(logs, requests):
     with pytest.raises(ClientError) as excinfo:
         logs.start_query(logGroupName="/svc/api", startTime=0, endTime=10, queryString="frobnicate @message")
-    assert excinfo.value.response["Error"]["Code"] == "MalformedQueryException"
+    assert code_of(excinfo) == "MalformedQueryException"
     with pytest.raises(ClientError) as excinfo:
         logs.start_query(logGroupName="/missing", startTime=0, endTime=10, queryString="fields @message")
-    assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert code_of(excinfo) == "ResourceNotFoundException"
     with pytest.raises(ClientError) as excinfo:
         logs.get_query_results(queryId="00000000-0000-0000-0000-000000000000")
-    assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert code_of(excinfo) == "ResourceNotFoundException"
 
 
 def test_describe_and_stop_queries(logs, requests):
@@ -179,7 +181,7 @@ def test_log_record_from_a_result_pointer(logs, requests):
     assert record["@log"] == "000000000000:/svc/api"
     with pytest.raises(ClientError) as excinfo:
         logs.get_log_record(logRecordPointer="not-a-pointer")
-    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
 
 
 def test_log_group_fields(logs, requests):
