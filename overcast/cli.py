@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
         help="fsync every commit: survive power loss too, not only a crash (OVERCAST_FSYNC)",
     )
     start.add_argument(
+        "--cors-origins",
+        help="web origins (comma-separated, or *) whose pages may send signed requests, besides this "
+        "machine's own (OVERCAST_CORS_ORIGINS; docs/security.md)",
+    )
+    start.add_argument(
         "--spin-us",
         type=int,
         help="microseconds to keep polling after a response before sleeping; 0 never spins "
@@ -213,6 +218,8 @@ def _call(endpoint: str, method: str, path: str, body: dict[str, Any] | None = N
     data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
     request = urllib.request.Request(endpoint.rstrip("/") + path, data=data, method=method)
     request.add_header("content-type", "application/json")
+    # Under --iam enforce the server's own endpoints take changes only with the root's secret key.
+    request.add_header("x-overcast-token", os.environ.get("OVERCAST_ROOT_SECRET_KEY") or "test")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())

@@ -31,6 +31,9 @@ class Config:
     # that sends at once is then read without waking a sleeping process). None: 250 with two or more CPUs,
     # 0 (off) with one.
     spin_us: int | None = None
+    # Web origins (scheme://host[:port], comma-separated; "*" for any) whose pages may send signed requests and
+    # use Overcast's own endpoints, besides pages served from this machine (localhost, 127.0.0.1, ::1).
+    cors_origins: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -44,6 +47,7 @@ class Config:
             "default_region": "OVERCAST_DEFAULT_REGION",
             "root_access_key": "OVERCAST_ROOT_ACCESS_KEY",
             "root_secret_key": "OVERCAST_ROOT_SECRET_KEY",
+            "cors_origins": "OVERCAST_CORS_ORIGINS",
         }
         for attr, name in text.items():
             if env.get(name):

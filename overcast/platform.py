@@ -111,6 +111,16 @@ class Platform:
                 return found
         return None
 
+    def serves_unsigned(self, service: str, operation: str) -> bool:
+        """Whether AWS serves the operation without a signature: its model says so, or its service does
+        (`ServiceProvider.unsigned_operations`)."""
+        from overcast.protocol.models import is_unauthenticated
+
+        if is_unauthenticated(service, operation):
+            return True
+        provider = self.provider(service)
+        return provider is not None and operation in provider.unsigned_operations
+
     def authenticate(self, request: HttpRequest) -> Principal | None:
         """The principal a signed request acts as (its signature verified as for any API call), or None for an
         unsigned one; raises ServiceError for a bad signature or key. For services' own HTTP routes (function

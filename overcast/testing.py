@@ -89,5 +89,6 @@ class OvercastServer:
     def _internal(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
         request = urllib.request.Request(self.endpoint + path, data=data, method=method)
+        request.add_header("x-overcast-token", self.config.root_secret_key)  # needed under --iam enforce
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())

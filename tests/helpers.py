@@ -73,3 +73,22 @@ def aws(
     if output != "json":
         return done.stdout
     return json.loads(done.stdout) if done.stdout.strip() else {}
+
+
+def signed_headers(
+    method: str,
+    url: str,
+    body: bytes,
+    service: str,
+    headers: dict[str, str] | None = None,
+    region: str = "us-east-1",
+) -> dict[str, str]:
+    """Headers of a raw request signed as an SDK signs it (SigV4, test/test): for tests that speak the wire
+    format by hand, since Overcast, like AWS, refuses unsigned requests to APIs that need a signature."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+    SigV4Auth(Credentials("test", "test"), service, region).add_auth(request)
+    return dict(request.headers.items())

@@ -5,8 +5,9 @@
   verified under `--iam enforce` (and for presigned URLs, always).
 - Any other key: accepted unverified as root of the account it names (a 12-digit key id) or of the default
   account, so every existing client configuration works; refused under `--iam enforce`.
-- Unsigned requests are anonymous for S3 (public access only); other services treat them as the default
-  account's root unless IAM is enforced (AWS itself refuses them: MissingAuthenticationToken).
+- Unsigned requests are anonymous for S3 (public access only) and for the operations AWS serves unsigned
+  (their models say so: Cognito's SignUp, STS's AssumeRoleWithWebIdentity, ...); any other unsigned request is
+  refused as AWS refuses it (MissingAuthenticationToken), so a web page cannot drive the APIs with a bare form.
 
 Presigned URLs expire on the virtual clock; the 15-minute skew allowance is measured on the wall clock,
 which is what clients sign with, so advancing the virtual clock does not invalidate their requests.
@@ -35,22 +36,25 @@ def error_style(protocol: str, service: str) -> str:
 
 
 def authenticate(
-    platform: Platform, request: HttpRequest, sig: SigV4 | None, style: str, sent_path: str
+    platform: Platform,
+    request: HttpRequest,
+    sig: SigV4 | None,
+    style: str,
+    sent_path: str,
+    unsigned_allowed: bool = False,
 ) -> tuple[Principal, str | None]:
     """The principal, and the secret key when the signature was verified (aws-chunked bodies are then
     verified chunk by chunk with it). `sent_path` is the path as the client signed it (before
-    virtual-hosted S3 became path style)."""
+    virtual-hosted S3 became path style); `unsigned_allowed`: the operation is one AWS serves unsigned."""
     signed = request if request.path == sent_path else replace(request, path=sent_path)
     if sig is None and style == "s3":
         sig2 = parse_sigv2(request)
         if sig2 is not None:
             return _authenticate_sigv2(platform, request, sig2), None
     if sig is None:
-        if style == "s3":
+        if style == "s3" or unsigned_allowed:
             return ANONYMOUS, None
-        if platform.config.iam == "enforce":
-            raise ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
-        return platform.credentials.root.principal, None
+        raise missing_authentication(style)
     now = platform.clock.now()
     credential = platform.credentials.lookup(sig.access_key_id)
     if credential is None:
@@ -98,6 +102,15 @@ def _unknown_key(platform: Platform, key: str, style: str, check_expiry) -> Prin
 def _check_sigv2_expiry(sig: SigV2, now: float) -> None:
     if sig.presigned and sig.expires is not None and now > sig.expires:
         raise ServiceError("AccessDenied", "Request has expired", 403)
+
+
+def missing_authentication(style: str) -> ServiceError:
+    """AWS's answer to an unsigned request to an API that needs a signature."""
+    if style == "json":
+        return ServiceError(
+            "MissingAuthenticationTokenException", "Request is missing Authentication Token", 400
+        )
+    return ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
 
 
 def _invalid_key(style: str) -> ServiceError:

@@ -247,6 +247,8 @@ class Authorizer:
             self._note_access(ctx)
         if (ctx.service, ctx.operation) in _SELF_CHECKED:
             return
+        if ctx.principal.is_anonymous and self.platform.serves_unsigned(ctx.service, ctx.operation):
+            return  # AWS serves it unsigned: its tokens (a Cognito session, a web identity) authorize it
         if self.mode == "off":
             self._resource_side_only(ctx, params)
             return

@@ -38,3 +38,14 @@ def get_operation_model(service: str, operation: str) -> OperationModel:
 def available_services() -> list[str]:
     """Names of every service botocore ships a model for."""
     return list(_loader().list_available_services("service-2"))
+
+
+@cache
+def is_unauthenticated(service: str, operation: str) -> bool:
+    """Whether AWS serves `operation` without a signature (Cognito's SignUp and InitiateAuth, STS's
+    AssumeRoleWithWebIdentity, ...): its model says `authtype: none` or `auth: [smithy.api#noAuth]`."""
+    try:
+        model = get_operation_model(service, operation)
+    except Exception:  # an operation the model does not know (embedded providers in tests)
+        return False
+    return model.auth_type == "none" or "smithy.api#noAuth" in (model._operation_model.get("auth") or ())

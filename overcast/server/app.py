@@ -13,12 +13,13 @@ from overcast.auth.authenticate import authenticate, error_style
 from overcast.auth.sigv4 import SigV4, parse_sigv4
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.http import Headers, HttpRequest, HttpResponse
+from overcast.http import Headers, HttpRequest, HttpResponse, json_response
 from overcast.platform import Platform, new_request_id
 from overcast.routing.router import FORM, Route, resolve
 from overcast.server.internal import internal_endpoint
 from overcast.server.landing import is_landing_request, landing
 from overcast.server.log import RequestLog
+from overcast.server.origins import origin_allowed, refused_origin
 from overcast.server.streams import BytesStream, ReceiveStream, read_body
 from overcast.services.base import OPEN_CORS
 
@@ -72,6 +73,16 @@ class OvercastApp:
             return True
         return False
 
+    def _internal_allowed(self, request: HttpRequest, foreign: bool) -> bool:
+        """Overcast's own endpoints: never for pages of other sites; under --iam enforce, changes (reset, the
+        clock) need the root's secret key in `x-overcast-token`."""
+        if foreign:
+            return False
+        config = self.platform.config
+        if config.iam != "enforce" or request.method in ("GET", "HEAD"):
+            return True
+        return request.headers.get("x-overcast-token") == config.root_secret_key
+
     async def _http(self, scope: dict[str, Any], receive, send) -> None:
         started = time.perf_counter()
         headers = Headers.from_raw(scope["headers"])
@@ -88,6 +99,11 @@ class OvercastApp:
             return
         body_read = request.stream is not None  # a route read the body, then passed
         request.stream = None
+        origin = headers.get("origin")
+        foreign = origin is not None and not origin_allowed(origin, self.platform.config.cors_origins)
+        if request.path.startswith(INTERNAL_PREFIXES) and not self._internal_allowed(request, foreign):
+            await _send(send, json_response({"error": "not allowed"}, 403), request.method)
+            return
         if not body_read and request.path.startswith(INTERNAL_PREFIXES):
             try:
                 request.body = await read_body(receive)
@@ -102,8 +118,12 @@ class OvercastApp:
         if is_landing_request(request):  # a person (or a probe) opening the endpoint itself
             await _send(send, landing(self.platform, request), request.method)
             return
-        if request.method == "OPTIONS" and "origin" in headers:  # a preflight no service claimed
-            await _send(send, HttpResponse(200, list(OPEN_CORS)), "OPTIONS")
+        if request.method == "OPTIONS" and origin is not None:  # a preflight no service claimed
+            asked = (headers.get("access-control-request-headers") or "").lower()
+            if foreign and ("authorization" in asked or "x-amz-security-token" in asked):
+                await _send(send, HttpResponse(403), "OPTIONS")  # no CORS headers: the browser stops there
+            else:
+                await _send(send, HttpResponse(200, list(OPEN_CORS)), "OPTIONS")
             return
         request_id = new_request_id()
         route: Route | None = None
@@ -119,13 +139,18 @@ class OvercastApp:
             sig = parse_sigv4(request)
             sent_path = request.path
             route = resolve(request, sig.service if sig else None)
+            if foreign and (sig is not None or "authorization" in headers or "Signature=" in request.query):
+                provider = self.platform.provider(route.service)
+                if provider is None or not provider.accepts_origin(request):
+                    raise refused_origin(origin)
             streaming = _has_streaming_input(route.service, route.operation)
             if not streaming and not body_read:
                 request.body = await _whole_body(receive, request, sig)
             style = error_style(route.protocol, route.service)
             if streaming:  # the body is not read yet: its hash is checked as it streams, not here
                 request.stream = BytesStream(b"")
-            principal, secret = authenticate(self.platform, request, sig, style, sent_path)
+            unsigned = sig is None and self.platform.serves_unsigned(route.service, route.operation)
+            principal, secret = authenticate(self.platform, request, sig, style, sent_path, unsigned)
             if streaming:
                 request.stream = (
                     BytesStream(request.body) if body_read else _body_stream(receive, request, sig, secret)

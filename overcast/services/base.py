@@ -93,6 +93,9 @@ class ServiceProvider:
     # IAM action names that differ from the operation name, as AWS's Service Authorization Reference gives
     # them where its data cannot tell (several operations sharing one action): {"HeadObject": "GetObject"}.
     iam_actions: ClassVar[dict[str, str]] = {}
+    # Operations AWS serves without a signature besides those its model marks (SNS's SubscribeURL and
+    # UnsubscribeURL are plain links: ConfirmSubscription and Unsubscribe).
+    unsigned_operations: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
@@ -174,6 +177,12 @@ class ServiceProvider:
     @property
     def has_resource_policies(self) -> bool:
         return type(self).authorization_resource is not ServiceProvider.authorization_resource
+
+    def accepts_origin(self, request: HttpRequest) -> bool:
+        """Whether a signed request from a page of another web origin is the resource owner's intent (S3: the
+        bucket's CORS rules allow that origin and method). Without it such requests are refused: the default
+        credentials are no secret, so any page could sign (server/origins.py)."""
+        return False
 
     def cors_headers(self, request: HttpRequest) -> tuple[tuple[str, str], ...] | list[tuple[str, str]]:
         """The CORS headers of a response to a request that carried an Origin."""

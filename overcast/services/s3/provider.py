@@ -163,6 +163,10 @@ class S3Provider(ServiceProvider):
         """By the bucket's CORS rules."""
         return self.cors.response_headers(request)
 
+    def accepts_origin(self, request: HttpRequest) -> bool:
+        """A page of another origin may send signed requests where the bucket's CORS rules let it."""
+        return bool(self.cors.response_headers(request))
+
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     async def start(self) -> None:

@@ -100,6 +100,8 @@ def _json_object(name: str, text: str) -> dict[str, Any]:
 
 class SnsProvider(MobileOps, ServiceProvider):
     service_name = "sns"
+    # The SubscribeURL and UnsubscribeURL SNS sends are plain links anyone with them may open.
+    unsigned_operations = frozenset({"ConfirmSubscription", "Unsubscribe"})
 
     # Batch operations are authorized as the single operation they repeat.
     iam_actions = {"PublishBatch": "Publish"}

@@ -96,7 +96,7 @@ def test_tags_new_and_legacy_apis(logs):
     # the tagging APIs take the ARN without the trailing :* (the model's pattern has no '*')
     with pytest.raises(ClientError) as excinfo:
         logs.list_tags_for_resource(resourceArn=arn + ":*")
-    assert error_code(excinfo) == "InvalidParameterException"
+    assert code_of(excinfo) == "InvalidParameterException"
     with pytest.raises(ClientError) as excinfo:
         logs.list_tags_for_resource(resourceArn=arn.replace(":g", ":missing"))
     assert code_of(excinfo) == "ResourceNotFoundException"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import signed_headers
+
 AWS = str(Path(sys.executable).with_name("aws"))
 
 
@@ -48,13 +50,12 @@ def test_aws_cli_queue_round_trip(overcast):
 
 
 def query(overcast, path: str, **form: str) -> tuple[int, str]:
-    """A legacy query-protocol request as old SDKs send it (unsigned: the default account)."""
+    """A legacy query-protocol request as old SDKs send it (signed, as they sign it)."""
     data = urllib.parse.urlencode({"Version": "2012-11-05", **form}).encode()
+    url = overcast.endpoint + path
+    content_type = {"Content-Type": "application/x-www-form-urlencoded"}
     request = urllib.request.Request(
-        overcast.endpoint + path,
-        data=data,
-        method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        url, data=data, method="POST", headers=signed_headers("POST", url, data, "sqs", content_type)
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
