@@ -40,7 +40,6 @@ KNOWN_SQL: set[str] = {
     "services/lambda_/function_urls.py",
     "services/lambda_/provider.py",
     "services/organizations/provider.py",
-    "services/sqs/provider.py",
     "services/sts/provider.py",
 }
 KNOWN_REACH_INS: set[tuple[str, str]] = {

@@ -10,11 +10,8 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of
 from tests.waiting import wait_for
-
-
-def code(raised) -> str:
-    return raised.value.response["Error"]["Code"]
 
 
 @pytest.fixture
@@ -78,7 +75,7 @@ def test_message_structure_json_picks_the_protocol_message(sns, topic, make_queu
     assert sms[-1]["payload"] == "fallback"
     with pytest.raises(ClientError) as raised:
         sns.publish(TopicArn=topic, MessageStructure="json", Message=json.dumps({"sqs": "no default"}))
-    assert code(raised) == "InvalidParameter"
+    assert code_of(raised) == "InvalidParameter"
 
 
 def test_publish_validation(sns, topic):
@@ -92,12 +89,12 @@ def test_publish_validation(sns, topic):
     for kwargs in cases:
         with pytest.raises(ClientError) as raised:
             sns.publish(**kwargs)
-        assert code(raised) == "InvalidParameter", kwargs
+        assert code_of(raised) == "InvalidParameter", kwargs
     with pytest.raises(ClientError) as raised:
         sns.publish(
             TopicArn=topic, Message="x", MessageAttributes={"n": {"DataType": "Number", "StringValue": "x"}}
         )
-    assert code(raised) == "ParameterValueInvalid"
+    assert code_of(raised) == "ParameterValueInvalid"
 
 
 def test_publish_to_a_phone_number_is_captured(sns, overcast):
@@ -145,7 +142,7 @@ def test_publish_batch(sns, topic, make_queue, drain):
     ):
         with pytest.raises(ClientError) as raised:
             sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
-        assert code(raised) == expected
+        assert code_of(raised) == expected
 
 
 def test_fifo_topic_deduplicates_and_keeps_group_order(sns, make_queue, drain):
@@ -386,7 +383,7 @@ def test_invalid_delivery_policies_are_refused(sns, topic):
             sns.set_topic_attributes(
                 TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(policy)
             )
-        assert code(raised) == "InvalidParameter", policy
+        assert code_of(raised) == "InvalidParameter", policy
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     with pytest.raises(ClientError) as raised:
         sns.subscribe(
@@ -395,4 +392,4 @@ def test_invalid_delivery_policies_are_refused(sns, topic):
             Endpoint="https://example.com/hook",
             Attributes={"DeliveryPolicy": json.dumps({"healthyRetryPolicy": {"numRetries": -1}})},
         )
-    assert code(raised) == "InvalidParameter"
+    assert code_of(raised) == "InvalidParameter"
