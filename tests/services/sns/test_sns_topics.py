@@ -5,7 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers import code_of
+from tests.helpers import code_of, error_of, message_of
 
 
 def test_create_topic_is_idempotent_and_has_default_attributes(sns):
@@ -72,6 +72,13 @@ def test_list_topics_pages_by_100(sns):
     assert len(first["Topics"]) == 100 and first["NextToken"]
     second = sns.list_topics(NextToken=first["NextToken"])
     assert len(second["Topics"]) == 5 and "NextToken" not in second
+    with pytest.raises(ClientError) as raised:
+        sns.list_topics(NextToken="not-a-token")
+    assert error_of(raised) == ("InvalidParameter", 400)
+    assert message_of(raised) == "Invalid parameter: NextToken"
+    with pytest.raises(ClientError) as raised:  # a token of one listing is no token of another
+        sns.list_subscriptions_by_topic(TopicArn=first["Topics"][0]["TopicArn"], NextToken=first["NextToken"])
+    assert message_of(raised) == "Invalid parameter: NextToken"
 
 
 def test_delete_topic_removes_its_subscriptions(sns, make_queue):
@@ -95,6 +102,25 @@ def test_tags(sns):
     with pytest.raises(ClientError) as raised:
         sns.list_tags_for_resource(ResourceArn=arn + "-nope")
     assert code_of(raised) == "ResourceNotFound"
+
+
+def test_tag_limits_and_tags_go_with_the_topic(sns):
+    many = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+    with pytest.raises(ClientError) as raised:
+        sns.create_topic(Name="crowded", Tags=many)
+    assert error_of(raised) == ("TagLimitExceeded", 400)
+    assert message_of(raised) == "Could not complete request: tag quota of per resource exceeded"
+    arn = sns.create_topic(Name="crowded", Tags=many[:50])["TopicArn"]
+    with pytest.raises(ClientError) as raised:
+        sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "one-more", "Value": "v"}])
+    assert code_of(raised) == "TagLimitExceeded"
+    with pytest.raises(ClientError) as raised:  # the same name with other tags is another topic
+        sns.create_topic(Name="crowded", Tags=[{"Key": "k0", "Value": "other"}])
+    assert message_of(raised) == "Invalid parameter: Tags Reason: Topic already exists with different tags"
+    assert sns.create_topic(Name="crowded", Tags=many[:1])["TopicArn"] == arn
+    sns.delete_topic(TopicArn=arn)
+    sns.create_topic(Name="crowded")
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == []  # the deleted topic's tags went with it
 
 
 def test_permissions_edit_the_topic_policy(sns):

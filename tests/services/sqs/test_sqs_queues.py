@@ -152,6 +152,11 @@ def test_list_queues_prefix_and_pagination(sqs):
     assert [u.rsplit("/", 1)[1] for u in second["QueueUrls"]] == ["app-c"]
     assert "NextToken" not in second
     assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix="none")
+    for token in ("not-a-token", first["NextToken"][:-2]):
+        with pytest.raises(ClientError) as raised:
+            sqs.list_queues(MaxResults=2, NextToken=token)
+        assert error_of(raised) == ("InvalidParameterValue", 400)
+        assert message_of(raised) == "Invalid NextToken value."
 
 
 def test_queues_are_scoped_by_region_and_account(overcast):
