@@ -219,6 +219,24 @@ def test_tags(ddb, make_table):
     assert code_of(raised) == "ResourceNotFoundException"
 
 
+def test_tag_limit_and_tags_go_with_the_table(ddb, make_table):
+    make_table("Crowded", Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(49)])
+    arn = ddb.describe_table(TableName="Crowded")["Table"]["TableArn"]
+    assert [t["Key"] for t in ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]] == [
+        f"k{i}" for i in range(49)
+    ]
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "k0", "Value": "again"}, {"Key": "last", "Value": "v"}])
+    with pytest.raises(ClientError) as raised:
+        ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "one-more", "Value": "v"}])
+    assert code_of(raised) == "ValidationException"
+    assert message_of(raised) == (
+        "One or more parameter values were invalid: The number of tags exceeds the limit of 50"
+    )
+    ddb.delete_table(TableName="Crowded")
+    make_table("Crowded")
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == []  # the deleted table's tags went with it
+
+
 def test_time_to_live_settings(ddb, make_table):
     make_table("Ttl")
     assert ddb.describe_time_to_live(TableName="Ttl")["TimeToLiveDescription"] == {
