@@ -10,6 +10,7 @@ SMS, mobile push and endpoints elsewhere are captured in an outbox (`SnsProvider
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -61,8 +62,11 @@ class SnsProvider(ServiceProvider):
         for name in ("TopicArn", "TargetArn"):
             if params.get(name):
                 return params[name]
-        if params.get("SubscriptionArn"):
-            return params["SubscriptionArn"].rsplit(":", 1)[0]
+        if params.get("SubscriptionArn"):  # topic:subscription-id: the topic is the resource
+            subscription = parse_arn(params["SubscriptionArn"])
+            if subscription is None:
+                return params["SubscriptionArn"]
+            return str(replace(subscription, resource=subscription.resource.split(":", 1)[0]))
         if ctx.operation == "CreateTopic" and params.get("Name"):
             return ctx.arn("sns", params["Name"])
         return params.get("ResourceArn")

@@ -393,3 +393,39 @@ def test_invalid_delivery_policies_are_refused(sns, topic):
             Attributes={"DeliveryPolicy": json.dumps({"healthyRetryPolicy": {"numRetries": -1}})},
         )
     assert code_of(raised) == "InvalidParameter"
+
+
+def test_queue_policy_on_the_topic_as_source_arn_decides_delivery_under_enforce(enforced):
+    """SNS delivers as sns.amazonaws.com with aws:SourceArn the topic (and aws:SourceAccount its owner), so
+    the queue policy AWS's documentation recommends lets one topic in and keeps another out."""
+    sns, sqs = enforced.client("sns"), enforced.client("sqs")
+    allowed = sns.create_topic(Name="allowed")["TopicArn"]
+    other = sns.create_topic(Name="other")["TopicArn"]
+    url = sqs.create_queue(QueueName="guarded")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": allowed},
+                    "StringEquals": {"aws:SourceAccount": "000000000000"},
+                },
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    for topic in (allowed, other):
+        sns.subscribe(
+            TopicArn=topic, Protocol="sqs", Endpoint=queue, Attributes={"RawMessageDelivery": "true"}
+        )
+    sns.publish(TopicArn=other, Message="from other")
+    sns.publish(TopicArn=allowed, Message="from allowed")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+        "Messages", []
+    )
+    assert [m["Body"] for m in received] == ["from allowed"]
