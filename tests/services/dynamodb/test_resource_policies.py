@@ -7,7 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers import error_of
-from tests.policy.servers import client_as, user_with_key
+from tests.policy.servers import client_as, document, user_with_key
 
 
 def policy(effect, action, arn, principal="*"):
@@ -71,3 +71,32 @@ def test_an_explicit_deny_in_the_table_policy_wins_under_enforce(enforced):
     assert "Item" in user.get_item(TableName="Guarded", Key={"pk": {"S": "a"}})
     root.delete_resource_policy(ResourceArn=arn)
     user.delete_item(TableName="Guarded", Key={"pk": {"S": "a"}})
+
+
+def test_table_tags_are_resource_tags_under_enforce(enforced):
+    root = enforced.client("dynamodb")
+    arn = create(root)
+    create(root, "Untagged")
+    root.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "red"}])
+    key = user_with_key(enforced, "red")
+    enforced.client("iam").put_user_policy(
+        UserName="red",
+        PolicyName="red-tables",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": "dynamodb:GetItem",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/team": "red"}},
+            }
+        ),
+    )
+    red = client_as(enforced, "dynamodb", key)
+    assert "Item" not in red.get_item(TableName="Guarded", Key={"pk": {"S": "a"}})
+    with pytest.raises(ClientError) as raised:
+        red.get_item(TableName="Untagged", Key={"pk": {"S": "a"}})
+    assert error_of(raised) == ("AccessDeniedException", 400)
+    root.untag_resource(ResourceArn=arn, TagKeys=["team"])
+    with pytest.raises(ClientError) as raised:
+        red.get_item(TableName="Guarded", Key={"pk": {"S": "a"}})
+    assert error_of(raised) == ("AccessDeniedException", 400)

@@ -6,6 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers import code_of, error_of, message_of
+from tests.policy.servers import client_as, document, user_with_key
 
 
 @pytest.fixture
@@ -303,3 +304,31 @@ def test_per_message_group_throughput_needs_message_group_deduplication(sqs):
     )
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (attributes["DeduplicationScope"], attributes["FifoThroughputLimit"]) == ("queue", "perQueue")
+
+
+def test_queue_tags_are_resource_tags_under_enforce(enforced):
+    sqs = enforced.client("sqs")
+    tagged = sqs.create_queue(QueueName="tagged", tags={"team": "red"})["QueueUrl"]
+    untagged = sqs.create_queue(QueueName="untagged")["QueueUrl"]
+    key = user_with_key(enforced, "red")
+    enforced.client("iam").put_user_policy(
+        UserName="red",
+        PolicyName="red-queues",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/team": "red"}},
+            }
+        ),
+    )
+    red = client_as(enforced, "sqs", key)
+    red.send_message(QueueUrl=tagged, MessageBody="allowed")
+    with pytest.raises(ClientError) as raised:
+        red.send_message(QueueUrl=untagged, MessageBody="refused")
+    assert code_of(raised) == "AccessDenied"
+    sqs.untag_queue(QueueUrl=tagged, TagKeys=["team"])
+    with pytest.raises(ClientError) as raised:
+        red.send_message(QueueUrl=tagged, MessageBody="refused")
+    assert code_of(raised) == "AccessDenied"
