@@ -18,6 +18,7 @@ from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.dynamodb import definitions
 from overcast.services.dynamodb.backup_store import Backup
+from overcast.services.dynamodb.parameters import table_name
 from overcast.services.dynamodb.store import Table, key_from_item
 from overcast.services.dynamodb.values import Item, item_size, load_item
 
@@ -201,9 +202,7 @@ class BackupOperations(Operations):
         return {"ContinuousBackupsDescription": self._continuous_backups(updated)}  # type: ignore[arg-type]
 
     def restore_table_to_point_in_time(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        source_name = (
-            params.get("SourceTableName") or (params.get("SourceTableArn") or "").rsplit("table/", 1)[-1]
-        )
+        source_name = params.get("SourceTableName") or table_name(params.get("SourceTableArn") or "")
         table = self._pitr_table(ctx, source_name)
         if not table.meta.get("_pitr"):
             raise ServiceError(

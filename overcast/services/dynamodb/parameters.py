@@ -10,6 +10,7 @@ from overcast.errors import ServiceError
 from overcast.services.dynamodb import legacy
 from overcast.services.dynamodb.expressions import Placeholders, parse_condition, parse_projection, project
 from overcast.services.dynamodb.values import Item, dump_item, validation
+from overcast.services.kit.arns import parse_arn
 
 
 def conditional_failed(old: Item | None, params: dict[str, Any]) -> ServiceError:
@@ -26,9 +27,10 @@ def policy_not_found(arn: str) -> ServiceError:
 
 
 def table_name(name: str) -> str:
-    """TableName may also be a table ARN."""
+    """TableName may also be a table ARN (its name is what follows `table/`)."""
     if name.startswith("arn:"):
-        return name.rsplit("table/", 1)[-1]
+        arn = parse_arn(name)
+        return arn.resource_id if arn is not None and arn.resource_type == "table" else name
     return name
 
 

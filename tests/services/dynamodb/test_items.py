@@ -25,6 +25,19 @@ def test_put_get_delete_round_trip(ddb, make_table):
     assert "Item" not in ddb.get_item(TableName="Items", Key={"pk": {"S": "a"}})
 
 
+def test_table_name_may_be_the_table_arn(ddb, make_table):
+    make_table()
+    arn = ddb.describe_table(TableName="Items")["Table"]["TableArn"]
+    ddb.put_item(TableName=arn, Item={"pk": {"S": "by-arn"}})
+    assert ddb.get_item(TableName="Items", Key={"pk": {"S": "by-arn"}})["Item"] == {"pk": {"S": "by-arn"}}
+    assert (
+        ddb.query(
+            TableName=arn, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "by-arn"}}
+        )["Count"]
+        == 1
+    )
+
+
 def test_missing_table_is_resource_not_found(ddb):
     with pytest.raises(ClientError) as raised:
         ddb.get_item(TableName="Nope", Key={"pk": {"S": "a"}})
