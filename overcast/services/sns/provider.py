@@ -25,7 +25,7 @@ from overcast.services.sns.mobile import MobileOperations
 from overcast.services.sns.publishing import PublishOperations
 from overcast.services.sns.signing import CERTIFICATE_PREFIX, LEGACY_CERTIFICATE_PATH, Signer
 from overcast.services.sns.sms import SmsOperations
-from overcast.services.sns.store import PAGE, SnsStore, Subscription, Topic
+from overcast.services.sns.store import SnsStore, Subscription, Topic
 from overcast.services.sns.subscriptions import SubscriptionOperations
 from overcast.services.sns.topics import TopicOperations
 
@@ -39,8 +39,6 @@ class SnsProvider(ServiceProvider):
 
     # Batch operations are authorized as the single operation they repeat.
     iam_actions = {"PublishBatch": "Publish"}
-
-    PAGE = PAGE
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
