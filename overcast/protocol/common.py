@@ -11,7 +11,6 @@ import base64
 import binascii
 import calendar
 import json
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -68,10 +67,6 @@ def shape_cached(fn: Callable[..., Any]) -> Callable[..., Any]:
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
     return wrapper
-
-
-def new_request_id() -> str:
-    return str(uuid.uuid4())
 
 
 # ------------------------------------------------------------------------------------------ timestamps

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from overcast.errors import ServiceError
 from overcast.http import HttpResponse
-from overcast.protocol.common import WireError, error_shape, error_status
+from overcast.protocol.common import LEGACY_QUERY_CODES, WireError, error_shape, error_status
 from overcast.protocol.xml import StructureNode, compile_shape, escape, form_trie, namespace_attr
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,28 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from overcast.http import HttpRequest
 
 SQS_NAMESPACE = "http://queue.amazonaws.com/doc/2012-11-05/"
-
-# SQS's error codes in its legacy query protocol (json model shape name -> query code)
-SQS_QUERY_ERROR_CODES = {
-    "QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue",
-    "QueueDeletedRecently": "AWS.SimpleQueueService.QueueDeletedRecently",
-    "QueueNameExists": "QueueAlreadyExists",
-    "PurgeQueueInProgress": "AWS.SimpleQueueService.PurgeQueueInProgress",
-    "MessageNotInflight": "AWS.SimpleQueueService.MessageNotInflight",
-    "BatchEntryIdsNotDistinct": "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
-    "BatchRequestTooLong": "AWS.SimpleQueueService.BatchRequestTooLong",
-    "EmptyBatchRequest": "AWS.SimpleQueueService.EmptyBatchRequest",
-    "InvalidBatchEntryId": "AWS.SimpleQueueService.InvalidBatchEntryId",
-    "TooManyEntriesInBatchRequest": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-    "UnsupportedOperation": "AWS.SimpleQueueService.UnsupportedOperation",
-    "KmsAccessDenied": "KMS.AccessDeniedException",
-    "KmsDisabled": "KMS.DisabledException",
-    "KmsInvalidKeyUsage": "KMS.InvalidKeyUsageException",
-    "KmsInvalidState": "KMS.InvalidStateException",
-    "KmsNotFound": "KMS.NotFoundException",
-    "KmsOptInRequired": "KMS.OptInRequired",
-    "KmsThrottled": "KMS.ThrottlingException",
-}
 
 
 class _Plan:
@@ -192,7 +170,7 @@ def error_fields_xml(service: ServiceModel, error: ServiceError, dialect: str, o
 def wire_error_code(service: ServiceModel, error: ServiceError, dialect: str) -> str:
     """The code as the client's error factory knows it (the shape's awsQueryError code when it has one)."""
     if dialect == "sqs":
-        code = SQS_QUERY_ERROR_CODES.get(error.code)
+        code = LEGACY_QUERY_CODES["sqs"].get(error.code)
         if code is not None:
             return code
         shape = error_shape(service, error.code)

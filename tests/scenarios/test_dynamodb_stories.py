@@ -1,16 +1,19 @@
 """DynamoDB acceptance stories from the reference notes: capacity arithmetic, the UserPosts scan, optimistic
 locking, atomic counters, a GSI query, TTL seen on the stream, and the AWS CLI."""
 
-import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-AWS = str(Path(sys.executable).with_name("aws"))
+from tests.helpers import AWS_V1, AWS_V2, aws
+
+
+def dynamodb_cli(overcast, *args: str, binary: str = AWS_V1) -> dict:
+    """`aws dynamodb <args>` against the server, its JSON output."""
+    return aws(overcast, "dynamodb", *args, cli=binary)
+
+
 KB = 1024
 
 
@@ -301,32 +304,11 @@ def test_ttl_expiry_reaches_the_stream_after_advancing_the_clock(overcast):
     assert records[0]["dynamodb"]["OldImage"]["id"] == {"S": "s1"}
 
 
-def aws(overcast, *args: str, binary: str = AWS) -> dict:
-    done = subprocess.run(
-        [
-            binary,
-            "--endpoint-url",
-            overcast.endpoint,
-            "--region",
-            "us-east-1",
-            "--output",
-            "json",
-            "dynamodb",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else {}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("binary", [AWS, "/usr/bin/aws"], ids=["cli-v1", "cli-v2"])
+@pytest.mark.parametrize("binary", [AWS_V1, AWS_V2], ids=["cli-v1", "cli-v2"])
 def test_aws_cli_user_posts(overcast, binary):
     user_posts(overcast.client("dynamodb"))
-    projected = aws(
+    projected = dynamodb_cli(
         overcast,
         "scan",
         "--table-name",
@@ -336,7 +318,7 @@ def test_aws_cli_user_posts(overcast, binary):
         binary=binary,
     )
     assert projected["Count"] == 3
-    filtered = aws(
+    filtered = dynamodb_cli(
         overcast,
         "scan",
         "--table-name",
@@ -348,11 +330,11 @@ def test_aws_cli_user_posts(overcast, binary):
         binary=binary,
     )
     assert filtered["Count"] == 2 and filtered["ScannedCount"] == 3
-    paged = aws(overcast, "scan", "--table-name", "UserPosts", "--page-size", "1", binary=binary)
+    paged = dynamodb_cli(overcast, "scan", "--table-name", "UserPosts", "--page-size", "1", binary=binary)
     assert paged["Count"] == 3
-    first = aws(overcast, "scan", "--table-name", "UserPosts", "--max-items", "1", binary=binary)
+    first = dynamodb_cli(overcast, "scan", "--table-name", "UserPosts", "--max-items", "1", binary=binary)
     assert len(first["Items"]) == 1 and first["NextToken"]
-    rest = aws(
+    rest = dynamodb_cli(
         overcast, "scan", "--table-name", "UserPosts", "--starting-token", first["NextToken"], binary=binary
     )
     assert len(rest["Items"]) == 2
@@ -360,7 +342,7 @@ def test_aws_cli_user_posts(overcast, binary):
 
 @pytest.mark.slow
 def test_aws_cli_item_commands(overcast):
-    aws(
+    dynamodb_cli(
         overcast,
         "create-table",
         "--table-name",
@@ -372,8 +354,10 @@ def test_aws_cli_item_commands(overcast):
         "--key-schema",
         "AttributeName=Id,KeyType=HASH",
     )
-    aws(overcast, "put-item", "--table-name", "Cli", "--item", '{"Id":{"N":"456"},"Price":{"N":"650"}}')
-    aws(
+    dynamodb_cli(
+        overcast, "put-item", "--table-name", "Cli", "--item", '{"Id":{"N":"456"},"Price":{"N":"650"}}'
+    )
+    dynamodb_cli(
         overcast,
         "update-item",
         "--table-name",
@@ -387,30 +371,22 @@ def test_aws_cli_item_commands(overcast):
         "--expression-attribute-values",
         '{":discount":{"N":"150"},":limit":{"N":"500"}}',
     )
-    item = aws(overcast, "get-item", "--table-name", "Cli", "--key", '{"Id":{"N":"456"}}')["Item"]
+    item = dynamodb_cli(overcast, "get-item", "--table-name", "Cli", "--key", '{"Id":{"N":"456"}}')["Item"]
     assert item["Price"] == {"N": "500"}
-    done = subprocess.run(
-        [
-            AWS,
-            "--endpoint-url",
-            overcast.endpoint,
-            "--region",
-            "us-east-1",
-            "dynamodb",
-            "update-item",
-            "--table-name",
-            "Cli",
-            "--key",
-            '{"Id":{"N":"456"}}',
-            "--update-expression",
-            "SET Price = Price - :discount",
-            "--condition-expression",
-            "Price > :limit",
-            "--expression-attribute-values",
-            '{":discount":{"N":"150"},":limit":{"N":"500"}}',
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = aws(
+        overcast,
+        "dynamodb",
+        "update-item",
+        "--table-name",
+        "Cli",
+        "--key",
+        '{"Id":{"N":"456"}}',
+        "--update-expression",
+        "SET Price = Price - :discount",
+        "--condition-expression",
+        "Price > :limit",
+        "--expression-attribute-values",
+        '{":discount":{"N":"150"},":limit":{"N":"500"}}',
+        check=False,
     )
     assert done.returncode != 0 and "ConditionalCheckFailedException" in done.stderr

@@ -8,17 +8,22 @@ restore rebuilds the table as it was at any moment of the recovery window on the
 from __future__ import annotations
 
 import copy
-import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.dynamodb import tables
+from overcast.services.base import Operations
+from overcast.services.dynamodb import definitions
+from overcast.services.dynamodb.backup_store import Backup
+from overcast.services.dynamodb.parameters import table_name
 from overcast.services.dynamodb.store import Table, key_from_item
 from overcast.services.dynamodb.values import Item, item_size, load_item
+
+if TYPE_CHECKING:
+    from overcast.services.dynamodb.provider import DynamoDBProvider
 
 DEFAULT_RECOVERY_DAYS = 35
 _COPIED_META = (
@@ -41,18 +46,19 @@ def _backup_not_found(arn: str) -> ServiceError:
     return ServiceError("BackupNotFoundException", f"Backup not found: {arn}")
 
 
-class BackupOperations:
-    """Mixed into DynamoDBProvider (uses its store, db, clock and _write)."""
+class BackupOperations(Operations):
+    service: DynamoDBProvider
 
     # -- on-demand backups ---------------------------------------------------------------------------
 
     def create_backup(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        table = self.store.table(ctx.account_id, ctx.region, params["TableName"])
+        store = self.service.store
+        table = store.table(ctx.account_id, ctx.region, params["TableName"])
         if table is None:
             raise ServiceError("TableNotFoundException", f"Table not found: {params['TableName']}")
         now = self.clock.now()
         arn = f"{table.arn}/backup/{int(now * 1000):017d}-{uuid.uuid4().hex[:8]}"
-        item_count, size = self.store.table_stats(table)
+        item_count, size = store.table_stats(table)
         meta = {k: copy.deepcopy(v) for k, v in table.meta.items() if k in _COPIED_META}
         meta["_source"] = {
             "TableArn": table.arn,
@@ -61,49 +67,28 @@ class BackupOperations:
             "ItemCount": item_count,
             "Size": size,
         }
-        self.db.execute(
-            "INSERT INTO ddb_backups (arn, account, region, table_name, name, created, meta) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (arn, ctx.account_id, ctx.region, table.name, params["BackupName"], now, json.dumps(meta)),
-        )
-        for seq, (_h, _pk, _sk, text, binary) in enumerate(self.store.all_items(table.id)):
-            self.db.execute(
-                "INSERT INTO ddb_backup_items (backup_arn, seq, item, binary) VALUES (?, ?, ?, ?)",
-                (arn, seq, text, binary),
-            )
-        return {"BackupDetails": self._backup_details(self._backup_row(ctx, arn))}
+        items = ((text, binary) for _h, _pk, _sk, text, binary in store.all_items(table.id))
+        store.backups.add(arn, ctx.account_id, ctx.region, table.name, params["BackupName"], now, meta, items)
+        return {"BackupDetails": _backup_details(self._backup(ctx, arn))}
 
-    def _backup_row(self, ctx: RequestContext, arn: str) -> tuple:
-        row = self.db.one(
-            "SELECT arn, table_name, name, created, meta FROM ddb_backups WHERE arn = ? AND account = ? AND region = ?",
-            (arn, ctx.account_id, ctx.region),
-        )
-        if row is None:
+    def _backup(self, ctx: RequestContext, arn: str) -> Backup:
+        found = self.service.store.backups.backup(arn, ctx.account_id, ctx.region)
+        if found is None:
             raise _backup_not_found(arn)
-        return row
+        return found
 
     @staticmethod
-    def _backup_details(row: tuple, status: str = "AVAILABLE") -> dict[str, Any]:
-        meta = json.loads(row[4])
-        return {
-            "BackupArn": row[0],
-            "BackupName": row[2],
-            "BackupSizeBytes": meta["_source"]["Size"],
-            "BackupStatus": status,
-            "BackupType": "USER",
-            "BackupCreationDateTime": _time(row[3]),
-        }
-
-    def _backup_description(self, row: tuple, status: str = "AVAILABLE") -> dict[str, Any]:
-        meta = json.loads(row[4])
+    def _backup_description(backup: Backup, status: str = "AVAILABLE") -> dict[str, Any]:
+        meta = backup.meta
         source = meta["_source"]
         details = {
-            "TableName": row[1],
+            "TableName": backup.table_name,
             "TableId": source["TableId"],
             "TableArn": source["TableArn"],
             "TableSizeBytes": source["Size"],
             "KeySchema": meta["KeySchema"],
             "TableCreationDateTime": _time(source["Created"]),
-            "ProvisionedThroughput": tables.throughput_description(meta.get("ProvisionedThroughput")),
+            "ProvisionedThroughput": definitions.throughput_description(meta.get("ProvisionedThroughput")),
             "ItemCount": source["ItemCount"],
             "BillingMode": meta["BillingMode"],
         }
@@ -119,67 +104,61 @@ class BackupOperations:
                     for index in meta[listing]
                 ]
         return {
-            "BackupDetails": self._backup_details(row, status),
+            "BackupDetails": _backup_details(backup, status),
             "SourceTableDetails": details,
             "SourceTableFeatureDetails": features,
         }
 
     def describe_backup(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return {"BackupDescription": self._backup_description(self._backup_row(ctx, params["BackupArn"]))}
+        return {"BackupDescription": self._backup_description(self._backup(ctx, params["BackupArn"]))}
 
     def delete_backup(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        row = self._backup_row(ctx, params["BackupArn"])
-        self.db.execute("DELETE FROM ddb_backup_items WHERE backup_arn = ?", (row[0],))
-        self.db.execute("DELETE FROM ddb_backups WHERE arn = ?", (row[0],))
-        return {"BackupDescription": self._backup_description(row, "DELETED")}
+        backup = self._backup(ctx, params["BackupArn"])
+        self.service.store.backups.delete(backup.arn)
+        return {"BackupDescription": self._backup_description(backup, "DELETED")}
 
     def list_backups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("BackupType") == "SYSTEM":
             return {"BackupSummaries": []}  # only user backups exist here
-        sql = "SELECT arn, table_name, name, created, meta FROM ddb_backups WHERE account = ? AND region = ?"
-        args: list[Any] = [ctx.account_id, ctx.region]
-        for column, key, op in (("table_name", "TableName", "="), ("arn", "ExclusiveStartBackupArn", ">")):
-            if params.get(key):
-                sql += f" AND {column} {op} ?"
-                args.append(params[key])
-        for key, op in (("TimeRangeLowerBound", ">="), ("TimeRangeUpperBound", "<")):
-            if params.get(key):
-                sql += f" AND created {op} ?"
-                args.append(params[key].timestamp())
+        lower, upper = params.get("TimeRangeLowerBound"), params.get("TimeRangeUpperBound")
         limit = params.get("Limit", 100)
-        rows = self.db.all(sql + " ORDER BY arn LIMIT ?", (*args, limit + 1))
+        found = self.service.store.backups.backups(
+            ctx.account_id,
+            ctx.region,
+            params.get("TableName") or None,
+            params.get("ExclusiveStartBackupArn") or None,
+            lower.timestamp() if lower else None,
+            upper.timestamp() if upper else None,
+            limit + 1,
+        )
         summaries = []
-        for row in rows[:limit]:
-            source = json.loads(row[4])["_source"]
+        for backup in found[:limit]:
+            source = backup.meta["_source"]
             summaries.append(
                 {
-                    "TableName": row[1],
+                    "TableName": backup.table_name,
                     "TableId": source["TableId"],
                     "TableArn": source["TableArn"],
-                    **self._backup_details(row),
+                    **_backup_details(backup),
                 }
             )
         result: dict[str, Any] = {"BackupSummaries": summaries}
-        if len(rows) > limit:
-            result["LastEvaluatedBackupArn"] = rows[limit - 1][0]
+        if len(found) > limit:
+            result["LastEvaluatedBackupArn"] = found[limit - 1].arn
         return result
 
     def restore_table_from_backup(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        row = self._backup_row(ctx, params["BackupArn"])
-        meta = json.loads(row[4])
+        backup = self._backup(ctx, params["BackupArn"])
         items = (
-            load_item(text, bool(binary))
-            for text, binary in self.db.execute(
-                "SELECT item, binary FROM ddb_backup_items WHERE backup_arn = ? ORDER BY seq", (row[0],)
-            )
+            load_item(text, bool(binary)) for text, binary in self.service.store.backups.items(backup.arn)
         )
-        summary = {"SourceBackupArn": row[0], "SourceTableArn": meta["_source"]["TableArn"]}
-        return self._restore(ctx, params, meta, items, summary)
+        summary = {"SourceBackupArn": backup.arn, "SourceTableArn": backup.meta["_source"]["TableArn"]}
+        return self._restore(ctx, params, backup.meta, items, summary)
 
     # -- point-in-time recovery ------------------------------------------------------------------------
 
     def _pitr_table(self, ctx: RequestContext, name: str) -> Table:
-        table = self.store.table(ctx.account_id, ctx.region, name)
+        table = self.service.store.table(ctx.account_id, ctx.region, name)
         if table is None:
             raise ServiceError("TableNotFoundException", f"Table not found: {name}")
         return table
@@ -213,19 +192,17 @@ class BackupOperations:
         now = self.clock.now()
         if enabled and not meta.get("_pitr"):
             meta["_pitr"] = {"since": now, "days": spec.get("RecoveryPeriodInDays") or DEFAULT_RECOVERY_DAYS}
-            self.store.snapshot_history(table, now)
+            self.service.store.snapshot_history(table, now)
         elif enabled:
             meta["_pitr"]["days"] = spec.get("RecoveryPeriodInDays") or meta["_pitr"]["days"]
         elif meta.pop("_pitr", None):
-            self.store.drop_history(table)
-        self.store.save_meta(ctx.account_id, ctx.region, table.name, table.id, meta)
-        updated = self.store.table(ctx.account_id, ctx.region, table.name)
+            self.service.store.drop_history(table)
+        self.service.store.save_meta(ctx.account_id, ctx.region, table.name, table.id, meta)
+        updated = self.service.store.table(ctx.account_id, ctx.region, table.name)
         return {"ContinuousBackupsDescription": self._continuous_backups(updated)}  # type: ignore[arg-type]
 
     def restore_table_to_point_in_time(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        source_name = (
-            params.get("SourceTableName") or (params.get("SourceTableArn") or "").rsplit("table/", 1)[-1]
-        )
+        source_name = params.get("SourceTableName") or table_name(params.get("SourceTableArn") or "")
         table = self._pitr_table(ctx, source_name)
         if not table.meta.get("_pitr"):
             raise ServiceError(
@@ -246,7 +223,7 @@ class BackupOperations:
                 f"Only the restore time between {_time(earliest).isoformat()} and {_time(latest).isoformat()} is allowed",
             )
         meta = {k: copy.deepcopy(v) for k, v in table.meta.items() if k in _COPIED_META}
-        items = self.store.history_at(table, moment)
+        items = self.service.store.history_at(table, moment)
         summary = {"SourceTableArn": table.arn, "RestoreDateTime": _time(moment)}
         return self._restore(ctx, params, meta, items, summary)
 
@@ -260,23 +237,35 @@ class BackupOperations:
         items: Iterable[Item],
         summary: dict,
     ) -> dict[str, Any]:
+        store = self.service.store
         name = params["TargetTableName"]
-        tables.check_table_name(name)
-        if self.store.table(ctx.account_id, ctx.region, name) is not None:
+        definitions.check_table_name(name)
+        if store.table(ctx.account_id, ctx.region, name) is not None:
             raise ServiceError("TableAlreadyExistsException", f"Table already exists: {name}")
         now = self.clock.now()
         request = {k: v for k, v in source.items() if not k.startswith("_")}
         request["TableName"] = name
         _apply_overrides(request, params)
-        meta = tables.new_table_meta(ctx, request, request["BillingMode"], now)
+        meta = definitions.new_table_meta(ctx, request, request["BillingMode"], now)
         if source.get("SSEDescription"):
             meta["SSEDescription"] = source["SSEDescription"]
-        table = self.store.create_table(ctx.account_id, ctx.region, name, meta)
+        table = store.create_table(ctx.account_id, ctx.region, name, meta)
         for item in items:
-            self._write(ctx, table, key_from_item(table.key, item), None, item, item_size(item))
-        description = tables.describe(self.store, table, "CREATING")
+            self.service.write(table, key_from_item(table.key, item), None, item, item_size(item))
+        description = definitions.describe(store, table, "CREATING")
         description["RestoreSummary"] = {"RestoreDateTime": _time(now), **summary, "RestoreInProgress": False}
         return {"TableDescription": description}
+
+
+def _backup_details(backup: Backup, status: str = "AVAILABLE") -> dict[str, Any]:
+    return {
+        "BackupArn": backup.arn,
+        "BackupName": backup.name,
+        "BackupSizeBytes": backup.meta["_source"]["Size"],
+        "BackupStatus": status,
+        "BackupType": "USER",
+        "BackupCreationDateTime": _time(backup.created),
+    }
 
 
 def _apply_overrides(request: dict[str, Any], params: dict[str, Any]) -> None:

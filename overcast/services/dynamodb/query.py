@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from overcast.services.dynamodb import legacy
+from overcast.services.dynamodb import legacy, parameters
 from overcast.services.dynamodb.capacity import Meter
 from overcast.services.dynamodb.expressions import Placeholders, evaluate, parse_condition, project
 from overcast.services.dynamodb.store import (
@@ -27,15 +27,13 @@ class _Plan:
     """What Query and Scan share: the table or index read, the filter, the projection, the page."""
 
     def __init__(self, table: Table, params: dict[str, Any]) -> None:
-        from overcast.services.dynamodb.provider import _placeholders, _projection
-
         self.table = table
         self.params = params
         self.index = _index(table, params.get("IndexName"))
         if self.index is not None and not self.index.local and params.get("ConsistentRead"):
             raise validation("Consistent reads are not supported on global secondary indexes")
-        self.placeholders: Placeholders = _placeholders(params)
-        self.projection = _projection(params, self.placeholders)
+        self.placeholders: Placeholders = parameters.placeholders(params)
+        self.projection = parameters.projection(params, self.placeholders)
         self.select = _select(params, self.projection, self.index, table)
         self.filter: tuple | None = None
 

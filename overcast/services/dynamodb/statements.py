@@ -3,14 +3,14 @@ machinery: the same storage, conditions, index maintenance and stream records as
 
 from __future__ import annotations
 
-import base64
-import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
+from overcast.services.base import Operations
 from overcast.services.dynamodb.capacity import Meter, read_units
 from overcast.services.dynamodb.expressions import evaluate, paths_in_update, project
+from overcast.services.dynamodb.parameters import digest
 from overcast.services.dynamodb.partiql import Statement, key_equalities, parse
 from overcast.services.dynamodb.query import PAGE_BYTES
 from overcast.services.dynamodb.store import (
@@ -28,6 +28,10 @@ from overcast.services.dynamodb.values import (
     invalid_parameter,
     validation,
 )
+from overcast.services.kit.paging import decode_token, encode_token
+
+if TYPE_CHECKING:
+    from overcast.services.dynamodb.provider import DynamoDBProvider
 
 _BATCH_ERROR_CODES = {
     "ConditionalCheckFailedException": "ConditionalCheckFailed",
@@ -37,8 +41,10 @@ _BATCH_ERROR_CODES = {
 }
 
 
-class PartiqlOperations:
-    """Mixed into DynamoDBProvider (uses its _table, _write, _write_meter, store and db)."""
+class PartiqlOperations(Operations):
+    """ExecuteStatement, BatchExecuteStatement, ExecuteTransaction."""
+
+    service: DynamoDBProvider
 
     def execute_statement(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         statement = parse(params["Statement"], params.get("Parameters"))
@@ -72,7 +78,7 @@ class PartiqlOperations:
         if statement.kind != "SELECT":
             self._run_write(ctx, statement, meter, entry)
             return {"TableName": statement.table}
-        table = self._table(ctx, statement.table)
+        table = self.service.table(ctx, statement.table)
         found = self._single_item(table, statement)
         meter.add(table, read_units(found[1] if found else 0, bool(entry.get("ConsistentRead"))))
         response: dict[str, Any] = {"TableName": statement.table}
@@ -81,12 +87,11 @@ class PartiqlOperations:
         return response
 
     def execute_transaction(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        from overcast.services.dynamodb.provider import _digest
-
+        service = self.service
         token = params.get("ClientRequestToken")
-        digest = _digest(params["TransactStatements"]) if token else ""
+        request_digest = digest(params["TransactStatements"]) if token else ""
         if token:
-            previous = self._previous_transaction(ctx, token, digest)
+            previous = service.previous_transaction(ctx, token, request_digest)
             if previous is not None:
                 return previous
         statements = [parse(s["Statement"], s.get("Parameters")) for s in params["TransactStatements"]]
@@ -95,7 +100,7 @@ class PartiqlOperations:
             raise validation("Transaction must contain either all read or all write statements")
         targets = set()
         for statement in statements:
-            table = self._table(ctx, statement.table)
+            table = self.service.table(ctx, statement.table)
             if statement.kind == "INSERT":
                 key = key_from_item(table.key, canonical_item(statement.item or {}))
             else:
@@ -111,11 +116,7 @@ class PartiqlOperations:
         )
         result = meter.into(result, single=False)
         if token:
-            self.db.execute(
-                "INSERT OR REPLACE INTO ddb_tx_tokens (account, region, token, digest, created, response) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (ctx.account_id, ctx.region, token, digest, self.clock.now(), json.dumps(result)),
-            )
+            service.remember_transaction(ctx, token, request_digest, result)
         return result
 
     def _transaction_reads(
@@ -123,7 +124,7 @@ class PartiqlOperations:
     ) -> dict[str, Any]:
         responses = []
         for statement in statements:
-            table = self._table(ctx, statement.table)
+            table = self.service.table(ctx, statement.table)
             found = self._single_item(table, statement)
             meter.add(table, read_units(found[1] if found else 0, True) * 2)
             item = (
@@ -162,7 +163,7 @@ class PartiqlOperations:
     def _select(
         self, ctx: RequestContext, statement: Statement, params: dict[str, Any], meter: Meter
     ) -> dict[str, Any]:
-        table = self._table(ctx, statement.table)
+        table = self.service.table(ctx, statement.table)
         index = None
         if statement.index is not None:
             index = table.indexes.get(statement.index)
@@ -186,7 +187,7 @@ class PartiqlOperations:
         names = index.projected_names(table.key) if index is not None else None
         limit = params.get("Limit")
         items, read_bytes, evaluated, position = [], 0, 0, None
-        for item, size, row_position in self.store.range(
+        for item, size, row_position in self.service.store.range(
             table, index, " AND ".join(where) or "1", tuple(args), statement.descending
         ):
             if names is not None:
@@ -207,7 +208,7 @@ class PartiqlOperations:
 
     def _single_item(self, table: Table, statement: Statement) -> tuple | None:
         key = _full_key(table, statement)
-        return self.store.get(table, key_from_key(table.key, key))
+        return self.service.store.get(table, key_from_key(table.key, key))
 
     def _run_write(
         self,
@@ -218,7 +219,7 @@ class PartiqlOperations:
         factor: float = 1,
     ) -> dict[str, Any] | None:
         """Run a write statement; answers the item RETURNING asks for (None without RETURNING)."""
-        table = self._table(ctx, statement.table)
+        table = self.service.table(ctx, statement.table)
         if statement.kind == "EXISTS":  # a transaction's condition check
             found = self._single_item(table, statement)
             meter.add(table, read_units(found[1] if found else 0, True) * factor)
@@ -230,19 +231,19 @@ class PartiqlOperations:
             key = key_from_item(table.key, item)
             check_index_keys(table, item)
             size = check_item_size(item)
-            if self.store.get(table, key) is not None:
+            if self.service.store.get(table, key) is not None:
                 raise ServiceError("DuplicateItemException", "Duplicate primary key exists in table")
-            self._write(ctx, table, key, None, item, size)
-            self._write_meter(meter, table, None, item, factor)
+            self.service.write(table, key, None, item, size)
+            self.service.write_meter(meter, table, None, item, factor)
             return None
         key_item = _full_key(table, statement)
         key = key_from_key(table.key, key_item)
-        found = self.store.get(table, key)
+        found = self.service.store.get(table, key)
         old = found[0] if found else None
         if old is None and statement.kind == "DELETE":
             # No item with that key: success with nothing deleted (only an existing item's failed condition
             # is a ConditionalCheckFailedException).
-            self._write_meter(meter, table, None, None, factor)
+            self.service.write_meter(meter, table, None, None, factor)
             return None
         if old is None or not evaluate(old, statement.where):  # type: ignore[arg-type]
             fields = (
@@ -252,8 +253,8 @@ class PartiqlOperations:
             )
             raise ServiceError("ConditionalCheckFailedException", "The conditional request failed", **fields)
         if statement.kind == "DELETE":
-            self._write(ctx, table, key, old, None)
-            self._write_meter(meter, table, old, None, factor)
+            self.service.write(table, key, old, None)
+            self.service.write_meter(meter, table, old, None, factor)
             return old if statement.returning == "ALL OLD" else None
         paths = paths_in_update(statement.updates)
         for path in paths:
@@ -264,8 +265,8 @@ class PartiqlOperations:
         new = apply_update(old, statement.updates)
         check_index_keys(table, new)
         size = check_item_size(new)
-        self._write(ctx, table, key, old, new, size)
-        self._write_meter(meter, table, old, new, factor)
+        self.service.write(table, key, old, new, size)
+        self.service.write_meter(meter, table, old, new, factor)
         return {
             None: None,
             "ALL OLD": old,
@@ -295,16 +296,25 @@ def _full_key(table: Table, statement: Statement) -> dict[str, Any]:
     return {name: equalities[name] for name in table.key.names}
 
 
+_TOKEN_SCOPE = "ExecuteStatement"
+
+
+def _invalid_token() -> ServiceError:
+    return validation("Invalid NextToken")
+
+
 def _write_token(position: tuple) -> str:
-    parts = [value.hex() if isinstance(value, bytes) else value for value in position]
-    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode()
+    return encode_token(
+        [value.hex() if isinstance(value, bytes) else value for value in position], _TOKEN_SCOPE
+    )
 
 
 def _read_token(token: str, length: int) -> list[Any]:
+    """The row position a NextToken names: the partition hash, then the key columns' bytes."""
+    parts = decode_token(token, _invalid_token, _TOKEN_SCOPE)
     try:
-        parts = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if len(parts) != length:
+        if not isinstance(parts, list) or len(parts) != length or not isinstance(parts[0], int):
             raise ValueError(token)
         return [parts[0], *(bytes.fromhex(p) for p in parts[1:])]
     except (ValueError, TypeError):
-        raise validation("Invalid NextToken") from None
+        raise _invalid_token() from None

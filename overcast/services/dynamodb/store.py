@@ -1,4 +1,5 @@
-"""DynamoDB storage in SQLite: tables, items, secondary-index entries, stream records.
+"""DynamoDB storage in SQLite: tables, items, secondary-index entries, point-in-time history (streams' and
+backups' SQL is in stream_store.py and backup_store.py; every table of the service is created here).
 
 One row per item keyed by (table, hash of partition key, partition key, sort key). Keys are stored in an
 order-preserving byte encoding (values.encode_key_value), so a Query is one range scan of the primary key
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from overcast.services.dynamodb.backup_store import BackupStore
+from overcast.services.dynamodb.stream_store import StreamStore
 from overcast.services.dynamodb.values import (
     Item,
     dump_item,
@@ -25,6 +28,7 @@ from overcast.services.dynamodb.values import (
     parse_number,
     validation,
 )
+from overcast.services.kit.store import TagStore
 from overcast.state.database import Database
 
 MIGRATIONS = [
@@ -127,6 +131,15 @@ MIGRATIONS = [
     );
     CREATE INDEX ddb_item_history_by_key ON ddb_item_history (table_id, h, pk, sk, seq);
     """,
+    # Table tags move from the table's meta to the kit's table of every service's tags (services/kit/store.py),
+    # in their order.
+    """
+    INSERT OR IGNORE INTO resource_tags (arn, tag_key, tag_value, account, region, service, resource_type, position)
+    SELECT json_extract(t.meta, '$.TableArn'), json_extract(tag.value, '$.Key'),
+        COALESCE(json_extract(tag.value, '$.Value'), ''), t.account, t.region, 'dynamodb', 'table', tag.key
+    FROM ddb_tables AS t, json_each(t.meta, '$.Tags') AS tag;
+    UPDATE ddb_tables SET meta = json_remove(meta, '$.Tags') WHERE json_type(meta, '$.Tags') IS NOT NULL;
+    """,
 ]
 
 HASH_SPACE = 1 << 32
@@ -194,8 +207,11 @@ def partition_hash(pk: bytes) -> int:
 class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
+        TagStore(db)  # the kit's tag table first: a migration copies table tags into it
         db.migrate("dynamodb", MIGRATIONS)
         self._tables: dict[tuple[str, str, str], Table] = {}
+        self.streams = StreamStore(db)
+        self.backups = BackupStore(db)
 
     def forget(self) -> None:
         self._tables.clear()
@@ -500,12 +516,23 @@ class Store:
             (table.id, before, after, limit),
         )
 
-    # -- streams -----------------------------------------------------------------------------------
+    # -- transaction idempotency -------------------------------------------------------------------
 
-    def append_stream_record(self, stream_id: int, created: float, record: dict[str, Any]) -> None:
+    def transaction(self, account: str, region: str, token: str, since: float) -> tuple[str, str] | None:
+        """(request digest, response JSON) of a transaction with this client token made after `since`."""
+        row = self.db.one(
+            "SELECT digest, response FROM ddb_tx_tokens WHERE account = ? AND region = ? AND token = ? AND created > ?",
+            (account, region, token, since),
+        )
+        return (row[0], row[1]) if row else None
+
+    def remember_transaction(
+        self, account: str, region: str, token: str, digest: str, created: float, response: str
+    ) -> None:
         self.db.execute(
-            "INSERT INTO ddb_stream_records (stream_id, created, record) VALUES (?, ?, ?)",
-            (stream_id, created, dump_item(record)),
+            "INSERT OR REPLACE INTO ddb_tx_tokens (account, region, token, digest, created, response) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (account, region, token, digest, created, response),
         )
 
 

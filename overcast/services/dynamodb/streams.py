@@ -6,7 +6,6 @@ Each stream has one shard; records keep the order of the writes (one global sequ
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -15,25 +14,30 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import ServiceProvider
 from overcast.services.dynamodb.store import Store
+from overcast.services.dynamodb.stream_store import Stream
 from overcast.services.dynamodb.values import restore_binary, validation
+from overcast.services.kit.paging import decode_token, encode_token
 
 RETENTION_SECONDS = 24 * 3600
 ITERATOR_SECONDS = 15 * 60
 MAX_RECORDS = 1000
-
-_STREAM_COLUMNS = "id, account, region, table_name, arn, label, view_type, key_schema, created, disabled"
+_ITERATOR_SCOPE = "ShardIterator"
 
 
 def _not_found(arn: str) -> ServiceError:
     return ServiceError("ResourceNotFoundException", f"Requested resource not found: Stream: {arn} not found")
 
 
+def _invalid_iterator() -> ServiceError:
+    return validation("Invalid ShardIterator")
+
+
 def _sequence(seq: int) -> str:
     return f"{seq:021d}"
 
 
-def shard_id(stream: tuple) -> str:
-    return f"shardId-{int(stream[8] * 1000):020d}-{stream[0]:08x}"
+def shard_id(stream: Stream) -> str:
+    return f"shardId-{int(stream.created * 1000):020d}-{stream.id:08x}"
 
 
 class DynamoDBStreamsProvider(ServiceProvider):
@@ -48,59 +52,54 @@ class DynamoDBStreamsProvider(ServiceProvider):
 
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)
-        Store(self.db)  # the tables live in the DynamoDB store's migrations
+        self.streams = Store(self.db).streams  # the tables live in the DynamoDB store's migrations
 
     def _visible_after(self) -> float:
         return self.clock.now() - RETENTION_SECONDS
 
-    def _stream(self, ctx: RequestContext, arn: str) -> tuple:
-        row = self.db.one(
-            f"SELECT {_STREAM_COLUMNS} FROM ddb_streams WHERE arn = ? AND account = ? AND region = ?",
-            (arn, ctx.account_id, ctx.region),
-        )
-        if row is None or (row[9] is not None and row[9] < self._visible_after()):
+    def _stream(self, ctx: RequestContext, arn: str) -> Stream:
+        stream = self.streams.stream(arn, ctx.account_id, ctx.region)
+        if stream is None or (stream.disabled is not None and stream.disabled < self._visible_after()):
             raise _not_found(arn)
-        return row
+        return stream
 
     def list_streams(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = params.get("Limit", 100)
-        sql = f"SELECT {_STREAM_COLUMNS} FROM ddb_streams WHERE account = ? AND region = ? AND (disabled IS NULL OR disabled >= ?)"
-        args: list[Any] = [ctx.account_id, ctx.region, self._visible_after()]
-        if params.get("TableName"):
-            sql += " AND table_name = ?"
-            args.append(params["TableName"])
-        if params.get("ExclusiveStartStreamArn"):
-            sql += " AND arn > ?"
-            args.append(params["ExclusiveStartStreamArn"])
-        rows = self.db.all(sql + " ORDER BY arn LIMIT ?", (*args, limit + 1))
+        found = self.streams.streams(
+            ctx.account_id,
+            ctx.region,
+            self._visible_after(),
+            params.get("TableName"),
+            params.get("ExclusiveStartStreamArn"),
+            limit + 1,
+        )
         result: dict[str, Any] = {
-            "Streams": [{"StreamArn": r[4], "TableName": r[3], "StreamLabel": r[5]} for r in rows[:limit]]
+            "Streams": [
+                {"StreamArn": s.arn, "TableName": s.table_name, "StreamLabel": s.label} for s in found[:limit]
+            ]
         }
-        if len(rows) > limit:
-            result["LastEvaluatedStreamArn"] = rows[limit - 1][4]
+        if len(found) > limit:
+            result["LastEvaluatedStreamArn"] = found[limit - 1].arn
         return result
 
     def describe_stream(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         stream = self._stream(ctx, params["StreamArn"])
-        bounds = self.db.one(
-            "SELECT MIN(seq), MAX(seq) FROM ddb_stream_records WHERE stream_id = ? AND created >= ?",
-            (stream[0], self._visible_after()),
-        )
-        sequence_range: dict[str, str] = {"StartingSequenceNumber": _sequence(bounds[0] or 1)}  # type: ignore[index]
-        if stream[9] is not None:
-            sequence_range["EndingSequenceNumber"] = _sequence(bounds[1] or 1)  # type: ignore[index]
+        first, last = self.streams.sequence_range(stream.id, self._visible_after())
+        sequence_range: dict[str, str] = {"StartingSequenceNumber": _sequence(first or 1)}
+        if stream.disabled is not None:
+            sequence_range["EndingSequenceNumber"] = _sequence(last or 1)
         shards = [{"ShardId": shard_id(stream), "SequenceNumberRange": sequence_range}]
         if params.get("ExclusiveStartShardId") == shards[0]["ShardId"]:
             shards = []
         return {
             "StreamDescription": {
-                "StreamArn": stream[4],
-                "StreamLabel": stream[5],
-                "StreamStatus": "DISABLED" if stream[9] is not None else "ENABLED",
-                "StreamViewType": stream[6],
-                "CreationRequestDateTime": datetime.fromtimestamp(stream[8], UTC),
-                "TableName": stream[3],
-                "KeySchema": json.loads(stream[7]),
+                "StreamArn": stream.arn,
+                "StreamLabel": stream.label,
+                "StreamStatus": "DISABLED" if stream.disabled is not None else "ENABLED",
+                "StreamViewType": stream.view_type,
+                "CreationRequestDateTime": datetime.fromtimestamp(stream.created, UTC),
+                "TableName": stream.table_name,
+                "KeySchema": stream.key_schema,
                 "Shards": shards,
             }
         }
@@ -116,8 +115,7 @@ class DynamoDBStreamsProvider(ServiceProvider):
         if kind == "TRIM_HORIZON":
             after = 0
         elif kind == "LATEST":
-            row = self.db.one("SELECT MAX(seq) FROM ddb_stream_records WHERE stream_id = ?", (stream[0],))
-            after = row[0] or 0  # type: ignore[index]
+            after = self.streams.last_sequence(stream.id)
         else:
             number = params.get("SequenceNumber")
             if not number or not number.isdigit():
@@ -125,57 +123,53 @@ class DynamoDBStreamsProvider(ServiceProvider):
             after = int(number) - (1 if kind == "AT_SEQUENCE_NUMBER" else 0)
         return {"ShardIterator": self._iterator(stream, after)}
 
-    def _iterator(self, stream: tuple, after: int) -> str:
-        token = json.dumps([stream[4], stream[0], after, self.clock.now()])
-        return base64.urlsafe_b64encode(token.encode()).decode()
+    def _iterator(self, stream: Stream, after: int) -> str:
+        return encode_token([stream.arn, stream.id, after, self.clock.now()], _ITERATOR_SCOPE)
 
     def get_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        arn, stream_id, after, issued = self._read_iterator(params["ShardIterator"])
+        arn, stream_id, after, issued = _read_iterator(params["ShardIterator"])
         if self.clock.now() - issued > ITERATOR_SECONDS:
             raise ServiceError("ExpiredIteratorException", "Iterator expired")
         stream = self._stream(ctx, arn)
         limit = min(params.get("Limit") or MAX_RECORDS, MAX_RECORDS)
-        rows = self.db.all(
-            "SELECT seq, created, record FROM ddb_stream_records WHERE stream_id = ? AND seq > ? AND created >= ? "
-            "ORDER BY seq LIMIT ?",
-            (stream_id, after, self._visible_after(), limit),
-        )
-        records = [self._record(ctx, stream, seq, created, text) for seq, created, text in rows]
+        rows = self.streams.records(stream_id, after, self._visible_after(), limit)
+        records = [_record(stream, seq, created, text) for seq, created, text in rows]
         result: dict[str, Any] = {"Records": records}
         last = rows[-1][0] if rows else after
-        if stream[9] is None or rows:
+        if stream.disabled is None or rows:
             result["NextShardIterator"] = self._iterator(stream, last)
         return result
 
-    def _read_iterator(self, token: str) -> tuple[str, int, int, float]:
-        try:
-            arn, stream_id, after, issued = json.loads(base64.urlsafe_b64decode(token.encode()))
-            return str(arn), int(stream_id), int(after), float(issued)
-        except (ValueError, TypeError):
-            raise validation("Invalid ShardIterator") from None
 
-    def _record(
-        self, ctx: RequestContext, stream: tuple, seq: int, created: float, text: str
-    ) -> dict[str, Any]:
-        stored = json.loads(text)
-        body: dict[str, Any] = {
-            "ApproximateCreationDateTime": datetime.fromtimestamp(int(created), UTC),
-            "Keys": restore_binary(stored["keys"]),
-            "SequenceNumber": _sequence(seq),
-            "SizeBytes": stored["size"],
-            "StreamViewType": stream[6],
-        }
-        for field, name in (("new", "NewImage"), ("old", "OldImage")):
-            if field in stored:
-                body[name] = restore_binary(stored[field])
-        record: dict[str, Any] = {
-            "eventID": stored["id"],
-            "eventName": stored["event"],
-            "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb",
-            "awsRegion": stream[2],
-            "dynamodb": body,
-        }
-        if stored.get("service"):
-            record["userIdentity"] = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
-        return record
+def _read_iterator(token: str) -> tuple[str, int, int, float]:
+    position = decode_token(token, _invalid_iterator, _ITERATOR_SCOPE)
+    try:
+        arn, stream_id, after, issued = position
+        return str(arn), int(stream_id), int(after), float(issued)
+    except (ValueError, TypeError):
+        raise _invalid_iterator() from None
+
+
+def _record(stream: Stream, seq: int, created: float, text: str) -> dict[str, Any]:
+    stored = json.loads(text)
+    body: dict[str, Any] = {
+        "ApproximateCreationDateTime": datetime.fromtimestamp(int(created), UTC),
+        "Keys": restore_binary(stored["keys"]),
+        "SequenceNumber": _sequence(seq),
+        "SizeBytes": stored["size"],
+        "StreamViewType": stream.view_type,
+    }
+    for field, name in (("new", "NewImage"), ("old", "OldImage")):
+        if field in stored:
+            body[name] = restore_binary(stored[field])
+    record: dict[str, Any] = {
+        "eventID": stored["id"],
+        "eventName": stored["event"],
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": stream.region,
+        "dynamodb": body,
+    }
+    if stored.get("service"):
+        record["userIdentity"] = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+    return record

@@ -1,255 +1,245 @@
-"""Table operations: create, describe, update, delete, list, tags, TTL settings, limits, endpoints."""
+"""DynamoDB table operations: create, describe, list, update (billing, indexes, streams), delete, limits and
+endpoints."""
 
 from __future__ import annotations
 
-import re
-import uuid
-from datetime import UTC, datetime
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.dynamodb.store import Store, Table
+from overcast.services.base import Operations
+from overcast.services.dynamodb import definitions
+from overcast.services.dynamodb.parameters import table_name
+from overcast.services.dynamodb.store import Table
 from overcast.services.dynamodb.values import invalid_parameter, validation
+from overcast.services.kit.tags import tag_dict
 
-_TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]+$")
-MAX_GSIS = 20
-MAX_LSIS = 5
-
-
-def not_found(what: str = "") -> ServiceError:
-    return ServiceError("ResourceNotFoundException", f"Requested resource not found{what}")
+if TYPE_CHECKING:
+    from overcast.services.dynamodb.provider import DynamoDBProvider
 
 
-def check_table_name(name: str) -> None:
-    if not 3 <= len(name) <= 255:
-        raise validation("TableName must be at least 3 characters long and at most 255 characters long")
-    if not _TABLE_NAME.match(name):
-        raise validation(
-            "1 validation error detected: Value '" + name + "' at 'tableName' failed to satisfy constraint: "
-            "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+class TableOperations(Operations):
+    service: DynamoDBProvider
+
+    def create_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        service, store = self.service, self.service.store
+        name = params["TableName"]
+        definitions.check_table_name(name)
+        definitions.check_key_schema(params["KeySchema"])
+        definitions.check_definitions(params)
+        mode = definitions.check_billing(params)
+        definitions.check_indexes(params, mode)
+        if store.table(ctx.account_id, ctx.region, name) is not None:
+            raise ServiceError("ResourceInUseException", f"Table already exists: {name}")
+        now = self.clock.now()
+        meta = definitions.new_table_meta(ctx, params, mode, now)
+        spec = params.get("StreamSpecification")
+        if spec and spec.get("StreamEnabled"):
+            self._enable_stream(ctx, meta, name, spec, now)
+        tags = tag_dict(params.get("Tags"))
+        definitions.TAG_RULES.check(tags)
+        table = store.create_table(ctx.account_id, ctx.region, name, meta)
+        service.tags.add(table.arn, tags, definitions.TAG_RULES, account=ctx.account_id, region=ctx.region)
+        description = definitions.describe(store, table, "CREATING")
+        for index in description.get("GlobalSecondaryIndexes", ()):
+            index["IndexStatus"] = "CREATING"
+        return {"TableDescription": description}
+
+    def describe_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        store = self.service.store
+        table = store.table(ctx.account_id, ctx.region, table_name(params["TableName"]))
+        if table is None:
+            raise definitions.not_found(f": Table: {params['TableName']} not found")
+        return {"Table": definitions.describe(store, table)}
+
+    def list_tables(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        limit = params.get("Limit", 100)
+        names = self.service.store.tables(
+            ctx.account_id, ctx.region, params.get("ExclusiveStartTableName"), limit + 1
         )
+        result: dict[str, Any] = {"TableNames": names[:limit]}
+        if len(names) > limit:
+            result["LastEvaluatedTableName"] = names[limit - 1]
+        return result
 
-
-def _epoch(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
-
-
-# -- validating a table definition -------------------------------------------------------------------
-
-
-def check_key_schema(key_schema: list[dict[str, str]], where: str = "") -> None:
-    if key_schema[0]["KeyType"] != "HASH":
-        raise validation(f"Invalid KeySchema: The first KeySchemaElement is not a HASH key type{where}")
-    if len(key_schema) == 2:
-        if key_schema[1]["KeyType"] != "RANGE":
-            raise validation(f"Invalid KeySchema: The second KeySchemaElement is not a RANGE key type{where}")
-        if key_schema[0]["AttributeName"] == key_schema[1]["AttributeName"]:
-            raise invalid_parameter(
-                "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+    def delete_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        store = self.service.store
+        table = store.table(ctx.account_id, ctx.region, table_name(params["TableName"]))
+        if table is None:
+            raise definitions.not_found(f": Table: {params['TableName']} not found")
+        if table.meta.get("DeletionProtectionEnabled"):
+            raise validation(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
             )
+        description = definitions.describe(store, table, "DELETING")
+        self._disable_stream(dict(table.meta), self.clock.now())
+        store.delete_table(table)
+        self.service.tags.forget(table.arn)
+        return {"TableDescription": description}
 
-
-def check_definitions(params: dict[str, Any]) -> dict[str, str]:
-    definitions: dict[str, str] = {}
-    for definition in params["AttributeDefinitions"]:
-        name = definition["AttributeName"]
-        if name in definitions:
-            raise invalid_parameter("Cannot have two attributes with the same name")
-        definitions[name] = definition["AttributeType"]
-    key_names = [k["AttributeName"] for k in params["KeySchema"]]
-    for index in params.get("GlobalSecondaryIndexes", []) + params.get("LocalSecondaryIndexes", []):
-        key_names += [k["AttributeName"] for k in index["KeySchema"]]
-    missing = [n for n in key_names if n not in definitions]
-    if missing:
-        raise invalid_parameter(
-            "Some index key attributes are not defined in AttributeDefinitions. "
-            f"Keys: [{', '.join(missing)}], AttributeDefinitions: [{', '.join(definitions)}]"
-        )
-    if set(definitions) - set(key_names):
-        raise invalid_parameter(
-            "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
-        )
-    return definitions
-
-
-def check_billing(params: dict[str, Any]) -> str:
-    mode = params.get("BillingMode") or "PROVISIONED"
-    throughput = params.get("ProvisionedThroughput")
-    if mode == "PROVISIONED" and not throughput:
-        raise invalid_parameter(
-            "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"
-        )
-    if mode == "PAY_PER_REQUEST" and throughput:
-        raise invalid_parameter(
-            "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
-        )
-    return mode
-
-
-def check_projection(index: dict[str, Any]) -> None:
-    projection = index.get("Projection") or {}
-    kind = projection.get("ProjectionType", "ALL")
-    if kind != "INCLUDE" and projection.get("NonKeyAttributes"):
-        raise invalid_parameter(f"ProjectionType is {kind}, but NonKeyAttributes is specified")
-    if kind == "INCLUDE" and not projection.get("NonKeyAttributes"):
-        raise invalid_parameter(
-            "NonKeyAttributes must not be empty"
-        )  # AWS refuses INCLUDE without attributes
-    index["Projection"] = {
-        "ProjectionType": kind,
-        **({"NonKeyAttributes": projection["NonKeyAttributes"]} if kind == "INCLUDE" else {}),
-    }
-
-
-def check_indexes(params: dict[str, Any], mode: str) -> None:
-    gsis = params.get("GlobalSecondaryIndexes") or []
-    lsis = params.get("LocalSecondaryIndexes") or []
-    names: set[str] = set()
-    for index in gsis + lsis:
-        if index["IndexName"] in names:
-            raise invalid_parameter(f"Duplicate index name: {index['IndexName']}")
-        names.add(index["IndexName"])
-        check_key_schema(index["KeySchema"])
-        check_projection(index)
-    if len(gsis) > MAX_GSIS:
-        raise validation(
-            f"One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
-        )
-    for index in gsis:
-        check_gsi_throughput(index, mode)
-    if lsis:
-        check_lsis(params["KeySchema"], lsis)
-
-
-def check_gsi_throughput(index: dict[str, Any], mode: str) -> None:
-    if mode == "PROVISIONED" and not index.get("ProvisionedThroughput"):
-        raise invalid_parameter(f"ProvisionedThroughput must be specified for index: {index['IndexName']}")
-    if mode == "PAY_PER_REQUEST" and index.get("ProvisionedThroughput"):
-        raise invalid_parameter(
-            "ProvisionedThroughput should not be specified for index: "
-            f"{index['IndexName']} when BillingMode is PAY_PER_REQUEST"
-        )
-
-
-def check_lsis(key_schema: list[dict[str, str]], lsis: list[dict[str, Any]]) -> None:
-    if len(lsis) > MAX_LSIS:
-        raise invalid_parameter(f"Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSIS}")
-    if len(key_schema) < 2:
-        raise invalid_parameter(
-            "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"
-        )
-    table_hash = key_schema[0]["AttributeName"]
-    for index in lsis:
-        index_hash = index["KeySchema"][0]["AttributeName"]
-        if index_hash != table_hash:
-            raise invalid_parameter(
-                "Index KeySchema does not have the same leading hash key as table KeySchema for index: "
-                f"{index['IndexName']}. index hash key: {index_hash}, table hash key: {table_hash}"
+    def update_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        store = self.service.store
+        table = self.service.table(ctx, params["TableName"])
+        meta = json.loads(json.dumps(table.meta))
+        now = self.clock.now()
+        changes = [k for k in params if k != "TableName"]
+        if not changes:
+            raise validation(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
+                "or SSESpecification or ReplicaUpdates is required"
             )
-        if len(index["KeySchema"]) != 2:
-            raise invalid_parameter(f"Index KeySchema must have a range key for index: {index['IndexName']}")
+        _update_billing(meta, params, now)
+        for definition in params.get("AttributeDefinitions") or ():
+            known = {d["AttributeName"]: d for d in meta["AttributeDefinitions"]}
+            if definition["AttributeName"] not in known:
+                meta["AttributeDefinitions"].append(definition)
+            elif known[definition["AttributeName"]]["AttributeType"] != definition["AttributeType"]:
+                raise invalid_parameter(f"Cannot change the type of attribute {definition['AttributeName']}")
+        if "DeletionProtectionEnabled" in params:
+            meta["DeletionProtectionEnabled"] = params["DeletionProtectionEnabled"]
+        if params.get("TableClass"):
+            meta["TableClass"] = params["TableClass"]
+        new_indexes = self._update_indexes(table, meta, params.get("GlobalSecondaryIndexUpdates") or [])
+        spec = params.get("StreamSpecification")
+        if spec is not None:
+            self._update_stream(ctx, table, meta, spec, now)
+        store.save_meta(ctx.account_id, ctx.region, table.name, table.id, meta)
+        updated = store.table(ctx.account_id, ctx.region, table.name)
+        assert updated is not None
+        for name in new_indexes:
+            store.backfill_index(updated, updated.indexes[name])
+        description = definitions.describe(store, updated, "UPDATING")
+        for index in description.get("GlobalSecondaryIndexes", ()):
+            if index["IndexName"] in new_indexes:
+                index["IndexStatus"] = "CREATING"
+        return {"TableDescription": description}
 
-
-# -- descriptions ----------------------------------------------------------------------------------
-
-
-def throughput_description(throughput: dict[str, Any] | None) -> dict[str, Any]:
-    throughput = throughput or {}
-    return {
-        "NumberOfDecreasesToday": 0,
-        "ReadCapacityUnits": throughput.get("ReadCapacityUnits", 0),
-        "WriteCapacityUnits": throughput.get("WriteCapacityUnits", 0),
-    }
-
-
-def describe(store: Store, table: Table, status: str | None = None) -> dict[str, Any]:
-    meta = table.meta
-    item_count, size = store.table_stats(table)
-    description: dict[str, Any] = {
-        "AttributeDefinitions": meta["AttributeDefinitions"],
-        "TableName": table.name,
-        "KeySchema": meta["KeySchema"],
-        "TableStatus": status or "ACTIVE",
-        "CreationDateTime": _epoch(meta["_created"]),
-        "ProvisionedThroughput": throughput_description(meta.get("ProvisionedThroughput")),
-        "TableSizeBytes": size,
-        "ItemCount": item_count,
-        "TableArn": table.arn,
-        "TableId": meta["TableId"],
-        "DeletionProtectionEnabled": meta.get("DeletionProtectionEnabled", False),
-        "TableClassSummary": {"TableClass": meta.get("TableClass", "STANDARD")},
-    }
-    if meta["BillingMode"] == "PAY_PER_REQUEST":
-        description["BillingModeSummary"] = {
-            "BillingMode": "PAY_PER_REQUEST",
-            "LastUpdateToPayPerRequestDateTime": _epoch(meta.get("_billing_changed", meta["_created"])),
-        }
-    gsis = [_describe_index(store, table, i, local=False) for i in meta.get("GlobalSecondaryIndexes", ())]
-    lsis = [_describe_index(store, table, i, local=True) for i in meta.get("LocalSecondaryIndexes", ())]
-    if gsis:
-        description["GlobalSecondaryIndexes"] = gsis
-    if lsis:
-        description["LocalSecondaryIndexes"] = lsis
-    stream = meta.get("_stream")
-    if stream:
-        description["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["view"]}
-    if meta.get("_latest_stream"):
-        description["LatestStreamLabel"] = meta["_latest_stream"]["label"]
-        description["LatestStreamArn"] = meta["_latest_stream"]["arn"]
-    if meta.get("SSEDescription"):
-        description["SSEDescription"] = meta["SSEDescription"]
-    return description
-
-
-def _describe_index(store: Store, table: Table, index: dict[str, Any], local: bool) -> dict[str, Any]:
-    described = {
-        "IndexName": index["IndexName"],
-        "KeySchema": index["KeySchema"],
-        "Projection": index["Projection"],
-        "IndexSizeBytes": 0,
-        "ItemCount": store.index_stats(table.indexes[index["IndexName"]]),
-        "IndexArn": f"{table.arn}/index/{index['IndexName']}",
-    }
-    if not local:
-        described["IndexStatus"] = index.get("_status", "ACTIVE")
-        described["ProvisionedThroughput"] = throughput_description(index.get("ProvisionedThroughput"))
-    return described
-
-
-def new_table_meta(ctx: RequestContext, params: dict[str, Any], mode: str, now: float) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "AttributeDefinitions": params["AttributeDefinitions"],
-        "KeySchema": params["KeySchema"],
-        "BillingMode": mode,
-        "TableArn": ctx.arn("dynamodb", f"table/{params['TableName']}"),
-        "TableId": str(uuid.uuid4()),
-        "DeletionProtectionEnabled": bool(params.get("DeletionProtectionEnabled", False)),
-        "TableClass": params.get("TableClass") or "STANDARD",
-        "_created": now,
-        "Tags": params.get("Tags") or [],
-    }
-    if mode == "PROVISIONED":
-        meta["ProvisionedThroughput"] = params["ProvisionedThroughput"]
-    for listing in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        if params.get(listing):
-            meta[listing] = [
-                {
+    def _update_indexes(self, table: Table, meta: dict[str, Any], updates: list[dict[str, Any]]) -> list[str]:
+        store = self.service.store
+        created = []
+        gsis = meta.setdefault("GlobalSecondaryIndexes", [])
+        for update in updates:
+            if "Create" in update:
+                index = dict(update["Create"])
+                name = index["IndexName"]
+                if name in table.indexes:
+                    raise invalid_parameter(
+                        f"Index with name {name} already exists"
+                    )  # AWS: ValidationException
+                if len(gsis) >= definitions.MAX_GSIS:
+                    raise validation(
+                        "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the "
+                        f"per-table limit of {definitions.MAX_GSIS}"
+                    )
+                definitions.check_key_schema(index["KeySchema"])
+                definitions.check_projection(index)
+                definitions.check_gsi_throughput(index, meta["BillingMode"])
+                defined = {d["AttributeName"] for d in meta["AttributeDefinitions"]}
+                missing = [
+                    k["AttributeName"] for k in index["KeySchema"] if k["AttributeName"] not in defined
+                ]
+                if missing:
+                    raise invalid_parameter(
+                        "Some index key attributes are not defined in AttributeDefinitions. "
+                        f"Keys: [{', '.join(missing)}], AttributeDefinitions: [{', '.join(sorted(defined))}]"
+                    )
+                entry = {
                     k: v
                     for k, v in index.items()
                     if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
                 }
-                for index in params[listing]
-            ]
-    sse = params.get("SSESpecification")
-    if sse and sse.get("Enabled"):
-        meta["SSEDescription"] = {
-            "Status": "ENABLED",
-            "SSEType": "KMS",
-            "KMSMasterKeyArn": sse.get("KMSMasterKeyId") or ctx.arn("kms", "key/aws-dynamodb"),
+                entry["_id"] = store.new_index_id(table.id, name)
+                gsis.append(entry)
+                created.append(name)
+            elif "Update" in update:
+                found = next((g for g in gsis if g["IndexName"] == update["Update"]["IndexName"]), None)
+                if found is None:
+                    raise definitions.not_found(
+                        f": Table: {table.name} index: {update['Update']['IndexName']} not found"
+                    )
+                found["ProvisionedThroughput"] = update["Update"]["ProvisionedThroughput"]
+            elif "Delete" in update:
+                name = update["Delete"]["IndexName"]
+                found = next((g for g in gsis if g["IndexName"] == name), None)
+                if found is None:
+                    raise definitions.not_found(f": Table: {table.name} index: {name} not found")
+                gsis.remove(found)
+                store.drop_index_entries(found["_id"])
+        if not gsis:
+            meta.pop("GlobalSecondaryIndexes")
+        return created
+
+    # -- streams -----------------------------------------------------------------------------------
+
+    def _update_stream(
+        self, ctx: RequestContext, table: Table, meta: dict[str, Any], spec: dict[str, Any], now: float
+    ) -> None:
+        if spec.get("StreamEnabled"):
+            if meta.get("_stream"):
+                raise validation(f"Table already has an enabled stream: TableName: {table.name}")
+            self._enable_stream(ctx, meta, table.name, spec, now)
+        else:
+            if not meta.get("_stream"):
+                raise validation("Table already has no stream enabled")  # nothing to disable
+            self._disable_stream(meta, now)
+
+    def _enable_stream(
+        self, ctx: RequestContext, meta: dict[str, Any], name: str, spec: dict[str, Any], now: float
+    ) -> None:
+        view = spec.get("StreamViewType")
+        if not view:
+            raise validation(
+                "One or more parameter values were invalid: StreamViewType must be specified when StreamEnabled is true"
+            )
+        label = definitions.stream_label(now)
+        arn = ctx.arn("dynamodb", f"table/{name}/stream/{label}")
+        streams = self.service.store.streams
+        stream_id = streams.create(ctx.account_id, ctx.region, name, arn, label, view, meta["KeySchema"], now)
+        meta["_stream"] = {"id": stream_id, "view": view}
+        meta["_latest_stream"] = {"label": label, "arn": arn}
+
+    def _disable_stream(self, meta: dict[str, Any], now: float) -> None:
+        stream = meta.pop("_stream", None)
+        if stream:
+            self.service.store.streams.disable(stream["id"], now)
+
+    # -- the account -------------------------------------------------------------------------------
+
+    def describe_limits(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "AccountMaxReadCapacityUnits": 80000,
+            "AccountMaxWriteCapacityUnits": 80000,
+            "TableMaxReadCapacityUnits": 40000,
+            "TableMaxWriteCapacityUnits": 40000,
         }
-    return meta
+
+    def describe_endpoints(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        host = ctx.request.headers.get("host") if ctx.request is not None else None
+        return {
+            "Endpoints": [
+                {"Address": host or f"dynamodb.{ctx.region}.amazonaws.com", "CachePeriodInMinutes": 1440}
+            ]
+        }
 
 
-def stream_label(now: float) -> str:
-    return _epoch(now).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+def _update_billing(meta: dict[str, Any], params: dict[str, Any], now: float) -> None:
+    mode = params.get("BillingMode") or meta["BillingMode"]
+    throughput = params.get("ProvisionedThroughput")
+    if mode == "PAY_PER_REQUEST" and throughput:
+        raise invalid_parameter(
+            "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
+        )
+    if mode == "PROVISIONED" and meta["BillingMode"] != "PROVISIONED" and not throughput:
+        raise invalid_parameter(
+            "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"
+        )
+    if mode != meta["BillingMode"]:
+        meta["BillingMode"] = mode
+        if mode == "PAY_PER_REQUEST":
+            meta.pop("ProvisionedThroughput", None)
+            meta["_billing_changed"] = now
+            for index in meta.get("GlobalSecondaryIndexes", ()):
+                index.pop("ProvisionedThroughput", None)
+    if throughput:
+        meta["ProvisionedThroughput"] = throughput

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 # Services whose ARNs carry no resource type; the Tagging API and CloudFormation name their resources so.
 _UNTYPED = {"sqs": "queue", "sns": "topic", "s3": "bucket"}
@@ -19,7 +20,7 @@ class Arn:
     def __str__(self) -> str:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 
-    @property
+    @cached_property
     def resource_type(self) -> str:
         """The type the resource part starts with ("table", "function", "log-group"), or the service's only
         type for ARNs that name none (an SQS queue, an SNS topic, an S3 bucket)."""
@@ -32,7 +33,7 @@ class Arn:
             return head
         return _UNTYPED.get(self.service, "")
 
-    @property
+    @cached_property
     def resource_id(self) -> str:
         """The resource part after its type ("t" of "table/t", "f:3" of "function:f:3"); the whole resource
         part when it names no type."""
@@ -53,6 +54,13 @@ def parse_arn(text: str) -> Arn | None:
     """The ARN `text`, or None when it is not one (fewer than six colon-separated parts, or no 'arn:')."""
     if not isinstance(text, str) or not text.startswith("arn:"):
         return None
+    return _parse(text)
+
+
+# Services parse the same few ARNs on every request (a queue's, a table's): an Arn is immutable, so the
+# parse of each is kept (a bounded number of them), and its resource_type and resource_id are computed once.
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> Arn | None:
     parts = text.split(":", 5)
     if len(parts) != 6 or not parts[1] or not parts[2]:
         return None

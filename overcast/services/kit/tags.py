@@ -12,7 +12,7 @@ so the Resource Groups Tagging API (GetResources, TagResources, ...) sees every 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,11 @@ class ResourceTags:
     def get(self, arn: str) -> dict[str, str]:
         return self.store.tags(arn)
 
+    def lazy(self, arn: str) -> Mapping[str, str]:
+        """The tags of `arn`, read on first use: for the policy engine's ResourcePolicy, which needs them only
+        when a policy is evaluated (most authorized requests never read them)."""
+        return LazyTags(self.store, arn)
+
     def add(
         self,
         arn: str,
@@ -109,6 +114,28 @@ class ResourceTags:
         self.store.put(
             arn, tags, account=account, region=region, service=service, resource_type=resource_type
         )
+
+
+class LazyTags(Mapping[str, str]):
+    """A resource's tags, read from the store the first time they are looked at."""
+
+    def __init__(self, store: TagStore, arn: str) -> None:
+        self._store, self._arn = store, arn
+        self._tags: dict[str, str] | None = None
+
+    def _loaded(self) -> dict[str, str]:
+        if self._tags is None:
+            self._tags = self._store.tags(self._arn)
+        return self._tags
+
+    def __getitem__(self, key: str) -> str:
+        return self._loaded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 def tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from overcast.services.kit.store import TagStore
 from overcast.state import Database
 
 MIGRATIONS = [
@@ -100,9 +101,18 @@ MIGRATIONS = [
         certificate TEXT NOT NULL
     );
     """,
+    # Topic tags move to the kit's table of every service's tags (services/kit/store.py), in their order;
+    # the column stays (empty) so that the schema of older data dirs is not rebuilt.
+    """
+    INSERT OR IGNORE INTO resource_tags (arn, tag_key, tag_value, account, region, service, resource_type, position)
+    SELECT topic.arn, t.key, t.value, topic.account, topic.region, 'sns', 'topic',
+        ROW_NUMBER() OVER (PARTITION BY topic.arn ORDER BY t.id) - 1
+    FROM sns_topics AS topic, json_each(topic.tags) AS t;
+    UPDATE sns_topics SET tags = '{}' WHERE tags != '{}';
+    """,
 ]
 
-TOPIC_COLUMNS = "arn, account, region, name, fifo, attributes, tags, data_protection_policy, created_at"
+TOPIC_COLUMNS = "arn, account, region, name, fifo, attributes, data_protection_policy, created_at"
 SUBSCRIPTION_COLUMNS = (
     "arn, topic_arn, account, region, owner, protocol, endpoint, attributes, confirmed, token"
 )
@@ -117,7 +127,6 @@ class Topic:
     name: str
     fifo: bool
     attributes: dict[str, str]
-    tags: dict[str, str]
     data_protection_policy: str | None
     created_at: float
 
@@ -139,10 +148,8 @@ class Subscription:
 def _topic(row: tuple | None) -> Topic | None:
     if row is None:
         return None
-    arn, account, region, name, fifo, attributes, tags, dpp, created = row
-    return Topic(
-        arn, account, region, name, bool(fifo), json.loads(attributes), json.loads(tags), dpp, created
-    )
+    arn, account, region, name, fifo, attributes, dpp, created = row
+    return Topic(arn, account, region, name, bool(fifo), json.loads(attributes), dpp, created)
 
 
 def _subscription(row: tuple | None) -> Subscription | None:
@@ -157,6 +164,7 @@ def _subscription(row: tuple | None) -> Subscription | None:
 class SnsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        TagStore(db)  # the kit's tag table first: a migration copies topic tags into it
         db.migrate("sns", MIGRATIONS)
 
     # -- topics ------------------------------------------------------------------------------------
@@ -166,7 +174,7 @@ class SnsStore:
 
     def create_topic(self, topic: Topic) -> None:
         self.db.execute(
-            f"INSERT INTO sns_topics ({TOPIC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO sns_topics ({TOPIC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 topic.arn,
                 topic.account,
@@ -174,7 +182,6 @@ class SnsStore:
                 topic.name,
                 int(topic.fifo),
                 json.dumps(topic.attributes),
-                json.dumps(topic.tags),
                 topic.data_protection_policy,
                 topic.created_at,
             ),
@@ -182,8 +189,8 @@ class SnsStore:
 
     def save_topic(self, topic: Topic) -> None:
         self.db.execute(
-            "UPDATE sns_topics SET attributes = ?, tags = ?, data_protection_policy = ? WHERE arn = ?",
-            (json.dumps(topic.attributes), json.dumps(topic.tags), topic.data_protection_policy, topic.arn),
+            "UPDATE sns_topics SET attributes = ?, data_protection_policy = ? WHERE arn = ?",
+            (json.dumps(topic.attributes), topic.data_protection_policy, topic.arn),
         )
 
     def delete_topic(self, arn: str) -> None:

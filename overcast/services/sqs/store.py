@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from overcast.services.kit.store import TagStore
 from overcast.state import Database
 
 MIGRATIONS = [
@@ -137,10 +138,19 @@ MIGRATIONS = [
     """
     ALTER TABLE sqs_messages ADD COLUMN received_at REAL;
     """,
+    # Queue tags move to the kit's table of every service's tags (services/kit/store.py), in their order;
+    # the column stays (empty) so that the schema of older data dirs is not rebuilt.
+    """
+    INSERT OR IGNORE INTO resource_tags (arn, tag_key, tag_value, account, region, service, resource_type, position)
+    SELECT 'arn:aws:sqs:' || q.region || ':' || q.account || ':' || q.name, t.key, t.value, q.account, q.region,
+        'sqs', 'queue', ROW_NUMBER() OVER (PARTITION BY q.id ORDER BY t.id) - 1
+    FROM sqs_queues AS q, json_each(q.tags) AS t;
+    UPDATE sqs_queues SET tags = '{}' WHERE tags != '{}';
+    """,
 ]
 
 QUEUE_COLUMNS = (
-    "id, account, region, name, fifo, attributes, tags, created_at, modified_at, message_count, last_purge"
+    "id, account, region, name, fifo, attributes, created_at, modified_at, message_count, last_purge"
 )
 MESSAGE_COLUMNS = (
     "id, message_id, body, md5_body, attributes, md5_attributes, system_attributes, sender_id, sent_at, "
@@ -156,7 +166,6 @@ class Queue:
     name: str
     fifo: bool
     attributes: dict[str, str]
-    tags: dict[str, str]
     created_at: float
     modified_at: float
     message_count: int
@@ -193,12 +202,12 @@ class Message:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_PARSED_MAPS: dict[str, dict[str, str]] = {}  # stored JSON text of queue attributes / tags -> its parse
+_PARSED_MAPS: dict[str, dict[str, str]] = {}  # stored JSON text of queue attributes -> its parse
 
 
 def _string_map(text: str) -> dict[str, str]:
-    """json.loads of a queue's attributes or tags ({str: str}), parsed once per distinct text: a fresh copy,
-    callers may change it."""
+    """json.loads of a queue's attributes ({str: str}), parsed once per distinct text: a fresh copy, callers
+    may change it."""
     parsed = _PARSED_MAPS.get(text)
     if parsed is None:
         parsed = json.loads(text)
@@ -211,25 +220,16 @@ def _string_map(text: str) -> dict[str, str]:
 def _queue(row: tuple | None) -> Queue | None:
     if row is None:
         return None
-    qid, account, region, name, fifo, attributes, tags, created, modified, count, purge = row
+    qid, account, region, name, fifo, attributes, created, modified, count, purge = row
     return Queue(
-        qid,
-        account,
-        region,
-        name,
-        bool(fifo),
-        _string_map(attributes),
-        _string_map(tags),
-        created,
-        modified,
-        count,
-        purge,
+        qid, account, region, name, bool(fifo), _string_map(attributes), created, modified, count, purge
     )
 
 
 class SqsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        TagStore(db)  # the kit's tag table first: a migration copies queue tags into it
         db.migrate("sqs", MIGRATIONS)
         # queue id -> a lower bound of the enqueue times of its messages (inf: none), so that a receive need
         # not run the retention DELETE while nothing can have expired. Read as MIN(enqueued_at) by a
@@ -257,14 +257,13 @@ class SqsStore:
         name: str,
         fifo: bool,
         attributes: dict[str, str],
-        tags: dict[str, str],
         dlq_arn: str | None,
         now: float,
     ) -> None:
         self.db.execute(
-            "INSERT INTO sqs_queues (account, region, name, fifo, attributes, tags, dlq_arn, created_at, "
-            "modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (account, region, name, int(fifo), json.dumps(attributes), json.dumps(tags), dlq_arn, now, now),
+            "INSERT INTO sqs_queues (account, region, name, fifo, attributes, dlq_arn, created_at, modified_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (account, region, name, int(fifo), json.dumps(attributes), dlq_arn, now, now),
         )
 
     def update_attributes(
@@ -274,9 +273,6 @@ class SqsStore:
             "UPDATE sqs_queues SET attributes = ?, dlq_arn = ?, modified_at = ? WHERE id = ?",
             (json.dumps(attributes), dlq_arn, now, queue.id),
         )
-
-    def update_tags(self, queue: Queue, tags: dict[str, str]) -> None:
-        self.db.execute("UPDATE sqs_queues SET tags = ? WHERE id = ?", (json.dumps(tags), queue.id))
 
     def set_last_purge(self, queue: Queue, now: float) -> None:
         self.db.execute("UPDATE sqs_queues SET last_purge = ? WHERE id = ?", (now, queue.id))
@@ -522,6 +518,12 @@ class SqsStore:
             "status, to_move, started_at) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?)",
             (handle, account, region, source_arn, destination_arn, max_per_second, to_move, now),
         )
+
+    def running_move_tasks(self) -> list[str]:
+        """Handles of the move tasks still running (to resume after a restart)."""
+        return [
+            handle for (handle,) in self.db.all("SELECT handle FROM sqs_move_tasks WHERE status = 'RUNNING'")
+        ]
 
     def move_task(self, handle: str) -> dict[str, Any] | None:
         rows = self._move_tasks("handle = ?", (handle,), 1)

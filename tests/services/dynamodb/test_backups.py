@@ -87,6 +87,11 @@ def test_point_in_time_recovery(overcast, ddb, make_table):
         SourceTableName="Ledger", TargetTableName="Now", UseLatestRestorableTime=True
     )
     assert keys(ddb, "Now") == [("a", "2")]
+    ledger = ddb.describe_table(TableName="Ledger")["Table"]["TableArn"]
+    ddb.restore_table_to_point_in_time(
+        SourceTableArn=ledger, TargetTableName="ByArn", UseLatestRestorableTime=True
+    )
+    assert keys(ddb, "ByArn") == [("a", "2")]
     with pytest.raises(ClientError) as raised:
         ddb.restore_table_to_point_in_time(
             SourceTableName="Ledger", TargetTableName="Old", RestoreDateTime=datetime(2000, 1, 1, tzinfo=UTC)

@@ -3,9 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error_of(raised):
-    return raised.value.response["Error"]
+from tests.helpers import code_of, message_of
 
 
 def key(n):
@@ -40,15 +38,15 @@ def test_batch_limits(ddb, make_table):
     make_table("Aaa")
     with pytest.raises(ClientError) as raised:
         ddb.batch_write_item(RequestItems={"Aaa": [{"PutRequest": {"Item": key(n)}} for n in range(26)]})
-    assert error_of(raised)["Code"] == "ValidationException"
+    assert code_of(raised) == "ValidationException"
     with pytest.raises(ClientError) as raised:
         ddb.batch_get_item(RequestItems={"Aaa": {"Keys": [key(n) for n in range(101)]}})
-    assert error_of(raised)["Code"] == "ValidationException"
+    assert code_of(raised) == "ValidationException"
     with pytest.raises(ClientError) as raised:
         ddb.batch_write_item(
             RequestItems={"Aaa": [{"PutRequest": {"Item": key(1)}}, {"DeleteRequest": {"Key": key(1)}}]}
         )
-    assert error_of(raised)["Message"] == "Provided list of item keys contains duplicates"
+    assert message_of(raised) == "Provided list of item keys contains duplicates"
 
 
 def test_batch_get_over_sixteen_megabytes_returns_unprocessed_keys(ddb, make_table):
@@ -113,10 +111,10 @@ def test_transaction_all_or_nothing(ddb, make_table):
     assert balance(ddb) == "70"
     with pytest.raises(ClientError) as raised:
         transfer(ddb, 500)
-    assert error_of(raised)["Code"] == "TransactionCanceledException"
+    assert code_of(raised) == "TransactionCanceledException"
     reasons = raised.value.response["CancellationReasons"]
     assert [r["Code"] for r in reasons] == ["ConditionalCheckFailed", "None"]
-    assert "[ConditionalCheckFailed, None]" in error_of(raised)["Message"]
+    assert "[ConditionalCheckFailed, None]" in message_of(raised)
     assert balance(ddb) == "70"
     assert "Item" not in ddb.get_item(TableName="History", Key={"pk": {"S": "tx-500"}})
 
@@ -128,7 +126,7 @@ def test_transaction_client_token_is_idempotent_for_ten_minutes(overcast, ddb, m
     assert balance(ddb) == "90"
     with pytest.raises(ClientError) as raised:
         transfer(ddb, 20, token="same")
-    assert error_of(raised)["Code"] == "IdempotentParameterMismatchException"
+    assert code_of(raised) == "IdempotentParameterMismatchException"
     overcast.advance_clock("11m")
     transfer(ddb, 10, token="same")
     assert balance(ddb) == "80"
@@ -149,7 +147,7 @@ def test_transaction_refuses_two_operations_on_one_item(ddb, make_table):
                 },
             ]
         )
-    assert error_of(raised)["Message"] == "Transaction request cannot include multiple operations on one item"
+    assert message_of(raised) == "Transaction request cannot include multiple operations on one item"
 
 
 def test_transact_get_items(ddb, make_table):
@@ -180,5 +178,5 @@ def test_transaction_of_more_than_four_megabytes_is_refused(ddb, make_table):
                 {"Put": {"TableName": "Large", "Item": {**key(n), "d": {"S": blob}}}} for n in range(11)
             ]
         )
-    assert error_of(raised)["Code"] == "ValidationException"
+    assert code_of(raised) == "ValidationException"
     assert ddb.scan(TableName="Large")["Count"] == 0

@@ -3,9 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error_of(raised):
-    return raised.value.response["Error"]
+from tests.helpers import code_of, message_of
 
 
 def test_put_get_delete_round_trip(ddb, make_table):
@@ -27,10 +25,23 @@ def test_put_get_delete_round_trip(ddb, make_table):
     assert "Item" not in ddb.get_item(TableName="Items", Key={"pk": {"S": "a"}})
 
 
+def test_table_name_may_be_the_table_arn(ddb, make_table):
+    make_table()
+    arn = ddb.describe_table(TableName="Items")["Table"]["TableArn"]
+    ddb.put_item(TableName=arn, Item={"pk": {"S": "by-arn"}})
+    assert ddb.get_item(TableName="Items", Key={"pk": {"S": "by-arn"}})["Item"] == {"pk": {"S": "by-arn"}}
+    assert (
+        ddb.query(
+            TableName=arn, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "by-arn"}}
+        )["Count"]
+        == 1
+    )
+
+
 def test_missing_table_is_resource_not_found(ddb):
     with pytest.raises(ClientError) as raised:
         ddb.get_item(TableName="Nope", Key={"pk": {"S": "a"}})
-    assert error_of(raised)["Code"] == "ResourceNotFoundException"
+    assert code_of(raised) == "ResourceNotFoundException"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
@@ -61,8 +72,8 @@ def test_put_item_validation(ddb, make_table, item, message):
     make_table()
     with pytest.raises(ClientError) as raised:
         ddb.put_item(TableName="Items", Item=item)
-    assert error_of(raised)["Code"] == "ValidationException"
-    assert message in error_of(raised)["Message"]
+    assert code_of(raised) == "ValidationException"
+    assert message in message_of(raised)
 
 
 def test_item_size_limit(ddb, make_table):
@@ -70,14 +81,14 @@ def test_item_size_limit(ddb, make_table):
     ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}, "d": {"S": "x" * (400 * 1024 - 10)}})
     with pytest.raises(ClientError) as raised:
         ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}, "d": {"S": "x" * 401 * 1024}})
-    assert error_of(raised)["Message"] == "Item size has exceeded the maximum allowed size"
+    assert message_of(raised) == "Item size has exceeded the maximum allowed size"
 
 
 def test_wrong_key_shape_on_get(ddb, make_table):
     make_table(range_key=("sk", "N"))
     with pytest.raises(ClientError) as raised:
         ddb.get_item(TableName="Items", Key={"pk": {"S": "a"}})
-    assert error_of(raised)["Message"] == "The provided key element does not match the schema"
+    assert message_of(raised) == "The provided key element does not match the schema"
 
 
 def test_conditional_put_and_return_values_on_failure(ddb, make_table):
@@ -90,8 +101,8 @@ def test_conditional_put_and_return_values_on_failure(ddb, make_table):
             ConditionExpression="attribute_not_exists(pk)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-    assert error_of(raised)["Code"] == "ConditionalCheckFailedException"
-    assert error_of(raised)["Message"] == "The conditional request failed"
+    assert code_of(raised) == "ConditionalCheckFailedException"
+    assert message_of(raised) == "The conditional request failed"
     assert raised.value.response["Item"] == {"pk": {"S": "a"}, "v": {"N": "1"}}
 
 
@@ -105,8 +116,7 @@ def test_unused_and_undefined_placeholders(ddb, make_table):
             ExpressionAttributeValues={":x": {"S": "1"}},
         )
     assert (
-        error_of(raised)["Message"]
-        == "Value provided in ExpressionAttributeValues unused in expressions: keys: {:x}"
+        message_of(raised) == "Value provided in ExpressionAttributeValues unused in expressions: keys: {:x}"
     )
     with pytest.raises(ClientError) as raised:
         ddb.put_item(
@@ -117,13 +127,13 @@ def test_unused_and_undefined_placeholders(ddb, make_table):
         )
     assert (
         "An expression attribute name used in the document path is not defined; attribute name: #n"
-        in error_of(raised)["Message"]
+        in message_of(raised)
     )
     with pytest.raises(ClientError) as raised:
         ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}}, ConditionExpression="a = :v")
     assert (
         "An expression attribute value used in expression is not defined; attribute value: :v"
-        in error_of(raised)["Message"]
+        in message_of(raised)
     )
 
 
@@ -131,8 +141,8 @@ def test_syntax_error_is_validation(ddb, make_table):
     make_table()
     with pytest.raises(ClientError) as raised:
         ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}}, ConditionExpression="a = = b")
-    assert error_of(raised)["Code"] == "ValidationException"
-    assert error_of(raised)["Message"].startswith("Invalid ConditionExpression: Syntax error; token:")
+    assert code_of(raised) == "ValidationException"
+    assert message_of(raised).startswith("Invalid ConditionExpression: Syntax error; token:")
 
 
 @pytest.mark.parametrize(
@@ -246,7 +256,7 @@ def test_update_creates_item_and_refuses_key_change(ddb, make_table):
             UpdateExpression="SET pk = :v",
             ExpressionAttributeValues={":v": {"S": "x"}},
         )
-    assert "Cannot update attribute pk. This attribute is part of the key" in error_of(raised)["Message"]
+    assert "Cannot update attribute pk. This attribute is part of the key" in message_of(raised)
 
 
 def test_update_errors(ddb, make_table):
@@ -260,8 +270,7 @@ def test_update_errors(ddb, make_table):
             ExpressionAttributeValues={":one": {"N": "1"}},
         )
     assert (
-        error_of(raised)["Message"]
-        == "The provided expression refers to an attribute that does not exist in the item"
+        message_of(raised) == "The provided expression refers to an attribute that does not exist in the item"
     )
     with pytest.raises(ClientError) as raised:
         ddb.update_item(
@@ -270,7 +279,7 @@ def test_update_errors(ddb, make_table):
             UpdateExpression="SET a = :one, a = :one",
             ExpressionAttributeValues={":one": {"N": "1"}},
         )
-    assert "Two document paths overlap" in error_of(raised)["Message"]
+    assert "Two document paths overlap" in message_of(raised)
     with pytest.raises(ClientError) as raised:
         ddb.update_item(
             TableName="Items",
@@ -278,7 +287,7 @@ def test_update_errors(ddb, make_table):
             UpdateExpression="ADD s :one",
             ExpressionAttributeValues={":one": {"N": "1"}},
         )
-    assert error_of(raised)["Code"] == "ValidationException"
+    assert code_of(raised) == "ValidationException"
 
 
 def test_reserved_words_need_placeholders(ddb, make_table):
@@ -290,7 +299,7 @@ def test_reserved_words_need_placeholders(ddb, make_table):
             UpdateExpression="SET name = :v",
             ExpressionAttributeValues={":v": {"S": "x"}},
         )
-    assert error_of(raised)["Message"] == (
+    assert message_of(raised) == (
         "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: name"
     )
     ddb.update_item(
@@ -342,7 +351,7 @@ def test_legacy_parameters(ddb, make_table):
             Item={"pk": {"S": "a"}},
             Expected={"v": {"ComparisonOperator": "GT", "AttributeValueList": [{"N": "5"}]}},
         )
-    assert error_of(raised)["Code"] == "ConditionalCheckFailedException"
+    assert code_of(raised) == "ConditionalCheckFailedException"
     with pytest.raises(ClientError) as raised:
         ddb.put_item(
             TableName="Items",
@@ -350,7 +359,7 @@ def test_legacy_parameters(ddb, make_table):
             Expected={"v": {"Exists": False}},
             ConditionExpression="attribute_exists(v)",
         )
-    assert "Can not use both expression and non-expression parameters" in error_of(raised)["Message"]
+    assert "Can not use both expression and non-expression parameters" in message_of(raised)
 
 
 def test_consumed_capacity_for_writes_and_reads(ddb, make_table):
@@ -396,7 +405,7 @@ def test_invalid_return_values_for_put(ddb, make_table):
     make_table()
     with pytest.raises(ClientError) as raised:
         ddb.put_item(TableName="Items", Item={"pk": {"S": "a"}}, ReturnValues="ALL_NEW")
-    assert error_of(raised)["Message"] == "Return values set to invalid value"
+    assert message_of(raised) == "Return values set to invalid value"
 
 
 def test_numbers_keep_38_digits(ddb, make_table):

@@ -3,6 +3,8 @@
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import error_of, message_of
+
 
 @pytest.fixture
 def games(ddb, make_table):
@@ -59,6 +61,10 @@ def test_select_pages_with_limit(ddb, games):
         Statement='SELECT * FROM "demo_indexes"', Limit=2, NextToken=first["NextToken"]
     )
     assert len(rest["Items"]) == 1 and "NextToken" not in rest
+    with pytest.raises(ClientError) as raised:
+        ddb.execute_statement(Statement='SELECT * FROM "demo_indexes"', Limit=2, NextToken="not-a-token")
+    assert error_of(raised) == ("ValidationException", 400)
+    assert message_of(raised) == "Invalid NextToken"
 
 
 def test_update_and_delete(ddb, games):

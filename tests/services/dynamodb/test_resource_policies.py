@@ -6,7 +6,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.policy.servers import client_as, user_with_key
+from tests.helpers import error_of
+from tests.policy.servers import client_as, document, user_with_key
 
 
 def policy(effect, action, arn, principal="*"):
@@ -27,33 +28,29 @@ def create(client, name="Guarded"):
     )["TableDescription"]["TableArn"]
 
 
-def code(raised):
-    return raised.value.response["Error"]["Code"], raised.value.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
 def test_put_get_delete_with_revisions(ddb):
     arn = create(ddb)
     with pytest.raises(ClientError) as raised:
         ddb.get_resource_policy(ResourceArn=arn)
-    assert code(raised) == ("PolicyNotFoundException", 400)
+    assert error_of(raised) == ("PolicyNotFoundException", 400)
     document = policy("Allow", "dynamodb:GetItem", arn, {"AWS": "arn:aws:iam::111111111111:root"})
     first = ddb.put_resource_policy(ResourceArn=arn, Policy=document)["RevisionId"]
     got = ddb.get_resource_policy(ResourceArn=arn)
     assert (got["Policy"], got["RevisionId"]) == (document, first)
     with pytest.raises(ClientError) as raised:
         ddb.put_resource_policy(ResourceArn=arn, Policy=document, ExpectedRevisionId="not-it")
-    assert code(raised) == ("PolicyNotFoundException", 400)
+    assert error_of(raised) == ("PolicyNotFoundException", 400)
     with pytest.raises(ClientError) as raised:
         ddb.put_resource_policy(ResourceArn=arn, Policy="{not json")
-    assert code(raised) == ("ValidationException", 400)
+    assert error_of(raised) == ("ValidationException", 400)
     ddb.put_resource_policy(ResourceArn=arn, Policy=document, ExpectedRevisionId=first)
     ddb.delete_resource_policy(ResourceArn=arn)
     with pytest.raises(ClientError) as raised:
         ddb.delete_resource_policy(ResourceArn=arn)
-    assert code(raised) == ("PolicyNotFoundException", 400)
+    assert error_of(raised) == ("PolicyNotFoundException", 400)
     with pytest.raises(ClientError) as raised:
         ddb.get_resource_policy(ResourceArn=arn.replace("Guarded", "Missing"))
-    assert code(raised) == ("ResourceNotFoundException", 400)
+    assert error_of(raised) == ("ResourceNotFoundException", 400)
 
 
 def test_an_explicit_deny_in_the_table_policy_wins_under_enforce(enforced):
@@ -70,7 +67,36 @@ def test_an_explicit_deny_in_the_table_policy_wins_under_enforce(enforced):
     root.put_item(TableName="Guarded", Item={"pk": {"S": "a"}})
     with pytest.raises(ClientError) as raised:
         user.delete_item(TableName="Guarded", Key={"pk": {"S": "a"}})
-    assert code(raised) == ("AccessDeniedException", 400)
+    assert error_of(raised) == ("AccessDeniedException", 400)
     assert "Item" in user.get_item(TableName="Guarded", Key={"pk": {"S": "a"}})
     root.delete_resource_policy(ResourceArn=arn)
     user.delete_item(TableName="Guarded", Key={"pk": {"S": "a"}})
+
+
+def test_table_tags_are_resource_tags_under_enforce(enforced):
+    root = enforced.client("dynamodb")
+    arn = create(root)
+    create(root, "Untagged")
+    root.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "red"}])
+    key = user_with_key(enforced, "red")
+    enforced.client("iam").put_user_policy(
+        UserName="red",
+        PolicyName="red-tables",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": "dynamodb:GetItem",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/team": "red"}},
+            }
+        ),
+    )
+    red = client_as(enforced, "dynamodb", key)
+    assert "Item" not in red.get_item(TableName="Guarded", Key={"pk": {"S": "a"}})
+    with pytest.raises(ClientError) as raised:
+        red.get_item(TableName="Untagged", Key={"pk": {"S": "a"}})
+    assert error_of(raised) == ("AccessDeniedException", 400)
+    root.untag_resource(ResourceArn=arn, TagKeys=["team"])
+    with pytest.raises(ClientError) as raised:
+        red.get_item(TableName="Guarded", Key={"pk": {"S": "a"}})
+    assert error_of(raised) == ("AccessDeniedException", 400)

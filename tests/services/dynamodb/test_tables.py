@@ -3,12 +3,10 @@
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of, message_of
+
 KEY = [{"AttributeName": "pk", "KeyType": "HASH"}]
 DEFS = [{"AttributeName": "pk", "AttributeType": "S"}]
-
-
-def error_of(raised):
-    return raised.value.response["Error"]
 
 
 def test_create_describe_list_delete(ddb):
@@ -32,12 +30,12 @@ def test_create_describe_list_delete(ddb):
         ddb.create_table(
             TableName="Orders", KeySchema=KEY, AttributeDefinitions=DEFS, BillingMode="PAY_PER_REQUEST"
         )
-    assert error_of(raised)["Code"] == "ResourceInUseException"
+    assert code_of(raised) == "ResourceInUseException"
     assert ddb.delete_table(TableName="Orders")["TableDescription"]["TableStatus"] == "DELETING"
     with pytest.raises(ClientError) as raised:
         ddb.describe_table(TableName="Orders")
-    assert error_of(raised)["Code"] == "ResourceNotFoundException"
-    assert error_of(raised)["Message"] == "Requested resource not found: Table: Orders not found"
+    assert code_of(raised) == "ResourceNotFoundException"
+    assert message_of(raised) == "Requested resource not found: Table: Orders not found"
 
 
 def test_list_tables_paginates(ddb):
@@ -90,8 +88,8 @@ def test_create_table_validation(ddb, kwargs, message):
     kwargs.setdefault("KeySchema", KEY)
     with pytest.raises(ClientError) as raised:
         ddb.create_table(TableName="Bad", **kwargs)
-    assert error_of(raised)["Code"] == "ValidationException"
-    assert message in error_of(raised)["Message"]
+    assert code_of(raised) == "ValidationException"
+    assert message in message_of(raised)
 
 
 def lsi(name, attribute="other"):
@@ -119,7 +117,7 @@ def test_at_most_five_local_indexes(ddb):
             BillingMode="PAY_PER_REQUEST",
             LocalSecondaryIndexes=[lsi(f"lsi{n}") for n in range(6)],
         )
-    assert "Number of LocalSecondaryIndexes exceeds per-table limit of 5" in error_of(raised)["Message"]
+    assert "Number of LocalSecondaryIndexes exceeds per-table limit of 5" in message_of(raised)
     ddb.create_table(
         TableName="Five",
         KeySchema=schema,
@@ -180,7 +178,7 @@ def test_gsi_added_later_is_backfilled_and_queryable(ddb, make_table):
             ExpressionAttributeValues={":g": {"S": "chess"}},
             ConsistentRead=True,
         )
-    assert error_of(raised)["Message"] == "Consistent reads are not supported on global secondary indexes"
+    assert message_of(raised) == "Consistent reads are not supported on global secondary indexes"
     ddb.update_table(TableName="Games", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_game"}}])
     assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName="Games")["Table"]
 
@@ -195,7 +193,7 @@ def test_deletion_protection(ddb):
     )
     with pytest.raises(ClientError) as raised:
         ddb.delete_table(TableName="Kept")
-    assert error_of(raised)["Code"] == "ValidationException"
+    assert code_of(raised) == "ValidationException"
     ddb.update_table(TableName="Kept", DeletionProtectionEnabled=False)
     ddb.delete_table(TableName="Kept")
 
@@ -218,7 +216,25 @@ def test_tags(ddb, make_table):
     assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "b", "Value": "2"}]
     with pytest.raises(ClientError) as raised:
         ddb.list_tags_of_resource(ResourceArn=arn + "x")
-    assert error_of(raised)["Code"] == "ResourceNotFoundException"
+    assert code_of(raised) == "ResourceNotFoundException"
+
+
+def test_tag_limit_and_tags_go_with_the_table(ddb, make_table):
+    make_table("Crowded", Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(49)])
+    arn = ddb.describe_table(TableName="Crowded")["Table"]["TableArn"]
+    assert [t["Key"] for t in ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]] == [
+        f"k{i}" for i in range(49)
+    ]
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "k0", "Value": "again"}, {"Key": "last", "Value": "v"}])
+    with pytest.raises(ClientError) as raised:
+        ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "one-more", "Value": "v"}])
+    assert code_of(raised) == "ValidationException"
+    assert message_of(raised) == (
+        "One or more parameter values were invalid: The number of tags exceeds the limit of 50"
+    )
+    ddb.delete_table(TableName="Crowded")
+    make_table("Crowded")
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == []  # the deleted table's tags went with it
 
 
 def test_time_to_live_settings(ddb, make_table):
@@ -237,7 +253,7 @@ def test_time_to_live_settings(ddb, make_table):
         ddb.update_time_to_live(
             TableName="Ttl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
         )
-    assert error_of(raised)["Message"] == "TimeToLive is already enabled"
+    assert message_of(raised) == "TimeToLive is already enabled"
 
 
 def test_limits_and_endpoints(ddb):
@@ -290,4 +306,4 @@ def test_local_index_query_orders_by_its_sort_key(ddb):
                 }
             ],
         )
-    assert error_of(raised)["Code"] == "ValidationException"
+    assert code_of(raised) == "ValidationException"

@@ -5,6 +5,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of, error_of, message_of
+
 KB = 1024
 BIG = 349 * KB + 1000  # 350 write units, 88 read units consistent, 44 eventually consistent
 # The clock runs on in real time between requests (refilling a unit per second at 1 unit/s), so each refusal
@@ -42,10 +44,11 @@ def big_item(key):
     return {"pk": {"S": key}, "d": {"S": "x" * (BIG - 3 - len(key))}}
 
 
-def error_of(call, *args, **kwargs):
+def refused(call, *args, **kwargs) -> ClientError:
+    """The error a call that must fail raised."""
     with pytest.raises(ClientError) as raised:
         call(*args, **kwargs)
-    return raised.value.response
+    return raised.value
 
 
 def test_writes_beyond_burst_capacity_are_throttled_until_the_clock_refills(overcast, throttled):
@@ -53,15 +56,14 @@ def test_writes_beyond_burst_capacity_are_throttled_until_the_clock_refills(over
     # 1 WCU holds 300 units of burst: a 350-unit write leaves the bucket 50 in debt, the next one is refused.
     consumed = throttled.put_item(TableName="Slow", Item=big_item("a"), ReturnConsumedCapacity="TOTAL")
     assert consumed["ConsumedCapacity"] == {"TableName": "Slow", "CapacityUnits": 350.0}
-    response = error_of(throttled.put_item, TableName="Slow", Item={"pk": {"S": "small"}})
-    assert response["Error"]["Code"] == "ProvisionedThroughputExceededException"
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "provisioned throughput for the table was exceeded" in response["Error"]["Message"]
+    error = refused(throttled.put_item, TableName="Slow", Item={"pk": {"S": "small"}})
+    assert error_of(error) == ("ProvisionedThroughputExceededException", 400)
+    assert "provisioned throughput for the table was exceeded" in message_of(error)
     assert "Item" not in throttled.get_item(TableName="Slow", Key={"pk": {"S": "small"}})  # reads still fine
     overcast.advance_clock("53s")  # out of debt, a few units to spend
     throttled.put_item(TableName="Slow", Item={"pk": {"S": "small"}})
     assert "ConsumedCapacity" not in throttled.put_item(TableName="Slow", Item=big_item("b"))
-    error_of(throttled.put_item, TableName="Slow", Item={"pk": {"S": "third"}})
+    refused(throttled.put_item, TableName="Slow", Item={"pk": {"S": "third"}})
 
 
 def test_reads_are_throttled_per_table_and_updating_throughput_helps(overcast, throttled):
@@ -69,9 +71,9 @@ def test_reads_are_throttled_per_table_and_updating_throughput_helps(overcast, t
     throttled.put_item(TableName="Reads", Item=big_item("a"))
     for _ in range(4):  # 88 units each, 300 of burst
         throttled.get_item(TableName="Reads", Key={"pk": {"S": "a"}}, ConsistentRead=True)
-    response = error_of(throttled.get_item, TableName="Reads", Key={"pk": {"S": "a"}})
-    assert response["Error"]["Code"] == "ProvisionedThroughputExceededException"
-    error_of(throttled.scan, TableName="Reads")
+    error = refused(throttled.get_item, TableName="Reads", Key={"pk": {"S": "a"}})
+    assert code_of(error) == "ProvisionedThroughputExceededException"
+    refused(throttled.scan, TableName="Reads")
     throttled.update_table(
         TableName="Reads", ProvisionedThroughput={"ReadCapacityUnits": 100, "WriteCapacityUnits": 400}
     )
@@ -96,9 +98,9 @@ def test_gsi_throughput_is_its_own(overcast, throttled):
         ],
     )
     throttled.put_item(TableName="Indexed", Item={**big_item("a"), "g": {"S": "x"}})
-    response = error_of(throttled.put_item, TableName="Indexed", Item={"pk": {"S": "b"}})
-    assert response["Error"]["Code"] == "ProvisionedThroughputExceededException"
-    assert "global secondary indexes" in response["Error"]["Message"]
+    error = refused(throttled.put_item, TableName="Indexed", Item={"pk": {"S": "b"}})
+    assert code_of(error) == "ProvisionedThroughputExceededException"
+    assert "global secondary indexes" in message_of(error)
     # The table's own reads are unaffected; queries on the index spend the index's read units.
     throttled.get_item(TableName="Indexed", Key={"pk": {"S": "a"}})
     for _ in range(7):  # eventually consistent: 44 units each, 300 of burst
@@ -108,14 +110,14 @@ def test_gsi_throughput_is_its_own(overcast, throttled):
             KeyConditionExpression="g = :g",
             ExpressionAttributeValues={":g": {"S": "x"}},
         )
-    response = error_of(
+    error = refused(
         throttled.query,
         TableName="Indexed",
         IndexName="byG",
         KeyConditionExpression="g = :g",
         ExpressionAttributeValues={":g": {"S": "x"}},
     )
-    assert "global secondary indexes" in response["Error"]["Message"]
+    assert "global secondary indexes" in message_of(error)
 
 
 def test_on_demand_tables_batches_and_transactions(overcast, throttled):
@@ -124,18 +126,18 @@ def test_on_demand_tables_batches_and_transactions(overcast, throttled):
         throttled.put_item(TableName="OnDemand", Item=big_item(f"i{n}"))
     create(throttled, "Tiny", read=1, write=1)
     throttled.batch_write_item(RequestItems={"Tiny": [{"PutRequest": {"Item": big_item("a")}}]})
-    response = error_of(
+    error = refused(
         throttled.batch_write_item, RequestItems={"Tiny": [{"PutRequest": {"Item": {"pk": {"S": "b"}}}}]}
     )
-    assert response["Error"]["Code"] == "ProvisionedThroughputExceededException"
-    response = error_of(
+    assert code_of(error) == "ProvisionedThroughputExceededException"
+    error = refused(
         throttled.transact_write_items,
         TransactItems=[
             {"Put": {"TableName": "OnDemand", "Item": {"pk": {"S": "ok"}}}},
             {"Put": {"TableName": "Tiny", "Item": {"pk": {"S": "b"}}}},
         ],
     )
-    assert response["Error"]["Code"] == "ProvisionedThroughputExceededException"
+    assert code_of(error) == "ProvisionedThroughputExceededException"
     assert "Item" not in throttled.get_item(TableName="OnDemand", Key={"pk": {"S": "ok"}})
 
 

@@ -1,24 +1,8 @@
 """SNS through the AWS CLI (query protocol)."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-AWS = str(Path(sys.executable).with_name("aws"))
-
-
-def aws(overcast, *args: str) -> dict:
-    done = subprocess.run(
-        [AWS, "--endpoint-url", overcast.endpoint, "--region", "us-east-1", "--output", "json", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else {}
+from tests.helpers import aws
 
 
 @pytest.mark.slow

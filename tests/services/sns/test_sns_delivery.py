@@ -10,11 +10,8 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of
 from tests.waiting import wait_for
-
-
-def code(raised) -> str:
-    return raised.value.response["Error"]["Code"]
 
 
 @pytest.fixture
@@ -78,7 +75,7 @@ def test_message_structure_json_picks_the_protocol_message(sns, topic, make_queu
     assert sms[-1]["payload"] == "fallback"
     with pytest.raises(ClientError) as raised:
         sns.publish(TopicArn=topic, MessageStructure="json", Message=json.dumps({"sqs": "no default"}))
-    assert code(raised) == "InvalidParameter"
+    assert code_of(raised) == "InvalidParameter"
 
 
 def test_publish_validation(sns, topic):
@@ -92,12 +89,12 @@ def test_publish_validation(sns, topic):
     for kwargs in cases:
         with pytest.raises(ClientError) as raised:
             sns.publish(**kwargs)
-        assert code(raised) == "InvalidParameter", kwargs
+        assert code_of(raised) == "InvalidParameter", kwargs
     with pytest.raises(ClientError) as raised:
         sns.publish(
             TopicArn=topic, Message="x", MessageAttributes={"n": {"DataType": "Number", "StringValue": "x"}}
         )
-    assert code(raised) == "ParameterValueInvalid"
+    assert code_of(raised) == "ParameterValueInvalid"
 
 
 def test_publish_to_a_phone_number_is_captured(sns, overcast):
@@ -145,7 +142,7 @@ def test_publish_batch(sns, topic, make_queue, drain):
     ):
         with pytest.raises(ClientError) as raised:
             sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
-        assert code(raised) == expected
+        assert code_of(raised) == expected
 
 
 def test_fifo_topic_deduplicates_and_keeps_group_order(sns, make_queue, drain):
@@ -386,7 +383,7 @@ def test_invalid_delivery_policies_are_refused(sns, topic):
             sns.set_topic_attributes(
                 TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(policy)
             )
-        assert code(raised) == "InvalidParameter", policy
+        assert code_of(raised) == "InvalidParameter", policy
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     with pytest.raises(ClientError) as raised:
         sns.subscribe(
@@ -395,4 +392,40 @@ def test_invalid_delivery_policies_are_refused(sns, topic):
             Endpoint="https://example.com/hook",
             Attributes={"DeliveryPolicy": json.dumps({"healthyRetryPolicy": {"numRetries": -1}})},
         )
-    assert code(raised) == "InvalidParameter"
+    assert code_of(raised) == "InvalidParameter"
+
+
+def test_queue_policy_on_the_topic_as_source_arn_decides_delivery_under_enforce(enforced):
+    """SNS delivers as sns.amazonaws.com with aws:SourceArn the topic (and aws:SourceAccount its owner), so
+    the queue policy AWS's documentation recommends lets one topic in and keeps another out."""
+    sns, sqs = enforced.client("sns"), enforced.client("sqs")
+    allowed = sns.create_topic(Name="allowed")["TopicArn"]
+    other = sns.create_topic(Name="other")["TopicArn"]
+    url = sqs.create_queue(QueueName="guarded")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": allowed},
+                    "StringEquals": {"aws:SourceAccount": "000000000000"},
+                },
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    for topic in (allowed, other):
+        sns.subscribe(
+            TopicArn=topic, Protocol="sqs", Endpoint=queue, Attributes={"RawMessageDelivery": "true"}
+        )
+    sns.publish(TopicArn=other, Message="from other")
+    sns.publish(TopicArn=allowed, Message="from allowed")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+        "Messages", []
+    )
+    assert [m["Body"] for m in received] == ["from allowed"]

@@ -7,10 +7,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error(raised) -> tuple[str, int]:
-    response = raised.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+from tests.helpers import error_of
 
 
 def outbox(overcast, **query) -> list[dict]:
@@ -46,7 +43,7 @@ def test_platform_application_lifecycle(sns, app):
     assert sns.list_platform_applications()["PlatformApplications"] == []
     with pytest.raises(ClientError) as raised:
         sns.get_platform_application_attributes(PlatformApplicationArn=app)
-    assert error(raised) == ("NotFound", 404)
+    assert error_of(raised) == ("NotFound", 404)
 
 
 def test_platform_application_validation(sns):
@@ -60,7 +57,7 @@ def test_platform_application_validation(sns):
     for kwargs in cases:
         with pytest.raises(ClientError) as raised:
             sns.create_platform_application(**kwargs)
-        assert error(raised) == ("InvalidParameter", 400), kwargs
+        assert error_of(raised) == ("InvalidParameter", 400), kwargs
 
 
 def test_endpoints_are_idempotent_by_token(sns, app):
@@ -74,7 +71,7 @@ def test_endpoints_are_idempotent_by_token(sns, app):
     assert again["EndpointArn"] == arn
     with pytest.raises(ClientError) as raised:
         sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1", CustomUserData="user 8")
-    assert error(raised) == ("InvalidParameter", 400)
+    assert error_of(raised) == ("InvalidParameter", 400)
     assert "already exists with the same Token" in raised.value.response["Error"]["Message"]
     assert sns.get_endpoint_attributes(EndpointArn=arn)["Attributes"] == {
         "Enabled": "true",
@@ -92,12 +89,12 @@ def test_endpoints_are_idempotent_by_token(sns, app):
     sns.delete_endpoint(EndpointArn=other)  # idempotent
     with pytest.raises(ClientError) as raised:
         sns.get_endpoint_attributes(EndpointArn=other)
-    assert error(raised) == ("NotFound", 404)
+    assert error_of(raised) == ("NotFound", 404)
     with pytest.raises(ClientError) as raised:
         sns.create_platform_endpoint(
             PlatformApplicationArn=app.replace("my-app", "missing"), Token="device-3"
         )
-    assert error(raised) == ("NotFound", 404)
+    assert error_of(raised) == ("NotFound", 404)
     sns.delete_platform_application(PlatformApplicationArn=app)  # takes its endpoints along
     with pytest.raises(ClientError):
         sns.get_endpoint_attributes(EndpointArn=arn)
@@ -117,15 +114,15 @@ def test_publish_to_an_endpoint_is_captured(sns, app, overcast):
     sns.set_endpoint_attributes(EndpointArn=arn, Attributes={"Enabled": "false"})
     with pytest.raises(ClientError) as raised:
         sns.publish(TargetArn=arn, Message="to a disabled endpoint")
-    assert error(raised) == ("EndpointDisabled", 400)
+    assert error_of(raised) == ("EndpointDisabled", 400)
     sns.set_endpoint_attributes(EndpointArn=arn, Attributes={"Enabled": "true"})
     sns.set_platform_application_attributes(PlatformApplicationArn=app, Attributes={"Enabled": "false"})
     with pytest.raises(ClientError) as raised:
         sns.publish(TargetArn=arn, Message="app disabled")
-    assert error(raised) == ("PlatformApplicationDisabled", 400)
+    assert error_of(raised) == ("PlatformApplicationDisabled", 400)
     with pytest.raises(ClientError) as raised:
         sns.publish(TargetArn=arn.replace("endpoint/GCM/my-app/", "endpoint/GCM/my-app/0"), Message="x")
-    assert error(raised) == ("NotFound", 404)
+    assert error_of(raised) == ("NotFound", 404)
 
 
 def test_topic_fans_out_to_an_application_subscription(sns, app, overcast):
@@ -141,7 +138,7 @@ def test_topic_fans_out_to_an_application_subscription(sns, app, overcast):
     assert len(outbox(overcast, protocol="application")) == 1
     with pytest.raises(ClientError) as raised:
         sns.subscribe(TopicArn=topic, Protocol="application", Endpoint=app)  # an app is not an endpoint
-    assert error(raised) == ("InvalidParameter", 400)
+    assert error_of(raised) == ("InvalidParameter", 400)
 
 
 def test_sms_attributes(sns):
@@ -153,7 +150,7 @@ def test_sms_attributes(sns):
     for attributes in ({"DefaultSMSType": "Loud"}, {"Volume": "11"}, {"MonthlySpendLimit": "lots"}):
         with pytest.raises(ClientError) as raised:
             sns.set_sms_attributes(attributes=attributes)
-        assert error(raised) == ("InvalidParameter", 400), attributes
+        assert error_of(raised) == ("InvalidParameter", 400), attributes
 
 
 def test_opted_out_numbers_get_no_sms(sns, overcast):
@@ -175,7 +172,7 @@ def test_opted_out_numbers_get_no_sms(sns, overcast):
     assert [m["payload"] for m in outbox(overcast, protocol="sms")] == ["delivered"]
     with pytest.raises(ClientError) as raised:
         sns.check_if_phone_number_is_opted_out(phoneNumber="not a number")
-    assert error(raised) == ("InvalidParameter", 400)
+    assert error_of(raised) == ("InvalidParameter", 400)
     assert sns.list_origination_numbers()["PhoneNumbers"] == []
 
 
@@ -190,7 +187,7 @@ def test_sms_sandbox_verification(sns, overcast):
     code = sms["payload"].rsplit(" ", 1)[1]
     with pytest.raises(ClientError) as raised:
         sns.verify_sms_sandbox_phone_number(PhoneNumber=phone, OneTimePassword="00000000")
-    assert error(raised) == ("VerificationException", 400)
+    assert error_of(raised) == ("VerificationException", 400)
     sns.verify_sms_sandbox_phone_number(PhoneNumber=phone, OneTimePassword=code)
     assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == [
         {"PhoneNumber": phone, "Status": "Verified"}
@@ -198,4 +195,4 @@ def test_sms_sandbox_verification(sns, overcast):
     sns.delete_sms_sandbox_phone_number(PhoneNumber=phone)
     with pytest.raises(ClientError) as raised:
         sns.delete_sms_sandbox_phone_number(PhoneNumber=phone)
-    assert error(raised) == ("ResourceNotFound", 404)
+    assert error_of(raised) == ("ResourceNotFound", 404)

@@ -5,9 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-
-def code(raised) -> str:
-    return raised.value.response["Error"]["Code"]
+from tests.helpers import code_of, error_of, message_of
 
 
 def test_create_topic_is_idempotent_and_has_default_attributes(sns):
@@ -28,7 +26,7 @@ def test_topic_names(sns):
     for name in ("bad name", "x" * 257, "not-fifo.fifo"):
         with pytest.raises(ClientError) as raised:
             sns.create_topic(Name=name)
-        assert code(raised) == "InvalidParameter"
+        assert code_of(raised) == "InvalidParameter"
     with pytest.raises(ClientError):
         sns.create_topic(Name="missing-suffix", Attributes={"FifoTopic": "true"})
     arn = sns.create_topic(Name="ok.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
@@ -51,7 +49,7 @@ def test_set_topic_attributes(sns):
     ):
         with pytest.raises(ClientError) as raised:
             sns.set_topic_attributes(TopicArn=arn, AttributeName=name, AttributeValue=value)
-        assert code(raised) == "InvalidParameter"
+        assert code_of(raised) == "InvalidParameter"
 
 
 def test_missing_topic_is_not_found(sns):
@@ -63,7 +61,7 @@ def test_missing_topic_is_not_found(sns):
     ):
         with pytest.raises(ClientError) as raised:
             call()
-        assert code(raised) == "NotFound"
+        assert code_of(raised) == "NotFound"
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
@@ -74,6 +72,13 @@ def test_list_topics_pages_by_100(sns):
     assert len(first["Topics"]) == 100 and first["NextToken"]
     second = sns.list_topics(NextToken=first["NextToken"])
     assert len(second["Topics"]) == 5 and "NextToken" not in second
+    with pytest.raises(ClientError) as raised:
+        sns.list_topics(NextToken="not-a-token")
+    assert error_of(raised) == ("InvalidParameter", 400)
+    assert message_of(raised) == "Invalid parameter: NextToken"
+    with pytest.raises(ClientError) as raised:  # a token of one listing is no token of another
+        sns.list_subscriptions_by_topic(TopicArn=first["Topics"][0]["TopicArn"], NextToken=first["NextToken"])
+    assert message_of(raised) == "Invalid parameter: NextToken"
 
 
 def test_delete_topic_removes_its_subscriptions(sns, make_queue):
@@ -96,7 +101,26 @@ def test_tags(sns):
     assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
     with pytest.raises(ClientError) as raised:
         sns.list_tags_for_resource(ResourceArn=arn + "-nope")
-    assert code(raised) == "ResourceNotFound"
+    assert code_of(raised) == "ResourceNotFound"
+
+
+def test_tag_limits_and_tags_go_with_the_topic(sns):
+    many = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+    with pytest.raises(ClientError) as raised:
+        sns.create_topic(Name="crowded", Tags=many)
+    assert error_of(raised) == ("TagLimitExceeded", 400)
+    assert message_of(raised) == "Could not complete request: tag quota of per resource exceeded"
+    arn = sns.create_topic(Name="crowded", Tags=many[:50])["TopicArn"]
+    with pytest.raises(ClientError) as raised:
+        sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "one-more", "Value": "v"}])
+    assert code_of(raised) == "TagLimitExceeded"
+    with pytest.raises(ClientError) as raised:  # the same name with other tags is another topic
+        sns.create_topic(Name="crowded", Tags=[{"Key": "k0", "Value": "other"}])
+    assert message_of(raised) == "Invalid parameter: Tags Reason: Topic already exists with different tags"
+    assert sns.create_topic(Name="crowded", Tags=many[:1])["TopicArn"] == arn
+    sns.delete_topic(TopicArn=arn)
+    sns.create_topic(Name="crowded")
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == []  # the deleted topic's tags went with it
 
 
 def test_permissions_edit_the_topic_policy(sns):
@@ -145,7 +169,7 @@ def test_subscription_lifecycle(sns, make_queue):
     assert sns.list_subscriptions()["Subscriptions"] == []
     with pytest.raises(ClientError) as raised:
         sns.get_subscription_attributes(SubscriptionArn=arn)
-    assert code(raised) == "NotFound"
+    assert code_of(raised) == "NotFound"
 
 
 def test_subscription_validation(sns, make_queue):
@@ -176,7 +200,7 @@ def test_subscription_validation(sns, make_queue):
     for kwargs in cases:
         with pytest.raises(ClientError) as raised:
             sns.subscribe(**kwargs)
-        assert code(raised) == "InvalidParameter", kwargs
+        assert code_of(raised) == "InvalidParameter", kwargs
 
 
 def test_email_subscription_is_pending_until_confirmed(sns, overcast):
@@ -195,7 +219,7 @@ def test_email_subscription_is_pending_until_confirmed(sns, overcast):
     )
     with pytest.raises(ClientError) as raised:
         sns.confirm_subscription(TopicArn=topic, Token="wrong")
-    assert code(raised) == "InvalidParameter"
+    assert code_of(raised) == "InvalidParameter"
 
 
 def test_visiting_the_subscribe_and_unsubscribe_urls(sns, overcast, make_queue, drain):

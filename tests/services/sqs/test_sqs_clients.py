@@ -1,29 +1,12 @@
 """SQS through other clients: the AWS CLI (json protocol) and the legacy query protocol by hand."""
 
-import json
 import re
-import subprocess
-import sys
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import signed_headers
-
-AWS = str(Path(sys.executable).with_name("aws"))
-
-
-def aws(overcast, *args: str) -> dict:
-    done = subprocess.run(
-        [AWS, "--endpoint-url", overcast.endpoint, "--region", "us-east-1", "--output", "json", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else {}
+from tests.helpers import aws, signed_headers
 
 
 @pytest.mark.slow

@@ -7,6 +7,8 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of
+
 
 @pytest.fixture
 def sqs(overcast):
@@ -16,10 +18,6 @@ def sqs(overcast):
 @pytest.fixture
 def queue(sqs):
     return sqs.create_queue(QueueName="work")["QueueUrl"]
-
-
-def code(raised) -> str:
-    return raised.value.response["Error"]["Code"]
 
 
 def test_send_receive_delete(sqs, queue):
@@ -97,13 +95,13 @@ def test_invalid_message_attributes(sqs, queue):
     for attributes in cases:
         with pytest.raises(ClientError) as raised:
             sqs.send_message(QueueUrl=queue, MessageBody="x", MessageAttributes=attributes)
-        assert code(raised) == "InvalidParameterValue"
+        assert code_of(raised) == "InvalidParameterValue"
 
 
 def test_invalid_body_characters(sqs, queue):
     with pytest.raises(ClientError) as raised:
         sqs.send_message(QueueUrl=queue, MessageBody="bad \x01 char")
-    assert code(raised) == "InvalidMessageContents"
+    assert code_of(raised) == "InvalidMessageContents"
 
 
 def test_message_size_limit_follows_the_queue(sqs):
@@ -111,7 +109,7 @@ def test_message_size_limit_follows_the_queue(sqs):
     sqs.send_message(QueueUrl=url, MessageBody="x" * 1024)
     with pytest.raises(ClientError) as raised:
         sqs.send_message(QueueUrl=url, MessageBody="x" * 1025)
-    assert code(raised) == "InvalidParameterValue"
+    assert code_of(raised) == "InvalidParameterValue"
     assert "1024" in raised.value.response["Error"]["Message"]
 
 
@@ -141,7 +139,7 @@ def test_change_message_visibility(sqs, queue, overcast):
     assert sqs.receive_message(QueueUrl=queue)["Messages"]
     with pytest.raises(ClientError) as raised:
         sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=43201)
-    assert code(raised) == "InvalidParameterValue"
+    assert code_of(raised) == "InvalidParameterValue"
 
 
 def test_change_visibility_of_a_message_not_in_flight(sqs, queue, overcast):
@@ -150,7 +148,7 @@ def test_change_visibility_of_a_message_not_in_flight(sqs, queue, overcast):
     overcast.advance_clock("6s")
     with pytest.raises(ClientError) as raised:
         sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=10)
-    assert "MessageNotInflight" in code(raised)
+    assert "MessageNotInflight" in code_of(raised)
 
 
 TWELVE_HOURS_REASON = "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]"
@@ -224,7 +222,7 @@ def test_fifo_queue_refuses_to_delete_with_an_expired_receipt_handle(sqs, overca
     overcast.advance_clock("6s")
     with pytest.raises(ClientError) as raised:
         sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
-    assert code(raised) == "InvalidParameterValue"
+    assert code_of(raised) == "InvalidParameterValue"
     assert raised.value.response["Error"]["Message"].endswith("Reason: The receipt handle has expired.")
     # the message was not deleted; its current handle deletes it
     message = sqs.receive_message(QueueUrl=url)["Messages"][0]
@@ -243,7 +241,7 @@ def test_fifo_queue_refuses_to_delete_with_an_expired_receipt_handle(sqs, overca
 def test_invalid_receipt_handle(sqs, queue):
     with pytest.raises(ClientError) as raised:
         sqs.delete_message(QueueUrl=queue, ReceiptHandle="garbage!")
-    assert code(raised) == "ReceiptHandleIsInvalid"
+    assert code_of(raised) == "ReceiptHandleIsInvalid"
 
 
 def test_stale_receipt_handle_does_not_delete_the_redelivered_message(sqs, queue, overcast):
@@ -278,7 +276,7 @@ def test_receive_parameter_ranges(sqs, queue):
     for kwargs in ({"MaxNumberOfMessages": 11}, {"MaxNumberOfMessages": 0}, {"WaitTimeSeconds": 21}):
         with pytest.raises(ClientError) as raised:
             sqs.receive_message(QueueUrl=queue, **kwargs)
-        assert code(raised) == "InvalidParameterValue"
+        assert code_of(raised) == "InvalidParameterValue"
 
 
 def test_retention_period_drops_old_messages(sqs, overcast):
@@ -361,7 +359,7 @@ def test_send_batch_with_per_entry_failures(sqs, queue):
 def test_batch_request_errors(sqs, queue, entries, expected):
     with pytest.raises(ClientError) as raised:
         sqs.send_message_batch(QueueUrl=queue, Entries=entries)
-    assert expected in code(raised)
+    assert expected in code_of(raised)
 
 
 @pytest.mark.parametrize(
@@ -399,7 +397,7 @@ def test_every_batch_operation_checks_its_entries(sqs, queue, operation, entry, 
     for entries, expected, message in cases:
         with pytest.raises(ClientError) as raised:
             call(QueueUrl=queue, Entries=entries)
-        assert code(raised) == expected
+        assert code_of(raised) == expected
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
         if message:
             assert raised.value.response["Error"]["Message"] == message

@@ -5,14 +5,13 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import code_of, error_of, message_of
+from tests.policy.servers import client_as, document, user_with_key
+
 
 @pytest.fixture
 def sqs(overcast):
     return overcast.client("sqs")
-
-
-def error_code(raised) -> str:
-    return raised.value.response["Error"]["Code"]
 
 
 def test_create_queue_has_aws_defaults(sqs):
@@ -58,25 +57,25 @@ def test_create_queue_is_idempotent_with_same_attributes(sqs):
 def test_attribute_ranges_are_enforced(sqs, name, value):
     with pytest.raises(ClientError) as raised:
         sqs.create_queue(QueueName="bad", Attributes={name: value})
-    assert error_code(raised) == "InvalidAttributeValue"
+    assert code_of(raised) == "InvalidAttributeValue"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_unknown_and_fifo_only_attributes_are_refused_on_standard_queues(sqs):
     with pytest.raises(ClientError) as raised:
         sqs.create_queue(QueueName="std", Attributes={"ContentBasedDeduplication": "true"})
-    assert error_code(raised) == "InvalidAttributeName"
+    assert code_of(raised) == "InvalidAttributeName"
     url = sqs.create_queue(QueueName="std")["QueueUrl"]
     with pytest.raises(ClientError) as raised:
         sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["NoSuchAttribute"])
-    assert error_code(raised) == "InvalidAttributeName"
+    assert code_of(raised) == "InvalidAttributeName"
 
 
 def test_invalid_queue_names(sqs):
     for name in ("has space", "x" * 81, "dot.name"):
         with pytest.raises(ClientError) as raised:
             sqs.create_queue(QueueName=name)
-        assert error_code(raised) == "InvalidParameterValue"
+        assert code_of(raised) == "InvalidParameterValue"
     with pytest.raises(ClientError):
         sqs.create_queue(QueueName="needs-attribute.fifo")
 
@@ -134,7 +133,7 @@ def test_get_queue_url_and_missing_queue(sqs):
     with pytest.raises(ClientError) as raised:
         sqs.get_queue_url(QueueName="absent")
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "NonExistentQueue" in error_code(raised) or error_code(raised) == "QueueDoesNotExist"
+    assert "NonExistentQueue" in code_of(raised) or code_of(raised) == "QueueDoesNotExist"
     with pytest.raises(sqs.exceptions.QueueDoesNotExist):
         sqs.get_queue_url(QueueName="absent")
 
@@ -154,6 +153,11 @@ def test_list_queues_prefix_and_pagination(sqs):
     assert [u.rsplit("/", 1)[1] for u in second["QueueUrls"]] == ["app-c"]
     assert "NextToken" not in second
     assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix="none")
+    for token in ("not-a-token", first["NextToken"][:-2]):
+        with pytest.raises(ClientError) as raised:
+            sqs.list_queues(MaxResults=2, NextToken=token)
+        assert error_of(raised) == ("InvalidParameterValue", 400)
+        assert message_of(raised) == "Invalid NextToken value."
 
 
 def test_queues_are_scoped_by_region_and_account(overcast):
@@ -171,6 +175,20 @@ def test_tags(sqs):
     assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "a", "env": "dev"}
     sqs.untag_queue(QueueUrl=url, TagKeys=["team"])
     assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"env": "dev"}
+
+
+def test_tag_limits(sqs):
+    many = {f"k{i}": "v" for i in range(51)}
+    with pytest.raises(ClientError) as raised:
+        sqs.create_queue(QueueName="crowded", tags=many)
+    assert error_of(raised) == ("InvalidParameterValue", 400)
+    assert message_of(raised) == "Too many tags added for queue. The maximum is 50."
+    url = sqs.create_queue(QueueName="crowded", tags={f"k{i}": "v" for i in range(50)})["QueueUrl"]
+    with pytest.raises(ClientError) as raised:
+        sqs.tag_queue(QueueUrl=url, Tags={"one-more": "v"})
+    assert message_of(raised) == "Too many tags added for queue. The maximum is 50."
+    sqs.tag_queue(QueueUrl=url, Tags={"k0": "replaced"})  # overwriting a key adds none
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"]["k0"] == "replaced"
 
 
 def test_add_and_remove_permission_edit_the_policy(sqs):
@@ -192,24 +210,25 @@ def test_purge_once_per_minute(sqs, overcast):
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
     with pytest.raises(ClientError) as raised:
         sqs.purge_queue(QueueUrl=url)
-    assert error_code(raised) == "AWS.SimpleQueueService.PurgeQueueInProgress"
+    assert code_of(raised) == "AWS.SimpleQueueService.PurgeQueueInProgress"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     overcast.advance_clock("61s")
     sqs.purge_queue(QueueUrl=url)
 
 
 def test_delete_queue_then_recreate_after_60_seconds(sqs, overcast):
-    url = sqs.create_queue(QueueName="gone")["QueueUrl"]
+    url = sqs.create_queue(QueueName="gone", tags={"old": "yes"})["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="x")
     sqs.delete_queue(QueueUrl=url)
     with pytest.raises(ClientError):
         sqs.send_message(QueueUrl=url, MessageBody="x")
     with pytest.raises(ClientError) as raised:
         sqs.create_queue(QueueName="gone")
-    assert "QueueDeletedRecently" in error_code(raised)
+    assert "QueueDeletedRecently" in code_of(raised)
     overcast.advance_clock("61s")
     url = sqs.create_queue(QueueName="gone")["QueueUrl"]
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    assert "Tags" not in sqs.list_queue_tags(QueueUrl=url)  # the deleted queue's tags went with it
 
 
 def test_redrive_policy_needs_an_existing_dlq_of_the_same_type(sqs):
@@ -222,7 +241,7 @@ def test_redrive_policy_needs_an_existing_dlq_of_the_same_type(sqs):
                 )
             },
         )
-    assert error_code(raised) == "InvalidParameterValue"
+    assert code_of(raised) == "InvalidParameterValue"
     sqs.create_queue(QueueName="dlq.fifo", Attributes={"FifoQueue": "true"})
     with pytest.raises(ClientError):
         sqs.create_queue(
@@ -271,7 +290,7 @@ def test_per_message_group_throughput_needs_message_group_deduplication(sqs):
         sqs.create_queue(
             QueueName="fast.fifo", Attributes={**fifo, "FifoThroughputLimit": "perMessageGroupId"}
         )
-    assert error_code(raised) == "InvalidAttributeValue"
+    assert code_of(raised) == "InvalidAttributeValue"
     assert "DeduplicationScope" in raised.value.response["Error"]["Message"]
     url = sqs.create_queue(
         QueueName="fast.fifo",
@@ -279,9 +298,37 @@ def test_per_message_group_throughput_needs_message_group_deduplication(sqs):
     )["QueueUrl"]
     with pytest.raises(ClientError) as raised:
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"DeduplicationScope": "queue"})
-    assert error_code(raised) == "InvalidAttributeValue"
+    assert code_of(raised) == "InvalidAttributeValue"
     sqs.set_queue_attributes(
         QueueUrl=url, Attributes={"DeduplicationScope": "queue", "FifoThroughputLimit": "perQueue"}
     )
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (attributes["DeduplicationScope"], attributes["FifoThroughputLimit"]) == ("queue", "perQueue")
+
+
+def test_queue_tags_are_resource_tags_under_enforce(enforced):
+    sqs = enforced.client("sqs")
+    tagged = sqs.create_queue(QueueName="tagged", tags={"team": "red"})["QueueUrl"]
+    untagged = sqs.create_queue(QueueName="untagged")["QueueUrl"]
+    key = user_with_key(enforced, "red")
+    enforced.client("iam").put_user_policy(
+        UserName="red",
+        PolicyName="red-queues",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/team": "red"}},
+            }
+        ),
+    )
+    red = client_as(enforced, "sqs", key)
+    red.send_message(QueueUrl=tagged, MessageBody="allowed")
+    with pytest.raises(ClientError) as raised:
+        red.send_message(QueueUrl=untagged, MessageBody="refused")
+    assert code_of(raised) == "AccessDenied"
+    sqs.untag_queue(QueueUrl=tagged, TagKeys=["team"])
+    with pytest.raises(ClientError) as raised:
+        red.send_message(QueueUrl=tagged, MessageBody="refused")
+    assert code_of(raised) == "AccessDenied"

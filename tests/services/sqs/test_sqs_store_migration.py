@@ -1,5 +1,8 @@
-"""A data dir written before message ids dropped AUTOINCREMENT opens with its messages intact."""
+"""Data dirs written by earlier versions open with their data intact: messages from before message ids dropped
+AUTOINCREMENT, queue tags from before they moved to the kit's table."""
 
+from overcast.services.kit.store import TagStore
+from overcast.services.kit.tags import ResourceTags
 from overcast.services.sqs.store import MIGRATIONS, SqsStore
 from overcast.state import Database
 
@@ -37,4 +40,32 @@ def test_messages_survive_the_autoincrement_migration(tmp_path):
     )
     assert cursor.lastrowid == 4  # still above every stored id
     assert db.all("PRAGMA integrity_check") == [("ok",)]
+    db.close()
+
+
+def test_queue_tags_move_to_the_kit_table(tmp_path):
+    db = Database(tmp_path / "overcast.db")
+    db.migrate("sqs", MIGRATIONS[:3])  # a data dir from before queue tags moved to the kit's table
+    db.execute(
+        "INSERT INTO sqs_queues (account, region, name, fifo, attributes, tags, created_at, modified_at) "
+        "VALUES ('000000000000', 'us-east-1', 'tagged', 0, '{}', ?, 0, 0), "
+        "('111111111111', 'eu-west-1', 'other', 0, '{}', '{\"team\": \"b\"}', 0, 0), "
+        "('000000000000', 'us-east-1', 'bare', 0, '{}', '{}', 0, 0)",
+        ('{"zeta": "1", "alpha": "2", "env": "prod"}',),
+    )
+    db.close()
+
+    db = Database(tmp_path / "overcast.db")
+    SqsStore(db)
+    tags = ResourceTags(TagStore(db))
+    assert tags.get("arn:aws:sqs:us-east-1:000000000000:tagged") == {"zeta": "1", "alpha": "2", "env": "prod"}
+    assert list(tags.get("arn:aws:sqs:us-east-1:000000000000:tagged")) == [
+        "zeta",
+        "alpha",
+        "env",
+    ]  # kept order
+    assert tags.get("arn:aws:sqs:eu-west-1:111111111111:other") == {"team": "b"}
+    assert tags.get("arn:aws:sqs:us-east-1:000000000000:bare") == {}
+    assert db.all("SELECT DISTINCT service, resource_type FROM resource_tags") == [("sqs", "queue")]
+    assert db.all("SELECT DISTINCT tags FROM sqs_queues") == [("{}",)]
     db.close()
