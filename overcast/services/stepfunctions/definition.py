@@ -346,7 +346,10 @@ class _Checker:
             return
         for key in _PATH_FIELDS:
             value = state.get(key)
-            if value is not None and not jsonpath.is_path(value):
+            intrinsic_allowed = (
+                key in ("ErrorPath", "CausePath") and intrinsics.is_intrinsic(value) and _parses(value)
+            )
+            if value is not None and not jsonpath.is_path(value) and not intrinsic_allowed:
                 self.add(
                     "SCHEMA_VALIDATION_FAILED",
                     f'The value for the field "{key}" must be a valid JSONPath',

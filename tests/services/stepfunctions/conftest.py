@@ -14,13 +14,17 @@ from tests.waiting import wait_for
 TRUST = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
 )
 LAMBDA_TRUST = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
 )
 
@@ -68,14 +72,18 @@ def finished(client, execution_arn: str, timeout: float = 30) -> dict:
 
 def run(client, machine_arn: str, data=None, **kwargs) -> dict:
     """Start an execution and wait for it to stop; DescribeExecution's answer."""
-    arn = client.start_execution(stateMachineArn=machine_arn, input=json.dumps(data or {}), **kwargs)["executionArn"]
+    arn = client.start_execution(stateMachineArn=machine_arn, input=json.dumps(data or {}), **kwargs)[
+        "executionArn"
+    ]
     return finished(client, arn)
 
 
 def history(client, execution_arn: str) -> list[dict]:
     events, token = [], None
     for _ in range(100):
-        page = client.get_execution_history(executionArn=execution_arn, **({"nextToken": token} if token else {}))
+        page = client.get_execution_history(
+            executionArn=execution_arn, **({"nextToken": token} if token else {})
+        )
         events.extend(page["events"])
         token = page.get("nextToken")
         if not token:
@@ -96,10 +104,16 @@ def lambda_function(overcast):
 
     def make(name: str, source: str) -> str:
         if "role" not in made:
-            made["role"] = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+            made["role"] = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"][
+                "Arn"
+            ]
         arn = lam.create_function(
-            FunctionName=name, Runtime="python3.11", Role=made["role"], Handler="app.handler",
-            Code={"ZipFile": zip_of({"app.py": source})}, Timeout=30,
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=made["role"],
+            Handler="app.handler",
+            Code={"ZipFile": zip_of({"app.py": source})},
+            Timeout=30,
         )["FunctionArn"]
         wait_for(lambda: lam.get_function(FunctionName=name)["Configuration"]["State"] == "Active")
         return arn

@@ -6,7 +6,15 @@ import random
 
 import pytest
 
-from overcast.services.stepfunctions import choices, definition, intrinsics, jsonata_bridge, jsonpath, retries, states
+from overcast.services.stepfunctions import (
+    choices,
+    definition,
+    intrinsics,
+    jsonata_bridge,
+    jsonpath,
+    retries,
+    states,
+)
 from overcast.services.stepfunctions.failures import StatesError
 
 DATA = {
@@ -99,7 +107,7 @@ CONTEXT = {"Execution": {"Name": "run-1"}}
         ("States.Base64Encode('Data to encode')", "RGF0YSB0byBlbmNvZGU="),
         ("States.Base64Decode('RGF0YSB0byBlbmNvZGU=')", "Data to encode"),
         ("States.Hash('input data', 'SHA-1')", "aaff4a450a104cd177d28d18d74485e8cae074b7"),
-        ("States.JsonMerge($.obj, States.StringToJson('{\"k\": 2, \"z\": 3}'), false)", {"k": 2, "z": 3}),
+        ('States.JsonMerge($.obj, States.StringToJson(\'{"k": 2, "z": 3}\'), false)', {"k": 2, "z": 3}),
         ("States.MathAdd($.age, -6)", 30),
         ("States.StringSplit('a,b;c', ',;')", ["a", "b", "c"]),
         ("States.Format('{}', $$.Execution.Name)", "run-1"),
@@ -171,7 +179,10 @@ def test_an_intrinsic_path_to_nothing_is_a_runtime_error():
         ({"Variable": "$.b", "IsBoolean": True}, True),
         ({"Variable": "$.t", "IsTimestamp": True}, True),
         ({"Variable": "$.s", "IsTimestamp": True}, False),
-        ({"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.b", "BooleanEquals": False}]}, True),
+        (
+            {"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.b", "BooleanEquals": False}]},
+            True,
+        ),
         ({"Or": [{"Variable": "$.n", "NumericEquals": 1}, {"Variable": "$.s", "StringEquals": "abc"}]}, True),
         ({"Not": {"Variable": "$.s", "StringEquals": "abc"}}, False),
     ],
@@ -228,12 +239,18 @@ def test_definition_diagnostics():
     assert ("MISSING_TRANSITION_TARGET", "/States/B") in codes(
         {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}, "B": {"Type": "Pass", "End": True}}}
     )
-    assert ("SCHEMA_VALIDATION_FAILED", "/States/A/Type") in codes({"StartAt": "A", "States": {"A": {"Type": "Nope"}}})
+    assert ("SCHEMA_VALIDATION_FAILED", "/States/A/Type") in codes(
+        {"StartAt": "A", "States": {"A": {"Type": "Nope"}}}
+    )
     assert ("SCHEMA_VALIDATION_FAILED", "/States/A") in codes(
         {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True, "Bogus": 1}}}
     )
     assert ("SCHEMA_VALIDATION_FAILED", "/States/A/InputPath") in codes(
-        {"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "InputPath": "$", "End": True}}}
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "A",
+            "States": {"A": {"Type": "Pass", "InputPath": "$", "End": True}},
+        }
     )
     assert ("MISSING_END_STATE", "/States") in codes(
         {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"}}}
@@ -266,8 +283,14 @@ def test_jsonata_templates_variables_and_step_functions_functions():
     states_ = {"input": {"items": [{"price": 2}, {"price": 3.5}]}}
     value = jsonata_bridge.evaluate_template(template, states_, {"limit": 10}, 0, "Output", "S")
     assert value == {
-        "total": 5.5, "count": 2, "pairs": [[1, 2], [3]], "range": [0, 3, 6],
-        "hash": "aaff4a450a104cd177d28d18d74485e8cae074b7", "parsed": {"a": 1}, "seen": 10, "literal": [1, "plain"],
+        "total": 5.5,
+        "count": 2,
+        "pairs": [[1, 2], [3]],
+        "range": [0, 3, 6],
+        "hash": "aaff4a450a104cd177d28d18d74485e8cae074b7",
+        "parsed": {"a": 1},
+        "seen": 10,
+        "literal": [1, "plain"],
     }
 
 
@@ -287,8 +310,12 @@ def test_jsonata_errors_are_query_evaluation_errors():
 
 def test_jsonpath_task_pipeline():
     state = {
-        "Type": "Task", "InputPath": "$.order", "Parameters": {"id.$": "$.id", "fixed": 1},
-        "ResultSelector": {"paid.$": "$.Payload.ok"}, "ResultPath": "$.payment", "OutputPath": "$.payment",
+        "Type": "Task",
+        "InputPath": "$.order",
+        "Parameters": {"id.$": "$.id", "fixed": 1},
+        "ResultSelector": {"paid.$": "$.Payload.ok"},
+        "ResultPath": "$.payment",
+        "OutputPath": "$.payment",
         "Next": "N",
     }
     env = states.Env("Charge", state, "JSONPath", {})
@@ -300,7 +327,11 @@ def test_jsonpath_task_pipeline():
 
 def test_catch_places_the_error_at_result_path():
     env = states.Env("S", {"Type": "Task"}, "JSONPath", {})
-    transition = states.catch(env, {"a": 1}, StatesError("Boom", "why"), {"ErrorEquals": ["States.ALL"],
-                                                                        "ResultPath": "$.error", "Next": "F"})
+    transition = states.catch(
+        env,
+        {"a": 1},
+        StatesError("Boom", "why"),
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "F"},
+    )
     assert transition.output == {"a": 1, "error": {"Error": "Boom", "Cause": "why"}}
     assert transition.next == "F"

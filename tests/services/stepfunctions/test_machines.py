@@ -56,7 +56,14 @@ def test_invalid_definitions_are_refused_with_aws_wording(sfn, machine):
         "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: Missing at "
         "/States/A/Next'"
     )
-    assert code(lambda: sfn.create_state_machine(name="j", definition="{oops", roleArn="arn:aws:iam::000000000000:role/r")) == "InvalidDefinition"
+    assert (
+        code(
+            lambda: sfn.create_state_machine(
+                name="j", definition="{oops", roleArn="arn:aws:iam::000000000000:role/r"
+            )
+        )
+        == "InvalidDefinition"
+    )
 
 
 def test_validate_state_machine_definition(sfn):
@@ -65,8 +72,12 @@ def test_validate_state_machine_definition(sfn):
     missing_start = sfn.validate_state_machine_definition(definition=json.dumps({"States": PASS["States"]}))
     assert missing_start["result"] == "FAIL"
     assert missing_start["diagnostics"] == [
-        {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": "These fields are required: [StartAt]",
-         "location": "/"}
+        {
+            "severity": "ERROR",
+            "code": "SCHEMA_VALIDATION_FAILED",
+            "message": "These fields are required: [StartAt]",
+            "location": "/",
+        }
     ]
     unknown_next = sfn.validate_state_machine_definition(
         definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Z"}}})
@@ -88,7 +99,8 @@ def test_update_revisions_and_versions(sfn, machine):
     assert sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"] == f"{arn}:1"
     revision = sfn.describe_state_machine(stateMachineArn=arn)["revisionId"]
     updated = sfn.update_state_machine(
-        stateMachineArn=arn, definition=json.dumps({"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}),
+        stateMachineArn=arn,
+        definition=json.dumps({"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}),
         publish=True,
     )
     assert updated["revisionId"] != revision and updated["stateMachineVersionArn"] == f"{arn}:2"
@@ -99,11 +111,16 @@ def test_update_revisions_and_versions(sfn, machine):
 
 
 def test_aliases_route_executions_to_versions(sfn, machine):
-    arn = machine({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "v1", "End": True}}},
-                  name="aliased", publish=True)
+    arn = machine(
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "v1", "End": True}}},
+        name="aliased",
+        publish=True,
+    )
     sfn.update_state_machine(
         stateMachineArn=arn,
-        definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "v2", "End": True}}}),
+        definition=json.dumps(
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "v2", "End": True}}}
+        ),
         publish=True,
     )
     alias = sfn.create_state_machine_alias(
@@ -116,18 +133,28 @@ def test_aliases_route_executions_to_versions(sfn, machine):
     assert done["output"] == '"v2"'
     assert done["stateMachineAliasArn"] == alias and done["stateMachineVersionArn"] == f"{arn}:2"
     # the alias holds version 2: it cannot be deleted until the alias routes elsewhere
-    assert code(lambda: sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:2")) == "ConflictException"
+    assert (
+        code(lambda: sfn.delete_state_machine_version(stateMachineVersionArn=f"{arn}:2"))
+        == "ConflictException"
+    )
     sfn.update_state_machine_alias(
         stateMachineAliasArn=alias,
-        routingConfiguration=[{"stateMachineVersionArn": f"{arn}:1", "weight": 50},
-                              {"stateMachineVersionArn": f"{arn}:2", "weight": 50}],
+        routingConfiguration=[
+            {"stateMachineVersionArn": f"{arn}:1", "weight": 50},
+            {"stateMachineVersionArn": f"{arn}:2", "weight": 50},
+        ],
     )
     assert {run(sfn, alias)["output"] for _ in range(12)} <= {'"v1"', '"v2"'}
-    bad = failure(lambda: sfn.create_state_machine_alias(
-        name="bad", routingConfiguration=[{"stateMachineVersionArn": f"{arn}:1", "weight": 60}]
-    ))
+    bad = failure(
+        lambda: sfn.create_state_machine_alias(
+            name="bad", routingConfiguration=[{"stateMachineVersionArn": f"{arn}:1", "weight": 60}]
+        )
+    )
     assert bad["Code"] == "ValidationException"
-    assert [a["stateMachineAliasArn"] for a in sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]] == [alias]
+    assert [
+        a["stateMachineAliasArn"]
+        for a in sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]
+    ] == [alias]
     sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
     assert code(lambda: sfn.describe_state_machine_alias(stateMachineAliasArn=alias)) == "ResourceNotFound"
 
@@ -145,12 +172,22 @@ def test_tags(sfn, machine):
 
 def test_logging_configuration_is_recorded_and_checked(sfn, machine):
     group = "arn:aws:logs:us-east-1:000000000000:log-group:/aws/vendedlogs/states/m:*"
-    logging = {"level": "ALL", "includeExecutionData": True,
-               "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group}}]}
-    arn = machine(PASS, name="logged", type="EXPRESS", loggingConfiguration=logging,
-                  tracingConfiguration={"enabled": True})
+    logging = {
+        "level": "ALL",
+        "includeExecutionData": True,
+        "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group}}],
+    }
+    arn = machine(
+        PASS,
+        name="logged",
+        type="EXPRESS",
+        loggingConfiguration=logging,
+        tracingConfiguration={"enabled": True},
+    )
     described = sfn.describe_state_machine(stateMachineArn=arn)
-    assert described["loggingConfiguration"] == logging and described["tracingConfiguration"] == {"enabled": True}
+    assert described["loggingConfiguration"] == logging and described["tracingConfiguration"] == {
+        "enabled": True
+    }
     error = failure(lambda: machine(PASS, name="nolog", loggingConfiguration={"level": "ERROR"}))
     assert error["Code"] == "InvalidLoggingConfiguration"
 
