@@ -259,8 +259,11 @@ async def _lambda(
 
 
 async def _result(task: Plan, response: dict[str, Any]) -> Any:
+    from overcast.protocol.models import get_service_model
+
     response = {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    result = {key: await _json_value(value) for key, value in response.items()}
+    shape = get_service_model(task.service).operation_model(task.operation).output_shape
+    result = pascal(shape, {key: await _json_value(value) for key, value in response.items()})
     if task.resource_type.startswith("aws-sdk:"):
         return result
     result["SdkHttpMetadata"] = {
@@ -271,6 +274,28 @@ async def _result(task: Plan, response: dict[str, Any]) -> Any:
     return result
 
 
+def pascal(shape: Any, value: Any) -> Any:
+    """A response as Step Functions hands it to the state: structure members in PascalCase (the Step Functions
+    and other camelCase APIs' `executionArn` becomes `ExecutionArn`); map keys, user data, stay as they are."""
+    if shape is None:
+        return value
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        return {
+            (key[:1].upper() + key[1:]): pascal(shape.members.get(key), item) for key, item in value.items()
+        }
+    if kind == "list" and isinstance(value, list):
+        return [pascal(shape.member, item) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: pascal(shape.value, item) for key, item in value.items()}
+    return value
+
+
+def epoch_millis(value: Any) -> Any:
+    """Timestamps in results as AWS's integrations give them: epoch milliseconds."""
+    return int(value.timestamp() * 1000) if isinstance(value, datetime) else value
+
+
 async def _json_value(value: Any) -> Any:
     """A botocore-shaped value as JSON: bytes and streamed bodies as text, timestamps as ISO strings."""
     if isinstance(value, bytes | bytearray):
@@ -279,7 +304,7 @@ async def _json_value(value: Any) -> Any:
         except UnicodeDecodeError:
             return base64.b64encode(bytes(value)).decode()
     if isinstance(value, datetime):
-        return value.isoformat()
+        return epoch_millis(value)
     if isinstance(value, dict):
         return {k: await _json_value(v) for k, v in value.items()}
     if isinstance(value, list):

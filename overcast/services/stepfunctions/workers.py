@@ -250,13 +250,16 @@ class Engine:
         described["status"] = status
         if output is not None:
             described["output"] = output
+            described["outputDetails"] = {"included": True}
+        for key in ("redriveCount", "redriveStatus", "redriveStatusReason"):
+            described.pop(key, None)
+        if status == "SUCCEEDED" and thread.task and thread.task.get("pattern") == "sync2":
+            described["output"] = json.loads(output or "null")
+        result = _pascal_all(_jsonable(described))
         if status == "SUCCEEDED":
-            if thread.task and thread.task.get("pattern") == "sync2":
-                described["output"] = json.loads(output or "null")
-            step.task_succeeded(_jsonable(described))
+            step.task_succeeded(result)
         else:
-            cause = dumps(_jsonable(described))
-            step.task_failed(StatesError("States.TaskFailed", cause))
+            step.task_failed(StatesError("States.TaskFailed", dumps(result)))
 
     # -- events ----------------------------------------------------------------------------------------------
 
@@ -420,6 +423,8 @@ class _Step:
 
     def save(self) -> None:
         self.store.save_thread(self.thread)
+        if self.thread.due_at is not None:  # the worker may be asleep past this moment
+            self.engine.db.after_commit(self.engine.wake)
 
     # -- the loop --------------------------------------------------------------------------------------------
 
@@ -900,6 +905,15 @@ def _jsonable(value: Any) -> Any:
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+    return integrations.epoch_millis(value)
+
+
+def _pascal_all(value: Any) -> Any:
+    """DescribeExecution's answer as a `.sync` task's result: every member in PascalCase (the Output
+    of `.sync:2`, user data, is kept as it is)."""
+    if not isinstance(value, dict):
+        return value
+    return {
+        key[:1].upper() + key[1:]: item if key == "output" else _pascal_all(item)
+        for key, item in value.items()
+    }
