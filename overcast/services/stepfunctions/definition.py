@@ -125,6 +125,7 @@ class Definition:
     doc: dict[str, Any]
     text: str
     _containers: dict[Scope, dict[str, Any]] = field(default_factory=dict)
+    _distributed: dict[Scope, bool] = field(default_factory=dict)
 
     @property
     def query_language(self) -> str:
@@ -161,6 +162,17 @@ class Definition:
             if "QueryLanguage" in outer:
                 return outer["QueryLanguage"]
         return self.query_language
+
+    def in_distributed(self, scope: Scope) -> bool:
+        """Whether the scope is (inside) the item processor of a distributed Map."""
+        found = self._distributed.get(scope)
+        if found is None:
+            found = any(
+                branch == -1 and self.is_distributed(scope[:depth], name)
+                for depth, (name, branch) in enumerate(scope)
+            )
+            self._distributed[scope] = found
+        return found
 
     def is_distributed(self, scope: Scope, name: str) -> bool:
         processor = self.state(scope, name).get("ItemProcessor") or {}

@@ -89,6 +89,14 @@ class DistributedMap:
         if failed <= count or failed * 100 / total <= percentage:
             return True
         self._close(scratch, "FAILED", step.now)
+        step.event(
+            "MapRunFailed",
+            "mapRunFailedEventDetails",
+            {
+                "error": "States.ExceedToleratedFailureThreshold",
+                "cause": "The specified tolerated failure threshold was exceeded",
+            },
+        )
         scratch["threshold_error"] = True
         return False
 
@@ -270,10 +278,11 @@ class DistributedMap:
         """The Map's result; None when ResultWriter writes it to S3 first (the state goes on after that)."""
         scratch = step.thread.scratch or {}
         if "ResultWriter" not in step.state or not scratch.get("map_run"):
-            self._close(scratch, "SUCCEEDED", step.now)
+            if scratch.get("map_run"):
+                self._close(scratch, "SUCCEEDED", step.now)
+                step.event("MapRunSucceeded")
             return results
         scratch["results"] = results
-        scratch.pop("items", None)
         step.thread.scratch = scratch
         step.thread.phase, step.thread.due_at = "writing", None
         step.save()
@@ -350,6 +359,7 @@ class DistributedMap:
             if run is not None:
                 run["counts"]["resultsWritten"] = len(results)
                 self.store.update_map_run(arn, counts=run["counts"], status="SUCCEEDED", stopped_at=step.now)
+            step.event("MapRunSucceeded")
             step.event("MapStateSucceeded")
             step.thread.phase = "children"
             step.after_children(

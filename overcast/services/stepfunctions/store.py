@@ -758,6 +758,38 @@ class StepFunctionsStore:
             ),
         ).lastrowid
 
+    def add_pending_children(
+        self,
+        execution_id: int,
+        parent_id: int,
+        scope: tuple,
+        state: str,
+        inputs: list[Any],
+        variables: dict[str, Any],
+        last_event: int,
+    ) -> None:
+        """A Map's iterations, waiting for their turn (phase 'pending', never due until activated)."""
+        scope_text, variables_text = _dump(scope), _dump(variables)
+        self.db.executemany(
+            "INSERT INTO sfn_threads (execution_id, parent_id, branch, scope, state, input, phase, variables, "
+            "last_event) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            [
+                (execution_id, parent_id, index, scope_text, state, _dump(data), variables_text, last_event)
+                for index, data in enumerate(inputs)
+            ],
+        )
+
+    def activate_children(self, parent_id: int, limit: int, now: float) -> list[int]:
+        """Let up to `limit` pending iterations run, in item order; their indexes."""
+        rows = self.db.all(
+            "SELECT id, branch FROM sfn_threads WHERE parent_id = ? AND phase = 'pending' ORDER BY branch LIMIT ?",
+            (parent_id, limit),
+        )
+        self.db.executemany(
+            "UPDATE sfn_threads SET phase = 'enter', due_at = ? WHERE id = ?", [(now, row[0]) for row in rows]
+        )
+        return [row[1] for row in rows]
+
     def thread(self, thread_id: int) -> Thread | None:
         row = self.db.one(f"SELECT {_THREAD_COLUMNS} FROM sfn_threads WHERE id = ?", (thread_id,))
         return _thread(row) if row else None

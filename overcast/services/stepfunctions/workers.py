@@ -416,6 +416,8 @@ class _Step:
         )
 
     def event(self, kind: str, key: str | None = None, details: Any = None) -> int:
+        if self.definition.in_distributed(self.thread.scope):
+            return 0  # a distributed Map's iterations keep no history in their parent's
         event_id = self.engine.event(self.execution, kind, self.thread.last_event, key, details)
         if event_id:
             self.thread.last_event = event_id
@@ -835,26 +837,38 @@ class _Step:
         return self.iterate(states.map_items(self.env(), self.thread.input))
 
     def iterate(self, items: list[Any]) -> bool:
+        """Start a Map over `items`: one pending thread per item, up to MaxConcurrency of them running."""
         thread, state = self.thread, self.state
         env = self.env()
         if "ItemBatcher" in state:
             items = self.engine.provider.distributed.batch(env, thread.input, items)
         prepared = [states.item_input(env, thread.input, i, item) for i, item in enumerate(items)]
         self.event("MapStateStarted", "mapStateStartedEventDetails", {"length": len(prepared)})
-        concurrency = states.max_concurrency(env, thread.input)
         thread.scratch = {
-            "items": prepared,
-            "next": 0,
             "total": len(prepared),
+            "started": 0,
             "done": 0,
             "failed": 0,
-            "concurrency": concurrency,
+            "concurrency": states.max_concurrency(env, thread.input),
         }
         if self.definition.is_distributed(thread.scope, thread.state):
             self.engine.provider.distributed.open_run(self)
         if not prepared:
+            results = self.engine.provider.distributed.results(self, [])
+            if results is None:
+                return False  # ResultWriter writes the empty result first
             self.event("MapStateSucceeded")
-            return self.exit(states.complete(env, thread.input, []))
+            return self.exit(states.complete(env, thread.input, results))
+        processor = state.get("ItemProcessor") or state["Iterator"]
+        self.store.add_pending_children(
+            self.execution.id,
+            thread.id,
+            (*thread.scope, (thread.state, -1)),
+            processor["StartAt"],
+            prepared,
+            thread.variables,
+            thread.last_event,
+        )
         thread.phase, thread.due_at = "children", None
         self.start_iterations()
         self.save()
@@ -862,33 +876,21 @@ class _Step:
         return False
 
     def start_iterations(self) -> None:
-        thread = self.thread
-        scratch = thread.scratch or {}
-        items = scratch.get("items") or []
-        limit = scratch.get("concurrency") or len(items)
-        running = scratch["next"] - scratch["done"]
-        while scratch["next"] < len(items) and running < limit:
-            index = scratch["next"]
-            processor = self.state.get("ItemProcessor") or self.state["Iterator"]
-            self.event(
-                "MapIterationStarted",
-                "mapIterationStartedEventDetails",
-                {"name": thread.state, "index": index},
-            )
-            self.store.add_thread(
-                self.execution.id,
-                thread.id,
-                index,
-                (*thread.scope, (thread.state, -1)),
-                processor["StartAt"],
-                items[index],
-                thread.variables,
-                self.now,
-                thread.last_event,
-            )
-            scratch["next"] += 1
-            running += 1
-        thread.scratch = scratch
+        """Let pending iterations run while fewer than MaxConcurrency (0: no limit) are running."""
+        scratch = self.thread.scratch or {}
+        limit = scratch.get("concurrency") or scratch["total"]
+        free = limit - (scratch["started"] - scratch["done"])
+        if free <= 0 or scratch["started"] >= scratch["total"]:
+            return
+        branches = self.store.activate_children(self.thread.id, free, self.now)
+        scratch["started"] += len(branches)
+        if not self.definition.is_distributed(self.thread.scope, self.thread.state):
+            for index in branches:
+                self.event(
+                    "MapIterationStarted",
+                    "mapIterationStartedEventDetails",
+                    {"name": self.thread.state, "index": index},
+                )
 
 
 def states_next(state: dict[str, Any]) -> str | None:
