@@ -762,18 +762,20 @@ class _Step:
         self.engine.db.after_commit(self.engine.wake)
         return False
 
-    def child_done(self, child: Thread) -> None:
+    def child_done(self, child: Thread, failed: bool = False) -> None:
         thread = self.thread
         scratch = thread.scratch or {}
         scratch["done"] = scratch.get("done", 0) + 1
         thread.scratch = scratch
         if self.state["Type"] == "Map":
-            self.event(
-                "MapIterationSucceeded",
-                "mapIterationSucceededEventDetails",
-                {"name": thread.state, "index": child.branch},
-            )
-            self.engine.provider.distributed.progress(scratch, "succeeded")
+            if not self.definition.is_distributed(thread.scope, thread.state):
+                self.event(
+                    "MapIterationSucceeded",
+                    "mapIterationSucceededEventDetails",
+                    {"name": thread.state, "index": child.branch},
+                )
+            if not failed:
+                self.engine.provider.distributed.progress(scratch, "succeeded")
             self.start_iterations()
         if scratch["done"] < scratch["total"]:
             self.save()
@@ -799,16 +801,17 @@ class _Step:
     def child_failed(self, child: Thread, error: StatesError) -> None:
         thread = self.thread
         if self.state["Type"] == "Map":
-            self.event(
-                "MapIterationFailed",
-                "mapIterationFailedEventDetails",
-                {"name": thread.state, "index": child.branch},
-            )
+            if not self.definition.is_distributed(thread.scope, thread.state):
+                self.event(
+                    "MapIterationFailed",
+                    "mapIterationFailedEventDetails",
+                    {"name": thread.state, "index": child.branch},
+                )
             scratch = thread.scratch or {}
             if self.engine.provider.distributed.tolerates(self, scratch):
                 child.phase = "done"  # the failed iteration's place in the results holds its error output
                 self.store.save_thread(child)
-                self.child_done(child)
+                self.child_done(child, failed=True)
                 return
             if scratch.get("threshold_error"):
                 step_error = "States.ExceedToleratedFailureThreshold"
