@@ -1,0 +1,48 @@
+"""Under `--iam enforce`: the role must trust states.amazonaws.com, and every task runs as that role, so its
+policies decide what the state machine may call."""
+
+import json
+
+from tests.policy.servers import document
+from tests.services.stepfunctions.conftest import TRUST, failure, finished, history, types
+
+
+def test_the_role_must_trust_step_functions(enforced):
+    iam, sfn = enforced.client("iam"), enforced.client("stepfunctions")
+    lambda_trust = TRUST.replace("states.amazonaws.com", "lambda.amazonaws.com")
+    wrong = iam.create_role(RoleName="lambda-only", AssumeRolePolicyDocument=lambda_trust)["Role"]["Arn"]
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
+    error = failure(lambda: sfn.create_state_machine(name="m", definition=definition, roleArn=wrong))
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"] == (
+        "Neither the global service principal states.amazonaws.com, nor the regional one is authorized to assume "
+        "the provided role."
+    )
+    missing = "arn:aws:iam::000000000000:role/not-there"
+    assert failure(lambda: sfn.create_state_machine(name="m", definition=definition, roleArn=missing))["Code"] == (
+        "AccessDeniedException"
+    )
+
+
+def test_tasks_run_as_the_state_machines_role(enforced):
+    iam, sfn, sqs = enforced.client("iam"), enforced.client("stepfunctions"), enforced.client("sqs")
+    queue = sqs.create_queue(QueueName="work")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    role = iam.create_role(RoleName="sender", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    definition = json.dumps({"StartAt": "Send", "States": {"Send": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": queue, "MessageBody.$": "$.text"}, "End": True}}})
+    arn = sfn.create_state_machine(name="sender", definition=definition, roleArn=role)["stateMachineArn"]
+
+    denied = sfn.start_execution(stateMachineArn=arn, input='{"text": "hi"}')["executionArn"]
+    done = finished(sfn, denied)
+    assert done["status"] == "FAILED" and done["error"].startswith("SQS.")
+    assert "is not authorized to perform: sqs:SendMessage" in done["cause"]
+    assert "assumed-role/sender/" in done["cause"]  # the caller was the role's session
+    assert types(history(sfn, denied))[-2:] == ["TaskFailed", "ExecutionFailed"]
+
+    iam.put_role_policy(RoleName="sender", PolicyName="send", PolicyDocument=document(
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}))
+    allowed = sfn.start_execution(stateMachineArn=arn, input='{"text": "hello"}')["executionArn"]
+    assert finished(sfn, allowed)["status"] == "SUCCEEDED"
+    assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "hello"
