@@ -144,7 +144,7 @@ class ExecutionOperations(Operations):
             None,
             None,
             None,
-            {"sync": True} if sync else {},
+            _details(version.logging if version else machine.logging, sync),
         )
         execution.id = store.add_execution(execution)
         self.service.engine.begin(execution, data)
@@ -346,6 +346,16 @@ class ExecutionOperations(Operations):
 
     async def test_state(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         return await testing.test_state(self.service, ctx, params)
+
+
+def _details(logging: dict[str, Any], sync: bool) -> dict[str, Any]:
+    """What an execution keeps of its start: its machine's logging configuration, whether a request waits."""
+    details: dict[str, Any] = {}
+    if logging.get("level", "OFF") != "OFF":
+        details["logging"] = logging
+    if sync:
+        details["sync"] = True
+    return details
 
 
 def _input(text: str) -> Any:

@@ -9,7 +9,6 @@ objects on the way. The grammar is small: `$` (or `$$` for the context object), 
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -324,6 +323,8 @@ def _same(left: Any, right: Any) -> bool:
 def query(text: str, data: Any, context: Any = None) -> Any:
     """The value of the path `text` in `data` (`$$...` reads `context`). A definite path gives its one value
     or raises NotFound; an indefinite one gives the list of what it matched."""
+    if text == "$":
+        return data
     path = parse(text)
     root = context if path.context else data
     if path.definite:
@@ -424,7 +425,8 @@ def put(data: Any, text: str, value: Any) -> Any:
     path = parse(text)
     if not path.segments:
         return value
-    result = copy.deepcopy(data)
+    # Copy only the containers on the way (the rest is shared: values are never changed in place).
+    result = _shallow(data)
     node = result
     segments = path.segments
     for i, segment in enumerate(segments):
@@ -435,8 +437,8 @@ def put(data: Any, text: str, value: Any) -> Any:
             if last:
                 node[segment.value] = value
             else:
-                if not isinstance(node.get(segment.value), dict | list):
-                    node[segment.value] = {}
+                child = node.get(segment.value)
+                node[segment.value] = _shallow(child) if isinstance(child, dict | list) else {}
                 node = node[segment.value]
         else:
             if not isinstance(node, list) or segment.value >= len(node):
@@ -444,5 +446,10 @@ def put(data: Any, text: str, value: Any) -> Any:
             if last:
                 node[segment.value] = value
             else:
+                node[segment.value] = _shallow(node[segment.value])
                 node = node[segment.value]
     return result
+
+
+def _shallow(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value

@@ -14,6 +14,7 @@ from overcast.services.stepfunctions.activities import ActivityOperations
 from overcast.services.stepfunctions.common import invalid_arn, iso_date, machine_missing
 from overcast.services.stepfunctions.distributed import DistributedMap
 from overcast.services.stepfunctions.executions import ExecutionOperations
+from overcast.services.stepfunctions.logging_delivery import LogShipper
 from overcast.services.stepfunctions.machines import MachineOperations
 from overcast.services.stepfunctions.store import Alias, Execution, Machine, StepFunctionsStore, Version
 from overcast.services.stepfunctions.workers import Engine
@@ -28,10 +29,12 @@ class StepFunctionsProvider(ServiceProvider):
         self.store = StepFunctionsStore(self.db)
         self.engine = Engine(self)
         self.distributed = DistributedMap(self)
+        self.logs = LogShipper(self)
         self._activity_events: dict[str, asyncio.Event] = {}
 
     async def start(self) -> None:
         self.platform.spawn(self.engine.run())
+        self.platform.spawn(self.logs.run())
 
     def reset(self) -> None:
         self.engine.reset()

@@ -7,6 +7,7 @@ runs the tasks, the waits and the branches, and stores what these functions retu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,10 +25,17 @@ class Env:
     name: str
     state: dict[str, Any]
     language: str
-    context: dict[str, Any]
+    context_source: dict[str, Any] | Callable[[], dict[str, Any]]  # the object, or what builds it when needed
     variables: dict[str, Any] = field(default_factory=dict)
     now: float = 0.0
     entered_event: int = 0
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The context object (`$$`, `$states.context`), built on first use: most states never read it."""
+        if callable(self.context_source):
+            self.context_source = self.context_source()
+        return self.context_source
 
     @property
     def jsonata(self) -> bool:
@@ -50,7 +58,7 @@ class Env:
         if match and not text.startswith("$$"):
             return self._variable(match, text)
         try:
-            return jsonpath.query(text, data, self.context)
+            return jsonpath.query(text, data, self.context if text.startswith("$$") else None)
         except jsonpath.NotFound:
             raise self.fail(
                 f"Invalid path '{text}' : No results for path: {_bracketed(text)}"
@@ -78,7 +86,7 @@ class Env:
             for key, value in template.items():
                 if key.endswith(".$") and isinstance(value, str):
                     out[key[:-2]] = (
-                        intrinsics.evaluate(value, data, self.context)
+                        intrinsics.evaluate(value, data, self.context if "$$" in value else None)
                         if intrinsics.is_intrinsic(value)
                         else self.path(value, data, key)
                     )
@@ -92,7 +100,9 @@ class Env:
     # -- JSONata -------------------------------------------------------------------------------------------
 
     def expression(self, value: Any, field_name: str, **states: Any) -> Any:
-        bindings = {**states, "context": self.context}
+        bindings = dict(states)
+        if "$states.context" in (value if isinstance(value, str) else dumps(value)):
+            bindings["context"] = self.context
         return jsonata_bridge.evaluate_template(
             value, bindings, self.variables, self.now, field_name, self.name
         )

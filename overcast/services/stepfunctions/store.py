@@ -161,7 +161,18 @@ MIGRATIONS = [
         counts TEXT NOT NULL
     );
     CREATE INDEX sfn_map_runs_execution ON sfn_map_runs (execution_arn, started_at);
+    """,
     """
+    CREATE TABLE sfn_log_outbox (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        log_group TEXT NOT NULL,
+        log_stream TEXT NOT NULL,
+        timestamp INTEGER NOT NULL,
+        message TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -691,12 +702,15 @@ class StepFunctionsStore:
 
     # -- history -----------------------------------------------------------------------------------------------
 
-    def add_event(self, execution_id: int, event_type: str, now: float, previous: int, details: Any) -> int:
+    def next_event_id(self, execution_id: int) -> int:
         row = self.db.one(
             "UPDATE sfn_executions SET last_event = last_event + 1 WHERE id = ? RETURNING last_event",
             (execution_id,),
         )
-        event_id = row[0]
+        return row[0]
+
+    def add_event(self, execution_id: int, event_type: str, now: float, previous: int, details: Any) -> int:
+        event_id = self.next_event_id(execution_id)
         self.db.execute(
             "INSERT INTO sfn_events (execution_id, id, type, timestamp, previous, details) VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -883,6 +897,27 @@ class StepFunctionsStore:
                 "SELECT id FROM sfn_threads WHERE (phase = 'task' AND token IS NULL) OR phase IN ('loading', 'writing')"
             )
         ]
+
+    # -- log delivery -----------------------------------------------------------------------------------------
+
+    def queue_log(
+        self, account: str, region: str, group: str, stream: str, timestamp: int, message: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO sfn_log_outbox (account, region, log_group, log_stream, timestamp, message) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (account, region, group, stream, timestamp, message),
+        )
+
+    def queued_logs(self, limit: int) -> list[tuple]:
+        return self.db.all(
+            "SELECT id, account, region, log_group, log_stream, timestamp, message FROM sfn_log_outbox "
+            "ORDER BY id LIMIT ?",
+            (limit,),
+        )
+
+    def drop_logs(self, ids: list[int]) -> None:
+        self.db.executemany("DELETE FROM sfn_log_outbox WHERE id = ?", [(i,) for i in ids])
 
     # -- map runs ----------------------------------------------------------------------------------------------
 

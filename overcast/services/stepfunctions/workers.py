@@ -264,13 +264,16 @@ class Engine:
     # -- events ----------------------------------------------------------------------------------------------
 
     def event(self, execution: Execution, kind: str, previous: int, key: str | None, details: Any) -> int:
-        """Record a history event (Express executions keep none); its id."""
-        if execution.type == "EXPRESS":
-            return 0
-        event_id = self.store.add_event(
-            execution.id, kind, self.clock.now(), previous, {key: details} if key else None
-        )
-        execution.last_event = event_id
+        """Record a history event (Express executions keep none: theirs only go to the logs); its id."""
+        body = {key: details} if key else None
+        now = self.clock.now()
+        if execution.type == "EXPRESS":  # numbered for the logs, kept nowhere else
+            event_id = execution.last_event = self.store.next_event_id(execution.id)
+        else:
+            event_id = self.store.add_event(execution.id, kind, now, previous, body)
+            execution.last_event = event_id
+        if execution.details.get("logging"):
+            self.provider.logs.queue(execution, event_id, kind, previous, now, body)
         return event_id
 
     # -- task calls --------------------------------------------------------------------------------------------
@@ -389,35 +392,45 @@ class _Step:
 
     def env(self) -> states.Env:
         thread = self.thread
+        language = self.definition.language(thread.scope, thread.state)
+        return states.Env(
+            thread.state, self.state, language, self.context, thread.variables, self.now, thread.entered_event
+        )
+
+    def context(self) -> dict[str, Any]:
+        """The context object of the state being run (`$$` in JSONPath, `$states.context` in JSONata)."""
+        thread, execution = self.thread, self.execution
         context: dict[str, Any] = {
             "Execution": {
-                "Id": self.execution.arn,
-                "Input": json.loads(self.execution.input),
-                "Name": self.execution.name,
-                "RoleArn": self.execution.role_arn,
-                "StartTime": states.iso(self.execution.started_at),
-                "RedriveCount": self.execution.redrive_count,
+                "Id": execution.arn,
+                "Input": json.loads(execution.input),
+                "Name": execution.name,
+                "RoleArn": execution.role_arn,
+                "StartTime": states.iso(execution.started_at),
+                "RedriveCount": execution.redrive_count,
             },
-            "StateMachine": {
-                "Id": self.execution.machine_arn,
-                "Name": self.execution.machine_arn.split(":")[6],
-            },
+            "StateMachine": {"Id": execution.machine_arn, "Name": execution.machine_arn.split(":")[6]},
             "State": {
                 "Name": thread.state,
                 "EnteredTime": states.iso(thread.entered_at or self.now),
-                "RetryCount": sum(v for k, v in thread.attempts.items() if not k.startswith("_")),
+                "RetryCount": sum(thread.attempts.values()),
             },
         }
         if thread.token:
             context["Task"] = {"Token": thread.token}
-        language = self.definition.language(thread.scope, thread.state)
-        return states.Env(
-            thread.state, self.state, language, context, thread.variables, self.now, thread.entered_event
-        )
+        return context
+
+    @property
+    def recording(self) -> bool:
+        """Whether this thread's events are recorded: in the history (not for Express executions, whose events
+        only go to the logs when the machine logs), and never inside a distributed Map's iterations."""
+        execution = self.execution
+        kept = execution.type != "EXPRESS" or bool(execution.details.get("logging"))
+        return kept and not self.definition.in_distributed(self.thread.scope)
 
     def event(self, kind: str, key: str | None = None, details: Any = None) -> int:
-        if self.definition.in_distributed(self.thread.scope):
-            return 0  # a distributed Map's iterations keep no history in their parent's
+        if not self.recording:
+            return 0
         event_id = self.engine.event(self.execution, kind, self.thread.last_event, key, details)
         if event_id:
             self.thread.last_event = event_id
@@ -475,11 +488,12 @@ class _Step:
         kind = state["Type"]
         thread.entered_at = self.now
         thread.attempts = {}
-        thread.entered_event = self.event(
-            f"{kind}StateEntered",
-            "stateEnteredEventDetails",
-            {"name": thread.state, "input": dumps(thread.input), "inputDetails": {"truncated": False}},
-        )
+        if self.recording:
+            thread.entered_event = self.event(
+                f"{kind}StateEntered",
+                "stateEnteredEventDetails",
+                {"name": thread.state, "input": dumps(thread.input), "inputDetails": {"truncated": False}},
+            )
         env = self.env()
         if kind == "Pass":
             return self.exit(states.pass_state(env, thread.input))
@@ -509,16 +523,18 @@ class _Step:
 
     def exit(self, transition: states.Transition) -> bool:
         thread, kind = self.thread, self.state["Type"]
-        details: dict[str, Any] = {
-            "name": thread.state,
-            "output": dumps(transition.output),
-            "outputDetails": {"truncated": False},
-        }
+        if self.recording:
+            details: dict[str, Any] = {
+                "name": thread.state,
+                "output": dumps(transition.output),
+                "outputDetails": {"truncated": False},
+            }
+            if transition.assigned:
+                details["assignedVariables"] = {k: dumps(v) for k, v in transition.assigned.items()}
+                details["assignedVariablesDetails"] = {"truncated": False}
+            self.event(f"{kind}StateExited", "stateExitedEventDetails", details)
         if transition.assigned:
-            details["assignedVariables"] = {k: dumps(v) for k, v in transition.assigned.items()}
-            details["assignedVariablesDetails"] = {"truncated": False}
-        self.event(f"{kind}StateExited", "stateExitedEventDetails", details)
-        thread.variables = {**thread.variables, **transition.assigned}
+            thread.variables = {**thread.variables, **transition.assigned}
         return self.move(transition.output, transition.next)
 
     def move(self, output: Any, target: str | None) -> bool:

@@ -19,19 +19,31 @@ def test_the_role_must_trust_step_functions(enforced):
         "the provided role."
     )
     missing = "arn:aws:iam::000000000000:role/not-there"
-    assert failure(lambda: sfn.create_state_machine(name="m", definition=definition, roleArn=missing))["Code"] == (
-        "AccessDeniedException"
-    )
+    assert failure(lambda: sfn.create_state_machine(name="m", definition=definition, roleArn=missing))[
+        "Code"
+    ] == ("AccessDeniedException")
 
 
 def test_tasks_run_as_the_state_machines_role(enforced):
     iam, sfn, sqs = enforced.client("iam"), enforced.client("stepfunctions"), enforced.client("sqs")
     queue = sqs.create_queue(QueueName="work")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     role = iam.create_role(RoleName="sender", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    definition = json.dumps({"StartAt": "Send", "States": {"Send": {
-        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
-        "Parameters": {"QueueUrl": queue, "MessageBody.$": "$.text"}, "End": True}}})
+    definition = json.dumps(
+        {
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage",
+                    "Parameters": {"QueueUrl": queue, "MessageBody.$": "$.text"},
+                    "End": True,
+                }
+            },
+        }
+    )
     arn = sfn.create_state_machine(name="sender", definition=definition, roleArn=role)["stateMachineArn"]
 
     denied = sfn.start_execution(stateMachineArn=arn, input='{"text": "hi"}')["executionArn"]
@@ -41,8 +53,11 @@ def test_tasks_run_as_the_state_machines_role(enforced):
     assert "assumed-role/sender/" in done["cause"]  # the caller was the role's session
     assert types(history(sfn, denied))[-2:] == ["TaskFailed", "ExecutionFailed"]
 
-    iam.put_role_policy(RoleName="sender", PolicyName="send", PolicyDocument=document(
-        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}))
+    iam.put_role_policy(
+        RoleName="sender",
+        PolicyName="send",
+        PolicyDocument=document({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}),
+    )
     allowed = sfn.start_execution(stateMachineArn=arn, input='{"text": "hello"}')["executionArn"]
     assert finished(sfn, allowed)["status"] == "SUCCEEDED"
     assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "hello"
