@@ -61,3 +61,22 @@ def test_tasks_run_as_the_state_machines_role(enforced):
     allowed = sfn.start_execution(stateMachineArn=arn, input='{"text": "hello"}')["executionArn"]
     assert finished(sfn, allowed)["status"] == "SUCCEEDED"
     assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "hello"
+
+
+def test_callers_need_states_permissions_on_the_machine(enforced):
+    from tests.policy.servers import client_as, user_with_key
+
+    iam, sfn = enforced.client("iam"), enforced.client("stepfunctions")
+    role = iam.create_role(RoleName="runner", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
+    allowed = sfn.create_state_machine(name="allowed", definition=definition, roleArn=role)["stateMachineArn"]
+    other = sfn.create_state_machine(name="other", definition=definition, roleArn=role)["stateMachineArn"]
+    policy = iam.create_policy(PolicyName="start-one", PolicyDocument=document(
+        {"Effect": "Allow", "Action": "states:StartExecution", "Resource": allowed}))["Policy"]["Arn"]
+    key = user_with_key(enforced, "operator", policy)
+    operator = client_as(enforced, "stepfunctions", key)
+    execution = operator.start_execution(stateMachineArn=allowed)["executionArn"]
+    assert finished(sfn, execution)["status"] == "SUCCEEDED"
+    denied = failure(lambda: operator.start_execution(stateMachineArn=other))
+    assert denied["Code"] == "AccessDeniedException"
+    assert "is not authorized to perform: states:StartExecution on resource: " + other in denied["Message"]
