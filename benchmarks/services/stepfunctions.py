@@ -140,3 +140,60 @@ OPERATIONS: list[dict] = [
         "default": True,
     },
 ]
+
+
+def waiting_executions_rss(counts: tuple[int, ...] = (1000, 5000)) -> list[tuple[int, float]]:
+    """Resident memory of a fresh persistent server as Standard executions pile up waiting on the clock (a
+    one-day Wait each); then the clock moves a day and every one of them must succeed."""
+    import concurrent.futures
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import scale  # the benchmarks' own server machinery
+
+    server = scale.Server(Path(tempfile.mkdtemp(prefix="sfn-rss-")))
+    try:
+        sfn = server.client("stepfunctions", max_pool_connections=8)
+        wait = {"StartAt": "Sleep", "States": {"Sleep": {"Type": "Wait", "Seconds": 86400, "End": True}}}
+        arn = sfn.create_state_machine(name="sleepers", definition=json.dumps(wait), roleArn=ROLE)[
+            "stateMachineArn"
+        ]
+        sfn.start_execution(stateMachineArn=arn)  # load the service before the first sample
+        time.sleep(1)
+        samples = [(0, server.rss_mb())]
+        started = 0
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            for target in counts:
+                list(pool.map(lambda _: sfn.start_execution(stateMachineArn=arn), range(target - started)))
+                started = target
+                time.sleep(1)
+                samples.append((started, server.rss_mb()))
+        running = sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING", maxResults=1000)
+        assert len(running["executions"]) == 1000, "executions should be waiting"
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"{server.endpoint}/_overcast/clock",
+            data=b'{"advance": "1d"}',
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request).read()
+        deadline = time.monotonic() + 300
+        while sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING", maxResults=1)["executions"]:
+            if time.monotonic() > deadline:
+                raise AssertionError("the waiting executions did not finish after the clock moved")
+            time.sleep(0.5)
+        samples.append((-1, server.rss_mb()))
+        return samples
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    for count, rss in waiting_executions_rss():
+        label = "after the clock moved, all succeeded" if count < 0 else f"{count} executions waiting"
+        print(f"{label}: RSS {rss:.1f} MB")

@@ -7,7 +7,6 @@ not as child executions: DescribeMapRun and ListMapRuns answer, ListExecutions o
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -36,12 +35,9 @@ class DistributedMap:
         self.store = provider.store
         self.db = provider.db
         self.clock = provider.clock
-        self._tasks: set[asyncio.Task] = set()
 
     def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.provider.platform.spawn(coroutine)
 
     # -- the map run -----------------------------------------------------------------------------------------
 

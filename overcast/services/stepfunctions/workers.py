@@ -52,7 +52,6 @@ class Engine:
         self._finished: dict[int, asyncio.Future] = {}
         self._slots: asyncio.Semaphore | None = None
         self._principals: dict[tuple, Principal] = {}
-        self._tasks: set[asyncio.Task] = set()
 
     # -- the worker ------------------------------------------------------------------------------------------
 
@@ -87,9 +86,25 @@ class Engine:
                 self.time_out(execution_id)
         due = self.store.due_threads(now, limit)
         for thread_id in due:
-            with self.db.transaction():
-                self.step(thread_id)
+            try:
+                with self.db.transaction():
+                    self.step(thread_id)
+            except Exception as error:  # a bug must not leave the thread due forever: its execution fails
+                log.exception("step functions: stepping thread %s", thread_id)
+                with self.db.transaction():
+                    self.abandon(thread_id, error)
         return len(due) == limit or len(timed_out) == limit
+
+    def abandon(self, thread_id: int, error: Exception) -> None:
+        """Fail the execution of a thread that could not be stepped (an internal error)."""
+        thread = self.store.thread(thread_id)
+        execution = self.store.execution_by_id(thread.execution_id) if thread else None
+        if execution is None or execution.status != "RUNNING":
+            if thread is not None:
+                self.store.delete_thread(thread_id)
+            return
+        failure = StatesError("States.Runtime", f"Overcast could not run this execution: {error!r}")
+        self.stop(execution, "FAILED", "ExecutionFailed", "executionFailedEventDetails", failure)
 
     async def _sleep(self) -> None:
         moments = [m for m in (self.store.next_due(), self.store.next_execution_timeout()) if m is not None]
@@ -280,9 +295,7 @@ class Engine:
 
     def launch(self, thread_id: int, run: int) -> None:
         """Make a thread's task call in the background (after the transaction that scheduled it commits)."""
-        task = asyncio.get_running_loop().create_task(self._call(thread_id, run))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.platform.spawn(self._call(thread_id, run))
 
     async def _call(self, thread_id: int, run: int) -> None:
         if self._slots is None:
@@ -307,20 +320,29 @@ class Engine:
             except Exception as error:  # an unexpected failure of the callee: a task failure, not a crash
                 log.exception("task %s", task["resource"])
                 outcome = ("error", StatesError("States.TaskFailed", str(error)))
-        with self.db.transaction():
-            thread = self.store.thread(thread_id)
-            if thread is None or thread.run != run or thread.phase != "task":
-                return  # timed out, stopped or caught meanwhile: the late answer is dropped
-            execution = self.store.execution_by_id(thread.execution_id)
-            if execution is None or execution.status != "RUNNING":
-                return
-            step = _Step(self, execution, thread)
-            if outcome[0] == "error":
-                step.task_failed(outcome[1])
-            elif plan.pattern == "request":
-                step.task_succeeded(outcome[1])
-            else:
-                step.submitted(outcome[1])
+        try:
+            with self.db.transaction():
+                self._apply(thread_id, run, plan, outcome)
+        except Exception as error:  # a bug must not leave the task waiting forever: its execution fails
+            log.exception("step functions: applying the outcome of %s", plan.resource)
+            with self.db.transaction():
+                self.abandon(thread_id, error)
+
+    def _apply(self, thread_id: int, run: int, plan: integrations.Plan, outcome: tuple[str, Any]) -> None:
+        """A task call's outcome, applied if the thread still waits for that very call."""
+        thread = self.store.thread(thread_id)
+        if thread is None or thread.run != run or thread.phase != "task":
+            return  # timed out, stopped or caught meanwhile: the late answer is dropped
+        execution = self.store.execution_by_id(thread.execution_id)
+        if execution is None or execution.status != "RUNNING":
+            return
+        step = _Step(self, execution, thread)
+        if outcome[0] == "error":
+            step.task_failed(outcome[1])
+        elif plan.pattern == "request":
+            step.task_succeeded(outcome[1])
+        else:
+            step.submitted(outcome[1])
 
     async def principal(self, execution: Execution) -> Principal:
         """The state machine's role session (STS AssumeRole as states.amazonaws.com); outside `--iam enforce`
