@@ -191,9 +191,10 @@ def error_message(diagnostics: list[Diagnostic]) -> str:
     return f"Invalid State Machine Definition: '{parts}'"
 
 
-def load(text: str) -> Definition:
-    """The definition `text` parsed and checked; raises DefinitionProblem with the diagnostics."""
-    doc, diagnostics = parse(text)
+def load(text: str, kind: str = "STANDARD") -> Definition:
+    """The definition `text` parsed and checked for a machine of type `kind`; raises DefinitionProblem with
+    the diagnostics."""
+    doc, diagnostics = parse(text, kind)
     diagnostics = [d for d in diagnostics if d.severity == "ERROR"]
     if diagnostics:
         raise DefinitionProblem(diagnostics)
@@ -201,7 +202,7 @@ def load(text: str) -> Definition:
     return Definition(doc, text)
 
 
-def parse(text: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+def parse(text: str, kind: str = "STANDARD") -> tuple[dict[str, Any] | None, list[Diagnostic]]:
     if not text or not text.strip():
         return None, [Diagnostic("MISSING_DESCRIPTION", "Received a null or empty workflow input.", "/")]
     try:
@@ -210,13 +211,14 @@ def parse(text: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
         return None, [Diagnostic("INVALID_JSON_DESCRIPTION", str(error), "/")]
     if not isinstance(doc, dict):
         return None, [Diagnostic("SCHEMA_VALIDATION_FAILED", "The definition must be a JSON object", "/")]
-    checker = _Checker()
+    checker = _Checker(express=kind == "EXPRESS")
     checker.machine(doc)
     return doc, checker.found
 
 
 class _Checker:
-    def __init__(self) -> None:
+    def __init__(self, express: bool = False) -> None:
+        self.express = express  # Express machines cannot wait for jobs, tokens or activity workers
         self.found: list[Diagnostic] = []
         self.names: set[str] = set()
 
@@ -471,6 +473,20 @@ class _Checker:
             self.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", where)
         elif not isinstance(resource, str) or not resource.startswith("arn:"):
             self.add("INVALID_RESOURCE", f"Resource is not a valid ARN: {resource}", f"{where}/Resource")
+        elif self.express:
+            pattern = next((p for p in (".sync", ".waitForTaskToken") if p in resource), None)
+            if pattern:
+                self.add(
+                    "SCHEMA_VALIDATION_FAILED",
+                    f"Express state machine does not support '{pattern}' service integration",
+                    f"{where}/Resource",
+                )
+            elif ":activity:" in resource:
+                self.add(
+                    "SCHEMA_VALIDATION_FAILED",
+                    "Express state machine does not support Activity ARN",
+                    f"{where}/Resource",
+                )
         for a in ("TimeoutSeconds", "HeartbeatSeconds"):
             value = state.get(a)
             if (

@@ -44,7 +44,7 @@ class MachineOperations(Operations):
         check_name(name)
         kind = params.get("type") or "STANDARD"
         text = params["definition"]
-        _load(text)
+        _load(text, kind)
         logging = _logging(params.get("loggingConfiguration"), kind)
         await self.service.check_role(ctx, params["roleArn"])
         arn = ctx.arn("states", f"stateMachine:{name}")
@@ -144,7 +144,7 @@ class MachineOperations(Operations):
                 400,
             )
         if params.get("definition") is not None:
-            _load(params["definition"])
+            _load(params["definition"], machine.type)
         if params.get("roleArn"):
             await self.service.check_role(ctx, params["roleArn"])
         with self.db.transaction():
@@ -215,7 +215,7 @@ class MachineOperations(Operations):
     def validate_state_machine_definition(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        _, diagnostics = definitions.parse(params["definition"])
+        _, diagnostics = definitions.parse(params["definition"], params.get("type") or "STANDARD")
         limit = params.get("maxResults") or 100
         errors = [d for d in diagnostics if d.severity == "ERROR"]
         shown = diagnostics[:limit]
@@ -457,9 +457,9 @@ class MachineOperations(Operations):
         return {"tags": tag_list(self.service.tags.get(arn), "key", "value")}
 
 
-def _load(text: str) -> definitions.Definition:
+def _load(text: str, kind: str) -> definitions.Definition:
     try:
-        return definitions.load(text)
+        return definitions.load(text, kind)
     except definitions.DefinitionProblem as problem:
         raise ServiceError("InvalidDefinition", str(problem), 400) from None
 

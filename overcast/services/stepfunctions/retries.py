@@ -14,12 +14,18 @@ DEFAULT_BACKOFF = 2.0
 
 def error_matches(names: list[str], error: str) -> bool:
     """Whether an ErrorEquals list names `error`: States.ALL matches every error but the terminal ones,
-    States.TaskFailed every one but States.Timeout."""
+    States.TaskFailed every one but the time-outs; States.Timeout also names a missed heartbeat (AWS
+    defines it as either)."""
     if error in TERMINAL:
         return error in names
     if error in names or "States.ALL" in names:
         return True
-    return "States.TaskFailed" in names and error != "States.Timeout"
+    if error == "States.HeartbeatTimeout" and "States.Timeout" in names:
+        return True
+    return "States.TaskFailed" in names and error not in _TIMEOUTS
+
+
+_TIMEOUTS = ("States.Timeout", "States.HeartbeatTimeout")
 
 
 def find(handlers: list[dict[str, Any]] | None, error: str) -> int | None:

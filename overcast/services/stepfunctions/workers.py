@@ -36,7 +36,10 @@ log = logging.getLogger("overcast.stepfunctions")
 
 MAX_TRANSITIONS_PER_STEP = 200  # a loop of pure states yields to other work after this many
 MAX_HISTORY_EVENTS = 25000  # AWS's history quota: an execution that exceeds it fails
-MAX_IN_FLIGHT = 64  # task calls running at once (the rest wait for a slot)
+MAX_IN_FLIGHT = 64
+MAX_PAYLOAD = (
+    256 * 1024
+)  # a task result, state input or output larger than this is States.DataLimitExceeded  # task calls running at once (the rest wait for a slot)
 CREDENTIAL_EPOCH = 900  # role sessions are reused for this many seconds
 
 
@@ -698,6 +701,15 @@ class _Step:
     def task_succeeded(self, result: Any) -> None:
         plan = self._plan()
         text = dumps(result)
+        if len(text.encode()) > MAX_PAYLOAD:
+            error = StatesError(
+                "States.DataLimitExceeded",
+                f"The state/task '{plan.resource}' returned a result with a size exceeding the maximum number of "
+                "bytes service limit.",
+            )
+            if self.on_error(error):
+                self.advance()
+            return
         if plan.kind == "lambda":
             self.event(
                 "LambdaFunctionSucceeded",

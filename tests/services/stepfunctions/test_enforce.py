@@ -71,8 +71,10 @@ def test_callers_need_states_permissions_on_the_machine(enforced):
     definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
     allowed = sfn.create_state_machine(name="allowed", definition=definition, roleArn=role)["stateMachineArn"]
     other = sfn.create_state_machine(name="other", definition=definition, roleArn=role)["stateMachineArn"]
-    policy = iam.create_policy(PolicyName="start-one", PolicyDocument=document(
-        {"Effect": "Allow", "Action": "states:StartExecution", "Resource": allowed}))["Policy"]["Arn"]
+    policy = iam.create_policy(
+        PolicyName="start-one",
+        PolicyDocument=document({"Effect": "Allow", "Action": "states:StartExecution", "Resource": allowed}),
+    )["Policy"]["Arn"]
     key = user_with_key(enforced, "operator", policy)
     operator = client_as(enforced, "stepfunctions", key)
     execution = operator.start_execution(stateMachineArn=allowed)["executionArn"]

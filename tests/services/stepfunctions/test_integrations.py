@@ -421,3 +421,24 @@ def test_an_unknown_resource_fails_the_task(sfn, machine):
     }
     done = run(sfn, machine(definition, name="unknown"))
     assert done["status"] == "FAILED" and done["error"] == "States.Runtime"
+
+
+def test_a_result_over_256_kib_is_a_terminal_data_limit_error(overcast, sfn, machine):
+    s3 = overcast.client("s3")
+    s3.create_bucket(Bucket="big")
+    s3.put_object(Bucket="big", Key="blob", Body=b"x" * (300 * 1024))
+    definition = {
+        "StartAt": "Get",
+        "States": {
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                "Parameters": {"Bucket": "big", "Key": "blob"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Succeed"},
+        },
+    }
+    done = run(sfn, machine(definition, name="big"))
+    assert done["status"] == "FAILED" and done["error"] == "States.DataLimitExceeded"

@@ -206,6 +206,8 @@ def test_error_matching():
     assert not retries.error_matches(["States.ALL"], "States.Runtime")
     assert retries.error_matches(["States.TaskFailed"], "Lambda.Unknown")
     assert not retries.error_matches(["States.TaskFailed"], "States.Timeout")
+    assert retries.error_matches(["States.Timeout"], "States.HeartbeatTimeout")
+    assert not retries.error_matches(["States.TaskFailed"], "States.HeartbeatTimeout")
     assert retries.find([{"ErrorEquals": ["A"]}, {"ErrorEquals": ["States.ALL"]}], "B") == 1
 
 

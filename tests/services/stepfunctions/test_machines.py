@@ -85,6 +85,22 @@ def test_validate_state_machine_definition(sfn):
     assert [(d["code"], d["location"]) for d in unknown_next["diagnostics"]] == [
         ("MISSING_TRANSITION_TARGET", "/States/A/Next")
     ]
+    token_task = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "End": True,
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            }
+        },
+    }
+    express = sfn.validate_state_machine_definition(definition=json.dumps(token_task), type="EXPRESS")
+    assert express["result"] == "FAIL"
+    assert express["diagnostics"][0]["message"] == (
+        "Express state machine does not support '.waitForTaskToken' service integration"
+    )
+    assert sfn.validate_state_machine_definition(definition=json.dumps(token_task))["result"] == "OK"
     broken = sfn.validate_state_machine_definition(definition="{")
     assert broken["diagnostics"][0]["code"] == "INVALID_JSON_DESCRIPTION"
 
