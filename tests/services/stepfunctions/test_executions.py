@@ -451,3 +451,152 @@ def test_test_state_runs_one_state_with_inspection_data(sfn_sync, role):
     assert (
         code(lambda: sfn_sync.test_state(definition='{"Type": "Nope"}', input="{}")) == "ValidationException"
     )
+
+
+def test_inline_map_iteration_failure_fails_the_map_into_its_catch(sfn, machine):
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "MaxConcurrency": 1,
+                "ItemProcessor": {
+                    "StartAt": "Check",
+                    "States": {
+                        "Check": {
+                            "Type": "Choice",
+                            "Choices": [{"Variable": "$", "NumericGreaterThan": 2, "Next": "TooBig"}],
+                            "Default": "Ok",
+                        },
+                        "TooBig": {"Type": "Fail", "Error": "TooBig", "Cause": "over two"},
+                        "Ok": {"Type": "Succeed"},
+                    },
+                },
+                "Catch": [{"ErrorEquals": ["TooBig"], "ResultPath": "$.failure", "Next": "Handled"}],
+                "End": True,
+            },
+            "Handled": {"Type": "Pass", "End": True},
+        },
+    }
+    done = run(sfn, machine(definition, name="mapfail"), {"items": [1, 2, 3, 4]})
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"])["failure"] == {"Error": "TooBig", "Cause": "over two"}
+    kinds = types(history(sfn, done["executionArn"]))
+    assert kinds.count("MapIterationStarted") == 3  # one at a time: the fourth never started
+    assert kinds.count("MapIterationFailed") == 1 and "MapStateFailed" in kinds
+
+
+def test_result_path_into_a_non_object_is_a_match_failure(sfn, machine):
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Result": 1, "ResultPath": "$.x", "End": True}},
+    }
+    done = run(sfn, machine(definition, name="rpmf"), [1, 2])
+    assert done["status"] == "FAILED" and done["error"] == "States.ResultPathMatchFailure"
+
+
+def test_jsonata_catch_sees_the_error_output(sfn, machine):
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "F",
+                        "States": {
+                            "F": {
+                                "Type": "Fail",
+                                "Error": "{% 'Bad' & $states.input.kind %}",
+                                "Cause": "nope",
+                            }
+                        },
+                    }
+                ],
+                "Catch": [
+                    {
+                        "ErrorEquals": ["BadInput"],
+                        "Next": "Handled",
+                        "Assign": {"seen": "{% $states.errorOutput.Error %}"},
+                        "Output": {"error": "{% $states.errorOutput %}", "input": "{% $states.input %}"},
+                    }
+                ],
+                "End": True,
+            },
+            "Handled": {
+                "Type": "Pass",
+                "Output": {"seen": "{% $seen %}", "was": "{% $states.input %}"},
+                "End": True,
+            },
+        },
+    }
+    done = run(sfn, machine(definition, name="jcatch"), {"kind": "Input"})
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == {
+        "seen": "BadInput",
+        "was": {"error": {"Error": "BadInput", "Cause": "nope"}, "input": {"kind": "Input"}},
+    }
+
+
+def test_wait_until_a_future_timestamp_on_the_clock(overcast, sfn, machine):
+    import datetime
+
+    soon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30)
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.at", "End": True}}}
+    execution = sfn.start_execution(
+        stateMachineArn=machine(definition, name="until"),
+        input=json.dumps({"at": soon.strftime("%Y-%m-%dT%H:%M:%SZ")}),
+    )["executionArn"]
+    wait_for(lambda: "WaitStateEntered" in types(history(sfn, execution)))
+    overcast.advance_clock("29d")
+    assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+    overcast.advance_clock("2d")
+    assert finished(sfn, execution)["status"] == "SUCCEEDED"
+
+
+def test_nested_sync_child_failure_fails_the_parent_task(sfn, machine):
+    child = machine(
+        {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "ChildBroke"}}}, name="badchild"
+    )
+    parent = machine(
+        {
+            "StartAt": "Run",
+            "States": {
+                "Run": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                    "Parameters": {"StateMachineArn": child},
+                    "End": True,
+                }
+            },
+        },
+        name="badparent",
+    )
+    done = run(sfn, parent)
+    assert done["status"] == "FAILED" and done["error"] == "States.TaskFailed"
+    assert json.loads(done["cause"])["Error"] == "ChildBroke"
+
+
+def test_stopping_an_execution_invalidates_its_task_token(overcast, sfn, machine):
+    sqs = overcast.client("sqs")
+    queue = sqs.create_queue(QueueName="tokens")["QueueUrl"]
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": queue, "MessageBody.$": "$$.Task.Token"},
+                "End": True,
+            }
+        },
+    }
+    execution = sfn.start_execution(stateMachineArn=machine(definition, name="stopped"))["executionArn"]
+    token = wait_for(lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages"))[0][
+        "Body"
+    ]
+    sfn.stop_execution(executionArn=execution)
+    assert code(lambda: sfn.send_task_success(taskToken=token, output="{}")) == "TaskTimedOut"
+    assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
