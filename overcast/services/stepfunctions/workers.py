@@ -36,10 +36,8 @@ log = logging.getLogger("overcast.stepfunctions")
 
 MAX_TRANSITIONS_PER_STEP = 200  # a loop of pure states yields to other work after this many
 MAX_HISTORY_EVENTS = 25000  # AWS's history quota: an execution that exceeds it fails
-MAX_IN_FLIGHT = 64
-MAX_PAYLOAD = (
-    256 * 1024
-)  # a task result, state input or output larger than this is States.DataLimitExceeded  # task calls running at once (the rest wait for a slot)
+MAX_IN_FLIGHT = 64  # task calls running at once (the rest wait for a slot)
+MAX_PAYLOAD = 256 * 1024  # a task result larger than this is States.DataLimitExceeded
 CREDENTIAL_EPOCH = 900  # role sessions are reused for this many seconds
 
 
@@ -241,7 +239,7 @@ class Engine:
         self, execution: Execution, status: str, output: str | None, error: StatesError | None
     ) -> None:
         """What follows an execution's end: a waiting StartSyncExecution, the task of a parent execution
-        (`.sync`), a map run; Express executions leave nothing behind."""
+        (`.sync`); Express executions leave nothing behind."""
         if execution.parent_token:
             self.complete_parent(execution, status, output, error)
         if execution.type == "EXPRESS":
@@ -283,6 +281,9 @@ class Engine:
 
     def event(self, execution: Execution, kind: str, previous: int, key: str | None, details: Any) -> int:
         """Record a history event (Express executions keep none: theirs only go to the logs); its id."""
+        logging = execution.details.get("logging")
+        if execution.type == "EXPRESS" and not logging:
+            return 0
         body = {key: details} if key else None
         now = self.clock.now()
         if execution.type == "EXPRESS":  # numbered for the logs, kept nowhere else
@@ -290,7 +291,7 @@ class Engine:
         else:
             event_id = self.store.add_event(execution.id, kind, now, previous, body)
             execution.last_event = event_id
-        if execution.details.get("logging"):
+        if logging:
             self.provider.logs.queue(execution, event_id, kind, previous, now, body)
         return event_id
 
