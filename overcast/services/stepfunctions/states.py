@@ -163,6 +163,20 @@ def timeouts(env: Env, raw: Any) -> tuple[int | None, int | None]:
     return found[0], found[1]
 
 
+def task_role(env: Env, raw: Any) -> str | None:
+    """The role a Task's `Credentials` name (a cross-account call), or None."""
+    credentials = env.state.get("Credentials")
+    if not credentials:
+        return None
+    if env.jsonata:
+        role = env.expression(credentials, "Credentials", input=raw).get("RoleArn")
+    else:
+        role = env.template(credentials, effective_input(env, raw)).get("RoleArn")
+    if not isinstance(role, str) or not role.startswith("arn:"):
+        raise env.fail(f"The value of the field 'Credentials.RoleArn' is not a valid role ARN: {dumps(role)}")
+    return role
+
+
 # -- output ----------------------------------------------------------------------------------------------
 
 

@@ -628,6 +628,17 @@ class StepFunctionsStore:
             (now, timeout_at, execution_id),
         )
 
+    def running_children(self, tokens: list[str]) -> list[Execution]:
+        """Running executions started by `.sync` tasks waiting on these tokens."""
+        if not tokens:
+            return []
+        rows = self.db.all(
+            f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE status = 'RUNNING' AND parent_token IN "
+            f"({', '.join('?' for _ in tokens)})",
+            tokens,
+        )
+        return [_execution(row) for row in rows]
+
     def set_parent_token(self, execution_id: int, token: str) -> None:
         self.db.execute("UPDATE sfn_executions SET parent_token = ? WHERE id = ?", (token, execution_id))
 

@@ -210,9 +210,13 @@ class Engine:
                 "variables": root.variables,
             }
             self.store.set_execution_details(execution.id, execution.details)
-        for token in self.store.execution_tokens(execution.id):
+        tokens = self.store.execution_tokens(execution.id)
+        for token in tokens:
             self.store.drop_activity_task(token)
         self.store.delete_threads(execution.id)
+        if status == "ABORTED":  # nested executions a `.sync` task waits for are stopped with it
+            for child in self.store.running_children(tokens):
+                self.stop(child, "ABORTED", "ExecutionAborted", "executionAbortedEventDetails", None)
         self.store.finish_execution(
             execution.id,
             status,
@@ -315,8 +319,15 @@ class Engine:
             plan = integrations.plan(task["resource"])
             try:
                 principal = await self.principal(execution)
+                if task.get("role"):  # Credentials: the call is made as another role, assumed from ours
+                    principal = await self.task_principal(principal, execution, task["role"])
                 result = await integrations.call(
-                    self.platform, plan, task["params"], principal, execution.account, execution.region
+                    self.platform,
+                    plan,
+                    task["params"],
+                    principal,
+                    principal.account_id or execution.account,
+                    execution.region,
                 )
                 outcome: Any = ("ok", result)
             except StatesError as error:
@@ -365,6 +376,24 @@ class Engine:
             self._principals.clear()
         self._principals[key] = found
         return found
+
+    async def task_principal(self, caller: Principal, execution: Execution, role_arn: str) -> Principal:
+        """The session of a Task's `Credentials` role, assumed by the state machine's role."""
+        try:
+            response = await self.platform.call(
+                "sts",
+                "AssumeRole",
+                {"RoleArn": role_arn, "RoleSessionName": "overcast-stepfunctions-task"},
+                principal=caller,
+                account_id=execution.account,
+                region=execution.region,
+            )
+        except ServiceError as error:
+            raise StatesError("States.TaskFailed", error.message) from None
+        credential = self.platform.credentials.lookup(response["Credentials"]["AccessKeyId"])
+        if credential is None:
+            raise StatesError("States.TaskFailed", f"The role {role_arn} could not be assumed")
+        return credential.principal
 
     # -- callbacks -------------------------------------------------------------------------------------------
 
@@ -634,6 +663,7 @@ class _Step:
         env = self.env()
         params = states.task_input(env, thread.input)
         timeout, heartbeat = states.timeouts(env, thread.input)
+        role = states.task_role(env, thread.input)
         if plan.kind == "activity":
             timeout = timeout or 99999999
         thread.run += 1
@@ -646,6 +676,7 @@ class _Step:
             "timeout": timeout,
             "heartbeat": heartbeat,
             "timeout_at": timeout_at,
+            "role": role,
         }
         thread.due_at = timeout_at
         if plan.pattern != "request" and heartbeat:
@@ -685,6 +716,8 @@ class _Step:
                 details["timeoutInSeconds"] = timeout
             if heartbeat:
                 details["heartbeatInSeconds"] = heartbeat
+            if role:
+                details["taskCredentials"] = {"roleArn": role}
             self.event("TaskScheduled", "taskScheduledEventDetails", details)
             self.event(
                 "TaskStarted",

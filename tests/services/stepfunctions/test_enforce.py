@@ -82,3 +82,51 @@ def test_callers_need_states_permissions_on_the_machine(enforced):
     denied = failure(lambda: operator.start_execution(stateMachineArn=other))
     assert denied["Code"] == "AccessDeniedException"
     assert "is not authorized to perform: states:StartExecution on resource: " + other in denied["Message"]
+
+
+def test_task_credentials_run_the_call_as_another_role(enforced):
+    iam, sfn, sqs = enforced.client("iam"), enforced.client("stepfunctions"), enforced.client("sqs")
+    queue = sqs.create_queue(QueueName="elsewhere")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    machine_role = iam.create_role(RoleName="hopper", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    trust_hopper = document(
+        {"Effect": "Allow", "Principal": {"AWS": machine_role}, "Action": "sts:AssumeRole"}
+    )
+    target = iam.create_role(RoleName="target", AssumeRolePolicyDocument=trust_hopper)["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="hopper",
+        PolicyName="hop",
+        PolicyDocument=document({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}),
+    )
+    iam.put_role_policy(
+        RoleName="target",
+        PolicyName="send",
+        PolicyDocument=document({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}),
+    )
+    definition = json.dumps(
+        {
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage",
+                    "Credentials": {"RoleArn.$": "$.role"},
+                    "Parameters": {"QueueUrl": queue, "MessageBody": "via target"},
+                    "End": True,
+                }
+            },
+        }
+    )
+    arn = sfn.create_state_machine(name="hop", definition=definition, roleArn=machine_role)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"role": target}))["executionArn"]
+    assert finished(sfn, execution)["status"] == "SUCCEEDED"
+    scheduled = [e for e in history(sfn, execution) if e["type"] == "TaskScheduled"][0]
+    assert scheduled["taskScheduledEventDetails"]["taskCredentials"] == {"roleArn": target}
+    assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "via target"
+    direct = json.loads(definition)
+    del direct["States"]["Send"]["Credentials"]
+    plain = sfn.create_state_machine(name="nohop", definition=json.dumps(direct), roleArn=machine_role)
+    done = finished(sfn, sfn.start_execution(stateMachineArn=plain["stateMachineArn"])["executionArn"])
+    assert done["status"] == "FAILED"  # the machine's own role may not send

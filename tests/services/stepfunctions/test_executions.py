@@ -600,3 +600,28 @@ def test_stopping_an_execution_invalidates_its_task_token(overcast, sfn, machine
     sfn.stop_execution(executionArn=execution)
     assert code(lambda: sfn.send_task_success(taskToken=token, output="{}")) == "TaskTimedOut"
     assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+
+
+def test_stopping_a_parent_stops_the_child_it_waits_for(sfn, machine):
+    child = machine(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}, name="kid"
+    )
+    parent = machine(
+        {
+            "StartAt": "Run",
+            "States": {
+                "Run": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution.sync",
+                    "Parameters": {"StateMachineArn": child},
+                    "End": True,
+                }
+            },
+        },
+        name="mom",
+    )
+    execution = sfn.start_execution(stateMachineArn=parent)["executionArn"]
+    wait_for(lambda: "TaskSubmitted" in types(history(sfn, execution)))
+    [kid] = sfn.list_executions(stateMachineArn=child)["executions"]
+    sfn.stop_execution(executionArn=execution)
+    assert sfn.describe_execution(executionArn=kid["executionArn"])["status"] == "ABORTED"
