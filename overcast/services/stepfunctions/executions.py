@@ -51,7 +51,8 @@ class ExecutionOperations(Operations):
             await engine.finished(execution.id)
         with self.db.transaction():
             done = self.service.store.execution_by_id(execution.id)
-            assert done is not None
+            if done is None:  # the store was reset meanwhile
+                raise execution_missing(execution.arn)
             self.service.store.delete_execution(done.id)
         result: dict[str, Any] = {
             "executionArn": done.arn,

@@ -125,8 +125,13 @@ class Engine:
         self._wake.set()
 
     def reset(self) -> None:
+        """The store was emptied: forget caches; requests waiting for an execution's end stop waiting."""
         self._definitions.clear()
         self._principals.clear()
+        for future in self._finished.values():
+            if not future.done():
+                future.set_result("ABORTED")
+        self._finished.clear()
 
     # -- entry points ----------------------------------------------------------------------------------------
 
