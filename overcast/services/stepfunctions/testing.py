@@ -137,7 +137,7 @@ async def _run(
         inspection["afterParameters"] = dumps(payload)
     if not params.get("roleArn"):
         raise ServiceError("ValidationException", "A roleArn is required to test a Task state", 400)
-    principal = await provider.engine.principal(_role_holder(ctx, params["roleArn"]))
+    principal = await provider.engine.principal(_RoleHolder(ctx, params["roleArn"]))
     result = await integrations.call(provider.platform, plan, payload, principal, ctx.account_id, ctx.region)
     inspection["result"] = dumps(result)
     transition = states.complete(env, data, result)
@@ -188,7 +188,7 @@ def _failed(
     return result
 
 
-class _role_holder:
+class _RoleHolder:
     """What Engine.principal needs of an execution: its account, region and role."""
 
     def __init__(self, ctx: RequestContext, role_arn: str) -> None:
