@@ -32,6 +32,7 @@ PREFIXES = {
     "apigatewayv2": "apigateway",
     "events": "events",
     "logs": "logs",
+    "resourcegroupstaggingapi": "tag",
 }
 
 _DATA_FILE = Path(__file__).with_name("iam_actions.json")

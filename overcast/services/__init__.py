@@ -18,6 +18,9 @@ PROVIDERS: dict[str, str] = {
     "dynamodbstreams": "overcast.services.dynamodb.streams:DynamoDBStreamsProvider",
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
+    "resourcegroupstaggingapi": (
+        "overcast.services.resourcegroupstaggingapi.provider:ResourceGroupsTaggingProvider"
+    ),
     "stepfunctions": "overcast.services.stepfunctions.provider:StepFunctionsProvider",
 }
 

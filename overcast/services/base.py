@@ -13,7 +13,7 @@ only composition and the hooks below; `docs/adding-a-service.md` walks through o
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -177,6 +177,14 @@ class ServiceProvider:
     @property
     def has_resource_policies(self) -> bool:
         return type(self).authorization_resource is not ServiceProvider.authorization_resource
+
+    def tagging_request(
+        self, arn: str, add: Mapping[str, str] | None = None, remove: Sequence[str] | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The service's own operation (name, params) adding the tags `add` to, or removing the keys `remove`
+        from, the resource `arn`: how the Resource Groups Tagging API tags it, through Platform.call as the
+        caller (who needs the service's own tag permission too, as in AWS). None: not taggable that way."""
+        return None
 
     def accepts_origin(self, request: HttpRequest) -> bool:
         """Whether a signed request from a page of another web origin is the resource owner's intent (S3: the

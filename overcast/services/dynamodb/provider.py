@@ -74,6 +74,15 @@ class DynamoDBProvider(ServiceProvider):
 
     # -- hooks -------------------------------------------------------------------------------------
 
+    def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
+        """TagResource / UntagResource of a table."""
+        if add is not None:
+            return "TagResource", {
+                "ResourceArn": arn,
+                "Tags": [{"Key": k, "Value": v} for k, v in add.items()],
+            }
+        return "UntagResource", {"ResourceArn": arn, "TagKeys": list(remove or ())}
+
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         """The resource a request acts on, for authorization."""
         name = params.get("TableName") or params.get("ResourceArn") or params.get("StreamArn")

@@ -70,25 +70,24 @@ class TagStore:
         self,
         account: str,
         region: str,
-        service: str | None,
-        resource_type: str | None,
+        types: list[tuple[str, str | None]],
         after: str,
         limit: int,
     ) -> list[tuple[str, dict[str, str]]]:
-        """Up to `limit` tagged resources of an account and region after the ARN `after`, with their tags."""
-        where = ["account = ?", "region = ?", "arn > ?"]
+        """Up to `limit` tagged resources of an account and region, in ARN order after `after`, with their tags;
+        `types`: (service, resource type or None for any) pairs, any of which a resource matches (all if empty)."""
+        where = "account = ? AND region = ? AND arn > ?"
         args: list[object] = [account, region, after]
-        if service is not None:
-            where.append("service = ?")
-            args.append(service)
-        if resource_type is not None:
-            where.append("resource_type = ?")
-            args.append(resource_type)
+        if types:
+            alternatives = []
+            for service, resource_type in types:
+                alternatives.append("(service = ?" + (" AND resource_type = ?)" if resource_type else ")"))
+                args.extend([service, resource_type] if resource_type else [service])
+            where += f" AND ({' OR '.join(alternatives)})"
         arns = [
             arn
             for (arn,) in self.db.all(
-                f"SELECT DISTINCT arn FROM resource_tags WHERE {' AND '.join(where)} ORDER BY arn LIMIT ?",
-                (*args, limit),
+                f"SELECT DISTINCT arn FROM resource_tags WHERE {where} ORDER BY arn LIMIT ?", (*args, limit)
             )
         ]
         return [(arn, self.tags(arn)) for arn in arns]

@@ -119,6 +119,12 @@ class LambdaProvider(ServiceProvider):
 
     # -- hooks -------------------------------------------------------------------------------------
 
+    def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
+        """TagResource / UntagResource of a function."""
+        if add is not None:
+            return "TagResource", {"Resource": arn, "Tags": dict(add)}
+        return "UntagResource", {"Resource": arn, "TagKeys": list(remove or ())}
+
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         """The resource a request acts on, for authorization."""
         name = params.get("FunctionName")

@@ -43,6 +43,12 @@ class LogsProvider(ServiceProvider):
     async def start(self) -> None:
         self.platform.spawn(self.retention.run())
 
+    def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
+        """TagResource / UntagResource of a log group."""
+        if add is not None:
+            return "TagResource", {"resourceArn": arn, "tags": dict(add)}
+        return "UntagResource", {"resourceArn": arn, "tagKeys": list(remove or ())}
+
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         """The resource a request acts on, for authorization."""
         group = params.get("logGroupName")

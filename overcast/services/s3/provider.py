@@ -122,6 +122,20 @@ class S3Provider(ServiceProvider):
         self.cors = self.family(CorsOperations)
         self.restores_changed = asyncio.Event()  # a restore started: the completion worker looks again
 
+    def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
+        """A bucket's tags are one set (PutBucketTagging replaces it): the current set with the change made."""
+        name = arn.removeprefix("arn:aws:s3:::")
+        if not name or "/" in name:
+            return None
+        tags = self.tags.get(arn)
+        tags.update(add or {})
+        for key in remove or ():
+            tags.pop(key, None)
+        if not tags:
+            return "DeleteBucketTagging", {"Bucket": name}
+        tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
+        return "PutBucketTagging", {"Bucket": name, "Tagging": {"TagSet": tag_set}}
+
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         """The bucket, or the object a request names (listings act on the bucket)."""
         bucket = params.get("Bucket")

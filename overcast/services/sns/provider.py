@@ -57,6 +57,15 @@ class SnsProvider(ServiceProvider):
 
     # -- hooks -------------------------------------------------------------------------------------
 
+    def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
+        """TagResource / UntagResource of a topic."""
+        if add is not None:
+            return "TagResource", {
+                "ResourceArn": arn,
+                "Tags": [{"Key": k, "Value": v} for k, v in add.items()],
+            }
+        return "UntagResource", {"ResourceArn": arn, "TagKeys": list(remove or ())}
+
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         """The resource a request acts on, for authorization."""
         for name in ("TopicArn", "TargetArn"):

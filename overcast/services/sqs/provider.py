@@ -53,6 +53,18 @@ class SqsProvider(ServiceProvider):
 
     # -- hooks -------------------------------------------------------------------------------------
 
+    def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
+        """TagQueue / UntagQueue (the Resource Groups Tagging API tags queues through them)."""
+        from overcast.services.kit.arns import parse_arn
+        from overcast.services.kit.delivery import queue_url
+
+        parsed = parse_arn(arn)
+        if parsed is None or parsed.service != "sqs":
+            return None
+        if add is not None:
+            return "TagQueue", {"QueueUrl": queue_url(parsed), "Tags": dict(add)}
+        return "UntagQueue", {"QueueUrl": queue_url(parsed), "TagKeys": list(remove or ())}
+
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         """The resource a request acts on, for authorization."""
         url = params.get("QueueUrl")
