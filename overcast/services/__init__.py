@@ -18,6 +18,8 @@ PROVIDERS: dict[str, str] = {
     "dynamodbstreams": "overcast.services.dynamodb.streams:DynamoDBStreamsProvider",
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
+    "kinesis": "overcast.services.kinesis.provider:KinesisProvider",
+    "firehose": "overcast.services.firehose.provider:FirehoseProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).

@@ -1,0 +1,295 @@
+"""Records: PutRecord/PutRecords into the shard a hash key falls in; GetShardIterator/GetRecords read a shard
+in order from an iterator's position, within the stream's retention period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from overcast.context import RequestContext
+from overcast.errors import ServiceError
+from overcast.services.base import Operations
+from overcast.services.kinesis import errors
+from overcast.services.kinesis.shards import (
+    MAX_HASH_KEY,
+    Iterator,
+    decode_iterator,
+    encode_iterator,
+    hash_key,
+    parse_sequence,
+    shard_id,
+)
+from overcast.services.kinesis.store import Record, Shard, Stream
+
+if TYPE_CHECKING:
+    from overcast.services.kinesis.provider import KinesisProvider
+
+MIB = 1 << 20
+MAX_REQUEST_BYTES = 10 * MIB  # PutRecords, partition keys included
+MAX_READ_RECORDS = 10_000
+MAX_READ_BYTES = 10 * MIB
+ITERATOR_MS = 300_000
+
+
+def _dry_run(params: dict[str, Any]) -> None:
+    if params.get("DryRun"):
+        raise ServiceError(
+            "DryRunOperationException", "Request would have succeeded, but DryRun flag is set."
+        )
+
+
+def _moment(value: Any) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+def _amz_time(moment: float) -> str:
+    """'Thu Jan 22 01:22:02 UTC 2015': how Kinesis writes times in its messages."""
+    return datetime.fromtimestamp(moment, UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
+
+
+class RecordOperations(Operations):
+    service: KinesisProvider
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    def put_record(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream = self.service.readable_stream(ctx, params)
+        entry = {key: params.get(key) for key in ("Data", "PartitionKey", "ExplicitHashKey")}
+        self._check_entry(stream, entry, "")
+        ordering = params.get("SequenceNumberForOrdering")
+        if ordering is not None and parse_sequence(ordering) is None:
+            raise errors.invalid(
+                f"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.name} under "
+                f"account {stream.account} is invalid."
+            )
+        _dry_run(params)
+        now = self.clock.now()
+        shard = self._route(stream, entry)
+        size = len(entry["Data"]) + len(entry["PartitionKey"].encode())
+        if not self.service.throttle.write(stream.id, shard.index, stream.on_demand, size, now):
+            raise errors.throughput_exceeded(shard_id(shard.index), stream.name, stream.account)
+        counter = self.service.store.take_counters(stream.id, 1)
+        self.service.store.add_records(
+            [(stream.id, shard.index, counter, now, entry["PartitionKey"], entry["Data"])]
+        )
+        self.service.notify(stream.id)
+        return {
+            "ShardId": shard_id(shard.index),
+            "SequenceNumber": self.service.record_sequence(shard, counter, now),
+            "EncryptionType": stream.encryption,
+        }
+
+    def put_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream = self.service.readable_stream(ctx, params)
+        entries = params["Records"]
+        total = 0
+        for i, entry in enumerate(entries):
+            self._check_entry(stream, entry, f"records.{i + 1}.member.")
+            total += len(entry["Data"]) + len(entry["PartitionKey"].encode())
+        if total > MAX_REQUEST_BYTES:
+            raise errors.invalid(f"Records size exceeds {MAX_REQUEST_BYTES // MIB} MB limit")
+        _dry_run(params)
+        now = self.clock.now()
+        placed = []
+        for entry in entries:
+            shard = self._route(stream, entry)
+            size = len(entry["Data"]) + len(entry["PartitionKey"].encode())
+            accepted = self.service.throttle.write(stream.id, shard.index, stream.on_demand, size, now)
+            placed.append((entry, shard, accepted))
+        accepted_count = sum(1 for _, _, ok in placed if ok)
+        counter = self.service.store.take_counters(stream.id, accepted_count) if accepted_count else 0
+        rows, results = [], []
+        for entry, shard, ok in placed:
+            if not ok:
+                message = errors.throughput_message(shard_id(shard.index), stream.name, stream.account)
+                results.append(
+                    {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": message}
+                )
+                continue
+            rows.append((stream.id, shard.index, counter, now, entry["PartitionKey"], entry["Data"]))
+            results.append(
+                {
+                    "SequenceNumber": self.service.record_sequence(shard, counter, now),
+                    "ShardId": shard_id(shard.index),
+                }
+            )
+            counter += 1
+        self.service.store.add_records(rows)
+        if rows:
+            self.service.notify(stream.id)
+        return {
+            "FailedRecordCount": len(entries) - accepted_count,
+            "Records": results,
+            "EncryptionType": stream.encryption,
+        }
+
+    def _check_entry(self, stream: Stream, entry: dict[str, Any], member: str) -> None:
+        if not entry.get("PartitionKey"):
+            raise errors.validation(
+                f"1 validation error detected: Value null at '{member}partitionKey' failed to satisfy constraint: "
+                "Member must not be null"
+            )
+        limit = stream.max_record_kib * 1024
+        if len(entry["Data"]) + len(entry["PartitionKey"].encode()) > limit:
+            raise errors.validation(
+                f"1 validation error detected: Value at '{member}data' failed to satisfy constraint: Member must "
+                f"have length less than or equal to {limit}"
+            )
+        explicit = entry.get("ExplicitHashKey")
+        if explicit is not None and int(explicit) > MAX_HASH_KEY:
+            raise errors.invalid(
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was "
+                f"{explicit}"
+            )
+
+    def _route(self, stream: Stream, entry: dict[str, Any]) -> Shard:
+        explicit = entry.get("ExplicitHashKey")
+        key = int(explicit) if explicit is not None else hash_key(entry["PartitionKey"])
+        for shard in self.service.open_shards(stream):
+            if shard.holds(key):
+                return shard
+        raise ServiceError("InternalFailure", "No open shard holds the record's hash key.", 500)
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def get_shard_iterator(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream = self.service.readable_stream(ctx, params)
+        shard = self.service.shard_for(stream, params["ShardId"])
+        _dry_run(params)
+        after = starting_point(
+            self.service,
+            stream,
+            shard,
+            params["ShardIteratorType"],
+            params.get("StartingSequenceNumber"),
+            params.get("Timestamp"),
+        )
+        iterator = Iterator(stream.id, stream.name, shard.index, after, int(self.clock.now() * 1000))
+        return {"ShardIterator": encode_iterator(iterator)}
+
+    def get_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        iterator = decode_iterator(params["ShardIterator"])
+        if iterator is None:
+            raise errors.invalid("Invalid ShardIterator.")
+        now = self.clock.now()
+        if now * 1000 - iterator.issued_ms > ITERATOR_MS:
+            raise ServiceError(
+                "ExpiredIteratorException",
+                f"Iterator expired. The iterator was created at time {_amz_time(iterator.issued_ms / 1000)} while "
+                f"right now it is {_amz_time(now)} which is further in the future than the tolerated delay of "
+                f"{ITERATOR_MS} milliseconds.",
+            )
+        stream, shard = self._iterator_target(ctx, params, iterator)
+        _dry_run(params)
+        if not self.service.throttle.read(stream.id, shard.index, now):
+            raise errors.throughput_exceeded(shard_id(shard.index), stream.name, stream.account)
+        limit = min(params.get("Limit") or MAX_READ_RECORDS, MAX_READ_RECORDS)
+        records = read_batch(self.service, stream, shard, iterator.after, limit)
+        size = sum(len(r.data) + len(r.partition_key.encode()) for r in records)
+        self.service.throttle.read_bytes(stream.id, shard.index, size)
+        last = records[-1].counter if records else iterator.after
+        result: dict[str, Any] = {"Records": [record_shape(self.service, stream, shard, r) for r in records]}
+        pending = self.service.store.next_arrival(stream.id, shard.index, last, self.service.cutoff(stream))
+        if shard.closed is not None and pending is None:
+            result["ChildShards"] = self.service.child_shapes(stream, shard)
+        else:
+            following = Iterator(stream.id, stream.name, shard.index, last, int(now * 1000))
+            result["NextShardIterator"] = encode_iterator(following)
+        result["MillisBehindLatest"] = int(max(0.0, now - pending) * 1000) if pending is not None else 0
+        return result
+
+    def _iterator_target(
+        self, ctx: RequestContext, params: dict[str, Any], iterator: Iterator
+    ) -> tuple[Stream, Shard]:
+        stream = self.service.store.stream_by_id(iterator.stream)
+        sid = shard_id(iterator.shard)
+        if stream is None or stream.name != iterator.stream_name or stream.status == "DELETING":
+            raise errors.shard_not_found(sid, iterator.stream_name, ctx.account_id)
+        if params.get("StreamARN") and params["StreamARN"] != stream.arn:
+            raise errors.invalid(
+                f"StreamARN {params['StreamARN']} does not match the stream of the ShardIterator."
+            )
+        shard = self.service.store.shard(stream.id, iterator.shard)
+        if shard is None:
+            raise errors.shard_not_found(sid, stream.name, stream.account)
+        return stream, shard
+
+
+def starting_point(
+    service: KinesisProvider, stream: Stream, shard: Shard, kind: str, sequence: str | None, timestamp: Any
+) -> int:
+    """The counter after which an iterator (or a subscription) of `kind` starts reading."""
+    sid = shard_id(shard.index)
+    if sequence is not None and kind in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
+        raise errors.invalid(
+            "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or "
+            f"(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {kind} and also a "
+            "StartingSequenceNumber."
+        )
+    if kind == "TRIM_HORIZON":
+        return shard.start_counter - 1
+    if kind == "LATEST":
+        return stream.next_counter - 1
+    if kind == "AT_TIMESTAMP":
+        return _at_timestamp(service, stream, shard, timestamp)
+    if sequence is None:
+        raise errors.invalid(
+            "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or "
+            f"(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {kind} and no "
+            "StartingSequenceNumber."
+        )
+    parsed = parse_sequence(sequence)
+    where = f"used in GetShardIterator on shard {sid} in stream {stream.name} under account {stream.account}"
+    if parsed is None:
+        raise errors.invalid(f"StartingSequenceNumber {sequence} {where} is invalid.")
+    if parsed.shard != shard.index:
+        raise errors.invalid(
+            f"Invalid StartingSequenceNumber. It encodes {shard_id(parsed.shard)}, while it was used in a call "
+            f"to a shard with {sid}"
+        )
+    if parsed.shard_created != int(shard.created):
+        raise errors.invalid(
+            f"StartingSequenceNumber {sequence} {where} is invalid because it did not come from this stream."
+        )
+    return parsed.counter - 1 if kind == "AT_SEQUENCE_NUMBER" else parsed.counter
+
+
+def _at_timestamp(service: KinesisProvider, stream: Stream, shard: Shard, timestamp: Any) -> int:
+    if timestamp is None:
+        raise errors.invalid(
+            "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has "
+            "no timestamp parameter."
+        )
+    moment, now = _moment(timestamp), service.clock.now()
+    if moment > now:
+        raise errors.invalid(
+            "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+            f"timestampInMillis: {int(moment * 1000)}, currentTimestampInMillis: {int(now * 1000)}"
+        )
+    first = service.store.first_at(stream.id, shard.index, moment)
+    return first - 1 if first is not None else stream.next_counter - 1
+
+
+def read_batch(
+    service: KinesisProvider, stream: Stream, shard: Shard, after: int, limit: int
+) -> list[Record]:
+    """Up to `limit` retained records after the counter `after`, at most 10 MiB (at least one record)."""
+    records = service.store.read(stream.id, shard.index, after, service.cutoff(stream), limit)
+    total = 0
+    for i, record in enumerate(records):
+        total += len(record.data) + len(record.partition_key.encode())
+        if total > MAX_READ_BYTES and i > 0:
+            return records[:i]
+    return records
+
+
+def record_shape(service: KinesisProvider, stream: Stream, shard: Shard, record: Record) -> dict[str, Any]:
+    shape: dict[str, Any] = {
+        "SequenceNumber": service.record_sequence(shard, record.counter, record.arrival),
+        "ApproximateArrivalTimestamp": datetime.fromtimestamp(round(record.arrival, 3), UTC),
+        "Data": bytes(record.data),
+        "PartitionKey": record.partition_key,
+    }
+    if stream.encryption == "KMS":
+        shape["EncryptionType"] = "KMS"
+    return shape
