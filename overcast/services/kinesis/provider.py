@@ -8,7 +8,6 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
-from overcast.errors import ServiceError
 from overcast.services.base import ServiceProvider
 from overcast.services.kinesis import errors
 from overcast.services.kinesis.consumers import ConsumerOperations
@@ -47,8 +46,7 @@ class KinesisProvider(ServiceProvider):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.store = KinesisStore(self.db)
-        switch = os.environ.get("OVERCAST_KINESIS_THROTTLING", "1").lower()
-        self.throttle = Throttle(enabled=switch not in ("0", "false", "no", "off"))
+        self.throttle = Throttle(enabled=_throttling_by_default())
         self.workers = KinesisWorkers(self)
         self._arrivals: dict[int, asyncio.Event] = {}  # stream id -> set when records arrive
         self._routes: dict[int, tuple[int, list[Shard]]] = {}  # stream id -> (shard version, open shards)
@@ -59,8 +57,9 @@ class KinesisProvider(ServiceProvider):
         self.workers.start()
 
     def reset(self) -> None:
-        self.throttle.forget()
+        self.throttle = Throttle(enabled=_throttling_by_default())
         self._routes.clear()
+        self.subscriptions.clear()
 
     # -- authorization hooks -------------------------------------------------------------------------
 
@@ -242,5 +241,6 @@ class KinesisProvider(ServiceProvider):
                 task.cancel()
 
 
-def throughput_error(stream: Stream, shard: Shard) -> ServiceError:
-    return errors.throughput_exceeded(shard_id(shard.index), stream.name, stream.account)
+def _throttling_by_default() -> bool:
+    """Shard limits apply unless OVERCAST_KINESIS_THROTTLING says otherwise (0, false, no, off)."""
+    return os.environ.get("OVERCAST_KINESIS_THROTTLING", "1").lower() not in ("0", "false", "no", "off")
