@@ -196,7 +196,7 @@ class FirehoseStore:
         return ids
 
     def buffered(self, stream_id: int, limit_bytes: int) -> list[Buffered]:
-        """The oldest buffered records of a stream, up to about `limit_bytes` (at least one)."""
+        """The oldest buffered records of a stream, until they reach `limit_bytes` (the last one crossing it)."""
         out: list[Buffered] = []
         total = 0
         cursor = self.db.execute(
@@ -204,7 +204,7 @@ class FirehoseStore:
             (stream_id,),
         )
         for rid, arrival, data, metadata in cursor:
-            if out and total + len(data) > limit_bytes:
+            if total >= limit_bytes:
                 break
             out.append(Buffered(rid, arrival, bytes(data), json.loads(metadata) if metadata else None))
             total += len(data)

@@ -44,13 +44,13 @@ class FirehoseWorkers:
 
     # -- flushing ------------------------------------------------------------------------------------
 
-    def _due(self, stream: DeliveryStream) -> float | None:
+    def _due(self, stream: DeliveryStream, now: float) -> float | None:
         if stream.buffered_since is None:
             return None
         if stream.retry_at is not None:
             return stream.retry_at
         size, interval = buffering(stream.destination)
-        return self.service.clock.now() if stream.buffered_bytes >= size else stream.buffered_since + interval
+        return now if stream.buffered_bytes >= size else stream.buffered_since + interval
 
     async def _flusher(self) -> None:
         clock = self.service.clock
@@ -58,7 +58,7 @@ class FirehoseWorkers:
             with self.service.db.transaction():
                 streams = self.service.store.buffering()
             now = clock.now()
-            due = [(self._due(s), s) for s in streams]
+            due = [(self._due(s, now), s) for s in streams]
             for moment, stream in due:
                 if moment is not None and moment <= now:
                     await self._flush(stream)
