@@ -91,8 +91,9 @@ def test_batches_are_posted_in_firehose_format_after_retries(overcast, firehose,
     for _ in range(20):  # the retries wait on the virtual clock: move it along
         if len(server.requests) >= 3:
             break
+        seen = len(server.requests)
         overcast.advance_clock(5)
-        wait_for(lambda n=len(server.requests): len(server.requests) > n, timeout=10)
+        wait_for(lambda seen=seen: len(server.requests) > seen, timeout=10)
     assert len(server.requests) == 3
     headers, body = server.requests[-1]
     assert headers["Content-Type"] == "application/json"
@@ -118,12 +119,13 @@ def test_what_the_endpoint_never_accepts_goes_to_s3(overcast, firehose, s3, endp
     firehose.put_record(DeliveryStreamName="refused", Record={"Data": b"lost cause"})
     overcast.advance_clock(61)
     for _ in range(20):
-        if [k for k in (s3.list_objects_v2(Bucket=BUCKET).get("Contents") or [])]:
+        if s3.list_objects_v2(Bucket=BUCKET).get("Contents"):
             break
+        seen = len(server.requests)
         overcast.advance_clock(5)
         wait_for(
-            lambda n=len(server.requests): (
-                len(server.requests) > n or s3.list_objects_v2(Bucket=BUCKET).get("Contents")
+            lambda seen=seen: (
+                len(server.requests) > seen or s3.list_objects_v2(Bucket=BUCKET).get("Contents")
             ),
             timeout=10,
         )
