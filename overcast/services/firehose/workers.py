@@ -178,15 +178,13 @@ class FirehoseWorkers:
         records = answer.get("Records", [])
         rows = [
             (
-                r["ApproximateArrivalTimestamp"].timestamp(),
+                _epoch(r["ApproximateArrivalTimestamp"]),
                 r["Data"],
                 json.dumps(
                     {
                         "shardId": shard,
                         "partitionKey": r["PartitionKey"],
-                        "approximateArrivalTimestamp": int(
-                            r["ApproximateArrivalTimestamp"].timestamp() * 1000
-                        ),
+                        "approximateArrivalTimestamp": int(_epoch(r["ApproximateArrivalTimestamp"]) * 1000),
                         "sequenceNumber": r["SequenceNumber"],
                         "subsequenceNumber": 0,
                     }
@@ -204,3 +202,8 @@ class FirehoseWorkers:
             self.service.store.checkpoint(stream.id, shard, last, finished)
         if rows:
             self.wake()
+
+
+def _epoch(value: Any) -> float:
+    """Epoch seconds of a timestamp an internal call answered (a number, or a datetime)."""
+    return value.timestamp() if isinstance(value, datetime) else float(value)

@@ -15,9 +15,11 @@ from overcast.services.kinesis.records import RecordOperations
 from overcast.services.kinesis.resharding import ReshardingOperations
 from overcast.services.kinesis.shards import (
     MAX_COUNTER,
+    Routes,
     Sequence,
     decode_iterator,
     format_sequence,
+    sequence_number,
     shard_id,
     shard_index,
 )
@@ -49,7 +51,7 @@ class KinesisProvider(ServiceProvider):
         self.throttle = Throttle(enabled=_throttling_by_default())
         self.workers = KinesisWorkers(self)
         self._arrivals: dict[int, asyncio.Event] = {}  # stream id -> set when records arrive
-        self._routes: dict[int, tuple[int, list[Shard]]] = {}  # stream id -> (shard version, open shards)
+        self._routes: dict[int, tuple[int, Routes]] = {}  # stream id -> (shard version, its open shards)
         # (consumer ARN, shard index) -> when its current SubscribeToShard began (virtual time)
         self.subscriptions: dict[tuple[str, int], float] = {}
 
@@ -166,11 +168,12 @@ class KinesisProvider(ServiceProvider):
             raise errors.shard_not_found(name, stream.name, stream.account)
         return shard
 
-    def open_shards(self, stream: Stream) -> list[Shard]:
-        """The stream's open shards, cached until its shards change (every put routes through them)."""
+    def shard_routes(self, stream: Stream) -> Routes:
+        """The stream's open shards by hash key, cached until its shards change (every put routes through
+        them; a handful of rows per stream, not records)."""
         cached = self._routes.get(stream.id)
         if cached is None or cached[0] != stream.shard_version:
-            cached = (stream.shard_version, self.store.open_shards(stream.id))
+            cached = (stream.shard_version, Routes(self.store.open_shards(stream.id)))
             if len(self._routes) > 10_000:
                 self._routes.clear()
             self._routes[stream.id] = cached
@@ -186,7 +189,7 @@ class KinesisProvider(ServiceProvider):
 
     @staticmethod
     def record_sequence(shard: Shard, counter: int, arrival: float) -> str:
-        return format_sequence(Sequence(int(shard.created), shard.index, counter, int(arrival)))
+        return sequence_number(int(shard.created), shard.index, counter, int(arrival))
 
     def shard_shape(self, shard: Shard) -> dict[str, Any]:
         shape: dict[str, Any] = {"ShardId": shard_id(shard.index)}

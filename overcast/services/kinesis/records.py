@@ -17,6 +17,7 @@ from overcast.services.kinesis.shards import (
     encode_iterator,
     hash_key,
     parse_sequence,
+    sequence_number,
     shard_id,
 )
 from overcast.services.kinesis.store import Record, Shard, Stream
@@ -55,7 +56,7 @@ class RecordOperations(Operations):
     def put_record(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         stream = self.service.readable_stream(ctx, params)
         entry = {key: params.get(key) for key in ("Data", "PartitionKey", "ExplicitHashKey")}
-        self._check_entry(stream, entry, "")
+        size = self._check_entry(stream, entry, "")
         ordering = params.get("SequenceNumberForOrdering")
         if ordering is not None and parse_sequence(ordering) is None:
             raise errors.invalid(
@@ -65,7 +66,6 @@ class RecordOperations(Operations):
         _dry_run(params)
         now = self.clock.now()
         shard = self._route(stream, entry)
-        size = len(entry["Data"]) + len(entry["PartitionKey"].encode())
         if not self.service.throttle.write(stream.id, shard.index, stream.on_demand, size, now):
             raise errors.throughput_exceeded(shard_id(shard.index), stream.name, stream.account)
         counter = self.service.store.take_counters(stream.id, 1)
@@ -82,55 +82,54 @@ class RecordOperations(Operations):
     def put_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         stream = self.service.readable_stream(ctx, params)
         entries = params["Records"]
-        total = 0
-        for i, entry in enumerate(entries):
-            self._check_entry(stream, entry, f"records.{i + 1}.member.")
-            total += len(entry["Data"]) + len(entry["PartitionKey"].encode())
-        if total > MAX_REQUEST_BYTES:
+        sizes = [
+            self._check_entry(stream, entry, f"records.{i + 1}.member.") for i, entry in enumerate(entries)
+        ]
+        if sum(sizes) > MAX_REQUEST_BYTES:
             raise errors.invalid(f"Records size exceeds {MAX_REQUEST_BYTES // MIB} MB limit")
         _dry_run(params)
         now = self.clock.now()
+        write = self.service.throttle.write
         placed = []
-        for entry in entries:
+        for entry, size in zip(entries, sizes, strict=True):
             shard = self._route(stream, entry)
-            size = len(entry["Data"]) + len(entry["PartitionKey"].encode())
-            accepted = self.service.throttle.write(stream.id, shard.index, stream.on_demand, size, now)
-            placed.append((entry, shard, accepted))
-        accepted_count = sum(1 for _, _, ok in placed if ok)
-        counter = self.service.store.take_counters(stream.id, accepted_count) if accepted_count else 0
+            placed.append((entry, shard, write(stream.id, shard.index, stream.on_demand, size, now)))
+        accepted = sum(1 for _, _, ok in placed if ok)
+        counter = self.service.store.take_counters(stream.id, accepted) if accepted else 0
         rows, results = [], []
+        arrival = int(now)
         for entry, shard, ok in placed:
+            sid = shard_id(shard.index)
             if not ok:
-                message = errors.throughput_message(shard_id(shard.index), stream.name, stream.account)
+                message = errors.throughput_message(sid, stream.name, stream.account)
                 results.append(
                     {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": message}
                 )
                 continue
             rows.append((stream.id, shard.index, counter, now, entry["PartitionKey"], entry["Data"]))
-            results.append(
-                {
-                    "SequenceNumber": self.service.record_sequence(shard, counter, now),
-                    "ShardId": shard_id(shard.index),
-                }
-            )
+            number = sequence_number(int(shard.created), shard.index, counter, arrival)
+            results.append({"SequenceNumber": number, "ShardId": sid})
             counter += 1
         self.service.store.add_records(rows)
         if rows:
             self.service.notify(stream.id)
         return {
-            "FailedRecordCount": len(entries) - accepted_count,
+            "FailedRecordCount": len(entries) - accepted,
             "Records": results,
             "EncryptionType": stream.encryption,
         }
 
-    def _check_entry(self, stream: Stream, entry: dict[str, Any], member: str) -> None:
-        if not entry.get("PartitionKey"):
+    def _check_entry(self, stream: Stream, entry: dict[str, Any], member: str) -> int:
+        """The record's size (data and partition key), after checking it as AWS does."""
+        key = entry.get("PartitionKey")
+        if not key:
             raise errors.validation(
                 f"1 validation error detected: Value null at '{member}partitionKey' failed to satisfy constraint: "
                 "Member must not be null"
             )
+        size = len(entry["Data"]) + (len(key) if key.isascii() else len(key.encode()))
         limit = stream.max_record_kib * 1024
-        if len(entry["Data"]) + len(entry["PartitionKey"].encode()) > limit:
+        if size > limit:
             raise errors.validation(
                 f"1 validation error detected: Value at '{member}data' failed to satisfy constraint: Member must "
                 f"have length less than or equal to {limit}"
@@ -141,14 +140,15 @@ class RecordOperations(Operations):
                 "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was "
                 f"{explicit}"
             )
+        return size
 
     def _route(self, stream: Stream, entry: dict[str, Any]) -> Shard:
         explicit = entry.get("ExplicitHashKey")
         key = int(explicit) if explicit is not None else hash_key(entry["PartitionKey"])
-        for shard in self.service.open_shards(stream):
-            if shard.holds(key):
-                return shard
-        raise ServiceError("InternalFailure", "No open shard holds the record's hash key.", 500)
+        shard = self.service.shard_routes(stream).shard_for(key)
+        if shard is None:
+            raise ServiceError("InternalFailure", "No open shard holds the record's hash key.", 500)
+        return shard
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -286,7 +286,7 @@ def read_batch(
 def record_shape(service: KinesisProvider, stream: Stream, shard: Shard, record: Record) -> dict[str, Any]:
     shape: dict[str, Any] = {
         "SequenceNumber": service.record_sequence(shard, record.counter, record.arrival),
-        "ApproximateArrivalTimestamp": datetime.fromtimestamp(round(record.arrival, 3), UTC),
+        "ApproximateArrivalTimestamp": round(record.arrival, 3),  # epoch seconds, as on the wire
         "Data": bytes(record.data),
         "PartitionKey": record.partition_key,
     }

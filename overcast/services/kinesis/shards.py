@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import re
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from overcast.services.kinesis.store import Shard
 
 HASH_SPACE = 1 << 128
 MAX_HASH_KEY = HASH_SPACE - 1
@@ -38,6 +43,20 @@ def even_ranges(count: int) -> list[tuple[int, int]]:
 def uniform_boundaries(count: int) -> list[int]:
     """The starting hash keys of shards 2..count of an even split (where UpdateShardCount cuts)."""
     return [start for start, _ in even_ranges(count)[1:]]
+
+
+class Routes:
+    """A stream's open shards ordered by hash key: which one takes a record (a binary search)."""
+
+    def __init__(self, shards: list[Shard]) -> None:
+        self.shards = sorted(shards, key=lambda s: s.start_hash)
+        self.starts = [s.start_hash for s in self.shards]
+
+    def shard_for(self, key: int) -> Shard | None:
+        at = bisect.bisect_right(self.starts, key) - 1
+        if at >= 0 and self.shards[at].holds(key):
+            return self.shards[at]
+        return None
 
 
 def shard_id(index: int) -> str:
@@ -65,31 +84,42 @@ class Sequence:
     arrival: int = 0  # epoch seconds
 
 
-def format_sequence(seq: Sequence) -> str:
-    hex_digits = (
-        "2"
-        + f"{seq.shard_created & 0xFFFFFFFFF:09x}"
-        + f"{seq.shard & 0xF:x}"
-        + f"{seq.counter & 0xFFFFFFFFFFFFFFFF:016x}"
-        + "00"
-        + f"{seq.arrival & 0xFFFFFFFFF:09x}"
-        + f"{seq.shard & 0xFFFFFFFF:08x}"
-        + "2"
+# Bit positions of the parts, from the most significant: version 2 (4 bits), shard creation second (36), the
+# shard index's low nibble (4), counter (64), zero (8), arrival second (36), shard index (32), closing 2 (4).
+_MASK_36, _MASK_64 = (1 << 36) - 1, (1 << 64) - 1
+
+
+def sequence_base(shard_created: int, shard: int) -> int:
+    """The parts of a shard's sequence numbers that do not change from record to record."""
+    return (
+        (2 << 184)
+        | ((shard_created & _MASK_36) << 148)
+        | ((shard & 0xF) << 144)
+        | ((shard & 0xFFFFFFFF) << 4)
+        | 2
     )
-    return str(int(hex_digits, 16))
+
+
+def sequence_number(shard_created: int, shard: int, counter: int, arrival: int) -> str:
+    base = sequence_base(shard_created, shard)
+    return str(base | ((counter & _MASK_64) << 80) | ((arrival & _MASK_36) << 36))
+
+
+def format_sequence(seq: Sequence) -> str:
+    return sequence_number(seq.shard_created, seq.shard, seq.counter, seq.arrival)
 
 
 def parse_sequence(text: str) -> Sequence | None:
     """The parts of a sequence number of ours, or None for one that is not."""
     if not text.isdigit() or len(text) > 60:
         return None
-    digits = f"{int(text):x}"
-    if len(digits) != 47 or digits[0] != "2" or digits[-1] != "2":
+    value = int(text)
+    if value >> 184 != 2 or value & 0xF != 2 or (value >> 72) & 0xFF:
         return None
-    shard = int(digits[38:46], 16)
-    if int(digits[10], 16) != shard & 0xF:
+    shard = (value >> 4) & 0xFFFFFFFF
+    if (value >> 144) & 0xF != shard & 0xF:
         return None
-    return Sequence(int(digits[1:10], 16), shard, int(digits[11:27], 16), int(digits[29:38], 16))
+    return Sequence((value >> 148) & _MASK_36, shard, (value >> 80) & _MASK_64, (value >> 36) & _MASK_36)
 
 
 # -- shard iterators -----------------------------------------------------------------------------------

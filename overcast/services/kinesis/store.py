@@ -1,7 +1,8 @@
 """Kinesis Data Streams' tables and every SQL statement the service runs.
 
 Records live in one table indexed by (stream, shard, counter): a GetRecords is an index range scan from the
-iterator's position, whatever the size of the stream, and nothing of a record is held in memory. A second
+iterator's position (the query names that index: with the arrival index beside it, the planner could choose
+to scan every retained record), whatever the size of the stream, and nothing of a record is held in memory. A second
 index by arrival time serves AT_TIMESTAMP iterators and the retention sweep. The stream row carries the
 stream-wide counter that orders records (see shards.py) and the next shard index.
 """
@@ -317,7 +318,7 @@ class KinesisStore:
 
     def read(self, stream_id: int, shard: int, after: int, not_before: float, limit: int) -> list[Record]:
         rows = self.db.all(
-            "SELECT counter, arrival, partition_key, data FROM kinesis_records "
+            "SELECT counter, arrival, partition_key, data FROM kinesis_records INDEXED BY kinesis_records_position "
             "WHERE stream = ? AND shard = ? AND counter > ? AND arrival >= ? ORDER BY counter LIMIT ?",
             (stream_id, shard, after, not_before, limit),
         )
@@ -326,8 +327,8 @@ class KinesisStore:
     def next_arrival(self, stream_id: int, shard: int, after: int, not_before: float) -> float | None:
         """When the first record after `after` arrived (None: the consumer has read everything)."""
         row = self.db.one(
-            "SELECT arrival FROM kinesis_records WHERE stream = ? AND shard = ? AND counter > ? "
-            "AND arrival >= ? ORDER BY counter LIMIT 1",
+            "SELECT arrival FROM kinesis_records INDEXED BY kinesis_records_position "
+            "WHERE stream = ? AND shard = ? AND counter > ? AND arrival >= ? ORDER BY counter LIMIT 1",
             (stream_id, shard, after, not_before),
         )
         return row[0] if row else None
