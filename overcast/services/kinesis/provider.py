@@ -69,10 +69,12 @@ class KinesisProvider(ServiceProvider):
         for member in ("ResourceARN", "ConsumerARN", "StreamARN"):
             if params.get(member):
                 return str(params[member])
-        name = params.get("StreamName")
-        if not name and params.get("ShardIterator"):
+        if params.get("ShardIterator"):  # GetRecords: the stream the iterator reads, whoever's it is
             iterator = decode_iterator(str(params["ShardIterator"]))
-            name = iterator.stream_name if iterator else None
+            stream = self.store.stream_by_id(iterator.stream) if iterator else None
+            if stream is not None and stream.name == iterator.stream_name:
+                return stream.arn
+        name = params.get("StreamName")
         return ctx.arn("kinesis", f"stream/{name}") if name else None
 
     def authorization_resource(self, ctx: RequestContext, arn: str) -> Any:
