@@ -16,7 +16,7 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.kinesis import errors
-from overcast.services.kinesis.records import read_batch, record_shape, starting_point
+from overcast.services.kinesis.records import Batch, read_batch, record_shapes, starting_point
 from overcast.services.kinesis.store import Consumer, Shard, Stream
 from overcast.services.kinesis.tagging import RULES
 from overcast.services.kit.paging import decode_token, encode_token
@@ -166,37 +166,32 @@ class ConsumerOperations(Operations):
                     current = service.store.shard(stream.id, shard.index)
                     if current is None:
                         return
-                    records = read_batch(service, stream, current, after, EVENT_RECORDS)
-                    event, after, ended = self._event(stream, current, records, after)
+                    batch = read_batch(service, stream, current, after, EVENT_RECORDS)
+                    event = self._event(stream, current, batch)
+                after = batch.last
                 yield {"SubscribeToShardEvent": event}
                 remaining = began + SUBSCRIPTION_SECONDS - self.clock.now()
-                if ended or remaining <= 0:
+                if batch.ended or remaining <= 0:
                     return
-                if not records:
+                if not batch.records:
                     await service.wait_for_records(stream.id, min(HEARTBEAT_SECONDS, remaining))
         finally:
             if service.subscriptions.get(key) == began:
                 del service.subscriptions[key]
 
-    def _event(
-        self, stream: Stream, shard: Shard, records: list, after: int
-    ) -> tuple[dict[str, Any], int, bool]:
-        """(event, new position, whether the closed shard has been read to its end)."""
+    def _event(self, stream: Stream, shard: Shard, batch: Batch) -> dict[str, Any]:
+        """One SubscribeToShardEvent; a closed shard's last one names its children."""
         service = self.service
-        last = records[-1].counter if records else after
         now = self.clock.now()
-        pending = service.store.next_arrival(stream.id, shard.index, last, service.cutoff(stream))
+        arrival = batch.records[-1].arrival if batch.records else now
         event: dict[str, Any] = {
-            "Records": [record_shape(service, stream, shard, r) for r in records],
-            "ContinuationSequenceNumber": (
-                service.record_sequence(shard, last, records[-1].arrival if records else now)
-            ),
-            "MillisBehindLatest": int(max(0.0, now - pending) * 1000) if pending is not None else 0,
+            "Records": record_shapes(stream, shard, batch.records),
+            "ContinuationSequenceNumber": service.record_sequence(shard, batch.last, arrival),
+            "MillisBehindLatest": batch.millis_behind(now),
         }
-        ended = shard.closed is not None and pending is None
-        if ended:
+        if batch.ended:
             event["ChildShards"] = service.child_shapes(stream, shard)
-        return event, last, ended
+        return event
 
 
 def _bad_token() -> ServiceError:

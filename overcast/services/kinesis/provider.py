@@ -71,9 +71,8 @@ class KinesisProvider(ServiceProvider):
                 return str(params[member])
         if params.get("ShardIterator"):  # GetRecords: the stream the iterator reads, whoever's it is
             iterator = decode_iterator(str(params["ShardIterator"]))
-            stream = self.store.stream_by_id(iterator.stream) if iterator else None
-            if stream is not None and stream.name == iterator.stream_name:
-                return stream.arn
+            if iterator is not None:
+                return iterator.stream_arn
         name = params.get("StreamName")
         return ctx.arn("kinesis", f"stream/{name}") if name else None
 

@@ -3,6 +3,7 @@ in order from an iterator's position, within the stream's retention period."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from overcast.services.kinesis.shards import (
     encode_iterator,
     hash_key,
     parse_sequence,
+    sequence_base,
     sequence_number,
     shard_id,
 )
@@ -64,7 +66,7 @@ class RecordOperations(Operations):
                 f"account {stream.account} is invalid."
             )
         _dry_run(params)
-        now = self.clock.now()
+        now = round(self.clock.now(), 3)  # arrival times have AWS's millisecond precision
         shard = self._route(stream, entry)
         if not self.service.throttle.write(stream.id, shard.index, stream.on_demand, size, now):
             raise errors.throughput_exceeded(shard_id(shard.index), stream.name, stream.account)
@@ -88,7 +90,7 @@ class RecordOperations(Operations):
         if sum(sizes) > MAX_REQUEST_BYTES:
             raise errors.invalid(f"Records size exceeds {MAX_REQUEST_BYTES // MIB} MB limit")
         _dry_run(params)
-        now = self.clock.now()
+        now = round(self.clock.now(), 3)
         write = self.service.throttle.write
         placed = []
         for entry, size in zip(entries, sizes, strict=True):
@@ -164,7 +166,7 @@ class RecordOperations(Operations):
             params.get("StartingSequenceNumber"),
             params.get("Timestamp"),
         )
-        iterator = Iterator(stream.id, stream.name, shard.index, after, int(self.clock.now() * 1000))
+        iterator = Iterator(stream.id, stream.arn, shard.index, after, int(self.clock.now() * 1000))
         return {"ShardIterator": encode_iterator(iterator)}
 
     def get_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -184,18 +186,15 @@ class RecordOperations(Operations):
         if not self.service.throttle.read(stream.id, shard.index, now):
             raise errors.throughput_exceeded(shard_id(shard.index), stream.name, stream.account)
         limit = min(params.get("Limit") or MAX_READ_RECORDS, MAX_READ_RECORDS)
-        records = read_batch(self.service, stream, shard, iterator.after, limit)
-        size = sum(len(r.data) + len(r.partition_key.encode()) for r in records)
-        self.service.throttle.read_bytes(stream.id, shard.index, size)
-        last = records[-1].counter if records else iterator.after
-        result: dict[str, Any] = {"Records": [record_shape(self.service, stream, shard, r) for r in records]}
-        pending = self.service.store.next_arrival(stream.id, shard.index, last, self.service.cutoff(stream))
-        if shard.closed is not None and pending is None:
+        batch = read_batch(self.service, stream, shard, iterator.after, limit)
+        self.service.throttle.read_bytes(stream.id, shard.index, batch.size)
+        result: dict[str, Any] = {"Records": record_shapes(stream, shard, batch.records)}
+        if batch.ended:
             result["ChildShards"] = self.service.child_shapes(stream, shard)
         else:
-            following = Iterator(stream.id, stream.name, shard.index, last, int(now * 1000))
+            following = Iterator(stream.id, stream.arn, shard.index, batch.last, int(now * 1000))
             result["NextShardIterator"] = encode_iterator(following)
-        result["MillisBehindLatest"] = int(max(0.0, now - pending) * 1000) if pending is not None else 0
+        result["MillisBehindLatest"] = batch.millis_behind(now)
         return result
 
     def _iterator_target(
@@ -203,7 +202,7 @@ class RecordOperations(Operations):
     ) -> tuple[Stream, Shard]:
         stream = self.service.store.stream_by_id(iterator.stream)
         sid = shard_id(iterator.shard)
-        if stream is None or stream.name != iterator.stream_name or stream.status == "DELETING":
+        if stream is None or stream.arn != iterator.stream_arn or stream.status == "DELETING":
             raise errors.shard_not_found(sid, iterator.stream_name, ctx.account_id)
         if params.get("StreamARN") and params["StreamARN"] != stream.arn:
             raise errors.invalid(
@@ -270,26 +269,48 @@ def _at_timestamp(service: KinesisProvider, stream: Stream, shard: Shard, timest
     return first - 1 if first is not None else stream.next_counter - 1
 
 
-def read_batch(
-    service: KinesisProvider, stream: Stream, shard: Shard, after: int, limit: int
-) -> list[Record]:
-    """Up to `limit` retained records after the counter `after`, at most 10 MiB (at least one record)."""
-    records = service.store.read(stream.id, shard.index, after, service.cutoff(stream), limit)
+@dataclass
+class Batch:
+    """What one read of a shard found: its records, where the next read starts, the first record it left."""
+
+    records: list[Record]
+    last: int  # the counter after which the next read starts
+    pending: float | None  # when the first record not read yet arrived (None: caught up)
+    ended: bool  # a closed shard read to its end
+    size: int  # bytes of data and partition keys returned
+
+    def millis_behind(self, now: float) -> int:
+        return int(max(0.0, now - self.pending) * 1000) if self.pending is not None else 0
+
+
+def read_batch(service: KinesisProvider, stream: Stream, shard: Shard, after: int, limit: int) -> Batch:
+    """Up to `limit` retained records after the counter `after`, at most 10 MiB (at least one record); one
+    more is read to know whether the shard holds more."""
+    records = service.store.read(stream.id, shard.index, after, service.cutoff(stream), limit + 1)
     total = 0
     for i, record in enumerate(records):
-        total += len(record.data) + len(record.partition_key.encode())
-        if total > MAX_READ_BYTES and i > 0:
-            return records[:i]
-    return records
+        size = len(record.data) + len(record.partition_key)
+        if i == limit or (total + size > MAX_READ_BYTES and i > 0):
+            return Batch(records[:i], records[i - 1].counter, record.arrival, False, total)
+        total += size
+    last = records[-1].counter if records else after
+    return Batch(records, last, None, shard.closed is not None, total)
 
 
-def record_shape(service: KinesisProvider, stream: Stream, shard: Shard, record: Record) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "SequenceNumber": service.record_sequence(shard, record.counter, record.arrival),
-        "ApproximateArrivalTimestamp": round(record.arrival, 3),  # epoch seconds, as on the wire
-        "Data": bytes(record.data),
-        "PartitionKey": record.partition_key,
-    }
+def record_shapes(stream: Stream, shard: Shard, records: list[Record]) -> list[dict[str, Any]]:
+    """Records as GetRecords and SubscribeToShard answer them (ApproximateArrivalTimestamp in epoch seconds:
+    clients get what their protocol parses, internal callers a number)."""
+    base = sequence_base(int(shard.created), shard.index)
+    shapes = [
+        {
+            "SequenceNumber": str(base | (r.counter << 80) | ((int(r.arrival) & 0xFFFFFFFFF) << 36)),
+            "ApproximateArrivalTimestamp": r.arrival,
+            "Data": r.data,
+            "PartitionKey": r.partition_key,
+        }
+        for r in records
+    ]
     if stream.encryption == "KMS":
-        shape["EncryptionType"] = "KMS"
-    return shape
+        for shape in shapes:
+            shape["EncryptionType"] = "KMS"
+    return shapes

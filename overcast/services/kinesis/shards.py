@@ -6,8 +6,8 @@
   shard's creation second, the shard index's low nibble, a counter, the arrival second, the shard index and a
   closing nibble. The counter grows across the whole stream, so numbers increase within a shard, and a
   child shard's numbers (created later) are above its parents'.
-- A shard iterator is an opaque token naming the stream, the shard, the counter after which reading starts
-  and when it was issued (it expires five minutes later on the virtual clock).
+- A shard iterator is an opaque token naming the stream (its row and ARN), the shard, the counter after which
+  reading starts and when it was issued (it expires five minutes later on the virtual clock).
 """
 
 from __future__ import annotations
@@ -128,10 +128,14 @@ def parse_sequence(text: str) -> Sequence | None:
 @dataclass(frozen=True)
 class Iterator:
     stream: int  # the stream's row id (a stream created again under the same name is another stream)
-    stream_name: str
+    stream_arn: str
     shard: int
     after: int  # reading starts at the first record whose counter is greater
     issued_ms: int
+
+    @property
+    def stream_name(self) -> str:
+        return self.stream_arn.rsplit("/", 1)[-1]
 
 
 _HEADER = b"\x00\x00\x00\x00\x00\x00\x00\x01"
@@ -140,7 +144,7 @@ _LAYOUT = struct.Struct(">qiqq")
 
 def encode_iterator(iterator: Iterator) -> str:
     body = _LAYOUT.pack(iterator.stream, iterator.shard, iterator.after, iterator.issued_ms)
-    body += iterator.stream_name.encode()
+    body += iterator.stream_arn.encode()
     raw = _HEADER + body + struct.pack(">I", binascii.crc32(body))
     return base64.b64encode(raw).decode()
 
@@ -157,7 +161,7 @@ def decode_iterator(token: str) -> Iterator | None:
         return None
     stream, shard, after, issued = _LAYOUT.unpack(body[: _LAYOUT.size])
     try:
-        name = body[_LAYOUT.size :].decode()
+        arn = body[_LAYOUT.size :].decode()
     except UnicodeDecodeError:
         return None
-    return Iterator(stream, name, shard, after, issued)
+    return Iterator(stream, arn, shard, after, issued)

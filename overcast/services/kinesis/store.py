@@ -139,7 +139,7 @@ class Shard:
         return self.start_hash <= key <= self.end_hash
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     counter: int
     arrival: float
@@ -323,15 +323,6 @@ class KinesisStore:
             (stream_id, shard, after, not_before, limit),
         )
         return [Record(*row) for row in rows]
-
-    def next_arrival(self, stream_id: int, shard: int, after: int, not_before: float) -> float | None:
-        """When the first record after `after` arrived (None: the consumer has read everything)."""
-        row = self.db.one(
-            "SELECT arrival FROM kinesis_records INDEXED BY kinesis_records_position "
-            "WHERE stream = ? AND shard = ? AND counter > ? AND arrival >= ? ORDER BY counter LIMIT 1",
-            (stream_id, shard, after, not_before),
-        )
-        return row[0] if row else None
 
     def first_at(self, stream_id: int, shard: int, moment: float) -> int | None:
         """The counter of the shard's first record that arrived at or after `moment`."""

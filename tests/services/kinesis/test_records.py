@@ -364,3 +364,13 @@ def test_acknowledged_records_survive_kill_9(tmp_path):
         assert int(after["SequenceNumber"]) > int(puts[-1]["SequenceNumber"])
     finally:
         server.stop()
+
+
+def test_on_demand_streams_are_not_held_to_one_shards_limit(overcast):
+    strict = overcast.client("kinesis", config=NO_RETRIES)
+    strict.create_stream(StreamName="elastic", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    hot_key = [{"Data": b"x", "PartitionKey": "the-same-key"} for _ in range(500)]
+    failed = [
+        strict.put_records(StreamName="elastic", Records=hot_key)["FailedRecordCount"] for _ in range(3)
+    ]
+    assert failed == [0, 0, 0]  # 1,500 records to one shard at once: a provisioned shard takes 1,000
