@@ -34,6 +34,7 @@ class FirehoseWorkers:
     def __init__(self, service: FirehoseProvider) -> None:
         self.service = service
         self._wake = asyncio.Event()
+        self._flushing: set[int] = set()  # delivery streams with a flush in progress
 
     def start(self) -> None:
         self.service.platform.spawn(self._flusher())
@@ -53,18 +54,20 @@ class FirehoseWorkers:
         return now if stream.buffered_bytes >= size else stream.buffered_since + interval
 
     async def _flusher(self) -> None:
+        """Start a flush for every due buffer (each its own task: an HTTP endpoint retrying for minutes holds
+        up no other delivery stream), then sleep until the next one is due or a put or a flush wakes it."""
         clock = self.service.clock
         while True:
             with self.service.db.transaction():
-                streams = self.service.store.buffering()
+                streams = [s for s in self.service.store.buffering() if s.id not in self._flushing]
             now = clock.now()
             due = [(self._due(s, now), s) for s in streams]
             for moment, stream in due:
                 if moment is not None and moment <= now:
-                    await self._flush(stream)
+                    self._flushing.add(stream.id)
+                    self.service.platform.spawn(self._flush(stream))
             later = [m for m, _ in due if m is not None and m > now]
-            if not any(m is not None and m <= now for m, _ in due):
-                await self._sleep(min(later) - now if later else IDLE_SECONDS)
+            await self._sleep(min(later) - now if later else IDLE_SECONDS)
 
     async def _flush(self, stream: DeliveryStream) -> None:
         try:
@@ -74,6 +77,9 @@ class FirehoseWorkers:
         except Exception:  # a bug must not stop every delivery stream's flushing
             log.exception("firehose %s: delivery failed", stream.name)
             self._retry_later(stream, "internal error")
+        finally:
+            self._flushing.discard(stream.id)
+            self.wake()  # more may have arrived meanwhile
 
     def _retry_later(self, stream: DeliveryStream, reason: str) -> None:
         now = self.service.clock.now()

@@ -26,7 +26,10 @@ def s3_destination(**extra):
 
 
 def objects(s3, bucket=BUCKET) -> dict[str, bytes]:
-    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    """{key: body} of the bucket's objects, in the order they were written."""
+    listed = sorted(
+        s3.list_objects_v2(Bucket=bucket).get("Contents", []), key=lambda o: (o["LastModified"], o["Key"])
+    )
     return {o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed}
 
 
