@@ -41,6 +41,13 @@ def _dry_run(params: dict[str, Any]) -> None:
         )
 
 
+def _with_encryption(result: dict[str, Any], stream: Stream) -> dict[str, Any]:
+    """A put's answer names the encryption only when there is some (AWS leaves out EncryptionType NONE)."""
+    if stream.encryption == "KMS":
+        result["EncryptionType"] = "KMS"
+    return result
+
+
 def _moment(value: Any) -> float:
     return value.timestamp() if isinstance(value, datetime) else float(value)
 
@@ -75,11 +82,11 @@ class RecordOperations(Operations):
             [(stream.id, shard.index, counter, now, entry["PartitionKey"], entry["Data"])]
         )
         self.service.notify(stream.id)
-        return {
+        result = {
             "ShardId": shard_id(shard.index),
             "SequenceNumber": self.service.record_sequence(shard, counter, now),
-            "EncryptionType": stream.encryption,
         }
+        return _with_encryption(result, stream)
 
     def put_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         stream = self.service.readable_stream(ctx, params)
@@ -115,11 +122,7 @@ class RecordOperations(Operations):
         self.service.store.add_records(rows)
         if rows:
             self.service.notify(stream.id)
-        return {
-            "FailedRecordCount": len(entries) - accepted,
-            "Records": results,
-            "EncryptionType": stream.encryption,
-        }
+        return _with_encryption({"FailedRecordCount": len(entries) - accepted, "Records": results}, stream)
 
     def _check_entry(self, stream: Stream, entry: dict[str, Any], member: str) -> int:
         """The record's size (data and partition key), after checking it as AWS does."""
@@ -158,6 +161,8 @@ class RecordOperations(Operations):
         stream = self.service.readable_stream(ctx, params)
         shard = self.service.shard_for(stream, params["ShardId"])
         _dry_run(params)
+        if not self.service.throttle.iterator(stream.id, shard.index, self.clock.now()):
+            raise errors.throughput_exceeded(shard_id(shard.index), stream.name, stream.account)
         after = starting_point(
             self.service,
             stream,

@@ -1,7 +1,7 @@
 """Per-shard throughput limits, measured on the virtual clock (token buckets; no database).
 
-Provisioned shards take 1 MiB/s and 1,000 records/s of writes and 5 GetRecords calls/s returning at most
-2 MiB/s; a bucket holds one second of its rate (GetRecords' bytes: one 10 MiB call, so a call that returns
+Provisioned shards take 1 MiB/s and 1,000 records/s of writes, 5 GetShardIterator calls/s, and 5 GetRecords
+calls/s returning at most 2 MiB/s; a bucket holds one second of its rate (GetRecords' bytes: one 10 MiB call, so a call that returns
 10 MiB keeps the shard's reads throttled for the next five seconds, as AWS documents). An on-demand stream is
 limited as a whole: 4 MiB/s and 4,000 records/s at first, then up to double the highest write rate it has seen.
 
@@ -104,6 +104,16 @@ class Throttle:
         calls = self._bucket((stream, shard, "rc"), READ_CALLS, READ_CALLS, now)
         data = self._bucket((stream, shard, "rb"), READ_BYTES, READ_BURST_BYTES, now)
         if calls.level(now) < 1 or data.level(now) <= 0:
+            return False
+        calls.tokens -= 1
+        return True
+
+    def iterator(self, stream: int, shard: int, now: float) -> bool:
+        """Whether a GetShardIterator call may be made on the shard now (5 a second)."""
+        if not self.enabled:
+            return True
+        calls = self._bucket((stream, shard, "it"), READ_CALLS, READ_CALLS, now)
+        if calls.level(now) < 1:
             return False
         calls.tokens -= 1
         return True

@@ -30,7 +30,7 @@ def test_put_and_get_a_record(kinesis, stream):
     put = kinesis.put_record(StreamName=stream, Data=b"user signed up", PartitionKey="user_123")
     assert put["ShardId"] == shard_for_key(kinesis, stream, "user_123")
     assert put["SequenceNumber"].isdigit() and len(put["SequenceNumber"]) == 56
-    assert put["EncryptionType"] == "NONE"
+    assert "EncryptionType" not in put  # AWS names it only for KMS streams
     records, answer = read_shard(kinesis, stream, put["ShardId"])
     assert len(records) == 1
     record = records[0]
@@ -87,7 +87,7 @@ def test_sequence_number_for_ordering(kinesis, stream):
 def test_put_records_answers_per_record_in_order(kinesis, stream):
     entries = [{"Data": f"r{i}".encode(), "PartitionKey": f"p{i}"} for i in range(20)]
     answer = kinesis.put_records(StreamARN=stream_arn(stream), Records=entries)
-    assert answer["FailedRecordCount"] == 0 and answer["EncryptionType"] == "NONE"
+    assert answer["FailedRecordCount"] == 0 and "EncryptionType" not in answer
     assert len(answer["Records"]) == 20
     for i, result in enumerate(answer["Records"]):
         assert result["ShardId"] == shard_for_key(kinesis, stream, f"p{i}")
@@ -374,3 +374,16 @@ def test_on_demand_streams_are_not_held_to_one_shards_limit(overcast):
         strict.put_records(StreamName="elastic", Records=hot_key)["FailedRecordCount"] for _ in range(3)
     ]
     assert failed == [0, 0, 0]  # 1,500 records to one shard at once: a provisioned shard takes 1,000
+
+
+def test_more_than_five_shard_iterators_a_second_are_throttled(overcast, stream):
+    strict = overcast.client("kinesis", config=NO_RETRIES)
+    with pytest.raises(ClientError) as raised:
+        for _ in range(7):
+            strict.get_shard_iterator(
+                StreamName=stream, ShardId="shardId-000000000001", ShardIteratorType="LATEST"
+            )
+    assert error_of(raised) == ("ProvisionedThroughputExceededException", 400)
+    assert message_of(raised) == (
+        f"Rate exceeded for shard shardId-000000000001 in stream {stream} under account {ACCOUNT}."
+    )
