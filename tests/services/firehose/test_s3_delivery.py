@@ -292,3 +292,48 @@ def test_buffered_records_survive_kill_9(tmp_path):
         assert list(delivered(s3).values()) == [b"ab"]
     finally:
         server.stop()
+
+
+def test_backup_keeps_the_source_records_beside_the_transformed_ones(overcast, firehose, s3):
+    if not is_available("lambda"):
+        pytest.skip("no Lambda service in this Overcast")
+    s3.create_bucket(Bucket="backup-bucket")
+    function = overcast.client("lambda").create_function(
+        FunctionName="cleanup",
+        Runtime="python3.11",
+        Role="arn:aws:iam::000000000000:role/lambda-role",
+        Handler="app.handler",
+        Code={"ZipFile": zipped(TRANSFORM)},
+        Timeout=30,
+    )["FunctionArn"]
+    firehose.create_delivery_stream(
+        DeliveryStreamName="kept",
+        ExtendedS3DestinationConfiguration=s3_destination(
+            BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 60},
+            ProcessingConfiguration={
+                "Enabled": True,
+                "Processors": [
+                    {
+                        "Type": "Lambda",
+                        "Parameters": [{"ParameterName": "LambdaArn", "ParameterValue": function}],
+                    }
+                ],
+            },
+            S3BackupMode="Enabled",
+            S3BackupConfiguration={
+                "RoleARN": ROLE,
+                "BucketARN": "arn:aws:s3:::backup-bucket",
+                "Prefix": "source/",
+            },
+        ),
+    )
+    described = firehose.describe_delivery_stream(DeliveryStreamName="kept")["DeliveryStreamDescription"]
+    backup = described["Destinations"][0]["ExtendedS3DestinationDescription"]["S3BackupDescription"]
+    assert backup["BucketARN"] == "arn:aws:s3:::backup-bucket" and backup["Prefix"] == "source/"
+    sent = [json.dumps({"id": i, "drop": i == 1}).encode() for i in range(3)]
+    firehose.put_record_batch(DeliveryStreamName="kept", Records=[{"Data": d} for d in sent])
+    overcast.advance_clock(61)
+    (transformed,) = delivered(s3, timeout=60).values()
+    assert [json.loads(line)["id"] for line in transformed.splitlines()] == [0, 2]
+    ((key, original),) = delivered(s3, bucket="backup-bucket").items()
+    assert key.startswith("source/") and original == b"".join(sent)
