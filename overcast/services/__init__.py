@@ -22,6 +22,8 @@ PROVIDERS: dict[str, str] = {
         "overcast.services.resourcegroupstaggingapi.provider:ResourceGroupsTaggingProvider"
     ),
     "stepfunctions": "overcast.services.stepfunctions.provider:StepFunctionsProvider",
+    "kinesis": "overcast.services.kinesis.provider:KinesisProvider",
+    "firehose": "overcast.services.firehose.provider:FirehoseProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).
