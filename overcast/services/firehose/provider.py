@@ -26,6 +26,14 @@ class FirehoseProvider(ServiceProvider):
     service_name = "firehose"
     families = (DeliveryStreamOperations, RecordOperations, TagOperations)
 
+    def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
+        """TagDeliveryStream / UntagDeliveryStream (the Resource Groups Tagging API's road)."""
+        name = arn.rsplit("/", 1)[-1]
+        if add is not None:
+            tags = [{"Key": k, "Value": v} for k, v in add.items()]
+            return "TagDeliveryStream", {"DeliveryStreamName": name, "Tags": tags}
+        return "UntagDeliveryStream", {"DeliveryStreamName": name, "TagKeys": list(remove or ())}
+
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.store = FirehoseStore(self.db)

@@ -45,6 +45,12 @@ class KinesisProvider(ServiceProvider):
         PolicyOperations,
     )
 
+    def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
+        """TagResource / UntagResource of a stream or consumer (the Resource Groups Tagging API's road)."""
+        if add is not None:
+            return "TagResource", {"ResourceARN": arn, "Tags": dict(add)}
+        return "UntagResource", {"ResourceARN": arn, "TagKeys": list(remove or ())}
+
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.store = KinesisStore(self.db)

@@ -24,6 +24,13 @@ class StepFunctionsProvider(ServiceProvider):
     service_name = "stepfunctions"
     families = (MachineOperations, ExecutionOperations, ActivityOperations)
 
+    def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
+        """TagResource / UntagResource of a state machine or activity (the Tagging API's road)."""
+        if add is not None:
+            tags = [{"key": k, "value": v} for k, v in add.items()]
+            return "TagResource", {"resourceArn": arn, "tags": tags}
+        return "UntagResource", {"resourceArn": arn, "tagKeys": list(remove or ())}
+
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)
         self.store = StepFunctionsStore(self.db)

@@ -150,3 +150,32 @@ def test_tagging_needs_the_services_own_permission(enforced):
     iam.attach_user_policy(UserName="tagger", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSFullAccess")
     assert tagging.tag_resources(ResourceARNList=[arn], Tags={"a": "b"})["FailedResourcesMap"] == {}
     assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"a": "b"}
+
+
+def test_streams_and_state_machines_too(overcast):
+    kinesis, sfn = overcast.client("kinesis"), overcast.client("stepfunctions")
+    kinesis.create_stream(StreamName="tagged-stream", ShardCount=1, Tags={"team": "x"})
+    stream = kinesis.describe_stream_summary(StreamName="tagged-stream")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    machine = sfn.create_state_machine(
+        name="tagged-machine",
+        definition='{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}',
+        roleArn="arn:aws:iam::000000000000:role/r",
+        tags=[{"key": "team", "value": "x"}],
+    )["stateMachineArn"]
+    tagging = overcast.client("resourcegroupstaggingapi")
+    assert arns_of(tagging.get_resources(ResourceTypeFilters=["kinesis", "states:stateMachine"])) == {
+        stream,
+        machine,
+    }
+    assert (
+        tagging.tag_resources(ResourceARNList=[stream, machine], Tags={"cost": "1"})["FailedResourcesMap"]
+        == {}
+    )
+    listed = kinesis.list_tags_for_stream(StreamName="tagged-stream")["Tags"]
+    assert {t["Key"]: t["Value"] for t in listed} == {"team": "x", "cost": "1"}
+    assert {t["key"]: t["value"] for t in sfn.list_tags_for_resource(resourceArn=machine)["tags"]} == {
+        "team": "x",
+        "cost": "1",
+    }
