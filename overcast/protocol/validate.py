@@ -306,6 +306,15 @@ def _check_string(value, path, problems):
 def _check_int(value, path, problems):
     if not isinstance(value, int) or isinstance(value, bool):
         raise _TypeProblem(f"Expected an integer at '{path}'")
+    if not -(2**31) <= value < 2**31:
+        raise _TypeProblem(f"Integer out of range at '{path}': {value}")
+
+
+def _check_long(value, path, problems):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _TypeProblem(f"Expected an integer at '{path}'")
+    if not -(2**63) <= value < 2**63:
+        raise _TypeProblem(f"Number out of range at '{path}': {value}")
 
 
 def _check_float(value, path, problems):
@@ -331,7 +340,7 @@ def _check_timestamp(value, path, problems):
 _TYPE_CHECKS: dict[str, Checker] = {
     "string": _check_string,
     "integer": _check_int,
-    "long": _check_int,
+    "long": _check_long,
     "float": _check_float,
     "double": _check_float,
     "boolean": _check_bool,
