@@ -48,6 +48,9 @@ class ResourcePolicy:
     document: str | None = None  # the resource-based policy (bucket/queue/topic/function policy), if any
     tags: dict[str, str] = field(default_factory=dict)  # for aws:ResourceTag/<key>
     arn: str | None = None  # the resource's full ARN, when the request named it without a part (IAM paths)
+    # The resource policy must allow even callers of the owning account (a KMS key policy): identity policies
+    # count only where it delegates to the account ("Principal": {"AWS": "arn:aws:iam::<account>:root"}).
+    required: bool = False
 
 
 @dataclass
@@ -363,6 +366,7 @@ class Authorizer:
                 if p
             ],
             scp_levels=scps or (),
+            resource_required=bool(resource and resource.required),
         )
         return request, evaluate(request, policies)
 

@@ -18,6 +18,9 @@ PROVIDERS: dict[str, str] = {
     "dynamodbstreams": "overcast.services.dynamodb.streams:DynamoDBStreamsProvider",
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
+    "kms": "overcast.services.kms.provider:KmsProvider",
+    "secretsmanager": "overcast.services.secretsmanager.provider:SecretsManagerProvider",
+    "ssm": "overcast.services.ssm.provider:SsmProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).
