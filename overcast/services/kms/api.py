@@ -25,9 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from overcast.context import RequestContext
-from overcast.errors import ServiceError
 from overcast.identity import Principal
+from overcast.services.kit.calls import call_sync
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
@@ -67,23 +66,17 @@ def call(
     region: str,
     via: str | None = None,
 ) -> dict[str, Any]:
-    """A KMS request made synchronously, validated and authorized as Platform.call does, in a savepoint of the
-    calling request's transaction."""
-    from overcast.platform import new_request_id
-    from overcast.protocol.models import get_service_model
-    from overcast.protocol.validate import validate
-
-    validate(get_service_model("kms").operation_model(operation), params)
-    provider = platform.provider("kms")
-    entry = provider.handler(operation) if provider else None
-    if entry is None or entry[1]:
-        raise ServiceError("KMSInternalException", f"KMS cannot serve {operation}", 500, sender_fault=False)
-    ctx = RequestContext("kms", operation, account_id, region, principal, new_request_id())
-    ctx.extra["condition_keys"] = _keys(principal, region, via)
-    if platform.authorizer is not None:
-        platform.authorizer(ctx, params)
-    with platform.db.transaction():
-        return entry[0](ctx, params)
+    """A KMS request made synchronously (kit.calls.call_sync): in a savepoint of the calling request's transaction."""
+    return call_sync(
+        platform,
+        "kms",
+        operation,
+        params,
+        principal=principal,
+        account_id=account_id,
+        region=region,
+        condition_keys=_keys(principal, region, via),
+    )
 
 
 async def call_async(
