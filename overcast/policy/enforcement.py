@@ -81,6 +81,8 @@ _ACCESS_DENIED = {
     "cloudfront",
     "route53",
 }
+# JSON services whose AccessDeniedException is a 400 (a client error like their others), not a 403.
+_DENIED_WITH_400 = {"dynamodb", "kms"}
 # STS checks role trust policies itself (the trust policy is the role's resource policy).
 _SELF_CHECKED = {
     ("sts", "AssumeRole"),
@@ -110,7 +112,7 @@ def access_denied(service: str, message: str) -> ServiceError:
         return ServiceError("AuthorizationError", message, 403)
     if service in _ACCESS_DENIED:
         return ServiceError("AccessDenied", message, 403)
-    return ServiceError("AccessDeniedException", message, 400 if service == "dynamodb" else 403)
+    return ServiceError("AccessDeniedException", message, 400 if service in _DENIED_WITH_400 else 403)
 
 
 def request_tags(params: dict[str, Any]) -> dict[str, str]:

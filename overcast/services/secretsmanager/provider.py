@@ -11,12 +11,12 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+import overcast.services.kms.api as kms
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.arns import parse_arn
 from overcast.services.kit.timers import run_due_work
-from overcast.services.kms import api as kms
 from overcast.services.secretsmanager.policies import PolicyOperations
 from overcast.services.secretsmanager.rotation import RotationOperations, Rotator
 from overcast.services.secretsmanager.rules import marked_for_deletion, not_found

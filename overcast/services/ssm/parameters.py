@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import overcast.services.secretsmanager.api as secrets
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.kit.paging import decode_token, encode_token
 from overcast.services.kit.tags import tag_dict
-from overcast.services.secretsmanager import api as secrets
 from overcast.services.ssm import names, public
 from overcast.services.ssm.names import parameter_arn, validation
 from overcast.services.ssm.store import ParameterVersion

@@ -13,11 +13,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+import overcast.services.kms.api as kms
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
+from overcast.services import is_available
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.timers import run_due_work
-from overcast.services.kms import api as kms
 from overcast.services.ssm.labels import LabelOperations
 from overcast.services.ssm.names import parameter_arn, split_selector
 from overcast.services.ssm.parameters import ParameterOperations
@@ -111,7 +112,7 @@ class SsmProvider(ServiceProvider):
 
     async def _notify(self, account: str, region: str, name: str, policy: str) -> None:
         """The 'Parameter Store Policy Action' event, to the default event bus when EventBridge runs."""
-        if self.platform.provider("events") is None:
+        if not is_available("events"):
             return
         from overcast.services.kit.delivery import Sender, deliver
 
