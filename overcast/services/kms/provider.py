@@ -178,10 +178,14 @@ class KmsProvider(ServiceProvider):
     def material(self, key: Key, generation: int | None = None) -> bytes:
         """The plaintext key material of a generation (the current one by default)."""
         wanted = key.generation if generation is None else generation
-        record = self.store.material(key.account, key.key_id, wanted)
-        if record is None:
-            raise ServiceError("InvalidCiphertextException", "")
-        return self.vault.unwrap(key.account, key.key_id, wanted, record.wrapped)
+
+        def stored() -> bytes:
+            record = self.store.material(key.account, key.key_id, wanted)
+            if record is None or not record.wrapped:
+                raise ServiceError("InvalidCiphertextException", "")
+            return record.wrapped
+
+        return self.vault.unwrap(key.account, key.key_id, wanted, stored)
 
     def public_key(self, key: Key) -> bytes:
         record = self.store.material(key.account, key.key_id, key.generation)
@@ -222,14 +226,18 @@ class KmsProvider(ServiceProvider):
     # -- the policy engine's hooks -----------------------------------------------------------------------
 
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The key a request acts on: built from a key id or ARN without a lookup (this runs on every request),
+        read from the alias table for an alias; "*" for the operations on no key."""
         operation = ctx.operation
-        if operation in _KEYLESS_OPERATIONS:
-            return "*"
-        if operation == "ListAliases" and not params.get("KeyId"):
+        if operation in _KEYLESS_OPERATIONS or (operation == "ListAliases" and not params.get("KeyId")):
             return "*"
         named = self._named_key(ctx, params)
         if named is None:
             return "*"
+        if named.startswith("arn:") and ":key/" in named:
+            return named
+        if not named.startswith("alias/") and ":alias/" not in named:
+            return f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{named}"
         try:
             return self.key_of(ctx, named, create_managed=False).arn
         except ServiceError:

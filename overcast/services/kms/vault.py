@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -51,12 +52,17 @@ class Vault:
         nonce = os.urandom(12)
         return nonce + self._aead.encrypt(nonce, material, _binding(account, key_id, generation))
 
-    def unwrap(self, account: str, key_id: str, generation: int, wrapped: bytes) -> bytes:
+    def unwrap(
+        self, account: str, key_id: str, generation: int, wrapped: bytes | Callable[[], bytes]
+    ) -> bytes:
+        """The material `wrapped` holds (or `wrapped()` reads from the store, when the cache does not have it)."""
         slot = (account, key_id, generation)
         found = self._cache.get(slot)
         if found is not None:
             self._cache.move_to_end(slot)
             return found
+        if callable(wrapped):
+            wrapped = wrapped()
         material = self._aead.decrypt(wrapped[:12], wrapped[12:], _binding(account, key_id, generation))
         self._cache[slot] = material
         if len(self._cache) > _CACHE_SIZE:

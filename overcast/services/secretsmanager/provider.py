@@ -26,6 +26,7 @@ from overcast.services.secretsmanager.values import ValueOperations
 
 DEFAULT_KEY = "alias/aws/secretsmanager"
 _SUFFIX_CHARS = string.ascii_letters + string.digits
+_FOUND = "secretsmanager.found"  # ctx.extra: (SecretId, total_changes, Secret) from resource_arn
 _NO_SECRET_OPERATIONS = frozenset({"ListSecrets", "GetRandomPassword", "BatchGetSecretValue"})
 
 
@@ -69,12 +70,21 @@ class SecretsManagerProvider(ServiceProvider):
         return self.store.secret_by_name(ctx.account_id, ctx.region, secret_id)
 
     def secret_of(self, ctx: RequestContext, secret_id: str, *, deleted_ok: bool = False) -> Secret:
-        secret = self.find(ctx, secret_id)
+        secret = self._seen(ctx, secret_id) or self.find(ctx, secret_id)
         if secret is None:
             raise not_found()
         if secret.deleted_date is not None and not deleted_ok:
             raise marked_for_deletion()
         return secret
+
+    def _seen(self, ctx: RequestContext, secret_id: str) -> Secret | None:
+        """The secret as `resource_arn` found it for this request, if the database has not changed since (this
+        process is its only writer): the handler need not read it again."""
+        seen = ctx.extra.pop(_FOUND, None)
+        if seen is None:
+            return None
+        named, changes, secret = seen
+        return secret if named == secret_id and changes == self.db.conn.total_changes else None
 
     # -- values: sealed under a KMS data key ---------------------------------------------------------------
 
@@ -148,7 +158,10 @@ class SecretsManagerProvider(ServiceProvider):
         if not secret_id:
             return "*"
         found = self.find(ctx, secret_id)
-        return found.arn if found is not None else None
+        if found is None:
+            return None
+        ctx.extra[_FOUND] = (secret_id, self.db.conn.total_changes, found)
+        return found.arn
 
     def authorization_resource(self, ctx: RequestContext, arn: str) -> Any:
         from overcast.policy.enforcement import ResourcePolicy

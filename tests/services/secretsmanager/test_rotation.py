@@ -72,7 +72,12 @@ def _rotated(sm, name, count):
     def done():
         described = sm.describe_secret(SecretId=name)
         current = json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
-        return described if current.get("generation") == count and "LastRotatedDate" in described else None
+        finished = any(tag["Key"] == "ran-finishSecret" for tag in described.get("Tags", []))
+        return (
+            described
+            if current.get("generation") == count and "LastRotatedDate" in described and finished
+            else None
+        )
 
     return wait_for(done, timeout=90, interval=0.2)
 
