@@ -46,7 +46,7 @@ class PolicyOperations(Operations):
     service: SecretsManagerProvider
 
     def put_resource_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        secret = self.service.secret_of(ctx, params["SecretId"])
+        secret = self.service.secret_of(ctx, params["SecretId"], change=True)
         text = params["ResourcePolicy"]
         problems = _problems(text)
         if problems:
@@ -58,6 +58,7 @@ class PolicyOperations(Operations):
             )
         secret.policy = text
         self.service.store.put_secret(secret)
+        self.service.changed(ctx, secret)
         return {"ARN": secret.arn, "Name": secret.name}
 
     def get_resource_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -68,9 +69,10 @@ class PolicyOperations(Operations):
         return result
 
     def delete_resource_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        secret = self.service.secret_of(ctx, params["SecretId"])
+        secret = self.service.secret_of(ctx, params["SecretId"], change=True)
         secret.policy = None
         self.service.store.put_secret(secret)
+        self.service.changed(ctx, secret)
         return {"ARN": secret.arn, "Name": secret.name}
 
     def validate_resource_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from overcast.services.base import ServiceProvider
 from overcast.services.kit.arns import parse_arn
 from overcast.services.kit.timers import run_due_work
 from overcast.services.secretsmanager.policies import PolicyOperations
+from overcast.services.secretsmanager.replication import ReplicationOperations, Replicator
 from overcast.services.secretsmanager.rotation import RotationOperations, Rotator
 from overcast.services.secretsmanager.rules import marked_for_deletion, not_found
 from overcast.services.secretsmanager.secrets import SecretOperations
@@ -32,13 +33,20 @@ _NO_SECRET_OPERATIONS = frozenset({"ListSecrets", "GetRandomPassword", "BatchGet
 
 class SecretsManagerProvider(ServiceProvider):
     service_name = "secretsmanager"
-    families = (SecretOperations, ValueOperations, RotationOperations, PolicyOperations)
+    families = (
+        SecretOperations,
+        ValueOperations,
+        RotationOperations,
+        PolicyOperations,
+        ReplicationOperations,
+    )
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
         self.store = SecretsStore(self.db)
         self.wake = asyncio.Event()
         self.rotator = Rotator(self)
+        self.replicator = Replicator(self)
 
     async def start(self) -> None:
         self.platform.spawn(
@@ -69,13 +77,22 @@ class SecretsManagerProvider(ServiceProvider):
             return partial if partial is not None and partial.arn.startswith(secret_id + "-") else None
         return self.store.secret_by_name(ctx.account_id, ctx.region, secret_id)
 
-    def secret_of(self, ctx: RequestContext, secret_id: str, *, deleted_ok: bool = False) -> Secret:
+    def secret_of(
+        self, ctx: RequestContext, secret_id: str, *, deleted_ok: bool = False, change: bool = False
+    ) -> Secret:
+        """The secret a SecretId names; `change`: the request changes it (a replica refuses)."""
         secret = self._seen(ctx, secret_id) or self.find(ctx, secret_id)
         if secret is None:
             raise not_found()
         if secret.deleted_date is not None and not deleted_ok:
             raise marked_for_deletion()
+        if change:
+            self.replicator.check_writable(secret)
         return secret
+
+    def changed(self, ctx: RequestContext, secret: Secret) -> None:
+        """A secret changed: its replicas follow."""
+        self.replicator.sync(ctx, secret)
 
     def _seen(self, ctx: RequestContext, secret_id: str) -> Secret | None:
         """The secret as `resource_arn` found it for this request, if the database has not changed since (this

@@ -38,7 +38,7 @@ class RotationOperations(Operations):
     service: SecretsManagerProvider
 
     def rotate_secret(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        secret = self.service.secret_of(ctx, params["SecretId"])
+        secret = self.service.secret_of(ctx, params["SecretId"], change=True)
         function = params.get("RotationLambdaARN") or secret.rotation_lambda
         if not function:
             raise errors.invalid_request("No Lambda rotation function ARN is associated with this secret.")

@@ -71,6 +71,11 @@ class SecretOperations(Operations):
             version_id = params.get("ClientRequestToken") or str(uuid.uuid4())
             self.service_values().add_version(ctx, secret, version_id, value, ["AWSCURRENT"])
             result["VersionId"] = version_id
+        if params.get("AddReplicaRegions"):
+            self.service.replicator.add(
+                ctx, secret, params["AddReplicaRegions"], bool(params.get("ForceOverwriteReplicaSecret"))
+            )
+            result["ReplicationStatus"] = self.service.replicator.status(secret)
         return result
 
     def service_value(self, params: dict[str, Any]) -> tuple[str, bytes] | None:
@@ -125,6 +130,11 @@ class SecretOperations(Operations):
         if secret.owning_service:
             result["OwningService"] = secret.owning_service
         result["CreatedDate"] = secret.created
+        if secret.primary_region:
+            result["PrimaryRegion"] = secret.primary_region
+        replication = self.service.replicator.status(secret)
+        if replication and stages_member == "VersionIdsToStages":
+            result["ReplicationStatus"] = replication
         return result
 
     def list_secrets(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -171,7 +181,7 @@ class SecretOperations(Operations):
     # -- change and delete -----------------------------------------------------------------------------------
 
     def update_secret(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        secret = self.service.secret_of(ctx, params["SecretId"])
+        secret = self.service.secret_of(ctx, params["SecretId"], change=True)
         value = self.service_value(params)
         if "Description" in params:
             secret.description = params["Description"]
@@ -184,10 +194,17 @@ class SecretOperations(Operations):
             version_id = params.get("ClientRequestToken") or str(uuid.uuid4())
             self.service_values().add_version(ctx, secret, version_id, value, ["AWSCURRENT"])
             result["VersionId"] = version_id
+        else:
+            self.service.changed(ctx, secret)
         return result
 
     def delete_secret(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        secret = self.service.secret_of(ctx, params["SecretId"], deleted_ok=True)
+        secret = self.service.secret_of(ctx, params["SecretId"], deleted_ok=True, change=True)
+        replicas = [region for region, *_ in self.service.store.replicas(secret.arn)]
+        if replicas:
+            raise errors.invalid_request(
+                f"You can't delete secret {secret.name} that still has replica regions {replicas}"
+            )
         force = params.get("ForceDeleteWithoutRecovery")
         window = params.get("RecoveryWindowInDays")
         if force and window is not None:
@@ -222,16 +239,18 @@ class SecretOperations(Operations):
     # -- tags and passwords ----------------------------------------------------------------------------------
 
     def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        secret = self.service.secret_of(ctx, params["SecretId"])
+        secret = self.service.secret_of(ctx, params["SecretId"], change=True)
         tags = tag_dict(params["Tags"])
         self.service.tags.add(
             secret.arn, tags, errors.TAG_RULES, account=secret.account, region=secret.region
         )
+        self.service.changed(ctx, secret)
         return {}
 
     def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        secret = self.service.secret_of(ctx, params["SecretId"])
+        secret = self.service.secret_of(ctx, params["SecretId"], change=True)
         self.service.tags.remove(secret.arn, params["TagKeys"])
+        self.service.changed(ctx, secret)
         return {}
 
     def get_random_password(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ MIGRATIONS = [
         description TEXT, kms_key_id TEXT, created REAL NOT NULL, last_changed REAL NOT NULL,
         last_accessed REAL, deleted_date REAL, policy TEXT,
         rotation_lambda TEXT, rotation_rules TEXT, rotation_enabled INTEGER NOT NULL DEFAULT 0,
-        next_rotation REAL, last_rotated REAL, owning_service TEXT
+        next_rotation REAL, last_rotated REAL, owning_service TEXT, primary_region TEXT
     );
     CREATE UNIQUE INDEX sm_secrets_name ON sm_secrets (account, region, name);
     CREATE INDEX sm_secrets_deleted ON sm_secrets (deleted_date) WHERE deleted_date IS NOT NULL;
@@ -34,6 +34,11 @@ MIGRATIONS = [
     ) WITHOUT ROWID;
     CREATE INDEX sm_stages_version ON sm_stages (arn, version_id);
 
+    CREATE TABLE sm_replicas (
+        arn TEXT NOT NULL, region TEXT NOT NULL, kms_key_id TEXT, status TEXT NOT NULL, message TEXT,
+        PRIMARY KEY (arn, region)
+    ) WITHOUT ROWID;
+
     CREATE TABLE sm_rotations (
         arn TEXT PRIMARY KEY, token TEXT NOT NULL, step TEXT NOT NULL, started REAL NOT NULL,
         principal TEXT NOT NULL
@@ -43,7 +48,8 @@ MIGRATIONS = [
 
 _SECRET_COLUMNS = (
     "arn, account, region, name, description, kms_key_id, created, last_changed, last_accessed, deleted_date, "
-    "policy, rotation_lambda, rotation_rules, rotation_enabled, next_rotation, last_rotated, owning_service"
+    "policy, rotation_lambda, rotation_rules, rotation_enabled, next_rotation, last_rotated, owning_service, "
+    "primary_region"
 )
 
 
@@ -66,6 +72,7 @@ class Secret:
     next_rotation: float | None = None
     last_rotated: float | None = None
     owning_service: str | None = None
+    primary_region: str | None = None  # a replica's primary Region
 
     def row(self) -> tuple:
         return (
@@ -86,6 +93,7 @@ class Secret:
             self.next_rotation,
             self.last_rotated,
             self.owning_service,
+            self.primary_region,
         )
 
 
@@ -129,12 +137,12 @@ class SecretsStore:
 
     def put_secret(self, secret: Secret) -> None:
         self.db.execute(
-            f"INSERT OR REPLACE INTO sm_secrets ({_SECRET_COLUMNS}) VALUES ({', '.join('?' * 17)})",
+            f"INSERT OR REPLACE INTO sm_secrets ({_SECRET_COLUMNS}) VALUES ({', '.join('?' * 18)})",
             secret.row(),
         )
 
     def purge(self, arn: str) -> None:
-        for table in ("sm_stages", "sm_versions", "sm_rotations", "sm_secrets"):
+        for table in ("sm_stages", "sm_versions", "sm_rotations", "sm_replicas", "sm_secrets"):
             self.db.execute(f"DELETE FROM {table} WHERE arn = ?", (arn,))
 
     def secrets_after(
@@ -242,6 +250,29 @@ class SecretsStore:
 
     def remove_stage(self, arn: str, label: str) -> None:
         self.db.execute("DELETE FROM sm_stages WHERE arn = ? AND label = ?", (arn, label))
+
+    def clear_stages(self, arn: str) -> None:
+        self.db.execute("DELETE FROM sm_stages WHERE arn = ?", (arn,))
+
+    # -- replicas ------------------------------------------------------------------------------------
+
+    def replicas(self, arn: str) -> list[tuple[str, str | None, str, str | None]]:
+        """(region, KMS key id, status, message) of a primary secret's replicas."""
+        return self.db.all(
+            "SELECT region, kms_key_id, status, message FROM sm_replicas WHERE arn = ? ORDER BY region",
+            (arn,),
+        )
+
+    def put_replica(
+        self, arn: str, region: str, kms_key_id: str | None, status: str, message: str | None
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO sm_replicas VALUES (?, ?, ?, ?, ?)",
+            (arn, region, kms_key_id, status, message),
+        )
+
+    def remove_replica(self, arn: str, region: str) -> None:
+        self.db.execute("DELETE FROM sm_replicas WHERE arn = ? AND region = ?", (arn, region))
 
     # -- rotations in progress -----------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ class ValueOperations(Operations):
         secret.last_changed = now
         store.put_secret(secret)
         self._prune(secret)
+        self.service.changed(ctx, secret)
 
     def move_stage(self, secret: Secret, label: str, version_id: str) -> None:
         """Attach `label` to `version_id`; AWSCURRENT leaving a version leaves AWSPREVIOUS on it."""
@@ -75,7 +76,7 @@ class ValueOperations(Operations):
                 store.delete_version(secret.arn, version.version_id)
 
     def put_secret_value(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        secret = self.service.secret_of(ctx, params["SecretId"])
+        secret = self.service.secret_of(ctx, params["SecretId"], change=True)
         value = self._secrets().service_value(params)
         if value is None:
             raise errors.invalid_parameter("You must provide either SecretString or SecretBinary.")
@@ -229,7 +230,7 @@ class ValueOperations(Operations):
         return result
 
     def update_secret_version_stage(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        secret = self.service.secret_of(ctx, params["SecretId"])
+        secret = self.service.secret_of(ctx, params["SecretId"], change=True)
         store = self.service.store
         label = params["VersionStage"]
         move_to, remove_from = params.get("MoveToVersionId"), params.get("RemoveFromVersionId")
@@ -262,4 +263,5 @@ class ValueOperations(Operations):
                 self.service.rotator.finished(secret, move_to)
         secret.last_changed = self.clock.now()
         store.put_secret(secret)
+        self.service.changed(ctx, secret)
         return {"ARN": secret.arn, "Name": secret.name}

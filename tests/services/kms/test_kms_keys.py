@@ -257,3 +257,28 @@ def test_a_single_region_key_is_not_found_elsewhere(overcast, kms, key):
     with pytest.raises(ClientError) as raised:
         overcast.client("kms", region="eu-west-1").decrypt(CiphertextBlob=blob)
     assert error_of(raised)[0] == "NotFoundException"
+
+
+def test_a_scheduled_deletion_survives_a_restart(tmp_path):
+    from overcast.config import Config
+    from overcast.testing import OvercastServer
+
+    with OvercastServer(Config(data_dir=tmp_path, log_level="warning")) as server:
+        kms = server.client("kms")
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+        kept = kms.create_key()["KeyMetadata"]["KeyId"]
+    with OvercastServer(Config(data_dir=tmp_path, log_level="warning")) as server:
+        kms = server.client("kms")
+        assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+        server.advance_clock("8d")
+
+        def gone():
+            try:
+                kms.describe_key(KeyId=key)
+            except ClientError as error:
+                return error_of(error)[0] == "NotFoundException"
+            return False
+
+        wait_for(gone)
+        assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "Enabled"

@@ -256,3 +256,42 @@ def test_secret_values_are_not_stored_in_plain_text(tmp_path):
     with OvercastServer(Config(data_dir=tmp_path, log_level="warning")) as server:
         value = server.client("secretsmanager").get_secret_value(SecretId="hidden")["SecretString"]
         assert value == "correct horse battery staple"
+
+
+def test_replicas_follow_their_primary(overcast, sm):
+    west = overcast.client("secretsmanager", region="eu-west-1")
+    made = sm.create_secret(
+        Name="replicated", SecretString="one", AddReplicaRegions=[{"Region": "eu-west-1"}], Description="d"
+    )
+    assert made["ReplicationStatus"] == [
+        {
+            "Region": "eu-west-1",
+            "KmsKeyId": "alias/aws/secretsmanager",
+            "Status": "InSync",
+            "StatusMessage": "Replication succeeded",
+        }
+    ]
+    replica_arn = made["ARN"].replace("us-east-1", "eu-west-1")
+    assert west.get_secret_value(SecretId="replicated")["SecretString"] == "one"
+    assert west.describe_secret(SecretId=replica_arn)["PrimaryRegion"] == "us-east-1"
+    sm.put_secret_value(SecretId="replicated", SecretString="two")
+    sm.tag_resource(SecretId="replicated", Tags=[{"Key": "k", "Value": "v"}])
+    assert west.get_secret_value(SecretId="replicated")["SecretString"] == "two"
+    assert west.get_secret_value(SecretId="replicated", VersionStage="AWSPREVIOUS")["SecretString"] == "one"
+    assert west.describe_secret(SecretId="replicated")["Tags"] == [{"Key": "k", "Value": "v"}]
+    with pytest.raises(ClientError) as raised:
+        west.put_secret_value(SecretId="replicated", SecretString="mine")
+    assert error_of(raised)[0] == "InvalidRequestException"
+    with pytest.raises(ClientError) as raised:
+        sm.delete_secret(SecretId="replicated", ForceDeleteWithoutRecovery=True)
+    assert error_of(raised)[0] == "InvalidRequestException"
+    sm.remove_regions_from_replication(SecretId="replicated", RemoveReplicaRegions=["eu-west-1"])
+    with pytest.raises(ClientError) as raised:
+        west.get_secret_value(SecretId="replicated")
+    assert error_of(raised)[0] == "ResourceNotFoundException"
+    sm.replicate_secret_to_regions(SecretId="replicated", AddReplicaRegions=[{"Region": "eu-west-1"}])
+    assert west.get_secret_value(SecretId="replicated")["SecretString"] == "two"
+    west.stop_replication_to_replica(SecretId="replicated")
+    west.put_secret_value(SecretId="replicated", SecretString="independent")
+    assert sm.get_secret_value(SecretId="replicated")["SecretString"] == "two"
+    assert "ReplicationStatus" not in sm.describe_secret(SecretId="replicated")
