@@ -5,6 +5,7 @@ import base64
 import json
 
 _PLAINTEXT = base64.b64encode(bytes(range(256)) * 16).decode()  # 4 KiB, the most Encrypt takes
+_ENCRYPT = json.dumps({"KeyId": "${key_id}", "Plaintext": _PLAINTEXT})
 
 
 def _headers(action: str) -> dict[str, str]:
@@ -42,7 +43,7 @@ OPERATIONS = [
     _operation(
         "kms-encrypt-4k",
         "Encrypt",
-        '{"KeyId": "${key_id}", "Plaintext": "%s"}' % _PLAINTEXT,
+        _ENCRYPT,
         [_create_key()],
         '"CiphertextBlob"',
     ),
@@ -57,7 +58,7 @@ OPERATIONS = [
                 "method": "POST",
                 "path": "/",
                 "headers": _headers("Encrypt"),
-                "body": '{"KeyId": "${key_id}", "Plaintext": "%s"}' % _PLAINTEXT,
+                "body": _ENCRYPT,
                 "capture": {"blob": "CiphertextBlob"},
             },
         ],

@@ -20,7 +20,12 @@ OPERATIONS = [
                 "path": "/",
                 "headers": {**_HEADERS, "X-Amz-Target": "AmazonSSM.PutParameter"},
                 "body": json.dumps(
-                    {"Name": "/overcast/bench/url", "Value": "https://example.com", "Type": "String", "Overwrite": True}
+                    {
+                        "Name": "/overcast/bench/url",
+                        "Value": "https://example.com",
+                        "Type": "String",
+                        "Overwrite": True,
+                    }
                 ),
             }
         ],
