@@ -113,8 +113,8 @@ class ValueOperations(Operations):
                     "ResourceNotFoundException",
                     f"Secrets Manager can't find the specified secret value for staging label: {stage}",
                 )
-        version = store.version(secret.arn, version_id)
-        labels = store.labels_of(secret.arn, version_id) if version is not None else []
+        found = store.version_with_labels(secret.arn, version_id)
+        version, labels = found if found is not None else (None, [])
         if version is None or (stage is not None and stage not in labels):
             if version is not None:
                 raise ServiceError(
