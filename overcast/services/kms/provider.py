@@ -79,6 +79,7 @@ class KmsProvider(ServiceProvider):
         self.store = KmsStore(self.db)
         self.vault = Vault(load_master_key(platform.root))
         self.wake = asyncio.Event()
+        self.keys = next(f for f in self.operations if isinstance(f, KeyOperations))  # rotations, expiries
         self.timers = KeyTimers(self)
 
     async def start(self) -> None:

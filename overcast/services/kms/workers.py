@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from overcast.services.kms.keys import DAY, KeyOperations
+from overcast.services.kms.keys import DAY
 
 if TYPE_CHECKING:
     from overcast.services.kms.provider import KmsProvider
@@ -19,7 +19,7 @@ class KeyTimers:
         """Everything due by now, in one transaction; when the next thing is due (None: nothing is)."""
         provider = self.provider
         store = provider.store
-        keys = next(f for f in provider.operations if isinstance(f, KeyOperations))
+        keys = provider.keys
         with provider.db.transaction():
             now = provider.clock.now()
             for key in store.due("deletion_date", now):

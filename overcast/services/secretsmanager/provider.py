@@ -46,6 +46,9 @@ class SecretsManagerProvider(ServiceProvider):
         self.store = SecretsStore(self.db)
         self.wake = asyncio.Event()
         self.rotator = Rotator(self)
+        # the families the others use: versions are written by CreateSecret, listings read by batch reads
+        self.values = next(f for f in self.operations if isinstance(f, ValueOperations))
+        self.secrets = next(f for f in self.operations if isinstance(f, SecretOperations))
         self.replicator = Replicator(self)
 
     async def start(self) -> None:

@@ -15,6 +15,7 @@ from overcast.services.kit.tags import tag_dict, tag_list
 from overcast.services.secretsmanager import passwords
 from overcast.services.secretsmanager import rules as errors
 from overcast.services.secretsmanager.store import Secret
+from overcast.services.secretsmanager.values import requested_value
 
 if TYPE_CHECKING:
     from overcast.services.secretsmanager.provider import SecretsManagerProvider
@@ -35,7 +36,7 @@ class SecretOperations(Operations):
                 "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: "
                 "-/_+=.@!"
             )
-        value = self.service_value(params)
+        value = requested_value(params)
         existing = self.service.store.secret_by_name(ctx.account_id, ctx.region, name)
         if existing is not None:
             if existing.deleted_date is not None:
@@ -69,7 +70,7 @@ class SecretOperations(Operations):
         result: dict[str, Any] = {"ARN": secret.arn, "Name": name}
         if value is not None:
             version_id = params.get("ClientRequestToken") or str(uuid.uuid4())
-            self.service_values().add_version(ctx, secret, version_id, value, ["AWSCURRENT"])
+            self.service.values.add_version(ctx, secret, version_id, value, ["AWSCURRENT"])
             result["VersionId"] = version_id
         if params.get("AddReplicaRegions"):
             self.service.replicator.add(
@@ -77,24 +78,6 @@ class SecretOperations(Operations):
             )
             result["ReplicationStatus"] = self.service.replicator.status(secret)
         return result
-
-    def service_value(self, params: dict[str, Any]) -> tuple[str, bytes] | None:
-        """("string" | "binary", bytes) of a request's SecretString or SecretBinary, or None."""
-        string, binary = params.get("SecretString"), params.get("SecretBinary")
-        if string is not None and binary is not None:
-            raise errors.invalid_parameter(
-                "You can't specify both a binary secret value and a string secret value in the same secret."
-            )
-        if string is not None:
-            return "string", string.encode()
-        if binary is not None:
-            return "binary", binary
-        return None
-
-    def service_values(self):
-        from overcast.services.secretsmanager.values import ValueOperations
-
-        return next(family for family in self.service.operations if isinstance(family, ValueOperations))
 
     def describe_secret(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         secret = self.service.secret_of(ctx, params["SecretId"], deleted_ok=True)
@@ -182,7 +165,7 @@ class SecretOperations(Operations):
 
     def update_secret(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         secret = self.service.secret_of(ctx, params["SecretId"], change=True)
-        value = self.service_value(params)
+        value = requested_value(params)
         if "Description" in params:
             secret.description = params["Description"]
         if params.get("KmsKeyId"):
@@ -192,7 +175,7 @@ class SecretOperations(Operations):
         result: dict[str, Any] = {"ARN": secret.arn, "Name": secret.name}
         if value is not None:
             version_id = params.get("ClientRequestToken") or str(uuid.uuid4())
-            self.service_values().add_version(ctx, secret, version_id, value, ["AWSCURRENT"])
+            self.service.values.add_version(ctx, secret, version_id, value, ["AWSCURRENT"])
             result["VersionId"] = version_id
         else:
             self.service.changed(ctx, secret)

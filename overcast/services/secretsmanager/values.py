@@ -20,6 +20,20 @@ DAY = 86400.0
 CURRENT, PREVIOUS, PENDING = "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"
 
 
+def requested_value(params: dict[str, Any]) -> tuple[str, bytes] | None:
+    """("string" | "binary", bytes) of a request's SecretString or SecretBinary, or None."""
+    string, binary = params.get("SecretString"), params.get("SecretBinary")
+    if string is not None and binary is not None:
+        raise errors.invalid_parameter(
+            "You can't specify both a binary secret value and a string secret value in the same secret."
+        )
+    if string is not None:
+        return "string", string.encode()
+    if binary is not None:
+        return "binary", binary
+    return None
+
+
 class ValueOperations(Operations):
     service: SecretsManagerProvider
 
@@ -77,7 +91,7 @@ class ValueOperations(Operations):
 
     def put_secret_value(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         secret = self.service.secret_of(ctx, params["SecretId"], change=True)
-        value = self._secrets().service_value(params)
+        value = requested_value(params)
         if value is None:
             raise errors.invalid_parameter("You must provide either SecretString or SecretBinary.")
         version_id = params.get("ClientRequestToken") or str(uuid.uuid4())
@@ -89,11 +103,6 @@ class ValueOperations(Operations):
             "VersionId": version_id,
             "VersionStages": self.service.store.labels_of(secret.arn, version_id),
         }
-
-    def _secrets(self):
-        from overcast.services.secretsmanager.secrets import SecretOperations
-
-        return next(family for family in self.service.operations if isinstance(family, SecretOperations))
 
     # -- reading values --------------------------------------------------------------------------------------
 
@@ -172,7 +181,7 @@ class ValueOperations(Operations):
                         {"SecretId": secret_id, "ErrorCode": error.code, "Message": error.message}
                     )
         else:
-            listing = self._secrets().list_secrets(
+            listing = self.service.secrets.list_secrets(
                 ctx,
                 {
                     "Filters": filters,
