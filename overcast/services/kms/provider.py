@@ -240,6 +240,11 @@ class KmsProvider(ServiceProvider):
         if not named.startswith("alias/") and ":alias/" not in named:
             return f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{named}"
         try:
+            if named.startswith(
+                "alias/aws/"
+            ):  # an AWS managed key is made on its first use, before it is used
+                with self.db.transaction():
+                    return self.key_of(ctx, named).arn
             return self.key_of(ctx, named, create_managed=False).arn
         except ServiceError:
             return "*"
