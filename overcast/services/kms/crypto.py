@@ -66,8 +66,7 @@ class CryptoOperations(Operations):
         return cipher.encrypt(material, key.account, key.key_id, key.generation, plaintext, context)
 
     def _material_id(self, key: Key, generation: int) -> str | None:
-        record = self.service.store.material(key.account, key.key_id, generation)
-        return record.material_id if record else None
+        return self.service.material_id(key, generation)
 
     # -- encryption ----------------------------------------------------------------------------------------
 
@@ -128,8 +127,7 @@ class CryptoOperations(Operations):
                     if named.spec != cipher.SYMMETRIC:
                         raise _incompatible(algorithm, named) from None
                 raise invalid_ciphertext() from None
-            owner_arn = f"arn:aws:kms:{ctx.region}:{header.account}:key/{header.key_id}"
-            key = self.service.key_of(ctx, owner_arn)
+            key = self.service.key_at(header.account, ctx.region, header.key_id)
             if key_id and self.service.key_of(ctx, key_id).key_id != key.key_id:
                 raise incorrect_key()
             self.service.check_usable(key)

@@ -79,6 +79,7 @@ class KmsProvider(ServiceProvider):
         self.store = KmsStore(self.db)
         self.vault = Vault(load_master_key(platform.root))
         self.wake = asyncio.Event()
+        self._material_ids: dict[tuple[str, str, int], str] = {}
         self.keys = next(f for f in self.operations if isinstance(f, KeyOperations))  # rotations, expiries
         self.timers = KeyTimers(self)
 
@@ -87,6 +88,7 @@ class KmsProvider(ServiceProvider):
 
     def reset(self) -> None:
         self.vault.clear()
+        self._material_ids.clear()
 
     def schedule_changed(self) -> None:
         """A deletion, rotation or expiry time was set: the worker looks again once this request commits."""
@@ -128,6 +130,13 @@ class KmsProvider(ServiceProvider):
         key = self.store.key(account, region, found_id)
         if key is None:
             raise not_found(f"Key 'arn:aws:kms:{region}:{account}:key/{found_id}' does not exist")
+        return key
+
+    def key_at(self, account: str, region: str, key_id: str) -> Key:
+        """The key of a ciphertext's header (no id to parse or alias to resolve)."""
+        key = self.store.key(account, region, key_id)
+        if key is None:
+            raise not_found(f"Key 'arn:aws:kms:{region}:{account}:key/{key_id}' does not exist")
         return key
 
     def managed_key(self, account: str, region: str, service: str) -> Key:
@@ -187,6 +196,19 @@ class KmsProvider(ServiceProvider):
             return record.wrapped
 
         return self.vault.unwrap(key.account, key.key_id, wanted, stored)
+
+    def material_id(self, key: Key, generation: int) -> str | None:
+        """KeyMaterialId of a generation (ids never change: remembered in a bounded cache)."""
+        slot = (key.account, key.key_id, generation)
+        found = self._material_ids.get(slot)
+        if found is None:
+            record = self.store.material(key.account, key.key_id, generation)
+            if record is None:
+                return None
+            found = self._material_ids[slot] = record.material_id
+            if len(self._material_ids) > 4096:
+                self._material_ids.pop(next(iter(self._material_ids)))
+        return found
 
     def public_key(self, key: Key) -> bytes:
         record = self.store.material(key.account, key.key_id, key.generation)
