@@ -97,8 +97,8 @@ class KmsProvider(ServiceProvider):
     # -- finding keys ------------------------------------------------------------------------------------
 
     def locate(self, ctx: RequestContext, key_id: str) -> tuple[str, str, str] | tuple[str, str, None]:
-        """(account, region, key id) a KeyId names, or (account, region, None) plus the alias name for an
-        alias (`alias_target` resolves it). Raises NotFoundException for a malformed id."""
+        """(account, region, key id) a KeyId names, or (account, region, None) for an alias (`key_of` reads
+        its key). Raises NotFoundException for an ARN that names no key or alias."""
         arn = parse_arn(key_id) if key_id.startswith("arn:") else None
         if arn is not None:
             if arn.service != "kms" or arn.resource_type not in ("key", "alias") or not arn.resource_id:
