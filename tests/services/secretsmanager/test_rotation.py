@@ -154,3 +154,29 @@ def test_cron_schedules_compute_the_next_rotation():
     at = next_rotation({"ScheduleExpression": "cron(0 8 ? * MON *)"}, start)  # 2026-01-05 is a Monday
     assert datetime.fromtimestamp(at, UTC) == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
     assert next_rotation({"ScheduleExpression": "rate(4 hours)"}, start) == start + 4 * 3600
+
+
+def test_a_rotation_schedule_survives_a_restart(tmp_path):
+    from overcast.config import Config
+    from overcast.testing import OvercastServer
+
+    with OvercastServer(Config(data_dir=tmp_path, log_level="warning")) as server:
+        function = server.client("lambda").create_function(
+            FunctionName="rotate-later",
+            Runtime="python3.11",
+            Role="arn:aws:iam::000000000000:role/rotation",
+            Handler="rotate.handler",
+            Code={"ZipFile": _package()},
+            Timeout=60,
+        )["FunctionArn"]
+        sm = server.client("secretsmanager")
+        sm.create_secret(Name="durable", SecretString=json.dumps({"password": "p"}))
+        sm.rotate_secret(
+            SecretId="durable",
+            RotationLambdaARN=function,
+            RotationRules={"AutomaticallyAfterDays": 7},
+            RotateImmediately=False,
+        )
+    with OvercastServer(Config(data_dir=tmp_path, log_level="warning")) as server:
+        server.advance_clock("8d")
+        _rotated(server.client("secretsmanager"), "durable", 1)
