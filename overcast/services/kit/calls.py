@@ -7,6 +7,7 @@ operations (KMS's Decrypt on behalf of Secrets Manager, Secrets Manager's GetSec
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
@@ -15,6 +16,13 @@ from overcast.identity import Principal
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
+
+
+@cache
+def _operation_model(service: str, operation: str) -> Any:
+    from overcast.protocol.models import get_service_model
+
+    return get_service_model(service).operation_model(operation)
 
 
 def call_sync(
@@ -29,10 +37,9 @@ def call_sync(
     condition_keys: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from overcast.platform import new_request_id
-    from overcast.protocol.models import get_service_model
     from overcast.protocol.validate import validate
 
-    validate(get_service_model(service).operation_model(operation), params)
+    validate(_operation_model(service, operation), params)
     provider = platform.provider(service)
     entry = provider.handler(operation) if provider else None
     if entry is None or entry[1]:

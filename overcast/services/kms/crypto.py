@@ -120,7 +120,7 @@ class CryptoOperations(Operations):
         algorithm = algorithm or cipher.SYMMETRIC
         if algorithm == cipher.SYMMETRIC:
             try:
-                header = cipher.read_header(blob)
+                header = self.service.header_of(ctx, blob)
             except cipher.CiphertextError:
                 if key_id:
                     named = self.service.key_of(ctx, key_id)

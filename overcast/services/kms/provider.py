@@ -57,6 +57,7 @@ MANAGED_SERVICES = frozenset(
         "timestream",
     }
 )
+_HEADER = "kms.header"  # ctx.extra: (ciphertext blob, its BlobHeader)
 _KEYLESS_OPERATIONS = frozenset({"CreateKey", "ListKeys", "GenerateRandom", "ListRetirableGrants"})
 
 
@@ -292,11 +293,20 @@ class KmsProvider(ServiceProvider):
             return f"arn:aws:kms:{grant.region}:{grant.account}:key/{grant.key_id}" if grant else None
         if blob:
             try:
-                header = cipher.read_header(blob)
+                header = self.header_of(ctx, blob)
             except cipher.CiphertextError:
                 return None
             return f"arn:aws:kms:{ctx.region}:{header.account}:key/{header.key_id}"
         return None
+
+    def header_of(self, ctx: RequestContext, blob: bytes) -> cipher.BlobHeader:
+        """A ciphertext's header, read once per request (authorization reads it first, then the operation)."""
+        seen = ctx.extra.get(_HEADER)
+        if seen is not None and seen[0] is blob:
+            return seen[1]
+        header = cipher.read_header(blob)
+        ctx.extra[_HEADER] = (blob, header)
+        return header
 
     def authorization_resource(self, ctx: RequestContext, arn: str) -> Any:
         from overcast.policy.enforcement import ResourcePolicy

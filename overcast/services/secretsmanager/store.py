@@ -232,13 +232,20 @@ class SecretsStore:
         row = self.db.one("SELECT version_id FROM sm_stages WHERE arn = ? AND label = ?", (arn, label))
         return row[0] if row else None
 
-    def version_with_labels(self, arn: str, version_id: str) -> tuple[Version, list[str]] | None:
-        """A version and its labels, in one query (GetSecretValue's hot path)."""
+    def version_with_labels(
+        self, arn: str, version_id: str | None, stage: str | None = None
+    ) -> tuple[Version, list[str]] | None:
+        """A version (by id, or the one a label is on) and its labels, in one query (GetSecretValue's path)."""
+        chosen = (
+            "?"
+            if version_id is not None
+            else "(SELECT version_id FROM sm_stages WHERE arn = ? AND label = ?)"
+        )
         row = self.db.one(
             "SELECT version_id, created, kind, data_key, sealed, kms_key_arn, last_accessed, "
             "(SELECT GROUP_CONCAT(label, char(0)) FROM (SELECT label FROM sm_stages s WHERE s.arn = v.arn "
-            "AND s.version_id = v.version_id ORDER BY label)) FROM sm_versions v WHERE arn = ? AND version_id = ?",
-            (arn, version_id),
+            f"AND s.version_id = v.version_id ORDER BY label)) FROM sm_versions v WHERE arn = ? AND version_id = {chosen}",
+            (arn, version_id) if version_id is not None else (arn, arn, stage),
         )
         if row is None:
             return None

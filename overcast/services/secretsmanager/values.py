@@ -116,13 +116,15 @@ class ValueOperations(Operations):
         store = self.service.store
         if version_id is None:
             stage = stage or CURRENT
-            version_id = store.stage(secret.arn, stage)
-            if version_id is None:
+            found = store.version_with_labels(secret.arn, None, stage)
+            if found is None:
                 raise ServiceError(
                     "ResourceNotFoundException",
                     f"Secrets Manager can't find the specified secret value for staging label: {stage}",
                 )
-        found = store.version_with_labels(secret.arn, version_id)
+            version_id = found[0].version_id
+        else:
+            found = store.version_with_labels(secret.arn, version_id)
         version, labels = found if found is not None else (None, [])
         if version is None or (stage is not None and stage not in labels):
             if version is not None:
