@@ -19,6 +19,7 @@ from overcast.errors import ServiceError
 from overcast.services import is_available
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.timers import run_due_work
+from overcast.services.ssm.documents import DocumentOperations
 from overcast.services.ssm.labels import LabelOperations
 from overcast.services.ssm.names import parameter_arn, split_selector
 from overcast.services.ssm.parameters import ParameterOperations
@@ -32,7 +33,7 @@ _DIRECT, _ENVELOPE = b"\x00", b"\x01"  # a KMS ciphertext of the value; a data k
 
 class SsmProvider(ServiceProvider):
     service_name = "ssm"
-    families = (ParameterOperations, LabelOperations, TagOperations)
+    families = (ParameterOperations, LabelOperations, TagOperations, DocumentOperations)
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
@@ -136,6 +137,8 @@ class SsmProvider(ServiceProvider):
 
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         name = params.get("Name")
+        if isinstance(name, str) and "Document" in ctx.operation:
+            return f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:document/{name}"
         if isinstance(name, str):
             return parameter_arn(ctx.region, ctx.account_id, split_selector(name)[0])
         if params.get("Path"):

@@ -31,7 +31,19 @@ MIGRATIONS = [
         PRIMARY KEY (account, region, name, label)
     ) WITHOUT ROWID;
     CREATE INDEX ssm_labels_version ON ssm_labels (account, region, name, version);
+    """,
     """
+    CREATE TABLE ssm_documents (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, document_type TEXT NOT NULL,
+        target_type TEXT, default_version INTEGER NOT NULL, latest_version INTEGER NOT NULL, created REAL NOT NULL,
+        PRIMARY KEY (account, region, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE ssm_document_versions (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,
+        version_name TEXT, display_name TEXT, content TEXT NOT NULL, format TEXT NOT NULL, created REAL NOT NULL,
+        PRIMARY KEY (account, region, name, version)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 _VERSION_COLUMNS = "name, version, type, value, key_id, tier, data_type, description, allowed_pattern, policies, modified, user"
@@ -67,6 +79,26 @@ class ParameterVersion:
             self.modified,
             self.user,
         )
+
+
+@dataclass
+class Document:
+    name: str
+    document_type: str
+    target_type: str | None
+    default_version: int
+    latest_version: int
+    created: float
+
+
+@dataclass
+class DocumentVersion:
+    version: int
+    version_name: str | None
+    display_name: str | None
+    content: str
+    format: str
+    created: float
 
 
 def _version(row: tuple | None) -> ParameterVersion | None:
@@ -242,3 +274,91 @@ class ParameterStore:
             "SELECT MIN(notify_at) FROM ssm_parameters UNION ALL SELECT MIN(no_change_at) FROM ssm_parameters)"
         )
         return row[0] if row else None
+
+    # -- documents -----------------------------------------------------------------------------------
+
+    def document(self, account: str, region: str, name: str) -> Document | None:
+        row = self.db.one(
+            "SELECT name, document_type, target_type, default_version, latest_version, created FROM ssm_documents "
+            "WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return Document(*row) if row else None
+
+    def put_document(self, account: str, region: str, document: Document) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO ssm_documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                account,
+                region,
+                document.name,
+                document.document_type,
+                document.target_type,
+                document.default_version,
+                document.latest_version,
+                document.created,
+            ),
+        )
+
+    def document_version(self, account: str, region: str, name: str, version: int) -> DocumentVersion | None:
+        row = self.db.one(
+            "SELECT version, version_name, display_name, content, format, created FROM ssm_document_versions "
+            "WHERE account = ? AND region = ? AND name = ? AND version = ?",
+            (account, region, name, version),
+        )
+        return DocumentVersion(*row) if row else None
+
+    def document_version_named(
+        self, account: str, region: str, name: str, version_name: str
+    ) -> DocumentVersion | None:
+        row = self.db.one(
+            "SELECT version, version_name, display_name, content, format, created FROM ssm_document_versions "
+            "WHERE account = ? AND region = ? AND name = ? AND version_name = ?",
+            (account, region, name, version_name),
+        )
+        return DocumentVersion(*row) if row else None
+
+    def document_versions(self, account: str, region: str, name: str) -> list[DocumentVersion]:
+        rows = self.db.all(
+            "SELECT version, version_name, display_name, content, format, created FROM ssm_document_versions "
+            "WHERE account = ? AND region = ? AND name = ? ORDER BY version",
+            (account, region, name),
+        )
+        return [DocumentVersion(*row) for row in rows]
+
+    def put_document_version(self, account: str, region: str, name: str, version: DocumentVersion) -> None:
+        self.db.execute(
+            "INSERT INTO ssm_document_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                account,
+                region,
+                name,
+                version.version,
+                version.version_name,
+                version.display_name,
+                version.content,
+                version.format,
+                version.created,
+            ),
+        )
+
+    def delete_document(self, account: str, region: str, name: str, version: int | None = None) -> None:
+        if version is not None:
+            self.db.execute(
+                "DELETE FROM ssm_document_versions WHERE account = ? AND region = ? AND name = ? AND version = ?",
+                (account, region, name, version),
+            )
+            return
+        for table in ("ssm_document_versions", "ssm_documents"):
+            self.db.execute(
+                f"DELETE FROM {table} WHERE account = ? AND region = ? AND name = ?", (account, region, name)
+            )
+
+    def document_names_after(self, account: str, region: str, after: str, limit: int) -> list[str]:
+        return [
+            name
+            for (name,) in self.db.all(
+                "SELECT name FROM ssm_documents WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?",
+                (account, region, after, limit),
+            )
+        ]

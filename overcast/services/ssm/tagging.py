@@ -1,5 +1,5 @@
-"""Tags on parameters (AddTagsToResource, RemoveTagsFromResource, ListTagsForResource with ResourceType
-Parameter), kept in the kit's tag table. Other SSM resource types do not exist here yet."""
+"""Tags on parameters and documents (AddTagsToResource, RemoveTagsFromResource, ListTagsForResource with
+ResourceType Parameter or Document), kept in the kit's tag table. Other SSM resource types do not exist yet."""
 
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ class TagOperations(Operations):
     service: SsmProvider
 
     def _arn(self, ctx: RequestContext, params: dict[str, Any]) -> str:
-        if params["ResourceType"] != "Parameter":
-            raise ServiceError("InvalidResourceId", "")
-        name = params["ResourceId"]
-        if not self.service.store.exists(ctx.account_id, ctx.region, name):
-            raise ServiceError("InvalidResourceId", "")
-        return parameter_arn(ctx.region, ctx.account_id, name)
+        kind, name = params["ResourceType"], params["ResourceId"]
+        if kind == "Parameter" and self.service.store.exists(ctx.account_id, ctx.region, name):
+            return parameter_arn(ctx.region, ctx.account_id, name)
+        if kind == "Document" and self.service.store.document(ctx.account_id, ctx.region, name) is not None:
+            return f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:document/{name}"
+        raise ServiceError("InvalidResourceId", "")
 
     def add_tags_to_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = self._arn(ctx, params)
