@@ -9,7 +9,7 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.kit.paging import decode_token, page_of
-from overcast.services.kms.rules import invalid_marker, not_found, validation
+from overcast.services.kms.rules import MANAGED_SERVICES, invalid_marker, not_found, validation
 from overcast.services.kms.store import Key
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ class AliasOperations(Operations):
         return {}
 
     def list_aliases(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Aliases by name; without KeyId also AWS's predefined `alias/aws/*` aliases whose keys do not exist
+        yet (as AWS lists them: a name and ARN, no TargetKeyId)."""
         key_id = None
         if params.get("KeyId"):
             key_id = self.service.key_of(ctx, params["KeyId"]).key_id
@@ -97,17 +99,26 @@ class AliasOperations(Operations):
         scope = f"aliases:{key_id or ''}"
         after = decode_token(params.get("Marker"), invalid_marker, scope) or ""
         rows = self.service.store.aliases_after(ctx.account_id, ctx.region, key_id, after, limit + 1)
+        if key_id is None:
+            present = {row[0] for row in rows}
+            predefined = [
+                (f"alias/aws/{service}", None, None, None)
+                for service in sorted(MANAGED_SERVICES)
+                if f"alias/aws/{service}" > after
+                and f"alias/aws/{service}" not in present
+                and self.service.store.alias(ctx.account_id, ctx.region, f"alias/aws/{service}") is None
+            ]
+            rows = sorted([*rows, *predefined], key=lambda row: row[0])[: limit + 1]
         page, marker = page_of(rows, limit, lambda row: row[0], scope)
-        aliases = [
-            {
+        aliases = []
+        for name, target, created, updated in page:
+            entry: dict[str, Any] = {
                 "AliasName": name,
                 "AliasArn": f"arn:aws:kms:{ctx.region}:{ctx.account_id}:{name}",
-                "TargetKeyId": target,
-                "CreationDate": created,
-                "LastUpdatedDate": updated,
             }
-            for name, target, created, updated in page
-        ]
+            if target is not None:
+                entry.update({"TargetKeyId": target, "CreationDate": created, "LastUpdatedDate": updated})
+            aliases.append(entry)
         result: dict[str, Any] = {"Aliases": aliases}
         if marker:
             result["NextMarker"] = marker

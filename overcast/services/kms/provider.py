@@ -19,44 +19,12 @@ from overcast.services.kms.crypto import CryptoOperations
 from overcast.services.kms.grants import GrantOperations
 from overcast.services.kms.keys import KeyOperations
 from overcast.services.kms.policies import PolicyOperations
-from overcast.services.kms.rules import invalid_state, not_found, state_message
+from overcast.services.kms.rules import MANAGED_SERVICES, invalid_state, not_found, state_message
 from overcast.services.kms.store import Key, KmsStore, Material
 from overcast.services.kms.tagging import TagOperations
 from overcast.services.kms.vault import Vault, load_master_key
 from overcast.services.kms.workers import KeyTimers
 
-# AWS managed keys made on first use of their alias (`alias/aws/<service>`).
-MANAGED_SERVICES = frozenset(
-    {
-        "s3",
-        "sqs",
-        "sns",
-        "lambda",
-        "secretsmanager",
-        "ssm",
-        "ebs",
-        "dynamodb",
-        "rds",
-        "redshift",
-        "elasticfilesystem",
-        "kinesis",
-        "kinesisvideo",
-        "firehose",
-        "glue",
-        "codecommit",
-        "backup",
-        "logs",
-        "es",
-        "acm",
-        "cloud9",
-        "ecr",
-        "fsx",
-        "xray",
-        "dms",
-        "sagemaker",
-        "timestream",
-    }
-)
 _HEADER = "kms.header"  # ctx.extra: (ciphertext blob, its BlobHeader)
 _KEYLESS_OPERATIONS = frozenset({"CreateKey", "ListKeys", "GenerateRandom", "ListRetirableGrants"})
 

@@ -12,6 +12,38 @@ from overcast.services.kit.tags import TagRules
 if TYPE_CHECKING:
     from overcast.services.kms.store import Key, KmsStore
 
+# AWS managed keys made on first use of their alias (`alias/aws/<service>`).
+MANAGED_SERVICES = frozenset(
+    {
+        "s3",
+        "sqs",
+        "sns",
+        "lambda",
+        "secretsmanager",
+        "ssm",
+        "ebs",
+        "dynamodb",
+        "rds",
+        "redshift",
+        "elasticfilesystem",
+        "kinesis",
+        "kinesisvideo",
+        "firehose",
+        "glue",
+        "codecommit",
+        "backup",
+        "es",
+        "acm",
+        "cloud9",
+        "ecr",
+        "fsx",
+        "xray",
+        "dms",
+        "sagemaker",
+        "timestream",
+    }
+)
+
 _STATE_WORDS = {
     "PendingDeletion": "pending deletion",
     "PendingReplicaDeletion": "pending replica deletion",
