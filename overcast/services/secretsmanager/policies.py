@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from overcast.services.secretsmanager.provider import SecretsManagerProvider
 
 MAX_POLICY_BYTES = 20480
+DEFAULT = "default"
 
 
 def _problems(text: str) -> list[dict[str, str]]:
@@ -38,6 +39,16 @@ def grants_public_access(text: str) -> bool:
     return False
 
 
+def _policy_name(params: dict[str, Any]) -> str:
+    """Only the policy named `default` can be attached (the parameter names it explicitly or not at all)."""
+    name = params.get("PolicyName") or DEFAULT
+    if name != DEFAULT:
+        raise ServiceError(
+            "InvalidParameterException", "You can only attach the default policy; PolicyName must be default."
+        )
+    return name
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -46,6 +57,7 @@ class PolicyOperations(Operations):
     service: SecretsManagerProvider
 
     def put_resource_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = _policy_name(params)
         secret = self.service.secret_of(ctx, params["SecretId"], change=True)
         text = params["ResourcePolicy"]
         problems = _problems(text)
@@ -59,21 +71,28 @@ class PolicyOperations(Operations):
         secret.policy = text
         self.service.store.put_secret(secret)
         self.service.changed(ctx, secret)
-        return {"ARN": secret.arn, "Name": secret.name}
+        return {"ARN": secret.arn, "Name": secret.name, "PolicyName": name}
 
     def get_resource_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = _policy_name(params)
         secret = self.service.secret_of(ctx, params["SecretId"])
         result: dict[str, Any] = {"ARN": secret.arn, "Name": secret.name}
         if secret.policy:
             result["ResourcePolicy"] = secret.policy
+            result["PolicyName"] = name
         return result
 
+    def list_resource_policies(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        secret = self.service.secret_of(ctx, params["SecretId"])
+        return {"ResourcePolicies": [{"PolicyName": DEFAULT}] if secret.policy else []}
+
     def delete_resource_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = _policy_name(params)
         secret = self.service.secret_of(ctx, params["SecretId"], change=True)
         secret.policy = None
         self.service.store.put_secret(secret)
         self.service.changed(ctx, secret)
-        return {"ARN": secret.arn, "Name": secret.name}
+        return {"ARN": secret.arn, "Name": secret.name, "PolicyName": name}
 
     def validate_resource_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("SecretId"):

@@ -214,8 +214,13 @@ def test_resource_policies_and_block_public_policy(sm):
     assert sm.validate_resource_policy(ResourcePolicy=scoped)["PolicyValidationPassed"] is True
     invalid = sm.validate_resource_policy(ResourcePolicy="{}")
     assert invalid["PolicyValidationPassed"] is False and invalid["ValidationErrors"]
-    sm.put_resource_policy(SecretId="shared", ResourcePolicy=scoped)
+    assert sm.list_resource_policies(SecretId="shared")["ResourcePolicies"] == []
+    assert sm.put_resource_policy(SecretId="shared", ResourcePolicy=scoped)["PolicyName"] == "default"
     assert sm.get_resource_policy(SecretId="shared")["ResourcePolicy"] == scoped
+    assert sm.list_resource_policies(SecretId="shared")["ResourcePolicies"] == [{"PolicyName": "default"}]
+    with pytest.raises(ClientError) as raised:
+        sm.put_resource_policy(SecretId="shared", ResourcePolicy=scoped, PolicyName="other")
+    assert error_of(raised)[0] == "InvalidParameterException"
     sm.delete_resource_policy(SecretId=arn)
     assert "ResourcePolicy" not in sm.get_resource_policy(SecretId="shared")
 
