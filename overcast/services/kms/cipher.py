@@ -16,6 +16,7 @@ import os
 import struct
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac, serialization
@@ -200,20 +201,26 @@ def read_header(blob: bytes) -> BlobHeader:
     return BlobHeader(account.decode(), _id_text(kind, raw), generation)
 
 
+@lru_cache(maxsize=1024)
+def _aead(material: bytes) -> AESGCM:
+    """The cipher object of a key's material, made once (its key schedule is not free)."""
+    return AESGCM(material)
+
+
 def encrypt(
     material: bytes, account: str, key_id: str, generation: int, plaintext: bytes, context: dict | None
 ) -> bytes:
     kind, raw = _id_bytes(key_id)
     header = _HEADER.pack(BLOB_VERSION, account.encode(), kind, raw, generation)
     nonce = os.urandom(_NONCE)
-    sealed = AESGCM(material).encrypt(nonce, plaintext, header + canonical_context(context))
+    sealed = _aead(material).encrypt(nonce, plaintext, header + canonical_context(context))
     return header + nonce + sealed
 
 
 def decrypt(material: bytes, blob: bytes, context: dict | None) -> bytes:
     header, nonce = blob[: _HEADER.size], blob[_HEADER.size : _HEADER.size + _NONCE]
     try:
-        return AESGCM(material).decrypt(
+        return _aead(material).decrypt(
             nonce, blob[_HEADER.size + _NONCE :], header + canonical_context(context)
         )
     except InvalidTag:
