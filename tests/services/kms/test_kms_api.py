@@ -168,3 +168,41 @@ def test_customer_key_needs_the_callers_kms_permissions_and_an_enabled_key(enfor
         )
         == data_key.plaintext
     )
+
+
+def test_references_for_cloudformation(overcast):
+    from overcast.services.secretsmanager import api as secrets_api
+    from overcast.services.ssm import api as ssm_api
+
+    platform = overcast.platform
+    root = platform.credentials.root.principal
+    ssm = overcast.client("ssm")
+    ssm.put_parameter(Name="/app/url", Value="v1", Type="String")
+    ssm.put_parameter(Name="/app/url", Value="v2", Type="String", Overwrite=True)
+    ssm.put_parameter(Name="/app/secret", Value="s", Type="SecureString")
+    assert (
+        on_server(overcast, ssm_api.parameter_value, platform, root, ACCOUNT, "us-east-1", "/app/url") == "v2"
+    )
+    assert (
+        on_server(overcast, ssm_api.parameter_value, platform, root, ACCOUNT, "us-east-1", "/app/url:1")
+        == "v1"
+    )
+    secure = on_server(
+        overcast, ssm_api.parameter_value, platform, root, ACCOUNT, "us-east-1", "/app/secret", decrypt=True
+    )
+    assert secure == "s"
+    sm = overcast.client("secretsmanager")
+    arn = sm.create_secret(Name="db", SecretString='{"username": "app", "port": 5432}')["ARN"]
+    resolve = secrets_api.resolve_reference
+    assert (
+        on_server(overcast, resolve, platform, root, ACCOUNT, "us-east-1", "db:SecretString:username")
+        == "app"
+    )
+    assert (
+        on_server(overcast, resolve, platform, root, ACCOUNT, "us-east-1", f"{arn}:SecretString:port")
+        == "5432"
+    )
+    assert on_server(overcast, resolve, platform, root, ACCOUNT, "us-east-1", "db").startswith("{")
+    with pytest.raises(ServiceError) as raised:
+        on_server(overcast, resolve, platform, root, ACCOUNT, "us-east-1", "db:SecretString:missing")
+    assert raised.value.code == "ValidationError"
