@@ -82,7 +82,7 @@ _ACCESS_DENIED = {
     "route53",
 }
 # JSON services whose AccessDeniedException is a 400 (a client error like their others), not a 403.
-_DENIED_WITH_400 = {"dynamodb", "kms"}
+_DENIED_WITH_400 = {"dynamodb", "kms", "secretsmanager", "ssm"}
 # STS checks role trust policies itself (the trust policy is the role's resource policy).
 _SELF_CHECKED = {
     ("sts", "AssumeRole"),

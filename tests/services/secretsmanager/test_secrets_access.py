@@ -57,4 +57,5 @@ def test_a_resource_policy_denies_even_an_allowed_user(enforced):
     )
     with pytest.raises(ClientError) as raised:
         reader.get_secret_value(SecretId=arn)
+    assert error_of(raised) == ("AccessDeniedException", 400)
     assert "with an explicit deny in a resource-based policy" in message_of(raised)

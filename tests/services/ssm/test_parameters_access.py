@@ -41,4 +41,4 @@ def test_the_aws_managed_key_works_through_parameter_store(enforced):
     assert reader.get_parameter(Name="/dev/token", WithDecryption=True)["Parameter"]["Value"] == "t"
     with pytest.raises(ClientError) as raised:
         reader.get_parameters_by_path(Path="/dev")
-    assert error_of(raised)[0] == "AccessDeniedException"
+    assert error_of(raised) == ("AccessDeniedException", 400)
