@@ -52,6 +52,7 @@ class RotationOperations(Operations):
             raise errors.invalid_request(
                 "A previous rotation isn't complete. That rotation will be reattempted."
             )
+        self.service.rotator.check_can_invoke(secret, function)
         now = self.clock.now()
         secret.rotation_lambda = function
         secret.rotation_rules = rules
@@ -84,6 +85,32 @@ class RotationOperations(Operations):
 class Rotator:
     def __init__(self, provider: SecretsManagerProvider) -> None:
         self.provider = provider
+
+    def check_can_invoke(self, secret: Secret, function: str) -> None:
+        """RotateSecret refuses a function whose policy does not let Secrets Manager invoke it (the engine
+        decides, as for the invocations themselves)."""
+        platform = self.provider.platform
+        if platform.authorizer is None:
+            return
+        arn = parse_arn(function)
+        ctx = RequestContext(
+            "lambda",
+            "Invoke",
+            (arn.account if arn else "") or secret.account,
+            (arn.region if arn else "") or secret.region,
+            service_principal(SERVICE_HOST, secret.account),
+            "rotation-check",
+        )
+        ctx.extra["condition_keys"] = {"aws:SourceArn": secret.arn, "aws:SourceAccount": secret.account}
+        try:
+            platform.authorizer(ctx, {"FunctionName": function})
+        except ServiceError:
+            raise ServiceError(
+                "AccessDeniedException",
+                "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy "
+                "grants access to the principal secretsmanager.amazonaws.com.",
+                400,
+            ) from None
 
     def in_progress(self, secret: Secret) -> bool:
         store = self.provider.store

@@ -59,3 +59,44 @@ def test_a_resource_policy_denies_even_an_allowed_user(enforced):
         reader.get_secret_value(SecretId=arn)
     assert error_of(raised) == ("AccessDeniedException", 400)
     assert "with an explicit deny in a resource-based policy" in message_of(raised)
+
+
+def test_rotate_secret_needs_the_function_to_allow_secrets_manager(enforced):
+    enforced.client("iam").create_role(
+        RoleName="rotation",
+        AssumeRolePolicyDocument=document(
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ),
+    )
+    lam = enforced.client("lambda")
+    function = lam.create_function(
+        FunctionName="rotator",
+        Runtime="python3.11",
+        Role="arn:aws:iam::000000000000:role/rotation",
+        Handler="app.handler",
+        Code={"ZipFile": _package()},
+    )["FunctionArn"]
+    sm = enforced.client("secretsmanager")
+    sm.create_secret(Name="rotated", SecretString="{}")
+    with pytest.raises(ClientError) as raised:
+        sm.rotate_secret(SecretId="rotated", RotationLambdaARN=function, RotateImmediately=False)
+    assert error_of(raised) == ("AccessDeniedException", 400)
+    assert "secretsmanager.amazonaws.com" in message_of(raised)
+    lam.add_permission(
+        FunctionName="rotator",
+        StatementId="secrets",
+        Action="lambda:InvokeFunction",
+        Principal="secretsmanager.amazonaws.com",
+    )
+    sm.rotate_secret(SecretId="rotated", RotationLambdaARN=function, RotateImmediately=False)
+    assert sm.describe_secret(SecretId="rotated")["RotationEnabled"] is True
+
+
+def _package() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
