@@ -54,9 +54,15 @@ def check_name(name: str) -> None:
 
 
 def split_selector(text: str) -> tuple[str, str | None]:
-    """("name", "3" | "label" | None) of `name:3` or `name:label` (a name holds no colon)."""
+    """("name", "3" | "label" | None) of `name:3` or `name:label` (a name holds no colon); a parameter ARN
+    (`arn:aws:ssm:<region>:<account>:parameter/<name>`) names its parameter."""
+    if text.startswith("arn:"):
+        _, _, resource = text.partition(":parameter")
+        if not resource:
+            return text, None
+        text = resource if resource.count("/") > 1 else resource.lstrip("/")
     name, found, selector = text.rpartition(":")
-    if not found or text.startswith("arn:"):
+    if not found:
         return text, None
     return name, selector
 
@@ -174,7 +180,8 @@ def parse_policies(text: str, modified: float) -> Policies:
                 "IncompatiblePolicyException", f"Only one {kind} policy is allowed per parameter."
             )
         seen.add(kind)
-        attributes = item.get("Attributes") or {}
+        attributes = item.get("Attributes")
+        attributes = attributes if isinstance(attributes, dict) else {}
         if kind == "Expiration":
             expires = _timestamp(str(attributes.get("Timestamp", "")))
         elif kind == "ExpirationNotification":
