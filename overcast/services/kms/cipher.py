@@ -163,7 +163,7 @@ def new_key_id(multi_region: bool = False) -> str:
 def _id_bytes(key_id: str) -> tuple[int, bytes]:
     if key_id.startswith(MRK_PREFIX):
         return 1, bytes.fromhex(key_id[len(MRK_PREFIX) :])
-    return 0, uuid.UUID(key_id).bytes
+    return 0, bytes.fromhex(key_id.replace("-", ""))  # uuid.UUID(key_id).bytes, without the object
 
 
 def _id_text(kind: int, raw: bytes) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
+import re
 from typing import Any
 
 from overcast.context import RequestContext
@@ -25,6 +25,7 @@ from overcast.services.kms.tagging import TagOperations
 from overcast.services.kms.vault import Vault, load_master_key
 from overcast.services.kms.workers import KeyTimers
 
+_KEY_ID = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
 _HEADER = "kms.header"  # ctx.extra: (ciphertext blob, its BlobHeader)
 _KEYLESS_OPERATIONS = frozenset({"CreateKey", "ListKeys", "GenerateRandom", "ListRetirableGrants"})
 
@@ -324,11 +325,5 @@ class KmsProvider(ServiceProvider):
 
 
 def _plausible_id(key_id: str) -> bool:
-    if key_id.startswith(cipher.MRK_PREFIX):
-        rest = key_id[len(cipher.MRK_PREFIX) :]
-        return len(rest) == 32 and all(c in "0123456789abcdef" for c in rest)
-    try:
-        uuid.UUID(key_id)
-    except ValueError:
-        return False
-    return len(key_id) == 36
+    """A key id's form: a UUID, or `mrk-` and 32 hex digits."""
+    return bool(_KEY_ID.match(key_id))
