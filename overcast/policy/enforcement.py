@@ -49,6 +49,9 @@ class ResourcePolicy:
     document: str | None = None  # the resource-based policy (bucket/queue/topic/function policy), if any
     tags: dict[str, str] = field(default_factory=dict)  # for aws:ResourceTag/<key>
     arn: str | None = None  # the resource's full ARN, when the request named it without a part (IAM paths)
+    # The resource policy must allow even callers of the owning account (a KMS key policy): identity policies
+    # count only where it delegates to the account ("Principal": {"AWS": "arn:aws:iam::<account>:root"}).
+    required: bool = False
 
 
 @dataclass
@@ -79,6 +82,8 @@ _ACCESS_DENIED = {
     "cloudfront",
     "route53",
 }
+# JSON services whose AccessDeniedException is a 400 (a client error like their others), not a 403.
+_DENIED_WITH_400 = {"dynamodb", "kms", "secretsmanager", "ssm"}
 # STS checks role trust policies itself (the trust policy is the role's resource policy).
 _SELF_CHECKED = {
     ("sts", "AssumeRole"),
@@ -98,7 +103,7 @@ def access_denied(service: str, message: str) -> ServiceError:
         return ServiceError("AuthorizationError", message, 403)
     if service in _ACCESS_DENIED:
         return ServiceError("AccessDenied", message, 403)
-    return ServiceError("AccessDeniedException", message, 400 if service == "dynamodb" else 403)
+    return ServiceError("AccessDeniedException", message, 400 if service in _DENIED_WITH_400 else 403)
 
 
 def request_tags(params: dict[str, Any]) -> dict[str, str]:
@@ -356,6 +361,7 @@ class Authorizer:
                 if p
             ],
             scp_levels=scps or (),
+            resource_required=bool(resource and resource.required),
         )
         return request, evaluate(request, policies)
 

@@ -39,6 +39,7 @@ class Policies:
     boundary: Policy | None = None
     session: Sequence[Policy] = ()
     scp_levels: Sequence[Sequence[Policy]] = ()  # root, OUs..., account: each level must allow
+    resource_required: bool = False  # the resource policy must allow, even in its own account (KMS keys)
 
 
 @dataclass
@@ -187,6 +188,8 @@ def evaluate(request: Request, policies: Policies) -> Decision:
     same_account = owner == principal.account_id
     identity_allows = bool(identity.allowed) or is_root
     if same_account:
+        if policies.resource_required and resource.strength is None:
+            return Decision(False, f"because no resource-based policy allows the {action} action")
         if resource.strength == DIRECT and principal.kind in ("user", "root", "service", "anonymous"):
             return Decision(True, matched=resource.allowed)  # a direct grant is not limited by a boundary
         if not identity_allows and resource.strength != DIRECT:

@@ -24,6 +24,9 @@ PROVIDERS: dict[str, str] = {
     "stepfunctions": "overcast.services.stepfunctions.provider:StepFunctionsProvider",
     "kinesis": "overcast.services.kinesis.provider:KinesisProvider",
     "firehose": "overcast.services.firehose.provider:FirehoseProvider",
+    "kms": "overcast.services.kms.provider:KmsProvider",
+    "secretsmanager": "overcast.services.secretsmanager.provider:SecretsManagerProvider",
+    "ssm": "overcast.services.ssm.provider:SsmProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).
