@@ -29,6 +29,7 @@ log = logging.getLogger("overcast.http")
 
 KEEP_ALIVE_SECONDS = 5.0  # an idle connection is closed after this (clients reconnect, as with AWS)
 HEAD_SECONDS = 30.0  # a request line and headers must arrive within this, or the connection is closed
+LINGER_SECONDS = 2.0  # how long an answered connection drains an unread body before it closes
 BODY_SECONDS = 20.0  # a body that makes no progress this long is refused with 400 RequestTimeout, as S3 does
 HIGH_WATER = 1 << 20  # request body buffered before reading pauses
 MAX_HEAD = 64 * 1024  # request line and headers
@@ -236,6 +237,7 @@ class Connection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._head_size = 0
         self.head_since: float | None = None  # when the headers being received began to arrive
+        self.lingering = False  # answered without reading the body: draining until closed
 
     # -- asyncio.Protocol ----------------------------------------------------------------------------
 
@@ -256,6 +258,8 @@ class Connection(asyncio.Protocol):
             self._drain.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering:
+            return  # the rest of a body nobody will read
         self.idle_since = None
         try:
             self.parser.feed_data(data)
@@ -380,6 +384,8 @@ class Connection(asyncio.Protocol):
         if self.parsing is exchange:  # the body was not read to its end: the connection cannot be reused
             exchange.keep_alive = False
             self.parsing = None
+            self._linger()
+            return
         if not exchange.keep_alive or self.server.stopping:
             self.transport.close()
             return
@@ -389,6 +395,17 @@ class Connection(asyncio.Protocol):
             self._run(self.pipeline.popleft())
         else:
             self.idle_since = self.loop.time()
+
+    def _linger(self) -> None:
+        """Close after answering a request whose body was not read, without losing the answer: closing a socket
+        with unread data in it resets the connection, and the client may never read what was sent. So the
+        sending side is shut, what still arrives is read and dropped, and the socket closes when the client
+        closes or after LINGER_SECONDS."""
+        self.lingering = True
+        self.resume_reading()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def _refuse(self, message: str, status: int = 400) -> None:
         """Answer a request the parser cannot take (malformed framing) and close: the running request's own
