@@ -54,6 +54,7 @@ class Platform:
         self.credentials = Credentials(config.root_access_key, config.root_secret_key, config.default_account)
         self.credentials.add_source(self._issued_credential)
         self._providers: dict[str, ServiceProvider] = {}
+        self.generation = 0  # bumped by every reset: caches of resources key on it
         # The HTTP routes (outside the AWS protocols) of the running services, tried in order by the server.
         self.routes: list[tuple[HttpRoute, ServiceProvider]] = []
         self._tasks: set[asyncio.Task] = set()
@@ -209,6 +210,7 @@ class Platform:
 
     def reset(self) -> None:
         """Forget every resource of every account (`overcast reset`) and return the clock to real time."""
+        self.generation += 1
         self.db.reset()
         self.blobs.sweep()
         self.clock.reset()

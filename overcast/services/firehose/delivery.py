@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from overcast.errors import ServiceError
-from overcast.identity import service_principal
+from overcast.identity import Principal, service_principal
 from overcast.services.firehose import prefixes, transform
 from overcast.services.firehose.compression import EXTENSIONS, compress
 from overcast.services.firehose.jq import MissingKey, compile_query
 from overcast.services.firehose.store import Buffered, DeliveryStream
+from overcast.services.kit import roles
 from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.outbound import tls_context
 
 if TYPE_CHECKING:
     from overcast.services.firehose.provider import FirehoseProvider
@@ -115,7 +117,9 @@ class Delivery:
                     "lambda",
                     "Invoke",
                     {"FunctionName": function, "InvocationType": "RequestResponse", "Payload": payload},
-                    principal=service_principal("firehose.amazonaws.com", stream.account),
+                    principal=await acting_as(
+                        self.platform, stream, stream.destination["config"].get("RoleARN")
+                    ),
                     account_id=_account_of(function, stream.account),
                     region=stream.region,
                     condition_keys={"aws:SourceArn": stream.arn, "aws:SourceAccount": stream.account},
@@ -211,7 +215,7 @@ class Delivery:
                 "s3",
                 "PutObject",
                 {"Bucket": bucket.resource, "Key": key, "Body": body},
-                principal=service_principal("firehose.amazonaws.com", stream.account),
+                principal=await acting_as(self.platform, stream, config.get("RoleARN")),
                 account_id=stream.account,
                 region=stream.region,
                 condition_keys={"aws:SourceArn": stream.arn, "aws:SourceAccount": stream.account},
@@ -330,7 +334,7 @@ def _send(url: str, body: bytes, headers: dict[str, str], request_id: str) -> tu
     """One POST; None when the endpoint answered 200 with the request's id, else (errorCode, errorMessage)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310 (the user's endpoint)
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT, context=tls_context(url)) as response:
             status, answer = response.status, response.read()
     except urllib.error.HTTPError as error:
         return ("HttpEndpoint.ResponseErrorCode", f"The endpoint answered HTTP {error.code}.")
@@ -354,3 +358,11 @@ def _send(url: str, body: bytes, headers: dict[str, str], request_id: str) -> tu
 def _account_of(arn: str, default: str) -> str:
     parsed = parse_arn(arn)
     return parsed.account if parsed and parsed.account else default
+
+
+async def acting_as(platform: Any, stream: DeliveryStream, role_arn: str | None) -> Principal:
+    """Firehose acts as the role the stream's configuration names (its trust policy must allow
+    firehose.amazonaws.com), or as the service itself when none is named."""
+    if not role_arn:
+        return service_principal("firehose.amazonaws.com", stream.account)
+    return await roles.session(platform, role_arn, "firehose.amazonaws.com", stream.account, stream.region)

@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
-from overcast.identity import service_principal
-from overcast.services.firehose.delivery import S3_RETRY_SECONDS, DeliveryFailed, buffering
+from overcast.services.firehose.delivery import S3_RETRY_SECONDS, DeliveryFailed, acting_as, buffering
 from overcast.services.firehose.store import DeliveryStream
 from overcast.services.kit.arns import parse_arn
 
@@ -138,7 +137,9 @@ class FirehoseWorkers:
             "kinesis",
             operation,
             params,
-            principal=service_principal("firehose.amazonaws.com", stream.account),
+            principal=await acting_as(
+                self.service.platform, stream, stream.source["KinesisStreamSourceDescription"].get("RoleARN")
+            ),
             account_id=arn.account,
             region=arn.region,
             condition_keys={"aws:SourceArn": stream.arn, "aws:SourceAccount": stream.account},

@@ -7,8 +7,9 @@ from typing import Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.identity import Principal, service_principal
+from overcast.identity import Principal
 from overcast.services.base import ServiceProvider
+from overcast.services.kit import roles
 from overcast.services.kit.arns import parse_arn
 from overcast.services.stepfunctions.activities import ActivityOperations
 from overcast.services.stepfunctions.common import invalid_arn, iso_date, machine_missing
@@ -88,19 +89,16 @@ class StepFunctionsProvider(ServiceProvider):
 
     async def assume_role(self, account: str, region: str, role_arn: str) -> Principal:
         """The session Step Functions acts in for a state machine: STS AssumeRole as states.amazonaws.com,
-        so the role's trust policy decides."""
-        response = await self.platform.call(
-            "sts",
-            "AssumeRole",
-            {"RoleArn": role_arn, "RoleSessionName": "overcast-stepfunctions"},
-            principal=service_principal("states.amazonaws.com", account),
-            account_id=account,
-            region=region,
+        so the role's trust policy decides (services/kit/roles.py)."""
+        return await roles.session(
+            self.platform,
+            role_arn,
+            "states.amazonaws.com",
+            account,
+            region,
+            "overcast-stepfunctions",
+            lenient=False,
         )
-        credential = self.platform.credentials.lookup(response["Credentials"]["AccessKeyId"])
-        if credential is None:
-            raise ServiceError("AccessDeniedException", "The role session could not be found", 400)
-        return credential.principal
 
     async def check_role(self, ctx: RequestContext, role_arn: str) -> None:
         """AWS refuses a role Step Functions cannot assume (missing, or not trusting states.amazonaws.com).

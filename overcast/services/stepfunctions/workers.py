@@ -38,7 +38,6 @@ MAX_TRANSITIONS_PER_STEP = 200  # a loop of pure states yields to other work aft
 MAX_HISTORY_EVENTS = 25000  # AWS's history quota: an execution that exceeds it fails
 MAX_IN_FLIGHT = 64  # task calls running at once (the rest wait for a slot)
 MAX_PAYLOAD = 256 * 1024  # a task result larger than this is States.DataLimitExceeded
-CREDENTIAL_EPOCH = 900  # role sessions are reused for this many seconds
 
 
 class Engine:
@@ -52,7 +51,6 @@ class Engine:
         self._definitions: OrderedDict[int, definitions.Definition] = OrderedDict()
         self._finished: dict[int, asyncio.Future] = {}
         self._slots: asyncio.Semaphore | None = None
-        self._principals: dict[tuple, Principal] = {}
 
     # -- the worker ------------------------------------------------------------------------------------------
 
@@ -127,7 +125,6 @@ class Engine:
     def reset(self) -> None:
         """The store was emptied: forget caches; requests waiting for an execution's end stop waiting."""
         self._definitions.clear()
-        self._principals.clear()
         for future in self._finished.values():
             if not future.done():
                 future.set_result("ABORTED")
@@ -365,22 +362,14 @@ class Engine:
             step.submitted(outcome[1])
 
     async def principal(self, execution: Execution) -> Principal:
-        """The state machine's role session (STS AssumeRole as states.amazonaws.com); outside `--iam enforce`
-        a role that cannot be assumed leaves the account's root."""
-        key = (execution.account, execution.role_arn, int(self.clock.now() // CREDENTIAL_EPOCH))
-        found = self._principals.get(key)
-        if found is not None:
-            return found
+        """The state machine's role session (STS AssumeRole as states.amazonaws.com, reused while it lasts);
+        outside `--iam enforce` a role that cannot be assumed leaves the account's root."""
         try:
-            found = await self.provider.assume_role(execution.account, execution.region, execution.role_arn)
+            return await self.provider.assume_role(execution.account, execution.region, execution.role_arn)
         except ServiceError as error:
             if self.platform.config.iam == "enforce":
                 raise StatesError("States.Permissions", error.message) from None
-            found = root_principal(execution.account)
-        if len(self._principals) > 1000:
-            self._principals.clear()
-        self._principals[key] = found
-        return found
+            return root_principal(execution.account)
 
     async def task_principal(self, caller: Principal, execution: Execution, role_arn: str) -> Principal:
         """The session of a Task's `Credentials` role, assumed by the state machine's role."""

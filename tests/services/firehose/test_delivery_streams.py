@@ -163,7 +163,7 @@ def test_other_destinations_are_recorded_without_their_secrets(firehose):
         DeliveryStreamName="warehouse",
         RedshiftDestinationConfiguration={
             "RoleARN": ROLE,
-            "ClusterJDBCURL": "jdbc:redshift://example.com:5439/db",
+            "ClusterJDBCURL": "jdbc:redshift://cluster.abc123.us-east-1.redshift.amazonaws.com:5439/db",
             "CopyCommand": {"DataTableName": "events"},
             "Username": "admin",
             "Password": "s3cr3t-password",
@@ -173,7 +173,10 @@ def test_other_destinations_are_recorded_without_their_secrets(firehose):
     redshift = firehose.describe_delivery_stream(DeliveryStreamName="warehouse")["DeliveryStreamDescription"][
         "Destinations"
     ][0]["RedshiftDestinationDescription"]
-    assert redshift["ClusterJDBCURL"] == "jdbc:redshift://example.com:5439/db"
+    assert (
+        redshift["ClusterJDBCURL"]
+        == "jdbc:redshift://cluster.abc123.us-east-1.redshift.amazonaws.com:5439/db"
+    )
     assert redshift["Username"] == "admin" and "Password" not in redshift
     assert redshift["S3DestinationDescription"]["BucketARN"] == backup["BucketARN"]
     firehose.create_delivery_stream(

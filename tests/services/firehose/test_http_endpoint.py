@@ -13,6 +13,42 @@ from tests.services.firehose.conftest import BUCKET, delivered, s3_destination
 from tests.waiting import wait_for
 
 
+def tls_context():
+    """A server TLS context with a fresh self-signed certificate, as a developer's local endpoint has."""
+    import datetime
+    import ssl
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as pem:
+        pem.write(certificate.public_bytes(serialization.Encoding.PEM))
+        pem.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem.name)
+    return context
+
+
 class Endpoint:
     """A local HTTP endpoint that refuses the first `failures` requests with a 500."""
 
@@ -41,7 +77,8 @@ class Endpoint:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/ingest"
+        self.server.socket = tls_context().wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.server.server_port}/ingest"  # AWS requires https
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
