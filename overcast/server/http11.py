@@ -191,6 +191,8 @@ class Exchange:
 
     def _start(self, status: int, headers) -> None:
         conn = self.conn
+        if conn.parsing is self and not self.complete:
+            self.keep_alive = False  # answered before its body was read: say so, the client must not reuse it
         self.no_body = self.head or status in _NO_BODY_STATUSES
         lines = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"")), conn.server.dates.current()]
         has_length = False
