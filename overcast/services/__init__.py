@@ -18,6 +18,9 @@ PROVIDERS: dict[str, str] = {
     "dynamodbstreams": "overcast.services.dynamodb.streams:DynamoDBStreamsProvider",
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
+    "events": "overcast.services.events.provider:EventsProvider",
+    "cloudwatch": "overcast.services.cloudwatch.provider:CloudWatchProvider",
+    "cloudtrail": "overcast.services.cloudtrail.provider:CloudTrailProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).

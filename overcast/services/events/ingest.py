@@ -1,0 +1,92 @@
+"""Events in: PutEvents (AWS's limits and per-entry errors) and TestEventPattern."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from overcast.context import RequestContext
+from overcast.errors import ServiceError
+from overcast.services.base import Operations
+from overcast.services.events import patterns
+from overcast.services.events.rules import invalid_pattern
+
+MAX_REQUEST_BYTES = 256 * 1024
+TEST_EVENT_FIELDS = ("id", "account", "source", "time", "region", "resources", "detail-type")
+
+
+def entry_size(entry: dict[str, Any]) -> int:
+    """An entry's size as AWS counts it: 14 bytes for a Time, then the UTF-8 bytes of Source, DetailType,
+    Detail and each resource."""
+    size = 14 if entry.get("Time") is not None else 0
+    for name in ("Source", "DetailType", "Detail"):
+        if entry.get(name):
+            size += len(entry[name].encode())
+    return size + sum(len(resource.encode()) for resource in entry.get("Resources") or ())
+
+
+def _failure(code: str, message: str) -> dict[str, str]:
+    return {"ErrorCode": code, "ErrorMessage": message}
+
+
+def _epoch(value: Any) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+class EventOperations(Operations):
+    def put_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        entries = params["Entries"]
+        if sum(entry_size(entry) for entry in entries) > MAX_REQUEST_BYTES:
+            raise ServiceError(
+                "ValidationException", "Total size of the entries in the request is over the limit."
+            )
+        sender = ctx.principal.account_id or ctx.account_id
+        from_service = ctx.principal.kind == "service"
+        results, failed = [], 0
+        for entry in entries:
+            outcome = self._put(ctx, entry, sender, from_service)
+            failed += "ErrorCode" in outcome
+            results.append(outcome)
+        return {"FailedEntryCount": failed, "Entries": results}
+
+    def _put(
+        self, ctx: RequestContext, entry: dict[str, Any], sender: str, from_service: bool
+    ) -> dict[str, str]:
+        for name in ("Source", "DetailType", "Detail"):
+            if not entry.get(name):
+                return _failure(
+                    "InvalidArgument",
+                    f"Parameter {name} is not valid. Reason: {name} is a required argument.",
+                )
+        try:
+            detail = json.loads(entry["Detail"])
+        except ValueError:
+            detail = None
+        if not isinstance(detail, dict):
+            return _failure("MalformedDetail", "Detail is malformed.")
+        if entry["Source"].startswith("aws.") and not from_service:
+            return _failure("NotAuthorizedForSourceException", "Not authorized for the source.")
+        account, region, name = self.service.locate_bus(ctx, entry.get("EventBusName"))
+        bus = self.service.bus(account, region, name)
+        if bus is None:
+            return _failure("ResourceNotFoundException", f"Event bus {name} does not exist.")
+        moment = _epoch(entry["Time"]) if entry.get("Time") is not None else None
+        event = self.service.new_event(
+            sender, ctx.region, entry["Source"], entry["DetailType"], detail, entry.get("Resources"), moment
+        )
+        self.service.accept(bus, event)
+        return {"EventId": event["id"]}
+
+    def test_event_pattern(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            pattern = patterns.compile_pattern(params["EventPattern"])
+        except patterns.PatternError as error:
+            raise invalid_pattern(error) from None
+        try:
+            event = json.loads(params["Event"])
+        except ValueError:
+            event = None
+        if not isinstance(event, dict) or any(name not in event for name in TEST_EVENT_FIELDS):
+            raise ServiceError("ValidationException", "Parameter Event is not valid.", 400)
+        return {"Result": patterns.matches(pattern, event)}
