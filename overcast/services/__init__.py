@@ -23,6 +23,9 @@ PROVIDERS: dict[str, str] = {
     "cloudtrail": "overcast.services.cloudtrail.provider:CloudTrailProvider",
 }
 
+# Services started with the server (not on first use) because they observe every call (Platform.observers).
+OBSERVING_SERVICES = ("cloudtrail",)
+
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).
 CREDENTIAL_ISSUERS = ("iam", "sts")
 
