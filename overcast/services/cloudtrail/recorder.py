@@ -108,11 +108,11 @@ class Recorder:
             self._to_eventbridge(forwarded)
 
     def _to_eventbridge(self, forwarded: list[tuple[str, str, str, dict[str, Any], float]]) -> None:
-        from overcast.services.events import api as events
+        from overcast.services.events.api import put_event
 
         for account, region, source, record, moment in forwarded:
             try:
-                events.put_event(
+                put_event(
                     self.provider.platform,
                     account,
                     region,

@@ -166,9 +166,9 @@ async def run_actions(provider: CloudWatchProvider, alarm: dict[str, Any], old: 
     """Publish the state change to EventBridge, then run the actions of the new state (if enabled)."""
     account, region = alarm["account"], alarm["region"]
     try:
-        from overcast.services.events import api as events
+        from overcast.services.events.api import put_event
 
-        events.put_event(
+        put_event(
             provider.platform,
             account,
             region,

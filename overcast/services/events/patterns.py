@@ -41,64 +41,87 @@ _WORD = re.compile(r"[A-Za-z0-9_$.\-+]+")
 class _Token:
     kind: str  # { } [ ] : , string number true false null
     value: Any
+    start: int
     end: int  # offset just after the token
 
 
 class _Tokens:
+    """JSON tokens, with the position Jackson's parser would report for an error after each of them.
+
+    Jackson reads a string value lazily: having returned it, its position is just after the opening quote
+    until the text is read (`read`). Having returned a field name, it has already consumed the colon and the
+    start of the value (a whole number or literal, the bracket of an array or object, a string's quote)."""
+
     def __init__(self, text: str) -> None:
         self.text = text
-        self.pos = 0
-        self.last_end = 0
+        self.pos = 0  # where scanning goes on
+        self.ptr = 0  # where Jackson's parser stands
+        self._peeked: _Token | None = None
 
     def fail(self, reason: str, at: int | None = None) -> PatternError:
-        return PatternError(f"{reason}\n at {_location(self.text, self.last_end if at is None else at)}")
+        return PatternError(f"{reason}\n at {_location(self.text, self.ptr if at is None else at)}")
+
+    def read(self, token: _Token) -> Any:
+        """The value of a token whose text the compiler reads (a lazily read string is read to its end)."""
+        if token.kind == "string" and self.ptr < token.end:
+            self.ptr = token.end
+        return token.value
+
+    def source(self, token: _Token) -> str:
+        return self.text[token.start : token.end]
 
     def next(self, expect: str = "value") -> _Token:
+        if self._peeked is not None:
+            token, self._peeked = self._peeked, None
+            return token
+        token = self._scan(expect)
+        self.ptr = token.start + 1 if token.kind == "string" else token.end
+        return token
+
+    def _scan(self, expect: str) -> _Token:
         text = self.text
         self.pos = _SPACE.match(text, self.pos).end()
-        if self.pos >= len(text):
+        start = self.pos
+        if start >= len(text):
             raise self.fail(f"Unexpected end-of-input: expected close marker for {expect.upper()}", len(text))
-        char = text[self.pos]
+        char = text[start]
         if char in "{}[]:,":
             self.pos += 1
-            token = _Token(char, char, self.pos)
-        elif char == '"':
-            found = _STRING.match(text, self.pos)
-            if not found:
-                raise self.fail("Unexpected end-of-input: was expecting closing quote for a string value")
-            self.pos = found.end()
-            token = _Token("string", json.loads(found.group(0)), self.pos)
-        elif char == "-" or char.isdigit():
-            found = _NUMBER.match(text, self.pos)
+            return _Token(char, char, start, self.pos)
+        if char == '"':
+            found = _STRING.match(text, start)
             if not found:
                 raise self.fail(
-                    f"Unexpected character ('{char}' (code {ord(char)})): expected digit", self.pos + 1
+                    "Unexpected end-of-input: was expecting closing quote for a string value", len(text)
+                )
+            self.pos = found.end()
+            return _Token("string", json.loads(found.group(0)), start, self.pos)
+        if char == "-" or char.isdigit():
+            found = _NUMBER.match(text, start)
+            if not found:
+                raise self.fail(
+                    f"Unexpected character ('{char}' (code {ord(char)})): expected digit", start + 1
                 )
             self.pos = found.end()
             literal = found.group(0)
             number = float(literal) if any(c in literal for c in ".eE") else int(literal)
-            token = _Token("number", number, self.pos)
-            token.value = (number, literal)
-        else:
-            word = _WORD.match(text, self.pos)
-            literal = word.group(0) if word else char
-            if literal in ("true", "false", "null"):
-                self.pos += len(literal)
-                token = _Token(literal, {"true": True, "false": False, "null": None}[literal], self.pos)
-            elif word and literal[0].isalpha():
-                raise self.fail(
-                    f"Unrecognized token '{literal}': was expecting (JSON String, Number, Array, Object or "
-                    "token 'null', 'true' or 'false')",
-                    self.pos + len(literal),
-                )
-            else:
-                raise self.fail(
-                    f"Unexpected character ('{char}' (code {ord(char)})): expected a valid value (JSON String, "
-                    "Number, Array, Object or token 'null', 'true' or 'false')",
-                    self.pos + 1,
-                )
-        self.last_end = token.end
-        return token
+            return _Token("number", (number, literal), start, self.pos)
+        word = _WORD.match(text, start)
+        literal = word.group(0) if word else char
+        if literal in ("true", "false", "null"):
+            self.pos += len(literal)
+            return _Token(literal, {"true": True, "false": False, "null": None}[literal], start, self.pos)
+        if word and literal[0].isalpha():
+            raise self.fail(
+                f"Unrecognized token '{literal}': was expecting (JSON String, Number, Array, Object or "
+                "token 'null', 'true' or 'false')",
+                start + len(literal),
+            )
+        raise self.fail(
+            f"Unexpected character ('{char}' (code {ord(char)})): expected a valid value (JSON String, "
+            "Number, Array, Object or token 'null', 'true' or 'false')",
+            start + 1,
+        )
 
     def field_name(self, first: bool = True) -> str | None:
         """The next field name of an object, or None at its end (the comma before a later field consumed)."""
@@ -107,19 +130,23 @@ class _Tokens:
             return None
         if not first:
             if token.kind != ",":
-                raise self.fail(self._unexpected(token, "was expecting comma to separate Object entries"))
+                raise self.fail(
+                    self._unexpected(token, "was expecting comma to separate Object entries"), token.start + 1
+                )
             token = self.next("object")
         if token.kind != "string":
             raise self.fail(
-                f"Unexpected character ('{self.text[token.end - 1]}' (code {ord(self.text[token.end - 1])})): "
-                "was expecting double-quote to start field name"
+                self._unexpected(token, "was expecting double-quote to start field name"), token.start + 1
             )
-        colon = self.next("object")
+        self.read(token)
+        colon = self._scan("object")
         if colon.kind != ":":
             raise self.fail(
-                f"Unexpected character ('{self.text[colon.end - 1]}' (code {ord(self.text[colon.end - 1])})): "
-                "was expecting a colon to separate field name and value"
+                self._unexpected(colon, "was expecting a colon to separate field name and value"),
+                colon.start + 1,
             )
+        value = self._peeked = self._scan("object")
+        self.ptr = value.start + 1 if value.kind == "string" else value.end
         return token.value
 
     def array_item(self, first: bool = True) -> _Token | None:
@@ -129,12 +156,14 @@ class _Tokens:
             return None
         if not first:
             if token.kind != ",":
-                raise self.fail(self._unexpected(token, "was expecting comma to separate Array entries"))
+                raise self.fail(
+                    self._unexpected(token, "was expecting comma to separate Array entries"), token.start + 1
+                )
             token = self.next("array")
         return token
 
     def _unexpected(self, token: _Token, expectation: str) -> str:
-        char = self.text[token.end - 1]
+        char = self.text[token.start]
         return f"Unexpected character ('{char}' (code {ord(char)})): {expectation}"
 
 
@@ -219,7 +248,7 @@ def _matchers(tokens: _Tokens) -> list[Matcher]:
         if token.kind == "{":
             found.append(_expression(tokens))
         elif token.kind == "string":
-            found.append(Matcher("exact", token.value))
+            found.append(Matcher("exact", tokens.read(token)))
         elif token.kind == "number":
             found.append(Matcher("exact", token.value[0]))
         elif token.kind in ("true", "false", "null"):
@@ -240,7 +269,7 @@ def _string_value(tokens: _Tokens, what: str) -> str:
     token = tokens.next()
     if token.kind != "string":
         raise tokens.fail(f"{what} match pattern must be a string")
-    return token.value
+    return tokens.read(token)
 
 
 def _expression(tokens: _Tokens) -> Matcher:
@@ -258,8 +287,9 @@ def _expression(tokens: _Tokens) -> Matcher:
             return Matcher(name, value.lower(), ignore_case=True)
         if token.kind != "string":
             raise tokens.fail(f"{name} match pattern must be a string")
+        value = tokens.read(token)
         _end_of_expression(tokens)
-        return Matcher(name, token.value)
+        return Matcher(name, value)
     if name == "equals-ignore-case":
         value = _string_value(tokens, "equals-ignore-case")
         _end_of_expression(tokens)
@@ -320,44 +350,50 @@ def _wildcard(tokens: _Tokens, value: str) -> re.Pattern[str]:
 def _number(tokens: _Tokens, token: _Token, operator: str) -> float:
     if token.kind != "number":
         raise tokens.fail(f"Value of {operator} must be numeric")
-    number = float(token.value[0])
-    if not -NUMERIC_LIMIT <= number <= NUMERIC_LIMIT:
+    return float(token.value[0])
+
+
+def _in_limits(tokens: _Tokens, *numbers: float) -> None:
+    """Event Ruler compares numbers within ±5e9 only (checked as it builds the range, after its last token)."""
+    if any(not -NUMERIC_LIMIT <= n <= NUMERIC_LIMIT for n in numbers if abs(n) != float("inf")):
         raise tokens.fail("Value must be between -5.0E9 and 5.0E9, inclusive")
-    return number
 
 
 def _numeric(tokens: _Tokens) -> Matcher:
     token = tokens.array_item()
     if token is None or token.kind != "string":
-        raise tokens.fail(f"Invalid member in numeric match: {tokens.text[tokens.last_end - 1]}")
-    operator = token.value
-    value = _number(tokens, tokens.array_item(False) or _Token("]", None, tokens.last_end), operator)
+        raise tokens.fail(f"Invalid member in numeric match: {tokens.source(token) if token else ']'}")
+    operator = tokens.read(token)
+    value_token = tokens.array_item(False) or _Token("]", None, tokens.ptr, tokens.ptr)
+    if operator not in ("=", ">", ">=", "<", "<="):
+        raise tokens.fail(f"Unrecognized numeric range operator: {operator}")
+    value = _number(tokens, value_token, operator)
     low, low_open, high, high_open = -float("inf"), True, float("inf"), True
     if operator == "=":
         low = high = value
         low_open = high_open = False
     elif operator in (">", ">="):
         low, low_open = value, operator == ">"
-    elif operator in ("<", "<="):
-        high, high_open = value, operator == "<"
     else:
-        raise tokens.fail(f"Unrecognized numeric range operator: {operator}")
+        high, high_open = value, operator == "<"
     following = tokens.array_item(False)
-    if following is not None:
-        if operator not in (">", ">="):
-            raise tokens.fail("Too many elements in numeric expression")
-        if following.kind != "string":
-            raise tokens.fail(f"Bad value in numeric range: {following.value}")
-        if following.value not in ("<", "<="):
-            raise tokens.fail(f"Bad numeric range operator: {following.value}")
-        high = _number(
-            tokens, tokens.array_item(False) or _Token("]", None, tokens.last_end), following.value
-        )
-        high_open = following.value == "<"
-        if tokens.array_item(False) is not None:
-            raise tokens.fail("Too many terms in numeric range expression")
-        if low > high or (low == high and (low_open or high_open)):
-            raise tokens.fail("Bottom must be less than top")
+    if following is None:
+        _in_limits(tokens, low, high)
+        return Matcher("numeric", (low, low_open, high, high_open))
+    if operator not in (">", ">="):
+        raise tokens.fail("Too many elements in numeric expression")
+    if following.kind != "string":
+        raise tokens.fail(f"Bad value in numeric range: {tokens.source(following)}")
+    upper = tokens.read(following)
+    if upper not in ("<", "<="):
+        raise tokens.fail(f"Bad numeric range operator: {upper}")
+    high = _number(tokens, tokens.array_item(False) or _Token("]", None, tokens.ptr, tokens.ptr), upper)
+    high_open = upper == "<"
+    if tokens.array_item(False) is not None:
+        raise tokens.fail("Too many terms in numeric range expression")
+    _in_limits(tokens, low, high)
+    if low > high or (low == high and (low_open or high_open)):
+        raise tokens.fail("Bottom must be less than top")
     return Matcher("numeric", (low, low_open, high, high_open))
 
 
@@ -375,11 +411,13 @@ def _anything_but(tokens: _Tokens) -> Matcher:
         if operator == "wildcard":
             values = _anything_but_strings(tokens, "wildcard")
             regexes = [_wildcard(tokens, value) for value in values]
-            _end_of_expression(tokens)
+            _end_of_expression(tokens, "Too many elements in numeric expression")
+            _end_of_expression(tokens, "Too many elements in numeric expression")
             return Matcher("anything-but", regexes, negated_kind="wildcard")
         if operator == "equals-ignore-case":
             values = _anything_but_strings(tokens, "equals-ignore-case")
-            _end_of_expression(tokens)
+            _end_of_expression(tokens, "Too many elements in numeric expression")
+            _end_of_expression(tokens, "Too many elements in numeric expression")
             return Matcher("anything-but", {v.lower() for v in values}, negated_kind="equals-ignore-case")
         raise tokens.fail(f"Unsupported anything-but pattern: {operator}")
     if token.kind == "[":
@@ -387,7 +425,7 @@ def _anything_but(tokens: _Tokens) -> Matcher:
         numbers = strings = False
         while (item := tokens.array_item(not (numbers or strings))) is not None:
             if item.kind == "string":
-                values.add(item.value)
+                values.add(tokens.read(item))
                 strings = True
             elif item.kind == "number":
                 values.add(_number(tokens, item, "anything-but"))
@@ -400,7 +438,7 @@ def _anything_but(tokens: _Tokens) -> Matcher:
             )
         matcher = Matcher("anything-but", (values, numbers))
     elif token.kind == "string":
-        matcher = Matcher("anything-but", ({token.value}, False))
+        matcher = Matcher("anything-but", ({tokens.read(token)}, False))
     elif token.kind == "number":
         matcher = Matcher("anything-but", ({_number(tokens, token, "anything-but")}, True))
     else:
@@ -412,7 +450,7 @@ def _anything_but(tokens: _Tokens) -> Matcher:
 def _anything_but_strings(tokens: _Tokens, operator: str) -> list[str]:
     token = tokens.next()
     if token.kind == "string":
-        return [token.value]
+        return [tokens.read(token)]
     if token.kind != "[":
         raise tokens.fail(f"{operator} match pattern must be a string")
     values: list[str] = []
@@ -421,7 +459,7 @@ def _anything_but_strings(tokens: _Tokens, operator: str) -> list[str]:
             raise tokens.fail(
                 f"Inside anything-but/{operator} list, number|start|null|boolean is not supported."
             )
-        values.append(item.value)
+        values.append(tokens.read(item))
     return values
 
 

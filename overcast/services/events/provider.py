@@ -15,6 +15,7 @@ from overcast.services.base import ServiceProvider
 from overcast.services.events import patterns, transform
 from overcast.services.events.archives import ArchiveOperations
 from overcast.services.events.buses import BusOperations
+from overcast.services.events.connections import ConnectionOperations
 from overcast.services.events.ingest import EventOperations
 from overcast.services.events.rules import RuleOperations
 from overcast.services.events.store import Bus, EventsStore, Rule
@@ -50,6 +51,7 @@ class EventsProvider(ServiceProvider):
         TargetOperations,
         EventOperations,
         ArchiveOperations,
+        ConnectionOperations,
         TagOperations,
     )
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
-from overcast.services.events import schedules
+from overcast.services.events import destinations, schedules
 from overcast.services.kit import delivery as kit
 from overcast.services.kit.arns import parse_arn
 
@@ -100,12 +100,15 @@ async def _deliver(provider: EventsProvider, item: Delivery) -> None:
     arn = parse_arn(target["Arn"])
     message = item.event if arn is not None and arn.service == "events" else item.payload
     try:
-        if arn is not None and arn.service == "logs":
-            await _ensure_log_stream(provider, target["Arn"], event["id"], sender)
-            options = {**_options(target, event), "timestamp_ms": _event_ms(event)}
+        if arn is not None and arn.service == "events" and arn.resource_type == "api-destination":
+            await destinations.invoke(provider, target, item.payload)
         else:
-            options = _options(target, event)
-        await kit.deliver(provider.platform, target["Arn"], message, sender, **options)
+            if arn is not None and arn.service == "logs":
+                await _ensure_log_stream(provider, target["Arn"], event["id"], sender)
+                options = {**_options(target, event), "timestamp_ms": _event_ms(event)}
+            else:
+                options = _options(target, event)
+            await kit.deliver(provider.platform, target["Arn"], message, sender, **options)
     except ServiceError as error:
         await _failed(provider, item, error)
         return
@@ -160,6 +163,8 @@ def retriable(error: ServiceError) -> bool:
 
 def error_code(error: ServiceError) -> str:
     """The ERROR_CODE a dead-lettered event carries."""
+    if error.fields.get("dlq_code"):
+        return error.fields["dlq_code"]
     code = error.code
     if "AccessDenied" in code or code in (
         "AuthorizationError",

@@ -23,25 +23,29 @@ class Arn:
     def resource_type(self) -> str:
         """The type the resource part starts with ("table", "function", "log-group"), or the service's only
         type for ARNs that name none (an SQS queue, an SNS topic, an S3 bucket)."""
-        for separator in ("/", ":"):
-            head, found, _ = self.resource.partition(separator)
-            if found and head:
-                if self.service == "s3":  # bucket/key: an object
-                    return "object"
-                if self.service == "sns":  # topic:subscription-id
-                    return "subscription"
-                return head
+        head, found, _ = self._split()
+        if found and head:
+            if self.service == "s3":  # bucket/key: an object
+                return "object"
+            if self.service == "sns":  # topic:subscription-id
+                return "subscription"
+            return head
         return _UNTYPED.get(self.service, "")
 
     @property
     def resource_id(self) -> str:
         """The resource part after its type ("t" of "table/t", "f:3" of "function:f:3"); the whole resource
         part when it names no type."""
-        for separator in ("/", ":"):
-            head, found, rest = self.resource.partition(separator)
-            if found and head:
-                return rest
-        return self.resource
+        head, found, rest = self._split()
+        return rest if found and head else self.resource
+
+    def _split(self) -> tuple[str, str, str]:
+        """The resource part cut at its first separator, "/" or ":" (log-group:/aws/x is a log group)."""
+        cuts = [i for i in (self.resource.find("/"), self.resource.find(":")) if i >= 0]
+        if not cuts:
+            return self.resource, "", ""
+        cut = min(cuts)
+        return self.resource[:cut], self.resource[cut], self.resource[cut + 1 :]
 
 
 def parse_arn(text: str) -> Arn | None:
