@@ -45,7 +45,7 @@ class LookupOperations(Operations):
         if params.get("EventCategory") == "insight":
             return {"Events": []}
         attribute = (attributes[0]["AttributeKey"], attributes[0]["AttributeValue"]) if attributes else None
-        scope = json.dumps([attribute, start, end])
+        scope = json.dumps([attribute, params.get("StartTime") and start, params.get("EndTime") and end])
         before = decode_token(params.get("NextToken"), _invalid_token, scope)
         start = max(start, now - HISTORY_DAYS * DAY)
         rows = self.service.store.lookup(ctx.account_id, ctx.region, start, end, attribute, before, limit + 1)

@@ -18,9 +18,8 @@ from typing import Any
 
 EVENT_VERSION = "1.09"
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
-_SECRET = re.compile(
-    r"(secret|password|privatekey|sessiontoken|^token$|credentials|^body$|^payload$|zipfile)", re.I
-)
+_SECRET = re.compile(r"(secret|password|privatekey|sessiontoken|^token$|credentials)", re.I)
+_PAYLOADS = frozenset({"Body", "Payload", "ZipFile", "Data", "Blob"})  # contents are never recorded
 
 # (service, resource type of its data events, operations that are data events)
 _DATA_EVENTS: tuple[tuple[str, str, frozenset[str]], ...] = (
@@ -192,6 +191,8 @@ _RENAMED = {"Bucket": "bucketName"}
 def redact(value: Any, key: str = "") -> Any:
     """Parameters or response elements as CloudTrail shows them: member names in camelCase, secrets and
     payloads hidden, binary and streams left out (None), timestamps as ISO text."""
+    if key in _PAYLOADS:
+        return _OMIT
     if key and _SECRET.search(key):
         return HIDDEN
     if isinstance(value, dict):
