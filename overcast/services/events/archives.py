@@ -49,6 +49,7 @@ class ArchiveOperations(Operations):
                 raise invalid_pattern(error) from None
         now = self.clock.now()
         arn = ctx.arn("events", f"archive/{name}")
+        self.service.archives_changed()
         store.put_archive(
             (
                 ctx.account_id,
@@ -117,11 +118,13 @@ class ArchiveOperations(Operations):
         if "RetentionDays" in params:
             row[7] = params["RetentionDays"]
         self.service.store.put_archive(tuple(row))
+        self.service.archives_changed()
         return {"ArchiveArn": row[3], "State": row[8], "CreationTime": row[9]}
 
     def delete_archive(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         row = self._archive(ctx, params["ArchiveName"])
         self.service.store.delete_archive(ctx.account_id, ctx.region, row[2], row[3])
+        self.service.archives_changed()
         return {}
 
     def _archive(self, ctx: RequestContext, name: str) -> tuple:

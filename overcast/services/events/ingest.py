@@ -21,8 +21,9 @@ def entry_size(entry: dict[str, Any]) -> int:
     Detail and each resource."""
     size = 14 if entry.get("Time") is not None else 0
     for name in ("Source", "DetailType", "Detail"):
-        if entry.get(name):
-            size += len(entry[name].encode())
+        text = entry.get(name)
+        if text:
+            size += len(text) if text.isascii() else len(text.encode())
     return size + sum(len(resource.encode()) for resource in entry.get("Resources") or ())
 
 
@@ -44,14 +45,20 @@ class EventOperations(Operations):
         sender = ctx.principal.account_id or ctx.account_id
         from_service = ctx.principal.kind == "service"
         results, failed = [], 0
+        buses: dict[str | None, Any] = {}  # the buses this request names, each looked up once
         for entry in entries:
-            outcome = self._put(ctx, entry, sender, from_service)
+            outcome = self._put(ctx, entry, sender, from_service, buses)
             failed += "ErrorCode" in outcome
             results.append(outcome)
         return {"FailedEntryCount": failed, "Entries": results}
 
     def _put(
-        self, ctx: RequestContext, entry: dict[str, Any], sender: str, from_service: bool
+        self,
+        ctx: RequestContext,
+        entry: dict[str, Any],
+        sender: str,
+        from_service: bool,
+        buses: dict[str | None, Any],
     ) -> dict[str, str]:
         for name in ("Source", "DetailType", "Detail"):
             if not entry.get(name):
@@ -67,8 +74,11 @@ class EventOperations(Operations):
             return _failure("MalformedDetail", "Detail is malformed.")
         if entry["Source"].startswith("aws.") and not from_service:
             return _failure("NotAuthorizedForSourceException", "Not authorized for the source.")
-        account, region, name = self.service.locate_bus(ctx, entry.get("EventBusName"))
-        bus = self.service.bus(account, region, name)
+        named = entry.get("EventBusName")
+        account, region, name = self.service.locate_bus(ctx, named)
+        if named not in buses:
+            buses[named] = self.service.bus(account, region, name)
+        bus = buses[named]
         if bus is None:
             return _failure("ResourceNotFoundException", f"Event bus {name} does not exist.")
         moment = _epoch(entry["Time"]) if entry.get("Time") is not None else None

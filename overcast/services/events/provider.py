@@ -34,9 +34,15 @@ def validation(message: str) -> ServiceError:
     return ServiceError("ValidationException", message, 400)
 
 
+_last_second: list[Any] = [None, ""]  # the second last formatted and its text (events come in bursts)
+
+
 def iso(moment: float) -> str:
     """An event's `time`: UTC to the second, as EventBridge writes it."""
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    second = int(moment)
+    if _last_second[0] != second:
+        _last_second[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    return _last_second[1]
 
 
 def event_json(event: dict[str, Any]) -> str:
@@ -61,6 +67,8 @@ class EventsProvider(ServiceProvider):
         # Compiled patterns of each bus's enabled rules: (account, region, bus) -> [(name, arn, pattern)].
         # Rebuilt from the table after any rule change; bounded by the rules that exist.
         self._rules: dict[tuple[str, str, str], list[tuple[str, str, patterns.PatternObject]]] = {}
+        # Each bus's archives and their compiled patterns (None: every event), rebuilt after archive changes.
+        self._archives: dict[str, list[tuple[str, patterns.PatternObject | None]]] = {}
         self.deliveries_changed = asyncio.Event()
         self.schedules_changed = asyncio.Event()
         self.replays_changed = asyncio.Event()
@@ -74,6 +82,7 @@ class EventsProvider(ServiceProvider):
 
     def reset(self) -> None:
         self._rules.clear()
+        self._archives.clear()
 
     # -- hooks ---------------------------------------------------------------------------------------------
 
@@ -186,6 +195,19 @@ class EventsProvider(ServiceProvider):
             self._rules[key] = compiled
         return [(name, arn) for name, arn, pattern in compiled if patterns.matches(pattern, event)]
 
+    def _archives_of(self, bus_arn: str) -> list[tuple[str, patterns.PatternObject | None]]:
+        found = self._archives.get(bus_arn)
+        if found is None:
+            found = self._archives[bus_arn] = [
+                (arn, patterns.compile_pattern(text) if text else None)
+                for arn, text in self.store.archives_of_bus(bus_arn)
+            ]
+        return found
+
+    def archives_changed(self) -> None:
+        self._archives.clear()
+        self.db.after_commit(self._archives.clear)
+
     # -- events onto a bus ---------------------------------------------------------------------------------
 
     def new_event(
@@ -216,8 +238,8 @@ class EventsProvider(ServiceProvider):
         target of each matching rule (only those named by a replay, when given). The number of deliveries."""
         text: str | None = None
         if only_rules is None:
-            for archive_arn, pattern in self.store.archives_of_bus(bus.arn):
-                if pattern is None or patterns.matches(patterns.compile_pattern(pattern), event):
+            for archive_arn, pattern in self._archives_of(bus.arn):
+                if pattern is None or patterns.matches(pattern, event):
                     text = text or event_json(event)
                     self.store.archive_event(archive_arn, self.clock.now(), text)
         matched = self.matching_rules(bus.account, bus.region, bus.name, event)
