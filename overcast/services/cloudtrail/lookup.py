@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
-from overcast.services.cloudtrail.records import username
+from overcast.services.cloudtrail.records import COLUMNS, assemble
 from overcast.services.kit.paging import decode_token, encode_token
 
 HISTORY_DAYS = 90
@@ -49,32 +49,29 @@ class LookupOperations(Operations):
         before = decode_token(params.get("NextToken"), _invalid_token, scope)
         start = max(start, now - HISTORY_DAYS * DAY)
         rows = self.service.store.lookup(ctx.account_id, ctx.region, start, end, attribute, before, limit + 1)
-        events = [self._event(row_id, text) for row_id, text in rows[:limit]]
+        events = [self._event(row) for row in rows[:limit]]
         result: dict[str, Any] = {"Events": events}
         if len(rows) > limit:
             result["NextToken"] = encode_token(rows[limit - 1][0], scope)
         return result
 
-    def _event(self, row_id: int, text: str) -> dict[str, Any]:
-        record = json.loads(text)
-        identity = record.get("userIdentity") or {}
+    def _event(self, row: tuple) -> dict[str, Any]:
+        row_id, call = row[0], dict(zip(COLUMNS, row[1:], strict=True))
+        record = assemble(call)
         event: dict[str, Any] = {
-            "EventId": record["eventID"],
-            "EventName": record["eventName"],
-            "ReadOnly": "true" if record["readOnly"] else "false",
+            "EventId": call["event_id"],
+            "EventName": call["name"],
+            "ReadOnly": "true" if call["read_only"] else "false",
         }
-        if identity.get("accessKeyId"):
-            event["AccessKeyId"] = identity["accessKeyId"]
-        event["EventTime"] = (
-            datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
-        )
-        event["EventSource"] = record["eventSource"]
-        name = username(identity)
-        if name:
-            event["Username"] = name
+        if call["access_key"]:
+            event["AccessKeyId"] = call["access_key"]
+        event["EventTime"] = int(call["time"])
+        event["EventSource"] = call["source"]
+        if call["username"]:
+            event["Username"] = call["username"]
         event["Resources"] = [
-            {"ResourceType": kind, "ResourceName": resource}
-            for kind, resource in self.service.store.resources(row_id)
+            {"ResourceType": kind, "ResourceName": name}
+            for kind, name in self.service.store.resources(row_id)
         ]
-        event["CloudTrailEvent"] = text
+        event["CloudTrailEvent"] = json.dumps(record, separators=(",", ":"))
         return event

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from overcast.services.cloudtrail.provider import CloudTrailProvider
 
 log = logging.getLogger("overcast.cloudtrail")
+WRITE_DELAY = 0.01  # seconds a record may wait for others to share its commit
+BATCH = 256  # records written at once without waiting
 
 
 class Recorder:
@@ -45,12 +47,18 @@ class Recorder:
         if data_type is not None and data_type not in self._logged_data_types(ctx.account_id):
             return
         self.pending.append((ctx, params, result, error, self.clock.now()))
-        if not self.scheduled:
-            self.scheduled = True
+        if len(self.pending) >= BATCH:
+            self.flush()
+        elif not self.scheduled:
             try:
-                asyncio.get_running_loop().call_soon(self.flush)
+                asyncio.get_running_loop().call_later(WRITE_DELAY, self._timed_flush)
+                self.scheduled = True
             except RuntimeError:  # no loop (an embedded platform): write at once
                 self.flush()
+
+    def _timed_flush(self) -> None:
+        self.scheduled = False
+        self.flush()
 
     def _logged_data_types(self, account: str) -> frozenset[str]:
         found = self._data_types.get(account)
@@ -63,54 +71,33 @@ class Recorder:
         return found
 
     def flush(self) -> None:
-        self.scheduled = False
         batch, self.pending = self.pending, []
         if not batch:
             return
         rows, resources, forwarded = [], [], []
         for ctx, params, result, error, moment in batch:
             try:
-                record = records.build(ctx, params, result, error, moment)
-            except Exception:  # a record that cannot be built must not lose the others
+                row, named = records.capture(ctx, params, result, error, moment)
+            except Exception:  # a call that cannot be recorded must not lose the others
                 log.exception("could not record %s.%s", ctx.service, ctx.operation)
                 continue
-            data_type, read_only, source = records.classify(ctx.service, ctx.operation)
-            identity = record["userIdentity"]
-            named = [
-                (r["ResourceType"], r["ResourceName"]) for r in records.resources_of(ctx.service, params)
-            ]
-            rows.append(
-                (
-                    ctx.account_id,
-                    record["awsRegion"],
-                    moment,
-                    record["eventID"],
-                    ctx.operation,
-                    source,
-                    records.username(identity),
-                    identity.get("accessKeyId"),
-                    int(read_only),
-                    record["eventCategory"],
-                    data_type,
-                    records.data_resource_arn(ctx.service, ctx.region, ctx.account_id, params)
-                    if data_type
-                    else None,
-                    records.to_json(record),
-                )
-            )
+            rows.append(row)
             resources.append(named)
-            if data_type is None and not read_only and identity.get("type") != "AWSService":
-                forwarded.append((ctx.account_id, record["awsRegion"], source, record, moment))
+            if row[9] == "Management" and not row[8] and ctx.principal.kind != "service":
+                forwarded.append(row)
         provider = self.provider
         with provider.db.transaction():
             provider.store.add_events(rows, resources)
         if forwarded and provider.platform.running("events") is not None:
             self._to_eventbridge(forwarded)
 
-    def _to_eventbridge(self, forwarded: list[tuple[str, str, str, dict[str, Any], float]]) -> None:
+    def _to_eventbridge(self, forwarded: list[tuple[Any, ...]]) -> None:
+        """Management write events as "AWS API Call via CloudTrail" events on the default bus."""
         from overcast.services.events.api import put_event
 
-        for account, region, source, record, moment in forwarded:
+        for row in forwarded:
+            record = records.assemble(row)
+            account, region, source, moment = row[0], row[1], row[5], row[2]
             try:
                 put_event(
                     self.provider.platform,

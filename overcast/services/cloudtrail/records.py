@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
+from overcast.platform import new_request_id
+
 EVENT_VERSION = "1.09"
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 _SECRET = re.compile(r"(secret|password|privatekey|sessiontoken|^token$|credentials)", re.I)
@@ -68,21 +70,23 @@ _DATA_EVENTS: tuple[tuple[str, str, frozenset[str]], ...] = (
 )
 DATA_EVENT_TYPES = {service: kind for service, kind, _ in _DATA_EVENTS}
 _READ_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Test", "Search", "Select", "Query", "Scan")
-_RESOURCE_MEMBERS = (
-    ("Bucket", "AWS::S3::Bucket"),
-    ("QueueUrl", "AWS::SQS::Queue"),
-    ("QueueName", "AWS::SQS::Queue"),
-    ("TopicArn", "AWS::SNS::Topic"),
-    ("FunctionName", "AWS::Lambda::Function"),
-    ("TableName", "AWS::DynamoDB::Table"),
-    ("UserName", "AWS::IAM::User"),
-    ("RoleName", "AWS::IAM::Role"),
-    ("GroupName", "AWS::IAM::Group"),
-    ("PolicyArn", "AWS::IAM::Policy"),
-    ("logGroupName", "AWS::Logs::LogGroup"),
-    ("AlarmName", "AWS::CloudWatch::Alarm"),
-    ("Name", None),
-)
+# Members that name a resource, and its type ("" for `Name`, whose type depends on the service).
+_RESOURCE_MEMBERS = {
+    "Bucket": "AWS::S3::Bucket",
+    "QueueUrl": "AWS::SQS::Queue",
+    "QueueName": "AWS::SQS::Queue",
+    "TopicArn": "AWS::SNS::Topic",
+    "FunctionName": "AWS::Lambda::Function",
+    "TableName": "AWS::DynamoDB::Table",
+    "UserName": "AWS::IAM::User",
+    "RoleName": "AWS::IAM::Role",
+    "GroupName": "AWS::IAM::Group",
+    "PolicyArn": "AWS::IAM::Policy",
+    "logGroupName": "AWS::Logs::LogGroup",
+    "AlarmName": "AWS::CloudWatch::Alarm",
+    "Name": "",
+}
+_NAMED_BY_SERVICE = {"events": "AWS::Events::Rule", "cloudtrail": "AWS::CloudTrail::Trail"}
 
 
 @cache
@@ -176,8 +180,14 @@ def username(identity: dict[str, Any]) -> str | None:
     return None
 
 
+_last_second: list[Any] = [None, ""]  # the second last formatted, and its text: calls come in bursts
+
+
 def iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    second = int(moment)
+    if _last_second[0] != second:
+        _last_second[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    return _last_second[1]
 
 
 def _camel(name: str) -> str:
@@ -220,20 +230,20 @@ def redact(value: Any, key: str = "") -> Any:
 _OMIT = object()
 
 
-def resources_of(service: str, params: dict[str, Any]) -> list[dict[str, str]]:
-    """The resources (ResourceType, ResourceName) a call names, for LookupEvents."""
+def resources_of(service: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """The resources (type, name) a call names, for LookupEvents."""
     found = []
-    for member, kind in _RESOURCE_MEMBERS:
-        value = params.get(member)
-        if not isinstance(value, str) or not value:
+    for member, value in params.items():
+        kind = _RESOURCE_MEMBERS.get(member)
+        if kind is None or not value or not isinstance(value, str):
             continue
-        if kind is None:
-            kind = {"events": "AWS::Events::Rule", "cloudtrail": "AWS::CloudTrail::Trail"}.get(service)
+        if not kind:
+            kind = _NAMED_BY_SERVICE.get(service)
             if kind is None:
                 continue
         if member == "QueueUrl":
             value = value.rstrip("/").rsplit("/", 1)[-1]
-        found.append({"ResourceType": kind, "ResourceName": value})
+        found.append((kind, value))
     return found
 
 
@@ -256,14 +266,66 @@ def data_resource_arn(service: str, region: str, account: str, params: dict[str,
     return None
 
 
-def build(
+# A recorded call, as stored (store.py's ct_events columns after the id): the cheap parts of a record, so
+# that recording a call costs little; `assemble` makes the record when it is read.
+COLUMNS = (
+    "account",
+    "region",
+    "time",
+    "event_id",
+    "name",
+    "source",
+    "username",
+    "access_key",
+    "read_only",
+    "category",
+    "resource_type",
+    "resource_arn",
+    "identity",
+    "source_ip",
+    "agent",
+    "request_id",
+    "params",
+    "response",
+    "error_code",
+    "error_message",
+    "resources",
+)
+_identities: dict[tuple, tuple[str, str | None]] = {}  # principal -> (userIdentity JSON, Username)
+_IDENTITIES = 4096
+
+
+def _identity(principal: Any) -> tuple[str, str | None]:
+    """The userIdentity JSON and LookupEvents' Username of a principal (remembered: calls repeat callers)."""
+    attributes = principal.attributes or {}
+    key = (
+        principal.kind,
+        principal.arn,
+        principal.user_id,
+        principal.account_id,
+        principal.access_key_id,
+        attributes.get("user_name"),
+        attributes.get("role_arn"),
+        attributes.get("issued_at"),
+    )
+    found = _identities.get(key)
+    if found is None:
+        identity = user_identity(principal)
+        found = (to_json(identity), username(identity))
+        if len(_identities) >= _IDENTITIES:
+            _identities.clear()
+        _identities[key] = found
+    return found
+
+
+def capture(
     ctx: Any,
     params: dict[str, Any],
     result: dict[str, Any] | None,
     error: BaseException | None,
     moment: float,
-) -> dict[str, Any]:
-    """The CloudTrail record of one call."""
+) -> tuple[tuple[Any, ...], list[tuple[str, str]]]:
+    """The stored form of one call (in COLUMNS order) and the resources (type, name) it names."""
     data_type, read_only, source = classify(ctx.service, ctx.operation)
     request = ctx.request
     principal = ctx.principal
@@ -272,36 +334,69 @@ def build(
         agent = request.headers.get("user-agent") or ""
     else:  # a call between services: AWS shows the calling service
         source_ip = agent = principal.arn if principal.kind == "service" else "AWS Internal"
+    identity, name = _identity(principal)
+    resources = resources_of(ctx.service, params) if params else []
+    shown_params = redact(params) if params else None
+    response = None
+    if result and not read_only and error is None:
+        response = redact(result) or None
+    row = (
+        ctx.account_id,
+        "us-east-1" if ctx.service in GLOBAL_SERVICES else ctx.region,
+        moment,
+        new_request_id(),
+        ctx.operation,
+        source,
+        name,
+        principal.access_key_id,
+        int(read_only),
+        "Data" if data_type else "Management",
+        data_type,
+        data_resource_arn(ctx.service, ctx.region, ctx.account_id, params) if data_type else None,
+        identity,
+        source_ip,
+        agent,
+        ctx.request_id,
+        to_json(shown_params) if shown_params else None,
+        to_json(response) if response else None,
+        getattr(error, "code", type(error).__name__) if error is not None else None,
+        getattr(error, "message", str(error)) if error is not None else None,
+        to_json([[kind, value] for kind, value in resources]) if resources else None,
+    )
+    return row, resources
+
+
+def assemble(row: tuple[Any, ...] | dict[str, Any]) -> dict[str, Any]:
+    """The CloudTrail record (eventVersion 1.09) of a stored call."""
+    call = row if isinstance(row, dict) else dict(zip(COLUMNS, row, strict=True))
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
-        "userIdentity": user_identity(principal),
-        "eventTime": iso(moment),
-        "eventSource": source,
-        "eventName": ctx.operation,
-        "awsRegion": "us-east-1" if ctx.service in GLOBAL_SERVICES else ctx.region,
-        "sourceIPAddress": source_ip,
-        "userAgent": agent,
+        "userIdentity": json.loads(call["identity"]),
+        "eventTime": iso(call["time"]),
+        "eventSource": call["source"],
+        "eventName": call["name"],
+        "awsRegion": call["region"],
+        "sourceIPAddress": call["source_ip"],
+        "userAgent": call["agent"],
     }
-    if error is not None:
-        record["errorCode"] = getattr(error, "code", type(error).__name__)
-        record["errorMessage"] = getattr(error, "message", str(error))
-    record["requestParameters"] = redact(params) or None
-    record["responseElements"] = (
-        None if (read_only or error is not None or not result) else (redact(result) or None)
-    )
-    record["requestID"] = ctx.request_id
-    record["eventID"] = _event_id()
-    record["readOnly"] = read_only
-    resources = resources_of(ctx.service, params)
-    if resources:
+    if call["error_code"] is not None:
+        record["errorCode"] = call["error_code"]
+        record["errorMessage"] = call["error_message"]
+    record["requestParameters"] = json.loads(call["params"]) if call["params"] else None
+    record["responseElements"] = json.loads(call["response"]) if call["response"] else None
+    record["requestID"] = call["request_id"]
+    record["eventID"] = call["event_id"]
+    record["readOnly"] = bool(call["read_only"])
+    if call["resources"]:
+        region, account = call["region"], call["account"]
         record["resources"] = [
-            {"accountId": ctx.account_id, "type": r["ResourceType"], "ARN": r["ResourceName"]}
-            for r in resources
+            {"accountId": account, "type": kind, "ARN": _arn(region, account, kind, name)}
+            for kind, name in json.loads(call["resources"])
         ]
     record["eventType"] = "AwsApiCall"
-    record["managementEvent"] = data_type is None
-    record["recipientAccountId"] = ctx.account_id
-    record["eventCategory"] = "Data" if data_type else "Management"
+    record["managementEvent"] = call["category"] == "Management"
+    record["recipientAccountId"] = call["account"]
+    record["eventCategory"] = call["category"]
     return record
 
 
@@ -320,22 +415,18 @@ _ARN_TEMPLATES = {
 }
 
 
-def _arn(ctx: Any, resource: dict[str, str]) -> str:
-    name = resource["ResourceName"]
+def _arn(region: str, account: str, kind: str, name: str) -> str:
+    """A resource's ARN for the record (the name as given when it is one already)."""
     if name.startswith("arn:"):
         return name
-    template = _ARN_TEMPLATES.get(resource["ResourceType"], "{name}")
-    return template.format(name=name, region=ctx.region, account=ctx.account_id)
+    return _ARN_TEMPLATES.get(kind, "{name}").format(name=name, region=region, account=account)
 
 
-def _event_id() -> str:
-    from overcast.platform import new_request_id
-
-    return new_request_id()
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=lambda value: _default(value))
 
 
-def to_json(record: dict[str, Any]) -> str:
-    return json.dumps(record, separators=(",", ":"), default=_default)
+def to_json(value: Any) -> str:
+    return _ENCODER.encode(value)
 
 
 def _default(value: Any) -> Any:

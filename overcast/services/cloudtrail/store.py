@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from overcast.services.cloudtrail.records import COLUMNS
 from overcast.state import Database
 
 MIGRATIONS = [
@@ -29,7 +30,15 @@ MIGRATIONS = [
         category TEXT NOT NULL,
         resource_type TEXT,
         resource_arn TEXT,
-        record TEXT NOT NULL
+        identity TEXT NOT NULL,
+        source_ip TEXT,
+        agent TEXT,
+        request_id TEXT,
+        params TEXT,
+        response TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        resources TEXT
     );
     CREATE INDEX ct_events_time ON ct_events (account, region, category, time);
     CREATE TABLE ct_event_resources (
@@ -63,6 +72,8 @@ TRAIL_COLUMNS = (
     "account, name, region, arn, config, logging, started, stopped, delivered_through, last_delivery, "
     "last_attempt, last_error, next_delivery"
 )
+_EVENT_COLUMNS = ", ".join(COLUMNS)
+_INSERT_EVENT = f"INSERT INTO ct_events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
 LOOKUP_COLUMNS = {
     "EventId": "event_id",
     "EventName": "name",
@@ -81,20 +92,22 @@ class CloudTrailStore:
     # -- events --------------------------------------------------------------------------------------------
 
     def add_events(self, rows: list[tuple[Any, ...]], resources: list[list[tuple[str, str]]]) -> None:
-        """Rows of (account, region, time, event_id, name, source, username, access_key, read_only, category,
-        resource_type, resource_arn, record), each with its [(type, name)] resources."""
+        """Calls in records.COLUMNS order, each with the (type, name) resources it names."""
+        plain: list[tuple[Any, ...]] = []
         for row, named in zip(rows, resources, strict=True):
-            cursor = self.db.execute(
-                "INSERT INTO ct_events (account, region, time, event_id, name, source, username, access_key, "
-                "read_only, category, resource_type, resource_arn, record) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
+            if not named:
+                plain.append(row)
+                continue
+            if plain:  # keep the ids in the order of the calls
+                self.db.executemany(_INSERT_EVENT, plain)
+                plain = []
+            event = self.db.execute(_INSERT_EVENT, row).lastrowid
+            self.db.executemany(
+                "INSERT INTO ct_event_resources VALUES (?, ?, ?, ?)",
+                [(event, row[0], k, n) for k, n in named],
             )
-            if named:
-                self.db.executemany(
-                    "INSERT INTO ct_event_resources VALUES (?, ?, ?, ?)",
-                    [(cursor.lastrowid, row[0], kind, name) for kind, name in named],
-                )
+        if plain:
+            self.db.executemany(_INSERT_EVENT, plain)
 
     def lookup(
         self,
@@ -105,11 +118,11 @@ class CloudTrailStore:
         attribute: tuple[str, str] | None,
         before: int | None,
         limit: int,
-    ) -> list[tuple[int, str]]:
-        """(id, record) of management events, newest first, matching one lookup attribute."""
+    ) -> list[tuple]:
+        """(id, *records.COLUMNS) of management events, newest first, matching one lookup attribute."""
         sql = (
-            "SELECT id, record FROM ct_events WHERE account = ? AND region = ? AND category = 'Management' "
-            "AND time >= ? AND time <= ?"
+            f"SELECT id, {_EVENT_COLUMNS} FROM ct_events WHERE account = ? AND region = ? "
+            "AND category = 'Management' AND time >= ? AND time <= ?"
         )
         args: list[Any] = [account, region, start, end]
         if attribute is not None:
@@ -130,11 +143,10 @@ class CloudTrailStore:
         return self.db.all("SELECT type, name FROM ct_event_resources WHERE event = ?", (event,))
 
     def events_after(self, account: str, after: int, through: int, limit: int) -> list[tuple]:
-        """(id, region, category, read_only, source, name, resource_type, resource_arn, record) of an
-        account's events with after < id <= through, oldest first."""
+        """(id, *records.COLUMNS) of an account's events with after < id <= through, oldest first."""
         return self.db.all(
-            "SELECT id, region, category, read_only, source, name, resource_type, resource_arn, record "
-            "FROM ct_events WHERE account = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
+            f"SELECT id, {_EVENT_COLUMNS} FROM ct_events WHERE account = ? AND id > ? AND id <= ? "
+            "ORDER BY id LIMIT ?",
             (account, after, through, limit),
         )
 
@@ -179,11 +191,19 @@ class CloudTrailStore:
     def set_logging(
         self, account: str, name: str, logging: bool, now: float, next_delivery: float | None
     ) -> None:
-        column = "started" if logging else "stopped"
-        self.db.execute(
-            f"UPDATE ct_trails SET logging = ?, {column} = ?, next_delivery = ? WHERE account = ? AND name = ?",
-            (int(logging), now, next_delivery, account, name),
-        )
+        """Start (with the calls recorded from now on) or stop a trail's logging."""
+        if logging:
+            self.db.execute(
+                "UPDATE ct_trails SET logging = 1, started = ?, next_delivery = ?, "
+                "delivered_through = CASE WHEN logging = 1 THEN delivered_through "
+                "ELSE (SELECT COALESCE(MAX(id), 0) FROM ct_events) END WHERE account = ? AND name = ?",
+                (now, next_delivery, account, name),
+            )
+        else:
+            self.db.execute(
+                "UPDATE ct_trails SET logging = 0, stopped = ?, next_delivery = NULL WHERE account = ? AND name = ?",
+                (now, account, name),
+            )
 
     def delete_trail(self, account: str, name: str) -> None:
         self.db.execute("DELETE FROM ct_trails WHERE account = ? AND name = ?", (account, name))

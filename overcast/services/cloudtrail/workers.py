@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
 from overcast.identity import service_principal
-from overcast.services.cloudtrail import selectors
+from overcast.services.cloudtrail import records, selectors
 from overcast.services.cloudtrail.trails import DELIVERY_INTERVAL
 
 if TYPE_CHECKING:
@@ -65,15 +65,17 @@ async def deliver_forever(provider: CloudTrailProvider) -> None:
                 task.cancel()
 
 
-def _logs(trail: tuple, config: dict[str, Any], row: tuple) -> bool:
-    _, region, category, read_only, source, name, resource_type, resource_arn, text = row
+def _logs(trail: tuple, config: dict[str, Any], call: dict[str, Any]) -> bool:
+    region, category, read_only, source = call["region"], call["category"], call["read_only"], call["source"]
     global_event = source.split(".", 1)[0] in ("iam", "sts", "organizations", "cloudfront", "route53")
     if global_event:
         if not config.get("IncludeGlobalServiceEvents", True):
             return False
     elif region != trail[2] and not config.get("IsMultiRegionTrail"):
         return False
-    event = selectors.Event(category, bool(read_only), source, name, resource_type, resource_arn)
+    event = selectors.Event(
+        category, bool(read_only), source, call["name"], call["resource_type"], call["resource_arn"]
+    )
     return selectors.selects(config, event)
 
 
@@ -87,8 +89,9 @@ async def deliver(provider: CloudTrailProvider, trail: tuple) -> None:
         through = rows[-1][0]
     by_region: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        if _logs(trail, config, row):
-            by_region.setdefault(row[1], []).append(json.loads(row[8]))
+        call = dict(zip(records.COLUMNS, row[1:], strict=True))
+        if _logs(trail, config, call):
+            by_region.setdefault(call["region"], []).append(records.assemble(call))
     error = None
     for region, found in by_region.items():
         try:
