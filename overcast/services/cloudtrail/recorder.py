@@ -1,11 +1,11 @@
 """Recording every call: the platform observer CloudTrail registers.
 
 The observer itself only decides whether a call is recorded (a management event always; a data event only
-when a logging trail of the account asks for its resource type) and appends it to a list; the records are
-built and written in one transaction per batch by a callback the event loop runs as soon as the current
-request has been answered. Under load the batches grow, so a commit is shared by many calls. A record is thus
-written within one turn of the event loop after its call; what a kill -9 can lose is that turn's batch.
-Management write events also go to EventBridge's default bus as "AWS API Call via CloudTrail" events.
+when a logging trail of the account asks for its resource type) and appends it to a list. The calls are
+captured (records.capture: the cheap parts of a record) and written together, in one transaction, WRITE_DELAY
+after the first of them (or at once when BATCH are waiting), so under load many calls share a commit. What a
+kill -9 can lose is the last WRITE_DELAY of records. Management write events also go to EventBridge's default
+bus as "AWS API Call via CloudTrail" events.
 """
 
 from __future__ import annotations
