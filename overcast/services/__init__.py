@@ -19,6 +19,7 @@ PROVIDERS: dict[str, str] = {
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
     "events": "overcast.services.events.provider:EventsProvider",
+    "scheduler": "overcast.services.events.scheduler:SchedulerProvider",
     "cloudwatch": "overcast.services.cloudwatch.provider:CloudWatchProvider",
     "cloudtrail": "overcast.services.cloudtrail.provider:CloudTrailProvider",
 }

@@ -35,10 +35,29 @@ HISTORY_SECONDS = 90 * 86400.0
 _ALPHABET = string.ascii_letters + string.digits
 
 
+async def sleep_until(clock: Any, wake: asyncio.Event, due: float | None, offset: float) -> None:
+    """Sleep until `due` (virtual), a move of the clock, or `wake`; at most LONGEST_SLEEP real seconds.
+    `offset` is the clock's offset when the pass that computed `due` began: a move made while the pass ran (when
+    nobody was waiting for it) ends the sleep at once."""
+    wait = LONGEST_SLEEP if due is None else min(LONGEST_SLEEP, due - clock.now())
+    if wait <= 0 or clock.offset != offset:
+        await asyncio.sleep(0)
+        return
+    tasks = [asyncio.ensure_future(clock.wait_for_change(wait)), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.sleep(0)  # the waiters start: from here on they see every move
+        if clock.offset == offset:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
 async def deliver_forever(provider: CloudTrailProvider) -> None:
     wake = provider.trails_changed
     while True:
         wake.clear()
+        offset = provider.clock.offset
         try:
             provider.recorder.flush()
             for trail in provider.store.due_trails(provider.clock.now()):
@@ -50,19 +69,7 @@ async def deliver_forever(provider: CloudTrailProvider) -> None:
         except Exception:
             log.exception("trail delivery failed")
             upcoming = None
-        wait = LONGEST_SLEEP if upcoming is None else min(LONGEST_SLEEP, upcoming - provider.clock.now())
-        if wait <= 0:
-            await asyncio.sleep(0)
-            continue
-        tasks = [
-            asyncio.ensure_future(provider.clock.wait_for_change(wait)),
-            asyncio.ensure_future(wake.wait()),
-        ]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
+        await sleep_until(provider.clock, wake, upcoming, offset)
 
 
 def _logs(trail: tuple, config: dict[str, Any], call: dict[str, Any]) -> bool:

@@ -30,10 +30,29 @@ BATCH = 200
 MAX_CATCH_UP = 60  # evaluations per alarm per pass after the clock jumped
 
 
+async def sleep_until(clock: Any, wake: asyncio.Event, due: float | None, offset: float) -> None:
+    """Sleep until `due` (virtual), a move of the clock, or `wake`; at most LONGEST_SLEEP real seconds.
+    `offset` is the clock's offset when the pass that computed `due` began: a move made while the pass ran (when
+    nobody was waiting for it) ends the sleep at once."""
+    wait = LONGEST_SLEEP if due is None else min(LONGEST_SLEEP, due - clock.now())
+    if wait <= 0 or clock.offset != offset:
+        await asyncio.sleep(0)
+        return
+    tasks = [asyncio.ensure_future(clock.wait_for_change(wait)), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.sleep(0)  # the waiters start: from here on they see every move
+        if clock.offset == offset:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
 async def evaluate_forever(provider: CloudWatchProvider) -> None:
     wake = provider.alarms_changed
     while True:
         wake.clear()
+        offset = provider.clock.offset
         try:
             with provider.db.transaction():
                 evaluate_due(provider)
@@ -41,19 +60,7 @@ async def evaluate_forever(provider: CloudWatchProvider) -> None:
         except Exception:  # the loop must outlive any one bad alarm
             log.exception("alarm evaluation failed")
             upcoming = None
-        wait = LONGEST_SLEEP if upcoming is None else min(LONGEST_SLEEP, upcoming - provider.clock.now())
-        if wait <= 0:
-            await asyncio.sleep(0)
-            continue
-        tasks = [
-            asyncio.ensure_future(provider.clock.wait_for_change(wait)),
-            asyncio.ensure_future(wake.wait()),
-        ]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
+        await sleep_until(provider.clock, wake, upcoming, offset)
 
 
 def evaluate_due(provider: CloudWatchProvider) -> None:

@@ -87,9 +87,10 @@ class EventsProvider(ServiceProvider):
     # -- hooks ---------------------------------------------------------------------------------------------
 
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        # Called with self None too (the policy layer asks before the provider is loaded): no instance state.
         if ctx.operation == "PutEvents":
             entries = params.get("Entries") or [{}]
-            return self.bus_arn(ctx, entries[0].get("EventBusName") or DEFAULT_BUS)
+            return EventsProvider.bus_arn(ctx, entries[0].get("EventBusName") or DEFAULT_BUS)
         if params.get("ResourceARN"):
             return params["ResourceARN"]
         bus = params.get("EventBusName") or DEFAULT_BUS
@@ -97,11 +98,11 @@ class EventsProvider(ServiceProvider):
         if rule is None and ctx.operation.endswith("Rule"):
             rule = params.get("Name")
         if rule:
-            return self.rule_arn(ctx.account_id, ctx.region, self.bus_name(bus), rule)
+            return EventsProvider.rule_arn(ctx.account_id, ctx.region, EventsProvider.bus_name(bus), rule)
         if ctx.operation.endswith("EventBus") and params.get("Name"):
-            return self.bus_arn(ctx, params["Name"])
+            return EventsProvider.bus_arn(ctx, params["Name"])
         if ctx.operation.endswith("Permission"):
-            return self.bus_arn(ctx, bus)
+            return EventsProvider.bus_arn(ctx, bus)
         return None
 
     def authorization_resource(self, ctx: RequestContext, arn: str) -> Any:
@@ -123,7 +124,8 @@ class EventsProvider(ServiceProvider):
         parsed = parse_arn(name_or_arn)
         return parsed.resource_id if parsed and parsed.resource_type == "event-bus" else name_or_arn
 
-    def bus_arn(self, ctx: RequestContext, name_or_arn: str) -> str:
+    @staticmethod
+    def bus_arn(ctx: RequestContext, name_or_arn: str) -> str:
         if name_or_arn.startswith("arn:"):
             return name_or_arn
         return ctx.arn("events", f"event-bus/{name_or_arn}")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
@@ -48,10 +49,12 @@ class Cron:
     months: frozenset[int]
     day_of_week: str
     years: frozenset[int] | None
+    zone: tzinfo = UTC  # the time zone the fields are read in (EventBridge rules: UTC; Scheduler: any)
 
     def next_after(self, moment: float, anchor: float = 0.0) -> float | None:
         """The first firing strictly after `moment` (None if the expression never fires again)."""
-        start = datetime.fromtimestamp(moment, UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        local = datetime.fromtimestamp(moment, self.zone).replace(second=0, microsecond=0, tzinfo=None)
+        start = local + timedelta(minutes=1)
         day = start.date()
         for _ in range(_SEARCH_DAYS):
             if (self.years is None or day.year in self.years) and day.month in self.months and self._day(day):
@@ -59,8 +62,9 @@ class Cron:
                 for hour in sorted(self.hours):
                     for minute in sorted(self.minutes):
                         if hour * 60 + minute >= first_minute:
-                            found = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
-                            return found.timestamp()
+                            found = datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.zone)
+                            if found.timestamp() > moment:  # (a wall time repeated by a DST change)
+                                return found.timestamp()
             day += timedelta(days=1)
             if self.years is not None and day.year > max(self.years):
                 return None
@@ -72,7 +76,38 @@ class Cron:
         return _day_of_week_matches(self.day_of_week, day)
 
 
-Schedule = Rate | Cron
+@dataclass(frozen=True)
+class At:
+    """EventBridge Scheduler's one-time `at(yyyy-mm-ddThh:mm:ss)`, in its time zone."""
+
+    moment: float
+
+    def next_after(self, moment: float, anchor: float = 0.0) -> float | None:
+        return self.moment if self.moment > moment else None
+
+
+Schedule = Rate | Cron | At
+_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+
+
+def parse_scheduler(expression: str, zone_name: str | None = None) -> Schedule:
+    """A Scheduler expression: `at()`, `rate()` or `cron()`, read in the IANA time zone `zone_name` (UTC by
+    default); ScheduleError for an expression or a zone Scheduler refuses."""
+    try:
+        zone: tzinfo = ZoneInfo(zone_name) if zone_name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(zone_name or "") from None
+    at = _AT.match(expression)
+    if at:
+        try:
+            local = datetime.strptime(at.group(1), "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            raise ScheduleError(expression) from None
+        return At(local.replace(tzinfo=zone).timestamp())
+    schedule = parse(expression)
+    if isinstance(schedule, Cron):
+        schedule = replace(schedule, zone=zone)
+    return schedule
 
 
 def parse(expression: str) -> Schedule:

@@ -532,3 +532,178 @@ class EventsStore:
     def named_by_arn(self, table: str, arn: str) -> tuple | None:
         assert table in ("events_connections", "events_destinations")
         return self.db.one(f"SELECT * FROM {table} WHERE arn = ?", (arn,))
+
+
+# -- EventBridge Scheduler (botocore "scheduler"), served from this package like DynamoDB Streams is -----------
+
+SCHEDULER_MIGRATIONS = [
+    """
+    CREATE TABLE sch_groups (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        created REAL NOT NULL,
+        modified REAL NOT NULL,
+        PRIMARY KEY (account, region, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE sch_schedules (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        config TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created REAL NOT NULL,
+        modified REAL NOT NULL,
+        anchor REAL NOT NULL,
+        next_fire REAL,
+        PRIMARY KEY (account, region, grp, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX sch_schedules_due ON sch_schedules (next_fire);
+    CREATE TABLE sch_invocations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        schedule_arn TEXT NOT NULL,
+        target TEXT NOT NULL,
+        scheduled REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due REAL NOT NULL
+    );
+    CREATE INDEX sch_invocations_due ON sch_invocations (due);
+    """
+]
+SCHEDULE_COLUMNS = "account, region, grp, name, arn, config, state, created, modified, anchor, next_fire"
+
+
+class SchedulerStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("scheduler", SCHEDULER_MIGRATIONS)
+
+    # -- groups ----------------------------------------------------------------------------------------------
+
+    def group(self, account: str, region: str, name: str) -> tuple | None:
+        return self.db.one(
+            "SELECT account, region, name, arn, created, modified FROM sch_groups "
+            "WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+
+    def add_group(self, account: str, region: str, name: str, arn: str, now: float) -> None:
+        self.db.execute(
+            "INSERT INTO sch_groups VALUES (?, ?, ?, ?, ?, ?)", (account, region, name, arn, now, now)
+        )
+
+    def delete_group(self, account: str, region: str, name: str) -> None:
+        self.db.execute(
+            "DELETE FROM sch_schedules WHERE account = ? AND region = ? AND grp = ?", (account, region, name)
+        )
+        self.db.execute(
+            "DELETE FROM sch_groups WHERE account = ? AND region = ? AND name = ?", (account, region, name)
+        )
+
+    def groups(self, account: str, region: str, prefix: str, after: str, limit: int) -> list[tuple]:
+        return self.db.all(
+            "SELECT account, region, name, arn, created, modified FROM sch_groups WHERE account = ? AND region = ? "
+            "AND substr(name, 1, ?) = ? AND name > ? ORDER BY name LIMIT ?",
+            (account, region, len(prefix), prefix, after, limit),
+        )
+
+    def group_by_arn(self, arn: str) -> tuple | None:
+        return self.db.one("SELECT account, region, name FROM sch_groups WHERE arn = ?", (arn,))
+
+    # -- schedules -------------------------------------------------------------------------------------------
+
+    def schedule(self, account: str, region: str, group: str, name: str) -> tuple | None:
+        return self.db.one(
+            f"SELECT {SCHEDULE_COLUMNS} FROM sch_schedules WHERE account = ? AND region = ? AND grp = ? AND name = ?",
+            (account, region, group, name),
+        )
+
+    def put_schedule(self, row: tuple) -> None:
+        self.db.execute(
+            f"INSERT OR REPLACE INTO sch_schedules ({SCHEDULE_COLUMNS}) VALUES ({', '.join('?' * 11)})", row
+        )
+
+    def delete_schedule(self, account: str, region: str, group: str, name: str) -> None:
+        self.db.execute(
+            "DELETE FROM sch_schedules WHERE account = ? AND region = ? AND grp = ? AND name = ?",
+            (account, region, group, name),
+        )
+
+    def schedules(
+        self,
+        account: str,
+        region: str,
+        group: str | None,
+        prefix: str,
+        state: str | None,
+        after: str,
+        limit: int,
+    ) -> list[tuple]:
+        sql = (
+            f"SELECT {SCHEDULE_COLUMNS} FROM sch_schedules WHERE account = ? AND region = ? "
+            "AND substr(name, 1, ?) = ? AND grp || '/' || name > ?"
+        )
+        args: list[Any] = [account, region, len(prefix), prefix, after]
+        if group is not None:
+            sql += " AND grp = ?"
+            args.append(group)
+        if state is not None:
+            sql += " AND state = ?"
+            args.append(state)
+        return self.db.all(sql + " ORDER BY grp, name LIMIT ?", (*args, limit))
+
+    def due_schedules(self, now: float, limit: int) -> list[tuple]:
+        return self.db.all(
+            f"SELECT {SCHEDULE_COLUMNS} FROM sch_schedules WHERE next_fire <= ? ORDER BY next_fire LIMIT ?",
+            (now, limit),
+        )
+
+    def set_next_fire(self, account: str, region: str, group: str, name: str, moment: float | None) -> None:
+        self.db.execute(
+            "UPDATE sch_schedules SET next_fire = ? WHERE account = ? AND region = ? AND grp = ? AND name = ?",
+            (moment, account, region, group, name),
+        )
+
+    # -- invocations -----------------------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        account: str,
+        region: str,
+        schedule_arn: str,
+        target: dict[str, Any],
+        scheduled: float,
+        due: float,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO sch_invocations (account, region, schedule_arn, target, scheduled, due) VALUES (?, ?, ?, ?, ?, ?)",
+            (account, region, schedule_arn, json.dumps(target), scheduled, due),
+        )
+
+    def due_invocations(self, now: float, limit: int) -> list[tuple]:
+        """(id, account, region, schedule_arn, target, scheduled, attempts) of invocations due by now."""
+        rows = self.db.all(
+            "SELECT id, account, region, schedule_arn, target, scheduled, attempts FROM sch_invocations "
+            "WHERE due <= ? ORDER BY due, id LIMIT ?",
+            (now, limit),
+        )
+        return [(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
+
+    def retry_invocation(self, invocation: int, attempts: int, due: float) -> None:
+        self.db.execute(
+            "UPDATE sch_invocations SET attempts = ?, due = ? WHERE id = ?", (attempts, due, invocation)
+        )
+
+    def finish_invocation(self, invocation: int) -> None:
+        self.db.execute("DELETE FROM sch_invocations WHERE id = ?", (invocation,))
+
+    def next_due(self) -> float | None:
+        return self.db.one(
+            "SELECT MIN(m) FROM (SELECT MIN(next_fire) AS m FROM sch_schedules UNION ALL "
+            "SELECT MIN(due) FROM sch_invocations)"
+        )[0]

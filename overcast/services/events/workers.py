@@ -34,15 +34,19 @@ MAX_BACKOFF = 300.0
 MISSED_FIRINGS = 100  # a scheduled rule catching up after the clock jumped fires at most this many times
 
 
-async def _until(provider: EventsProvider, wake: asyncio.Event, due: float | None) -> None:
-    """Sleep until `due` (virtual), a clock move, or `wake`; at most LONGEST_SLEEP real seconds."""
-    wait = LONGEST_SLEEP if due is None else min(LONGEST_SLEEP, due - provider.clock.now())
-    if wait <= 0:
+async def sleep_until(clock: Any, wake: asyncio.Event, due: float | None, offset: float) -> None:
+    """Sleep until `due` (virtual), a move of the clock, or `wake`; at most LONGEST_SLEEP real seconds.
+    `offset` is the clock's offset when the pass that computed `due` began: a move made while the pass ran (when
+    nobody was waiting for it) ends the sleep at once."""
+    wait = LONGEST_SLEEP if due is None else min(LONGEST_SLEEP, due - clock.now())
+    if wait <= 0 or clock.offset != offset:
         await asyncio.sleep(0)
         return
-    tasks = [asyncio.ensure_future(provider.clock.wait_for_change(wait)), asyncio.ensure_future(wake.wait())]
+    tasks = [asyncio.ensure_future(clock.wait_for_change(wait)), asyncio.ensure_future(wake.wait())]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.sleep(0)  # the waiters start: from here on they see every move
+        if clock.offset == offset:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in tasks:
             task.cancel()
@@ -56,6 +60,7 @@ async def deliver_forever(provider: EventsProvider) -> None:
     wake = provider.deliveries_changed
     while True:
         wake.clear()
+        offset = provider.clock.offset
         try:
             for item in provider.store.due_deliveries(provider.clock.now(), BATCH + len(running)):
                 if item.id in running or len(running) >= IN_FLIGHT:
@@ -69,7 +74,7 @@ async def deliver_forever(provider: EventsProvider) -> None:
             upcoming = None
         if running and upcoming is not None and upcoming <= provider.clock.now():
             upcoming = None  # everything due is in flight: wait for one to finish (it sets `wake`)
-        await _until(provider, wake, upcoming)
+        await sleep_until(provider.clock, wake, upcoming, offset)
 
 
 def _options(target: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
@@ -235,6 +240,7 @@ async def schedule_forever(provider: EventsProvider) -> None:
     wake = provider.schedules_changed
     while True:
         wake.clear()
+        offset = provider.clock.offset
         try:
             with provider.db.transaction():
                 fire_due(provider)
@@ -242,7 +248,7 @@ async def schedule_forever(provider: EventsProvider) -> None:
         except Exception:
             log.exception("scheduled rules failed")
             upcoming = None
-        await _until(provider, wake, upcoming)
+        await sleep_until(provider.clock, wake, upcoming, offset)
 
 
 def fire_due(provider: EventsProvider) -> None:
@@ -294,6 +300,7 @@ async def replay_forever(provider: EventsProvider) -> None:
     wake = provider.replays_changed
     while True:
         wake.clear()
+        offset = provider.clock.offset
         try:
             from overcast.services.events.archives import run_replays
 
@@ -301,4 +308,4 @@ async def replay_forever(provider: EventsProvider) -> None:
                 run_replays(provider)
         except Exception:
             log.exception("replays failed")
-        await _until(provider, wake, None)
+        await sleep_until(provider.clock, wake, None, offset)
