@@ -390,3 +390,39 @@ def test_a_disabled_rule_delivers_nothing(events, sqs, make_queue, receive):
     put(events, {"n": 2})
     assert [json.loads(m["Body"]) for m in receive(url)] == [{"rule": "on"}]
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages") is None
+
+
+def test_another_accounts_bus_refuses_events_without_its_permission(overcast):
+    receiver = overcast.client("events", aws_access_key_id="111122223333", aws_secret_access_key="x")
+    bus = receiver.create_event_bus(Name="private")["EventBusArn"]
+    with pytest.raises(ClientError) as raised:
+        overcast.client("events").put_events(
+            Entries=[{"Source": "demo.app", "DetailType": "t", "Detail": "{}", "EventBusName": bus}]
+        )
+    assert error_of(raised)[0] == "AccessDeniedException"
+    assert message_of(raised).endswith(
+        "is not authorized to perform: events:PutEvents on resource: "
+        "arn:aws:events:us-east-1:111122223333:event-bus/private because no resource-based policy allows the "
+        "events:PutEvents action"
+    )
+
+
+def test_a_rule_forwards_to_another_accounts_bus(overcast, events):
+    receiver = overcast.client("events", aws_access_key_id="111122223333", aws_secret_access_key="x")
+    receiver_sqs = overcast.client("sqs", aws_access_key_id="111122223333", aws_secret_access_key="x")
+    url = receiver_sqs.create_queue(QueueName="forwarded")["QueueUrl"]
+    queue = receiver_sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    bus = receiver.create_event_bus(Name="central")["EventBusArn"]
+    receiver.put_permission(
+        EventBusName="central", Action="events:PutEvents", Principal="000000000000", StatementId="s"
+    )
+    receiver.put_rule(Name="in", EventBusName="central", EventPattern=json.dumps({"source": ["demo.app"]}))
+    receiver.put_targets(Rule="in", EventBusName="central", Targets=[{"Id": "q", "Arn": queue}])
+    events.put_rule(Name="forward", EventPattern=json.dumps({"source": ["demo.app"]}))
+    events.put_targets(Rule="forward", Targets=[{"Id": "central", "Arn": bus}])
+    put(events, {"hop": "accounts"})
+    got = wait_for(lambda: receiver_sqs.receive_message(QueueUrl=url).get("Messages"))
+    body = json.loads(got[0]["Body"])
+    assert body["account"] == "000000000000" and body["detail"] == {"hop": "accounts"}
