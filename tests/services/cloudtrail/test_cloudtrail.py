@@ -382,3 +382,16 @@ def test_api_calls_reach_eventbridge(overcast, cloudtrail):
     assert event["detail"]["eventName"] == "CreateBucket"
     assert event["detail"]["requestParameters"] == {"bucketName": "announced"}
     assert event["detail"]["userIdentity"]["type"] == "Root"
+
+
+def test_a_denied_call_is_recorded_with_its_error(enforced):
+    from tests.policy.servers import client_as, user_with_key
+
+    key = user_with_key(enforced, "nobody")  # no policy: everything is denied
+    with pytest.raises(ClientError):
+        client_as(enforced, "s3", key).create_bucket(Bucket="not-allowed")
+    found = lookup(enforced.client("cloudtrail"), "Username", "nobody")
+    record = json.loads(found[0]["CloudTrailEvent"])
+    assert record["eventName"] == "CreateBucket" and record["errorCode"] == "AccessDenied"
+    assert "is not authorized to perform: s3:CreateBucket" in record["errorMessage"]
+    assert record["responseElements"] is None and record["userIdentity"]["userName"] == "nobody"

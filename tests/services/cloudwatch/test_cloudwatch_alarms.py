@@ -336,3 +336,53 @@ def test_alarm_tags(cloudwatch):
     ]
     cloudwatch.untag_resource(ResourceARN=arn, TagKeys=["team"])
     assert cloudwatch.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
+
+
+FORWARDER = """
+import json, os
+import boto3
+
+def handler(event, context):
+    boto3.client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=json.dumps(event))
+"""
+
+
+@pytest.mark.slow
+def test_a_lambda_alarm_action_receives_the_alarm_event(overcast, cloudwatch, sqs):
+    import io
+    import zipfile
+
+    url = sqs.create_queue(QueueName="alarm-lambda")["QueueUrl"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", FORWARDER)
+    function = overcast.client("lambda").create_function(
+        FunctionName="on-alarm",
+        Runtime="python3.11",
+        Role="arn:aws:iam::000000000000:role/r",
+        Handler="app.handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Environment={"Variables": {"QUEUE_URL": url}},
+    )["FunctionArn"]
+    cloudwatch.put_metric_alarm(
+        AlarmName="to-lambda",
+        Namespace="Shop",
+        MetricName="Any",
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold",
+        AlarmActions=[function],
+    )
+    cloudwatch.set_alarm_state(AlarmName="to-lambda", StateValue="ALARM", StateReason="by hand")
+    message = wait_for(
+        lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages"), timeout=60
+    )[0]
+    event = json.loads(message["Body"])
+    assert event["source"] == "aws.cloudwatch"
+    assert event["alarmArn"] == "arn:aws:cloudwatch:us-east-1:000000000000:alarm:to-lambda"
+    assert (
+        event["alarmData"]["state"]["value"] == "ALARM" and event["alarmData"]["state"]["reason"] == "by hand"
+    )
+    assert event["alarmData"]["previousState"]["value"] == "INSUFFICIENT_DATA"

@@ -397,3 +397,50 @@ def test_datapoints_are_kept_in_sqlite(overcast, cloudwatch):
     assert json.loads(
         json.dumps(stats(cloudwatch, "Durable", Statistics=["Sum"], Dimensions=[]), default=str)
     )
+
+
+def test_other_services_publish_metrics_through_the_api(overcast, cloudwatch):
+    """What SQS, Lambda and DynamoDB will call to publish their AWS/... metrics (run on the server's loop,
+    where services run)."""
+    import asyncio
+
+    from overcast.services.cloudwatch.api import put_metric
+
+    async def publish():
+        put_metric(
+            overcast.platform,
+            "000000000000",
+            "us-east-1",
+            "AWS/SQS",
+            "NumberOfMessagesSent",
+            {"QueueName": "orders"},
+            3.0,
+            "Count",
+        )
+
+    asyncio.run_coroutine_threadsafe(publish(), overcast._server.loop).result(timeout=30)
+    listed = cloudwatch.list_metrics(Namespace="AWS/SQS")["Metrics"]
+    assert listed == [
+        {
+            "Namespace": "AWS/SQS",
+            "MetricName": "NumberOfMessagesSent",
+            "Dimensions": [{"Name": "QueueName", "Value": "orders"}],
+        }
+    ]
+    points = stats(
+        cloudwatch,
+        "NumberOfMessagesSent",
+        Statistics=["Sum"],
+        Dimensions=[{"Name": "QueueName", "Value": "orders"}],
+    )
+    assert points == []  # another namespace: stats() asks for Shop
+    answer = cloudwatch.get_metric_statistics(
+        Namespace="AWS/SQS",
+        MetricName="NumberOfMessagesSent",
+        Dimensions=[{"Name": "QueueName", "Value": "orders"}],
+        StartTime=now() - timedelta(minutes=5),
+        EndTime=now() + timedelta(minutes=5),
+        Period=600,
+        Statistics=["Sum"],
+    )
+    assert answer["Datapoints"][0]["Sum"] == 3.0 and answer["Datapoints"][0]["Unit"] == "Count"
