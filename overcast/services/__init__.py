@@ -20,6 +20,7 @@ PROVIDERS: dict[str, str] = {
     "logs": "overcast.services.logs.provider:LogsProvider",
     "events": "overcast.services.events.provider:EventsProvider",
     "scheduler": "overcast.services.events.scheduler:SchedulerProvider",
+    "pipes": "overcast.services.events.pipes:PipesProvider",
     "cloudwatch": "overcast.services.cloudwatch.provider:CloudWatchProvider",
     "cloudtrail": "overcast.services.cloudtrail.provider:CloudTrailProvider",
 }

@@ -707,3 +707,59 @@ class SchedulerStore:
             "SELECT MIN(m) FROM (SELECT MIN(next_fire) AS m FROM sch_schedules UNION ALL "
             "SELECT MIN(due) FROM sch_invocations)"
         )[0]
+
+
+# -- EventBridge Pipes (botocore "pipes"), served from this package ----------------------------------------------
+
+PIPES_MIGRATIONS = [
+    """
+    CREATE TABLE pipes (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        config TEXT NOT NULL,
+        desired TEXT NOT NULL,
+        current TEXT NOT NULL,
+        created REAL NOT NULL,
+        modified REAL NOT NULL,
+        PRIMARY KEY (account, region, name)
+    ) WITHOUT ROWID;
+    """
+]
+PIPE_COLUMNS = "account, region, name, arn, config, desired, current, created, modified"
+
+
+class PipesStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("pipes", PIPES_MIGRATIONS)
+
+    def pipe(self, account: str, region: str, name: str) -> tuple | None:
+        return self.db.one(
+            f"SELECT {PIPE_COLUMNS} FROM pipes WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+
+    def put_pipe(self, row: tuple) -> None:
+        self.db.execute(f"INSERT OR REPLACE INTO pipes ({PIPE_COLUMNS}) VALUES ({', '.join('?' * 9)})", row)
+
+    def delete_pipe(self, account: str, region: str, name: str) -> None:
+        self.db.execute(
+            "DELETE FROM pipes WHERE account = ? AND region = ? AND name = ?", (account, region, name)
+        )
+
+    def pipes(self, account: str, region: str, prefix: str, after: str, limit: int) -> list[tuple]:
+        return self.db.all(
+            f"SELECT {PIPE_COLUMNS} FROM pipes WHERE account = ? AND region = ? AND substr(name, 1, ?) = ? "
+            "AND name > ? ORDER BY name LIMIT ?",
+            (account, region, len(prefix), prefix, after, limit),
+        )
+
+    def running(self) -> list[tuple]:
+        return self.db.all(
+            f"SELECT {PIPE_COLUMNS} FROM pipes WHERE current = 'RUNNING' ORDER BY account, region, name"
+        )
+
+    def by_arn(self, arn: str) -> tuple | None:
+        return self.db.one(f"SELECT {PIPE_COLUMNS} FROM pipes WHERE arn = ?", (arn,))
