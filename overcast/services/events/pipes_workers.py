@@ -36,16 +36,18 @@ async def run_forever(provider: PipesProvider) -> None:
     while True:
         wake.clear()
         offset = provider.clock.offset
-        busy = False
+        busy, running = False, []
         try:
-            for row in provider.store.running():
+            running = provider.store.running()
+            for row in running:
                 busy |= await poll(provider, row)
         except Exception:
             log.exception("pipes failed")
         if busy:
             await asyncio.sleep(0)
-        else:
-            await sleep_until(provider.clock, wake, provider.clock.now() + POLL_INTERVAL, offset)
+        else:  # no pipe running: wait for one to be created or started
+            due = provider.clock.now() + POLL_INTERVAL if running else None
+            await sleep_until(provider.clock, wake, due, offset)
 
 
 async def _call(
