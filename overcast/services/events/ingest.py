@@ -38,7 +38,11 @@ def _epoch(value: Any) -> float:
 class EventOperations(Operations):
     def put_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entries = params["Entries"]
-        if sum(entry_size(entry) for entry in entries) > MAX_REQUEST_BYTES:
+        # Entries are never larger than the request that carried them: only a large one is counted.
+        body = ctx.request.body if ctx.request is not None else None
+        if (body is None or len(body) > MAX_REQUEST_BYTES) and sum(
+            map(entry_size, entries)
+        ) > MAX_REQUEST_BYTES:
             raise ServiceError(
                 "ValidationException", "Total size of the entries in the request is over the limit."
             )
@@ -60,30 +64,30 @@ class EventOperations(Operations):
         from_service: bool,
         buses: dict[str | None, Any],
     ) -> dict[str, str]:
-        for name in ("Source", "DetailType", "Detail"):
-            if not entry.get(name):
-                return _failure(
-                    "InvalidArgument",
-                    f"Parameter {name} is not valid. Reason: {name} is a required argument.",
-                )
+        source, detail_type, text = entry.get("Source"), entry.get("DetailType"), entry.get("Detail")
+        if not (source and detail_type and text):
+            name = "Source" if not source else "DetailType" if not detail_type else "Detail"
+            return _failure(
+                "InvalidArgument", f"Parameter {name} is not valid. Reason: {name} is a required argument."
+            )
         try:
-            detail = json.loads(entry["Detail"])
+            detail = json.loads(text)
         except ValueError:
             detail = None
         if not isinstance(detail, dict):
             return _failure("MalformedDetail", "Detail is malformed.")
-        if entry["Source"].startswith("aws.") and not from_service:
+        if source.startswith("aws.") and not from_service:
             return _failure("NotAuthorizedForSourceException", "Not authorized for the source.")
         named = entry.get("EventBusName")
-        account, region, name = self.service.locate_bus(ctx, named)
         if named not in buses:
-            buses[named] = self.service.bus(account, region, name)
+            buses[named] = self.service.bus(*self.service.locate_bus(ctx, named))
         bus = buses[named]
         if bus is None:
+            name = self.service.locate_bus(ctx, named)[2]
             return _failure("ResourceNotFoundException", f"Event bus {name} does not exist.")
         moment = _epoch(entry["Time"]) if entry.get("Time") is not None else None
         event = self.service.new_event(
-            sender, ctx.region, entry["Source"], entry["DetailType"], detail, entry.get("Resources"), moment
+            sender, ctx.region, source, detail_type, detail, entry.get("Resources"), moment
         )
         self.service.accept(bus, event)
         return {"EventId": event["id"]}
