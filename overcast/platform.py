@@ -22,11 +22,14 @@ from overcast.context import RequestContext
 from overcast.errors import NotImplementedOperation
 from overcast.http import HttpRequest
 from overcast.identity import Credential, Credentials, Principal
-from overcast.services import CREDENTIAL_ISSUERS, PROVIDERS, is_available
+from overcast.services import CREDENTIAL_ISSUERS, OBSERVING_SERVICES, PROVIDERS, is_available
 from overcast.services.base import HttpRoute, ServiceProvider
 from overcast.state import BlobStore, Clock, Database
 
 log = logging.getLogger("overcast")
+
+# An observer of calls: (context, parameters, result or None, error or None), after each `Platform.invoke`.
+Observer = Callable[[RequestContext, dict[str, Any], dict[str, Any] | None, BaseException | None], None]
 
 
 class Platform:
@@ -64,6 +67,8 @@ class Platform:
         from overcast.policy.enforcement import make_authorizer
 
         self.authorizer = make_authorizer(self)
+        # Told of every `invoke` (client requests and calls between services): see `observe`.
+        self.observers: list[Observer] = []
 
     # -- services ----------------------------------------------------------------------------------
 
@@ -88,6 +93,8 @@ class Platform:
         for service in self.db.namespaces():
             if service in PROVIDERS:
                 self.provider(service)
+        for service in OBSERVING_SERVICES:  # they observe every call from the start (CloudTrail)
+            self.provider(service)
 
     def install_provider(self, provider: ServiceProvider) -> None:
         """Serve `provider.service_name` with `provider` (embedding Overcast, protocol test handlers)."""
@@ -168,6 +175,24 @@ class Platform:
         task.add_done_callback(self._tasks.discard)
 
     # -- the call path -----------------------------------------------------------------------------
+
+    def observe(self, observer: Observer) -> None:
+        """Call `observer(ctx, params, result, error)` after every `invoke`, with the result or the error it
+        raised (CloudTrail records calls this way). Observers must be cheap and must not raise. Until one is
+        registered `invoke` is the plain dispatch: observing costs nothing when nobody observes."""
+        self.observers.append(observer)
+        self.invoke = self._observed_invoke  # type: ignore[method-assign]
+
+    async def _observed_invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result = await Platform.invoke(self, ctx, params)
+        except Exception as error:
+            for observer in self.observers:
+                observer(ctx, params, None, error)
+            raise
+        for observer in self.observers:
+            observer(ctx, params, result, None)
+        return result
 
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         provider = self.provider(ctx.service)

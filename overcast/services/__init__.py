@@ -27,7 +27,15 @@ PROVIDERS: dict[str, str] = {
     "kms": "overcast.services.kms.provider:KmsProvider",
     "secretsmanager": "overcast.services.secretsmanager.provider:SecretsManagerProvider",
     "ssm": "overcast.services.ssm.provider:SsmProvider",
+    "events": "overcast.services.events.provider:EventsProvider",
+    "scheduler": "overcast.services.events.scheduler:SchedulerProvider",
+    "pipes": "overcast.services.events.pipes:PipesProvider",
+    "cloudwatch": "overcast.services.cloudwatch.provider:CloudWatchProvider",
+    "cloudtrail": "overcast.services.cloudtrail.provider:CloudTrailProvider",
 }
+
+# Services started with the server (not on first use) because they observe every call (Platform.observers).
+OBSERVING_SERVICES = ("cloudtrail",)
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).
 CREDENTIAL_ISSUERS = ("iam", "sts")
