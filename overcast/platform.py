@@ -79,8 +79,20 @@ class Platform:
             module_name, class_name = PROVIDERS[service].split(":")
             found = getattr(importlib.import_module(module_name), class_name)(self)
             self.install_provider(found)
-            self.spawn(found.start())
+            if self.db.in_transaction:
+                # Built inside a request's transaction (a call from another service): its tables are part of
+                # that transaction. If it rolls back they are gone, so the provider is too (built again on
+                # next use); its workers start once its tables are committed.
+                self.db.after_rollback(lambda: self._uninstall(found))
+                self.db.after_commit(lambda: self.spawn(found.start()))
+            else:
+                self.spawn(found.start())
         return found
+
+    def _uninstall(self, provider: ServiceProvider) -> None:
+        if self._providers.get(provider.service_name) is provider:
+            del self._providers[provider.service_name]
+            self.routes = [(route, owner) for route, owner in self.routes if owner is not provider]
 
     def running(self, service: str) -> ServiceProvider | None:
         """The provider of `service` if it is already running (never starts one)."""

@@ -55,7 +55,10 @@ class Database:
         self.transactions = 0  # outermost transactions begun so far: tells one transaction from the next
         self.changes_at_begin = 0  # conn.total_changes when the current (or last) outermost one began
         self._lock = threading.RLock()
-        self._after_commit: list[Callable[[], None]] = []
+        # (depth registered at, callback): run when the outermost transaction commits / when the block they
+        # were registered in rolls back; a savepoint released hands its callbacks to the block around it.
+        self._after_commit: list[tuple[int, Callable[[], None]]] = []
+        self._after_rollback: list[tuple[int, Callable[[], None]]] = []
 
     # -- transactions ------------------------------------------------------------------------------
 
@@ -88,27 +91,48 @@ class Database:
             depth = self._depth
             outermost = depth == 0
             if failed:
-                if outermost:
-                    self.conn.execute("ROLLBACK")
-                    self._after_commit.clear()
-                else:
-                    self.conn.execute(f"ROLLBACK TO sp{depth}")
+                self.conn.execute("ROLLBACK" if outermost else f"ROLLBACK TO sp{depth}")
+                if not outermost:
                     self.conn.execute(f"RELEASE sp{depth}")
+                undone = self._split(self._after_rollback, depth)
+                self._split(self._after_commit, depth)  # what the block would have done after commit: never
+                for callback in reversed(undone):
+                    callback()
                 return
             self.conn.execute("COMMIT" if outermost else f"RELEASE sp{depth}")
-            if outermost and self._after_commit:
-                callbacks, self._after_commit = self._after_commit, []
-                for callback in callbacks:
-                    callback()
+            if not outermost:  # the block's callbacks now belong to the one around it
+                self._after_commit = [(min(d, depth), c) for d, c in self._after_commit]
+                self._after_rollback = [(min(d, depth), c) for d, c in self._after_rollback]
+                return
+            callbacks = [c for _, c in self._after_commit]
+            self._after_commit, self._after_rollback = [], []
+            for callback in callbacks:
+                callback()
         finally:
             self._lock.release()
 
+    @staticmethod
+    def _split(pending: list[tuple[int, Callable[[], None]]], depth: int) -> list[Callable[[], None]]:
+        """Remove and return the callbacks registered deeper than `depth` (in the block that just ended)."""
+        mine = [c for d, c in pending if d > depth]
+        pending[:] = [(d, c) for d, c in pending if d <= depth]
+        return mine
+
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run `callback` once the current transaction commits (dropped if it rolls back)."""
+        """Run `callback` once the current transaction commits (dropped if its block rolls back)."""
         if self._depth:
-            self._after_commit.append(callback)
+            self._after_commit.append((self._depth, callback))
         else:
             callback()
+
+    def after_rollback(self, callback: Callable[[], None]) -> None:
+        """Run `callback` if the current block rolls back (an outer one's rollback counts); never otherwise."""
+        if self._depth:
+            self._after_rollback.append((self._depth, callback))
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
 
     # -- shortcuts ---------------------------------------------------------------------------------
 

@@ -36,6 +36,15 @@ from overcast.services.kit.delivery import queue_url
 from overcast.services.kit.paging import page_of
 from overcast.services.lambda_.async_invoke import deliver_record
 from overcast.services.lambda_.common import FUNCTION_REF, Scope, function_arn, marker_position
+from overcast.services.lambda_.stream_records import (
+    DYNAMODB,
+    KINESIS,
+    StreamShape,
+    epoch,
+    filterable,
+    kinesis_event,
+    ready_shards,
+)
 
 if TYPE_CHECKING:
     from overcast.services.lambda_.executor import Result
@@ -86,9 +95,9 @@ class EventSourceOperations(Operations):
         if not source:
             raise _invalid("Unrecognized event source, must be kinesis, dynamodb stream or sqs.")
         kind = _kind(source)
-        if kind not in ("sqs", "dynamodb"):
+        if kind not in ("sqs", "dynamodb", "kinesis"):
             raise _invalid(
-                f"Unsupported event source {source}: Overcast polls SQS queues and DynamoDB streams"
+                f"Unsupported event source {source}: Overcast polls SQS queues, Kinesis and DynamoDB streams"
             )
         name, qualifier = service.parse_ref(params)
         with self.db.transaction():
@@ -114,16 +123,23 @@ class EventSourceOperations(Operations):
         }
         if kind == "dynamodb" and params.get("StartingPosition") == "AT_TIMESTAMP":
             raise _invalid("Unsupported starting position AT_TIMESTAMP for a DynamoDB stream")
+        if params.get("StartingPositionTimestamp") is not None:
+            mapping["StartingPositionTimestamp"] = epoch(params["StartingPositionTimestamp"])
         with self.db.transaction():
             existing = service.store.mapping_between(ctx.account_id, ctx.region, name, source, target)
             if existing:
-                label = "SQS" if kind == "sqs" else "DynamoDB Stream"
+                label = {"sqs": "SQS", "kinesis": "Kinesis"}.get(kind, "DynamoDB Stream")
                 raise ServiceError(
                     "ResourceConflictException",
                     f'An event source mapping with {label} arn (" {source} ") and function (" {name} ") '
                     f"already exists. Please update or delete the existing mapping with UUID {existing}",
                 )
             service.store.add_mapping(ctx.account_id, ctx.region, name, mapping)
+            if kind == "kinesis":  # where each shard starts, kept so a restart resumes rather than skips
+                since = mapping.get("StartingPositionTimestamp")
+                if mapping["StartingPosition"] == "LATEST":
+                    since = now
+                service.store.set_mapping_position(mapping_id, json.dumps({"since": since, "shards": {}}))
         if kind == "dynamodb":
             await service.event_sources.fix_start(ctx.account_id, ctx.region, mapping)
         service.event_sources.wake()
@@ -142,6 +158,15 @@ class EventSourceOperations(Operations):
                     account_id=arn.account,
                     region=arn.region,
                 )
+            elif kind == "kinesis":
+                await self.platform.call(
+                    "kinesis",
+                    "DescribeStreamSummary",
+                    {"StreamARN": source},
+                    principal=principal,
+                    account_id=arn.account,
+                    region=arn.region,
+                )
             else:
                 await self.platform.call(
                     "dynamodbstreams",
@@ -152,8 +177,10 @@ class EventSourceOperations(Operations):
                     region=arn.region,
                 )
         except ServiceError as error:
-            operation = "GetQueueAttributes" if kind == "sqs" else "DescribeStream"
-            service = "SQS" if kind == "sqs" else "DynamoDB Streams"
+            operation = {"sqs": "GetQueueAttributes", "kinesis": "DescribeStreamSummary"}.get(
+                kind, "DescribeStream"
+            )
+            service = {"sqs": "SQS", "kinesis": "Kinesis"}.get(kind, "DynamoDB Streams")
             if error.code == "AccessDenied":
                 raise _invalid(
                     f"The provided execution role does not have permissions to call {operation} on {service}"
@@ -226,9 +253,8 @@ def _settings(kind: str, params: dict[str, Any], current: dict[str, Any] | None)
             base: dict[str, Any] = {"BatchSize": 10, "MaximumBatchingWindowInSeconds": 0}
         else:
             if not params.get("StartingPosition"):
-                raise _invalid(
-                    "1 validation error detected: StartingPosition is required for DynamoDB streams"
-                )
+                source = "Kinesis streams" if kind == "kinesis" else "DynamoDB streams"
+                raise _invalid(f"1 validation error detected: StartingPosition is required for {source}")
             base = {
                 "BatchSize": 100,
                 "MaximumBatchingWindowInSeconds": 0,
@@ -356,8 +382,11 @@ class EventSourcePoller:
                     return
                 account, region, mapping = loaded
                 try:
-                    if _kind(mapping["EventSourceArn"]) == "sqs":
+                    kind = _kind(mapping["EventSourceArn"])
+                    if kind == "sqs":
                         busy = await self._sqs_round(mapping_id, account, region, mapping)
+                    elif kind == "kinesis":
+                        busy = await self._kinesis_round(mapping_id, account, region, mapping)
                     else:
                         busy = await self._stream_round(mapping_id, account, region, mapping)
                 except ServiceError as error:
@@ -493,6 +522,102 @@ class EventSourcePoller:
             for failed in answer.get("Failed") or []:
                 log.info("mapping %s: message not deleted: %s", mapping["UUID"], failed.get("Message"))
 
+    # -- Kinesis ---------------------------------------------------------------------------------------
+
+    async def _kinesis_round(
+        self, mapping_id: str, account: str, region: str, mapping: dict[str, Any]
+    ) -> bool:
+        """One pass over the shards ready to read (a child only once its parents are read to their end),
+        a batch each, checkpointing per shard."""
+        arn = mapping["EventSourceArn"]
+        state = json.loads(self.store.mapping_position(mapping_id) or "{}")
+        positions: dict[str, str] = state.setdefault("shards", {})
+        finished = set(state.get("finished", []))
+        shards, token = [], None
+        while True:
+            page = await self._call(
+                account,
+                region,
+                mapping,
+                "kinesis",
+                "ListShards",
+                {"NextToken": token} if token else {"StreamARN": arn},
+            )
+            shards += page.get("Shards") or []
+            token = page.get("NextToken")
+            if not token:
+                break
+        function, _ = _function_ref(mapping["FunctionArn"])
+        config = self.store.version(account, region, function, "$LATEST") or {}
+        busy = False
+        for shard in ready_shards(shards, finished):
+            key = f"{mapping_id}/{shard}"
+            iterator = self._iterators.get(key)
+            if iterator is None:
+                iterator = await self._kinesis_iterator(account, region, mapping, shard, positions, state)
+            try:
+                found = await self._call(
+                    account,
+                    region,
+                    mapping,
+                    "kinesis",
+                    "GetRecords",
+                    {
+                        "ShardIterator": iterator,
+                        "Limit": min(mapping.get("BatchSize", 100), 10000),
+                        "StreamARN": arn,
+                    },
+                )
+            except ServiceError as error:
+                self._iterators.pop(key, None)
+                if error.code in ("ExpiredIteratorException", "ProvisionedThroughputExceededException"):
+                    continue  # a new iterator from the checkpoint next time; a read limit passes
+                raise
+            records = found.get("Records") or []
+            if records:
+                events = [kinesis_event(r, shard, arn, region, config.get("Role", "")) for r in records]
+                patterns = _patterns(mapping)
+                if patterns:
+                    events = [e for e in events if _matches_any(patterns, filterable(e), "data")]
+                if events and not await self._process_stream_batch(
+                    mapping_id, account, region, mapping, events, KINESIS
+                ):
+                    self._iterators.pop(key, None)  # disabled mid-batch: resume from the checkpoint
+                    return False
+                positions[shard] = records[-1]["SequenceNumber"]
+                busy = True
+            following = found.get("NextShardIterator")
+            if following is None:  # a closed shard read to its end: its children may start
+                finished.add(shard)
+                self._iterators.pop(key, None)
+                busy = True
+            else:
+                self._iterators[key] = following
+            state["finished"] = sorted(finished)
+            self._save(mapping_id, position=json.dumps(state))
+        return busy
+
+    async def _kinesis_iterator(
+        self,
+        account: str,
+        region: str,
+        mapping: dict[str, Any],
+        shard: str,
+        positions: dict[str, str],
+        state: dict[str, Any],
+    ) -> str:
+        request: dict[str, Any] = {"StreamARN": mapping["EventSourceArn"], "ShardId": shard}
+        if shard in positions:
+            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=positions[shard])
+        elif state.get("since") is not None:
+            request.update(
+                ShardIteratorType="AT_TIMESTAMP", Timestamp=datetime.fromtimestamp(state["since"], UTC)
+            )
+        else:
+            request["ShardIteratorType"] = "TRIM_HORIZON"
+        answer = await self._call(account, region, mapping, "kinesis", "GetShardIterator", request)
+        return answer["ShardIterator"]
+
     # -- DynamoDB Streams --------------------------------------------------------------------------
 
     async def fix_start(self, account: str, region: str, mapping: dict[str, Any]) -> None:
@@ -568,10 +693,18 @@ class EventSourcePoller:
         return True
 
     async def _process_stream_batch(
-        self, mapping_id: str, account: str, region: str, mapping: dict[str, Any], events: list[dict]
+        self,
+        mapping_id: str,
+        account: str,
+        region: str,
+        mapping: dict[str, Any],
+        events: list[dict],
+        shape: StreamShape | None = None,
     ) -> bool:
         """Run a batch until it succeeds or is given up (then its description goes to OnFailure); False when
-        the mapping was disabled or deleted first."""
+        the mapping was disabled or deleted first. `shape` reads the records of the stream kind (DynamoDB's by
+        default)."""
+        shape = shape or DYNAMODB
         pending = [events]
         while pending:
             batch = pending.pop(0)
@@ -582,15 +715,13 @@ class EventSourcePoller:
                 attempts += 1
                 result = await self._invoke(account, region, mapping, {"Records": batch})
                 if result is not None and not result.function_error:
-                    failed = _batch_failures(
-                        mapping, result, {e["dynamodb"]["SequenceNumber"] for e in batch}
-                    )
+                    failed = _batch_failures(mapping, result, {shape.sequence(e) for e in batch})
                     if failed == set():
                         self._save(mapping_id, "OK")
                         break
                     if failed:  # retry from the first reported record on
-                        first = min(failed)
-                        batch = [e for e in batch if e["dynamodb"]["SequenceNumber"] >= first]
+                        first = min(failed, key=int)
+                        batch = [e for e in batch if int(shape.sequence(e)) >= int(first)]
                 self._save(mapping_id, "PROBLEM: Function call failed")
                 if mapping.get("BisectBatchOnFunctionError") and len(batch) > 1:
                     half = len(batch) // 2
@@ -598,11 +729,13 @@ class EventSourcePoller:
                     break
                 retries = mapping.get("MaximumRetryAttempts", -1)
                 max_age = mapping.get("MaximumRecordAgeInSeconds", -1)
-                oldest = batch[0]["dynamodb"].get("ApproximateCreationDateTime", self.clock.now())
+                oldest = shape.arrived(batch[0]) or self.clock.now()
                 too_old = max_age != -1 and self.clock.now() - oldest > max_age
                 if too_old or (retries != -1 and attempts > retries):
                     condition = "RecordAgeExceeded" if too_old else "RetryAttemptsExhausted"
-                    await self._on_failure(account, region, mapping, batch, result, attempts, condition)
+                    await self._on_failure(
+                        account, region, mapping, batch, result, attempts, condition, shape
+                    )
                     break
                 await self.clock.wait_for_change(_STREAM_RETRY_DELAY)
         return True
@@ -616,11 +749,13 @@ class EventSourcePoller:
         result: Result | None,
         attempts: int,
         condition: str,
+        shape: StreamShape | None = None,
     ) -> None:
+        shape = shape or DYNAMODB
         target = (mapping.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
         if not target:
             return
-        first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
+        first, last = batch[0], batch[-1]
         response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
         if result is not None and result.function_error:
             response["functionError"] = result.function_error
@@ -634,12 +769,12 @@ class EventSourcePoller:
             "responseContext": response,
             "version": "1.0",
             "timestamp": arrival(self.clock.now()),
-            "DDBStreamBatchInfo": {
-                "shardId": "",
-                "startSequenceNumber": first["SequenceNumber"],
-                "endSequenceNumber": last["SequenceNumber"],
-                "approximateArrivalOfFirstRecord": arrival(first.get("ApproximateCreationDateTime", 0)),
-                "approximateArrivalOfLastRecord": arrival(last.get("ApproximateCreationDateTime", 0)),
+            shape.batch_info: {
+                "shardId": shape.shard(first),
+                "startSequenceNumber": shape.sequence(first),
+                "endSequenceNumber": shape.sequence(last),
+                "approximateArrivalOfFirstRecord": arrival(shape.arrived(first) or 0),
+                "approximateArrivalOfLastRecord": arrival(shape.arrived(last) or 0),
                 "batchSize": len(batch),
                 "streamArn": mapping["EventSourceArn"],
             },
