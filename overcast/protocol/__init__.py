@@ -21,12 +21,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from overcast.errors import ServiceError
     from overcast.http import HttpRequest, HttpResponse
 
-PROTOCOLS = ("query", "ec2", "json", "rest-json", "rest-xml", "smithy-rpc-v2-cbor")
+PROTOCOLS = ("query", "ec2", "json", "json-cbor", "rest-json", "rest-xml", "smithy-rpc-v2-cbor")
 
 _MODULES = {
     "query": "overcast.protocol.query",
     "ec2": "overcast.protocol.ec2",
     "json": "overcast.protocol.json_protocol",
+    "json-cbor": "overcast.protocol.json_cbor",
     "rest-json": "overcast.protocol.rest_json",
     "rest-xml": "overcast.protocol.rest_xml",
     "smithy-rpc-v2-cbor": "overcast.protocol.cbor_protocol",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # Error code for constraint violations, per protocol.
 PROTOCOL_CODES: dict[str, str] = {
     "json": "ValidationException",
+    "json-cbor": "ValidationException",
     "rest-json": "ValidationException",
     "smithy-rpc-v2-cbor": "ValidationException",
     "query": "ValidationError",
@@ -31,6 +32,7 @@ PROTOCOL_CODES: dict[str, str] = {
 # Error code for values of the wrong type (bad JSON types are a serialization problem, not a constraint).
 TYPE_ERROR_CODES: dict[str, str] = {
     "json": "SerializationException",
+    "json-cbor": "SerializationException",
     "rest-json": "SerializationException",
     "smithy-rpc-v2-cbor": "SerializationException",
 }

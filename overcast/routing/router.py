@@ -67,7 +67,8 @@ def resolve(request: HttpRequest, signing_service: str | None) -> Route:
         return _route_cbor(request, host)
     target = headers.get("x-amz-target")
     if target:
-        return _route_json(target, host)
+        cbor = (headers.get("content-type") or "").startswith("application/x-amz-cbor")
+        return _route_json(target, host, "json-cbor" if cbor else "json")
     if _is_query_request(request):
         return _route_query(request, signing_service, host)
     return _route_rest(request, signing_service, host)
@@ -125,14 +126,15 @@ def _route_cbor(request: HttpRequest, host: HostInfo) -> Route:
     )
 
 
-def _route_json(target: str, host: HostInfo) -> Route:
+def _route_json(target: str, host: HostInfo, protocol: str = "json") -> Route:
+    """awsJson by X-Amz-Target; `json-cbor` when the body is CBOR (the Java SDKs' Kinesis and CloudWatch)."""
     prefix, _, operation = target.rpartition(".")
     infos = service_index().by_target_prefix.get(prefix, [])
     info = _pick(infos, host)
     if info is None:
         raise ServiceError("UnknownOperationException", f"Unknown target {target}", 400)
     return Route(
-        info.name, _known_operation(info, operation, "UnknownOperationException"), "json", host.region
+        info.name, _known_operation(info, operation, "UnknownOperationException"), protocol, host.region
     )
 
 
