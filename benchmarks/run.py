@@ -483,6 +483,19 @@ class Moto(Server):
         return [str(self.bindir() / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], {}
 
 
+class Ceiling(Server):
+    """benchmarks/ceiling.py: HTTP on Overcast's stack plus one durable SQLite commit per request, nothing else."""
+
+    def executable(self) -> str:
+        return "python"
+
+    def command(self, port):
+        self.cleanup()
+        self.tmpdir = tempfile.mkdtemp(prefix="ceiling-bench-")
+        argv = [str(self.python()), str(HERE / "ceiling.py"), "--port", str(port), "--data-dir", self.tmpdir]
+        return argv, {}
+
+
 SERVERS: dict[str, Server] = {
     "overcast": Overcast("overcast", "/_overcast/health", None, "persistent data dir"),
     "ministack": MiniStack("ministack", "/_ministack/health", "ministack", "in-memory (its default)"),
@@ -509,13 +522,22 @@ SERVERS: dict[str, Server] = {
         extra_args=("--spin-us", "0"),
     ),
 }
+SERVERS["ceiling"] = Ceiling(
+    "ceiling",
+    "/_ceiling/health",
+    None,
+    "the least a durable server does: HTTP + one WAL commit",
+    default=False,
+)
+CEILING = "ceiling"
+CEILING_TARGET = 0.6  # Overcast at 60% of the ceiling on the write paths is the goal
 ENFORCE = "overcast-enforce"
 ENFORCE_TARGET = 0.8  # IAM enforcement may cost at most 20% of the throughput of "overcast"
 
 
 def is_peer(name: str) -> bool:
-    """Another emulator (not Overcast or a variant of it): a candidate for "best peer"."""
-    return not name.startswith("overcast")
+    """Another emulator (not Overcast, a variant of it, or the ceiling): a candidate for "best peer"."""
+    return not name.startswith("overcast") and name != CEILING
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -1143,9 +1165,12 @@ def print_table(names: list[str], rows) -> list[dict]:
     (throughput target >= ENFORCE_TARGET)."""
     table = []
     enforce = ENFORCE in names
+    ceiling = CEILING in names
     header = ["measure", *names, "overcast/best peer", "target", "met"]
     if enforce:
         header += ["enforce/overcast", "target", "met"]
+    if ceiling:
+        header += ["overcast/ceiling"]
     lines = [header]
     for label, kind, vals, target in rows:
         peers = [v for n, v in vals.items() if is_peer(n) and isinstance(v, float | int)]
@@ -1195,6 +1220,11 @@ def print_table(names: list[str], rows) -> list[dict]:
                 row["enforce_target"],
                 "-" if e_met is None else ("yes" if e_met else "NO"),
             ]
+        if ceiling:
+            top = vals.get(CEILING)
+            c_ratio = ours / top if kind == "higher" and isinstance(ours, float | int) and top else None
+            row["ceiling_ratio"] = c_ratio
+            line.append("-" if c_ratio is None else f"{c_ratio:.2f}x")
         table.append(row)
         lines.append(line)
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
