@@ -143,7 +143,7 @@ async def _call(
                 "detail": detail,
             }
         )
-    await kit.deliver(provider.platform, target["Arn"], message, sender, **options)
+    await kit.deliver(provider.platform, target["Arn"], message, sender, target.get("RoleArn"), **options)
 
 
 async def _invoke(provider: SchedulerProvider, invocation: tuple) -> None:

@@ -113,7 +113,9 @@ async def _deliver(provider: EventsProvider, item: Delivery) -> None:
                 options = {**_options(target, event), "timestamp_ms": _event_ms(event)}
             else:
                 options = _options(target, event)
-            await kit.deliver(provider.platform, target["Arn"], message, sender, **options)
+            await kit.deliver(
+                provider.platform, target["Arn"], message, sender, target.get("RoleArn"), **options
+            )
     except ServiceError as error:
         await _failed(provider, item, error)
         return

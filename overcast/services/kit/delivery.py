@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
 from overcast.identity import service_principal
+from overcast.services.kit import roles
 from overcast.services.kit.arns import Arn, parse_arn
 
 if TYPE_CHECKING:
@@ -154,22 +155,35 @@ def request_for(target: str, message: str | bytes, **options: Any) -> tuple[str,
 
 
 async def deliver(
-    platform: Platform, target: str, message: str | bytes, sender: Sender, **options: Any
+    platform: Platform,
+    target: str,
+    message: str | bytes,
+    sender: Sender,
+    role_arn: str | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
     """Deliver `message` to the resource `target` names, as `sender`; the target's response. Raises the
     target's ServiceError (a missing queue, a policy that refuses the sender) or UnsupportedTarget.
 
     Options, where the target kind has them: attributes (SQS/SNS message attributes), message_group_id,
     deduplication_id, delay_seconds, subject (SNS), invocation_type (Lambda: Event by default),
-    partition_key (Kinesis), name (Step Functions execution), log_stream and timestamp_ms (Logs)."""
+    partition_key (Kinesis), name (Step Functions execution), log_stream and timestamp_ms (Logs).
+
+    `role_arn`: the role the user gave the sender for this target (an EventBridge target's RoleArn): the
+    delivery is made as that role's session (services/kit/roles.py), so the role's policies decide, as for
+    targets AWS reaches that way (Kinesis, Step Functions, ...); without it, as the service principal."""
     service, operation, params = request_for(target, message, **options)
     arn = parse_arn(target)
     assert arn is not None
+    if role_arn:
+        principal = await roles.session(platform, role_arn, sender.service_host, sender.account, arn.region)
+    else:
+        principal = service_principal(sender.service_host, sender.account)
     return await platform.call(
         service,
         operation,
         params,
-        principal=service_principal(sender.service_host, sender.account),
+        principal=principal,
         account_id=arn.account or sender.account,
         region=arn.region,
         condition_keys=sender.condition_keys(),
