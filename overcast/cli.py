@@ -313,6 +313,8 @@ def _iam(args: argparse.Namespace) -> int:
         print(f"# {arn}: {entry['calls']} call(s), {denied} refused by its current policies")
         for item in entry["denied"]:
             print(f"#   needs {item['action']} on {item['resource']}")
+        for general, seen in (entry.get("generalized") or {}).items():
+            print(f"#   {general} stands for {', '.join(seen)}")
         print(json.dumps(entry["policy"], indent=2))
     return 0
 

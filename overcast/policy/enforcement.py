@@ -449,14 +449,18 @@ def make_authorizer(platform: Platform) -> Authorizer:
 
 def least_privilege_report(platform: Platform) -> dict[str, Any]:
     """Soft mode's result: per principal (a role's sessions count as the role), the calls its current policies
-    would have denied, and the least-privilege policy granting exactly what it was observed to do (one
-    statement per set of resources, the actions used on them)."""
+    would have denied, and the least-privilege policy granting what it was observed to do (one statement per
+    set of resources, the actions used on them), with resources generalized the way a person writes a policy
+    (`bucket/*` for the objects of a bucket, `index/*` for a table's indexes, ...; `generalized` says which)."""
     rows = ObservationStore(platform.db).observations()
     report: dict[str, Any] = {}
     for principal, action, resource, allowed, calls in rows:
-        entry = report.setdefault(principal, {"calls": 0, "denied": [], "grants": {}})
+        entry = report.setdefault(principal, {"calls": 0, "denied": [], "grants": {}, "generalized": {}})
         entry["calls"] += calls
-        entry["grants"].setdefault(action, set()).add(resource)
+        for general in generalize(resource):
+            entry["grants"].setdefault(action, set()).add(general)
+            if general != resource:
+                entry["generalized"].setdefault(general, set()).add(resource)
         if not allowed:
             entry["denied"].append({"action": action, "resource": resource, "calls": calls})
     for entry in report.values():
@@ -472,7 +476,31 @@ def least_privilege_report(platform: Platform) -> dict[str, Any]:
             for resources, actions in sorted(by_resources.items(), key=lambda item: item[1])
         ]
         entry["policy"] = {"Version": "2012-10-17", "Statement": statements}
+        entry["generalized"] = {
+            general: sorted(seen) for general, seen in sorted(entry["generalized"].items())
+        }
     return report
+
+
+def generalize(resource: str) -> list[str]:
+    """The resource(s) a person would write in a policy for a resource a call acted on."""
+    parts = resource.split(":", 5)
+    if len(parts) != 6:
+        return [resource]
+    service, path = parts[2], parts[5]
+    head = ":".join(parts[:5])
+    if service == "s3" and "/" in path:  # an object: the bucket's objects
+        return [f"{head}:{path.split('/', 1)[0]}/*"]
+    if service == "dynamodb":
+        pieces = path.split("/")
+        if len(pieces) >= 4 and pieces[0] == "table" and pieces[2] in ("index", "stream", "backup", "export"):
+            return [f"{head}:table/{pieces[1]}/{pieces[2]}/*"]
+    if service == "lambda" and path.startswith("function:") and path.count(":") >= 2:
+        name = path.split(":")[1]  # a version or alias: the function and all its qualifiers
+        return [f"{head}:function:{name}", f"{head}:function:{name}:*"]
+    if service == "logs" and ":log-stream:" in path:
+        return [f"{head}:{path.split(':log-stream:', 1)[0]}:*"]
+    return [resource]
 
 
 def report_json(platform: Platform) -> str:

@@ -66,11 +66,26 @@ def test_soft_mode_allows_and_reports_the_policy_the_calls_needed(soft):
         "Action": ["sqs:CreateQueue", "sqs:SendMessage"],
         "Resource": f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs",
     } in statements
-    assert {
-        "Effect": "Allow",
-        "Action": "s3:PutObject",
-        "Resource": ["arn:aws:s3:::app-data/in/a.txt", "arn:aws:s3:::app-data/in/b.txt"],
-    } in statements
+    # Objects are granted as a person writes it, the bucket's objects, and the report says what that stands for.
+    assert {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::app-data/*"} in statements
+    assert entry["generalized"] == {
+        "arn:aws:s3:::app-data/*": ["arn:aws:s3:::app-data/in/a.txt", "arn:aws:s3:::app-data/in/b.txt"]
+    }
+
+
+def test_generalized_resources():
+    from overcast.policy.enforcement import generalize
+
+    assert generalize("arn:aws:s3:::b/deep/key.txt") == ["arn:aws:s3:::b/*"]
+    assert generalize("arn:aws:s3:::b") == ["arn:aws:s3:::b"]
+    table = "arn:aws:dynamodb:us-east-1:1:table/t"
+    assert generalize(f"{table}/index/by-date") == [f"{table}/index/*"]
+    assert generalize(table) == [table]
+    fn = "arn:aws:lambda:us-east-1:1:function:f"
+    assert generalize(f"{fn}:3") == [fn, f"{fn}:*"]
+    group = "arn:aws:logs:us-east-1:1:log-group:/app"
+    assert generalize(f"{group}:log-stream:s1") == [f"{group}:*"]
+    assert generalize("arn:aws:sqs:us-east-1:1:jobs") == ["arn:aws:sqs:us-east-1:1:jobs"]
 
 
 def test_the_reported_policy_is_enough_under_enforce_and_nothing_more(soft, enforced):
