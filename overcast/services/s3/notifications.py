@@ -17,6 +17,7 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
+import overcast.services.events.api as events
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
@@ -95,6 +96,7 @@ def object_event(
     version_id: str | None = None,
 ) -> None:
     """Queue the event of a request for every matching destination; delivered once the transaction commits."""
+    to_eventbridge(service, ctx, bucket, event, key, size, etag, version_id, service.clock.now())
     targets = _targets(service, bucket, event, key)
     if targets:
         now = service.clock.now()
@@ -117,6 +119,10 @@ def restore_completed(
     requester), at the moment the copy became readable, with `glacierEventData` (when the copy expires,
     and the storage class it was restored from)."""
     event = "ObjectRestore:Completed"
+    moment = restore["ready_at"]
+    to_eventbridge(
+        service, None, bucket, event, version.key, version.size, version.etag, version.version_id, moment
+    )
     targets = _targets(service, bucket, event, version.key)
     if not targets:
         return
@@ -150,6 +156,74 @@ def _targets(service: S3Provider, bucket: Bucket, event: str, key: str) -> list[
         for entry in config.get(member) or []
         if _wants(entry, event, key)
     ]
+
+
+# S3's event types as EventBridge names them: (detail-type, extra detail) by event-name prefix.
+_EVENTBRIDGE_TYPES = {
+    "ObjectCreated": "Object Created",
+    "ObjectRemoved:DeleteMarkerCreated": "Object Deleted",
+    "ObjectRemoved": "Object Deleted",
+    "ObjectRestore:Post": "Object Restore Initiated",
+    "ObjectRestore:Completed": "Object Restore Completed",
+    "ObjectTagging:Put": "Object Tags Added",
+    "ObjectTagging:Delete": "Object Tags Deleted",
+}
+
+
+def to_eventbridge(
+    service: S3Provider,
+    ctx: RequestContext | None,
+    bucket: Bucket,
+    event: str,
+    key: str,
+    size: int,
+    etag: str | None,
+    version_id: str | None,
+    moment: float,
+) -> None:
+    """With EventBridge notifications on (`EventBridgeConfiguration: {}`), every event goes to the default
+    bus of the bucket's account and region as AWS sends it (source aws.s3), once the transaction commits."""
+    config = service.store.config(bucket.id, "notification") or {}
+    if "EventBridgeConfiguration" not in config:
+        return
+    detail_type = next(
+        (name for prefix, name in _EVENTBRIDGE_TYPES.items() if event.startswith(prefix)), None
+    )
+    if detail_type is None:
+        return
+    item: dict[str, Any] = {"key": key, "sequencer": f"{int(moment * 1e6):016X}"}
+    if detail_type == "Object Created":
+        item.update(size=size, etag=(etag or "").strip('"'))
+    if version_id and version_id != "null":
+        item["version-id"] = version_id
+    detail: dict[str, Any] = {
+        "version": "0",
+        "bucket": {"name": bucket.name},
+        "object": item,
+        "request-id": ctx.request_id if ctx else secrets.token_hex(8).upper(),
+        "requester": ctx.principal.account_id if ctx else "s3.amazonaws.com",
+    }
+    if ctx is not None:
+        detail["source-ip-address"] = ctx.request.client_ip if ctx.request else "127.0.0.1"
+        detail["reason"] = ctx.operation
+    if detail_type == "Object Deleted":
+        marker = event.endswith("DeleteMarkerCreated")
+        detail["deletion-type"] = "Delete Marker Created" if marker else "Permanently Deleted"
+    platform = service.platform
+
+    def put() -> None:
+        events.put_event(
+            platform,
+            bucket.account,
+            bucket.region,
+            source="aws.s3",
+            detail_type=detail_type,
+            detail=detail,
+            resources=[f"arn:aws:s3:::{bucket.name}"],
+            moment=moment,
+        )
+
+    service.db.after_commit(put)
 
 
 def _send_after_commit(
