@@ -11,7 +11,6 @@ bucket policy decides). The cursor moves only after every file of the pass was w
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import logging
@@ -24,33 +23,15 @@ from overcast.errors import ServiceError
 from overcast.identity import service_principal
 from overcast.services.cloudtrail import records, selectors
 from overcast.services.cloudtrail.trails import DELIVERY_INTERVAL
+from overcast.services.kit.timers import sleep_until
 
 if TYPE_CHECKING:
     from overcast.services.cloudtrail.provider import CloudTrailProvider
 
 log = logging.getLogger("overcast.cloudtrail")
-LONGEST_SLEEP = 60.0
 BATCH = 5000
 HISTORY_SECONDS = 90 * 86400.0
 _ALPHABET = string.ascii_letters + string.digits
-
-
-async def sleep_until(clock: Any, wake: asyncio.Event, due: float | None, offset: float) -> None:
-    """Sleep until `due` (virtual), a move of the clock, or `wake`; at most LONGEST_SLEEP real seconds.
-    `offset` is the clock's offset when the pass that computed `due` began: a move made while the pass ran (when
-    nobody was waiting for it) ends the sleep at once."""
-    wait = LONGEST_SLEEP if due is None else min(LONGEST_SLEEP, due - clock.now())
-    if wait <= 0 or clock.offset != offset:
-        await asyncio.sleep(0)
-        return
-    tasks = [asyncio.ensure_future(clock.wait_for_change(wait)), asyncio.ensure_future(wake.wait())]
-    try:
-        await asyncio.sleep(0)  # the waiters start: from here on they see every move
-        if clock.offset == offset:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
 
 
 async def deliver_forever(provider: CloudTrailProvider) -> None:

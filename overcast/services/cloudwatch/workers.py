@@ -10,7 +10,6 @@ default bus as a "CloudWatch Alarm State Change" event.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -20,32 +19,14 @@ from overcast.services.cloudwatch import evaluation
 from overcast.services.cloudwatch.evaluation import compact
 from overcast.services.kit import delivery as kit
 from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.timers import sleep_until
 
 if TYPE_CHECKING:
     from overcast.services.cloudwatch.provider import CloudWatchProvider
 
 log = logging.getLogger("overcast.cloudwatch")
-LONGEST_SLEEP = 60.0
 BATCH = 200
 MAX_CATCH_UP = 60  # evaluations per alarm per pass after the clock jumped
-
-
-async def sleep_until(clock: Any, wake: asyncio.Event, due: float | None, offset: float) -> None:
-    """Sleep until `due` (virtual), a move of the clock, or `wake`; at most LONGEST_SLEEP real seconds.
-    `offset` is the clock's offset when the pass that computed `due` began: a move made while the pass ran (when
-    nobody was waiting for it) ends the sleep at once."""
-    wait = LONGEST_SLEEP if due is None else min(LONGEST_SLEEP, due - clock.now())
-    if wait <= 0 or clock.offset != offset:
-        await asyncio.sleep(0)
-        return
-    tasks = [asyncio.ensure_future(clock.wait_for_change(wait)), asyncio.ensure_future(wake.wait())]
-    try:
-        await asyncio.sleep(0)  # the waiters start: from here on they see every move
-        if clock.offset == offset:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
 
 
 async def evaluate_forever(provider: CloudWatchProvider) -> None:

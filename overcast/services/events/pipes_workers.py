@@ -19,9 +19,9 @@ from overcast.errors import ServiceError
 from overcast.identity import service_principal
 from overcast.services.events import patterns, transform
 from overcast.services.events.provider import iso
-from overcast.services.events.workers import sleep_until
 from overcast.services.kit import delivery as kit
 from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.timers import sleep_until
 
 if TYPE_CHECKING:
     from overcast.services.events.pipes import PipesProvider

@@ -20,15 +20,15 @@ from overcast.errors import ServiceError
 from overcast.identity import service_principal
 from overcast.platform import new_request_id
 from overcast.services.events.provider import iso
-from overcast.services.events.workers import retriable, sleep_until
+from overcast.services.events.workers import retriable
 from overcast.services.kit import delivery as kit
 from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.timers import sleep_until
 
 if TYPE_CHECKING:
     from overcast.services.events.scheduler import SchedulerProvider
 
 log = logging.getLogger("overcast.scheduler")
-LONGEST_SLEEP = 60.0
 BATCH = 100
 MISSED_FIRINGS = 100
 DEFAULT_RETRIES = 185

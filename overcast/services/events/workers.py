@@ -19,37 +19,19 @@ from overcast.errors import ServiceError
 from overcast.services.events import destinations, schedules
 from overcast.services.kit import delivery as kit
 from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.timers import sleep_until
 
 if TYPE_CHECKING:
     from overcast.services.events.provider import EventsProvider
     from overcast.services.events.store import Delivery
 
 log = logging.getLogger("overcast.events")
-LONGEST_SLEEP = 60.0  # real seconds between looks at a table without any wake-up
 BATCH = 100
 IN_FLIGHT = 32  # deliveries running at once
 DEFAULT_RETRIES = 185
 DEFAULT_MAX_AGE = 86400
 MAX_BACKOFF = 300.0
 MISSED_FIRINGS = 100  # a scheduled rule catching up after the clock jumped fires at most this many times
-
-
-async def sleep_until(clock: Any, wake: asyncio.Event, due: float | None, offset: float) -> None:
-    """Sleep until `due` (virtual), a move of the clock, or `wake`; at most LONGEST_SLEEP real seconds.
-    `offset` is the clock's offset when the pass that computed `due` began: a move made while the pass ran (when
-    nobody was waiting for it) ends the sleep at once."""
-    wait = LONGEST_SLEEP if due is None else min(LONGEST_SLEEP, due - clock.now())
-    if wait <= 0 or clock.offset != offset:
-        await asyncio.sleep(0)
-        return
-    tasks = [asyncio.ensure_future(clock.wait_for_change(wait)), asyncio.ensure_future(wake.wait())]
-    try:
-        await asyncio.sleep(0)  # the waiters start: from here on they see every move
-        if clock.offset == offset:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
 
 
 # -- deliveries -----------------------------------------------------------------------------------------------

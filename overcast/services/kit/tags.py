@@ -148,3 +148,37 @@ def tag_dict(
 ) -> dict[str, str]:
     """AWS's list shape [{"Key": "k", "Value": "v"}] as {"k": "v"} (a missing value is "")."""
     return {str(tag[key]): str(tag.get(value) or "") for tag in tags or ()}
+
+
+class ArnTagOperations:
+    """TagResource / UntagResource / ListTagsForResource as most AWS APIs spell them, for a service family to
+    reuse (mix into its `Operations` family): tags by the resource's ARN in the kit's table.
+
+    A service sets the member names its model uses and implements `tagged_arn(ctx, arn) -> str` (the ARN if it
+    names one of its resources that exists, else the service's own error)."""
+
+    arn_member = "ResourceARN"
+    tags_member = "Tags"
+    keys_member = "TagKeys"
+    tag_key, tag_value = "Key", "Value"  # the list shape's members; None: the tags are a {key: value} map
+    rules: TagRules = DEFAULT_RULES
+    service: Any
+
+    def tagged_arn(self, ctx: Any, arn: str) -> str:
+        raise NotImplementedError
+
+    def tag_resource(self, ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        arn = self.tagged_arn(ctx, params[self.arn_member])
+        given = params[self.tags_member]
+        tags = dict(given) if self.tag_key is None else tag_dict(given, self.tag_key, self.tag_value)
+        self.service.tags.add(arn, tags, self.rules, account=ctx.account_id, region=ctx.region)
+        return {}
+
+    def untag_resource(self, ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.tags.remove(self.tagged_arn(ctx, params[self.arn_member]), params[self.keys_member])
+        return {}
+
+    def list_tags_for_resource(self, ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        tags = self.service.tags.get(self.tagged_arn(ctx, params[self.arn_member]))
+        listed = tags if self.tag_key is None else tag_list(tags, self.tag_key, self.tag_value)
+        return {self.tags_member: listed}

@@ -39,6 +39,24 @@ async def run_due_work(
             await asyncio.sleep(0)
 
 
+async def sleep_until(clock: Clock, wake: asyncio.Event, due: float | None, offset: float) -> None:
+    """Sleep until `due` (virtual), a move of the clock, or `wake`; at most LONGEST_SLEEP real seconds.
+    `offset` is the clock's offset when the pass that computed `due` began: a move made while the pass ran (when
+    nobody was waiting for it) ends the sleep at once."""
+    wait = LONGEST_SLEEP if due is None else min(LONGEST_SLEEP, due - clock.now())
+    if wait <= 0 or clock.offset != offset:
+        await asyncio.sleep(0)
+        return
+    tasks = [asyncio.ensure_future(clock.wait_for_change(wait)), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.sleep(0)  # the waiters start: from here on they see every move
+        if clock.offset == offset:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
 async def first_of(*waits: Awaitable) -> None:
     tasks = [asyncio.ensure_future(wait) for wait in waits]
     try:
