@@ -19,7 +19,7 @@ from typing import Any
 
 from overcast.config import Config
 from overcast.context import RequestContext
-from overcast.errors import NotImplementedOperation
+from overcast.errors import NotImplementedOperation, ServiceError
 from overcast.http import HttpRequest
 from overcast.identity import Credential, Credentials, Principal
 from overcast.services import CREDENTIAL_ISSUERS, OBSERVING_SERVICES, PROVIDERS, is_available
@@ -234,6 +234,61 @@ class Platform:
 
         `condition_keys` are request context keys the calling service supplies, as AWS services do for
         their resource policies (`aws:SourceArn`, `aws:SourceAccount`)."""
+        ctx = self._call_context(service, operation, params, principal, account_id, region, condition_keys)
+        return await self.invoke(ctx, params)
+
+    def call_now(
+        self,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        *,
+        principal: Principal,
+        account_id: str,
+        region: str,
+        condition_keys: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """`call` for code that runs inside a transaction and cannot await (an operation calling KMS's Decrypt
+        on a caller's behalf): validated, authorized and observed the same way; the callee's (synchronous)
+        handler runs in a savepoint of the caller's transaction."""
+        ctx = self._call_context(service, operation, params, principal, account_id, region, condition_keys)
+        provider = self.provider(service)
+        entry = provider.handler(operation) if provider else None
+        if entry is None:
+            raise NotImplementedOperation(service, operation)
+        handler, is_async = entry
+        if is_async:
+            raise ServiceError(
+                "InternalFailure",
+                f"{service} cannot serve {operation} synchronously",
+                500,
+                sender_fault=False,
+            )
+        error: Exception | None = None
+        result: dict[str, Any] | None = None
+        try:
+            if self.authorizer is not None:
+                self.authorizer(ctx, params)
+            with self.db.transaction():
+                result = handler(ctx, params)
+            return result
+        except Exception as raised:
+            error = raised
+            raise
+        finally:
+            for observer in self.observers:
+                observer(ctx, params, result, error)
+
+    def _call_context(
+        self,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        principal: Principal,
+        account_id: str,
+        region: str,
+        condition_keys: dict[str, Any] | None,
+    ) -> RequestContext:
         from overcast.protocol.models import get_service_model
         from overcast.protocol.validate import validate
 
@@ -241,7 +296,7 @@ class Platform:
         ctx = RequestContext(service, operation, account_id, region, principal, new_request_id())
         if condition_keys:
             ctx.extra["condition_keys"] = condition_keys
-        return await self.invoke(ctx, params)
+        return ctx
 
     # -- lifecycle ---------------------------------------------------------------------------------
 

@@ -7,5 +7,5 @@
   the role the user gave the sender.
 - `roles`: an AWS service acting as a role (AssumeRole as the service principal, sessions reused).
 - `outbound`: requests to endpoints users give (TLS settings for loopback test servers).
-- `timers`: work due on the virtual clock; `calls`: a synchronous Platform.call for api.py modules.
+- `timers`: work due on the virtual clock.
 """

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from overcast.identity import Principal
-from overcast.services.kit.calls import call_sync
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
@@ -66,9 +65,8 @@ def call(
     region: str,
     via: str | None = None,
 ) -> dict[str, Any]:
-    """A KMS request made synchronously (kit.calls.call_sync): in a savepoint of the calling request's transaction."""
-    return call_sync(
-        platform,
+    """A KMS request made synchronously (Platform.call_now): in a savepoint of the calling request's transaction."""
+    return platform.call_now(
         "kms",
         operation,
         params,

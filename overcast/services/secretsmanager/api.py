@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
 from overcast.identity import Principal
-from overcast.services.kit.calls import call_sync
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
@@ -33,8 +32,7 @@ def get_secret_value(
         params["VersionId"] = version_id
     if version_stage:
         params["VersionStage"] = version_stage
-    return call_sync(
-        platform,
+    return platform.call_now(
         "secretsmanager",
         "GetSecretValue",
         params,

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from overcast.identity import Principal
-from overcast.services.kit.calls import call_sync
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
@@ -25,8 +24,7 @@ def parameter_value(
 ) -> str:
     """The value of the parameter `name` (`name:version` and `name:label` select a version); GetParameter's
     ServiceErrors (`ParameterNotFound`, `ParameterVersionNotFound`, `AccessDeniedException`) as they are."""
-    answer = call_sync(
-        platform,
+    answer = platform.call_now(
         "ssm",
         "GetParameter",
         {"Name": name, "WithDecryption": decrypt},
