@@ -5,8 +5,10 @@
   verified under `--iam enforce` (and for presigned URLs, always).
 - Any other key: accepted unverified as root of the account it names (a 12-digit key id) or of the default
   account, so every existing client configuration works; refused under `--iam enforce`.
-- Unsigned requests are anonymous for S3 (public access only); other services treat them as the default
-  account's root unless IAM is enforced (AWS itself refuses them: MissingAuthenticationToken).
+- Unsigned requests are anonymous for S3 (public access only) and for the operations AWS serves without SigV4
+  (the model's `authtype: none`: Cognito's SignUp, InitiateAuth, GetUser..., STS's AssumeRoleWithWebIdentity),
+  which authorize the caller by the tokens they carry; other services treat them as the default account's root
+  unless IAM is enforced (AWS itself refuses them: MissingAuthenticationToken).
 
 Presigned URLs expire on the virtual clock; the 15-minute skew allowance is measured on the wall clock,
 which is what clients sign with, so advancing the virtual clock does not invalidate their requests.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from functools import cache
 from typing import TYPE_CHECKING
 
 from overcast.auth.sigv4 import SigV2, SigV4, check_request_time, parse_sigv2, verify_sigv2, verify_sigv4
@@ -34,19 +37,39 @@ def error_style(protocol: str, service: str) -> str:
     return "query" if protocol in ("query", "ec2") else "json"
 
 
+@cache
+def serves_unsigned(service: str, operation: str) -> bool:
+    """Whether AWS serves `operation` without a SigV4 signature (the model says `authtype: none`, or the
+    Smithy trait noAuth): the operation authorizes its caller itself, by the tokens in its request."""
+    from overcast.protocol.models import get_operation_model
+
+    try:
+        model = get_operation_model(service, operation)
+    except Exception:  # an unknown service or operation: routing answers for it
+        return False
+    return model.auth_type == "none" or "smithy.api#noAuth" in (getattr(model, "auth", None) or ())
+
+
 def authenticate(
-    platform: Platform, request: HttpRequest, sig: SigV4 | None, style: str, sent_path: str
+    platform: Platform,
+    request: HttpRequest,
+    sig: SigV4 | None,
+    style: str,
+    sent_path: str,
+    *,
+    unsigned_ok: bool = False,
 ) -> tuple[Principal, str | None]:
     """The principal, and the secret key when the signature was verified (aws-chunked bodies are then
     verified chunk by chunk with it). `sent_path` is the path as the client signed it (before
-    virtual-hosted S3 became path style)."""
+    virtual-hosted S3 became path style). `unsigned_ok`: the operation is one AWS serves unsigned, so an
+    unsigned request is anonymous rather than refused."""
     signed = request if request.path == sent_path else replace(request, path=sent_path)
     if sig is None and style == "s3":
         sig2 = parse_sigv2(request)
         if sig2 is not None:
             return _authenticate_sigv2(platform, request, sig2), None
     if sig is None:
-        if style == "s3":
+        if style == "s3" or unsigned_ok:
             return ANONYMOUS, None
         if platform.config.iam == "enforce":
             raise ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)

@@ -9,7 +9,7 @@ import time
 from functools import cache
 from typing import Any
 
-from overcast.auth.authenticate import authenticate, error_style
+from overcast.auth.authenticate import authenticate, error_style, serves_unsigned
 from overcast.auth.sigv4 import SigV4, parse_sigv4
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
@@ -125,7 +125,10 @@ class OvercastApp:
             style = error_style(route.protocol, route.service)
             if streaming:  # the body is not read yet: its hash is checked as it streams, not here
                 request.stream = BytesStream(b"")
-            principal, secret = authenticate(self.platform, request, sig, style, sent_path)
+            unsigned_ok = sig is None and serves_unsigned(route.service, route.operation)
+            principal, secret = authenticate(
+                self.platform, request, sig, style, sent_path, unsigned_ok=unsigned_ok
+            )
             if streaming:
                 request.stream = (
                     BytesStream(request.body) if body_read else _body_stream(receive, request, sig, secret)

@@ -18,6 +18,7 @@ PROVIDERS: dict[str, str] = {
     "dynamodbstreams": "overcast.services.dynamodb.streams:DynamoDBStreamsProvider",
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
+    "cognito-idp": "overcast.services.cognitoidp.provider:CognitoIdpProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).
