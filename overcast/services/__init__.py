@@ -19,6 +19,7 @@ PROVIDERS: dict[str, str] = {
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
     "cognito-idp": "overcast.services.cognitoidp.provider:CognitoIdpProvider",
+    "cognito-identity": "overcast.services.cognitoidentity.provider:CognitoIdentityProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).

@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, urlencode
 
 from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse, json_response
-from overcast.services.cognitoidp import signing
 from overcast.services.cognitoidp.store import Pool
 from overcast.services.cognitoidp.tokens import ADMIN_SCOPE, digest, validity
+from overcast.services.kit import jws as signing
 
 if TYPE_CHECKING:
     from overcast.services.cognitoidp.provider import CognitoIdpProvider

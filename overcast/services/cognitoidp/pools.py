@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
-from overcast.services.cognitoidp import passwords, schema, signing
+from overcast.services.cognitoidp import passwords, schema
 from overcast.services.cognitoidp.store import Pool
+from overcast.services.kit import jws as signing
 from overcast.services.kit.arns import parse_arn
 from overcast.services.kit.paging import decode_token, page_of
 from overcast.services.kit.tags import TagRules

@@ -15,7 +15,6 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse, json_response
 from overcast.services.base import HttpRoute, ServiceProvider
-from overcast.services.cognitoidp import signing
 from overcast.services.cognitoidp.accounts import Accounts
 from overcast.services.cognitoidp.auth import AuthOperations
 from overcast.services.cognitoidp.clients import ClientOperations
@@ -29,6 +28,7 @@ from overcast.services.cognitoidp.store import CognitoIdpStore, Pool, User
 from overcast.services.cognitoidp.tokens import Tokens
 from overcast.services.cognitoidp.triggers import Triggers
 from overcast.services.cognitoidp.users import AdminUserOperations
+from overcast.services.kit import jws as signing
 
 OUTBOX_PATH = "/_overcast/cognito-idp/outbox"
 # /<region>_<id>/...: a pool's own documents and endpoints. No S3 bucket name has an "_" or capitals, so the

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.services.cognitoidp import signing
 from overcast.services.cognitoidp.store import Pool, User
 from overcast.services.cognitoidp.triggers import pre_token_version, user_attributes
+from overcast.services.kit import jws as signing
 
 if TYPE_CHECKING:
     from overcast.services.cognitoidp.provider import CognitoIdpProvider

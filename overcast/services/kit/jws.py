@@ -1,8 +1,9 @@
-"""RS256 JSON Web Tokens as Cognito signs them, and the JSON Web Key Set that verifies them.
+"""RS256 JSON Web Tokens and the JSON Web Key Sets that verify them (Cognito user pools sign their ID and access
+tokens so, identity pools their OpenID tokens).
 
-Each user pool has its own 2048-bit RSA key (kept in the store, PEM); its public half is the pool's JWKS
-(`/<pool-id>/.well-known/jwks.json`). Built on `cryptography` (already a dependency) rather than a JWT
-library: signing and checking one algorithm is a few lines, and the server then needs nothing more.
+Keys are 2048-bit RSA, kept by the service that owns them (PEM in its store). Built on `cryptography` (already
+a dependency) rather than a JWT library: signing and checking one algorithm is a few lines, and the server then
+needs nothing more.
 """
 
 from __future__ import annotations
