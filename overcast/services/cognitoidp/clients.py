@@ -188,8 +188,7 @@ class ClientOperations(Operations):
             "Status": "ACTIVE",
             "ManagedLoginVersion": version,
         }
-        if custom:
-            description["CustomDomainConfig"] = custom
+        description["CustomDomainConfig"] = custom or {}
         self.service.store.put_domain(domain, pool.id, description)
         result: dict[str, Any] = {"ManagedLoginVersion": version}
         if custom:
