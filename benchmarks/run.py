@@ -79,6 +79,7 @@ REGION = "us-east-1"
 #               measurement, e.g. to create the bucket/queue/table the operation needs; they may answer
 #               non-2xx (an "already exists" is fine) but are reported if they do. Extra keys of a setup:
 #                 capture  {"name": "JsonKey"}: the answer's top-level JSON value becomes ${name}
+#                          ("Outer.Inner" names a nested value, e.g. "UserPool.Id")
 #                 repeat   N: sent N times, "${i}" in path/body being 0..N-1
 #                 until    regex: sent again (every 50 ms, up to 30 s) until the answer's body matches it,
 #                          e.g. DescribeTable until "TableStatus": "ACTIVE"
@@ -790,7 +791,10 @@ def run_setup(setups: list[dict], port: int, amz_date: str) -> tuple[dict[str, s
                 problems.append(f"{describe(req)}: {status} {body[:200]!r}")
             for name, key in (setup.get("capture") or {}).items():
                 try:
-                    values[name] = json.loads(body)[key]
+                    found = json.loads(body)
+                    for part in key.split("."):
+                        found = found[part]
+                    values[name] = found
                 except (ValueError, KeyError, TypeError):
                     problems.append(f"{describe(req)}: no {key} in the answer {status} {body[:200]!r}")
     return values, problems

@@ -170,6 +170,39 @@ class AuthOperations(Operations):
         )
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
+    async def get_tokens_from_refresh_token(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The refresh grant as an operation of its own; with refresh token rotation on, a new refresh token
+        replaces the one presented."""
+        pool, client = self.service.client_for(params["ClientId"])
+        if "ClientSecret" in client and params.get("ClientSecret") != client["ClientSecret"]:
+            raise ServiceError("NotAuthorizedException", "Invalid client secret", 400)
+        record = self.service.tokens.refresh_record(params["RefreshToken"], client["ClientId"])
+        user = self.service.store.user(pool.id, record["key"])
+        if user is None:
+            raise ServiceError("NotAuthorizedException", "Invalid Refresh Token", 400)
+        if not user.enabled:
+            raise ServiceError("NotAuthorizedException", "User is disabled.", 400)
+        rotate = (client.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED"
+        result = await self.service.tokens.issue(
+            ctx,
+            pool,
+            client,
+            user,
+            source="TokenGeneration_RefreshTokens",
+            auth_time=record["data"].get("auth_time"),
+            origin_jti=None if rotate else record["origin_jti"],
+            scopes=record["data"].get("scopes"),
+            metadata=params.get("ClientMetadata"),
+            with_refresh=rotate,
+            issuer=record["data"].get("issuer"),
+        )
+        if rotate:
+            with self.db.transaction():
+                self.service.store.revoke_refresh(digest(params["RefreshToken"]))
+        return {"AuthenticationResult": result}
+
     # -- sessions ------------------------------------------------------------------------------------------
 
     def _new_session(

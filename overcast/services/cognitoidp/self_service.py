@@ -11,7 +11,7 @@ from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.cognitoidp import totp
 from overcast.services.cognitoidp.schema import attribute_map
-from overcast.services.cognitoidp.shapes import attribute_list, mfa_options, mfa_settings
+from overcast.services.cognitoidp.shapes import attribute_list, auth_factors, mfa_options, mfa_settings
 from overcast.services.cognitoidp.store import Pool, User
 from overcast.services.cognitoidp.tokens import digest
 
@@ -33,6 +33,9 @@ class SelfServiceOperations(Operations):
             result["MFAOptions"] = mfa_options(user)
         result.update(mfa_settings(user))
         return result
+
+    def get_user_auth_factors(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return auth_factors(self._me(params)[1])
 
     async def update_user_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         pool, user, claims = self.service.tokens.access_user(params["AccessToken"])

@@ -40,3 +40,9 @@ def mfa_settings(user: User) -> dict[str, Any]:
     if enabled:
         result["UserMFASettingList"] = enabled
     return result
+
+
+def auth_factors(user: User) -> dict[str, Any]:
+    """GetUserAuthFactors' answer: the MFA settings and the first factors the user can sign in with."""
+    factors = ["PASSWORD"] if user.secrets.get("digest") else []
+    return {"Username": user.username, **mfa_settings(user), "ConfiguredUserAuthFactors": factors}

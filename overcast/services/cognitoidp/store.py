@@ -80,8 +80,14 @@ MIGRATIONS = [
         pool_id TEXT NOT NULL, key TEXT NOT NULL, device_key TEXT NOT NULL, data TEXT NOT NULL,
         PRIMARY KEY (pool_id, key, device_key)
     );
+    """,
+    # Expired refresh tokens are dropped as new ones are issued (a day after expiry: revocation of their
+    # sign-in's access tokens must outlive those tokens).
     """
+    CREATE INDEX cognito_refresh_expires ON cognito_refresh_tokens (expires);
+    """,
 ]
+REFRESH_KEPT = 86400.0
 
 
 @dataclass
@@ -485,6 +491,7 @@ class CognitoIdpStore:
         issued: float,
         expires: float,
     ) -> None:
+        self.db.execute("DELETE FROM cognito_refresh_tokens WHERE expires < ?", (issued - REFRESH_KEPT,))
         self.db.execute(
             "INSERT INTO cognito_refresh_tokens (digest, pool_id, client_id, key, origin_jti, data, issued, expires) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

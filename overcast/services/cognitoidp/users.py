@@ -11,7 +11,13 @@ from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.cognitoidp import filters, messages, passwords
 from overcast.services.cognitoidp.schema import attribute_map
-from overcast.services.cognitoidp.shapes import attribute_list, mfa_options, mfa_settings, user_type
+from overcast.services.cognitoidp.shapes import (
+    attribute_list,
+    auth_factors,
+    mfa_options,
+    mfa_settings,
+    user_type,
+)
 from overcast.services.cognitoidp.store import Pool, User
 from overcast.services.cognitoidp.triggers import user_attributes
 from overcast.services.kit.paging import decode_token, page_of
@@ -131,6 +137,10 @@ class AdminUserOperations(Operations):
             result["MFAOptions"] = mfa_options(user)
         result.update(mfa_settings(user))
         return result
+
+    def admin_get_user_auth_factors(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        pool = self.service.pool_for(ctx, params["UserPoolId"])
+        return auth_factors(self.service.user_or_error(pool, params["Username"]))
 
     def list_users(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         pool = self.service.pool_for(ctx, params["UserPoolId"])

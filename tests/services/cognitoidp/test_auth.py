@@ -426,3 +426,24 @@ def test_alias_sign_in_needs_a_verified_email(idp):
         UserPoolId=pool["Id"], Username="ana", UserAttributes=[{"Name": "email_verified", "Value": "true"}]
     )
     sign_in(idp, client["ClientId"], "ana@example.com")
+
+
+def test_get_tokens_from_refresh_token_and_auth_factors(idp, pool):
+    rotating = make_client(
+        idp, pool["Id"], RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0}
+    )
+    confirmed_user(idp, pool["Id"], "ana")
+    tokens = sign_in(idp, rotating["ClientId"], "ana")
+    fresh = idp.get_tokens_from_refresh_token(
+        RefreshToken=tokens["RefreshToken"], ClientId=rotating["ClientId"]
+    )
+    result = fresh["AuthenticationResult"]
+    assert result["RefreshToken"] != tokens["RefreshToken"]
+    with pytest.raises(ClientError) as raised:
+        idp.get_tokens_from_refresh_token(RefreshToken=tokens["RefreshToken"], ClientId=rotating["ClientId"])
+    assert message_of(raised) == "Refresh Token has been revoked"
+    factors = idp.get_user_auth_factors(AccessToken=result["AccessToken"])
+    assert factors["Username"] == "ana" and factors["ConfiguredUserAuthFactors"] == ["PASSWORD"]
+    assert idp.admin_get_user_auth_factors(UserPoolId=pool["Id"], Username="ana")[
+        "ConfiguredUserAuthFactors"
+    ] == ["PASSWORD"]
