@@ -269,9 +269,8 @@ class ClientOperations(Operations):
         return self._page(pool.id, "resource-server", params, "ResourceServers", lambda s: s)
 
     def _page(self, pool_id: str, kind: str, params: dict[str, Any], key: str, shape) -> dict[str, Any]:
-        limit = params.get("MaxResults") or params.get("Limit") or 60
-        token_name = "NextToken" if "NextToken" in params or kind != "group" else "NextToken"
-        after = decode_token(params.get(token_name), lambda: invalid("Invalid pagination token"), kind)
+        limit = params.get("MaxResults") or 60
+        after = decode_token(params.get("NextToken"), lambda: invalid("Invalid pagination token"), kind)
         rows = self.service.store.children(pool_id, kind, after, limit + 1)
         name_of = {
             "resource-server": "Identifier",
@@ -281,7 +280,7 @@ class ClientOperations(Operations):
         page, token = page_of(rows, limit, lambda row: row[name_of], kind)
         result: dict[str, Any] = {key: [shape(row) for row in page]}
         if token:
-            result[token_name] = token
+            result["NextToken"] = token
         return result
 
     # -- identity providers (records) ----------------------------------------------------------------------

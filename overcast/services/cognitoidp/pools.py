@@ -157,9 +157,6 @@ class UserPoolOperations(Operations):
     def update_user_pool(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         pool = self.service.pool_for(ctx, params["UserPoolId"])
         fixed = {k: v for k, v in pool.config.items() if k not in UPDATABLE and k not in PASSED_THROUGH}
-        fixed.pop("_software_mfa", None)
-        if pool.config.get("_software_mfa"):
-            fixed["_software_mfa"] = pool.config["_software_mfa"]
         pool.config = {**fixed, **settings_of(params), "LastModifiedDate": self.clock.now()}
         if params.get("PoolName"):
             pool.name = pool.config["Name"] = params["PoolName"]

@@ -194,7 +194,3 @@ def check_formats(values: dict[str, str]) -> None:
         raise invalid("Invalid email address format.")
     if values.get("phone_number") and not PHONE.match(values["phone_number"]):
         raise invalid("Invalid phone number format.")
-
-
-def public_schema(schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return schema
