@@ -83,13 +83,14 @@ class CognitoIdpProvider(ServiceProvider):
         return pool
 
     def client_for(self, client_id: str, pool: Pool | None = None) -> tuple[Pool, dict[str, Any]]:
-        """The app client `client_id` and its pool (which must be `pool` when given)."""
+        """The app client `client_id` and its pool (which must be `pool` when given; else the store's shared,
+        read-only copy: sign-ins and sign-ups read the pool's settings, never change them)."""
         client = self.store.client(client_id)
         if client is None or (pool is not None and client["UserPoolId"] != pool.id):
             raise ServiceError(
                 "ResourceNotFoundException", f"User pool client {client_id} does not exist.", 400
             )
-        owner = pool or self.store.pool(client["UserPoolId"])
+        owner = pool or self.store.pool_readonly(client["UserPoolId"])
         if owner is None:
             raise ServiceError(
                 "ResourceNotFoundException", f"User pool client {client_id} does not exist.", 400
@@ -174,6 +175,8 @@ class CognitoIdpProvider(ServiceProvider):
 
     def reset(self) -> None:
         self._keys.clear()
+        self.tokens.forget()
+        self.store.forget()
 
     # -- hooks ---------------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ without a signature find their pool from the id alone.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,6 +163,10 @@ class CognitoIdpStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("cognito-idp", MIGRATIONS)
+        # pool id -> (its stored config text, the Pool parsed from it): token checks read pools on every
+        # request; the text read each time keeps the cache exact.
+        self._pools: OrderedDict[str, tuple[str, Pool]] = OrderedDict()
+        self._swept = 0.0  # when expired refresh tokens were last dropped
 
     # -- pools ---------------------------------------------------------------------------------------
 
@@ -177,6 +182,24 @@ class CognitoIdpStore:
             (pool_id,),
         )
         return Pool(*row[:4], json.loads(row[4]), row[5], row[6]) if row else None  # type: ignore[misc]
+
+    def forget(self) -> None:
+        self._pools.clear()
+
+    def pool_readonly(self, pool_id: str) -> Pool | None:
+        """The pool, shared between callers: never change what it returns."""
+        row = self.db.one("SELECT config FROM cognito_pools WHERE id = ?", (pool_id,))
+        if row is None:
+            return None
+        cached = self._pools.get(pool_id)
+        if cached is not None and cached[0] == row[0]:
+            return cached[1]
+        pool = self.pool(pool_id)
+        if pool is not None:
+            self._pools[pool_id] = (row[0], pool)
+            if len(self._pools) > 256:
+                self._pools.popitem(last=False)
+        return pool
 
     def save_pool(self, pool: Pool) -> None:
         self.db.execute(
@@ -491,7 +514,9 @@ class CognitoIdpStore:
         issued: float,
         expires: float,
     ) -> None:
-        self.db.execute("DELETE FROM cognito_refresh_tokens WHERE expires < ?", (issued - REFRESH_KEPT,))
+        if issued - self._swept > 60:  # drop expired ones at most once a minute
+            self._swept = issued
+            self.db.execute("DELETE FROM cognito_refresh_tokens WHERE expires < ?", (issued - REFRESH_KEPT,))
         self.db.execute(
             "INSERT INTO cognito_refresh_tokens (digest, pool_id, client_id, key, origin_jti, data, issued, expires) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -13,11 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import uuid
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
+from overcast.platform import new_request_id as new_uuid  # random UUIDs, cheaper than uuid4()
 from overcast.services.cognitoidp.store import Pool, User
 from overcast.services.cognitoidp.triggers import pre_token_version, user_attributes
 from overcast.services.kit import jws as signing
@@ -25,6 +26,7 @@ from overcast.services.kit import jws as signing
 if TYPE_CHECKING:
     from overcast.services.cognitoidp.provider import CognitoIdpProvider
 
+VERIFIED_KEPT = 4096  # tokens whose signature was checked, remembered (a token never changes)
 UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 # Claims a pre token generation trigger cannot change.
@@ -54,11 +56,15 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_JWE_HEADER = (
+    base64.urlsafe_b64encode(b'{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}').rstrip(b"=").decode()
+)
+
+
 def new_refresh_token() -> str:
     """An opaque refresh token shaped like AWS's (a five-part JWE)."""
-    header = base64.urlsafe_b64encode(b'{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}').rstrip(b"=").decode()
-    parts = [signing.b64url(secrets.token_bytes(size)) for size in (256, 12, 600, 16)]
-    return ".".join([header, *parts])
+    random = signing.b64url(secrets.token_bytes(884))
+    return ".".join([_JWE_HEADER, random[:342], random[342:358], random[358:1158], random[1158:]])
 
 
 def _claim_value(name: str, value: str) -> Any:
@@ -83,6 +89,9 @@ class Tokens:
         self.store = provider.store
         self.clock = provider.clock
         self.db = provider.db
+        self._verified: OrderedDict[str, tuple[str, dict[str, Any]]] = (
+            OrderedDict()
+        )  # token -> (pool, claims)
 
     # -- issuing -------------------------------------------------------------------------------------------
 
@@ -120,8 +129,8 @@ class Tokens:
             roles = list(override["iamRolesToOverride"])
         if override.get("preferredRole") is not None:
             preferred = override["preferredRole"]
-        origin_jti = origin_jti or str(uuid.uuid4())
-        event_id = str(uuid.uuid4())
+        origin_jti = origin_jti or new_uuid()
+        event_id = new_uuid()
         iss = issuer or self.provider.issuer(ctx, pool)
         common = {"sub": user.sub}
         if group_names:
@@ -147,7 +156,7 @@ class Tokens:
                 "auth_time": auth_time,
                 "exp": now + validity(client, "IdToken"),
                 "iat": now,
-                "jti": str(uuid.uuid4()),
+                "jti": new_uuid(),
             }
         )
         if nonce:
@@ -165,7 +174,7 @@ class Tokens:
             "auth_time": auth_time,
             "exp": now + validity(client, "AccessToken"),
             "iat": now,
-            "jti": str(uuid.uuid4()),
+            "jti": new_uuid(),
             "username": user.username,
         }
         self._apply(id_claims, changes.get("id") or {})
@@ -271,18 +280,32 @@ class Tokens:
 
     # -- checking ------------------------------------------------------------------------------------------
 
+    def forget(self) -> None:
+        """After `overcast reset`: pools are gone, and with them what their tokens were checked against."""
+        self._verified.clear()
+
     def verified(self, token: str, expected_use: str | None = None) -> tuple[Pool, dict[str, Any]]:
         """(pool, claims) of a token one of Overcast's pools signed; raises signing.InvalidToken otherwise.
-        Expiry and revocation are the caller's to check."""
-        claims = signing.unverified_claims(token)
-        pool_id = str(claims.get("iss", "")).rstrip("/").rsplit("/", 1)[-1]
-        pool = self.store.pool(pool_id)
-        if pool is None or signing.header_of(token).get("kid") != pool.kid:
-            raise signing.InvalidToken("unknown issuer or key")
-        claims = signing.verify(token, self.provider.signing_key(pool))
+        Expiry and revocation are the caller's to check. The pool is read-only (shared by later calls)."""
+        known = self._verified.get(token)
+        if known is not None:
+            pool = self.store.pool_readonly(known[0])
+            claims = known[1]
+        else:
+            claims = signing.unverified_claims(token)
+            pool_id = str(claims.get("iss", "")).rstrip("/").rsplit("/", 1)[-1]
+            pool = self.store.pool_readonly(pool_id)
+            if pool is None or signing.header_of(token).get("kid") != pool.kid:
+                raise signing.InvalidToken("unknown issuer or key")
+            claims = signing.verify(token, self.provider.signing_key(pool))
+            self._verified[token] = (pool.id, claims)
+            if len(self._verified) > VERIFIED_KEPT:
+                self._verified.popitem(last=False)
+        if pool is None:  # deleted since
+            raise signing.InvalidToken("unknown issuer")
         if expected_use and claims.get("token_use") != expected_use:
             raise signing.InvalidToken("wrong token use")
-        return pool, claims
+        return pool, dict(claims)
 
     def access_user(
         self, token: str, *, scope: str | None = ADMIN_SCOPE
