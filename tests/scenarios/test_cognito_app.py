@@ -162,3 +162,51 @@ def test_sign_up_srp_sign_in_and_identity_pool_credentials_limited_by_the_groups
     ).get_caller_identity()
     assert caller["Arn"].endswith(":assumed-role/readers/CognitoIdentityCredentials")
     assert json.dumps(claims)  # the claims are plain JSON
+
+
+def test_each_identity_reads_only_its_own_prefix_through_the_sub_policy_variable(enforced):
+    """The notes' story: an identity pool's role allows S3 only under `${cognito-identity.amazonaws.com:sub}/`."""
+    server = enforced
+    identity, iam, s3 = (server.client(name) for name in ("cognito-identity", "iam", "s3"))
+    s3.create_bucket(Bucket="private-files")
+    ipool = identity.create_identity_pool(IdentityPoolName="guests", AllowUnauthenticatedIdentities=True)
+    pool_id = ipool["IdentityPoolId"]
+    iam.create_role(
+        RoleName="guest",
+        AssumeRolePolicyDocument=document(
+            {**TRUST_COGNITO, "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id}}}
+        ),
+    )
+    iam.put_role_policy(
+        RoleName="guest",
+        PolicyName="own-prefix",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": "arn:aws:s3:::private-files/${cognito-identity.amazonaws.com:sub}/*",
+            }
+        ),
+    )
+    identity.set_identity_pool_roles(
+        IdentityPoolId=pool_id, Roles={"unauthenticated": "arn:aws:iam::000000000000:role/guest"}
+    )
+    guest = unsigned(server, "cognito-identity")
+
+    def credentials_of(identity_id: str) -> dict:
+        issued = guest.get_credentials_for_identity(IdentityId=identity_id)["Credentials"]
+        return {
+            "AccessKeyId": issued["AccessKeyId"],
+            "SecretAccessKey": issued["SecretKey"],
+            "SessionToken": issued["SessionToken"],
+        }
+
+    first, second = (guest.get_id(IdentityPoolId=pool_id)["IdentityId"] for _ in range(2))
+    as_first = client_as(server, "s3", credentials_of(first))
+    as_first.put_object(Bucket="private-files", Key=f"{first}/notes.txt", Body=b"mine")
+    assert as_first.get_object(Bucket="private-files", Key=f"{first}/notes.txt")["Body"].read() == b"mine"
+    as_second = client_as(server, "s3", credentials_of(second))
+    with pytest.raises(ClientError) as denied:
+        as_second.get_object(Bucket="private-files", Key=f"{first}/notes.txt")
+    assert error_of(denied) == ("AccessDenied", 403)
+    as_second.put_object(Bucket="private-files", Key=f"{second}/notes.txt", Body=b"theirs")
