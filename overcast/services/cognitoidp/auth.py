@@ -115,7 +115,12 @@ class AuthOperations(Operations):
             return self._password_verifier(pool, client, user, values["SRP_A"])
         user = self._existing(client, self.service.find_user(pool, values["USERNAME"]))
         await self._pre_authentication(pool, client, user, params)
-        return await self._custom_step(ctx, pool, client, user, [], metadata)
+        history: list[dict[str, Any]] = []
+        if values.get("SRP_A"):  # the password first (SRP), then the custom challenges
+            if not srp.valid_a(values["SRP_A"]):
+                raise invalid("SRP_A is not valid.")
+            history.append({"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None})
+        return await self._custom_step(ctx, pool, client, user, history, metadata, values.get("SRP_A"))
 
     @staticmethod
     def _existing(client: dict[str, Any], user: User | None) -> User:
@@ -250,17 +255,16 @@ class AuthOperations(Operations):
     # -- after the password ------------------------------------------------------------------------------
 
     def _password_verifier(
-        self, pool: Pool, client: dict[str, Any], user: User, a_hex: str
+        self, pool: Pool, client: dict[str, Any], user: User, a_hex: str, history: list | None = None
     ) -> dict[str, Any]:
+        """PASSWORD_VERIFIER: the SRP parameters; the secret block names the state. Within custom
+        authentication (`history`), the custom challenges go on once the password is verified."""
         b_hex, big_b_hex = srp.server_challenge(user.secrets.get("srp_verifier") or "0")
         secret_block = base64.b64encode(secrets.token_bytes(512)).decode()
-        self._new_session(
-            pool,
-            client,
-            user,
-            {"challenge": "PASSWORD_VERIFIER", "a": a_hex, "b": b_hex, "B": big_b_hex},
-            secret_block,
-        )
+        state: dict[str, Any] = {"challenge": "PASSWORD_VERIFIER", "a": a_hex, "b": b_hex, "B": big_b_hex}
+        if history is not None:
+            state["history"] = history
+        self._new_session(pool, client, user, state, secret_block)
         return {
             "ChallengeName": "PASSWORD_VERIFIER",
             "ChallengeParameters": {
@@ -412,8 +416,10 @@ class AuthOperations(Operations):
         user: User,
         history: list[dict[str, Any]],
         metadata,
+        srp_a: str | None = None,
     ) -> dict[str, Any]:
-        """Ask DefineAuthChallenge what comes next; issue tokens, fail, or create the next challenge."""
+        """Ask DefineAuthChallenge what comes next; issue tokens, fail, or create the next challenge (the
+        password through SRP when the client sent SRP_A and the trigger asks for PASSWORD_VERIFIER)."""
         triggers = self.service.triggers
         if not triggers.configured(pool, "DefineAuthChallenge"):
             raise invalid("Custom auth lambda trigger is not configured for the user pool.")
@@ -439,6 +445,8 @@ class AuthOperations(Operations):
         if answer.get("issueTokens"):
             return await self._after_password(ctx, pool, client, user, metadata)
         name = answer.get("challengeName") or "CUSTOM_CHALLENGE"
+        if name == "PASSWORD_VERIFIER" and srp_a:
+            return self._password_verifier(pool, client, user, srp_a, history)
         if name != "CUSTOM_CHALLENGE":
             raise ServiceError(
                 "InvalidLambdaResponseException", "Invalid lambda response: unsupported challenge", 400
@@ -589,6 +597,13 @@ class AuthOperations(Operations):
             )
         except ValueError:
             matches = False
+        if "history" in state:  # custom authentication goes on
+            step = {
+                "challengeName": "PASSWORD_VERIFIER",
+                "challengeResult": matches,
+                "challengeMetadata": None,
+            }
+            return await self._custom_step(ctx, pool, client, user, [*state["history"], step], metadata)
         if not matches:
             raise wrong_credentials()
         return await self._after_password(ctx, pool, client, user, metadata)

@@ -310,3 +310,87 @@ def handler(event, context):
             ChallengeResponses={"USERNAME": "ana", "ANSWER": "4"},
         )
     assert error_of(raised) == ("NotAuthorizedException", 400)
+
+
+def test_custom_auth_after_an_srp_password_check(overcast, idp, lam):
+    from pycognito.aws_srp import AWSSRP
+
+    define = function(
+        lam,
+        "define-srp",
+        """
+def handler(event, context):
+    session = event["request"]["session"]
+    last = session[-1] if session else None
+    response = event["response"]
+    if last and last["challengeName"] == "SRP_A":
+        response.update(challengeName="PASSWORD_VERIFIER", issueTokens=False, failAuthentication=False)
+    elif last and last["challengeName"] == "PASSWORD_VERIFIER" and last["challengeResult"]:
+        response.update(challengeName="CUSTOM_CHALLENGE", issueTokens=False, failAuthentication=False)
+    elif last and last["challengeName"] == "CUSTOM_CHALLENGE" and last["challengeResult"]:
+        response.update(issueTokens=True, failAuthentication=False)
+    else:
+        response.update(issueTokens=False, failAuthentication=True)
+    return event
+""",
+    )
+    create = function(
+        lam,
+        "create-otp",
+        """
+def handler(event, context):
+    event["response"]["publicChallengeParameters"] = {"hint": "the magic word"}
+    event["response"]["privateChallengeParameters"] = {"answer": "please"}
+    return event
+""",
+    )
+    verify = function(
+        lam,
+        "verify-otp",
+        """
+def handler(event, context):
+    event["response"]["answerCorrect"] = event["request"]["challengeAnswer"] == "please"
+    return event
+""",
+    )
+    pool = make_pool(
+        idp,
+        LambdaConfig={
+            "DefineAuthChallenge": define,
+            "CreateAuthChallenge": create,
+            "VerifyAuthChallengeResponse": verify,
+        },
+    )
+    client = make_client(idp, pool["Id"])
+    confirmed_user(idp, pool["Id"], "ana")
+
+    def start(password: str):
+        helper = AWSSRP("ana", password, pool["Id"], client["ClientId"], client=idp)
+        parameters = {**helper.get_auth_params(), "CHALLENGE_NAME": "SRP_A"}
+        verifier = idp.initiate_auth(
+            ClientId=client["ClientId"], AuthFlow="CUSTOM_AUTH", AuthParameters=parameters
+        )
+        assert verifier["ChallengeName"] == "PASSWORD_VERIFIER"
+        answers = helper.process_challenge(verifier["ChallengeParameters"], parameters)
+        return idp.respond_to_auth_challenge(
+            ClientId=client["ClientId"], ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=answers
+        )
+
+    with pytest.raises(ClientError) as raised:
+        start("Wrong-Passw0rd!")
+    assert message_of(raised) == "Incorrect username or password."
+    challenge = start(PASSWORD)
+    assert challenge["ChallengeName"] == "CUSTOM_CHALLENGE"
+    assert challenge["ChallengeParameters"]["hint"] == "the magic word"
+    done = idp.respond_to_auth_challenge(
+        ClientId=client["ClientId"],
+        ChallengeName="CUSTOM_CHALLENGE",
+        Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": "ana", "ANSWER": "please"},
+    )
+    assert (
+        verified_claims(overcast, done["AuthenticationResult"]["IdToken"], client["ClientId"])[
+            "cognito:username"
+        ]
+        == "ana"
+    )
