@@ -225,22 +225,25 @@ class Accounts:
             raise ServiceError("ResourceNotFoundException", "Device does not exist.", 400)
         device["_confirmed"] = True
         device["_verifier"] = params.get("DeviceSecretVerifierConfig") or {}
-        if params.get("DeviceName"):
-            device["DeviceAttributes"] = [{"Name": "device_name", "Value": params["DeviceName"]}]
-        device["DeviceLastModifiedDate"] = self.clock.now()
-        remember = (pool.config.get("DeviceConfiguration") or {}).get(
+        on_prompt = (pool.config.get("DeviceConfiguration") or {}).get(
             "DeviceOnlyRememberedOnUserPrompt", False
         )
-        if not remember:
-            device["DeviceRememberedStatus"] = "remembered"
+        attributes = {"device_status": "valid"}
+        if params.get("DeviceName"):
+            attributes["device_name"] = params["DeviceName"]
+        attributes["dev:device_remembered_status"] = "not_remembered" if on_prompt else "remembered"
+        device["DeviceAttributes"] = [{"Name": name, "Value": value} for name, value in attributes.items()]
+        device["DeviceLastModifiedDate"] = self.clock.now()
         self.store.put_device(pool.id, user.key, params["DeviceKey"], device)
-        return bool(remember)
+        return bool(on_prompt)
 
     def update_device_status(self, pool: Pool, user: User, params: dict[str, Any]) -> None:
         device = self.store.device(pool.id, user.key, params["DeviceKey"])
         if device is None:
             raise ServiceError("ResourceNotFoundException", "Device does not exist.", 400)
-        device["DeviceRememberedStatus"] = params.get("DeviceRememberedStatus") or "not_remembered"
+        status = params.get("DeviceRememberedStatus") or "not_remembered"
+        attributes = [a for a in device["DeviceAttributes"] if a["Name"] != "dev:device_remembered_status"]
+        device["DeviceAttributes"] = [*attributes, {"Name": "dev:device_remembered_status", "Value": status}]
         device["DeviceLastModifiedDate"] = self.clock.now()
         self.store.put_device(pool.id, user.key, params["DeviceKey"], device)
 

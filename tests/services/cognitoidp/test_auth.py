@@ -447,3 +447,52 @@ def test_get_tokens_from_refresh_token_and_auth_factors(idp, pool):
     assert idp.admin_get_user_auth_factors(UserPoolId=pool["Id"], Username="ana")[
         "ConfiguredUserAuthFactors"
     ] == ["PASSWORD"]
+
+
+def test_devices_are_remembered_when_the_pool_tracks_them(idp):
+    pool = make_pool(
+        idp,
+        DeviceConfiguration={
+            "ChallengeRequiredOnNewDevice": False,
+            "DeviceOnlyRememberedOnUserPrompt": False,
+        },
+    )
+    client = make_client(idp, pool["Id"])
+    confirmed_user(idp, pool["Id"], "ana")
+    tokens = sign_in(idp, client["ClientId"], "ana")
+    device = tokens["NewDeviceMetadata"]
+    assert device["DeviceKey"].startswith("us-east-1_") and device["DeviceGroupKey"]
+    assert idp.list_devices(AccessToken=tokens["AccessToken"])["Devices"] == []  # not confirmed yet
+    confirmed = idp.confirm_device(
+        AccessToken=tokens["AccessToken"],
+        DeviceKey=device["DeviceKey"],
+        DeviceSecretVerifierConfig={"PasswordVerifier": "dmVyaWZpZXI=", "Salt": "c2FsdA=="},
+        DeviceName="laptop",
+    )
+    assert confirmed["UserConfirmationNecessary"] is False
+    [listed] = idp.list_devices(AccessToken=tokens["AccessToken"])["Devices"]
+    assert listed["DeviceKey"] == device["DeviceKey"]
+    assert listed["DeviceAttributes"] == [
+        {"Name": "device_status", "Value": "valid"},
+        {"Name": "device_name", "Value": "laptop"},
+        {"Name": "dev:device_remembered_status", "Value": "remembered"},
+    ]
+    idp.update_device_status(
+        AccessToken=tokens["AccessToken"],
+        DeviceKey=device["DeviceKey"],
+        DeviceRememberedStatus="not_remembered",
+    )
+    status = idp.get_device(AccessToken=tokens["AccessToken"], DeviceKey=device["DeviceKey"])["Device"][
+        "DeviceAttributes"
+    ][-1]
+    assert status == {"Name": "dev:device_remembered_status", "Value": "not_remembered"}
+    assert (
+        idp.admin_get_device(UserPoolId=pool["Id"], Username="ana", DeviceKey=device["DeviceKey"])["Device"][
+            "DeviceKey"
+        ]
+        == device["DeviceKey"]
+    )
+    idp.forget_device(AccessToken=tokens["AccessToken"], DeviceKey=device["DeviceKey"])
+    with pytest.raises(ClientError) as raised:
+        idp.get_device(AccessToken=tokens["AccessToken"], DeviceKey=device["DeviceKey"])
+    assert error_of(raised) == ("ResourceNotFoundException", 400)
