@@ -62,10 +62,14 @@ class CognitoIdentityProvider(ServiceProvider):
             return f"arn:aws:cognito-identity:{ctx.region}:{ctx.account_id}:identitypool/{params['IdentityPoolId']}"
         return None
 
+    def reset(self) -> None:
+        self._keys.clear()  # their rows are gone with `overcast reset`
+
     # -- the region's signing key ----------------------------------------------------------------------
 
     def signing_key(self, region: str) -> tuple[str, Any]:
-        """(kid, private key) signing the region's OpenID tokens; made on first use, inside a transaction."""
+        """(kid, private key) signing the region's OpenID tokens; made on first use, inside a transaction
+        (remembered only once read back from the store: a rolled-back request leaves no key behind)."""
         cached = self._keys.get(region)
         if cached is not None:
             return cached
@@ -73,8 +77,7 @@ class CognitoIdentityProvider(ServiceProvider):
         if stored is None:
             kid, pem = signing.new_key()
             self.store.put_key(region, kid, pem)
-            stored = self.store.key(region)
-        assert stored is not None
+            return kid, signing.load_key(pem)
         loaded = self._keys[region] = (stored[0], signing.load_key(stored[1]))
         return loaded
 
