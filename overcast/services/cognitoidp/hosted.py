@@ -20,6 +20,7 @@ from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse, json_response
 from overcast.services.cognitoidp.store import Pool
 from overcast.services.cognitoidp.tokens import ADMIN_SCOPE, digest, validity
+from overcast.services.cognitoidp.triggers import user_attributes
 from overcast.services.kit import jws as signing
 
 if TYPE_CHECKING:
@@ -148,12 +149,33 @@ class HostedUI:
             return _page(f"<p>error={html.escape(problem or 'invalid_request')}</p>", 400)
         form = _form(request)
         user = self.provider.find_user(pool, form.get("username", ""))
-        if user is None or not self.provider.accounts.password_matches(user, form.get("password", "")):
+        if user is None:
+            return self.login_page(request, pool, "Incorrect username or password.")
+        triggers = self.provider.triggers
+        attributes = user_attributes(user)
+        try:
+            await triggers.run(
+                pool, "PreAuthentication", "PreAuthentication_Authentication", user.username, client["ClientId"],
+                {"userAttributes": attributes, "validationData": {}, "userNotFound": False},
+            )  # fmt: skip
+        except ServiceError as error:
+            return self.login_page(request, pool, error.message)
+        if not self.provider.accounts.password_matches(user, form.get("password", "")):
             return self.login_page(request, pool, "Incorrect username or password.")
         if not user.enabled or user.status != "CONFIRMED":
             return self.login_page(
                 request, pool, "User is disabled." if not user.enabled else "User is not confirmed."
             )
+        mode = pool.config.get("MfaConfiguration", "OFF")
+        if mode == "ON" or (mode == "OPTIONAL" and user.settings.get("mfa_enabled")):
+            # Never past a second factor: this page does not ask for one.
+            return self.login_page(
+                request, pool, "This user signs in with MFA, which this login page does not offer."
+            )
+        await triggers.run(
+            pool, "PostAuthentication", "PostAuthentication_Authentication", user.username, client["ClientId"],
+            {"userAttributes": attributes, "newDeviceUsed": False, "clientMetadata": {}},
+        )  # fmt: skip
         scopes = self._scopes(client, query.get("scope"))
         if query["response_type"] == "token":
             issued = await self.provider.tokens.issue(

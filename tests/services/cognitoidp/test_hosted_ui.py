@@ -236,3 +236,13 @@ def test_jwks_lists_the_pools_key(overcast, idp):
     )
     missing = requests.get(f"{overcast.endpoint}/us-east-1_missing00/.well-known/jwks.json", timeout=10)
     assert missing.status_code == 404
+
+
+def test_the_login_page_does_not_skip_mfa(overcast, idp, app):
+    pool, client = app
+    idp.set_user_pool_mfa_config(
+        UserPoolId=pool["Id"], SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="ON"
+    )
+    params = {"response_type": "code", "client_id": client["ClientId"], "redirect_uri": CALLBACK}
+    answer = sign_in_through_the_login_page(f"{overcast.endpoint}/{pool['Id']}/oauth2/authorize", params)
+    assert answer.status_code == 400 and "MFA" in answer.text
