@@ -25,8 +25,16 @@ from overcast.services.cognitoidp.triggers import user_attributes
 if TYPE_CHECKING:
     from overcast.services.cognitoidp.provider import CognitoIdpProvider
 
-CLIENT_FLOWS = {"USER_SRP_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN", "USER_PASSWORD_AUTH", "CUSTOM_AUTH"}
+CLIENT_FLOWS = {
+    "USER_SRP_AUTH",
+    "REFRESH_TOKEN_AUTH",
+    "REFRESH_TOKEN",
+    "USER_PASSWORD_AUTH",
+    "CUSTOM_AUTH",
+    "USER_AUTH",
+}
 ADMIN_FLOWS = {
+    "USER_AUTH",
     "ADMIN_USER_PASSWORD_AUTH",
     "ADMIN_NO_SRP_AUTH",
     "USER_SRP_AUTH",
@@ -106,6 +114,16 @@ class AuthOperations(Operations):
             if not self.service.accounts.password_matches(user, values["PASSWORD"]):
                 raise wrong_credentials()
             return await self._after_password(ctx, pool, client, user, metadata)
+        if flow == "USER_AUTH":
+            user = self._existing(client, self.service.find_user(pool, values["USERNAME"]))
+            await self._pre_authentication(pool, client, user, params)
+            available = self._first_factors(pool, user)
+            preferred = values.get("PREFERRED_CHALLENGE")
+            if preferred in available:
+                return await self._first_factor(ctx, pool, client, user, preferred, values, metadata)
+            answer = self._challenge(pool, client, user, "SELECT_CHALLENGE", {})
+            answer["AvailableChallenges"] = available
+            return answer
         if flow == "USER_SRP_AUTH":
             required(values, "SRP_A")
             user = self._existing(client, self.service.find_user(pool, values["USERNAME"]))
@@ -121,6 +139,64 @@ class AuthOperations(Operations):
                 raise invalid("SRP_A is not valid.")
             history.append({"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None})
         return await self._custom_step(ctx, pool, client, user, history, metadata, values.get("SRP_A"))
+
+    @staticmethod
+    def _first_factors(pool: Pool, user: User) -> list[str]:
+        """The first factors USER_AUTH offers this user: the pool's AllowedFirstAuthFactors that the user
+        can use (a password; a verified email or phone number for one-time codes)."""
+        allowed = ((pool.config.get("Policies") or {}).get("SignInPolicy") or {}).get(
+            "AllowedFirstAuthFactors"
+        )
+        allowed = allowed or ["PASSWORD"]
+        attributes = user.attributes
+        available = []
+        if "PASSWORD" in allowed and user.secrets.get("digest"):
+            available += ["PASSWORD", "PASSWORD_SRP"]
+        if "EMAIL_OTP" in allowed and attributes.get("email_verified") == "true":
+            available.append("EMAIL_OTP")
+        if "SMS_OTP" in allowed and attributes.get("phone_number_verified") == "true":
+            available.append("SMS_OTP")
+        return available
+
+    async def _first_factor(
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: dict[str, Any],
+        user: User,
+        factor: str,
+        values: dict[str, str],
+        metadata,
+    ) -> dict[str, Any]:
+        """USER_AUTH's chosen first factor: a password (plain or SRP) or a one-time code sent to the outbox."""
+        if factor == "PASSWORD":
+            required(values, "PASSWORD")
+            if not self.service.accounts.password_matches(user, values["PASSWORD"]):
+                raise wrong_credentials()
+            return await self._after_password(ctx, pool, client, user, metadata)
+        if factor == "PASSWORD_SRP":
+            required(values, "SRP_A")
+            if not srp.valid_a(values["SRP_A"]):
+                raise invalid("SRP_A is not valid.")
+            return self._password_verifier(pool, client, user, values["SRP_A"])
+        if factor not in ("EMAIL_OTP", "SMS_OTP"):
+            raise invalid(f"The challenge {factor} is not available for the user.")
+        channel, name = ("EMAIL", "email") if factor == "EMAIL_OTP" else ("SMS", "phone_number")
+        destination = user.attributes[name]
+        code = f"{secrets.randbelow(100_000_000):08d}"
+        with self.db.transaction():
+            self.service.messages.write(pool, user, channel, destination, "otp", code)
+        return self._challenge(
+            pool,
+            client,
+            user,
+            factor,
+            {
+                "CODE_DELIVERY_DELIVERY_MEDIUM": channel,
+                "CODE_DELIVERY_DESTINATION": messages.masked(channel, destination),
+            },
+            {"code": code},
+        )
 
     @staticmethod
     def _existing(client: dict[str, Any], user: User | None) -> User:
@@ -555,6 +631,17 @@ class AuthOperations(Operations):
         elif name == "MFA_SETUP":
             if not state.get("totp_verified"):
                 raise invalid("Software token MFA setup is not complete for the user.")
+        elif name == "SELECT_CHALLENGE":
+            required(answers, "ANSWER")
+            if answers["ANSWER"] not in self._first_factors(pool, user):
+                raise invalid(f"The challenge {answers['ANSWER']} is not available for the user.")
+            with self.db.transaction():
+                self.service.store.delete_session(session_id)
+            return await self._first_factor(ctx, pool, client, user, answers["ANSWER"], answers, metadata)
+        elif name in ("EMAIL_OTP", "SMS_OTP"):
+            required(answers, f"{name}_CODE")
+            if answers[f"{name}_CODE"] != state.get("code"):
+                raise ServiceError("CodeMismatchException", "Invalid code received for user", 400)
         elif name == "CUSTOM_CHALLENGE":
             required(answers, "ANSWER")
             return await self._custom_answer(

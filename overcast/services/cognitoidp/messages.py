@@ -69,7 +69,7 @@ class Messages:
                 invite.get("EmailMessage") or DEFAULT_INVITATION,
                 invite.get("SMSMessage") or DEFAULT_INVITATION,
             )
-        if purpose == "mfa":
+        if purpose in ("mfa", "otp"):
             text = config.get("SmsAuthenticationMessage") or DEFAULT_MFA
             return DEFAULT_VERIFICATION_SUBJECT, text, text
         return (

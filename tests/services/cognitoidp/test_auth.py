@@ -496,3 +496,40 @@ def test_devices_are_remembered_when_the_pool_tracks_them(idp):
     with pytest.raises(ClientError) as raised:
         idp.get_device(AccessToken=tokens["AccessToken"], DeviceKey=device["DeviceKey"])
     assert error_of(raised) == ("ResourceNotFoundException", 400)
+
+
+def test_choice_based_sign_in_with_a_password_or_an_email_code(overcast, idp):
+    pool = make_pool(idp, Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}})
+    client = make_client(idp, pool["Id"], ExplicitAuthFlows=["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    confirmed_user(idp, pool["Id"], "ana", email="ana@example.com", email_verified="true")
+    direct = idp.initiate_auth(
+        ClientId=client["ClientId"],
+        AuthFlow="USER_AUTH",
+        AuthParameters={"USERNAME": "ana", "PREFERRED_CHALLENGE": "PASSWORD", "PASSWORD": PASSWORD},
+    )
+    assert "IdToken" in direct["AuthenticationResult"]
+    choice = idp.initiate_auth(
+        ClientId=client["ClientId"], AuthFlow="USER_AUTH", AuthParameters={"USERNAME": "ana"}
+    )
+    assert choice["ChallengeName"] == "SELECT_CHALLENGE"
+    assert choice["AvailableChallenges"] == ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP"]
+    code_sent = idp.respond_to_auth_challenge(
+        ClientId=client["ClientId"],
+        ChallengeName="SELECT_CHALLENGE",
+        Session=choice["Session"],
+        ChallengeResponses={"USERNAME": "ana", "ANSWER": "EMAIL_OTP"},
+    )
+    assert code_sent["ChallengeName"] == "EMAIL_OTP"
+    assert code_sent["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"] == "a***@e***"
+    message = outbox(overcast, pool["Id"])[-1]
+    assert message["channel"] == "EMAIL" and len(message["code"]) == 8
+    done = idp.respond_to_auth_challenge(
+        ClientId=client["ClientId"],
+        ChallengeName="EMAIL_OTP",
+        Session=code_sent["Session"],
+        ChallengeResponses={"USERNAME": "ana", "EMAIL_OTP_CODE": message["code"]},
+    )
+    assert (
+        verified_claims(overcast, done["AuthenticationResult"]["IdToken"], client["ClientId"])["email"]
+        == "ana@example.com"
+    )
