@@ -192,6 +192,9 @@ def build_context(
         context["aws:tagkeys"] = list(tags)
     for key, value in (resource_tags or {}).items():
         context[f"aws:resourcetag/{key.lower()}"] = [value]
+    # Keys a web identity's session carries (`cognito-identity.amazonaws.com:sub`...), for policy variables.
+    for key, value in (attrs.get("context_keys") or {}).items():
+        context[key.lower()] = value if isinstance(value, list) else [str(value)]
     for key, value in (extra or {}).items():
         context[key.lower()] = value if isinstance(value, list) else [str(value)]
     return context

@@ -32,6 +32,8 @@ PROVIDERS: dict[str, str] = {
     "pipes": "overcast.services.events.pipes:PipesProvider",
     "cloudwatch": "overcast.services.cloudwatch.provider:CloudWatchProvider",
     "cloudtrail": "overcast.services.cloudtrail.provider:CloudTrailProvider",
+    "cognito-idp": "overcast.services.cognitoidp.provider:CognitoIdpProvider",
+    "cognito-identity": "overcast.services.cognitoidentity.provider:CognitoIdentityProvider",
 }
 
 # Services started with the server (not on first use) because they observe every call (Platform.observers).

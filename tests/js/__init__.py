@@ -20,19 +20,19 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 
-def _install() -> None:
+def _install(where: Path = HERE) -> None:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node and npm are needed for the JavaScript SDK tests")
-    stamp = HERE / "node_modules" / ".overcast-installed"
-    lock = HERE / ".install.lock"
+    stamp = where / "node_modules" / ".overcast-installed"
+    lock = where / ".install.lock"
     with lock.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        lockfile = (HERE / "package-lock.json").read_bytes()
+        lockfile = (where / "package-lock.json").read_bytes()
         if stamp.exists() and stamp.read_bytes() == lockfile:
             return
         done = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=HERE,
+            cwd=where,
             capture_output=True,
             text=True,
             timeout=300,
@@ -42,16 +42,17 @@ def _install() -> None:
         stamp.write_bytes(lockfile)
 
 
-def run_node(endpoint: str, program: str, timeout: float = 60) -> Any:
+def run_node(endpoint: str, program: str, timeout: float = 60, where: Path = HERE) -> Any:
     """Run `program` (an ES module body; `endpoint` and the SDK's credentials are in the environment) and
-    return the JSON it prints on its last line of output."""
-    return json.loads(run_node_text(endpoint, program, timeout).strip().splitlines()[-1])
+    return the JSON it prints on its last line of output. `where`: a directory with its own package.json
+    (and lock file), for tests of other JavaScript libraries than the SDK."""
+    return json.loads(run_node_text(endpoint, program, timeout, where).strip().splitlines()[-1])
 
 
-def run_node_text(endpoint: str, program: str, timeout: float = 60) -> str:
+def run_node_text(endpoint: str, program: str, timeout: float = 60, where: Path = HERE) -> str:
     """Run `program` as run_node does; what it printed."""
-    _install()
-    script = HERE / f".run-{os.getpid()}.mjs"
+    _install(where)
+    script = where / f".run-{os.getpid()}.mjs"
     script.write_text(program)
     try:
         env = {
@@ -63,7 +64,7 @@ def run_node_text(endpoint: str, program: str, timeout: float = 60) -> str:
         }
         done = subprocess.run(
             ["node", str(script)],
-            cwd=HERE,
+            cwd=where,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -92,8 +92,9 @@ class LambdaProvider(ServiceProvider):
         self.event_sources = EventSourcePoller(self)
         self._unreserved_cache: dict[tuple[str, str], int] = {}
         self._role_principals: dict[tuple, Principal] = {}
-        if platform.config.iam != "off":  # roles are checked at creation: start STS outside any transaction
-            sts.prepare(platform)
+        # Roles are checked at creation (IAM on) and assumed at invocation (always): build STS (and IAM) now,
+        # outside any transaction, so a rolled-back invocation cannot take their new tables with it.
+        sts.prepare(platform)
 
     async def start(self) -> None:
         self.store.requeue_running()

@@ -59,3 +59,29 @@ def credentials_for_role(
         source_arn=source_arn,
         source_account=source_account,
     )
+
+
+def credentials_for_web_identity(
+    platform: Platform,
+    role_arn: str,
+    provider: str,
+    subject: str,
+    session_name: str,
+    *,
+    context_keys: dict[str, Any],
+    duration: int = 3600,
+    region: str | None = None,
+) -> dict[str, Any]:
+    """Temporary credentials of `role_arn` for a web identity an AWS service vouches for, as if that identity
+    had called AssumeRoleWithWebIdentity: Cognito identity pools' enhanced flow, where `provider` is
+    "cognito-identity.amazonaws.com", `subject` the identity id and `context_keys` its
+    `cognito-identity.amazonaws.com:aud` / `:sub` / `:amr` values.
+
+    The role's trust policy must allow `Principal.Federated` = `provider` sts:AssumeRoleWithWebIdentity under
+    those condition keys. The keys travel with the session, so the role's policies can name them as policy
+    variables (`${cognito-identity.amazonaws.com:sub}`). Returns {"Credentials": STS's Credentials shape,
+    "AssumedRoleUser": {...}}; raises ServiceError AccessDenied (403) when the role does not exist or does not
+    trust the identity. Call it inside a transaction, and `prepare(platform)` from your provider's __init__."""
+    return _sts(platform).credentials_for_web_identity(
+        role_arn, provider, subject, session_name, context_keys=context_keys, duration=duration, region=region
+    )

@@ -174,3 +174,40 @@ class StsProvider(ServiceProvider):
             role, session_name, tags={}, policies=[], mfa=False, chained=False, extra={"service": service}
         )
         return self.issue(session, min(duration, role.max_session))
+
+    def credentials_for_web_identity(
+        self,
+        role_arn: str,
+        provider: str,
+        subject: str,
+        session_name: str,
+        *,
+        context_keys: dict[str, Any],
+        duration: int = 3600,
+        region: str | None = None,
+    ) -> dict[str, Any]:
+        """See `sts.api.credentials_for_web_identity`."""
+        role = self.role(role_arn, provider, "sts:AssumeRoleWithWebIdentity")
+        caller = Principal(
+            role.account,
+            provider,
+            subject,
+            "federated-user",
+            None,
+            {"federated_provider": provider, "subject": subject},
+        )
+        context = build_context(caller, self.clock.now(), region=region, extra=context_keys)
+        self.family(AssumeRoleOperations).trust_allows(caller, role, "sts:AssumeRoleWithWebIdentity", context)
+        session = self.session_principal(
+            role,
+            session_name,
+            tags={},
+            policies=[],
+            mfa=False,
+            chained=False,
+            extra={"web_identity": provider, "context_keys": context_keys},
+        )
+        return {
+            "Credentials": self.issue(session, min(duration, role.max_session)),
+            "AssumedRoleUser": {"AssumedRoleId": session["user_id"], "Arn": session["arn"]},
+        }

@@ -9,6 +9,8 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+import overcast.services.cognitoidentity.api as cognito_identity
+import overcast.services.cognitoidp.api as cognito_idp
 import overcast.services.iam.api as iam
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
@@ -86,7 +88,7 @@ class AssumeRoleOperations(Operations):
             extra=extra,
             source_ip=http.client_ip if http else None,
         )
-        self._trust_allows(evaluated, role, "sts:AssumeRole", context)
+        self.trust_allows(evaluated, role, "sts:AssumeRole", context)
         transitive = {k: v for k, v in tags.items() if k in set(params.get("TransitiveTagKeys") or ())}
         if chained:
             transitive = {**(caller.attributes.get("transitive_tags") or {}), **transitive}
@@ -112,45 +114,30 @@ class AssumeRoleOperations(Operations):
 
     def assume_role_with_web_identity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         sts = self.service
-        claims = jwt_claims(params["WebIdentityToken"])
-        issuer = str(claims.get("iss", "")).removeprefix("https://").rstrip("/")
+        token = params["WebIdentityToken"]
+        claims = jwt_claims(token)
         role_arn = params["RoleArn"]
         parsed = parse_arn(role_arn)
         account = parsed.account if parsed else ""
-        provider = iam.oidc_provider(self.platform, account, issuer)
-        if provider is None:
-            raise ServiceError(
-                "InvalidIdentityToken",
-                f"No OpenIDConnect provider found in your account for https://{issuer}",
-                400,
-            )
+        provider_arn, issuer, claims = self._identity_provider(account, token, claims)
         audiences = claims.get("aud")
         audiences = audiences if isinstance(audiences, list) else [audiences]
-        if not set(audiences) & set(provider.clients):
-            raise ServiceError("InvalidIdentityToken", "Incorrect token audience", 400)
-        if claims.get("exp") and float(claims["exp"]) < self.clock.now():
-            raise ServiceError(
-                "ExpiredTokenException",
-                "Token expired: current date/time "
-                f"{int(self.clock.now())} must be before the expiration date/time {claims['exp']}",
-                400,
-            )
         subject = claims.get("sub", "")
         caller = Principal(
             account,
-            provider.arn,
+            provider_arn,
             subject,
             "federated-user",
             None,
-            {"federated_provider": provider.arn, "subject": subject},
+            {"federated_provider": provider_arn, "subject": subject},
         )
-        role = sts.role(role_arn, provider.arn, "sts:AssumeRoleWithWebIdentity")
+        role = sts.role(role_arn, provider_arn, "sts:AssumeRoleWithWebIdentity")
         duration = duration_of(params, role, False)
         extra = {f"{issuer}:aud": [str(a) for a in audiences], f"{issuer}:sub": str(subject)}
         if claims.get("amr"):
             extra[f"{issuer}:amr"] = claims["amr"] if isinstance(claims["amr"], list) else [claims["amr"]]
         context = build_context(caller, self.clock.now(), region=ctx.region, extra=extra)
-        self._trust_allows(caller, role, "sts:AssumeRoleWithWebIdentity", context)
+        self.trust_allows(caller, role, "sts:AssumeRoleWithWebIdentity", context)
         session = sts.session_principal(
             role,
             params["RoleSessionName"],
@@ -158,7 +145,7 @@ class AssumeRoleOperations(Operations):
             policies=sts.session_policies(ctx, params),
             mfa=False,
             chained=False,
-            extra={"web_identity": provider.arn},
+            extra={"web_identity": provider_arn, "context_keys": extra},
         )
         return {
             "Credentials": sts.issue(session, duration),
@@ -169,7 +156,44 @@ class AssumeRoleOperations(Operations):
             "PackedPolicySize": 0,
         }
 
-    def _trust_allows(
+    def _identity_provider(
+        self, account: str, token: str, claims: dict[str, Any]
+    ) -> tuple[str, str, dict[str, Any]]:
+        """(provider ARN or name, issuer without scheme, claims) of a web identity token. Identity pools'
+        OpenID tokens (issuer cognito-identity.amazonaws.com) and Overcast's user pools' tokens have their
+        signatures checked by the services that issued them; other issuers must be IAM OIDC providers of the
+        account, whose keys Overcast does not hold (their tokens are taken as signed)."""
+        issuer = str(claims.get("iss", "")).removeprefix("https://").removeprefix("http://").rstrip("/")
+        if issuer == cognito_identity.ISSUER:
+            verified = cognito_identity.verified_open_id_token(self.platform, token)
+            if verified is None:
+                raise ServiceError(
+                    "InvalidIdentityToken", "The web identity token provided could not be verified.", 400
+                )
+            return cognito_identity.ISSUER, issuer, verified
+        names = [issuer]
+        pool_id = cognito_idp.is_pool_issuer(self.platform, issuer)
+        if pool_id is not None:
+            if cognito_idp.verified_token(self.platform, token) is None:
+                raise ServiceError(
+                    "InvalidIdentityToken", "The web identity token provided could not be verified.", 400
+                )
+            names.append(f"cognito-idp.{pool_id.split('_')[0]}.amazonaws.com/{pool_id}")
+        for name in names:
+            provider = iam.oidc_provider(self.platform, account, name)
+            if provider is not None:
+                audiences = claims.get("aud")
+                audiences = audiences if isinstance(audiences, list) else [audiences]
+                if not set(audiences) & set(provider.clients):
+                    raise ServiceError("InvalidIdentityToken", "Incorrect token audience", 400)
+                return provider.arn, name, claims
+        raise ServiceError(
+            "InvalidIdentityToken",
+            f"No OpenIDConnect provider found in your account for https://{issuer}",
+            400,
+        )
+
+    def trust_allows(
         self, caller: Principal, role: iam.Role, action: str, context: dict[str, list[str]]
     ) -> None:
         """Raise AccessDenied unless the role's trust policy (and, when IAM is enforced, the caller's identity
