@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from functools import cache
 from typing import TYPE_CHECKING
 
 from overcast.auth.sigv4 import SigV2, SigV4, check_request_time, parse_sigv2, verify_sigv2, verify_sigv4
@@ -36,7 +35,6 @@ def error_style(protocol: str, service: str) -> str:
     return "query" if protocol in ("query", "ec2") else "json"
 
 
-@cache
 def authenticate(
     platform: Platform,
     request: HttpRequest,
