@@ -35,7 +35,7 @@ def test_unsigned_operations_pass_and_admin_operations_need_permissions(enforced
     app.sign_up(ClientId=client["ClientId"], Username="ana", Password=PASSWORD)
     with pytest.raises(ClientError) as raised:  # an admin operation is not served unsigned
         app.admin_confirm_sign_up(UserPoolId=pool["Id"], Username="ana")
-    assert error_of(raised)[0] == "MissingAuthenticationToken"
+    assert error_of(raised) == ("MissingAuthenticationTokenException", 400)  # the JSON protocols word it so
 
     key = user_with_key(enforced, "operator")
     operator = client_as(enforced, "cognito-idp", key)
