@@ -1,0 +1,867 @@
+"""What EC2's VPC families share: finding, describing and tagging resources, and building the pieces that come
+with others (a VPC's main route table, default network ACL and default security group; the default VPC of a
+region; a subnet's addresses; the interfaces NAT gateways and endpoints create).
+
+`Network` lives on the provider (`self.service.net`) and is what `api.py` hands other services' code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from overcast.errors import ServiceError
+from overcast.services.ec2 import aws_services, cidrs, kinds, zones
+from overcast.services.ec2.errors import bad_token, invalid, invalid_value
+from overcast.services.ec2.filters import FilterSpec, check, matches
+from overcast.services.ec2.ids import mac_address, new_id
+from overcast.services.ec2.kinds import Kind
+from overcast.services.ec2.store import Ec2Store, Resource, Rule
+from overcast.services.kit.paging import decode_token, encode_token
+from overcast.services.kit.tags import TagRules, tag_list
+
+if TYPE_CHECKING:
+    from overcast.context import RequestContext
+    from overcast.services.kit.tags import ResourceTags
+    from overcast.state import Clock
+
+BATCH = 500
+ALL_TRAFFIC = "-1"
+ACL_DEFAULT_RULE = 32767  # the "*" rule every network ACL ends with (32768 for IPv6)
+TAG_RULES = TagRules(
+    max_tags=50,
+    too_many=lambda limit: ServiceError(
+        "TagLimitExceeded", f"The maximum number of Tags for a resource has been reached (limit: {limit})."
+    ),
+    invalid=lambda key: invalid(f"Tag key or value exceeds the maximum length: {key}"),
+    reserved=lambda key: invalid("Tag keys starting with 'aws:' are reserved for internal use"),
+)
+OPEN_POLICY = (
+    '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
+)
+
+
+def public(body: dict[str, Any]) -> dict[str, Any]:
+    """A stored description without Overcast's own bookkeeping (keys starting with '_')."""
+    return {key: value for key, value in body.items() if not key.startswith("_")}
+
+
+class Network:
+    def __init__(self, store: Ec2Store, tags: ResourceTags, clock: Clock) -> None:
+        self.store = store
+        self.tags = tags
+        self.clock = clock
+
+    # -- finding ---------------------------------------------------------------------------------------
+
+    def find(self, ctx: RequestContext, kind: Kind, resource_id: str) -> Resource | None:
+        found = self.store.get(resource_id)
+        if found is None or found.kind != kind.name or not self.visible(ctx, found):
+            return None
+        return found
+
+    def require(self, ctx: RequestContext, kind: Kind, resource_id: str) -> Resource:
+        found = self.find(ctx, kind, resource_id)
+        if found is None:
+            raise kind.not_found([resource_id])
+        return found
+
+    def require_all(self, ctx: RequestContext, kind: Kind, ids: list[str]) -> list[Resource]:
+        found, missing = [], []
+        for resource_id in dict.fromkeys(ids):
+            resource = self.find(ctx, kind, resource_id)
+            (found if resource else missing).append(resource or resource_id)
+        if missing:
+            raise kind.not_found(missing)
+        return found
+
+    @staticmethod
+    def visible(ctx: RequestContext, resource: Resource) -> bool:
+        own = resource.account == ctx.account_id and resource.region == ctx.region
+        shared = resource.shared_account == ctx.account_id and resource.shared_region == ctx.region
+        return own or shared
+
+    # -- describing ------------------------------------------------------------------------------------
+
+    def arn(self, resource: Resource) -> str:
+        kind = kinds.BY_PREFIX[resource.id.rsplit("-", 1)[0]]
+        return kind.arn(resource.region, resource.account, resource.id)
+
+    def render(self, resource: Resource) -> dict[str, Any]:
+        """The description AWS gives of a resource: its body, what is computed from other rows, its tags."""
+        described = public(resource.body)
+        augment = self._augmenters.get(resource.kind)
+        if augment:
+            augment(self, resource, described)
+        kind = kinds.BY_PREFIX.get(resource.id.rsplit("-", 1)[0])
+        if kind is not None:
+            tags = self.tags.get(kind.arn(resource.region, resource.account, resource.id))
+            if tags or kind.tags_key == "TagSet":
+                described[kind.tags_key] = tag_list(tags)
+        return described
+
+    def describe(
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        kind: Kind,
+        ids: list[str] | None,
+        spec: FilterSpec,
+        result_key: str,
+        render: Callable[[Resource], dict[str, Any]] | None = None,
+        candidates: Callable[[int], list[Resource]] | None = None,
+    ) -> dict[str, Any]:
+        """A Describe call: the named resources (every one must exist) or all of the kind, filtered, paged
+        with MaxResults/NextToken as EC2 pages. `candidates(after)` replaces the kind's own listing."""
+        filters = params.get("Filters") or []
+        check(filters, spec)
+        show = render or self.render
+        if ids:
+            described = [show(r) for r in self.require_all(ctx, kind, ids)]
+            return {result_key: [d for d in described if matches(d, filters, spec)]}
+        limit = params.get("MaxResults")
+        scope = f"{kind.name}"
+        after = decode_token(params.get("NextToken") or None, bad_token, scope) or 0
+        if not isinstance(after, int):
+            raise bad_token()
+        page: list[dict[str, Any]] = []
+        last = after
+        listing = candidates or (
+            lambda position: self.store.page(ctx.account_id, ctx.region, kind.name, position, BATCH)
+        )
+        for resource in _walk(listing, after):
+            described = show(resource)
+            if not matches(described, filters, spec):
+                continue
+            if limit is not None and len(page) == limit:
+                return {result_key: page, "NextToken": encode_token(last, scope)}
+            page.append(described)
+            last = resource.position
+        return {result_key: page}
+
+    # -- tags ------------------------------------------------------------------------------------------
+
+    def tag(self, resource: Resource, tags: dict[str, str]) -> None:
+        if tags:
+            kind = kinds.BY_PREFIX[resource.id.rsplit("-", 1)[0]]
+            arn = kind.arn(resource.region, resource.account, resource.id)
+            self.tags.add(arn, tags, TAG_RULES, account=resource.account, region=resource.region)
+
+    def forget(self, resource: Resource) -> None:
+        """Delete a resource and its tags."""
+        self.tags.forget(self.arn(resource))
+        self.store.delete(resource.id)
+        self.store.cancel(resource.id)
+
+    # -- the default VPC -------------------------------------------------------------------------------
+
+    def ensure_region(self, account: str, region: str) -> None:
+        """A region's first use creates its default DHCP options and default VPC, as AWS has them ready."""
+        if self.store.region_ready(account, region):
+            return
+        self.store.mark_region_ready(account, region)
+        self.ensure_aws_prefix_lists(account, region)
+        self.create_default_vpc(account, region)
+
+    def ensure_aws_prefix_lists(self, account: str, region: str) -> None:
+        """AWS's prefix lists for its gateway-endpoint services, as the account sees them in a region."""
+        for service, ranges in aws_services.GATEWAY_SERVICE_RANGES.items():
+            list_id = aws_services.prefix_list_id(account, region, service)
+            if self.store.get(list_id) is not None:
+                continue
+            name = aws_services.service_name(region, service)
+            body = {
+                "PrefixListId": list_id,
+                "AddressFamily": "IPv4",
+                "State": "create-complete",
+                "PrefixListArn": f"arn:aws:ec2:{region}:aws:prefix-list/{list_id}",
+                "PrefixListName": name,
+                "OwnerId": "AWS",
+                "_entries": [{"Cidr": cidr} for cidr in ranges],
+            }
+            self.store.insert(Resource(list_id, account, region, kinds.PREFIX_LIST.name, body, name=name))
+
+    def default_dhcp_options(self, account: str, region: str) -> Resource:
+        found = self.store.named(account, region, kinds.DHCP_OPTIONS.name, "default")
+        if found:
+            return found[0]
+        options = [
+            {"Key": "domain-name", "Values": [{"Value": zones.private_dns_suffix(region)}]},
+            {"Key": "domain-name-servers", "Values": [{"Value": "AmazonProvidedDNS"}]},
+        ]
+        dhcp_id = new_id("dopt")
+        body = {"DhcpConfigurations": options, "DhcpOptionsId": dhcp_id, "OwnerId": account}
+        return self.store.insert(
+            Resource(dhcp_id, account, region, kinds.DHCP_OPTIONS.name, body, name="default")
+        )
+
+    def default_vpc(self, account: str, region: str) -> Resource | None:
+        found = self.store.named(account, region, kinds.VPC.name, "default")
+        return found[0] if found else None
+
+    def create_default_vpc(self, account: str, region: str) -> Resource:
+        """172.31.0.0/16 with a /20 per Availability Zone mapping public IPs, an attached internet gateway and
+        a main route table sending 0.0.0.0/0 to it."""
+        vpc = self.create_vpc(account, region, "172.31.0.0/16", "default", is_default=True)
+        igw = self.create_internet_gateway(account, region)
+        self.attach_internet_gateway(igw, vpc)
+        main = self.main_route_table(vpc.id)
+        main.body["Routes"].append(route_entry("0.0.0.0/0", {"GatewayId": igw.id}, "CreateRoute"))
+        self.store.save(main)
+        for index, found in enumerate(zones.zones(region)):
+            cidr = f"172.31.{16 * index}.0/20"
+            self.create_subnet(account, region, vpc, cidr, found, default_for_az=True)
+        return vpc
+
+    # -- VPCs and what comes with them -----------------------------------------------------------------
+
+    def create_vpc(
+        self,
+        account: str,
+        region: str,
+        cidr: str,
+        tenancy: str,
+        *,
+        is_default: bool = False,
+        ipv6: str | None = None,
+    ) -> Resource:
+        vpc_id = new_id("vpc")
+        dhcp = self.default_dhcp_options(account, region)
+        body: dict[str, Any] = {
+            "OwnerId": account,
+            "InstanceTenancy": tenancy,
+            "CidrBlockAssociationSet": [cidr_association(cidr)],
+            "IsDefault": is_default,
+            "BlockPublicAccessStates": {"InternetGatewayBlockMode": "off"},
+            "VpcId": vpc_id,
+            "State": "available",
+            "CidrBlock": cidr,
+            "DhcpOptionsId": dhcp.id,
+            "_dns_support": True,
+            "_dns_hostnames": is_default,
+            "_nau_metrics": False,
+        }
+        if ipv6:
+            body["Ipv6CidrBlockAssociationSet"] = [ipv6_association(ipv6, region)]
+        name = "default" if is_default else None
+        vpc = self.store.insert(
+            Resource(vpc_id, account, region, kinds.VPC.name, body, vpc_id=vpc_id, name=name)
+        )
+        self.create_route_table(vpc, main=True)
+        self.create_network_acl(vpc, default=True)
+        self.create_security_group(vpc, "default", "default VPC security group", default=True)
+        return vpc
+
+    def vpc_networks(self, vpc: Resource) -> list[cidrs.Network]:
+        """The IPv4 and IPv6 blocks associated with a VPC."""
+        blocks = [
+            ipaddress.ip_network(a["CidrBlock"])
+            for a in vpc.body["CidrBlockAssociationSet"]
+            if a["CidrBlockState"]["State"] == "associated"
+        ]
+        blocks += [
+            ipaddress.ip_network(a["Ipv6CidrBlock"])
+            for a in vpc.body.get("Ipv6CidrBlockAssociationSet") or ()
+            if a["Ipv6CidrBlockState"]["State"] == "associated"
+        ]
+        return blocks
+
+    def create_subnet(
+        self,
+        account: str,
+        region: str,
+        vpc: Resource,
+        cidr: str,
+        zone: zones.Zone,
+        *,
+        default_for_az: bool = False,
+        ipv6: str | None = None,
+    ) -> Resource:
+        subnet_id = new_id("subnet")
+        body: dict[str, Any] = {
+            "AvailabilityZoneId": zone.zone_id,
+            "MapCustomerOwnedIpOnLaunch": False,
+            "OwnerId": account,
+            "AssignIpv6AddressOnCreation": False,
+            "Ipv6CidrBlockAssociationSet": [subnet_ipv6_association(ipv6)] if ipv6 else [],
+            "SubnetArn": kinds.SUBNET.arn(region, account, subnet_id),
+            "EnableDns64": False,
+            "Ipv6Native": False,
+            "PrivateDnsNameOptionsOnLaunch": {
+                "HostnameType": "ip-name",
+                "EnableResourceNameDnsARecord": False,
+                "EnableResourceNameDnsAAAARecord": False,
+            },
+            "BlockPublicAccessStates": {"InternetGatewayBlockMode": "off"},
+            "SubnetId": subnet_id,
+            "State": "available",
+            "VpcId": vpc.id,
+            "CidrBlock": cidr,
+            "AvailabilityZone": zone.name,
+            "DefaultForAz": default_for_az,
+            "MapPublicIpOnLaunch": default_for_az,
+        }
+        subnet = self.store.insert(
+            Resource(subnet_id, account, region, kinds.SUBNET.name, body, vpc_id=vpc.id, subnet_id=subnet_id)
+        )
+        self.associate_acl(self.default_acl(vpc.id), subnet)
+        return subnet
+
+    def create_internet_gateway(self, account: str, region: str) -> Resource:
+        igw_id = new_id("igw")
+        body = {"Attachments": [], "InternetGatewayId": igw_id, "OwnerId": account}
+        return self.store.insert(Resource(igw_id, account, region, kinds.INTERNET_GATEWAY.name, body))
+
+    def attach_internet_gateway(self, igw: Resource, vpc: Resource) -> None:
+        igw.body["Attachments"] = [{"State": "available", "VpcId": vpc.id}]
+        igw.vpc_id = vpc.id
+        self.store.save(igw)
+        self.revive_routes(vpc.id, igw.id)
+
+    def internet_gateway_of(self, vpc_id: str) -> Resource | None:
+        found = self.store.in_vpc(vpc_id, kinds.INTERNET_GATEWAY.name)
+        return found[0] if found else None
+
+    # -- route tables ----------------------------------------------------------------------------------
+
+    def create_route_table(self, vpc: Resource, *, main: bool = False) -> Resource:
+        rtb_id = new_id("rtb")
+        routes = [
+            route_entry(a["CidrBlock"], {"GatewayId": "local"}, "CreateRouteTable") for a in _cidrs(vpc)
+        ]
+        routes += [
+            {
+                **route_entry(None, {"GatewayId": "local"}, "CreateRouteTable"),
+                "DestinationIpv6CidrBlock": block,
+            }
+            for block in _ipv6_cidrs(vpc)
+        ]
+        body = {
+            "PropagatingVgws": [],
+            "RouteTableId": rtb_id,
+            "Routes": routes,
+            "VpcId": vpc.id,
+            "OwnerId": vpc.account,
+        }
+        table = self.store.insert(
+            Resource(rtb_id, vpc.account, vpc.region, kinds.ROUTE_TABLE.name, body, vpc_id=vpc.id)
+        )
+        if main:
+            self.associate_route_table(table, None, main=True)
+        return table
+
+    def associate_route_table(
+        self, table: Resource, subnet: Resource | None, *, main: bool = False, gateway_id: str | None = None
+    ) -> Resource:
+        association_id = new_id("rtbassoc")
+        body: dict[str, Any] = {
+            "Main": main,
+            "RouteTableAssociationId": association_id,
+            "RouteTableId": table.id,
+        }
+        if subnet is not None:
+            body["SubnetId"] = subnet.id
+        if gateway_id:
+            body["GatewayId"] = gateway_id
+        body["AssociationState"] = {"State": "associated"}
+        name = "main" if main else ("gateway" if gateway_id else "subnet")
+        return self.store.insert(
+            Resource(
+                association_id, table.account, table.region, kinds.RTB_ASSOCIATION.name, body, vpc_id=table.vpc_id,
+                subnet_id=subnet.id if subnet else None, parent_id=table.id, name=name,
+            )
+        )  # fmt: skip
+
+    def main_association(self, vpc_id: str) -> Resource:
+        return next(a for a in self.store.in_vpc(vpc_id, kinds.RTB_ASSOCIATION.name) if a.name == "main")
+
+    def main_route_table(self, vpc_id: str) -> Resource:
+        found = self.store.get(self.main_association(vpc_id).parent_id or "")
+        assert found is not None
+        return found
+
+    def subnet_association(self, subnet_id: str) -> Resource | None:
+        found = self.store.in_subnet(subnet_id, kinds.RTB_ASSOCIATION.name)
+        return found[0] if found else None
+
+    def route_table_of_subnet(self, subnet: Resource) -> Resource:
+        """The subnet's explicit route table, else its VPC's main one."""
+        association = self.subnet_association(subnet.id)
+        if association is None:
+            return self.main_route_table(subnet.vpc_id or "")
+        found = self.store.get(association.parent_id or "")
+        assert found is not None
+        return found
+
+    def set_route_state(self, vpc_id: str, target_id: str, state: str) -> None:
+        """Mark every route of the VPC's route tables that sends traffic to `target_id` (a deleted NAT gateway,
+        a detached gateway, a deleted interface...) `blackhole`, or `active` again."""
+        for table in self.store.in_vpc(vpc_id, kinds.ROUTE_TABLE.name):
+            changed = False
+            for route in table.body["Routes"]:
+                if target_id in (route.get(k) for k in TARGET_KEYS) and route.get("State") != state:
+                    route["State"] = state
+                    changed = True
+            if changed:
+                self.store.save(table)
+
+    def blackhole_routes(self, vpc_id: str, target_id: str) -> None:
+        self.set_route_state(vpc_id, target_id, "blackhole")
+
+    def revive_routes(self, vpc_id: str, target_id: str) -> None:
+        self.set_route_state(vpc_id, target_id, "active")
+
+    # -- network ACLs ----------------------------------------------------------------------------------
+
+    def create_network_acl(self, vpc: Resource, *, default: bool = False) -> Resource:
+        acl_id = new_id("acl")
+        entries = []
+        for egress in (True, False):
+            if default:
+                entries.append(acl_entry(100, "allow", egress, "0.0.0.0/0"))
+            entries.append(acl_entry(ACL_DEFAULT_RULE, "deny", egress, "0.0.0.0/0"))
+            if _ipv6_cidrs(vpc):
+                if default:
+                    entries.append(acl_entry(101, "allow", egress, ipv6="::/0"))
+                entries.append(acl_entry(ACL_DEFAULT_RULE + 1, "deny", egress, ipv6="::/0"))
+        body = {
+            "Entries": entries,
+            "IsDefault": default,
+            "NetworkAclId": acl_id,
+            "VpcId": vpc.id,
+            "OwnerId": vpc.account,
+        }
+        name = "default" if default else None
+        return self.store.insert(
+            Resource(acl_id, vpc.account, vpc.region, kinds.NETWORK_ACL.name, body, vpc_id=vpc.id, name=name)
+        )
+
+    def default_acl(self, vpc_id: str) -> Resource:
+        return next(a for a in self.store.in_vpc(vpc_id, kinds.NETWORK_ACL.name) if a.body["IsDefault"])
+
+    def associate_acl(self, acl: Resource, subnet: Resource) -> Resource:
+        association_id = new_id("aclassoc")
+        body = {"NetworkAclAssociationId": association_id, "NetworkAclId": acl.id, "SubnetId": subnet.id}
+        return self.store.insert(
+            Resource(
+                association_id, acl.account, acl.region, kinds.ACL_ASSOCIATION.name, body, vpc_id=acl.vpc_id,
+                subnet_id=subnet.id, parent_id=acl.id,
+            )
+        )  # fmt: skip
+
+    def acl_of_subnet(self, subnet_id: str) -> Resource:
+        association = self.store.in_subnet(subnet_id, kinds.ACL_ASSOCIATION.name)[0]
+        found = self.store.get(association.parent_id or "")
+        assert found is not None
+        return found
+
+    # -- security groups -------------------------------------------------------------------------------
+
+    def create_security_group(
+        self, vpc: Resource, name: str, description: str, *, default: bool = False
+    ) -> Resource:
+        group_id = new_id("sg")
+        body = {
+            "GroupId": group_id,
+            "VpcId": vpc.id,
+            "SecurityGroupArn": kinds.SECURITY_GROUP.arn(vpc.region, vpc.account, group_id),
+            "OwnerId": vpc.account,
+            "GroupName": name,
+            "Description": description,
+        }
+        group = self.store.insert(
+            Resource(
+                group_id, vpc.account, vpc.region, kinds.SECURITY_GROUP.name, body, vpc_id=vpc.id, name=name
+            )
+        )
+        self.add_rule(group, True, {"IpProtocol": ALL_TRAFFIC, "CidrIpv4": "0.0.0.0/0"})
+        if default:
+            peer = {"GroupId": group_id, "UserId": vpc.account}
+            self.add_rule(group, False, {"IpProtocol": ALL_TRAFFIC, "ReferencedGroupInfo": peer})
+        return group
+
+    def add_rule(self, group: Resource, egress: bool, body: dict[str, Any]) -> Rule:
+        body = {"FromPort": -1, "ToPort": -1, **body} if body["IpProtocol"] == ALL_TRAFFIC else body
+        referenced = (body.get("ReferencedGroupInfo") or {}).get("GroupId")
+        rule = Rule(new_id("sgr"), group.id, egress, body, referenced)
+        self.store.add_rule(rule)
+        return rule
+
+    def describe_rule(self, group: Resource, rule: Rule) -> dict[str, Any]:
+        described = {
+            "SecurityGroupRuleId": rule.id,
+            "GroupId": group.id,
+            "GroupOwnerId": group.account,
+            "IsEgress": rule.egress,
+            **rule.body,
+            "SecurityGroupRuleArn": kinds.SECURITY_GROUP_RULE.arn(group.region, group.account, rule.id),
+        }
+        tags = self.tags.get(kinds.SECURITY_GROUP_RULE.arn(group.region, group.account, rule.id))
+        described["Tags"] = tag_list(tags)
+        return described
+
+    # -- addresses and interfaces ----------------------------------------------------------------------
+
+    def allocate_ip(self, subnet: Resource, holder: str, requested: str | None = None) -> str:
+        """A private address of the subnet for `holder`: the one requested (AWS's errors when it is reserved,
+        outside the subnet or taken) or the lowest free one."""
+        network = ipaddress.ip_network(subnet.body["CidrBlock"])
+        if requested is not None:
+            address = cidrs.parse_address(requested)
+            if address is None or address not in network:
+                raise invalid(f"Address {requested} does not fall within the subnet's address range")
+            if cidrs.is_reserved(network, address):
+                raise invalid(f"Address {requested} is in subnet's reserved address range")
+            if not self.store.take_ip(subnet.id, int(address), holder):
+                raise ServiceError("InvalidIPAddress.InUse", f"Address {requested} is in use.")
+            return requested
+        free = self.store.lowest_free_ip(subnet.id, cidrs.first_usable(network), cidrs.last_usable(network))
+        if free is None:
+            raise ServiceError(
+                "InsufficientFreeAddressesInSubnet",
+                f"There are not enough free addresses in subnet '{subnet.id}' to satisfy the requested number "
+                "of instances.",
+            )
+        self.store.take_ip(subnet.id, free, holder)
+        return str(ipaddress.ip_address(free))
+
+    def available_ips(self, subnet: Resource) -> int:
+        network = ipaddress.ip_network(subnet.body["CidrBlock"])
+        return cidrs.usable_count(network) - self.store.used_ips(subnet.id)
+
+    def create_interface(
+        self,
+        subnet: Resource,
+        *,
+        groups: list[Resource],
+        description: str = "",
+        private_ip: str | None = None,
+        interface_type: str = "interface",
+        requester_id: str | None = None,
+        secondary_count: int = 0,
+        secondary_ips: list[str] | None = None,
+    ) -> Resource:
+        eni_id = new_id("eni")
+        primary = self.allocate_ip(subnet, eni_id, private_ip)
+        addresses = [primary] + [self.allocate_ip(subnet, eni_id, ip) for ip in secondary_ips or ()]
+        addresses += [self.allocate_ip(subnet, eni_id) for _ in range(secondary_count)]
+        region = subnet.region
+        body: dict[str, Any] = {
+            "AvailabilityZone": subnet.body["AvailabilityZone"],
+            "AvailabilityZoneId": subnet.body["AvailabilityZoneId"],
+            "Description": description,
+            "Groups": [{"GroupId": g.id, "GroupName": g.body["GroupName"]} for g in groups],
+            "InterfaceType": interface_type,
+            "Ipv6Addresses": [],
+            "MacAddress": mac_address(),
+            "NetworkInterfaceId": eni_id,
+            "OwnerId": subnet.account,
+            "PrivateDnsName": zones.private_dns_name(primary, region),
+            "PrivateIpAddress": primary,
+            "PrivateIpAddresses": [
+                {
+                    "Primary": i == 0,
+                    "PrivateDnsName": zones.private_dns_name(ip, region),
+                    "PrivateIpAddress": ip,
+                }
+                for i, ip in enumerate(addresses)
+            ],
+            "RequesterManaged": requester_id is not None,
+            "SourceDestCheck": True,
+            "Status": "in-use" if requester_id else "available",
+            "SubnetId": subnet.id,
+            "VpcId": subnet.vpc_id,
+        }
+        if requester_id:
+            body["RequesterId"] = requester_id
+        return self.store.insert(
+            Resource(eni_id, subnet.account, subnet.region, kinds.NETWORK_INTERFACE.name, body, vpc_id=subnet.vpc_id,
+                     subnet_id=subnet.id)
+        )  # fmt: skip
+
+    def delete_interface(self, eni: Resource) -> None:
+        self.store.release_ips_of(eni.id)
+        self.blackhole_routes(eni.vpc_id or "", eni.id)
+        self.forget(eni)
+
+    def interfaces_with_group(self, group: Resource) -> list[Resource]:
+        return [
+            eni
+            for eni in self.store.in_vpc(group.vpc_id or "", kinds.NETWORK_INTERFACE.name)
+            if any(g["GroupId"] == group.id for g in eni.body["Groups"])
+        ]
+
+    def interface_of_instance(self, account: str, region: str, instance_id: str) -> Resource | None:
+        """The primary interface (device 0) of an instance: what an Elastic IP on the instance sits on."""
+        for eni in self.store.children(instance_id, kinds.NETWORK_INTERFACE.name):
+            if eni.account == account and eni.region == region and eni.body["Attachment"]["DeviceIndex"] == 0:
+                return eni
+        return None
+
+    def associate_address(self, address: Resource, eni: Resource, private_ip: str | None = None) -> str:
+        """Put an Elastic IP on one of an interface's private addresses (its primary by default), replacing the
+        public IP it had; the association id."""
+        private_ip = private_ip or eni.body["PrivateIpAddress"]
+        association_id = new_id("eipassoc")
+        public_ip = address.body["PublicIp"]
+        mapping = {
+            "AllocationId": address.id,
+            "AssociationId": association_id,
+            "IpOwnerId": address.account,
+            "PublicDnsName": zones.public_dns_name(public_ip, eni.region),
+            "PublicIp": public_ip,
+        }
+        self._set_public_mapping(eni, private_ip, mapping)
+        attachment = eni.body.get("Attachment") or {}
+        address.body.update(
+            AssociationId=association_id,
+            NetworkInterfaceId=eni.id,
+            NetworkInterfaceOwnerId=eni.account,
+            PrivateIpAddress=private_ip,
+        )
+        if attachment.get("InstanceId"):
+            address.body["InstanceId"] = attachment["InstanceId"]
+        address.subnet_id, address.parent_id = eni.subnet_id, eni.id
+        self.store.save(address)
+        return association_id
+
+    def disassociate_address(self, address: Resource) -> None:
+        eni = self.store.get(address.body.get("NetworkInterfaceId") or "")
+        if eni is not None:
+            self._set_public_mapping(eni, address.body["PrivateIpAddress"], None)
+        for key in (
+            "AssociationId",
+            "NetworkInterfaceId",
+            "NetworkInterfaceOwnerId",
+            "PrivateIpAddress",
+            "InstanceId",
+        ):
+            address.body.pop(key, None)
+        address.subnet_id = address.parent_id = None
+        self.store.save(address)
+
+    def _set_public_mapping(self, eni: Resource, private_ip: str, mapping: dict[str, Any] | None) -> None:
+        """Set (or clear) the public address of one private address of an interface."""
+        for entry in eni.body["PrivateIpAddresses"]:
+            if entry["PrivateIpAddress"] == private_ip:
+                if mapping is None:
+                    entry.pop("Association", None)
+                else:
+                    entry["Association"] = dict(mapping)
+        if private_ip == eni.body["PrivateIpAddress"]:
+            if mapping is None:
+                eni.body.pop("Association", None)
+                eni.body.pop("PublicDnsName", None)
+            else:
+                eni.body["Association"] = dict(mapping)
+                eni.body["PublicDnsName"] = mapping["PublicDnsName"]
+        self.store.save(eni)
+
+    def release_nat(self, nat: Resource) -> None:
+        """What deleting (or failing) a NAT gateway frees: its Elastic IP, its interface, the routes to it."""
+        for entry in nat.body["NatGatewayAddresses"]:
+            address = self.store.get(entry.get("AllocationId") or "")
+            if address is not None:
+                self.disassociate_address(address)
+            entry["Status"] = "disassociating"
+            eni = self.store.get(entry["NetworkInterfaceId"])
+            if eni is not None:
+                self.delete_interface(eni)
+        self.blackhole_routes(nat.vpc_id or "", nat.id)
+
+    def attach_interface(
+        self, eni: Resource, instance_id: str, device_index: int, *, delete_on_termination: bool = False
+    ) -> str:
+        """Attach an interface to an instance at a device index; the attachment id."""
+        attachment_id = new_id("eni-attach")
+        eni.body["Attachment"] = {
+            "AttachTime": round(self.clock.now(), 3),
+            "AttachmentId": attachment_id,
+            "DeleteOnTermination": delete_on_termination,
+            "DeviceIndex": device_index,
+            "NetworkCardIndex": 0,
+            "InstanceId": instance_id,
+            "InstanceOwnerId": eni.account,
+            "Status": "attached",
+        }
+        eni.body["Status"] = "in-use"
+        eni.parent_id = instance_id
+        self.store.save(eni)
+        return attachment_id
+
+    def detach_interface(self, eni: Resource) -> None:
+        eni.body.pop("Attachment", None)
+        eni.body["Status"] = "available"
+        eni.parent_id = None
+        self.store.save(eni)
+
+    def peerings_of(self, vpc_id: str) -> list[Resource]:
+        """Peering connections a VPC requested (vpc_id) or was asked into (parent_id)."""
+        return self.store.in_vpc(vpc_id, kinds.PEERING.name) + self.store.children(vpc_id, kinds.PEERING.name)
+
+    def tgw_routes(self, table: Resource) -> list[dict[str, Any]]:
+        """A transit gateway route table's routes: its static ones, then the blocks of the VPCs whose attachments
+        propagate to it (a static route wins over a propagated one to the same block)."""
+        routes = [dict(route) for route in table.body["_routes"]]
+        static = {route["DestinationCidrBlock"] for route in routes}
+        for attachment in self.store.children(table.parent_id or "", kinds.TGW_ATTACHMENT.name):
+            if table.id not in attachment.body["_propagations"]:
+                continue
+            vpc = self.store.get(attachment.body["VpcId"])
+            for block in _cidrs(vpc) if vpc else []:
+                if block["CidrBlock"] not in static:
+                    routes.append({
+                        "DestinationCidrBlock": block["CidrBlock"],
+                        "TransitGatewayAttachmentId": attachment.id,
+                        "Type": "propagated",
+                        "State": "active",
+                    })  # fmt: skip
+        return routes
+
+    def claim_public_ip(self, holder: str) -> str:
+        while True:
+            address = cidrs.public_ipv4()
+            if self.store.claim_public(address, holder):
+                return address
+
+    def check_zone(self, region: str, name: str | None, zone_id: str | None) -> zones.Zone:
+        wanted = name or zone_id
+        found = zones.zone(region, wanted) if wanted else zones.zones(region)[0]
+        if found is None:
+            names = ", ".join(z.name for z in zones.zones(region))
+            parameter = "availabilityZone" if name else "availabilityZoneId"
+            raise invalid_value(
+                wanted,
+                parameter,
+                f"Subnets can currently only be created in the following availability zones: {names}.",
+            )
+        return found
+
+    # -- what descriptions compute from other rows -----------------------------------------------------
+
+    def _subnet(self, subnet: Resource, described: dict[str, Any]) -> None:
+        described["AvailableIpAddressCount"] = self.available_ips(subnet)
+
+    def _route_table(self, table: Resource, described: dict[str, Any]) -> None:
+        described["Associations"] = [
+            public(a.body) for a in self.store.children(table.id, kinds.RTB_ASSOCIATION.name)
+        ]
+
+    def _network_acl(self, acl: Resource, described: dict[str, Any]) -> None:
+        described["Associations"] = [
+            public(a.body) for a in self.store.children(acl.id, kinds.ACL_ASSOCIATION.name)
+        ]
+        described["Entries"] = sorted(described["Entries"], key=lambda e: (not e["Egress"], e["RuleNumber"]))
+
+    def _security_group(self, group: Resource, described: dict[str, Any]) -> None:
+        rules = self.store.rules(group.id)
+        described["IpPermissions"] = permissions([r for r in rules if not r.egress])
+        described["IpPermissionsEgress"] = permissions([r for r in rules if r.egress])
+
+    _augmenters: dict[str, Callable[[Network, Resource, dict[str, Any]], None]] = {
+        kinds.SUBNET.name: _subnet,
+        kinds.ROUTE_TABLE.name: _route_table,
+        kinds.NETWORK_ACL.name: _network_acl,
+        kinds.SECURITY_GROUP.name: _security_group,
+    }
+
+
+TARGET_KEYS = (
+    "GatewayId",
+    "NatGatewayId",
+    "NetworkInterfaceId",
+    "InstanceId",
+    "VpcPeeringConnectionId",
+    "TransitGatewayId",
+    "EgressOnlyInternetGatewayId",
+    "LocalGatewayId",
+    "CarrierGatewayId",
+)
+
+
+def permissions(rules: list[Rule]) -> list[dict[str, Any]]:
+    """Rules as DescribeSecurityGroups groups them: one IpPermission per protocol and port range."""
+    grouped: dict[tuple, dict[str, Any]] = {}
+    for rule in rules:
+        body = rule.body
+        key = (body["IpProtocol"], body.get("FromPort"), body.get("ToPort"))
+        permission = grouped.get(key)
+        if permission is None:
+            permission = {"IpProtocol": body["IpProtocol"]}
+            if body["IpProtocol"] != ALL_TRAFFIC:
+                permission.update(FromPort=body.get("FromPort"), ToPort=body.get("ToPort"))
+            permission.update(UserIdGroupPairs=[], IpRanges=[], Ipv6Ranges=[], PrefixListIds=[])
+            grouped[key] = permission
+        note = {"Description": body["Description"]} if body.get("Description") else {}
+        if "CidrIpv4" in body:
+            permission["IpRanges"].append({**note, "CidrIp": body["CidrIpv4"]})
+        elif "CidrIpv6" in body:
+            permission["Ipv6Ranges"].append({**note, "CidrIpv6": body["CidrIpv6"]})
+        elif "PrefixListId" in body:
+            permission["PrefixListIds"].append({**note, "PrefixListId": body["PrefixListId"]})
+        else:
+            peer = body["ReferencedGroupInfo"]
+            permission["UserIdGroupPairs"].append({**note, **peer})
+    return list(grouped.values())
+
+
+def _walk(listing: Callable[[int], list[Resource]], after: int) -> Iterator[Resource]:
+    while True:
+        batch = listing(after)
+        yield from batch
+        if len(batch) < BATCH:
+            return
+        after = batch[-1].position
+
+
+def _cidrs(vpc: Resource) -> list[dict[str, Any]]:
+    return [a for a in vpc.body["CidrBlockAssociationSet"] if a["CidrBlockState"]["State"] == "associated"]
+
+
+def _ipv6_cidrs(vpc: Resource) -> list[str]:
+    return [
+        a["Ipv6CidrBlock"]
+        for a in vpc.body.get("Ipv6CidrBlockAssociationSet") or ()
+        if a["Ipv6CidrBlockState"]["State"] == "associated"
+    ]
+
+
+def cidr_association(cidr: str) -> dict[str, Any]:
+    return {
+        "AssociationId": new_id("vpc-cidr-assoc"),
+        "CidrBlock": cidr,
+        "CidrBlockState": {"State": "associated"},
+    }
+
+
+def ipv6_association(block: str, region: str) -> dict[str, Any]:
+    return {
+        "AssociationId": new_id("vpc-cidr-assoc"),
+        "Ipv6CidrBlock": block,
+        "Ipv6CidrBlockState": {"State": "associated"},
+        "NetworkBorderGroup": region,
+        "Ipv6Pool": "Amazon",
+    }
+
+
+def subnet_ipv6_association(block: str) -> dict[str, Any]:
+    return {
+        "AssociationId": new_id("subnet-cidr-assoc"),
+        "Ipv6CidrBlock": block,
+        "Ipv6CidrBlockState": {"State": "associated"},
+        "Ipv6AddressAttribute": "public",
+        "IpSource": "amazon",
+    }
+
+
+def route_entry(destination: str | None, target: dict[str, Any], origin: str) -> dict[str, Any]:
+    route: dict[str, Any] = {"DestinationCidrBlock": destination} if destination else {}
+    return {**route, **target, "Origin": origin, "State": "active"}
+
+
+def acl_entry(
+    number: int, action: str, egress: bool, cidr: str | None = None, ipv6: str | None = None
+) -> dict:
+    entry: dict[str, Any] = {"CidrBlock": cidr} if cidr else {"Ipv6CidrBlock": ipv6}
+    return {**entry, "Egress": egress, "Protocol": ALL_TRAFFIC, "RuleAction": action, "RuleNumber": number}
