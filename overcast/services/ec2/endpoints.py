@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
-from overcast.services.ec2 import aws_services, kinds
+from overcast.services.ec2 import aws_services, kinds, zones
 from overcast.services.ec2.errors import invalid
 from overcast.services.ec2.filters import check, matches, tag_specifications
 from overcast.services.ec2.ids import new_id
@@ -260,9 +260,7 @@ class EndpointOperations(Operations):
         details = [d for d in details if matches(d, filters, SERVICE_FILTERS)]
         return {"ServiceNames": sorted({d["ServiceName"] for d in details}), "ServiceDetails": details}
 
-    def _zones(self, ctx: RequestContext):
-        from overcast.services.ec2 import zones
-
+    def _zones(self, ctx: RequestContext) -> list[zones.Zone]:
         return zones.zones(ctx.region)
 
 

@@ -612,7 +612,7 @@ class Network:
             "PublicDnsName": zones.public_dns_name(public_ip, eni.region),
             "PublicIp": public_ip,
         }
-        self._set_public_mapping(eni, private_ip, mapping)
+        self.set_public_mapping(eni, private_ip, mapping)
         attachment = eni.body.get("Attachment") or {}
         address.body.update(
             AssociationId=association_id,
@@ -629,7 +629,7 @@ class Network:
     def disassociate_address(self, address: Resource) -> None:
         eni = self.store.get(address.body.get("NetworkInterfaceId") or "")
         if eni is not None:
-            self._set_public_mapping(eni, address.body["PrivateIpAddress"], None)
+            self.set_public_mapping(eni, address.body["PrivateIpAddress"], None)
         for key in (
             "AssociationId",
             "NetworkInterfaceId",
@@ -641,7 +641,7 @@ class Network:
         address.subnet_id = address.parent_id = None
         self.store.save(address)
 
-    def _set_public_mapping(self, eni: Resource, private_ip: str, mapping: dict[str, Any] | None) -> None:
+    def set_public_mapping(self, eni: Resource, private_ip: str, mapping: dict[str, Any] | None) -> None:
         """Set (or clear) the public address of one private address of an interface."""
         for entry in eni.body["PrivateIpAddresses"]:
             if entry["PrivateIpAddress"] == private_ip:

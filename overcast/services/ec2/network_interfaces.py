@@ -3,12 +3,13 @@ addresses and the source/destination check; attached to and detached from instan
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
-from overcast.services.ec2 import kinds
+from overcast.services.ec2 import kinds, zones
 from overcast.services.ec2.errors import invalid, not_permitted
 from overcast.services.ec2.filters import tag_specifications
 from overcast.services.ec2.store import Resource
@@ -245,8 +246,6 @@ class NetworkInterfaceOperations(Operations):
     # -- secondary addresses ---------------------------------------------------------------------------
 
     def assign_private_ip_addresses(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        from overcast.services.ec2 import zones
-
         net, store = self.service.net, self.service.store
         eni = net.require(ctx, kinds.NETWORK_INTERFACE, params["NetworkInterfaceId"])
         subnet = store.get(eni.subnet_id or "")
@@ -279,8 +278,6 @@ class NetworkInterfaceOperations(Operations):
         }
 
     def unassign_private_ip_addresses(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        import ipaddress
-
         net, store = self.service.net, self.service.store
         eni = net.require(ctx, kinds.NETWORK_INTERFACE, params["NetworkInterfaceId"])
         held = {p["PrivateIpAddress"]: p for p in eni.body["PrivateIpAddresses"]}

@@ -12,7 +12,6 @@ from overcast.services.base import Operations
 from overcast.services.ec2 import cidrs, kinds
 from overcast.services.ec2.errors import already_associated, combination, dependency, invalid
 from overcast.services.ec2.filters import tag_specifications
-from overcast.services.ec2.network import public, route_entry
 from overcast.services.ec2.store import Resource
 
 if TYPE_CHECKING:
@@ -319,16 +318,6 @@ class RouteTableOperations(Operations):
             table, subnet, main=association.body["Main"], gateway_id=association.body.get("GatewayId")
         )
         return {"NewAssociationId": replacement.id, "AssociationState": {"State": "associated"}}
-
-    # -- what reachability and api.py read -------------------------------------------------------------
-
-    @staticmethod
-    def describe_association(association: Resource) -> dict[str, Any]:
-        return public(association.body)
-
-    @staticmethod
-    def new_route(destination: str, target: dict[str, Any]) -> dict[str, Any]:
-        return route_entry(destination, target, "CreateRoute")
 
 
 def _wire(member: str) -> str:

@@ -10,10 +10,11 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.ec2 import cidrs, kinds
-from overcast.services.ec2.errors import bad_cidr, dependent_object, invalid
-from overcast.services.ec2.filters import tag_specifications
+from overcast.services.ec2.errors import bad_cidr, bad_token, dependent_object, invalid
+from overcast.services.ec2.filters import check, matches, tag_specifications
 from overcast.services.ec2.network import ALL_TRAFFIC
 from overcast.services.ec2.store import Resource, Rule
+from overcast.services.kit.paging import decode_token, encode_token
 
 if TYPE_CHECKING:
     from overcast.services.ec2.provider import Ec2Provider
@@ -234,8 +235,6 @@ class SecurityGroupOperations(Operations):
         return {"Return": True, "RevokedSecurityGroupRules": [_revoked(group, r) for r in doomed]}
 
     def describe_security_group_rules(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        from overcast.services.ec2.filters import check, matches
-
         filters = params.get("Filters") or []
         check(filters, RULE_FILTERS)
         net, store = self.service.net, self.service.store
@@ -358,7 +357,7 @@ class SecurityGroupOperations(Operations):
     def _protocol_and_ports(permission: dict[str, Any]) -> dict[str, Any]:
         protocol = normalise_protocol(permission.get("IpProtocol", ALL_TRAFFIC))
         if protocol == ALL_TRAFFIC:
-            return {"IpProtocol": ALL_TRAFFIC}
+            return {"IpProtocol": ALL_TRAFFIC, "FromPort": -1, "ToPort": -1}
         low, high = permission.get("FromPort"), permission.get("ToPort")
         if protocol in ("tcp", "udp"):
             if low is None or high is None:
@@ -463,9 +462,6 @@ def _revoked(group: Resource, rule: Rule) -> dict[str, Any]:
 
 
 def _page(items: list[dict[str, Any]], params: dict[str, Any], key: str) -> dict[str, Any]:
-    from overcast.services.ec2.errors import bad_token
-    from overcast.services.kit.paging import decode_token, encode_token
-
     start = decode_token(params.get("NextToken") or None, bad_token, key) or 0
     if not isinstance(start, int):
         raise bad_token()
