@@ -272,3 +272,90 @@ def test_peering_is_not_transitive(overcast, ec2):
     ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=ab)
     table = ec2.describe_route_tables(RouteTableIds=[ends["a"]["rtb"]])["RouteTables"][0]
     assert {r["State"] for r in table["Routes"] if r.get("VpcPeeringConnectionId") == ab} == {"blackhole"}
+
+
+@pytest.mark.slow
+def test_console_walkthrough_with_the_cli(overcast):
+    """The notes' "MyVPC" walkthrough with the AWS CLI: describe-route-tables after each step shows the main
+    table's and the explicit associations as the console does."""
+    from tests.helpers import AWS_V2, aws
+
+    def cli(*args):
+        return aws(overcast, "ec2", *args, cli=AWS_V2)
+
+    vpc = cli("create-vpc", "--cidr-block", "10.0.0.0/16")["Vpc"]["VpcId"]
+    cli("modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", '{"Value": true}')
+    assert cli("describe-vpc-attribute", "--vpc-id", vpc, "--attribute", "enableDnsHostnames")[
+        "EnableDnsHostnames"
+    ] == {"Value": True}
+    subnets = {}
+    for name, cidr, zone in (
+        ("Public-1A", "10.0.1.0/24", "us-east-1a"),
+        ("Public-1B", "10.0.2.0/24", "us-east-1b"),
+        ("Private-1A", "10.0.3.0/24", "us-east-1a"),
+        ("Private-1B", "10.0.4.0/24", "us-east-1b"),
+    ):
+        subnet = cli("create-subnet", "--vpc-id", vpc, "--cidr-block", cidr, "--availability-zone", zone,
+                     "--tag-specifications", f"ResourceType=subnet,Tags=[{{Key=Name,Value={name}}}]")["Subnet"]  # fmt: skip
+        assert subnet["Tags"] == [{"Key": "Name", "Value": name}]
+        subnets[name] = subnet["SubnetId"]
+
+    def tables():
+        found = cli("describe-route-tables", "--filters", f"Name=vpc-id,Values={vpc}")["RouteTables"]
+        return {
+            ("main" if any(a["Main"] for a in t["Associations"]) else t["RouteTableId"]): t for t in found
+        }
+
+    # step 1: the main route table exists with the local route, and no explicit associations
+    step1 = tables()
+    assert list(step1) == ["main"]
+    main = step1["main"]
+    assert main["Routes"] == [
+        {
+            "DestinationCidrBlock": "10.0.0.0/16",
+            "GatewayId": "local",
+            "Origin": "CreateRouteTable",
+            "State": "active",
+        }
+    ]
+    assert [a["Main"] for a in main["Associations"]] == [True] and "SubnetId" not in main["Associations"][0]
+
+    # step 3: Private-RT has only the local route and no associations; all subnets are implicitly on main
+    private_rt = cli("create-route-table", "--vpc-id", vpc)["RouteTable"]
+    assert private_rt["Associations"] == [] and len(private_rt["Routes"]) == 1
+    private_rt = private_rt["RouteTableId"]
+    for subnet in subnets.values():
+        found = cli("describe-route-tables", "--filters", f"Name=association.subnet-id,Values={subnet}")
+        assert found["RouteTables"] == []
+
+    # step 4: Private-1A and -1B explicitly associated with Private-RT
+    for name in ("Private-1A", "Private-1B"):
+        cli("associate-route-table", "--route-table-id", private_rt, "--subnet-id", subnets[name])
+    step4 = tables()
+    explicit = sorted(a["SubnetId"] for a in step4[private_rt]["Associations"])
+    assert explicit == sorted([subnets["Private-1A"], subnets["Private-1B"]])
+    assert all(a["Main"] is False for a in step4[private_rt]["Associations"])
+    assert [a["Main"] for a in step4["main"]["Associations"]] == [True]
+
+    # steps 5-6: an internet gateway, attached, and 0.0.0.0/0 to it in the main table (public subnets)
+    igw = cli("create-internet-gateway")["InternetGateway"]["InternetGatewayId"]
+    cli("attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
+    cli("create-route", "--route-table-id", main["RouteTableId"], "--destination-cidr-block", "0.0.0.0/0",
+        "--gateway-id", igw)  # fmt: skip
+    assert tables()["main"]["Routes"][1] == {
+        "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": igw, "Origin": "CreateRoute", "State": "active"
+    }  # fmt: skip
+
+    # steps 7-8: a NAT gateway in Public-1A, the private table's default route to it
+    allocation = cli("allocate-address", "--domain", "vpc")["AllocationId"]
+    nat = cli("create-nat-gateway", "--subnet-id", subnets["Public-1A"], "--allocation-id", allocation)
+    nat_id = nat["NatGateway"]["NatGatewayId"]
+    overcast.advance_clock("5s")
+    cli("wait", "nat-gateway-available", "--nat-gateway-ids", nat_id)
+    cli("create-route", "--route-table-id", private_rt, "--destination-cidr-block", "0.0.0.0/0",
+        "--nat-gateway-id", nat_id)  # fmt: skip
+    step8 = tables()
+    assert step8[private_rt]["Routes"][1] == {
+        "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": nat_id, "Origin": "CreateRoute", "State": "active"
+    }  # fmt: skip
+    assert len(step8) == 2

@@ -35,6 +35,7 @@ def _nat_available(net: Network, nat: Resource) -> None:
         net.release_nat(nat)
         nat.body["NatGatewayAddresses"] = [{**a, "Status": "failed"} for a in nat.body["NatGatewayAddresses"]]
         net.store.save(nat)
+        net.store.schedule(nat.id, "forget", net.clock.now() + DELETED_VISIBLE)
         return
     if nat.body["State"] == "pending":
         nat.body["State"] = "available"
