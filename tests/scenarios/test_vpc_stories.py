@@ -19,9 +19,11 @@ def ec2(overcast):
 
 def analyze(overcast, ec2, source, destination, port, protocol="tcp", **extra):
     """Run a Reachability Analyzer analysis and wait for it to succeed; the analysis."""
-    path = ec2.create_network_insights_path(
-        Source=source, Destination=destination, Protocol=protocol, DestinationPort=port, **extra
-    )["NetworkInsightsPath"]
+    if destination is not None:
+        extra["Destination"] = destination
+    path = ec2.create_network_insights_path(Source=source, Protocol=protocol, DestinationPort=port, **extra)[
+        "NetworkInsightsPath"
+    ]
     started = ec2.start_network_insights_analysis(NetworkInsightsPathId=path["NetworkInsightsPathId"])
     analysis_id = started["NetworkInsightsAnalysis"]["NetworkInsightsAnalysisId"]
     assert started["NetworkInsightsAnalysis"]["Status"] == "running"
