@@ -52,6 +52,10 @@ class Network:
         self.store = store
         self.tags = tags
         self.clock = clock
+        self._ready: set[tuple[str, str]] = set()  # regions known to be set up (saves a query per request)
+
+    def reset(self) -> None:
+        self._ready.clear()
 
     # -- finding ---------------------------------------------------------------------------------------
 
@@ -90,15 +94,27 @@ class Network:
 
     def render(self, resource: Resource) -> dict[str, Any]:
         """The description AWS gives of a resource: its body, what is computed from other rows, its tags."""
-        described = public(resource.body)
-        augment = self._augmenters.get(resource.kind)
-        if augment:
-            augment(self, resource, described)
-        kind = kinds.BY_PREFIX.get(resource.id.rsplit("-", 1)[0])
-        if kind is not None:
-            tags = self.tags.get(kind.arn(resource.region, resource.account, resource.id))
-            if tags or kind.tags_key == "TagSet":
-                described[kind.tags_key] = tag_list(tags)
+        return self.render_many([resource])[0]
+
+    def render_many(self, resources: list[Resource]) -> list[dict[str, Any]]:
+        """Descriptions of many resources, with a few queries for all of them (not a few for each)."""
+        described = [public(r.body) for r in resources]
+        by_kind: dict[str, list[int]] = {}
+        for index, resource in enumerate(resources):
+            by_kind.setdefault(resource.kind, []).append(index)
+        for kind_name, indexes in by_kind.items():
+            augment = self._augmenters.get(kind_name)
+            if augment:
+                augment(self, [resources[i] for i in indexes], [described[i] for i in indexes])
+        kinds_of = [kinds.BY_PREFIX.get(r.id.rsplit("-", 1)[0]) for r in resources]
+        arns = [k.arn(r.region, r.account, r.id) for k, r in zip(kinds_of, resources, strict=True) if k]
+        tags = self.tags.get_many(arns) if arns else {}
+        for kind, resource, description in zip(kinds_of, resources, described, strict=True):
+            if kind is None:
+                continue
+            found = tags.get(kind.arn(resource.region, resource.account, resource.id))
+            if found or kind.tags_key == "TagSet":
+                description[kind.tags_key] = tag_list(found or {})
         return described
 
     def describe(
@@ -116,9 +132,12 @@ class Network:
         with MaxResults/NextToken as EC2 pages. `candidates(after)` replaces the kind's own listing."""
         filters = params.get("Filters") or []
         check(filters, spec)
-        show = render or self.render
+
+        def show(batch: list[Resource]) -> list[dict[str, Any]]:
+            return [render(r) for r in batch] if render else self.render_many(batch)
+
         if ids:
-            described = [show(r) for r in self.require_all(ctx, kind, ids)]
+            described = show(self.require_all(ctx, kind, ids))
             return {result_key: [d for d in described if matches(d, filters, spec)]}
         limit = params.get("MaxResults")
         scope = f"{kind.name}"
@@ -130,14 +149,14 @@ class Network:
         listing = candidates or (
             lambda position: self.store.page(ctx.account_id, ctx.region, kind.name, position, BATCH)
         )
-        for resource in _walk(listing, after):
-            described = show(resource)
-            if not matches(described, filters, spec):
-                continue
-            if limit is not None and len(page) == limit:
-                return {result_key: page, "NextToken": encode_token(last, scope)}
-            page.append(described)
-            last = resource.position
+        for batch in _batches(listing, after):
+            for resource, described in zip(batch, show(batch), strict=True):
+                if not matches(described, filters, spec):
+                    continue
+                if limit is not None and len(page) == limit:
+                    return {result_key: page, "NextToken": encode_token(last, scope)}
+                page.append(described)
+                last = resource.position
         return {result_key: page}
 
     # -- tags ------------------------------------------------------------------------------------------
@@ -158,7 +177,10 @@ class Network:
 
     def ensure_region(self, account: str, region: str) -> None:
         """A region's first use creates its default DHCP options and default VPC, as AWS has them ready."""
+        if (account, region) in self._ready:
+            return
         if self.store.region_ready(account, region):
+            self.store.db.after_commit(lambda: self._ready.add((account, region)))
             return
         self.store.mark_region_ready(account, region)
         self.ensure_aws_prefix_lists(account, region)
@@ -527,8 +549,8 @@ class Network:
         return str(ipaddress.ip_address(free))
 
     def available_ips(self, subnet: Resource) -> int:
-        network = ipaddress.ip_network(subnet.body["CidrBlock"])
-        return cidrs.usable_count(network) - self.store.used_ips(subnet.id)
+        prefix = int(subnet.body["CidrBlock"].rsplit("/", 1)[1])  # on every describe: no ip_network parse
+        return 2 ** (32 - prefix) - 5 - self.store.used_ips(subnet.id)
 
     def create_interface(
         self,
@@ -740,30 +762,36 @@ class Network:
 
     # -- what descriptions compute from other rows -----------------------------------------------------
 
-    def _subnet(self, subnet: Resource, described: dict[str, Any]) -> None:
-        described["AvailableIpAddressCount"] = self.available_ips(subnet)
+    def _subnets(self, subnets: list[Resource], described: list[dict[str, Any]]) -> None:
+        used = self.store.used_ips_of([s.id for s in subnets])
+        for subnet, description in zip(subnets, described, strict=True):
+            prefix = int(subnet.body["CidrBlock"].rsplit("/", 1)[1])  # no ip_network parse on every describe
+            description["AvailableIpAddressCount"] = 2 ** (32 - prefix) - 5 - used[subnet.id]
 
-    def _route_table(self, table: Resource, described: dict[str, Any]) -> None:
-        described["Associations"] = [
-            public(a.body) for a in self.store.children(table.id, kinds.RTB_ASSOCIATION.name)
-        ]
+    def _route_tables(self, tables: list[Resource], described: list[dict[str, Any]]) -> None:
+        associations = self.store.children_of([t.id for t in tables], kinds.RTB_ASSOCIATION.name)
+        for table, description in zip(tables, described, strict=True):
+            description["Associations"] = [public(a.body) for a in associations[table.id]]
 
-    def _network_acl(self, acl: Resource, described: dict[str, Any]) -> None:
-        described["Associations"] = [
-            public(a.body) for a in self.store.children(acl.id, kinds.ACL_ASSOCIATION.name)
-        ]
-        described["Entries"] = sorted(described["Entries"], key=lambda e: (not e["Egress"], e["RuleNumber"]))
+    def _network_acls(self, acls: list[Resource], described: list[dict[str, Any]]) -> None:
+        associations = self.store.children_of([a.id for a in acls], kinds.ACL_ASSOCIATION.name)
+        for acl, description in zip(acls, described, strict=True):
+            description["Associations"] = [public(a.body) for a in associations[acl.id]]
+            description["Entries"] = sorted(
+                description["Entries"], key=lambda e: (not e["Egress"], e["RuleNumber"])
+            )
 
-    def _security_group(self, group: Resource, described: dict[str, Any]) -> None:
-        rules = self.store.rules(group.id)
-        described["IpPermissions"] = permissions([r for r in rules if not r.egress])
-        described["IpPermissionsEgress"] = permissions([r for r in rules if r.egress])
+    def _security_groups(self, groups: list[Resource], described: list[dict[str, Any]]) -> None:
+        rules = self.store.rules_of([g.id for g in groups])
+        for group, description in zip(groups, described, strict=True):
+            description["IpPermissions"] = permissions([r for r in rules[group.id] if not r.egress])
+            description["IpPermissionsEgress"] = permissions([r for r in rules[group.id] if r.egress])
 
-    _augmenters: dict[str, Callable[[Network, Resource, dict[str, Any]], None]] = {
-        kinds.SUBNET.name: _subnet,
-        kinds.ROUTE_TABLE.name: _route_table,
-        kinds.NETWORK_ACL.name: _network_acl,
-        kinds.SECURITY_GROUP.name: _security_group,
+    _augmenters: dict[str, Callable[[Network, list[Resource], list[dict[str, Any]]], None]] = {
+        kinds.SUBNET.name: _subnets,
+        kinds.ROUTE_TABLE.name: _route_tables,
+        kinds.NETWORK_ACL.name: _network_acls,
+        kinds.SECURITY_GROUP.name: _security_groups,
     }
 
 
@@ -806,10 +834,10 @@ def permissions(rules: list[Rule]) -> list[dict[str, Any]]:
     return list(grouped.values())
 
 
-def _walk(listing: Callable[[int], list[Resource]], after: int) -> Iterator[Resource]:
+def _batches(listing: Callable[[int], list[Resource]], after: int) -> Iterator[list[Resource]]:
     while True:
         batch = listing(after)
-        yield from batch
+        yield batch
         if len(batch) < BATCH:
             return
         after = batch[-1].position

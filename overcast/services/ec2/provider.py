@@ -96,5 +96,10 @@ class Ec2Provider(ServiceProvider):
 
     def schedule(self, resource_id: str, action: str, delay: float) -> None:
         """Do `action` to a resource `delay` virtual seconds from now (workers.TRANSITIONS)."""
-        self.store.schedule(resource_id, action, self.clock.now() + delay)
-        self.db.after_commit(self.timers.wake)
+        due = self.clock.now() + delay
+        self.store.schedule(resource_id, action, due)
+        self.timers.scheduled(due)
+
+    def reset(self) -> None:
+        self.net.reset()
+        self.timers.reset()

@@ -183,6 +183,19 @@ class Ec2Store:
         )
         return [Resource.from_row(row) for row in rows]
 
+    def children_of(self, parent_ids: list[str], kind: str) -> dict[str, list[Resource]]:
+        """{parent id: its children of a kind} for many parents at once."""
+        found: dict[str, list[Resource]] = {p: [] for p in parent_ids}
+        for chunk in _chunks(parent_ids):
+            rows = self.db.all(
+                f"SELECT {COLUMNS} FROM ec2_resources WHERE parent_id IN ({_marks(chunk)}) AND kind = ? ORDER BY rowid",
+                (*chunk, kind),
+            )
+            for row in rows:
+                child = Resource.from_row(row)
+                found[child.parent_id or ""].append(child)
+        return found
+
     def named(self, account: str, region: str, kind: str, name: str) -> list[Resource]:
         rows = self.db.all(
             f"SELECT {COLUMNS} FROM ec2_resources WHERE account = ? AND region = ? AND kind = ? AND name = ? "
@@ -225,6 +238,19 @@ class Ec2Store:
                 (group_id, int(egress)),
             )
         return [Rule(r[0], r[1], bool(r[2]), json.loads(r[4]), r[3]) for r in rows]
+
+    def rules_of(self, group_ids: list[str]) -> dict[str, list[Rule]]:
+        """{group id: its rules} for many groups at once."""
+        found: dict[str, list[Rule]] = {g: [] for g in group_ids}
+        for chunk in _chunks(group_ids):
+            rows = self.db.all(
+                "SELECT id, group_id, egress, referenced_group, body FROM ec2_sg_rules "
+                f"WHERE group_id IN ({_marks(chunk)}) ORDER BY rowid",
+                chunk,
+            )
+            for r in rows:
+                found[r[1]].append(Rule(r[0], r[1], bool(r[2]), json.loads(r[4]), r[3]))
+        return found
 
     def rule(self, rule_id: str) -> Rule | None:
         row = self.db.one(
@@ -279,6 +305,17 @@ class Ec2Store:
 
     def used_ips(self, subnet_id: str) -> int:
         return self.db.one("SELECT COUNT(*) FROM ec2_private_ips WHERE subnet_id = ?", (subnet_id,))[0]
+
+    def used_ips_of(self, subnet_ids: list[str]) -> dict[str, int]:
+        """{subnet id: addresses held} for many subnets at once."""
+        found = dict.fromkeys(subnet_ids, 0)
+        for chunk in _chunks(subnet_ids):
+            rows = self.db.all(
+                f"SELECT subnet_id, COUNT(*) FROM ec2_private_ips WHERE subnet_id IN ({_marks(chunk)}) GROUP BY subnet_id",
+                chunk,
+            )
+            found.update(dict(rows))
+        return found
 
     def release_ip(self, subnet_id: str, ip: int) -> None:
         self.db.execute("DELETE FROM ec2_private_ips WHERE subnet_id = ? AND ip = ?", (subnet_id, ip))
@@ -338,3 +375,11 @@ class Ec2Store:
         self.db.execute(
             "INSERT OR IGNORE INTO ec2_regions (account, region) VALUES (?, ?)", (account, region)
         )
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def _marks(chunk: list[str]) -> str:
+    return ",".join("?" * len(chunk))

@@ -113,14 +113,31 @@ class Timers:
         self.db = db
         self.clock = clock
         self._wake = asyncio.Event()
+        self._next: float | None = None  # the earliest due time once committed; None: ask the table
+
+    def reset(self) -> None:
+        self._next = None
+
+    def scheduled(self, due: float) -> None:
+        """A change was scheduled in the current transaction: once it commits, `settle` looks again."""
+
+        def earlier() -> None:
+            if self._next is not None and due < self._next:
+                self._next = due
+            self._wake.set()
+
+        self.db.after_commit(earlier)
 
     def settle(self) -> int:
         """Apply every change due by now (inside the caller's transaction); how many were applied."""
+        if self._next is not None and self._next > self.clock.now():
+            return 0
         applied = 0
         store = self.net.store
         while True:
             due = store.due(self.clock.now())
             if not due:
+                self._remember_next(store.next_due())
                 return applied
             for resource_id, action in due:
                 store.cancel(resource_id, action)
@@ -128,6 +145,12 @@ class Timers:
                 if resource is not None:
                     TRANSITIONS[action](self.net, resource)
                 applied += 1
+
+    def _remember_next(self, upcoming: float | None) -> None:
+        def remember() -> None:
+            self._next = float("inf") if upcoming is None else upcoming
+
+        self.db.after_commit(remember)
 
     def wake(self) -> None:
         self._wake.set()

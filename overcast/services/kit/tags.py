@@ -64,6 +64,10 @@ class ResourceTags:
     def get(self, arn: str) -> dict[str, str]:
         return self.store.tags(arn)
 
+    def get_many(self, arns: list[str]) -> dict[str, dict[str, str]]:
+        """{arn: tags} of many resources at once (for listings); untagged ones are absent."""
+        return self.store.tags_of(arns)
+
     def add(
         self,
         arn: str,
