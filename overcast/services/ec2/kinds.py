@@ -36,6 +36,8 @@ class Kind:
 
 
 VPC = Kind("vpc", "vpc", "InvalidVpcID.NotFound", "vpc")
+# Instances are the instances families' (issue 17); their rows live in ec2_resources like the rest.
+INSTANCE = Kind("instance", "i", "InvalidInstanceID.NotFound", "instance")
 SUBNET = Kind("subnet", "subnet", "InvalidSubnetID.NotFound", "subnet")
 ROUTE_TABLE = Kind("route-table", "rtb", "InvalidRouteTableID.NotFound", "routeTable")
 INTERNET_GATEWAY = Kind("internet-gateway", "igw", "InvalidInternetGatewayID.NotFound", "internetGateway")
@@ -88,7 +90,7 @@ RTB_ASSOCIATION = Kind("route-table-association", "rtbassoc", "InvalidAssociatio
 ACL_ASSOCIATION = Kind("network-acl-association", "aclassoc", "InvalidAssociationID.NotFound", "association")
 
 ALL = (
-    VPC, SUBNET, ROUTE_TABLE, INTERNET_GATEWAY, EGRESS_ONLY_GATEWAY, NAT_GATEWAY, ADDRESS, NETWORK_ACL,
+    VPC, INSTANCE, SUBNET, ROUTE_TABLE, INTERNET_GATEWAY, EGRESS_ONLY_GATEWAY, NAT_GATEWAY, ADDRESS, NETWORK_ACL,
     SECURITY_GROUP, SECURITY_GROUP_RULE, NETWORK_INTERFACE, PEERING, VPC_ENDPOINT, DHCP_OPTIONS, PREFIX_LIST,
     TRANSIT_GATEWAY, TGW_ATTACHMENT, TGW_ROUTE_TABLE, FLOW_LOG, INSIGHTS_PATH, INSIGHTS_ANALYSIS, RTB_ASSOCIATION,
     ACL_ASSOCIATION,

@@ -44,7 +44,7 @@ OPEN_POLICY = (
 
 def public(body: dict[str, Any]) -> dict[str, Any]:
     """A stored description without Overcast's own bookkeeping (keys starting with '_')."""
-    return {key: value for key, value in body.items() if not key.startswith("_")}
+    return {key: value for key, value in body.items() if key[0] != "_"}
 
 
 class Network:
@@ -510,7 +510,10 @@ class Network:
         self.store.add_rule(rule)
         return rule
 
-    def describe_rule(self, group: Resource, rule: Rule) -> dict[str, Any]:
+    def describe_rule(
+        self, group: Resource, rule: Rule, tags: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A rule as DescribeSecurityGroupRules gives it; `tags` when the caller fetched them already."""
         described = {
             "SecurityGroupRuleId": rule.id,
             "GroupId": group.id,
@@ -519,7 +522,8 @@ class Network:
             **rule.body,
             "SecurityGroupRuleArn": kinds.SECURITY_GROUP_RULE.arn(group.region, group.account, rule.id),
         }
-        tags = self.tags.get(kinds.SECURITY_GROUP_RULE.arn(group.region, group.account, rule.id))
+        if tags is None:
+            tags = self.tags.get(described["SecurityGroupRuleArn"])
         described["Tags"] = tag_list(tags)
         return described
 

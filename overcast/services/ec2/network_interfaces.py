@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 MAX_GROUPS = 5  # security groups per interface
 MAX_ADDRESSES = 50  # private addresses per interface (the largest instance types' figure)
-INSTANCE = "instance"  # the kind instances are stored as (by the instances families, in ec2_resources)
 FILTERS = {
     "addresses.private-ip-address": "PrivateIpAddresses.PrivateIpAddress",
     "addresses.primary": "PrivateIpAddresses.Primary",
@@ -145,7 +144,7 @@ class NetworkInterfaceOperations(Operations):
         eni = net.require(ctx, kinds.NETWORK_INTERFACE, params["NetworkInterfaceId"])
         instance_id = params["InstanceId"]
         instance = store.get(instance_id)
-        if instance is None or instance.kind != INSTANCE or not net.visible(ctx, instance):
+        if instance is None or instance.kind != kinds.INSTANCE.name or not net.visible(ctx, instance):
             raise ServiceError(
                 "InvalidInstanceID.NotFound", f"The instance ID '{instance_id}' does not exist"
             )

@@ -251,8 +251,15 @@ class SecurityGroupOperations(Operations):
                     )
                 described.append(net.describe_rule(group, rule))
         else:
-            for group in store.page(ctx.account_id, ctx.region, kinds.SECURITY_GROUP.name, 0, 1_000_000):
-                described += [net.describe_rule(group, rule) for rule in store.rules(group.id)]
+            groups = store.page(ctx.account_id, ctx.region, kinds.SECURITY_GROUP.name, 0, 1_000_000)
+            rules = store.rules_of([g.id for g in groups])
+            pairs = [(g, rule) for g in groups for rule in rules[g.id]]
+            arns = [kinds.SECURITY_GROUP_RULE.arn(g.region, g.account, rule.id) for g, rule in pairs]
+            tags = self.service.tags.get_many(arns)
+            described += [
+                net.describe_rule(g, rule, tags.get(arn, {}))
+                for (g, rule), arn in zip(pairs, arns, strict=True)
+            ]
         described = [d for d in described if matches(d, filters, RULE_FILTERS)]
         return _page(described, params, "SecurityGroupRules")
 
