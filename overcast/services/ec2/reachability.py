@@ -167,6 +167,7 @@ class TgwTable:
 class Gateway:
     ref: Ref
     vpc_id: str | None
+    edge_table: str | None = None  # a gateway route table associated with it (ingress routing)
 
 
 @dataclass
@@ -578,7 +579,7 @@ class Walk:
             raise self.blocked(
                 "IGW_SOURCE_ADDRESS_NOT_IN_RFC1918_INGRESS", InternetGateway=gateway.ref.component()
             )
-        if destination is None or gateway.vpc_id != destination.vpc_id:
+        if destination is None or gateway.vpc_id != destination.vpc_id or destination.kind == "nat_gateway":
             raise self.blocked("NO_POSSIBLE_DESTINATION", InternetGateway=gateway.ref.component())
         private_ip = destination.ips[0]
         public_ip = destination.public.get(private_ip)
@@ -591,7 +592,11 @@ class Walk:
         header = {**packet.header(), "DestinationAddresses": [f"{public_ip}/32"]}
         self.note(gateway.ref, Vpc=topology.vpcs[gateway.vpc_id].ref.component(), OutboundHeader=header)
         subnet = topology.subnets[destination.subnet_id]
-        self.check_acl(subnet, egress=False, packet=packet)
+        appliance = self.ingress_appliance(gateway, packet)
+        if appliance is None:
+            self.check_acl(subnet, egress=False, packet=packet)
+        else:
+            self.through_middlebox(appliance, packet, subnet)
         self.check_groups(destination, egress=False, packet=packet)
         self.note(destination.ref, Subnet=subnet.ref.component(), Vpc=topology.vpcs[destination.vpc_id].ref.component(),
                   InboundHeader=packet.header())  # fmt: skip
@@ -606,6 +611,37 @@ class Walk:
             )  # fmt: skip
         self.note(table.ref, self.back, RouteTableRoute=route.description)
         self.note(gateway.ref, self.back)
+
+    def ingress_appliance(self, gateway: Gateway, packet: Packet) -> Interface | None:
+        """The appliance a gateway route table sends inbound traffic to (ingress routing), if any."""
+        if gateway.edge_table is None or gateway.edge_table not in self.topology.route_tables:
+            return None
+        table = self.topology.route_tables[gateway.edge_table]
+        route = longest_match(table, packet.destination)
+        if route is None or route.target == "local":
+            return None
+        if route.state != "active" or route.target not in self.topology.interfaces:
+            raise self.blocked(
+                "BAD_STATE_ROUTE", RouteTable=table.ref.component(), RouteTableRoute=route.description
+            )
+        self.note(table.ref, RouteTableRoute=route.description)
+        return self.topology.interfaces[route.target]
+
+    def through_middlebox(self, appliance: Interface, packet: Packet, subnet: Subnet) -> None:
+        """Inbound traffic redirected to an appliance, which forwards it on to the destination's subnet."""
+        if appliance.source_dest_check:
+            raise self.blocked(
+                "ENI_SOURCE_DEST_CHECK_RESTRICTION", NetworkInterface=appliance.ref.component()
+            )
+        appliance_subnet = self.topology.subnets[appliance.subnet_id]
+        self.check_acl(appliance_subnet, egress=False, packet=packet)
+        if appliance.kind == "interface":
+            self.check_groups(appliance, egress=False, packet=packet)
+            self.check_groups(appliance, egress=True, packet=packet)
+        self.note(appliance.ref, Subnet=appliance_subnet.ref.component())
+        if appliance_subnet.ref.id != subnet.ref.id:
+            self.check_acl(appliance_subnet, egress=True, packet=packet)
+            self.check_acl(subnet, egress=False, packet=packet)
 
     def through_nat(self, nat: Nat, packet: Packet, sender: Interface, subnet: Subnet) -> None:
         if not nat.available:

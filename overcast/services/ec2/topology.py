@@ -124,8 +124,13 @@ class _Builder:
 
     def add_gateways(self, vpc_id: str) -> None:
         topology, store = self.topology, self.store
+        edges = {
+            a.body.get("GatewayId"): a.parent_id
+            for a in store.in_vpc(vpc_id, kinds.RTB_ASSOCIATION.name)
+            if a.name == "gateway"
+        }
         for igw in store.in_vpc(vpc_id, kinds.INTERNET_GATEWAY.name):
-            topology.gateways[igw.id] = r.Gateway(ref(igw), vpc_id)
+            topology.gateways[igw.id] = r.Gateway(ref(igw), vpc_id, edges.get(igw.id))
         for eigw in store.in_vpc(vpc_id, kinds.EGRESS_ONLY_GATEWAY.name):
             topology.gateways[eigw.id] = r.Gateway(ref(eigw), vpc_id)
         for nat in store.in_vpc(vpc_id, kinds.NAT_GATEWAY.name):

@@ -164,3 +164,22 @@ def test_paths_and_analyses_api(overcast, ec2, vpc, subnet):
     assert error_of(raised) == ("DependencyViolation", 400)
     ec2.delete_network_insights_analysis(NetworkInsightsAnalysisId=analysis["NetworkInsightsAnalysisId"])
     assert ec2.delete_network_insights_path(NetworkInsightsPathId=path_id)["NetworkInsightsPathId"] == path_id
+
+
+def test_ingress_routing_through_a_middlebox(overcast, ec2, public_vpc):
+    vpc, igw = public_vpc["vpc"], public_vpc["igw"]
+    inspection = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.9.0/24")["Subnet"]["SubnetId"]
+    open_all = group(ec2, vpc, "open", {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+    appliance = eni(ec2, inspection, open_all)
+    web = eni(ec2, public_vpc["subnet"], group(ec2, vpc, "web", tcp(80, cidr="0.0.0.0/0")))
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.associate_address(AllocationId=allocation, NetworkInterfaceId=web)
+    edge = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=edge, GatewayId=igw)
+    ec2.create_route(RouteTableId=edge, DestinationCidrBlock="10.0.1.0/24", NetworkInterfaceId=appliance)
+    assert codes(analyze(overcast, ec2, igw, web, 80)) == ["ENI_SOURCE_DEST_CHECK_RESTRICTION"]
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=appliance, SourceDestCheck={"Value": False})
+    found = analyze(overcast, ec2, igw, web, 80)
+    assert found["NetworkPathFound"] is True
+    ids = component_ids(found)
+    assert ids.index(edge) < ids.index(appliance) < ids.index(web)
