@@ -43,7 +43,8 @@ class EndpointOperations(Operations):
         name = params["ServiceName"]
         service = aws_services.service_of(name, ctx.region)
         kind = params.get("VpcEndpointType") or "Gateway"
-        if service is None or (kind == "Gateway" and service not in aws_services.GATEWAY_SERVICE_RANGES):
+        gateway_only = kind == "Gateway" and service not in aws_services.GATEWAY_SERVICE_RANGES
+        if service is None or gateway_only or kind == "GatewayLoadBalancer":  # no load balancer services here
             raise ServiceError("InvalidServiceName", f"The Vpc Endpoint Service '{name}' does not exist")
         policy = params.get("PolicyDocument") or OPEN_POLICY
         _check_policy(policy)
