@@ -8,6 +8,8 @@ region; a subnet's addresses; the interfaces NAT gateways and endpoints create).
 from __future__ import annotations
 
 import ipaddress
+import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from overcast.state import Clock
 
 BATCH = 500
+ANSWERS_KEPT = 64  # recent Describe answers kept while nothing is written
 ALL_TRAFFIC = "-1"
 ACL_DEFAULT_RULE = 32767  # the "*" rule every network ACL ends with (32768 for IPv6)
 TAG_RULES = TagRules(
@@ -53,9 +56,11 @@ class Network:
         self.tags = tags
         self.clock = clock
         self._ready: set[tuple[str, str]] = set()  # regions known to be set up (saves a query per request)
+        self._answers: OrderedDict[tuple, tuple[int, dict[str, Any]]] = OrderedDict()  # see describe
 
     def reset(self) -> None:
         self._ready.clear()
+        self._answers.clear()
 
     # -- finding ---------------------------------------------------------------------------------------
 
@@ -118,6 +123,28 @@ class Network:
         return described
 
     def describe(
+        self, ctx: RequestContext, params: dict[str, Any], kind: Kind, *args: Any, **options: Any
+    ) -> dict:
+        """A Describe call (`_describe`), answered again from memory while the database has not changed since:
+        this process is the database's only writer, so while `total_changes` stays the same so do the rows (and
+        every state change on the clock is a write, applied before the operation runs)."""
+        changes = self.store.db.conn.total_changes
+        key = (
+            ctx.account_id,
+            ctx.region,
+            kind.name,
+            json.dumps([params, args[:3]], sort_keys=True, default=str),
+        )
+        cached = self._answers.get(key)
+        if cached is None or cached[0] != changes:
+            cached = (changes, self._describe(ctx, params, kind, *args, **options))
+            self._answers[key] = cached
+            self._answers.move_to_end(key)
+            while len(self._answers) > ANSWERS_KEPT:
+                self._answers.popitem(last=False)
+        return {name: list(value) if type(value) is list else value for name, value in cached[1].items()}
+
+    def _describe(
         self,
         ctx: RequestContext,
         params: dict[str, Any],
