@@ -48,11 +48,6 @@ def within(network: Network, parents: list[Network]) -> bool:
     return any(network.version == parent.version and network.subnet_of(parent) for parent in parents)
 
 
-def usable_count(network: IPv4Network) -> int:
-    """Addresses an interface may take: all but the first four and the last (AWS's five reserved)."""
-    return network.num_addresses - 5
-
-
 def first_usable(network: IPv4Network) -> int:
     return int(network.network_address) + RESERVED_AT_START
 
@@ -81,12 +76,3 @@ def public_ipv4() -> str:
     """A public-looking address for an Elastic or auto-assigned public IP (never in a private range)."""
     first = secrets.choice((3, 18, 34, 35, 44, 52, 54))
     return f"{first}.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{1 + secrets.randbelow(254)}"
-
-
-def is_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return any(address.version == r.version and address in r for r in PRIVATE_RANGES)
-
-
-def contains(cidr: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    network = ipaddress.ip_network(cidr, strict=False)
-    return network.version == address.version and address in network

@@ -434,15 +434,6 @@ class Network:
         found = self.store.in_subnet(subnet_id, kinds.RTB_ASSOCIATION.name)
         return found[0] if found else None
 
-    def route_table_of_subnet(self, subnet: Resource) -> Resource:
-        """The subnet's explicit route table, else its VPC's main one."""
-        association = self.subnet_association(subnet.id)
-        if association is None:
-            return self.main_route_table(subnet.vpc_id or "")
-        found = self.store.get(association.parent_id or "")
-        assert found is not None
-        return found
-
     def set_route_state(self, vpc_id: str, target_id: str, state: str) -> None:
         """Mark every route of the VPC's route tables that sends traffic to `target_id` (a deleted NAT gateway,
         a detached gateway, a deleted interface...) `blackhole`, or `active` again."""
@@ -498,12 +489,6 @@ class Network:
                 subnet_id=subnet.id, parent_id=acl.id,
             )
         )  # fmt: skip
-
-    def acl_of_subnet(self, subnet_id: str) -> Resource:
-        association = self.store.in_subnet(subnet_id, kinds.ACL_ASSOCIATION.name)[0]
-        found = self.store.get(association.parent_id or "")
-        assert found is not None
-        return found
 
     # -- security groups -------------------------------------------------------------------------------
 
@@ -578,10 +563,6 @@ class Network:
             )
         self.store.take_ip(subnet.id, free, holder)
         return str(ipaddress.ip_address(free))
-
-    def available_ips(self, subnet: Resource) -> int:
-        prefix = int(subnet.body["CidrBlock"].rsplit("/", 1)[1])  # on every describe: no ip_network parse
-        return 2 ** (32 - prefix) - 5 - self.store.used_ips(subnet.id)
 
     def create_interface(
         self,

@@ -55,10 +55,6 @@ FILTERS = {
 }
 
 
-def destination_of(route: dict[str, Any]) -> str:
-    return next(route[key] for key in DESTINATIONS if key in route)
-
-
 class RouteTableOperations(Operations):
     service: Ec2Provider
 

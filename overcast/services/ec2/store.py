@@ -164,11 +164,6 @@ class Ec2Store:
         )
         return [Resource.from_row(row) for row in rows]
 
-    def count_in_vpc(self, vpc_id: str, kind: str) -> int:
-        return self.db.one(
-            "SELECT COUNT(*) FROM ec2_resources WHERE vpc_id = ? AND kind = ?", (vpc_id, kind)
-        )[0]
-
     def in_subnet(self, subnet_id: str, kind: str) -> list[Resource]:
         rows = self.db.all(
             f"SELECT {COLUMNS} FROM ec2_resources WHERE subnet_id = ? AND kind = ? ORDER BY rowid",
@@ -294,12 +289,6 @@ class Ec2Store:
             "AND NOT EXISTS (SELECT 1 FROM ec2_private_ips AS b WHERE b.subnet_id = a.subnet_id AND b.ip = a.ip + 1) "
             "ORDER BY a.ip LIMIT 1",
             (subnet_id, low, high),
-        )
-        return row[0] if row else None
-
-    def ip_holder(self, subnet_id: str, ip: int) -> str | None:
-        row = self.db.one(
-            "SELECT holder FROM ec2_private_ips WHERE subnet_id = ? AND ip = ?", (subnet_id, ip)
         )
         return row[0] if row else None
 

@@ -152,9 +152,6 @@ class Timers:
 
         self.db.after_commit(remember)
 
-    def wake(self) -> None:
-        self._wake.set()
-
     async def run(self) -> None:
         while True:
             try:
