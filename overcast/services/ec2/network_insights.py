@@ -21,9 +21,9 @@ from overcast.services.kit.arns import parse_arn
 if TYPE_CHECKING:
     from overcast.services.ec2.provider import Ec2Provider
 
-# What a path may start or end at (by id prefix): interfaces, instances, gateways, NAT gateways, endpoints,
-# peering connections, transit gateways.
-ENDS = ("eni", "i", "igw", "nat", "vpce", "pcx", "tgw", "tgw-attach")
+# What a path may start or end at here (by id prefix): interfaces, instances, internet gateways, NAT gateways,
+# endpoints. (AWS also takes peering connections, transit gateways and load balancers; they are not modelled.)
+ENDS = ("eni", "i", "igw", "nat", "vpce")
 PATH_FILTERS = {
     "destination": "Destination",
     "destination-port": "DestinationPort",
