@@ -395,8 +395,8 @@ class Walk:
         packet = Packet(network(source_ip), destination_space, protocol, EPHEMERAL, ports)
         self.note(source.ref, Subnet=subnet.ref.component(), Vpc=topology.vpcs[subnet.vpc_id].ref.component(),
                   OutboundHeader=packet.header())  # fmt: skip
-        if source.kind == "interface":
-            self.check_groups(source, egress=True, packet=packet)
+        if source.kind == "interface":  # an egress rule naming a group matches the destination's groups
+            self.check_groups(source, egress=True, packet=packet, remote=self.destination_interface())
         self.leave_subnet(subnet, packet, source)
 
     def source_interface(self, source_id: str) -> Interface:

@@ -80,6 +80,13 @@ def test_group_references(overcast, ec2, vpc, subnet):
     )
     assert analyze(overcast, ec2, web_eni, db_eni, 5432)["NetworkPathFound"] is True
     assert codes(analyze(overcast, ec2, stranger, db_eni, 5432)) == ["ENI_SG_RULES_MISMATCH"]
+    # an egress rule naming the destination's group
+    ec2.revoke_security_group_egress(
+        GroupId=web, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+    assert codes(analyze(overcast, ec2, web_eni, db_eni, 5432)) == ["ENI_SG_RULES_MISMATCH"]
+    ec2.authorize_security_group_egress(GroupId=web, IpPermissions=[tcp(5432, group_id=db)])
+    assert analyze(overcast, ec2, web_eni, db_eni, 5432)["NetworkPathFound"] is True
 
 
 def test_appliance_with_source_destination_check(overcast, ec2, vpc, subnet):
