@@ -78,6 +78,9 @@ TGW_ATTACHMENT = Kind(
 TGW_ROUTE_TABLE = Kind(
     "transit-gateway-route-table", "tgw-rtb", "InvalidRouteTableID.NotFound", "transitGatewayRouteTable"
 )
+VPN_GATEWAY = Kind("vpn-gateway", "vgw", "InvalidVpnGatewayID.NotFound", "vpnGateway")
+CUSTOMER_GATEWAY = Kind("customer-gateway", "cgw", "InvalidCustomerGatewayID.NotFound", "customerGateway")
+VPN_CONNECTION = Kind("vpn-connection", "vpn", "InvalidVpnConnectionID.NotFound", "vpnConnection")
 FLOW_LOG = Kind("vpc-flow-log", "fl", "InvalidFlowLogId.NotFound", "flow log")
 INSIGHTS_PATH = Kind(
     "network-insights-path", "nip", "InvalidNetworkInsightsPathId.NotFound", "NetworkInsightsPath"
@@ -93,7 +96,7 @@ ALL = (
     VPC, INSTANCE, SUBNET, ROUTE_TABLE, INTERNET_GATEWAY, EGRESS_ONLY_GATEWAY, NAT_GATEWAY, ADDRESS, NETWORK_ACL,
     SECURITY_GROUP, SECURITY_GROUP_RULE, NETWORK_INTERFACE, PEERING, VPC_ENDPOINT, DHCP_OPTIONS, PREFIX_LIST,
     TRANSIT_GATEWAY, TGW_ATTACHMENT, TGW_ROUTE_TABLE, FLOW_LOG, INSIGHTS_PATH, INSIGHTS_ANALYSIS, RTB_ASSOCIATION,
-    ACL_ASSOCIATION,
+    ACL_ASSOCIATION, VPN_GATEWAY, CUSTOMER_GATEWAY, VPN_CONNECTION,
 )  # fmt: skip
 BY_PREFIX = {kind.prefix: kind for kind in ALL}
 

@@ -734,6 +734,26 @@ class Network:
         """Peering connections a VPC requested (vpc_id) or was asked into (parent_id)."""
         return self.store.in_vpc(vpc_id, kinds.PEERING.name) + self.store.children(vpc_id, kinds.PEERING.name)
 
+    def propagated_routes(self, table: Resource) -> list[dict[str, Any]]:
+        """The routes virtual private gateways propagate into a table: their VPN connections' static routes
+        (a table's own route to the same block wins)."""
+        own = {r.get("DestinationCidrBlock") for r in table.body["Routes"]}
+        routes = []
+        for propagating in table.body["PropagatingVgws"]:
+            for connection in self.store.children(propagating["GatewayId"], kinds.VPN_CONNECTION.name):
+                if connection.body["State"] != "available":
+                    continue
+                for route in connection.body["Routes"]:
+                    if route["DestinationCidrBlock"] not in own:
+                        own.add(route["DestinationCidrBlock"])
+                        routes.append({
+                            "DestinationCidrBlock": route["DestinationCidrBlock"],
+                            "GatewayId": propagating["GatewayId"],
+                            "Origin": "EnableVgwRoutePropagation",
+                            "State": "active",
+                        })  # fmt: skip
+        return routes
+
     def tgw_routes(self, table: Resource) -> list[dict[str, Any]]:
         """A transit gateway route table's routes: its static ones, then the blocks of the VPCs whose attachments
         propagate to it (a static route wins over a propagated one to the same block)."""
@@ -784,6 +804,8 @@ class Network:
         associations = self.store.children_of([t.id for t in tables], kinds.RTB_ASSOCIATION.name)
         for table, description in zip(tables, described, strict=True):
             description["Associations"] = [public(a.body) for a in associations[table.id]]
+            if table.body["PropagatingVgws"]:
+                description["Routes"] = description["Routes"] + self.propagated_routes(table)
 
     def _network_acls(self, acls: list[Resource], described: list[dict[str, Any]]) -> None:
         associations = self.store.children_of([a.id for a in acls], kinds.ACL_ASSOCIATION.name)

@@ -36,6 +36,7 @@ from overcast.services.ec2.subnets import SubnetOperations
 from overcast.services.ec2.tagging import TagOperations
 from overcast.services.ec2.transit_gateways import TransitGatewayOperations
 from overcast.services.ec2.vpcs import VpcOperations
+from overcast.services.ec2.vpn import VpnOperations
 from overcast.services.ec2.workers import Timers
 
 # Operations that act on no region's resources: they must not create a default VPC.
@@ -63,6 +64,7 @@ class Ec2Provider(ServiceProvider):
         TransitGatewayOperations,
         FlowLogOperations,
         NetworkInsightsOperations,
+        VpnOperations,
     )
 
     def __init__(self, platform) -> None:

@@ -511,6 +511,9 @@ class Walk:
             endpoint = topology.endpoints[target]
             self.note(endpoint.ref)
             self.check_acl(subnet, egress=False, packet=packet.reply(), path=self.back)
+        elif target.startswith("vgw-"):  # to the VPN: the path ends at the gateway (tunnels are not modelled)
+            self.note(topology.gateways[target].ref)
+            self.check_acl(subnet, egress=False, packet=packet.reply(), path=self.back)
         elif target.startswith("eigw-"):
             if packet.destination.version != 6:
                 raise self.blocked("CANNOT_ROUTE", RouteTableRoute=route.description)

@@ -184,6 +184,13 @@ class RouteTableOperations(Operations):
         if name == "GatewayId":
             if value == "local":
                 return {"GatewayId": "local", "State": "active"}
+            if value.startswith("vgw-"):
+                vgw = net.require(ctx, kinds.VPN_GATEWAY, value)
+                if vgw.vpc_id != vpc_id:
+                    raise invalid(
+                        f"route table {table.id} and network gateway {value} belong to different networks"
+                    )
+                return {"GatewayId": value, "State": "active"}
             if value.startswith("vpce-"):
                 endpoint = net.require(ctx, kinds.VPC_ENDPOINT, value)
                 return {"GatewayId": endpoint.id, "State": "active"}

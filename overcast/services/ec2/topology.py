@@ -108,9 +108,10 @@ class _Builder:
                 explicit.get(subnet.id) or main, acl_of.get(subnet.id) or "",
             )  # fmt: skip
         for table in store.in_vpc(vpc_id, kinds.ROUTE_TABLE.name):
-            topology.route_tables[table.id] = r.RouteTable(
-                ref(table), [self.route(x) for x in table.body["Routes"]]
+            routes = table.body["Routes"] + (
+                self.net.propagated_routes(table) if table.body["PropagatingVgws"] else []
             )
+            topology.route_tables[table.id] = r.RouteTable(ref(table), [self.route(x) for x in routes])
         for acl in store.in_vpc(vpc_id, kinds.NETWORK_ACL.name):
             entries = sorted(acl.body["Entries"], key=lambda e: e["RuleNumber"])
             topology.acls[acl.id] = r.Acl(ref(acl), [acl_entry(e) for e in entries])
@@ -131,6 +132,8 @@ class _Builder:
         }
         for igw in store.in_vpc(vpc_id, kinds.INTERNET_GATEWAY.name):
             topology.gateways[igw.id] = r.Gateway(ref(igw), vpc_id, edges.get(igw.id))
+        for vgw in store.in_vpc(vpc_id, kinds.VPN_GATEWAY.name):
+            topology.gateways[vgw.id] = r.Gateway(ref(vgw), vpc_id)
         for eigw in store.in_vpc(vpc_id, kinds.EGRESS_ONLY_GATEWAY.name):
             topology.gateways[eigw.id] = r.Gateway(ref(eigw), vpc_id)
         for nat in store.in_vpc(vpc_id, kinds.NAT_GATEWAY.name):

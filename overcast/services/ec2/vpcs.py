@@ -43,6 +43,7 @@ FILTERS = {
 _DEPENDENTS = (
     (kinds.SUBNET, lambda r: True),
     (kinds.INTERNET_GATEWAY, lambda r: True),
+    (kinds.VPN_GATEWAY, lambda r: True),
     (kinds.EGRESS_ONLY_GATEWAY, lambda r: True),
     (kinds.NAT_GATEWAY, lambda r: r.body["State"] not in ("deleted", "deleting", "failed")),
     (kinds.NETWORK_INTERFACE, lambda r: True),

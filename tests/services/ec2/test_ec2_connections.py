@@ -254,3 +254,74 @@ def test_flow_logs(ec2, vpc):
     assert len(s3["FlowLogIds"]) == 1
     assert ec2.delete_flow_logs(FlowLogIds=[flow_id])["Unsuccessful"] == []
     assert [f["LogDestinationType"] for f in ec2.describe_flow_logs()["FlowLogs"]] == ["s3"]
+
+
+def test_site_to_site_vpn(overcast, ec2, vpc, subnet):
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1", AmazonSideAsn=64600)["VpnGateway"]
+    assert (vgw["State"], vgw["Type"], vgw["AmazonSideAsn"], vgw["VpcAttachments"]) == (
+        "available",
+        "ipsec.1",
+        64600,
+        [],
+    )
+    vgw_id = vgw["VpnGatewayId"]
+    table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0][
+        "RouteTableId"
+    ]
+    with pytest.raises(ClientError) as raised:
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="192.168.0.0/16", GatewayId=vgw_id)
+    assert (
+        message_of(raised) == f"route table {table} and network gateway {vgw_id} belong to different networks"
+    )
+    assert ec2.attach_vpn_gateway(VpnGatewayId=vgw_id, VpcId=vpc)["VpcAttachment"] == {
+        "State": "attaching",
+        "VpcId": vpc,
+    }
+    attached = ec2.describe_vpn_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])[
+        "VpnGateways"
+    ]
+    assert attached[0]["VpcAttachments"] == [{"State": "attached", "VpcId": vpc}]
+
+    customer = ec2.create_customer_gateway(Type="ipsec.1", BgpAsn=65010, IpAddress="203.0.113.12")[
+        "CustomerGateway"
+    ]
+    assert (customer["BgpAsn"], customer["IpAddress"], customer["State"]) == (
+        "65010",
+        "203.0.113.12",
+        "available",
+    )
+    connection = ec2.create_vpn_connection(
+        Type="ipsec.1", CustomerGatewayId=customer["CustomerGatewayId"], VpnGatewayId=vgw_id,
+        Options={"StaticRoutesOnly": True},
+    )["VpnConnection"]  # fmt: skip
+    assert connection["State"] == "pending" and len(connection["VgwTelemetry"]) == 2
+    assert connection["CustomerGatewayConfiguration"].startswith('<?xml version="1.0"')
+    connection_id = connection["VpnConnectionId"]
+    ec2.create_vpn_connection_route(VpnConnectionId=connection_id, DestinationCidrBlock="192.168.0.0/16")
+    overcast.advance_clock("5s")
+    described = ec2.describe_vpn_connections(VpnConnectionIds=[connection_id])["VpnConnections"][0]
+    assert described["State"] == "available"
+    assert described["Routes"] == [
+        {"DestinationCidrBlock": "192.168.0.0/16", "Source": "Static", "State": "available"}
+    ]
+
+    # propagation puts the connection's routes in the table
+    ec2.enable_vgw_route_propagation(RouteTableId=table, GatewayId=vgw_id)
+    found = ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0]
+    assert found["PropagatingVgws"] == [{"GatewayId": vgw_id}]
+    assert found["Routes"][-1] == {
+        "DestinationCidrBlock": "192.168.0.0/16", "GatewayId": vgw_id, "Origin": "EnableVgwRoutePropagation", "State": "active"
+    }  # fmt: skip
+    ec2.disable_vgw_route_propagation(RouteTableId=table, GatewayId=vgw_id)
+    assert len(ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0]["Routes"]) == 1
+
+    with pytest.raises(ClientError) as raised:
+        ec2.delete_vpn_gateway(VpnGatewayId=vgw_id)
+    assert error_of(raised) == ("IncorrectState", 400)
+    ec2.delete_vpn_connection(VpnConnectionId=connection_id)
+    ec2.detach_vpn_gateway(VpnGatewayId=vgw_id, VpcId=vpc)
+    ec2.delete_vpn_gateway(VpnGatewayId=vgw_id)
+    ec2.delete_customer_gateway(CustomerGatewayId=customer["CustomerGatewayId"])
+    with pytest.raises(ClientError) as raised:
+        ec2.describe_vpn_gateways(VpnGatewayIds=[vgw_id])
+    assert error_of(raised) == ("InvalidVpnGatewayID.NotFound", 400)

@@ -190,3 +190,29 @@ def test_ingress_routing_through_a_middlebox(overcast, ec2, public_vpc):
     assert found["NetworkPathFound"] is True
     ids = component_ids(found)
     assert ids.index(edge) < ids.index(appliance) < ids.index(web)
+
+
+def test_to_the_vpn_through_propagated_routes(overcast, ec2, vpc, subnet):
+    source = eni(ec2, subnet, group(ec2, vpc, "to-office"))
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    ec2.attach_vpn_gateway(VpnGatewayId=vgw, VpcId=vpc)
+    customer = ec2.create_customer_gateway(Type="ipsec.1", BgpAsn=65000, IpAddress="198.51.100.7")[
+        "CustomerGateway"
+    ]
+    connection = ec2.create_vpn_connection(
+        Type="ipsec.1", CustomerGatewayId=customer["CustomerGatewayId"], VpnGatewayId=vgw
+    )
+    ec2.create_vpn_connection_route(
+        VpnConnectionId=connection["VpnConnection"]["VpnConnectionId"], DestinationCidrBlock="192.168.0.0/16"
+    )
+    overcast.advance_clock("5s")
+    assert codes(analyze(overcast, ec2, source, None, 22, DestinationIp="192.168.1.10")) == [
+        "NO_ROUTE_TO_DESTINATION"
+    ]
+    table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0][
+        "RouteTableId"
+    ]
+    ec2.enable_vgw_route_propagation(RouteTableId=table, GatewayId=vgw)
+    found = analyze(overcast, ec2, source, None, 22, DestinationIp="192.168.1.10")
+    assert found["NetworkPathFound"] is True, found.get("Explanations")
+    assert component_ids(found)[-1] == vgw
