@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from overcast.errors import ServiceError
 from overcast.services.ec2 import kinds, topology, zones
 from overcast.services.ec2 import reachability as r
-from overcast.services.ec2.network import public
+from overcast.services.ec2.shapes import public
 
 if TYPE_CHECKING:
     from overcast.platform import Platform

@@ -15,7 +15,7 @@ from overcast.services.ec2 import aws_services, kinds, zones
 from overcast.services.ec2.errors import invalid
 from overcast.services.ec2.filters import check, matches, tag_specifications
 from overcast.services.ec2.ids import new_id
-from overcast.services.ec2.network import OPEN_POLICY, route_entry
+from overcast.services.ec2.shapes import OPEN_POLICY, route_entry
 from overcast.services.ec2.store import Resource
 from overcast.services.ec2.workers import DELETED_VISIBLE, PROVISIONING
 

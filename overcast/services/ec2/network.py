@@ -19,6 +19,18 @@ from overcast.services.ec2.errors import bad_token, invalid, invalid_value
 from overcast.services.ec2.filters import FilterSpec, check, matches
 from overcast.services.ec2.ids import mac_address, new_id
 from overcast.services.ec2.kinds import Kind
+from overcast.services.ec2.shapes import (
+    ACL_DEFAULT_RULE,
+    ALL_TRAFFIC,
+    TARGET_KEYS,
+    acl_entry,
+    cidr_association,
+    ipv6_association,
+    permissions,
+    public,
+    route_entry,
+    subnet_ipv6_association,
+)
 from overcast.services.ec2.store import Ec2Store, Resource, Rule
 from overcast.services.kit.paging import decode_token, encode_token
 from overcast.services.kit.tags import TagRules, tag_list
@@ -30,8 +42,6 @@ if TYPE_CHECKING:
 
 BATCH = 500
 ANSWERS_KEPT = 64  # recent Describe answers kept while nothing is written
-ALL_TRAFFIC = "-1"
-ACL_DEFAULT_RULE = 32767  # the "*" rule every network ACL ends with (32768 for IPv6)
 TAG_RULES = TagRules(
     max_tags=50,
     too_many=lambda limit: ServiceError(
@@ -40,14 +50,6 @@ TAG_RULES = TagRules(
     invalid=lambda key: invalid(f"Tag key or value exceeds the maximum length: {key}"),
     reserved=lambda key: invalid("Tag keys starting with 'aws:' are reserved for internal use"),
 )
-OPEN_POLICY = (
-    '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
-)
-
-
-def public(body: dict[str, Any]) -> dict[str, Any]:
-    """A stored description without Overcast's own bookkeeping (keys starting with '_')."""
-    return {key: value for key, value in body.items() if key[0] != "_"}
 
 
 class Network:
@@ -829,45 +831,6 @@ class Network:
     }
 
 
-TARGET_KEYS = (
-    "GatewayId",
-    "NatGatewayId",
-    "NetworkInterfaceId",
-    "InstanceId",
-    "VpcPeeringConnectionId",
-    "TransitGatewayId",
-    "EgressOnlyInternetGatewayId",
-    "LocalGatewayId",
-    "CarrierGatewayId",
-)
-
-
-def permissions(rules: list[Rule]) -> list[dict[str, Any]]:
-    """Rules as DescribeSecurityGroups groups them: one IpPermission per protocol and port range."""
-    grouped: dict[tuple, dict[str, Any]] = {}
-    for rule in rules:
-        body = rule.body
-        key = (body["IpProtocol"], body.get("FromPort"), body.get("ToPort"))
-        permission = grouped.get(key)
-        if permission is None:
-            permission = {"IpProtocol": body["IpProtocol"]}
-            if body["IpProtocol"] != ALL_TRAFFIC:
-                permission.update(FromPort=body.get("FromPort"), ToPort=body.get("ToPort"))
-            permission.update(UserIdGroupPairs=[], IpRanges=[], Ipv6Ranges=[], PrefixListIds=[])
-            grouped[key] = permission
-        note = {"Description": body["Description"]} if body.get("Description") else {}
-        if "CidrIpv4" in body:
-            permission["IpRanges"].append({**note, "CidrIp": body["CidrIpv4"]})
-        elif "CidrIpv6" in body:
-            permission["Ipv6Ranges"].append({**note, "CidrIpv6": body["CidrIpv6"]})
-        elif "PrefixListId" in body:
-            permission["PrefixListIds"].append({**note, "PrefixListId": body["PrefixListId"]})
-        else:
-            peer = body["ReferencedGroupInfo"]
-            permission["UserIdGroupPairs"].append({**note, **peer})
-    return list(grouped.values())
-
-
 def _batches(listing: Callable[[int], list[Resource]], after: int) -> Iterator[list[Resource]]:
     while True:
         batch = listing(after)
@@ -887,43 +850,3 @@ def _ipv6_cidrs(vpc: Resource) -> list[str]:
         for a in vpc.body.get("Ipv6CidrBlockAssociationSet") or ()
         if a["Ipv6CidrBlockState"]["State"] == "associated"
     ]
-
-
-def cidr_association(cidr: str) -> dict[str, Any]:
-    return {
-        "AssociationId": new_id("vpc-cidr-assoc"),
-        "CidrBlock": cidr,
-        "CidrBlockState": {"State": "associated"},
-    }
-
-
-def ipv6_association(block: str, region: str) -> dict[str, Any]:
-    return {
-        "AssociationId": new_id("vpc-cidr-assoc"),
-        "Ipv6CidrBlock": block,
-        "Ipv6CidrBlockState": {"State": "associated"},
-        "NetworkBorderGroup": region,
-        "Ipv6Pool": "Amazon",
-    }
-
-
-def subnet_ipv6_association(block: str) -> dict[str, Any]:
-    return {
-        "AssociationId": new_id("subnet-cidr-assoc"),
-        "Ipv6CidrBlock": block,
-        "Ipv6CidrBlockState": {"State": "associated"},
-        "Ipv6AddressAttribute": "public",
-        "IpSource": "amazon",
-    }
-
-
-def route_entry(destination: str | None, target: dict[str, Any], origin: str) -> dict[str, Any]:
-    route: dict[str, Any] = {"DestinationCidrBlock": destination} if destination else {}
-    return {**route, **target, "Origin": origin, "State": "active"}
-
-
-def acl_entry(
-    number: int, action: str, egress: bool, cidr: str | None = None, ipv6: str | None = None
-) -> dict:
-    entry: dict[str, Any] = {"CidrBlock": cidr} if cidr else {"Ipv6CidrBlock": ipv6}
-    return {**entry, "Egress": egress, "Protocol": ALL_TRAFFIC, "RuleAction": action, "RuleNumber": number}

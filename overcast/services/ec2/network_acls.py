@@ -11,7 +11,7 @@ from overcast.services.base import Operations
 from overcast.services.ec2 import cidrs, kinds
 from overcast.services.ec2.errors import bad_cidr, dependency, invalid, invalid_value
 from overcast.services.ec2.filters import tag_specifications
-from overcast.services.ec2.network import ACL_DEFAULT_RULE
+from overcast.services.ec2.shapes import ACL_DEFAULT_RULE
 
 if TYPE_CHECKING:
     from overcast.services.ec2.provider import Ec2Provider

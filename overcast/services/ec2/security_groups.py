@@ -12,7 +12,7 @@ from overcast.services.base import Operations
 from overcast.services.ec2 import cidrs, kinds
 from overcast.services.ec2.errors import bad_cidr, bad_token, dependent_object, invalid
 from overcast.services.ec2.filters import check, matches, tag_specifications
-from overcast.services.ec2.network import ALL_TRAFFIC
+from overcast.services.ec2.shapes import ALL_TRAFFIC
 from overcast.services.ec2.store import Resource, Rule
 from overcast.services.kit.paging import decode_token, encode_token
 

@@ -12,7 +12,7 @@ from overcast.services.base import Operations
 from overcast.services.ec2 import cidrs, kinds
 from overcast.services.ec2.errors import bad_cidr, dependency, invalid, invalid_value
 from overcast.services.ec2.filters import tag_specifications
-from overcast.services.ec2.network import subnet_ipv6_association
+from overcast.services.ec2.shapes import subnet_ipv6_association
 
 if TYPE_CHECKING:
     from overcast.services.ec2.provider import Ec2Provider

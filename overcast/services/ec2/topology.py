@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.services.ec2 import kinds
 from overcast.services.ec2 import reachability as r
-from overcast.services.ec2.network import TARGET_KEYS as ROUTE_TARGETS
+from overcast.services.ec2.shapes import TARGET_KEYS as ROUTE_TARGETS
 from overcast.services.ec2.store import Resource, Rule
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from overcast.services.base import Operations
 from overcast.services.ec2 import cidrs, kinds
 from overcast.services.ec2.errors import bad_cidr, combination, dependency, invalid, missing
 from overcast.services.ec2.filters import tag_specifications
-from overcast.services.ec2.network import cidr_association, ipv6_association, route_entry
+from overcast.services.ec2.shapes import cidr_association, ipv6_association, route_entry
 from overcast.services.ec2.store import Resource
 
 if TYPE_CHECKING:
