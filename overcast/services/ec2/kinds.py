@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from overcast.errors import ServiceError
+from overcast.services.kit.arns import build_arn
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Kind:
         return self.arn_type or self.name
 
     def arn(self, region: str, account: str, resource_id: str) -> str:
-        return f"arn:aws:ec2:{region}:{account}:{self.arn_resource}/{resource_id}"
+        return build_arn("ec2", region, account, f"{self.arn_resource}/{resource_id}")
 
     def not_found(self, ids: list[str]) -> ServiceError:
         if self.message:

@@ -32,6 +32,7 @@ from overcast.services.ec2.shapes import (
     subnet_ipv6_association,
 )
 from overcast.services.ec2.store import Ec2Store, Resource, Rule
+from overcast.services.kit.arns import build_arn
 from overcast.services.kit.paging import decode_token, encode_token
 from overcast.services.kit.tags import TagRules, tag_list
 
@@ -226,7 +227,7 @@ class Network:
                 "PrefixListId": list_id,
                 "AddressFamily": "IPv4",
                 "State": "create-complete",
-                "PrefixListArn": f"arn:aws:ec2:{region}:aws:prefix-list/{list_id}",
+                "PrefixListArn": build_arn("ec2", region, "aws", f"prefix-list/{list_id}"),
                 "PrefixListName": name,
                 "OwnerId": "AWS",
                 "_entries": [{"Cidr": cidr} for cidr in ranges],

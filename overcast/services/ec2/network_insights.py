@@ -97,7 +97,7 @@ class NetworkInsightsOperations(Operations):
         arn = (
             topology.resource_arn(found)
             if prefix != "i"
-            else f"arn:aws:ec2:{ctx.region}:{ctx.account_id}:instance/{resource_id}"
+            else kinds.INSTANCE.arn(ctx.region, ctx.account_id, resource_id)
         )
         return resource_id, arn
 
