@@ -141,6 +141,8 @@ class Network:
         cached = self._answers.get(key)
         if cached is None or cached[0] != changes:
             cached = (changes, self._describe(ctx, params, kind, *args, **options))
+            if changes != self.store.db.changes_at_begin:  # this transaction wrote: it might yet roll back
+                return cached[1]
             self._answers[key] = cached
             self._answers.move_to_end(key)
             while len(self._answers) > ANSWERS_KEPT:
