@@ -89,6 +89,16 @@ INSIGHTS_PATH = Kind(
 INSIGHTS_ANALYSIS = Kind(
     "network-insights-analysis", "nia", "InvalidNetworkInsightsAnalysisId.NotFound", "NetworkInsightsAnalysis"
 )
+ACCESS_SCOPE = Kind(
+    "network-insights-access-scope",
+    "nis",
+    "InvalidNetworkInsightsAccessScopeId.NotFound",
+    "NetworkInsightsAccessScope",
+)
+ACCESS_SCOPE_ANALYSIS = Kind(
+    "network-insights-access-scope-analysis", "nisa", "InvalidNetworkInsightsAccessScopeAnalysisId.NotFound",
+    "NetworkInsightsAccessScopeAnalysis",
+)  # fmt: skip
 # Associations are rows of their own (looked up by id), described inside their route table or ACL.
 RTB_ASSOCIATION = Kind("route-table-association", "rtbassoc", "InvalidAssociationID.NotFound", "association")
 ACL_ASSOCIATION = Kind("network-acl-association", "aclassoc", "InvalidAssociationID.NotFound", "association")
@@ -97,7 +107,7 @@ ALL = (
     VPC, INSTANCE, SUBNET, ROUTE_TABLE, INTERNET_GATEWAY, EGRESS_ONLY_GATEWAY, NAT_GATEWAY, ADDRESS, NETWORK_ACL,
     SECURITY_GROUP, SECURITY_GROUP_RULE, NETWORK_INTERFACE, PEERING, VPC_ENDPOINT, DHCP_OPTIONS, PREFIX_LIST,
     TRANSIT_GATEWAY, TGW_ATTACHMENT, TGW_ROUTE_TABLE, FLOW_LOG, INSIGHTS_PATH, INSIGHTS_ANALYSIS, RTB_ASSOCIATION,
-    ACL_ASSOCIATION, VPN_GATEWAY, CUSTOMER_GATEWAY, VPN_CONNECTION,
+    ACL_ASSOCIATION, VPN_GATEWAY, CUSTOMER_GATEWAY, VPN_CONNECTION, ACCESS_SCOPE, ACCESS_SCOPE_ANALYSIS,
 )  # fmt: skip
 BY_PREFIX = {kind.prefix: kind for kind in ALL}
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from overcast.context import RequestContext
 from overcast.services.base import ServiceProvider
+from overcast.services.ec2.access_scopes import AccessScopeOperations
 from overcast.services.ec2.addresses import AddressOperations
 from overcast.services.ec2.dhcp_options import DhcpOptionsOperations
 from overcast.services.ec2.endpoints import EndpointOperations
@@ -65,6 +66,7 @@ class Ec2Provider(ServiceProvider):
         FlowLogOperations,
         NetworkInsightsOperations,
         VpnOperations,
+        AccessScopeOperations,
     )
 
     def __init__(self, platform) -> None:

@@ -245,6 +245,7 @@ class Query:
     port: int | None = None
     source_ip: str | None = None
     destination_ip: str | None = None
+    port_range: tuple[int, int] | None = None  # instead of `port`: any port of the range
 
 
 @dataclass
@@ -383,7 +384,7 @@ class Walk:
 
     def run(self) -> None:
         topology, query = self.topology, self.query
-        ports = (query.port, query.port) if query.port is not None else ALL_PORTS
+        ports = (query.port, query.port) if query.port is not None else (query.port_range or ALL_PORTS)
         protocol = protocol_number(query.protocol)
         if query.source in topology.gateways:
             self.from_internet(topology.gateways[query.source], protocol, ports)

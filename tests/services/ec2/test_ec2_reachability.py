@@ -216,3 +216,50 @@ def test_to_the_vpn_through_propagated_routes(overcast, ec2, vpc, subnet):
     found = analyze(overcast, ec2, source, None, 22, DestinationIp="192.168.1.10")
     assert found["NetworkPathFound"] is True, found.get("Explanations")
     assert component_ids(found)[-1] == vgw
+
+
+def test_network_access_analyzer_finds_what_the_internet_reaches(overcast, ec2, public_vpc):
+    vpc, igw = public_vpc["vpc"], public_vpc["igw"]
+    web = eni(ec2, public_vpc["subnet"], group(ec2, vpc, "web", tcp(443, cidr="0.0.0.0/0")))
+    hidden = eni(ec2, public_vpc["subnet"], group(ec2, vpc, "hidden", tcp(443, cidr="0.0.0.0/0")))
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.associate_address(AllocationId=allocation, NetworkInterfaceId=web)
+    scope = ec2.create_network_insights_access_scope(
+        MatchPaths=[{
+            "Source": {"ResourceStatement": {"ResourceTypes": ["AWS::EC2::InternetGateway"]}},
+            "Destination": {"ResourceStatement": {"ResourceTypes": ["AWS::EC2::NetworkInterface"]},
+                            "PacketHeaderStatement": {"Protocols": ["tcp"], "DestinationPorts": ["443"]}},
+        }],
+        ClientToken="scope-1",
+    )  # fmt: skip
+    scope_id = scope["NetworkInsightsAccessScope"]["NetworkInsightsAccessScopeId"]
+    content = ec2.get_network_insights_access_scope_content(NetworkInsightsAccessScopeId=scope_id)
+    assert content["NetworkInsightsAccessScopeContent"]["MatchPaths"][0]["Source"]["ResourceStatement"] == {
+        "ResourceTypes": ["AWS::EC2::InternetGateway"]
+    }
+    started = ec2.start_network_insights_access_scope_analysis(
+        NetworkInsightsAccessScopeId=scope_id, ClientToken="a-1"
+    )
+    analysis_id = started["NetworkInsightsAccessScopeAnalysis"]["NetworkInsightsAccessScopeAnalysisId"]
+    assert started["NetworkInsightsAccessScopeAnalysis"]["Status"] == "running"
+    assert (
+        ec2.get_network_insights_access_scope_analysis_findings(
+            NetworkInsightsAccessScopeAnalysisId=analysis_id
+        )["AnalysisStatus"]
+        == "running"
+    )
+    overcast.advance_clock("5s")
+    analysis = ec2.describe_network_insights_access_scope_analyses(NetworkInsightsAccessScopeId=scope_id)[
+        "NetworkInsightsAccessScopeAnalyses"
+    ][0]
+    assert (analysis["Status"], analysis["FindingsFound"], analysis["AnalyzedEniCount"]) == (
+        "succeeded",
+        "true",
+        2,
+    )
+    findings = ec2.get_network_insights_access_scope_analysis_findings(
+        NetworkInsightsAccessScopeAnalysisId=analysis_id
+    )
+    (finding,) = findings["AnalysisFindings"]
+    ids = [c["Component"]["Id"] for c in finding["FindingComponents"]]
+    assert ids[0] == igw and ids[-1] == web and hidden not in ids
