@@ -18,6 +18,8 @@ functions in a VPC and ECS tasks need:
   `attach_interface`, `detach_interface`, `delete_interface`;
 - `assign_public_ip` / `release_public_ip`: the auto-assigned public IPv4 of an instance's primary interface
   (MapPublicIpOnLaunch), which changes on stop/start while an Elastic IP stays;
+- `endpoint_policy`: the policy of the VPC endpoint a call from an interface to an AWS service goes through,
+  for the policy engine to evaluate on calls made from inside a VPC;
 - `reachable`: the Reachability Analyzer's verdict on traffic from an interface (or instance, IGW, NAT gateway)
   to another or to an address, on a protocol and port: routes, NACLs both ways, security groups.
 
@@ -258,3 +260,30 @@ def reachable(
     with platform.db.transaction():
         query = r.Query(source, destination, protocol, port, source_ip, destination_ip)
         return topology.verdict(ec2.net, query)
+
+
+def endpoint_policy(platform: Platform, eni_id: str, service: str) -> str | None:
+    """The policy of the VPC endpoint that calls from an interface to an AWS service (`s3`, `sqs`, ...) go
+    through, or None when they go to the service's public endpoint: a gateway endpoint whose route the
+    interface's subnet route table holds, else an interface endpoint of the service in its VPC with private DNS
+    on. The policy engine evaluates it with the caller's policies for calls made from inside the VPC (issue 17's
+    instances), as AWS does for calls through an endpoint."""
+    ec2 = provider(platform)
+    with platform.db.transaction():
+        eni = ec2.store.get(eni_id)
+        if eni is None or eni.kind != kinds.NETWORK_INTERFACE.name:
+            return None
+        name = f"com.amazonaws.{eni.region}.{service}"
+        endpoints = [e for e in ec2.store.in_vpc(eni.vpc_id or "", kinds.VPC_ENDPOINT.name)
+                     if e.body["ServiceName"] == name and e.body["State"] == "available"]  # fmt: skip
+        association = ec2.net.subnet_association(eni.subnet_id or "")
+        table_id = (
+            association.parent_id if association else ec2.net.main_association(eni.vpc_id or "").parent_id
+        )
+        for endpoint in endpoints:
+            if endpoint.body["VpcEndpointType"] == "Gateway" and table_id in endpoint.body["RouteTableIds"]:
+                return endpoint.body["PolicyDocument"]
+        for endpoint in endpoints:
+            if endpoint.body["VpcEndpointType"] == "Interface" and endpoint.body["PrivateDnsEnabled"]:
+                return endpoint.body["PolicyDocument"]
+        return None

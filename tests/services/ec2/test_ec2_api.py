@@ -74,3 +74,22 @@ def test_reachable_between_interfaces(overcast, ec2, vpc, subnet):
     )
     by_address = ec2_api.reachable(platform, client, None, "tcp", 80, destination_ip="10.0.1.5")
     assert by_address.reachable is True
+
+
+def test_endpoint_policy_of_calls_from_an_interface(overcast, ec2, vpc, subnet):
+    platform = overcast.platform
+    eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
+    assert ec2_api.endpoint_policy(platform, eni, "s3") is None
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0][
+        "RouteTableId"
+    ]
+    policy = '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}'
+    ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=[main], PolicyDocument=policy
+    )
+    assert ec2_api.endpoint_policy(platform, eni, "s3") == policy
+    assert ec2_api.endpoint_policy(platform, eni, "dynamodb") is None
+    # a subnet with its own route table, without the endpoint's route, goes to S3's public endpoint
+    own = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=own, SubnetId=subnet)
+    assert ec2_api.endpoint_policy(platform, eni, "s3") is None
