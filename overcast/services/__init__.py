@@ -34,6 +34,7 @@ PROVIDERS: dict[str, str] = {
     "cloudtrail": "overcast.services.cloudtrail.provider:CloudTrailProvider",
     "cognito-idp": "overcast.services.cognitoidp.provider:CognitoIdpProvider",
     "cognito-identity": "overcast.services.cognitoidentity.provider:CognitoIdentityProvider",
+    "ec2": "overcast.services.ec2.provider:Ec2Provider",
 }
 
 # Services started with the server (not on first use) because they observe every call (Platform.observers).

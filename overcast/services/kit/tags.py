@@ -69,6 +69,10 @@ class ResourceTags:
         when a policy is evaluated (most authorized requests never read them)."""
         return LazyTags(self.store, arn)
 
+    def get_many(self, arns: list[str]) -> dict[str, dict[str, str]]:
+        """{arn: tags} of many resources at once (for listings); untagged ones are absent."""
+        return self.store.tags_of(arns)
+
     def add(
         self,
         arn: str,

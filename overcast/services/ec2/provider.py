@@ -1,0 +1,109 @@
+"""The EC2 provider (VPC networking): its operation families and what they share.
+
+Every operation runs through `find_operation`'s wrapper, which does what EC2 does before any operation:
+- `DryRun`: the caller was authorized (the policy engine ran before the method), so answer AWS's
+  `DryRunOperation` (HTTP 412) without acting; an unauthorized caller already got `UnauthorizedOperation`;
+- the region's first use creates its default VPC (AWS accounts come with one in every region);
+- work that fell due on the virtual clock (a NAT gateway becoming available, a peering request expiring)
+  is applied first, so every answer is exact at the virtual moment it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from overcast.context import RequestContext
+from overcast.services.base import ServiceProvider
+from overcast.services.ec2.access_scopes import AccessScopeOperations
+from overcast.services.ec2.addresses import AddressOperations
+from overcast.services.ec2.dhcp_options import DhcpOptionsOperations
+from overcast.services.ec2.endpoints import EndpointOperations
+from overcast.services.ec2.errors import dry_run
+from overcast.services.ec2.flow_logs import FlowLogOperations
+from overcast.services.ec2.gateways import GatewayOperations
+from overcast.services.ec2.nat_gateways import NatGatewayOperations
+from overcast.services.ec2.network import Network
+from overcast.services.ec2.network_acls import NetworkAclOperations
+from overcast.services.ec2.network_insights import NetworkInsightsOperations
+from overcast.services.ec2.network_interfaces import NetworkInterfaceOperations
+from overcast.services.ec2.peering import PeeringOperations
+from overcast.services.ec2.prefix_lists import PrefixListOperations
+from overcast.services.ec2.regions import RegionOperations
+from overcast.services.ec2.route_tables import RouteTableOperations
+from overcast.services.ec2.security_groups import SecurityGroupOperations
+from overcast.services.ec2.store import Ec2Store
+from overcast.services.ec2.subnets import SubnetOperations
+from overcast.services.ec2.tagging import TagOperations
+from overcast.services.ec2.transit_gateways import TransitGatewayOperations
+from overcast.services.ec2.vpcs import VpcOperations
+from overcast.services.ec2.vpn import VpnOperations
+from overcast.services.ec2.workers import Timers
+
+# Operations that act on no region's resources: they must not create a default VPC.
+_REGIONLESS = frozenset({"DescribeRegions"})
+
+
+class Ec2Provider(ServiceProvider):
+    service_name = "ec2"
+    families = (
+        VpcOperations,
+        SubnetOperations,
+        RegionOperations,
+        TagOperations,
+        RouteTableOperations,
+        GatewayOperations,
+        NatGatewayOperations,
+        AddressOperations,
+        NetworkAclOperations,
+        SecurityGroupOperations,
+        NetworkInterfaceOperations,
+        PeeringOperations,
+        EndpointOperations,
+        DhcpOptionsOperations,
+        PrefixListOperations,
+        TransitGatewayOperations,
+        FlowLogOperations,
+        NetworkInsightsOperations,
+        VpnOperations,
+        AccessScopeOperations,
+    )
+
+    def __init__(self, platform) -> None:
+        super().__init__(platform)
+        self.store = Ec2Store(self.db)
+        self.net = Network(self.store, self.tags, self.clock)
+        self.timers = Timers(self.net, self.db, self.clock)
+
+    async def start(self) -> None:
+        self.platform.spawn(self.timers.run())
+
+    def find_operation(self, operation: str) -> Callable | None:
+        method = super().find_operation(operation)
+        if method is None:
+            return None
+        prepare = self.prepare
+
+        def run(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+            if params.get("DryRun"):
+                raise dry_run()
+            prepare(ctx)
+            return method(ctx, params)
+
+        return run
+
+    def prepare(self, ctx: RequestContext) -> None:
+        """What precedes every operation: the region's defaults, and the work due on the clock."""
+        if ctx.operation not in _REGIONLESS:
+            self.net.ensure_region(ctx.account_id, ctx.region)
+        self.timers.settle()
+
+    def schedule(self, resource_id: str, action: str, delay: float) -> None:
+        """Do `action` to a resource `delay` virtual seconds from now (workers.TRANSITIONS)."""
+        due = self.clock.now() + delay
+        self.store.schedule(resource_id, action, due)
+        self.timers.scheduled(due)
+
+    def reset(self) -> None:
+        self.net.reset()
+        self.timers.reset()
