@@ -69,7 +69,7 @@ class TagOperations(Operations):
         page: list[dict[str, Any]] = []
         last = position
         while True:
-            batch = store.tagged(ctx.account_id, ctx.region, "ec2", None, after_arn, BATCH)
+            batch = store.tagged(ctx.account_id, ctx.region, [("ec2", None)], after_arn, BATCH)
             for arn, tags in batch:
                 for key, value in tags.items():
                     if [arn, key] <= position:
