@@ -83,8 +83,11 @@ class Scope:
             return self.pseudo[name]
         if name in self.resources:
             return self.ref(name)
-        raise template_error(
-            f"Unresolved resource dependencies [{name}] in the Resources block of the template"
+        raise ServiceError(
+            "ValidationError",
+            f"Template format error: Unresolved resource dependencies [{name}] in the Resources block of the "
+            "template",
+            400,
         )
 
 
