@@ -34,6 +34,7 @@ from overcast.services.cloudformation.intrinsics import (
 from overcast.services.cloudformation.parameters import Bound
 from overcast.services.cloudformation.resources import handler_for
 from overcast.services.cloudformation.resources.base import (
+    Created,
     HandlerError,
     ResourceContext,
     ResourceHandler,
@@ -320,7 +321,9 @@ class Engine:
             data.get("attributes") or {},
         )
 
-    def context(self, stack: Stack, logical_id: str, principal: Principal) -> ResourceContext:
+    def context(
+        self, stack: Stack, logical_id: str, principal: Principal, definition: dict[str, Any] | None = None
+    ) -> ResourceContext:
         async def caller(service: str, operation: str, params: dict[str, Any], region: str | None = None):
             return await self.platform.call(
                 service,
@@ -331,6 +334,7 @@ class Engine:
                 region=region or stack.region,
             )
 
+        definition = definition or {}
         return ResourceContext(
             caller=caller,
             account=stack.account,
@@ -340,7 +344,12 @@ class Engine:
             logical_id=logical_id,
             now=self.clock.now,
             request_token=(stack.operation or {}).get("token") or "",
-            extra={"engine": self, "stack": stack, "principal": principal, "platform_clock": self.clock},
+            extra={
+                "responses": self.service.responses,
+                "nested": Nesting(self, stack),
+                "resource_type": definition.get("Type"),
+                "creation_policy": definition.get("CreationPolicy"),
+            },
         )
 
     # -- plans and scopes --------------------------------------------------------------------------
@@ -589,7 +598,7 @@ class Engine:
         ):
             return  # done before a restart
         handler = handler_for(kind)
-        ctx = self.context(stack, logical_id, principal)
+        ctx = self.context(stack, logical_id, principal, definition)
         try:
             properties = resolve(definition.get("Properties") or {}, plan.scope)
             properties = await self.dynamic_references(properties, ctx)
@@ -781,9 +790,13 @@ class Engine:
                 physical_id, attributes = created.physical_id, created.attributes
             else:
                 physical_id = prior["physical_id"]
-                attributes = await handler.update(
+                updated = await handler.update(
                     ctx, physical_id, properties, old_properties, prior.get("attributes") or {}
                 )
+                if isinstance(updated, Created):  # the handler replaced it (a custom resource's new id)
+                    physical_id, attributes, replace = updated.physical_id, updated.attributes, True
+                else:
+                    attributes = updated
         except (HandlerError, ServiceError, ResourceFailed) as error:
             reason = reason_of(error)
             with self.db.transaction():
@@ -986,7 +999,7 @@ class Engine:
                 self.store.put_resource(row)
         handler = handler_for(row.type)
         if row.physical_id is not None and handler is not None:
-            ctx = self.context(stack, logical_id, principal)
+            ctx = self.context(stack, logical_id, principal, {"Type": row.type})
             try:
                 await handler.delete(ctx, row.physical_id, row.properties or {})
             except (HandlerError, ServiceError, ResourceFailed) as error:
@@ -1165,7 +1178,7 @@ class Engine:
                 prior.get("properties"),
             )
         if not replaced and handler is not None and row.properties != prior.get("properties"):
-            ctx = self.context(stack, row.logical_id, principal)
+            ctx = self.context(stack, row.logical_id, principal, {"Type": row.type})
             try:
                 await handler.update(
                     ctx, row.physical_id, prior.get("properties") or {}, row.properties or {}, row.attributes
@@ -1253,6 +1266,30 @@ class Engine:
             current = self.store.stack_by_id(stack.id)
             if current is not None:
                 self._finish(current, "UPDATE_ROLLBACK_COMPLETE")
+
+
+class Nesting:
+    """What a nested stack's handler needs of the engine: marking a stack as its parent's child, and waiting
+    for a child's operation to end."""
+
+    def __init__(self, engine: Engine, parent: Stack) -> None:
+        self.engine = engine
+        self.parent = parent
+
+    def adopt(self, arn: str) -> None:
+        with self.engine.db.transaction():
+            self.engine.store.set_parent(arn, self.parent.arn, self.parent.root_arn or self.parent.arn)
+
+    async def settle(self, arn: str) -> dict[str, Any]:
+        from overcast.services.cloudformation.stacks import StackOperations
+
+        while True:
+            child = self.engine.store.stack_by_arn(arn)
+            if child is None:
+                raise ResourceFailed("", f"Stack {arn} does not exist")
+            if child.operation is None:
+                return self.engine.service.family(StackOperations).describe(child)
+            await asyncio.sleep(0.02)
 
 
 _FAILED_STATES = {

@@ -27,6 +27,7 @@ from overcast.services.cloudformation.intrinsics import Scope, evaluate_conditio
 from overcast.services.cloudformation.parameters import Bound, bind, ssm_type
 from overcast.services.cloudformation.registry import RegistryOperations
 from overcast.services.cloudformation.resources import handler_for
+from overcast.services.cloudformation.responses import Responses
 from overcast.services.cloudformation.rules import check_rules
 from overcast.services.cloudformation.stacks import StackOperations
 from overcast.services.cloudformation.store import CloudFormationStore, Stack
@@ -60,6 +61,7 @@ class CloudFormationProvider(ServiceProvider):
         super().__init__(platform)
         self.store = CloudFormationStore(self.db)
         self.engine = Engine(self)
+        self.responses = Responses(self)
         import overcast.services.sts.api as sts
 
         sts.prepare(platform)

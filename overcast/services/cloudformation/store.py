@@ -348,6 +348,11 @@ class CloudFormationStore:
         """A stack that never was (a change set of type CREATE deleted before it ran, REVIEW_IN_PROGRESS)."""
         self.db.execute("DELETE FROM cfn_stacks WHERE id = ?", (stack_id,))
 
+    def set_parent(self, arn: str, parent_arn: str, root_arn: str) -> None:
+        self.db.execute(
+            "UPDATE cfn_stacks SET parent_arn = ?, root_arn = ? WHERE arn = ?", (parent_arn, root_arn, arn)
+        )
+
     def children(self, parent_arn: str) -> list[Stack]:
         rows = self.db.all(
             f"SELECT {_STACK_COLUMNS} FROM cfn_stacks WHERE parent_arn = ? AND live = 1", (parent_arn,)

@@ -36,7 +36,9 @@ def events(cfn: Any, stack: str) -> list[dict[str, Any]]:
 
 
 def statuses(cfn: Any, stack: str, logical_id: str) -> list[str]:
-    return [event["ResourceStatus"] for event in events(cfn, stack) if event["LogicalResourceId"] == logical_id]
+    return [
+        event["ResourceStatus"] for event in events(cfn, stack) if event["LogicalResourceId"] == logical_id
+    ]
 
 
 def body(template: dict[str, Any]) -> str:

@@ -87,7 +87,11 @@ def test_update_in_place_and_by_replacement(overcast):
     cfn.create_stack(StackName="upd", TemplateBody=QUEUES)
     assert settled(cfn, "upd")["StackStatus"] == "CREATE_COMPLETE"
     changed = QUEUES.replace("VisibilityTimeout: 45", "VisibilityTimeout: 60")
-    cfn.update_stack(StackName="upd", TemplateBody=changed, Parameters=[{"ParameterKey": "Suffix", "UsePreviousValue": True}])
+    cfn.update_stack(
+        StackName="upd",
+        TemplateBody=changed,
+        Parameters=[{"ParameterKey": "Suffix", "UsePreviousValue": True}],
+    )
     assert settled(cfn, "upd")["StackStatus"] == "UPDATE_COMPLETE"
     url = sqs.get_queue_url(QueueName="work-one")["QueueUrl"]
     assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"] == {
@@ -97,7 +101,11 @@ def test_update_in_place_and_by_replacement(overcast):
         cfn.update_stack(StackName="upd", TemplateBody=changed)
     assert message_of(raised) == "No updates are to be performed."
     # A new QueueName replaces the queue: the new one is made, then the old one deleted.
-    cfn.update_stack(StackName="upd", TemplateBody=changed, Parameters=[{"ParameterKey": "Suffix", "ParameterValue": "two"}])
+    cfn.update_stack(
+        StackName="upd",
+        TemplateBody=changed,
+        Parameters=[{"ParameterKey": "Suffix", "ParameterValue": "two"}],
+    )
     stack = settled(cfn, "upd")
     assert stack["StackStatus"] == "UPDATE_COMPLETE"
     names = sorted(u.rsplit("/", 1)[-1] for u in sqs.list_queues()["QueueUrls"])
@@ -118,15 +126,38 @@ def test_template_errors_are_validation_errors(overcast):
         ("{", "Template format error: JSON not well-formed. (line 1,  column 2)"),
         (body({"Resources": {}}), "Template format error: At least one Resources member must be defined."),
         (
-            body({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "Nope"}}}}}),
+            body(
+                {
+                    "Resources": {
+                        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "Nope"}}}
+                    }
+                }
+            ),
             "Template format error: Unresolved resource dependencies [Nope] in the Resources block of the template",
         ),
         (
-            body({"Resources": {"A": {"Type": "AWS::SQS::Queue", "DependsOn": "B"}, "B": {"Type": "AWS::SQS::Queue", "DependsOn": "A"}}}),
+            body(
+                {
+                    "Resources": {
+                        "A": {"Type": "AWS::SQS::Queue", "DependsOn": "B"},
+                        "B": {"Type": "AWS::SQS::Queue", "DependsOn": "A"},
+                    }
+                }
+            ),
             "Circular dependency between resources: [A, B]",
         ),
         (
-            body({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::GetAtt": ["Q2", "Nope"]}}}, "Q2": {"Type": "AWS::SQS::Queue"}}}),
+            body(
+                {
+                    "Resources": {
+                        "Q": {
+                            "Type": "AWS::SQS::Queue",
+                            "Properties": {"QueueName": {"Fn::GetAtt": ["Q2", "Nope"]}},
+                        },
+                        "Q2": {"Type": "AWS::SQS::Queue"},
+                    }
+                }
+            ),
             "Template error: resource Q2 does not support attribute type Nope in Fn::GetAtt",
         ),
     ]
