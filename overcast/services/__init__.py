@@ -19,6 +19,7 @@ PROVIDERS: dict[str, str] = {
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
     "cloudformation": "overcast.services.cloudformation.provider:CloudFormationProvider",
+    "ecr": "overcast.services.ecr.provider:EcrProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).
