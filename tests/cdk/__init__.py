@@ -39,7 +39,9 @@ def install() -> None:
         stamp.write_bytes(lockfile)
 
 
-def cdk(endpoint: str, *args: str, output: Path, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+def cdk(
+    endpoint: str, *args: str, output: Path, timeout: float = 300, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run the CDK CLI on the app beside this file, against `endpoint`."""
     install()
     env = {
@@ -66,7 +68,9 @@ def cdk(endpoint: str, *args: str, output: Path, timeout: float = 300, check: bo
         "--require-approval",
         "never",
     ]
-    done = subprocess.run(command, cwd=HERE, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        command, cwd=HERE, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
+    )
     if check:
         assert done.returncode == 0, f"cdk {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done

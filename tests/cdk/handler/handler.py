@@ -16,5 +16,7 @@ def main(event, context):
             TableName=os.environ["TABLE"],
             Item={"id": {"S": order["id"]}, "item": {"S": order["item"]}},
         )
-        s3.put_object(Bucket=os.environ["BUCKET"], Key=f"receipts/{order['id']}.json", Body=record["body"].encode())
+        s3.put_object(
+            Bucket=os.environ["BUCKET"], Key=f"receipts/{order['id']}.json", Body=record["body"].encode()
+        )
     return {"processed": len(event["Records"])}
