@@ -20,6 +20,7 @@ PROVIDERS: dict[str, str] = {
     "logs": "overcast.services.logs.provider:LogsProvider",
     "cloudformation": "overcast.services.cloudformation.provider:CloudFormationProvider",
     "ecr": "overcast.services.ecr.provider:EcrProvider",
+    "cloudcontrol": "overcast.services.cloudcontrol.provider:CloudControlProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).

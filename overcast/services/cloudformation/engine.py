@@ -102,7 +102,7 @@ def _handler_code(error: ServiceError) -> str:
     code = error.code
     if "AlreadyExists" in code or "Exists" in code:
         return "AlreadyExists"
-    if "NotFound" in code or "NoSuch" in code or "NonExistent" in code:
+    if "NotFound" in code or "NoSuch" in code or "NonExistent" in code or "DoesNotExist" in code:
         return "NotFound"
     if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
         return "AccessDenied"

@@ -83,27 +83,49 @@ def test_package_and_deploy_the_sam_hello_world(overcast, tmp_path, cli):
     def run(*args: str, output: str = "json") -> str:
         # The CLI v2 here (2.9) makes `package`'s S3 client without --endpoint-url (and predates
         # AWS_ENDPOINT_URL): v1 packages for both, each CLI deploys.
-        return aws(overcast, *args, cli=AWS_V1 if args[:2] == ("cloudformation", "package") else program, output=output)
+        return aws(
+            overcast,
+            *args,
+            cli=AWS_V1 if args[:2] == ("cloudformation", "package") else program,
+            output=output,
+        )
 
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "app.py").write_text(APP)
     (tmp_path / "template.yml").write_text(TEMPLATE)
     run("s3", "mb", "s3://john-code-sam", output="text")
     run(
-        "cloudformation", "package", "--s3-bucket", "john-code-sam", "--template-file", str(tmp_path / "template.yml"),
-        "--output-template-file", str(tmp_path / "generated.yml"), output="text",
+        "cloudformation",
+        "package",
+        "--s3-bucket",
+        "john-code-sam",
+        "--template-file",
+        str(tmp_path / "template.yml"),
+        "--output-template-file",
+        str(tmp_path / "generated.yml"),
+        output="text",
     )
     packaged = (tmp_path / "generated.yml").read_text()
     assert "s3://john-code-sam/" in packaged
     run(
-        "cloudformation", "deploy", "--template-file", str(tmp_path / "generated.yml"), "--stack-name", "hello-world-sam-stack",
-        "--capabilities", "CAPABILITY_IAM", output="text",
+        "cloudformation",
+        "deploy",
+        "--template-file",
+        str(tmp_path / "generated.yml"),
+        "--stack-name",
+        "hello-world-sam-stack",
+        "--capabilities",
+        "CAPABILITY_IAM",
+        output="text",
     )
     cfn = overcast.client("cloudformation")
     stack = cfn.describe_stacks(StackName="hello-world-sam-stack")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-    types = {r["ResourceType"] for r in cfn.list_stack_resources(StackName="hello-world-sam-stack")["StackResourceSummaries"]}
+    types = {
+        r["ResourceType"]
+        for r in cfn.list_stack_resources(StackName="hello-world-sam-stack")["StackResourceSummaries"]
+    }
     assert types == {"AWS::Lambda::Function", "AWS::IAM::Role", "AWS::DynamoDB::Table"}
     processed = cfn.get_template(StackName="hello-world-sam-stack", TemplateStage="Processed")["TemplateBody"]
     assert "AWS::Serverless::Function" not in json.dumps(processed)
@@ -118,7 +140,15 @@ def test_package_and_deploy_the_sam_hello_world(overcast, tmp_path, cli):
 
     # The same template again: the change set has no changes, which deploy reports.
     again = run(
-        "cloudformation", "deploy", "--template-file", str(tmp_path / "generated.yml"), "--stack-name", "hello-world-sam-stack",
-        "--capabilities", "CAPABILITY_IAM", "--no-fail-on-empty-changeset", output="text",
+        "cloudformation",
+        "deploy",
+        "--template-file",
+        str(tmp_path / "generated.yml"),
+        "--stack-name",
+        "hello-world-sam-stack",
+        "--capabilities",
+        "CAPABILITY_IAM",
+        "--no-fail-on-empty-changeset",
+        output="text",
     )
     assert "No changes to deploy" in again

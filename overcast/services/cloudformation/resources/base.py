@@ -117,6 +117,11 @@ class ResourceHandler:
         gone. The default says it exists as it was created."""
         return dict(properties)
 
+    async def list(self, ctx: ResourceContext) -> list[str] | None:
+        """The physical ids of every resource of the type in the account and region (Cloud Control's
+        ListResources); None: the type does not support listing."""
+        return None
+
     def known_attributes(self, ctx: ResourceContext, physical_id: str) -> dict[str, Any]:
         """The attributes its physical id alone tells (for an imported resource)."""
         return {}
@@ -191,5 +196,6 @@ def not_found(error: ServiceError) -> bool:
         "NotFound" in code
         or "NoSuch" in code
         or "NonExistent" in code
+        or "DoesNotExist" in code
         or code in ("ResourceNotFoundException", "ParameterNotFound", "RepositoryNotFoundException")
     )

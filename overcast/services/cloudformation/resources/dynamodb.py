@@ -264,6 +264,9 @@ class Table(ResourceHandler):
             result.setdefault(key, properties[key])
         return result
 
+    async def list(self, ctx):
+        return list((await ctx.call("dynamodb", "ListTables", {})).get("TableNames", []))
+
 
 class GlobalTable(Table):
     """A global table with replicas in this region only (Overcast is one region at a time per request)."""

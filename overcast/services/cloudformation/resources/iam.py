@@ -198,6 +198,9 @@ class Role(ResourceHandler):
     def known_attributes(self, ctx, physical_id):
         return {"Arn": ctx.arn("iam", f"role/{physical_id}", region=""), "RoleName": physical_id}
 
+    async def list(self, ctx):
+        return [role["RoleName"] for role in (await ctx.call("iam", "ListRoles", {})).get("Roles", [])]
+
 
 class Policy(ResourceHandler):
     """An inline policy put on roles, users and groups (AWS::IAM::Policy)."""

@@ -195,6 +195,11 @@ class Function(ResourceHandler):
             result.setdefault(key, properties[key])
         return result
 
+    async def list(self, ctx):
+        return [
+            f["FunctionName"] for f in (await ctx.call("lambda", "ListFunctions", {})).get("Functions", [])
+        ]
+
 
 class Version(ResourceHandler):
     type_name = "AWS::Lambda::Version"

@@ -100,6 +100,10 @@ class LogGroup(ResourceHandler):
                 return result
         return None
 
+    async def list(self, ctx):
+        found = await ctx.call("logs", "DescribeLogGroups", {})
+        return [group["logGroupName"] for group in found.get("logGroups", [])]
+
 
 class LogStream(ResourceHandler):
     type_name = "AWS::Logs::LogStream"

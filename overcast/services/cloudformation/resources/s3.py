@@ -446,6 +446,9 @@ class Bucket(ResourceHandler):
                 result[key] = properties[key]  # configurations Overcast does not read back are taken as set
         return result
 
+    async def list(self, ctx):
+        return [bucket["Name"] for bucket in (await ctx.call("s3", "ListBuckets", {})).get("Buckets", [])]
+
 
 def _canned(value: str) -> str:
     """CloudFormation's AccessControl names (PublicRead) as S3's canned ACLs (public-read)."""

@@ -161,6 +161,9 @@ class Topic(ResourceHandler):
             ]
         return result
 
+    async def list(self, ctx):
+        return [topic["TopicArn"] for topic in (await ctx.call("sns", "ListTopics", {})).get("Topics", [])]
+
 
 class Subscription(ResourceHandler):
     type_name = "AWS::SNS::Subscription"

@@ -122,6 +122,10 @@ class Queue(ResourceHandler):
             result["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
         return result
 
+    async def list(self, ctx):
+        found = await ctx.call("sqs", "ListQueues", {})
+        return list(found.get("QueueUrls", []))
+
 
 class QueuePolicy(ResourceHandler):
     type_name = "AWS::SQS::QueuePolicy"
