@@ -20,9 +20,11 @@ class CloudControlProvider(ServiceProvider):
         super().__init__(platform)
         self.store = CloudControlStore(self.db)
         cloudformation.prepare(platform)
+        self._fail_interrupted()
 
-    async def start(self) -> None:
-        """Requests cut short by a restart are failed (their handler's outcome is unknown)."""
+    def _fail_interrupted(self) -> None:
+        """Requests cut short by a restart are failed (their handler's outcome is unknown); this runs when the
+        provider is built, before it takes any request."""
         with self.db.transaction():
             for token in self.store.unfinished():
                 found = self.store.request(token)

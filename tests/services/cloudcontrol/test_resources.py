@@ -27,7 +27,7 @@ def test_a_queue_through_cloud_control(overcast):
     assert started["Operation"] == "CREATE"
     assert started["OperationStatus"] == "IN_PROGRESS"
     done = finished(cc, started["RequestToken"])
-    assert done["OperationStatus"] == "SUCCESS", done
+    assert done["OperationStatus"] == "SUCCESS", done.get("StatusMessage")
     url = done["Identifier"]
     assert url.endswith("/000000000000/cc-queue")
     assert sqs.get_queue_url(QueueName="cc-queue")["QueueUrl"].endswith("/000000000000/cc-queue")
@@ -47,7 +47,7 @@ def test_a_queue_through_cloud_control(overcast):
             "ProgressEvent"
         ]["RequestToken"],
     )
-    assert done["OperationStatus"] == "SUCCESS", done
+    assert done["OperationStatus"] == "SUCCESS", done.get("StatusMessage")
     assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["DelaySeconds"])["Attributes"] == {
         "DelaySeconds": "9"
     }
@@ -65,7 +65,7 @@ def test_a_queue_through_cloud_control(overcast):
     done = finished(
         cc, cc.delete_resource(TypeName="AWS::SQS::Queue", Identifier=url)["ProgressEvent"]["RequestToken"]
     )
-    assert done["OperationStatus"] == "SUCCESS", done
+    assert done["OperationStatus"] == "SUCCESS", done.get("StatusMessage")
     assert "QueueUrls" not in sqs.list_queues()
     done = finished(
         cc, cc.delete_resource(TypeName="AWS::SQS::Queue", Identifier=url)["ProgressEvent"]["RequestToken"]
