@@ -27,11 +27,20 @@ def install() -> Path:
         fcntl.flock(handle, fcntl.LOCK_EX)
         if stamp.exists() and stamp.read_bytes() == requirements and sam.exists():
             return sam
-        made = subprocess.run([sys.executable, "-m", "venv", str(VENV)], capture_output=True, text=True, timeout=120)
+        made = subprocess.run(
+            [sys.executable, "-m", "venv", str(VENV)], capture_output=True, text=True, timeout=120
+        )
         if made.returncode != 0:
             pytest.skip(f"cannot make a virtual environment for the SAM CLI: {made.stderr}")
         done = subprocess.run(
-            [str(VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "-r", str(HERE / "requirements.txt")],
+            [
+                str(VENV / "bin" / "pip"),
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(HERE / "requirements.txt"),
+            ],
             capture_output=True,
             text=True,
             timeout=900,
@@ -53,6 +62,14 @@ def sam(endpoint: str, *args: str, cwd: Path, timeout: float = 300) -> subproces
         "SAM_CLI_TELEMETRY": "0",
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
-    done = subprocess.run([str(program), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [str(program), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, f"sam {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done

@@ -32,8 +32,18 @@ def test_sam_build_and_deploy_the_hello_world(overcast, tmp_path):
     sam(overcast.endpoint, "build", cwd=tmp_path)
     assert (tmp_path / ".aws-sam" / "build" / "helloworldpython3" / "app.py").exists()
     deployed = sam(
-        overcast.endpoint, "deploy", "--stack-name", "sam-app", "--resolve-s3", "--capabilities", "CAPABILITY_IAM",
-        "--no-confirm-changeset", "--no-fail-on-empty-changeset", "--region", "us-east-1", cwd=tmp_path,
+        overcast.endpoint,
+        "deploy",
+        "--stack-name",
+        "sam-app",
+        "--resolve-s3",
+        "--capabilities",
+        "CAPABILITY_IAM",
+        "--no-confirm-changeset",
+        "--no-fail-on-empty-changeset",
+        "--region",
+        "us-east-1",
+        cwd=tmp_path,
     )
     assert "Successfully created/updated stack - sam-app" in deployed.stdout
     cfn = overcast.client("cloudformation")
@@ -60,17 +70,39 @@ def test_sam_hello_world_with_its_api(overcast, tmp_path):
 
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "app.py").write_text(APP)
-    template = TEMPLATE.replace("      Policies:\n", API_EVENT.lstrip("\n").replace("\n      ", "\n      ") + "      Policies:\n", 1)
+    template = TEMPLATE.replace(
+        "      Policies:\n", API_EVENT.lstrip("\n").replace("\n      ", "\n      ") + "      Policies:\n", 1
+    )
     (tmp_path / "template.yaml").write_text(template)
     sam(overcast.endpoint, "build", cwd=tmp_path)
     sam(
-        overcast.endpoint, "deploy", "--stack-name", "sam-api", "--resolve-s3", "--capabilities", "CAPABILITY_IAM",
-        "--no-confirm-changeset", "--region", "us-east-1", cwd=tmp_path,
+        overcast.endpoint,
+        "deploy",
+        "--stack-name",
+        "sam-api",
+        "--resolve-s3",
+        "--capabilities",
+        "CAPABILITY_IAM",
+        "--no-confirm-changeset",
+        "--region",
+        "us-east-1",
+        cwd=tmp_path,
     )
     cfn = overcast.client("cloudformation")
-    resources = {r["ResourceType"] for r in cfn.list_stack_resources(StackName="sam-api")["StackResourceSummaries"]}
-    assert {"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::Lambda::Permission"} <= resources
-    api = [r for r in cfn.list_stack_resources(StackName="sam-api")["StackResourceSummaries"] if r["ResourceType"] == "AWS::ApiGateway::RestApi"][0]
+    resources = {
+        r["ResourceType"] for r in cfn.list_stack_resources(StackName="sam-api")["StackResourceSummaries"]
+    }
+    assert {
+        "AWS::ApiGateway::RestApi",
+        "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::Stage",
+        "AWS::Lambda::Permission",
+    } <= resources
+    api = [
+        r
+        for r in cfn.list_stack_resources(StackName="sam-api")["StackResourceSummaries"]
+        if r["ResourceType"] == "AWS::ApiGateway::RestApi"
+    ][0]
     url = f"{overcast.endpoint}/restapis/{api['PhysicalResourceId']}/Prod/_user_request_/hello"
     with urllib.request.urlopen(url, timeout=30) as response:
         assert response.status == 200

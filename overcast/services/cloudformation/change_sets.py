@@ -257,7 +257,14 @@ class ChangeSetOperations(Operations):
 
     # -- execute -----------------------------------------------------------------------------------
 
-    def execute_change_set(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def execute_change_set(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        with self.db.transaction():
+            stack_id = self._execute(ctx, params)
+        await self.service.settle(stack_id)
+        return {}
+
+    def _execute(self, ctx: RequestContext, params: dict[str, Any]) -> int:
+        """Start running the change set (inside a transaction); the stack's id."""
         service, store = self.service, self.service.store
         change_set = self.find(ctx, params["ChangeSetName"], params.get("StackName"))
         stack = store.stack_by_id(change_set.stack_id)
@@ -313,12 +320,12 @@ class ChangeSetOperations(Operations):
             assert current is not None
             service.engine.stack_event(current, "CREATE_IN_PROGRESS", "User Initiated")
             self.db.after_commit(lambda: service.engine.start(stack.id))
-            return {}
+            return stack.id
         if data["type"] == "IMPORT":
             self._import_rows(stack, data, operation["id"])
         status = "IMPORT_IN_PROGRESS" if data["type"] == "IMPORT" else "UPDATE_IN_PROGRESS"
         self._stacks().begin_update(stack, data["text"], data["template"], settings, operation, status)
-        return {}
+        return stack.id
 
     def _import_rows(self, stack: Stack, data: dict[str, Any], operation_id: str) -> None:
         """The resources an IMPORT change set brings in, recorded with the identifiers given (their

@@ -16,10 +16,10 @@ import asyncio
 import json
 import logging
 import re
+import time
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
@@ -58,6 +58,23 @@ class ResourceFailed(Exception):
 
 
 @dataclass
+class Step:
+    """The work on one resource: writes before (`begin`), the service calls (`run`), writes after (`done`
+    with run's result, or `failed` with its error, returning the status reason). A step with `error` failed
+    before any call (its `begin` wrote the failure)."""
+
+    begin: Callable[[], None] | None = None
+    run: Callable[[], Awaitable[Any]] = field(default=lambda: _nothing())
+    done: Callable[[Any], None] = field(default=lambda result: None)
+    failed: Callable[[BaseException], str] = field(default=lambda error: reason_of(error))
+    error: str | None = None
+
+
+async def _nothing() -> None:
+    return None
+
+
+@dataclass
 class Plan:
     """What an operation works from: the template's active resources, their graph, and the scope."""
 
@@ -69,7 +86,12 @@ class Plan:
 
 
 def timestamp(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """ISO 8601 with milliseconds, as event ids carry it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def principal_data(principal: Principal) -> dict[str, Any]:
@@ -136,6 +158,11 @@ class Engine:
         task = loop.create_task(self.run(stack_id))
         self._running[stack_id] = task
         task.add_done_callback(lambda _: self._running.pop(stack_id, None))
+
+    def task(self, stack_id: int) -> asyncio.Task | None:
+        """The task running the stack's operation, if one is running."""
+        task = self._running.get(stack_id)
+        return task if task is not None and not task.done() else None
 
     def resume(self) -> None:
         for stack_id in self.store.busy_stacks():
@@ -241,7 +268,9 @@ class Engine:
             "type": kind,
             "status": status,
             "reason": reason,
-            "properties": None if properties is None else json.dumps(properties, separators=(",", ":")),
+            "properties": properties
+            if properties is None or isinstance(properties, str)
+            else compact(properties),
             "token": operation.get("token"),
             "operation_id": operation.get("id"),
         }
@@ -469,7 +498,7 @@ class Engine:
             return
         failures = await self._walk(
             plan,
-            lambda logical_id: self._deploy_resource(
+            lambda logical_id: self._deploy_step(
                 stack, plan, logical_id, principal, operation["id"], creating
             ),
             forward=True,
@@ -544,9 +573,11 @@ class Engine:
     async def _walk(
         self, plan: Plan, work, *, forward: bool, names: Iterable[str] | None = None
     ) -> list[tuple[str, str]]:
-        """Run `work(logical_id)` over the resources in dependency order (reverse order when not `forward`),
-        those that do not depend on one another at the same time. Stops starting new work at the first
-        failure; returns the failures [(logical id, reason)]."""
+        """Run `work(logical_id) -> Step | None` over the resources in dependency order (reverse order when
+        not `forward`), those that do not depend on one another at the same time. The writes of the steps
+        that start together share one transaction, as do those of the steps that end together (each in its
+        own savepoint). Stops starting new work at the first failure; returns the failures [(logical id,
+        reason)]."""
         names = list(plan.active if names is None else names)
         chosen = set(names)
         if forward:
@@ -556,30 +587,83 @@ class Engine:
             needs = {name: reverse.get(name, set()) & chosen for name in names}
         done: set[str] = set()
         pending = list(names)
-        running: dict[asyncio.Task, str] = {}
+        running: dict[asyncio.Future, tuple[str, Step]] = {}
         failures: list[tuple[str, str]] = []
         while pending or running:
-            if not failures:
-                for name in list(pending):
-                    if needs[name] <= done:
+            ready = [name for name in pending if needs[name] <= done] if not failures else []
+            if ready:
+                with self.db.transaction():
+                    for name in ready:
                         pending.remove(name)
-                        running[asyncio.ensure_future(work(name))] = name
+                        step = self._begin(name, work, failures)
+                        if step is None:
+                            done.add(name)
+                        elif step.error is None:
+                            running[asyncio.ensure_future(step.run())] = (name, step)
+                if not running:
+                    continue
             if not running:
                 break
             finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in finished:
-                name = running.pop(task)
-                error = task.exception()
-                if error is None:
-                    done.add(name)
-                elif isinstance(error, ResourceFailed):
-                    failures.append((error.logical_id or name, error.reason))
-                else:
-                    log.error("resource %s failed", name, exc_info=error)
-                    failures.append((name, reason_of(error)))
+            with self.db.transaction():
+                for task in finished:
+                    name, step = running.pop(task)
+                    reason = self._end(name, step, task)
+                    if reason is None:
+                        done.add(name)
+                    else:
+                        failures.append((name, reason))
         return failures
 
-    async def _deploy_resource(
+    def _begin(self, name: str, work, failures: list[tuple[str, str]]) -> Step | None:
+        """A step's first writes, in a savepoint of the batch."""
+        try:
+            with self.db.transaction():
+                step = work(name)
+                if step is not None and step.begin is not None:
+                    step.begin()
+        except Exception as error:  # noqa: BLE001 - a bug in one resource fails that resource, not the loop
+            log.error("resource %s failed", name, exc_info=error)
+            failures.append((name, reason_of(error)))
+            return Step(error=reason_of(error))
+        if step is not None and step.error is not None:
+            failures.append((name, step.error))
+        return step
+
+    def _end(self, name: str, step: Step, task: asyncio.Future) -> str | None:
+        """A step's last writes, in a savepoint of the batch: None when it succeeded, else the reason."""
+        error = task.exception()
+        try:
+            with self.db.transaction():
+                if error is None:
+                    step.done(task.result())
+                    return None
+                if not isinstance(error, (HandlerError, ServiceError, ResourceFailed)):
+                    log.error("resource %s failed", name, exc_info=error)
+                return step.failed(error)
+        except Exception as failure:  # noqa: BLE001
+            log.error("resource %s failed", name, exc_info=failure)
+            return reason_of(failure)
+
+    async def _one(self, step: Step | None) -> None:
+        """Run one step on its own (the cleanups, which go one resource at a time)."""
+        if step is None:
+            return
+        with self.db.transaction():
+            if step.begin is not None:
+                step.begin()
+        if step.error is not None:
+            raise ResourceFailed("", step.error)
+        try:
+            result = await step.run()
+        except (HandlerError, ServiceError, ResourceFailed) as error:
+            with self.db.transaction():
+                reason = step.failed(error)
+            raise ResourceFailed("", reason) from None
+        with self.db.transaction():
+            step.done(result)
+
+    def _deploy_step(
         self,
         stack: Stack,
         plan: Plan,
@@ -587,7 +671,7 @@ class Engine:
         principal: Principal,
         operation_id: str,
         creating: bool,
-    ) -> None:
+    ) -> Step | None:
         definition = plan.active[logical_id]
         kind = definition["Type"]
         row = self.store.resource(stack.id, logical_id)
@@ -596,36 +680,29 @@ class Engine:
             and row.operation == operation_id
             and row.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
         ):
-            return  # done before a restart
+            return None  # done before a restart
         handler = handler_for(kind)
         ctx = self.context(stack, logical_id, principal, definition)
-        try:
-            properties = resolve(definition.get("Properties") or {}, plan.scope)
-            properties = await self.dynamic_references(properties, ctx)
-        except ResourceFailed as failure:
-            raise self._resource_failed(
-                stack, row, logical_id, kind, failure.reason, operation_id, creating or row is None
-            ) from None
-        except ServiceError as error:
-            raise self._resource_failed(
-                stack, row, logical_id, kind, error.message, operation_id, creating or row is None
-            ) from None
         existing = (
             row is not None
             and row.physical_id is not None
             and row.status not in ("DELETE_COMPLETE", "CREATE_FAILED")
         )
+        try:
+            properties = resolve(definition.get("Properties") or {}, plan.scope)
+        except (ResourceFailed, ServiceError) as error:
+            reason = error.reason if isinstance(error, ResourceFailed) else error.message
+            return self._failed_step(
+                stack, row, logical_id, kind, reason, operation_id, creating or not existing
+            )
         if not existing:
-            await self._create(stack, ctx, handler, logical_id, kind, properties, operation_id, row)
-            return
+            return self._create_step(stack, ctx, handler, logical_id, kind, properties, operation_id)
         assert row is not None
-        if stack.status == "IMPORT_IN_PROGRESS" and row.status == "IMPORT_IN_PROGRESS":
-            return
         if row.properties == properties and row.type == kind:
-            return  # unchanged: no event
-        await self._update(stack, ctx, handler, row, properties, operation_id)
+            return None  # unchanged: no event
+        return self._update_step(stack, ctx, handler, row, properties, operation_id)
 
-    def _resource_failed(
+    def _failed_step(
         self,
         stack: Stack,
         row: Resource | None,
@@ -634,9 +711,12 @@ class Engine:
         reason: str,
         operation_id: str,
         creating: bool,
-    ) -> ResourceFailed:
-        status = "CREATE_FAILED" if creating else "UPDATE_FAILED"
-        with self.db.transaction():
+    ) -> Step:
+        """A resource that failed before any call (its properties did not resolve)."""
+
+        def begin() -> None:
+            status = "CREATE_FAILED" if creating else "UPDATE_FAILED"
+            now = self.clock.now()
             if row is None or creating:
                 self.store.put_resource(
                     Resource(
@@ -648,26 +728,22 @@ class Engine:
                         reason,
                         row.properties if row else None,
                         row.attributes if row else {},
-                        self.clock.now(),
+                        now,
                         operation_id,
                         row.prior if row else None,
                         None,
                     )
                 )
             else:
-                row.status, row.reason, row.operation, row.updated_at = (
-                    status,
-                    reason,
-                    operation_id,
-                    self.clock.now(),
-                )
+                row.status, row.reason, row.operation, row.updated_at = status, reason, operation_id, now
                 if row.prior is None:
                     row.prior = _state(row)
                 self.store.put_resource(row)
             self.event(stack, logical_id, kind, status, reason, row.physical_id if row else None)
-        return ResourceFailed(logical_id, reason)
 
-    async def _create(
+        return Step(begin=begin, error=reason)
+
+    def _create_step(
         self,
         stack: Stack,
         ctx: ResourceContext,
@@ -676,70 +752,45 @@ class Engine:
         kind: str,
         properties: dict[str, Any],
         operation_id: str,
-        row: Resource | None,
-    ) -> None:
-        updating = stack.status != "CREATE_IN_PROGRESS"
-        prior = {"absent": True} if updating else None
-        with self.db.transaction():
-            self.store.put_resource(
-                Resource(
-                    stack.id,
-                    logical_id,
-                    kind,
-                    None,
-                    "CREATE_IN_PROGRESS",
-                    None,
-                    properties,
-                    {},
-                    self.clock.now(),
-                    operation_id,
-                    prior,
-                    None,
-                )
+    ) -> Step:
+        prior = {"absent": True} if stack.status != "CREATE_IN_PROGRESS" else None
+        shown = compact(properties)  # the events' ResourceProperties, serialized once
+
+        def row(
+            status: str,
+            physical_id: str | None = None,
+            reason: str | None = None,
+            attributes: dict | None = None,
+        ) -> Resource:
+            return Resource(
+                stack.id,
+                logical_id,
+                kind,
+                physical_id,
+                status,
+                reason,
+                properties,
+                attributes or {},
+                self.clock.now(),
+                operation_id,
+                prior,
+                None,
             )
-            self.event(stack, logical_id, kind, "CREATE_IN_PROGRESS", properties=properties)
-        try:
+
+        def begin() -> None:
+            self.store.put_resource(row("CREATE_IN_PROGRESS"))
+            self.event(stack, logical_id, kind, "CREATE_IN_PROGRESS", properties=shown)
+
+        async def run() -> Created:
             if handler is None:
                 raise HandlerError(_unsupported(kind))
             _check_required(handler, properties)
-            created = await handler.create(ctx, properties)
-        except (HandlerError, ServiceError, ResourceFailed) as error:
-            reason = reason_of(error)
-            with self.db.transaction():
-                self.store.put_resource(
-                    Resource(
-                        stack.id,
-                        logical_id,
-                        kind,
-                        None,
-                        "CREATE_FAILED",
-                        reason,
-                        properties,
-                        {},
-                        self.clock.now(),
-                        operation_id,
-                        prior,
-                        None,
-                    )
-                )
-                self.event(stack, logical_id, kind, "CREATE_FAILED", reason, properties=properties)
-            raise ResourceFailed(logical_id, reason) from None
-        with self.db.transaction():
+            resolved = await self.dynamic_references(properties, ctx)
+            return await handler.create(ctx, resolved)
+
+        def done(created: Created) -> None:
             self.store.put_resource(
-                Resource(
-                    stack.id,
-                    logical_id,
-                    kind,
-                    created.physical_id,
-                    "CREATE_COMPLETE",
-                    None,
-                    properties,
-                    created.attributes,
-                    self.clock.now(),
-                    operation_id,
-                    prior,
-                    None,
-                )
+                row("CREATE_COMPLETE", created.physical_id, attributes=created.attributes)
             )
             self.event(
                 stack,
@@ -750,9 +801,17 @@ class Engine:
                 created.physical_id,
                 properties,
             )
-            self.event(stack, logical_id, kind, "CREATE_COMPLETE", None, created.physical_id, properties)
+            self.event(stack, logical_id, kind, "CREATE_COMPLETE", None, created.physical_id, shown)
 
-    async def _update(
+        def failed(error: BaseException) -> str:
+            reason = reason_of(error)
+            self.store.put_resource(row("CREATE_FAILED", reason=reason))
+            self.event(stack, logical_id, kind, "CREATE_FAILED", reason, properties=shown)
+            return reason
+
+        return Step(begin=begin, run=run, done=done, failed=failed)
+
+    def _update_step(
         self,
         stack: Stack,
         ctx: ResourceContext,
@@ -760,14 +819,16 @@ class Engine:
         row: Resource,
         properties: dict[str, Any],
         operation_id: str,
-    ) -> None:
+    ) -> Step:
         logical_id, kind = row.logical_id, row.type
         prior = row.prior if row.operation == operation_id and row.prior else _state(row)
         old_properties = prior.get("properties") or {}
         replace = handler is not None and (
             handler.needs_replacement(properties, old_properties) or prior.get("type") != kind
         )
-        with self.db.transaction():
+        denied = self._policy_denies(stack, logical_id, kind, "Replace" if replace else "Modify")
+
+        def begin() -> None:
             reason = (
                 "Requested update requires the creation of a new physical resource; hence creating one."
                 if replace
@@ -781,34 +842,30 @@ class Engine:
                 self.clock.now(),
             )
             self.store.put_resource(row)
-        try:
+
+        async def run() -> tuple[str, dict[str, Any], bool]:
+            if denied:
+                raise HandlerError(denied)
             if handler is None:
                 raise HandlerError(_unsupported(kind))
             _check_required(handler, properties)
+            resolved = await self.dynamic_references(properties, ctx)
             if replace:
-                created = await handler.create(ctx, properties)
-                physical_id, attributes = created.physical_id, created.attributes
-            else:
-                physical_id = prior["physical_id"]
-                updated = await handler.update(
-                    ctx, physical_id, properties, old_properties, prior.get("attributes") or {}
-                )
-                if isinstance(updated, Created):  # the handler replaced it (a custom resource's new id)
-                    physical_id, attributes, replace = updated.physical_id, updated.attributes, True
-                else:
-                    attributes = updated
-        except (HandlerError, ServiceError, ResourceFailed) as error:
-            reason = reason_of(error)
-            with self.db.transaction():
-                row.status, row.reason, row.updated_at = "UPDATE_FAILED", reason, self.clock.now()
-                self.store.put_resource(row)
-                self.event(stack, logical_id, kind, "UPDATE_FAILED", reason, row.physical_id, properties)
-            raise ResourceFailed(logical_id, reason) from None
-        with self.db.transaction():
+                created = await handler.create(ctx, resolved)
+                return created.physical_id, created.attributes, True
+            updated = await handler.update(
+                ctx, prior["physical_id"], resolved, old_properties, prior.get("attributes") or {}
+            )
+            if isinstance(updated, Created):  # the handler replaced it (a custom resource's new id)
+                return updated.physical_id, updated.attributes, True
+            return prior["physical_id"], updated, False
+
+        def done(result: tuple[str, dict[str, Any], bool]) -> None:
+            physical_id, attributes, replaced = result
             row.physical_id, row.properties, row.attributes = physical_id, properties, attributes
             row.status, row.reason, row.updated_at, row.type = "UPDATE_COMPLETE", None, self.clock.now(), kind
             self.store.put_resource(row)
-            if replace:
+            if replaced:
                 self.event(
                     stack,
                     logical_id,
@@ -819,6 +876,25 @@ class Engine:
                     properties,
                 )
             self.event(stack, logical_id, kind, "UPDATE_COMPLETE", None, physical_id, properties)
+
+        def failed(error: BaseException) -> str:
+            reason = reason_of(error)
+            row.status, row.reason, row.updated_at = "UPDATE_FAILED", reason, self.clock.now()
+            self.store.put_resource(row)
+            self.event(stack, logical_id, kind, "UPDATE_FAILED", reason, row.physical_id, properties)
+            return reason
+
+        return Step(begin=begin, run=run, done=done, failed=failed)
+
+    def _policy_denies(self, stack: Stack, logical_id: str, kind: str, action: str) -> str | None:
+        """The stack policy's refusal of an update action on a resource (None: allowed)."""
+        operation = stack.operation or {}
+        text = operation.get("policy_during_update") or stack.settings.get("policy")
+        if not text:
+            return None
+        from overcast.services.cloudformation.stack_policy import denies
+
+        return denies(text, logical_id, kind, action)
 
     # -- outputs and exports -----------------------------------------------------------------------
 
@@ -957,7 +1033,7 @@ class Engine:
         operation = stack.operation or {}
         retain_except_on_create = operation.get("retain_except_on_create")
 
-        async def delete_one(logical_id: str) -> None:
+        def delete_one(logical_id: str) -> Step | None:
             row = by_name[logical_id]
             definition = definitions.get(logical_id) or {}
             policy = _policy(definition.get("DeletionPolicy"), plan.scope) or "Delete"
@@ -968,14 +1044,13 @@ class Engine:
                 policy in ("Retain", "RetainExceptOnCreate")
                 and not (policy == "RetainExceptOnCreate" and created_now)
             ):
-                with self.db.transaction():
-                    row.status, row.updated_at = "DELETE_SKIPPED", self.clock.now()
-                    self.store.put_resource(row)
-                    self.event(
-                        stack, logical_id, row.type, "DELETE_SKIPPED", None, row.physical_id, row.properties
-                    )
-                return
-            await self._delete_resource(stack, row, principal)
+                row.status, row.updated_at = "DELETE_SKIPPED", self.clock.now()
+                self.store.put_resource(row)
+                self.event(
+                    stack, logical_id, row.type, "DELETE_SKIPPED", None, row.physical_id, row.properties
+                )
+                return None
+            return self._delete_step(stack, row, principal)
 
         graph_plan = Plan(
             plan.template,
@@ -986,37 +1061,40 @@ class Engine:
         )
         return await self._walk(graph_plan, delete_one, forward=False)
 
+    def _delete_step(
+        self, stack: Stack, row: Resource, principal: Principal, *, keep_row: bool = True
+    ) -> Step:
+        logical_id = row.logical_id
+        handler = handler_for(row.type)
+
+        def mark(status: str, reason: str | None = None) -> None:
+            if keep_row:
+                row.status, row.reason, row.updated_at = status, reason, self.clock.now()
+                self.store.put_resource(row)
+            self.event(stack, logical_id, row.type, status, reason, row.physical_id, row.properties)
+
+        async def run() -> None:
+            if row.physical_id is not None and handler is not None:
+                ctx = self.context(stack, logical_id, principal, {"Type": row.type})
+                await handler.delete(ctx, row.physical_id, row.properties or {})
+
+        def failed(error: BaseException) -> str:
+            reason = reason_of(error)
+            mark("DELETE_FAILED", reason)
+            return reason
+
+        return Step(
+            begin=lambda: mark("DELETE_IN_PROGRESS"),
+            run=run,
+            done=lambda _: mark("DELETE_COMPLETE"),
+            failed=failed,
+        )
+
     async def _delete_resource(
         self, stack: Stack, row: Resource, principal: Principal, *, keep_row: bool = True
     ) -> None:
-        logical_id = row.logical_id
-        with self.db.transaction():
-            self.event(
-                stack, logical_id, row.type, "DELETE_IN_PROGRESS", None, row.physical_id, row.properties
-            )
-            if keep_row:
-                row.status, row.updated_at = "DELETE_IN_PROGRESS", self.clock.now()
-                self.store.put_resource(row)
-        handler = handler_for(row.type)
-        if row.physical_id is not None and handler is not None:
-            ctx = self.context(stack, logical_id, principal, {"Type": row.type})
-            try:
-                await handler.delete(ctx, row.physical_id, row.properties or {})
-            except (HandlerError, ServiceError, ResourceFailed) as error:
-                reason = reason_of(error)
-                with self.db.transaction():
-                    if keep_row:
-                        row.status, row.reason, row.updated_at = "DELETE_FAILED", reason, self.clock.now()
-                        self.store.put_resource(row)
-                    self.event(
-                        stack, logical_id, row.type, "DELETE_FAILED", reason, row.physical_id, row.properties
-                    )
-                raise ResourceFailed(logical_id, reason) from None
-        with self.db.transaction():
-            if keep_row:
-                row.status, row.reason, row.updated_at = "DELETE_COMPLETE", None, self.clock.now()
-                self.store.put_resource(row)
-            self.event(stack, logical_id, row.type, "DELETE_COMPLETE", None, row.physical_id, row.properties)
+        """Delete one resource on its own (the cleanups); ResourceFailed when it fails."""
+        await self._one(self._delete_step(stack, row, principal, keep_row=keep_row))
 
     # -- rollback of a create ----------------------------------------------------------------------
 
@@ -1163,11 +1241,12 @@ class Engine:
             if status == "IMPORT_ROLLBACK_COMPLETE":
                 self.store.set_operation(current.id, None)
 
-    async def _restore(self, stack: Stack, row: Resource, principal: Principal) -> None:
+    def _restore(self, stack: Stack, row: Resource, principal: Principal) -> Step:
         prior = row.prior or {}
         handler = handler_for(prior.get("type", row.type))
         replaced = prior.get("physical_id") != row.physical_id
-        with self.db.transaction():
+
+        def begin() -> None:
             self.event(
                 stack,
                 row.logical_id,
@@ -1177,18 +1256,15 @@ class Engine:
                 prior.get("physical_id"),
                 prior.get("properties"),
             )
-        if not replaced and handler is not None and row.properties != prior.get("properties"):
-            ctx = self.context(stack, row.logical_id, principal, {"Type": row.type})
-            try:
+
+        async def run() -> None:
+            if not replaced and handler is not None and row.properties != prior.get("properties"):
+                ctx = self.context(stack, row.logical_id, principal, {"Type": row.type})
                 await handler.update(
                     ctx, row.physical_id, prior.get("properties") or {}, row.properties or {}, row.attributes
                 )
-            except (HandlerError, ServiceError) as error:
-                reason = reason_of(error)
-                with self.db.transaction():
-                    self.event(stack, row.logical_id, row.type, "UPDATE_FAILED", reason, row.physical_id)
-                raise ResourceFailed(row.logical_id, reason) from None
-        with self.db.transaction():
+
+        def done(_: Any) -> None:
             discarded = row.physical_id if replaced else None
             restored = Resource(
                 stack.id,
@@ -1216,6 +1292,13 @@ class Engine:
                 restored.physical_id,
                 restored.properties,
             )
+
+        def failed(error: BaseException) -> str:
+            reason = reason_of(error)
+            self.event(stack, row.logical_id, row.type, "UPDATE_FAILED", reason, row.physical_id)
+            return reason
+
+        return Step(begin=begin, run=run, done=done, failed=failed)
 
     async def _cleanup_rollback(self, stack: Stack) -> None:
         """Delete what the failed update created: new resources, and the replacements it made."""

@@ -8,6 +8,7 @@ stack operations in the background.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any
@@ -32,6 +33,7 @@ from overcast.services.cloudformation.rules import check_rules
 from overcast.services.cloudformation.stacks import StackOperations
 from overcast.services.cloudformation.store import CloudFormationStore, Stack
 
+SETTLE_WAIT = 2.0  # seconds a stack-changing request waits for its operation to end
 _STACK_NAME = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]*$")
 IAM_TYPES = {
     "AWS::IAM::AccessKey": None,
@@ -72,6 +74,15 @@ class CloudFormationProvider(ServiceProvider):
 
     def stack_settled(self, stack_id: int) -> None:
         """An operation of the stack ended (its background task returned)."""
+
+    async def settle(self, stack_id: int) -> None:
+        """Wait for the stack's operation to end, at most SETTLE_WAIT seconds: the operations that start one
+        (CreateStack, UpdateStack, DeleteStack, ExecuteChangeSet) answer once a quick one is over, so that a
+        client's first DescribeStacks, and the CLI's and SDKs' waiters (whose first poll is at once), see its
+        outcome rather than sleeping a polling interval (30 s for the CLI's)."""
+        task = self.engine.task(stack_id)
+        if task is not None:
+            await asyncio.wait({task}, timeout=SETTLE_WAIT)
 
     # -- stacks ------------------------------------------------------------------------------------
 

@@ -106,6 +106,7 @@ class StackOperations(Operations):
             )
             service.engine.stack_event(stack, "CREATE_IN_PROGRESS", "User Initiated")
             self.db.after_commit(lambda: service.engine.start(stack.id))
+        await service.settle(stack.id)
         return {"StackId": arn}
 
     def settings_of(
@@ -178,6 +179,7 @@ class StackOperations(Operations):
         )
         with self.db.transaction():
             self.begin_update(stack, text, processed, settings, operation, "UPDATE_IN_PROGRESS")
+        await service.settle(stack.id)
         return {"StackId": stack.arn}
 
     def check_updatable(self, stack: Stack) -> None:
@@ -270,11 +272,19 @@ class StackOperations(Operations):
 
     # -- delete ------------------------------------------------------------------------------------
 
-    def delete_stack(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def delete_stack(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        with self.db.transaction():
+            stack_id = self._delete_stack(ctx, params)
+        if stack_id is not None:
+            await self.service.settle(stack_id)
+        return {}
+
+    def _delete_stack(self, ctx: RequestContext, params: dict[str, Any]) -> int | None:
+        """Start deleting the stack (inside a transaction); its id when an operation started."""
         service = self.service
         stack = service.lookup_stack(ctx, params["StackName"], deleted=False)
         if stack is None:
-            return {}  # deleting a stack that is not there succeeds, as in AWS
+            return None  # deleting a stack that is not there succeeds, as in AWS
         if stack.settings.get("termination_protection"):
             raise validation_error(
                 f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
@@ -286,20 +296,20 @@ class StackOperations(Operations):
                 f"DELETE_FAILED state; stack {stack.name} is in state {stack.status}"
             )
         if stack.status == "DELETE_IN_PROGRESS":
-            return {}
+            return stack.id
         if stack.status == "REVIEW_IN_PROGRESS":
             service.store.set_status(stack.id, "DELETE_COMPLETE", None)
             service.engine.stack_event(stack, "DELETE_COMPLETE")
             service.store.mark_deleted(stack.id, self.clock.now())
-            return {}
+            return None
         if stack.operation is not None:
             if stack.status == "CREATE_IN_PROGRESS":  # deleted once the creation ends
                 settings = {**stack.settings, "delete_requested": params.get("RoleARN") or True}
                 service.store.set_settings(stack.id, settings)
-                return {}
+                return stack.id
             raise validation_error(f"Stack [{stack.name}] cannot be deleted while in status {stack.status}")
         self.begin_delete(ctx, stack, retain, params.get("RoleARN"), params.get("ClientRequestToken"))
-        return {}
+        return stack.id
 
     def begin_delete(
         self, ctx: RequestContext | None, stack: Stack, retain: list[str], role_arn: Any, token: str | None
