@@ -72,6 +72,10 @@ class CloudFormationProvider(ServiceProvider):
     async def start(self) -> None:
         self.engine.resume()
 
+    def reset(self) -> None:
+        """After `overcast reset`: the response bucket and its signing key are gone with everything else."""
+        self.responses = Responses(self)
+
     def stack_settled(self, stack_id: int) -> None:
         """An operation of the stack ended (its background task returned)."""
 

@@ -1,0 +1,94 @@
+"""Wait conditions (signals PUT to the handle's presigned URL, timeouts on the virtual clock), and a stack
+operation that resumes after the server is killed."""
+
+from __future__ import annotations
+
+import json
+import signal
+import urllib.request
+
+from tests.server_process import ServerProcess
+from tests.services.cloudformation.helpers import body, events, outputs, settled
+from tests.waiting import wait_for
+
+WAITING = {
+    "Resources": {
+        "First": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "first-queue"}},
+        "Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle", "DependsOn": "First"},
+        "Ready": {"Type": "AWS::CloudFormation::WaitCondition", "Properties": {"Handle": {"Ref": "Handle"}, "Timeout": 600, "Count": 1}},
+        "Second": {"Type": "AWS::SQS::Queue", "DependsOn": "Ready", "Properties": {"QueueName": "second-queue"}},
+    },
+    "Outputs": {"Handle": {"Value": {"Ref": "Handle"}}, "Data": {"Value": {"Fn::GetAtt": ["Ready", "Data"]}}},
+}
+
+
+def signal_handle(url: str, unique: str, status: str = "SUCCESS", data: str = "done") -> None:
+    document = json.dumps({"Status": status, "Reason": "from the test", "UniqueId": unique, "Data": data}).encode()
+    request = urllib.request.Request(url, data=document, method="PUT", headers={"Content-Type": ""})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def handle_url(cfn, stack: str) -> str:
+    def find():
+        for resource in cfn.list_stack_resources(StackName=stack)["StackResourceSummaries"]:
+            if resource["LogicalResourceId"] == "Handle" and resource["ResourceStatus"] == "CREATE_COMPLETE":
+                return resource["PhysicalResourceId"]
+        return None
+
+    return wait_for(find, timeout=30)
+
+
+def test_a_wait_condition_waits_for_its_signal(overcast):
+    cfn = overcast.client("cloudformation")
+    cfn.create_stack(StackName="waiting", TemplateBody=body(WAITING))
+    url = handle_url(cfn, "waiting")
+    assert cfn.describe_stacks(StackName="waiting")["Stacks"][0]["StackStatus"] == "CREATE_IN_PROGRESS"
+    signal_handle(url, "instance-1", data="hello")
+    stack = settled(cfn, "waiting")
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert json.loads(outputs(stack)["Data"]) == {"instance-1": "hello"}
+
+
+def test_a_wait_condition_times_out_on_the_clock(overcast):
+    cfn = overcast.client("cloudformation")
+    cfn.create_stack(StackName="late", TemplateBody=body(WAITING))
+    handle_url(cfn, "late")
+    overcast.advance_clock("601s")
+    stack = settled(cfn, "late")
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason") for e in events(cfn, "late") if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert reasons == ["WaitCondition timed out. Received 0 conditions when expecting 1"]
+
+
+def test_a_failure_signal_fails_the_wait_condition(overcast):
+    cfn = overcast.client("cloudformation")
+    cfn.create_stack(StackName="refused", TemplateBody=body(WAITING))
+    signal_handle(handle_url(cfn, "refused"), "instance-1", status="FAILURE")
+    stack = settled(cfn, "refused")
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason") for e in events(cfn, "refused") if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert reasons == ["WaitCondition received failed message: 'from the test' for uniqueId: instance-1"]
+
+
+def test_a_stack_operation_goes_on_after_kill_9(tmp_path):
+    server = ServerProcess(tmp_path)
+    try:
+        cfn = server.client("cloudformation")
+        cfn.create_stack(StackName="durable", TemplateBody=body(WAITING))
+        url = handle_url(cfn, "durable")
+    finally:
+        server.stop(signal.SIGKILL)
+    server = ServerProcess(tmp_path, port=server.port)  # the handle's URL names the port
+    try:
+        cfn, sqs = server.client("cloudformation"), server.client("sqs")
+        assert cfn.describe_stacks(StackName="durable")["Stacks"][0]["StackStatus"] == "CREATE_IN_PROGRESS"
+        signal_handle(url, "after-restart")
+        stack = settled(cfn, "durable")
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        names = sorted(u.rsplit("/", 1)[-1] for u in sqs.list_queues()["QueueUrls"])
+        assert names == ["first-queue", "second-queue"]
+        first = [e["ResourceStatus"] for e in events(cfn, "durable") if e["LogicalResourceId"] == "First"]
+        assert first == ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_COMPLETE"]  # made once
+    finally:
+        server.stop()
