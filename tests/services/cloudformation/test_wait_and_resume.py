@@ -15,15 +15,24 @@ WAITING = {
     "Resources": {
         "First": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "first-queue"}},
         "Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle", "DependsOn": "First"},
-        "Ready": {"Type": "AWS::CloudFormation::WaitCondition", "Properties": {"Handle": {"Ref": "Handle"}, "Timeout": 600, "Count": 1}},
-        "Second": {"Type": "AWS::SQS::Queue", "DependsOn": "Ready", "Properties": {"QueueName": "second-queue"}},
+        "Ready": {
+            "Type": "AWS::CloudFormation::WaitCondition",
+            "Properties": {"Handle": {"Ref": "Handle"}, "Timeout": 600, "Count": 1},
+        },
+        "Second": {
+            "Type": "AWS::SQS::Queue",
+            "DependsOn": "Ready",
+            "Properties": {"QueueName": "second-queue"},
+        },
     },
     "Outputs": {"Handle": {"Value": {"Ref": "Handle"}}, "Data": {"Value": {"Fn::GetAtt": ["Ready", "Data"]}}},
 }
 
 
 def signal_handle(url: str, unique: str, status: str = "SUCCESS", data: str = "done") -> None:
-    document = json.dumps({"Status": status, "Reason": "from the test", "UniqueId": unique, "Data": data}).encode()
+    document = json.dumps(
+        {"Status": status, "Reason": "from the test", "UniqueId": unique, "Data": data}
+    ).encode()
     request = urllib.request.Request(url, data=document, method="PUT", headers={"Content-Type": ""})
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert answer.status == 200
@@ -57,7 +66,9 @@ def test_a_wait_condition_times_out_on_the_clock(overcast):
     overcast.advance_clock("601s")
     stack = settled(cfn, "late")
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
-    reasons = [e.get("ResourceStatusReason") for e in events(cfn, "late") if e["ResourceStatus"] == "CREATE_FAILED"]
+    reasons = [
+        e.get("ResourceStatusReason") for e in events(cfn, "late") if e["ResourceStatus"] == "CREATE_FAILED"
+    ]
     assert reasons == ["WaitCondition timed out. Received 0 conditions when expecting 1"]
 
 
@@ -67,7 +78,11 @@ def test_a_failure_signal_fails_the_wait_condition(overcast):
     signal_handle(handle_url(cfn, "refused"), "instance-1", status="FAILURE")
     stack = settled(cfn, "refused")
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
-    reasons = [e.get("ResourceStatusReason") for e in events(cfn, "refused") if e["ResourceStatus"] == "CREATE_FAILED"]
+    reasons = [
+        e.get("ResourceStatusReason")
+        for e in events(cfn, "refused")
+        if e["ResourceStatus"] == "CREATE_FAILED"
+    ]
     assert reasons == ["WaitCondition received failed message: 'from the test' for uniqueId: instance-1"]
 
 
