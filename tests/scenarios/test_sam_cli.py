@@ -4,7 +4,6 @@ the upload, a change set through the SAM transform), then the function reads the
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 from botocore.exceptions import ClientError
@@ -12,16 +11,12 @@ from botocore.exceptions import ClientError
 from tests.sam import sam
 from tests.services.cloudformation.test_cli_deploy import APP, TEMPLATE
 
-API_EVENT = textwrap.dedent(
-    """
-          Events:
-            HelloWorld:
-              Type: Api
-              Properties:
-                Path: /hello
-                Method: get
-    """
+API_TEMPLATE = TEMPLATE.replace(
+    "      Policies:\n",
+    "      Events:\n        HelloWorld:\n          Type: Api\n          Properties:\n            Path: /hello\n"
+    "            Method: get\n      Policies:\n",
 )
+assert API_TEMPLATE != TEMPLATE
 
 
 @pytest.mark.slow
@@ -70,10 +65,7 @@ def test_sam_hello_world_with_its_api(overcast, tmp_path):
 
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "app.py").write_text(APP)
-    template = TEMPLATE.replace(
-        "      Policies:\n", API_EVENT.lstrip("\n").replace("\n      ", "\n      ") + "      Policies:\n", 1
-    )
-    (tmp_path / "template.yaml").write_text(template)
+    (tmp_path / "template.yaml").write_text(API_TEMPLATE)
     sam(overcast.endpoint, "build", cwd=tmp_path)
     sam(
         overcast.endpoint,
