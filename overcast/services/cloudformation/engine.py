@@ -143,6 +143,7 @@ class Engine:
         self.clock = service.clock
         self.store = service.store
         self._running: dict[int, asyncio.Task] = {}
+        self.cancelled: set[int] = set()  # stacks whose update CancelUpdateStack stopped
 
     # -- running operations ------------------------------------------------------------------------
 
@@ -502,7 +503,11 @@ class Engine:
                 stack, plan, logical_id, principal, operation["id"], creating
             ),
             forward=True,
+            cancelled=lambda: stack.id in self.cancelled,
         )
+        if stack.id in self.cancelled:
+            self.cancelled.discard(stack.id)
+            failures = [(stack.name, "Stack update cancelled")]
         if not failures:
             try:
                 with self.db.transaction():
@@ -552,6 +557,7 @@ class Engine:
             return
         if not creating:
             if operation.get("disable_rollback"):
+                self.store.set_settings(stack.id, {**stack.settings, "last_operation": operation.get("id")})
                 self._finish(stack, "UPDATE_FAILED", reason)
                 return
             self.store.set_status(stack.id, "UPDATE_ROLLBACK_IN_PROGRESS", reason, self.clock.now())
@@ -571,7 +577,13 @@ class Engine:
             self.stack_event(stack, "ROLLBACK_IN_PROGRESS", reason)
 
     async def _walk(
-        self, plan: Plan, work, *, forward: bool, names: Iterable[str] | None = None
+        self,
+        plan: Plan,
+        work,
+        *,
+        forward: bool,
+        names: Iterable[str] | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> list[tuple[str, str]]:
         """Run `work(logical_id) -> Step | None` over the resources in dependency order (reverse order when
         not `forward`), those that do not depend on one another at the same time. The writes of the steps
@@ -590,7 +602,9 @@ class Engine:
         running: dict[asyncio.Future, tuple[str, Step]] = {}
         failures: list[tuple[str, str]] = []
         while pending or running:
-            ready = [name for name in pending if needs[name] <= done] if not failures else []
+            ready = (
+                [name for name in pending if needs[name] <= done] if not failures and not cancelled() else []
+            )
             if ready:
                 with self.db.transaction():
                     for name in ready:
@@ -604,7 +618,11 @@ class Engine:
                     continue
             if not running:
                 break
-            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            finished, _ = await asyncio.wait(running, timeout=0.25, return_when=asyncio.FIRST_COMPLETED)
+            if cancelled() and not finished:  # CancelUpdateStack: what is in flight is cancelled too
+                for task in running:
+                    task.cancel()
+                finished, _ = await asyncio.wait(running)
             with self.db.transaction():
                 for task in finished:
                     name, step = running.pop(task)
@@ -632,7 +650,7 @@ class Engine:
 
     def _end(self, name: str, step: Step, task: asyncio.Future) -> str | None:
         """A step's last writes, in a savepoint of the batch: None when it succeeded, else the reason."""
-        error = task.exception()
+        error = HandlerError("Resource update cancelled") if task.cancelled() else task.exception()
         try:
             with self.db.transaction():
                 if error is None:
@@ -786,7 +804,11 @@ class Engine:
                 raise HandlerError(_unsupported(kind))
             _check_required(handler, properties)
             resolved = await self.dynamic_references(properties, ctx)
-            return await handler.create(ctx, resolved)
+            created = await handler.create(ctx, resolved)
+            policy = (ctx.extra.get("creation_policy") or {}).get("ResourceSignal")
+            if policy and kind != "AWS::CloudFormation::WaitCondition":
+                await self._signals(ctx, stack, logical_id, policy)
+            return created
 
         def done(created: Created) -> None:
             self.store.put_resource(
@@ -810,6 +832,39 @@ class Engine:
             return reason
 
         return Step(begin=begin, run=run, done=done, failed=failed)
+
+    async def _signals(
+        self, ctx: ResourceContext, stack: Stack, logical_id: str, policy: dict[str, Any]
+    ) -> None:
+        """A CreationPolicy: wait for its count of SUCCESS signals (SignalResource, cfn-signal) or its timeout."""
+        from overcast.services.cloudformation.resources.cloudformation import iso_duration, signal_key
+
+        count = int(policy.get("Count", 1))
+        deadline = self.clock.now() + iso_duration(policy.get("Timeout", "PT5M"))
+
+        def parsed(bodies: list[bytes]) -> list[dict[str, Any]]:
+            found = []
+            for body in bodies:
+                try:
+                    found.append(json.loads(body))
+                except ValueError:
+                    continue
+            return found
+
+        def enough(bodies: list[bytes]) -> bool:
+            signals = parsed(bodies)
+            return any(s.get("Status") == "FAILURE" for s in signals) or len(signals) >= count
+
+        bodies = await self.service.responses.wait(
+            stack.region, signal_key(stack.arn, logical_id), deadline, enough
+        )
+        if bodies is None:
+            raise HandlerError(
+                f"Failed to receive {count} resource signal(s) within the specified duration", "NotStabilized"
+            )
+        failed = [s for s in parsed(bodies) if s.get("Status") == "FAILURE"]
+        if failed:
+            raise HandlerError(f"Received FAILURE signal with UniqueId {failed[0].get('UniqueId')}")
 
     def _update_step(
         self,

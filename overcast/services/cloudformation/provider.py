@@ -30,7 +30,7 @@ from overcast.services.cloudformation.registry import RegistryOperations
 from overcast.services.cloudformation.resources import handler_for
 from overcast.services.cloudformation.responses import Responses
 from overcast.services.cloudformation.rules import check_rules
-from overcast.services.cloudformation.stacks import StackOperations
+from overcast.services.cloudformation.stacks import RecoveryOperations, StackOperations
 from overcast.services.cloudformation.store import CloudFormationStore, Stack
 
 SETTLE_WAIT = 2.0  # seconds a stack-changing request waits for its operation to end
@@ -57,7 +57,14 @@ def stack_not_found(name: str) -> ServiceError:
 
 class CloudFormationProvider(ServiceProvider):
     service_name = "cloudformation"
-    families = (StackOperations, ChangeSetOperations, ExportOperations, DriftOperations, RegistryOperations)
+    families = (
+        StackOperations,
+        RecoveryOperations,
+        ChangeSetOperations,
+        ExportOperations,
+        DriftOperations,
+        RegistryOperations,
+    )
 
     def __init__(self, platform) -> None:
         super().__init__(platform)

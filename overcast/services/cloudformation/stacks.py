@@ -704,6 +704,76 @@ class StackOperations(Operations):
         return {}
 
 
+class RecoveryOperations(Operations):
+    """Signals, cancelling an update, rolling a failed stack back, and the account's limits."""
+
+    service: CloudFormationProvider
+
+    async def signal_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        from overcast.services.cloudformation.resources.cloudformation import signal_key
+
+        with self.db.transaction():
+            stack = self.service.find_stack(ctx, params["StackName"], deleted=False)
+            row = self.service.store.resource(stack.id, params["LogicalResourceId"])
+        if row is None:
+            raise validation_error(
+                f"Resource {params['LogicalResourceId']} does not exist for stack {stack.name}"
+            )
+        if row.status not in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"):
+            raise validation_error(
+                f"Resource {row.logical_id} is in {row.status} state and can not be signaled"
+            )
+        signal = {"Status": params["Status"], "UniqueId": params["UniqueId"], "Reason": "", "Data": ""}
+        await self.service.responses.put(
+            stack.region, signal_key(stack.arn, row.logical_id), json.dumps(signal).encode()
+        )
+        return {}
+
+    def cancel_update_stack(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        stack = self.service.find_stack(ctx, params["StackName"], deleted=False)
+        if stack.status != "UPDATE_IN_PROGRESS":
+            raise validation_error(
+                f"CancelUpdateStack cannot be called from current stack status {stack.status}"
+            )
+        self.service.engine.cancelled.add(stack.id)
+        return {}
+
+    async def rollback_stack(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        service = self.service
+        with self.db.transaction():
+            stack = service.find_stack(ctx, params["StackName"], deleted=False)
+            statuses = {
+                "CREATE_FAILED": "ROLLBACK_IN_PROGRESS",
+                "UPDATE_FAILED": "UPDATE_ROLLBACK_IN_PROGRESS",
+            }
+            if stack.status not in statuses or stack.operation is not None:
+                raise validation_error(
+                    f"Stack {stack.name} is in {stack.status} state and can not be rolled back"
+                )
+            operation = service.operation_record(
+                ctx, "ROLLBACK", role_arn=params.get("RoleARN"), token=params.get("ClientRequestToken")
+            )
+            if stack.status == "UPDATE_FAILED":
+                operation["id"] = stack.settings.get("last_operation") or operation["id"]
+            service.store.set_operation(stack.id, operation)
+            service.store.set_status(stack.id, statuses[stack.status], None, self.clock.now())
+            current = service.store.stack_by_id(stack.id)
+            assert current is not None
+            service.engine.stack_event(current, statuses[stack.status], "User Initiated")
+            self.db.after_commit(lambda: service.engine.start(stack.id))
+        await service.settle(stack.id)
+        return {"StackId": stack.arn}
+
+    def describe_account_limits(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "AccountLimits": [
+                {"Name": "StackLimit", "Value": 2000},
+                {"Name": "StackOutputsLimit", "Value": 200},
+                {"Name": "ConcurrentResourcesLimit", "Value": 2500},
+            ]
+        }
+
+
 def capabilities_reason(template: dict[str, Any]) -> str:
     from overcast.services.cloudformation.provider import IAM_TYPES
 

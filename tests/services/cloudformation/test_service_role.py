@@ -15,21 +15,38 @@ def test_resources_are_made_as_the_service_role(enforced):
     iam = enforced.client("iam")
     cloudformation_only = iam.create_policy(
         PolicyName="cloudformation-only",
-        PolicyDocument=document({"Effect": "Allow", "Action": ["cloudformation:*", "iam:PassRole"], "Resource": "*"}),
+        PolicyDocument=document(
+            {"Effect": "Allow", "Action": ["cloudformation:*", "iam:PassRole"], "Resource": "*"}
+        ),
     )["Policy"]["Arn"]
     paul = client_as(enforced, "cloudformation", user_with_key(enforced, "paul", cloudformation_only))
     role = iam.create_role(
         RoleName="CloudFormationServiceRole",
         AssumeRolePolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudformation.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
         ),
     )["Role"]["Arn"]
-    iam.put_role_policy(RoleName="CloudFormationServiceRole", PolicyName="sqs", PolicyDocument=document({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}))
+    iam.put_role_policy(
+        RoleName="CloudFormationServiceRole",
+        PolicyName="sqs",
+        PolicyDocument=document({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}),
+    )
 
     # Without the role, Paul's own permissions make the calls: SQS refuses him.
     paul.create_stack(StackName="without-role", TemplateBody=body(TEMPLATE))
     assert settled(paul, "without-role")["StackStatus"] == "ROLLBACK_COMPLETE"
-    reason = [e for e in events(paul, "without-role") if e["ResourceStatus"] == "CREATE_FAILED"][0]["ResourceStatusReason"]
+    reason = [e for e in events(paul, "without-role") if e["ResourceStatus"] == "CREATE_FAILED"][0][
+        "ResourceStatusReason"
+    ]
     assert "is not authorized to perform: sqs:CreateQueue" in reason and "user/paul" in reason
 
     paul.create_stack(StackName="with-role", TemplateBody=body(TEMPLATE), RoleARN=role)

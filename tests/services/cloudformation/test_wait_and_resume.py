@@ -107,3 +107,67 @@ def test_a_stack_operation_goes_on_after_kill_9(tmp_path):
         assert first == ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_COMPLETE"]  # made once
     finally:
         server.stop()
+
+
+def test_cancel_update_stack_rolls_the_update_back(overcast):
+    cfn, sqs = overcast.client("cloudformation"), overcast.client("sqs")
+    base = {"Resources": {"First": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "first-queue"}}}}
+    cfn.create_stack(StackName="cancel", TemplateBody=body(base))
+    assert settled(cfn, "cancel")["StackStatus"] == "CREATE_COMPLETE"
+    cfn.update_stack(StackName="cancel", TemplateBody=body(WAITING))
+    handle_url(cfn, "cancel")
+    cfn.cancel_update_stack(StackName="cancel")
+    stack = settled(cfn, "cancel")
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    reasons = [
+        e.get("ResourceStatusReason")
+        for e in events(cfn, "cancel")
+        if e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS"
+    ]
+    assert reasons == ["Stack update cancelled"]
+    assert [u.rsplit("/", 1)[-1] for u in sqs.list_queues()["QueueUrls"]] == ["first-queue"]
+    assert {
+        r["LogicalResourceId"] for r in cfn.list_stack_resources(StackName="cancel")["StackResourceSummaries"]
+    } == {"First"}
+
+
+def test_rollback_stack_after_a_kept_failure(overcast):
+    cfn, s3 = overcast.client("cloudformation"), overcast.client("s3")
+    template = {
+        "Resources": {
+            "Good": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "kept-good-bucket"}},
+            "Bad": {
+                "Type": "AWS::S3::Bucket",
+                "DependsOn": "Good",
+                "Properties": {"BucketName": "Bad_Bucket"},
+            },
+        }
+    }
+    cfn.create_stack(StackName="kept", TemplateBody=body(template), DisableRollback=True)
+    assert settled(cfn, "kept")["StackStatus"] == "CREATE_FAILED"
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["kept-good-bucket"]
+    cfn.rollback_stack(StackName="kept")
+    assert settled(cfn, "kept")["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert s3.list_buckets()["Buckets"] == []
+
+
+def test_signal_resource_completes_a_creation_policy(overcast):
+    cfn = overcast.client("cloudformation")
+    template = {
+        "Resources": {
+            "Ready": {
+                "Type": "AWS::CloudFormation::WaitCondition",
+                "CreationPolicy": {"ResourceSignal": {"Count": 2, "Timeout": "PT10M"}},
+            },
+        }
+    }
+    cfn.create_stack(StackName="signals", TemplateBody=body(template))
+
+    def waiting():
+        rows = cfn.list_stack_resources(StackName="signals")["StackResourceSummaries"]
+        return rows and rows[0]["ResourceStatus"] == "CREATE_IN_PROGRESS"
+
+    wait_for(waiting)
+    for unique in ("i-1", "i-2"):
+        cfn.signal_resource(StackName="signals", LogicalResourceId="Ready", UniqueId=unique, Status="SUCCESS")
+    assert settled(cfn, "signals")["StackStatus"] == "CREATE_COMPLETE"

@@ -183,7 +183,7 @@ class WaitCondition(ResourceHandler):
         elif signal:
             key = signal_key(ctx.stack_id, ctx.logical_id)
             count = integer(signal.get("Count")) or 1
-            timeout = _iso_duration(signal.get("Timeout", "PT5M"))
+            timeout = iso_duration(signal.get("Timeout", "PT5M"))
         else:
             return Created(ctx.generated_name(255), {"Data": "{}"})
         deadline = ctx.now() + timeout
@@ -221,7 +221,7 @@ class WaitCondition(ResourceHandler):
         return None
 
 
-def _iso_duration(text: str) -> float:
+def iso_duration(text: str) -> float:
     """An ISO 8601 duration (PT1H30M) in seconds."""
     import re
 
