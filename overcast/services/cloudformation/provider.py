@@ -30,6 +30,7 @@ from overcast.services.cloudformation.registry import RegistryOperations
 from overcast.services.cloudformation.resources import handler_for
 from overcast.services.cloudformation.responses import Responses
 from overcast.services.cloudformation.rules import check_rules
+from overcast.services.cloudformation.stack_sets import StackSetOperations, run_set_operation
 from overcast.services.cloudformation.stacks import RecoveryOperations, StackOperations
 from overcast.services.cloudformation.store import CloudFormationStore, Stack
 
@@ -64,6 +65,7 @@ class CloudFormationProvider(ServiceProvider):
         ExportOperations,
         DriftOperations,
         RegistryOperations,
+        StackSetOperations,
     )
 
     def __init__(self, platform) -> None:
@@ -74,10 +76,29 @@ class CloudFormationProvider(ServiceProvider):
         import overcast.services.sts.api as sts
 
         sts.prepare(platform)
-        self._settled: dict[int, list[Any]] = {}
+        self._set_operations: dict[str, asyncio.Task] = {}
 
     async def start(self) -> None:
         self.engine.resume()
+        for operation_id in self.store.running_set_operations():
+            self.start_set_operation(operation_id)
+
+    def start_set_operation(self, operation_id: str) -> None:
+        """Run a stack set operation in the background (after its transaction commits; again after a restart)."""
+        task = self._set_operations.get(operation_id)
+        if task is not None and not task.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(run_set_operation(self, operation_id))
+        self._set_operations[operation_id] = task
+        task.add_done_callback(lambda _: self._set_operations.pop(operation_id, None))
+
+    def set_operation_task(self, operation_id: str) -> asyncio.Task | None:
+        task = self._set_operations.get(operation_id)
+        return task if task is not None and not task.done() else None
 
     def reset(self) -> None:
         """After `overcast reset`: the response bucket and its signing key are gone with everything else."""

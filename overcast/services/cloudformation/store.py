@@ -103,6 +103,37 @@ MIGRATIONS = [
         UNIQUE (stack_id, name)
     );
     """,
+    """
+    CREATE TABLE cfn_stack_sets (
+        id TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX cfn_stack_sets_name ON cfn_stack_sets (account, region, name);
+    CREATE TABLE cfn_stack_instances (
+        set_id TEXT NOT NULL REFERENCES cfn_stack_sets (id) ON DELETE CASCADE,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        stack_arn TEXT,
+        status TEXT NOT NULL,
+        reason TEXT,
+        data TEXT NOT NULL,
+        PRIMARY KEY (set_id, account, region)
+    );
+    CREATE TABLE cfn_stack_set_operations (
+        id TEXT PRIMARY KEY,
+        set_id TEXT NOT NULL REFERENCES cfn_stack_sets (id) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        ended_at REAL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX cfn_stack_set_operations_set ON cfn_stack_set_operations (set_id, created_at);
+    """,
 ]
 
 
@@ -567,4 +598,135 @@ class CloudFormationStore:
             "UPDATE cfn_change_sets SET execution_status = 'OBSOLETE' WHERE stack_id = ? AND id != ? "
             "AND execution_status IN ('AVAILABLE', 'UNAVAILABLE')",
             (stack_id, except_id or -1),
+        )
+
+    # -- stack sets ----------------------------------------------------------------------------------------
+
+    def insert_stack_set(
+        self, set_id: str, account: str, region: str, name: str, data: dict[str, Any]
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO cfn_stack_sets (id, account, region, name, status, data) VALUES (?, ?, ?, ?, 'ACTIVE', ?)",
+            (set_id, account, region, name, _dumps(data)),
+        )
+
+    def stack_set(self, account: str, region: str, name: str) -> tuple[str, str, str, dict[str, Any]] | None:
+        """(id, name, status, data) of the stack set `name` (or of the id `name`)."""
+        row = self.db.one(
+            "SELECT id, name, status, data FROM cfn_stack_sets WHERE account = ? AND region = ? AND (name = ? OR id = ?) "
+            "AND status != 'DELETED'",
+            (account, region, name, name),
+        )
+        return (row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    def stack_set_by_id(self, set_id: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT id, account, region, name, status, data FROM cfn_stack_sets WHERE id = ?", (set_id,)
+        )
+        if row is None:
+            return None
+        return {
+            "id": row[0],
+            "account": row[1],
+            "region": row[2],
+            "name": row[3],
+            "status": row[4],
+            "data": json.loads(row[5]),
+        }
+
+    def stack_sets(self, account: str, region: str) -> list[tuple[str, str, str, dict[str, Any]]]:
+        rows = self.db.all(
+            "SELECT id, name, status, data FROM cfn_stack_sets WHERE account = ? AND region = ? ORDER BY name",
+            (account, region),
+        )
+        return [(row[0], row[1], row[2], json.loads(row[3])) for row in rows]
+
+    def set_stack_set(self, set_id: str, status: str, data: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE cfn_stack_sets SET status = ?, data = ? WHERE id = ?", (status, _dumps(data), set_id)
+        )
+
+    def put_instance(
+        self,
+        set_id: str,
+        account: str,
+        region: str,
+        stack_arn: str | None,
+        status: str,
+        reason: str | None,
+        data: dict[str, Any],
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO cfn_stack_instances (set_id, account, region, stack_arn, status, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (set_id, account, region) DO UPDATE SET stack_arn = excluded.stack_arn, status = excluded.status, "
+            "reason = excluded.reason, data = excluded.data",
+            (set_id, account, region, stack_arn, status, reason, _dumps(data)),
+        )
+
+    def instances(self, set_id: str) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT account, region, stack_arn, status, reason, data FROM cfn_stack_instances WHERE set_id = ? ORDER BY account, region",
+            (set_id,),
+        )
+        return [
+            {
+                "account": r[0],
+                "region": r[1],
+                "stack_arn": r[2],
+                "status": r[3],
+                "reason": r[4],
+                **json.loads(r[5]),
+            }
+            for r in rows
+        ]
+
+    def delete_instance(self, set_id: str, account: str, region: str) -> None:
+        self.db.execute(
+            "DELETE FROM cfn_stack_instances WHERE set_id = ? AND account = ? AND region = ?",
+            (set_id, account, region),
+        )
+
+    def insert_set_operation(
+        self, operation_id: str, set_id: str, action: str, now: float, data: dict[str, Any]
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO cfn_stack_set_operations (id, set_id, action, status, created_at, data) VALUES (?, ?, ?, 'RUNNING', ?, ?)",
+            (operation_id, set_id, action, now, _dumps(data)),
+        )
+
+    def set_operation_of_set(self, operation_id: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT id, set_id, action, status, created_at, ended_at, data FROM cfn_stack_set_operations WHERE id = ?",
+            (operation_id,),
+        )
+        if row is None:
+            return None
+        return {
+            "id": row[0],
+            "set_id": row[1],
+            "action": row[2],
+            "status": row[3],
+            "created_at": row[4],
+            "ended_at": row[5],
+            **json.loads(row[6]),
+        }
+
+    def set_operations(self, set_id: str) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT id FROM cfn_stack_set_operations WHERE set_id = ? ORDER BY created_at DESC", (set_id,)
+        )
+        return [found for (operation_id,) in rows if (found := self.set_operation_of_set(operation_id))]
+
+    def running_set_operations(self) -> list[str]:
+        return [
+            row[0]
+            for row in self.db.all(
+                "SELECT id FROM cfn_stack_set_operations WHERE status = 'RUNNING' ORDER BY created_at"
+            )
+        ]
+
+    def finish_set_operation(self, operation_id: str, status: str, now: float, data: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE cfn_stack_set_operations SET status = ?, ended_at = ?, data = ? WHERE id = ?",
+            (status, now, _dumps(data), operation_id),
         )
