@@ -321,10 +321,12 @@ class ChangeSetOperations(Operations):
             service.engine.stack_event(current, "CREATE_IN_PROGRESS", "User Initiated")
             self.db.after_commit(lambda: service.engine.start(stack.id))
             return stack.id
-        if data["type"] == "IMPORT":
-            self._import_rows(stack, data, operation["id"])
         status = "IMPORT_IN_PROGRESS" if data["type"] == "IMPORT" else "UPDATE_IN_PROGRESS"
         self._stacks().begin_update(stack, data["text"], data["template"], settings, operation, status)
+        if data["type"] == "IMPORT":
+            current = store.stack_by_id(stack.id)
+            assert current is not None
+            self._import_rows(current, data, operation["id"])
         return stack.id
 
     def _import_rows(self, stack: Stack, data: dict[str, Any], operation_id: str) -> None:

@@ -394,3 +394,44 @@ Outputs:
     assert outputs(stack) == {"Length": "2"}
     processed = cfn.get_template(StackName="macros", TemplateStage="Processed")["TemplateBody"]
     assert "QueueAlpha" in json.dumps(processed) or "Queuealpha" in json.dumps(processed)
+
+
+def test_an_import_change_set_adopts_an_existing_queue(overcast):
+    cfn, sqs = overcast.client("cloudformation"), overcast.client("sqs")
+    url = sqs.create_queue(QueueName="adopted")["QueueUrl"]
+    template = {
+        "Resources": {
+            "Adopted": {
+                "Type": "AWS::SQS::Queue",
+                "DeletionPolicy": "Retain",
+                "Properties": {"QueueName": "adopted"},
+            }
+        }
+    }
+    cfn.create_change_set(
+        StackName="adopting",
+        ChangeSetName="import",
+        ChangeSetType="IMPORT",
+        TemplateBody=body(template),
+        ResourcesToImport=[
+            {
+                "ResourceType": "AWS::SQS::Queue",
+                "LogicalResourceId": "Adopted",
+                "ResourceIdentifier": {"QueueUrl": url},
+            }
+        ],
+    )
+    changes = cfn.describe_change_set(StackName="adopting", ChangeSetName="import")["Changes"]
+    assert [(c["ResourceChange"]["Action"], c["ResourceChange"]["PhysicalResourceId"]) for c in changes] == [
+        ("Import", url)
+    ]
+    cfn.execute_change_set(StackName="adopting", ChangeSetName="import")
+    stack = settled(cfn, "adopting")
+    assert stack["StackStatus"] == "IMPORT_COMPLETE"
+    resource = cfn.describe_stack_resource(StackName="adopting", LogicalResourceId="Adopted")[
+        "StackResourceDetail"
+    ]
+    assert (resource["PhysicalResourceId"], resource["ResourceStatus"]) == (url, "IMPORT_COMPLETE")
+    cfn.delete_stack(StackName="adopting")
+    assert settled(cfn, stack["StackId"])["StackStatus"] == "DELETE_COMPLETE"
+    assert sqs.get_queue_url(QueueName="adopted")["QueueUrl"] == url  # retained, as its DeletionPolicy says
