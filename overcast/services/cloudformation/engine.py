@@ -1184,7 +1184,7 @@ class Engine:
         previous = stack.previous or {}
         old_definitions = (previous.get("template") or {}).get("Resources") or {}
         principal = self.principal_for(stack)
-        for row in self.store.resources(stack.id):
+        for row in reversed(self.store.resources(stack.id)):  # the newest (dependents) first
             if row.logical_id not in plan.active:
                 policy = _policy(
                     (old_definitions.get(row.logical_id) or {}).get("DeletionPolicy"), plan.scope
@@ -1360,7 +1360,7 @@ class Engine:
         principal = self.principal_for(stack)
         plan = self.plan(stack)
         operation_id = (stack.operation or {}).get("id")
-        for row in self.store.resources(stack.id):
+        for row in reversed(self.store.resources(stack.id)):  # the newest (dependents) first
             discard = (row.pending or {}).get("discard")
             if discard:
                 old = Resource(

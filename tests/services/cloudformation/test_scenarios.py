@@ -335,3 +335,122 @@ def test_a_custom_resource_backed_by_a_python_function(overcast):
     assert outputs(stack) == {"Sum": "7", "Id": "sum-7"}
     cfn.delete_stack(StackName="custom")
     assert settled(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_rules_assert_on_parameters(overcast):
+    cfn = overcast.client("cloudformation")
+    template = {
+        "Parameters": {
+            "Env": {"Type": "String", "Default": "dev"},
+            "Size": {"Type": "String", "Default": "small"},
+        },
+        "Rules": {
+            "ProdIsLarge": {
+                "RuleCondition": {"Fn::Equals": [{"Ref": "Env"}, "prod"]},
+                "Assertions": [
+                    {
+                        "Assert": {"Fn::Contains": [["large", "xlarge"], {"Ref": "Size"}]},
+                        "AssertDescription": "Production stacks must be large",
+                    }
+                ],
+            }
+        },
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue"}},
+    }
+    with pytest.raises(ClientError) as raised:
+        cfn.create_stack(
+            StackName="ruled",
+            TemplateBody=body(template),
+            Parameters=[{"ParameterKey": "Env", "ParameterValue": "prod"}],
+        )
+    assert error_of(raised) == ("ValidationError", 400)
+    assert message_of(raised) == "Production stacks must be large"
+    cfn.create_stack(
+        StackName="ruled",
+        TemplateBody=body(template),
+        Parameters=[
+            {"ParameterKey": "Env", "ParameterValue": "prod"},
+            {"ParameterKey": "Size", "ParameterValue": "large"},
+        ],
+    )
+    assert settled(cfn, "ruled")["StackStatus"] == "CREATE_COMPLETE"
+
+
+EC2_TEMPLATE = """
+Parameters:
+  SecurityGroupDescription:
+    Description: Security Group Description
+    Type: String
+Resources:
+  MyInstance:
+    Type: AWS::EC2::Instance
+    Properties:
+      AvailabilityZone: us-east-1a
+      ImageId: ami-a4c7edb2
+      InstanceType: t2.micro
+      SecurityGroups:
+        - !Ref SSHSecurityGroup
+        - !Ref ServerSecurityGroup
+  MyEIP:
+    Type: AWS::EC2::EIP
+    Properties:
+      InstanceId: !Ref MyInstance
+  SSHSecurityGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: Enable SSH access via port 22
+      SecurityGroupIngress:
+      - CidrIp: 0.0.0.0/0
+        FromPort: 22
+        IpProtocol: tcp
+        ToPort: 22
+  ServerSecurityGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: !Ref SecurityGroupDescription
+      SecurityGroupIngress:
+      - IpProtocol: tcp
+        FromPort: 80
+        ToPort: 80
+        CidrIp: 0.0.0.0/0
+      - IpProtocol: tcp
+        FromPort: 22
+        ToPort: 22
+        CidrIp: 192.168.1.1/32
+"""
+
+
+def test_the_notes_ec2_instance_with_security_groups_and_an_elastic_ip(overcast):
+    ec2 = overcast.client("ec2")
+    try:
+        ec2.describe_instances()
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NotImplemented":
+            pytest.skip("EC2 instances are not in this build")
+        raise
+    cfn = overcast.client("cloudformation")
+    cfn.create_stack(
+        StackName="ec2",
+        TemplateBody=EC2_TEMPLATE,
+        Parameters=[{"ParameterKey": "SecurityGroupDescription", "ParameterValue": "web"}],
+    )
+    stack = settled(cfn, "ec2", timeout=120)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, "ec2")
+    resources = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.list_stack_resources(StackName="ec2")["StackResourceSummaries"]
+    }
+    assert len(resources) == 4
+    instance = ec2.describe_instances(InstanceIds=[resources["MyInstance"]])["Reservations"][0]["Instances"][
+        0
+    ]
+    assert sorted(group["GroupName"] for group in instance["SecurityGroups"]) == sorted(
+        [resources["SSHSecurityGroup"], resources["ServerSecurityGroup"]]
+    )
+    address = ec2.describe_addresses(PublicIps=[resources["MyEIP"]])["Addresses"][0]
+    assert address["InstanceId"] == resources["MyInstance"]
+    server = ec2.describe_security_groups(GroupNames=[resources["ServerSecurityGroup"]])["SecurityGroups"][0]
+    assert sorted((p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in server["IpPermissions"]) == [
+        (22, "192.168.1.1/32"),
+        (80, "0.0.0.0/0"),
+    ]

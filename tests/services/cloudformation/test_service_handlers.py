@@ -223,6 +223,10 @@ def test_ssm_kms_and_secrets(overcast):
     )
     assert secret["user"] == "app" and len(secret["password"]) == 20
     assert overcast.client("sqs").get_queue_url(QueueName="from-ssm")
+    assert overcast.client("sqs").get_queue_url(QueueName="from-ssm-2")  # an SSM parameter type
+    assert stack["Parameters"] == [
+        {"ParameterKey": "QueueName", "ParameterValue": "/app/queue-name", "ResolvedValue": "from-ssm"}
+    ]
     template["Resources"]["Parameter"]["Properties"]["Value"] = "changed"
     update(cfn, "secrets", template)
     assert overcast.client("ssm").get_parameter(Name="/app/key")["Parameter"]["Value"] == "changed"
