@@ -175,7 +175,11 @@ def test_ssm_kms_and_secrets(overcast):
     needs(overcast, "secretsmanager", "list_secrets")
     cfn = overcast.client("cloudformation")
     template = {
+        "Parameters": {
+            "QueueName": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/app/queue-name"}
+        },
         "Resources": {
+            "Named": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "${QueueName}-2"}}},
             "Key": {
                 "Type": "AWS::KMS::Key",
                 "Properties": {"Description": "stack key", "EnableKeyRotation": True},
