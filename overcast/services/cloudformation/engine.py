@@ -68,6 +68,7 @@ class Step:
     done: Callable[[Any], None] = field(default=lambda result: None)
     failed: Callable[[BaseException], str] = field(default=lambda error: reason_of(error))
     error: str | None = None
+    cancelled: str = "Resource creation cancelled"  # the reason when the operation cancels it in flight
 
 
 async def _nothing() -> None:
@@ -503,11 +504,13 @@ class Engine:
                 stack, plan, logical_id, principal, operation["id"], creating
             ),
             forward=True,
-            cancelled=lambda: stack.id in self.cancelled,
+            cancelled=lambda: stack.id in self.cancelled or self._timed_out(stack, creating),
         )
         if stack.id in self.cancelled:
             self.cancelled.discard(stack.id)
             failures = [(stack.name, "Stack update cancelled")]
+        elif self._timed_out(stack, creating):
+            failures = [(stack.name, "Stack creation time has exceeded the specified timeout. ")]
         if not failures:
             try:
                 with self.db.transaction():
@@ -536,6 +539,11 @@ class Engine:
                     current.id, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None, self.clock.now()
                 )
                 self.stack_event(current, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+
+    def _timed_out(self, stack: Stack, creating: bool) -> bool:
+        """A creation past the stack's TimeoutInMinutes (on the virtual clock)."""
+        minutes = stack.settings.get("timeout")
+        return bool(creating and minutes and self.clock.now() > stack.created_at + 60 * int(minutes))
 
     async def _principal_or_fail(self, stack: Stack, creating: bool) -> Principal | None:
         try:
@@ -650,7 +658,7 @@ class Engine:
 
     def _end(self, name: str, step: Step, task: asyncio.Future) -> str | None:
         """A step's last writes, in a savepoint of the batch: None when it succeeded, else the reason."""
-        error = HandlerError("Resource update cancelled") if task.cancelled() else task.exception()
+        error = HandlerError(step.cancelled) if task.cancelled() else task.exception()
         try:
             with self.db.transaction():
                 if error is None:
@@ -882,6 +890,19 @@ class Engine:
             handler.needs_replacement(properties, old_properties) or prior.get("type") != kind
         )
         denied = self._policy_denies(stack, logical_id, kind, "Replace" if replace else "Modify")
+        if replace and handler is not None and not denied:
+            named = [
+                name
+                for name in handler.create_only
+                if name.endswith("Name")
+                and properties.get(name) is not None
+                and properties.get(name) == old_properties.get(name)
+            ]
+            if named:  # the replacement would need the name the resource has
+                denied = (
+                    "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+                    f"Rename {properties[named[0]]} and update the stack again."
+                )
 
         def begin() -> None:
             reason = (
@@ -939,7 +960,7 @@ class Engine:
             self.event(stack, logical_id, kind, "UPDATE_FAILED", reason, row.physical_id, properties)
             return reason
 
-        return Step(begin=begin, run=run, done=done, failed=failed)
+        return Step(begin=begin, run=run, done=done, failed=failed, cancelled="Resource update cancelled")
 
     def _policy_denies(self, stack: Stack, logical_id: str, kind: str, action: str) -> str | None:
         """The stack policy's refusal of an update action on a resource (None: allowed)."""

@@ -171,3 +171,34 @@ def test_signal_resource_completes_a_creation_policy(overcast):
     for unique in ("i-1", "i-2"):
         cfn.signal_resource(StackName="signals", LogicalResourceId="Ready", UniqueId=unique, Status="SUCCESS")
     assert settled(cfn, "signals")["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_creation_past_its_timeout_rolls_back(overcast):
+    cfn = overcast.client("cloudformation")
+    cfn.create_stack(StackName="slow", TemplateBody=body(WAITING), TimeoutInMinutes=5)
+    handle_url(cfn, "slow")
+    overcast.advance_clock("6m")
+    stack = settled(cfn, "slow")
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [
+        e.get("ResourceStatusReason")
+        for e in events(cfn, "slow")
+        if e["ResourceStatus"] == "ROLLBACK_IN_PROGRESS"
+    ]
+    assert reasons == ["Stack creation time has exceeded the specified timeout. Rollback requested by user."]
+
+
+def test_a_custom_named_resource_cannot_be_replaced(overcast):
+    cfn = overcast.client("cloudformation")
+    named = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "fixed-name"}}}}
+    cfn.create_stack(StackName="named", TemplateBody=body(named))
+    assert settled(cfn, "named")["StackStatus"] == "CREATE_COMPLETE"
+    named["Resources"]["Q"]["Properties"]["FifoQueue"] = True
+    cfn.update_stack(StackName="named", TemplateBody=body(named))
+    assert settled(cfn, "named")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    failed = [
+        e["ResourceStatusReason"] for e in events(cfn, "named") if e["ResourceStatus"] == "UPDATE_FAILED"
+    ]
+    assert failed == [
+        "CloudFormation cannot update a stack when a custom-named resource requires replacing. Rename fixed-name and update the stack again."
+    ]
