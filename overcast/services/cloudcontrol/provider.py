@@ -20,6 +20,9 @@ class CloudControlProvider(ServiceProvider):
         super().__init__(platform)
         self.store = CloudControlStore(self.db)
         cloudformation.prepare(platform)
+        import overcast.services.sts.api as sts
+
+        sts.prepare(platform)
         self._fail_interrupted()
 
     def _fail_interrupted(self) -> None:

@@ -141,11 +141,29 @@ class ResourceOperations(Operations):
             )
 
     def _context(self, ctx: RequestContext, name: str) -> cloudformation.ResourceContext:
-        return cloudformation.resource_context(self.platform, ctx.principal, ctx.account_id, ctx.region, name)
+        """The handler's context: calls made as the request's RoleArn (assumed by CloudFormation), else as
+        the caller."""
+        principal = ctx.extra.get("cloudcontrol.principal") or ctx.principal
+        return cloudformation.resource_context(self.platform, principal, ctx.account_id, ctx.region, name)
+
+    def _assume(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        """Inside a transaction: the principal RoleArn stands for (AccessDenied when it cannot be assumed)."""
+        role = params.get("RoleArn")
+        if not role:
+            return
+        import overcast.services.sts.api as sts
+
+        credentials = sts.credentials_for_role(
+            self.platform, role, "cloudformation.amazonaws.com", "CloudControl"
+        )
+        found = self.platform.credentials.lookup(credentials["AccessKeyId"])
+        if found is not None:
+            ctx.extra["cloudcontrol.principal"] = found.principal
 
     # -- requests ----------------------------------------------------------------------------------
 
     def create_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self._assume(ctx, params)
         name = params["TypeName"]
         handler = self._handler(name)
         try:
@@ -184,6 +202,8 @@ class ResourceOperations(Operations):
         return found
 
     async def get_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        with self.db.transaction():
+            self._assume(ctx, params)
         name, identifier = params["TypeName"], params["Identifier"]
         handler = self._handler(name)
         if type(handler).read is cloudformation.ResourceHandler.read:
@@ -198,6 +218,8 @@ class ResourceOperations(Operations):
         }
 
     async def list_resources(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        with self.db.transaction():
+            self._assume(ctx, params)
         name = params["TypeName"]
         handler = self._handler(name)
         identifiers = await handler.list(self._context(ctx, name))
@@ -214,6 +236,8 @@ class ResourceOperations(Operations):
         }
 
     async def update_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        with self.db.transaction():
+            self._assume(ctx, params)
         name, identifier = params["TypeName"], params["Identifier"]
         handler = self._handler(name)
         try:
@@ -253,6 +277,7 @@ class ResourceOperations(Operations):
             return self._start(ctx, params, event, work)
 
     def delete_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self._assume(ctx, params)
         name, identifier = params["TypeName"], params["Identifier"]
         handler = self._handler(name)
         store = self.service.store

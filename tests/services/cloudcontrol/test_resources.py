@@ -87,3 +87,28 @@ def test_unknown_types_and_failures(overcast):
     assert done["OperationStatus"] == "FAILED"
     assert done["ErrorCode"] == "InvalidRequest"
     assert "The specified bucket is not valid." in done["StatusMessage"]
+
+
+def test_requests_made_as_a_role(overcast):
+    cc, iam = overcast.client("cloudcontrol"), overcast.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName="not-for-cloudformation", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    with pytest.raises(ClientError) as raised:
+        cc.create_resource(TypeName="AWS::SQS::Queue", DesiredState="{}", RoleArn=role)
+    assert error_of(raised) == ("AccessDenied", 403)
+    trust["Statement"][0]["Principal"] = {"Service": "cloudformation.amazonaws.com"}
+    iam.update_assume_role_policy(RoleName="not-for-cloudformation", PolicyDocument=json.dumps(trust))
+    done = finished(
+        cc,
+        cc.create_resource(
+            TypeName="AWS::SQS::Queue", DesiredState=json.dumps({"QueueName": "by-role"}), RoleArn=role
+        )["ProgressEvent"]["RequestToken"],
+    )
+    assert done["OperationStatus"] == "SUCCESS", done.get("StatusMessage")
