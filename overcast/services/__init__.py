@@ -35,6 +35,9 @@ PROVIDERS: dict[str, str] = {
     "cognito-idp": "overcast.services.cognitoidp.provider:CognitoIdpProvider",
     "cognito-identity": "overcast.services.cognitoidentity.provider:CognitoIdentityProvider",
     "ec2": "overcast.services.ec2.provider:Ec2Provider",
+    "cloudformation": "overcast.services.cloudformation.provider:CloudFormationProvider",
+    "ecr": "overcast.services.ecr.provider:EcrProvider",
+    "cloudcontrol": "overcast.services.cloudcontrol.provider:CloudControlProvider",
 }
 
 # Services started with the server (not on first use) because they observe every call (Platform.observers).

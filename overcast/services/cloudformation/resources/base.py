@@ -1,0 +1,201 @@
+"""What a resource handler is, and what it is handed.
+
+A handler (one class per resource type, in a module per AWS service) creates, updates, deletes and reads its
+resources through the owning service's own operations, `await ctx.call(service, operation, params)` (that is
+`Platform.call`, as the stack's service role or its caller), never through another service's storage. It
+declares what CloudFormation's resource schema says of the type: which properties are required, which
+changes need a replacement (`create_only`), which attributes Fn::GetAtt returns, and the property that
+identifies a resource for the Cloud Control API (`primary_identifier`).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from overcast.errors import ServiceError
+
+Caller = Callable[..., Awaitable[dict[str, Any]]]
+
+
+class HandlerError(Exception):
+    """A resource operation failed; `message` becomes the resource's status reason."""
+
+    def __init__(self, message: str, code: str = "InvalidRequest") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class Created:
+    physical_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ResourceContext:
+    """What a handler knows of the resource in hand and how it reaches the services."""
+
+    caller: Caller  # (service, operation, params, region=None) -> response
+    account: str
+    region: str
+    stack_name: str
+    stack_id: str
+    logical_id: str
+    now: Callable[[], float]
+    request_token: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # what the engine lends special handlers
+    partition: str = "aws"
+    url_suffix: str = "amazonaws.com"
+
+    async def call(
+        self, service: str, operation: str, params: dict[str, Any], region: str | None = None
+    ) -> dict[str, Any]:
+        return await self.caller(service, operation, params, region=region)
+
+    def arn(
+        self, service: str, resource: str, *, region: str | None = None, account: str | None = None
+    ) -> str:
+        region = self.region if region is None else region
+        return f"arn:{self.partition}:{service}:{region}:{self.account if account is None else account}:{resource}"
+
+    def generated_name(self, max_length: int = 255, *, lowercase: bool = False, suffix: str = "") -> str:
+        """A physical name as CloudFormation makes one: `<stack>-<logical id>-<13 random characters>`,
+        the first two parts shortened to fit `max_length`."""
+        alphabet = (
+            string.ascii_lowercase + string.digits if lowercase else string.ascii_uppercase + string.digits
+        )
+        tail = "".join(random.choices(alphabet, k=13 if not lowercase else 12))
+        stack, logical = self.stack_name, self.logical_id
+        room = max_length - len(tail) - len(suffix) - 2
+        if len(stack) + len(logical) > room:
+            logical = logical[: max(room // 2, room - len(stack))]
+            stack = stack[: max(room - len(logical), 0)]
+        name = f"{stack}-{logical}-{tail}{suffix}"
+        return name.lower() if lowercase else name
+
+
+class ResourceHandler:
+    """One resource type. Subclasses set `type_name` and `service` and implement the operations."""
+
+    type_name: ClassVar[str]
+    service: ClassVar[str]  # the botocore service it acts through (its tests skip while it answers 501)
+    required: ClassVar[tuple[str, ...]] = ()
+    create_only: ClassVar[frozenset[str]] = frozenset()  # a change replaces the resource
+    attributes: ClassVar[tuple[str, ...]] = ()  # what Fn::GetAtt may name
+    primary_identifier: ClassVar[str] = "Id"  # the Cloud Control identifier (the Ref value)
+    needs_iam: ClassVar[bool] = False  # CAPABILITY_IAM
+    name_property: ClassVar[str | None] = None  # a given name makes an IAM resource need CAPABILITY_NAMED_IAM
+    stabilize_seconds: ClassVar[float] = 0  # how long create/update may take (custom resources, waits)
+
+    async def create(self, ctx: ResourceContext, properties: dict[str, Any]) -> Created:
+        raise NotImplementedError
+
+    async def update(
+        self,
+        ctx: ResourceContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous: dict[str, Any],
+        attributes: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Update in place; returns the attributes after. Only called when no create-only property changed."""
+        raise HandlerError(f"Update of resource type {self.type_name} is not supported", "NotUpdatable")
+
+    async def delete(self, ctx: ResourceContext, physical_id: str, properties: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def read(
+        self, ctx: ResourceContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The live resource's properties (drift detection, Cloud Control's GetResource), None once it is
+        gone. The default says it exists as it was created."""
+        return dict(properties)
+
+    async def list(self, ctx: ResourceContext) -> list[str] | None:
+        """The physical ids of every resource of the type in the account and region (Cloud Control's
+        ListResources); None: the type does not support listing."""
+        return None
+
+    def known_attributes(self, ctx: ResourceContext, physical_id: str) -> dict[str, Any]:
+        """The attributes its physical id alone tells (for an imported resource)."""
+        return {}
+
+    def needs_replacement(self, properties: dict[str, Any], previous: dict[str, Any]) -> bool:
+        return any(properties.get(name) != previous.get(name) for name in self.create_only)
+
+
+# -- value conversions: template values (often strings) to the services' types -------------------------
+
+
+def integer(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise HandlerError(f"Value {value!r} is not an integer") from None
+
+
+def boolean(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text not in ("true", "false"):
+        raise HandlerError(f"Value {value!r} is not a boolean")
+    return text == "true"
+
+
+def text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def document(value: Any) -> str | None:
+    """A policy document given as an object or as JSON text, as the text the service takes."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def tag_list(value: Any) -> list[dict[str, str]]:
+    """A template's Tags ([{Key, Value}] or {key: value}) as a [{Key, Value}] list."""
+    if not value:
+        return []
+    if isinstance(value, dict):
+        return [{"Key": str(k), "Value": text(v) or ""} for k, v in value.items()]
+    return [{"Key": str(tag["Key"]), "Value": text(tag.get("Value")) or ""} for tag in value]
+
+
+def tag_map(value: Any) -> dict[str, str]:
+    return {tag["Key"]: tag["Value"] for tag in tag_list(value)}
+
+
+def drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def service_error_code(error: ServiceError) -> str:
+    return error.code
+
+
+def not_found(error: ServiceError) -> bool:
+    """Whether a service error says the resource is already gone (deletes succeed then)."""
+    code = error.code
+    return (
+        "NotFound" in code
+        or "NoSuch" in code
+        or "NonExistent" in code
+        or "DoesNotExist" in code
+        or code in ("ResourceNotFoundException", "ParameterNotFound", "RepositoryNotFoundException")
+    )

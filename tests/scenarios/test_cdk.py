@@ -1,0 +1,85 @@
+"""The CDK end to end: `cdk bootstrap`, `cdk deploy` of an app with a bucket, a queue, a table and a function
+fed by the queue (an SQS event source) with its role; an order sent to the queue reaches the table and the
+bucket; `cdk diff` shows nothing; `cdk destroy` removes it all."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.cdk import cdk
+from tests.waiting import wait_for
+
+
+def needs_bootstrap_services(overcast) -> None:
+    """What the bootstrap template uses besides CloudFormation's own: an SSM parameter for its version
+    (/cdk-bootstrap/hnb659fds/version), and the AWS managed policy AWSCloudFormationReadOnlyAccess that its
+    deployment action role attaches."""
+    try:
+        overcast.client("ssm").get_parameter(Name="/overcast/probe")
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NotImplemented":
+            pytest.skip("cdk bootstrap needs SSM Parameter Store (AWS::SSM::Parameter), not in this build")
+    try:
+        overcast.client("iam").get_policy(PolicyArn="arn:aws:iam::aws:policy/AWSCloudFormationReadOnlyAccess")
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NoSuchEntity":
+            pytest.skip(
+                "cdk bootstrap attaches the AWS managed policy AWSCloudFormationReadOnlyAccess, not in IAM's data"
+            )
+
+
+@pytest.mark.slow
+def test_cdk_bootstrap_deploy_diff_destroy(overcast, tmp_path):
+    needs_bootstrap_services(overcast)
+    cfn = overcast.client("cloudformation")
+    cdk(overcast.endpoint, "bootstrap", "aws://000000000000/us-east-1", output=tmp_path / "out")
+    toolkit = cfn.describe_stacks(StackName="CDKToolkit")["Stacks"][0]
+    assert toolkit["StackStatus"] == "CREATE_COMPLETE"
+    toolkit_outputs = {o["OutputKey"]: o["OutputValue"] for o in toolkit["Outputs"]}
+    assert toolkit_outputs["BucketName"] == "cdk-hnb659fds-assets-000000000000-us-east-1"
+    version = overcast.client("ssm").get_parameter(Name="/cdk-bootstrap/hnb659fds/version")["Parameter"][
+        "Value"
+    ]
+    assert toolkit_outputs["BootstrapVersion"] == version
+    assert overcast.client("ecr").describe_repositories()["repositories"][0]["repositoryName"] == (
+        "cdk-hnb659fds-container-assets-000000000000-us-east-1"
+    )
+
+    cdk(overcast.endpoint, "deploy", "OvercastOrders", output=tmp_path / "out")
+    stack = cfn.describe_stacks(StackName="OvercastOrders")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    types = {
+        r["ResourceType"]
+        for r in cfn.list_stack_resources(StackName="OvercastOrders")["StackResourceSummaries"]
+    }
+    assert {
+        "AWS::S3::Bucket",
+        "AWS::SQS::Queue",
+        "AWS::DynamoDB::Table",
+        "AWS::Lambda::Function",
+        "AWS::IAM::Role",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::IAM::Policy",
+    } <= types
+
+    sqs, dynamodb, s3 = overcast.client("sqs"), overcast.client("dynamodb"), overcast.client("s3")
+    sqs.send_message(QueueUrl=outputs["QueueUrl"], MessageBody=json.dumps({"id": "o-1", "item": "tea"}))
+    item = wait_for(
+        lambda: dynamodb.get_item(TableName=outputs["TableName"], Key={"id": {"S": "o-1"}}).get("Item"),
+        timeout=60,
+    )
+    assert item["item"] == {"S": "tea"}
+    receipt = s3.get_object(Bucket=outputs["BucketName"], Key="receipts/o-1.json")["Body"].read()
+    assert json.loads(receipt) == {"id": "o-1", "item": "tea"}
+
+    diff = cdk(overcast.endpoint, "diff", "OvercastOrders", output=tmp_path / "out")
+    assert "There were no differences" in diff.stdout + diff.stderr
+
+    s3.delete_object(Bucket=outputs["BucketName"], Key="receipts/o-1.json")
+    cdk(overcast.endpoint, "destroy", "OvercastOrders", "--force", output=tmp_path / "out")
+    assert [s["StackName"] for s in cfn.describe_stacks()["Stacks"]] == ["CDKToolkit"]
+    assert outputs["TableName"] not in overcast.client("dynamodb").list_tables()["TableNames"]

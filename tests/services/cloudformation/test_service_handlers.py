@@ -1,0 +1,517 @@
+"""A stack per service whose resource types CloudFormation handles: created, read back through the service,
+updated in place, deleted. A service that is not in this build (it answers 501) skips its test."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.services.cloudformation.helpers import body, events, outputs, settled
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def needs(overcast, service: str, operation: str, **params) -> None:
+    try:
+        getattr(overcast.client(service), operation)(**params)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NotImplemented":
+            pytest.skip(f"{service} is not in this build")
+
+
+def deploy(cfn, name: str, template: dict, **kwargs) -> dict:
+    cfn.create_stack(StackName=name, TemplateBody=body(template), Capabilities=["CAPABILITY_IAM"], **kwargs)
+    stack = settled(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", [
+        (e["LogicalResourceId"], e.get("ResourceStatusReason"))
+        for e in events(cfn, name)
+        if "FAILED" in e["ResourceStatus"]
+    ]
+    return stack
+
+
+def update(cfn, name: str, template: dict) -> dict:
+    cfn.update_stack(StackName=name, TemplateBody=body(template), Capabilities=["CAPABILITY_IAM"])
+    stack = settled(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", [
+        (e["LogicalResourceId"], e.get("ResourceStatusReason"))
+        for e in events(cfn, name)
+        if "FAILED" in e["ResourceStatus"]
+    ]
+    return stack
+
+
+def destroy(cfn, stack: dict) -> None:
+    cfn.delete_stack(StackName=stack["StackId"])
+    assert settled(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE", [
+        (e["LogicalResourceId"], e.get("ResourceStatusReason"))
+        for e in events(cfn, stack["StackId"])
+        if "FAILED" in e["ResourceStatus"]
+    ]
+
+
+def test_dynamodb_logs_sns_and_lambda(overcast):
+    cfn = overcast.client("cloudformation")
+    template = {
+        "Resources": {
+            "Table": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {
+                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
+                    "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
+                },
+            },
+            "Group": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}},
+            "Stream": {"Type": "AWS::Logs::LogStream", "Properties": {"LogGroupName": {"Ref": "Group"}}},
+            "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "alerts"}},
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "lambda.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    },
+                    "ManagedPolicyArns": [
+                        "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
+                    ],
+                },
+            },
+            "Function": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": "python3.11",
+                    "Handler": "index.handler",
+                    "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Code": {"ZipFile": "def handler(event, context):\n    return 'hi'\n"},
+                },
+            },
+            "Version": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Function"}}},
+            "Alias": {
+                "Type": "AWS::Lambda::Alias",
+                "Properties": {
+                    "FunctionName": {"Ref": "Function"},
+                    "FunctionVersion": {"Fn::GetAtt": ["Version", "Version"]},
+                    "Name": "live",
+                },
+            },
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": {"Ref": "Function"},
+                    "EventSourceArn": {"Fn::GetAtt": ["Table", "StreamArn"]},
+                    "StartingPosition": "LATEST",
+                },
+            },
+            "Permission": {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "FunctionName": {"Ref": "Function"},
+                    "Action": "lambda:InvokeFunction",
+                    "Principal": "sns.amazonaws.com",
+                    "SourceArn": {"Ref": "Topic"},
+                },
+            },
+            "Subscription": {
+                "Type": "AWS::SNS::Subscription",
+                "DependsOn": "Permission",
+                "Properties": {
+                    "TopicArn": {"Ref": "Topic"},
+                    "Protocol": "lambda",
+                    "Endpoint": {"Fn::GetAtt": ["Function", "Arn"]},
+                },
+            },
+        },
+        "Outputs": {
+            "Table": {"Value": {"Ref": "Table"}},
+            "Alias": {"Value": {"Ref": "Alias"}},
+            "Group": {"Value": {"Ref": "Group"}},
+            "Function": {"Value": {"Ref": "Function"}},
+        },
+    }
+    stack = deploy(cfn, "mixed", template)
+    values = outputs(stack)
+    ddb, logs, lam = overcast.client("dynamodb"), overcast.client("logs"), overcast.client("lambda")
+    table = ddb.describe_table(TableName=values["Table"])["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert (
+        ddb.describe_time_to_live(TableName=values["Table"])["TimeToLiveDescription"]["AttributeName"]
+        == "expires"
+    )
+    assert (
+        logs.describe_log_groups(logGroupNamePrefix=values["Group"])["logGroups"][0]["retentionInDays"] == 7
+    )
+    assert values["Alias"].endswith(":live")
+    assert json.loads(lam.invoke(FunctionName=values["Alias"])["Payload"].read()) == "hi"
+    assert len(lam.list_event_source_mappings(FunctionName=values["Function"])["EventSourceMappings"]) == 1
+    template["Resources"]["Group"]["Properties"]["RetentionInDays"] = 14
+    update(cfn, "mixed", template)
+    assert (
+        logs.describe_log_groups(logGroupNamePrefix=values["Group"])["logGroups"][0]["retentionInDays"] == 14
+    )
+    destroy(cfn, stack)
+    assert ddb.list_tables()["TableNames"] == []
+    assert lam.list_functions()["Functions"] == []
+
+
+def test_ssm_kms_and_secrets(overcast):
+    needs(overcast, "ssm", "describe_parameters")
+    needs(overcast, "kms", "list_keys")
+    needs(overcast, "secretsmanager", "list_secrets")
+    cfn = overcast.client("cloudformation")
+    template = {
+        "Parameters": {
+            "QueueName": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/app/queue-name"}
+        },
+        "Resources": {
+            "Named": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "${QueueName}-2"}}},
+            "Key": {
+                "Type": "AWS::KMS::Key",
+                "Properties": {"Description": "stack key", "EnableKeyRotation": True},
+            },
+            "Alias": {
+                "Type": "AWS::KMS::Alias",
+                "Properties": {"AliasName": "alias/stack-key", "TargetKeyId": {"Ref": "Key"}},
+            },
+            "Parameter": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Name": "/app/key", "Type": "String", "Value": {"Fn::GetAtt": ["Key", "Arn"]}},
+            },
+            "Secret": {
+                "Type": "AWS::SecretsManager::Secret",
+                "Properties": {
+                    "Name": "app-secret",
+                    "KmsKeyId": {"Ref": "Key"},
+                    "GenerateSecretString": {
+                        "SecretStringTemplate": '{"user": "app"}',
+                        "GenerateStringKey": "password",
+                        "PasswordLength": 20,
+                        "ExcludePunctuation": True,
+                    },
+                },
+            },
+            "Reader": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {
+                    "QueueName": "{{resolve:ssm:/app/key}}".replace("/app/key", "/app/queue-name")
+                },
+            },
+        },
+        "Outputs": {
+            "Key": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}},
+            "Parameter": {"Value": {"Fn::GetAtt": ["Parameter", "Value"]}},
+        },
+    }
+    overcast.client("ssm").put_parameter(Name="/app/queue-name", Value="from-ssm", Type="String")
+    stack = deploy(cfn, "secrets", template)
+    values = outputs(stack)
+    assert values["Parameter"] == values["Key"]
+    assert overcast.client("kms").describe_key(KeyId="alias/stack-key")["KeyMetadata"]["Arn"] == values["Key"]
+    secret = json.loads(
+        overcast.client("secretsmanager").get_secret_value(SecretId="app-secret")["SecretString"]
+    )
+    assert secret["user"] == "app" and len(secret["password"]) == 20
+    assert overcast.client("sqs").get_queue_url(QueueName="from-ssm")
+    assert overcast.client("sqs").get_queue_url(QueueName="from-ssm-2")  # an SSM parameter type
+    assert stack["Parameters"] == [
+        {"ParameterKey": "QueueName", "ParameterValue": "/app/queue-name", "ResolvedValue": "from-ssm"}
+    ]
+    template["Resources"]["Parameter"]["Properties"]["Value"] = "changed"
+    update(cfn, "secrets", template)
+    assert overcast.client("ssm").get_parameter(Name="/app/key")["Parameter"]["Value"] == "changed"
+    destroy(cfn, stack)
+    assert (
+        overcast.client("kms").describe_key(KeyId=values["Key"])["KeyMetadata"]["KeyState"]
+        == "PendingDeletion"
+    )
+
+
+def test_kinesis_firehose_events_cloudwatch(overcast):
+    for service, operation in (
+        ("kinesis", "list_streams"),
+        ("firehose", "list_delivery_streams"),
+        ("events", "list_event_buses"),
+        ("cloudwatch", "describe_alarms"),
+    ):
+        needs(overcast, service, operation)
+    overcast.client("s3").create_bucket(Bucket="firehose-out")
+    cfn = overcast.client("cloudformation")
+    template = {
+        "Resources": {
+            "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 1}},
+            "DeliveryRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "firehose.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    },
+                    "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AmazonS3FullAccess"],
+                },
+            },
+            "Delivery": {
+                "Type": "AWS::KinesisFirehose::DeliveryStream",
+                "Properties": {
+                    "DeliveryStreamType": "DirectPut",
+                    "ExtendedS3DestinationConfiguration": {
+                        "BucketARN": "arn:aws:s3:::firehose-out",
+                        "RoleARN": {"Fn::GetAtt": ["DeliveryRole", "Arn"]},
+                        "BufferingHints": {"IntervalInSeconds": "60", "SizeInMBs": "1"},
+                    },
+                },
+            },
+            "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "orders"}},
+            "Queue": {"Type": "AWS::SQS::Queue"},
+            "Rule": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "EventBusName": {"Ref": "Bus"},
+                    "EventPattern": {"source": ["shop"]},
+                    "Targets": [{"Id": "queue", "Arn": {"Fn::GetAtt": ["Queue", "Arn"]}}],
+                },
+            },
+            "Alarm": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "MetricName": "Errors",
+                    "Namespace": "Shop",
+                    "Statistic": "Sum",
+                    "Period": "60",
+                    "EvaluationPeriods": "1",
+                    "Threshold": "1",
+                    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                },
+            },
+        },
+        "Outputs": {
+            "Stream": {"Value": {"Fn::GetAtt": ["Stream", "Arn"]}},
+            "Rule": {"Value": {"Ref": "Rule"}},
+            "Alarm": {"Value": {"Ref": "Alarm"}},
+        },
+    }
+    stack = deploy(cfn, "streams", template)
+    values = outputs(stack)
+    assert values["Rule"].startswith("orders|")
+    assert (
+        overcast.client("events").list_targets_by_rule(
+            Rule=values["Rule"].split("|")[1], EventBusName="orders"
+        )["Targets"][0]["Id"]
+        == "queue"
+    )
+    assert (
+        overcast.client("cloudwatch").describe_alarms(AlarmNames=[values["Alarm"]])["MetricAlarms"][0][
+            "Threshold"
+        ]
+        == 1.0
+    )
+    destroy(cfn, stack)
+
+
+def test_step_functions(overcast):
+    needs(overcast, "stepfunctions", "list_state_machines")
+    cfn = overcast.client("cloudformation")
+    template = {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Definition": {
+                        "StartAt": "Hello",
+                        "States": {"Hello": {"Type": "Pass", "Result": "${Greeting}", "End": True}},
+                    },
+                    "DefinitionSubstitutions": {"Greeting": "hi"},
+                },
+            },
+        },
+        "Outputs": {"Machine": {"Value": {"Ref": "Machine"}}},
+    }
+    stack = deploy(cfn, "machine", template)
+    sfn = overcast.client("stepfunctions")
+    definition = json.loads(
+        sfn.describe_state_machine(stateMachineArn=outputs(stack)["Machine"])["definition"]
+    )
+    assert definition["States"]["Hello"]["Result"] == "hi"
+    destroy(cfn, stack)
+
+
+def test_vpc_networking(overcast):
+    needs(overcast, "ec2", "describe_vpcs")
+    cfn = overcast.client("cloudformation")
+    template = {
+        "Resources": {
+            "Vpc": {
+                "Type": "AWS::EC2::VPC",
+                "Properties": {"CidrBlock": "10.16.0.0/16", "EnableDnsHostnames": True},
+            },
+            "Subnet": {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {
+                    "VpcId": {"Ref": "Vpc"},
+                    "CidrBlock": "10.16.0.0/20",
+                    "AvailabilityZone": {"Fn::Select": [0, {"Fn::GetAZs": ""}]},
+                },
+            },
+            "Gateway": {"Type": "AWS::EC2::InternetGateway"},
+            "Attachment": {
+                "Type": "AWS::EC2::VPCGatewayAttachment",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "InternetGatewayId": {"Ref": "Gateway"}},
+            },
+            "Table": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+            "Default": {
+                "Type": "AWS::EC2::Route",
+                "DependsOn": "Attachment",
+                "Properties": {
+                    "RouteTableId": {"Ref": "Table"},
+                    "DestinationCidrBlock": "0.0.0.0/0",
+                    "GatewayId": {"Ref": "Gateway"},
+                },
+            },
+            "Association": {
+                "Type": "AWS::EC2::SubnetRouteTableAssociation",
+                "Properties": {"RouteTableId": {"Ref": "Table"}, "SubnetId": {"Ref": "Subnet"}},
+            },
+            "Web": {
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {
+                    "GroupDescription": "web",
+                    "VpcId": {"Ref": "Vpc"},
+                    "SecurityGroupIngress": [
+                        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0"},
+                        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "192.168.1.1/32"},
+                    ],
+                },
+            },
+        },
+        "Outputs": {
+            "Web": {"Value": {"Ref": "Web"}},
+            "Subnet": {"Value": {"Fn::GetAtt": ["Subnet", "AvailabilityZone"]}},
+        },
+    }
+    stack = deploy(cfn, "network", template)
+    values = outputs(stack)
+    assert values["Subnet"] == "us-east-1a"
+    group = overcast.client("ec2").describe_security_groups(GroupIds=[values["Web"]])["SecurityGroups"][0]
+    assert sorted((p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in group["IpPermissions"]) == [
+        (22, "192.168.1.1/32"),
+        (80, "0.0.0.0/0"),
+    ]
+    destroy(cfn, stack)
+
+
+def test_cognito_and_http_apis(overcast):
+    needs(overcast, "cognito-idp", "list_user_pools", MaxResults=1)
+    needs(overcast, "apigatewayv2", "get_apis")
+    cfn = overcast.client("cloudformation")
+    template = {
+        "Resources": {
+            "Pool": {
+                "Type": "AWS::Cognito::UserPool",
+                "Properties": {
+                    "UserPoolName": "users",
+                    "Policies": {"PasswordPolicy": {"MinimumLength": "8", "RequireSymbols": "false"}},
+                },
+            },
+            "Client": {
+                "Type": "AWS::Cognito::UserPoolClient",
+                "Properties": {
+                    "UserPoolId": {"Ref": "Pool"},
+                    "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                },
+            },
+            "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"Name": "http", "ProtocolType": "HTTP"}},
+            "Stage": {
+                "Type": "AWS::ApiGatewayV2::Stage",
+                "Properties": {"ApiId": {"Ref": "Api"}, "StageName": "$default", "AutoDeploy": True},
+            },
+        },
+        "Outputs": {
+            "Provider": {"Value": {"Fn::GetAtt": ["Pool", "ProviderName"]}},
+            "Client": {"Value": {"Ref": "Client"}},
+            "Api": {"Value": {"Ref": "Api"}},
+        },
+    }
+    stack = deploy(cfn, "identity", template)
+    values = outputs(stack)
+    pool_id = values["Provider"].rsplit("/", 1)[-1]
+    assert (
+        overcast.client("cognito-idp").describe_user_pool_client(
+            UserPoolId=pool_id, ClientId=values["Client"]
+        )["UserPoolClient"]["ClientId"]
+        == values["Client"]
+    )
+    assert overcast.client("apigatewayv2").get_api(ApiId=values["Api"])["Name"] == "http"
+    destroy(cfn, stack)
+
+
+def test_rest_api_from_parts(overcast):
+    needs(overcast, "apigateway", "get_rest_apis")
+    cfn = overcast.client("cloudformation")
+    template = {
+        "Resources": {
+            "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "parts"}},
+            "Hello": {
+                "Type": "AWS::ApiGateway::Resource",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "ParentId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+                    "PathPart": "hello",
+                },
+            },
+            "Get": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "ResourceId": {"Ref": "Hello"},
+                    "HttpMethod": "GET",
+                    "AuthorizationType": "NONE",
+                    "Integration": {
+                        "Type": "MOCK",
+                        "RequestTemplates": {"application/json": '{"statusCode": 200}'},
+                        "IntegrationResponses": [
+                            {
+                                "StatusCode": 200,
+                                "ResponseTemplates": {"application/json": '{"hello": "world"}'},
+                            }
+                        ],
+                    },
+                    "MethodResponses": [{"StatusCode": 200}],
+                },
+            },
+            "Deployment": {
+                "Type": "AWS::ApiGateway::Deployment",
+                "DependsOn": "Get",
+                "Properties": {"RestApiId": {"Ref": "Api"}, "StageName": "prod"},
+            },
+        },
+        "Outputs": {"Api": {"Value": {"Ref": "Api"}}},
+    }
+    stack = deploy(cfn, "rest", template)
+    import urllib.request
+
+    url = f"{overcast.endpoint}/restapis/{outputs(stack)['Api']}/prod/_user_request_/hello"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        assert json.loads(answer.read()) == {"hello": "world"}
+    destroy(cfn, stack)
