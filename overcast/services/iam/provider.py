@@ -354,7 +354,10 @@ class IamProvider(ServiceProvider):
             "CreateDate": group.created,
         }
 
-    def role_shape(self, role: Entity, *, tags: bool = False) -> dict[str, Any]:
+    def role_shape(self, role: Entity, view: str = "list") -> dict[str, Any]:
+        """A role as each operation shows it: "create" (CreateRole: no MaxSessionDuration nor RoleLastUsed),
+        "get" (GetRole and the like: everything, RoleLastUsed {} until first used) or "list" (ListRoles and
+        roles inside instance profiles: no PermissionsBoundary, RoleLastUsed nor Tags)."""
         shape: dict[str, Any] = {
             "Path": role.path,
             "RoleName": role.name,
@@ -362,21 +365,22 @@ class IamProvider(ServiceProvider):
             "Arn": role.arn,
             "CreateDate": role.created,
             "AssumeRolePolicyDocument": quoted(role.data["trust"]),
-            "MaxSessionDuration": role.data.get("max_session", 3600),
         }
         if role.data.get("description") is not None:
             shape["Description"] = role.data["description"]
-        if role.data.get("boundary"):
+        if view != "create":
+            shape["MaxSessionDuration"] = role.data.get("max_session", 3600)
+        if view != "list" and role.data.get("boundary"):
             shape["PermissionsBoundary"] = {
                 "PermissionsBoundaryType": "Policy",
                 "PermissionsBoundaryArn": role.data["boundary"],
             }
-        if role.data.get("last_used"):
-            shape["RoleLastUsed"] = {
-                "LastUsedDate": role.data["last_used"],
-                "Region": role.data.get("last_region"),
-            }
-        return self.with_tags(shape, role) if tags else shape
+        if view == "get":
+            last_used = role.data.get("last_used")
+            shape["RoleLastUsed"] = (
+                {"LastUsedDate": last_used, "Region": role.data.get("last_region")} if last_used else {}
+            )
+        return self.with_tags(shape, role) if view != "list" else shape
 
     def profile_shape(self, profile: Entity, *, tags: bool = False) -> dict[str, Any]:
         roles = [
@@ -393,14 +397,18 @@ class IamProvider(ServiceProvider):
         }
         return self.with_tags(shape, profile) if tags else shape
 
-    def policy_shape(self, policy: dict[str, Any], account: str) -> dict[str, Any]:
+    def policy_shape(
+        self, policy: dict[str, Any], account: str, attachments: int | None = None
+    ) -> dict[str, Any]:
+        if attachments is None:
+            attachments = len(self.store.attachments_of(account, policy["arn"]))
         shape = {
             "PolicyName": policy["name"],
             "PolicyId": policy["id"],
             "Arn": policy["arn"],
             "Path": policy["path"],
             "DefaultVersionId": policy["version"],
-            "AttachmentCount": len(self.store.attachments_of(account, policy["arn"])),
+            "AttachmentCount": attachments,
             "PermissionsBoundaryUsageCount": 0,
             "IsAttachable": True,
             "CreateDate": policy["created"],
