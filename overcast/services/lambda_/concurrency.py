@@ -21,7 +21,7 @@ class ConcurrencyOperations(Operations):
 
     def put_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service
-        name, _ = service.parse_ref(params)
+        name, _ = service.parse_ref(ctx, params)
         service.latest(ctx, name)
         reserved = params["ReservedConcurrentExecutions"]
         others = service.store.total_reserved(ctx.account_id, ctx.region, excluding=name)
@@ -36,13 +36,13 @@ class ConcurrencyOperations(Operations):
         return {"ReservedConcurrentExecutions": reserved}
 
     def get_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, _ = self.service.parse_ref(params)
+        name, _ = self.service.parse_ref(ctx, params)
         self.service.latest(ctx, name)
         reserved = self.service.store.function_row(ctx.account_id, ctx.region, name).reserved_concurrency
         return {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
 
     def delete_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, _ = self.service.parse_ref(params)
+        name, _ = self.service.parse_ref(ctx, params)
         self.service.latest(ctx, name)
         self.service.store.set_function_field(ctx.account_id, ctx.region, name, "reserved_concurrency", None)
         self.db.after_commit(self.service.forget_reservations)

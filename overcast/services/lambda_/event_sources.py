@@ -90,7 +90,7 @@ class EventSourceOperations(Operations):
             raise _invalid(
                 f"Unsupported event source {source}: Overcast polls SQS queues and DynamoDB streams"
             )
-        name, qualifier = service.parse_ref(params)
+        name, qualifier = service.parse_ref(ctx, params)
         with self.db.transaction():
             config = service.resolve(ctx, name, qualifier)
         target = function_arn(ctx, name, qualifier)
@@ -177,7 +177,7 @@ class EventSourceOperations(Operations):
         mapping = self._mapping(ctx, params["UUID"])
         kind = _kind(mapping["EventSourceArn"])
         if params.get("FunctionName"):
-            name, qualifier = service.parse_ref(params)
+            name, qualifier = service.parse_ref(ctx, params)
             service.resolve(ctx, name, qualifier)
             mapping["FunctionArn"] = function_arn(ctx, name, qualifier)
         else:
@@ -202,7 +202,7 @@ class EventSourceOperations(Operations):
         return _view(mapping, "Deleting")
 
     def list_event_source_mappings(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, qualifier = self.service.parse_ref(params) if params.get("FunctionName") else (None, None)
+        name, qualifier = self.service.parse_ref(ctx, params) if params.get("FunctionName") else (None, None)
         after = marker_position(params, "EventSourceMappings", str) or ""
         mappings = self.service.store.mappings(
             ctx.account_id, ctx.region, params.get("EventSourceArn"), name, after

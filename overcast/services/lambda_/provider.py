@@ -25,10 +25,12 @@ from overcast.services.lambda_ import code as packages
 from overcast.services.lambda_ import function_urls, runtimes
 from overcast.services.lambda_.async_invoke import AsyncInvoker
 from overcast.services.lambda_.common import (
+    FUNCTION_NAME_PATTERN,
     FUNCTION_REF,
     Scope,
     Where,
     function_arn,
+    function_view,
     invalid,
     lambda_time,
     not_found,
@@ -53,7 +55,15 @@ CREDENTIAL_EPOCH = 3000  # virtual seconds an environment keeps its role credent
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 log = logging.getLogger("overcast.lambda")
 # what makes two versions "the same" (a publish with nothing changed creates none)
-_VOLATILE = {"LastModified", "RevisionId", "Version", "FunctionArn", "Description", "MasterArn"}
+_VOLATILE = {
+    "LastModified",
+    "RevisionId",
+    "Version",
+    "FunctionArn",
+    "Description",
+    "MasterArn",
+    "_UpdateUntil",
+}
 
 
 class LambdaProvider(ServiceProvider):
@@ -155,17 +165,18 @@ class LambdaProvider(ServiceProvider):
 
     # -- names -------------------------------------------------------------------------------------
 
-    def parse_ref(self, params: dict[str, Any]) -> tuple[str, str | None]:
+    def parse_ref(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str | None]:
         """(name, qualifier) of the FunctionName (a name, a partial or full ARN) and Qualifier of a request."""
         match = FUNCTION_REF.match(params["FunctionName"])
         if not match:
             raise ServiceError(
                 "ValidationException",
                 f"1 validation error detected: Value '{params['FunctionName']}' at 'functionName' failed to "
-                "satisfy constraint: Member must satisfy regular expression pattern: "
-                r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
-                r"([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?",
+                f"satisfy constraint: Member must satisfy regular expression pattern: {FUNCTION_NAME_PATTERN}",
             )
+        region = match.group("region")
+        if region and region != ctx.region:
+            raise not_found(f"Functions from '{region}' are not reachable in this region ('{ctx.region}')")
         qualifier = params.get("Qualifier") or match.group("qualifier")
         if (
             params.get("Qualifier")
@@ -203,7 +214,7 @@ class LambdaProvider(ServiceProvider):
         """Publish $LATEST as the next version (none when nothing changed since the last one)."""
         versions = self.store.versions(ctx.account_id, ctx.region, name)
         if len(versions) > 1 and _fingerprint(versions[-1]) == _fingerprint(latest):
-            return public(versions[-1])
+            return function_view(versions[-1], self.clock.now())
         number = self.store.function_row(ctx.account_id, ctx.region, name).next_version
         version = dict(
             latest,
@@ -216,7 +227,7 @@ class LambdaProvider(ServiceProvider):
             version["Description"] = description
         self.store.put_version(ctx.account_id, ctx.region, name, version)
         self.store.set_function_field(ctx.account_id, ctx.region, name, "next_version", number + 1)
-        return public(version)
+        return function_view(version, self.clock.now())
 
     def resource_policy(
         self, account: str, region: str, name: str, qualifier: str | None = None
@@ -235,11 +246,11 @@ class LambdaProvider(ServiceProvider):
     async def fetch_code(self, ctx: RequestContext, code: dict[str, Any]) -> bytes:
         if code.get("ZipFile") is not None:
             data = code["ZipFile"]
-            if len(data) > packages.MAX_DIRECT_ZIP:
+            if len(data) > packages.MAX_DIRECT_ZIP:  # AWS counts the request: the zip in base64
                 raise ServiceError(
                     "RequestEntityTooLargeException",
-                    f"Request must be smaller than {packages.MAX_DIRECT_ZIP} bytes for the "
-                    "CreateFunction operation",
+                    f"Request must be smaller than {packages.MAX_DIRECT_REQUEST} bytes for the "
+                    f"{ctx.operation} operation",
                     413,
                 )
             return data
@@ -336,6 +347,7 @@ class LambdaProvider(ServiceProvider):
         functions created with a made-up role ARN still work) and the log says so."""
         role, name = config["Role"], config["FunctionName"]
         problem = "STS is not available"
+        sts.prepare(self.platform)  # built outside the transaction below (its migrations must not roll back)
         try:
             with self.db.transaction():
                 credentials = sts.credentials_for_role(

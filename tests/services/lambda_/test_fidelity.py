@@ -1,0 +1,101 @@
+"""Lambda as AWS answers it (issue 14): names and qualifiers checked against AWS's pattern, the function
+lifecycle (Pending on create, InProgress during an update, conflicts meanwhile), AWS's validation texts."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.helpers import error_of, message_of
+
+from .conftest import ROLE, zip_of
+
+SOURCE = "def handler(event, context):\n    return 1\n"
+PATTERN = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?"
+    r"(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+)
+
+
+def test_function_names_are_checked_against_aws_pattern(lam, make_function):
+    with pytest.raises(ClientError) as raised:
+        lam.get_function(FunctionName="bad name!")
+    assert error_of(raised) == ("ValidationException", 400)
+    assert message_of(raised) == (
+        "1 validation error detected: Value 'bad name!' at 'functionName' failed to satisfy constraint: "
+        f"Member must satisfy regular expression pattern: {PATTERN}"
+    )
+    with pytest.raises(ClientError) as raised:  # dots are valid in a name AWS looks up
+        lam.get_function(FunctionName="has.dot")
+    assert error_of(raised) == ("ResourceNotFoundException", 404)
+    make_function("here")
+    with pytest.raises(ClientError) as raised:
+        lam.get_function(FunctionName="arn:aws:lambda:eu-west-1:000000000000:function:here")
+    assert error_of(raised) == ("ResourceNotFoundException", 404)
+    assert message_of(raised) == "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"
+
+
+def test_lifecycle_states_as_aws_reports_them(lam, make_function, package, settled):
+    created = make_function("states")
+    assert (created["State"], created["StateReason"], created["StateReasonCode"]) == (
+        "Pending",
+        "The function is being created.",
+        "Creating",
+    )
+    assert "Layers" not in created
+    got = lam.get_function(FunctionName="states")
+    assert got["Configuration"]["State"] == "Active"
+    assert got["Configuration"]["LastUpdateStatus"] == "Successful"
+    assert "Tags" not in got and "Layers" not in got["Configuration"]
+
+    updated = lam.update_function_configuration(FunctionName="states", MemorySize=256)
+    assert updated["LastUpdateStatus"] == "InProgress"
+    assert updated["LastUpdateStatusReasonCode"] == "Creating"
+    assert updated["RevisionId"] != created["RevisionId"]
+    for call in (
+        lambda: lam.update_function_code(FunctionName="states", ZipFile=package({"app.py": SOURCE})),
+        lambda: lam.update_function_configuration(FunctionName="states", Timeout=9),
+        lambda: lam.publish_version(FunctionName="states"),
+    ):
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert error_of(raised) == ("ResourceConflictException", 409)
+        assert message_of(raised) == (
+            "The operation cannot be performed at this time. An update is in progress for resource: "
+            "arn:aws:lambda:us-east-1:000000000000:function:states"
+        )
+    lam.get_waiter("function_updated_v2").wait(FunctionName="states")
+    done = lam.get_function_configuration(FunctionName="states")
+    assert done["LastUpdateStatus"] == "Successful" and done["MemorySize"] == 256
+    code = lam.update_function_code(FunctionName="states", ZipFile=package({"app.py": SOURCE}))
+    assert code["RevisionId"] != done["RevisionId"]
+    settled("states")
+    assert lam.publish_version(FunctionName="states")["Version"] == "1"
+
+
+def test_deprecated_runtime_refused_on_create_and_update(lam, make_function):
+    with pytest.raises(ClientError) as raised:
+        lam.create_function(
+            FunctionName="old",
+            Runtime="python3.8",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": zip_of({"app.py": SOURCE})},
+        )
+    assert error_of(raised) == ("InvalidParameterValueException", 400)
+    assert message_of(raised) == (
+        "The runtime parameter of python3.8 is no longer supported for creating or updating AWS Lambda "
+        "functions. We recommend you use the new runtime (python3.14) while creating or updating functions."
+    )
+    make_function("current")
+    with pytest.raises(ClientError) as raised:
+        lam.update_function_configuration(FunctionName="current", Runtime="nodejs16.x")
+    assert error_of(raised) == ("InvalidParameterValueException", 400)
+
+
+def test_latest_cannot_be_deleted_alone_and_large_requests_are_413(lam, make_function):
+    make_function("keep")
+    with pytest.raises(ClientError) as raised:
+        lam.delete_function(FunctionName="keep", Qualifier="$LATEST")
+    assert message_of(raised) == "$LATEST version cannot be deleted without deleting the function."
+    with pytest.raises(ClientError) as raised:
+        lam.invoke(FunctionName="keep", Payload=b'"' + b"x" * (6 * 1024 * 1024) + b'"')
+    assert error_of(raised) == ("RequestEntityTooLargeException", 413)
