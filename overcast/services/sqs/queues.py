@@ -37,17 +37,18 @@ class QueueOperations(Operations):
         name = params["QueueName"]
         given = params.get("Attributes") or {}
         fifo = name.endswith(".fifo")
-        if not (_FIFO_QUEUE_NAME if fifo else _QUEUE_NAME).match(name):
-            raise ServiceError(
-                "InvalidParameterValue",
-                "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
-            )
-        if fifo and given.get("FifoQueue", "").lower() != "true":
+        wants_fifo = str(given.get("FifoQueue", "")).lower() == "true"
+        if (fifo or wants_fifo) and not (wants_fifo and _FIFO_QUEUE_NAME.match(name)):
             raise ServiceError(
                 "InvalidParameterValue",
                 "The name of a FIFO queue can only include alphanumeric "
                 "characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in "
                 "length.",
+            )
+        if not fifo and not _QUEUE_NAME.match(name):
+            raise ServiceError(
+                "InvalidParameterValue",
+                "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
             )
         requested = qa.normalise(given, fifo=fifo, creating=True)
         now = self.clock.now()
@@ -225,6 +226,10 @@ class QueueOperations(Operations):
 
 
 def _drop_empty(values: dict[str, str]) -> None:
+    """Empty values remove their attribute; an empty KmsMasterKeyId removes KMS encryption altogether."""
     for key in qa.JSON_ATTRIBUTES:
         if values.get(key) == "":
             del values[key]
+    if values.get("KmsMasterKeyId") == "":
+        del values["KmsMasterKeyId"]
+        values.pop("KmsDataKeyReusePeriodSeconds", None)
