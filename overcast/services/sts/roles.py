@@ -31,6 +31,38 @@ def _validation(message: str) -> ServiceError:
     return ServiceError("ValidationError", message, 400)
 
 
+def check_role_arn(role_arn: str) -> None:
+    """A role ARN AWS can parse: arn:<partition>:iam::<account>:role/<path/>name."""
+    parsed = parse_arn(role_arn)
+    if (
+        parsed is None
+        or parsed.service != "iam"
+        or not parsed.resource.startswith("role/")
+        or parsed.resource == "role/"
+    ):
+        raise _validation(f"{role_arn} is invalid")
+
+
+def check_session_tags(params: dict[str, Any], incoming_transitive: dict[str, str]) -> None:
+    """AWS's three rules for session tags: keys are unique ignoring case, a chained session cannot set a
+    transitive tag it inherited, and each transitive key must be one of the request's tags."""
+    keys = [tag["Key"] for tag in params.get("Tags") or ()]
+    lowered = {key.lower() for key in keys}
+    if len(lowered) != len(keys):
+        raise _invalid("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+    if lowered & {key.lower() for key in incoming_transitive}:
+        raise _invalid(
+            "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag "
+            "key from the calling session."
+        )
+    if {key.lower() for key in params.get("TransitiveTagKeys") or ()} - lowered:
+        raise _invalid("The specified transitive tag key must be included in the requested tags.")
+
+
+def _invalid(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterValue", message, 400)
+
+
 def jwt_claims(token: str) -> dict[str, Any]:
     """The claims of a JWT (its signature is not checked: Overcast trusts the OIDC provider's tokens)."""
     try:
@@ -61,8 +93,11 @@ class AssumeRoleOperations(Operations):
     def assume_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         sts = self.service
         caller = ctx.principal
-        role = sts.role(params["RoleArn"], caller.arn, "sts:AssumeRole")
+        check_role_arn(params["RoleArn"])
         chained = caller.kind == "assumed-role"
+        incoming = (caller.attributes.get("transitive_tags") or {}) if chained else {}
+        check_session_tags(params, incoming)
+        role = sts.role(params["RoleArn"], caller.arn, "sts:AssumeRole")
         duration = duration_of(params, role, chained)
         mfa = sts.mfa_present(ctx, params)
         tags = request_tags(params)
@@ -112,6 +147,7 @@ class AssumeRoleOperations(Operations):
 
     def assume_role_with_web_identity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         sts = self.service
+        check_role_arn(params["RoleArn"])
         claims = jwt_claims(params["WebIdentityToken"])
         issuer = str(claims.get("iss", "")).removeprefix("https://").rstrip("/")
         role_arn = params["RoleArn"]
