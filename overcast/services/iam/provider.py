@@ -18,6 +18,7 @@ from overcast.services.iam.access_keys import AccessKeyOperations
 from overcast.services.iam.accounts import AccountOperations
 from overcast.services.iam.advisor import AccessRecorder, AdvisorOperations
 from overcast.services.iam.attachments import AttachedPolicyOperations
+from overcast.services.iam.certificates import ServerCertificateOperations, SigningCertificateOperations
 from overcast.services.iam.errors import already_exists, invalid_marker, no_such, no_such_policy
 from overcast.services.iam.groups import GroupOperations
 from overcast.services.iam.inline import InlinePolicyOperations
@@ -30,7 +31,10 @@ from overcast.services.iam.oidc import OpenIdConnectProviderOperations
 from overcast.services.iam.policies import PolicyOperations, quoted
 from overcast.services.iam.reports import ReportOperations
 from overcast.services.iam.roles import RoleOperations
+from overcast.services.iam.saml import SamlProviderOperations
+from overcast.services.iam.service_credentials import ServiceSpecificCredentialOperations
 from overcast.services.iam.simulator import SimulatorOperations
+from overcast.services.iam.ssh_keys import SshPublicKeyOperations
 from overcast.services.iam.store import Entity, IamStore
 from overcast.services.iam.tagging import TagOperations
 from overcast.services.iam.users import UserOperations
@@ -67,6 +71,11 @@ class IamProvider(ServiceProvider):
         RoleOperations,
         InstanceProfileOperations,
         OpenIdConnectProviderOperations,
+        SamlProviderOperations,
+        ServerCertificateOperations,
+        SigningCertificateOperations,
+        SshPublicKeyOperations,
+        ServiceSpecificCredentialOperations,
         PolicyOperations,
         AttachedPolicyOperations,
         InlinePolicyOperations,
@@ -222,6 +231,19 @@ class IamProvider(ServiceProvider):
         if found is None:
             raise no_such(kind, name)
         return found
+
+    def by_arn(self, arn: str, kind: str, missing: str) -> Entity:
+        """The entity of `kind` an ARN names, else NoSuchEntity with the service's text `missing`."""
+        found = self.store.by_arn(arn)
+        if found is None or found.kind != kind:
+            raise ServiceError("NoSuchEntity", missing, 404)
+        return found
+
+    def saml_provider(self, arn: str) -> Entity:
+        return self.by_arn(arn, "saml-provider", f"Manifest not found for arn {arn}")
+
+    def oidc_provider(self, arn: str) -> Entity:
+        return self.by_arn(arn, "oidc-provider", f"OpenIDConnect Provider not found for arn {arn}")
 
     def remove_entity(self, entity: Entity) -> None:
         self.store.delete(entity)
