@@ -146,7 +146,10 @@ def _is_query_request(request: HttpRequest) -> bool:
 
 
 def _route_query(request: HttpRequest, signing_service: str | None, host: HostInfo) -> Route:
-    source = request.body.decode("utf-8", "replace") if request.method == "POST" else request.query
+    source = request.query  # a POST's parameters may be in its URL, its body, or both
+    if request.method == "POST" and request.body:
+        body = request.body.decode("utf-8", "replace")
+        source = f"{source}&{body}" if source else body
     form = decode_form(source)
     action = form.get("Action", [""])[0]
     version = form.get("Version", [""])[0]

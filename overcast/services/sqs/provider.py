@@ -112,6 +112,21 @@ class SqsProvider(ServiceProvider):
         return f"{ctx.request.scheme}://{host}/{account}/{name}"
 
     @staticmethod
+    def check_service_endpoint(ctx: RequestContext) -> None:
+        """A legacy query request sent to a queue's URL may only act on that queue: actions that take no
+        QueueUrl (CreateQueue, ListQueues, ...) are AWS's InvalidAction there."""
+        request = ctx.request
+        if request is None or not request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            return
+        parts = [part for part in request.path.split("/") if part]
+        if len(parts) == 2 and parts[0].isdigit() and len(parts[0]) == 12:
+            raise ServiceError(
+                "InvalidAction", f"The action {ctx.operation} is not valid for this endpoint.", 400
+            )
+
+    @staticmethod
     def _url_parts(ctx: RequestContext, url: str) -> tuple[str, str]:
         """(account, name) of a queue URL in any of its forms: http://host/account/name, or a bare name."""
         path = urlsplit(url).path if "://" in url else url

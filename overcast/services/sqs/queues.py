@@ -34,6 +34,7 @@ class QueueOperations(Operations):
 
     def create_queue(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service, store = self.service, self.service.store
+        service.check_service_endpoint(ctx)
         name = params["QueueName"]
         given = params.get("Attributes") or {}
         fifo = name.endswith(".fifo")
@@ -102,6 +103,7 @@ class QueueOperations(Operations):
         return arn
 
     def get_queue_url(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.check_service_endpoint(ctx)
         account = params.get("QueueOwnerAWSAccountId") or ctx.account_id
         queue = self.service.store.queue(account, ctx.region, params["QueueName"])
         if queue is None:
@@ -117,6 +119,7 @@ class QueueOperations(Operations):
         return {}
 
     def list_queues(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.check_service_endpoint(ctx)
         prefix = params.get("QueueNamePrefix") or ""
         limit = check_max_results(params)
         after = decode_token(params.get("NextToken") or None, invalid_token, "ListQueues") or ""

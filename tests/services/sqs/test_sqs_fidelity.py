@@ -227,3 +227,40 @@ def test_queue_urls_carry_their_region_on_a_resolvable_host(overcast):
     host = f"localhost.localstack.cloud:{port}"
     _, _, body = json_call(overcast, "CreateQueue", {"QueueName": "regional"}, host=host)
     assert body["QueueUrl"] == f"http://sqs.us-east-1.localhost.localstack.cloud:{port}/000000000000/regional"
+
+
+def query(server, path: str, body: bytes, url_query: str = ""):
+    """A legacy query request (signed) to `path`."""
+    port = urlsplit(server.endpoint).port
+    host = f"127.0.0.1:{port}"
+    target = path + (f"?{url_query}" if url_query else "")
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Host": host}
+    request = AWSRequest(method="POST", url=f"http://{host}{target}", data=body, headers=headers)
+    SigV4Auth(Credentials("test", "test"), "sqs", "us-east-1").add_auth(request)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("POST", target, body=body, headers=dict(request.headers.items()))
+    response = connection.getresponse()
+    answer = response.status, response.read().decode()
+    connection.close()
+    return answer
+
+
+def test_query_protocol_on_a_queue_url(overcast, sqs):
+    sqs.create_queue(QueueName="legacy")
+    path = "/000000000000/legacy"
+    status, body = query(overcast, path, b"Action=CreateQueue&QueueName=other")
+    assert status == 400 and "<Code>InvalidAction</Code>" in body
+    assert "<Message>The action CreateQueue is not valid for this endpoint.</Message>" in body
+    status, body = query(overcast, path, b"Action=SendMessage")
+    assert status == 400 and "<Code>MissingParameter</Code>" in body
+    assert "The request must contain the parameter MessageBody." in body
+    status, body = query(overcast, path, b"Action=ReceiveMessage")
+    assert status == 200 and "<ReceiveMessageResult/>" in body
+    status, body = query(overcast, "/000000000000/absent", b"Action=GetQueueAttributes")
+    assert "The specified queue does not exist for this wsdl version." in body
+    status, body = query(overcast, path, b"", url_query="Action=SendMessage&MessageBody=from-the-url")
+    assert status == 200 and "<MessageId>" in body
+    assert (
+        sqs.receive_message(QueueUrl=sqs.get_queue_url(QueueName="legacy")["QueueUrl"])["Messages"][0]["Body"]
+        == "from-the-url"
+    )
