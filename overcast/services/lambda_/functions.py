@@ -306,11 +306,19 @@ class FunctionOperations(Operations):
 
     def list_functions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = min(params.get("MaxItems") or 50, 50)
-        after = marker_position(params, "Functions", str) or ""
-        configs = self.service.store.functions_page(ctx.account_id, ctx.region, after, limit + 1)
-        page, token = page_of(configs, limit, lambda config: config["FunctionName"], "Functions")
         now = self.clock.now()
-        result: dict[str, Any] = {"Functions": [function_view(c, now) for c in page]}
+        if params.get("FunctionVersion") == "ALL":  # every version of every function
+            after = marker_position(params, "FunctionVersions", list) or ["", -1]
+            rows = self.service.store.versions_page(
+                ctx.account_id, ctx.region, (after[0], after[1]), limit + 1
+            )
+            page, token = page_of(rows, limit, lambda row: [row[0], row[1]], "FunctionVersions")
+            result: dict[str, Any] = {"Functions": [function_view(c, now) for _, _, c in page]}
+        else:
+            after = marker_position(params, "Functions", str) or ""
+            configs = self.service.store.functions_page(ctx.account_id, ctx.region, after, limit + 1)
+            page, token = page_of(configs, limit, lambda config: config["FunctionName"], "Functions")
+            result = {"Functions": [function_view(c, now) for c in page]}
         if token:
             result["NextMarker"] = token
         return result

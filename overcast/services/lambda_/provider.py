@@ -301,8 +301,21 @@ class LambdaProvider(ServiceProvider):
                 self.platform.blobs.delete(blob_id)
 
     def code_location(self, sha: str) -> str:
-        # A pre-signed URL in AWS; Overcast does not serve package downloads yet (see docs/services/lambda.md)
+        """Where GetFunction's Code.Location downloads the package (a pre-signed S3 URL in AWS; here the
+        package's SHA-256, which only those who could read the function know, names it)."""
         return f"{self.endpoint()}/_overcast/lambda/code/{sha}"
+
+    async def internal_endpoint(self, request: HttpRequest, path: str) -> HttpResponse | None:
+        """GET /_overcast/lambda/code/<sha>: a function's or layer's deployment package (Code.Location)."""
+        prefix = "/_overcast/lambda/code/"
+        if request.method != "GET" or not path.startswith(prefix):
+            return None
+        with self.db.transaction():
+            blob_id = self.store.code_blob(path[len(prefix) :])
+        if blob_id is None:
+            return HttpResponse(404, [("content-type", "application/json")], b'{"Message":"Not Found"}')
+        data = self.platform.blobs.path(blob_id).read_bytes()
+        return HttpResponse(200, [("content-type", "application/zip")], data)
 
     def _unpack(self, sha: str) -> Path:
         blob_id = self.store.code_blob(sha)

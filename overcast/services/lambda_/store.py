@@ -173,6 +173,19 @@ class LambdaStore:
         )
         return [json.loads(config) for (config,) in rows]
 
+    def versions_page(
+        self, account: str, region: str, after: tuple[str, int], limit: int
+    ) -> list[tuple[str, int, dict[str, Any]]]:
+        """Every version of every function ($LATEST first, then published ones in order), after a position
+        (name, order): ListFunctions(FunctionVersion=ALL)."""
+        order = "CASE version WHEN '$LATEST' THEN 0 ELSE CAST(version AS INTEGER) END"
+        rows = self.db.all(
+            f"SELECT name, {order}, config FROM lambda_versions WHERE account = ? AND region = ? "
+            f"AND (name > ? OR (name = ? AND {order} > ?)) ORDER BY name, {order} LIMIT ?",
+            (account, region, after[0], after[0], after[1], limit),
+        )
+        return [(name, rank, json.loads(config)) for name, rank, config in rows]
+
     def delete_version(self, account: str, region: str, name: str, version: str) -> str | None:
         """Remove one version; returns its code sha (for releasing the package)."""
         row = self.db.one(

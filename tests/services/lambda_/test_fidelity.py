@@ -99,3 +99,35 @@ def test_latest_cannot_be_deleted_alone_and_large_requests_are_413(lam, make_fun
     with pytest.raises(ClientError) as raised:
         lam.invoke(FunctionName="keep", Payload=b'"' + b"x" * (6 * 1024 * 1024) + b'"')
     assert error_of(raised) == ("RequestEntityTooLargeException", 413)
+
+
+def test_code_location_downloads_the_package_and_list_all_versions(lam, make_function, package, settled):
+    import urllib.request
+
+    zipped = package({"app.py": SOURCE})
+    lam.create_function(
+        FunctionName="download",
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zipped},
+    )
+    location = lam.get_function(FunctionName="download")["Code"]["Location"]
+    with urllib.request.urlopen(location, timeout=10) as response:
+        assert response.read() == zipped
+    lam.publish_version(FunctionName="download")
+    lam.update_function_code(FunctionName="download", ZipFile=package({"app.py": SOURCE + "# two\n"}))
+    settled("download")
+    lam.publish_version(FunctionName="download")
+    make_function("other")
+    listed = lam.list_functions(FunctionVersion="ALL")["Functions"]
+    assert [(f["FunctionName"], f["Version"]) for f in listed] == [
+        ("download", "$LATEST"),
+        ("download", "1"),
+        ("download", "2"),
+        ("other", "$LATEST"),
+    ]
+    first = lam.list_functions(FunctionVersion="ALL", MaxItems=2)
+    rest = lam.list_functions(FunctionVersion="ALL", Marker=first["NextMarker"])
+    assert [f["Version"] for f in first["Functions"] + rest["Functions"]] == ["$LATEST", "1", "2", "$LATEST"]
+    assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["download", "other"]
