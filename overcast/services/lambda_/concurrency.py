@@ -1,4 +1,4 @@
-"""Reserved concurrency of functions and the account's limits and usage."""
+"""Reserved concurrency and recursion settings of functions, and the account's limits and usage."""
 
 from __future__ import annotations
 
@@ -47,6 +47,19 @@ class ConcurrencyOperations(Operations):
         self.service.store.set_function_field(ctx.account_id, ctx.region, name, "reserved_concurrency", None)
         self.db.after_commit(self.service.forget_reservations)
         return {}
+
+    def put_function_recursion_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name, _ = self.service.parse_ref(ctx, params)
+        self.service.latest(ctx, name)
+        loop = params["RecursiveLoop"]
+        self.service.store.set_function_field(ctx.account_id, ctx.region, name, "recursive_loop", loop)
+        return {"RecursiveLoop": loop}
+
+    def get_function_recursion_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name, _ = self.service.parse_ref(ctx, params)
+        self.service.latest(ctx, name)
+        loop = self.service.store.recursive_loop(ctx.account_id, ctx.region, name)
+        return {"RecursiveLoop": loop or "Terminate"}
 
     def get_account_settings(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         functions, code_size = self.service.store.usage(ctx.account_id, ctx.region)

@@ -35,7 +35,7 @@ from overcast.services.kit.arns import Arn, parse_arn
 from overcast.services.kit.delivery import queue_url
 from overcast.services.kit.paging import page_of
 from overcast.services.lambda_.async_invoke import deliver_record
-from overcast.services.lambda_.common import FUNCTION_REF, Scope, function_arn, marker_position
+from overcast.services.lambda_.common import FUNCTION_REF, TAG_RULES, Scope, function_arn, marker_position
 
 if TYPE_CHECKING:
     from overcast.services.lambda_.executor import Result
@@ -124,6 +124,14 @@ class EventSourceOperations(Operations):
                     f"already exists. Please update or delete the existing mapping with UUID {existing}",
                 )
             service.store.add_mapping(ctx.account_id, ctx.region, name, mapping)
+            if params.get("Tags"):
+                service.tags.add(
+                    mapping["EventSourceMappingArn"],
+                    params["Tags"],
+                    TAG_RULES,
+                    account=ctx.account_id,
+                    region=ctx.region,
+                )
         if kind == "dynamodb":
             await service.event_sources.fix_start(ctx.account_id, ctx.region, mapping)
         service.event_sources.wake()
@@ -198,6 +206,7 @@ class EventSourceOperations(Operations):
     def delete_event_source_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         mapping = self._mapping(ctx, params["UUID"])
         self.service.store.delete_mapping(mapping["UUID"])
+        self.service.tags.forget(mapping["EventSourceMappingArn"])
         self.db.after_commit(self.service.event_sources.wake)
         return _view(mapping, "Deleting")
 

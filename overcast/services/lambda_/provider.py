@@ -43,7 +43,7 @@ from overcast.services.lambda_.executor import Executor, Result
 from overcast.services.lambda_.function_urls import FunctionUrlOperations
 from overcast.services.lambda_.functions import FunctionOperations
 from overcast.services.lambda_.invoke import InvokeOperations
-from overcast.services.lambda_.layers import LayerOperations
+from overcast.services.lambda_.layers import LayerOperations, LayerPermissionOperations
 from overcast.services.lambda_.logs import LogShipper
 from overcast.services.lambda_.permissions import PermissionOperations
 from overcast.services.lambda_.store import LambdaStore
@@ -73,6 +73,7 @@ class LambdaProvider(ServiceProvider):
         VersionOperations,
         AliasOperations,
         LayerOperations,
+        LayerPermissionOperations,
         InvokeOperations,
         EventInvokeConfigOperations,
         EventSourceOperations,

@@ -96,6 +96,8 @@ MIGRATIONS = [
     FROM lambda_functions AS f, json_each(f.tags) AS t;
     UPDATE lambda_functions SET tags = '{}' WHERE tags != '{}';
     """,
+    # PutFunctionRecursionConfig: Allow or Terminate (NULL: AWS's default, Terminate).
+    "ALTER TABLE lambda_functions ADD COLUMN recursive_loop TEXT;",
 ]
 
 
@@ -214,11 +216,18 @@ class LambdaStore:
         return [sha for (sha,) in shas]
 
     def set_function_field(self, account: str, region: str, name: str, column: str, value: Any) -> None:
-        assert column in ("reserved_concurrency", "policy", "next_version")
+        assert column in ("reserved_concurrency", "policy", "next_version", "recursive_loop")
         self.db.execute(
             f"UPDATE lambda_functions SET {column} = ? WHERE account = ? AND region = ? AND name = ?",
             (value, account, region, name),
         )
+
+    def recursive_loop(self, account: str, region: str, name: str) -> str | None:
+        row = self.db.one(
+            "SELECT recursive_loop FROM lambda_functions WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return row[0] if row else None
 
     def total_reserved(self, account: str, region: str, excluding: str = "") -> int:
         row = self.db.one(
@@ -294,6 +303,14 @@ class LambdaStore:
         self.db.execute(
             "INSERT INTO lambda_layers (account, region, name, version, config, code_sha) VALUES (?, ?, ?, ?, ?, ?)",
             (account, region, name, version, dumps(config), sha),
+        )
+
+    def update_layer(
+        self, account: str, region: str, name: str, version: int, config: dict[str, Any]
+    ) -> None:
+        self.db.execute(
+            "UPDATE lambda_layers SET config = ? WHERE account = ? AND region = ? AND name = ? AND version = ?",
+            (dumps(config), account, region, name, version),
         )
 
     def layer(self, account: str, region: str, name: str, version: int) -> dict[str, Any] | None:

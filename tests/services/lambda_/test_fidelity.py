@@ -1,6 +1,8 @@
 """Lambda as AWS answers it (issue 14): names and qualifiers checked against AWS's pattern, the function
 lifecycle (Pending on create, InProgress during an update, conflicts meanwhile), AWS's validation texts."""
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -131,3 +133,57 @@ def test_code_location_downloads_the_package_and_list_all_versions(lam, make_fun
     rest = lam.list_functions(FunctionVersion="ALL", Marker=first["NextMarker"])
     assert [f["Version"] for f in first["Functions"] + rest["Functions"]] == ["$LATEST", "1", "2", "$LATEST"]
     assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["download", "other"]
+
+
+def test_recursion_config_layer_permissions_and_mapping_tags(lam, make_function, package, overcast):
+    make_function("loop")
+    assert lam.get_function_recursion_config(FunctionName="loop")["RecursiveLoop"] == "Terminate"
+    assert (
+        lam.put_function_recursion_config(FunctionName="loop", RecursiveLoop="Allow")["RecursiveLoop"]
+        == "Allow"
+    )
+    assert lam.get_function_recursion_config(FunctionName="loop")["RecursiveLoop"] == "Allow"
+
+    layer = lam.publish_layer_version(
+        LayerName="shared", Content={"ZipFile": package({"python/x.py": "X = 1\n"})}
+    )
+    with pytest.raises(ClientError) as raised:
+        lam.get_layer_version_policy(LayerName="shared", VersionNumber=layer["Version"])
+    assert error_of(raised)[0] == "ResourceNotFoundException"
+    added = lam.add_layer_version_permission(
+        LayerName="shared",
+        VersionNumber=layer["Version"],
+        StatementId="everyone",
+        Action="lambda:GetLayerVersion",
+        Principal="*",
+    )
+    assert json.loads(added["Statement"])["Resource"] == layer["LayerVersionArn"]
+    policy = lam.get_layer_version_policy(LayerName="shared", VersionNumber=layer["Version"])
+    assert [s["Sid"] for s in json.loads(policy["Policy"])["Statement"]] == ["everyone"]
+    assert policy["RevisionId"] == added["RevisionId"]
+    with pytest.raises(ClientError) as raised:
+        lam.add_layer_version_permission(
+            LayerName="shared",
+            VersionNumber=layer["Version"],
+            StatementId="everyone",
+            Action="lambda:GetLayerVersion",
+            Principal="*",
+        )
+    assert error_of(raised) == ("ResourceConflictException", 409)
+    lam.remove_layer_version_permission(
+        LayerName="shared", VersionNumber=layer["Version"], StatementId="everyone"
+    )
+
+    sqs = overcast.client("sqs")
+    queue = sqs.create_queue(QueueName="mapped")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    mapping = lam.create_event_source_mapping(
+        FunctionName="loop", EventSourceArn=queue_arn, Tags={"team": "a"}
+    )
+    arn = mapping["EventSourceMappingArn"]
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "a"}
+    lam.tag_resource(Resource=arn, Tags={"env": "dev"})
+    lam.untag_resource(Resource=arn, TagKeys=["team"])
+    assert lam.list_tags(Resource=arn)["Tags"] == {"env": "dev"}
