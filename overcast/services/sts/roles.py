@@ -19,6 +19,7 @@ from overcast.policy.enforcement import build_context, request_tags
 from overcast.policy.evaluate import Policies, Request, evaluate, outcome
 from overcast.services.base import Operations
 from overcast.services.kit.arns import parse_arn
+from overcast.services.sts import saml
 
 if TYPE_CHECKING:
     from overcast.services.sts.provider import StsProvider
@@ -204,6 +205,82 @@ class AssumeRoleOperations(Operations):
             "Audience": str(audiences[0]),
             "PackedPolicySize": 0,
         }
+
+    def assume_role_with_saml(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """A SAML IdP's assertion for a role. The response's signature is not verified (the metadata's key
+        would need XML canonicalization); its issuer, expiry, roles and attributes are."""
+        sts = self.service
+        check_role_arn(params["RoleArn"])
+        provider = iam.saml_provider(self.platform, params["PrincipalArn"])
+        if provider is None:
+            raise saml.invalid("Specified provider doesn't exist")
+        assertion = saml.parse_response(params["SAMLAssertion"])
+        if not assertion.issuer or assertion.issuer != saml.entity_id(provider.metadata):
+            raise saml.invalid("Issuer not present in specified provider")
+        now = self.clock.now()
+        if assertion.not_on_or_after is not None and now >= assertion.not_on_or_after:
+            raise ServiceError(
+                "ExpiredTokenException", "Token must be redeemed within 5 minutes of issuance", 400
+            )
+        denied = ServiceError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithSAML", 403)
+        if (params["RoleArn"], provider.arn) not in assertion.roles:
+            raise denied
+        if not assertion.session_name:
+            raise saml.invalid("Invalid SAML response: the RoleSessionName attribute is missing.")
+        role = sts.role(params["RoleArn"], provider.arn, "sts:AssumeRoleWithSAML")
+        qualifier = saml.name_qualifier(assertion.issuer, provider.account, provider.name)
+        caller = Principal(
+            provider.account,
+            provider.arn,
+            assertion.subject,
+            "federated-user",
+            None,
+            {"federated_provider": provider.arn, "subject": assertion.subject},
+        )
+        extra = {
+            "saml:aud": assertion.audience,
+            "saml:sub": assertion.subject,
+            "saml:sub_type": assertion.subject_type,
+            "saml:iss": assertion.issuer,
+            "saml:namequalifier": qualifier,
+        }
+        context = build_context(caller, now, region=ctx.region, tags=assertion.tags, extra=extra)
+        try:
+            self._trust_allows(caller, role, "sts:AssumeRoleWithSAML", context)
+        except ServiceError as error:
+            raise denied from error
+        requested = params.get("DurationSeconds") or assertion.session_duration or 3600
+        duration = duration_of(
+            {"DurationSeconds": min(requested, assertion.session_duration or requested)}, role, False
+        )
+        transitive = {k: v for k, v in assertion.tags.items() if k in set(assertion.transitive_keys)}
+        session = sts.session_principal(
+            role,
+            assertion.session_name,
+            tags=assertion.tags,
+            policies=sts.session_policies(ctx, params),
+            mfa=False,
+            chained=False,
+            extra={
+                "saml_provider": provider.arn,
+                "transitive_tags": transitive,
+                "source_identity": assertion.source_identity,
+            },
+        )
+        iam.record_role_use(self.platform, role.arn, ctx.region)
+        result: dict[str, Any] = {
+            "Credentials": sts.issue(session, duration),
+            "AssumedRoleUser": {"AssumedRoleId": session["user_id"], "Arn": session["arn"]},
+            "PackedPolicySize": min(100, 6 * len(assertion.tags) + len(params.get("Policy") or "") // 20),
+            "Subject": assertion.subject,
+            "SubjectType": assertion.subject_type,
+            "Issuer": assertion.issuer,
+            "Audience": assertion.audience,
+            "NameQualifier": qualifier,
+        }
+        if assertion.source_identity:
+            result["SourceIdentity"] = assertion.source_identity
+        return result
 
     def _trust_allows(
         self, caller: Principal, role: iam.Role, action: str, context: dict[str, list[str]]
