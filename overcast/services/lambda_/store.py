@@ -98,6 +98,14 @@ MIGRATIONS = [
     """,
     # PutFunctionRecursionConfig: Allow or Terminate (NULL: AWS's default, Terminate).
     "ALTER TABLE lambda_functions ADD COLUMN recursive_loop TEXT;",
+    # Provisioned concurrency per version or alias: the requested count and when it is READY.
+    """
+    CREATE TABLE lambda_provisioned (
+        account TEXT NOT NULL, region TEXT NOT NULL, function TEXT NOT NULL, qualifier TEXT NOT NULL,
+        config TEXT NOT NULL,
+        PRIMARY KEY (account, region, function, qualifier)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 
@@ -208,6 +216,7 @@ class LambdaStore:
             ("lambda_event_configs", "function"),
             ("lambda_async_events", "function"),
             ("lambda_function_urls", "function"),
+            ("lambda_provisioned", "function"),
         ):
             self.db.execute(
                 f"DELETE FROM {table} WHERE account = ? AND region = ? AND {column} = ?",
@@ -221,6 +230,38 @@ class LambdaStore:
             f"UPDATE lambda_functions SET {column} = ? WHERE account = ? AND region = ? AND name = ?",
             (value, account, region, name),
         )
+
+    # -- provisioned concurrency -------------------------------------------------------------------
+
+    def put_provisioned(self, account: str, region: str, function: str, qualifier: str, config: dict) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_provisioned (account, region, function, qualifier, config) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (account, region, function, qualifier) DO UPDATE SET config = excluded.config",
+            (account, region, function, qualifier, dumps(config)),
+        )
+
+    def provisioned(self, account: str, region: str, function: str, qualifier: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT config FROM lambda_provisioned WHERE account = ? AND region = ? AND function = ? "
+            "AND qualifier = ?",
+            (account, region, function, qualifier),
+        )
+        return json.loads(row[0]) if row else None
+
+    def provisioned_of(self, account: str, region: str, function: str) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_provisioned WHERE account = ? AND region = ? AND function = ? "
+            "ORDER BY qualifier",
+            (account, region, function),
+        )
+        return [json.loads(config) for (config,) in rows]
+
+    def delete_provisioned(self, account: str, region: str, function: str, qualifier: str) -> bool:
+        cursor = self.db.execute(
+            "DELETE FROM lambda_provisioned WHERE account = ? AND region = ? AND function = ? AND qualifier = ?",
+            (account, region, function, qualifier),
+        )
+        return cursor.rowcount > 0
 
     def recursive_loop(self, account: str, region: str, name: str) -> str | None:
         row = self.db.one(

@@ -187,3 +187,28 @@ def test_recursion_config_layer_permissions_and_mapping_tags(lam, make_function,
     lam.tag_resource(Resource=arn, Tags={"env": "dev"})
     lam.untag_resource(Resource=arn, TagKeys=["team"])
     assert lam.list_tags(Resource=arn)["Tags"] == {"env": "dev"}
+
+
+def test_provisioned_concurrency_on_the_clock(lam, make_function, overcast):
+    make_function("warm", Publish=True)
+    with pytest.raises(ClientError) as raised:
+        lam.put_provisioned_concurrency_config(
+            FunctionName="warm", Qualifier="$LATEST", ProvisionedConcurrentExecutions=2
+        )
+    assert (
+        message_of(raised)
+        == "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+    )
+    put = lam.put_provisioned_concurrency_config(
+        FunctionName="warm", Qualifier="1", ProvisionedConcurrentExecutions=2
+    )
+    assert (put["Status"], put["AllocatedProvisionedConcurrentExecutions"]) == ("IN_PROGRESS", 0)
+    overcast.advance_clock("61s")
+    got = lam.get_provisioned_concurrency_config(FunctionName="warm", Qualifier="1")
+    assert (got["Status"], got["AvailableProvisionedConcurrentExecutions"]) == ("READY", 2)
+    listed = lam.list_provisioned_concurrency_configs(FunctionName="warm")["ProvisionedConcurrencyConfigs"]
+    assert [c["FunctionArn"] for c in listed] == ["arn:aws:lambda:us-east-1:000000000000:function:warm:1"]
+    lam.delete_provisioned_concurrency_config(FunctionName="warm", Qualifier="1")
+    with pytest.raises(ClientError) as raised:
+        lam.get_provisioned_concurrency_config(FunctionName="warm", Qualifier="1")
+    assert error_of(raised) == ("ProvisionedConcurrencyConfigNotFoundException", 404)
