@@ -11,6 +11,8 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.kit.paging import page_of
+from overcast.services.lambda_.code_signing import check_signed
+from overcast.services.lambda_.code_signing import not_found as code_signing_not_found
 from overcast.services.lambda_.common import (
     LAYER_ARN,
     TAG_RULES,
@@ -106,6 +108,14 @@ class FunctionOperations(Operations):
             self._apply_code(config, zip_bytes)
             self._apply_layers(config, params.get("Layers", []))
             service.store.add_function(ctx.account_id, ctx.region, name)
+            if params.get("CodeSigningConfigArn"):
+                csc = service.store.code_signing(params["CodeSigningConfigArn"])
+                if csc is None:
+                    raise code_signing_not_found(params["CodeSigningConfigArn"])
+                service.store.set_function_field(
+                    ctx.account_id, ctx.region, name, "code_signing_arn", params["CodeSigningConfigArn"]
+                )
+                check_signed(service.store, ctx.account_id, ctx.region, name)
             if params.get("Tags"):
                 service.tags.add(
                     function_arn(ctx, name),
@@ -220,6 +230,7 @@ class FunctionOperations(Operations):
             check_revision(config, params)
             now = self.clock.now()
             check_not_updating(config, now)
+            check_signed(service.store, ctx.account_id, ctx.region, name)
             old_sha = config.get("_CodeSha")
             self._apply_code(config, zip_bytes)
             config["LastModified"] = lambda_time(now)

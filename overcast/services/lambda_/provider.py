@@ -24,6 +24,7 @@ from overcast.services.kit.arns import parse_arn
 from overcast.services.lambda_ import code as packages
 from overcast.services.lambda_ import function_urls, runtimes
 from overcast.services.lambda_.async_invoke import AsyncInvoker
+from overcast.services.lambda_.code_signing import CodeSigningOperations
 from overcast.services.lambda_.common import (
     FUNCTION_NAME_PATTERN,
     FUNCTION_REF,
@@ -74,6 +75,7 @@ class LambdaProvider(ServiceProvider):
         AliasOperations,
         LayerOperations,
         LayerPermissionOperations,
+        CodeSigningOperations,
         InvokeOperations,
         EventInvokeConfigOperations,
         EventSourceOperations,

@@ -106,6 +106,14 @@ MIGRATIONS = [
         PRIMARY KEY (account, region, function, qualifier)
     ) WITHOUT ROWID;
     """,
+    # Code signing configurations, and the one a function uses.
+    """
+    CREATE TABLE lambda_code_signing (
+        arn TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, config TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX lambda_code_signing_scope ON lambda_code_signing (account, region, arn);
+    ALTER TABLE lambda_functions ADD COLUMN code_signing_arn TEXT;
+    """,
 ]
 
 
@@ -225,7 +233,13 @@ class LambdaStore:
         return [sha for (sha,) in shas]
 
     def set_function_field(self, account: str, region: str, name: str, column: str, value: Any) -> None:
-        assert column in ("reserved_concurrency", "policy", "next_version", "recursive_loop")
+        assert column in (
+            "reserved_concurrency",
+            "policy",
+            "next_version",
+            "recursive_loop",
+            "code_signing_arn",
+        )
         self.db.execute(
             f"UPDATE lambda_functions SET {column} = ? WHERE account = ? AND region = ? AND name = ?",
             (value, account, region, name),
@@ -262,6 +276,43 @@ class LambdaStore:
             (account, region, function, qualifier),
         )
         return cursor.rowcount > 0
+
+    # -- code signing ----------------------------------------------------------------------------
+
+    def put_code_signing(self, arn: str, account: str, region: str, config: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_code_signing (arn, account, region, config) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (arn) DO UPDATE SET config = excluded.config",
+            (arn, account, region, dumps(config)),
+        )
+
+    def code_signing(self, arn: str) -> dict[str, Any] | None:
+        row = self.db.one("SELECT config FROM lambda_code_signing WHERE arn = ?", (arn,))
+        return json.loads(row[0]) if row else None
+
+    def code_signings(self, account: str, region: str, after: str, limit: int) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_code_signing WHERE account = ? AND region = ? AND arn > ? ORDER BY arn "
+            "LIMIT ?",
+            (account, region, after, limit),
+        )
+        return [json.loads(config) for (config,) in rows]
+
+    def delete_code_signing(self, arn: str) -> None:
+        self.db.execute("DELETE FROM lambda_code_signing WHERE arn = ?", (arn,))
+
+    def function_code_signing(self, account: str, region: str, name: str) -> str | None:
+        row = self.db.one(
+            "SELECT code_signing_arn FROM lambda_functions WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return row[0] if row else None
+
+    def functions_signed_with(self, arn: str) -> list[str]:
+        rows = self.db.all(
+            "SELECT name FROM lambda_functions WHERE code_signing_arn = ? ORDER BY name", (arn,)
+        )
+        return [name for (name,) in rows]
 
     def recursive_loop(self, account: str, region: str, name: str) -> str | None:
         row = self.db.one(

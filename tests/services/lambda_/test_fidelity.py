@@ -212,3 +212,33 @@ def test_provisioned_concurrency_on_the_clock(lam, make_function, overcast):
     with pytest.raises(ClientError) as raised:
         lam.get_provisioned_concurrency_config(FunctionName="warm", Qualifier="1")
     assert error_of(raised) == ("ProvisionedConcurrencyConfigNotFoundException", 404)
+
+
+def test_code_signing_configs(lam, make_function, package, settled):
+    signer = "arn:aws:signer:us-east-1:000000000000:/signing-profiles/p/abc"
+    warn = lam.create_code_signing_config(AllowedPublishers={"SigningProfileVersionArns": [signer]})
+    config = warn["CodeSigningConfig"]
+    assert config["CodeSigningConfigId"].startswith("csc-")
+    assert config["CodeSigningPolicies"] == {"UntrustedArtifactOnDeployment": "Warn"}
+    make_function("signed", CodeSigningConfigArn=config["CodeSigningConfigArn"])  # Warn: deployed
+    assert (
+        lam.get_function_code_signing_config(FunctionName="signed")["CodeSigningConfigArn"]
+        == config["CodeSigningConfigArn"]
+    )
+    assert lam.list_functions_by_code_signing_config(CodeSigningConfigArn=config["CodeSigningConfigArn"])[
+        "FunctionArns"
+    ] == ["arn:aws:lambda:us-east-1:000000000000:function:signed"]
+    with pytest.raises(ClientError) as raised:
+        lam.delete_code_signing_config(CodeSigningConfigArn=config["CodeSigningConfigArn"])
+    assert error_of(raised)[0] == "ResourceConflictException"
+    lam.update_code_signing_config(
+        CodeSigningConfigArn=config["CodeSigningConfigArn"],
+        CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Enforce"},
+    )
+    settled("signed")
+    with pytest.raises(ClientError) as raised:  # our packages carry no signature
+        lam.update_function_code(FunctionName="signed", ZipFile=package({"app.py": SOURCE}))
+    assert error_of(raised) == ("CodeVerificationFailedException", 400)
+    lam.delete_function_code_signing_config(FunctionName="signed")
+    lam.delete_code_signing_config(CodeSigningConfigArn=config["CodeSigningConfigArn"])
+    assert lam.list_code_signing_configs()["CodeSigningConfigs"] == []
