@@ -76,8 +76,11 @@ def parse(text: str, kind: str = IDENTITY) -> Policy | None:
 def _parse(text: str, kind: str) -> Policy:
     try:
         document = json.loads(text)
-    except (ValueError, TypeError):
-        raise malformed("Syntax errors in policy.") from None
+    except (ValueError, TypeError, RecursionError):
+        # IAM words unparseable trust policies (CreateRole, UpdateAssumeRolePolicy) differently
+        raise malformed(
+            "This policy contains invalid Json" if kind == TRUST else "Syntax errors in policy."
+        ) from None
     if not isinstance(document, dict):
         raise malformed("Syntax errors in policy.")
     unknown = set(document) - {"Version", "Id", "Statement"}

@@ -401,6 +401,21 @@ LEGACY_QUERY_CODES: dict[str, dict[str, str]] = {
 }
 
 
+# Query-protocol codes no error shape models, and the JSON `__type` real SQS gives them (the query code still
+# travels in x-amzn-query-error, which is what botocore reports).
+UNMODELED_JSON_TYPES: dict[str, dict[str, str]] = {
+    "sqs": {
+        "InvalidParameterValue": "InvalidParameterValueException",
+        "MissingParameter": "MissingRequiredParameterException",
+    },
+}
+
+
+def json_error_type(service: ServiceModel, code: str) -> str:
+    """The `__type` of an error no shape models: the service's JSON name for it, else the code itself."""
+    return UNMODELED_JSON_TYPES.get(service.service_name, {}).get(code, code)
+
+
 @shape_cached
 def _error_shapes(service: ServiceModel) -> dict[str, Shape]:
     table: dict[str, Shape] = {}

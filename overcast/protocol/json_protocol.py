@@ -24,6 +24,7 @@ from overcast.protocol.common import (
     error_shape,
     error_status,
     format_timestamp,
+    json_error_type,
     query_error_code,
     shape_cached,
     to_bytes,
@@ -237,7 +238,7 @@ def error_body(service: ServiceModel, error: ServiceError, with_type: bool = Tru
     shape = error_shape(service, error.code)
     body: dict[str, Any] = {}
     if with_type:
-        body["__type"] = shape.name if shape is not None else error.code
+        body["__type"] = shape.name if shape is not None else json_error_type(service, error.code)
     fields = dict(error.fields)
     if shape is not None and fields:
         fields = encode_value(shape, fields)

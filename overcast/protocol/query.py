@@ -144,7 +144,10 @@ def serialize(operation: OperationModel, result: dict, request_id: str) -> HttpR
     out = [plan.head, plan.wrapper_open]
     if plan.output is not None and result:
         plan.output.emit_members(out, result)
-    out.append(plan.wrapper_close)
+    if len(out) == 2 and plan.wrapper_open:  # an empty result is one empty element, as AWS writes it
+        out[1] = plan.wrapper_open[:-1] + "/>"
+    else:
+        out.append(plan.wrapper_close)
     out.append(f"<ResponseMetadata><RequestId>{escape(request_id)}</RequestId></ResponseMetadata>")
     out.append(plan.tail_open)
     return HttpResponse(200, _headers(request_id), "".join(out).encode("utf-8"))
@@ -181,6 +184,16 @@ def wire_error_code(service: ServiceModel, error: ServiceError, dialect: str) ->
     return error.code
 
 
+# Messages SQS's legacy query protocol words differently from its JSON protocol.
+_SQS_QUERY_MESSAGES = {"QueueDoesNotExist": "The specified queue does not exist for this wsdl version."}
+
+
+def wire_error_message(error: ServiceError, dialect: str) -> str:
+    if dialect == "sqs":
+        return _SQS_QUERY_MESSAGES.get(error.code, error.message or "")
+    return error.message or ""
+
+
 def sender_fault(service: ServiceModel, error: ServiceError, status: int) -> bool:
     """Sender or Receiver: the model's senderFault when it says, else the error's own flag (never for 5xx)."""
     shape = error_shape(service, error.code)
@@ -203,7 +216,7 @@ def serialize_error(
     out = [
         f"<ErrorResponse{ns}><Error><Type>{'Sender' if sender else 'Receiver'}</Type>",
         f"<Code>{escape(wire_error_code(service, error, dialect))}</Code>",
-        f"<Message>{escape(error.message or '')}</Message>",
+        f"<Message>{escape(wire_error_message(error, dialect))}</Message>",
     ]
     error_fields_xml(service, error, dialect, out)
     out.append(f"</Error><RequestId>{escape(request_id)}</RequestId></ErrorResponse>")

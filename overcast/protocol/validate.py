@@ -42,6 +42,9 @@ SERVICE_CODES: dict[str, str | dict[str, str]] = {
     "logs": "InvalidParameterException",
 }
 
+# Services that report a missing required member as MissingParameter, one at a time, by its wire name.
+MISSING_PARAMETER_SERVICES = frozenset({"sqs"})
+
 # Enums the service itself does not enforce as the model says: SQS takes message system attribute names
 # (SentTimestamp, ...) in ReceiveMessage's AttributeNames, and answers unknown queue attributes with its own
 # InvalidAttributeName, which the service raises itself. S3 Select answers its own codes for bad
@@ -407,6 +410,12 @@ def validate(operation: OperationModel, params: dict, protocol: str | None = Non
         path = found[0].path
         raise ServiceError(
             missing_code, f"The request must contain the parameter {path[:1].upper() + path[1:]}"
+        )
+    if service.service_name in MISSING_PARAMETER_SERVICES and found[0].missing:
+        # SQS too (in both its protocols), with a full stop.
+        path = found[0].path
+        raise ServiceError(
+            "MissingParameter", f"The request must contain the parameter {path[:1].upper() + path[1:]}."
         )
     shown = found[:_MAX_ERRORS]
     n = len(found)

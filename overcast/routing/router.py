@@ -148,7 +148,10 @@ def _is_query_request(request: HttpRequest) -> bool:
 
 
 def _route_query(request: HttpRequest, signing_service: str | None, host: HostInfo) -> Route:
-    source = request.body.decode("utf-8", "replace") if request.method == "POST" else request.query
+    source = request.query  # a POST's parameters may be in its URL, its body, or both
+    if request.method == "POST" and request.body:
+        body = request.body.decode("utf-8", "replace")
+        source = f"{source}&{body}" if source else body
     form = decode_form(source)
     action = form.get("Action", [""])[0]
     version = form.get("Version", [""])[0]
@@ -161,12 +164,28 @@ def _route_query(request: HttpRequest, signing_service: str | None, host: HostIn
     if len(candidates) != 1 and version:
         by_version = index.by_api_version.get(version, [])
         candidates = [i for i in by_version if i in candidates] or by_version if candidates else by_version
+    if not candidates:  # an unsigned link without a version (SNS's UnsubscribeURL): the ARN it carries
+        candidates = _by_arn_evidence(form)
     query_capable = [i for i in candidates if {"query", "ec2"} & set(i.protocols)] or candidates
     info = _pick(query_capable, host)
     if info is None:
         raise ServiceError("InvalidAction", f"Could not find a service for Action={action}", 400)
     protocol = "ec2" if "ec2" in info.protocols else "query"
     return Route(info.name, _known_operation(info, action, "InvalidAction"), protocol, host.region)
+
+
+def _by_arn_evidence(form: dict[str, list[str]]) -> list[ServiceInfo]:
+    """The services named by the ARNs among a query request's values (`arn:aws:sns:...` → sns)."""
+    index = service_index()
+    found: list[ServiceInfo] = []
+    for values in form.values():
+        for value in values:
+            parts = value.split(":", 3)
+            if len(parts) == 4 and parts[0] == "arn":
+                for info in index.by_signing_name.get(parts[2], []):
+                    if info not in found:
+                        found.append(info)
+    return found
 
 
 def _pick(infos: list[ServiceInfo], host: HostInfo) -> ServiceInfo | None:

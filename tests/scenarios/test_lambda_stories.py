@@ -276,6 +276,7 @@ def test_alias_shifts_traffic_from_version_1_to_version_2(overcast):
     lam = overcast.client("lambda")
     function(overcast, "checkout", VERSIONED.format(text="v1"), Publish=True)
     lam.update_function_code(FunctionName="checkout", ZipFile=zip_of(VERSIONED.format(text="v2")))
+    lam.get_waiter("function_updated_v2").wait(FunctionName="checkout")  # as deploy scripts do on AWS
     assert lam.publish_version(FunctionName="checkout")["Version"] == "2"
     lam.create_alias(FunctionName="checkout", Name="live", FunctionVersion="1")
 

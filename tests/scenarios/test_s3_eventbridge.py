@@ -27,7 +27,9 @@ def test_upload_reaches_a_queue_through_a_rule(overcast):
         "InputPathsMap": {"key": "$.detail.object.key", "size": "$.detail.object.size"},
         "InputTemplate": '{"report": <key>, "bytes": <size>}',
     }
-    events.put_targets(Rule="big-reports", Targets=[{"Id": "q", "Arn": queue, "InputTransformer": transformer}])
+    events.put_targets(
+        Rule="big-reports", Targets=[{"Id": "q", "Arn": queue, "InputTransformer": transformer}]
+    )
     s3.put_object(Bucket="uploads", Key="reports/small.csv", Body=b"tiny")  # too small
     s3.put_object(Bucket="uploads", Key="images/big.png", Body=b"x" * 100)  # wrong prefix
     s3.put_object(Bucket="uploads", Key="reports/q1.csv", Body=b"x" * 100)

@@ -97,6 +97,8 @@ def _write_plan(table: Table, entry: dict[str, Any]) -> tuple:
         )
     if "PutRequest" in entry:
         item = canonical_item(entry["PutRequest"]["Item"])
+        if any(name not in item for name in table.key.names):  # BatchWriteItem words it as GetItem does
+            raise validation("The provided key element does not match the schema")
         key = key_from_item(table.key, item)
         check_index_keys(table, item)
         return table, key, item, check_item_size(item)

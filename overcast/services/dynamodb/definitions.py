@@ -47,6 +47,18 @@ def _epoch(value: float) -> datetime:
 # -- validating a table definition -------------------------------------------------------------------
 
 
+def check_present(params: dict[str, Any], members: tuple[str, ...]) -> None:
+    """Members the model leaves optional but CreateTable needs: AWS's null-constraint errors, in model order."""
+    missing = [m for m in members if params.get(m) is None]
+    if missing:
+        problems = "; ".join(
+            f"Value null at '{m[0].lower() + m[1:]}' failed to satisfy constraint: Member must not be null"
+            for m in missing
+        )
+        count = f"{len(missing)} validation error{'s' if len(missing) > 1 else ''}"
+        raise validation(f"{count} detected: {problems}")
+
+
 def check_key_schema(key_schema: list[dict[str, str]], where: str = "") -> None:
     if key_schema[0]["KeyType"] != "HASH":
         raise validation(f"Invalid KeySchema: The first KeySchemaElement is not a HASH key type{where}")
@@ -172,6 +184,20 @@ def throughput_description(throughput: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+# The warm throughput AWS reports for on-demand tables and indexes (provisioned ones report their capacity)
+ON_DEMAND_WARM_READS = 12000
+ON_DEMAND_WARM_WRITES = 4000
+
+
+def warm_throughput(definition: dict[str, Any], reads: str, writes: str) -> dict[str, Any]:
+    throughput = definition.get("ProvisionedThroughput")
+    if throughput:
+        values = (throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"])
+    else:
+        values = (ON_DEMAND_WARM_READS, ON_DEMAND_WARM_WRITES)
+    return {reads: values[0], writes: values[1], "Status": "ACTIVE"}
+
+
 def describe(store: Store, table: Table, status: str | None = None) -> dict[str, Any]:
     meta = table.meta
     item_count, size = store.table_stats(table)
@@ -187,8 +213,10 @@ def describe(store: Store, table: Table, status: str | None = None) -> dict[str,
         "TableArn": table.arn,
         "TableId": meta["TableId"],
         "DeletionProtectionEnabled": meta.get("DeletionProtectionEnabled", False),
-        "TableClassSummary": {"TableClass": meta.get("TableClass", "STANDARD")},
+        "WarmThroughput": warm_throughput(meta, "ReadUnitsPerSecond", "WriteUnitsPerSecond"),
     }
+    if meta.get("TableClass"):  # only once a class was chosen (CreateTable or UpdateTable)
+        description["TableClassSummary"] = {"TableClass": meta["TableClass"]}
     if meta["BillingMode"] == "PAY_PER_REQUEST":
         description["BillingModeSummary"] = {
             "BillingMode": "PAY_PER_REQUEST",
@@ -223,6 +251,7 @@ def _describe_index(store: Store, table: Table, index: dict[str, Any], local: bo
     if not local:
         described["IndexStatus"] = index.get("_status", "ACTIVE")
         described["ProvisionedThroughput"] = throughput_description(index.get("ProvisionedThroughput"))
+        described["WarmThroughput"] = warm_throughput(index, "ReadUnitsPerSecond", "WriteUnitsPerSecond")
     return described
 
 
@@ -234,9 +263,10 @@ def new_table_meta(ctx: RequestContext, params: dict[str, Any], mode: str, now: 
         "TableArn": ctx.arn("dynamodb", f"table/{params['TableName']}"),
         "TableId": str(uuid.uuid4()),
         "DeletionProtectionEnabled": bool(params.get("DeletionProtectionEnabled", False)),
-        "TableClass": params.get("TableClass") or "STANDARD",
         "_created": now,
     }
+    if params.get("TableClass"):
+        meta["TableClass"] = params["TableClass"]
     if mode == "PROVISIONED":
         meta["ProvisionedThroughput"] = params["ProvisionedThroughput"]
     for listing in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):

@@ -99,6 +99,7 @@ class _Parser:
         self.kind = kind
         self.placeholders = placeholders
         self.tokens = self._tokenize(text)
+        self.closing = _matching_parentheses(self.tokens)
         self.pos = 0
 
     def _tokenize(self, text: str) -> list[tuple[str, str]]:
@@ -240,6 +241,7 @@ class _Parser:
         if token is None:
             raise self.syntax_error()
         if token[1] == "(":
+            self._check_redundant(self.pos)
             self.pos += 1
             inner = self.condition()
             self.take(")")
@@ -276,6 +278,18 @@ class _Parser:
             raise self.syntax_error()
         self.pos += 1
         return ("cmp", token[1], left, self.operand())
+
+    def _check_redundant(self, opening: int) -> None:
+        """AWS refuses a parenthesized group that only wraps another one: `((a = b))`."""
+        inner = opening + 1
+        close = self.closing.get(opening)
+        if (
+            self.peek(1)
+            and self.peek(1)[1] == "("
+            and close is not None
+            and self.closing.get(inner) == close - 1
+        ):
+            raise validation(f"Invalid {self.kind}: The expression has redundant parentheses;")
 
     def _condition_function(self, name: str) -> tuple:
         self.pos += 2
@@ -365,6 +379,17 @@ class _Parser:
                 f"Invalid {self.kind}: The function is not allowed in an update expression; function: size"
             )
         return operand
+
+
+def _matching_parentheses(tokens: list[tuple[str, str]]) -> dict[int, int]:
+    """The index of the ")" that closes each "(" (unbalanced ones are left to the parser's errors)."""
+    closing, opened = {}, []
+    for index, (_, text) in enumerate(tokens):
+        if text == "(":
+            opened.append(index)
+        elif text == ")" and opened:
+            closing[opened.pop()] = index
+    return closing
 
 
 def operand_type(operand: tuple) -> str:

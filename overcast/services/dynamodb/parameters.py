@@ -3,13 +3,15 @@ placeholders, conditions and projections (with their legacy forms), ReturnValues
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from typing import Any
 
 from overcast.errors import ServiceError
 from overcast.services.dynamodb import legacy
 from overcast.services.dynamodb.expressions import Placeholders, parse_condition, parse_projection, project
-from overcast.services.dynamodb.values import Item, dump_item, validation
+from overcast.services.dynamodb.values import Item, validation
 from overcast.services.kit.arns import parse_arn
 
 
@@ -94,4 +96,12 @@ def update_return(mode: str | None, old: Item | None, new: Item, paths: list) ->
 
 
 def digest(value: Any) -> str:
-    return hashlib.sha256(dump_item({"v": value}).encode()).hexdigest()
+    """A request's fingerprint for ClientRequestToken idempotency: maps compare regardless of key order."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_binary_text)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _binary_text(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -156,7 +156,7 @@ class PartiqlOperations(Operations):
                 f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
                 CancellationReasons=reasons,
             )
-        return {}
+        return {"Responses": []}  # AWS answers a write transaction with an empty list
 
     # -- statements --------------------------------------------------------------------------------
 

@@ -124,7 +124,9 @@ class DynamoDBStreamsProvider(ServiceProvider):
         return {"ShardIterator": self._iterator(stream, after)}
 
     def _iterator(self, stream: Stream, after: int) -> str:
-        return encode_token([stream.arn, stream.id, after, self.clock.now()], _ITERATOR_SCOPE)
+        """Shaped like AWS's (`<stream arn>|1|<opaque>`); the opaque part is our position."""
+        opaque = encode_token([stream.arn, stream.id, after, self.clock.now()], _ITERATOR_SCOPE)
+        return f"{stream.arn}|1|{opaque}"
 
     def get_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn, stream_id, after, issued = _read_iterator(params["ShardIterator"])
@@ -142,7 +144,7 @@ class DynamoDBStreamsProvider(ServiceProvider):
 
 
 def _read_iterator(token: str) -> tuple[str, int, int, float]:
-    position = decode_token(token, _invalid_iterator, _ITERATOR_SCOPE)
+    position = decode_token(token.rpartition("|")[2], _invalid_iterator, _ITERATOR_SCOPE)
     try:
         arn, stream_id, after, issued = position
         return str(arn), int(stream_id), int(after), float(issued)

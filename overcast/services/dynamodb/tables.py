@@ -26,6 +26,7 @@ class TableOperations(Operations):
         service, store = self.service, self.service.store
         name = params["TableName"]
         definitions.check_table_name(name)
+        definitions.check_present(params, ("AttributeDefinitions", "KeySchema"))
         definitions.check_key_schema(params["KeySchema"])
         definitions.check_definitions(params)
         mode = definitions.check_billing(params)
@@ -52,6 +53,16 @@ class TableOperations(Operations):
         if table is None:
             raise definitions.not_found(f": Table: {params['TableName']} not found")
         return {"Table": definitions.describe(store, table)}
+
+    def describe_contributor_insights(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Contributor Insights (a CloudWatch feature) is never enabled here: AWS's answer for such a table."""
+        table = self.service.table(ctx, params["TableName"])
+        result = {"TableName": table.name, "ContributorInsightsStatus": "DISABLED"}
+        if params.get("IndexName"):
+            if params["IndexName"] not in table.indexes:
+                raise definitions.not_found(f": Index: {params['IndexName']} not found")
+            result["IndexName"] = params["IndexName"]
+        return result
 
     def list_tables(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = params.get("Limit", 100)

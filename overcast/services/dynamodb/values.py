@@ -89,8 +89,25 @@ def subtract_numbers(a: Decimal, b: Decimal) -> Decimal:
 # -- validation and canonical form -------------------------------------------------------------------
 
 
-def canonical_value(value: Any, where: str = "") -> dict[str, Any]:
+MAX_DEPTH = 32  # levels of nesting AWS stores (a top-level attribute is level 1)
+
+
+def _check_text(text: Any) -> None:
+    """A string the JSON carried as a lone UTF-16 surrogate (`"\\ud800"`) has no UTF-8 form: AWS refuses the body."""
+    if isinstance(text, str) and not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ServiceError("SerializationException", "", 400) from None
+
+
+def canonical_value(value: Any, where: str = "", depth: int = 1) -> dict[str, Any]:
     """Validate one attribute value and return it with canonical numbers (sets deduplicated)."""
+    if depth > MAX_DEPTH:
+        raise validation(
+            "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond "
+            "supported limit"
+        )
     if not isinstance(value, dict) or len(value) != 1:
         raise validation(
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
@@ -98,7 +115,10 @@ def canonical_value(value: Any, where: str = "") -> dict[str, Any]:
             else "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
         )
     ((kind, inner),) = value.items()
-    if kind in ("S", "B"):
+    if kind == "S":
+        _check_text(inner)
+        return value
+    if kind == "B":
         return value
     if kind == "N":
         return {"N": number_text(parse_number(inner))}
@@ -118,15 +138,22 @@ def canonical_value(value: Any, where: str = "") -> dict[str, Any]:
             return {"NS": numbers}
         if len(set(inner)) != len(inner):
             raise invalid_parameter(f"Input collection {inner} contains duplicates.")
+        if kind == "SS":
+            for text in inner:
+                _check_text(text)
         return value
     if kind == "L":
-        return {"L": [canonical_value(v, where) for v in inner]}
+        return {"L": [canonical_value(v, where, depth + 1) for v in inner]}
     if kind == "M":
-        return {"M": {k: canonical_value(v, where) for k, v in inner.items()}}
+        for name in inner:
+            _check_text(name)
+        return {"M": {k: canonical_value(v, where, depth + 1) for k, v in inner.items()}}
     raise validation(f"Supplied AttributeValue has an unsupported datatype: {kind}")
 
 
 def canonical_item(item: Item) -> Item:
+    for name in item:
+        _check_text(name)
     return {name: canonical_value(value) for name, value in item.items()}
 
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = [
     "OidcProvider",
     "Role",
+    "SamlProvider",
+    "saml_provider",
     "managed_policy_document",
     "new_access_key_id",
     "new_secret",
@@ -95,6 +97,25 @@ def oidc_provider(platform: Platform, account: str, issuer: str) -> OidcProvider
     if entity is None:
         return None
     return OidcProvider(entity.arn, tuple(entity.data["clients"]))
+
+
+@dataclass(frozen=True)
+class SamlProvider:
+    arn: str
+    account: str
+    name: str
+    metadata: str  # the IdP's SAML metadata document
+    valid_until: float
+
+
+def saml_provider(platform: Platform, arn: str) -> SamlProvider | None:
+    """The SAML provider an ARN names (AssumeRoleWithSAML's PrincipalArn), or None."""
+    entity = _iam(platform).store.by_arn(arn)
+    if entity is None or entity.kind != "saml-provider":
+        return None
+    return SamlProvider(
+        entity.arn, entity.account, entity.name, entity.data["metadata"], entity.data["valid_until"]
+    )
 
 
 def managed_policy_document(platform: Platform, account: str, policy_arn: str) -> str:

@@ -26,6 +26,11 @@ ID_PREFIXES = {
     "policy": "ANPA",
     "instance-profile": "AIPA",
     "oidc-provider": "AOPA",
+    "server-certificate": "ASCA",
+    "signing-certificate": "",  # its id is its name (32 characters)
+    "ssh-public-key": "APKA",
+    "service-specific-credential": "ACCA",
+    "saml-provider": "",
 }
 
 

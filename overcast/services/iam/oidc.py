@@ -57,8 +57,32 @@ class OpenIdConnectProviderOperations(Operations):
         self.service.remove_entity(self._provider(params["OpenIDConnectProviderArn"]))
         return {}
 
+    def add_client_id_to_open_id_connect_provider(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        entity = self._provider(params["OpenIDConnectProviderArn"])
+        if params["ClientID"] not in entity.data["clients"]:
+            entity.data["clients"].append(params["ClientID"])
+        return self._save(entity)
+
+    def remove_client_id_from_open_id_connect_provider(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        entity = self._provider(params["OpenIDConnectProviderArn"])
+        entity.data["clients"] = [c for c in entity.data["clients"] if c != params["ClientID"]]
+        return self._save(entity)
+
+    def update_open_id_connect_provider_thumbprint(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        entity = self._provider(params["OpenIDConnectProviderArn"])
+        entity.data["thumbprints"] = list(params["ThumbprintList"])
+        return self._save(entity)
+
+    def _save(self, entity: Entity) -> dict[str, Any]:
+        self.service.store.update(entity)
+        self.service.changed()
+        return {}
+
     def _provider(self, arn: str) -> Entity:
-        found = self.service.store.by_arn(arn)
-        if found is None or found.kind != "oidc-provider":
-            raise ServiceError("NoSuchEntity", f"OpenIDConnect Provider not found for arn {arn}", 404)
-        return found
+        return self.service.oidc_provider(arn)

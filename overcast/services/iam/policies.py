@@ -79,12 +79,13 @@ class PolicyOperations(Operations):
                 for e in iam.store.all_of(ctx.account_id, "policy")
                 if e.path.startswith(prefix)
             ]
-        shapes = [iam.policy_shape(p, ctx.account_id) for p in found]
+        counts = iam.store.attachment_counts(ctx.account_id)
         if params.get("OnlyAttached"):
-            shapes = [s for s in shapes if s["AttachmentCount"]]
+            found = [p for p in found if counts.get(p["arn"])]
         after = iam.marker_position(ctx, params) or ""
-        shapes = sorted((s for s in shapes if s["Arn"] > after), key=lambda s: s["Arn"])
-        shapes, paging = iam.page(ctx, params, shapes, lambda s: s["Arn"])
+        found = sorted((p for p in found if p["arn"] > after), key=lambda p: p["arn"])
+        found, paging = iam.page(ctx, params, found, lambda p: p["arn"])
+        shapes = [iam.policy_shape(p, ctx.account_id, counts.get(p["arn"], 0)) for p in found]
         return {"Policies": shapes, **paging}
 
     def delete_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +137,7 @@ class PolicyOperations(Operations):
                     "VersionId": policy["version"],
                     "IsDefaultVersion": True,
                     "Document": quoted(policy["document"]),
-                    "CreateDate": policy["created"],
+                    "CreateDate": policy["updated"],
                 }
             }
         entity = iam.customer_policy(ctx, params["PolicyArn"])
@@ -147,6 +148,14 @@ class PolicyOperations(Operations):
         return {"PolicyVersion": version_shape(number, found[0], found[1], entity.data["default_version"])}
 
     def list_policy_versions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        if params["PolicyArn"].startswith(AWS_POLICY_PREFIX):  # the default version (older ones are not kept)
+            policy = self.service.attachable_policy(ctx, params["PolicyArn"])
+            current = {
+                "VersionId": policy["version"],
+                "IsDefaultVersion": True,
+                "CreateDate": policy["updated"],
+            }
+            return {"Versions": [{**current, "Document": quoted(policy["document"])}], "IsTruncated": False}
         entity = self.service.customer_policy(ctx, params["PolicyArn"])
         default = entity.data["default_version"]
         versions = [

@@ -18,6 +18,7 @@ from overcast.services.iam.access_keys import AccessKeyOperations
 from overcast.services.iam.accounts import AccountOperations
 from overcast.services.iam.advisor import AccessRecorder, AdvisorOperations
 from overcast.services.iam.attachments import AttachedPolicyOperations
+from overcast.services.iam.certificates import ServerCertificateOperations, SigningCertificateOperations
 from overcast.services.iam.errors import already_exists, invalid_marker, no_such, no_such_policy
 from overcast.services.iam.groups import GroupOperations
 from overcast.services.iam.inline import InlinePolicyOperations
@@ -30,7 +31,10 @@ from overcast.services.iam.oidc import OpenIdConnectProviderOperations
 from overcast.services.iam.policies import PolicyOperations, quoted
 from overcast.services.iam.reports import ReportOperations
 from overcast.services.iam.roles import RoleOperations
+from overcast.services.iam.saml import SamlProviderOperations
+from overcast.services.iam.service_credentials import ServiceSpecificCredentialOperations
 from overcast.services.iam.simulator import SimulatorOperations
+from overcast.services.iam.ssh_keys import SshPublicKeyOperations
 from overcast.services.iam.store import Entity, IamStore
 from overcast.services.iam.tagging import TagOperations
 from overcast.services.iam.users import UserOperations
@@ -67,6 +71,11 @@ class IamProvider(ServiceProvider):
         RoleOperations,
         InstanceProfileOperations,
         OpenIdConnectProviderOperations,
+        SamlProviderOperations,
+        ServerCertificateOperations,
+        SigningCertificateOperations,
+        SshPublicKeyOperations,
+        ServiceSpecificCredentialOperations,
         PolicyOperations,
         AttachedPolicyOperations,
         InlinePolicyOperations,
@@ -223,6 +232,19 @@ class IamProvider(ServiceProvider):
             raise no_such(kind, name)
         return found
 
+    def by_arn(self, arn: str, kind: str, missing: str) -> Entity:
+        """The entity of `kind` an ARN names, else NoSuchEntity with the service's text `missing`."""
+        found = self.store.by_arn(arn)
+        if found is None or found.kind != kind:
+            raise ServiceError("NoSuchEntity", missing, 404)
+        return found
+
+    def saml_provider(self, arn: str) -> Entity:
+        return self.by_arn(arn, "saml-provider", f"Manifest not found for arn {arn}")
+
+    def oidc_provider(self, arn: str) -> Entity:
+        return self.by_arn(arn, "oidc-provider", f"OpenIDConnect Provider not found for arn {arn}")
+
     def remove_entity(self, entity: Entity) -> None:
         self.store.delete(entity)
         self.tags.forget(entity.arn)
@@ -354,7 +376,10 @@ class IamProvider(ServiceProvider):
             "CreateDate": group.created,
         }
 
-    def role_shape(self, role: Entity, *, tags: bool = False) -> dict[str, Any]:
+    def role_shape(self, role: Entity, view: str = "list") -> dict[str, Any]:
+        """A role as each operation shows it: "create" (CreateRole: no MaxSessionDuration nor RoleLastUsed),
+        "get" (GetRole and the like: everything, RoleLastUsed {} until first used) or "list" (ListRoles and
+        roles inside instance profiles: no PermissionsBoundary, RoleLastUsed nor Tags)."""
         shape: dict[str, Any] = {
             "Path": role.path,
             "RoleName": role.name,
@@ -362,21 +387,22 @@ class IamProvider(ServiceProvider):
             "Arn": role.arn,
             "CreateDate": role.created,
             "AssumeRolePolicyDocument": quoted(role.data["trust"]),
-            "MaxSessionDuration": role.data.get("max_session", 3600),
         }
         if role.data.get("description") is not None:
             shape["Description"] = role.data["description"]
-        if role.data.get("boundary"):
+        if view != "create":
+            shape["MaxSessionDuration"] = role.data.get("max_session", 3600)
+        if view != "list" and role.data.get("boundary"):
             shape["PermissionsBoundary"] = {
                 "PermissionsBoundaryType": "Policy",
                 "PermissionsBoundaryArn": role.data["boundary"],
             }
-        if role.data.get("last_used"):
-            shape["RoleLastUsed"] = {
-                "LastUsedDate": role.data["last_used"],
-                "Region": role.data.get("last_region"),
-            }
-        return self.with_tags(shape, role) if tags else shape
+        if view == "get":
+            last_used = role.data.get("last_used")
+            shape["RoleLastUsed"] = (
+                {"LastUsedDate": last_used, "Region": role.data.get("last_region")} if last_used else {}
+            )
+        return self.with_tags(shape, role) if view != "list" else shape
 
     def profile_shape(self, profile: Entity, *, tags: bool = False) -> dict[str, Any]:
         roles = [
@@ -393,14 +419,18 @@ class IamProvider(ServiceProvider):
         }
         return self.with_tags(shape, profile) if tags else shape
 
-    def policy_shape(self, policy: dict[str, Any], account: str) -> dict[str, Any]:
+    def policy_shape(
+        self, policy: dict[str, Any], account: str, attachments: int | None = None
+    ) -> dict[str, Any]:
+        if attachments is None:
+            attachments = len(self.store.attachments_of(account, policy["arn"]))
         shape = {
             "PolicyName": policy["name"],
             "PolicyId": policy["id"],
             "Arn": policy["arn"],
             "Path": policy["path"],
             "DefaultVersionId": policy["version"],
-            "AttachmentCount": len(self.store.attachments_of(account, policy["arn"])),
+            "AttachmentCount": attachments,
             "PermissionsBoundaryUsageCount": 0,
             "IsAttachable": True,
             "CreateDate": policy["created"],

@@ -217,7 +217,7 @@ class ReportOperations(Operations):
                 result["GroupDetailList"].append(detail)
         if "Role" in wanted:
             for role in self.service.store.all_of(account, "role"):
-                detail = self.service.role_shape(role, tags=True)
+                detail = self.service.role_shape(role, "get")
                 detail["RolePolicyList"] = inline("role", role.key)
                 detail["AttachedManagedPolicies"] = attached("role", role.key)
                 detail["InstanceProfileList"] = [

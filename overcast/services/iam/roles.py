@@ -4,14 +4,16 @@ boundaries. AssumeRole itself is STS's, which reads roles through `iam/api.py`."
 from __future__ import annotations
 
 import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.policy import document as policy_doc
 from overcast.services.base import Operations
-from overcast.services.iam.errors import delete_conflict
-from overcast.services.iam.keys import new_id
+from overcast.services.iam.errors import delete_conflict, invalid_input
+from overcast.services.iam.managed import AWS_POLICY_PREFIX
+from overcast.services.iam.service_linked import linked_role
 
 if TYPE_CHECKING:
     from overcast.services.iam.provider import IamProvider
@@ -40,31 +42,41 @@ class RoleOperations(Operations):
             data["boundary"] = iam.attachable_policy(ctx, params["PermissionsBoundary"])["arn"]
         role = iam.create_entity(ctx, "role", params["RoleName"], params.get("Path"), data)
         iam.add_tags(role, params.get("Tags"))
-        return {"Role": iam.role_shape(role, tags=True)}
+        return {"Role": iam.role_shape(role, "create")}
 
     def create_service_linked_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        iam = self.service
         service = params["AWSServiceName"]
         if not service.endswith(".amazonaws.com"):
             raise ServiceError(
                 "InvalidInput", f"Service name {service} is not a valid AWS service principal."
             )
-        label = "".join(part.capitalize() for part in service.split(".")[0].split("-"))
-        suffix = f"_{params['CustomSuffix']}" if params.get("CustomSuffix") else ""
-        data = {
-            "trust": service_linked_trust(service),
-            "max_session": 3600,
-            "description": params.get("Description"),
-            "service_linked": True,
-        }
-        path = f"/aws-service-role/{service}/"
-        role = self.service.create_entity(ctx, "role", f"AWSServiceRoleFor{label}{suffix}", path, data)
-        return {"Role": self.service.role_shape(role)}
+        linked = linked_role(service)
+        name = linked.name
+        if params.get("CustomSuffix"):
+            if not linked.suffix:
+                raise invalid_input(f"Custom suffix is not allowed for {service}")
+            name = f"{name}_{params['CustomSuffix']}"
+        if iam.store.get(ctx.account_id, "role", name):
+            raise invalid_input(
+                f"Service role name {name} has been taken in this account, please try a different suffix."
+            )
+        data = {"trust": service_linked_trust(service), "max_session": 3600, "service_linked": True}
+        if params.get("Description") is not None:
+            data["description"] = params["Description"]
+        role = iam.create_entity(ctx, "role", name, f"/aws-service-role/{service}/", data)
+        if linked.policy:
+            iam.store.attach(
+                ctx.account_id, "role", role.key, f"{AWS_POLICY_PREFIX}aws-service-role/{linked.policy}"
+            )
+        return {"Role": iam.role_shape(role, "create")}
 
     def delete_service_linked_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         role = self.service.entity(ctx, "role", params["RoleName"])
         self.service.store.forget_owner(ctx.account_id, "role", role.key)
         self.service.remove_entity(role)
-        return {"DeletionTaskId": f"task/aws-service-role/{role.name}/{new_id('', 8)}"}
+        service = role.path.removeprefix("/aws-service-role/").rstrip("/")
+        return {"DeletionTaskId": f"task/aws-service-role/{service}/{role.name}/{uuid.uuid4()}"}
 
     def get_service_linked_role_deletion_status(
         self, ctx: RequestContext, params: dict[str, Any]
@@ -72,9 +84,7 @@ class RoleOperations(Operations):
         return {"Status": "SUCCEEDED"}
 
     def get_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "Role": self.service.role_shape(self.service.entity(ctx, "role", params["RoleName"]), tags=True)
-        }
+        return {"Role": self.service.role_shape(self.service.entity(ctx, "role", params["RoleName"]), "get")}
 
     def list_roles(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         roles, paging = self.service.listing(ctx, "role", params)
@@ -94,7 +104,7 @@ class RoleOperations(Operations):
         role = self.service.entity(ctx, "role", params["RoleName"])
         role.data["description"] = params["Description"]
         self.service.store.update(role)
-        return {"Role": self.service.role_shape(role, tags=True)}
+        return {"Role": self.service.role_shape(role, "get")}
 
     def update_assume_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         role = self.service.entity(ctx, "role", params["RoleName"])

@@ -287,6 +287,13 @@ class IamStore:
         )
         return [(r[0], r[1]) for r in rows]
 
+    def attachment_counts(self, account: str) -> dict[str, int]:
+        """How many users, groups and roles each attached managed policy of an account is attached to."""
+        rows = self.db.all(
+            "SELECT policy_arn, COUNT(*) FROM iam_attached WHERE account = ? GROUP BY policy_arn", (account,)
+        )
+        return {r[0]: r[1] for r in rows}
+
     def forget_owner(self, account: str, kind: str, owner_key: str) -> None:
         for table in ("iam_inline", "iam_attached"):
             self.db.execute(

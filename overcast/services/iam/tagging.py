@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
+from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.iam.store import Entity
 
@@ -53,6 +54,44 @@ class TagOperations(Operations):
 
     def list_policy_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         return self._list(self.service.customer_policy(ctx, params["PolicyArn"]))
+
+    def tag_open_id_connect_provider(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._tag(self.service.oidc_provider(params["OpenIDConnectProviderArn"]), params)
+
+    def untag_open_id_connect_provider(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._untag(self.service.oidc_provider(params["OpenIDConnectProviderArn"]), params)
+
+    def list_open_id_connect_provider_tags(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._list(self.service.oidc_provider(params["OpenIDConnectProviderArn"]))
+
+    def tag_saml_provider(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._tag(self.service.saml_provider(params["SAMLProviderArn"]), params)
+
+    def untag_saml_provider(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._untag(self.service.saml_provider(params["SAMLProviderArn"]), params)
+
+    def list_saml_provider_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._list(self.service.saml_provider(params["SAMLProviderArn"]))
+
+    def tag_server_certificate(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._tag(self._server_certificate(ctx, params), params)
+
+    def untag_server_certificate(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._untag(self._server_certificate(ctx, params), params)
+
+    def list_server_certificate_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._list(self._server_certificate(ctx, params))
+
+    def _server_certificate(self, ctx: RequestContext, params: dict[str, Any]) -> Entity:
+        name = params["ServerCertificateName"]
+        found = self.service.store.get(ctx.account_id, "server-certificate", name)
+        if found is None:
+            raise ServiceError(
+                "NoSuchEntity", f"The Server Certificate with name {name} cannot be found.", 404
+            )
+        return found
 
     def _tag(self, entity: Entity, params: dict[str, Any]) -> dict[str, Any]:
         self.service.add_tags(entity, params["Tags"])

@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from overcast.services.iam.provider import IamProvider
 
 
+# Credentials a user holds besides access keys, login profile and MFA devices (DeleteUser refuses while any remain)
+_USER_CREDENTIALS = (
+    ("signing-certificate", "signing certificates"),
+    ("ssh-public-key", "SSH public keys"),
+    ("service-specific-credential", "service-specific credentials"),
+)
+
+
 class UserOperations(Operations):
     service: IamProvider
 
@@ -72,6 +80,9 @@ class UserOperations(Operations):
             raise delete_conflict("Cannot delete entity, must remove user from all groups first.")
         if store.mfa_devices(account, key):
             raise delete_conflict("Cannot delete entity, must delete MFA device first.")
+        for kind, what in _USER_CREDENTIALS:
+            if any(e.data.get("user") == key for e in store.all_of(account, kind)):
+                raise delete_conflict(f"Cannot delete entity, must delete {what} first.")
         self.service.remove_entity(user)
         return {}
 

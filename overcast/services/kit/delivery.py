@@ -75,6 +75,10 @@ def _sqs(arn: Arn, message: str | bytes, options: dict[str, Any]) -> tuple[str, 
     ):
         if options.get(option) is not None:
             params[member] = options[option]
+    if options.get("trace_header"):  # X-Amzn-Trace-Id of the request that caused this one
+        params["MessageSystemAttributes"] = {
+            "AWSTraceHeader": {"DataType": "String", "StringValue": options["trace_header"]}
+        }
     return "sqs", "SendMessage", params
 
 
@@ -166,7 +170,7 @@ async def deliver(
     target's ServiceError (a missing queue, a policy that refuses the sender) or UnsupportedTarget.
 
     Options, where the target kind has them: attributes (SQS/SNS message attributes), message_group_id,
-    deduplication_id, delay_seconds, subject (SNS), invocation_type (Lambda: Event by default),
+    deduplication_id, delay_seconds, trace_header (SQS's AWSTraceHeader), subject (SNS), invocation_type (Lambda: Event by default),
     partition_key (Kinesis), name (Step Functions execution), log_stream and timestamp_ms (Logs).
 
     `role_arn`: the role the user gave the sender for this target (an EventBridge target's RoleArn): the

@@ -16,6 +16,7 @@ from pathlib import Path
 from overcast.errors import ServiceError
 
 MAX_DIRECT_ZIP = 50 * 1024 * 1024  # bytes of a zip uploaded in the request
+MAX_DIRECT_REQUEST = 69905067  # the request AWS accepts with it (the zip in base64), as its error quotes
 MAX_UNZIPPED = 250 * 1024 * 1024  # bytes of a function and its layers, unzipped
 
 

@@ -13,9 +13,14 @@ from overcast.services.kit.arns import build_arn
 from overcast.services.kit.paging import decode_token, page_of
 from overcast.services.kit.tags import TagRules
 
+# AWS's pattern for FunctionName (the model's NamespacedFunctionName), quoted in its validation errors
+FUNCTION_NAME_PATTERN = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?"
+    r"(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+)
 FUNCTION_REF = re.compile(
-    r"^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
-    r"(?P<name>[a-zA-Z0-9_-]{1,64})(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]{1,128}))?$"
+    r"^(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:function:|\d{12}:function:)?"
+    r"(?P<name>[a-zA-Z0-9_.-]{1,64})(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9_-]{1,128}))?$"
 )
 LAYER_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):layer:([a-zA-Z0-9_-]+):(\d+)$")
 
@@ -72,6 +77,30 @@ def lambda_time(moment: float) -> str:
 def public(config: dict[str, Any]) -> dict[str, Any]:
     """A stored configuration without Overcast's own bookkeeping keys."""
     return {k: v for k, v in config.items() if not k.startswith("_")}
+
+
+# How long an update stays InProgress (virtual seconds): meanwhile further updates and PublishVersion are refused
+# with ResourceConflictException, as in AWS (whose updates take seconds); waiters see it end.
+UPDATE_SECONDS = 1.0
+
+
+def function_view(config: dict[str, Any], now: float) -> dict[str, Any]:
+    """A function configuration as AWS reports it at `now`: LastUpdateStatus InProgress while an update runs."""
+    view = public(config)
+    if now < config.get("_UpdateUntil", 0.0):
+        view["LastUpdateStatus"] = "InProgress"
+        view["LastUpdateStatusReason"] = "The function is being created."
+        view["LastUpdateStatusReasonCode"] = "Creating"
+    return view
+
+
+def check_not_updating(config: dict[str, Any], now: float) -> None:
+    if now < config.get("_UpdateUntil", 0.0):
+        raise ServiceError(
+            "ResourceConflictException",
+            "The operation cannot be performed at this time. An update is in progress for resource: "
+            f"{config['FunctionArn']}",
+        )
 
 
 def check_revision(config: dict[str, Any], params: dict[str, Any]) -> None:

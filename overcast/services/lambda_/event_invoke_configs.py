@@ -27,7 +27,7 @@ class EventInvokeConfigOperations(Operations):
 
     def _save(self, ctx: RequestContext, params: dict[str, Any], replace: bool) -> dict[str, Any]:
         store = self.service.store
-        name, qualifier = self.service.parse_ref(params)
+        name, qualifier = self.service.parse_ref(ctx, params)
         self.service.resolve(ctx, name, qualifier)
         qualifier = qualifier or "$LATEST"
         current = None if replace else store.event_config(ctx.account_id, ctx.region, name, qualifier)
@@ -55,7 +55,7 @@ class EventInvokeConfigOperations(Operations):
         return _view(config)
 
     def get_function_event_invoke_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, qualifier = self.service.parse_ref(params)
+        name, qualifier = self.service.parse_ref(ctx, params)
         self.service.latest(ctx, name)
         config = self.service.store.event_config(ctx.account_id, ctx.region, name, qualifier or "$LATEST")
         if config is None:
@@ -67,7 +67,7 @@ class EventInvokeConfigOperations(Operations):
     def delete_function_event_invoke_config(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        name, qualifier = self.service.parse_ref(params)
+        name, qualifier = self.service.parse_ref(ctx, params)
         self.service.latest(ctx, name)
         if not self.service.store.delete_event_config(
             ctx.account_id, ctx.region, name, qualifier or "$LATEST"
@@ -80,7 +80,7 @@ class EventInvokeConfigOperations(Operations):
     def list_function_event_invoke_configs(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        name, _ = self.service.parse_ref(params)
+        name, _ = self.service.parse_ref(ctx, params)
         self.service.latest(ctx, name)
         configs = [_view(c) for c in self.service.store.event_configs(ctx.account_id, ctx.region, name)]
         return page(configs, params, "FunctionEventInvokeConfigs")

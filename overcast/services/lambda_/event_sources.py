@@ -35,7 +35,7 @@ from overcast.services.kit.arns import Arn, parse_arn
 from overcast.services.kit.delivery import queue_url
 from overcast.services.kit.paging import page_of
 from overcast.services.lambda_.async_invoke import deliver_record
-from overcast.services.lambda_.common import FUNCTION_REF, Scope, function_arn, marker_position
+from overcast.services.lambda_.common import FUNCTION_REF, TAG_RULES, Scope, function_arn, marker_position
 from overcast.services.lambda_.stream_records import (
     DYNAMODB,
     KINESIS,
@@ -99,7 +99,7 @@ class EventSourceOperations(Operations):
             raise _invalid(
                 f"Unsupported event source {source}: Overcast polls SQS queues, Kinesis and DynamoDB streams"
             )
-        name, qualifier = service.parse_ref(params)
+        name, qualifier = service.parse_ref(ctx, params)
         with self.db.transaction():
             config = service.resolve(ctx, name, qualifier)
         target = function_arn(ctx, name, qualifier)
@@ -140,6 +140,14 @@ class EventSourceOperations(Operations):
                 if mapping["StartingPosition"] == "LATEST":
                     since = now
                 service.store.set_mapping_position(mapping_id, json.dumps({"since": since, "shards": {}}))
+            if params.get("Tags"):
+                service.tags.add(
+                    mapping["EventSourceMappingArn"],
+                    params["Tags"],
+                    TAG_RULES,
+                    account=ctx.account_id,
+                    region=ctx.region,
+                )
         if kind == "dynamodb":
             await service.event_sources.fix_start(ctx.account_id, ctx.region, mapping)
         service.event_sources.wake()
@@ -204,7 +212,7 @@ class EventSourceOperations(Operations):
         mapping = self._mapping(ctx, params["UUID"])
         kind = _kind(mapping["EventSourceArn"])
         if params.get("FunctionName"):
-            name, qualifier = service.parse_ref(params)
+            name, qualifier = service.parse_ref(ctx, params)
             service.resolve(ctx, name, qualifier)
             mapping["FunctionArn"] = function_arn(ctx, name, qualifier)
         else:
@@ -225,11 +233,12 @@ class EventSourceOperations(Operations):
     def delete_event_source_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         mapping = self._mapping(ctx, params["UUID"])
         self.service.store.delete_mapping(mapping["UUID"])
+        self.service.tags.forget(mapping["EventSourceMappingArn"])
         self.db.after_commit(self.service.event_sources.wake)
         return _view(mapping, "Deleting")
 
     def list_event_source_mappings(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, qualifier = self.service.parse_ref(params) if params.get("FunctionName") else (None, None)
+        name, qualifier = self.service.parse_ref(ctx, params) if params.get("FunctionName") else (None, None)
         after = marker_position(params, "EventSourceMappings", str) or ""
         mappings = self.service.store.mappings(
             ctx.account_id, ctx.region, params.get("EventSourceArn"), name, after

@@ -54,7 +54,7 @@ class FunctionUrlOperations(Operations):
     service: LambdaProvider
 
     def _url_qualifier(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str]:
-        name, qualifier = self.service.parse_ref(params)
+        name, qualifier = self.service.parse_ref(ctx, params)
         self.service.latest(ctx, name)
         if qualifier and qualifier != "$LATEST":
             if qualifier.isdigit():
@@ -121,7 +121,7 @@ class FunctionUrlOperations(Operations):
         return {}
 
     def list_function_url_configs(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, _ = self.service.parse_ref(params)
+        name, _ = self.service.parse_ref(ctx, params)
         self.service.latest(ctx, name)
         configs = self.service.store.function_urls(ctx.account_id, ctx.region, name)
         return page(configs, params, "FunctionUrlConfigs")
@@ -197,15 +197,21 @@ def _url_denied(
     qualifier: str,
     config: dict[str, Any],
 ) -> tuple[HttpResponse | None, Any]:
-    """(403, None) unless the request may invoke: AWS_IAM needs a valid signature; NONE needs the function's
-    resource policy to allow lambda:InvokeFunctionUrl to everyone, as AWS requires."""
+    """(403, None) unless the request may invoke. AWS_IAM: a valid signature, and lambda:InvokeFunctionUrl
+    allowed by the caller's policies or the function's resource policy (the policy engine decides, with
+    lambda:FunctionUrlAuthType in the request context); NONE: the function's resource policy must allow
+    lambda:InvokeFunctionUrl to everyone, as AWS requires."""
     forbidden = _json_response(403, {"Message": "Forbidden"})
     if config["AuthType"] == "AWS_IAM":
         try:
             principal = service.platform.authenticate(request)
         except ServiceError:
             return forbidden, None
-        return (forbidden, None) if principal is None else (None, principal)
+        if principal is None or not _iam_allows(
+            service, request, principal, account, region, name, qualifier
+        ):
+            return forbidden, None
+        return None, principal
     policy = service.resource_policy(account, region, name, qualifier or None)
     for statement in (policy or {}).get("Statement", []):
         actions = statement.get("Action")
@@ -215,6 +221,31 @@ def _url_denied(
         ):
             return None, None
     return forbidden, None
+
+
+def _iam_allows(
+    service: LambdaProvider,
+    request: HttpRequest,
+    principal: Any,
+    account: str,
+    region: str,
+    name: str,
+    qualifier: str,
+) -> bool:
+    """Whether the policy engine allows `principal` lambda:InvokeFunctionUrl on the function (or alias)."""
+    authorize = service.platform.authorizer
+    if authorize is None:
+        return True
+    where = Scope(account, region)
+    ctx = RequestContext(
+        "lambda", "InvokeFunctionUrl", principal.account_id, region, principal, secrets.token_hex(16), request
+    )
+    ctx.extra["condition_keys"] = {"lambda:FunctionUrlAuthType": "AWS_IAM"}
+    try:
+        authorize(ctx, {"FunctionName": function_arn(where, name, qualifier or None)})
+    except ServiceError:
+        return False
+    return True
 
 
 def caller_key(request: HttpRequest) -> str:

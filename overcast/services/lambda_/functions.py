@@ -11,12 +11,17 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.kit.paging import page_of
+from overcast.services.lambda_.code_signing import check_signed
+from overcast.services.lambda_.code_signing import not_found as code_signing_not_found
 from overcast.services.lambda_.common import (
     LAYER_ARN,
     TAG_RULES,
+    UPDATE_SECONDS,
+    check_not_updating,
     check_revision,
     constraint,
     function_arn,
+    function_view,
     invalid,
     lambda_time,
     marker_position,
@@ -52,12 +57,37 @@ _RESERVED_ENV = {
 }
 
 
+# Runtimes AWS no longer lets functions be created or updated with (its deprecation table, block-create dates
+# passed by 2026), and the runtime its refusal recommends instead.
+_BLOCKED_RUNTIMES = {
+    **dict.fromkeys(
+        ("nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x",
+         "nodejs14.x", "nodejs16.x", "nodejs18.x"),
+        "nodejs24.x",
+    ),
+    **dict.fromkeys(("python2.7", "python3.6", "python3.7", "python3.8", "python3.9"), "python3.14"),
+    **dict.fromkeys(("java8",), "java25"),
+    **dict.fromkeys(("dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6"), "dotnet10"),
+    **dict.fromkeys(("ruby2.5", "ruby2.7"), "ruby3.4"),
+    **dict.fromkeys(("go1.x", "provided"), "provided.al2023"),
+}  # fmt: skip
+
+
+def _check_runtime(runtime: str) -> None:
+    if runtime in _BLOCKED_RUNTIMES:
+        raise invalid(
+            f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
+            f"functions. We recommend you use the new runtime ({_BLOCKED_RUNTIMES[runtime]}) while creating or "
+            "updating functions."
+        )
+
+
 class FunctionOperations(Operations):
     service: LambdaProvider
 
     async def create_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service
-        name, qualifier = service.parse_ref(params)
+        name, qualifier = service.parse_ref(ctx, params)
         if qualifier:
             raise invalid("Unsupported FunctionName: qualifiers are not allowed when creating a function")
         package_type = params.get("PackageType", "Zip")
@@ -68,6 +98,7 @@ class FunctionOperations(Operations):
                 "Runtime and Handler are mandatory parameters for functions created with deployment packages."
             )
         _check_role(params["Role"])
+        _check_runtime(params["Runtime"])
         zip_bytes = await service.fetch_code(ctx, params["Code"])
         with self.db.transaction():
             if service.store.function_row(ctx.account_id, ctx.region, name):
@@ -77,6 +108,14 @@ class FunctionOperations(Operations):
             self._apply_code(config, zip_bytes)
             self._apply_layers(config, params.get("Layers", []))
             service.store.add_function(ctx.account_id, ctx.region, name)
+            if params.get("CodeSigningConfigArn"):
+                csc = service.store.code_signing(params["CodeSigningConfigArn"])
+                if csc is None:
+                    raise code_signing_not_found(params["CodeSigningConfigArn"])
+                service.store.set_function_field(
+                    ctx.account_id, ctx.region, name, "code_signing_arn", params["CodeSigningConfigArn"]
+                )
+                check_signed(service.store, ctx.account_id, ctx.region, name)
             if params.get("Tags"):
                 service.tags.add(
                     function_arn(ctx, name),
@@ -88,7 +127,7 @@ class FunctionOperations(Operations):
             service.store.put_version(ctx.account_id, ctx.region, name, config)
             if params.get("Publish"):
                 return service.publish(ctx, name, config, None)
-            return public(config)
+            return _pending(public(config))
 
     def _new_configuration(self, ctx: RequestContext, name: str, params: dict[str, Any]) -> dict[str, Any]:
         config: dict[str, Any] = {
@@ -176,31 +215,41 @@ class FunctionOperations(Operations):
                 raise invalid(f"Layer version {arn} does not exist.")
             layers.append({"Arn": arn, "CodeSize": layer["Content"]["CodeSize"]})
             shas.append(layer["_CodeSha"])
-        config["Layers"] = layers
+        if layers:
+            config["Layers"] = layers
+        else:
+            config.pop("Layers", None)
         config["_LayerShas"] = shas
 
     async def update_function_code(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service
-        name, _ = service.parse_ref(params)
+        name, _ = service.parse_ref(ctx, params)
         zip_bytes = await service.fetch_code(ctx, params)
         with self.db.transaction():
             config = service.latest(ctx, name)
             check_revision(config, params)
+            now = self.clock.now()
+            check_not_updating(config, now)
+            check_signed(service.store, ctx.account_id, ctx.region, name)
             old_sha = config.get("_CodeSha")
             self._apply_code(config, zip_bytes)
-            config["LastModified"] = lambda_time(self.clock.now())
+            config["LastModified"] = lambda_time(now)
             config["RevisionId"] = str(uuid.uuid4())
+            published = service.publish(ctx, name, config, None) if params.get("Publish") else None
+            config["_UpdateUntil"] = now + UPDATE_SECONDS
             service.store.put_version(ctx.account_id, ctx.region, name, config)
             service.release_package(old_sha)
-            if params.get("Publish"):
-                return service.publish(ctx, name, config, None)
-            return public(config)
+            return published if published is not None else function_view(config, now)
 
     def update_function_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service
-        name, _ = service.parse_ref(params)
+        name, _ = service.parse_ref(ctx, params)
         config = service.latest(ctx, name)
         check_revision(config, params)
+        now = self.clock.now()
+        check_not_updating(config, now)
+        if "Runtime" in params:
+            _check_runtime(params["Runtime"])
         if "Role" in params:
             _check_role(params["Role"])
             if params["Role"] != config["Role"]:
@@ -212,30 +261,34 @@ class FunctionOperations(Operations):
             }
         if "Layers" in params:
             self._apply_layers(config, params["Layers"])
+        config["_UpdateUntil"] = now + UPDATE_SECONDS
         service.store.put_version(ctx.account_id, ctx.region, name, config)
-        return public(config)
+        return function_view(config, now)
 
     def get_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service
-        name, qualifier = service.parse_ref(params)
+        name, qualifier = service.parse_ref(ctx, params)
         config = service.resolve(ctx, name, qualifier)
         row = service.store.function_row(ctx.account_id, ctx.region, name)
         result: dict[str, Any] = {
-            "Configuration": _configuration_view(ctx, config, qualifier),
+            "Configuration": _configuration_view(ctx, config, qualifier, self.clock.now()),
             "Code": {"RepositoryType": "S3", "Location": service.code_location(config["_CodeSha"])},
-            "Tags": service.tags.get(function_arn(ctx, name)),
         }
+        tags = service.tags.get(function_arn(ctx, name))
+        if tags:
+            result["Tags"] = tags
         if row.reserved_concurrency is not None:
             result["Concurrency"] = {"ReservedConcurrentExecutions": row.reserved_concurrency}
         return result
 
     def get_function_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, qualifier = self.service.parse_ref(params)
-        return _configuration_view(ctx, self.service.resolve(ctx, name, qualifier), qualifier)
+        name, qualifier = self.service.parse_ref(ctx, params)
+        config = self.service.resolve(ctx, name, qualifier)
+        return _configuration_view(ctx, config, qualifier, self.clock.now())
 
     def delete_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service
-        name, qualifier = service.parse_ref(params)
+        name, qualifier = service.parse_ref(ctx, params)
         service.latest(ctx, name)
         if qualifier == "$LATEST":
             raise invalid("$LATEST version cannot be deleted without deleting the function.")
@@ -264,10 +317,19 @@ class FunctionOperations(Operations):
 
     def list_functions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = min(params.get("MaxItems") or 50, 50)
-        after = marker_position(params, "Functions", str) or ""
-        configs = self.service.store.functions_page(ctx.account_id, ctx.region, after, limit + 1)
-        page, token = page_of(configs, limit, lambda config: config["FunctionName"], "Functions")
-        result: dict[str, Any] = {"Functions": [public(c) for c in page]}
+        now = self.clock.now()
+        if params.get("FunctionVersion") == "ALL":  # every version of every function
+            after = marker_position(params, "FunctionVersions", list) or ["", -1]
+            rows = self.service.store.versions_page(
+                ctx.account_id, ctx.region, (after[0], after[1]), limit + 1
+            )
+            page, token = page_of(rows, limit, lambda row: [row[0], row[1]], "FunctionVersions")
+            result: dict[str, Any] = {"Functions": [function_view(c, now) for _, _, c in page]}
+        else:
+            after = marker_position(params, "Functions", str) or ""
+            configs = self.service.store.functions_page(ctx.account_id, ctx.region, after, limit + 1)
+            page, token = page_of(configs, limit, lambda config: config["FunctionName"], "Functions")
+            result = {"Functions": [function_view(c, now) for c in page]}
         if token:
             result["NextMarker"] = token
         return result
@@ -286,8 +348,17 @@ def _runtime_version_arn(ctx: RequestContext, runtime: str) -> str:
     return f"arn:aws:lambda:{ctx.region}::runtime:{runtime}-overcast"
 
 
-def _configuration_view(ctx: RequestContext, config: dict[str, Any], qualifier: str | None) -> dict:
-    view = public(config)
+def _pending(view: dict[str, Any]) -> dict[str, Any]:
+    """CreateFunction's answer: the function is Pending while Lambda prepares it (here it is Active at once)."""
+    view.update(State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
+    view.pop("LastUpdateStatus", None)
+    return view
+
+
+def _configuration_view(
+    ctx: RequestContext, config: dict[str, Any], qualifier: str | None, now: float
+) -> dict:
+    view = function_view(config, now)
     if qualifier and not qualifier.isdigit() and qualifier != "$LATEST":  # through an alias
         view["FunctionArn"] = function_arn(ctx, config["FunctionName"], qualifier)
     return view

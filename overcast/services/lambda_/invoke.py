@@ -24,17 +24,22 @@ class InvokeOperations(Operations):
 
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service
-        name, qualifier = service.parse_ref(params)
+        name, qualifier = service.parse_ref(ctx, params)
         kind = params.get("InvocationType") or "RequestResponse"
         payload = params.get("Payload") or b""
         if isinstance(payload, str):
             payload = payload.encode()
-        limit = MAX_ASYNC_PAYLOAD if kind == "Event" else MAX_SYNC_PAYLOAD
-        if len(payload) > limit:
+        if kind == "Event" and len(payload) > MAX_ASYNC_PAYLOAD:
             raise ServiceError(
-                "RequestTooLargeException",
-                f"Request must be smaller than {limit} bytes for the "
-                f"{'InvokeAsync' if kind == 'Event' else 'InvokeFunction'} operation",
+                "RequestEntityTooLargeException",
+                f"{len(payload)} byte payload is too large for the Event invocation type "
+                f"(limit {MAX_ASYNC_PAYLOAD} bytes)",
+                413,
+            )
+        if len(payload) > MAX_SYNC_PAYLOAD:
+            raise ServiceError(
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation",
                 413,
             )
         _check_json(payload)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
@@ -113,3 +115,74 @@ def _layer_matches(layer: dict[str, Any], params: dict[str, Any]) -> bool:
     return (not runtime or runtime in layer.get("CompatibleRuntimes", [])) and (
         not arch or arch in layer.get("CompatibleArchitectures", [])
     )
+
+
+class LayerPermissionOperations(Operations):
+    """Who may use a layer version (AddLayerVersionPermission): statements granting lambda:GetLayerVersion
+    (or ListLayerVersions) to an account, an organization or everyone."""
+
+    service: LambdaProvider
+
+    def add_layer_version_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name, version, layer = self._layer(ctx, params)
+        policy = layer.get("_Policy") or []
+        check_layer_revision(layer, params)
+        if any(s["Sid"] == params["StatementId"] for s in policy):
+            raise ServiceError(
+                "ResourceConflictException",
+                f"The statement id ({params['StatementId']}) provided already exists. Please provide a new "
+                "statement id, or remove the existing statement.",
+            )
+        principal = params["Principal"]
+        statement: dict[str, Any] = {
+            "Sid": params["StatementId"],
+            "Effect": "Allow",
+            "Principal": "*" if principal == "*" else {"AWS": f"arn:aws:iam::{principal}:root"},
+            "Action": params["Action"],
+            "Resource": layer["LayerVersionArn"],
+        }
+        if params.get("OrganizationId"):
+            statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": params["OrganizationId"]}}
+        layer["_Policy"] = [*policy, statement]
+        layer["_PolicyRevision"] = str(uuid.uuid4())
+        self.service.store.update_layer(ctx.account_id, ctx.region, name, version, layer)
+        return {"Statement": json.dumps(statement), "RevisionId": layer["_PolicyRevision"]}
+
+    def get_layer_version_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        _, _, layer = self._layer(ctx, params)
+        if not layer.get("_Policy"):
+            raise not_found("No policy is associated with the given resource.")
+        policy = {"Version": "2012-10-17", "Id": "default", "Statement": layer["_Policy"]}
+        return {"Policy": json.dumps(policy), "RevisionId": layer["_PolicyRevision"]}
+
+    def remove_layer_version_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name, version, layer = self._layer(ctx, params)
+        check_layer_revision(layer, params)
+        policy = layer.get("_Policy") or []
+        kept = [s for s in policy if s["Sid"] != params["StatementId"]]
+        if len(kept) == len(policy):
+            raise not_found(f"Statement {params['StatementId']} is not found in resource policy.")
+        layer["_Policy"] = kept
+        layer["_PolicyRevision"] = str(uuid.uuid4())
+        self.service.store.update_layer(ctx.account_id, ctx.region, name, version, layer)
+        return {}
+
+    def _layer(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
+        name = _layer_name(params["LayerName"])
+        version = params["VersionNumber"]
+        layer = self.service.store.layer(ctx.account_id, ctx.region, name, version)
+        if layer is None:
+            raise not_found(
+                f"Layer version arn:aws:lambda:{ctx.region}:{ctx.account_id}:layer:{name}:{version} does not exist."
+            )
+        return name, version, layer
+
+
+def check_layer_revision(layer: dict[str, Any], params: dict[str, Any]) -> None:
+    if params.get("RevisionId") and params["RevisionId"] != layer.get("_PolicyRevision"):
+        raise ServiceError(
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to "
+            "retrieve the latest Revision Id",
+            412,
+        )

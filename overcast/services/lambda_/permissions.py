@@ -34,7 +34,7 @@ class PermissionOperations(Operations):
         )
 
     def add_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, qualifier = self.service.parse_ref(params)
+        name, qualifier = self.service.parse_ref(ctx, params)
         if qualifier:
             self.service.resolve(ctx, name, qualifier)
         statements = self._statements(ctx, name)
@@ -50,7 +50,7 @@ class PermissionOperations(Operations):
         return {"Statement": json.dumps(statement)}
 
     def remove_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, qualifier = self.service.parse_ref(params)
+        name, qualifier = self.service.parse_ref(ctx, params)
         statements = self._statements(ctx, name)
         kept = [
             s
@@ -63,7 +63,7 @@ class PermissionOperations(Operations):
         return {}
 
     def get_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, qualifier = self.service.parse_ref(params)
+        name, qualifier = self.service.parse_ref(ctx, params)
         self._statements(ctx, name)  # the function exists
         policy = self.service.resource_policy(ctx.account_id, ctx.region, name, qualifier)
         if policy is None:

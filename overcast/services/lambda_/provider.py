@@ -24,11 +24,14 @@ from overcast.services.kit.arns import parse_arn
 from overcast.services.lambda_ import code as packages
 from overcast.services.lambda_ import function_urls, runtimes
 from overcast.services.lambda_.async_invoke import AsyncInvoker
+from overcast.services.lambda_.code_signing import CodeSigningOperations
 from overcast.services.lambda_.common import (
+    FUNCTION_NAME_PATTERN,
     FUNCTION_REF,
     Scope,
     Where,
     function_arn,
+    function_view,
     invalid,
     lambda_time,
     not_found,
@@ -41,7 +44,7 @@ from overcast.services.lambda_.executor import Executor, Result
 from overcast.services.lambda_.function_urls import FunctionUrlOperations
 from overcast.services.lambda_.functions import FunctionOperations
 from overcast.services.lambda_.invoke import InvokeOperations
-from overcast.services.lambda_.layers import LayerOperations
+from overcast.services.lambda_.layers import LayerOperations, LayerPermissionOperations
 from overcast.services.lambda_.logs import LogShipper
 from overcast.services.lambda_.permissions import PermissionOperations
 from overcast.services.lambda_.store import LambdaStore
@@ -53,7 +56,15 @@ CREDENTIAL_EPOCH = 3000  # virtual seconds an environment keeps its role credent
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 log = logging.getLogger("overcast.lambda")
 # what makes two versions "the same" (a publish with nothing changed creates none)
-_VOLATILE = {"LastModified", "RevisionId", "Version", "FunctionArn", "Description", "MasterArn"}
+_VOLATILE = {
+    "LastModified",
+    "RevisionId",
+    "Version",
+    "FunctionArn",
+    "Description",
+    "MasterArn",
+    "_UpdateUntil",
+}
 
 
 class LambdaProvider(ServiceProvider):
@@ -63,6 +74,8 @@ class LambdaProvider(ServiceProvider):
         VersionOperations,
         AliasOperations,
         LayerOperations,
+        LayerPermissionOperations,
+        CodeSigningOperations,
         InvokeOperations,
         EventInvokeConfigOperations,
         EventSourceOperations,
@@ -156,17 +169,18 @@ class LambdaProvider(ServiceProvider):
 
     # -- names -------------------------------------------------------------------------------------
 
-    def parse_ref(self, params: dict[str, Any]) -> tuple[str, str | None]:
+    def parse_ref(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str | None]:
         """(name, qualifier) of the FunctionName (a name, a partial or full ARN) and Qualifier of a request."""
         match = FUNCTION_REF.match(params["FunctionName"])
         if not match:
             raise ServiceError(
                 "ValidationException",
                 f"1 validation error detected: Value '{params['FunctionName']}' at 'functionName' failed to "
-                "satisfy constraint: Member must satisfy regular expression pattern: "
-                r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
-                r"([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?",
+                f"satisfy constraint: Member must satisfy regular expression pattern: {FUNCTION_NAME_PATTERN}",
             )
+        region = match.group("region")
+        if region and region != ctx.region:
+            raise not_found(f"Functions from '{region}' are not reachable in this region ('{ctx.region}')")
         qualifier = params.get("Qualifier") or match.group("qualifier")
         if (
             params.get("Qualifier")
@@ -204,7 +218,7 @@ class LambdaProvider(ServiceProvider):
         """Publish $LATEST as the next version (none when nothing changed since the last one)."""
         versions = self.store.versions(ctx.account_id, ctx.region, name)
         if len(versions) > 1 and _fingerprint(versions[-1]) == _fingerprint(latest):
-            return public(versions[-1])
+            return function_view(versions[-1], self.clock.now())
         number = self.store.function_row(ctx.account_id, ctx.region, name).next_version
         version = dict(
             latest,
@@ -217,7 +231,7 @@ class LambdaProvider(ServiceProvider):
             version["Description"] = description
         self.store.put_version(ctx.account_id, ctx.region, name, version)
         self.store.set_function_field(ctx.account_id, ctx.region, name, "next_version", number + 1)
-        return public(version)
+        return function_view(version, self.clock.now())
 
     def resource_policy(
         self, account: str, region: str, name: str, qualifier: str | None = None
@@ -236,11 +250,11 @@ class LambdaProvider(ServiceProvider):
     async def fetch_code(self, ctx: RequestContext, code: dict[str, Any]) -> bytes:
         if code.get("ZipFile") is not None:
             data = code["ZipFile"]
-            if len(data) > packages.MAX_DIRECT_ZIP:
+            if len(data) > packages.MAX_DIRECT_ZIP:  # AWS counts the request: the zip in base64
                 raise ServiceError(
                     "RequestEntityTooLargeException",
-                    f"Request must be smaller than {packages.MAX_DIRECT_ZIP} bytes for the "
-                    "CreateFunction operation",
+                    f"Request must be smaller than {packages.MAX_DIRECT_REQUEST} bytes for the "
+                    f"{ctx.operation} operation",
                     413,
                 )
             return data
@@ -291,8 +305,21 @@ class LambdaProvider(ServiceProvider):
                 self.platform.blobs.delete(blob_id)
 
     def code_location(self, sha: str) -> str:
-        # A pre-signed URL in AWS; Overcast does not serve package downloads yet (see docs/services/lambda.md)
+        """Where GetFunction's Code.Location downloads the package (a pre-signed S3 URL in AWS; here the
+        package's SHA-256, which only those who could read the function know, names it)."""
         return f"{self.endpoint()}/_overcast/lambda/code/{sha}"
+
+    async def internal_endpoint(self, request: HttpRequest, path: str) -> HttpResponse | None:
+        """GET /_overcast/lambda/code/<sha>: a function's or layer's deployment package (Code.Location)."""
+        prefix = "/_overcast/lambda/code/"
+        if request.method != "GET" or not path.startswith(prefix):
+            return None
+        with self.db.transaction():
+            blob_id = self.store.code_blob(path[len(prefix) :])
+        if blob_id is None:
+            return HttpResponse(404, [("content-type", "application/json")], b'{"Message":"Not Found"}')
+        data = self.platform.blobs.path(blob_id).read_bytes()
+        return HttpResponse(200, [("content-type", "application/zip")], data)
 
     def _unpack(self, sha: str) -> Path:
         blob_id = self.store.code_blob(sha)
@@ -337,6 +364,7 @@ class LambdaProvider(ServiceProvider):
         functions created with a made-up role ARN still work) and the log says so."""
         role, name = config["Role"], config["FunctionName"]
         problem = "STS is not available"
+        sts.prepare(self.platform)  # built outside the transaction below (its migrations must not roll back)
         try:
             with self.db.transaction():
                 credentials = sts.credentials_for_role(

@@ -96,6 +96,24 @@ MIGRATIONS = [
     FROM lambda_functions AS f, json_each(f.tags) AS t;
     UPDATE lambda_functions SET tags = '{}' WHERE tags != '{}';
     """,
+    # PutFunctionRecursionConfig: Allow or Terminate (NULL: AWS's default, Terminate).
+    "ALTER TABLE lambda_functions ADD COLUMN recursive_loop TEXT;",
+    # Provisioned concurrency per version or alias: the requested count and when it is READY.
+    """
+    CREATE TABLE lambda_provisioned (
+        account TEXT NOT NULL, region TEXT NOT NULL, function TEXT NOT NULL, qualifier TEXT NOT NULL,
+        config TEXT NOT NULL,
+        PRIMARY KEY (account, region, function, qualifier)
+    ) WITHOUT ROWID;
+    """,
+    # Code signing configurations, and the one a function uses.
+    """
+    CREATE TABLE lambda_code_signing (
+        arn TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, config TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX lambda_code_signing_scope ON lambda_code_signing (account, region, arn);
+    ALTER TABLE lambda_functions ADD COLUMN code_signing_arn TEXT;
+    """,
 ]
 
 
@@ -173,6 +191,19 @@ class LambdaStore:
         )
         return [json.loads(config) for (config,) in rows]
 
+    def versions_page(
+        self, account: str, region: str, after: tuple[str, int], limit: int
+    ) -> list[tuple[str, int, dict[str, Any]]]:
+        """Every version of every function ($LATEST first, then published ones in order), after a position
+        (name, order): ListFunctions(FunctionVersion=ALL)."""
+        order = "CASE version WHEN '$LATEST' THEN 0 ELSE CAST(version AS INTEGER) END"
+        rows = self.db.all(
+            f"SELECT name, {order}, config FROM lambda_versions WHERE account = ? AND region = ? "
+            f"AND (name > ? OR (name = ? AND {order} > ?)) ORDER BY name, {order} LIMIT ?",
+            (account, region, after[0], after[0], after[1], limit),
+        )
+        return [(name, rank, json.loads(config)) for name, rank, config in rows]
+
     def delete_version(self, account: str, region: str, name: str, version: str) -> str | None:
         """Remove one version; returns its code sha (for releasing the package)."""
         row = self.db.one(
@@ -193,6 +224,7 @@ class LambdaStore:
             ("lambda_event_configs", "function"),
             ("lambda_async_events", "function"),
             ("lambda_function_urls", "function"),
+            ("lambda_provisioned", "function"),
         ):
             self.db.execute(
                 f"DELETE FROM {table} WHERE account = ? AND region = ? AND {column} = ?",
@@ -201,11 +233,93 @@ class LambdaStore:
         return [sha for (sha,) in shas]
 
     def set_function_field(self, account: str, region: str, name: str, column: str, value: Any) -> None:
-        assert column in ("reserved_concurrency", "policy", "next_version")
+        assert column in (
+            "reserved_concurrency",
+            "policy",
+            "next_version",
+            "recursive_loop",
+            "code_signing_arn",
+        )
         self.db.execute(
             f"UPDATE lambda_functions SET {column} = ? WHERE account = ? AND region = ? AND name = ?",
             (value, account, region, name),
         )
+
+    # -- provisioned concurrency -------------------------------------------------------------------
+
+    def put_provisioned(self, account: str, region: str, function: str, qualifier: str, config: dict) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_provisioned (account, region, function, qualifier, config) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (account, region, function, qualifier) DO UPDATE SET config = excluded.config",
+            (account, region, function, qualifier, dumps(config)),
+        )
+
+    def provisioned(self, account: str, region: str, function: str, qualifier: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT config FROM lambda_provisioned WHERE account = ? AND region = ? AND function = ? "
+            "AND qualifier = ?",
+            (account, region, function, qualifier),
+        )
+        return json.loads(row[0]) if row else None
+
+    def provisioned_of(self, account: str, region: str, function: str) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_provisioned WHERE account = ? AND region = ? AND function = ? "
+            "ORDER BY qualifier",
+            (account, region, function),
+        )
+        return [json.loads(config) for (config,) in rows]
+
+    def delete_provisioned(self, account: str, region: str, function: str, qualifier: str) -> bool:
+        cursor = self.db.execute(
+            "DELETE FROM lambda_provisioned WHERE account = ? AND region = ? AND function = ? AND qualifier = ?",
+            (account, region, function, qualifier),
+        )
+        return cursor.rowcount > 0
+
+    # -- code signing ----------------------------------------------------------------------------
+
+    def put_code_signing(self, arn: str, account: str, region: str, config: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_code_signing (arn, account, region, config) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (arn) DO UPDATE SET config = excluded.config",
+            (arn, account, region, dumps(config)),
+        )
+
+    def code_signing(self, arn: str) -> dict[str, Any] | None:
+        row = self.db.one("SELECT config FROM lambda_code_signing WHERE arn = ?", (arn,))
+        return json.loads(row[0]) if row else None
+
+    def code_signings(self, account: str, region: str, after: str, limit: int) -> list[dict[str, Any]]:
+        rows = self.db.all(
+            "SELECT config FROM lambda_code_signing WHERE account = ? AND region = ? AND arn > ? ORDER BY arn "
+            "LIMIT ?",
+            (account, region, after, limit),
+        )
+        return [json.loads(config) for (config,) in rows]
+
+    def delete_code_signing(self, arn: str) -> None:
+        self.db.execute("DELETE FROM lambda_code_signing WHERE arn = ?", (arn,))
+
+    def function_code_signing(self, account: str, region: str, name: str) -> str | None:
+        row = self.db.one(
+            "SELECT code_signing_arn FROM lambda_functions WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return row[0] if row else None
+
+    def functions_signed_with(self, arn: str) -> list[str]:
+        rows = self.db.all(
+            "SELECT name FROM lambda_functions WHERE code_signing_arn = ? ORDER BY name", (arn,)
+        )
+        return [name for (name,) in rows]
+
+    def recursive_loop(self, account: str, region: str, name: str) -> str | None:
+        row = self.db.one(
+            "SELECT recursive_loop FROM lambda_functions WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return row[0] if row else None
 
     def total_reserved(self, account: str, region: str, excluding: str = "") -> int:
         row = self.db.one(
@@ -281,6 +395,14 @@ class LambdaStore:
         self.db.execute(
             "INSERT INTO lambda_layers (account, region, name, version, config, code_sha) VALUES (?, ?, ?, ?, ?, ?)",
             (account, region, name, version, dumps(config), sha),
+        )
+
+    def update_layer(
+        self, account: str, region: str, name: str, version: int, config: dict[str, Any]
+    ) -> None:
+        self.db.execute(
+            "UPDATE lambda_layers SET config = ? WHERE account = ? AND region = ? AND name = ? AND version = ?",
+            (dumps(config), account, region, name, version),
         )
 
     def layer(self, account: str, region: str, name: str, version: int) -> dict[str, Any] | None:

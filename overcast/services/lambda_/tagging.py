@@ -1,4 +1,5 @@
-"""Tags of functions, kept in the kit's table (services/kit/tags.py) under the function's unqualified ARN."""
+"""Tags of functions (under the function's unqualified ARN) and of event source mappings, kept in the kit's
+table (services/kit/tags.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.services.base import Operations
+from overcast.services.kit.arns import parse_arn
 from overcast.services.lambda_.common import FUNCTION_REF, TAG_RULES, function_arn, not_found
 
 if TYPE_CHECKING:
@@ -16,7 +18,13 @@ class TagOperations(Operations):
     service: LambdaProvider
 
     def _tagged(self, ctx: RequestContext, resource: str) -> str:
-        """The ARN a function's tags are kept under; AWS's error when `resource` names no function."""
+        """The ARN a function's (or event source mapping's) tags are kept under; AWS's error when `resource`
+        names neither."""
+        parsed = parse_arn(resource)
+        if parsed is not None and parsed.resource_type == "event-source-mapping":
+            if self.service.store.mapping(ctx.account_id, ctx.region, parsed.resource_id) is None:
+                raise not_found(f"Event source mapping not found: {resource}")
+            return resource
         match = FUNCTION_REF.match(resource)
         if (
             match is None

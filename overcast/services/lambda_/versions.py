@@ -10,12 +10,13 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.lambda_.common import (
+    check_not_updating,
     check_revision,
     function_arn,
+    function_view,
     invalid,
     not_found,
     page,
-    public,
 )
 
 if TYPE_CHECKING:
@@ -28,9 +29,10 @@ class VersionOperations(Operations):
     service: LambdaProvider
 
     def publish_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, _ = self.service.parse_ref(params)
+        name, _ = self.service.parse_ref(ctx, params)
         config = self.service.latest(ctx, name)
         check_revision(config, params)
+        check_not_updating(config, self.clock.now())
         if params.get("CodeSha256") and params["CodeSha256"] != config["CodeSha256"]:
             raise invalid(
                 f"CodeSHA256 ({params['CodeSha256']}) is different from current CodeSHA256 in $LATEST "
@@ -39,9 +41,12 @@ class VersionOperations(Operations):
         return self.service.publish(ctx, name, config, params.get("Description"))
 
     def list_versions_by_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, _ = self.service.parse_ref(params)
+        name, _ = self.service.parse_ref(ctx, params)
         self.service.latest(ctx, name)
-        versions = [public(v) for v in self.service.store.versions(ctx.account_id, ctx.region, name)]
+        now = self.clock.now()
+        versions = [
+            function_view(v, now) for v in self.service.store.versions(ctx.account_id, ctx.region, name)
+        ]
         return page(versions, params, "Versions")
 
 
@@ -49,7 +54,7 @@ class AliasOperations(Operations):
     service: LambdaProvider
 
     def create_alias(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, _ = self.service.parse_ref(params)
+        name, _ = self.service.parse_ref(ctx, params)
         self.service.latest(ctx, name)
         alias_name = params["Name"]
         if not _ALIAS_NAME.match(alias_name):
@@ -99,7 +104,7 @@ class AliasOperations(Operations):
             raise not_found(f"Function not found: {function_arn(ctx, name, version)}")
 
     def _alias(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        name, _ = self.service.parse_ref(params)
+        name, _ = self.service.parse_ref(ctx, params)
         alias = self.service.store.alias(ctx.account_id, ctx.region, name, params["Name"])
         if alias is None:
             raise not_found(f"Cannot find alias arn: {function_arn(ctx, name, params['Name'])}")
@@ -121,12 +126,12 @@ class AliasOperations(Operations):
         return alias
 
     def delete_alias(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, _ = self.service.parse_ref(params)
+        name, _ = self.service.parse_ref(ctx, params)
         self.service.store.delete_alias(ctx.account_id, ctx.region, name, params["Name"])
         return {}
 
     def list_aliases(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name, _ = self.service.parse_ref(params)
+        name, _ = self.service.parse_ref(ctx, params)
         self.service.latest(ctx, name)
         aliases = self.service.store.aliases(ctx.account_id, ctx.region, name)
         if params.get("FunctionVersion"):

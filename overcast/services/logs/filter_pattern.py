@@ -18,6 +18,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from overcast.services.kit.regex import RegexError, compile_linear
+
 Matcher = Callable[[str], dict[str, str] | None]
 _MISSING = object()
 
@@ -45,10 +47,11 @@ def _match_all(message: str) -> dict[str, str]:
     return {}
 
 
-def _regex(source: str) -> re.Pattern[str]:
+def _regex(source: str) -> Any:
+    """A `%regex%` of the pattern, matched in linear time (no pattern can make the server backtrack)."""
     try:
-        return re.compile(source)
-    except re.error as error:
+        return compile_linear(source)
+    except RegexError as error:
         raise PatternError(f"invalid regular expression {source!r}: {error}") from None
 
 

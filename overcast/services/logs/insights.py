@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from overcast.services.kit.regex import RegexError, compile_linear
+
 Record = dict[str, Any]
 Expression = Callable[[Record], Any]
 
@@ -292,10 +294,11 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text[1:-1])
 
 
-def _regex(source: str) -> re.Pattern[str]:
+def _regex(source: str) -> Any:
+    """A query's regex, matched in linear time (RE2: no pattern can make the server backtrack)."""
     try:
-        return re.compile(re.sub(r"\(\?<([A-Za-z_]\w*)>", r"(?P<\1>", source))
-    except re.error as error:
+        return compile_linear(re.sub(r"\(\?<([A-Za-z_]\w*)>", r"(?P<\1>", source))
+    except RegexError as error:
         raise QueryError(f"invalid regular expression: {error}") from None
 
 
@@ -394,7 +397,7 @@ def _parse(text: str) -> Command:
             re.escape(piece) + ("(.*?)" if i < len(pieces) - 2 else "(.*)" if i == len(pieces) - 2 else "")
             for i, piece in enumerate(pieces)
         ]
-        regex = re.compile("".join(parts), re.S)
+        regex = compile_linear("".join(parts), dot_all=True)
         targets = [n.strip() for n in (names or "").split(",") if n.strip()]
         if len(targets) != regex.groups:
             raise QueryError("parse needs as many names after 'as' as the glob has *")

@@ -51,6 +51,15 @@ def invalid(reason: str) -> ServiceError:
     return ServiceError("InvalidParameter", f"Invalid parameter: {reason}")
 
 
+def check_arn(value: str, parameter: str, region: str) -> None:
+    """AWS checks an ARN's form before looking it up: at least six elements, and the caller's region."""
+    elements = value.split(":")
+    if len(elements) < 6:
+        raise invalid(f"{parameter} Reason: An ARN must have at least 6 elements, not {len(elements)}")
+    if elements[3] != region:
+        raise invalid(parameter)
+
+
 def not_found(what: str = "Topic") -> ServiceError:
     return ServiceError("NotFound", f"{what} does not exist")
 
@@ -156,7 +165,7 @@ def subscription_attribute(protocol: str, name: str, value: str, others: dict[st
         raise invalid("AttributeName")
     if name == "RawMessageDelivery":
         if value.lower() not in ("true", "false"):
-            raise invalid("RawMessageDelivery: must be true or false")
+            raise invalid(f"RawMessageDelivery: Invalid value [{value}]. Must be true or false.")
         if protocol not in ("sqs", "http", "https", "firehose"):
             raise invalid(f"Delivery protocol [{protocol}] does not support raw message delivery.")
         return value.lower()
@@ -198,23 +207,16 @@ def check_endpoint(fifo_topic: bool, protocol: str, endpoint: str) -> None:
             "firehose": is_arn_of(endpoint, "firehose"),
         }[protocol]
     if not valid:
+        if protocol == "sqs":
+            raise invalid("SQS endpoint ARN")
+        if protocol == "sms":
+            raise ServiceError("InvalidParameter", f"Invalid SMS endpoint: {endpoint}")
         raise invalid("Endpoint")
-    if protocol == "sqs":
-        fifo_queue = endpoint.endswith(".fifo")
-        if fifo_topic and not fifo_queue:
-            raise invalid(
-                "Invalid parameter: Endpoint Reason: FIFO SNS Topics currently only support FIFO SQS "
-                "Queues as endpoints"
-            )
-        if not fifo_topic and fifo_queue:
-            raise invalid(
-                "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard "
-                "SNS topics"
-            )
+    if protocol == "sqs":  # a FIFO topic may deliver to standard queues too; not the other way round
+        if not fifo_topic and endpoint.endswith(".fifo"):
+            raise invalid("Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
     elif fifo_topic and protocol not in ("sqs", "lambda", "firehose"):
-        raise invalid(
-            f"Invalid parameter: Endpoint Reason: FIFO SNS Topics do not support {protocol} endpoints"
-        )
+        raise invalid(f"Endpoint Reason: FIFO SNS Topics do not support {protocol} endpoints")
 
 
 # -- publishing ----------------------------------------------------------------------------------------
@@ -228,11 +230,16 @@ def check_batch(entries: list[dict[str, Any]]) -> None:
             "TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible."
         )
     ids = [entry["Id"] for entry in entries]
-    if not all(_BATCH_ID.match(entry_id) for entry_id in ids):
-        raise ServiceError(
-            "InvalidBatchEntryId",
-            "The Id of a batch entry in a batch request doesn't abide by the specification.",
-        )
+    for entry_id in ids:
+        if len(entry_id) > 80:
+            raise ServiceError(
+                "InvalidBatchEntryId", f"The Id of a batch entry in a batch request is too long: {entry_id}"
+            )
+        if not _BATCH_ID.match(entry_id):
+            raise ServiceError(
+                "InvalidBatchEntryId",
+                "The Id of a batch entry in a batch request doesn't abide by the specification.",
+            )
     if len(set(ids)) != len(ids):
         raise ServiceError(
             "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id."

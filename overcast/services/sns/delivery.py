@@ -33,6 +33,7 @@ class Published:
     dedup_id: str | None = None
     sequence_number: str | None = None
     signature_version: str = "1"  # the topic's SignatureVersion when the message was published
+    trace_header: str | None = None  # the publish request's X-Amzn-Trace-Id (SQS's AWSTraceHeader)
     subscriptions: list = field(default_factory=list)
     signatures: dict = field(default_factory=dict)  # shared by its subscribers: see Signer.sign
 
@@ -72,9 +73,10 @@ def notification(published: Published, protocol: str, subscription_arn: str, sig
     document["Timestamp"] = iso_timestamp(published.timestamp)
     if published.sequence_number is not None:
         document["SequenceNumber"] = published.sequence_number
-    signer.sign(document, published.base_url, published.signature_version, published.signatures)
+    if not published.fifo:  # FIFO topics' notifications are not signed
+        signer.sign(document, published.base_url, published.signature_version, published.signatures)
     document["UnsubscribeURL"] = (
-        f"{published.base_url}/?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn={quote(subscription_arn, safe='')}"
+        f"{published.base_url}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
     )
     if published.attributes:
         document["MessageAttributes"] = envelope_attributes(published.attributes)

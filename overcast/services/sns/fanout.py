@@ -105,8 +105,12 @@ class FanOut:
         options: dict[str, Any] = {}
         if raw and published.attributes:
             options["attributes"] = published.attributes
-        if published.fifo:
-            options.update(message_group_id=published.group_id, deduplication_id=published.dedup_id)
+        if published.group_id:  # to FIFO queues and, from FIFO topics, to standard queues too
+            options["message_group_id"] = published.group_id
+        if published.fifo and queue_arn.endswith(".fifo"):
+            options["deduplication_id"] = published.dedup_id
+        if published.trace_header:
+            options["trace_header"] = published.trace_header
         try:
             await deliver(self.platform, queue_arn, body, self._sender(published), **options)
         except ServiceError as error:
@@ -139,9 +143,13 @@ class FanOut:
 
     async def _to_lambda(self, subscription: Subscription, published: Published) -> None:
         document = delivery.notification(published, "lambda", subscription.arn, self.service.signer)
-        # Lambda's event spells two of the envelope's keys differently.
-        document["SigningCertUrl"] = document.pop("SigningCertURL")
+        # Lambda's event spells two of the envelope's keys differently, and always has Subject and
+        # MessageAttributes (null and {} when the message had none).
+        if "SigningCertURL" in document:
+            document["SigningCertUrl"] = document.pop("SigningCertURL")
         document["UnsubscribeUrl"] = document.pop("UnsubscribeURL")
+        document.setdefault("Subject", None)
+        document.setdefault("MessageAttributes", {})
         event = {
             "Records": [
                 {

@@ -34,6 +34,9 @@ _OPERATORS = (
     "cidr",
 )
 MAX_KEYS = 5
+MAX_COMBINATIONS = 150  # AWS's limit on the combinations of values a policy can match
+MAX_NUMERIC_ELEMENTS = 4  # a lower and an upper bound: two operator/value pairs
+_ANYTHING_BUT_OPERATORS = ("prefix", "suffix", "equals-ignore-case", "wildcard")
 _ABSENT = object()
 
 
@@ -52,7 +55,23 @@ def parse_policy(text: str, scope: str) -> dict[str, Any]:
     keys = _check_object(policy, nested=scope == "MessageBody")
     if keys > MAX_KEYS:
         raise invalid_policy(f"Filter policy can not have more than {MAX_KEYS} keys")
+    if _combinations(policy) > MAX_COMBINATIONS:
+        raise invalid_policy("Filter policy is too complex")
     return policy
+
+
+def _combinations(policy: dict[str, Any]) -> int:
+    """How many value combinations a policy matches: the product of its keys' value counts, the sum over the
+    alternatives of `$or` (the figure AWS bounds at 150)."""
+    total = 1
+    for key, rule in policy.items():
+        if key == "$or":
+            total *= sum(_combinations(alternative) for alternative in rule)
+        elif isinstance(rule, dict):
+            total *= _combinations(rule)
+        else:
+            total *= len(rule)
+    return total
 
 
 def _check_object(policy: dict[str, Any], nested: bool) -> int:
@@ -81,8 +100,10 @@ def _check_object(policy: dict[str, Any], nested: bool) -> int:
 def _check_condition(condition: Any) -> None:
     if condition is None or isinstance(condition, str | int | float | bool):
         return
-    if not isinstance(condition, dict) or len(condition) != 1:
+    if not isinstance(condition, dict):
         raise invalid_policy("Match value must be String, number, true, false, or null")
+    if len(condition) != 1:
+        raise invalid_policy("Only one key allowed in match expression")
     ((name, value),) = condition.items()
     if name not in _OPERATORS:
         raise invalid_policy(f"Unrecognized match type {name}")
@@ -91,15 +112,34 @@ def _check_condition(condition: Any) -> None:
     elif name == "exists" and not isinstance(value, bool):
         raise invalid_policy("exists match pattern must be either true or false.")
     elif name == "cidr":
-        try:
-            ipaddress.ip_network(value, strict=False)
-        except (TypeError, ValueError):
-            raise invalid_policy("Malformed CIDR, one '/' required") from None
+        _check_cidr(value)
+    elif name == "anything-but" and isinstance(value, dict):
+        if len(value) != 1:
+            raise invalid_policy("Only one key allowed in match expression")
+        ((inner, _),) = value.items()
+        if inner not in _ANYTHING_BUT_OPERATORS:
+            raise invalid_policy(f"Unsupported anything-but pattern: {inner}")
     elif name in ("prefix", "suffix", "equals-ignore-case", "wildcard") and not isinstance(value, str):
         raise invalid_policy(f"{name} match pattern must be a string")
 
 
+def _check_cidr(value: Any) -> None:
+    if not isinstance(value, str) or "/" not in value:
+        raise invalid_policy("Malformed CIDR, one '/' required")
+    address, _, bits = value.partition("/")
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise invalid_policy(f"Nonstandard IP address: {address}") from None
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise invalid_policy(f"Malformed CIDR, mask bits must be an integer: {bits}") from None
+
+
 def _check_numeric(value: Any) -> None:
+    if isinstance(value, list) and len(value) > MAX_NUMERIC_ELEMENTS:
+        raise invalid_policy("Too many elements in numeric expression")
     if not isinstance(value, list) or not value or len(value) % 2:
         raise invalid_policy("Value of numeric must be an array of operator and value pairs.")
     for op, number in zip(value[::2], value[1::2], strict=True):
@@ -143,7 +183,7 @@ def matches(policy: dict[str, Any], data: Any) -> bool:
             if not any(matches(alternative, data) for alternative in rule):
                 return False
             continue
-        value = data.get(key, _ABSENT)
+        value = _lookup(data, key)
         if isinstance(rule, dict):
             children = value if isinstance(value, list) else [value]
             if not any(matches(rule, child) for child in children):
@@ -151,6 +191,27 @@ def matches(policy: dict[str, Any], data: Any) -> bool:
         elif not any(_condition(condition, value) for condition in rule):
             return False
     return True
+
+
+def _lookup(data: dict[str, Any], key: str) -> Any:
+    """The value a policy key names: a literal key, or (`a.b`) a path into nested objects."""
+    value = data.get(key, _ABSENT)
+    if value is not _ABSENT or "." not in key:
+        return value
+    head, _, rest = key.partition(".")
+    inner = data.get(head, _ABSENT)
+    if isinstance(inner, dict):
+        return _lookup(inner, rest)
+    if isinstance(inner, list):  # arrays of objects are searched
+        found = [v for item in inner if isinstance(item, dict) for v in _flat(_lookup(item, rest))]
+        return found if found else _ABSENT
+    return _ABSENT
+
+
+def _flat(value: Any) -> list[Any]:
+    if value is _ABSENT:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _condition(condition: Any, value: Any) -> bool:

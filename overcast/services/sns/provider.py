@@ -19,7 +19,7 @@ from overcast.errors import ServiceError
 from overcast.http import HttpResponse, json_response
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.arns import parse_arn
-from overcast.services.sns.checks import invalid, not_found, phone
+from overcast.services.sns.checks import check_arn, invalid, not_found, phone
 from overcast.services.sns.fanout import FanOut
 from overcast.services.sns.mobile import MobileOperations
 from overcast.services.sns.publishing import PublishOperations
@@ -178,7 +178,9 @@ class SnsProvider(ServiceProvider):
             return f"{ctx.request.scheme}://{ctx.request.host}"
         return f"http://sns.{ctx.region}.localhost.localstack.cloud:4566"
 
-    def topic(self, arn: str) -> Topic:
+    def topic(self, ctx: RequestContext, arn: str, parameter: str = "TopicArn") -> Topic:
+        """The topic an ARN names; its form is checked first (InvalidParameter), then that it exists."""
+        check_arn(arn, parameter, ctx.region)
         topic = self.store.topic(arn)
         if topic is None:
             raise not_found()
@@ -188,7 +190,9 @@ class SnsProvider(ServiceProvider):
         """(platform, attributes) of a platform application."""
         parsed = parse_arn(arn)
         if parsed is None or parsed.service != "sns" or not parsed.resource.startswith("app/"):
-            raise invalid("PlatformApplicationArn Reason: An ARN must have 6 elements separated by ':'")
+            raise invalid(
+                f"PlatformApplicationArn Reason: An ARN must have at least 6 elements, not {len(arn.split(':'))}"
+            )
         found = self.store.platform_application(arn)
         if found is None:
             raise ServiceError("NotFound", "PlatformApplication does not exist", 404)

@@ -44,8 +44,10 @@ class PublishOperations(Operations):
         check_batch(entries)
         accepted: list[Published] = []
         successful, failed = [], []
+        for entry in entries:  # an invalid attribute in any entry refuses the whole batch
+            check_message_attributes(entry.get("MessageAttributes") or {})
         with self.db.transaction():
-            self.service.topic(params["TopicArn"])
+            self.service.topic(ctx, params["TopicArn"])
             for entry in entries:
                 try:
                     with self.db.transaction():
@@ -90,7 +92,11 @@ class PublishOperations(Operations):
         target = parse_arn(params.get("TargetArn") or "")
         if target is not None and target.resource.startswith("endpoint/"):
             return None, self._to_endpoint(ctx, params["TargetArn"], messages)
-        topic = self.service.topic(params.get("TopicArn") or params["TargetArn"])
+        topic = self.service.topic(
+            ctx,
+            params.get("TopicArn") or params["TargetArn"],
+            "TopicArn" if params.get("TopicArn") else "TargetArn",
+        )
         now = self.clock.now()
         published = Published(
             message_id=str(uuid.uuid4()),
@@ -105,6 +111,7 @@ class PublishOperations(Operations):
             base_url=self.service.base_url(ctx),
             group_id=params.get("MessageGroupId"),
             signature_version=topic.attributes.get("SignatureVersion", "1"),
+            trace_header=ctx.request.headers.get("x-amzn-trace-id") if ctx.request is not None else None,
         )
         if topic.fifo:
             duplicate = self._fifo_accept(topic, params, published, now)
@@ -169,7 +176,12 @@ class PublishOperations(Operations):
         self, ctx: RequestContext, endpoint_arn: str, messages: dict[str, str]
     ) -> dict[str, Any]:
         """Publish(TargetArn=<endpoint>): captured in the outbox as the push service would receive it."""
-        application_arn, attributes = self.service.platform_endpoint(endpoint_arn)
+        try:
+            application_arn, attributes = self.service.platform_endpoint(endpoint_arn)
+        except ServiceError as error:
+            if error.code != "NotFound":
+                raise
+            raise invalid("TargetArn Reason: No endpoint found for the target arn specified") from None
         platform, application = self.service.platform_application(application_arn)
         if application.get("Enabled") == "false":
             raise ServiceError("PlatformApplicationDisabled", "Platform application is disabled.")

@@ -110,11 +110,13 @@ MIGRATIONS = [
     FROM sns_topics AS topic, json_each(topic.tags) AS t;
     UPDATE sns_topics SET tags = '{}' WHERE tags != '{}';
     """,
+    # Who subscribed (GetSubscriptionAttributes' SubscriptionPrincipal); NULL for older subscriptions.
+    "ALTER TABLE sns_subscriptions ADD COLUMN principal TEXT;",
 ]
 
 TOPIC_COLUMNS = "arn, account, region, name, fifo, attributes, data_protection_policy, created_at"
 SUBSCRIPTION_COLUMNS = (
-    "arn, topic_arn, account, region, owner, protocol, endpoint, attributes, confirmed, token"
+    "arn, topic_arn, account, region, owner, protocol, endpoint, attributes, confirmed, token, principal"
 )
 PAGE = 100
 
@@ -143,6 +145,7 @@ class Subscription:
     attributes: dict[str, str]
     confirmed: bool
     token: str | None
+    principal: str | None = None  # the ARN of who subscribed
 
 
 def _topic(row: tuple | None) -> Topic | None:
@@ -155,9 +158,19 @@ def _topic(row: tuple | None) -> Topic | None:
 def _subscription(row: tuple | None) -> Subscription | None:
     if row is None:
         return None
-    arn, topic, account, region, owner, protocol, endpoint, attributes, confirmed, token = row
+    arn, topic, account, region, owner, protocol, endpoint, attributes, confirmed, token, principal = row
     return Subscription(
-        arn, topic, account, region, owner, protocol, endpoint, json.loads(attributes), bool(confirmed), token
+        arn,
+        topic,
+        account,
+        region,
+        owner,
+        protocol,
+        endpoint,
+        json.loads(attributes),
+        bool(confirmed),
+        token,
+        principal,
     )
 
 
@@ -265,7 +278,7 @@ class SnsStore:
     def save_subscription(self, sub: Subscription, now: float) -> None:
         self.db.execute(
             f"INSERT INTO sns_subscriptions ({SUBSCRIPTION_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?) ON CONFLICT DO UPDATE SET attributes = excluded.attributes, confirmed = excluded.confirmed, "
+            "?, ?, ?) ON CONFLICT DO UPDATE SET attributes = excluded.attributes, confirmed = excluded.confirmed, "
             "token = excluded.token",
             (
                 sub.arn,
@@ -278,6 +291,7 @@ class SnsStore:
                 json.dumps(sub.attributes),
                 int(sub.confirmed),
                 sub.token,
+                sub.principal,
                 now,
             ),
         )

@@ -9,12 +9,14 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
+from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.kit.paging import decode_token, page_of
 from overcast.services.sns import delivery, filters
 from overcast.services.sns.checks import (
     NEEDS_CONFIRMATION,
     PROTOCOLS,
+    check_arn,
     check_endpoint,
     invalid,
     invalid_token,
@@ -25,6 +27,9 @@ from overcast.services.sns.store import PAGE, Subscription
 
 if TYPE_CHECKING:
     from overcast.services.sns.provider import SnsProvider
+
+# What an attribute reads as when it was never set (re-subscribing with these values is the same subscription)
+_DEFAULTS = {"RawMessageDelivery": "false", "FilterPolicyScope": "MessageAttributes"}
 
 
 class SubscriptionOperations(Operations):
@@ -40,7 +45,7 @@ class SubscriptionOperations(Operations):
 
     def _subscribe(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[Subscription, bool]:
         store = self.service.store
-        topic = self.service.topic(params["TopicArn"])
+        topic = self.service.topic(ctx, params["TopicArn"])
         protocol = params["Protocol"].lower()
         if protocol not in PROTOCOLS:
             raise invalid(f"Amazon SNS does not support this protocol string: {params['Protocol']}")
@@ -50,10 +55,17 @@ class SubscriptionOperations(Operations):
         given = params.get("Attributes") or {}
         # The policy is validated against its scope, so the scope goes first.
         for name in sorted(given, key=lambda key: key == "FilterPolicy"):
-            attributes[name] = subscription_attribute(protocol, name, given[name], attributes)
+            try:
+                attributes[name] = subscription_attribute(protocol, name, given[name], attributes)
+            except ServiceError as error:  # Subscribe names the parameter the policy came in
+                if error.message.startswith("Invalid parameter: FilterPolicy"):
+                    error.message = error.message.replace(
+                        "Invalid parameter: ", "Invalid parameter: Attributes Reason: ", 1
+                    )
+                raise
         existing = store.find_subscription(topic.arn, protocol, endpoint)
-        if existing is not None:
-            if any(existing.attributes.get(k) != v for k, v in attributes.items()):
+        if existing is not None:  # the same subscription: its attributes (or their defaults) must agree
+            if any(existing.attributes.get(k, _DEFAULTS.get(k)) != v for k, v in attributes.items()):
                 raise invalid("Attributes Reason: Subscription already exists with different attributes")
             return existing, False
         confirmed = protocol not in NEEDS_CONFIRMATION
@@ -68,6 +80,7 @@ class SubscriptionOperations(Operations):
             attributes=attributes,
             confirmed=confirmed,
             token=None if confirmed else os.urandom(64).hex(),
+            principal=ctx.principal.arn,
         )
         store.save_subscription(subscription, self.clock.now())
         return subscription, True
@@ -97,7 +110,7 @@ class SubscriptionOperations(Operations):
 
     def confirm_subscription(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         store = self.service.store
-        self.service.topic(params["TopicArn"])
+        self.service.topic(ctx, params["TopicArn"])
         subscription = store.subscription_by_token(params["Token"])
         if subscription is None or subscription.topic_arn != params["TopicArn"]:
             raise invalid("Token")
@@ -106,19 +119,27 @@ class SubscriptionOperations(Operations):
         return {"SubscriptionArn": subscription.arn}
 
     def unsubscribe(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        store = self.service.store
-        if store.subscription(params["SubscriptionArn"]) is None:
-            raise not_found("Subscription")
-        store.delete_subscription(params["SubscriptionArn"])
+        """A subscription that does not exist (any more) is no error: AWS answers 200."""
+        check_arn(params["SubscriptionArn"], "SubscriptionArn", ctx.region)
+        self.service.store.delete_subscription(params["SubscriptionArn"])
         return {}
 
-    def get_subscription_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        subscription = self.service.store.subscription(params["SubscriptionArn"])
+    def _subscription(self, ctx: RequestContext, arn: str) -> Subscription:
+        check_arn(arn, "SubscriptionArn", ctx.region)
+        subscription = self.service.store.subscription(arn)
         if subscription is None:
             raise not_found("Subscription")
+        return subscription
+
+    def get_subscription_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        subscription = self._subscription(ctx, params["SubscriptionArn"])
         attributes = {"RawMessageDelivery": "false", **subscription.attributes}
         if attributes.get("FilterPolicy"):
             attributes.setdefault("FilterPolicyScope", "MessageAttributes")
+        else:  # no policy, no scope
+            attributes.pop("FilterPolicyScope", None)
+        if subscription.principal:
+            attributes["SubscriptionPrincipal"] = subscription.principal
         attributes.update(
             SubscriptionArn=subscription.arn,
             TopicArn=subscription.topic_arn,
@@ -134,9 +155,7 @@ class SubscriptionOperations(Operations):
 
     def set_subscription_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         store = self.service.store
-        subscription = store.subscription(params["SubscriptionArn"])
-        if subscription is None:
-            raise not_found("Subscription")
+        subscription = self._subscription(ctx, params["SubscriptionArn"])
         name, value = params["AttributeName"], params.get("AttributeValue") or ""
         subscription.attributes[name] = subscription_attribute(
             subscription.protocol, name, value, subscription.attributes
@@ -154,7 +173,7 @@ class SubscriptionOperations(Operations):
 
     def list_subscriptions_by_topic(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         scope = "ListSubscriptionsByTopic"
-        topic = self.service.topic(params["TopicArn"])
+        topic = self.service.topic(ctx, params["TopicArn"])
         after = decode_token(params.get("NextToken") or None, invalid_token, scope) or ""
         found = self.service.store.topic_subscriptions(topic.arn, after, PAGE + 1)
         return _subscription_page(found, scope)

@@ -14,11 +14,11 @@ from overcast.services.kit.tags import tag_dict, tag_list
 from overcast.services.sns import retry
 from overcast.services.sns.checks import (
     TAG_RULES,
+    check_arn,
     default_policy,
     invalid,
     invalid_token,
     json_object,
-    not_found,
     topic_attribute,
 )
 from overcast.services.sns.store import PAGE, Topic
@@ -73,7 +73,7 @@ class TopicOperations(Operations):
         return {"TopicArn": arn}
 
     def get_topic_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        topic = self.service.topic(params["TopicArn"])
+        topic = self.service.topic(ctx, params["TopicArn"])
         confirmed, pending = self.service.store.subscription_counts(topic.arn)
         attributes = dict(topic.attributes)
         attributes.update(
@@ -89,7 +89,7 @@ class TopicOperations(Operations):
         return {"Attributes": attributes}
 
     def set_topic_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        topic = self.service.topic(params["TopicArn"])
+        topic = self.service.topic(ctx, params["TopicArn"])
         name, value = params["AttributeName"], params.get("AttributeValue") or ""
         value = topic_attribute(name, value, topic.fifo, creating=False)
         if name == "Policy" and not value:
@@ -99,9 +99,11 @@ class TopicOperations(Operations):
         return {}
 
     def delete_topic(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Deleting a topic that does not exist is no error: AWS answers 200."""
         arn = params["TopicArn"]
+        check_arn(arn, "TopicArn", ctx.region)
         if self.service.store.topic(arn) is None:
-            raise not_found()
+            return {}
         self.service.store.delete_topic(arn)
         self.service.tags.forget(arn)
         return {}
@@ -116,14 +118,14 @@ class TopicOperations(Operations):
         return result
 
     def put_data_protection_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        topic = self.service.topic(params["ResourceArn"])
+        topic = self.service.topic(ctx, params["ResourceArn"], "ResourceArn")
         json_object("DataProtectionPolicy", params["DataProtectionPolicy"])
         topic.data_protection_policy = params["DataProtectionPolicy"]
         self.service.store.save_topic(topic)
         return {}
 
     def get_data_protection_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        topic = self.service.topic(params["ResourceArn"])
+        topic = self.service.topic(ctx, params["ResourceArn"], "ResourceArn")
         return {"DataProtectionPolicy": topic.data_protection_policy} if topic.data_protection_policy else {}
 
     # -- tags --------------------------------------------------------------------------------------
@@ -152,7 +154,7 @@ class TopicOperations(Operations):
     # -- permissions (statements of the topic policy) ----------------------------------------------
 
     def add_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        topic = self.service.topic(params["TopicArn"])
+        topic = self.service.topic(ctx, params["TopicArn"])
         policy = json.loads(topic.attributes["Policy"])
         statements = policy.setdefault("Statement", [])
         if any(statement.get("Sid") == params["Label"] for statement in statements):
@@ -173,7 +175,7 @@ class TopicOperations(Operations):
         return {}
 
     def remove_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        topic = self.service.topic(params["TopicArn"])
+        topic = self.service.topic(ctx, params["TopicArn"])
         policy = json.loads(topic.attributes["Policy"])
         policy["Statement"] = [s for s in policy.get("Statement", []) if s.get("Sid") != params["Label"]]
         topic.attributes["Policy"] = json.dumps(policy, separators=(",", ":"))

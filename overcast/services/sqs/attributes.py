@@ -78,15 +78,18 @@ def normalise(given: dict[str, str], *, fifo: bool, creating: bool) -> dict[str,
         elif name in STRING_ATTRIBUTES:
             result[name] = value
         elif name == "FifoQueue":
+            if not fifo:  # a standard queue has no such attribute, even "false"
+                raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
             if not creating:
                 raise invalid_value(name, "Modifying queue type is not supported.")
-            if _boolean(name, value) != ("true" if fifo else "false"):
-                raise invalid_value(name, "The queue name must end with .fifo for a FIFO queue.")
-            if fifo:
-                result[name] = "true"
+            if _boolean(name, value) != "true":
+                raise invalid_value(name)
+            result[name] = "true"
         elif name in FIFO_ONLY:
             if not fifo:
                 raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
+            if name == "ContentBasedDeduplication":  # booleans are read in any case ("True")
+                value = _boolean(name, value)
             if value not in FIFO_ONLY[name]:
                 raise invalid_value(name)
             result[name] = value

@@ -10,7 +10,7 @@ from typing import Any
 from overcast.errors import ServiceError
 
 MAX_MESSAGE_ATTRIBUTES = 10
-_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_\-.]{1,256}$")
+_ATTRIBUTE_NAME = re.compile(r"^[\w\-.]{1,256}$")  # letters of any script, as SQS accepts
 _DATA_TYPE = re.compile(r"^(String|Number|Binary)(\.[A-Za-z0-9_\-.]{1,250})?$")
 # XML 1.0 characters: what SQS accepts in a body or a string attribute.
 _INVALID_CHARACTER = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -140,15 +140,15 @@ def decode_attributes(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def select_attributes(stored: dict[str, Any], wanted: list[str] | None) -> dict[str, Any]:
-    """The message attributes a receive asked for: names, 'All' / '.*', or 'prefix.*'."""
+    """The message attributes a receive asked for: names, 'All' / '*' / '.*', or 'prefix.*' ('Hel.*': Hello)."""
     if not stored or not wanted:
         return {}
-    if "All" in wanted or ".*" in wanted:
+    if "All" in wanted or "*" in wanted or ".*" in wanted:
         return stored
     chosen = {}
     for pattern in wanted:
         if pattern.endswith(".*"):
-            prefix = pattern[:-1]
+            prefix = pattern[:-2]
             chosen.update({k: v for k, v in stored.items() if k.startswith(prefix)})
         elif pattern in stored:
             chosen[pattern] = stored[pattern]

@@ -79,6 +79,9 @@ class MoveTaskOperations(Operations):
 
     def cancel_message_move_task(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         store = self.service.store
+        source_arn = _handle_source(params["TaskHandle"])
+        if self.service.queue_by_arn(source_arn) is None:
+            raise resource_not_found("SourceArn")
         task = store.move_task(params["TaskHandle"])
         if task is None or task["account"] != ctx.account_id:
             raise resource_not_found("TaskHandle")
@@ -87,6 +90,20 @@ class MoveTaskOperations(Operations):
         store.update_move_task(task["handle"], status="CANCELLING")
         store.update_move_task(task["handle"], status="CANCELLED")
         return {"ApproximateNumberOfMessagesMoved": task["moved"]}
+
+
+def _handle_source(handle: str) -> str:
+    """The source queue ARN a TaskHandle (base64 of {"taskId", "sourceArn"}) names; a handle that is not one
+    is AWS's InvalidParameterValue."""
+    try:
+        decoded = json.loads(base64.b64decode(handle, validate=True))
+        if isinstance(decoded, dict) and isinstance(decoded.get("taskId"), str):
+            source = decoded.get("sourceArn")
+            if isinstance(source, str):
+                return source
+    except ValueError:
+        pass
+    raise ServiceError("InvalidParameterValue", "Value for parameter TaskHandle is invalid.")
 
 
 def _render_task(task: dict[str, Any]) -> dict[str, Any]:

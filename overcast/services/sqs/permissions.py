@@ -22,7 +22,8 @@ class PermissionOperations(Operations):
     def add_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         queue = self.service.queue_for(ctx, params["QueueUrl"])
         label = params["Label"]
-        policy = json.loads(queue.attributes.get("Policy") or '{"Version": "2012-10-17", "Statement": []}')
+        default = {"Version": "2008-10-17", "Id": f"{queue.arn}/SQSDefaultPolicy", "Statement": []}
+        policy = json.loads(queue.attributes["Policy"]) if queue.attributes.get("Policy") else default
         statements = policy.setdefault("Statement", [])
         if any(statement.get("Sid") == label for statement in statements):
             raise invalid_parameter("Label", label, "Already exists.")
@@ -49,7 +50,7 @@ class PermissionOperations(Operations):
         statements = policy.get("Statement") or []
         kept = [statement for statement in statements if statement.get("Sid") != label]
         if len(kept) == len(statements):
-            raise invalid_parameter("Label", label, "can't find label on existing policy.")
+            raise invalid_parameter("Label", label, "can't find label.")
         policy["Statement"] = kept
         self._store_policy(queue, policy if kept else None)
         return {}

@@ -100,9 +100,31 @@ class SqsProvider(ServiceProvider):
 
     @staticmethod
     def url_for(ctx: RequestContext, account: str, region: str, name: str) -> str:
-        if ctx.request is not None:
-            return f"{ctx.request.scheme}://{ctx.request.host}/{account}/{name}"
-        return f"http://sqs.{region}.localhost.localstack.cloud:4566/{account}/{name}"
+        """`<scheme>://sqs.<region>.<host>/<account>/<name>` as AWS's, so the same name in two regions has two
+        URLs, where the host is a domain whose subdomains resolve (localhost.localstack.cloud). Other hosts
+        (127.0.0.1, localhost: `sqs.<region>.localhost` does not resolve everywhere) are kept as the client
+        used them, since some SDKs send their requests to the queue URL."""
+        if ctx.request is None:
+            return f"http://sqs.{region}.localhost.localstack.cloud:4566/{account}/{name}"
+        host = ctx.request.host
+        if host.split(":", 1)[0] == "localhost.localstack.cloud":
+            host = f"sqs.{region}.{host}"
+        return f"{ctx.request.scheme}://{host}/{account}/{name}"
+
+    @staticmethod
+    def check_service_endpoint(ctx: RequestContext) -> None:
+        """A legacy query request sent to a queue's URL may only act on that queue: actions that take no
+        QueueUrl (CreateQueue, ListQueues, ...) are AWS's InvalidAction there."""
+        request = ctx.request
+        if request is None or not request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            return
+        parts = [part for part in request.path.split("/") if part]
+        if len(parts) == 2 and parts[0].isdigit() and len(parts[0]) == 12:
+            raise ServiceError(
+                "InvalidAction", f"The action {ctx.operation} is not valid for this endpoint.", 400
+            )
 
     @staticmethod
     def _url_parts(ctx: RequestContext, url: str) -> tuple[str, str]:
@@ -185,7 +207,7 @@ class SqsProvider(ServiceProvider):
                 )
             else:
                 successful.append({"Id": entry["Id"], **outcome})
-        return {"Successful": successful, "Failed": failed}
+        return {"Successful": successful, "Failed": failed} if failed else {"Successful": successful}
 
     # -- moving messages between queues ------------------------------------------------------------
 
@@ -203,6 +225,8 @@ class SqsProvider(ServiceProvider):
             visible_at=now,
             dedup_id=message.message_id if dlq.fifo else message.dedup_id,
             dlq_source=source.arn,
+            receive_count=message.receive_count,  # ApproximateReceiveCount goes on counting in the DLQ
+            first_received_at=message.first_received_at,
         )
 
     def redrive(self, source: Queue, message: Message, destination: Queue, now: float) -> None:

@@ -34,20 +34,22 @@ class QueueOperations(Operations):
 
     def create_queue(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service, store = self.service, self.service.store
+        service.check_service_endpoint(ctx)
         name = params["QueueName"]
         given = params.get("Attributes") or {}
         fifo = name.endswith(".fifo")
-        if not (_FIFO_QUEUE_NAME if fifo else _QUEUE_NAME).match(name):
-            raise ServiceError(
-                "InvalidParameterValue",
-                "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
-            )
-        if fifo and given.get("FifoQueue", "").lower() != "true":
+        wants_fifo = str(given.get("FifoQueue", "")).lower() == "true"
+        if (fifo or wants_fifo) and not (wants_fifo and _FIFO_QUEUE_NAME.match(name)):
             raise ServiceError(
                 "InvalidParameterValue",
                 "The name of a FIFO queue can only include alphanumeric "
                 "characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in "
                 "length.",
+            )
+        if not fifo and not _QUEUE_NAME.match(name):
+            raise ServiceError(
+                "InvalidParameterValue",
+                "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
             )
         requested = qa.normalise(given, fifo=fifo, creating=True)
         now = self.clock.now()
@@ -101,6 +103,7 @@ class QueueOperations(Operations):
         return arn
 
     def get_queue_url(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.check_service_endpoint(ctx)
         account = params.get("QueueOwnerAWSAccountId") or ctx.account_id
         queue = self.service.store.queue(account, ctx.region, params["QueueName"])
         if queue is None:
@@ -116,6 +119,7 @@ class QueueOperations(Operations):
         return {}
 
     def list_queues(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.check_service_endpoint(ctx)
         prefix = params.get("QueueNamePrefix") or ""
         limit = check_max_results(params)
         after = decode_token(params.get("NextToken") or None, invalid_token, "ListQueues") or ""
@@ -225,6 +229,10 @@ class QueueOperations(Operations):
 
 
 def _drop_empty(values: dict[str, str]) -> None:
+    """Empty values remove their attribute; an empty KmsMasterKeyId removes KMS encryption altogether."""
     for key in qa.JSON_ATTRIBUTES:
         if values.get(key) == "":
             del values[key]
+    if values.get("KmsMasterKeyId") == "":
+        del values["KmsMasterKeyId"]
+        values.pop("KmsDataKeyReusePeriodSeconds", None)

@@ -40,7 +40,9 @@ class ReceiveOperations(Operations):
         service = self.service
         limit = int_param(params, "MaxNumberOfMessages", 1, 10) or 1
         int_param(params, "VisibilityTimeout", 0, MAX_VISIBILITY)
-        wait = int_param(params, "WaitTimeSeconds", 0, 20)
+        wait = params.get("WaitTimeSeconds")
+        if wait is not None and not 0 <= wait <= 20:
+            raise invalid_parameter("WaitTimeSeconds", wait, "Must be >= 0 and <= 20, if provided.")
         deadline: float | None = None
         while True:
             with self.db.transaction():
@@ -169,11 +171,18 @@ class ReceiveOperations(Operations):
         message = store.message(queue.id, row_id)
         if message is None:
             return {}  # already deleted
-        if message.token == token and (not queue.fifo or message.visible_at > self.clock.now()):
+        if not queue.fifo:
+            # A standard queue answers any receive's handle with success; only the latest one deletes (an
+            # earlier receive's handle is still valid, and deletes nothing, as AWS documents).
+            if message.token == token:
+                store.delete_message(queue, message)
+        elif message.token == token and message.visible_at > self.clock.now():
             store.delete_message(queue, message)
-        elif queue.fifo:
+            # the group's next message is free now: wake the long polls waiting for it
+            self.db.after_commit(lambda: self.service.notify(queue.id))
+        else:
             # A FIFO queue refuses a handle whose visibility timeout has run out (the message may be with
-            # another consumer); a standard queue accepts an earlier receive's handle and deletes nothing.
+            # another consumer).
             raise invalid_parameter("ReceiptHandle", handle, "The receipt handle has expired.")
         return {}
 
@@ -197,13 +206,16 @@ class ReceiveOperations(Operations):
         row_id, token = _parse_receipt(queue, params["ReceiptHandle"])
         message = service.store.message(queue.id, row_id)
         now = self.clock.now()
-        if message is None or message.token != token:
+        if message is None or (queue.fifo and message.token != token):
             raise invalid_parameter(
                 "ReceiptHandle",
                 params["ReceiptHandle"],
                 "Message does not exist or is not available for visibility timeout change.",
             )
-        if message.visible_at <= now:
+        if message.token != token:  # a standard queue's earlier handle stays valid: success, no change
+            return {}
+        # A standard message whose timeout has run out is hidden again; a FIFO message must still be in flight.
+        if queue.fifo and message.visible_at <= now:
             raise ServiceError("MessageNotInflight", "Message is not in flight.")
         # The 12 hours run from the receive this handle came from; extending does not restart them (and 0, which
         # releases the message, is always allowed).

@@ -21,9 +21,13 @@ if TYPE_CHECKING:
 DEDUP_WINDOW = 300.0
 
 
+_SEQUENCE_BASE = 18_800_000_000_000_000_000
+
+
 def sequence_number(row_id: int) -> str:
-    """A FIFO message's SequenceNumber: its row id, which orders the queue, as a 20-digit number."""
-    return str(10**19 + row_id)
+    """A FIFO message's SequenceNumber, 20 digits as AWS's: increasing with the row id (which orders the queue),
+    its low digits scrambled so that consecutive messages do not read as a counter."""
+    return str(_SEQUENCE_BASE + row_id * 65_536 + (row_id * 2_654_435_761) % 65_536)
 
 
 class SendOperations(Operations):
@@ -43,6 +47,9 @@ class SendOperations(Operations):
         service = self.service
         queue = service.queue_for(ctx, params["QueueUrl"])
         entries = check_batch(params["Entries"], "SendMessageBatchRequestEntry")
+        if queue.fifo:  # a FIFO entry without its group (or deduplication) id fails the whole batch
+            for entry in entries:
+                _check_fifo_ids(queue, entry)
         total = sum(len(e["MessageBody"].encode()) + _attributes_size(e) for e in entries)
         if total > qa.MAX_MESSAGE_SIZE:
             raise ServiceError(
@@ -77,16 +84,7 @@ class SendOperations(Operations):
                     delay,
                     "The request include parameter that is not valid for this queue type.",
                 )
-            if not group:
-                raise ServiceError(
-                    "MissingParameter", "The request must contain the parameter MessageGroupId."
-                )
-            if dedup is None and queue.attributes.get("ContentBasedDeduplication") != "true":
-                raise ServiceError(
-                    "InvalidParameterValue",
-                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId "
-                    "provided explicitly",
-                )
+            _check_fifo_ids(queue, params)
         elif dedup is not None:
             raise invalid_parameter(
                 "MessageDeduplicationId",
@@ -126,7 +124,7 @@ class SendOperations(Operations):
                 result.update(MessageId=original[0], SequenceNumber=original[1])
                 return result
         delay = params.get("DelaySeconds")
-        if delay is None:
+        if delay is None or queue.fifo:  # FIFO messages always take the queue's delay
             delay = queue.int_attribute("DelaySeconds")
         message_id = new_request_id()  # a version 4 UUID, without uuid4()'s system call
         row_id = store.insert_message(
@@ -153,6 +151,20 @@ class SendOperations(Operations):
                 queue, scope, dedup, now + DEDUP_WINDOW, message_id, result["SequenceNumber"]
             )
         return result
+
+
+def _check_fifo_ids(queue: Queue, params: dict[str, Any]) -> None:
+    if not params.get("MessageGroupId"):
+        raise ServiceError("MissingParameter", "The request must contain the parameter MessageGroupId.")
+    if (
+        params.get("MessageDeduplicationId") is None
+        and queue.attributes.get("ContentBasedDeduplication") != "true"
+    ):
+        raise ServiceError(
+            "InvalidParameterValue",
+            "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId "
+            "provided explicitly",
+        )
 
 
 def _too_long(queue: Queue) -> ServiceError:

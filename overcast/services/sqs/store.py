@@ -454,7 +454,9 @@ class SqsStore:
                 self.refresh_group(queue.id, group)
 
     def purge_messages(self, queue: Queue) -> None:
+        """Every message, and (FIFO) the deduplication ids seen: a purged message may be sent again."""
         self.db.execute("DELETE FROM sqs_messages WHERE queue_id = ?", (queue.id,))
+        self.db.execute("DELETE FROM sqs_dedup WHERE queue_id = ?", (queue.id,))
         self.db.execute("DELETE FROM sqs_groups WHERE queue_id = ?", (queue.id,))
         self.db.execute("UPDATE sqs_queues SET message_count = 0 WHERE id = ?", (queue.id,))
 

@@ -16,7 +16,7 @@ from overcast.policy.enforcement import build_context
 from overcast.policy.evaluate import Policies, Request, evaluate
 from overcast.services.base import ServiceProvider
 from overcast.services.sts.identity import IdentityOperations
-from overcast.services.sts.roles import AssumeRoleOperations
+from overcast.services.sts.roles import AssumeRoleOperations, check_role_arn
 from overcast.services.sts.store import StsStore
 from overcast.services.sts.tokens import SessionTokenOperations
 
@@ -35,8 +35,12 @@ class StsProvider(ServiceProvider):
     # -- hooks ---------------------------------------------------------------------------------------------
 
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
-        """The resource a request acts on, for authorization: the role being assumed."""
-        return params.get("RoleArn")
+        """The resource a request acts on, for authorization: the role being assumed. AWS validates it before
+        it authorizes the call, so a malformed one is a ValidationError even for a caller with no rights."""
+        role_arn = params.get("RoleArn")
+        if role_arn is not None:
+            check_role_arn(role_arn)
+        return role_arn
 
     def credential(self, access_key_id: str) -> Credential | None:
         """The session behind an ASIA... access key STS issued."""

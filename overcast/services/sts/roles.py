@@ -21,6 +21,7 @@ from overcast.policy.enforcement import build_context, request_tags
 from overcast.policy.evaluate import Policies, Request, evaluate, outcome
 from overcast.services.base import Operations
 from overcast.services.kit.arns import parse_arn
+from overcast.services.sts import saml
 
 if TYPE_CHECKING:
     from overcast.services.sts.provider import StsProvider
@@ -31,6 +32,38 @@ ALLOW_ALL = Policy("2012-10-17", (Statement("Allow", ("*",), None, ("*",), None,
 
 def _validation(message: str) -> ServiceError:
     return ServiceError("ValidationError", message, 400)
+
+
+def check_role_arn(role_arn: str) -> None:
+    """A role ARN AWS can parse: arn:<partition>:iam::<account>:role/<path/>name."""
+    parsed = parse_arn(role_arn)
+    if (
+        parsed is None
+        or parsed.service != "iam"
+        or not parsed.resource.startswith("role/")
+        or parsed.resource == "role/"
+    ):
+        raise _validation(f"{role_arn} is invalid")
+
+
+def check_session_tags(params: dict[str, Any], incoming_transitive: dict[str, str]) -> None:
+    """AWS's three rules for session tags: keys are unique ignoring case, a chained session cannot set a
+    transitive tag it inherited, and each transitive key must be one of the request's tags."""
+    keys = [tag["Key"] for tag in params.get("Tags") or ()]
+    lowered = {key.lower() for key in keys}
+    if len(lowered) != len(keys):
+        raise _invalid("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+    if lowered & {key.lower() for key in incoming_transitive}:
+        raise _invalid(
+            "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag "
+            "key from the calling session."
+        )
+    if {key.lower() for key in params.get("TransitiveTagKeys") or ()} - lowered:
+        raise _invalid("The specified transitive tag key must be included in the requested tags.")
+
+
+def _invalid(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterValue", message, 400)
 
 
 def jwt_claims(token: str) -> dict[str, Any]:
@@ -63,8 +96,11 @@ class AssumeRoleOperations(Operations):
     def assume_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         sts = self.service
         caller = ctx.principal
-        role = sts.role(params["RoleArn"], caller.arn, "sts:AssumeRole")
+        check_role_arn(params["RoleArn"])
         chained = caller.kind == "assumed-role"
+        incoming = (caller.attributes.get("transitive_tags") or {}) if chained else {}
+        check_session_tags(params, incoming)
+        role = sts.role(params["RoleArn"], caller.arn, "sts:AssumeRole")
         duration = duration_of(params, role, chained)
         mfa = sts.mfa_present(ctx, params)
         tags = request_tags(params)
@@ -114,6 +150,7 @@ class AssumeRoleOperations(Operations):
 
     def assume_role_with_web_identity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         sts = self.service
+        check_role_arn(params["RoleArn"])
         token = params["WebIdentityToken"]
         claims = jwt_claims(token)
         role_arn = params["RoleArn"]
@@ -122,6 +159,13 @@ class AssumeRoleOperations(Operations):
         provider_arn, issuer, claims = self._identity_provider(account, token, claims)
         audiences = claims.get("aud")
         audiences = audiences if isinstance(audiences, list) else [audiences]
+        if claims.get("exp") and float(claims["exp"]) < self.clock.now():
+            raise ServiceError(
+                "ExpiredTokenException",
+                "Token expired: current date/time "
+                f"{int(self.clock.now())} must be before the expiration date/time {claims['exp']}",
+                400,
+            )
         subject = claims.get("sub", "")
         caller = Principal(
             account,
@@ -192,6 +236,82 @@ class AssumeRoleOperations(Operations):
             f"No OpenIDConnect provider found in your account for https://{issuer}",
             400,
         )
+
+    def assume_role_with_saml(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """A SAML IdP's assertion for a role. The response's signature is not verified (the metadata's key
+        would need XML canonicalization); its issuer, expiry, roles and attributes are."""
+        sts = self.service
+        check_role_arn(params["RoleArn"])
+        provider = iam.saml_provider(self.platform, params["PrincipalArn"])
+        if provider is None:
+            raise saml.invalid("Specified provider doesn't exist")
+        assertion = saml.parse_response(params["SAMLAssertion"])
+        if not assertion.issuer or assertion.issuer != saml.entity_id(provider.metadata):
+            raise saml.invalid("Issuer not present in specified provider")
+        now = self.clock.now()
+        if assertion.not_on_or_after is not None and now >= assertion.not_on_or_after:
+            raise ServiceError(
+                "ExpiredTokenException", "Token must be redeemed within 5 minutes of issuance", 400
+            )
+        denied = ServiceError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithSAML", 403)
+        if (params["RoleArn"], provider.arn) not in assertion.roles:
+            raise denied
+        if not assertion.session_name:
+            raise saml.invalid("Invalid SAML response: the RoleSessionName attribute is missing.")
+        role = sts.role(params["RoleArn"], provider.arn, "sts:AssumeRoleWithSAML")
+        qualifier = saml.name_qualifier(assertion.issuer, provider.account, provider.name)
+        caller = Principal(
+            provider.account,
+            provider.arn,
+            assertion.subject,
+            "federated-user",
+            None,
+            {"federated_provider": provider.arn, "subject": assertion.subject},
+        )
+        extra = {
+            "saml:aud": assertion.audience,
+            "saml:sub": assertion.subject,
+            "saml:sub_type": assertion.subject_type,
+            "saml:iss": assertion.issuer,
+            "saml:namequalifier": qualifier,
+        }
+        context = build_context(caller, now, region=ctx.region, tags=assertion.tags, extra=extra)
+        try:
+            self.trust_allows(caller, role, "sts:AssumeRoleWithSAML", context)
+        except ServiceError as error:
+            raise denied from error
+        requested = params.get("DurationSeconds") or assertion.session_duration or 3600
+        duration = duration_of(
+            {"DurationSeconds": min(requested, assertion.session_duration or requested)}, role, False
+        )
+        transitive = {k: v for k, v in assertion.tags.items() if k in set(assertion.transitive_keys)}
+        session = sts.session_principal(
+            role,
+            assertion.session_name,
+            tags=assertion.tags,
+            policies=sts.session_policies(ctx, params),
+            mfa=False,
+            chained=False,
+            extra={
+                "saml_provider": provider.arn,
+                "transitive_tags": transitive,
+                "source_identity": assertion.source_identity,
+            },
+        )
+        iam.record_role_use(self.platform, role.arn, ctx.region)
+        result: dict[str, Any] = {
+            "Credentials": sts.issue(session, duration),
+            "AssumedRoleUser": {"AssumedRoleId": session["user_id"], "Arn": session["arn"]},
+            "PackedPolicySize": min(100, 6 * len(assertion.tags) + len(params.get("Policy") or "") // 20),
+            "Subject": assertion.subject,
+            "SubjectType": assertion.subject_type,
+            "Issuer": assertion.issuer,
+            "Audience": assertion.audience,
+            "NameQualifier": qualifier,
+        }
+        if assertion.source_identity:
+            result["SourceIdentity"] = assertion.source_identity
+        return result
 
     def trust_allows(
         self, caller: Principal, role: iam.Role, action: str, context: dict[str, list[str]]

@@ -208,7 +208,7 @@ def test_permissions_boundary(overcast):
 def test_service_linked_role(overcast):
     iam = overcast.client("iam")
     role = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")["Role"]
-    assert role["RoleName"] == "AWSServiceRoleForAutoscaling"
+    assert role["RoleName"] == "AWSServiceRoleForAutoScaling"
     assert role["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
     with pytest.raises(ClientError) as raised:
         iam.delete_role(RoleName=role["RoleName"])

@@ -8,6 +8,8 @@ import zipfile
 
 import pytest
 
+from tests.waiting import wait_for
+
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
 
@@ -73,3 +75,20 @@ def invoke_json(lam):
 @pytest.fixture
 def package():
     return zip_of
+
+
+@pytest.fixture
+def settled(lam):
+    """Wait until a function's last update is no longer InProgress (AWS users wait the same way, with the
+    function_updated_v2 waiter) before the next update or PublishVersion."""
+
+    def wait(name: str) -> dict:
+        return wait_for(
+            lambda: (
+                (c := lam.get_function_configuration(FunctionName=name))["LastUpdateStatus"] == "Successful"
+                and c
+            ),
+            timeout=30,
+        )
+
+    return wait

@@ -171,3 +171,59 @@ def test_alias_url_and_cors(lam, make_function, package):
     with pytest.raises(ClientError) as raised:
         lam.create_function_url_config(FunctionName="versioned", AuthType="NONE", Qualifier="1")
     assert error_of(raised)[0] == "ValidationException"  # the model's pattern refuses version numbers
+
+
+def signed_headers(url: str, key: dict) -> dict:
+    signed = AWSRequest(method="GET", url=url, headers={"Host": urlsplit(url).netloc})
+    credentials = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    SigV4Auth(credentials, "lambda", "us-east-1").add_auth(signed)
+    return dict(signed.headers.items())
+
+
+def test_iam_auth_asks_the_policy_engine_under_enforce(enforced, package):
+    """AWS_IAM: a valid signature is not enough; the caller's policies or the function's resource policy
+    must allow lambda:InvokeFunctionUrl (issue 13, finding 3)."""
+    from tests.policy.servers import document, user_with_key
+
+    iam, lam = enforced.client("iam"), enforced.client("lambda")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    source = "def handler(event, context):\n    return 'hello'\n"
+    arn = lam.create_function(
+        FunctionName="guarded",
+        Runtime="python3.11",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": package({"app.py": source})},
+    )["FunctionArn"]
+    url = lam.create_function_url_config(FunctionName="guarded", AuthType="AWS_IAM")["FunctionUrl"]
+
+    nobody = user_with_key(enforced, "nobody")
+    assert request(url, headers=signed_headers(url, nobody))[0] == 403
+
+    invoker = user_with_key(enforced, "invoker")
+    allow = {"Effect": "Allow", "Action": "lambda:InvokeFunctionUrl", "Resource": arn}
+    iam.put_user_policy(UserName="invoker", PolicyName="p", PolicyDocument=document(allow))
+    status, _, _, data = request(url, headers=signed_headers(url, invoker))
+    assert (status, data) == (200, b"hello")
+
+    condition = {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}
+    iam.put_user_policy(
+        UserName="invoker", PolicyName="p", PolicyDocument=document(dict(allow, Condition=condition))
+    )
+    assert request(url, headers=signed_headers(url, invoker))[0] == 403
+
+    granted = user_with_key(enforced, "granted")
+    lam.add_permission(
+        FunctionName="guarded",
+        StatementId="granted",
+        Action="lambda:InvokeFunctionUrl",
+        Principal=iam.get_user(UserName="granted")["User"]["Arn"],
+        FunctionUrlAuthType="AWS_IAM",
+    )
+    assert request(url, headers=signed_headers(url, granted))[0] == 200

@@ -13,10 +13,10 @@ from .conftest import ROLE
 VERSIONED = "VERSION = {v}\ndef handler(event, context):\n    return VERSION\n"
 
 
-def test_create_get_update_delete(lam, make_function, package):
+def test_create_get_update_delete(lam, make_function, package, settled):
     created = make_function("crud", Description="first", Timeout=10, Tags={"team": "a"})
     assert created["FunctionArn"] == "arn:aws:lambda:us-east-1:000000000000:function:crud"
-    assert created["Version"] == "$LATEST" and created["State"] == "Active"
+    assert created["Version"] == "$LATEST" and created["State"] == "Pending"
     assert created["Timeout"] == 10 and created["MemorySize"] == 128
     assert created["CodeSize"] > 0 and created["CodeSha256"]
     got = lam.get_function(FunctionName="crud")
@@ -24,6 +24,7 @@ def test_create_get_update_delete(lam, make_function, package):
     assert got["Tags"] == {"team": "a"}
     updated = lam.update_function_configuration(FunctionName="crud", MemorySize=512, Description="second")
     assert updated["MemorySize"] == 512 and updated["RevisionId"] != created["RevisionId"]
+    settled("crud")
     code = lam.update_function_code(FunctionName="crud", ZipFile=package({"app.py": VERSIONED.format(v=9)}))
     assert code["CodeSha256"] != created["CodeSha256"]
     assert lam.get_function_configuration(FunctionName="crud")["Description"] == "second"
@@ -93,13 +94,14 @@ def test_list_functions_pages(lam, make_function):
     assert names == [f"page-{i}" for i in range(5)]
 
 
-def test_versions_are_immutable_snapshots(lam, make_function, package, invoke_json):
+def test_versions_are_immutable_snapshots(lam, make_function, package, invoke_json, settled):
     make_function("versions", VERSIONED.format(v=1))
     v1 = lam.publish_version(FunctionName="versions")
     assert v1["Version"] == "1"
     assert v1["FunctionArn"].endswith(":function:versions:1")
     assert lam.publish_version(FunctionName="versions")["Version"] == "1"  # nothing changed: no new version
     lam.update_function_code(FunctionName="versions", ZipFile=package({"app.py": VERSIONED.format(v=2)}))
+    settled("versions")
     assert lam.publish_version(FunctionName="versions", Description="two")["Version"] == "2"
     assert invoke_json("versions", Qualifier="1")[1] == 1
     assert invoke_json("versions:2")[1] == 2
@@ -116,10 +118,11 @@ def test_versions_are_immutable_snapshots(lam, make_function, package, invoke_js
     ]
 
 
-def test_alias_routes_and_shifts_traffic(lam, make_function, package, invoke_json):
+def test_alias_routes_and_shifts_traffic(lam, make_function, package, invoke_json, settled):
     make_function("shift", VERSIONED.format(v=1))
     lam.publish_version(FunctionName="shift")
     lam.update_function_code(FunctionName="shift", ZipFile=package({"app.py": VERSIONED.format(v=2)}))
+    settled("shift")
     lam.publish_version(FunctionName="shift")
     alias = lam.create_alias(FunctionName="shift", Name="live", FunctionVersion="1")
     assert alias["AliasArn"].endswith(":function:shift:live")

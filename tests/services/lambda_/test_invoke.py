@@ -6,7 +6,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers import code_of
+from tests.helpers import code_of, message_of
 
 
 def test_python_function_runs_and_returns_its_result(lam, make_function, invoke_json):
@@ -121,8 +121,11 @@ def test_payload_too_large(lam, make_function):
     make_function("big")
     with pytest.raises(ClientError) as raised:
         lam.invoke(FunctionName="big", InvocationType="Event", Payload=json.dumps({"x": "a" * 300_000}))
-    assert code_of(raised) == "RequestTooLargeException"
+    assert code_of(raised) == "RequestEntityTooLargeException"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert message_of(raised).endswith(
+        "byte payload is too large for the Event invocation type (limit 262144 bytes)"
+    )
 
 
 def test_memory_limit_is_enforced(lam, make_function, invoke_json):

@@ -1,6 +1,7 @@
 """Filter-pattern syntax (through TestMetricFilter), metric filters and subscription filters."""
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -199,3 +200,21 @@ def test_subscription_filters_limit_of_two(logs):
     with pytest.raises(ClientError) as excinfo:
         logs.delete_subscription_filter(logGroupName="g", filterName="a")
     assert code_of(excinfo) == "ResourceNotFoundException"
+
+
+def test_regex_patterns_cannot_backtrack_exponentially(logs):
+    """Issue 13, finding 5: `%(a+)+$%` doubled Python's work with every character (11 s at 27); RE2 matches in
+    linear time, so a long event answers at once and the server stays responsive for everyone else."""
+    evil = "a" * 5000 + "!"
+    assert matched(logs, "%(a+)+$%", [evil, "aaaa"]) == [2]
+    logs.create_log_group(logGroupName="/evil")
+    logs.create_log_stream(logGroupName="/evil", logStreamName="s")
+    now = int(time.time() * 1000)  # the server's clock is not advanced in this test
+    logs.put_log_events(
+        logGroupName="/evil", logStreamName="s", logEvents=[{"timestamp": now, "message": evil}]
+    )
+    found = logs.filter_log_events(logGroupName="/evil", filterPattern="%(a+)+b%", startTime=0)
+    assert found["events"] == []
+    with pytest.raises(ClientError) as excinfo:  # backreferences need backtracking: refused
+        logs.test_metric_filter(filterPattern="%(a)\\1%", logEventMessages=["aa"])
+    assert code_of(excinfo) == "InvalidParameterException"

@@ -122,7 +122,10 @@ def test_publish_to_an_endpoint_is_captured(sns, app, overcast):
     assert error_of(raised) == ("PlatformApplicationDisabled", 400)
     with pytest.raises(ClientError) as raised:
         sns.publish(TargetArn=arn.replace("endpoint/GCM/my-app/", "endpoint/GCM/my-app/0"), Message="x")
-    assert error_of(raised) == ("NotFound", 404)
+    assert error_of(raised) == ("InvalidParameter", 400)
+    assert raised.value.response["Error"]["Message"] == (
+        "Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified"
+    )
 
 
 def test_topic_fans_out_to_an_application_subscription(sns, app, overcast):

@@ -182,7 +182,7 @@ def test_subscription_validation(sns, make_queue):
         dict(TopicArn=topic, Protocol="sqs", Endpoint="not-an-arn"),
         dict(TopicArn=topic, Protocol="http", Endpoint="ftp://x"),
         dict(TopicArn=topic, Protocol="sqs", Endpoint=fifo_arn),
-        dict(TopicArn=fifo_topic, Protocol="sqs", Endpoint=queue_arn),
+        dict(TopicArn=fifo_topic, Protocol="email", Endpoint="a@example.com"),
         dict(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"FilterPolicy": "{bad"}),
         dict(
             TopicArn=topic,

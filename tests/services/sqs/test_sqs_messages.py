@@ -142,13 +142,15 @@ def test_change_message_visibility(sqs, queue, overcast):
     assert code_of(raised) == "InvalidParameterValue"
 
 
-def test_change_visibility_of_a_message_not_in_flight(sqs, queue, overcast):
+def test_change_visibility_of_a_message_no_longer_in_flight_hides_it_again(sqs, queue, overcast):
+    """AWS answers 200 once the timeout has run out, and the message is hidden for the new timeout."""
     sqs.send_message(QueueUrl=queue, MessageBody="x")
     handle = sqs.receive_message(QueueUrl=queue, VisibilityTimeout=5)["Messages"][0]["ReceiptHandle"]
     overcast.advance_clock("6s")
-    with pytest.raises(ClientError) as raised:
-        sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=10)
-    assert "MessageNotInflight" in code_of(raised)
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=10)
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue)
+    overcast.advance_clock("11s")
+    assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "x"
 
 
 TWELVE_HOURS_REASON = "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]"

@@ -1,0 +1,116 @@
+"""IAM as AWS answers it (issue 14): every AWS managed policy, service-linked roles as AWS creates them, the
+role shapes of CreateRole/GetRole/ListRoles, and IAM's policy grammar texts."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.helpers import code_of, error_of, message_of
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def test_common_aws_managed_policies_attach_with_their_documents(overcast):
+    iam = overcast.client("iam")
+    iam.create_role(RoleName="fn", AssumeRolePolicyDocument=TRUST)
+    for arn in (
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaRole",
+        "arn:aws:iam::aws:policy/AWSLambdaExecute",
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    ):
+        iam.attach_role_policy(RoleName="fn", PolicyArn=arn)
+    attached = iam.list_attached_role_policies(RoleName="fn")["AttachedPolicies"]
+    assert {p["PolicyName"] for p in attached} == {
+        "AWSLambdaRole",
+        "AWSLambdaExecute",
+        "AmazonSSMManagedInstanceCore",
+        "AmazonECSTaskExecutionRolePolicy",
+    }
+    policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaRole")["Policy"]
+    assert policy["Path"] == "/service-role/" and policy["AttachmentCount"] == 1
+    assert policy["PolicyId"].startswith("ANPA") and len(policy["PolicyId"]) == 21
+    version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+    statement = version["PolicyVersion"]["Document"]["Statement"][0]
+    assert statement["Action"] == ["lambda:InvokeFunction"] and statement["Resource"] == ["*"]
+    with pytest.raises(ClientError) as raised:
+        iam.get_policy_version(PolicyArn=policy["Arn"], VersionId="v99")
+    assert code_of(raised) == "NoSuchEntity"
+
+
+def test_list_policies_scope_aws_pages_through_every_managed_policy(overcast):
+    iam = overcast.client("iam")
+    pages = iam.get_paginator("list_policies").paginate(Scope="AWS", PaginationConfig={"PageSize": 1000})
+    policies = [p for page in pages for p in page["Policies"]]
+    assert len(policies) > 1300
+    assert len({p["Arn"] for p in policies}) == len(policies)
+    paths = {p["Path"] for p in policies}
+    assert {"/", "/service-role/", "/aws-service-role/", "/job-function/"} <= paths
+    by_name = {p["PolicyName"]: p for p in policies}
+    assert by_name["ReadOnlyAccess"]["DefaultVersionId"] != "v1"  # the current version, not the first
+    service_role = iam.list_policies(Scope="AWS", PathPrefix="/service-role/", MaxItems=1000)["Policies"]
+    assert service_role and all(p["Path"] == "/service-role/" for p in service_role)
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+
+
+def test_service_linked_roles_as_aws_creates_them(overcast):
+    iam = overcast.client("iam")
+    role = iam.create_service_linked_role(AWSServiceName="acm.amazonaws.com")["Role"]
+    assert role["RoleName"] == "AWSServiceRoleForCertificateManager"
+    assert role["Path"] == "/aws-service-role/acm.amazonaws.com/"
+    assert "MaxSessionDuration" not in role
+    attached = iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
+    assert attached == [
+        {
+            "PolicyName": "CertificateManagerServiceRolePolicy",
+            "PolicyArn": "arn:aws:iam::aws:policy/aws-service-role/CertificateManagerServiceRolePolicy",
+        }
+    ]
+    with pytest.raises(ClientError) as raised:
+        iam.create_service_linked_role(AWSServiceName="acm.amazonaws.com")
+    assert (code_of(raised), message_of(raised)) == (
+        "InvalidInput",
+        "Service role name AWSServiceRoleForCertificateManager has been taken in this account, "
+        "please try a different suffix.",
+    )
+    with pytest.raises(ClientError) as raised:
+        iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com", CustomSuffix="x")
+    assert error_of(raised) == ("InvalidInput", 400)
+    assert message_of(raised) == "Custom suffix is not allowed for ecs.amazonaws.com"
+    custom = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="blue")
+    assert custom["Role"]["RoleName"] == "AWSServiceRoleForAutoScaling_blue"
+    task = iam.delete_service_linked_role(RoleName=role["RoleName"])["DeletionTaskId"]
+    prefix = "task/aws-service-role/acm.amazonaws.com/AWSServiceRoleForCertificateManager/"
+    assert task.startswith(prefix) and len(task) == len(prefix) + 36
+    assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == "SUCCEEDED"
+
+
+def test_role_shapes_per_operation(overcast):
+    iam = overcast.client("iam")
+    boundary = "arn:aws:iam::aws:policy/AmazonS3FullAccess"
+    created = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary)
+    assert "MaxSessionDuration" not in created["Role"] and "RoleLastUsed" not in created["Role"]
+    assert created["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    got = iam.get_role(RoleName="r")["Role"]
+    assert got["RoleLastUsed"] == {} and got["MaxSessionDuration"] == 3600
+    listed = iam.list_roles()["Roles"][0]
+    assert "PermissionsBoundary" not in listed and "RoleLastUsed" not in listed
+    assert listed["MaxSessionDuration"] == 3600
+
+
+def test_trust_policy_that_is_not_json(overcast):
+    iam = overcast.client("iam")
+    with pytest.raises(ClientError) as raised:
+        iam.create_role(RoleName="r", AssumeRolePolicyDocument="assume-role-policy.json")
+    assert (code_of(raised), message_of(raised)) == (
+        "MalformedPolicyDocument",
+        "This policy contains invalid Json",
+    )
