@@ -32,6 +32,9 @@ PROVIDERS: dict[str, str] = {
     "pipes": "overcast.services.events.pipes:PipesProvider",
     "cloudwatch": "overcast.services.cloudwatch.provider:CloudWatchProvider",
     "cloudtrail": "overcast.services.cloudtrail.provider:CloudTrailProvider",
+    "elbv2": "overcast.services.elbv2.provider:ElbV2Provider",
+    "acm": "overcast.services.acm.provider:AcmProvider",
+    "route53": "overcast.services.route53.provider:Route53Provider",
 }
 
 # Services started with the server (not on first use) because they observe every call (Platform.observers).

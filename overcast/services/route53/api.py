@@ -1,0 +1,17 @@
+"""What other services may ask of Route 53 besides its operations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from overcast.platform import Platform
+
+
+def has_record(platform: Platform, account: str, name: str, record_type: str, value: str) -> bool:
+    """Whether a hosted zone Overcast hosts answers `name` with a `record_type` record of `value` (ACM's DNS
+    validation: the CNAME it asked for exists)."""
+    provider = platform.provider("route53")
+    if provider is None:
+        return False
+    return provider.has_record(name, record_type, value)  # type: ignore[attr-defined]
