@@ -40,6 +40,13 @@ PROVIDERS: dict[str, str] = {
 # Services started with the server (not on first use) because they observe every call (Platform.observers).
 OBSERVING_SERVICES = ("cloudtrail",)
 
+
+def started_with(dns_port: int | None) -> tuple[str, ...]:
+    """Services started with the server whatever the data directory holds: the observers, and Route 53 when the
+    DNS server is on (`--dns-port`)."""
+    return OBSERVING_SERVICES + (("route53",) if dns_port else ())
+
+
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).
 CREDENTIAL_ISSUERS = ("iam", "sts")
 

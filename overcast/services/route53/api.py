@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
+    from overcast.services.route53.provider import Route53Provider
 
 
 def has_record(platform: Platform, account: str, name: str, record_type: str, value: str) -> bool:
     """Whether a hosted zone Overcast hosts answers `name` with a `record_type` record of `value` (ACM's DNS
-    validation: the CNAME it asked for exists)."""
-    provider = platform.provider("route53")
+    validation: the CNAME it asked for exists). Any account's public zone counts, as on the internet."""
+    provider: Route53Provider | None = platform.provider("route53")  # type: ignore[assignment]
     if provider is None:
         return False
-    return provider.has_record(name, record_type, value)  # type: ignore[attr-defined]
+    return provider.has_record(name, record_type, value)
