@@ -46,9 +46,7 @@ class RecordOperations(Operations):
                     continue
             batch.apply(change["Action"], key, doc)
         if batch.errors:
-            raise ServiceError(
-                "InvalidChangeBatch", f"[{', '.join(batch.errors)}]", 400, messages=batch.errors
-            )
+            raise ServiceError("InvalidChangeBatch", f"[{', '.join(batch.errors)}]", 400)
         for (name, kind, set_id), doc in batch.touched.items():
             if doc is None:
                 store.delete_record_set(zone.id, name, kind, set_id)
