@@ -20,6 +20,7 @@ import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
+import dns.name
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
@@ -113,7 +114,17 @@ class DnsServer:
                 entry[1].append(value)
             for (owner, kind), (ttl, values) in grouped.items():
                 try:
-                    section.append(dns.rrset.from_text_list(owner, ttl, dns.rdataclass.IN, kind, values))
+                    section.append(
+                        dns.rrset.from_text_list(
+                            owner,
+                            ttl,
+                            dns.rdataclass.IN,
+                            kind,
+                            values,
+                            origin=dns.name.root,
+                            relativize=False,
+                        )
+                    )
                 except (dns.exception.DNSException, ValueError):
                     log.warning("route53: the %s record of %s cannot be served: %s", kind, owner, values)
 
