@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import dns.edns
 import dns.rcode
 import pytest
+from botocore.exceptions import ClientError
 
-from tests.helpers import need
+from tests.helpers import error_of, need
 from tests.services.route53.conftest import a_record, addresses, ask, change, zone
 from tests.waiting import wait_for
 
@@ -192,9 +193,10 @@ def test_alias_to_a_load_balancer_and_served_names(served):
     change(r53, zone_id, {"Name": "example.com", "Type": "A", "AliasTarget": {
         "HostedZoneId": lb["CanonicalHostedZoneId"], "DNSName": host, "EvaluateTargetHealth": False}})  # fmt: skip
     assert addresses(ask(served, "example.com")) == ["127.0.0.1"]
-    with pytest.raises(Exception):
+    with pytest.raises(ClientError) as raised:
         change(r53, zone_id, {"Name": "x.example.com", "Type": "A", "AliasTarget": {
             "HostedZoneId": lb["CanonicalHostedZoneId"], "DNSName": "nope-1.us-east-1.elb.localhost", "EvaluateTargetHealth": False}})  # fmt: skip
+    assert error_of(raised) == ("InvalidChangeBatch", 400)
 
 
 def test_latency_geolocation_multivalue_and_ip_based(served):
