@@ -166,6 +166,15 @@ class Route53Store:
         rows = self.db.all(f"SELECT {_ZONE} FROM r53_zones WHERE name = ? ORDER BY created, id", (name,))
         return [_zone(row) for row in rows]  # type: ignore[misc]
 
+    def public_zones(self) -> list[tuple[str, str]]:
+        """(id, name) of every account's public zones, newest first (the oldest of a name is met last)."""
+        return [
+            (row[0], row[1])
+            for row in self.db.all(
+                "SELECT id, name FROM r53_zones WHERE private = 0 ORDER BY created DESC, id DESC"
+            )
+        ]
+
     def count_zones(self, account: str) -> int:
         return self.db.one("SELECT COUNT(*) FROM r53_zones WHERE account = ?", (account,))[0]
 
