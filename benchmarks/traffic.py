@@ -15,7 +15,6 @@ Overcast runs as its own process (`overcast start --ephemeral --dns-port`), like
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random

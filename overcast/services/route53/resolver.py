@@ -57,6 +57,7 @@ class Answer:
     records: list[tuple[str, str, int, str]] = field(default_factory=list)  # (owner, type, TTL, value)
     authority: list[tuple[str, str, int, str]] = field(default_factory=list)
     authoritative: bool = True
+    stable: bool = True  # the same question gets the same answer until the zones change (no draw, no client)
 
 
 class Source(Protocol):
@@ -90,6 +91,7 @@ def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
 class Resolver:
     def __init__(self, source: Source, choose: Callable[[list[Any], list[float]], Any] | None = None) -> None:
         self.source = source
+        self._stable = True
         self.choose = choose or (lambda items, weights: random.choices(items, weights)[0])
 
     def resolve(self, qname: str, qtype: str, client: Client, zone_id: str | None = None) -> Answer:
@@ -102,7 +104,9 @@ class Resolver:
         if zone is None:
             return self._served(name, qtype)
         answer = Answer()
+        self._stable = True
         self._answer(zone, name, qtype, client, answer, 0)
+        answer.stable = self._stable
         return answer
 
     def _served(self, name: str, qtype: str) -> Answer:
@@ -210,6 +214,8 @@ class Resolver:
         healthy = [s for s in sets if self._healthy(zone, s, client, depth)]
         if policy == "simple":
             return sets[:1]
+        if policy in ("weighted", "multivalue", "ip-based"):
+            self._stable = False  # a draw, or the client's address, decides
         if policy == "weighted":
             for pool in (
                 [s for s in healthy if s["Weight"] > 0],
