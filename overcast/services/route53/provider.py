@@ -154,6 +154,21 @@ class Route53Provider(ServiceProvider):
 
     # -- hooks ------------------------------------------------------------------------------------------------------
 
+    def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """Zones, health checks and changes by the id members their operations take."""
+        from overcast.services.route53.common import bare
+
+        if ctx.operation in ("GetChange",):
+            return f"arn:aws:route53:::change/{bare(params['Id'])}"
+        zone = params.get("HostedZoneId") or (params.get("Id") if "HostedZone" in ctx.operation else None)
+        if zone:
+            return f"arn:aws:route53:::hostedzone/{bare(zone)}"
+        if params.get("HealthCheckId"):
+            return f"arn:aws:route53:::healthcheck/{params['HealthCheckId']}"
+        if params.get("ResourceType") in ("hostedzone", "healthcheck") and params.get("ResourceId"):
+            return f"arn:aws:route53:::{params['ResourceType']}/{bare(params['ResourceId'])}"
+        return None
+
     def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
         kind, _, resource_id = arn.split(":::", 1)[-1].partition("/")
         if kind not in ("hostedzone", "healthcheck"):

@@ -10,6 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dns.edns
+import dns.flags
 import dns.rcode
 import pytest
 from botocore.exceptions import ClientError
@@ -232,3 +233,66 @@ def test_latency_geolocation_multivalue_and_ip_based(served):
     )
     missing = r53.test_dns_answer(HostedZoneId=zone_id, RecordName="none.example.com", RecordType="A")
     assert missing["ResponseCode"] == "NXDOMAIN" and missing["RecordData"] == []
+
+
+def test_large_answers_are_truncated_over_udp_and_whole_over_tcp(served):
+    r53 = served.client("route53")
+    zone_id = zone(r53)
+    texts = [{"Value": '"' + f"{i:03d}" + "x" * 200 + '"'} for i in range(6)]
+    change(r53, zone_id, {"Name": "big.example.com", "Type": "TXT", "TTL": 60, "ResourceRecords": texts})
+    udp = ask(served, "big.example.com", "TXT")
+    assert udp.flags & dns.flags.TC and udp.answer == []
+    tcp = ask(served, "big.example.com", "TXT", tcp=True)
+    assert len(tcp.answer[0]) == 6
+    edns = ask(served, "big.example.com", "TXT", use_edns=0, payload=4096)
+    assert not edns.flags & dns.flags.TC and len(edns.answer[0]) == 6
+
+
+@pytest.mark.slow
+def test_overcast_start_with_a_dns_port(tmp_path):
+    from tests.conftest import OVERCAST_BIN
+    from tests.services.route53.conftest import free_port
+
+    port, dns_port = free_port(), free_port()
+    process = subprocess.Popen([str(OVERCAST_BIN), "start", "--ephemeral", "--port", str(port), "--dns-port", str(dns_port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        import socket
+
+        wait_for(lambda: _listening(port))
+        import boto3
+
+        r53 = boto3.client("route53", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+        zone_id = zone(r53)
+        change(r53, zone_id, a_record("www.example.com", "192.0.2.44"))
+
+        class Server:
+            class config:  # noqa: N801
+                pass
+
+        Server.config.dns_port = dns_port
+        assert addresses(wait_for(lambda: _answered(Server, "www.example.com"))) == ["192.0.2.44"]
+        del socket
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    assert f"dns:     127.0.0.1:{dns_port} (udp, tcp)" in output
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def _answered(server, name: str):
+    try:
+        answer = ask(server, name)
+    except Exception:  # noqa: BLE001 - not serving yet
+        return None
+    return answer if answer.answer else None
