@@ -385,6 +385,44 @@ class CertificateOperations(Operations):
         certificate = self.certificate(ctx, params["CertificateArn"])
         return {"Tags": tag_list(self.service.tags.get(certificate.arn))}
 
+    def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        certificate = self.certificate(ctx, params["ResourceArn"])
+        self.service.tags.add(
+            certificate.arn, tag_dict(params["Tags"]), RULES, account=ctx.account_id, region=ctx.region
+        )
+        return {}
+
+    def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        certificate = self.certificate(ctx, params["ResourceArn"])
+        self.service.tags.remove(certificate.arn, params["TagKeys"])
+        return {}
+
+    def list_tags_for_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        certificate = self.certificate(ctx, params["ResourceArn"])
+        return {"Tags": tag_list(self.service.tags.get(certificate.arn))}
+
+    def revoke_certificate(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        certificate = self.certificate(ctx, params["CertificateArn"])
+        exportable = (
+            certificate.doc.get("Options", {}).get("Export") == "ENABLED"
+            or certificate.doc["Type"] == "PRIVATE"
+        )
+        if not exportable or certificate.status != "ISSUED":
+            raise ServiceError(
+                "ValidationException", f"Certificate {certificate.arn} cannot be revoked.", 400
+            )
+        users = self.service.store.users(certificate.arn)
+        if users:
+            raise ServiceError(
+                "ResourceInUseException", f"Certificate {certificate.arn} in use by {', '.join(users)}", 400
+            )
+        certificate.doc.update(
+            Status="REVOKED", RevokedAt=self.clock.now(), RevocationReason=params["RevocationReason"]
+        )
+        certificate.due = None
+        self.service.store.put(certificate)
+        return {"CertificateArn": certificate.arn}
+
     # -- account configuration ---------------------------------------------------------------------------------------
 
     def get_account_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

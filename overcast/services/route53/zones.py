@@ -469,6 +469,32 @@ class ZoneOperations(Operations):
         return {"ChangeInfo": self.service.new_change(ctx, None), "KeySigningKey": described,
                 "Location": f"https://route53.amazonaws.com/2013-04-01/keysigningkey/{zone.id}/{params['Name']}"}  # fmt: skip
 
+    def _set_key_status(self, ctx: RequestContext, params: dict[str, Any], status: str) -> dict[str, Any]:
+        zone = self.zone(ctx, params["HostedZoneId"])
+        keys = {key["Name"]: key for key in self.service.store.key_signing_keys(zone.id)}
+        key = keys.get(params["Name"])
+        if key is None:
+            raise ServiceError(
+                "NoSuchKeySigningKey", "The specified key-signing key (KSK) doesn't exist.", 404
+            )
+        if status == "INACTIVE" and self.service.store.dnssec_status(zone.id) == "SIGNING":
+            if sum(1 for k in keys.values() if k["Status"] == "ACTIVE") <= 1:
+                raise ServiceError(
+                    "KeySigningKeyInUse",
+                    "The key-signing key (KSK) that you specified can't be deactivated because it's the only KSK for a currently-enabled DNSSEC. Disable DNSSEC signing, or add or enable another KSK.",
+                    400,
+                )
+        key["Status"] = status
+        key["LastModifiedDate"] = self.clock.now()
+        self.service.store.put_key_signing_key(zone.id, key["Name"], key)
+        return {"ChangeInfo": self.service.new_change(ctx, None)}
+
+    def activate_key_signing_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._set_key_status(ctx, params, "ACTIVE")
+
+    def deactivate_key_signing_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._set_key_status(ctx, params, "INACTIVE")
+
     def delete_key_signing_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         zone = self.zone(ctx, params["HostedZoneId"])
         if not any(key["Name"] == params["Name"] for key in self.service.store.key_signing_keys(zone.id)):

@@ -286,3 +286,21 @@ def test_an_https_listener_serves_what_curl_trusts_with_the_exported_root(overca
     finally:
         backend.shutdown()
         backend.server_close()
+
+
+def test_revoke_and_the_generic_tag_operations(acm):
+    arn = acm.request_certificate(DomainName="revoke.internal", CertificateAuthorityArn=PCA)["CertificateArn"]
+    acm.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "edge"}])
+    assert acm.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "edge"}]
+    assert acm.list_tags_for_certificate(CertificateArn=arn)["Tags"] == [{"Key": "team", "Value": "edge"}]
+    acm.untag_resource(ResourceArn=arn, TagKeys=["team"])
+    assert acm.list_tags_for_resource(ResourceArn=arn)["Tags"] == []
+    assert (
+        acm.revoke_certificate(CertificateArn=arn, RevocationReason="KEY_COMPROMISE")["CertificateArn"] == arn
+    )
+    revoked = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    assert (
+        revoked["Status"] == "REVOKED"
+        and revoked["RevocationReason"] == "KEY_COMPROMISE"
+        and "RevokedAt" in revoked
+    )

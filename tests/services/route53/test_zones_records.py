@@ -275,3 +275,24 @@ def test_tags_of_zones_and_health_checks(overcast, r53):
     with pytest.raises(ClientError) as raised:
         r53.list_tags_for_resource(ResourceType="healthcheck", ResourceId="nope")
     assert error_of(raised) == ("NoSuchHealthCheck", 404)
+
+
+def test_dnssec_settings_are_kept(r53):
+    zone_id = zone(r53)
+    assert r53.get_dnssec(HostedZoneId=zone_id)["Status"]["ServeSignature"] == "NOT_SIGNING"
+    with pytest.raises(ClientError) as raised:
+        r53.enable_hosted_zone_dnssec(HostedZoneId=zone_id)
+    assert error_of(raised)[0] == "KeySigningKeyWithActiveStatusNotFound"
+    kms = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555"
+    r53.create_key_signing_key(
+        CallerReference="k", HostedZoneId=zone_id, KeyManagementServiceArn=kms, Name="ksk1", Status="INACTIVE"
+    )
+    r53.activate_key_signing_key(HostedZoneId=zone_id, Name="ksk1")
+    r53.enable_hosted_zone_dnssec(HostedZoneId=zone_id)
+    dnssec = r53.get_dnssec(HostedZoneId=zone_id)
+    assert (
+        dnssec["Status"]["ServeSignature"] == "SIGNING" and dnssec["KeySigningKeys"][0]["Status"] == "ACTIVE"
+    )
+    with pytest.raises(ClientError) as raised:
+        r53.deactivate_key_signing_key(HostedZoneId=zone_id, Name="ksk1")
+    assert error_of(raised)[0] == "KeySigningKeyInUse"
