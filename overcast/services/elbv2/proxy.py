@@ -329,7 +329,8 @@ class DataPlane:
             view = await self.view(arn)
             idle = float(view.lb.attributes.get("idle_timeout.timeout_seconds", "60")) if view else 60.0
             try:
-                request = await asyncio.wait_for(messages.next(), idle)
+                async with asyncio.timeout(idle):
+                    request = await messages.next()
             except BadMessage:
                 outcome = error_page(400)
                 writer.write(
@@ -626,7 +627,8 @@ class DataPlane:
                 continue
             try:
                 writer.write(data)
-                response = await asyncio.wait_for(messages.next(head), timeout)
+                async with asyncio.timeout(timeout):
+                    response = await messages.next(head)
             except (OSError, BadMessage):
                 writer.close()
                 continue
@@ -639,7 +641,8 @@ class DataPlane:
         messages = MessageReader(reader, False)
         try:
             writer.write(data)
-            response = await asyncio.wait_for(messages.next(head), timeout)
+            async with asyncio.timeout(timeout):
+                response = await messages.next(head)
         except BaseException:
             writer.close()
             raise

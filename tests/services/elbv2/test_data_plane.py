@@ -76,7 +76,7 @@ def test_the_alb_lab_alternates_then_takes_a_stopped_instance_out(overcast, elb,
     assert names(port, 6) == ["instance-1"] * 6
 
 
-def test_an_unhealthy_target_is_kept_only_after_the_threshold(overcast, elb, backends):
+def test_a_target_answering_500_is_unhealthy_with_its_code(overcast, elb, backends):
     one, two = backends("a"), backends("b", status=500)
     lb, tg, _ = alb_with_targets(elb, [one.port, two.port], UnhealthyThresholdCount=3)
 
@@ -84,9 +84,7 @@ def test_an_unhealthy_target_is_kept_only_after_the_threshold(overcast, elb, bac
         overcast.advance_clock(10)
         return target_states(elb, tg["TargetGroupArn"])
 
-    wait_for(lambda: state_after_check()[one.port] == "healthy")
-    states = target_states(elb, tg["TargetGroupArn"])
-    assert states[two.port] == "unhealthy"
+    wait_for(lambda: state_after_check() == {one.port: "healthy", two.port: "unhealthy"})
     described = elb.describe_target_health(
         TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": two.port}]
     )
