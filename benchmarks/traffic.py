@@ -6,8 +6,9 @@
 1. ALB: a small keep-alive HTTP target (asyncio, fixed 200 answer) is measured directly and through an
    Application Load Balancer forwarding to it (IP target), with `hey` at concurrency 1 and 8; the figure is the
    median latency through the ALB minus the median direct (the issue's target: at most 1 ms added).
-2. DNS: a hosted zone of 10,000 A records, then UDP queries for random names of it from one client process
-   keeping 64 queries in flight; queries answered per second (target: at least 10,000).
+2. DNS: a hosted zone of 10,000 A records, then UDP queries for its names in random order, round after round,
+   from one client process keeping 64 queries in flight; queries answered per second over the run (target: at
+   least 10,000), and over the first round alone (every answer computed, none kept from before).
 
 Overcast runs as its own process (`overcast start --ephemeral --dns-port`), like a user's.
 """
@@ -141,10 +142,7 @@ def dns_rate(port: int, dns_port: int, records: int, duration: int) -> dict:
                     "ResourceRecords": [{"Value": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"}]}}
                    for i, name in enumerate(names[start : start + 1000], start)]  # fmt: skip
         r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})
-    queries = []
-    for _ in range(2000):
-        query = dns.message.make_query(random.choice(names), "A")
-        queries.append(query.to_wire())
+    queries = [dns.message.make_query(name, "A").to_wire() for name in random.sample(names, len(names))]
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.connect(("127.0.0.1", dns_port))
     sock.settimeout(1.0)
@@ -152,9 +150,10 @@ def dns_rate(port: int, dns_port: int, records: int, duration: int) -> dict:
     for wire in queries[:window]:
         sock.send(wire)
         sent += 1
-    deadline = time.monotonic() + duration
     started = time.monotonic()
-    while time.monotonic() < deadline:
+    cold_elapsed = None
+    deadline = started + duration
+    while time.monotonic() < deadline or cold_elapsed is None:
         try:
             reply = sock.recv(4096)
         except TimeoutError:
@@ -165,12 +164,15 @@ def dns_rate(port: int, dns_port: int, records: int, duration: int) -> dict:
         answered += 1
         if reply[3] & 0x0F:
             errors += 1
+        if answered == len(queries):  # every name asked once: each answer computed, none kept yet
+            cold_elapsed = time.monotonic() - started
         sock.send(queries[sent % len(queries)])
         sent += 1
     elapsed = time.monotonic() - started
     return {
         "records": records,
         "queries_per_second": round(answered / elapsed),
+        "first_pass_queries_per_second": round(len(queries) / cold_elapsed),
         "errors": errors,
         "in_flight": window,
     }
