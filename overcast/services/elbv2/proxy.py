@@ -30,6 +30,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import overcast.services.acm.api as acm
@@ -109,6 +110,7 @@ def _own_headers(content_type: str | None) -> list[tuple[str, str]]:
     return headers
 
 
+@lru_cache(maxsize=4096)
 def allowed_address(address: str) -> bool:
     """Whether the data plane may send traffic to `address`: only this machine's loopback for now."""
     try:
@@ -398,7 +400,7 @@ class DataPlane:
             client_ip,
         )
         actions = first_match(view.rules, matched) or []
-        outcome = error_page(503)
+        outcome: Outcome | None = None
         for action in actions:
             kind = action["Type"]
             if kind == "fixed-response":
@@ -414,6 +416,8 @@ class DataPlane:
                     view, action, request, client_ip, client_port, local_port, scheme
                 )
             # authenticate-oidc / authenticate-cognito actions are stored, not enforced (docs/services/elbv2.md)
+        if outcome is None:
+            outcome = error_page(503)
         self.service.access_log(
             view, request, outcome, client_ip, client_port, scheme, time.monotonic() - started
         )
