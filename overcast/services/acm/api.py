@@ -37,6 +37,13 @@ def server_certificate(platform: Platform, arn: str) -> tuple[str, str, list[str
     return found.cert_pem + (found.chain_pem or ""), found.key_pem, ca.facts(found.cert_pem).names
 
 
+def generation(platform: Platform) -> int:
+    """A number that changes whenever a certificate's material changes (issued, renewed, re-imported): TLS
+    listeners reload their certificates when it does."""
+    acm = platform.running("acm")
+    return getattr(acm, "generation", 0)
+
+
 def claim(platform: Platform, arn: str, resource_arn: str, user_key: str) -> None:
     """`user_key` (a listener) of `resource_arn` (its load balancer) uses the certificate now."""
     acm = _acm(platform)

@@ -211,6 +211,7 @@ class CertificateOperations(Operations):
         if tags:
             self.service.tags.add(arn, tags, RULES, account=ctx.account_id, region=ctx.region)
         self.service.schedule_changed()
+        self.service.material_changed()
         return {"CertificateArn": arn}
 
     # -- describe / list / get --------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class AcmProvider(ServiceProvider):
         super().__init__(platform)
         self.store = AcmStore(self.db)
         self.wake = asyncio.Event()
+        self.generation = 0  # bumped when a certificate's material changes (acm.api.generation)
 
     async def start(self) -> None:
         self.platform.spawn(run_due_work(self.clock, self.wake, self.run_due, "acm certificates"))
@@ -81,6 +82,13 @@ class AcmProvider(ServiceProvider):
         for entry in doc.get("DomainValidationOptions", []):
             entry["ValidationStatus"] = "SUCCESS"
         certificate.due = facts.not_after - RENEW_BEFORE
+        self.material_changed()
+
+    def material_changed(self) -> None:
+        self.db.after_commit(self._next_generation)
+
+    def _next_generation(self) -> None:
+        self.generation += 1
 
     def renew(self, certificate: Certificate) -> None:
         self.issue(certificate)

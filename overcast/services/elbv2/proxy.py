@@ -250,9 +250,40 @@ class DataPlane:
         self._views.clear()
 
     def _tls_context(self, listener: Listener) -> ssl.SSLContext:
-        """The server context of an HTTPS/TLS listener: its default certificate, and the others by SNI."""
+        """The server context of an HTTPS/TLS listener: its default certificate, and the others by SNI. When ACM
+        renews or re-imports a certificate, the next handshakes naming a server get the new one."""
+        built = [self._certificate_contexts(listener), acm.generation(self.platform)]
+        if not built[0]:
+            raise ValueError("no usable certificate")
+        default = built[0][0][0]
+
+        def choose(sock: ssl.SSLObject, server_name: str | None, _: ssl.SSLContext) -> None:
+            if built[1] != acm.generation(self.platform):
+                try:
+                    built[:] = [
+                        self._certificate_contexts(listener) or built[0],
+                        acm.generation(self.platform),
+                    ]
+                except (OSError, ValueError, ssl.SSLError):
+                    log.exception("elbv2: the renewed certificates of %s could not be loaded", listener.arn)
+            contexts = built[0]
+            chosen = contexts[0][0]
+            wanted = (server_name or "").lower()
+            for context, names in contexts:
+                if wanted and any(_covers(name, wanted) for name in names):
+                    chosen = context
+                    break
+            if chosen is not sock.context:
+                sock.context = chosen
+
+        default.sni_callback = choose
+        return default
+
+    def _certificate_contexts(self, listener: Listener) -> list[tuple[ssl.SSLContext, list[str]]]:
+        """A server context per certificate of the listener (the default first) with the names it covers."""
         contexts = []
         protocols = SSL_POLICIES.get(listener.doc.get("SslPolicy", ""), ("TLSv1.2", "TLSv1.3"))
+        alpn = (listener.doc.get("AlpnPolicy") or ["None"])[0]
         for arn in listener.certificates:
             found = acm.server_certificate(self.platform, arn)
             if found is None:
@@ -260,34 +291,17 @@ class DataPlane:
             chain, key, names = found
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = _TLS_VERSIONS[protocols[0]]
-            with tempfile.TemporaryDirectory(prefix="overcast-tls-") as folder:
+            with tempfile.TemporaryDirectory(prefix="overcast-tls-") as folder:  # ssl loads files only
                 cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
                 with open(cert_path, "w") as out:
                     out.write(chain)
                 with open(os.open(key_path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as out:
                     out.write(key)
                 context.load_cert_chain(cert_path, key_path)
-            if listener.doc.get("AlpnPolicy") and listener.doc["AlpnPolicy"][0] in (
-                "HTTP1Only",
-                "HTTP2Preferred",
-            ):
+            if alpn in ("HTTP1Only", "HTTP2Preferred"):
                 context.set_alpn_protocols(["http/1.1"])
             contexts.append((context, [name.lower() for name in names]))
-        if not contexts:
-            raise ValueError("no usable certificate")
-        default = contexts[0][0]
-
-        def choose(sock: ssl.SSLObject, server_name: str | None, _: ssl.SSLContext) -> None:
-            if not server_name:
-                return
-            wanted = server_name.lower()
-            for context, names in contexts:
-                if any(_covers(name, wanted) for name in names):
-                    sock.context = context
-                    return
-
-        default.sni_callback = choose
-        return default
+        return contexts
 
     # -- the configuration, once per change ---------------------------------------------------------------------------
 

@@ -304,3 +304,33 @@ def test_revoke_and_the_generic_tag_operations(acm):
         and revoked["RevocationReason"] == "KEY_COMPROMISE"
         and "RevokedAt" in revoked
     )
+
+
+def test_a_listener_serves_the_renewed_certificate(overcast, acm):
+    import socket
+    import ssl
+
+    arn = acm.request_certificate(DomainName="svc.internal", CertificateAuthorityArn=PCA)["CertificateArn"]
+    elb = overcast.client("elbv2")
+    lb = elb.create_load_balancer(Name="renewing", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": arn}],
+                        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}])  # fmt: skip
+    port = int(lb["DNSName"].rsplit(":", 1)[1])
+
+    def served_serial() -> int:
+        context = ssl.create_default_context(
+            cadata=urllib.request.urlopen(overcast.endpoint + "/_overcast/acm/ca.pem").read().decode()
+        )
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            context.wrap_socket(raw, server_hostname="svc.internal") as tls,
+        ):
+            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True)).serial_number
+
+    first = served_serial()
+    acm.renew_certificate(CertificateArn=arn)
+    renewed = x509.load_pem_x509_certificate(
+        acm.export_certificate(CertificateArn=arn, Passphrase=b"pass1234")["Certificate"].encode()
+    )
+    assert renewed.serial_number != first
+    assert served_serial() == renewed.serial_number
