@@ -300,3 +300,95 @@ def _answers(port: int) -> bool:
         return get(f"http://127.0.0.1:{port}/", timeout=2)[0] == 200
     except OSError:
         return False
+
+
+MULTI_VALUE_SOURCE = """
+import json
+def handler(event, context):
+    return {
+        "statusCode": 200,
+        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"], "Content-Type": ["application/json"]},
+        "body": json.dumps({"query": event["multiValueQueryStringParameters"],
+                            "accept": event["multiValueHeaders"].get("accept")}),
+    }
+"""
+
+
+def test_lambda_targets_with_multi_value_headers(overcast, elb):
+    lam = overcast.client("lambda")
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", MULTI_VALUE_SOURCE)
+    function = lam.create_function(FunctionName="multi", Runtime="python3.11", Role="arn:aws:iam::000000000000:role/r",
+                                   Handler="app.handler", Code={"ZipFile": package.getvalue()})  # fmt: skip
+    lb = elb.create_load_balancer(Name="multi", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="multi-fn", TargetType="lambda")["TargetGroups"][0]
+    elb.modify_target_group_attributes(
+        TargetGroupArn=tg["TargetGroupArn"],
+        Attributes=[{"Key": "lambda.multi_value_headers.enabled", "Value": "true"}],
+    )
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": function["FunctionArn"]}])
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])  # fmt: skip
+    with socket.create_connection(("127.0.0.1", port_of(lb)), timeout=30) as raw:
+        raw.sendall(
+            b"GET /m?tag=a&tag=b%20c HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+        )
+        reply = b""
+        while chunk := raw.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert head.count(b"Set-Cookie:") == 2
+    answer = json.loads(body)
+    assert answer == {"query": {"tag": ["a", "b%20c"]}, "accept": ["text/html", "application/json"]}
+
+
+def test_a_tls_listener_of_a_network_load_balancer(overcast, elb):
+    import ssl
+    import urllib.request
+
+    backend = socket.socket()
+    backend.bind(("127.0.0.1", 0))
+    backend.listen()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = backend.accept()
+            except OSError:
+                return
+            with conn:
+                data = conn.recv(100)
+                if data:
+                    conn.sendall(data.upper())
+
+    threading.Thread(target=serve, daemon=True).start()
+    acm = overcast.client("acm")
+    authority = (
+        "arn:aws:acm-pca:us-east-1:000000000000:certificate-authority/12345678-1234-1234-1234-123456789012"
+    )
+    arn = acm.request_certificate(DomainName="tcp.internal", CertificateAuthorityArn=authority)[
+        "CertificateArn"
+    ]
+    lb = elb.create_load_balancer(Name="tls-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="plain", Protocol="TCP", Port=9, VpcId=lb["VpcId"], TargetType="ip")[
+        "TargetGroups"
+    ][0]
+    elb.register_targets(
+        TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": backend.getsockname()[1]}]
+    )
+    listener = elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TLS", Port=443, Certificates=[{"CertificateArn": arn}],
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])["Listeners"][0]  # fmt: skip
+    assert (
+        listener["AlpnPolicy"] == ["None"] and listener["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    )
+    root = urllib.request.urlopen(overcast.endpoint + "/_overcast/acm/ca.pem").read().decode()
+    context = ssl.create_default_context(cadata=root)
+    with (
+        socket.create_connection(("127.0.0.1", port_of(lb)), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="tcp.internal") as tls,
+    ):
+        tls.sendall(b"hello")
+        assert tls.recv(100) == b"HELLO"
+    backend.close()

@@ -296,3 +296,21 @@ def _answered(server, name: str):
     except Exception:  # noqa: BLE001 - not serving yet
         return None
     return answer if answer.answer else None
+
+
+def test_a_health_check_follows_a_cloudwatch_alarm(served):
+    cloudwatch = served.client("cloudwatch")
+    cloudwatch.put_metric_alarm(AlarmName="db-down", MetricName="Errors", Namespace="App", Statistic="Sum", Period=60,
+                                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")  # fmt: skip
+    cloudwatch.set_alarm_state(AlarmName="db-down", StateValue="OK", StateReason="fine")
+    r53 = served.client("route53")
+    check = r53.create_health_check(CallerReference="alarm", HealthCheckConfig={
+        "Type": "CLOUDWATCH_METRIC", "AlarmIdentifier": {"Region": "us-east-1", "Name": "db-down"},
+        "InsufficientDataHealthStatus": "Unhealthy"})["HealthCheck"]  # fmt: skip
+    zone_id = zone(r53)
+    change(r53, zone_id,
+           a_record("db.example.com", "192.0.2.1", SetIdentifier="p", Failover="PRIMARY", HealthCheckId=check["Id"]),
+           a_record("db.example.com", "192.0.2.2", SetIdentifier="s", Failover="SECONDARY"))  # fmt: skip
+    wait_for(lambda: (served.advance_clock(10), addresses(ask(served, "db.example.com")) == ["192.0.2.1"])[1])
+    cloudwatch.set_alarm_state(AlarmName="db-down", StateValue="ALARM", StateReason="errors")
+    wait_for(lambda: (served.advance_clock(10), addresses(ask(served, "db.example.com")) == ["192.0.2.2"])[1])
