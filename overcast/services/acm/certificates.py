@@ -29,7 +29,7 @@ RULES = TagRules(
 )
 _DOMAIN = re.compile(r"^(\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$")
 VALIDATION_TIMEOUT = 72 * 3600
-CHECK_EVERY = 60.0  # DNS validation records are looked for once a minute (virtual time)
+CHECK_EVERY = 5.0  # DNS validation records are looked for every 5 s (virtual time): Terraform waits on it
 RENEW_BEFORE = 60 * 86400
 EMAIL_PREFIXES = ("admin", "administrator", "hostmaster", "postmaster", "webmaster")
 DEFAULT_KEY_TYPES = ("RSA_1024", "RSA_2048")

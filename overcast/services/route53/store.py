@@ -65,7 +65,9 @@ MIGRATIONS = [
         zone_id TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (zone_id, name)
     ) WITHOUT ROWID;
     CREATE TABLE r53_dnssec (zone_id TEXT PRIMARY KEY, status TEXT NOT NULL);
-    """
+    """,
+    # ACM looks for its validation CNAMEs by name and type in every zone
+    "CREATE INDEX r53_records_name ON r53_records (name, type);",
 ]
 
 
