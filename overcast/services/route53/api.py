@@ -16,3 +16,16 @@ def has_record(platform: Platform, account: str, name: str, record_type: str, va
     if provider is None:
         return False
     return provider.has_record(name, record_type, value)
+
+
+def answer_dns(
+    platform: Platform, query: bytes, sender: str, vpc_id: str | None = None, vpc_region: str | None = None
+) -> bytes | None:
+    """The DNS server's response to a query message (wire format), as asked from inside a VPC when `vpc_id` is
+    given (its private hosted zones answer first): for EC2's VPC resolver (the instance sandboxes' DNS). None
+    for what is not a query."""
+    provider: Route53Provider | None = platform.provider("route53")  # type: ignore[assignment]
+    if provider is None:
+        return None
+    vpc = (vpc_id, vpc_region or platform.config.default_region) if vpc_id else None
+    return provider.dns.answer(query, sender, 65535, vpc)

@@ -52,7 +52,7 @@ class DnsServer:
         self.service = service
         self.host, self.port = host, port
         self._udp: asyncio.DatagramTransport | None = None
-        self._cache: dict[tuple[bytes, int | None], bytes] = {}
+        self._cache: dict[tuple[bytes, int | None, tuple[str, str] | None], bytes] = {}
         self._cache_version = -1
         self._tcp: asyncio.AbstractServer | None = None
 
@@ -70,7 +70,9 @@ class DnsServer:
         if self._tcp is not None:
             self._tcp.close()
 
-    def answer(self, wire: bytes, sender: str, max_size: int | None) -> bytes | None:
+    def answer(
+        self, wire: bytes, sender: str, max_size: int | None, vpc: tuple[str, str] | None = None
+    ) -> bytes | None:
         """The response to one query message; None for what is not a query.
 
         Answers that do not depend on a draw or on the client (resolver.Answer.stable) are kept, keyed by the
@@ -79,14 +81,14 @@ class DnsServer:
         if self._cache_version != version:
             self._cache.clear()
             self._cache_version = version
-        key = (wire[2:], max_size)
+        key = (wire[2:], max_size, vpc)
         cached = self._cache.get(key)
         if cached is not None:
             return wire[:2] + cached
         query = wire_format.parse(wire)
         if query is not None:
             try:
-                reply, stable = self._answer_fast(query, sender, max_size)
+                reply, stable = self._answer_fast(query, sender, max_size, vpc)
             except (ValueError, KeyError, dns.exception.DNSException):
                 pass  # a record the fast path cannot encode: dnspython's path says why in the log
             else:
@@ -112,8 +114,9 @@ class DnsServer:
                 address = option.address
         client = Client(
             address=address,
-            region=self.service.platform.config.default_region,
+            region=vpc[1] if vpc else self.service.platform.config.default_region,
             location=self.service.location,
+            vpc=vpc,
         )
         result = self.service.resolver.resolve(
             question.name.to_text(), dns.rdatatype.to_text(question.rdtype), client
@@ -127,11 +130,14 @@ class DnsServer:
             response.answer, response.authority = [], []
             return response.to_wire()
 
-    def _answer_fast(self, query: wire_format.Query, sender: str, max_size: int | None) -> tuple[bytes, bool]:
+    def _answer_fast(
+        self, query: wire_format.Query, sender: str, max_size: int | None, vpc: tuple[str, str] | None
+    ) -> tuple[bytes, bool]:
         client = Client(
             address=query.client_subnet or sender,
-            region=self.service.platform.config.default_region,
+            region=vpc[1] if vpc else self.service.platform.config.default_region,
             location=self.service.location,
+            vpc=vpc,
         )
         result = self.service.resolver.resolve(query.name, wire_format.type_text(query.type), client)
         limit = max_size if max_size is not None else (query.payload if query.edns else 512)

@@ -43,13 +43,15 @@ class Route53Provider(ServiceProvider):
         self.zones = self.family(ZoneOperations)
         self.version = 0  # bumped after each committed change: the resolver's caches key on it
         self._zone_index: tuple[int, dict[str, tuple[str, str]]] | None = None
+        self._private: dict[tuple[str, str], tuple[int, dict[str, tuple[str, str]]]] = {}
         self._sets: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
         self._sets_version = 0
         self.resolver = Resolver(_Source(self))
         self.location = location_setting()
         self.wake = asyncio.Event()
         self.checkers = HealthCheckers(self)
-        self.dns: DnsServer | None = None
+        # answers DNS messages; listens on --dns-port when given (EC2's VPC resolver uses it through api.py)
+        self.dns = DnsServer(self, platform.config.host, platform.config.dns_port or 0)
 
     async def start(self) -> None:
         self.platform.spawn(
@@ -57,15 +59,13 @@ class Route53Provider(ServiceProvider):
         )
         port = self.platform.config.dns_port
         if port:
-            self.dns = DnsServer(self, self.platform.config.host, port)
             try:
                 await self.dns.start()
             except OSError as error:
                 log.error("route53: the DNS server cannot listen on port %d: %s", port, error)
 
     async def stop(self) -> None:
-        if self.dns is not None:
-            self.dns.stop()
+        self.dns.stop()
 
     def reset(self) -> None:
         self.version += 1
@@ -139,6 +139,19 @@ class Route53Provider(ServiceProvider):
             self._zone_index = (self.version, index)
         return self._zone_index[1]
 
+    def private_index(self, vpc_id: str, region: str) -> dict[str, tuple[str, str]]:
+        """{zone name: (id, name)} of the private zones associated with a VPC, for this configuration version."""
+        key = (vpc_id, region)
+        cached = self._private.get(key)
+        if cached is None or cached[0] != self.version:
+            zones = {
+                zone.name: (zone.id, zone.name) for zone in reversed(self.store.zones_of_vpc(vpc_id, region))
+            }
+            if len(self._private) > 1000:
+                self._private.clear()
+            cached = self._private[key] = (self.version, zones)
+        return cached[1]
+
     def record_sets(self, zone_id: str, name: str) -> list[dict[str, Any]]:
         if self._sets_version != self.version:
             self._sets.clear()
@@ -188,6 +201,12 @@ class _Source:
         self.service = service
 
     def zone_for(self, name: str, client: Client) -> tuple[str, str] | None:
+        if client.vpc is not None:  # a private zone of the client's VPC holding the name comes first
+            private = self.service.private_index(*client.vpc)
+            for candidate in parents(name):
+                found = private.get(candidate)
+                if found is not None:
+                    return found
         index = self.service.zone_index()
         for candidate in parents(name):
             found = index.get(candidate)

@@ -49,6 +49,9 @@ class Client:
     address: str | None = None
     region: str = "us-east-1"
     location: tuple[str | None, str | None, str | None] | None = None
+    vpc: tuple[str, str] | None = (
+        None  # (VPC id, its region) of a query from inside a VPC: its private zones answer
+    )
 
 
 @dataclass

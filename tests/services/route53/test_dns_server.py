@@ -314,3 +314,32 @@ def test_a_health_check_follows_a_cloudwatch_alarm(served):
     wait_for(lambda: (served.advance_clock(10), addresses(ask(served, "db.example.com")) == ["192.0.2.1"])[1])
     cloudwatch.set_alarm_state(AlarmName="db-down", StateValue="ALARM", StateReason="errors")
     wait_for(lambda: (served.advance_clock(10), addresses(ask(served, "db.example.com")) == ["192.0.2.2"])[1])
+
+
+def test_private_zones_answer_queries_from_their_vpcs(served):
+    import dns.message
+
+    import overcast.services.route53.api as route53
+
+    r53 = served.client("route53")
+    private = r53.create_hosted_zone(Name="corp.example.com", CallerReference="private",
+                                     VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-1234"})["HostedZone"]["Id"]  # fmt: skip
+    change(r53, private, a_record("db.corp.example.com", "10.0.0.5"))
+    public = zone(r53)
+    change(r53, public, a_record("www.example.com", "192.0.2.1"))
+    assert (
+        ask(served, "db.corp.example.com").rcode() == dns.rcode.NXDOMAIN
+        or not ask(served, "db.corp.example.com").answer
+    )
+
+    def from_vpc(name: str, vpc: str) -> dns.message.Message:
+        wire = route53.answer_dns(
+            served.platform, dns.message.make_query(name, "A").to_wire(), "10.0.0.9", vpc, "us-east-1"
+        )
+        return dns.message.from_wire(wire)
+
+    assert addresses(from_vpc("db.corp.example.com", "vpc-1234")) == ["10.0.0.5"]
+    assert addresses(from_vpc("www.example.com", "vpc-1234")) == ["192.0.2.1"]  # public zones still answer
+    assert from_vpc("db.corp.example.com", "vpc-other").answer == []
+    answer = r53.test_dns_answer(HostedZoneId=private, RecordName="db.corp.example.com", RecordType="A")
+    assert answer["RecordData"] == ["10.0.0.5"]
