@@ -122,6 +122,16 @@ class DnsServer:
             question.name.to_text(), dns.rdatatype.to_text(question.rdtype), client
         )
         self._fill(response, result)
+        subnet = address if address != sender else None
+        self._log(
+            result,
+            question.name.to_text(),
+            dns.rdatatype.to_text(question.rdtype),
+            sender,
+            max_size,
+            subnet,
+            vpc,
+        )
         limit = max_size if max_size is not None else (max(query.payload, 512) if query.edns >= 0 else 512)
         try:
             return response.to_wire(max_size=limit)
@@ -144,7 +154,23 @@ class DnsServer:
         reply = wire_format.render(
             query, result.rcode, result.authoritative, result.records, result.authority, limit
         )
-        return reply, result.stable
+        logged = self._log(
+            result, query.name, wire_format.type_text(query.type), sender, max_size, query.client_subnet, vpc
+        )
+        return reply, result.stable and not logged
+
+    def _log(self, result: Answer, name: str, kind: str, sender: str, max_size: int | None, subnet: str | None,
+             vpc: tuple[str, str] | None) -> bool:  # fmt: skip
+        """Record the query when its public zone logs queries; whether it did (such answers are not kept)."""
+        if (
+            vpc is not None
+            or result.zone_id is None
+            or result.zone_id not in self.service.query_logs.targets()
+        ):
+            return False
+        protocol = "TCP" if max_size else "UDP"
+        self.service.query_logs.record(result.zone_id, name, kind, result.rcode, protocol, sender, subnet)
+        return True
 
     @staticmethod
     def _fill(response: dns.message.Message, result: Answer) -> None:

@@ -20,6 +20,7 @@ from overcast.services.route53.common import PROPAGATION_SECONDS, new_id
 from overcast.services.route53.dns_server import DnsServer, location_setting
 from overcast.services.route53.health_checks import HealthCheckOperations
 from overcast.services.route53.names import normalize, parents
+from overcast.services.route53.query_logs import QueryLogs
 from overcast.services.route53.record_sets import RecordOperations
 from overcast.services.route53.resolver import Client, Resolver
 from overcast.services.route53.store import Route53Store
@@ -50,12 +51,17 @@ class Route53Provider(ServiceProvider):
         self.location = location_setting()
         self.wake = asyncio.Event()
         self.checkers = HealthCheckers(self)
+        self.query_logs = QueryLogs(self)
+        self._logs_wake = asyncio.Event()
         # answers DNS messages; listens on --dns-port when given (EC2's VPC resolver uses it through api.py)
         self.dns = DnsServer(self, platform.config.host, platform.config.dns_port or 0)
 
     async def start(self) -> None:
         self.platform.spawn(
             run_due_work(self.clock, self.wake, self.checkers.run_due, "route53 health checks")
+        )
+        self.platform.spawn(
+            run_due_work(self.clock, self._logs_wake, self.query_logs.flush, "route53 query logs")
         )
         port = self.platform.config.dns_port
         if port:
@@ -69,6 +75,7 @@ class Route53Provider(ServiceProvider):
 
     def reset(self) -> None:
         self.version += 1
+        self.query_logs.pending.clear()
 
     def changed(self) -> None:
         self.db.after_commit(self._bump)
@@ -125,6 +132,30 @@ class Route53Provider(ServiceProvider):
             if "NotFound" in error.code or "Malformed" in error.code:
                 raise ServiceError("InvalidVPCId", f"The VPC ID '{vpc['VPCId']}' is not valid", 400) from None
             raise
+
+    async def check_log_group(self, ctx: RequestContext, arn: str) -> None:
+        """A query logging configuration's log group must exist (NoSuchCloudWatchLogsLogGroup)."""
+        from overcast.services.kit.arns import parse_arn
+
+        parsed = parse_arn(arn)
+        if parsed is None or parsed.service != "logs" or parsed.resource_type != "log-group":
+            raise ServiceError("InvalidInput", f"The ARN {arn} is not a CloudWatch Logs log group ARN.", 400)
+        if parsed.region != "us-east-1":
+            raise ServiceError("InvalidInput", "The log group must be in the us-east-1 Region.", 400)
+        name = parsed.resource_id.removesuffix(":*")
+        try:
+            found = await self.platform.call(
+                "logs", "DescribeLogGroups", {"logGroupNamePrefix": name}, principal=root_principal(ctx.account_id),
+                account_id=parsed.account or ctx.account_id, region=parsed.region,
+            )  # fmt: skip
+        except NotImplementedOperation:
+            return
+        if not any(group["logGroupName"] == name for group in found.get("logGroups", [])):
+            raise ServiceError(
+                "NoSuchCloudWatchLogsLogGroup",
+                "There is no CloudWatch Logs log group with the specified ARN.",
+                404,
+            )
 
     # -- what the resolver reads -------------------------------------------------------------------------------------
 

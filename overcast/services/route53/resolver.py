@@ -61,6 +61,7 @@ class Answer:
     authority: list[tuple[str, str, int, str]] = field(default_factory=list)
     authoritative: bool = True
     stable: bool = True  # the same question gets the same answer until the zones change (no draw, no client)
+    zone_id: str | None = None  # the hosted zone that answered
 
 
 class Source(Protocol):
@@ -106,7 +107,7 @@ class Resolver:
             zone = self.source.zone_for(name, client)
         if zone is None:
             return self._served(name, qtype)
-        answer = Answer()
+        answer = Answer(zone_id=zone[0])
         self._stable = True
         self._answer(zone, name, qtype, client, answer, 0)
         answer.stable = self._stable

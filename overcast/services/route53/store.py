@@ -378,6 +378,10 @@ class Route53Store:
             )
         ]
 
+    def all_query_loggings(self) -> dict[str, str]:
+        """{zone id: log group ARN} of every configuration."""
+        return {row[0]: row[1] for row in self.db.all("SELECT zone_id, log_group_arn FROM r53_query_logging")}
+
     def delete_query_logging(self, config_id: str) -> None:
         self.db.execute("DELETE FROM r53_query_logging WHERE id = ?", (config_id,))
 

@@ -353,7 +353,14 @@ class ZoneOperations(Operations):
 
     # -- query logging ----------------------------------------------------------------------------------------------
 
-    def create_query_logging_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def create_query_logging_config(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        await self.service.check_log_group(ctx, params["CloudWatchLogsLogGroupArn"])
+        with self.db.transaction():
+            return self._create_query_logging(ctx, params)
+
+    def _create_query_logging(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         zone = self.zone(ctx, params["HostedZoneId"])
         store = self.service.store
         if store.query_logging_of_zone(zone.id):
@@ -363,10 +370,9 @@ class ZoneOperations(Operations):
                 409,
             )
         arn = params["CloudWatchLogsLogGroupArn"]
-        if ":us-east-1:" not in arn or ":log-group:" not in arn:
-            raise ServiceError("InvalidInput", "The log group must be in us-east-1.", 400)
         config_id = str(uuid.uuid4())
         store.put_query_logging(config_id, ctx.account_id, zone.id, arn)
+        self.service.changed()
         config = {"Id": config_id, "HostedZoneId": zone.id, "CloudWatchLogsLogGroupArn": arn}
         return {
             "QueryLoggingConfig": config,
@@ -406,6 +412,7 @@ class ZoneOperations(Operations):
     def delete_query_logging_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         self._query_logging(ctx, params["Id"])
         self.service.store.delete_query_logging(params["Id"])
+        self.service.changed()
         return {}
 
     # -- DNSSEC (kept, not signed) -------------------------------------------------------------------------------------

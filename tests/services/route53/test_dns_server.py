@@ -301,19 +301,64 @@ def _answered(server, name: str):
 def test_a_health_check_follows_a_cloudwatch_alarm(served):
     cloudwatch = served.client("cloudwatch")
     cloudwatch.put_metric_alarm(AlarmName="db-down", MetricName="Errors", Namespace="App", Statistic="Sum", Period=60,
-                                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")  # fmt: skip
+                                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                                TreatMissingData="notBreaching")  # fmt: skip
     cloudwatch.set_alarm_state(AlarmName="db-down", StateValue="OK", StateReason="fine")
     r53 = served.client("route53")
     check = r53.create_health_check(CallerReference="alarm", HealthCheckConfig={
         "Type": "CLOUDWATCH_METRIC", "AlarmIdentifier": {"Region": "us-east-1", "Name": "db-down"},
-        "InsufficientDataHealthStatus": "Unhealthy"})["HealthCheck"]  # fmt: skip
+        "InsufficientDataHealthStatus": "Healthy"})["HealthCheck"]  # fmt: skip
     zone_id = zone(r53)
     change(r53, zone_id,
            a_record("db.example.com", "192.0.2.1", SetIdentifier="p", Failover="PRIMARY", HealthCheckId=check["Id"]),
            a_record("db.example.com", "192.0.2.2", SetIdentifier="s", Failover="SECONDARY"))  # fmt: skip
     wait_for(lambda: (served.advance_clock(10), addresses(ask(served, "db.example.com")) == ["192.0.2.1"])[1])
-    cloudwatch.set_alarm_state(AlarmName="db-down", StateValue="ALARM", StateReason="errors")
-    wait_for(lambda: (served.advance_clock(10), addresses(ask(served, "db.example.com")) == ["192.0.2.2"])[1])
+
+    def alarmed() -> bool:
+        cloudwatch.set_alarm_state(AlarmName="db-down", StateValue="ALARM", StateReason="errors")
+        served.advance_clock(10)
+        return addresses(ask(served, "db.example.com")) == ["192.0.2.2"]
+
+    wait_for(alarmed)
+
+
+def test_query_logs_go_to_cloudwatch_logs(served):
+    logs = served.client("logs")
+    logs.create_log_group(logGroupName="/aws/route53/example.com")
+    group_arn = "arn:aws:logs:us-east-1:000000000000:log-group:/aws/route53/example.com:*"
+    r53 = served.client("route53")
+    zone_id = zone(r53)
+    change(r53, zone_id, a_record("www.example.com", "192.0.2.1"))
+    with pytest.raises(ClientError) as raised:
+        r53.create_query_logging_config(
+            HostedZoneId=zone_id, CloudWatchLogsLogGroupArn=group_arn.replace("example.com", "other")
+        )
+    assert error_of(raised) == ("NoSuchCloudWatchLogsLogGroup", 404)
+    config = r53.create_query_logging_config(HostedZoneId=zone_id, CloudWatchLogsLogGroupArn=group_arn)[
+        "QueryLoggingConfig"
+    ]
+    assert config["HostedZoneId"] == zone_id.rsplit("/", 1)[1]
+    for _ in range(2):
+        assert addresses(ask(served, "www.example.com")) == ["192.0.2.1"]
+    assert ask(served, "nope.example.com", "AAAA", tcp=True).rcode() == dns.rcode.NXDOMAIN
+
+    def logged():
+        served.advance_clock(1)
+        streams = logs.describe_log_streams(logGroupName="/aws/route53/example.com")["logStreams"]
+        if not streams:
+            return None
+        events = logs.get_log_events(
+            logGroupName="/aws/route53/example.com", logStreamName=streams[0]["logStreamName"]
+        )["events"]
+        return (streams[0]["logStreamName"], events) if len(events) == 3 else None
+
+    stream, events = wait_for(logged)
+    bare = zone_id.rsplit("/", 1)[1]
+    assert stream == f"{bare}/IAD89-C1"
+    fields = events[0]["message"].split(" ")
+    assert fields[0] == "1.0" and fields[2:8] == [bare, "www.example.com", "A", "NOERROR", "UDP", "IAD89-C1"]
+    assert fields[8] == "127.0.0.1" and fields[9] == "-"
+    assert events[2]["message"].split(" ")[3:7] == ["nope.example.com", "AAAA", "NXDOMAIN", "TCP"]
 
 
 def test_private_zones_answer_queries_from_their_vpcs(served):
