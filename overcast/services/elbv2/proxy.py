@@ -51,6 +51,7 @@ from overcast.services.elbv2.load_balancers import free_port
 from overcast.services.elbv2.matching import Request, first_match
 from overcast.services.elbv2.store import Listener, LoadBalancer, Target, TargetGroup
 from overcast.services.elbv2.tagging import SSL_POLICIES
+from overcast.services.elbv2.udp import UdpListener
 from overcast.services.kit.arns import parse_arn
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ class DataPlane:
         self._sockets: dict[str, socket.socket] = {}
         self._servers: dict[str, asyncio.AbstractServer] = {}
         self._clients: dict[str, set[asyncio.StreamWriter]] = {}
+        self._udp: dict[str, UdpListener] = {}
         self._views: dict[str, View] = {}
         self._turns: dict[str, int] = {}  # target group -> round-robin position
         self._outstanding: dict[tuple[str, str, int], int] = {}
@@ -148,8 +150,12 @@ class DataPlane:
         if (
             listener is None
             or arn in self._sockets
-            or listener.protocol in (None, "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC")
+            or arn in self._udp
+            or listener.protocol in (None, "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC")
         ):
+            return
+        if listener.protocol == "UDP":
+            self._open_udp(listener)
             return
         sock = self._bind(listener)
         try:
@@ -161,6 +167,38 @@ class DataPlane:
         self._sockets[arn] = sock
         self._clients[arn] = set()
         self.platform.spawn(self._serve(listener, sock, context))
+
+    def _open_udp(self, listener: Listener) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind(("127.0.0.1", listener.local_port))
+        except OSError:
+            port = free_port()
+            sock.bind(("127.0.0.1", port))
+            self._moved(listener, port)
+        sock.setblocking(False)
+        protocol = UdpListener(self, listener.arn)
+        self._udp[listener.arn] = protocol
+
+        async def serve() -> None:
+            await asyncio.get_running_loop().create_datagram_endpoint(lambda: protocol, sock=sock)
+
+        self.platform.spawn(serve())
+
+    async def udp_target(self, arn: str, flow_hash: int) -> tuple[str, int] | None:
+        """The address a new UDP flow of the listener goes to: a healthy target chosen by the flow's hash."""
+        view = await self.view(arn)
+        if view is None or not view.listener.doc.get("DefaultActions"):
+            return None
+        group_arn = view.listener.doc["DefaultActions"][-1]["ForwardConfig"]["TargetGroups"][0][
+            "TargetGroupArn"
+        ]
+        group = view.groups.get(group_arn)
+        eligible = group.eligible() if group else []
+        if group is None or not eligible:
+            return None
+        address = self._address(view, group, eligible[flow_hash % len(eligible)])
+        return address if address is not None and allowed_address(address[0]) else None
 
     def _bind(self, listener: Listener) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -235,6 +273,9 @@ class DataPlane:
                 sock.close()
             for writer in self._clients.pop(arn, set()):
                 writer.close()
+            udp = self._udp.pop(arn, None)
+            if udp is not None:
+                udp.close()
             self._views.pop(arn, None)
 
     def reopen(self, arn: str) -> None:
@@ -242,7 +283,7 @@ class DataPlane:
         self.open(arn)
 
     def close_all(self) -> None:
-        self.close(list(self._sockets))
+        self.close([*self._sockets, *self._udp])
         for connections in self._pool.values():
             for writer, _ in connections:
                 writer.close()

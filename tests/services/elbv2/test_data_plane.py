@@ -392,3 +392,39 @@ def test_a_tls_listener_of_a_network_load_balancer(overcast, elb):
         tls.sendall(b"hello")
         assert tls.recv(100) == b"HELLO"
     backend.close()
+
+
+def test_a_udp_listener_relays_datagrams_both_ways(elb):
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                data, sender = echo.recvfrom(100)
+            except OSError:
+                return
+            echo.sendto(b"pong:" + data, sender)
+
+    threading.Thread(target=serve, daemon=True).start()
+    lb = elb.create_load_balancer(Name="udp-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="dns-like", Protocol="UDP", Port=53, VpcId=lb["VpcId"], TargetType="ip",
+                                 HealthCheckProtocol="TCP", HealthCheckPort="80")["TargetGroups"][0]  # fmt: skip
+    elb.register_targets(
+        TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": echo.getsockname()[1]}]
+    )
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="UDP", Port=53,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])  # fmt: skip
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.settimeout(2)
+
+    def answered():
+        client.sendto(b"ping", ("127.0.0.1", port_of(lb)))
+        try:
+            return client.recvfrom(100)[0]
+        except TimeoutError:
+            return None
+
+    assert wait_for(answered) == b"pong:ping"
+    client.close()
+    echo.close()
