@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         "machine's own (OVERCAST_CORS_ORIGINS; docs/security.md)",
     )
     start.add_argument(
+        "--dns-port",
+        type=int,
+        help="also serve DNS from Route 53's hosted zones on this port, UDP and TCP (OVERCAST_DNS_PORT; off by "
+        "default; e.g. 5353, then dig @127.0.0.1 -p 5353)",
+    )
+    start.add_argument(
         "--spin-us",
         type=int,
         help="microseconds to keep polling after a response before sleeping; 0 never spins "
@@ -163,6 +169,8 @@ def serve(config: Config) -> None:
     _say(f"  data:    {where}")
     _say(f'  clients: eval "$(overcast env --endpoint {endpoint})"   or see docs/clients.md')
     _say(f"  console: {endpoint}/   health: {endpoint}/_overcast/health")
+    if config.dns_port:
+        _say(f"  dns:     {config.host}:{config.dns_port} (udp, tcp) answers from Route 53's hosted zones")
     _check_virtual_hosts_later(config.port)
     spin = config.spin_us / 1e6 if config.spin_us is not None else None
     server = Server(OvercastApp(platform), spin_seconds=spin, on_stopped=lambda: _say("Overcast stopped"))

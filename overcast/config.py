@@ -34,6 +34,8 @@ class Config:
     # Web origins (scheme://host[:port], comma-separated; "*" for any) whose pages may send signed requests and
     # use Overcast's own endpoints, besides pages served from this machine (localhost, 127.0.0.1, ::1).
     cors_origins: str = ""
+    # The DNS server answering from Route 53's hosted zones (UDP and TCP on `host`); None: no DNS server.
+    dns_port: int | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -58,6 +60,8 @@ class Config:
             config.data_dir = Path(env["OVERCAST_DATA_DIR"])
         config.ephemeral = _flag(env.get("OVERCAST_EPHEMERAL"))
         config.fsync = _flag(env.get("OVERCAST_FSYNC"))
+        if env.get("OVERCAST_DNS_PORT"):
+            config.dns_port = int(env["OVERCAST_DNS_PORT"])
         if env.get("OVERCAST_SPIN_US"):
             config.spin_us = int(env["OVERCAST_SPIN_US"])
         return config
@@ -67,6 +71,8 @@ class Config:
             raise ValueError(f"--iam must be one of {', '.join(IAM_MODES)}, not {self.iam!r}")
         if not (self.default_account.isdigit() and len(self.default_account) == 12):
             raise ValueError("the default account must be a 12-digit account id")
+        if self.dns_port is not None and not 1 <= self.dns_port <= 65535:
+            raise ValueError("--dns-port must be between 1 and 65535")
         if self.spin_us is not None and not 0 <= self.spin_us <= 100_000:
             raise ValueError("--spin-us must be between 0 and 100000")
 

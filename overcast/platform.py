@@ -22,7 +22,7 @@ from overcast.context import RequestContext
 from overcast.errors import NotImplementedOperation, ServiceError
 from overcast.http import HttpRequest
 from overcast.identity import Credential, Credentials, Principal
-from overcast.services import CREDENTIAL_ISSUERS, OBSERVING_SERVICES, PROVIDERS, is_available
+from overcast.services import CREDENTIAL_ISSUERS, PROVIDERS, is_available, started_with
 from overcast.services.base import HttpRoute, ServiceProvider
 from overcast.state import BlobStore, Clock, Database
 
@@ -105,7 +105,7 @@ class Platform:
         for service in self.db.namespaces():
             if service in PROVIDERS:
                 self.provider(service)
-        for service in OBSERVING_SERVICES:  # they observe every call from the start (CloudTrail)
+        for service in started_with(self.config.dns_port):  # observers (CloudTrail), the DNS server
             self.provider(service)
 
     def install_provider(self, provider: ServiceProvider) -> None:

@@ -71,6 +71,8 @@ _ACCESS_DENIED = {
     "sts",
     "cloudformation",
     "elasticloadbalancing",
+    "elbv2",  # botocore's name of the same service (requests carry it)
+    "elb",
     "autoscaling",
     "monitoring",
     "ses",

@@ -38,10 +38,20 @@ PROVIDERS: dict[str, str] = {
     "cloudformation": "overcast.services.cloudformation.provider:CloudFormationProvider",
     "ecr": "overcast.services.ecr.provider:EcrProvider",
     "cloudcontrol": "overcast.services.cloudcontrol.provider:CloudControlProvider",
+    "elbv2": "overcast.services.elbv2.provider:ElbV2Provider",
+    "acm": "overcast.services.acm.provider:AcmProvider",
+    "route53": "overcast.services.route53.provider:Route53Provider",
 }
 
 # Services started with the server (not on first use) because they observe every call (Platform.observers).
 OBSERVING_SERVICES = ("cloudtrail",)
+
+
+def started_with(dns_port: int | None) -> tuple[str, ...]:
+    """Services started with the server whatever the data directory holds: the observers, and Route 53 when the
+    DNS server is on (`--dns-port`)."""
+    return OBSERVING_SERVICES + (("route53",) if dns_port else ())
+
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).
 CREDENTIAL_ISSUERS = ("iam", "sts")

@@ -1,0 +1,187 @@
+"""Background work of ELBv2 on the virtual clock: health checks of targets (each due `interval` seconds after
+the last) and the end of deregistration delays. Due times are rows, so both go on after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from typing import TYPE_CHECKING
+
+from overcast.errors import ServiceError
+from overcast.identity import service_principal
+from overcast.services.elbv2.proxy import _client_tls, allowed_address
+from overcast.services.elbv2.store import Target, TargetGroup
+from overcast.services.elbv2.target_groups import parse_matcher
+
+if TYPE_CHECKING:
+    from overcast.services.elbv2.provider import ElbV2Provider
+
+PARALLEL_CHECKS = 64
+FAILED = ("Target.FailedHealthChecks", "Health checks failed")
+TIMED_OUT = ("Target.Timeout", "Request timed out")
+
+
+class HealthChecker:
+    def __init__(self, service: ElbV2Provider) -> None:
+        self.service = service
+        self.store = service.store
+        self.clock = service.clock
+        self._limit = asyncio.Semaphore(PARALLEL_CHECKS)
+
+    async def run_due(self) -> float | None:
+        """Drain what is due, probe what is due; the next due moment."""
+        db = self.service.db
+        now = self.clock.now()
+        with db.transaction():
+            if self.store.drained(now):
+                self.service.changed()
+            due = self.store.due_checks(now)
+            groups: dict[str, TargetGroup | None] = {}
+            in_use: dict[str, bool] = {}
+            for target in due:
+                if target.tg_arn not in groups:
+                    groups[target.tg_arn] = self.store.target_group(target.tg_arn)
+                    in_use[target.tg_arn] = bool(self.store.load_balancers_of_target_group(target.tg_arn))
+        probes = []
+        for target in due:
+            tg = groups.get(target.tg_arn)
+            if tg is None:
+                continue
+            if in_use[target.tg_arn]:
+                probes.append(self._check(tg, target))
+            else:  # nobody sends it traffic: nothing to check until a listener or rule forwards to it
+                target.next_check = now + tg.doc.get("HealthCheckIntervalSeconds", 30)
+                probes.append(_done(target))
+        results = await asyncio.gather(*probes)
+        if results:
+            with db.transaction():
+                for target in results:
+                    self.store.record_check(target)
+                self.service.changed()
+        with db.transaction():
+            upcoming = [
+                moment for moment in (self.store.next_drain(), self.store.next_check()) if moment is not None
+            ]
+        return min(upcoming) if upcoming else None
+
+    async def _check(self, tg: TargetGroup, target: Target) -> Target:
+        async with self._limit:
+            failure = await self.probe(tg, target)
+        doc = tg.doc
+        if failure is None:
+            target.passes, target.failures = target.passes + 1, 0
+            if target.state != "healthy" and target.passes >= doc.get("HealthyThresholdCount", 5):
+                target.state, target.reason, target.description = "healthy", None, None
+            elif target.state == "initial":
+                target.reason, target.description = (
+                    "Elb.InitialHealthChecking",
+                    "Initial health checks in progress",
+                )
+        else:
+            target.failures, target.passes = target.failures + 1, 0
+            if target.state != "unhealthy" and target.failures >= doc.get("UnhealthyThresholdCount", 2):
+                target.state = "unhealthy"
+            if target.state == "unhealthy":
+                target.reason, target.description = failure
+            elif target.state == "initial":
+                target.reason, target.description = (
+                    "Elb.InitialHealthChecking",
+                    "Initial health checks in progress",
+                )
+        target.next_check = self.clock.now() + doc.get("HealthCheckIntervalSeconds", 30)
+        return target
+
+    async def probe(self, tg: TargetGroup, target: Target) -> tuple[str, str] | None:
+        """None when the target passes one health check, else (reason, description)."""
+        doc = tg.doc
+        timeout = float(doc.get("HealthCheckTimeoutSeconds", 5))
+        if tg.target_type == "lambda":
+            return await self._probe_lambda(tg, target)
+        address = await self._address(tg, target)
+        if address is None or not allowed_address(address[0]):
+            return FAILED
+        configured = doc.get("HealthCheckPort", "traffic-port")
+        port = target.port if configured == "traffic-port" else int(configured)
+        protocol = doc.get("HealthCheckProtocol", "TCP")
+        try:
+            if protocol == "TCP":
+                _, writer = await asyncio.wait_for(asyncio.open_connection(address[0], port), timeout)
+                writer.close()
+                return None
+            status = await asyncio.wait_for(
+                _http_status(address[0], port, doc.get("HealthCheckPath", "/"), protocol == "HTTPS"), timeout
+            )
+        except TimeoutError:
+            return TIMED_OUT if protocol != "TCP" else FAILED
+        except (OSError, ValueError, ssl.SSLError):
+            return FAILED
+        if _matches(doc.get("Matcher", {}).get("HttpCode", "200"), status):
+            return None
+        return "Target.ResponseCodeMismatch", f"Health checks failed with these codes: [{status}]"
+
+    async def _address(self, tg: TargetGroup, target: Target) -> tuple[str, int] | None:
+        if tg.target_type == "ip":
+            return target.target_id, target.port
+        if tg.target_type == "instance":
+            found = await self.service.instance_addresses(tg.account, tg.region, [target.target_id])
+            return (found[target.target_id], target.port) if found and target.target_id in found else None
+        if tg.target_type == "alb":
+            listeners = self.store.listeners_of(target.target_id)
+            local = next((item.local_port for item in listeners if item.port == target.port), None)
+            return ("127.0.0.1", local) if local else None
+        return None
+
+    async def _probe_lambda(self, tg: TargetGroup, target: Target) -> tuple[str, str] | None:
+        event = {
+            "requestContext": {"elb": {"targetGroupArn": tg.arn}},
+            "httpMethod": "GET",
+            "path": tg.doc.get("HealthCheckPath", "/"),
+            "queryStringParameters": {},
+            "headers": {"user-agent": "ELB-HealthChecker/2.0"},
+            "body": "",
+            "isBase64Encoded": False,
+        }
+        try:
+            answer = await self.service.platform.call(
+                "lambda",
+                "Invoke",
+                {"FunctionName": target.target_id, "Payload": json.dumps(event).encode()},
+                principal=service_principal("elasticloadbalancing.amazonaws.com", tg.account),
+                account_id=tg.account,
+                region=tg.region,
+                condition_keys={"aws:SourceArn": tg.arn, "aws:SourceAccount": tg.account},
+            )
+            if answer.get("FunctionError"):
+                return "Target.FailedHealthChecks", "The Lambda function returned an error"
+            status = int(json.loads(answer.get("Payload") or b"{}").get("statusCode", 0))
+        except (ServiceError, ValueError, TypeError, AttributeError):
+            return FAILED
+        if _matches(tg.doc.get("Matcher", {}).get("HttpCode", "200"), status):
+            return None
+        return "Target.ResponseCodeMismatch", f"Health checks failed with these codes: [{status}]"
+
+
+async def _done(target: Target) -> Target:
+    return target
+
+
+async def _http_status(host: str, port: int, path: str, tls: bool) -> int:
+    reader, writer = await asyncio.open_connection(host, port, ssl=_client_tls() if tls else None)
+    try:
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: ELB-HealthChecker/2.0\r\n"
+            "Accept-Encoding: gzip, compressed\r\nConnection: close\r\n\r\n".encode()
+        )
+        await writer.drain()
+        line = await reader.readline()
+        parts = line.split()
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+            raise ValueError("not an HTTP response")
+        return int(parts[1])
+    finally:
+        writer.close()
+
+
+def _matches(code: str, status: int) -> bool:
+    return any(low <= status <= high for low, high in parse_matcher(code))
