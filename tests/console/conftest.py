@@ -1,0 +1,42 @@
+"""Fixtures of the console's browser tests: one Chromium per session, a fresh page per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.console.browser import ConsolePage, launch
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev extra")
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser, endpoint: str) -> Iterator[ConsolePage]:
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    console = ConsolePage(page, endpoint)
+    try:
+        yield console
+    finally:
+        context.close()
+    assert console.errors == [], "the console reported errors"
+
+
+@pytest.fixture
+def console(browser, overcast) -> Iterator[ConsolePage]:
+    """The console of the session's server, in a fresh browser context (no saved state)."""
+    yield from _page(browser, overcast.endpoint)
+
+
+@pytest.fixture
+def enforced_console(browser, enforced) -> Iterator[ConsolePage]:
+    """The console of the --iam enforce server."""
+    yield from _page(browser, enforced.endpoint)
