@@ -64,6 +64,7 @@ def service_model(name: str) -> tuple[bytes, bytes, str] | None:
     metadata["consoleProtocol"] = _console_protocol(metadata.get("protocols") or [metadata.get("protocol")])
     document = {
         "name": name,
+        "implemented": _implemented(name),
         "metadata": metadata,
         "operations": _stripped(model["operations"]),
         "shapes": _stripped(model["shapes"]),
@@ -71,6 +72,13 @@ def service_model(name: str) -> tuple[bytes, bytes, str] | None:
     }
     text = json.dumps(document, separators=(",", ":")).encode()
     return text, gzip.compress(text, 6), '"' + hashlib.sha256(text).hexdigest()[:32] + '"'
+
+
+def _implemented(name: str) -> list[str]:
+    """The operations Overcast serves of this service (the others answer 501)."""
+    from overcast.coverage import implemented
+
+    return implemented(name)[0]
 
 
 def _stripped(value: Any) -> Any:

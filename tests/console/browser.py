@@ -47,8 +47,10 @@ class ConsolePage:
         url = (message.location or {}).get("url", "")
         if _HANDLED.search(message.text) and CONSOLE not in url.split("?")[0]:
             return  # an AWS API's error answer, handled by the page (see the module's docstring)
-        if _HANDLED.search(message.text) and "/_overcast/console/api/" not in url and url.startswith(
-            self.endpoint + "/_overcast/"
+        if (
+            _HANDLED.search(message.text)
+            and "/_overcast/console/api/" not in url
+            and url.startswith(self.endpoint + "/_overcast/")
         ):
             return  # an internal endpoint's error answer (a request's detail no longer kept), handled
         self.errors.append(f"console.error: {message.text} ({url})")

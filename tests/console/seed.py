@@ -67,7 +67,10 @@ def seed(server) -> dict[str, str]:
     ddb = server.client("dynamodb")
     ddb.create_table(
         TableName="pets",
-        KeySchema=[{"AttributeName": "kind", "KeyType": "HASH"}, {"AttributeName": "name", "KeyType": "RANGE"}],
+        KeySchema=[
+            {"AttributeName": "kind", "KeyType": "HASH"},
+            {"AttributeName": "name", "KeyType": "RANGE"},
+        ],
         AttributeDefinitions=[
             {"AttributeName": "kind", "AttributeType": "S"},
             {"AttributeName": "name", "AttributeType": "S"},
@@ -78,7 +81,12 @@ def seed(server) -> dict[str, str]:
     for kind, name, age in (("cat", "tom", 3), ("cat", "felix", 5), ("dog", "rex", 7)):
         ddb.put_item(
             TableName="pets",
-            Item={"kind": {"S": kind}, "name": {"S": name}, "age": {"N": str(age)}, "tags": {"SS": ["a", "b"]}},
+            Item={
+                "kind": {"S": kind},
+                "name": {"S": name},
+                "age": {"N": str(age)},
+                "tags": {"SS": ["a", "b"]},
+            },
         )
 
     function_arn = function(server, "greeter")
@@ -99,7 +107,10 @@ def seed(server) -> dict[str, str]:
     policy = iam.create_policy(
         PolicyName="read-photos",
         PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+            }
         ),
     )["Policy"]["Arn"]
     iam.attach_user_policy(UserName="alice", PolicyArn=policy)

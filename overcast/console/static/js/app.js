@@ -254,6 +254,7 @@ async function route() {
 // -- start ------------------------------------------------------------------------------------------------
 
 async function start() {
+  const clock = refreshClock();
   const [config, services] = await Promise.all([internal("api/config"), internal("api/services")]);
   state.config = config;
   state.services = services.services;
@@ -267,13 +268,14 @@ async function start() {
     if (stored) session.credentials = JSON.parse(stored);
     session.account = remembered.account || config.account;
   }
-  await refreshClock();
+  await clock;
   renderHeader();
   renderNav();
   setInterval(refreshClock, 5000);
   window.addEventListener("hashchange", route);
   await route();
   document.body.dataset.ready = "true";
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
   if (!session.credentials) askCredentials();
 }
 

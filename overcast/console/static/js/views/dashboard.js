@@ -41,7 +41,7 @@ const MAX_COUNTED = 1000;
 async function guessCounter(service) {
   const model = await loadModel(service);
   for (const name of Object.keys(model.operations).sort()) {
-    if (!name.startsWith("List")) continue;
+    if (!name.startsWith("List") || !(model.implemented || []).includes(name)) continue;
     const op = model.operations[name];
     const shape = op.input ? model.shapes[op.input.shape] : null;
     if (shape && (shape.required || []).length) continue;

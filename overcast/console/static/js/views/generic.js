@@ -23,8 +23,17 @@ export function listOperations(model) {
     .sort((a, b) => rank(model, a) - rank(model, b) || a.localeCompare(b));
 }
 
+export function isServed(model, operation) {
+  return (model.implemented || []).includes(operation);
+}
+
+/** Served operations first, then List before Describe before Get, paged ones, short names (the main
+ * resources: ListRoles before ListRoleTags). */
 function rank(model, name) {
-  return (name.startsWith("List") ? 0 : name.startsWith("Describe") ? 1 : 2) - (model.paginators && model.paginators[name] ? 0.5 : 0);
+  const served = (model.implemented || []).includes(name) ? 0 : 100;
+  const verb = name.startsWith("List") ? 0 : name.startsWith("Describe") ? 10 : 20;
+  const paged = model.paginators && model.paginators[name] ? 0 : 5;
+  return served + verb + paged + name.length / 100;
 }
 
 /** The output member holding the resources of a list operation: its paginator's result key, else its list. */
@@ -100,12 +109,13 @@ export default async function generic(el, route) {
   const operation = route.query.get("op");
   const lists = listOperations(model);
   const chosen = operation || lists[0];
-  const opSelect = select(lists, { value: chosen, id: "list-op" });
+  const served = new Set(model.implemented || []);
+  const opSelect = select(lists.map((name) => [name, served.has(name) ? name : `${name} (not served: 501)`]), { value: chosen, id: "list-op" });
   opSelect.addEventListener("change", () => go(["svc", service], { op: opSelect.value }));
   const body = h("div");
   mount(
     el,
-    heading(`${model.metadata.serviceFullName || service}`, h("span", { class: "muted" }, `${model.metadata.consoleProtocol} · ${Object.keys(model.operations).length} operations`)),
+    heading(`${model.metadata.serviceFullName || service}`, h("span", { class: "muted" }, `${model.metadata.consoleProtocol} · ${served.size} of ${Object.keys(model.operations).length} operations served`)),
     h("div", { class: "toolbar" }, "List ", opSelect, button("Call any operation", () => go(["svc", service], { op: chosen, call: "1" }))),
     body,
   );
@@ -174,8 +184,9 @@ function showDetail(el, model, service, listOp, item) {
 }
 
 function callForm(model, service, operation) {
-  const names = Object.keys(model.operations).sort();
-  const opSelect = select(names, { value: operation, id: "call-op" });
+  const served = new Set(model.implemented || []);
+  const names = Object.keys(model.operations).sort((a, b) => (served.has(b) ? 1 : 0) - (served.has(a) ? 1 : 0) || a.localeCompare(b));
+  const opSelect = select(names.map((name) => [name, served.has(name) ? name : `${name} (not served: 501)`]), { value: operation, id: "call-op" });
   const body = textarea({ id: "call-input", rows: 12 });
   const output = h("div");
   const fill = () => {
