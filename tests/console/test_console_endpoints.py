@@ -93,6 +93,18 @@ def test_the_console_takes_no_writes(overcast):
     assert status == 405
 
 
+def test_every_asset_is_in_the_package_data():
+    import tomllib
+    from fnmatch import fnmatch
+
+    pyproject = tomllib.loads((STATIC.parents[2] / "pyproject.toml").read_text())
+    globs = pyproject["tool"]["setuptools"]["package-data"]["overcast.console"]
+    for path in STATIC.rglob("*"):
+        if path.is_file():
+            relative = path.relative_to(STATIC.parent).as_posix()
+            assert any(fnmatch(relative, pattern) and relative.count("/") == pattern.count("/") for pattern in globs), relative
+
+
 def test_the_shipped_assets_stay_small():
     total = sum(path.stat().st_size for path in STATIC.rglob("*") if path.is_file())
     assert total < 2 * 1024 * 1024
@@ -303,3 +315,54 @@ def test_peek_answers_plainly_for_bad_input(overcast):
     assert get_json(overcast, "/_overcast/sqs/messages")[0] == 400
     assert get_json(overcast, "/_overcast/sqs/messages?queue=nope")[0] == 404
     assert get_json(overcast, "/_overcast/sqs/messages?queue=nope&limit=x")[0] == 400
+
+
+@pytest.mark.slow
+def test_listening_beyond_loopback_prints_a_token_that_opens_the_console(tmp_path):
+    import re
+
+    from tests.server_process import ServerProcess
+
+    server = ServerProcess(tmp_path, "--host", "0.0.0.0", "--ephemeral")
+    try:
+        assert get(server, "/_overcast/console/")[0] == 401
+        assert get(server, "/_overcast/requests")[0] == 401
+        assert get(server, "/_overcast/health")[0] == 200
+    finally:
+        banner = server.stop()
+    match = re.search(r"console: http://0\.0\.0\.0:\d+/_overcast/console/\?token=([\w-]+)", banner)
+    assert match, banner
+
+    server = ServerProcess(tmp_path, "--ephemeral")  # on loopback: no token, no login
+    try:
+        assert get(server, "/_overcast/console/")[0] == 200
+    finally:
+        banner = server.stop()
+    assert "?token=" not in banner
+
+
+@pytest.mark.slow
+def test_a_chosen_token_is_taken_from_the_environment(tmp_path):
+    import os
+
+    from tests.server_process import ServerProcess
+
+    env = {**os.environ, "OVERCAST_CONSOLE_TOKEN": "chosen-token"}
+    server = ServerProcess(tmp_path, "--host", "0.0.0.0", "--ephemeral", env=env)
+    try:
+        status, headers, _ = get(server, "/_overcast/console/?token=chosen-token")
+        assert status == 303
+        assert get(server, "/_overcast/console/", {"cookie": headers["set-cookie"].split(";")[0]})[0] == 200
+    finally:
+        banner = server.stop()
+    assert "?token=chosen-token" in banner
+
+
+def test_an_own_ip_address_origin_is_this_servers_page():
+    from overcast.server.origins import is_own_address, origin_allowed
+
+    assert origin_allowed("http://192.168.1.5:4566", "", "192.168.1.5:4566")
+    assert is_own_address("http://[fe80::1]:4566", "[fe80::1]:4566")
+    assert not origin_allowed("http://192.168.1.5:4566", "", "192.168.1.5:4567")
+    assert not origin_allowed("http://evil.example:4566", "", "evil.example:4566")  # a name may be rebound
+    assert not origin_allowed("http://192.168.1.6:4566", "", "192.168.1.5:4566")
