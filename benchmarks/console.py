@@ -45,7 +45,12 @@ def client(endpoint: str, service: str):
 def put_range(endpoint: str, start: int, stop: int) -> None:
     s3 = client(endpoint, "s3")
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda i: s3.put_object(Bucket="big", Key=f"data/{i:06d}.json", Body=b"{}"), range(start, stop)))
+        list(
+            pool.map(
+                lambda i: s3.put_object(Bucket="big", Key=f"data/{i:06d}.json", Body=b"{}"),
+                range(start, stop),
+            )
+        )
 
 
 def seed(endpoint: str, objects: int) -> float:
@@ -59,7 +64,14 @@ def seed(endpoint: str, objects: int) -> float:
     started = time.perf_counter()
     step = max(1, objects // 16)
     with ProcessPoolExecutor(4) as pool:
-        list(pool.map(put_range, [endpoint] * 16, range(0, objects, step), [min(i + step, objects) for i in range(0, objects, step)]))
+        list(
+            pool.map(
+                put_range,
+                [endpoint] * 16,
+                range(0, objects, step),
+                [min(i + step, objects) for i in range(0, objects, step)],
+            )
+        )
     return time.perf_counter() - started
 
 
@@ -73,7 +85,11 @@ def dashboard(browser, endpoint: str, runs: int = 5) -> dict:
         ready.append(float(page.page.get_attribute("body", "data-ready-ms")))
         counted.append(page.page.evaluate("performance.now()"))
         context.close()
-    return {"interactive_ms": ready, "median_interactive_ms": statistics.median(ready), "all_counted_ms": counted}
+    return {
+        "interactive_ms": ready,
+        "median_interactive_ms": statistics.median(ready),
+        "all_counted_ms": counted,
+    }
 
 
 def bucket(browser, endpoint: str) -> dict:

@@ -399,3 +399,149 @@ def test_the_vpc_view_draws_animals4life_from_describe_answers(console, overcast
     assert "nat-a0000000001" in verdicts["dbToInternet"]["steps"][0]
     assert verdicts["webToDb"]["reachable"] is True
     assert verdicts["dbToWeb"]["reachable"] is False
+
+
+def test_the_policy_simulator_answers_for_a_user(console, overcast):
+    iam = overcast.client("iam")
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(
+        UserName="reader",
+        PolicyName="read",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+            }
+        ),
+    )
+    page = console.page
+    console.open("#/iam")
+    page.click("button[role=tab]:text('Simulator')")
+    page.fill("#sim-principal", "arn:aws:iam::000000000000:user/reader")
+    page.fill("#sim-actions", "s3:GetObject, sqs:SendMessage")
+    page.click("#simulate")
+    page.wait_for_selector("#sim-result td:text('s3:GetObject')")
+    decisions = page.locator("#sim-result tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.cells[0].textContent, r.cells[2].textContent])"
+    )
+    assert decisions == [["s3:GetObject", "allowed"], ["sqs:SendMessage", "implicitDeny"]]
+    page.click("button[role=tab]:text('Users')")
+    page.click("td:text('reader')")
+    page.wait_for_selector(".iam-detail strong:text('read')")
+    console.shot("iam-simulator")
+
+
+def test_query_and_edit_dynamodb_items(console, overcast):
+    seed_table = overcast.client("dynamodb")
+    seed_table.create_table(
+        TableName="books",
+        KeySchema=[
+            {"AttributeName": "author", "KeyType": "HASH"},
+            {"AttributeName": "title", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "author", "AttributeType": "S"},
+            {"AttributeName": "title", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for author, title in (
+        ("le guin", "the dispossessed"),
+        ("le guin", "the lathe of heaven"),
+        ("banks", "excession"),
+    ):
+        seed_table.put_item(TableName="books", Item={"author": {"S": author}, "title": {"S": title}})
+    page = console.page
+    console.open("#/dynamodb/books")
+    page.wait_for_selector("#item-results td:text('excession')")
+    page.select_option("#mode", "Query")
+    page.fill("#hash-value", "le guin")
+    page.select_option("#range-op", "begins_with")
+    page.fill("#range-value", "the d")
+    page.click("#run-items")
+    page.wait_for_selector("#item-results :text('1 items, 1 read')")
+    page.click("#item-results td:text('the dispossessed')")
+    item = json.loads(page.input_value("#item-json"))
+    item["year"] = {"N": "1974"}
+    item["formats"] = {"SS": ["paper", "ebook"]}
+    page.fill("#item-json", json.dumps(item))
+    page.click("#save-item")
+    page.wait_for_selector(".toast:text('Item saved')")
+    console.shot("dynamodb-item-editor")
+    stored = seed_table.get_item(
+        TableName="books", Key={"author": {"S": "le guin"}, "title": {"S": "the dispossessed"}}
+    )
+    assert stored["Item"]["year"] == {"N": "1974"}
+    assert sorted(stored["Item"]["formats"]["SS"]) == ["ebook", "paper"]
+
+
+def test_logs_insights_query_from_the_console(console, overcast):
+    logs = overcast.client("logs")
+    logs.create_log_group(logGroupName="/svc/api")
+    logs.create_log_stream(logGroupName="/svc/api", logStreamName="s")
+    now = int(overcast.advance_clock("0s")["epoch"] * 1000)
+    logs.put_log_events(
+        logGroupName="/svc/api",
+        logStreamName="s",
+        logEvents=[
+            {"timestamp": now - 100 + i, "message": f"status={code}"}
+            for i, code in enumerate((200, 500, 200))
+        ],
+    )
+    page = console.page
+    console.open("#/logs/%2Fsvc%2Fapi")
+    page.wait_for_selector("#live-tail .log-line:text('status=500')")
+    page.click("button[role=tab]:text('Insights')")
+    page.fill("#insights-query", "fields @message | filter @message like /500/")
+    page.click("#run-insights")
+    page.wait_for_selector("td:text('status=500')")
+    assert page.locator("td:text('status=200')").count() == 0
+    console.shot("logs-insights")
+
+
+def test_bucket_settings_change_versioning_and_tags(console, overcast):
+    overcast.client("s3").create_bucket(Bucket="settled")
+    page = console.page
+    console.open("#/s3/settled")
+    page.click("button[role=tab]:text('Settings')")
+    page.wait_for_selector("#versioning-status:text('Off')")
+    page.click("#toggle-versioning")
+    page.wait_for_selector("#versioning-status:text('Enabled')")
+    page.fill("#bucket-tags", "team=zoo\nstage=dev")
+    page.click("button:text('Save tags')")
+    page.wait_for_selector(".toast:text('Tags saved')")
+    console.shot("s3-settings")
+    s3 = overcast.client("s3")
+    assert s3.get_bucket_versioning(Bucket="settled")["Status"] == "Enabled"
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket="settled")["TagSet"]}
+    assert tags == {"team": "zoo", "stage": "dev"}
+
+
+def test_publish_from_the_console_reaches_the_outbox(console, overcast):
+    sns = overcast.client("sns")
+    topic = sns.create_topic(Name="news")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sms", Endpoint="+15555550100")
+    page = console.page
+    console.open(f"#/sns/{topic}")
+    page.fill("#publish-message", "extra, extra")
+    page.click("#publish")
+    page.wait_for_selector(".toast:text('Published')")
+    page.click("button[role=tab]:text('Outbox')")
+    page.wait_for_selector("td:text('+15555550100')")
+    page.click("td:text('+15555550100')")
+    page.wait_for_selector("pre.json:has-text('extra, extra')")
+    console.shot("sns-publish-outbox")
+
+
+def test_start_an_execution_and_see_its_graph(console, overcast):
+    names = seed(overcast)
+    page = console.page
+    console.open(f"#/stepfunctions/{names['machine']}")
+    page.fill("#execution-input", '{"ok": false}')
+    page.click("#start-execution")
+    page.wait_for_selector(".toast:text('Started')")
+    page.wait_for_selector("td .badge:text('SUCCEEDED') >> nth=1")
+    page.locator("tbody tr").first.click()
+    page.wait_for_selector("#state-graph [data-state=Wait][data-status=succeeded]")
+    assert page.get_attribute("#state-graph [data-state=Check]", "data-status") == "succeeded"
+    console.shot("stepfunctions-started")

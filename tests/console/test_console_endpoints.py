@@ -102,7 +102,9 @@ def test_every_asset_is_in_the_package_data():
     for path in STATIC.rglob("*"):
         if path.is_file():
             relative = path.relative_to(STATIC.parent).as_posix()
-            assert any(fnmatch(relative, pattern) and relative.count("/") == pattern.count("/") for pattern in globs), relative
+            assert any(
+                fnmatch(relative, pattern) and relative.count("/") == pattern.count("/") for pattern in globs
+            ), relative
 
 
 def test_the_shipped_assets_stay_small():

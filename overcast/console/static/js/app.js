@@ -3,7 +3,7 @@
 
 import { AwsError, call, internal, session } from "./aws.js";
 import { fmtTime, h, mount } from "./dom.js";
-import { button, dialog, errorBox, field, input, loading, safe, select, toast } from "./ui.js";
+import { button, dialog, errorBox, field, input, loading, select, toast } from "./ui.js";
 
 const REGIONS = [
   "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
@@ -283,4 +283,3 @@ start().catch((error) => {
   mount(document.getElementById("view"), errorBox(error));
 });
 
-export { safe };
