@@ -545,3 +545,88 @@ def test_start_an_execution_and_see_its_graph(console, overcast):
     page.wait_for_selector("#state-graph [data-state=Wait][data-status=succeeded]")
     assert page.get_attribute("#state-graph [data-state=Check]", "data-status") == "succeeded"
     console.shot("stepfunctions-started")
+
+
+def test_the_model_driven_client_round_trips_every_protocol(console, overcast):
+    """Calls made by the console's client (js/aws.js) with maps, lists, blobs, timestamps, headers and URI
+    members, in each protocol, read back with boto3 (and boto3's writes read back by the console)."""
+    sqs = overcast.client("sqs")
+    queue = sqs.create_queue(QueueName="batched")["QueueUrl"]
+    overcast.client("kinesis").create_stream(StreamName="bytes", ShardCount=1)
+    overcast.client("s3").create_bucket(Bucket="metadata")
+    overcast.client("dynamodb").create_table(
+        TableName="blobs",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    console.open("#/")
+    out = console.page.evaluate(
+        """async (queue) => {
+      const aws = await import("./js/aws.js");
+      const results = {};
+      // query: a map (Attributes.entry.N) and a list of structures (Tags.member.N); XML with a result wrapper
+      const topic = await aws.call("sns", "CreateTopic", { Name: "mapped", Attributes: { DisplayName: "Map é" }, Tags: [{ Key: "k", Value: "v" }] });
+      results.topicArn = topic.TopicArn;
+      results.identity = (await aws.call("sts", "GetCallerIdentity", {})).Arn;
+      await aws.call("iam", "CreateUser", { UserName: "tagged", Tags: [{ Key: "team", Value: "zoo" }] });
+      results.users = (await aws.call("iam", "ListUsers", {})).Users.map((u) => [u.UserName, u.CreateDate instanceof Date]);
+      // json: a list of structures with message attributes
+      results.batch = (await aws.call("sqs", "SendMessageBatch", { QueueUrl: queue, Entries: [
+        { Id: "a", MessageBody: "one", MessageAttributes: { n: { DataType: "Number", StringValue: "1" } } },
+        { Id: "b", MessageBody: "two", DelaySeconds: 0 },
+      ] })).Successful.length;
+      // json: a blob as bytes, a timestamp
+      await aws.call("dynamodb", "PutItem", { TableName: "blobs", Item: { id: { S: "x" }, data: { B: new Uint8Array([0, 1, 254, 255]) } } });
+      await aws.call("cloudwatch", "PutMetricData", { Namespace: "Console", MetricData: [{ MetricName: "Hits", Value: 7, Timestamp: new Date() }] });
+      await aws.call("kinesis", "PutRecord", { StreamName: "bytes", PartitionKey: "p", Data: "héllo" });
+      // rest-xml: headers, a header map, a blob payload; rest-json: URI and query members, a blob payload
+      await aws.call("s3", "PutObject", { Bucket: "metadata", Key: "dir/a b+c.txt", Body: "body", ContentType: "text/plain", Metadata: { owner: "console" } });
+      const head = await aws.call("s3", "HeadObject", { Bucket: "metadata", Key: "dir/a b+c.txt" });
+      results.head = [head.ContentType, head.Metadata, head.ContentLength, head.LastModified instanceof Date];
+      results.object = new TextDecoder().decode((await aws.call("s3", "GetObject", { Bucket: "metadata", Key: "dir/a b+c.txt" })).Body);
+      const listing = await aws.call("s3", "ListObjectsV2", { Bucket: "metadata", Prefix: "dir/" });
+      results.keys = listing.Contents.map((o) => o.Key);
+      try {
+        await aws.call("s3", "GetObject", { Bucket: "metadata", Key: "missing" });
+      } catch (error) {
+        results.missing = [error.code, error.status];
+      }
+      try {
+        await aws.call("sqs", "GetQueueUrl", { QueueName: "nope" });
+      } catch (error) {
+        results.noQueue = [error.code, error.status];
+      }
+      return results;
+    }""",
+        queue,
+    )
+    assert out["identity"] == "arn:aws:iam::000000000000:root"
+    assert out["users"] == [["tagged", True]]
+    assert out["batch"] == 2
+    assert out["head"] == ["text/plain", {"owner": "console"}, 4, True]
+    assert out["object"] == "body"
+    assert out["keys"] == ["dir/a b+c.txt"]
+    assert out["missing"] == ["NoSuchKey", 404]
+    assert out["noQueue"] == ["QueueDoesNotExist", 400]
+
+    sns = overcast.client("sns")
+    attributes = sns.get_topic_attributes(TopicArn=out["topicArn"])["Attributes"]
+    assert attributes["DisplayName"] == "Map é"
+    assert sns.list_tags_for_resource(ResourceArn=out["topicArn"])["Tags"] == [{"Key": "k", "Value": "v"}]
+    assert overcast.client("iam").list_user_tags(UserName="tagged")["Tags"] == [
+        {"Key": "team", "Value": "zoo"}
+    ]
+    bodies = sorted(
+        m["Body"] for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    )
+    assert bodies == ["one", "two"]
+    item = overcast.client("dynamodb").get_item(TableName="blobs", Key={"id": {"S": "x"}})["Item"]
+    assert item["data"]["B"] == bytes([0, 1, 254, 255])
+    metrics = overcast.client("cloudwatch").list_metrics(Namespace="Console")["Metrics"]
+    assert [m["MetricName"] for m in metrics] == ["Hits"]
+    kinesis = overcast.client("kinesis")
+    shard = kinesis.list_shards(StreamName="bytes")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="bytes", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    assert records[0]["Data"] == "héllo".encode()

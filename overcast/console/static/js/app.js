@@ -26,6 +26,19 @@ export const CUSTOM_VIEWS = {
   cloudwatch: ["CloudWatch metrics", "./views/cloudwatch.js"],
   ec2: ["EC2 / VPC", "./views/ec2.js"],
 };
+// How the services without a page of their own are named in the navigation and on the dashboard.
+const LABELS = {
+  cloudtrail: "CloudTrail", dynamodbstreams: "DynamoDB Streams", firehose: "Firehose", kms: "KMS",
+  organizations: "Organizations", pipes: "EventBridge Pipes", resourcegroupstaggingapi: "Tagging API",
+  s3control: "S3 Control", scheduler: "EventBridge Scheduler", secretsmanager: "Secrets Manager",
+  ssm: "SSM Parameter Store", sts: "STS", ec2: "EC2", cognito_idp: "Cognito", apigateway: "API Gateway",
+  cloudformation: "CloudFormation", route53: "Route 53", elbv2: "ELB",
+};
+
+export function label(service) {
+  return (CUSTOM_VIEWS[service] || [])[0] || LABELS[service.replace(/-/g, "_")] || service;
+}
+
 const PAGES = {
   "": "./views/dashboard.js",
   requests: "./views/requests.js",
@@ -189,7 +202,7 @@ function renderNav() {
   const entry = (href, label, name) =>
     h("a", { href, class: "nav-item", dataset: { name: name || label } }, label, name && running.get(name) === "running" ? h("span", { class: "dot", title: "running" }) : null);
   const custom = Object.entries(CUSTOM_VIEWS).map(([name, [label]]) => entry(`#/${name}`, label, name));
-  const generic = state.services.filter((s) => !CUSTOM_VIEWS[s.name]).map((s) => entry(`#/svc/${s.name}`, s.name, s.name));
+  const generic = state.services.filter((s) => !CUSTOM_VIEWS[s.name]).map((s) => entry(`#/svc/${s.name}`, label(s.name), s.name));
   mount(
     document.getElementById("nav"),
     entry("#/", "Dashboard"),

@@ -117,7 +117,7 @@ function toJsonValue(shapes, ref, value, defaultTime) {
     case "timestamp":
       return timestamp(value, ref.timestampFormat || shape.timestampFormat || defaultTime);
     case "blob":
-      return typeof value === "string" ? btoa(unescape(encodeURIComponent(value))) : b64encode(toBytes(value));
+      return b64encode(toBytes(value)); // a string is sent as its UTF-8 bytes, as boto3 does
     default:
       return value;
   }
@@ -191,7 +191,7 @@ function toQuery(shapes, ref, value, prefix, out, ec2) {
       out.push([prefix, timestamp(value, ref.timestampFormat || shape.timestampFormat || "iso8601")]);
       return;
     case "blob":
-      out.push([prefix, typeof value === "string" ? btoa(value) : b64encode(toBytes(value))]);
+      out.push([prefix, b64encode(toBytes(value))]);
       return;
     case "boolean":
       out.push([prefix, value ? "true" : "false"]);
@@ -294,7 +294,7 @@ function toXml(shapes, ref, value, name) {
     case "timestamp":
       return `<${name}>${escapeXml(timestamp(value, ref.timestampFormat || shape.timestampFormat || "iso8601"))}</${name}>`;
     case "blob":
-      return `<${name}>${typeof value === "string" ? btoa(value) : b64encode(toBytes(value))}</${name}>`;
+      return `<${name}>${b64encode(toBytes(value))}</${name}>`;
     case "boolean":
       return `<${name}>${value ? "true" : "false"}</${name}>`;
     default:
@@ -314,7 +314,7 @@ function parseXml(bytes) {
 
 function headerValue(shapes, ref, value) {
   const shape = shapes[ref.shape];
-  if (ref.jsonvalue || shape.jsonvalue) return btoa(JSON.stringify(value));
+  if (ref.jsonvalue || shape.jsonvalue) return b64encode(toBytes(JSON.stringify(value)));
   if (shape.type === "timestamp") return timestamp(value, ref.timestampFormat || shape.timestampFormat || "rfc822");
   if (shape.type === "list") return value.join(",");
   if (shape.type === "boolean") return value ? "true" : "false";
@@ -493,7 +493,7 @@ function parseResponse(model, op, protocol, response) {
     if (member.location === "header") {
       const value = response.headers.get(key);
       if (value === null) continue;
-      if (member.jsonvalue || memberShape.jsonvalue) out[name] = JSON.parse(atob(value));
+      if (member.jsonvalue || memberShape.jsonvalue) out[name] = JSON.parse(new TextDecoder().decode(b64decode(value)));
       else if (memberShape.type === "list") out[name] = value.split(",").map((v) => v.trim());
       else out[name] = scalarFromText(memberShape, value);
     } else if (member.location === "headers") {

@@ -2,7 +2,7 @@
 // while counting, and every tagged resource through the Resource Groups Tagging API).
 
 import { call, listAll, loadModel, paginator } from "../aws.js";
-import { CUSTOM_VIEWS, state } from "../app.js";
+import { CUSTOM_VIEWS, label, state } from "../app.js";
 import { debounce, h, mount } from "../dom.js";
 import { heading, input, table } from "../ui.js";
 
@@ -67,12 +67,13 @@ export default async function dashboard(el, route, ctx) {
   const results = h("div");
   const search = input({ id: "search", type: "search", placeholder: "Search resources (names, ARNs, tags)…", size: 40 });
   mount(el, heading("Dashboard", search), results, cards);
+  results.classList.add("search-results");
 
-  const services = state.services.filter((s) => !UNCOUNTED.has(s.name));
+  const services = state.services.filter((s) => !UNCOUNTED.has(s.name)).sort((a, b) => label(a.name).localeCompare(label(b.name)));
   const cardOf = new Map();
   for (const service of services) {
     const count = h("div", { class: "count" }, service.state === "running" ? "…" : "0");
-    const card = h("a", { class: ["card", service.state === "running" ? "" : "idle"], href: href(service.name, ""), dataset: { service: service.name } }, count, h("div", { class: "label" }, (CUSTOM_VIEWS[service.name] || [service.name])[0]));
+    const card = h("a", { class: ["card", service.state === "running" ? "" : "idle"], href: href(service.name, ""), dataset: { service: service.name } }, count, h("div", { class: "label" }, label(service.name)));
     cardOf.set(service.name, count);
     cards.append(card);
   }
@@ -120,7 +121,9 @@ export default async function dashboard(el, route, ctx) {
           parts.push(error.status === 501 ? "n/a" : "?");
         }
       }
-      mount(cardOf.get(service.name), parts.join(" · "));
+      const count = cardOf.get(service.name);
+      count.classList.toggle("several", counters.length > 1);
+      mount(count, parts.join(" · "));
     });
   const tagged = call("resourcegroupstaggingapi", "GetResources", { ResourcesPerPage: 100 })
     .then((out) => {
