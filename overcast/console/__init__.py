@@ -75,7 +75,7 @@ async def console_endpoint(platform: Platform, request: HttpRequest, path: str) 
     if not authorized(platform, request):
         return _login(platform, request, sub)
     if sub.startswith("/api/"):
-        return _api(platform, request, sub[len("/api/") :])
+        return await _api(platform, request, sub[len("/api/") :])
     return _static(request, sub)
 
 
@@ -110,7 +110,9 @@ def _cookie(request: HttpRequest, name: str) -> str | None:
 # -- the console's own API ----------------------------------------------------------------------------
 
 
-def _api(platform: Platform, request: HttpRequest, name: str) -> HttpResponse:
+async def _api(platform: Platform, request: HttpRequest, name: str) -> HttpResponse:
+    import asyncio
+
     from overcast.console.models import service_index, service_model
 
     if name == "config":
@@ -118,7 +120,8 @@ def _api(platform: Platform, request: HttpRequest, name: str) -> HttpResponse:
     if name == "services":
         return json_response({"services": service_index(platform.health()["services"])})
     if name.startswith("models/"):
-        model = service_model(name[len("models/") :])
+        # the first read of a model parses botocore's JSON (half a second for EC2's): off the event loop
+        model = await asyncio.to_thread(service_model, name[len("models/") :])
         if model is None:
             return json_response({"error": f"botocore has no model {name[len('models/') :]!r}"}, 404)
         return _cached(request, *model[:2], "application/json", "public, max-age=3600", model[2])

@@ -9,8 +9,10 @@ import pytest
 from tests.console.browser import ConsolePage, launch
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Not for the session: Playwright's sync API runs an asyncio loop in
+    this thread while it is open, and later tests that call asyncio.run() would find it running."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev extra")
     with sync_api.sync_playwright() as playwright:
         chromium = launch(playwright)
