@@ -113,7 +113,7 @@ class RequestLog:
             if row[0] <= after or len(found) >= limit:
                 break
             if all(test(row) for test in tests):
-                found.append({**dict(zip(FIELDS, row, strict=True)), "detail": row[0] in detailed})
+                found.append({**dict(zip(FIELDS, _public(row), strict=True)), "detail": row[0] in detailed})
         found.reverse()
         return found
 
@@ -125,26 +125,32 @@ class RequestLog:
 
 
 def _entry(seq: int, route, ctx: RequestContext | None, status: int, seconds: float, outcome: Any) -> tuple:
-    request = ctx.request if ctx is not None else None
-    agent = ""
-    if request is not None:
-        agent = (request.headers.get("x-amz-user-agent") or request.headers.get("user-agent") or "").split(
-            " ", 1
-        )[0]
+    if ctx is None:
+        return (seq, time.time(), route.service if route else "", route.operation if route else "", status,
+                seconds, "", "", "", "", getattr(outcome, "code", "") or "", "")  # fmt: skip
+    headers = ctx.request.headers if ctx.request is not None else None
+    agent = (
+        (headers.get("x-amz-user-agent") or headers.get("user-agent") or "") if headers is not None else ""
+    )
     return (
         seq,
         time.time(),
-        route.service if route else "",
-        route.operation if route else "",
+        ctx.service,
+        ctx.operation,
         status,
-        round(seconds * 1000, 2),
-        ctx.account_id if ctx else "",
-        ctx.region if ctx else "",
-        ctx.principal.arn if ctx else "",
-        ctx.request_id if ctx else "",
+        seconds,  # the client's name and the milliseconds are worked out when read, not per request
+        ctx.account_id,
+        ctx.region,
+        ctx.principal.arn,
+        ctx.request_id,
         getattr(outcome, "code", "") or "",
         agent,
     )
+
+
+def _public(row: tuple) -> tuple:
+    """A ring row as the console reads it: milliseconds rounded, the client's first word."""
+    return (*row[:5], round(row[5] * 1000, 2), *row[6:11], row[11].split(" ", 1)[0])
 
 
 _COLUMNS = {name: index for index, name in enumerate(FIELDS)}
