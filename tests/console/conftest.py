@@ -42,3 +42,18 @@ def console(browser, overcast) -> Iterator[ConsolePage]:
 def enforced_console(browser, enforced) -> Iterator[ConsolePage]:
     """The console of the --iam enforce server."""
     yield from _page(browser, enforced.endpoint)
+
+
+@pytest.fixture(scope="module")
+def soft_server():
+    """A server with --iam soft (its report of what each principal needed)."""
+    from overcast.config import Config
+    from overcast.testing import OvercastServer
+
+    with OvercastServer(Config(ephemeral=True, log_level="warning", iam="soft")) as server:
+        yield server
+
+
+@pytest.fixture
+def soft_console(browser, soft_server) -> Iterator[ConsolePage]:
+    yield from _page(browser, soft_server.endpoint)

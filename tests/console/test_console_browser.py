@@ -630,3 +630,20 @@ def test_the_model_driven_client_round_trips_every_protocol(console, overcast):
     iterator = kinesis.get_shard_iterator(StreamName="bytes", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     records = kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
     assert records[0]["Data"] == "héllo".encode()
+
+
+def test_the_soft_mode_report_shows_what_a_user_needed(soft_console, soft_server):
+    iam = soft_server.client("iam")
+    iam.create_user(UserName="bob")
+    key = iam.create_access_key(UserName="bob")["AccessKey"]
+    bob = soft_server.client(
+        "sqs", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+    bob.create_queue(QueueName="bobs-queue")  # allowed in soft mode, recorded as a would-be denial
+    page = soft_console.page
+    soft_console.open("#/iam")
+    page.click("button[role=tab]:text('Soft-mode report')")
+    page.wait_for_selector("h3:text('arn:aws:iam::000000000000:user/bob')")
+    page.wait_for_selector("td:text('sqs:CreateQueue')")
+    page.wait_for_selector("pre.json:has-text('arn:aws:sqs:us-east-1:000000000000:bobs-queue')")
+    soft_console.shot("iam-soft-report")

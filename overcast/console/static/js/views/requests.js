@@ -34,7 +34,7 @@ export default async function requests(el, route, ctx) {
       table(
         [
           { label: "#", value: (e) => e.seq },
-          { label: "Time", value: (e) => fmtTime(e.time).slice(11) },
+          { label: "Time (wall clock)", value: (e) => fmtTime(e.time).slice(11) },
           { label: "Call", render: (e) => h("span", { class: "mono" }, e.service ? `${e.service}.${e.operation}` : "(unrouted)") },
           { label: "Status", render: (e) => h("span", { class: ["badge", e.status < 400 ? "ok" : "bad"] }, e.status) },
           { label: "ms", value: (e) => e.millis.toFixed(1) },
