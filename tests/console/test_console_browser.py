@@ -185,6 +185,7 @@ def test_every_main_view_renders_without_errors(console, overcast):
         "events": ("#/events", "td:text('on-order')"),
         "cloudwatch": ("#/cloudwatch", "#metric-chart svg circle"),
         "ec2": ("#/ec2", "#ec2-unavailable, svg.vpc"),
+        "cloudformation": ("#/cloudformation", "#cloudformation-unavailable, #view table.grid, #view .empty"),
         "requests": ("#/requests", "#request-list td"),
         "generic-kms": ("#/svc/kms?op=ListAliases", "td:text('alias/aws/s3')"),
         "generic-ssm": ("#/svc/ssm?op=DescribeParameters", "text=Page 1"),

@@ -25,6 +25,7 @@ export const CUSTOM_VIEWS = {
   events: ["EventBridge", "./views/events.js"],
   cloudwatch: ["CloudWatch metrics", "./views/cloudwatch.js"],
   ec2: ["EC2 / VPC", "./views/ec2.js"],
+  cloudformation: ["CloudFormation", "./views/cloudformation.js"],
 };
 // How the services without a page of their own are named in the navigation and on the dashboard.
 const LABELS = {

@@ -29,6 +29,7 @@ const COUNTERS = {
   pipes: [["pipes", "ListPipes", "Pipes", (p) => p.Name]],
   cloudwatch: [["alarms", "DescribeAlarms", "MetricAlarms", (a) => a.AlarmName]],
   cloudtrail: [["trails", "DescribeTrails", "trailList", (t) => t.Name]],
+  cloudformation: [["stacks", "DescribeStacks", "Stacks", (s) => s.StackName]],
   ec2: [
     ["VPCs", "DescribeVpcs", "Vpcs", (v) => v.VpcId],
     ["instances", "DescribeInstances", "Reservations", (r) => (r.Instances || []).map((i) => i.InstanceId).join(" ")],
