@@ -609,7 +609,7 @@ def test_the_model_driven_client_round_trips_every_protocol(console, overcast):
     assert out["object"] == "body"
     assert out["keys"] == ["dir/a b+c.txt"]
     assert out["missing"] == ["NoSuchKey", 404]
-    assert out["noQueue"] == ["QueueDoesNotExist", 400]
+    assert out["noQueue"] == ["AWS.SimpleQueueService.NonExistentQueue", 400]  # as boto3 reports it
 
     sns = overcast.client("sns")
     attributes = sns.get_topic_attributes(TopicArn=out["topicArn"])["Attributes"]

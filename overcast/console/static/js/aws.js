@@ -468,6 +468,10 @@ function errorOf(protocol, response, service, operation) {
       if (messageNode) message = messageNode.textContent;
     }
   }
+  // Services that moved from the query protocol to JSON (SQS) also give the legacy code, which is what
+  // botocore reports (awsQueryCompatible): the console reports the same.
+  const legacy = headers.get("x-amzn-query-error");
+  if (legacy) code = legacy.split(";")[0];
   code = (code || `Http${status}`).split(":")[0].split("#").pop();
   return new AwsError(code, message || `${code} (HTTP ${status})`, status, service, operation);
 }
