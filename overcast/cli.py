@@ -165,10 +165,18 @@ def serve(config: Config) -> None:
         raise SystemExit(1) from None
     endpoint = f"http://{'localhost' if config.host in ('127.0.0.1', '::1') else config.host}:{config.port}"
     where = "in memory (ephemeral)" if config.ephemeral else str(platform.root)
+    console = f"{endpoint}/_overcast/console/"
+    if not config.loopback_only:  # reachable from the network: the console needs a login token
+        if not config.console_token:
+            import secrets
+
+            config.console_token = secrets.token_urlsafe(18)
+        console += f"?token={config.console_token}"
     _say(f"Overcast {__version__} on {endpoint}  (iam: {config.iam})")
     _say(f"  data:    {where}")
     _say(f'  clients: eval "$(overcast env --endpoint {endpoint})"   or see docs/clients.md')
-    _say(f"  console: {endpoint}/   health: {endpoint}/_overcast/health")
+    _say(f"  console: {console}")
+    _say(f"  health:  {endpoint}/_overcast/health")
     if config.dns_port:
         _say(f"  dns:     {config.host}:{config.dns_port} (udp, tcp) answers from Route 53's hosted zones")
     _check_virtual_hosts_later(config.port)

@@ -36,6 +36,9 @@ class Config:
     cors_origins: str = ""
     # The DNS server answering from Route 53's hosted zones (UDP and TCP on `host`); None: no DNS server.
     dns_port: int | None = None
+    # The console's login token (docs/security.md): set when Overcast listens beyond loopback (printed at
+    # start-up; OVERCAST_CONSOLE_TOKEN chooses it); empty: the console and the request log need none.
+    console_token: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -50,6 +53,7 @@ class Config:
             "root_access_key": "OVERCAST_ROOT_ACCESS_KEY",
             "root_secret_key": "OVERCAST_ROOT_SECRET_KEY",
             "cors_origins": "OVERCAST_CORS_ORIGINS",
+            "console_token": "OVERCAST_CONSOLE_TOKEN",
         }
         for attr, name in text.items():
             if env.get(name):
@@ -65,6 +69,18 @@ class Config:
         if env.get("OVERCAST_SPIN_US"):
             config.spin_us = int(env["OVERCAST_SPIN_US"])
         return config
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether Overcast listens only to this machine."""
+        import ipaddress
+
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
     def validate(self) -> None:
         if self.iam not in IAM_MODES:

@@ -100,7 +100,9 @@ class OvercastApp:
         body_read = request.stream is not None  # a route read the body, then passed
         request.stream = None
         origin = headers.get("origin")
-        foreign = origin is not None and not origin_allowed(origin, self.platform.config.cors_origins)
+        foreign = origin is not None and not origin_allowed(
+            origin, self.platform.config.cors_origins, request.host
+        )
         if request.path.startswith(INTERNAL_PREFIXES) and not self._internal_allowed(request, foreign):
             await _send(send, json_response({"error": "not allowed"}, 403), request.method)
             return
@@ -111,7 +113,7 @@ class OvercastApp:
                 await _send(send, _error_response(request, None, error, new_request_id()), request.method)
                 return
             body_read = True
-            response = await internal_endpoint(self.platform, request)
+            response = await internal_endpoint(self.platform, request, self.request_log)
             if response is not None:
                 await _send(send, response, request.method)
                 return
@@ -128,6 +130,8 @@ class OvercastApp:
         request_id = new_request_id()
         route: Route | None = None
         ctx: RequestContext | None = None
+        params: dict[str, Any] | None = None
+        outcome: Any = None  # the result, or the error, for the console's request log
         try:
             if (
                 not body_read
@@ -169,9 +173,10 @@ class OvercastApp:
 
             operation_model = route.operation_model
             params = parse_request(route.protocol, operation_model, request)
-            result = await self.platform.invoke(ctx, params)
+            outcome = result = await self.platform.invoke(ctx, params)
             response = serialize_response(route.protocol, operation_model, result, request_id)
         except ServiceError as error:
+            outcome = error
             response = _error_response(request, route, error, request_id)
         except RecursionError:  # input nested past what any AWS API accepts (a policy, an expression)
             error = ServiceError(_invalid_input_code(route), "The input is nested too deeply", 400)
@@ -186,7 +191,7 @@ class OvercastApp:
             provider = self.platform.running(route.service) if route is not None else None
             response.headers.extend(provider.cors_headers(request) if provider else OPEN_CORS)
         await _send(send, response, request.method)
-        self.request_log.record(route, ctx, response.status, time.perf_counter() - started)
+        self.request_log.record(route, ctx, response.status, time.perf_counter() - started, params, outcome)
 
 
 def _is_chunked(request: HttpRequest, sig: SigV4 | None) -> bool:

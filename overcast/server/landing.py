@@ -19,6 +19,7 @@ from overcast.routing.router import parse_host
 _STARTED = time.time()
 
 LINKS = (
+    ("/_overcast/console/", "the console: see and change what lives here, in a browser"),
     ("/_overcast/health", "health: version, mode, services"),
     ("/_overcast/clock", 'the virtual clock (POST {"advance": "3d"} to move it)'),
     ("/_localstack/health", "health in LocalStack's shape"),

@@ -31,12 +31,26 @@ def is_local_origin(origin: str) -> bool:
         return False
 
 
-def origin_allowed(origin: str, allowed: str) -> bool:
-    """Whether pages of `origin` may send signed requests (`allowed`: the configured list)."""
-    if is_local_origin(origin):
+def origin_allowed(origin: str, allowed: str, host: str | None = None) -> bool:
+    """Whether pages of `origin` may send signed requests (`allowed`: the configured list; `host`: the
+    request's Host header, for the console opened at this server's own IP address)."""
+    if is_local_origin(origin) or (host is not None and is_own_address(origin, host)):
         return True
     listed = {item.strip().rstrip("/") for item in allowed.split(",") if item.strip()}
     return "*" in listed or origin.rstrip("/") in listed
+
+
+def is_own_address(origin: str, host: str) -> bool:
+    """A page this server served at an IP address (the console opened at http://192.168.1.5:4566 when
+    Overcast listens beyond loopback): its origin is the very address the request went to. Only IP literals
+    count: a name could be rebound by its DNS to this machine, and its pages would then look the same."""
+    try:
+        parts = urlsplit(origin)
+        address = (parts.hostname or "").strip("[]")
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return parts.netloc.lower() == host.lower()
 
 
 def refused_origin(origin: str) -> ServiceError:

@@ -53,6 +53,14 @@ class SqsProvider(ServiceProvider):
 
     # -- hooks -------------------------------------------------------------------------------------
 
+    async def internal_endpoint(self, request, path: str):
+        """/_overcast/sqs/messages: a queue's messages without receiving them (peek.py)."""
+        from overcast.services.sqs.peek import PEEK_PATH, peek
+
+        if path == PEEK_PATH and request.method in ("GET", "HEAD"):
+            return peek(self, request)
+        return None
+
     def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
         """TagQueue / UntagQueue (the Resource Groups Tagging API tags queues through them)."""
         from overcast.services.kit.arns import parse_arn

@@ -366,6 +366,18 @@ class SqsStore:
             )
         ]
 
+    def peek_messages(self, queue: Queue, after: int, limit: int, retained_since: float) -> list[Message]:
+        """The queue's messages in order of arrival (row id) after row `after`, whatever their visibility,
+        leaving them as they are (the console's peek); those past the retention period are left out."""
+        return [
+            Message(*row)
+            for row in self.db.all(
+                f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? AND id > ? AND enqueued_at >= ? "
+                "ORDER BY id LIMIT ?",
+                (queue.id, after, retained_since, limit),
+            )
+        ]
+
     def ready_groups(self, queue: Queue, now: float, limit: int) -> list[str]:
         return [
             group

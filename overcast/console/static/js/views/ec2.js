@@ -1,0 +1,262 @@
+// EC2 / VPC: each VPC drawn with its subnets per Availability Zone, route tables, internet and NAT gateways
+// and instances; the reachability between two endpoints (routes and security groups); an instance's
+// console output. Reads only Describe* operations, and says so plainly while EC2 answers 501.
+
+import { call } from "../aws.js";
+import { h, mount, s } from "../dom.js";
+import { button, errorBox, field, heading, loading, select, table } from "../ui.js";
+
+const COL_W = 250;
+const SUBNET_PAD = 10;
+const INSTANCE_H = 34;
+
+export default async function ec2(el) {
+  mount(el, heading("EC2 / VPC"), loading("Reading the VPCs…"));
+  let data;
+  try {
+    data = await describeAll();
+  } catch (error) {
+    mount(el, heading("EC2 / VPC"), error.status === 501 ? h("div", { class: "notice", id: "ec2-unavailable" }, h("strong", "EC2 is not served by this Overcast yet. "), `${error.operation} answers 501 Not Implemented; the VPC diagrams, reachability and console output appear here once EC2 lands.`) : errorBox(error));
+    return;
+  }
+  if (!data.vpcs.length) {
+    mount(el, heading("EC2 / VPC"), h("p", { class: "muted" }, "No VPC in this region."));
+    return;
+  }
+  mount(
+    el,
+    heading("EC2 / VPC", h("span", { class: "muted" }, `${data.vpcs.length} VPCs · ${data.subnets.length} subnets · ${data.instances.length} instances`)),
+    data.vpcs.map((vpc) => h("div", { class: "panel" }, h("h3", `${nameOf(vpc) || vpc.VpcId} ${vpc.CidrBlock}`), vpcDiagram(data, vpc.VpcId), routeTables(data, vpc.VpcId))),
+    reachabilityForm(data),
+    consoleOutput(data),
+  );
+}
+
+/** Every Describe* the diagrams read; optional ones (NAT gateways, security groups) may answer 501. */
+export async function describeAll() {
+  const { Vpcs } = await call("ec2", "DescribeVpcs", {});
+  const optional = (operation, key) => call("ec2", operation, {}).then((out) => out[key] || []).catch((error) => {
+    if (error.status === 501) return [];
+    throw error;
+  });
+  const [subnets, routeTables, igws, nats, reservations, groups] = await Promise.all([
+    optional("DescribeSubnets", "Subnets"),
+    optional("DescribeRouteTables", "RouteTables"),
+    optional("DescribeInternetGateways", "InternetGateways"),
+    optional("DescribeNatGateways", "NatGateways"),
+    optional("DescribeInstances", "Reservations"),
+    optional("DescribeSecurityGroups", "SecurityGroups"),
+  ]);
+  return { vpcs: Vpcs || [], subnets, routeTables, igws, nats, instances: reservations.flatMap((r) => r.Instances || []), groups };
+}
+
+function nameOf(resource) {
+  const tag = (resource.Tags || []).find((t) => t.Key === "Name");
+  return tag ? tag.Value : "";
+}
+
+/** The route table of a subnet: its explicit association, else its VPC's main table. */
+export function routeTableOf(data, subnet) {
+  const explicit = data.routeTables.find((rt) => (rt.Associations || []).some((a) => a.SubnetId === subnet.SubnetId));
+  return explicit || data.routeTables.find((rt) => rt.VpcId === subnet.VpcId && (rt.Associations || []).some((a) => a.Main));
+}
+
+function defaultRoute(table) {
+  return table && (table.Routes || []).find((r) => r.DestinationCidrBlock === "0.0.0.0/0" && r.State !== "blackhole");
+}
+
+/** public (default route to an internet gateway), private (to a NAT), or isolated. */
+export function subnetKind(data, subnet) {
+  const route = defaultRoute(routeTableOf(data, subnet));
+  if (!route) return "isolated";
+  if ((route.GatewayId || "").startsWith("igw-")) return "public";
+  if (route.NatGatewayId || route.InstanceId) return "private";
+  return "isolated";
+}
+
+const KIND_COLOURS = { public: ["#e8f6ec", "#1d7a3a"], private: ["#e6f0f9", "#1f6fb2"], isolated: ["#f1f2f4", "#8895a3"] };
+
+/** The VPC as an SVG: one column per Availability Zone, subnets (coloured by kind) holding instances and NAT
+ * gateways, the internet gateway on the top edge. */
+export function vpcDiagram(data, vpcId) {
+  const vpc = data.vpcs.find((v) => v.VpcId === vpcId);
+  const subnets = data.subnets.filter((sn) => sn.VpcId === vpcId);
+  const zones = [...new Set(subnets.map((sn) => sn.AvailabilityZone))].sort();
+  const igw = data.igws.find((g) => (g.Attachments || []).some((a) => a.VpcId === vpcId));
+  const heightOf = (sn) => 44 + SUBNET_PAD + (data.instances.filter((i) => i.SubnetId === sn.SubnetId).length + data.nats.filter((n) => n.SubnetId === sn.SubnetId && n.State !== "deleted").length) * (INSTANCE_H + 6);
+  const columnHeights = zones.map((zone) => subnets.filter((sn) => sn.AvailabilityZone === zone).reduce((sum, sn) => sum + heightOf(sn) + 10, 0));
+  const width = Math.max(1, zones.length) * COL_W + 40;
+  const height = Math.max(80, ...columnHeights) + 120;
+  const parts = [];
+  parts.push(s("rect", { x: 10, y: 30, width: width - 20, height: height - 40, rx: 10, fill: "#fbfcfd", stroke: "#23415e", "stroke-width": 2 }));
+  parts.push(s("text", { x: 24, y: 52, "font-weight": "700" }, `${nameOf(vpc) || vpc.VpcId}  ${vpc.CidrBlock}`));
+  if (igw) {
+    parts.push(s("g", { class: "igw", "data-id": igw.InternetGatewayId }, s("rect", { x: width / 2 - 70, y: 14, width: 140, height: 30, rx: 6, fill: "#1d7a3a" }), s("text", { x: width / 2, y: 34, "text-anchor": "middle", fill: "#fff", style: "fill:#fff" }, `IGW ${igw.InternetGatewayId.slice(0, 12)}`)));
+  }
+  zones.forEach((zone, column) => {
+    const x = 20 + column * COL_W;
+    parts.push(s("text", { x: x + 10, y: 80, fill: "#66717d", "font-weight": "600" }, zone));
+    let y = 90;
+    for (const subnet of subnets.filter((sn) => sn.AvailabilityZone === zone).sort((a, b) => ipValue(a.CidrBlock) - ipValue(b.CidrBlock))) {
+      const kind = subnetKind(data, subnet);
+      const [fill, stroke] = KIND_COLOURS[kind];
+      const boxHeight = heightOf(subnet);
+      const rt = routeTableOf(data, subnet);
+      const members = [
+        ...data.nats.filter((n) => n.SubnetId === subnet.SubnetId && n.State !== "deleted").map((n) => ["NAT", n.NatGatewayId, (n.NatGatewayAddresses || [])[0]?.PublicIp || "", "#a35d00"]),
+        ...data.instances.filter((i) => i.SubnetId === subnet.SubnetId).map((i) => [nameOf(i) || i.InstanceId, i.PrivateIpAddress || "", i.PublicIpAddress ? `public ${i.PublicIpAddress}` : "", "#23415e"]),
+      ];
+      parts.push(
+        s(
+          "g",
+          { class: "subnet", "data-id": subnet.SubnetId, "data-kind": kind, "data-name": nameOf(subnet) },
+          s("rect", { x, y, width: COL_W - 20, height: boxHeight, rx: 6, fill, stroke }),
+          s("text", { x: x + 8, y: y + 17, "font-weight": "600" }, `${nameOf(subnet) || subnet.SubnetId} (${kind})`),
+          s("text", { x: x + 8, y: y + 33, fill: "#66717d" }, `${subnet.CidrBlock}${rt ? ` · ${rt.RouteTableId.slice(0, 12)}` : ""}`),
+          members.map(([label, detail, extra, colour], i) =>
+            s(
+              "g",
+              { class: label === "NAT" ? "nat" : "instance" },
+              s("rect", { x: x + 8, y: y + 44 + i * (INSTANCE_H + 6), width: COL_W - 36, height: INSTANCE_H, rx: 4, fill: "#fff", stroke: colour }),
+              s("text", { x: x + 14, y: y + 58 + i * (INSTANCE_H + 6) }, label === "NAT" ? `NAT ${detail.slice(0, 14)}` : label),
+              s("text", { x: x + 14, y: y + 72 + i * (INSTANCE_H + 6), fill: "#66717d", "font-size": "10" }, [label === "NAT" ? "" : detail, extra].filter(Boolean).join(" · ")),
+            ),
+          ),
+        ),
+      );
+      y += boxHeight + 10;
+    }
+  });
+  return s("svg", { class: "diagram vpc", id: `vpc-${vpcId}`, width, height, viewBox: `0 0 ${width} ${height}` }, parts);
+}
+
+function routeTables(data, vpcId) {
+  const tables = data.routeTables.filter((rt) => rt.VpcId === vpcId);
+  return table(
+    [
+      { label: "Route table", value: (rt) => `${nameOf(rt) || rt.RouteTableId}${(rt.Associations || []).some((a) => a.Main) ? " (main)" : ""}` },
+      { label: "Routes", value: (rt) => (rt.Routes || []).map((r) => `${r.DestinationCidrBlock || r.DestinationPrefixListId} → ${r.GatewayId || r.NatGatewayId || r.InstanceId || r.VpcPeeringConnectionId || r.TransitGatewayId || "?"}`).join("; ") },
+      { label: "Subnets", value: (rt) => (rt.Associations || []).filter((a) => a.SubnetId).map((a) => nameOf(data.subnets.find((sn) => sn.SubnetId === a.SubnetId) || {}) || a.SubnetId).join(", ") },
+    ],
+    tables,
+    { empty: "No route table." },
+  );
+}
+
+// -- reachability ------------------------------------------------------------------------------------------
+
+function ipValue(address) {
+  return address.split("/")[0].split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
+}
+
+export function inCidr(address, cidr) {
+  const [base, bits] = cidr.split("/");
+  const size = 2 ** (32 - Number(bits));
+  const start = Math.floor(ipValue(base) / size) * size;
+  const value = ipValue(address);
+  return value >= start && value < start + size;
+}
+
+function allows(rules, port, source) {
+  return (rules || []).some((rule) => {
+    const anyProtocol = rule.IpProtocol === "-1";
+    const inRange = anyProtocol || (rule.FromPort <= port && port <= rule.ToPort);
+    if (!inRange) return false;
+    if ((rule.IpRanges || []).some((r) => source.ip && inCidr(source.ip, r.CidrIp))) return true;
+    return (rule.UserIdGroupPairs || []).some((pair) => (source.groups || []).includes(pair.GroupId));
+  });
+}
+
+/** Whether traffic from `from` to `to` (an instance or "internet") on `port` gets there, and why (not). */
+export function reachability(data, from, to, port) {
+  const steps = [];
+  const instance = (id) => data.instances.find((i) => i.InstanceId === id);
+  const groupsOf = (i) => (i.SecurityGroups || []).map((g) => g.GroupId);
+  const rulesOf = (i, direction) => data.groups.filter((g) => groupsOf(i).includes(g.GroupId)).flatMap((g) => g[direction] || []);
+  const subnetOf = (i) => data.subnets.find((sn) => sn.SubnetId === i.SubnetId);
+  if (from === "internet") {
+    const target = instance(to);
+    if (!target.PublicIpAddress) return { reachable: false, steps: [`${to} has no public IP address`] };
+    if (subnetKind(data, subnetOf(target)) !== "public") return { reachable: false, steps: [`${to}'s subnet has no default route to an internet gateway`] };
+    steps.push(`internet → ${routeTableOf(data, subnetOf(target)).RouteTableId}: 0.0.0.0/0 via the internet gateway`);
+    if (!allows(rulesOf(target, "IpPermissions"), port, { ip: "203.0.113.1" })) return { reachable: false, steps: [...steps, `no security group of ${to} admits the internet on port ${port}`] };
+    return { reachable: true, steps: [...steps, `a security group of ${to} admits port ${port} from anywhere`] };
+  }
+  const source = instance(from);
+  const sourceTable = routeTableOf(data, subnetOf(source));
+  if (to === "internet") {
+    const route = defaultRoute(sourceTable);
+    if (!route) return { reachable: false, steps: [`${sourceTable ? sourceTable.RouteTableId : "its route table"} has no default route`] };
+    if ((route.GatewayId || "").startsWith("igw-") && !source.PublicIpAddress) return { reachable: false, steps: [`${from} routes to the internet gateway but has no public IP`] };
+    if (route.NatGatewayId) {
+      const nat = data.nats.find((n) => n.NatGatewayId === route.NatGatewayId);
+      if (!nat || nat.State === "deleted") return { reachable: false, steps: [`the default route points at ${route.NatGatewayId}, which is gone`] };
+      const natSubnet = data.subnets.find((sn) => sn.SubnetId === nat.SubnetId);
+      if (subnetKind(data, natSubnet) !== "public") return { reachable: false, steps: [`${nat.NatGatewayId} sits in a subnet without an internet route`] };
+      steps.push(`${from} → ${nat.NatGatewayId} (in ${nameOf(natSubnet) || natSubnet.SubnetId}) → internet gateway`);
+    } else steps.push(`${from} → internet gateway`);
+    if (!allows(rulesOf(source, "IpPermissionsEgress"), port, { ip: "203.0.113.1" })) return { reachable: false, steps: [...steps, `no outbound rule of ${from} allows port ${port}`] };
+    return { reachable: true, steps };
+  }
+  const target = instance(to);
+  const targetIp = target.PrivateIpAddress;
+  const route = (sourceTable ? sourceTable.Routes || [] : []).filter((r) => r.DestinationCidrBlock && inCidr(targetIp, r.DestinationCidrBlock)).sort((a, b) => Number(b.DestinationCidrBlock.split("/")[1]) - Number(a.DestinationCidrBlock.split("/")[1]))[0];
+  if (!route) return { reachable: false, steps: [`no route from ${from}'s subnet to ${targetIp}`] };
+  steps.push(`${from} → ${targetIp} via ${route.GatewayId || route.VpcPeeringConnectionId || route.TransitGatewayId || route.NatGatewayId}`);
+  if (!allows(rulesOf(source, "IpPermissionsEgress"), port, { ip: targetIp })) return { reachable: false, steps: [...steps, `no outbound rule of ${from} allows port ${port}`] };
+  if (!allows(rulesOf(target, "IpPermissions"), port, { ip: source.PrivateIpAddress, groups: groupsOf(source) })) return { reachable: false, steps: [...steps, `no security group of ${to} admits ${from} on port ${port}`] };
+  return { reachable: true, steps: [...steps, `a security group of ${to} admits ${from} on port ${port}`] };
+}
+
+function reachabilityForm(data) {
+  const endpoints = [["internet", "the internet"], ...data.instances.map((i) => [i.InstanceId, `${nameOf(i) || i.InstanceId} (${i.PrivateIpAddress || ""})`])];
+  const from = select(endpoints, { id: "reach-from" });
+  const to = select(endpoints, { id: "reach-to", value: endpoints[1] ? endpoints[1][0] : "internet" });
+  const port = h("input", { type: "number", value: 443, min: 0, max: 65535, id: "reach-port", style: { width: "6rem" } });
+  const out = h("div", { id: "reach-result" });
+  return h(
+    "div",
+    { class: "panel" },
+    h("h3", "Reachability"),
+    h("div", { class: "form-row" }, field("From", from), field("To", to), field("Port", port), button("Check", () => {
+      if (from.value === to.value) throw new Error("Choose two different endpoints");
+      const verdict = reachability(data, from.value, to.value, Number(port.value));
+      mount(out, h("p", h("span", { class: ["badge", verdict.reachable ? "ok" : "bad"] }, verdict.reachable ? "reachable" : "not reachable")), h("ol", verdict.steps.map((step) => h("li", step))), h("p", { class: "muted" }, "Routes and security groups are checked; network ACLs are not."));
+    })),
+    out,
+  );
+}
+
+function consoleOutput(data) {
+  if (!data.instances.length) return null;
+  const out = h("div");
+  return h(
+    "div",
+    { class: "panel" },
+    h("h3", "Instances"),
+    table(
+      [
+        { label: "Instance", value: (i) => `${nameOf(i) || ""} ${i.InstanceId}` },
+        { label: "Type", value: (i) => i.InstanceType },
+        { label: "State", value: (i) => (i.State || {}).Name },
+        { label: "Private IP", value: (i) => i.PrivateIpAddress },
+        { label: "Public IP", value: (i) => i.PublicIpAddress || "" },
+      ],
+      data.instances,
+      {
+        onRow: async (i) => {
+          mount(out, loading());
+          try {
+            const answer = await call("ec2", "GetConsoleOutput", { InstanceId: i.InstanceId, Latest: true });
+            mount(out, h("h3", `Console output of ${i.InstanceId}`), h("div", { class: "logs" }, answer.Output ? atob(answer.Output) : "(no output yet)"));
+          } catch (error) {
+            mount(out, errorBox(error));
+          }
+        },
+      },
+    ),
+    out,
+  );
+}
+
+

@@ -1,0 +1,650 @@
+"""The console end to end in headless Chromium: what a person does in the page, checked with boto3 (and the
+other way round). Screenshots of each main view go to tests/console/artifacts/ (git-ignored); any page error
+or console error fails the test (tests/console/browser.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.console.seed import function, seed
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is a dev extra").expect
+
+
+def test_create_a_bucket_and_upload_a_file_then_boto3_sees_it(console, overcast, tmp_path):
+    page = console.page
+    console.open("#/s3")
+    page.fill("#new-bucket", "console-made")
+    page.click("#create-bucket")
+    page.wait_for_selector("a[href='#/s3/console-made']")
+    page.click("a[href='#/s3/console-made']")
+    page.wait_for_selector("#upload-input")
+    small = tmp_path / "hello.txt"
+    small.write_text("hello from the console")
+    large = tmp_path / "big.bin"
+    large.write_bytes(bytes(range(256)) * (9 * 4096 + 17))  # ~9.4 MB: uploaded in two parts
+    page.set_input_files("#upload-input", [str(small), str(large)])
+    page.locator("#uploads .upload:has-text('done')").nth(1).wait_for(timeout=60_000)
+    page.wait_for_selector(".object-name:text('big.bin')")
+    console.shot("s3-objects")
+
+    s3 = overcast.client("s3")
+    body = s3.get_object(Bucket="console-made", Key="hello.txt")["Body"].read()
+    assert body == b"hello from the console"
+    head = s3.head_object(Bucket="console-made", Key="big.bin")
+    assert head["ContentLength"] == large.stat().st_size
+    assert head["ETag"].endswith('-2"')  # a multipart upload of two parts
+    assert s3.get_object(Bucket="console-made", Key="big.bin")["Body"].read() == large.read_bytes()
+
+
+def test_download_and_presigned_link_of_an_object(console, overcast):
+    s3 = overcast.client("s3")
+    s3.create_bucket(Bucket="shared")
+    s3.put_object(Bucket="shared", Key="docs/report.txt", Body=b"quarterly numbers")
+    page = console.page
+    console.open("#/s3/shared?prefix=docs%2F")
+    page.wait_for_selector(".object-name:text('report.txt')")
+    with page.expect_download() as download:
+        page.click("button:text('Download')")
+    assert download.value.suggested_filename == "report.txt"
+    assert open(download.value.path(), "rb").read() == b"quarterly numbers"
+    page.click("button:text('Link')")
+    url = page.input_value("#presigned-url")
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as response:  # the link works without credentials
+        assert response.read() == b"quarterly numbers"
+    console.shot("s3-presigned-link")
+
+
+def test_a_bucket_of_many_objects_is_browsed_a_page_at_a_time(console, overcast):
+    s3 = overcast.client("s3")
+    s3.create_bucket(Bucket="many")
+    for index in range(250):
+        s3.put_object(Bucket="many", Key=f"logs/{index:05d}.log", Body=b"x")
+    page = console.page
+    console.open("#/s3/many?prefix=logs%2F")
+    page.wait_for_selector("#page-info:text('Page 1 · 100 entries')")
+    assert page.locator(".object-name").count() == 100
+    assert page.locator(".object-name").first.text_content() == "00000.log"
+    page.click("#page-next")
+    page.wait_for_selector("#page-info:text('Page 2 · 100 entries')")
+    assert page.locator(".object-name").first.text_content() == "00100.log"
+    page.click("#page-next")
+    page.wait_for_selector("#page-info:text('Page 3 · 50 entries')")
+    assert page.locator("#page-next").count() == 0
+    page.click("#page-previous")
+    page.wait_for_selector("#page-info:text('Page 2 · 100 entries')")
+
+
+def test_send_with_boto3_and_peek_in_the_console(console, overcast):
+    sqs = overcast.client("sqs")
+    url = sqs.create_queue(QueueName="peek-me")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody='{"order": 42}')
+    page = console.page
+    console.open("#/sqs/peek-me")
+    page.wait_for_selector(".message-body:text('{\"order\": 42}')")
+    page.wait_for_selector("#queue-counters [data-counter=ApproximateNumberOfMessages] .count:text('1')")
+    console.shot("sqs-peek")
+    time.sleep(2.5)  # the page refreshes its peek every 2 s: it must still not have received the message
+    (message,) = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+    assert message["Body"] == '{"order": 42}'
+    assert message["Attributes"]["ApproximateReceiveCount"] == "1"
+
+
+def test_advancing_the_clock_returns_a_message_to_visibility(console, overcast):
+    sqs = overcast.client("sqs")
+    url = sqs.create_queue(QueueName="clocked", Attributes={"VisibilityTimeout": "600"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="work item")
+    assert sqs.receive_message(QueueUrl=url)["Messages"]
+    page = console.page
+    console.open("#/sqs/clocked")
+    page.wait_for_selector("[data-state='in flight']")
+    page.click("button[data-advance='15m']")
+    page.wait_for_selector("[data-state='visible']")
+    page.wait_for_selector("#clock-now:text('+15m')")
+    console.shot("sqs-after-clock")
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "work item"
+
+
+def test_send_and_redrive_from_the_console(console, overcast):
+    sqs = overcast.client("sqs")
+    dlq = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    source = sqs.create_queue(
+        QueueName="jobs",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"})},
+    )["QueueUrl"]
+    page = console.page
+    console.open("#/sqs/jobs-dlq")
+    page.click("button[role=tab]:text('Send')")
+    page.fill("#send-body", "failed job")
+    page.click("#send-message")
+    page.wait_for_selector(".toast:text('Sent')")
+    page.click("button[role=tab]:text('Redrive')")
+    page.wait_for_selector("text=dead-letter queue of jobs")
+    page.select_option("#redrive-destination", source)
+    page.click("#start-redrive")
+    page.wait_for_selector(".toast:text('Redrive started')")
+    console.shot("sqs-redrive")
+    moved = wait_for(lambda: sqs.receive_message(QueueUrl=source).get("Messages"), timeout=20)
+    assert moved[0]["Body"] == "failed job"
+
+
+def test_invoke_a_function_and_watch_its_log_line_appear(console, overcast):
+    function(
+        overcast,
+        "echoer",
+        "def handler(event, context):\n    print('console says', event['word'])\n    return {'echo': event['word']}\n",
+    )
+    page = console.page
+    console.open("#/lambda/echoer")
+    page.fill("#invoke-payload", '{"word": "pineapple"}')
+    page.fill("#event-name", "fruit")
+    page.click("button:text('Save event')")
+    page.click("#invoke")
+    page.wait_for_selector("#invoke-output:text('pineapple')")
+    assert page.text_content("#invoke-status") == "200"
+    page.wait_for_selector("#live-tail .log-line:text('console says pineapple')", timeout=30_000)
+    console.shot("lambda-test-invoke")
+    saved = page.evaluate("JSON.parse(localStorage.getItem('overcast.console.events'))")
+    assert json.loads(saved["echoer"]["fruit"]) == {"word": "pineapple"}
+    events = overcast.client("logs").filter_log_events(logGroupName="/aws/lambda/echoer")["events"]
+    assert any("console says pineapple" in event["message"] for event in events)
+
+
+def test_every_main_view_renders_without_errors(console, overcast):
+    names = seed(overcast)
+    page = console.page
+    views = {
+        "dashboard": ("#/", "[data-service=s3] .count:text('1')"),
+        "s3-buckets": ("#/s3", "a[href='#/s3/photos']"),
+        "s3-browser": ("#/s3/photos", "a.folder"),
+        "s3-versions": ("#/s3/photos?prefix=cats%2F&versions=1", ".badge:text('latest')"),
+        "sqs-queues": ("#/sqs", "a[href='#/sqs/orders']"),
+        "sqs-queue": ("#/sqs/orders", ".message-body"),
+        "sns": ("#/sns", "text=alerts"),
+        "sns-outbox": (f"#/sns/{names['topic']}", "button[role=tab]:text('Outbox')"),
+        "dynamodb": ("#/dynamodb/pets", "td:text('felix')"),
+        "lambda": ("#/lambda", "a[href='#/lambda/greeter']"),
+        "lambda-function": ("#/lambda/greeter", "#live-tail .log-line"),
+        "logs": ("#/logs", "a[href='#/logs/%2Fapp%2Fweb']"),
+        "logs-group": ("#/logs/%2Fapp%2Fweb", "#live-tail .log-line:text('GET /pets/1 200')"),
+        "iam": ("#/iam", "td:text('alice')"),
+        "stepfunctions": (f"#/stepfunctions/{names['machine']}", "#state-graph"),
+        "stepfunctions-execution": (
+            f"#/stepfunctions/{names['machine']}?execution={names['execution']}",
+            "#state-graph [data-state=Done][data-status=succeeded]",
+        ),
+        "kinesis": ("#/kinesis/clicks", "td:text('shardId-000000000001')"),
+        "events": ("#/events", "td:text('on-order')"),
+        "cloudwatch": ("#/cloudwatch", "#metric-chart svg circle"),
+        "ec2": ("#/ec2", "#ec2-unavailable, svg.vpc"),
+        "cloudformation": ("#/cloudformation", "#cloudformation-unavailable, #view table.grid, #view .empty"),
+        "requests": ("#/requests", "#request-list td"),
+        "generic-kms": ("#/svc/kms?op=ListAliases", "td:text('alias/aws/s3')"),
+        "generic-ssm": ("#/svc/ssm?op=DescribeParameters", "text=Page 1"),
+    }
+    console.open("#/")
+    for name, (fragment, ready) in views.items():
+        console.go(fragment)
+        page.wait_for_selector(ready)
+        assert page.locator(".notice.error").count() == 0, f"{name} shows an error"
+        console.shot(name)
+    console.go(f"#/sns/{names['topic']}")
+    page.click("button[role=tab]:text('Outbox')")
+    page.wait_for_selector("td:text('ops@example.com')")
+    console.shot("sns-outbox")
+
+
+def test_the_generic_views_list_every_service_through_its_own_protocol(console, overcast):
+    """Each service's first list operation, called by the console's model-driven client: JSON, query,
+    REST-JSON and REST-XML services alike answer (none with a protocol error)."""
+    seed(overcast)
+    console.open("#/")
+    results = console.page.evaluate(
+        """async () => {
+      const aws = await import("./js/aws.js");
+      const generic = await import("./js/views/generic.js");
+      const { services } = await (await fetch("api/services")).json();
+      const out = {};
+      for (const service of services) {
+        const model = await aws.loadModel(service.name);
+        const operation = generic.listOperations(model)[0];
+        if (!operation) continue;
+        try {
+          const output = await aws.call(service.name, operation, {});
+          out[service.name] = [operation, "ok", (output[generic.listMember(model, operation)] || []).length];
+        } catch (error) {
+          out[service.name] = [operation, error.code, error.status];
+        }
+      }
+      return out;
+    }"""
+    )
+    answered = {name: result for name, result in results.items() if result[1] == "ok"}
+    assert {"s3", "sqs", "sns", "iam", "lambda", "dynamodb", "logs", "kms", "cloudwatch"} <= set(answered)
+    broken = {name: result for name, result in results.items() if result[1] != "ok" and result[2] >= 500}
+    assert broken == {}  # the first list operation offered is one Overcast serves
+    assert answered["s3"][2] == 1 and answered["sqs"][2] == 2
+
+
+def test_the_request_log_shows_calls_with_their_request_and_response(console, overcast):
+    page = console.page
+    console.open("#/requests")
+    page.wait_for_selector("#request-list")
+    sqs = overcast.client("sqs")
+    url = sqs.create_queue(QueueName="audited")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="trace me")
+    overcast.client("s3").list_buckets()
+    page.wait_for_selector("#request-list td:has-text('s3.ListBuckets')")
+    page.fill("#filter-service", "sqs")
+    expect(page.locator("#request-list td:has-text('s3.ListBuckets')")).to_have_count(0)
+    page.wait_for_selector("#request-list td:has-text('sqs.SendMessage')")
+    page.click("#request-list td:has-text('sqs.SendMessage')")
+    page.wait_for_selector("#request-detail pre:text('trace me')")
+    console.shot("request-log-detail")
+    page.fill("#filter-service", "")
+    page.select_option("#filter-status", "4xx")
+    try:
+        sqs.get_queue_url(QueueName="absent")
+    except sqs.exceptions.QueueDoesNotExist:
+        pass
+    page.wait_for_selector("#request-list td:text('QueueDoesNotExist')")
+
+
+def test_account_and_region_pickers_scope_what_the_console_shows(console, overcast):
+    overcast.client("sqs", region="eu-west-1").create_queue(QueueName="in-ireland")
+    other = overcast.client("sqs", aws_access_key_id="111111111111", aws_secret_access_key="x")
+    other.create_queue(QueueName="in-another-account")
+    page = console.page
+    console.open("#/sqs")
+    page.wait_for_selector("text=No queue yet.")
+    page.select_option("#region", "eu-west-1")
+    page.wait_for_selector("a[href='#/sqs/in-ireland']")
+    page.select_option("#region", "us-east-1")
+    page.fill("#account", "111111111111")
+    page.press("#account", "Enter")
+    page.wait_for_selector("a[href='#/sqs/in-another-account']")
+    console.shot("account-picker")
+
+
+def test_under_enforce_the_console_signs_with_the_credentials_entered(enforced_console, enforced):
+    page = enforced_console.page
+    page.goto(f"{enforced.endpoint}/_overcast/console/#/sqs")
+    page.wait_for_selector("[role=dialog]")
+    page.fill("input[name=accessKeyId]", "test")
+    page.fill("input[name=secretAccessKey]", "not-the-secret")
+    page.click("[role=dialog] button:text('Use')")
+    page.wait_for_selector(".toast.error:text('do not work')")
+    page.click("header button:text('Credentials')")
+    page.fill("input[name=accessKeyId]", enforced.config.root_access_key)
+    page.fill("input[name=secretAccessKey]", enforced.config.root_secret_key)
+    page.click("[role=dialog] button:text('Use')")
+    page.wait_for_selector(".toast:text('Signed in as arn:aws:iam::000000000000:root')")
+    page.fill("#new-queue", "made-under-enforce")
+    page.click("#create-queue")
+    page.wait_for_selector("a[href='#/sqs/made-under-enforce']")
+    enforced_console.shot("enforce")
+    urls = enforced.client("sqs").list_queues()["QueueUrls"]
+    assert [url.rsplit("/", 1)[-1] for url in urls] == ["made-under-enforce"]
+
+
+def test_the_dashboard_with_a_thousand_resources(console, overcast):
+    """Measured, not asserted (the machine is shared): the time until the dashboard's cards and search
+    answer, and until every count is in; written to the artefacts."""
+    sqs, sns, ddb = overcast.client("sqs"), overcast.client("sns"), overcast.client("dynamodb")
+    for index in range(400):
+        sqs.create_queue(QueueName=f"q-{index:04d}")
+    for index in range(400):
+        sns.create_topic(Name=f"t-{index:04d}")
+    s3 = overcast.client("s3")
+    for index in range(200):
+        s3.create_bucket(Bucket=f"b-{index:04d}")
+    page = console.page
+    started = time.perf_counter()
+    console.open("#/")
+    page.wait_for_selector("#search")
+    interactive = float(page.get_attribute("body", "data-ready-ms"))
+    page.wait_for_selector("#view[data-counted=true]", timeout=60_000)
+    counted = page.evaluate("performance.now()")
+    wall = time.perf_counter() - started
+    assert page.text_content("[data-service=sqs] .count") == "400"
+    assert page.text_content("[data-service=sns] .count") == "400"
+    assert page.text_content("[data-service=s3] .count") == "200"
+    page.fill("#search", "q-0399")
+    page.wait_for_selector("#view td:has-text('q-0399')")
+    console.shot("dashboard-1000")
+    from tests.console.browser import ARTIFACTS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "dashboard-timing.json").write_text(
+        json.dumps({"interactive_ms": interactive, "counted_ms": counted, "wall_s": wall}, indent=2)
+    )
+    print(f"dashboard with 1000 resources: interactive {interactive:.0f} ms, all counted {counted:.0f} ms")
+    del ddb
+
+
+def test_the_vpc_view_degrades_while_ec2_is_not_served(console, overcast):
+    page = console.page
+    console.open("#/ec2")
+    page.wait_for_selector("#ec2-unavailable, svg.vpc")
+    if page.locator("svg.vpc").count():
+        pytest.skip("EC2 is served: test_animals4life_vpc_is_drawn_from_ec2 covers the diagram")
+    assert "501" in page.text_content("#ec2-unavailable")
+
+
+def test_animals4life_vpc_is_drawn_from_ec2(console, overcast):
+    try:
+        overcast.client("ec2").describe_vpcs()
+    except Exception as error:  # noqa: BLE001 - any refusal means EC2 is not there yet
+        if "501" in str(error) or "NotImplemented" in str(error) or "Unknown" in str(error):
+            pytest.skip("EC2 answers 501 in this Overcast: the Animals4Life VPC is drawn once EC2 lands")
+        raise
+    from tests.console.animals4life import build
+
+    build(overcast)
+    page = console.page
+    console.open("#/ec2")
+    page.wait_for_selector("svg.vpc")
+    assert page.locator("svg.vpc g.subnet").count() == 12
+    assert page.locator("svg.vpc g.subnet[data-kind=public]").count() == 3
+    console.shot("ec2-animals4life")
+
+
+def test_the_vpc_view_draws_animals4life_from_describe_answers(console, overcast):
+    """The view's drawing and reachability, fed the notes' Animals4Life VPC as EC2's Describe* operations
+    answer (while EC2 itself is not served, test_animals4life_vpc_is_drawn_from_ec2 skips)."""
+    from tests.console.animals4life import describe
+
+    page = console.page
+    console.open("#/")
+    verdicts = page.evaluate(
+        """async (data) => {
+      const ec2 = await import("./js/views/ec2.js");
+      const view = document.getElementById("view");
+      view.replaceChildren(ec2.vpcDiagram(data, data.vpcs[0].VpcId));
+      const check = (from, to, port) => ec2.reachability(data, from, to, port);
+      return {
+        internetToWeb: check("internet", "i-web0000000000001", 80),
+        internetToWebSsh: check("internet", "i-web0000000000001", 22),
+        internetToDb: check("internet", "i-db00000000000001", 3306),
+        dbToInternet: check("i-db00000000000001", "internet", 443),
+        webToDb: check("i-web0000000000001", "i-db00000000000001", 3306),
+        dbToWeb: check("i-db00000000000001", "i-web0000000000001", 22),
+      };
+    }""",
+        describe(),
+    )
+    svg = page.locator("svg.vpc")
+    assert svg.locator("g.subnet").count() == 12
+    assert svg.locator("g.subnet[data-kind=public]").count() == 3
+    assert svg.locator("g.subnet[data-kind=private]").count() == 6
+    assert svg.locator("g.subnet[data-kind=isolated]").count() == 3  # the reserved tier: the main table only
+    assert svg.locator("g.nat").count() == 3
+    assert svg.locator("g.instance").count() == 2
+    assert svg.locator("g.igw").count() == 1
+    names = svg.locator("g.subnet[data-kind=public]").evaluate_all("gs => gs.map(g => g.dataset.name)")
+    assert sorted(names) == ["sn-web-A", "sn-web-B", "sn-web-C"]
+    console.shot("ec2-animals4life-drawing")
+    assert verdicts["internetToWeb"]["reachable"] is True
+    assert verdicts["internetToWebSsh"]["reachable"] is False
+    assert verdicts["internetToDb"]["reachable"] is False
+    assert "no public IP" in verdicts["internetToDb"]["steps"][0]
+    assert verdicts["dbToInternet"]["reachable"] is True
+    assert "nat-a0000000001" in verdicts["dbToInternet"]["steps"][0]
+    assert verdicts["webToDb"]["reachable"] is True
+    assert verdicts["dbToWeb"]["reachable"] is False
+
+
+def test_the_policy_simulator_answers_for_a_user(console, overcast):
+    iam = overcast.client("iam")
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(
+        UserName="reader",
+        PolicyName="read",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+            }
+        ),
+    )
+    page = console.page
+    console.open("#/iam")
+    page.click("button[role=tab]:text('Simulator')")
+    page.fill("#sim-principal", "arn:aws:iam::000000000000:user/reader")
+    page.fill("#sim-actions", "s3:GetObject, sqs:SendMessage")
+    page.click("#simulate")
+    page.wait_for_selector("#sim-result td:text('s3:GetObject')")
+    decisions = page.locator("#sim-result tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.cells[0].textContent, r.cells[2].textContent])"
+    )
+    assert decisions == [["s3:GetObject", "allowed"], ["sqs:SendMessage", "implicitDeny"]]
+    page.click("button[role=tab]:text('Users')")
+    page.click("td:text('reader')")
+    page.wait_for_selector(".iam-detail strong:text('read')")
+    console.shot("iam-simulator")
+
+
+def test_query_and_edit_dynamodb_items(console, overcast):
+    seed_table = overcast.client("dynamodb")
+    seed_table.create_table(
+        TableName="books",
+        KeySchema=[
+            {"AttributeName": "author", "KeyType": "HASH"},
+            {"AttributeName": "title", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "author", "AttributeType": "S"},
+            {"AttributeName": "title", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for author, title in (
+        ("le guin", "the dispossessed"),
+        ("le guin", "the lathe of heaven"),
+        ("banks", "excession"),
+    ):
+        seed_table.put_item(TableName="books", Item={"author": {"S": author}, "title": {"S": title}})
+    page = console.page
+    console.open("#/dynamodb/books")
+    page.wait_for_selector("#item-results td:text('excession')")
+    page.select_option("#mode", "Query")
+    page.fill("#hash-value", "le guin")
+    page.select_option("#range-op", "begins_with")
+    page.fill("#range-value", "the d")
+    page.click("#run-items")
+    page.wait_for_selector("#item-results :text('1 items, 1 read')")
+    page.click("#item-results td:text('the dispossessed')")
+    item = json.loads(page.input_value("#item-json"))
+    item["year"] = {"N": "1974"}
+    item["formats"] = {"SS": ["paper", "ebook"]}
+    page.fill("#item-json", json.dumps(item))
+    page.click("#save-item")
+    page.wait_for_selector(".toast:text('Item saved')")
+    console.shot("dynamodb-item-editor")
+    stored = seed_table.get_item(
+        TableName="books", Key={"author": {"S": "le guin"}, "title": {"S": "the dispossessed"}}
+    )
+    assert stored["Item"]["year"] == {"N": "1974"}
+    assert sorted(stored["Item"]["formats"]["SS"]) == ["ebook", "paper"]
+
+
+def test_logs_insights_query_from_the_console(console, overcast):
+    logs = overcast.client("logs")
+    logs.create_log_group(logGroupName="/svc/api")
+    logs.create_log_stream(logGroupName="/svc/api", logStreamName="s")
+    now = int(overcast.advance_clock("0s")["epoch"] * 1000)
+    logs.put_log_events(
+        logGroupName="/svc/api",
+        logStreamName="s",
+        logEvents=[
+            {"timestamp": now - 100 + i, "message": f"status={code}"}
+            for i, code in enumerate((200, 500, 200))
+        ],
+    )
+    page = console.page
+    console.open("#/logs/%2Fsvc%2Fapi")
+    page.wait_for_selector("#live-tail .log-line:text('status=500')")
+    page.click("button[role=tab]:text('Insights')")
+    page.fill("#insights-query", "fields @message | filter @message like /500/")
+    page.click("#run-insights")
+    page.wait_for_selector("td:text('status=500')")
+    assert page.locator("td:text('status=200')").count() == 0
+    console.shot("logs-insights")
+
+
+def test_bucket_settings_change_versioning_and_tags(console, overcast):
+    overcast.client("s3").create_bucket(Bucket="settled")
+    page = console.page
+    console.open("#/s3/settled")
+    page.click("button[role=tab]:text('Settings')")
+    page.wait_for_selector("#versioning-status:text('Off')")
+    page.click("#toggle-versioning")
+    page.wait_for_selector("#versioning-status:text('Enabled')")
+    page.fill("#bucket-tags", "team=zoo\nstage=dev")
+    page.click("button:text('Save tags')")
+    page.wait_for_selector(".toast:text('Tags saved')")
+    console.shot("s3-settings")
+    s3 = overcast.client("s3")
+    assert s3.get_bucket_versioning(Bucket="settled")["Status"] == "Enabled"
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket="settled")["TagSet"]}
+    assert tags == {"team": "zoo", "stage": "dev"}
+
+
+def test_publish_from_the_console_reaches_the_outbox(console, overcast):
+    sns = overcast.client("sns")
+    topic = sns.create_topic(Name="news")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sms", Endpoint="+15555550100")
+    page = console.page
+    console.open(f"#/sns/{topic}")
+    page.fill("#publish-message", "extra, extra")
+    page.click("#publish")
+    page.wait_for_selector(".toast:text('Published')")
+    page.click("button[role=tab]:text('Outbox')")
+    page.wait_for_selector("td:text('+15555550100')")
+    page.click("td:text('+15555550100')")
+    page.wait_for_selector("pre.json:has-text('extra, extra')")
+    console.shot("sns-publish-outbox")
+
+
+def test_start_an_execution_and_see_its_graph(console, overcast):
+    names = seed(overcast)
+    page = console.page
+    console.open(f"#/stepfunctions/{names['machine']}")
+    page.fill("#execution-input", '{"ok": false}')
+    page.click("#start-execution")
+    page.wait_for_selector(".toast:text('Started')")
+    page.wait_for_selector("td .badge:text('SUCCEEDED') >> nth=1")
+    page.locator("tbody tr").first.click()
+    page.wait_for_selector("#state-graph [data-state=Wait][data-status=succeeded]")
+    assert page.get_attribute("#state-graph [data-state=Check]", "data-status") == "succeeded"
+    console.shot("stepfunctions-started")
+
+
+def test_the_model_driven_client_round_trips_every_protocol(console, overcast):
+    """Calls made by the console's client (js/aws.js) with maps, lists, blobs, timestamps, headers and URI
+    members, in each protocol, read back with boto3 (and boto3's writes read back by the console)."""
+    sqs = overcast.client("sqs")
+    queue = sqs.create_queue(QueueName="batched")["QueueUrl"]
+    overcast.client("kinesis").create_stream(StreamName="bytes", ShardCount=1)
+    overcast.client("s3").create_bucket(Bucket="metadata")
+    overcast.client("dynamodb").create_table(
+        TableName="blobs",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    console.open("#/")
+    out = console.page.evaluate(
+        """async (queue) => {
+      const aws = await import("./js/aws.js");
+      const results = {};
+      // query: a map (Attributes.entry.N) and a list of structures (Tags.member.N); XML with a result wrapper
+      const topic = await aws.call("sns", "CreateTopic", { Name: "mapped", Attributes: { DisplayName: "Map é" }, Tags: [{ Key: "k", Value: "v" }] });
+      results.topicArn = topic.TopicArn;
+      results.identity = (await aws.call("sts", "GetCallerIdentity", {})).Arn;
+      await aws.call("iam", "CreateUser", { UserName: "tagged", Tags: [{ Key: "team", Value: "zoo" }] });
+      results.users = (await aws.call("iam", "ListUsers", {})).Users.map((u) => [u.UserName, u.CreateDate instanceof Date]);
+      // json: a list of structures with message attributes
+      results.batch = (await aws.call("sqs", "SendMessageBatch", { QueueUrl: queue, Entries: [
+        { Id: "a", MessageBody: "one", MessageAttributes: { n: { DataType: "Number", StringValue: "1" } } },
+        { Id: "b", MessageBody: "two", DelaySeconds: 0 },
+      ] })).Successful.length;
+      // json: a blob as bytes, a timestamp
+      await aws.call("dynamodb", "PutItem", { TableName: "blobs", Item: { id: { S: "x" }, data: { B: new Uint8Array([0, 1, 254, 255]) } } });
+      await aws.call("cloudwatch", "PutMetricData", { Namespace: "Console", MetricData: [{ MetricName: "Hits", Value: 7, Timestamp: new Date() }] });
+      await aws.call("kinesis", "PutRecord", { StreamName: "bytes", PartitionKey: "p", Data: "héllo" });
+      // rest-xml: headers, a header map, a blob payload; rest-json: URI and query members, a blob payload
+      await aws.call("s3", "PutObject", { Bucket: "metadata", Key: "dir/a b+c.txt", Body: "body", ContentType: "text/plain", Metadata: { owner: "console" } });
+      const head = await aws.call("s3", "HeadObject", { Bucket: "metadata", Key: "dir/a b+c.txt" });
+      results.head = [head.ContentType, head.Metadata, head.ContentLength, head.LastModified instanceof Date];
+      results.object = new TextDecoder().decode((await aws.call("s3", "GetObject", { Bucket: "metadata", Key: "dir/a b+c.txt" })).Body);
+      const listing = await aws.call("s3", "ListObjectsV2", { Bucket: "metadata", Prefix: "dir/" });
+      results.keys = listing.Contents.map((o) => o.Key);
+      try {
+        await aws.call("s3", "GetObject", { Bucket: "metadata", Key: "missing" });
+      } catch (error) {
+        results.missing = [error.code, error.status];
+      }
+      try {
+        await aws.call("sqs", "GetQueueUrl", { QueueName: "nope" });
+      } catch (error) {
+        results.noQueue = [error.code, error.status];
+      }
+      return results;
+    }""",
+        queue,
+    )
+    assert out["identity"] == "arn:aws:iam::000000000000:root"
+    assert out["users"] == [["tagged", True]]
+    assert out["batch"] == 2
+    assert out["head"] == ["text/plain", {"owner": "console"}, 4, True]
+    assert out["object"] == "body"
+    assert out["keys"] == ["dir/a b+c.txt"]
+    assert out["missing"] == ["NoSuchKey", 404]
+    assert out["noQueue"] == ["AWS.SimpleQueueService.NonExistentQueue", 400]  # as boto3 reports it
+
+    sns = overcast.client("sns")
+    attributes = sns.get_topic_attributes(TopicArn=out["topicArn"])["Attributes"]
+    assert attributes["DisplayName"] == "Map é"
+    assert sns.list_tags_for_resource(ResourceArn=out["topicArn"])["Tags"] == [{"Key": "k", "Value": "v"}]
+    assert overcast.client("iam").list_user_tags(UserName="tagged")["Tags"] == [
+        {"Key": "team", "Value": "zoo"}
+    ]
+    bodies = sorted(
+        m["Body"] for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    )
+    assert bodies == ["one", "two"]
+    item = overcast.client("dynamodb").get_item(TableName="blobs", Key={"id": {"S": "x"}})["Item"]
+    assert item["data"]["B"] == bytes([0, 1, 254, 255])
+    metrics = overcast.client("cloudwatch").list_metrics(Namespace="Console")["Metrics"]
+    assert [m["MetricName"] for m in metrics] == ["Hits"]
+    kinesis = overcast.client("kinesis")
+    shard = kinesis.list_shards(StreamName="bytes")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="bytes", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    assert records[0]["Data"] == "héllo".encode()
+
+
+def test_the_soft_mode_report_shows_what_a_user_needed(soft_console, soft_server):
+    iam = soft_server.client("iam")
+    iam.create_user(UserName="bob")
+    key = iam.create_access_key(UserName="bob")["AccessKey"]
+    bob = soft_server.client(
+        "sqs", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+    bob.create_queue(QueueName="bobs-queue")  # allowed in soft mode, recorded as a would-be denial
+    page = soft_console.page
+    soft_console.open("#/iam")
+    page.click("button[role=tab]:text('Soft-mode report')")
+    page.wait_for_selector("h3:text('arn:aws:iam::000000000000:user/bob')")
+    page.wait_for_selector("td:text('sqs:CreateQueue')")
+    page.wait_for_selector("pre.json:has-text('arn:aws:sqs:us-east-1:000000000000:bobs-queue')")
+    soft_console.shot("iam-soft-report")
