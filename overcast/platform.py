@@ -98,6 +98,10 @@ class Platform:
         """The provider of `service` if it is already running (never starts one)."""
         return self._providers.get(service)
 
+    def running_providers(self) -> list[ServiceProvider]:
+        """The providers running now (CloudWatch collects their published metrics)."""
+        return list(self._providers.values())
+
     def resume_services(self) -> None:
         """Start the services this data directory was used with: their workers (lifecycle rules, TTLs,
         restores, retries, event source mappings) go on after a restart without waiting for a request.

@@ -13,13 +13,14 @@ only composition and the hooks below; `docs/adding-a-service.md` walks through o
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from overcast.context import RequestContext
 from overcast.http import HttpRequest, HttpResponse
+from overcast.services.kit.metrics import MetricPoint
 
 if TYPE_CHECKING:
     from overcast.identity import Credential
@@ -164,6 +165,12 @@ class ServiceProvider:
         """The ARN of the resource a request acts on, for authorization; None lets the policy layer build it
         from AWS's ARN templates (most services need nothing here)."""
         return None
+
+    def published_metrics(self, minutes: list[float]) -> Iterable[MetricPoint]:
+        """The datapoints this service publishes to CloudWatch for the whole minutes `minutes` (virtual
+        seconds, oldest first) that passed since CloudWatch last asked: AWS/SQS queue depths, AWS/Lambda
+        invocations, ... (services/kit/metrics.py). Most services publish none."""
+        return ()
 
     def condition_keys(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         """Service-specific condition keys of a request (`s3:prefix`, `kms:EncryptionContext:...`)."""

@@ -144,6 +144,8 @@ class MetricOperations(Operations):
         return {}
 
     def list_metrics(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.collect_published()
+
         def bad_token() -> ServiceError:
             return invalid("The value for parameter NextToken is invalid.")
 
@@ -180,6 +182,7 @@ class MetricOperations(Operations):
         return result
 
     def get_metric_statistics(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.collect_published()
         start, end, period = epoch(params["StartTime"]), epoch(params["EndTime"]), params["Period"]
         statistics = params.get("Statistics") or []
         extended = params.get("ExtendedStatistics") or []
@@ -228,6 +231,7 @@ class MetricOperations(Operations):
         return {"Label": params["MetricName"], "Datapoints": datapoints}
 
     def get_metric_data(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.collect_published()
         start, end = epoch(params["StartTime"]), epoch(params["EndTime"])
         if start >= end:
             raise validation("The parameter StartTime must be less than the parameter EndTime.")

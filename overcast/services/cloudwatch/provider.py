@@ -20,6 +20,7 @@ from overcast.services.cloudwatch.metrics import MetricOperations, datum_rows, v
 from overcast.services.cloudwatch.statistics import Bucket, buckets
 from overcast.services.cloudwatch.store import ALARM_COLUMNS, CloudWatchStore, dimensions_key
 from overcast.services.cloudwatch.tagging import TagOperations
+from overcast.services.kit.metrics import minute_marks
 from overcast.services.kit.tags import tag_dict
 
 log = logging.getLogger("overcast.cloudwatch")
@@ -36,6 +37,7 @@ class CloudWatchProvider(ServiceProvider):
         self.store = CloudWatchStore(self.db)
         self._metric_ids: OrderedDict[tuple[str, str, str, str, str], tuple[int, float]] = OrderedDict()
         self.alarms_changed = asyncio.Event()
+        self._collected_at = self.clock.now()  # services' published metrics are in up to this minute
 
     async def start(self) -> None:
         from overcast.services.cloudwatch import workers
@@ -53,6 +55,30 @@ class CloudWatchProvider(ServiceProvider):
         return params.get("ResourceARN")
 
     # -- datapoints ----------------------------------------------------------------------------------------
+
+    def collect_published(self) -> None:
+        """Store what the running services publish (AWS/SQS, AWS/Lambda, ...) for each whole minute passed
+        since the last collection: before alarms are evaluated and metrics are read, so a metric is complete
+        whenever someone looks, and nothing runs while nobody does."""
+        now = self.clock.now()
+        if now < self._collected_at:  # the clock was set back
+            self._collected_at = now
+        minutes = minute_marks(self._collected_at, now)
+        if not minutes:
+            return
+        self._collected_at = minutes[-1]
+        rows = []
+        with self.db.transaction():
+            for provider in self.platform.running_providers():
+                for point in provider.published_metrics(minutes):
+                    dimensions = [{"Name": k, "Value": v} for k, v in point.dimensions]
+                    metric = self.metric_id(
+                        point.account, point.region, point.namespace, point.name, dimensions, point.timestamp
+                    )
+                    value = point.value
+                    rows.append((metric, point.timestamp, point.unit, 1.0, value, value, value, None, 60))
+            if rows:
+                self.store.add_datapoints(rows)
 
     def record(self, account: str, region: str, namespace: str, data: list[dict[str, Any]]) -> None:
         """Store MetricData (validated datum by datum, AWS's errors naming the member) in the current

@@ -45,6 +45,7 @@ async def evaluate_forever(provider: CloudWatchProvider) -> None:
 
 
 def evaluate_due(provider: CloudWatchProvider) -> None:
+    provider.collect_published()
     now = provider.clock.now()
     store = provider.store
     touched: set[tuple[str, str]] = set()

@@ -15,6 +15,7 @@ from overcast.errors import ServiceError
 from overcast.platform import new_request_id
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.metrics import MetricCounters, MetricPoint
 from overcast.services.sqs import workers
 from overcast.services.sqs.checks import no_such_queue
 from overcast.services.sqs.move_tasks import MoveTaskOperations
@@ -25,6 +26,15 @@ from overcast.services.sqs.sending import SendOperations
 from overcast.services.sqs.store import Message, Queue, SqsStore
 
 _AUTHORIZED_QUEUE = "sqs.authorized_queue"  # ctx.extra: (key, total_changes, Queue) read by the policy engine
+
+
+ACTIVE_FOR = 6 * 3600  # AWS publishes a queue's metrics while it has been used within six hours
+COUNTERS = (
+    "NumberOfMessagesSent",
+    "NumberOfMessagesReceived",
+    "NumberOfMessagesDeleted",
+    "NumberOfEmptyReceives",
+)
 
 
 class SqsProvider(ServiceProvider):
@@ -42,6 +52,7 @@ class SqsProvider(ServiceProvider):
         super().__init__(platform)
         self.store = SqsStore(self.db)
         self._arrivals: dict[int, asyncio.Event] = {}  # queue id -> event set when a message may be ready
+        self.metrics = MetricCounters()  # AWS/SQS counts per queue, collected by CloudWatch
 
     async def start(self) -> None:
         for handle in self.store.running_move_tasks():
@@ -52,6 +63,41 @@ class SqsProvider(ServiceProvider):
             self.notify(queue_id)
 
     # -- hooks -------------------------------------------------------------------------------------
+
+    def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
+        """AWS/SQS per queue (dimension QueueName) for each minute that ended, while the queue is active (used
+        within six hours): its depth as it is now, and what was sent, received and deleted since the last
+        collection in the latest minute."""
+        now = self.clock.now()
+        points: list[MetricPoint] = []
+        for (account, region, name), counts in self.metrics.drain(now, ACTIVE_FOR).items():
+            queue = self.store.queue(account, region, name)
+            if queue is None:
+                continue
+            in_flight, delayed = self.store.invisible_counts(queue, now)
+            oldest = self.store.oldest_sent_at(queue)
+            gauges = {
+                "ApproximateNumberOfMessagesVisible": (
+                    max(queue.message_count - in_flight - delayed, 0),
+                    "Count",
+                ),
+                "ApproximateNumberOfMessagesNotVisible": (in_flight, "Count"),
+                "ApproximateNumberOfMessagesDelayed": (delayed, "Count"),
+                "ApproximateAgeOfOldestMessage": (max(now - oldest, 0) if oldest else 0, "Seconds"),
+            }
+            dimensions = (("QueueName", name),)
+            for index, mark in enumerate(minutes):
+                values = dict(gauges)
+                latest = index == len(minutes) - 1
+                for counter in COUNTERS:
+                    values[counter] = (counts.get(counter, 0.0) if latest else 0.0, "Count")
+                for metric, (value, unit) in values.items():
+                    points.append(
+                        MetricPoint(
+                            account, region, "AWS/SQS", metric, dimensions, float(value), unit, mark - 60
+                        )
+                    )
+        return points
 
     async def internal_endpoint(self, request, path: str):
         """/_overcast/sqs/messages: a queue's messages without receiving them (peek.py)."""

@@ -86,6 +86,13 @@ class ReceiveOperations(Operations):
         chosen = self._take_fifo(queue, now, limit) if queue.fifo else self._take_standard(queue, now, limit)
         for message in chosen:
             store.mark_received(queue, message, os.urandom(12).hex(), now, now + visibility)
+        self.service.metrics.add(
+            queue.account,
+            queue.region,
+            queue.name,
+            now,
+            **({"NumberOfMessagesReceived": len(chosen)} if chosen else {"NumberOfEmptyReceives": 1}),
+        )
         if queue.fifo:
             for group in {message.group_id for message in chosen}:
                 store.refresh_group(queue.id, group)
@@ -176,8 +183,14 @@ class ReceiveOperations(Operations):
             # earlier receive's handle is still valid, and deletes nothing, as AWS documents).
             if message.token == token:
                 store.delete_message(queue, message)
+                self.service.metrics.add(
+                    queue.account, queue.region, queue.name, self.clock.now(), NumberOfMessagesDeleted=1
+                )
         elif message.token == token and message.visible_at > self.clock.now():
             store.delete_message(queue, message)
+            self.service.metrics.add(
+                queue.account, queue.region, queue.name, self.clock.now(), NumberOfMessagesDeleted=1
+            )
             # the group's next message is free now: wake the long polls waiting for it
             self.db.after_commit(lambda: self.service.notify(queue.id))
         else:

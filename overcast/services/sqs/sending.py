@@ -145,6 +145,7 @@ class SendOperations(Operations):
             },
         )
         result["MessageId"] = message_id
+        self.service.metrics.add(queue.account, queue.region, queue.name, now, NumberOfMessagesSent=1)
         if queue.fifo:
             result["SequenceNumber"] = sequence_number(row_id)
             store.remember_dedup(

@@ -326,6 +326,11 @@ class SqsStore:
         )
         return row[0], row[1]
 
+    def oldest_sent_at(self, queue: Queue) -> float | None:
+        """When the queue's oldest message was first sent (AWS/SQS ApproximateAgeOfOldestMessage)."""
+        row = self.db.one("SELECT MIN(enqueued_at) FROM sqs_messages WHERE queue_id = ?", (queue.id,))
+        return row[0] if row else None
+
     def _add_to_count(self, queue_id: int, delta: int) -> None:
         if delta:
             self.db.execute(

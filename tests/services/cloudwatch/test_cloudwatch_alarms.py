@@ -18,16 +18,6 @@ def align(overcast) -> None:
     overcast.advance_clock(60 - now % 60 + 1)
 
 
-@pytest.fixture
-def topic_queue(sns, sqs):
-    """An SNS topic with an SQS queue subscribed: (topic ARN, queue URL)."""
-    url = sqs.create_queue(QueueName="alarm-notifications")["QueueUrl"]
-    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    topic = sns.create_topic(Name="alarms")["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue)
-    return topic, url
-
-
 def notifications(sqs, url: str, state: str) -> list[dict]:
     """The SNS notifications in the queue so far whose alarm went to `state` (each read once)."""
     found = []
