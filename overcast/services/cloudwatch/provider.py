@@ -37,7 +37,9 @@ class CloudWatchProvider(ServiceProvider):
         self.store = CloudWatchStore(self.db)
         self._metric_ids: OrderedDict[tuple[str, str, str, str, str], tuple[int, float]] = OrderedDict()
         self.alarms_changed = asyncio.Event()
-        self._collected_at = self.clock.now()  # services' published metrics are in up to this minute
+        # Services' published metrics are in up to this moment; starting a minute back, the first collection
+        # takes in what services counted before CloudWatch was first used.
+        self._collected_at = self.clock.now() - 60
 
     async def start(self) -> None:
         from overcast.services.cloudwatch import workers
@@ -75,8 +77,10 @@ class CloudWatchProvider(ServiceProvider):
                     metric = self.metric_id(
                         point.account, point.region, point.namespace, point.name, dimensions, point.timestamp
                     )
-                    value = point.value
-                    rows.append((metric, point.timestamp, point.unit, 1.0, value, value, value, None, 60))
+                    low = point.value if point.minimum is None else point.minimum
+                    high = point.value if point.maximum is None else point.maximum
+                    row = (metric, point.timestamp, point.unit, point.count, point.value, low, high, None, 60)
+                    rows.append(row)
             if rows:
                 self.store.add_datapoints(rows)
 

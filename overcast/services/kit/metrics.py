@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class MetricPoint:
-    """One datapoint: `value` of `namespace`/`name` with `dimensions` at `timestamp` (virtual seconds)."""
+    """One datapoint: `value` of `namespace`/`name` with `dimensions` at `timestamp` (virtual seconds); a
+    statistic set when `count` > 1 (`value` is then the sum of `count` samples between `minimum` and
+    `maximum`)."""
 
     account: str
     region: str
@@ -24,6 +26,9 @@ class MetricPoint:
     value: float
     unit: str
     timestamp: float
+    count: float = 1.0
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 @dataclass
@@ -32,6 +37,9 @@ class MetricCounters:
     publishes a resource's metrics only while it is active). Bounded by the resources in use."""
 
     counts: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
+    samples: dict[tuple[str, str, str], dict[str, list[float]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
     last_used: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
     def add(self, account: str, region: str, resource: str, now: float, **amounts: float) -> None:
@@ -40,6 +48,23 @@ class MetricCounters:
         counts = self.counts[key]
         for name, amount in amounts.items():
             counts[name] = counts.get(name, 0.0) + amount
+
+    def observe(self, account: str, region: str, resource: str, now: float, name: str, value: float) -> None:
+        """One sample of a measured value (a duration): kept as [count, sum, min, max]."""
+        key = (account, region, resource)
+        self.last_used[key] = now
+        found = self.samples[key].get(name)
+        if found is None:
+            self.samples[key][name] = [1.0, value, value, value]
+        else:
+            found[0] += 1
+            found[1] += value
+            found[2] = min(found[2], value)
+            found[3] = max(found[3], value)
+
+    def take_samples(self, key: tuple[str, str, str]) -> dict[str, list[float]]:
+        """The samples of a resource `drain` just listed, [count, sum, min, max] by name."""
+        return self.samples.pop(key, {})
 
     def touch(self, account: str, region: str, resource: str, now: float) -> None:
         self.last_used[(account, region, resource)] = now
@@ -52,6 +77,7 @@ class MetricCounters:
             if now - used > active_for:
                 del self.last_used[key]
                 self.counts.pop(key, None)
+                self.samples.pop(key, None)
                 continue
             drained[key] = self.counts.pop(key, {})
         return drained

@@ -28,6 +28,7 @@ class Result:
     function_error: str | None  # "Unhandled" when the function failed
     log: str  # the invocation's whole log text, START to REPORT
     log_stream: str = ""
+    duration_ms: float = 0.0  # the handler's run (AWS/Lambda Duration), without the environment's init
 
 
 class Pool:
@@ -141,7 +142,11 @@ class Executor:
                 init_ms,
             )
             return Result(
-                outcome.payload, "Unhandled" if outcome.error_type else None, log, worker.spec.log_stream
+                outcome.payload,
+                "Unhandled" if outcome.error_type else None,
+                log,
+                worker.spec.log_stream,
+                duration_ms,
             )
         finally:
             pool.busy.discard(worker)

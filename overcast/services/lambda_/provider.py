@@ -21,6 +21,7 @@ from overcast.http import HttpRequest, HttpResponse
 from overcast.identity import Principal, service_principal
 from overcast.services.base import HttpRoute, ServiceProvider
 from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.metrics import MetricCounters, MetricPoint
 from overcast.services.lambda_ import code as packages
 from overcast.services.lambda_ import function_urls, runtimes
 from overcast.services.lambda_.async_invoke import AsyncInvoker
@@ -105,6 +106,7 @@ class LambdaProvider(ServiceProvider):
         self.event_sources = EventSourcePoller(self)
         self._unreserved_cache: dict[tuple[str, str], int] = {}
         self._role_principals: dict[tuple, Principal] = {}
+        self.metrics = MetricCounters()  # AWS/Lambda per function, collected by CloudWatch
         # Roles are checked at creation (IAM on) and assumed at invocation (always): build STS (and IAM) now,
         # outside any transaction, so a rolled-back invocation cannot take their new tables with it.
         sts.prepare(platform)
@@ -125,6 +127,51 @@ class LambdaProvider(ServiceProvider):
         self.event_sources.forget()
         self._role_principals.clear()
         self._unreserved_cache.clear()
+
+    def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
+        """AWS/Lambda per function (dimension FunctionName), for the minute that ended last: Invocations,
+        Errors, Throttles (counts), Duration (milliseconds, a statistic set), ConcurrentExecutions (the
+        invocations running now). As in AWS, a function publishes only in minutes it was invoked."""
+        stamp = minutes[-1] - 60
+        points: list[MetricPoint] = []
+        for key, counts in self.metrics.drain(self.clock.now(), 3600).items():
+            samples = self.metrics.take_samples(key)
+            if not counts and not samples:
+                continue
+            account, region, name = key
+            dimensions = (("FunctionName", name),)
+            for metric, value in counts.items():
+                points.append(
+                    MetricPoint(account, region, "AWS/Lambda", metric, dimensions, value, "Count", stamp)
+                )
+            for metric, (count, total, low, high) in samples.items():
+                points.append(
+                    MetricPoint(
+                        account,
+                        region,
+                        "AWS/Lambda",
+                        metric,
+                        dimensions,
+                        total,
+                        "Milliseconds",
+                        stamp,
+                        count,
+                        low,
+                        high,
+                    )
+                )
+            running = float(self.executor.function_inflight.get(key, 0))
+            points.append(
+                MetricPoint(
+                    account, region, "AWS/Lambda", "ConcurrentExecutions", dimensions, running, "Count", stamp
+                )
+            )
+        return points
+
+    def count_invocation(self, account: str, region: str, name: str, result: Result) -> None:
+        now = self.clock.now()
+        self.metrics.add(account, region, name, now, Invocations=1, Errors=1 if result.function_error else 0)
+        self.metrics.observe(account, region, name, now, "Duration", result.duration_ms)
 
     async def _reap_idle_workers(self) -> None:
         while True:
@@ -427,6 +474,7 @@ class LambdaProvider(ServiceProvider):
         function's reserved concurrency (to release the slot with)."""
         acquired, reserved, reason = self._acquire(account, region, name)
         if not acquired:
+            self.metrics.add(account, region, name, self.clock.now(), Throttles=1)
             raise ServiceError(
                 "TooManyRequestsException", "Rate Exceeded.", 429, Reason=reason, headers={"Retry-After": "1"}
             )
@@ -490,6 +538,7 @@ class LambdaProvider(ServiceProvider):
             )
         except runtimes.RuntimeUnavailable as error:
             raise ServiceError("InvalidRuntimeException", str(error), 502, sender_fault=False) from error
+        self.count_invocation(account, region, name, result)
         group = config.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}"
         self.shipper.submit(
             account, region, group, result.log_stream, int(self.clock.now() * 1000), result.log
