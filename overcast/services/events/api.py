@@ -31,10 +31,14 @@ def put_event(
     bus: str = "default",
 ) -> str | None:
     """Put an AWS service's event on `bus` (the default bus by default); its event id, or None when the bus
-    does not exist. `moment` (virtual epoch seconds) is the event's `time`, now by default."""
+    does not exist or EventBridge was never used (it then has no rules and no archives, so the event would
+    reach nothing; services need not start it for each of their events). `moment` (virtual epoch seconds) is
+    the event's `time`, now by default."""
     from overcast.services.events.provider import EventsProvider
 
-    provider = platform.provider("events")
+    provider = platform.running("events")
+    if provider is None:  # EventBridge never used in this data directory: no rule could match
+        return None
     assert isinstance(provider, EventsProvider)
     with platform.db.transaction():
         target_bus = provider.bus(account, region, bus)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
 from overcast.identity import Principal, root_principal
+from overcast.services.events import api as events
 from overcast.services.stepfunctions import definition as definitions
 from overcast.services.stepfunctions import integrations, retries, states
 from overcast.services.stepfunctions.failures import TERMINAL, StatesError, dumps
@@ -144,6 +145,7 @@ class Engine:
         if execution.version_arn:
             details["stateMachineVersionArn"] = execution.version_arn
         first = self.event(execution, "ExecutionStarted", 0, "executionStartedEventDetails", details)
+        self.status_changed(execution, "RUNNING", None, None)
         definition = self.definition(execution.definition_id)
         thread_id = self.store.add_thread(
             execution.id, None, 0, (), definition.doc["StartAt"], data, {}, self.clock.now(), first
@@ -245,7 +247,8 @@ class Engine:
         self, execution: Execution, status: str, output: str | None, error: StatesError | None
     ) -> None:
         """What follows an execution's end: a waiting StartSyncExecution, the task of a parent execution
-        (`.sync`); Express executions leave nothing behind."""
+        (`.sync`), the status change event; Express executions leave nothing behind."""
+        self.status_changed(execution, status, output, error)
         if execution.parent_token:
             self.complete_parent(execution, status, output, error)
         if execution.type == "EXPRESS":
@@ -255,6 +258,39 @@ class Engine:
         future = self._finished.pop(execution.id, None)
         if future is not None and not future.done():
             self.db.after_commit(lambda: future.done() or future.set_result(status))
+
+    def status_changed(
+        self, execution: Execution, status: str, output: str | None, error: StatesError | None
+    ) -> None:
+        """ "Step Functions Execution Status Change" on the account's default bus, as Standard workflows send
+        it when they start and end (Express workflows send none)."""
+        if execution.type != "STANDARD":
+            return
+        stopped = None if status == "RUNNING" else self.clock.now()
+        detail: dict[str, Any] = {
+            "executionArn": execution.arn,
+            "stateMachineArn": execution.machine_arn,
+            "name": execution.name,
+            "status": status,
+            "startDate": int(execution.started_at * 1000),
+            "stopDate": int(stopped * 1000) if stopped is not None else None,
+            "input": execution.input,
+            "output": output,
+            "inputDetails": {"included": True},
+            "outputDetails": {"included": True} if output is not None else None,
+        }
+        if error is not None:
+            detail["error"] = error.error
+            detail["cause"] = error.cause
+        events.put_event(
+            self.provider.platform,
+            execution.account,
+            execution.region,
+            source="aws.states",
+            detail_type="Step Functions Execution Status Change",
+            detail=detail,
+            resources=[execution.arn],
+        )
 
     def complete_parent(
         self, child: Execution, status: str, output: str | None, error: StatesError | None
