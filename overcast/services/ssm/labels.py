@@ -46,6 +46,17 @@ class LabelOperations(Operations):
             )
         for label in valid:
             store.set_label(ctx.account_id, ctx.region, name, label, version)
+        if valid:
+            found = store.latest(ctx.account_id, ctx.region, name)
+            if found is not None:
+                self.service.announce(
+                    ctx.account_id,
+                    ctx.region,
+                    "LabelParameterVersion",
+                    name,
+                    found.type,
+                    found.description or "",
+                )
         return {"InvalidLabels": invalid, "ParameterVersion": version}
 
     def unlabel_parameter_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -102,6 +102,14 @@ class ParameterOperations(Operations):
         no_change = now + policies.no_change_after if policies and policies.no_change_after else None
         moments = (policies.expires, policies.notify_at, no_change) if policies else (None, None, None)
         store.put(ctx.account_id, ctx.region, found, moments)
+        self.service.announce(
+            ctx.account_id,
+            ctx.region,
+            "Update" if existing else "Create",
+            name,
+            kind,
+            found.description or "",
+        )
         if policies:
             self.service.schedule_changed()
         tags = tag_dict(params.get("Tags"))
@@ -180,10 +188,12 @@ class ParameterOperations(Operations):
         return {"DeletedParameters": deleted, "InvalidParameters": invalid}
 
     def _delete(self, ctx: RequestContext, name: str) -> bool:
-        if self.service.store.delete(ctx.account_id, ctx.region, name):
-            self.service.tags.forget(parameter_arn(ctx.region, ctx.account_id, name))
-            return True
-        return False
+        found = self.service.store.latest(ctx.account_id, ctx.region, name)
+        if found is None or not self.service.store.delete(ctx.account_id, ctx.region, name):
+            return False
+        self.service.tags.forget(parameter_arn(ctx.region, ctx.account_id, name))
+        self.service.announce(ctx.account_id, ctx.region, "Delete", name, found.type, found.description or "")
+        return True
 
     # -- reading -------------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services import is_available
 from overcast.services.base import ServiceProvider
+from overcast.services.events import api as events
 from overcast.services.kit.timers import run_due_work
 from overcast.services.ssm.documents import DocumentOperations
 from overcast.services.ssm.labels import LabelOperations
@@ -47,6 +48,21 @@ class SsmProvider(ServiceProvider):
         self.db.after_commit(self.wake.set)
 
     # -- SecureString values ---------------------------------------------------------------------------
+
+    def announce(
+        self, account: str, region: str, operation: str, name: str, kind: str, description: str
+    ) -> None:
+        """A "Parameter Store Change" event on the account's default bus (Create, Update, Delete,
+        LabelParameterVersion), as Parameter Store sends it."""
+        events.put_event(
+            self.platform,
+            account,
+            region,
+            source="aws.ssm",
+            detail_type="Parameter Store Change",
+            detail={"operation": operation, "name": name, "type": kind, "description": description},
+            resources=[parameter_arn(region, account, name)],
+        )
 
     def seal(self, ctx: RequestContext, name: str, key_id: str, value: str, tier: str) -> bytes:
         """A SecureString's stored form: KMS Encrypt of the value (Standard tier), or a data key and the value
