@@ -18,6 +18,7 @@ from overcast.services.kit.arns import parse_arn
 from overcast.services.kit.metrics import MetricCounters, MetricPoint
 from overcast.services.sqs import workers
 from overcast.services.sqs.checks import no_such_queue
+from overcast.services.sqs.kms_keys import QueueKeys
 from overcast.services.sqs.move_tasks import MoveTaskOperations
 from overcast.services.sqs.permissions import PermissionOperations
 from overcast.services.sqs.queues import QueueOperations
@@ -53,12 +54,14 @@ class SqsProvider(ServiceProvider):
         self.store = SqsStore(self.db)
         self._arrivals: dict[int, asyncio.Event] = {}  # queue id -> event set when a message may be ready
         self.metrics = MetricCounters()  # AWS/SQS counts per queue, collected by CloudWatch
+        self.keys = QueueKeys(self)  # SSE-KMS: the KMS requests senders and receivers make through SQS
 
     async def start(self) -> None:
         for handle in self.store.running_move_tasks():
             self.platform.spawn(workers.run_move_task(self, handle))
 
     def reset(self) -> None:
+        self.keys.forget()
         for queue_id in list(self._arrivals):
             self.notify(queue_id)
 

@@ -48,7 +48,9 @@ class ReceiveOperations(Operations):
             with self.db.transaction():
                 queue = service.queue_for(ctx, params["QueueUrl"])
                 received = self._receive_now(queue, params, limit)
-                if not received:
+                if received:  # a receiver that cannot decrypt gets KMS's error, and the messages stay
+                    service.keys.before_receive(ctx, queue)
+                else:
                     if wait is None:
                         wait = queue.int_attribute("ReceiveMessageWaitTimeSeconds")
                     now = self.clock.now()

@@ -39,6 +39,7 @@ class SendOperations(Operations):
         size = self._check_message(queue, params)
         if size > queue.int_attribute("MaximumMessageSize"):
             raise _too_long(queue)
+        service.keys.before_send(ctx, queue)
         result = self._send(ctx, queue, params)
         self.db.after_commit(lambda: service.notify(queue.id))
         return result
@@ -56,6 +57,7 @@ class SendOperations(Operations):
                 "BatchRequestTooLong",
                 f"Batch requests cannot be longer than {qa.MAX_MESSAGE_SIZE} bytes. You have sent {total} bytes.",
             )
+        service.keys.before_send(ctx, queue)
 
         def send_one(entry: dict[str, Any]) -> dict[str, Any]:
             if self._check_message(queue, entry) > queue.int_attribute("MaximumMessageSize"):
