@@ -181,6 +181,16 @@ class Platform:
         with self.db.transaction():
             return handler(ctx, params)
 
+    def authorize(
+        self, ctx: RequestContext, action: str, resource: str, params: dict[str, Any] | None = None
+    ) -> None:
+        """Authorize one more (action, resource) of the request in hand, as its own was before the operation ran:
+        for operations AWS authorizes on more than one resource (CopyObject also needs s3:GetObject on its
+        source). Raises the service's AccessDenied when the mode's evaluation refuses it."""
+        authorize = getattr(self.authorizer, "authorize", None)
+        if authorize is not None:
+            authorize(ctx, params or {}, action, resource)
+
     async def call(
         self,
         service: str,

@@ -249,8 +249,23 @@ class Authorizer:
             return
         if ctx.principal.is_anonymous and self.platform.serves_unsigned(ctx.service, ctx.operation):
             return  # AWS serves it unsigned: its tokens (a Cognito session, a web identity) authorize it
+        self.authorize(ctx, params)
+
+    def authorize(
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        action: str | None = None,
+        arn: str | None = None,
+    ) -> None:
+        """Whether ctx.principal may perform `action` on `arn` (by default the request's own action and
+        resource), in the platform's mode; raises AccessDenied if not. An operation that AWS authorizes on more
+        than one resource (CopyObject reads its source too) asks again here for each further (action, arn):
+        `Platform.authorize(ctx, action, arn)`."""
+        if action is None:
+            action = iam_action(ctx.service, ctx.operation)
         if self.mode == "off":
-            self._resource_side_only(ctx, params)
+            self._resource_side_only(ctx, params, action, arn)
             return
         principal = ctx.principal
         scps = self.scp_levels(principal.account_id) if principal.kind != "service" else None
@@ -260,13 +275,13 @@ class Authorizer:
                 return  # the own account's root, no SCPs in play: nothing can deny
             # Only a resource policy could deny the root of the account that owns the resource: without one
             # (or without the resource), evaluate() would allow exactly when the resource is the root's own.
-            arn = self.resource_of(ctx, params)
+            arn = arn or self.resource_of(ctx, params)
             known = self.resource_policy(ctx, arn)
             if known is None or not known.document:
                 owner = known.owner if known is not None else (resource_account(arn) or None)
                 if owner is None or owner == principal.account_id:
                     return
-        request, decision = self.decide(ctx, params, scps, known)
+        request, decision = self.decide(ctx, params, scps, known, action, arn)
         if self.mode == "soft":
             if principal.kind != "root":  # policies cannot be attached to a root: nothing to report
                 self.observe(request, decision)
@@ -292,20 +307,20 @@ class Authorizer:
         provider = self.platform.provider(ctx.service)
         return resource_arn(ctx, params, provider.resource_arn if provider is not None else None)
 
-    def _resource_side_only(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+    def _resource_side_only(
+        self, ctx: RequestContext, params: dict[str, Any], action: str, arn: str | None
+    ) -> None:
         principal = ctx.principal
         if principal.kind == "service" or not self._has_resource_policies(ctx.service):
             return
-        arn = self.resource_of(ctx, params)
+        arn = arn or self.resource_of(ctx, params)
         named = resource_account(arn)
         if not principal.is_anonymous and named == principal.account_id:
             return
         resource = self.resource_policy(ctx, arn)
         if resource is None or (resource.owner == principal.account_id and not principal.is_anonymous):
             return
-        request = Request(
-            principal, iam_action(ctx.service, ctx.operation), arn, self._context(ctx, params, None, resource)
-        )
+        request = Request(principal, action, arn, self._context(ctx, params, None, resource))
         policy = policy_doc.parse(resource.document, policy_doc.RESOURCE) if resource.document else None
         root_like = Principal(
             principal.account_id, principal.arn, principal.user_id, "root", None, principal.attributes
@@ -326,10 +341,13 @@ class Authorizer:
         params: dict[str, Any],
         scps: list[list[policy_doc.Policy]] | None,
         known: Any = _UNKNOWN,
+        action: str | None = None,
+        arn: str | None = None,
     ) -> tuple[Request, Decision]:
-        """`known`: the resource (or None) as the caller already looked it up; left out, it is looked up here."""
+        """`known`: the resource (or None) as the caller already looked it up; left out, it is looked up here.
+        `action` and `arn`: what is asked (by default the request's own action and resource)."""
         principal = ctx.principal
-        arn = self.resource_of(ctx, params)
+        arn = arn or self.resource_of(ctx, params)
         if known is not _UNKNOWN:
             resource = known
         else:
@@ -339,7 +357,7 @@ class Authorizer:
         identity = self.identity(principal)
         request = Request(
             principal,
-            iam_action(ctx.service, ctx.operation),
+            action or iam_action(ctx.service, ctx.operation),
             arn,
             self._context(ctx, params, identity, resource),
         )

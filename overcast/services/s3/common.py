@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import re
 import secrets
@@ -11,15 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from overcast.errors import ServiceError
-from overcast.identity import Principal, canonical_user_id, display_name
+from overcast.identity import canonical_user_id, display_name
 from overcast.services.kit.arns import build_arn
 from overcast.services.kit.paging import decode_token
+from overcast.services.s3.access import ALL_USERS, AUTHENTICATED_USERS, grants_are_public  # noqa: F401
 from overcast.services.s3.store import Bucket
 
-ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
-AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
-PUBLIC_GROUPS = (ALL_USERS, AUTHENTICATED_USERS)
 STORAGE_CLASSES = (
     "STANDARD",
     "STANDARD_IA",
@@ -220,80 +217,6 @@ def acl_from_request(
             for g in policy.get("Grants") or []
         ]
     return canned_acl(params.get("ACL") or "private", owner, bucket_owner)
-
-
-def grants_are_public(grants: list[dict[str, Any]]) -> bool:
-    return any(g.get("Grantee", {}).get("URI") in PUBLIC_GROUPS for g in grants)
-
-
-def acl_allows(grants: list[dict[str, Any]], principal: Principal, permission: str) -> bool:
-    wanted = (permission, "FULL_CONTROL")
-    for grant in grants:
-        if grant.get("Permission") not in wanted:
-            continue
-        grantee = grant.get("Grantee", {})
-        uri = grantee.get("URI")
-        if uri == ALL_USERS:
-            return True
-        if uri == AUTHENTICATED_USERS and not principal.is_anonymous:
-            return True
-        if not principal.is_anonymous and grantee.get("ID") == canonical_user_id(principal.account_id):
-            return True
-    return False
-
-
-# -- bucket policies (enough to answer "is this request allowed by the resource policy") -------------
-
-
-def policy_decision(
-    policy: dict[str, Any] | None, principal: Principal, action: str, resource: str
-) -> str | None:
-    """'Deny', 'Allow' or None (no statement applies) for `action` on `resource` by `principal`."""
-    if not policy:
-        return None
-    decision = None
-    for statement in _as_list(policy.get("Statement")):
-        if not _principal_matches(statement.get("Principal"), principal):
-            continue
-        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement.get("Action"))):
-            continue
-        if not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement.get("Resource"))):
-            continue
-        if statement.get("Effect") == "Deny":
-            return "Deny"
-        decision = "Allow"
-    return decision
-
-
-def _principal_matches(spec: Any, principal: Principal) -> bool:
-    if spec == "*":
-        return True
-    if not isinstance(spec, dict):
-        return False
-    for value in _as_list(spec.get("AWS")):
-        if value == "*":
-            return True
-        if principal.is_anonymous:
-            continue
-        if value in (principal.account_id, principal.arn, f"arn:aws:iam::{principal.account_id}:root"):
-            return True
-    return False
-
-
-def policy_is_public(policy: dict[str, Any]) -> bool:
-    return any(
-        s.get("Effect") == "Allow"
-        and (s.get("Principal") == "*" or "*" in _as_list((s.get("Principal") or {}).get("AWS")))
-        and not s.get("Condition")
-        for s in _as_list(policy.get("Statement"))
-        if isinstance(s.get("Principal"), (str, dict))
-    )
-
-
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def resume_after(token: str | None, scope: str, invalid: Callable[[], ServiceError]) -> str | None:

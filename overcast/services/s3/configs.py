@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
+from overcast.policy import document as policy_doc
 from overcast.services.base import Operations, operation
-from overcast.services.s3.common import SSE_S3_DEFAULT, bucket_arn, policy_is_public, seconds, to_datetime
+from overcast.services.s3.access import as_list, policy_is_public
+from overcast.services.s3.common import SSE_S3_DEFAULT, bucket_arn, seconds, to_datetime
 from overcast.services.s3.replication import destination_name
 from overcast.services.s3.store import Bucket
 
@@ -370,26 +372,11 @@ class ConfigOperations(Operations):
     # -- bucket policies --------------------------------------------------------------------------
 
     def put_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Validated as S3 does (MalformedPolicy), stored as sent; the policy engine evaluates it (access.py).
+        204 No Content, as AWS answers."""
         bucket = self.service.owner_only(ctx, params["Bucket"])
         text = params["Policy"]
-        try:
-            policy = json.loads(text)
-        except ValueError as exc:
-            raise ServiceError(
-                "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400
-            ) from exc
-        if not isinstance(policy, dict) or not policy.get("Statement"):
-            raise ServiceError("MalformedPolicy", "Missing required field Statement", 400)
-        for statement in (
-            policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
-        ):
-            if statement.get("Effect") not in ("Allow", "Deny"):
-                raise ServiceError("MalformedPolicy", "Invalid effect: " + str(statement.get("Effect")), 400)
-            if "Principal" not in statement and "NotPrincipal" not in statement:
-                raise ServiceError("MalformedPolicy", "Missing required field Principal", 400)
-            for resource in _as_list(statement.get("Resource")):
-                if not str(resource).startswith(bucket_arn(bucket)):
-                    raise ServiceError("MalformedPolicy", "Policy has invalid resource", 400)
+        policy = _checked_policy(text, bucket_arn(bucket))
         if policy_is_public(policy) and self.service.public_access_block(bucket).get("BlockPublicPolicy"):
             raise ServiceError(
                 "AccessDenied",
@@ -400,7 +387,7 @@ class ConfigOperations(Operations):
             )
         self.service.store.put_config(bucket.id, "policy", policy)
         self.service.store.put_config(bucket.id, "policy_text", text)
-        return {}
+        return {"__status__": 204}
 
     def get_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket = self.service.owner_only(ctx, params["Bucket"])
@@ -443,7 +430,8 @@ class ConfigOperations(Operations):
                 "InvalidArgument", "Configuration Id does not match the Id in the request", 400
             )
         self.service.store.put_config(bucket.id, kind, _jsonable(document), params["Id"])
-        return {}
+        # AWS answers these three 204 No Content (metrics configurations: 200)
+        return {"__status__": 204} if kind != "metrics" else {}
 
     @operation(
         "GetBucketInventoryConfiguration",
@@ -488,7 +476,76 @@ class ConfigOperations(Operations):
         }
 
 
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+def _malformed(message: str) -> ServiceError:
+    return ServiceError("MalformedPolicy", message, 400)
+
+
+def _checked_policy(text: str, arn: str) -> dict[str, Any]:
+    """A bucket policy as S3 validates it (its MalformedPolicy texts), also readable by the policy engine."""
+    try:
+        policy = json.loads(text)
+    except ValueError:
+        policy = None
+    if not isinstance(policy, dict):
+        raise _malformed("Policies must be valid JSON and the first byte must be '{'")
+    if not policy.get("Statement"):
+        raise _malformed("Missing required field Statement")
+    for statement in as_list(policy["Statement"]):
+        if not isinstance(statement, dict):
+            raise _malformed("Policies must be valid JSON and the first byte must be '{'")
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            raise _malformed("Invalid effect: " + str(statement.get("Effect")))
+        if "Principal" not in statement and "NotPrincipal" not in statement:
+            raise _malformed("Missing required field Principal")
+        for name in ("Principal", "NotPrincipal"):
+            if name in statement and not _valid_principal(statement[name]):
+                raise _malformed("Invalid principal in policy")
+        if "Action" not in statement and "NotAction" not in statement:
+            raise _malformed("Missing required field Action")
+        if "Resource" not in statement and "NotResource" not in statement:
+            raise _malformed("Missing required field Resource")
+        for name in ("Resource", "NotResource"):
+            if name not in statement:
+                continue
+            resources = as_list(statement[name])
+            if not resources or not all(_within(r, arn) for r in resources):
+                raise _malformed("Policy has invalid resource")
+    try:
+        policy_doc.validate(text, policy_doc.RESOURCE)
+    except ServiceError as error:
+        raise _malformed(error.message) from None
+    return policy
+
+
+def _valid_principal(value: Any) -> bool:
+    """ "*", or a map of principal kinds to a name or a list of names (AWS ids: "*", accounts, ARNs)."""
+    if value == "*":
+        return True
+    if not isinstance(value, dict) or not value:
+        return False
+    for kind, names in value.items():
+        if kind not in ("AWS", "Service", "Federated", "CanonicalUser"):
+            return False
+        names = as_list(names)
+        if not names or not all(isinstance(n, str) and n for n in names):
+            return False
+        if kind == "AWS" and not all(
+            n == "*"
+            or (len(n) == 12 and n.isdigit())
+            or n.startswith("arn:aws:iam::")
+            or n.startswith("arn:aws:sts::")
+            for n in names
+        ):
+            return False
+    return True
+
+
+def _within(resource: Any, arn: str) -> bool:
+    """A resource of the bucket `arn`: the bucket itself or objects in it (wildcards allowed)."""
+    if not isinstance(resource, str):
+        return False
+    return (
+        resource == arn
+        or resource.startswith(arn + "/")
+        or (resource.endswith("*") and arn.startswith(resource[:-1]))
+    )

@@ -232,6 +232,8 @@ class ObjectOperations(Operations):
     def delete_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, key = params["Bucket"], params["Key"]
         bucket = self.service.bucket_for(ctx, name, "s3:DeleteObject", key)
+        if params.get("VersionId"):  # deleting a version for good is its own permission
+            self.service.authorize(ctx, bucket, "s3:DeleteObjectVersion", key)
         result = self.service.versions.delete_one(bucket, key, params.get("VersionId"), params)
         self._notify_removed(ctx, bucket, key, params.get("VersionId"), result)
         return result

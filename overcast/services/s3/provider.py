@@ -9,25 +9,20 @@ ARNs, and the lifecycle and restore workers.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
+from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse
+from overcast.policy.actions import iam_action
+from overcast.policy.enforcement import ResourcePolicy
 from overcast.routing.router import parse_host
 from overcast.services.base import HttpRoute, ServiceProvider
-from overcast.services.s3 import lifecycle, notifications
+from overcast.services.s3 import access, lifecycle, notifications
 from overcast.services.s3 import restore as restores
 from overcast.services.s3.buckets import BucketOperations
-from overcast.services.s3.common import (
-    PUBLIC_GROUPS,
-    access_denied,
-    acl_allows,
-    bucket_arn,
-    grants_are_public,
-    no_such_bucket,
-    policy_decision,
-    policy_is_public,
-)
+from overcast.services.s3.common import access_denied, bucket_arn, canned_acl, no_such_bucket
 from overcast.services.s3.configs import ConfigOperations
 from overcast.services.s3.cors import CorsOperations, bucket_of
 from overcast.services.s3.encryption import Keyring
@@ -46,14 +41,62 @@ from overcast.services.s3.website import WebsiteOperations, website_bucket
 if TYPE_CHECKING:
     from overcast.platform import Platform
 
-# The ACL permission that stands for an action when a bucket still honours ACLs.
-_ACL_PERMISSION = {
-    "s3:GetObject": "READ",
-    "s3:ListBucket": "READ",
-    "s3:PutObject": "WRITE",
-    "s3:DeleteObject": "WRITE",
-    "s3:GetObjectVersion": "READ",
+_LOOKED_UP = "s3.bucket"  # ctx.extra: (name, database changes, Bucket) as authorization found it
+_LIST_OPERATIONS = ("ListObjects", "ListObjectsV2")
+
+
+class _Resource(ResourcePolicy):
+    """A bucket or object for the policy engine: its document (bucket policy, ACL grants) is built on first
+    use, as most requests (the owner's, with --iam off) never need it."""
+
+    def __init__(self, owner: str, tags: Any, build: Callable[[], str | None]) -> None:
+        self._build: Callable[[], str | None] | None = build
+        super().__init__(owner, None, tags)
+
+    @property  # type: ignore[override]
+    def document(self) -> str | None:
+        if self._build is not None:
+            build, self._build = self._build, None
+            self._document = build()
+        return self._document
+
+    @document.setter
+    def document(self, value: str | None) -> None:
+        self._document = value
+
+
+# Request members that are S3 condition keys of the same name.
+_CONDITION_MEMBERS = {
+    "ServerSideEncryption": "s3:x-amz-server-side-encryption",
+    "SSEKMSKeyId": "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "SSECustomerAlgorithm": "s3:x-amz-server-side-encryption-customer-algorithm",
+    "ACL": "s3:x-amz-acl",
+    "StorageClass": "s3:x-amz-storage-class",
+    "CopySource": "s3:x-amz-copy-source",
+    "MetadataDirective": "s3:x-amz-metadata-directive",
+    "WebsiteRedirectLocation": "s3:x-amz-website-redirect-location",
+    "VersionId": "s3:VersionId",
+    "Delimiter": "s3:delimiter",
+    "ObjectLockMode": "s3:object-lock-mode",
+    "ObjectLockLegalHoldStatus": "s3:object-lock-legal-hold",
+    "GrantFullControl": "s3:x-amz-grant-full-control",
+    "GrantRead": "s3:x-amz-grant-read",
+    "GrantReadACP": "s3:x-amz-grant-read-acp",
+    "GrantWrite": "s3:x-amz-grant-write",
+    "GrantWriteACP": "s3:x-amz-grant-write-acp",
 }
+
+
+def check_expected_owner(expected: str, bucket: Bucket) -> None:
+    """x-amz-expected-bucket-owner: an account id, the bucket's owner's."""
+    if not (len(expected) == 12 and expected.isdigit()):
+        raise ServiceError(
+            "InvalidBucketOwnerAWSAccountID",
+            "The value of the expected bucket owner parameter must be an AWS Account ID...",
+            400,
+        )
+    if expected != bucket.account:
+        raise access_denied()
 
 
 class S3Provider(ServiceProvider):
@@ -194,63 +237,120 @@ class S3Provider(ServiceProvider):
 
     # -- what the families share: buckets and who may act on them, event notifications --------------------
 
-    def bucket_for(
-        self,
-        ctx: RequestContext,
-        name: str,
-        action: str,
-        key: str | None = None,
-        object_grants: list[dict[str, Any]] | None = None,
-    ) -> Bucket:
+    def bucket_for(self, ctx: RequestContext, name: str, action: str, key: str | None = None) -> Bucket:
         """The bucket `name`, if it exists and `ctx.principal` may perform `action` on it (or on `key`)."""
-        bucket = self.store.bucket(name)
+        bucket = self.looked_up(ctx, name)
         if bucket is None:
             raise no_such_bucket(name)
-        self.authorize(ctx, bucket, action, key, object_grants)
+        self.authorize(ctx, bucket, action, key)
         expected = ctx.request.headers.get("x-amz-expected-bucket-owner") if ctx.request else None
-        if expected and expected != bucket.account:
-            raise access_denied()
+        if expected is not None:
+            check_expected_owner(expected, bucket)
         return bucket
 
-    def authorize(
-        self,
-        ctx: RequestContext,
-        bucket: Bucket,
-        action: str,
-        key: str | None = None,
-        object_grants: list[dict[str, Any]] | None = None,
-    ) -> None:
-        """Owners may do anything here (IAM evaluates their policies); others need the policy or an ACL."""
+    def looked_up(self, ctx: RequestContext, name: str) -> Bucket | None:
+        """The bucket `name`, as authorization found it if nothing was written since (this process is the
+        database's only writer: while total_changes stays the same, so does the row)."""
+        found = ctx.extra.get(_LOOKED_UP)
+        if found is not None and found[0] == name and found[1] == self.db.conn.total_changes:
+            return found[2]
+        return self.store.bucket(name)
+
+    def authorize(self, ctx: RequestContext, bucket: Bucket, action: str, key: str | None = None) -> None:
+        """`action` on the bucket (or on `key` in it) by the platform's policy engine, unless it is the very
+        action and resource the engine authorized the request for before the operation ran."""
+        arn = bucket_arn(bucket, key)
+        if action == iam_action("s3", ctx.operation) and arn == self._request_arn(ctx, bucket.name, key):
+            return
+        self.platform.authorize(ctx, action, arn)
+
+    def _request_arn(self, ctx: RequestContext, name: str, key: str | None) -> str:
+        return bucket_arn(name, key if key is not None and ctx.operation not in _LIST_OPERATIONS else None)
+
+    # -- the policy engine's view of buckets and objects ----------------------------------------------------
+
+    def authorization_resource(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
+        """A bucket (or object): its owner, and as its resource policy the bucket policy with the ACL grants
+        that concern the caller (access.py)."""
+        if ctx.operation == "CreateBucket":
+            return None  # a bucket of that name is another's to answer BucketAlreadyExists about
+        name, _, key = arn.removeprefix("arn:aws:s3:::").partition("/")
+        bucket = self.store.bucket(name)
+        ctx.extra[_LOOKED_UP] = (name, self.db.conn.total_changes, bucket)
+        if bucket is None:
+            return None
+        object_key = key if "/" in arn.removeprefix("arn:aws:s3:::") else None
+        return _Resource(
+            bucket.account,
+            self.tags.lazy(bucket_arn(bucket)),
+            lambda: self._resource_document(ctx, bucket, arn, object_key),
+        )
+
+    def _resource_document(
+        self, ctx: RequestContext, bucket: Bucket, arn: str, key: str | None
+    ) -> str | None:
         principal = ctx.principal
-        if principal.kind == "service" or (
-            not principal.is_anonymous and principal.account_id == bucket.account
-        ):
-            return
-        policy = self.store.config(bucket.id, "policy")
-        decision = policy_decision(policy, principal, action, bucket_arn(bucket, key))
-        if decision == "Deny":
-            raise access_denied()
-        if decision == "Allow":
-            # RestrictPublicBuckets: a public policy admits no one outside the owner's account
-            if policy_is_public(policy) and self.public_access_block(bucket).get("RestrictPublicBuckets"):
-                raise access_denied()
-            return
+        block = self.public_access_block(bucket)
+        acl: list[dict[str, Any]] = []
         if bucket.ownership != "BucketOwnerEnforced":
-            permission = _ACL_PERMISSION.get(action)
-            grants = object_grants if key is not None and object_grants is not None else bucket.grants
-            if (
-                permission
-                and grants_are_public(grants)
-                and self.public_access_block(bucket).get("IgnorePublicAcls")
-            ):
-                grants = [g for g in grants if g.get("Grantee", {}).get("URI") not in PUBLIC_GROUPS]
-            if permission and acl_allows(grants, principal, permission):
-                return
-        raise access_denied()
+            ignore = bool(block.get("IgnorePublicAcls"))
+            grants = bucket.grants or canned_acl("private", bucket.account)
+            if key is None:
+                acl = access.acl_statements(grants, principal, arn, access.BUCKET_PERMISSIONS, ignore)
+            else:
+                writes = [g for g in grants if g.get("Permission") in ("WRITE", "FULL_CONTROL")]
+                acl = access.acl_statements(writes, principal, arn, {"WRITE": access.BUCKET_WRITE}, ignore)
+                acl += access.acl_statements(
+                    self.object_grants(ctx, bucket, key), principal, arn, access.OBJECT_PERMISSIONS, ignore
+                )
+        policy = self.store.config(bucket.id, "policy")
+        text = self.store.config(bucket.id, "policy_text") if policy else None
+        return access.resource_document(policy, text, principal, bucket.account, acl, block)
+
+    def object_grants(self, ctx: RequestContext, bucket: Bucket, key: str) -> list[dict[str, Any]]:
+        """The ACL of the object version a request addresses: its own grants, or its owner's FULL_CONTROL (an
+        object never inherits the bucket's ACL)."""
+        version_id = None
+        if ctx.request is not None:
+            version_id = (ctx.request.query_params().get("versionId") or [None])[0]
+        version = self.versions.lookup_version(bucket, key, version_id)
+        if version is None or version.delete_marker:
+            return []
+        grants = version.meta.get("Acl")
+        if grants is None:
+            grants = canned_acl("private", version.meta.get("Owner") or bucket.account)
+        return grants
+
+    def condition_keys(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """S3's request condition keys (the Service Authorization Reference's s3:* keys a request carries)."""
+        keys: dict[str, Any] = {}
+        for member, key in _CONDITION_MEMBERS.items():
+            value = params.get(member)
+            if value is not None and value != "":
+                keys[key] = [str(value)]
+        if ctx.operation in _LIST_OPERATIONS or ctx.operation == "ListObjectVersions":
+            keys["s3:prefix"] = [params.get("Prefix") or ""]
+            if params.get("MaxKeys") is not None:
+                keys["s3:max-keys"] = [str(params["MaxKeys"])]
+        if params.get("Tagging") and isinstance(params["Tagging"], str):
+            from urllib.parse import parse_qsl
+
+            tags = parse_qsl(params["Tagging"], keep_blank_values=True)
+            for tag_key, value in tags:
+                keys[f"s3:RequestObjectTag/{tag_key}"] = [value]
+            keys["s3:RequestObjectTagKeys"] = [k for k, _ in tags]
+        http = ctx.request
+        if http is not None:
+            keys["s3:authType"] = ["REST-QUERY-STRING" if "X-Amz-Signature" in http.query else "REST-HEADER"]
+            keys["s3:signatureversion"] = ["AWS4-HMAC-SHA256"]
+            sha = http.headers.get("x-amz-content-sha256")
+            if sha:
+                keys["s3:x-amz-content-sha256"] = [sha]
+        return keys
 
     def owner_only(self, ctx: RequestContext, name: str) -> Bucket:
         """A bucket-configuration operation: the bucket owner's (or whom the policy allows)."""
-        return self.bucket_for(ctx, name, "s3:" + ctx.operation)
+        return self.bucket_for(ctx, name, iam_action("s3", ctx.operation))
 
     def public_access_block(self, bucket: Bucket) -> dict[str, bool]:
         """The effective Block Public Access settings: bucket and account level combined."""

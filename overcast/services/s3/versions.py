@@ -260,18 +260,12 @@ class Versions:
         """The version a GET/HEAD addresses, once access, delete markers, conditions, storage class and
         SSE-C keys allow it to be read."""
         name, key = params["Bucket"], params["Key"]
-        bucket = self.store.bucket(name)
-        if bucket is None:
-            raise no_such_bucket(name)
         version_id = params.get("VersionId")
+        # With a version id, AWS authorizes s3:GetObjectVersion (as well as the request's own action).
+        bucket = self.service.bucket_for(ctx, name, action, key)
+        if version_id:
+            self.service.authorize(ctx, bucket, "s3:GetObjectVersion", key)
         version = self.lookup_version(bucket, key, version_id)
-        self.service.authorize(
-            ctx,
-            bucket,
-            action if not version_id else "s3:GetObjectVersion",
-            key,
-            version.meta.get("Acl") if version else None,
-        )
         if version is None:
             self._check_may_list(ctx, bucket)
             if version_id:
@@ -400,10 +394,12 @@ class Versions:
         bucket = self.store.bucket(source_name)
         if bucket is None:
             raise no_such_bucket(source_name)
-        version = self.lookup_version(bucket, source_key, version_id)
+        # The source is read as GetObject would read it (s3:GetObjectVersion for a version), by every
+        # principal: an explicit Deny on the source binds the destination's writer too.
         self.service.authorize(
-            ctx, bucket, "s3:GetObject", source_key, version.meta.get("Acl") if version else None
+            ctx, bucket, "s3:GetObjectVersion" if version_id else "s3:GetObject", source_key
         )
+        version = self.lookup_version(bucket, source_key, version_id)
         if version is None or version.delete_marker:
             if version_id:
                 if version is not None:

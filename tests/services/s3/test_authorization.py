@@ -1,0 +1,207 @@
+"""S3 under `--iam enforce` through the platform's policy engine: the source of a copy is authorized as a read
+(issue 13, finding 1); bucket policies are evaluated like every resource policy: an explicit Deny binds the
+owner's own users, conditions and NotPrincipal hold (finding 2); PutBucketPolicy validates what it stores."""
+
+import json
+import uuid
+
+import pytest
+
+from tests.helpers import error_of, message_of
+from tests.policy.servers import client_as, document, user_with_key
+
+
+def _policy(iam, name: str, *statements) -> str:
+    return iam.create_policy(PolicyName=name, PolicyDocument=document(*statements))["Policy"]["Arn"]
+
+
+@pytest.fixture
+def buckets(enforced):
+    s3 = enforced.client("s3")
+    src, dst = f"src-{uuid.uuid4().hex[:8]}", f"dst-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=src)
+    s3.create_bucket(Bucket=dst)
+    s3.put_object(Bucket=src, Key="secret.csv", Body=b"a,b\n1,2\n")
+    return s3, src, dst
+
+
+def _copier(enforced, src: str, dst: str, *extra):
+    """A user allowed s3:* on `dst` (and whatever `extra` says), nothing else."""
+    iam = enforced.client("iam")
+    allow_dst = {
+        "Effect": "Allow",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{dst}", f"arn:aws:s3:::{dst}/*"],
+    }
+    arn = _policy(iam, f"copier-{uuid.uuid4().hex[:6]}", allow_dst, *extra)
+    return client_as(enforced, "s3", user_with_key(enforced, f"copier-{uuid.uuid4().hex[:6]}", arn))
+
+
+def test_copy_object_needs_the_source_read_and_an_explicit_deny_on_it_holds(enforced, buckets):
+    s3, src, dst = buckets
+    allow_src = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{src}/*"}
+    deny_src = {"Effect": "Deny", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{src}/*"}
+    nothing_on_source = _copier(enforced, src, dst)
+    denied = _copier(enforced, src, dst, allow_src, deny_src)
+    allowed = _copier(enforced, src, dst, allow_src)
+    for copier in (nothing_on_source, denied):
+        with pytest.raises(Exception) as raised:
+            copier.copy_object(Bucket=dst, Key="stolen.csv", CopySource={"Bucket": src, "Key": "secret.csv"})
+        assert error_of(raised) == ("AccessDenied", 403)
+        assert f"s3:GetObject on resource: arn:aws:s3:::{src}/secret.csv" in message_of(raised)
+    with pytest.raises(Exception):
+        s3.head_object(Bucket=dst, Key="stolen.csv")
+    allowed.copy_object(Bucket=dst, Key="copy.csv", CopySource={"Bucket": src, "Key": "secret.csv"})
+    assert allowed.get_object(Bucket=dst, Key="copy.csv")["Body"].read() == b"a,b\n1,2\n"
+
+
+def test_upload_part_copy_needs_the_source_read(enforced, buckets):
+    _s3, src, dst = buckets
+    deny_src = {"Effect": "Deny", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{src}/*"}
+    copier = _copier(enforced, src, dst, deny_src)
+    upload = copier.create_multipart_upload(Bucket=dst, Key="big")["UploadId"]
+    with pytest.raises(Exception) as raised:
+        copier.upload_part_copy(
+            Bucket=dst,
+            Key="big",
+            UploadId=upload,
+            PartNumber=1,
+            CopySource={"Bucket": src, "Key": "secret.csv"},
+        )
+    assert error_of(raised) == ("AccessDenied", 403)
+
+
+def test_copying_a_source_version_needs_get_object_version(enforced, buckets):
+    s3, src, dst = buckets
+    s3.put_bucket_versioning(Bucket=src, VersioningConfiguration={"Status": "Enabled"})
+    version = s3.put_object(Bucket=src, Key="v", Body=b"one")["VersionId"]
+    only_current = _copier(
+        enforced, src, dst, {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{src}/*"}
+    )
+    only_current.copy_object(Bucket=dst, Key="latest", CopySource={"Bucket": src, "Key": "v"})
+    with pytest.raises(Exception) as raised:
+        only_current.copy_object(
+            Bucket=dst, Key="old", CopySource={"Bucket": src, "Key": "v", "VersionId": version}
+        )
+    assert "s3:GetObjectVersion" in message_of(raised)
+    with_versions = _copier(
+        enforced,
+        src,
+        dst,
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": f"arn:aws:s3:::{src}/*",
+        },
+    )
+    with_versions.copy_object(
+        Bucket=dst, Key="old", CopySource={"Bucket": src, "Key": "v", "VersionId": version}
+    )
+
+
+def _owner_user(enforced):
+    iam = enforced.client("iam")
+    arn = _policy(
+        iam, f"all-s3-{uuid.uuid4().hex[:6]}", {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    )
+    return client_as(enforced, "s3", user_with_key(enforced, f"dev-{uuid.uuid4().hex[:6]}", arn))
+
+
+def test_a_bucket_policy_deny_with_a_condition_binds_the_owners_own_users(enforced, buckets):
+    s3, bucket, _ = buckets
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyUnencryptedUploads",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                        "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}},
+                    }
+                ],
+            }
+        ),
+    )
+    dev = _owner_user(enforced)
+    with pytest.raises(Exception) as raised:
+        dev.put_object(Bucket=bucket, Key="plain", Body=b"x")
+    assert error_of(raised) == ("AccessDenied", 403)
+    assert "explicit deny in a resource-based policy" in message_of(raised)
+    dev.put_object(Bucket=bucket, Key="sealed", Body=b"x", ServerSideEncryption="AES256")
+    assert dev.get_object(Bucket=bucket, Key="sealed")["Body"].read() == b"x"
+    with pytest.raises(Exception) as raised:  # the root of the owning account is bound too
+        s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
+    assert error_of(raised) == ("AccessDenied", 403)
+
+
+def test_not_principal_in_a_bucket_policy_is_evaluated(enforced, buckets):
+    s3, bucket, _ = buckets
+    iam = enforced.client("iam")
+    arn = _policy(iam, "all-s3", {"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    boss = client_as(enforced, "s3", user_with_key(enforced, "boss", arn))
+    dev = client_as(enforced, "s3", user_with_key(enforced, "dev", arn))
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "NotPrincipal": {"AWS": iam.get_user(UserName="boss")["User"]["Arn"]},
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    }
+                ],
+            }
+        ),
+    )
+    with pytest.raises(Exception) as raised:
+        dev.get_object(Bucket=bucket, Key="secret.csv")
+    assert error_of(raised) == ("AccessDenied", 403)
+    assert boss.get_object(Bucket=bucket, Key="secret.csv")["Body"].read() == b"a,b\n1,2\n"
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ({"Principal": 7}, "Invalid principal in policy"),
+        ({"Principal": ["*"]}, "Invalid principal in policy"),
+        ({"Principal": {"AWS": "not-an-account"}}, "Invalid principal in policy"),
+        ({"Principal": "*", "Resource": None}, "Policy has invalid resource"),
+        ({"Principal": "*", "Resource": "arn:aws:s3:::another-bucket/*"}, "Policy has invalid resource"),
+        ({"Principal": "*", "Effect": "Maybe"}, "Invalid effect: Maybe"),
+    ],
+)
+def test_put_bucket_policy_refuses_what_aws_refuses(overcast, statement, message):
+    s3 = overcast.client("s3")
+    bucket = f"pol-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    base = {"Effect": "Deny", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    policy = {"Version": "2012-10-17", "Statement": [{**base, **statement}]}
+    with pytest.raises(Exception) as raised:
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    assert error_of(raised) == ("MalformedPolicy", 400)
+    assert message_of(raised) == message
+
+
+def test_put_bucket_policy_answers_204(overcast):
+    s3 = overcast.client("s3")
+    bucket = f"pol-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    policy = document(
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:DeleteBucket",
+            "Resource": f"arn:aws:s3:::{bucket}",
+        }
+    )
+    answer = s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == policy
