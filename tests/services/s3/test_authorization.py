@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.helpers import error_of, message_of
 from tests.policy.servers import client_as, document, user_with_key
@@ -45,11 +46,11 @@ def test_copy_object_needs_the_source_read_and_an_explicit_deny_on_it_holds(enfo
     denied = _copier(enforced, src, dst, allow_src, deny_src)
     allowed = _copier(enforced, src, dst, allow_src)
     for copier in (nothing_on_source, denied):
-        with pytest.raises(Exception) as raised:
+        with pytest.raises(ClientError) as raised:
             copier.copy_object(Bucket=dst, Key="stolen.csv", CopySource={"Bucket": src, "Key": "secret.csv"})
         assert error_of(raised) == ("AccessDenied", 403)
         assert f"s3:GetObject on resource: arn:aws:s3:::{src}/secret.csv" in message_of(raised)
-    with pytest.raises(Exception):
+    with pytest.raises(ClientError):
         s3.head_object(Bucket=dst, Key="stolen.csv")
     allowed.copy_object(Bucket=dst, Key="copy.csv", CopySource={"Bucket": src, "Key": "secret.csv"})
     assert allowed.get_object(Bucket=dst, Key="copy.csv")["Body"].read() == b"a,b\n1,2\n"
@@ -60,7 +61,7 @@ def test_upload_part_copy_needs_the_source_read(enforced, buckets):
     deny_src = {"Effect": "Deny", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{src}/*"}
     copier = _copier(enforced, src, dst, deny_src)
     upload = copier.create_multipart_upload(Bucket=dst, Key="big")["UploadId"]
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(ClientError) as raised:
         copier.upload_part_copy(
             Bucket=dst,
             Key="big",
@@ -79,7 +80,7 @@ def test_copying_a_source_version_needs_get_object_version(enforced, buckets):
         enforced, src, dst, {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{src}/*"}
     )
     only_current.copy_object(Bucket=dst, Key="latest", CopySource={"Bucket": src, "Key": "v"})
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(ClientError) as raised:
         only_current.copy_object(
             Bucket=dst, Key="old", CopySource={"Bucket": src, "Key": "v", "VersionId": version}
         )
@@ -128,13 +129,13 @@ def test_a_bucket_policy_deny_with_a_condition_binds_the_owners_own_users(enforc
         ),
     )
     dev = _owner_user(enforced)
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(ClientError) as raised:
         dev.put_object(Bucket=bucket, Key="plain", Body=b"x")
     assert error_of(raised) == ("AccessDenied", 403)
     assert "explicit deny in a resource-based policy" in message_of(raised)
     dev.put_object(Bucket=bucket, Key="sealed", Body=b"x", ServerSideEncryption="AES256")
     assert dev.get_object(Bucket=bucket, Key="sealed")["Body"].read() == b"x"
-    with pytest.raises(Exception) as raised:  # the root of the owning account is bound too
+    with pytest.raises(ClientError) as raised:  # the root of the owning account is bound too
         s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
     assert error_of(raised) == ("AccessDenied", 403)
 
@@ -161,7 +162,7 @@ def test_not_principal_in_a_bucket_policy_is_evaluated(enforced, buckets):
             }
         ),
     )
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(ClientError) as raised:
         dev.get_object(Bucket=bucket, Key="secret.csv")
     assert error_of(raised) == ("AccessDenied", 403)
     assert boss.get_object(Bucket=bucket, Key="secret.csv")["Body"].read() == b"a,b\n1,2\n"
@@ -184,7 +185,7 @@ def test_put_bucket_policy_refuses_what_aws_refuses(overcast, statement, message
     s3.create_bucket(Bucket=bucket)
     base = {"Effect": "Deny", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
     policy = {"Version": "2012-10-17", "Statement": [{**base, **statement}]}
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(ClientError) as raised:
         s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
     assert error_of(raised) == ("MalformedPolicy", 400)
     assert message_of(raised) == message
