@@ -232,28 +232,38 @@ def _missing() -> ServiceError:
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """A single 'bytes=' range as [start, end), None to send the whole object; 416 when unsatisfiable."""
+    """A single 'bytes=' range as [start, end); None to send the whole object (no range, or one S3 ignores
+    as malformed: several ranges, last before first, not numbers); 416 InvalidRange when it is well formed
+    but no byte of the object satisfies it (first past the end, a suffix of 0, any range of an empty object)."""
     if not header or not header.startswith("bytes=") or "," in header:
         return None
-    first, _, last = header[6:].strip().partition("-")
-    try:
-        if first == "":
-            suffix = int(last)
-            if suffix <= 0:
-                return None
-            return max(0, size - suffix), size
-        start = int(first)
-        end = int(last) + 1 if last else size
-    except ValueError:
+    first, dash, last = header[6:].strip().partition("-")
+    if (
+        not dash
+        or not (first or last)
+        or not (first.isdigit() or first == "")
+        or not (last.isdigit() or last == "")
+    ):
         return None
-    if end <= start:
+    if first == "":  # bytes=-N: the last N bytes
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise _unsatisfiable(header, size)
+        return max(0, size - suffix), size
+    start = int(first)
+    end = int(last) + 1 if last else size
+    if last and end <= start:
         return None
     if start >= size:
-        raise ServiceError(
-            "InvalidRange",
-            "The requested range is not satisfiable",
-            416,
-            RangeRequested=header,
-            ActualObjectSize=size,
-        )
+        raise _unsatisfiable(header, size)
     return start, min(end, size)
+
+
+def _unsatisfiable(header: str, size: int) -> ServiceError:
+    return ServiceError(
+        "InvalidRange",
+        "The requested range is not satisfiable",
+        416,
+        RangeRequested=header,
+        ActualObjectSize=size,
+    )

@@ -264,3 +264,27 @@ def http_date(moment: float) -> str:
     from email.utils import formatdate
 
     return formatdate(int(moment), usegmt=True)
+
+
+def mail_safe(text: str) -> str:
+    """A header value as S3 answers it: as it is when printable ASCII, else RFC 2047-encoded (UTF-8, base64),
+    as S3 returns non-ASCII metadata."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "=?UTF-8?B?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
+
+
+def from_mail_safe(text: str) -> str:
+    """A header value with RFC 2047 encoded words decoded (S3 decodes them in metadata it is given)."""
+    if "=?" not in text:
+        return text
+    from email.header import decode_header
+
+    try:
+        words = decode_header(text)
+    except (ValueError, UnicodeError):
+        return text
+    return "".join(
+        word.decode(charset or "utf-8", "replace") if isinstance(word, bytes) else word
+        for word, charset in words
+    )

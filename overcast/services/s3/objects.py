@@ -13,6 +13,7 @@ from overcast.services.s3.common import STORAGE_CLASSES, check_key, quoted, to_d
 from overcast.services.s3.object_rules import (
     check_write_conditions_supported,
     checksum_fields,
+    mail_safe,
     requested_checksums,
     sse_fields,
     storage_class_of,
@@ -49,6 +50,40 @@ class _CopyPlan:
     linked: list[str] = field(default_factory=list)  # committed links to the source's files (same key)
     pinned: list[tuple[Any, int]] = field(default_factory=list)  # (PendingBlob link, size) to re-encrypt
     source_cipher: encryption.BodyCipher | None = None
+
+
+def check_range_request(params: dict[str, Any]) -> None:
+    """partNumber must be a part number, and not come with a Range."""
+    number = params.get("PartNumber")
+    if number is None:
+        return
+    if not 1 <= number <= 10_000:
+        raise ServiceError(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            400,
+            ArgumentName="partNumber",
+            ArgumentValue=number,
+        )
+    if params.get("Range"):
+        raise ServiceError(
+            "InvalidRequest", "Cannot specify both Range header and partNumber query parameter", 400
+        )
+
+
+def part_range(version: ObjectVersion, number: int) -> tuple[int, int]:
+    """[start, end) of part `number` (an object not uploaded in parts is one part); 416 beyond the parts."""
+    sizes = [part[1] for part in version.part_list] or [version.size]
+    if number > len(sizes):
+        raise ServiceError(
+            "InvalidPartNumber",
+            "The requested partnumber is not satisfiable",
+            416,
+            PartNumberRequested=number,
+            ActualPartCount=len(sizes),
+        )
+    start = sum(sizes[: number - 1])
+    return start, start + sizes[number - 1]
 
 
 class ObjectOperations(Operations):
@@ -117,19 +152,20 @@ class ObjectOperations(Operations):
     # -- reading -----------------------------------------------------------------------------------
 
     def get_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        check_range_request(params)
         bucket, version = self.service.versions.readable_version(ctx, params, "s3:GetObject")
-        result = self.object_headers(bucket, version, params)
         size = version.size
         start, end = 0, size
         part_number = params.get("PartNumber")
+        wanted = None if part_number else bodies.parse_range(params.get("Range"), size)
         if part_number:
-            start, end = self._part_range(version, part_number)
+            start, end = part_range(version, part_number)
+        elif wanted is not None:
+            start, end = wanted
+        result = self.object_headers(bucket, version, params)
+        if part_number:
             result["PartsCount"] = max(1, len(version.part_list))
-        else:
-            wanted = bodies.parse_range(params.get("Range"), size)
-            if wanted is not None:
-                start, end = wanted
-        if (start, end) != (0, size) or part_number:
+        if wanted is not None or part_number:
             result["ContentRange"] = f"bytes {start}-{end - 1}/{size}" if size else None
             result["__status__"] = 206
             if not part_number:
@@ -140,41 +176,33 @@ class ObjectOperations(Operations):
         result["Body"] = self.service.versions.body_of(version, start, end, params)
         for override, member in RESPONSE_OVERRIDES.items():
             if params.get(override):
-                result[member] = params[override]
+                result[member] = mail_safe(params[override])
         if params.get("ResponseExpires"):
             result["Expires"] = params["ResponseExpires"]
         return result
 
     def head_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        check_range_request(params)
         bucket, version = self.service.versions.readable_version(ctx, params, "s3:GetObject", head=True)
-        result = self.object_headers(bucket, version, params)
-        result["ContentLength"] = version.size
         if params.get("PartNumber"):
-            start, end = self._part_range(version, params["PartNumber"])
+            start, end = part_range(version, params["PartNumber"])
+            result = self.object_headers(bucket, version, params)
             result["ContentLength"] = end - start
             result["PartsCount"] = max(1, len(version.part_list))
             result["ContentRange"] = f"bytes {start}-{end - 1}/{version.size}"
             result["__status__"] = 206
-        elif params.get("Range"):
-            wanted = bodies.parse_range(params["Range"], version.size)
-            if wanted:
-                result["ContentLength"] = wanted[1] - wanted[0]
-                result["ContentRange"] = f"bytes {wanted[0]}-{wanted[1] - 1}/{version.size}"
-                result["__status__"] = 206
+            return result
+        result = self.object_headers(bucket, version, params)
+        result["ContentLength"] = version.size
+        wanted = bodies.parse_range(params.get("Range"), version.size)
+        if wanted:
+            result["ContentLength"] = wanted[1] - wanted[0]
+            result["ContentRange"] = f"bytes {wanted[0]}-{wanted[1] - 1}/{version.size}"
+            result["__status__"] = 206
+        for override, member in RESPONSE_OVERRIDES.items():
+            if params.get(override):
+                result[member] = mail_safe(params[override])
         return result
-
-    def _part_range(self, version: ObjectVersion, number: int) -> tuple[int, int]:
-        sizes = [part[1] for part in version.part_list] or [version.size]
-        if number > len(sizes):
-            raise ServiceError(
-                "InvalidPartNumber",
-                "The requested partnumber is not satisfiable",
-                416,
-                PartNumberRequested=number,
-                ActualPartCount=len(sizes),
-            )
-        start = sum(sizes[: number - 1])
-        return start, start + sizes[number - 1]
 
     def object_headers(
         self, bucket: Bucket, version: ObjectVersion, params: dict[str, Any]
@@ -193,7 +221,7 @@ class ObjectOperations(Operations):
         if "Expires" in meta:
             result["Expires"] = to_datetime(meta["Expires"])
         if "Metadata" in meta:
-            result["Metadata"] = meta["Metadata"]
+            result["Metadata"] = {k: mail_safe(v) for k, v in meta["Metadata"].items()}
         if bucket.versioning:
             result["VersionId"] = version.version_id
         if version.storage_class != "STANDARD":
@@ -217,15 +245,23 @@ class ObjectOperations(Operations):
             if expiration:
                 result["Expiration"] = expiration
         if params.get("ChecksumMode") == "ENABLED" and meta.get("Checksum"):
-            if params.get("PartNumber") and version.parts:
-                part = version.part_list[params["PartNumber"] - 1]
-                if len(part) > 2 and part[2]:
-                    result.update(
-                        checksum_fields({**meta["Checksum"], "value": part[2], "type": "COMPOSITE"})
-                    )
-            else:
-                result.update(checksum_fields(meta["Checksum"]))
+            result.update(self._checksum_read(version, params.get("PartNumber")))
         return result
+
+    @staticmethod
+    def _checksum_read(version: ObjectVersion, part_number: int | None) -> dict[str, Any]:
+        """The checksum GetObject/HeadObject report: the object's; for one part of a COMPOSITE upload, that
+        part's; for one part of a FULL_OBJECT upload, none (unless it is the only part: the object's)."""
+        checksum = version.meta["Checksum"]
+        parts = version.part_list if version.parts else []
+        if not part_number or not parts:
+            return checksum_fields(checksum)
+        part = parts[part_number - 1]
+        if checksum["type"] == "COMPOSITE" and len(part) > 2 and part[2]:
+            return checksum_fields({**checksum, "value": part[2], "type": "COMPOSITE"})
+        if checksum["type"] == "FULL_OBJECT" and len(parts) == 1:
+            return checksum_fields(checksum)
+        return {}
 
     # -- deleting ----------------------------------------------------------------------------------
 

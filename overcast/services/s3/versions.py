@@ -33,6 +33,7 @@ from overcast.services.s3.object_rules import (
     check_customer_key_on_read,
     check_read_conditions,
     copy_source_key_params,
+    from_mail_safe,
     http_date,
     looks_like_version_id,
     tags_from_query,
@@ -158,7 +159,8 @@ class Versions:
             meta.pop("ContentEncoding", None)
         if params.get("Expires") is not None:
             meta["Expires"] = seconds(params["Expires"])
-        user_metadata = params.get("Metadata") or {}
+        # RFC 2047 encoded words are decoded as S3 stores them (and encoded again when answered)
+        user_metadata = {k: from_mail_safe(str(v)) for k, v in (params.get("Metadata") or {}).items()}
         if sum(len(k.encode()) + len(str(v).encode()) for k, v in user_metadata.items()) > MAX_METADATA_BYTES:
             raise ServiceError(
                 "MetadataTooLarge",
