@@ -13,7 +13,7 @@ only composition and the hooks below; `docs/adding-a-service.md` walks through o
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -177,6 +177,12 @@ class ServiceProvider:
     @property
     def has_resource_policies(self) -> bool:
         return type(self).authorization_resource is not ServiceProvider.authorization_resource
+
+    def damaged_data(self) -> Iterator[tuple[str, str, str | None]]:
+        """`overcast check`: (what, what is wrong, blob id or None) for each piece of this service's stored
+        data that no longer matches its record (S3: an object whose content lost its checksum). Blob files
+        missing or of the wrong size are the platform's to find; a service checks what only it knows."""
+        return iter(())
 
     def tagging_request(
         self, arn: str, add: Mapping[str, str] | None = None, remove: Sequence[str] | None = None

@@ -9,7 +9,7 @@ ARNs, and the lifecycle and restore workers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
@@ -223,6 +223,28 @@ class S3Provider(ServiceProvider):
     def accepts_origin(self, request: HttpRequest) -> bool:
         """A page of another origin may send signed requests where the bucket's CORS rules let it."""
         return bool(self.cors.response_headers(request))
+
+    def damaged_data(self) -> Iterator[tuple[str, str, str | None]]:
+        """Each object version whose stored content no longer matches its record (bodies.check_stored)."""
+        from overcast.services.s3 import bodies
+        from overcast.services.s3.encryption import CUSTOMER
+        from overcast.services.s3.store import INLINE
+
+        for bucket in self.store.all_buckets():
+            after = 0
+            while rows := self.store.versions_after(bucket.id, after, 500):
+                for version in rows:
+                    after = version.id
+                    if version.delete_marker:
+                        continue
+                    known = version.enc != CUSTOMER
+                    cipher = self.keys.cipher_for(version.enc, {}) if known else None
+                    inline = self.store.inline_data(version.id) if version.blob_id == INLINE else None
+                    problem = bodies.check_stored(self.platform.blobs, version, inline, cipher, known)
+                    if problem:
+                        where = f"s3://{bucket.name}/{version.key} (version {version.version_id})"
+                        segments = bodies.segments(version)
+                        yield where, problem, segments[0][0] if len(segments) == 1 else None
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
