@@ -5,12 +5,12 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from overcast.errors import ServiceError
-from overcast.identity import canonical_user_id, display_name
+from overcast.identity import canonical_user_id
 from overcast.services.kit.arns import build_arn
 from overcast.services.kit.paging import decode_token
 from overcast.services.s3.access import ALL_USERS, AUTHENTICATED_USERS, grants_are_public  # noqa: F401
@@ -143,7 +143,8 @@ def seconds(value: datetime) -> float:
 
 
 def owner_of(account: str) -> dict[str, str]:
-    return {"DisplayName": display_name(account), "ID": canonical_user_id(account)}
+    """An Owner (or a grantee's identity): its canonical id only (S3 stopped returning DisplayName in 2025)."""
+    return {"ID": canonical_user_id(account)}
 
 
 def owner_grant(account: str, permission: str = "FULL_CONTROL") -> dict[str, Any]:
@@ -203,7 +204,8 @@ def header_grants(params: dict[str, Any]) -> list[dict[str, Any]] | None:
 def acl_from_request(
     params: dict[str, Any], owner: str, bucket_owner: str | None = None
 ) -> list[dict[str, Any]]:
-    """The grants a Put*Acl request sets: a canned ACL, grant headers, or an AccessControlPolicy document."""
+    """The grants a Put*Acl request sets: a canned ACL, grant headers, or an AccessControlPolicy document
+    (an empty one leaves no grant at all); with none of them S3 answers MissingSecurityHeader."""
     grants = header_grants(params)
     if grants is not None:
         return grants
@@ -216,7 +218,36 @@ def acl_from_request(
             }
             for g in policy.get("Grants") or []
         ]
-    return canned_acl(params.get("ACL") or "private", owner, bucket_owner)
+    if params.get("ACL") is None:
+        raise ServiceError(
+            "MissingSecurityHeader",
+            "Your request was missing a required header",
+            400,
+            MissingHeaderName="x-amz-acl",
+        )
+    return canned_acl(params["ACL"], owner, bucket_owner)
+
+
+_GROUPS = (ALL_USERS, AUTHENTICATED_USERS, LOG_DELIVERY)
+
+
+def check_grantees(grants: list[dict[str, Any]], accounts: Iterable[str]) -> None:
+    """Every grantee is one S3 can resolve: a canonical id of a known account, or one of its groups (grants
+    by e-mail address resolve to no account here, as in the regions where AWS no longer takes them)."""
+    known = {canonical_user_id(account) for account in accounts}
+    for grant in grants:
+        grantee = grant.get("Grantee") or {}
+        if grantee.get("EmailAddress") is not None or grantee.get("Type") == "AmazonCustomerByEmail":
+            raise ServiceError(
+                "UnresolvableGrantByEmailAddress",
+                "The e-mail address you provided does not match any account on record.",
+                400,
+                EmailAddress=grantee.get("EmailAddress"),
+            )
+        if grantee.get("URI") is not None and grantee["URI"] not in _GROUPS:
+            raise invalid_argument("Invalid group uri", "uri", grantee["URI"])
+        if grantee.get("ID") is not None and grantee["ID"] not in known:
+            raise invalid_argument("Invalid id", "CanonicalUser/ID", grantee["ID"])
 
 
 def resume_after(token: str | None, scope: str, invalid: Callable[[], ServiceError]) -> str | None:

@@ -179,7 +179,13 @@ class ConfigOperations(Operations):
         check = self._checks.get(spec.kind)
         if check:
             check(bucket, document)
+        if spec is LIFECYCLE:
+            document["TransitionDefaultMinimumObjectSize"] = (
+                params.get("TransitionDefaultMinimumObjectSize") or "all_storage_classes_128K"
+            )
         self.service.store.put_config(bucket.id, spec.kind, _jsonable(document))
+        if spec is LIFECYCLE:
+            return {"TransitionDefaultMinimumObjectSize": document["TransitionDefaultMinimumObjectSize"]}
         return {}
 
     @operation(
@@ -315,6 +321,15 @@ class ConfigOperations(Operations):
                 raise ServiceError("InvalidRequest", "Destination bucket must have versioning enabled.", 400)
 
     def _check_object_lock(self, bucket: Bucket, document: dict[str, Any]) -> None:
+        retention = (document.get("Rule") or {}).get("DefaultRetention")
+        if retention is not None:
+            days, years = retention.get("Days"), retention.get("Years")
+            if days is not None and years is not None or not retention.get("Mode"):
+                raise _malformed_xml()  # exactly one of Days and Years, with a Mode: the schema says so
+            if (days if days is not None else years if years is not None else 0) <= 0:
+                raise ServiceError(
+                    "InvalidArgument", "Default retention period must be a positive integer value.", 400
+                )
         if not bucket.object_lock:
             if bucket.versioning != "Enabled":
                 raise ServiceError(
@@ -345,12 +360,19 @@ class ConfigOperations(Operations):
             )
         for rule in rules:
             if rule.get("Status") not in ("Enabled", "Disabled"):
+                raise _malformed_xml()
+            if len(rule.get("ID") or "") > 255:
                 raise ServiceError(
-                    "MalformedXML",
-                    "The XML you provided was not well-formed or did not "
-                    "validate against our published schema",
+                    "InvalidArgument",
+                    "ID length should not exceed allowed limit of 255",
                     400,
+                    ArgumentName="ID",
                 )
+            date = (rule.get("Expiration") or {}).get("Date")
+            dates = [date, *((t or {}).get("Date") for t in rule.get("Transitions") or [])]
+            for moment in (d for d in dates if d is not None):
+                if seconds(moment) % 86400:
+                    raise ServiceError("InvalidArgument", "'Date' must be at midnight GMT", 400)
 
     def _check_cors(self, bucket: Bucket, document: dict[str, Any]) -> None:
         rules = document.get("CORSRules") or []
@@ -474,6 +496,14 @@ class ConfigOperations(Operations):
             list_member: [_restored(c) for c in self.service.store.configs(bucket.id, kind)],
             "IsTruncated": False,
         }
+
+
+def _malformed_xml() -> ServiceError:
+    return ServiceError(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+        400,
+    )
 
 
 def _malformed(message: str) -> ServiceError:

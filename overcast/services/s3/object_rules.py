@@ -182,7 +182,16 @@ def check_customer_key(params: dict[str, Any]) -> str:
             ArgumentValue="null",
         )
     digest = base64.b64encode(hashlib.md5(key).digest()).decode()
-    if params.get("SSECustomerKeyMD5") and params["SSECustomerKeyMD5"] != digest:
+    if not params.get("SSECustomerKeyMD5"):
+        raise ServiceError(
+            "InvalidArgument",
+            "Requests specifying Server Side Encryption with Customer provided keys must provide the client "
+            "calculated MD5 of the secret key.",
+            400,
+            ArgumentName="x-amz-server-side-encryption-customer-key-MD5",
+            ArgumentValue="null",
+        )
+    if params["SSECustomerKeyMD5"] != digest:
         raise ServiceError(
             "InvalidArgument",
             "The calculated MD5 hash of the key did not match the hash that was provided.",

@@ -143,7 +143,7 @@ class ObjectOperations(Operations):
             bodies.discard(self.platform.blobs, received)
             raise
         result = {"ETag": quoted(received.md5_hex), **sse_fields(meta), **checksum_fields(checksum)}
-        if bucket.versioning:
+        if bucket.versioning == "Enabled":  # suspended: the null version, of which S3 says nothing
             result["VersionId"] = version_id
         if expiration:
             result["Expiration"] = expiration
@@ -427,7 +427,7 @@ class ObjectOperations(Operations):
         expiration = self.service.versions.expiration(bucket, key, meta, source.size, now)
         if expiration:
             result["Expiration"] = expiration
-        if bucket.versioning:
+        if bucket.versioning == "Enabled":
             result["VersionId"] = version_id
         if plan.source_bucket.versioning:
             result["CopySourceVersionId"] = source.version_id

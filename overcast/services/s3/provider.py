@@ -87,6 +87,23 @@ _CONDITION_MEMBERS = {
 }
 
 
+# The operations that may name an encryption (the others refuse the header).
+_CHOOSES_ENCRYPTION = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
+
+
+def check_no_encryption_header(request: HttpRequest) -> None:
+    """x-amz-server-side-encryption is for writes that choose how a new object is stored."""
+    value = request.headers.get("x-amz-server-side-encryption")
+    if value is not None:
+        raise ServiceError(
+            "InvalidArgument",
+            "x-amz-server-side-encryption header is not supported for this operation.",
+            400,
+            ArgumentName="x-amz-server-side-encryption",
+            ArgumentValue=value,
+        )
+
+
 def check_expected_owner(expected: str, bucket: Bucket) -> None:
     """x-amz-expected-bucket-owner: an account id, the bucket's owner's."""
     if not (len(expected) == 12 and expected.isdigit()):
@@ -265,6 +282,8 @@ class S3Provider(ServiceProvider):
         if bucket is None:
             raise no_such_bucket(name)
         self.authorize(ctx, bucket, action, key)
+        if ctx.request is not None and ctx.operation not in _CHOOSES_ENCRYPTION:
+            check_no_encryption_header(ctx.request)
         expected = ctx.request.headers.get("x-amz-expected-bucket-owner") if ctx.request else None
         if expected is not None:
             check_expected_owner(expected, bucket)
@@ -369,6 +388,13 @@ class S3Provider(ServiceProvider):
             if sha:
                 keys["s3:x-amz-content-sha256"] = [sha]
         return keys
+
+    def known_accounts(self, ctx: RequestContext) -> set[str]:
+        """The accounts whose canonical ids a grant may name: the caller's, the default one, bucket owners'."""
+        return {ctx.principal.account_id, self.platform.config.default_account, *self.store.accounts()}
+
+    def known_accounts_of(self, bucket: Bucket, owner: str) -> set[str]:
+        return {owner, bucket.account, self.platform.config.default_account, *self.store.accounts()}
 
     def owner_only(self, ctx: RequestContext, name: str) -> Bucket:
         """A bucket-configuration operation: the bucket owner's (or whom the policy allows)."""

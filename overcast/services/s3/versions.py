@@ -6,6 +6,7 @@ lifecycle worker share; the provider holds one (`service.versions`).
 
 from __future__ import annotations
 
+import uuid
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
@@ -18,6 +19,7 @@ from overcast.services.s3.common import (
     access_denied,
     acls_not_supported,
     canned_acl,
+    check_grantees,
     etag_matches,
     grants_are_public,
     header_grants,
@@ -63,6 +65,13 @@ _VERSION_DEFAULTS = {
     "enc": None,
 }
 MAX_METADATA_BYTES = 2048
+
+
+def aws_managed_key(account: str, region: str) -> str:
+    """The ARN of the account's AWS managed key for S3 (alias aws/s3), which SSE-KMS uses without a key id:
+    one stable key id per account and region."""
+    key = uuid.uuid5(uuid.NAMESPACE_URL, f"arn:aws:kms:{region}:{account}:alias/aws/s3")
+    return f"arn:aws:kms:{region}:{account}:key/{key}"
 
 
 class Versions:
@@ -170,11 +179,12 @@ class Versions:
             )
         if user_metadata:
             meta["Metadata"] = user_metadata
-        owner = (
-            bucket.account
-            if bucket.ownership in (None, "BucketOwnerEnforced", "BucketOwnerPreferred")
-            else ctx.principal.account_id
+        # Who owns the new object: the bucket owner, unless ACLs are on and the writer keeps it (always under
+        # ObjectWriter; under BucketOwnerPreferred unless it hands it over with bucket-owner-full-control)
+        writer_keeps = bucket.ownership == "ObjectWriter" or (
+            bucket.ownership == "BucketOwnerPreferred" and params.get("ACL") != "bucket-owner-full-control"
         )
+        owner = ctx.principal.account_id if writer_keeps and ctx.principal.account_id else bucket.account
         meta["Owner"] = owner if not ctx.principal.is_anonymous else bucket.account
         grants = self.object_acl_from(params, bucket, meta["Owner"])
         if grants is not None:
@@ -194,6 +204,8 @@ class Versions:
             return None
         if grants is None and acl is None:
             return None
+        if grants is not None:
+            check_grantees(grants, self.service.known_accounts_of(bucket, owner))
         grants = grants if grants is not None else canned_acl(acl or "private", owner, bucket.account)
         if grants_are_public(grants) and self.service.public_access_block(bucket).get("BlockPublicAcls"):
             raise ServiceError("AccessDenied", "Access Denied", 403)
@@ -201,10 +213,28 @@ class Versions:
 
     def encryption_of(self, bucket: Bucket, params: dict[str, Any]) -> dict[str, Any]:
         """SSE-S3 by default (or the bucket's default), SSE-KMS as asked, SSE-C: the key's MD5 is kept."""
-        if params.get("SSECustomerAlgorithm") or params.get("SSECustomerKey"):
-            return {"SSECustomer": check_customer_key(params)}
         algorithm = params.get("ServerSideEncryption")
         key_id = params.get("SSEKMSKeyId")
+        if params.get("SSECustomerAlgorithm") or params.get("SSECustomerKey"):
+            if algorithm:
+                raise ServiceError(
+                    "InvalidArgument",
+                    "Server Side Encryption with Customer provided key is incompatible with the encryption "
+                    "method specified",
+                    400,
+                    ArgumentName="x-amz-server-side-encryption",
+                    ArgumentValue=algorithm,
+                )
+            return {"SSECustomer": check_customer_key(params)}
+        if key_id and not (algorithm or "").startswith("aws:kms"):
+            raise ServiceError(
+                "InvalidArgument",
+                "Server Side Encryption with AWS KMS managed key requires HTTP header "
+                "x-amz-server-side-encryption : aws:kms",
+                400,
+                ArgumentName="x-amz-server-side-encryption-aws-kms-key-id",
+                ArgumentValue=key_id,
+            )
         if algorithm is None:
             default = (self.store.config(bucket.id, "encryption") or {}).get("Rules", [{}])[0]
             by_default = default.get("ApplyServerSideEncryptionByDefault") or {}
@@ -212,7 +242,7 @@ class Versions:
             key_id = key_id or by_default.get("KMSMasterKeyID")
         result: dict[str, Any] = {"SSE": algorithm}
         if algorithm.startswith("aws:kms"):
-            result["KMSKeyId"] = key_id or f"arn:aws:kms:{bucket.region}:{bucket.account}:alias/aws/s3"
+            result["KMSKeyId"] = key_id or aws_managed_key(bucket.account, bucket.region)
             if params.get("BucketKeyEnabled"):
                 result["BucketKeyEnabled"] = True
         return result
