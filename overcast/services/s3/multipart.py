@@ -243,7 +243,11 @@ class MultipartOperations(Operations):
         self.service.versions.check_write_conditions(bucket, key, params)
         digest = hashlib.md5(b"".join(bytes.fromhex(p[3].strip('"')) for p in chosen)).hexdigest()
         etag = f'"{digest}-{len(chosen)}"'
-        meta = {**upload["meta"], "Checksum": checksum}
+        # an upload that named no algorithm has S3's own checksum only ("default": no part checksums to show)
+        meta = {
+            **upload["meta"],
+            "Checksum": checksum if upload["algorithm"] else {**checksum, "default": True},
+        }
         pieces = [[p[1], p[2], p[5]] for p in chosen]
         used = {p[1] for p in chosen}
         for row in stored.values():
