@@ -132,7 +132,8 @@ def etag_matches(condition: str, etag: str) -> bool:
 
 
 def to_datetime(moment: float) -> datetime:
-    return datetime.fromtimestamp(moment, UTC)
+    """A moment as S3 answers it: to the second (2009-10-12T17:50:30.000Z in XML)."""
+    return datetime.fromtimestamp(int(moment), UTC)
 
 
 def seconds(value: datetime) -> float:

@@ -240,6 +240,7 @@ class ConfigOperations(Operations):
             "object_lock": self._check_object_lock,
             "lifecycle": self._check_lifecycle,
             "cors": self._check_cors,
+            "logging": self._check_logging,
         }
 
     # -- checks run before a configuration is stored ---------------------------------------------------
@@ -373,6 +374,16 @@ class ConfigOperations(Operations):
             for moment in (d for d in dates if d is not None):
                 if seconds(moment) % 86400:
                     raise ServiceError("InvalidArgument", "'Date' must be at midnight GMT", 400)
+
+    def _check_logging(self, bucket: Bucket, document: dict[str, Any]) -> None:
+        target = (document.get("LoggingEnabled") or {}).get("TargetBucket")
+        if target is not None and self.service.store.bucket(target) is None:
+            raise ServiceError(
+                "InvalidTargetBucketForLogging",
+                "The target bucket for logging does not exist",
+                400,
+                TargetBucket=target,
+            )
 
     def _check_cors(self, bucket: Bucket, document: dict[str, Any]) -> None:
         rules = document.get("CORSRules") or []

@@ -52,6 +52,11 @@ def requested_checksums(params: dict[str, Any], ctx: RequestContext) -> list[str
     """The checksum algorithms a write names: x-amz-sdk-checksum-algorithm, a value, or a trailer."""
     found: list[str] = []
     given = [a for a in checksums.ALGORITHMS if params.get(checksums.param_name(a))]
+    for algorithm in given:
+        if not checksums.well_formed(algorithm, params[checksums.param_name(algorithm)]):
+            raise ServiceError(
+                "InvalidRequest", f"Value for {checksums.header_name(algorithm)} header is invalid.", 400
+            )
     if len(given) > 1:
         raise ServiceError(
             "InvalidRequest",

@@ -140,8 +140,7 @@ class S3Provider(ServiceProvider):
             "serve_preflight",
             "Preflight",
             path="/",
-            methods=frozenset({"OPTIONS"}),
-            when=lambda request: "origin" in request.headers,
+            methods=frozenset({"OPTIONS"}),  # with or without an Origin (without: S3's 400)
             read_body=False,
         ),
         HttpRoute(

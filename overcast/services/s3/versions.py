@@ -483,6 +483,8 @@ class Versions:
                 "MethodNotAllowed",
                 "The specified method is not allowed against this resource.",
                 405,
-                headers={"x-amz-delete-marker": "true"},
+                headers={"x-amz-delete-marker": "true", "x-amz-version-id": version.version_id},
+                Method=ctx.request.method if ctx.request else "GET",
+                ResourceType="DeleteMarker",
             )
         return bucket, version

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.helpers import error_of, message_of, signed_headers
@@ -175,9 +176,9 @@ def _raw(overcast, method, path, headers=None, body=b""):
     )
     try:
         with urllib.request.urlopen(request) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
 def test_the_encryption_header_is_refused_on_reads(overcast, s3, bucket):
@@ -492,3 +493,140 @@ def test_objects_written_by_another_account_belong_to_it(overcast, s3):
     s3.put_object_acl(Bucket=name, Key="src", ACL="public-read")
     other.copy_object(Bucket=name, Key="copy", CopySource={"Bucket": name, "Key": "src"})
     assert other.get_object(Bucket=name, Key="copy")["Body"].read() == b"source"
+
+
+# -- the wire ------------------------------------------------------------------------------------------
+
+
+def test_a_plain_body_with_aws_chunked_encoding_is_stored_without_it(overcast, s3, bucket):
+    status, _, _ = _raw(
+        overcast, "PUT", f"/{bucket}/k", {"Content-Encoding": "gzip, aws-chunked"}, b"plain body"
+    )
+    assert status == 200
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert got["Body"].read() == b"plain body" and got["ContentEncoding"] == "gzip"
+
+
+def test_timestamps_have_milliseconds_and_responses_say_amazon_s3(overcast, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    status, headers, body = _raw(overcast, "GET", f"/{bucket}?list-type=2")
+    assert status == 200 and headers["Server"] == "AmazonS3"
+    modified = body.split(b"<LastModified>")[1].split(b"</LastModified>")[0]
+    assert modified.endswith(b".000Z") and len(modified) == len(b"2026-01-01T00:00:00.000Z")
+    status, headers, _ = _raw(overcast, "GET", f"/{bucket}/missing")
+    assert status == 404 and headers["Server"] == "AmazonS3"
+
+
+def test_a_malformed_checksum_header_is_invalid_request(overcast, s3, bucket):
+    status, _, body = _raw(overcast, "PUT", f"/{bucket}/k", {"x-amz-checksum-crc32": "not base64!"}, b"x")
+    assert status == 400 and b"<Code>InvalidRequest</Code>" in body
+    assert b"Value for x-amz-checksum-crc32 header is invalid." in body
+    with pytest.raises(ClientError) as raised:  # well formed, not the body's: BadDigest
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", ChecksumCRC32="AAAAAA==")
+    assert error_of(raised) == ("BadDigest", 400)
+
+
+def test_put_bucket_logging_needs_an_existing_target(s3, bucket):
+    with pytest.raises(ClientError) as raised:
+        s3.put_bucket_logging(
+            Bucket=bucket,
+            BucketLoggingStatus={
+                "LoggingEnabled": {"TargetBucket": f"missing-{bucket}", "TargetPrefix": "logs/"}
+            },
+        )
+    assert error_of(raised) == ("InvalidTargetBucketForLogging", 400)
+    assert message_of(raised) == "The target bucket for logging does not exist"
+    s3.put_bucket_logging(
+        Bucket=bucket,
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": bucket, "TargetPrefix": "logs/"}},
+    )
+
+
+def test_operations_on_a_delete_marker_are_405_with_method_and_resource_type(s3, bucket):
+    _versioned(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    marker = s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
+    with pytest.raises(ClientError) as raised:
+        s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=marker)
+    assert error_of(raised) == ("MethodNotAllowed", 405)
+    error = raised.value.response["Error"]
+    assert error["Method"] == "GET" and error["ResourceType"] == "DeleteMarker"
+    with pytest.raises(ClientError) as raised:
+        s3.put_object_tagging(Bucket=bucket, Key="k", VersionId=marker, Tagging={"TagSet": []})
+    assert raised.value.response["Error"]["Method"] == "PUT"
+
+
+def test_an_in_place_copy_that_changes_nothing_is_refused(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", Metadata={"a": "1"})
+    with pytest.raises(ClientError) as raised:
+        s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"})
+    assert error_of(raised) == ("InvalidRequest", 400)
+    assert "without changing the object's metadata" in message_of(raised)
+    s3.copy_object(
+        Bucket=bucket,
+        Key="k",
+        CopySource={"Bucket": bucket, "Key": "k"},
+        MetadataDirective="REPLACE",
+        Metadata={"a": "2"},
+    )
+    assert s3.head_object(Bucket=bucket, Key="k")["Metadata"] == {"a": "2"}
+
+
+def test_copy_keeps_the_sources_checksum_algorithm(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"hello", ChecksumAlgorithm="SHA256")
+    copied = s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    assert (
+        "ChecksumSHA256" in copied["CopyObjectResult"] and "ChecksumCRC32" not in copied["CopyObjectResult"]
+    )
+
+
+def test_a_presigned_url_with_an_unsigned_amz_header_is_refused(overcast, bucket):
+    s3 = overcast.client("s3", config=Config(signature_version="s3v4"))
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=300)
+    request = urllib.request.Request(
+        url, data=b"x", method="PUT", headers={"x-amz-acl": "public-read", "Content-Type": ""}
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request)
+    body = raised.value.read()
+    assert raised.value.code == 403 and b"<Code>AccessDenied</Code>" in body
+    assert b"There were headers present in the request which were not signed" in body
+    assert b"<HeadersNotSigned>x-amz-acl</HeadersNotSigned>" in body
+    plain = urllib.request.Request(url, data=b"x", method="PUT", headers={"Content-Type": ""})
+    with urllib.request.urlopen(plain) as response:
+        assert response.status == 200
+
+
+# -- Block Public Access: what counts as public ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "public"),
+    [
+        (None, True),
+        ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, False),
+        ({"StringEquals": {"aws:PrincipalAccount": "111122223333"}}, False),
+        ({"StringEquals": {"aws:SourceVpc": "vpc-1234"}}, False),
+        ({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}, True),
+        ({"StringLike": {"aws:PrincipalAccount": "*"}}, True),
+        ({"StringEquals": {"s3:prefix": "public/"}}, True),
+        ({"Bool": {"aws:SecureTransport": "true"}}, True),
+    ],
+)
+def test_a_policy_is_public_unless_its_conditions_pin_fixed_values(s3, bucket, condition, public):
+    statement = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    if condition:
+        statement["Condition"] = condition
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    if public:
+        with pytest.raises(ClientError) as raised:  # BlockPublicPolicy is on for a new bucket
+            s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+        assert error_of(raised) == ("AccessDenied", 403)
+        s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is public
