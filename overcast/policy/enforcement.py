@@ -236,7 +236,7 @@ class Authorizer:
         self.mode = platform.config.iam
         self._identities: OrderedDict[tuple[str, int], Identity] = OrderedDict()
         self.observations = ObservationStore(platform.db)  # soft mode's record
-        self._orgs: Any = None  # the Organizations provider, looked up once (False: not available)
+        self._orgs: Any = None  # the Organizations provider, once it runs (False: not running yet)
         self._iam: Any = None  # the IAM provider, looked up once (False: not available)
         self._logged: set[tuple[str, str, str]] = set()  # soft mode: would-be denials already logged
 
@@ -412,8 +412,10 @@ class Authorizer:
         return provider.authorization_resource(ctx, arn) if provider is not None and arn != "*" else None
 
     def identity(self, principal: Principal) -> Identity:
+        if principal.kind not in ("user", "assumed-role", "federated-user"):
+            return Identity([])
         iam = self.platform.provider("iam")
-        if iam is None or principal.kind not in ("user", "assumed-role", "federated-user"):
+        if iam is None:
             return Identity([])
         key = (principal.arn, iam.generation)  # type: ignore[attr-defined]
         found = self._identities.get(key)
@@ -425,8 +427,12 @@ class Authorizer:
         return found
 
     def _organizations(self) -> Any:
-        if self._orgs is None:
-            self._orgs = self.platform.provider("organizations") or False
+        """The Organizations provider if it runs: not started here, since an authorization may happen inside
+        an operation's transaction (Platform.authorize), whose rollback would take the provider's new tables
+        with it. Without Organizations running there is no organization (a data directory that has one
+        starts the service with the server)."""
+        if not self._orgs:
+            self._orgs = self.platform.running("organizations") or False
         return self._orgs or None
 
     def scp_levels(self, account: str) -> list[list[policy_doc.Policy]] | None:

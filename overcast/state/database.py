@@ -76,6 +76,9 @@ class Database:
         self.changes_at_begin = 0  # conn.total_changes when the current (or last) outermost one began
         self._lock = threading.RLock()
         self._after_commit: list[Callable[[], None]] = []
+        # migrations applied inside a transaction that may still roll back (a provider first used by an
+        # operation): applied again if it does, since the provider built on them lives on
+        self._migrated_inside: list[tuple[str, Sequence[str]]] = []
 
     def _configure(self, path: Path | None, fsync: bool) -> None:
         # One process owns the store (its transactions rely on being the only writer): the exclusive lock
@@ -146,11 +149,16 @@ class Database:
                 if outermost:
                     self.conn.execute("ROLLBACK")
                     self._after_commit.clear()
+                    redo, self._migrated_inside = self._migrated_inside, []
+                    for namespace, migrations in redo:
+                        self.migrate(namespace, migrations)
                 else:
                     self.conn.execute(f"ROLLBACK TO sp{depth}")
                     self.conn.execute(f"RELEASE sp{depth}")
                 return
             self.conn.execute("COMMIT" if outermost else f"RELEASE sp{depth}")
+            if outermost:
+                self._migrated_inside.clear()
             if outermost and self._after_commit:
                 callbacks, self._after_commit = self._after_commit, []
                 for callback in callbacks:
@@ -192,6 +200,8 @@ class Database:
             for script in migrations[current:]:
                 for statement in _statements(script):
                     self.conn.execute(statement)
+            if len(migrations) > current and self._depth > 1:
+                self._migrated_inside.append((namespace, migrations))
             if len(migrations) > current:
                 self.execute(
                     "INSERT INTO schema_versions (namespace, version) VALUES (?, ?) "

@@ -525,7 +525,7 @@ def _checked_policy(text: str, arn: str) -> dict[str, Any]:
     """A bucket policy as S3 validates it (its MalformedPolicy texts), also readable by the policy engine."""
     try:
         policy = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what any policy needs
         policy = None
     if not isinstance(policy, dict):
         raise _malformed("Policies must be valid JSON and the first byte must be '{'")
@@ -555,6 +555,8 @@ def _checked_policy(text: str, arn: str) -> dict[str, Any]:
         policy_doc.validate(text, policy_doc.RESOURCE)
     except ServiceError as error:
         raise _malformed(error.message) from None
+    except RecursionError:
+        raise _malformed("Policies must be valid JSON and the first byte must be '{'") from None
     return policy
 
 

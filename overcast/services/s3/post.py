@@ -274,8 +274,8 @@ class PostOperations(Operations):
         try:
             policy = json.loads(base64.b64decode(text))
             expiration, conditions = policy["expiration"], policy["conditions"]
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            raise ServiceError("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400) from exc
+        except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
+            raise ServiceError("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400) from None
         if self.clock.now() > _expiration(expiration):
             raise _denied("Policy expired.")
         values = {**fields, "bucket": bucket}

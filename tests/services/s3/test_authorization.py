@@ -206,3 +206,12 @@ def test_put_bucket_policy_answers_204(overcast):
     answer = s3.put_bucket_policy(Bucket=bucket, Policy=policy)
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == policy
+
+
+def test_a_policy_nested_980_levels_deep_is_malformed_not_a_500(overcast):
+    s3 = overcast.client("s3")
+    bucket = f"pol-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    with pytest.raises(ClientError) as raised:
+        s3.put_bucket_policy(Bucket=bucket, Policy='{"a":' * 980 + "1" + "}" * 980)
+    assert error_of(raised) == ("MalformedPolicy", 400)

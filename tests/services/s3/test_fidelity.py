@@ -630,3 +630,26 @@ def test_a_policy_is_public_unless_its_conditions_pin_fixed_values(s3, bucket, c
         s3.delete_public_access_block(Bucket=bucket)
     s3.put_bucket_policy(Bucket=bucket, Policy=policy)
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is public
+
+
+def test_objects_under_128_kib_are_not_transitioned_by_default(overcast, s3, bucket):
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "r",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "Transitions": [{"Days": 1, "StorageClass": "GLACIER"}],
+                }
+            ]
+        },
+    )
+    s3.put_object(Bucket=bucket, Key="small", Body=b"x")
+    s3.put_object(Bucket=bucket, Key="large", Body=b"x" * (128 * 1024))
+    overcast.advance_clock("3d")
+    from tests.waiting import wait_for
+
+    assert wait_for(lambda: s3.head_object(Bucket=bucket, Key="large").get("StorageClass") == "GLACIER")
+    assert s3.head_object(Bucket=bucket, Key="small").get("StorageClass") is None
