@@ -11,6 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.helpers import error_of, message_of, signed_headers
+from tests.waiting import wait_for
 
 KEY_1 = b"k" * 32
 
@@ -649,7 +650,5 @@ def test_objects_under_128_kib_are_not_transitioned_by_default(overcast, s3, buc
     s3.put_object(Bucket=bucket, Key="small", Body=b"x")
     s3.put_object(Bucket=bucket, Key="large", Body=b"x" * (128 * 1024))
     overcast.advance_clock("3d")
-    from tests.waiting import wait_for
-
     assert wait_for(lambda: s3.head_object(Bucket=bucket, Key="large").get("StorageClass") == "GLACIER")
     assert s3.head_object(Bucket=bucket, Key="small").get("StorageClass") is None

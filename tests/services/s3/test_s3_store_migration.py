@@ -70,8 +70,8 @@ def test_the_move_keeps_every_tag_where_the_tagging_api_finds_it(tmp_path):
     tags = TagStore(db)  # the platform makes the kit's table before any service
     S3Store(db)
     assert tags.tags("arn:aws:s3:::tagged") == {"team": "data", "cost-centre": "42", "empty": ""}
-    assert tags.tagged(OWNER, "us-east-1", "s3", "bucket", "", 10) == [
+    assert tags.tagged(OWNER, "us-east-1", [("s3", "bucket")], "", 10) == [
         ("arn:aws:s3:::tagged", {"team": "data", "cost-centre": "42", "empty": ""})
     ]
-    assert tags.tagged(OWNER, "eu-west-1", "s3", None, "", 10) == []
+    assert tags.tagged(OWNER, "eu-west-1", [("s3", None)], "", 10) == []
     db.close()
