@@ -427,10 +427,9 @@ class Authorizer:
         return found
 
     def _organizations(self) -> Any:
-        """The Organizations provider if it runs: not started here, since an authorization may happen inside
-        an operation's transaction (Platform.authorize), whose rollback would take the provider's new tables
-        with it. Without Organizations running there is no organization (a data directory that has one
-        starts the service with the server)."""
+        """The Organizations provider if it runs. Not started here: an authorization may happen inside an
+        operation's transaction (Platform.authorize), and without Organizations running there is no
+        organization anyway (a data directory that has one starts the service with the server)."""
         if not self._orgs:
             self._orgs = self.platform.running("organizations") or False
         return self._orgs or None

@@ -166,7 +166,7 @@ class BucketOperations(Operations):
                 400,
             )
         if grants is not None:
-            check_grantees(grants, self.service.known_accounts(ctx))
+            check_grantees(grants, self.service.known_accounts(ctx.principal.account_id))
             return grants
         return canned_acl(acl or "private", ctx.principal.account_id)
 
@@ -301,7 +301,7 @@ class BucketOperations(Operations):
         grants = acl_from_request(params, bucket.account)
         if bucket.ownership == "BucketOwnerEnforced" and grants != canned_acl("private", bucket.account):
             raise acls_not_supported()
-        check_grantees(grants, self.service.known_accounts(ctx))
+        check_grantees(grants, self.service.known_accounts(ctx.principal.account_id))
         if grants_are_public(grants) and self.service.public_access_block(bucket).get("BlockPublicAcls"):
             raise ServiceError("AccessDenied", "Access Denied", 403)
         self.service.store.update_bucket(bucket.id, acl=json.dumps(grants))

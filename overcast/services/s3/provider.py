@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
@@ -314,12 +315,12 @@ class S3Provider(ServiceProvider):
         that concern the caller (access.py)."""
         if ctx.operation == "CreateBucket":
             return None  # a bucket of that name is another's to answer BucketAlreadyExists about
-        name, _, key = arn.removeprefix("arn:aws:s3:::").partition("/")
+        name, slash, key = arn.removeprefix("arn:aws:s3:::").partition("/")
         bucket = self.store.bucket(name)
         ctx.extra[_LOOKED_UP] = (name, self.db.conn.total_changes, bucket)
         if bucket is None:
             return None
-        object_key = key if "/" in arn.removeprefix("arn:aws:s3:::") else None
+        object_key = key if slash else None
         return _Resource(
             bucket.account,
             self.tags.lazy(bucket_arn(bucket)),
@@ -373,8 +374,6 @@ class S3Provider(ServiceProvider):
             if params.get("MaxKeys") is not None:
                 keys["s3:max-keys"] = [str(params["MaxKeys"])]
         if params.get("Tagging") and isinstance(params["Tagging"], str):
-            from urllib.parse import parse_qsl
-
             tags = parse_qsl(params["Tagging"], keep_blank_values=True)
             for tag_key, value in tags:
                 keys[f"s3:RequestObjectTag/{tag_key}"] = [value]
@@ -388,12 +387,9 @@ class S3Provider(ServiceProvider):
                 keys["s3:x-amz-content-sha256"] = [sha]
         return keys
 
-    def known_accounts(self, ctx: RequestContext) -> set[str]:
-        """The accounts whose canonical ids a grant may name: the caller's, the default one, bucket owners'."""
-        return {ctx.principal.account_id, self.platform.config.default_account, *self.store.accounts()}
-
-    def known_accounts_of(self, bucket: Bucket, owner: str) -> set[str]:
-        return {owner, bucket.account, self.platform.config.default_account, *self.store.accounts()}
+    def known_accounts(self, *also: str) -> set[str]:
+        """The accounts whose canonical ids a grant may name: the default one, bucket owners, and `also`."""
+        return {self.platform.config.default_account, *self.store.accounts(), *also}
 
     def owner_only(self, ctx: RequestContext, name: str) -> Bucket:
         """A bucket-configuration operation: the bucket owner's (or whom the policy allows)."""

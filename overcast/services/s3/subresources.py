@@ -77,7 +77,7 @@ class ObjectSubresourceOperations(Operations):
             if grants not in (canned_acl("private", owner), canned_acl("bucket-owner-full-control", owner)):
                 raise acls_not_supported()
             return {}
-        check_grantees(grants, self.service.known_accounts(ctx))
+        check_grantees(grants, self.service.known_accounts(ctx.principal.account_id))
         if grants_are_public(grants) and self.service.public_access_block(bucket).get("BlockPublicAcls"):
             raise ServiceError("AccessDenied", "Access Denied", 403)
         self.service.store.update_object(version.id, meta={**version.meta, "Acl": grants})

@@ -205,7 +205,7 @@ class Versions:
         if grants is None and acl is None:
             return None
         if grants is not None:
-            check_grantees(grants, self.service.known_accounts_of(bucket, owner))
+            check_grantees(grants, self.service.known_accounts(owner, bucket.account))
         grants = grants if grants is not None else canned_acl(acl or "private", owner, bucket.account)
         if grants_are_public(grants) and self.service.public_access_block(bucket).get("BlockPublicAcls"):
             raise ServiceError("AccessDenied", "Access Denied", 403)
