@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from overcast.platform import Platform
 
 _LOOKED_UP = "s3.bucket"  # ctx.extra: (name, database changes, Bucket) as authorization found it
+_REQUEST_ARN = "s3.request_arn"  # ctx.extra: the resource the engine authorized the request itself on
 _LIST_OPERATIONS = ("ListObjects", "ListObjectsV2")
 
 
@@ -51,8 +52,10 @@ class _Resource(ResourcePolicy):
     use, as most requests (the owner's, with --iam off) never need it."""
 
     def __init__(self, owner: str, tags: Any, build: Callable[[], str | None]) -> None:
+        # (not the dataclass's __init__: this runs on every S3 request)
+        self.owner, self.tags, self.arn = owner, tags, None
         self._build: Callable[[], str | None] | None = build
-        super().__init__(owner, None, tags)
+        self._document: str | None = None
 
     @property  # type: ignore[override]
     def document(self) -> str | None:
@@ -60,10 +63,6 @@ class _Resource(ResourcePolicy):
             build, self._build = self._build, None
             self._document = build()
         return self._document
-
-    @document.setter
-    def document(self, value: str | None) -> None:
-        self._document = value
 
 
 # Request members that are S3 condition keys of the same name.
@@ -301,12 +300,9 @@ class S3Provider(ServiceProvider):
         """`action` on the bucket (or on `key` in it) by the platform's policy engine, unless it is the very
         action and resource the engine authorized the request for before the operation ran."""
         arn = bucket_arn(bucket, key)
-        if action == iam_action("s3", ctx.operation) and arn == self._request_arn(ctx, bucket.name, key):
+        if action == iam_action("s3", ctx.operation) and arn == ctx.extra.get(_REQUEST_ARN):
             return
         self.platform.authorize(ctx, action, arn)
-
-    def _request_arn(self, ctx: RequestContext, name: str, key: str | None) -> str:
-        return bucket_arn(name, key if key is not None and ctx.operation not in _LIST_OPERATIONS else None)
 
     # -- the policy engine's view of buckets and objects ----------------------------------------------------
 
@@ -318,6 +314,7 @@ class S3Provider(ServiceProvider):
         name, slash, key = arn.removeprefix("arn:aws:s3:::").partition("/")
         bucket = self.store.bucket(name)
         ctx.extra[_LOOKED_UP] = (name, self.db.conn.total_changes, bucket)
+        ctx.extra.setdefault(_REQUEST_ARN, arn)  # the engine looks up the request's own resource first
         if bucket is None:
             return None
         object_key = key if slash else None
