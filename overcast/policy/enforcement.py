@@ -263,7 +263,7 @@ class Authorizer:
         than one resource (CopyObject reads its source too) asks again here for each further (action, arn):
         `Platform.authorize(ctx, action, arn)`."""
         if action is None:
-            action = iam_action(ctx.service, ctx.operation)
+            action = self.action_of(ctx, params)
         if self.mode == "off":
             self._resource_side_only(ctx, params, action, arn)
             return
@@ -290,6 +290,13 @@ class Authorizer:
             return
         if not decision.allowed:
             raise access_denied(ctx.service, denial_message(request, decision))
+
+    def action_of(self, ctx: RequestContext, params: dict[str, Any]) -> str:
+        """The IAM action a request asks for: its service's answer for this request (`request_action`), else
+        the operation's."""
+        provider = self.platform.provider(ctx.service)
+        found = provider.request_action(ctx, params) if provider is not None else None
+        return found or iam_action(ctx.service, ctx.operation)
 
     def _note_access(self, ctx: RequestContext) -> None:
         iam = self._iam

@@ -165,6 +165,12 @@ class ServiceProvider:
         from AWS's ARN templates (most services need nothing here)."""
         return None
 
+    def request_action(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The IAM action of this very request, where it depends on the request and not only on the operation
+        (S3: a GetObject with a version id is s3:GetObjectVersion); None: the operation's (`iam_actions`, AWS's
+        data)."""
+        return None
+
     def condition_keys(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         """Service-specific condition keys of a request (`s3:prefix`, `kms:EncryptionContext:...`)."""
         return {}

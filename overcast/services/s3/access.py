@@ -34,6 +34,24 @@ OBJECT_PERMISSIONS = {
     "WRITE_ACP": ("s3:PutObjectAcl", "s3:PutObjectVersionAcl"),
 }
 
+# The action of a request that names a version of an object, by the action of the operation.
+_VERSION_ACTIONS = {
+    "s3:GetObject": "s3:GetObjectVersion",
+    "s3:DeleteObject": "s3:DeleteObjectVersion",
+    "s3:GetObjectTagging": "s3:GetObjectVersionTagging",
+    "s3:PutObjectTagging": "s3:PutObjectVersionTagging",
+    "s3:DeleteObjectTagging": "s3:DeleteObjectVersionTagging",
+    "s3:GetObjectAcl": "s3:GetObjectVersionAcl",
+    "s3:PutObjectAcl": "s3:PutObjectVersionAcl",
+    "s3:GetObjectAttributes": "s3:GetObjectVersionAttributes",
+}
+
+
+def versioned(action: str, params: dict[str, Any]) -> str:
+    """`action`, or its version form when the request names a version (VersionId)."""
+    return _VERSION_ACTIONS.get(action, action) if params.get("VersionId") else action
+
+
 # Condition keys whose fixed values make a grant to `*` non-public (AWS: "The meaning of public").
 _PINNING_KEYS = {
     "aws:sourceip",

@@ -267,9 +267,9 @@ class ObjectOperations(Operations):
 
     def delete_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, key = params["Bucket"], params["Key"]
-        bucket = self.service.bucket_for(ctx, name, "s3:DeleteObject", key)
-        if params.get("VersionId"):  # deleting a version for good is its own permission
-            self.service.authorize(ctx, bucket, "s3:DeleteObjectVersion", key)
+        # deleting a version for good is its own permission (s3:DeleteObjectVersion)
+        action = "s3:DeleteObjectVersion" if params.get("VersionId") else "s3:DeleteObject"
+        bucket = self.service.bucket_for(ctx, name, action, key)
         result = self.service.versions.delete_one(bucket, key, params.get("VersionId"), params)
         self._notify_removed(ctx, bucket, key, params.get("VersionId"), result)
         return result

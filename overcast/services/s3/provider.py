@@ -22,6 +22,7 @@ from overcast.routing.router import parse_host
 from overcast.services.base import HttpRoute, ServiceProvider
 from overcast.services.s3 import access, lifecycle, notifications
 from overcast.services.s3 import restore as restores
+from overcast.services.s3.access import versioned
 from overcast.services.s3.buckets import BucketOperations
 from overcast.services.s3.common import access_denied, bucket_arn, canned_acl, no_such_bucket
 from overcast.services.s3.configs import ConfigOperations
@@ -43,7 +44,9 @@ if TYPE_CHECKING:
     from overcast.platform import Platform
 
 _LOOKED_UP = "s3.bucket"  # ctx.extra: (name, database changes, Bucket) as authorization found it
-_REQUEST_ARN = "s3.request_arn"  # ctx.extra: the resource the engine authorized the request itself on
+_ACTION = "s3.action"  # ctx.extra: the action the engine authorizes the request as
+_AUTHORIZED = "s3.authorized"  # ctx.extra: (action, resource) the engine authorized the request itself on
+
 _LIST_OPERATIONS = ("ListObjects", "ListObjectsV2")
 
 
@@ -300,9 +303,17 @@ class S3Provider(ServiceProvider):
         """`action` on the bucket (or on `key` in it) by the platform's policy engine, unless it is the very
         action and resource the engine authorized the request for before the operation ran."""
         arn = bucket_arn(bucket, key)
-        if action == iam_action("s3", ctx.operation) and arn == ctx.extra.get(_REQUEST_ARN):
+        if (action, arn) == ctx.extra.get(_AUTHORIZED):
             return
+        ctx.extra.pop(_ACTION, None)  # the lookups from here on are for this check, not the request's own
         self.platform.authorize(ctx, action, arn)
+
+    def request_action(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """A request naming a version acts on that version: s3:GetObjectVersion, s3:DeleteObjectVersion,
+        s3:PutObjectVersionTagging... (AWS's actions for versions)."""
+        action = versioned(iam_action("s3", ctx.operation), params)
+        ctx.extra[_ACTION] = action  # what the engine authorizes the request as (authorization_resource)
+        return action
 
     # -- the policy engine's view of buckets and objects ----------------------------------------------------
 
@@ -314,7 +325,9 @@ class S3Provider(ServiceProvider):
         name, slash, key = arn.removeprefix("arn:aws:s3:::").partition("/")
         bucket = self.store.bucket(name)
         ctx.extra[_LOOKED_UP] = (name, self.db.conn.total_changes, bucket)
-        ctx.extra.setdefault(_REQUEST_ARN, arn)  # the engine looks up the request's own resource first
+        action = ctx.extra.pop(_ACTION, None)
+        if action is not None:  # the engine's first lookup while authorizing the request itself
+            ctx.extra[_AUTHORIZED] = (action, arn)
         if bucket is None:
             return None
         object_key = key if slash else None

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, unquote
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.s3 import bodies, lifecycle, replication
+from overcast.services.s3.access import versioned
 from overcast.services.s3.common import (
     ARCHIVED_CLASSES,
     access_denied,
@@ -44,6 +45,7 @@ from overcast.services.s3.store import INLINE, Bucket, ObjectVersion
 
 if TYPE_CHECKING:
     from overcast.services.s3.provider import S3Provider
+
 
 CONTENT_FIELDS = (
     "ContentType",
@@ -293,10 +295,7 @@ class Versions:
         SSE-C keys allow it to be read."""
         name, key = params["Bucket"], params["Key"]
         version_id = params.get("VersionId")
-        # With a version id, AWS authorizes s3:GetObjectVersion (as well as the request's own action).
-        bucket = self.service.bucket_for(ctx, name, action, key)
-        if version_id:
-            self.service.authorize(ctx, bucket, "s3:GetObjectVersion", key)
+        bucket = self.service.bucket_for(ctx, name, versioned(action, params), key)  # s3:GetObjectVersion
         version = self.lookup_version(bucket, key, version_id)
         if version is None:
             self._check_may_list(ctx, bucket)
@@ -466,7 +465,7 @@ class Versions:
     ) -> tuple[Bucket, ObjectVersion]:
         """The version a sub-resource request (tagging, ACL, restore, retention, legal hold) names, once
         `action` is allowed on it: the current one, or the one of `VersionId`."""
-        bucket = self.service.bucket_for(ctx, params["Bucket"], action, params["Key"])
+        bucket = self.service.bucket_for(ctx, params["Bucket"], versioned(action, params), params["Key"])
         version = self.lookup_version(bucket, params["Key"], params.get("VersionId"))
         if version is None or (version.delete_marker and not params.get("VersionId")):
             if params.get("VersionId"):

@@ -215,3 +215,25 @@ def test_a_policy_nested_980_levels_deep_is_malformed_not_a_500(overcast):
     with pytest.raises(ClientError) as raised:
         s3.put_bucket_policy(Bucket=bucket, Policy='{"a":' * 980 + "1" + "}" * 980)
     assert error_of(raised) == ("MalformedPolicy", 400)
+
+
+def test_a_request_naming_a_version_is_authorized_as_the_version_action(enforced, buckets):
+    s3, bucket, _ = buckets
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    version = s3.put_object(Bucket=bucket, Key="v", Body=b"one")["VersionId"]
+    iam = enforced.client("iam")
+    versions_only = {
+        "Effect": "Allow",
+        "Action": "s3:GetObjectVersion",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    reader = client_as(
+        enforced, "s3", user_with_key(enforced, "archivist", _policy(iam, "versions", versions_only))
+    )
+    assert reader.get_object(Bucket=bucket, Key="v", VersionId=version)["Body"].read() == b"one"
+    with pytest.raises(ClientError) as raised:
+        reader.get_object(Bucket=bucket, Key="v")
+    assert "s3:GetObject on resource" in message_of(raised)
+    with pytest.raises(ClientError) as raised:
+        reader.delete_object(Bucket=bucket, Key="v", VersionId=version)
+    assert "s3:DeleteObjectVersion on resource" in message_of(raised)
