@@ -245,7 +245,7 @@ class Authorizer:
     def __call__(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         if ctx.principal.kind in _ADVISED:  # access advisor and access keys' last use, in every mode
             self._note_access(ctx)
-        if (ctx.service, ctx.operation) in _SELF_CHECKED:
+        if (ctx.service, ctx.operation) in _SELF_CHECKED or self._self_authorized(ctx):
             return
         if ctx.principal.is_anonymous and self.platform.serves_unsigned(ctx.service, ctx.operation):
             return  # AWS serves it unsigned: its tokens (a Cognito session, a web identity) authorize it
@@ -290,6 +290,10 @@ class Authorizer:
             return
         if not decision.allowed:
             raise access_denied(ctx.service, denial_message(request, decision))
+
+    def _self_authorized(self, ctx: RequestContext) -> bool:
+        provider = self.platform.provider(ctx.service)
+        return provider is not None and ctx.operation in provider.self_authorized
 
     def action_of(self, ctx: RequestContext, params: dict[str, Any]) -> str:
         """The IAM action a request asks for: its service's answer for this request (`request_action`), else

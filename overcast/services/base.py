@@ -96,6 +96,9 @@ class ServiceProvider:
     # Operations AWS serves without a signature besides those its model marks (SNS's SubscribeURL and
     # UnsubscribeURL are plain links: ConfirmSubscription and Unsubscribe).
     unsigned_operations: ClassVar[frozenset[str]] = frozenset()
+    # Operations that authorize each resource they act on themselves (Platform.authorize), with no check of
+    # the request as a whole before they run: S3's DeleteObjects authorizes every key as s3:DeleteObject.
+    self_authorized: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform

@@ -270,7 +270,7 @@ class ObjectOperations(Operations):
         # deleting a version for good is its own permission (s3:DeleteObjectVersion)
         action = "s3:DeleteObjectVersion" if params.get("VersionId") else "s3:DeleteObject"
         bucket = self.service.bucket_for(ctx, name, action, key)
-        result = self.service.versions.delete_one(bucket, key, params.get("VersionId"), params)
+        result = self.service.versions.delete_one(bucket, key, params.get("VersionId"), params, ctx)
         self._notify_removed(ctx, bucket, key, params.get("VersionId"), result)
         return result
 
@@ -282,7 +282,7 @@ class ObjectOperations(Operations):
         self.service.notify(ctx, bucket, event, key, version_id=result.get("VersionId"))
 
     def delete_objects(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.service.bucket_for(ctx, params["Bucket"], "s3:DeleteObject")
+        bucket = self.service.bucket_for(ctx, params["Bucket"], None)  # each key is authorized on its own
         request = params["Delete"]
         objects = request.get("Objects") or []
         if len(objects) > 1000 or not objects:
@@ -295,13 +295,15 @@ class ObjectOperations(Operations):
         for item in objects:
             key, version_id = item["Key"], item.get("VersionId")
             try:
+                action = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
+                self.service.authorize(ctx, bucket, action, key)
                 with self.db.transaction():
-                    outcome = self.service.versions.delete_one(bucket, key, version_id, params)
+                    outcome = self.service.versions.delete_one(bucket, key, version_id, params, ctx)
                     self._notify_removed(ctx, bucket, key, version_id, outcome)
             except ServiceError as error:
-                errors.append(
-                    {"Key": key, "VersionId": version_id, "Code": error.code, "Message": error.message}
-                )
+                # a key refused by policy is AWS's short "Access Denied" entry, whoever refused it
+                message = "Access Denied" if error.code == "AccessDenied" else error.message
+                errors.append({"Key": key, "VersionId": version_id, "Code": error.code, "Message": message})
                 continue
             entry: dict[str, Any] = {"Key": key}
             if version_id:

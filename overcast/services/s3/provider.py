@@ -176,6 +176,8 @@ class S3Provider(ServiceProvider):
         "DeleteBucketTagging": "PutBucketTagging",
     }
 
+    self_authorized = frozenset({"DeleteObjects"})  # each key as s3:DeleteObject (or DeleteObjectVersion)
+
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.store = S3Store(self.db)
@@ -278,12 +280,16 @@ class S3Provider(ServiceProvider):
 
     # -- what the families share: buckets and who may act on them, event notifications --------------------
 
-    def bucket_for(self, ctx: RequestContext, name: str, action: str, key: str | None = None) -> Bucket:
-        """The bucket `name`, if it exists and `ctx.principal` may perform `action` on it (or on `key`)."""
+    def bucket_for(
+        self, ctx: RequestContext, name: str, action: str | None, key: str | None = None
+    ) -> Bucket:
+        """The bucket `name`, if it exists and `ctx.principal` may perform `action` on it (or on `key`); no
+        `action`: the operation authorizes what it acts on itself (`self_authorized`)."""
         bucket = self.looked_up(ctx, name)
         if bucket is None:
             raise no_such_bucket(name)
-        self.authorize(ctx, bucket, action, key)
+        if action is not None:
+            self.authorize(ctx, bucket, action, key)
         if ctx.request is not None and ctx.operation not in _CHOOSES_ENCRYPTION:
             check_no_encryption_header(ctx.request)
         expected = ctx.request.headers.get("x-amz-expected-bucket-owner") if ctx.request else None

@@ -111,6 +111,8 @@ class ObjectSubresourceOperations(Operations):
                 raise ServiceError(
                     "AccessDenied", "Access Denied because object protected by object lock.", 403
                 )
+            if shortening:
+                self.service.versions.authorize_bypass(ctx, bucket, version.key)
         meta = dict(version.meta)
         if retention.get("Mode"):
             meta["Retention"] = {"Mode": retention["Mode"], "RetainUntilDate": new_until}

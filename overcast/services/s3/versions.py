@@ -362,9 +362,15 @@ class Versions:
     # -- deleting ----------------------------------------------------------------------------------
 
     def delete_one(
-        self, bucket: Bucket, key: str, version_id: str | None, params: dict[str, Any]
+        self,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        params: dict[str, Any],
+        ctx: RequestContext | None = None,
     ) -> dict[str, Any]:
-        """Delete a key (a delete marker when versioned) or one version of it for good."""
+        """Delete a key (a delete marker when versioned) or one version of it for good (for `ctx`'s caller;
+        None: Overcast's own lifecycle worker)."""
         if version_id:
             version = self.store.version(bucket.id, key, version_id)
             if version is None:
@@ -377,7 +383,7 @@ class Versions:
                         ArgumentValue=version_id,
                     )
                 return {"VersionId": version_id}
-            self.check_lock_allows_delete(version, params)
+            self.check_lock_allows_delete(ctx, bucket, version, params)
             if bucket.mfa_delete == "Enabled" and not params.get("MFA"):
                 raise ServiceError("AccessDenied", "Mfa Authentication must be used for this request", 403)
             self.destroy(version)
@@ -395,7 +401,9 @@ class Versions:
         version_id = self.put_version(bucket, key, delete_marker=True)
         return {"DeleteMarker": True, "VersionId": version_id}
 
-    def check_lock_allows_delete(self, version: ObjectVersion, params: dict[str, Any]) -> None:
+    def check_lock_allows_delete(
+        self, ctx: RequestContext | None, bucket: Bucket, version: ObjectVersion, params: dict[str, Any]
+    ) -> None:
         meta = version.meta
         if meta.get("LegalHold") == "ON":
             raise ServiceError("AccessDenied", "Access Denied because object protected by object lock.", 403)
@@ -405,6 +413,12 @@ class Versions:
                 raise ServiceError(
                     "AccessDenied", "Access Denied because object protected by object lock.", 403
                 )
+            self.authorize_bypass(ctx, bucket, version.key)
+
+    def authorize_bypass(self, ctx: RequestContext | None, bucket: Bucket, key: str) -> None:
+        """Overriding governance-mode retention (x-amz-bypass-governance-retention) is its own permission."""
+        if ctx is not None:
+            self.service.authorize(ctx, bucket, "s3:BypassGovernanceRetention", key)
 
     # -- addressing --------------------------------------------------------------------------------
 

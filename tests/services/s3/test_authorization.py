@@ -4,6 +4,7 @@ owner's own users, conditions and NotPrincipal hold (finding 2); PutBucketPolicy
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -237,3 +238,87 @@ def test_a_request_naming_a_version_is_authorized_as_the_version_action(enforced
     with pytest.raises(ClientError) as raised:
         reader.delete_object(Bucket=bucket, Key="v", VersionId=version)
     assert "s3:DeleteObjectVersion on resource" in message_of(raised)
+
+
+def test_delete_objects_authorizes_each_key_as_delete_object_would(enforced, buckets):
+    """`aws s3 rm --recursive` and boto3's batch deletes use DeleteObjects: a policy on `bucket/*` allows it,
+    and each key is authorized on its own (a denied key is an AccessDenied entry of Errors, the rest go)."""
+    s3, bucket, _ = buckets
+    for key in ("tmp/a", "tmp/b", "keep/c"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    iam = enforced.client("iam")
+    allow_objects = {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    deny_keep = {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/keep/*"}
+    cleaner = client_as(
+        enforced,
+        "s3",
+        user_with_key(enforced, "cleaner", _policy(iam, "cleaner", allow_objects, deny_keep)),
+    )
+    result = cleaner.delete_objects(
+        Bucket=bucket, Delete={"Objects": [{"Key": "tmp/a"}, {"Key": "keep/c"}, {"Key": "tmp/b"}]}
+    )
+    assert sorted(d["Key"] for d in result["Deleted"]) == ["tmp/a", "tmp/b"]
+    [error] = result["Errors"]
+    assert (error["Key"], error["Code"], error["Message"]) == ("keep/c", "AccessDenied", "Access Denied")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["keep/c", "secret.csv"]
+
+
+def test_delete_objects_naming_a_version_needs_delete_object_version(enforced, buckets):
+    s3, bucket, _ = buckets
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    version = s3.put_object(Bucket=bucket, Key="v", Body=b"one")["VersionId"]
+    iam = enforced.client("iam")
+    allow_delete = {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    deleter = client_as(
+        enforced, "s3", user_with_key(enforced, "deleter", _policy(iam, "deleter", allow_delete))
+    )
+    result = deleter.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "v", "VersionId": version}]})
+    assert [(e["Key"], e["VersionId"], e["Code"]) for e in result["Errors"]] == [
+        ("v", version, "AccessDenied")
+    ]
+    assert s3.get_object(Bucket=bucket, Key="v", VersionId=version)["Body"].read() == b"one"
+    marker = deleter.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "v"}]})["Deleted"][0]
+    assert marker["DeleteMarker"] is True
+
+
+def test_bypassing_governance_retention_needs_its_own_permission(enforced):
+    s3 = enforced.client("s3")
+    bucket = f"locked-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    until = datetime.now(UTC) + timedelta(days=1)
+    versions = [
+        s3.put_object(
+            Bucket=bucket, Key=key, Body=b"x", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until
+        )["VersionId"]
+        for key in ("a", "b")
+    ]
+    iam = enforced.client("iam")
+    everything = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    no_bypass = {"Effect": "Deny", "Action": "s3:BypassGovernanceRetention", "Resource": "*"}
+    plain = client_as(
+        enforced, "s3", user_with_key(enforced, "plain", _policy(iam, "plain", everything, no_bypass))
+    )
+    admin = client_as(enforced, "s3", user_with_key(enforced, "admin", _policy(iam, "admin", everything)))
+
+    with pytest.raises(ClientError) as raised:
+        plain.delete_object(Bucket=bucket, Key="a", VersionId=versions[0], BypassGovernanceRetention=True)
+    assert error_of(raised) == ("AccessDenied", 403)
+    assert "s3:BypassGovernanceRetention" in message_of(raised)
+    refused = plain.delete_objects(
+        Bucket=bucket,
+        Delete={"Objects": [{"Key": "b", "VersionId": versions[1]}]},
+        BypassGovernanceRetention=True,
+    )
+    assert [(e["Key"], e["Code"]) for e in refused["Errors"]] == [("b", "AccessDenied")]
+    with pytest.raises(ClientError) as raised:
+        plain.put_object_retention(
+            Bucket=bucket,
+            Key="a",
+            VersionId=versions[0],
+            Retention={"Mode": "GOVERNANCE", "RetainUntilDate": until - timedelta(hours=1)},
+            BypassGovernanceRetention=True,
+        )
+    assert "s3:BypassGovernanceRetention" in message_of(raised)
+
+    admin.delete_object(Bucket=bucket, Key="a", VersionId=versions[0], BypassGovernanceRetention=True)
+    assert "Versions" not in s3.list_object_versions(Bucket=bucket, Prefix="a")
