@@ -52,6 +52,27 @@ def versioned(action: str, params: dict[str, Any]) -> str:
     return _VERSION_ACTIONS.get(action, action) if params.get("VersionId") else action
 
 
+_ACL_MEMBERS = ("ACL", "GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite", "GrantWriteACP")
+
+
+def further_actions(operation: str, params: dict[str, Any]) -> list[str]:
+    """The permissions a request needs besides its operation's, for what it sets along the way (AWS's
+    "conditionally required" permissions): an ACL, object tags, a new bucket's settings and tags."""
+    actions = []
+    if any(params.get(member) for member in _ACL_MEMBERS):
+        actions.append("s3:PutBucketAcl" if operation == "CreateBucket" else "s3:PutObjectAcl")
+    if operation == "CreateBucket":
+        if params.get("ObjectLockEnabledForBucket"):
+            actions += ["s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"]
+        if params.get("ObjectOwnership"):
+            actions.append("s3:PutBucketOwnershipControls")
+        if (params.get("CreateBucketConfiguration") or {}).get("Tags"):
+            actions.append("s3:TagResource")
+    elif params.get("Tagging") and (operation != "CopyObject" or params.get("TaggingDirective") == "REPLACE"):
+        actions.append("s3:PutObjectTagging")
+    return actions
+
+
 # Condition keys whose fixed values make a grant to `*` non-public (AWS: "The meaning of public").
 _PINNING_KEYS = {
     "aws:sourceip",

@@ -102,6 +102,7 @@ class BucketOperations(Operations):
             return {"Location": f"/{name}", "BucketArn": bucket_arn(existing)}
         if ctx.principal.is_anonymous:
             raise ServiceError("AccessDenied", "Anonymous users cannot create buckets", 403)
+        self.service.authorize_settings(ctx, name, params)
         tags = check_tags((params.get("CreateBucketConfiguration") or {}).get("Tags") or [], MAX_BUCKET_TAGS)
         ownership = params.get("ObjectOwnership") or "BucketOwnerEnforced"
         acl = self._creation_acl(ctx, params, ownership)

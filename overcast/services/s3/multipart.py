@@ -102,6 +102,7 @@ class MultipartOperations(Operations):
         name, key = params["Bucket"], params["Key"]
         check_key(key)
         bucket = self.service.bucket_for(ctx, name, "s3:PutObject", key)
+        self.service.authorize_settings(ctx, bucket, params, key)
         meta = self.service.versions.new_object_meta(ctx, bucket, params)
         algorithm = params.get("ChecksumAlgorithm")
         kind = _checksum_type(algorithm, params.get("ChecksumType"))

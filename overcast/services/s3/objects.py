@@ -97,6 +97,7 @@ class ObjectOperations(Operations):
         with bodies.refusing_unread_body():
             check_key(key)
             bucket = self.service.bucket_for(ctx, name, "s3:PutObject", key)
+            self.service.authorize_settings(ctx, bucket, params, key)
             changes = self.db.conn.total_changes
             meta = versions.new_object_meta(ctx, bucket, params)
             storage_class = storage_class_of(params)
@@ -351,6 +352,7 @@ class ObjectOperations(Operations):
         check_key(key)
         source_bucket, source = self.service.versions.copy_source(ctx, params)
         bucket = self.service.bucket_for(ctx, name, "s3:PutObject", key)
+        self.service.authorize_settings(ctx, bucket, params, key)
         same = source_bucket.id == bucket.id and source.key == key and bool(source.is_latest)
         meta = self._copied_meta(ctx, bucket, source, params)
         storage_class = params.get("StorageClass") or ("STANDARD" if same else source.storage_class)

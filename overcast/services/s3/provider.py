@@ -305,14 +305,29 @@ class S3Provider(ServiceProvider):
             return found[2]
         return self.store.bucket(name)
 
-    def authorize(self, ctx: RequestContext, bucket: Bucket, action: str, key: str | None = None) -> None:
-        """`action` on the bucket (or on `key` in it) by the platform's policy engine, unless it is the very
-        action and resource the engine authorized the request for before the operation ran."""
+    def authorize(
+        self,
+        ctx: RequestContext,
+        bucket: Bucket | str,
+        action: str,
+        key: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        """`action` on the bucket (or on `key` in it) by the platform's policy engine (with the condition keys
+        of `params`), unless it is the very action and resource the engine authorized the request for before
+        the operation ran."""
         arn = bucket_arn(bucket, key)
         if (action, arn) == ctx.extra.get(_AUTHORIZED):
             return
         ctx.extra.pop(_ACTION, None)  # the lookups from here on are for this check, not the request's own
-        self.platform.authorize(ctx, action, arn)
+        self.platform.authorize(ctx, action, arn, params)
+
+    def authorize_settings(
+        self, ctx: RequestContext, bucket: Bucket | str, params: dict[str, Any], key: str | None = None
+    ) -> None:
+        """The permissions of what the request sets besides its operation's own (access.further_actions)."""
+        for action in access.further_actions(ctx.operation, params):
+            self.authorize(ctx, bucket, action, key, params)
 
     def request_action(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         """A request naming a version acts on that version: s3:GetObjectVersion, s3:DeleteObjectVersion,

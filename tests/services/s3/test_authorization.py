@@ -322,3 +322,60 @@ def test_bypassing_governance_retention_needs_its_own_permission(enforced):
 
     admin.delete_object(Bucket=bucket, Key="a", VersionId=versions[0], BypassGovernanceRetention=True)
     assert "Versions" not in s3.list_object_versions(Bucket=bucket, Prefix="a")
+
+
+def _writer(enforced, name: str, bucket: str, *actions: str):
+    iam = enforced.client("iam")
+    allow = {"Effect": "Allow", "Action": ["s3:PutObject", *actions], "Resource": f"arn:aws:s3:::{bucket}/*"}
+    return client_as(enforced, "s3", user_with_key(enforced, name, _policy(iam, name, allow)))
+
+
+def test_writing_tags_or_an_acl_with_an_object_needs_their_own_permissions(enforced, buckets):
+    """AWS's conditionally required permissions: tags set by PutObject, CreateMultipartUpload or a copy that
+    replaces them need s3:PutObjectTagging; an ACL set with the object needs s3:PutObjectAcl."""
+    _s3, src, bucket = buckets
+    plain = _writer(enforced, "plain-writer", bucket, "s3:GetObject")
+    plain.put_object(Bucket=bucket, Key="a", Body=b"x")
+    refused = [
+        lambda: plain.put_object(Bucket=bucket, Key="t", Body=b"x", Tagging="team=blue"),
+        lambda: plain.put_object(Bucket=bucket, Key="t", Body=b"x", ACL="bucket-owner-full-control"),
+        lambda: plain.create_multipart_upload(Bucket=bucket, Key="t", Tagging="team=blue"),
+        lambda: plain.copy_object(
+            Bucket=bucket,
+            Key="t",
+            CopySource={"Bucket": bucket, "Key": "a"},
+            TaggingDirective="REPLACE",
+            Tagging="team=blue",
+        ),
+    ]
+    for attempt, action in zip(refused, ["Tagging", "Acl", "Tagging", "Tagging"], strict=True):
+        with pytest.raises(ClientError) as raised:
+            attempt()
+        assert error_of(raised) == ("AccessDenied", 403)
+        assert f"s3:PutObject{action} on resource: arn:aws:s3:::{bucket}/t" in message_of(raised)
+    plain.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "a"})  # tags copied
+
+    tagger = _writer(enforced, "tagger", bucket, "s3:GetObject", "s3:PutObjectTagging", "s3:GetObjectTagging")
+    tagger.put_object(Bucket=bucket, Key="t", Body=b"x", Tagging="team=blue")
+    assert tagger.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [{"Key": "team", "Value": "blue"}]
+
+
+def test_creating_a_bucket_with_settings_needs_the_settings_permissions(enforced):
+    iam = enforced.client("iam")
+    allow = {"Effect": "Allow", "Action": "s3:CreateBucket", "Resource": "*"}
+    creator = client_as(enforced, "s3", user_with_key(enforced, "creator", _policy(iam, "creator", allow)))
+    name = f"made-{uuid.uuid4().hex[:8]}"
+    refused = {
+        "s3:PutBucketObjectLockConfiguration": {"ObjectLockEnabledForBucket": True},
+        "s3:PutBucketOwnershipControls": {"ObjectOwnership": "ObjectWriter"},
+        "s3:TagResource": {"CreateBucketConfiguration": {"Tags": [{"Key": "team", "Value": "blue"}]}},
+    }
+    for action, settings in refused.items():
+        with pytest.raises(ClientError) as raised:
+            creator.create_bucket(Bucket=name, **settings)
+        assert error_of(raised) == ("AccessDenied", 403)
+        assert f"{action} on resource: arn:aws:s3:::{name}" in message_of(raised)
+    with pytest.raises(ClientError) as raised:
+        enforced.client("s3").head_bucket(Bucket=name)
+    assert error_of(raised)[1] == 404
+    creator.create_bucket(Bucket=name)

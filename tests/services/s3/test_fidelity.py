@@ -475,7 +475,7 @@ def test_objects_written_by_another_account_belong_to_it(overcast, s3):
                     {
                         "Effect": "Allow",
                         "Principal": {"AWS": "111122223333"},
-                        "Action": ["s3:PutObject"],
+                        "Action": ["s3:PutObject", "s3:PutObjectAcl"],  # an ACL with the object: its own
                         "Resource": f"arn:aws:s3:::{name}/*",
                     }
                 ],
