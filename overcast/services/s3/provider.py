@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 _LOOKED_UP = "s3.bucket"  # ctx.extra: (name, database changes, Bucket) as authorization found it
 _ACTION = "s3.action"  # ctx.extra: the action the engine authorizes the request as
 _AUTHORIZED = "s3.authorized"  # ctx.extra: (action, resource) the engine authorized the request itself on
+_ADDRESSED = "s3.addressed"  # ctx.extra: (object ARN, version id) a further check names (a copy's source)
 
 _LIST_OPERATIONS = ("ListObjects", "ListObjectsV2")
 
@@ -322,6 +323,17 @@ class S3Provider(ServiceProvider):
         ctx.extra.pop(_ACTION, None)  # the lookups from here on are for this check, not the request's own
         self.platform.authorize(ctx, action, arn, params)
 
+    def authorize_version(
+        self, ctx: RequestContext, bucket: Bucket, action: str, key: str, version_id: str | None
+    ) -> None:
+        """`action` on one version of `key` that the request names elsewhere than in its query (a copy's
+        source): its ACL is the one consulted."""
+        ctx.extra[_ADDRESSED] = (bucket_arn(bucket, key), version_id)
+        try:
+            self.authorize(ctx, bucket, action, key)
+        finally:
+            del ctx.extra[_ADDRESSED]
+
     def authorize_settings(
         self, ctx: RequestContext, bucket: Bucket | str, params: dict[str, Any], key: str | None = None
     ) -> None:
@@ -382,9 +394,13 @@ class S3Provider(ServiceProvider):
     def object_grants(self, ctx: RequestContext, bucket: Bucket, key: str) -> list[dict[str, Any]]:
         """The ACL of the object version a request addresses: its own grants, or its owner's FULL_CONTROL (an
         object never inherits the bucket's ACL)."""
-        version_id = None
-        if ctx.request is not None:
+        addressed = ctx.extra.get(_ADDRESSED)
+        if addressed is not None and addressed[0] == bucket_arn(bucket, key):
+            version_id = addressed[1]
+        elif ctx.request is not None:
             version_id = (ctx.request.query_params().get("versionId") or [None])[0]
+        else:
+            version_id = None
         version = self.versions.lookup_version(bucket, key, version_id)
         if version is None or version.delete_marker:
             return []

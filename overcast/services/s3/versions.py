@@ -441,8 +441,8 @@ class Versions:
             raise no_such_bucket(source_name)
         # The source is read as GetObject would read it (s3:GetObjectVersion for a version), by every
         # principal: an explicit Deny on the source binds the destination's writer too.
-        self.service.authorize(
-            ctx, bucket, "s3:GetObjectVersion" if version_id else "s3:GetObject", source_key
+        self.service.authorize_version(
+            ctx, bucket, "s3:GetObjectVersion" if version_id else "s3:GetObject", source_key, version_id
         )
         version = self.lookup_version(bucket, source_key, version_id)
         if version is None or version.delete_marker:
