@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,17 @@ class _CopyPlan:
     linked: list[str] = field(default_factory=list)  # committed links to the source's files (same key)
     pinned: list[tuple[Any, int]] = field(default_factory=list)  # (PendingBlob link, size) to re-encrypt
     source_cipher: encryption.BodyCipher | None = None
+    checksum: str | None = None  # an algorithm the copy asks for that the source's checksum is not: computed
+
+
+async def _hashing(chunks: AsyncIterator[bytes], hasher: Any) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        hasher.update(chunk)
+        yield chunk
+
+
+def _whole_object(algorithm: str, hasher: Any) -> dict[str, Any]:
+    return {"algorithm": algorithm, "value": checksums.encode(hasher.digest()), "type": "FULL_OBJECT"}
 
 
 def check_range_request(params: dict[str, Any]) -> None:
@@ -331,10 +343,15 @@ class ObjectOperations(Operations):
                 return self._store_copy(ctx, params, plan, None)
         blobs = self.platform.blobs
         written: list[Any] = []
+        hasher = checksums.new_hasher(plan.checksum) if plan.checksum else None
         try:
             for pin, size in plan.pinned:
                 plain = bodies.read_file(pin.path, size, plan.source_cipher)
+                if hasher is not None:
+                    plain = _hashing(plain, hasher)
                 written.append(await blobs.write(plan.cipher.encrypting(plain)))
+            if hasher is not None:
+                plan.meta["Checksum"] = _whole_object(plan.checksum, hasher)
             with self.db.transaction():
                 plan.bucket = self.service.versions.still_there(plan.bucket.name)
                 self.service.versions.check_write_conditions(plan.bucket, params["Key"], params)
@@ -383,17 +400,26 @@ class ObjectOperations(Operations):
         self.service.versions.check_write_conditions(bucket, key, params)
         enc, cipher = self.service.keys.for_new(meta, params)
         plan = _CopyPlan(source_bucket, source, bucket, meta, storage_class, enc, cipher)
+        wanted = params.get("ChecksumAlgorithm")
+        if wanted and wanted != (meta.get("Checksum") or {}).get("algorithm"):
+            requested_checksums({"ChecksumAlgorithm": wanted}, ctx)  # a supported one
+            plan.checksum = wanted
         blobs = self.platform.blobs
         same_key = source.enc == enc and (
             enc != encryption.CUSTOMER or source.meta.get("SSECustomer") == meta.get("SSECustomer")
         )
         if source.blob_id == INLINE:
             data = self.service.store.inline_data(source.id)
-            if not same_key:
+            if not same_key or plan.checksum:
                 source_cipher = self.service.keys.cipher_for(source.enc, params, "CopySource")
-                data = cipher.seal(source_cipher.open(data) if source_cipher and data else data)
+                plain = source_cipher.open(data) if source_cipher and data else data
+                if plan.checksum:
+                    hasher = checksums.new_hasher(plan.checksum)
+                    hasher.update(plain or b"")
+                    meta["Checksum"] = _whole_object(plan.checksum, hasher)
+                data = cipher.seal(plain) if not same_key else data
             plan.data = data
-        elif same_key:
+        elif same_key and not plan.checksum:
             plan.linked = [blobs.commit(blobs.copy(blob_id)) for blob_id, _size in bodies.segments(source)]
         else:
             # Re-encrypted after this transaction, from links that keep the files if the source is deleted.
@@ -408,7 +434,9 @@ class ObjectOperations(Operations):
         source, bucket, meta, key = plan.source, plan.bucket, plan.meta, params["Key"]
         blobs = self.platform.blobs
         blob_ids = plan.linked if written is None else [blobs.commit(pending) for pending in written]
-        parts = [[blob_id, *part[1:]] for blob_id, part in zip(blob_ids, source.part_list, strict=False)]
+        # the parts' own checksums are the source's algorithm's: a recomputed copy keeps their sizes only
+        kept = slice(1, 2) if plan.checksum else slice(1, None)
+        parts = [[blob_id, *part[kept]] for blob_id, part in zip(blob_ids, source.part_list, strict=False)]
         blob_id = blob_ids[0] if blob_ids and not source.parts else None
         now = self.clock.now()
         version_id = self.service.versions.put_version(

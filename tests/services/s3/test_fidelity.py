@@ -1,6 +1,8 @@
 """S3 to the byte (issue 14): each answer as AWS documents it, through a real server with boto3 (raw HTTP where
 the item is about the wire)."""
 
+import base64
+import hashlib
 import json
 import urllib.request
 import uuid
@@ -579,6 +581,51 @@ def test_copy_keeps_the_sources_checksum_algorithm(s3, bucket):
     assert (
         "ChecksumSHA256" in copied["CopyObjectResult"] and "ChecksumCRC32" not in copied["CopyObjectResult"]
     )
+
+
+@pytest.mark.parametrize("size", [5, 200 * 1024], ids=["in-row", "in-a-file"])
+def test_a_copy_asking_for_another_checksum_algorithm_gets_it_computed(s3, bucket, size):
+    body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    s3.put_object(Bucket=bucket, Key="src", Body=body, ChecksumAlgorithm="CRC32")
+    copied = s3.copy_object(
+        Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"}, ChecksumAlgorithm="SHA256"
+    )["CopyObjectResult"]
+    expected = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert (copied["ChecksumSHA256"], copied["ChecksumType"]) == (expected, "FULL_OBJECT")
+    assert "ChecksumCRC32" not in copied
+    head = s3.head_object(Bucket=bucket, Key="dst", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == expected and "ChecksumCRC32" not in head
+    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == body
+
+
+def test_a_multipart_object_copied_with_another_algorithm_has_one_whole_object_checksum(s3, bucket):
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="big", ChecksumAlgorithm="CRC32")["UploadId"]
+    pieces = [b"a" * (5 * 1024 * 1024), b"b" * 1000]
+    parts = []
+    for number, piece in enumerate(pieces, 1):
+        part = s3.upload_part(
+            Bucket=bucket,
+            Key="big",
+            UploadId=upload,
+            PartNumber=number,
+            Body=piece,
+            ChecksumAlgorithm="CRC32",
+        )
+        parts.append({"PartNumber": number, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]})
+    s3.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": parts})
+    copied = s3.copy_object(
+        Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "big"}, ChecksumAlgorithm="CRC32C"
+    )["CopyObjectResult"]
+    assert copied["ChecksumType"] == "FULL_OBJECT" and "ChecksumCRC32C" in copied
+    attributes = s3.get_object_attributes(
+        Bucket=bucket, Key="copy", ObjectAttributes=["Checksum", "ObjectParts"]
+    )
+    assert attributes["Checksum"] == {
+        "ChecksumCRC32C": copied["ChecksumCRC32C"],
+        "ChecksumType": "FULL_OBJECT",
+    }
+    assert all("ChecksumCRC32" not in part for part in attributes.get("ObjectParts", {}).get("Parts", []))
+    assert s3.get_object(Bucket=bucket, Key="copy")["Body"].read() == b"".join(pieces)
 
 
 def test_a_presigned_url_with_an_unsigned_amz_header_is_refused(overcast, bucket):
