@@ -49,6 +49,26 @@ _AUTHORIZED = "s3.authorized"  # ctx.extra: (action, resource) the engine author
 _ADDRESSED = "s3.addressed"  # ctx.extra: (object ARN, version id) a further check names (a copy's source)
 
 _LIST_OPERATIONS = ("ListObjects", "ListObjectsV2")
+# Operations on an existing object whose policies may test its tags (s3:ExistingObjectTag/<key>); not the
+# writes that replace or delete it (AWS: "not supported for PUT Object and DELETE Object").
+_EXISTING_TAG_OPERATIONS = frozenset(
+    {
+        "GetObject",
+        "HeadObject",
+        "GetObjectAcl",
+        "PutObjectAcl",
+        "GetObjectTagging",
+        "PutObjectTagging",
+        "DeleteObjectTagging",
+        "GetObjectAttributes",
+        "GetObjectRetention",
+        "PutObjectRetention",
+        "GetObjectLegalHold",
+        "PutObjectLegalHold",
+        "RestoreObject",
+        "SelectObjectContent",
+    }
+)
 
 
 class _Resource(ResourcePolicy):
@@ -425,6 +445,8 @@ class S3Provider(ServiceProvider):
             for tag_key, value in tags:
                 keys[f"s3:RequestObjectTag/{tag_key}"] = [value]
             keys["s3:RequestObjectTagKeys"] = [k for k, _ in tags]
+        if ctx.operation in _EXISTING_TAG_OPERATIONS and params.get("Bucket") and params.get("Key"):
+            keys.update(self._existing_tags(ctx, params["Bucket"], params["Key"], params.get("VersionId")))
         http = ctx.request
         if http is not None:
             keys["s3:authType"] = ["REST-QUERY-STRING" if "X-Amz-Signature" in http.query else "REST-HEADER"]
@@ -433,6 +455,19 @@ class S3Provider(ServiceProvider):
             if sha:
                 keys["s3:x-amz-content-sha256"] = [sha]
         return keys
+
+    def _existing_tags(
+        self, ctx: RequestContext, name: str, key: str, version_id: str | None
+    ) -> dict[str, list[str]]:
+        """s3:ExistingObjectTag/<key> of the version a request addresses (asked only when a policy tests a
+        condition: the engine builds the context lazily)."""
+        bucket = self.looked_up(ctx, name)
+        version = self.versions.lookup_version(bucket, key, version_id) if bucket is not None else None
+        if version is None or version.delete_marker:
+            return {}
+        return {
+            f"s3:ExistingObjectTag/{tag['Key']}": [tag["Value"]] for tag in version.meta.get("Tags") or ()
+        }
 
     def known_accounts(self, *also: str) -> set[str]:
         """The accounts whose canonical ids a grant may name: the default one, bucket owners, and `also`."""

@@ -379,3 +379,27 @@ def test_creating_a_bucket_with_settings_needs_the_settings_permissions(enforced
         enforced.client("s3").head_bucket(Bucket=name)
     assert error_of(raised)[1] == 404
     creator.create_bucket(Bucket=name)
+
+
+def test_policies_can_test_an_objects_existing_tags(enforced, buckets):
+    """s3:ExistingObjectTag/<key>: reads allowed by the object's own tags (AWS's object ABAC)."""
+    s3, bucket, _ = buckets
+    s3.put_object(Bucket=bucket, Key="open", Body=b"o", Tagging="classification=public")
+    s3.put_object(Bucket=bucket, Key="closed", Body=b"c", Tagging="classification=secret")
+    s3.put_object(Bucket=bucket, Key="untagged", Body=b"u")
+    iam = enforced.client("iam")
+    public_only = {
+        "Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:GetObjectTagging"],
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"StringEquals": {"s3:ExistingObjectTag/classification": "public"}},
+    }
+    reader = client_as(
+        enforced, "s3", user_with_key(enforced, "tag-reader", _policy(iam, "tag-reader", public_only))
+    )
+    assert reader.get_object(Bucket=bucket, Key="open")["Body"].read() == b"o"
+    assert reader.get_object_tagging(Bucket=bucket, Key="open")["TagSet"][0]["Value"] == "public"
+    for key in ("closed", "untagged"):
+        with pytest.raises(ClientError) as raised:
+            reader.get_object(Bucket=bucket, Key=key)
+        assert error_of(raised) == ("AccessDenied", 403)
