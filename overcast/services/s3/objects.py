@@ -496,9 +496,9 @@ class ObjectOperations(Operations):
     # -- attributes --------------------------------------------------------------------------------
 
     def get_object_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket, version = self.service.versions.readable_version(
-            ctx, {**params, "Key": params["Key"]}, "s3:GetObject", head=True
-        )
+        attributes, read = self.service.attributes_actions(ctx, params)
+        bucket, version = self.service.versions.readable_version(ctx, params, attributes, head=True)
+        self.service.authorize(ctx, bucket, read, params["Key"])
         wanted = set(params.get("ObjectAttributes") or [])
         result: dict[str, Any] = {"LastModified": to_datetime(int(version.modified))}
         if bucket.versioning:

@@ -188,13 +188,26 @@ class S3Provider(ServiceProvider):
         "CompleteMultipartUpload": "PutObject",
         "CopyObject": "PutObject",
         "SelectObjectContent": "GetObject",
-        "GetObjectAttributes": "GetObject",
         "PutBucketNotificationConfiguration": "PutBucketNotification",
         "GetBucketNotificationConfiguration": "GetBucketNotification",
         "DeleteBucketLifecycle": "PutLifecycleConfiguration",
         "DeleteBucketEncryption": "PutEncryptionConfiguration",
         "DeleteBucketCors": "PutBucketCORS",
         "DeleteBucketTagging": "PutBucketTagging",
+        # a configuration is deleted with its Put action and listed with its Get action
+        "DeleteBucketAnalyticsConfiguration": "PutAnalyticsConfiguration",
+        "DeleteBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+        "DeleteBucketInventoryConfiguration": "PutInventoryConfiguration",
+        "DeleteBucketMetricsConfiguration": "PutMetricsConfiguration",
+        "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
+        "DeleteBucketReplication": "PutReplicationConfiguration",
+        "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
+        "ListBucketAnalyticsConfigurations": "GetAnalyticsConfiguration",
+        "ListBucketIntelligentTieringConfigurations": "GetIntelligentTieringConfiguration",
+        "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
+        "ListBucketMetricsConfigurations": "GetMetricsConfiguration",
+        "GetBucketLifecycle": "GetLifecycleConfiguration",
+        "PutBucketLifecycle": "PutLifecycleConfiguration",
     }
 
     self_authorized = frozenset({"DeleteObjects"})  # each key as s3:DeleteObject (or DeleteObjectVersion)
@@ -364,9 +377,20 @@ class S3Provider(ServiceProvider):
     def request_action(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         """A request naming a version acts on that version: s3:GetObjectVersion, s3:DeleteObjectVersion,
         s3:PutObjectVersionTagging... (AWS's actions for versions)."""
-        action = versioned(iam_action("s3", ctx.operation), params)
+        if ctx.operation == "GetObjectAttributes":
+            action = self.attributes_actions(ctx, params)[0]
+        else:
+            action = versioned(iam_action("s3", ctx.operation), params)
         ctx.extra[_ACTION] = action  # what the engine authorizes the request as (authorization_resource)
         return action
+
+    def attributes_actions(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str]:
+        """GetObjectAttributes needs two permissions: s3:GetObjectAttributes and s3:GetObject, or on a
+        versioned bucket (or for a version) s3:GetObjectVersionAttributes and s3:GetObjectVersion."""
+        bucket = self.looked_up(ctx, params.get("Bucket") or "")
+        if params.get("VersionId") or (bucket is not None and bucket.versioning):
+            return "s3:GetObjectVersionAttributes", "s3:GetObjectVersion"
+        return "s3:GetObjectAttributes", "s3:GetObject"
 
     # -- the policy engine's view of buckets and objects ----------------------------------------------------
 

@@ -403,3 +403,70 @@ def test_policies_can_test_an_objects_existing_tags(enforced, buckets):
         with pytest.raises(ClientError) as raised:
             reader.get_object(Bucket=bucket, Key=key)
         assert error_of(raised) == ("AccessDenied", 403)
+
+
+def test_configuration_deletes_and_lists_are_authorized_as_aws_names_them(enforced, buckets):
+    """Deleting a configuration is its Put action, listing them its Get action (there is no
+    s3:DeletePublicAccessBlock or s3:ListBucketInventoryConfigurations)."""
+    s3, bucket, _ = buckets
+    inventory = {
+        "Destination": {"S3BucketDestination": {"Bucket": f"arn:aws:s3:::{bucket}", "Format": "CSV"}},
+        "IsEnabled": True,
+        "Id": "weekly",
+        "IncludedObjectVersions": "Current",
+        "Schedule": {"Frequency": "Weekly"},
+    }
+    s3.put_bucket_inventory_configuration(Bucket=bucket, Id="weekly", InventoryConfiguration=inventory)
+    iam = enforced.client("iam")
+    allow = {
+        "Effect": "Allow",
+        "Action": [
+            "s3:GetInventoryConfiguration",
+            "s3:PutInventoryConfiguration",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:PutBucketOwnershipControls",
+            "s3:PutMetricsConfiguration",
+        ],
+        "Resource": f"arn:aws:s3:::{bucket}",
+    }
+    admin = client_as(
+        enforced, "s3", user_with_key(enforced, "config-admin", _policy(iam, "config-admin", allow))
+    )
+    listed = admin.list_bucket_inventory_configurations(Bucket=bucket)["InventoryConfigurationList"]
+    assert [c["Id"] for c in listed] == ["weekly"]
+    admin.delete_bucket_inventory_configuration(Bucket=bucket, Id="weekly")
+    admin.delete_public_access_block(Bucket=bucket)
+    admin.delete_bucket_ownership_controls(Bucket=bucket)
+    with pytest.raises(ClientError) as raised:
+        admin.delete_bucket_metrics_configuration(Bucket=bucket, Id="none")
+    assert error_of(raised)[1] == 404  # allowed, and there is no such configuration
+    with pytest.raises(ClientError) as raised:
+        admin.list_bucket_metrics_configurations(Bucket=bucket)
+    assert "s3:GetMetricsConfiguration" in message_of(raised)
+
+
+def test_get_object_attributes_needs_the_read_and_the_attributes_permissions(enforced, buckets):
+    s3, bucket, other = buckets
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    s3.put_bucket_versioning(Bucket=other, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=other, Key="k", Body=b"x")
+    iam = enforced.client("iam")
+
+    def reader(name, *actions):
+        allow = {"Effect": "Allow", "Action": list(actions), "Resource": "arn:aws:s3:::*/*"}
+        return client_as(enforced, "s3", user_with_key(enforced, name, _policy(iam, name, allow)))
+
+    plain = reader("attr-plain", "s3:GetObject", "s3:GetObjectAttributes")
+    versions = reader("attr-versions", "s3:GetObjectVersion", "s3:GetObjectVersionAttributes")
+    only_read = reader("attr-read", "s3:GetObject", "s3:GetObjectVersion")
+    wanted = ["ObjectSize"]
+    assert plain.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=wanted)["ObjectSize"] == 1
+    assert versions.get_object_attributes(Bucket=other, Key="k", ObjectAttributes=wanted)["ObjectSize"] == 1
+    for client, name, action in (
+        (only_read, bucket, "s3:GetObjectAttributes"),
+        (plain, other, "s3:GetObjectVersionAttributes"),  # a versioned bucket: the version permissions
+        (versions, bucket, "s3:GetObjectAttributes"),
+    ):
+        with pytest.raises(ClientError) as raised:
+            client.get_object_attributes(Bucket=name, Key="k", ObjectAttributes=wanted)
+        assert f"{action} on resource" in message_of(raised)
