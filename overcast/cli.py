@@ -76,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
         _endpoint_option(command)
         command.set_defaults(run=run)
 
+    check = commands.add_parser(
+        "check",
+        help="verify a data directory (its server stopped): the database, every blob file, S3 object checksums",
+    )
+    check.add_argument("--data-dir", type=Path, help="the data directory (OVERCAST_DATA_DIR)")
+    check.add_argument(
+        "--quarantine",
+        action="store_true",
+        help="move damaged blob files into <data-dir>/quarantine (their objects then answer a clear error)",
+    )
+    check.set_defaults(run=_check)
+
     reset = commands.add_parser("reset", help="delete every resource of a running server")
     reset.add_argument("--yes", "-y", action="store_true", help="do not ask, even for a persistent data dir")
     _endpoint_option(reset)
@@ -154,13 +166,13 @@ def serve(config: Config) -> None:
     from overcast.platform import Platform
     from overcast.server.app import OvercastApp
     from overcast.server.http11 import Server
-    from overcast.state.database import StoreInUse
+    from overcast.state.database import StoreDamaged, StoreInUse
 
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     listener = _listen(config)  # before anything is said: a taken port is one clear line, nothing else
     try:
         platform = Platform(config)
-    except StoreInUse as error:  # another server on the same data directory
+    except (StoreInUse, StoreDamaged) as error:  # another server on the directory, or a damaged database
         print(f"overcast: {error}", file=sys.stderr)
         raise SystemExit(1) from None
     endpoint = f"http://{'localhost' if config.host in ('127.0.0.1', '::1') else config.host}:{config.port}"
@@ -183,6 +195,71 @@ def serve(config: Config) -> None:
     spin = config.spin_us / 1e6 if config.spin_us is not None else None
     server = Server(OvercastApp(platform), spin_seconds=spin, on_stopped=lambda: _say("Overcast stopped"))
     server.run(sockets=[listener])
+
+
+# -- check ------------------------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Scan a data directory: SQLite's integrity check, then every blob file against its record, then what
+    each service knows of its data (S3: object checksums). Exit 0 when whole, 1 when damaged, 2 when there is
+    nothing to check or the store is in use."""
+    from overcast.platform import Platform
+    from overcast.state.database import StoreDamaged, StoreInUse, file_problems
+
+    config = config_from_args(args)
+    config.ephemeral = False
+    logging.basicConfig(level="ERROR", format="%(levelname)s %(name)s: %(message)s")
+    database = config.data_dir / "overcast.db"
+    if not database.exists():
+        print(f"overcast check: no store in {config.data_dir}", file=sys.stderr)
+        return 2
+    try:
+        problems = file_problems(database)
+    except StoreInUse as error:
+        print(f"overcast check: {error}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(f"DAMAGED {problem}")
+    if problems:
+        print(f"{database}: the database is damaged; blob files were not checked")
+        return 1
+    try:
+        platform = Platform(config)
+    except (StoreInUse, StoreDamaged) as error:
+        print(f"overcast check: {error}", file=sys.stderr)
+        return 2
+    try:
+        damaged = _damaged_data(platform)
+        quarantine = config.data_dir / "quarantine"
+        for what, reason, blob_id in damaged:
+            moved = platform.blobs.quarantine(blob_id, quarantine) if args.quarantine and blob_id else None
+            print(f"DAMAGED {what}: {reason}" + (f" (moved to {moved})" if moved else ""))
+        verdict = f"{len(damaged)} damaged" if damaged else "no damage found"
+        print(f"{config.data_dir}: database ok; {verdict}")
+        return 1 if damaged else 0
+    finally:
+        platform.db.close()
+
+
+def _damaged_data(platform: Any) -> list[tuple[str, str, str | None]]:
+    """Every damaged piece of data: blob files first, then each service's own findings (one line per file)."""
+    from overcast.services import PROVIDERS
+
+    found: dict[str, tuple[str, str, str | None]] = {}
+    services: list[tuple[str, str, str | None]] = []
+    for blob_id, reason in platform.blobs.damaged():
+        found[blob_id] = (f"blob {blob_id}", reason, blob_id)
+    for service in platform.db.namespaces():
+        provider = platform.provider(service) if service in PROVIDERS else None
+        for what, reason, blob_id in provider.damaged_data() if provider is not None else ():
+            if blob_id is not None and blob_id in found:
+                found[blob_id] = (what, found[blob_id][1], blob_id)  # the object names the file better
+            elif blob_id is not None:
+                found[blob_id] = (what, reason, blob_id)
+            else:
+                services.append((what, reason, None))
+    return [*found.values(), *services]
 
 
 def _say(line: str) -> None:

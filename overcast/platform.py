@@ -7,6 +7,7 @@ integration is validated and dispatched exactly like a client's request.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import os
@@ -14,6 +15,7 @@ import random
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,7 @@ class Platform:
         # The HTTP routes (outside the AWS protocols) of the running services, tried in order by the server.
         self.routes: list[tuple[HttpRoute, ServiceProvider]] = []
         self._tasks: set[asyncio.Task] = set()
+        self._blocking: ThreadPoolExecutor | None = None  # run_blocking's threads, made on first use
         # Decides whether ctx.principal may make a call; raises ServiceError (AccessDenied) if not.
         # Installed by the policy engine (overcast/policy); None means every authenticated call is allowed.
         self.authorizer: Callable[[RequestContext, dict[str, Any]], None] | None = None
@@ -180,6 +183,15 @@ class Platform:
             },
         }
 
+    async def run_blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in a worker thread, awaited: CPU-heavy work (S3 Select, log filters, decompression) off
+        the event loop, so one request cannot stall every other. The work should check its own limits (size,
+        time) and stop with the service's error; Python code still shares the interpreter lock, but the loop
+        gets it back every few milliseconds instead of waiting for the whole job."""
+        if self._blocking is None:
+            self._blocking = ThreadPoolExecutor(max_workers=2, thread_name_prefix="overcast-blocking")
+        return await asyncio.get_running_loop().run_in_executor(self._blocking, functools.partial(fn, *args))
+
     def spawn(self, coroutine: Any) -> None:
         """Run a background coroutine owned by the platform (cancelled at shutdown)."""
         try:
@@ -222,6 +234,16 @@ class Platform:
             return await handler(ctx, params)
         with self.db.transaction():
             return handler(ctx, params)
+
+    def authorize(
+        self, ctx: RequestContext, action: str, resource: str, params: dict[str, Any] | None = None
+    ) -> None:
+        """Authorize one more (action, resource) of the request in hand, as its own was before the operation ran:
+        for operations AWS authorizes on more than one resource (CopyObject also needs s3:GetObject on its
+        source). Raises the service's AccessDenied when the mode's evaluation refuses it."""
+        authorize = getattr(self.authorizer, "authorize", None)
+        if authorize is not None:
+            authorize(ctx, params or {}, action, resource)
 
     async def call(
         self,
@@ -320,6 +342,8 @@ class Platform:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._blocking is not None:
+            self._blocking.shutdown(wait=False, cancel_futures=True)
         self.db.close()
         if self._tempdir:
             shutil.rmtree(self._tempdir, ignore_errors=True)

@@ -55,6 +55,8 @@ def authenticate(
         if style == "s3" or unsigned_allowed:
             return ANONYMOUS, None
         raise missing_authentication(style)
+    if sig.presigned and style == "s3":
+        _check_all_amz_headers_signed(request, sig)
     now = platform.clock.now()
     credential = platform.credentials.lookup(sig.access_key_id)
     if credential is None:
@@ -64,6 +66,20 @@ def authenticate(
         return _checked(credential, sig.security_token, now, style), None
     verify_sigv4(signed, sig, credential.secret_key, now, error_style=style, real_now=time.time())
     return _checked(credential, sig.security_token, now, style), credential.secret_key
+
+
+def _check_all_amz_headers_signed(request: HttpRequest, sig: SigV4) -> None:
+    """A presigned S3 URL fixes what the request may say: an x-amz-* header it did not sign is refused (or
+    whoever holds the URL could add, say, x-amz-acl: public-read)."""
+    unsigned = [name for name, _ in request.headers.items() if name.startswith("x-amz-")]
+    unsigned = [name for name in unsigned if name not in sig.signed_headers]
+    if unsigned:
+        raise ServiceError(
+            "AccessDenied",
+            "There were headers present in the request which were not signed",
+            403,
+            HeadersNotSigned=", ".join(unsigned),
+        )
 
 
 def _authenticate_sigv2(platform: Platform, request: HttpRequest, sig: SigV2) -> Principal:

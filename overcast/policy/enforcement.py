@@ -246,7 +246,7 @@ class Authorizer:
         self.mode = platform.config.iam
         self._identities: OrderedDict[tuple[str, int], Identity] = OrderedDict()
         self.observations = ObservationStore(platform.db)  # soft mode's record
-        self._orgs: Any = None  # the Organizations provider, looked up once (False: not available)
+        self._orgs: Any = None  # the Organizations provider, once it runs (False: not running yet)
         self._iam: Any = None  # the IAM provider, looked up once (False: not available)
         self._logged: set[tuple[str, str, str]] = set()  # soft mode: would-be denials already logged
 
@@ -255,12 +255,27 @@ class Authorizer:
     def __call__(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         if ctx.principal.kind in _ADVISED:  # access advisor and access keys' last use, in every mode
             self._note_access(ctx)
-        if (ctx.service, ctx.operation) in _SELF_CHECKED:
+        if (ctx.service, ctx.operation) in _SELF_CHECKED or self._self_authorized(ctx):
             return
         if ctx.principal.is_anonymous and self.platform.serves_unsigned(ctx.service, ctx.operation):
             return  # AWS serves it unsigned: its tokens (a Cognito session, a web identity) authorize it
+        self.authorize(ctx, params)
+
+    def authorize(
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        action: str | None = None,
+        arn: str | None = None,
+    ) -> None:
+        """Whether ctx.principal may perform `action` on `arn` (by default the request's own action and
+        resource), in the platform's mode; raises AccessDenied if not. An operation that AWS authorizes on more
+        than one resource (CopyObject reads its source too) asks again here for each further (action, arn):
+        `Platform.authorize(ctx, action, arn)`."""
+        if action is None:
+            action = self.action_of(ctx, params)
         if self.mode == "off":
-            self._resource_side_only(ctx, params)
+            self._resource_side_only(ctx, params, action, arn)
             return
         principal = ctx.principal
         scps = self.scp_levels(principal.account_id) if principal.kind != "service" else None
@@ -270,13 +285,13 @@ class Authorizer:
                 return  # the own account's root, no SCPs in play: nothing can deny
             # Only a resource policy could deny the root of the account that owns the resource: without one
             # (or without the resource), evaluate() would allow exactly when the resource is the root's own.
-            arn = self.resource_of(ctx, params)
+            arn = arn or self.resource_of(ctx, params)
             known = self.resource_policy(ctx, arn)
             if known is None or not known.document:
                 owner = known.owner if known is not None else (resource_account(arn) or None)
                 if owner is None or owner == principal.account_id:
                     return
-        request, decision = self.decide(ctx, params, scps, known)
+        request, decision = self.decide(ctx, params, scps, known, action, arn)
         if self.mode == "soft":
             if principal.kind != "root":  # policies cannot be attached to a root: nothing to report
                 self.observe(request, decision)
@@ -285,6 +300,17 @@ class Authorizer:
             return
         if not decision.allowed:
             raise access_denied(ctx.service, denial_message(request, decision))
+
+    def _self_authorized(self, ctx: RequestContext) -> bool:
+        provider = self.platform.provider(ctx.service)
+        return provider is not None and ctx.operation in provider.self_authorized
+
+    def action_of(self, ctx: RequestContext, params: dict[str, Any]) -> str:
+        """The IAM action a request asks for: its service's answer for this request (`request_action`), else
+        the operation's."""
+        provider = self.platform.provider(ctx.service)
+        found = provider.request_action(ctx, params) if provider is not None else None
+        return found or iam_action(ctx.service, ctx.operation)
 
     def _note_access(self, ctx: RequestContext) -> None:
         iam = self._iam
@@ -302,20 +328,20 @@ class Authorizer:
         provider = self.platform.provider(ctx.service)
         return resource_arn(ctx, params, provider.resource_arn if provider is not None else None)
 
-    def _resource_side_only(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+    def _resource_side_only(
+        self, ctx: RequestContext, params: dict[str, Any], action: str, arn: str | None
+    ) -> None:
         principal = ctx.principal
         if principal.kind == "service" or not self._has_resource_policies(ctx.service):
             return
-        arn = self.resource_of(ctx, params)
+        arn = arn or self.resource_of(ctx, params)
         named = resource_account(arn)
         if not principal.is_anonymous and named == principal.account_id:
             return
         resource = self.resource_policy(ctx, arn)
         if resource is None or (resource.owner == principal.account_id and not principal.is_anonymous):
             return
-        request = Request(
-            principal, iam_action(ctx.service, ctx.operation), arn, self._context(ctx, params, None, resource)
-        )
+        request = Request(principal, action, arn, self._context(ctx, params, None, resource))
         policy = policy_doc.parse(resource.document, policy_doc.RESOURCE) if resource.document else None
         root_like = Principal(
             principal.account_id, principal.arn, principal.user_id, "root", None, principal.attributes
@@ -336,10 +362,13 @@ class Authorizer:
         params: dict[str, Any],
         scps: list[list[policy_doc.Policy]] | None,
         known: Any = _UNKNOWN,
+        action: str | None = None,
+        arn: str | None = None,
     ) -> tuple[Request, Decision]:
-        """`known`: the resource (or None) as the caller already looked it up; left out, it is looked up here."""
+        """`known`: the resource (or None) as the caller already looked it up; left out, it is looked up here.
+        `action` and `arn`: what is asked (by default the request's own action and resource)."""
         principal = ctx.principal
-        arn = self.resource_of(ctx, params)
+        arn = arn or self.resource_of(ctx, params)
         if known is not _UNKNOWN:
             resource = known
         else:
@@ -349,7 +378,7 @@ class Authorizer:
         identity = self.identity(principal)
         request = Request(
             principal,
-            iam_action(ctx.service, ctx.operation),
+            action or iam_action(ctx.service, ctx.operation),
             arn,
             self._context(ctx, params, identity, resource),
         )
@@ -405,8 +434,10 @@ class Authorizer:
         return provider.authorization_resource(ctx, arn) if provider is not None and arn != "*" else None
 
     def identity(self, principal: Principal) -> Identity:
+        if principal.kind not in ("user", "assumed-role", "federated-user"):
+            return Identity([])
         iam = self.platform.provider("iam")
-        if iam is None or principal.kind not in ("user", "assumed-role", "federated-user"):
+        if iam is None:
             return Identity([])
         key = (principal.arn, iam.generation)  # type: ignore[attr-defined]
         found = self._identities.get(key)
@@ -418,8 +449,11 @@ class Authorizer:
         return found
 
     def _organizations(self) -> Any:
-        if self._orgs is None:
-            self._orgs = self.platform.provider("organizations") or False
+        """The Organizations provider if it runs. Not started here: an authorization may happen inside an
+        operation's transaction (Platform.authorize), and without Organizations running there is no
+        organization anyway (a data directory that has one starts the service with the server)."""
+        if not self._orgs:
+            self._orgs = self.platform.running("organizations") or False
         return self._orgs or None
 
     def scp_levels(self, account: str) -> list[list[policy_doc.Policy]] | None:

@@ -235,7 +235,7 @@ def _from_xml(plan: _Plan, node: Any, body: bytes) -> Any:
 
 def _id_headers(plan_is_s3: bool, request_id: str) -> list[tuple[str, str]]:
     if plan_is_s3:
-        return [("x-amz-request-id", request_id), ("x-amz-id-2", host_id(request_id))]
+        return [("x-amz-request-id", request_id), ("x-amz-id-2", host_id(request_id)), ("Server", "AmazonS3")]
     return [("x-amzn-RequestId", request_id)]
 
 

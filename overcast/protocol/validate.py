@@ -50,7 +50,15 @@ MISSING_PARAMETER_SERVICES = frozenset({"sqs"})
 # InvalidAttributeName, which the service raises itself. S3 Select answers its own codes for bad
 # serialization settings (InvalidFileHeaderInfo, InvalidJsonType, InvalidQuoteFields, ...).
 UNCHECKED_ENUMS = frozenset(
-    {"QueueAttributeName", "FileHeaderInfo", "JSONType", "QuoteFields", "ExpressionType", "CompressionType"}
+    {
+        "QueueAttributeName",
+        "FileHeaderInfo",
+        "JSONType",
+        "QuoteFields",
+        "ExpressionType",
+        "CompressionType",
+        "BucketLocationConstraint",  # S3 answers InvalidLocationConstraint itself (and takes any region)
+    }
 )
 
 _MAX_ERRORS = 10
@@ -385,6 +393,15 @@ def _codes(service_name: str, protocol: str) -> tuple[str, str]:
     return code, code
 
 
+def _all_in_xml_body(operation: OperationModel, found: list[_Problem]) -> bool:
+    """Whether every problem is inside a REST-XML request's XML body (its payload structure)."""
+    payload = (operation.input_shape.serialization or {}).get("payload") if operation.input_shape else None
+    if not payload or operation.input_shape.members[payload].type_name != "structure":
+        return False
+    root = payload[:1].lower() + payload[1:]
+    return all(p.path == root or p.path.startswith(root + ".") for p in found)
+
+
 def validate(operation: OperationModel, params: dict, protocol: str | None = None) -> None:
     """Raise ServiceError if `params` violate `operation`'s input shape."""
     shape = operation.input_shape
@@ -403,6 +420,12 @@ def validate(operation: OperationModel, params: dict, protocol: str | None = Non
         raise ServiceError(code, str(exc)) from None
     if not found:
         return
+    if service.service_name == "s3" and _all_in_xml_body(operation, found):
+        # S3 validates the XML it is sent against its schema: a bad value inside is not well-formed XML
+        raise ServiceError(
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        )
     missing_code, invalid_code = _codes(service.service_name, protocol)
     code = missing_code if all(p.missing for p in found) else invalid_code
     if protocol == "ec2" and found[0].missing:

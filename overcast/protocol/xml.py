@@ -321,10 +321,11 @@ class BlobNode(Node):
 
 
 class TimestampNode(Node):
-    __slots__ = ("fmt",)
+    __slots__ = ("fmt", "millis")
 
-    def __init__(self, fmt: str | None) -> None:
+    def __init__(self, fmt: str | None, millis: bool = False) -> None:
         self.fmt = fmt or "iso8601"
+        self.millis = millis  # always .mmmZ (REST-XML services: S3's 2009-10-12T17:50:30.000Z)
 
     def from_form(self, node):
         return parse_timestamp(_text(node), self.fmt)
@@ -334,7 +335,8 @@ class TimestampNode(Node):
     def emit(self, out, tag, value):
         if self.fmt == "iso8601" and type(value) is datetime and value.tzinfo is UTC:
             # the common case, without strftime: 2021-03-04T05:06:07Z / 2021-03-04T05:06:07.123Z
-            text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")[:-6] + "Z"
+            exact = value.microsecond or self.millis
+            text = value.isoformat(timespec="milliseconds" if exact else "seconds")[:-6] + "Z"
         else:
             text = format_timestamp(value, self.fmt)
         out.append(f"<{tag}>{text}</{tag}>")
@@ -682,7 +684,7 @@ def _compile(shape: Shape, dialect: str, resolver: Any) -> Node:
         _CACHE[key] = (resolver, node)
         return node
     if t == "timestamp":
-        node = TimestampNode(ser.get("timestampFormat"))
+        node = TimestampNode(ser.get("timestampFormat"), millis=dialect == "xml")
     else:
         factory = _SCALARS.get(t, StringNode)
         node = factory()

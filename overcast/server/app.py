@@ -195,10 +195,14 @@ class OvercastApp:
 
 
 def _is_chunked(request: HttpRequest, sig: SigV4 | None) -> bool:
-    """aws-chunked framing: signed per chunk (STREAMING-*) or with checksum trailers."""
+    """aws-chunked framing: signed per chunk (STREAMING-*) or with checksum trailers. `Content-Encoding:
+    aws-chunked` alone, without the decoded length that framing always announces, is a plain body (S3 stores
+    it and drops aws-chunked from the object's encoding)."""
     if sig is not None and (sig.content_sha256 or "").startswith("STREAMING-"):
         return True
-    return "aws-chunked" in (request.headers.get("content-encoding") or "")
+    return "aws-chunked" in (request.headers.get("content-encoding") or "") and (
+        "x-amz-decoded-content-length" in request.headers
+    )
 
 
 async def _whole_body(receive, request: HttpRequest, sig: SigV4 | None) -> bytes:

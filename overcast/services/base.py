@@ -13,7 +13,7 @@ only composition and the hooks below; `docs/adding-a-service.md` walks through o
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -97,6 +97,9 @@ class ServiceProvider:
     # Operations AWS serves without a signature besides those its model marks (SNS's SubscribeURL and
     # UnsubscribeURL are plain links: ConfirmSubscription and Unsubscribe).
     unsigned_operations: ClassVar[frozenset[str]] = frozenset()
+    # Operations that authorize each resource they act on themselves (Platform.authorize), with no check of
+    # the request as a whole before they run: S3's DeleteObjects authorizes every key as s3:DeleteObject.
+    self_authorized: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
@@ -172,6 +175,12 @@ class ServiceProvider:
         invocations, ... (services/kit/metrics.py). Most services publish none."""
         return ()
 
+    def request_action(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
+        """The IAM action of this very request, where it depends on the request and not only on the operation
+        (S3: a GetObject with a version id is s3:GetObjectVersion); None: the operation's (`iam_actions`, AWS's
+        data)."""
+        return None
+
     def condition_keys(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         """Service-specific condition keys of a request (`s3:prefix`, `kms:EncryptionContext:...`)."""
         return {}
@@ -184,6 +193,12 @@ class ServiceProvider:
     @property
     def has_resource_policies(self) -> bool:
         return type(self).authorization_resource is not ServiceProvider.authorization_resource
+
+    def damaged_data(self) -> Iterator[tuple[str, str, str | None]]:
+        """`overcast check`: (what, what is wrong, blob id or None) for each piece of this service's stored
+        data that no longer matches its record (S3: an object whose content lost its checksum). Blob files
+        missing or of the wrong size are the platform's to find; a service checks what only it knows."""
+        return iter(())
 
     def tagging_request(
         self, arn: str, add: Mapping[str, str] | None = None, remove: Sequence[str] | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,6 +108,28 @@ class BlobStore:
                     break
                 remaining -= len(chunk)
                 yield chunk
+
+    def damaged(self) -> Iterator[tuple[str, str]]:
+        """(blob id, what is wrong) for each committed blob whose file is missing or not its recorded size."""
+        for blob_id, size in self.db.execute("SELECT id, size FROM blobs ORDER BY id"):
+            path = self.path(blob_id)
+            try:
+                actual = path.stat().st_size
+            except FileNotFoundError:
+                yield blob_id, f"{path} is missing"
+                continue
+            if actual != size:
+                yield blob_id, f"{path} holds {actual} bytes, its record {size}"
+
+    def quarantine(self, blob_id: str, folder: Path) -> Path | None:
+        """Move a damaged blob's file into `folder` (outside the blob tree, where the sweep leaves it)."""
+        path = self.path(blob_id)
+        if not path.exists():
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / blob_id
+        os.replace(path, target)
+        return target
 
     def sweep(self) -> int:
         """At start-up: remove temporary files and files that no committed record owns. Returns the count."""

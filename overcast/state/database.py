@@ -22,13 +22,65 @@ class StoreInUse(RuntimeError):
     """The data directory's database is held by another process."""
 
 
+class StoreDamaged(RuntimeError):
+    """The data directory's database cannot be read as it is: its message says which file and what to do."""
+
+
+def _damaged(path: Path, what: str) -> StoreDamaged:
+    return StoreDamaged(
+        f"{path} {what}. Overcast will not start on it: restore it from a backup, or move it away to start "
+        f"with an empty store (`overcast check --data-dir {path.parent}` reports what else is damaged)"
+    )
+
+
+def file_problems(path: Path) -> list[str]:
+    """What is wrong with a database file, as SQLite's full integrity check finds it (`overcast check`)."""
+    if path.stat().st_size == 0:
+        return [f"{path} is empty (0 bytes): the database was truncated"]
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=0")
+            rows = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error):
+            raise StoreInUse(f"{path} is in use by another Overcast process: stop it first") from None
+        return [f"{path} is damaged ({error})"]
+    except sqlite3.DatabaseError as error:
+        return [f"{path} is damaged ({error})"]
+    return [] if rows == ["ok"] else [f"{path}: {row}" for row in rows]
+
+
 class Database:
     def __init__(self, path: Path | None, *, fsync: bool = False) -> None:
         """`path` None keeps everything in memory (ephemeral mode): the same code path, nothing kept."""
         self.path = path
         target = str(path) if path else ":memory:"
+        if path is not None and path.exists() and path.stat().st_size == 0:
+            # SQLite would take an empty file for a new database: a store truncated to nothing must not
+            # quietly become an empty one
+            raise _damaged(path, "is empty (0 bytes): the database was truncated")
         # The server uses the connection from its event-loop thread only; worker threads take their own.
         self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        try:
+            self._configure(path, fsync)
+        except sqlite3.DatabaseError as error:
+            self.conn.close()
+            if path is None or isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                raise
+            raise _damaged(path, f"is damaged ({error})") from None
+        self._depth = 0
+        self.transactions = 0  # outermost transactions begun so far: tells one transaction from the next
+        self.changes_at_begin = 0  # conn.total_changes when the current (or last) outermost one began
+        self._lock = threading.RLock()
+        # (depth registered at, callback): run when the outermost transaction commits / when the block they
+        # were registered in rolls back; a savepoint released hands its callbacks to the block around it.
+        self._after_commit: list[tuple[int, Callable[[], None]]] = []
+        self._after_rollback: list[tuple[int, Callable[[], None]]] = []
+
+    def _configure(self, path: Path | None, fsync: bool) -> None:
         # One process owns the store (its transactions rely on being the only writer): the exclusive lock
         # makes a second server on the same directory fail at once, and spares every transaction the
         # file-lock calls a shared database makes (eight fcntl() per commit).
@@ -51,14 +103,17 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_versions (namespace TEXT PRIMARY KEY, version INTEGER NOT NULL)"
         )
         self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        self._depth = 0
-        self.transactions = 0  # outermost transactions begun so far: tells one transaction from the next
-        self.changes_at_begin = 0  # conn.total_changes when the current (or last) outermost one began
-        self._lock = threading.RLock()
-        # (depth registered at, callback): run when the outermost transaction commits / when the block they
-        # were registered in rolls back; a savepoint released hands its callbacks to the block around it.
-        self._after_commit: list[tuple[int, Callable[[], None]]] = []
-        self._after_rollback: list[tuple[int, Callable[[], None]]] = []
+        if path is not None:
+            # every page read once (about 1 GB/s): damage anywhere is one clear message now, not a 500 later
+            problems = self.integrity_problems(quick=True)
+            if problems:
+                raise _damaged(path, f"is damaged ({problems[0]})")
+
+    def integrity_problems(self, quick: bool = False) -> list[str]:
+        """What SQLite's own check finds wrong with the database (nothing: [])."""
+        rows = self.conn.execute("PRAGMA quick_check" if quick else "PRAGMA integrity_check").fetchall()
+        found = [str(row[0]) for row in rows]
+        return [] if found == ["ok"] else found
 
     # -- transactions ------------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ from overcast.state import BlobStore
 
 CHUNK = 1 << 20
 READ_AT_ONCE = 256 * 1024
+log = logging.getLogger("overcast.s3")
 INLINE_LIMIT = 64 * 1024  # bodies up to this size are kept in the database row, not in a file
 # Hashing (MD5 above all) is the slowest step of a large upload; hashlib releases the GIL, so a worker thread
 # hashes one piece while the event loop receives and writes the next.
@@ -152,29 +155,135 @@ def read_range(
     cipher: BodyCipher | None = None,
 ) -> bytes | AsyncIterator[bytes]:
     """Bytes [start, end) of the object, decrypted with `cipher` (None: stored in plain text): bytes when
-    small, else an async iterator over open files. `inline` is the body of an object kept in its row."""
+    small, else an async iterator over open files. `inline` is the body of an object kept in its row.
+
+    Damaged data is never served as if whole: every file's size is checked against its record before a
+    byte is sent, and a whole-object read verifies the stored checksum (at once when small; while streaming
+    a large one, whose connection is cut if it does not match). A damaged object answers `damaged()`, and
+    the server log names the file."""
     if version.blob_id == INLINE:
         data = inline or b""
         if cipher is not None and data:
-            data = cipher.open(data)
+            try:
+                data = cipher.open(data)
+            except ServiceError:
+                raise damaged(
+                    f"the row of object {version.key!r}", "its sealed body does not authenticate"
+                ) from None
         return data[start:end]
     pieces = []
     offset = 0
     for blob_id, size in segments(version):
         lo, hi = max(start, offset), min(end, offset + size)
         if lo < hi:
-            pieces.append((blob_id, lo - offset, hi - lo))
+            pieces.append((blob_id, lo - offset, hi - lo, size))
         offset += size
+    verify = _whole_object_checksum(version) if (start, end) == (0, version.size) else None
+    header = HEADER if cipher is not None else 0
     if end - start <= READ_AT_ONCE:
         out = bytearray()
-        for blob_id, at, length in pieces:
-            with open(blobs.path(blob_id), "rb") as f:
+        for blob_id, at, length, size in pieces:
+            with open_blob(blobs, blob_id, size + header) as f:
                 out += _read_piece(f, at, length, cipher)
+        if verify is not None and not verify.matches(out):
+            raise damaged(blobs.path(pieces[0][0]), "its content does not match the stored checksum")
         return bytes(out)
     if not pieces:
         return b""
-    first = open(blobs.path(pieces[0][0]), "rb")  # noqa: SIM115 - closed by the iterator
-    return _stream(blobs, first, pieces, cipher)
+    first = open_blob(blobs, pieces[0][0], pieces[0][3] + header)
+    return _stream(blobs, first, pieces, cipher, verify)
+
+
+class _Verifier:
+    """The stored FULL_OBJECT checksum of an object, to check what is read against."""
+
+    def __init__(self, algorithm: str, value: str) -> None:
+        self.algorithm, self.value = algorithm, value
+        self.hasher = checksums.new_hasher(algorithm)
+
+    def update(self, data: bytes) -> None:
+        self.hasher.update(data)
+
+    def matches(self, data: bytes | None = None) -> bool:
+        if data is not None:
+            self.hasher.update(data)
+        return checksums.encode(self.hasher.digest()) == self.value
+
+
+def _whole_object_checksum(version: ObjectVersion, any_algorithm: bool = False) -> _Verifier | None:
+    """A verifier for an object stored in one file whose checksum covers its whole content (when streamed:
+    a CRC, which costs little beside sending the bytes; a SHA would slow a large GET down)."""
+    checksum = version.meta.get("Checksum")
+    if version.parts or not checksum or checksum.get("type") != "FULL_OBJECT":
+        return None
+    cheap = any_algorithm or version.size <= READ_AT_ONCE
+    allowed = checksums.ALGORITHMS if cheap else checksums.CRC_ALGORITHMS
+    if checksum.get("algorithm") not in allowed or "-" in checksum.get("value", ""):
+        return None
+    return _Verifier(checksum["algorithm"], checksum["value"])
+
+
+def open_blob(blobs: BlobStore, blob_id: str, expected_size: int) -> Any:
+    """The blob file opened for reading, once it is there with the size its record says."""
+    path = blobs.path(blob_id)
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except FileNotFoundError:
+        raise damaged(path, "the file is missing") from None
+    actual = os.fstat(handle.fileno()).st_size
+    if actual != expected_size:
+        handle.close()
+        raise damaged(path, f"the file holds {actual} bytes, its record {expected_size}")
+    return handle
+
+
+def damaged(where: Any, reason: str) -> ServiceError:
+    """The answer for an object whose stored data is damaged, logged with the file it lives in."""
+    log.error("S3 object data damaged: %s: %s (overcast check reports every damaged file)", where, reason)
+    return ServiceError(
+        "InternalError",
+        "The stored data of this object is damaged and cannot be served (the server log names the file).",
+        500,
+        sender_fault=False,
+    )
+
+
+def check_stored(
+    blobs: BlobStore, version: ObjectVersion, inline: bytes | None, cipher: BodyCipher | None, known: bool
+) -> str | None:
+    """What is wrong with a version's stored data (`overcast check`), or None: every file there with its
+    recorded size, a row's sealed body authentic, and the content matching the stored whole-object checksum
+    (when the data can be read: `known` is False for SSE-C, whose key S3 does not keep)."""
+    verify = _whole_object_checksum(version, any_algorithm=True) if known else None
+    header = HEADER if version.enc is not None else 0
+    if version.blob_id == INLINE:
+        if not known:
+            return None
+        data = inline or b""
+        if cipher is not None and data:
+            try:
+                data = cipher.open(data)
+            except ServiceError:
+                return "its body in the database does not authenticate"
+        if verify is not None and not verify.matches(data):
+            return "its body in the database does not match the stored checksum"
+        return None
+    for blob_id, size in segments(version):
+        path = blobs.path(blob_id)
+        if not path.exists():
+            return f"{path} is missing"
+        actual = path.stat().st_size
+        if actual != size + header:
+            return f"{path} holds {actual} bytes, its record {size + header}"
+    if verify is not None:
+        ((blob_id, size),) = segments(version)
+        with open(blobs.path(blob_id), "rb") as f:
+            decryptor = cipher.decryptor(f.read(HEADER), 0) if cipher is not None else None
+            while chunk := f.read(CHUNK):
+                verify.update(decryptor.update(chunk) if decryptor is not None else chunk)
+        if not verify.matches():
+            return f"{blobs.path(blob_id)} does not match the stored checksum"
+    return None
 
 
 def _read_piece(f: Any, at: int, length: int, cipher: BodyCipher | None) -> bytes:
@@ -187,17 +296,20 @@ def _read_piece(f: Any, at: int, length: int, cipher: BodyCipher | None) -> byte
 
 
 async def _stream(
-    blobs: BlobStore, first: Any, pieces: list[tuple[str, int, int]], cipher: BodyCipher | None
+    blobs: BlobStore,
+    first: Any,
+    pieces: list[tuple[str, int, int, int]],
+    cipher: BodyCipher | None,
+    verify: _Verifier | None,
 ) -> AsyncIterator[bytes]:
     handle = first
+    header = HEADER if cipher is not None else 0
+    held = b""  # the last piece is held back until the checksum is verified
     try:
-        for index, (blob_id, at, length) in enumerate(pieces):
+        for index, (blob_id, at, length, size) in enumerate(pieces):
             if index:
                 handle.close()
-                try:
-                    handle = open(blobs.path(blob_id), "rb")  # noqa: SIM115
-                except FileNotFoundError:
-                    raise _missing() from None
+                handle = open_blob(blobs, blob_id, size + header)
             decryptor = None
             if cipher is not None:
                 decryptor = cipher.decryptor(handle.read(HEADER), at)
@@ -207,9 +319,19 @@ async def _stream(
             while remaining > 0:
                 chunk = handle.read(min(CHUNK, remaining))
                 if not chunk:
-                    raise _missing()
+                    raise damaged(blobs.path(blob_id), "the file ended early")
                 remaining -= len(chunk)
-                yield decryptor.update(chunk) if decryptor is not None else chunk
+                plain = decryptor.update(chunk) if decryptor is not None else chunk
+                if verify is not None:
+                    verify.update(plain)
+                if held:
+                    yield held
+                held = plain
+        if verify is not None and not verify.matches():
+            # too late for an error status: the connection is cut short, so the client sees a failed download
+            raise damaged(blobs.path(pieces[0][0]), "its content does not match the stored checksum")
+        if held:
+            yield held
     finally:
         handle.close()
 
@@ -228,32 +350,42 @@ async def read_file(path: Any, size: int, cipher: BodyCipher | None) -> AsyncIte
 
 
 def _missing() -> ServiceError:
-    return ServiceError("InternalError", "object data is missing", 500, sender_fault=False)
+    return damaged("a blob file being copied", "the file ended early")
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """A single 'bytes=' range as [start, end), None to send the whole object; 416 when unsatisfiable."""
+    """A single 'bytes=' range as [start, end); None to send the whole object (no range, or one S3 ignores
+    as malformed: several ranges, last before first, not numbers); 416 InvalidRange when it is well formed
+    but no byte of the object satisfies it (first past the end, a suffix of 0, any range of an empty object)."""
     if not header or not header.startswith("bytes=") or "," in header:
         return None
-    first, _, last = header[6:].strip().partition("-")
-    try:
-        if first == "":
-            suffix = int(last)
-            if suffix <= 0:
-                return None
-            return max(0, size - suffix), size
-        start = int(first)
-        end = int(last) + 1 if last else size
-    except ValueError:
+    first, dash, last = header[6:].strip().partition("-")
+    if (
+        not dash
+        or not (first or last)
+        or not (first.isdigit() or first == "")
+        or not (last.isdigit() or last == "")
+    ):
         return None
-    if end <= start:
+    if first == "":  # bytes=-N: the last N bytes
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise _unsatisfiable(header, size)
+        return max(0, size - suffix), size
+    start = int(first)
+    end = int(last) + 1 if last else size
+    if last and end <= start:
         return None
     if start >= size:
-        raise ServiceError(
-            "InvalidRange",
-            "The requested range is not satisfiable",
-            416,
-            RangeRequested=header,
-            ActualObjectSize=size,
-        )
+        raise _unsatisfiable(header, size)
     return start, min(end, size)
+
+
+def _unsatisfiable(header: str, size: int) -> ServiceError:
+    return ServiceError(
+        "InvalidRange",
+        "The requested range is not satisfiable",
+        416,
+        RangeRequested=header,
+        ActualObjectSize=size,
+    )

@@ -4,6 +4,7 @@ ownership, tagging."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
@@ -18,6 +19,7 @@ from overcast.services.s3.common import (
     bucket_arn,
     canned_acl,
     check_bucket_name,
+    check_grantees,
     grants_are_public,
     header_grants,
     owner_of,
@@ -49,6 +51,24 @@ BUCKET_TAGS = TagRules(
 )
 
 
+def _grants_others(bucket: Bucket) -> bool:
+    """Whether the bucket's ACL grants anything to anyone but its owner."""
+    owner = canned_acl("private", bucket.account)[0]["Grantee"].get("ID")
+    return any((g.get("Grantee") or {}).get("ID") != owner for g in bucket.grants)
+
+
+@cache
+def _regions() -> frozenset[str]:
+    """The location constraints S3 knows: the regions of botocore's partitions, and EU."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    regions = {"EU"}
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("s3", partition))
+    return frozenset(regions)
+
+
 def _bad_token() -> ServiceError:
     return ServiceError("InvalidArgument", "The continuation token provided is incorrect", 400)
 
@@ -78,9 +98,11 @@ class BucketOperations(Operations):
                     409,
                     BucketName=name,
                 )
-            return {"Location": f"/{name}"}  # us-east-1 answers 200 to its owner, as AWS does
+            # us-east-1 answers 200 to its owner, as AWS does
+            return {"Location": f"/{name}", "BucketArn": bucket_arn(existing)}
         if ctx.principal.is_anonymous:
             raise ServiceError("AccessDenied", "Anonymous users cannot create buckets", 403)
+        self.service.authorize_settings(ctx, name, params)
         tags = check_tags((params.get("CreateBucketConfiguration") or {}).get("Tags") or [], MAX_BUCKET_TAGS)
         ownership = params.get("ObjectOwnership") or "BucketOwnerEnforced"
         acl = self._creation_acl(ctx, params, ownership)
@@ -101,20 +123,23 @@ class BucketOperations(Operations):
             self.service.store.put_config(bucket.id, "object_lock", {"ObjectLockEnabled": "Enabled"})
         if tags:
             self._set_tags(bucket, tags)
-        return {"Location": f"/{name}"}
+        if (params.get("CreateBucketConfiguration") or {}).get("LocationConstraint") == "EU":
+            self.service.store.put_config(bucket.id, "location_constraint", "EU")  # answered as given
+        return {"Location": f"/{name}", "BucketArn": bucket_arn(bucket)}
 
     def _creation_region(self, ctx: RequestContext, configuration: dict[str, Any]) -> str:
+        """The new bucket's region: its LocationConstraint (EU: eu-west-1), which must be a region S3 knows
+        and, outside us-east-1's endpoint, the endpoint's own."""
         constraint = configuration.get("LocationConstraint")
-        if constraint == "us-east-1":
+        if constraint is not None and (constraint == "us-east-1" or constraint not in _regions()):
             raise ServiceError(
                 "InvalidLocationConstraint",
                 "The specified location-constraint is not valid",
                 400,
                 LocationConstraint=constraint,
             )
-        if constraint in ("EU",):
-            constraint = "eu-west-1"
-        if constraint is None:
+        region = "eu-west-1" if constraint == "EU" else constraint
+        if region is None:
             if ctx.region != "us-east-1":
                 raise ServiceError(
                     "IllegalLocationConstraintException",
@@ -123,14 +148,14 @@ class BucketOperations(Operations):
                     400,
                 )
             return "us-east-1"
-        if constraint != ctx.region and ctx.region != "us-east-1":
+        if region != ctx.region and ctx.region != "us-east-1":
             raise ServiceError(
                 "IllegalLocationConstraintException",
                 f"The {constraint} location constraint is "
                 "incompatible for the region specific endpoint this request was sent to.",
                 400,
             )
-        return constraint
+        return region
 
     def _creation_acl(self, ctx: RequestContext, params: dict[str, Any], ownership: str) -> list | None:
         grants = header_grants(params)
@@ -142,6 +167,7 @@ class BucketOperations(Operations):
                 400,
             )
         if grants is not None:
+            check_grantees(grants, self.service.known_accounts(ctx.principal.account_id))
             return grants
         return canned_acl(acl or "private", ctx.principal.account_id)
 
@@ -161,7 +187,7 @@ class BucketOperations(Operations):
         if bucket is None:
             raise ServiceError("NotFound", "Not Found", 404)
         self.service.authorize(ctx, bucket, "s3:ListBucket")
-        return {"BucketRegion": bucket.region, "AccessPointAlias": False}
+        return {"BucketArn": bucket_arn(bucket), "BucketRegion": bucket.region, "AccessPointAlias": False}
 
     def list_buckets(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if ctx.principal.is_anonymous:
@@ -189,7 +215,8 @@ class BucketOperations(Operations):
 
     def get_bucket_location(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket = self.service.owner_only(ctx, params["Bucket"])
-        return {"LocationConstraint": None if bucket.region == "us-east-1" else bucket.region}
+        given = self.service.store.config(bucket.id, "location_constraint")
+        return {"LocationConstraint": given or (None if bucket.region == "us-east-1" else bucket.region)}
 
     # -- versioning ------------------------------------------------------------------------------
 
@@ -213,7 +240,9 @@ class BucketOperations(Operations):
         columns: dict[str, Any] = {"versioning": status}
         mfa_delete = configuration.get("MFADelete")
         if mfa_delete:
-            if not params.get("MFA"):
+            # changing MFA delete needs the device's code; saying "Disabled" of a bucket that never had it
+            # changes nothing
+            if not params.get("MFA") and (mfa_delete == "Enabled" or bucket.mfa_delete == "Enabled"):
                 raise ServiceError("AccessDenied", "Mfa Authentication must be used for this request", 403)
             columns["mfa_delete"] = mfa_delete
         self.service.store.update_bucket(bucket.id, **columns)
@@ -240,6 +269,12 @@ class BucketOperations(Operations):
                 400,
             )
         ownership = rules[0]["ObjectOwnership"]
+        if ownership == "BucketOwnerEnforced" and _grants_others(bucket):
+            raise ServiceError(
+                "InvalidBucketAclWithObjectOwnership",
+                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+                400,
+            )
         if ownership == "BucketOwnerEnforced":
             self.service.store.update_bucket(bucket.id, ownership=ownership, acl=None)
         else:
@@ -267,6 +302,7 @@ class BucketOperations(Operations):
         grants = acl_from_request(params, bucket.account)
         if bucket.ownership == "BucketOwnerEnforced" and grants != canned_acl("private", bucket.account):
             raise acls_not_supported()
+        check_grantees(grants, self.service.known_accounts(ctx.principal.account_id))
         if grants_are_public(grants) and self.service.public_access_block(bucket).get("BlockPublicAcls"):
             raise ServiceError("AccessDenied", "Access Denied", 403)
         self.service.store.update_bucket(bucket.id, acl=json.dumps(grants))
@@ -275,7 +311,9 @@ class BucketOperations(Operations):
     def get_bucket_acl(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket = self.service.owner_only(ctx, params["Bucket"])
         grants = bucket.grants if bucket.ownership != "BucketOwnerEnforced" else []
-        return {"Owner": owner_of(bucket.account), "Grants": grants or canned_acl("private", bucket.account)}
+        if bucket.acl is None or bucket.ownership == "BucketOwnerEnforced":
+            grants = canned_acl("private", bucket.account)
+        return {"Owner": owner_of(bucket.account), "Grants": grants}
 
     # -- tagging (kept by the kit, where the Resource Groups Tagging API sees it) -------------------
 

@@ -48,6 +48,17 @@ def new_hasher(algorithm: str):
     return hashlib.new(algorithm.lower())
 
 
+_DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 32, "SHA512": 64, "MD5": 16}
+
+
+def well_formed(algorithm: str, value: str) -> bool:
+    """Whether `value` is a base64 digest of the algorithm's size (BadDigest is for a mismatch only)."""
+    try:
+        return len(base64.b64decode(value, validate=True)) == _DIGEST_SIZES[algorithm]
+    except (ValueError, KeyError):
+        return False
+
+
 def encode(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 

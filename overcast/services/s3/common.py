@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from overcast.errors import ServiceError
-from overcast.identity import Principal, canonical_user_id, display_name
+from overcast.identity import canonical_user_id
 from overcast.services.kit.arns import build_arn
 from overcast.services.kit.paging import decode_token
+from overcast.services.s3.access import ALL_USERS, AUTHENTICATED_USERS, grants_are_public  # noqa: F401
 from overcast.services.s3.store import Bucket
 
-ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
-AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
-PUBLIC_GROUPS = (ALL_USERS, AUTHENTICATED_USERS)
 STORAGE_CLASSES = (
     "STANDARD",
     "STANDARD_IA",
@@ -135,7 +132,8 @@ def etag_matches(condition: str, etag: str) -> bool:
 
 
 def to_datetime(moment: float) -> datetime:
-    return datetime.fromtimestamp(moment, UTC)
+    """A moment as S3 answers it: to the second (2009-10-12T17:50:30.000Z in XML)."""
+    return datetime.fromtimestamp(int(moment), UTC)
 
 
 def seconds(value: datetime) -> float:
@@ -146,7 +144,8 @@ def seconds(value: datetime) -> float:
 
 
 def owner_of(account: str) -> dict[str, str]:
-    return {"DisplayName": display_name(account), "ID": canonical_user_id(account)}
+    """An Owner (or a grantee's identity): its canonical id only (S3 stopped returning DisplayName in 2025)."""
+    return {"ID": canonical_user_id(account)}
 
 
 def owner_grant(account: str, permission: str = "FULL_CONTROL") -> dict[str, Any]:
@@ -206,7 +205,8 @@ def header_grants(params: dict[str, Any]) -> list[dict[str, Any]] | None:
 def acl_from_request(
     params: dict[str, Any], owner: str, bucket_owner: str | None = None
 ) -> list[dict[str, Any]]:
-    """The grants a Put*Acl request sets: a canned ACL, grant headers, or an AccessControlPolicy document."""
+    """The grants a Put*Acl request sets: a canned ACL, grant headers, or an AccessControlPolicy document
+    (an empty one leaves no grant at all); with none of them S3 answers MissingSecurityHeader."""
     grants = header_grants(params)
     if grants is not None:
         return grants
@@ -219,81 +219,36 @@ def acl_from_request(
             }
             for g in policy.get("Grants") or []
         ]
-    return canned_acl(params.get("ACL") or "private", owner, bucket_owner)
+    if params.get("ACL") is None:
+        raise ServiceError(
+            "MissingSecurityHeader",
+            "Your request was missing a required header",
+            400,
+            MissingHeaderName="x-amz-acl",
+        )
+    return canned_acl(params["ACL"], owner, bucket_owner)
 
 
-def grants_are_public(grants: list[dict[str, Any]]) -> bool:
-    return any(g.get("Grantee", {}).get("URI") in PUBLIC_GROUPS for g in grants)
+_GROUPS = (ALL_USERS, AUTHENTICATED_USERS, LOG_DELIVERY)
 
 
-def acl_allows(grants: list[dict[str, Any]], principal: Principal, permission: str) -> bool:
-    wanted = (permission, "FULL_CONTROL")
+def check_grantees(grants: list[dict[str, Any]], accounts: Iterable[str]) -> None:
+    """Every grantee is one S3 can resolve: a canonical id of a known account, or one of its groups (grants
+    by e-mail address resolve to no account here, as in the regions where AWS no longer takes them)."""
+    known = {canonical_user_id(account) for account in accounts}
     for grant in grants:
-        if grant.get("Permission") not in wanted:
-            continue
-        grantee = grant.get("Grantee", {})
-        uri = grantee.get("URI")
-        if uri == ALL_USERS:
-            return True
-        if uri == AUTHENTICATED_USERS and not principal.is_anonymous:
-            return True
-        if not principal.is_anonymous and grantee.get("ID") == canonical_user_id(principal.account_id):
-            return True
-    return False
-
-
-# -- bucket policies (enough to answer "is this request allowed by the resource policy") -------------
-
-
-def policy_decision(
-    policy: dict[str, Any] | None, principal: Principal, action: str, resource: str
-) -> str | None:
-    """'Deny', 'Allow' or None (no statement applies) for `action` on `resource` by `principal`."""
-    if not policy:
-        return None
-    decision = None
-    for statement in _as_list(policy.get("Statement")):
-        if not _principal_matches(statement.get("Principal"), principal):
-            continue
-        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement.get("Action"))):
-            continue
-        if not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement.get("Resource"))):
-            continue
-        if statement.get("Effect") == "Deny":
-            return "Deny"
-        decision = "Allow"
-    return decision
-
-
-def _principal_matches(spec: Any, principal: Principal) -> bool:
-    if spec == "*":
-        return True
-    if not isinstance(spec, dict):
-        return False
-    for value in _as_list(spec.get("AWS")):
-        if value == "*":
-            return True
-        if principal.is_anonymous:
-            continue
-        if value in (principal.account_id, principal.arn, f"arn:aws:iam::{principal.account_id}:root"):
-            return True
-    return False
-
-
-def policy_is_public(policy: dict[str, Any]) -> bool:
-    return any(
-        s.get("Effect") == "Allow"
-        and (s.get("Principal") == "*" or "*" in _as_list((s.get("Principal") or {}).get("AWS")))
-        and not s.get("Condition")
-        for s in _as_list(policy.get("Statement"))
-        if isinstance(s.get("Principal"), (str, dict))
-    )
-
-
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+        grantee = grant.get("Grantee") or {}
+        if grantee.get("EmailAddress") is not None or grantee.get("Type") == "AmazonCustomerByEmail":
+            raise ServiceError(
+                "UnresolvableGrantByEmailAddress",
+                "The e-mail address you provided does not match any account on record.",
+                400,
+                EmailAddress=grantee.get("EmailAddress"),
+            )
+        if grantee.get("URI") is not None and grantee["URI"] not in _GROUPS:
+            raise invalid_argument("Invalid group uri", "uri", grantee["URI"])
+        if grantee.get("ID") is not None and grantee["ID"] not in known:
+            raise invalid_argument("Invalid id", "CanonicalUser/ID", grantee["ID"])
 
 
 def resume_after(token: str | None, scope: str, invalid: Callable[[], ServiceError]) -> str | None:

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
+from overcast.policy import document as policy_doc
 from overcast.services.base import Operations, operation
-from overcast.services.s3.common import SSE_S3_DEFAULT, bucket_arn, policy_is_public, seconds, to_datetime
+from overcast.services.s3.access import as_list, policy_is_public
+from overcast.services.s3.common import SSE_S3_DEFAULT, bucket_arn, seconds, to_datetime
 from overcast.services.s3.replication import destination_name
 from overcast.services.s3.store import Bucket
 
@@ -177,7 +179,13 @@ class ConfigOperations(Operations):
         check = self._checks.get(spec.kind)
         if check:
             check(bucket, document)
+        if spec is LIFECYCLE:
+            document["TransitionDefaultMinimumObjectSize"] = (
+                params.get("TransitionDefaultMinimumObjectSize") or "all_storage_classes_128K"
+            )
         self.service.store.put_config(bucket.id, spec.kind, _jsonable(document))
+        if spec is LIFECYCLE:
+            return {"TransitionDefaultMinimumObjectSize": document["TransitionDefaultMinimumObjectSize"]}
         return {}
 
     @operation(
@@ -232,6 +240,7 @@ class ConfigOperations(Operations):
             "object_lock": self._check_object_lock,
             "lifecycle": self._check_lifecycle,
             "cors": self._check_cors,
+            "logging": self._check_logging,
         }
 
     # -- checks run before a configuration is stored ---------------------------------------------------
@@ -313,6 +322,15 @@ class ConfigOperations(Operations):
                 raise ServiceError("InvalidRequest", "Destination bucket must have versioning enabled.", 400)
 
     def _check_object_lock(self, bucket: Bucket, document: dict[str, Any]) -> None:
+        retention = (document.get("Rule") or {}).get("DefaultRetention")
+        if retention is not None:
+            days, years = retention.get("Days"), retention.get("Years")
+            if days is not None and years is not None or not retention.get("Mode"):
+                raise _malformed_xml()  # exactly one of Days and Years, with a Mode: the schema says so
+            if (days if days is not None else years if years is not None else 0) <= 0:
+                raise ServiceError(
+                    "InvalidArgument", "Default retention period must be a positive integer value.", 400
+                )
         if not bucket.object_lock:
             if bucket.versioning != "Enabled":
                 raise ServiceError(
@@ -343,12 +361,29 @@ class ConfigOperations(Operations):
             )
         for rule in rules:
             if rule.get("Status") not in ("Enabled", "Disabled"):
+                raise _malformed_xml()
+            if len(rule.get("ID") or "") > 255:
                 raise ServiceError(
-                    "MalformedXML",
-                    "The XML you provided was not well-formed or did not "
-                    "validate against our published schema",
+                    "InvalidArgument",
+                    "ID length should not exceed allowed limit of 255",
                     400,
+                    ArgumentName="ID",
                 )
+            date = (rule.get("Expiration") or {}).get("Date")
+            dates = [date, *((t or {}).get("Date") for t in rule.get("Transitions") or [])]
+            for moment in (d for d in dates if d is not None):
+                if seconds(moment) % 86400:
+                    raise ServiceError("InvalidArgument", "'Date' must be at midnight GMT", 400)
+
+    def _check_logging(self, bucket: Bucket, document: dict[str, Any]) -> None:
+        target = (document.get("LoggingEnabled") or {}).get("TargetBucket")
+        if target is not None and self.service.store.bucket(target) is None:
+            raise ServiceError(
+                "InvalidTargetBucketForLogging",
+                "The target bucket for logging does not exist",
+                400,
+                TargetBucket=target,
+            )
 
     def _check_cors(self, bucket: Bucket, document: dict[str, Any]) -> None:
         rules = document.get("CORSRules") or []
@@ -370,26 +405,11 @@ class ConfigOperations(Operations):
     # -- bucket policies --------------------------------------------------------------------------
 
     def put_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Validated as S3 does (MalformedPolicy), stored as sent; the policy engine evaluates it (access.py).
+        204 No Content, as AWS answers."""
         bucket = self.service.owner_only(ctx, params["Bucket"])
         text = params["Policy"]
-        try:
-            policy = json.loads(text)
-        except ValueError as exc:
-            raise ServiceError(
-                "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400
-            ) from exc
-        if not isinstance(policy, dict) or not policy.get("Statement"):
-            raise ServiceError("MalformedPolicy", "Missing required field Statement", 400)
-        for statement in (
-            policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
-        ):
-            if statement.get("Effect") not in ("Allow", "Deny"):
-                raise ServiceError("MalformedPolicy", "Invalid effect: " + str(statement.get("Effect")), 400)
-            if "Principal" not in statement and "NotPrincipal" not in statement:
-                raise ServiceError("MalformedPolicy", "Missing required field Principal", 400)
-            for resource in _as_list(statement.get("Resource")):
-                if not str(resource).startswith(bucket_arn(bucket)):
-                    raise ServiceError("MalformedPolicy", "Policy has invalid resource", 400)
+        policy = _checked_policy(text, bucket_arn(bucket))
         if policy_is_public(policy) and self.service.public_access_block(bucket).get("BlockPublicPolicy"):
             raise ServiceError(
                 "AccessDenied",
@@ -400,7 +420,7 @@ class ConfigOperations(Operations):
             )
         self.service.store.put_config(bucket.id, "policy", policy)
         self.service.store.put_config(bucket.id, "policy_text", text)
-        return {}
+        return {"__status__": 204}
 
     def get_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket = self.service.owner_only(ctx, params["Bucket"])
@@ -443,7 +463,8 @@ class ConfigOperations(Operations):
                 "InvalidArgument", "Configuration Id does not match the Id in the request", 400
             )
         self.service.store.put_config(bucket.id, kind, _jsonable(document), params["Id"])
-        return {}
+        # AWS answers these three 204 No Content (metrics configurations: 200)
+        return {"__status__": 204} if kind != "metrics" else {}
 
     @operation(
         "GetBucketInventoryConfiguration",
@@ -488,7 +509,86 @@ class ConfigOperations(Operations):
         }
 
 
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+def _malformed_xml() -> ServiceError:
+    return ServiceError(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+        400,
+    )
+
+
+def _malformed(message: str) -> ServiceError:
+    return ServiceError("MalformedPolicy", message, 400)
+
+
+def _checked_policy(text: str, arn: str) -> dict[str, Any]:
+    """A bucket policy as S3 validates it (its MalformedPolicy texts), also readable by the policy engine."""
+    try:
+        policy = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested past what any policy needs
+        policy = None
+    if not isinstance(policy, dict):
+        raise _malformed("Policies must be valid JSON and the first byte must be '{'")
+    if not policy.get("Statement"):
+        raise _malformed("Missing required field Statement")
+    for statement in as_list(policy["Statement"]):
+        if not isinstance(statement, dict):
+            raise _malformed("Policies must be valid JSON and the first byte must be '{'")
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            raise _malformed("Invalid effect: " + str(statement.get("Effect")))
+        if "Principal" not in statement and "NotPrincipal" not in statement:
+            raise _malformed("Missing required field Principal")
+        for name in ("Principal", "NotPrincipal"):
+            if name in statement and not _valid_principal(statement[name]):
+                raise _malformed("Invalid principal in policy")
+        if "Action" not in statement and "NotAction" not in statement:
+            raise _malformed("Missing required field Action")
+        if "Resource" not in statement and "NotResource" not in statement:
+            raise _malformed("Missing required field Resource")
+        for name in ("Resource", "NotResource"):
+            if name not in statement:
+                continue
+            resources = as_list(statement[name])
+            if not resources or not all(_within(r, arn) for r in resources):
+                raise _malformed("Policy has invalid resource")
+    try:
+        policy_doc.validate(text, policy_doc.RESOURCE)
+    except ServiceError as error:
+        raise _malformed(error.message) from None
+    except RecursionError:
+        raise _malformed("Policies must be valid JSON and the first byte must be '{'") from None
+    return policy
+
+
+def _valid_principal(value: Any) -> bool:
+    """ "*", or a map of principal kinds to a name or a list of names (AWS ids: "*", accounts, ARNs)."""
+    if value == "*":
+        return True
+    if not isinstance(value, dict) or not value:
+        return False
+    for kind, names in value.items():
+        if kind not in ("AWS", "Service", "Federated", "CanonicalUser"):
+            return False
+        names = as_list(names)
+        if not names or not all(isinstance(n, str) and n for n in names):
+            return False
+        if kind == "AWS" and not all(
+            n == "*"
+            or (len(n) == 12 and n.isdigit())
+            or n.startswith("arn:aws:iam::")
+            or n.startswith("arn:aws:sts::")
+            for n in names
+        ):
+            return False
+    return True
+
+
+def _within(resource: Any, arn: str) -> bool:
+    """A resource of the bucket `arn`: the bucket itself or objects in it (wildcards allowed)."""
+    if not isinstance(resource, str):
+        return False
+    return (
+        resource == arn
+        or resource.startswith(arn + "/")
+        or (resource.endswith("*") and arn.startswith(resource[:-1]))
+    )

@@ -105,7 +105,9 @@ class CorsOperations(Operations):
             return []
         bucket = self.service.store.bucket(name)
         rules = (self.service.store.config(bucket.id, "cors") or {}).get("CORSRules") if bucket else None
-        rule = matching_rule(rules or [], origin, request.method, [])
+        # a request that says which method it stands for (Access-Control-Request-Method) is matched as that one
+        method = request.headers.get("access-control-request-method") or request.method
+        rule = matching_rule(rules or [], origin, method, [])
         return rule_headers(rule, origin, []) if rule else []
 
 

@@ -52,8 +52,9 @@ def sweep(provider: S3Provider) -> None:
     now = provider.clock.now()
     for bucket_id, config in provider.store.buckets_with_config("lifecycle"):
         rules = [r for r in config.get("Rules") or [] if r.get("Status") == "Enabled"]
+        minimum = config.get("TransitionDefaultMinimumObjectSize") or "all_storage_classes_128K"
         if rules:
-            _apply(provider, bucket_id, rules, now)
+            _apply(provider, bucket_id, [{**rule, "$minimum": minimum} for rule in rules], now)
 
 
 def _apply(provider: S3Provider, bucket_id: int, rules: list[dict[str, Any]], now: float) -> None:
@@ -140,7 +141,8 @@ def _act(provider: S3Provider, bucket_id: int, rule: dict[str, Any], version: An
         if _due(version.modified, expiration.get("Days"), expiration.get("Date"), now):
             provider.versions.delete_one(store.bucket_by_id(bucket_id), version.key, None, {})
             return True
-        return _transition(provider, version, rule.get("Transitions") or [], version.modified, now)
+        transitions = _allowed(rule, version, rule.get("Transitions") or [])
+        return _transition(provider, version, transitions, version.modified, now)
     noncurrent_since = _noncurrent_since(provider, bucket_id, version)
     expiration = rule.get("NoncurrentVersionExpiration") or {}
     if expiration.get("NoncurrentDays") is not None and _due(
@@ -150,9 +152,28 @@ def _act(provider: S3Provider, bucket_id: int, rule: dict[str, Any], version: An
         return True
     transitions = [
         {"Days": t.get("NoncurrentDays"), "StorageClass": t["StorageClass"]}
-        for t in rule.get("NoncurrentVersionTransitions") or []
+        for t in _allowed(rule, version, rule.get("NoncurrentVersionTransitions") or [])
     ]
     return not version.delete_marker and _transition(provider, version, transitions, noncurrent_since, now)
+
+
+SMALL = 128 * 1024
+
+
+def _allowed(rule: dict[str, Any], version: Any, transitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The transitions an object may take by its size: under 128 KiB none by default
+    (TransitionDefaultMinimumObjectSize all_storage_classes_128K), only to the Glacier classes with
+    varies_by_storage_class; a rule whose filter sets ObjectSizeGreaterThan decides for itself."""
+    spec = rule.get("Filter") or {}
+    if (
+        version.size >= SMALL
+        or "ObjectSizeGreaterThan" in spec
+        or "ObjectSizeGreaterThan" in (spec.get("And") or {})
+    ):
+        return transitions
+    if rule.get("$minimum") == "varies_by_storage_class":
+        return [t for t in transitions if t.get("StorageClass") in ("GLACIER", "DEEP_ARCHIVE")]
+    return []
 
 
 def _transition(

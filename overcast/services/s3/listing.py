@@ -53,6 +53,8 @@ class ListingOperations(Operations):
         prefix, delimiter = params.get("Prefix") or "", params.get("Delimiter") or None
         max_keys = _max_keys(params)
         token = params.get("ContinuationToken")
+        if token == "":
+            raise _bad_token()
         after = (
             resume_after(token, "ListObjectsV2", _bad_token) if token else (params.get("StartAfter") or "")
         )
@@ -107,6 +109,8 @@ class ListingOperations(Operations):
         self, bucket_id: int, prefix: str, delimiter: str | None, after: str, max_keys: int
     ) -> Page:
         page = Page()
+        if max_keys == 0:  # nothing asked: nothing answered, and nothing left out
+            return page
         upper = successor(prefix) if prefix else None
         lower, inclusive = _start(prefix, delimiter, after)
         batch = min(max_keys + 1, MAX_KEYS + 1)
@@ -140,7 +144,9 @@ class ListingOperations(Operations):
         within = None
         if version_marker and key_marker:
             marked = self.service.store.version(bucket.id, key_marker, version_marker)
-            if marked is None:
+            if marked is None and version_marker == "null":
+                pass  # the key's null version is gone (a list-and-delete loop): go on after the key
+            elif marked is None:
                 raise ServiceError(
                     "InvalidArgument",
                     "Invalid version id specified",
@@ -148,7 +154,8 @@ class ListingOperations(Operations):
                     ArgumentName="version-id-marker",
                     ArgumentValue=version_marker,
                 )
-            within = (key_marker, marked.id)
+            else:
+                within = (key_marker, marked.id)
         elif version_marker:
             raise ServiceError(
                 "InvalidArgument",
@@ -183,8 +190,7 @@ class ListingOperations(Operations):
             "DeleteMarkers": markers,
             "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes],
         }
-        if version_marker:
-            result["VersionIdMarker"] = version_marker
+        result["VersionIdMarker"] = version_marker or ""
         if delimiter:
             result["Delimiter"] = encode(delimiter)
         if params.get("EncodingType"):
@@ -207,6 +213,8 @@ class ListingOperations(Operations):
         max_keys: int,
     ) -> Page:
         page = Page()
+        if max_keys == 0:
+            return page
         upper = successor(prefix) if prefix else None
         lower, inclusive = _start(prefix, delimiter, key_marker)
         batch = min(max_keys + 1, MAX_KEYS + 1)

@@ -15,10 +15,12 @@ from urllib.parse import quote
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
+from overcast.identity import canonical_user_id
 from overcast.services.base import Operations
 from overcast.services.s3 import bodies, checksums
 from overcast.services.s3.common import check_key, owner_of, to_datetime
 from overcast.services.s3.object_rules import (
+    check_customer_key,
     check_customer_key_on_read,
     checksum_fields,
     requested_checksums,
@@ -32,6 +34,12 @@ if TYPE_CHECKING:
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
+COMPLETION_KEPT = 24 * 3600  # how long a completed upload answers a repeated completion (virtual seconds)
+
+
+def _part_list(requested: list[dict[str, Any]]) -> list[list[Any]]:
+    """The parts a completion names, comparable with those of an earlier one."""
+    return [[part.get("PartNumber"), (part.get("ETag") or "").strip().strip('"')] for part in requested]
 
 
 def _no_such_upload(upload_id: str) -> ServiceError:
@@ -69,6 +77,24 @@ def _checksum_type(algorithm: str | None, requested: str | None) -> str | None:
     return kind
 
 
+def check_part_key(meta: dict[str, Any], params: dict[str, Any]) -> None:
+    """A part of an SSE-C upload comes with the upload's customer key (and a plain upload's with none)."""
+    if not meta.get("SSECustomer") and not params.get("SSECustomerKey"):
+        return
+    if not meta.get("SSECustomer"):
+        raise _encryption_mismatch()
+    if not params.get("SSECustomerKey"):
+        check_customer_key_on_read(meta, params)  # no key at all: the key must be provided (400)
+    if check_customer_key(params) != meta["SSECustomer"]:
+        raise _encryption_mismatch()
+
+
+def _encryption_mismatch() -> ServiceError:
+    return ServiceError(
+        "InvalidRequest", "The provided encryption parameters did not match the ones used originally.", 400
+    )
+
+
 class MultipartOperations(Operations):
     service: S3Provider
 
@@ -76,6 +102,7 @@ class MultipartOperations(Operations):
         name, key = params["Bucket"], params["Key"]
         check_key(key)
         bucket = self.service.bucket_for(ctx, name, "s3:PutObject", key)
+        self.service.authorize_settings(ctx, bucket, params, key)
         meta = self.service.versions.new_object_meta(ctx, bucket, params)
         algorithm = params.get("ChecksumAlgorithm")
         kind = _checksum_type(algorithm, params.get("ChecksumType"))
@@ -116,7 +143,7 @@ class MultipartOperations(Operations):
         with bodies.refusing_unread_body():
             number = _part_number(params["PartNumber"])
             _bucket, upload = self._upload_of(ctx, params, "s3:PutObject")
-            check_customer_key_on_read(upload["meta"], params)
+            check_part_key(upload["meta"], params)
             algorithm = upload["algorithm"] or "CRC64NVME"
             sent = requested_checksums(params, ctx)
             if upload["algorithm"] and sent and sent[0] != algorithm:
@@ -159,7 +186,7 @@ class MultipartOperations(Operations):
         number = _part_number(params["PartNumber"])
         with self.db.transaction():
             _bucket, upload = self._upload_of(ctx, params, "s3:PutObject")
-            check_customer_key_on_read(upload["meta"], params)
+            check_part_key(upload["meta"], params)
             source_bucket, source = self.service.versions.copy_source(ctx, params)
             start, end = _copy_range(params.get("CopySourceRange"), source.size)
             data = self.service.versions.body_of(source, start, end, params, "CopySource")
@@ -195,15 +222,14 @@ class MultipartOperations(Operations):
         return result
 
     def complete_multipart_upload(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket, upload = self._upload_of(ctx, params, "s3:PutObject")
         upload_id, key = params["UploadId"], params["Key"]
         requested = (params.get("MultipartUpload") or {}).get("Parts") or []
+        bucket = self.service.bucket_for(ctx, params["Bucket"], "s3:PutObject", key)
+        if self.service.store.upload(upload_id) is None:
+            return self._completed_again(bucket, key, upload_id, requested)
+        bucket, upload = self._upload_of(ctx, params, "s3:PutObject")
         if not requested:
-            raise ServiceError(
-                "MalformedXML",
-                "The XML you provided was not well-formed or did not validate against our published schema",
-                400,
-            )
+            raise ServiceError("InvalidRequest", "You must specify at least one part", 400)
         stored = {row[0]: row for row in self.service.store.parts(upload_id)}
         chosen = self._chosen_parts(upload, upload_id, requested, stored)
         size = sum(part[2] for part in chosen)
@@ -218,7 +244,11 @@ class MultipartOperations(Operations):
         self.service.versions.check_write_conditions(bucket, key, params)
         digest = hashlib.md5(b"".join(bytes.fromhex(p[3].strip('"')) for p in chosen)).hexdigest()
         etag = f'"{digest}-{len(chosen)}"'
-        meta = {**upload["meta"], "Checksum": checksum}
+        # an upload that named no algorithm has S3's own checksum only ("default": no part checksums to show)
+        meta = {
+            **upload["meta"],
+            "Checksum": checksum if upload["algorithm"] else {**checksum, "default": True},
+        }
         pieces = [[p[1], p[2], p[5]] for p in chosen]
         used = {p[1] for p in chosen}
         for row in stored.values():
@@ -245,15 +275,25 @@ class MultipartOperations(Operations):
             "Key": key,
             "ETag": etag,
             **sse_fields(meta),
+            **checksum_fields(checksum),  # CRC64NVME, FULL_OBJECT, when the upload named no algorithm
         }
-        if upload["algorithm"]:
-            result.update(checksum_fields(checksum))
-        if bucket.versioning:
+        if bucket.versioning == "Enabled":
             result["VersionId"] = version_id
         expiration = self.service.versions.expiration(bucket, key, meta, size, now)
         if expiration:
             result["Expiration"] = expiration
+        self.service.store.forget_completions_before(now - COMPLETION_KEPT)
+        self.service.store.record_completion(upload_id, bucket.id, key, now, _part_list(requested), result)
         return result
+
+    def _completed_again(
+        self, bucket: Any, key: str, upload_id: str, requested: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A CompleteMultipartUpload repeated with the same parts is answered as the first one was."""
+        done = self.service.store.completion(upload_id)
+        if done is None or done[0] != bucket.id or done[1] != key or done[2] != _part_list(requested):
+            raise _no_such_upload(upload_id)
+        return done[3]
 
     def _chosen_parts(
         self,
@@ -351,7 +391,7 @@ class MultipartOperations(Operations):
             "MaxParts": limit,
             "IsTruncated": len(rows) > limit,
             "Parts": parts,
-            "Initiator": {"ID": upload["initiator"], "DisplayName": upload["initiator"]},
+            "Initiator": _initiator(upload),
             "Owner": owner_of(upload["meta"].get("Owner", "")),
             "StorageClass": upload["storage_class"],
         }
@@ -427,12 +467,17 @@ def _upload_entry(upload_id: str, key: str, initiated: float, meta: dict[str, An
         "Initiated": to_datetime(initiated),
         "StorageClass": meta["storage_class"],
         "Owner": owner_of(meta["meta"].get("Owner", "")),
-        "Initiator": {"ID": meta["initiator"], "DisplayName": meta["initiator"]},
+        "Initiator": _initiator(meta),
     }
     if meta.get("algorithm"):
         entry["ChecksumAlgorithm"] = meta["algorithm"]
         entry["ChecksumType"] = meta["type"]
     return entry
+
+
+def _initiator(upload: dict[str, Any]) -> dict[str, str]:
+    """Who started an upload, as S3 names them: the canonical id of their account."""
+    return {"ID": canonical_user_id(upload.get("initiator_account") or "")}
 
 
 def _part_number(number: int) -> int:
@@ -448,19 +493,25 @@ def _part_number(number: int) -> int:
 
 
 def _copy_range(header: str | None, size: int) -> tuple[int, int]:
+    """x-amz-copy-source-range: exactly bytes=first-last, within the source."""
     if not header:
         return 0, size
-    try:
-        first, _, last = header.removeprefix("bytes=").partition("-")
-        start, end = int(first), int(last) + 1
-    except ValueError:
-        start, end = -1, -1
-    if start < 0 or end <= start or end > size:
+    first, dash, last = header.removeprefix("bytes=").partition("-")
+    if not header.startswith("bytes=") or not dash or not first.isdigit() or not last.isdigit():
         raise ServiceError(
             "InvalidArgument",
             "The x-amz-copy-source-range value must be of the form "
             "bytes=first-last where first and last are the zero-based offsets of the first and "
             "last bytes to copy",
+            400,
+            ArgumentName="x-amz-copy-source-range",
+            ArgumentValue=header,
+        )
+    start, end = int(first), int(last) + 1
+    if end <= start or end > size:
+        raise ServiceError(
+            "InvalidArgument",
+            f"Range specified is not valid for source object of size: {size}",
             400,
             ArgumentName="x-amz-copy-source-range",
             ArgumentValue=header,

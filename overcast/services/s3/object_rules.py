@@ -52,6 +52,11 @@ def requested_checksums(params: dict[str, Any], ctx: RequestContext) -> list[str
     """The checksum algorithms a write names: x-amz-sdk-checksum-algorithm, a value, or a trailer."""
     found: list[str] = []
     given = [a for a in checksums.ALGORITHMS if params.get(checksums.param_name(a))]
+    for algorithm in given:
+        if not checksums.well_formed(algorithm, params[checksums.param_name(algorithm)]):
+            raise ServiceError(
+                "InvalidRequest", f"Value for {checksums.header_name(algorithm)} header is invalid.", 400
+            )
     if len(given) > 1:
         raise ServiceError(
             "InvalidRequest",
@@ -182,7 +187,16 @@ def check_customer_key(params: dict[str, Any]) -> str:
             ArgumentValue="null",
         )
     digest = base64.b64encode(hashlib.md5(key).digest()).decode()
-    if params.get("SSECustomerKeyMD5") and params["SSECustomerKeyMD5"] != digest:
+    if not params.get("SSECustomerKeyMD5"):
+        raise ServiceError(
+            "InvalidArgument",
+            "Requests specifying Server Side Encryption with Customer provided keys must provide the client "
+            "calculated MD5 of the secret key.",
+            400,
+            ArgumentName="x-amz-server-side-encryption-customer-key-MD5",
+            ArgumentValue="null",
+        )
+    if params["SSECustomerKeyMD5"] != digest:
         raise ServiceError(
             "InvalidArgument",
             "The calculated MD5 hash of the key did not match the hash that was provided.",
@@ -264,3 +278,27 @@ def http_date(moment: float) -> str:
     from email.utils import formatdate
 
     return formatdate(int(moment), usegmt=True)
+
+
+def mail_safe(text: str) -> str:
+    """A header value as S3 answers it: as it is when printable ASCII, else RFC 2047-encoded (UTF-8, base64),
+    as S3 returns non-ASCII metadata."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "=?UTF-8?B?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
+
+
+def from_mail_safe(text: str) -> str:
+    """A header value with RFC 2047 encoded words decoded (S3 decodes them in metadata it is given)."""
+    if "=?" not in text:
+        return text
+    from email.header import decode_header
+
+    try:
+        words = decode_header(text)
+    except (ValueError, UnicodeError):
+        return text
+    return "".join(
+        word.decode(charset or "utf-8", "replace") if isinstance(word, bytes) else word
+        for word, charset in words
+    )

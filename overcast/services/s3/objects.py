@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from overcast.services.s3.common import STORAGE_CLASSES, check_key, quoted, to_d
 from overcast.services.s3.object_rules import (
     check_write_conditions_supported,
     checksum_fields,
+    mail_safe,
     requested_checksums,
     sse_fields,
     storage_class_of,
@@ -49,6 +51,51 @@ class _CopyPlan:
     linked: list[str] = field(default_factory=list)  # committed links to the source's files (same key)
     pinned: list[tuple[Any, int]] = field(default_factory=list)  # (PendingBlob link, size) to re-encrypt
     source_cipher: encryption.BodyCipher | None = None
+    checksum: str | None = None  # an algorithm the copy asks for that the source's checksum is not: computed
+
+
+async def _hashing(chunks: AsyncIterator[bytes], hasher: Any) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        hasher.update(chunk)
+        yield chunk
+
+
+def _whole_object(algorithm: str, hasher: Any) -> dict[str, Any]:
+    return {"algorithm": algorithm, "value": checksums.encode(hasher.digest()), "type": "FULL_OBJECT"}
+
+
+def check_range_request(params: dict[str, Any]) -> None:
+    """partNumber must be a part number, and not come with a Range."""
+    number = params.get("PartNumber")
+    if number is None:
+        return
+    if not 1 <= number <= 10_000:
+        raise ServiceError(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            400,
+            ArgumentName="partNumber",
+            ArgumentValue=number,
+        )
+    if params.get("Range"):
+        raise ServiceError(
+            "InvalidRequest", "Cannot specify both Range header and partNumber query parameter", 400
+        )
+
+
+def part_range(version: ObjectVersion, number: int) -> tuple[int, int]:
+    """[start, end) of part `number` (an object not uploaded in parts is one part); 416 beyond the parts."""
+    sizes = [part[1] for part in version.part_list] or [version.size]
+    if number > len(sizes):
+        raise ServiceError(
+            "InvalidPartNumber",
+            "The requested partnumber is not satisfiable",
+            416,
+            PartNumberRequested=number,
+            ActualPartCount=len(sizes),
+        )
+    start = sum(sizes[: number - 1])
+    return start, start + sizes[number - 1]
 
 
 class ObjectOperations(Operations):
@@ -62,6 +109,7 @@ class ObjectOperations(Operations):
         with bodies.refusing_unread_body():
             check_key(key)
             bucket = self.service.bucket_for(ctx, name, "s3:PutObject", key)
+            self.service.authorize_settings(ctx, bucket, params, key)
             changes = self.db.conn.total_changes
             meta = versions.new_object_meta(ctx, bucket, params)
             storage_class = storage_class_of(params)
@@ -108,7 +156,7 @@ class ObjectOperations(Operations):
             bodies.discard(self.platform.blobs, received)
             raise
         result = {"ETag": quoted(received.md5_hex), **sse_fields(meta), **checksum_fields(checksum)}
-        if bucket.versioning:
+        if bucket.versioning == "Enabled":  # suspended: the null version, of which S3 says nothing
             result["VersionId"] = version_id
         if expiration:
             result["Expiration"] = expiration
@@ -117,19 +165,20 @@ class ObjectOperations(Operations):
     # -- reading -----------------------------------------------------------------------------------
 
     def get_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        check_range_request(params)
         bucket, version = self.service.versions.readable_version(ctx, params, "s3:GetObject")
-        result = self.object_headers(bucket, version, params)
         size = version.size
         start, end = 0, size
         part_number = params.get("PartNumber")
+        wanted = None if part_number else bodies.parse_range(params.get("Range"), size)
         if part_number:
-            start, end = self._part_range(version, part_number)
+            start, end = part_range(version, part_number)
+        elif wanted is not None:
+            start, end = wanted
+        result = self.object_headers(bucket, version, params)
+        if part_number:
             result["PartsCount"] = max(1, len(version.part_list))
-        else:
-            wanted = bodies.parse_range(params.get("Range"), size)
-            if wanted is not None:
-                start, end = wanted
-        if (start, end) != (0, size) or part_number:
+        if wanted is not None or part_number:
             result["ContentRange"] = f"bytes {start}-{end - 1}/{size}" if size else None
             result["__status__"] = 206
             if not part_number:
@@ -140,41 +189,33 @@ class ObjectOperations(Operations):
         result["Body"] = self.service.versions.body_of(version, start, end, params)
         for override, member in RESPONSE_OVERRIDES.items():
             if params.get(override):
-                result[member] = params[override]
+                result[member] = mail_safe(params[override])
         if params.get("ResponseExpires"):
             result["Expires"] = params["ResponseExpires"]
         return result
 
     def head_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        check_range_request(params)
         bucket, version = self.service.versions.readable_version(ctx, params, "s3:GetObject", head=True)
-        result = self.object_headers(bucket, version, params)
-        result["ContentLength"] = version.size
         if params.get("PartNumber"):
-            start, end = self._part_range(version, params["PartNumber"])
+            start, end = part_range(version, params["PartNumber"])
+            result = self.object_headers(bucket, version, params)
             result["ContentLength"] = end - start
             result["PartsCount"] = max(1, len(version.part_list))
             result["ContentRange"] = f"bytes {start}-{end - 1}/{version.size}"
             result["__status__"] = 206
-        elif params.get("Range"):
-            wanted = bodies.parse_range(params["Range"], version.size)
-            if wanted:
-                result["ContentLength"] = wanted[1] - wanted[0]
-                result["ContentRange"] = f"bytes {wanted[0]}-{wanted[1] - 1}/{version.size}"
-                result["__status__"] = 206
+            return result
+        result = self.object_headers(bucket, version, params)
+        result["ContentLength"] = version.size
+        wanted = bodies.parse_range(params.get("Range"), version.size)
+        if wanted:
+            result["ContentLength"] = wanted[1] - wanted[0]
+            result["ContentRange"] = f"bytes {wanted[0]}-{wanted[1] - 1}/{version.size}"
+            result["__status__"] = 206
+        for override, member in RESPONSE_OVERRIDES.items():
+            if params.get(override):
+                result[member] = mail_safe(params[override])
         return result
-
-    def _part_range(self, version: ObjectVersion, number: int) -> tuple[int, int]:
-        sizes = [part[1] for part in version.part_list] or [version.size]
-        if number > len(sizes):
-            raise ServiceError(
-                "InvalidPartNumber",
-                "The requested partnumber is not satisfiable",
-                416,
-                PartNumberRequested=number,
-                ActualPartCount=len(sizes),
-            )
-        start = sum(sizes[: number - 1])
-        return start, start + sizes[number - 1]
 
     def object_headers(
         self, bucket: Bucket, version: ObjectVersion, params: dict[str, Any]
@@ -193,7 +234,7 @@ class ObjectOperations(Operations):
         if "Expires" in meta:
             result["Expires"] = to_datetime(meta["Expires"])
         if "Metadata" in meta:
-            result["Metadata"] = meta["Metadata"]
+            result["Metadata"] = {k: mail_safe(v) for k, v in meta["Metadata"].items()}
         if bucket.versioning:
             result["VersionId"] = version.version_id
         if version.storage_class != "STANDARD":
@@ -217,22 +258,32 @@ class ObjectOperations(Operations):
             if expiration:
                 result["Expiration"] = expiration
         if params.get("ChecksumMode") == "ENABLED" and meta.get("Checksum"):
-            if params.get("PartNumber") and version.parts:
-                part = version.part_list[params["PartNumber"] - 1]
-                if len(part) > 2 and part[2]:
-                    result.update(
-                        checksum_fields({**meta["Checksum"], "value": part[2], "type": "COMPOSITE"})
-                    )
-            else:
-                result.update(checksum_fields(meta["Checksum"]))
+            result.update(self._checksum_read(version, params.get("PartNumber")))
         return result
+
+    @staticmethod
+    def _checksum_read(version: ObjectVersion, part_number: int | None) -> dict[str, Any]:
+        """The checksum GetObject/HeadObject report: the object's; for one part of a COMPOSITE upload, that
+        part's; for one part of a FULL_OBJECT upload, none (unless it is the only part: the object's)."""
+        checksum = version.meta["Checksum"]
+        parts = version.part_list if version.parts else []
+        if not part_number or not parts:
+            return checksum_fields(checksum)
+        part = parts[part_number - 1]
+        if checksum["type"] == "COMPOSITE" and len(part) > 2 and part[2]:
+            return checksum_fields({**checksum, "value": part[2], "type": "COMPOSITE"})
+        if checksum["type"] == "FULL_OBJECT" and len(parts) == 1:
+            return checksum_fields(checksum)
+        return {}
 
     # -- deleting ----------------------------------------------------------------------------------
 
     def delete_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, key = params["Bucket"], params["Key"]
-        bucket = self.service.bucket_for(ctx, name, "s3:DeleteObject", key)
-        result = self.service.versions.delete_one(bucket, key, params.get("VersionId"), params)
+        # deleting a version for good is its own permission (s3:DeleteObjectVersion)
+        action = "s3:DeleteObjectVersion" if params.get("VersionId") else "s3:DeleteObject"
+        bucket = self.service.bucket_for(ctx, name, action, key)
+        result = self.service.versions.delete_one(bucket, key, params.get("VersionId"), params, ctx)
         self._notify_removed(ctx, bucket, key, params.get("VersionId"), result)
         return result
 
@@ -244,7 +295,7 @@ class ObjectOperations(Operations):
         self.service.notify(ctx, bucket, event, key, version_id=result.get("VersionId"))
 
     def delete_objects(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.service.bucket_for(ctx, params["Bucket"], "s3:DeleteObject")
+        bucket = self.service.bucket_for(ctx, params["Bucket"], None)  # each key is authorized on its own
         request = params["Delete"]
         objects = request.get("Objects") or []
         if len(objects) > 1000 or not objects:
@@ -257,13 +308,15 @@ class ObjectOperations(Operations):
         for item in objects:
             key, version_id = item["Key"], item.get("VersionId")
             try:
+                action = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
+                self.service.authorize(ctx, bucket, action, key)
                 with self.db.transaction():
-                    outcome = self.service.versions.delete_one(bucket, key, version_id, params)
+                    outcome = self.service.versions.delete_one(bucket, key, version_id, params, ctx)
                     self._notify_removed(ctx, bucket, key, version_id, outcome)
             except ServiceError as error:
-                errors.append(
-                    {"Key": key, "VersionId": version_id, "Code": error.code, "Message": error.message}
-                )
+                # a key refused by policy is AWS's short "Access Denied" entry, whoever refused it
+                message = "Access Denied" if error.code == "AccessDenied" else error.message
+                errors.append({"Key": key, "VersionId": version_id, "Code": error.code, "Message": message})
                 continue
             entry: dict[str, Any] = {"Key": key}
             if version_id:
@@ -290,10 +343,15 @@ class ObjectOperations(Operations):
                 return self._store_copy(ctx, params, plan, None)
         blobs = self.platform.blobs
         written: list[Any] = []
+        hasher = checksums.new_hasher(plan.checksum) if plan.checksum else None
         try:
             for pin, size in plan.pinned:
                 plain = bodies.read_file(pin.path, size, plan.source_cipher)
+                if hasher is not None:
+                    plain = _hashing(plain, hasher)
                 written.append(await blobs.write(plan.cipher.encrypting(plain)))
+            if hasher is not None:
+                plan.meta["Checksum"] = _whole_object(plan.checksum, hasher)
             with self.db.transaction():
                 plan.bucket = self.service.versions.still_there(plan.bucket.name)
                 self.service.versions.check_write_conditions(plan.bucket, params["Key"], params)
@@ -311,6 +369,7 @@ class ObjectOperations(Operations):
         check_key(key)
         source_bucket, source = self.service.versions.copy_source(ctx, params)
         bucket = self.service.bucket_for(ctx, name, "s3:PutObject", key)
+        self.service.authorize_settings(ctx, bucket, params, key)
         same = source_bucket.id == bucket.id and source.key == key and bool(source.is_latest)
         meta = self._copied_meta(ctx, bucket, source, params)
         storage_class = params.get("StorageClass") or ("STANDARD" if same else source.storage_class)
@@ -341,17 +400,26 @@ class ObjectOperations(Operations):
         self.service.versions.check_write_conditions(bucket, key, params)
         enc, cipher = self.service.keys.for_new(meta, params)
         plan = _CopyPlan(source_bucket, source, bucket, meta, storage_class, enc, cipher)
+        wanted = params.get("ChecksumAlgorithm")
+        if wanted and wanted != (meta.get("Checksum") or {}).get("algorithm"):
+            requested_checksums({"ChecksumAlgorithm": wanted}, ctx)  # a supported one
+            plan.checksum = wanted
         blobs = self.platform.blobs
         same_key = source.enc == enc and (
             enc != encryption.CUSTOMER or source.meta.get("SSECustomer") == meta.get("SSECustomer")
         )
         if source.blob_id == INLINE:
             data = self.service.store.inline_data(source.id)
-            if not same_key:
+            if not same_key or plan.checksum:
                 source_cipher = self.service.keys.cipher_for(source.enc, params, "CopySource")
-                data = cipher.seal(source_cipher.open(data) if source_cipher and data else data)
+                plain = source_cipher.open(data) if source_cipher and data else data
+                if plan.checksum:
+                    hasher = checksums.new_hasher(plan.checksum)
+                    hasher.update(plain or b"")
+                    meta["Checksum"] = _whole_object(plan.checksum, hasher)
+                data = cipher.seal(plain) if not same_key else data
             plan.data = data
-        elif same_key:
+        elif same_key and not plan.checksum:
             plan.linked = [blobs.commit(blobs.copy(blob_id)) for blob_id, _size in bodies.segments(source)]
         else:
             # Re-encrypted after this transaction, from links that keep the files if the source is deleted.
@@ -366,7 +434,9 @@ class ObjectOperations(Operations):
         source, bucket, meta, key = plan.source, plan.bucket, plan.meta, params["Key"]
         blobs = self.platform.blobs
         blob_ids = plan.linked if written is None else [blobs.commit(pending) for pending in written]
-        parts = [[blob_id, *part[1:]] for blob_id, part in zip(blob_ids, source.part_list, strict=False)]
+        # the parts' own checksums are the source's algorithm's: a recomputed copy keeps their sizes only
+        kept = slice(1, 2) if plan.checksum else slice(1, None)
+        parts = [[blob_id, *part[kept]] for blob_id, part in zip(blob_ids, source.part_list, strict=False)]
         blob_id = blob_ids[0] if blob_ids and not source.parts else None
         now = self.clock.now()
         version_id = self.service.versions.put_version(
@@ -389,7 +459,7 @@ class ObjectOperations(Operations):
         expiration = self.service.versions.expiration(bucket, key, meta, source.size, now)
         if expiration:
             result["Expiration"] = expiration
-        if bucket.versioning:
+        if bucket.versioning == "Enabled":
             result["VersionId"] = version_id
         if plan.source_bucket.versioning:
             result["CopySourceVersionId"] = source.version_id
@@ -426,9 +496,9 @@ class ObjectOperations(Operations):
     # -- attributes --------------------------------------------------------------------------------
 
     def get_object_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket, version = self.service.versions.readable_version(
-            ctx, {**params, "Key": params["Key"]}, "s3:GetObject", head=True
-        )
+        attributes, read = self.service.attributes_actions(ctx, params)
+        bucket, version = self.service.versions.readable_version(ctx, params, attributes, head=True)
+        self.service.authorize(ctx, bucket, read, params["Key"])
         wanted = set(params.get("ObjectAttributes") or [])
         result: dict[str, Any] = {"LastModified": to_datetime(int(version.modified))}
         if bucket.versioning:
@@ -447,7 +517,10 @@ class ObjectOperations(Operations):
                 "ChecksumType": checksum["type"],
             }
         if "ObjectParts" in wanted and version.parts:
-            result["ObjectParts"] = self._object_parts(version, checksum, params)
+            if checksum and not checksum.get("default"):
+                result["ObjectParts"] = self._object_parts(version, checksum, params)
+            else:  # no additional checksum: S3 lists no parts, it only counts them
+                result["ObjectParts"] = {"TotalPartsCount": len(version.part_list)}
         return result
 
     def _object_parts(

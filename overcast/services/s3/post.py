@@ -16,7 +16,7 @@ import json
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
 from overcast.context import RequestContext
@@ -46,6 +46,81 @@ _CONTENT_FIELDS = {
 
 def _denied(reason: str) -> ServiceError:
     return ServiceError("AccessDenied", f"Invalid according to Policy: {reason}", 403)
+
+
+def _expiration(value: Any) -> float:
+    """The policy's expiration: an ISO 8601 moment (2030-01-01T12:00:00.000Z); anything else is refused."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None or "T" not in str(value):
+            raise ValueError(value)
+        return moment.timestamp()
+    except ValueError:
+        raise ServiceError(
+            "InvalidPolicyDocument", f"Invalid Policy: Invalid 'expiration' value: '{value}'", 400
+        ) from None
+
+
+def _check_simple(condition: dict[str, Any], values: dict[str, str]) -> str:
+    """{"field": "value"}: exactly one property, matched exactly; the field it covers."""
+    if len(condition) != 1:
+        raise ServiceError(
+            "InvalidPolicyDocument",
+            "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property "
+            "specified.",
+            400,
+        )
+    ((name, expected),) = condition.items()
+    name = name.lower().lstrip("$")
+    if values.get(name) != expected:
+        raise _denied(f'Policy Condition failed: ["eq", "${name}", "{expected}"]')
+    return name
+
+
+def _check_length(condition: list[Any], size: int) -> None:
+    """["content-length-range", low, high] (integers, as AWS's parser takes them)."""
+    try:
+        if len(condition) != 3:
+            raise ValueError(condition)
+        low, high = int(condition[1]), int(condition[2])
+    except (TypeError, ValueError):
+        raise _denied(f"Policy Condition failed: {json.dumps(condition)}") from None
+    if size < low:
+        raise ServiceError(
+            "EntityTooSmall",
+            "Your proposed upload is smaller than the minimum allowed size",
+            400,
+            ProposedSize=size,
+            MinSizeAllowed=low,
+        )
+    if size > high:
+        raise ServiceError(
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+            400,
+            ProposedSize=size,
+            MaxSizeAllowed=high,
+        )
+
+
+def _tagging(text: str) -> str:
+    """The `tagging` field (a <Tagging> document) as PutObject's x-amz-tagging query string."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        raise ServiceError(
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our published schema",
+            400,
+        ) from None
+    pairs = []
+    for tag in root.iter():
+        if tag.tag.rsplit("}", 1)[-1] == "Tag":
+            parts = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in tag}
+            pairs.append((parts.get("Key", ""), parts.get("Value", "")))
+    return urlencode(pairs)
 
 
 def parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[str, str, bytes] | None]:
@@ -114,7 +189,7 @@ class PostOperations(Operations):
                 400,
                 ArgumentName="key",
             )
-        key = fields["key"].replace("${filename}", filename)
+        key = fields["key"] = fields["key"].replace("${filename}", filename)  # before the policy sees it
         principal = self._post_principal(fields, name, len(data))
         if self.service.store.bucket(name) is None:
             raise no_such_bucket(name)
@@ -138,6 +213,16 @@ class PostOperations(Operations):
             return ANONYMOUS
         text = fields["policy"]
         access_key, secret = self._post_credentials(fields)
+        signature_field = "x-amz-signature" if "x-amz-credential" in fields else "signature"
+        if signature_field not in fields:
+            name = "X-Amz-Signature" if signature_field == "x-amz-signature" else "Signature"
+            raise ServiceError(
+                "InvalidArgument",
+                f"Bucket POST must contain a field named '{name}'.  If it is specified, please check the "
+                "order of the fields.",
+                400,
+                ArgumentName=name,
+            )
         if "x-amz-signature" in fields:
             _, date, region, service, _ = (fields.get("x-amz-credential") or "////").split("/")[:5]
             key = ("AWS4" + secret).encode()
@@ -188,42 +273,25 @@ class PostOperations(Operations):
     def _check_policy(self, text: str, fields: dict[str, str], bucket: str, size: int) -> None:
         try:
             policy = json.loads(base64.b64decode(text))
-            expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00")).timestamp()
-            conditions = policy["conditions"]
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            raise ServiceError("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400) from exc
-        if self.clock.now() > expiration:
+            expiration, conditions = policy["expiration"], policy["conditions"]
+        except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
+            raise ServiceError("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400) from None
+        if self.clock.now() > _expiration(expiration):
             raise _denied("Policy expired.")
         values = {**fields, "bucket": bucket}
         covered = {"bucket"}
-        for condition in conditions:
+        for condition in conditions if isinstance(conditions, list) else [conditions]:
             if isinstance(condition, dict):
-                for name, expected in condition.items():
-                    name = name.lower().lstrip("$")
-                    covered.add(name)
-                    if values.get(name) != expected:
-                        raise _denied(f'Policy Condition failed: ["eq", "${name}", "{expected}"]')
+                covered.add(_check_simple(condition, values))
                 continue
+            if not isinstance(condition, list) or not condition:
+                raise _denied(f"Policy Condition failed: {json.dumps(condition)}")
             operator = str(condition[0]).lower()
             if operator == "content-length-range":
-                low, high = int(condition[1]), int(condition[2])
-                if size < low:
-                    raise ServiceError(
-                        "EntityTooSmall",
-                        "Your proposed upload is smaller than the minimum allowed size",
-                        400,
-                        ProposedSize=size,
-                        MinSizeAllowed=low,
-                    )
-                if size > high:
-                    raise ServiceError(
-                        "EntityTooLarge",
-                        "Your proposed upload exceeds the maximum allowed size",
-                        400,
-                        ProposedSize=size,
-                        MaxSizeAllowed=high,
-                    )
+                _check_length(condition, size)
                 continue
+            if len(condition) != 3 or not str(condition[1]).startswith("$"):
+                raise _denied(f"Policy Condition failed: {json.dumps(condition)}")
             name, expected = str(condition[1]).lower().lstrip("$"), str(condition[2])
             covered.add(name)
             actual = values.get(name, "")
@@ -262,6 +330,8 @@ class PostOperations(Operations):
             params["StorageClass"] = fields["x-amz-storage-class"]
         if "x-amz-server-side-encryption" in fields:
             params["ServerSideEncryption"] = fields["x-amz-server-side-encryption"]
+        if fields.get("tagging"):
+            params["Tagging"] = _tagging(fields["tagging"])
         return params
 
     def _post_response(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bz2
 import csv
 import json
+import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
@@ -26,12 +27,14 @@ from overcast.services.s3.common import access_denied
 from overcast.services.s3.select_sql import MISSING, sql_error
 
 if TYPE_CHECKING:
+    from overcast.platform import Platform
     from overcast.services.s3.provider import S3Provider
 
 MAX_EXPRESSION = 256 * 1024
 MAX_RECORD = 1 << 20  # AWS's maxCharsPerRecord
 FLUSH_AT = 256 * 1024
 DECOMPRESS_PIECE = 4 << 20
+TIME_LIMIT = 300.0  # seconds of work one Select may take on this machine before it answers Busy
 
 
 def _bad_parameter(message: str) -> ServiceError:
@@ -127,16 +130,9 @@ class SelectOperations(Operations):
             if first > 0:
                 start, skip_first = min(first - 1, size), True
         body = self.service.versions.body_of(version, start, end, params)
-        events = _select_events(
-            _pieces(body),
-            compression,
-            reader,
-            query,
-            writer,
-            bool((params.get("RequestProgress") or {}).get("Enabled")),
-            start,
-            skip_first,
-        )
+        progress = bool((params.get("RequestProgress") or {}).get("Enabled"))
+        scan = _Scan(compression, reader, query, writer, progress, start, skip_first)
+        events = _select_events(self.platform, _pieces(body), scan)
         first_event = await events.__anext__()
         return {"Payload": _prepend(first_event, events)}
 
@@ -642,123 +638,171 @@ def _project(query: sql.Query, row: _Row) -> tuple[list[str], list[Any]]:
     return [item.name for item in query.items], [item.expr.eval(row) for item in query.items]
 
 
-async def _select_events(
-    pieces: AsyncIterator[bytes],
-    compression: str,
-    reader: Any,
-    query: sql.Query,
-    writer: Any,
-    progress: bool,
-    offset: int,
-    skip_first: bool,
-) -> AsyncIterator[dict]:
-    scanned = processed = returned = 0
-    out: list[str] = []
-    out_size = 0
-    emitted = 0
-    limit = query.limit
-    done = limit == 0
-    aggregate = bool(query.aggregates)
-    for agg in query.aggregates:
-        agg.reset()
-    decompressor = _Decompressor(compression)
-    buffer = bytearray()
-    position = offset  # byte offset in the object of the buffer's first byte (uncompressed input only)
-    scan_end = reader.scan_end
-    is_json = isinstance(reader, JsonReader)
-    last_progress: dict | None = None
+class _Scan:
+    """One Select's scan: pieces of the object in, events out. Synchronous and CPU-bound (decompression,
+    parsing, evaluation), so it runs in the platform's worker threads (`Platform.run_blocking`), a batch of
+    events at a time; it stops at the time limit (`Busy`) or when the client has gone (`cancelled`)."""
 
-    def handle(record: Any) -> None:
-        nonlocal emitted, done, out_size
-        rows = reader.rows(record, query.from_path) if is_json else reader.rows(record)
+    def __init__(
+        self,
+        compression: str,
+        reader: Any,
+        query: sql.Query,
+        writer: Any,
+        progress: bool,
+        offset: int,
+        skip_first: bool,
+    ) -> None:
+        self.reader, self.query, self.writer, self.progress = reader, query, writer, progress
+        self.scanned = self.processed = self.returned = 0
+        self.out: list[str] = []
+        self.out_size = 0
+        self.emitted = 0
+        self.done = query.limit == 0
+        self.aggregate = bool(query.aggregates)
+        for agg in query.aggregates:
+            agg.reset()
+        self.decompressor = _Decompressor(compression)
+        self.buffer = bytearray()
+        self.position = offset  # byte offset in the object of the buffer's first byte (uncompressed input)
+        self.skip_first = skip_first
+        self.is_json = isinstance(reader, JsonReader)
+        self.last_progress: dict | None = None
+        self.deadline = time.monotonic() + TIME_LIMIT  # a resource limit of this machine, not AWS time
+        self.cancelled = False
+
+    # -- the events of one piece of the object, and of its end
+
+    def feed(self, piece: bytes) -> Iterator[dict]:
+        self.scanned += len(piece)
+        try:
+            for data in self.decompressor.feed(piece):
+                self._check_limits()
+                self.processed += len(data)
+                self.buffer.extend(data)
+                self._drain(False)
+                if self.done:
+                    break
+                if self.out_size >= FLUSH_AT:
+                    yield self._records()
+        except _ScanDone:
+            self.done = True
+        if self.out:
+            yield self._records()
+        if self.progress and not self.done:
+            self.last_progress = self._stats()
+            yield {"Progress": {"Details": self.last_progress}}
+
+    def end(self) -> Iterator[dict]:
+        try:
+            if not self.done:
+                self.decompressor.finish()
+                self._drain(True)
+        except _ScanDone:
+            pass
+        if self.aggregate:
+            names = [item.name for item in self.query.items]
+            values = [item.expr.eval(_EmptyRow()) for item in self.query.items]
+            self.out.append(self.writer.record(names, values))
+        if self.out:
+            yield self._records()
+        if self.progress and self._stats() != self.last_progress:
+            yield {"Progress": {"Details": self._stats()}}
+        yield {"Stats": {"Details": self._stats()}}
+        yield {"End": {}}
+
+    # -- the work
+
+    def _check_limits(self) -> None:
+        if self.cancelled:
+            raise _ScanDone
+        if time.monotonic() > self.deadline:
+            raise ServiceError("Busy", "The service is unavailable. Please retry.", 503, sender_fault=False)
+
+    def _handle(self, record: Any) -> None:
+        query = self.query
+        rows = self.reader.rows(record, query.from_path) if self.is_json else self.reader.rows(record)
         for row in rows:
             if query.where is not None and sql.truth(query.where.eval(row)) is not True:
                 continue
-            if aggregate:
+            if self.aggregate:
                 for agg in query.aggregates:
                     agg.accumulate(row)
                 continue
             names, values = _project(query, row)
-            text = writer.record(names, values)
-            out.append(text)
-            out_size += len(text)
-            emitted += 1
-            if limit is not None and emitted >= limit:
-                done = True
+            text = self.writer.record(names, values)
+            self.out.append(text)
+            self.out_size += len(text)
+            self.emitted += 1
+            if query.limit is not None and self.emitted >= query.limit:
+                self.done = True
                 return
 
-    def drain(final: bool) -> None:
-        nonlocal position, skip_first
-        if skip_first:
+    def _drain(self, final: bool) -> None:
+        buffer, reader = self.buffer, self.reader
+        if self.skip_first:
             delimiter = reader.skip_delimiter()
             at = buffer.find(delimiter)
             if at == -1:
                 if not final:
                     return
-                position += len(buffer)
+                self.position += len(buffer)
                 del buffer[:]
-                skip_first = False
+                self.skip_first = False
                 return
-            position += at + len(delimiter)
+            self.position += at + len(delimiter)
             del buffer[: at + len(delimiter)]
-            skip_first = False
-        for record, size in reader.records(buffer, final):
-            if scan_end is not None and position > scan_end:
+            self.skip_first = False
+        scan_end = reader.scan_end
+        for count, (record, size) in enumerate(reader.records(buffer, final)):
+            if scan_end is not None and self.position > scan_end:
                 raise _ScanDone
-            position += size
-            handle(record)
-            if done:
+            if count % 4096 == 4095:
+                self._check_limits()
+            self.position += size
+            self._handle(record)
+            if self.done:
                 return
 
-    def records_event() -> dict:
-        nonlocal out, out_size, returned
-        payload = "".join(out).encode("utf-8")
-        out, out_size = [], 0
-        returned += len(payload)
+    def _records(self) -> dict:
+        payload = "".join(self.out).encode("utf-8")
+        self.out, self.out_size = [], 0
+        self.returned += len(payload)
         return {"Records": {"Payload": payload}}
 
-    def stats() -> dict:
-        return {"BytesScanned": scanned, "BytesProcessed": processed, "BytesReturned": returned}
+    def _stats(self) -> dict:
+        return {
+            "BytesScanned": self.scanned,
+            "BytesProcessed": self.processed,
+            "BytesReturned": self.returned,
+        }
 
+
+def _next_event(events: Iterator[dict]) -> dict | None:
     try:
-        try:
-            async for piece in pieces:
-                scanned += len(piece)
-                for data in decompressor.feed(piece):
-                    processed += len(data)
-                    buffer.extend(data)
-                    drain(False)
-                    if done:
-                        break
-                    if out_size >= FLUSH_AT:
-                        yield records_event()
-                if done:
-                    break
-                if out:
-                    yield records_event()
-                if progress:
-                    last_progress = stats()
-                    yield {"Progress": {"Details": last_progress}}
-            if not done:
-                decompressor.finish()
-                drain(True)
-        except _ScanDone:
-            pass
-        if aggregate:
-            names = [item.name for item in query.items]
-            values = [item.expr.eval(_EmptyRow()) for item in query.items]
-            out.append(writer.record(names, values))
-        if out:
-            yield records_event()
-        if progress and stats() != last_progress:
-            yield {"Progress": {"Details": stats()}}
-        yield {"Stats": {"Details": stats()}}
-        yield {"End": {}}
-    except ServiceError:
-        raise
+        return next(events)
     except RecursionError:
         raise sql_error("UnsupportedSyntax", "The SQL expression is nested too deeply.") from None
+    except StopIteration:
+        return None
+
+
+async def _select_events(
+    platform: Platform, pieces: AsyncIterator[bytes], scan: _Scan
+) -> AsyncIterator[dict]:
+    """The event stream: the object's pieces read here, on the event loop; the scan's work off it."""
+    try:
+        async for piece in pieces:
+            events = scan.feed(piece)
+            while (event := await platform.run_blocking(_next_event, events)) is not None:
+                yield event
+            if scan.done:
+                break
+        events = scan.end()
+        while (event := await platform.run_blocking(_next_event, events)) is not None:
+            yield event
     finally:
+        scan.cancelled = True  # the client went away, or the stream ended: any batch in flight stops
         aclose = getattr(pieces, "aclose", None)
         if aclose is not None:
             await aclose()

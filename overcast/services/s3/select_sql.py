@@ -34,6 +34,9 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+MAX_NESTING = 32  # parenthesized levels: deeper ones would exhaust Python's stack while parsing or evaluating
+
+
 def sql_error(code: str, message: str, **fields: Any) -> ServiceError:
     return ServiceError(code, message, 400, **fields)
 
@@ -497,6 +500,7 @@ class Parser:
         self.tokens = tokenize(sql)
         self.i = 0
         self.alias: str | None = None
+        self.depth = 0  # parentheses open at this point
 
     # -- helpers
     @property
@@ -878,8 +882,12 @@ class Parser:
             return Path([(t.value, True)], t.text)
         if t.kind == "op" and t.value == "(":
             self.advance()
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise sql_error("UnsupportedSyntax", "The SQL expression is nested too deeply.")
             node = self.expression()
             self.expect_op(")")
+            self.depth -= 1
             return node
         if t.kind == "kw":
             if t.value in ("null", "missing", "true", "false"):
@@ -1041,7 +1049,10 @@ def _has_bare_path(node: Node) -> bool:
 
 
 def parse(sql: str) -> Query:
-    return Parser(sql).parse()
+    try:
+        return Parser(sql).parse()
+    except RecursionError:  # nesting by other means than parentheses (NOT NOT NOT ..., - - - ...)
+        raise sql_error("UnsupportedSyntax", "The SQL expression is nested too deeply.") from None
 
 
 # --------------------------------------------------------------------------------------------- values

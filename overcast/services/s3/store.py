@@ -106,6 +106,18 @@ MIGRATIONS = [
     ON CONFLICT (arn, tag_key) DO NOTHING;
     DELETE FROM s3_bucket_configs WHERE kind = 'tagging';
     """,
+    # Completed multipart uploads, for a repeated CompleteMultipartUpload (answered again as the first was).
+    """
+    CREATE TABLE s3_completed_uploads (
+        id TEXT PRIMARY KEY,
+        bucket_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        completed REAL NOT NULL,
+        parts TEXT NOT NULL,
+        result TEXT NOT NULL
+    );
+    CREATE INDEX s3_completed_uploads_by_time ON s3_completed_uploads (completed);
+    """,
 ]
 
 INLINE = ""  # blob_id of an object whose body is stored in its row (`data`)
@@ -202,6 +214,10 @@ class S3Store:
         )
         return [Bucket(*row) for row in rows if row[1].startswith(prefix)]
 
+    def accounts(self) -> list[str]:
+        """The accounts that own buckets (those whose canonical ids S3 can resolve in a grant)."""
+        return [account for (account,) in self.db.all("SELECT DISTINCT account FROM s3_buckets")]
+
     def all_buckets(self) -> list[Bucket]:
         return [Bucket(*row) for row in self.db.all(f"SELECT {_BUCKET_COLUMNS} FROM s3_buckets")]
 
@@ -248,6 +264,7 @@ class S3Store:
             (bucket_id,),
         )
         self.db.execute("DELETE FROM s3_uploads WHERE bucket_id = ?", (bucket_id,))
+        self.db.execute("DELETE FROM s3_completed_uploads WHERE bucket_id = ?", (bucket_id,))
         self.db.execute("DELETE FROM s3_bucket_configs WHERE bucket_id = ?", (bucket_id,))
         self.forget_configs()
         self.db.execute("DELETE FROM s3_buckets WHERE id = ?", (bucket_id,))
@@ -595,6 +612,25 @@ class S3Store:
             "AND part_number > ? ORDER BY part_number LIMIT ?",
             (upload_id, after, limit),
         )
+
+    def record_completion(
+        self, upload_id: str, bucket_id: int, key: str, completed: float, parts: list, result: dict
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO s3_completed_uploads (id, bucket_id, key, completed, parts, result) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (upload_id, bucket_id, key, completed, json.dumps(parts), json.dumps(result)),
+        )
+
+    def completion(self, upload_id: str) -> tuple[int, str, list, dict] | None:
+        """(bucket id, key, parts as requested, result) of a completed upload."""
+        row = self.db.one(
+            "SELECT bucket_id, key, parts, result FROM s3_completed_uploads WHERE id = ?", (upload_id,)
+        )
+        return (row[0], row[1], json.loads(row[2]), json.loads(row[3])) if row else None
+
+    def forget_completions_before(self, moment: float) -> None:
+        self.db.execute("DELETE FROM s3_completed_uploads WHERE completed < ?", (moment,))
 
     def delete_upload(self, upload_id: str) -> None:
         self.db.execute("DELETE FROM s3_parts WHERE upload_id = ?", (upload_id,))

@@ -6,6 +6,7 @@ lifecycle worker share; the provider holds one (`service.versions`).
 
 from __future__ import annotations
 
+import uuid
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
@@ -13,11 +14,13 @@ from urllib.parse import parse_qsl, unquote
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.s3 import bodies, lifecycle, replication
+from overcast.services.s3.access import versioned
 from overcast.services.s3.common import (
     ARCHIVED_CLASSES,
     access_denied,
     acls_not_supported,
     canned_acl,
+    check_grantees,
     etag_matches,
     grants_are_public,
     header_grants,
@@ -33,6 +36,7 @@ from overcast.services.s3.object_rules import (
     check_customer_key_on_read,
     check_read_conditions,
     copy_source_key_params,
+    from_mail_safe,
     http_date,
     looks_like_version_id,
     tags_from_query,
@@ -41,6 +45,7 @@ from overcast.services.s3.store import INLINE, Bucket, ObjectVersion
 
 if TYPE_CHECKING:
     from overcast.services.s3.provider import S3Provider
+
 
 CONTENT_FIELDS = (
     "ContentType",
@@ -62,6 +67,13 @@ _VERSION_DEFAULTS = {
     "enc": None,
 }
 MAX_METADATA_BYTES = 2048
+
+
+def aws_managed_key(account: str, region: str) -> str:
+    """The ARN of the account's AWS managed key for S3 (alias aws/s3), which SSE-KMS uses without a key id:
+    one stable key id per account and region."""
+    key = uuid.uuid5(uuid.NAMESPACE_URL, f"arn:aws:kms:{region}:{account}:alias/aws/s3")
+    return f"arn:aws:kms:{region}:{account}:key/{key}"
 
 
 class Versions:
@@ -158,7 +170,8 @@ class Versions:
             meta.pop("ContentEncoding", None)
         if params.get("Expires") is not None:
             meta["Expires"] = seconds(params["Expires"])
-        user_metadata = params.get("Metadata") or {}
+        # RFC 2047 encoded words are decoded as S3 stores them (and encoded again when answered)
+        user_metadata = {k: from_mail_safe(str(v)) for k, v in (params.get("Metadata") or {}).items()}
         if sum(len(k.encode()) + len(str(v).encode()) for k, v in user_metadata.items()) > MAX_METADATA_BYTES:
             raise ServiceError(
                 "MetadataTooLarge",
@@ -168,11 +181,12 @@ class Versions:
             )
         if user_metadata:
             meta["Metadata"] = user_metadata
-        owner = (
-            bucket.account
-            if bucket.ownership in (None, "BucketOwnerEnforced", "BucketOwnerPreferred")
-            else ctx.principal.account_id
+        # Who owns the new object: the bucket owner, unless ACLs are on and the writer keeps it (always under
+        # ObjectWriter; under BucketOwnerPreferred unless it hands it over with bucket-owner-full-control)
+        writer_keeps = bucket.ownership == "ObjectWriter" or (
+            bucket.ownership == "BucketOwnerPreferred" and params.get("ACL") != "bucket-owner-full-control"
         )
+        owner = ctx.principal.account_id if writer_keeps and ctx.principal.account_id else bucket.account
         meta["Owner"] = owner if not ctx.principal.is_anonymous else bucket.account
         grants = self.object_acl_from(params, bucket, meta["Owner"])
         if grants is not None:
@@ -192,6 +206,8 @@ class Versions:
             return None
         if grants is None and acl is None:
             return None
+        if grants is not None:
+            check_grantees(grants, self.service.known_accounts(owner, bucket.account))
         grants = grants if grants is not None else canned_acl(acl or "private", owner, bucket.account)
         if grants_are_public(grants) and self.service.public_access_block(bucket).get("BlockPublicAcls"):
             raise ServiceError("AccessDenied", "Access Denied", 403)
@@ -199,10 +215,28 @@ class Versions:
 
     def encryption_of(self, bucket: Bucket, params: dict[str, Any]) -> dict[str, Any]:
         """SSE-S3 by default (or the bucket's default), SSE-KMS as asked, SSE-C: the key's MD5 is kept."""
-        if params.get("SSECustomerAlgorithm") or params.get("SSECustomerKey"):
-            return {"SSECustomer": check_customer_key(params)}
         algorithm = params.get("ServerSideEncryption")
         key_id = params.get("SSEKMSKeyId")
+        if params.get("SSECustomerAlgorithm") or params.get("SSECustomerKey"):
+            if algorithm:
+                raise ServiceError(
+                    "InvalidArgument",
+                    "Server Side Encryption with Customer provided key is incompatible with the encryption "
+                    "method specified",
+                    400,
+                    ArgumentName="x-amz-server-side-encryption",
+                    ArgumentValue=algorithm,
+                )
+            return {"SSECustomer": check_customer_key(params)}
+        if key_id and not (algorithm or "").startswith("aws:kms"):
+            raise ServiceError(
+                "InvalidArgument",
+                "Server Side Encryption with AWS KMS managed key requires HTTP header "
+                "x-amz-server-side-encryption : aws:kms",
+                400,
+                ArgumentName="x-amz-server-side-encryption-aws-kms-key-id",
+                ArgumentValue=key_id,
+            )
         if algorithm is None:
             default = (self.store.config(bucket.id, "encryption") or {}).get("Rules", [{}])[0]
             by_default = default.get("ApplyServerSideEncryptionByDefault") or {}
@@ -210,7 +244,7 @@ class Versions:
             key_id = key_id or by_default.get("KMSMasterKeyID")
         result: dict[str, Any] = {"SSE": algorithm}
         if algorithm.startswith("aws:kms"):
-            result["KMSKeyId"] = key_id or f"arn:aws:kms:{bucket.region}:{bucket.account}:alias/aws/s3"
+            result["KMSKeyId"] = key_id or aws_managed_key(bucket.account, bucket.region)
             if params.get("BucketKeyEnabled"):
                 result["BucketKeyEnabled"] = True
         return result
@@ -260,18 +294,9 @@ class Versions:
         """The version a GET/HEAD addresses, once access, delete markers, conditions, storage class and
         SSE-C keys allow it to be read."""
         name, key = params["Bucket"], params["Key"]
-        bucket = self.store.bucket(name)
-        if bucket is None:
-            raise no_such_bucket(name)
         version_id = params.get("VersionId")
+        bucket = self.service.bucket_for(ctx, name, versioned(action, params), key)  # s3:GetObjectVersion
         version = self.lookup_version(bucket, key, version_id)
-        self.service.authorize(
-            ctx,
-            bucket,
-            action if not version_id else "s3:GetObjectVersion",
-            key,
-            version.meta.get("Acl") if version else None,
-        )
         if version is None:
             self._check_may_list(ctx, bucket)
             if version_id:
@@ -337,9 +362,15 @@ class Versions:
     # -- deleting ----------------------------------------------------------------------------------
 
     def delete_one(
-        self, bucket: Bucket, key: str, version_id: str | None, params: dict[str, Any]
+        self,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        params: dict[str, Any],
+        ctx: RequestContext | None = None,
     ) -> dict[str, Any]:
-        """Delete a key (a delete marker when versioned) or one version of it for good."""
+        """Delete a key (a delete marker when versioned) or one version of it for good (for `ctx`'s caller;
+        None: Overcast's own lifecycle worker)."""
         if version_id:
             version = self.store.version(bucket.id, key, version_id)
             if version is None:
@@ -352,7 +383,7 @@ class Versions:
                         ArgumentValue=version_id,
                     )
                 return {"VersionId": version_id}
-            self.check_lock_allows_delete(version, params)
+            self.check_lock_allows_delete(ctx, bucket, version, params)
             if bucket.mfa_delete == "Enabled" and not params.get("MFA"):
                 raise ServiceError("AccessDenied", "Mfa Authentication must be used for this request", 403)
             self.destroy(version)
@@ -370,7 +401,9 @@ class Versions:
         version_id = self.put_version(bucket, key, delete_marker=True)
         return {"DeleteMarker": True, "VersionId": version_id}
 
-    def check_lock_allows_delete(self, version: ObjectVersion, params: dict[str, Any]) -> None:
+    def check_lock_allows_delete(
+        self, ctx: RequestContext | None, bucket: Bucket, version: ObjectVersion, params: dict[str, Any]
+    ) -> None:
         meta = version.meta
         if meta.get("LegalHold") == "ON":
             raise ServiceError("AccessDenied", "Access Denied because object protected by object lock.", 403)
@@ -380,6 +413,12 @@ class Versions:
                 raise ServiceError(
                     "AccessDenied", "Access Denied because object protected by object lock.", 403
                 )
+            self.authorize_bypass(ctx, bucket, version.key)
+
+    def authorize_bypass(self, ctx: RequestContext | None, bucket: Bucket, key: str) -> None:
+        """Overriding governance-mode retention (x-amz-bypass-governance-retention) is its own permission."""
+        if ctx is not None:
+            self.service.authorize(ctx, bucket, "s3:BypassGovernanceRetention", key)
 
     # -- addressing --------------------------------------------------------------------------------
 
@@ -400,10 +439,12 @@ class Versions:
         bucket = self.store.bucket(source_name)
         if bucket is None:
             raise no_such_bucket(source_name)
-        version = self.lookup_version(bucket, source_key, version_id)
-        self.service.authorize(
-            ctx, bucket, "s3:GetObject", source_key, version.meta.get("Acl") if version else None
+        # The source is read as GetObject would read it (s3:GetObjectVersion for a version), by every
+        # principal: an explicit Deny on the source binds the destination's writer too.
+        self.service.authorize_version(
+            ctx, bucket, "s3:GetObjectVersion" if version_id else "s3:GetObject", source_key, version_id
         )
+        version = self.lookup_version(bucket, source_key, version_id)
         if version is None or version.delete_marker:
             if version_id:
                 if version is not None:
@@ -438,7 +479,7 @@ class Versions:
     ) -> tuple[Bucket, ObjectVersion]:
         """The version a sub-resource request (tagging, ACL, restore, retention, legal hold) names, once
         `action` is allowed on it: the current one, or the one of `VersionId`."""
-        bucket = self.service.bucket_for(ctx, params["Bucket"], action, params["Key"])
+        bucket = self.service.bucket_for(ctx, params["Bucket"], versioned(action, params), params["Key"])
         version = self.lookup_version(bucket, params["Key"], params.get("VersionId"))
         if version is None or (version.delete_marker and not params.get("VersionId")):
             if params.get("VersionId"):
@@ -455,6 +496,8 @@ class Versions:
                 "MethodNotAllowed",
                 "The specified method is not allowed against this resource.",
                 405,
-                headers={"x-amz-delete-marker": "true"},
+                headers={"x-amz-delete-marker": "true", "x-amz-version-id": version.version_id},
+                Method=ctx.request.method if ctx.request else "GET",
+                ResourceType="DeleteMarker",
             )
         return bucket, version

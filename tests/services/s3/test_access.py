@@ -180,3 +180,23 @@ def test_virtual_hosted_by_host_header(overcast, s3, bucket):
     connection.request("GET", "/vh", headers={"Host": f"{bucket}.s3.localhost.localstack.cloud"})
     response = connection.getresponse()
     assert (response.status, response.read()) == (200, b"virtual")
+
+
+def test_a_copy_of_a_source_version_is_authorized_by_that_versions_acl(overcast, s3):
+    """Another account copies an old version it was granted READ on; the current version's ACL grants nothing."""
+    other = overcast.client("s3", aws_access_key_id="111122223333", aws_secret_access_key="x" * 8)
+    other.create_bucket(Bucket="acl-copy-theirs")
+    other_id = other.list_buckets()["Owner"]["ID"]
+    s3.create_bucket(Bucket="acl-copy-source", ObjectOwnership="ObjectWriter")
+    s3.put_bucket_versioning(Bucket="acl-copy-source", VersioningConfiguration={"Status": "Enabled"})
+    shared = s3.put_object(Bucket="acl-copy-source", Key="k", Body=b"old", GrantRead=f'id="{other_id}"')
+    current = s3.put_object(Bucket="acl-copy-source", Key="k", Body=b"new")
+    source = {"Bucket": "acl-copy-source", "Key": "k"}
+    other.copy_object(
+        Bucket="acl-copy-theirs", Key="old", CopySource={**source, "VersionId": shared["VersionId"]}
+    )
+    assert other.get_object(Bucket="acl-copy-theirs", Key="old")["Body"].read() == b"old"
+    for version in ({}, {"VersionId": current["VersionId"]}):
+        with pytest.raises(ClientError) as raised:
+            other.copy_object(Bucket="acl-copy-theirs", Key="new", CopySource={**source, **version})
+        assert error_of(raised) == ("AccessDenied", 403)

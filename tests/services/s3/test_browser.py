@@ -164,3 +164,87 @@ def test_post_policy_expires_on_the_virtual_clock(overcast, s3, bucket):
 def test_anonymous_post_needs_a_public_bucket(overcast, s3, bucket):
     response = _post(overcast, bucket, {"key": "anon.txt"})
     assert response.status == 403
+
+
+# -- POST form details (issue 14) ----------------------------------------------------------------------
+
+
+def _signed(policy: dict, **fields) -> dict:
+    """Form fields for `policy`, signed as SigV2 forms are (the root test credentials)."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    text = base64.b64encode(json.dumps(policy).encode()).decode()
+    signature = base64.b64encode(hmac.new(b"test", text.encode(), hashlib.sha1).digest()).decode()
+    return {"AWSAccessKeyId": "test", "policy": text, "signature": signature, **fields}
+
+
+def _policy(*conditions, expiration="2099-01-01T00:00:00.000Z") -> dict:
+    return {"expiration": expiration, "conditions": list(conditions)}
+
+
+def test_post_filename_is_substituted_before_the_policy_is_checked(overcast, s3, bucket):
+    fields = _signed(
+        _policy({"bucket": bucket}, ["eq", "$key", "uploads/photo.txt"]), key="uploads/${filename}"
+    )
+    assert _post(overcast, bucket, fields).status == 204
+    assert s3.get_object(Bucket=bucket, Key="uploads/photo.txt")["Body"].read() == b"posted"
+
+
+def test_post_policy_errors(overcast, bucket):
+    bad_date = _post(overcast, bucket, _signed(_policy({"bucket": bucket}, expiration="tomorrow"), key="k"))
+    assert bad_date.status == 400 and b"InvalidPolicyDocument" in bad_date.data
+    unsigned = _signed(_policy({"bucket": bucket}), key="k")
+    del unsigned["signature"]
+    missing = _post(overcast, bucket, unsigned)
+    assert missing.status == 400 and b"<Code>InvalidArgument</Code>" in missing.data
+    assert b"Bucket POST must contain a field named &apos;Signature&apos;" in missing.data or (
+        b"Bucket POST must contain a field named 'Signature'" in missing.data
+    )
+    short = _post(
+        overcast, bucket, _signed(_policy({"bucket": bucket}, ["content-length-range", 0]), key="k")
+    )
+    assert 400 <= short.status < 500
+    empty = _post(overcast, bucket, _signed(_policy({"bucket": bucket}, {}), key="k"))
+    assert empty.status == 400 and b"InvalidPolicyDocument" in empty.data
+    assert b"Simple-Conditions must have exactly one property specified." in empty.data
+
+
+def test_post_tagging_field_is_applied(overcast, s3, bucket):
+    tagging = "<Tagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></Tagging>"
+    fields = _signed(
+        _policy({"bucket": bucket}, {"key": "tagged"}, {"tagging": tagging}), key="tagged", tagging=tagging
+    )
+    assert _post(overcast, bucket, fields).status == 204
+    assert s3.get_object_tagging(Bucket=bucket, Key="tagged")["TagSet"] == [{"Key": "team", "Value": "blue"}]
+
+
+# -- CORS without an Origin, and a method named by Access-Control-Request-Method -------------------------
+
+
+def test_options_without_an_origin_is_a_bad_request(overcast, s3, bucket):
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": RULES})
+    answer = _options(overcast, f"/{bucket}/k", {"Access-Control-Request-Method": "GET"})
+    assert answer.status == 400
+    assert b"<Code>BadRequest</Code>" in answer.data
+    assert b"Insufficient information. Origin request header needed." in answer.data
+
+
+def test_a_request_naming_its_method_is_matched_as_that_method(overcast, s3, bucket):
+    s3.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [{"AllowedOrigins": ["https://a.example"], "AllowedMethods": ["PUT"]}]
+        },
+    )
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    plain = HTTP.request("GET", f"{overcast.endpoint}/{bucket}/k", headers={"Origin": "https://a.example"})
+    assert "Access-Control-Allow-Origin" not in plain.headers
+    named = HTTP.request(
+        "GET",
+        f"{overcast.endpoint}/{bucket}/k",
+        headers={"Origin": "https://a.example", "Access-Control-Request-Method": "PUT"},
+    )
+    assert named.headers.get("Access-Control-Allow-Origin") == "https://a.example"

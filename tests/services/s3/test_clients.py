@@ -3,6 +3,7 @@
 import os
 import shutil
 import subprocess
+import time
 import urllib.request
 
 import pytest
@@ -69,6 +70,9 @@ def test_aws_s3_cp_sync_ls_presign(cli, overcast, tmp_path):
     (tree / "sub").mkdir(parents=True)
     (tree / "a.txt").write_text("a")
     (tree / "sub" / "b.txt").write_text("b")
+    # S3's LastModified has whole seconds: files written in the second they are uploaded would look newer
+    for written in (tree / "a.txt", tree / "sub" / "b.txt"):
+        os.utime(written, (time.time() - 5, time.time() - 5))
     cli_text("s3", "sync", str(tree), "s3://cli-bucket/tree")
     again = cli_text("s3", "sync", str(tree), "s3://cli-bucket/tree")
     assert again.strip() == ""  # nothing changed: sync compares sizes and times from ListObjectsV2

@@ -403,6 +403,7 @@ def _as_written_before_encryption(data_dir: Path) -> None:
     db.execute("ALTER TABLE s3_objects DROP COLUMN enc")
     db.execute("DROP TABLE s3_keys")
     db.execute("DROP TABLE IF EXISTS s3_restores")  # (newer still)
+    db.execute("DROP TABLE IF EXISTS s3_completed_uploads")
     db.execute("UPDATE schema_versions SET version = 2 WHERE namespace = 's3'")
     db.commit()
     db.close()

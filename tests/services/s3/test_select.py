@@ -4,11 +4,14 @@ compression, the SQL subset, ScanRange and AWS's errors."""
 import bz2
 import gzip
 import json
+import sys
+import threading
 
 import pytest
 from botocore.exceptions import ClientError, EventStreamError
 
 from tests.helpers import error_of
+from tests.waiting import wait_for
 
 PEOPLE = b'name,age,city\nalice,30,Paris\nbob,25,"New York, NY"\ncarol,41,Rome\ndave,,Oslo\n'
 
@@ -362,3 +365,57 @@ def test_error_after_the_first_records_ends_the_stream(s3, bucket):
             seen.append(event)
     assert raised.value.response["Error"]["Code"] == "CastFailed"  # an event-stream error: no HTTP status
     assert any("Records" in e for e in seen)
+
+
+def test_a_select_that_expands_a_small_gzip_does_not_stall_other_requests(overcast, s3, bucket):
+    """Issue 13, finding 5: the scan runs off the event loop. A 4 KB gzip object expanding to 4 MiB of
+    records with a query that returns nothing until the end: while it runs, another client is answered."""
+    body = gzip.compress(b"1,2\n" * (1 << 20), 9)
+    assert len(body) < 16 * 1024
+    s3.put_object(Bucket=bucket, Key="bomb.csv.gz", Body=body)
+    outcome: dict = {}
+
+    def heavy_select():
+        events = select(
+            s3,
+            bucket,
+            "bomb.csv.gz",
+            "SELECT COUNT(*) FROM S3Object s WHERE s._1 = '1'",
+            {"CSV": {}, "CompressionType": "GZIP"},
+        )
+        outcome["count"] = records(events)
+
+    worker = threading.Thread(target=heavy_select, daemon=True)
+    worker.start()
+    sts = overcast.client("sts")
+    wait_for(lambda: _scanning(overcast), timeout=30)
+    assert sts.get_caller_identity()["Account"]
+    still_running = worker.is_alive()
+    worker.join(timeout=600)
+    assert outcome["count"] == b"1048576\n"
+    assert still_running, "the select ended before the other request was answered: make it heavier"
+
+
+def _scanning(overcast) -> bool:
+    """Whether the server's worker threads are busy with a scan (Platform.run_blocking)."""
+    pool = overcast.platform._blocking
+    return pool is not None and any(
+        frame.f_code.co_name in ("feed", "_drain", "_handle")
+        for thread in pool._threads
+        for frame in [sys._current_frames().get(thread.ident)]
+        if frame is not None
+        for frame in _stack(frame)
+    )
+
+
+def _stack(frame):
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
+
+
+def test_deeply_nested_parentheses_are_a_parse_error(s3, people):
+    expression = "SELECT * FROM S3Object s WHERE " + "(" * 150 + "1 = 1" + ")" * 150
+    with pytest.raises(ClientError) as raised:
+        select(s3, people, "people.csv", expression, csv_use())
+    assert error_of(raised) == ("UnsupportedSyntax", 400)
