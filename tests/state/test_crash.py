@@ -84,17 +84,3 @@ def test_migrations_apply_once_and_in_order(tmp_path):
     db.migrate("svc", ["CREATE TABLE a (x INTEGER)", "ALTER TABLE a ADD COLUMN y TEXT"])
     assert [c[1] for c in db.all("PRAGMA table_info(a)")] == ["x", "y"]
     assert db.one("SELECT version FROM schema_versions WHERE namespace = 'svc'") == (2,)
-
-
-def test_a_migration_inside_a_transaction_that_rolls_back_is_applied_again(tmp_path):
-    """A service first used by another's operation migrates inside that operation's transaction: if the
-    operation fails, its tables must still be there for the provider that now relies on them."""
-    db = Database(tmp_path / "m.db")
-    try:
-        with db.transaction():
-            db.migrate("late", ["CREATE TABLE late_rows (x INTEGER)"])
-            raise RuntimeError("the operation fails")
-    except RuntimeError:
-        pass
-    assert db.all("SELECT x FROM late_rows") == []
-    assert db.one("SELECT version FROM schema_versions WHERE namespace = 'late'") == (1,)

@@ -44,6 +44,8 @@ def test_a_disabled_key_stops_sends_once_the_data_key_reuse_period_ends(overcast
 
 
 def test_a_missing_key_is_refused_at_send_not_at_creation(overcast):
+    """(On a fresh server this is also KMS's first use, inside SQS's failing transaction: KMS must still work
+    afterwards, its tables made again with the provider.)"""
     sqs = overcast.client("sqs")
     url = _kms_queue(overcast, "unkeyed", "alias/no-such-key")
     assert _code(lambda: sqs.send_message(QueueUrl=url, MessageBody="x")) == "KMS.NotFoundException"
@@ -82,3 +84,11 @@ def test_a_receiver_needs_decrypt_on_the_queue_key(enforced):
     )
     received = as_reader.receive_message(QueueUrl=url)["Messages"]  # the denied receive left the message
     assert [m["Body"] for m in received] == ["secret"]
+
+
+def test_kms_works_after_a_send_that_failed_on_it(overcast):
+    sqs, kms = overcast.client("sqs"), overcast.client("kms")
+    url = _kms_queue(overcast, "unkeyed-too", "alias/still-no-such-key")
+    _error(lambda: sqs.send_message(QueueUrl=url, MessageBody="x"))
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    assert key in {k["KeyId"] for k in kms.list_keys()["Keys"]}
