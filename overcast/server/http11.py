@@ -25,6 +25,8 @@ from urllib.parse import unquote
 
 import httptools
 
+from overcast.server.websocket import WebSocketExchange, is_upgrade
+
 log = logging.getLogger("overcast.http")
 
 KEEP_ALIVE_SECONDS = 5.0  # an idle connection is closed after this (clients reconnect, as with AWS)
@@ -236,6 +238,7 @@ class Connection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._head_size = 0
         self.head_since: float | None = None  # when the headers being received began to arrive
+        self.websocket: WebSocketExchange | None = None  # set once the request upgraded to a WebSocket
 
     # -- asyncio.Protocol ----------------------------------------------------------------------------
 
@@ -249,6 +252,8 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.server.connections.discard(self)
+        if self.websocket is not None:
+            self.websocket.connection_lost()
         for exchange in (self.current, *self.pipeline):
             if exchange is not None:
                 exchange._wake()
@@ -257,10 +262,16 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.idle_since = None
+        if self.websocket is not None:
+            self.websocket.data_received(data)
+            return
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._refuse("upgrades are not supported")
+        except httptools.HttpParserUpgrade as upgrade:
+            if self.websocket is None:
+                self._refuse("upgrades other than to a WebSocket are not supported")
+            else:  # the bytes after the handshake are already WebSocket frames
+                self.websocket.data_received(data[upgrade.args[0] :])
         except httptools.HttpParserError as error:
             cause = error.__context__  # what a callback of ours raised
             if isinstance(cause, _Unsupported):
@@ -337,6 +348,9 @@ class Connection(asyncio.Protocol):
         expect_continue = version == "1.1" and any(
             name == b"expect" and value.lower() == b"100-continue" for name, value in self._headers
         )
+        if parser.should_upgrade() and is_upgrade(scope["method"], self._headers):
+            self._upgrade(scope)
+            return
         exchange = Exchange(self, scope, parser.should_keep_alive(), expect_continue)
         self.parsing = exchange
         if self.current is None:
@@ -344,11 +358,43 @@ class Connection(asyncio.Protocol):
         else:
             self.pipeline.append(exchange)
 
+    def _upgrade(self, scope: dict[str, Any]) -> None:
+        """Serve the request as a WebSocket (an ASGI websocket scope) once the requests before it are done."""
+        if self.current is not None or self.pipeline:
+            raise httptools.HttpParserError("a WebSocket upgrade pipelined behind other requests")
+        scope["type"] = "websocket"
+        scope["scheme"] = "ws"
+        scope["subprotocols"] = [
+            part.strip()
+            for name, value in self._headers
+            if name == b"sec-websocket-protocol"
+            for part in value.decode("latin-1").split(",")
+            if part.strip()
+        ]
+        del scope["method"]
+        exchange = WebSocketExchange(self, scope)
+        self.websocket = exchange
+        self.current = exchange  # type: ignore[assignment]  (never idle while it is open)
+        exchange.task = self.loop.create_task(self._serve_websocket(exchange))
+
+    async def _serve_websocket(self, exchange: WebSocketExchange) -> None:
+        try:
+            await self.app(exchange.scope, exchange.receive, exchange.send)
+        except Exception:
+            log.exception("the application failed on the WebSocket %s", exchange.scope["path"])
+        finally:
+            if not exchange.accepted and not exchange.finished:  # the application said nothing: refuse
+                await exchange.send({"type": "websocket.close", "code": 1011})
+            elif not exchange.finished:
+                exchange.going_away()
+
     def on_body(self, body: bytes) -> None:
         if self.parsing is not None:
             self.parsing.body_arrived(body)
 
     def on_message_complete(self) -> None:
+        if self.websocket is not None:
+            return
         if self.parsing is not None:
             self.parsing.body_complete()
             self.parsing = None
@@ -543,6 +589,9 @@ class Server:
         self.stopping = True
         for server in servers:
             server.close()
+        for conn in list(self.connections):
+            if conn.websocket is not None:
+                conn.websocket.going_away()
         deadline = self.loop.time() + self.graceful_seconds
         while True:
             for conn in list(self.connections):
