@@ -89,10 +89,28 @@ class HttpRequest:
     host: str = "localhost"
     scheme: str = "http"
     client_ip: str = "127.0.0.1"
+    # the headers as received, in order and unjoined (lower-case names), and the names as the client spelled
+    # them when the server kept them: for services that hand requests on as they came (API Gateway)
+    raw_headers: list[tuple[bytes, bytes]] | None = field(default=None, repr=False, compare=False)
+    header_names: list[bytes] | None = field(default=None, repr=False, compare=False)
     # (query, its parse): routing and the rest protocols both need the query parsed; it is parsed once
     _parsed_query: tuple[str, dict[str, list[str]]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+
+    def header_pairs(self) -> list[tuple[str, str]]:
+        """Every header as received: (name as the client spelled it, value), repeated names repeated."""
+        if self.raw_headers is None:
+            return list(self.headers.items())
+        names = (
+            self.header_names
+            if self.header_names is not None and len(self.header_names) == len(self.raw_headers)
+            else None
+        )
+        return [
+            ((names[i] if names else name).decode("latin-1"), value.decode("latin-1"))
+            for i, (name, value) in enumerate(self.raw_headers)
+        ]
 
     def query_params(self) -> dict[str, list[str]]:
         """The query string as {name: [values...]}, blank values kept ('?uploads' -> {'uploads': ['']}),

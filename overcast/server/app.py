@@ -189,6 +189,8 @@ def _request_of(scope: dict[str, Any], method: str) -> HttpRequest:
         host=headers.get("host") or "localhost",
         client_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
         scheme="https" if scope.get("scheme") in ("https", "wss") else "http",
+        raw_headers=scope["headers"],
+        header_names=scope.get("header_names"),
     )
 
 

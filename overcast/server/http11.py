@@ -236,6 +236,7 @@ class Connection(asyncio.Protocol):
         self.parsing: Exchange | None = None  # the one whose body the parser is reading
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
+        self._names: list[bytes] = []  # the header names as the client spelled them (ASGI's are lower-case)
         self._head_size = 0
         self.head_since: float | None = None  # when the headers being received began to arrive
         self.websocket: WebSocketExchange | None = None  # set once the request upgraded to a WebSocket
@@ -308,6 +309,7 @@ class Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._url = b""
         self._headers = []
+        self._names = []
         self._head_size = 0
         self.head_since = self.loop.time()
 
@@ -322,6 +324,7 @@ class Connection(asyncio.Protocol):
         if self._head_size > MAX_HEAD:
             raise httptools.HttpParserError("headers too large")
         self._headers.append((name.lower(), value))
+        self._names.append(name)
 
     def on_headers_complete(self) -> None:
         self.head_since = None
@@ -339,6 +342,7 @@ class Connection(asyncio.Protocol):
             "query_string": query,
             "root_path": "",
             "headers": self._headers,
+            "header_names": self._names,
             "client": self.client,
             "server": self.local,
         }

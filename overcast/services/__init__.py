@@ -18,6 +18,7 @@ PROVIDERS: dict[str, str] = {
     "dynamodbstreams": "overcast.services.dynamodb.streams:DynamoDBStreamsProvider",
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
+    "apigateway": "overcast.services.apigateway.provider:ApiGatewayProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).

@@ -1,0 +1,1008 @@
+"""A REST API serving requests: the invoke URL, then what API Gateway does in order.
+
+    resource and method (403 Missing Authentication Token) → resource policy → authorizer (AWS_IAM, Lambda
+    TOKEN/REQUEST, Cognito user pools) → API key, usage plan throttle and quota, stage throttle → request
+    validation (parameters, body against its model) → stage cache → integration → method response
+
+Invoke URLs: `http://<api-id>.execute-api.localhost:<port>/<stage>/<path>` (the Host header decides; any
+host containing `.execute-api.` works) and `http://localhost:<port>/_overcast/execute-api/<api-id>/<stage>/
+<path>`. A request that names no REST API returns None so the server tries the next route (HTTP and
+WebSocket APIs share the host form).
+
+Every failure is a gateway response (the API's own, else AWS's default `{"message": ...}`) with AWS's
+status and `x-amzn-ErrorType`; responses carry `x-amzn-RequestId` and `x-amz-apigw-id`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from overcast.errors import ServiceError
+from overcast.http import HttpRequest, HttpResponse
+from overcast.identity import ANONYMOUS, Principal
+from overcast.platform import new_request_id
+from overcast.services.apigateway import jwt as jwts
+from overcast.services.apigateway import proxy, vtl
+from overcast.services.apigateway.authorization import AuthorizerError, TtlCache, allows, read_verdict
+from overcast.services.apigateway.deployments import DeploymentOperations, method_setting
+from overcast.services.apigateway.integrations import Integrations, lambda_arn, with_stage_variables
+from overcast.services.apigateway.models import DEFAULT_TEMPLATE, GATEWAY_RESPONSES
+from overcast.services.apigateway.resource_tree import Match, ResourceTree
+from overcast.services.apigateway.usage import period_of
+
+if TYPE_CHECKING:
+    from overcast.services.apigateway.provider import ApiGatewayProvider
+
+PATH_PREFIX = "/_overcast/execute-api/"
+# x-amzn-ErrorType of each gateway response kind, as AWS names them
+ERROR_TYPES = {
+    "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
+    "UNAUTHORIZED": "UnauthorizedException",
+    "ACCESS_DENIED": "AccessDeniedException",
+    "INVALID_API_KEY": "ForbiddenException",
+    "INVALID_SIGNATURE": "InvalidSignatureException",
+    "EXPIRED_TOKEN": "ExpiredTokenException",
+    "THROTTLED": "TooManyRequestsException",
+    "QUOTA_EXCEEDED": "LimitExceededException",
+    "BAD_REQUEST_BODY": "BadRequestException",
+    "BAD_REQUEST_PARAMETERS": "BadRequestException",
+    "UNSUPPORTED_MEDIA_TYPE": "UnsupportedMediaTypeException",
+    "AUTHORIZER_FAILURE": "AuthorizerConfigurationException",
+    "AUTHORIZER_CONFIGURATION_ERROR": "AuthorizerConfigurationException",
+    "API_CONFIGURATION_ERROR": "InternalServerErrorException",
+    "INTEGRATION_FAILURE": "InternalServerErrorException",
+    "INTEGRATION_TIMEOUT": "InternalServerErrorException",
+    "DEFAULT_5XX": "InternalServerErrorException",
+    "REQUEST_TOO_LARGE": "RequestTooLargeException",
+    "RESOURCE_NOT_FOUND": "NotFoundException",
+}
+_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def parse_target(request: HttpRequest) -> tuple[str, str, str] | None:
+    """(api id, stage, path after the stage) of an invoke URL, or None."""
+    if request.path.startswith(PATH_PREFIX):
+        api_id, _, rest = request.path[len(PATH_PREFIX) :].partition("/")
+    elif ".execute-api." in request.host:
+        api_id, rest = request.host.split(".", 1)[0].lower(), request.path.lstrip("/")
+    else:
+        return None
+    stage, _, path = rest.partition("/")
+    return api_id, stage, "/" + path
+
+
+def extended_id() -> str:
+    """An x-amz-apigw-id (`ABCdeFGhoAMFZ0w=`)."""
+    return "".join(random.choice(_ID_CHARS) for _ in range(15)) + "="
+
+
+@dataclass
+class Deployed:
+    """A deployment ready to serve: its snapshot and the resource tree built from it (kept in memory)."""
+
+    deployment_id: str
+    snapshot: dict[str, Any]
+    tree: ResourceTree
+
+    @property
+    def binary_media_types(self) -> list[str]:
+        return self.snapshot.get("binaryMediaTypes") or []
+
+
+@dataclass
+class Call:
+    """One request to a REST API as the gateway works on it."""
+
+    request: HttpRequest
+    account: str
+    region: str
+    api_id: str
+    stage: dict[str, Any]
+    deployed: Deployed
+    path: str
+    verb: str
+    headers: list[tuple[str, str]]
+    query: str
+    body: bytes
+    stage_variables: dict[str, str]
+    context: dict[str, Any]
+    started: float
+    resource: dict[str, Any] = field(default_factory=dict)
+    method: dict[str, Any] = field(default_factory=dict)
+    path_parameters: dict[str, str] = field(default_factory=dict)
+    caller: Principal | None = None
+    authorizer: dict[str, Any] | None = None
+    usage_key: str | None = None
+    timeout: float = 29.0
+    _params: dict[str, dict[str, str]] | None = None
+
+    @property
+    def stage_name(self) -> str:
+        return self.stage["stageName"]
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+    def headers_named(self, name: str) -> list[str]:
+        lowered = name.lower()
+        return [v for k, v in self.headers if k.lower() == lowered]
+
+    @property
+    def multi_query(self) -> dict[str, list[str]]:
+        return proxy.split_query(self.query)[1]
+
+    def method_params(self) -> dict[str, dict[str, str]]:
+        """`$input.params()`: the path, query string and header values (the last of repeated ones)."""
+        if self._params is None:
+            self._params = {
+                "path": dict(self.path_parameters),
+                "querystring": proxy.split_query(self.query)[0],
+                "header": proxy.split_headers(self.headers)[0],
+            }
+        return self._params
+
+    def bind(self, match: Match) -> None:
+        self.resource = match.resource
+        self.method = match.method or {}
+        self.path_parameters = match.path_parameters
+        integration = self.method.get("methodIntegration") or {}
+        self.timeout = (integration.get("timeoutInMillis") or 29000) / 1000
+        self.context["resourceId"] = self.resource["id"]
+        self.context["resourcePath"] = self.resource["path"]
+
+    def method_arn(self) -> str:
+        return (
+            f"arn:aws:execute-api:{self.region}:{self.account}:{self.api_id}/{self.stage_name}/{self.verb}/"
+            f"{self.path.lstrip('/')}"
+        )
+
+    def source_arn(self) -> str:
+        """The ARN API Gateway invokes a function as (aws:SourceArn): the method's resource path."""
+        verb = self.method.get("httpMethod", self.verb)
+        return (
+            f"arn:aws:execute-api:{self.region}:{self.account}:{self.api_id}/{self.stage_name}/"
+            f"{'*' if verb == 'ANY' else verb}/{self.resource.get('path', '/').lstrip('/')}"
+        )
+
+    def request_context(self) -> dict[str, Any]:
+        """The Lambda proxy event's requestContext."""
+        context = self.context
+        keys = (
+            "resourceId",
+            "resourcePath",
+            "httpMethod",
+            "extendedRequestId",
+            "requestTime",
+            "path",
+            "accountId",
+            "protocol",
+            "stage",
+            "domainPrefix",
+            "requestTimeEpoch",
+            "requestId",
+            "identity",
+            "domainName",
+            "deploymentId",
+            "apiId",
+        )
+        found = {key: context[key] for key in keys if key in context}
+        if self.authorizer is not None:
+            found["authorizer"] = self.authorizer
+        return found
+
+    def proxy_event(self) -> dict[str, Any]:
+        content_type = self.header("content-type")
+        return proxy.event_v1(
+            resource=self.resource["path"],
+            path=self.path,
+            method=self.verb,
+            headers=self.headers,
+            query=self.query,
+            path_parameters=self.path_parameters,
+            stage_variables=self.stage_variables,
+            request_context=self.request_context(),
+            body=self.body,
+            binary=proxy.is_binary(content_type, self.deployed.binary_media_types),
+        )
+
+
+class Gateway:
+    def __init__(self, service: ApiGatewayProvider) -> None:
+        self.service = service
+        self.platform = service.platform
+        self.clock = service.clock
+        self.deployments: OrderedDict[tuple, Deployed] = OrderedDict()
+        self.cache = TtlCache(1024)  # stage caches: (api, stage, key...) -> response
+        self.authorizer_cache = TtlCache(4096)  # (api, stage, authorizer, identity...) -> Verdict
+        self.jwks = TtlCache(64)  # (url,) -> JWKS document
+        self.buckets: OrderedDict[tuple, list[float]] = OrderedDict()  # token buckets: [tokens, at]
+        self.integrations = Integrations(self)
+
+    def forget(self) -> None:
+        self.deployments.clear()
+        self.cache.clear()
+        self.authorizer_cache.clear()
+        self.jwks.clear()
+        self.buckets.clear()
+        self.integrations.forget()
+
+    # -- serving ---------------------------------------------------------------------------------------
+
+    async def serve(self, request: HttpRequest) -> HttpResponse | None:
+        target = parse_target(request)
+        if target is None:
+            return None
+        api_id, stage_name, path = target
+        store = self.service.store
+        with self.service.db.transaction():
+            owner = store.owner("restapi", api_id)
+            if owner is None:
+                return None  # not a REST API: an HTTP or WebSocket API's, perhaps
+            account, region = owner
+            api = store.get(account, region, "restapi", "", api_id)
+            stage = store.get(account, region, "stage", api_id, stage_name) if stage_name else None
+            deployed = None
+            if stage is not None:
+                deployment_id, variables = self._deployment_for(stage)
+                deployed = self._deployed(account, region, api_id, deployment_id)
+        request_id = new_request_id()
+        if stage is None or deployed is None or (api or {}).get("disableExecuteApiEndpoint"):
+            return _plain_error(403, "Forbidden", "ForbiddenException", request_id)
+        call = self._call(request, account, region, api_id, stage, deployed, path, variables, request_id)
+        response = await self.run(call)
+        return self._finish(call, response)
+
+    def _deployment_for(self, stage: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """The deployment serving this request (the canary's for its share of traffic) and its variables."""
+        variables = dict(stage.get("variables") or {})
+        canary = stage.get("canarySettings") or {}
+        if canary.get("deploymentId") and random.random() * 100 < canary.get("percentTraffic", 0.0):
+            variables.update(canary.get("stageVariableOverrides") or {})
+            return canary["deploymentId"], variables
+        return stage["deploymentId"], variables
+
+    def _deployed(self, account: str, region: str, api_id: str, deployment_id: str) -> Deployed | None:
+        key = (account, region, api_id, deployment_id)
+        found = self.deployments.get(key)
+        if found is None:
+            document = self.service.store.get(account, region, "deployment", api_id, deployment_id)
+            if document is None:
+                return None
+            snapshot = document["snapshot"]
+            found = Deployed(deployment_id, snapshot, ResourceTree(snapshot["resources"]))
+            self.deployments[key] = found
+            if len(self.deployments) > 128:
+                self.deployments.popitem(last=False)
+        return found
+
+    def _call(
+        self,
+        request: HttpRequest,
+        account: str,
+        region: str,
+        api_id: str,
+        stage: dict[str, Any],
+        deployed: Deployed,
+        path: str,
+        variables: dict[str, str],
+        request_id: str,
+    ) -> Call:
+        now = self.clock.now()
+        headers = request.header_pairs()
+        user_agent = request.headers.get("user-agent")
+        context: dict[str, Any] = {
+            "accountId": account,
+            "apiId": api_id,
+            "deploymentId": deployed.deployment_id,
+            "domainName": request.host.rsplit(":", 1)[0]
+            if not request.path.startswith(PATH_PREFIX)
+            else request.host,
+            "domainPrefix": api_id,
+            "extendedRequestId": extended_id(),
+            "httpMethod": request.method,
+            "path": f"/{stage['stageName']}{path if path != '/' else '/'}",
+            "protocol": "HTTP/1.1",
+            "requestId": request_id,
+            "requestTime": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now * 1000),
+            "stage": stage["stageName"],
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": request.client_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": user_agent,
+                "user": None,
+            },
+            "responseOverride": {"status": None, "header": {}},
+        }
+        return Call(
+            request=request,
+            account=account,
+            region=region,
+            api_id=api_id,
+            stage=stage,
+            deployed=deployed,
+            path=path,
+            verb=request.method,
+            headers=headers,
+            query=request.query,
+            body=request.body or b"",
+            stage_variables=variables,
+            context=context,
+            started=time.perf_counter(),
+        )
+
+    async def run(self, call: Call) -> HttpResponse:
+        match = call.deployed.tree.match(call.path, call.verb)
+        if match is None or match.method is None:
+            return self.error(call, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+        call.bind(match)
+        refused = await self._authorize(call)
+        if refused is not None:
+            return refused
+        refused = self._meter(call)
+        if refused is not None:
+            return refused
+        refused = self._validate(call)
+        if refused is not None:
+            return refused
+        cache_key = self._cache_key(call)
+        if cache_key is not None:
+            cached = self.cache.get(cache_key, self.clock.now())
+            if cached is not None and (call.header("cache-control") or "").replace(" ", "") != "max-age=0":
+                return HttpResponse(cached.status, list(cached.headers), cached.body)
+        response = await self.integrations.run(call)
+        if cache_key is not None and response.status < 400:
+            setting = method_setting(call.stage, call.resource["path"], call.method["httpMethod"])
+            self.cache.put(cache_key, response, self.clock.now() + setting.get("cacheTtlInSeconds", 300))
+        return response
+
+    def _finish(self, call: Call, response: HttpResponse) -> HttpResponse:
+        response.headers.append(("x-amzn-RequestId", call.context["requestId"]))
+        response.headers.append(("x-amz-apigw-id", call.context["extendedRequestId"]))
+        response.headers.append(
+            (
+                "X-Amzn-Trace-Id",
+                f"Root=1-{int(self.clock.now()):08x}-{call.context['requestId'].replace('-', '')[:24]}",
+            )
+        )
+        self._access_log(call, response)
+        return response
+
+    # -- gateway responses ------------------------------------------------------------------------------
+
+    def error(self, call: Call, kind: str, message: str | None, status: int | None = None) -> HttpResponse:
+        """A gateway response: the API's own for `kind` (or its DEFAULT_4XX/5XX), else AWS's default."""
+        responses = call.deployed.snapshot.get("gatewayResponses") or {}
+        code = status or int(GATEWAY_RESPONSES.get(kind) or 500)
+        own = responses.get(kind) or responses.get("DEFAULT_5XX" if code >= 500 else "DEFAULT_4XX") or {}
+        if own.get("statusCode") and responses.get(kind):
+            code = int(own["statusCode"])
+        templates = own.get("responseTemplates") or DEFAULT_TEMPLATE
+        content_type, template = next(iter(templates.items()))
+        call.context["error"] = {
+            "message": message,
+            "messageString": json.dumps(message),
+            "responseType": kind,
+            "validationErrorString": call.context.get("error", {}).get("validationErrorString", ""),
+        }
+        try:
+            body = vtl.render(
+                template,
+                body="",
+                params=call.method_params(),
+                context=call.context,
+                stage_variables=call.stage_variables,
+            )
+        except vtl.TemplateFailure:
+            body = json.dumps({"message": message})
+        headers = [("content-type", content_type)]
+        if kind in ERROR_TYPES:
+            headers.append(("x-amzn-ErrorType", ERROR_TYPES[kind]))
+        for target, source in (own.get("responseParameters") or {}).items():
+            name = target.removeprefix("gatewayresponse.header.")
+            value = self.integrations.source_value(call, source)
+            if value is not None:
+                headers.append((name, value))
+        return HttpResponse(code, headers, body.encode())
+
+    # -- authorization -----------------------------------------------------------------------------------
+
+    async def _authorize(self, call: Call) -> HttpResponse | None:
+        kind = call.method.get("authorizationType", "NONE")
+        policy = call.deployed.snapshot.get("policy")
+        if kind == "AWS_IAM":
+            return self._iam(call, policy)
+        if policy:
+            refused = self._resource_policy(call, policy)
+            if refused is not None:
+                return refused
+        if kind == "CUSTOM":
+            return await self._lambda_authorizer(call)
+        if kind == "COGNITO_USER_POOLS":
+            return await self._cognito(call)
+        return None
+
+    def _signed_principal(self, call: Call) -> tuple[Principal | None, HttpResponse | None]:
+        try:
+            return self.platform.authenticate(call.request), None
+        except ServiceError as error:
+            return None, self.error(call, "INVALID_SIGNATURE", error.message)
+
+    def _iam(self, call: Call, policy: str | None) -> HttpResponse | None:
+        principal, refused = self._signed_principal(call)
+        if refused is not None:
+            return refused
+        if principal is None:
+            return self.error(call, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+        call.caller = principal
+        identity = call.context["identity"]
+        from overcast.auth.sigv4 import parse_sigv4
+
+        sig = parse_sigv4(call.request)
+        identity.update(
+            accessKey=sig.access_key_id if sig else None,
+            accountId=principal.account_id,
+            caller=principal.user_id,
+            user=principal.user_id,
+            userArn=principal.arn,
+        )
+        from overcast.policy.enforcement import ResourcePolicy
+
+        resource = ResourcePolicy(call.account, policy) if policy else None
+        decided = self.platform.authorizer.decide_action(  # type: ignore[union-attr]
+            principal,
+            "execute-api:Invoke",
+            call.method_arn(),
+            region=call.region,
+            resource=resource,
+            source_ip=call.request.client_ip,
+        )
+        if decided is not None and not decided[1].allowed:
+            suffix = " with an explicit deny" if decided[1].explicit_deny else ""
+            return self.error(
+                call,
+                "ACCESS_DENIED",
+                f"User: {principal.arn} is not authorized to perform: execute-api:Invoke on resource: "
+                f"{call.method_arn()}{suffix}",
+            )
+        return None
+
+    def _resource_policy(self, call: Call, policy: str) -> HttpResponse | None:
+        """The API's resource policy for a caller that no IAM authorization identifies (anonymous, or signed)."""
+        from overcast.policy import document as policy_doc
+        from overcast.policy.enforcement import build_context
+        from overcast.policy.evaluate import Request, outcome
+
+        parsed = policy_doc.parse(policy, policy_doc.RESOURCE)
+        if parsed is None:
+            return None
+        principal = ANONYMOUS
+        if call.request.headers.get("authorization", "").startswith("AWS4-"):
+            signed, _ = self._signed_principal(call)
+            principal = signed or ANONYMOUS
+        context = build_context(
+            principal, self.clock.now(), region=call.region, source_ip=call.request.client_ip
+        )
+        found = outcome([parsed], Request(principal, "execute-api:Invoke", call.method_arn(), context))
+        if found.denied or not found.allowed:
+            who = "anonymous" if principal is ANONYMOUS else principal.arn
+            suffix = " with an explicit deny" if found.denied else ""
+            return self.error(
+                call,
+                "ACCESS_DENIED",
+                f"User: {who} is not authorized to perform: execute-api:Invoke on resource: {call.method_arn()}{suffix}",
+            )
+        return None
+
+    def _identity_values(self, call: Call, source: str | None) -> list[str] | None:
+        """The identity source's values (None when one is missing: the caller is Unauthorized)."""
+        values = []
+        for part in [p.strip() for p in (source or "").split(",") if p.strip()]:
+            if part.startswith("method.request.header."):
+                value = call.header(part[len("method.request.header.") :])
+            else:
+                value = self.integrations.source_value(call, part)
+            if not value:
+                return None
+            values.append(value)
+        return values
+
+    async def _lambda_authorizer(self, call: Call) -> HttpResponse | None:
+        authorizer = (call.deployed.snapshot.get("authorizers") or {}).get(
+            call.method.get("authorizerId") or ""
+        )
+        if authorizer is None:
+            return self.error(call, "AUTHORIZER_CONFIGURATION_ERROR", None, 500)
+        values = self._identity_values(call, authorizer.get("identitySource"))
+        kind = authorizer["type"]
+        if values is None or (kind == "TOKEN" and not values):
+            return self.error(call, "UNAUTHORIZED", "Unauthorized")
+        expression = authorizer.get("identityValidationExpression")
+        if kind == "TOKEN" and expression:
+            import re
+
+            if not re.fullmatch(expression, values[0]):
+                return self.error(call, "UNAUTHORIZED", "Unauthorized")
+        ttl = authorizer.get("authorizerResultTtlInSeconds", 300) if values else 0
+        key = (call.api_id, call.stage_name, authorizer["id"], *values)
+        verdict = self.authorizer_cache.get(key, self.clock.now()) if ttl else None
+        started = time.perf_counter()
+        if verdict is None:
+            event = self._authorizer_event(call, authorizer, values)
+            function_arn = lambda_arn(
+                with_stage_variables(authorizer.get("authorizerUri", ""), call.stage_variables)
+            )
+            if function_arn is None:
+                return self.error(call, "AUTHORIZER_CONFIGURATION_ERROR", None, 500)
+            from overcast.services.apigateway.integrations import Failure
+
+            try:
+                payload, failed = await self.integrations.invoke_function(
+                    call, function_arn, json.dumps(event).encode(), authorizer.get("authorizerCredentials")
+                )
+            except Failure:
+                return self.error(call, "AUTHORIZER_CONFIGURATION_ERROR", None, 500)
+            if failed:
+                try:
+                    message = json.loads(payload).get("errorMessage")
+                except (ValueError, AttributeError):
+                    message = None
+                if message == "Unauthorized":
+                    return self.error(call, "UNAUTHORIZED", "Unauthorized")
+                return self.error(call, "AUTHORIZER_FAILURE", None, 500)
+            try:
+                verdict = read_verdict(payload)
+            except AuthorizerError:
+                return self.error(call, "AUTHORIZER_CONFIGURATION_ERROR", None, 500)
+            if ttl:
+                self.authorizer_cache.put(key, verdict, self.clock.now() + ttl)
+        allowed, explicit = allows(verdict.policy, call.method_arn())
+        if not allowed:
+            message = "User is not authorized to access this resource"
+            return self.error(call, "ACCESS_DENIED", message + (" with an explicit deny" if explicit else ""))
+        context = {k: _context_value(v) for k, v in verdict.context.items()}
+        call.context["authorizer"] = {"principalId": verdict.principal_id, **context}
+        call.authorizer = {
+            **verdict.context,
+            "principalId": verdict.principal_id,
+            "integrationLatency": int((time.perf_counter() - started) * 1000),
+        }
+        call.usage_key = verdict.usage_key
+        return None
+
+    def _authorizer_event(self, call: Call, authorizer: dict[str, Any], values: list[str]) -> dict[str, Any]:
+        if authorizer["type"] == "TOKEN":
+            return {"type": "TOKEN", "methodArn": call.method_arn(), "authorizationToken": values[0]}
+        event = call.proxy_event()
+        return {
+            "type": "REQUEST",
+            "methodArn": call.method_arn(),
+            "resource": event["resource"],
+            "path": event["path"],
+            "httpMethod": event["httpMethod"],
+            "headers": event["headers"],
+            "multiValueHeaders": event["multiValueHeaders"],
+            "queryStringParameters": event["queryStringParameters"],
+            "multiValueQueryStringParameters": event["multiValueQueryStringParameters"],
+            "pathParameters": event["pathParameters"],
+            "stageVariables": event["stageVariables"],
+            "requestContext": event["requestContext"],
+        }
+
+    async def _cognito(self, call: Call) -> HttpResponse | None:
+        authorizer = (call.deployed.snapshot.get("authorizers") or {}).get(
+            call.method.get("authorizerId") or ""
+        )
+        if authorizer is None:
+            return self.error(call, "AUTHORIZER_CONFIGURATION_ERROR", None, 500)
+        values = self._identity_values(call, authorizer.get("identitySource"))
+        if not values:
+            return self.error(call, "UNAUTHORIZED", "Unauthorized")
+        pools = [arn.rsplit("/", 1)[-1] for arn in authorizer.get("providerARNs") or []]
+        scopes = call.method.get("authorizationScopes") or []
+        try:
+            token = jwts.parse(values[0])
+            issuer = str(token.claims.get("iss", ""))
+            if not any(issuer.rstrip("/").endswith("/" + pool) for pool in pools):
+                raise jwts.InvalidToken("the token's issuer is none of the authorizer's user pools")
+            jwts.verify_signature(token, await self.jwks_of(issuer))
+            jwts.check_claims(token, self.clock.now())
+            use = token.claims.get("token_use")
+            if scopes:
+                granted = str(token.claims.get("scope", "")).split()
+                if use != "access" or not set(granted) & set(scopes):
+                    raise jwts.InvalidToken("the token grants none of the method's scopes")
+            elif use not in (None, "id"):
+                raise jwts.InvalidToken("an ID token is required")
+        except jwts.InvalidToken:
+            return self.error(call, "UNAUTHORIZED", "Unauthorized")
+        claims = {k: _context_value(v) for k, v in token.claims.items()}
+        call.context["authorizer"] = {"claims": claims}
+        call.authorizer = {"claims": claims}
+        return None
+
+    async def jwks_of(self, issuer: str) -> dict[str, Any]:
+        """The issuer's JWKS (`<issuer>/.well-known/jwks.json`), cached for an hour."""
+        return await fetch_jwks(self.jwks, issuer.rstrip("/") + "/.well-known/jwks.json", self.clock.now())
+
+    # -- API keys, usage plans, throttles -------------------------------------------------------------------
+
+    def _meter(self, call: Call) -> HttpResponse | None:
+        now = self.clock.now()
+        if call.method.get("apiKeyRequired"):
+            source = call.deployed.snapshot.get("apiKeySource", "HEADER")
+            value = call.usage_key if source == "AUTHORIZER" else call.header("x-api-key")
+            if not value:
+                return self.error(call, "INVALID_API_KEY", "Forbidden")
+            with self.service.db.transaction():
+                refused = self._use_key(call, value, now)
+            if refused is not None:
+                return refused
+        setting = method_setting(call.stage, call.resource["path"], call.method["httpMethod"])
+        rate, burst = setting.get("throttlingRateLimit", 10000.0), setting.get("throttlingBurstLimit", 5000)
+        if (rate, burst) != (10000.0, 5000) and not self._take(
+            (call.api_id, call.stage_name, call.resource["path"], call.verb), rate, burst, now
+        ):
+            return self.error(call, "THROTTLED", "Too Many Requests")
+        return None
+
+    def _use_key(self, call: Call, value: str, now: float) -> HttpResponse | None:
+        store = self.service.store
+        found = store.by_lookup("apikey", value)
+        if found is None or found[:2] != (call.account, call.region) or not found[2].get("enabled"):
+            return self.error(call, "INVALID_API_KEY", "Forbidden")
+        key = found[2]
+        plan = None
+        for candidate in store.list(call.account, call.region, "usageplan"):
+            stages = candidate.get("apiStages") or []
+            if any(s["apiId"] == call.api_id and s["stage"] == call.stage_name for s in stages) and store.get(
+                call.account, call.region, "usageplankey", candidate["id"], key["id"]
+            ):
+                plan = candidate
+                break
+        if plan is None:
+            return self.error(call, "INVALID_API_KEY", "Forbidden")
+        call.context["identity"].update(apiKey=value, apiKeyId=key["id"])
+        throttle = plan.get("throttle") or {}
+        for stage in plan.get("apiStages") or []:
+            if stage["apiId"] == call.api_id and stage["stage"] == call.stage_name and stage.get("throttle"):
+                own = stage["throttle"].get(f"{call.resource['path']}/{call.method['httpMethod']}")
+                throttle = own or throttle
+        if throttle and not self._take(
+            ("plan", plan["id"], key["id"]),
+            throttle.get("rateLimit", 0.0),
+            throttle.get("burstLimit", 0),
+            now,
+        ):
+            return self.error(call, "THROTTLED", "Too Many Requests")
+        quota = plan.get("quota")
+        if quota:
+            period, _ = period_of(now, quota["period"], quota.get("offset", 0))
+            if store.use(call.account, call.region, plan["id"], key["id"], period, quota["limit"]) is None:
+                return self.error(call, "QUOTA_EXCEEDED", "Limit Exceeded")
+        return None
+
+    def _take(self, key: tuple, rate: float, burst: int, now: float) -> bool:
+        """A token bucket (burst tokens, refilled at `rate` per second of the clock): whether one is free."""
+        bucket = self.buckets.get(key)
+        capacity = max(float(burst), 1.0 if rate > 0 else 0.0)
+        if bucket is None:
+            bucket = self.buckets[key] = [capacity, now]
+            if len(self.buckets) > 4096:
+                self.buckets.popitem(last=False)
+        tokens = min(capacity, bucket[0] + (now - bucket[1]) * rate)
+        bucket[1] = now
+        if tokens < 1.0:
+            bucket[0] = tokens
+            return False
+        bucket[0] = tokens - 1.0
+        return True
+
+    # -- request validation ---------------------------------------------------------------------------------
+
+    def _validate(self, call: Call) -> HttpResponse | None:
+        validator_id = call.method.get("requestValidatorId")
+        validator = (call.deployed.snapshot.get("validators") or {}).get(validator_id or "")
+        if validator is None:
+            return None
+        if validator.get("validateRequestParameters"):
+            missing = []
+            params = call.method_params()
+            for name, required in (call.method.get("requestParameters") or {}).items():
+                if not required:
+                    continue
+                where, _, param = name.removeprefix("method.request.").partition(".")
+                if where == "header":
+                    present = call.header(param) is not None
+                elif where in ("querystring", "multivaluequerystring"):
+                    present = param in params["querystring"]
+                elif where == "path":
+                    present = param in params["path"]
+                else:
+                    present = True
+                if not present:
+                    missing.append(param)
+            if missing:
+                return self.error(
+                    call,
+                    "BAD_REQUEST_PARAMETERS",
+                    f"Missing required request parameters: [{', '.join(missing)}]",
+                )
+        if validator.get("validateRequestBody"):
+            problem = self._body_problem(call)
+            if problem is not None:
+                call.context["error"] = {"validationErrorString": problem}
+                return self.error(call, "BAD_REQUEST_BODY", "Invalid request body")
+        return None
+
+    def _body_problem(self, call: Call) -> str | None:
+        models = call.method.get("requestModels") or {}
+        content_type = (call.header("content-type") or "application/json").split(";")[0].strip().lower()
+        name = models.get(content_type) or models.get("$default")
+        model = (call.deployed.snapshot.get("models") or {}).get(name or "")
+        if model is None or not model.get("schema"):
+            return None
+        import jsonschema
+
+        try:
+            document = json.loads(call.body or b"null")
+        except ValueError:
+            return "[Invalid JSON in request body]"
+        schema = json.loads(model["schema"])
+        validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
+        errors = sorted(validator_class(schema).iter_errors(document), key=lambda e: list(e.path))
+        if errors:
+            return "[" + ", ".join(e.message for e in errors) + "]"
+        return None
+
+    # -- caching -------------------------------------------------------------------------------------------
+
+    def _cache_key(self, call: Call) -> tuple | None:
+        if not call.stage.get("cacheClusterEnabled"):
+            return None
+        verb = call.method["httpMethod"]
+        settings = call.stage.get("methodSettings") or {}
+        own = settings.get(f"{call.resource['path'].lstrip('/')}/{verb}")
+        enabled = (
+            own.get("cachingEnabled")
+            if own
+            else (verb == "GET" and (settings.get("*/*") or {}).get("cachingEnabled"))
+        )
+        if not enabled:
+            return None
+        integration = call.method.get("methodIntegration") or {}
+        keys = tuple(
+            self.integrations.source_value(call, name) for name in integration.get("cacheKeyParameters") or []
+        )
+        return (
+            call.api_id,
+            call.stage_name,
+            verb,
+            call.resource["path"],
+            tuple(sorted(call.path_parameters.items())),
+            keys,
+        )
+
+    # -- access logs ------------------------------------------------------------------------------------------
+
+    def _access_log(self, call: Call, response: HttpResponse) -> None:
+        settings = call.stage.get("accessLogSettings") or {}
+        if not settings.get("destinationArn") or not settings.get("format"):
+            return
+        body = response.body if isinstance(response.body, (bytes, bytearray)) else b""
+        call.context.update(
+            status=response.status,
+            responseLength=len(body),
+            responseLatency=int((time.perf_counter() - call.started) * 1000),
+        )
+        try:
+            line = vtl.render(
+                settings["format"], body="", context=call.context, stage_variables=call.stage_variables
+            )
+        except vtl.TemplateFailure:
+            return
+        self.platform.spawn(self._ship_log(call, settings["destinationArn"], line))
+
+    async def _ship_log(self, call: Call, destination: str, line: str) -> None:
+        from overcast.identity import service_principal
+        from overcast.services.kit.arns import parse_arn
+
+        arn = parse_arn(destination)
+        if arn is None or arn.service != "logs":
+            return
+        group = arn.resource_id.removesuffix(":*")
+        stream = f"{call.api_id}-{call.stage_name}"
+        principal = service_principal("apigateway.amazonaws.com", call.account)
+        where = {
+            "principal": principal,
+            "account_id": arn.account or call.account,
+            "region": arn.region or call.region,
+        }
+        try:
+            try:
+                await self.platform.call(
+                    "logs", "CreateLogStream", {"logGroupName": group, "logStreamName": stream}, **where
+                )
+            except ServiceError as error:
+                if error.code != "ResourceAlreadyExistsException":
+                    raise
+            await self.platform.call(
+                "logs",
+                "PutLogEvents",
+                {
+                    "logGroupName": group,
+                    "logStreamName": stream,
+                    "logEvents": [{"timestamp": int(self.clock.now() * 1000), "message": line}],
+                },
+                **where,
+            )
+        except ServiceError:
+            pass  # AWS drops access log lines it cannot deliver
+
+    # -- TestInvokeMethod / TestInvokeAuthorizer -----------------------------------------------------------
+
+    async def test_invoke(
+        self, ctx, params: dict[str, Any], resource: dict[str, Any], method: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Run one method of the API as it is now, without authorization or API keys, as the console does."""
+        from overcast.http import Headers
+
+        with self.service.db.transaction():
+            api = self.service.rest_api(ctx, params["restApiId"])
+            snapshot = self.service.family(DeploymentOperations).snapshot(ctx, api, strict=False)
+        deployed = Deployed("test-invoke-deployment-id", snapshot, ResourceTree(snapshot["resources"]))
+        path_query = params.get("pathWithQueryString") or resource["path"]
+        path, _, query = path_query.partition("?")
+        headers = Headers(params.get("headers") or {})
+        for name, values in (params.get("multiValueHeaders") or {}).items():
+            for value in values:
+                headers.add(name, value)
+        body = (params.get("body") or "").encode()
+        request = HttpRequest(params["httpMethod"], path, query, headers, body, host="testinvoke.execute-api")
+        stage = {"stageName": "test-invoke-stage", "deploymentId": deployed.deployment_id}
+        call = self._call(
+            request,
+            ctx.account_id,
+            ctx.region,
+            api["id"],
+            stage,
+            deployed,
+            path,
+            params.get("stageVariables") or {},
+            new_request_id(),
+        )
+        call.context["stage"] = "test-invoke-stage"
+        started = time.perf_counter()
+        match = deployed.tree.match(path, params["httpMethod"])
+        if match is None or match.method is None:
+            response = self.error(call, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+        else:
+            call.bind(match)
+            response = self._validate(call) or await self.integrations.run(call)
+        body_bytes = response.body if isinstance(response.body, (bytes, bytearray)) else b""
+        single: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        for name, value in response.headers:
+            single[name] = value
+            multi.setdefault(name, []).append(value)
+        latency = int((time.perf_counter() - started) * 1000)
+        log = (
+            f"Execution log for request {call.context['requestId']}\n"
+            f"{datetime.fromtimestamp(self.clock.now(), UTC):%a %b %d %H:%M:%S UTC %Y} : Starting execution for "
+            f"request: {call.context['requestId']}\n"
+            f"Method completed with status: {response.status}\n"
+        )
+        return {
+            "status": response.status,
+            "body": body_bytes.decode("utf-8", "replace"),
+            "headers": single,
+            "multiValueHeaders": multi,
+            "log": log,
+            "latency": latency,
+        }
+
+    async def test_authorizer(
+        self, ctx, authorizer: dict[str, Any], params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Invoke a Lambda authorizer with the given headers and report what it decided."""
+        from overcast.http import Headers
+
+        headers = Headers(params.get("headers") or {})
+        path, _, query = (params.get("pathWithQueryString") or "/").partition("?")
+        request = HttpRequest("GET", path, query, headers, (params.get("body") or "").encode(), host="test")
+        deployed = Deployed(
+            "test", {"resources": [], "authorizers": {authorizer["id"]: authorizer}}, ResourceTree([])
+        )
+        stage = {"stageName": "test-invoke-stage", "deploymentId": "test"}
+        call = self._call(
+            request,
+            ctx.account_id,
+            ctx.region,
+            params["restApiId"],
+            stage,
+            deployed,
+            path,
+            params.get("stageVariables") or {},
+            new_request_id(),
+        )
+        call.resource = {"id": "test", "path": path}
+        call.method = {"authorizerId": authorizer["id"], "httpMethod": "GET", "authorizationType": "CUSTOM"}
+        started = time.perf_counter()
+        if authorizer["type"] == "COGNITO_USER_POOLS":
+            refused = await self._cognito(call)
+        else:
+            refused = await self._lambda_authorizer(call)
+        latency = int((time.perf_counter() - started) * 1000)
+        if refused is not None:
+            return {"clientStatus": refused.status, "log": "", "latency": latency}
+        result: dict[str, Any] = {"clientStatus": 200, "log": "", "latency": latency}
+        if call.authorizer and "principalId" in call.authorizer:
+            result["principalId"] = call.authorizer["principalId"]
+            key = (params["restApiId"], "test-invoke-stage", authorizer["id"])
+            for cached_key, (_, verdict) in self.authorizer_cache.entries.items():
+                if cached_key[:3] == key:
+                    result["policy"] = json.dumps({"Version": verdict.policy.version})
+            result["authorization"] = {}
+        if call.authorizer and "claims" in call.authorizer:
+            result["claims"] = call.authorizer["claims"]
+        return result
+
+
+def _context_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _plain_error(status: int, message: str, error_type: str, request_id: str) -> HttpResponse:
+    return HttpResponse(
+        status,
+        [
+            ("content-type", "application/json"),
+            ("x-amzn-RequestId", request_id),
+            ("x-amzn-ErrorType", error_type),
+            ("x-amz-apigw-id", extended_id()),
+        ],
+        json.dumps({"message": message}).encode(),
+    )
+
+
+async def fetch_jwks(cache: TtlCache, url: str, now: float) -> dict[str, Any]:
+    """A JWKS document by URL (a real HTTP GET, cached for an hour of the clock)."""
+    import asyncio
+    import urllib.request
+
+    found = cache.get((url,), now)
+    if found is not None:
+        return found
+
+    def get() -> dict[str, Any]:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (the issuer's own URL)
+            return json.loads(response.read())
+
+    try:
+        document = await asyncio.to_thread(get)
+    except (OSError, ValueError) as error:
+        raise jwts.InvalidToken(f"the issuer's keys could not be fetched: {error}") from None
+    if not isinstance(document, dict):
+        raise jwts.InvalidToken("the issuer's JWKS is not a JSON object")
+    cache.put((url,), document, now + 3600)
+    return document
+
+
+__all__ = ["Gateway", "Call", "Deployed", "parse_target", "fetch_jwks", "base64"]
