@@ -385,14 +385,20 @@ class Gateway:
 
     # -- gateway responses ------------------------------------------------------------------------------
 
-    def error(self, call: Call, kind: str, message: str | None, status: int | None = None) -> HttpResponse:
+    def error(
+        self, call: Call, kind: str, message: str | None, status: int | None = None, field: str = "message"
+    ) -> HttpResponse:
         """A gateway response: the API's own for `kind` (or its DEFAULT_4XX/5XX), else AWS's default."""
         responses = call.deployed.snapshot.get("gatewayResponses") or {}
         code = status or int(GATEWAY_RESPONSES.get(kind) or 500)
         own = responses.get(kind) or responses.get("DEFAULT_5XX" if code >= 500 else "DEFAULT_4XX") or {}
         if own.get("statusCode") and responses.get(kind):
             code = int(own["statusCode"])
-        templates = own.get("responseTemplates") or DEFAULT_TEMPLATE
+        templates = own.get("responseTemplates") or (
+            DEFAULT_TEMPLATE
+            if field == "message"
+            else {"application/json": '{"Message":$context.error.messageString}'}
+        )
         content_type, template = next(iter(templates.items()))
         call.context["error"] = {
             "message": message,
@@ -572,9 +578,14 @@ class Gateway:
             if ttl:
                 self.authorizer_cache.put(key, verdict, self.clock.now() + ttl)
         allowed, explicit = allows(verdict.policy, call.method_arn())
-        if not allowed:
+        if not allowed:  # AWS words this one default response with a capital "Message"
             message = "User is not authorized to access this resource"
-            return self.error(call, "ACCESS_DENIED", message + (" with an explicit deny" if explicit else ""))
+            return self.error(
+                call,
+                "ACCESS_DENIED",
+                message + (" with an explicit deny" if explicit else ""),
+                field="Message",
+            )
         context = {k: _context_value(v) for k, v in verdict.context.items()}
         call.context["authorizer"] = {"principalId": verdict.principal_id, **context}
         call.authorizer = {

@@ -52,6 +52,31 @@ _JAVA[dict].update(
 )
 
 
+def _java_text(value: Any) -> str:
+    """A value as Velocity's Java objects print it (`true`, not Python's `True`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _evaluate_reference(self, stream, namespace, loader) -> None:
+    """airspeed's `$reference` output, with Java's spelling of booleans (the rest as airspeed does it)."""
+    value = None
+    if self.expression is not None:
+        value = self.expression.calculate(namespace, loader)
+    if value is None:
+        if self.alternate is not None:
+            value = self.alternate.calculate(namespace, loader)
+        elif self.silent and self.expression is not None:
+            value = ""
+        else:
+            value = self.my_text()
+    stream.write(_java_text(value))
+
+
+airspeed.FormalReference.evaluate_raw = _evaluate_reference
+
+
 class JsonBool:
     """A JSON boolean in a template: truthy as itself, rendered `true`/`false` as Java does."""
 

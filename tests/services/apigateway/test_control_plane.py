@@ -1,0 +1,289 @@
+"""The REST API control plane: AWS's defaults, errors and patch operations; OpenAPI import and export;
+TestInvokeMethod; the AWS CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.helpers import aws, error_of, message_of
+from tests.services.apigateway.conftest import call, resource_at
+
+
+def test_a_new_api_has_a_root_resource_and_the_default_models(apigw):
+    api = apigw.create_rest_api(name="fresh", description="d")
+    assert api["apiKeySource"] == "HEADER"
+    assert api["endpointConfiguration"] == {"types": ["EDGE"], "ipAddressType": "ipv4"}
+    assert api["disableExecuteApiEndpoint"] is False
+    resources = apigw.get_resources(restApiId=api["id"])["items"]
+    assert resources == [{"id": api["rootResourceId"], "path": "/"}]
+    assert sorted(m["name"] for m in apigw.get_models(restApiId=api["id"])["items"]) == ["Empty", "Error"]
+    assert [a["id"] for a in apigw.get_rest_apis()["items"]] == [api["id"]]
+
+
+def test_errors_are_awss(apigw):
+    with pytest.raises(ClientError) as raised:
+        apigw.get_rest_api(restApiId="missing")
+    assert error_of(raised) == ("NotFoundException", 404)
+    assert message_of(raised) == "Invalid API identifier specified 000000000000:missing"
+    api = apigw.create_rest_api(name="e")
+    with pytest.raises(ClientError) as raised:
+        apigw.get_resource(restApiId=api["id"], resourceId="nope")
+    assert message_of(raised) == "Invalid Resource identifier specified"
+    root = api["rootResourceId"]
+    apigw.create_resource(restApiId=api["id"], parentId=root, pathPart="a")
+    with pytest.raises(ClientError) as raised:
+        apigw.create_resource(restApiId=api["id"], parentId=root, pathPart="a")
+    assert error_of(raised) == ("ConflictException", 409)
+    with pytest.raises(ClientError) as raised:
+        apigw.get_method(restApiId=api["id"], resourceId=root, httpMethod="GET")
+    assert message_of(raised) == "Invalid Method identifier specified"
+    apigw.put_method(restApiId=api["id"], resourceId=root, httpMethod="GET", authorizationType="NONE")
+    with pytest.raises(ClientError) as raised:
+        apigw.get_integration(restApiId=api["id"], resourceId=root, httpMethod="GET")
+    assert message_of(raised) == "No integration defined for method"
+    with pytest.raises(ClientError) as raised:
+        apigw.create_deployment(restApiId=api["id"], stageName="x")
+    assert error_of(raised) == ("BadRequestException", 400)
+    assert message_of(raised) == "No integration defined for method"
+    with pytest.raises(ClientError) as raised:
+        apigw.put_method(restApiId=api["id"], resourceId=root, httpMethod="POST", authorizationType="CUSTOM")
+    assert error_of(raised) == ("BadRequestException", 400)
+    with pytest.raises(ClientError) as raised:
+        apigw.update_rest_api(
+            restApiId=api["id"], patchOperations=[{"op": "replace", "path": "/nope", "value": "x"}]
+        )
+    assert message_of(raised) == "Invalid patch path /nope"
+
+
+def test_patch_operations(apigw):
+    api = apigw.create_rest_api(name="p")
+    updated = apigw.update_rest_api(
+        restApiId=api["id"],
+        patchOperations=[
+            {"op": "replace", "path": "/name", "value": "renamed"},
+            {"op": "add", "path": "/binaryMediaTypes/image~1png", "value": ""},
+            {"op": "replace", "path": "/endpointConfiguration/types/0", "value": "REGIONAL"},
+        ],
+    )
+    assert updated["name"] == "renamed"
+    assert updated["binaryMediaTypes"] == ["image/png"]
+    assert updated["endpointConfiguration"]["types"] == ["REGIONAL"]
+    updated = apigw.update_rest_api(
+        restApiId=api["id"], patchOperations=[{"op": "remove", "path": "/binaryMediaTypes/image~1png"}]
+    )
+    assert "binaryMediaTypes" not in updated
+
+
+def test_resources_methods_and_integrations_round_trip(apigw):
+    api = apigw.create_rest_api(name="r")
+    pets = resource_at(apigw, api["id"], "/pets/{id}")
+    method = apigw.put_method(
+        restApiId=api["id"],
+        resourceId=pets,
+        httpMethod="GET",
+        authorizationType="NONE",
+        requestParameters={"method.request.path.id": True},
+    )
+    assert method == {**method, "httpMethod": "GET", "authorizationType": "NONE", "apiKeyRequired": False}
+    integration = apigw.put_integration(
+        restApiId=api["id"],
+        resourceId=pets,
+        httpMethod="GET",
+        type="HTTP",
+        integrationHttpMethod="GET",
+        uri="http://example.com/pets/{id}",
+    )
+    assert integration["passthroughBehavior"] == "WHEN_NO_MATCH"
+    assert integration["timeoutInMillis"] == 29000
+    assert integration["cacheNamespace"] == pets
+    apigw.put_method_response(restApiId=api["id"], resourceId=pets, httpMethod="GET", statusCode="200")
+    apigw.put_integration_response(
+        restApiId=api["id"], resourceId=pets, httpMethod="GET", statusCode="200", selectionPattern=""
+    )
+    embedded = apigw.get_resource(restApiId=api["id"], resourceId=pets, embed=["methods"])
+    got = embedded["resourceMethods"]["GET"]
+    assert got["methodIntegration"]["integrationResponses"]["200"]["statusCode"] == "200"
+    assert got["methodResponses"]["200"] == {"statusCode": "200"}
+    listed = {r["path"]: r for r in apigw.get_resources(restApiId=api["id"])["items"]}
+    assert listed["/pets/{id}"]["resourceMethods"] == {"GET": {}}
+    apigw.delete_resource(restApiId=api["id"], resourceId=listed["/pets"]["id"])
+    assert [r["path"] for r in apigw.get_resources(restApiId=api["id"])["items"]] == ["/"]
+
+
+OPENAPI = {
+    "openapi": "3.0.1",
+    "info": {"title": "PetStore", "version": "1.0"},
+    "paths": {
+        "/pets": {
+            "get": {
+                "parameters": [
+                    {"name": "type", "in": "query", "required": False, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "ok"}},
+                "x-amazon-apigateway-integration": {
+                    "type": "mock",
+                    "requestTemplates": {"application/json": '{"statusCode": 200}'},
+                    "responses": {
+                        "default": {
+                            "statusCode": "200",
+                            "responseTemplates": {
+                                "application/json": '[{"id": 1, "type": "$input.params(\'type\')"}]'
+                            },
+                        }
+                    },
+                },
+            },
+            "post": {
+                "requestBody": {
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}
+                },
+                "x-amazon-apigateway-request-validator": "body",
+                "responses": {"200": {"description": "ok"}},
+                "x-amazon-apigateway-integration": {
+                    "type": "mock",
+                    "requestTemplates": {"application/json": '{"statusCode": 200}'},
+                    "responses": {"default": {"statusCode": "200"}},
+                },
+            },
+        }
+    },
+    "components": {
+        "schemas": {
+            "Pet": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+        }
+    },
+    "x-amazon-apigateway-request-validators": {
+        "body": {"validateRequestBody": True, "validateRequestParameters": False}
+    },
+}
+
+
+def test_import_deploy_and_export_openapi(overcast, apigw):
+    api = apigw.import_rest_api(body=json.dumps(OPENAPI).encode())
+    assert api["name"] == "PetStore" and api["version"] == "1.0"
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    answer = call(overcast, api["id"], "v1", "/pets?type=cat")
+    assert answer.status == 200 and answer.json() == [{"id": 1, "type": "cat"}]
+    bad = call(
+        overcast,
+        api["id"],
+        "v1",
+        "/pets",
+        method="POST",
+        body={"nope": 1},
+        headers={"Content-Type": "application/json"},
+    )
+    assert bad.status == 400 and bad.json() == {"message": "Invalid request body"}
+    exported = apigw.get_export(
+        restApiId=api["id"], stageName="v1", exportType="oas30", parameters={"extensions": "integrations"}
+    )
+    document = json.loads(exported["body"].read())
+    assert document["openapi"].startswith("3.0")
+    assert set(document["paths"]["/pets"]) == {"get", "post"}
+    assert document["paths"]["/pets"]["get"]["x-amazon-apigateway-integration"]["type"] == "mock"
+    assert "Pet" in document["components"]["schemas"]
+    swagger = json.loads(
+        apigw.get_export(restApiId=api["id"], stageName="v1", exportType="swagger")["body"].read()
+    )
+    assert swagger["swagger"] == "2.0" and swagger["basePath"] == "/v1"
+    # PutRestApi overwrite replaces the definition
+    smaller = {**OPENAPI, "paths": {"/only": OPENAPI["paths"]["/pets"]}}
+    apigw.put_rest_api(restApiId=api["id"], mode="overwrite", body=json.dumps(smaller).encode())
+    assert sorted(r["path"] for r in apigw.get_resources(restApiId=api["id"])["items"]) == ["/", "/only"]
+
+
+def test_test_invoke_method_runs_the_undeployed_api(apigw):
+    api = apigw.import_rest_api(body=json.dumps(OPENAPI).encode())
+    resources = {r["path"]: r["id"] for r in apigw.get_resources(restApiId=api["id"])["items"]}
+    result = apigw.test_invoke_method(
+        restApiId=api["id"],
+        resourceId=resources["/pets"],
+        httpMethod="GET",
+        pathWithQueryString="/pets?type=dog",
+    )
+    assert result["status"] == 200
+    assert json.loads(result["body"]) == [{"id": 1, "type": "dog"}]
+    assert "Method completed with status: 200" in result["log"]
+
+
+def test_stages_deployments_and_tags(apigw):
+    api = apigw.import_rest_api(body=json.dumps(OPENAPI).encode())
+    deployment = apigw.create_deployment(restApiId=api["id"], description="first")
+    stage = apigw.create_stage(
+        restApiId=api["id"],
+        stageName="beta",
+        deploymentId=deployment["id"],
+        variables={"a": "1"},
+        tags={"team": "x"},
+    )
+    assert stage["tags"] == {"team": "x"} and stage["variables"] == {"a": "1"}
+    with pytest.raises(ClientError) as raised:
+        apigw.create_stage(restApiId=api["id"], stageName="beta", deploymentId=deployment["id"])
+    assert error_of(raised) == ("ConflictException", 409)
+    with pytest.raises(ClientError) as raised:
+        apigw.delete_deployment(restApiId=api["id"], deploymentId=deployment["id"])
+    assert error_of(raised) == ("BadRequestException", 400)
+    arn = f"arn:aws:apigateway:us-east-1::/restapis/{api['id']}"
+    apigw.tag_resource(resourceArn=arn, tags={"env": "dev"})
+    assert apigw.get_tags(resourceArn=arn)["tags"] == {"env": "dev"}
+    assert apigw.get_rest_api(restApiId=api["id"])["tags"] == {"env": "dev"}
+    apigw.untag_resource(resourceArn=arn, tagKeys=["env"])
+    assert apigw.get_tags(resourceArn=arn)["tags"] == {}
+    stage = apigw.update_stage(
+        restApiId=api["id"],
+        stageName="beta",
+        patchOperations=[
+            {"op": "replace", "path": "/variables/b", "value": "2"},
+            {"op": "remove", "path": "/variables/a"},
+            {"op": "replace", "path": "/~1pets/GET/caching/enabled", "value": "true"},
+        ],
+    )
+    assert stage["variables"] == {"b": "2"}
+    assert stage["methodSettings"]["pets/GET"]["cachingEnabled"] is True
+    assert [s["stageName"] for s in apigw.get_stages(restApiId=api["id"])["item"]] == ["beta"]
+
+
+MOCK_COUNTER = """
+import json
+COUNT = [0]
+def handler(event, context):
+    COUNT[0] += 1
+    return {"statusCode": 200, "body": json.dumps({"count": COUNT[0]})}
+"""
+
+
+def test_stage_cache_serves_within_its_ttl(overcast, apigw, lam, make_function):
+    from tests.services.apigateway.conftest import allow_invoke, proxy_method
+
+    arn = make_function("counter", MOCK_COUNTER)
+    api = apigw.create_rest_api(name="cached")
+    proxy_method(apigw, api["id"], "/n", "GET", arn)
+    allow_invoke(lam, "counter", api["id"])
+    apigw.create_deployment(
+        restApiId=api["id"], stageName="prod", cacheClusterEnabled=True, cacheClusterSize="0.5"
+    )
+    apigw.update_stage(
+        restApiId=api["id"],
+        stageName="prod",
+        patchOperations=[
+            {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+            {"op": "replace", "path": "/*/*/caching/ttlInSeconds", "value": "60"},
+        ],
+    )
+    first = call(overcast, api["id"], "prod", "/n").json()["count"]
+    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first
+    overcast.advance_clock("61s")
+    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 1
+    apigw.flush_stage_cache(restApiId=api["id"], stageName="prod")
+    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 2
+
+
+@pytest.mark.slow
+def test_the_aws_cli(overcast):
+    api = aws(overcast, "apigateway", "create-rest-api", "--name", "cli-api")
+    assert api["name"] == "cli-api"
+    listed = aws(overcast, "apigateway", "get-rest-apis")
+    assert [item["id"] for item in listed["items"]] == [api["id"]]
