@@ -19,6 +19,8 @@ PROVIDERS: dict[str, str] = {
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
     "apigateway": "overcast.services.apigateway.provider:ApiGatewayProvider",
+    "apigatewayv2": "overcast.services.apigatewayv2.provider:ApiGatewayV2Provider",
+    "apigatewaymanagementapi": "overcast.services.apigatewaymanagementapi.provider:ApiGatewayManagementApiProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).

@@ -1,0 +1,32 @@
+"""What API Gateway's REST API package shares with its siblings (HTTP and WebSocket APIs, apigatewayv2):
+the pure logic both API generations run on, so it exists once.
+
+    import overcast.services.apigateway.api as rest
+
+    rest.proxy.event_v2(...), rest.proxy.response_v2(payload)      # the Lambda proxy contract
+    rest.jwt.parse(token), rest.jwt.verify_signature(...)          # JWT authorizers
+    await rest.fetch_jwks(cache, url, now)                         # an issuer's keys, cached
+    rest.vtl.render(template, ...)                                 # mapping templates (WebSocket APIs)
+    rest.TtlCache(), rest.read_verdict(payload), rest.allows(...)  # authorizer results
+"""
+
+from __future__ import annotations
+
+from overcast.services.apigateway import jwt, proxy, vtl
+from overcast.services.apigateway.authorization import AuthorizerError, TtlCache, allows, read_verdict
+from overcast.services.apigateway.gateway import extended_id, fetch_jwks
+from overcast.services.apigateway.integrations import lambda_arn, with_stage_variables
+
+__all__ = [
+    "AuthorizerError",
+    "TtlCache",
+    "allows",
+    "extended_id",
+    "fetch_jwks",
+    "jwt",
+    "lambda_arn",
+    "proxy",
+    "read_verdict",
+    "vtl",
+    "with_stage_variables",
+]

@@ -1,0 +1,851 @@
+"""HTTP APIs serving requests: stage, CORS preflight, route, authorizer (JWT, Lambda, IAM), throttling,
+integration (Lambda proxy payload 1.0/2.0, HTTP proxy, AWS service actions by subtype), parameter mapping.
+
+The invoke URL is `http://<api-id>.execute-api.localhost:<port>/<path>` for the `$default` stage and
+`.../<stage>/<path>` for a named one (or `/_overcast/execute-api/<api-id>/...`). Failures answer as HTTP APIs
+do: `{"message":"Not Found"}`, `{"message":"Unauthorized"}`, `{"message":"Forbidden"}`,
+`{"message":"Internal Server Error"}`; every response carries `apigw-requestid`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import random
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+import overcast.services.apigateway.api as rest
+import overcast.services.sts.api as sts
+from overcast.errors import ServiceError
+from overcast.http import HttpRequest, HttpResponse
+from overcast.identity import Principal, service_principal
+from overcast.platform import new_request_id
+from overcast.services.apigatewayv2.integrations import SUBTYPES
+
+if TYPE_CHECKING:
+    from overcast.services.apigatewayv2.provider import ApiGatewayV2Provider
+
+PATH_PREFIX = "/_overcast/execute-api/"
+_HOP_BY_HOP = {
+    "host",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+    "trailer",
+    "content-length",
+    "expect",
+}
+_SELECTION = re.compile(
+    r"\$\{?(request\.(?:header|querystring|path|body)(?:\.[^\s}$]+)?|context\.[A-Za-z0-9_.]+|stageVariables\.[A-Za-z0-9_]+)\}?"
+)
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, message: str, headers: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or []
+
+
+def parse_target(request: HttpRequest) -> tuple[str, str] | None:
+    """(api id, the path after it) of an invoke URL, or None."""
+    if request.path.startswith(PATH_PREFIX):
+        api_id, _, rest_path = request.path[len(PATH_PREFIX) :].partition("/")
+        return api_id, "/" + rest_path
+    if ".execute-api." in request.host:
+        return request.host.split(".", 1)[0].lower(), request.path or "/"
+    return None
+
+
+@dataclass
+class Route:
+    route: dict[str, Any]
+    method: str
+    parts: list[str]  # the path template's segments
+
+    def match(self, verb: str, segments: list[str]) -> dict[str, str] | None:
+        if self.method not in ("ANY", verb):
+            return None
+        parameters: dict[str, str] = {}
+        for index, part in enumerate(self.parts):
+            if part.startswith("{") and part.endswith("+}"):
+                if index >= len(segments):
+                    return None
+                parameters[part[1:-2]] = unquote("/".join(segments[index:]))
+                return parameters
+            if index >= len(segments):
+                return None
+            if part.startswith("{") and part.endswith("}"):
+                parameters[part[1:-1]] = unquote(segments[index])
+            elif unquote(segments[index]) != part:
+                return None
+        return parameters if len(segments) == len(self.parts) else None
+
+    @property
+    def rank(self) -> tuple:
+        """More specific first: no greedy variable, more literal segments, more segments, an exact method."""
+        greedy = any(p.endswith("+}") for p in self.parts)
+        literals = sum(1 for p in self.parts if not p.startswith("{"))
+        return (not greedy, literals, len(self.parts), self.method != "ANY")
+
+
+@dataclass
+class Deployed:
+    deployment_id: str
+    snapshot: dict[str, Any]
+    routes: list[Route]
+    default: dict[str, Any] | None
+
+    def find(self, verb: str, path: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+        segments = [s for s in path.split("/") if s]
+        best = None
+        for route in self.routes:
+            parameters = route.match(verb, segments)
+            if parameters is not None and (best is None or route.rank > best[0].rank):
+                best = (route, parameters)
+        if best is not None:
+            return best[0].route, best[1]
+        return (self.default, {}) if self.default is not None else None
+
+
+def compile_routes(deployment_id: str, snapshot: dict[str, Any]) -> Deployed:
+    routes, default = [], None
+    for route in snapshot["routes"]:
+        if route["RouteKey"] == "$default":
+            default = route
+            continue
+        method, _, path = route["RouteKey"].partition(" ")
+        routes.append(Route(route, method, [p for p in path.split("/") if p]))
+    return Deployed(deployment_id, snapshot, routes, default)
+
+
+@dataclass
+class Call:
+    request: HttpRequest
+    account: str
+    region: str
+    api: dict[str, Any]
+    stage: dict[str, Any]
+    deployed: Deployed
+    path: str
+    route: dict[str, Any] = field(default_factory=dict)
+    path_parameters: dict[str, str] = field(default_factory=dict)
+    authorizer: dict[str, Any] | None = None
+    request_id: str = ""
+    now: float = 0.0
+    caller: Principal | None = None
+
+    @property
+    def stage_name(self) -> str:
+        return self.stage["StageName"]
+
+    @property
+    def variables(self) -> dict[str, str]:
+        return self.stage.get("StageVariables") or {}
+
+    def route_arn(self) -> str:
+        return (
+            f"arn:aws:execute-api:{self.region}:{self.account}:{self.api['ApiId']}/{self.stage_name}/"
+            f"{self.request.method}{self.path}"
+        )
+
+    def context(self) -> dict[str, Any]:
+        """The payload format 2.0 requestContext."""
+        headers = self.request.headers
+        context: dict[str, Any] = {
+            "accountId": self.account,
+            "apiId": self.api["ApiId"],
+            "domainName": self.request.host.rsplit(":", 1)[0],
+            "domainPrefix": self.api["ApiId"],
+            "http": {
+                "method": self.request.method,
+                "path": self.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": self.request.client_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": self.request_id,
+            "routeKey": self.route.get("RouteKey", "$default"),
+            "stage": self.stage_name,
+            "time": datetime.fromtimestamp(self.now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(self.now * 1000),
+        }
+        if self.authorizer is not None:
+            context["authorizer"] = self.authorizer
+        return context
+
+    def select(self, expression: str) -> str | None:
+        """A selection expression's value (`$request.header.x`, `$request.body.a.b`, `$context.x`, ...)."""
+        match = _SELECTION.fullmatch(expression.strip())
+        if match is None:
+            return expression  # a literal
+        key = match.group(1)
+        if key.startswith("request.header."):
+            return self.request.headers.get(key[len("request.header.") :])
+        if key.startswith("request.querystring."):
+            return rest.proxy.split_query(self.request.query)[0].get(key[len("request.querystring.") :])
+        if key.startswith("request.path."):
+            return self.path_parameters.get(key[len("request.path.") :])
+        if key == "request.path":
+            return self.path
+        if key.startswith("request.body"):
+            try:
+                document = json.loads(self.request.body or b"null")
+            except ValueError:
+                return None
+            found = rest.vtl.json_path(document, "$" + key[len("request.body") :])
+            return found if isinstance(found, str) or found is None else json.dumps(found)
+        if key.startswith("stageVariables."):
+            return self.variables.get(key[len("stageVariables.") :])
+        value: Any = self.context()
+        for part in key[len("context.") :].split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return None if value is None else str(value)
+
+    def interpolate(self, text: str) -> str:
+        """A mapping value mixing literals and selection expressions (`Bearer ${request.header.token}`)."""
+        if _SELECTION.fullmatch(text.strip()):
+            return self.select(text) or ""
+        return _SELECTION.sub(lambda m: self.select("$" + m.group(1)) or "", text)
+
+
+class HttpGateway:
+    def __init__(self, service: ApiGatewayV2Provider) -> None:
+        self.service = service
+        self.platform = service.platform
+        self.clock = service.clock
+        self.deployments: OrderedDict[tuple, Deployed] = OrderedDict()
+        self.authorizer_cache = rest.TtlCache(4096)
+        self.jwks = rest.TtlCache(64)
+        self.buckets: dict[tuple, list[float]] = {}
+        self._roles: dict[tuple, Principal] = {}
+
+    def forget(self) -> None:
+        self.deployments.clear()
+        self.authorizer_cache.clear()
+        self.jwks.clear()
+        self.buckets.clear()
+        self._roles.clear()
+
+    def deployed(self, account: str, region: str, api_id: str, deployment_id: str) -> Deployed | None:
+        key = (account, region, api_id, deployment_id)
+        found = self.deployments.get(key)
+        if found is None:
+            record = self.service.store.get(account, region, "deployment", api_id, deployment_id)
+            if record is None:
+                return None
+            found = compile_routes(deployment_id, record["snapshot"])
+            self.deployments[key] = found
+            if len(self.deployments) > 128:
+                self.deployments.popitem(last=False)
+        return found
+
+    def resolve_stage(
+        self, account: str, region: str, api_id: str, path: str
+    ) -> tuple[dict[str, Any], str] | None:
+        """The stage a path names (its first segment) or `$default`, and the path within it."""
+        store = self.service.store
+        first, _, remainder = path.lstrip("/").partition("/")
+        if first and first != "$default":
+            stage = store.get(account, region, "stage", api_id, unquote(first))
+            if stage is not None:
+                return stage, "/" + remainder
+        stage = store.get(account, region, "stage", api_id, "$default")
+        return (stage, path) if stage is not None else None
+
+    # -- serving ---------------------------------------------------------------------------------------
+
+    async def serve(self, request: HttpRequest) -> HttpResponse | None:
+        target = parse_target(request)
+        if target is None:
+            return None
+        api_id, path = target
+        store = self.service.store
+        with self.service.db.transaction():
+            owner = store.owner("api", api_id)
+            if owner is None:
+                return None
+            account, region = owner
+            api = store.get(account, region, "api", "", api_id)
+            resolved = (
+                self.resolve_stage(account, region, api_id, path) if api["ProtocolType"] == "HTTP" else None
+            )
+            deployed = None
+            if resolved is not None and resolved[0].get("DeploymentId"):
+                deployed = self.deployed(account, region, api_id, resolved[0]["DeploymentId"])
+        request_id = new_request_id()
+        headers = [("apigw-requestid", rest.extended_id())]
+        if api["ProtocolType"] != "HTTP":
+            return _message(426 if request.method == "GET" else 403, "Forbidden", headers)
+        if resolved is None or deployed is None or api.get("DisableExecuteApiEndpoint"):
+            return _message(404, "Not Found", headers)
+        stage, inner = resolved
+        call = Call(
+            request,
+            account,
+            region,
+            deployed.snapshot["api"],
+            stage,
+            deployed,
+            inner,
+            request_id=request_id,
+            now=self.clock.now(),
+        )
+        cors = deployed.snapshot["api"].get("CorsConfiguration")
+        if cors and request.method == "OPTIONS" and "access-control-request-method" in request.headers:
+            response = HttpResponse(204, _cors_headers(cors, request, preflight=True))
+        else:
+            try:
+                response = await self._run(call)
+            except Refusal as refusal:
+                response = _message(refusal.status, refusal.message, refusal.headers)
+            if cors:
+                response.headers.extend(_cors_headers(cors, request, preflight=False))
+        response.headers.extend(headers)
+        return response
+
+    async def _run(self, call: Call) -> HttpResponse:
+        found = call.deployed.find(call.request.method, call.path)
+        if found is None:
+            raise Refusal(404, "Not Found")
+        call.route, call.path_parameters = found
+        await self._authorize(call)
+        self._throttle(call)
+        integration = call.deployed.snapshot["integrations"].get(
+            (call.route.get("Target") or "").removeprefix("integrations/")
+        )
+        if integration is None:
+            raise Refusal(500, "Internal Server Error")
+        kind = integration["IntegrationType"]
+        if kind == "AWS_PROXY" and integration.get("IntegrationSubtype"):
+            response = await self._aws_action(call, integration)
+        elif kind == "AWS_PROXY":
+            response = await self._lambda(call, integration)
+        else:
+            response = await self._http_proxy(call, integration)
+        return self._map_response(call, integration, response)
+
+    # -- authorization ---------------------------------------------------------------------------------
+
+    async def _authorize(self, call: Call) -> None:
+        kind = call.route.get("AuthorizationType", "NONE")
+        if kind == "NONE":
+            return
+        if kind == "AWS_IAM":
+            self._iam(call)
+            return
+        authorizer = call.deployed.snapshot["authorizers"].get(call.route.get("AuthorizerId") or "")
+        if authorizer is None:
+            raise Refusal(500, "Internal Server Error")
+        if authorizer["AuthorizerType"] == "JWT":
+            await self._jwt(call, authorizer)
+        else:
+            await self._lambda_authorizer(call, authorizer)
+
+    def _iam(self, call: Call) -> None:
+        try:
+            principal = self.platform.authenticate(call.request)
+        except ServiceError:
+            raise Refusal(403, "Forbidden") from None
+        if principal is None:
+            raise Refusal(403, "Forbidden")
+        decided = self.platform.authorizer.decide_action(  # type: ignore[union-attr]
+            principal,
+            "execute-api:Invoke",
+            call.route_arn(),
+            region=call.region,
+            source_ip=call.request.client_ip,
+        )
+        if decided is not None and not decided[1].allowed:
+            raise Refusal(403, "Forbidden")
+        call.caller = principal
+        call.authorizer = {
+            "iam": {
+                "accessKey": None,
+                "accountId": principal.account_id,
+                "callerId": principal.user_id,
+                "principalOrgId": None,
+                "userArn": principal.arn,
+                "userId": principal.user_id,
+            }
+        }
+
+    async def _jwt(self, call: Call, authorizer: dict[str, Any]) -> None:
+        config = authorizer.get("JwtConfiguration") or {}
+        sources = [call.select(s) for s in authorizer.get("IdentitySource") or []]
+        invalid = [
+            (
+                "www-authenticate",
+                'Bearer scope="" error="invalid_token" error_description="the token is not valid"',
+            )
+        ]
+        if not sources or not sources[0]:
+            raise Refusal(401, "Unauthorized")
+        issuer = config.get("Issuer", "")
+        try:
+            token = rest.jwt.parse(sources[0])
+            rest.jwt.verify_signature(token, await self._jwks(issuer))
+            rest.jwt.check_claims(
+                token, self.clock.now(), issuer=issuer, audiences=config.get("Audience") or None
+            )
+        except rest.jwt.InvalidToken as error:
+            headers = [
+                ("www-authenticate", f'Bearer scope="" error="invalid_token" error_description="{error}"')
+            ]
+            raise Refusal(401, "Unauthorized", headers) from None
+        required = call.route.get("AuthorizationScopes") or []
+        scope = token.claims.get("scope", token.claims.get("scp", ""))
+        granted = scope.split() if isinstance(scope, str) else list(scope or [])
+        if required and not set(required) & set(granted):
+            headers = [
+                ("www-authenticate", 'Bearer scope="' + " ".join(required) + '" error="insufficient_scope"')
+            ]
+            raise Refusal(403, "Forbidden", headers)
+        del invalid
+        claims = {
+            k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict)) else str(v)
+            for k, v in token.claims.items()
+        }
+        call.authorizer = {"jwt": {"claims": claims, "scopes": granted or None}}
+
+    async def _jwks(self, issuer: str) -> dict[str, Any]:
+        """The issuer's keys, by OpenID discovery (`jwks_uri`), else `<issuer>/.well-known/jwks.json`."""
+        base = issuer.rstrip("/")
+        now = self.clock.now()
+        try:
+            discovery = await rest.fetch_jwks(self.jwks, base + "/.well-known/openid-configuration", now)
+            url = discovery.get("jwks_uri")
+        except rest.jwt.InvalidToken:
+            url = None
+        return await rest.fetch_jwks(self.jwks, url or base + "/.well-known/jwks.json", now)
+
+    async def _lambda_authorizer(self, call: Call, authorizer: dict[str, Any]) -> None:
+        sources = authorizer.get("IdentitySource") or []
+        values = [call.select(s) for s in sources]
+        if any(not v for v in values):
+            raise Refusal(401, "Unauthorized")
+        ttl = authorizer.get("AuthorizerResultTtlInSeconds", 0) if values else 0
+        key = (call.api["ApiId"], call.stage_name, authorizer["AuthorizerId"], *values)
+        cached = self.authorizer_cache.get(key, self.clock.now()) if ttl else None
+        if cached is None:
+            event = self._authorizer_event(call, authorizer, values)
+            function_arn = rest.lambda_arn(
+                rest.with_stage_variables(authorizer.get("AuthorizerUri", ""), call.variables)
+            )
+            if function_arn is None:
+                raise Refusal(500, "Internal Server Error")
+            payload, failed = await self.invoke(
+                call, function_arn, json.dumps(event).encode(), authorizer.get("AuthorizerCredentialsArn")
+            )
+            if failed:
+                raise Refusal(500, "Internal Server Error")
+            cached = self._verdict(authorizer, payload, call.route_arn())
+            if ttl:
+                self.authorizer_cache.put(key, cached, self.clock.now() + ttl)
+        allowed, context = cached
+        if not allowed:
+            raise Refusal(403, "Forbidden")
+        call.authorizer = {"lambda": context}
+
+    def _verdict(
+        self, authorizer: dict[str, Any], payload: bytes, route_arn: str
+    ) -> tuple[bool, dict[str, Any]]:
+        if authorizer.get("EnableSimpleResponses"):
+            try:
+                answer = json.loads(payload)
+            except ValueError:
+                raise Refusal(500, "Internal Server Error") from None
+            if not isinstance(answer, dict) or not isinstance(answer.get("isAuthorized"), bool):
+                raise Refusal(500, "Internal Server Error")
+            return answer["isAuthorized"], answer.get("context") or {}
+        try:
+            verdict = rest.read_verdict(payload)
+        except rest.AuthorizerError:
+            raise Refusal(500, "Internal Server Error") from None
+        allowed, _ = rest.allows(verdict.policy, route_arn)
+        return allowed, {"principalId": verdict.principal_id, **verdict.context}
+
+    def _authorizer_event(self, call: Call, authorizer: dict[str, Any], values: list[str]) -> dict[str, Any]:
+        if authorizer.get("AuthorizerPayloadFormatVersion") == "1.0":
+            event = self._event_v1(call)
+            return {
+                "version": "1.0",
+                "type": "REQUEST",
+                "methodArn": call.route_arn(),
+                "identitySource": ",".join(values),
+                **{k: v for k, v in event.items() if k != "body"},
+            }
+        event = self._event_v2(call)
+        return {
+            "version": "2.0",
+            "type": "REQUEST",
+            "routeArn": call.route_arn(),
+            "identitySource": values,
+            **{k: v for k, v in event.items() if k not in ("version", "body", "isBase64Encoded")},
+        }
+
+    def _throttle(self, call: Call) -> None:
+        settings = dict(call.stage.get("DefaultRouteSettings") or {})
+        settings.update((call.stage.get("RouteSettings") or {}).get(call.route.get("RouteKey", ""), {}))
+        rate, burst = settings.get("ThrottlingRateLimit"), settings.get("ThrottlingBurstLimit")
+        if rate is None and burst is None:
+            return
+        key = (call.api["ApiId"], call.stage_name, call.route.get("RouteKey"))
+        now = self.clock.now()
+        capacity = float(burst if burst is not None else 5000)
+        bucket = self.buckets.setdefault(key, [capacity, now])
+        tokens = min(capacity, bucket[0] + (now - bucket[1]) * float(rate if rate is not None else 10000))
+        bucket[1] = now
+        if tokens < 1.0:
+            bucket[0] = tokens
+            raise Refusal(429, "Too Many Requests")
+        bucket[0] = tokens - 1.0
+
+    # -- integrations -------------------------------------------------------------------------------------
+
+    def _event_v2(self, call: Call) -> dict[str, Any]:
+        return rest.proxy.event_v2(
+            route_key=call.route.get("RouteKey", "$default"),
+            raw_path=call.path,
+            raw_query=call.request.query,
+            headers=call.request.header_pairs(),
+            path_parameters=call.path_parameters,
+            stage_variables=call.variables,
+            request_context=call.context(),
+            body=call.request.body or b"",
+        )
+
+    def _event_v1(self, call: Call) -> dict[str, Any]:
+        context = call.context()
+        legacy = {
+            "accountId": call.account,
+            "apiId": call.api["ApiId"],
+            "domainName": context["domainName"],
+            "domainPrefix": context["domainPrefix"],
+            "extendedRequestId": call.request_id,
+            "httpMethod": call.request.method,
+            "identity": {
+                "sourceIp": call.request.client_ip,
+                "userAgent": context["http"]["userAgent"],
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "cognitoAuthenticationProvider": None,
+                "cognitoAuthenticationType": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "principalOrgId": None,
+                "user": None,
+                "userArn": None,
+            },
+            "path": call.request.path,
+            "protocol": "HTTP/1.1",
+            "requestId": call.request_id,
+            "requestTime": context["time"],
+            "requestTimeEpoch": context["timeEpoch"],
+            "resourceId": call.route.get("RouteKey", "$default"),
+            "resourcePath": call.route.get("RouteKey", "$default").partition(" ")[2] or "$default",
+            "stage": call.stage_name,
+        }
+        if call.authorizer is not None:
+            legacy["authorizer"] = call.authorizer
+        event = rest.proxy.event_v1(
+            resource=legacy["resourcePath"],
+            path=call.path,
+            method=call.request.method,
+            headers=call.request.header_pairs(),
+            query=call.request.query,
+            path_parameters=call.path_parameters,
+            stage_variables=call.variables,
+            request_context=legacy,
+            body=call.request.body or b"",
+            binary=not rest.proxy.is_text(call.request.headers.get("content-type"))
+            and bool(call.request.body),
+        )
+        return {"version": "1.0", **event}
+
+    async def invoke(
+        self, call: Call, function_arn: str, payload: bytes, role: str | None
+    ) -> tuple[bytes, str | None]:
+        from overcast.services.kit.arns import parse_arn
+
+        arn = parse_arn(function_arn)
+        if arn is None:
+            raise Refusal(500, "Internal Server Error")
+        principal = (
+            await self.principal_for(call, role)
+            if role
+            else service_principal("apigateway.amazonaws.com", call.account)
+        )
+        source_arn = f"arn:aws:execute-api:{call.region}:{call.account}:{call.api['ApiId']}/{call.stage_name}/{call.route.get('RouteKey', '$default').replace(' ', '')}"
+        try:
+            result = await asyncio.wait_for(
+                self.platform.call(
+                    "lambda",
+                    "Invoke",
+                    {"FunctionName": function_arn, "Payload": payload},
+                    principal=principal,
+                    account_id=arn.account or call.account,
+                    region=arn.region or call.region,
+                    condition_keys={"aws:SourceArn": source_arn, "aws:SourceAccount": call.account},
+                ),
+                timeout=30,
+            )
+        except TimeoutError:
+            raise Refusal(503, "Service Unavailable") from None
+        except ServiceError:
+            raise Refusal(500, "Internal Server Error") from None
+        return bytes(result.get("Payload") or b""), result.get("FunctionError")
+
+    async def principal_for(self, call: Call, role: str) -> Principal:
+        key = (call.account, role, int(self.clock.now() // 3000))
+        found = self._roles.get(key)
+        if found is None:
+            try:
+                with self.platform.db.transaction():
+                    credentials = sts.credentials_for_role(
+                        self.platform,
+                        role,
+                        "apigateway.amazonaws.com",
+                        "apigw-session",
+                        source_account=call.account,
+                    )
+                credential = self.platform.credentials.lookup(credentials["AccessKeyId"])
+                found = credential.principal if credential else None
+            except ServiceError:
+                found = None
+            if found is None:
+                if self.platform.config.iam == "enforce":
+                    raise Refusal(500, "Internal Server Error")
+                found = service_principal("apigateway.amazonaws.com", call.account)
+            if len(self._roles) > 1000:
+                self._roles.clear()
+            self._roles[key] = found
+        return found
+
+    async def _lambda(self, call: Call, integration: dict[str, Any]) -> HttpResponse:
+        function_arn = rest.lambda_arn(
+            rest.with_stage_variables(integration.get("IntegrationUri", ""), call.variables)
+        )
+        if function_arn is None and integration.get("IntegrationUri", "").startswith("arn:aws:lambda:"):
+            function_arn = integration["IntegrationUri"]
+        if function_arn is None:
+            raise Refusal(500, "Internal Server Error")
+        version = integration.get("PayloadFormatVersion", "2.0")
+        event = self._event_v2(call) if version == "2.0" else self._event_v1(call)
+        payload, failed = await self.invoke(
+            call, function_arn, json.dumps(event).encode(), integration.get("CredentialsArn")
+        )
+        if failed:
+            raise Refusal(500, "Internal Server Error")
+        try:
+            answer = (
+                rest.proxy.response_v2(payload) if version == "2.0" else rest.proxy.response_v1(payload, True)
+            )
+        except rest.proxy.MalformedResponse:
+            raise Refusal(500, "Internal Server Error") from None
+        if version == "1.0" and not any(k.lower() == "content-type" for k, _ in answer.headers):
+            answer.headers.append(("content-type", "application/json"))
+        return HttpResponse(answer.status, answer.headers, answer.body)
+
+    async def _aws_action(self, call: Call, integration: dict[str, Any]) -> HttpResponse:
+        """An AWS service integration (IntegrationSubtype): its RequestParameters name the action's input."""
+        from overcast.protocol import serialize_error, serialize_response
+        from overcast.protocol.models import get_operation_model, get_service_model
+
+        service, operation = SUBTYPES[integration["IntegrationSubtype"]]
+        params: dict[str, Any] = {}
+        for name, expression in (integration.get("RequestParameters") or {}).items():
+            value = call.interpolate(expression)
+            if value is not None and name != "Region":
+                params[name] = value
+        params = _action_input(service, operation, params)
+        region = (integration.get("RequestParameters") or {}).get("Region") or call.region
+        principal = await self.principal_for(call, integration["CredentialsArn"])
+        model = get_operation_model(service, operation)
+        try:
+            result = await self.platform.call(
+                service, operation, params, principal=principal, account_id=call.account, region=region
+            )
+            protocol = (
+                "json"
+                if "json" in get_service_model(service).protocol
+                else get_service_model(service).protocol
+            )
+            answer = serialize_response(
+                protocol if protocol != "query" else "json", model, result, call.request_id
+            )
+        except ServiceError as error:
+            if error.status >= 500 or error.code == "NotImplemented":
+                raise Refusal(500, "Internal Server Error") from None
+            answer = serialize_error("json", get_service_model(service), model, error, call.request_id)
+        body = answer.body if isinstance(answer.body, (bytes, bytearray)) else b""
+        return HttpResponse(answer.status, [("content-type", "application/json")], bytes(body))
+
+    async def _http_proxy(self, call: Call, integration: dict[str, Any]) -> HttpResponse:
+        uri = rest.with_stage_variables(integration.get("IntegrationUri", ""), call.variables)
+        for name, value in call.path_parameters.items():
+            uri = uri.replace("{" + name + "}", quote(value, safe="/" if name == "proxy" else ""))
+        method = integration.get("IntegrationMethod", "ANY")
+        method = call.request.method if method == "ANY" else method
+        headers = [(k, v) for k, v in call.request.header_pairs() if k.lower() not in _HOP_BY_HOP]
+        query = call.request.query
+        parts = urlsplit(uri)
+        path = parts.path or "/"
+        if not integration.get("RequestParameters") and uri.rstrip("/") == f"{parts.scheme}://{parts.netloc}":
+            path = call.path  # a bare endpoint: the request's path passes through
+        for target, expression in (integration.get("RequestParameters") or {}).items():
+            action, _, where = target.partition(":")
+            value = call.interpolate(expression)
+            if where == "path":
+                path = value or path
+                continue
+            kind, _, name = where.partition(".")
+            if kind == "header":
+                if action in ("overwrite", "remove"):
+                    headers = [(k, v) for k, v in headers if k.lower() != name.lower()]
+                if action in ("overwrite", "append") and value is not None:
+                    headers.append((name, value))
+            elif kind == "querystring":
+                pairs = [p for p in query.split("&") if p]
+                if action in ("overwrite", "remove"):
+                    pairs = [p for p in pairs if p.partition("=")[0] != name]
+                if action in ("overwrite", "append") and value is not None:
+                    pairs.append(urlencode({name: value}))
+                query = "&".join(pairs)
+        target_uri = f"{parts.scheme}://{parts.netloc}{path}"
+        if parts.query:
+            query = "&".join(q for q in (parts.query, query) if q)
+        timeout = (integration.get("TimeoutInMillis") or 30000) / 1000
+        try:
+            status, response_headers, data = await asyncio.wait_for(
+                asyncio.to_thread(
+                    _http_call, method, target_uri, query, headers, call.request.body or b"", timeout
+                ),
+                timeout=timeout + 1,
+            )
+        except TimeoutError:
+            raise Refusal(503, "Service Unavailable") from None
+        except (OSError, http.client.HTTPException, ValueError):
+            raise Refusal(500, "Internal Server Error") from None
+        kept = [(k, v) for k, v in response_headers if k.lower() not in _HOP_BY_HOP and k.lower() != "date"]
+        return HttpResponse(status, kept, data)
+
+    def _map_response(self, call: Call, integration: dict[str, Any], response: HttpResponse) -> HttpResponse:
+        """ResponseParameters: per status code, overwrite the status, append/overwrite/remove headers."""
+        mapping = (integration.get("ResponseParameters") or {}).get(str(response.status))
+        if not mapping:
+            return response
+        backend = {k.lower(): v for k, v in response.headers}
+        for target, expression in mapping.items():
+            action, _, where = target.partition(":")
+            if expression.startswith("$response.header."):
+                value = backend.get(expression[len("$response.header.") :].lower())
+            elif expression.startswith("$response.body"):
+                try:
+                    found = rest.vtl.json_path(
+                        json.loads(response.body or b"null"), "$" + expression[len("$response.body") :]
+                    )
+                except ValueError:
+                    found = None
+                value = found if isinstance(found, str) or found is None else json.dumps(found)
+            else:
+                value = call.interpolate(expression)
+            if where == "statuscode" and value and value.isdigit():
+                response.status = int(value)
+            elif where.startswith("header."):
+                name = where[len("header.") :]
+                if action in ("overwrite", "remove"):
+                    response.headers = [(k, v) for k, v in response.headers if k.lower() != name.lower()]
+                if action in ("overwrite", "append") and value is not None:
+                    response.headers.append((name, value))
+        return response
+
+
+def _action_input(service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The flat RequestParameters of an AWS service integration as the operation's input."""
+    if (service, operation) == ("events", "PutEvents"):
+        entry = {
+            k: v
+            for k, v in params.items()
+            if k in ("Detail", "DetailType", "Source", "EventBusName", "TraceHeader")
+        }
+        if params.get("Resources"):
+            entry["Resources"] = [r.strip() for r in str(params["Resources"]).split(",")]
+        return {"Entries": [entry]}
+    if service == "kinesis" and "Data" in params:
+        params = {
+            **params,
+            "Data": params["Data"].encode() if isinstance(params["Data"], str) else params["Data"],
+        }
+    if service == "sqs" and "DelaySeconds" in params:
+        params = {**params, "DelaySeconds": int(params["DelaySeconds"])}
+    return params
+
+
+def _message(status: int, message: str, headers: list[tuple[str, str]] | None = None) -> HttpResponse:
+    return HttpResponse(
+        status,
+        [("content-type", "application/json"), *(headers or [])],
+        json.dumps({"message": message}).encode(),
+    )
+
+
+def _cors_headers(cors: dict[str, Any], request: HttpRequest, preflight: bool) -> list[tuple[str, str]]:
+    origin = request.headers.get("origin")
+    origins = cors.get("AllowOrigins") or []
+    if not origin or ("*" not in origins and origin not in origins):
+        return []
+    headers = [
+        (
+            "access-control-allow-origin",
+            "*" if "*" in origins and not cors.get("AllowCredentials") else origin,
+        )
+    ]
+    if cors.get("AllowCredentials"):
+        headers.append(("access-control-allow-credentials", "true"))
+    if preflight:
+        if cors.get("AllowMethods"):
+            headers.append(("access-control-allow-methods", ",".join(cors["AllowMethods"])))
+        if cors.get("AllowHeaders"):
+            headers.append(("access-control-allow-headers", ",".join(cors["AllowHeaders"])))
+        if cors.get("MaxAge") is not None:
+            headers.append(("access-control-max-age", str(cors["MaxAge"])))
+    elif cors.get("ExposeHeaders"):
+        headers.append(("access-control-expose-headers", ",".join(cors["ExposeHeaders"])))
+    return headers
+
+
+def _http_call(
+    method: str, uri: str, query: str, headers: list[tuple[str, str]], body: bytes, timeout: float
+):
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an HTTP endpoint: {uri}")
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    target = (parts.path or "/") + (f"?{query}" if query else "")
+    try:
+        connection.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        if body or method in ("POST", "PUT", "PATCH"):
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body or None)
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        connection.close()
+
+
+__all__ = ["HttpGateway", "parse_target", "random", "time"]
