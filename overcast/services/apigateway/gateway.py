@@ -16,6 +16,7 @@ status and `x-amzn-ErrorType`; responses carry `x-amzn-RequestId` and `x-amz-api
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import random
 import time
@@ -41,6 +42,15 @@ if TYPE_CHECKING:
     from overcast.services.apigateway.provider import ApiGatewayProvider
 
 PATH_PREFIX = "/_overcast/execute-api/"
+COMPAT_PREFIX = "/_aws/execute-api/"
+
+
+def is_user_request(request: HttpRequest) -> bool:
+    """`/restapis/<id>/<stage>/_user_request_/<path>` (LocalStack's legacy invoke form)."""
+    parts = request.path.split("/", 5)
+    return len(parts) >= 5 and parts[1] == "restapis" and parts[4] == "_user_request_"
+
+
 # x-amzn-ErrorType of each gateway response kind, as AWS names them
 ERROR_TYPES = {
     "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
@@ -63,13 +73,19 @@ ERROR_TYPES = {
     "REQUEST_TOO_LARGE": "RequestTooLargeException",
     "RESOURCE_NOT_FOUND": "NotFoundException",
 }
-_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def parse_target(request: HttpRequest) -> tuple[str, str, str] | None:
-    """(api id, stage, path after the stage) of an invoke URL, or None."""
+    """(api id, stage, path after the stage) of an invoke URL, or None. Besides the two forms above, the
+    forms LocalStack users know are taken: `/_aws/execute-api/<id>/<stage>/<path>` and
+    `/restapis/<id>/<stage>/_user_request_/<path>`."""
     if request.path.startswith(PATH_PREFIX):
         api_id, _, rest = request.path[len(PATH_PREFIX) :].partition("/")
+    elif request.path.startswith(COMPAT_PREFIX):
+        api_id, _, rest = request.path[len(COMPAT_PREFIX) :].partition("/")
+    elif is_user_request(request):
+        parts = request.path.split("/", 5)  # "", "restapis", id, stage, "_user_request_", path
+        return parts[2], parts[3], "/" + (parts[5] if len(parts) > 5 else "")
     elif ".execute-api." in request.host:
         api_id, rest = request.host.split(".", 1)[0].lower(), request.path.lstrip("/")
     else:
@@ -79,8 +95,17 @@ def parse_target(request: HttpRequest) -> tuple[str, str, str] | None:
 
 
 def extended_id() -> str:
-    """An x-amz-apigw-id (`ABCdeFGhoAMFZ0w=`)."""
-    return "".join(random.choice(_ID_CHARS) for _ in range(15)) + "="
+    """An x-amz-apigw-id (`ABCdeFGhoAMFZ0w=`): 11 random bytes in base64."""
+    return base64.b64encode(_random_bits(88).to_bytes(11, "big")).decode()
+
+
+_random_bits = random.Random().getrandbits
+
+
+@functools.lru_cache(maxsize=4)
+def request_time(second: int) -> str:
+    """$context.requestTime (`07/Dec/2026:08:04:16 +0000`), formatted once a second."""
+    return datetime.fromtimestamp(second, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
 @dataclass
@@ -108,7 +133,6 @@ class Call:
     deployed: Deployed
     path: str
     verb: str
-    headers: list[tuple[str, str]]
     query: str
     body: bytes
     stage_variables: dict[str, str]
@@ -122,6 +146,14 @@ class Call:
     usage_key: str | None = None
     timeout: float = 29.0
     _params: dict[str, dict[str, str]] | None = None
+    _headers: list[tuple[str, str]] | None = None
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """Every header as the client sent it (names in its spelling, repeats kept), decoded when needed."""
+        if self._headers is None:
+            self._headers = self.request.header_pairs()
+        return self._headers
 
     @property
     def stage_name(self) -> str:
@@ -219,6 +251,7 @@ class Gateway:
         self.platform = service.platform
         self.clock = service.clock
         self.deployments: OrderedDict[tuple, Deployed] = OrderedDict()
+        self.targets: dict[tuple, tuple] = {}  # (api id, stage) -> (store generation, _target's answer)
         self.cache = TtlCache(1024)  # stage caches: (api, stage, key...) -> response
         self.authorizer_cache = TtlCache(4096)  # (api, stage, authorizer, identity...) -> Verdict
         self.jwks = TtlCache(64)  # (url,) -> JWKS document
@@ -227,6 +260,7 @@ class Gateway:
 
     def forget(self) -> None:
         self.deployments.clear()
+        self.targets.clear()
         self.cache.clear()
         self.authorizer_cache.clear()
         self.jwks.clear()
@@ -240,24 +274,45 @@ class Gateway:
         if target is None:
             return None
         api_id, stage_name, path = target
-        store = self.service.store
-        with self.service.db.transaction():
-            owner = store.owner("restapi", api_id)
-            if owner is None:
-                return None  # not a REST API: an HTTP or WebSocket API's, perhaps
-            account, region = owner
-            api = store.get(account, region, "restapi", "", api_id)
-            stage = store.get(account, region, "stage", api_id, stage_name) if stage_name else None
-            deployed = None
-            if stage is not None:
-                deployment_id, variables = self._deployment_for(stage)
-                deployed = self._deployed(account, region, api_id, deployment_id)
+        found = self._target(api_id, stage_name)
+        if found is None:
+            return None  # not a REST API: an HTTP or WebSocket API's, perhaps
+        account, region, api, stage = found
         request_id = new_request_id()
-        if stage is None or deployed is None or (api or {}).get("disableExecuteApiEndpoint"):
+        deployed = None
+        if stage is not None:
+            deployment_id, variables = self._deployment_for(stage)
+            deployed = self.deployments.get((account, region, api_id, deployment_id))
+            if deployed is None:
+                with self.service.db.transaction():
+                    deployed = self._deployed(account, region, api_id, deployment_id)
+        if stage is None or deployed is None or api.get("disableExecuteApiEndpoint"):
             return _plain_error(403, "Forbidden", "ForbiddenException", request_id)
         call = self._call(request, account, region, api_id, stage, deployed, path, variables, request_id)
         response = await self.run(call)
         return self._finish(call, response)
+
+    def _target(self, api_id: str, stage_name: str) -> tuple[str, str, dict, dict | None] | None:
+        """(account, region, API, stage or None) of an invoke URL, None when no REST API has this id; read
+        from the store once per change of its documents."""
+        store = self.service.store
+        key = (api_id, stage_name)
+        cached = self.targets.get(key)
+        if cached is not None and cached[0] == store.generation:
+            return cached[1]
+        generation = store.generation
+        with self.service.db.transaction():
+            owner = store.owner("restapi", api_id)
+            found = None
+            if owner is not None:
+                account, region = owner
+                api = store.get(account, region, "restapi", "", api_id) or {}
+                stage = store.get(account, region, "stage", api_id, stage_name) if stage_name else None
+                found = (account, region, api, stage)
+        if len(self.targets) > 1024:
+            self.targets.clear()
+        self.targets[key] = (generation, found)
+        return found
 
     def _deployment_for(self, stage: dict[str, Any]) -> tuple[str, dict[str, str]]:
         """The deployment serving this request (the canary's for its share of traffic) and its variables."""
@@ -295,7 +350,6 @@ class Gateway:
         request_id: str,
     ) -> Call:
         now = self.clock.now()
-        headers = request.header_pairs()
         user_agent = request.headers.get("user-agent")
         context: dict[str, Any] = {
             "accountId": account,
@@ -310,7 +364,7 @@ class Gateway:
             "path": f"/{stage['stageName']}{path if path != '/' else '/'}",
             "protocol": "HTTP/1.1",
             "requestId": request_id,
-            "requestTime": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTime": request_time(int(now)),
             "requestTimeEpoch": int(now * 1000),
             "stage": stage["stageName"],
             "identity": {
@@ -338,7 +392,6 @@ class Gateway:
             deployed=deployed,
             path=path,
             verb=request.method,
-            headers=headers,
             query=request.query,
             body=request.body or b"",
             stage_variables=variables,

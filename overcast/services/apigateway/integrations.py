@@ -162,6 +162,8 @@ class Integrations:
             raise internal_error() from None
 
     def _render(self, call: Call, template: str, body: str) -> str:
+        if "$" not in template and "#" not in template:
+            return template  # constant: no need to gather what a template could read
         return vtl.render(
             template,
             body=body,

@@ -48,7 +48,11 @@ class ApiGatewayProvider(ServiceProvider):
         AccountOperations,
         TagOperations,
     )
-    routes = (HttpRoute("serve_invoke", "Invoke", host=".execute-api.", path=INVOKE_PATH),)
+    routes = (
+        HttpRoute("serve_invoke", "Invoke", host=".execute-api.", path=INVOKE_PATH),
+        HttpRoute("serve_invoke", "Invoke", path=gateway.COMPAT_PREFIX),
+        HttpRoute("serve_invoke", "Invoke", path="/restapis/", when=gateway.is_user_request),
+    )
 
     def __init__(self, platform) -> None:
         super().__init__(platform)

@@ -48,6 +48,9 @@ class ApiGatewayStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("apigateway", MIGRATIONS)
+        # Bumped by every write of a document: what the gateway read of the documents stays valid while it
+        # is unchanged (serving reads no row of an unchanged API).
+        self.generation = 0
 
     # -- documents ---------------------------------------------------------------------------------
 
@@ -70,6 +73,7 @@ class ApiGatewayStore:
         lookup: str | None = None,
     ) -> None:
         """Insert or replace a document (its creation time and position in listings are kept)."""
+        self.generation += 1
         self.db.execute(
             "INSERT INTO apigw_records (account, region, kind, parent, id, created, lookup, doc) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, kind, parent, id) "
@@ -78,6 +82,7 @@ class ApiGatewayStore:
         )
 
     def delete(self, account: str, region: str, kind: str, parent: str, id: str) -> bool:
+        self.generation += 1
         cursor = self.db.execute(
             "DELETE FROM apigw_records WHERE account = ? AND region = ? AND kind = ? AND parent = ? AND id = ?",
             (account, region, kind, parent, id),
@@ -86,6 +91,7 @@ class ApiGatewayStore:
 
     def delete_children(self, account: str, region: str, parent: str) -> None:
         """Every document under `parent` (an API's resources, stages, ...)."""
+        self.generation += 1
         self.db.execute(
             "DELETE FROM apigw_records WHERE account = ? AND region = ? AND parent = ?",
             (account, region, parent),

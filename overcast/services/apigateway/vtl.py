@@ -266,6 +266,8 @@ def render(
 ) -> str:
     """Render a mapping template. `context` is `$context` (a dict; the template may set
     `$context.responseOverride.status` and `.header.X`, read back by the caller from the same dict)."""
+    if "$" not in text and "#" not in text:
+        return text  # nothing to evaluate (a MOCK's `{"statusCode": 200}`, a CORS response)
     input_ = Input(body, params or {"path": {}, "querystring": {}, "header": {}})
     scope = {
         "input": input_,

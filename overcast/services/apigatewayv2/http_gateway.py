@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from overcast.services.apigatewayv2.provider import ApiGatewayV2Provider
 
 PATH_PREFIX = "/_overcast/execute-api/"
+COMPAT_PREFIX = "/_aws/execute-api/"  # the form LocalStack users know
 _HOP_BY_HOP = {
     "host",
     "connection",
@@ -59,9 +60,10 @@ class Refusal(Exception):
 
 def parse_target(request: HttpRequest) -> tuple[str, str] | None:
     """(api id, the path after it) of an invoke URL, or None."""
-    if request.path.startswith(PATH_PREFIX):
-        api_id, _, rest_path = request.path[len(PATH_PREFIX) :].partition("/")
-        return api_id, "/" + rest_path
+    for prefix in (PATH_PREFIX, COMPAT_PREFIX):
+        if request.path.startswith(prefix):
+            api_id, _, rest_path = request.path[len(prefix) :].partition("/")
+            return api_id, "/" + rest_path
     if ".execute-api." in request.host:
         return request.host.split(".", 1)[0].lower(), request.path or "/"
     return None

@@ -23,6 +23,7 @@ from overcast.services.base import HttpRoute, ServiceProvider
 from overcast.services.kit.paging import decode_token, page_of
 
 INVOKE_PATH = "/_overcast/execute-api/"
+COMPAT_PREFIX = "/_aws/execute-api/"
 
 
 def _not_connections(request: HttpRequest) -> bool:
@@ -41,7 +42,9 @@ class ApiGatewayV2Provider(ServiceProvider):
     )
     routes = (
         HttpRoute("serve_http", "Invoke", host=".execute-api.", path=INVOKE_PATH, when=_not_connections),
+        HttpRoute("serve_http", "Invoke", path=COMPAT_PREFIX, when=_not_connections),
         HttpRoute("serve_websocket", "Connect", host=".execute-api.", path=INVOKE_PATH, websocket=True),
+        HttpRoute("serve_websocket", "Connect", path=COMPAT_PREFIX, websocket=True),
     )
 
     def __init__(self, platform) -> None:

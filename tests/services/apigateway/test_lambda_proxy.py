@@ -265,3 +265,16 @@ def test_without_permission_under_enforce_the_function_is_not_invoked(enforced):
     allow_invoke(lam, "hello", api["id"])
     answer = call(enforced, api["id"], "prod", "/")
     assert answer.status == 200 and answer.json() == {"message": "hello world"}
+
+
+def test_the_invoke_url_forms_localstack_users_know(overcast, echo_api):
+    import http.client
+
+    for target in (f"/_aws/execute-api/{echo_api}/Prod/x/y", f"/restapis/{echo_api}/Prod/_user_request_/x/y"):
+        connection = http.client.HTTPConnection("127.0.0.1", overcast.config.port, timeout=60)
+        connection.request("GET", target)
+        response = connection.getresponse()
+        event = json.loads(response.read())
+        connection.close()
+        assert response.status == 201
+        assert event["path"] == "/x/y" and event["pathParameters"] == {"proxy": "x/y"}
