@@ -522,6 +522,9 @@ class Gateway:
         )
         from overcast.policy.enforcement import ResourcePolicy
 
+        if policy:
+            prefix = f'"arn:aws:execute-api:{call.region}:{call.account}:{call.api_id}/'
+            policy = policy.replace('"execute-api:/', prefix)
         resource = ResourcePolicy(call.account, policy) if policy else None
         decided = self.platform.authorizer.decide_action(  # type: ignore[union-attr]
             principal,
@@ -547,6 +550,10 @@ class Gateway:
         from overcast.policy.enforcement import build_context
         from overcast.policy.evaluate import Request, outcome
 
+        # `execute-api:/stage/VERB/path` is API Gateway's shorthand for this API's ARNs
+        policy = policy.replace(
+            '"execute-api:/', f'"arn:aws:execute-api:{call.region}:{call.account}:{call.api_id}/'
+        )
         parsed = policy_doc.parse(policy, policy_doc.RESOURCE)
         if parsed is None:
             return None

@@ -39,9 +39,26 @@ class ApiGatewayManagementApiProvider(ServiceProvider):
         ),
     )
 
+    # AWS authorizes all three with one action of the execute-api prefix
+    iam_actions = {
+        "PostToConnection": "ManageConnections",
+        "GetConnection": "ManageConnections",
+        "DeleteConnection": "ManageConnections",
+    }
+
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
-        found = ctx.extra.get("connection_arn")
-        return found or None
+        """`arn:aws:execute-api:<region>:<account>:<api-id>/<stage>/<VERB>/@connections/<id>`."""
+        connection = params.get("ConnectionId", "")
+        found = websockets.connection(self.platform, connection)
+        if found is None:
+            return None
+        verb = {"PostToConnection": "POST", "GetConnection": "GET", "DeleteConnection": "DELETE"}[
+            ctx.operation
+        ]
+        return (
+            f"arn:aws:execute-api:{found['region']}:{found['account']}:{found['api_id']}/{found['stage']}/"
+            f"{verb}/@connections/{connection}"
+        )
 
     async def serve_connections(self, request: HttpRequest) -> HttpResponse | None:
         """An @connections request on an invoke URL: routed, authenticated and answered as an AWS call."""

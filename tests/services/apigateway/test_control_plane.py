@@ -287,3 +287,79 @@ def test_the_aws_cli(overcast):
     assert api["name"] == "cli-api"
     listed = aws(overcast, "apigateway", "get-rest-apis")
     assert [item["id"] for item in listed["items"]] == [api["id"]]
+
+
+def test_access_logs_reach_cloudwatch_logs(overcast, apigw):
+    from tests.waiting import wait_for
+
+    logs = overcast.client("logs")
+    logs.create_log_group(logGroupName="api-access")
+    api = apigw.import_rest_api(body=json.dumps(OPENAPI).encode())
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    apigw.update_stage(
+        restApiId=api["id"],
+        stageName="v1",
+        patchOperations=[
+            {
+                "op": "replace",
+                "path": "/accessLogSettings/destinationArn",
+                "value": "arn:aws:logs:us-east-1:000000000000:log-group:api-access",
+            },
+            {
+                "op": "replace",
+                "path": "/accessLogSettings/format",
+                "value": '{"requestId":"$context.requestId","method":"$context.httpMethod","path":"$context.resourcePath","status":"$context.status"}',
+            },
+        ],
+    )
+    answer = call(overcast, api["id"], "v1", "/pets")
+    events = wait_for(lambda: logs.filter_log_events(logGroupName="api-access")["events"], timeout=30)
+    line = json.loads(events[0]["message"])
+    assert line == {
+        "requestId": answer.headers["x-amzn-requestid"],
+        "method": "GET",
+        "path": "/pets",
+        "status": "200",
+    }
+
+
+def test_a_resource_policy_denies_by_source_ip(overcast, apigw):
+    api = apigw.import_rest_api(body=json.dumps(OPENAPI).encode())
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "execute-api:Invoke",
+                "Resource": "execute-api:/*",
+            },
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "execute-api:Invoke",
+                "Resource": "execute-api:/*/POST/*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}},
+            },
+        ],
+    }
+    apigw.update_rest_api(
+        restApiId=api["id"],
+        patchOperations=[{"op": "replace", "path": "/policy", "value": json.dumps(policy)}],
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    assert call(overcast, api["id"], "v1", "/pets").status == 200
+    denied = call(
+        overcast,
+        api["id"],
+        "v1",
+        "/pets",
+        method="POST",
+        body={"name": "x"},
+        headers={"Content-Type": "application/json"},
+    )
+    assert denied.status == 403
+    assert denied.json()["message"] == (
+        "User: anonymous is not authorized to perform: execute-api:Invoke on resource: "
+        f"arn:aws:execute-api:us-east-1:000000000000:{api['id']}/v1/POST/pets with an explicit deny"
+    )

@@ -172,3 +172,81 @@ def test_idle_connections_are_closed_after_ten_minutes(overcast, chat):
             closed = True
     assert closed
     socket.close()
+
+
+WHOAMI = """
+def handler(event, context):
+    return {"statusCode": 200, "body": event["requestContext"]["connectionId"]}
+"""
+
+
+def test_connections_api_is_authorized_under_enforce(enforced):
+    from tests.policy.servers import document, user_with_key
+    from tests.services.apigateway.conftest import ROLE, zip_of
+
+    iam = enforced.client("iam")
+    iam.create_role(
+        RoleName="lambda-role",
+        AssumeRolePolicyDocument=document(
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ),
+    )
+    lam = enforced.client("lambda")
+    arn = lam.create_function(
+        FunctionName="whoami",
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": WHOAMI})},
+    )["FunctionArn"]
+    v2 = enforced.client("apigatewayv2")
+    api = v2.create_api(Name="ids", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")
+    allow_invoke(lam, "whoami", api["ApiId"])
+    integration = v2.create_integration(
+        ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=lambda_uri(arn)
+    )
+    route = v2.create_route(
+        ApiId=api["ApiId"],
+        RouteKey="$default",
+        RouteResponseSelectionExpression="$default",
+        Target=f"integrations/{integration['IntegrationId']}",
+    )
+    v2.create_route_response(ApiId=api["ApiId"], RouteId=route["RouteId"], RouteResponseKey="$default")
+    v2.create_stage(ApiId=api["ApiId"], StageName="prod", AutoDeploy=True)
+    port = enforced.config.port
+    socket = websocket.create_connection(
+        f"ws://127.0.0.1:{port}/_overcast/execute-api/{api['ApiId']}/prod", timeout=30
+    )
+    try:
+        socket.send("who am i")
+        connection_id = socket.recv()
+        outsider = user_with_key(enforced, "outsider")
+        insider = user_with_key(enforced, "insider")
+        iam.put_user_policy(
+            UserName="insider",
+            PolicyName="manage",
+            PolicyDocument=document(
+                {
+                    "Effect": "Allow",
+                    "Action": "execute-api:ManageConnections",
+                    "Resource": f"arn:aws:execute-api:us-east-1:000000000000:{api['ApiId']}/prod/*",
+                }
+            ),
+        )
+        endpoint = f"{enforced.endpoint}/_overcast/execute-api/{api['ApiId']}/prod"
+
+        def management(key):
+            return enforced.client(
+                "apigatewaymanagementapi",
+                endpoint_url=endpoint,
+                aws_access_key_id=key["AccessKeyId"],
+                aws_secret_access_key=key["SecretAccessKey"],
+            )
+
+        with pytest.raises(ClientError) as raised:
+            management(outsider).post_to_connection(ConnectionId=connection_id, Data=b"no")
+        assert error_of(raised)[1] == 403
+        management(insider).post_to_connection(ConnectionId=connection_id, Data=b"yes")
+        assert socket.recv() == "yes"
+    finally:
+        socket.close()
