@@ -156,6 +156,11 @@ class Call:
         return self.stage.get("StageVariables") or {}
 
     def route_arn(self) -> str:
+        if self.api.get("ProtocolType") == "WEBSOCKET":
+            return (
+                f"arn:aws:execute-api:{self.region}:{self.account}:{self.api['ApiId']}/{self.stage_name}/"
+                f"{self.route.get('RouteKey', '$connect')}"
+            )
         return (
             f"arn:aws:execute-api:{self.region}:{self.account}:{self.api['ApiId']}/{self.stage_name}/"
             f"{self.request.method}{self.path}"
@@ -227,6 +232,9 @@ class HttpGateway:
         self.platform = service.platform
         self.clock = service.clock
         self.deployments: OrderedDict[tuple, Deployed] = OrderedDict()
+        self.targets: dict[
+            tuple, tuple
+        ] = {}  # (api id, first path segment) -> (generation, _target's answer)
         self.authorizer_cache = rest.TtlCache(4096)
         self.jwks = rest.TtlCache(64)
         self.buckets: dict[tuple, list[float]] = {}
@@ -234,6 +242,7 @@ class HttpGateway:
 
     def forget(self) -> None:
         self.deployments.clear()
+        self.targets.clear()
         self.authorizer_cache.clear()
         self.jwks.clear()
         self.buckets.clear()
@@ -267,24 +276,51 @@ class HttpGateway:
 
     # -- serving ---------------------------------------------------------------------------------------
 
+    def _target(self, api_id: str, path: str) -> tuple | None:
+        """(account, region, API, (stage, path within it) or None, deployment or None), None when no API has
+        this id; read from the store once per change of its documents."""
+        store = self.service.store
+        first = path.lstrip("/").partition("/")[0]
+        key = (api_id, first)
+        cached = self.targets.get(key)
+        if cached is not None and cached[0] == store.generation:
+            found = cached[1]
+            if found is None or found[3] is None:
+                return found
+            stage, _ = found[3]
+            inner = path if stage["StageName"] == "$default" else "/" + path.lstrip("/").partition("/")[2]
+            return (*found[:3], (stage, inner), found[4])
+        generation = store.generation
+        with self.service.db.transaction():
+            owner = store.owner("api", api_id)
+            if owner is None:
+                found = None
+            else:
+                account, region = owner
+                api = store.get(account, region, "api", "", api_id)
+                resolved = (
+                    self.resolve_stage(account, region, api_id, path)
+                    if api["ProtocolType"] == "HTTP"
+                    else None
+                )
+                deployed = None
+                if resolved is not None and resolved[0].get("DeploymentId"):
+                    deployed = self.deployed(account, region, api_id, resolved[0]["DeploymentId"])
+                found = (account, region, api, resolved, deployed)
+        if len(self.targets) > 1024:
+            self.targets.clear()
+        self.targets[key] = (generation, found)
+        return found
+
     async def serve(self, request: HttpRequest) -> HttpResponse | None:
         target = parse_target(request)
         if target is None:
             return None
         api_id, path = target
-        store = self.service.store
-        with self.service.db.transaction():
-            owner = store.owner("api", api_id)
-            if owner is None:
-                return None
-            account, region = owner
-            api = store.get(account, region, "api", "", api_id)
-            resolved = (
-                self.resolve_stage(account, region, api_id, path) if api["ProtocolType"] == "HTTP" else None
-            )
-            deployed = None
-            if resolved is not None and resolved[0].get("DeploymentId"):
-                deployed = self.deployed(account, region, api_id, resolved[0]["DeploymentId"])
+        found = self._target(api_id, path)
+        if found is None:
+            return None
+        account, region, api, resolved, deployed = found
         request_id = new_request_id()
         headers = [("apigw-requestid", rest.extended_id())]
         if api["ProtocolType"] != "HTTP":
@@ -321,7 +357,7 @@ class HttpGateway:
         if found is None:
             raise Refusal(404, "Not Found")
         call.route, call.path_parameters = found
-        await self._authorize(call)
+        await self.authorize(call)
         self._throttle(call)
         integration = call.deployed.snapshot["integrations"].get(
             (call.route.get("Target") or "").removeprefix("integrations/")
@@ -339,7 +375,7 @@ class HttpGateway:
 
     # -- authorization ---------------------------------------------------------------------------------
 
-    async def _authorize(self, call: Call) -> None:
+    async def authorize(self, call: Call) -> None:
         kind = call.route.get("AuthorizationType", "NONE")
         if kind == "NONE":
             return
@@ -433,7 +469,10 @@ class HttpGateway:
 
     async def _lambda_authorizer(self, call: Call, authorizer: dict[str, Any]) -> None:
         sources = authorizer.get("IdentitySource") or []
-        values = [call.select(s) for s in sources]
+        # WebSocket APIs name sources `route.request.header.x`; HTTP APIs `$request.header.x`
+        values = [
+            call.select("$" + s[len("route.") :] if s.startswith("route.request.") else s) for s in sources
+        ]
         if any(not v for v in values):
             raise Refusal(401, "Unauthorized")
         ttl = authorizer.get("AuthorizerResultTtlInSeconds", 0) if values else 0
@@ -478,7 +517,10 @@ class HttpGateway:
         return allowed, {"principalId": verdict.principal_id, **verdict.context}
 
     def _authorizer_event(self, call: Call, authorizer: dict[str, Any], values: list[str]) -> dict[str, Any]:
-        if authorizer.get("AuthorizerPayloadFormatVersion") == "1.0":
+        if (
+            authorizer.get("AuthorizerPayloadFormatVersion") == "1.0"
+            or call.api.get("ProtocolType") == "WEBSOCKET"
+        ):
             event = self._event_v1(call)
             return {
                 "version": "1.0",

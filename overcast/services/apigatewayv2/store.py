@@ -45,6 +45,7 @@ class ApiGatewayV2Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("apigatewayv2", MIGRATIONS)
+        self.generation = 0  # bumped by every document write: the gateway's reads stay valid while unchanged
 
     # -- documents ---------------------------------------------------------------------------------
 
@@ -58,6 +59,7 @@ class ApiGatewayV2Store:
     def put(
         self, account: str, region: str, kind: str, parent: str, id: str, doc: dict[str, Any], created: float
     ) -> None:
+        self.generation += 1
         self.db.execute(
             "INSERT INTO apigwv2_records (account, region, kind, parent, id, created, doc) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (account, region, kind, parent, id) DO UPDATE SET doc = excluded.doc",
@@ -65,6 +67,7 @@ class ApiGatewayV2Store:
         )
 
     def delete(self, account: str, region: str, kind: str, parent: str, id: str) -> bool:
+        self.generation += 1
         cursor = self.db.execute(
             "DELETE FROM apigwv2_records WHERE account = ? AND region = ? AND kind = ? AND parent = ? AND id = ?",
             (account, region, kind, parent, id),
@@ -72,6 +75,7 @@ class ApiGatewayV2Store:
         return cursor.rowcount > 0
 
     def delete_children(self, account: str, region: str, parent: str) -> None:
+        self.generation += 1
         self.db.execute(
             "DELETE FROM apigwv2_records WHERE account = ? AND region = ? AND parent = ?",
             (account, region, parent),

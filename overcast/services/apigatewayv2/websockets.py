@@ -217,9 +217,11 @@ class WebSockets:
             route=route,
             request_id=request_id or new_request_id(),
             now=self.clock.now(),
+            authorizer=base.authorizer,
         )
         if route.get("AuthorizationType") in ("CUSTOM", "AWS_IAM") and event_type == "CONNECT":
-            await self.service.http._authorize(call)
+            await self.service.http.authorize(call)
+            base.authorizer = call.authorizer  # every later event of the connection carries it
         integration = base.deployed.snapshot["integrations"].get(
             (route.get("Target") or "").removeprefix("integrations/")
         )

@@ -250,3 +250,70 @@ def test_connections_api_is_authorized_under_enforce(enforced):
         assert socket.recv() == "yes"
     finally:
         socket.close()
+
+
+CONNECT_AUTHORIZER = """
+def handler(event, context):
+    token = (event.get("queryStringParameters") or {}).get("token")
+    effect = "Allow" if token == "good" else "Deny"
+    return {
+        "principalId": "ws-user",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]},
+        "context": {"plan": "pro"},
+    }
+"""
+
+CONNECT_ECHO = """
+import json
+def handler(event, context):
+    if event["requestContext"]["eventType"] == "CONNECT":
+        return {"statusCode": 200}
+    return {"statusCode": 200, "body": json.dumps(event["requestContext"].get("authorizer"))}
+"""
+
+
+def test_connect_authorizer_admits_and_refuses(overcast, v2, lam, make_function):
+    authorizer_arn = make_function("ws-auth", CONNECT_AUTHORIZER)
+    echo_arn = make_function("ws-echo", CONNECT_ECHO)
+    api = v2.create_api(
+        Name="guarded", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+    )
+    api_id = api["ApiId"]
+    allow_invoke(lam, "ws-auth", api_id, "a")
+    allow_invoke(lam, "ws-echo", api_id, "e")
+    authorizer = v2.create_authorizer(
+        ApiId=api_id,
+        Name="token",
+        AuthorizerType="REQUEST",
+        AuthorizerUri=lambda_uri(authorizer_arn),
+        IdentitySource=["route.request.querystring.token"],
+    )
+    integration = v2.create_integration(
+        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=lambda_uri(echo_arn)
+    )
+    target = f"integrations/{integration['IntegrationId']}"
+    v2.create_route(
+        ApiId=api_id,
+        RouteKey="$connect",
+        Target=target,
+        AuthorizationType="CUSTOM",
+        AuthorizerId=authorizer["AuthorizerId"],
+    )
+    route = v2.create_route(
+        ApiId=api_id, RouteKey="$default", Target=target, RouteResponseSelectionExpression="$default"
+    )
+    v2.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+    v2.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
+    with pytest.raises(websocket.WebSocketBadStatusException) as raised:
+        connect(overcast, api_id, "?token=bad")
+    assert raised.value.status_code == 403
+    with pytest.raises(websocket.WebSocketBadStatusException) as raised:
+        connect(overcast, api_id)
+    assert raised.value.status_code == 401
+    socket = connect(overcast, api_id, "?token=good")
+    try:
+        socket.send("hi")
+        assert json.loads(socket.recv()) == {"principalId": "ws-user", "plan": "pro"}
+    finally:
+        socket.close()
