@@ -30,7 +30,6 @@ PREFIXES = {
     "s3control": "s3",
     "lambda": "lambda",
     "apigatewayv2": "apigateway",
-    "apigatewaymanagementapi": "execute-api",
     "events": "events",
     "logs": "logs",
 }

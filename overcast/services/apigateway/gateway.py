@@ -1076,4 +1076,4 @@ async def fetch_jwks(cache: TtlCache, url: str, now: float) -> dict[str, Any]:
     return document
 
 
-__all__ = ["Gateway", "Call", "Deployed", "parse_target", "fetch_jwks", "base64"]
+__all__ = ["Gateway", "Call", "Deployed", "parse_target", "fetch_jwks"]

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import random
 import re
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -421,12 +419,6 @@ class HttpGateway:
     async def _jwt(self, call: Call, authorizer: dict[str, Any]) -> None:
         config = authorizer.get("JwtConfiguration") or {}
         sources = [call.select(s) for s in authorizer.get("IdentitySource") or []]
-        invalid = [
-            (
-                "www-authenticate",
-                'Bearer scope="" error="invalid_token" error_description="the token is not valid"',
-            )
-        ]
         if not sources or not sources[0]:
             raise Refusal(401, "Unauthorized")
         issuer = config.get("Issuer", "")
@@ -449,7 +441,6 @@ class HttpGateway:
                 ("www-authenticate", 'Bearer scope="' + " ".join(required) + '" error="insufficient_scope"')
             ]
             raise Refusal(403, "Forbidden", headers)
-        del invalid
         claims = {
             k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict)) else str(v)
             for k, v in token.claims.items()
@@ -892,4 +883,4 @@ def _http_call(
         connection.close()
 
 
-__all__ = ["HttpGateway", "parse_target", "random", "time"]
+__all__ = ["HttpGateway", "parse_target"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -337,4 +336,4 @@ def _message(status: int, message: str) -> HttpResponse:
     )
 
 
-__all__ = ["WebSockets", "IDLE_SECONDS", "MAXIMUM_SECONDS", "time"]
+__all__ = ["WebSockets", "IDLE_SECONDS", "MAXIMUM_SECONDS"]
