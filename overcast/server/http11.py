@@ -37,6 +37,7 @@ MAX_HEAD = 64 * 1024  # request line and headers
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 _NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_COALESCE = 64 * 1024  # a response's head and a body up to this size go out in one write
 
 
 def _bad_request(message: str, status: int = 400) -> bytes:
@@ -75,6 +76,7 @@ class Exchange:
         "keep_alive",
         "expect_continue",
         "head",
+        "pending_head",
         "chunks",
         "buffered",
         "complete",
@@ -94,6 +96,7 @@ class Exchange:
         self.keep_alive = keep_alive
         self.expect_continue = expect_continue
         self.head = scope["method"] == "HEAD"
+        self.pending_head: bytes | None = None  # the response's status line and headers, not yet written
         self.chunks: list[bytes] = []
         self.buffered = 0
         self.complete = False  # the whole request body has arrived
@@ -177,13 +180,19 @@ class Exchange:
             raise RuntimeError("a response body before the response start")
         body = message.get("body", b"")
         more = message.get("more_body", False)
+        head, self.pending_head = self.pending_head, None
         if body and not self.no_body:
-            if self.chunked:
-                conn.transport.write(b"%x\r\n%b\r\n" % (len(body), body))
+            data = b"%x\r\n%b\r\n" % (len(body), body) if self.chunked else body
+            if head is not None and len(data) <= _COALESCE:  # one write (one system call) for both
+                conn.transport.write(head + data)
             else:
-                conn.transport.write(body)
+                if head is not None:
+                    conn.transport.write(head)
+                conn.transport.write(data)
             if conn.write_paused:
                 await conn.drained()
+        elif head is not None:
+            conn.transport.write(head)
         if not more:
             if self.chunked:
                 conn.transport.write(b"0\r\n\r\n")
@@ -212,7 +221,9 @@ class Exchange:
         if not self.keep_alive:
             lines.append(b"connection: close\r\n")
         lines.append(b"\r\n")
-        conn.transport.write(b"".join(lines))
+        self.pending_head = b"".join(
+            lines
+        )  # written with the first body bytes (send), in one write when small
 
 
 class Connection(asyncio.Protocol):
