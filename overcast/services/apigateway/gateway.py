@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 PATH_PREFIX = "/_overcast/execute-api/"
 COMPAT_PREFIX = "/_aws/execute-api/"
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
 def is_user_request(request: HttpRequest) -> bool:
@@ -288,6 +289,8 @@ class Gateway:
                     deployed = self._deployed(account, region, api_id, deployment_id)
         if stage is None or deployed is None or api.get("disableExecuteApiEndpoint"):
             return _plain_error(403, "Forbidden", "ForbiddenException", request_id)
+        if len(request.body or b"") > MAX_PAYLOAD:
+            return _plain_error(413, "Request Too Long", "RequestTooLargeException", request_id)
         call = self._call(request, account, region, api_id, stage, deployed, path, variables, request_id)
         response = await self.run(call)
         return self._finish(call, response)

@@ -325,6 +325,8 @@ class HttpGateway:
             return _message(426 if request.method == "GET" else 403, "Forbidden", headers)
         if resolved is None or deployed is None or api.get("DisableExecuteApiEndpoint"):
             return _message(404, "Not Found", headers)
+        if len(request.body or b"") > 10 * 1024 * 1024:  # API Gateway's payload limit
+            return _message(413, "Request Entity Too Large", headers)
         stage, inner = resolved
         call = Call(
             request,
