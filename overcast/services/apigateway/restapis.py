@@ -237,7 +237,10 @@ class RestApiOperations(Operations):
             root = existing[0]
             root.pop("resourceMethods", None)
             self.service.save(ctx, "resource", api_id, root["id"], root)
-        imported = openapi.to_api(definition, existing, new_id)
+        try:
+            imported = openapi.to_api(definition, existing, new_id)
+        except (AttributeError, TypeError, KeyError, ValueError) as error:  # a definition of the wrong shape
+            raise bad_request(f"Invalid OpenAPI input: {error}") from None
         if imported.warnings and strict:
             raise bad_request("Warnings found during import:\n\t" + "\n\t".join(imported.warnings))
         for resource in imported.resources:

@@ -277,7 +277,7 @@ def render(
     }
     try:
         return _compiled(text).merge(scope)
-    except airspeed.TemplateSyntaxError as error:
+    except (airspeed.TemplateSyntaxError, airspeed.TemplateError) as error:
         raise TemplateFailure(f"Invalid mapping template: {error}") from None
     except TemplateFailure:
         raise

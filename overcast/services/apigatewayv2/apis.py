@@ -194,6 +194,12 @@ class ApiOperations(Operations):
         return self.get_api(ctx, {"ApiId": api["ApiId"]})
 
     def _import_paths(self, ctx: RequestContext, api_id: str, document: dict[str, Any]) -> None:
+        try:
+            self._import_operations(ctx, api_id, document)
+        except (AttributeError, TypeError, KeyError, ValueError) as error:  # a definition of the wrong shape
+            raise bad_request(f"Invalid OpenAPI definition: {error}") from None
+
+    def _import_operations(self, ctx: RequestContext, api_id: str, document: dict[str, Any]) -> None:
         integrations = self.service.family_named("IntegrationOperations")
         routes = self.service.family_named("RouteOperations")
         for path, item in (document.get("paths") or {}).items():

@@ -363,3 +363,33 @@ def test_a_resource_policy_denies_by_source_ip(overcast, apigw):
         "User: anonymous is not authorized to perform: execute-api:Invoke on resource: "
         f"arn:aws:execute-api:us-east-1:000000000000:{api['id']}/v1/POST/pets with an explicit deny"
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not a definition",
+        b'{"openapi": "3.0.1", "paths": {"/x": {"get": {"parameters": "nope"}}}}',
+        b'{"swagger": "2.0", "paths": {"/x": {"get": {"responses": [1, 2]}}}}',
+        b'{"openapi": "3.0.1", "paths": {"/x": {"get": {"x-amazon-apigateway-integration": {"responses": {"default": 5}}}}}}',
+    ],
+)
+def test_bad_definitions_are_bad_requests(apigw, body):
+    with pytest.raises(ClientError) as raised:
+        apigw.import_rest_api(body=body)
+    assert error_of(raised) == ("BadRequestException", 400)
+
+
+def test_bad_templates_are_refused_when_put(apigw):
+    api = apigw.create_rest_api(name="t")
+    root = api["rootResourceId"]
+    apigw.put_method(restApiId=api["id"], resourceId=root, httpMethod="GET", authorizationType="NONE")
+    with pytest.raises(ClientError) as raised:
+        apigw.put_integration(
+            restApiId=api["id"],
+            resourceId=root,
+            httpMethod="GET",
+            type="MOCK",
+            requestTemplates={"application/json": "#if($x"},
+        )
+    assert error_of(raised) == ("BadRequestException", 400)
