@@ -153,8 +153,27 @@ class Call:
     def headers(self) -> list[tuple[str, str]]:
         """Every header as the client sent it (names in its spelling, repeats kept), decoded when needed."""
         if self._headers is None:
-            self._headers = self.request.header_pairs()
+            self._headers = self.request.header_pairs() + self._forwarding()
         return self._headers
+
+    def _forwarding(self) -> list[tuple[str, str]]:
+        """The headers API Gateway adds on its way to the integration (unless the client sent them)."""
+        sent = self.request.headers
+        host = sent.get("host") or ""
+        port = host.rsplit(":", 1)[1] if ":" in host and not host.endswith("]") else "80"
+        added = [
+            ("X-Amzn-Trace-Id", self.trace_id),
+            ("X-Forwarded-For", self.request.client_ip),
+            ("X-Forwarded-Port", port),
+            ("X-Forwarded-Proto", self.request.scheme),
+        ]
+        return [(name, value) for name, value in added if name.lower() not in sent]
+
+    @property
+    def trace_id(self) -> str:
+        """The X-Ray trace id of the request (`Root=1-<epoch hex>-<24 hex>`), as the response carries it."""
+        epoch = int(self.context["requestTimeEpoch"] // 1000)
+        return f"Root=1-{epoch:08x}-{self.context['requestId'].replace('-', '')[:24]}"
 
     @property
     def stage_name(self) -> str:
@@ -424,7 +443,10 @@ class Gateway:
         response = await self.integrations.run(call)
         if cache_key is not None and response.status < 400:
             setting = method_setting(call.stage, call.resource["path"], call.method["httpMethod"])
-            self.cache.put(cache_key, response, self.clock.now() + setting.get("cacheTtlInSeconds", 300))
+            kept = HttpResponse(
+                response.status, list(response.headers), response.body
+            )  # before _finish adds ids
+            self.cache.put(cache_key, kept, self.clock.now() + setting.get("cacheTtlInSeconds", 300))
         return response
 
     def _finish(self, call: Call, response: HttpResponse) -> HttpResponse:
@@ -433,7 +455,7 @@ class Gateway:
         response.headers.append(
             (
                 "X-Amzn-Trace-Id",
-                f"Root=1-{int(self.clock.now()):08x}-{call.context['requestId'].replace('-', '')[:24]}",
+                call.trace_id,
             )
         )
         self._access_log(call, response)

@@ -153,6 +153,19 @@ class Call:
     def variables(self) -> dict[str, str]:
         return self.stage.get("StageVariables") or {}
 
+    def header_pairs(self) -> list[tuple[str, str]]:
+        """The client's headers and those API Gateway adds on the way to the integration."""
+        sent = self.request.headers
+        host = sent.get("host") or ""
+        port = host.rsplit(":", 1)[1] if ":" in host and not host.endswith("]") else "80"
+        added = [
+            ("x-amzn-trace-id", f"Root=1-{int(self.now):08x}-{self.request_id.replace('-', '')[:24]}"),
+            ("x-forwarded-for", self.request.client_ip),
+            ("x-forwarded-port", port),
+            ("x-forwarded-proto", self.request.scheme),
+        ]
+        return self.request.header_pairs() + [(n, v) for n, v in added if n not in sent]
+
     def route_arn(self) -> str:
         if self.api.get("ProtocolType") == "WEBSOCKET":
             return (
@@ -555,7 +568,7 @@ class HttpGateway:
             route_key=call.route.get("RouteKey", "$default"),
             raw_path=call.path,
             raw_query=call.request.query,
-            headers=call.request.header_pairs(),
+            headers=call.header_pairs(),
             path_parameters=call.path_parameters,
             stage_variables=call.variables,
             request_context=call.context(),
@@ -600,7 +613,7 @@ class HttpGateway:
             resource=legacy["resourcePath"],
             path=call.path,
             method=call.request.method,
-            headers=call.request.header_pairs(),
+            headers=call.header_pairs(),
             query=call.request.query,
             path_parameters=call.path_parameters,
             stage_variables=call.variables,
@@ -735,7 +748,7 @@ class HttpGateway:
             uri = uri.replace("{" + name + "}", quote(value, safe="/" if name == "proxy" else ""))
         method = integration.get("IntegrationMethod", "ANY")
         method = call.request.method if method == "ANY" else method
-        headers = [(k, v) for k, v in call.request.header_pairs() if k.lower() not in _HOP_BY_HOP]
+        headers = [(k, v) for k, v in call.header_pairs() if k.lower() not in _HOP_BY_HOP]
         query = call.request.query
         parts = urlsplit(uri)
         path = parts.path or "/"

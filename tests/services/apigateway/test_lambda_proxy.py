@@ -86,6 +86,8 @@ def test_the_event_is_payload_format_1_0(overcast, echo_api):
     assert event["queryStringParameters"] == {"color": "red", "size": "m"}
     assert event["multiValueQueryStringParameters"] == {"color": ["red"], "size": ["s", "m"]}
     assert event["headers"]["X-Custom"] == "a"
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
+    assert event["headers"]["X-Amzn-Trace-Id"] == answer.headers["x-amzn-trace-id"]
     assert event["multiValueHeaders"]["X-Custom"] == ["a"]
     assert json.loads(event["body"]) == {"name": "widget"}
     assert event["isBase64Encoded"] is False
