@@ -12,6 +12,7 @@ from overcast.services.apigateway import gateway
 from overcast.services.apigateway.authorizers import AuthorizerOperations
 from overcast.services.apigateway.common import not_found
 from overcast.services.apigateway.deployments import DeploymentOperations, StageOperations
+from overcast.services.apigateway.documentation import DocumentationOperations, VpcLinkOperations
 from overcast.services.apigateway.domains import AccountOperations, DomainNameOperations
 from overcast.services.apigateway.models import (
     GatewayResponseOperations,
@@ -47,6 +48,8 @@ class ApiGatewayProvider(ServiceProvider):
         DomainNameOperations,
         AccountOperations,
         TagOperations,
+        DocumentationOperations,
+        VpcLinkOperations,
     )
     routes = (
         HttpRoute("serve_invoke", "Invoke", host=".execute-api.", path=INVOKE_PATH),

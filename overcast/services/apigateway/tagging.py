@@ -29,6 +29,7 @@ _KINDS = {
     ("usageplans",): "usageplan",
     ("domainnames",): "domain",
     ("clientcertificates",): "clientcert",
+    ("vpclinks",): "vpclink",
 }
 
 

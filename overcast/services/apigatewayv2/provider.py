@@ -15,7 +15,7 @@ from overcast.services.apigatewayv2.common import bad_request, not_found
 from overcast.services.apigatewayv2.http_gateway import HttpGateway
 from overcast.services.apigatewayv2.integrations import IntegrationOperations
 from overcast.services.apigatewayv2.routes import RouteOperations
-from overcast.services.apigatewayv2.stages import DomainNameOperations, StageOperations
+from overcast.services.apigatewayv2.stages import DomainNameOperations, StageOperations, VpcLinkOperations
 from overcast.services.apigatewayv2.store import ApiGatewayV2Store
 from overcast.services.apigatewayv2.websockets import WebSockets
 from overcast.services.apigatewayv2.workers import ConnectionReaper
@@ -39,6 +39,7 @@ class ApiGatewayV2Provider(ServiceProvider):
         AuthorizerOperations,
         StageOperations,
         DomainNameOperations,
+        VpcLinkOperations,
     )
     routes = (
         HttpRoute("serve_http", "Invoke", host=".execute-api.", path=INVOKE_PATH, when=_not_connections),

@@ -292,6 +292,25 @@ class DomainNameOperations(Operations):
         domains = self.service.store.list(ctx.account_id, ctx.region, "domain")
         return self.service.page(domains, params, "DomainName", "domainnames")
 
+    def update_domain_name(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        domain = self._domain(ctx, params["DomainName"])
+        if params.get("DomainNameConfigurations"):
+            for config, given in zip(
+                domain["DomainNameConfigurations"], params["DomainNameConfigurations"], strict=False
+            ):
+                config.update(
+                    {
+                        k: v
+                        for k, v in given.items()
+                        if k in ("CertificateArn", "SecurityPolicy", "EndpointType")
+                    }
+                )
+        for key in ("MutualTlsAuthentication", "RoutingMode"):
+            if params.get(key) is not None:
+                domain[key] = params[key]
+        self.service.save(ctx, "domain", "", domain["DomainName"], domain)
+        return {**domain, "Tags": self.service.tags.get(domain["DomainNameArn"])}
+
     def delete_domain_name(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         domain = self._domain(ctx, params["DomainName"])
         self.service.store.delete(ctx.account_id, ctx.region, "domain", "", domain["DomainName"])
@@ -330,10 +349,79 @@ class DomainNameOperations(Operations):
         items = self.service.store.list(ctx.account_id, ctx.region, "apimapping", domain["DomainName"])
         return self.service.page(items, params, "ApiMappingId", f"apimappings:{domain['DomainName']}")
 
+    def update_api_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        mapping = self.get_api_mapping(ctx, params)
+        self.service.api(ctx, params["ApiId"])
+        mapping["ApiId"] = params["ApiId"]
+        if params.get("Stage"):
+            self.service.doc(
+                ctx,
+                "stage",
+                params["ApiId"],
+                params["Stage"],
+                f"Invalid stage identifier specified {params['Stage']}",
+            )
+            mapping["Stage"] = params["Stage"]
+        if params.get("ApiMappingKey") is not None:
+            mapping["ApiMappingKey"] = params["ApiMappingKey"]
+        self.service.save(ctx, "apimapping", params["DomainName"], mapping["ApiMappingId"], mapping)
+        return mapping
+
     def delete_api_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         domain = self._domain(ctx, params["DomainName"])
         if not self.service.store.delete(
             ctx.account_id, ctx.region, "apimapping", domain["DomainName"], params["ApiMappingId"]
         ):
             raise not_found("Invalid API mapping identifier specified")
+        return {}
+
+
+class VpcLinkOperations(Operations):
+    """VPC links of HTTP APIs (records: nothing is reached through them)."""
+
+    service: ApiGatewayV2Provider
+
+    def create_vpc_link(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        link = {
+            "CreatedDate": int(self.clock.now()),
+            "Name": params["Name"],
+            "SecurityGroupIds": params.get("SecurityGroupIds") or [],
+            "SubnetIds": params["SubnetIds"],
+            "VpcLinkId": new_id(6),
+            "VpcLinkStatus": "AVAILABLE",
+            "VpcLinkStatusMessage": "VPC link is ready to route traffic",
+            "VpcLinkVersion": "V2",
+        }
+        self.service.save(ctx, "vpclink", "", link["VpcLinkId"], link)
+        arn = self.service.arn(ctx, f"/vpclinks/{link['VpcLinkId']}")
+        if params.get("Tags"):
+            self.service.tags.add(arn, params["Tags"], account=ctx.account_id, region=ctx.region)
+        return {**link, "Tags": self.service.tags.get(arn)}
+
+    def _link(self, ctx: RequestContext, link_id: str) -> dict[str, Any]:
+        link = self.service.doc(
+            ctx, "vpclink", "", link_id, f"Invalid VpcLink identifier specified {link_id}"
+        )
+        return {**link, "Tags": self.service.tags.get(self.service.arn(ctx, f"/vpclinks/{link_id}"))}
+
+    def get_vpc_link(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._link(ctx, params["VpcLinkId"])
+
+    def get_vpc_links(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        links = self.service.store.list(ctx.account_id, ctx.region, "vpclink")
+        return self.service.page(links, params, "VpcLinkId", "vpclinks")
+
+    def update_vpc_link(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(ctx, params["VpcLinkId"])
+        if params.get("Name"):
+            link["Name"] = params["Name"]
+        self.service.save(
+            ctx, "vpclink", "", link["VpcLinkId"], {k: v for k, v in link.items() if k != "Tags"}
+        )
+        return link
+
+    def delete_vpc_link(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(ctx, params["VpcLinkId"])
+        self.service.store.delete(ctx.account_id, ctx.region, "vpclink", "", link["VpcLinkId"])
+        self.service.tags.forget(self.service.arn(ctx, f"/vpclinks/{link['VpcLinkId']}"))
         return {}

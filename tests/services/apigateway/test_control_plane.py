@@ -400,3 +400,38 @@ def test_bad_templates_are_refused_when_put(apigw):
             requestTemplates={"application/json": "#if($x"},
         )
     assert error_of(raised) == ("BadRequestException", 400)
+
+
+def test_documentation_parts_versions_and_vpc_links(apigw):
+    api = apigw.create_rest_api(name="documented")
+    part = apigw.create_documentation_part(
+        restApiId=api["id"],
+        location={"type": "METHOD", "path": "/pets", "method": "GET"},
+        properties='{"description": "Lists pets"}',
+    )
+    assert part["location"] == {"type": "METHOD", "path": "/pets", "method": "GET"}
+    with pytest.raises(ClientError) as raised:
+        apigw.create_documentation_part(
+            restApiId=api["id"],
+            location={"type": "METHOD", "path": "/pets", "method": "GET"},
+            properties="{}",
+        )
+    assert error_of(raised) == ("ConflictException", 409)
+    with pytest.raises(ClientError) as raised:
+        apigw.create_documentation_part(restApiId=api["id"], location={"type": "API"}, properties="not json")
+    assert error_of(raised) == ("BadRequestException", 400)
+    assert [p["id"] for p in apigw.get_documentation_parts(restApiId=api["id"], type="METHOD")["items"]] == [
+        part["id"]
+    ]
+    version = apigw.create_documentation_version(
+        restApiId=api["id"], documentationVersion="1.0", description="first"
+    )
+    assert version["version"] == "1.0"
+    assert [v["version"] for v in apigw.get_documentation_versions(restApiId=api["id"])["items"]] == ["1.0"]
+    link = apigw.create_vpc_link(
+        name="link", targetArns=["arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/nlb/1"]
+    )
+    assert link["status"] == "AVAILABLE"
+    assert apigw.get_vpc_link(vpcLinkId=link["id"])["name"] == "link"
+    apigw.delete_vpc_link(vpcLinkId=link["id"])
+    assert apigw.get_vpc_links()["items"] == []

@@ -394,3 +394,32 @@ def test_control_plane_errors_and_round_trips(v2):
     assert "/x" in exported["paths"]
     v2.delete_api(ApiId=api["ApiId"])
     assert v2.get_apis()["Items"] == []
+
+
+def test_domain_names_mappings_and_vpc_links(v2):
+    api = v2.create_api(Name="mapped", ProtocolType="HTTP")
+    v2.create_stage(ApiId=api["ApiId"], StageName="prod")
+    domain = v2.create_domain_name(
+        DomainName="api.example.com",
+        DomainNameConfigurations=[{"CertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/x"}],
+    )
+    assert domain["DomainNameConfigurations"][0]["DomainNameStatus"] == "AVAILABLE"
+    mapping = v2.create_api_mapping(
+        DomainName="api.example.com", ApiId=api["ApiId"], Stage="prod", ApiMappingKey="v1"
+    )
+    updated = v2.update_api_mapping(
+        DomainName="api.example.com",
+        ApiMappingId=mapping["ApiMappingId"],
+        ApiId=api["ApiId"],
+        ApiMappingKey="v2",
+    )
+    assert updated["ApiMappingKey"] == "v2"
+    assert [m["ApiMappingKey"] for m in v2.get_api_mappings(DomainName="api.example.com")["Items"]] == ["v2"]
+    link = v2.create_vpc_link(Name="l", SubnetIds=["subnet-1"])
+    assert link["VpcLinkStatus"] == "AVAILABLE" and link["VpcLinkVersion"] == "V2"
+    assert v2.update_vpc_link(VpcLinkId=link["VpcLinkId"], Name="m")["Name"] == "m"
+    v2.delete_vpc_link(VpcLinkId=link["VpcLinkId"])
+    assert v2.get_vpc_links()["Items"] == []
+    with pytest.raises(ClientError) as raised:
+        v2.get_vpc_link(VpcLinkId=link["VpcLinkId"])
+    assert error_of(raised) == ("NotFoundException", 404)
