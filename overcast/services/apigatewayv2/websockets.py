@@ -246,7 +246,7 @@ class WebSockets:
                 context=event["requestContext"],
                 stage_variables=call.variables,
             ).encode()
-        answer, failed = await self.service.http.invoke(
+        answer, failed = await self.service.http.integrations.invoke(
             call, function_arn, payload, integration.get("CredentialsArn")
         )
         if failed:
