@@ -8,12 +8,14 @@ the pure logic both API generations run on, so it exists once.
     await rest.fetch_jwks(cache, url, now)                         # an issuer's keys, cached
     rest.vtl.render(template, ...)                                 # mapping templates (WebSocket APIs)
     rest.TtlCache(), rest.read_verdict(payload), rest.allows(...)  # authorizer results
+    await rest.write_log(platform, group_or_arn, stream, lines, account=..., region=...)  # CloudWatch Logs
 """
 
 from __future__ import annotations
 
 from overcast.services.apigateway import jwt, proxy, vtl
 from overcast.services.apigateway.authorization import AuthorizerError, TtlCache, allows, read_verdict
+from overcast.services.apigateway.cloudwatch import write_log
 from overcast.services.apigateway.gateway import extended_id, fetch_jwks
 from overcast.services.apigateway.integrations import lambda_arn, with_stage_variables
 
@@ -29,4 +31,5 @@ __all__ = [
     "read_verdict",
     "vtl",
     "with_stage_variables",
+    "write_log",
 ]

@@ -314,10 +314,22 @@ class StageOperations(Operations):
             ],
         )
         check_variables(stage.get("variables"))
+        self._check_logging(ctx, stage)
         stage = {k: v for k, v in stage.items() if v is not None}
         stage["lastUpdatedDate"] = int(self.clock.now())
         self.service.save(ctx, "stage", api_id, stage["stageName"], stage)
         return self.describe(ctx, api_id, stage)
+
+    def _check_logging(self, ctx: RequestContext, stage: dict[str, Any]) -> None:
+        """AWS writes execution logs only with the account's CloudWatch role set, and refuses them without."""
+        logging = any(
+            s.get("loggingLevel", "OFF") != "OFF" for s in (stage.get("methodSettings") or {}).values()
+        )
+        if not logging:
+            return
+        account = self.service.store.get(ctx.account_id, ctx.region, "account", "", "account") or {}
+        if not account.get("cloudwatchRoleArn"):
+            raise bad_request("CloudWatch Logs role ARN must be set in account settings to enable logging")
 
     def _deployment_rule(self, ctx: RequestContext, api_id: str):
         def apply(doc: dict[str, Any], op: str, parts: list[str], value: Any) -> None:

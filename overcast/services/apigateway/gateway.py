@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse
 from overcast.identity import Principal
 from overcast.platform import new_request_id
+from overcast.services.apigateway import cloudwatch, proxy, vtl
 from overcast.services.apigateway import jwt as jwts
-from overcast.services.apigateway import proxy, vtl
 from overcast.services.apigateway.authorization import TtlCache
 from overcast.services.apigateway.deployments import DeploymentOperations, method_setting
 from overcast.services.apigateway.guards import Guards
@@ -454,13 +453,9 @@ class Gateway:
     def _finish(self, call: Call, response: HttpResponse) -> HttpResponse:
         response.headers.append(("x-amzn-RequestId", call.context["requestId"]))
         response.headers.append(("x-amz-apigw-id", call.context["extendedRequestId"]))
-        response.headers.append(
-            (
-                "X-Amzn-Trace-Id",
-                call.trace_id,
-            )
-        )
+        response.headers.append(("X-Amzn-Trace-Id", call.trace_id))
         self._access_log(call, response)
+        self._execution_log(call, response)
         return response
 
     # -- gateway responses ------------------------------------------------------------------------------
@@ -682,43 +677,60 @@ class Gateway:
             )
         except vtl.TemplateFailure:
             return
-        self.platform.spawn(self._ship_log(call, settings["destinationArn"], line))
-
-    async def _ship_log(self, call: Call, destination: str, line: str) -> None:
-        from overcast.identity import service_principal
-        from overcast.services.kit.arns import parse_arn
-
-        arn = parse_arn(destination)
-        if arn is None or arn.service != "logs":
-            return
-        group = arn.resource_id.removesuffix(":*")
-        stream = f"{call.api_id}-{call.stage_name}"
-        principal = service_principal("apigateway.amazonaws.com", call.account)
-        where = {
-            "principal": principal,
-            "account_id": arn.account or call.account,
-            "region": arn.region or call.region,
-        }
-        try:
-            try:
-                await self.platform.call(
-                    "logs", "CreateLogStream", {"logGroupName": group, "logStreamName": stream}, **where
-                )
-            except ServiceError as error:
-                if error.code != "ResourceAlreadyExistsException":
-                    raise
-            await self.platform.call(
-                "logs",
-                "PutLogEvents",
-                {
-                    "logGroupName": group,
-                    "logStreamName": stream,
-                    "logEvents": [{"timestamp": int(self.clock.now() * 1000), "message": line}],
-                },
-                **where,
+        self.platform.spawn(
+            cloudwatch.write_log(
+                self.platform,
+                settings["destinationArn"],
+                f"{call.api_id}-{call.stage_name}",
+                [line],
+                account=call.account,
+                region=call.region,
             )
-        except ServiceError:
-            pass  # AWS drops access log lines it cannot deliver
+        )
+
+    def _execution_log(self, call: Call, response: HttpResponse) -> None:
+        """A stage's execution log (method setting `loggingLevel` INFO, or ERROR for failed requests; request
+        and response data with `dataTraceEnabled`), in AWS's log group for it."""
+        if not call.method:
+            return
+        setting = method_setting(call.stage, call.resource["path"], call.method["httpMethod"])
+        level = setting.get("loggingLevel", "OFF")
+        if level == "OFF" or (level == "ERROR" and response.status < 400):
+            return
+        rid = call.context["requestId"]
+        lines = [
+            f"({rid}) Extended Request Id: {call.context['extendedRequestId']}",
+            f"({rid}) Starting execution for request: {rid}",
+            f"({rid}) HTTP Method: {call.verb}, Resource Path: {call.path}",
+            f"({rid}) Method request path: {_java_map(call.path_parameters)}",
+            f"({rid}) Method request query string: {_java_map(call.method_params()['querystring'])}",
+        ]
+        if setting.get("dataTraceEnabled"):
+            lines.append(f"({rid}) Method request headers: {_java_map(dict(call.headers))}")
+            lines.append(
+                f"({rid}) Method request body before transformations: {call.body.decode('utf-8', 'replace')}"
+            )
+            data = response.body if isinstance(response.body, (bytes, bytearray)) else b""
+            lines.append(
+                f"({rid}) Method response body after transformations: {bytes(data).decode('utf-8', 'replace')}"
+            )
+            lines.append(f"({rid}) Method response headers: {_java_map(dict(response.headers))}")
+        if response.status >= 500:
+            lines.append(f"({rid}) Execution failed due to configuration error: {_failure_text(response)}")
+        else:
+            lines.append(f"({rid}) Successfully completed execution")
+        lines.append(f"({rid}) Method completed with status: {response.status}")
+        self.platform.spawn(
+            cloudwatch.write_log(
+                self.platform,
+                cloudwatch.execution_group(call.api_id, call.stage_name),
+                call.context["deploymentId"],
+                lines,
+                account=call.account,
+                region=call.region,
+                create_group=True,
+            )
+        )
 
     # -- TestInvokeMethod / TestInvokeAuthorizer -----------------------------------------------------------
 
@@ -827,6 +839,19 @@ class Gateway:
         if call.authorizer and "claims" in call.authorizer:
             result["claims"] = call.authorizer["claims"]
         return result
+
+
+def _java_map(values: dict[str, Any]) -> str:
+    """A map as AWS's execution logs print it (`{id=42, color=red}`)."""
+    return "{" + ", ".join(f"{k}={v}" for k, v in values.items()) + "}"
+
+
+def _failure_text(response: HttpResponse) -> str:
+    data = response.body if isinstance(response.body, (bytes, bytearray)) else b""
+    try:
+        return str(json.loads(data).get("message"))
+    except (ValueError, AttributeError):
+        return bytes(data).decode("utf-8", "replace")
 
 
 def _plain_error(status: int, message: str, error_type: str, request_id: str) -> HttpResponse:

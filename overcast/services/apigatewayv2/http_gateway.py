@@ -352,7 +352,47 @@ class HttpGateway:
             if cors:
                 response.headers.extend(_cors_headers(cors, request, preflight=False))
         response.headers.extend(headers)
+        self._access_log(call, response, headers[0][1])
         return response
+
+    def _access_log(self, call: Call, response: HttpResponse, extended_id: str) -> None:
+        """A stage's access log line (`AccessLogSettings`: a log group ARN and a `$context` format)."""
+        settings = call.stage.get("AccessLogSettings") or {}
+        if not settings.get("DestinationArn") or not settings.get("Format"):
+            return
+        context = call.context()
+        body = response.body if isinstance(response.body, (bytes, bytearray)) else b""
+        context.update(
+            extendedRequestId=extended_id,
+            httpMethod=call.request.method,
+            path=call.request.path,
+            protocol="HTTP/1.1",
+            status=response.status,
+            responseLength=len(body),
+            requestTime=context["time"],
+            requestTimeEpoch=context["timeEpoch"],
+            identity={
+                "sourceIp": call.request.client_ip,
+                "userAgent": call.request.headers.get("user-agent", ""),
+            },
+        )
+        try:
+            line = rest.vtl.render(
+                settings["Format"], body="", context=context, stage_variables=call.variables
+            )
+        except rest.vtl.TemplateFailure:
+            return
+        stream = f"{call.api['ApiId']}-{call.stage_name}".replace("$", "")
+        self.platform.spawn(
+            rest.write_log(
+                self.platform,
+                settings["DestinationArn"],
+                stream,
+                [line],
+                account=call.account,
+                region=call.region,
+            )
+        )
 
     async def _run(self, call: Call) -> HttpResponse:
         found = call.deployed.find(call.request.method, call.path)

@@ -435,3 +435,40 @@ def test_documentation_parts_versions_and_vpc_links(apigw):
     assert apigw.get_vpc_link(vpcLinkId=link["id"])["name"] == "link"
     apigw.delete_vpc_link(vpcLinkId=link["id"])
     assert apigw.get_vpc_links()["items"] == []
+
+
+def test_execution_logs_need_the_account_role_and_reach_their_group(overcast, apigw):
+    from tests.waiting import wait_for
+
+    api = apigw.import_rest_api(body=json.dumps(OPENAPI).encode())
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    info = [{"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}]
+    with pytest.raises(ClientError) as raised:
+        apigw.update_stage(restApiId=api["id"], stageName="v1", patchOperations=info)
+    assert message_of(raised) == "CloudWatch Logs role ARN must be set in account settings to enable logging"
+    apigw.update_account(
+        patchOperations=[
+            {
+                "op": "replace",
+                "path": "/cloudwatchRoleArn",
+                "value": "arn:aws:iam::000000000000:role/apigw-logs",
+            }
+        ]
+    )
+    apigw.update_stage(restApiId=api["id"], stageName="v1", patchOperations=info)
+    answer = call(overcast, api["id"], "v1", "/pets?type=cat")
+    logs = overcast.client("logs")
+    group = f"API-Gateway-Execution-Logs_{api['id']}/v1"
+    events = wait_for(
+        lambda: (
+            logs.filter_log_events(logGroupName=group)["events"]
+            if logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+            else None
+        ),
+        timeout=30,
+    )
+    text = "\n".join(e["message"] for e in events)
+    rid = answer.headers["x-amzn-requestid"]
+    assert f"({rid}) Starting execution for request: {rid}" in text
+    assert f"({rid}) Method request query string: {{type=cat}}" in text
+    assert f"({rid}) Method completed with status: 200" in text

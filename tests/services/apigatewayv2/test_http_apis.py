@@ -423,3 +423,25 @@ def test_domain_names_mappings_and_vpc_links(v2):
     with pytest.raises(ClientError) as raised:
         v2.get_vpc_link(VpcLinkId=link["VpcLinkId"])
     assert error_of(raised) == ("NotFoundException", 404)
+
+
+def test_stage_access_logs(overcast, v2, lam, make_function):
+    from tests.waiting import wait_for
+
+    logs = overcast.client("logs")
+    logs.create_log_group(logGroupName="http-access")
+    arn = make_function("plain", PLAIN)
+    api = v2.create_api(Name="logged", ProtocolType="HTTP", Target=arn)
+    allow_invoke(lam, "plain", api["ApiId"])
+    v2.update_stage(
+        ApiId=api["ApiId"],
+        StageName="$default",
+        AccessLogSettings={
+            "DestinationArn": "arn:aws:logs:us-east-1:000000000000:log-group:http-access",
+            "Format": "$context.requestId $context.httpMethod $context.routeKey $context.status",
+        },
+    )
+    invoke(overcast, api["ApiId"], "/x")
+    events = wait_for(lambda: logs.filter_log_events(logGroupName="http-access")["events"], timeout=30)
+    request_id, method, route, status = events[0]["message"].split(" ")
+    assert (method, route, status) == ("GET", "$default", "200")
