@@ -472,3 +472,16 @@ def test_execution_logs_need_the_account_role_and_reach_their_group(overcast, ap
     assert f"({rid}) Starting execution for request: {rid}" in text
     assert f"({rid}) Method request query string: {{type=cat}}" in text
     assert f"({rid}) Method completed with status: 200" in text
+
+
+def test_yaml_definitions_in_and_out(apigw):
+    import yaml
+
+    api = apigw.import_rest_api(body=yaml.safe_dump(OPENAPI).encode())
+    assert api["name"] == "PetStore"
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    exported = apigw.get_export(
+        restApiId=api["id"], stageName="v1", exportType="oas30", accepts="application/yaml"
+    )
+    assert exported["contentType"] == "application/yaml"
+    assert set(yaml.safe_load(exported["body"].read())["paths"]["/pets"]) == {"get", "post"}
