@@ -16,6 +16,7 @@ from overcast.services.apigateway.common import (
     not_found,
     set_field,
 )
+from overcast.services.apigateway.gateway import DOMAINS
 from overcast.services.base import Operations
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class DomainNameOperations(Operations):
         if params.get("mutualTlsAuthentication"):
             domain["mutualTlsAuthentication"] = params["mutualTlsAuthentication"]
         self.service.save(ctx, "domain", "", name, domain)
+        DOMAINS.add(name.lower())
         if params.get("tags"):
             self.service.tags.add(
                 domain["domainNameArn"], params["tags"], account=ctx.account_id, region=ctx.region
@@ -95,6 +97,8 @@ class DomainNameOperations(Operations):
         domain = self._domain(ctx, params["domainName"])
         self.service.store.delete(ctx.account_id, ctx.region, "domain", "", domain["domainName"])
         self.service.store.delete_children(ctx.account_id, ctx.region, domain["domainName"])
+        if self.service.store.owner("domain", domain["domainName"]) is None:
+            DOMAINS.discard(domain["domainName"].lower())
         self.service.tags.forget(domain["domainNameArn"])
         return {}
 

@@ -46,6 +46,16 @@ COMPAT_PREFIX = "/_aws/execute-api/"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
+# The custom domain names of REST APIs (lower case), for the route that serves them: kept by the provider
+# (loaded at start, updated as names are created and deleted). Shared by the platforms of one process; each
+# serves only the names its own store has.
+DOMAINS: set[str] = set()
+
+
+def is_custom_domain(request: HttpRequest) -> bool:
+    return bool(DOMAINS) and request.host.rsplit(":", 1)[0].lower() in DOMAINS
+
+
 def is_user_request(request: HttpRequest) -> bool:
     """`/restapis/<id>/<stage>/_user_request_/<path>` (LocalStack's legacy invoke form)."""
     parts = request.path.split("/", 5)
@@ -294,7 +304,41 @@ class Gateway:
         target = parse_target(request)
         if target is None:
             return None
-        api_id, stage_name, path = target
+        return await self.serve_target(request, *target)
+
+    async def serve_domain(self, request: HttpRequest) -> HttpResponse | None:
+        """A request to a custom domain name: its base path mapping names the API and stage."""
+        target = self._mapped(request.host.rsplit(":", 1)[0].lower(), request.path)
+        if target is None:
+            return None
+        return await self.serve_target(request, *target)
+
+    def _mapped(self, domain: str, path: str) -> tuple[str, str, str] | None:
+        """(api id, stage, path within the stage) by the domain's base path mappings (the longest base path
+        that starts the request's path, else `(none)`)."""
+        store = self.service.store
+        with self.service.db.transaction():
+            owner = store.owner("domain", domain)
+            mappings = store.list(*owner, "basepath", domain) if owner else []
+        segments = [s for s in path.split("/") if s]
+        best = None
+        for mapping in mappings:
+            base = [] if mapping["basePath"] == "(none)" else mapping["basePath"].split("/")
+            if segments[: len(base)] == base and (best is None or len(base) > len(best[1])):
+                best = (mapping, base)
+        if best is None:
+            return None
+        mapping, base = best
+        rest = segments[len(base) :]
+        if mapping.get("stage"):
+            return mapping["restApiId"], mapping["stage"], "/" + "/".join(rest)
+        if not rest:
+            return None
+        return mapping["restApiId"], rest[0], "/" + "/".join(rest[1:])
+
+    async def serve_target(
+        self, request: HttpRequest, api_id: str, stage_name: str, path: str
+    ) -> HttpResponse | None:
         found = self._target(api_id, stage_name)
         if found is None:
             return None  # not a REST API: an HTTP or WebSocket API's, perhaps

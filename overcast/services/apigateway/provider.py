@@ -55,6 +55,7 @@ class ApiGatewayProvider(ServiceProvider):
         HttpRoute("serve_invoke", "Invoke", host=".execute-api.", path=INVOKE_PATH),
         HttpRoute("serve_invoke", "Invoke", path=gateway.COMPAT_PREFIX),
         HttpRoute("serve_invoke", "Invoke", path="/restapis/", when=gateway.is_user_request),
+        HttpRoute("serve_domain", "Invoke", path="/", when=gateway.is_custom_domain),
     )
 
     def __init__(self, platform) -> None:
@@ -63,12 +64,20 @@ class ApiGatewayProvider(ServiceProvider):
         self.gateway = gateway.Gateway(self)
         sts.prepare(platform)  # integrations assume their roles inside requests: STS is built outside one
 
+    async def start(self) -> None:
+        with self.db.transaction():
+            gateway.DOMAINS.update(self.store.ids("domain"))
+
     def reset(self) -> None:
         self.gateway.forget()
 
     async def serve_invoke(self, request: HttpRequest) -> HttpResponse | None:
         """A request to a REST API's invoke URL (None: the API id is not a REST API's)."""
         return await self.gateway.serve(request)
+
+    async def serve_domain(self, request: HttpRequest) -> HttpResponse | None:
+        """A request to a custom domain name of a REST API (by its Host header)."""
+        return await self.gateway.serve_domain(request)
 
     # -- what the families share ---------------------------------------------------------------------
 

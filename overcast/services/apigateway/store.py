@@ -126,6 +126,10 @@ class ApiGatewayStore:
         row = self.db.one("SELECT account, region FROM apigw_records WHERE kind = ? AND id = ?", (kind, id))
         return (row[0], row[1]) if row else None
 
+    def ids(self, kind: str) -> list[str]:
+        """The ids of every document of `kind` in every account and region (custom domain names)."""
+        return [row[0] for row in self.db.all("SELECT id FROM apigw_records WHERE kind = ?", (kind,))]
+
     def by_lookup(self, kind: str, lookup: str) -> tuple[str, str, dict[str, Any]] | None:
         row = self.db.one(
             "SELECT account, region, doc FROM apigw_records WHERE kind = ? AND lookup = ?", (kind, lookup)

@@ -60,18 +60,15 @@ def _java_text(value: Any) -> str:
 
 
 def _evaluate_reference(self, stream, namespace, loader) -> None:
-    """airspeed's `$reference` output, with Java's spelling of booleans (the rest as airspeed does it)."""
+    """airspeed's `$reference` output, with Java's spelling of booleans, and nothing for a reference to
+    nothing: API Gateway renders `$context.authorizer.principalId` without an authorizer as an empty string,
+    where plain Velocity would print the reference's own text."""
     value = None
     if self.expression is not None:
         value = self.expression.calculate(namespace, loader)
-    if value is None:
-        if self.alternate is not None:
-            value = self.alternate.calculate(namespace, loader)
-        elif self.silent and self.expression is not None:
-            value = ""
-        else:
-            value = self.my_text()
-    stream.write(_java_text(value))
+    if value is None and self.alternate is not None:
+        value = self.alternate.calculate(namespace, loader)
+    stream.write("" if value is None else _java_text(value))
 
 
 airspeed.FormalReference.evaluate_raw = _evaluate_reference

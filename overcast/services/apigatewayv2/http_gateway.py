@@ -45,6 +45,15 @@ _SELECTION = re.compile(
 )
 
 
+# The custom domain names of HTTP APIs (lower case), for the route that serves them: kept by the provider.
+# Shared by the platforms of one process; each serves only the names its own store has.
+DOMAINS: set[str] = set()
+
+
+def is_custom_domain(request: HttpRequest) -> bool:
+    return bool(DOMAINS) and request.host.rsplit(":", 1)[0].lower() in DOMAINS
+
+
 def parse_target(request: HttpRequest) -> tuple[str, str] | None:
     """(api id, the path after it) of an invoke URL, or None."""
     for prefix in (PATH_PREFIX, COMPAT_PREFIX):
@@ -320,7 +329,40 @@ class HttpGateway:
         found = self._target(api_id, path)
         if found is None:
             return None
-        account, region, api, resolved, deployed = found
+        return await self._serve_found(request, *found)
+
+    async def serve_domain(self, request: HttpRequest) -> HttpResponse | None:
+        """A request to a custom domain name: its API mapping (the longest key that starts the path, else the
+        empty key) names the API and stage."""
+        domain = request.host.rsplit(":", 1)[0].lower()
+        store = self.service.store
+        with self.service.db.transaction():
+            owner = store.owner("domain", domain)
+            if owner is None:
+                return None
+            segments = [s for s in request.path.split("/") if s]
+            best = None
+            for mapping in store.list(*owner, "apimapping", domain):
+                key = [k for k in (mapping.get("ApiMappingKey") or "").split("/") if k]
+                if segments[: len(key)] == key and (best is None or len(key) > len(best[1])):
+                    best = (mapping, key)
+            if best is None:
+                return None
+            mapping, key = best
+            account, region = owner
+            api = store.get(account, region, "api", "", mapping["ApiId"])
+            stage = store.get(account, region, "stage", mapping["ApiId"], mapping["Stage"])
+            if api is None or stage is None:
+                return None
+            deployed = (
+                self.deployed(account, region, api["ApiId"], stage["DeploymentId"])
+                if stage.get("DeploymentId")
+                else None
+            )
+        inner = "/" + "/".join(segments[len(key) :])
+        return await self._serve_found(request, account, region, api, (stage, inner), deployed)
+
+    async def _serve_found(self, request, account, region, api, resolved, deployed) -> HttpResponse:
         request_id = new_request_id()
         headers = [("apigw-requestid", rest.extended_id())]
         if api["ProtocolType"] != "HTTP":

@@ -9,6 +9,7 @@ import overcast.services.apigatewaymanagementapi.api as management
 import overcast.services.sts.api as sts
 from overcast.context import RequestContext
 from overcast.http import HttpRequest, HttpResponse, WebSocket
+from overcast.services.apigatewayv2 import http_gateway
 from overcast.services.apigatewayv2.apis import ApiOperations
 from overcast.services.apigatewayv2.authorizers import AuthorizerOperations
 from overcast.services.apigatewayv2.common import bad_request, not_found
@@ -46,6 +47,7 @@ class ApiGatewayV2Provider(ServiceProvider):
         HttpRoute("serve_http", "Invoke", path=COMPAT_PREFIX, when=_not_connections),
         HttpRoute("serve_websocket", "Connect", host=".execute-api.", path=INVOKE_PATH, websocket=True),
         HttpRoute("serve_websocket", "Connect", path=COMPAT_PREFIX, websocket=True),
+        HttpRoute("serve_domain", "Invoke", path="/", when=http_gateway.is_custom_domain),
     )
 
     def __init__(self, platform) -> None:
@@ -63,6 +65,7 @@ class ApiGatewayV2Provider(ServiceProvider):
     async def start(self) -> None:
         with self.db.transaction():
             self.store.drop_connections()  # sockets do not survive a restart
+            http_gateway.DOMAINS.update(self.store.ids("domain"))
         management.prepare(self.platform)  # serves @connections on the same invoke URLs
         self.platform.spawn(self.reaper.run())
 
@@ -75,6 +78,9 @@ class ApiGatewayV2Provider(ServiceProvider):
 
     async def serve_http(self, request: HttpRequest) -> HttpResponse | None:
         return await self.http.serve(request)
+
+    async def serve_domain(self, request: HttpRequest) -> HttpResponse | None:
+        return await self.http.serve_domain(request)
 
     async def serve_websocket(self, request: HttpRequest, socket: WebSocket) -> None:
         await self.websockets.serve(request, socket)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.services.apigatewayv2.common import bad_request, conflict, new_id, not_found
+from overcast.services.apigatewayv2.http_gateway import DOMAINS
 from overcast.services.base import Operations
 
 if TYPE_CHECKING:
@@ -275,6 +276,7 @@ class DomainNameOperations(Operations):
             "RoutingMode": params.get("RoutingMode") or "API_MAPPING_ONLY",
         }
         self.service.save(ctx, "domain", "", name, domain)
+        DOMAINS.add(name.lower())
         if params.get("Tags"):
             self.service.tags.add(
                 domain["DomainNameArn"], params["Tags"], account=ctx.account_id, region=ctx.region
@@ -315,6 +317,8 @@ class DomainNameOperations(Operations):
         domain = self._domain(ctx, params["DomainName"])
         self.service.store.delete(ctx.account_id, ctx.region, "domain", "", domain["DomainName"])
         self.service.store.delete_children(ctx.account_id, ctx.region, domain["DomainName"])
+        if self.service.store.owner("domain", domain["DomainName"]) is None:
+            DOMAINS.discard(domain["DomainName"].lower())
         self.service.tags.forget(domain["DomainNameArn"])
         return {}
 

@@ -89,6 +89,10 @@ class ApiGatewayV2Store:
         )
         return [json.loads(row[0]) for row in rows]
 
+    def ids(self, kind: str) -> list[str]:
+        """The ids of every document of `kind` in every account and region (custom domain names)."""
+        return [row[0] for row in self.db.all("SELECT id FROM apigwv2_records WHERE kind = ?", (kind,))]
+
     def owner(self, kind: str, id: str) -> tuple[str, str] | None:
         row = self.db.one("SELECT account, region FROM apigwv2_records WHERE kind = ? AND id = ?", (kind, id))
         return (row[0], row[1]) if row else None

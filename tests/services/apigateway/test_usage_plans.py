@@ -150,3 +150,34 @@ def test_usage_plans_api(apigw, plan):
         apigw.create_usage_plan(name="x", apiStages=[{"apiId": api_id, "stage": "nope"}])
     assert error_of(raised)[1] == 404
     assert [p["id"] for p in apigw.get_usage_plans(keyId=key["id"])["items"]] == [usage_plan["id"]]
+
+
+def test_custom_domain_names_serve_by_base_path_mapping(overcast, apigw):
+    import http.client
+
+    api_id = mock_api(apigw, name="mapped", api_key_required=False)
+    apigw.create_domain_name(
+        domainName="api.example.com",
+        endpointConfiguration={"types": ["REGIONAL"]},
+        regionalCertificateArn="arn:aws:acm:us-east-1:000000000000:certificate/x",
+    )
+    apigw.create_base_path_mapping(
+        domainName="api.example.com", restApiId=api_id, basePath="shop", stage="prod"
+    )
+    apigw.create_base_path_mapping(
+        domainName="api.example.com", restApiId=api_id
+    )  # (none): the stage in the path
+
+    def get(path: str):
+        connection = http.client.HTTPConnection("127.0.0.1", overcast.config.port, timeout=30)
+        connection.request("GET", path, headers={"Host": f"api.example.com:{overcast.config.port}"})
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        return response.status, data
+
+    assert get("/shop/data") == (200, b'{"key": ""}')
+    assert get("/prod/data") == (200, b'{"key": ""}')
+    assert get("/shop/nothing")[0] == 403
+    apigw.delete_domain_name(domainName="api.example.com")
+    assert get("/shop/data")[0] != 200

@@ -445,3 +445,20 @@ def test_stage_access_logs(overcast, v2, lam, make_function):
     events = wait_for(lambda: logs.filter_log_events(logGroupName="http-access")["events"], timeout=30)
     request_id, method, route, status = events[0]["message"].split(" ")
     assert (method, route, status) == ("GET", "$default", "200")
+
+
+def test_custom_domain_names_serve_by_api_mapping(overcast, v2, lam, make_function):
+    import http.client
+
+    arn = make_function("plain", PLAIN)
+    api = v2.create_api(Name="mapped", ProtocolType="HTTP", Target=arn)
+    allow_invoke(lam, "plain", api["ApiId"])
+    v2.create_domain_name(DomainName="http.example.com")
+    v2.create_api_mapping(
+        DomainName="http.example.com", ApiId=api["ApiId"], Stage="$default", ApiMappingKey="orders"
+    )
+    connection = http.client.HTTPConnection("127.0.0.1", overcast.config.port, timeout=30)
+    connection.request("GET", "/orders/7", headers={"Host": "http.example.com"})
+    response = connection.getresponse()
+    assert response.status == 200 and json.loads(response.read()) == {"hello": "/7"}
+    connection.close()
