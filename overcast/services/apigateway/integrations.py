@@ -11,6 +11,7 @@ integration responses map.
 from __future__ import annotations
 
 import asyncio
+import base64
 import http.client
 import json
 import re
@@ -149,15 +150,17 @@ class Integrations:
         templates = integration.get("requestTemplates") or {}
         content_type = (call.header("content-type") or "application/json").split(";")[0].strip().lower()
         template = next((t for ct, t in templates.items() if ct.lower() == content_type), None)
+        binary = proxy.is_binary(content_type, call.deployed.binary_media_types)
+        body = convert(call.body, integration.get("contentHandling"), binary=binary)
         if template is None:
             behavior = integration.get("passthroughBehavior", "WHEN_NO_MATCH")
             if behavior == "NEVER" or (behavior == "WHEN_NO_TEMPLATES" and templates):
                 raise Failure("UNSUPPORTED_MEDIA_TYPE", "Unsupported Media Type", 415)
-            return call.body
+            return body
         if not template:
-            return call.body
+            return body
         try:
-            return self._render(call, template, call.body.decode("utf-8", "replace")).encode()
+            return self._render(call, template, body.decode("utf-8", "replace")).encode()
         except vtl.TemplateFailure:
             raise internal_error() from None
 
@@ -183,7 +186,7 @@ class Integrations:
                 status = int(document.get("statusCode", 200)) if isinstance(document, dict) else 200
             except (ValueError, TypeError):
                 raise internal_error() from None
-        return self.map_response(call, integration, str(status), "", {}, selector=str(status))
+        return self.map_response(call, integration, str(status), b"", {}, selector=str(status))
 
     # -- Lambda ---------------------------------------------------------------------------------------
 
@@ -258,16 +261,15 @@ class Integrations:
             payload, error = await self.invoke_function(
                 call, function_arn, body, integration.get("credentials")
             )
-            text = payload.decode("utf-8", "replace")
             selector = ""
             if error:
                 try:
-                    selector = str(json.loads(text).get("errorMessage", ""))
+                    selector = str(json.loads(payload).get("errorMessage", ""))
                 except (ValueError, AttributeError):
-                    selector = text
-            return self.map_response(call, integration, "200", text, {}, selector=selector)
-        status, headers, text = await self._aws_action(call, integration, uri, body)
-        return self.map_response(call, integration, str(status), text, headers, selector=str(status))
+                    selector = payload.decode("utf-8", "replace")
+            return self.map_response(call, integration, "200", payload, {}, selector=selector)
+        status, headers, data = await self._aws_action(call, integration, uri, body)
+        return self.map_response(call, integration, str(status), data, headers, selector=str(status))
 
     # -- AWS actions -------------------------------------------------------------------------------------
 
@@ -305,7 +307,7 @@ class Integrations:
 
     async def _aws_action(
         self, call: Call, integration: dict[str, Any], uri: str, body: bytes
-    ) -> tuple[int, dict[str, str], str]:
+    ) -> tuple[int, dict[str, str], bytes]:
         """Call the AWS action an integration names; (status, headers, body) of the service's answer."""
         from overcast.protocol import parse_request, serialize_error, serialize_response
         from overcast.protocol.models import get_service_model
@@ -354,6 +356,8 @@ class Integrations:
         route = None
         try:
             route = resolve(request, info.signing_name)
+            if _streams_input(route.operation_model):
+                request.stream = _Bytes(body)
             params = parse_request(route.protocol, route.operation_model, request)
             principal = await self.principal_for(call, integration["credentials"])
             result = await asyncio.wait_for(
@@ -372,12 +376,15 @@ class Integrations:
             raise Failure("INTEGRATION_TIMEOUT", "Endpoint request timed out", 504) from None
         except ServiceError as error:
             if route is None:
-                return error.status, {}, json.dumps({"message": error.message})
+                return error.status, {}, json.dumps({"message": error.message}).encode()
             answer = serialize_error(
                 route.protocol, get_service_model(route.service), route.operation_model, error, request_id
             )
-        data = answer.body if isinstance(answer.body, (bytes, bytearray)) else b""
-        return answer.status, dict(answer.headers), bytes(data).decode("utf-8", "replace")
+        if isinstance(answer.body, (bytes, bytearray)):
+            data = bytes(answer.body)
+        else:  # a streamed payload (an S3 object)
+            data = b"".join([chunk async for chunk in answer.body])
+        return answer.status, {k.lower(): v for k, v in answer.headers}, data
 
     # -- HTTP -----------------------------------------------------------------------------------------
 
@@ -422,9 +429,7 @@ class Integrations:
             ]
             return HttpResponse(status, kept, data)
         header_map = {k.lower(): v for k, v in response_headers}
-        return self.map_response(
-            call, integration, str(status), data.decode("utf-8", "replace"), header_map, selector=str(status)
-        )
+        return self.map_response(call, integration, str(status), data, header_map, selector=str(status))
 
     # -- response side ----------------------------------------------------------------------------------
 
@@ -433,7 +438,7 @@ class Integrations:
         call: Call,
         integration: dict[str, Any],
         status: str,
-        body: str,
+        data: bytes,
         backend_headers: dict[str, str],
         *,
         selector: str,
@@ -453,9 +458,17 @@ class Integrations:
             chosen = next((r for r in responses if not r.get("selectionPattern")), None)
         if chosen is None:
             if integration.get("type") == "HTTP" and not responses:
-                return HttpResponse(int(status), [("content-type", "application/json")], body.encode())
+                return HttpResponse(int(status), [("content-type", "application/json")], data)
             raise internal_error()
         call.context["responseOverride"] = {"status": None, "header": {}}
+        binary_types = call.deployed.binary_media_types
+        data = convert(
+            data,
+            chosen.get("contentHandling"),
+            binary=proxy.is_binary(backend_headers.get("content-type"), binary_types),
+            wanted_binary=proxy.is_binary(call.header("accept"), binary_types) if binary_types else None,
+        )
+        body = data.decode("utf-8", "replace")
         templates = chosen.get("responseTemplates") or {}
         content_type, template = _pick_template(templates, call.header("accept"))
         if template:
@@ -464,7 +477,7 @@ class Integrations:
             except vtl.TemplateFailure:
                 raise internal_error() from None
         else:
-            payload = body.encode()
+            payload = data  # passed through as it came (binary too)
             content_type = content_type or backend_headers.get("content-type") or "application/json"
         headers: list[tuple[str, str]] = [("content-type", content_type or "application/json")]
         for target, source in (chosen.get("responseParameters") or {}).items():
@@ -493,6 +506,48 @@ class Integrations:
                 return None
             return found if isinstance(found, str) or found is None else json.dumps(found)
         return self.source_value(call, source)
+
+
+def _streams_input(operation: Any) -> bool:
+    payload = operation.get_streaming_input()
+    return payload is not None and bool(payload.serialization.get("streaming"))
+
+
+class _Bytes:
+    """A request body as the stream a streaming operation (S3 PutObject) reads its payload from."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self.content_length = len(data)
+
+    async def read(self, size: int = -1) -> bytes:
+        if size < 0 or size >= len(self._data):
+            data, self._data = self._data, b""
+        else:
+            data, self._data = self._data[:size], self._data[size:]
+        return data
+
+    async def __aiter__(self):
+        data = await self.read()
+        if data:
+            yield data
+
+
+def convert(data: bytes, handling: str | None, *, binary: bool, wanted_binary: bool | None = None) -> bytes:
+    """A payload under `contentHandling`, as API Gateway's conversion tables say: CONVERT_TO_TEXT
+    base64-encodes a binary payload, CONVERT_TO_BINARY decodes a text one, and either leaves a payload
+    already of its kind alone. Unset, a response follows the Accept header when the API has binary media
+    types (`wanted_binary`): text to a binary type is decoded, binary to a text type encoded."""
+    if handling is None and wanted_binary is not None and wanted_binary != binary:
+        handling = "CONVERT_TO_BINARY" if wanted_binary else "CONVERT_TO_TEXT"
+    if handling == "CONVERT_TO_TEXT" and binary:
+        return base64.b64encode(data)
+    if handling == "CONVERT_TO_BINARY" and not binary:
+        try:
+            return base64.b64decode(data, validate=False)
+        except ValueError:
+            raise internal_error() from None
+    return data
 
 
 def _pick_template(templates: dict[str, str], accept: str | None) -> tuple[str | None, str | None]:

@@ -39,10 +39,11 @@ class ProxyResponse:
 
 
 def is_binary(content_type: str | None, binary_media_types: Iterable[str]) -> bool:
-    """Whether a content type is one of the API's binary media types (wildcards as `image/*`, `*/*`)."""
+    """Whether a content type (or an Accept header's first type, the only one API Gateway heeds) is one of
+    the API's binary media types (wildcards as `image/*`, `*/*`)."""
     if not content_type:
         return False
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = content_type.split(",", 1)[0].split(";", 1)[0].strip().lower()
     return any(fnmatchcase(media, pattern.lower()) for pattern in binary_media_types)
 
 

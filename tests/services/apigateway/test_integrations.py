@@ -5,6 +5,7 @@ validation, and gateway responses."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -492,3 +493,103 @@ def test_stage_variables_choose_the_function_and_canary_splits_traffic(overcast,
         patchOperations=[{"op": "replace", "path": "/canarySettings/percentTraffic", "value": "0"}],
     )
     assert call(overcast, api["id"], "prod", "/color").body == b"blue"
+
+
+def test_an_s3_proxy_carries_binary_objects_both_ways(overcast, apigw):
+    iam = overcast.client("iam")
+    role = iam.create_role(RoleName="apigw-s3", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    s3 = overcast.client("s3")
+    s3.create_bucket(Bucket="photos")
+    api = apigw.create_rest_api(name="s3-proxy", binaryMediaTypes=["image/png"])
+    resource = resource_at(apigw, api["id"], "/{folder}/{item}")
+    for verb in ("GET", "PUT"):
+        apigw.put_method(
+            restApiId=api["id"],
+            resourceId=resource,
+            httpMethod=verb,
+            authorizationType="NONE",
+            requestParameters={"method.request.path.folder": True, "method.request.path.item": True},
+        )
+        apigw.put_integration(
+            restApiId=api["id"],
+            resourceId=resource,
+            httpMethod=verb,
+            type="AWS",
+            integrationHttpMethod=verb,
+            uri="arn:aws:apigateway:us-east-1:s3:path/{bucket}/{object}",
+            credentials=role,
+            requestParameters={
+                "integration.request.path.bucket": "method.request.path.folder",
+                "integration.request.path.object": "method.request.path.item",
+                "integration.request.header.Content-Type": "method.request.header.Content-Type",
+            },
+        )
+        apigw.put_method_response(
+            restApiId=api["id"],
+            resourceId=resource,
+            httpMethod=verb,
+            statusCode="200",
+            responseParameters={"method.response.header.Content-Type": False},
+        )
+        apigw.put_integration_response(
+            restApiId=api["id"],
+            resourceId=resource,
+            httpMethod=verb,
+            statusCode="200",
+            responseParameters={
+                "method.response.header.Content-Type": "integration.response.header.Content-Type"
+            },
+        )
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    image = bytes(range(256)) * 4
+    put = call(
+        overcast,
+        api["id"],
+        "prod",
+        "/photos/cat.png",
+        method="PUT",
+        body=image,
+        headers={"Content-Type": "image/png"},
+    )
+    assert put.status == 200
+    assert s3.get_object(Bucket="photos", Key="cat.png")["Body"].read() == image
+    got = call(overcast, api["id"], "prod", "/photos/cat.png", headers={"Accept": "image/png"})
+    assert got.status == 200
+    assert got.body == image
+    assert got.headers["content-type"] == "image/png"
+    # a binary answer to a client that accepts text comes back base64-encoded
+    as_json = call(overcast, api["id"], "prod", "/photos/cat.png", headers={"Accept": "application/json"})
+    assert as_json.body == base64.b64encode(image)
+    # CONVERT_TO_BINARY: a base64 text body reaches S3 as the bytes it encodes
+    apigw.update_integration(
+        restApiId=api["id"],
+        resourceId=resource,
+        httpMethod="PUT",
+        patchOperations=[{"op": "replace", "path": "/contentHandling", "value": "CONVERT_TO_BINARY"}],
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    put = call(
+        overcast,
+        api["id"],
+        "prod",
+        "/photos/dog.png",
+        method="PUT",
+        body=base64.b64encode(image[:100]),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert put.status == 200
+    assert s3.get_object(Bucket="photos", Key="dog.png")["Body"].read() == image[:100]
+    # CONVERT_TO_TEXT: the object reaches the template as base64 text
+    apigw.update_integration_response(
+        restApiId=api["id"],
+        resourceId=resource,
+        httpMethod="GET",
+        statusCode="200",
+        patchOperations=[
+            {"op": "replace", "path": "/contentHandling", "value": "CONVERT_TO_TEXT"},
+            {"op": "add", "path": "/responseTemplates/application~1json", "value": '{"b64": "$input.body"}'},
+        ],
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    as_text = call(overcast, api["id"], "prod", "/photos/cat.png", headers={"Accept": "application/json"})
+    assert as_text.json() == {"b64": base64.b64encode(image).decode()}
