@@ -26,6 +26,7 @@ from overcast.identity import Principal, service_principal
 from overcast.services.apigateway import proxy, vtl
 
 if TYPE_CHECKING:
+    from overcast.platform import Platform
     from overcast.services.apigateway.gateway import Call, Gateway
 
 _HOP_BY_HOP = {
@@ -309,82 +310,29 @@ class Integrations:
         self, call: Call, integration: dict[str, Any], uri: str, body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         """Call the AWS action an integration names; (status, headers, body) of the service's answer."""
-        from overcast.protocol import parse_request, serialize_error, serialize_response
-        from overcast.protocol.models import get_service_model
-        from overcast.routing.index import service_index
-        from overcast.routing.router import resolve
-
-        try:
-            region, service_part, target = uri.removeprefix("arn:aws:apigateway:").split(":", 2)
-        except ValueError:
-            raise internal_error() from None
-        style, _, rest = target.partition("/")
-        prefix = service_part.split(".")[-1]
-        infos = service_index().by_endpoint_prefix.get(prefix)
-        if not infos or style not in ("action", "path"):
-            raise internal_error()
-        info = infos[0]
         if not integration.get("credentials"):
             raise internal_error()  # AWS: an AWS integration needs a role to act as
         mapped = self.mapped_request(call, integration)
-        headers = Headers(mapped["header"])
-        query = dict(mapped["querystring"])
-        path = "/"
-        if style == "action":
-            if info.target_prefix and "json" in info.protocols:
-                headers["x-amz-target"] = f"{info.target_prefix}.{rest}"
-                if "content-type" not in headers:
-                    headers["content-type"] = "application/x-amz-json-1.0"
-            else:
-                query = {"Action": rest, **query}
-                if body and "content-type" not in headers:
-                    headers["content-type"] = "application/x-www-form-urlencoded"
-        else:
-            path = "/" + "/".join(quote(part, safe="") for part in rest.split("/"))
-            for name, value in mapped["path"].items():
-                path = path.replace("%7B" + name + "%7D", quote(value, safe=""))
-        request = HttpRequest(
-            method=integration.get("httpMethod", "POST"),
-            path=path,
-            query=urlencode(query),
-            headers=headers,
-            body=body,
-            host=f"{prefix}.{region or call.region}.amazonaws.com",
-            scheme="https",
-        )
-        request_id = call.context["requestId"]
-        route = None
+        principal = await self.principal_for(call, integration["credentials"])
         try:
-            route = resolve(request, info.signing_name)
-            if _streams_input(route.operation_model):
-                request.stream = _Bytes(body)
-            params = parse_request(route.protocol, route.operation_model, request)
-            principal = await self.principal_for(call, integration["credentials"])
-            result = await asyncio.wait_for(
-                self.platform.call(
-                    route.service,
-                    route.operation,
-                    params,
-                    principal=principal,
-                    account_id=call.account,
-                    region=region or call.region,
-                ),
+            return await aws_action(
+                self.platform,
+                uri,
+                integration.get("httpMethod", "POST"),
+                body,
+                headers=mapped["header"],
+                query=mapped["querystring"],
+                path_values=mapped["path"],
+                principal=principal,
+                account=call.account,
+                region=call.region,
+                request_id=call.context["requestId"],
                 timeout=call.timeout,
             )
-            answer = serialize_response(route.protocol, route.operation_model, result, request_id)
         except TimeoutError:
             raise Failure("INTEGRATION_TIMEOUT", "Endpoint request timed out", 504) from None
-        except ServiceError as error:
-            if route is None:
-                return error.status, {}, json.dumps({"message": error.message}).encode()
-            answer = serialize_error(
-                route.protocol, get_service_model(route.service), route.operation_model, error, request_id
-            )
-        if isinstance(answer.body, (bytes, bytearray)):
-            data = bytes(answer.body)
-        else:  # a streamed payload (an S3 object)
-            data = b"".join([chunk async for chunk in answer.body])
-        return answer.status, {k.lower(): v for k, v in answer.headers}, data
+        except ValueError:
+            raise internal_error() from None
 
     # -- HTTP -----------------------------------------------------------------------------------------
 
@@ -506,6 +454,140 @@ class Integrations:
                 return None
             return found if isinstance(found, str) or found is None else json.dumps(found)
         return self.source_value(call, source)
+
+
+async def aws_action(
+    platform: Platform,
+    uri: str,
+    method: str,
+    body: bytes,
+    *,
+    headers: dict[str, str],
+    query: dict[str, str],
+    path_values: dict[str, str],
+    principal: Principal,
+    account: str,
+    region: str,
+    request_id: str,
+    timeout: float,
+) -> tuple[int, dict[str, str], bytes]:
+    """Call the AWS action an integration URI names (`arn:aws:apigateway:<region>:<service>:action/<Action>`
+    or `:path/<path>`) as the service's own wire request, routed and parsed by Overcast's protocol layer;
+    (status, lower-case headers, body) of the service's wire answer. ValueError: not an action URI;
+    TimeoutError: the service took longer than `timeout`."""
+    from overcast.protocol import parse_request, serialize_error, serialize_response
+    from overcast.protocol.models import get_service_model
+    from overcast.routing.index import service_index
+    from overcast.routing.router import resolve
+
+    try:
+        uri_region, service_part, target = uri.removeprefix("arn:aws:apigateway:").split(":", 2)
+    except ValueError:
+        raise ValueError(f"not an AWS integration URI: {uri}") from None
+    style, _, rest = target.partition("/")
+    prefix = service_part.split(".")[-1]
+    infos = service_index().by_endpoint_prefix.get(prefix)
+    if not infos or style not in ("action", "path"):
+        raise ValueError(f"not an AWS integration URI: {uri}")
+    info = infos[0]
+    headers = Headers(headers)
+    query = dict(query)
+    path = "/"
+    if style == "action":
+        if info.target_prefix and "json" in info.protocols:
+            headers["x-amz-target"] = f"{info.target_prefix}.{rest}"
+            if "content-type" not in headers:
+                headers["content-type"] = "application/x-amz-json-1.0"
+        else:
+            query = {"Action": rest, **query}
+            if body and "content-type" not in headers:
+                headers["content-type"] = "application/x-www-form-urlencoded"
+    else:
+        path = "/" + "/".join(quote(part, safe="") for part in rest.split("/"))
+        for name, value in path_values.items():
+            path = path.replace("%7B" + name + "%7D", quote(value, safe=""))
+    region = uri_region or region
+    request = HttpRequest(
+        method=method,
+        path=path,
+        query=urlencode(query),
+        headers=headers,
+        body=body,
+        host=f"{prefix}.{region}.amazonaws.com",
+        scheme="https",
+    )
+    route = None
+    try:
+        route = resolve(request, info.signing_name)
+        if _streams_input(route.operation_model):
+            request.stream = _Bytes(body)
+        params = parse_request(route.protocol, route.operation_model, request)
+        result = await asyncio.wait_for(
+            platform.call(
+                route.service,
+                route.operation,
+                params,
+                principal=principal,
+                account_id=account,
+                region=region,
+            ),
+            timeout=timeout,
+        )
+        if route.protocol == "query" and "xml" not in (headers.get("accept") or ""):
+            return (
+                200,
+                {"content-type": "application/json"},
+                _query_json(route.operation, route.operation_model, result, request_id),
+            )
+        answer = serialize_response(route.protocol, route.operation_model, result, request_id)
+    except ServiceError as error:
+        if route is None:
+            return error.status, {}, json.dumps({"message": error.message}).encode()
+        if route.protocol == "query" and "xml" not in (headers.get("accept") or ""):
+            return error.status, {"content-type": "application/json"}, _query_json_error(error, request_id)
+        answer = serialize_error(
+            route.protocol, get_service_model(route.service), route.operation_model, error, request_id
+        )
+    if isinstance(answer.body, (bytes, bytearray)):
+        data = bytes(answer.body)
+    else:  # a streamed payload (an S3 object)
+        data = b"".join([chunk async for chunk in answer.body])
+    return answer.status, {k.lower(): v for k, v in answer.headers}, data
+
+
+def _query_json(operation: str, model: Any, result: dict[str, Any] | None, request_id: str) -> bytes:
+    """A query-protocol service's answer (SQS, SNS, STS...) in the JSON form those services give a caller
+    that accepts JSON, as API Gateway asks for it: `{"<Op>Response": {"<Op>Result": {...every output member,
+    null when absent}, "ResponseMetadata": {"RequestId": ...}}}`."""
+    shape = model.output_shape
+    members = _json_value(shape, result or {}) if shape is not None else None
+    answer = {f"{operation}Result": members, "ResponseMetadata": {"RequestId": request_id}}
+    return json.dumps({f"{operation}Response": answer}).encode()
+
+
+def _query_json_error(error: ServiceError, request_id: str) -> bytes:
+    kind = "Receiver" if error.status >= 500 else "Sender"
+    body = {"Error": {"Code": error.code, "Message": error.message, "Type": kind}, "RequestId": request_id}
+    return json.dumps(body).encode()
+
+
+def _json_value(shape: Any, value: Any) -> Any:
+    """`value` (as a service returns it) as JSON: every member of a structure, binary in base64, time in
+    epoch seconds."""
+    if value is None:
+        return None
+    kind = shape.type_name
+    if kind == "structure":
+        return {name: _json_value(member, value.get(name)) for name, member in shape.members.items()}
+    if kind == "list":
+        return [_json_value(shape.member, item) for item in value]
+    if kind == "map":
+        return {str(k): _json_value(shape.value, v) for k, v in value.items()}
+    if kind == "blob":
+        return base64.b64encode(value if isinstance(value, bytes) else str(value).encode()).decode()
+    if kind == "timestamp":
+        return value.timestamp() if hasattr(value, "timestamp") else value
+    return value
 
 
 def _streams_input(operation: Any) -> bool:

@@ -261,7 +261,7 @@ class HttpIntegrations:
         try:
             status, response_headers, data = await asyncio.wait_for(
                 asyncio.to_thread(
-                    _http_call, method, target_uri, query, headers, call.request.body or b"", timeout
+                    http_call, method, target_uri, query, headers, call.request.body or b"", timeout
                 ),
                 timeout=timeout + 1,
             )
@@ -324,9 +324,7 @@ def _action_input(service: str, operation: str, params: dict[str, Any]) -> dict[
     return params
 
 
-def _http_call(
-    method: str, uri: str, query: str, headers: list[tuple[str, str]], body: bytes, timeout: float
-):
+def http_call(method: str, uri: str, query: str, headers: list[tuple[str, str]], body: bytes, timeout: float):
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an HTTP endpoint: {uri}")

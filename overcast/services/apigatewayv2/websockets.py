@@ -22,6 +22,7 @@ import overcast.services.apigateway.api as rest
 from overcast.http import HttpRequest, HttpResponse, WebSocket
 from overcast.platform import new_request_id
 from overcast.services.apigatewayv2.http_gateway import Call, Refusal, parse_target
+from overcast.services.apigatewayv2.ws_integrations import Message, WebSocketIntegrations
 
 if TYPE_CHECKING:
     from overcast.services.apigatewayv2.provider import ApiGatewayV2Provider
@@ -51,6 +52,7 @@ class WebSockets:
         self.platform = service.platform
         self.clock = service.clock
         self.live: dict[str, Live] = {}
+        self.integrations = WebSocketIntegrations(service.http)
 
     def forget(self) -> None:
         for live in list(self.live.values()):
@@ -175,7 +177,10 @@ class WebSockets:
             "routeResponses", {}
         ).get(route["RouteId"])
         if answer is not None and two_way and answer[1]:
-            await live.socket.send(answer[1].decode("utf-8", "replace"))
+            try:
+                await live.socket.send(answer[1].decode("utf-8"))
+            except UnicodeDecodeError:  # a binary answer (CONVERT_TO_BINARY) goes as a binary frame
+                await live.socket.send(answer[1])
 
     @staticmethod
     def _select(expression: str, data: bytes) -> str | None:
@@ -227,25 +232,18 @@ class WebSockets:
         if integration is None:
             return None
         event = self._event(call, connection, event_type, data, connected_at, close_code)
-        kind = integration["IntegrationType"]
-        if kind == "MOCK":
-            return 200, b""
-        if kind not in ("AWS_PROXY", "AWS"):
-            return None
+        if integration["IntegrationType"] != "AWS_PROXY":
+            responses = base.deployed.snapshot.get("integrationResponses", {}).get(
+                integration["IntegrationId"], []
+            )
+            message = Message(data, call.request, event["requestContext"], event_type)
+            return await self.integrations.run(call, integration, responses, message)
         function_arn = rest.lambda_arn(
             rest.with_stage_variables(integration.get("IntegrationUri", ""), call.variables)
         )
         if function_arn is None:
             raise Refusal(500, "Internal server error")
         payload = json.dumps(event).encode()
-        if kind == "AWS" and integration.get("RequestTemplates"):
-            template = next(iter(integration["RequestTemplates"].values()))
-            payload = rest.vtl.render(
-                template,
-                body=(data or b"").decode("utf-8", "replace"),
-                context=event["requestContext"],
-                stage_variables=call.variables,
-            ).encode()
         answer, failed = await self.service.http.integrations.invoke(
             call, function_arn, payload, integration.get("CredentialsArn")
         )

@@ -189,6 +189,8 @@ def test_a_body_becomes_an_sqs_message(overcast, apigw):
     assert answer.status == 200, answer.body
     messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
     assert json.loads(messages[0]["Body"]) == {"order": 7}
+    # SQS answers API Gateway in the JSON form of its query protocol, which the template reads
+    assert answer.json() == {"id": messages[0]["MessageId"]}
 
 
 CUSTOM = """
