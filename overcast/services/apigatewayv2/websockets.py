@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -94,15 +94,23 @@ class WebSockets:
         )
         routes = {r["RouteKey"]: r for r in deployed.snapshot["routes"]}
         connect = routes.get("$connect")
+        request_id = new_request_id()
         if connect is not None:
             try:
-                answer = await self._route(base, connect, connection, "CONNECT", None, connected_at)
+                answer = await self._route(
+                    base, connect, connection, "CONNECT", None, connected_at, request_id=request_id
+                )
             except Refusal as refusal:
+                self._access_log(
+                    base, "$connect", connection, "CONNECT", connected_at, request_id, refusal.status
+                )
                 await socket.deny(_message(refusal.status, refusal.message))
                 return
             if answer is not None and not 200 <= answer[0] < 300:
+                self._access_log(base, "$connect", connection, "CONNECT", connected_at, request_id, answer[0])
                 await socket.deny(HttpResponse(answer[0], [("content-type", "application/json")], answer[1]))
                 return
+        self._access_log(base, "$connect", connection, "CONNECT", connected_at, request_id, 200)
         protocols = [
             p.strip() for p in (request.headers.get("sec-websocket-protocol") or "").split(",") if p.strip()
         ]
@@ -130,6 +138,8 @@ class WebSockets:
             with self.service.db.transaction():
                 store.remove_connection(connection)
             disconnect = routes.get("$disconnect")
+            request_id = new_request_id()
+            status = 200
             if disconnect is not None:
                 try:
                     await self._route(
@@ -139,10 +149,12 @@ class WebSockets:
                         "DISCONNECT",
                         None,
                         connected_at,
+                        request_id=request_id,
                         close_code=socket.close_code,
                     )
-                except Refusal:
-                    pass
+                except Refusal as refusal:
+                    status = refusal.status
+            self._access_log(base, "$disconnect", connection, "DISCONNECT", connected_at, request_id, status)
 
     async def _message(
         self, base: Call, routes: dict[str, dict], connection: str, message: str | bytes, connected_at: float
@@ -158,6 +170,7 @@ class WebSockets:
         route = routes.get(key or "") or routes.get("$default")
         request_id = new_request_id()
         if route is None:
+            self._access_log(base, key or "$default", connection, "MESSAGE", connected_at, request_id, 403)
             await live.socket.send(
                 json.dumps({"message": "Forbidden", "connectionId": connection, "requestId": request_id})
             )
@@ -167,12 +180,15 @@ class WebSockets:
                 base, route, connection, "MESSAGE", data, connected_at, request_id=request_id
             )
         except Refusal:
+            self._access_log(base, route["RouteKey"], connection, "MESSAGE", connected_at, request_id, 500)
             await live.socket.send(
                 json.dumps(
                     {"message": "Internal server error", "connectionId": connection, "requestId": request_id}
                 )
             )
             return
+        status = answer[0] if answer is not None else 200
+        self._access_log(base, route["RouteKey"], connection, "MESSAGE", connected_at, request_id, status)
         two_way = route.get("RouteResponseSelectionExpression") and base.deployed.snapshot.get(
             "routeResponses", {}
         ).get(route["RouteId"])
@@ -181,6 +197,41 @@ class WebSockets:
                 await live.socket.send(answer[1].decode("utf-8"))
             except UnicodeDecodeError:  # a binary answer (CONVERT_TO_BINARY) goes as a binary frame
                 await live.socket.send(answer[1])
+
+    def _access_log(
+        self,
+        base: Call,
+        route_key: str,
+        connection: str,
+        event_type: str,
+        connected_at: float,
+        request_id: str,
+        status: int,
+    ) -> None:
+        """A stage's access log line for one event of a connection (`AccessLogSettings`: a log group ARN
+        and a format of `$context` variables: `connectionId`, `eventType`, `routeKey`, `status`...)."""
+        settings = base.stage.get("AccessLogSettings") or {}
+        if not settings.get("DestinationArn") or not settings.get("Format"):
+            return
+        call = replace(base, route={"RouteKey": route_key}, request_id=request_id, now=self.clock.now())
+        context = self._event(call, connection, event_type, None, connected_at, None)["requestContext"]
+        context.update(status=status, requestId=request_id)
+        try:
+            line = rest.vtl.render(
+                settings["Format"], body="", context=context, stage_variables=call.variables
+            )
+        except rest.vtl.TemplateFailure:
+            return
+        self.platform.spawn(
+            rest.write_log(
+                self.platform,
+                settings["DestinationArn"],
+                f"{call.api['ApiId']}-{call.stage_name}",
+                [line],
+                account=call.account,
+                region=call.region,
+            )
+        )
 
     @staticmethod
     def _select(expression: str, data: bytes) -> str | None:

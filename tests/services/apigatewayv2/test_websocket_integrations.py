@@ -12,6 +12,7 @@ import pytest
 from tests.services.apigateway.conftest import allow_invoke, lambda_uri
 from tests.services.apigateway.test_integrations import TRUST, backend  # noqa: F401 (fixture)
 from tests.services.apigatewayv2.test_websockets import connect
+from tests.waiting import wait_for
 
 
 def websocket_api(v2, name: str = "ws"):
@@ -222,3 +223,43 @@ def test_lambda_custom_integration_selects_by_error_message(overcast, v2, lam, m
         assert json.loads(client.recv()) == {"error": "NotFound: nothing asked"}
     finally:
         client.close()
+
+
+def test_stage_access_logs_have_a_line_per_event(overcast, v2):
+    logs = overcast.client("logs")
+    logs.create_log_group(logGroupName="ws-access")
+    api_id = websocket_api(v2, "logged")["ApiId"]
+    mock = v2.create_integration(
+        ApiId=api_id, IntegrationType="MOCK", RequestTemplates={"$default": '{"statusCode": 200}'}
+    )
+    for key in ("$connect", "$disconnect", "hello"):
+        v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{mock['IntegrationId']}")
+    v2.create_stage(
+        ApiId=api_id,
+        StageName="prod",
+        AutoDeploy=True,
+        AccessLogSettings={
+            "DestinationArn": "arn:aws:logs:us-east-1:000000000000:log-group:ws-access",
+            "Format": "$context.connectionId $context.eventType $context.routeKey $context.status",
+        },
+    )
+    client = connect(overcast, api_id)
+    client.send(json.dumps({"action": "hello"}))
+    client.send(json.dumps({"action": "nobody"}))
+    assert json.loads(client.recv())["message"] == "Forbidden"
+    client.close()
+
+    def lines():
+        events = logs.filter_log_events(logGroupName="ws-access")["events"]
+        return events if len(events) >= 4 else None
+
+    found = [event["message"].split(" ") for event in wait_for(lines, timeout=30)]
+    assert len({connection for connection, *_ in found}) == 1
+    assert sorted(rest for _, *rest in found) == sorted(
+        [
+            ["CONNECT", "$connect", "200"],
+            ["MESSAGE", "hello", "200"],
+            ["MESSAGE", "nobody", "403"],
+            ["DISCONNECT", "$disconnect", "200"],
+        ]
+    )
