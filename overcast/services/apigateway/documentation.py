@@ -112,6 +112,44 @@ class DocumentationOperations(Operations):
         self.service.store.delete(ctx.account_id, ctx.region, "docpart", params["restApiId"], part["id"])
         return {}
 
+    def import_documentation_parts(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """The parts an OpenAPI definition's `x-amazon-apigateway-documentation` extension lists: `merge`
+        (the default) replaces the part at each location and keeps the others, `overwrite` replaces them
+        all."""
+        from overcast.services.apigateway import openapi
+
+        api = self.service.rest_api(ctx, params["restApiId"])
+        definition = openapi.load(params["body"])
+        mode = params.get("mode") or "merge"
+        if mode not in ("merge", "overwrite"):
+            raise bad_request(f"Invalid import mode: {mode}")
+        listed = (definition.get("x-amazon-apigateway-documentation") or {}).get("documentationParts")
+        if not isinstance(listed, list):
+            listed = []
+        imported: list[tuple[dict[str, Any], str]] = []
+        for entry in listed:
+            if not isinstance(entry, dict) or not isinstance(entry.get("location"), dict):
+                raise bad_request("Invalid documentation part: a location is required")
+            properties = entry.get("properties")
+            text = json.dumps(properties) if isinstance(properties, dict) else _properties(str(properties))
+            imported.append((_location(entry["location"]), text))
+        store, account, region = self.service.store, ctx.account_id, ctx.region
+        existing = store.list(account, region, "docpart", api["id"])
+        if mode == "overwrite":
+            for part in existing:
+                store.delete(account, region, "docpart", api["id"], part["id"])
+            existing = []
+        by_location = {json.dumps(p["location"], sort_keys=True): p for p in existing}
+        ids = []
+        for location, text in imported:
+            key = json.dumps(location, sort_keys=True)
+            part = by_location.get(key) or {"id": new_id(6), "location": location}
+            part["properties"] = text
+            by_location[key] = part
+            self.service.save(ctx, "docpart", api["id"], part["id"], part)
+            ids.append(part["id"])
+        return {"ids": ids, "warnings": []}
+
     # -- versions -------------------------------------------------------------------------------------
 
     def create_documentation_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

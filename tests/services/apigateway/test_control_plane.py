@@ -437,6 +437,50 @@ def test_documentation_parts_versions_and_vpc_links(apigw):
     assert apigw.get_vpc_links()["items"] == []
 
 
+def test_import_documentation_parts_merges_or_overwrites(apigw):
+    api = apigw.create_rest_api(name="imported-docs")
+    kept = apigw.create_documentation_part(
+        restApiId=api["id"], location={"type": "MODEL", "name": "Pet"}, properties='{"title": "Pet"}'
+    )
+    replaced = apigw.create_documentation_part(
+        restApiId=api["id"],
+        location={"type": "METHOD", "path": "/pets", "method": "GET"},
+        properties='{"summary": "old"}',
+    )
+    definition = {
+        "openapi": "3.0.1",
+        "info": {"title": "docs", "version": "1"},
+        "paths": {},
+        "x-amazon-apigateway-documentation": {
+            "version": "1.0",
+            "documentationParts": [
+                {"location": {"type": "API"}, "properties": {"description": "The pet store"}},
+                {
+                    "location": {"type": "METHOD", "path": "/pets", "method": "GET"},
+                    "properties": {"summary": "Lists pets"},
+                },
+            ],
+        },
+    }
+    answer = apigw.import_documentation_parts(restApiId=api["id"], body=json.dumps(definition).encode())
+    assert len(answer["ids"]) == 2 and replaced["id"] in answer["ids"]
+    parts = {p["location"]["type"]: p for p in apigw.get_documentation_parts(restApiId=api["id"])["items"]}
+    assert set(parts) == {"API", "METHOD", "MODEL"}
+    assert json.loads(parts["METHOD"]["properties"]) == {"summary": "Lists pets"}
+    assert json.loads(parts["API"]["properties"]) == {"description": "The pet store"}
+    apigw.import_documentation_parts(
+        restApiId=api["id"], body=json.dumps(definition).encode(), mode="overwrite"
+    )
+    types = sorted(p["location"]["type"] for p in apigw.get_documentation_parts(restApiId=api["id"])["items"])
+    assert types == ["API", "METHOD"]
+    with pytest.raises(ClientError) as raised:
+        apigw.get_documentation_part(restApiId=api["id"], documentationPartId=kept["id"])
+    assert error_of(raised) == ("NotFoundException", 404)
+    with pytest.raises(ClientError) as raised:
+        apigw.import_documentation_parts(restApiId=api["id"], body=b"not a definition")
+    assert error_of(raised) == ("BadRequestException", 400)
+
+
 def test_execution_logs_need_the_account_role_and_reach_their_group(overcast, apigw):
     from tests.waiting import wait_for
 
