@@ -442,7 +442,7 @@ class HttpGateway:
             raise Refusal(404, "Not Found")
         call.route, call.path_parameters = found
         await self.authorize(call)
-        self._throttle(call)
+        self.throttle(call)
         integration = call.deployed.snapshot["integrations"].get(
             (call.route.get("Target") or "").removeprefix("integrations/")
         )
@@ -615,7 +615,9 @@ class HttpGateway:
             **{k: v for k, v in event.items() if k not in ("version", "body", "isBase64Encoded")},
         }
 
-    def _throttle(self, call: Call) -> None:
+    def throttle(self, call: Call) -> None:
+        """429 past the stage's route throttle (`DefaultRouteSettings`, `RouteSettings` by route key): a token
+        bucket on the virtual clock."""
         settings = dict(call.stage.get("DefaultRouteSettings") or {})
         settings.update((call.stage.get("RouteSettings") or {}).get(call.route.get("RouteKey", ""), {}))
         rate, burst = settings.get("ThrottlingRateLimit"), settings.get("ThrottlingBurstLimit")

@@ -179,12 +179,12 @@ class WebSockets:
             answer = await self._route(
                 base, route, connection, "MESSAGE", data, connected_at, request_id=request_id
             )
-        except Refusal:
-            self._access_log(base, route["RouteKey"], connection, "MESSAGE", connected_at, request_id, 500)
+        except Refusal as refusal:
+            status = refusal.status if refusal.status == 429 else 500
+            self._access_log(base, route["RouteKey"], connection, "MESSAGE", connected_at, request_id, status)
+            text = "Too Many Requests" if status == 429 else "Internal server error"
             await live.socket.send(
-                json.dumps(
-                    {"message": "Internal server error", "connectionId": connection, "requestId": request_id}
-                )
+                json.dumps({"message": text, "connectionId": connection, "requestId": request_id})
             )
             return
         status = answer[0] if answer is not None else 200
@@ -277,6 +277,8 @@ class WebSockets:
         if route.get("AuthorizationType") in ("CUSTOM", "AWS_IAM") and event_type == "CONNECT":
             await self.service.http.authorize(call)
             base.authorizer = call.authorizer  # every later event of the connection carries it
+        if event_type != "DISCONNECT":
+            self.service.http.throttle(call)
         integration = base.deployed.snapshot["integrations"].get(
             (route.get("Target") or "").removeprefix("integrations/")
         )

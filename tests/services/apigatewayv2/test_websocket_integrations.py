@@ -263,3 +263,36 @@ def test_stage_access_logs_have_a_line_per_event(overcast, v2):
             ["DISCONNECT", "$disconnect", "200"],
         ]
     )
+
+
+def test_route_throttling_on_the_clock(overcast, v2):
+    api_id = websocket_api(v2, "throttled")["ApiId"]
+    mock = v2.create_integration(
+        ApiId=api_id, IntegrationType="MOCK", RequestTemplates={"$default": '{"statusCode": 200}'}
+    )
+    v2.create_integration_response(
+        ApiId=api_id,
+        IntegrationId=mock["IntegrationId"],
+        IntegrationResponseKey="$default",
+        ResponseTemplates={"$default": '{"pong": "$context.routeKey"}'},
+    )
+    two_way_route(v2, api_id, "ping", mock["IntegrationId"])
+    v2.create_stage(
+        ApiId=api_id,
+        StageName="prod",
+        AutoDeploy=True,
+        RouteSettings={"ping": {"ThrottlingBurstLimit": 1, "ThrottlingRateLimit": 0.01}},  # 1 per 100 s
+    )
+    client = connect(overcast, api_id)
+    try:
+        client.send(json.dumps({"action": "ping"}))
+        assert json.loads(client.recv()) == {"pong": "ping"}
+        client.send(json.dumps({"action": "ping"}))  # the bucket is empty for 100 s
+        refused = json.loads(client.recv())
+        assert refused["message"] == "Too Many Requests"
+        assert refused["connectionId"].endswith("=")
+        overcast.advance_clock("120s")
+        client.send(json.dumps({"action": "ping"}))
+        assert json.loads(client.recv()) == {"pong": "ping"}
+    finally:
+        client.close()
