@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from overcast.http import HttpRequest, HttpResponse
 from overcast.identity import Principal
 from overcast.platform import new_request_id
-from overcast.services.apigateway import cloudwatch, proxy, vtl
+from overcast.services.apigateway import cloudwatch, encoding, proxy, vtl
 from overcast.services.apigateway import jwt as jwts
 from overcast.services.apigateway.authorization import TtlCache
 from overcast.services.apigateway.deployments import DeploymentOperations, method_setting
@@ -471,6 +471,12 @@ class Gateway:
         if match is None or match.method is None:
             return self.error(call, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
         call.bind(match)
+        integration_type = (call.method.get("methodIntegration") or {}).get("type")
+        if integration_type not in ("AWS_PROXY", "HTTP_PROXY") and call.body:
+            try:  # mapping templates and validation read the payload decompressed
+                call.body = encoding.decompress(call.body, call.header("content-encoding"))
+            except encoding.UnsupportedEncoding:
+                return self.error(call, "UNSUPPORTED_MEDIA_TYPE", "Unsupported Media Type", 415)
         refused = await self.guards.authorize(call)
         if refused is not None:
             return refused
@@ -495,6 +501,8 @@ class Gateway:
         return response
 
     def _finish(self, call: Call, response: HttpResponse) -> HttpResponse:
+        minimum = call.deployed.snapshot.get("minimumCompressionSize")
+        response = encoding.compress(response, call.header("accept-encoding"), minimum)
         response.headers.append(("x-amzn-RequestId", call.context["requestId"]))
         response.headers.append(("x-amz-apigw-id", call.context["extendedRequestId"]))
         response.headers.append(("X-Amzn-Trace-Id", call.trace_id))

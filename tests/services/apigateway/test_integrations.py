@@ -595,3 +595,67 @@ def test_an_s3_proxy_carries_binary_objects_both_ways(overcast, apigw):
     apigw.create_deployment(restApiId=api["id"], stageName="prod")
     as_text = call(overcast, api["id"], "prod", "/photos/cat.png", headers={"Accept": "application/json"})
     assert as_text.json() == {"b64": base64.b64encode(image).decode()}
+
+
+def test_payload_compression_both_ways(overcast, apigw, backend):
+    import gzip
+    import zlib
+
+    api = apigw.create_rest_api(name="compressed", minimumCompressionSize=100)
+    method(
+        apigw,
+        api["id"],
+        "/big",
+        "GET",
+        {"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'}},
+        {"200": {"responseTemplates": {"application/json": '{"items": "' + "x" * 300 + '"}'}}},
+    )
+    method(
+        apigw,
+        api["id"],
+        "/small",
+        "GET",
+        {"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'}},
+        {"200": {"responseTemplates": {"application/json": '{"ok": true}'}}},
+    )
+    method(
+        apigw,
+        api["id"],
+        "/echo",
+        "POST",
+        {"type": "HTTP", "integrationHttpMethod": "POST", "uri": backend.url + "/echo"},
+        {"200": {}},
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    big = call(overcast, api["id"], "prod", "/big", headers={"Accept-Encoding": "br;q=0, gzip, deflate"})
+    assert big.headers["content-encoding"] == "gzip"
+    assert json.loads(gzip.decompress(big.body)) == {"items": "x" * 300}
+    deflated = call(overcast, api["id"], "prod", "/big", headers={"Accept-Encoding": "deflate"})
+    assert json.loads(zlib.decompress(deflated.body)) == {"items": "x" * 300}
+    plain = call(overcast, api["id"], "prod", "/big")  # no coding asked for: never compressed
+    assert "content-encoding" not in plain.headers and plain.json() == {"items": "x" * 300}
+    small = call(overcast, api["id"], "prod", "/small", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers and small.json() == {"ok": True}
+    # a compressed request body reaches a non-proxy integration decompressed
+    sent = call(
+        overcast,
+        api["id"],
+        "prod",
+        "/echo",
+        method="POST",
+        body=gzip.compress(b'{"order": 7}'),
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    assert sent.status == 200
+    assert json.loads(backend.seen[-1]["body"]) == {"order": 7}
+    for coding, payload in (("br", b"anything"), ("gzip", b"not gzip at all")):
+        refused = call(
+            overcast,
+            api["id"],
+            "prod",
+            "/echo",
+            method="POST",
+            body=payload,
+            headers={"Content-Type": "application/json", "Content-Encoding": coding},
+        )
+        assert (refused.status, refused.json()) == (415, {"message": "Unsupported Media Type"})
