@@ -688,6 +688,9 @@ class Gateway:
     def _cache_key(self, call: Call) -> tuple | None:
         if not call.stage.get("cacheClusterEnabled"):
             return None
+        canary = call.stage.get("canarySettings") or {}
+        if call.deployed.deployment_id != call.stage.get("deploymentId") and not canary.get("useStageCache"):
+            return None  # the canary's requests use the stage cache only when told to
         verb = call.method["httpMethod"]
         settings = call.stage.get("methodSettings") or {}
         own = settings.get(f"{call.resource['path'].lstrip('/')}/{verb}")

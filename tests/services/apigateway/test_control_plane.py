@@ -286,6 +286,20 @@ def test_stage_cache_serves_within_its_ttl(overcast, apigw, lam, make_function):
     assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 1
     apigw.flush_stage_cache(restApiId=api["id"], stageName="prod")
     assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 2
+    # a canary taking every request skips the stage cache unless its useStageCache says otherwise
+    apigw.create_deployment(
+        restApiId=api["id"],
+        stageName="prod",
+        canarySettings={"percentTraffic": 100.0, "useStageCache": False},
+    )
+    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 3
+    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 4
+    apigw.update_stage(
+        restApiId=api["id"],
+        stageName="prod",
+        patchOperations=[{"op": "replace", "path": "/canarySettings/useStageCache", "value": "true"}],
+    )
+    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 2  # the stage's cached answer
 
 
 @pytest.mark.slow
