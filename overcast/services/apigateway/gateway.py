@@ -33,7 +33,7 @@ from overcast.services.apigateway import jwt as jwts
 from overcast.services.apigateway.authorization import TtlCache
 from overcast.services.apigateway.deployments import DeploymentOperations, method_setting
 from overcast.services.apigateway.guards import Guards
-from overcast.services.apigateway.integrations import Integrations
+from overcast.services.apigateway.integrations import Integrations, java_map
 from overcast.services.apigateway.models import DEFAULT_TEMPLATE, GATEWAY_RESPONSES
 from overcast.services.apigateway.resource_tree import Match, ResourceTree
 from overcast.services.apigateway.usage import period_of
@@ -156,6 +156,10 @@ class Call:
     authorizer: dict[str, Any] | None = None
     usage_key: str | None = None
     timeout: float = 29.0
+    tracing: bool = False  # whether the integration notes its steps (execution logs, TestInvokeMethod)
+    trace: list[tuple[str, bool]] = field(
+        default_factory=list
+    )  # (execution log line, is request/response data)
     _params: dict[str, dict[str, str]] | None = None
     _headers: list[tuple[str, str]] | None = None
 
@@ -471,6 +475,12 @@ class Gateway:
         if match is None or match.method is None:
             return self.error(call, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
         call.bind(match)
+        call.tracing = (
+            method_setting(call.stage, call.resource["path"], call.method["httpMethod"]).get(
+                "loggingLevel", "OFF"
+            )
+            != "OFF"
+        )
         integration_type = (call.method.get("methodIntegration") or {}).get("type")
         if integration_type not in ("AWS_PROXY", "HTTP_PROXY") and call.body:
             try:  # mapping templates and validation read the payload decompressed
@@ -754,27 +764,11 @@ class Gateway:
             return
         rid = call.context["requestId"]
         lines = [
-            f"({rid}) Extended Request Id: {call.context['extendedRequestId']}",
-            f"({rid}) Starting execution for request: {rid}",
-            f"({rid}) HTTP Method: {call.verb}, Resource Path: {call.path}",
-            f"({rid}) Method request path: {_java_map(call.path_parameters)}",
-            f"({rid}) Method request query string: {_java_map(call.method_params()['querystring'])}",
+            f"Extended Request Id: {call.context['extendedRequestId']}",
+            f"Starting execution for request: {rid}",
+            *_execution_lines(call, response, bool(setting.get("dataTraceEnabled"))),
         ]
-        if setting.get("dataTraceEnabled"):
-            lines.append(f"({rid}) Method request headers: {_java_map(dict(call.headers))}")
-            lines.append(
-                f"({rid}) Method request body before transformations: {call.body.decode('utf-8', 'replace')}"
-            )
-            data = response.body if isinstance(response.body, (bytes, bytearray)) else b""
-            lines.append(
-                f"({rid}) Method response body after transformations: {bytes(data).decode('utf-8', 'replace')}"
-            )
-            lines.append(f"({rid}) Method response headers: {_java_map(dict(response.headers))}")
-        if response.status >= 500:
-            lines.append(f"({rid}) Execution failed due to configuration error: {_failure_text(response)}")
-        else:
-            lines.append(f"({rid}) Successfully completed execution")
-        lines.append(f"({rid}) Method completed with status: {response.status}")
+        lines = [f"({rid}) {line}" for line in lines]
         self.platform.spawn(
             cloudwatch.write_log(
                 self.platform,
@@ -820,6 +814,7 @@ class Gateway:
             new_request_id(),
         )
         call.context["stage"] = "test-invoke-stage"
+        call.tracing = True
         started = time.perf_counter()
         match = deployed.tree.match(path, params["httpMethod"])
         if match is None or match.method is None:
@@ -834,11 +829,11 @@ class Gateway:
             single[name] = value
             multi.setdefault(name, []).append(value)
         latency = int((time.perf_counter() - started) * 1000)
-        log = (
-            f"Execution log for request {call.context['requestId']}\n"
-            f"{datetime.fromtimestamp(self.clock.now(), UTC):%a %b %d %H:%M:%S UTC %Y} : Starting execution for "
-            f"request: {call.context['requestId']}\n"
-            f"Method completed with status: {response.status}\n"
+        stamp = f"{datetime.fromtimestamp(self.clock.now(), UTC):%a %b %d %H:%M:%S UTC %Y} : "
+        lines = [f"Starting execution for request: {call.context['requestId']}"]
+        lines += _execution_lines(call, response, data_trace=True)
+        log = f"Execution log for request {call.context['requestId']}\n" + "".join(
+            f"{stamp}{line}\n" for line in lines
         )
         return {
             "status": response.status,
@@ -896,9 +891,29 @@ class Gateway:
         return result
 
 
-def _java_map(values: dict[str, Any]) -> str:
-    """A map as AWS's execution logs print it (`{id=42, color=red}`)."""
-    return "{" + ", ".join(f"{k}={v}" for k, v in values.items()) + "}"
+def _execution_lines(call: Call, response: HttpResponse, data_trace: bool) -> list[str]:
+    """A request's way through the method as execution logs and TestInvokeMethod tell it: the method
+    request, what the integration noted (endpoint request and response), the method response; headers
+    and bodies only with data tracing."""
+    lines = [
+        f"HTTP Method: {call.verb}, Resource Path: {call.path}",
+        f"Method request path: {java_map(call.path_parameters)}",
+        f"Method request query string: {java_map(call.method_params()['querystring'])}",
+    ]
+    if data_trace:
+        lines.append(f"Method request headers: {java_map(dict(call.headers))}")
+        lines.append(f"Method request body before transformations: {call.body.decode('utf-8', 'replace')}")
+    lines += [text for text, is_data in call.trace if data_trace or not is_data]
+    if data_trace:
+        data = response.body if isinstance(response.body, (bytes, bytearray)) else b""
+        lines.append(f"Method response body after transformations: {bytes(data).decode('utf-8', 'replace')}")
+        lines.append(f"Method response headers: {java_map(dict(response.headers))}")
+    if response.status >= 500:
+        lines.append(f"Execution failed due to configuration error: {_failure_text(response)}")
+    else:
+        lines.append("Successfully completed execution")
+    lines.append(f"Method completed with status: {response.status}")
+    return lines
 
 
 def _failure_text(response: HttpResponse) -> str:

@@ -16,6 +16,7 @@ import http.client
 import json
 import re
 import ssl
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -205,6 +206,13 @@ class Integrations:
             if role
             else service_principal("apigateway.amazonaws.com", call.account)
         )
+        region = arn.region or call.region
+        sent = note_request(
+            call,
+            f"https://lambda.{region}.amazonaws.com/2015-03-31/functions/{function_arn}/invocations",
+            {"X-Amz-Invocation-Type": "RequestResponse"},
+            payload,
+        )
         try:
             result = await asyncio.wait_for(
                 self.platform.call(
@@ -213,7 +221,7 @@ class Integrations:
                     {"FunctionName": function_arn, "Payload": payload or b"{}"},
                     principal=principal,
                     account_id=arn.account or call.account,
-                    region=arn.region or call.region,
+                    region=region,
                     condition_keys={"aws:SourceArn": call.source_arn(), "aws:SourceAccount": call.account},
                 ),
                 timeout=call.timeout,
@@ -225,6 +233,7 @@ class Integrations:
         data = result.get("Payload") or b""
         if hasattr(data, "read"):
             data = await data.read()
+        note_response(call, 200, {"Content-Type": "application/json"}, bytes(data), sent)
         return bytes(data), result.get("FunctionError")
 
     async def _lambda_proxy(self, call: Call, integration: dict[str, Any]) -> HttpResponse:
@@ -314,8 +323,9 @@ class Integrations:
             raise internal_error()  # AWS: an AWS integration needs a role to act as
         mapped = self.mapped_request(call, integration)
         principal = await self.principal_for(call, integration["credentials"])
+        sent = note_request(call, _endpoint_of(uri, call.region), mapped["header"], body)
         try:
-            return await aws_action(
+            status, headers, data = await aws_action(
                 self.platform,
                 uri,
                 integration.get("httpMethod", "POST"),
@@ -333,6 +343,8 @@ class Integrations:
             raise Failure("INTEGRATION_TIMEOUT", "Endpoint request timed out", 504) from None
         except ValueError:
             raise internal_error() from None
+        note_response(call, status, headers, data, sent)
+        return status, headers, data
 
     # -- HTTP -----------------------------------------------------------------------------------------
 
@@ -362,6 +374,7 @@ class Integrations:
             headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
         extra = urlencode(mapped["querystring"])
         query = "&".join(q for q in (query, extra) if q)
+        sent = note_request(call, uri + (f"?{query}" if query else ""), dict(headers), body)
         try:
             status, response_headers, data = await asyncio.wait_for(
                 asyncio.to_thread(_http_call, method, uri, query, headers, body, call.timeout),
@@ -371,6 +384,7 @@ class Integrations:
             raise Failure("INTEGRATION_TIMEOUT", "Endpoint request timed out", 504) from None
         except (OSError, http.client.HTTPException, ValueError):
             raise Failure("INTEGRATION_FAILURE", "Internal server error", 500) from None
+        note_response(call, status, dict(response_headers), data, sent)
         if proxy_mode:
             kept = [
                 (k, v) for k, v in response_headers if k.lower() not in _HOP_BY_HOP and k.lower() != "date"
@@ -454,6 +468,42 @@ class Integrations:
                 return None
             return found if isinstance(found, str) or found is None else json.dumps(found)
         return self.source_value(call, source)
+
+
+def _endpoint_of(uri: str, region: str) -> str:
+    """The service endpoint an AWS integration URI names, as execution logs print it."""
+    own_region, _, rest = uri.removeprefix("arn:aws:apigateway:").partition(":")
+    service, _, target = rest.partition(":")
+    style, _, what = target.partition("/")
+    base = f"https://{service}.{own_region or region}.amazonaws.com"
+    return f"{base}/{what}" if style == "path" else f"{base}/?Action={what}"
+
+
+def java_map(values: dict[str, Any]) -> str:
+    """A map as AWS's execution logs print it (`{id=42, color=red}`)."""
+    return "{" + ", ".join(f"{k}={v}" for k, v in values.items()) + "}"
+
+
+def note_request(call: Call, uri: str, headers: dict[str, str], body: bytes) -> float:
+    """The endpoint request in the call's trace (execution logs, TestInvokeMethod); when it was sent."""
+    if call.tracing:
+        call.trace += [
+            (f"Endpoint request URI: {uri}", False),
+            (f"Endpoint request headers: {java_map(headers)}", True),
+            (f"Endpoint request body after transformations: {body.decode('utf-8', 'replace')}", True),
+            (f"Sending request to {uri}", False),
+        ]
+    return time.perf_counter()
+
+
+def note_response(call: Call, status: int, headers: dict[str, str], data: bytes, sent: float) -> None:
+    if call.tracing:
+        latency = int((time.perf_counter() - sent) * 1000)
+        call.trace += [
+            (f"Received response. Status: {status}, Integration latency: {latency} ms", False),
+            (f"Endpoint response headers: {java_map(headers)}", True),
+            (f"Endpoint response body before transformations: {data.decode('utf-8', 'replace')}", True),
+        ]
 
 
 async def aws_action(

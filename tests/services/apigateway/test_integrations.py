@@ -659,3 +659,49 @@ def test_payload_compression_both_ways(overcast, apigw, backend):
             headers={"Content-Type": "application/json", "Content-Encoding": coding},
         )
         assert (refused.status, refused.json()) == (415, {"message": "Unsupported Media Type"})
+
+
+def test_test_invoke_method_logs_the_endpoint_request_and_response(overcast, apigw, backend):
+    api = apigw.create_rest_api(name="traced")
+    resource = method(
+        apigw,
+        api["id"],
+        "/orders",
+        "POST",
+        {
+            "type": "HTTP",
+            "integrationHttpMethod": "POST",
+            "uri": backend.url + "/orders",
+            "requestTemplates": {"application/json": "{\"wrapped\": $input.json('$')}"},
+        },
+        {"200": {"responseTemplates": {"application/json": '{"seen": "$input.path(\'$.path\')"}'}}},
+    )
+    result = apigw.test_invoke_method(
+        restApiId=api["id"],
+        resourceId=resource,
+        httpMethod="POST",
+        body='{"n": 1}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert json.loads(result["body"]) == {"seen": "/orders"}
+    lines = [line.split(" : ", 1)[1] for line in result["log"].splitlines()[1:]]
+    assert lines[0].startswith("Starting execution for request: ")
+    assert f"Endpoint request URI: {backend.url}/orders" in lines
+    sent = next(line for line in lines if line.startswith("Endpoint request body after transformations: "))
+    assert json.loads(sent.split(": ", 1)[1]) == {"wrapped": {"n": 1}}
+    assert f"Sending request to {backend.url}/orders" in lines
+    received = next(line for line in lines if line.startswith("Received response."))
+    assert received.startswith("Received response. Status: 200, Integration latency: ")
+    assert 'Endpoint response body before transformations: {"path": "/orders", "method": "POST"}' in lines
+    assert 'Method response body after transformations: {"seen": "/orders"}' in lines
+    assert lines[-2:] == ["Successfully completed execution", "Method completed with status: 200"]
+    order = [
+        next(i for i, line in enumerate(lines) if line.startswith(prefix))
+        for prefix in (
+            "Method request body",
+            "Endpoint request URI",
+            "Received response",
+            "Method response body",
+        )
+    ]
+    assert order == sorted(order)
