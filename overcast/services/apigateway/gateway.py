@@ -585,40 +585,65 @@ class Gateway:
         return None
 
     def _use_key(self, call: Call, value: str, now: float) -> HttpResponse | None:
+        method_key = f"{call.resource['path']}/{call.method['httpMethod']}"
+        refusal = self.use_key(
+            call.account, call.region, call.api_id, call.stage_name, value, now, method_key
+        )
+        if isinstance(refusal, tuple):
+            return self.error(call, *refusal)
+        call.context["identity"].update(apiKey=value, apiKeyId=refusal["id"])
+        return None
+
+    def use_key(
+        self,
+        account: str,
+        region: str,
+        api_id: str,
+        stage_name: str,
+        value: str,
+        now: float,
+        method_key: str | None = None,
+    ) -> tuple[str, str] | dict[str, Any]:
+        """An API key's use of an API stage (REST, or WebSocket through apigateway/api.py): the key when an
+        enabled key of a usage plan covering the stage is within the plan's throttle and quota, else the
+        gateway response (kind, message) that refuses it. Call it inside a transaction."""
         store = self.service.store
         found = store.by_lookup("apikey", value)
-        if found is None or found[:2] != (call.account, call.region) or not found[2].get("enabled"):
-            return self.error(call, "INVALID_API_KEY", "Forbidden")
+        if found is None or found[:2] != (account, region) or not found[2].get("enabled"):
+            return "INVALID_API_KEY", "Forbidden"
         key = found[2]
         plan = None
-        for candidate in store.list(call.account, call.region, "usageplan"):
+        for candidate in store.list(account, region, "usageplan"):
             stages = candidate.get("apiStages") or []
-            if any(s["apiId"] == call.api_id and s["stage"] == call.stage_name for s in stages) and store.get(
-                call.account, call.region, "usageplankey", candidate["id"], key["id"]
+            if any(s["apiId"] == api_id and s["stage"] == stage_name for s in stages) and store.get(
+                account, region, "usageplankey", candidate["id"], key["id"]
             ):
                 plan = candidate
                 break
         if plan is None:
-            return self.error(call, "INVALID_API_KEY", "Forbidden")
-        call.context["identity"].update(apiKey=value, apiKeyId=key["id"])
+            return "INVALID_API_KEY", "Forbidden"
         throttle = plan.get("throttle") or {}
         for stage in plan.get("apiStages") or []:
-            if stage["apiId"] == call.api_id and stage["stage"] == call.stage_name and stage.get("throttle"):
-                own = stage["throttle"].get(f"{call.resource['path']}/{call.method['httpMethod']}")
-                throttle = own or throttle
+            if (
+                stage["apiId"] == api_id
+                and stage["stage"] == stage_name
+                and stage.get("throttle")
+                and method_key
+            ):
+                throttle = stage["throttle"].get(method_key) or throttle
         if throttle and not self._take(
             ("plan", plan["id"], key["id"]),
             throttle.get("rateLimit", 0.0),
             throttle.get("burstLimit", 0),
             now,
         ):
-            return self.error(call, "THROTTLED", "Too Many Requests")
+            return "THROTTLED", "Too Many Requests"
         quota = plan.get("quota")
         if quota:
             period, _ = period_of(now, quota["period"], quota.get("offset", 0))
-            if store.use(call.account, call.region, plan["id"], key["id"], period, quota["limit"]) is None:
-                return self.error(call, "QUOTA_EXCEEDED", "Limit Exceeded")
-        return None
+            if store.use(account, region, plan["id"], key["id"], period, quota["limit"]) is None:
+                return "QUOTA_EXCEEDED", "Limit Exceeded"
+        return key
 
     def _take(self, key: tuple, rate: float, burst: int, now: float) -> bool:
         """A token bucket (burst tokens, refilled at `rate` per second of the clock): whether one is free."""

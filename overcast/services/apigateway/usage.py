@@ -182,8 +182,14 @@ class UsagePlanOperations(Operations):
     service: ApiGatewayProvider
 
     def _check_stages(self, ctx: RequestContext, stages: list[dict[str, Any]]) -> None:
+        import overcast.services.apigatewayv2.api as websockets
+
         for item in stages:
             api = self.service.store.get(ctx.account_id, ctx.region, "restapi", "", item.get("apiId", ""))
+            if api is None and websockets.has_stage(
+                self.platform, ctx.account_id, ctx.region, item.get("apiId", ""), item.get("stage", "")
+            ):
+                continue  # a WebSocket API's stage
             if api is None:
                 raise not_found(f"Invalid API identifier specified {ctx.account_id}:{item.get('apiId')}")
             if (

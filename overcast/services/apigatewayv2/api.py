@@ -6,6 +6,7 @@ connections, for the @connections API (apigatewaymanagementapi).
     found = websockets.connection(platform, connection_id)      # None: gone
     delivered = await websockets.post(platform, connection_id, data)
     await websockets.disconnect(platform, connection_id)
+    websockets.has_stage(platform, account, region, api_id, stage)  # a usage plan's WebSocket API stage
 """
 
 from __future__ import annotations
@@ -38,3 +39,14 @@ async def post(platform: Platform, connection_id: str, data: bytes) -> bool:
 async def disconnect(platform: Platform, connection_id: str) -> bool:
     """Close the connection (its $disconnect route runs); False when it is gone."""
     return await _v2(platform).websockets.disconnect(connection_id, 1000, "")
+
+
+def has_stage(platform: Platform, account: str, region: str, api_id: str, stage: str) -> bool:
+    """Whether a WebSocket API of the account and region has this stage (usage plans may cover it)."""
+    store = _v2(platform).store
+    api = store.get(account, region, "api", "", api_id)
+    return (
+        api is not None
+        and api.get("ProtocolType") == "WEBSOCKET"
+        and store.get(account, region, "stage", api_id, stage) is not None
+    )

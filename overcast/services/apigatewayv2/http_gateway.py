@@ -570,14 +570,17 @@ class HttpGateway:
             cached = self._verdict(authorizer, payload, call.route_arn())
             if ttl:
                 self.authorizer_cache.put(key, cached, self.clock.now() + ttl)
-        allowed, context = cached
+        allowed, context, usage_key = cached
         if not allowed:
             raise Refusal(403, "Forbidden")
         call.authorizer = {"lambda": context}
+        if usage_key is not None and call.api.get("ProtocolType") == "WEBSOCKET":  # for its API keys
+            call.authorizer["usageIdentifierKey"] = usage_key
 
     def _verdict(
         self, authorizer: dict[str, Any], payload: bytes, route_arn: str
-    ) -> tuple[bool, dict[str, Any]]:
+    ) -> tuple[bool, dict[str, Any], str | None]:
+        """(allowed, context, usageIdentifierKey) of a Lambda authorizer's answer."""
         if authorizer.get("EnableSimpleResponses"):
             try:
                 answer = json.loads(payload)
@@ -585,13 +588,13 @@ class HttpGateway:
                 raise Refusal(500, "Internal Server Error") from None
             if not isinstance(answer, dict) or not isinstance(answer.get("isAuthorized"), bool):
                 raise Refusal(500, "Internal Server Error")
-            return answer["isAuthorized"], answer.get("context") or {}
+            return answer["isAuthorized"], answer.get("context") or {}, None
         try:
             verdict = rest.read_verdict(payload)
         except rest.AuthorizerError:
             raise Refusal(500, "Internal Server Error") from None
         allowed, _ = rest.allows(verdict.policy, route_arn)
-        return allowed, {"principalId": verdict.principal_id, **verdict.context}
+        return allowed, {"principalId": verdict.principal_id, **verdict.context}, verdict.usage_key
 
     def _authorizer_event(self, call: Call, authorizer: dict[str, Any], values: list[str]) -> dict[str, Any]:
         if (

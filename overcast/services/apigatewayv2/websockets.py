@@ -180,9 +180,9 @@ class WebSockets:
                 base, route, connection, "MESSAGE", data, connected_at, request_id=request_id
             )
         except Refusal as refusal:
-            status = refusal.status if refusal.status == 429 else 500
+            status = refusal.status if refusal.status in (403, 429) else 500
             self._access_log(base, route["RouteKey"], connection, "MESSAGE", connected_at, request_id, status)
-            text = "Too Many Requests" if status == 429 else "Internal server error"
+            text = refusal.message if status != 500 else "Internal server error"
             await live.socket.send(
                 json.dumps({"message": text, "connectionId": connection, "requestId": request_id})
             )
@@ -197,6 +197,23 @@ class WebSockets:
                 await live.socket.send(answer[1].decode("utf-8"))
             except UnicodeDecodeError:  # a binary answer (CONVERT_TO_BINARY) goes as a binary frame
                 await live.socket.send(answer[1])
+
+    def _check_api_key(self, call: Call) -> None:
+        """A route that needs an API key: the one the API's `ApiKeySelectionExpression` names (the $connect
+        request's `x-api-key` header, or the authorizer's `usageIdentifierKey`) must be allowed by a usage
+        plan covering the stage (403 Forbidden; 429 past the plan's throttle or quota)."""
+        expression = call.api.get("ApiKeySelectionExpression") or "$request.header.x-api-key"
+        if expression == "$context.authorizer.usageIdentifierKey":
+            value = (call.authorizer or {}).get("usageIdentifierKey")
+        else:
+            value = call.request.headers.get("x-api-key")
+        if not value:
+            raise Refusal(403, "Forbidden")
+        refused = rest.use_api_key(
+            self.platform, call.account, call.region, call.api["ApiId"], call.stage_name, value
+        )
+        if refused is not None:
+            raise Refusal(403 if refused == "Forbidden" else 429, refused)
 
     def _access_log(
         self,
@@ -278,6 +295,8 @@ class WebSockets:
             await self.service.http.authorize(call)
             base.authorizer = call.authorizer  # every later event of the connection carries it
         if event_type != "DISCONNECT":
+            if route.get("ApiKeyRequired"):
+                self._check_api_key(call)
             self.service.http.throttle(call)
         integration = base.deployed.snapshot["integrations"].get(
             (route.get("Target") or "").removeprefix("integrations/")

@@ -296,3 +296,57 @@ def test_route_throttling_on_the_clock(overcast, v2):
         assert json.loads(client.recv()) == {"pong": "ping"}
     finally:
         client.close()
+
+
+def test_api_keys_and_usage_plans_guard_routes(overcast, v2):
+    import websocket
+
+    apigw = overcast.client("apigateway")
+    api_id = websocket_api(v2, "keyed")["ApiId"]
+    mock = v2.create_integration(
+        ApiId=api_id, IntegrationType="MOCK", RequestTemplates={"$default": '{"statusCode": 200}'}
+    )
+    v2.create_integration_response(
+        ApiId=api_id,
+        IntegrationId=mock["IntegrationId"],
+        IntegrationResponseKey="$default",
+        ResponseTemplates={"$default": '{"ok": true}'},
+    )
+    target = f"integrations/{mock['IntegrationId']}"
+    v2.create_route(ApiId=api_id, RouteKey="$connect", Target=target, ApiKeyRequired=True)
+    paid = v2.create_route(
+        ApiId=api_id,
+        RouteKey="paid",
+        Target=target,
+        ApiKeyRequired=True,
+        RouteResponseSelectionExpression="$default",
+    )
+    v2.create_route_response(ApiId=api_id, RouteId=paid["RouteId"], RouteResponseKey="$default")
+    v2.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
+    key = apigw.create_api_key(name="ws-key", enabled=True)
+    plan = apigw.create_usage_plan(
+        name="ws-plan", apiStages=[{"apiId": api_id, "stage": "prod"}], quota={"limit": 2, "period": "DAY"}
+    )
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    port = overcast.config.port
+    url = f"ws://127.0.0.1:{port}/_overcast/execute-api/{api_id}/prod"
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(url, timeout=30)  # no key
+    assert refused.value.status_code == 403
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(url, header={"x-api-key": "not-a-key"}, timeout=30)
+    assert refused.value.status_code == 403
+    client = websocket.create_connection(url, header={"x-api-key": key["value"]}, timeout=30)  # use 1 of 2
+    try:
+        client.send(json.dumps({"action": "paid"}))  # use 2 of 2
+        assert json.loads(client.recv()) == {"ok": True}
+        client.send(json.dumps({"action": "paid"}))
+        assert json.loads(client.recv())["message"] == "Limit Exceeded"
+    finally:
+        client.close()
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(url, header={"x-api-key": key["value"]}, timeout=30)
+    assert refused.value.status_code == 429
+    overcast.advance_clock("1d")  # a new day, a new quota
+    client = websocket.create_connection(url, header={"x-api-key": key["value"]}, timeout=30)
+    client.close()
