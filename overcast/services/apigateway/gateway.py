@@ -157,9 +157,9 @@ class Call:
     usage_key: str | None = None
     timeout: float = 29.0
     tracing: bool = False  # whether the integration notes its steps (execution logs, TestInvokeMethod)
-    trace: list[tuple[str, bool]] = field(
-        default_factory=list
-    )  # (execution log line, is request/response data)
+    # execution log lines (text, whether it is request or response data), and where the method's own start
+    trace: list[tuple[str, bool]] = field(default_factory=list)
+    executing: int = 0
     _params: dict[str, dict[str, str]] | None = None
     _headers: list[tuple[str, str]] | None = None
 
@@ -192,6 +192,11 @@ class Call:
     @property
     def stage_name(self) -> str:
         return self.stage["stageName"]
+
+    def note(self, text: str, data: bool = False) -> None:
+        """A line of the execution log (kept only when something will print it)."""
+        if self.tracing:
+            self.trace.append((text, data))
 
     def header(self, name: str) -> str | None:
         return self.request.headers.get(name)
@@ -501,6 +506,7 @@ class Gateway:
             cached = self.cache.get(cache_key, self.clock.now())
             if cached is not None and (call.header("cache-control") or "").replace(" ", "") != "max-age=0":
                 return HttpResponse(cached.status, list(cached.headers), cached.body)
+        call.executing = len(call.trace)
         response = await self.integrations.run(call)
         if cache_key is not None and response.status < 400:
             setting = method_setting(call.stage, call.resource["path"], call.method["httpMethod"])
@@ -567,15 +573,27 @@ class Gateway:
 
     def _meter(self, call: Call) -> HttpResponse | None:
         now = self.clock.now()
+        source = call.deployed.snapshot.get("apiKeySource", "HEADER")
+        value = call.usage_key if source == "AUTHORIZER" else call.header("x-api-key")
+        if call.tracing:
+            call.note(_usage_plan_check(call, value))
         if call.method.get("apiKeyRequired"):
-            source = call.deployed.snapshot.get("apiKeySource", "HEADER")
-            value = call.usage_key if source == "AUTHORIZER" else call.header("x-api-key")
             if not value:
                 return self.error(call, "INVALID_API_KEY", "Forbidden")
             with self.service.db.transaction():
                 refused = self._use_key(call, value, now)
             if refused is not None:
                 return refused
+        if call.tracing:
+            shown = _masked(value or "")
+            if not call.method.get("apiKeyRequired"):
+                call.note(
+                    f"API Key {shown} authorized because method '{call.verb} {call.resource['path']}' does not "
+                    "require API Key. Request will not contribute to throttle or quota limits"
+                )
+            call.note(
+                f"Usage Plan check succeeded for API Key {shown} and API Stage {call.api_id}/{call.stage_name}"
+            )
         setting = method_setting(call.stage, call.resource["path"], call.method["httpMethod"])
         rate, burst = setting.get("throttlingRateLimit", 10000.0), setting.get("throttlingBurstLimit", 5000)
         if (rate, burst) != (10000.0, 5000) and not self._take(
@@ -790,7 +808,6 @@ class Gateway:
         rid = call.context["requestId"]
         lines = [
             f"Extended Request Id: {call.context['extendedRequestId']}",
-            f"Starting execution for request: {rid}",
             *_execution_lines(call, response, bool(setting.get("dataTraceEnabled"))),
         ]
         lines = [f"({rid}) {line}" for line in lines]
@@ -855,8 +872,7 @@ class Gateway:
             multi.setdefault(name, []).append(value)
         latency = int((time.perf_counter() - started) * 1000)
         stamp = f"{datetime.fromtimestamp(self.clock.now(), UTC):%a %b %d %H:%M:%S UTC %Y} : "
-        lines = [f"Starting execution for request: {call.context['requestId']}"]
-        lines += _execution_lines(call, response, data_trace=True)
+        lines = _execution_lines(call, response, data_trace=True)
         log = f"Execution log for request {call.context['requestId']}\n" + "".join(
             f"{stamp}{line}\n" for line in lines
         )
@@ -916,11 +932,26 @@ class Gateway:
         return result
 
 
+def _usage_plan_check(call: Call, key: str | None) -> str:
+    return (
+        f"Verifying Usage Plan for request: {call.context['requestId']}. API Key: {_masked(key or '')} "
+        f"API Stage: {call.api_id}/{call.stage_name}"
+    )
+
+
+def _masked(key: str) -> str:
+    """An API key as execution logs show it: all but its last four characters hidden."""
+    return "*" * max(len(key) - 4, 0) + key[-4:] if key else ""
+
+
 def _execution_lines(call: Call, response: HttpResponse, data_trace: bool) -> list[str]:
     """A request's way through the method as execution logs and TestInvokeMethod tell it: the method
     request, what the integration noted (endpoint request and response), the method response; headers
     and bodies only with data tracing."""
-    lines = [
+    before, during = call.trace[: call.executing], call.trace[call.executing :]
+    lines = [text for text, is_data in before if data_trace or not is_data]
+    lines += [
+        f"Starting execution for request: {call.context['requestId']}",
         f"HTTP Method: {call.verb}, Resource Path: {call.path}",
         f"Method request path: {java_map(call.path_parameters)}",
         f"Method request query string: {java_map(call.method_params()['querystring'])}",
@@ -928,7 +959,7 @@ def _execution_lines(call: Call, response: HttpResponse, data_trace: bool) -> li
     if data_trace:
         lines.append(f"Method request headers: {java_map(dict(call.headers))}")
         lines.append(f"Method request body before transformations: {call.body.decode('utf-8', 'replace')}")
-    lines += [text for text, is_data in call.trace if data_trace or not is_data]
+    lines += [text for text, is_data in during if data_trace or not is_data]
     if data_trace:
         data = response.body if isinstance(response.body, (bytes, bytearray)) else b""
         lines.append(f"Method response body after transformations: {bytes(data).decode('utf-8', 'replace')}")

@@ -151,6 +151,7 @@ class Guards:
         key = (call.api_id, call.stage_name, authorizer["id"], *values)
         verdict = self.gateway.authorizer_cache.get(key, self.clock.now()) if ttl else None
         started = time.perf_counter()
+        call.note(f"Starting authorizer: {authorizer['id']} for request: {call.context['requestId']}")
         if verdict is None:
             event = self._authorizer_event(call, authorizer, values)
             function_arn = lambda_arn(
@@ -172,6 +173,9 @@ class Guards:
                 if message == "Unauthorized":
                     return self.gateway.error(call, "UNAUTHORIZED", "Unauthorized")
                 return self.gateway.error(call, "AUTHORIZER_FAILURE", None, 500)
+            call.note(
+                f"Authorizer result body before parsing: {payload.decode('utf-8', 'replace')}", data=True
+            )
             try:
                 verdict = read_verdict(payload)
             except AuthorizerError:
@@ -187,6 +191,7 @@ class Guards:
                 message + (" with an explicit deny" if explicit else ""),
                 field="Message",
             )
+        call.note("Successfully completed authorizer execution")
         context = {k: _context_value(v) for k, v in verdict.context.items()}
         call.context["authorizer"] = {"principalId": verdict.principal_id, **context}
         call.authorizer = {

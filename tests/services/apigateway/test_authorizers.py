@@ -248,3 +248,53 @@ def test_aws_iam_authorization_under_enforce(enforced):
             )
     bad = _signed(enforced, api["id"], "/private", Credentials(key["AccessKeyId"], "wrong-secret"))
     assert call(enforced, api["id"], "prod", "/private", headers=bad, host_form=False).status == 403
+
+
+def test_execution_logs_tell_the_authorizer_steps(overcast, apigw, token_api):
+    from tests.waiting import wait_for
+
+    api_id, authorizer_id = token_api
+    apigw.update_account(
+        patchOperations=[
+            {
+                "op": "replace",
+                "path": "/cloudwatchRoleArn",
+                "value": "arn:aws:iam::000000000000:role/apigw-logs",
+            }
+        ]
+    )
+    apigw.update_stage(
+        restApiId=api_id,
+        stageName="prod",
+        patchOperations=[
+            {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"},
+            {"op": "replace", "path": "/*/*/logging/dataTrace", "value": "true"},
+        ],
+    )
+    answer = call(overcast, api_id, "prod", "/secret", headers={"Authorization": "allow-me"})
+    assert answer.status == 200
+    rid = answer.headers["x-amzn-requestid"]
+    logs = overcast.client("logs")
+    group = f"API-Gateway-Execution-Logs_{api_id}/prod"
+
+    def lines():
+        if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+            return None
+        found = [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+        return found if any("Method completed" in line for line in found) else None
+
+    found = [line.removeprefix(f"({rid}) ") for line in wait_for(lines, timeout=30)]
+    steps = [
+        f"Starting authorizer: {authorizer_id} for request: {rid}",
+        "Successfully completed authorizer execution",
+        f"Starting execution for request: {rid}",
+        "Method completed with status: 200",
+    ]
+    positions = [found.index(step) for step in steps]
+    assert positions == sorted(positions)
+    between = found[positions[0] : positions[1]]
+    assert any(
+        line.startswith("Endpoint request URI: https://lambda.us-east-1.amazonaws.com/") for line in between
+    )
+    result = next(line for line in between if line.startswith("Authorizer result body before parsing: "))
+    assert json.loads(result.split(": ", 1)[1])["principalId"] == "user-7"

@@ -530,6 +530,17 @@ def test_execution_logs_need_the_account_role_and_reach_their_group(overcast, ap
     assert f"({rid}) Starting execution for request: {rid}" in text
     assert f"({rid}) Method request query string: {{type=cat}}" in text
     assert f"({rid}) Method completed with status: 200" in text
+    lines = [e["message"] for e in events]
+    stage = f"{api['id']}/v1"
+    usage = [
+        f"({rid}) Verifying Usage Plan for request: {rid}. API Key:  API Stage: {stage}",
+        f"({rid}) API Key  authorized because method 'GET /pets' does not require API Key. Request will not "
+        "contribute to throttle or quota limits",
+        f"({rid}) Usage Plan check succeeded for API Key  and API Stage {stage}",
+        f"({rid}) Starting execution for request: {rid}",
+    ]
+    first = lines.index(usage[0])
+    assert lines[first : first + 4] == usage  # the usage plan check comes before the method's execution
 
 
 def test_yaml_definitions_in_and_out(apigw):
