@@ -518,7 +518,8 @@ class Gateway:
 
     def _finish(self, call: Call, response: HttpResponse) -> HttpResponse:
         minimum = call.deployed.snapshot.get("minimumCompressionSize")
-        response = encoding.compress(response, call.header("accept-encoding"), minimum)
+        if minimum is not None:
+            response = encoding.compress(response, call.header("accept-encoding"), minimum)
         response.headers.append(("x-amzn-RequestId", call.context["requestId"]))
         response.headers.append(("x-amz-apigw-id", call.context["extendedRequestId"]))
         response.headers.append(("X-Amzn-Trace-Id", call.trace_id))
@@ -573,8 +574,10 @@ class Gateway:
 
     def _meter(self, call: Call) -> HttpResponse | None:
         now = self.clock.now()
-        source = call.deployed.snapshot.get("apiKeySource", "HEADER")
-        value = call.usage_key if source == "AUTHORIZER" else call.header("x-api-key")
+        value = None
+        if call.tracing or call.method.get("apiKeyRequired"):
+            source = call.deployed.snapshot.get("apiKeySource", "HEADER")
+            value = call.usage_key if source == "AUTHORIZER" else call.header("x-api-key")
         if call.tracing:
             call.note(_usage_plan_check(call, value))
         if call.method.get("apiKeyRequired"):
@@ -799,7 +802,7 @@ class Gateway:
     def _execution_log(self, call: Call, response: HttpResponse) -> None:
         """A stage's execution log (method setting `loggingLevel` INFO, or ERROR for failed requests; request
         and response data with `dataTraceEnabled`), in AWS's log group for it."""
-        if not call.method:
+        if not call.method or not call.tracing:
             return
         setting = method_setting(call.stage, call.resource["path"], call.method["httpMethod"])
         level = setting.get("loggingLevel", "OFF")
