@@ -594,7 +594,8 @@ async def aws_action(
         if route is None:
             return error.status, {}, json.dumps({"message": error.message}).encode()
         if route.protocol == "query" and "xml" not in (headers.get("accept") or ""):
-            return error.status, {"content-type": "application/json"}, _query_json_error(error, request_id)
+            status, data = _query_json_error(get_service_model(route.service), error, request_id)
+            return status, {"content-type": "application/json"}, data
         answer = serialize_error(
             route.protocol, get_service_model(route.service), route.operation_model, error, request_id
         )
@@ -615,10 +616,19 @@ def _query_json(operation: str, model: Any, result: dict[str, Any] | None, reque
     return json.dumps({f"{operation}Response": answer}).encode()
 
 
-def _query_json_error(error: ServiceError, request_id: str) -> bytes:
-    kind = "Receiver" if error.status >= 500 else "Sender"
-    body = {"Error": {"Code": error.code, "Message": error.message, "Type": kind}, "RequestId": request_id}
-    return json.dumps(body).encode()
+def _query_json_error(service: Any, error: ServiceError, request_id: str) -> tuple[int, bytes]:
+    """(status, body) of a query-protocol service's error in its JSON form, with the code, status and
+    fault its XML form would carry (`AWS.SimpleQueueService.NonExistentQueue`, 400, Sender)."""
+    from overcast.protocol.common import error_status
+    from overcast.protocol.query import dialect_of, sender_fault, wire_error_code
+
+    status = error_status(service, error)
+    error_fields = {
+        "Code": wire_error_code(service, error, dialect_of(service)),
+        "Message": error.message,
+        "Type": "Sender" if sender_fault(service, error, status) else "Receiver",
+    }
+    return status, json.dumps({"Error": error_fields, "RequestId": request_id}).encode()
 
 
 def _json_value(shape: Any, value: Any) -> Any:

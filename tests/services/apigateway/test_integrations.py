@@ -191,6 +191,34 @@ def test_a_body_becomes_an_sqs_message(overcast, apigw):
     assert json.loads(messages[0]["Body"]) == {"order": 7}
     # SQS answers API Gateway in the JSON form of its query protocol, which the template reads
     assert answer.json() == {"id": messages[0]["MessageId"]}
+    # and its errors too: a queue that is gone
+    resource = resource_at(apigw, api["id"], "/messages")
+    apigw.put_method_response(restApiId=api["id"], resourceId=resource, httpMethod="POST", statusCode="400")
+    apigw.put_integration_response(
+        restApiId=api["id"],
+        resourceId=resource,
+        httpMethod="POST",
+        statusCode="400",
+        selectionPattern="4\\d{2}",
+        responseTemplates={
+            "application/json": '{"code": "$input.path(\'$.Error.Code\')", "type": "$input.path(\'$.Error.Type\')"}'
+        },
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    sqs.delete_queue(QueueUrl=queue)
+    failed = call(
+        overcast,
+        api["id"],
+        "prod",
+        "/messages",
+        method="POST",
+        body={"order": 8},
+        headers={"Content-Type": "application/json"},
+    )
+    assert (failed.status, failed.json()) == (
+        400,
+        {"code": "AWS.SimpleQueueService.NonExistentQueue", "type": "Sender"},
+    )
 
 
 CUSTOM = """
