@@ -25,8 +25,11 @@ def decompress(body: bytes, coding: str | None) -> bytes:
             return body
         if coding == "gzip":
             return gzip.decompress(body)
-        if coding == "deflate":
-            return zlib.decompress(body)
+        if coding == "deflate":  # zlib-wrapped as HTTP says, or raw as some clients send it
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)
     except (OSError, EOFError, zlib.error):
         raise UnsupportedEncoding(coding) from None
     raise UnsupportedEncoding(coding)

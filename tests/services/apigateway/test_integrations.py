@@ -676,6 +676,18 @@ def test_payload_compression_both_ways(overcast, apigw, backend):
     )
     assert sent.status == 200
     assert json.loads(backend.seen[-1]["body"]) == {"order": 7}
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    sent = call(
+        overcast,
+        api["id"],
+        "prod",
+        "/echo",
+        method="POST",
+        body=raw.compress(b'{"order": 9}') + raw.flush(),  # raw deflate, as some clients send it
+        headers={"Content-Type": "application/json", "Content-Encoding": "deflate"},
+    )
+    assert sent.status == 200
+    assert json.loads(backend.seen[-1]["body"]) == {"order": 9}
     for coding, payload in (("br", b"anything"), ("gzip", b"not gzip at all")):
         refused = call(
             overcast,
