@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from overcast.services.apigatewayv2.provider import ApiGatewayV2Provider
 
 PATH_PREFIX = "/_overcast/execute-api/"
+_COGNITO_ISSUER = re.compile(r"https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/([\w-]+_[0-9A-Za-z]+)/?")
 COMPAT_PREFIX = "/_aws/execute-api/"  # the form LocalStack users know
 _HOP_BY_HOP = {
     "host",
@@ -507,9 +508,9 @@ class HttpGateway:
         sources = [call.select(s) for s in authorizer.get("IdentitySource") or []]
         if not sources or not sources[0]:
             raise Refusal(401, "Unauthorized")
-        issuer = config.get("Issuer", "")
         try:
             token = rest.jwt.parse(sources[0])
+            issuer = _pool_issuer(config.get("Issuer", ""), token.claims.get("iss"))
             rest.jwt.verify_signature(token, await self._jwks(issuer))
             rest.jwt.check_claims(
                 token, self.clock.now(), issuer=issuer, audiences=config.get("Audience") or None
@@ -636,6 +637,17 @@ class HttpGateway:
             bucket[0] = tokens
             raise Refusal(429, "Too Many Requests")
         bucket[0] = tokens - 1.0
+
+
+def _pool_issuer(configured: str, claimed: Any) -> str:
+    """The issuer a JWT authorizer checks: the configured one, except that a Cognito user pool's AWS issuer
+    (`https://cognito-idp.<region>.amazonaws.com/<pool id>`, as CDK's HttpUserPoolAuthorizer sets it)
+    stands for that pool wherever it is served, so a token of the pool issued by Overcast
+    (`http://localhost:4566/<pool id>`) is checked against, and keyed by, the issuer it names."""
+    found = _COGNITO_ISSUER.fullmatch(configured.strip())
+    if found and isinstance(claimed, str) and claimed.rstrip("/").endswith("/" + found.group(1)):
+        return claimed.rstrip("/")
+    return configured
 
 
 def _message(status: int, message: str, headers: list[tuple[str, str]] | None = None) -> HttpResponse:

@@ -189,6 +189,46 @@ def test_jwt_authorizer_accepts_the_issuers_token_and_refuses_an_expired_one(
         assert scoped.status == 403 and scoped.json() == {"message": "Forbidden"}
 
 
+def test_a_user_pool_issuer_stands_for_the_pool_wherever_it_is_served(overcast, v2, lam, make_function):
+    """CDK's HttpUserPoolAuthorizer names `https://cognito-idp.<region>.amazonaws.com/<pool>`; a token of that
+    pool issued elsewhere (Overcast's Cognito: `http://localhost:4566/<pool>`) passes, another pool's not."""
+    with Issuer("/us-east-1_AbCdEf123") as pool, Issuer("/us-east-1_Other4567") as other:
+        arn = make_function("echo", ECHO)
+        api = v2.create_api(Name="pool-jwt", ProtocolType="HTTP")
+        authorizer = v2.create_authorizer(
+            ApiId=api["ApiId"],
+            Name="pool",
+            AuthorizerType="JWT",
+            IdentitySource=["$request.header.Authorization"],
+            JwtConfiguration={
+                "Issuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123",
+                "Audience": ["client-1"],
+            },
+        )
+        integration = v2.create_integration(
+            ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0"
+        )
+        v2.create_route(
+            ApiId=api["ApiId"],
+            RouteKey="GET /me",
+            AuthorizationType="JWT",
+            AuthorizerId=authorizer["AuthorizerId"],
+            Target=f"integrations/{integration['IntegrationId']}",
+        )
+        v2.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+        allow_invoke(lam, "echo", api["ApiId"])
+        now = time.time()
+        access = pool.token({"sub": "u1", "client_id": "client-1", "token_use": "access", "exp": now + 600})
+        answer = invoke(overcast, api["ApiId"], "/me", headers={"Authorization": access})
+        assert answer.status == 200
+        claims = answer.json()["requestContext"]["authorizer"]["jwt"]["claims"]
+        assert claims["iss"] == pool.url
+        stranger = other.token({"sub": "u2", "client_id": "client-1", "exp": now + 600})
+        assert invoke(overcast, api["ApiId"], "/me", headers={"Authorization": stranger}).status == 401
+        forged = pool.token({"sub": "u3", "client_id": "client-1", "exp": now + 600}, key=Issuer.other_key())
+        assert invoke(overcast, api["ApiId"], "/me", headers={"Authorization": forged}).status == 401
+
+
 SIMPLE_AUTHORIZER = """
 def handler(event, context):
     token = event["headers"].get("authorization")
