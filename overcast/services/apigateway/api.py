@@ -7,6 +7,7 @@ the pure logic both API generations run on, so it exists once.
     rest.jwt.parse(token), rest.jwt.verify_signature(...)          # JWT authorizers
     await rest.fetch_jwks(cache, url, now)                         # an issuer's keys, cached
     rest.vtl.render(template, ...)                                 # mapping templates (WebSocket APIs)
+    rest.body_problem(schema, body)                                # a body against a model's JSON schema
     await rest.aws_action(platform, uri, method, body, ...)         # an AWS integration's action
     rest.TtlCache(), rest.read_verdict(payload), rest.allows(...)  # authorizer results
     await rest.write_log(platform, group_or_arn, stream, lines, account=..., region=...)  # CloudWatch Logs
@@ -22,6 +23,7 @@ from overcast.services.apigateway.authorization import AuthorizerError, TtlCache
 from overcast.services.apigateway.cloudwatch import write_log
 from overcast.services.apigateway.gateway import extended_id, fetch_jwks
 from overcast.services.apigateway.integrations import aws_action, lambda_arn, with_stage_variables
+from overcast.services.apigateway.models import body_problem
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
@@ -44,6 +46,7 @@ __all__ = [
     "allows",
     "use_api_key",
     "aws_action",
+    "body_problem",
     "extended_id",
     "fetch_jwks",
     "jwt",

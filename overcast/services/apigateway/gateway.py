@@ -34,7 +34,7 @@ from overcast.services.apigateway.authorization import TtlCache
 from overcast.services.apigateway.deployments import DeploymentOperations, method_setting
 from overcast.services.apigateway.guards import Guards
 from overcast.services.apigateway.integrations import Integrations, java_map
-from overcast.services.apigateway.models import DEFAULT_TEMPLATE, GATEWAY_RESPONSES
+from overcast.services.apigateway.models import DEFAULT_TEMPLATE, GATEWAY_RESPONSES, body_problem
 from overcast.services.apigateway.resource_tree import Match, ResourceTree
 from overcast.services.apigateway.usage import period_of
 
@@ -726,18 +726,7 @@ class Gateway:
         model = (call.deployed.snapshot.get("models") or {}).get(name or "")
         if model is None or not model.get("schema"):
             return None
-        import jsonschema
-
-        try:
-            document = json.loads(call.body or b"null")
-        except ValueError:
-            return "[Invalid JSON in request body]"
-        schema = json.loads(model["schema"])
-        validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
-        errors = sorted(validator_class(schema).iter_errors(document), key=lambda e: list(e.path))
-        if errors:
-            return "[" + ", ".join(e.message for e in errors) + "]"
-        return None
+        return body_problem(model["schema"], call.body)
 
     # -- caching -------------------------------------------------------------------------------------------
 

@@ -58,6 +58,23 @@ def default_gateway_response(kind: str) -> dict[str, Any]:
     return response
 
 
+def body_problem(schema_text: str, body: bytes) -> str | None:
+    """What is wrong with a request body against a model's JSON schema (draft 4 unless it names another),
+    as `$context.error.validationErrorString` words it; None when it conforms."""
+    import jsonschema
+
+    try:
+        document = json.loads(body or b"null")
+    except ValueError:
+        return "[Invalid JSON in request body]"
+    schema = json.loads(schema_text)
+    validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
+    errors = sorted(validator_class(schema).iter_errors(document), key=lambda e: list(e.path))
+    if errors:
+        return "[" + ", ".join(e.message for e in errors) + "]"
+    return None
+
+
 def parse_schema(text: str) -> dict[str, Any]:
     try:
         schema = json.loads(text)

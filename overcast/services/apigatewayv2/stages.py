@@ -52,6 +52,7 @@ class StageOperations(Operations):
                 for i in integrations
             },
             "authorizers": {a["AuthorizerId"]: a for a in store.list(account, region, "authorizer", api_id)},
+            "models": {m["Name"]: m for m in store.list(account, region, "model", api_id)},
         }
 
     def deploy(

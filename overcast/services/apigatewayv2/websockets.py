@@ -22,7 +22,7 @@ import overcast.services.apigateway.api as rest
 from overcast.http import HttpRequest, HttpResponse, WebSocket
 from overcast.platform import new_request_id
 from overcast.services.apigatewayv2.http_gateway import Call, Refusal, parse_target
-from overcast.services.apigatewayv2.ws_integrations import Message, WebSocketIntegrations
+from overcast.services.apigatewayv2.ws_integrations import Message, WebSocketIntegrations, evaluate
 
 if TYPE_CHECKING:
     from overcast.services.apigatewayv2.provider import ApiGatewayV2Provider
@@ -180,7 +180,7 @@ class WebSockets:
                 base, route, connection, "MESSAGE", data, connected_at, request_id=request_id
             )
         except Refusal as refusal:
-            status = refusal.status if refusal.status in (403, 429) else 500
+            status = refusal.status if refusal.status in (400, 403, 429) else 500
             self._access_log(base, route["RouteKey"], connection, "MESSAGE", connected_at, request_id, status)
             text = refusal.message if status != 500 else "Internal server error"
             await live.socket.send(
@@ -197,6 +197,23 @@ class WebSockets:
                 await live.socket.send(answer[1].decode("utf-8"))
             except UnicodeDecodeError:  # a binary answer (CONVERT_TO_BINARY) goes as a binary frame
                 await live.socket.send(answer[1])
+
+    def _validate(self, call: Call, data: bytes) -> None:
+        """A route's request validation: its `ModelSelectionExpression` picks one of its `RequestModels`
+        (else `$default`), whose schema the message must satisfy; no model, or a message that does not
+        conform: the client is told `Invalid request body` and the backend is not called."""
+        message = Message(data, call.request, {}, "MESSAGE")
+        key = evaluate(
+            call.route["ModelSelectionExpression"],
+            lambda name: (
+                message.body_value(name[len("request.body") :]) if name.startswith("request.body") else None
+            ),
+        )
+        models = call.route.get("RequestModels") or {}
+        name = models.get(key) or models.get("$default")
+        model = (call.deployed.snapshot.get("models") or {}).get(name or "")
+        if model is None or rest.body_problem(model.get("Schema") or "{}", data) is not None:
+            raise Refusal(400, "Invalid request body")
 
     def _check_api_key(self, call: Call) -> None:
         """A route that needs an API key: the one the API's `ApiKeySelectionExpression` names (the $connect
@@ -298,6 +315,8 @@ class WebSockets:
             if route.get("ApiKeyRequired"):
                 self._check_api_key(call)
             self.service.http.throttle(call)
+        if event_type == "MESSAGE" and route.get("ModelSelectionExpression"):
+            self._validate(call, data or b"")
         integration = base.deployed.snapshot["integrations"].get(
             (route.get("Target") or "").removeprefix("integrations/")
         )

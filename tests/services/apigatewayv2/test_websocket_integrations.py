@@ -350,3 +350,44 @@ def test_api_keys_and_usage_plans_guard_routes(overcast, v2):
     overcast.advance_clock("1d")  # a new day, a new quota
     client = websocket.create_connection(url, header={"x-api-key": key["value"]}, timeout=30)
     client.close()
+
+
+def test_request_validation_by_model_selection(overcast, v2):
+    api_id = websocket_api(v2, "validated")["ApiId"]
+    schema = {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "type": "object",
+        "required": ["action", "text"],
+        "properties": {"text": {"type": "string", "maxLength": 10}},
+    }
+    v2.create_model(ApiId=api_id, Name="Chat", ContentType="application/json", Schema=json.dumps(schema))
+    mock = v2.create_integration(
+        ApiId=api_id, IntegrationType="MOCK", RequestTemplates={"$default": '{"statusCode": 200}'}
+    )
+    v2.create_integration_response(
+        ApiId=api_id,
+        IntegrationId=mock["IntegrationId"],
+        IntegrationResponseKey="$default",
+        ResponseTemplates={"$default": '{"accepted": true}'},
+    )
+    route = v2.create_route(
+        ApiId=api_id,
+        RouteKey="say",
+        Target=f"integrations/{mock['IntegrationId']}",
+        RouteResponseSelectionExpression="$default",
+        ModelSelectionExpression="${request.body.kind}",
+        RequestModels={"chat": "Chat"},
+    )
+    v2.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+    v2.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
+    client = connect(overcast, api_id)
+    try:
+        client.send(json.dumps({"action": "say", "kind": "chat", "text": "hi"}))
+        assert json.loads(client.recv()) == {"accepted": True}
+        client.send(json.dumps({"action": "say", "kind": "chat", "text": "far too long a text"}))
+        refused = json.loads(client.recv())
+        assert refused["message"] == "Invalid request body" and refused["connectionId"].endswith("=")
+        client.send(json.dumps({"action": "say", "kind": "poem", "text": "hi"}))  # no model, no $default
+        assert json.loads(client.recv())["message"] == "Invalid request body"
+    finally:
+        client.close()
