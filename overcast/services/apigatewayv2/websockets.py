@@ -203,12 +203,7 @@ class WebSockets:
         (else `$default`), whose schema the message must satisfy; no model, or a message that does not
         conform: the client is told `Invalid request body` and the backend is not called."""
         message = Message(data, call.request, {}, "MESSAGE")
-        key = evaluate(
-            call.route["ModelSelectionExpression"],
-            lambda name: (
-                message.body_value(name[len("request.body") :]) if name.startswith("request.body") else None
-            ),
-        )
+        key = evaluate(call.route["ModelSelectionExpression"], message.request_value)
         models = call.route.get("RequestModels") or {}
         name = models.get(key) or models.get("$default")
         model = (call.deployed.snapshot.get("models") or {}).get(name or "")

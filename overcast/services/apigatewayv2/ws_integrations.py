@@ -75,6 +75,10 @@ class Message:
             return None
         return found if isinstance(found, str) else json.dumps(found)
 
+    def request_value(self, name: str) -> str | None:
+        """A selection expression's `request.body.<path>` variable; None for any other."""
+        return self.body_value(name[len("request.body") :]) if name.startswith("request.body") else None
+
     def params(self) -> dict[str, dict[str, str]]:
         """`$input.params()`: the $connect request's headers and query strings (none on later messages)."""
         if self.event_type != "CONNECT":
@@ -95,7 +99,7 @@ class WebSocketIntegrations:
         """(status, body) of a route's MOCK, AWS, HTTP or HTTP_PROXY integration."""
         kind = integration["IntegrationType"]
         if kind == "HTTP_PROXY":
-            status, _, data = await self._http(call, integration, message, message.data or b"", {})
+            status, _, data = await self._http(call, integration, message.data or b"", {})
             return status, data
         body = self._request_body(call, integration, message)
         mapped = self._mapped(call, integration, message)
@@ -105,7 +109,7 @@ class WebSocketIntegrations:
             status = _mock_status(body)
             data, selector = b"", str(status)
         elif kind == "HTTP":
-            status, headers, data = await self._http(call, integration, message, body, mapped)
+            status, headers, data = await self._http(call, integration, body, mapped)
             selector = str(status)
         else:
             status, headers, data, selector = await self._aws(call, integration, body, mapped)
@@ -115,12 +119,7 @@ class WebSocketIntegrations:
 
     def _request_body(self, call: Call, integration: dict[str, Any], message: Message) -> bytes:
         templates = integration.get("RequestTemplates") or {}
-        key = evaluate(
-            integration.get("TemplateSelectionExpression") or "$default",
-            lambda name: (
-                message.body_value(name[len("request.body") :]) if name.startswith("request.body") else None
-            ),
-        )
+        key = evaluate(integration.get("TemplateSelectionExpression") or "$default", message.request_value)
         template = templates.get(key)
         if template is None:
             template = templates.get("$default")
@@ -222,7 +221,6 @@ class WebSocketIntegrations:
         self,
         call: Call,
         integration: dict[str, Any],
-        message: Message,
         body: bytes,
         mapped: dict[str, dict[str, str]],
     ) -> tuple[int, dict[str, str], bytes]:
@@ -286,9 +284,7 @@ class WebSocketIntegrations:
             for prefix in ("integration.response.header.", "integration.response.multivalueheader."):
                 if name.startswith(prefix):
                     return headers.get(name[len(prefix) :].lower())
-            if name.startswith("request.body"):
-                return message.body_value(name[len("request.body") :])
-            return None
+            return message.request_value(name)
 
         templates = chosen.get("ResponseTemplates") or {}
         key = evaluate(chosen.get("TemplateSelectionExpression") or "$default", resolve)
