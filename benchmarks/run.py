@@ -87,6 +87,7 @@ REGION = "us-east-1"
 #               reported if it does not), e.g. that a ReceiveMessage does return a message
 #   default     measured when --ops is not given
 #   target      Overcast's required ratio to the best peer's req/s (the issue's 1.5x); none: just measured
+#   paths       {server name: path} where the servers serve the operation at different URLs (invoke URLs)
 # --------------------------------------------------------------------------------------------------------
 _BODY_1K = bytes(range(256)) * 4  # 1 KiB
 
@@ -780,6 +781,14 @@ def expand(req: dict, values: dict[str, str]) -> dict:
     return {**req, "path": sub(req["path"]), "body": sub(req.get("body") or "")}
 
 
+def server_op(op: dict, server: str) -> dict:
+    """`op` with the path this server serves it at: an operation whose URL form differs between servers
+    (API Gateway invoke URLs) gives `paths` by server name ("overcast" covers its variants)."""
+    paths = op.get("paths") or {}
+    path = paths.get(server) or paths.get(server.split("-")[0]) or op["path"]
+    return {**op, "path": path}
+
+
 def describe(req: dict) -> str:
     target = next((v for k, v in (req.get("headers") or {}).items() if k.lower() == "x-amz-target"), None)
     return f"{req['method']} {req['path']}" + (f" {target}" if target else "")
@@ -1040,7 +1049,7 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
                 r["setup_status"] = problems
                 for problem in problems:
                     log(f"  {server.name} {op['name']} setup: {problem}")
-            req = expand(op, values)
+            req = expand(server_op(op, server.name), values)
             url, headers, body = signed(req, run.port, amz_date)
             probe, answer = send_full(req, run.port, amz_date)
             r["probe_status"] = probe

@@ -89,10 +89,28 @@ class HttpRequest:
     host: str = "localhost"
     scheme: str = "http"
     client_ip: str = "127.0.0.1"
+    # the headers as received, in order and unjoined (lower-case names), and the names as the client spelled
+    # them when the server kept them: for services that hand requests on as they came (API Gateway)
+    raw_headers: list[tuple[bytes, bytes]] | None = field(default=None, repr=False, compare=False)
+    header_names: list[bytes] | None = field(default=None, repr=False, compare=False)
     # (query, its parse): routing and the rest protocols both need the query parsed; it is parsed once
     _parsed_query: tuple[str, dict[str, list[str]]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+
+    def header_pairs(self) -> list[tuple[str, str]]:
+        """Every header as received: (name as the client spelled it, value), repeated names repeated."""
+        if self.raw_headers is None:
+            return list(self.headers.items())
+        names = (
+            self.header_names
+            if self.header_names is not None and len(self.header_names) == len(self.raw_headers)
+            else None
+        )
+        return [
+            ((names[i] if names else name).decode("latin-1"), value.decode("latin-1"))
+            for i, (name, value) in enumerate(self.raw_headers)
+        ]
 
     def query_params(self) -> dict[str, list[str]]:
         """The query string as {name: [values...]}, blank values kept ('?uploads' -> {'uploads': ['']}),
@@ -137,3 +155,70 @@ def json_response(data: object, status: int = 200) -> HttpResponse:
     import json
 
     return HttpResponse(status, [("content-type", "application/json")], json.dumps(data).encode())
+
+
+class WebSocket:
+    """A WebSocket a client opened (RFC 6455), handed to a service's route declared with `websocket=True`:
+    accept it (or deny it with an HTTP response), then receive and send messages until either side closes.
+
+    It wraps the server's ASGI websocket `receive`/`send`, so a service needs no server module."""
+
+    def __init__(self, receive, send) -> None:
+        self._receive = receive
+        self._send = send
+        self.accepted = False
+        self.closed = False
+        self.close_code: int | None = None  # the code the connection ended with (1006: dropped)
+
+    async def accept(
+        self, headers: list[tuple[str, str]] | None = None, subprotocol: str | None = None
+    ) -> None:
+        connect = await self._receive()  # websocket.connect
+        if connect["type"] != "websocket.connect":
+            self.closed = True
+            return
+        message: dict = {"type": "websocket.accept", "headers": _raw_headers(headers or [])}
+        if subprotocol:
+            message["subprotocol"] = subprotocol
+        await self._send(message)
+        self.accepted = True
+
+    async def deny(self, response: HttpResponse) -> None:
+        """Answer the upgrade request with an HTTP response instead (a 401, a 403, ...)."""
+        body = response.body if isinstance(response.body, (bytes, bytearray)) else b""
+        await self._send(
+            {
+                "type": "websocket.http.response.start",
+                "status": response.status,
+                "headers": _raw_headers(response.headers),
+            }
+        )
+        await self._send({"type": "websocket.http.response.body", "body": bytes(body)})
+        self.closed = True
+
+    async def receive(self) -> str | bytes | None:
+        """The next message (text as str, binary as bytes), or None once the connection has closed."""
+        if self.closed:
+            return None
+        message = await self._receive()
+        if message["type"] == "websocket.receive":
+            text = message.get("text")
+            return text if text is not None else message.get("bytes") or b""
+        self.closed = True
+        self.close_code = message.get("code", 1006)
+        return None
+
+    async def send(self, data: str | bytes) -> None:
+        if self.closed:
+            return
+        await self._send({"type": "websocket.send", "text" if isinstance(data, str) else "bytes": data})
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        if not self.closed:
+            self.closed = True
+            self.close_code = code
+            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+def _raw_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in headers]

@@ -399,6 +399,56 @@ class Authorizer:
         )
         return request, evaluate(request, policies)
 
+    def decide_action(
+        self,
+        principal: Principal,
+        action: str,
+        arn: str,
+        *,
+        region: str,
+        resource: ResourcePolicy | None = None,
+        source_ip: str | None = None,
+    ) -> tuple[Request, Decision] | None:
+        """Whether `principal` may perform `action` on `arn`, for actions no AWS operation of Overcast's
+        carries (API Gateway's execute-api:Invoke of an API method), with the resource's policy when it has
+        one. None in the `off` mode (nothing is evaluated); soft mode records and allows."""
+        if self.mode == "off":
+            return None
+        identity = self.identity(principal)
+        context = build_context(
+            principal,
+            self.platform.clock.now(),
+            identity=identity,
+            org_id=self.org_id(principal.account_id),
+            region=region,
+            source_ip=source_ip,
+        )
+        request = Request(principal, action, arn, context)
+        document = (
+            policy_doc.parse(resource.document, policy_doc.RESOURCE)
+            if resource and resource.document
+            else None
+        )
+        scps = self.scp_levels(principal.account_id) if principal.kind != "service" else None
+        policies = Policies(
+            identity=identity.policies,
+            resource=document,
+            resource_account=resource.owner if resource else (resource_account(arn) or None),
+            boundary=identity.boundary,
+            session=[
+                p
+                for p in (policy_doc.parse(t) for t in principal.attributes.get("session_policies") or ())
+                if p
+            ],
+            scp_levels=scps or (),
+        )
+        decision = evaluate(request, policies)
+        if self.mode == "soft":
+            if principal.kind != "root":
+                self.observe(request, decision)
+            return request, Decision(True, matched=decision.matched)
+        return request, decision
+
     def _context(
         self,
         ctx: RequestContext,

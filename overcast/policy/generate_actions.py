@@ -43,8 +43,7 @@ SERVICES = [
     "secretsmanager", "ssm", "cloudformation", "apigateway", "apigatewayv2", "ecr", "ecs", "eks", "route53",
     "ses", "sesv2", "elbv2", "elb", "autoscaling", "application-autoscaling", "rds", "acm", "cognito-idp",
     "scheduler", "pipes", "athena", "glue", "elasticache", "cloudfront", "efs", "cloudtrail", "config",
-    "cognito-identity",
-    "servicediscovery",
+    "cognito-identity", "servicediscovery", "apigatewaymanagementapi",
 ]  # fmt: skip
 
 # Where IAM's prefix is not the service's signing name.

@@ -13,7 +13,7 @@ from overcast.auth.authenticate import authenticate, error_style
 from overcast.auth.sigv4 import SigV4, parse_sigv4
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.http import Headers, HttpRequest, HttpResponse, json_response
+from overcast.http import Headers, HttpRequest, HttpResponse, WebSocket, json_response
 from overcast.platform import Platform, new_request_id
 from overcast.routing.router import FORM, Route, resolve
 from overcast.server.internal import internal_endpoint
@@ -36,6 +36,8 @@ class OvercastApp:
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
         if scope["type"] == "http":
             await self._http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
 
@@ -55,7 +57,7 @@ class OvercastApp:
         """Serve the request by a running service's declared HTTP route (a website, a form POST, a CORS
         preflight, a function URL); False when none takes it."""
         for route, provider in self.platform.routes:
-            if not route.matches(request):
+            if route.websocket or not route.matches(request):
                 continue
             if route.read_body and request.stream is None:
                 try:
@@ -83,18 +85,30 @@ class OvercastApp:
             return True
         return request.headers.get("x-overcast-token") == config.root_secret_key
 
+    async def _websocket(self, scope: dict[str, Any], receive, send) -> None:
+        """A WebSocket upgrade: served by the route a running service declared for it (HttpRoute.websocket),
+        or refused with 404."""
+        started = time.perf_counter()
+        request = _request_of(scope, "GET")
+        socket = WebSocket(receive, send)
+        for route, provider in self.platform.routes:
+            if route.websocket and route.matches(request):
+                try:
+                    await getattr(provider, route.handler)(request, socket)
+                finally:
+                    if not socket.accepted and not socket.closed:
+                        await socket.deny(HttpResponse(403, [("content-type", "text/plain")], b"Forbidden"))
+                name = Route(provider.service_name, route.operation, "websocket", None)
+                self.request_log.record(
+                    name, None, 101 if socket.accepted else 403, time.perf_counter() - started
+                )
+                return
+        await socket.deny(HttpResponse(404, [("content-type", "text/plain")], b"Not Found"))
+
     async def _http(self, scope: dict[str, Any], receive, send) -> None:
         started = time.perf_counter()
-        headers = Headers.from_raw(scope["headers"])
-        raw_path = scope.get("raw_path")
-        request = HttpRequest(
-            method=scope["method"],
-            path=raw_path.decode("latin-1").split("?", 1)[0] if raw_path else scope["path"],
-            query=scope["query_string"].decode("latin-1"),
-            headers=headers,
-            host=headers.get("host") or "localhost",
-            client_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
-        )
+        request = _request_of(scope, scope["method"])
+        headers = request.headers
         if self.platform.routes and await self._service_route(request, receive, send, started):
             return
         body_read = request.stream is not None  # a route read the body, then passed
@@ -192,6 +206,22 @@ class OvercastApp:
             response.headers.extend(provider.cors_headers(request) if provider else OPEN_CORS)
         await _send(send, response, request.method)
         self.request_log.record(route, ctx, response.status, time.perf_counter() - started, params, outcome)
+
+
+def _request_of(scope: dict[str, Any], method: str) -> HttpRequest:
+    headers = Headers.from_raw(scope["headers"])
+    raw_path = scope.get("raw_path")
+    return HttpRequest(
+        method=method,
+        path=raw_path.decode("latin-1").split("?", 1)[0] if raw_path else scope["path"],
+        query=scope["query_string"].decode("latin-1"),
+        headers=headers,
+        host=headers.get("host") or "localhost",
+        client_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+        scheme="https" if scope.get("scheme") in ("https", "wss") else "http",
+        raw_headers=scope["headers"],
+        header_names=scope.get("header_names"),
+    )
 
 
 def _is_chunked(request: HttpRequest, sig: SigV4 | None) -> bool:

@@ -25,6 +25,8 @@ from urllib.parse import unquote
 
 import httptools
 
+from overcast.server.websocket import WebSocketExchange, is_upgrade
+
 log = logging.getLogger("overcast.http")
 
 KEEP_ALIVE_SECONDS = 5.0  # an idle connection is closed after this (clients reconnect, as with AWS)
@@ -36,6 +38,7 @@ MAX_HEAD = 64 * 1024  # request line and headers
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 _NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_COALESCE = 64 * 1024  # a response's head and a body up to this size go out in one write
 
 
 def _bad_request(message: str, status: int = 400) -> bytes:
@@ -74,6 +77,7 @@ class Exchange:
         "keep_alive",
         "expect_continue",
         "head",
+        "pending_head",
         "chunks",
         "buffered",
         "complete",
@@ -93,6 +97,7 @@ class Exchange:
         self.keep_alive = keep_alive
         self.expect_continue = expect_continue
         self.head = scope["method"] == "HEAD"
+        self.pending_head: bytes | None = None  # the response's status line and headers, not yet written
         self.chunks: list[bytes] = []
         self.buffered = 0
         self.complete = False  # the whole request body has arrived
@@ -176,13 +181,19 @@ class Exchange:
             raise RuntimeError("a response body before the response start")
         body = message.get("body", b"")
         more = message.get("more_body", False)
+        head, self.pending_head = self.pending_head, None
         if body and not self.no_body:
-            if self.chunked:
-                conn.transport.write(b"%x\r\n%b\r\n" % (len(body), body))
+            data = b"%x\r\n%b\r\n" % (len(body), body) if self.chunked else body
+            if head is not None and len(data) <= _COALESCE:  # one write (one system call) for both
+                conn.transport.write(head + data)
             else:
-                conn.transport.write(body)
+                if head is not None:
+                    conn.transport.write(head)
+                conn.transport.write(data)
             if conn.write_paused:
                 await conn.drained()
+        elif head is not None:
+            conn.transport.write(head)
         if not more:
             if self.chunked:
                 conn.transport.write(b"0\r\n\r\n")
@@ -213,7 +224,9 @@ class Exchange:
         if not self.keep_alive:
             lines.append(b"connection: close\r\n")
         lines.append(b"\r\n")
-        conn.transport.write(b"".join(lines))
+        self.pending_head = b"".join(
+            lines
+        )  # written with the first body bytes (send), in one write when small
 
 
 class Connection(asyncio.Protocol):
@@ -237,9 +250,11 @@ class Connection(asyncio.Protocol):
         self.parsing: Exchange | None = None  # the one whose body the parser is reading
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
+        self._names: list[bytes] = []  # the header names as the client spelled them (ASGI's are lower-case)
         self._head_size = 0
         self.head_since: float | None = None  # when the headers being received began to arrive
         self.lingering = False  # answered without reading the body: draining until closed
+        self.websocket: WebSocketExchange | None = None  # set once the request upgraded to a WebSocket
 
     # -- asyncio.Protocol ----------------------------------------------------------------------------
 
@@ -253,6 +268,8 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.server.connections.discard(self)
+        if self.websocket is not None:
+            self.websocket.connection_lost()
         for exchange in (self.current, *self.pipeline):
             if exchange is not None:
                 exchange._wake()
@@ -263,10 +280,16 @@ class Connection(asyncio.Protocol):
         if self.lingering:
             return  # the rest of a body nobody will read
         self.idle_since = None
+        if self.websocket is not None:
+            self.websocket.data_received(data)
+            return
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._refuse("upgrades are not supported")
+        except httptools.HttpParserUpgrade as upgrade:
+            if self.websocket is None:
+                self._refuse("upgrades other than to a WebSocket are not supported")
+            else:  # the bytes after the handshake are already WebSocket frames
+                self.websocket.data_received(data[upgrade.args[0] :])
         except httptools.HttpParserError as error:
             cause = error.__context__  # what a callback of ours raised
             if isinstance(cause, _Unsupported):
@@ -303,6 +326,7 @@ class Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._url = b""
         self._headers = []
+        self._names = []
         self._head_size = 0
         self.head_since = self.loop.time()
 
@@ -317,6 +341,7 @@ class Connection(asyncio.Protocol):
         if self._head_size > MAX_HEAD:
             raise httptools.HttpParserError("headers too large")
         self._headers.append((name.lower(), value))
+        self._names.append(name)
 
     def on_headers_complete(self) -> None:
         self.head_since = None
@@ -334,6 +359,7 @@ class Connection(asyncio.Protocol):
             "query_string": query,
             "root_path": "",
             "headers": self._headers,
+            "header_names": self._names,
             "client": self.client,
             "server": self.local,
         }
@@ -343,6 +369,9 @@ class Connection(asyncio.Protocol):
         expect_continue = version == "1.1" and any(
             name == b"expect" and value.lower() == b"100-continue" for name, value in self._headers
         )
+        if parser.should_upgrade() and is_upgrade(scope["method"], self._headers):
+            self._upgrade(scope)
+            return
         exchange = Exchange(self, scope, parser.should_keep_alive(), expect_continue)
         self.parsing = exchange
         if self.current is None:
@@ -350,11 +379,43 @@ class Connection(asyncio.Protocol):
         else:
             self.pipeline.append(exchange)
 
+    def _upgrade(self, scope: dict[str, Any]) -> None:
+        """Serve the request as a WebSocket (an ASGI websocket scope) once the requests before it are done."""
+        if self.current is not None or self.pipeline:
+            raise httptools.HttpParserError("a WebSocket upgrade pipelined behind other requests")
+        scope["type"] = "websocket"
+        scope["scheme"] = "ws"
+        scope["subprotocols"] = [
+            part.strip()
+            for name, value in self._headers
+            if name == b"sec-websocket-protocol"
+            for part in value.decode("latin-1").split(",")
+            if part.strip()
+        ]
+        del scope["method"]
+        exchange = WebSocketExchange(self, scope)
+        self.websocket = exchange
+        self.current = exchange  # type: ignore[assignment]  (never idle while it is open)
+        exchange.task = self.loop.create_task(self._serve_websocket(exchange))
+
+    async def _serve_websocket(self, exchange: WebSocketExchange) -> None:
+        try:
+            await self.app(exchange.scope, exchange.receive, exchange.send)
+        except Exception:
+            log.exception("the application failed on the WebSocket %s", exchange.scope["path"])
+        finally:
+            if not exchange.accepted and not exchange.finished:  # the application said nothing: refuse
+                await exchange.send({"type": "websocket.close", "code": 1011})
+            elif not exchange.finished:
+                exchange.going_away()
+
     def on_body(self, body: bytes) -> None:
         if self.parsing is not None:
             self.parsing.body_arrived(body)
 
     def on_message_complete(self) -> None:
+        if self.websocket is not None:
+            return
         if self.parsing is not None:
             self.parsing.body_complete()
             self.parsing = None
@@ -562,6 +623,9 @@ class Server:
         self.stopping = True
         for server in servers:
             server.close()
+        for conn in list(self.connections):
+            if conn.websocket is not None:
+                conn.websocket.going_away()
         deadline = self.loop.time() + self.graceful_seconds
         while True:
             for conn in list(self.connections):

@@ -41,6 +41,9 @@ PROVIDERS: dict[str, str] = {
     "elbv2": "overcast.services.elbv2.provider:ElbV2Provider",
     "acm": "overcast.services.acm.provider:AcmProvider",
     "route53": "overcast.services.route53.provider:Route53Provider",
+    "apigateway": "overcast.services.apigateway.provider:ApiGatewayProvider",
+    "apigatewayv2": "overcast.services.apigatewayv2.provider:ApiGatewayV2Provider",
+    "apigatewaymanagementapi": "overcast.services.apigatewaymanagementapi.provider:ApiGatewayManagementApiProvider",
 }
 
 # Services started with the server (not on first use) because they observe every call (Platform.observers).

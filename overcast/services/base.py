@@ -62,7 +62,11 @@ class HttpRoute:
     longest path (a service with resources is
     running: it started with its first request, or at start-up for a data directory it has tables in).
     `handler` names an async provider method `(request) -> HttpResponse | None`; None means the request is
-    not the service's after all and the server goes on. `operation` is its name in the request log."""
+    not the service's after all and the server goes on. `operation` is its name in the request log.
+
+    A route with `websocket=True` takes WebSocket upgrade requests (and only those): its handler is called
+    `(request, socket: overcast.http.WebSocket) -> None` and serves the connection until it ends; a socket
+    it neither accepted nor denied is refused with 403."""
 
     handler: str
     operation: str
@@ -71,6 +75,7 @@ class HttpRoute:
     methods: frozenset[str] = frozenset()
     when: Callable[[HttpRequest], bool] | None = None
     read_body: bool = True  # the whole body is read into request.body before the handler runs
+    websocket: bool = False  # a route for WebSocket upgrades (see above)
 
     def matches(self, request: HttpRequest) -> bool:
         if not (
