@@ -119,9 +119,8 @@ class MultipartOperations(Operations):
                 "type": kind,
                 "initiator": ctx.principal.arn,
                 "initiator_account": ctx.principal.account_id,
-                "enc": self.service.keys.enc_for(
-                    meta
-                ),  # how the parts are stored (absent: plain text, as before)
+                # how the parts are stored (absent: plain text, as before)
+                "enc": self.service.keys.enc_for(ctx, meta, params, f"arn:aws:s3:::{name}/{key}"),
             },
         )
         result: dict[str, Any] = {"Bucket": name, "Key": key, "UploadId": upload_id, **sse_fields(meta)}
@@ -154,7 +153,7 @@ class MultipartOperations(Operations):
                     400,
                 )
         hashed = [algorithm, *(a for a in sent if a != algorithm)]
-        cipher = self.service.keys.cipher_for(upload.get("enc"), params)
+        cipher = self.service.keys.cipher_for(upload.get("enc"), params, ctx=ctx)
         received = await bodies.receive(self.platform.blobs, params.get("Body"), hashed, cipher=cipher)
         try:
             verify_body(params, received, sent or [algorithm], ctx)
@@ -189,9 +188,9 @@ class MultipartOperations(Operations):
             check_part_key(upload["meta"], params)
             source_bucket, source = self.service.versions.copy_source(ctx, params)
             start, end = _copy_range(params.get("CopySourceRange"), source.size)
-            data = self.service.versions.body_of(source, start, end, params, "CopySource")
+            data = self.service.versions.body_of(source, start, end, params, "CopySource", ctx)
         algorithm = upload["algorithm"] or "CRC64NVME"
-        cipher = self.service.keys.cipher_for(upload.get("enc"), params)
+        cipher = self.service.keys.cipher_for(upload.get("enc"), params, ctx=ctx)
         received = await bodies.receive(self.platform.blobs, data, [algorithm], cipher=cipher)
         try:
             with self.db.transaction():

@@ -115,7 +115,7 @@ class ObjectOperations(Operations):
             storage_class = storage_class_of(params)
             check_write_conditions_supported(params)
             algorithms = requested_checksums(params, ctx)
-            enc, cipher = self.service.keys.for_new(meta, params)
+            enc, cipher = self.service.keys.for_new(ctx, meta, params, f"arn:aws:s3:::{bucket.name}/{key}")
         received = await bodies.receive(
             self.platform.blobs, params.get("Body"), algorithms or ["CRC64NVME"], inline=True, cipher=cipher
         )
@@ -186,7 +186,7 @@ class ObjectOperations(Operations):
                     result.pop(checksums.param_name(name), None)
                 result.pop("ChecksumType", None)
         result["ContentLength"] = end - start
-        result["Body"] = self.service.versions.body_of(version, start, end, params)
+        result["Body"] = self.service.versions.body_of(version, start, end, params, ctx=ctx)
         for override, member in RESPONSE_OVERRIDES.items():
             if params.get(override):
                 result[member] = mail_safe(params[override])
@@ -398,7 +398,7 @@ class ObjectOperations(Operations):
                 400,
             )
         self.service.versions.check_write_conditions(bucket, key, params)
-        enc, cipher = self.service.keys.for_new(meta, params)
+        enc, cipher = self.service.keys.for_new(ctx, meta, params, f"arn:aws:s3:::{bucket.name}/{key}")
         plan = _CopyPlan(source_bucket, source, bucket, meta, storage_class, enc, cipher)
         wanted = params.get("ChecksumAlgorithm")
         if wanted and wanted != (meta.get("Checksum") or {}).get("algorithm"):
@@ -411,7 +411,7 @@ class ObjectOperations(Operations):
         if source.blob_id == INLINE:
             data = self.service.store.inline_data(source.id)
             if not same_key or plan.checksum:
-                source_cipher = self.service.keys.cipher_for(source.enc, params, "CopySource")
+                source_cipher = self.service.keys.cipher_for(source.enc, params, "CopySource", ctx)
                 plain = source_cipher.open(data) if source_cipher and data else data
                 if plan.checksum:
                     hasher = checksums.new_hasher(plan.checksum)
@@ -423,7 +423,7 @@ class ObjectOperations(Operations):
             plan.linked = [blobs.commit(blobs.copy(blob_id)) for blob_id, _size in bodies.segments(source)]
         else:
             # Re-encrypted after this transaction, from links that keep the files if the source is deleted.
-            plan.source_cipher = self.service.keys.cipher_for(source.enc, params, "CopySource")
+            plan.source_cipher = self.service.keys.cipher_for(source.enc, params, "CopySource", ctx)
             plan.pinned = [(blobs.copy(blob_id), size) for blob_id, size in bodies.segments(source)]
         return plan
 

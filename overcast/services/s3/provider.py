@@ -215,7 +215,7 @@ class S3Provider(ServiceProvider):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.store = S3Store(self.db)
-        self.keys = Keyring(self.store.server_key(self.clock.now()))
+        self.keys = Keyring(self.store.server_key(self.clock.now()), platform)
         self.versions = Versions(self)
         self.cors = self.family(CorsOperations)
         self.restores_changed = asyncio.Event()  # a restore started: the completion worker looks again

@@ -129,7 +129,7 @@ class SelectOperations(Operations):
             reader.scan_end = last  # records starting after End are not read
             if first > 0:
                 start, skip_first = min(first - 1, size), True
-        body = self.service.versions.body_of(version, start, end, params)
+        body = self.service.versions.body_of(version, start, end, params, ctx=ctx)
         progress = bool((params.get("RequestProgress") or {}).get("Enabled"))
         scan = _Scan(compression, reader, query, writer, progress, start, skip_first)
         events = _select_events(self.platform, _pieces(body), scan)

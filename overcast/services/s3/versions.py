@@ -6,7 +6,6 @@ lifecycle worker share; the provider holds one (`service.versions`).
 
 from __future__ import annotations
 
-import uuid
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
@@ -67,13 +66,6 @@ _VERSION_DEFAULTS = {
     "enc": None,
 }
 MAX_METADATA_BYTES = 2048
-
-
-def aws_managed_key(account: str, region: str) -> str:
-    """The ARN of the account's AWS managed key for S3 (alias aws/s3), which SSE-KMS uses without a key id:
-    one stable key id per account and region."""
-    key = uuid.uuid5(uuid.NAMESPACE_URL, f"arn:aws:kms:{region}:{account}:alias/aws/s3")
-    return f"arn:aws:kms:{region}:{account}:key/{key}"
 
 
 class Versions:
@@ -244,7 +236,8 @@ class Versions:
             key_id = key_id or by_default.get("KMSMasterKeyID")
         result: dict[str, Any] = {"SSE": algorithm}
         if algorithm.startswith("aws:kms"):
-            result["KMSKeyId"] = key_id or aws_managed_key(bucket.account, bucket.region)
+            if key_id:  # else the AWS managed key aws/s3, whose ARN the new data key tells (Keyring.for_new)
+                result["KMSKeyId"] = key_id
             if params.get("BucketKeyEnabled"):
                 result["BucketKeyEnabled"] = True
         return result
@@ -280,12 +273,18 @@ class Versions:
     # -- reading -----------------------------------------------------------------------------------
 
     def body_of(
-        self, version: ObjectVersion, start: int, end: int, params: dict[str, Any], prefix: str = ""
+        self,
+        version: ObjectVersion,
+        start: int,
+        end: int,
+        params: dict[str, Any],
+        prefix: str = "",
+        ctx: RequestContext | None = None,
     ) -> Any:
         """Bytes [start, end) of a version, decrypted (an SSE-C key comes from `params`, its names starting
         with `prefix`, "CopySource" for a copy's source): bytes, or an async iterator for large ranges."""
         inline = self.store.inline_data(version.id) if version.blob_id == INLINE else None
-        cipher = self.keys.cipher_for(version.enc, params, prefix)
+        cipher = self.keys.cipher_for(version.enc, params, prefix, ctx)
         return bodies.read_range(self.platform.blobs, version, start, end, inline, cipher)
 
     def readable_version(

@@ -122,7 +122,10 @@ def test_tags_given_at_creation_and_gone_with_the_bucket(s3):
     assert error_of(raised) == ("404", 404)  # not created
 
 
-def test_encryption_defaults_to_sse_s3(s3, bucket):
+def test_encryption_defaults_to_sse_s3(overcast, s3, bucket):
+    kms = overcast.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/mine", TargetKeyId=key["KeyId"])
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     s3.put_bucket_encryption(
@@ -140,7 +143,7 @@ def test_encryption_defaults_to_sse_s3(s3, bucket):
     )
     put = s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     assert put["ServerSideEncryption"] == "aws:kms"
-    assert put["SSEKMSKeyId"] == "alias/mine"
+    assert put["SSEKMSKeyId"] == key["Arn"]  # the key the alias named, as S3 reports it
     s3.delete_bucket_encryption(Bucket=bucket)
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"

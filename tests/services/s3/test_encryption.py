@@ -120,12 +120,12 @@ def test_bodies_are_ciphertext_in_rows_and_in_files(overcast, s3, bucket):
     root = overcast.platform.root
     assert files_containing(root, MARKER) == []
     rows = overcast.platform.db.all("SELECT key, enc, data, meta FROM s3_objects")
-    assert {key: enc for key, enc, _data, _meta in rows} == {
+    assert {key: enc[:2] if enc.startswith("K:") else enc for key, enc, _data, _meta in rows} == {
         "small": "S3",
         "large": "S3",
         "small-c": "C",
         "large-c": "C",
-        "kms": "S3",
+        "kms": "K:",  # under a data key from KMS
         "mp": "S3",
     }
     assert not [key for key, _enc, data, _meta in rows if data is not None and MARKER in data]
@@ -265,7 +265,7 @@ def test_upload_part_copy_across_keys(overcast, s3, bucket):
 
 
 def test_sse_kms_is_encrypted_and_reports_its_key(overcast, s3, bucket):
-    key_id = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555"
+    key_id = overcast.client("kms").create_key()["KeyMetadata"]["Arn"]
     data = body("kms", 500_000)
     put = s3.put_object(
         Bucket=bucket, Key="kms", Body=data, ServerSideEncryption="aws:kms", SSEKMSKeyId=key_id
@@ -273,8 +273,14 @@ def test_sse_kms_is_encrypted_and_reports_its_key(overcast, s3, bucket):
     assert put["ServerSideEncryption"] == "aws:kms" and put["SSEKMSKeyId"] == key_id
     got = s3.get_object(Bucket=bucket, Key="kms", Range="bytes=7-77")
     assert got["SSEKMSKeyId"] == key_id and got["Body"].read() == data[7:78]
-    assert row(overcast, bucket, "kms")[2] == "S3"
+    enc = row(overcast, bucket, "kms")[2]
+    sealed = json.loads(enc[2:])
+    assert enc.startswith("K:") and sealed["arn"] == key_id
+    assert sealed["context"] == {"aws:s3:arn": f"arn:aws:s3:::{bucket}/kms"}
     assert files_containing(overcast.platform.root, MARKER) == []
+    default = s3.put_object(Bucket=bucket, Key="managed", Body=b"x", ServerSideEncryption="aws:kms")
+    managed = overcast.client("kms").describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+    assert default["SSEKMSKeyId"] == managed["Arn"] and managed["KeyManager"] == "AWS"
 
 
 def test_select_and_replication_of_encrypted_objects(overcast, s3, bucket):
