@@ -352,6 +352,9 @@ def _env(args: argparse.Namespace) -> int:
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
+        # Some operations prefix the endpoint's host (Step Functions' StartSyncExecution: sync-localhost, S3
+        # Control: <account>.localhost), which does not resolve: the SDKs skip the prefix with this set.
+        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
     }
     if args.profile:
         print(f"[profile {args.profile}]")
@@ -359,6 +362,7 @@ def _env(args: argparse.Namespace) -> int:
         print(f"region = {region}")
         print("aws_access_key_id = test")
         print("aws_secret_access_key = test")
+        print("disable_host_prefix_injection = true")
         return 0
     for name, value in settings.items():
         print(f"export {name}={value}")

@@ -61,9 +61,17 @@ class OvercastServer:
     # -- what a test does with it --------------------------------------------------------------------
 
     def client(self, service: str, region: str = "us-east-1", **kwargs: Any):
-        """A boto3 client for `service` pointed at this server with the root test credentials."""
+        """A boto3 client for `service` pointed at this server with the root test credentials (and without
+        host prefixes, which would name hosts like `sync-localhost` that do not resolve)."""
         import boto3
+        from botocore.config import Config
 
+        config = kwargs.get("config")
+        kwargs["config"] = (
+            (config or Config()).merge(Config(inject_host_prefix=False))
+            if (config is None or config.inject_host_prefix is not False)
+            else config
+        )
         kwargs.setdefault("aws_access_key_id", self.config.root_access_key)
         kwargs.setdefault("aws_secret_access_key", self.config.root_secret_key)
         kwargs.setdefault("endpoint_url", self.endpoint)

@@ -5,6 +5,7 @@ Snippets are the fenced blocks whose info string names them (```python boto3); t
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -90,3 +91,26 @@ def test_s3cmd_snippet(overcast, bucket, tmp_path):
     env = bare_env()
     run([s3cmd, "-c", str(config), "mb", f"s3://{bucket}"], env)
     assert f"s3://{bucket}" in run([s3cmd, "-c", str(config), "ls"], env)
+
+
+SYNC_EXECUTION = """
+import json, boto3
+sfn = boto3.client("stepfunctions")
+role = "arn:aws:iam::000000000000:role/sfn"
+machine = sfn.create_state_machine(
+    name="doc-sync-{suffix}", roleArn=role, type="EXPRESS",
+    definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+)["stateMachineArn"]
+print(sfn.start_sync_execution(stateMachineArn=machine, input='{"hi": 1}')["output"])
+"""
+
+
+def test_overcast_env_lets_prefixed_hosts_reach_the_endpoint(overcast, bucket, tmp_path):
+    """StartSyncExecution would go to sync-localhost without the setting `overcast env` exports."""
+    env = bare_env(PATH=f"{BIN}:{os.environ['PATH']}", AWS_ENDPOINT_URL=overcast.endpoint)
+    exports = run([str(BIN / "overcast"), "env"], env)
+    assert "export AWS_DISABLE_HOST_PREFIX_INJECTION=true" in exports
+    script = tmp_path / "sync.py"
+    script.write_text(SYNC_EXECUTION.replace("{suffix}", bucket))
+    out = run(["bash", "-ec", f'eval "$(overcast env)"\n{sys.executable} {script}'], env)
+    assert json.loads(out) == {"hi": 1}
