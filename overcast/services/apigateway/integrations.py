@@ -25,6 +25,7 @@ from overcast.errors import ServiceError
 from overcast.http import Headers, HttpRequest, HttpResponse
 from overcast.identity import Principal, service_principal
 from overcast.services.apigateway import proxy, vtl
+from overcast.services.apigateway.cloudwatch import java_map
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
@@ -477,11 +478,6 @@ def _endpoint_of(uri: str, region: str) -> str:
     style, _, what = target.partition("/")
     base = f"https://{service}.{own_region or region}.amazonaws.com"
     return f"{base}/{what}" if style == "path" else f"{base}/?Action={what}"
-
-
-def java_map(values: dict[str, Any]) -> str:
-    """A map as AWS's execution logs print it (`{id=42, color=red}`)."""
-    return "{" + ", ".join(f"{k}={v}" for k, v in values.items()) + "}"
 
 
 def note_request(call: Call, uri: str, headers: dict[str, str], body: bytes) -> float:
