@@ -194,9 +194,15 @@ class Integrations:
     # -- Lambda ---------------------------------------------------------------------------------------
 
     async def invoke_function(
-        self, call: Call, function_arn: str, payload: bytes, role: str | None = None
+        self,
+        call: Call,
+        function_arn: str,
+        payload: bytes,
+        role: str | None = None,
+        invocation_type: str = "RequestResponse",
     ) -> tuple[bytes, str | None]:
-        """(payload, function error) of a synchronous invocation as API Gateway makes it."""
+        """(payload, function error) of an invocation as API Gateway makes it: synchronous, or `Event` (queued,
+        nothing to answer) when the integration maps the `X-Amz-Invocation-Type` header so."""
         from overcast.services.kit.arns import parse_arn
 
         arn = parse_arn(function_arn)
@@ -211,7 +217,7 @@ class Integrations:
         sent = note_request(
             call,
             f"https://lambda.{region}.amazonaws.com/2015-03-31/functions/{function_arn}/invocations",
-            {"X-Amz-Invocation-Type": "RequestResponse"},
+            {"X-Amz-Invocation-Type": invocation_type},
             payload,
         )
         try:
@@ -219,7 +225,11 @@ class Integrations:
                 self.platform.call(
                     "lambda",
                     "Invoke",
-                    {"FunctionName": function_arn, "Payload": payload or b"{}"},
+                    {
+                        "FunctionName": function_arn,
+                        "Payload": payload or b"{}",
+                        "InvocationType": invocation_type,
+                    },
                     principal=principal,
                     account_id=arn.account or call.account,
                     region=region,
@@ -234,7 +244,9 @@ class Integrations:
         data = result.get("Payload") or b""
         if hasattr(data, "read"):
             data = await data.read()
-        note_response(call, 200, {"Content-Type": "application/json"}, bytes(data), sent)
+        note_response(
+            call, result.get("StatusCode") or 200, {"Content-Type": "application/json"}, bytes(data), sent
+        )
         return bytes(data), result.get("FunctionError")
 
     async def _lambda_proxy(self, call: Call, integration: dict[str, Any]) -> HttpResponse:
@@ -269,8 +281,14 @@ class Integrations:
         function_arn = lambda_arn(uri)
         body = self.request_body(call, integration)
         if function_arn is not None:
+            mapped = self.mapped_request(call, integration)["header"]
+            kind = next((v for k, v in mapped.items() if k.lower() == "x-amz-invocation-type"), None)
             payload, error = await self.invoke_function(
-                call, function_arn, body, integration.get("credentials")
+                call,
+                function_arn,
+                body,
+                integration.get("credentials"),
+                "Event" if kind == "Event" else "RequestResponse",
             )
             selector = ""
             if error:

@@ -265,6 +265,61 @@ def test_lambda_custom_integration_maps_errors_by_regex(overcast, apigw, lam, ma
     assert missing.status == 404 and missing.json() == {"error": "NotFound: no item 5"}
 
 
+QUEUER = """
+import json
+import boto3
+
+def handler(event, context):
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="async-jobs")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
+    return {"never": "seen"}
+"""
+
+
+def test_lambda_custom_integration_invoked_asynchronously(overcast, apigw, lam, make_function):
+    from tests.waiting import wait_for
+
+    sqs = overcast.client("sqs")
+    queue = sqs.create_queue(QueueName="async-jobs")["QueueUrl"]
+    arn = make_function("queuer", QUEUER)
+    api = apigw.create_rest_api(name="async")
+    method(
+        apigw,
+        api["id"],
+        "/jobs",
+        "POST",
+        {
+            "type": "AWS",
+            "integrationHttpMethod": "POST",
+            "uri": lambda_uri(arn),
+            "requestParameters": {"integration.request.header.X-Amz-Invocation-Type": "'Event'"},
+            "requestTemplates": {"application/json": "{\"job\": $input.json('$.job')}"},
+        },
+        {
+            "202": {
+                "responseTemplates": {"application/json": '{"answer": "$util.escapeJavaScript($input.body)"}'}
+            }
+        },
+    )
+    allow_invoke(lam, "queuer", api["id"])
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    answer = call(
+        overcast,
+        api["id"],
+        "prod",
+        "/jobs",
+        method="POST",
+        body={"job": 7},
+        headers={"Content-Type": "application/json"},
+    )
+    assert (answer.status, answer.json()) == (202, {"answer": ""})  # the function's answer is not awaited
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages"), timeout=60
+    )
+    assert json.loads(messages[0]["Body"]) == {"job": 7}
+
+
 def test_cors_preflight_as_the_console_configures_it(overcast, apigw):
     api = apigw.create_rest_api(name="cors")
     method(
