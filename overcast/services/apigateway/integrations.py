@@ -563,8 +563,11 @@ async def aws_action(
             if "content-type" not in headers:
                 headers["content-type"] = "application/x-amz-json-1.0"
         else:
-            query = {"Action": rest, **query}
-            if body and "content-type" not in headers:
+            # the action and the parameters mapped into the query string join the body's form (a query
+            # service reads them from either; Overcast's router from the form)
+            form = urlencode({"Action": rest, **query}).encode()
+            body, query = (form + b"&" + body if body else form), {}
+            if "content-type" not in headers:
                 headers["content-type"] = "application/x-www-form-urlencoded"
     else:
         path = "/" + "/".join(quote(part, safe="") for part in rest.split("/"))

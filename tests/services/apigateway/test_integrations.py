@@ -221,6 +221,56 @@ def test_a_body_becomes_an_sqs_message(overcast, apigw):
     )
 
 
+def test_query_parameters_become_an_sns_publish(overcast, apigw):
+    """The classic REST → SNS integration: the action's parameters mapped into the query string."""
+    from tests.waiting import wait_for
+
+    iam = overcast.client("iam")
+    role = iam.create_role(RoleName="apigw-sns", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    sns, sqs = overcast.client("sns"), overcast.client("sqs")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="alerts-copy")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    api = apigw.create_rest_api(name="to-sns")
+    method(
+        apigw,
+        api["id"],
+        "/alerts",
+        "POST",
+        {
+            "type": "AWS",
+            "integrationHttpMethod": "POST",
+            "uri": "arn:aws:apigateway:us-east-1:sns:action/Publish",
+            "credentials": role,
+            "requestParameters": {
+                "integration.request.querystring.TopicArn": f"'{topic}'",
+                "integration.request.querystring.Message": "method.request.querystring.text",
+            },
+        },
+        {
+            "200": {
+                "responseTemplates": {
+                    "application/json": '{"id": "$input.path(\'$.PublishResponse.PublishResult.MessageId\')"}'
+                }
+            }
+        },
+        requestParameters={"method.request.querystring.text": True},
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    answer = call(overcast, api["id"], "prod", "/alerts?text=disk%20full", method="POST")
+    assert answer.status == 200, answer.body
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages"), timeout=30
+    )
+    assert messages[0]["Body"] == "disk full"
+    assert answer.json()["id"]
+
+
 CUSTOM = """
 def handler(event, context):
     if event.get("fail"):
