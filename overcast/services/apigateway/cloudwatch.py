@@ -73,6 +73,17 @@ async def _create(platform: Platform, operation: str, params: dict, where: dict)
             raise
 
 
+MAX_EVENT = 1024  # API Gateway truncates execution log events past this many bytes
+
+
+def truncated(line: str) -> str:
+    """An execution log event as API Gateway submits it: cut at 1024 bytes, marked `[TRUNCATED]`."""
+    data = line.encode()
+    if len(data) <= MAX_EVENT:
+        return line
+    return data[:MAX_EVENT].decode("utf-8", "ignore") + " [TRUNCATED]"
+
+
 def java_map(values: dict[str, Any]) -> str:
     """A map as AWS's execution logs print it (`{id=42, color=red}`)."""
     return "{" + ", ".join(f"{k}={v}" for k, v in values.items()) + "}"

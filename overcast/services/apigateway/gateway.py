@@ -802,7 +802,7 @@ class Gateway:
             f"Extended Request Id: {call.context['extendedRequestId']}",
             *cloudwatch.execution_lines(call, response, bool(setting.get("dataTraceEnabled"))),
         ]
-        lines = [f"({rid}) {line}" for line in lines]
+        lines = [cloudwatch.truncated(f"({rid}) {line}") for line in lines]
         self.platform.spawn(
             cloudwatch.write_log(
                 self.platform,

@@ -547,6 +547,20 @@ def test_execution_logs_need_the_account_role_and_reach_their_group(overcast, ap
     ]
     first = lines.index(usage[0])
     assert lines[first : first + 4] == usage  # the usage plan check comes before the method's execution
+    # an event past 1024 bytes is cut there and marked
+    long = call(overcast, api["id"], "v1", "/pets?type=" + "x" * 2000)
+    long_id = long.headers["x-amzn-requestid"]
+
+    def long_line():
+        found = [
+            e["message"]
+            for e in logs.filter_log_events(logGroupName=group)["events"]
+            if e["message"].startswith(f"({long_id}) Method request query string:")
+        ]
+        return found[0] if found else None
+
+    line = wait_for(long_line, timeout=30)
+    assert line.endswith(" [TRUNCATED]") and len(line.removesuffix(" [TRUNCATED]").encode()) == 1024
 
 
 def test_yaml_definitions_in_and_out(apigw):
