@@ -138,13 +138,17 @@ class Integrations:
         return None
 
     def mapped_request(self, call: Call, integration: dict[str, Any]) -> dict[str, dict[str, str]]:
-        """integration.request.{header,querystring,path}.<name> from the method request's values."""
+        """integration.request.{header,querystring,path}.<name> from the method request's values, then what
+        the request template set in `$context.requestOverride` (it wins)."""
         mapped: dict[str, dict[str, str]] = {"header": {}, "querystring": {}, "path": {}}
         for target, source in (integration.get("requestParameters") or {}).items():
             where, _, name = target.removeprefix("integration.request.").partition(".")
             value = self.source_value(call, source)
             if where in mapped and value is not None:
                 mapped[where][name] = value
+        for where, values in (call.context.get("requestOverride") or {}).items():
+            if where in mapped and isinstance(values, dict):
+                mapped[where].update({str(k): str(v) for k, v in values.items() if v is not None})
         return mapped
 
     def request_body(self, call: Call, integration: dict[str, Any]) -> bytes:
@@ -162,6 +166,7 @@ class Integrations:
             return body
         if not template:
             return body
+        call.context["requestOverride"] = {"header": {}, "querystring": {}, "path": {}}
         try:
             return self._render(call, template, body.decode("utf-8", "replace")).encode()
         except vtl.TemplateFailure:
@@ -368,6 +373,7 @@ class Integrations:
     # -- HTTP -----------------------------------------------------------------------------------------
 
     async def _http(self, call: Call, integration: dict[str, Any], proxy_mode: bool) -> HttpResponse:
+        body = call.body if proxy_mode else self.request_body(call, integration)  # its template may override
         mapped = self.mapped_request(call, integration)
         uri = with_stage_variables(integration.get("uri", ""), call.stage_variables)
         for name, value in mapped["path"].items():
@@ -381,11 +387,9 @@ class Integrations:
         if proxy_mode:
             headers = [(k, v) for k, v in call.headers if k.lower() not in _HOP_BY_HOP]
             query = call.query
-            body = call.body
         else:
             headers = []
             query = ""
-            body = self.request_body(call, integration)
             content_type = call.header("content-type") or "application/json"
             headers.append(("Content-Type", content_type))
             headers.append(("Accept", "application/json"))

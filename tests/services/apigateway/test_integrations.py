@@ -850,3 +850,50 @@ def test_test_invoke_method_logs_the_endpoint_request_and_response(overcast, api
         )
     ]
     assert order == sorted(order)
+
+
+def test_templates_override_the_request_and_the_response(overcast, apigw, backend):
+    api = apigw.create_rest_api(name="overrides")
+    method(
+        apigw,
+        api["id"],
+        "/tea",
+        "POST",
+        {
+            "type": "HTTP",
+            "integrationHttpMethod": "POST",
+            "uri": backend.url + "/{where}",
+            "requestParameters": {"integration.request.path.where": "'default-place'"},
+            "requestTemplates": {
+                "application/json": "#set($context.requestOverride.header.Who = $input.path('$.who'))"
+                '#set($context.requestOverride.querystring.cups = "2")'
+                '#set($context.requestOverride.path.where = "kitchen")'
+                '{"kind": "green"}'
+            },
+        },
+        {
+            "200": {
+                "responseTemplates": {
+                    "application/json": "#set($context.responseOverride.status = 418)"
+                    '#set($context.responseOverride.header.Teapot = "yes")'
+                    '{"short": "and stout"}'
+                }
+            }
+        },
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    answer = call(
+        overcast,
+        api["id"],
+        "prod",
+        "/tea",
+        method="POST",
+        body={"who": "ada"},
+        headers={"Content-Type": "application/json"},
+    )
+    assert (answer.status, answer.json()) == (418, {"short": "and stout"})
+    assert answer.headers["teapot"] == "yes"
+    sent = backend.seen[-1]
+    assert sent["path"] == "/kitchen?cups=2"
+    assert sent["headers"]["Who"] == "ada"
+    assert json.loads(sent["body"]) == {"kind": "green"}
