@@ -33,7 +33,7 @@ from overcast.services.apigateway import jwt as jwts
 from overcast.services.apigateway.authorization import TtlCache
 from overcast.services.apigateway.deployments import DeploymentOperations, method_setting
 from overcast.services.apigateway.guards import Guards
-from overcast.services.apigateway.integrations import Integrations, java_map
+from overcast.services.apigateway.integrations import Integrations
 from overcast.services.apigateway.models import DEFAULT_TEMPLATE, GATEWAY_RESPONSES, body_problem
 from overcast.services.apigateway.resource_tree import Match, ResourceTree
 from overcast.services.apigateway.usage import period_of
@@ -579,7 +579,7 @@ class Gateway:
             source = call.deployed.snapshot.get("apiKeySource", "HEADER")
             value = call.usage_key if source == "AUTHORIZER" else call.header("x-api-key")
         if call.tracing:
-            call.note(_usage_plan_check(call, value))
+            call.note(cloudwatch.usage_plan_check(call, value))
         if call.method.get("apiKeyRequired"):
             if not value:
                 return self.error(call, "INVALID_API_KEY", "Forbidden")
@@ -588,7 +588,7 @@ class Gateway:
             if refused is not None:
                 return refused
         if call.tracing:
-            shown = _masked(value or "")
+            shown = cloudwatch.masked(value or "")
             if not call.method.get("apiKeyRequired"):
                 call.note(
                     f"API Key {shown} authorized because method '{call.verb} {call.resource['path']}' does not "
@@ -800,9 +800,9 @@ class Gateway:
         rid = call.context["requestId"]
         lines = [
             f"Extended Request Id: {call.context['extendedRequestId']}",
-            *_execution_lines(call, response, bool(setting.get("dataTraceEnabled"))),
+            *cloudwatch.execution_lines(call, response, bool(setting.get("dataTraceEnabled"))),
         ]
-        lines = [f"({rid}) {line}" for line in lines]
+        lines = [cloudwatch.truncated(f"({rid}) {line}") for line in lines]
         self.platform.spawn(
             cloudwatch.write_log(
                 self.platform,
@@ -864,7 +864,7 @@ class Gateway:
             multi.setdefault(name, []).append(value)
         latency = int((time.perf_counter() - started) * 1000)
         stamp = f"{datetime.fromtimestamp(self.clock.now(), UTC):%a %b %d %H:%M:%S UTC %Y} : "
-        lines = _execution_lines(call, response, data_trace=True)
+        lines = cloudwatch.execution_lines(call, response, data_trace=True)
         log = f"Execution log for request {call.context['requestId']}\n" + "".join(
             f"{stamp}{line}\n" for line in lines
         )
@@ -922,54 +922,6 @@ class Gateway:
         if call.authorizer and "claims" in call.authorizer:
             result["claims"] = call.authorizer["claims"]
         return result
-
-
-def _usage_plan_check(call: Call, key: str | None) -> str:
-    return (
-        f"Verifying Usage Plan for request: {call.context['requestId']}. API Key: {_masked(key or '')} "
-        f"API Stage: {call.api_id}/{call.stage_name}"
-    )
-
-
-def _masked(key: str) -> str:
-    """An API key as execution logs show it: all but its last four characters hidden."""
-    return "*" * max(len(key) - 4, 0) + key[-4:] if key else ""
-
-
-def _execution_lines(call: Call, response: HttpResponse, data_trace: bool) -> list[str]:
-    """A request's way through the method as execution logs and TestInvokeMethod tell it: the method
-    request, what the integration noted (endpoint request and response), the method response; headers
-    and bodies only with data tracing."""
-    before, during = call.trace[: call.executing], call.trace[call.executing :]
-    lines = [text for text, is_data in before if data_trace or not is_data]
-    lines += [
-        f"Starting execution for request: {call.context['requestId']}",
-        f"HTTP Method: {call.verb}, Resource Path: {call.path}",
-        f"Method request path: {java_map(call.path_parameters)}",
-        f"Method request query string: {java_map(call.method_params()['querystring'])}",
-    ]
-    if data_trace:
-        lines.append(f"Method request headers: {java_map(dict(call.headers))}")
-        lines.append(f"Method request body before transformations: {call.body.decode('utf-8', 'replace')}")
-    lines += [text for text, is_data in during if data_trace or not is_data]
-    if data_trace:
-        data = response.body if isinstance(response.body, (bytes, bytearray)) else b""
-        lines.append(f"Method response body after transformations: {bytes(data).decode('utf-8', 'replace')}")
-        lines.append(f"Method response headers: {java_map(dict(response.headers))}")
-    if response.status >= 500:
-        lines.append(f"Execution failed due to configuration error: {_failure_text(response)}")
-    else:
-        lines.append("Successfully completed execution")
-    lines.append(f"Method completed with status: {response.status}")
-    return lines
-
-
-def _failure_text(response: HttpResponse) -> str:
-    data = response.body if isinstance(response.body, (bytes, bytearray)) else b""
-    try:
-        return str(json.loads(data).get("message"))
-    except (ValueError, AttributeError):
-        return bytes(data).decode("utf-8", "replace")
 
 
 def _plain_error(status: int, message: str, error_type: str, request_id: str) -> HttpResponse:

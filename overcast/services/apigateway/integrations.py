@@ -25,6 +25,7 @@ from overcast.errors import ServiceError
 from overcast.http import Headers, HttpRequest, HttpResponse
 from overcast.identity import Principal, service_principal
 from overcast.services.apigateway import proxy, vtl
+from overcast.services.apigateway.cloudwatch import java_map
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
@@ -137,13 +138,17 @@ class Integrations:
         return None
 
     def mapped_request(self, call: Call, integration: dict[str, Any]) -> dict[str, dict[str, str]]:
-        """integration.request.{header,querystring,path}.<name> from the method request's values."""
+        """integration.request.{header,querystring,path}.<name> from the method request's values, then what
+        the request template set in `$context.requestOverride` (it wins)."""
         mapped: dict[str, dict[str, str]] = {"header": {}, "querystring": {}, "path": {}}
         for target, source in (integration.get("requestParameters") or {}).items():
             where, _, name = target.removeprefix("integration.request.").partition(".")
             value = self.source_value(call, source)
             if where in mapped and value is not None:
                 mapped[where][name] = value
+        for where, values in (call.context.get("requestOverride") or {}).items():
+            if where in mapped and isinstance(values, dict):
+                mapped[where].update({str(k): str(v) for k, v in values.items() if v is not None})
         return mapped
 
     def request_body(self, call: Call, integration: dict[str, Any]) -> bytes:
@@ -161,6 +166,7 @@ class Integrations:
             return body
         if not template:
             return body
+        call.context["requestOverride"] = {"header": {}, "querystring": {}, "path": {}}
         try:
             return self._render(call, template, body.decode("utf-8", "replace")).encode()
         except vtl.TemplateFailure:
@@ -193,9 +199,15 @@ class Integrations:
     # -- Lambda ---------------------------------------------------------------------------------------
 
     async def invoke_function(
-        self, call: Call, function_arn: str, payload: bytes, role: str | None = None
+        self,
+        call: Call,
+        function_arn: str,
+        payload: bytes,
+        role: str | None = None,
+        invocation_type: str = "RequestResponse",
     ) -> tuple[bytes, str | None]:
-        """(payload, function error) of a synchronous invocation as API Gateway makes it."""
+        """(payload, function error) of an invocation as API Gateway makes it: synchronous, or `Event` (queued,
+        nothing to answer) when the integration maps the `X-Amz-Invocation-Type` header so."""
         from overcast.services.kit.arns import parse_arn
 
         arn = parse_arn(function_arn)
@@ -210,7 +222,7 @@ class Integrations:
         sent = note_request(
             call,
             f"https://lambda.{region}.amazonaws.com/2015-03-31/functions/{function_arn}/invocations",
-            {"X-Amz-Invocation-Type": "RequestResponse"},
+            {"X-Amz-Invocation-Type": invocation_type},
             payload,
         )
         try:
@@ -218,7 +230,11 @@ class Integrations:
                 self.platform.call(
                     "lambda",
                     "Invoke",
-                    {"FunctionName": function_arn, "Payload": payload or b"{}"},
+                    {
+                        "FunctionName": function_arn,
+                        "Payload": payload or b"{}",
+                        "InvocationType": invocation_type,
+                    },
                     principal=principal,
                     account_id=arn.account or call.account,
                     region=region,
@@ -233,7 +249,9 @@ class Integrations:
         data = result.get("Payload") or b""
         if hasattr(data, "read"):
             data = await data.read()
-        note_response(call, 200, {"Content-Type": "application/json"}, bytes(data), sent)
+        note_response(
+            call, result.get("StatusCode") or 200, {"Content-Type": "application/json"}, bytes(data), sent
+        )
         return bytes(data), result.get("FunctionError")
 
     async def _lambda_proxy(self, call: Call, integration: dict[str, Any]) -> HttpResponse:
@@ -268,8 +286,14 @@ class Integrations:
         function_arn = lambda_arn(uri)
         body = self.request_body(call, integration)
         if function_arn is not None:
+            mapped = self.mapped_request(call, integration)["header"]
+            kind = next((v for k, v in mapped.items() if k.lower() == "x-amz-invocation-type"), None)
             payload, error = await self.invoke_function(
-                call, function_arn, body, integration.get("credentials")
+                call,
+                function_arn,
+                body,
+                integration.get("credentials"),
+                "Event" if kind == "Event" else "RequestResponse",
             )
             selector = ""
             if error:
@@ -349,6 +373,7 @@ class Integrations:
     # -- HTTP -----------------------------------------------------------------------------------------
 
     async def _http(self, call: Call, integration: dict[str, Any], proxy_mode: bool) -> HttpResponse:
+        body = call.body if proxy_mode else self.request_body(call, integration)  # its template may override
         mapped = self.mapped_request(call, integration)
         uri = with_stage_variables(integration.get("uri", ""), call.stage_variables)
         for name, value in mapped["path"].items():
@@ -362,11 +387,9 @@ class Integrations:
         if proxy_mode:
             headers = [(k, v) for k, v in call.headers if k.lower() not in _HOP_BY_HOP]
             query = call.query
-            body = call.body
         else:
             headers = []
             query = ""
-            body = self.request_body(call, integration)
             content_type = call.header("content-type") or "application/json"
             headers.append(("Content-Type", content_type))
             headers.append(("Accept", "application/json"))
@@ -479,11 +502,6 @@ def _endpoint_of(uri: str, region: str) -> str:
     return f"{base}/{what}" if style == "path" else f"{base}/?Action={what}"
 
 
-def java_map(values: dict[str, Any]) -> str:
-    """A map as AWS's execution logs print it (`{id=42, color=red}`)."""
-    return "{" + ", ".join(f"{k}={v}" for k, v in values.items()) + "}"
-
-
 def note_request(call: Call, uri: str, headers: dict[str, str], body: bytes) -> float:
     """The endpoint request in the call's trace (execution logs, TestInvokeMethod); when it was sent."""
     if call.tracing:
@@ -549,8 +567,11 @@ async def aws_action(
             if "content-type" not in headers:
                 headers["content-type"] = "application/x-amz-json-1.0"
         else:
-            query = {"Action": rest, **query}
-            if body and "content-type" not in headers:
+            # the action and the parameters mapped into the query string join the body's form (a query
+            # service reads them from either; Overcast's router from the form)
+            form = urlencode({"Action": rest, **query}).encode()
+            body, query = (form + b"&" + body if body else form), {}
+            if "content-type" not in headers:
                 headers["content-type"] = "application/x-www-form-urlencoded"
     else:
         path = "/" + "/".join(quote(part, safe="") for part in rest.split("/"))

@@ -248,14 +248,13 @@ def test_stages_deployments_and_tags(apigw):
 
 MOCK_COUNTER = """
 import json
-COUNT = [0]
 def handler(event, context):
-    COUNT[0] += 1
-    return {"statusCode": 200, "body": json.dumps({"count": COUNT[0]})}
+    return {"statusCode": 200, "body": json.dumps({"run": context.aws_request_id})}
 """
 
 
 def test_stage_cache_serves_within_its_ttl(overcast, apigw, lam, make_function):
+    """Each invocation of the function answers its own request id: a cached answer repeats an earlier one."""
     from tests.services.apigateway.conftest import allow_invoke, proxy_method
 
     arn = make_function("counter", MOCK_COUNTER)
@@ -273,33 +272,40 @@ def test_stage_cache_serves_within_its_ttl(overcast, apigw, lam, make_function):
             {"op": "replace", "path": "/*/*/caching/ttlInSeconds", "value": "60"},
         ],
     )
-    first = call(overcast, api["id"], "prod", "/n").json()["count"]
+
+    def run() -> str:
+        return call(overcast, api["id"], "prod", "/n").json()["run"]
+
+    first = run()
     import http.client
 
     connection = http.client.HTTPConnection("127.0.0.1", overcast.config.port, timeout=30)
     connection.request("GET", f"/_overcast/execute-api/{api['id']}/prod/n")
     hit = connection.getresponse()
-    assert json.loads(hit.read())["count"] == first
+    assert json.loads(hit.read())["run"] == first
     assert len([v for k, v in hit.getheaders() if k.lower() == "x-amzn-requestid"]) == 1  # its own, only
     connection.close()
     overcast.advance_clock("61s")
-    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 1
+    expired = run()
+    assert expired != first
     apigw.flush_stage_cache(restApiId=api["id"], stageName="prod")
-    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 2
+    flushed = run()
+    assert flushed not in (first, expired)
+    assert run() == flushed
     # a canary taking every request skips the stage cache unless its useStageCache says otherwise
     apigw.create_deployment(
         restApiId=api["id"],
         stageName="prod",
         canarySettings={"percentTraffic": 100.0, "useStageCache": False},
     )
-    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 3
-    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 4
+    one, two = run(), run()
+    assert len({one, two, flushed}) == 3
     apigw.update_stage(
         restApiId=api["id"],
         stageName="prod",
         patchOperations=[{"op": "replace", "path": "/canarySettings/useStageCache", "value": "true"}],
     )
-    assert call(overcast, api["id"], "prod", "/n").json()["count"] == first + 2  # the stage's cached answer
+    assert run() == flushed  # the stage's cached answer
 
 
 @pytest.mark.slow
@@ -541,6 +547,20 @@ def test_execution_logs_need_the_account_role_and_reach_their_group(overcast, ap
     ]
     first = lines.index(usage[0])
     assert lines[first : first + 4] == usage  # the usage plan check comes before the method's execution
+    # an event past 1024 bytes is cut there and marked
+    long = call(overcast, api["id"], "v1", "/pets?type=" + "x" * 2000)
+    long_id = long.headers["x-amzn-requestid"]
+
+    def long_line():
+        found = [
+            e["message"]
+            for e in logs.filter_log_events(logGroupName=group)["events"]
+            if e["message"].startswith(f"({long_id}) Method request query string:")
+        ]
+        return found[0] if found else None
+
+    line = wait_for(long_line, timeout=30)
+    assert line.endswith(" [TRUNCATED]") and len(line.removesuffix(" [TRUNCATED]").encode()) == 1024
 
 
 def test_yaml_definitions_in_and_out(apigw):

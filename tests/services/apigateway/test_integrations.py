@@ -221,6 +221,56 @@ def test_a_body_becomes_an_sqs_message(overcast, apigw):
     )
 
 
+def test_query_parameters_become_an_sns_publish(overcast, apigw):
+    """The classic REST → SNS integration: the action's parameters mapped into the query string."""
+    from tests.waiting import wait_for
+
+    iam = overcast.client("iam")
+    role = iam.create_role(RoleName="apigw-sns", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    sns, sqs = overcast.client("sns"), overcast.client("sqs")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="alerts-copy")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    api = apigw.create_rest_api(name="to-sns")
+    method(
+        apigw,
+        api["id"],
+        "/alerts",
+        "POST",
+        {
+            "type": "AWS",
+            "integrationHttpMethod": "POST",
+            "uri": "arn:aws:apigateway:us-east-1:sns:action/Publish",
+            "credentials": role,
+            "requestParameters": {
+                "integration.request.querystring.TopicArn": f"'{topic}'",
+                "integration.request.querystring.Message": "method.request.querystring.text",
+            },
+        },
+        {
+            "200": {
+                "responseTemplates": {
+                    "application/json": '{"id": "$input.path(\'$.PublishResponse.PublishResult.MessageId\')"}'
+                }
+            }
+        },
+        requestParameters={"method.request.querystring.text": True},
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    answer = call(overcast, api["id"], "prod", "/alerts?text=disk%20full", method="POST")
+    assert answer.status == 200, answer.body
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages"), timeout=30
+    )
+    assert messages[0]["Body"] == "disk full"
+    assert answer.json()["id"]
+
+
 CUSTOM = """
 def handler(event, context):
     if event.get("fail"):
@@ -263,6 +313,61 @@ def test_lambda_custom_integration_maps_errors_by_regex(overcast, apigw, lam, ma
     assert ok.headers["x-id"] == "21"
     missing = call(overcast, api["id"], "prod", "/items/5?fail=1")
     assert missing.status == 404 and missing.json() == {"error": "NotFound: no item 5"}
+
+
+QUEUER = """
+import json
+import boto3
+
+def handler(event, context):
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="async-jobs")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
+    return {"never": "seen"}
+"""
+
+
+def test_lambda_custom_integration_invoked_asynchronously(overcast, apigw, lam, make_function):
+    from tests.waiting import wait_for
+
+    sqs = overcast.client("sqs")
+    queue = sqs.create_queue(QueueName="async-jobs")["QueueUrl"]
+    arn = make_function("queuer", QUEUER)
+    api = apigw.create_rest_api(name="async")
+    method(
+        apigw,
+        api["id"],
+        "/jobs",
+        "POST",
+        {
+            "type": "AWS",
+            "integrationHttpMethod": "POST",
+            "uri": lambda_uri(arn),
+            "requestParameters": {"integration.request.header.X-Amz-Invocation-Type": "'Event'"},
+            "requestTemplates": {"application/json": "{\"job\": $input.json('$.job')}"},
+        },
+        {
+            "202": {
+                "responseTemplates": {"application/json": '{"answer": "$util.escapeJavaScript($input.body)"}'}
+            }
+        },
+    )
+    allow_invoke(lam, "queuer", api["id"])
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    answer = call(
+        overcast,
+        api["id"],
+        "prod",
+        "/jobs",
+        method="POST",
+        body={"job": 7},
+        headers={"Content-Type": "application/json"},
+    )
+    assert (answer.status, answer.json()) == (202, {"answer": ""})  # the function's answer is not awaited
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages"), timeout=60
+    )
+    assert json.loads(messages[0]["Body"]) == {"job": 7}
 
 
 def test_cors_preflight_as_the_console_configures_it(overcast, apigw):
@@ -745,3 +850,50 @@ def test_test_invoke_method_logs_the_endpoint_request_and_response(overcast, api
         )
     ]
     assert order == sorted(order)
+
+
+def test_templates_override_the_request_and_the_response(overcast, apigw, backend):
+    api = apigw.create_rest_api(name="overrides")
+    method(
+        apigw,
+        api["id"],
+        "/tea",
+        "POST",
+        {
+            "type": "HTTP",
+            "integrationHttpMethod": "POST",
+            "uri": backend.url + "/{where}",
+            "requestParameters": {"integration.request.path.where": "'default-place'"},
+            "requestTemplates": {
+                "application/json": "#set($context.requestOverride.header.Who = $input.path('$.who'))"
+                '#set($context.requestOverride.querystring.cups = "2")'
+                '#set($context.requestOverride.path.where = "kitchen")'
+                '{"kind": "green"}'
+            },
+        },
+        {
+            "200": {
+                "responseTemplates": {
+                    "application/json": "#set($context.responseOverride.status = 418)"
+                    '#set($context.responseOverride.header.Teapot = "yes")'
+                    '{"short": "and stout"}'
+                }
+            }
+        },
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    answer = call(
+        overcast,
+        api["id"],
+        "prod",
+        "/tea",
+        method="POST",
+        body={"who": "ada"},
+        headers={"Content-Type": "application/json"},
+    )
+    assert (answer.status, answer.json()) == (418, {"short": "and stout"})
+    assert answer.headers["teapot"] == "yes"
+    sent = backend.seen[-1]
+    assert sent["path"] == "/kitchen?cups=2"
+    assert sent["headers"]["Who"] == "ada"
+    assert json.loads(sent["body"]) == {"kind": "green"}
