@@ -4,7 +4,8 @@
   SNI) evaluates the listener's rules and runs the matching rule's actions: fixed responses, redirects, and
   forwards to a target group (weighted between groups, with group stickiness), to one of the group's healthy
   targets (round robin, least outstanding requests or weighted random; `AWSALB`/`AWSALBAPP` stickiness),
-  adding X-Forwarded-For/-Proto/-Port and X-Amzn-Trace-Id. Lambda targets get the ALB event.
+  adding X-Forwarded-For/-Proto/-Port and X-Amzn-Trace-Id. Lambda targets get the ALB event. A WebSocket
+  upgrade the target accepts (101) turns the client's connection into a tunnel to that target.
 - A Network Load Balancer's TCP (or TLS-terminating) listener pipes each connection to a healthy target.
 - With no healthy target, the load balancer fails open to all registered targets, as AWS does.
 
@@ -93,6 +94,7 @@ class Outcome:
     headers: list[tuple[str, str]]
     body: bytes
     target: str = "-"
+    tunnel: tuple[MessageReader, asyncio.StreamWriter] | None = None  # the target's side of an upgrade (101)
 
 
 def error_page(status: int) -> Outcome:
@@ -400,6 +402,10 @@ class DataPlane:
             if request is None:
                 return
             outcome = await self.handle(arn, request, peer[0], peer[1], local_port, scheme)
+            if outcome.tunnel is not None:
+                writer.write(serialize_response(outcome.status, outcome.headers, b""))
+                await _splice(messages, writer, *outcome.tunnel, idle)
+                return
             headers = outcome.headers if request.keep_alive else [*outcome.headers, ("Connection", "close")]
             writer.write(
                 serialize_response(outcome.status, headers, outcome.body, head=request.method == "HEAD")
@@ -551,6 +557,11 @@ class DataPlane:
         if target is None:
             return error_page(503)
         address = self._address(view, group, target)
+        upgrade = request.header("upgrade") if request.upgrade else None
+        if upgrade and upgrade.lower() == "websocket":
+            forwarded += [("Connection", "Upgrade"), ("Upgrade", upgrade)]
+        else:
+            upgrade = None
         attributes = group.tg.attributes
         sticky = attributes.get("stickiness.enabled") == "true"
         if sticky and attributes.get("stickiness.type") == "lb_cookie":
@@ -573,8 +584,12 @@ class DataPlane:
         try:
             timeout = float(view.lb.attributes.get("idle_timeout.timeout_seconds", "60"))
             data = serialize_request(request.method, request.target, forwarded, request.body)
-            response = await self._exchange(address[0], address[1], data, request.method == "HEAD", timeout,
-                                            group.tg.doc.get("Protocol") == "HTTPS")  # fmt: skip
+            tls = group.tg.doc.get("Protocol") == "HTTPS"
+            if upgrade:
+                return await self._upgrade(address[0], address[1], data, timeout, tls, set_cookies)
+            response = await self._exchange(
+                address[0], address[1], data, request.method == "HEAD", timeout, tls
+            )
         except TimeoutError:
             return Outcome(*_parts(error_page(504)), target=f"{address[0]}:{address[1]}")
         except (OSError, BadMessage, ssl.SSLError):
@@ -711,6 +726,33 @@ class DataPlane:
         self._keep(key, writer, messages, response)
         return response
 
+    async def _upgrade(
+        self, host: str, port: int, data: bytes, timeout: float, tls: bool, set_cookies: list[tuple[str, str]]
+    ) -> Outcome:
+        """A WebSocket handshake with a target, on a connection of its own: when the target switches protocols
+        (101) the outcome carries that connection, for the client's to be spliced to it."""
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=_client_tls() if tls else None), timeout
+        )
+        messages = MessageReader(reader, False)
+        try:
+            writer.write(data)
+            async with asyncio.timeout(timeout):
+                response = await messages.next()
+            if response is None:
+                raise BadMessage("the target closed the connection")
+        except BaseException:
+            writer.close()
+            raise
+        target = f"{host}:{port}"
+        if response.status == 101 and response.upgrade:
+            headers = [(name, value) for name, value in response.headers if name.lower() != "content-length"]
+            return Outcome(101, headers + set_cookies, b"", target, tunnel=(messages, writer))
+        writer.close()
+        headers = [(name, value) for name, value in response.headers
+                   if name.lower() not in HOP_BY_HOP and name.lower() != "content-length"]  # fmt: skip
+        return Outcome(response.status, headers + set_cookies, response.body, target)
+
     def _keep(
         self,
         key: tuple[str, int, bool],
@@ -846,6 +888,49 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, idle
                 writer.write_eof()
         except (OSError, RuntimeError):
             pass
+
+
+async def _splice(
+    client: MessageReader,
+    client_writer: asyncio.StreamWriter,
+    target: MessageReader,
+    target_writer: asyncio.StreamWriter,
+    idle: float,
+) -> None:
+    """Carry an upgraded connection both ways (bytes already read after the handshake first) until either side
+    closes or nothing passes in either direction for the idle timeout, as an ALB does."""
+    loop = asyncio.get_running_loop()
+    last = [loop.time()]
+
+    async def carry(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                data = await asyncio.wait_for(reader.read(65536), idle)
+            except TimeoutError:
+                if loop.time() - last[0] < idle:
+                    continue
+                return
+            if not data:
+                return
+            last[0] = loop.time()
+            writer.write(data)
+            await writer.drain()
+
+    try:
+        if client.rest:
+            target_writer.write(client.rest)
+        if target.rest:
+            client_writer.write(target.rest)
+        tasks = [asyncio.ensure_future(carry(client.reader, target_writer)),
+                 asyncio.ensure_future(carry(target.reader, client_writer))]  # fmt: skip
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        target_writer.close()
 
 
 def _parts(outcome: Outcome) -> tuple[int, list[tuple[str, str]], bytes]:
