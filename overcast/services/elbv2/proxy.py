@@ -153,13 +153,21 @@ class DataPlane:
             listener is None
             or arn in self._sockets
             or arn in self._udp
-            or listener.protocol in (None, "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC")
+            or listener.protocol in (None, "GENEVE", "QUIC", "TCP_QUIC")
         ):
             return
         if listener.protocol == "UDP":
             self._open_udp(listener)
             return
-        sock = self._bind(listener)
+        if listener.protocol == "TCP_UDP":
+            try:
+                sock, datagrams = self._bind_both(listener)
+            except OSError:
+                log.exception("elbv2: listener %s cannot listen", arn)
+                return
+            self._open_udp(listener, datagrams)
+        else:
+            sock = self._bind(listener)
         try:
             context = self._tls_context(listener) if listener.protocol in ("HTTPS", "TLS") else None
         except Exception:
@@ -170,14 +178,15 @@ class DataPlane:
         self._clients[arn] = set()
         self.platform.spawn(self._serve(listener, sock, context))
 
-    def _open_udp(self, listener: Listener) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            sock.bind(("127.0.0.1", listener.local_port))
-        except OSError:
-            port = free_port()
-            sock.bind(("127.0.0.1", port))
-            self._moved(listener, port)
+    def _open_udp(self, listener: Listener, sock: socket.socket | None = None) -> None:
+        if sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                sock.bind(("127.0.0.1", listener.local_port))
+            except OSError:
+                port = free_port()
+                sock.bind(("127.0.0.1", port))
+                self._moved(listener, port)
         sock.setblocking(False)
         protocol = UdpListener(self, listener.arn)
         self._udp[listener.arn] = protocol
@@ -202,12 +211,18 @@ class DataPlane:
         address = self._address(view, group, eligible[flow_hash % len(eligible)])
         return address if address is not None and allowed_address(address[0]) else None
 
-    def _bind(self, listener: Listener) -> socket.socket:
+    def _bind(self, listener: Listener, exact: int | None = None) -> socket.socket:
+        """A listening TCP socket on the listener's port (or exactly on `exact`, else OSError)."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("127.0.0.1", listener.local_port))
+            sock.bind(("127.0.0.1", exact or listener.local_port))
         except OSError:  # taken since (after a restart): another port, and the names that report it
+            sock.close()
+            if exact is not None:
+                raise
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             port = free_port()
             log.warning(
                 "elbv2: port %d of %s is taken; listening on %d", listener.local_port, listener.arn, port
@@ -217,6 +232,27 @@ class DataPlane:
         sock.listen(512)
         sock.setblocking(False)
         return sock
+
+    def _bind_both(self, listener: Listener) -> tuple[socket.socket, socket.socket]:
+        """A TCP_UDP listener's two sockets, on one port: its own when both protocols have it free, else the
+        first port the kernel offers that is free for both."""
+        port = listener.local_port
+        for _ in range(50):
+            datagrams = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                datagrams.bind(("127.0.0.1", port))
+                stream = self._bind(listener, port)
+            except OSError:
+                datagrams.close()
+                port = free_port()
+                continue
+            if port != listener.local_port:
+                log.warning(
+                    "elbv2: port %d of %s is taken; listening on %d", listener.local_port, listener.arn, port
+                )
+                self._moved(listener, port)
+            return stream, datagrams
+        raise OSError(f"no loopback port is free for both TCP and UDP for {listener.arn}")
 
     def _moved(self, listener: Listener, port: int) -> None:
         store = self.service.store
@@ -232,7 +268,7 @@ class DataPlane:
 
     async def _serve(self, listener: Listener, sock: socket.socket, context: ssl.SSLContext | None) -> None:
         arn = listener.arn
-        tcp = listener.protocol in ("TCP", "TLS")
+        tcp = listener.protocol in ("TCP", "TLS", "TCP_UDP")
         scheme = "https" if listener.protocol == "HTTPS" else "http"
 
         async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -428,3 +428,58 @@ def test_a_udp_listener_relays_datagrams_both_ways(elb):
     assert wait_for(answered) == b"pong:ping"
     client.close()
     echo.close()
+
+
+def test_a_tcp_udp_listener_carries_both_protocols_on_one_port(elb):
+    """A DNS-like target answering on TCP and UDP behind one TCP_UDP listener."""
+    datagrams = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    datagrams.bind(("127.0.0.1", 0))
+    port = datagrams.getsockname()[1]
+    stream = socket.create_server(("127.0.0.1", port))
+
+    def answer_datagrams() -> None:
+        while True:
+            try:
+                data, sender = datagrams.recvfrom(100)
+            except OSError:
+                return
+            datagrams.sendto(b"udp:" + data, sender)
+
+    def answer_streams() -> None:
+        while True:
+            try:
+                connection, _ = stream.accept()
+            except OSError:
+                return
+            with connection:
+                connection.sendall(b"tcp:" + connection.recv(100))
+
+    for serve in (answer_datagrams, answer_streams):
+        threading.Thread(target=serve, daemon=True).start()
+    lb = elb.create_load_balancer(Name="dns-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="dns", Protocol="TCP_UDP", Port=53, VpcId=lb["VpcId"],
+                                 TargetType="ip")["TargetGroups"][0]  # fmt: skip
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": port}])
+    listener = elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP_UDP", Port=53,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])  # fmt: skip
+    assert listener["Listeners"][0]["Protocol"] == "TCP_UDP"
+    front = port_of(lb)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.settimeout(2)
+
+    def answered_udp():
+        client.sendto(b"query", ("127.0.0.1", front))
+        try:
+            return client.recvfrom(100)[0]
+        except TimeoutError:
+            return None
+
+    try:
+        assert wait_for(answered_udp) == b"udp:query"
+        with socket.create_connection(("127.0.0.1", front), timeout=10) as connection:
+            connection.sendall(b"query")
+            assert connection.recv(100) == b"tcp:query"
+    finally:
+        client.close()
+        datagrams.close()
+        stream.close()
