@@ -17,6 +17,7 @@ from overcast.services import is_available
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.timers import run_due_work
 from overcast.services.route53.common import PROPAGATION_SECONDS, new_id
+from overcast.services.route53.delegation_sets import DelegationSetOperations
 from overcast.services.route53.dns_server import DnsServer, location_setting
 from overcast.services.route53.health_checks import HealthCheckOperations
 from overcast.services.route53.names import normalize, parents
@@ -36,7 +37,7 @@ CACHED_NAMES = 50_000  # record sets of this many names are kept between changes
 
 class Route53Provider(ServiceProvider):
     service_name = "route53"
-    families = (ZoneOperations, RecordOperations, HealthCheckOperations)
+    families = (ZoneOperations, RecordOperations, HealthCheckOperations, DelegationSetOperations)
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -199,11 +200,14 @@ class Route53Provider(ServiceProvider):
     # -- hooks ------------------------------------------------------------------------------------------------------
 
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
-        """Zones, health checks and changes by the id members their operations take."""
+        """Zones, health checks, delegation sets and changes by the id members their operations take."""
         from overcast.services.route53.common import bare
 
         if ctx.operation in ("GetChange",):
             return f"arn:aws:route53:::change/{bare(params['Id'])}"
+        delegation_set = params.get("DelegationSetId") or params.get("Id")
+        if "ReusableDelegationSet" in ctx.operation and delegation_set:
+            return f"arn:aws:route53:::delegationset/{bare(delegation_set)}"
         zone = params.get("HostedZoneId") or (params.get("Id") if "HostedZone" in ctx.operation else None)
         if zone:
             return f"arn:aws:route53:::hostedzone/{bare(zone)}"

@@ -68,6 +68,19 @@ MIGRATIONS = [
     """,
     # ACM looks for its validation CNAMEs by name and type in every zone
     "CREATE INDEX r53_records_name ON r53_records (name, type);",
+    # reusable delegation sets; VPCs of other accounts authorized to be associated with a private zone
+    """
+    CREATE TABLE r53_delegation_sets (
+        id TEXT PRIMARY KEY, account TEXT NOT NULL, caller_reference TEXT NOT NULL, name_servers TEXT NOT NULL,
+        created REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX r53_delegation_sets_reference ON r53_delegation_sets (account, caller_reference);
+    CREATE INDEX r53_zones_delegation_set ON r53_zones (delegation_set) WHERE delegation_set IS NOT NULL;
+    CREATE TABLE r53_vpc_authorizations (
+        zone_id TEXT NOT NULL, vpc_id TEXT NOT NULL, vpc_region TEXT NOT NULL,
+        PRIMARY KEY (zone_id, vpc_id, vpc_region)
+    );
+    """,
 ]
 
 
@@ -182,6 +195,7 @@ class Route53Store:
 
     def delete_zone(self, zone_id: str) -> None:
         for table, column in (("r53_records", "zone_id"), ("r53_zone_vpcs", "zone_id"), ("r53_query_logging", "zone_id"),
+                              ("r53_vpc_authorizations", "zone_id"),
                               ("r53_key_signing_keys", "zone_id"), ("r53_dnssec", "zone_id"), ("r53_zones", "id")):  # fmt: skip
             self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (zone_id,))
 
@@ -210,6 +224,70 @@ class Route53Store:
             (vpc_id, region),
         )
         return [_zone(row) for row in rows]  # type: ignore[misc]
+
+    def authorizations(self, zone_id: str) -> list[tuple[str, str]]:
+        """(VPC id, region) of the VPCs authorized to be associated with the zone, in the order they came."""
+        return [
+            (row[0], row[1])
+            for row in self.db.all(
+                "SELECT vpc_id, vpc_region FROM r53_vpc_authorizations WHERE zone_id = ? ORDER BY rowid",
+                (zone_id,),
+            )
+        ]
+
+    def authorize_vpc(self, zone_id: str, vpc_id: str, region: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO r53_vpc_authorizations VALUES (?, ?, ?)", (zone_id, vpc_id, region)
+        )
+
+    def deauthorize_vpc(self, zone_id: str, vpc_id: str, region: str) -> bool:
+        return (
+            self.db.execute(
+                "DELETE FROM r53_vpc_authorizations WHERE zone_id = ? AND vpc_id = ? AND vpc_region = ?",
+                (zone_id, vpc_id, region),
+            ).rowcount
+            > 0
+        )
+
+    # -- reusable delegation sets -----------------------------------------------------------------------------------
+
+    def put_delegation_set(
+        self, set_id: str, account: str, reference: str, name_servers: list[str], created: float
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO r53_delegation_sets (id, account, caller_reference, name_servers, created) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (set_id, account, reference, json.dumps(name_servers), created),
+        )
+
+    def delegation_set(self, set_id: str) -> tuple[str, str, list[str]] | None:
+        """(account, caller reference, name servers)."""
+        row = self.db.one(
+            "SELECT account, caller_reference, name_servers FROM r53_delegation_sets WHERE id = ?", (set_id,)
+        )
+        return (row[0], row[1], json.loads(row[2])) if row else None
+
+    def delegation_set_by_reference(self, account: str, reference: str) -> str | None:
+        row = self.db.one(
+            "SELECT id FROM r53_delegation_sets WHERE account = ? AND caller_reference = ?",
+            (account, reference),
+        )
+        return row[0] if row else None
+
+    def delegation_sets(self, account: str) -> list[tuple[str, str, list[str]]]:
+        """(id, caller reference, name servers) of the account's sets, oldest first."""
+        rows = self.db.all(
+            "SELECT id, caller_reference, name_servers FROM r53_delegation_sets WHERE account = ? "
+            "ORDER BY created, id",
+            (account,),
+        )
+        return [(row[0], row[1], json.loads(row[2])) for row in rows]
+
+    def zones_using(self, set_id: str) -> int:
+        return self.db.one("SELECT COUNT(*) FROM r53_zones WHERE delegation_set = ?", (set_id,))[0]
+
+    def delete_delegation_set(self, set_id: str) -> None:
+        self.db.execute("DELETE FROM r53_delegation_sets WHERE id = ?", (set_id,))
 
     # -- record sets ----------------------------------------------------------------------------------------------
 
