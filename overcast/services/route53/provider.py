@@ -164,10 +164,8 @@ class Route53Provider(ServiceProvider):
         """{zone name: (id, name)} of the public zones, oldest first per name, for this configuration version."""
         if self._zone_index is None or self._zone_index[0] != self.version:
             index: dict[str, tuple[str, str]] = {}
-            for row in self.db.all(
-                "SELECT id, name FROM r53_zones WHERE private = 0 ORDER BY created DESC, id DESC"
-            ):
-                index[row[1]] = (row[0], row[1])
+            for zone_id, name in self.store.public_zones():  # newest first: the oldest of a name wins
+                index[name] = (zone_id, name)
             self._zone_index = (self.version, index)
         return self._zone_index[1]
 
