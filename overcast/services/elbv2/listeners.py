@@ -13,6 +13,7 @@ from overcast.services.elbv2.common import (
     attribute_list,
     child_arn,
     page,
+    trust_store_not_found,
     validation,
 )
 from overcast.services.elbv2.load_balancers import free_port
@@ -59,7 +60,8 @@ class ListenerOperations(Operations):
         existing = next((item for item in store.listeners_of(lb.arn) if item.port == port), None)
         actions = self._actions(ctx, lb, protocol, params["DefaultActions"])
         certificates = self._certificates(ctx, protocol, params)
-        doc = self._doc(lb, protocol, port, actions, certificates, params)
+        mutual = self._mutual_authentication(ctx, protocol, params.get("MutualAuthentication"))
+        doc = self._doc(lb, protocol, port, actions, certificates, {**params, "MutualAuthentication": mutual})
         if existing is not None:
             same = {**existing.doc, "ListenerArn": ""} == {**doc, "ListenerArn": ""}
             if not same:
@@ -199,11 +201,33 @@ class ListenerOperations(Operations):
             doc["AlpnPolicy"] = list(params.get("AlpnPolicy") or ["None"])
         elif params.get("AlpnPolicy"):
             raise ServiceError("ALPNPolicyNotFound", "ALPN policies are supported only on TLS listeners", 400)
-        if params.get("MutualAuthentication") and protocol == "HTTPS":
-            doc["MutualAuthentication"] = {"Mode": "off", **params["MutualAuthentication"]}
-        elif protocol == "HTTPS":
-            doc["MutualAuthentication"] = {"Mode": "off"}
+        if protocol == "HTTPS":
+            doc["MutualAuthentication"] = params.get("MutualAuthentication") or {"Mode": "off"}
         return doc
+
+    def _mutual_authentication(
+        self, ctx: RequestContext, protocol: str | None, given: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """An HTTPS listener's mutual TLS settings as described: `verify` names a trust store of the account."""
+        if not given or protocol != "HTTPS":
+            return None
+        mode = given.get("Mode") or "off"
+        if mode not in ("off", "passthrough", "verify"):
+            raise validation(f"Mutual authentication mode '{mode}' is not valid")
+        if mode != "verify":
+            return {"Mode": mode}
+        arn = given.get("TrustStoreArn")
+        if not arn:
+            raise validation(
+                "A trust store ARN must be specified when the mutual authentication mode is 'verify'"
+            )
+        found = self.service.store.trust_store(arn)
+        if found is None or found.account != ctx.account_id or found.region != ctx.region:
+            raise trust_store_not_found(arn)
+        return {"Mode": "verify", "TrustStoreArn": arn,
+                "IgnoreClientCertificateExpiry": bool(given.get("IgnoreClientCertificateExpiry", False)),
+                "TrustStoreAssociationStatus": "active",
+                "AdvertiseTrustStoreCaNames": given.get("AdvertiseTrustStoreCaNames") or "off"}  # fmt: skip
 
     # -- describe / modify / delete ------------------------------------------------------------------------------
 
@@ -258,6 +282,9 @@ class ListenerOperations(Operations):
         merged.setdefault("SslPolicy", listener.doc.get("SslPolicy"))
         merged.setdefault("AlpnPolicy", listener.doc.get("AlpnPolicy") if protocol == "TLS" else None)
         merged.setdefault("MutualAuthentication", listener.doc.get("MutualAuthentication"))
+        merged["MutualAuthentication"] = self._mutual_authentication(
+            ctx, protocol, merged["MutualAuthentication"]
+        )
         if merged.get("SslPolicy") and merged["SslPolicy"] not in SSL_POLICIES:
             raise ServiceError("SSLPolicyNotFound", f"SSL policy '{merged['SslPolicy']}' not found", 400)
         doc = self._doc(lb, protocol, port, actions, certificates, merged)
@@ -266,7 +293,11 @@ class ListenerOperations(Operations):
         new_default = [item["CertificateArn"] for item in certificates]
         extra = [arn for arn in listener.certificates[1:] if arn not in new_default] if new_default else []
         listener.certificates = new_default + extra
-        reopen = listener.doc.get("Protocol") != protocol or old_certificates[:1] != new_default
+        reopen = (
+            listener.doc.get("Protocol") != protocol
+            or old_certificates[:1] != new_default
+            or listener.doc.get("MutualAuthentication") != doc.get("MutualAuthentication")
+        )
         if listener.doc.get("Protocol") != protocol:
             listener.attributes = listener_attributes(protocol)
         listener.doc, listener.port = doc, port

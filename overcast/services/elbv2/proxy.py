@@ -33,6 +33,10 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 import overcast.services.acm.api as acm
 from overcast.errors import ServiceError
@@ -61,6 +65,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("overcast")
 SERVING = ("healthy", "unavailable")  # states that receive traffic
 FAIL_OPEN = ("initial", "unhealthy")  # ... and these, when no target is in a serving state
+_NO_CHECK_TIME = 0x200000  # OpenSSL's X509_V_FLAG_NO_CHECK_TIME (the ssl module names no constant for it)
 _TLS_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1, "TLSv1.2": ssl.TLSVersion.TLSv1_2,
                  "TLSv1.3": ssl.TLSVersion.TLSv1_3}  # fmt: skip
 
@@ -86,6 +91,7 @@ class View:
     rules: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]
     groups: dict[str, Group]
     ports: dict[int, tuple[int, str]]  # the load balancer's listener ports -> (local port, protocol)
+    revoked: frozenset[int] = frozenset()  # serial numbers the trust store's revocation lists name (mTLS)
 
 
 @dataclass
@@ -379,8 +385,24 @@ class DataPlane:
                 context.load_cert_chain(cert_path, key_path)
             if alpn in ("HTTP1Only", "HTTP2Preferred"):
                 context.set_alpn_protocols(["http/1.1"])
+            self._verify_clients(context, listener)
             contexts.append((context, [name.lower() for name in names]))
         return contexts
+
+    def _verify_clients(self, context: ssl.SSLContext, listener: Listener) -> None:
+        """Mutual TLS in `verify` mode: the handshake requires a client certificate the trust store's CAs
+        signed (its validity dates ignored with IgnoreClientCertificateExpiry). Revocations are checked once
+        the handshake is done (`_serve_http`)."""
+        mutual = listener.doc.get("MutualAuthentication") or {}
+        if mutual.get("Mode") != "verify":
+            return
+        trust = self.service.store.trust_store(mutual.get("TrustStoreArn", ""))
+        if trust is None:
+            raise ValueError("the listener's trust store is gone")
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cadata=trust.bundle)
+        if mutual.get("IgnoreClientCertificateExpiry"):
+            context.verify_flags |= _NO_CHECK_TIME
 
     # -- the configuration, once per change ---------------------------------------------------------------------------
 
@@ -403,11 +425,13 @@ class DataPlane:
                     targets = [t for t in store.targets(tg_arn) if t.drain_until is None]
                     groups[tg_arn] = Group(tg, targets)
             ports = {item.port: (item.local_port, item.protocol) for item in store.listeners_of(lb.arn)}
+            trust_store = (listener.doc.get("MutualAuthentication") or {}).get("TrustStoreArn")
+            revoked = frozenset(store.revoked_serials(trust_store)) if trust_store else frozenset()
         for group in groups.values():
             if group.tg.target_type == "instance" and group.targets:
                 ids = [t.target_id for t in group.targets]
                 group.addresses = await self.service.instance_addresses(lb.account, lb.region, ids) or {}
-        view = View(version, listener, lb, rules, groups, ports)
+        view = View(version, listener, lb, rules, groups, ports, revoked)
         if self.service.version == version:
             self._views[arn] = view
         return view
@@ -420,6 +444,15 @@ class DataPlane:
         peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
         local_port = (writer.get_extra_info("sockname") or ("", 0))[1]
         messages = MessageReader(reader, True)
+        tls = writer.get_extra_info("ssl_object")
+        certificate = tls.getpeercert(binary_form=True) if tls is not None else None
+        mtls: list[tuple[str, str]] = []
+        if certificate:
+            view = await self.view(arn)
+            client = x509.load_der_x509_certificate(certificate)
+            if view is None or client.serial_number in view.revoked:
+                return  # a revoked client certificate: the connection is closed
+            mtls = _mtls_headers(client)
         while True:
             view = await self.view(arn)
             idle = float(view.lb.attributes.get("idle_timeout.timeout_seconds", "60")) if view else 60.0
@@ -437,7 +470,7 @@ class DataPlane:
                 return
             if request is None:
                 return
-            outcome = await self.handle(arn, request, peer[0], peer[1], local_port, scheme)
+            outcome = await self.handle(arn, request, peer[0], peer[1], local_port, scheme, mtls)
             if outcome.tunnel is not None:
                 writer.write(serialize_response(outcome.status, outcome.headers, b""))
                 await _splice(messages, writer, *outcome.tunnel, idle)
@@ -477,7 +510,14 @@ class DataPlane:
         return HttpResponse(outcome.status, outcome.headers, outcome.body)
 
     async def handle(
-        self, arn: str, request: Message, client_ip: str, client_port: int, local_port: int, scheme: str
+        self,
+        arn: str,
+        request: Message,
+        client_ip: str,
+        client_port: int,
+        local_port: int,
+        scheme: str,
+        mtls: list[tuple[str, str]] | None = None,
     ) -> Outcome:
         started = time.monotonic()
         view = await self.view(arn)
@@ -510,7 +550,7 @@ class DataPlane:
                 )
             elif kind == "forward":
                 outcome = await self._forward(
-                    view, action, request, client_ip, client_port, local_port, scheme
+                    view, action, request, client_ip, client_port, local_port, scheme, mtls or []
                 )
             # authenticate-oidc / authenticate-cognito actions are stored, not enforced (docs/services/elbv2.md)
         if outcome is None:
@@ -562,7 +602,7 @@ class DataPlane:
 
     async def _forward(
         self, view: View, action: dict[str, Any], request: Message, client_ip: str, client_port: int, local_port: int,
-        scheme: str,
+        scheme: str, mtls: list[tuple[str, str]],
     ) -> Outcome:  # fmt: skip
         config = action["ForwardConfig"]
         cookies = _cookies(request)
@@ -584,7 +624,7 @@ class DataPlane:
                     f"AWSALBTGCORS={value}; Expires={expires}; Path=/; SameSite=None{'; Secure' if scheme == 'https' else ''}",
                 )
             )
-        forwarded = self._forwarded_headers(view, request, client_ip, client_port, local_port, scheme)
+        forwarded = self._forwarded_headers(view, request, client_ip, client_port, local_port, scheme) + mtls
         if group.tg.target_type == "lambda":
             outcome = await self._invoke(view, group, request, forwarded)
             outcome.headers.extend(set_cookies)
@@ -668,7 +708,7 @@ class DataPlane:
             if lower == "x-forwarded-for":
                 existing_xff.append(value)
                 continue
-            if lower == "x-amzn-trace-id":
+            if lower == "x-amzn-trace-id" or lower.startswith("x-amzn-mtls-"):  # the load balancer's own
                 continue
             headers.append((name, value))
         if mode == "append":
@@ -967,6 +1007,23 @@ async def _splice(
             await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         target_writer.close()
+
+
+def _mtls_headers(certificate: x509.Certificate) -> list[tuple[str, str]]:
+    """What a listener verifying client certificates tells targets of the client's (mutual TLS, verify)."""
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    validity = (
+        f"NotBefore={certificate.not_valid_before_utc.strftime(stamp)};"
+        f"NotAfter={certificate.not_valid_after_utc.strftime(stamp)}"
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    return [
+        ("X-Amzn-Mtls-Clientcert-Serial-Number", format(certificate.serial_number, "X")),
+        ("X-Amzn-Mtls-Clientcert-Issuer", certificate.issuer.rfc4514_string()),
+        ("X-Amzn-Mtls-Clientcert-Subject", certificate.subject.rfc4514_string()),
+        ("X-Amzn-Mtls-Clientcert-Validity", validity),
+        ("X-Amzn-Mtls-Clientcert-Leaf", quote(pem, safe="+=/")),
+    ]
 
 
 def _parts(outcome: Outcome) -> tuple[int, list[tuple[str, str]], bytes]:
