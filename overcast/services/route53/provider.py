@@ -25,6 +25,7 @@ from overcast.services.route53.query_logs import QueryLogs
 from overcast.services.route53.record_sets import RecordOperations
 from overcast.services.route53.resolver import Client, Resolver
 from overcast.services.route53.store import Route53Store
+from overcast.services.route53.traffic_policies import TrafficPolicyOperations
 from overcast.services.route53.workers import HealthCheckers
 from overcast.services.route53.zones import ZoneOperations
 
@@ -37,7 +38,13 @@ CACHED_NAMES = 50_000  # record sets of this many names are kept between changes
 
 class Route53Provider(ServiceProvider):
     service_name = "route53"
-    families = (ZoneOperations, RecordOperations, HealthCheckOperations, DelegationSetOperations)
+    families = (
+        ZoneOperations,
+        RecordOperations,
+        HealthCheckOperations,
+        DelegationSetOperations,
+        TrafficPolicyOperations,
+    )
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -203,6 +210,10 @@ class Route53Provider(ServiceProvider):
 
         if ctx.operation in ("GetChange",):
             return f"arn:aws:route53:::change/{bare(params['Id'])}"
+        if "TrafficPolicyInstance" in ctx.operation and params.get("Id"):
+            return f"arn:aws:route53:::trafficpolicyinstance/{params['Id']}"
+        if "TrafficPolic" in ctx.operation and (params.get("Id") or params.get("TrafficPolicyId")):
+            return f"arn:aws:route53:::trafficpolicy/{params.get('Id') or params['TrafficPolicyId']}"
         delegation_set = params.get("DelegationSetId") or params.get("Id")
         if "ReusableDelegationSet" in ctx.operation and delegation_set:
             return f"arn:aws:route53:::delegationset/{bare(delegation_set)}"
@@ -276,3 +287,6 @@ class _Source:
 
     def cidr_locations(self, collection_id: str) -> list[tuple[str, str]]:
         return self.service.store.cidr_blocks(collection_id)
+
+    def traffic_policy(self, instance_id: str) -> tuple[int, dict[str, Any]] | None:
+        return self.service.store.instance_policy(instance_id)

@@ -276,9 +276,9 @@ class ZoneOperations(Operations):
         counts = {
             "MAX_HEALTH_CHECKS_BY_OWNER": (200, len(store.health_checks(ctx.account_id))),
             "MAX_HOSTED_ZONES_BY_OWNER": (MAX_ZONES, store.count_zones(ctx.account_id)),
-            "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER": (5, 0),
+            "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER": (5, len(store.instances(ctx.account_id))),
             "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER": (100, len(store.delegation_sets(ctx.account_id))),
-            "MAX_TRAFFIC_POLICIES_BY_OWNER": (50, 0),
+            "MAX_TRAFFIC_POLICIES_BY_OWNER": (50, len(store.traffic_policy_summaries(ctx.account_id))),
         }
         value, count = counts[params["Type"]]
         return {"Limit": {"Type": params["Type"], "Value": value}, "Count": count}
