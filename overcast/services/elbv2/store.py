@@ -67,6 +67,12 @@ MIGRATIONS = [
         trust_store TEXT NOT NULL, id INTEGER NOT NULL, kind TEXT NOT NULL, serials TEXT NOT NULL,
         content BLOB NOT NULL, PRIMARY KEY (trust_store, id)
     ) WITHOUT ROWID;
+    """,  # minimum capacity reservations of load balancers, and their decreases per day
+    """
+    CREATE TABLE elb_capacity (
+        lb_arn TEXT PRIMARY KEY, units INTEGER, modified REAL NOT NULL, decrease_day INTEGER NOT NULL,
+        decreases INTEGER NOT NULL
+    );
     """,
 ]
 
@@ -245,9 +251,23 @@ class ElbStore:
             "SELECT COUNT(*) FROM elb_load_balancers WHERE account = ? AND region = ?", (account, region)
         )[0]
 
+    def capacity(self, lb_arn: str) -> tuple[int | None, float, int, int] | None:
+        """(reserved capacity units or None, last modified, day of the decreases counted, their number)."""
+        row = self.db.one(
+            "SELECT units, modified, decrease_day, decreases FROM elb_capacity WHERE lb_arn = ?", (lb_arn,)
+        )
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    def put_capacity(self, lb_arn: str, units: int | None, modified: float, day: int, decreases: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO elb_capacity VALUES (?, ?, ?, ?, ?)",
+            (lb_arn, units, modified, day, decreases),
+        )
+
     def delete_load_balancer(self, arn: str) -> None:
         for listener in self.listeners_of(arn):
             self.delete_listener(listener.arn)
+        self.db.execute("DELETE FROM elb_capacity WHERE lb_arn = ?", (arn,))
         self.db.execute("DELETE FROM elb_load_balancers WHERE arn = ?", (arn,))
 
     def front_ports(self) -> set[int]:

@@ -344,3 +344,43 @@ def test_ssl_policies_and_limits(elb):
     assert error_of(raised) == ("SSLPolicyNotFound", 400)
     limits = {item["Name"]: item["Max"] for item in elb.describe_account_limits()["Limits"]}
     assert limits["application-load-balancers"] == "50"
+
+
+def test_capacity_reservations_as_terraform_reads_and_sets_them(elb):
+    """Terraform's aws_lb reads DescribeCapacityReservation on every refresh of an ALB or NLB."""
+    lb = elb.create_load_balancer(Name="reserved", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    arn = lb["LoadBalancerArn"]
+    fresh = elb.describe_capacity_reservation(LoadBalancerArn=arn)
+    assert "MinimumLoadBalancerCapacity" not in fresh and fresh["DecreaseRequestsRemaining"] == 4
+    assert [s["State"]["Code"] for s in fresh["CapacityReservationState"]] == ["provisioned", "provisioned"]
+    assert {s["AvailabilityZone"] for s in fresh["CapacityReservationState"]} == {"us-east-1a", "us-east-1b"}
+
+    reserved = elb.modify_capacity_reservation(
+        LoadBalancerArn=arn, MinimumLoadBalancerCapacity={"CapacityUnits": 200}
+    )
+    assert (
+        reserved["MinimumLoadBalancerCapacity"] == {"CapacityUnits": 200} and "LastModifiedTime" in reserved
+    )
+    assert [s["EffectiveCapacityUnits"] for s in reserved["CapacityReservationState"]] == [100.0, 100.0]
+    assert elb.describe_capacity_reservation(LoadBalancerArn=arn)["MinimumLoadBalancerCapacity"] == {
+        "CapacityUnits": 200
+    }
+
+    for units in (150, 120, 110):  # decreases count against the day's allowance
+        elb.modify_capacity_reservation(
+            LoadBalancerArn=arn, MinimumLoadBalancerCapacity={"CapacityUnits": units}
+        )
+    reset = elb.modify_capacity_reservation(LoadBalancerArn=arn, ResetCapacityReservation=True)
+    assert "MinimumLoadBalancerCapacity" not in reset and reset["DecreaseRequestsRemaining"] == 0
+    elb.modify_capacity_reservation(LoadBalancerArn=arn, MinimumLoadBalancerCapacity={"CapacityUnits": 300})
+    with pytest.raises(ClientError) as raised:
+        elb.modify_capacity_reservation(
+            LoadBalancerArn=arn, MinimumLoadBalancerCapacity={"CapacityUnits": 100}
+        )
+    assert error_of(raised) == ("CapacityDecreaseRequestLimitExceeded", 400)
+    with pytest.raises(ClientError) as raised:
+        elb.modify_capacity_reservation(LoadBalancerArn=arn)
+    assert error_of(raised) == ("ValidationError", 400)
+    with pytest.raises(ClientError) as raised:
+        elb.describe_capacity_reservation(LoadBalancerArn=arn.replace("reserved", "missing"))
+    assert error_of(raised) == ("LoadBalancerNotFound", 400)
