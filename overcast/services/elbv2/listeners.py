@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
@@ -26,11 +27,27 @@ if TYPE_CHECKING:
 
 MAX_LISTENERS = 50
 SECURE = ("HTTPS", "TLS")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+# Headers an HTTPS listener adds to requests (mutual TLS, TLS facts), whose names its attributes may change
+RENAMABLE_HEADERS = (
+    "X-Amzn-Mtls-Clientcert-Serial-Number", "X-Amzn-Mtls-Clientcert-Issuer", "X-Amzn-Mtls-Clientcert-Subject",
+    "X-Amzn-Mtls-Clientcert-Validity", "X-Amzn-Mtls-Clientcert-Leaf", "X-Amzn-Mtls-Clientcert",
+    "X-Amzn-Tls-Version", "X-Amzn-Tls-Cipher-Suite",
+)  # fmt: skip
+
+
+def rename_key(header: str) -> str:
+    """The listener attribute naming what `header` is sent as."""
+    return f"routing.http.request.{header.lower().replace('-', '_')}.header_name"
 
 
 def listener_attributes(protocol: str | None) -> dict[str, str]:
     if protocol in ("HTTP", "HTTPS"):
+        renames = {rename_key(header): header for header in RENAMABLE_HEADERS} if protocol == "HTTPS" else {}
         return {
+            **renames,
             "routing.http.response.server.enabled": "true",
             "routing.http.response.strict_transport_security.header_value": "",
             "routing.http.response.access_control_allow_origin.header_value": "",
@@ -386,10 +403,13 @@ class ListenerOperations(Operations):
 
     def describe_listener_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         listener = self.service.listener(ctx, params["ListenerArn"])
-        return {"Attributes": attribute_list(listener.attributes)}
+        return {
+            "Attributes": attribute_list({**listener_attributes(listener.protocol), **listener.attributes})
+        }
 
     def modify_listener_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         listener = self.service.listener(ctx, params["ListenerArn"])
+        listener.attributes = {**listener_attributes(listener.protocol), **listener.attributes}
         for item in params["Attributes"]:
             if item["Key"] not in listener.attributes:
                 raise validation(f"Listener attribute key '{item['Key']}' is not recognized")
@@ -397,6 +417,10 @@ class ListenerOperations(Operations):
                 str(item.get("Value", "")).isdigit() and 60 <= int(item["Value"]) <= 6000
             ):
                 raise validation("The TCP idle timeout must be between 60 and 6000 seconds")
+            if item["Key"].endswith(".header_name") and not _HEADER_NAME.match(str(item.get("Value", ""))):
+                raise validation(
+                    f"The value of listener attribute '{item['Key']}' is not a valid header name"
+                )
             listener.attributes[item["Key"]] = item.get("Value", "")
         self.service.store.put_listener(listener)
         self.service.changed()

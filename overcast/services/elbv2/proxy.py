@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import random
+import re
 import socket
 import ssl
 import tempfile
@@ -52,6 +53,7 @@ from overcast.services.elbv2.http1 import (
     serialize_request,
     serialize_response,
 )
+from overcast.services.elbv2.listeners import rename_key
 from overcast.services.elbv2.load_balancers import free_port
 from overcast.services.elbv2.matching import Request, first_match
 from overcast.services.elbv2.store import Listener, LoadBalancer, Target, TargetGroup
@@ -65,6 +67,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("overcast")
 SERVING = ("healthy", "unavailable")  # states that receive traffic
 FAIL_OPEN = ("initial", "unhealthy")  # ... and these, when no target is in a serving state
+_VALID_HEADER = re.compile(r"^[A-Za-z0-9-]+$")  # routing.http.drop_invalid_header_fields
+RESPONSE_HEADERS = {"strict_transport_security": "Strict-Transport-Security",
+                    "access_control_allow_origin": "Access-Control-Allow-Origin",
+                    "access_control_allow_methods": "Access-Control-Allow-Methods",
+                    "access_control_allow_headers": "Access-Control-Allow-Headers",
+                    "access_control_allow_credentials": "Access-Control-Allow-Credentials",
+                    "access_control_expose_headers": "Access-Control-Expose-Headers",
+                    "access_control_max_age": "Access-Control-Max-Age",
+                    "content_security_policy": "Content-Security-Policy",
+                    "x_content_type_options": "X-Content-Type-Options",
+                    "x_frame_options": "X-Frame-Options"}  # fmt: skip
 _NO_CHECK_TIME = 0x200000  # OpenSSL's X509_V_FLAG_NO_CHECK_TIME (the ssl module names no constant for it)
 _TLS_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1, "TLSv1.2": ssl.TLSVersion.TLSv1_2,
                  "TLSv1.3": ssl.TLSVersion.TLSv1_3}  # fmt: skip
@@ -446,13 +459,16 @@ class DataPlane:
         messages = MessageReader(reader, True)
         tls = writer.get_extra_info("ssl_object")
         certificate = tls.getpeercert(binary_form=True) if tls is not None else None
-        mtls: list[tuple[str, str]] = []
-        if certificate:
+        client_tls: ClientTls | None = None
+        if tls is not None:
+            cipher = tls.cipher()
+            client_tls = ClientTls(tls.version() or "", cipher[0] if cipher else "")
+        if certificate and client_tls is not None:
             view = await self.view(arn)
             client = x509.load_der_x509_certificate(certificate)
             if view is None or client.serial_number in view.revoked:
                 return  # a revoked client certificate: the connection is closed
-            mtls = _mtls_headers(client)
+            client_tls.certificate = _mtls_headers(client)
         while True:
             view = await self.view(arn)
             idle = float(view.lb.attributes.get("idle_timeout.timeout_seconds", "60")) if view else 60.0
@@ -470,7 +486,7 @@ class DataPlane:
                 return
             if request is None:
                 return
-            outcome = await self.handle(arn, request, peer[0], peer[1], local_port, scheme, mtls)
+            outcome = await self.handle(arn, request, peer[0], peer[1], local_port, scheme, client_tls)
             if outcome.tunnel is not None:
                 writer.write(serialize_response(outcome.status, outcome.headers, b""))
                 await _splice(messages, writer, *outcome.tunnel, idle)
@@ -517,7 +533,7 @@ class DataPlane:
         client_port: int,
         local_port: int,
         scheme: str,
-        mtls: list[tuple[str, str]] | None = None,
+        client_tls: ClientTls | None = None,
     ) -> Outcome:
         started = time.monotonic()
         view = await self.view(arn)
@@ -550,11 +566,12 @@ class DataPlane:
                 )
             elif kind == "forward":
                 outcome = await self._forward(
-                    view, action, request, client_ip, client_port, local_port, scheme, mtls or []
+                    view, action, request, client_ip, client_port, local_port, scheme, client_tls
                 )
             # authenticate-oidc / authenticate-cognito actions are stored, not enforced (docs/services/elbv2.md)
         if outcome is None:
             outcome = error_page(503)
+        outcome.headers = _response_headers(view.listener.attributes, outcome.headers)
         self.service.access_log(
             view, request, outcome, client_ip, client_port, scheme, time.monotonic() - started
         )
@@ -602,7 +619,7 @@ class DataPlane:
 
     async def _forward(
         self, view: View, action: dict[str, Any], request: Message, client_ip: str, client_port: int, local_port: int,
-        scheme: str, mtls: list[tuple[str, str]],
+        scheme: str, client_tls: ClientTls | None,
     ) -> Outcome:  # fmt: skip
         config = action["ForwardConfig"]
         cookies = _cookies(request)
@@ -624,7 +641,8 @@ class DataPlane:
                     f"AWSALBTGCORS={value}; Expires={expires}; Path=/; SameSite=None{'; Secure' if scheme == 'https' else ''}",
                 )
             )
-        forwarded = self._forwarded_headers(view, request, client_ip, client_port, local_port, scheme) + mtls
+        forwarded = self._forwarded_headers(view, request, client_ip, client_port, local_port, scheme)
+        forwarded += _tls_headers(view, client_tls)
         if group.tg.target_type == "lambda":
             outcome = await self._invoke(view, group, request, forwarded)
             outcome.headers.extend(set_cookies)
@@ -701,14 +719,17 @@ class DataPlane:
         )
         headers = []
         existing_xff = []
+        drop_invalid = attributes.get("routing.http.drop_invalid_header_fields.enabled") == "true"
         for name, value in request.headers:
             lower = name.lower()
+            if drop_invalid and not _VALID_HEADER.match(name):
+                continue
             if lower in HOP_BY_HOP or lower in ("content-length", "x-forwarded-proto", "x-forwarded-port"):
                 continue
             if lower == "x-forwarded-for":
                 existing_xff.append(value)
                 continue
-            if lower == "x-amzn-trace-id" or lower.startswith("x-amzn-mtls-"):  # the load balancer's own
+            if lower == "x-amzn-trace-id" or lower.startswith(("x-amzn-mtls-", "x-amzn-tls-")):  # its own
                 continue
             headers.append((name, value))
         if mode == "append":
@@ -1007,6 +1028,42 @@ async def _splice(
             await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         target_writer.close()
+
+
+@dataclass
+class ClientTls:
+    """What an HTTPS listener knows of a client's TLS connection."""
+
+    version: str  # TLSv1.2, TLSv1.3
+    cipher: str
+    certificate: list[tuple[str, str]] = field(default_factory=list)  # X-Amzn-Mtls-Clientcert-* (verify mode)
+
+
+def _tls_headers(view: View, client_tls: ClientTls | None) -> list[tuple[str, str]]:
+    """The client certificate's headers and, when the load balancer's attribute says so, the TLS version and
+    cipher, under the names the listener's attributes give them."""
+    if client_tls is None:
+        return []
+    headers = list(client_tls.certificate)
+    if view.lb.attributes.get("routing.http.x_amzn_tls_version_and_cipher_suite.enabled") == "true":
+        headers += [
+            ("X-Amzn-Tls-Version", client_tls.version),
+            ("X-Amzn-Tls-Cipher-Suite", client_tls.cipher),
+        ]
+    attributes = view.listener.attributes
+    return [(attributes.get(rename_key(name)) or name, value) for name, value in headers]
+
+
+def _response_headers(attributes: dict[str, str], headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A response's headers as the listener's attributes shape them: headers it sets (HSTS, CORS, CSP, ...)
+    replace the target's, and its own Server header goes when `routing.http.response.server.enabled` is off."""
+    if attributes.get("routing.http.response.server.enabled") == "false":
+        headers = [item for item in headers if item != ("Server", "awselb/2.0")]
+    for key, header in RESPONSE_HEADERS.items():
+        value = attributes.get(f"routing.http.response.{key}.header_value")
+        if value:
+            headers = [item for item in headers if item[0].lower() != header.lower()] + [(header, value)]
+    return headers
 
 
 def _mtls_headers(certificate: x509.Certificate) -> list[tuple[str, str]]:
