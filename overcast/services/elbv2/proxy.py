@@ -963,6 +963,9 @@ class DataPlane:
         upstream_reader, upstream_writer = await asyncio.wait_for(
             asyncio.open_connection(*address, ssl=tls), 10
         )
+        if group.tg.attributes.get("proxy_protocol_v2.enabled") == "true":
+            local = writer.get_extra_info("sockname") or ("127.0.0.1", 0)
+            upstream_writer.write(proxy_v2_header(peer, (local[0], view.listener.port)))
         try:
             await asyncio.gather(_pipe(reader, upstream_writer, idle), _pipe(upstream_reader, writer, idle))
         finally:
@@ -985,6 +988,26 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, idle
                 writer.write_eof()
         except (OSError, RuntimeError):
             pass
+
+
+PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def proxy_v2_header(source: tuple[str, int], destination: tuple[str, int]) -> bytes:
+    """The PROXY protocol version 2 header an NLB sends first on each connection to a target of a group with
+    `proxy_protocol_v2.enabled`: the client's address and port, and the load balancer's (the listener's port)."""
+    client, local = ipaddress.ip_address(source[0]), ipaddress.ip_address(destination[0])
+    if client.version != local.version:  # one family for both: the client's, the listener seen in it
+        local = (
+            ipaddress.ip_address("::ffff:" + str(local))
+            if client.version == 6
+            else ipaddress.ip_address("127.0.0.1")
+        )
+    family = 0x11 if client.version == 4 else 0x21  # AF_INET or AF_INET6, over STREAM
+    addresses = (
+        client.packed + local.packed + source[1].to_bytes(2, "big") + destination[1].to_bytes(2, "big")
+    )
+    return PROXY_V2_SIGNATURE + bytes([0x21, family]) + len(addresses).to_bytes(2, "big") + addresses
 
 
 async def _splice(

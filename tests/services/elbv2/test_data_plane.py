@@ -483,3 +483,59 @@ def test_a_tcp_udp_listener_carries_both_protocols_on_one_port(elb):
         client.close()
         datagrams.close()
         stream.close()
+
+
+def test_proxy_protocol_v2_tells_the_target_who_connected(elb):
+    """With proxy_protocol_v2.enabled, each connection to the target begins with a PROXY v2 header."""
+    import ipaddress
+    import struct
+
+    target = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = target.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(10)
+                data = b""
+                while len(data) < 16 + 12 + 5:
+                    chunk = conn.recv(100)
+                    if not chunk:
+                        break
+                    data += chunk
+                seen.append(data)
+                conn.sendall(b"ok")
+
+    threading.Thread(target=serve, daemon=True).start()
+    lb = elb.create_load_balancer(Name="ppv2", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="ppv2", Protocol="TCP", Port=80, VpcId=lb["VpcId"], TargetType="ip")[
+        "TargetGroups"
+    ][0]
+    elb.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"],
+                                       Attributes=[{"Key": "proxy_protocol_v2.enabled", "Value": "true"}])  # fmt: skip
+    elb.register_targets(
+        TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": target.getsockname()[1]}]
+    )
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=8080,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])  # fmt: skip
+    try:
+        with socket.create_connection(("127.0.0.1", port_of(lb)), timeout=10) as client:
+            client.sendall(b"hello")
+            assert client.recv(10) == b"ok"
+            client_port = client.getsockname()[1]
+        header = seen[0]
+        assert header[:12] == b"\r\n\r\n\x00\r\nQUIT\n" and header[12] == 0x21 and header[13] == 0x11
+        (length,) = struct.unpack("!H", header[14:16])
+        source, destination = header[16:20], header[20:24]
+        source_port, destination_port = struct.unpack("!HH", header[24:28])
+        assert (
+            length == 12 and str(ipaddress.IPv4Address(source)) == "127.0.0.1" and source_port == client_port
+        )
+        assert str(ipaddress.IPv4Address(destination)) == "127.0.0.1" and destination_port == 8080
+        assert header[16 + length :] == b"hello"  # then the client's bytes
+    finally:
+        target.close()
