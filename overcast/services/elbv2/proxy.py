@@ -30,7 +30,7 @@ import ssl
 import tempfile
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import formatdate
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse
 from overcast.identity import service_principal
 from overcast.services.elbv2 import lambda_events
+from overcast.services.elbv2.actions import rewrite
 from overcast.services.elbv2.common import host_of
 from overcast.services.elbv2.http1 import (
     HOP_BY_HOP,
@@ -101,7 +102,8 @@ class View:
     version: int
     listener: Listener
     lb: LoadBalancer
-    rules: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+    rules: list[tuple[list[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]]  # conditions,
+    # (actions, transforms)
     groups: dict[str, Group]
     ports: dict[int, tuple[int, str]]  # the load balancer's listener ports -> (local port, protocol)
     revoked: frozenset[int] = frozenset()  # serial numbers the trust store's revocation lists name (mTLS)
@@ -430,7 +432,10 @@ class DataPlane:
             lb = store.load_balancer(listener.lb_arn) if listener else None
             if listener is None or lb is None:
                 return None
-            rules = [(rule.doc["Conditions"], rule.doc["Actions"]) for rule in store.rules_of(arn)]
+            rules = [
+                (rule.doc["Conditions"], (rule.doc["Actions"], rule.doc.get("Transforms") or []))
+                for rule in store.rules_of(arn)
+            ]
             groups = {}
             for tg_arn in store.target_groups_of_load_balancer(lb.arn):
                 tg = store.target_group(tg_arn)
@@ -552,7 +557,7 @@ class DataPlane:
             headers,
             client_ip,
         )
-        actions = first_match(view.rules, matched) or []
+        actions, transforms = first_match(view.rules, matched) or ([], [])
         outcome: Outcome | None = None
         for action in actions:
             kind = action["Type"]
@@ -565,8 +570,13 @@ class DataPlane:
                     view, action["RedirectConfig"], request, host_header, local_port, scheme
                 )
             elif kind == "forward":
+                try:
+                    forwarded = _transformed(request, transforms) if transforms else request
+                except (re.error, ValueError, IndexError):
+                    outcome = error_page(500)  # a pattern matched but its rewrite failed
+                    break
                 outcome = await self._forward(
-                    view, action, request, client_ip, client_port, local_port, scheme, client_tls
+                    view, action, forwarded, client_ip, client_port, local_port, scheme, client_tls
                 )
             # authenticate-oidc / authenticate-cognito actions are stored, not enforced (docs/services/elbv2.md)
         if outcome is None:
@@ -1051,6 +1061,20 @@ async def _splice(
             await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         target_writer.close()
+
+
+def _transformed(request: Message, transforms: list[dict[str, Any]]) -> Message:
+    """The request as the rule's transforms rewrite it for the target (its host header, its URL)."""
+    headers, target = list(request.headers), request.target
+    for transform in transforms:
+        if transform["Type"] == "url-rewrite":
+            target = rewrite(transform, target)
+        else:
+            headers = [
+                (name, rewrite(transform, value) if name.lower() == "host" else value)
+                for name, value in headers
+            ]
+    return replace(request, headers=headers, target=target)
 
 
 @dataclass
