@@ -154,6 +154,8 @@ class LoadBalancerOperations(Operations):
         }
         if kind != "gateway":
             doc["SecurityGroups"] = groups
+        if params.get("IpamPools"):
+            doc["IpamPools"] = self._ipam_pools(kind, params["IpamPools"])
         if kind == "gateway":
             doc.pop("DNSName")
             doc.pop("CanonicalHostedZoneId")
@@ -289,6 +291,30 @@ class LoadBalancerOperations(Operations):
                 "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"
             ]
         return result
+
+    # -- IPAM pools -----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _ipam_pools(kind: str, pools: dict[str, Any]) -> dict[str, str]:
+        """The IPAM pool an application load balancer takes its IPv4 addresses from (kept: every address here
+        is loopback)."""
+        if kind != "application":
+            raise invalid_config("IPAM pools are supported only for application load balancers")
+        pool = pools.get("Ipv4IpamPoolId") or ""
+        if not pool.startswith("ipam-pool-"):
+            raise validation(f"The IPAM pool ID '{pool}' is not valid")
+        return {"Ipv4IpamPoolId": pool}
+
+    def modify_ip_pools(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        lb = self.service.load_balancer(ctx, params["LoadBalancerArn"])
+        if params.get("IpamPools") and params.get("RemoveIpamPools"):
+            raise validation("IpamPools and RemoveIpamPools cannot be specified together")
+        if params.get("IpamPools"):
+            lb.doc["IpamPools"] = self._ipam_pools(lb.type, params["IpamPools"])
+        elif "ipv4" in (params.get("RemoveIpamPools") or []):
+            lb.doc.pop("IpamPools", None)
+        self.service.store.put_load_balancer(lb)
+        return {"IpamPools": lb.doc["IpamPools"]} if lb.doc.get("IpamPools") else {}
 
     # -- capacity reservations ------------------------------------------------------------------------------------
 

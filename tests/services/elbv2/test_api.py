@@ -384,3 +384,25 @@ def test_capacity_reservations_as_terraform_reads_and_sets_them(elb):
     with pytest.raises(ClientError) as raised:
         elb.describe_capacity_reservation(LoadBalancerArn=arn.replace("reserved", "missing"))
     assert error_of(raised) == ("LoadBalancerNotFound", 400)
+
+
+def test_ipam_pools_are_kept_and_described(elb):
+    lb = elb.create_load_balancer(Name="ipam", Subnets=["subnet-1a", "subnet-1b"],
+                                  IpamPools={"Ipv4IpamPoolId": "ipam-pool-0123456789abcdef0"})["LoadBalancers"][0]  # fmt: skip
+    assert lb["IpamPools"] == {"Ipv4IpamPoolId": "ipam-pool-0123456789abcdef0"}
+    changed = elb.modify_ip_pools(
+        LoadBalancerArn=lb["LoadBalancerArn"], IpamPools={"Ipv4IpamPoolId": "ipam-pool-0fedcba9876543210"}
+    )
+    assert changed["IpamPools"] == {"Ipv4IpamPoolId": "ipam-pool-0fedcba9876543210"}
+    elb.modify_ip_pools(LoadBalancerArn=lb["LoadBalancerArn"], RemoveIpamPools=["ipv4"])
+    assert (
+        "IpamPools"
+        not in elb.describe_load_balancers(LoadBalancerArns=[lb["LoadBalancerArn"]])["LoadBalancers"][0]
+    )
+    nlb = elb.create_load_balancer(Name="ipam-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    with pytest.raises(ClientError) as raised:
+        elb.modify_ip_pools(
+            LoadBalancerArn=nlb["LoadBalancerArn"],
+            IpamPools={"Ipv4IpamPoolId": "ipam-pool-0123456789abcdef0"},
+        )
+    assert error_of(raised) == ("InvalidConfigurationRequest", 400)
