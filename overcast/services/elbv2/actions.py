@@ -105,7 +105,8 @@ def _action(
         config = dict(action.get("AuthenticateOidcConfig") or {})
         if not config:
             raise validation("An OIDC configuration must be specified for an authenticate-oidc action")
-        config.pop("ClientSecret", None)  # never described back
+        config.pop("ClientSecret", None)  # never described back (kept apart for the token requests)
+        config.pop("UseExistingClientSecret", None)
         config.setdefault("SessionCookieName", "AWSELBAuthSessionCookie")
         config.setdefault("Scope", "openid")
         config.setdefault("SessionTimeout", 604800)

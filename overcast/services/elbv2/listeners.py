@@ -155,6 +155,7 @@ class ListenerOperations(Operations):
         out = normalize_actions(
             actions, lb_type=lb.type, listener_protocol=protocol or "", target_group=target_group
         )
+        self.service.keep_client_secrets(lb.arn, actions)
         self.service.check_associations(lb, forwarded_groups(out))
         if lb.type == "network":
             tg = self.service.store.target_group(next(iter(forwarded_groups(out))))

@@ -133,6 +133,17 @@ class ElbV2Provider(ServiceProvider):
                     400,
                 )
 
+    def keep_client_secrets(self, lb_arn: str, actions: list[dict[str, Any]]) -> None:
+        """The ClientSecret of authenticate-oidc actions, kept apart (actions are described without it)."""
+        for action in actions:
+            config = action.get("AuthenticateOidcConfig") or {}
+            if (
+                action.get("Type") == "authenticate-oidc"
+                and config.get("ClientSecret")
+                and config.get("ClientId")
+            ):
+                self.store.put_client_secret(lb_arn, config["ClientId"], config["ClientSecret"])
+
     # -- certificates (ACM) -------------------------------------------------------------------------------------
 
     def check_certificate(self, ctx: RequestContext, arn: str) -> None:
@@ -229,8 +240,14 @@ class ElbV2Provider(ServiceProvider):
 
     async def internal_endpoint(self, request: HttpRequest, path: str) -> HttpResponse | None:
         """`GET /_overcast/elbv2/truststore/<account>/<region>/<name>/<id>/bundle` (the CA bundle, PEM) or
-        `.../revocations/<revocation id>` (the revocation list as it was read from S3)."""
+        `.../revocations/<revocation id>` (the revocation list as it was read from S3);
+        `GET /_overcast/elbv2/public-keys/<kid>`: the key X-Amzn-Oidc-Data is signed with (PEM)."""
         parts = path.split("/")[3:]  # ["truststore", account, region, name, id, what...]
+        if len(parts) == 2 and parts[0] == "public-keys" and request.method in ("GET", "HEAD"):
+            key = self.data_plane.oidc.public_key(parts[1])
+            if key is not None:  # the key authenticate-oidc actions sign X-Amzn-Oidc-Data with
+                return HttpResponse(200, [("content-type", "application/x-pem-file")], key)
+            return HttpResponse(404, [("content-type", "text/plain")], b"Not found")
         if request.method not in ("GET", "HEAD") or len(parts) < 6 or parts[0] != "truststore":
             return None
         account, region, name, ident, *what = parts[1:]

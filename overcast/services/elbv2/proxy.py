@@ -57,6 +57,7 @@ from overcast.services.elbv2.http1 import (
 from overcast.services.elbv2.listeners import rename_key
 from overcast.services.elbv2.load_balancers import free_port
 from overcast.services.elbv2.matching import Request, first_match
+from overcast.services.elbv2.oidc import IDP_RESPONSE, Oidc
 from overcast.services.elbv2.store import Listener, LoadBalancer, Target, TargetGroup
 from overcast.services.elbv2.tagging import SSL_POLICIES
 from overcast.services.elbv2.udp import UdpListener
@@ -159,7 +160,8 @@ class DataPlane:
         self._turns: dict[str, int] = {}  # target group -> round-robin position
         self._outstanding: dict[tuple[str, str, int], int] = {}
         self._pool: dict[tuple[str, int, bool], list[tuple[asyncio.StreamWriter, MessageReader]]] = {}
-        self._secret = os.urandom(16)  # signs stickiness cookies
+        self._secret = os.urandom(16)  # signs stickiness cookies and authentication sessions
+        self.oidc = Oidc(self)
 
     # -- listeners' sockets -------------------------------------------------------------------------------------
 
@@ -559,6 +561,9 @@ class DataPlane:
         )
         actions, transforms = first_match(view.rules, matched) or ([], [])
         outcome: Outcome | None = None
+        auth: list[tuple[str, str]] = []  # a signed-in user's claims, for targets
+        if path == IDP_RESPONSE and self.oidc.configs(view):  # the IdP sending a user back
+            outcome, actions = await self.oidc.idp_response(view, query, host_header), []
         for action in actions:
             kind = action["Type"]
             if kind == "fixed-response":
@@ -569,6 +574,14 @@ class DataPlane:
                 outcome = self._redirect(
                     view, action["RedirectConfig"], request, host_header, local_port, scheme
                 )
+            elif kind == "authenticate-oidc":
+                found = self.oidc.authenticate(
+                    view, action["AuthenticateOidcConfig"], request.target, host_header, _cookies(request)
+                )
+                if not isinstance(found, list):
+                    outcome = found
+                    break
+                auth = found
             elif kind == "forward":
                 try:
                     forwarded = _transformed(request, transforms) if transforms else request
@@ -576,9 +589,9 @@ class DataPlane:
                     outcome = error_page(500)  # a pattern matched but its rewrite failed
                     break
                 outcome = await self._forward(
-                    view, action, forwarded, client_ip, client_port, local_port, scheme, client_tls
+                    view, action, forwarded, client_ip, client_port, local_port, scheme, client_tls, auth
                 )
-            # authenticate-oidc / authenticate-cognito actions are stored, not enforced (docs/services/elbv2.md)
+            # authenticate-cognito actions are stored, not enforced (docs/services/elbv2.md)
         if outcome is None:
             outcome = error_page(503)
         outcome.headers = _response_headers(view.listener.attributes, outcome.headers)
@@ -629,7 +642,7 @@ class DataPlane:
 
     async def _forward(
         self, view: View, action: dict[str, Any], request: Message, client_ip: str, client_port: int, local_port: int,
-        scheme: str, client_tls: ClientTls | None,
+        scheme: str, client_tls: ClientTls | None, auth: list[tuple[str, str]],
     ) -> Outcome:  # fmt: skip
         config = action["ForwardConfig"]
         cookies = _cookies(request)
@@ -652,7 +665,7 @@ class DataPlane:
                 )
             )
         forwarded = self._forwarded_headers(view, request, client_ip, client_port, local_port, scheme)
-        forwarded += _tls_headers(view, client_tls)
+        forwarded += _tls_headers(view, client_tls) + auth
         if group.tg.target_type == "lambda":
             outcome = await self._invoke(view, group, request, forwarded)
             outcome.headers.extend(set_cookies)
@@ -739,7 +752,9 @@ class DataPlane:
             if lower == "x-forwarded-for":
                 existing_xff.append(value)
                 continue
-            if lower == "x-amzn-trace-id" or lower.startswith(("x-amzn-mtls-", "x-amzn-tls-")):  # its own
+            if lower == "x-amzn-trace-id" or lower.startswith(
+                ("x-amzn-mtls-", "x-amzn-tls-", "x-amzn-oidc-")
+            ):
                 continue
             headers.append((name, value))
         if mode == "append":

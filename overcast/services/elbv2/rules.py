@@ -62,6 +62,7 @@ class RuleOperations(Operations):
         out = normalize_actions(
             actions, lb_type=lb.type, listener_protocol=listener.protocol, target_group=target_group
         )
+        self.service.keep_client_secrets(lb.arn, actions)
         self.service.check_associations(lb, forwarded_groups(out))
         return out
 

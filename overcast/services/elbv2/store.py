@@ -74,6 +74,12 @@ MIGRATIONS = [
         decreases INTEGER NOT NULL
     );
     """,
+    # the client secrets of authenticate-oidc actions (never described): the token requests need them
+    """
+    CREATE TABLE elb_oidc_secrets (
+        lb_arn TEXT NOT NULL, client_id TEXT NOT NULL, secret TEXT NOT NULL, PRIMARY KEY (lb_arn, client_id)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 
@@ -251,6 +257,17 @@ class ElbStore:
             "SELECT COUNT(*) FROM elb_load_balancers WHERE account = ? AND region = ?", (account, region)
         )[0]
 
+    def put_client_secret(self, lb_arn: str, client_id: str, secret: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO elb_oidc_secrets VALUES (?, ?, ?)", (lb_arn, client_id, secret)
+        )
+
+    def client_secret(self, lb_arn: str, client_id: str) -> str | None:
+        row = self.db.one(
+            "SELECT secret FROM elb_oidc_secrets WHERE lb_arn = ? AND client_id = ?", (lb_arn, client_id)
+        )
+        return row[0] if row else None
+
     def capacity(self, lb_arn: str) -> tuple[int | None, float, int, int] | None:
         """(reserved capacity units or None, last modified, day of the decreases counted, their number)."""
         row = self.db.one(
@@ -268,6 +285,7 @@ class ElbStore:
         for listener in self.listeners_of(arn):
             self.delete_listener(listener.arn)
         self.db.execute("DELETE FROM elb_capacity WHERE lb_arn = ?", (arn,))
+        self.db.execute("DELETE FROM elb_oidc_secrets WHERE lb_arn = ?", (arn,))
         self.db.execute("DELETE FROM elb_load_balancers WHERE arn = ?", (arn,))
 
     def front_ports(self) -> set[int]:
