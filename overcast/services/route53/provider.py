@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import overcast.services.elbv2.api as elbv2
 from overcast.context import RequestContext
 from overcast.errors import NotImplementedOperation, ServiceError
-from overcast.identity import root_principal
+from overcast.identity import root_principal, service_principal
 from overcast.services import is_available
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.timers import run_due_work
@@ -122,6 +122,29 @@ class Route53Provider(ServiceProvider):
                 if got == wanted:
                     return True
         return False
+
+    async def signing_public_key(self, ctx: RequestContext, kms_arn: str) -> bytes:
+        """The public key of the KMS key a key-signing key signs with, as Route 53 reads it (a customer managed
+        ECC_NIST_P256 SIGN_VERIFY key in us-east-1, whose policy lets dnssec-route53.amazonaws.com use it)."""
+        invalid = ServiceError(
+            "InvalidKMSArn",
+            "The KeyManagementServiceArn that you specified isn't valid to use with DNSSEC signing.",
+            400,
+        )
+        parts = kms_arn.split(":")
+        if len(parts) < 6 or parts[2] != "kms" or parts[3] != "us-east-1":
+            raise invalid
+        try:
+            found = await self.platform.call(
+                "kms", "GetPublicKey", {"KeyId": kms_arn},
+                principal=service_principal("dnssec-route53.amazonaws.com", ctx.account_id),
+                account_id=parts[4], region=parts[3],
+            )  # fmt: skip
+        except ServiceError as error:
+            raise invalid from error
+        if found.get("KeySpec") != "ECC_NIST_P256" or found.get("KeyUsage") != "SIGN_VERIFY":
+            raise invalid
+        return bytes(found["PublicKey"])
 
     async def check_vpc(self, ctx: RequestContext, vpc: dict[str, Any]) -> None:
         """The VPC must exist once Overcast has EC2 (its id is taken as given until then)."""

@@ -3,10 +3,16 @@ limits, tags, query logging configurations and DNSSEC settings."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import struct
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import dns.name
+from cryptography.hazmat.primitives import serialization
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
@@ -47,6 +53,20 @@ def name_servers() -> list[str]:
         f"ns-{1024 + picks[2] % 512}.awsdns-{picks[2] % 64:02d}.org",
         f"ns-{1536 + picks[3] % 512}.awsdns-{picks[3] % 64:02d}.co.uk",
     ]
+
+
+def dnssec_records(zone_name: str, public_key_der: bytes) -> dict[str, Any]:
+    """A key-signing key's DNSKEY and DS records (ECDSAP256SHA256, SHA-256) from its KMS key's public key."""
+    numbers = serialization.load_der_public_key(public_key_der).public_numbers()  # type: ignore[union-attr]
+    raw = numbers.x.to_bytes(32, "big") + numbers.y.to_bytes(32, "big")
+    key = base64.b64encode(raw).decode()
+    rdata = struct.pack("!HBB", 257, 3, 13) + raw  # flags (a KSK), protocol, algorithm 13
+    total = sum(byte if i & 1 else byte << 8 for i, byte in enumerate(rdata))  # RFC 4034, appendix B
+    tag = (total + (total >> 16)) & 0xFFFF
+    owner = dns.name.from_text(zone_name).canonicalize().to_wire()
+    digest = hashlib.sha256(owner + rdata).hexdigest().upper()  # RFC 4509: the DS digest
+    return {"KeyTag": tag, "DigestValue": digest, "PublicKey": key,
+            "DSRecord": f"{tag} 13 2 {digest}", "DNSKEYRecord": f"257 3 13 {key}"}  # fmt: skip
 
 
 def zone_arn(zone_id: str) -> str:
@@ -552,7 +572,14 @@ class ZoneOperations(Operations):
         self.service.store.set_dnssec_status(zone.id, "NOT_SIGNING")
         return {"ChangeInfo": self.service.new_change(ctx, None)}
 
-    def create_key_signing_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def create_key_signing_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        public_key = await self.service.signing_public_key(ctx, params["KeyManagementServiceArn"])
+        with self.db.transaction():
+            return self._create_key_signing_key(ctx, params, public_key)
+
+    def _create_key_signing_key(
+        self, ctx: RequestContext, params: dict[str, Any], public_key: bytes
+    ) -> dict[str, Any]:
         zone = self.zone(ctx, params["HostedZoneId"])
         store = self.service.store
         if any(key["Name"] == params["Name"] for key in store.key_signing_keys(zone.id)):
@@ -570,7 +597,7 @@ class ZoneOperations(Operations):
             "SigningAlgorithmType": 13,
             "DigestAlgorithmMnemonic": "SHA-256",
             "DigestAlgorithmType": 2,
-            "KeyTag": int.from_bytes(os.urandom(2), "big"),
+            **dnssec_records(zone.name, public_key),
             "Status": params["Status"],
             "CreatedDate": now,
             "LastModifiedDate": now,
