@@ -1016,6 +1016,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, idle
 
 
 PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+PROXY_V2_LOCAL = PROXY_V2_SIGNATURE + b"\x20\x00\x00\x00"  # a health check's header: LOCAL, no addresses
 
 
 def proxy_v2_header(source: tuple[str, int], destination: tuple[str, int]) -> bytes:

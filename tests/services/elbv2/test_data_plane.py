@@ -485,7 +485,7 @@ def test_a_tcp_udp_listener_carries_both_protocols_on_one_port(elb):
         stream.close()
 
 
-def test_proxy_protocol_v2_tells_the_target_who_connected(elb):
+def test_proxy_protocol_v2_tells_the_target_who_connected(overcast, elb):
     """With proxy_protocol_v2.enabled, each connection to the target begins with a PROXY v2 header."""
     import ipaddress
     import struct
@@ -527,7 +527,7 @@ def test_proxy_protocol_v2_tells_the_target_who_connected(elb):
             client.sendall(b"hello")
             assert client.recv(10) == b"ok"
             client_port = client.getsockname()[1]
-        header = seen[0]
+        header = next(data for data in seen if data.endswith(b"hello"))  # health checks connect too
         assert header[:12] == b"\r\n\r\n\x00\r\nQUIT\n" and header[12] == 0x21 and header[13] == 0x11
         (length,) = struct.unpack("!H", header[14:16])
         source, destination = header[16:20], header[20:24]
@@ -537,5 +537,8 @@ def test_proxy_protocol_v2_tells_the_target_who_connected(elb):
         )
         assert str(ipaddress.IPv4Address(destination)) == "127.0.0.1" and destination_port == 8080
         assert header[16 + length :] == b"hello"  # then the client's bytes
+        local = b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00"  # a health check's header: LOCAL, no client
+        wait_for(lambda: (overcast.advance_clock(10), local in seen)[1])
+        assert all(data == local for data in seen if not data.endswith(b"hello"))
     finally:
         target.close()
