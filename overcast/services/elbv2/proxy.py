@@ -92,8 +92,24 @@ class Group:
     addresses: dict[str, str] = field(default_factory=dict)  # instance id -> private IP
 
     def eligible(self) -> list[Target]:
+        """The targets that receive traffic: the healthy ones, or every target when fewer are healthy than the
+        group's unhealthy state routing threshold asks (by default, none healthy: the group fails open)."""
         serving = [t for t in self.targets if t.state in SERVING]
-        return serving or [t for t in self.targets if t.state in FAIL_OPEN]
+        if self._enough(len(serving)):
+            return serving
+        return serving + [t for t in self.targets if t.state in FAIL_OPEN]
+
+    def _enough(self, healthy: int) -> bool:
+        prefix = "target_group_health.unhealthy_state_routing.minimum_healthy_targets"
+        count = self.tg.attributes.get(f"{prefix}.count", "1")
+        percentage = self.tg.attributes.get(f"{prefix}.percentage", "off")
+        if healthy < (int(count) if count.isdigit() else 1):
+            return False
+        return (
+            percentage == "off"
+            or not percentage.isdigit()
+            or healthy * 100 >= int(percentage) * len(self.targets)
+        )
 
 
 @dataclass

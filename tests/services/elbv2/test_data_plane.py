@@ -95,6 +95,15 @@ def test_a_target_answering_500_is_unhealthy_with_its_code(overcast, elb, backen
     )
     assert set(names(port_of(lb), 4)) == {"a"}
 
+    # with fewer healthy targets than the unhealthy state routing threshold, every target gets traffic
+    elb.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
+        {"Key": "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count", "Value": "2"}])  # fmt: skip
+    assert set(names(port_of(lb), 6)) == {"a", "b"}
+    elb.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
+        {"Key": "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count", "Value": "1"},
+        {"Key": "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage", "Value": "50"}])  # fmt: skip
+    assert set(names(port_of(lb), 4)) == {"a"}  # one of two healthy: 50% is met
+
 
 def test_a_path_rule_sends_api_requests_to_a_lambda_target(overcast, elb, backends):
     web = backends("web")
