@@ -291,8 +291,15 @@ def test_register_deregister_and_draining_on_the_clock(overcast, elb):
                                       "Description": "Target group is not configured to receive traffic from the load balancer"}  # fmt: skip
     elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])  # fmt: skip
-    health = elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"][0]["TargetHealth"]
-    assert health["State"] == "initial"
+    described = elb.describe_target_health(TargetGroupArn=arn, Include=["All"])["TargetHealthDescriptions"][0]
+    assert described["TargetHealth"]["State"] == "initial"
+    assert described["AdministrativeOverride"] == {"State": "no_override", "Reason": "AdministrativeOverride.NoOverride",
+                                                   "Description": "No override is currently active on target"}  # fmt: skip
+    assert described["AnomalyDetection"] == {"Result": "normal", "MitigationInEffect": "no"}
+    assert (
+        "AnomalyDetection"
+        not in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"][0]
+    )
     elb.modify_target_group_attributes(
         TargetGroupArn=arn, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]
     )
