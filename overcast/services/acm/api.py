@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 
 def _acm(platform: Platform) -> AcmProvider | None:
-    return platform.provider("acm")  # type: ignore[return-value]
+    # running, not provider: a service that never ran holds nothing, and starting it here, inside the caller's
+    # transaction, would lose its new tables if that transaction rolled back
+    return platform.running("acm")  # type: ignore[return-value]
 
 
 def unusable(platform: Platform, account: str, region: str, arn: str) -> str | None:

@@ -207,6 +207,7 @@ class CertificateOperations(Operations):
         certificate = Certificate(arn, ctx.account_id, ctx.region, doc, key_pem, cert_pem, chain_pem, None,
                                   existing.created if existing else now, facts.not_after)  # fmt: skip
         self.service.store.put(certificate)
+        self.service.plan_notice(certificate)
         tags = tag_dict(params.get("Tags"))
         if tags:
             self.service.tags.add(arn, tags, RULES, account=ctx.account_id, region=ctx.region)
@@ -432,5 +433,11 @@ class CertificateOperations(Operations):
     def put_account_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         days = (params.get("ExpiryEvents") or {}).get("DaysBeforeExpiry")
         if days is not None:
-            self.service.store.set_days_before_expiry(ctx.account_id, days)
+            store = self.service.store
+            store.set_days_before_expiry(ctx.account_id, days)
+            for arn in store.noticed_arns(ctx.account_id):  # the expiry events' window moved
+                certificate = store.get(arn)
+                if certificate is not None:
+                    self.service.plan_notice(certificate)
+            self.service.schedule_changed()
         return {}

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import overcast.services.events.api as events
 import overcast.services.route53.api as route53
 from overcast.context import RequestContext
 from overcast.http import HttpRequest, HttpResponse, json_response
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 _TIMES = ("CreatedAt", "IssuedAt", "ImportedAt", "NotBefore", "NotAfter", "RevokedAt")
 _SERVER_AUTH = ("TLS_WEB_SERVER_AUTHENTICATION", "1.3.6.1.5.5.7.3.1")
+DAY = 86400.0
 _CLIENT_AUTH = ("TLS_WEB_CLIENT_AUTHENTICATION", "1.3.6.1.5.5.7.3.2")
 
 
@@ -82,6 +85,7 @@ class AcmProvider(ServiceProvider):
         for entry in doc.get("DomainValidationOptions", []):
             entry["ValidationStatus"] = "SUCCESS"
         certificate.due = facts.not_after - RENEW_BEFORE
+        self.plan_notice(certificate)
         self.material_changed()
 
     def material_changed(self) -> None:
@@ -168,6 +172,41 @@ class AcmProvider(ServiceProvider):
             summary["ManagedBy"] = doc["ManagedBy"]
         return summary
 
+    # -- expiry events (EventBridge) ---------------------------------------------------------------------------------
+
+    def plan_notice(self, certificate: Certificate) -> None:
+        """When the certificate's next "ACM Certificate Approaching Expiration" event is due: daily from
+        DaysBeforeExpiry days before NotAfter (the account's setting, 45 by default) until it expires."""
+        not_after = certificate.doc.get("NotAfter")
+        if certificate.status != "ISSUED" or not not_after:
+            self.store.set_notice(certificate.arn, None)
+            return
+        now = self.clock.now()
+        start = not_after - self.store.days_before_expiry(certificate.account) * DAY
+        due = start if now < start else now
+        self.store.set_notice(certificate.arn, due if due < not_after else None)
+
+    def _notify(self, arn: str, now: float) -> None:
+        certificate = self.store.get(arn)
+        if certificate is None:
+            self.store.set_notice(arn, None)
+            return
+        not_after = certificate.doc.get("NotAfter") or 0
+        start = not_after - self.store.days_before_expiry(certificate.account) * DAY
+        if certificate.status != "ISSUED" or now >= not_after:
+            self.store.set_notice(arn, None)
+            return
+        if now < start:  # the account's setting moved the window
+            self.store.set_notice(arn, start)
+            return
+        if self.platform.running("events") is not None:  # no EventBridge yet: no rule would receive it
+            events.put_event(self.platform, certificate.account, certificate.region, source="aws.acm",
+                             detail_type="ACM Certificate Approaching Expiration",
+                             detail={"DaysToExpiry": math.ceil((not_after - now) / DAY),
+                                     "CommonName": certificate.doc.get("DomainName", "")},
+                             resources=[arn], moment=now)  # fmt: skip
+        self.store.set_notice(arn, now + DAY if now + DAY < not_after else None)
+
     # -- the worker -------------------------------------------------------------------------------------------------
 
     async def run_due(self) -> float | None:
@@ -176,6 +215,8 @@ class AcmProvider(ServiceProvider):
             for certificate in self.store.due(now):
                 self._advance(certificate, now)
                 self.store.put(certificate)
+            for arn in self.store.due_notices(now):
+                self._notify(arn, now)
             return self.store.next_due()
 
     def _advance(self, certificate: Certificate, now: float) -> None:

@@ -26,7 +26,12 @@ MIGRATIONS = [
     CREATE TABLE acm_authority (id TEXT PRIMARY KEY, key_pem TEXT NOT NULL, cert_pem TEXT NOT NULL);
 
     CREATE TABLE acm_account_config (account TEXT PRIMARY KEY, days_before_expiry INTEGER NOT NULL);
+    """,
+    # when each issued certificate's next "ACM Certificate Approaching Expiration" event is due
     """
+    CREATE TABLE acm_notices (arn TEXT PRIMARY KEY, due REAL NOT NULL);
+    CREATE INDEX acm_notices_due ON acm_notices (due);
+    """,
 ]
 
 
@@ -89,6 +94,7 @@ class AcmStore:
         return [_certificate(row) for row in rows]  # type: ignore[misc]
 
     def delete(self, arn: str) -> None:
+        self.db.execute("DELETE FROM acm_notices WHERE arn = ?", (arn,))
         self.db.execute("DELETE FROM acm_usage WHERE arn = ?", (arn,))
         self.db.execute("DELETE FROM acm_certificates WHERE arn = ?", (arn,))
 
@@ -100,7 +106,28 @@ class AcmStore:
         return [_certificate(row) for row in rows]  # type: ignore[misc]
 
     def next_due(self) -> float | None:
-        return self.db.one("SELECT MIN(due) FROM acm_certificates")[0]
+        return self.db.one(
+            "SELECT MIN(due) FROM (SELECT MIN(due) AS due FROM acm_certificates UNION ALL SELECT MIN(due) FROM acm_notices)"
+        )[0]
+
+    # -- expiry notices ---------------------------------------------------------------------------------------------
+
+    def set_notice(self, arn: str, due: float | None) -> None:
+        if due is None:
+            self.db.execute("DELETE FROM acm_notices WHERE arn = ?", (arn,))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO acm_notices VALUES (?, ?)", (arn, due))
+
+    def due_notices(self, now: float, limit: int = 100) -> list[str]:
+        rows = self.db.all("SELECT arn FROM acm_notices WHERE due <= ? ORDER BY due LIMIT ?", (now, limit))
+        return [row[0] for row in rows]
+
+    def noticed_arns(self, account: str) -> list[str]:
+        rows = self.db.all(
+            "SELECT n.arn FROM acm_notices n JOIN acm_certificates c ON c.arn = n.arn WHERE c.account = ?",
+            (account,),
+        )
+        return [row[0] for row in rows]
 
     # -- in use ---------------------------------------------------------------------------------------------
 

@@ -53,8 +53,11 @@ class AccessLogs:
         url = f"{scheme}://{host}{request.target}"
         forwarded = outcome.target != "-"
         group = "-"
+        kind = "https" if scheme == "https" else "http"
+        if outcome.status == 101:  # a WebSocket connection
+            kind = "wss" if scheme == "https" else "ws"
         fields = [
-            "https" if scheme == "https" else "http",
+            kind,
             _time(now),
             lb_id,
             f"{client}:{port}",

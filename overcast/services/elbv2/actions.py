@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -104,7 +105,8 @@ def _action(
         config = dict(action.get("AuthenticateOidcConfig") or {})
         if not config:
             raise validation("An OIDC configuration must be specified for an authenticate-oidc action")
-        config.pop("ClientSecret", None)  # never described back
+        config.pop("ClientSecret", None)  # never described back (kept apart for the token requests)
+        config.pop("UseExistingClientSecret", None)
         config.setdefault("SessionCookieName", "AWSELBAuthSessionCookie")
         config.setdefault("Scope", "openid")
         config.setdefault("SessionTimeout", 604800)
@@ -210,7 +212,19 @@ def normalize_conditions(conditions: list[dict[str, Any]]) -> list[dict[str, Any
 
 def _value_count(condition: dict[str, Any]) -> int:
     config = condition.get(_CONFIG[condition["Field"]]) or {}
-    return len(config.get("Values") or ())
+    return len(config.get("Values") or ()) + len(config.get("RegexValues") or ())
+
+
+REGEX_FIELDS = ("http-header", "host-header", "path-pattern")
+
+
+def _regex(value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise validation(f"The regular expression '{value}' cannot be longer than {limit} characters")
+    try:
+        re.compile(value)
+    except re.error:
+        raise validation(f"The regular expression '{value}' is not valid") from None
 
 
 def _condition(condition: dict[str, Any]) -> dict[str, Any]:
@@ -219,6 +233,32 @@ def _condition(condition: dict[str, Any]) -> dict[str, Any]:
         raise validation(f"Condition field '{field}' must be one of '[{', '.join(FIELDS)}]'")
     key = _CONFIG[field]
     config = copy.deepcopy(condition.get(key) or {})
+    if condition.get("RegexValues") is not None:
+        if field not in REGEX_FIELDS:
+            raise validation(
+                f"'RegexValues' can be specified only for the condition fields '{', '.join(REGEX_FIELDS)}'"
+            )
+        config["RegexValues"] = list(condition["RegexValues"])
+    regexes = config.get("RegexValues")
+    if regexes is not None:
+        if field not in REGEX_FIELDS:
+            raise validation(
+                f"'RegexValues' can be specified only for the condition fields '{', '.join(REGEX_FIELDS)}'"
+            )
+        if config.get("Values") or condition.get("Values"):
+            raise validation(
+                f"You cannot specify both 'Values' and 'RegexValues' for the condition field '{field}'"
+            )
+        if field == "http-header" and not config.get("HttpHeaderName"):
+            raise validation("A header name must be specified for an http-header condition")
+        if not regexes:
+            raise validation(f"A condition value must be specified for the condition field '{field}'")
+        for value in regexes:
+            _regex(value, 128)
+        out = {"Field": field, key: config}
+        if field != "http-header":
+            out["RegexValues"] = list(regexes)
+        return out
     values = condition.get("Values")
     if values and config:
         raise validation(f"You cannot specify both 'Values' and '{key}' for the condition field '{field}'")
@@ -254,3 +294,43 @@ def _condition(condition: dict[str, Any]) -> dict[str, Any]:
         out["Values"] = list(config["Values"])
     out[key] = config
     return out
+
+
+# -- transforms ------------------------------------------------------------------------------------------------
+
+_TRANSFORM_CONFIG = {"host-header-rewrite": "HostHeaderRewriteConfig", "url-rewrite": "UrlRewriteConfig"}
+
+
+def normalize_transforms(transforms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A rule's transforms, checked: one host header rewrite and one URL rewrite at most, each one regular
+    expression and its replacement."""
+    out = []
+    for transform in transforms:
+        kind = transform.get("Type")
+        if kind not in _TRANSFORM_CONFIG:
+            raise validation(f"Transform type '{kind}' must be one of '[{', '.join(_TRANSFORM_CONFIG)}]'")
+        if any(item["Type"] == kind for item in out):
+            raise validation(f"A rule can only have one '{kind}' transform")
+        key = _TRANSFORM_CONFIG[kind]
+        rewrites = (transform.get(key) or {}).get("Rewrites") or []
+        if len(rewrites) != 1:
+            raise validation(f"A '{kind}' transform must have exactly one rewrite")
+        for rewrite in rewrites:
+            _regex(rewrite["Regex"], 1024)
+            if len(rewrite["Replace"]) > 1024:
+                raise validation("A replacement cannot be longer than 1024 characters")
+        out.append(
+            {
+                "Type": kind,
+                key: {"Rewrites": [{"Regex": r["Regex"], "Replace": r["Replace"]} for r in rewrites]},
+            }
+        )
+    return out
+
+
+def rewrite(transform: dict[str, Any], text: str) -> str:
+    """`text` after a transform's rewrite: the first match of its expression replaced (`$1`... name groups);
+    unchanged when nothing matches."""
+    rule = transform[_TRANSFORM_CONFIG[transform["Type"]]]["Rewrites"][0]
+    replacement = re.sub(r"\$(\d+)", r"\\g<\1>", rule["Replace"].replace("\\", "\\\\"))
+    return re.sub(rule["Regex"], replacement, text, count=1)

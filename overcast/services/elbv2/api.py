@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 
 
 def _elb(platform: Platform) -> ElbV2Provider | None:
-    return platform.provider("elbv2")  # type: ignore[return-value]
+    # running, not provider: a service that never ran holds nothing, and starting it here, inside the caller's
+    # transaction, would lose its new tables if that transaction rolled back
+    return platform.running("elbv2")  # type: ignore[return-value]
 
 
 def load_balancer_exists(platform: Platform, host: str) -> bool:

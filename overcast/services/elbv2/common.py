@@ -199,3 +199,7 @@ def page(items: list[Any], params: dict[str, Any], scope: str) -> tuple[list[Any
     rows = items[start : start + size + 1]
     chunk, token = page_of(rows, size, lambda _: start + size, scope)
     return chunk, token
+
+
+def trust_store_not_found(arn: str) -> ServiceError:
+    return ServiceError("TrustStoreNotFound", f"Trust store '{arn}' not found", 400)

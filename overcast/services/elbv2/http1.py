@@ -2,7 +2,8 @@
 targets (httptools, the parser Overcast's server uses), and writing them back out.
 
 Bodies are read whole (the data plane buffers each message, as a target of an emulator needs no streaming);
-keep-alive and pipelining are kept on both sides.
+keep-alive and pipelining are kept on both sides. A message asking for a protocol upgrade (WebSocket) ends the
+HTTP part of its connection: the bytes after it are kept (`MessageReader.rest`) for whatever follows.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Message:
     target: str = ""  # requests: path and query as sent
     status: int = 0  # responses
     version: str = "1.1"
+    upgrade: bool = False  # a request asking to switch protocols, or a response switching (101)
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -113,6 +115,7 @@ class MessageReader:
         self.reader = reader
         self.collector = _Collector(is_request)
         self.is_request = is_request
+        self.rest = b""  # bytes after an upgrade, not parsed yet
 
     async def next(self, head: bool = False) -> Message | None:
         """The next whole message, or None when the peer closed between messages. `head`: the response to a
@@ -125,7 +128,7 @@ class MessageReader:
                 message.keep_alive = False  # the parser is mid-body: this connection is not reused
                 self.collector = _Collector(self.is_request)
                 return message
-            data = await self.reader.read(65536)
+            data, self.rest = self.rest or await self.reader.read(65536), b""
             if not data:
                 if not self.is_request:
                     finished = collector.finish_at_eof()
@@ -136,11 +139,22 @@ class MessageReader:
                 return None
             try:
                 collector.parser.feed_data(data)
-            except httptools.HttpParserUpgrade:
-                raise BadMessage("protocol upgrades are not supported") from None
+            except httptools.HttpParserUpgrade as upgrade:
+                self._upgraded(data[upgrade.args[0] :])
             except httptools.HttpParserError as error:
                 raise BadMessage(str(error)) from None
         return collector.done.popleft()
+
+    def _upgraded(self, rest: bytes) -> None:
+        """The parser stopped at an upgrade: the message asking (or agreeing) to switch is done; what follows is
+        kept unparsed, and a fresh parser takes over if the connection goes on in HTTP/1.1."""
+        done = self.collector.done
+        if not done or done[-1].method == "CONNECT":
+            raise BadMessage("CONNECT is not supported")
+        done[-1].upgrade = True
+        self.collector = _Collector(self.is_request)
+        self.collector.done = done
+        self.rest = rest
 
 
 def reason(status: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
@@ -13,6 +14,7 @@ from overcast.services.elbv2.common import (
     attribute_list,
     child_arn,
     page,
+    trust_store_not_found,
     validation,
 )
 from overcast.services.elbv2.load_balancers import free_port
@@ -25,11 +27,27 @@ if TYPE_CHECKING:
 
 MAX_LISTENERS = 50
 SECURE = ("HTTPS", "TLS")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+# Headers an HTTPS listener adds to requests (mutual TLS, TLS facts), whose names its attributes may change
+RENAMABLE_HEADERS = (
+    "X-Amzn-Mtls-Clientcert-Serial-Number", "X-Amzn-Mtls-Clientcert-Issuer", "X-Amzn-Mtls-Clientcert-Subject",
+    "X-Amzn-Mtls-Clientcert-Validity", "X-Amzn-Mtls-Clientcert-Leaf", "X-Amzn-Mtls-Clientcert",
+    "X-Amzn-Tls-Version", "X-Amzn-Tls-Cipher-Suite",
+)  # fmt: skip
+
+
+def rename_key(header: str) -> str:
+    """The listener attribute naming what `header` is sent as."""
+    return f"routing.http.request.{header.lower().replace('-', '_')}.header_name"
 
 
 def listener_attributes(protocol: str | None) -> dict[str, str]:
     if protocol in ("HTTP", "HTTPS"):
+        renames = {rename_key(header): header for header in RENAMABLE_HEADERS} if protocol == "HTTPS" else {}
         return {
+            **renames,
             "routing.http.response.server.enabled": "true",
             "routing.http.response.strict_transport_security.header_value": "",
             "routing.http.response.access_control_allow_origin.header_value": "",
@@ -59,7 +77,8 @@ class ListenerOperations(Operations):
         existing = next((item for item in store.listeners_of(lb.arn) if item.port == port), None)
         actions = self._actions(ctx, lb, protocol, params["DefaultActions"])
         certificates = self._certificates(ctx, protocol, params)
-        doc = self._doc(lb, protocol, port, actions, certificates, params)
+        mutual = self._mutual_authentication(ctx, protocol, params.get("MutualAuthentication"))
+        doc = self._doc(lb, protocol, port, actions, certificates, {**params, "MutualAuthentication": mutual})
         if existing is not None:
             same = {**existing.doc, "ListenerArn": ""} == {**doc, "ListenerArn": ""}
             if not same:
@@ -136,6 +155,7 @@ class ListenerOperations(Operations):
         out = normalize_actions(
             actions, lb_type=lb.type, listener_protocol=protocol or "", target_group=target_group
         )
+        self.service.keep_client_secrets(lb.arn, actions)
         self.service.check_associations(lb, forwarded_groups(out))
         if lb.type == "network":
             tg = self.service.store.target_group(next(iter(forwarded_groups(out))))
@@ -199,11 +219,33 @@ class ListenerOperations(Operations):
             doc["AlpnPolicy"] = list(params.get("AlpnPolicy") or ["None"])
         elif params.get("AlpnPolicy"):
             raise ServiceError("ALPNPolicyNotFound", "ALPN policies are supported only on TLS listeners", 400)
-        if params.get("MutualAuthentication") and protocol == "HTTPS":
-            doc["MutualAuthentication"] = {"Mode": "off", **params["MutualAuthentication"]}
-        elif protocol == "HTTPS":
-            doc["MutualAuthentication"] = {"Mode": "off"}
+        if protocol == "HTTPS":
+            doc["MutualAuthentication"] = params.get("MutualAuthentication") or {"Mode": "off"}
         return doc
+
+    def _mutual_authentication(
+        self, ctx: RequestContext, protocol: str | None, given: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """An HTTPS listener's mutual TLS settings as described: `verify` names a trust store of the account."""
+        if not given or protocol != "HTTPS":
+            return None
+        mode = given.get("Mode") or "off"
+        if mode not in ("off", "passthrough", "verify"):
+            raise validation(f"Mutual authentication mode '{mode}' is not valid")
+        if mode != "verify":
+            return {"Mode": mode}
+        arn = given.get("TrustStoreArn")
+        if not arn:
+            raise validation(
+                "A trust store ARN must be specified when the mutual authentication mode is 'verify'"
+            )
+        found = self.service.store.trust_store(arn)
+        if found is None or found.account != ctx.account_id or found.region != ctx.region:
+            raise trust_store_not_found(arn)
+        return {"Mode": "verify", "TrustStoreArn": arn,
+                "IgnoreClientCertificateExpiry": bool(given.get("IgnoreClientCertificateExpiry", False)),
+                "TrustStoreAssociationStatus": "active",
+                "AdvertiseTrustStoreCaNames": given.get("AdvertiseTrustStoreCaNames") or "off"}  # fmt: skip
 
     # -- describe / modify / delete ------------------------------------------------------------------------------
 
@@ -258,6 +300,9 @@ class ListenerOperations(Operations):
         merged.setdefault("SslPolicy", listener.doc.get("SslPolicy"))
         merged.setdefault("AlpnPolicy", listener.doc.get("AlpnPolicy") if protocol == "TLS" else None)
         merged.setdefault("MutualAuthentication", listener.doc.get("MutualAuthentication"))
+        merged["MutualAuthentication"] = self._mutual_authentication(
+            ctx, protocol, merged["MutualAuthentication"]
+        )
         if merged.get("SslPolicy") and merged["SslPolicy"] not in SSL_POLICIES:
             raise ServiceError("SSLPolicyNotFound", f"SSL policy '{merged['SslPolicy']}' not found", 400)
         doc = self._doc(lb, protocol, port, actions, certificates, merged)
@@ -266,7 +311,11 @@ class ListenerOperations(Operations):
         new_default = [item["CertificateArn"] for item in certificates]
         extra = [arn for arn in listener.certificates[1:] if arn not in new_default] if new_default else []
         listener.certificates = new_default + extra
-        reopen = listener.doc.get("Protocol") != protocol or old_certificates[:1] != new_default
+        reopen = (
+            listener.doc.get("Protocol") != protocol
+            or old_certificates[:1] != new_default
+            or listener.doc.get("MutualAuthentication") != doc.get("MutualAuthentication")
+        )
         if listener.doc.get("Protocol") != protocol:
             listener.attributes = listener_attributes(protocol)
         listener.doc, listener.port = doc, port
@@ -355,10 +404,13 @@ class ListenerOperations(Operations):
 
     def describe_listener_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         listener = self.service.listener(ctx, params["ListenerArn"])
-        return {"Attributes": attribute_list(listener.attributes)}
+        return {
+            "Attributes": attribute_list({**listener_attributes(listener.protocol), **listener.attributes})
+        }
 
     def modify_listener_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         listener = self.service.listener(ctx, params["ListenerArn"])
+        listener.attributes = {**listener_attributes(listener.protocol), **listener.attributes}
         for item in params["Attributes"]:
             if item["Key"] not in listener.attributes:
                 raise validation(f"Listener attribute key '{item['Key']}' is not recognized")
@@ -366,6 +418,10 @@ class ListenerOperations(Operations):
                 str(item.get("Value", "")).isdigit() and 60 <= int(item["Value"]) <= 6000
             ):
                 raise validation("The TCP idle timeout must be between 60 and 6000 seconds")
+            if item["Key"].endswith(".header_name") and not _HEADER_NAME.match(str(item.get("Value", ""))):
+                raise validation(
+                    f"The value of listener attribute '{item['Key']}' is not a valid header name"
+                )
             listener.attributes[item["Key"]] = item.get("Value", "")
         self.service.store.put_listener(listener)
         self.service.changed()

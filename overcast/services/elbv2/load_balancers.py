@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from overcast.services.elbv2.provider import ElbV2Provider
 
 MAX_LOAD_BALANCERS = 50
+DECREASES_PER_DAY = 4  # capacity reservation decreases (or resets) a load balancer may make per day
 _BOOL = ("true", "false")
 
 
@@ -153,6 +154,8 @@ class LoadBalancerOperations(Operations):
         }
         if kind != "gateway":
             doc["SecurityGroups"] = groups
+        if params.get("IpamPools"):
+            doc["IpamPools"] = self._ipam_pools(kind, params["IpamPools"])
         if kind == "gateway":
             doc.pop("DNSName")
             doc.pop("CanonicalHostedZoneId")
@@ -287,6 +290,89 @@ class LoadBalancerOperations(Operations):
             result["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = params[
                 "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"
             ]
+        return result
+
+    # -- IPAM pools -----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _ipam_pools(kind: str, pools: dict[str, Any]) -> dict[str, str]:
+        """The IPAM pool an application load balancer takes its IPv4 addresses from (kept: every address here
+        is loopback)."""
+        if kind != "application":
+            raise invalid_config("IPAM pools are supported only for application load balancers")
+        pool = pools.get("Ipv4IpamPoolId") or ""
+        if not pool.startswith("ipam-pool-"):
+            raise validation(f"The IPAM pool ID '{pool}' is not valid")
+        return {"Ipv4IpamPoolId": pool}
+
+    def modify_ip_pools(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        lb = self.service.load_balancer(ctx, params["LoadBalancerArn"])
+        if params.get("IpamPools") and params.get("RemoveIpamPools"):
+            raise validation("IpamPools and RemoveIpamPools cannot be specified together")
+        if params.get("IpamPools"):
+            lb.doc["IpamPools"] = self._ipam_pools(lb.type, params["IpamPools"])
+        elif "ipv4" in (params.get("RemoveIpamPools") or []):
+            lb.doc.pop("IpamPools", None)
+        self.service.store.put_load_balancer(lb)
+        return {"IpamPools": lb.doc["IpamPools"]} if lb.doc.get("IpamPools") else {}
+
+    # -- capacity reservations ------------------------------------------------------------------------------------
+
+    def describe_capacity_reservation(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        lb = self.service.load_balancer(ctx, params["LoadBalancerArn"])
+        return self._capacity(lb)
+
+    def modify_capacity_reservation(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Reserve (or, with ResetCapacityReservation, release) a minimum capacity: kept and described, the
+        data plane has no capacity to scale. Decreases are limited per day (virtual time)."""
+        lb = self.service.load_balancer(ctx, params["LoadBalancerArn"])
+        if lb.type == "gateway":
+            raise ServiceError(
+                "OperationNotPermitted",
+                "Capacity reservations are not supported for gateway load balancers",
+                400,
+            )
+        minimum, reset = params.get("MinimumLoadBalancerCapacity"), params.get("ResetCapacityReservation")
+        if bool(minimum) == bool(reset):
+            raise validation(
+                "Either MinimumLoadBalancerCapacity or ResetCapacityReservation must be specified"
+            )
+        units = None if reset else minimum.get("CapacityUnits")
+        if not reset and (units is None or units < 1):
+            raise validation("CapacityUnits must be a positive number")
+        now = self.clock.now()
+        day = int(now // 86400)
+        current, _, counted_day, decreases = self.service.store.capacity(lb.arn) or (None, now, day, 0)
+        decreases = decreases if counted_day == day else 0
+        if current is not None and (units is None or units < current):
+            if decreases >= DECREASES_PER_DAY:
+                raise ServiceError(
+                    "CapacityDecreaseRequestLimitExceeded",
+                    "You've exceeded the daily capacity decrease limit for this reservation.",
+                    400,
+                )
+            decreases += 1
+        self.service.store.put_capacity(lb.arn, units, now, day, decreases)
+        return self._capacity(lb)
+
+    def _capacity(self, lb: LoadBalancer) -> dict[str, Any]:
+        units, modified, day, decreases = self.service.store.capacity(lb.arn) or (None, None, 0, 0)
+        today = int(self.clock.now() // 86400)
+        zones = [zone["ZoneName"] for zone in lb.doc.get("AvailabilityZones", [])]
+        states = []
+        for zone in zones:
+            state: dict[str, Any] = {"State": {"Code": "provisioned"}, "AvailabilityZone": zone}
+            if units is not None:
+                state["EffectiveCapacityUnits"] = float(units) / len(zones)
+            states.append(state)
+        result: dict[str, Any] = {
+            "DecreaseRequestsRemaining": DECREASES_PER_DAY - (decreases if day == today else 0),
+            "CapacityReservationState": states,
+        }
+        if modified is not None:
+            result["LastModifiedTime"] = datetime.fromtimestamp(modified, UTC)
+        if units is not None:
+            result["MinimumLoadBalancerCapacity"] = {"CapacityUnits": units}
         return result
 
     def set_ip_address_type(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

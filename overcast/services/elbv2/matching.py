@@ -2,7 +2,8 @@
 
 Rules are tried in ascending priority, the default rule last. Within a rule every condition must hold; within
 a condition any of its values may match. `*` matches any characters and `?` one, in host names (any case),
-paths (exact case), header values (any case) and query strings (any case).
+paths (exact case), header values (any case) and query strings (any case). `RegexValues` conditions (host, path, header) hold when one of their
+regular expressions is found in the value.
 """
 
 from __future__ import annotations
@@ -45,19 +46,35 @@ def _like(value: str, text: str, ignore_case: bool) -> bool:
     return _pattern(value, ignore_case).fullmatch(text) is not None
 
 
+@lru_cache(maxsize=4096)
+def _regex(value: str) -> re.Pattern[str]:
+    return re.compile(value)
+
+
+def _matches(regexes: list[str], texts: list[str]) -> bool:
+    """A regex condition: any of its expressions found in any of the texts."""
+    return any(_regex(value).search(text) is not None for value in regexes for text in texts)
+
+
 def condition_holds(condition: dict[str, Any], request: Request) -> bool:
     kind = condition["Field"]
     if kind == "path-pattern":
-        values = condition["PathPatternConfig"]["Values"]
-        return any(_like(value, request.path, False) for value in values)
+        config = condition["PathPatternConfig"]
+        if "RegexValues" in config:
+            return _matches(config["RegexValues"], [request.path])
+        return any(_like(value, request.path, False) for value in config["Values"])
     if kind == "host-header":
-        values = condition["HostHeaderConfig"]["Values"]
-        return any(_like(value, request.host, True) for value in values)
+        config = condition["HostHeaderConfig"]
+        if "RegexValues" in config:
+            return _matches(config["RegexValues"], [request.host])
+        return any(_like(value, request.host, True) for value in config["Values"])
     if kind == "http-request-method":
         return request.method in condition["HttpRequestMethodConfig"]["Values"]
     if kind == "http-header":
         config = condition["HttpHeaderConfig"]
         found = request.headers.get(config["HttpHeaderName"].lower(), [])
+        if "RegexValues" in config:
+            return _matches(config["RegexValues"], found)
         return any(_like(value, got, True) for value in config["Values"] for got in found)
     if kind == "query-string":
         pairs = request.query_pairs()

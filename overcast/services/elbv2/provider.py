@@ -20,6 +20,7 @@ from overcast.services.elbv2.common import (
     lb_not_found,
     listener_not_found,
     tg_not_found,
+    trust_store_not_found,
     zone_of,
 )
 from overcast.services.elbv2.listeners import ListenerOperations
@@ -29,6 +30,7 @@ from overcast.services.elbv2.rules import RuleOperations
 from overcast.services.elbv2.store import ElbStore, Listener, LoadBalancer, TargetGroup
 from overcast.services.elbv2.tagging import TagOperations
 from overcast.services.elbv2.target_groups import TargetGroupOperations
+from overcast.services.elbv2.trust_stores import TrustStoreOperations
 from overcast.services.elbv2.workers import HealthChecker
 from overcast.services.kit.timers import run_due_work
 
@@ -46,6 +48,7 @@ class ElbV2Provider(ServiceProvider):
         RuleOperations,
         TargetGroupOperations,
         TagOperations,
+        TrustStoreOperations,
     )
     # Requests to `<name>-<id>.<region>.elb.localhost` through Overcast's own port reach the listener whose
     # port the Host header names (80 when it names none).
@@ -130,6 +133,17 @@ class ElbV2Provider(ServiceProvider):
                     400,
                 )
 
+    def keep_client_secrets(self, lb_arn: str, actions: list[dict[str, Any]]) -> None:
+        """The ClientSecret of authenticate-oidc actions, kept apart (actions are described without it)."""
+        for action in actions:
+            config = action.get("AuthenticateOidcConfig") or {}
+            if (
+                action.get("Type") == "authenticate-oidc"
+                and config.get("ClientSecret")
+                and config.get("ClientId")
+            ):
+                self.store.put_client_secret(lb_arn, config["ClientId"], config["ClientSecret"])
+
     # -- certificates (ACM) -------------------------------------------------------------------------------------
 
     def check_certificate(self, ctx: RequestContext, arn: str) -> None:
@@ -211,6 +225,46 @@ class ElbV2Provider(ServiceProvider):
     async def serve_host(self, request: HttpRequest) -> HttpResponse | None:
         return await self.data_plane.serve_main_port(request)
 
+    # -- trust stores' downloads (GetTrustStoreCaCertificatesBundle, GetTrustStoreRevocationContent) -------------
+
+    def download_url(self, trust_store_arn: str, what: str) -> str:
+        """Where a trust store's CA bundle (`bundle`) or a revocation list (`revocations/<id>`) is downloaded:
+        AWS answers a presigned URL; Overcast serves them itself."""
+        config = self.platform.config
+        host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+        _, _, _, region, account, resource = trust_store_arn.split(":", 5)
+        name_and_id = resource.removeprefix("truststore/")
+        return (
+            f"http://{host}:{config.port}/_overcast/elbv2/truststore/{account}/{region}/{name_and_id}/{what}"
+        )
+
+    async def internal_endpoint(self, request: HttpRequest, path: str) -> HttpResponse | None:
+        """`GET /_overcast/elbv2/truststore/<account>/<region>/<name>/<id>/bundle` (the CA bundle, PEM) or
+        `.../revocations/<revocation id>` (the revocation list as it was read from S3);
+        `GET /_overcast/elbv2/public-keys/<kid>`: the key X-Amzn-Oidc-Data is signed with (PEM)."""
+        parts = path.split("/")[3:]  # ["truststore", account, region, name, id, what...]
+        if len(parts) == 2 and parts[0] == "public-keys" and request.method in ("GET", "HEAD"):
+            key = self.data_plane.oidc.public_key(parts[1])
+            if key is not None:  # the key authenticate-oidc actions sign X-Amzn-Oidc-Data with
+                return HttpResponse(200, [("content-type", "application/x-pem-file")], key)
+            return HttpResponse(404, [("content-type", "text/plain")], b"Not found")
+        if request.method not in ("GET", "HEAD") or len(parts) < 6 or parts[0] != "truststore":
+            return None
+        account, region, name, ident, *what = parts[1:]
+        arn = f"arn:aws:elasticloadbalancing:{region}:{account}:truststore/{name}/{ident}"
+        with self.db.transaction():
+            trust = self.store.trust_store(arn)
+            if trust is None:
+                error = trust_store_not_found(arn)
+                return HttpResponse(404, [("content-type", "text/plain")], error.message.encode())
+            if what == ["bundle"]:
+                return HttpResponse(200, [("content-type", "application/x-pem-file")], trust.bundle.encode())
+            if len(what) == 2 and what[0] == "revocations" and what[1].isdigit():
+                content = self.store.revocation_content(arn, int(what[1]))
+                if content is not None:
+                    return HttpResponse(200, [("content-type", "application/pkix-crl")], content)
+        return HttpResponse(404, [("content-type", "text/plain")], b"Not found")
+
     # -- hooks -------------------------------------------------------------------------------------------------
 
     def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
@@ -222,7 +276,7 @@ class ElbV2Provider(ServiceProvider):
         return "RemoveTags", {"ResourceArns": [arn], "TagKeys": list(remove or ())}
 
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
-        for member in ("LoadBalancerArn", "ListenerArn", "RuleArn", "TargetGroupArn"):
+        for member in ("LoadBalancerArn", "ListenerArn", "RuleArn", "TargetGroupArn", "TrustStoreArn"):
             if params.get(member):
                 return str(params[member])
         return None

@@ -4,7 +4,8 @@
   SNI) evaluates the listener's rules and runs the matching rule's actions: fixed responses, redirects, and
   forwards to a target group (weighted between groups, with group stickiness), to one of the group's healthy
   targets (round robin, least outstanding requests or weighted random; `AWSALB`/`AWSALBAPP` stickiness),
-  adding X-Forwarded-For/-Proto/-Port and X-Amzn-Trace-Id. Lambda targets get the ALB event.
+  adding X-Forwarded-For/-Proto/-Port and X-Amzn-Trace-Id. Lambda targets get the ALB event. A WebSocket
+  upgrade the target accepts (101) turns the client's connection into a tunnel to that target.
 - A Network Load Balancer's TCP (or TLS-terminating) listener pipes each connection to a healthy target.
 - With no healthy target, the load balancer fails open to all registered targets, as AWS does.
 
@@ -23,21 +24,27 @@ import json
 import logging
 import os
 import random
+import re
 import socket
 import ssl
 import tempfile
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import formatdate
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 import overcast.services.acm.api as acm
 from overcast.errors import ServiceError
 from overcast.http import HttpRequest, HttpResponse
 from overcast.identity import service_principal
 from overcast.services.elbv2 import lambda_events
+from overcast.services.elbv2.actions import rewrite
 from overcast.services.elbv2.common import host_of
 from overcast.services.elbv2.http1 import (
     HOP_BY_HOP,
@@ -47,8 +54,10 @@ from overcast.services.elbv2.http1 import (
     serialize_request,
     serialize_response,
 )
+from overcast.services.elbv2.listeners import rename_key
 from overcast.services.elbv2.load_balancers import free_port
 from overcast.services.elbv2.matching import Request, first_match
+from overcast.services.elbv2.oidc import IDP_RESPONSE, Oidc
 from overcast.services.elbv2.store import Listener, LoadBalancer, Target, TargetGroup
 from overcast.services.elbv2.tagging import SSL_POLICIES
 from overcast.services.elbv2.udp import UdpListener
@@ -60,6 +69,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("overcast")
 SERVING = ("healthy", "unavailable")  # states that receive traffic
 FAIL_OPEN = ("initial", "unhealthy")  # ... and these, when no target is in a serving state
+_VALID_HEADER = re.compile(r"^[A-Za-z0-9-]+$")  # routing.http.drop_invalid_header_fields
+RESPONSE_HEADERS = {"strict_transport_security": "Strict-Transport-Security",
+                    "access_control_allow_origin": "Access-Control-Allow-Origin",
+                    "access_control_allow_methods": "Access-Control-Allow-Methods",
+                    "access_control_allow_headers": "Access-Control-Allow-Headers",
+                    "access_control_allow_credentials": "Access-Control-Allow-Credentials",
+                    "access_control_expose_headers": "Access-Control-Expose-Headers",
+                    "access_control_max_age": "Access-Control-Max-Age",
+                    "content_security_policy": "Content-Security-Policy",
+                    "x_content_type_options": "X-Content-Type-Options",
+                    "x_frame_options": "X-Frame-Options"}  # fmt: skip
+_NO_CHECK_TIME = 0x200000  # OpenSSL's X509_V_FLAG_NO_CHECK_TIME (the ssl module names no constant for it)
 _TLS_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1, "TLSv1.2": ssl.TLSVersion.TLSv1_2,
                  "TLSv1.3": ssl.TLSVersion.TLSv1_3}  # fmt: skip
 
@@ -71,8 +92,24 @@ class Group:
     addresses: dict[str, str] = field(default_factory=dict)  # instance id -> private IP
 
     def eligible(self) -> list[Target]:
+        """The targets that receive traffic: the healthy ones, or every target when fewer are healthy than the
+        group's unhealthy state routing threshold asks (by default, none healthy: the group fails open)."""
         serving = [t for t in self.targets if t.state in SERVING]
-        return serving or [t for t in self.targets if t.state in FAIL_OPEN]
+        if self._enough(len(serving)):
+            return serving
+        return serving + [t for t in self.targets if t.state in FAIL_OPEN]
+
+    def _enough(self, healthy: int) -> bool:
+        prefix = "target_group_health.unhealthy_state_routing.minimum_healthy_targets"
+        count = self.tg.attributes.get(f"{prefix}.count", "1")
+        percentage = self.tg.attributes.get(f"{prefix}.percentage", "off")
+        if healthy < (int(count) if count.isdigit() else 1):
+            return False
+        return (
+            percentage == "off"
+            or not percentage.isdigit()
+            or healthy * 100 >= int(percentage) * len(self.targets)
+        )
 
 
 @dataclass
@@ -82,9 +119,11 @@ class View:
     version: int
     listener: Listener
     lb: LoadBalancer
-    rules: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+    rules: list[tuple[list[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]]  # conditions,
+    # (actions, transforms)
     groups: dict[str, Group]
     ports: dict[int, tuple[int, str]]  # the load balancer's listener ports -> (local port, protocol)
+    revoked: frozenset[int] = frozenset()  # serial numbers the trust store's revocation lists name (mTLS)
 
 
 @dataclass
@@ -93,6 +132,7 @@ class Outcome:
     headers: list[tuple[str, str]]
     body: bytes
     target: str = "-"
+    tunnel: tuple[MessageReader, asyncio.StreamWriter] | None = None  # the target's side of an upgrade (101)
 
 
 def error_page(status: int) -> Outcome:
@@ -136,7 +176,8 @@ class DataPlane:
         self._turns: dict[str, int] = {}  # target group -> round-robin position
         self._outstanding: dict[tuple[str, str, int], int] = {}
         self._pool: dict[tuple[str, int, bool], list[tuple[asyncio.StreamWriter, MessageReader]]] = {}
-        self._secret = os.urandom(16)  # signs stickiness cookies
+        self._secret = os.urandom(16)  # signs stickiness cookies and authentication sessions
+        self.oidc = Oidc(self)
 
     # -- listeners' sockets -------------------------------------------------------------------------------------
 
@@ -151,13 +192,21 @@ class DataPlane:
             listener is None
             or arn in self._sockets
             or arn in self._udp
-            or listener.protocol in (None, "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC")
+            or listener.protocol in (None, "GENEVE", "QUIC", "TCP_QUIC")
         ):
             return
         if listener.protocol == "UDP":
             self._open_udp(listener)
             return
-        sock = self._bind(listener)
+        if listener.protocol == "TCP_UDP":
+            try:
+                sock, datagrams = self._bind_both(listener)
+            except OSError:
+                log.exception("elbv2: listener %s cannot listen", arn)
+                return
+            self._open_udp(listener, datagrams)
+        else:
+            sock = self._bind(listener)
         try:
             context = self._tls_context(listener) if listener.protocol in ("HTTPS", "TLS") else None
         except Exception:
@@ -168,14 +217,15 @@ class DataPlane:
         self._clients[arn] = set()
         self.platform.spawn(self._serve(listener, sock, context))
 
-    def _open_udp(self, listener: Listener) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            sock.bind(("127.0.0.1", listener.local_port))
-        except OSError:
-            port = free_port()
-            sock.bind(("127.0.0.1", port))
-            self._moved(listener, port)
+    def _open_udp(self, listener: Listener, sock: socket.socket | None = None) -> None:
+        if sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                sock.bind(("127.0.0.1", listener.local_port))
+            except OSError:
+                port = free_port()
+                sock.bind(("127.0.0.1", port))
+                self._moved(listener, port)
         sock.setblocking(False)
         protocol = UdpListener(self, listener.arn)
         self._udp[listener.arn] = protocol
@@ -200,12 +250,18 @@ class DataPlane:
         address = self._address(view, group, eligible[flow_hash % len(eligible)])
         return address if address is not None and allowed_address(address[0]) else None
 
-    def _bind(self, listener: Listener) -> socket.socket:
+    def _bind(self, listener: Listener, exact: int | None = None) -> socket.socket:
+        """A listening TCP socket on the listener's port (or exactly on `exact`, else OSError)."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("127.0.0.1", listener.local_port))
+            sock.bind(("127.0.0.1", exact or listener.local_port))
         except OSError:  # taken since (after a restart): another port, and the names that report it
+            sock.close()
+            if exact is not None:
+                raise
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             port = free_port()
             log.warning(
                 "elbv2: port %d of %s is taken; listening on %d", listener.local_port, listener.arn, port
@@ -215,6 +271,27 @@ class DataPlane:
         sock.listen(512)
         sock.setblocking(False)
         return sock
+
+    def _bind_both(self, listener: Listener) -> tuple[socket.socket, socket.socket]:
+        """A TCP_UDP listener's two sockets, on one port: its own when both protocols have it free, else the
+        first port the kernel offers that is free for both."""
+        port = listener.local_port
+        for _ in range(50):
+            datagrams = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                datagrams.bind(("127.0.0.1", port))
+                stream = self._bind(listener, port)
+            except OSError:
+                datagrams.close()
+                port = free_port()
+                continue
+            if port != listener.local_port:
+                log.warning(
+                    "elbv2: port %d of %s is taken; listening on %d", listener.local_port, listener.arn, port
+                )
+                self._moved(listener, port)
+            return stream, datagrams
+        raise OSError(f"no loopback port is free for both TCP and UDP for {listener.arn}")
 
     def _moved(self, listener: Listener, port: int) -> None:
         store = self.service.store
@@ -230,7 +307,7 @@ class DataPlane:
 
     async def _serve(self, listener: Listener, sock: socket.socket, context: ssl.SSLContext | None) -> None:
         arn = listener.arn
-        tcp = listener.protocol in ("TCP", "TLS")
+        tcp = listener.protocol in ("TCP", "TLS", "TCP_UDP")
         scheme = "https" if listener.protocol == "HTTPS" else "http"
 
         async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -341,8 +418,24 @@ class DataPlane:
                 context.load_cert_chain(cert_path, key_path)
             if alpn in ("HTTP1Only", "HTTP2Preferred"):
                 context.set_alpn_protocols(["http/1.1"])
+            self._verify_clients(context, listener)
             contexts.append((context, [name.lower() for name in names]))
         return contexts
+
+    def _verify_clients(self, context: ssl.SSLContext, listener: Listener) -> None:
+        """Mutual TLS in `verify` mode: the handshake requires a client certificate the trust store's CAs
+        signed (its validity dates ignored with IgnoreClientCertificateExpiry). Revocations are checked once
+        the handshake is done (`_serve_http`)."""
+        mutual = listener.doc.get("MutualAuthentication") or {}
+        if mutual.get("Mode") != "verify":
+            return
+        trust = self.service.store.trust_store(mutual.get("TrustStoreArn", ""))
+        if trust is None:
+            raise ValueError("the listener's trust store is gone")
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cadata=trust.bundle)
+        if mutual.get("IgnoreClientCertificateExpiry"):
+            context.verify_flags |= _NO_CHECK_TIME
 
     # -- the configuration, once per change ---------------------------------------------------------------------------
 
@@ -357,7 +450,10 @@ class DataPlane:
             lb = store.load_balancer(listener.lb_arn) if listener else None
             if listener is None or lb is None:
                 return None
-            rules = [(rule.doc["Conditions"], rule.doc["Actions"]) for rule in store.rules_of(arn)]
+            rules = [
+                (rule.doc["Conditions"], (rule.doc["Actions"], rule.doc.get("Transforms") or []))
+                for rule in store.rules_of(arn)
+            ]
             groups = {}
             for tg_arn in store.target_groups_of_load_balancer(lb.arn):
                 tg = store.target_group(tg_arn)
@@ -365,11 +461,13 @@ class DataPlane:
                     targets = [t for t in store.targets(tg_arn) if t.drain_until is None]
                     groups[tg_arn] = Group(tg, targets)
             ports = {item.port: (item.local_port, item.protocol) for item in store.listeners_of(lb.arn)}
+            trust_store = (listener.doc.get("MutualAuthentication") or {}).get("TrustStoreArn")
+            revoked = frozenset(store.revoked_serials(trust_store)) if trust_store else frozenset()
         for group in groups.values():
             if group.tg.target_type == "instance" and group.targets:
                 ids = [t.target_id for t in group.targets]
                 group.addresses = await self.service.instance_addresses(lb.account, lb.region, ids) or {}
-        view = View(version, listener, lb, rules, groups, ports)
+        view = View(version, listener, lb, rules, groups, ports, revoked)
         if self.service.version == version:
             self._views[arn] = view
         return view
@@ -382,6 +480,18 @@ class DataPlane:
         peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
         local_port = (writer.get_extra_info("sockname") or ("", 0))[1]
         messages = MessageReader(reader, True)
+        tls = writer.get_extra_info("ssl_object")
+        certificate = tls.getpeercert(binary_form=True) if tls is not None else None
+        client_tls: ClientTls | None = None
+        if tls is not None:
+            cipher = tls.cipher()
+            client_tls = ClientTls(tls.version() or "", cipher[0] if cipher else "")
+        if certificate and client_tls is not None:
+            view = await self.view(arn)
+            client = x509.load_der_x509_certificate(certificate)
+            if view is None or client.serial_number in view.revoked:
+                return  # a revoked client certificate: the connection is closed
+            client_tls.certificate = _mtls_headers(client)
         while True:
             view = await self.view(arn)
             idle = float(view.lb.attributes.get("idle_timeout.timeout_seconds", "60")) if view else 60.0
@@ -399,7 +509,11 @@ class DataPlane:
                 return
             if request is None:
                 return
-            outcome = await self.handle(arn, request, peer[0], peer[1], local_port, scheme)
+            outcome = await self.handle(arn, request, peer[0], peer[1], local_port, scheme, client_tls)
+            if outcome.tunnel is not None:
+                writer.write(serialize_response(outcome.status, outcome.headers, b""))
+                await _splice(messages, writer, *outcome.tunnel, idle)
+                return
             headers = outcome.headers if request.keep_alive else [*outcome.headers, ("Connection", "close")]
             writer.write(
                 serialize_response(outcome.status, headers, outcome.body, head=request.method == "HEAD")
@@ -435,7 +549,14 @@ class DataPlane:
         return HttpResponse(outcome.status, outcome.headers, outcome.body)
 
     async def handle(
-        self, arn: str, request: Message, client_ip: str, client_port: int, local_port: int, scheme: str
+        self,
+        arn: str,
+        request: Message,
+        client_ip: str,
+        client_port: int,
+        local_port: int,
+        scheme: str,
+        client_tls: ClientTls | None = None,
     ) -> Outcome:
         started = time.monotonic()
         view = await self.view(arn)
@@ -454,8 +575,11 @@ class DataPlane:
             headers,
             client_ip,
         )
-        actions = first_match(view.rules, matched) or []
+        actions, transforms = first_match(view.rules, matched) or ([], [])
         outcome: Outcome | None = None
+        auth: list[tuple[str, str]] = []  # a signed-in user's claims, for targets
+        if path == IDP_RESPONSE and self.oidc.configs(view):  # the IdP sending a user back
+            outcome, actions = await self.oidc.idp_response(view, query, host_header), []
         for action in actions:
             kind = action["Type"]
             if kind == "fixed-response":
@@ -466,13 +590,27 @@ class DataPlane:
                 outcome = self._redirect(
                     view, action["RedirectConfig"], request, host_header, local_port, scheme
                 )
-            elif kind == "forward":
-                outcome = await self._forward(
-                    view, action, request, client_ip, client_port, local_port, scheme
+            elif kind == "authenticate-oidc":
+                found = self.oidc.authenticate(
+                    view, action["AuthenticateOidcConfig"], request.target, host_header, _cookies(request)
                 )
-            # authenticate-oidc / authenticate-cognito actions are stored, not enforced (docs/services/elbv2.md)
+                if not isinstance(found, list):
+                    outcome = found
+                    break
+                auth = found
+            elif kind == "forward":
+                try:
+                    forwarded = _transformed(request, transforms) if transforms else request
+                except (re.error, ValueError, IndexError):
+                    outcome = error_page(500)  # a pattern matched but its rewrite failed
+                    break
+                outcome = await self._forward(
+                    view, action, forwarded, client_ip, client_port, local_port, scheme, client_tls, auth
+                )
+            # authenticate-cognito actions are stored, not enforced (docs/services/elbv2.md)
         if outcome is None:
             outcome = error_page(503)
+        outcome.headers = _response_headers(view.listener.attributes, outcome.headers)
         self.service.access_log(
             view, request, outcome, client_ip, client_port, scheme, time.monotonic() - started
         )
@@ -520,7 +658,7 @@ class DataPlane:
 
     async def _forward(
         self, view: View, action: dict[str, Any], request: Message, client_ip: str, client_port: int, local_port: int,
-        scheme: str,
+        scheme: str, client_tls: ClientTls | None, auth: list[tuple[str, str]],
     ) -> Outcome:  # fmt: skip
         config = action["ForwardConfig"]
         cookies = _cookies(request)
@@ -543,6 +681,7 @@ class DataPlane:
                 )
             )
         forwarded = self._forwarded_headers(view, request, client_ip, client_port, local_port, scheme)
+        forwarded += _tls_headers(view, client_tls) + auth
         if group.tg.target_type == "lambda":
             outcome = await self._invoke(view, group, request, forwarded)
             outcome.headers.extend(set_cookies)
@@ -551,6 +690,11 @@ class DataPlane:
         if target is None:
             return error_page(503)
         address = self._address(view, group, target)
+        upgrade = request.header("upgrade") if request.upgrade else None
+        if upgrade and upgrade.lower() == "websocket":
+            forwarded += [("Connection", "Upgrade"), ("Upgrade", upgrade)]
+        else:
+            upgrade = None
         attributes = group.tg.attributes
         sticky = attributes.get("stickiness.enabled") == "true"
         if sticky and attributes.get("stickiness.type") == "lb_cookie":
@@ -573,8 +717,12 @@ class DataPlane:
         try:
             timeout = float(view.lb.attributes.get("idle_timeout.timeout_seconds", "60"))
             data = serialize_request(request.method, request.target, forwarded, request.body)
-            response = await self._exchange(address[0], address[1], data, request.method == "HEAD", timeout,
-                                            group.tg.doc.get("Protocol") == "HTTPS")  # fmt: skip
+            tls = group.tg.doc.get("Protocol") == "HTTPS"
+            if upgrade:
+                return await self._upgrade(address[0], address[1], data, timeout, tls, set_cookies)
+            response = await self._exchange(
+                address[0], address[1], data, request.method == "HEAD", timeout, tls
+            )
         except TimeoutError:
             return Outcome(*_parts(error_page(504)), target=f"{address[0]}:{address[1]}")
         except (OSError, BadMessage, ssl.SSLError):
@@ -610,14 +758,19 @@ class DataPlane:
         )
         headers = []
         existing_xff = []
+        drop_invalid = attributes.get("routing.http.drop_invalid_header_fields.enabled") == "true"
         for name, value in request.headers:
             lower = name.lower()
+            if drop_invalid and not _VALID_HEADER.match(name):
+                continue
             if lower in HOP_BY_HOP or lower in ("content-length", "x-forwarded-proto", "x-forwarded-port"):
                 continue
             if lower == "x-forwarded-for":
                 existing_xff.append(value)
                 continue
-            if lower == "x-amzn-trace-id":
+            if lower == "x-amzn-trace-id" or lower.startswith(
+                ("x-amzn-mtls-", "x-amzn-tls-", "x-amzn-oidc-")
+            ):
                 continue
             headers.append((name, value))
         if mode == "append":
@@ -710,6 +863,33 @@ class DataPlane:
             raise BadMessage("the target closed the connection")
         self._keep(key, writer, messages, response)
         return response
+
+    async def _upgrade(
+        self, host: str, port: int, data: bytes, timeout: float, tls: bool, set_cookies: list[tuple[str, str]]
+    ) -> Outcome:
+        """A WebSocket handshake with a target, on a connection of its own: when the target switches protocols
+        (101) the outcome carries that connection, for the client's to be spliced to it."""
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=_client_tls() if tls else None), timeout
+        )
+        messages = MessageReader(reader, False)
+        try:
+            writer.write(data)
+            async with asyncio.timeout(timeout):
+                response = await messages.next()
+            if response is None:
+                raise BadMessage("the target closed the connection")
+        except BaseException:
+            writer.close()
+            raise
+        target = f"{host}:{port}"
+        if response.status == 101 and response.upgrade:
+            headers = [(name, value) for name, value in response.headers if name.lower() != "content-length"]
+            return Outcome(101, headers + set_cookies, b"", target, tunnel=(messages, writer))
+        writer.close()
+        headers = [(name, value) for name, value in response.headers
+                   if name.lower() not in HOP_BY_HOP and name.lower() != "content-length"]  # fmt: skip
+        return Outcome(response.status, headers + set_cookies, response.body, target)
 
     def _keep(
         self,
@@ -824,6 +1004,9 @@ class DataPlane:
         upstream_reader, upstream_writer = await asyncio.wait_for(
             asyncio.open_connection(*address, ssl=tls), 10
         )
+        if group.tg.attributes.get("proxy_protocol_v2.enabled") == "true":
+            local = writer.get_extra_info("sockname") or ("127.0.0.1", 0)
+            upstream_writer.write(proxy_v2_header(peer, (local[0], view.listener.port)))
         try:
             await asyncio.gather(_pipe(reader, upstream_writer, idle), _pipe(upstream_reader, writer, idle))
         finally:
@@ -846,6 +1029,137 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, idle
                 writer.write_eof()
         except (OSError, RuntimeError):
             pass
+
+
+PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+PROXY_V2_LOCAL = PROXY_V2_SIGNATURE + b"\x20\x00\x00\x00"  # a health check's header: LOCAL, no addresses
+
+
+def proxy_v2_header(source: tuple[str, int], destination: tuple[str, int]) -> bytes:
+    """The PROXY protocol version 2 header an NLB sends first on each connection to a target of a group with
+    `proxy_protocol_v2.enabled`: the client's address and port, and the load balancer's (the listener's port)."""
+    client, local = ipaddress.ip_address(source[0]), ipaddress.ip_address(destination[0])
+    if client.version != local.version:  # one family for both: the client's, the listener seen in it
+        local = (
+            ipaddress.ip_address("::ffff:" + str(local))
+            if client.version == 6
+            else ipaddress.ip_address("127.0.0.1")
+        )
+    family = 0x11 if client.version == 4 else 0x21  # AF_INET or AF_INET6, over STREAM
+    addresses = (
+        client.packed + local.packed + source[1].to_bytes(2, "big") + destination[1].to_bytes(2, "big")
+    )
+    return PROXY_V2_SIGNATURE + bytes([0x21, family]) + len(addresses).to_bytes(2, "big") + addresses
+
+
+async def _splice(
+    client: MessageReader,
+    client_writer: asyncio.StreamWriter,
+    target: MessageReader,
+    target_writer: asyncio.StreamWriter,
+    idle: float,
+) -> None:
+    """Carry an upgraded connection both ways (bytes already read after the handshake first) until either side
+    closes or nothing passes in either direction for the idle timeout, as an ALB does."""
+    loop = asyncio.get_running_loop()
+    last = [loop.time()]
+
+    async def carry(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                data = await asyncio.wait_for(reader.read(65536), idle)
+            except TimeoutError:
+                if loop.time() - last[0] < idle:
+                    continue
+                return
+            if not data:
+                return
+            last[0] = loop.time()
+            writer.write(data)
+            await writer.drain()
+
+    try:
+        if client.rest:
+            target_writer.write(client.rest)
+        if target.rest:
+            client_writer.write(target.rest)
+        tasks = [asyncio.ensure_future(carry(client.reader, target_writer)),
+                 asyncio.ensure_future(carry(target.reader, client_writer))]  # fmt: skip
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        target_writer.close()
+
+
+def _transformed(request: Message, transforms: list[dict[str, Any]]) -> Message:
+    """The request as the rule's transforms rewrite it for the target (its host header, its URL)."""
+    headers, target = list(request.headers), request.target
+    for transform in transforms:
+        if transform["Type"] == "url-rewrite":
+            target = rewrite(transform, target)
+        else:
+            headers = [
+                (name, rewrite(transform, value) if name.lower() == "host" else value)
+                for name, value in headers
+            ]
+    return replace(request, headers=headers, target=target)
+
+
+@dataclass
+class ClientTls:
+    """What an HTTPS listener knows of a client's TLS connection."""
+
+    version: str  # TLSv1.2, TLSv1.3
+    cipher: str
+    certificate: list[tuple[str, str]] = field(default_factory=list)  # X-Amzn-Mtls-Clientcert-* (verify mode)
+
+
+def _tls_headers(view: View, client_tls: ClientTls | None) -> list[tuple[str, str]]:
+    """The client certificate's headers and, when the load balancer's attribute says so, the TLS version and
+    cipher, under the names the listener's attributes give them."""
+    if client_tls is None:
+        return []
+    headers = list(client_tls.certificate)
+    if view.lb.attributes.get("routing.http.x_amzn_tls_version_and_cipher_suite.enabled") == "true":
+        headers += [
+            ("X-Amzn-Tls-Version", client_tls.version),
+            ("X-Amzn-Tls-Cipher-Suite", client_tls.cipher),
+        ]
+    attributes = view.listener.attributes
+    return [(attributes.get(rename_key(name)) or name, value) for name, value in headers]
+
+
+def _response_headers(attributes: dict[str, str], headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A response's headers as the listener's attributes shape them: headers it sets (HSTS, CORS, CSP, ...)
+    replace the target's, and its own Server header goes when `routing.http.response.server.enabled` is off."""
+    if attributes.get("routing.http.response.server.enabled") == "false":
+        headers = [item for item in headers if item != ("Server", "awselb/2.0")]
+    for key, header in RESPONSE_HEADERS.items():
+        value = attributes.get(f"routing.http.response.{key}.header_value")
+        if value:
+            headers = [item for item in headers if item[0].lower() != header.lower()] + [(header, value)]
+    return headers
+
+
+def _mtls_headers(certificate: x509.Certificate) -> list[tuple[str, str]]:
+    """What a listener verifying client certificates tells targets of the client's (mutual TLS, verify)."""
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    validity = (
+        f"NotBefore={certificate.not_valid_before_utc.strftime(stamp)};"
+        f"NotAfter={certificate.not_valid_after_utc.strftime(stamp)}"
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    return [
+        ("X-Amzn-Mtls-Clientcert-Serial-Number", format(certificate.serial_number, "X")),
+        ("X-Amzn-Mtls-Clientcert-Issuer", certificate.issuer.rfc4514_string()),
+        ("X-Amzn-Mtls-Clientcert-Subject", certificate.subject.rfc4514_string()),
+        ("X-Amzn-Mtls-Clientcert-Validity", validity),
+        ("X-Amzn-Mtls-Clientcert-Leaf", quote(pem, safe="+=/")),
+    ]
 
 
 def _parts(outcome: Outcome) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
-from overcast.services.elbv2.actions import forwarded_groups, normalize_actions, normalize_conditions
+from overcast.services.elbv2.actions import (
+    forwarded_groups,
+    normalize_actions,
+    normalize_conditions,
+    normalize_transforms,
+)
 from overcast.services.elbv2.common import child_arn, page, rule_not_found, validation
 from overcast.services.elbv2.store import Listener, Rule
 from overcast.services.elbv2.tagging import RULES, check_new_tags
@@ -57,6 +62,7 @@ class RuleOperations(Operations):
         out = normalize_actions(
             actions, lb_type=lb.type, listener_protocol=listener.protocol, target_group=target_group
         )
+        self.service.keep_client_secrets(lb.arn, actions)
         self.service.check_associations(lb, forwarded_groups(out))
         return out
 
@@ -86,6 +92,9 @@ class RuleOperations(Operations):
             "Actions": actions,
             "IsDefault": False,
         }
+        transforms = normalize_transforms(params.get("Transforms") or [])
+        if transforms:
+            doc["Transforms"] = transforms
         store.put_rule(Rule(arn, listener.arn, priority, doc))
         store.link(arn, listener.lb_arn, forwarded_groups(actions))
         tags = tag_dict(params.get("Tags"))
@@ -120,6 +129,16 @@ class RuleOperations(Operations):
             rule.doc["Conditions"] = normalize_conditions(params["Conditions"])
         if params.get("Actions"):
             rule.doc["Actions"] = self._actions(ctx, listener, params["Actions"])
+        if params.get("Transforms") and params.get("ResetTransforms"):
+            raise validation("Transforms and ResetTransforms cannot be specified together")
+        if params.get("Transforms"):
+            if rule.priority is None:
+                raise ServiceError(
+                    "OperationNotPermitted", "Transforms cannot be added to a default rule", 400
+                )
+            rule.doc["Transforms"] = normalize_transforms(params["Transforms"])
+        elif params.get("ResetTransforms"):
+            rule.doc.pop("Transforms", None)
         self.service.store.put_rule(rule)
         self.service.store.link(rule.arn if rule.priority is not None else listener.arn, listener.lb_arn,
                                 forwarded_groups(rule.doc["Actions"]))  # fmt: skip

@@ -55,7 +55,31 @@ MIGRATIONS = [
     ) WITHOUT ROWID;
     CREATE INDEX elb_targets_drain ON elb_targets (drain_until) WHERE drain_until IS NOT NULL;
     CREATE INDEX elb_targets_check ON elb_targets (next_check) WHERE next_check IS NOT NULL;
+    """,
+    # trust stores (mutual TLS): their CA bundle (PEM) and revocation lists (revoked serial numbers)
     """
+    CREATE TABLE elb_trust_stores (
+        arn TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+        bundle TEXT NOT NULL, certificates INTEGER NOT NULL, created REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX elb_trust_stores_name ON elb_trust_stores (account, region, name);
+    CREATE TABLE elb_trust_store_revocations (
+        trust_store TEXT NOT NULL, id INTEGER NOT NULL, kind TEXT NOT NULL, serials TEXT NOT NULL,
+        content BLOB NOT NULL, PRIMARY KEY (trust_store, id)
+    ) WITHOUT ROWID;
+    """,  # minimum capacity reservations of load balancers, and their decreases per day
+    """
+    CREATE TABLE elb_capacity (
+        lb_arn TEXT PRIMARY KEY, units INTEGER, modified REAL NOT NULL, decrease_day INTEGER NOT NULL,
+        decreases INTEGER NOT NULL
+    );
+    """,
+    # the client secrets of authenticate-oidc actions (never described): the token requests need them
+    """
+    CREATE TABLE elb_oidc_secrets (
+        lb_arn TEXT NOT NULL, client_id TEXT NOT NULL, secret TEXT NOT NULL, PRIMARY KEY (lb_arn, client_id)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 
@@ -168,6 +192,20 @@ def _tg(row: tuple | None) -> TargetGroup | None:
     return TargetGroup(row[0], row[1], row[2], row[3], json.loads(row[4]), json.loads(row[5]), row[6])
 
 
+@dataclass
+class TrustStore:
+    arn: str
+    account: str
+    region: str
+    name: str
+    bundle: str  # the CA certificates (PEM)
+    certificates: int
+    created: float
+
+
+_TRUST = "arn, account, region, name, bundle, certificates, created"
+
+
 class ElbStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -219,9 +257,35 @@ class ElbStore:
             "SELECT COUNT(*) FROM elb_load_balancers WHERE account = ? AND region = ?", (account, region)
         )[0]
 
+    def put_client_secret(self, lb_arn: str, client_id: str, secret: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO elb_oidc_secrets VALUES (?, ?, ?)", (lb_arn, client_id, secret)
+        )
+
+    def client_secret(self, lb_arn: str, client_id: str) -> str | None:
+        row = self.db.one(
+            "SELECT secret FROM elb_oidc_secrets WHERE lb_arn = ? AND client_id = ?", (lb_arn, client_id)
+        )
+        return row[0] if row else None
+
+    def capacity(self, lb_arn: str) -> tuple[int | None, float, int, int] | None:
+        """(reserved capacity units or None, last modified, day of the decreases counted, their number)."""
+        row = self.db.one(
+            "SELECT units, modified, decrease_day, decreases FROM elb_capacity WHERE lb_arn = ?", (lb_arn,)
+        )
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    def put_capacity(self, lb_arn: str, units: int | None, modified: float, day: int, decreases: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO elb_capacity VALUES (?, ?, ?, ?, ?)",
+            (lb_arn, units, modified, day, decreases),
+        )
+
     def delete_load_balancer(self, arn: str) -> None:
         for listener in self.listeners_of(arn):
             self.delete_listener(listener.arn)
+        self.db.execute("DELETE FROM elb_capacity WHERE lb_arn = ?", (arn,))
+        self.db.execute("DELETE FROM elb_oidc_secrets WHERE lb_arn = ?", (arn,))
         self.db.execute("DELETE FROM elb_load_balancers WHERE arn = ?", (arn,))
 
     def front_ports(self) -> set[int]:
@@ -447,3 +511,87 @@ class ElbStore:
                 target.next_check, target.tg_arn, target.target_id, target.port,
             ),
         )  # fmt: skip
+
+    # -- trust stores ------------------------------------------------------------------------------------------
+
+    def put_trust_store(self, store: TrustStore) -> None:
+        t = store
+        self.db.execute(
+            f"INSERT OR REPLACE INTO elb_trust_stores ({_TRUST}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (t.arn, t.account, t.region, t.name, t.bundle, t.certificates, t.created),
+        )
+
+    def trust_store(self, arn: str) -> TrustStore | None:
+        row = self.db.one(f"SELECT {_TRUST} FROM elb_trust_stores WHERE arn = ?", (arn,))
+        return TrustStore(*row) if row else None
+
+    def trust_store_named(self, account: str, region: str, name: str) -> TrustStore | None:
+        row = self.db.one(
+            f"SELECT {_TRUST} FROM elb_trust_stores WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return TrustStore(*row) if row else None
+
+    def trust_stores(self, account: str, region: str) -> list[TrustStore]:
+        rows = self.db.all(
+            f"SELECT {_TRUST} FROM elb_trust_stores WHERE account = ? AND region = ? ORDER BY created, arn",
+            (account, region),
+        )
+        return [TrustStore(*row) for row in rows]
+
+    def delete_trust_store(self, arn: str) -> None:
+        self.db.execute("DELETE FROM elb_trust_store_revocations WHERE trust_store = ?", (arn,))
+        self.db.execute("DELETE FROM elb_trust_stores WHERE arn = ?", (arn,))
+
+    def add_revocation(self, trust_store: str, kind: str, serials: list[int], content: bytes) -> int:
+        row = self.db.one(
+            "SELECT COALESCE(MAX(id), 0) FROM elb_trust_store_revocations WHERE trust_store = ?",
+            (trust_store,),
+        )
+        revocation_id = row[0] + 1
+        self.db.execute(
+            "INSERT INTO elb_trust_store_revocations (trust_store, id, kind, serials, content) VALUES (?, ?, ?, ?, ?)",
+            (
+                trust_store,
+                revocation_id,
+                kind,
+                json.dumps([format(serial, "x") for serial in serials]),
+                content,
+            ),
+        )
+        return revocation_id
+
+    def revocations(self, trust_store: str) -> list[tuple[int, str, int]]:
+        """(id, type, number of revoked serials) of the trust store's revocation lists."""
+        rows = self.db.all(
+            "SELECT id, kind, serials FROM elb_trust_store_revocations WHERE trust_store = ? ORDER BY id",
+            (trust_store,),
+        )
+        return [(row[0], row[1], len(json.loads(row[2]))) for row in rows]
+
+    def revocation_content(self, trust_store: str, revocation_id: int) -> bytes | None:
+        row = self.db.one(
+            "SELECT content FROM elb_trust_store_revocations WHERE trust_store = ? AND id = ?",
+            (trust_store, revocation_id),
+        )
+        return bytes(row[0]) if row else None
+
+    def revoked_serials(self, trust_store: str) -> set[int]:
+        rows = self.db.all(
+            "SELECT serials FROM elb_trust_store_revocations WHERE trust_store = ?", (trust_store,)
+        )
+        return {int(serial, 16) for row in rows for serial in json.loads(row[0])}
+
+    def delete_revocation(self, trust_store: str, revocation_id: int) -> None:
+        self.db.execute(
+            "DELETE FROM elb_trust_store_revocations WHERE trust_store = ? AND id = ?",
+            (trust_store, revocation_id),
+        )
+
+    def listeners_using_trust_store(self, arn: str) -> list[Listener]:
+        rows = self.db.all(
+            f"SELECT {_LISTENER} FROM elb_listeners "
+            "WHERE json_extract(doc, '$.MutualAuthentication.TrustStoreArn') = ?",
+            (arn,),
+        )
+        return [_listener(row) for row in rows]  # type: ignore[misc]

@@ -87,6 +87,9 @@ class TagOperations(Operations):
         elif kind == "listener":
             found = store.listener(arn)
             missing = ServiceError("ListenerNotFound", f"Listener '{arn}' not found", 400)
+        elif kind == "truststore":
+            found = store.trust_store(arn)
+            missing = ServiceError("TrustStoreNotFound", f"Trust store '{arn}' not found", 400)
         elif kind == "listener-rule":
             found = store.rule(arn)
             missing = ServiceError("RuleNotFound", f"Rule '{arn}' not found", 400)

@@ -149,6 +149,10 @@ def parse_matcher(code: str) -> list[tuple[int, int]]:
     return ranges
 
 
+NO_OVERRIDE = {"State": "no_override", "Reason": "AdministrativeOverride.NoOverride",
+               "Description": "No override is currently active on target"}  # fmt: skip
+
+
 class TargetGroupOperations(Operations):
     service: ElbV2Provider
 
@@ -446,6 +450,13 @@ class TargetGroupOperations(Operations):
                     described.append(self._health(tg, target, in_use))
         else:
             described = [self._health(tg, target, in_use) for target in store.targets(tg.arn)]
+        include = params.get("Include") or []
+        if ("AnomalyDetection" in include or "All" in include) and tg.doc.get("Protocol") in (
+            "HTTP",
+            "HTTPS",
+        ):
+            for item in described:  # no target is ever anomalous here: every one answers alike
+                item["AnomalyDetection"] = {"Result": "normal", "MitigationInEffect": "no"}
         return {"TargetHealthDescriptions": described}
 
     @staticmethod
@@ -469,6 +480,7 @@ class TargetGroupOperations(Operations):
         if description:
             health["Description"] = description
         described["TargetHealth"] = health
+        described["AdministrativeOverride"] = dict(NO_OVERRIDE)  # no zonal shift is ever active here
         return described
 
 

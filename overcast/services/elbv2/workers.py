@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from overcast.errors import ServiceError
 from overcast.identity import service_principal
-from overcast.services.elbv2.proxy import _client_tls, allowed_address
+from overcast.services.elbv2.proxy import PROXY_V2_LOCAL, _client_tls, allowed_address
 from overcast.services.elbv2.store import Target, TargetGroup
 from overcast.services.elbv2.target_groups import parse_matcher
 
@@ -104,13 +104,19 @@ class HealthChecker:
         configured = doc.get("HealthCheckPort", "traffic-port")
         port = target.port if configured == "traffic-port" else int(configured)
         protocol = doc.get("HealthCheckProtocol", "TCP")
+        # with proxy protocol, health check connections open with a header too, a LOCAL one (no client)
+        proxy = PROXY_V2_LOCAL if tg.attributes.get("proxy_protocol_v2.enabled") == "true" else b""
         try:
             if protocol == "TCP":
                 _, writer = await asyncio.wait_for(asyncio.open_connection(address[0], port), timeout)
+                if proxy:
+                    writer.write(proxy)
+                    await writer.drain()
                 writer.close()
                 return None
             status = await asyncio.wait_for(
-                _http_status(address[0], port, doc.get("HealthCheckPath", "/"), protocol == "HTTPS"), timeout
+                _http_status(address[0], port, doc.get("HealthCheckPath", "/"), protocol == "HTTPS", proxy),
+                timeout,
             )
         except TimeoutError:
             return TIMED_OUT if protocol != "TCP" else FAILED
@@ -166,9 +172,13 @@ async def _done(target: Target) -> Target:
     return target
 
 
-async def _http_status(host: str, port: int, path: str, tls: bool) -> int:
-    reader, writer = await asyncio.open_connection(host, port, ssl=_client_tls() if tls else None)
+async def _http_status(host: str, port: int, path: str, tls: bool, proxy: bytes = b"") -> int:
+    reader, writer = await asyncio.open_connection(host, port)
     try:
+        if proxy:
+            writer.write(proxy)
+        if tls:
+            await writer.start_tls(_client_tls())
         writer.write(
             f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: ELB-HealthChecker/2.0\r\n"
             "Accept-Encoding: gzip, compressed\r\nConnection: close\r\n\r\n".encode()

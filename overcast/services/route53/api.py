@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 def has_record(platform: Platform, account: str, name: str, record_type: str, value: str) -> bool:
     """Whether a hosted zone Overcast hosts answers `name` with a `record_type` record of `value` (ACM's DNS
     validation: the CNAME it asked for exists). Any account's public zone counts, as on the internet."""
-    provider: Route53Provider | None = platform.provider("route53")  # type: ignore[assignment]
+    # running, not provider: a service that never ran holds nothing, and starting it here, inside the caller's
+    # transaction, would lose its new tables if that transaction rolled back
+    provider: Route53Provider | None = platform.running("route53")  # type: ignore[assignment]
     if provider is None:
         return False
     return provider.has_record(name, record_type, value)

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 import overcast.services.elbv2.api as elbv2
 from overcast.context import RequestContext
 from overcast.errors import NotImplementedOperation, ServiceError
-from overcast.identity import root_principal
+from overcast.identity import root_principal, service_principal
 from overcast.services import is_available
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.timers import run_due_work
 from overcast.services.route53.common import PROPAGATION_SECONDS, new_id
+from overcast.services.route53.delegation_sets import DelegationSetOperations
 from overcast.services.route53.dns_server import DnsServer, location_setting
 from overcast.services.route53.health_checks import HealthCheckOperations
 from overcast.services.route53.names import normalize, parents
@@ -24,6 +25,7 @@ from overcast.services.route53.query_logs import QueryLogs
 from overcast.services.route53.record_sets import RecordOperations
 from overcast.services.route53.resolver import Client, Resolver
 from overcast.services.route53.store import Route53Store
+from overcast.services.route53.traffic_policies import TrafficPolicyOperations
 from overcast.services.route53.workers import HealthCheckers
 from overcast.services.route53.zones import ZoneOperations
 
@@ -36,7 +38,13 @@ CACHED_NAMES = 50_000  # record sets of this many names are kept between changes
 
 class Route53Provider(ServiceProvider):
     service_name = "route53"
-    families = (ZoneOperations, RecordOperations, HealthCheckOperations)
+    families = (
+        ZoneOperations,
+        RecordOperations,
+        HealthCheckOperations,
+        DelegationSetOperations,
+        TrafficPolicyOperations,
+    )
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -115,6 +123,29 @@ class Route53Provider(ServiceProvider):
                     return True
         return False
 
+    async def signing_public_key(self, ctx: RequestContext, kms_arn: str) -> bytes:
+        """The public key of the KMS key a key-signing key signs with, as Route 53 reads it (a customer managed
+        ECC_NIST_P256 SIGN_VERIFY key in us-east-1, whose policy lets dnssec-route53.amazonaws.com use it)."""
+        invalid = ServiceError(
+            "InvalidKMSArn",
+            "The KeyManagementServiceArn that you specified isn't valid to use with DNSSEC signing.",
+            400,
+        )
+        parts = kms_arn.split(":")
+        if len(parts) < 6 or parts[2] != "kms" or parts[3] != "us-east-1":
+            raise invalid
+        try:
+            found = await self.platform.call(
+                "kms", "GetPublicKey", {"KeyId": kms_arn},
+                principal=service_principal("dnssec-route53.amazonaws.com", ctx.account_id),
+                account_id=parts[4], region=parts[3],
+            )  # fmt: skip
+        except ServiceError as error:
+            raise invalid from error
+        if found.get("KeySpec") != "ECC_NIST_P256" or found.get("KeyUsage") != "SIGN_VERIFY":
+            raise invalid
+        return bytes(found["PublicKey"])
+
     async def check_vpc(self, ctx: RequestContext, vpc: dict[str, Any]) -> None:
         """The VPC must exist once Overcast has EC2 (its id is taken as given until then)."""
         if not vpc.get("VPCId"):
@@ -163,7 +194,7 @@ class Route53Provider(ServiceProvider):
         """{zone name: (id, name)} of the public zones, oldest first per name, for this configuration version."""
         if self._zone_index is None or self._zone_index[0] != self.version:
             index: dict[str, tuple[str, str]] = {}
-            for zone_id, name in self.store.public_zones():
+            for zone_id, name in self.store.public_zones():  # newest first: the oldest of a name wins
                 index[name] = (zone_id, name)
             self._zone_index = (self.version, index)
         return self._zone_index[1]
@@ -197,11 +228,18 @@ class Route53Provider(ServiceProvider):
     # -- hooks ------------------------------------------------------------------------------------------------------
 
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
-        """Zones, health checks and changes by the id members their operations take."""
+        """Zones, health checks, delegation sets and changes by the id members their operations take."""
         from overcast.services.route53.common import bare
 
         if ctx.operation in ("GetChange",):
             return f"arn:aws:route53:::change/{bare(params['Id'])}"
+        if "TrafficPolicyInstance" in ctx.operation and params.get("Id"):
+            return f"arn:aws:route53:::trafficpolicyinstance/{params['Id']}"
+        if "TrafficPolic" in ctx.operation and (params.get("Id") or params.get("TrafficPolicyId")):
+            return f"arn:aws:route53:::trafficpolicy/{params.get('Id') or params['TrafficPolicyId']}"
+        delegation_set = params.get("DelegationSetId") or params.get("Id")
+        if "ReusableDelegationSet" in ctx.operation and delegation_set:
+            return f"arn:aws:route53:::delegationset/{bare(delegation_set)}"
         zone = params.get("HostedZoneId") or (params.get("Id") if "HostedZone" in ctx.operation else None)
         if zone:
             return f"arn:aws:route53:::hostedzone/{bare(zone)}"
@@ -272,3 +310,6 @@ class _Source:
 
     def cidr_locations(self, collection_id: str) -> list[tuple[str, str]]:
         return self.service.store.cidr_blocks(collection_id)
+
+    def traffic_policy(self, instance_id: str) -> tuple[int, dict[str, Any]] | None:
+        return self.service.store.instance_policy(instance_id)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from overcast.services.route53.names import normalize, parents, within
+from overcast.services.route53.traffic_documents import as_record_set, choices
 
 MAX_CHAIN = 8  # CNAMEs and aliases followed within one answer
 # Approximate coordinates (latitude, longitude) of AWS regions: latency and geoproximity are decided by distance.
@@ -84,6 +85,9 @@ class Source(Protocol):
         """EvaluateTargetHealth of an alias to something other than a record (a load balancer's targets)."""
 
     def cidr_locations(self, collection_id: str) -> list[tuple[str, str]]: ...
+
+    def traffic_policy(self, instance_id: str) -> tuple[int, dict[str, Any]] | None:
+        """(TTL, policy document) of a traffic policy instance."""
 
 
 def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -178,6 +182,8 @@ class Resolver:
         self, zone: tuple[str, str], sets: list[dict[str, Any]], kind: str, client: Client, depth: int
     ) -> list[tuple[str, int, str]]:
         """(type, TTL, value) of the records the policy of `sets` (one name and type) answers with."""
+        if sets and sets[0].get("TrafficPolicyInstanceId"):
+            return self._traffic(zone, sets[0]["TrafficPolicyInstanceId"], kind, client, depth)
         chosen = self._choose(zone, sets, client, depth)
         out: list[tuple[str, int, str]] = []
         for record in chosen:
@@ -185,6 +191,8 @@ class Resolver:
         return out
 
     def _healthy(self, zone: tuple[str, str], record: dict[str, Any], client: Client, depth: int) -> bool:
+        if "_healthy" in record:  # a choice of a traffic policy rule, judged already
+            return record["_healthy"]
         check = record.get("HealthCheckId")
         if check and not self.source.healthy(check):
             return False
@@ -318,6 +326,59 @@ class Resolver:
         if best is not None and best[1] in healthy:
             return [best[1]]
         return [default] if default is not None else []
+
+    # -- traffic policy instances -------------------------------------------------------------------------------------
+
+    def _traffic(
+        self, zone: tuple[str, str], instance_id: str, kind: str, client: Client, depth: int
+    ) -> list[tuple[str, int, str]]:
+        """What a traffic policy instance's record set answers: its document's tree, from its start."""
+        found = self.source.traffic_policy(instance_id)
+        if found is None:
+            return []
+        ttl, document = found
+        self._stable = False  # rules draw, follow health and the client
+        if document.get("StartEndpoint"):
+            return self._endpoint(document, document["StartEndpoint"], kind, ttl)
+        return self._rule(zone, document, document["StartRule"], kind, ttl, client, depth)
+
+    def _rule(
+        self, zone: tuple[str, str], document: dict[str, Any], name: str, kind: str, ttl: int, client: Client,
+        depth: int,
+    ) -> list[tuple[str, int, str]]:  # fmt: skip
+        rule = document["Rules"][name]
+        sets = [
+            {**as_record_set(rule, choice, position), "_healthy": self._choice_healthy(document, choice)}
+            for position, choice in enumerate(choices(rule))
+        ]
+        out: list[tuple[str, int, str]] = []
+        for chosen in self._choose(zone, sets, client, depth):
+            choice = chosen["_choice"]
+            if choice.get("EndpointReference"):
+                out.extend(self._endpoint(document, choice["EndpointReference"], kind, ttl))
+            else:
+                out.extend(self._rule(zone, document, choice["RuleReference"], kind, ttl, client, depth))
+        return out
+
+    def _choice_healthy(self, document: dict[str, Any], choice: dict[str, Any]) -> bool:
+        """A choice's health check passes and, with EvaluateTargetHealth, what it leads to is healthy (a rule:
+        one of its choices; a load balancer: one of its targets)."""
+        if choice.get("HealthCheck") and not self.source.healthy(choice["HealthCheck"]):
+            return False
+        if choice.get("RuleReference"):
+            inner = choices(document["Rules"][choice["RuleReference"]])
+            return any(self._choice_healthy(document, item) for item in inner)
+        endpoint = document["Endpoints"][choice["EndpointReference"]]
+        if not choice.get("EvaluateTargetHealth") or endpoint["Type"] == "value":
+            return True
+        return self.source.target_healthy({"DNSName": endpoint["Value"], "HostedZoneId": ""})
+
+    @staticmethod
+    def _endpoint(document: dict[str, Any], name: str, kind: str, ttl: int) -> list[tuple[str, int, str]]:
+        endpoint = document["Endpoints"][name]
+        if endpoint["Type"] != "value" and kind in ("A", "AAAA"):  # what Overcast serves: this machine
+            return [(kind, ttl, "127.0.0.1" if kind == "A" else "::1")]
+        return [(kind, ttl, endpoint["Value"])]
 
     # -- values --------------------------------------------------------------------------------------------------------
 

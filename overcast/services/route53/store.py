@@ -68,6 +68,32 @@ MIGRATIONS = [
     """,
     # ACM looks for its validation CNAMEs by name and type in every zone
     "CREATE INDEX r53_records_name ON r53_records (name, type);",
+    # reusable delegation sets; VPCs of other accounts authorized to be associated with a private zone
+    """
+    CREATE TABLE r53_delegation_sets (
+        id TEXT PRIMARY KEY, account TEXT NOT NULL, caller_reference TEXT NOT NULL, name_servers TEXT NOT NULL,
+        created REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX r53_delegation_sets_reference ON r53_delegation_sets (account, caller_reference);
+    CREATE INDEX r53_zones_delegation_set ON r53_zones (delegation_set) WHERE delegation_set IS NOT NULL;
+    CREATE TABLE r53_vpc_authorizations (
+        zone_id TEXT NOT NULL, vpc_id TEXT NOT NULL, vpc_region TEXT NOT NULL,
+        PRIMARY KEY (zone_id, vpc_id, vpc_region)
+    );
+    """,  # traffic policies (versions of a document) and their instances (a record set answered by the document)
+    """
+    CREATE TABLE r53_traffic_policies (
+        id TEXT NOT NULL, version INTEGER NOT NULL, account TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+        document TEXT NOT NULL, comment TEXT, PRIMARY KEY (id, version)
+    );
+    CREATE INDEX r53_traffic_policies_account ON r53_traffic_policies (account, id);
+    CREATE TABLE r53_traffic_policy_instances (
+        id TEXT PRIMARY KEY, account TEXT NOT NULL, zone_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+        ttl INTEGER NOT NULL, policy_id TEXT NOT NULL, policy_version INTEGER NOT NULL, changed REAL NOT NULL
+    );
+    CREATE INDEX r53_traffic_policy_instances_zone ON r53_traffic_policy_instances (zone_id, name, type);
+    CREATE INDEX r53_traffic_policy_instances_policy ON r53_traffic_policy_instances (policy_id, policy_version);
+    """,
 ]
 
 
@@ -117,6 +143,21 @@ def _zone(row: tuple | None) -> Zone | None:
     return Zone(
         row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), json.loads(row[7]), row[8], row[9]
     )
+
+
+_INSTANCE = "id, zone_id, name, type, ttl, policy_id, policy_version"
+
+
+def _policy(row: tuple) -> dict[str, Any]:
+    policy = {"Id": row[0], "Version": row[1], "Name": row[2], "Type": row[3], "Document": row[4]}
+    if row[5] is not None:
+        policy["Comment"] = row[5]
+    return policy
+
+
+def _instance(row: tuple) -> dict[str, Any]:
+    return {"Id": row[0], "HostedZoneId": row[1], "Name": row[2], "TrafficPolicyType": row[3], "TTL": row[4],
+            "TrafficPolicyId": row[5], "TrafficPolicyVersion": row[6]}  # fmt: skip
 
 
 def _check(row: tuple | None) -> HealthCheck | None:
@@ -182,6 +223,7 @@ class Route53Store:
 
     def delete_zone(self, zone_id: str) -> None:
         for table, column in (("r53_records", "zone_id"), ("r53_zone_vpcs", "zone_id"), ("r53_query_logging", "zone_id"),
+                              ("r53_vpc_authorizations", "zone_id"),
                               ("r53_key_signing_keys", "zone_id"), ("r53_dnssec", "zone_id"), ("r53_zones", "id")):  # fmt: skip
             self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (zone_id,))
 
@@ -210,6 +252,70 @@ class Route53Store:
             (vpc_id, region),
         )
         return [_zone(row) for row in rows]  # type: ignore[misc]
+
+    def authorizations(self, zone_id: str) -> list[tuple[str, str]]:
+        """(VPC id, region) of the VPCs authorized to be associated with the zone, in the order they came."""
+        return [
+            (row[0], row[1])
+            for row in self.db.all(
+                "SELECT vpc_id, vpc_region FROM r53_vpc_authorizations WHERE zone_id = ? ORDER BY rowid",
+                (zone_id,),
+            )
+        ]
+
+    def authorize_vpc(self, zone_id: str, vpc_id: str, region: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO r53_vpc_authorizations VALUES (?, ?, ?)", (zone_id, vpc_id, region)
+        )
+
+    def deauthorize_vpc(self, zone_id: str, vpc_id: str, region: str) -> bool:
+        return (
+            self.db.execute(
+                "DELETE FROM r53_vpc_authorizations WHERE zone_id = ? AND vpc_id = ? AND vpc_region = ?",
+                (zone_id, vpc_id, region),
+            ).rowcount
+            > 0
+        )
+
+    # -- reusable delegation sets -----------------------------------------------------------------------------------
+
+    def put_delegation_set(
+        self, set_id: str, account: str, reference: str, name_servers: list[str], created: float
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO r53_delegation_sets (id, account, caller_reference, name_servers, created) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (set_id, account, reference, json.dumps(name_servers), created),
+        )
+
+    def delegation_set(self, set_id: str) -> tuple[str, str, list[str]] | None:
+        """(account, caller reference, name servers)."""
+        row = self.db.one(
+            "SELECT account, caller_reference, name_servers FROM r53_delegation_sets WHERE id = ?", (set_id,)
+        )
+        return (row[0], row[1], json.loads(row[2])) if row else None
+
+    def delegation_set_by_reference(self, account: str, reference: str) -> str | None:
+        row = self.db.one(
+            "SELECT id FROM r53_delegation_sets WHERE account = ? AND caller_reference = ?",
+            (account, reference),
+        )
+        return row[0] if row else None
+
+    def delegation_sets(self, account: str) -> list[tuple[str, str, list[str]]]:
+        """(id, caller reference, name servers) of the account's sets, oldest first."""
+        rows = self.db.all(
+            "SELECT id, caller_reference, name_servers FROM r53_delegation_sets WHERE account = ? "
+            "ORDER BY created, id",
+            (account,),
+        )
+        return [(row[0], row[1], json.loads(row[2])) for row in rows]
+
+    def zones_using(self, set_id: str) -> int:
+        return self.db.one("SELECT COUNT(*) FROM r53_zones WHERE delegation_set = ?", (set_id,))[0]
+
+    def delete_delegation_set(self, set_id: str) -> None:
+        self.db.execute("DELETE FROM r53_delegation_sets WHERE id = ?", (set_id,))
 
     # -- record sets ----------------------------------------------------------------------------------------------
 
@@ -465,3 +571,104 @@ class Route53Store:
 
     def delete_key_signing_key(self, zone_id: str, name: str) -> None:
         self.db.execute("DELETE FROM r53_key_signing_keys WHERE zone_id = ? AND name = ?", (zone_id, name))
+
+    # -- traffic policies ---------------------------------------------------------------------------------------------
+
+    def put_traffic_policy(self, policy: dict[str, Any], account: str) -> None:
+        p = policy
+        self.db.execute(
+            "INSERT OR REPLACE INTO r53_traffic_policies (id, version, account, name, type, document, comment) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (p["Id"], p["Version"], account, p["Name"], p["Type"], p["Document"], p.get("Comment")),
+        )
+
+    def traffic_policy(self, policy_id: str, version: int) -> tuple[str, dict[str, Any]] | None:
+        """(account, the TrafficPolicy shape) of one version."""
+        row = self.db.one(
+            "SELECT account, id, version, name, type, document, comment FROM r53_traffic_policies "
+            "WHERE id = ? AND version = ?",
+            (policy_id, version),
+        )
+        return (row[0], _policy(row[1:])) if row else None
+
+    def traffic_policy_versions(self, policy_id: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = self.db.all(
+            "SELECT account, id, version, name, type, document, comment FROM r53_traffic_policies "
+            "WHERE id = ? ORDER BY version",
+            (policy_id,),
+        )
+        return [(row[0], _policy(row[1:])) for row in rows]
+
+    def traffic_policy_summaries(self, account: str) -> list[dict[str, Any]]:
+        """Each policy of the account (by id) with its latest version and number of versions."""
+        rows = self.db.all(
+            "SELECT id, name, type, MAX(version), COUNT(*) FROM r53_traffic_policies WHERE account = ? "
+            "GROUP BY id ORDER BY id",
+            (account,),
+        )
+        return [{"Id": r[0], "Name": r[1], "Type": r[2], "LatestVersion": r[3], "TrafficPolicyCount": r[4]}
+                for r in rows]  # fmt: skip
+
+    def traffic_policy_named(self, account: str, name: str) -> str | None:
+        row = self.db.one(
+            "SELECT id FROM r53_traffic_policies WHERE account = ? AND name = ?", (account, name)
+        )
+        return row[0] if row else None
+
+    def delete_traffic_policy(self, policy_id: str, version: int) -> None:
+        self.db.execute("DELETE FROM r53_traffic_policies WHERE id = ? AND version = ?", (policy_id, version))
+
+    def put_instance(self, instance: dict[str, Any], account: str, changed: float) -> None:
+        i = instance
+        self.db.execute(
+            "INSERT OR REPLACE INTO r53_traffic_policy_instances "
+            "(id, account, zone_id, name, type, ttl, policy_id, policy_version, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (i["Id"], account, i["HostedZoneId"], i["Name"], i["TrafficPolicyType"], i["TTL"], i["TrafficPolicyId"],
+             i["TrafficPolicyVersion"], changed),
+        )  # fmt: skip
+
+    def instance(self, instance_id: str) -> tuple[str, float, dict[str, Any]] | None:
+        """(account, when it last changed, the instance's fields without its state)."""
+        row = self.db.one(f"SELECT account, changed, {_INSTANCE} FROM r53_traffic_policy_instances WHERE id = ?",
+                          (instance_id,))  # fmt: skip
+        return (row[0], row[1], _instance(row[2:])) if row else None
+
+    def instances(
+        self, account: str, zone_id: str | None = None, policy: tuple[str, int] | None = None
+    ) -> list[tuple[float, dict[str, Any]]]:
+        """(when it last changed, fields) of the account's instances, by zone, name and type."""
+        sql = f"SELECT changed, {_INSTANCE} FROM r53_traffic_policy_instances WHERE account = ?"
+        params: list[Any] = [account]
+        if zone_id is not None:
+            sql += " AND zone_id = ?"
+            params.append(zone_id)
+        if policy is not None:
+            sql += " AND policy_id = ? AND policy_version = ?"
+            params.extend(policy)
+        rows = self.db.all(sql + " ORDER BY zone_id, name, type", params)
+        return [(row[0], _instance(row[1:])) for row in rows]
+
+    def count_policy_instances(self, policy_id: str, version: int | None = None) -> int:
+        if version is None:
+            sql, params = (
+                "SELECT COUNT(*) FROM r53_traffic_policy_instances WHERE policy_id = ?",
+                (policy_id,),
+            )
+        else:
+            sql = (
+                "SELECT COUNT(*) FROM r53_traffic_policy_instances WHERE policy_id = ? AND policy_version = ?"
+            )
+            params = (policy_id, version)  # type: ignore[assignment]
+        return self.db.one(sql, params)[0]
+
+    def delete_instance(self, instance_id: str) -> None:
+        self.db.execute("DELETE FROM r53_traffic_policy_instances WHERE id = ?", (instance_id,))
+
+    def instance_policy(self, instance_id: str) -> tuple[int, dict[str, Any]] | None:
+        """(TTL, the policy document) the DNS server answers an instance's record set with."""
+        row = self.db.one(
+            "SELECT i.ttl, p.document FROM r53_traffic_policy_instances i JOIN r53_traffic_policies p "
+            "ON p.id = i.policy_id AND p.version = i.policy_version WHERE i.id = ?",
+            (instance_id,),
+        )
+        return (row[0], json.loads(row[1])) if row else None

@@ -3,10 +3,16 @@ limits, tags, query logging configurations and DNSSEC settings."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import struct
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import dns.name
+from cryptography.hazmat.primitives import serialization
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
@@ -28,6 +34,7 @@ if TYPE_CHECKING:
     from overcast.services.route53.provider import Route53Provider
 
 MAX_ZONES = 500
+MAX_AUTHORIZATIONS = 100  # VPCs of other accounts authorized per zone
 RULES = TagRules(
     max_tags=50,
     too_many=lambda limit: invalid_input(
@@ -46,6 +53,20 @@ def name_servers() -> list[str]:
         f"ns-{1024 + picks[2] % 512}.awsdns-{picks[2] % 64:02d}.org",
         f"ns-{1536 + picks[3] % 512}.awsdns-{picks[3] % 64:02d}.co.uk",
     ]
+
+
+def dnssec_records(zone_name: str, public_key_der: bytes) -> dict[str, Any]:
+    """A key-signing key's DNSKEY and DS records (ECDSAP256SHA256, SHA-256) from its KMS key's public key."""
+    numbers = serialization.load_der_public_key(public_key_der).public_numbers()  # type: ignore[union-attr]
+    raw = numbers.x.to_bytes(32, "big") + numbers.y.to_bytes(32, "big")
+    key = base64.b64encode(raw).decode()
+    rdata = struct.pack("!HBB", 257, 3, 13) + raw  # flags (a KSK), protocol, algorithm 13
+    total = sum(byte if i & 1 else byte << 8 for i, byte in enumerate(rdata))  # RFC 4034, appendix B
+    tag = (total + (total >> 16)) & 0xFFFF
+    owner = dns.name.from_text(zone_name).canonicalize().to_wire()
+    digest = hashlib.sha256(owner + rdata).hexdigest().upper()  # RFC 4509: the DS digest
+    return {"KeyTag": tag, "DigestValue": digest, "PublicKey": key,
+            "DSRecord": f"{tag} 13 2 {digest}", "DNSKEYRecord": f"257 3 13 {key}"}  # fmt: skip
 
 
 def zone_arn(zone_id: str) -> str:
@@ -113,8 +134,19 @@ class ZoneOperations(Operations):
                 "TooManyHostedZones", "The limit on the number of hosted zones has been exceeded.", 400
             )
         servers = name_servers()
+        delegation_set = params.get("DelegationSetId")
+        if delegation_set:  # a reusable set's name servers
+            delegation_set = bare(delegation_set)
+            found = store.delegation_set(delegation_set)
+            if found is None or found[0] != ctx.account_id:
+                raise ServiceError(
+                    "NoSuchDelegationSet",
+                    "A reusable delegation set with the specified ID does not exist.",
+                    400,
+                )
+            servers = found[2]
         zone = Zone(new_id("Z"), ctx.account_id, name, sort_key(name), params["CallerReference"], config.get("Comment"),
-                    private, servers, self.clock.now(), params.get("DelegationSetId"))  # fmt: skip
+                    private, servers, self.clock.now(), delegation_set)  # fmt: skip
         store.put_zone(zone)
         if vpc:
             store.add_vpc(zone.id, vpc["VPCId"], vpc.get("VPCRegion") or ctx.region)
@@ -136,7 +168,7 @@ class ZoneOperations(Operations):
         if private:
             result["VPC"] = {"VPCRegion": vpc.get("VPCRegion") or ctx.region, "VPCId": vpc["VPCId"]}
         else:
-            result["DelegationSet"] = {"NameServers": servers}
+            result["DelegationSet"] = self.delegation(zone)
         return result
 
     def get_hosted_zone(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -147,8 +179,15 @@ class ZoneOperations(Operations):
                 {"VPCRegion": region, "VPCId": vpc} for vpc, region in self.service.store.vpcs(zone.id)
             ]
         else:
-            result["DelegationSet"] = {"NameServers": zone.name_servers}
+            result["DelegationSet"] = self.delegation(zone)
         return result
+
+    @staticmethod
+    def delegation(zone: Zone) -> dict[str, Any]:
+        """A public zone's name servers, and the reusable delegation set they come from."""
+        if zone.delegation_set:
+            return {"Id": f"/delegationset/{zone.delegation_set}", "NameServers": zone.name_servers}
+        return {"NameServers": zone.name_servers}
 
     def delete_hosted_zone(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         zone = self.zone(ctx, params["Id"])
@@ -257,9 +296,9 @@ class ZoneOperations(Operations):
         counts = {
             "MAX_HEALTH_CHECKS_BY_OWNER": (200, len(store.health_checks(ctx.account_id))),
             "MAX_HOSTED_ZONES_BY_OWNER": (MAX_ZONES, store.count_zones(ctx.account_id)),
-            "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER": (5, 0),
-            "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER": (100, 0),
-            "MAX_TRAFFIC_POLICIES_BY_OWNER": (50, 0),
+            "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER": (5, len(store.instances(ctx.account_id))),
+            "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER": (100, len(store.delegation_sets(ctx.account_id))),
+            "MAX_TRAFFIC_POLICIES_BY_OWNER": (50, len(store.traffic_policy_summaries(ctx.account_id))),
         }
         value, count = counts[params["Type"]]
         return {"Limit": {"Type": params["Type"], "Value": value}, "Count": count}
@@ -271,7 +310,7 @@ class ZoneOperations(Operations):
     ) -> dict[str, Any]:
         await self.service.check_vpc(ctx, params["VPC"])
         with self.db.transaction():
-            zone = self.zone(ctx, params["HostedZoneId"])
+            zone = self._zone_for_vpc(ctx, params["HostedZoneId"], params["VPC"])
             if not zone.private:
                 raise ServiceError(
                     "PublicZoneVPCAssociation",
@@ -290,12 +329,40 @@ class ZoneOperations(Operations):
             self.service.changed()
             return {"ChangeInfo": self.service.new_change(ctx, params.get("Comment"))}
 
-    def disassociate_vpc_from_hosted_zone(
+    def _zone_for_vpc(self, ctx: RequestContext, zone_id: str, vpc: dict[str, Any]) -> Zone:
+        """The zone a VPC is associated with: the caller's, or another account's that authorized the VPC
+        (CreateVPCAssociationAuthorization), the caller then being the VPC's owner."""
+        zone_id = bare(zone_id)
+        zone = self.service.store.zone(zone_id)
+        if zone is None:
+            raise no_zone(zone_id)
+        if zone.account != ctx.account_id:
+            key = (vpc["VPCId"], vpc.get("VPCRegion") or ctx.region)
+            if key not in self.service.store.authorizations(zone.id):
+                raise ServiceError(
+                    "NotAuthorizedException",
+                    "Associating the specified VPC with the specified hosted zone has not been authorized.",
+                    401,
+                )
+        return zone
+
+    async def disassociate_vpc_from_hosted_zone(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        zone = self.zone(ctx, params["HostedZoneId"])
+        await self.service.check_vpc(ctx, params["VPC"])
+        with self.db.transaction():
+            return self._disassociate(ctx, params)
+
+    def _disassociate(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         vpc = params["VPC"]
+        zone_id = bare(params["HostedZoneId"])
+        zone = self.service.store.zone(zone_id)
         region = vpc.get("VPCRegion") or ctx.region
+        # the zone's owner, or the owner of an associated VPC (checked against EC2 above), may disassociate it
+        if zone is None or (
+            zone.account != ctx.account_id and (vpc["VPCId"], region) not in self.service.store.vpcs(zone.id)
+        ):
+            raise no_zone(zone_id)
         vpcs = self.service.store.vpcs(zone.id)
         if (vpc["VPCId"], region) not in vpcs:
             raise ServiceError(
@@ -313,6 +380,67 @@ class ZoneOperations(Operations):
         self.service.store.remove_vpc(zone.id, vpc["VPCId"], region)
         self.service.changed()
         return {"ChangeInfo": self.service.new_change(ctx, params.get("Comment"))}
+
+    # -- VPCs of other accounts ----------------------------------------------------------------------------------------
+
+    def create_vpc_association_authorization(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        zone = self.zone(ctx, params["HostedZoneId"])
+        vpc = params["VPC"]
+        if not vpc.get("VPCId"):
+            raise invalid_input("VPCId is required.")
+        region = vpc.get("VPCRegion") or ctx.region
+        store = self.service.store
+        if (vpc["VPCId"], region) not in store.authorizations(zone.id) and len(
+            store.authorizations(zone.id)
+        ) >= MAX_AUTHORIZATIONS:
+            raise ServiceError(
+                "TooManyVPCAssociationAuthorizations",
+                "You've created the maximum number of authorizations that can be created for the specified hosted zone.",
+                400,
+            )
+        store.authorize_vpc(zone.id, vpc["VPCId"], region)
+        return {"HostedZoneId": zone.id, "VPC": {"VPCRegion": region, "VPCId": vpc["VPCId"]}}
+
+    def delete_vpc_association_authorization(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        zone = self.zone(ctx, params["HostedZoneId"])
+        vpc = params["VPC"]
+        if not self.service.store.deauthorize_vpc(
+            zone.id, vpc.get("VPCId", ""), vpc.get("VPCRegion") or ctx.region
+        ):
+            raise ServiceError(
+                "VPCAssociationAuthorizationNotFound",
+                "The VPC that you specified is not authorized to be associated with the hosted zone.",
+                404,
+            )
+        return {}
+
+    def list_vpc_association_authorizations(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        zone = self.zone(ctx, params["HostedZoneId"])
+        limit = max_items(params.get("MaxResults"), 50, 50)
+        vpcs = self.service.store.authorizations(zone.id)
+        start = 0
+        if params.get("NextToken"):
+            token = params["NextToken"]
+            if not token.isdigit() or int(token) >= len(vpcs):
+                raise ServiceError(
+                    "InvalidPaginationToken",
+                    "The value that you specified to get the second or subsequent page of results is invalid.",
+                    400,
+                )
+            start = int(token)
+        result: dict[str, Any] = {
+            "HostedZoneId": zone.id,
+            "VPCs": [{"VPCRegion": region, "VPCId": vpc} for vpc, region in vpcs[start : start + limit]],
+        }
+        if start + limit < len(vpcs):
+            result["NextToken"] = str(start + limit)
+        return result
 
     # -- tags ------------------------------------------------------------------------------------------------------
 
@@ -444,7 +572,14 @@ class ZoneOperations(Operations):
         self.service.store.set_dnssec_status(zone.id, "NOT_SIGNING")
         return {"ChangeInfo": self.service.new_change(ctx, None)}
 
-    def create_key_signing_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def create_key_signing_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        public_key = await self.service.signing_public_key(ctx, params["KeyManagementServiceArn"])
+        with self.db.transaction():
+            return self._create_key_signing_key(ctx, params, public_key)
+
+    def _create_key_signing_key(
+        self, ctx: RequestContext, params: dict[str, Any], public_key: bytes
+    ) -> dict[str, Any]:
         zone = self.zone(ctx, params["HostedZoneId"])
         store = self.service.store
         if any(key["Name"] == params["Name"] for key in store.key_signing_keys(zone.id)):
@@ -462,7 +597,7 @@ class ZoneOperations(Operations):
             "SigningAlgorithmType": 13,
             "DigestAlgorithmMnemonic": "SHA-256",
             "DigestAlgorithmType": 2,
-            "KeyTag": int.from_bytes(os.urandom(2), "big"),
+            **dnssec_records(zone.name, public_key),
             "Status": params["Status"],
             "CreatedDate": now,
             "LastModifiedDate": now,

@@ -334,3 +334,43 @@ def test_a_listener_serves_the_renewed_certificate(overcast, acm):
     )
     assert renewed.serial_number != first
     assert served_serial() == renewed.serial_number
+
+
+def test_expiry_events_reach_eventbridge_daily_before_expiry(overcast, acm):
+    """ "ACM Certificate Approaching Expiration" once a day from DaysBeforeExpiry days before NotAfter."""
+    import json
+
+    events, sqs = overcast.client("events"), overcast.client("sqs")
+    url = sqs.create_queue(QueueName="acm-events")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="expiring", EventPattern=json.dumps(
+        {"source": ["aws.acm"], "detail-type": ["ACM Certificate Approaching Expiration"]}))  # fmt: skip
+    events.put_targets(Rule="expiring", Targets=[{"Id": "q", "Arn": queue}])
+    acm.put_account_configuration(ExpiryEvents={"DaysBeforeExpiry": 10}, IdempotencyToken="ten")
+    arn = acm.request_certificate(DomainName="expiring.internal", CertificateAuthorityArn=PCA)[
+        "CertificateArn"
+    ]
+    not_after = acm.describe_certificate(CertificateArn=arn)["Certificate"]["NotAfter"]
+
+    def received() -> list[dict]:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return [json.loads(message["Body"]) for message in messages]
+
+    overcast.set_clock((not_after - dt.timedelta(days=11)).timestamp())
+    assert received() == []  # outside the window: nothing
+    overcast.set_clock((not_after - dt.timedelta(days=9, hours=12)).timestamp())
+    first = wait_for(received)
+    assert [(e["source"], e["detail-type"], e["resources"], e["detail"]) for e in first] == [
+        (
+            "aws.acm",
+            "ACM Certificate Approaching Expiration",
+            [arn],
+            {"DaysToExpiry": 10, "CommonName": "expiring.internal"},
+        )
+    ]
+    overcast.advance_clock("1d")
+    assert [e["detail"]["DaysToExpiry"] for e in wait_for(received)] == [9]

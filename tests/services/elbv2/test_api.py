@@ -291,8 +291,15 @@ def test_register_deregister_and_draining_on_the_clock(overcast, elb):
                                       "Description": "Target group is not configured to receive traffic from the load balancer"}  # fmt: skip
     elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])  # fmt: skip
-    health = elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"][0]["TargetHealth"]
-    assert health["State"] == "initial"
+    described = elb.describe_target_health(TargetGroupArn=arn, Include=["All"])["TargetHealthDescriptions"][0]
+    assert described["TargetHealth"]["State"] == "initial"
+    assert described["AdministrativeOverride"] == {"State": "no_override", "Reason": "AdministrativeOverride.NoOverride",
+                                                   "Description": "No override is currently active on target"}  # fmt: skip
+    assert described["AnomalyDetection"] == {"Result": "normal", "MitigationInEffect": "no"}
+    assert (
+        "AnomalyDetection"
+        not in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"][0]
+    )
     elb.modify_target_group_attributes(
         TargetGroupArn=arn, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]
     )
@@ -344,3 +351,65 @@ def test_ssl_policies_and_limits(elb):
     assert error_of(raised) == ("SSLPolicyNotFound", 400)
     limits = {item["Name"]: item["Max"] for item in elb.describe_account_limits()["Limits"]}
     assert limits["application-load-balancers"] == "50"
+
+
+def test_capacity_reservations_as_terraform_reads_and_sets_them(elb):
+    """Terraform's aws_lb reads DescribeCapacityReservation on every refresh of an ALB or NLB."""
+    lb = elb.create_load_balancer(Name="reserved", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    arn = lb["LoadBalancerArn"]
+    fresh = elb.describe_capacity_reservation(LoadBalancerArn=arn)
+    assert "MinimumLoadBalancerCapacity" not in fresh and fresh["DecreaseRequestsRemaining"] == 4
+    assert [s["State"]["Code"] for s in fresh["CapacityReservationState"]] == ["provisioned", "provisioned"]
+    assert {s["AvailabilityZone"] for s in fresh["CapacityReservationState"]} == {"us-east-1a", "us-east-1b"}
+
+    reserved = elb.modify_capacity_reservation(
+        LoadBalancerArn=arn, MinimumLoadBalancerCapacity={"CapacityUnits": 200}
+    )
+    assert (
+        reserved["MinimumLoadBalancerCapacity"] == {"CapacityUnits": 200} and "LastModifiedTime" in reserved
+    )
+    assert [s["EffectiveCapacityUnits"] for s in reserved["CapacityReservationState"]] == [100.0, 100.0]
+    assert elb.describe_capacity_reservation(LoadBalancerArn=arn)["MinimumLoadBalancerCapacity"] == {
+        "CapacityUnits": 200
+    }
+
+    for units in (150, 120, 110):  # decreases count against the day's allowance
+        elb.modify_capacity_reservation(
+            LoadBalancerArn=arn, MinimumLoadBalancerCapacity={"CapacityUnits": units}
+        )
+    reset = elb.modify_capacity_reservation(LoadBalancerArn=arn, ResetCapacityReservation=True)
+    assert "MinimumLoadBalancerCapacity" not in reset and reset["DecreaseRequestsRemaining"] == 0
+    elb.modify_capacity_reservation(LoadBalancerArn=arn, MinimumLoadBalancerCapacity={"CapacityUnits": 300})
+    with pytest.raises(ClientError) as raised:
+        elb.modify_capacity_reservation(
+            LoadBalancerArn=arn, MinimumLoadBalancerCapacity={"CapacityUnits": 100}
+        )
+    assert error_of(raised) == ("CapacityDecreaseRequestLimitExceeded", 400)
+    with pytest.raises(ClientError) as raised:
+        elb.modify_capacity_reservation(LoadBalancerArn=arn)
+    assert error_of(raised) == ("ValidationError", 400)
+    with pytest.raises(ClientError) as raised:
+        elb.describe_capacity_reservation(LoadBalancerArn=arn.replace("reserved", "missing"))
+    assert error_of(raised) == ("LoadBalancerNotFound", 400)
+
+
+def test_ipam_pools_are_kept_and_described(elb):
+    lb = elb.create_load_balancer(Name="ipam", Subnets=["subnet-1a", "subnet-1b"],
+                                  IpamPools={"Ipv4IpamPoolId": "ipam-pool-0123456789abcdef0"})["LoadBalancers"][0]  # fmt: skip
+    assert lb["IpamPools"] == {"Ipv4IpamPoolId": "ipam-pool-0123456789abcdef0"}
+    changed = elb.modify_ip_pools(
+        LoadBalancerArn=lb["LoadBalancerArn"], IpamPools={"Ipv4IpamPoolId": "ipam-pool-0fedcba9876543210"}
+    )
+    assert changed["IpamPools"] == {"Ipv4IpamPoolId": "ipam-pool-0fedcba9876543210"}
+    elb.modify_ip_pools(LoadBalancerArn=lb["LoadBalancerArn"], RemoveIpamPools=["ipv4"])
+    assert (
+        "IpamPools"
+        not in elb.describe_load_balancers(LoadBalancerArns=[lb["LoadBalancerArn"]])["LoadBalancers"][0]
+    )
+    nlb = elb.create_load_balancer(Name="ipam-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    with pytest.raises(ClientError) as raised:
+        elb.modify_ip_pools(
+            LoadBalancerArn=nlb["LoadBalancerArn"],
+            IpamPools={"Ipv4IpamPoolId": "ipam-pool-0123456789abcdef0"},
+        )
+    assert error_of(raised) == ("InvalidConfigurationRequest", 400)

@@ -95,6 +95,15 @@ def test_a_target_answering_500_is_unhealthy_with_its_code(overcast, elb, backen
     )
     assert set(names(port_of(lb), 4)) == {"a"}
 
+    # with fewer healthy targets than the unhealthy state routing threshold, every target gets traffic
+    elb.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
+        {"Key": "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count", "Value": "2"}])  # fmt: skip
+    assert set(names(port_of(lb), 6)) == {"a", "b"}
+    elb.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
+        {"Key": "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count", "Value": "1"},
+        {"Key": "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage", "Value": "50"}])  # fmt: skip
+    assert set(names(port_of(lb), 4)) == {"a"}  # one of two healthy: 50% is met
+
 
 def test_a_path_rule_sends_api_requests_to_a_lambda_target(overcast, elb, backends):
     web = backends("web")
@@ -428,3 +437,117 @@ def test_a_udp_listener_relays_datagrams_both_ways(elb):
     assert wait_for(answered) == b"pong:ping"
     client.close()
     echo.close()
+
+
+def test_a_tcp_udp_listener_carries_both_protocols_on_one_port(elb):
+    """A DNS-like target answering on TCP and UDP behind one TCP_UDP listener."""
+    datagrams = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    datagrams.bind(("127.0.0.1", 0))
+    port = datagrams.getsockname()[1]
+    stream = socket.create_server(("127.0.0.1", port))
+
+    def answer_datagrams() -> None:
+        while True:
+            try:
+                data, sender = datagrams.recvfrom(100)
+            except OSError:
+                return
+            datagrams.sendto(b"udp:" + data, sender)
+
+    def answer_streams() -> None:
+        while True:
+            try:
+                connection, _ = stream.accept()
+            except OSError:
+                return
+            with connection:
+                connection.sendall(b"tcp:" + connection.recv(100))
+
+    for serve in (answer_datagrams, answer_streams):
+        threading.Thread(target=serve, daemon=True).start()
+    lb = elb.create_load_balancer(Name="dns-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="dns", Protocol="TCP_UDP", Port=53, VpcId=lb["VpcId"],
+                                 TargetType="ip")["TargetGroups"][0]  # fmt: skip
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": port}])
+    listener = elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP_UDP", Port=53,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])  # fmt: skip
+    assert listener["Listeners"][0]["Protocol"] == "TCP_UDP"
+    front = port_of(lb)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.settimeout(2)
+
+    def answered_udp():
+        client.sendto(b"query", ("127.0.0.1", front))
+        try:
+            return client.recvfrom(100)[0]
+        except TimeoutError:
+            return None
+
+    try:
+        assert wait_for(answered_udp) == b"udp:query"
+        with socket.create_connection(("127.0.0.1", front), timeout=10) as connection:
+            connection.sendall(b"query")
+            assert connection.recv(100) == b"tcp:query"
+    finally:
+        client.close()
+        datagrams.close()
+        stream.close()
+
+
+def test_proxy_protocol_v2_tells_the_target_who_connected(overcast, elb):
+    """With proxy_protocol_v2.enabled, each connection to the target begins with a PROXY v2 header."""
+    import ipaddress
+    import struct
+
+    target = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = target.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(10)
+                data = b""
+                while len(data) < 16 + 12 + 5:
+                    chunk = conn.recv(100)
+                    if not chunk:
+                        break
+                    data += chunk
+                seen.append(data)
+                conn.sendall(b"ok")
+
+    threading.Thread(target=serve, daemon=True).start()
+    lb = elb.create_load_balancer(Name="ppv2", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="ppv2", Protocol="TCP", Port=80, VpcId=lb["VpcId"], TargetType="ip")[
+        "TargetGroups"
+    ][0]
+    elb.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"],
+                                       Attributes=[{"Key": "proxy_protocol_v2.enabled", "Value": "true"}])  # fmt: skip
+    elb.register_targets(
+        TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": target.getsockname()[1]}]
+    )
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=8080,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])  # fmt: skip
+    try:
+        with socket.create_connection(("127.0.0.1", port_of(lb)), timeout=10) as client:
+            client.sendall(b"hello")
+            assert client.recv(10) == b"ok"
+            client_port = client.getsockname()[1]
+        header = next(data for data in seen if data.endswith(b"hello"))  # health checks connect too
+        assert header[:12] == b"\r\n\r\n\x00\r\nQUIT\n" and header[12] == 0x21 and header[13] == 0x11
+        (length,) = struct.unpack("!H", header[14:16])
+        source, destination = header[16:20], header[20:24]
+        source_port, destination_port = struct.unpack("!HH", header[24:28])
+        assert (
+            length == 12 and str(ipaddress.IPv4Address(source)) == "127.0.0.1" and source_port == client_port
+        )
+        assert str(ipaddress.IPv4Address(destination)) == "127.0.0.1" and destination_port == 8080
+        assert header[16 + length :] == b"hello"  # then the client's bytes
+        local = b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00"  # a health check's header: LOCAL, no client
+        wait_for(lambda: (overcast.advance_clock(10), local in seen)[1])
+        assert all(data == local for data in seen if not data.endswith(b"hello"))
+    finally:
+        target.close()

@@ -3,11 +3,23 @@ messages, listing order and pages, GetChange on the clock, alias validation, pri
 
 from __future__ import annotations
 
+import base64
+import warnings
+
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import serialization
 
 from tests.helpers import error_of, message_of
 from tests.services.route53.conftest import a_record, change, zone
+
+with warnings.catch_warnings():  # dnspython's DNSSEC module imports DSA, which cryptography deprecates
+    warnings.simplefilter("ignore")
+    import dns.dnssec
 
 
 @pytest.fixture
@@ -277,16 +289,49 @@ def test_tags_of_zones_and_health_checks(overcast, r53):
     assert error_of(raised) == ("NoSuchHealthCheck", 404)
 
 
-def test_dnssec_settings_are_kept(r53):
+def test_dnssec_settings_are_kept(overcast, r53):
     zone_id = zone(r53)
     assert r53.get_dnssec(HostedZoneId=zone_id)["Status"]["ServeSignature"] == "NOT_SIGNING"
     with pytest.raises(ClientError) as raised:
         r53.enable_hosted_zone_dnssec(HostedZoneId=zone_id)
     assert error_of(raised)[0] == "KeySigningKeyWithActiveStatusNotFound"
-    kms = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555"
-    r53.create_key_signing_key(
+    missing = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555"
+    with pytest.raises(ClientError) as raised:
+        r53.create_key_signing_key(
+            CallerReference="k",
+            HostedZoneId=zone_id,
+            KeyManagementServiceArn=missing,
+            Name="ksk1",
+            Status="INACTIVE",
+        )
+    assert error_of(raised) == ("InvalidKMSArn", 400)
+    kms_client = overcast.client("kms")
+    symmetric = kms_client.create_key()["KeyMetadata"]["Arn"]
+    with pytest.raises(ClientError) as raised:  # not an ECC_NIST_P256 signing key
+        r53.create_key_signing_key(
+            CallerReference="k",
+            HostedZoneId=zone_id,
+            KeyManagementServiceArn=symmetric,
+            Name="ksk1",
+            Status="INACTIVE",
+        )
+    assert error_of(raised) == ("InvalidKMSArn", 400)
+    kms = kms_client.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
+    created = r53.create_key_signing_key(
         CallerReference="k", HostedZoneId=zone_id, KeyManagementServiceArn=kms, Name="ksk1", Status="INACTIVE"
-    )
+    )["KeySigningKey"]
+    # the records a registrar is given: DS and DNSKEY of the KMS key's public key (dnspython as the reference)
+    public = serialization.load_der_public_key(
+        kms_client.get_public_key(KeyId=kms)["PublicKey"]
+    ).public_numbers()
+    raw = public.x.to_bytes(32, "big") + public.y.to_bytes(32, "big")
+    assert created["PublicKey"] == base64.b64encode(raw).decode()
+    assert created["DNSKEYRecord"] == f"257 3 13 {created['PublicKey']}"
+    dnskey = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DNSKEY, created["DNSKEYRecord"])
+    ds = dns.dnssec.make_ds(dns.name.from_text("example.com."), dnskey, "SHA256")
+    assert created["KeyTag"] == dns.dnssec.key_id(dnskey)
+    assert created["DSRecord"] == f"{created['KeyTag']} 13 2 {ds.digest.hex().upper()}"
+    assert created["DigestValue"] == ds.digest.hex().upper()
     r53.activate_key_signing_key(HostedZoneId=zone_id, Name="ksk1")
     r53.enable_hosted_zone_dnssec(HostedZoneId=zone_id)
     dnssec = r53.get_dnssec(HostedZoneId=zone_id)
