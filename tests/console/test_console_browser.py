@@ -340,6 +340,8 @@ def test_the_vpc_view_degrades_while_ec2_is_not_served(console, overcast):
 
 
 def test_animals4life_vpc_is_drawn_from_ec2(console, overcast):
+    """The notes' Animals4Life VPC made with boto3, drawn beside the region's default VPC, and the
+    reachability form answered by EC2's Reachability Analyzer."""
     try:
         overcast.client("ec2").describe_vpcs()
     except Exception as error:  # noqa: BLE001 - any refusal means EC2 is not there yet
@@ -348,13 +350,44 @@ def test_animals4life_vpc_is_drawn_from_ec2(console, overcast):
         raise
     from tests.console.animals4life import build
 
-    build(overcast)
+    made = build(overcast)
+    overcast.advance_clock("10s")  # the NAT gateways become available
     page = console.page
     console.open("#/ec2")
-    page.wait_for_selector("svg.vpc")
-    assert page.locator("svg.vpc g.subnet").count() == 12
-    assert page.locator("svg.vpc g.subnet[data-kind=public]").count() == 3
+    svg = page.locator(f"svg#vpc-{made['vpc']}")
+    svg.wait_for()
+    assert svg.locator("g.subnet").count() == 12
+    assert svg.locator("g.subnet[data-kind=public]").count() == 3
+    assert svg.locator("g.subnet[data-kind=private]").count() == 6
+    assert svg.locator("g.subnet[data-kind=isolated]").count() == 3
+    assert svg.locator("g.nat").count() == 3
+    assert svg.locator("g.igw").get_attribute("data-id") == made["igw"]
+    assert svg.locator("g.subnet[data-name=sn-web-A] g.eni").get_attribute("data-id") == made["web"]
+    assert svg.locator("g.subnet[data-name=sn-db-A] g.eni").get_attribute("data-id") == made["db"]
+    assert page.locator("svg.vpc").count() == 2  # and the region's default VPC
     console.shot("ec2-animals4life")
+
+    def check(source: str, destination: str, port: int) -> tuple[bool, str]:
+        page.select_option("#reach-from", source)
+        page.select_option("#reach-to", destination)
+        page.fill("#reach-port", str(port))
+        page.evaluate("document.getElementById('reach-result').replaceChildren()")
+        page.click("text=Check")
+        badge = page.locator("#reach-result [data-reachable]")
+        badge.wait_for()
+        return badge.get_attribute("data-reachable") == "true", page.text_content("#reach-result")
+
+    reachable, text = check("internet", made["web"], 80)
+    assert reachable and "Reachability Analyzer" in text and made["igw"] in text
+    assert check("internet", made["web"], 22)[0] is False
+    reachable, text = check("internet", made["db"], 3306)
+    assert not reachable and "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS" in text
+    reachable, text = check(made["db"], "internet", 443)
+    assert reachable and made["nat-a"] in text
+    assert check(made["web"], made["db"], 3306)[0] is True
+    reachable, text = check(made["db"], made["web"], 22)
+    assert not reachable and "ENI_SG_RULES_MISMATCH" in text
+    console.shot("ec2-animals4life-reachability")
 
 
 def test_the_vpc_view_draws_animals4life_from_describe_answers(console, overcast):
