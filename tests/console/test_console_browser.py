@@ -8,8 +8,10 @@ import json
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.console.seed import function, seed
+from tests.helpers import code_of
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -433,6 +435,96 @@ def test_the_vpc_view_draws_animals4life_from_describe_answers(console, overcast
     assert "nat-a0000000001" in verdicts["dbToInternet"]["steps"][0]
     assert verdicts["webToDb"]["reachable"] is True
     assert verdicts["dbToWeb"]["reachable"] is False
+
+
+QUEUE_STACK = """
+Description: a queue made from the console
+Parameters:
+  Suffix:
+    Type: String
+    Default: one
+Resources:
+  Work:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub "work-${Suffix}"
+Outputs:
+  WorkUrl:
+    Value: !Ref Work
+"""
+
+
+def _served(client, call) -> None:
+    try:
+        call()
+    except ClientError as error:
+        if error.response["ResponseMetadata"]["HTTPStatusCode"] == 501:
+            pytest.skip(f"{client} answers 501 in this Overcast")
+        raise
+
+
+def test_create_follow_and_delete_a_stack_from_the_console(console, overcast):
+    cfn, sqs = overcast.client("cloudformation"), overcast.client("sqs")
+    _served("CloudFormation", cfn.describe_stacks)
+    page = console.page
+    console.open("#/cloudformation")
+    page.fill("#stack-name", "console-queues")
+    page.fill("#stack-template", QUEUE_STACK)
+    page.fill("#stack-parameters", "Suffix=console")
+    page.click("#create-stack")
+    page.wait_for_selector("#stack-status [data-status=CREATE_COMPLETE]", timeout=30_000)
+    sqs.get_queue_url(QueueName="work-console")
+    assert cfn.describe_stacks(StackName="console-queues")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+    rows = page.locator("#view .tab-body table.grid tbody tr")
+    wait_for(lambda: rows.count() >= 3 or None, timeout=10)  # the stack's and the queue's events
+    events = rows.all_inner_texts()
+    assert any("Work" in row and "CREATE_COMPLETE" in row for row in events)
+    assert "console-queues" in events[0] and "CREATE_COMPLETE" in events[0]  # newest first
+    page.click("#view .tabs >> text=Resources")
+    physical = page.locator("#view .tab-body a.physical")
+    url = physical.text_content()
+    made = cfn.describe_stack_resource(StackName="console-queues", LogicalResourceId="Work")
+    assert url == made["StackResourceDetail"]["PhysicalResourceId"]
+    assert url.endswith("/000000000000/work-console")
+    assert physical.get_attribute("href") == "#/sqs/work-console"
+    page.click("#view .tabs >> text=Outputs")
+    page.wait_for_selector(f"#view .tab-body td:text-is('{url}')")
+    page.click("#view .tabs >> text=Parameters")
+    page.wait_for_selector("#view .tab-body td:text-is('console')")
+    page.click("#view .tabs >> text=Template")
+    assert "AWS::SQS::Queue" in page.locator("#view .tab-body pre").text_content()
+    console.shot("cloudformation-stack")
+
+    page.click("#delete-stack")
+    page.click(".dialog button.primary")
+    page.wait_for_selector("#stack-status [data-status=DELETE_COMPLETE]", timeout=30_000)
+    with pytest.raises(ClientError) as raised:
+        sqs.get_queue_url(QueueName="work-console")
+    assert code_of(raised) == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+def test_a_stack_that_fails_shows_why(console, overcast):
+    cfn = overcast.client("cloudformation")
+    _served("CloudFormation", cfn.describe_stacks)
+    broken = QUEUE_STACK.replace("Default: one", "Default: not a valid name!")
+    cfn.create_stack(StackName="console-broken", TemplateBody=broken)
+    page = console.page
+    console.open("#/cloudformation/console-broken")
+    page.wait_for_selector("#stack-status [data-status=ROLLBACK_COMPLETE]", timeout=30_000)
+    failed = page.locator("#view .tab-body tr", has_text="CREATE_FAILED").filter(has_text="Work")
+    failed.wait_for()
+    reason = cfn.describe_stack_events(StackName="console-broken")["StackEvents"]
+    why = next(
+        e["ResourceStatusReason"]
+        for e in reason
+        if e["ResourceStatus"] == "CREATE_FAILED" and e["LogicalResourceId"] == "Work"
+    )
+    assert why in failed.inner_text()
+    console.open("#/cloudformation")
+    row = page.locator("#view table.grid tr", has_text="console-broken")
+    assert "ROLLBACK_COMPLETE" in row.inner_text()
+    console.shot("cloudformation-failed")
 
 
 def test_the_policy_simulator_answers_for_a_user(console, overcast):

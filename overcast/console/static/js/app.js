@@ -33,7 +33,8 @@ const LABELS = {
   organizations: "Organizations", pipes: "EventBridge Pipes", resourcegroupstaggingapi: "Tagging API",
   s3control: "S3 Control", scheduler: "EventBridge Scheduler", secretsmanager: "Secrets Manager",
   ssm: "SSM Parameter Store", sts: "STS", ec2: "EC2", cognito_idp: "Cognito", apigateway: "API Gateway",
-  cloudformation: "CloudFormation", route53: "Route 53", elbv2: "ELB",
+  cloudformation: "CloudFormation", route53: "Route 53", elbv2: "ELB", acm: "Certificate Manager",
+  cloudcontrol: "Cloud Control", cognito_identity: "Cognito identity pools", ecr: "ECR",
 };
 
 export function label(service) {
