@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -330,6 +331,51 @@ def test_the_dashboard_with_a_thousand_resources(console, overcast):
     )
     print(f"dashboard with 1000 resources: interactive {interactive:.0f} ms, all counted {counted:.0f} ms")
     del ddb
+
+
+def _default_vpc(overcast) -> str:
+    found = overcast.client("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])
+    return found["Vpcs"][0]["VpcId"]
+
+
+def test_the_dashboard_counts_the_services_that_landed(console, overcast):
+    """ELB, Route 53, Cognito, ECR and ACM have counters of their own (Cognito's lists need MaxResults):
+    a resource made with boto3 is counted and found by the search."""
+    with urllib.request.urlopen(f"{overcast.endpoint}/_overcast/console/api/services") as answer:
+        served = {service["name"] for service in json.load(answer)["services"]}
+    makers = {
+        "ecr": lambda c: c.create_repository(repositoryName="dash-repo"),
+        "route53": lambda c: c.create_hosted_zone(Name="dash-zone.example.com", CallerReference="dash"),
+        "cognito-idp": lambda c: c.create_user_pool(PoolName="dash-pool"),
+        "cognito-identity": lambda c: c.create_identity_pool(
+            IdentityPoolName="dash_identities", AllowUnauthenticatedIdentities=True
+        ),
+        "acm": lambda c: c.request_certificate(DomainName="dash-cert.example.com"),
+        "elbv2": lambda c: c.create_target_group(
+            Name="dash-targets", Protocol="HTTP", Port=80, VpcId=_default_vpc(overcast)
+        ),
+    }
+    made = {service: make(overcast.client(service)) for service, make in makers.items() if service in served}
+    if not made:
+        pytest.skip("none of ELB's, Route 53's, Cognito's, ECR's or ACM's successors is served here")
+    page = console.page
+    console.open("#/")
+    page.wait_for_selector("#view[data-counted=true]", timeout=60_000)
+    for service in made:
+        count = page.text_content(f"[data-service={service}] .count")
+        counted = [
+            int(part.split()[0]) for part in count.split(" · ")
+        ]  # "3" or "0 load balancers · 1 target groups"
+        assert sum(counted) >= 1, (service, count)
+    for service, name in [
+        ("ecr", "dash-repo"),
+        ("route53", "dash-zone.example.com."),
+        ("cognito-idp", "dash-pool"),
+    ]:
+        if service in made:
+            page.fill("#search", name)
+            expect(page.locator("#view .search-results tr", has_text=name).first).to_contain_text(service)
+    console.shot("dashboard-landed")
 
 
 def test_the_vpc_view_degrades_while_ec2_is_not_served(console, overcast):
