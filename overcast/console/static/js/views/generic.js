@@ -127,9 +127,27 @@ export default async function generic(el, route) {
     mount(body, h("div", { class: "empty" }, "This service has no operation that lists without input."), callForm(model, service, Object.keys(model.operations)[0]));
     return;
   }
-  await listView(body, model, service, chosen);
+  if (operation) {
+    await listView(body, model, service, operation);
+    return;
+  }
+  // Unchosen, the first list that answers: some need input their models do not mark required (ELB's
+  // DescribeRules wants a listener or rule ARNs), and say so with a 400.
+  const skipped = [];
+  for (const candidate of lists.filter((name) => served.has(name)).slice(0, 6)) {
+    const list = h("div");
+    mount(body, list);
+    const error = await listView(list, model, service, candidate);
+    if (!error || error.status !== 400) {
+      opSelect.value = candidate;
+      if (skipped.length) body.prepend(h("p", { class: "muted", id: "skipped-lists" }, `Not listed without input: ${skipped.join("; ")}.`));
+      return;
+    }
+    skipped.push(`${candidate} (${error.code}: ${error.message})`);
+  }
 }
 
+/** A list operation's items, a page at a time; resolves with the first page's error, if it failed. */
 async function listView(el, model, service, operation) {
   const member = listMember(model, operation);
   const columns = columnsFor(model, operation, member);
@@ -147,7 +165,7 @@ async function listView(el, model, service, operation) {
     } catch (error) {
       mount(tableArea, errorBox(error));
       mount(pagerArea);
-      return;
+      return error;
     }
     const items = output[member] || [];
     mount(tableArea, table(columns, items, { onRow: (item) => showDetail(detail, model, service, operation, item), empty: `${operation} returned no ${member}.` }));
@@ -159,8 +177,9 @@ async function listView(el, model, service, operation) {
       h("span", { class: "muted" }, `Page ${page + 1} · ${items.length} items`),
       next ? button("Next ›", () => show(page + 1)) : null,
     );
+    return null;
   };
-  await show(0);
+  return show(0);
 }
 
 function showDetail(el, model, service, listOp, item) {
