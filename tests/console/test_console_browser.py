@@ -5,8 +5,10 @@ or console error fails the test (tests/console/browser.py)."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from botocore.exceptions import ClientError
@@ -189,6 +191,7 @@ def test_every_main_view_renders_without_errors(console, overcast):
         "cloudwatch": ("#/cloudwatch", "#metric-chart svg circle"),
         "ec2": ("#/ec2", "#ec2-unavailable, svg.vpc"),
         "cloudformation": ("#/cloudformation", "#cloudformation-unavailable, #view table.grid, #view .empty"),
+        "elbv2": ("#/elbv2", "#elbv2-unavailable, #view table.grid, #view .empty"),
         "requests": ("#/requests", "#request-list td"),
         "generic-kms": ("#/svc/kms?op=ListAliases", "td:text('alias/aws/s3')"),
         "generic-ssm": ("#/svc/ssm?op=DescribeParameters", "text=Page 1"),
@@ -243,11 +246,12 @@ def test_the_generic_view_of_every_service_without_a_page_opens(console, overcas
     seed(overcast)
     page = console.page
     console.open("#/")
-    pageless = page.evaluate(
+    served, pageless = page.evaluate(
         """async () => {
       const { CUSTOM_VIEWS } = await import("./js/app.js");
       const { services } = await (await fetch("api/services")).json();
-      return services.map((s) => s.name).filter((name) => !CUSTOM_VIEWS[name]);
+      const names = services.map((s) => s.name);
+      return [names, names.filter((name) => !CUSTOM_VIEWS[name])];
     }"""
     )
     assert {"kms", "ssm", "secretsmanager", "firehose"} <= set(pageless)
@@ -262,7 +266,7 @@ def test_the_generic_view_of_every_service_without_a_page_opens(console, overcas
     if "organizations" in failures:
         assert failures.pop("organizations").startswith("AWSOrganizationsNotInUseException")
     assert failures == {}
-    if "elbv2" in pageless:  # DescribeRules comes first but needs a listener: the next list is shown
+    if "elbv2" in served:  # DescribeRules comes first but needs a listener: the next list is shown
         console.go("#/svc/elbv2")
         assert "DescribeRules (ValidationError" in page.text_content("#skipped-lists")
         assert page.eval_on_selector("#list-op", "s => s.value") != "DescribeRules"
@@ -605,6 +609,92 @@ def test_a_stack_that_fails_shows_why(console, overcast):
     row = page.locator("#view table.grid tr", has_text="console-broken")
     assert "ROLLBACK_COMPLETE" in row.inner_text()
     console.shot("cloudformation-failed")
+
+
+class _Target:
+    """An HTTP server on a loopback port answering every GET with `status`: a load balancer's target."""
+
+    def __init__(self, status: int) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"hi")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_a_load_balancer_with_its_rules_and_its_targets_health(console, overcast):
+    elb = overcast.client("elbv2")
+    _served("ELB", elb.describe_load_balancers)
+    vpc = _default_vpc(overcast)
+    zones = overcast.client("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    subnets = [
+        next(s["SubnetId"] for s in zones if s["AvailabilityZone"] == zone)
+        for zone in ("us-east-1a", "us-east-1b")
+    ]
+    good, failing = _Target(200), _Target(500)
+    try:
+        lb = elb.create_load_balancer(Name="console-alb", Subnets=subnets)["LoadBalancers"][0]
+        checks = {
+            "HealthCheckIntervalSeconds": 10,
+            "HealthCheckTimeoutSeconds": 2,
+            "HealthyThresholdCount": 2,
+        }
+        group = elb.create_target_group(
+            Name="console-web", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip", **checks
+        )["TargetGroups"][0]
+        targets = [{"Id": "127.0.0.1", "Port": target.port} for target in (good, failing)]
+        elb.register_targets(TargetGroupArn=group["TargetGroupArn"], Targets=targets)
+        forward = [{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}]
+        listener = elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=forward
+        )["Listeners"][0]
+        ok = {"StatusCode": "200", "ContentType": "text/plain", "MessageBody": "ok"}
+        elb.create_rule(
+            ListenerArn=listener["ListenerArn"],
+            Priority=10,
+            Conditions=[{"Field": "path-pattern", "Values": ["/health*"]}],
+            Actions=[{"Type": "fixed-response", "FixedResponseConfig": ok}],
+        )
+
+        def checked() -> dict[int, str] | None:
+            overcast.advance_clock(10)
+            found = elb.describe_target_health(TargetGroupArn=group["TargetGroupArn"])
+            states = {
+                t["Target"]["Port"]: t["TargetHealth"]["State"] for t in found["TargetHealthDescriptions"]
+            }
+            return states if states == {good.port: "healthy", failing.port: "unhealthy"} else None
+
+        wait_for(checked)
+        page = console.page
+        console.open("#/elbv2")
+        page.click("a:text-is('console-alb')")
+        assert page.text_content("#lb-dns") == lb["DNSName"]
+        rules = page.locator(".listener[data-port='80'] tbody tr")
+        assert rules.nth(0).inner_text().split("\t") == [
+            "10",
+            "path-pattern /health*",
+            "fixed response 200: ok",
+        ]
+        assert rules.nth(1).inner_text().split("\t") == ["default", "anything else", "forward → console-web"]
+        targets = page.locator(".target-group[data-name=console-web] tbody tr")
+        healthy = targets.filter(has_text=f"127.0.0.1:{good.port}")
+        assert healthy.locator("[data-state]").get_attribute("data-state") == "healthy"
+        unhealthy = targets.filter(has_text=f"127.0.0.1:{failing.port}")
+        assert unhealthy.locator("[data-state]").get_attribute("data-state") == "unhealthy"
+        assert "Health checks failed with these codes: [500]" in unhealthy.inner_text()
+        console.shot("elbv2-load-balancer")
+    finally:
+        for target in (good, failing):
+            target.server.shutdown()
+            target.server.server_close()
 
 
 def test_the_policy_simulator_answers_for_a_user(console, overcast):

@@ -26,6 +26,7 @@ export const CUSTOM_VIEWS = {
   cloudwatch: ["CloudWatch metrics", "./views/cloudwatch.js"],
   ec2: ["EC2 / VPC", "./views/ec2.js"],
   cloudformation: ["CloudFormation", "./views/cloudformation.js"],
+  elbv2: ["ELB", "./views/elbv2.js"],
 };
 // How the services without a page of their own are named in the navigation and on the dashboard.
 const LABELS = {
