@@ -192,6 +192,7 @@ def test_every_main_view_renders_without_errors(console, overcast):
         "ec2": ("#/ec2", "#ec2-unavailable, svg.vpc"),
         "cloudformation": ("#/cloudformation", "#cloudformation-unavailable, #view table.grid, #view .empty"),
         "elbv2": ("#/elbv2", "#elbv2-unavailable, #view table.grid, #view .empty"),
+        "route53": ("#/route53", "#route53-unavailable, #view table.grid, #view .empty"),
         "requests": ("#/requests", "#request-list td"),
         "generic-kms": ("#/svc/kms?op=ListAliases", "td:text('alias/aws/s3')"),
         "generic-ssm": ("#/svc/ssm?op=DescribeParameters", "text=Page 1"),
@@ -695,6 +696,51 @@ def test_a_load_balancer_with_its_rules_and_its_targets_health(console, overcast
         for target in (good, failing):
             target.server.shutdown()
             target.server.server_close()
+
+
+def test_a_hosted_zone_with_its_records_and_what_dns_answers(console, overcast):
+    route53 = overcast.client("route53")
+    _served("Route 53", route53.list_hosted_zones)
+    zone = route53.create_hosted_zone(Name="console.example.com", CallerReference="console-zone")[
+        "HostedZone"
+    ]
+    zone_id = zone["Id"].split("/")[-1]
+
+    def record(name: str, value: str, **routing: object) -> dict:
+        rrset = {"Name": name, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": value}], **routing}
+        return {"Action": "CREATE", "ResourceRecordSet": rrset}
+
+    changes = [
+        record("www.console.example.com", "192.0.2.10"),
+        record("api.console.example.com", "192.0.2.21", SetIdentifier="blue", Weight=100),
+        record("api.console.example.com", "192.0.2.22", SetIdentifier="green", Weight=0),
+    ]
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+    page = console.page
+    console.open("#/route53")
+    page.click("a:text-is('console.example.com.')")
+    rows = page.locator("#view tr.record")
+    expect(rows).to_have_count(5)  # NS and SOA, and the three made
+    blue = rows.filter(has_text="blue").inner_text().split("\t")
+    assert blue == ["api.console.example.com.", "A", "60", "192.0.2.21", "weighted 100", "blue", ""]
+
+    def ask(name: str) -> tuple[str, list[str]]:
+        page.fill("#dns-name", name)
+        page.evaluate("document.getElementById('dns-answer').replaceChildren()")
+        page.click("#dns-ask")
+        code = page.text_content("#dns-code")
+        data = page.locator("#dns-data li").all_inner_texts() if page.locator("#dns-data").count() else []
+        expected = route53.test_dns_answer(HostedZoneId=zone_id, RecordName=name, RecordType="A")
+        assert (code, data) == (
+            expected["ResponseCode"],
+            expected["RecordData"],
+        )  # the page says what boto3 hears
+        return code, data
+
+    assert ask("www.console.example.com") == ("NOERROR", ["192.0.2.10"])
+    assert ask("api.console.example.com") == ("NOERROR", ["192.0.2.21"])  # weight 0 is never chosen
+    assert ask("nope.console.example.com")[0] == "NXDOMAIN"
+    console.shot("route53-zone")
 
 
 def test_the_policy_simulator_answers_for_a_user(console, overcast):
