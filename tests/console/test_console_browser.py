@@ -193,6 +193,7 @@ def test_every_main_view_renders_without_errors(console, overcast):
         "cloudformation": ("#/cloudformation", "#cloudformation-unavailable, #view table.grid, #view .empty"),
         "elbv2": ("#/elbv2", "#elbv2-unavailable, #view table.grid, #view .empty"),
         "route53": ("#/route53", "#route53-unavailable, #view table.grid, #view .empty"),
+        "cognito": ("#/cognito-idp", "#cognito-unavailable, #view table.grid, #view .empty"),
         "requests": ("#/requests", "#request-list td"),
         "generic-kms": ("#/svc/kms?op=ListAliases", "td:text('alias/aws/s3')"),
         "generic-ssm": ("#/svc/ssm?op=DescribeParameters", "text=Page 1"),
@@ -741,6 +742,64 @@ def test_a_hosted_zone_with_its_records_and_what_dns_answers(console, overcast):
     assert ask("api.console.example.com") == ("NOERROR", ["192.0.2.21"])  # weight 0 is never chosen
     assert ask("nope.console.example.com")[0] == "NXDOMAIN"
     console.shot("route53-zone")
+
+
+def test_cognito_users_confirmed_created_and_given_a_password_from_the_console(console, overcast):
+    idp = overcast.client("cognito-idp")
+    _served("Cognito", lambda: idp.list_user_pools(MaxResults=10))
+    pool = idp.create_user_pool(PoolName="console-pool", AutoVerifiedAttributes=["email"])["UserPool"]["Id"]
+    flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    client = idp.create_user_pool_client(UserPoolId=pool, ClientName="web", ExplicitAuthFlows=flows)
+    client_id = client["UserPoolClient"]["ClientId"]
+    email = [{"Name": "email", "Value": "ann@example.com"}]
+    idp.sign_up(ClientId=client_id, Username="ann", Password="Passw0rd!ann", UserAttributes=email)
+    idp.create_group(UserPoolId=pool, GroupName="admins", Precedence=1)
+    idp.admin_add_user_to_group(UserPoolId=pool, Username="ann", GroupName="admins")
+    page = console.page
+    console.open("#/cognito-idp")
+    page.click("a:text-is('console-pool')")
+    page.fill("#new-username", "bob")
+    page.fill("#new-email", "bob@example.com")
+    page.click("#create-user")
+    users = page.locator("#view .tab-body tbody tr")
+    expect(users).to_have_count(2)
+    assert idp.admin_get_user(UserPoolId=pool, Username="bob")["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    assert users.filter(has_text="ann").locator("[data-status]").get_attribute("data-status") == "UNCONFIRMED"
+    page.fill("#user-filter", 'email ^= "ann"')
+    page.press("#user-filter", "Enter")
+    expect(users).to_have_count(1)
+    console.shot("cognito-pool")
+    page.click("#view .tabs >> text=Outbox")
+    sent = page.locator("#view tr.message")
+    expect(sent.filter(has_text="bob@example.com")).to_have_count(1)  # the invitation
+    code = sent.filter(has_text="ann@example.com").locator("td").nth(4).inner_text()  # the sign-up's code
+    assert code.isdigit() and code in sent.filter(has_text="ann@example.com").inner_text()
+    page.click("#view .tabs >> text=Users")
+
+    page.click("a:text-is('ann')")
+    expect(page.locator("#view tr.attribute", has_text="email")).to_contain_text("ann@example.com")
+    expect(page.locator("#view td:text-is('admins')")).to_have_count(1)
+    page.click("#confirm-user")
+    page.wait_for_selector("#view .heading [data-status=CONFIRMED]")
+    assert idp.admin_get_user(UserPoolId=pool, Username="ann")["UserStatus"] == "CONFIRMED"
+    page.click("#disable-user")
+    page.wait_for_selector("#enable-user")
+    assert idp.admin_get_user(UserPoolId=pool, Username="ann")["Enabled"] is False
+    page.click("#enable-user")
+    page.wait_for_selector("#disable-user")
+    assert idp.admin_get_user(UserPoolId=pool, Username="ann")["Enabled"] is True
+    console.shot("cognito-user")
+
+    console.go(f"#/cognito-idp/{pool}/bob")
+    page.click("#set-password-button")
+    page.fill("#set-password", "Passw0rd!bob")
+    page.click(".dialog button.primary")
+    page.wait_for_selector("#view .heading [data-status=CONFIRMED]")
+    parameters = {"USERNAME": "bob", "PASSWORD": "Passw0rd!bob"}
+    signed_in = idp.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=parameters
+    )
+    assert "AccessToken" in signed_in["AuthenticationResult"]
 
 
 def test_the_policy_simulator_answers_for_a_user(console, overcast):

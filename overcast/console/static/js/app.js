@@ -28,6 +28,7 @@ export const CUSTOM_VIEWS = {
   cloudformation: ["CloudFormation", "./views/cloudformation.js"],
   elbv2: ["ELB", "./views/elbv2.js"],
   route53: ["Route 53", "./views/route53.js"],
+  "cognito-idp": ["Cognito", "./views/cognito.js"],
 };
 // How the services without a page of their own are named in the navigation and on the dashboard.
 const LABELS = {
