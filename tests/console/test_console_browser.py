@@ -472,9 +472,16 @@ def test_animals4life_vpc_is_drawn_from_ec2(console, overcast):
     assert not reachable and "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS" in text
     reachable, text = check(made["db"], "internet", 443)
     assert reachable and made["nat-a"] in text
+    on_path = svg.locator(".on-path").evaluate_all("gs => gs.map(g => g.dataset.name || g.dataset.id)")
+    assert {"sn-db-A", made["nat-a"], "sn-web-A", made["igw"], made["db"]} <= set(
+        on_path
+    )  # drawn on the diagram
+    assert not {"sn-db-B", "sn-app-A"} & set(on_path)
+    console.shot("ec2-animals4life-path")
     assert check(made["web"], made["db"], 3306)[0] is True
     reachable, text = check(made["db"], made["web"], 22)
     assert not reachable and "ENI_SG_RULES_MISMATCH" in text
+    assert svg.locator(f"g.eni[data-id={made['web']}]").get_attribute("class") == "eni blocked"
     console.shot("ec2-animals4life-reachability")
 
 

@@ -277,7 +277,17 @@ export function verdictOf(analysis) {
         return [c.Component && c.Component.Id, route ? `route ${route.DestinationCidr || route.DestinationPrefixListId} → ${route.NatGatewayId || route.GatewayId || route.NetworkInterfaceId || route.TransitGatewayId || route.VpcPeeringConnectionId || "local"}` : ""].filter(Boolean).join(": ");
       })
     : (analysis.Explanations || []).map((e) => [e.ExplanationCode, e.Direction, ...idsIn(e), e.AclRule ? `rule ${e.AclRule.RuleNumber}` : ""].filter(Boolean).join(" · "));
-  return { reachable: analysis.NetworkPathFound === true, steps, analysis: analysis.NetworkInsightsAnalysisId, status: analysis.Status, message: analysis.StatusMessage };
+  const onPath = (analysis.ForwardPathComponents || []).flatMap((c) => idsIn(c));
+  const blocked = (analysis.Explanations || []).flatMap((e) => idsIn(e));
+  return { reachable: analysis.NetworkPathFound === true, steps, onPath, blocked, analysis: analysis.NetworkInsightsAnalysisId, status: analysis.Status, message: analysis.StatusMessage };
+}
+
+/** Marks on the diagrams what the analysis went through (`on-path`) or was stopped by (`blocked`). */
+function highlight(verdict) {
+  for (const mark of ["on-path", "blocked"]) document.querySelectorAll(`svg.vpc .${mark}`).forEach((g) => g.classList.remove(mark));
+  const mark = (ids, name) => ids.forEach((id) => document.querySelectorAll(`svg.vpc [data-id="${CSS.escape(id)}"]`).forEach((g) => g.classList.add(name)));
+  mark(verdict.onPath || [], "on-path");
+  mark(verdict.blocked || [], "blocked");
 }
 
 function reachabilityForm(data) {
@@ -298,6 +308,7 @@ function reachabilityForm(data) {
         throw error;
       });
       const verdict = analysed || reachability(data, from.value, to.value, Number(port.value));
+      highlight(verdict);
       const how = analysed
         ? `EC2's Reachability Analyzer, analysis ${verdict.analysis}${verdict.status === "failed" ? ` failed: ${verdict.message}` : ""}.`
         : "The Reachability Analyzer is not served: routes and security groups were checked here; network ACLs were not.";
