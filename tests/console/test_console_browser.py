@@ -597,6 +597,50 @@ def test_create_follow_and_delete_a_stack_from_the_console(console, overcast):
     assert code_of(raised) == "AWS.SimpleQueueService.NonExistentQueue"
 
 
+def test_update_a_stack_through_a_change_set_from_the_console(console, overcast):
+    cfn, sqs = overcast.client("cloudformation"), overcast.client("sqs")
+    _served("CloudFormation", cfn.describe_stacks)
+    cfn.create_stack(StackName="console-update", TemplateBody=QUEUE_STACK, Parameters=[
+        {"ParameterKey": "Suffix", "ParameterValue": "upd"}])  # fmt: skip
+    wait_for(
+        lambda: (
+            cfn.describe_stacks(StackName="console-update")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+        )
+    )
+    page = console.page
+    console.open("#/cloudformation/console-update")
+    page.click("#view .tabs >> text=Update")
+    template = page.locator("#update-template")
+    assert "AWS::SQS::Queue" in template.input_value()
+    assert page.locator("#update-parameters").input_value() == "Suffix=upd"
+
+    page.click("#preview-changes")  # nothing changed: AWS's change set fails and says why
+    page.wait_for_selector("#change-set [data-status=FAILED]")
+    failed = cfn.list_change_sets(StackName="console-update")["Summaries"][0]
+    assert page.text_content("#change-set-reason") == failed["StatusReason"]
+
+    changed = QUEUE_STACK.replace(
+        'QueueName: !Sub "work-${Suffix}"', 'QueueName: !Sub "work-${Suffix}"\n      VisibilityTimeout: 45'
+    ).replace("Outputs:", "  Extra:\n    Type: AWS::SQS::Queue\nOutputs:")
+    template.fill(changed)
+    page.click("#preview-changes")
+    page.wait_for_selector("#change-set [data-status=CREATE_COMPLETE]")
+    rows = {
+        row.split("\t")[1]: row.split("\t") for row in page.locator("#change-set tr.change").all_inner_texts()
+    }
+    assert rows["Extra"][0] == "Add" and rows["Work"][0] == "Modify" and rows["Work"][4] == "False"
+    assert rows["Work"][5] == "VisibilityTimeout"
+    console.shot("cloudformation-change-set")
+    page.click("#execute-change-set")
+    page.wait_for_selector("#stack-status [data-status=UPDATE_COMPLETE]", timeout=30_000)
+    url = sqs.get_queue_url(QueueName="work-upd")["QueueUrl"]
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"] == {
+        "VisibilityTimeout": "45"
+    }
+    extra = cfn.describe_stack_resource(StackName="console-update", LogicalResourceId="Extra")
+    assert extra["StackResourceDetail"]["ResourceStatus"] == "CREATE_COMPLETE"
+
+
 def test_a_stack_that_fails_shows_why(console, overcast):
     cfn = overcast.client("cloudformation")
     _served("CloudFormation", cfn.describe_stacks)

@@ -1,6 +1,7 @@
 // CloudFormation: stacks with their status, a form to create one from a template; a stack's events (newest
 // first, refreshed while it is in progress), resources (linked to their pages here), outputs, parameters and
-// template, and deleting it. Says so plainly while CloudFormation answers 501.
+// template; updating it through a change set (its changes shown before they are executed), and deleting it.
+// Says so plainly while CloudFormation answers 501.
 
 import { go } from "../app.js";
 import { call, listAll } from "../aws.js";
@@ -80,6 +81,81 @@ function createForm() {
     field("Parameters", parameters),
     h("div", { class: "form-row" }, boxes.map(([capability, box]) => h("label", { class: "check" }, box, ` ${capability}`))),
     create,
+  );
+}
+
+/** The stack's template and parameters to edit, a change set made of them, its changes shown, executed on
+ * request (the stack then followed by `watch`). */
+async function updateForm(stack, watch) {
+  const { TemplateBody } = await call("cloudformation", "GetTemplate", { StackName: stack.StackId });
+  const template = textarea({ id: "update-template", rows: 14 });
+  template.value = typeof TemplateBody === "string" ? TemplateBody : JSON.stringify(TemplateBody, null, 2);
+  const parameters = textarea({ id: "update-parameters", rows: 3 });
+  parameters.value = (stack.Parameters || []).map((p) => `${p.ParameterKey}=${p.ParameterValue}`).join("\n");
+  const boxes = CAPABILITIES.map((capability) => [capability, h("input", { type: "checkbox", value: capability, checked: (stack.Capabilities || []).includes(capability) })]);
+  const changes = h("div", { id: "change-set" });
+  const preview = button(
+    "Preview changes",
+    async () => {
+      const name = `console-${Date.now()}`;
+      const made = await call("cloudformation", "CreateChangeSet", {
+        StackName: stack.StackId,
+        ChangeSetName: name,
+        ChangeSetType: "UPDATE",
+        TemplateBody: template.value,
+        Parameters: parametersOf(parameters.value),
+        Capabilities: boxes.filter(([, box]) => box.checked).map(([capability]) => capability),
+      });
+      mount(changes, h("p", { class: "muted" }, `Making change set ${name}…`));
+      let set;
+      for (let attempt = 0; attempt < 60; attempt++) {
+        set = await call("cloudformation", "DescribeChangeSet", { ChangeSetName: made.Id });
+        if (!set.Status.endsWith("_PENDING") && !set.Status.endsWith("_IN_PROGRESS")) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      showChangeSet(changes, set, watch);
+    },
+    { class: "primary", id: "preview-changes" },
+  );
+  return h(
+    "div",
+    field("Template", template),
+    field("Parameters", parameters),
+    h("div", { class: "form-row" }, boxes.map(([capability, box]) => h("label", { class: "check" }, box, ` ${capability}`))),
+    preview,
+    changes,
+  );
+}
+
+function showChangeSet(el, set, watch) {
+  const rows = (set.Changes || []).map((c) => c.ResourceChange || {});
+  const execute = button(
+    "Execute",
+    async () => {
+      await call("cloudformation", "ExecuteChangeSet", { ChangeSetName: set.ChangeSetId });
+      toast(`Executing ${set.ChangeSetName}`);
+      mount(el, h("p", { class: "muted" }, `${set.ChangeSetName} is executing: see the events.`));
+      watch();
+    },
+    { class: "primary", id: "execute-change-set" },
+  );
+  mount(
+    el,
+    h("h3", `Change set ${set.ChangeSetName} `, badge(set.Status)),
+    set.StatusReason ? h("p", { class: "muted", id: "change-set-reason" }, set.StatusReason) : null,
+    table(
+      [
+        { label: "Action", value: (r) => r.Action },
+        { label: "Logical id", value: (r) => r.LogicalResourceId },
+        { label: "Type", value: (r) => r.ResourceType },
+        { label: "Physical id", value: (r) => r.PhysicalResourceId || "" },
+        { label: "Replacement", value: (r) => r.Replacement || "" },
+        { label: "What changes", value: (r) => (r.Details || []).map((d) => (d.Target ? d.Target.Name || d.Target.Attribute : "")).filter(Boolean).join(", ") },
+      ],
+      rows,
+      { empty: "No change.", rowClass: () => "change" },
+    ),
+    set.Status === "CREATE_COMPLETE" && set.ExecutionStatus === "AVAILABLE" ? execute : null,
   );
 }
 
@@ -188,6 +264,7 @@ async function stackView(el, stack, ctx) {
         render: () => table([{ label: "Key", value: (p) => p.ParameterKey }, { label: "Value", value: (p) => p.ParameterValue }], description.Parameters || [], { empty: "No parameter." }),
       },
       { label: "Template", render: async () => jsonView((await call("cloudformation", "GetTemplate", { StackName: description.StackId })).TemplateBody) },
+      { label: "Update", render: () => updateForm(description, watch) },
     ]),
   );
 }
