@@ -453,6 +453,14 @@ def test_animals4life_vpc_is_drawn_from_ec2(console, overcast):
     assert svg.locator("g.subnet[data-name=sn-web-A] g.eni").get_attribute("data-id") == made["web"]
     assert svg.locator("g.subnet[data-name=sn-db-A] g.eni").get_attribute("data-id") == made["db"]
     assert page.locator("svg.vpc").count() == 2  # and the region's default VPC
+    panel = page.locator(f"[data-vpc={made['vpc']}]")
+    panel.locator("details.security-groups summary").click()
+    db_group = panel.locator("tr.security-group", has_text="a4l-db").inner_text().split("\t")
+    assert db_group[1:] == ["tcp 3306 from group a4l-web", "all to 0.0.0.0/0"]
+    panel.locator("details.network-acls summary").click()
+    acl = panel.locator("details.network-acls tbody tr").inner_text().split("\t")
+    assert acl[2:] == ["100 allow all 0.0.0.0/0\n* deny all 0.0.0.0/0"] * 2  # the default ACL, both ways
+    assert "sn-web-A" in acl[1]
     console.shot("ec2-animals4life")
 
     def check(source: str, destination: str, port: int) -> tuple[bool, str]:
@@ -997,6 +1005,29 @@ def test_start_an_execution_and_see_its_graph(console, overcast):
     page.wait_for_selector("#state-graph [data-state=Wait][data-status=succeeded]")
     assert page.get_attribute("#state-graph [data-state=Check]", "data-status") == "succeeded"
     console.shot("stepfunctions-started")
+
+
+def test_a_running_execution_is_followed_until_it_ends(console, overcast):
+    """An execution waiting 10 minutes is drawn running; the clock advanced from the page ends the wait,
+    and the page, left alone, shows it succeeded."""
+    from tests.console.seed import STATES_TRUST
+
+    iam, sfn = overcast.client("iam"), overcast.client("stepfunctions")
+    role = iam.create_role(RoleName="waiter-role", AssumeRolePolicyDocument=STATES_TRUST)["Role"]["Arn"]
+    definition = {
+        "StartAt": "Nap",
+        "States": {"Nap": {"Type": "Wait", "Seconds": 600, "Next": "Done"}, "Done": {"Type": "Succeed"}},
+    }
+    machine = sfn.create_state_machine(name="waiter", definition=json.dumps(definition), roleArn=role)
+    run = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
+    page = console.page
+    console.open(f"#/stepfunctions/{machine['stateMachineArn']}?execution={run}")
+    page.wait_for_selector("#execution-status:text('RUNNING')")
+    assert page.get_attribute("#state-graph [data-state=Nap]", "data-status") == "running"
+    page.click("button[data-advance='15m']")
+    page.wait_for_selector("#execution-status:text('SUCCEEDED')", timeout=20_000)
+    assert page.get_attribute("#state-graph [data-state=Done]", "data-status") == "succeeded"
+    assert sfn.describe_execution(executionArn=run)["status"] == "SUCCEEDED"
 
 
 def test_the_model_driven_client_round_trips_every_protocol(console, overcast):

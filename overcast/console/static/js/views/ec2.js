@@ -27,7 +27,7 @@ export default async function ec2(el) {
   mount(
     el,
     heading("EC2 / VPC", h("span", { class: "muted" }, `${data.vpcs.length} VPCs · ${data.subnets.length} subnets · ${data.instances.length} instances`)),
-    data.vpcs.map((vpc) => h("div", { class: "panel" }, h("h3", `${nameOf(vpc) || vpc.VpcId} ${vpc.CidrBlock}${vpc.IsDefault ? " (the default VPC)" : ""}`), vpcDiagram(data, vpc.VpcId), routeTables(data, vpc.VpcId))),
+    data.vpcs.map((vpc) => h("div", { class: "panel", "data-vpc": vpc.VpcId }, h("h3", `${nameOf(vpc) || vpc.VpcId} ${vpc.CidrBlock}${vpc.IsDefault ? " (the default VPC)" : ""}`), vpcDiagram(data, vpc.VpcId), routeTables(data, vpc.VpcId), securityGroups(data, vpc.VpcId), networkAcls(data, vpc.VpcId))),
     reachabilityForm(data),
     consoleOutput(data),
   );
@@ -40,7 +40,7 @@ export async function describeAll() {
     if (error.status === 501) return [];
     throw error;
   });
-  const [subnets, routeTables, igws, nats, reservations, groups, interfaces] = await Promise.all([
+  const [subnets, routeTables, igws, nats, reservations, groups, interfaces, acls] = await Promise.all([
     optional("DescribeSubnets", "Subnets"),
     optional("DescribeRouteTables", "RouteTables"),
     optional("DescribeInternetGateways", "InternetGateways"),
@@ -48,8 +48,9 @@ export async function describeAll() {
     optional("DescribeInstances", "Reservations"),
     optional("DescribeSecurityGroups", "SecurityGroups"),
     optional("DescribeNetworkInterfaces", "NetworkInterfaces"),
+    optional("DescribeNetworkAcls", "NetworkAcls"),
   ]);
-  return { vpcs: Vpcs || [], subnets, routeTables, igws, nats, instances: reservations.flatMap((r) => r.Instances || []), groups, interfaces };
+  return { vpcs: Vpcs || [], subnets, routeTables, igws, nats, instances: reservations.flatMap((r) => r.Instances || []), groups, interfaces, acls };
 }
 
 /** What traffic can start or end at: instances, and the interfaces a user made that no instance listed holds
@@ -167,6 +168,68 @@ function routeTables(data, vpcId) {
     ],
     tables,
     { empty: "No route table." },
+  );
+}
+
+/** A rule's protocol and ports as a person reads them: `tcp 443`, `udp 1024-65535`, `all`. */
+function portsText(protocol, from, to) {
+  const name = { "-1": "all", 6: "tcp", 17: "udp", 1: "icmp" }[protocol] || protocol;
+  if (name === "all" || from === undefined || from === null || from === -1) return name;
+  return `${name} ${from === to ? from : `${from}-${to}`}`;
+}
+
+function permissionText(permission, data, direction) {
+  const groupName = (id) => (data.groups.find((g) => g.GroupId === id) || {}).GroupName || id;
+  const peers = [
+    ...(permission.IpRanges || []).map((r) => r.CidrIp),
+    ...(permission.Ipv6Ranges || []).map((r) => r.CidrIpv6),
+    ...(permission.PrefixListIds || []).map((p) => p.PrefixListId),
+    ...(permission.UserIdGroupPairs || []).map((p) => `group ${groupName(p.GroupId)}`),
+  ];
+  return `${portsText(permission.IpProtocol, permission.FromPort, permission.ToPort)} ${direction} ${peers.join(", ")}`;
+}
+
+function securityGroups(data, vpcId) {
+  const groups = data.groups.filter((g) => g.VpcId === vpcId);
+  if (!groups.length) return null;
+  return h(
+    "details",
+    { class: "security-groups" },
+    h("summary", `Security groups (${groups.length})`),
+    table(
+      [
+        { label: "Group", value: (g) => (g.GroupName ? `${g.GroupName} (${g.GroupId})` : g.GroupId) },
+        { label: "Inbound", render: (g) => h("span", { class: "pre" }, (g.IpPermissions || []).map((p) => permissionText(p, data, "from")).join("\n") || "nothing") },
+        { label: "Outbound", render: (g) => h("span", { class: "pre" }, (g.IpPermissionsEgress || []).map((p) => permissionText(p, data, "to")).join("\n") || "nothing") },
+      ],
+      groups,
+      { rowClass: () => "security-group" },
+    ),
+  );
+}
+
+function networkAcls(data, vpcId) {
+  const acls = (data.acls || []).filter((a) => a.VpcId === vpcId);
+  if (!acls.length) return null;
+  const entries = (acl, egress) =>
+    (acl.Entries || [])
+      .filter((e) => e.Egress === egress)
+      .sort((a, b) => a.RuleNumber - b.RuleNumber)
+      .map((e) => `${e.RuleNumber === 32767 ? "*" : e.RuleNumber} ${e.RuleAction} ${portsText(e.Protocol, (e.PortRange || {}).From, (e.PortRange || {}).To)} ${e.CidrBlock || e.Ipv6CidrBlock}`)
+      .join("\n");
+  return h(
+    "details",
+    { class: "network-acls" },
+    h("summary", `Network ACLs (${acls.length})`),
+    table(
+      [
+        { label: "ACL", value: (a) => `${nameOf(a) || a.NetworkAclId}${a.IsDefault ? " (default)" : ""}` },
+        { label: "Subnets", value: (a) => (a.Associations || []).map((s) => nameOf(data.subnets.find((sn) => sn.SubnetId === s.SubnetId) || {}) || s.SubnetId).join(", ") },
+        { label: "Inbound (first match wins)", render: (a) => h("span", { class: "pre" }, entries(a, false)) },
+        { label: "Outbound", render: (a) => h("span", { class: "pre" }, entries(a, true)) },
+      ],
+      acls,
+    ),
   );
 }
 
