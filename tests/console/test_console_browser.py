@@ -277,6 +277,19 @@ def test_the_generic_view_of_every_service_without_a_page_opens(console, overcas
     page.wait_for_selector("#view pre.json:has-text('alias/aws/s3')")
 
 
+def test_an_items_detail_offers_the_operations_its_fields_name(console, overcast):
+    """A secret listed by the generic view offers GetSecretValue though its fields are ARN and Name (the
+    operation wants a SecretId)."""
+    secrets = overcast.client("secretsmanager")
+    secrets.create_secret(Name="console/db-password", SecretString="hunter2")
+    page = console.page
+    console.open("#/svc/secretsmanager?op=ListSecrets")
+    page.click("#view td:text-is('console/db-password')")
+    page.click("#view .related button:text-is('GetSecretValue')")
+    page.wait_for_selector("#view pre.json:has-text('hunter2')")
+    assert '"SecretString": "hunter2"' in page.locator("#view pre.json").last.text_content()
+
+
 def test_the_request_log_shows_calls_with_their_request_and_response(console, overcast):
     page = console.page
     console.open("#/requests")

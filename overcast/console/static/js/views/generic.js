@@ -84,6 +84,20 @@ function skeleton(model, ref, depth = 0) {
   }
 }
 
+/** The value of an item for an operation's `member`: its own field, else the field that names the same thing
+ * (a secret's `SecretId` is its `ARN`, a user pool's `UserPoolId` its `Id`, a `stateMachineArn` its `arn`). */
+export function valueFor(item, member) {
+  const plain = (value) => (value !== undefined && value !== null && typeof value !== "object" ? value : undefined);
+  if (plain(item[member]) !== undefined) return item[member];
+  const base = member.replace(/(Id|Name|Arn|ARN|Identifier)$/, "");
+  if (base === member) return undefined;
+  const lower = base.charAt(0).toLowerCase() + base.slice(1);
+  for (const key of [`${base}Arn`, `${base}ARN`, `${base}Name`, `${base}Id`, `${lower}Arn`, `${lower}Name`, `${lower}Id`, "Arn", "ARN", "Name", "Id", "arn", "name", "id"]) {
+    if (plain(item[key]) !== undefined) return item[key];
+  }
+  return undefined;
+}
+
 /** The Describe/Get operations an item's own fields can fill (all required members present). */
 function detailOperations(model, item, listOp) {
   const values = typeof item === "object" && item !== null ? item : null;
@@ -94,7 +108,7 @@ function detailOperations(model, item, listOp) {
     if (!required.length) continue;
     let input;
     if (values) {
-      if (required.every((r) => values[r] !== undefined && typeof values[r] !== "object")) input = Object.fromEntries(required.map((r) => [r, values[r]]));
+      if (required.every((r) => valueFor(values, r) !== undefined)) input = Object.fromEntries(required.map((r) => [r, valueFor(values, r)]));
     } else if (required.length === 1 && typeof item === "string") {
       input = { [required[0]]: item };
     }
@@ -189,7 +203,7 @@ function showDetail(el, model, service, listOp, item) {
     el,
     h("h3", "Item"),
     jsonView(item),
-    related.length ? h("div", { class: "toolbar" }, related.map(([name, input]) => button(name, async () => {
+    related.length ? h("div", { class: "toolbar related" }, related.map(([name, input]) => button(name, async () => {
       mount(output, loading());
       try {
         mount(output, h("h3", name), jsonView(await call(service, name, input)));
