@@ -503,6 +503,9 @@ def test_animals4life_vpc_is_drawn_from_ec2(console, overcast):
     reachable, text = check(made["db"], made["web"], 22)
     assert not reachable and "ENI_SG_RULES_MISMATCH" in text
     assert svg.locator(f"g.eni[data-id={made['web']}]").get_attribute("class") == "eni blocked"
+    mine = [{"Name": "tag:created-by", "Values": ["overcast-console"]}]
+    paths = overcast.client("ec2").describe_network_insights_paths(Filters=mine)["NetworkInsightsPaths"]
+    assert len(paths) == 6  # one per check, told from the user's own by their tag
     console.shot("ec2-animals4life-reachability")
 
 

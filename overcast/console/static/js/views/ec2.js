@@ -313,7 +313,9 @@ export async function analyze(data, from, to, port) {
   };
   let path;
   try {
-    path = await call("ec2", "CreateNetworkInsightsPath", { Source: end(from, to), Destination: end(to, from), Protocol: "tcp", DestinationPort: port });
+    // kept, as AWS's console keeps them, and tagged so that they are told from the user's own
+    const tags = [{ ResourceType: "network-insights-path", Tags: [{ Key: "created-by", Value: "overcast-console" }] }];
+    path = await call("ec2", "CreateNetworkInsightsPath", { Source: end(from, to), Destination: end(to, from), Protocol: "tcp", DestinationPort: port, TagSpecifications: tags });
   } catch (error) {
     if (error.status === 501) return null;
     throw error;
