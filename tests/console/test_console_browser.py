@@ -194,6 +194,7 @@ def test_every_main_view_renders_without_errors(console, overcast):
         "elbv2": ("#/elbv2", "#elbv2-unavailable, #view table.grid, #view .empty"),
         "route53": ("#/route53", "#route53-unavailable, #view table.grid, #view .empty"),
         "cognito": ("#/cognito-idp", "#cognito-unavailable, #view table.grid, #view .empty"),
+        "apigateway": ("#/apigateway", "#apigateway-unavailable, #view table.grid, #view .empty"),
         "requests": ("#/requests", "#request-list td"),
         "generic-kms": ("#/svc/kms?op=ListAliases", "td:text('alias/aws/s3')"),
         "generic-ssm": ("#/svc/ssm?op=DescribeParameters", "text=Page 1"),
@@ -875,6 +876,44 @@ def test_cognito_users_confirmed_created_and_given_a_password_from_the_console(c
         ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=parameters
     )
     assert "AccessToken" in signed_in["AuthenticationResult"]
+
+
+def test_a_rest_api_tried_with_test_invoke_and_through_its_stage(console, overcast):
+    apigw = overcast.client("apigateway")
+    _served("API Gateway", apigw.get_rest_apis)
+    api = apigw.create_rest_api(name="console-pets")["id"]
+    root = next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    pets = apigw.create_resource(restApiId=api, parentId=root, pathPart="pets")["id"]
+    apigw.put_method(restApiId=api, resourceId=pets, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(
+        restApiId=api,
+        resourceId=pets,
+        httpMethod="GET",
+        type="MOCK",
+        requestTemplates={"application/json": '{"statusCode": 200}'},
+    )
+    apigw.put_method_response(restApiId=api, resourceId=pets, httpMethod="GET", statusCode="200")
+    reply = {"application/json": '{"pets": ["felix"], "asked": "$input.params(\'name\')"}'}
+    apigw.put_integration_response(
+        restApiId=api, resourceId=pets, httpMethod="GET", statusCode="200", responseTemplates=reply
+    )
+    apigw.create_deployment(restApiId=api, stageName="dev")
+    page = console.page
+    console.open("#/apigateway")
+    page.click("a:text-is('console-pets')")
+    expect(page.locator("#view tr.resource", has_text="/pets")).to_contain_text("GET → MOCK")
+    assert page.text_content("#view tr.stage code.invoke-path") == f"/_overcast/execute-api/{api}/dev/"
+
+    page.fill("#try-path", "/pets?name=tom")
+    page.click("#try-test")
+    page.wait_for_selector("#try-result #try-status")
+    assert page.text_content("#try-status") == "200"
+    assert json.loads(page.text_content("#try-response")) == {"pets": ["felix"], "asked": "tom"}
+    page.click("#try-send")
+    page.wait_for_selector(f"#try-result p:has-text('/_overcast/execute-api/{api}/dev/pets?name=tom')")
+    assert page.text_content("#try-status") == "200"
+    assert json.loads(page.text_content("#try-response")) == {"pets": ["felix"], "asked": "tom"}
+    console.shot("apigateway-api")
 
 
 def test_the_policy_simulator_answers_for_a_user(console, overcast):

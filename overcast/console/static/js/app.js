@@ -29,6 +29,7 @@ export const CUSTOM_VIEWS = {
   elbv2: ["ELB", "./views/elbv2.js"],
   route53: ["Route 53", "./views/route53.js"],
   "cognito-idp": ["Cognito", "./views/cognito.js"],
+  apigateway: ["API Gateway", "./views/apigateway.js"],
 };
 // How the services without a page of their own are named in the navigation and on the dashboard.
 const LABELS = {
@@ -38,6 +39,7 @@ const LABELS = {
   ssm: "SSM Parameter Store", sts: "STS", ec2: "EC2", cognito_idp: "Cognito", apigateway: "API Gateway",
   cloudformation: "CloudFormation", route53: "Route 53", elbv2: "ELB", acm: "Certificate Manager",
   cloudcontrol: "Cloud Control", cognito_identity: "Cognito identity pools", ecr: "ECR",
+  apigatewayv2: "API Gateway v2 (HTTP, WebSocket)", apigatewaymanagementapi: "API Gateway connections",
 };
 
 export function label(service) {

@@ -44,9 +44,11 @@ const COUNTERS = {
   ecr: [["repositories", "DescribeRepositories", "repositories", (r) => r.repositoryName]],
   acm: [["certificates", "ListCertificates", "CertificateSummaryList", (c) => c.DomainName]],
   apigateway: [["REST APIs", "GetRestApis", "items", (a) => a.name]],
+  apigatewayv2: [["APIs", "GetApis", "Items", (a) => a.Name]],
 };
-// Services with nothing to count, or nothing to list without naming a resource type (Cloud Control).
-const UNCOUNTED = new Set(["sts", "resourcegroupstaggingapi", "s3control", "organizations", "dynamodbstreams", "cloudcontrol"]);
+// Services with nothing to count, or nothing to list without naming a resource type (Cloud Control) or a
+// connection (API Gateway's management API).
+const UNCOUNTED = new Set(["sts", "resourcegroupstaggingapi", "s3control", "organizations", "dynamodbstreams", "cloudcontrol", "apigatewaymanagementapi"]);
 const MAX_COUNTED = 1000;
 
 /** A List operation of any service that needs no input: how a service without a counter is counted. */
