@@ -2,8 +2,9 @@
 four tiers of /20 subnets (reserved, db, app, web), an internet gateway for the web tier, a NAT gateway per
 AZ for the db and app tiers, a web instance and a db instance in AZ A.
 
-`describe()` gives it as EC2's Describe* operations answer (the console's drawing is tested on it while EC2
-is not served); `build(server)` makes it through EC2 itself, once EC2 lands.
+`describe()` gives it as EC2's Describe* operations answer (the console's drawing and its own rough
+reachability check are tested on it as if EC2 were not served); `build(server)` makes it through EC2 itself,
+with network interfaces standing for the instances while EC2 has no RunInstances.
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def describe() -> dict:
 
 
 def build(server) -> dict[str, str]:
-    """The same VPC made through EC2's API (used once EC2 is served)."""
+    """The same VPC made through EC2's API: the ids of the VPC, its internet gateway and the web and db
+    interfaces (the web one with an Elastic IP)."""
     ec2 = server.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.16.0.0/16")["Vpc"]["VpcId"]
     ec2.create_tags(Resources=[vpc], Tags=_tags("a4l-vpc1"))
@@ -153,14 +155,37 @@ def build(server) -> dict[str, str]:
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
     web = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     ec2.create_route(RouteTableId=web, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    nats = {}
     for zone in ZONES:
         ec2.associate_route_table(RouteTableId=web, SubnetId=subnet[("web", zone)])
         allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
-        nat = ec2.create_nat_gateway(SubnetId=subnet[("web", zone)], AllocationId=allocation)["NatGateway"]
+        made = ec2.create_nat_gateway(SubnetId=subnet[("web", zone)], AllocationId=allocation)["NatGateway"]
+        nats[zone] = made["NatGatewayId"]
+    for zone in ZONES:
         private = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-        ec2.create_route(
-            RouteTableId=private, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat["NatGatewayId"]
-        )
+        ec2.create_route(RouteTableId=private, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nats[zone])
         for tier in ("db", "app"):
             ec2.associate_route_table(RouteTableId=private, SubnetId=subnet[(tier, zone)])
-    return {"vpc": vpc, "igw": igw}
+    web_sg = ec2.create_security_group(GroupName="a4l-web", Description="web", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=web_sg,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ],
+    )
+    db_sg = ec2.create_security_group(GroupName="a4l-db", Description="db", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=db_sg,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "UserIdGroupPairs": [{"GroupId": web_sg}]}
+        ],
+    )
+    interfaces = {}
+    for tier, group in (("web", web_sg), ("db", db_sg)):
+        eni = ec2.create_network_interface(
+            SubnetId=subnet[(tier, "a")], Groups=[group], Description=f"a4l-{tier}"
+        )
+        interfaces[tier] = eni["NetworkInterface"]["NetworkInterfaceId"]
+    address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.associate_address(AllocationId=address, NetworkInterfaceId=interfaces["web"])
+    return {"vpc": vpc, "igw": igw, "web": interfaces["web"], "db": interfaces["db"], "nat-a": nats["a"]}

@@ -26,6 +26,10 @@ export const CUSTOM_VIEWS = {
   cloudwatch: ["CloudWatch metrics", "./views/cloudwatch.js"],
   ec2: ["EC2 / VPC", "./views/ec2.js"],
   cloudformation: ["CloudFormation", "./views/cloudformation.js"],
+  elbv2: ["ELB", "./views/elbv2.js"],
+  route53: ["Route 53", "./views/route53.js"],
+  "cognito-idp": ["Cognito", "./views/cognito.js"],
+  apigateway: ["API Gateway", "./views/apigateway.js"],
 };
 // How the services without a page of their own are named in the navigation and on the dashboard.
 const LABELS = {
@@ -33,7 +37,9 @@ const LABELS = {
   organizations: "Organizations", pipes: "EventBridge Pipes", resourcegroupstaggingapi: "Tagging API",
   s3control: "S3 Control", scheduler: "EventBridge Scheduler", secretsmanager: "Secrets Manager",
   ssm: "SSM Parameter Store", sts: "STS", ec2: "EC2", cognito_idp: "Cognito", apigateway: "API Gateway",
-  cloudformation: "CloudFormation", route53: "Route 53", elbv2: "ELB",
+  cloudformation: "CloudFormation", route53: "Route 53", elbv2: "ELB", acm: "Certificate Manager",
+  cloudcontrol: "Cloud Control", cognito_identity: "Cognito identity pools", ecr: "ECR",
+  apigatewayv2: "API Gateway v2 (HTTP, WebSocket)", apigatewaymanagementapi: "API Gateway connections",
 };
 
 export function label(service) {

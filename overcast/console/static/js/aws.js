@@ -429,6 +429,7 @@ function buildRequest(model, operation, input) {
   if (!op) throw new AwsError("UnknownOperation", `${model.name} has no operation ${operation}`, 400, model.name, operation);
   const protocol = model.metadata.consoleProtocol;
   if (!protocol) throw new AwsError("UnsupportedProtocol", `the console does not speak ${model.name}'s protocol`, 400, model.name, operation);
+  input = withIdempotencyTokens(model, op, input);
   const request = protocol.startsWith("rest-") ? restRequest(model, op, input, protocol) : rpcRequest(model, op, input, protocol);
   if ((op.httpChecksum && op.httpChecksum.requestChecksumRequired) || op.httpChecksumRequired) {
     if (request.body !== null && (typeof request.body === "string" || request.body instanceof Uint8Array)) {
@@ -438,6 +439,23 @@ function buildRequest(model, operation, input) {
   }
   request.headers["x-amz-user-agent"] = `overcast-console/${session.version || "dev"}`;
   return { op, protocol, request };
+}
+
+/** The input with a fresh token in each idempotency-token member left out, as the SDKs fill them (EC2's
+ * ClientToken is required by some operations that clients never ask for). */
+function withIdempotencyTokens(model, op, input) {
+  const members = op.input ? model.shapes[op.input.shape].members || {} : {};
+  const missing = Object.keys(members).filter((name) => members[name].idempotencyToken && input[name] === undefined);
+  return missing.length ? { ...input, ...Object.fromEntries(missing.map((name) => [name, uuid4()])) } : input;
+}
+
+function uuid4() {
+  // getRandomValues, not randomUUID: the console opened by a LAN address is not a secure context
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function signingOf(model) {

@@ -6,7 +6,7 @@ import { CUSTOM_VIEWS, label, state } from "../app.js";
 import { debounce, h, mount } from "../dom.js";
 import { heading, input, table } from "../ui.js";
 
-// service → [[label, operation, result path, item → name], ...]
+// service → [[label, operation, result path, item → name, input?], ...]
 const COUNTERS = {
   s3: [["buckets", "ListBuckets", "Buckets", (b) => b.Name]],
   sqs: [["queues", "ListQueues", "QueueUrls", (u) => u.split("/").pop()]],
@@ -34,8 +34,21 @@ const COUNTERS = {
     ["VPCs", "DescribeVpcs", "Vpcs", (v) => v.VpcId],
     ["instances", "DescribeInstances", "Reservations", (r) => (r.Instances || []).map((i) => i.InstanceId).join(" ")],
   ],
+  elbv2: [
+    ["load balancers", "DescribeLoadBalancers", "LoadBalancers", (lb) => lb.LoadBalancerName],
+    ["target groups", "DescribeTargetGroups", "TargetGroups", (tg) => tg.TargetGroupName],
+  ],
+  route53: [["hosted zones", "ListHostedZones", "HostedZones", (z) => z.Name]],
+  "cognito-idp": [["user pools", "ListUserPools", "UserPools", (p) => p.Name, { MaxResults: 60 }]],
+  "cognito-identity": [["identity pools", "ListIdentityPools", "IdentityPools", (p) => p.IdentityPoolName, { MaxResults: 60 }]],
+  ecr: [["repositories", "DescribeRepositories", "repositories", (r) => r.repositoryName]],
+  acm: [["certificates", "ListCertificates", "CertificateSummaryList", (c) => c.DomainName]],
+  apigateway: [["REST APIs", "GetRestApis", "items", (a) => a.name]],
+  apigatewayv2: [["APIs", "GetApis", "Items", (a) => a.Name]],
 };
-const UNCOUNTED = new Set(["sts", "resourcegroupstaggingapi", "s3control", "organizations", "dynamodbstreams"]);
+// Services with nothing to count, or nothing to list without naming a resource type (Cloud Control) or a
+// connection (API Gateway's management API).
+const UNCOUNTED = new Set(["sts", "resourcegroupstaggingapi", "s3control", "organizations", "dynamodbstreams", "cloudcontrol", "apigatewaymanagementapi"]);
 const MAX_COUNTED = 1000;
 
 /** A List operation of any service that needs no input: how a service without a counter is counted. */
@@ -113,18 +126,19 @@ export default async function dashboard(el, route, ctx) {
         return;
       }
       const parts = [];
-      for (const [label, operation, key, name] of counters) {
+      for (const [label, operation, key, name, input = {}] of counters) {
         try {
-          const items = await listAll(service.name, operation, {}, key, MAX_COUNTED);
+          const items = await listAll(service.name, operation, input, key, MAX_COUNTED);
           for (const item of items) found.push({ service: service.name, kind: label, name: String(name(item)) });
-          parts.push(`${items.length >= MAX_COUNTED ? `${MAX_COUNTED}+` : items.length}${counters.length > 1 ? ` ${label}` : ""}`);
+          const kind = items.length === 1 ? label.replace(/s$/, "") : label;
+          parts.push(`${items.length >= MAX_COUNTED ? `${MAX_COUNTED}+` : items.length}${counters.length > 1 ? ` ${kind}` : ""}`);
         } catch (error) {
-          parts.push(error.status === 501 ? "n/a" : "?");
+          if (error.status !== 501) parts.push("?"); // a kind the service does not serve yet is left out
         }
       }
       const count = cardOf.get(service.name);
-      count.classList.toggle("several", counters.length > 1);
-      mount(count, parts.join(" · "));
+      count.classList.toggle("several", parts.length > 1);
+      mount(count, parts.join(" · ") || "n/a");
     });
   const tagged = call("resourcegroupstaggingapi", "GetResources", { ResourcesPerPage: 100 })
     .then((out) => {

@@ -1,6 +1,7 @@
-// EC2 / VPC: each VPC drawn with its subnets per Availability Zone, route tables, internet and NAT gateways
-// and instances; the reachability between two endpoints (routes and security groups); an instance's
-// console output. Reads only Describe* operations, and says so plainly while EC2 answers 501.
+// EC2 / VPC: each VPC drawn with its subnets per Availability Zone, route tables, internet and NAT gateways,
+// instances and network interfaces; the reachability between two endpoints, asked of EC2's Reachability
+// Analyzer (a rough check of routes and security groups here while the analyzer answers 501); an instance's
+// console output. Says so plainly while EC2 answers 501.
 
 import { call } from "../aws.js";
 import { h, mount, s } from "../dom.js";
@@ -26,7 +27,7 @@ export default async function ec2(el) {
   mount(
     el,
     heading("EC2 / VPC", h("span", { class: "muted" }, `${data.vpcs.length} VPCs · ${data.subnets.length} subnets · ${data.instances.length} instances`)),
-    data.vpcs.map((vpc) => h("div", { class: "panel" }, h("h3", `${nameOf(vpc) || vpc.VpcId} ${vpc.CidrBlock}`), vpcDiagram(data, vpc.VpcId), routeTables(data, vpc.VpcId))),
+    data.vpcs.map((vpc) => h("div", { class: "panel", "data-vpc": vpc.VpcId }, h("h3", `${nameOf(vpc) || vpc.VpcId} ${vpc.CidrBlock}${vpc.IsDefault ? " (the default VPC)" : ""}`), vpcDiagram(data, vpc.VpcId), routeTables(data, vpc.VpcId), securityGroups(data, vpc.VpcId), networkAcls(data, vpc.VpcId))),
     reachabilityForm(data),
     consoleOutput(data),
   );
@@ -39,15 +40,37 @@ export async function describeAll() {
     if (error.status === 501) return [];
     throw error;
   });
-  const [subnets, routeTables, igws, nats, reservations, groups] = await Promise.all([
+  const [subnets, routeTables, igws, nats, reservations, groups, interfaces, acls] = await Promise.all([
     optional("DescribeSubnets", "Subnets"),
     optional("DescribeRouteTables", "RouteTables"),
     optional("DescribeInternetGateways", "InternetGateways"),
     optional("DescribeNatGateways", "NatGateways"),
     optional("DescribeInstances", "Reservations"),
     optional("DescribeSecurityGroups", "SecurityGroups"),
+    optional("DescribeNetworkInterfaces", "NetworkInterfaces"),
+    optional("DescribeNetworkAcls", "NetworkAcls"),
   ]);
-  return { vpcs: Vpcs || [], subnets, routeTables, igws, nats, instances: reservations.flatMap((r) => r.Instances || []), groups };
+  return { vpcs: Vpcs || [], subnets, routeTables, igws, nats, instances: reservations.flatMap((r) => r.Instances || []), groups, interfaces, acls };
+}
+
+/** What traffic can start or end at: instances, and the interfaces a user made that no instance listed holds
+ * (those AWS manages for NAT gateways and endpoints are drawn as what they belong to). */
+export function endpointsOf(data) {
+  const held = new Set(data.instances.map((i) => i.InstanceId));
+  const free = (data.interfaces || []).filter((eni) => !eni.RequesterManaged && !held.has((eni.Attachment || {}).InstanceId));
+  return [
+    ...data.instances.map((i) => ({ ...i, Id: i.InstanceId, Kind: "instance", Label: nameOf(i) || i.InstanceId })),
+    ...free.map((eni) => ({
+      Id: eni.NetworkInterfaceId,
+      Kind: "interface",
+      Label: nameOf({ Tags: eni.TagSet }) || eni.Description || eni.NetworkInterfaceId,
+      SubnetId: eni.SubnetId,
+      VpcId: eni.VpcId,
+      PrivateIpAddress: eni.PrivateIpAddress,
+      PublicIpAddress: (eni.Association || {}).PublicIp,
+      SecurityGroups: eni.Groups || [],
+    })),
+  ];
 }
 
 function nameOf(resource) {
@@ -82,8 +105,9 @@ export function vpcDiagram(data, vpcId) {
   const vpc = data.vpcs.find((v) => v.VpcId === vpcId);
   const subnets = data.subnets.filter((sn) => sn.VpcId === vpcId);
   const zones = [...new Set(subnets.map((sn) => sn.AvailabilityZone))].sort();
-  const igw = data.igws.find((g) => (g.Attachments || []).some((a) => a.VpcId === vpcId));
-  const heightOf = (sn) => 44 + SUBNET_PAD + (data.instances.filter((i) => i.SubnetId === sn.SubnetId).length + data.nats.filter((n) => n.SubnetId === sn.SubnetId && n.State !== "deleted").length) * (INSTANCE_H + 6);
+  const igw = igwOf(data, vpcId);
+  const endpoints = endpointsOf(data);
+  const heightOf = (sn) => 44 + SUBNET_PAD + (endpoints.filter((e) => e.SubnetId === sn.SubnetId).length + data.nats.filter((n) => n.SubnetId === sn.SubnetId && n.State !== "deleted").length) * (INSTANCE_H + 6);
   const columnHeights = zones.map((zone) => subnets.filter((sn) => sn.AvailabilityZone === zone).reduce((sum, sn) => sum + heightOf(sn) + 10, 0));
   const width = Math.max(1, zones.length) * COL_W + 40;
   const height = Math.max(80, ...columnHeights) + 120;
@@ -103,8 +127,8 @@ export function vpcDiagram(data, vpcId) {
       const boxHeight = heightOf(subnet);
       const rt = routeTableOf(data, subnet);
       const members = [
-        ...data.nats.filter((n) => n.SubnetId === subnet.SubnetId && n.State !== "deleted").map((n) => ["NAT", n.NatGatewayId, (n.NatGatewayAddresses || [])[0]?.PublicIp || "", "#a35d00"]),
-        ...data.instances.filter((i) => i.SubnetId === subnet.SubnetId).map((i) => [nameOf(i) || i.InstanceId, i.PrivateIpAddress || "", i.PublicIpAddress ? `public ${i.PublicIpAddress}` : "", "#23415e"]),
+        ...data.nats.filter((n) => n.SubnetId === subnet.SubnetId && n.State !== "deleted").map((n) => ["nat", n.NatGatewayId, `NAT ${n.NatGatewayId.slice(0, 14)}`, (n.NatGatewayAddresses || [])[0]?.PublicIp || "", "#a35d00"]),
+        ...endpoints.filter((e) => e.SubnetId === subnet.SubnetId).map((e) => [e.Kind === "instance" ? "instance" : "eni", e.Id, e.Label, [e.PrivateIpAddress, e.PublicIpAddress ? `public ${e.PublicIpAddress}` : ""].filter(Boolean).join(" · "), e.Kind === "instance" ? "#23415e" : "#6b4fa0"]),
       ];
       parts.push(
         s(
@@ -113,13 +137,13 @@ export function vpcDiagram(data, vpcId) {
           s("rect", { x, y, width: COL_W - 20, height: boxHeight, rx: 6, fill, stroke }),
           s("text", { x: x + 8, y: y + 17, "font-weight": "600" }, `${nameOf(subnet) || subnet.SubnetId} (${kind})`),
           s("text", { x: x + 8, y: y + 33, fill: "#66717d" }, `${subnet.CidrBlock}${rt ? ` · ${rt.RouteTableId.slice(0, 12)}` : ""}`),
-          members.map(([label, detail, extra, colour], i) =>
+          members.map(([kind, id, label, detail, colour], i) =>
             s(
               "g",
-              { class: label === "NAT" ? "nat" : "instance" },
+              { class: kind, "data-id": id },
               s("rect", { x: x + 8, y: y + 44 + i * (INSTANCE_H + 6), width: COL_W - 36, height: INSTANCE_H, rx: 4, fill: "#fff", stroke: colour }),
-              s("text", { x: x + 14, y: y + 58 + i * (INSTANCE_H + 6) }, label === "NAT" ? `NAT ${detail.slice(0, 14)}` : label),
-              s("text", { x: x + 14, y: y + 72 + i * (INSTANCE_H + 6), fill: "#66717d", "font-size": "10" }, [label === "NAT" ? "" : detail, extra].filter(Boolean).join(" · ")),
+              s("text", { x: x + 14, y: y + 58 + i * (INSTANCE_H + 6) }, label),
+              s("text", { x: x + 14, y: y + 72 + i * (INSTANCE_H + 6), fill: "#66717d", "font-size": "10" }, detail),
             ),
           ),
         ),
@@ -128,6 +152,10 @@ export function vpcDiagram(data, vpcId) {
     }
   });
   return s("svg", { class: "diagram vpc", id: `vpc-${vpcId}`, width, height, viewBox: `0 0 ${width} ${height}` }, parts);
+}
+
+function igwOf(data, vpcId) {
+  return data.igws.find((g) => (g.Attachments || []).some((a) => a.VpcId === vpcId));
 }
 
 function routeTables(data, vpcId) {
@@ -140,6 +168,68 @@ function routeTables(data, vpcId) {
     ],
     tables,
     { empty: "No route table." },
+  );
+}
+
+/** A rule's protocol and ports as a person reads them: `tcp 443`, `udp 1024-65535`, `all`. */
+function portsText(protocol, from, to) {
+  const name = { "-1": "all", 6: "tcp", 17: "udp", 1: "icmp" }[protocol] || protocol;
+  if (name === "all" || from === undefined || from === null || from === -1) return name;
+  return `${name} ${from === to ? from : `${from}-${to}`}`;
+}
+
+function permissionText(permission, data, direction) {
+  const groupName = (id) => (data.groups.find((g) => g.GroupId === id) || {}).GroupName || id;
+  const peers = [
+    ...(permission.IpRanges || []).map((r) => r.CidrIp),
+    ...(permission.Ipv6Ranges || []).map((r) => r.CidrIpv6),
+    ...(permission.PrefixListIds || []).map((p) => p.PrefixListId),
+    ...(permission.UserIdGroupPairs || []).map((p) => `group ${groupName(p.GroupId)}`),
+  ];
+  return `${portsText(permission.IpProtocol, permission.FromPort, permission.ToPort)} ${direction} ${peers.join(", ")}`;
+}
+
+function securityGroups(data, vpcId) {
+  const groups = data.groups.filter((g) => g.VpcId === vpcId);
+  if (!groups.length) return null;
+  return h(
+    "details",
+    { class: "security-groups" },
+    h("summary", `Security groups (${groups.length})`),
+    table(
+      [
+        { label: "Group", value: (g) => (g.GroupName ? `${g.GroupName} (${g.GroupId})` : g.GroupId) },
+        { label: "Inbound", render: (g) => h("span", { class: "pre" }, (g.IpPermissions || []).map((p) => permissionText(p, data, "from")).join("\n") || "nothing") },
+        { label: "Outbound", render: (g) => h("span", { class: "pre" }, (g.IpPermissionsEgress || []).map((p) => permissionText(p, data, "to")).join("\n") || "nothing") },
+      ],
+      groups,
+      { rowClass: () => "security-group" },
+    ),
+  );
+}
+
+function networkAcls(data, vpcId) {
+  const acls = (data.acls || []).filter((a) => a.VpcId === vpcId);
+  if (!acls.length) return null;
+  const entries = (acl, egress) =>
+    (acl.Entries || [])
+      .filter((e) => e.Egress === egress)
+      .sort((a, b) => a.RuleNumber - b.RuleNumber)
+      .map((e) => `${e.RuleNumber === 32767 ? "*" : e.RuleNumber} ${e.RuleAction} ${portsText(e.Protocol, (e.PortRange || {}).From, (e.PortRange || {}).To)} ${e.CidrBlock || e.Ipv6CidrBlock}`)
+      .join("\n");
+  return h(
+    "details",
+    { class: "network-acls" },
+    h("summary", `Network ACLs (${acls.length})`),
+    table(
+      [
+        { label: "ACL", value: (a) => `${nameOf(a) || a.NetworkAclId}${a.IsDefault ? " (default)" : ""}` },
+        { label: "Subnets", value: (a) => (a.Associations || []).map((s) => nameOf(data.subnets.find((sn) => sn.SubnetId === s.SubnetId) || {}) || s.SubnetId).join(", ") },
+        { label: "Inbound (first match wins)", render: (a) => h("span", { class: "pre" }, entries(a, false)) },
+        { label: "Outbound", render: (a) => h("span", { class: "pre" }, entries(a, true)) },
+      ],
+      acls,
+    ),
   );
 }
 
@@ -167,10 +257,12 @@ function allows(rules, port, source) {
   });
 }
 
-/** Whether traffic from `from` to `to` (an instance or "internet") on `port` gets there, and why (not). */
+/** Whether traffic from `from` to `to` (an endpoint's id or "internet") on `port` gets there, and why (not):
+ * a rough check of routes and security groups, for an EC2 without its Reachability Analyzer. */
 export function reachability(data, from, to, port) {
   const steps = [];
-  const instance = (id) => data.instances.find((i) => i.InstanceId === id);
+  const endpoints = endpointsOf(data);
+  const instance = (id) => endpoints.find((e) => e.Id === id);
   const groupsOf = (i) => (i.SecurityGroups || []).map((g) => g.GroupId);
   const rulesOf = (i, direction) => data.groups.filter((g) => groupsOf(i).includes(g.GroupId)).flatMap((g) => g[direction] || []);
   const subnetOf = (i) => data.subnets.find((sn) => sn.SubnetId === i.SubnetId);
@@ -208,8 +300,63 @@ export function reachability(data, from, to, port) {
   return { reachable: true, steps: [...steps, `a security group of ${to} admits ${from} on port ${port}`] };
 }
 
+/** The verdict of EC2's Reachability Analyzer on tcp `port` from `from` to `to` (endpoint ids, or "internet":
+ * the internet gateway of the other end's VPC): a path, an analysis, polled until it is done. Null while the
+ * analyzer answers 501. */
+export async function analyze(data, from, to, port) {
+  const vpcOf = (id) => (endpointsOf(data).find((e) => e.Id === id) || {}).VpcId;
+  const end = (id, other) => {
+    if (id !== "internet") return id;
+    const igw = igwOf(data, vpcOf(other));
+    if (!igw) throw new Error(`${other}'s VPC has no internet gateway`);
+    return igw.InternetGatewayId;
+  };
+  let path;
+  try {
+    // kept, as AWS's console keeps them, and tagged so that they are told from the user's own
+    const tags = [{ ResourceType: "network-insights-path", Tags: [{ Key: "created-by", Value: "overcast-console" }] }];
+    path = await call("ec2", "CreateNetworkInsightsPath", { Source: end(from, to), Destination: end(to, from), Protocol: "tcp", DestinationPort: port, TagSpecifications: tags });
+  } catch (error) {
+    if (error.status === 501) return null;
+    throw error;
+  }
+  const { NetworkInsightsPathId } = path.NetworkInsightsPath;
+  const started = await call("ec2", "StartNetworkInsightsAnalysis", { NetworkInsightsPathId });
+  const id = started.NetworkInsightsAnalysis.NetworkInsightsAnalysisId;
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const { NetworkInsightsAnalyses } = await call("ec2", "DescribeNetworkInsightsAnalyses", { NetworkInsightsAnalysisIds: [id] });
+    const analysis = NetworkInsightsAnalyses[0];
+    if (analysis.Status !== "running") return verdictOf(analysis);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${id} is still running after 15 s`);
+}
+
+const idsIn = (value) => Object.values(value || {}).flatMap((v) => (Array.isArray(v) ? v : [v])).filter((v) => v && v.Id).map((v) => v.Id);
+
+/** An analysis as a verdict: the components of the way there, or AWS's explanations of what stops it. */
+export function verdictOf(analysis) {
+  const steps = analysis.NetworkPathFound
+    ? (analysis.ForwardPathComponents || []).map((c) => {
+        const route = c.RouteTableRoute;
+        return [c.Component && c.Component.Id, route ? `route ${route.DestinationCidr || route.DestinationPrefixListId} → ${route.NatGatewayId || route.GatewayId || route.NetworkInterfaceId || route.TransitGatewayId || route.VpcPeeringConnectionId || "local"}` : ""].filter(Boolean).join(": ");
+      })
+    : (analysis.Explanations || []).map((e) => [e.ExplanationCode, e.Direction, ...idsIn(e), e.AclRule ? `rule ${e.AclRule.RuleNumber}` : ""].filter(Boolean).join(" · "));
+  const onPath = (analysis.ForwardPathComponents || []).flatMap((c) => idsIn(c));
+  const blocked = (analysis.Explanations || []).flatMap((e) => idsIn(e));
+  return { reachable: analysis.NetworkPathFound === true, steps, onPath, blocked, analysis: analysis.NetworkInsightsAnalysisId, status: analysis.Status, message: analysis.StatusMessage };
+}
+
+/** Marks on the diagrams what the analysis went through (`on-path`) or was stopped by (`blocked`). */
+function highlight(verdict) {
+  for (const mark of ["on-path", "blocked"]) document.querySelectorAll(`svg.vpc .${mark}`).forEach((g) => g.classList.remove(mark));
+  const mark = (ids, name) => ids.forEach((id) => document.querySelectorAll(`svg.vpc [data-id="${CSS.escape(id)}"]`).forEach((g) => g.classList.add(name)));
+  mark(verdict.onPath || [], "on-path");
+  mark(verdict.blocked || [], "blocked");
+}
+
 function reachabilityForm(data) {
-  const endpoints = [["internet", "the internet"], ...data.instances.map((i) => [i.InstanceId, `${nameOf(i) || i.InstanceId} (${i.PrivateIpAddress || ""})`])];
+  const endpoints = [["internet", "the internet"], ...endpointsOf(data).map((e) => [e.Id, `${e.Label} (${e.PrivateIpAddress || ""})`])];
   const from = select(endpoints, { id: "reach-from" });
   const to = select(endpoints, { id: "reach-to", value: endpoints[1] ? endpoints[1][0] : "internet" });
   const port = h("input", { type: "number", value: 443, min: 0, max: 65535, id: "reach-port", style: { width: "6rem" } });
@@ -218,10 +365,19 @@ function reachabilityForm(data) {
     "div",
     { class: "panel" },
     h("h3", "Reachability"),
-    h("div", { class: "form-row" }, field("From", from), field("To", to), field("Port", port), button("Check", () => {
+    h("div", { class: "form-row" }, field("From", from), field("To", to), field("Port", port), button("Check", async () => {
       if (from.value === to.value) throw new Error("Choose two different endpoints");
-      const verdict = reachability(data, from.value, to.value, Number(port.value));
-      mount(out, h("p", h("span", { class: ["badge", verdict.reachable ? "ok" : "bad"] }, verdict.reachable ? "reachable" : "not reachable")), h("ol", verdict.steps.map((step) => h("li", step))), h("p", { class: "muted" }, "Routes and security groups are checked; network ACLs are not."));
+      mount(out, loading("Analysing…"));
+      const analysed = await analyze(data, from.value, to.value, Number(port.value)).catch((error) => {
+        mount(out);
+        throw error;
+      });
+      const verdict = analysed || reachability(data, from.value, to.value, Number(port.value));
+      highlight(verdict);
+      const how = analysed
+        ? `EC2's Reachability Analyzer, analysis ${verdict.analysis}${verdict.status === "failed" ? ` failed: ${verdict.message}` : ""}.`
+        : "The Reachability Analyzer is not served: routes and security groups were checked here; network ACLs were not.";
+      mount(out, h("p", h("span", { class: ["badge", verdict.reachable ? "ok" : "bad"], "data-reachable": String(verdict.reachable) }, verdict.reachable ? "reachable" : "not reachable")), h("ol", verdict.steps.map((step) => h("li", step))), h("p", { class: "muted" }, how));
     })),
     out,
   );

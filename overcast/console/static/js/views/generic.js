@@ -84,6 +84,20 @@ function skeleton(model, ref, depth = 0) {
   }
 }
 
+/** The value of an item for an operation's `member`: its own field, else the field that names the same thing
+ * (a secret's `SecretId` is its `ARN`, a user pool's `UserPoolId` its `Id`, a `stateMachineArn` its `arn`). */
+export function valueFor(item, member) {
+  const plain = (value) => (value !== undefined && value !== null && typeof value !== "object" ? value : undefined);
+  if (plain(item[member]) !== undefined) return item[member];
+  const base = member.replace(/(Id|Name|Arn|ARN|Identifier)$/, "");
+  if (base === member) return undefined;
+  const lower = base.charAt(0).toLowerCase() + base.slice(1);
+  for (const key of [`${base}Arn`, `${base}ARN`, `${base}Name`, `${base}Id`, `${lower}Arn`, `${lower}Name`, `${lower}Id`, "Arn", "ARN", "Name", "Id", "arn", "name", "id"]) {
+    if (plain(item[key]) !== undefined) return item[key];
+  }
+  return undefined;
+}
+
 /** The Describe/Get operations an item's own fields can fill (all required members present). */
 function detailOperations(model, item, listOp) {
   const values = typeof item === "object" && item !== null ? item : null;
@@ -94,7 +108,7 @@ function detailOperations(model, item, listOp) {
     if (!required.length) continue;
     let input;
     if (values) {
-      if (required.every((r) => values[r] !== undefined && typeof values[r] !== "object")) input = Object.fromEntries(required.map((r) => [r, values[r]]));
+      if (required.every((r) => valueFor(values, r) !== undefined)) input = Object.fromEntries(required.map((r) => [r, valueFor(values, r)]));
     } else if (required.length === 1 && typeof item === "string") {
       input = { [required[0]]: item };
     }
@@ -127,9 +141,27 @@ export default async function generic(el, route) {
     mount(body, h("div", { class: "empty" }, "This service has no operation that lists without input."), callForm(model, service, Object.keys(model.operations)[0]));
     return;
   }
-  await listView(body, model, service, chosen);
+  if (operation) {
+    await listView(body, model, service, operation);
+    return;
+  }
+  // Unchosen, the first list that answers: some need input their models do not mark required (ELB's
+  // DescribeRules wants a listener or rule ARNs), and say so with a 400.
+  const skipped = [];
+  for (const candidate of lists.filter((name) => served.has(name)).slice(0, 6)) {
+    const list = h("div");
+    mount(body, list);
+    const error = await listView(list, model, service, candidate);
+    if (!error || error.status !== 400) {
+      opSelect.value = candidate;
+      if (skipped.length) body.prepend(h("p", { class: "muted", id: "skipped-lists" }, `Not listed without input: ${skipped.join("; ")}.`));
+      return;
+    }
+    skipped.push(`${candidate} (${error.code}: ${error.message})`);
+  }
 }
 
+/** A list operation's items, a page at a time; resolves with the first page's error, if it failed. */
 async function listView(el, model, service, operation) {
   const member = listMember(model, operation);
   const columns = columnsFor(model, operation, member);
@@ -147,7 +179,7 @@ async function listView(el, model, service, operation) {
     } catch (error) {
       mount(tableArea, errorBox(error));
       mount(pagerArea);
-      return;
+      return error;
     }
     const items = output[member] || [];
     mount(tableArea, table(columns, items, { onRow: (item) => showDetail(detail, model, service, operation, item), empty: `${operation} returned no ${member}.` }));
@@ -159,8 +191,9 @@ async function listView(el, model, service, operation) {
       h("span", { class: "muted" }, `Page ${page + 1} · ${items.length} items`),
       next ? button("Next ›", () => show(page + 1)) : null,
     );
+    return null;
   };
-  await show(0);
+  return show(0);
 }
 
 function showDetail(el, model, service, listOp, item) {
@@ -170,7 +203,7 @@ function showDetail(el, model, service, listOp, item) {
     el,
     h("h3", "Item"),
     jsonView(item),
-    related.length ? h("div", { class: "toolbar" }, related.map(([name, input]) => button(name, async () => {
+    related.length ? h("div", { class: "toolbar related" }, related.map(([name, input]) => button(name, async () => {
       mount(output, loading());
       try {
         mount(output, h("h3", name), jsonView(await call(service, name, input)));

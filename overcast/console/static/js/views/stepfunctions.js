@@ -11,7 +11,7 @@ const NODE_H = 38;
 const GAP_X = 40;
 const GAP_Y = 46;
 
-export default async function stepfunctions(el, route) {
+export default async function stepfunctions(el, route, ctx) {
   const machine = route.parts[1];
   if (!machine) {
     const list = section(async () => {
@@ -34,32 +34,46 @@ export default async function stepfunctions(el, route) {
   const execution = route.query.get("execution");
   const crumbs = h("div", { class: "crumbs" }, h("a", { href: "#/stepfunctions" }, "State machines"), " / ", h("a", { href: `#/stepfunctions/${encodeURIComponent(machine)}` }, description.name), execution ? ` / ${execution.split(":").pop()}` : "");
   if (execution) {
-    const [run, history] = await Promise.all([
-      call("stepfunctions", "DescribeExecution", { executionArn: execution }),
-      listAll("stepfunctions", "GetExecutionHistory", { executionArn: execution, maxResults: 1000 }, "events", 5000),
-    ]);
-    mount(
-      el,
-      crumbs,
-      heading(run.name, h("span", { class: ["badge", run.status], id: "execution-status" }, run.status)),
-      graph(definition, statuses(history)),
-      h("div", { class: "split" }, h("div", h("h3", "Input"), jsonView(tryJson(run.input))), h("div", h("h3", run.status === "FAILED" ? "Error" : "Output"), jsonView(run.status === "FAILED" ? { error: run.error, cause: run.cause } : tryJson(run.output)))),
-      h("h3", "History"),
-      table(
-        [
-          { label: "#", value: (e) => e.id },
-          { label: "Type", value: (e) => e.type },
-          { label: "State", value: (e) => (e.stateEnteredEventDetails || e.stateExitedEventDetails || {}).name || "" },
-          { label: "When", value: (e) => fmtTime(e.timestamp) },
-        ],
-        history,
-      ),
-    );
+    // a running execution is drawn again every 1.5 s until it ends
+    const render = async () => {
+      const [run, history] = await Promise.all([
+        call("stepfunctions", "DescribeExecution", { executionArn: execution }),
+        listAll("stepfunctions", "GetExecutionHistory", { executionArn: execution, maxResults: 1000 }, "events", 5000),
+      ]);
+      mount(
+        el,
+        crumbs,
+        heading(run.name, h("span", { class: ["badge", run.status], id: "execution-status" }, run.status)),
+        graph(definition, statuses(history)),
+        h("div", { class: "split" }, h("div", h("h3", "Input"), jsonView(tryJson(run.input))), h("div", h("h3", run.status === "FAILED" ? "Error" : "Output"), jsonView(run.status === "FAILED" ? { error: run.error, cause: run.cause } : tryJson(run.output)))),
+        h("h3", "History"),
+        table(
+          [
+            { label: "#", value: (e) => e.id },
+            { label: "Type", value: (e) => e.type },
+            { label: "State", value: (e) => (e.stateEnteredEventDetails || e.stateExitedEventDetails || {}).name || "" },
+            { label: "When", value: (e) => fmtTime(e.timestamp) },
+          ],
+          history,
+        ),
+      );
+      return run.status;
+    };
+    if ((await render()) === "RUNNING") {
+      let ended = false;
+      ctx.every(1500, async () => {
+        if (ended) return;
+        ended = true; // no second drawing while one is under way; an error stops the following
+        ended = (await render().catch(() => "")) !== "RUNNING";
+      });
+    }
     return;
   }
   const payload = textarea({ rows: 5, id: "execution-input", value: "{}" });
+  let running = false; // while an execution runs, the list follows it
   const executions = section(async () => {
     const items = await listAll("stepfunctions", "ListExecutions", { stateMachineArn: machine, maxResults: 100 }, "executions", 100);
+    running = items.some((e) => e.status === "RUNNING");
     return table(
       [
         { label: "Execution", value: (e) => e.name },
@@ -84,6 +98,7 @@ export default async function stepfunctions(el, route) {
     h("h3", "Executions"),
     executions,
   );
+  ctx.every(1500, () => running && executions.reload());
 }
 
 function tryJson(text) {
