@@ -17,7 +17,7 @@ from typing import Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import ServiceProvider
-from overcast.services.dynamodb import workers
+from overcast.services.dynamodb import replicas, workers
 from overcast.services.dynamodb.backups import BackupOperations
 from overcast.services.dynamodb.batches import BatchOperations
 from overcast.services.dynamodb.capacity import Meter, index_write_units, write_units
@@ -187,13 +187,19 @@ class DynamoDBProvider(ServiceProvider):
         size: int = 0,
         service: bool = False,
         old_size: int | None = None,
+        replicated: bool = False,
     ) -> None:
-        """Store the change old -> new of one item with its index entries, stream record and recovery history.
-        `service`: made by DynamoDB itself (TTL). `old_size`: item_size(old), when the caller has it."""
+        """Store the change old -> new of one item with its index entries, stream record and recovery history,
+        and apply it to the table's replicas in other regions (global tables). `service`: made by DynamoDB
+        itself (TTL). `old_size`: item_size(old), when the caller has it. `replicated`: a replica's copy."""
         store = self.store
         if old_size is None:
             old_size = item_size(old) if old is not None else 0
-        if new is not None and not service and any(index.local for index in table.indexes.values()):
+        if (
+            new is not None
+            and not (service or replicated)
+            and any(index.local for index in table.indexes.values())
+        ):
             if (
                 size > old_size
                 and store.collection_size(table, key) - old_size + size > self.collection_limit
@@ -210,6 +216,11 @@ class DynamoDBProvider(ServiceProvider):
             self._stream_record(table, old, new, service)
         if "_pitr" in table.meta:
             store.record_history(table, key, new, self.clock.now())
+        if "_replicas" in table.meta and not replicated:
+            for peer in replicas.peers(store, table):
+                found = store.get(peer, key)
+                peer_old, peer_size = found if found is not None else (None, 0)
+                self.write(peer, key, peer_old, new, size, service, peer_size, replicated=True)
 
     def _stream_record(self, table: Table, old: Item | None, new: Item | None, service: bool) -> None:
         event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"

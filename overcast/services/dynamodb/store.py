@@ -314,6 +314,21 @@ class Store:
                 return
             position = rows[-1][:3]
 
+    def copy_items(self, source: Table, target: Table) -> None:
+        """Every item of `source` into the empty table `target` (same keys), with its indexes and counts."""
+        self.db.execute(
+            "INSERT INTO ddb_items (table_id, h, pk, sk, item, binary, size, expires) "
+            "SELECT ?, h, pk, sk, item, binary, size, expires FROM ddb_items WHERE table_id = ?",
+            (target.id, source.id),
+        )
+        self.db.execute(
+            "UPDATE ddb_tables SET (item_count, size_bytes) = "
+            "(SELECT item_count, size_bytes FROM ddb_tables WHERE id = ?) WHERE id = ?",
+            (source.id, target.id),
+        )
+        for index in target.indexes.values():
+            self.backfill_index(target, index)
+
     def delete_table(self, table: Table) -> None:
         self.db.execute("DELETE FROM ddb_items WHERE table_id = ?", (table.id,))
         self.drop_history(table)

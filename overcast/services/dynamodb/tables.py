@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
-from overcast.services.dynamodb import definitions
+from overcast.services.dynamodb import definitions, replicas
 from overcast.services.dynamodb.parameters import table_name
 from overcast.services.dynamodb.store import Table
 from overcast.services.dynamodb.values import invalid_parameter, validation
@@ -37,7 +37,7 @@ class TableOperations(Operations):
         meta = definitions.new_table_meta(ctx, params, mode, now)
         spec = params.get("StreamSpecification")
         if spec and spec.get("StreamEnabled"):
-            self._enable_stream(ctx, meta, name, spec, now)
+            self.enable_stream(ctx, meta, name, spec, now)
         tags = tag_dict(params.get("Tags"))
         definitions.TAG_RULES.check(tags)
         table = store.create_table(ctx.account_id, ctx.region, name, meta)
@@ -84,10 +84,15 @@ class TableOperations(Operations):
                 "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
             )
         description = definitions.describe(store, table, "DELETING")
-        self._disable_stream(dict(table.meta), self.clock.now())
-        store.delete_table(table)
-        self.service.tags.forget(table.arn)
+        self.drop_table(table)
+        replicas.leave(self.service, table.account, table.region, table.name, replicas.members(table))
         return {"TableDescription": description}
+
+    def drop_table(self, table: Table) -> None:
+        """Delete a table with its items, indexes, stream and tags."""
+        self._disable_stream(dict(table.meta), self.clock.now())
+        self.service.store.delete_table(table)
+        self.service.tags.forget(table.arn)
 
     def update_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         store = self.service.store
@@ -100,6 +105,13 @@ class TableOperations(Operations):
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
                 "or SSESpecification or ReplicaUpdates is required"
             )
+        if params.get("ReplicaUpdates"):
+            added = replicas.update_replicas(self, ctx, table, params)
+            updated = self.service.table(ctx, table.name)
+            description = definitions.describe(store, updated, "UPDATING")
+            description.setdefault("GlobalTableVersion", replicas.VERSION)
+            description["Replicas"] = [r for r in description.get("Replicas", ()) if r["RegionName"] != added]
+            return {"TableDescription": description}
         _update_billing(meta, params, now)
         for definition in params.get("AttributeDefinitions") or ():
             known = {d["AttributeName"]: d for d in meta["AttributeDefinitions"]}
@@ -114,6 +126,7 @@ class TableOperations(Operations):
         new_indexes = self._update_indexes(table, meta, params.get("GlobalSecondaryIndexUpdates") or [])
         spec = params.get("StreamSpecification")
         if spec is not None:
+            replicas.check_stream_change(table, spec)
             self._update_stream(ctx, table, meta, spec, now)
         store.save_meta(ctx.account_id, ctx.region, table.name, table.id, meta)
         updated = store.table(ctx.account_id, ctx.region, table.name)
@@ -189,24 +202,32 @@ class TableOperations(Operations):
         if spec.get("StreamEnabled"):
             if meta.get("_stream"):
                 raise validation(f"Table already has an enabled stream: TableName: {table.name}")
-            self._enable_stream(ctx, meta, table.name, spec, now)
+            self.enable_stream(ctx, meta, table.name, spec, now)
         else:
             if not meta.get("_stream"):
                 raise validation("Table already has no stream enabled")  # nothing to disable
             self._disable_stream(meta, now)
 
-    def _enable_stream(
-        self, ctx: RequestContext, meta: dict[str, Any], name: str, spec: dict[str, Any], now: float
+    def enable_stream(
+        self,
+        ctx: RequestContext,
+        meta: dict[str, Any],
+        name: str,
+        spec: dict[str, Any],
+        now: float,
+        region: str | None = None,
     ) -> None:
+        """Turn on a stream for the table `name` of `meta` (in `region`, by default the caller's)."""
+        region = region or ctx.region
         view = spec.get("StreamViewType")
         if not view:
             raise validation(
                 "One or more parameter values were invalid: StreamViewType must be specified when StreamEnabled is true"
             )
         label = definitions.stream_label(now)
-        arn = ctx.arn("dynamodb", f"table/{name}/stream/{label}")
+        arn = ctx.arn("dynamodb", f"table/{name}/stream/{label}", region=region)
         streams = self.service.store.streams
-        stream_id = streams.create(ctx.account_id, ctx.region, name, arn, label, view, meta["KeySchema"], now)
+        stream_id = streams.create(ctx.account_id, region, name, arn, label, view, meta["KeySchema"], now)
         meta["_stream"] = {"id": stream_id, "view": view}
         meta["_latest_stream"] = {"label": label, "arn": arn}
 
