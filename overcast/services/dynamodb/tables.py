@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from overcast.services.dynamodb.provider import DynamoDBProvider
 
 
+# What UpdateTable changes in every replica of a global table (AWS: also SSE; tags, PITR, the resource policy and
+# deletion protection stay regional).
+_GROUP_SETTINGS = (
+    "AttributeDefinitions",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "TableClass",
+    "GlobalSecondaryIndexUpdates",
+)
+
+
 class TableOperations(Operations):
     service: DynamoDBProvider
 
@@ -112,6 +123,30 @@ class TableOperations(Operations):
             description.setdefault("GlobalTableVersion", replicas.VERSION)
             description["Replicas"] = [r for r in description.get("Replicas", ()) if r["RegionName"] != added]
             return {"TableDescription": description}
+        if "DeletionProtectionEnabled" in params:  # regional, like tags, PITR and the stream
+            meta["DeletionProtectionEnabled"] = params["DeletionProtectionEnabled"]
+        spec = params.get("StreamSpecification")
+        if spec is not None:
+            replicas.check_stream_change(table, spec)
+            self._update_stream(ctx, table, meta, spec, now)
+        updated, new_indexes = self._save_definition(table, meta, params, now)
+        shared = {k: v for k, v in params.items() if k in _GROUP_SETTINGS}
+        for peer in (
+            replicas.peers(store, table) if shared else ()
+        ):  # a global table's settings hold group-wide
+            self._save_definition(peer, json.loads(json.dumps(peer.meta)), shared, now)
+        description = definitions.describe(store, updated, "UPDATING")
+        for index in description.get("GlobalSecondaryIndexes", ()):
+            if index["IndexName"] in new_indexes:
+                index["IndexStatus"] = "CREATING"
+        return {"TableDescription": description}
+
+    def _save_definition(
+        self, table: Table, meta: dict[str, Any], params: dict[str, Any], now: float
+    ) -> tuple[Table, list[str]]:
+        """Apply billing, attribute definition, class and index changes to `meta` and store it as `table`'s;
+        the table as now stored and the indexes created (back-filled from its items)."""
+        store = self.service.store
         _update_billing(meta, params, now)
         for definition in params.get("AttributeDefinitions") or ():
             known = {d["AttributeName"]: d for d in meta["AttributeDefinitions"]}
@@ -119,25 +154,15 @@ class TableOperations(Operations):
                 meta["AttributeDefinitions"].append(definition)
             elif known[definition["AttributeName"]]["AttributeType"] != definition["AttributeType"]:
                 raise invalid_parameter(f"Cannot change the type of attribute {definition['AttributeName']}")
-        if "DeletionProtectionEnabled" in params:
-            meta["DeletionProtectionEnabled"] = params["DeletionProtectionEnabled"]
         if params.get("TableClass"):
             meta["TableClass"] = params["TableClass"]
         new_indexes = self._update_indexes(table, meta, params.get("GlobalSecondaryIndexUpdates") or [])
-        spec = params.get("StreamSpecification")
-        if spec is not None:
-            replicas.check_stream_change(table, spec)
-            self._update_stream(ctx, table, meta, spec, now)
-        store.save_meta(ctx.account_id, ctx.region, table.name, table.id, meta)
-        updated = store.table(ctx.account_id, ctx.region, table.name)
+        store.save_meta(table.account, table.region, table.name, table.id, meta)
+        updated = store.table(table.account, table.region, table.name)
         assert updated is not None
         for name in new_indexes:
             store.backfill_index(updated, updated.indexes[name])
-        description = definitions.describe(store, updated, "UPDATING")
-        for index in description.get("GlobalSecondaryIndexes", ()):
-            if index["IndexName"] in new_indexes:
-                index["IndexStatus"] = "CREATING"
-        return {"TableDescription": description}
+        return updated, new_indexes
 
     def _update_indexes(self, table: Table, meta: dict[str, Any], updates: list[dict[str, Any]]) -> list[str]:
         store = self.service.store

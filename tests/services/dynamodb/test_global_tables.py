@@ -203,3 +203,43 @@ def code_of_describe(client, table):
     with pytest.raises(ClientError) as raised:
         client.describe_table(TableName=table)
     return code_of(raised)
+
+
+def test_index_and_capacity_changes_reach_every_replica_deletion_protection_does_not(regions):
+    home, away = regions["us-east-1"], regions["eu-west-1"]
+    home.create_table(TableName="Tracks", **KEYS)
+    _add_replica(home, "Tracks", "eu-west-1")
+    home.put_item(TableName="Tracks", Item={"pk": {"S": "t1"}, "artist": {"S": "Nina"}})
+    away.update_table(  # from the replica's side: AWS applies it to the whole group
+        TableName="Tracks",
+        AttributeDefinitions=[{"AttributeName": "artist", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "by-artist",
+                    "KeySchema": [{"AttributeName": "artist", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            }
+        ],
+    )
+    found = home.query(
+        TableName="Tracks",
+        IndexName="by-artist",
+        KeyConditionExpression="artist = :a",
+        ExpressionAttributeValues={":a": {"S": "Nina"}},
+    )
+    assert [item["pk"]["S"] for item in found["Items"]] == ["t1"]
+    home.update_table(
+        TableName="Tracks", TableClass="STANDARD_INFREQUENT_ACCESS", DeletionProtectionEnabled=True
+    )
+    replica = away.describe_table(TableName="Tracks")["Table"]
+    assert replica["TableClassSummary"]["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
+    assert replica["DeletionProtectionEnabled"] is False
+    assert home.describe_table(TableName="Tracks")["Table"]["Replicas"] == [
+        {
+            "RegionName": "eu-west-1",
+            "ReplicaStatus": "ACTIVE",
+            "ReplicaTableClassSummary": {"TableClass": "STANDARD_INFREQUENT_ACCESS"},
+        }
+    ]
