@@ -19,7 +19,13 @@ from overcast.services.iam.accounts import AccountOperations
 from overcast.services.iam.advisor import AccessRecorder, AdvisorOperations
 from overcast.services.iam.attachments import AttachedPolicyOperations
 from overcast.services.iam.certificates import ServerCertificateOperations, SigningCertificateOperations
-from overcast.services.iam.errors import already_exists, invalid_marker, no_such, no_such_policy
+from overcast.services.iam.errors import (
+    already_exists,
+    check_policy_arn,
+    invalid_marker,
+    no_such,
+    no_such_policy,
+)
 from overcast.services.iam.groups import GroupOperations
 from overcast.services.iam.inline import InlinePolicyOperations
 from overcast.services.iam.instance_profiles import InstanceProfileOperations
@@ -443,6 +449,7 @@ class IamProvider(ServiceProvider):
     # -- managed policies ----------------------------------------------------------------------------------
 
     def customer_policy(self, ctx: RequestContext, policy_arn: str) -> Entity:
+        check_policy_arn(policy_arn)
         found = self.store.by_arn(policy_arn)
         if found is None or found.kind != "policy" or found.account != ctx.account_id:
             raise no_such_policy(policy_arn)

@@ -114,3 +114,31 @@ def test_trust_policy_that_is_not_json(overcast):
         "MalformedPolicyDocument",
         "This policy contains invalid Json",
     )
+
+
+def test_a_policy_arn_that_is_no_arn_is_a_validation_error(overcast):
+    iam = overcast.client("iam")
+    iam.create_role(RoleName="parsed", AssumeRolePolicyDocument=TRUST)
+    iam.create_user(UserName="parsed")
+    bare = "service-role/AWSLambdaBasicExecutionRole-1234"  # CloudFormation's identifier, not an ARN
+    calls = [
+        (iam.attach_role_policy, {"RoleName": "parsed"}),
+        (iam.attach_user_policy, {"UserName": "parsed"}),
+        (iam.detach_role_policy, {"RoleName": "parsed"}),
+        (iam.get_policy, {}),
+        (iam.list_policy_versions, {}),
+    ]
+    for call, params in calls:
+        with pytest.raises(ClientError) as raised:
+            call(PolicyArn=bare, **params)
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert (code_of(raised), message_of(raised)) == (
+            "ValidationError",
+            "Invalid ARN:  Could not be parsed!",
+        )
+    with pytest.raises(ClientError) as raised:  # checked before the role is looked up
+        iam.attach_role_policy(RoleName="nobody", PolicyArn=bare)
+    assert code_of(raised) == "ValidationError"
+    with pytest.raises(ClientError) as raised:  # an ARN that names nothing is still NoSuchEntity
+        iam.attach_role_policy(RoleName="parsed", PolicyArn="arn:aws:iam::000000000000:policy/none")
+    assert code_of(raised) == "NoSuchEntity"
