@@ -37,6 +37,7 @@ from overcast.services.iam.oidc import OpenIdConnectProviderOperations
 from overcast.services.iam.policies import PolicyOperations, quoted
 from overcast.services.iam.reports import ReportOperations
 from overcast.services.iam.roles import RoleOperations
+from overcast.services.iam.root_access import RootAccessOperations
 from overcast.services.iam.saml import SamlProviderOperations
 from overcast.services.iam.service_credentials import ServiceSpecificCredentialOperations
 from overcast.services.iam.simulator import SimulatorOperations
@@ -93,6 +94,7 @@ class IamProvider(ServiceProvider):
         ReportOperations,
         SimulatorOperations,
         AdvisorOperations,
+        RootAccessOperations,
     )
 
     def __init__(self, platform) -> None:

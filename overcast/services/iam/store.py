@@ -85,6 +85,11 @@ MIGRATIONS = [
         snapshot TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE iam_org_features (
+        org_id TEXT NOT NULL, feature TEXT NOT NULL, PRIMARY KEY (org_id, feature)
+    );
+    """,
 ]
 
 
@@ -118,6 +123,20 @@ class IamStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("iam", MIGRATIONS)
+
+    # -- centralized root access (per organization) ----------------------------------------------------------
+
+    def org_features(self, org_id: str) -> set[str]:
+        rows = self.db.all("SELECT feature FROM iam_org_features WHERE org_id = ?", (org_id,))
+        return {feature for (feature,) in rows}
+
+    def set_org_feature(self, org_id: str, feature: str, enabled: bool) -> None:
+        if enabled:
+            self.db.execute("INSERT OR IGNORE INTO iam_org_features VALUES (?, ?)", (org_id, feature))
+        else:
+            self.db.execute(
+                "DELETE FROM iam_org_features WHERE org_id = ? AND feature = ?", (org_id, feature)
+            )
 
     # -- entities ------------------------------------------------------------------------------------------
 

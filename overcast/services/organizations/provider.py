@@ -22,6 +22,7 @@ from overcast.services.organizations.handshakes import HandshakeOperations
 from overcast.services.organizations.ids import FULL_ACCESS, FULL_ACCESS_ID, SCP
 from overcast.services.organizations.organization import OrganizationOperations
 from overcast.services.organizations.policies import PolicyOperations
+from overcast.services.organizations.service_access import ServiceAccessOperations
 from overcast.services.organizations.store import Account, Organization, OrganizationsStore, Policy, Unit
 from overcast.services.organizations.tagging import TagOperations
 from overcast.services.organizations.units import OrganizationalUnitOperations
@@ -35,6 +36,7 @@ class OrganizationsProvider(ServiceProvider):
         AccountOperations,
         HandshakeOperations,
         PolicyOperations,
+        ServiceAccessOperations,
         TagOperations,
     )
 

@@ -50,11 +50,17 @@ MIGRATIONS = [
         org_id TEXT NOT NULL, target_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
         PRIMARY KEY (org_id, target_id, key)
     );
+    """,
     """
+    CREATE TABLE org_service_access (
+        org_id TEXT NOT NULL, principal TEXT NOT NULL, enabled REAL NOT NULL, PRIMARY KEY (org_id, principal)
+    );
+    """,
 ]
 
 # The tables whose rows belong to one organization (deleted with it).
 _ORG_TABLES = (
+    "org_service_access",
     "org_accounts",
     "org_units",
     "org_policies",
@@ -165,6 +171,29 @@ class OrganizationsStore:
     def set_policy_types(self, org_id: str, types: list[str]) -> None:
         self.db.execute(
             "UPDATE org_organizations SET policy_types = ? WHERE id = ?", (json.dumps(types), org_id)
+        )
+
+    # -- trusted access (AWS services allowed to act across the organization) -------------------------------
+
+    def service_access(self, org_id: str) -> list[tuple[str, float]]:
+        """(service principal, when enabled) of every service with trusted access, by principal."""
+        return [
+            (principal, enabled)
+            for principal, enabled in self.db.all(
+                "SELECT principal, enabled FROM org_service_access WHERE org_id = ? ORDER BY principal",
+                (org_id,),
+            )
+        ]
+
+    def enable_service_access(self, org_id: str, principal: str, now: float) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO org_service_access (org_id, principal, enabled) VALUES (?, ?, ?)",
+            (org_id, principal, now),
+        )
+
+    def disable_service_access(self, org_id: str, principal: str) -> None:
+        self.db.execute(
+            "DELETE FROM org_service_access WHERE org_id = ? AND principal = ?", (org_id, principal)
         )
 
     # -- accounts ------------------------------------------------------------------------------------------
