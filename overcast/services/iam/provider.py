@@ -32,7 +32,7 @@ from overcast.services.iam.instance_profiles import InstanceProfileOperations
 from overcast.services.iam.keys import ID_PREFIXES, new_id
 from overcast.services.iam.login_profiles import LoginProfileOperations
 from overcast.services.iam.managed import AWS_POLICY_PREFIX, aws_policy
-from overcast.services.iam.mfa import MfaDeviceOperations
+from overcast.services.iam.mfa import MfaDeviceOperations, Tagged
 from overcast.services.iam.oidc import OpenIdConnectProviderOperations
 from overcast.services.iam.policies import PolicyOperations, quoted
 from overcast.services.iam.reports import ReportOperations
@@ -327,11 +327,11 @@ class IamProvider(ServiceProvider):
 
     # -- tags ----------------------------------------------------------------------------------------------
 
-    def tags_of(self, entity: Entity) -> list[dict[str, str]]:
+    def tags_of(self, entity: Entity | Tagged) -> list[dict[str, str]]:
         """An entity's tags in IAM's order (by key)."""
         return [{"Key": k, "Value": v} for k, v in sorted(self.tags.get(entity.arn).items())]
 
-    def add_tags(self, entity: Entity, tags: list[dict[str, str]] | None) -> None:
+    def add_tags(self, entity: Entity | Tagged, tags: list[dict[str, str]] | None) -> None:
         if not tags:
             return
         keys = [t["Key"] for t in tags]

@@ -90,6 +90,7 @@ MIGRATIONS = [
         org_id TEXT NOT NULL, feature TEXT NOT NULL, PRIMARY KEY (org_id, feature)
     );
     """,
+    "ALTER TABLE iam_accounts ADD COLUMN token_version INTEGER;",
 ]
 
 
@@ -527,6 +528,18 @@ class IamStore:
         self.db.execute(
             "INSERT INTO iam_accounts (account, alias) VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET alias = ?",
             (account, alias, alias),
+        )
+
+    def token_version(self, account: str) -> int:
+        """The version of the tokens STS's global endpoint issues (SetSecurityTokenServicePreferences)."""
+        row = self.db.one("SELECT token_version FROM iam_accounts WHERE account = ?", (account,))
+        return row[0] if row and row[0] else 1
+
+    def set_token_version(self, account: str, version: int) -> None:
+        self.db.execute(
+            "INSERT INTO iam_accounts (account, token_version) VALUES (?, ?) "
+            "ON CONFLICT (account) DO UPDATE SET token_version = ?",
+            (account, version, version),
         )
 
     def set_password_policy(self, account: str, policy: dict[str, Any] | None) -> None:

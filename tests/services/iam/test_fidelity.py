@@ -142,3 +142,70 @@ def test_a_policy_arn_that_is_no_arn_is_a_validation_error(overcast):
     with pytest.raises(ClientError) as raised:  # an ARN that names nothing is still NoSuchEntity
         iam.attach_role_policy(RoleName="parsed", PolicyArn="arn:aws:iam::000000000000:policy/none")
     assert code_of(raised) == "NoSuchEntity"
+
+
+def test_virtual_mfa_device_tags(overcast):
+    iam = overcast.client("iam")
+    device = iam.create_virtual_mfa_device(
+        VirtualMFADeviceName="phone", Tags=[{"Key": "team", "Value": "ops"}]
+    )
+    serial = device["VirtualMFADevice"]["SerialNumber"]
+    assert device["VirtualMFADevice"]["Tags"] == [{"Key": "team", "Value": "ops"}]
+    png = device["VirtualMFADevice"]["QRCodePNG"]  # the otpauth:// URI of the seed, for authenticator apps
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"
+    assert int.from_bytes(png[16:20], "big") >= 100  # at least a version-3 symbol at 4 pixels a module
+    iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "cost", "Value": "1"}])
+    assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [
+        {"Key": "cost", "Value": "1"},
+        {"Key": "team", "Value": "ops"},
+    ]
+    iam.untag_mfa_device(SerialNumber=serial, TagKeys=["team"])
+    assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "cost", "Value": "1"}]
+    missing = "arn:aws:iam::000000000000:mfa/none"
+    with pytest.raises(ClientError) as raised:
+        iam.list_mfa_device_tags(SerialNumber=missing)
+    assert (code_of(raised), message_of(raised)) == (
+        "NoSuchEntity",
+        f"MFA Device with serial number {missing} does not exist.",
+    )
+    iam.delete_virtual_mfa_device(SerialNumber=serial)
+    again = iam.create_virtual_mfa_device(VirtualMFADeviceName="phone")["VirtualMFADevice"]["SerialNumber"]
+    assert iam.list_mfa_device_tags(SerialNumber=again)["Tags"] == []  # the old device's tags went with it
+
+
+def test_security_token_service_preferences_show_in_the_account_summary(overcast):
+    iam = overcast.client("iam")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v1Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1
+
+
+def test_context_keys_of_a_principals_policies(overcast):
+    iam = overcast.client("iam")
+    iam.create_user(UserName="keys")
+    iam.create_group(GroupName="keyed")
+    iam.add_user_to_group(GroupName="keyed", UserName="keys")
+    conditioned = lambda op, key: json.dumps(  # noqa: E731
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {op: {key: "x"}}}
+            ],
+        }
+    )
+    iam.put_user_policy(
+        UserName="keys", PolicyName="own", PolicyDocument=conditioned("StringEquals", "aws:SourceVpc")
+    )
+    iam.put_group_policy(
+        GroupName="keyed", PolicyName="group", PolicyDocument=conditioned("IpAddress", "aws:SourceIp")
+    )
+    arn = iam.get_user(UserName="keys")["User"]["Arn"]
+    found = iam.get_context_keys_for_principal_policy(
+        PolicySourceArn=arn, PolicyInputList=[conditioned("StringLike", "s3:prefix")]
+    )["ContextKeyNames"]
+    assert {key.lower() for key in found} == {"aws:sourcevpc", "aws:sourceip", "s3:prefix"}
+    with pytest.raises(ClientError) as raised:
+        iam.get_context_keys_for_principal_policy(PolicySourceArn="arn:aws:iam::000000000000:user/ghost")
+    assert code_of(raised) == "NoSuchEntity"
