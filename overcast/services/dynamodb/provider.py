@@ -22,6 +22,7 @@ from overcast.services.dynamodb.backups import BackupOperations
 from overcast.services.dynamodb.batches import BatchOperations
 from overcast.services.dynamodb.capacity import Meter, index_write_units, write_units
 from overcast.services.dynamodb.definitions import not_found
+from overcast.services.dynamodb.insights import ContributorInsightsOperations
 from overcast.services.dynamodb.items import ItemOperations
 from overcast.services.dynamodb.parameters import table_name
 from overcast.services.dynamodb.policies import PolicyOperations
@@ -53,6 +54,7 @@ class DynamoDBProvider(ServiceProvider):
         PartiqlOperations,
         BackupOperations,
         TtlOperations,
+        ContributorInsightsOperations,
     )
 
     def __init__(self, platform: Any) -> None:

@@ -65,16 +65,6 @@ class TableOperations(Operations):
             raise definitions.not_found(f": Table: {params['TableName']} not found")
         return {"Table": definitions.describe(store, table)}
 
-    def describe_contributor_insights(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        """Contributor Insights (a CloudWatch feature) is never enabled here: AWS's answer for such a table."""
-        table = self.service.table(ctx, params["TableName"])
-        result = {"TableName": table.name, "ContributorInsightsStatus": "DISABLED"}
-        if params.get("IndexName"):
-            if params["IndexName"] not in table.indexes:
-                raise definitions.not_found(f": Index: {params['IndexName']} not found")
-            result["IndexName"] = params["IndexName"]
-        return result
-
     def list_tables(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = params.get("Limit", 100)
         names = self.service.store.tables(
@@ -215,6 +205,7 @@ class TableOperations(Operations):
                     raise definitions.not_found(f": Table: {table.name} index: {name} not found")
                 gsis.remove(found)
                 store.drop_index_entries(found["_id"])
+                meta.get("_insights", {}).pop(name, None)
         if not gsis:
             meta.pop("GlobalSecondaryIndexes")
         return created
