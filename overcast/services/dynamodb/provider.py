@@ -17,7 +17,7 @@ from typing import Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import ServiceProvider
-from overcast.services.dynamodb import replicas, workers
+from overcast.services.dynamodb import kinesis, replicas, workers
 from overcast.services.dynamodb.backups import BackupOperations
 from overcast.services.dynamodb.batches import BatchOperations
 from overcast.services.dynamodb.capacity import Meter, index_write_units, write_units
@@ -55,6 +55,7 @@ class DynamoDBProvider(ServiceProvider):
         BackupOperations,
         TtlOperations,
         ContributorInsightsOperations,
+        kinesis.KinesisDestinationOperations,
     )
 
     def __init__(self, platform: Any) -> None:
@@ -66,9 +67,11 @@ class DynamoDBProvider(ServiceProvider):
         self.throttle = Throttle(throttling)
         # Bytes an item collection (items sharing a partition key) may hold on a table with LSIs (AWS: 10 GB).
         self.collection_limit = int(os.environ.get("OVERCAST_DYNAMODB_ITEM_COLLECTION_LIMIT", str(10 * GB)))
+        self.kinesis = kinesis.Forwarder(platform)
 
     async def start(self) -> None:
         self.platform.spawn(workers.ttl_worker(self))
+        self.platform.spawn(self.kinesis.run())
 
     def reset(self) -> None:
         self.store.forget()
@@ -216,6 +219,10 @@ class DynamoDBProvider(ServiceProvider):
             store.write_index_entries(table, key, old, new)
         if table.stream_id is not None and old != new:
             self._stream_record(table, old, new, service)
+        destination = kinesis.active_destination(table) if "_kinesis" in table.meta else None
+        if destination is not None and old != new:
+            partition, data = kinesis.record(table, destination, old, new, self.clock.now(), service)
+            self.kinesis.send_after_commit(table, destination["StreamArn"], partition, data)
         if "_pitr" in table.meta:
             store.record_history(table, key, new, self.clock.now())
         if "_replicas" in table.meta and not replicated:
