@@ -13,6 +13,7 @@ from overcast.services.logs.groups import GroupOperations
 from overcast.services.logs.metric_filters import MetricFilterOperations
 from overcast.services.logs.policies import ResourcePolicyOperations
 from overcast.services.logs.queries import InsightsOperations
+from overcast.services.logs.query_definitions import QueryDefinitionOperations
 from overcast.services.logs.store import LogGroup, LogsStore, LogStream
 from overcast.services.logs.streams import StreamOperations
 from overcast.services.logs.subscriptions import SubscriptionOperations
@@ -33,6 +34,7 @@ class LogsProvider(ServiceProvider):
         SubscriptionOperations,
         InsightsOperations,
         ResourcePolicyOperations,
+        QueryDefinitionOperations,
     )
 
     def __init__(self, platform) -> None:

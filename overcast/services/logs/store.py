@@ -107,6 +107,14 @@ MIGRATIONS = [
     FROM logs_groups AS g, json_each(g.tags) AS t;
     UPDATE logs_groups SET tags = '{}' WHERE tags != '{}';
     """,
+    """
+    CREATE TABLE logs_query_definitions (
+        account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        PRIMARY KEY (account, region, id)
+    );
+    CREATE INDEX logs_query_definitions_name ON logs_query_definitions (account, region, name);
+    """,
 ]
 
 GROUP_COLUMNS = "id, account, region, name, created_at, retention_days, kms_key_id, group_class, stored_bytes"
@@ -212,6 +220,44 @@ class LogsStore:
         sql += " ORDER BY name LIMIT ?"
         args.append(limit)
         return [LogGroup(*row) for row in self.db.all(sql, args)]
+
+    def query_definition(self, account: str, region: str, definition_id: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT definition FROM logs_query_definitions WHERE account = ? AND region = ? AND id = ?",
+            (account, region, definition_id),
+        )
+        return json.loads(row[0]) if row else None
+
+    def put_query_definition(self, account: str, region: str, definition: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO logs_query_definitions (account, region, id, name, definition) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (account, region, definition["queryDefinitionId"], definition["name"], json.dumps(definition)),
+        )
+
+    def delete_query_definition(self, account: str, region: str, definition_id: str) -> bool:
+        cursor = self.db.execute(
+            "DELETE FROM logs_query_definitions WHERE account = ? AND region = ? AND id = ?",
+            (account, region, definition_id),
+        )
+        return cursor.rowcount > 0
+
+    def query_definitions(
+        self, account: str, region: str, prefix: str, after: tuple[str, str], limit: int
+    ) -> list[dict[str, Any]]:
+        """Definitions whose name starts with `prefix`, by name (then id), after the position `after`."""
+        rows = self.db.all(
+            "SELECT definition FROM logs_query_definitions WHERE account = ? AND region = ? "
+            "AND substr(name, 1, ?) = ? AND (name, id) > (?, ?) ORDER BY name, id LIMIT ?",
+            (account, region, len(prefix), prefix, *after, limit),
+        )
+        return [json.loads(text) for (text,) in rows]
+
+    def count_query_definitions(self, account: str, region: str) -> int:
+        row = self.db.one(
+            "SELECT count(*) FROM logs_query_definitions WHERE account = ? AND region = ?", (account, region)
+        )
+        return row[0] if row else 0
 
     def update_group(self, group_id: int, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = ?" for name in columns)
