@@ -8,6 +8,7 @@ from overcast.context import RequestContext
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.arns import parse_arn
 from overcast.services.logs.common import group_name, invalid, not_found
+from overcast.services.logs.destinations import DestinationOperations
 from overcast.services.logs.events import EventOperations
 from overcast.services.logs.groups import GroupOperations
 from overcast.services.logs.metric_filters import MetricFilterOperations
@@ -35,6 +36,7 @@ class LogsProvider(ServiceProvider):
         InsightsOperations,
         ResourcePolicyOperations,
         QueryDefinitionOperations,
+        DestinationOperations,
     )
 
     def __init__(self, platform) -> None:

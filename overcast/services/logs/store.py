@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from overcast.services.kit.store import TagStore
 from overcast.state import Database
@@ -115,7 +115,31 @@ MIGRATIONS = [
     );
     CREATE INDEX logs_query_definitions_name ON logs_query_definitions (account, region, name);
     """,
+    """
+    CREATE TABLE logs_destinations (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, target_arn TEXT NOT NULL,
+        role_arn TEXT NOT NULL, access_policy TEXT, created_at INTEGER NOT NULL,
+        PRIMARY KEY (account, region, name)
+    );
+    """,
 ]
+
+DESTINATION_COLUMNS = "account, region, name, target_arn, role_arn, access_policy, created_at"
+
+
+class Destination(NamedTuple):
+    account: str
+    region: str
+    name: str
+    target_arn: str
+    role_arn: str
+    access_policy: str | None
+    created_at: int
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:logs:{self.region}:{self.account}:destination:{self.name}"
+
 
 GROUP_COLUMNS = "id, account, region, name, created_at, retention_days, kms_key_id, group_class, stored_bytes"
 STREAM_COLUMNS = "id, group_id, name, created_at, first_event, last_event, last_ingestion"
@@ -258,6 +282,46 @@ class LogsStore:
             "SELECT count(*) FROM logs_query_definitions WHERE account = ? AND region = ?", (account, region)
         )
         return row[0] if row else 0
+
+    # -- destinations (targets other accounts subscribe to) -----------------------------------------------------
+
+    def destination(self, account: str, region: str, name: str) -> Destination | None:
+        row = self.db.one(
+            f"SELECT {DESTINATION_COLUMNS} FROM logs_destinations WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return Destination(*row) if row else None
+
+    def put_destination(self, account: str, region: str, name: str, target: str, role: str, now: int) -> None:
+        self.db.execute(
+            "INSERT INTO logs_destinations (account, region, name, target_arn, role_arn, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, name) "
+            "DO UPDATE SET target_arn = excluded.target_arn, role_arn = excluded.role_arn",
+            (account, region, name, target, role, now),
+        )
+
+    def set_destination_policy(self, account: str, region: str, name: str, policy: str) -> None:
+        self.db.execute(
+            "UPDATE logs_destinations SET access_policy = ? WHERE account = ? AND region = ? AND name = ?",
+            (policy, account, region, name),
+        )
+
+    def delete_destination(self, account: str, region: str, name: str) -> bool:
+        cursor = self.db.execute(
+            "DELETE FROM logs_destinations WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return cursor.rowcount > 0
+
+    def destinations(
+        self, account: str, region: str, prefix: str, after: str, limit: int
+    ) -> list[Destination]:
+        rows = self.db.all(
+            f"SELECT {DESTINATION_COLUMNS} FROM logs_destinations WHERE account = ? AND region = ? "
+            "AND substr(name, 1, ?) = ? AND name > ? ORDER BY name LIMIT ?",
+            (account, region, len(prefix), prefix, after, limit),
+        )
+        return [Destination(*row) for row in rows]
 
     def update_group(self, group_id: int, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = ?" for name in columns)
