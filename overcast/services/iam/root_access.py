@@ -73,14 +73,20 @@ class RootAccessOperations(Operations):
         }
 
     def _organization(self, ctx: RequestContext, *, enabling: bool) -> str:
-        """The caller's organization id, when the caller is its management account and IAM may act in it."""
+        """The caller's organization id, when the caller is its management account (or, except to enable, IAM's
+        delegated administrator) and IAM may act in it."""
         org = organizations.organization_of(self.platform, ctx.account_id)
         if org is None:
             raise ServiceError("OrganizationNotFoundException", _NO_ORGANIZATION)
         if org.management != ctx.account_id:
             if enabling:
                 raise ServiceError("CallerIsNotManagementAccountException", _NOT_MANAGEMENT)
-            raise ServiceError("AccountNotManagementOrDelegatedAdministratorException", _NOT_ADMINISTRATOR)
+            if not organizations.is_delegated_administrator(
+                self.platform, org.id, ctx.account_id, IAM_PRINCIPAL
+            ):
+                raise ServiceError(
+                    "AccountNotManagementOrDelegatedAdministratorException", _NOT_ADMINISTRATOR
+                )
         if org.feature_set != "ALL":
             raise ServiceError("OrganizationNotInAllFeaturesModeException", _NOT_ALL_FEATURES)
         if not organizations.trusted_access(self.platform, org.id, IAM_PRINCIPAL):

@@ -44,3 +44,9 @@ def trusted_access(platform: Platform, org_id: str, service_principal: str) -> b
     if provider is None:
         return False
     return any(principal == service_principal for principal, _ in provider.store.service_access(org_id))
+
+
+def is_delegated_administrator(platform: Platform, org_id: str, account: str, service_principal: str) -> bool:
+    """Whether `account` is registered as the organization's delegated administrator for `service_principal`."""
+    provider = _organizations(platform)
+    return provider is not None and bool(provider.store.delegations(org_id, account, service_principal))

@@ -11,6 +11,7 @@ from overcast.policy import document as policy_doc
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.paging import decode_token, page_of
 from overcast.services.organizations.accounts import AccountOperations
+from overcast.services.organizations.delegated import DelegatedAdministratorOperations
 from overcast.services.organizations.errors import (
     access_denied,
     account_not_found,
@@ -37,6 +38,7 @@ class OrganizationsProvider(ServiceProvider):
         HandshakeOperations,
         PolicyOperations,
         ServiceAccessOperations,
+        DelegatedAdministratorOperations,
         TagOperations,
     )
 

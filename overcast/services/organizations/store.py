@@ -9,7 +9,7 @@ of its own (it is the same in every organization).
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from overcast.state import Database
 
@@ -56,11 +56,18 @@ MIGRATIONS = [
         org_id TEXT NOT NULL, principal TEXT NOT NULL, enabled REAL NOT NULL, PRIMARY KEY (org_id, principal)
     );
     """,
+    """
+    CREATE TABLE org_delegated_admins (
+        org_id TEXT NOT NULL, account TEXT NOT NULL, principal TEXT NOT NULL, enabled REAL NOT NULL,
+        PRIMARY KEY (org_id, account, principal)
+    );
+    """,
 ]
 
 # The tables whose rows belong to one organization (deleted with it).
 _ORG_TABLES = (
     "org_service_access",
+    "org_delegated_admins",
     "org_accounts",
     "org_units",
     "org_policies",
@@ -196,6 +203,34 @@ class OrganizationsStore:
             "DELETE FROM org_service_access WHERE org_id = ? AND principal = ?", (org_id, principal)
         )
 
+    # -- delegated administrators -----------------------------------------------------------------------------
+
+    def delegations(
+        self, org_id: str, account: str | None = None, principal: str | None = None
+    ) -> list[tuple]:
+        """(account, service principal, when registered) rows, optionally of one account or one service."""
+        sql = "SELECT account, principal, enabled FROM org_delegated_admins WHERE org_id = ?"
+        args: list[Any] = [org_id]
+        if account is not None:
+            sql += " AND account = ?"
+            args.append(account)
+        if principal is not None:
+            sql += " AND principal = ?"
+            args.append(principal)
+        return self.db.all(sql + " ORDER BY enabled, account, principal", args)
+
+    def delegate(self, org_id: str, account: str, principal: str, now: float) -> None:
+        self.db.execute(
+            "INSERT INTO org_delegated_admins VALUES (?, ?, ?, ?)", (org_id, account, principal, now)
+        )
+
+    def undelegate(self, org_id: str, account: str, principal: str) -> bool:
+        cursor = self.db.execute(
+            "DELETE FROM org_delegated_admins WHERE org_id = ? AND account = ? AND principal = ?",
+            (org_id, account, principal),
+        )
+        return cursor.rowcount > 0
+
     # -- accounts ------------------------------------------------------------------------------------------
 
     def account(self, org_id: str, account: str) -> Account | None:
@@ -235,6 +270,9 @@ class OrganizationsStore:
     def remove_account(self, org_id: str, account: str) -> None:
         """`account` leaves the organization, with its policy attachments."""
         self.db.execute("DELETE FROM org_accounts WHERE account = ?", (account,))
+        self.db.execute(
+            "DELETE FROM org_delegated_admins WHERE org_id = ? AND account = ?", (org_id, account)
+        )
         self.detach_all(org_id, account)
 
     def add_create_status(self, status: CreateStatus) -> None:

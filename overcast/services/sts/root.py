@@ -63,7 +63,7 @@ class AssumeRootOperations(Operations):
         org = organizations.organization_of(self.platform, caller.account_id)
         if (
             org is None
-            or org.management != caller.account_id  # (delegated administrators for IAM are not modelled)
+            or not _administers(self.platform, org, caller.account_id)
             or member is None
             or member == caller.account_id
             or not organizations.is_member(self.platform, org.id, member)
@@ -94,3 +94,10 @@ class AssumeRootOperations(Operations):
         if source_identity:
             result["SourceIdentity"] = source_identity
         return result
+
+
+def _administers(platform: Any, org: organizations.OrganizationInfo, account: str) -> bool:
+    """The management account, or the organization's delegated administrator for IAM, may ask for root."""
+    return account == org.management or organizations.is_delegated_administrator(
+        platform, org.id, account, "iam.amazonaws.com"
+    )

@@ -211,3 +211,52 @@ def test_lists_page_with_max_results_and_next_token(org):
             org.list_roots(NextToken=token)
         assert error_of(raised) == ("InvalidInputException", 400)
         assert raised.value.response["Reason"] == "INVALID_PAGINATION_TOKEN"
+
+
+def test_delegated_administrators(overcast, org):
+    member = org.create_account(Email="sec@example.com", AccountName="security")["CreateAccountStatus"][
+        "AccountId"
+    ]
+    other = org.create_account(Email="dev@example.com", AccountName="dev")["CreateAccountStatus"]["AccountId"]
+    org.register_delegated_administrator(AccountId=member, ServicePrincipal="iam.amazonaws.com")
+    org.register_delegated_administrator(AccountId=member, ServicePrincipal="guardduty.amazonaws.com")
+    with pytest.raises(ClientError) as raised:
+        org.register_delegated_administrator(AccountId=member, ServicePrincipal="iam.amazonaws.com")
+    assert (code_of(raised), message_of(raised)) == (
+        "AccountAlreadyRegisteredException",
+        "The provided account is already a delegated administrator for your organization.",
+    )
+    with pytest.raises(ClientError) as raised:
+        org.register_delegated_administrator(AccountId="000000000000", ServicePrincipal="iam.amazonaws.com")
+    assert code_of(raised) == "ConstraintViolationException"
+    assert raised.value.response["Reason"] == "CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR"
+
+    admins = org.list_delegated_administrators()["DelegatedAdministrators"]
+    assert [(a["Id"], a["Name"]) for a in admins] == [(member, "security")] and admins[0][
+        "DelegationEnabledDate"
+    ]
+    assert (
+        org.list_delegated_administrators(ServicePrincipal="ssm.amazonaws.com")["DelegatedAdministrators"]
+        == []
+    )
+    services = org.list_delegated_services_for_account(AccountId=member)["DelegatedServices"]
+    assert {s["ServicePrincipal"] for s in services} == {"iam.amazonaws.com", "guardduty.amazonaws.com"}
+    delegate = overcast.client("organizations", aws_access_key_id=member, aws_secret_access_key="x")
+    assert [a["Id"] for a in delegate.list_delegated_administrators()["DelegatedAdministrators"]] == [member]
+    outsider = overcast.client("organizations", aws_access_key_id=other, aws_secret_access_key="x")
+    with pytest.raises(ClientError) as raised:
+        outsider.list_delegated_administrators()
+    assert code_of(raised) == "AccessDeniedException"
+
+    org.deregister_delegated_administrator(AccountId=member, ServicePrincipal="guardduty.amazonaws.com")
+    with pytest.raises(ClientError) as raised:
+        org.deregister_delegated_administrator(AccountId=member, ServicePrincipal="guardduty.amazonaws.com")
+    assert (code_of(raised), message_of(raised)) == (
+        "AccountNotRegisteredException",
+        "The provided account is not a registered delegated administrator for your organization.",
+    )
+    with pytest.raises(ClientError) as raised:
+        org.list_delegated_services_for_account(AccountId=other)
+    assert code_of(raised) == "AccountNotRegisteredException"
+    org.remove_account_from_organization(AccountId=member)
+    assert org.list_delegated_administrators()["DelegatedAdministrators"] == []

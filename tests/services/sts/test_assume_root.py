@@ -127,3 +127,32 @@ def test_an_assume_root_session_may_do_its_task_and_nothing_else(enforced):
     )
     assert "Deny" in member_s3.get_bucket_policy(Bucket="locked-out")["Policy"]  # not an assumed root
     assert _refused(task.get_bucket_policy, Bucket="locked-out") == "AccessDenied"
+
+
+def test_iams_delegated_administrator_may_assume_root_and_list_the_features(overcast):
+    member = _organization(overcast)
+    org = overcast.client("organizations")
+    security = org.create_account(Email="sec@example.com", AccountName="security")["CreateAccountStatus"][
+        "AccountId"
+    ]
+    org.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    overcast.client("iam").enable_organizations_root_sessions()
+    delegate_iam = overcast.client("iam", aws_access_key_id=security, aws_secret_access_key="x")
+    assert (
+        _refused(delegate_iam.list_organizations_features)
+        == "AccountNotManagementOrDelegatedAdministratorException"
+    )
+    admin = client_as(
+        overcast, "sts", user_with_key(overcast, "sec-admin", ADMIN, account_client=delegate_iam)
+    )
+    assert _refused(admin.assume_root, TargetPrincipal=member, TaskPolicyArn=UNLOCK_S3) == "AccessDenied"
+
+    org.register_delegated_administrator(AccountId=security, ServicePrincipal="iam.amazonaws.com")
+    assert delegate_iam.list_organizations_features()["EnabledFeatures"] == ["RootSessions"]
+    assert _refused(delegate_iam.enable_organizations_root_credentials_management) == (
+        "CallerIsNotManagementAccountException"
+    )
+    credentials = admin.assume_root(TargetPrincipal=member, TaskPolicyArn=UNLOCK_S3)["Credentials"]
+    assert (
+        client_as(overcast, "sts", credentials).get_caller_identity()["Arn"] == f"arn:aws:iam::{member}:root"
+    )
