@@ -23,6 +23,7 @@ from overcast.services.organizations.handshakes import HandshakeOperations
 from overcast.services.organizations.ids import FULL_ACCESS, FULL_ACCESS_ID, SCP
 from overcast.services.organizations.organization import OrganizationOperations
 from overcast.services.organizations.policies import PolicyOperations
+from overcast.services.organizations.resource_policy import ResourcePolicyOperations
 from overcast.services.organizations.service_access import ServiceAccessOperations
 from overcast.services.organizations.store import Account, Organization, OrganizationsStore, Policy, Unit
 from overcast.services.organizations.tagging import TagOperations
@@ -39,6 +40,7 @@ class OrganizationsProvider(ServiceProvider):
         PolicyOperations,
         ServiceAccessOperations,
         DelegatedAdministratorOperations,
+        ResourcePolicyOperations,
         TagOperations,
     )
 

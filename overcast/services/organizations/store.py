@@ -62,10 +62,16 @@ MIGRATIONS = [
         PRIMARY KEY (org_id, account, principal)
     );
     """,
+    """
+    CREATE TABLE org_resource_policies (
+        org_id TEXT PRIMARY KEY, id TEXT NOT NULL, content TEXT NOT NULL
+    );
+    """,
 ]
 
 # The tables whose rows belong to one organization (deleted with it).
 _ORG_TABLES = (
+    "org_resource_policies",
     "org_service_access",
     "org_delegated_admins",
     "org_accounts",
@@ -202,6 +208,22 @@ class OrganizationsStore:
         self.db.execute(
             "DELETE FROM org_service_access WHERE org_id = ? AND principal = ?", (org_id, principal)
         )
+
+    # -- the organization's resource policy (what it delegates to member accounts) ----------------------------
+
+    def resource_policy(self, org_id: str) -> tuple[str, str] | None:
+        """(id, content) of the organization's resource policy, or None."""
+        row = self.db.one("SELECT id, content FROM org_resource_policies WHERE org_id = ?", (org_id,))
+        return (row[0], row[1]) if row else None
+
+    def put_resource_policy(self, org_id: str, policy_id: str, content: str) -> None:
+        self.db.execute(
+            "INSERT INTO org_resource_policies VALUES (?, ?, ?) ON CONFLICT (org_id) DO UPDATE SET content = ?",
+            (org_id, policy_id, content, content),
+        )
+
+    def delete_resource_policy(self, org_id: str) -> bool:
+        return self.db.execute("DELETE FROM org_resource_policies WHERE org_id = ?", (org_id,)).rowcount > 0
 
     # -- delegated administrators -----------------------------------------------------------------------------
 

@@ -260,3 +260,49 @@ def test_delegated_administrators(overcast, org):
     assert code_of(raised) == "AccountNotRegisteredException"
     org.remove_account_from_organization(AccountId=member)
     assert org.list_delegated_administrators()["DelegatedAdministrators"] == []
+
+
+def test_the_organizations_resource_policy(overcast, org):
+    member = org.create_account(Email="ops@example.com", AccountName="ops")["CreateAccountStatus"][
+        "AccountId"
+    ]
+    other = org.create_account(Email="x@example.com", AccountName="x")["CreateAccountStatus"]["AccountId"]
+    with pytest.raises(ClientError) as raised:
+        org.describe_resource_policy()
+    assert (code_of(raised), message_of(raised)) == (
+        "ResourcePolicyNotFoundException",
+        "We can't find a resource policy request with the parameter that you specified.",
+    )
+    content = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Delegate",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{member}:root"},
+                    "Action": ["organizations:Describe*", "organizations:List*"],
+                    "Resource": "*",
+                }
+            ],
+        }
+    )
+    policy = org.put_resource_policy(Content=content)["ResourcePolicy"]
+    summary = policy["ResourcePolicySummary"]
+    org_id = org.describe_organization()["Organization"]["Id"]
+    assert summary["Id"].startswith("rp-") and policy["Content"] == content
+    assert summary["Arn"] == f"arn:aws:organizations::000000000000:resourcepolicy/{org_id}/{summary['Id']}"
+    assert org.put_resource_policy(Content=content)["ResourcePolicy"]["ResourcePolicySummary"] == summary
+    named = overcast.client("organizations", aws_access_key_id=member, aws_secret_access_key="x")
+    assert named.describe_resource_policy()["ResourcePolicy"] == policy
+    stranger = overcast.client("organizations", aws_access_key_id=other, aws_secret_access_key="x")
+    with pytest.raises(ClientError) as raised:
+        stranger.describe_resource_policy()
+    assert code_of(raised) == "AccessDeniedException"
+    with pytest.raises(ClientError) as raised:
+        org.put_resource_policy(Content="not json")
+    assert code_of(raised) == "MalformedPolicyDocumentException"
+    org.delete_resource_policy()
+    with pytest.raises(ClientError) as raised:
+        org.delete_resource_policy()
+    assert code_of(raised) == "ResourcePolicyNotFoundException"
