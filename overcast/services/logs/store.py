@@ -122,6 +122,13 @@ MIGRATIONS = [
         PRIMARY KEY (account, region, name)
     );
     """,
+    """
+    CREATE TABLE logs_export_tasks (
+        id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, status TEXT NOT NULL,
+        created_at INTEGER NOT NULL, task TEXT NOT NULL
+    );
+    CREATE INDEX logs_export_tasks_scope ON logs_export_tasks (account, region, created_at);
+    """,
 ]
 
 DESTINATION_COLUMNS = "account, region, name, target_arn, role_arn, access_policy, created_at"
@@ -322,6 +329,41 @@ class LogsStore:
             (account, region, len(prefix), prefix, after, limit),
         )
         return [Destination(*row) for row in rows]
+
+    # -- export tasks -------------------------------------------------------------------------------------------
+
+    def export_task(self, task_id: str) -> dict[str, Any] | None:
+        row = self.db.one("SELECT task FROM logs_export_tasks WHERE id = ?", (task_id,))
+        return json.loads(row[0]) if row else None
+
+    def save_export_task(self, account: str, region: str, task: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO logs_export_tasks (id, account, region, status, created_at, task) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET status = excluded.status, task = excluded.task",
+            (
+                task["taskId"],
+                account,
+                region,
+                task["status"]["code"],
+                task["executionInfo"]["creationTime"],
+                json.dumps(task),
+            ),
+        )
+
+    def export_tasks(self, account: str, region: str, status: str | None = None) -> list[dict[str, Any]]:
+        """The account's export tasks in the region, newest first."""
+        sql = "SELECT task FROM logs_export_tasks WHERE account = ? AND region = ?"
+        args: list[Any] = [account, region]
+        if status:
+            sql += " AND status = ?"
+            args.append(status)
+        return [json.loads(t) for (t,) in self.db.all(sql + " ORDER BY created_at DESC, id", args)]
+
+    def unfinished_export_tasks(self) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = self.db.all(
+            "SELECT account, region, task FROM logs_export_tasks WHERE status IN ('PENDING', 'RUNNING')"
+        )
+        return [(account, region, json.loads(task)) for account, region, task in rows]
 
     def update_group(self, group_id: int, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = ?" for name in columns)
