@@ -140,6 +140,14 @@ MIGRATIONS = [
     FROM ddb_tables AS t, json_each(t.meta, '$.Tags') AS tag;
     UPDATE ddb_tables SET meta = json_remove(meta, '$.Tags') WHERE json_type(meta, '$.Tags') IS NOT NULL;
     """,
+    # Exports to S3 (ExportTableToPointInTime): their ExportDescription, by ARN.
+    """
+    CREATE TABLE ddb_exports (
+        arn TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, table_arn TEXT NOT NULL,
+        started REAL NOT NULL, description TEXT NOT NULL
+    );
+    CREATE INDEX ddb_exports_scope ON ddb_exports (account, region, started);
+    """,
 ]
 
 HASH_SPACE = 1 << 32
@@ -532,6 +540,41 @@ class Store:
         )
 
     # -- transaction idempotency -------------------------------------------------------------------
+
+    # -- exports to S3 -----------------------------------------------------------------------------------------
+
+    def export(self, arn: str) -> dict[str, Any] | None:
+        row = self.db.one("SELECT description FROM ddb_exports WHERE arn = ?", (arn,))
+        return json.loads(row[0]) if row else None
+
+    def save_export(self, account: str, region: str, description: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO ddb_exports (arn, account, region, table_arn, started, description) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (arn) DO UPDATE SET description = excluded.description",
+            (
+                description["ExportArn"],
+                account,
+                region,
+                description["TableArn"],
+                description["StartTime"],
+                json.dumps(description),
+            ),
+        )
+
+    def exports(self, account: str, region: str, table_arn: str | None) -> list[dict[str, Any]]:
+        sql = "SELECT description FROM ddb_exports WHERE account = ? AND region = ?"
+        args: list[Any] = [account, region]
+        if table_arn:
+            sql += " AND table_arn = ?"
+            args.append(table_arn)
+        return [json.loads(d) for (d,) in self.db.all(sql + " ORDER BY started, arn", args)]
+
+    def unfinished_exports(self) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = self.db.all(
+            "SELECT account, region, description FROM ddb_exports "
+            "WHERE json_extract(description, '$.ExportStatus') = 'IN_PROGRESS'"
+        )
+        return [(a, r, json.loads(d)) for a, r, d in rows]
 
     def transaction(self, account: str, region: str, token: str, since: float) -> tuple[str, str] | None:
         """(request digest, response JSON) of a transaction with this client token made after `since`."""
