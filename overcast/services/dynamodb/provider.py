@@ -17,7 +17,7 @@ from typing import Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import ServiceProvider
-from overcast.services.dynamodb import exports, kinesis, replicas, workers
+from overcast.services.dynamodb import exports, imports, kinesis, replicas, workers
 from overcast.services.dynamodb.backups import BackupOperations
 from overcast.services.dynamodb.batches import BatchOperations
 from overcast.services.dynamodb.capacity import Meter, index_write_units, write_units
@@ -57,6 +57,7 @@ class DynamoDBProvider(ServiceProvider):
         ContributorInsightsOperations,
         kinesis.KinesisDestinationOperations,
         exports.ExportOperations,
+        imports.ImportOperations,
     )
 
     def __init__(self, platform: Any) -> None:
@@ -74,6 +75,7 @@ class DynamoDBProvider(ServiceProvider):
         self.platform.spawn(workers.ttl_worker(self))
         self.platform.spawn(self.kinesis.run())
         self.platform.spawn(exports.resume(self))
+        self.platform.spawn(imports.resume(self))
 
     def reset(self) -> None:
         self.store.forget()

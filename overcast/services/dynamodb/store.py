@@ -148,6 +148,14 @@ MIGRATIONS = [
     );
     CREATE INDEX ddb_exports_scope ON ddb_exports (account, region, started);
     """,
+    # Imports from S3 (ImportTable): their ImportTableDescription, by ARN.
+    """
+    CREATE TABLE ddb_imports (
+        arn TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, table_arn TEXT NOT NULL,
+        started REAL NOT NULL, description TEXT NOT NULL
+    );
+    CREATE INDEX ddb_imports_scope ON ddb_imports (account, region, started);
+    """,
 ]
 
 HASH_SPACE = 1 << 32
@@ -573,6 +581,41 @@ class Store:
         rows = self.db.all(
             "SELECT account, region, description FROM ddb_exports "
             "WHERE json_extract(description, '$.ExportStatus') = 'IN_PROGRESS'"
+        )
+        return [(a, r, json.loads(d)) for a, r, d in rows]
+
+    # -- imports from S3 ---------------------------------------------------------------------------------------
+
+    def import_(self, arn: str) -> dict[str, Any] | None:
+        row = self.db.one("SELECT description FROM ddb_imports WHERE arn = ?", (arn,))
+        return json.loads(row[0]) if row else None
+
+    def save_import(self, account: str, region: str, description: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO ddb_imports (arn, account, region, table_arn, started, description) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (arn) DO UPDATE SET description = excluded.description",
+            (
+                description["ImportArn"],
+                account,
+                region,
+                description["TableArn"],
+                description["StartTime"],
+                json.dumps(description),
+            ),
+        )
+
+    def imports(self, account: str, region: str, table_arn: str | None) -> list[dict[str, Any]]:
+        sql = "SELECT description FROM ddb_imports WHERE account = ? AND region = ?"
+        args: list[Any] = [account, region]
+        if table_arn:
+            sql += " AND table_arn = ?"
+            args.append(table_arn)
+        return [json.loads(d) for (d,) in self.db.all(sql + " ORDER BY started, arn", args)]
+
+    def unfinished_imports(self) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = self.db.all(
+            "SELECT account, region, description FROM ddb_imports "
+            "WHERE json_extract(description, '$.ImportStatus') = 'IN_PROGRESS'"
         )
         return [(a, r, json.loads(d)) for a, r, d in rows]
 
