@@ -65,6 +65,44 @@ class TableOperations(Operations):
             raise definitions.not_found(f": Table: {params['TableName']} not found")
         return {"Table": definitions.describe(store, table)}
 
+    def describe_table_replica_auto_scaling(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The auto scaling of each replica of a global table (home included, by Region): Overcast has no
+        Application Auto Scaling, so every dimension reads as AWS reads one never configured."""
+        name = table_name(params["TableName"])
+        table = self.service.store.table(ctx.account_id, ctx.region, name)
+        if table is None or not replicas.members(table):
+            raise ServiceError(
+                "ResourceNotFoundException", f"Global table with name: '{name}' does not exist."
+            )
+        off = {"AutoScalingDisabled": True, "ScalingPolicies": []}
+        described = []
+        for region in sorted([ctx.region, *replicas.members(table)]):
+            member = self.service.store.table(ctx.account_id, region, name)
+            indexes = [
+                {
+                    "IndexName": index.name,
+                    "IndexStatus": "ACTIVE",
+                    "ProvisionedReadCapacityAutoScalingSettings": off,
+                    "ProvisionedWriteCapacityAutoScalingSettings": off,
+                }
+                for index in (member.indexes.values() if member else ())
+                if not index.local
+            ]
+            described.append(
+                {
+                    "RegionName": region,
+                    "GlobalSecondaryIndexes": indexes,
+                    "ReplicaProvisionedReadCapacityAutoScalingSettings": off,
+                    "ReplicaProvisionedWriteCapacityAutoScalingSettings": off,
+                    "ReplicaStatus": "ACTIVE",
+                }
+            )
+        return {
+            "TableAutoScalingDescription": {"TableName": name, "TableStatus": "ACTIVE", "Replicas": described}
+        }
+
     def list_tables(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = params.get("Limit", 100)
         names = self.service.store.tables(

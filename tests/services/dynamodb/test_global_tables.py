@@ -243,3 +243,21 @@ def test_index_and_capacity_changes_reach_every_replica_deletion_protection_does
             "ReplicaTableClassSummary": {"TableClass": "STANDARD_INFREQUENT_ACCESS"},
         }
     ]
+
+
+def test_replica_auto_scaling_is_described_for_global_tables_only(regions):
+    home = regions["us-east-1"]
+    home.create_table(TableName="Scaled", **KEYS)
+    with pytest.raises(ClientError) as raised:
+        home.describe_table_replica_auto_scaling(TableName="Scaled")
+    assert (code_of(raised), message_of(raised)) == (
+        "ResourceNotFoundException",
+        "Global table with name: 'Scaled' does not exist.",
+    )
+    _add_replica(home, "Scaled", "eu-west-1")
+    described = home.describe_table_replica_auto_scaling(TableName="Scaled")["TableAutoScalingDescription"]
+    assert described["TableName"] == "Scaled" and described["TableStatus"] == "ACTIVE"
+    assert [r["RegionName"] for r in described["Replicas"]] == ["eu-west-1", "us-east-1"]
+    replica = described["Replicas"][0]
+    assert replica["ReplicaProvisionedWriteCapacityAutoScalingSettings"]["AutoScalingDisabled"] is True
+    assert [i["IndexName"] for i in replica["GlobalSecondaryIndexes"]] == ["by-colour"]
