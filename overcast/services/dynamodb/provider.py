@@ -1,10 +1,11 @@
-"""DynamoDB: tables, items with expressions, Query/Scan, batches, transactions, PartiQL, backups, TTL, and the
-write side of streams.
+"""DynamoDB: tables, items with expressions, Query/Scan, batches, transactions, PartiQL, backups, TTL, global
+tables, Kinesis destinations, exports and imports, and the write side of streams.
 
 The operations live in families (tables.py, tags.py, policies.py, items.py, queries.py, batches.py,
-transactions.py, statements.py, backups.py, ttl.py); what they share is here: finding a table, writing an
-item with its index entries, stream record and recovery history, metering, transaction tokens. The TTL
-sweeper is workers.py's.
+transactions.py, statements.py, backups.py, ttl.py, insights.py, kinesis.py, exports.py, imports.py; replicas.py
+serves UpdateTable's ReplicaUpdates); what they share is here: finding a table, writing an item with its index
+entries, stream record, recovery history, Kinesis record and replicas' copies, metering, transaction tokens.
+The TTL sweeper is workers.py's.
 """
 
 from __future__ import annotations
