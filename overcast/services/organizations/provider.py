@@ -193,8 +193,8 @@ class OrganizationsProvider(ServiceProvider):
             "Arn": f"arn:aws:organizations::{org.management}:account/{org.id}/{account.account}",
             "Email": account.email,
             "Name": account.name,
-            "Status": "ACTIVE",
-            "State": "ACTIVE",
+            "Status": account.status,
+            "State": "CLOSED" if account.status == "SUSPENDED" else "ACTIVE",
             "JoinedMethod": account.joined_method,
             "JoinedTimestamp": account.joined,
         }

@@ -67,6 +67,8 @@ MIGRATIONS = [
         org_id TEXT PRIMARY KEY, id TEXT NOT NULL, content TEXT NOT NULL
     );
     """,
+    # CloseAccount: ACTIVE, or SUSPENDED once closed.
+    "ALTER TABLE org_accounts ADD COLUMN status TEXT NOT NULL DEFAULT 'ACTIVE';",
 ]
 
 # The tables whose rows belong to one organization (deleted with it).
@@ -106,6 +108,7 @@ class Account(NamedTuple):
     email: str
     joined_method: str  # CREATED | INVITED
     joined: float
+    status: str = "ACTIVE"  # SUSPENDED once closed
 
 
 class Unit(NamedTuple):
@@ -143,7 +146,7 @@ class CreateStatus(NamedTuple):
 
 
 _ORG = "SELECT id, management, root_id, feature_set, email, policy_types, created FROM org_organizations"
-_ACCOUNT = "SELECT account, org_id, parent_id, name, email, joined_method, joined FROM org_accounts"
+_ACCOUNT = "SELECT account, org_id, parent_id, name, email, joined_method, joined, status FROM org_accounts"
 _UNIT = "SELECT id, org_id, parent_id, name FROM org_units"
 _POLICY = "SELECT id, org_id, name, description, type, content FROM org_policies"
 _HANDSHAKE = "SELECT id, org_id, target, state, requested, expires, notes FROM org_handshakes"
@@ -284,7 +287,10 @@ class OrganizationsStore:
         return [Account(*r) for r in rows]
 
     def add_account(self, account: Account) -> None:
-        self.db.execute("INSERT INTO org_accounts VALUES (?, ?, ?, ?, ?, ?, ?)", tuple(account))
+        self.db.execute("INSERT INTO org_accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tuple(account))
+
+    def close_account(self, account: str) -> None:
+        self.db.execute("UPDATE org_accounts SET status = 'SUSPENDED' WHERE account = ?", (account,))
 
     def move_account(self, account: str, parent_id: str) -> None:
         self.db.execute("UPDATE org_accounts SET parent_id = ? WHERE account = ?", (parent_id, account))

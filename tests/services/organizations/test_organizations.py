@@ -306,3 +306,23 @@ def test_the_organizations_resource_policy(overcast, org):
     with pytest.raises(ClientError) as raised:
         org.delete_resource_policy()
     assert code_of(raised) == "ResourcePolicyNotFoundException"
+
+
+def test_closing_a_member_account(org):
+    member = org.create_account(Email="old@example.com", AccountName="old")["CreateAccountStatus"][
+        "AccountId"
+    ]
+    assert org.describe_account(AccountId=member)["Account"]["Status"] == "ACTIVE"
+    org.close_account(AccountId=member)
+    account = org.describe_account(AccountId=member)["Account"]
+    assert (account["Status"], account["State"]) == ("SUSPENDED", "CLOSED")
+    assert member in [a["Id"] for a in org.list_accounts()["Accounts"]]  # it stays in the organization
+    with pytest.raises(ClientError) as raised:
+        org.close_account(AccountId=member)
+    assert (code_of(raised), message_of(raised)) == (
+        "AccountAlreadyClosedException",
+        "You attempted to close an account that is already closed.",
+    )
+    with pytest.raises(ClientError) as raised:
+        org.close_account(AccountId="000000000000")
+    assert code_of(raised) == "ConstraintViolationException"
