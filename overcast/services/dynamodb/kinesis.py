@@ -234,3 +234,5 @@ class Forwarder:
                 await deliver(self.platform, stream_arn, data, sender, partition_key=partition)
             except ServiceError as error:  # a stream deleted meanwhile: AWS drops the record
                 log.warning("Kinesis streaming to %s failed: %s", stream_arn, error)
+            except Exception:  # the forwarder must outlive any one record
+                log.exception("Kinesis streaming to %s failed", stream_arn)
