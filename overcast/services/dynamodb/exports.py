@@ -135,6 +135,10 @@ async def run(service: DynamoDBProvider, account: str, region: str, export_arn: 
         log.warning("DynamoDB export %s failed: %s", export_arn, error)
         description.update(ExportStatus="FAILED", FailureCode=error.code, FailureMessage=error.message)
         description["EndTime"] = service.clock.now()
+    except Exception:  # never left IN_PROGRESS for ever
+        log.exception("DynamoDB export %s failed", export_arn)
+        description.update(ExportStatus="FAILED", FailureCode="UNKNOWN", FailureMessage="Internal error")
+        description["EndTime"] = service.clock.now()
     with platform.db.transaction():
         store.save_export(account, region, description)
 

@@ -136,6 +136,9 @@ async def run(service: DynamoDBProvider, account: str, region: str, import_arn: 
             else ("ItemValidationError", str(error))
         )
         description.update(ImportStatus="FAILED", FailureCode=code, FailureMessage=message)
+    except Exception:  # never left IN_PROGRESS for ever
+        log.exception("DynamoDB import %s failed", import_arn)
+        description.update(ImportStatus="FAILED", FailureCode="UNKNOWN", FailureMessage="Internal error")
     description["EndTime"] = service.clock.now()
     with platform.db.transaction():
         store.save_import(account, region, description)

@@ -116,7 +116,7 @@ async def run(service: LogsProvider, account: str, region: str, task_id: str) ->
                     gzip.compress(body),
                 )
         outcome = {"code": "COMPLETED", "message": "Completed successfully"}
-    except ServiceError as error:
+    except Exception as error:  # S3's refusal, or anything else: the task fails rather than hangs
         log.warning("export task %s failed: %s", task_id, error)
         outcome = {
             "code": "FAILED",
