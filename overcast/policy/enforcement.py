@@ -178,6 +178,8 @@ def build_context(
                 context["aws:multifactorauthage"] = [str(int(now - attrs["issued_at"]))]
         if attrs.get("source_identity"):
             context["aws:sourceidentity"] = [attrs["source_identity"]]
+    if attrs.get("assumed_root"):  # a session from STS AssumeRoot
+        context["aws:assumedroot"] = ["true"]
     principal_tags = dict(identity.tags) if identity else {}
     principal_tags.update(attrs.get("tags") or {})
     for key, value in principal_tags.items():
@@ -280,7 +282,13 @@ class Authorizer:
         principal = ctx.principal
         scps = self.scp_levels(principal.account_id) if principal.kind != "service" else None
         known = _UNKNOWN
-        if principal.kind == "root" and not scps and not principal.attributes.get("session_policies"):
+        attrs = principal.attributes
+        if (
+            principal.kind == "root"
+            and not scps
+            and not attrs.get("session_policies")
+            and not attrs.get("task_policies")
+        ):
             if not self._has_resource_policies(ctx.service):
                 return  # the own account's root, no SCPs in play: nothing can deny
             # Only a resource policy could deny the root of the account that owns the resource: without one
@@ -484,6 +492,8 @@ class Authorizer:
         return provider.authorization_resource(ctx, arn) if provider is not None and arn != "*" else None
 
     def identity(self, principal: Principal) -> Identity:
+        if principal.attributes.get("task_policies"):  # an AssumeRoot session: the root, within its task
+            return Identity([p for p in map(policy_doc.parse, principal.attributes["task_policies"]) if p])
         if principal.kind not in ("user", "assumed-role", "federated-user"):
             return Identity([])
         iam = self.platform.provider("iam")

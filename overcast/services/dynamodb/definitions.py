@@ -10,6 +10,7 @@ from typing import Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
+from overcast.services.dynamodb import replicas
 from overcast.services.dynamodb.store import Store, Table
 from overcast.services.dynamodb.values import invalid_parameter, validation
 from overcast.services.kit.tags import TagRules
@@ -236,6 +237,7 @@ def describe(store: Store, table: Table, status: str | None = None) -> dict[str,
         description["LatestStreamArn"] = meta["_latest_stream"]["arn"]
     if meta.get("SSEDescription"):
         description["SSEDescription"] = meta["SSEDescription"]
+    description.update(replicas.describe(store, table))
     return description
 
 

@@ -1,10 +1,11 @@
-"""DynamoDB: tables, items with expressions, Query/Scan, batches, transactions, PartiQL, backups, TTL, and the
-write side of streams.
+"""DynamoDB: tables, items with expressions, Query/Scan, batches, transactions, PartiQL, backups, TTL, global
+tables, Kinesis destinations, exports and imports, and the write side of streams.
 
 The operations live in families (tables.py, tags.py, policies.py, items.py, queries.py, batches.py,
-transactions.py, statements.py, backups.py, ttl.py); what they share is here: finding a table, writing an
-item with its index entries, stream record and recovery history, metering, transaction tokens. The TTL
-sweeper is workers.py's.
+transactions.py, statements.py, backups.py, ttl.py, insights.py, kinesis.py, exports.py, imports.py; replicas.py
+serves UpdateTable's ReplicaUpdates); what they share is here: finding a table, writing an item with its index
+entries, stream record, recovery history, Kinesis record and replicas' copies, metering, transaction tokens.
+The TTL sweeper is workers.py's.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import ServiceProvider
-from overcast.services.dynamodb import workers
+from overcast.services.dynamodb import exports, imports, kinesis, replicas, workers
 from overcast.services.dynamodb.backups import BackupOperations
 from overcast.services.dynamodb.batches import BatchOperations
 from overcast.services.dynamodb.capacity import Meter, index_write_units, write_units
 from overcast.services.dynamodb.definitions import not_found
+from overcast.services.dynamodb.insights import ContributorInsightsOperations
 from overcast.services.dynamodb.items import ItemOperations
 from overcast.services.dynamodb.parameters import table_name
 from overcast.services.dynamodb.policies import PolicyOperations
@@ -53,6 +55,10 @@ class DynamoDBProvider(ServiceProvider):
         PartiqlOperations,
         BackupOperations,
         TtlOperations,
+        ContributorInsightsOperations,
+        kinesis.KinesisDestinationOperations,
+        exports.ExportOperations,
+        imports.ImportOperations,
     )
 
     def __init__(self, platform: Any) -> None:
@@ -64,9 +70,13 @@ class DynamoDBProvider(ServiceProvider):
         self.throttle = Throttle(throttling)
         # Bytes an item collection (items sharing a partition key) may hold on a table with LSIs (AWS: 10 GB).
         self.collection_limit = int(os.environ.get("OVERCAST_DYNAMODB_ITEM_COLLECTION_LIMIT", str(10 * GB)))
+        self.kinesis = kinesis.Forwarder(platform)
 
     async def start(self) -> None:
         self.platform.spawn(workers.ttl_worker(self))
+        self.platform.spawn(self.kinesis.run())
+        self.platform.spawn(exports.resume(self))
+        self.platform.spawn(imports.resume(self))
 
     def reset(self) -> None:
         self.store.forget()
@@ -187,13 +197,19 @@ class DynamoDBProvider(ServiceProvider):
         size: int = 0,
         service: bool = False,
         old_size: int | None = None,
+        replicated: bool = False,
     ) -> None:
-        """Store the change old -> new of one item with its index entries, stream record and recovery history.
-        `service`: made by DynamoDB itself (TTL). `old_size`: item_size(old), when the caller has it."""
+        """Store the change old -> new of one item with its index entries, stream record and recovery history,
+        and apply it to the table's replicas in other regions (global tables). `service`: made by DynamoDB
+        itself (TTL). `old_size`: item_size(old), when the caller has it. `replicated`: a replica's copy."""
         store = self.store
         if old_size is None:
             old_size = item_size(old) if old is not None else 0
-        if new is not None and not service and any(index.local for index in table.indexes.values()):
+        if (
+            new is not None
+            and not (service or replicated)
+            and any(index.local for index in table.indexes.values())
+        ):
             if (
                 size > old_size
                 and store.collection_size(table, key) - old_size + size > self.collection_limit
@@ -208,8 +224,17 @@ class DynamoDBProvider(ServiceProvider):
             store.write_index_entries(table, key, old, new)
         if table.stream_id is not None and old != new:
             self._stream_record(table, old, new, service)
+        destination = kinesis.active_destination(table) if "_kinesis" in table.meta else None
+        if destination is not None and old != new:
+            partition, data = kinesis.record(table, destination, old, new, self.clock.now(), service)
+            self.kinesis.send_after_commit(table, destination["StreamArn"], partition, data)
         if "_pitr" in table.meta:
             store.record_history(table, key, new, self.clock.now())
+        if "_replicas" in table.meta and not replicated:
+            for peer in replicas.peers(store, table):
+                found = store.get(peer, key)
+                peer_old, peer_size = found if found is not None else (None, 0)
+                self.write(peer, key, peer_old, new, size, service, peer_size, replicated=True)
 
     def _stream_record(self, table: Table, old: Item | None, new: Item | None, service: bool) -> None:
         event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"

@@ -140,6 +140,22 @@ MIGRATIONS = [
     FROM ddb_tables AS t, json_each(t.meta, '$.Tags') AS tag;
     UPDATE ddb_tables SET meta = json_remove(meta, '$.Tags') WHERE json_type(meta, '$.Tags') IS NOT NULL;
     """,
+    # Exports to S3 (ExportTableToPointInTime): their ExportDescription, by ARN.
+    """
+    CREATE TABLE ddb_exports (
+        arn TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, table_arn TEXT NOT NULL,
+        started REAL NOT NULL, description TEXT NOT NULL
+    );
+    CREATE INDEX ddb_exports_scope ON ddb_exports (account, region, started);
+    """,
+    # Imports from S3 (ImportTable): their ImportTableDescription, by ARN.
+    """
+    CREATE TABLE ddb_imports (
+        arn TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, table_arn TEXT NOT NULL,
+        started REAL NOT NULL, description TEXT NOT NULL
+    );
+    CREATE INDEX ddb_imports_scope ON ddb_imports (account, region, started);
+    """,
 ]
 
 HASH_SPACE = 1 << 32
@@ -313,6 +329,21 @@ class Store:
             if len(rows) < chunk:
                 return
             position = rows[-1][:3]
+
+    def copy_items(self, source: Table, target: Table) -> None:
+        """Every item of `source` into the empty table `target` (same keys), with its indexes and counts."""
+        self.db.execute(
+            "INSERT INTO ddb_items (table_id, h, pk, sk, item, binary, size, expires) "
+            "SELECT ?, h, pk, sk, item, binary, size, expires FROM ddb_items WHERE table_id = ?",
+            (target.id, source.id),
+        )
+        self.db.execute(
+            "UPDATE ddb_tables SET (item_count, size_bytes) = "
+            "(SELECT item_count, size_bytes FROM ddb_tables WHERE id = ?) WHERE id = ?",
+            (source.id, target.id),
+        )
+        for index in target.indexes.values():
+            self.backfill_index(target, index)
 
     def delete_table(self, table: Table) -> None:
         self.db.execute("DELETE FROM ddb_items WHERE table_id = ?", (table.id,))
@@ -517,6 +548,76 @@ class Store:
         )
 
     # -- transaction idempotency -------------------------------------------------------------------
+
+    # -- exports to S3 -----------------------------------------------------------------------------------------
+
+    def export(self, arn: str) -> dict[str, Any] | None:
+        row = self.db.one("SELECT description FROM ddb_exports WHERE arn = ?", (arn,))
+        return json.loads(row[0]) if row else None
+
+    def save_export(self, account: str, region: str, description: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO ddb_exports (arn, account, region, table_arn, started, description) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (arn) DO UPDATE SET description = excluded.description",
+            (
+                description["ExportArn"],
+                account,
+                region,
+                description["TableArn"],
+                description["StartTime"],
+                json.dumps(description),
+            ),
+        )
+
+    def exports(self, account: str, region: str, table_arn: str | None) -> list[dict[str, Any]]:
+        sql = "SELECT description FROM ddb_exports WHERE account = ? AND region = ?"
+        args: list[Any] = [account, region]
+        if table_arn:
+            sql += " AND table_arn = ?"
+            args.append(table_arn)
+        return [json.loads(d) for (d,) in self.db.all(sql + " ORDER BY started, arn", args)]
+
+    def unfinished_exports(self) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = self.db.all(
+            "SELECT account, region, description FROM ddb_exports "
+            "WHERE json_extract(description, '$.ExportStatus') = 'IN_PROGRESS'"
+        )
+        return [(a, r, json.loads(d)) for a, r, d in rows]
+
+    # -- imports from S3 ---------------------------------------------------------------------------------------
+
+    def import_(self, arn: str) -> dict[str, Any] | None:
+        row = self.db.one("SELECT description FROM ddb_imports WHERE arn = ?", (arn,))
+        return json.loads(row[0]) if row else None
+
+    def save_import(self, account: str, region: str, description: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO ddb_imports (arn, account, region, table_arn, started, description) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (arn) DO UPDATE SET description = excluded.description",
+            (
+                description["ImportArn"],
+                account,
+                region,
+                description["TableArn"],
+                description["StartTime"],
+                json.dumps(description),
+            ),
+        )
+
+    def imports(self, account: str, region: str, table_arn: str | None) -> list[dict[str, Any]]:
+        sql = "SELECT description FROM ddb_imports WHERE account = ? AND region = ?"
+        args: list[Any] = [account, region]
+        if table_arn:
+            sql += " AND table_arn = ?"
+            args.append(table_arn)
+        return [json.loads(d) for (d,) in self.db.all(sql + " ORDER BY started, arn", args)]
+
+    def unfinished_imports(self) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = self.db.all(
+            "SELECT account, region, description FROM ddb_imports "
+            "WHERE json_extract(description, '$.ImportStatus') = 'IN_PROGRESS'"
+        )
+        return [(a, r, json.loads(d)) for a, r, d in rows]
 
     def transaction(self, account: str, region: str, token: str, since: float) -> tuple[str, str] | None:
         """(request digest, response JSON) of a transaction with this client token made after `since`."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
-from overcast.services.dynamodb import definitions
+from overcast.services.dynamodb import definitions, replicas
 from overcast.services.dynamodb.parameters import table_name
 from overcast.services.dynamodb.store import Table
 from overcast.services.dynamodb.values import invalid_parameter, validation
@@ -17,6 +17,17 @@ from overcast.services.kit.tags import tag_dict
 
 if TYPE_CHECKING:
     from overcast.services.dynamodb.provider import DynamoDBProvider
+
+
+# What UpdateTable changes in every replica of a global table (AWS: also SSE; tags, PITR, the resource policy and
+# deletion protection stay regional).
+_GROUP_SETTINGS = (
+    "AttributeDefinitions",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "TableClass",
+    "GlobalSecondaryIndexUpdates",
+)
 
 
 class TableOperations(Operations):
@@ -37,7 +48,7 @@ class TableOperations(Operations):
         meta = definitions.new_table_meta(ctx, params, mode, now)
         spec = params.get("StreamSpecification")
         if spec and spec.get("StreamEnabled"):
-            self._enable_stream(ctx, meta, name, spec, now)
+            self.enable_stream(ctx, meta, name, spec, now)
         tags = tag_dict(params.get("Tags"))
         definitions.TAG_RULES.check(tags)
         table = store.create_table(ctx.account_id, ctx.region, name, meta)
@@ -54,15 +65,43 @@ class TableOperations(Operations):
             raise definitions.not_found(f": Table: {params['TableName']} not found")
         return {"Table": definitions.describe(store, table)}
 
-    def describe_contributor_insights(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        """Contributor Insights (a CloudWatch feature) is never enabled here: AWS's answer for such a table."""
-        table = self.service.table(ctx, params["TableName"])
-        result = {"TableName": table.name, "ContributorInsightsStatus": "DISABLED"}
-        if params.get("IndexName"):
-            if params["IndexName"] not in table.indexes:
-                raise definitions.not_found(f": Index: {params['IndexName']} not found")
-            result["IndexName"] = params["IndexName"]
-        return result
+    def describe_table_replica_auto_scaling(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The auto scaling of each replica of a global table (home included, by Region): Overcast has no
+        Application Auto Scaling, so every dimension reads as AWS reads one never configured."""
+        name = table_name(params["TableName"])
+        table = self.service.store.table(ctx.account_id, ctx.region, name)
+        if table is None or not replicas.members(table):
+            raise ServiceError(
+                "ResourceNotFoundException", f"Global table with name: '{name}' does not exist."
+            )
+        off = {"AutoScalingDisabled": True, "ScalingPolicies": []}
+        described = []
+        for region in sorted([ctx.region, *replicas.members(table)]):
+            member = self.service.store.table(ctx.account_id, region, name)
+            indexes = [
+                {
+                    "IndexName": index.name,
+                    "IndexStatus": "ACTIVE",
+                    "ProvisionedReadCapacityAutoScalingSettings": off,
+                    "ProvisionedWriteCapacityAutoScalingSettings": off,
+                }
+                for index in (member.indexes.values() if member else ())
+                if not index.local
+            ]
+            described.append(
+                {
+                    "RegionName": region,
+                    "GlobalSecondaryIndexes": indexes,
+                    "ReplicaProvisionedReadCapacityAutoScalingSettings": off,
+                    "ReplicaProvisionedWriteCapacityAutoScalingSettings": off,
+                    "ReplicaStatus": "ACTIVE",
+                }
+            )
+        return {
+            "TableAutoScalingDescription": {"TableName": name, "TableStatus": "ACTIVE", "Replicas": described}
+        }
 
     def list_tables(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = params.get("Limit", 100)
@@ -84,10 +123,15 @@ class TableOperations(Operations):
                 "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
             )
         description = definitions.describe(store, table, "DELETING")
-        self._disable_stream(dict(table.meta), self.clock.now())
-        store.delete_table(table)
-        self.service.tags.forget(table.arn)
+        self.drop_table(table)
+        replicas.leave(self.service, table.account, table.region, table.name, replicas.members(table))
         return {"TableDescription": description}
+
+    def drop_table(self, table: Table) -> None:
+        """Delete a table with its items, indexes, stream and tags."""
+        self._disable_stream(dict(table.meta), self.clock.now())
+        self.service.store.delete_table(table)
+        self.service.tags.forget(table.arn)
 
     def update_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         store = self.service.store
@@ -100,6 +144,37 @@ class TableOperations(Operations):
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
                 "or SSESpecification or ReplicaUpdates is required"
             )
+        if params.get("ReplicaUpdates"):
+            added = replicas.update_replicas(self, ctx, table, params)
+            updated = self.service.table(ctx, table.name)
+            description = definitions.describe(store, updated, "UPDATING")
+            description.setdefault("GlobalTableVersion", replicas.VERSION)
+            description["Replicas"] = [r for r in description.get("Replicas", ()) if r["RegionName"] != added]
+            return {"TableDescription": description}
+        if "DeletionProtectionEnabled" in params:  # regional, like tags, PITR and the stream
+            meta["DeletionProtectionEnabled"] = params["DeletionProtectionEnabled"]
+        spec = params.get("StreamSpecification")
+        if spec is not None:
+            replicas.check_stream_change(table, spec)
+            self._update_stream(ctx, table, meta, spec, now)
+        updated, new_indexes = self._save_definition(table, meta, params, now)
+        shared = {k: v for k, v in params.items() if k in _GROUP_SETTINGS}
+        for peer in (
+            replicas.peers(store, table) if shared else ()
+        ):  # a global table's settings hold group-wide
+            self._save_definition(peer, json.loads(json.dumps(peer.meta)), shared, now)
+        description = definitions.describe(store, updated, "UPDATING")
+        for index in description.get("GlobalSecondaryIndexes", ()):
+            if index["IndexName"] in new_indexes:
+                index["IndexStatus"] = "CREATING"
+        return {"TableDescription": description}
+
+    def _save_definition(
+        self, table: Table, meta: dict[str, Any], params: dict[str, Any], now: float
+    ) -> tuple[Table, list[str]]:
+        """Apply billing, attribute definition, class and index changes to `meta` and store it as `table`'s;
+        the table as now stored and the indexes created (back-filled from its items)."""
+        store = self.service.store
         _update_billing(meta, params, now)
         for definition in params.get("AttributeDefinitions") or ():
             known = {d["AttributeName"]: d for d in meta["AttributeDefinitions"]}
@@ -107,24 +182,15 @@ class TableOperations(Operations):
                 meta["AttributeDefinitions"].append(definition)
             elif known[definition["AttributeName"]]["AttributeType"] != definition["AttributeType"]:
                 raise invalid_parameter(f"Cannot change the type of attribute {definition['AttributeName']}")
-        if "DeletionProtectionEnabled" in params:
-            meta["DeletionProtectionEnabled"] = params["DeletionProtectionEnabled"]
         if params.get("TableClass"):
             meta["TableClass"] = params["TableClass"]
         new_indexes = self._update_indexes(table, meta, params.get("GlobalSecondaryIndexUpdates") or [])
-        spec = params.get("StreamSpecification")
-        if spec is not None:
-            self._update_stream(ctx, table, meta, spec, now)
-        store.save_meta(ctx.account_id, ctx.region, table.name, table.id, meta)
-        updated = store.table(ctx.account_id, ctx.region, table.name)
+        store.save_meta(table.account, table.region, table.name, table.id, meta)
+        updated = store.table(table.account, table.region, table.name)
         assert updated is not None
         for name in new_indexes:
             store.backfill_index(updated, updated.indexes[name])
-        description = definitions.describe(store, updated, "UPDATING")
-        for index in description.get("GlobalSecondaryIndexes", ()):
-            if index["IndexName"] in new_indexes:
-                index["IndexStatus"] = "CREATING"
-        return {"TableDescription": description}
+        return updated, new_indexes
 
     def _update_indexes(self, table: Table, meta: dict[str, Any], updates: list[dict[str, Any]]) -> list[str]:
         store = self.service.store
@@ -177,6 +243,7 @@ class TableOperations(Operations):
                     raise definitions.not_found(f": Table: {table.name} index: {name} not found")
                 gsis.remove(found)
                 store.drop_index_entries(found["_id"])
+                meta.get("_insights", {}).pop(name, None)
         if not gsis:
             meta.pop("GlobalSecondaryIndexes")
         return created
@@ -189,24 +256,32 @@ class TableOperations(Operations):
         if spec.get("StreamEnabled"):
             if meta.get("_stream"):
                 raise validation(f"Table already has an enabled stream: TableName: {table.name}")
-            self._enable_stream(ctx, meta, table.name, spec, now)
+            self.enable_stream(ctx, meta, table.name, spec, now)
         else:
             if not meta.get("_stream"):
                 raise validation("Table already has no stream enabled")  # nothing to disable
             self._disable_stream(meta, now)
 
-    def _enable_stream(
-        self, ctx: RequestContext, meta: dict[str, Any], name: str, spec: dict[str, Any], now: float
+    def enable_stream(
+        self,
+        ctx: RequestContext,
+        meta: dict[str, Any],
+        name: str,
+        spec: dict[str, Any],
+        now: float,
+        region: str | None = None,
     ) -> None:
+        """Turn on a stream for the table `name` of `meta` (in `region`, by default the caller's)."""
+        region = region or ctx.region
         view = spec.get("StreamViewType")
         if not view:
             raise validation(
                 "One or more parameter values were invalid: StreamViewType must be specified when StreamEnabled is true"
             )
         label = definitions.stream_label(now)
-        arn = ctx.arn("dynamodb", f"table/{name}/stream/{label}")
+        arn = ctx.arn("dynamodb", f"table/{name}/stream/{label}", region=region)
         streams = self.service.store.streams
-        stream_id = streams.create(ctx.account_id, ctx.region, name, arn, label, view, meta["KeySchema"], now)
+        stream_id = streams.create(ctx.account_id, region, name, arn, label, view, meta["KeySchema"], now)
         meta["_stream"] = {"id": stream_id, "view": view}
         meta["_latest_stream"] = {"label": label, "arn": arn}
 

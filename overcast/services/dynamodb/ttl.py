@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.services.base import Operations
+from overcast.services.dynamodb import replicas
+from overcast.services.dynamodb.store import Table
 from overcast.services.dynamodb.values import validation
 
 if TYPE_CHECKING:
@@ -23,7 +25,8 @@ class TtlOperations(Operations):
         if spec["Enabled"]:
             if current is not None:
                 raise validation("TimeToLive is already enabled")
-            store.set_ttl_attribute(table, spec["AttributeName"], self.clock.now())
+            for member in self._group(table):
+                store.set_ttl_attribute(member, spec["AttributeName"], self.clock.now())
         else:
             if current is None:
                 raise validation("TimeToLive is already disabled")
@@ -31,10 +34,15 @@ class TtlOperations(Operations):
                 raise validation(
                     "TimeToLive is active on a different AttributeName: current AttributeName is " + current
                 )
-            store.set_ttl_attribute(table, None, self.clock.now())
+            for member in self._group(table):
+                store.set_ttl_attribute(member, None, self.clock.now())
         return {
             "TimeToLiveSpecification": {"Enabled": spec["Enabled"], "AttributeName": spec["AttributeName"]}
         }
+
+    def _group(self, table: Table) -> list[Table]:
+        """The table and, for a global table, its replicas: TTL settings hold group-wide, as in AWS."""
+        return [table, *replicas.peers(self.service.store, table)]
 
     def describe_time_to_live(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         table = self.service.table(ctx, params["TableName"])

@@ -15,6 +15,15 @@ if TYPE_CHECKING:
 class AccountOperations(Operations):
     service: IamProvider
 
+    def set_security_token_service_preferences(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """v1Token (valid in the Regions enabled by default) or v2Token (in every Region): GetAccountSummary's
+        GlobalEndpointTokenVersion. Overcast's tokens work in every region either way."""
+        version = 2 if params["GlobalEndpointTokenVersion"] == "v2Token" else 1
+        self.service.store.set_token_version(ctx.account_id, version)
+        return {}
+
     def update_account_password_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         policy = {
             "MinimumPasswordLength": params.get("MinimumPasswordLength") or 6,

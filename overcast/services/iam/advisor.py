@@ -196,6 +196,64 @@ class AdvisorOperations(Operations):
             raise ServiceError("NoSuchEntity", f"No job found with id {job_id}.", 404)
         return found[0], json.loads(found[1])
 
+    def list_policies_granting_service_access(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """For each namespace asked about, the permissions policies (managed, and inline with their owner) of a
+        user (with its groups'), group or role that allow some action of that service. Boundaries, resource
+        policies and SCPs play no part, as AWS documents."""
+        arn = params["Arn"]
+        parsed = parse_arn(arn)
+        kind = parsed.resource_type if parsed is not None and parsed.service == "iam" else ""
+        if kind not in ("user", "group", "role"):
+            raise _invalid(f"ARN {arn} is not valid.")
+        entity = self.service.store.by_arn(arn)
+        if entity is None or entity.account != ctx.account_id or entity.kind != kind:
+            raise ServiceError("NoSuchEntity", f"The entity {arn} does not exist.", 404)
+        owners = [entity]
+        if kind == "user":
+            owners += [
+                g
+                for g in (
+                    self.service.store.get(ctx.account_id, "group", key)
+                    for key in self.service.store.groups_of(ctx.account_id, entity.key)
+                )
+                if g is not None
+            ]
+        granted: dict[str, list[dict[str, Any]]] = {ns: [] for ns in params["ServiceNamespaces"]}
+        for policy, document in self._policies_of(ctx.account_id, owners):
+            for namespace in _allowed_namespaces([document], set(granted)):
+                granted[namespace].append(policy)
+        return {
+            "PoliciesGrantingServiceAccess": [
+                {"ServiceNamespace": namespace, "Policies": policies}
+                for namespace, policies in granted.items()
+            ],
+            "IsTruncated": False,
+        }
+
+    def _policies_of(self, account: str, owners: list[Entity]) -> list[tuple[dict[str, Any], str]]:
+        """(the answer's entry, document) of every managed and inline policy of `owners`."""
+        found = []
+        for owner in owners:
+            for arn in self.service.store.attached(account, owner.kind, owner.key):
+                document = self.service.managed_document(account, arn)
+                found.append(
+                    (
+                        {"PolicyName": arn.rsplit("/", 1)[1], "PolicyType": "MANAGED", "PolicyArn": arn},
+                        document,
+                    )
+                )
+            for name, document in self.service.store.inline(account, owner.kind, owner.key):
+                entry = {
+                    "PolicyName": name,
+                    "PolicyType": "INLINE",
+                    "EntityType": owner.kind.upper(),
+                    "EntityName": owner.name,
+                }
+                found.append((entry, document))
+        return found
+
     def _advised(self, ctx: RequestContext, arn: str) -> tuple[list[str], list[Entity]]:
         """The policy documents that grant, and the users/roles whose calls count, for `arn` (a group counts
         its members, a managed policy the users, groups' members and roles it is attached to)."""

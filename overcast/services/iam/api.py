@@ -31,6 +31,7 @@ __all__ = [
     "oidc_provider",
     "prepare",
     "record_role_use",
+    "root_sessions_enabled",
     "role",
     "verify_mfa",
 ]
@@ -137,3 +138,9 @@ def verify_mfa(platform: Platform, account: str, serial: str, code: str) -> bool
     """Is `code` the current code of `account`'s enabled MFA device `serial`? A code is accepted once."""
     iam = _iam(platform)
     return verify_code(iam.store, iam.clock.now(), account, serial, code)
+
+
+def root_sessions_enabled(platform: Platform, org_id: str) -> bool:
+    """Whether the organization enabled centralized root sessions (EnableOrganizationsRootSessions), which
+    STS's AssumeRoot needs."""
+    return "RootSessions" in _iam(platform).store.org_features(org_id)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
-from overcast.services.iam.errors import limit_exceeded
+from overcast.services.iam.errors import check_policy_arn, limit_exceeded
 
 if TYPE_CHECKING:
     from overcast.services.iam.provider import IamProvider
@@ -69,6 +69,7 @@ class AttachedPolicyOperations(Operations):
 
     def _attach(self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]) -> dict[str, Any]:
         iam = self.service
+        check_policy_arn(params["PolicyArn"])
         entity = iam.entity(ctx, kind, owner)
         policy = iam.attachable_policy(ctx, params["PolicyArn"])
         attached = iam.store.attached(ctx.account_id, kind, entity.key)
@@ -80,6 +81,7 @@ class AttachedPolicyOperations(Operations):
 
     def _detach(self, ctx: RequestContext, kind: str, owner: str, params: dict[str, Any]) -> dict[str, Any]:
         iam = self.service
+        check_policy_arn(params["PolicyArn"])
         entity = iam.entity(ctx, kind, owner)
         if not iam.store.detach(ctx.account_id, kind, entity.key, params["PolicyArn"]):
             raise ServiceError("NoSuchEntity", f"Policy {params['PolicyArn']} was not found.", 404)

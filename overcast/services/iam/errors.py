@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from overcast.errors import ServiceError
+from overcast.services.kit.arns import parse_arn
 
 KIND_WORD = {"user": "user", "group": "group", "role": "role", "instance-profile": "Instance Profile"}
 
@@ -53,3 +54,9 @@ def invalid_marker() -> ServiceError:
 
 def limit_exceeded(message: str) -> ServiceError:
     return ServiceError("LimitExceeded", message, 409)
+
+
+def check_policy_arn(policy_arn: str) -> None:
+    """A PolicyArn that is no ARN at all (a bare name or path): IAM's 400 before any lookup."""
+    if parse_arn(policy_arn) is None:
+        raise ServiceError("ValidationError", "Invalid ARN:  Could not be parsed!", 400)

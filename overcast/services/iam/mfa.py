@@ -3,7 +3,8 @@ codes, and checked by STS (`verify_code`), which accepts each code once."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import io
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
@@ -32,6 +33,22 @@ def verify_code(store: IamStore, now: float, account: str, serial: str, code: st
     return True
 
 
+def qr_code_png(text: str) -> bytes:
+    """A PNG of the QR code of `text` (segno: the reference pure-Python encoder, ISO/IEC 18004)."""
+    import segno
+
+    image = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(image, kind="png", scale=4)
+    return image.getvalue()
+
+
+class Tagged(NamedTuple):
+    """What the tag table needs of a taggable thing that is not an entity (a virtual MFA device)."""
+
+    arn: str
+    account: str
+
+
 class MfaDeviceOperations(Operations):
     service: IamProvider
 
@@ -45,7 +62,32 @@ class MfaDeviceOperations(Operations):
             )
         seed = new_mfa_seed()
         self.service.store.add_mfa_device(serial, ctx.account_id, name, path, seed, self.clock.now())
-        return {"VirtualMFADevice": {"SerialNumber": serial, "Base32StringSeed": seed.encode()}}
+        device = Tagged(serial, ctx.account_id)
+        self.service.add_tags(device, params.get("Tags"))
+        shape: dict[str, Any] = {
+            "SerialNumber": serial,
+            "Base32StringSeed": seed.encode(),
+            "QRCodePNG": qr_code_png(f"otpauth://totp/{name}@{ctx.account_id}?secret={seed}"),
+        }
+        if params.get("Tags"):
+            shape["Tags"] = self.service.tags_of(device)
+        return {"VirtualMFADevice": shape}
+
+    def tag_mfa_device(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.add_tags(self._tagged(ctx, params["SerialNumber"]), params["Tags"])
+        return {}
+
+    def untag_mfa_device(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.service.tags.remove(self._tagged(ctx, params["SerialNumber"]).arn, params["TagKeys"])
+        self.service.changed()
+        return {}
+
+    def list_mfa_device_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {"Tags": self.service.tags_of(self._tagged(ctx, params["SerialNumber"])), "IsTruncated": False}
+
+    def _tagged(self, ctx: RequestContext, serial: str) -> Tagged:
+        """A virtual MFA device as tags know it: its serial number is its ARN."""
+        return Tagged(self._device(ctx, serial)[0], ctx.account_id)
 
     def enable_mfa_device(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         user = self.service.entity(ctx, "user", params["UserName"])
@@ -79,6 +121,7 @@ class MfaDeviceOperations(Operations):
         if device[5]:
             raise ServiceError("DeleteConflict", "MFA Device is still in use", 409)
         self.service.store.delete_mfa_device(device[0])
+        self.service.tags.forget(device[0])
         return {}
 
     def list_mfa_devices(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

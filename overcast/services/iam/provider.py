@@ -19,18 +19,25 @@ from overcast.services.iam.accounts import AccountOperations
 from overcast.services.iam.advisor import AccessRecorder, AdvisorOperations
 from overcast.services.iam.attachments import AttachedPolicyOperations
 from overcast.services.iam.certificates import ServerCertificateOperations, SigningCertificateOperations
-from overcast.services.iam.errors import already_exists, invalid_marker, no_such, no_such_policy
+from overcast.services.iam.errors import (
+    already_exists,
+    check_policy_arn,
+    invalid_marker,
+    no_such,
+    no_such_policy,
+)
 from overcast.services.iam.groups import GroupOperations
 from overcast.services.iam.inline import InlinePolicyOperations
 from overcast.services.iam.instance_profiles import InstanceProfileOperations
 from overcast.services.iam.keys import ID_PREFIXES, new_id
 from overcast.services.iam.login_profiles import LoginProfileOperations
 from overcast.services.iam.managed import AWS_POLICY_PREFIX, aws_policy
-from overcast.services.iam.mfa import MfaDeviceOperations
+from overcast.services.iam.mfa import MfaDeviceOperations, Tagged
 from overcast.services.iam.oidc import OpenIdConnectProviderOperations
 from overcast.services.iam.policies import PolicyOperations, quoted
 from overcast.services.iam.reports import ReportOperations
 from overcast.services.iam.roles import RoleOperations
+from overcast.services.iam.root_access import RootAccessOperations
 from overcast.services.iam.saml import SamlProviderOperations
 from overcast.services.iam.service_credentials import ServiceSpecificCredentialOperations
 from overcast.services.iam.simulator import SimulatorOperations
@@ -87,6 +94,7 @@ class IamProvider(ServiceProvider):
         ReportOperations,
         SimulatorOperations,
         AdvisorOperations,
+        RootAccessOperations,
     )
 
     def __init__(self, platform) -> None:
@@ -319,11 +327,11 @@ class IamProvider(ServiceProvider):
 
     # -- tags ----------------------------------------------------------------------------------------------
 
-    def tags_of(self, entity: Entity) -> list[dict[str, str]]:
+    def tags_of(self, entity: Entity | Tagged) -> list[dict[str, str]]:
         """An entity's tags in IAM's order (by key)."""
         return [{"Key": k, "Value": v} for k, v in sorted(self.tags.get(entity.arn).items())]
 
-    def add_tags(self, entity: Entity, tags: list[dict[str, str]] | None) -> None:
+    def add_tags(self, entity: Entity | Tagged, tags: list[dict[str, str]] | None) -> None:
         if not tags:
             return
         keys = [t["Key"] for t in tags]
@@ -443,6 +451,7 @@ class IamProvider(ServiceProvider):
     # -- managed policies ----------------------------------------------------------------------------------
 
     def customer_policy(self, ctx: RequestContext, policy_arn: str) -> Entity:
+        check_policy_arn(policy_arn)
         found = self.store.by_arn(policy_arn)
         if found is None or found.kind != "policy" or found.account != ctx.account_id:
             raise no_such_policy(policy_arn)

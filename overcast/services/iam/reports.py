@@ -164,7 +164,7 @@ class ReportOperations(Operations):
             "RolePolicySizeQuota": 10240,
             "PolicySizeQuota": 6144,
             "AssumeRolePolicySizeQuota": 2048,
-            "GlobalEndpointTokenVersion": 1,
+            "GlobalEndpointTokenVersion": self.service.store.token_version(account),
         }
         return {"SummaryMap": summary}
 

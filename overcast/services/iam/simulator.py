@@ -12,6 +12,7 @@ from overcast.policy import document as policy_doc
 from overcast.policy.enforcement import Identity, build_context
 from overcast.policy.evaluate import Policies, Request, evaluate
 from overcast.services.base import Operations
+from overcast.services.iam.store import Entity
 from overcast.services.kit.arns import parse_arn
 
 if TYPE_CHECKING:
@@ -22,11 +23,7 @@ class SimulatorOperations(Operations):
     service: IamProvider
 
     def simulate_principal_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        source = self.service.store.by_arn(params["PolicySourceArn"])
-        if source is None or source.account != ctx.account_id or source.kind not in ("user", "group", "role"):
-            raise ServiceError(
-                "NoSuchEntity", f"PolicySourceArn {params['PolicySourceArn']} does not exist.", 404
-            )
+        source = self._source(ctx, params["PolicySourceArn"])
         identity = self.service.entity_identity(source)
         if source.kind == "group":
             documents = self.service.policy_documents(source.account, "group", source.key)
@@ -100,8 +97,30 @@ class SimulatorOperations(Operations):
     def get_context_keys_for_custom_policy(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        keys: set[str] = set()
-        for text in params["PolicyInputList"]:
-            for statement in policy_doc.validate(text).statements:
-                keys.update(key for _, key, _ in statement.conditions)
-        return {"ContextKeyNames": sorted(keys)}
+        return {"ContextKeyNames": _context_keys(params["PolicyInputList"])}
+
+    def get_context_keys_for_principal_policy(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The keys of a user's (and its groups'), group's or role's policies, and of PolicyInputList."""
+        source = self._source(ctx, params["PolicySourceArn"])
+        documents = self.service.policy_documents(source.account, source.kind, source.key)
+        if source.kind == "user":
+            for group in self.service.store.groups_of(source.account, source.key):
+                documents += self.service.policy_documents(source.account, "group", group)
+        return {"ContextKeyNames": _context_keys([*documents, *(params.get("PolicyInputList") or ())])}
+
+    def _source(self, ctx: RequestContext, arn: str) -> Entity:
+        source = self.service.store.by_arn(arn)
+        if source is None or source.account != ctx.account_id or source.kind not in ("user", "group", "role"):
+            raise ServiceError("NoSuchEntity", f"PolicySourceArn {arn} does not exist.", 404)
+        return source
+
+
+def _context_keys(documents: list[str]) -> list[str]:
+    """The condition keys the policies test, each once."""
+    keys: set[str] = set()
+    for text in documents:
+        for statement in policy_doc.validate(text).statements:
+            keys.update(key for _, key, _ in statement.conditions)
+    return sorted(keys)

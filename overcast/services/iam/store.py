@@ -85,6 +85,12 @@ MIGRATIONS = [
         snapshot TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE iam_org_features (
+        org_id TEXT NOT NULL, feature TEXT NOT NULL, PRIMARY KEY (org_id, feature)
+    );
+    """,
+    "ALTER TABLE iam_accounts ADD COLUMN token_version INTEGER;",
 ]
 
 
@@ -118,6 +124,20 @@ class IamStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("iam", MIGRATIONS)
+
+    # -- centralized root access (per organization) ----------------------------------------------------------
+
+    def org_features(self, org_id: str) -> set[str]:
+        rows = self.db.all("SELECT feature FROM iam_org_features WHERE org_id = ?", (org_id,))
+        return {feature for (feature,) in rows}
+
+    def set_org_feature(self, org_id: str, feature: str, enabled: bool) -> None:
+        if enabled:
+            self.db.execute("INSERT OR IGNORE INTO iam_org_features VALUES (?, ?)", (org_id, feature))
+        else:
+            self.db.execute(
+                "DELETE FROM iam_org_features WHERE org_id = ? AND feature = ?", (org_id, feature)
+            )
 
     # -- entities ------------------------------------------------------------------------------------------
 
@@ -508,6 +528,18 @@ class IamStore:
         self.db.execute(
             "INSERT INTO iam_accounts (account, alias) VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET alias = ?",
             (account, alias, alias),
+        )
+
+    def token_version(self, account: str) -> int:
+        """The version of the tokens STS's global endpoint issues (SetSecurityTokenServicePreferences)."""
+        row = self.db.one("SELECT token_version FROM iam_accounts WHERE account = ?", (account,))
+        return row[0] if row and row[0] else 1
+
+    def set_token_version(self, account: str, version: int) -> None:
+        self.db.execute(
+            "INSERT INTO iam_accounts (account, token_version) VALUES (?, ?) "
+            "ON CONFLICT (account) DO UPDATE SET token_version = ?",
+            (account, version, version),
         )
 
     def set_password_policy(self, account: str, policy: dict[str, Any] | None) -> None:

@@ -22,6 +22,17 @@ STREAM_CHUNK = 64 * 1024  # bytes per PayloadChunk event of InvokeWithResponseSt
 class InvokeOperations(Operations):
     service: LambdaProvider
 
+    async def invoke_async(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """The deprecated InvokeAsync: an Event invocation of the function with InvokeArgs as its payload,
+        answered 202 Accepted once it is queued."""
+        args = params.get("InvokeArgs") or b""
+        if hasattr(args, "read"):  # a streaming body (the model streams InvokeArgs)
+            args = await args.read()
+        await self.invoke(
+            ctx, {"FunctionName": params["FunctionName"], "InvocationType": "Event", "Payload": args}
+        )
+        return {"Status": 202}
+
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service
         name, qualifier = service.parse_ref(ctx, params)

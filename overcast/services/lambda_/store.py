@@ -114,6 +114,8 @@ MIGRATIONS = [
     CREATE INDEX lambda_code_signing_scope ON lambda_code_signing (account, region, arn);
     ALTER TABLE lambda_functions ADD COLUMN code_signing_arn TEXT;
     """,
+    # PutRuntimeManagementConfig: {"UpdateRuntimeOn", "RuntimeVersionArn"?} as JSON.
+    "ALTER TABLE lambda_functions ADD COLUMN runtime_management TEXT;",
 ]
 
 
@@ -239,6 +241,7 @@ class LambdaStore:
             "next_version",
             "recursive_loop",
             "code_signing_arn",
+            "runtime_management",
         )
         self.db.execute(
             f"UPDATE lambda_functions SET {column} = ? WHERE account = ? AND region = ? AND name = ?",
@@ -313,6 +316,13 @@ class LambdaStore:
             "SELECT name FROM lambda_functions WHERE code_signing_arn = ? ORDER BY name", (arn,)
         )
         return [name for (name,) in rows]
+
+    def runtime_management(self, account: str, region: str, name: str) -> str | None:
+        row = self.db.one(
+            "SELECT runtime_management FROM lambda_functions WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return row[0] if row else None
 
     def recursive_loop(self, account: str, region: str, name: str) -> str | None:
         row = self.db.one(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
@@ -95,6 +96,31 @@ class GroupOperations(Operations):
             result["nextToken"] = next_token
         return result
 
+    def list_log_groups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """The newer listing: name, ARN and class of each group, filtered by a pattern of alternatives (`|`),
+        each a prefix (`^/aws/lambda`) or a substring, case-sensitive as AWS documents it."""
+        matches = _name_pattern(params.get("logGroupNamePattern"))
+        limit = params.get("limit") or 50
+        token = token_position(params, "ListLogGroups", str)
+        after, found = token[0] if token else "", []
+        while len(found) <= limit:
+            chunk = self.service.store.list_groups(
+                ctx.account_id, ctx.region, "", None, after, params.get("logGroupClass"), 1000
+            )
+            found += [group for group in chunk if matches(group.name)]
+            if len(chunk) < 1000:
+                break
+            after = chunk[-1].name
+        shown, next_token = page_of(found, limit, lambda group: [group.name], "ListLogGroups")
+        result: dict[str, Any] = {
+            "logGroups": [
+                {"logGroupName": g.name, "logGroupArn": g.arn, "logGroupClass": g.group_class} for g in shown
+            ]
+        }
+        if next_token:
+            result["nextToken"] = next_token
+        return result
+
     def _describe(self, group: LogGroup) -> dict[str, Any]:
         described: dict[str, Any] = {
             "logGroupName": group.name,
@@ -134,3 +160,13 @@ class GroupOperations(Operations):
     def disassociate_kms_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         self.service.store.update_group(self.service.group(ctx, params).id, kms_key_id=None)
         return {}
+
+
+def _name_pattern(pattern: str | None) -> Callable[[str], bool]:
+    """ListLogGroups' logGroupNamePattern: alternatives separated by `|`, `^` anchoring one at the start."""
+    if not pattern:
+        return lambda name: True
+    alternatives = pattern.split("|")
+    return lambda name: any(
+        name.startswith(alt[1:]) if alt.startswith("^") else alt in name for alt in alternatives
+    )

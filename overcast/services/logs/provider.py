@@ -7,12 +7,16 @@ from typing import Any
 from overcast.context import RequestContext
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.arns import parse_arn
+from overcast.services.logs import exports
 from overcast.services.logs.common import group_name, invalid, not_found
+from overcast.services.logs.destinations import DestinationOperations
 from overcast.services.logs.events import EventOperations
+from overcast.services.logs.exports import ExportTaskOperations
 from overcast.services.logs.groups import GroupOperations
 from overcast.services.logs.metric_filters import MetricFilterOperations
 from overcast.services.logs.policies import ResourcePolicyOperations
 from overcast.services.logs.queries import InsightsOperations
+from overcast.services.logs.query_definitions import QueryDefinitionOperations
 from overcast.services.logs.store import LogGroup, LogsStore, LogStream
 from overcast.services.logs.streams import StreamOperations
 from overcast.services.logs.subscriptions import SubscriptionOperations
@@ -33,6 +37,9 @@ class LogsProvider(ServiceProvider):
         SubscriptionOperations,
         InsightsOperations,
         ResourcePolicyOperations,
+        QueryDefinitionOperations,
+        DestinationOperations,
+        ExportTaskOperations,
     )
 
     def __init__(self, platform) -> None:
@@ -42,6 +49,7 @@ class LogsProvider(ServiceProvider):
 
     async def start(self) -> None:
         self.platform.spawn(self.retention.run())
+        self.platform.spawn(exports.resume(self))
 
     def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
         """TagResource / UntagResource of a log group."""

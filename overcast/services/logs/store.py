@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from overcast.services.kit.store import TagStore
 from overcast.state import Database
@@ -107,7 +107,46 @@ MIGRATIONS = [
     FROM logs_groups AS g, json_each(g.tags) AS t;
     UPDATE logs_groups SET tags = '{}' WHERE tags != '{}';
     """,
+    """
+    CREATE TABLE logs_query_definitions (
+        account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        PRIMARY KEY (account, region, id)
+    );
+    CREATE INDEX logs_query_definitions_name ON logs_query_definitions (account, region, name);
+    """,
+    """
+    CREATE TABLE logs_destinations (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, target_arn TEXT NOT NULL,
+        role_arn TEXT NOT NULL, access_policy TEXT, created_at INTEGER NOT NULL,
+        PRIMARY KEY (account, region, name)
+    );
+    """,
+    """
+    CREATE TABLE logs_export_tasks (
+        id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, status TEXT NOT NULL,
+        created_at INTEGER NOT NULL, task TEXT NOT NULL
+    );
+    CREATE INDEX logs_export_tasks_scope ON logs_export_tasks (account, region, created_at);
+    """,
 ]
+
+DESTINATION_COLUMNS = "account, region, name, target_arn, role_arn, access_policy, created_at"
+
+
+class Destination(NamedTuple):
+    account: str
+    region: str
+    name: str
+    target_arn: str
+    role_arn: str
+    access_policy: str | None
+    created_at: int
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:logs:{self.region}:{self.account}:destination:{self.name}"
+
 
 GROUP_COLUMNS = "id, account, region, name, created_at, retention_days, kms_key_id, group_class, stored_bytes"
 STREAM_COLUMNS = "id, group_id, name, created_at, first_event, last_event, last_ingestion"
@@ -212,6 +251,119 @@ class LogsStore:
         sql += " ORDER BY name LIMIT ?"
         args.append(limit)
         return [LogGroup(*row) for row in self.db.all(sql, args)]
+
+    def query_definition(self, account: str, region: str, definition_id: str) -> dict[str, Any] | None:
+        row = self.db.one(
+            "SELECT definition FROM logs_query_definitions WHERE account = ? AND region = ? AND id = ?",
+            (account, region, definition_id),
+        )
+        return json.loads(row[0]) if row else None
+
+    def put_query_definition(self, account: str, region: str, definition: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO logs_query_definitions (account, region, id, name, definition) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (account, region, definition["queryDefinitionId"], definition["name"], json.dumps(definition)),
+        )
+
+    def delete_query_definition(self, account: str, region: str, definition_id: str) -> bool:
+        cursor = self.db.execute(
+            "DELETE FROM logs_query_definitions WHERE account = ? AND region = ? AND id = ?",
+            (account, region, definition_id),
+        )
+        return cursor.rowcount > 0
+
+    def query_definitions(
+        self, account: str, region: str, prefix: str, after: tuple[str, str], limit: int
+    ) -> list[dict[str, Any]]:
+        """Definitions whose name starts with `prefix`, by name (then id), after the position `after`."""
+        rows = self.db.all(
+            "SELECT definition FROM logs_query_definitions WHERE account = ? AND region = ? "
+            "AND substr(name, 1, ?) = ? AND (name, id) > (?, ?) ORDER BY name, id LIMIT ?",
+            (account, region, len(prefix), prefix, *after, limit),
+        )
+        return [json.loads(text) for (text,) in rows]
+
+    def count_query_definitions(self, account: str, region: str) -> int:
+        row = self.db.one(
+            "SELECT count(*) FROM logs_query_definitions WHERE account = ? AND region = ?", (account, region)
+        )
+        return row[0] if row else 0
+
+    # -- destinations (targets other accounts subscribe to) -----------------------------------------------------
+
+    def destination(self, account: str, region: str, name: str) -> Destination | None:
+        row = self.db.one(
+            f"SELECT {DESTINATION_COLUMNS} FROM logs_destinations WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return Destination(*row) if row else None
+
+    def put_destination(self, account: str, region: str, name: str, target: str, role: str, now: int) -> None:
+        self.db.execute(
+            "INSERT INTO logs_destinations (account, region, name, target_arn, role_arn, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, name) "
+            "DO UPDATE SET target_arn = excluded.target_arn, role_arn = excluded.role_arn",
+            (account, region, name, target, role, now),
+        )
+
+    def set_destination_policy(self, account: str, region: str, name: str, policy: str) -> None:
+        self.db.execute(
+            "UPDATE logs_destinations SET access_policy = ? WHERE account = ? AND region = ? AND name = ?",
+            (policy, account, region, name),
+        )
+
+    def delete_destination(self, account: str, region: str, name: str) -> bool:
+        cursor = self.db.execute(
+            "DELETE FROM logs_destinations WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return cursor.rowcount > 0
+
+    def destinations(
+        self, account: str, region: str, prefix: str, after: str, limit: int
+    ) -> list[Destination]:
+        rows = self.db.all(
+            f"SELECT {DESTINATION_COLUMNS} FROM logs_destinations WHERE account = ? AND region = ? "
+            "AND substr(name, 1, ?) = ? AND name > ? ORDER BY name LIMIT ?",
+            (account, region, len(prefix), prefix, after, limit),
+        )
+        return [Destination(*row) for row in rows]
+
+    # -- export tasks -------------------------------------------------------------------------------------------
+
+    def export_task(self, task_id: str) -> dict[str, Any] | None:
+        row = self.db.one("SELECT task FROM logs_export_tasks WHERE id = ?", (task_id,))
+        return json.loads(row[0]) if row else None
+
+    def save_export_task(self, account: str, region: str, task: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO logs_export_tasks (id, account, region, status, created_at, task) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET status = excluded.status, task = excluded.task",
+            (
+                task["taskId"],
+                account,
+                region,
+                task["status"]["code"],
+                task["executionInfo"]["creationTime"],
+                json.dumps(task),
+            ),
+        )
+
+    def export_tasks(self, account: str, region: str, status: str | None = None) -> list[dict[str, Any]]:
+        """The account's export tasks in the region, newest first."""
+        sql = "SELECT task FROM logs_export_tasks WHERE account = ? AND region = ?"
+        args: list[Any] = [account, region]
+        if status:
+            sql += " AND status = ?"
+            args.append(status)
+        return [json.loads(t) for (t,) in self.db.all(sql + " ORDER BY created_at DESC, id", args)]
+
+    def unfinished_export_tasks(self) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = self.db.all(
+            "SELECT account, region, task FROM logs_export_tasks WHERE status IN ('PENDING', 'RUNNING')"
+        )
+        return [(account, region, json.loads(task)) for account, region, task in rows]
 
     def update_group(self, group_id: int, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = ?" for name in columns)

@@ -1,5 +1,6 @@
 """Subscription filters: the events a filter matches go, once their write commits, to its destination (a
-Lambda function, a Kinesis stream or a Firehose delivery stream) as one gzipped DATA_MESSAGE per
+Lambda function, a Kinesis stream, a Firehose delivery stream, or a Logs destination's target, which may be
+in another account) as one gzipped DATA_MESSAGE per
 PutLogEvents call, delivered by the kit as logs.amazonaws.com, so the destination's policy decides."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from overcast.services.base import Operations
 from overcast.services.kit.arns import parse_arn
 from overcast.services.kit.delivery import Sender, deliver
 from overcast.services.logs.common import not_found, pattern_matcher
+from overcast.services.logs.destinations import check_subscription
 from overcast.services.logs.filter_pattern import compile_pattern
 from overcast.services.logs.store import LogGroup, LogStream
 
@@ -36,6 +38,7 @@ class SubscriptionOperations(Operations):
         store = self.service.store
         group = self.service.group(ctx, params)
         pattern_matcher(params["filterPattern"])
+        check_subscription(self.service, ctx, params["destinationArn"])
         name = params["filterName"]
         existing = {row[0] for row in store.subscription_filters(group.id)}
         if name not in existing and len(existing) >= MAX_SUBSCRIPTION_FILTERS:
@@ -127,7 +130,17 @@ async def _deliver(
     """One DATA_MESSAGE, gzipped: wrapped as {"awslogs": {"data": base64}} for Lambda, as the record itself
     for Kinesis (partitioned by log stream, or at random) and Firehose."""
     data = gzip.compress(json.dumps(payload, separators=(",", ":")).encode())
+    owner = group.account
     arn = parse_arn(destination)
+    if arn is not None and arn.service == "logs" and arn.resource_type == "destination":
+        # A destination (of this or another account): its target receives the events, sent as its owner.
+        logs = platform.provider("logs")
+        with platform.db.transaction():
+            found = logs.store.destination(arn.account, arn.region, arn.resource_id)  # type: ignore[union-attr]
+        if found is None:
+            log.warning("subscription delivery to %s: the destination is gone", destination)
+            return
+        destination, owner, arn = found.target_arn, found.account, parse_arn(found.target_arn)
     if arn is None or arn.service not in DESTINATIONS:
         log.warning("subscription delivery to %s: Overcast delivers to %s only", destination, DESTINATIONS)
         return
@@ -138,7 +151,7 @@ async def _deliver(
         options["invocation_type"] = "Event"
     elif arn.service == "kinesis":
         options["partition_key"] = stream.name[:256] if distribution == "ByLogStream" else uuid.uuid4().hex
-    sender = Sender("logs.amazonaws.com", group.account, source_arn=f"{group.arn}:*")
+    sender = Sender("logs.amazonaws.com", owner, source_arn=f"{group.arn}:*")
     try:
         await deliver(platform, destination, message, sender, **options)
     except ServiceError as error:  # AWS drops what it cannot deliver; say why in the server log

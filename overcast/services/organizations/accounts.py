@@ -166,6 +166,21 @@ class AccountOperations(Operations):
         self._leave(org, account.account)
         return {}
 
+    def close_account(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """A member account is closed (SUSPENDED, State CLOSED) and stays in the organization, as in AWS for
+        the 90 days before its resources go; the closing is done at once here."""
+        org = self.service.org(ctx)
+        account = self.service.account(org, params["AccountId"])
+        if account.account == org.management:
+            raise _constraint("You can't close the management account with this API.")
+        if account.status != "ACTIVE":
+            raise error(
+                "AccountAlreadyClosedException", "You attempted to close an account that is already closed."
+            )
+        self.service.store.close_account(account.account)
+        self.service.changed()
+        return {}
+
     def leave_organization(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         org = self.service.org(ctx, management=False)
         if org.management == ctx.account_id:

@@ -11,6 +11,7 @@ from overcast.policy import document as policy_doc
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.paging import decode_token, page_of
 from overcast.services.organizations.accounts import AccountOperations
+from overcast.services.organizations.delegated import DelegatedAdministratorOperations
 from overcast.services.organizations.errors import (
     access_denied,
     account_not_found,
@@ -22,6 +23,8 @@ from overcast.services.organizations.handshakes import HandshakeOperations
 from overcast.services.organizations.ids import FULL_ACCESS, FULL_ACCESS_ID, SCP
 from overcast.services.organizations.organization import OrganizationOperations
 from overcast.services.organizations.policies import PolicyOperations
+from overcast.services.organizations.resource_policy import ResourcePolicyOperations
+from overcast.services.organizations.service_access import ServiceAccessOperations
 from overcast.services.organizations.store import Account, Organization, OrganizationsStore, Policy, Unit
 from overcast.services.organizations.tagging import TagOperations
 from overcast.services.organizations.units import OrganizationalUnitOperations
@@ -35,6 +38,9 @@ class OrganizationsProvider(ServiceProvider):
         AccountOperations,
         HandshakeOperations,
         PolicyOperations,
+        ServiceAccessOperations,
+        DelegatedAdministratorOperations,
+        ResourcePolicyOperations,
         TagOperations,
     )
 
@@ -187,8 +193,8 @@ class OrganizationsProvider(ServiceProvider):
             "Arn": f"arn:aws:organizations::{org.management}:account/{org.id}/{account.account}",
             "Email": account.email,
             "Name": account.name,
-            "Status": "ACTIVE",
-            "State": "ACTIVE",
+            "Status": account.status,
+            "State": "CLOSED" if account.status == "SUSPENDED" else "ACTIVE",
             "JoinedMethod": account.joined_method,
             "JoinedTimestamp": account.joined,
         }

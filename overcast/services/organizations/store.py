@@ -9,7 +9,7 @@ of its own (it is the same in every organization).
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from overcast.state import Database
 
@@ -50,11 +50,32 @@ MIGRATIONS = [
         org_id TEXT NOT NULL, target_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
         PRIMARY KEY (org_id, target_id, key)
     );
+    """,
     """
+    CREATE TABLE org_service_access (
+        org_id TEXT NOT NULL, principal TEXT NOT NULL, enabled REAL NOT NULL, PRIMARY KEY (org_id, principal)
+    );
+    """,
+    """
+    CREATE TABLE org_delegated_admins (
+        org_id TEXT NOT NULL, account TEXT NOT NULL, principal TEXT NOT NULL, enabled REAL NOT NULL,
+        PRIMARY KEY (org_id, account, principal)
+    );
+    """,
+    """
+    CREATE TABLE org_resource_policies (
+        org_id TEXT PRIMARY KEY, id TEXT NOT NULL, content TEXT NOT NULL
+    );
+    """,
+    # CloseAccount: ACTIVE, or SUSPENDED once closed.
+    "ALTER TABLE org_accounts ADD COLUMN status TEXT NOT NULL DEFAULT 'ACTIVE';",
 ]
 
 # The tables whose rows belong to one organization (deleted with it).
 _ORG_TABLES = (
+    "org_resource_policies",
+    "org_service_access",
+    "org_delegated_admins",
     "org_accounts",
     "org_units",
     "org_policies",
@@ -87,6 +108,7 @@ class Account(NamedTuple):
     email: str
     joined_method: str  # CREATED | INVITED
     joined: float
+    status: str = "ACTIVE"  # SUSPENDED once closed
 
 
 class Unit(NamedTuple):
@@ -124,7 +146,7 @@ class CreateStatus(NamedTuple):
 
 
 _ORG = "SELECT id, management, root_id, feature_set, email, policy_types, created FROM org_organizations"
-_ACCOUNT = "SELECT account, org_id, parent_id, name, email, joined_method, joined FROM org_accounts"
+_ACCOUNT = "SELECT account, org_id, parent_id, name, email, joined_method, joined, status FROM org_accounts"
 _UNIT = "SELECT id, org_id, parent_id, name FROM org_units"
 _POLICY = "SELECT id, org_id, name, description, type, content FROM org_policies"
 _HANDSHAKE = "SELECT id, org_id, target, state, requested, expires, notes FROM org_handshakes"
@@ -167,6 +189,73 @@ class OrganizationsStore:
             "UPDATE org_organizations SET policy_types = ? WHERE id = ?", (json.dumps(types), org_id)
         )
 
+    # -- trusted access (AWS services allowed to act across the organization) -------------------------------
+
+    def service_access(self, org_id: str) -> list[tuple[str, float]]:
+        """(service principal, when enabled) of every service with trusted access, by principal."""
+        return [
+            (principal, enabled)
+            for principal, enabled in self.db.all(
+                "SELECT principal, enabled FROM org_service_access WHERE org_id = ? ORDER BY principal",
+                (org_id,),
+            )
+        ]
+
+    def enable_service_access(self, org_id: str, principal: str, now: float) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO org_service_access (org_id, principal, enabled) VALUES (?, ?, ?)",
+            (org_id, principal, now),
+        )
+
+    def disable_service_access(self, org_id: str, principal: str) -> None:
+        self.db.execute(
+            "DELETE FROM org_service_access WHERE org_id = ? AND principal = ?", (org_id, principal)
+        )
+
+    # -- the organization's resource policy (what it delegates to member accounts) ----------------------------
+
+    def resource_policy(self, org_id: str) -> tuple[str, str] | None:
+        """(id, content) of the organization's resource policy, or None."""
+        row = self.db.one("SELECT id, content FROM org_resource_policies WHERE org_id = ?", (org_id,))
+        return (row[0], row[1]) if row else None
+
+    def put_resource_policy(self, org_id: str, policy_id: str, content: str) -> None:
+        self.db.execute(
+            "INSERT INTO org_resource_policies VALUES (?, ?, ?) ON CONFLICT (org_id) DO UPDATE SET content = ?",
+            (org_id, policy_id, content, content),
+        )
+
+    def delete_resource_policy(self, org_id: str) -> bool:
+        return self.db.execute("DELETE FROM org_resource_policies WHERE org_id = ?", (org_id,)).rowcount > 0
+
+    # -- delegated administrators -----------------------------------------------------------------------------
+
+    def delegations(
+        self, org_id: str, account: str | None = None, principal: str | None = None
+    ) -> list[tuple]:
+        """(account, service principal, when registered) rows, optionally of one account or one service."""
+        sql = "SELECT account, principal, enabled FROM org_delegated_admins WHERE org_id = ?"
+        args: list[Any] = [org_id]
+        if account is not None:
+            sql += " AND account = ?"
+            args.append(account)
+        if principal is not None:
+            sql += " AND principal = ?"
+            args.append(principal)
+        return self.db.all(sql + " ORDER BY enabled, account, principal", args)
+
+    def delegate(self, org_id: str, account: str, principal: str, now: float) -> None:
+        self.db.execute(
+            "INSERT INTO org_delegated_admins VALUES (?, ?, ?, ?)", (org_id, account, principal, now)
+        )
+
+    def undelegate(self, org_id: str, account: str, principal: str) -> bool:
+        cursor = self.db.execute(
+            "DELETE FROM org_delegated_admins WHERE org_id = ? AND account = ? AND principal = ?",
+            (org_id, account, principal),
+        )
+        return cursor.rowcount > 0
+
     # -- accounts ------------------------------------------------------------------------------------------
 
     def account(self, org_id: str, account: str) -> Account | None:
@@ -198,7 +287,10 @@ class OrganizationsStore:
         return [Account(*r) for r in rows]
 
     def add_account(self, account: Account) -> None:
-        self.db.execute("INSERT INTO org_accounts VALUES (?, ?, ?, ?, ?, ?, ?)", tuple(account))
+        self.db.execute("INSERT INTO org_accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tuple(account))
+
+    def close_account(self, account: str) -> None:
+        self.db.execute("UPDATE org_accounts SET status = 'SUSPENDED' WHERE account = ?", (account,))
 
     def move_account(self, account: str, parent_id: str) -> None:
         self.db.execute("UPDATE org_accounts SET parent_id = ? WHERE account = ?", (parent_id, account))
@@ -206,6 +298,9 @@ class OrganizationsStore:
     def remove_account(self, org_id: str, account: str) -> None:
         """`account` leaves the organization, with its policy attachments."""
         self.db.execute("DELETE FROM org_accounts WHERE account = ?", (account,))
+        self.db.execute(
+            "DELETE FROM org_delegated_admins WHERE org_id = ? AND account = ?", (org_id, account)
+        )
         self.detach_all(org_id, account)
 
     def add_create_status(self, status: CreateStatus) -> None:

@@ -12,11 +12,12 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import Credential, Principal
 from overcast.policy import document as policy_doc
-from overcast.policy.enforcement import build_context
+from overcast.policy.enforcement import ResourcePolicy, build_context
 from overcast.policy.evaluate import Policies, Request, evaluate
 from overcast.services.base import ServiceProvider
 from overcast.services.sts.identity import IdentityOperations
 from overcast.services.sts.roles import AssumeRoleOperations, check_role_arn
+from overcast.services.sts.root import AssumeRootOperations, target_arn
 from overcast.services.sts.store import StsStore
 from overcast.services.sts.tokens import SessionTokenOperations
 
@@ -25,7 +26,7 @@ EXPIRED_KEPT = 86400  # seconds an expired session is kept (the server answers E
 
 class StsProvider(ServiceProvider):
     service_name = "sts"
-    families = (IdentityOperations, AssumeRoleOperations, SessionTokenOperations)
+    families = (IdentityOperations, AssumeRoleOperations, AssumeRootOperations, SessionTokenOperations)
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
@@ -37,10 +38,19 @@ class StsProvider(ServiceProvider):
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         """The resource a request acts on, for authorization: the role being assumed. AWS validates it before
         it authorizes the call, so a malformed one is a ValidationError even for a caller with no rights."""
+        if ctx.operation == "AssumeRoot":
+            return target_arn(params["TargetPrincipal"])
         role_arn = params.get("RoleArn")
         if role_arn is not None:
             check_role_arn(role_arn)
         return role_arn
+
+    def authorization_resource(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
+        """AssumeRoot is the caller's identity policies' to allow (on the member's root ARN): the organization,
+        not a policy of the member account, is what lets the management account in."""
+        if ctx.operation == "AssumeRoot":
+            return ResourcePolicy(ctx.account_id, None, {})
+        return None
 
     def credential(self, access_key_id: str) -> Credential | None:
         """The session behind an ASIA... access key STS issued."""

@@ -162,3 +162,43 @@ def test_unknown_namespace_of_a_job(overcast):
     with pytest.raises(ClientError) as raised:
         iam.get_service_last_accessed_details_with_entities(JobId=job, ServiceNamespace="s3")
     assert code_of(raised) == "InvalidInput"
+
+
+def test_policies_granting_service_access(overcast):
+    iam = overcast.client("iam")
+    iam.create_user(UserName="reader")
+    iam.create_group(GroupName="queues")
+    iam.add_user_to_group(GroupName="queues", UserName="reader")
+    iam.attach_user_policy(UserName="reader", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    allow = lambda action: json.dumps(  # noqa: E731
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}
+    )
+    iam.put_group_policy(GroupName="queues", PolicyName="sqs-send", PolicyDocument=allow("sqs:Send*"))
+    iam.put_user_policy(
+        UserName="reader",
+        PolicyName="deny-only",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sqs:*", "Resource": "*"}]}
+        ),
+    )
+    arn = iam.get_user(UserName="reader")["User"]["Arn"]
+    answer = iam.list_policies_granting_service_access(Arn=arn, ServiceNamespaces=["s3", "sqs", "dynamodb"])
+    by_namespace = {
+        entry["ServiceNamespace"]: entry["Policies"] for entry in answer["PoliciesGrantingServiceAccess"]
+    }
+    assert by_namespace["s3"] == [
+        {
+            "PolicyName": "AmazonS3ReadOnlyAccess",
+            "PolicyType": "MANAGED",
+            "PolicyArn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+        }
+    ]
+    assert by_namespace["sqs"] == [
+        {"PolicyName": "sqs-send", "PolicyType": "INLINE", "EntityType": "GROUP", "EntityName": "queues"}
+    ]
+    assert by_namespace["dynamodb"] == [] and answer["IsTruncated"] is False
+    with pytest.raises(ClientError) as raised:
+        iam.list_policies_granting_service_access(
+            Arn="arn:aws:iam::000000000000:user/ghost", ServiceNamespaces=["s3"]
+        )
+    assert code_of(raised) == "NoSuchEntity"

@@ -114,3 +114,98 @@ def test_trust_policy_that_is_not_json(overcast):
         "MalformedPolicyDocument",
         "This policy contains invalid Json",
     )
+
+
+def test_a_policy_arn_that_is_no_arn_is_a_validation_error(overcast):
+    iam = overcast.client("iam")
+    iam.create_role(RoleName="parsed", AssumeRolePolicyDocument=TRUST)
+    iam.create_user(UserName="parsed")
+    bare = "service-role/AWSLambdaBasicExecutionRole-1234"  # CloudFormation's identifier, not an ARN
+    calls = [
+        (iam.attach_role_policy, {"RoleName": "parsed"}),
+        (iam.attach_user_policy, {"UserName": "parsed"}),
+        (iam.detach_role_policy, {"RoleName": "parsed"}),
+        (iam.get_policy, {}),
+        (iam.list_policy_versions, {}),
+    ]
+    for call, params in calls:
+        with pytest.raises(ClientError) as raised:
+            call(PolicyArn=bare, **params)
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert (code_of(raised), message_of(raised)) == (
+            "ValidationError",
+            "Invalid ARN:  Could not be parsed!",
+        )
+    with pytest.raises(ClientError) as raised:  # checked before the role is looked up
+        iam.attach_role_policy(RoleName="nobody", PolicyArn=bare)
+    assert code_of(raised) == "ValidationError"
+    with pytest.raises(ClientError) as raised:  # an ARN that names nothing is still NoSuchEntity
+        iam.attach_role_policy(RoleName="parsed", PolicyArn="arn:aws:iam::000000000000:policy/none")
+    assert code_of(raised) == "NoSuchEntity"
+
+
+def test_virtual_mfa_device_tags(overcast):
+    iam = overcast.client("iam")
+    device = iam.create_virtual_mfa_device(
+        VirtualMFADeviceName="phone", Tags=[{"Key": "team", "Value": "ops"}]
+    )
+    serial = device["VirtualMFADevice"]["SerialNumber"]
+    assert device["VirtualMFADevice"]["Tags"] == [{"Key": "team", "Value": "ops"}]
+    png = device["VirtualMFADevice"]["QRCodePNG"]  # the otpauth:// URI of the seed, for authenticator apps
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"
+    assert int.from_bytes(png[16:20], "big") >= 100  # at least a version-3 symbol at 4 pixels a module
+    iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "cost", "Value": "1"}])
+    assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [
+        {"Key": "cost", "Value": "1"},
+        {"Key": "team", "Value": "ops"},
+    ]
+    iam.untag_mfa_device(SerialNumber=serial, TagKeys=["team"])
+    assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "cost", "Value": "1"}]
+    missing = "arn:aws:iam::000000000000:mfa/none"
+    with pytest.raises(ClientError) as raised:
+        iam.list_mfa_device_tags(SerialNumber=missing)
+    assert (code_of(raised), message_of(raised)) == (
+        "NoSuchEntity",
+        f"MFA Device with serial number {missing} does not exist.",
+    )
+    iam.delete_virtual_mfa_device(SerialNumber=serial)
+    again = iam.create_virtual_mfa_device(VirtualMFADeviceName="phone")["VirtualMFADevice"]["SerialNumber"]
+    assert iam.list_mfa_device_tags(SerialNumber=again)["Tags"] == []  # the old device's tags went with it
+
+
+def test_security_token_service_preferences_show_in_the_account_summary(overcast):
+    iam = overcast.client("iam")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v1Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1
+
+
+def test_context_keys_of_a_principals_policies(overcast):
+    iam = overcast.client("iam")
+    iam.create_user(UserName="keys")
+    iam.create_group(GroupName="keyed")
+    iam.add_user_to_group(GroupName="keyed", UserName="keys")
+    conditioned = lambda op, key: json.dumps(  # noqa: E731
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {op: {key: "x"}}}
+            ],
+        }
+    )
+    iam.put_user_policy(
+        UserName="keys", PolicyName="own", PolicyDocument=conditioned("StringEquals", "aws:SourceVpc")
+    )
+    iam.put_group_policy(
+        GroupName="keyed", PolicyName="group", PolicyDocument=conditioned("IpAddress", "aws:SourceIp")
+    )
+    arn = iam.get_user(UserName="keys")["User"]["Arn"]
+    found = iam.get_context_keys_for_principal_policy(
+        PolicySourceArn=arn, PolicyInputList=[conditioned("StringLike", "s3:prefix")]
+    )["ContextKeyNames"]
+    assert {key.lower() for key in found} == {"aws:sourcevpc", "aws:sourceip", "s3:prefix"}
+    with pytest.raises(ClientError) as raised:
+        iam.get_context_keys_for_principal_policy(PolicySourceArn="arn:aws:iam::000000000000:user/ghost")
+    assert code_of(raised) == "NoSuchEntity"

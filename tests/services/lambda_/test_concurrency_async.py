@@ -199,3 +199,42 @@ def test_no_retries_and_success_destination(overcast, lam, make_function):
     record = json.loads(wait_for(lambda: sqs.receive_message(QueueUrl=done).get("Messages"))[0]["Body"])
     assert record["requestContext"]["condition"] == "Success"
     assert record["responsePayload"]["event"] == {"x": 1}
+
+
+def test_the_deprecated_invoke_async_queues_an_event_invocation(lam, make_function, tmp_path):
+    out = tmp_path / "out.txt"
+    make_function("legacy-async", RECORDER, Environment={"Variables": {"OUT": str(out)}})
+    response = lam.invoke_async(FunctionName="legacy-async", InvokeArgs=json.dumps({"n": 9}).encode())
+    assert response["Status"] == 202 and response["ResponseMetadata"]["HTTPStatusCode"] == 202
+    line = wait_for(lambda: out.exists() and out.read_text())
+    assert line.split()[-1] == "9"
+    with pytest.raises(ClientError) as raised:
+        lam.invoke_async(FunctionName="nothing-here", InvokeArgs=b"{}")
+    assert code_of(raised) == "ResourceNotFoundException"
+
+
+def test_runtime_management_config(lam, make_function):
+    arn = make_function("pinned")["FunctionArn"]
+    assert lam.get_runtime_management_config(FunctionName="pinned")["UpdateRuntimeOn"] == "Auto"
+    version = (
+        "arn:aws:lambda:us-east-1::runtime:0af3e9b1c2d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c"
+    )
+    answer = lam.put_runtime_management_config(
+        FunctionName="pinned", UpdateRuntimeOn="Manual", RuntimeVersionArn=version
+    )
+    assert (answer["UpdateRuntimeOn"], answer["RuntimeVersionArn"], answer["FunctionArn"]) == (
+        "Manual",
+        version,
+        arn,
+    )
+    got = lam.get_runtime_management_config(FunctionName="pinned")
+    assert (got["UpdateRuntimeOn"], got["RuntimeVersionArn"]) == ("Manual", version)
+    lam.put_runtime_management_config(FunctionName="pinned", UpdateRuntimeOn="FunctionUpdate")
+    got = lam.get_runtime_management_config(FunctionName="pinned")
+    assert got["UpdateRuntimeOn"] == "FunctionUpdate" and "RuntimeVersionArn" not in got
+    with pytest.raises(ClientError) as raised:
+        lam.put_runtime_management_config(FunctionName="pinned", UpdateRuntimeOn="Manual")
+    assert code_of(raised) == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as raised:
+        lam.get_runtime_management_config(FunctionName="missing")
+    assert code_of(raised) == "ResourceNotFoundException"

@@ -211,3 +211,118 @@ def test_lists_page_with_max_results_and_next_token(org):
             org.list_roots(NextToken=token)
         assert error_of(raised) == ("InvalidInputException", 400)
         assert raised.value.response["Reason"] == "INVALID_PAGINATION_TOKEN"
+
+
+def test_delegated_administrators(overcast, org):
+    member = org.create_account(Email="sec@example.com", AccountName="security")["CreateAccountStatus"][
+        "AccountId"
+    ]
+    other = org.create_account(Email="dev@example.com", AccountName="dev")["CreateAccountStatus"]["AccountId"]
+    org.register_delegated_administrator(AccountId=member, ServicePrincipal="iam.amazonaws.com")
+    org.register_delegated_administrator(AccountId=member, ServicePrincipal="guardduty.amazonaws.com")
+    with pytest.raises(ClientError) as raised:
+        org.register_delegated_administrator(AccountId=member, ServicePrincipal="iam.amazonaws.com")
+    assert (code_of(raised), message_of(raised)) == (
+        "AccountAlreadyRegisteredException",
+        "The provided account is already a delegated administrator for your organization.",
+    )
+    with pytest.raises(ClientError) as raised:
+        org.register_delegated_administrator(AccountId="000000000000", ServicePrincipal="iam.amazonaws.com")
+    assert code_of(raised) == "ConstraintViolationException"
+    assert raised.value.response["Reason"] == "CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR"
+
+    admins = org.list_delegated_administrators()["DelegatedAdministrators"]
+    assert [(a["Id"], a["Name"]) for a in admins] == [(member, "security")] and admins[0][
+        "DelegationEnabledDate"
+    ]
+    assert (
+        org.list_delegated_administrators(ServicePrincipal="ssm.amazonaws.com")["DelegatedAdministrators"]
+        == []
+    )
+    services = org.list_delegated_services_for_account(AccountId=member)["DelegatedServices"]
+    assert {s["ServicePrincipal"] for s in services} == {"iam.amazonaws.com", "guardduty.amazonaws.com"}
+    delegate = overcast.client("organizations", aws_access_key_id=member, aws_secret_access_key="x")
+    assert [a["Id"] for a in delegate.list_delegated_administrators()["DelegatedAdministrators"]] == [member]
+    outsider = overcast.client("organizations", aws_access_key_id=other, aws_secret_access_key="x")
+    with pytest.raises(ClientError) as raised:
+        outsider.list_delegated_administrators()
+    assert code_of(raised) == "AccessDeniedException"
+
+    org.deregister_delegated_administrator(AccountId=member, ServicePrincipal="guardduty.amazonaws.com")
+    with pytest.raises(ClientError) as raised:
+        org.deregister_delegated_administrator(AccountId=member, ServicePrincipal="guardduty.amazonaws.com")
+    assert (code_of(raised), message_of(raised)) == (
+        "AccountNotRegisteredException",
+        "The provided account is not a registered delegated administrator for your organization.",
+    )
+    with pytest.raises(ClientError) as raised:
+        org.list_delegated_services_for_account(AccountId=other)
+    assert code_of(raised) == "AccountNotRegisteredException"
+    org.remove_account_from_organization(AccountId=member)
+    assert org.list_delegated_administrators()["DelegatedAdministrators"] == []
+
+
+def test_the_organizations_resource_policy(overcast, org):
+    member = org.create_account(Email="ops@example.com", AccountName="ops")["CreateAccountStatus"][
+        "AccountId"
+    ]
+    other = org.create_account(Email="x@example.com", AccountName="x")["CreateAccountStatus"]["AccountId"]
+    with pytest.raises(ClientError) as raised:
+        org.describe_resource_policy()
+    assert (code_of(raised), message_of(raised)) == (
+        "ResourcePolicyNotFoundException",
+        "We can't find a resource policy request with the parameter that you specified.",
+    )
+    content = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Delegate",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{member}:root"},
+                    "Action": ["organizations:Describe*", "organizations:List*"],
+                    "Resource": "*",
+                }
+            ],
+        }
+    )
+    policy = org.put_resource_policy(Content=content)["ResourcePolicy"]
+    summary = policy["ResourcePolicySummary"]
+    org_id = org.describe_organization()["Organization"]["Id"]
+    assert summary["Id"].startswith("rp-") and policy["Content"] == content
+    assert summary["Arn"] == f"arn:aws:organizations::000000000000:resourcepolicy/{org_id}/{summary['Id']}"
+    assert org.put_resource_policy(Content=content)["ResourcePolicy"]["ResourcePolicySummary"] == summary
+    named = overcast.client("organizations", aws_access_key_id=member, aws_secret_access_key="x")
+    assert named.describe_resource_policy()["ResourcePolicy"] == policy
+    stranger = overcast.client("organizations", aws_access_key_id=other, aws_secret_access_key="x")
+    with pytest.raises(ClientError) as raised:
+        stranger.describe_resource_policy()
+    assert code_of(raised) == "AccessDeniedException"
+    with pytest.raises(ClientError) as raised:
+        org.put_resource_policy(Content="not json")
+    assert code_of(raised) == "MalformedPolicyDocumentException"
+    org.delete_resource_policy()
+    with pytest.raises(ClientError) as raised:
+        org.delete_resource_policy()
+    assert code_of(raised) == "ResourcePolicyNotFoundException"
+
+
+def test_closing_a_member_account(org):
+    member = org.create_account(Email="old@example.com", AccountName="old")["CreateAccountStatus"][
+        "AccountId"
+    ]
+    assert org.describe_account(AccountId=member)["Account"]["Status"] == "ACTIVE"
+    org.close_account(AccountId=member)
+    account = org.describe_account(AccountId=member)["Account"]
+    assert (account["Status"], account["State"]) == ("SUSPENDED", "CLOSED")
+    assert member in [a["Id"] for a in org.list_accounts()["Accounts"]]  # it stays in the organization
+    with pytest.raises(ClientError) as raised:
+        org.close_account(AccountId=member)
+    assert (code_of(raised), message_of(raised)) == (
+        "AccountAlreadyClosedException",
+        "You attempted to close an account that is already closed.",
+    )
+    with pytest.raises(ClientError) as raised:
+        org.close_account(AccountId="000000000000")
+    assert code_of(raised) == "ConstraintViolationException"
