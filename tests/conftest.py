@@ -30,12 +30,7 @@ def network(overcast):
     application load balancer needs, and a VPC for private hosted zones. `.vpc`, `.subnets`."""
     from types import SimpleNamespace
 
-    ec2 = overcast.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.99.{index}.0/24", AvailabilityZone=f"us-east-1{zone}")[
-            "Subnet"
-        ]["SubnetId"]
-        for index, zone in enumerate("ab", 1)
-    ]
+    from tests.helpers import shared_network
+
+    vpc, subnets = shared_network(overcast.client("ec2"))
     return SimpleNamespace(vpc=vpc, subnets=subnets)

@@ -92,3 +92,45 @@ def signed_headers(
     request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
     SigV4Auth(Credentials("test", "test"), service, region).add_auth(request)
     return dict(request.headers.items())
+
+
+def _ec2_like(client: Any, region: str | None = None) -> Any:
+    """An EC2 client with the endpoint and credentials of `client` (any boto3 client of an Overcast server)."""
+    import boto3
+
+    credentials = client._request_signer._credentials.get_frozen_credentials()
+    return boto3.client(
+        "ec2",
+        endpoint_url=client.meta.endpoint_url,
+        region_name=region or client.meta.region_name,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.token,
+    )
+
+
+def new_vpc(client: Any, region: str | None = None) -> str:
+    """A new VPC of `client`'s account, in `region` (the client's by default)."""
+    return _ec2_like(client, region).create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+
+
+def shared_network(client: Any) -> tuple[str, list[str]]:
+    """(VPC id, [subnet in us-east-1a, subnet in us-east-1b]) of the tests' network in the account and region
+    of `client` (any boto3 client of an Overcast server): made on first use, found again afterwards (an account
+    has at most 5 VPCs per region)."""
+    ec2 = _ec2_like(client)
+    named = [{"Name": "tag:Name", "Values": ["overcast-tests"]}]
+    found = ec2.describe_vpcs(Filters=named)["Vpcs"]
+    if found:
+        vpc = found[0]["VpcId"]
+        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+        return vpc, [s["SubnetId"] for s in sorted(subnets, key=lambda s: s["AvailabilityZone"])]
+    tags = [{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "overcast-tests"}]}]
+    vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16", TagSpecifications=tags)["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.99.{index}.0/24", AvailabilityZone=f"us-east-1{zone}")[
+            "Subnet"
+        ]["SubnetId"]
+        for index, zone in enumerate("ab", 1)
+    ]
+    return vpc, subnets

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tests.helpers import error_of, message_of, need
+from tests.helpers import error_of, message_of, need, shared_network
 from tests.waiting import wait_for
 
 PCA = "arn:aws:acm-pca:us-east-1:000000000000:certificate-authority/12345678-1234-1234-1234-123456789012"
@@ -249,7 +249,7 @@ def test_an_https_listener_serves_what_curl_trusts_with_the_exported_root(overca
         arn = acm.request_certificate(DomainName="www.example.com", ValidationMethod="DNS")["CertificateArn"]
         validate_by_dns(overcast, acm, arn)
         elb = overcast.client("elbv2")
-        lb = elb.create_load_balancer(Name="secure", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+        lb = elb.create_load_balancer(Name="secure", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
         tg = elb.create_target_group(
             Name="pages", Protocol="HTTP", Port=80, VpcId=lb["VpcId"], TargetType="ip"
         )["TargetGroups"][0]
@@ -312,7 +312,7 @@ def test_a_listener_serves_the_renewed_certificate(overcast, acm):
 
     arn = acm.request_certificate(DomainName="svc.internal", CertificateAuthorityArn=PCA)["CertificateArn"]
     elb = overcast.client("elbv2")
-    lb = elb.create_load_balancer(Name="renewing", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="renewing", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": arn}],
                         DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}])  # fmt: skip
     port = int(lb["DNSName"].rsplit(":", 1)[1])

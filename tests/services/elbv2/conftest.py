@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.helpers import shared_network
+
 
 class Backend:
     """An HTTP server answering every GET with {"name", "path", "headers"} (JSON), like an instance's page."""
@@ -94,7 +96,8 @@ def port_of(load_balancer: dict) -> int:
 
 def alb_with_targets(elb, ports: list[int], **target_group: object) -> tuple[dict, dict, dict]:
     """An ALB in two subnets with an HTTP:80 listener forwarding to an IP target group of `ports`."""
-    lb = elb.create_load_balancer(Name="lab-alb", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    _vpc, subnets = shared_network(elb)
+    lb = elb.create_load_balancer(Name="lab-alb", Subnets=subnets)["LoadBalancers"][0]
     settings = {"HealthCheckIntervalSeconds": 10, "HealthCheckTimeoutSeconds": 2, "HealthyThresholdCount": 2,
                 "UnhealthyThresholdCount": 2, **target_group}  # fmt: skip
     tg = elb.create_target_group(

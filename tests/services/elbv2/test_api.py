@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers import error_of, message_of
+from tests.helpers import error_of, message_of, shared_network
 
 
 def test_an_application_load_balancer_needs_two_availability_zones(elb):
     with pytest.raises(ClientError) as raised:
-        elb.create_load_balancer(Name="one-az", Subnets=["subnet-1a"])
+        elb.create_load_balancer(Name="one-az", Subnets=shared_network(elb)[1][:1])
     assert error_of(raised) == ("ValidationError", 400)
     assert message_of(raised) == "At least two subnets in two different Availability Zones must be specified"
 
@@ -29,22 +29,22 @@ def test_an_application_load_balancer_needs_two_availability_zones(elb):
 )
 def test_load_balancer_names_follow_aws_rules(elb, name, message):
     with pytest.raises(ClientError) as raised:
-        elb.create_load_balancer(Name=name, Subnets=["subnet-1a", "subnet-1b"])
+        elb.create_load_balancer(Name=name, Subnets=shared_network(elb)[1])
     assert error_of(raised) == ("ValidationError", 400)
     assert message_of(raised) == message
 
 
 def test_create_is_idempotent_and_a_different_one_is_a_duplicate(elb):
-    first = elb.create_load_balancer(Name="same", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
-    again = elb.create_load_balancer(Name="same", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    first = elb.create_load_balancer(Name="same", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
+    again = elb.create_load_balancer(Name="same", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     assert again["LoadBalancerArn"] == first["LoadBalancerArn"]
     with pytest.raises(ClientError) as raised:
-        elb.create_load_balancer(Name="same", Subnets=["subnet-1a", "subnet-1b"], Scheme="internal")
+        elb.create_load_balancer(Name="same", Subnets=shared_network(elb)[1], Scheme="internal")
     assert error_of(raised) == ("DuplicateLoadBalancerName", 400)
 
 
 def test_describe_shows_aws_fields_and_defaults(elb):
-    lb = elb.create_load_balancer(Name="shape", Subnets=["subnet-1a", "subnet-1b"], Scheme="internal")[
+    lb = elb.create_load_balancer(Name="shape", Subnets=shared_network(elb)[1], Scheme="internal")[
         "LoadBalancers"
     ][0]
     assert lb["LoadBalancerArn"].startswith(
@@ -65,7 +65,7 @@ def test_describe_shows_aws_fields_and_defaults(elb):
 
 
 def test_an_application_load_balancer_keeps_a_security_group(elb):
-    lb = elb.create_load_balancer(Name="sg", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="sg", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     with pytest.raises(ClientError) as raised:
         elb.set_security_groups(LoadBalancerArn=lb["LoadBalancerArn"], SecurityGroups=[])  # an ALB keeps one
     assert error_of(raised) == ("ValidationError", 400)
@@ -75,7 +75,7 @@ def test_an_application_load_balancer_keeps_a_security_group(elb):
 
 
 def test_attributes_defaults_validation_and_deletion_protection(elb):
-    lb = elb.create_load_balancer(Name="attrs", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="attrs", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     arn = lb["LoadBalancerArn"]
     attributes = {
         a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
@@ -108,7 +108,9 @@ def test_attributes_defaults_validation_and_deletion_protection(elb):
 
 
 def test_network_load_balancer_attributes(elb):
-    lb = elb.create_load_balancer(Name="net", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="net", Type="network", Subnets=shared_network(elb)[1][:1])[
+        "LoadBalancers"
+    ][0]
     assert lb["CanonicalHostedZoneId"] == "Z26RNL4JYFTOTI"
     attributes = {
         a["Key"]: a["Value"]
@@ -119,7 +121,9 @@ def test_network_load_balancer_attributes(elb):
 
 
 def test_target_group_defaults_and_validation(elb):
-    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId="vpc-1")["TargetGroups"][0]
+    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=shared_network(elb)[0])[
+        "TargetGroups"
+    ][0]
     assert (
         tg["TargetType"] == "instance"
         and tg["HealthCheckProtocol"] == "HTTP"
@@ -139,7 +143,9 @@ def test_target_group_defaults_and_validation(elb):
     assert tg["LoadBalancerArns"] == []
     lam = elb.create_target_group(Name="fn", TargetType="lambda")["TargetGroups"][0]
     assert lam["HealthCheckEnabled"] is False and "Protocol" not in lam and "VpcId" not in lam
-    tcp = elb.create_target_group(Name="tcp", Protocol="TCP", Port=22, VpcId="vpc-1")["TargetGroups"][0]
+    tcp = elb.create_target_group(Name="tcp", Protocol="TCP", Port=22, VpcId=shared_network(elb)[0])[
+        "TargetGroups"
+    ][0]
     assert (
         tcp["HealthCheckProtocol"] == "TCP"
         and "HealthCheckPath" not in tcp
@@ -147,12 +153,12 @@ def test_target_group_defaults_and_validation(elb):
     )
     with pytest.raises(ClientError) as raised:
         elb.create_target_group(
-            Name="bad", Protocol="HTTP", Port=80, VpcId="vpc-1", HealthCheckIntervalSeconds=5
+            Name="bad", Protocol="HTTP", Port=80, VpcId=shared_network(elb)[0], HealthCheckIntervalSeconds=5
         )
     assert error_of(raised) == ("ValidationError", 400)
     assert message_of(raised) == "Health check timeout '5' must be smaller than the interval '5'"
     with pytest.raises(ClientError) as raised:
-        elb.create_target_group(Name="web", Protocol="HTTP", Port=8080, VpcId="vpc-1")
+        elb.create_target_group(Name="web", Protocol="HTTP", Port=8080, VpcId=shared_network(elb)[0])
     assert error_of(raised) == ("DuplicateTargetGroupName", 400)
     with pytest.raises(ClientError) as raised:
         elb.create_target_group(Name="novpc", Protocol="HTTP", Port=80)
@@ -173,7 +179,7 @@ def test_target_group_defaults_and_validation(elb):
 
 
 def test_listener_validation(elb):
-    lb = elb.create_load_balancer(Name="lst", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="lst", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     tg = elb.create_target_group(Name="t", Protocol="HTTP", Port=80, VpcId=lb["VpcId"], TargetType="ip")[
         "TargetGroups"
     ][0]
@@ -218,7 +224,7 @@ def test_listener_validation(elb):
 
 
 def test_rules_priorities_and_default_rule(elb):
-    lb = elb.create_load_balancer(Name="rules", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="rules", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     fixed = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200", "MessageBody": "x"}}]
     listener = elb.create_listener(
         LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=fixed
@@ -279,7 +285,7 @@ def test_rules_priorities_and_default_rule(elb):
 
 
 def test_register_deregister_and_draining_on_the_clock(overcast, elb):
-    lb = elb.create_load_balancer(Name="drain", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="drain", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     tg = elb.create_target_group(Name="d", Protocol="HTTP", Port=80, VpcId=lb["VpcId"], TargetType="ip")[
         "TargetGroups"
     ][0]
@@ -323,7 +329,7 @@ def test_register_deregister_and_draining_on_the_clock(overcast, elb):
 
 def test_tags_through_elbv2_and_the_tagging_api(overcast, elb):
     lb = elb.create_load_balancer(
-        Name="tagged", Subnets=["subnet-1a", "subnet-1b"], Tags=[{"Key": "env", "Value": "dev"}]
+        Name="tagged", Subnets=shared_network(elb)[1], Tags=[{"Key": "env", "Value": "dev"}]
     )["LoadBalancers"][0]
     arn = lb["LoadBalancerArn"]
     elb.add_tags(ResourceArns=[arn], Tags=[{"Key": "team", "Value": "web"}])
@@ -355,7 +361,7 @@ def test_ssl_policies_and_limits(elb):
 
 def test_capacity_reservations_as_terraform_reads_and_sets_them(elb):
     """Terraform's aws_lb reads DescribeCapacityReservation on every refresh of an ALB or NLB."""
-    lb = elb.create_load_balancer(Name="reserved", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="reserved", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     arn = lb["LoadBalancerArn"]
     fresh = elb.describe_capacity_reservation(LoadBalancerArn=arn)
     assert "MinimumLoadBalancerCapacity" not in fresh and fresh["DecreaseRequestsRemaining"] == 4
@@ -394,7 +400,7 @@ def test_capacity_reservations_as_terraform_reads_and_sets_them(elb):
 
 
 def test_ipam_pools_are_kept_and_described(elb):
-    lb = elb.create_load_balancer(Name="ipam", Subnets=["subnet-1a", "subnet-1b"],
+    lb = elb.create_load_balancer(Name="ipam", Subnets=shared_network(elb)[1],
                                   IpamPools={"Ipv4IpamPoolId": "ipam-pool-0123456789abcdef0"})["LoadBalancers"][0]  # fmt: skip
     assert lb["IpamPools"] == {"Ipv4IpamPoolId": "ipam-pool-0123456789abcdef0"}
     changed = elb.modify_ip_pools(
@@ -406,7 +412,9 @@ def test_ipam_pools_are_kept_and_described(elb):
         "IpamPools"
         not in elb.describe_load_balancers(LoadBalancerArns=[lb["LoadBalancerArn"]])["LoadBalancers"][0]
     )
-    nlb = elb.create_load_balancer(Name="ipam-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    nlb = elb.create_load_balancer(Name="ipam-nlb", Type="network", Subnets=shared_network(elb)[1][:1])[
+        "LoadBalancers"
+    ][0]
     with pytest.raises(ClientError) as raised:
         elb.modify_ip_pools(
             LoadBalancerArn=nlb["LoadBalancerArn"],

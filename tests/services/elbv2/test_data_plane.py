@@ -14,6 +14,7 @@ import pytest
 
 from overcast.config import Config
 from overcast.testing import OvercastServer
+from tests.helpers import shared_network
 from tests.services.elbv2.conftest import Backend, alb_with_targets, get, port_of
 from tests.waiting import wait_for
 
@@ -233,7 +234,7 @@ def test_the_main_port_reaches_a_load_balancer_by_host(overcast, elb, backends):
 
 
 def test_no_registered_target_answers_503(elb):
-    lb = elb.create_load_balancer(Name="empty", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="empty", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     tg = elb.create_target_group(Name="none", Protocol="HTTP", Port=80, VpcId=lb["VpcId"], TargetType="ip")[
         "TargetGroups"
     ][0]
@@ -270,7 +271,9 @@ def test_a_network_load_balancer_forwards_tcp(elb):
                     conn.sendall(b"echo:" + data)
 
     threading.Thread(target=serve, daemon=True).start()
-    lb = elb.create_load_balancer(Name="tcp-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="tcp-nlb", Type="network", Subnets=shared_network(elb)[1][:1])[
+        "LoadBalancers"
+    ][0]
     assert "SecurityGroups" not in lb or lb["SecurityGroups"] == []
     tg = elb.create_target_group(Name="tcp", Protocol="TCP", Port=7, VpcId=lb["VpcId"], TargetType="ip")[
         "TargetGroups"
@@ -330,7 +333,7 @@ def test_lambda_targets_with_multi_value_headers(overcast, elb):
         archive.writestr("app.py", MULTI_VALUE_SOURCE)
     function = lam.create_function(FunctionName="multi", Runtime="python3.11", Role="arn:aws:iam::000000000000:role/r",
                                    Handler="app.handler", Code={"ZipFile": package.getvalue()})  # fmt: skip
-    lb = elb.create_load_balancer(Name="multi", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="multi", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     tg = elb.create_target_group(Name="multi-fn", TargetType="lambda")["TargetGroups"][0]
     elb.modify_target_group_attributes(
         TargetGroupArn=tg["TargetGroupArn"],
@@ -380,7 +383,9 @@ def test_a_tls_listener_of_a_network_load_balancer(overcast, elb):
     arn = acm.request_certificate(DomainName="tcp.internal", CertificateAuthorityArn=authority)[
         "CertificateArn"
     ]
-    lb = elb.create_load_balancer(Name="tls-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="tls-nlb", Type="network", Subnets=shared_network(elb)[1][:1])[
+        "LoadBalancers"
+    ][0]
     tg = elb.create_target_group(Name="plain", Protocol="TCP", Port=9, VpcId=lb["VpcId"], TargetType="ip")[
         "TargetGroups"
     ][0]
@@ -416,7 +421,9 @@ def test_a_udp_listener_relays_datagrams_both_ways(elb):
             echo.sendto(b"pong:" + data, sender)
 
     threading.Thread(target=serve, daemon=True).start()
-    lb = elb.create_load_balancer(Name="udp-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="udp-nlb", Type="network", Subnets=shared_network(elb)[1][:1])[
+        "LoadBalancers"
+    ][0]
     tg = elb.create_target_group(Name="dns-like", Protocol="UDP", Port=53, VpcId=lb["VpcId"], TargetType="ip",
                                  HealthCheckProtocol="TCP", HealthCheckPort="80")["TargetGroups"][0]  # fmt: skip
     elb.register_targets(
@@ -465,7 +472,9 @@ def test_a_tcp_udp_listener_carries_both_protocols_on_one_port(elb):
 
     for serve in (answer_datagrams, answer_streams):
         threading.Thread(target=serve, daemon=True).start()
-    lb = elb.create_load_balancer(Name="dns-nlb", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="dns-nlb", Type="network", Subnets=shared_network(elb)[1][:1])[
+        "LoadBalancers"
+    ][0]
     tg = elb.create_target_group(Name="dns", Protocol="TCP_UDP", Port=53, VpcId=lb["VpcId"],
                                  TargetType="ip")["TargetGroups"][0]  # fmt: skip
     elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": port}])
@@ -520,7 +529,9 @@ def test_proxy_protocol_v2_tells_the_target_who_connected(overcast, elb):
                 conn.sendall(b"ok")
 
     threading.Thread(target=serve, daemon=True).start()
-    lb = elb.create_load_balancer(Name="ppv2", Type="network", Subnets=["subnet-1a"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="ppv2", Type="network", Subnets=shared_network(elb)[1][:1])[
+        "LoadBalancers"
+    ][0]
     tg = elb.create_target_group(Name="ppv2", Protocol="TCP", Port=80, VpcId=lb["VpcId"], TargetType="ip")[
         "TargetGroups"
     ][0]

@@ -9,6 +9,7 @@ import socket
 import ssl
 import urllib.request
 
+from tests.helpers import shared_network
 from tests.services.elbv2.conftest import alb_with_targets, get, port_of
 
 AUTHORITY = (
@@ -60,7 +61,7 @@ def test_listener_response_headers_and_invalid_request_headers(elb, backends):
 
 def test_tls_version_and_cipher_headers_under_the_listeners_names(overcast, elb, backends):
     web = backends("web")
-    lb = elb.create_load_balancer(Name="tls-facts", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="tls-facts", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=lb["VpcId"], TargetType="ip")[
         "TargetGroups"
     ][0]

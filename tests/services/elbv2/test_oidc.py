@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from tests.helpers import shared_network
 from tests.services.elbv2.conftest import port_of
 
 AUTHORITY = (
@@ -71,7 +72,7 @@ def idp() -> Iterator[str]:
 
 def test_users_sign_in_through_the_idp_and_targets_get_their_claims(overcast, elb, backends, idp):
     web = backends("web")
-    lb = elb.create_load_balancer(Name="signed-in", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="signed-in", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     tg = elb.create_target_group(Name="app", Protocol="HTTP", Port=80, VpcId=lb["VpcId"], TargetType="ip")[
         "TargetGroups"
     ][0]

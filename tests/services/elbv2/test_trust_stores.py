@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.helpers import error_of
+from tests.helpers import error_of, shared_network
 from tests.services.elbv2.conftest import port_of
 from tests.waiting import wait_for
 
@@ -145,7 +145,7 @@ def test_a_verify_listener_admits_only_clients_the_trust_store_vouches_for(overc
     ]
 
     web = backends("web")
-    lb = elb.create_load_balancer(Name="mtls", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="mtls", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=lb["VpcId"], TargetType="ip")[
         "TargetGroups"
     ][0]
@@ -265,7 +265,7 @@ def test_trust_store_api_errors_and_downloads(overcast, elb):
         )
     assert error_of(raised) == ("InvalidRevocationContent", 400)
 
-    lb = elb.create_load_balancer(Name="mtls", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="mtls", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     server_cert = overcast.client("acm").request_certificate(
         DomainName="x.internal", CertificateAuthorityArn=AUTHORITY
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers import error_of, message_of
+from tests.helpers import error_of, message_of, new_vpc
 
 
 @pytest.fixture
@@ -92,10 +92,11 @@ def test_an_existing_zones_name_servers_become_reusable(r53):
 
 def test_another_accounts_vpc_is_associated_once_authorized(overcast, r53):
     made = r53.create_hosted_zone(Name="shared.internal", CallerReference="s",
-                                  VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-owner"})  # fmt: skip
+                                  VPC={"VPCRegion": "us-east-1", "VPCId": new_vpc(r53)})  # fmt: skip
     zone_id = made["HostedZone"]["Id"].split("/")[-1]
     other = overcast.client("route53", aws_access_key_id="222222222222", aws_secret_access_key="x" * 8)
-    theirs = {"VPCRegion": "eu-west-1", "VPCId": "vpc-theirs"}
+    their_vpc = new_vpc(other, "eu-west-1")
+    theirs = {"VPCRegion": "eu-west-1", "VPCId": their_vpc}
 
     with pytest.raises(ClientError) as raised:
         other.associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC=theirs)
@@ -119,7 +120,7 @@ def test_another_accounts_vpc_is_associated_once_authorized(overcast, r53):
 
     change = other.associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC=theirs)["ChangeInfo"]
     assert change["Status"] == "PENDING"
-    found = other.list_hosted_zones_by_vpc(VPCId="vpc-theirs", VPCRegion="eu-west-1")["HostedZoneSummaries"]
+    found = other.list_hosted_zones_by_vpc(VPCId=their_vpc, VPCRegion="eu-west-1")["HostedZoneSummaries"]
     assert found == [
         {"HostedZoneId": zone_id, "Name": "shared.internal.", "Owner": {"OwningAccount": "000000000000"}}
     ]

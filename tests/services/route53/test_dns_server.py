@@ -15,7 +15,7 @@ import dns.rcode
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers import error_of, need
+from tests.helpers import error_of, need, new_vpc, shared_network
 from tests.services.route53.conftest import a_record, addresses, ask, change, zone
 from tests.waiting import wait_for
 
@@ -185,7 +185,7 @@ def test_calculated_and_inverted_health_checks(served):
 
 def test_alias_to_a_load_balancer_and_served_names(served):
     elb = served.client("elbv2")
-    lb = elb.create_load_balancer(Name="web", Subnets=["subnet-1a", "subnet-1b"])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="web", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     host = lb["DNSName"].rsplit(":", 1)[0]
     assert addresses(ask(served, host)) == ["127.0.0.1"]
     assert addresses(ask(served, "s3.localhost.localstack.cloud")) == ["127.0.0.1"]
@@ -367,8 +367,9 @@ def test_private_zones_answer_queries_from_their_vpcs(served):
     import overcast.services.route53.api as route53
 
     r53 = served.client("route53")
+    vpc = new_vpc(r53)
     private = r53.create_hosted_zone(Name="corp.example.com", CallerReference="private",
-                                     VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-1234"})["HostedZone"]["Id"]  # fmt: skip
+                                     VPC={"VPCRegion": "us-east-1", "VPCId": vpc})["HostedZone"]["Id"]  # fmt: skip
     change(r53, private, a_record("db.corp.example.com", "10.0.0.5"))
     public = zone(r53)
     change(r53, public, a_record("www.example.com", "192.0.2.1"))
@@ -383,8 +384,8 @@ def test_private_zones_answer_queries_from_their_vpcs(served):
         )
         return dns.message.from_wire(wire)
 
-    assert addresses(from_vpc("db.corp.example.com", "vpc-1234")) == ["10.0.0.5"]
-    assert addresses(from_vpc("www.example.com", "vpc-1234")) == ["192.0.2.1"]  # public zones still answer
+    assert addresses(from_vpc("db.corp.example.com", vpc)) == ["10.0.0.5"]
+    assert addresses(from_vpc("www.example.com", vpc)) == ["192.0.2.1"]  # public zones still answer
     assert from_vpc("db.corp.example.com", "vpc-other").answer == []
     answer = r53.test_dns_answer(HostedZoneId=private, RecordName="db.corp.example.com", RecordType="A")
     assert answer["RecordData"] == ["10.0.0.5"]

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 
-from tests.helpers import error_of, message_of
+from tests.helpers import error_of, message_of, new_vpc, shared_network
 from tests.services.route53.conftest import a_record, change, zone
 
 with warnings.catch_warnings():  # dnspython's DNSSEC module imports DSA, which cryptography deprecates
@@ -235,29 +235,32 @@ def test_private_zones_have_vpcs(r53):
         )
     assert error_of(raised) == ("InvalidInput", 400)
     created = r53.create_hosted_zone(
-        Name="corp.internal", CallerReference="p", VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-1"}
+        Name="corp.internal",
+        CallerReference="p",
+        VPC={"VPCRegion": "us-east-1", "VPCId": shared_network(r53)[0]},
     )
     assert created["HostedZone"]["Config"]["PrivateZone"] is True and created["VPC"] == {
         "VPCRegion": "us-east-1",
-        "VPCId": "vpc-1",
+        "VPCId": shared_network(r53)[0],
     }
     zone_id = created["HostedZone"]["Id"]
-    r53.associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC={"VPCRegion": "eu-west-1", "VPCId": "vpc-2"})
+    second = new_vpc(r53, "eu-west-1")
+    r53.associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC={"VPCRegion": "eu-west-1", "VPCId": second})
     assert len(r53.get_hosted_zone(Id=zone_id)["VPCs"]) == 2
-    found = r53.list_hosted_zones_by_vpc(VPCId="vpc-2", VPCRegion="eu-west-1")["HostedZoneSummaries"]
+    found = r53.list_hosted_zones_by_vpc(VPCId=second, VPCRegion="eu-west-1")["HostedZoneSummaries"]
     assert [z["Name"] for z in found] == ["corp.internal."]
     r53.disassociate_vpc_from_hosted_zone(
-        HostedZoneId=zone_id, VPC={"VPCRegion": "eu-west-1", "VPCId": "vpc-2"}
+        HostedZoneId=zone_id, VPC={"VPCRegion": "eu-west-1", "VPCId": second}
     )
     with pytest.raises(ClientError) as raised:
         r53.disassociate_vpc_from_hosted_zone(
-            HostedZoneId=zone_id, VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-1"}
+            HostedZoneId=zone_id, VPC={"VPCRegion": "us-east-1", "VPCId": shared_network(r53)[0]}
         )
     assert error_of(raised) == ("LastVPCAssociation", 400)
     public = zone(r53, "public.com")
     with pytest.raises(ClientError) as raised:
         r53.associate_vpc_with_hosted_zone(
-            HostedZoneId=public, VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-1"}
+            HostedZoneId=public, VPC={"VPCRegion": "us-east-1", "VPCId": shared_network(r53)[0]}
         )
     assert error_of(raised) == ("PublicZoneVPCAssociation", 400)
 
