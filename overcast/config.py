@@ -40,6 +40,12 @@ class Config:
     # start-up; OVERCAST_CONSOLE_TOKEN chooses it); empty: the console and the request log need none.
     console_token: str = ""
 
+    @property
+    def endpoint(self) -> str:
+        """Where clients on this machine reach the server (for URLs made without a request to echo)."""
+        host = "localhost" if self.host in ("127.0.0.1", "::1", "0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
         env = dict(os.environ if env is None else env)

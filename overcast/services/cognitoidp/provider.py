@@ -170,8 +170,7 @@ class CognitoIdpProvider(ServiceProvider):
         """Where the caller reaches Overcast: the issuer of its tokens and the root of the pool's endpoints."""
         if request is not None and request.host:
             return f"{request.scheme}://{request.host}"
-        config = self.platform.config
-        return f"http://{config.host}:{config.port}"
+        return self.platform.config.endpoint
 
     def reset(self) -> None:
         self._keys.clear()

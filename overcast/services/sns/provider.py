@@ -171,12 +171,11 @@ class SnsProvider(ServiceProvider):
 
     # -- what the families share -------------------------------------------------------------------
 
-    @staticmethod
-    def base_url(ctx: RequestContext) -> str:
+    def base_url(self, ctx: RequestContext) -> str:
         """Where this SNS answers: SigningCertURL, SubscribeURL and UnsubscribeURL point here."""
         if ctx.request is not None:
             return f"{ctx.request.scheme}://{ctx.request.host}"
-        return f"http://sns.{ctx.region}.localhost.localstack.cloud:4566"
+        return self.platform.config.endpoint
 
     def topic(self, ctx: RequestContext, arn: str, parameter: str = "TopicArn") -> Topic:
         """The topic an ARN names; its form is checked first (InvalidParameter), then that it exists."""

@@ -155,14 +155,15 @@ class SqsProvider(ServiceProvider):
     def queue_url(self, ctx: RequestContext, queue: Queue) -> str:
         return self.url_for(ctx, queue.account, queue.region, queue.name)
 
-    @staticmethod
-    def url_for(ctx: RequestContext, account: str, region: str, name: str) -> str:
+    def url_for(self, ctx: RequestContext, account: str, region: str, name: str) -> str:
         """`<scheme>://sqs.<region>.<host>/<account>/<name>` as AWS's, so the same name in two regions has two
         URLs, where the host is a domain whose subdomains resolve (localhost.localstack.cloud). Other hosts
         (127.0.0.1, localhost: `sqs.<region>.localhost` does not resolve everywhere) are kept as the client
         used them, since some SDKs send their requests to the queue URL."""
-        if ctx.request is None:
-            return f"http://sqs.{region}.localhost.localstack.cloud:4566/{account}/{name}"
+        if (
+            ctx.request is None
+        ):  # a call from another service (CloudFormation, the console): this server's URL
+            return f"{self.platform.config.endpoint}/{account}/{name}"
         host = ctx.request.host
         if host.split(":", 1)[0] == "localhost.localstack.cloud":
             host = f"sqs.{region}.{host}"
