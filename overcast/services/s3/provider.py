@@ -49,6 +49,7 @@ _AUTHORIZED = "s3.authorized"  # ctx.extra: (action, resource) the engine author
 _ADDRESSED = "s3.addressed"  # ctx.extra: (object ARN, version id) a further check names (a copy's source)
 
 _LIST_OPERATIONS = ("ListObjects", "ListObjectsV2")
+_POLICY_OPERATIONS = ("GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy")
 # Operations on an existing object whose policies may test its tags (s3:ExistingObjectTag/<key>); not the
 # writes that replace or delete it (AWS: "not supported for PUT Object and DELETE Object").
 _EXISTING_TAG_OPERATIONS = frozenset(
@@ -418,6 +419,12 @@ class S3Provider(ServiceProvider):
         self, ctx: RequestContext, bucket: Bucket, arn: str, key: str | None
     ) -> str | None:
         principal = ctx.principal
+        if (
+            ctx.operation in _POLICY_OPERATIONS
+            and principal.kind == "root"
+            and principal.account_id == bucket.account
+        ):
+            return None  # the owner's root can always mend a policy that locks everyone out (AWS)
         block = self.public_access_block(bucket)
         acl: list[dict[str, Any]] = []
         if bucket.ownership != "BucketOwnerEnforced":

@@ -200,3 +200,32 @@ def test_a_copy_of_a_source_version_is_authorized_by_that_versions_acl(overcast,
         with pytest.raises(ClientError) as raised:
             other.copy_object(Bucket="acl-copy-theirs", Key="new", CopySource={**source, **version})
         assert error_of(raised) == ("AccessDenied", 403)
+
+
+def test_another_accounts_bucket_policy_is_not_its_to_manage_even_when_allowed(overcast, s3, bucket):
+    """AWS: 405 MethodNotAllowed to an identity of another account that the policy allows."""
+    other = overcast.client("s3", aws_access_key_id="111122223333", aws_secret_access_key="x" * 8)
+    allow_other = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": "s3:*Policy",
+                "Resource": f"arn:aws:s3:::{bucket}",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(allow_other))
+    for attempt in (
+        lambda: other.get_bucket_policy(Bucket=bucket),
+        lambda: other.put_bucket_policy(Bucket=bucket, Policy=json.dumps(allow_other)),
+        lambda: other.delete_bucket_policy(Bucket=bucket),
+    ):
+        with pytest.raises(ClientError) as raised:
+            attempt()
+        assert error_of(raised) == ("MethodNotAllowed", 405)
+    with pytest.raises(ClientError) as raised:  # not allowed at all: 403
+        other.get_bucket_policy_status(Bucket=bucket)
+    assert error_of(raised) == ("AccessDenied", 403)
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == allow_other

@@ -470,3 +470,36 @@ def test_get_object_attributes_needs_the_read_and_the_attributes_permissions(enf
         with pytest.raises(ClientError) as raised:
             client.get_object_attributes(Bucket=name, Key="k", ObjectAttributes=wanted)
         assert f"{action} on resource" in message_of(raised)
+
+
+def test_the_owners_root_can_always_manage_a_policy_that_locks_everyone_out(enforced, buckets):
+    """AWS: the bucket owner's root may Get/Put/DeleteBucketPolicy even when the policy denies it."""
+    s3, bucket, _ = buckets
+    deny_all = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_all))
+    with pytest.raises(ClientError) as raised:
+        s3.get_object(Bucket=bucket, Key="secret.csv")
+    assert error_of(raised) == ("AccessDenied", 403)
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == deny_all
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_all))
+    s3.delete_bucket_policy(Bucket=bucket)
+    assert s3.get_object(Bucket=bucket, Key="secret.csv")["Body"].read() == b"a,b\n1,2\n"
+    everything = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    iam = enforced.client("iam")
+    admin = client_as(
+        enforced, "s3", user_with_key(enforced, "policy-admin", _policy(iam, "policy-admin", everything))
+    )
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_all))
+    with pytest.raises(ClientError) as raised:  # the owner's users stay bound by it
+        admin.delete_bucket_policy(Bucket=bucket)
+    assert error_of(raised) == ("AccessDenied", 403)
