@@ -229,3 +229,16 @@ def test_another_accounts_bucket_policy_is_not_its_to_manage_even_when_allowed(o
         other.get_bucket_policy_status(Bucket=bucket)
     assert error_of(raised) == ("AccessDenied", 403)
     assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == allow_other
+
+
+def test_denials_outside_the_buckets_account_are_a_plain_access_denied(overcast, s3, bucket):
+    """S3 explains a denial (who, what, which policy) only to its own account (or organization)."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(f"{overcast.endpoint}/{bucket}/k")
+    body = raised.value.read()
+    assert raised.value.code == 403 and b"<Message>Access Denied</Message>" in body
+    other = overcast.client("s3", aws_access_key_id="111122223333", aws_secret_access_key="x" * 8)
+    with pytest.raises(ClientError) as raised:
+        other.get_object(Bucket=bucket, Key="k")
+    assert raised.value.response["Error"]["Message"] == "Access Denied"
