@@ -7,6 +7,7 @@ import json
 import urllib.request
 import uuid
 from datetime import UTC, datetime
+from xml.etree import ElementTree
 
 import pytest
 from botocore.config import Config
@@ -699,3 +700,14 @@ def test_objects_under_128_kib_are_not_transitioned_by_default(overcast, s3, buc
     overcast.advance_clock("3d")
     assert wait_for(lambda: s3.head_object(Bucket=bucket, Key="large").get("StorageClass") == "GLACIER")
     assert s3.head_object(Bucket=bucket, Key="small").get("StorageClass") is None
+
+
+def test_a_listing_of_keys_with_control_characters_stays_well_formed_xml(overcast, s3, bucket):
+    """A key may hold characters XML 1.0 cannot carry: with encoding-type=url (what SDKs ask) the key comes back
+    whole; without it the listing is still well-formed (the character replaced), never unparseable."""
+    s3.put_object(Bucket=bucket, Key="a\x01b\rc", Body=b"x")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["a\x01b\rc"]
+    status, _, body = _raw(overcast, "GET", f"/{bucket}?list-type=2")
+    assert status == 200
+    keys = [e.text for e in ElementTree.fromstring(body).iter("{http://s3.amazonaws.com/doc/2006-03-01/}Key")]
+    assert keys == ["a\ufffdb\rc"]
