@@ -24,7 +24,12 @@ from overcast.services.s3 import access, lifecycle, notifications
 from overcast.services.s3 import restore as restores
 from overcast.services.s3.access import versioned
 from overcast.services.s3.buckets import BucketOperations
-from overcast.services.s3.common import access_denied, bucket_arn, canned_acl, no_such_bucket
+from overcast.services.s3.common import (
+    bucket_arn,
+    canned_acl,
+    check_expected_owner,
+    no_such_bucket,
+)
 from overcast.services.s3.configs import ConfigOperations
 from overcast.services.s3.cors import CorsOperations, bucket_of
 from overcast.services.s3.encryption import Keyring
@@ -127,18 +132,6 @@ def check_no_encryption_header(request: HttpRequest) -> None:
             ArgumentName="x-amz-server-side-encryption",
             ArgumentValue=value,
         )
-
-
-def check_expected_owner(expected: str, bucket: Bucket) -> None:
-    """x-amz-expected-bucket-owner: an account id, the bucket's owner's."""
-    if not (len(expected) == 12 and expected.isdigit()):
-        raise ServiceError(
-            "InvalidBucketOwnerAWSAccountID",
-            "The value of the expected bucket owner parameter must be an AWS Account ID...",
-            400,
-        )
-    if expected != bucket.account:
-        raise access_denied()
 
 
 class S3Provider(ServiceProvider):

@@ -711,3 +711,26 @@ def test_a_listing_of_keys_with_control_characters_stays_well_formed_xml(overcas
     assert status == 200
     keys = [e.text for e in ElementTree.fromstring(body).iter("{http://s3.amazonaws.com/doc/2006-03-01/}Key")]
     assert keys == ["a\ufffdb\rc"]
+
+
+def test_a_copy_checks_the_expected_owner_of_its_source(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    source = {"Bucket": bucket, "Key": "src"}
+    with pytest.raises(ClientError) as raised:
+        s3.copy_object(Bucket=bucket, Key="dst", CopySource=source, ExpectedSourceBucketOwner="999999999999")
+    assert error_of(raised) == ("AccessDenied", 403)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    with pytest.raises(ClientError) as raised:
+        s3.upload_part_copy(
+            Bucket=bucket,
+            Key="mp",
+            UploadId=upload,
+            PartNumber=1,
+            CopySource=source,
+            ExpectedSourceBucketOwner="999999999999",
+        )
+    assert error_of(raised) == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as raised:
+        s3.copy_object(Bucket=bucket, Key="dst", CopySource=source, ExpectedSourceBucketOwner="nope")
+    assert error_of(raised) == ("InvalidBucketOwnerAWSAccountID", 400)
+    s3.copy_object(Bucket=bucket, Key="dst", CopySource=source, ExpectedSourceBucketOwner="000000000000")
