@@ -369,6 +369,7 @@ def test_creating_a_bucket_with_settings_needs_the_settings_permissions(enforced
         "s3:PutBucketObjectLockConfiguration": {"ObjectLockEnabledForBucket": True},
         "s3:PutBucketOwnershipControls": {"ObjectOwnership": "ObjectWriter"},
         "s3:TagResource": {"CreateBucketConfiguration": {"Tags": [{"Key": "team", "Value": "blue"}]}},
+        "s3:PutBucketAcl": {"ACL": "private"},
     }
     for action, settings in refused.items():
         with pytest.raises(ClientError) as raised:
