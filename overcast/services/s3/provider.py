@@ -469,6 +469,9 @@ class S3Provider(ServiceProvider):
             for tag_key, value in tags:
                 keys[f"s3:RequestObjectTag/{tag_key}"] = [value]
             keys["s3:RequestObjectTagKeys"] = [k for k, _ in tags]
+        owner = self.looked_up(ctx, params["Bucket"]) if params.get("Bucket") else None
+        if owner is not None:
+            keys["s3:ResourceAccount"] = [owner.account]
         if ctx.operation in _EXISTING_TAG_OPERATIONS and params.get("Bucket") and params.get("Key"):
             keys.update(self._existing_tags(ctx, params["Bucket"], params["Key"], params.get("VersionId")))
         http = ctx.request

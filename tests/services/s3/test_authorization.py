@@ -504,3 +504,24 @@ def test_the_owners_root_can_always_manage_a_policy_that_locks_everyone_out(enfo
     with pytest.raises(ClientError) as raised:  # the owner's users stay bound by it
         admin.delete_bucket_policy(Bucket=bucket)
     assert error_of(raised) == ("AccessDenied", 403)
+
+
+@pytest.mark.parametrize(("account", "allowed"), [("000000000000", True), ("999999999999", False)])
+def test_policies_can_pin_the_buckets_account(enforced, buckets, account, allowed):
+    """s3:ResourceAccount: the account that owns the bucket (data-perimeter policies)."""
+    s3, bucket, _ = buckets
+    iam = enforced.client("iam")
+    pinned = {
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"s3:ResourceAccount": account}},
+    }
+    name = f"pinned-{account[:3]}"
+    reader = client_as(enforced, "s3", user_with_key(enforced, name, _policy(iam, name, pinned)))
+    if allowed:
+        assert reader.get_object(Bucket=bucket, Key="secret.csv")["Body"].read() == b"a,b\n1,2\n"
+    else:
+        with pytest.raises(ClientError) as raised:
+            reader.get_object(Bucket=bucket, Key="secret.csv")
+        assert error_of(raised) == ("AccessDenied", 403)
