@@ -77,6 +77,26 @@ _EXISTING_TAG_OPERATIONS = frozenset(
 )
 
 
+def _setting_keys(operation: str, params: dict[str, Any]) -> dict[str, list[str]]:
+    """Condition keys of what a request asks for in its body or of one operation only: a conditional write's
+    s3:if-match / s3:if-none-match, a new bucket's s3:LocationConstraint and s3:x-amz-object-ownership."""
+    keys: dict[str, list[str]] = {}
+    if operation in ("PutObject", "CompleteMultipartUpload"):
+        for member, key in (("IfMatch", "s3:if-match"), ("IfNoneMatch", "s3:if-none-match")):
+            if params.get(member):
+                keys[key] = [str(params[member])]
+    ownership = params.get("ObjectOwnership")
+    if operation == "PutBucketOwnershipControls":
+        rules = (params.get("OwnershipControls") or {}).get("Rules") or [{}]
+        ownership = rules[0].get("ObjectOwnership")
+    if ownership and operation in ("CreateBucket", "PutBucketOwnershipControls"):
+        keys["s3:x-amz-object-ownership"] = [ownership]
+    constraint = (params.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
+    if constraint and operation == "CreateBucket":
+        keys["s3:LocationConstraint"] = [constraint]
+    return keys
+
+
 class _Resource(ResourcePolicy):
     """A bucket or object for the policy engine: its document (bucket policy, ACL grants) is built on first
     use, as most requests (the owner's, with --iam off) never need it."""
@@ -469,6 +489,7 @@ class S3Provider(ServiceProvider):
             for tag_key, value in tags:
                 keys[f"s3:RequestObjectTag/{tag_key}"] = [value]
             keys["s3:RequestObjectTagKeys"] = [k for k, _ in tags]
+        keys.update(_setting_keys(ctx.operation, params))
         owner = self.looked_up(ctx, params["Bucket"]) if params.get("Bucket") else None
         if owner is not None:
             keys["s3:ResourceAccount"] = [owner.account]

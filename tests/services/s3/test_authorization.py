@@ -525,3 +525,75 @@ def test_policies_can_pin_the_buckets_account(enforced, buckets, account, allowe
         with pytest.raises(ClientError) as raised:
             reader.get_object(Bucket=bucket, Key="secret.csv")
         assert error_of(raised) == ("AccessDenied", 403)
+
+
+def test_a_bucket_policy_can_require_conditional_writes(enforced, buckets):
+    """AWS's example: Deny s3:PutObject unless the request carries If-None-Match (s3:if-none-match)."""
+    s3, bucket, _ = buckets
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                        "Condition": {"Null": {"s3:if-none-match": "true"}},
+                    }
+                ],
+            }
+        ),
+    )
+    writer = _owner_user(enforced)
+    with pytest.raises(ClientError) as raised:
+        writer.put_object(Bucket=bucket, Key="new", Body=b"x")
+    assert error_of(raised) == ("AccessDenied", 403)
+    writer.put_object(Bucket=bucket, Key="new", Body=b"x", IfNoneMatch="*")
+
+
+def test_an_identity_policy_can_require_settings_of_new_buckets(enforced):
+    """s3:x-amz-object-ownership and s3:LocationConstraint on CreateBucket (AWS's policy examples)."""
+    iam = enforced.client("iam")
+    allow = {
+        "Effect": "Allow",
+        "Action": "s3:CreateBucket",
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "s3:x-amz-object-ownership": "BucketOwnerEnforced",
+                "s3:LocationConstraint": "eu-west-1",
+            }
+        },
+    }
+    also = {"Effect": "Allow", "Action": "s3:PutBucketOwnershipControls", "Resource": "*"}
+    creator = client_as(
+        enforced, "s3", user_with_key(enforced, "pinned-creator", _policy(iam, "pinned-creator", allow, also))
+    )
+    name = f"pinned-{uuid.uuid4().hex[:8]}"
+    for settings in (
+        {"ObjectOwnership": "ObjectWriter", "CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}},
+        {
+            "ObjectOwnership": "BucketOwnerEnforced",
+            "CreateBucketConfiguration": {"LocationConstraint": "us-west-2"},
+        },
+        {"ObjectOwnership": "BucketOwnerEnforced"},
+    ):
+        with pytest.raises(ClientError) as raised:
+            creator.create_bucket(Bucket=name, **settings)
+        assert error_of(raised) == ("AccessDenied", 403)
+    eu = enforced.client("s3", region="eu-west-1")
+    eu_creator = client_as(
+        enforced,
+        "s3",
+        user_with_key(enforced, "pinned-eu", _policy(iam, "pinned-eu", allow, also)),
+        "eu-west-1",
+    )
+    eu_creator.create_bucket(
+        Bucket=name,
+        ObjectOwnership="BucketOwnerEnforced",
+        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+    )
+    assert eu.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
