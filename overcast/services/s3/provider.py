@@ -9,7 +9,9 @@ ARNs, and the lifecycle and restore workers.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -29,6 +31,7 @@ from overcast.services.s3.common import (
     canned_acl,
     check_expected_owner,
     no_such_bucket,
+    seconds,
 )
 from overcast.services.s3.configs import ConfigOperations
 from overcast.services.s3.cors import CorsOperations, bucket_of
@@ -77,10 +80,21 @@ _EXISTING_TAG_OPERATIONS = frozenset(
 )
 
 
-def _setting_keys(operation: str, params: dict[str, Any]) -> dict[str, list[str]]:
+def _setting_keys(operation: str, params: dict[str, Any], now: float) -> dict[str, list[str]]:
     """Condition keys of what a request asks for in its body or of one operation only: a conditional write's
-    s3:if-match / s3:if-none-match, a new bucket's s3:LocationConstraint and s3:x-amz-object-ownership."""
+    s3:if-match / s3:if-none-match, a new bucket's s3:LocationConstraint and s3:x-amz-object-ownership, the
+    retention a write or PutObjectRetention sets (s3:object-lock-*)."""
     keys: dict[str, list[str]] = {}
+    until = params.get("ObjectLockRetainUntilDate")
+    if operation == "PutObjectRetention":
+        retention = params.get("Retention") or {}
+        until = retention.get("RetainUntilDate")
+        if retention.get("Mode"):
+            keys["s3:object-lock-mode"] = [retention["Mode"]]
+    if isinstance(until, datetime):
+        keys["s3:object-lock-retain-until-date"] = [until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+        days = math.ceil((seconds(until) - now) / 86400)
+        keys["s3:object-lock-remaining-retention-days"] = [str(max(days, 0))]
     if operation in ("PutObject", "CompleteMultipartUpload"):
         for member, key in (("IfMatch", "s3:if-match"), ("IfNoneMatch", "s3:if-none-match")):
             if params.get(member):
@@ -489,7 +503,7 @@ class S3Provider(ServiceProvider):
             for tag_key, value in tags:
                 keys[f"s3:RequestObjectTag/{tag_key}"] = [value]
             keys["s3:RequestObjectTagKeys"] = [k for k, _ in tags]
-        keys.update(_setting_keys(ctx.operation, params))
+        keys.update(_setting_keys(ctx.operation, params, self.clock.now()))
         owner = self.looked_up(ctx, params["Bucket"]) if params.get("Bucket") else None
         if owner is not None:
             keys["s3:ResourceAccount"] = [owner.account]

@@ -597,3 +597,57 @@ def test_an_identity_policy_can_require_settings_of_new_buckets(enforced):
         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
     )
     assert eu.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
+
+
+def test_a_bucket_policy_can_cap_retention_periods(enforced):
+    """AWS's example: deny retention longer than N days (s3:object-lock-remaining-retention-days)."""
+    s3 = enforced.client("s3")
+    bucket = f"capped-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": ["s3:PutObjectRetention", "s3:PutObject"],
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                        "Condition": {
+                            "NumericGreaterThan": {"s3:object-lock-remaining-retention-days": "10"}
+                        },
+                    }
+                ],
+            }
+        ),
+    )
+    writer = _owner_user(enforced)
+    now = datetime.now(UTC)
+    with pytest.raises(ClientError) as raised:
+        writer.put_object(
+            Bucket=bucket,
+            Key="k",
+            Body=b"x",
+            ObjectLockMode="GOVERNANCE",
+            ObjectLockRetainUntilDate=now + timedelta(days=30),
+        )
+    assert error_of(raised) == ("AccessDenied", 403)
+    writer.put_object(
+        Bucket=bucket,
+        Key="k",
+        Body=b"x",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=now + timedelta(days=5),
+    )
+    with pytest.raises(ClientError) as raised:
+        writer.put_object_retention(
+            Bucket=bucket,
+            Key="k",
+            Retention={"Mode": "GOVERNANCE", "RetainUntilDate": now + timedelta(days=20)},
+        )
+    assert error_of(raised) == ("AccessDenied", 403)
+    writer.put_object_retention(
+        Bucket=bucket, Key="k", Retention={"Mode": "GOVERNANCE", "RetainUntilDate": now + timedelta(days=8)}
+    )
