@@ -516,7 +516,19 @@ class S3Provider(ServiceProvider):
             sha = http.headers.get("x-amz-content-sha256")
             if sha:
                 keys["s3:x-amz-content-sha256"] = [sha]
+            age = self._signature_age(http)
+            if age is not None:
+                keys["s3:signatureAge"] = [str(age)]
         return keys
+
+    def _signature_age(self, http: HttpRequest) -> int | None:
+        """s3:signatureAge: milliseconds since the request (or presigned URL) was signed, on the clock."""
+        stamp = (http.query_params().get("X-Amz-Date") or [None])[0] or http.headers.get("x-amz-date")
+        try:
+            signed = datetime.strptime(stamp or "", "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            return None
+        return max(int((self.clock.now() - signed) * 1000), 0)
 
     def _existing_tags(
         self, ctx: RequestContext, name: str, key: str, version_id: str | None

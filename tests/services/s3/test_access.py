@@ -242,3 +242,41 @@ def test_denials_outside_the_buckets_account_are_a_plain_access_denied(overcast,
     with pytest.raises(ClientError) as raised:
         other.get_object(Bucket=bucket, Key="k")
     assert raised.value.response["Error"]["Message"] == "Access Denied"
+
+
+def test_a_bucket_policy_can_limit_the_age_of_a_signature(overcast, s3, bucket):
+    """s3:signatureAge (milliseconds since signing, on the virtual clock): links older than 10 minutes refused."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "111122223333"},
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    },
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                        "Condition": {"NumericGreaterThan": {"s3:signatureAge": "600000"}},
+                    },
+                ],
+            }
+        ),
+    )
+    other = overcast.client(
+        "s3",
+        aws_access_key_id="111122223333",
+        aws_secret_access_key="x" * 8,
+        config=Config(signature_version="s3v4"),
+    )
+    url = other.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=3600)
+    assert _status(url) == (200, b"x")
+    overcast.advance_clock("11m")
+    assert _status(url)[0] == 403
