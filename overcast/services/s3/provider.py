@@ -498,8 +498,14 @@ class S3Provider(ServiceProvider):
             keys["s3:prefix"] = [params.get("Prefix") or ""]
             if params.get("MaxKeys") is not None:
                 keys["s3:max-keys"] = [str(params["MaxKeys"])]
-        if params.get("Tagging") and isinstance(params["Tagging"], str):
-            tags = parse_qsl(params["Tagging"], keep_blank_values=True)
+        tagging = params.get("Tagging")
+        if tagging and ctx.operation != "PutBucketTagging":
+            # a write's x-amz-tagging query string, or PutObjectTagging's TagSet
+            tags = (
+                parse_qsl(tagging, keep_blank_values=True)
+                if isinstance(tagging, str)
+                else [(t.get("Key", ""), t.get("Value", "")) for t in tagging.get("TagSet") or ()]
+            )
             for tag_key, value in tags:
                 keys[f"s3:RequestObjectTag/{tag_key}"] = [value]
             keys["s3:RequestObjectTagKeys"] = [k for k, _ in tags]

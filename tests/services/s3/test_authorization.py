@@ -651,3 +651,30 @@ def test_a_bucket_policy_can_cap_retention_periods(enforced):
     writer.put_object_retention(
         Bucket=bucket, Key="k", Retention={"Mode": "GOVERNANCE", "RetainUntilDate": now + timedelta(days=8)}
     )
+
+
+def test_put_object_tagging_is_tested_against_the_requested_tags(enforced, buckets):
+    """s3:RequestObjectTagKeys on PutObjectTagging (its TagSet), as on PutObject (its x-amz-tagging)."""
+    s3, bucket, _ = buckets
+    iam = enforced.client("iam")
+    only_team = {
+        "Effect": "Allow",
+        "Action": ["s3:PutObjectTagging", "s3:PutObject"],
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["team"]}},
+    }
+    tagger = client_as(
+        enforced, "s3", user_with_key(enforced, "team-tagger", _policy(iam, "team-tagger", only_team))
+    )
+    tagger.put_object_tagging(
+        Bucket=bucket, Key="secret.csv", Tagging={"TagSet": [{"Key": "team", "Value": "a"}]}
+    )
+    with pytest.raises(ClientError) as raised:
+        tagger.put_object_tagging(
+            Bucket=bucket, Key="secret.csv", Tagging={"TagSet": [{"Key": "cost", "Value": "b"}]}
+        )
+    assert error_of(raised) == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as raised:
+        tagger.put_object(Bucket=bucket, Key="new", Body=b"x", Tagging="cost=b")
+    assert error_of(raised) == ("AccessDenied", 403)
+    tagger.put_object(Bucket=bucket, Key="new", Body=b"x", Tagging="team=b")
