@@ -280,3 +280,26 @@ def test_a_bucket_policy_can_limit_the_age_of_a_signature(overcast, s3, bucket):
     assert _status(url) == (200, b"x")
     overcast.advance_clock("11m")
     assert _status(url)[0] == 403
+
+
+def test_anonymous_reads_cannot_override_response_headers(overcast, s3):
+    """AWS: response-* overrides need a signed request (an Authorization header or a presigned URL)."""
+    s3.create_bucket(Bucket="anon-overrides")
+    s3.put_public_access_block(
+        Bucket="anon-overrides",
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    s3.put_bucket_policy(Bucket="anon-overrides", Policy=_public_read_policy("anon-overrides"))
+    s3.put_object(Bucket="anon-overrides", Key="page", Body=b"<p>", ContentType="text/html")
+    base = f"{overcast.endpoint}/anon-overrides/page"
+    assert _status(base) == (200, b"<p>")
+    status, body = _status(base + "?response-content-type=text/plain")
+    assert status == 400 and b"<Code>InvalidRequest</Code>" in body
+    assert b"Request specific response headers cannot be used for anonymous GET requests." in body
+    signed = s3.get_object(Bucket="anon-overrides", Key="page", ResponseContentType="text/plain")
+    assert signed["ContentType"] == "text/plain"
