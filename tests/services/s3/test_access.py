@@ -242,6 +242,9 @@ def test_denials_outside_the_buckets_account_are_a_plain_access_denied(overcast,
     with pytest.raises(ClientError) as raised:
         other.get_object(Bucket=bucket, Key="k")
     assert raised.value.response["Error"]["Message"] == "Access Denied"
+    with pytest.raises(urllib.error.HTTPError) as raised:  # buckets are never created anonymously
+        urllib.request.urlopen(urllib.request.Request(f"{overcast.endpoint}/anon-made", method="PUT"))
+    assert raised.value.code == 403 and b"<Message>Access Denied</Message>" in raised.value.read()
 
 
 def test_a_bucket_policy_can_limit_the_age_of_a_signature(overcast, s3, bucket):
