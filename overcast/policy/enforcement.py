@@ -307,7 +307,25 @@ class Authorizer:
                 self._log_soft_denial(ctx.service, request, decision)
             return
         if not decision.allowed:
-            raise access_denied(ctx.service, denial_message(request, decision))
+            raise access_denied(ctx.service, self._denial_text(ctx, request, decision))
+
+    def _denial_text(self, ctx: RequestContext, request: Request, decision: Decision) -> str:
+        """Why a request was refused; S3 says it only within the resource's account or organization (AWS:
+        anyone else, anonymous callers included, reads "Access Denied")."""
+        if ctx.service == "s3" and not self._within_resource_organization(ctx, request.resource):
+            return "Access Denied"
+        return denial_message(request, decision)
+
+    def _within_resource_organization(self, ctx: RequestContext, arn: str) -> bool:
+        principal = ctx.principal
+        if principal.is_anonymous:
+            return False
+        resource = self.resource_policy(ctx, arn)
+        owner = resource.owner if resource is not None else resource_account(arn)
+        if not owner or owner == principal.account_id:
+            return True
+        org = self.org_id(principal.account_id)
+        return org is not None and org == self.org_id(owner)
 
     def _self_authorized(self, ctx: RequestContext) -> bool:
         provider = self.platform.provider(ctx.service)
@@ -360,7 +378,7 @@ class Authorizer:
         )
         decision = evaluate(evaluated, Policies(resource=policy, resource_account=resource.owner))
         if not decision.allowed:
-            raise access_denied(ctx.service, denial_message(request, decision))
+            raise access_denied(ctx.service, self._denial_text(ctx, request, decision))
 
     # -- evaluation ----------------------------------------------------------------------------------------
 

@@ -245,8 +245,8 @@ class StringNode(Node):
     def emit(self, out, tag, value):
         if type(value) is not str:
             value = str(value)
-        if "&" in value or "<" in value or ">" in value or "\r" in value:
-            value = value.translate(_TEXT_ESCAPES)
+        if "&" in value or "<" in value or ">" in value or "\r" in value or not value.isprintable():
+            value = escape(value)  # the same rules as element text (characters XML 1.0 cannot carry)
         out.append(f"<{tag}>{value}</{tag}>")
 
 

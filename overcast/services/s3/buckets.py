@@ -101,7 +101,7 @@ class BucketOperations(Operations):
             # us-east-1 answers 200 to its owner, as AWS does
             return {"Location": f"/{name}", "BucketArn": bucket_arn(existing)}
         if ctx.principal.is_anonymous:
-            raise ServiceError("AccessDenied", "Anonymous users cannot create buckets", 403)
+            raise ServiceError("AccessDenied", "Access Denied", 403)  # never anonymously; no context (AWS)
         self.service.authorize_settings(ctx, name, params)
         tags = check_tags((params.get("CreateBucketConfiguration") or {}).get("Tags") or [], MAX_BUCKET_TAGS)
         ownership = params.get("ObjectOwnership") or "BucketOwnerEnforced"

@@ -264,3 +264,16 @@ def bucket_arn(bucket: Bucket | str, key: str | None = None) -> str:
     """The ARN of a bucket (by its record or its name), or of an object in it."""
     name = bucket if isinstance(bucket, str) else bucket.name
     return build_arn("s3", "", "", name + (f"/{key}" if key is not None else ""))
+
+
+def check_expected_owner(expected: str, bucket: Bucket) -> None:
+    """x-amz-expected-bucket-owner (and x-amz-source-expected-bucket-owner): an account id, the bucket's
+    owner's."""
+    if not (len(expected) == 12 and expected.isdigit()):
+        raise ServiceError(
+            "InvalidBucketOwnerAWSAccountID",
+            "The value of the expected bucket owner parameter must be an AWS Account ID...",
+            400,
+        )
+    if expected != bucket.account:
+        raise access_denied()

@@ -407,7 +407,7 @@ class ConfigOperations(Operations):
     def put_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         """Validated as S3 does (MalformedPolicy), stored as sent; the policy engine evaluates it (access.py).
         204 No Content, as AWS answers."""
-        bucket = self.service.owner_only(ctx, params["Bucket"])
+        bucket = self._policy_bucket(ctx, params)
         text = params["Policy"]
         policy = _checked_policy(text, bucket_arn(bucket))
         if policy_is_public(policy) and self.service.public_access_block(bucket).get("BlockPublicPolicy"):
@@ -423,7 +423,7 @@ class ConfigOperations(Operations):
         return {"__status__": 204}
 
     def get_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.service.owner_only(ctx, params["Bucket"])
+        bucket = self._policy_bucket(ctx, params)
         text = self.service.store.config(bucket.id, "policy_text")
         if text is None:
             raise ServiceError(
@@ -432,10 +432,19 @@ class ConfigOperations(Operations):
         return {"Policy": text}
 
     def delete_bucket_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        bucket = self.service.owner_only(ctx, params["Bucket"])
+        bucket = self._policy_bucket(ctx, params)
         self.service.store.delete_config(bucket.id, "policy")
         self.service.store.delete_config(bucket.id, "policy_text")
         return {}
+
+    def _policy_bucket(self, ctx: RequestContext, params: dict[str, Any]) -> Bucket:
+        """A bucket policy is its owner's account's to manage: anyone else the policy allows gets 405."""
+        bucket = self.service.owner_only(ctx, params["Bucket"])
+        if ctx.principal.is_anonymous or ctx.principal.account_id != bucket.account:
+            raise ServiceError(
+                "MethodNotAllowed", "The specified method is not allowed against this resource.", 405
+            )
+        return bucket
 
     def get_bucket_policy_status(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket = self.service.owner_only(ctx, params["Bucket"])

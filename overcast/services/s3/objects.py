@@ -64,6 +64,18 @@ def _whole_object(algorithm: str, hasher: Any) -> dict[str, Any]:
     return {"algorithm": algorithm, "value": checksums.encode(hasher.digest()), "type": "FULL_OBJECT"}
 
 
+def check_overrides_signed(ctx: RequestContext, params: dict[str, Any]) -> None:
+    """response-* overrides need a signed request (a header signature or a presigned URL)."""
+    if ctx.principal.is_anonymous and any(
+        params.get(name) for name in (*RESPONSE_OVERRIDES, "ResponseExpires")
+    ):
+        raise ServiceError(
+            "InvalidRequest",
+            "Request specific response headers cannot be used for anonymous GET requests.",
+            400,
+        )
+
+
 def check_range_request(params: dict[str, Any]) -> None:
     """partNumber must be a part number, and not come with a Range."""
     number = params.get("PartNumber")
@@ -166,6 +178,7 @@ class ObjectOperations(Operations):
 
     def get_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         check_range_request(params)
+        check_overrides_signed(ctx, params)
         bucket, version = self.service.versions.readable_version(ctx, params, "s3:GetObject")
         size = version.size
         start, end = 0, size
@@ -196,6 +209,7 @@ class ObjectOperations(Operations):
 
     def head_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         check_range_request(params)
+        check_overrides_signed(ctx, params)
         bucket, version = self.service.versions.readable_version(ctx, params, "s3:GetObject", head=True)
         if params.get("PartNumber"):
             start, end = part_range(version, params["PartNumber"])

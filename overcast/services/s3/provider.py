@@ -9,7 +9,9 @@ ARNs, and the lifecycle and restore workers.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -24,7 +26,13 @@ from overcast.services.s3 import access, lifecycle, notifications
 from overcast.services.s3 import restore as restores
 from overcast.services.s3.access import versioned
 from overcast.services.s3.buckets import BucketOperations
-from overcast.services.s3.common import access_denied, bucket_arn, canned_acl, no_such_bucket
+from overcast.services.s3.common import (
+    bucket_arn,
+    canned_acl,
+    check_expected_owner,
+    no_such_bucket,
+    seconds,
+)
 from overcast.services.s3.configs import ConfigOperations
 from overcast.services.s3.cors import CorsOperations, bucket_of
 from overcast.services.s3.encryption import Keyring
@@ -49,6 +57,7 @@ _AUTHORIZED = "s3.authorized"  # ctx.extra: (action, resource) the engine author
 _ADDRESSED = "s3.addressed"  # ctx.extra: (object ARN, version id) a further check names (a copy's source)
 
 _LIST_OPERATIONS = ("ListObjects", "ListObjectsV2")
+_POLICY_OPERATIONS = ("GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy")
 # Operations on an existing object whose policies may test its tags (s3:ExistingObjectTag/<key>); not the
 # writes that replace or delete it (AWS: "not supported for PUT Object and DELETE Object").
 _EXISTING_TAG_OPERATIONS = frozenset(
@@ -69,6 +78,37 @@ _EXISTING_TAG_OPERATIONS = frozenset(
         "SelectObjectContent",
     }
 )
+
+
+def _setting_keys(operation: str, params: dict[str, Any], now: float) -> dict[str, list[str]]:
+    """Condition keys of what a request asks for in its body or of one operation only: a conditional write's
+    s3:if-match / s3:if-none-match, a new bucket's s3:LocationConstraint and s3:x-amz-object-ownership, the
+    retention a write or PutObjectRetention sets (s3:object-lock-*)."""
+    keys: dict[str, list[str]] = {}
+    until = params.get("ObjectLockRetainUntilDate")
+    if operation == "PutObjectRetention":
+        retention = params.get("Retention") or {}
+        until = retention.get("RetainUntilDate")
+        if retention.get("Mode"):
+            keys["s3:object-lock-mode"] = [retention["Mode"]]
+    if isinstance(until, datetime):
+        keys["s3:object-lock-retain-until-date"] = [until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+        days = math.ceil((seconds(until) - now) / 86400)
+        keys["s3:object-lock-remaining-retention-days"] = [str(max(days, 0))]
+    if operation in ("PutObject", "CompleteMultipartUpload"):
+        for member, key in (("IfMatch", "s3:if-match"), ("IfNoneMatch", "s3:if-none-match")):
+            if params.get(member):
+                keys[key] = [str(params[member])]
+    ownership = params.get("ObjectOwnership")
+    if operation == "PutBucketOwnershipControls":
+        rules = (params.get("OwnershipControls") or {}).get("Rules") or [{}]
+        ownership = rules[0].get("ObjectOwnership")
+    if ownership and operation in ("CreateBucket", "PutBucketOwnershipControls"):
+        keys["s3:x-amz-object-ownership"] = [ownership]
+    constraint = (params.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
+    if constraint and operation == "CreateBucket":
+        keys["s3:LocationConstraint"] = [constraint]
+    return keys
 
 
 class _Resource(ResourcePolicy):
@@ -126,18 +166,6 @@ def check_no_encryption_header(request: HttpRequest) -> None:
             ArgumentName="x-amz-server-side-encryption",
             ArgumentValue=value,
         )
-
-
-def check_expected_owner(expected: str, bucket: Bucket) -> None:
-    """x-amz-expected-bucket-owner: an account id, the bucket's owner's."""
-    if not (len(expected) == 12 and expected.isdigit()):
-        raise ServiceError(
-            "InvalidBucketOwnerAWSAccountID",
-            "The value of the expected bucket owner parameter must be an AWS Account ID...",
-            400,
-        )
-    if expected != bucket.account:
-        raise access_denied()
 
 
 class S3Provider(ServiceProvider):
@@ -418,6 +446,12 @@ class S3Provider(ServiceProvider):
         self, ctx: RequestContext, bucket: Bucket, arn: str, key: str | None
     ) -> str | None:
         principal = ctx.principal
+        if (
+            ctx.operation in _POLICY_OPERATIONS
+            and principal.kind == "root"
+            and principal.account_id == bucket.account
+        ):
+            return None  # the owner's root can always mend a policy that locks everyone out (AWS)
         block = self.public_access_block(bucket)
         acl: list[dict[str, Any]] = []
         if bucket.ownership != "BucketOwnerEnforced":
@@ -464,11 +498,21 @@ class S3Provider(ServiceProvider):
             keys["s3:prefix"] = [params.get("Prefix") or ""]
             if params.get("MaxKeys") is not None:
                 keys["s3:max-keys"] = [str(params["MaxKeys"])]
-        if params.get("Tagging") and isinstance(params["Tagging"], str):
-            tags = parse_qsl(params["Tagging"], keep_blank_values=True)
+        tagging = params.get("Tagging")
+        if tagging and ctx.operation != "PutBucketTagging":
+            # a write's x-amz-tagging query string, or PutObjectTagging's TagSet
+            tags = (
+                parse_qsl(tagging, keep_blank_values=True)
+                if isinstance(tagging, str)
+                else [(t.get("Key", ""), t.get("Value", "")) for t in tagging.get("TagSet") or ()]
+            )
             for tag_key, value in tags:
                 keys[f"s3:RequestObjectTag/{tag_key}"] = [value]
             keys["s3:RequestObjectTagKeys"] = [k for k, _ in tags]
+        keys.update(_setting_keys(ctx.operation, params, self.clock.now()))
+        owner = self.looked_up(ctx, params["Bucket"]) if params.get("Bucket") else None
+        if owner is not None:
+            keys["s3:ResourceAccount"] = [owner.account]
         if ctx.operation in _EXISTING_TAG_OPERATIONS and params.get("Bucket") and params.get("Key"):
             keys.update(self._existing_tags(ctx, params["Bucket"], params["Key"], params.get("VersionId")))
         http = ctx.request
@@ -478,7 +522,19 @@ class S3Provider(ServiceProvider):
             sha = http.headers.get("x-amz-content-sha256")
             if sha:
                 keys["s3:x-amz-content-sha256"] = [sha]
+            age = self._signature_age(http)
+            if age is not None:
+                keys["s3:signatureAge"] = [str(age)]
         return keys
+
+    def _signature_age(self, http: HttpRequest) -> int | None:
+        """s3:signatureAge: milliseconds since the request (or presigned URL) was signed, on the clock."""
+        stamp = (http.query_params().get("X-Amz-Date") or [None])[0] or http.headers.get("x-amz-date")
+        try:
+            signed = datetime.strptime(stamp or "", "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            return None
+        return max(int((self.clock.now() - signed) * 1000), 0)
 
     def _existing_tags(
         self, ctx: RequestContext, name: str, key: str, version_id: str | None

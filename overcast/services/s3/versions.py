@@ -19,6 +19,7 @@ from overcast.services.s3.common import (
     access_denied,
     acls_not_supported,
     canned_acl,
+    check_expected_owner,
     check_grantees,
     etag_matches,
     grants_are_public,
@@ -438,6 +439,8 @@ class Versions:
         bucket = self.store.bucket(source_name)
         if bucket is None:
             raise no_such_bucket(source_name)
+        if params.get("ExpectedSourceBucketOwner") is not None:
+            check_expected_owner(params["ExpectedSourceBucketOwner"], bucket)
         # The source is read as GetObject would read it (s3:GetObjectVersion for a version), by every
         # principal: an explicit Deny on the source binds the destination's writer too.
         self.service.authorize_version(

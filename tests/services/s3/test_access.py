@@ -200,3 +200,109 @@ def test_a_copy_of_a_source_version_is_authorized_by_that_versions_acl(overcast,
         with pytest.raises(ClientError) as raised:
             other.copy_object(Bucket="acl-copy-theirs", Key="new", CopySource={**source, **version})
         assert error_of(raised) == ("AccessDenied", 403)
+
+
+def test_another_accounts_bucket_policy_is_not_its_to_manage_even_when_allowed(overcast, s3, bucket):
+    """AWS: 405 MethodNotAllowed to an identity of another account that the policy allows."""
+    other = overcast.client("s3", aws_access_key_id="111122223333", aws_secret_access_key="x" * 8)
+    allow_other = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": "s3:*Policy",
+                "Resource": f"arn:aws:s3:::{bucket}",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(allow_other))
+    for attempt in (
+        lambda: other.get_bucket_policy(Bucket=bucket),
+        lambda: other.put_bucket_policy(Bucket=bucket, Policy=json.dumps(allow_other)),
+        lambda: other.delete_bucket_policy(Bucket=bucket),
+    ):
+        with pytest.raises(ClientError) as raised:
+            attempt()
+        assert error_of(raised) == ("MethodNotAllowed", 405)
+    with pytest.raises(ClientError) as raised:  # not allowed at all: 403
+        other.get_bucket_policy_status(Bucket=bucket)
+    assert error_of(raised) == ("AccessDenied", 403)
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == allow_other
+
+
+def test_denials_outside_the_buckets_account_are_a_plain_access_denied(overcast, s3, bucket):
+    """S3 explains a denial (who, what, which policy) only to its own account (or organization)."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(f"{overcast.endpoint}/{bucket}/k")
+    body = raised.value.read()
+    assert raised.value.code == 403 and b"<Message>Access Denied</Message>" in body
+    other = overcast.client("s3", aws_access_key_id="111122223333", aws_secret_access_key="x" * 8)
+    with pytest.raises(ClientError) as raised:
+        other.get_object(Bucket=bucket, Key="k")
+    assert raised.value.response["Error"]["Message"] == "Access Denied"
+    with pytest.raises(urllib.error.HTTPError) as raised:  # buckets are never created anonymously
+        urllib.request.urlopen(urllib.request.Request(f"{overcast.endpoint}/anon-made", method="PUT"))
+    assert raised.value.code == 403 and b"<Message>Access Denied</Message>" in raised.value.read()
+
+
+def test_a_bucket_policy_can_limit_the_age_of_a_signature(overcast, s3, bucket):
+    """s3:signatureAge (milliseconds since signing, on the virtual clock): links older than 10 minutes refused."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "111122223333"},
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    },
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                        "Condition": {"NumericGreaterThan": {"s3:signatureAge": "600000"}},
+                    },
+                ],
+            }
+        ),
+    )
+    other = overcast.client(
+        "s3",
+        aws_access_key_id="111122223333",
+        aws_secret_access_key="x" * 8,
+        config=Config(signature_version="s3v4"),
+    )
+    url = other.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=3600)
+    assert _status(url) == (200, b"x")
+    overcast.advance_clock("11m")
+    assert _status(url)[0] == 403
+
+
+def test_anonymous_reads_cannot_override_response_headers(overcast, s3):
+    """AWS: response-* overrides need a signed request (an Authorization header or a presigned URL)."""
+    s3.create_bucket(Bucket="anon-overrides")
+    s3.put_public_access_block(
+        Bucket="anon-overrides",
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    s3.put_bucket_policy(Bucket="anon-overrides", Policy=_public_read_policy("anon-overrides"))
+    s3.put_object(Bucket="anon-overrides", Key="page", Body=b"<p>", ContentType="text/html")
+    base = f"{overcast.endpoint}/anon-overrides/page"
+    assert _status(base) == (200, b"<p>")
+    status, body = _status(base + "?response-content-type=text/plain")
+    assert status == 400 and b"<Code>InvalidRequest</Code>" in body
+    assert b"Request specific response headers cannot be used for anonymous GET requests." in body
+    signed = s3.get_object(Bucket="anon-overrides", Key="page", ResponseContentType="text/plain")
+    assert signed["ContentType"] == "text/plain"

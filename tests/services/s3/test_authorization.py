@@ -369,6 +369,7 @@ def test_creating_a_bucket_with_settings_needs_the_settings_permissions(enforced
         "s3:PutBucketObjectLockConfiguration": {"ObjectLockEnabledForBucket": True},
         "s3:PutBucketOwnershipControls": {"ObjectOwnership": "ObjectWriter"},
         "s3:TagResource": {"CreateBucketConfiguration": {"Tags": [{"Key": "team", "Value": "blue"}]}},
+        "s3:PutBucketAcl": {"ACL": "private"},
     }
     for action, settings in refused.items():
         with pytest.raises(ClientError) as raised:
@@ -470,3 +471,210 @@ def test_get_object_attributes_needs_the_read_and_the_attributes_permissions(enf
         with pytest.raises(ClientError) as raised:
             client.get_object_attributes(Bucket=name, Key="k", ObjectAttributes=wanted)
         assert f"{action} on resource" in message_of(raised)
+
+
+def test_the_owners_root_can_always_manage_a_policy_that_locks_everyone_out(enforced, buckets):
+    """AWS: the bucket owner's root may Get/Put/DeleteBucketPolicy even when the policy denies it."""
+    s3, bucket, _ = buckets
+    deny_all = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_all))
+    with pytest.raises(ClientError) as raised:
+        s3.get_object(Bucket=bucket, Key="secret.csv")
+    assert error_of(raised) == ("AccessDenied", 403)
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == deny_all
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_all))
+    s3.delete_bucket_policy(Bucket=bucket)
+    assert s3.get_object(Bucket=bucket, Key="secret.csv")["Body"].read() == b"a,b\n1,2\n"
+    everything = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    iam = enforced.client("iam")
+    admin = client_as(
+        enforced, "s3", user_with_key(enforced, "policy-admin", _policy(iam, "policy-admin", everything))
+    )
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_all))
+    with pytest.raises(ClientError) as raised:  # the owner's users stay bound by it
+        admin.delete_bucket_policy(Bucket=bucket)
+    assert error_of(raised) == ("AccessDenied", 403)
+
+
+@pytest.mark.parametrize(("account", "allowed"), [("000000000000", True), ("999999999999", False)])
+def test_policies_can_pin_the_buckets_account(enforced, buckets, account, allowed):
+    """s3:ResourceAccount: the account that owns the bucket (data-perimeter policies)."""
+    s3, bucket, _ = buckets
+    iam = enforced.client("iam")
+    pinned = {
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"s3:ResourceAccount": account}},
+    }
+    name = f"pinned-{account[:3]}"
+    reader = client_as(enforced, "s3", user_with_key(enforced, name, _policy(iam, name, pinned)))
+    if allowed:
+        assert reader.get_object(Bucket=bucket, Key="secret.csv")["Body"].read() == b"a,b\n1,2\n"
+    else:
+        with pytest.raises(ClientError) as raised:
+            reader.get_object(Bucket=bucket, Key="secret.csv")
+        assert error_of(raised) == ("AccessDenied", 403)
+
+
+def test_a_bucket_policy_can_require_conditional_writes(enforced, buckets):
+    """AWS's example: Deny s3:PutObject unless the request carries If-None-Match (s3:if-none-match)."""
+    s3, bucket, _ = buckets
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                        "Condition": {"Null": {"s3:if-none-match": "true"}},
+                    }
+                ],
+            }
+        ),
+    )
+    writer = _owner_user(enforced)
+    with pytest.raises(ClientError) as raised:
+        writer.put_object(Bucket=bucket, Key="new", Body=b"x")
+    assert error_of(raised) == ("AccessDenied", 403)
+    writer.put_object(Bucket=bucket, Key="new", Body=b"x", IfNoneMatch="*")
+
+
+def test_an_identity_policy_can_require_settings_of_new_buckets(enforced):
+    """s3:x-amz-object-ownership and s3:LocationConstraint on CreateBucket (AWS's policy examples)."""
+    iam = enforced.client("iam")
+    allow = {
+        "Effect": "Allow",
+        "Action": "s3:CreateBucket",
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "s3:x-amz-object-ownership": "BucketOwnerEnforced",
+                "s3:LocationConstraint": "eu-west-1",
+            }
+        },
+    }
+    also = {"Effect": "Allow", "Action": "s3:PutBucketOwnershipControls", "Resource": "*"}
+    creator = client_as(
+        enforced, "s3", user_with_key(enforced, "pinned-creator", _policy(iam, "pinned-creator", allow, also))
+    )
+    name = f"pinned-{uuid.uuid4().hex[:8]}"
+    for settings in (
+        {"ObjectOwnership": "ObjectWriter", "CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}},
+        {
+            "ObjectOwnership": "BucketOwnerEnforced",
+            "CreateBucketConfiguration": {"LocationConstraint": "us-west-2"},
+        },
+        {"ObjectOwnership": "BucketOwnerEnforced"},
+    ):
+        with pytest.raises(ClientError) as raised:
+            creator.create_bucket(Bucket=name, **settings)
+        assert error_of(raised) == ("AccessDenied", 403)
+    eu = enforced.client("s3", region="eu-west-1")
+    eu_creator = client_as(
+        enforced,
+        "s3",
+        user_with_key(enforced, "pinned-eu", _policy(iam, "pinned-eu", allow, also)),
+        "eu-west-1",
+    )
+    eu_creator.create_bucket(
+        Bucket=name,
+        ObjectOwnership="BucketOwnerEnforced",
+        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+    )
+    assert eu.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
+
+
+def test_a_bucket_policy_can_cap_retention_periods(enforced):
+    """AWS's example: deny retention longer than N days (s3:object-lock-remaining-retention-days)."""
+    s3 = enforced.client("s3")
+    bucket = f"capped-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": ["s3:PutObjectRetention", "s3:PutObject"],
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                        "Condition": {
+                            "NumericGreaterThan": {"s3:object-lock-remaining-retention-days": "10"}
+                        },
+                    }
+                ],
+            }
+        ),
+    )
+    writer = _owner_user(enforced)
+    now = datetime.now(UTC)
+    with pytest.raises(ClientError) as raised:
+        writer.put_object(
+            Bucket=bucket,
+            Key="k",
+            Body=b"x",
+            ObjectLockMode="GOVERNANCE",
+            ObjectLockRetainUntilDate=now + timedelta(days=30),
+        )
+    assert error_of(raised) == ("AccessDenied", 403)
+    writer.put_object(
+        Bucket=bucket,
+        Key="k",
+        Body=b"x",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=now + timedelta(days=5),
+    )
+    with pytest.raises(ClientError) as raised:
+        writer.put_object_retention(
+            Bucket=bucket,
+            Key="k",
+            Retention={"Mode": "GOVERNANCE", "RetainUntilDate": now + timedelta(days=20)},
+        )
+    assert error_of(raised) == ("AccessDenied", 403)
+    writer.put_object_retention(
+        Bucket=bucket, Key="k", Retention={"Mode": "GOVERNANCE", "RetainUntilDate": now + timedelta(days=8)}
+    )
+
+
+def test_put_object_tagging_is_tested_against_the_requested_tags(enforced, buckets):
+    """s3:RequestObjectTagKeys on PutObjectTagging (its TagSet), as on PutObject (its x-amz-tagging)."""
+    s3, bucket, _ = buckets
+    iam = enforced.client("iam")
+    only_team = {
+        "Effect": "Allow",
+        "Action": ["s3:PutObjectTagging", "s3:PutObject"],
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["team"]}},
+    }
+    tagger = client_as(
+        enforced, "s3", user_with_key(enforced, "team-tagger", _policy(iam, "team-tagger", only_team))
+    )
+    tagger.put_object_tagging(
+        Bucket=bucket, Key="secret.csv", Tagging={"TagSet": [{"Key": "team", "Value": "a"}]}
+    )
+    with pytest.raises(ClientError) as raised:
+        tagger.put_object_tagging(
+            Bucket=bucket, Key="secret.csv", Tagging={"TagSet": [{"Key": "cost", "Value": "b"}]}
+        )
+    assert error_of(raised) == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as raised:
+        tagger.put_object(Bucket=bucket, Key="new", Body=b"x", Tagging="cost=b")
+    assert error_of(raised) == ("AccessDenied", 403)
+    tagger.put_object(Bucket=bucket, Key="new", Body=b"x", Tagging="team=b")

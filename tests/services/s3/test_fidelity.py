@@ -7,6 +7,7 @@ import json
 import urllib.request
 import uuid
 from datetime import UTC, datetime
+from xml.etree import ElementTree
 
 import pytest
 from botocore.config import Config
@@ -699,3 +700,37 @@ def test_objects_under_128_kib_are_not_transitioned_by_default(overcast, s3, buc
     overcast.advance_clock("3d")
     assert wait_for(lambda: s3.head_object(Bucket=bucket, Key="large").get("StorageClass") == "GLACIER")
     assert s3.head_object(Bucket=bucket, Key="small").get("StorageClass") is None
+
+
+def test_a_listing_of_keys_with_control_characters_stays_well_formed_xml(overcast, s3, bucket):
+    """A key may hold characters XML 1.0 cannot carry: with encoding-type=url (what SDKs ask) the key comes back
+    whole; without it the listing is still well-formed (the character replaced), never unparseable."""
+    s3.put_object(Bucket=bucket, Key="a\x01b\rc", Body=b"x")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["a\x01b\rc"]
+    status, _, body = _raw(overcast, "GET", f"/{bucket}?list-type=2")
+    assert status == 200
+    keys = [e.text for e in ElementTree.fromstring(body).iter("{http://s3.amazonaws.com/doc/2006-03-01/}Key")]
+    assert keys == ["a\ufffdb\rc"]
+
+
+def test_a_copy_checks_the_expected_owner_of_its_source(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    source = {"Bucket": bucket, "Key": "src"}
+    with pytest.raises(ClientError) as raised:
+        s3.copy_object(Bucket=bucket, Key="dst", CopySource=source, ExpectedSourceBucketOwner="999999999999")
+    assert error_of(raised) == ("AccessDenied", 403)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    with pytest.raises(ClientError) as raised:
+        s3.upload_part_copy(
+            Bucket=bucket,
+            Key="mp",
+            UploadId=upload,
+            PartNumber=1,
+            CopySource=source,
+            ExpectedSourceBucketOwner="999999999999",
+        )
+    assert error_of(raised) == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as raised:
+        s3.copy_object(Bucket=bucket, Key="dst", CopySource=source, ExpectedSourceBucketOwner="nope")
+    assert error_of(raised) == ("InvalidBucketOwnerAWSAccountID", 400)
+    s3.copy_object(Bucket=bucket, Key="dst", CopySource=source, ExpectedSourceBucketOwner="000000000000")
