@@ -377,6 +377,7 @@ class Engine:
             request_token=(stack.operation or {}).get("token") or "",
             extra={
                 "responses": self.service.responses,
+                "macros": self.service.store,
                 "nested": Nesting(self, stack),
                 "resource_type": definition.get("Type"),
                 "creation_policy": definition.get("CreationPolicy"),
