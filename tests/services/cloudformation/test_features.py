@@ -245,7 +245,7 @@ def test_the_registry_lists_what_overcast_supports(overcast):
             Visibility="PUBLIC", Type="RESOURCE", Filters={"TypeNamePrefix": "AWS::SQS::"}
         )["TypeSummaries"]
     ]
-    assert names == ["AWS::SQS::Queue", "AWS::SQS::QueuePolicy"]
+    assert names == ["AWS::SQS::Queue", "AWS::SQS::QueueInlinePolicy", "AWS::SQS::QueuePolicy"]
     described = cfn.describe_type(Type="RESOURCE", TypeName="AWS::SQS::Queue")
     schema = json.loads(described["Schema"])
     assert schema["primaryIdentifier"] == ["/properties/QueueUrl"]

@@ -515,3 +515,149 @@ def test_rest_api_from_parts(overcast):
     with urllib.request.urlopen(url, timeout=30) as answer:
         assert json.loads(answer.read()) == {"hello": "world"}
     destroy(cfn, stack)
+
+
+def inline_and_account_policies(statement_sid: str) -> dict:
+    def policy(action: str, resource: object) -> dict:
+        return {
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": statement_sid, "Effect": "Allow", "Action": action, "Resource": resource}],
+        }
+
+    lambda_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    return {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": lambda_trust}},
+            "User": {"Type": "AWS::IAM::User"},
+            "Group": {"Type": "AWS::IAM::Group"},
+            "RolePolicy": {
+                "Type": "AWS::IAM::RolePolicy",
+                "Properties": {
+                    "RoleName": {"Ref": "Role"},
+                    "PolicyName": "reads",
+                    "PolicyDocument": policy("s3:GetObject", "*"),
+                },
+            },
+            "UserPolicy": {
+                "Type": "AWS::IAM::UserPolicy",
+                "Properties": {
+                    "UserName": {"Ref": "User"},
+                    "PolicyName": "sends",
+                    "PolicyDocument": policy("sqs:SendMessage", "*"),
+                },
+            },
+            "GroupPolicy": {
+                "Type": "AWS::IAM::GroupPolicy",
+                "Properties": {
+                    "GroupName": {"Ref": "Group"},
+                    "PolicyName": "lists",
+                    "PolicyDocument": policy("s3:ListBucket", "*"),
+                },
+            },
+            "GitHub": {
+                "Type": "AWS::IAM::OIDCProvider",
+                "Properties": {
+                    "Url": "https://token.actions.githubusercontent.com",
+                    "ClientIdList": ["sts.amazonaws.com"],
+                    "ThumbprintList": ["6938fd4d98bab03faadb97b34396831e3780aea1"],
+                },
+            },
+            "Linked": {
+                "Type": "AWS::IAM::ServiceLinkedRole",
+                "Properties": {
+                    "AWSServiceName": "elasticbeanstalk.amazonaws.com",
+                    "Description": statement_sid,
+                },
+            },
+            "Queue": {"Type": "AWS::SQS::Queue"},
+            "QueuePolicy": {
+                "Type": "AWS::SQS::QueueInlinePolicy",
+                "Properties": {
+                    "Queue": {"Ref": "Queue"},
+                    "PolicyDocument": policy("sqs:SendMessage", {"Fn::GetAtt": ["Queue", "Arn"]}),
+                },
+            },
+            "LogsPolicy": {
+                "Type": "AWS::Logs::ResourcePolicy",
+                "Properties": {
+                    "PolicyName": "events-to-logs",
+                    "PolicyDocument": {
+                        "Fn::ToJsonString": policy(
+                            "logs:PutLogEvents", "arn:aws:logs:us-east-1:000000000000:*"
+                        )
+                    },
+                },
+            },
+        },
+        "Transform": "AWS::LanguageExtensions",
+        "Outputs": {
+            "Role": {"Value": {"Ref": "Role"}},
+            "User": {"Value": {"Ref": "User"}},
+            "Group": {"Value": {"Ref": "Group"}},
+            "Provider": {"Value": {"Ref": "GitHub"}},
+            "ProviderArn": {"Value": {"Fn::GetAtt": ["GitHub", "Arn"]}},
+            "Linked": {"Value": {"Ref": "Linked"}},
+            "Queue": {"Value": {"Ref": "Queue"}},
+        },
+    }
+
+
+def test_iam_inline_policies_oidc_providers_service_linked_roles_queue_and_logs_policies(overcast):
+    cfn, iam = overcast.client("cloudformation"), overcast.client("iam")
+    sqs, logs = overcast.client("sqs"), overcast.client("logs")
+    stack = deploy(cfn, "policies", inline_and_account_policies("First"))
+    out = outputs(stack)
+
+    def sid(document: dict | str) -> str:
+        return (json.loads(document) if isinstance(document, str) else document)["Statement"][0]["Sid"]
+
+    assert sid(iam.get_role_policy(RoleName=out["Role"], PolicyName="reads")["PolicyDocument"]) == "First"
+    assert sid(iam.get_user_policy(UserName=out["User"], PolicyName="sends")["PolicyDocument"]) == "First"
+    assert sid(iam.get_group_policy(GroupName=out["Group"], PolicyName="lists")["PolicyDocument"]) == "First"
+    assert (
+        out["Provider"]
+        == out["ProviderArn"]
+        == ("arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com")
+    )
+    provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=out["Provider"])
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+    assert out["Linked"] == "AWSServiceRoleForElasticbeanstalk"
+    linked = iam.get_role(RoleName=out["Linked"])["Role"]
+    assert linked["Path"] == "/aws-service-role/elasticbeanstalk.amazonaws.com/"
+    assert linked["Description"] == "First"
+    queue_policy = sqs.get_queue_attributes(QueueUrl=out["Queue"], AttributeNames=["Policy"])["Attributes"]
+    assert sid(queue_policy["Policy"]) == "First"
+    (logs_policy,) = [
+        p
+        for p in logs.describe_resource_policies()["resourcePolicies"]
+        if p["policyName"] == "events-to-logs"
+    ]
+    assert sid(logs_policy["policyDocument"]) == "First"
+
+    stack = update(cfn, "policies", inline_and_account_policies("Second"))
+    assert sid(iam.get_role_policy(RoleName=out["Role"], PolicyName="reads")["PolicyDocument"]) == "Second"
+    assert sid(iam.get_group_policy(GroupName=out["Group"], PolicyName="lists")["PolicyDocument"]) == "Second"
+    assert iam.get_role(RoleName=out["Linked"])["Role"]["Description"] == "Second"
+    queue_policy = sqs.get_queue_attributes(QueueUrl=out["Queue"], AttributeNames=["Policy"])["Attributes"]
+    assert sid(queue_policy["Policy"]) == "Second"
+    drift_id = cfn.detect_stack_drift(StackName="policies")["StackDriftDetectionId"]
+    for _ in range(100):
+        status = cfn.describe_stack_drift_detection_status(StackDriftDetectionId=drift_id)
+        if status["DetectionStatus"] != "DETECTION_IN_PROGRESS":
+            break
+    assert status["StackDriftStatus"] == "IN_SYNC", cfn.describe_stack_resource_drifts(StackName="policies")
+
+    destroy(cfn, stack)
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    assert not [
+        p
+        for p in logs.describe_resource_policies()["resourcePolicies"]
+        if p["policyName"] == "events-to-logs"
+    ]
+    names = {role["RoleName"] for role in iam.list_roles()["Roles"]}
+    assert out["Linked"] not in names and out["Role"] not in names
