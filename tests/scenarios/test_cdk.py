@@ -31,6 +31,16 @@ def needs_bootstrap_services(overcast) -> None:
             )
 
 
+def receipt_of(s3, bucket: str, order: str) -> bytes | None:
+    """The order's receipt, once the function has written it (after the table's item)."""
+    try:
+        return s3.get_object(Bucket=bucket, Key=f"receipts/{order}.json")["Body"].read()
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NoSuchKey":
+            return None
+        raise
+
+
 @pytest.mark.slow
 def test_cdk_bootstrap_deploy_diff_destroy(overcast, tmp_path):
     needs_bootstrap_services(overcast)
@@ -72,14 +82,32 @@ def test_cdk_bootstrap_deploy_diff_destroy(overcast, tmp_path):
         lambda: dynamodb.get_item(TableName=outputs["TableName"], Key={"id": {"S": "o-1"}}).get("Item"),
         timeout=60,
     )
-    assert item["item"] == {"S": "tea"}
-    receipt = s3.get_object(Bucket=outputs["BucketName"], Key="receipts/o-1.json")["Body"].read()
+    assert item["item"] == {"S": "tea"} and item["release"] == {"S": "1"}
+    receipt = wait_for(lambda: receipt_of(s3, outputs["BucketName"], "o-1"), timeout=30)
     assert json.loads(receipt) == {"id": "o-1", "item": "tea"}
 
     diff = cdk(overcast.endpoint, "diff", "OvercastOrders", output=tmp_path / "out")
     assert "There were no differences" in diff.stdout + diff.stderr
 
-    s3.delete_object(Bucket=outputs["BucketName"], Key="receipts/o-1.json")
+    # The next release: `cdk deploy` again updates the function and the queue in place.
+    cdk(overcast.endpoint, "deploy", "OvercastOrders", "-c", "release=2", output=tmp_path / "out")
+    stack = cfn.describe_stacks(StackName="OvercastOrders")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]} == outputs
+    attributes = sqs.get_queue_attributes(QueueUrl=outputs["QueueUrl"], AttributeNames=["VisibilityTimeout"])
+    assert attributes["Attributes"]["VisibilityTimeout"] == "45"
+    sqs.send_message(QueueUrl=outputs["QueueUrl"], MessageBody=json.dumps({"id": "o-2", "item": "cake"}))
+    item = wait_for(
+        lambda: dynamodb.get_item(TableName=outputs["TableName"], Key={"id": {"S": "o-2"}}).get("Item"),
+        timeout=60,
+    )
+    assert item["release"] == {"S": "2"}
+    assert wait_for(lambda: receipt_of(s3, outputs["BucketName"], "o-2"), timeout=30)
+    diff = cdk(overcast.endpoint, "diff", "OvercastOrders", "-c", "release=2", output=tmp_path / "out")
+    assert "There were no differences" in diff.stdout + diff.stderr
+
+    for key in ("receipts/o-1.json", "receipts/o-2.json"):
+        s3.delete_object(Bucket=outputs["BucketName"], Key=key)
     cdk(overcast.endpoint, "destroy", "OvercastOrders", "--force", output=tmp_path / "out")
     assert [s["StackName"] for s in cfn.describe_stacks()["Stacks"]] == ["CDKToolkit"]
     assert outputs["TableName"] not in overcast.client("dynamodb").list_tables()["TableNames"]
