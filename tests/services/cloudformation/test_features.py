@@ -127,6 +127,14 @@ def test_change_sets_plan_execute_and_report_no_changes(overcast):
         cfn.describe_change_set(ChangeSetName="nope", StackName="cs")
     assert error_of(raised) == ("ChangeSetNotFound", 404)
     assert message_of(raised) == "ChangeSet [nope] does not exist"
+    # Deleting by name succeeds while the stack exists, change set or not (the CDK does so before its own).
+    assert (
+        cfn.delete_change_set(ChangeSetName="nope", StackName="cs")["ResponseMetadata"]["HTTPStatusCode"]
+        == 200
+    )
+    with pytest.raises(ClientError) as raised:
+        cfn.delete_change_set(ChangeSetName="nope", StackName="no-such-stack")
+    assert error_of(raised) == ("ChangeSetNotFound", 404)
 
 
 CHILD = {
