@@ -91,8 +91,11 @@ def timestamp(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # json.dumps with separators builds one per call
+
+
 def compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def principal_data(principal: Principal) -> dict[str, Any]:
@@ -830,7 +833,7 @@ class Engine:
                 "CREATE_IN_PROGRESS",
                 "Resource creation Initiated",
                 created.physical_id,
-                properties,
+                shown,
             )
             self.event(stack, logical_id, kind, "CREATE_COMPLETE", None, created.physical_id, shown)
 

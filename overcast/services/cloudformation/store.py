@@ -215,8 +215,12 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+# One encoder for every row: json.dumps with separators builds a new encoder on each call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    return None if value is None else _ENCODER.encode(value)
 
 
 def _stack(row: tuple) -> Stack:
