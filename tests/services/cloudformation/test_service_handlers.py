@@ -661,3 +661,82 @@ def test_iam_inline_policies_oidc_providers_service_linked_roles_queue_and_logs_
     ]
     names = {role["RoleName"] for role in iam.list_roles()["Roles"]}
     assert out["Linked"] not in names and out["Role"] not in names
+
+
+def organization_template(unit_name: str, deny: str, targets: list[str]) -> dict:
+    return {
+        "Parameters": {"Root": {"Type": "String"}},
+        "Resources": {
+            "Prod": {
+                "Type": "AWS::Organizations::OrganizationalUnit",
+                "Properties": {
+                    "Name": unit_name,
+                    "ParentId": {"Ref": "Root"},
+                    "Tags": [{"Key": "env", "Value": "p"}],
+                },
+            },
+            "Guard": {
+                "Type": "AWS::Organizations::Policy",
+                "Properties": {
+                    "Name": "deny-s3",
+                    "Type": "SERVICE_CONTROL_POLICY",
+                    "Content": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Deny", "Action": deny, "Resource": "*"}],
+                    },
+                    "TargetIds": [{"Ref": target} for target in targets],
+                },
+            },
+        },
+        "Outputs": {
+            "Unit": {"Value": {"Ref": "Prod"}},
+            "UnitArn": {"Value": {"Fn::GetAtt": ["Prod", "Arn"]}},
+            "Policy": {"Value": {"Ref": "Guard"}},
+            "Managed": {"Value": {"Fn::GetAtt": ["Guard", "AwsManaged"]}},
+        },
+    }
+
+
+def test_organizations_units_and_policies(overcast):
+    org = overcast.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    cfn = overcast.client("cloudformation")
+    parameters = [{"ParameterKey": "Root", "ParameterValue": root}]
+    cfn.create_stack(
+        StackName="org",
+        TemplateBody=body(organization_template("prod", "s3:*", ["Prod"])),
+        Parameters=parameters,
+    )
+    stack = settled(cfn, "org", timeout=60)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, "org")
+    out = outputs(stack)
+    unit = org.describe_organizational_unit(OrganizationalUnitId=out["Unit"])["OrganizationalUnit"]
+    assert (unit["Name"], unit["Arn"]) == ("prod", out["UnitArn"])
+    assert org.list_tags_for_resource(ResourceId=out["Unit"])["Tags"] == [{"Key": "env", "Value": "p"}]
+    policy = org.describe_policy(PolicyId=out["Policy"])["Policy"]
+    assert json.loads(policy["Content"])["Statement"][0]["Action"] == "s3:*"
+    assert out["Managed"] == "false"
+    targets = org.list_targets_for_policy(PolicyId=out["Policy"])["Targets"]
+    assert [t["TargetId"] for t in targets] == [out["Unit"]]
+
+    cfn.update_stack(
+        StackName="org",
+        TemplateBody=body(organization_template("production", "sqs:*", [])),
+        Parameters=parameters,
+    )
+    stack = settled(cfn, "org", timeout=60)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", events(cfn, "org")
+    assert outputs(stack)["Unit"] == out["Unit"]  # renamed in place
+    assert org.describe_organizational_unit(OrganizationalUnitId=out["Unit"])["OrganizationalUnit"][
+        "Name"
+    ] == ("production")
+    policy = org.describe_policy(PolicyId=out["Policy"])["Policy"]
+    assert json.loads(policy["Content"])["Statement"][0]["Action"] == "sqs:*"
+    assert org.list_targets_for_policy(PolicyId=out["Policy"])["Targets"] == []
+
+    destroy(cfn, stack)
+    assert org.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"] == []
+    names = [p["Name"] for p in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]]
+    assert names == ["FullAWSAccess"]
