@@ -73,6 +73,7 @@ def resource_context(
         stack_id="",
         logical_id=kind or "Resource",
         now=platform.clock.now,
+        sleep_until=platform.clock.sleep_until,
         extra={
             "responses": getattr(provider, "responses", None),
             "macros": getattr(provider, "store", None),

@@ -377,6 +377,7 @@ class Engine:
             stack_id=stack.arn,
             logical_id=logical_id,
             now=self.clock.now,
+            sleep_until=self.clock.sleep_until,
             request_token=(stack.operation or {}).get("token") or "",
             extra={
                 "responses": self.service.responses,

@@ -393,6 +393,18 @@ def test_vpc_networking(overcast):
                 "Type": "AWS::EC2::SubnetRouteTableAssociation",
                 "Properties": {"RouteTableId": {"Ref": "Table"}, "SubnetId": {"Ref": "Subnet"}},
             },
+            "NatAddress": {
+                "Type": "AWS::EC2::EIP",
+                "DependsOn": "Attachment",
+                "Properties": {"Domain": "vpc"},
+            },
+            "Nat": {
+                "Type": "AWS::EC2::NatGateway",
+                "Properties": {
+                    "SubnetId": {"Ref": "Subnet"},
+                    "AllocationId": {"Fn::GetAtt": ["NatAddress", "AllocationId"]},
+                },
+            },
             "Web": {
                 "Type": "AWS::EC2::SecurityGroup",
                 "Properties": {
@@ -408,17 +420,24 @@ def test_vpc_networking(overcast):
         "Outputs": {
             "Web": {"Value": {"Ref": "Web"}},
             "Subnet": {"Value": {"Fn::GetAtt": ["Subnet", "AvailabilityZone"]}},
+            "Nat": {"Value": {"Ref": "Nat"}},
+            "Vpc": {"Value": {"Ref": "Vpc"}},
         },
     }
     stack = deploy(cfn, "network", template)
     values = outputs(stack)
     assert values["Subnet"] == "us-east-1a"
+    ec2 = overcast.client("ec2")
+    # The stack completes once its NAT gateway is available, as CloudFormation waits for it.
+    assert ec2.describe_nat_gateways(NatGatewayIds=[values["Nat"]])["NatGateways"][0]["State"] == "available"
     group = overcast.client("ec2").describe_security_groups(GroupIds=[values["Web"]])["SecurityGroups"][0]
     assert sorted((p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in group["IpPermissions"]) == [
         (22, "192.168.1.1/32"),
         (80, "0.0.0.0/0"),
     ]
+    # Deleting waits for the gateway to be deleted, so its subnet and VPC can go after it.
     destroy(cfn, stack)
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [values["Vpc"]]}])["Vpcs"] == []
 
 
 def test_cognito_and_http_apis(overcast):

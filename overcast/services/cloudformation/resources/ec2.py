@@ -3,7 +3,6 @@ rules, Elastic IPs, instances, volumes, key pairs."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from overcast.errors import ServiceError
@@ -680,7 +679,9 @@ class NatGateway(ResourceHandler):
                 ),
             )
         )["NatGateway"]
-        return Created(gateway["NatGatewayId"], {"NatGatewayId": gateway["NatGatewayId"]})
+        nat_id = gateway["NatGatewayId"]
+        await ctx.settle(lambda: self._reached(ctx, nat_id, "available"))
+        return Created(nat_id, {"NatGatewayId": nat_id})
 
     async def update(self, ctx, physical_id, properties, previous, attributes):
         await _retag(ctx, physical_id, properties.get("Tags"), previous.get("Tags"))
@@ -688,6 +689,24 @@ class NatGateway(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         await _ignore_missing(ctx.call("ec2", "DeleteNatGateway", {"NatGatewayId": physical_id}))
+        # As AWS's handler does: the subnet and the address are free only once the gateway is deleted.
+        await ctx.settle(lambda: self._reached(ctx, physical_id, "deleted"))
+
+    @staticmethod
+    async def _reached(ctx: ResourceContext, nat_id: str, wanted: str) -> bool | None:
+        """True once the gateway is in the `wanted` state; None while it is on its way."""
+        try:
+            found = (await ctx.call("ec2", "DescribeNatGateways", {"NatGatewayIds": [nat_id]}))["NatGateways"]
+        except ServiceError as error:
+            if not_found(error):
+                found = []
+            else:
+                raise
+        state = found[0]["State"] if found else "deleted"
+        if state == "failed" and wanted != "deleted":
+            message = found[0].get("FailureMessage") or "NAT gateway failed"
+            raise HandlerError(f"NAT gateway {nat_id} failed to stabilize: {message}", "NotStabilized")
+        return True if state == wanted or (wanted == "deleted" and state == "failed") else None
 
 
 class Instance(ResourceHandler):
@@ -756,21 +775,17 @@ class Instance(ResourceHandler):
         return Created(instance["InstanceId"], self._attributes(instance))
 
     async def _running(self, ctx: ResourceContext, instance_id: str) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + RUNNING_WAIT
-        while True:
+        async def probe() -> dict[str, Any] | None:
             reservations = (await ctx.call("ec2", "DescribeInstances", {"InstanceIds": [instance_id]})).get(
                 "Reservations", []
             )
             instance = reservations[0]["Instances"][0]
             state = instance["State"]["Name"]
-            if state == "running":
-                return instance
             if state in ("terminated", "shutting-down", "stopped"):
                 raise HandlerError(f"Instance {instance_id} is {state}", "NotStabilized")
-            if loop.time() > deadline:
-                raise HandlerError(f"Instance {instance_id} did not reach running", "NotStabilized")
-            await asyncio.sleep(0.1)
+            return instance if state == "running" else None
+
+        return await ctx.settle(probe, every=0.1, limit=RUNNING_WAIT)
 
     @staticmethod
     def _attributes(instance: dict[str, Any]) -> dict[str, Any]:
