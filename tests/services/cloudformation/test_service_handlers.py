@@ -405,6 +405,14 @@ def test_vpc_networking(overcast):
                     "AllocationId": {"Fn::GetAtt": ["NatAddress", "AllocationId"]},
                 },
             },
+            "S3Endpoint": {
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {
+                    "VpcId": {"Ref": "Vpc"},
+                    "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"},
+                    "RouteTableIds": [{"Ref": "Table"}],
+                },
+            },
             "Web": {
                 "Type": "AWS::EC2::SecurityGroup",
                 "Properties": {
@@ -422,6 +430,8 @@ def test_vpc_networking(overcast):
             "Subnet": {"Value": {"Fn::GetAtt": ["Subnet", "AvailabilityZone"]}},
             "Nat": {"Value": {"Ref": "Nat"}},
             "Vpc": {"Value": {"Ref": "Vpc"}},
+            "Endpoint": {"Value": {"Ref": "S3Endpoint"}},
+            "Table": {"Value": {"Ref": "Table"}},
         },
     }
     stack = deploy(cfn, "network", template)
@@ -430,6 +440,8 @@ def test_vpc_networking(overcast):
     ec2 = overcast.client("ec2")
     # The stack completes once its NAT gateway is available, as CloudFormation waits for it.
     assert ec2.describe_nat_gateways(NatGatewayIds=[values["Nat"]])["NatGateways"][0]["State"] == "available"
+    endpoint = ec2.describe_vpc_endpoints(VpcEndpointIds=[values["Endpoint"]])["VpcEndpoints"][0]
+    assert (endpoint["VpcEndpointType"], endpoint["RouteTableIds"]) == ("Gateway", [values["Table"]])
     group = overcast.client("ec2").describe_security_groups(GroupIds=[values["Web"]])["SecurityGroups"][0]
     assert sorted((p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in group["IpPermissions"]) == [
         (22, "192.168.1.1/32"),
