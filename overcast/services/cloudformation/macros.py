@@ -9,6 +9,7 @@ first), then the Transform section's macros in the order listed.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -265,7 +266,13 @@ async def _sam(
     stack_name: str,
 ) -> dict[str, Any]:
     from samtranslator.model.exceptions import InvalidDocumentException
-    from samtranslator.translator.transform import transform
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.arn_generator import ArnGenerator
+    from samtranslator.translator.translator import Translator
+    from samtranslator.utils.py27hash_fix import (
+        to_py27_compatible_template,
+        undo_mark_unicode_str_in_template,
+    )
 
     values = parameter_values(template, given)
     values.update(
@@ -277,9 +284,18 @@ async def _sam(
             "AWS::URLSuffix": "amazonaws.com",
         }
     )
-    loader = _PolicyLoader(await _managed_policies(service, ctx))
+    policies = await _managed_policies(service, ctx)
+    # What samtranslator.translator.transform.transform does, with a boto3 session in the stack's region: the
+    # translator asks it for "the region it runs in" (pseudo parameters, ARNs of schedules and policy
+    # templates), which the server's environment need not name. Translation never awaits, so the region
+    # it also leaves in ArnGenerator is this stack's while it runs, and cleared after.
+    translator = Translator(None, Parser(), boto_session=_session(ctx.region))
     try:
-        result = transform(template, values, loader)
+        to_py27_compatible_template(template, values)
+        translated = translator.translate(
+            template, parameter_values=values, get_managed_policy_map=lambda: policies
+        )
+        result = undo_mark_unicode_str_in_template(translated)
     except InvalidDocumentException as error:
         messages = " ".join(cause.message for cause in error.causes)
         raise validation_error(
@@ -288,17 +304,17 @@ async def _sam(
         ) from None
     except Exception as error:  # the translator's own failures are the transform's failure
         raise validation_error(f"Transform {SAM} failed with: {error}") from None
+    finally:
+        ArnGenerator.BOTO_SESSION_REGION_NAME = None
     return json.loads(json.dumps(result))
 
 
-class _PolicyLoader:
-    """What the translator asks for AWS managed policies by name (their ARNs, from Overcast's IAM)."""
+@functools.cache
+def _session(region: str) -> Any:
+    """A boto3 session naming `region` (built once per region: it loads botocore's data)."""
+    import boto3
 
-    def __init__(self, policies: dict[str, str]) -> None:
-        self.policies = policies
-
-    def load(self) -> dict[str, str]:
-        return self.policies
+    return boto3.session.Session(region_name=region)
 
 
 async def _managed_policies(service: CloudFormationProvider, ctx: RequestContext) -> dict[str, str]:
