@@ -40,9 +40,14 @@ def install() -> None:
 
 
 def cdk(
-    endpoint: str, *args: str, output: Path, timeout: float = 300, check: bool = True
+    endpoint: str,
+    *args: str,
+    output: Path,
+    timeout: float = 300,
+    check: bool = True,
+    app: str = "app.js",
 ) -> subprocess.CompletedProcess:
-    """Run the CDK CLI on the app beside this file, against `endpoint`."""
+    """Run the CDK CLI on an app beside this file (`app.js` unless told), against `endpoint`."""
     install()
     env = {
         **os.environ,
@@ -60,7 +65,7 @@ def cdk(
         str(HERE / "node_modules" / ".bin" / "cdk"),
         *args,
         "--app",
-        f"node {HERE / 'app.js'}",
+        f"node {HERE / app}",
         "--output",
         str(output),
         "--no-notices",

@@ -1,5 +1,6 @@
 // The CDK app the tests deploy: a queue feeding a Python function (through an SQS event source) that writes
-// each order to a table and a receipt to a bucket, with its own role.
+// each order to a table and a receipt to a bucket, with its own role. `-c release=2` is the app's next
+// release: the function's environment and the queue's visibility timeout change (an update in place).
 const path = require("path");
 const cdk = require("aws-cdk-lib");
 const dynamodb = require("aws-cdk-lib/aws-dynamodb");
@@ -12,8 +13,9 @@ const sqs = require("aws-cdk-lib/aws-sqs");
 class OrdersStack extends cdk.Stack {
   constructor(scope, id, props) {
     super(scope, id, props);
+    const release = this.node.tryGetContext("release") || "1";
     const bucket = new s3.Bucket(this, "Receipts", { removalPolicy: cdk.RemovalPolicy.DESTROY });
-    const queue = new sqs.Queue(this, "Orders", { visibilityTimeout: cdk.Duration.seconds(30) });
+    const queue = new sqs.Queue(this, "Orders", { visibilityTimeout: cdk.Duration.seconds(release === "1" ? 30 : 45) });
     const table = new dynamodb.Table(this, "OrdersTable", {
       partitionKey: { name: "id", type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -29,7 +31,7 @@ class OrdersStack extends cdk.Stack {
       code: lambda.Code.fromAsset(path.join(__dirname, "handler")),
       role,
       timeout: cdk.Duration.seconds(10),
-      environment: { TABLE: table.tableName, BUCKET: bucket.bucketName },
+      environment: { TABLE: table.tableName, BUCKET: bucket.bucketName, RELEASE: release },
     });
     table.grantWriteData(handler);
     bucket.grantPut(handler);

@@ -73,5 +73,10 @@ def resource_context(
         stack_id="",
         logical_id=kind or "Resource",
         now=platform.clock.now,
-        extra={"responses": getattr(provider, "responses", None), "resource_type": type_name},
+        sleep_until=platform.clock.sleep_until,
+        extra={
+            "responses": getattr(provider, "responses", None),
+            "macros": getattr(provider, "store", None),
+            "resource_type": type_name,
+        },
     )

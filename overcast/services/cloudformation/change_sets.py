@@ -245,7 +245,14 @@ class ChangeSetOperations(Operations):
         return {"Summaries": summaries}
 
     def delete_change_set(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        change_set = self.find(ctx, params["ChangeSetName"], params.get("StackName"))
+        name, stack_name = params["ChangeSetName"], params.get("StackName")
+        if not name.startswith("arn:") and stack_name:
+            # By name, AWS answers success whenever the stack exists, change set or not (the CDK relies on
+            # it before each of its change sets).
+            stack = self.service.lookup_stack(ctx, stack_name)
+            if stack is not None and self.service.store.change_set(stack.id, name) is None:
+                return {}
+        change_set = self.find(ctx, name, stack_name)
         if change_set.execution_status == "EXECUTE_IN_PROGRESS":
             raise ServiceError(
                 "InvalidChangeSetStatus",

@@ -91,9 +91,9 @@ def plan_changes(
         change["ResourceChange"]["Scope"] = sorted({detail["Target"]["Attribute"] for detail in details})
         change["ResourceChange"]["Details"] = details
         changes.append(change)
-    for logical_id, row in existing.items():
-        if logical_id not in active:
-            changes.append(_change("Remove", logical_id, row.type, row.physical_id))
+    for row in rows:  # a resource whose creation failed (kept by a stack that did not roll back) goes too
+        if row.logical_id not in active and row.status != "DELETE_COMPLETE":
+            changes.append(_change("Remove", row.logical_id, row.type, row.physical_id))
     return changes
 
 

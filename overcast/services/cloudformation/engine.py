@@ -91,8 +91,11 @@ def timestamp(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # json.dumps with separators builds one per call
+
+
 def compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def principal_data(principal: Principal) -> dict[str, Any]:
@@ -374,9 +377,11 @@ class Engine:
             stack_id=stack.arn,
             logical_id=logical_id,
             now=self.clock.now,
+            sleep_until=self.clock.sleep_until,
             request_token=(stack.operation or {}).get("token") or "",
             extra={
                 "responses": self.service.responses,
+                "macros": self.service.store,
                 "nested": Nesting(self, stack),
                 "resource_type": definition.get("Type"),
                 "creation_policy": definition.get("CreationPolicy"),
@@ -829,7 +834,7 @@ class Engine:
                 "CREATE_IN_PROGRESS",
                 "Resource creation Initiated",
                 created.physical_id,
-                properties,
+                shown,
             )
             self.event(stack, logical_id, kind, "CREATE_COMPLETE", None, created.physical_id, shown)
 

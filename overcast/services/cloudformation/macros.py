@@ -1,11 +1,17 @@
 """Macros: the transforms a template declares (the SAM transform through AWS's own aws-sam-translator,
-AWS::LanguageExtensions' Fn::ForEach, AWS::Include through Fn::Transform), run before the template is checked.
+AWS::LanguageExtensions' Fn::ForEach, AWS::Include through Fn::Transform, and the account's own Lambda-backed
+macros, AWS::CloudFormation::Macro), run before the template is checked.
+
+As in AWS, macros run from the most deeply nested outward: each Fn::Transform (its siblings processed
+first), then the Transform section's macros in the order listed.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
@@ -18,6 +24,7 @@ if TYPE_CHECKING:
 SAM = "AWS::Serverless-2016-10-31"
 LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 INCLUDE = "AWS::Include"
+BUILT_IN = (SAM, LANGUAGE_EXTENSIONS, INCLUDE)
 
 
 def validation_error(message: str) -> ServiceError:
@@ -32,9 +39,10 @@ async def process(
     stack_name: str,
 ) -> dict[str, Any]:
     """The template after every macro it uses ran (a new dict; `template` is left as it was)."""
-    result = copy.deepcopy(template)
-    result = await _includes(service, ctx, result)
-    for name in templates.transforms_of(template):
+    values = parameter_values(template, given)
+    result = await _snippets(service, ctx, copy.deepcopy(template), values)
+    declared = _declared(template)
+    for index, (name, params) in enumerate(declared):
         if name == LANGUAGE_EXTENSIONS:
             result = expand_for_each(result)
         elif name == SAM:
@@ -42,33 +50,136 @@ async def process(
         elif name == INCLUDE:
             continue
         else:
-            raise validation_error(f"No transform named {ctx.account_id}::{name} found.")
+            fragment = {key: value for key, value in result.items() if key != "Transform"}
+            result = await _run_macro(service, ctx, name, fragment, params, values)
+            if not isinstance(result, dict):
+                raise validation_error(
+                    f"Template format error: Transform {ctx.account_id}::{name} returned a template that is not an object"
+                )
+            if index + 1 < len(declared) and "Transform" in template:
+                result["Transform"] = template["Transform"]  # the macros still to run find their names
     return result
 
 
-async def _includes(service: CloudFormationProvider, ctx: RequestContext, value: Any) -> Any:
-    """Each `Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://...}}` replaced by the snippet
-    it names (read from Overcast's S3)."""
-    if isinstance(value, dict):
-        transform = value.get("Fn::Transform")
-        if len(value) == 1 and isinstance(transform, dict) and transform.get("Name") == INCLUDE:
-            location = (transform.get("Parameters") or {}).get("Location")
+def _declared(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The Transform section's macros in order, with the Parameters each is given."""
+    declared = template.get("Transform")
+    items = declared if isinstance(declared, list) else [] if declared is None else [declared]
+    found: list[tuple[str, dict[str, Any]]] = []
+    for item in items:
+        if isinstance(item, str):
+            found.append((item, {}))
+        elif isinstance(item, dict) and isinstance(item.get("Name"), str):
+            found.append((item["Name"], item.get("Parameters") or {}))
+    return found
+
+
+def parameter_values(template: dict[str, Any], given: list[dict[str, Any]]) -> dict[str, Any]:
+    """The template's parameter values (defaults, then the values given), as macros receive them."""
+    values: dict[str, Any] = {}
+    for name, declaration in (template.get("Parameters") or {}).items():
+        if isinstance(declaration, dict) and "Default" in declaration:
+            values[name] = declaration["Default"]
+    for entry in given:
+        if entry.get("ParameterKey") and entry.get("ParameterValue") is not None:
+            values[entry["ParameterKey"]] = entry["ParameterValue"]
+    return values
+
+
+async def _snippets(
+    service: CloudFormationProvider, ctx: RequestContext, value: Any, values: dict[str, Any]
+) -> Any:
+    """Each `Fn::Transform` replaced by what its macros make of its siblings: AWS::Include's snippet (read
+    from Overcast's S3), or a Lambda-backed macro's fragment."""
+    if isinstance(value, list):
+        return [await _snippets(service, ctx, item, values) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if isinstance(value.get("Transform"), dict) and value["Transform"].get("Name") == INCLUDE:
+        included = await _snippets(service, ctx, {"Fn::Transform": value["Transform"]}, values)
+        rest = {key: item for key, item in value.items() if key != "Transform"}
+        return {**(included if isinstance(included, dict) else {}), **rest}
+    siblings = {
+        key: await _snippets(service, ctx, item, values)
+        for key, item in value.items()
+        if key != "Fn::Transform"
+    }
+    if "Fn::Transform" not in value:
+        return siblings
+    specs = value["Fn::Transform"]
+    result: Any = siblings
+    for spec in specs if isinstance(specs, list) else [specs]:
+        if not isinstance(spec, dict) or not isinstance(spec.get("Name"), str):
+            raise validation_error("Template format error: Fn::Transform must name a macro (Name)")
+        params = spec.get("Parameters") or {}
+        if spec["Name"] == INCLUDE:
+            location = params.get("Location") if isinstance(params, dict) else None
             if not isinstance(location, str):
                 raise validation_error("Template format error: AWS::Include requires a Location parameter")
             text = await service.fetch_s3_text(ctx, location)
-            return await _includes(service, ctx, _snippet(text))
-        if (
-            "Transform" in value
-            and isinstance(value.get("Transform"), dict)
-            and value["Transform"].get("Name") == INCLUDE
-        ):
-            included = await _includes(service, ctx, {"Fn::Transform": value["Transform"]})
-            rest = {key: item for key, item in value.items() if key != "Transform"}
-            return {**(included if isinstance(included, dict) else {}), **rest}
-        return {key: await _includes(service, ctx, item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [await _includes(service, ctx, item) for item in value]
-    return value
+            snippet = await _snippets(service, ctx, _snippet(text), values)
+            result = (
+                {**snippet, **result}
+                if isinstance(snippet, dict) and isinstance(result, dict) and result
+                else snippet
+            )
+        else:
+            result = await _run_macro(service, ctx, spec["Name"], result, params, values)
+    return result
+
+
+async def _run_macro(
+    service: CloudFormationProvider,
+    ctx: RequestContext,
+    name: str,
+    fragment: Any,
+    params: Any,
+    values: dict[str, Any],
+) -> Any:
+    """A Lambda-backed macro of the account and region run on `fragment`: its function is invoked with
+    AWS's event, and answers with the processed fragment."""
+    transform_id = f"{ctx.account_id}::{name}"
+    function = service.store.macro_function(ctx.account_id, ctx.region, name)
+    if function is None or name in BUILT_IN:
+        raise validation_error(f"No transform named {transform_id} found.")
+    request_id = str(uuid.uuid4())
+    event = {
+        "region": ctx.region,
+        "accountId": ctx.account_id,
+        "fragment": fragment,
+        "transformId": transform_id,
+        "params": params,
+        "requestId": request_id,
+        "templateParameterValues": values,
+    }
+    malformed = validation_error(f"Received malformed response from transform {transform_id}")
+    try:
+        answered = await service.platform.call(
+            "lambda",
+            "Invoke",
+            {"FunctionName": function, "Payload": json.dumps(event).encode()},
+            principal=ctx.principal,
+            account_id=ctx.account_id,
+            region=ctx.region,
+        )
+    except ServiceError as error:
+        raise validation_error(f"Transform {transform_id} failed with: {error.message}") from None
+    if answered.get("FunctionError"):
+        raise malformed
+    try:
+        response = json.loads(bytes(answered.get("Payload") or b"") or b"null")
+    except ValueError:
+        raise malformed from None
+    if not isinstance(response, dict) or response.get("requestId") != request_id:
+        raise malformed
+    if str(response.get("status", "")).lower() != "success":
+        message = response.get("errorMessage")
+        if message:
+            raise validation_error(f"Transform {transform_id} failed with: {message}")
+        raise validation_error(f"Transform {transform_id} failed without an error message.")
+    if "fragment" not in response:
+        raise malformed
+    return response["fragment"]
 
 
 def _snippet(text: str) -> Any:
@@ -155,15 +266,15 @@ async def _sam(
     stack_name: str,
 ) -> dict[str, Any]:
     from samtranslator.model.exceptions import InvalidDocumentException
-    from samtranslator.translator.transform import transform
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.arn_generator import ArnGenerator
+    from samtranslator.translator.translator import Translator
+    from samtranslator.utils.py27hash_fix import (
+        to_py27_compatible_template,
+        undo_mark_unicode_str_in_template,
+    )
 
-    values: dict[str, Any] = {}
-    for name, declaration in (template.get("Parameters") or {}).items():
-        if isinstance(declaration, dict) and "Default" in declaration:
-            values[name] = declaration["Default"]
-    for entry in given:
-        if entry.get("ParameterKey") and entry.get("ParameterValue") is not None:
-            values[entry["ParameterKey"]] = entry["ParameterValue"]
+    values = parameter_values(template, given)
     values.update(
         {
             "AWS::Region": ctx.region,
@@ -173,9 +284,18 @@ async def _sam(
             "AWS::URLSuffix": "amazonaws.com",
         }
     )
-    loader = _PolicyLoader(await _managed_policies(service, ctx))
+    policies = await _managed_policies(service, ctx)
+    # What samtranslator.translator.transform.transform does, with a boto3 session in the stack's region: the
+    # translator asks it for "the region it runs in" (pseudo parameters, ARNs of schedules and policy
+    # templates), which the server's environment need not name. Translation never awaits, so the region
+    # it also leaves in ArnGenerator is this stack's while it runs, and cleared after.
+    translator = Translator(None, Parser(), boto_session=_session(ctx.region))
     try:
-        result = transform(template, values, loader)
+        to_py27_compatible_template(template, values)
+        translated = translator.translate(
+            template, parameter_values=values, get_managed_policy_map=lambda: policies
+        )
+        result = undo_mark_unicode_str_in_template(translated)
     except InvalidDocumentException as error:
         messages = " ".join(cause.message for cause in error.causes)
         raise validation_error(
@@ -184,17 +304,17 @@ async def _sam(
         ) from None
     except Exception as error:  # the translator's own failures are the transform's failure
         raise validation_error(f"Transform {SAM} failed with: {error}") from None
+    finally:
+        ArnGenerator.BOTO_SESSION_REGION_NAME = None
     return json.loads(json.dumps(result))
 
 
-class _PolicyLoader:
-    """What the translator asks for AWS managed policies by name (their ARNs, from Overcast's IAM)."""
+@functools.cache
+def _session(region: str) -> Any:
+    """A boto3 session naming `region` (built once per region: it loads botocore's data)."""
+    import boto3
 
-    def __init__(self, policies: dict[str, str]) -> None:
-        self.policies = policies
-
-    def load(self) -> dict[str, str]:
-        return self.policies
+    return boto3.session.Session(region_name=region)
 
 
 async def _managed_policies(service: CloudFormationProvider, ctx: RequestContext) -> dict[str, str]:

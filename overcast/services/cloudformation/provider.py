@@ -196,11 +196,20 @@ class CloudFormationProvider(ServiceProvider):
         return bytes(body).decode("utf-8", errors="replace")
 
     async def processed(
-        self, ctx: RequestContext, text: str, given: list[dict[str, Any]] | None, stack_name: str
+        self,
+        ctx: RequestContext,
+        text: str,
+        given: list[dict[str, Any]] | None,
+        stack_name: str,
+        capabilities: list[str] | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(the template as given, the template after its macros ran)."""
+        """(the template as given, the template after its macros ran). With `capabilities` (a stack made or
+        updated directly, not through a change set), the account's own macros run only once
+        CAPABILITY_AUTO_EXPAND is given."""
         original = templates.parse(text)
         templates.check_shape(original) if not templates.transforms_of(original) else None
+        if capabilities is not None and set(templates.transforms_of(original)) - set(macros.BUILT_IN):
+            self.check_capabilities(["CAPABILITY_AUTO_EXPAND"], capabilities)
         processed = await macros.process(self, ctx, original, given or [], stack_name)
         templates.check_shape(processed)
         return original, processed

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.identity import root_principal
+from overcast.identity import Principal, root_principal
 from overcast.services.base import Operations
 from overcast.services.cloudformation import template as templates
 from overcast.services.cloudformation.parameters import bind
@@ -457,11 +457,13 @@ async def _instance(
         instance = next(
             (i for i in store.instances(set_id) if (i["account"], i["region"]) == (account, region)), None
         )
-    principal = root_principal(account)
+    acting: list[Principal] = []  # who the instance's stack calls act as, found at the first call
 
     async def call(operation_name: str, params: dict[str, Any]) -> dict[str, Any]:
+        if not acting:
+            acting.append(await _acting_principal(service, data, stack_set["account"], account, region))
         return await service.platform.call(
-            "cloudformation", operation_name, params, principal=principal, account_id=account, region=region
+            "cloudformation", operation_name, params, principal=acting[0], account_id=account, region=region
         )
 
     def record(stack_arn: str | None, status: str, reason: str | None, failed: bool = False) -> None:
@@ -567,6 +569,51 @@ def _role_refusal(
             f"'{data['admin_role'].rsplit('/', 1)[-1]}'."
         )
     return None
+
+
+async def _acting_principal(
+    service: CloudFormationProvider, data: dict[str, Any], admin_account: str, account: str, region: str
+) -> Principal:
+    """Who an instance's stack operations act as in `account`. Self-managed: the execution role, assumed by
+    a session of the administration role (which CloudFormation assumes), as AWS chains them, so the
+    execution role's trust and policies decide; a role that cannot be assumed fails the instance with AWS's
+    reason. Service-managed: the account's own root (AWS uses its service-linked role there)."""
+    if data["permission_model"] != "SELF_MANAGED":
+        return root_principal(account)
+    import overcast.services.sts.api as sts
+
+    admin_role = data["admin_role"]
+    refused = ServiceError(
+        "AccessDenied",
+        f"Account {account} should have '{data['execution_role']}' role with trust relationship to Role "
+        f"'{admin_role.rsplit('/', 1)[-1]}'.",
+        403,
+    )
+    try:
+        with service.db.transaction():
+            admin = sts.credentials_for_role(
+                service.platform, admin_role, "cloudformation.amazonaws.com", "AWSCloudFormationStackSet"
+            )
+        admin_session = service.platform.credentials.lookup(admin["AccessKeyId"])
+        if admin_session is None:
+            raise refused
+        assumed = await service.platform.call(
+            "sts",
+            "AssumeRole",
+            {
+                "RoleArn": f"arn:aws:iam::{account}:role/{data['execution_role']}",
+                "RoleSessionName": "AWSCloudFormationStackSet",
+            },
+            principal=admin_session.principal,
+            account_id=admin_account,
+            region=region,
+        )
+    except ServiceError:
+        raise refused from None
+    session = service.platform.credentials.lookup(assumed["Credentials"]["AccessKeyId"])
+    if session is None:
+        raise refused
+    return session.principal
 
 
 async def _settled(service: CloudFormationProvider, stack_arn: str):

@@ -74,7 +74,9 @@ class StackOperations(Operations):
         if params.get("DisableRollback"):
             on_failure = "DO_NOTHING"
         text = await service.template_text(ctx, params)
-        original, processed = await service.processed(ctx, text, params.get("Parameters"), name)
+        original, processed = await service.processed(
+            ctx, text, params.get("Parameters"), name, params.get("Capabilities") or []
+        )
         bound = await service.bind_parameters(ctx, processed, params.get("Parameters"))
         arn = service.new_stack_arn(ctx, name)
         settings = self.settings_of(params, processed, bound)
@@ -211,7 +213,9 @@ class StackOperations(Operations):
             text = stack.original
         else:
             text = await self.service.template_text(ctx, params)
-        original, processed = await self.service.processed(ctx, text, params.get("Parameters"), stack.name)
+        original, processed = await self.service.processed(
+            ctx, text, params.get("Parameters"), stack.name, params.get("Capabilities") or []
+        )
         return text, original, processed
 
     def updated_settings(

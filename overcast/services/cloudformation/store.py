@@ -134,6 +134,17 @@ MIGRATIONS = [
     );
     CREATE INDEX cfn_stack_set_operations_set ON cfn_stack_set_operations (set_id, created_at);
     """,
+    """
+    CREATE TABLE cfn_macros (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        function_name TEXT NOT NULL,
+        stack_arn TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (account, region, name)
+    );
+    """,
 ]
 
 
@@ -204,8 +215,12 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+# One encoder for every row: json.dumps with separators builds a new encoder on each call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    return None if value is None else _ENCODER.encode(value)
 
 
 def _stack(row: tuple) -> Stack:
@@ -729,4 +744,37 @@ class CloudFormationStore:
         self.db.execute(
             "UPDATE cfn_stack_set_operations SET status = ?, ended_at = ?, data = ? WHERE id = ?",
             (status, now, _dumps(data), operation_id),
+        )
+
+    # -- macros (AWS::CloudFormation::Macro) ---------------------------------------------------------
+
+    def add_macro(
+        self, account: str, region: str, name: str, function_name: str, stack_arn: str, data: dict[str, Any]
+    ) -> bool:
+        """Registers a macro; False when the name is taken in that account and region."""
+        inserted = self.db.execute(
+            "INSERT INTO cfn_macros (account, region, name, function_name, stack_arn, data) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, name) DO NOTHING",
+            (account, region, name, function_name, stack_arn, _dumps(data)),
+        )
+        return inserted.rowcount == 1
+
+    def set_macro(
+        self, account: str, region: str, name: str, function_name: str, data: dict[str, Any]
+    ) -> None:
+        self.db.execute(
+            "UPDATE cfn_macros SET function_name = ?, data = ? WHERE account = ? AND region = ? AND name = ?",
+            (function_name, _dumps(data), account, region, name),
+        )
+
+    def macro_function(self, account: str, region: str, name: str) -> str | None:
+        row = self.db.one(
+            "SELECT function_name FROM cfn_macros WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        return row[0] if row else None
+
+    def remove_macro(self, account: str, region: str, name: str) -> None:
+        self.db.execute(
+            "DELETE FROM cfn_macros WHERE account = ? AND region = ? AND name = ?", (account, region, name)
         )

@@ -14,7 +14,11 @@ def main(event, context):
         order = json.loads(record["body"])
         dynamodb.put_item(
             TableName=os.environ["TABLE"],
-            Item={"id": {"S": order["id"]}, "item": {"S": order["item"]}},
+            Item={
+                "id": {"S": order["id"]},
+                "item": {"S": order["item"]},
+                "release": {"S": os.environ["RELEASE"]},
+            },
         )
         s3.put_object(
             Bucket=os.environ["BUCKET"], Key=f"receipts/{order['id']}.json", Body=record["body"].encode()

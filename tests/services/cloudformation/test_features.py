@@ -127,6 +127,14 @@ def test_change_sets_plan_execute_and_report_no_changes(overcast):
         cfn.describe_change_set(ChangeSetName="nope", StackName="cs")
     assert error_of(raised) == ("ChangeSetNotFound", 404)
     assert message_of(raised) == "ChangeSet [nope] does not exist"
+    # Deleting by name succeeds while the stack exists, change set or not (the CDK does so before its own).
+    assert (
+        cfn.delete_change_set(ChangeSetName="nope", StackName="cs")["ResponseMetadata"]["HTTPStatusCode"]
+        == 200
+    )
+    with pytest.raises(ClientError) as raised:
+        cfn.delete_change_set(ChangeSetName="nope", StackName="no-such-stack")
+    assert error_of(raised) == ("ChangeSetNotFound", 404)
 
 
 CHILD = {
@@ -245,7 +253,7 @@ def test_the_registry_lists_what_overcast_supports(overcast):
             Visibility="PUBLIC", Type="RESOURCE", Filters={"TypeNamePrefix": "AWS::SQS::"}
         )["TypeSummaries"]
     ]
-    assert names == ["AWS::SQS::Queue", "AWS::SQS::QueuePolicy"]
+    assert names == ["AWS::SQS::Queue", "AWS::SQS::QueueInlinePolicy", "AWS::SQS::QueuePolicy"]
     described = cfn.describe_type(Type="RESOURCE", TypeName="AWS::SQS::Queue")
     schema = json.loads(described["Schema"])
     assert schema["primaryIdentifier"] == ["/properties/QueueUrl"]
@@ -435,3 +443,47 @@ def test_an_import_change_set_adopts_an_existing_queue(overcast):
     cfn.delete_stack(StackName="adopting")
     assert settled(cfn, stack["StackId"])["StackStatus"] == "DELETE_COMPLETE"
     assert sqs.get_queue_url(QueueName="adopted")["QueueUrl"] == url  # retained, as its DeletionPolicy says
+
+
+SAM_FUNCTION = {
+    "Transform": "AWS::Serverless-2016-10-31",
+    "Resources": {
+        "Queue": {"Type": "AWS::SQS::Queue"},
+        "Worker": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {
+                "Runtime": "python3.12",
+                "Handler": "index.handler",
+                "InlineCode": "def handler(event, context):\n    return len(event['Records'])\n",
+                "Events": {
+                    "Work": {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": ["Queue", "Arn"]}}}
+                },
+                "Policies": [{"SQSPollerPolicy": {"QueueName": {"Fn::GetAtt": ["Queue", "QueueName"]}}}],
+            },
+        },
+    },
+}
+
+
+def test_the_sam_transform_takes_the_stacks_region_not_the_servers_environment(overcast, monkeypatch):
+    """`overcast start` in a shell that names no AWS region: the SAM translator still knows the stack's."""
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/overcast-test-config")
+    cfn = overcast.client("cloudformation", region="eu-west-1")
+    cfn.create_stack(
+        StackName="sam-region",
+        TemplateBody=body(SAM_FUNCTION),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    stack = settled(cfn, "sam-region", timeout=60)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, "sam-region")
+    resources = {
+        r["LogicalResourceId"]: r
+        for r in cfn.list_stack_resources(StackName="sam-region")["StackResourceSummaries"]
+    }
+    mapping = resources["WorkerWork"]["PhysicalResourceId"]
+    source = overcast.client("lambda", region="eu-west-1").get_event_source_mapping(UUID=mapping)[
+        "EventSourceArn"
+    ]
+    assert source.startswith("arn:aws:sqs:eu-west-1:000000000000:")

@@ -59,6 +59,41 @@ def test_disable_rollback_keeps_what_was_created(overcast):
     assert s3.list_buckets()["Buckets"] == []
 
 
+def test_a_failed_update_kept_without_rollback_is_fixed_by_the_next_change_set(overcast):
+    """`cdk deploy --no-rollback`'s road: the update fails and stays UPDATE_FAILED; the next change set,
+    without the failing resource, removes it and completes the stack."""
+    cfn, s3 = overcast.client("cloudformation"), overcast.client("s3")
+    good = {"Resources": {"Good": ROLLBACK["Resources"]["Good"]}}
+    cfn.create_stack(StackName="fixed", TemplateBody=body(good))
+    assert settled(cfn, "fixed")["StackStatus"] == "CREATE_COMPLETE"
+
+    def change(name: str, template: dict) -> dict:
+        cfn.create_change_set(StackName="fixed", ChangeSetName=name, TemplateBody=body(template))
+        return wait_for(
+            lambda: (
+                (found := cfn.describe_change_set(StackName="fixed", ChangeSetName=name))["Status"]
+                in ("CREATE_COMPLETE", "FAILED")
+                and found
+            ),
+            timeout=30,
+        )
+
+    assert change("broken", ROLLBACK)["Status"] == "CREATE_COMPLETE"
+    cfn.execute_change_set(StackName="fixed", ChangeSetName="broken", DisableRollback=True)
+    assert settled(cfn, "fixed")["StackStatus"] == "UPDATE_FAILED"
+
+    fix = change("fix", good)
+    assert fix["Status"] == "CREATE_COMPLETE", fix.get("StatusReason")
+    assert [
+        (c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in fix["Changes"]
+    ] == [("Remove", "Bad")]
+    cfn.execute_change_set(StackName="fixed", ChangeSetName="fix")
+    assert settled(cfn, "fixed")["StackStatus"] == "UPDATE_COMPLETE"
+    resources = cfn.list_stack_resources(StackName="fixed")["StackResourceSummaries"]
+    assert [(r["LogicalResourceId"], r["ResourceStatus"]) for r in resources] == [("Good", "CREATE_COMPLETE")]
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["good-bucket-of-the-stack"]
+
+
 NETWORK = {
     "Resources": {"Shared": {"Type": "AWS::SQS::Queue"}},
     "Outputs": {

@@ -393,6 +393,26 @@ def test_vpc_networking(overcast):
                 "Type": "AWS::EC2::SubnetRouteTableAssociation",
                 "Properties": {"RouteTableId": {"Ref": "Table"}, "SubnetId": {"Ref": "Subnet"}},
             },
+            "NatAddress": {
+                "Type": "AWS::EC2::EIP",
+                "DependsOn": "Attachment",
+                "Properties": {"Domain": "vpc"},
+            },
+            "Nat": {
+                "Type": "AWS::EC2::NatGateway",
+                "Properties": {
+                    "SubnetId": {"Ref": "Subnet"},
+                    "AllocationId": {"Fn::GetAtt": ["NatAddress", "AllocationId"]},
+                },
+            },
+            "S3Endpoint": {
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {
+                    "VpcId": {"Ref": "Vpc"},
+                    "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"},
+                    "RouteTableIds": [{"Ref": "Table"}],
+                },
+            },
             "Web": {
                 "Type": "AWS::EC2::SecurityGroup",
                 "Properties": {
@@ -408,17 +428,28 @@ def test_vpc_networking(overcast):
         "Outputs": {
             "Web": {"Value": {"Ref": "Web"}},
             "Subnet": {"Value": {"Fn::GetAtt": ["Subnet", "AvailabilityZone"]}},
+            "Nat": {"Value": {"Ref": "Nat"}},
+            "Vpc": {"Value": {"Ref": "Vpc"}},
+            "Endpoint": {"Value": {"Ref": "S3Endpoint"}},
+            "Table": {"Value": {"Ref": "Table"}},
         },
     }
     stack = deploy(cfn, "network", template)
     values = outputs(stack)
     assert values["Subnet"] == "us-east-1a"
+    ec2 = overcast.client("ec2")
+    # The stack completes once its NAT gateway is available, as CloudFormation waits for it.
+    assert ec2.describe_nat_gateways(NatGatewayIds=[values["Nat"]])["NatGateways"][0]["State"] == "available"
+    endpoint = ec2.describe_vpc_endpoints(VpcEndpointIds=[values["Endpoint"]])["VpcEndpoints"][0]
+    assert (endpoint["VpcEndpointType"], endpoint["RouteTableIds"]) == ("Gateway", [values["Table"]])
     group = overcast.client("ec2").describe_security_groups(GroupIds=[values["Web"]])["SecurityGroups"][0]
     assert sorted((p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in group["IpPermissions"]) == [
         (22, "192.168.1.1/32"),
         (80, "0.0.0.0/0"),
     ]
+    # Deleting waits for the gateway to be deleted, so its subnet and VPC can go after it.
     destroy(cfn, stack)
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [values["Vpc"]]}])["Vpcs"] == []
 
 
 def test_cognito_and_http_apis(overcast):
@@ -692,3 +723,228 @@ def test_load_balancer_dns_and_certificate(overcast):
     }
     with pytest.raises(ClientError):
         acm.describe_certificate(CertificateArn=values["Certificate"])
+
+
+def inline_and_account_policies(statement_sid: str) -> dict:
+    def policy(action: str, resource: object) -> dict:
+        return {
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": statement_sid, "Effect": "Allow", "Action": action, "Resource": resource}],
+        }
+
+    lambda_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    return {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": lambda_trust}},
+            "User": {"Type": "AWS::IAM::User"},
+            "Group": {"Type": "AWS::IAM::Group"},
+            "RolePolicy": {
+                "Type": "AWS::IAM::RolePolicy",
+                "Properties": {
+                    "RoleName": {"Ref": "Role"},
+                    "PolicyName": "reads",
+                    "PolicyDocument": policy("s3:GetObject", "*"),
+                },
+            },
+            "UserPolicy": {
+                "Type": "AWS::IAM::UserPolicy",
+                "Properties": {
+                    "UserName": {"Ref": "User"},
+                    "PolicyName": "sends",
+                    "PolicyDocument": policy("sqs:SendMessage", "*"),
+                },
+            },
+            "GroupPolicy": {
+                "Type": "AWS::IAM::GroupPolicy",
+                "Properties": {
+                    "GroupName": {"Ref": "Group"},
+                    "PolicyName": "lists",
+                    "PolicyDocument": policy("s3:ListBucket", "*"),
+                },
+            },
+            "GitHub": {
+                "Type": "AWS::IAM::OIDCProvider",
+                "Properties": {
+                    "Url": "https://token.actions.githubusercontent.com",
+                    "ClientIdList": ["sts.amazonaws.com"],
+                    "ThumbprintList": ["6938fd4d98bab03faadb97b34396831e3780aea1"],
+                },
+            },
+            "Linked": {
+                "Type": "AWS::IAM::ServiceLinkedRole",
+                "Properties": {
+                    "AWSServiceName": "elasticbeanstalk.amazonaws.com",
+                    "Description": statement_sid,
+                },
+            },
+            "Queue": {"Type": "AWS::SQS::Queue"},
+            "QueuePolicy": {
+                "Type": "AWS::SQS::QueueInlinePolicy",
+                "Properties": {
+                    "Queue": {"Ref": "Queue"},
+                    "PolicyDocument": policy("sqs:SendMessage", {"Fn::GetAtt": ["Queue", "Arn"]}),
+                },
+            },
+            "LogsPolicy": {
+                "Type": "AWS::Logs::ResourcePolicy",
+                "Properties": {
+                    "PolicyName": "events-to-logs",
+                    "PolicyDocument": {
+                        "Fn::ToJsonString": policy(
+                            "logs:PutLogEvents", "arn:aws:logs:us-east-1:000000000000:*"
+                        )
+                    },
+                },
+            },
+        },
+        "Transform": "AWS::LanguageExtensions",
+        "Outputs": {
+            "Role": {"Value": {"Ref": "Role"}},
+            "User": {"Value": {"Ref": "User"}},
+            "Group": {"Value": {"Ref": "Group"}},
+            "Provider": {"Value": {"Ref": "GitHub"}},
+            "ProviderArn": {"Value": {"Fn::GetAtt": ["GitHub", "Arn"]}},
+            "Linked": {"Value": {"Ref": "Linked"}},
+            "Queue": {"Value": {"Ref": "Queue"}},
+        },
+    }
+
+
+def test_iam_inline_policies_oidc_providers_service_linked_roles_queue_and_logs_policies(overcast):
+    cfn, iam = overcast.client("cloudformation"), overcast.client("iam")
+    sqs, logs = overcast.client("sqs"), overcast.client("logs")
+    stack = deploy(cfn, "policies", inline_and_account_policies("First"))
+    out = outputs(stack)
+
+    def sid(document: dict | str) -> str:
+        return (json.loads(document) if isinstance(document, str) else document)["Statement"][0]["Sid"]
+
+    assert sid(iam.get_role_policy(RoleName=out["Role"], PolicyName="reads")["PolicyDocument"]) == "First"
+    assert sid(iam.get_user_policy(UserName=out["User"], PolicyName="sends")["PolicyDocument"]) == "First"
+    assert sid(iam.get_group_policy(GroupName=out["Group"], PolicyName="lists")["PolicyDocument"]) == "First"
+    assert (
+        out["Provider"]
+        == out["ProviderArn"]
+        == ("arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com")
+    )
+    provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=out["Provider"])
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+    assert out["Linked"] == "AWSServiceRoleForElasticbeanstalk"
+    linked = iam.get_role(RoleName=out["Linked"])["Role"]
+    assert linked["Path"] == "/aws-service-role/elasticbeanstalk.amazonaws.com/"
+    assert linked["Description"] == "First"
+    queue_policy = sqs.get_queue_attributes(QueueUrl=out["Queue"], AttributeNames=["Policy"])["Attributes"]
+    assert sid(queue_policy["Policy"]) == "First"
+    (logs_policy,) = [
+        p
+        for p in logs.describe_resource_policies()["resourcePolicies"]
+        if p["policyName"] == "events-to-logs"
+    ]
+    assert sid(logs_policy["policyDocument"]) == "First"
+
+    stack = update(cfn, "policies", inline_and_account_policies("Second"))
+    assert sid(iam.get_role_policy(RoleName=out["Role"], PolicyName="reads")["PolicyDocument"]) == "Second"
+    assert sid(iam.get_group_policy(GroupName=out["Group"], PolicyName="lists")["PolicyDocument"]) == "Second"
+    assert iam.get_role(RoleName=out["Linked"])["Role"]["Description"] == "Second"
+    queue_policy = sqs.get_queue_attributes(QueueUrl=out["Queue"], AttributeNames=["Policy"])["Attributes"]
+    assert sid(queue_policy["Policy"]) == "Second"
+    drift_id = cfn.detect_stack_drift(StackName="policies")["StackDriftDetectionId"]
+    for _ in range(100):
+        status = cfn.describe_stack_drift_detection_status(StackDriftDetectionId=drift_id)
+        if status["DetectionStatus"] != "DETECTION_IN_PROGRESS":
+            break
+    assert status["StackDriftStatus"] == "IN_SYNC", cfn.describe_stack_resource_drifts(StackName="policies")
+
+    destroy(cfn, stack)
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    assert not [
+        p
+        for p in logs.describe_resource_policies()["resourcePolicies"]
+        if p["policyName"] == "events-to-logs"
+    ]
+    names = {role["RoleName"] for role in iam.list_roles()["Roles"]}
+    assert out["Linked"] not in names and out["Role"] not in names
+
+
+def organization_template(unit_name: str, deny: str, targets: list[str]) -> dict:
+    return {
+        "Parameters": {"Root": {"Type": "String"}},
+        "Resources": {
+            "Prod": {
+                "Type": "AWS::Organizations::OrganizationalUnit",
+                "Properties": {
+                    "Name": unit_name,
+                    "ParentId": {"Ref": "Root"},
+                    "Tags": [{"Key": "env", "Value": "p"}],
+                },
+            },
+            "Guard": {
+                "Type": "AWS::Organizations::Policy",
+                "Properties": {
+                    "Name": "deny-s3",
+                    "Type": "SERVICE_CONTROL_POLICY",
+                    "Content": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Deny", "Action": deny, "Resource": "*"}],
+                    },
+                    "TargetIds": [{"Ref": target} for target in targets],
+                },
+            },
+        },
+        "Outputs": {
+            "Unit": {"Value": {"Ref": "Prod"}},
+            "UnitArn": {"Value": {"Fn::GetAtt": ["Prod", "Arn"]}},
+            "Policy": {"Value": {"Ref": "Guard"}},
+            "Managed": {"Value": {"Fn::GetAtt": ["Guard", "AwsManaged"]}},
+        },
+    }
+
+
+def test_organizations_units_and_policies(overcast):
+    org = overcast.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    cfn = overcast.client("cloudformation")
+    parameters = [{"ParameterKey": "Root", "ParameterValue": root}]
+    cfn.create_stack(
+        StackName="org",
+        TemplateBody=body(organization_template("prod", "s3:*", ["Prod"])),
+        Parameters=parameters,
+    )
+    stack = settled(cfn, "org", timeout=60)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, "org")
+    out = outputs(stack)
+    unit = org.describe_organizational_unit(OrganizationalUnitId=out["Unit"])["OrganizationalUnit"]
+    assert (unit["Name"], unit["Arn"]) == ("prod", out["UnitArn"])
+    assert org.list_tags_for_resource(ResourceId=out["Unit"])["Tags"] == [{"Key": "env", "Value": "p"}]
+    policy = org.describe_policy(PolicyId=out["Policy"])["Policy"]
+    assert json.loads(policy["Content"])["Statement"][0]["Action"] == "s3:*"
+    assert out["Managed"] == "false"
+    targets = org.list_targets_for_policy(PolicyId=out["Policy"])["Targets"]
+    assert [t["TargetId"] for t in targets] == [out["Unit"]]
+
+    cfn.update_stack(
+        StackName="org",
+        TemplateBody=body(organization_template("production", "sqs:*", [])),
+        Parameters=parameters,
+    )
+    stack = settled(cfn, "org", timeout=60)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", events(cfn, "org")
+    assert outputs(stack)["Unit"] == out["Unit"]  # renamed in place
+    assert org.describe_organizational_unit(OrganizationalUnitId=out["Unit"])["OrganizationalUnit"][
+        "Name"
+    ] == ("production")
+    policy = org.describe_policy(PolicyId=out["Policy"])["Policy"]
+    assert json.loads(policy["Content"])["Statement"][0]["Action"] == "sqs:*"
+    assert org.list_targets_for_policy(PolicyId=out["Policy"])["Targets"] == []
+
+    destroy(cfn, stack)
+    assert org.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"] == []
+    names = [p["Name"] for p in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]]
+    assert names == ["FullAWSAccess"]

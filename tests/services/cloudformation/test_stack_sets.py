@@ -1,4 +1,5 @@
-"""StackSets (self-managed): one template as stack instances in several accounts and regions."""
+"""StackSets (self-managed): one template as stack instances in several accounts and regions, made through
+the administration and execution roles."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers import error_of
-from tests.services.cloudformation.helpers import body
+from tests.policy.servers import client_as, document
+from tests.services.cloudformation.helpers import body, events
 from tests.waiting import wait_for
 
 TEMPLATE = {
@@ -115,3 +117,80 @@ def test_self_managed_stack_set_across_accounts_and_regions(overcast):
     assert error_of(raised) == ("StackSetNotFoundException", 404)
     assert [s["StackSetName"] for s in cfn.list_stack_sets(Status="DELETED")["Summaries"]] == ["fleet"]
     assert cfn.list_stack_sets(Status="ACTIVE")["Summaries"] == []
+
+
+def test_self_managed_instances_act_as_the_execution_role(enforced):
+    """Under --iam enforce the instance stacks are made by the target account's execution role, assumed
+    through the administration role: what the execution role may do is what the instances may make."""
+    org = enforced.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    target = org.create_account(Email="fleet@example.com", AccountName="fleet")["CreateAccountStatus"][
+        "AccountId"
+    ]
+    session = enforced.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{target}:role/OrganizationAccountAccessRole", RoleSessionName="admin"
+    )["Credentials"]
+    iam, target_iam = enforced.client("iam"), client_as(enforced, "iam", session)
+    iam.create_role(
+        RoleName="AWSCloudFormationStackSetAdministrationRole",
+        AssumeRolePolicyDocument=trust({"Service": "cloudformation.amazonaws.com"}),
+    )
+    iam.put_role_policy(
+        RoleName="AWSCloudFormationStackSetAdministrationRole",
+        PolicyName="assume-execution",
+        PolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": "arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole",
+            }
+        ),
+    )
+    target_iam.create_role(
+        RoleName="AWSCloudFormationStackSetExecutionRole",
+        AssumeRolePolicyDocument=trust({"AWS": "arn:aws:iam::000000000000:root"}),
+    )
+    target_iam.put_role_policy(
+        RoleName="AWSCloudFormationStackSetExecutionRole",
+        PolicyName="queues-only",
+        PolicyDocument=document(
+            {"Effect": "Allow", "Action": ["cloudformation:*", "sqs:*"], "Resource": "*"}
+        ),
+    )
+    cfn = enforced.client("cloudformation")
+
+    cfn.create_stack_set(StackSetName="queues", TemplateBody=body(TEMPLATE))
+    operation = cfn.create_stack_instances(StackSetName="queues", Accounts=[target], Regions=["us-east-1"])
+    assert finished(cfn, "queues", operation["OperationId"])["Status"] == "SUCCEEDED"
+    assert client_as(enforced, "sqs", session).get_queue_url(QueueName="fleet-queue")
+
+    topics = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "fleet-topic"}}}}
+    cfn.create_stack_set(StackSetName="topics", TemplateBody=body(topics))
+    operation = cfn.create_stack_instances(StackSetName="topics", Accounts=[target], Regions=["us-east-1"])
+    assert finished(cfn, "topics", operation["OperationId"])["Status"] == "FAILED"
+    target_cfn = client_as(enforced, "cloudformation", session)
+    (stack,) = [
+        s for s in target_cfn.describe_stacks()["Stacks"] if s["StackName"].startswith("StackSet-topics-")
+    ]
+    (failure,) = [e for e in events(target_cfn, stack["StackId"]) if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert "is not authorized to perform: sns:CreateTopic" in failure["ResourceStatusReason"]
+    assert (
+        f"arn:aws:sts::{target}:assumed-role/AWSCloudFormationStackSetExecutionRole/"
+        in (failure["ResourceStatusReason"])
+    )
+
+    # An execution role that does not trust the administration account cannot be reached.
+    target_iam.update_assume_role_policy(
+        RoleName="AWSCloudFormationStackSetExecutionRole",
+        PolicyDocument=trust({"AWS": "arn:aws:iam::999999999999:root"}),
+    )
+    cfn.create_stack_set(StackSetName="untrusted", TemplateBody=body(TEMPLATE))
+    operation = cfn.create_stack_instances(StackSetName="untrusted", Accounts=[target], Regions=["us-east-1"])
+    assert finished(cfn, "untrusted", operation["OperationId"])["Status"] == "FAILED"
+    (result,) = cfn.list_stack_set_operation_results(
+        StackSetName="untrusted", OperationId=operation["OperationId"]
+    )["Summaries"]
+    assert result["StatusReason"] == (
+        f"Account {target} should have 'AWSCloudFormationStackSetExecutionRole' role with trust relationship "
+        "to Role 'AWSCloudFormationStackSetAdministrationRole'."
+    )

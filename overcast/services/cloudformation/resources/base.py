@@ -10,6 +10,7 @@ identifies a resource for the Cloud Control API (`primary_identifier`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import string
@@ -52,6 +53,24 @@ class ResourceContext:
     extra: dict[str, Any] = field(default_factory=dict)  # what the engine lends special handlers
     partition: str = "aws"
     url_suffix: str = "amazonaws.com"
+    sleep_until: Callable[[float], Awaitable[None]] | None = None  # the virtual clock's
+
+    async def settle(
+        self, probe: Callable[[], Awaitable[Any]], *, every: float = 0.5, limit: float = 3600.0
+    ) -> Any:
+        """`probe()` again and again, on the virtual clock, until it answers something other than None: what
+        CloudFormation's handlers do while a resource stabilizes (a NAT gateway becoming available)."""
+        deadline = self.now() + limit
+        while True:
+            found = await probe()
+            if found is not None:
+                return found
+            if self.now() >= deadline:
+                raise HandlerError(f"Resource {self.logical_id} did not stabilize", "NotStabilized")
+            if self.sleep_until is None:
+                await asyncio.sleep(every)
+            else:
+                await self.sleep_until(self.now() + every)
 
     async def call(
         self, service: str, operation: str, params: dict[str, Any], region: str | None = None

@@ -1,5 +1,5 @@
 """CloudFormation's own resource types: custom resources (Lambda- and SNS-backed), wait conditions and their
-handles, nested stacks, and AWS::CDK::Metadata.
+handles, nested stacks, Lambda-backed macros, and AWS::CDK::Metadata.
 
 Custom resources speak AWS's protocol: a request event with a presigned S3 ResponseURL, sent to the Lambda
 function (invoked asynchronously) or SNS topic named by ServiceToken; the provider PUTs its response there,
@@ -322,4 +322,45 @@ class CdkMetadata(ResourceHandler):
         return None
 
 
-HANDLERS = (CustomResource, WaitConditionHandle, WaitCondition, NestedStack, CdkMetadata)
+class Macro(ResourceHandler):
+    """A Lambda-backed macro: its name becomes usable in the Transform section and in Fn::Transform of the
+    templates of its account and region (macros.py invokes the function)."""
+
+    type_name = "AWS::CloudFormation::Macro"
+    service = "cloudformation"
+    required = ("FunctionName", "Name")
+    create_only = frozenset({"Name"})
+
+    async def create(self, ctx, properties):
+        name = properties["Name"]
+        store = ctx.extra["macros"]
+        if not store.add_macro(
+            ctx.account, ctx.region, name, properties["FunctionName"], ctx.stack_id, _macro_data(properties)
+        ):
+            raise HandlerError(
+                f"Resource of type '{self.type_name}' with identifier '{name}' already exists.",
+                "AlreadyExists",
+            )
+        return Created(name)
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        ctx.extra["macros"].set_macro(
+            ctx.account, ctx.region, physical_id, properties["FunctionName"], _macro_data(properties)
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        ctx.extra["macros"].remove_macro(ctx.account, ctx.region, physical_id)
+
+    async def read(self, ctx, physical_id, properties):
+        found = ctx.extra["macros"].macro_function(ctx.account, ctx.region, physical_id)
+        return None if found is None else {**properties, "FunctionName": found}
+
+
+def _macro_data(properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: properties[key] for key in ("Description", "LogGroupName", "LogRoleARN") if key in properties
+    }
+
+
+HANDLERS = (CustomResource, WaitConditionHandle, WaitCondition, NestedStack, CdkMetadata, Macro)

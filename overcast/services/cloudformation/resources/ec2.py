@@ -3,7 +3,6 @@ rules, Elastic IPs, instances, volumes, key pairs."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from overcast.errors import ServiceError
@@ -13,6 +12,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceContext,
     ResourceHandler,
     boolean,
+    document,
     drop_none,
     integer,
     not_found,
@@ -680,7 +680,9 @@ class NatGateway(ResourceHandler):
                 ),
             )
         )["NatGateway"]
-        return Created(gateway["NatGatewayId"], {"NatGatewayId": gateway["NatGatewayId"]})
+        nat_id = gateway["NatGatewayId"]
+        await ctx.settle(lambda: self._reached(ctx, nat_id, "available"))
+        return Created(nat_id, {"NatGatewayId": nat_id})
 
     async def update(self, ctx, physical_id, properties, previous, attributes):
         await _retag(ctx, physical_id, properties.get("Tags"), previous.get("Tags"))
@@ -688,6 +690,24 @@ class NatGateway(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         await _ignore_missing(ctx.call("ec2", "DeleteNatGateway", {"NatGatewayId": physical_id}))
+        # As AWS's handler does: the subnet and the address are free only once the gateway is deleted.
+        await ctx.settle(lambda: self._reached(ctx, physical_id, "deleted"))
+
+    @staticmethod
+    async def _reached(ctx: ResourceContext, nat_id: str, wanted: str) -> bool | None:
+        """True once the gateway is in the `wanted` state; None while it is on its way."""
+        try:
+            found = (await ctx.call("ec2", "DescribeNatGateways", {"NatGatewayIds": [nat_id]}))["NatGateways"]
+        except ServiceError as error:
+            if not_found(error):
+                found = []
+            else:
+                raise
+        state = found[0]["State"] if found else "deleted"
+        if state == "failed" and wanted != "deleted":
+            message = found[0].get("FailureMessage") or "NAT gateway failed"
+            raise HandlerError(f"NAT gateway {nat_id} failed to stabilize: {message}", "NotStabilized")
+        return True if state == wanted or (wanted == "deleted" and state == "failed") else None
 
 
 class Instance(ResourceHandler):
@@ -756,21 +776,17 @@ class Instance(ResourceHandler):
         return Created(instance["InstanceId"], self._attributes(instance))
 
     async def _running(self, ctx: ResourceContext, instance_id: str) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + RUNNING_WAIT
-        while True:
+        async def probe() -> dict[str, Any] | None:
             reservations = (await ctx.call("ec2", "DescribeInstances", {"InstanceIds": [instance_id]})).get(
                 "Reservations", []
             )
             instance = reservations[0]["Instances"][0]
             state = instance["State"]["Name"]
-            if state == "running":
-                return instance
             if state in ("terminated", "shutting-down", "stopped"):
                 raise HandlerError(f"Instance {instance_id} is {state}", "NotStabilized")
-            if loop.time() > deadline:
-                raise HandlerError(f"Instance {instance_id} did not reach running", "NotStabilized")
-            await asyncio.sleep(0.1)
+            return instance if state == "running" else None
+
+        return await ctx.settle(probe, every=0.1, limit=RUNNING_WAIT)
 
     @staticmethod
     def _attributes(instance: dict[str, Any]) -> dict[str, Any]:
@@ -924,6 +940,89 @@ class KeyPair(ResourceHandler):
         await _ignore_missing(ctx.call("ec2", "DeleteKeyPair", {"KeyName": physical_id}))
 
 
+class VPCEndpoint(ResourceHandler):
+    """A gateway endpoint (its route tables) or an interface endpoint (its subnets' interfaces and groups)."""
+
+    type_name = "AWS::EC2::VPCEndpoint"
+    service = "ec2"
+    required = ("ServiceName", "VpcId")
+    create_only = frozenset({"ServiceName", "VpcEndpointType", "VpcId"})
+    attributes = ("CreationTimestamp", "DnsEntries", "Id", "NetworkInterfaceIds")
+
+    async def create(self, ctx, properties):
+        params = drop_none(
+            {
+                "VpcId": properties["VpcId"],
+                "ServiceName": properties["ServiceName"],
+                "VpcEndpointType": properties.get("VpcEndpointType"),
+                "PolicyDocument": document(properties.get("PolicyDocument")),
+                "PrivateDnsEnabled": boolean(properties.get("PrivateDnsEnabled")),
+                "RouteTableIds": properties.get("RouteTableIds"),
+                "SubnetIds": properties.get("SubnetIds"),
+                "SecurityGroupIds": properties.get("SecurityGroupIds"),
+                "TagSpecifications": _tags("vpc-endpoint", properties.get("Tags")),
+            }
+        )
+        endpoint = (await ctx.call("ec2", "CreateVpcEndpoint", params))["VpcEndpoint"]
+        return Created(endpoint["VpcEndpointId"], self._attributes(endpoint))
+
+    @staticmethod
+    def _attributes(endpoint: dict[str, Any]) -> dict[str, Any]:
+        created = endpoint.get("CreationTimestamp")
+        return {
+            "Id": endpoint["VpcEndpointId"],
+            "CreationTimestamp": created.isoformat() if hasattr(created, "isoformat") else str(created or ""),
+            "DnsEntries": [
+                f"{e.get('HostedZoneId', '')}:{e.get('DnsName', '')}" for e in endpoint.get("DnsEntries", [])
+            ],
+            "NetworkInterfaceIds": endpoint.get("NetworkInterfaceIds", []),
+        }
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        params: dict[str, Any] = {"VpcEndpointId": physical_id}
+        if document(properties.get("PolicyDocument")) != document(previous.get("PolicyDocument")):
+            policy = document(properties.get("PolicyDocument"))
+            params.update({"PolicyDocument": policy} if policy else {"ResetPolicy": True})
+        for key, add, remove in (
+            ("RouteTableIds", "AddRouteTableIds", "RemoveRouteTableIds"),
+            ("SubnetIds", "AddSubnetIds", "RemoveSubnetIds"),
+            ("SecurityGroupIds", "AddSecurityGroupIds", "RemoveSecurityGroupIds"),
+        ):
+            new, old = properties.get(key) or [], previous.get(key) or []
+            if [item for item in new if item not in old]:
+                params[add] = [item for item in new if item not in old]
+            if [item for item in old if item not in new]:
+                params[remove] = [item for item in old if item not in new]
+        if properties.get("PrivateDnsEnabled") != previous.get("PrivateDnsEnabled"):
+            params["PrivateDnsEnabled"] = bool(boolean(properties.get("PrivateDnsEnabled")))
+        if len(params) > 1:
+            await ctx.call("ec2", "ModifyVpcEndpoint", params)
+        await _retag(ctx, physical_id, properties.get("Tags"), previous.get("Tags"))
+        found = (await ctx.call("ec2", "DescribeVpcEndpoints", {"VpcEndpointIds": [physical_id]}))[
+            "VpcEndpoints"
+        ]
+        return self._attributes(found[0]) if found else attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await ctx.call("ec2", "DeleteVpcEndpoints", {"VpcEndpointIds": [physical_id]})
+
+    async def read(self, ctx, physical_id, properties):
+        try:
+            found = (await ctx.call("ec2", "DescribeVpcEndpoints", {"VpcEndpointIds": [physical_id]}))[
+                "VpcEndpoints"
+            ]
+        except ServiceError as error:
+            if not_found(error) or error.code.endswith(".NotFound"):
+                return None
+            raise
+        if not found or found[0].get("State", "").lower() == "deleted":
+            return None
+        live = found[0].get("RouteTableIds") or []
+        if set(live) == set(properties.get("RouteTableIds") or []):
+            return dict(properties)
+        return {**properties, "RouteTableIds": live}
+
+
 HANDLERS = (
     VPC,
     Subnet,
@@ -942,4 +1041,5 @@ HANDLERS = (
     Volume,
     VolumeAttachment,
     KeyPair,
+    VPCEndpoint,
 )

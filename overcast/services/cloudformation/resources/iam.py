@@ -1,8 +1,11 @@
-"""IAM resource types: roles, users, groups, policies (inline and managed), instance profiles, access keys."""
+"""IAM resource types: roles, users, groups, policies (inline and managed, and the one-owner inline types
+RolePolicy/UserPolicy/GroupPolicy), instance profiles, access keys, OIDC providers, service-linked roles."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import unquote
 
 from overcast.errors import ServiceError
 from overcast.services.cloudformation.resources.base import (
@@ -177,7 +180,6 @@ class Role(ResourceHandler):
             if not_found(error):
                 return None
             raise
-        from urllib.parse import unquote
 
         result: dict[str, Any] = {
             "RoleName": role["RoleName"],
@@ -616,4 +618,195 @@ class AccessKey(ResourceHandler):
         )
 
 
-HANDLERS = (Role, Policy, ManagedPolicy, User, Group, UserToGroupAddition, InstanceProfile, AccessKey)
+class RolePolicy(ResourceHandler):
+    """One inline policy of one role (AWS::IAM::RolePolicy; UserPolicy and GroupPolicy below). Its
+    identifier is `<PolicyName>|<owner>`, as Cloud Control writes compound identifiers."""
+
+    type_name = "AWS::IAM::RolePolicy"
+    service = "iam"
+    kind = "Role"
+    required = ("PolicyName", "RoleName")
+    create_only = frozenset({"PolicyName", "RoleName"})
+    primary_identifier = "PolicyName"
+
+    @property
+    def owner_key(self) -> str:
+        return f"{self.kind}Name"
+
+    async def create(self, ctx, properties):
+        await self._put(ctx, properties)
+        return Created(f"{properties['PolicyName']}|{properties[self.owner_key]}")
+
+    async def _put(self, ctx: ResourceContext, properties: dict[str, Any]) -> None:
+        await ctx.call(
+            "iam",
+            f"Put{self.kind}Policy",
+            {
+                self.owner_key: properties[self.owner_key],
+                "PolicyName": properties["PolicyName"],
+                "PolicyDocument": document(properties.get("PolicyDocument") or {}),
+            },
+        )
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await self._put(ctx, properties)
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        policy, _, owner = physical_id.partition("|")
+        await _ignore_missing(
+            ctx.call("iam", f"Delete{self.kind}Policy", {self.owner_key: owner, "PolicyName": policy})
+        )
+
+    async def read(self, ctx, physical_id, properties):
+        policy, _, owner = physical_id.partition("|")
+        try:
+            found = await ctx.call(
+                "iam", f"Get{self.kind}Policy", {self.owner_key: owner, "PolicyName": policy}
+            )
+        except ServiceError as error:
+            if not_found(error):
+                return None
+            raise
+        text = unquote(found["PolicyDocument"])
+        return {**properties, "PolicyDocument": json.loads(text)}
+
+
+class UserPolicy(RolePolicy):
+    type_name = "AWS::IAM::UserPolicy"
+    kind = "User"
+    required = ("PolicyName", "UserName")
+    create_only = frozenset({"PolicyName", "UserName"})
+
+
+class GroupPolicy(RolePolicy):
+    type_name = "AWS::IAM::GroupPolicy"
+    kind = "Group"
+    required = ("PolicyName", "GroupName")
+    create_only = frozenset({"PolicyName", "GroupName"})
+
+
+class OIDCProvider(ResourceHandler):
+    """An OpenID Connect identity provider (GitHub Actions' deploy roles trust one); Ref is its ARN."""
+
+    type_name = "AWS::IAM::OIDCProvider"
+    service = "iam"
+    required = ("ThumbprintList",)
+    create_only = frozenset({"Url"})
+    attributes = ("Arn",)
+    primary_identifier = "Arn"
+
+    async def create(self, ctx, properties):
+        params = drop_none(
+            {
+                "Url": properties.get("Url"),
+                "ClientIDList": properties.get("ClientIdList") or [],
+                "ThumbprintList": properties.get("ThumbprintList") or [],
+                "Tags": tag_list(properties.get("Tags")) or None,
+            }
+        )
+        arn = (await ctx.call("iam", "CreateOpenIDConnectProvider", params))["OpenIDConnectProviderArn"]
+        return Created(arn, {"Arn": arn})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        key = {"OpenIDConnectProviderArn": physical_id}
+        new_clients, old_clients = properties.get("ClientIdList") or [], previous.get("ClientIdList") or []
+        for client in new_clients:
+            if client not in old_clients:
+                await ctx.call("iam", "AddClientIDToOpenIDConnectProvider", {**key, "ClientID": client})
+        for client in old_clients:
+            if client not in new_clients:
+                await ctx.call("iam", "RemoveClientIDFromOpenIDConnectProvider", {**key, "ClientID": client})
+        if properties.get("ThumbprintList") != previous.get("ThumbprintList"):
+            await ctx.call(
+                "iam",
+                "UpdateOpenIDConnectProviderThumbprint",
+                {**key, "ThumbprintList": properties.get("ThumbprintList") or []},
+            )
+        new_tags, old_tags = tag_list(properties.get("Tags")), tag_list(previous.get("Tags"))
+        gone = [tag["Key"] for tag in old_tags if tag["Key"] not in {t["Key"] for t in new_tags}]
+        if gone:
+            await ctx.call("iam", "UntagOpenIDConnectProvider", {**key, "TagKeys": gone})
+        if new_tags and new_tags != old_tags:
+            await ctx.call("iam", "TagOpenIDConnectProvider", {**key, "Tags": new_tags})
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call("iam", "DeleteOpenIDConnectProvider", {"OpenIDConnectProviderArn": physical_id})
+        )
+
+    async def read(self, ctx, physical_id, properties):
+        try:
+            found = await ctx.call(
+                "iam", "GetOpenIDConnectProvider", {"OpenIDConnectProviderArn": physical_id}
+            )
+        except ServiceError as error:
+            if not_found(error):
+                return None
+            raise
+        return {
+            **properties,
+            "ClientIdList": found.get("ClientIDList", []),
+            "ThumbprintList": found.get("ThumbprintList", []),
+        }
+
+    def known_attributes(self, ctx, physical_id):
+        return {"Arn": physical_id}
+
+
+class ServiceLinkedRole(ResourceHandler):
+    """A role a service assumes on the account's behalf; Ref is its name (AWSServiceRoleFor...)."""
+
+    type_name = "AWS::IAM::ServiceLinkedRole"
+    service = "iam"
+    create_only = frozenset({"AWSServiceName", "CustomSuffix"})
+    primary_identifier = "RoleName"
+
+    async def create(self, ctx, properties):
+        params = drop_none(
+            {
+                "AWSServiceName": properties.get("AWSServiceName"),
+                "CustomSuffix": properties.get("CustomSuffix"),
+                "Description": properties.get("Description"),
+            }
+        )
+        role = (await ctx.call("iam", "CreateServiceLinkedRole", params))["Role"]
+        return Created(role["RoleName"])
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call(
+            "iam",
+            "UpdateRoleDescription",
+            {"RoleName": physical_id, "Description": properties.get("Description") or ""},
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("iam", "DeleteServiceLinkedRole", {"RoleName": physical_id}))
+
+    async def read(self, ctx, physical_id, properties):
+        try:
+            role = (await ctx.call("iam", "GetRole", {"RoleName": physical_id}))["Role"]
+        except ServiceError as error:
+            if not_found(error):
+                return None
+            raise
+        return drop_none({**properties, "Description": role.get("Description")})
+
+
+HANDLERS = (
+    Role,
+    Policy,
+    ManagedPolicy,
+    User,
+    Group,
+    UserToGroupAddition,
+    InstanceProfile,
+    AccessKey,
+    RolePolicy,
+    UserPolicy,
+    GroupPolicy,
+    OIDCProvider,
+    ServiceLinkedRole,
+)

@@ -1,4 +1,5 @@
-"""CloudWatch Logs resource types: log groups and streams, subscription filters, metric filters."""
+"""CloudWatch Logs resource types: log groups and streams, subscription filters, metric filters, the
+account's resource policies (what lets EventBridge, Route 53 and others write to log groups)."""
 
 from __future__ import annotations
 
@@ -223,4 +224,48 @@ class MetricFilter(ResourceHandler):
                 raise
 
 
-HANDLERS = (LogGroup, LogStream, SubscriptionFilter, MetricFilter)
+class ResourcePolicy(ResourceHandler):
+    type_name = "AWS::Logs::ResourcePolicy"
+    service = "logs"
+    required = ("PolicyName", "PolicyDocument")
+    create_only = frozenset({"PolicyName"})
+    primary_identifier = "PolicyName"
+
+    async def create(self, ctx, properties):
+        await self._put(ctx, properties)
+        return Created(properties["PolicyName"])
+
+    async def _put(self, ctx, properties: dict[str, Any]) -> None:
+        await ctx.call(
+            "logs",
+            "PutResourcePolicy",
+            {
+                "policyName": properties["PolicyName"],
+                "policyDocument": document(properties["PolicyDocument"]),
+            },
+        )
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await self._put(ctx, properties)
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        try:
+            await ctx.call("logs", "DeleteResourcePolicy", {"policyName": physical_id})
+        except ServiceError as error:
+            if not not_found(error):
+                raise
+
+    async def read(self, ctx, physical_id, properties):
+        policies = (await ctx.call("logs", "DescribeResourcePolicies", {})).get("resourcePolicies", [])
+        for policy in policies:
+            if policy.get("policyName") == physical_id:
+                return {**properties, "PolicyDocument": policy["policyDocument"]}
+        return None
+
+    async def list(self, ctx):
+        policies = (await ctx.call("logs", "DescribeResourcePolicies", {})).get("resourcePolicies", [])
+        return [policy["policyName"] for policy in policies]
+
+
+HANDLERS = (LogGroup, LogStream, SubscriptionFilter, MetricFilter, ResourcePolicy)

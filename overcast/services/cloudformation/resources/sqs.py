@@ -1,4 +1,4 @@
-"""SQS resource types: AWS::SQS::Queue, AWS::SQS::QueuePolicy."""
+"""SQS resource types: AWS::SQS::Queue, AWS::SQS::QueuePolicy, AWS::SQS::QueueInlinePolicy."""
 
 from __future__ import annotations
 
@@ -160,4 +160,39 @@ class QueuePolicy(ResourceHandler):
         await self._clear(ctx, properties.get("Queues", []))
 
 
-HANDLERS = (Queue, QueuePolicy)
+class QueueInlinePolicy(QueuePolicy):
+    """The one policy of one queue (AWS::SQS::QueueInlinePolicy); its identifier is the queue's URL."""
+
+    type_name = "AWS::SQS::QueueInlinePolicy"
+    required = ("PolicyDocument", "Queue")
+    create_only = frozenset({"Queue"})
+    attributes = ()
+    primary_identifier = "Queue"
+
+    async def create(self, ctx, properties):
+        await self._apply(ctx, [properties["Queue"]], document(properties["PolicyDocument"]) or "")
+        return Created(properties["Queue"])
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await self._apply(ctx, [properties["Queue"]], document(properties["PolicyDocument"]) or "")
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await self._clear(ctx, [properties.get("Queue", physical_id)])
+
+    async def read(self, ctx, physical_id, properties):
+        try:
+            found = await ctx.call(
+                "sqs", "GetQueueAttributes", {"QueueUrl": physical_id, "AttributeNames": ["Policy"]}
+            )
+        except ServiceError as error:
+            if not_found(error):
+                return None
+            raise
+        policy = (found.get("Attributes") or {}).get("Policy")
+        if not policy:
+            return None
+        return {**properties, "PolicyDocument": json.loads(policy)}
+
+
+HANDLERS = (Queue, QueuePolicy, QueueInlinePolicy)
