@@ -73,6 +73,7 @@ class DynamoDBProvider(ServiceProvider):
     def reset(self) -> None:
         self.store.forget()
         self.throttle.forget()
+        self.metrics = MetricCounters()
 
     # -- hooks -------------------------------------------------------------------------------------
 
@@ -117,8 +118,8 @@ class DynamoDBProvider(ServiceProvider):
         method = found[0]
         if self.throttle.enabled:
             method = self._throttling(operation, method)
-        counters, now = self.metrics, self.clock.now
-        return (lambda ctx, params: metrics.metered(counters, now, operation, method, ctx, params)), False
+        now = self.clock.now
+        return (lambda ctx, params: metrics.metered(self.metrics, now, operation, method, ctx, params)), False
 
     def _throttling(self, operation: str, method: Any) -> Any:
         return lambda ctx, params: self._throttled(operation, method, ctx, params)

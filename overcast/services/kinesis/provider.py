@@ -70,13 +70,14 @@ class KinesisProvider(ServiceProvider):
         self.throttle = Throttle(enabled=_throttling_by_default())
         self._routes.clear()
         self.subscriptions.clear()
+        self.metrics = MetricCounters()
 
     def handler(self, operation: str):
         found = super().handler(operation)
         if found is None or operation not in metrics.METERED:
             return found
-        method, counters, now = found[0], self.metrics, self.clock.now
-        return (lambda ctx, params: metrics.metered(counters, now, operation, method, ctx, params)), False
+        method, now = found[0], self.clock.now
+        return (lambda ctx, params: metrics.metered(self.metrics, now, operation, method, ctx, params)), False
 
     def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
         """AWS/Kinesis per stream for the minute that ended last (metrics.py)."""
