@@ -60,10 +60,12 @@ def metered(
             name = f"{metric}/GlobalSecondaryIndexName={index}"
             counters.observe(ctx.account_id, ctx.region, table, moment, name, units["CapacityUnits"])
     table_name = params.get("TableName")
-    if table_name:
-        observe(counters, ctx, moment, table_name, "SuccessfulRequestLatency", operation, elapsed)
-        if operation in ITEM_COUNTS:
-            observe(counters, ctx, moment, table_name, "ReturnedItemCount", operation, result.get("Count", 0))
+    # a batch or a transaction counts toward the latency of each table it used
+    tables = [table_name] if table_name else sorted({e["TableName"] for e in entries if e.get("TableName")})
+    for table in tables:
+        observe(counters, ctx, moment, table, "SuccessfulRequestLatency", operation, elapsed)
+    if table_name and operation in ITEM_COUNTS:
+        observe(counters, ctx, moment, table_name, "ReturnedItemCount", operation, result.get("Count", 0))
     if asked not in ("TOTAL", "INDEXES"):
         result.pop("ConsumedCapacity", None)
     elif asked == "TOTAL":

@@ -47,6 +47,7 @@ def test_capacity_latency_items_and_throttles_by_table(overcast, throttled):  # 
     throttled.put_item(TableName="Metered", Item={"pk": {"S": "b"}})
     throttled.get_item(TableName="Metered", Key={"pk": {"S": "a"}}, ConsistentRead=True)
     assert throttled.scan(TableName="Metered")["Count"] == 2
+    throttled.batch_get_item(RequestItems={"Metered": {"Keys": [{"pk": {"S": "a"}}]}})
     throttled.put_item(TableName="Metered", Item=big_item("c"))  # 350 units: the bucket goes into debt
     refused(throttled.put_item, TableName="Metered", Item={"pk": {"S": "d"}})
     started = _clock(overcast)
@@ -58,7 +59,8 @@ def test_capacity_latency_items_and_throttles_by_table(overcast, throttled):  # 
     assert stat("ConsumedWriteCapacityUnits", "Sum") == 1 + 1 + 350
     assert stat("ConsumedWriteCapacityUnits", "SampleCount") == 3
     assert stat("ConsumedWriteCapacityUnits", "Sum", GlobalSecondaryIndexName="byG") == 1
-    assert stat("ConsumedReadCapacityUnits", "Sum") == 1 + 0.5  # a consistent GetItem, a small Scan
+    assert stat("ConsumedReadCapacityUnits", "Sum") == 1 + 0.5 + 0.5  # consistent GetItem, Scan, BatchGetItem
+    assert stat("SuccessfulRequestLatency", "SampleCount", Operation="BatchGetItem") == 1
     assert stat("ReturnedItemCount", "Sum", Operation="Scan") == 2
     assert stat("SuccessfulRequestLatency", "SampleCount", Operation="PutItem") == 3
     assert 0 < stat("SuccessfulRequestLatency", "Maximum", Operation="GetItem") < 30_000
