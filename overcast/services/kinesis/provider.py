@@ -11,6 +11,7 @@ from overcast.context import RequestContext
 from overcast.services.base import ServiceProvider
 from overcast.services.kinesis import errors, metrics
 from overcast.services.kinesis.consumers import ConsumerOperations
+from overcast.services.kinesis.kms_keys import StreamKeys
 from overcast.services.kinesis.records import RecordOperations
 from overcast.services.kinesis.resharding import ReshardingOperations
 from overcast.services.kinesis.shards import (
@@ -62,6 +63,7 @@ class KinesisProvider(ServiceProvider):
         # (consumer ARN, shard index) -> when its current SubscribeToShard began (virtual time)
         self.subscriptions: dict[tuple[str, int], float] = {}
         self.metrics = MetricCounters()  # AWS/Kinesis per stream, collected by CloudWatch (metrics.py)
+        self.keys = StreamKeys(self)  # SSE-KMS: the KMS requests producers and consumers make through Kinesis
 
     async def start(self) -> None:
         self.workers.start()
@@ -71,6 +73,7 @@ class KinesisProvider(ServiceProvider):
         self._routes.clear()
         self.subscriptions.clear()
         self.metrics = MetricCounters()
+        self.keys.forget()
 
     def handler(self, operation: str):
         found = super().handler(operation)
