@@ -12,13 +12,14 @@ the pure logic both API generations run on, so it exists once.
     rest.TtlCache(), rest.read_verdict(payload), rest.allows(...)  # authorizer results
     await rest.write_log(platform, group_or_arn, stream, lines, account=..., region=...)  # CloudWatch Logs
     refused = rest.use_api_key(platform, account, region, api_id, stage, key)  # usage plans (WebSocket APIs)
+    rest.metrics.count_request(counters, ...), rest.metrics.published(...)  # AWS/ApiGateway metrics
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from overcast.services.apigateway import jwt, proxy, vtl
+from overcast.services.apigateway import jwt, metrics, proxy, vtl
 from overcast.services.apigateway.authorization import AuthorizerError, TtlCache, allows, read_verdict
 from overcast.services.apigateway.cloudwatch import write_log
 from overcast.services.apigateway.gateway import extended_id, fetch_jwks
@@ -51,6 +52,7 @@ __all__ = [
     "fetch_jwks",
     "jwt",
     "lambda_arn",
+    "metrics",
     "proxy",
     "read_verdict",
     "vtl",

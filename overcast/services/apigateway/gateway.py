@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from overcast.http import HttpRequest, HttpResponse
 from overcast.identity import Principal
 from overcast.platform import new_request_id
-from overcast.services.apigateway import cloudwatch, encoding, proxy, vtl
+from overcast.services.apigateway import cloudwatch, encoding, metrics, proxy, vtl
 from overcast.services.apigateway import jwt as jwts
 from overcast.services.apigateway.authorization import TtlCache
 from overcast.services.apigateway.deployments import DeploymentOperations, method_setting
@@ -160,6 +160,8 @@ class Call:
     # execution log lines (text, whether it is request or response data), and where the method's own start
     trace: list[tuple[str, bool]] = field(default_factory=list)
     executing: int = 0
+    api_name: str = ""  # the AWS/ApiGateway metrics' ApiName
+    integration_ms: float | None = None  # how long the integration took (IntegrationLatency), once it ran
     _params: dict[str, dict[str, str]] | None = None
     _headers: list[tuple[str, str]] | None = None
 
@@ -365,6 +367,7 @@ class Gateway:
         if len(request.body or b"") > MAX_PAYLOAD:
             return _plain_error(413, "Request Too Long", "RequestTooLargeException", request_id)
         call = self._call(request, account, region, api_id, stage, deployed, path, variables, request_id)
+        call.api_name = api.get("name", "")
         response = await self.run(call)
         return self._finish(call, response)
 
@@ -507,7 +510,9 @@ class Gateway:
             if cached is not None and (call.header("cache-control") or "").replace(" ", "") != "max-age=0":
                 return HttpResponse(cached.status, list(cached.headers), cached.body)
         call.executing = len(call.trace)
+        started = time.perf_counter()
         response = await self.integrations.run(call)
+        call.integration_ms = (time.perf_counter() - started) * 1000
         if cache_key is not None and response.status < 400:
             setting = method_setting(call.stage, call.resource["path"], call.method["httpMethod"])
             kept = HttpResponse(
@@ -525,6 +530,17 @@ class Gateway:
         response.headers.append(("X-Amzn-Trace-Id", call.trace_id))
         self._access_log(call, response)
         self._execution_log(call, response)
+        metrics.count_request(
+            self.service.metrics,
+            call.account,
+            call.region,
+            call.api_name,
+            call.stage_name,
+            self.clock.now(),
+            response.status,
+            (time.perf_counter() - call.started) * 1000,
+            call.integration_ms,
+        )
         return response
 
     # -- gateway responses ------------------------------------------------------------------------------

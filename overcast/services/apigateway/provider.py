@@ -8,7 +8,7 @@ from typing import Any
 import overcast.services.sts.api as sts
 from overcast.context import RequestContext
 from overcast.http import HttpRequest, HttpResponse
-from overcast.services.apigateway import gateway
+from overcast.services.apigateway import gateway, metrics
 from overcast.services.apigateway.authorizers import AuthorizerOperations
 from overcast.services.apigateway.common import not_found
 from overcast.services.apigateway.deployments import DeploymentOperations, StageOperations
@@ -25,6 +25,7 @@ from overcast.services.apigateway.store import ApiGatewayStore
 from overcast.services.apigateway.tagging import TagOperations
 from overcast.services.apigateway.usage import ApiKeyOperations, UsagePlanOperations
 from overcast.services.base import HttpRoute, ServiceProvider
+from overcast.services.kit.metrics import MetricCounters, MetricPoint
 from overcast.services.kit.paging import decode_token, page_of
 
 # The invoke URL forms (AWS's host form and Overcast's path form; gateway.py parses both).
@@ -62,6 +63,7 @@ class ApiGatewayProvider(ServiceProvider):
         super().__init__(platform)
         self.store = ApiGatewayStore(self.db)
         self.gateway = gateway.Gateway(self)
+        self.metrics = MetricCounters()  # AWS/ApiGateway per API and stage, collected by CloudWatch
         sts.prepare(platform)  # integrations assume their roles inside requests: STS is built outside one
 
     async def start(self) -> None:
@@ -70,6 +72,11 @@ class ApiGatewayProvider(ServiceProvider):
 
     def reset(self) -> None:
         self.gateway.forget()
+        self.metrics = MetricCounters()
+
+    def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
+        """AWS/ApiGateway by ApiName, and ApiName and Stage, for the minute that ended last (metrics.py)."""
+        return metrics.published(self.metrics, self.clock.now(), minutes, "ApiName")
 
     async def serve_invoke(self, request: HttpRequest) -> HttpResponse | None:
         """A request to a REST API's invoke URL (None: the API id is not a REST API's)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -143,6 +144,7 @@ class Call:
     request_id: str = ""
     now: float = 0.0
     caller: Principal | None = None
+    integration_ms: float | None = None  # how long the integration took (IntegrationLatency), once it ran
 
     @property
     def stage_name(self) -> str:
@@ -364,6 +366,7 @@ class HttpGateway:
         return await self._serve_found(request, account, region, api, (stage, inner), deployed)
 
     async def _serve_found(self, request, account, region, api, resolved, deployed) -> HttpResponse:
+        started = time.perf_counter()
         request_id = new_request_id()
         headers = [("apigw-requestid", rest.extended_id())]
         if api["ProtocolType"] != "HTTP":
@@ -396,6 +399,20 @@ class HttpGateway:
                 response.headers.extend(_cors_headers(cors, request, preflight=False))
         response.headers.extend(headers)
         self._access_log(call, response, headers[0][1])
+        body = response.body if isinstance(response.body, (bytes, bytearray)) else b""
+        rest.metrics.count_request(
+            self.service.metrics,
+            account,
+            region,
+            call.api["ApiId"],
+            call.stage_name,
+            call.now,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+            call.integration_ms,
+            rest.metrics.HTTP_ERRORS,
+            processed=len(request.body or b"") + len(body),
+        )
         return response
 
     def _access_log(self, call: Call, response: HttpResponse, extended_id: str) -> None:
@@ -450,12 +467,16 @@ class HttpGateway:
         if integration is None:
             raise Refusal(500, "Internal Server Error")
         kind = integration["IntegrationType"]
-        if kind == "AWS_PROXY" and integration.get("IntegrationSubtype"):
-            response = await self.integrations.aws_action(call, integration)
-        elif kind == "AWS_PROXY":
-            response = await self.integrations.lambda_proxy(call, integration)
-        else:
-            response = await self.integrations.http_proxy(call, integration)
+        started = time.perf_counter()
+        try:
+            if kind == "AWS_PROXY" and integration.get("IntegrationSubtype"):
+                response = await self.integrations.aws_action(call, integration)
+            elif kind == "AWS_PROXY":
+                response = await self.integrations.lambda_proxy(call, integration)
+            else:
+                response = await self.integrations.http_proxy(call, integration)
+        finally:  # a failed integration took its time too
+            call.integration_ms = (time.perf_counter() - started) * 1000
         return self.integrations.map_response(call, integration, response)
 
     # -- authorization ---------------------------------------------------------------------------------

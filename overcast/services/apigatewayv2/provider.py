@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import overcast.services.apigateway.api as rest
 import overcast.services.apigatewaymanagementapi.api as management
 import overcast.services.sts.api as sts
 from overcast.context import RequestContext
@@ -21,6 +22,7 @@ from overcast.services.apigatewayv2.store import ApiGatewayV2Store
 from overcast.services.apigatewayv2.websockets import WebSockets
 from overcast.services.apigatewayv2.workers import ConnectionReaper
 from overcast.services.base import HttpRoute, ServiceProvider
+from overcast.services.kit.metrics import MetricCounters, MetricPoint
 from overcast.services.kit.paging import decode_token, page_of
 
 INVOKE_PATH = "/_overcast/execute-api/"
@@ -56,6 +58,7 @@ class ApiGatewayV2Provider(ServiceProvider):
         self.http = HttpGateway(self)
         self.websockets = WebSockets(self)
         self.reaper = ConnectionReaper(self)
+        self.metrics = MetricCounters()  # AWS/ApiGateway per HTTP API and stage, collected by CloudWatch
         sts.prepare(platform)
 
     @property
@@ -75,6 +78,11 @@ class ApiGatewayV2Provider(ServiceProvider):
     def reset(self) -> None:
         self.http.forget()
         self.websockets.forget()
+        self.metrics = MetricCounters()
+
+    def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
+        """AWS/ApiGateway of HTTP APIs by ApiId, and ApiId and Stage, for the minute that ended last."""
+        return rest.metrics.published(self.metrics, self.clock.now(), minutes, "ApiId")
 
     async def serve_http(self, request: HttpRequest) -> HttpResponse | None:
         return await self.http.serve(request)

@@ -18,7 +18,7 @@ from typing import Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import ServiceProvider
-from overcast.services.dynamodb import exports, imports, kinesis, replicas, workers
+from overcast.services.dynamodb import exports, imports, kinesis, metrics, replicas, workers
 from overcast.services.dynamodb.backups import BackupOperations
 from overcast.services.dynamodb.batches import BatchOperations
 from overcast.services.dynamodb.capacity import Meter, index_write_units, write_units
@@ -37,6 +37,7 @@ from overcast.services.dynamodb.transactions import TransactionOperations
 from overcast.services.dynamodb.ttl import TtlOperations
 from overcast.services.dynamodb.values import Item, item_size
 from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.metrics import MetricCounters, MetricPoint
 
 GB = 1024**3
 TOKEN_SECONDS = 600  # how long a transaction's ClientRequestToken makes a repeat idempotent
@@ -71,6 +72,7 @@ class DynamoDBProvider(ServiceProvider):
         # Bytes an item collection (items sharing a partition key) may hold on a table with LSIs (AWS: 10 GB).
         self.collection_limit = int(os.environ.get("OVERCAST_DYNAMODB_ITEM_COLLECTION_LIMIT", str(10 * GB)))
         self.kinesis = kinesis.Forwarder(platform)
+        self.metrics = MetricCounters()  # AWS/DynamoDB per table, collected by CloudWatch (metrics.py)
 
     async def start(self) -> None:
         self.platform.spawn(workers.ttl_worker(self))
@@ -81,8 +83,13 @@ class DynamoDBProvider(ServiceProvider):
     def reset(self) -> None:
         self.store.forget()
         self.throttle.forget()
+        self.metrics = MetricCounters()
 
     # -- hooks -------------------------------------------------------------------------------------
+
+    def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
+        """AWS/DynamoDB per table for the minute that ended last (metrics.py)."""
+        return metrics.published(self.metrics, self.clock.now(), minutes)
 
     def tagging_request(self, arn: str, add=None, remove=None) -> tuple[str, dict[str, Any]] | None:
         """TagResource / UntagResource of a table."""
@@ -116,10 +123,16 @@ class DynamoDBProvider(ServiceProvider):
 
     def handler(self, operation: str):
         found = super().handler(operation)
-        if found is None or not self.throttle.enabled or operation not in READS | WRITES:
+        if found is None or operation not in READS | WRITES:
             return found
         method = found[0]
-        return (lambda ctx, params: self._throttled(operation, method, ctx, params)), False
+        if self.throttle.enabled:
+            method = self._throttling(operation, method)
+        now = self.clock.now
+        return (lambda ctx, params: metrics.metered(self.metrics, now, operation, method, ctx, params)), False
+
+    def _throttling(self, operation: str, method: Any) -> Any:
+        return lambda ctx, params: self._throttled(operation, method, ctx, params)
 
     def _throttled(self, operation: str, method: Any, ctx: RequestContext, params: dict[str, Any]) -> Any:
         """Run a read or write under the provisioned-throughput buckets (see throttling.py)."""

@@ -12,7 +12,7 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.platform import new_request_id
 from overcast.services.base import ServiceProvider
-from overcast.services.events import patterns, transform
+from overcast.services.events import metrics, patterns, transform
 from overcast.services.events.archives import ArchiveOperations
 from overcast.services.events.buses import BusOperations
 from overcast.services.events.connections import ConnectionOperations
@@ -22,6 +22,7 @@ from overcast.services.events.store import Bus, EventsStore, Rule
 from overcast.services.events.tagging import TagOperations
 from overcast.services.events.targets import TargetOperations
 from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.metrics import MetricCounters, MetricPoint
 
 DEFAULT_BUS = "default"
 
@@ -72,6 +73,7 @@ class EventsProvider(ServiceProvider):
         self.deliveries_changed = asyncio.Event()
         self.schedules_changed = asyncio.Event()
         self.replays_changed = asyncio.Event()
+        self.metrics = MetricCounters()  # AWS/Events per rule and bus, collected by CloudWatch (metrics.py)
 
     async def start(self) -> None:
         from overcast.services.events import workers
@@ -83,8 +85,13 @@ class EventsProvider(ServiceProvider):
     def reset(self) -> None:
         self._rules.clear()
         self._archives.clear()
+        self.metrics = MetricCounters()
 
     # -- hooks ---------------------------------------------------------------------------------------------
+
+    def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
+        """AWS/Events per rule, bus and account for the minute that ended last (metrics.py)."""
+        return metrics.published(self.metrics, self.clock.now(), minutes)
 
     def resource_arn(self, ctx: RequestContext, params: dict[str, Any]) -> str | None:
         # Called with self None too (the policy layer asks before the provider is loaded): no instance state.
@@ -249,6 +256,9 @@ class EventsProvider(ServiceProvider):
             return 0
         now = self.clock.now()
         queued = 0
+        routed = [name for name, arn in matched if only_rules is None or arn in only_rules]
+        if routed:
+            metrics.count_routed(self.metrics, bus.account, bus.region, bus.name, routed, now)
         for name, arn in matched:
             if only_rules is not None and arn not in only_rules:
                 continue

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
-from overcast.services.events import destinations, schedules
+from overcast.services.events import destinations, metrics, schedules
 from overcast.services.kit import delivery as kit
 from overcast.services.kit.arns import parse_arn
 from overcast.services.kit.timers import sleep_until
@@ -107,6 +107,13 @@ async def _deliver(provider: EventsProvider, item: Delivery) -> None:
         return
     with provider.db.transaction():
         provider.store.finish_delivery(item.id)
+    _count(provider, item, "ok")
+
+
+def _count(provider: EventsProvider, item: Delivery, outcome: str) -> None:
+    metrics.count_delivery(
+        provider.metrics, item.account, item.region, item.rule_arn, provider.clock.now(), outcome
+    )
 
 
 def _event_ms(event: dict[str, Any]) -> int:
@@ -192,6 +199,7 @@ async def _failed(provider: EventsProvider, item: Delivery, error: ServiceError)
     dead_letter = (item.target.get("DeadLetterConfig") or {}).get("Arn")
     if not dead_letter:
         log.info("event to %s dropped: %s", item.target["Arn"], error)
+        _count(provider, item, "failed")
         return
     attributes = {
         "RULE_ARN": item.rule_arn,
@@ -215,6 +223,9 @@ async def _failed(provider: EventsProvider, item: Delivery, error: ServiceError)
         log.warning(
             "event to %s could not be dead-lettered to %s: %s", item.target["Arn"], dead_letter, dlq_error
         )
+        _count(provider, item, "dead-letter-failed")
+        return
+    _count(provider, item, "dead-lettered")
 
 
 # -- scheduled rules ------------------------------------------------------------------------------------------
@@ -271,6 +282,7 @@ def _queue_for_rule(provider: EventsProvider, bus: Any, rule: Any, event: dict[s
 
     now = provider.clock.now()
     text = event_json(event)
+    metrics.count_scheduled(provider.metrics, bus.account, bus.region, bus.name, rule.name, now)
     for target in provider.store.targets(bus.account, bus.region, bus.name, rule.name):
         payload = provider.target_input(target, event, rule.name, rule.arn, now)
         provider.store.enqueue(bus.account, bus.region, rule.arn, target, text, payload, now)

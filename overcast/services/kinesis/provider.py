@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.services.base import ServiceProvider
-from overcast.services.kinesis import errors
+from overcast.services.kinesis import errors, metrics
 from overcast.services.kinesis.consumers import ConsumerOperations
+from overcast.services.kinesis.kms_keys import StreamKeys
 from overcast.services.kinesis.records import RecordOperations
 from overcast.services.kinesis.resharding import ReshardingOperations
 from overcast.services.kinesis.shards import (
@@ -29,6 +30,7 @@ from overcast.services.kinesis.tagging import PolicyOperations, TagOperations
 from overcast.services.kinesis.throttling import Throttle
 from overcast.services.kinesis.workers import KinesisWorkers
 from overcast.services.kit.arns import parse_arn
+from overcast.services.kit.metrics import MetricCounters, MetricPoint
 
 if TYPE_CHECKING:
     from overcast.platform import Platform
@@ -60,6 +62,8 @@ class KinesisProvider(ServiceProvider):
         self._routes: dict[int, tuple[int, Routes]] = {}  # stream id -> (shard version, its open shards)
         # (consumer ARN, shard index) -> when its current SubscribeToShard began (virtual time)
         self.subscriptions: dict[tuple[str, int], float] = {}
+        self.metrics = MetricCounters()  # AWS/Kinesis per stream, collected by CloudWatch (metrics.py)
+        self.keys = StreamKeys(self)  # SSE-KMS: the KMS requests producers and consumers make through Kinesis
 
     async def start(self) -> None:
         self.workers.start()
@@ -68,6 +72,19 @@ class KinesisProvider(ServiceProvider):
         self.throttle = Throttle(enabled=_throttling_by_default())
         self._routes.clear()
         self.subscriptions.clear()
+        self.metrics = MetricCounters()
+        self.keys.forget()
+
+    def handler(self, operation: str):
+        found = super().handler(operation)
+        if found is None or operation not in metrics.METERED:
+            return found
+        method, now = found[0], self.clock.now
+        return (lambda ctx, params: metrics.metered(self.metrics, now, operation, method, ctx, params)), False
+
+    def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
+        """AWS/Kinesis per stream for the minute that ended last (metrics.py)."""
+        return metrics.published(self.metrics, self.clock.now(), minutes)
 
     # -- authorization hooks -------------------------------------------------------------------------
 

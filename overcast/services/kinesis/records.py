@@ -73,6 +73,7 @@ class RecordOperations(Operations):
                 f"account {stream.account} is invalid."
             )
         _dry_run(params)
+        self.service.keys.before_put(ctx, stream)
         now = round(self.clock.now(), 3)  # arrival times have AWS's millisecond precision
         shard = self._route(stream, entry)
         if not self.service.throttle.write(stream.id, shard.index, stream.on_demand, size, now):
@@ -97,6 +98,7 @@ class RecordOperations(Operations):
         if sum(sizes) > MAX_REQUEST_BYTES:
             raise errors.invalid(f"Records size exceeds {MAX_REQUEST_BYTES // MIB} MB limit")
         _dry_run(params)
+        self.service.keys.before_put(ctx, stream)
         now = round(self.clock.now(), 3)
         write = self.service.throttle.write
         placed = []
@@ -188,6 +190,7 @@ class RecordOperations(Operations):
             )
         stream, shard = self._iterator_target(ctx, params, iterator)
         _dry_run(params)
+        self.service.keys.before_get(ctx, stream)
         if not self.service.throttle.read(stream.id, shard.index, now):
             raise errors.throughput_exceeded(shard_id(shard.index), stream.name, stream.account)
         limit = min(params.get("Limit") or MAX_READ_RECORDS, MAX_READ_RECORDS)

@@ -291,10 +291,11 @@ class StreamOperations(Operations):
         return {}
 
     def start_stream_encryption(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        """Recorded: records report EncryptionType KMS (the key is not used until Overcast has KMS)."""
+        """Producers and consumers go through the key from now on (kms_keys.py); the caller must be able to use it."""
         stream = self.service.active_stream(ctx, params)
         if params["EncryptionType"] != "KMS":
             raise errors.invalid("EncryptionType must be KMS to start stream encryption.")
+        self.service.keys.check_key(ctx, stream, params["KeyId"])
         self.service.store.update_stream(stream.id, encryption="KMS", key_id=params["KeyId"])
         return {}
 

@@ -11,6 +11,7 @@ from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.services.base import Operations
 from overcast.services.kit.paging import page_of
+from overcast.services.lambda_ import kms_keys
 from overcast.services.lambda_.code_signing import check_signed
 from overcast.services.lambda_.code_signing import not_found as code_signing_not_found
 from overcast.services.lambda_.common import (
@@ -105,6 +106,7 @@ class FunctionOperations(Operations):
                 raise ServiceError("ResourceConflictException", f"Function already exist: {name}")
             service.check_role_assumable(ctx, name, params["Role"])
             config = self._new_configuration(ctx, name, params)
+            kms_keys.seal(service, ctx, config)
             self._apply_code(config, zip_bytes)
             self._apply_layers(config, params.get("Layers", []))
             service.store.add_function(ctx.account_id, ctx.region, name)
@@ -179,6 +181,11 @@ class FunctionOperations(Operations):
             config["DeadLetterConfig"] = {"TargetArn": target} if target else {}
         if "TracingConfig" in params:
             config["TracingConfig"] = {"Mode": params["TracingConfig"].get("Mode", "PassThrough")}
+        if "KMSKeyArn" in params:  # "" returns the variables to Lambda's own key
+            if params["KMSKeyArn"]:
+                config["KMSKeyArn"] = params["KMSKeyArn"]
+            else:
+                config.pop("KMSKeyArn", None)
         if "EphemeralStorage" in params:
             config["EphemeralStorage"] = {"Size": params["EphemeralStorage"]["Size"]}
         if "LoggingConfig" in params:
@@ -255,6 +262,8 @@ class FunctionOperations(Operations):
             if params["Role"] != config["Role"]:
                 service.check_role_assumable(ctx, name, params["Role"])
         self._apply_settings(config, params)
+        if "KMSKeyArn" in params or "Environment" in params:
+            kms_keys.seal(service, ctx, config)
         if "Runtime" in params:
             config["RuntimeVersionConfig"] = {
                 "RuntimeVersionArn": _runtime_version_arn(ctx, params["Runtime"])

@@ -23,7 +23,7 @@ from overcast.services.base import HttpRoute, ServiceProvider
 from overcast.services.kit.arns import parse_arn
 from overcast.services.kit.metrics import MetricCounters, MetricPoint
 from overcast.services.lambda_ import code as packages
-from overcast.services.lambda_ import function_urls, runtimes
+from overcast.services.lambda_ import function_urls, kms_keys, runtimes
 from overcast.services.lambda_.async_invoke import AsyncInvoker
 from overcast.services.lambda_.code_signing import CodeSigningOperations
 from overcast.services.lambda_.common import (
@@ -555,7 +555,7 @@ class LambdaProvider(ServiceProvider):
         stream = f"{datetime.fromtimestamp(self.clock.now(), UTC):%Y/%m/%d}/[{config['Version']}]{uuid.uuid4().hex}"
         env = await self._environment(account, region, config, stream)
         env.update(runtimes.search_path_env(interpreter, task_root, layer_dirs))
-        env.update(config.get("Environment", {}).get("Variables", {}))
+        env.update(await kms_keys.unseal(self, account, region, config))
         return LaunchSpec(
             command,
             env,

@@ -21,6 +21,7 @@ from overcast.services.base import ServiceProvider
 from overcast.services.kit.arns import parse_arn
 from overcast.services.sns.checks import check_arn, invalid, not_found, phone
 from overcast.services.sns.fanout import FanOut
+from overcast.services.sns.kms_keys import TopicKeys
 from overcast.services.sns.mobile import MobileOperations
 from overcast.services.sns.publishing import PublishOperations
 from overcast.services.sns.signing import CERTIFICATE_PREFIX, LEGACY_CERTIFICATE_PATH, Signer
@@ -47,6 +48,7 @@ class SnsProvider(ServiceProvider):
         self.store = SnsStore(self.db)
         self.signer = Signer(self.store)
         self.fanout = FanOut(self)
+        self.keys = TopicKeys(self)  # SSE-KMS: the KMS requests publishers make through SNS
 
     async def start(self) -> None:
         await self.signer.ready()  # load the signing key, or make one, before the first delivery needs it
@@ -54,6 +56,7 @@ class SnsProvider(ServiceProvider):
     def reset(self) -> None:
         super().reset()
         self.signer.restore()
+        self.keys.forget()
 
     # -- hooks -------------------------------------------------------------------------------------
 

@@ -97,6 +97,7 @@ class PublishOperations(Operations):
             params.get("TopicArn") or params["TargetArn"],
             "TopicArn" if params.get("TopicArn") else "TargetArn",
         )
+        self.service.keys.before_publish(ctx, topic)
         now = self.clock.now()
         published = Published(
             message_id=str(uuid.uuid4()),
