@@ -149,6 +149,7 @@ def build_context(
     secure: bool = False,
     tags: dict[str, str] | None = None,
     resource_tags: dict[str, str] | None = None,
+    resource_account: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, list[str]]:
     """The global condition keys of a request (lower-cased names, list values)."""
@@ -196,6 +197,8 @@ def build_context(
         context["aws:tagkeys"] = list(tags)
     for key, value in (resource_tags or {}).items():
         context[f"aws:resourcetag/{key.lower()}"] = [value]
+    if resource_account:
+        context["aws:resourceaccount"] = [resource_account]
     # Keys a web identity's session carries (`cognito-identity.amazonaws.com:sub`...), for policy variables.
     for key, value in (attrs.get("context_keys") or {}).items():
         context[key.lower()] = value if isinstance(value, list) else [str(value)]
@@ -367,7 +370,7 @@ class Authorizer:
         resource = self.resource_policy(ctx, arn)
         if resource is None or (resource.owner == principal.account_id and not principal.is_anonymous):
             return
-        request = Request(principal, action, arn, self._context(ctx, params, None, resource))
+        request = Request(principal, action, arn, self._context(ctx, params, None, resource, arn))
         policy = policy_doc.parse(resource.document, policy_doc.RESOURCE) if resource.document else None
         root_like = Principal(
             principal.account_id, principal.arn, principal.user_id, "root", None, principal.attributes
@@ -406,7 +409,7 @@ class Authorizer:
             principal,
             action or iam_action(ctx.service, ctx.operation),
             arn,
-            self._context(ctx, params, identity, resource),
+            self._context(ctx, params, identity, resource, arn),
         )
         policies = Policies(
             identity=identity.policies,
@@ -481,8 +484,10 @@ class Authorizer:
         params: dict[str, Any],
         identity: Identity | None,
         resource: ResourcePolicy | None,
+        arn: str | None = None,
     ) -> dict[str, list[str]]:
         http = ctx.request
+        owner = resource.owner if resource is not None else (resource_account(arn) if arn else None)
         return LazyContext(
             lambda: build_context(
                 ctx.principal,
@@ -494,6 +499,7 @@ class Authorizer:
                 secure=bool(http and http.headers.get("x-forwarded-proto") == "https"),
                 tags=request_tags(params),
                 resource_tags=resource.tags if resource else None,
+                resource_account=owner or None,
                 extra=self._condition_keys(ctx, params),
             )
         )
