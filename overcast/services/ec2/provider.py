@@ -10,11 +10,13 @@ Every operation runs through `find_operation`'s wrapper, which does what EC2 doe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from overcast.context import RequestContext
 from overcast.services.base import ServiceProvider
+from overcast.services.ec2 import kinds
 from overcast.services.ec2.access_scopes import AccessScopeOperations
 from overcast.services.ec2.addresses import AddressOperations
 from overcast.services.ec2.dhcp_options import DhcpOptionsOperations
@@ -22,6 +24,10 @@ from overcast.services.ec2.endpoints import EndpointOperations
 from overcast.services.ec2.errors import dry_run
 from overcast.services.ec2.flow_logs import FlowLogOperations
 from overcast.services.ec2.gateways import GatewayOperations
+from overcast.services.ec2.images import ImageOperations
+from overcast.services.ec2.instance_types import InstanceTypeOperations
+from overcast.services.ec2.instances import InstanceOperations
+from overcast.services.ec2.key_pairs import KeyPairOperations
 from overcast.services.ec2.nat_gateways import NatGatewayOperations
 from overcast.services.ec2.network import Network
 from overcast.services.ec2.network_acls import NetworkAclOperations
@@ -31,17 +37,21 @@ from overcast.services.ec2.peering import PeeringOperations
 from overcast.services.ec2.prefix_lists import PrefixListOperations
 from overcast.services.ec2.regions import RegionOperations
 from overcast.services.ec2.route_tables import RouteTableOperations
+from overcast.services.ec2.sandbox import Sandboxes
 from overcast.services.ec2.security_groups import SecurityGroupOperations
 from overcast.services.ec2.store import Ec2Store
 from overcast.services.ec2.subnets import SubnetOperations
 from overcast.services.ec2.tagging import TagOperations
 from overcast.services.ec2.transit_gateways import TransitGatewayOperations
+from overcast.services.ec2.volumes import VolumeOperations
 from overcast.services.ec2.vpcs import VpcOperations
 from overcast.services.ec2.vpn import VpnOperations
 from overcast.services.ec2.workers import Timers
 
+log = logging.getLogger("overcast.ec2")
+
 # Operations that act on no region's resources: they must not create a default VPC.
-_REGIONLESS = frozenset({"DescribeRegions"})
+_REGIONLESS = frozenset({"DescribeRegions", "DescribeInstanceTypes"})
 
 
 class Ec2Provider(ServiceProvider):
@@ -67,6 +77,11 @@ class Ec2Provider(ServiceProvider):
         NetworkInsightsOperations,
         VpnOperations,
         AccessScopeOperations,
+        InstanceOperations,
+        InstanceTypeOperations,
+        ImageOperations,
+        KeyPairOperations,
+        VolumeOperations,
     )
 
     def __init__(self, platform) -> None:
@@ -74,9 +89,34 @@ class Ec2Provider(ServiceProvider):
         self.store = Ec2Store(self.db)
         self.net = Network(self.store, self.tags, self.clock)
         self.timers = Timers(self.net, self.db, self.clock)
+        self.sandboxes = Sandboxes(platform)
+        self.instances = self.family(InstanceOperations)
+        self.images = self.family(ImageOperations)
+        self.key_pairs = self.family(KeyPairOperations)
+        self.volumes = self.family(VolumeOperations)
+        self.network_interfaces = self.family(NetworkInterfaceOperations)
+        self.net.instance_state = self.instances.set_state
 
     async def start(self) -> None:
+        ended = self.sandboxes.sweep()
+        if ended:
+            log.info("EC2: ended %d sandbox process(es) left by an earlier run", ended)
         self.platform.spawn(self.timers.run())
+        self.platform.spawn(self._boot_running())
+
+    async def _boot_running(self) -> None:
+        """After a restart, the instances that were running run again (their user data does not)."""
+        with self.db.transaction():
+            running = [
+                self.sandboxes._boot_info(i)
+                for i in self.store.of_kind(kinds.INSTANCE.name)
+                if i.body["State"]["Name"] == "running"
+            ]
+        for info in running:
+            await self.sandboxes.boot(info)
+
+    async def stop(self) -> None:
+        self.sandboxes.stop_all()
 
     def find_operation(self, operation: str) -> Callable | None:
         method = super().find_operation(operation)
@@ -105,5 +145,6 @@ class Ec2Provider(ServiceProvider):
         self.timers.scheduled(due)
 
     def reset(self) -> None:
+        self.sandboxes.reset()
         self.net.reset()
         self.timers.reset()

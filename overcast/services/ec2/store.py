@@ -71,7 +71,8 @@ MIGRATIONS = [
         region TEXT NOT NULL,
         PRIMARY KEY (account, region)
     ) WITHOUT ROWID;
-    """
+    """,
+    "CREATE INDEX ec2_resources_instances ON ec2_resources (kind) WHERE kind = 'instance'",
 ]
 
 COLUMNS = "rowid, id, account, region, kind, vpc_id, subnet_id, parent_id, name, shared_account, shared_region, body"
@@ -155,6 +156,11 @@ class Ec2Store:
             "AND kind = ? AND rowid > ? AND NOT (account = ? AND region = ?) ORDER BY 1 LIMIT ?",
             (account, region, kind, after, account, region, kind, after, account, region, limit),
         )
+        return [Resource.from_row(row) for row in rows]
+
+    def of_kind(self, kind: str) -> list[Resource]:
+        """Every resource of a kind in every account and region (instances to boot again after a restart)."""
+        rows = self.db.all(f"SELECT {COLUMNS} FROM ec2_resources WHERE kind = ? ORDER BY rowid", (kind,))
         return [Resource.from_row(row) for row in rows]
 
     def in_vpc(self, vpc_id: str, kind: str) -> list[Resource]:

@@ -1,0 +1,207 @@
+"""The first process of an instance's sandbox (`python -m overcast.services.ec2.sandbox_init <dir>`).
+
+In namespace mode it runs as PID 1 of its own PID, UTS, IPC, mount and network namespaces (made by `unshare`):
+it sets the hostname; brings up loopback holding the instance's private IP and 169.254.169.254 (nothing else
+exists in the namespace, so nothing the instance does reaches the host's networks); makes the host's
+filesystem read-only for the instance and binds the instance's own directories (kept across stop/start, as an
+EBS root volume is) over /root, /home, /srv, /opt, /tmp, /var/tmp, /var/log, /var/www, /mnt; forwards
+169.254.169.254:80 (the metadata service) and 127.0.0.1:<port> (the AWS endpoint) to Overcast through Unix
+sockets, and accepts connections from Overcast to the instance's ports on another Unix socket; then runs the
+boot: cloud-config `bootcmd` on every boot, the user data (a script, or cloud-config `write_files`/`runcmd`)
+on the first boot only. It reaps orphans, as an init does, until it is killed.
+
+In plain mode (no namespaces available) it does the same without isolation: the metadata service and the
+AWS endpoint are forwarded from loopback ports (given to the user data in AWS_EC2_METADATA_SERVICE_ENDPOINT
+and AWS_ENDPOINT_URL), and the instance's directories are only its working directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures.thread  # noqa: F401 - imported before the filesystem changes under us
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+IMDS_ADDRESS = "169.254.169.254"
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        try:
+            writer.close()
+        except (ConnectionError, OSError):
+            pass
+
+
+async def _splice(reader, writer, target_reader, target_writer) -> None:
+    await asyncio.gather(_pipe(reader, target_writer), _pipe(target_reader, writer))
+
+
+def _to_unix(path: str):
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            target = await asyncio.open_unix_connection(path)
+        except OSError:
+            writer.close()
+            return
+        await _splice(reader, writer, *target)
+
+    return handle
+
+
+def _inbound(address: str):
+    """Overcast asks for a port of the instance: the first line is the port number."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        line = await reader.readline()
+        try:
+            target = await asyncio.open_connection(address, int(line.strip()))
+        except (OSError, ValueError):
+            writer.write(b"refused\n")
+            writer.close()
+            return
+        writer.write(b"ok\n")
+        await _splice(reader, writer, *target)
+
+    return handle
+
+
+def _run(command: list[str], env: dict[str, str]) -> None:
+    subprocess.run(command, env=env, cwd="/" if env.get("_OC_NS") else env["HOME"], check=False,
+                   stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+def _setup_namespace(boot: dict) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    name = boot["hostname"].encode()
+    libc.sethostname(name, len(name))
+    for command in (
+        ["ip", "link", "set", "lo", "up"],
+        ["ip", "addr", "add", f"{boot['private_ip']}/32", "dev", "lo"],
+        ["ip", "addr", "add", f"{IMDS_ADDRESS}/32", "dev", "lo"],
+    ):
+        subprocess.run(command, check=True)
+
+
+def _setup_filesystem(boot: dict) -> None:
+    """The host's filesystem read-only, the instance's own directories writable over it. What Overcast runs
+    from (Python, this package) stays visible where an instance's directory covers it (/root/.pyenv ...), and
+    a directory holding the instance's own files is covered last."""
+    root = Path(boot["root"])
+    keep = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix, Path(__file__).resolve().parents[3])}
+    subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+    subprocess.run(["mount", "--bind", str(root), str(root)], check=True)  # stays writable: its own mount
+    subprocess.run(["mount", "--bind", "/", "/"], check=False)
+    subprocess.run(["mount", "-o", "remount,bind,ro", "/"], check=False)
+    targets = sorted(boot["writable"], key=lambda d: root.resolve().is_relative_to(Path(d).resolve()))
+    for directory in targets:
+        target = Path(directory)
+        if not target.is_dir():
+            continue
+        source = root / directory.lstrip("/")
+        for kept in keep:
+            if kept.is_relative_to(target.resolve()) and kept != target.resolve():
+                inside = source / kept.relative_to(target.resolve())
+                inside.mkdir(parents=True, exist_ok=True)
+                subprocess.run(["mount", "--bind", "-o", "ro", str(kept), str(inside)], check=False)
+        subprocess.run(["mount", "--bind", str(source), str(target)], check=False)
+
+
+def _cloud_config(text: str) -> dict:
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        print(f"cloud-init: invalid cloud-config: {error}", flush=True)
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _commands(entries: list) -> list[list[str]]:
+    return [["/bin/sh", "-c", e] if isinstance(e, str) else [str(p) for p in e] for e in entries or []]
+
+
+def _boot(boot: dict, env: dict[str, str], data: bytes) -> None:
+    text = data.decode(errors="replace")
+    config = _cloud_config(text) if text.startswith("#cloud-config") else {}
+    for command in _commands(config.get("bootcmd")):
+        _run(command, env)
+    if not boot["first_boot"] or not data:
+        print("cloud-init: user data not run (not the first boot)" if data else "cloud-init: no user data",
+              flush=True)  # fmt: skip
+        return
+    print("cloud-init: running user data", flush=True)
+    if config:
+        for item in config.get("write_files") or []:
+            path = Path(item["path"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(item.get("content", ""))
+            if item.get("permissions"):
+                path.chmod(int(str(item["permissions"]), 8))
+        for command in _commands(config.get("runcmd")):
+            _run(command, env)
+    elif text.startswith("#!"):
+        script = Path(env["HOME"] if not env.get("_OC_NS") else "/root") / ".user-data"
+        script.write_bytes(data)
+        script.chmod(0o700)
+        _run([str(script)], env)
+    else:
+        _run(["/bin/sh", "-c", text], env)
+    print("cloud-init: user data finished", flush=True)
+
+
+async def main(directory: str) -> None:
+    boot = json.loads((Path(directory) / "boot.json").read_text())
+    in_namespace = boot["mode"] == "ns"
+    env = {
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": "/root" if in_namespace else str(Path(boot["root"]) / "root"),
+        "AWS_REGION": boot["region"],
+        "AWS_DEFAULT_REGION": boot["region"],
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{boot['api_port']}",
+        "LANG": "C.UTF-8",
+        "OVERCAST_EC2_SANDBOX": "1",
+        "OVERCAST_EC2_SERVER_PID": os.environ.get("OVERCAST_EC2_SERVER_PID", ""),
+        "HOSTNAME": boot["hostname"],
+    }
+    data_path = Path(boot["user_data"]) if boot.get("user_data") else None
+    data = data_path.read_bytes() if data_path and data_path.exists() else b""
+    if in_namespace:
+        env["_OC_NS"] = "1"
+        _setup_namespace(boot)
+        await asyncio.start_server(_to_unix(boot["imds_sock"]), IMDS_ADDRESS, 80)
+        await asyncio.start_server(_to_unix(boot["api_sock"]), "127.0.0.1", boot["api_port"])
+        await asyncio.start_unix_server(_inbound(boot["private_ip"]), boot["in_sock"])
+        _setup_filesystem(boot)
+    else:
+        imds = await asyncio.start_server(_to_unix(boot["imds_sock"]), "127.0.0.1", 0)
+        env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = f"http://127.0.0.1:{imds.sockets[0].getsockname()[1]}/"
+        env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{boot['overcast_port']}"
+        await asyncio.start_unix_server(_inbound("127.0.0.1"), boot["in_sock"])
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, _boot, boot, env, data)
+    while True:  # an init: reap orphans until killed
+        await asyncio.sleep(0.5)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    asyncio.run(main(sys.argv[1]))
