@@ -81,6 +81,26 @@ TYPES: dict[str, Type] = {
 }  # fmt: skip
 
 
+_SIZES = {"nano": 2, "micro": 2, "small": 2, "medium": 2, "large": 2, "xlarge": 4, "metal": 96}
+_MEMORY_PER_VCPU = {"c": 2048, "m": 4096, "r": 8192, "x": 16384, "z": 8192, "t": 2048}
+
+
+def lookup(name: str) -> Type | None:
+    """A type RunInstances accepts: one of the catalogue, else one of EC2's other names (botocore's list,
+    checked by the protocol layer) with figures from AWS's naming: vCPUs from the size (large = 2, xlarge = 4,
+    Nxlarge = 4N), Graviton (arm64) for the families with a "g" after the generation."""
+    if name in TYPES:
+        return TYPES[name]
+    family, _, size = name.partition(".")
+    vcpus = _SIZES.get(size) or (4 * int(size[:-6]) if size.endswith("xlarge") and size[:-6].isdigit() else 0)
+    if not family or not vcpus:
+        return None
+    generation = family.lstrip("abcdefghijklmnopqrstuvwxyz-")
+    arch = "arm64" if family.startswith("a1") or generation[1:2] == "g" else "x86_64"
+    memory = vcpus * _MEMORY_PER_VCPU.get(family[0], 4096)
+    return Type(name, vcpus, memory, "Up to 10 Gigabit", 4, 15, arch=arch, cores=max(1, vcpus // 2))
+
+
 def describe(t: Type) -> dict[str, Any]:
     """An instance type as DescribeInstanceTypes gives it."""
     architectures = ["i386", "x86_64"] if t.name.startswith("t2.") else [t.arch]

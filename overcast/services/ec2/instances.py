@@ -118,7 +118,7 @@ class InstanceOperations(Operations):
             raise missing("ImageId")
         image = service.images.image(ctx, params["ImageId"])
         type_name = params.get("InstanceType") or DEFAULT_TYPE
-        itype = instance_types.TYPES.get(type_name)
+        itype = instance_types.lookup(type_name)
         if itype is None:
             raise invalid(f"Invalid value '{type_name}' for InstanceType.")
         image_arch = image["Architecture"]
@@ -607,9 +607,9 @@ class InstanceOperations(Operations):
             if current != "stopped":
                 raise ServiceError("IncorrectInstanceState", f"The instance '{instance.id}' is not in the "
                                    "'stopped' state.")  # fmt: skip
-            if new_type not in instance_types.TYPES:
+            itype = instance_types.lookup(new_type)
+            if itype is None:
                 raise invalid(f"Invalid value '{new_type}' for InstanceType.")
-            itype = instance_types.TYPES[new_type]
             body["InstanceType"] = new_type
             body["CpuOptions"] = {"CoreCount": itype.default_cores, "ThreadsPerCore": itype.threads_per_core}
         user_data = params.get("UserData")

@@ -10,6 +10,7 @@ Every operation runs through `find_operation`'s wrapper, which does what EC2 doe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -137,6 +138,56 @@ class Ec2Provider(ServiceProvider):
         if ctx.operation not in _REGIONLESS:
             self.net.ensure_region(ctx.account_id, ctx.region)
         self.timers.settle()
+
+    async def internal_endpoint(self, request, path: str):
+        """`/_overcast/ec2/instances/<id>/http/<port>/<path>`: an HTTP request from the host to a port of a
+        running instance, as from the internet (the reachability engine decides, from the VPC's internet
+        gateway: a public address, routes, network ACLs and security groups), answered by what listens in
+        the instance's sandbox."""
+        from overcast.http import HttpResponse, json_response
+
+        parts = path.split("/")  # ['', '_overcast', 'ec2', 'instances', id, 'http', port, ...]
+        if len(parts) < 7 or parts[3] != "instances" or parts[5] != "http" or not parts[6].isdigit():
+            return None
+        instance_id, port = parts[4], int(parts[6])
+        verdict = self.reach_from_internet(instance_id, port)
+        if verdict is not None:
+            return json_response({"error": "unreachable", "explanations": verdict}, 504)
+        connection = await self.sandboxes.connect(instance_id, port)
+        if connection is None:
+            return json_response({"error": f"connection refused: nothing listens on port {port}"}, 502)
+        reader, writer = connection
+        target = "/" + "/".join(parts[7:]) + (f"?{request.query}" if request.query else "")
+        writer.write(f"{request.method} {target} HTTP/1.0\r\nHost: {instance_id}\r\n"
+                     f"Content-Length: {len(request.body)}\r\n\r\n".encode() + bytes(request.body))  # fmt: skip
+        await writer.drain()
+        try:
+            raw = await asyncio.wait_for(reader.read(-1), 30)
+        finally:
+            writer.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        try:
+            status = int(lines[0].split()[1])
+        except (IndexError, ValueError):
+            return json_response({"error": "the instance's answer is not HTTP"}, 502)
+        headers = [tuple(x.strip() for x in line.split(":", 1)) for line in lines[1:] if ":" in line]
+        keep = [(k.lower(), v) for k, v in headers if k.lower() in ("content-type", "location")]
+        return HttpResponse(status, keep, body)
+
+    def reach_from_internet(self, instance_id: str, port: int) -> list[dict[str, Any]] | None:
+        """None when the internet reaches the instance's port, else AWS's explanations of why not."""
+        from overcast.services.ec2 import api
+
+        with self.db.transaction():
+            instance = self.store.get(instance_id)
+            if instance is None or instance.kind != kinds.INSTANCE.name or not instance.vpc_id:
+                return [{"ExplanationCode": "INSTANCE_NOT_FOUND"}]
+            igw = self.net.internet_gateway_of(instance.vpc_id)
+        if igw is None:
+            return [{"ExplanationCode": "NO_INTERNET_GATEWAY", "Vpc": {"Id": instance.vpc_id}}]
+        verdict = api.reachable(self.platform, igw.id, instance_id, "tcp", port)
+        return None if verdict.reachable else verdict.explanations
 
     def schedule(self, resource_id: str, action: str, delay: float) -> None:
         """Do `action` to a resource `delay` virtual seconds from now (workers.TRANSITIONS)."""
