@@ -28,6 +28,8 @@ import sys
 from pathlib import Path
 
 IMDS_ADDRESS = "169.254.169.254"
+IMDS_PEER = "169.254.0.1"  # the instance's end of the link to the metadata namespace
+CLONE_NEWNET = 0x40000000
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -89,9 +91,47 @@ def _setup_namespace(boot: dict) -> None:
     for command in (
         ["ip", "link", "set", "lo", "up"],
         ["ip", "addr", "add", f"{boot['private_ip']}/32", "dev", "lo"],
-        ["ip", "addr", "add", f"{IMDS_ADDRESS}/32", "dev", "lo"],
     ):
         subprocess.run(command, check=True)
+
+
+def _metadata_namespace(imds_socket: str) -> None:
+    """169.254.169.254 lives in a network namespace of its own, a link away (a veth pair), so that the
+    instance's programs may listen on port 80 of every address of theirs. Its process forwards connections to
+    Overcast's metadata service and dies with the sandbox's PID namespace."""
+    ready, go = os.pipe(), os.pipe()
+    child = os.fork()
+    if child == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNET) != 0:
+            os._exit(1)
+        os.write(ready[1], b"1")
+        os.read(go[0], 1)
+        for command in (
+            ["ip", "link", "set", "lo", "up"],
+            ["ip", "link", "set", "imds1", "up"],
+            ["ip", "addr", "add", f"{IMDS_ADDRESS}/32", "dev", "imds1"],
+            ["ip", "route", "add", f"{IMDS_PEER}/32", "dev", "imds1"],
+        ):
+            subprocess.run(command, check=True)
+
+        async def serve() -> None:
+            server = await asyncio.start_server(_to_unix(imds_socket), IMDS_ADDRESS, 80)
+            os.write(ready[1], b"2")
+            await server.serve_forever()
+
+        asyncio.run(serve())
+        os._exit(0)
+    os.read(ready[0], 1)
+    for command in (
+        ["ip", "link", "add", "imds0", "type", "veth", "peer", "name", "imds1", "netns", str(child)],
+        ["ip", "addr", "add", f"{IMDS_PEER}/32", "dev", "imds0"],
+        ["ip", "link", "set", "imds0", "up"],
+        ["ip", "route", "add", f"{IMDS_ADDRESS}/32", "dev", "imds0", "src", IMDS_PEER],
+    ):
+        subprocess.run(command, check=True)
+    os.write(go[1], b"1")
+    os.read(ready[0], 1)  # the metadata address answers
 
 
 def _setup_filesystem(boot: dict) -> None:
@@ -115,7 +155,7 @@ def _setup_filesystem(boot: dict) -> None:
                 inside = source / kept.relative_to(target.resolve())
                 inside.mkdir(parents=True, exist_ok=True)
                 subprocess.run(["mount", "--bind", "-o", "ro", str(kept), str(inside)], check=False)
-        subprocess.run(["mount", "--bind", str(source), str(target)], check=False)
+        subprocess.run(["mount", "--rbind", str(source), str(target)], check=False)
 
 
 def _cloud_config(text: str) -> dict:
@@ -130,7 +170,18 @@ def _cloud_config(text: str) -> dict:
 
 
 def _commands(entries: list) -> list[list[str]]:
-    return [["/bin/sh", "-c", e] if isinstance(e, str) else [str(p) for p in e] for e in entries or []]
+    """cloud-init's command forms: a string runs in a shell, a list is an argv; anything else is skipped."""
+    commands = []
+    for entry in entries or []:
+        if isinstance(entry, str):
+            commands.append(["/bin/sh", "-c", entry])
+        elif isinstance(entry, list):
+            commands.append([str(part) for part in entry])
+        else:
+            print(
+                f"cloud-init: skipping a command that is neither a string nor a list: {entry!r}", flush=True
+            )
+    return commands
 
 
 def _boot(boot: dict, env: dict[str, str], data: bytes) -> None:
@@ -178,10 +229,14 @@ async def main(directory: str) -> None:
     }
     data_path = Path(boot["user_data"]) if boot.get("user_data") else None
     data = data_path.read_bytes() if data_path and data_path.exists() else b""
+    # The sockets to Overcast, reached through a descriptor of their directory: the instance's own /tmp may
+    # cover the path they have on the host.
+    home = os.open(str(Path(directory).resolve()), os.O_RDONLY | os.O_DIRECTORY)
+    for name in ("imds_sock", "api_sock"):
+        boot[name] = f"/proc/self/fd/{home}/{Path(boot[name]).name}"
     if in_namespace:
         env["_OC_NS"] = "1"
         _setup_namespace(boot)
-        await asyncio.start_server(_to_unix(boot["imds_sock"]), IMDS_ADDRESS, 80)
         await asyncio.start_server(_to_unix(boot["api_sock"]), "127.0.0.1", boot["api_port"])
         await asyncio.start_unix_server(_inbound(boot["private_ip"]), boot["in_sock"])
         _setup_filesystem(boot)
@@ -201,7 +256,16 @@ async def main(directory: str) -> None:
             pass
 
 
+def _prepare(directory: str) -> None:
+    """Before any event loop exists (it forks): the metadata service's namespace."""
+    boot = json.loads((Path(directory) / "boot.json").read_text())
+    if boot["mode"] == "ns":
+        home = os.open(str(Path(directory).resolve()), os.O_RDONLY | os.O_DIRECTORY)
+        _metadata_namespace(f"/proc/self/fd/{home}/{Path(boot['imds_sock']).name}")
+
+
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    _prepare(sys.argv[1])
     asyncio.run(main(sys.argv[1]))
