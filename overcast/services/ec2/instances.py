@@ -106,6 +106,7 @@ class InstanceOperations(Operations):
 
     def run_instances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         service, net = self.service, self.service.net
+        params = service.launch_templates.merged(ctx, params)
         min_count, max_count = params["MinCount"], params["MaxCount"]
         if min_count < 1:
             raise invalid(

@@ -49,6 +49,10 @@ VOLUME = Kind(
 SNAPSHOT = Kind(
     "snapshot", "snap", "InvalidSnapshot.NotFound", "snapshot", message="The snapshot '{id}' does not exist."
 )
+LAUNCH_TEMPLATE = Kind(
+    "launch-template", "lt", "InvalidLaunchTemplateId.NotFound", "launch template",
+    message="The specified launch template, with template ID {id}, does not exist.",
+)  # fmt: skip
 SUBNET = Kind("subnet", "subnet", "InvalidSubnetID.NotFound", "subnet")
 ROUTE_TABLE = Kind("route-table", "rtb", "InvalidRouteTableID.NotFound", "routeTable")
 INTERNET_GATEWAY = Kind("internet-gateway", "igw", "InvalidInternetGatewayID.NotFound", "internetGateway")
@@ -118,6 +122,7 @@ ALL = (
     SECURITY_GROUP, SECURITY_GROUP_RULE, NETWORK_INTERFACE, PEERING, VPC_ENDPOINT, DHCP_OPTIONS, PREFIX_LIST,
     TRANSIT_GATEWAY, TGW_ATTACHMENT, TGW_ROUTE_TABLE, FLOW_LOG, INSIGHTS_PATH, INSIGHTS_ANALYSIS, RTB_ASSOCIATION,
     ACL_ASSOCIATION, VPN_GATEWAY, CUSTOMER_GATEWAY, VPN_CONNECTION, ACCESS_SCOPE, ACCESS_SCOPE_ANALYSIS, KEY_PAIR, IMAGE, VOLUME, SNAPSHOT,
+    LAUNCH_TEMPLATE,
 )  # fmt: skip
 BY_PREFIX = {kind.prefix: kind for kind in ALL}
 

@@ -29,6 +29,7 @@ from overcast.services.ec2.images import ImageOperations
 from overcast.services.ec2.instance_types import InstanceTypeOperations
 from overcast.services.ec2.instances import InstanceOperations
 from overcast.services.ec2.key_pairs import KeyPairOperations
+from overcast.services.ec2.launch_templates import LaunchTemplateOperations
 from overcast.services.ec2.nat_gateways import NatGatewayOperations
 from overcast.services.ec2.network import Network
 from overcast.services.ec2.network_acls import NetworkAclOperations
@@ -83,6 +84,7 @@ class Ec2Provider(ServiceProvider):
         ImageOperations,
         KeyPairOperations,
         VolumeOperations,
+        LaunchTemplateOperations,
     )
 
     def __init__(self, platform) -> None:
@@ -95,6 +97,7 @@ class Ec2Provider(ServiceProvider):
         self.images = self.family(ImageOperations)
         self.key_pairs = self.family(KeyPairOperations)
         self.volumes = self.family(VolumeOperations)
+        self.launch_templates = self.family(LaunchTemplateOperations)
         self.network_interfaces = self.family(NetworkInterfaceOperations)
         self.net.instance_state = self.instances.set_state
 

@@ -329,3 +329,34 @@ def test_user_data_is_kept_base64(ec2, ami, subnet):
                                     SubnetId=subnet, UserData="echo hi")["Instances"][0]["InstanceId"]  # fmt: skip
     value = ec2.describe_instance_attribute(InstanceId=instance_id, Attribute="userData")["UserData"]["Value"]
     assert base64.b64decode(value) == b"echo hi"
+
+
+def test_launch_templates_with_versions(ec2, ami, subnet):
+    created = ec2.create_launch_template(
+        LaunchTemplateName="web", VersionDescription="first",
+        LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro",
+                            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "from", "Value": "lt"}]}]},
+    )["LaunchTemplate"]  # fmt: skip
+    assert created["LaunchTemplateId"].startswith("lt-")
+    assert (created["DefaultVersionNumber"], created["LatestVersionNumber"]) == (1, 1)
+    with pytest.raises(ClientError) as raised:
+        ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"InstanceType": "t3.micro"})
+    assert error_of(raised) == ("InvalidLaunchTemplateName.AlreadyExistsException", 400)
+    second = ec2.create_launch_template_version(
+        LaunchTemplateName="web", SourceVersion="1", LaunchTemplateData={"InstanceType": "t3.small"}
+    )["LaunchTemplateVersion"]
+    assert second["VersionNumber"] == 2 and second["DefaultVersion"] is False
+    assert second["LaunchTemplateData"]["ImageId"] == ami  # from the source version
+    launched = ec2.run_instances(MinCount=1, MaxCount=1, SubnetId=subnet,
+                                 LaunchTemplate={"LaunchTemplateName": "web", "Version": "$Latest"})["Instances"][0]  # fmt: skip
+    assert launched["InstanceType"] == "t3.small" and {"Key": "from", "Value": "lt"} in launched["Tags"]
+    default = ec2.run_instances(MinCount=1, MaxCount=1, SubnetId=subnet,
+                                LaunchTemplate={"LaunchTemplateId": created["LaunchTemplateId"]})["Instances"][0]  # fmt: skip
+    assert default["InstanceType"] == "t3.micro"
+    ec2.modify_launch_template(LaunchTemplateName="web", DefaultVersion="2")
+    versions = ec2.describe_launch_template_versions(LaunchTemplateName="web", Versions=["$Default"])
+    assert versions["LaunchTemplateVersions"][0]["VersionNumber"] == 2
+    ec2.delete_launch_template(LaunchTemplateName="web")
+    with pytest.raises(ClientError) as raised:
+        ec2.describe_launch_templates(LaunchTemplateNames=["web"])
+    assert error_of(raised) == ("InvalidLaunchTemplateName.NotFoundException", 400)
