@@ -19,6 +19,7 @@ PROVIDERS: dict[str, str] = {
     "lambda": "overcast.services.lambda_.provider:LambdaProvider",
     "logs": "overcast.services.logs.provider:LogsProvider",
     "ec2": "overcast.services.ec2.provider:Ec2Provider",
+    "autoscaling": "overcast.services.autoscaling.provider:AutoScalingProvider",
 }
 
 # Services whose providers resolve the access keys they issued (method `credential(access_key_id)`).

@@ -287,3 +287,16 @@ def endpoint_policy(platform: Platform, eni_id: str, service: str) -> str | None
             if endpoint.body["VpcEndpointType"] == "Interface" and endpoint.body["PrivateDnsEnabled"]:
                 return endpoint.body["PolicyDocument"]
         return None
+
+
+def instances(platform: Platform, account: str, region: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """{instance id: its description (DescribeInstances' shape)} for those of `ids` that exist (Auto Scaling's
+    health checks and balancing read them)."""
+    ec2 = provider(platform)
+    with platform.db.transaction():
+        found = [ec2.store.get(i) for i in ids]
+        rows = [f for f in found if f is not None and f.kind == kinds.INSTANCE.name and f.account == account
+                and f.region == region]  # fmt: skip
+        return {
+            row.id: public(described) for row, described in zip(rows, ec2.net.render_many(rows), strict=True)
+        }

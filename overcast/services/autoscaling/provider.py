@@ -1,0 +1,514 @@
+"""EC2 Auto Scaling: launch configurations and groups. A worker on the virtual clock keeps each group at its
+desired capacity: instances that are gone, stopped or terminated behind the group's back are replaced
+(EC2 health checks), new instances go to the zone with the fewest (balancing across the group's subnets),
+scale-in picks by the Default termination policy (the zone with the most, then the oldest instance), skipping
+protected instances. Instances are launched and terminated through EC2's API, as the service does, and each
+change is a scaling activity (DescribeScalingActivities)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from overcast.context import RequestContext
+from overcast.errors import ServiceError
+from overcast.identity import service_principal
+from overcast.services.autoscaling.store import GROUP, LAUNCH_CONFIGURATION, AutoScalingStore
+from overcast.services.base import ServiceProvider
+
+log = logging.getLogger("overcast.autoscaling")
+CHECK_INTERVAL = 10.0  # virtual seconds between health checks of every group
+GONE = ("shutting-down", "terminated", "stopping", "stopped")
+PRINCIPAL_HOST = "autoscaling.amazonaws.com"
+
+
+def validation(message: str) -> ServiceError:
+    return ServiceError("ValidationError", message)
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class AutoScalingProvider(ServiceProvider):
+    service_name = "autoscaling"
+
+    def __init__(self, platform) -> None:
+        super().__init__(platform)
+        self.store = AutoScalingStore(self.db)
+        platform.provider("ec2")  # built now, outside a transaction: groups read subnets and instances
+        self._wake = asyncio.Event()
+
+    async def start(self) -> None:
+        self.platform.spawn(self._keep_capacity())
+
+    # -- launch configurations -------------------------------------------------------------------------
+
+    def create_launch_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["LaunchConfigurationName"]
+        if self.store.get(ctx.account_id, ctx.region, LAUNCH_CONFIGURATION, name):
+            raise ServiceError("AlreadyExists", f"Launch Configuration by this name already exists - A launch "
+                               f"configuration already exists with the name {name}")  # fmt: skip
+        if not params.get("ImageId") or not params.get("InstanceType"):
+            raise validation("Valid requests must contain either the InstanceID parameter or both the ImageId "
+                             "and InstanceType parameters.")  # fmt: skip
+        body = {
+            "LaunchConfigurationName": name,
+            "LaunchConfigurationARN": ctx.arn(
+                "autoscaling", f"launchConfiguration:{uuid.uuid4()}:launchConfigurationName/{name}"
+            ),  # fmt: skip
+            "ImageId": params["ImageId"],
+            "KeyName": params.get("KeyName") or "",
+            "SecurityGroups": params.get("SecurityGroups") or [],
+            "ClassicLinkVPCSecurityGroups": [],
+            "UserData": params.get("UserData") or "",
+            "InstanceType": params["InstanceType"],
+            "KernelId": "",
+            "RamdiskId": "",
+            "BlockDeviceMappings": params.get("BlockDeviceMappings") or [],
+            "InstanceMonitoring": params.get("InstanceMonitoring") or {"Enabled": True},
+            "CreatedTime": _iso(self.clock.now()),
+            "EbsOptimized": bool(params.get("EbsOptimized")),
+        }
+        for key in ("IamInstanceProfile", "AssociatePublicIpAddress", "MetadataOptions"):
+            if params.get(key) is not None:
+                body[key] = params[key]
+        self.store.put(ctx.account_id, ctx.region, LAUNCH_CONFIGURATION, name, body)
+        return {}
+
+    def describe_launch_configurations(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        names = params.get("LaunchConfigurationNames")
+        found = self.store.listing(ctx.account_id, ctx.region, LAUNCH_CONFIGURATION)
+        if names:
+            found = [c for c in found if c["LaunchConfigurationName"] in names]
+        return {"LaunchConfigurations": found}
+
+    def delete_launch_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["LaunchConfigurationName"]
+        if not self.store.get(ctx.account_id, ctx.region, LAUNCH_CONFIGURATION, name):
+            raise validation("Launch configuration name not found - Launch configuration "
+                             f"{name} not found")  # fmt: skip
+        for group in self.store.listing(ctx.account_id, ctx.region, GROUP):
+            if group.get("LaunchConfigurationName") == name:
+                raise ServiceError("ResourceInUse", "Cannot delete launch configuration "
+                                   f"{name} because it is attached to AutoScalingGroup {group['AutoScalingGroupName']}")  # fmt: skip
+        self.store.delete(ctx.account_id, ctx.region, LAUNCH_CONFIGURATION, name)
+        return {}
+
+    # -- groups ----------------------------------------------------------------------------------------
+
+    def create_auto_scaling_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        from overcast.services.ec2 import api as ec2
+
+        name = params["AutoScalingGroupName"]
+        if self.store.get(ctx.account_id, ctx.region, GROUP, name):
+            raise ServiceError("AlreadyExists", f"AutoScalingGroup by this name already exists - A group with "
+                               f"the name {name} already exists")  # fmt: skip
+        sources = [k for k in ("LaunchConfigurationName", "LaunchTemplate", "MixedInstancesPolicy", "InstanceId")
+                   if params.get(k)]  # fmt: skip
+        if len(sources) != 1:
+            raise validation("Valid requests must contain either LaunchTemplate, LaunchConfigurationName, "
+                             "InstanceId or MixedInstancesPolicy parameter.")  # fmt: skip
+        if params.get("LaunchConfigurationName") and not self.store.get(
+            ctx.account_id, ctx.region, LAUNCH_CONFIGURATION, params["LaunchConfigurationName"]
+        ):
+            raise validation(f"Launch configuration name not found - Launch configuration "
+                             f"{params['LaunchConfigurationName']} not found")  # fmt: skip
+        minimum, maximum = params["MinSize"], params["MaxSize"]
+        desired = params.get("DesiredCapacity", minimum)
+        _check_sizes(minimum, maximum, desired)
+        subnets = [s.strip() for s in (params.get("VPCZoneIdentifier") or "").split(",") if s.strip()]
+        zones: list[str] = []
+        for subnet_id in subnets:
+            subnet = ec2.subnet(self.platform, ctx.account_id, ctx.region, subnet_id)
+            if subnet is None:
+                raise validation(f"The subnet ID '{subnet_id}' does not exist")
+            zones.append(subnet["AvailabilityZone"])
+        if not subnets:
+            zones = list(params.get("AvailabilityZones") or [])
+            if not zones:
+                raise validation("At least one Availability Zone or VPC Subnet is required.")
+            for zone in zones:
+                default = ec2.default_subnet(self.platform, ctx.account_id, ctx.region, zone)
+                if default is None:
+                    raise validation(f"No default subnet for availability zone: '{zone}'")
+                subnets.append(default)
+        group: dict[str, Any] = {
+            "AutoScalingGroupName": name,
+            "AutoScalingGroupARN": ctx.arn(
+                "autoscaling", f"autoScalingGroup:{uuid.uuid4()}:autoScalingGroupName/{name}"
+            ),  # fmt: skip
+            "MinSize": minimum,
+            "MaxSize": maximum,
+            "DesiredCapacity": desired,
+            "DefaultCooldown": params.get("DefaultCooldown", 300),
+            "AvailabilityZones": sorted(set(zones)),
+            "LoadBalancerNames": params.get("LoadBalancerNames") or [],
+            "TargetGroupARNs": params.get("TargetGroupARNs") or [],
+            "HealthCheckType": params.get("HealthCheckType") or "EC2",
+            "HealthCheckGracePeriod": params.get("HealthCheckGracePeriod", 0),
+            "Instances": [],
+            "CreatedTime": _iso(self.clock.now()),
+            "SuspendedProcesses": [],
+            "VPCZoneIdentifier": ",".join(subnets) if params.get("VPCZoneIdentifier") else "",
+            "EnabledMetrics": [],
+            "Tags": [
+                {
+                    **t,
+                    "ResourceId": name,
+                    "ResourceType": "auto-scaling-group",
+                    "PropagateAtLaunch": bool(t.get("PropagateAtLaunch", False)),
+                }
+                for t in params.get("Tags") or []
+            ],  # fmt: skip
+            "TerminationPolicies": params.get("TerminationPolicies") or ["Default"],
+            "NewInstancesProtectedFromScaleIn": bool(params.get("NewInstancesProtectedFromScaleIn")),
+            "ServiceLinkedRoleARN": f"arn:aws:iam::{ctx.account_id}:role/aws-service-role/autoscaling.amazonaws"
+            ".com/AWSServiceRoleForAutoScaling",  # fmt: skip
+            "CapacityRebalance": bool(params.get("CapacityRebalance")),
+            "TrafficSources": [],
+            "_subnets": subnets,
+        }
+        for key in ("LaunchConfigurationName", "LaunchTemplate", "MixedInstancesPolicy"):
+            if params.get(key):
+                group[key] = params[key]
+        self.store.put(ctx.account_id, ctx.region, GROUP, name, group)
+        self._soon()
+        return {}
+
+    def group(self, ctx: RequestContext, name: str) -> dict[str, Any]:
+        found = self.store.get(ctx.account_id, ctx.region, GROUP, name)
+        if found is None:
+            raise validation(f"AutoScalingGroup name not found - AutoScalingGroup '{name}' not found")
+        return found
+
+    def describe_auto_scaling_groups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        names = params.get("AutoScalingGroupNames")
+        groups = self.store.listing(ctx.account_id, ctx.region, GROUP)
+        if names:
+            groups = [g for g in groups if g["AutoScalingGroupName"] in names]
+        return {"AutoScalingGroups": [_public(g) for g in groups]}
+
+    def update_auto_scaling_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        minimum = params.get("MinSize", group["MinSize"])
+        maximum = params.get("MaxSize", group["MaxSize"])
+        desired = params.get("DesiredCapacity", group["DesiredCapacity"])
+        if "DesiredCapacity" not in params:
+            desired = min(max(desired, minimum), maximum)
+        _check_sizes(minimum, maximum, desired)
+        group.update(MinSize=minimum, MaxSize=maximum, DesiredCapacity=desired)
+        for key in ("HealthCheckType", "HealthCheckGracePeriod", "DefaultCooldown", "TerminationPolicies",
+                    "NewInstancesProtectedFromScaleIn", "LaunchConfigurationName", "LaunchTemplate"):  # fmt: skip
+            if params.get(key) is not None:
+                group[key] = params[key]
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        self._soon()
+        return {}
+
+    def set_desired_capacity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        desired = params["DesiredCapacity"]
+        if not group["MinSize"] <= desired <= group["MaxSize"]:
+            raise validation(f"New SetDesiredCapacity value {desired} is "
+                             f"{'below min value ' + str(group['MinSize']) if desired < group['MinSize'] else 'above max value ' + str(group['MaxSize'])} for the AutoScalingGroup.")  # fmt: skip
+        group["DesiredCapacity"] = desired
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        self._soon()
+        return {}
+
+    def set_instance_protection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        members = {i["InstanceId"]: i for i in group["Instances"]}
+        for instance_id in params["InstanceIds"]:
+            if instance_id not in members:
+                raise validation(f"The instance {instance_id} is not part of Auto Scaling group "
+                                 f"{group['AutoScalingGroupName']}.")  # fmt: skip
+            members[instance_id]["ProtectedFromScaleIn"] = params["ProtectedFromScaleIn"]
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        return {}
+
+    async def delete_auto_scaling_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["AutoScalingGroupName"]
+        with self.db.transaction():
+            group = self.group(ctx, name)
+            if group["Instances"] and not params.get("ForceDelete"):
+                raise ServiceError("ResourceInUse", "You cannot delete an AutoScalingGroup while there are "
+                                   "instances or pending Spot instance request(s) still in the group.")  # fmt: skip
+            self.store.delete(ctx.account_id, ctx.region, GROUP, name)
+            self.store.forget_activities(ctx.account_id, ctx.region, name)
+        ids = [i["InstanceId"] for i in group["Instances"]]
+        if ids:
+            await self._ec2(ctx.account_id, ctx.region, "TerminateInstances", {"InstanceIds": ids})
+        return {}
+
+    def describe_auto_scaling_instances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        wanted = set(params.get("InstanceIds") or [])
+        found = []
+        for group in self.store.listing(ctx.account_id, ctx.region, GROUP):
+            for instance in group["Instances"]:
+                if not wanted or instance["InstanceId"] in wanted:
+                    found.append({**instance, "AutoScalingGroupName": group["AutoScalingGroupName"],
+                                  "HealthStatus": instance["HealthStatus"].upper()})  # fmt: skip
+        return {"AutoScalingInstances": found}
+
+    async def terminate_instance_in_auto_scaling_group(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        instance_id = params["InstanceId"]
+        with self.db.transaction():
+            for group in self.store.listing(ctx.account_id, ctx.region, GROUP):
+                member = next((i for i in group["Instances"] if i["InstanceId"] == instance_id), None)
+                if member is None:
+                    continue
+                group["Instances"].remove(member)
+                if params["ShouldDecrementDesiredCapacity"]:
+                    if group["DesiredCapacity"] - 1 < group["MinSize"]:
+                        raise validation(f"Currently, desiredSize equals minSize ({group['MinSize']}). Terminating "
+                                         "instance without replacement will violate group's min size constraint. "
+                                         "Either set shouldDecrementDesiredCapacity flag to false or lower group's "
+                                         "min size.")  # fmt: skip
+                    group["DesiredCapacity"] -= 1
+                activity = self._activity(ctx.account_id, ctx.region, group,
+                                          f"Terminating EC2 instance: {instance_id}",
+                                          f"At {_iso(self.clock.now())} instance {instance_id} was taken out of "
+                                          "service in response to a user request.")  # fmt: skip
+                self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+                break
+            else:
+                raise validation(
+                    f"Instance Id not found - No managed instance found for instance ID: {instance_id}"
+                )
+        await self._ec2(ctx.account_id, ctx.region, "TerminateInstances", {"InstanceIds": [instance_id]})
+        self._soon()
+        return {"Activity": activity}
+
+    def describe_scaling_activities(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params.get("AutoScalingGroupName")
+        if name:
+            self.group(ctx, name)
+        return {
+            "Activities": self.store.activities(
+                ctx.account_id, ctx.region, name, params.get("MaxRecords") or 100
+            )
+        }
+
+    # -- keeping capacity ------------------------------------------------------------------------------
+
+    def _soon(self) -> None:
+        self.db.after_commit(self._wake.set)
+
+    def _activity(
+        self, account: str, region: str, group: dict[str, Any], description: str, cause: str
+    ) -> dict:
+        now = _iso(self.clock.now())
+        activity = {
+            "ActivityId": str(uuid.uuid4()),
+            "AutoScalingGroupName": group["AutoScalingGroupName"],
+            "AutoScalingGroupARN": group["AutoScalingGroupARN"],
+            "Description": description,
+            "Cause": cause,
+            "StartTime": now,
+            "EndTime": now,
+            "StatusCode": "Successful",
+            "Progress": 100,
+            "Details": "{}",
+        }
+        self.store.add_activity(account, region, group["AutoScalingGroupName"], activity)
+        return activity
+
+    async def _keep_capacity(self) -> None:
+        while True:
+            try:
+                await self.reconcile_all()
+            except Exception:  # a failed pass must not end the worker
+                log.exception("Auto Scaling: keeping capacity failed")
+            self._wake.clear()
+            sleeper = asyncio.ensure_future(self._wake.wait())
+            moved = asyncio.ensure_future(self.clock.wait_for_change(CHECK_INTERVAL))
+            await asyncio.wait({sleeper, moved}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (sleeper, moved):
+                task.cancel()
+
+    async def reconcile_all(self) -> None:
+        with self.db.transaction():
+            groups = self.store.every_group()
+        for account, region, group in groups:
+            await self.reconcile(account, region, group["AutoScalingGroupName"])
+
+    async def reconcile(self, account: str, region: str, name: str) -> None:
+        """One health check and capacity pass over a group."""
+        from overcast.services.ec2 import api as ec2
+
+        with self.db.transaction():
+            group = self.store.get(account, region, GROUP, name)
+            if group is None:
+                return
+            members = [i["InstanceId"] for i in group["Instances"]]
+        described = ec2.instances(self.platform, account, region, members)
+        unhealthy = [
+            i for i in members if described.get(i, {}).get("State", {}).get("Name", "terminated") in GONE
+        ]
+        now = _iso(self.clock.now())
+        with self.db.transaction():
+            group = self.store.get(account, region, GROUP, name)
+            if group is None:
+                return
+            for instance_id in unhealthy:
+                group["Instances"] = [i for i in group["Instances"] if i["InstanceId"] != instance_id]
+                self._activity(account, region, group, f"Terminating EC2 instance: {instance_id}",
+                               f"At {now} an instance was taken out of service in response to an EC2 health check "
+                               "indicating it has been terminated or stopped.")  # fmt: skip
+            self.store.put(account, region, GROUP, name, group)
+        stopped = [
+            i
+            for i in unhealthy
+            if described.get(i, {}).get("State", {}).get("Name") in ("stopped", "stopping")
+        ]
+        if stopped:
+            await self._ec2(account, region, "TerminateInstances", {"InstanceIds": stopped})
+        missing = group["DesiredCapacity"] - len(group["Instances"])
+        for _ in range(max(0, missing)):
+            await self._launch_one(account, region, name)
+        if missing < 0:
+            await self._scale_in(account, region, name, -missing)
+
+    async def _launch_one(self, account: str, region: str, name: str) -> None:
+        with self.db.transaction():
+            group = self.store.get(account, region, GROUP, name)
+            if group is None:
+                return
+            params = self._launch_params(account, region, group)
+        try:
+            result = await self._ec2(account, region, "RunInstances", params)
+        except ServiceError as error:
+            with self.db.transaction():
+                self._failed(account, region, group, error)
+            return
+        launched = result["Instances"][0]
+        with self.db.transaction():
+            group = self.store.get(account, region, GROUP, name)
+            if group is None:
+                return
+            member: dict[str, Any] = {
+                "InstanceId": launched["InstanceId"],
+                "InstanceType": launched["InstanceType"],
+                "AvailabilityZone": launched["Placement"]["AvailabilityZone"],
+                "AvailabilityZoneId": launched["Placement"].get("AvailabilityZoneId", ""),
+                "LifecycleState": "InService",
+                "HealthStatus": "Healthy",
+                "ImageId": launched["ImageId"],
+                "ProtectedFromScaleIn": group["NewInstancesProtectedFromScaleIn"],
+            }
+            for key in ("LaunchConfigurationName", "LaunchTemplate"):
+                if group.get(key):
+                    member[key] = group[key]
+            group["Instances"].append(member)
+            self._activity(account, region, group, f"Launching a new EC2 instance: {launched['InstanceId']}",
+                           f"At {_iso(self.clock.now())} an instance was started in response to a difference "
+                           f"between desired and actual capacity, increasing the capacity from "
+                           f"{len(group['Instances']) - 1} to {len(group['Instances'])}.")  # fmt: skip
+            self.store.put(account, region, GROUP, name, group)
+
+    def _failed(self, account: str, region: str, group: dict[str, Any], error: ServiceError) -> None:
+        self._activity(account, region, group, "Launching a new EC2 instance.  Status Reason: "
+                       f"{error.message}. Launching EC2 instance failed.",
+                       f"At {_iso(self.clock.now())} an instance was started in response to a difference between "
+                       "desired and actual capacity.")  # fmt: skip
+
+    def _launch_params(self, account: str, region: str, group: dict[str, Any]) -> dict[str, Any]:
+        """RunInstances for one more instance: in the subnet of the zone with the fewest of the group's."""
+        counts: dict[str, int] = {}
+        for member in group["Instances"]:
+            counts[member["AvailabilityZone"]] = counts.get(member["AvailabilityZone"], 0) + 1
+        subnets = group["_subnets"]
+        zones = group["AvailabilityZones"]
+        from overcast.services.ec2 import api as ec2
+
+        def zone_of(subnet_id: str) -> str:
+            found = ec2.subnet(self.platform, account, region, subnet_id)
+            return found["AvailabilityZone"] if found else zones[0]
+
+        subnet = min(subnets, key=lambda s: counts.get(zone_of(s), 0))
+        params: dict[str, Any] = {"MinCount": 1, "MaxCount": 1, "SubnetId": subnet}
+        tags = [
+            {"Key": t["Key"], "Value": t.get("Value", "")} for t in group["Tags"] if t["PropagateAtLaunch"]
+        ]
+        if tags:
+            params["TagSpecifications"] = [{"ResourceType": "instance", "Tags": tags}]
+        if group.get("LaunchTemplate"):
+            template = {k: v for k, v in group["LaunchTemplate"].items() if k in
+                        ("LaunchTemplateId", "LaunchTemplateName", "Version")}  # fmt: skip
+            params["LaunchTemplate"] = template
+        elif group.get("LaunchConfigurationName"):
+            config = (
+                self.store.get(account, region, LAUNCH_CONFIGURATION, group["LaunchConfigurationName"]) or {}
+            )
+            params.update(ImageId=config["ImageId"], InstanceType=config["InstanceType"])
+            if config.get("KeyName"):
+                params["KeyName"] = config["KeyName"]
+            if config.get("SecurityGroups"):
+                params["SecurityGroupIds"] = config["SecurityGroups"]
+            if config.get("UserData"):
+                params["UserData"] = _base64(config["UserData"])
+            if config.get("IamInstanceProfile"):
+                profile = config["IamInstanceProfile"]
+                params["IamInstanceProfile"] = (
+                    {"Arn": profile} if profile.startswith("arn:") else {"Name": profile}
+                )
+        return params
+
+    async def _scale_in(self, account: str, region: str, name: str, count: int) -> None:
+        """The Default termination policy: the zone with the most instances, then the oldest instance there."""
+        with self.db.transaction():
+            group = self.store.get(account, region, GROUP, name)
+            if group is None:
+                return
+            doomed = []
+            for _ in range(count):
+                candidates = [i for i in group["Instances"] if not i["ProtectedFromScaleIn"]]
+                if not candidates:
+                    break
+                per_zone: dict[str, int] = {}
+                for member in group["Instances"]:
+                    per_zone[member["AvailabilityZone"]] = per_zone.get(member["AvailabilityZone"], 0) + 1
+                busiest = max(candidates, key=lambda i: per_zone[i["AvailabilityZone"]])["AvailabilityZone"]
+                victim = next(i for i in candidates if i["AvailabilityZone"] == busiest)
+                group["Instances"].remove(victim)
+                doomed.append(victim["InstanceId"])
+                self._activity(account, region, group, f"Terminating EC2 instance: {victim['InstanceId']}",
+                               f"At {_iso(self.clock.now())} a user request explicitly set group desired capacity "
+                               f"changing the desired capacity, shrinking the capacity to "
+                               f"{group['DesiredCapacity']}.")  # fmt: skip
+            self.store.put(account, region, GROUP, name, group)
+        if doomed:
+            await self._ec2(account, region, "TerminateInstances", {"InstanceIds": doomed})
+
+    async def _ec2(self, account: str, region: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.platform.call("ec2", operation, params, principal=service_principal(PRINCIPAL_HOST, account),
+                                        account_id=account, region=region)  # fmt: skip
+
+
+def _check_sizes(minimum: int, maximum: int, desired: int) -> None:
+    if minimum > maximum:
+        raise validation(f"Max bound, {maximum}, must be greater than or equal to min bound, {minimum}")
+    if not minimum <= desired <= maximum:
+        raise validation(f"Desired capacity:{desired} must be between the specified min size:{minimum} and max "
+                         f"size:{maximum}")  # fmt: skip
+
+
+def _public(group: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in group.items() if not k.startswith("_")}
+
+
+def _base64(text: str) -> str:
+    try:
+        base64.b64decode(text, validate=True)
+        return text
+    except (binascii.Error, ValueError):
+        return base64.b64encode(text.encode()).decode()

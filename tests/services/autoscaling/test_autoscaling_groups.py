@@ -1,0 +1,100 @@
+"""Auto Scaling groups kept at their desired capacity on the virtual clock."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.helpers import error_of, message_of
+from tests.waiting import wait_for
+
+
+@pytest.fixture
+def ec2(overcast):
+    return overcast.client("ec2")
+
+
+@pytest.fixture
+def autoscaling(overcast):
+    return overcast.client("autoscaling")
+
+
+@pytest.fixture
+def subnets(ec2):
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    return [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        for i, zone in enumerate(["us-east-1a", "us-east-1b"], start=1)
+    ]
+
+
+@pytest.fixture
+def template(ec2):
+    ami = ec2.describe_images(
+        Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-*-x86_64"]}]
+    )["Images"][0]["ImageId"]
+    return ec2.create_launch_template(
+        LaunchTemplateName="asg-web", LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro"}
+    )["LaunchTemplate"]["LaunchTemplateId"]
+
+
+def members(autoscaling, name="web"):
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+    return group["Instances"]
+
+
+def test_a_group_of_two_replaces_an_instance_terminated_behind_its_back(overcast, ec2, autoscaling, subnets,
+                                                                       template):  # fmt: skip
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="web", MinSize=2, MaxSize=4, DesiredCapacity=2,
+        LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"},
+        VPCZoneIdentifier=",".join(subnets),
+        Tags=[{"Key": "team", "Value": "web", "PropagateAtLaunch": True}],
+    )  # fmt: skip
+    first = wait_for(lambda: len(members(autoscaling)) == 2 and members(autoscaling))
+    assert {m["AvailabilityZone"] for m in first} == {"us-east-1a", "us-east-1b"}  # balanced across zones
+    assert all(m["LifecycleState"] == "InService" and m["HealthStatus"] == "Healthy" for m in first)
+    victim = first[0]["InstanceId"]
+    launched = ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]
+    assert {"Key": "team", "Value": "web"} in launched["Tags"]
+
+    ec2.terminate_instances(InstanceIds=[victim])  # behind the group's back
+    overcast.advance_clock("15s")
+    replaced = wait_for(lambda: (m := members(autoscaling)) and len(m) == 2 and victim not in
+                        {i["InstanceId"] for i in m} and m)  # fmt: skip
+    assert {m["AvailabilityZone"] for m in replaced} == {"us-east-1a", "us-east-1b"}
+    causes = [
+        a["Cause"] for a in autoscaling.describe_scaling_activities(AutoScalingGroupName="web")["Activities"]
+    ]
+    assert any("EC2 health check" in c for c in causes)
+
+    autoscaling.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=3)
+    wait_for(lambda: len(members(autoscaling)) == 3)
+    with pytest.raises(ClientError) as raised:
+        autoscaling.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=5)
+    assert error_of(raised) == ("ValidationError", 400)
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName="web", MinSize=1, DesiredCapacity=1)
+    wait_for(lambda: len(members(autoscaling)) == 1)
+    with pytest.raises(ClientError) as raised:
+        autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web")
+    assert error_of(raised) == ("ResourceInUse", 400)
+    remaining = members(autoscaling)[0]["InstanceId"]
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
+    overcast.advance_clock("3s")
+    state = ec2.describe_instances(InstanceIds=[remaining])["Reservations"][0]["Instances"][0]["State"][
+        "Name"
+    ]
+    assert state in ("shutting-down", "terminated")
+
+
+def test_group_validation(autoscaling, subnets, template):
+    with pytest.raises(ClientError) as raised:
+        autoscaling.create_auto_scaling_group(AutoScalingGroupName="bad", MinSize=3, MaxSize=2,
+                                              LaunchTemplate={"LaunchTemplateId": template},
+                                              VPCZoneIdentifier=subnets[0])  # fmt: skip
+    assert message_of(raised) == "Max bound, 2, must be greater than or equal to min bound, 3"
+    with pytest.raises(ClientError) as raised:
+        autoscaling.create_auto_scaling_group(AutoScalingGroupName="bad", MinSize=1, MaxSize=2,
+                                              VPCZoneIdentifier=subnets[0])  # fmt: skip
+    assert error_of(raised) == ("ValidationError", 400)
+    with pytest.raises(ClientError) as raised:
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName="nope", MinSize=1)
+    assert message_of(raised) == "AutoScalingGroup name not found - AutoScalingGroup 'nope' not found"
