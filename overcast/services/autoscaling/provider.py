@@ -41,7 +41,9 @@ class AutoScalingProvider(ServiceProvider):
     def __init__(self, platform) -> None:
         super().__init__(platform)
         self.store = AutoScalingStore(self.db)
-        platform.provider("ec2")  # built now, outside a transaction: groups read subnets and instances
+        from overcast.services.ec2 import api as ec2
+
+        ec2.build(platform)  # outside a transaction: groups read subnets and instances
         self._wake = asyncio.Event()
 
     async def start(self) -> None:

@@ -50,6 +50,11 @@ def provider(platform: Platform) -> Ec2Provider:
     return platform.provider("ec2")  # type: ignore[return-value]
 
 
+def build(platform: Platform) -> None:
+    """Build EC2 now, outside any transaction (its tables are made then): from another service's __init__."""
+    provider(platform)
+
+
 def prepare(platform: Platform, account: str, region: str) -> None:
     """Build EC2 now (its tables are made outside any request's transaction) and set up a region's defaults."""
     ec2 = provider(platform)
