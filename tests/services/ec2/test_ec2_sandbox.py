@@ -146,3 +146,44 @@ def test_cloud_config_and_files_kept_across_stop_start(overcast, ec2, web):
     assert second.count("first boot only") == 1
     ec2.terminate_instances(InstanceIds=[instance_id])
     overcast.advance_clock("3s")
+
+
+LIST_BUCKETS = f"""#!/bin/sh
+{sys.executable} -c "
+import boto3, botocore
+try:
+    print('buckets=' + ','.join(b['Name'] for b in boto3.client('s3').list_buckets()['Buckets']))
+except botocore.exceptions.ClientError as error:
+    print('denied=' + error.response['Error']['Code'])
+" 2>&1 | tail -1
+"""
+
+
+def test_the_instance_role_is_what_iam_enforces(enforced):
+    ec2, iam = enforced.client("ec2"), enforced.client("iam")
+    enforced.client("s3").create_bucket(Bucket="enforced-bucket")
+    ami = ec2.describe_images(
+        Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-*-x86_64"]}]
+    )["Images"][0]["ImageId"]
+    launched = {}
+    for name, allowed in (("reader", True), ("nobody", False)):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))
+        if allowed:
+            iam.put_role_policy(RoleName=name, PolicyName="list", PolicyDocument=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}],
+            }))  # fmt: skip
+        iam.create_instance_profile(InstanceProfileName=name)
+        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+        launched[name] = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                                           UserData=LIST_BUCKETS, IamInstanceProfile={"Name": name})[
+            "Instances"][0]["InstanceId"]  # fmt: skip
+    enforced.advance_clock("3s")
+    reader = wait_for(lambda: "buckets=" in console(ec2, launched["reader"]) and console(ec2, launched["reader"]),
+                      timeout=60)  # fmt: skip
+    assert "buckets=enforced-bucket" in reader
+    nobody = wait_for(lambda: "denied=" in console(ec2, launched["nobody"]) and console(ec2, launched["nobody"]),
+                      timeout=60)  # fmt: skip
+    assert "denied=AccessDenied" in nobody
+    ec2.terminate_instances(InstanceIds=list(launched.values()))
+    enforced.advance_clock("3s")
