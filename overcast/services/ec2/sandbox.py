@@ -65,6 +65,22 @@ class Sandbox:
         self.console = directory / "console.log"
 
 
+ROUTER_UNSHARE = ["unshare", "--net", "--pid", "--fork", "--kill-child"]
+ROUTER_ADDRESS = "169.254.1.1"  # the router's end of every instance's link
+COMMON_PORTS = (22, 80, 443, 3306, 5432, 6379, 8000, 8080, 8443, 9000)
+MAX_ROUTER_PORTS = 512
+
+
+class Router:
+    """A VPC's router namespace (`vpc_router.py`): what links its sandboxes to each other."""
+
+    def __init__(self, vpc_id: str, directory: Path) -> None:
+        self.vpc_id = vpc_id
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+        self.server: asyncio.base_events.Server | None = None
+
+
 class Sandboxes:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
@@ -72,6 +88,8 @@ class Sandboxes:
         self.imds = Imds(platform)
         self._running: dict[str, Sandbox] = {}  # one per running sandbox (bounded by running instances)
         self._namespaces: bool | None = None
+        self._routers: dict[str, Router] = {}  # one per VPC with running sandboxes
+        self._router_lock = asyncio.Lock()
 
     @property
     def namespaces(self) -> bool:
@@ -133,7 +151,18 @@ class Sandboxes:
             "user_data": instance.body.get("_UserData"),
             "first_boot": not instance.body.get("_Booted"),
             "public_key": instance.body.get("_PublicKey"),
+            "vpc_id": instance.vpc_id,
+            "vpc_blocks": self._vpc_blocks(instance.vpc_id),
         }
+
+    def _vpc_blocks(self, vpc_id: str | None) -> list[str]:
+        from overcast.services.ec2.api import provider
+
+        vpc = provider(self.platform).store.get(vpc_id or "")
+        if vpc is None:
+            return []
+        return [a["CidrBlock"] for a in vpc.body["CidrBlockAssociationSet"]
+                if a["CidrBlockState"]["State"] == "associated"]  # fmt: skip
 
     # -- the sandbox's life ----------------------------------------------------------------------------
 
@@ -193,6 +222,7 @@ class Sandboxes:
             "in_sock": str(sockets["in"]),
             "api_port": port,
             "overcast_port": port,
+            "wait_link": bool(in_namespace and info.get("vpc_id")),
         }
         (directory / "boot.json").write_text(json.dumps(boot))
         command = [sys.executable, "-m", "overcast.services.ec2.sandbox_init", str(directory)]
@@ -212,6 +242,135 @@ class Sandboxes:
             )  # fmt: skip
         finally:
             console.close()
+        if in_namespace and info.get("vpc_id"):
+            try:
+                await self._link(sandbox, info)
+            except (OSError, subprocess.SubprocessError, TimeoutError):
+                log.exception("EC2: the sandbox of %s is not linked to its VPC", instance_id)
+            (directory / "linked").write_text("1")
+
+    # -- the VPC's router -------------------------------------------------------------------------------
+
+    async def _router(self, vpc_id: str) -> Router:
+        async with self._router_lock:  # sandboxes booting together share one router
+            return await self._start_router(vpc_id)
+
+    async def _start_router(self, vpc_id: str) -> Router:
+        router = self._routers.get(vpc_id)
+        if router is not None and router.process is not None and router.process.poll() is None:
+            return router
+        directory = self.root / "vpc-routers" / vpc_id
+        directory.mkdir(parents=True, exist_ok=True)
+        router = Router(vpc_id, directory)
+        decide = directory / "decide.sock"
+        decide.unlink(missing_ok=True)
+        router.server = await asyncio.start_unix_server(self._decider(vpc_id), str(decide))
+        (directory / "ports.json").write_text(json.dumps(self._router_ports(vpc_id)))
+        log_file = directory / "router.log"
+        log_file.write_bytes(b"")
+        with open(log_file, "ab") as output:
+            router.process = subprocess.Popen(
+                [*ROUTER_UNSHARE, sys.executable, "-m", "overcast.services.ec2.vpc_router", str(directory)],
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                     "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )  # fmt: skip
+        for _ in range(200):
+            if b"ready" in log_file.read_bytes() or router.process.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise TimeoutError(f"the router of {vpc_id} did not start")
+        self._routers[vpc_id] = router
+        return router
+
+    def _router_ports(self, vpc_id: str) -> list[int]:
+        """The ports the router listens on: those the VPC's security groups open (ranges of a few hundred
+        ports at most), and common ones for wider rules."""
+        from overcast.services.ec2 import kinds
+        from overcast.services.ec2.api import provider
+
+        ec2 = provider(self.platform)
+        ports: set[int] = set()
+        with self.platform.db.transaction():
+            groups = ec2.store.in_vpc(vpc_id, kinds.SECURITY_GROUP.name)
+            rules = ec2.store.rules_of([g.id for g in groups])
+        for rule in (r for found in rules.values() for r in found if not r.egress):
+            protocol = str(rule.body.get("IpProtocol"))
+            low, high = rule.body.get("FromPort", -1), rule.body.get("ToPort", -1)
+            if protocol in ("tcp", "6") and 0 <= low <= high and high - low < 256:
+                ports.update(range(low, high + 1))
+            elif protocol in ("tcp", "6", "-1"):
+                ports.update(COMMON_PORTS)
+        return sorted(ports)[:MAX_ROUTER_PORTS]
+
+    def _decider(self, vpc_id: str):
+        """Answers the router: may `source` reach `destination` on a TCP port? The reachability engine says."""
+        from overcast.services.ec2 import api
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                source, destination, port = (await reader.readline()).decode().split()
+                allowed = self._reachable(vpc_id, source, destination, int(port), api)
+            except (ValueError, KeyError, OSError):
+                log.exception("EC2: the router of %s asked something unanswerable", vpc_id)
+                allowed = False
+            writer.write(b"allow\n" if allowed else b"deny\n")
+            try:
+                await writer.drain()
+            finally:
+                writer.close()
+
+        return handle
+
+    def _reachable(self, vpc_id: str, source: str, destination: str, port: int, api: Any) -> bool:
+        import ipaddress
+
+        ec2 = api.provider(self.platform)
+        with self.platform.db.transaction():
+            ends = []
+            for address in (source, destination):
+                holders = [h for s, h in ec2.store.holders_of_ip(int(ipaddress.ip_address(address)))
+                           if (found := ec2.store.get(s)) is not None and found.vpc_id == vpc_id]  # fmt: skip
+                if not holders:
+                    return False
+                ends.append(holders[0])
+        return api.reachable(self.platform, ends[0], ends[1], "tcp", port).reachable
+
+    async def _link(self, sandbox: Sandbox, info: dict[str, Any]) -> None:
+        """A veth pair from the sandbox's namespace (eth0, holding its private IP) to its VPC's router."""
+        router = await self._router(info["vpc_id"])
+        assert router.process is not None and sandbox.process is not None
+        link = "v" + info["instance_id"].split("-", 1)[1][:12]
+        in_router = ["nsenter", f"--net=/proc/{router.process.pid}/ns/net"]
+        in_sandbox = ["nsenter", f"--net=/proc/{sandbox.process.pid}/ns/net"]
+        ip = info["private_ip"]
+        commands = [
+            [*in_router, "ip", "link", "add", link, "type", "veth", "peer", "name", "eth0", "netns",
+             str(sandbox.process.pid)],
+            [*in_router, "ip", "addr", "add", f"{ROUTER_ADDRESS}/32", "dev", link],
+            [*in_router, "ip", "link", "set", link, "up"],
+            [*in_router, "ip", "route", "replace", f"{ip}/32", "dev", link],
+            [*in_router, "ip", "rule", "add", "iif", link, "lookup", "100"],
+            [*in_sandbox, "ip", "addr", "add", f"{ip}/32", "dev", "eth0"],
+            [*in_sandbox, "ip", "link", "set", "eth0", "up"],
+            [*in_sandbox, "ip", "route", "add", f"{ROUTER_ADDRESS}/32", "dev", "eth0"],
+        ] + [
+            [*in_sandbox, "ip", "route", "add", block, "via", ROUTER_ADDRESS, "dev", "eth0", "onlink"]
+            for block in info["vpc_blocks"]
+        ]  # fmt: skip
+        for _ in range(100):  # the sandbox's namespace exists once unshare has made it
+            if Path(f"/proc/{sandbox.process.pid}/ns/net").exists() and os.readlink(
+                f"/proc/{sandbox.process.pid}/ns/net") != os.readlink("/proc/self/ns/net"):  # fmt: skip
+                break
+            await asyncio.sleep(0.02)
+        for command in commands:
+            done = await asyncio.to_thread(subprocess.run, command, capture_output=True, timeout=10)
+            if done.returncode != 0:
+                log.warning(
+                    "EC2: %s: %s", " ".join(command[2:]), done.stderr.decode(errors="replace").strip()
+                )
 
     def halt(self, instance_id: str) -> None:
         """End a sandbox's processes (all of them: the namespace's PID 1 takes the rest with it)."""
@@ -237,6 +396,16 @@ class Sandboxes:
     def stop_all(self) -> None:
         for instance_id in list(self._running):
             self.halt(instance_id)
+        for router in self._routers.values():
+            if router.server is not None:
+                router.server.close()
+            if router.process is not None and router.process.poll() is None:
+                try:
+                    os.killpg(router.process.pid, signal.SIGKILL)
+                    router.process.wait(timeout=5)
+                except (ProcessLookupError, PermissionError, subprocess.TimeoutExpired):
+                    pass
+        self._routers.clear()
 
     def reset(self) -> None:
         self.stop_all()

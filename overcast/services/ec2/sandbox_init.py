@@ -245,6 +245,12 @@ async def main(directory: str) -> None:
         env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = f"http://127.0.0.1:{imds.sockets[0].getsockname()[1]}/"
         env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{boot['overcast_port']}"
         await asyncio.start_unix_server(_inbound("127.0.0.1"), boot["in_sock"])
+    if boot.get("wait_link"):  # Overcast links the namespace to its VPC's router: boot once it has
+        linked = f"/proc/self/fd/{home}/linked"
+        for _ in range(200):
+            if os.path.exists(linked):
+                break
+            await asyncio.sleep(0.05)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, _boot, boot, env, data)
     while True:  # an init: reap orphans until killed

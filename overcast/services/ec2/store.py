@@ -312,6 +312,13 @@ class Ec2Store:
             found.update(dict(rows))
         return found
 
+    def holders_of_ip(self, ip: int) -> list[tuple[str, str]]:
+        """(subnet id, holder) of every subnet where an address is held (VPCs may overlap)."""
+        return [
+            (r[0], r[1])
+            for r in self.db.all("SELECT subnet_id, holder FROM ec2_private_ips WHERE ip = ?", (ip,))
+        ]
+
     def release_ip(self, subnet_id: str, ip: int) -> None:
         self.db.execute("DELETE FROM ec2_private_ips WHERE subnet_id = ? AND ip = ?", (subnet_id, ip))
 
