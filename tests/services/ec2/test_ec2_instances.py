@@ -360,3 +360,22 @@ def test_launch_templates_with_versions(ec2, ami, subnet):
     with pytest.raises(ClientError) as raised:
         ec2.describe_launch_templates(LaunchTemplateNames=["web"])
     assert error_of(raised) == ("InvalidLaunchTemplateName.NotFoundException", 400)
+
+
+def test_describe_instances_pages_by_instance(ec2, ami, subnet):
+    launched = []
+    for count in (3, 4):
+        reservation = ec2.run_instances(ImageId=ami, InstanceType="t3.nano", MinCount=count, MaxCount=count,
+                                        SubnetId=subnet)  # fmt: skip
+        launched += [i["InstanceId"] for i in reservation["Instances"]]
+        assert [i["AmiLaunchIndex"] for i in reservation["Instances"]] == list(range(count))
+    filters = [{"Name": "subnet-id", "Values": [subnet]}]
+    first = ec2.describe_instances(Filters=filters, MaxResults=5)
+    assert [len(r["Instances"]) for r in first["Reservations"]] == [3, 2]
+    second = ec2.describe_instances(Filters=filters, MaxResults=5, NextToken=first["NextToken"])
+    assert [len(r["Instances"]) for r in second["Reservations"]] == [2] and "NextToken" not in second
+    seen = [i["InstanceId"] for page in (first, second) for r in page["Reservations"] for i in r["Instances"]]
+    assert seen == launched
+    with pytest.raises(ClientError) as raised:
+        ec2.describe_instances(MaxResults=3)
+    assert error_of(raised) == ("InvalidParameterValue", 400)
