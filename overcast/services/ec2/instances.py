@@ -138,6 +138,8 @@ class InstanceOperations(Operations):
         groups = self._groups(ctx, params, spec, subnet)
         profile = self._instance_profile(ctx, params.get("IamInstanceProfile"))
         placement = dict(params.get("Placement") or {})
+        if placement.get("GroupName"):
+            service.placement_groups.by_name(ctx, placement["GroupName"])
         if (
             placement.get("AvailabilityZone")
             and placement["AvailabilityZone"] != subnet.body["AvailabilityZone"]

@@ -53,6 +53,10 @@ LAUNCH_TEMPLATE = Kind(
     "launch-template", "lt", "InvalidLaunchTemplateId.NotFound", "launch template",
     message="The specified launch template, with template ID {id}, does not exist.",
 )  # fmt: skip
+PLACEMENT_GROUP = Kind(
+    "placement-group", "pg", "InvalidPlacementGroup.Unknown", "placement group",
+    message="The Placement Group '{id}' is unknown.",
+)  # fmt: skip
 SUBNET = Kind("subnet", "subnet", "InvalidSubnetID.NotFound", "subnet")
 ROUTE_TABLE = Kind("route-table", "rtb", "InvalidRouteTableID.NotFound", "routeTable")
 INTERNET_GATEWAY = Kind("internet-gateway", "igw", "InvalidInternetGatewayID.NotFound", "internetGateway")
@@ -122,7 +126,7 @@ ALL = (
     SECURITY_GROUP, SECURITY_GROUP_RULE, NETWORK_INTERFACE, PEERING, VPC_ENDPOINT, DHCP_OPTIONS, PREFIX_LIST,
     TRANSIT_GATEWAY, TGW_ATTACHMENT, TGW_ROUTE_TABLE, FLOW_LOG, INSIGHTS_PATH, INSIGHTS_ANALYSIS, RTB_ASSOCIATION,
     ACL_ASSOCIATION, VPN_GATEWAY, CUSTOMER_GATEWAY, VPN_CONNECTION, ACCESS_SCOPE, ACCESS_SCOPE_ANALYSIS, KEY_PAIR, IMAGE, VOLUME, SNAPSHOT,
-    LAUNCH_TEMPLATE,
+    LAUNCH_TEMPLATE, PLACEMENT_GROUP,
 )  # fmt: skip
 BY_PREFIX = {kind.prefix: kind for kind in ALL}
 

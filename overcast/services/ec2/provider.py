@@ -36,6 +36,7 @@ from overcast.services.ec2.network_acls import NetworkAclOperations
 from overcast.services.ec2.network_insights import NetworkInsightsOperations
 from overcast.services.ec2.network_interfaces import NetworkInterfaceOperations
 from overcast.services.ec2.peering import PeeringOperations
+from overcast.services.ec2.placement_groups import PlacementGroupOperations
 from overcast.services.ec2.prefix_lists import PrefixListOperations
 from overcast.services.ec2.regions import RegionOperations
 from overcast.services.ec2.route_tables import RouteTableOperations
@@ -85,6 +86,7 @@ class Ec2Provider(ServiceProvider):
         KeyPairOperations,
         VolumeOperations,
         LaunchTemplateOperations,
+        PlacementGroupOperations,
     )
 
     def __init__(self, platform) -> None:
@@ -98,6 +100,7 @@ class Ec2Provider(ServiceProvider):
         self.key_pairs = self.family(KeyPairOperations)
         self.volumes = self.family(VolumeOperations)
         self.launch_templates = self.family(LaunchTemplateOperations)
+        self.placement_groups = self.family(PlacementGroupOperations)
         self.network_interfaces = self.family(NetworkInterfaceOperations)
         self.net.instance_state = self.instances.set_state
 

@@ -379,3 +379,26 @@ def test_describe_instances_pages_by_instance(ec2, ami, subnet):
     with pytest.raises(ClientError) as raised:
         ec2.describe_instances(MaxResults=3)
     assert error_of(raised) == ("InvalidParameterValue", 400)
+
+
+def test_placement_groups(ec2, ami, subnet):
+    created = ec2.create_placement_group(GroupName="tight", Strategy="partition", PartitionCount=3)[
+        "PlacementGroup"
+    ]
+    assert (created["State"], created["PartitionCount"], created["GroupId"][:3]) == ("available", 3, "pg-")
+    with pytest.raises(ClientError) as raised:
+        ec2.create_placement_group(GroupName="tight", Strategy="cluster")
+    assert error_of(raised) == ("InvalidPlacementGroup.Duplicate", 400)
+    with pytest.raises(ClientError) as raised:
+        ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet,
+                          Placement={"GroupName": "loose"})  # fmt: skip
+    assert message_of(raised) == "The Placement Group 'loose' is unknown."
+    launched = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet,
+                                 Placement={"GroupName": "tight"})["Instances"][0]  # fmt: skip
+    assert launched["Placement"]["GroupName"] == "tight"
+    with pytest.raises(ClientError) as raised:
+        ec2.delete_placement_group(GroupName="tight")
+    assert error_of(raised) == ("InvalidPlacementGroup.InUse", 400)
+    names = [g["GroupName"] for g in ec2.describe_placement_groups(Filters=[{"Name": "strategy",
+                                                                             "Values": ["partition"]}])["PlacementGroups"]]  # fmt: skip
+    assert names == ["tight"]
