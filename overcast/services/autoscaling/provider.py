@@ -18,6 +18,7 @@ from typing import Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import service_principal
+from overcast.services.autoscaling.policies import POLICY, PolicyOperations
 from overcast.services.autoscaling.store import GROUP, LAUNCH_CONFIGURATION, AutoScalingStore
 from overcast.services.base import ServiceProvider
 
@@ -37,6 +38,7 @@ def _iso(moment: float) -> str:
 
 class AutoScalingProvider(ServiceProvider):
     service_name = "autoscaling"
+    families = (PolicyOperations,)
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
@@ -244,6 +246,9 @@ class AutoScalingProvider(ServiceProvider):
                                    "instances or pending Spot instance request(s) still in the group.")  # fmt: skip
             self.store.delete(ctx.account_id, ctx.region, GROUP, name)
             self.store.forget_activities(ctx.account_id, ctx.region, name)
+            for policy in self.store.listing(ctx.account_id, ctx.region, POLICY):
+                if policy["AutoScalingGroupName"] == name:
+                    self.store.delete(ctx.account_id, ctx.region, POLICY, f"{name}/{policy['PolicyName']}")
         ids = [i["InstanceId"] for i in group["Instances"]]
         if ids:
             await self._ec2(ctx.account_id, ctx.region, "TerminateInstances", {"InstanceIds": ids})
@@ -304,6 +309,10 @@ class AutoScalingProvider(ServiceProvider):
 
     def _soon(self) -> None:
         self.db.after_commit(self._wake.set)
+
+    def kick(self) -> None:
+        """Look at the groups' capacity once the current request commits."""
+        self._soon()
 
     def _activity(
         self, account: str, region: str, group: dict[str, Any], description: str, cause: str

@@ -98,3 +98,44 @@ def test_group_validation(autoscaling, subnets, template):
     with pytest.raises(ClientError) as raised:
         autoscaling.update_auto_scaling_group(AutoScalingGroupName="nope", MinSize=1)
     assert message_of(raised) == "AutoScalingGroup name not found - AutoScalingGroup 'nope' not found"
+
+
+def test_scaling_policies_change_the_desired_capacity(autoscaling, subnets, template):
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=1, MaxSize=6, DesiredCapacity=2,
+                                          LaunchTemplate={"LaunchTemplateId": template},
+                                          VPCZoneIdentifier=",".join(subnets))  # fmt: skip
+
+    def desired():
+        return autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][
+            0
+        ]["DesiredCapacity"]
+
+    arn = autoscaling.put_scaling_policy(AutoScalingGroupName="web", PolicyName="out",
+                                         AdjustmentType="ChangeInCapacity", ScalingAdjustment=3)["PolicyARN"]  # fmt: skip
+    assert arn.startswith("arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:")
+    autoscaling.execute_policy(AutoScalingGroupName="web", PolicyName="out")
+    assert desired() == 5
+    autoscaling.execute_policy(AutoScalingGroupName="web", PolicyName="out")
+    assert desired() == 6  # clamped to MaxSize
+    autoscaling.put_scaling_policy(AutoScalingGroupName="web", PolicyName="half", AdjustmentType="PercentChangeInCapacity",
+                                   ScalingAdjustment=-50)  # fmt: skip
+    autoscaling.execute_policy(AutoScalingGroupName="web", PolicyName="half")
+    assert desired() == 3
+    autoscaling.put_scaling_policy(
+        AutoScalingGroupName="web", PolicyName="steps", PolicyType="StepScaling", AdjustmentType="ExactCapacity",
+        StepAdjustments=[{"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 10, "ScalingAdjustment": 2},
+                         {"MetricIntervalLowerBound": 10, "ScalingAdjustment": 4}],
+    )  # fmt: skip
+    autoscaling.execute_policy(
+        AutoScalingGroupName="web", PolicyName="steps", MetricValue=75, BreachThreshold=60
+    )
+    assert desired() == 4
+    names = [
+        p["PolicyName"] for p in autoscaling.describe_policies(AutoScalingGroupName="web")["ScalingPolicies"]
+    ]
+    assert sorted(names) == ["half", "out", "steps"]
+    autoscaling.delete_policy(AutoScalingGroupName="web", PolicyName="half")
+    with pytest.raises(ClientError) as raised:
+        autoscaling.execute_policy(AutoScalingGroupName="web", PolicyName="half")
+    assert error_of(raised) == ("ValidationError", 400)
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
