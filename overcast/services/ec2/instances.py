@@ -322,6 +322,9 @@ class InstanceOperations(Operations):
         )  # fmt: skip
         self._interface(ctx, instance, subnet, groups, spec)
         body["BlockDeviceMappings"] = service.volumes.launch_volumes(ctx, instance, image, params)
+        if not image.get("Public", True):  # an image made by CreateImage: the instance starts with its files
+            self.sandboxes.seed_from_image(instance_id, image["ImageId"])
+        self.boot(instance)
         service.store.save(instance)
         net.tag(instance, tag_specifications(params, "instance"))
         service.schedule(instance_id, "instance-running", BOOT_TIME)
@@ -510,9 +513,9 @@ class InstanceOperations(Operations):
             instance.body.pop("StateReason", None)
         if name == "running":
             instance.body["MetadataOptions"]["State"] = "applied"
-            self.sandboxes.boot_after_commit(instance)
-            instance.body["_Booted"] = True
-        if previous == "running" and name in ("stopping", "shutting-down"):
+        if name == "pending":  # the machine boots while the API says pending
+            self.boot(instance)
+        if previous in ("pending", "running") and name in ("stopping", "shutting-down"):
             self.sandboxes.halt_after_commit(instance.id)
         if name == "stopped" or name == "terminated":
             from overcast.services.ec2 import api
@@ -523,6 +526,11 @@ class InstanceOperations(Operations):
         if name == "terminated":
             self._release(instance)
         store.save(instance)
+
+    def boot(self, instance: Resource) -> None:
+        """Start the instance's sandbox once this request commits (user data runs at its first boot only)."""
+        self.sandboxes.boot_after_commit(instance)
+        instance.body["_Booted"] = True
 
     def _release(self, instance: Resource) -> None:
         """What terminating frees: interfaces (deleted when DeleteOnTermination, else detached), Elastic IPs

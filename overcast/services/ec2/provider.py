@@ -117,7 +117,7 @@ class Ec2Provider(ServiceProvider):
             running = [
                 self.sandboxes._boot_info(i)
                 for i in self.store.of_kind(kinds.INSTANCE.name)
-                if i.body["State"]["Name"] == "running"
+                if i.body["State"]["Name"] in ("pending", "running")
             ]
         for info in running:
             await self.sandboxes.boot(info)
