@@ -146,8 +146,9 @@ class InstanceOperations(Operations):
         ):
             raise invalid(f"Value ({placement['AvailabilityZone']}) for parameter availabilityZone is invalid. "
                           f"Subnet '{subnet.id}' is in the availability zone {subnet.body['AvailabilityZone']}")  # fmt: skip
-        count = max_count if self._vcpus_in_use(ctx) + max_count * itype.vcpus <= VCPU_LIMIT else min_count
-        if self._vcpus_in_use(ctx) + count * itype.vcpus > VCPU_LIMIT:
+        in_use = self._vcpus_in_use(ctx)
+        count = min(max_count, max(min_count, (VCPU_LIMIT - in_use) // itype.vcpus))
+        if in_use + count * itype.vcpus > VCPU_LIMIT:
             raise ServiceError(
                 "VcpuLimitExceeded",
                 f"You have requested more vCPU capacity than your current vCPU limit of {VCPU_LIMIT} allows for "
@@ -226,13 +227,7 @@ class InstanceOperations(Operations):
         return {"Arn": profile.arn, "Id": profile.id, "_role": profile.role_arn}
 
     def _vcpus_in_use(self, ctx: RequestContext) -> int:
-        total = 0
-        for instance in self.service.store.page(ctx.account_id, ctx.region, kinds.INSTANCE.name, 0, 100_000):
-            if instance.body["State"]["Name"] not in ("terminated", "stopped", "shutting-down"):
-                total += (
-                    instance.body["CpuOptions"]["CoreCount"] * instance.body["CpuOptions"]["ThreadsPerCore"]
-                )
-        return total
+        return self.service.store.vcpus_running(ctx.account_id, ctx.region)
 
     def _launch(
         self, ctx: RequestContext, params: dict[str, Any], image: dict[str, Any], itype: instance_types.Type,

@@ -158,6 +158,17 @@ class Ec2Store:
         )
         return [Resource.from_row(row) for row in rows]
 
+    def vcpus_running(self, account: str, region: str) -> int:
+        """vCPUs of the instances of an account and region that count against the quota (not stopped or
+        terminated), summed in SQLite: RunInstances asks this every time."""
+        row = self.db.one(
+            "SELECT SUM(json_extract(body, '$.CpuOptions.CoreCount') * json_extract(body, '$.CpuOptions.ThreadsPerCore')) "
+            "FROM ec2_resources WHERE account = ? AND region = ? AND kind = 'instance' "
+            "AND json_extract(body, '$.State.Name') IN ('pending', 'running', 'stopping')",
+            (account, region),
+        )
+        return int(row[0] or 0) if row else 0
+
     def of_kind(self, kind: str) -> list[Resource]:
         """Every resource of a kind in every account and region (instances to boot again after a restart)."""
         rows = self.db.all(f"SELECT {COLUMNS} FROM ec2_resources WHERE kind = ? ORDER BY rowid", (kind,))
