@@ -265,6 +265,43 @@ class ImageOperations(Operations):
         instances.sandboxes.snapshot_root(instance.id, image_id)
         return {"ImageId": image_id}
 
+    def copy_image(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """A copy in this region of an image of another (or the same) region: a public one or the account's."""
+        source_id, source_region = params["SourceImageId"], params["SourceRegion"]
+        source = next((i for i in public_images(source_region) if i["ImageId"] == source_id), None)
+        if source is None:
+            found = self.service.store.get(source_id)
+            if found is None or found.kind != kinds.IMAGE.name or found.region != source_region or (
+                    found.account != ctx.account_id and not _launchable(found, ctx.account_id)):  # fmt: skip
+                raise kinds.IMAGE.not_found([source_id])
+            source = found.body
+        name = params["Name"]
+        if any(i.body["Name"] == name for i in self._own_and_shared(ctx)):
+            raise ServiceError("InvalidAMIName.Duplicate",
+                               f"AMI name {name} is already in use by AMI {self._named(ctx, name)}")  # fmt: skip
+        image_id = new_id("ami")
+        body = {key: value for key, value in source.items() if key not in ("ImageOwnerAlias", "DeprecationTime",
+                                                                          "PublicSsmParameterName", "Tags")}  # fmt: skip
+        encrypted = bool(params.get("Encrypted"))
+        body.update(
+            ImageId=image_id, Name=name, OwnerId=ctx.account_id, Public=False, State="pending",
+            ImageLocation=f"{ctx.account_id}/{name}", CreationDate=_iso(self.service.clock.now()),
+            SourceImageId=source_id, SourceImageRegion=source_region, _launch=[],
+            BlockDeviceMappings=[
+                {**m, "Ebs": {**m["Ebs"], "SnapshotId": new_id("snap"),
+                              "Encrypted": encrypted or m["Ebs"].get("Encrypted", False)}}
+                if m.get("Ebs") else m for m in source["BlockDeviceMappings"]
+            ],
+        )  # fmt: skip
+        if params.get("Description") is not None:
+            body["Description"] = params["Description"]
+        image = self.service.store.insert(Resource(image_id, ctx.account_id, ctx.region, kinds.IMAGE.name, body,
+                                                   name=name))  # fmt: skip
+        self.service.net.tag(image, tag_specifications(params, "image"))
+        self.service.schedule(image_id, "image-available", 2.0)
+        self.service.instances.sandboxes.copy_image(source_id, image_id)
+        return {"ImageId": image_id}
+
     def _named(self, ctx: RequestContext, name: str) -> str:
         return next(i.id for i in self._own_and_shared(ctx) if i.body["Name"] == name)
 

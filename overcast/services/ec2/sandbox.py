@@ -461,6 +461,16 @@ class Sandboxes:
 
         self.platform.db.after_commit(copy)
 
+    def copy_image(self, source_id: str, image_id: str) -> None:
+        """CopyImage: the copy has the source's files (once the request commits)."""
+        source, target = self.root / "images" / source_id, self.root / "images" / image_id
+
+        def copy() -> None:
+            if source.exists():
+                shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+
+        self.platform.db.after_commit(copy)
+
     def forget_image(self, image_id: str) -> None:
         target = self.root / "images" / image_id
         self.platform.db.after_commit(lambda: shutil.rmtree(target, ignore_errors=True))

@@ -456,6 +456,37 @@ class VolumeOperations(Operations):
         self.service.schedule(snapshot_id, "snapshot-completed", CREATE_TIME)
         return snapshot
 
+    def copy_snapshot(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """A copy in this region of a snapshot of the account's in another (or the same) region."""
+        source_id, source_region = params["SourceSnapshotId"], params["SourceRegion"]
+        found = self.service.store.get(source_id)
+        if found is None or found.kind != kinds.SNAPSHOT.name or found.region != source_region or \
+                found.account != ctx.account_id:  # fmt: skip
+            raise kinds.SNAPSHOT.not_found([source_id])
+        if found.body["State"] != "completed":
+            raise ServiceError("IncorrectState", f"Snapshot is in invalid state - {found.body['State']}")
+        snapshot_id = new_id("snap")
+        encrypted = bool(params.get("Encrypted")) or found.body["Encrypted"]
+        body = {
+            **found.body,
+            "SnapshotId": snapshot_id,
+            "State": "pending",
+            "Progress": "",
+            "StartTime": round(self.service.clock.now(), 3),
+            "Description": params.get("Description") or f"[Copied {source_id} from {source_region}]",
+            "Encrypted": encrypted,
+            "VolumeId": "vol-ffffffff",  # AWS's placeholder: a copy comes from no volume of this region
+        }
+        if encrypted:
+            body["KmsKeyId"] = (
+                params.get("KmsKeyId") or f"arn:aws:kms:{ctx.region}:{ctx.account_id}:{DEFAULT_KMS_KEY}"
+            )
+        snapshot = self.service.store.insert(Resource(snapshot_id, ctx.account_id, ctx.region, kinds.SNAPSHOT.name,
+                                                      body))  # fmt: skip
+        self.service.net.tag(snapshot, tag_specifications(params, "snapshot"))
+        self.service.schedule(snapshot_id, "snapshot-completed", CREATE_TIME)
+        return {"SnapshotId": snapshot_id, "Tags": []}
+
     def describe_snapshots(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         owners = params.get("OwnerIds") or []
         if owners and not ({"self", ctx.account_id} & set(owners)):

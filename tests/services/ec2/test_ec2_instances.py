@@ -401,3 +401,29 @@ def test_placement_groups(ec2, ami, subnet):
     names = [g["GroupName"] for g in ec2.describe_placement_groups(Filters=[{"Name": "strategy",
                                                                              "Values": ["partition"]}])["PlacementGroups"]]  # fmt: skip
     assert names == ["tight"]
+
+
+def test_copy_image_and_snapshot_across_regions(overcast, ec2):
+    west = overcast.client("ec2", region="us-west-2")
+    source = ec2.describe_images(Owners=["amazon"])["Images"][0]
+    copied = west.copy_image(SourceImageId=source["ImageId"], SourceRegion="us-east-1", Name="my-copy")[
+        "ImageId"
+    ]
+    image = west.describe_images(ImageIds=[copied])["Images"][0]
+    assert (image["OwnerId"], image["Public"], image["SourceImageRegion"]) == (
+        "000000000000",
+        False,
+        "us-east-1",
+    )
+    with pytest.raises(ClientError) as raised:
+        ec2.describe_images(ImageIds=[copied])  # it lives in us-west-2
+    assert error_of(raised) == ("InvalidAMIID.NotFound", 400)
+    volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8)["VolumeId"]
+    snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
+    overcast.advance_clock("2s")
+    copy = west.copy_snapshot(SourceSnapshotId=snapshot, SourceRegion="us-east-1", Encrypted=True)[
+        "SnapshotId"
+    ]
+    described = west.describe_snapshots(SnapshotIds=[copy])["Snapshots"][0]
+    assert described["Encrypted"] is True and described["VolumeSize"] == 8
+    assert described["Description"] == f"[Copied {snapshot} from us-east-1]"
