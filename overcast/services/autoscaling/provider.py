@@ -18,6 +18,7 @@ from typing import Any
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
 from overcast.identity import service_principal
+from overcast.services.autoscaling.lifecycle import HOOK, LAUNCHING, TERMINATING, LifecycleOperations
 from overcast.services.autoscaling.policies import POLICY, PolicyOperations
 from overcast.services.autoscaling.store import GROUP, LAUNCH_CONFIGURATION, AutoScalingStore
 from overcast.services.base import ServiceProvider
@@ -38,7 +39,7 @@ def _iso(moment: float) -> str:
 
 class AutoScalingProvider(ServiceProvider):
     service_name = "autoscaling"
-    families = (PolicyOperations,)
+    families = (PolicyOperations, LifecycleOperations)
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
@@ -249,6 +250,9 @@ class AutoScalingProvider(ServiceProvider):
             for policy in self.store.listing(ctx.account_id, ctx.region, POLICY):
                 if policy["AutoScalingGroupName"] == name:
                     self.store.delete(ctx.account_id, ctx.region, POLICY, f"{name}/{policy['PolicyName']}")
+            for hook in self.store.listing(ctx.account_id, ctx.region, HOOK):
+                if hook["AutoScalingGroupName"] == name:
+                    self.store.delete(ctx.account_id, ctx.region, HOOK, f"{name}/{hook['LifecycleHookName']}")
         ids = [i["InstanceId"] for i in group["Instances"]]
         if ids:
             await self._ec2(ctx.account_id, ctx.region, "TerminateInstances", {"InstanceIds": ids})
@@ -260,7 +264,7 @@ class AutoScalingProvider(ServiceProvider):
         for group in self.store.listing(ctx.account_id, ctx.region, GROUP):
             for instance in group["Instances"]:
                 if not wanted or instance["InstanceId"] in wanted:
-                    found.append({**instance, "AutoScalingGroupName": group["AutoScalingGroupName"],
+                    found.append({**_member(instance), "AutoScalingGroupName": group["AutoScalingGroupName"],
                                   "HealthStatus": instance["HealthStatus"].upper()})  # fmt: skip
         return {"AutoScalingInstances": found}
 
@@ -383,11 +387,42 @@ class AutoScalingProvider(ServiceProvider):
         ]
         if stopped:
             await self._ec2(account, region, "TerminateInstances", {"InstanceIds": stopped})
-        missing = group["DesiredCapacity"] - len(group["Instances"])
+        await self._settle_actions(account, region, name)
+        with self.db.transaction():
+            group = self.store.get(account, region, GROUP, name) or group
+        counted = [i for i in group["Instances"] if i["LifecycleState"] != "Terminating:Wait"]
+        missing = group["DesiredCapacity"] - len(counted)
         for _ in range(max(0, missing)):
             await self._launch_one(account, region, name)
         if missing < 0:
             await self._scale_in(account, region, name, -missing)
+
+    async def _settle_actions(self, account: str, region: str, name: str) -> None:
+        """Lifecycle actions completed or timed out: a launch goes in service (CONTINUE) or is terminated
+        (ABANDON); a termination goes on either way."""
+        now = self.clock.now()
+        doomed = []
+        with self.db.transaction():
+            group = self.store.get(account, region, GROUP, name)
+            if group is None:
+                return
+            for member in list(group["Instances"]):
+                action = member.get("_action")
+                if not action or action["deadline"] > now:
+                    continue
+                result = action.get("result") or action["default"]
+                del member["_action"]
+                if action["transition"] == LAUNCHING and result == "CONTINUE":
+                    member["LifecycleState"] = "InService"
+                    continue
+                group["Instances"].remove(member)
+                doomed.append(member["InstanceId"])
+                self._activity(account, region, group, f"Terminating EC2 instance: {member['InstanceId']}",
+                               f"At {_iso(now)} the lifecycle action of hook {action['hook']} ended with "
+                               f"{result}.")  # fmt: skip
+            self.store.put(account, region, GROUP, name, group)
+        if doomed:
+            await self._ec2(account, region, "TerminateInstances", {"InstanceIds": doomed})
 
     async def _launch_one(self, account: str, region: str, name: str) -> None:
         with self.db.transaction():
@@ -419,6 +454,7 @@ class AutoScalingProvider(ServiceProvider):
             for key in ("LaunchConfigurationName", "LaunchTemplate"):
                 if group.get(key):
                     member[key] = group[key]
+            self.family(LifecycleOperations).wait(account, region, group, member, LAUNCHING)
             group["Instances"].append(member)
             self._activity(account, region, group, f"Launching a new EC2 instance: {launched['InstanceId']}",
                            f"At {_iso(self.clock.now())} an instance was started in response to a difference "
@@ -482,7 +518,8 @@ class AutoScalingProvider(ServiceProvider):
                 return
             doomed = []
             for _ in range(count):
-                candidates = [i for i in group["Instances"] if not i["ProtectedFromScaleIn"]]
+                candidates = [i for i in group["Instances"]
+                              if not i["ProtectedFromScaleIn"] and i["LifecycleState"] != "Terminating:Wait"]  # fmt: skip
                 if not candidates:
                     break
                 per_zone: dict[str, int] = {}
@@ -490,6 +527,8 @@ class AutoScalingProvider(ServiceProvider):
                     per_zone[member["AvailabilityZone"]] = per_zone.get(member["AvailabilityZone"], 0) + 1
                 busiest = max(candidates, key=lambda i: per_zone[i["AvailabilityZone"]])["AvailabilityZone"]
                 victim = next(i for i in candidates if i["AvailabilityZone"] == busiest)
+                if self.family(LifecycleOperations).wait(account, region, group, victim, TERMINATING):
+                    continue  # it is terminated when its lifecycle action ends
                 group["Instances"].remove(victim)
                 doomed.append(victim["InstanceId"])
                 self._activity(account, region, group, f"Terminating EC2 instance: {victim['InstanceId']}",
@@ -514,7 +553,13 @@ def _check_sizes(minimum: int, maximum: int, desired: int) -> None:
 
 
 def _public(group: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in group.items() if not k.startswith("_")}
+    shown = {k: v for k, v in group.items() if not k.startswith("_")}
+    shown["Instances"] = [_member(m) for m in group["Instances"]]
+    return shown
+
+
+def _member(member: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in member.items() if not k.startswith("_")}
 
 
 def _base64(text: str) -> str:

@@ -139,3 +139,32 @@ def test_scaling_policies_change_the_desired_capacity(autoscaling, subnets, temp
         autoscaling.execute_policy(AutoScalingGroupName="web", PolicyName="half")
     assert error_of(raised) == ("ValidationError", 400)
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
+
+
+def test_lifecycle_hooks_hold_instances_until_completed(overcast, autoscaling, subnets, template):
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=0, MaxSize=3, DesiredCapacity=0,
+                                          LaunchTemplate={"LaunchTemplateId": template},
+                                          VPCZoneIdentifier=",".join(subnets))  # fmt: skip
+    autoscaling.put_lifecycle_hook(LifecycleHookName="warm", AutoScalingGroupName="web",
+                                   LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING", HeartbeatTimeout=60,
+                                   DefaultResult="ABANDON")  # fmt: skip
+    hooks = autoscaling.describe_lifecycle_hooks(AutoScalingGroupName="web")["LifecycleHooks"]
+    assert [(h["LifecycleHookName"], h["HeartbeatTimeout"], h["DefaultResult"]) for h in hooks] == [
+        ("warm", 60, "ABANDON")
+    ]
+    autoscaling.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=2)
+    waiting = wait_for(lambda: len(m := members(autoscaling)) == 2 and m)
+    assert {m["LifecycleState"] for m in waiting} == {"Pending:Wait"}
+    kept, dropped = waiting[0]["InstanceId"], waiting[1]["InstanceId"]
+    autoscaling.complete_lifecycle_action(LifecycleHookName="warm", AutoScalingGroupName="web",
+                                          InstanceId=kept, LifecycleActionResult="CONTINUE")  # fmt: skip
+    wait_for(
+        lambda: {m["InstanceId"]: m["LifecycleState"] for m in members(autoscaling)}.get(kept) == "InService"
+    )
+    autoscaling.record_lifecycle_action_heartbeat(LifecycleHookName="warm", AutoScalingGroupName="web",
+                                                  InstanceId=dropped)  # fmt: skip
+    overcast.advance_clock("61s")  # the heartbeat timeout: ABANDON, and a replacement is launched
+    replaced = wait_for(lambda: (m := members(autoscaling)) and dropped not in {i["InstanceId"] for i in m}
+                        and len(m) == 2 and m)  # fmt: skip
+    assert {m["InstanceId"] for m in replaced} >= {kept}
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
