@@ -4,7 +4,10 @@ hook's DefaultResult); RecordLifecycleActionHeartbeat restarts the timeout."""
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
@@ -15,6 +18,7 @@ from overcast.services.base import Operations
 if TYPE_CHECKING:
     from overcast.services.autoscaling.provider import AutoScalingProvider
 
+log = logging.getLogger("overcast.autoscaling")
 HOOK = "hook"
 LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
 TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
@@ -56,7 +60,34 @@ class LifecycleOperations(Operations):
             if value is not None:
                 hook[key] = value
         self.service.store.put(ctx.account_id, ctx.region, HOOK, name, hook)
+        if hook.get("NotificationTargetARN") and not existing:
+            self._notify(ctx.account_id, group, hook["NotificationTargetARN"], {
+                "AccountId": ctx.account_id,
+                "RequestId": str(uuid.uuid4()),
+                "AutoScalingGroupARN": group["AutoScalingGroupARN"],
+                "AutoScalingGroupName": group["AutoScalingGroupName"],
+                "Service": "AWS Auto Scaling",
+                "Event": "autoscaling:TEST_NOTIFICATION",
+                "Time": self._now(),
+            })  # fmt: skip
         return {}
+
+    def _now(self) -> str:
+        return datetime.fromtimestamp(self.service.clock.now(), UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def _notify(self, account: str, group: dict[str, Any], target: str, message: dict[str, Any]) -> None:
+        """Send a lifecycle notification to the hook's target (SQS, SNS ...) once the transaction commits."""
+        from overcast.services.kit.delivery import Sender, deliver
+
+        sender = Sender("autoscaling.amazonaws.com", account, source_arn=group["AutoScalingGroupARN"])
+
+        async def send() -> None:
+            try:
+                await deliver(self.service.platform, target, json.dumps(message), sender)
+            except Exception:  # a target that refuses is the user's to mend; the action goes on
+                log.warning("Auto Scaling: the lifecycle notification to %s failed", target, exc_info=True)
+
+        self.service.db.after_commit(lambda: self.service.platform.spawn(send()))
 
     def describe_lifecycle_hooks(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         group = self.service.group(ctx, params["AutoScalingGroupName"])
@@ -95,6 +126,24 @@ class LifecycleOperations(Operations):
             "default": hook["DefaultResult"],
             "transition": transition,
         }
+        if hook.get("NotificationTargetARN"):
+            launching = transition == LAUNCHING
+            notice = {
+                "Origin": "EC2" if launching else "AutoScalingGroup",
+                "Destination": "AutoScalingGroup" if launching else "EC2",
+                "LifecycleHookName": hook["LifecycleHookName"],
+                "AccountId": account,
+                "RequestId": str(uuid.uuid4()),
+                "LifecycleTransition": transition,
+                "AutoScalingGroupName": group["AutoScalingGroupName"],
+                "Service": "AWS Auto Scaling",
+                "Time": self._now(),
+                "EC2InstanceId": member["InstanceId"],
+                "LifecycleActionToken": member["_action"]["token"],
+            }
+            if hook.get("NotificationMetadata"):
+                notice["NotificationMetadata"] = hook["NotificationMetadata"]
+            self._notify(account, group, hook["NotificationTargetARN"], notice)
         return True
 
     def _waiting(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

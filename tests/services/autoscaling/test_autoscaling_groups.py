@@ -168,3 +168,37 @@ def test_lifecycle_hooks_hold_instances_until_completed(overcast, autoscaling, s
                         and len(m) == 2 and m)  # fmt: skip
     assert {m["InstanceId"] for m in replaced} >= {kept}
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
+
+
+def test_lifecycle_notifications_go_to_a_queue(overcast, autoscaling, subnets, template):
+    import json
+
+    sqs = overcast.client("sqs")
+    queue = sqs.create_queue(QueueName="lifecycle")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=0, MaxSize=2, DesiredCapacity=0,
+                                          LaunchTemplate={"LaunchTemplateId": template},
+                                          VPCZoneIdentifier=subnets[0])  # fmt: skip
+    autoscaling.put_lifecycle_hook(LifecycleHookName="tell", AutoScalingGroupName="web",
+                                   LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING",
+                                   NotificationTargetARN=queue_arn, NotificationMetadata="hello",
+                                   RoleARN="arn:aws:iam::000000000000:role/hooks")  # fmt: skip
+
+    def next_message():
+        messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages") or []
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        return json.loads(messages[0]["Body"]) if messages else None
+
+    assert wait_for(next_message)["Event"] == "autoscaling:TEST_NOTIFICATION"
+    autoscaling.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=1)
+    notice = wait_for(next_message)
+    assert notice["LifecycleTransition"] == "autoscaling:EC2_INSTANCE_LAUNCHING"
+    assert notice["NotificationMetadata"] == "hello" and notice["Origin"] == "EC2"
+    autoscaling.complete_lifecycle_action(LifecycleHookName="tell", AutoScalingGroupName="web",
+                                          LifecycleActionToken=notice["LifecycleActionToken"],
+                                          LifecycleActionResult="CONTINUE")  # fmt: skip
+    wait_for(lambda: [m["LifecycleState"] for m in members(autoscaling)] == ["InService"])
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
