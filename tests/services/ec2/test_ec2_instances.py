@@ -427,3 +427,19 @@ def test_copy_image_and_snapshot_across_regions(overcast, ec2):
     described = west.describe_snapshots(SnapshotIds=[copy])["Snapshots"][0]
     assert described["Encrypted"] is True and described["VolumeSize"] == 8
     assert described["Description"] == f"[Copied {snapshot} from us-east-1]"
+
+
+@pytest.mark.slow
+def test_the_aws_cli_runs_and_describes_instances(overcast, ec2, ami):
+    from tests.helpers import AWS_V2, aws
+
+    launched = aws(overcast, "ec2", "run-instances", "--image-id", ami, "--instance-type", "t3.micro",
+                   "--count", "2", "--user-data", "echo from the cli", cli=AWS_V2)  # fmt: skip
+    ids = [i["InstanceId"] for i in launched["Instances"]]
+    assert len(ids) == 2
+    user_data = ec2.describe_instance_attribute(InstanceId=ids[0], Attribute="userData")["UserData"]["Value"]
+    assert base64.b64decode(user_data) == b"echo from the cli"  # the CLI base64-encodes it, once
+    described = aws(overcast, "ec2", "describe-instances", "--instance-ids", *ids,
+                    "--query", "Reservations[].Instances[].State.Name", cli=AWS_V2)  # fmt: skip
+    assert len(described) == 2 and set(described) <= {"pending", "running"}  # the CLI takes seconds
+    aws(overcast, "ec2", "terminate-instances", "--instance-ids", *ids, cli=AWS_V2)
