@@ -304,6 +304,11 @@ class InstanceOperations(Operations):
         }
         if key is not None:
             body["KeyName"] = key.name
+        market = (params.get("InstanceMarketOptions") or {}).get("MarketType")
+        if params.get("_spot_request") or market == "spot":
+            body["InstanceLifecycle"] = "spot"
+            if params.get("_spot_request"):
+                body["SpotInstanceRequestId"] = params["_spot_request"]
         if image.get("Platform"):
             body["Platform"] = image["Platform"]
         for source in ("BootMode", "ImdsSupport", "Platform"):
@@ -542,6 +547,7 @@ class InstanceOperations(Operations):
             else:
                 net.detach_interface(eni)
         self.service.volumes.release_instance(instance)
+        self.service.spot.instance_terminated(instance)
         instance.vpc_id = instance.subnet_id = None
         instance.body["BlockDeviceMappings"] = []
         self.sandboxes.remove_after_commit(instance.id)

@@ -57,6 +57,10 @@ PLACEMENT_GROUP = Kind(
     "placement-group", "pg", "InvalidPlacementGroup.Unknown", "placement group",
     message="The Placement Group '{id}' is unknown.",
 )  # fmt: skip
+SPOT_REQUEST = Kind(
+    "spot-instances-request", "sir", "InvalidSpotInstanceRequestID.NotFound", "spot instance request",
+    message="The spot instance request ID '{id}' does not exist",
+)  # fmt: skip
 SUBNET = Kind("subnet", "subnet", "InvalidSubnetID.NotFound", "subnet")
 ROUTE_TABLE = Kind("route-table", "rtb", "InvalidRouteTableID.NotFound", "routeTable")
 INTERNET_GATEWAY = Kind("internet-gateway", "igw", "InvalidInternetGatewayID.NotFound", "internetGateway")
@@ -126,7 +130,7 @@ ALL = (
     SECURITY_GROUP, SECURITY_GROUP_RULE, NETWORK_INTERFACE, PEERING, VPC_ENDPOINT, DHCP_OPTIONS, PREFIX_LIST,
     TRANSIT_GATEWAY, TGW_ATTACHMENT, TGW_ROUTE_TABLE, FLOW_LOG, INSIGHTS_PATH, INSIGHTS_ANALYSIS, RTB_ASSOCIATION,
     ACL_ASSOCIATION, VPN_GATEWAY, CUSTOMER_GATEWAY, VPN_CONNECTION, ACCESS_SCOPE, ACCESS_SCOPE_ANALYSIS, KEY_PAIR, IMAGE, VOLUME, SNAPSHOT,
-    LAUNCH_TEMPLATE, PLACEMENT_GROUP,
+    LAUNCH_TEMPLATE, PLACEMENT_GROUP, SPOT_REQUEST,
 )  # fmt: skip
 BY_PREFIX = {kind.prefix: kind for kind in ALL}
 

@@ -42,6 +42,7 @@ from overcast.services.ec2.regions import RegionOperations
 from overcast.services.ec2.route_tables import RouteTableOperations
 from overcast.services.ec2.sandbox import Sandboxes
 from overcast.services.ec2.security_groups import SecurityGroupOperations
+from overcast.services.ec2.spot import SpotOperations
 from overcast.services.ec2.store import Ec2Store
 from overcast.services.ec2.subnets import SubnetOperations
 from overcast.services.ec2.tagging import TagOperations
@@ -87,6 +88,7 @@ class Ec2Provider(ServiceProvider):
         VolumeOperations,
         LaunchTemplateOperations,
         PlacementGroupOperations,
+        SpotOperations,
     )
 
     def __init__(self, platform) -> None:
@@ -101,6 +103,7 @@ class Ec2Provider(ServiceProvider):
         self.volumes = self.family(VolumeOperations)
         self.launch_templates = self.family(LaunchTemplateOperations)
         self.placement_groups = self.family(PlacementGroupOperations)
+        self.spot = self.family(SpotOperations)
         self.network_interfaces = self.family(NetworkInterfaceOperations)
         self.net.instance_state = self.instances.set_state
 

@@ -443,3 +443,31 @@ def test_the_aws_cli_runs_and_describes_instances(overcast, ec2, ami):
                     "--query", "Reservations[].Instances[].State.Name", cli=AWS_V2)  # fmt: skip
     assert len(described) == 2 and set(described) <= {"pending", "running"}  # the CLI takes seconds
     aws(overcast, "ec2", "terminate-instances", "--instance-ids", *ids, cli=AWS_V2)
+
+
+def test_spot_requests_are_fulfilled_and_closed(overcast, ec2, ami, subnet):
+    requested = ec2.request_spot_instances(
+        InstanceCount=2, SpotPrice="0.05",
+        LaunchSpecification={"ImageId": ami, "InstanceType": "t3.micro", "SubnetId": subnet},
+    )["SpotInstanceRequests"]  # fmt: skip
+    assert [(r["State"], r["Status"]["Code"]) for r in requested] == [("active", "fulfilled")] * 2
+    first = requested[0]
+    instance = ec2.describe_instances(InstanceIds=[first["InstanceId"]])["Reservations"][0]["Instances"][0]
+    assert instance["InstanceLifecycle"] == "spot"
+    assert instance["SpotInstanceRequestId"] == first["SpotInstanceRequestId"]
+    cancelled = ec2.cancel_spot_instance_requests(SpotInstanceRequestIds=[first["SpotInstanceRequestId"]])
+    assert cancelled["CancelledSpotInstanceRequests"][0]["State"] == "cancelled"
+    status = ec2.describe_spot_instance_requests(SpotInstanceRequestIds=[first["SpotInstanceRequestId"]])[
+        "SpotInstanceRequests"][0]["Status"]["Code"]  # fmt: skip
+    assert status == "request-canceled-and-instance-running"
+    second = requested[1]
+    ec2.terminate_instances(InstanceIds=[second["InstanceId"]])
+    overcast.advance_clock("3s")
+    closed = ec2.describe_spot_instance_requests(Filters=[{"Name": "state", "Values": ["closed"]}])[
+        "SpotInstanceRequests"]  # fmt: skip
+    assert [(r["SpotInstanceRequestId"], r["Status"]["Code"]) for r in closed] == [
+        (second["SpotInstanceRequestId"], "instance-terminated-by-user")
+    ]
+    with pytest.raises(ClientError) as raised:
+        ec2.describe_spot_instance_requests(SpotInstanceRequestIds=["sir-0123456789abcdef0"])
+    assert error_of(raised) == ("InvalidSpotInstanceRequestID.NotFound", 400)
