@@ -437,6 +437,11 @@ class AutoScalingProvider(ServiceProvider):
                 self._failed(account, region, group, error)
             return
         launched = result["Instances"][0]
+        from overcast.services.ec2 import api as ec2
+
+        ec2.tag_as_aws(
+            self.platform, account, region, launched["InstanceId"], {"aws:autoscaling:groupName": name}
+        )
         with self.db.transaction():
             group = self.store.get(account, region, GROUP, name)
             if group is None:

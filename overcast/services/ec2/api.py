@@ -305,3 +305,21 @@ def instances(platform: Platform, account: str, region: str, ids: list[str]) -> 
         return {
             row.id: public(described) for row, described in zip(rows, ec2.net.render_many(rows), strict=True)
         }
+
+
+def tag_as_aws(platform: Platform, account: str, region: str, resource_id: str, tags: dict[str, str]) -> None:
+    """Tags AWS puts on a resource itself (`aws:autoscaling:groupName`, `aws:ec2launchtemplate:id`): keys
+    with the `aws:` prefix users may not write."""
+    import dataclasses
+
+    from overcast.services.ec2.network import TAG_RULES
+
+    ec2 = provider(platform)
+    with platform.db.transaction():
+        found = ec2.store.get(resource_id)
+        if found is None or (found.account, found.region) != (account, region):
+            return
+        arn = ec2.net.arn(found)
+        ec2.tags.add(
+            arn, tags, dataclasses.replace(TAG_RULES, reserved_prefix=None), account=account, region=region
+        )

@@ -55,6 +55,7 @@ def test_a_group_of_two_replaces_an_instance_terminated_behind_its_back(overcast
     victim = first[0]["InstanceId"]
     launched = ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]
     assert {"Key": "team", "Value": "web"} in launched["Tags"]
+    assert {"Key": "aws:autoscaling:groupName", "Value": "web"} in launched["Tags"]
 
     ec2.terminate_instances(InstanceIds=[victim])  # behind the group's back
     overcast.advance_clock("15s")
