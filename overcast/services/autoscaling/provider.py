@@ -20,6 +20,7 @@ from overcast.errors import ServiceError
 from overcast.identity import service_principal
 from overcast.services.autoscaling.lifecycle import HOOK, LAUNCHING, TERMINATING, LifecycleOperations
 from overcast.services.autoscaling.policies import POLICY, PolicyOperations
+from overcast.services.autoscaling.scheduled import SCHEDULED, ScheduledOperations
 from overcast.services.autoscaling.store import GROUP, LAUNCH_CONFIGURATION, AutoScalingStore
 from overcast.services.base import ServiceProvider
 
@@ -39,7 +40,7 @@ def _iso(moment: float) -> str:
 
 class AutoScalingProvider(ServiceProvider):
     service_name = "autoscaling"
-    families = (PolicyOperations, LifecycleOperations)
+    families = (PolicyOperations, LifecycleOperations, ScheduledOperations)
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
@@ -250,6 +251,10 @@ class AutoScalingProvider(ServiceProvider):
             for policy in self.store.listing(ctx.account_id, ctx.region, POLICY):
                 if policy["AutoScalingGroupName"] == name:
                     self.store.delete(ctx.account_id, ctx.region, POLICY, f"{name}/{policy['PolicyName']}")
+            for action in self.store.listing(ctx.account_id, ctx.region, SCHEDULED):
+                if action["AutoScalingGroupName"] == name:
+                    self.store.delete(ctx.account_id, ctx.region, SCHEDULED,
+                                      f"{name}/{action['ScheduledActionName']}")  # fmt: skip
             for hook in self.store.listing(ctx.account_id, ctx.region, HOOK):
                 if hook["AutoScalingGroupName"] == name:
                     self.store.delete(ctx.account_id, ctx.region, HOOK, f"{name}/{hook['LifecycleHookName']}")
@@ -314,6 +319,14 @@ class AutoScalingProvider(ServiceProvider):
     def _soon(self) -> None:
         self.db.after_commit(self._wake.set)
 
+    def scheduled_activity(
+        self, account: str, region: str, group: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        self._activity(account, region, group, "Scheduled action executed",
+                       f"At {_iso(self.clock.now())} the scheduled action {action['ScheduledActionName']} executed. "
+                       f"Setting min size to {group['MinSize']}. Setting max size to {group['MaxSize']}. Setting "
+                       f"desired capacity to {group['DesiredCapacity']}.")  # fmt: skip
+
     def kick(self) -> None:
         """Look at the groups' capacity once the current request commits."""
         self._soon()
@@ -361,6 +374,7 @@ class AutoScalingProvider(ServiceProvider):
         from overcast.services.ec2 import api as ec2
 
         with self.db.transaction():
+            self.family(ScheduledOperations).apply_due(account, region, name)
             group = self.store.get(account, region, GROUP, name)
             if group is None:
                 return

@@ -203,3 +203,40 @@ def test_lifecycle_notifications_go_to_a_queue(overcast, autoscaling, subnets, t
                                           LifecycleActionResult="CONTINUE")  # fmt: skip
     wait_for(lambda: [m["LifecycleState"] for m in members(autoscaling)] == ["InService"])
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
+
+
+def test_scheduled_actions_on_the_clock(overcast, autoscaling, subnets, template):
+    from datetime import UTC, datetime
+
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=0, MaxSize=4, DesiredCapacity=0,
+                                          LaunchTemplate={"LaunchTemplateId": template},
+                                          VPCZoneIdentifier=",".join(subnets))  # fmt: skip
+    now = overcast.advance_clock("0s")["epoch"]
+    with pytest.raises(ClientError) as raised:
+        autoscaling.put_scheduled_update_group_action(AutoScalingGroupName="web", ScheduledActionName="past",
+                                                      StartTime=datetime.fromtimestamp(now - 3600, UTC),
+                                                      DesiredCapacity=1)  # fmt: skip
+    assert message_of(raised) == "Given start time is in the past"
+    autoscaling.put_scheduled_update_group_action(AutoScalingGroupName="web", ScheduledActionName="morning",
+                                                  StartTime=datetime.fromtimestamp(now + 3600, UTC),
+                                                  DesiredCapacity=2)  # fmt: skip
+    autoscaling.put_scheduled_update_group_action(AutoScalingGroupName="web", ScheduledActionName="nightly",
+                                                  Recurrence="30 2 * * *", MinSize=0, DesiredCapacity=1)  # fmt: skip
+    listed = autoscaling.describe_scheduled_actions(AutoScalingGroupName="web")["ScheduledUpdateGroupActions"]
+    assert sorted(a["ScheduledActionName"] for a in listed) == ["morning", "nightly"]
+
+    def desired():
+        return autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][
+            0
+        ]["DesiredCapacity"]
+
+    overcast.advance_clock("61m")
+    wait_for(lambda: desired() == 2 or (overcast.advance_clock("1s") and False))
+    remaining = autoscaling.describe_scheduled_actions(AutoScalingGroupName="web")[
+        "ScheduledUpdateGroupActions"
+    ]
+    assert [a["ScheduledActionName"] for a in remaining] == ["nightly"]  # a one-time action is done
+    overcast.advance_clock("1d")
+    wait_for(lambda: desired() == 1 or (overcast.advance_clock("1s") and False))
+    autoscaling.delete_scheduled_action(AutoScalingGroupName="web", ScheduledActionName="nightly")
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
