@@ -60,6 +60,8 @@ class Network:
         self.clock = clock
         self._ready: set[tuple[str, str]] = set()  # regions known to be set up (saves a query per request)
         self._answers: OrderedDict[tuple, tuple[int, dict[str, Any]]] = OrderedDict()  # see describe
+        # A group of a VPC opened ports (the sandboxes' router listens on them).
+        self.rules_changed: Callable[[str | None], None] = lambda vpc_id: None
         # Moves an instance to a state (the instances family's set_state; workers call it on the clock).
         self.instance_state: Callable[[Resource, str, str], None] = lambda instance, state, reason: None
 
@@ -527,6 +529,8 @@ class Network:
         referenced = (body.get("ReferencedGroupInfo") or {}).get("GroupId")
         rule = Rule(new_id("sgr"), group.id, egress, body, referenced)
         self.store.add_rule(rule)
+        if not egress:
+            self.rules_changed(group.vpc_id)
         return rule
 
     def describe_rule(

@@ -106,6 +106,7 @@ class Ec2Provider(ServiceProvider):
         self.spot = self.family(SpotOperations)
         self.network_interfaces = self.family(NetworkInterfaceOperations)
         self.net.instance_state = self.instances.set_state
+        self.net.rules_changed = self.sandboxes.ports_changed_after_commit
 
     async def start(self) -> None:
         ended = self.sandboxes.sweep()

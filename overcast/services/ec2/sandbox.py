@@ -286,6 +286,25 @@ class Sandboxes:
         self._routers[vpc_id] = router
         return router
 
+    def ports_changed_after_commit(self, vpc_id: str | None) -> None:
+        """A security group rule of the VPC was added: its router listens on the ports it opens."""
+        if vpc_id and vpc_id in self._routers:
+            self.platform.db.after_commit(lambda: self.platform.spawn(self._open_ports(vpc_id)))
+
+    async def _open_ports(self, vpc_id: str) -> None:
+        router = self._routers.get(vpc_id)
+        if router is None:
+            return
+        ports = self._router_ports(vpc_id)
+        try:
+            reader, writer = await asyncio.open_unix_connection(str(router.directory / "control.sock"))
+            writer.write(("listen " + " ".join(map(str, ports)) + "\n").encode())
+            await writer.drain()
+            await reader.readline()
+            writer.close()
+        except OSError:
+            log.warning("EC2: the router of %s did not take its new ports", vpc_id)
+
     def _router_ports(self, vpc_id: str) -> list[int]:
         """The ports the router listens on: those the VPC's security groups open (ranges of a few hundred
         ports at most), and common ones for wider rules."""

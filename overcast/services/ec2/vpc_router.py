@@ -82,12 +82,32 @@ async def main(directory: str) -> None:
         ["ip", "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "100"],
     ):
         subprocess.run(command, check=True)
-    ports = json.loads((Path(directory) / "ports.json").read_text())
     handle = _handler(decide)
-    for port in ports:
+    listening: set[int] = set()
+
+    async def listen(port: int) -> None:
+        if port in listening or not 0 < port < 65536:
+            return
+        listening.add(port)
         server = await asyncio.start_server(handle, "0.0.0.0", port, reuse_address=True)
         for sock in server.sockets:
             sock.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
+
+    async def control(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Overcast opens ports here when security group rules open them: `listen 8080 8081`."""
+        words = (await reader.readline()).decode().split()
+        if words[:1] == ["listen"]:
+            for word in words[1:]:
+                await listen(int(word))
+        writer.write(b"ok\n")
+        await writer.drain()
+        writer.close()
+
+    for port in json.loads((Path(directory) / "ports.json").read_text()):
+        await listen(port)
+    control_path = Path(directory) / "control.sock"
+    control_path.unlink(missing_ok=True)
+    await asyncio.start_unix_server(control, str(control_path))
     print("ready", flush=True)
     await asyncio.Event().wait()
 

@@ -200,12 +200,13 @@ def test_two_instances_reach_each_other_where_their_groups_allow(overcast, ec2, 
     ec2.authorize_security_group_ingress(GroupId=web["closed"], IpProtocol="tcp", FromPort=81, ToPort=81,
                                          CidrIp="0.0.0.0/0")  # fmt: skip
     server_data = "#!/bin/sh\nmkdir -p /srv/a && cd /srv/a && echo from-server > index.html\n" \
-                  "nohup python3 -m http.server 80 >/dev/null 2>&1 &\nnohup python3 -m http.server 81 >/dev/null 2>&1 &\n"  # fmt: skip
+                  "for port in 80 81 8081; do nohup python3 -m http.server $port >/dev/null 2>&1 & done\n"  # fmt: skip
     server = ec2.run_instances(ImageId=web["ami"], InstanceType="t3.micro", MinCount=1, MaxCount=1,
                                SubnetId=web["subnet"], SecurityGroupIds=[inside], UserData=server_data)[
         "Instances"][0]  # fmt: skip
     address = server["PrivateIpAddress"]
     client_data = (f"#!/bin/sh\nsleep 1\necho port80=$(curl -s -m 5 http://{address}/index.html)\n"
+                   f"echo port8081=$(curl -s -m 5 -o /dev/null -w '%{{http_code}}' http://{address}:8081/)\n"
                    f"echo port81=$(curl -s -m 5 -o /dev/null -w '%{{http_code}}' http://{address}:81/)\n")  # fmt: skip
     client = ec2.run_instances(ImageId=web["ami"], InstanceType="t3.micro", MinCount=1, MaxCount=1,
                                SubnetId=web["subnet"], UserData=client_data)["Instances"][0]["InstanceId"]  # fmt: skip
@@ -213,5 +214,15 @@ def test_two_instances_reach_each_other_where_their_groups_allow(overcast, ec2, 
     output = wait_for(lambda: "port81=" in console(ec2, client) and console(ec2, client), timeout=60)
     assert "port80=from-server" in output
     assert "port81=000" in output  # refused: the server's group does not open 81
-    ec2.terminate_instances(InstanceIds=[client, server["InstanceId"]])
+    assert "port8081=000" in output  # no rule opens 8081 yet
+
+    # a rule added while they run opens the port (the router listens on it from then on)
+    ec2.authorize_security_group_ingress(GroupId=inside, IpProtocol="tcp", FromPort=8081, ToPort=8081,
+                                         CidrIp="10.16.0.0/16")  # fmt: skip
+    late = ec2.run_instances(ImageId=web["ami"], InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                             SubnetId=web["subnet"], UserData=client_data)["Instances"][0]["InstanceId"]  # fmt: skip
+    overcast.advance_clock("3s")
+    output = wait_for(lambda: "port81=" in console(ec2, late) and console(ec2, late), timeout=60)
+    assert "port8081=200" in output and "port81=000" in output
+    ec2.terminate_instances(InstanceIds=[client, late, server["InstanceId"]])
     overcast.advance_clock("3s")
