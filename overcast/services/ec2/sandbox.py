@@ -151,6 +151,7 @@ class Sandboxes:
             "user_data": instance.body.get("_UserData"),
             "first_boot": not instance.body.get("_Booted"),
             "public_key": instance.body.get("_PublicKey"),
+            "windows": instance.body.get("Platform") == "windows",
             "vpc_id": instance.vpc_id,
             "vpc_blocks": self._vpc_blocks(instance.vpc_id),
         }
@@ -167,7 +168,10 @@ class Sandboxes:
     # -- the sandbox's life ----------------------------------------------------------------------------
 
     def wanted(self, info: dict[str, Any]) -> bool:
-        """A sandbox is made for an instance that has user data or ran before (its files are kept)."""
+        """A sandbox is made for a Linux instance that has user data or ran before (its files are kept); a
+        Windows instance is a record."""
+        if info.get("windows"):
+            return False
         return bool(info["user_data"]) or self.directory(info["instance_id"]).exists()
 
     async def boot(self, info: dict[str, Any]) -> None:
