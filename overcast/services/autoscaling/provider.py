@@ -20,6 +20,7 @@ from overcast.errors import ServiceError
 from overcast.identity import service_principal
 from overcast.services.autoscaling.lifecycle import HOOK, LAUNCHING, TERMINATING, LifecycleOperations
 from overcast.services.autoscaling.policies import POLICY, PolicyOperations
+from overcast.services.autoscaling.refresh import REFRESH, RefreshOperations
 from overcast.services.autoscaling.scheduled import SCHEDULED, ScheduledOperations
 from overcast.services.autoscaling.store import GROUP, LAUNCH_CONFIGURATION, AutoScalingStore
 from overcast.services.base import ServiceProvider
@@ -40,7 +41,7 @@ def _iso(moment: float) -> str:
 
 class AutoScalingProvider(ServiceProvider):
     service_name = "autoscaling"
-    families = (PolicyOperations, LifecycleOperations, ScheduledOperations)
+    families = (PolicyOperations, LifecycleOperations, ScheduledOperations, RefreshOperations)
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
@@ -251,6 +252,11 @@ class AutoScalingProvider(ServiceProvider):
             for policy in self.store.listing(ctx.account_id, ctx.region, POLICY):
                 if policy["AutoScalingGroupName"] == name:
                     self.store.delete(ctx.account_id, ctx.region, POLICY, f"{name}/{policy['PolicyName']}")
+            for refresh in self.store.listing(ctx.account_id, ctx.region, REFRESH):
+                if refresh["AutoScalingGroupName"] == name:
+                    self.store.delete(
+                        ctx.account_id, ctx.region, REFRESH, f"{name}/{refresh['InstanceRefreshId']}"
+                    )
             for action in self.store.listing(ctx.account_id, ctx.region, SCHEDULED):
                 if action["AutoScalingGroupName"] == name:
                     self.store.delete(ctx.account_id, ctx.region, SCHEDULED,
@@ -402,6 +408,7 @@ class AutoScalingProvider(ServiceProvider):
         if stopped:
             await self._ec2(account, region, "TerminateInstances", {"InstanceIds": stopped})
         await self._settle_actions(account, region, name)
+        await self._refresh(account, region, name)
         with self.db.transaction():
             group = self.store.get(account, region, GROUP, name) or group
         counted = [i for i in group["Instances"] if i["LifecycleState"] != "Terminating:Wait"]
@@ -437,6 +444,21 @@ class AutoScalingProvider(ServiceProvider):
             self.store.put(account, region, GROUP, name, group)
         if doomed:
             await self._ec2(account, region, "TerminateInstances", {"InstanceIds": doomed})
+
+    async def _refresh(self, account: str, region: str, name: str) -> None:
+        """An instance refresh's next batch: out of the group and terminated (replacements follow)."""
+        with self.db.transaction():
+            doomed = self.family(RefreshOperations).next_batch(account, region, name)
+            group = self.store.get(account, region, GROUP, name)
+            if not doomed or group is None:
+                return
+            group["Instances"] = [m for m in group["Instances"] if m["InstanceId"] not in doomed]
+            for instance_id in doomed:
+                self._activity(account, region, group, f"Terminating EC2 instance: {instance_id}",
+                               f"At {_iso(self.clock.now())} an instance was taken out of service in response to an "
+                               "instance refresh.")  # fmt: skip
+            self.store.put(account, region, GROUP, name, group)
+        await self._ec2(account, region, "TerminateInstances", {"InstanceIds": doomed})
 
     async def _launch_one(self, account: str, region: str, name: str) -> None:
         with self.db.transaction():

@@ -240,3 +240,30 @@ def test_scheduled_actions_on_the_clock(overcast, autoscaling, subnets, template
     wait_for(lambda: desired() == 1 or (overcast.advance_clock("1s") and False))
     autoscaling.delete_scheduled_action(AutoScalingGroupName="web", ScheduledActionName="nightly")
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
+
+
+def test_instance_refresh_replaces_every_instance(overcast, ec2, autoscaling, subnets, template):
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=2, MaxSize=3, DesiredCapacity=2,
+                                          LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"},
+                                          VPCZoneIdentifier=",".join(subnets))  # fmt: skip
+    first = wait_for(lambda: len(m := members(autoscaling)) == 2 and m)
+    before = {m["InstanceId"] for m in first}
+    ec2.create_launch_template_version(LaunchTemplateId=template, SourceVersion="1",
+                                       LaunchTemplateData={"InstanceType": "t3.small"})  # fmt: skip
+    refresh_id = autoscaling.start_instance_refresh(AutoScalingGroupName="web",
+                                                    Preferences={"MinHealthyPercentage": 50})["InstanceRefreshId"]  # fmt: skip
+    with pytest.raises(ClientError) as raised:
+        autoscaling.start_instance_refresh(AutoScalingGroupName="web")
+    assert error_of(raised) == ("InstanceRefreshInProgress", 400)
+
+    def finished():
+        overcast.advance_clock("10s")
+        refresh = autoscaling.describe_instance_refreshes(AutoScalingGroupName="web")["InstanceRefreshes"][0]
+        return refresh["Status"] == "Successful" and refresh
+
+    refresh = wait_for(finished, timeout=60, interval=0.2)
+    assert refresh["InstanceRefreshId"] == refresh_id and refresh["PercentageComplete"] == 100
+    after = wait_for(lambda: len(m := members(autoscaling)) == 2 and m)
+    assert not before & {m["InstanceId"] for m in after}
+    assert {m["InstanceType"] for m in after} == {"t3.small"}
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
