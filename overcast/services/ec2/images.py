@@ -263,6 +263,8 @@ class ImageOperations(Operations):
         self.service.net.tag(image, tag_specifications(params, "image"))
         self.service.schedule(image_id, "image-available", 2.0)
         instances.sandboxes.snapshot_root(instance.id, image_id)
+        if not params.get("NoReboot") and state == "running":  # AWS reboots it for a consistent file system
+            instances.sandboxes.reboot_after_commit(instance.id)
         return {"ImageId": image_id}
 
     def copy_image(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

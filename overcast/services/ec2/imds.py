@@ -170,7 +170,7 @@ class Imds:
             "hostname": described.get("PrivateDnsName", ""),
             "instance-action": "none",
             "instance-id": instance.id,
-            "instance-life-cycle": "on-demand",
+            "instance-life-cycle": described.get("InstanceLifecycle", "on-demand"),
             "instance-type": described["InstanceType"],
             "local-hostname": described.get("PrivateDnsName", ""),
             "local-ipv4": described.get("PrivateIpAddress", ""),

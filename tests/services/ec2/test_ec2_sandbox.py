@@ -226,3 +226,20 @@ def test_two_instances_reach_each_other_where_their_groups_allow(overcast, ec2, 
     assert "port8081=200" in output and "port81=000" in output
     ec2.terminate_instances(InstanceIds=[client, late, server["InstanceId"]])
     overcast.advance_clock("3s")
+
+
+def test_an_image_carries_the_instance_files(overcast, ec2, web):
+    source = ec2.run_instances(ImageId=web["ami"], InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                               SubnetId=web["subnet"], UserData="#!/bin/sh\necho baked > /srv/marker\n")[
+        "Instances"][0]["InstanceId"]  # fmt: skip
+    overcast.advance_clock("3s")
+    wait_for(lambda: "user data finished" in console(ec2, source))
+    image = ec2.create_image(InstanceId=source, Name="baked")["ImageId"]
+    overcast.advance_clock("3s")
+    child = ec2.run_instances(ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                              SubnetId=web["subnet"], UserData="#!/bin/sh\necho found=$(cat /srv/marker)\n")[
+        "Instances"][0]["InstanceId"]  # fmt: skip
+    output = wait_for(lambda: "user data finished" in console(ec2, child) and console(ec2, child))
+    assert "found=baked" in output
+    ec2.terminate_instances(InstanceIds=[source, child])
+    overcast.advance_clock("3s")
