@@ -29,6 +29,8 @@ log = logging.getLogger("overcast.autoscaling")
 CHECK_INTERVAL = 10.0  # virtual seconds between health checks of every group
 GONE = ("shutting-down", "terminated", "stopping", "stopped")
 PRINCIPAL_HOST = "autoscaling.amazonaws.com"
+PROCESSES = ("Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "AZRebalance", "HealthCheck",
+             "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions")  # fmt: skip
 
 
 def validation(message: str) -> ServiceError:
@@ -380,15 +382,20 @@ class AutoScalingProvider(ServiceProvider):
         from overcast.services.ec2 import api as ec2
 
         with self.db.transaction():
-            self.family(ScheduledOperations).apply_due(account, region, name)
             group = self.store.get(account, region, GROUP, name)
             if group is None:
                 return
+            suspended = {p["ProcessName"] for p in group["SuspendedProcesses"]}
+            if "ScheduledActions" not in suspended:
+                self.family(ScheduledOperations).apply_due(account, region, name)
+                group = self.store.get(account, region, GROUP, name) or group
             members = [i["InstanceId"] for i in group["Instances"]]
         described = ec2.instances(self.platform, account, region, members)
         unhealthy = [
             i for i in members if described.get(i, {}).get("State", {}).get("Name", "terminated") in GONE
         ]
+        if "HealthCheck" in suspended or "ReplaceUnhealthy" in suspended:
+            unhealthy = [i for i in unhealthy if i not in described]  # only instances that are gone
         now = _iso(self.clock.now())
         with self.db.transaction():
             group = self.store.get(account, region, GROUP, name)
@@ -408,15 +415,106 @@ class AutoScalingProvider(ServiceProvider):
         if stopped:
             await self._ec2(account, region, "TerminateInstances", {"InstanceIds": stopped})
         await self._settle_actions(account, region, name)
-        await self._refresh(account, region, name)
+        if "InstanceRefresh" not in suspended:
+            await self._refresh(account, region, name)
         with self.db.transaction():
             group = self.store.get(account, region, GROUP, name) or group
-        counted = [i for i in group["Instances"] if i["LifecycleState"] != "Terminating:Wait"]
+        counted = [
+            i for i in group["Instances"] if i["LifecycleState"] not in ("Terminating:Wait", "Standby")
+        ]
         missing = group["DesiredCapacity"] - len(counted)
-        for _ in range(max(0, missing)):
-            await self._launch_one(account, region, name)
-        if missing < 0:
+        if "Launch" not in suspended:
+            for _ in range(max(0, missing)):
+                await self._launch_one(account, region, name)
+        if missing < 0 and "Terminate" not in suspended:
             await self._scale_in(account, region, name, -missing)
+
+    # -- processes, attaching and detaching ------------------------------------------------------------
+
+    def suspend_processes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        names = params.get("ScalingProcesses") or list(PROCESSES)
+        for process in names:
+            if process not in PROCESSES:
+                raise validation(f"Process {process} is not a valid process.")
+        held = {p["ProcessName"] for p in group["SuspendedProcesses"]}
+        group["SuspendedProcesses"] += [
+            {"ProcessName": p, "SuspensionReason": f"User suspended at {_iso(self.clock.now())}"}
+            for p in names if p not in held
+        ]  # fmt: skip
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        return {}
+
+    def resume_processes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        names = set(params.get("ScalingProcesses") or PROCESSES)
+        group["SuspendedProcesses"] = [
+            p for p in group["SuspendedProcesses"] if p["ProcessName"] not in names
+        ]
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        self._soon()
+        return {}
+
+    def attach_instances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Running instances join the group (its desired capacity grows by as many, within MaxSize)."""
+        from overcast.services.ec2 import api as ec2
+
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        ids = params.get("InstanceIds") or []
+        found = ec2.instances(self.platform, ctx.account_id, ctx.region, ids)
+        for instance_id in ids:
+            described = found.get(instance_id)
+            if described is None or described["State"]["Name"] not in ("pending", "running"):
+                raise validation(f"Instance {instance_id} is not in correct state")
+            if any(m["InstanceId"] == instance_id for g in self.store.listing(ctx.account_id, ctx.region, GROUP)
+                   for m in g["Instances"]):  # fmt: skip
+                raise validation(f"The instance {instance_id} is already part of an Auto Scaling group")
+        if group["DesiredCapacity"] + len(ids) > group["MaxSize"]:
+            raise validation(f"AutoScalingGroup: {group['AutoScalingGroupName']} has min-size={group['MinSize']}, "
+                             f"max-size={group['MaxSize']}, and desired-size={group['DesiredCapacity']}. Adding "
+                             f"{len(ids)} instance(s) would exceed the max size.")  # fmt: skip
+        for instance_id in ids:
+            described = found[instance_id]
+            group["Instances"].append({
+                "InstanceId": instance_id, "InstanceType": described["InstanceType"],
+                "AvailabilityZone": described["Placement"]["AvailabilityZone"],
+                "AvailabilityZoneId": described["Placement"].get("AvailabilityZoneId", ""),
+                "LifecycleState": "InService", "HealthStatus": "Healthy", "ImageId": described["ImageId"],
+                "ProtectedFromScaleIn": group["NewInstancesProtectedFromScaleIn"],
+            })  # fmt: skip
+            self._activity(ctx.account_id, ctx.region, group, f"Attaching an existing EC2 instance: {instance_id}",
+                           f"At {_iso(self.clock.now())} an instance was added in response to a user request.")  # fmt: skip
+        group["DesiredCapacity"] += len(ids)
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        return {}
+
+    def detach_instances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Instances leave the group and keep running; the desired capacity falls when asked (else they are
+        replaced)."""
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        ids = params.get("InstanceIds") or []
+        members = {m["InstanceId"] for m in group["Instances"]}
+        for instance_id in ids:
+            if instance_id not in members:
+                raise validation(f"The instance {instance_id} is not part of Auto Scaling group "
+                                 f"{group['AutoScalingGroupName']}.")  # fmt: skip
+        decrement = params["ShouldDecrementDesiredCapacity"]
+        if decrement and group["DesiredCapacity"] - len(ids) < group["MinSize"]:
+            raise validation(f"AutoScalingGroup: {group['AutoScalingGroupName']} has min-size={group['MinSize']}, "
+                             f"max-size={group['MaxSize']}, and desired-size={group['DesiredCapacity']}. Detaching "
+                             f"{len(ids)} instance(s) would violate the min size.")  # fmt: skip
+        activities = []
+        group["Instances"] = [m for m in group["Instances"] if m["InstanceId"] not in ids]
+        for instance_id in ids:
+            activities.append(self._activity(ctx.account_id, ctx.region, group,
+                                             f"Detaching EC2 instance: {instance_id}",
+                                             f"At {_iso(self.clock.now())} instance {instance_id} was detached in "
+                                             "response to a user request."))  # fmt: skip
+        if decrement:
+            group["DesiredCapacity"] -= len(ids)
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        self._soon()
+        return {"Activities": activities}
 
     async def _settle_actions(self, account: str, region: str, name: str) -> None:
         """Lifecycle actions completed or timed out: a launch goes in service (CONTINUE) or is terminated

@@ -267,3 +267,36 @@ def test_instance_refresh_replaces_every_instance(overcast, ec2, autoscaling, su
     assert not before & {m["InstanceId"] for m in after}
     assert {m["InstanceType"] for m in after} == {"t3.small"}
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
+
+
+def test_suspended_processes_attach_and_detach(overcast, ec2, autoscaling, subnets, template):
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=1, MaxSize=3, DesiredCapacity=1,
+                                          LaunchTemplate={"LaunchTemplateId": template},
+                                          VPCZoneIdentifier=",".join(subnets))  # fmt: skip
+    first = wait_for(lambda: len(m := members(autoscaling)) == 1 and m)[0]["InstanceId"]
+    autoscaling.suspend_processes(AutoScalingGroupName="web", ScalingProcesses=["Launch"])
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
+    assert [p["ProcessName"] for p in group["SuspendedProcesses"]] == ["Launch"]
+    ec2.terminate_instances(InstanceIds=[first])
+    overcast.advance_clock("15s")
+    wait_for(lambda: members(autoscaling) == [] or (overcast.advance_clock("5s") and False))
+    overcast.advance_clock("15s")
+    assert members(autoscaling) == []  # Launch is suspended: no replacement
+    autoscaling.resume_processes(AutoScalingGroupName="web")
+    replacement = wait_for(lambda: len(m := members(autoscaling)) == 1 and m)[0]["InstanceId"]
+    assert replacement != first
+
+    ami = ec2.describe_images(
+        Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-*-x86_64"]}]
+    )["Images"][0]["ImageId"]
+    loose = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                              SubnetId=subnets[0])["Instances"][0]["InstanceId"]  # fmt: skip
+    autoscaling.attach_instances(AutoScalingGroupName="web", InstanceIds=[loose])
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
+    assert group["DesiredCapacity"] == 2 and loose in {m["InstanceId"] for m in group["Instances"]}
+    detached = autoscaling.detach_instances(AutoScalingGroupName="web", InstanceIds=[loose],
+                                            ShouldDecrementDesiredCapacity=True)["Activities"]  # fmt: skip
+    assert detached[0]["Description"] == f"Detaching EC2 instance: {loose}"
+    state = ec2.describe_instances(InstanceIds=[loose])["Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert state in ("pending", "running")  # a detached instance keeps running
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
