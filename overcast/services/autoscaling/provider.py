@@ -627,10 +627,16 @@ class AutoScalingProvider(ServiceProvider):
         ]
         if tags:
             params["TagSpecifications"] = [{"ResourceType": "instance", "Tags": tags}]
-        if group.get("LaunchTemplate"):
-            template = {k: v for k, v in group["LaunchTemplate"].items() if k in
-                        ("LaunchTemplateId", "LaunchTemplateName", "Version")}  # fmt: skip
+        mixed = (group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}
+        if group.get("LaunchTemplate") or mixed:
+            spec = group.get("LaunchTemplate") or mixed.get("LaunchTemplateSpecification") or {}
+            template = {
+                k: v for k, v in spec.items() if k in ("LaunchTemplateId", "LaunchTemplateName", "Version")
+            }
             params["LaunchTemplate"] = template
+            overrides = [o for o in mixed.get("Overrides") or [] if o.get("InstanceType")]
+            if overrides:  # the first override: On-Demand, prioritized allocation
+                params["InstanceType"] = overrides[0]["InstanceType"]
         elif group.get("LaunchConfigurationName"):
             config = (
                 self.store.get(account, region, LAUNCH_CONFIGURATION, group["LaunchConfigurationName"]) or {}

@@ -300,3 +300,16 @@ def test_suspended_processes_attach_and_detach(overcast, ec2, autoscaling, subne
     state = ec2.describe_instances(InstanceIds=[loose])["Reservations"][0]["Instances"][0]["State"]["Name"]
     assert state in ("pending", "running")  # a detached instance keeps running
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
+
+
+def test_a_mixed_instances_policy_launches_from_its_template(autoscaling, subnets, template):
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="mixed", MinSize=1, MaxSize=1, VPCZoneIdentifier=subnets[0],
+        MixedInstancesPolicy={"LaunchTemplate": {
+            "LaunchTemplateSpecification": {"LaunchTemplateId": template},
+            "Overrides": [{"InstanceType": "t3.small"}, {"InstanceType": "t3.medium"}],
+        }},
+    )  # fmt: skip
+    launched = wait_for(lambda: len(m := members(autoscaling, "mixed")) == 1 and m)
+    assert launched[0]["InstanceType"] == "t3.small"
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="mixed", ForceDelete=True)
