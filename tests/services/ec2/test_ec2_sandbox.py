@@ -144,6 +144,11 @@ def test_cloud_config_and_files_kept_across_stop_start(overcast, ec2, web):
     second = wait_for(lambda: "not the first boot" in console(ec2, instance_id) and console(ec2, instance_id))
     assert "boot sees: written at first boot" in second  # the instance's files outlive a stop
     assert second.count("first boot only") == 1
+    ec2.reboot_instances(InstanceIds=[instance_id])  # bootcmd again, the user data not
+    third = wait_for(
+        lambda: console(ec2, instance_id).count("not the first boot") == 2 and console(ec2, instance_id)
+    )
+    assert third.count("boot sees: written at first boot") == 2 and third.count("first boot only") == 1
     ec2.terminate_instances(InstanceIds=[instance_id])
     overcast.advance_clock("3s")
 
