@@ -17,7 +17,6 @@ from typing import Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.identity import service_principal
 from overcast.services.autoscaling.lifecycle import HOOK, LAUNCHING, TERMINATING, LifecycleOperations
 from overcast.services.autoscaling.policies import POLICY, PolicyOperations
 from overcast.services.autoscaling.refresh import REFRESH, RefreshOperations
@@ -685,8 +684,10 @@ class AutoScalingProvider(ServiceProvider):
             await self._ec2(account, region, "TerminateInstances", {"InstanceIds": doomed})
 
     async def _ec2(self, account: str, region: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        return await self.platform.call("ec2", operation, params, principal=service_principal(PRINCIPAL_HOST, account),
-                                        account_id=account, region=region)  # fmt: skip
+        """An EC2 call as Auto Scaling makes it: with its service-linked role (see ec2 api.act_for_service)."""
+        from overcast.services.ec2 import api as ec2
+
+        return ec2.act_for_service(self.platform, PRINCIPAL_HOST, account, region, operation, params)
 
 
 def _check_sizes(minimum: int, maximum: int, desired: int) -> None:

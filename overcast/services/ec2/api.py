@@ -323,3 +323,25 @@ def tag_as_aws(platform: Platform, account: str, region: str, resource_id: str, 
         ec2.tags.add(
             arn, tags, dataclasses.replace(TAG_RULES, reserved_prefix=None), account=account, region=region
         )
+
+
+def act_for_service(
+    platform: Platform, service_host: str, account: str, region: str, operation: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """An EC2 operation made by an AWS service with its service-linked role (Auto Scaling's
+    AWSServiceRoleForAutoScaling, whose AWS managed policy allows what it does to instances): validated as any
+    call, answered as any call, but not put to the policy engine (the role's permissions are AWS's)."""
+    from overcast.context import RequestContext
+    from overcast.identity import service_principal
+    from overcast.platform import new_request_id
+    from overcast.protocol.models import get_service_model
+    from overcast.protocol.validate import validate
+
+    validate(get_service_model("ec2").operation_model(operation), params)
+    ec2 = provider(platform)
+    entry = ec2.handler(operation)
+    assert entry is not None, operation
+    ctx = RequestContext("ec2", operation, account, region, service_principal(service_host, account),
+                         new_request_id())  # fmt: skip
+    with platform.db.transaction():
+        return entry[0](ctx, params)

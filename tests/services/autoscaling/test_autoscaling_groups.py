@@ -313,3 +313,18 @@ def test_a_mixed_instances_policy_launches_from_its_template(autoscaling, subnet
     launched = wait_for(lambda: len(m := members(autoscaling, "mixed")) == 1 and m)
     assert launched[0]["InstanceType"] == "t3.small"
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="mixed", ForceDelete=True)
+
+
+def test_groups_launch_under_iam_enforcement(enforced):
+    """Auto Scaling acts with its service-linked role, whatever the caller's own policies."""
+    ec2, autoscaling = enforced.client("ec2"), enforced.client("autoscaling")
+    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    template = ec2.create_launch_template(LaunchTemplateName="enforced",
+                                          LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro"})[
+        "LaunchTemplate"]["LaunchTemplateId"]  # fmt: skip
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=1, MaxSize=1,
+                                          LaunchTemplate={"LaunchTemplateId": template},
+                                          AvailabilityZones=["us-east-1a"])  # fmt: skip
+    launched = wait_for(lambda: len(m := members(autoscaling)) == 1 and m)
+    assert launched[0]["AvailabilityZone"] == "us-east-1a"
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
