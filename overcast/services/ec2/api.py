@@ -21,7 +21,12 @@ functions in a VPC and ECS tasks need:
 - `endpoint_policy`: the policy of the VPC endpoint a call from an interface to an AWS service goes through,
   for the policy engine to evaluate on calls made from inside a VPC;
 - `reachable`: the Reachability Analyzer's verdict on traffic from an interface (or instance, IGW, NAT gateway)
-  to another or to an address, on a protocol and port: routes, NACLs both ways, security groups.
+  to another or to an address, on a protocol and port: routes, NACLs both ways, security groups;
+- `instances`, `connect`: instances' descriptions, and a connection to a port of a running instance's sandbox
+  (load balancers' targets and health checks);
+- `act_for_service`, `tag_as_aws`: EC2 operations made by an AWS service with its service-linked role (Auto
+  Scaling), and the `aws:` tags AWS puts on resources;
+- `public_image_parameters`: the SSM public parameters that name the public AMIs (for SSM's GetParameter).
 
 Instances are rows of `ec2_resources` of kind "instance" (store them with `provider.store.insert`): an
 instance's interfaces are those whose attachment names it, and its primary one (device index 0) is what
@@ -345,3 +350,18 @@ def act_for_service(
                          new_request_id())  # fmt: skip
     with platform.db.transaction():
         return entry[0](ctx, params)
+
+
+def public_image_parameters(region: str) -> dict[str, str]:
+    """{SSM public parameter name: AMI id} of the public images of a region
+    (`/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64` ...), for SSM's GetParameter(s)."""
+    from overcast.services.ec2.images import ssm_parameters
+
+    return ssm_parameters(region)
+
+
+async def connect(platform: Platform, instance_id: str, port: int) -> tuple[Any, Any] | None:
+    """A TCP connection (asyncio reader, writer) to a port of a running instance's sandbox, made from inside
+    its network, or None when it has no sandbox or nothing listens there (for load balancers' targets and
+    health checks; decide reachability first with `reachable`)."""
+    return await provider(platform).sandboxes.connect(instance_id, port)
