@@ -41,3 +41,20 @@ OPERATIONS = [
         _form("CreateSecurityGroup", "GroupName=overcast-bench", "GroupDescription=bench"),
     ),
 ]
+
+# Instances: a DescribeInstances over 5 instances launched by the setup from Overcast's Amazon Linux 2023 image
+# in us-east-1 (a peer that does not know the image says so in the setup's report).
+_AL2023 = "ami-474114e837d05f11b"
+OPERATIONS.append(
+    {
+        **_describe("ec2-describe-instances", "DescribeInstances", "<instanceId>i-"),
+        "setup": [
+            _request(
+                _form(
+                    "RunInstances", f"ImageId={_AL2023}", "InstanceType=t3.micro", "MinCount=5", "MaxCount=5"
+                )
+            )
+        ],
+        "default": False,
+    }
+)

@@ -44,6 +44,7 @@ PROVIDERS: dict[str, str] = {
     "apigateway": "overcast.services.apigateway.provider:ApiGatewayProvider",
     "apigatewayv2": "overcast.services.apigatewayv2.provider:ApiGatewayV2Provider",
     "apigatewaymanagementapi": "overcast.services.apigatewaymanagementapi.provider:ApiGatewayManagementApiProvider",
+    "autoscaling": "overcast.services.autoscaling.provider:AutoScalingProvider",
 }
 
 # Services started with the server (not on first use) because they observe every call (Platform.observers).

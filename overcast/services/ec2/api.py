@@ -21,7 +21,12 @@ functions in a VPC and ECS tasks need:
 - `endpoint_policy`: the policy of the VPC endpoint a call from an interface to an AWS service goes through,
   for the policy engine to evaluate on calls made from inside a VPC;
 - `reachable`: the Reachability Analyzer's verdict on traffic from an interface (or instance, IGW, NAT gateway)
-  to another or to an address, on a protocol and port: routes, NACLs both ways, security groups.
+  to another or to an address, on a protocol and port: routes, NACLs both ways, security groups;
+- `instances`, `connect`: instances' descriptions, and a connection to a port of a running instance's sandbox
+  (load balancers' targets and health checks);
+- `act_for_service`, `tag_as_aws`: EC2 operations made by an AWS service with its service-linked role (Auto
+  Scaling), and the `aws:` tags AWS puts on resources;
+- `public_image_parameters`: the SSM public parameters that name the public AMIs (for SSM's GetParameter).
 
 Instances are rows of `ec2_resources` of kind "instance" (store them with `provider.store.insert`): an
 instance's interfaces are those whose attachment names it, and its primary one (device index 0) is what
@@ -48,6 +53,11 @@ Verdict = r.Verdict
 
 def provider(platform: Platform) -> Ec2Provider:
     return platform.provider("ec2")  # type: ignore[return-value]
+
+
+def build(platform: Platform) -> None:
+    """Build EC2 now, outside any transaction (its tables are made then): from another service's __init__."""
+    provider(platform)
 
 
 def prepare(platform: Platform, account: str, region: str) -> None:
@@ -287,3 +297,71 @@ def endpoint_policy(platform: Platform, eni_id: str, service: str) -> str | None
             if endpoint.body["VpcEndpointType"] == "Interface" and endpoint.body["PrivateDnsEnabled"]:
                 return endpoint.body["PolicyDocument"]
         return None
+
+
+def instances(platform: Platform, account: str, region: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """{instance id: its description (DescribeInstances' shape)} for those of `ids` that exist (Auto Scaling's
+    health checks and balancing read them)."""
+    ec2 = provider(platform)
+    with platform.db.transaction():
+        found = [ec2.store.get(i) for i in ids]
+        rows = [f for f in found if f is not None and f.kind == kinds.INSTANCE.name and f.account == account
+                and f.region == region]  # fmt: skip
+        return {
+            row.id: public(described) for row, described in zip(rows, ec2.net.render_many(rows), strict=True)
+        }
+
+
+def tag_as_aws(platform: Platform, account: str, region: str, resource_id: str, tags: dict[str, str]) -> None:
+    """Tags AWS puts on a resource itself (`aws:autoscaling:groupName`, `aws:ec2launchtemplate:id`): keys
+    with the `aws:` prefix users may not write."""
+    import dataclasses
+
+    from overcast.services.ec2.network import TAG_RULES
+
+    ec2 = provider(platform)
+    with platform.db.transaction():
+        found = ec2.store.get(resource_id)
+        if found is None or (found.account, found.region) != (account, region):
+            return
+        arn = ec2.net.arn(found)
+        ec2.tags.add(
+            arn, tags, dataclasses.replace(TAG_RULES, reserved_prefix=None), account=account, region=region
+        )
+
+
+def act_for_service(
+    platform: Platform, service_host: str, account: str, region: str, operation: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """An EC2 operation made by an AWS service with its service-linked role (Auto Scaling's
+    AWSServiceRoleForAutoScaling, whose AWS managed policy allows what it does to instances): validated as any
+    call, answered as any call, but not put to the policy engine (the role's permissions are AWS's)."""
+    from overcast.context import RequestContext
+    from overcast.identity import service_principal
+    from overcast.platform import new_request_id
+    from overcast.protocol.models import get_service_model
+    from overcast.protocol.validate import validate
+
+    validate(get_service_model("ec2").operation_model(operation), params)
+    ec2 = provider(platform)
+    entry = ec2.handler(operation)
+    assert entry is not None, operation
+    ctx = RequestContext("ec2", operation, account, region, service_principal(service_host, account),
+                         new_request_id())  # fmt: skip
+    with platform.db.transaction():
+        return entry[0](ctx, params)
+
+
+def public_image_parameters(region: str) -> dict[str, str]:
+    """{SSM public parameter name: AMI id} of the public images of a region
+    (`/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64` ...), for SSM's GetParameter(s)."""
+    from overcast.services.ec2.images import ssm_parameters
+
+    return ssm_parameters(region)
+
+
+async def connect(platform: Platform, instance_id: str, port: int) -> tuple[Any, Any] | None:
+    """A TCP connection (asyncio reader, writer) to a port of a running instance's sandbox, made from inside
+    its network, or None when it has no sandbox or nothing listens there (for load balancers' targets and
+    health checks; decide reachability first with `reachable`)."""
+    return await provider(platform).sandboxes.connect(instance_id, port)

@@ -39,6 +39,28 @@ class Kind:
 VPC = Kind("vpc", "vpc", "InvalidVpcID.NotFound", "vpc")
 # Instances are the instances families' (issue 17); their rows live in ec2_resources like the rest.
 INSTANCE = Kind("instance", "i", "InvalidInstanceID.NotFound", "instance")
+KEY_PAIR = Kind(
+    "key-pair", "key", "InvalidKeyPair.NotFound", "key pair", message="The key pair '{id}' does not exist"
+)
+IMAGE = Kind("image", "ami", "InvalidAMIID.NotFound", "image", message="The image id '[{id}]' does not exist")
+VOLUME = Kind(
+    "volume", "vol", "InvalidVolume.NotFound", "volume", message="The volume '{id}' does not exist."
+)
+SNAPSHOT = Kind(
+    "snapshot", "snap", "InvalidSnapshot.NotFound", "snapshot", message="The snapshot '{id}' does not exist."
+)
+LAUNCH_TEMPLATE = Kind(
+    "launch-template", "lt", "InvalidLaunchTemplateId.NotFound", "launch template",
+    message="The specified launch template, with template ID {id}, does not exist.",
+)  # fmt: skip
+PLACEMENT_GROUP = Kind(
+    "placement-group", "pg", "InvalidPlacementGroup.Unknown", "placement group",
+    message="The Placement Group '{id}' is unknown.",
+)  # fmt: skip
+SPOT_REQUEST = Kind(
+    "spot-instances-request", "sir", "InvalidSpotInstanceRequestID.NotFound", "spot instance request",
+    message="The spot instance request ID '{id}' does not exist",
+)  # fmt: skip
 SUBNET = Kind("subnet", "subnet", "InvalidSubnetID.NotFound", "subnet")
 ROUTE_TABLE = Kind("route-table", "rtb", "InvalidRouteTableID.NotFound", "routeTable")
 INTERNET_GATEWAY = Kind("internet-gateway", "igw", "InvalidInternetGatewayID.NotFound", "internetGateway")
@@ -107,7 +129,8 @@ ALL = (
     VPC, INSTANCE, SUBNET, ROUTE_TABLE, INTERNET_GATEWAY, EGRESS_ONLY_GATEWAY, NAT_GATEWAY, ADDRESS, NETWORK_ACL,
     SECURITY_GROUP, SECURITY_GROUP_RULE, NETWORK_INTERFACE, PEERING, VPC_ENDPOINT, DHCP_OPTIONS, PREFIX_LIST,
     TRANSIT_GATEWAY, TGW_ATTACHMENT, TGW_ROUTE_TABLE, FLOW_LOG, INSIGHTS_PATH, INSIGHTS_ANALYSIS, RTB_ASSOCIATION,
-    ACL_ASSOCIATION, VPN_GATEWAY, CUSTOMER_GATEWAY, VPN_CONNECTION, ACCESS_SCOPE, ACCESS_SCOPE_ANALYSIS,
+    ACL_ASSOCIATION, VPN_GATEWAY, CUSTOMER_GATEWAY, VPN_CONNECTION, ACCESS_SCOPE, ACCESS_SCOPE_ANALYSIS, KEY_PAIR, IMAGE, VOLUME, SNAPSHOT,
+    LAUNCH_TEMPLATE, PLACEMENT_GROUP, SPOT_REQUEST,
 )  # fmt: skip
 BY_PREFIX = {kind.prefix: kind for kind in ALL}
 

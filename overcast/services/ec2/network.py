@@ -60,6 +60,10 @@ class Network:
         self.clock = clock
         self._ready: set[tuple[str, str]] = set()  # regions known to be set up (saves a query per request)
         self._answers: OrderedDict[tuple, tuple[int, dict[str, Any]]] = OrderedDict()  # see describe
+        # A group of a VPC opened ports (the sandboxes' router listens on them).
+        self.rules_changed: Callable[[str | None], None] = lambda vpc_id: None
+        # Moves an instance to a state (the instances family's set_state; workers call it on the clock).
+        self.instance_state: Callable[[Resource, str, str], None] = lambda instance, state, reason: None
 
     def reset(self) -> None:
         self._ready.clear()
@@ -525,6 +529,8 @@ class Network:
         referenced = (body.get("ReferencedGroupInfo") or {}).get("GroupId")
         rule = Rule(new_id("sgr"), group.id, egress, body, referenced)
         self.store.add_rule(rule)
+        if not egress:
+            self.rules_changed(group.vpc_id)
         return rule
 
     def describe_rule(
@@ -826,12 +832,80 @@ class Network:
             description["IpPermissions"] = permissions([r for r in rules[group.id] if not r.egress])
             description["IpPermissionsEgress"] = permissions([r for r in rules[group.id] if r.egress])
 
+    def _instances(self, instances: list[Resource], described: list[dict[str, Any]]) -> None:
+        """An instance's addresses, groups and interfaces are its interfaces' (the primary one's, device 0)."""
+        attached = self.store.children_of([i.id for i in instances], kinds.NETWORK_INTERFACE.name)
+        for instance, description in zip(instances, described, strict=True):
+            description["_ReservationId"] = instance.body["_ReservationId"]
+            description["_OwnerId"] = instance.account
+            interfaces = sorted(attached[instance.id], key=lambda e: e.body["Attachment"]["DeviceIndex"])
+            description["PrivateDnsName"] = description["PublicDnsName"] = ""
+            if not interfaces:
+                description["NetworkInterfaces"] = []
+                continue
+            shown = [_instance_interface(eni.body) for eni in interfaces]
+            primary = interfaces[0].body
+            description.update(
+                NetworkInterfaces=shown,
+                PrivateDnsName=primary["PrivateDnsName"],
+                PrivateIpAddress=primary["PrivateIpAddress"],
+                SecurityGroups=[
+                    {"GroupId": g["GroupId"], "GroupName": g["GroupName"]} for g in primary["Groups"]
+                ],
+                SourceDestCheck=primary["SourceDestCheck"],
+                SubnetId=primary["SubnetId"],
+                VpcId=primary["VpcId"],
+            )
+            association = primary.get("Association")
+            if association:
+                description["PublicIpAddress"] = association["PublicIp"]
+                description["PublicDnsName"] = association.get("PublicDnsName", "")
+
     _augmenters: dict[str, Callable[[Network, list[Resource], list[dict[str, Any]]], None]] = {
         kinds.SUBNET.name: _subnets,
         kinds.ROUTE_TABLE.name: _route_tables,
         kinds.NETWORK_ACL.name: _network_acls,
         kinds.SECURITY_GROUP.name: _security_groups,
+        kinds.INSTANCE.name: _instances,
     }
+
+
+def _instance_interface(eni: dict[str, Any]) -> dict[str, Any]:
+    """An interface as DescribeInstances shows it inside the instance."""
+    attachment = eni["Attachment"]
+    shown: dict[str, Any] = {
+        "Attachment": {key: attachment[key] for key in ("AttachTime", "AttachmentId", "DeleteOnTermination",
+                                                         "DeviceIndex", "Status", "NetworkCardIndex")},
+        "Description": eni["Description"],
+        "Groups": eni["Groups"],
+        "Ipv6Addresses": eni["Ipv6Addresses"],
+        "MacAddress": eni["MacAddress"],
+        "NetworkInterfaceId": eni["NetworkInterfaceId"],
+        "OwnerId": eni["OwnerId"],
+        "PrivateDnsName": eni["PrivateDnsName"],
+        "PrivateIpAddress": eni["PrivateIpAddress"],
+        "PrivateIpAddresses": [_public_view(p) for p in eni["PrivateIpAddresses"]],
+        "SourceDestCheck": eni["SourceDestCheck"],
+        "Status": eni["Status"],
+        "SubnetId": eni["SubnetId"],
+        "VpcId": eni["VpcId"],
+        "InterfaceType": eni["InterfaceType"],
+        "Operator": {"Managed": False},
+    }  # fmt: skip
+    if eni.get("Association"):
+        shown["Association"] = _association_view(eni["Association"])
+    return shown
+
+
+def _association_view(association: dict[str, Any]) -> dict[str, Any]:
+    return {key: association[key] for key in ("IpOwnerId", "PublicDnsName", "PublicIp") if key in association}
+
+
+def _public_view(address: dict[str, Any]) -> dict[str, Any]:
+    shown = {key: value for key, value in address.items() if key != "Association"}
+    if address.get("Association"):
+        shown["Association"] = _association_view(address["Association"])
+    return shown
 
 
 def _batches(listing: Callable[[int], list[Resource]], after: int) -> Iterator[list[Resource]]:

@@ -300,6 +300,7 @@ class SecurityGroupOperations(Operations):
             rule.body = {"FromPort": -1, "ToPort": -1, **body} if body["IpProtocol"] == ALL_TRAFFIC else body
             rule.referenced_group = (body.get("ReferencedGroupInfo") or {}).get("GroupId")
             store.save_rule(rule)
+            self.service.net.rules_changed(group.vpc_id)
         return {"Return": True}
 
     def update_security_group_rule_descriptions_ingress(

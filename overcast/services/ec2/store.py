@@ -71,7 +71,8 @@ MIGRATIONS = [
         region TEXT NOT NULL,
         PRIMARY KEY (account, region)
     ) WITHOUT ROWID;
-    """
+    """,
+    "CREATE INDEX ec2_resources_instances ON ec2_resources (kind) WHERE kind = 'instance'",
 ]
 
 COLUMNS = "rowid, id, account, region, kind, vpc_id, subnet_id, parent_id, name, shared_account, shared_region, body"
@@ -155,6 +156,22 @@ class Ec2Store:
             "AND kind = ? AND rowid > ? AND NOT (account = ? AND region = ?) ORDER BY 1 LIMIT ?",
             (account, region, kind, after, account, region, kind, after, account, region, limit),
         )
+        return [Resource.from_row(row) for row in rows]
+
+    def vcpus_running(self, account: str, region: str) -> int:
+        """vCPUs of the instances of an account and region that count against the quota (not stopped or
+        terminated), summed in SQLite: RunInstances asks this every time."""
+        row = self.db.one(
+            "SELECT SUM(json_extract(body, '$.CpuOptions.CoreCount') * json_extract(body, '$.CpuOptions.ThreadsPerCore')) "
+            "FROM ec2_resources WHERE account = ? AND region = ? AND kind = 'instance' "
+            "AND json_extract(body, '$.State.Name') IN ('pending', 'running', 'stopping')",
+            (account, region),
+        )
+        return int(row[0] or 0) if row else 0
+
+    def of_kind(self, kind: str) -> list[Resource]:
+        """Every resource of a kind in every account and region (instances to boot again after a restart)."""
+        rows = self.db.all(f"SELECT {COLUMNS} FROM ec2_resources WHERE kind = ? ORDER BY rowid", (kind,))
         return [Resource.from_row(row) for row in rows]
 
     def in_vpc(self, vpc_id: str, kind: str) -> list[Resource]:
@@ -305,6 +322,13 @@ class Ec2Store:
             )
             found.update(dict(rows))
         return found
+
+    def holders_of_ip(self, ip: int) -> list[tuple[str, str]]:
+        """(subnet id, holder) of every subnet where an address is held (VPCs may overlap)."""
+        return [
+            (r[0], r[1])
+            for r in self.db.all("SELECT subnet_id, holder FROM ec2_private_ips WHERE ip = ?", (ip,))
+        ]
 
     def release_ip(self, subnet_id: str, ip: int) -> None:
         self.db.execute("DELETE FROM ec2_private_ips WHERE subnet_id = ? AND ip = ?", (subnet_id, ip))

@@ -94,6 +94,46 @@ def _analysis_done(net: Network, analysis: Resource) -> None:
         net.store.save(analysis)
 
 
+def _instance_running(net: Network, instance: Resource) -> None:
+    if instance.body["State"]["Name"] == "pending":
+        net.instance_state(instance, "running", "")
+
+
+def _instance_stopped(net: Network, instance: Resource) -> None:
+    if instance.body["State"]["Name"] == "stopping":
+        net.instance_state(instance, "stopped", "User initiated")
+
+
+def _instance_terminated(net: Network, instance: Resource) -> None:
+    if instance.body["State"]["Name"] == "shutting-down":
+        net.instance_state(instance, "terminated", "User initiated")
+
+
+def _image_available(net: Network, image: Resource) -> None:
+    if image.body["State"] == "pending":
+        image.body["State"] = "available"
+        net.store.save(image)
+
+
+def _volume_available(net: Network, volume: Resource) -> None:
+    if volume.body["State"] == "creating":
+        volume.body["State"] = "available"
+        net.store.save(volume)
+
+
+def _volume_optimized(net: Network, volume: Resource) -> None:
+    modification = volume.body.get("_modification")
+    if modification and modification["ModificationState"] == "modifying":
+        modification.update(ModificationState="completed", Progress=100, EndTime=round(net.clock.now(), 3))
+        net.store.save(volume)
+
+
+def _snapshot_completed(net: Network, snapshot: Resource) -> None:
+    if snapshot.body["State"] == "pending":
+        snapshot.body.update(State="completed", Progress="100%")
+        net.store.save(snapshot)
+
+
 TRANSITIONS: dict[str, Callable[[Network, Resource], None]] = {
     "nat-available": _nat_available,
     "nat-deleted": _nat_deleted,
@@ -104,6 +144,13 @@ TRANSITIONS: dict[str, Callable[[Network, Resource], None]] = {
     "vpce-available": _endpoint_available,
     "available": _gateway_available,
     "analysis-done": _analysis_done,
+    "instance-running": _instance_running,
+    "instance-stopped": _instance_stopped,
+    "instance-terminated": _instance_terminated,
+    "image-available": _image_available,
+    "volume-available": _volume_available,
+    "volume-optimized": _volume_optimized,
+    "snapshot-completed": _snapshot_completed,
 }
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from overcast.services.iam.provider import IamProvider
 
 __all__ = [
+    "InstanceProfile",
     "OidcProvider",
     "Role",
     "SamlProvider",
@@ -28,6 +29,7 @@ __all__ = [
     "managed_policy_document",
     "new_access_key_id",
     "new_secret",
+    "instance_profile",
     "oidc_provider",
     "prepare",
     "record_role_use",
@@ -48,6 +50,15 @@ class Role:
     trust: str  # the trust policy document
     max_session: int  # MaxSessionDuration, seconds
     tags: dict[str, str]  # the role's tags (they become the session's principal tags)
+
+
+@dataclass(frozen=True)
+class InstanceProfile:
+    """An instance profile as EC2 sees it when an instance is launched with it."""
+
+    arn: str
+    id: str  # AIPA...
+    role_arn: str | None  # its role (at most one), None when it has none
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,20 @@ def record_role_use(platform: Platform, role_arn: str, region: str) -> None:
         entity.data["last_used"] = iam.clock.now()
         entity.data["last_region"] = region
         iam.store.update(entity)
+
+
+def instance_profile(platform: Platform, account: str, name_or_arn: str) -> InstanceProfile | None:
+    """The instance profile of `account` named by its name or ARN (EC2's IamInstanceProfile), or None."""
+    iam = _iam(platform)
+    if name_or_arn.startswith("arn:"):
+        entity = iam.store.by_arn(name_or_arn)
+    else:
+        entity = iam.store.get(account, "instance-profile", name_or_arn)
+    if entity is None or entity.kind != "instance-profile" or entity.account != account:
+        return None
+    roles = [iam.store.get(account, "role", key) for key in iam.store.profile_roles(account, entity.key)]
+    role_arn = next((r.arn for r in roles if r is not None), None)
+    return InstanceProfile(entity.arn, entity.id, role_arn)
 
 
 def oidc_provider(platform: Platform, account: str, issuer: str) -> OidcProvider | None:
