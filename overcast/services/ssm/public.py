@@ -1,10 +1,9 @@
-"""AWS's public parameters, answered read-only: the latest Amazon Linux AMIs (`/aws/service/ami-amazon-linux-
-latest/...`, per Region, stable ids until an EC2 catalogue replaces them) and the global infrastructure
-(`/aws/service/global-infrastructure/...`, from botocore's endpoint data). Pure logic."""
+"""AWS's public parameters, answered read-only: the latest AMIs (`/aws/service/ami-amazon-linux-latest/...`,
+Ubuntu's and Windows' as EC2's public image catalogue names them, so the ids launch) and the global
+infrastructure (`/aws/service/global-infrastructure/...`, from botocore's endpoint data). Pure logic."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -34,8 +33,23 @@ def is_public(name: str) -> bool:
     return name.startswith("/aws/service/")
 
 
-def ami_id(region: str, name: str) -> str:
-    return "ami-" + hashlib.sha256(f"{region}:{name}".encode()).hexdigest()[:17]
+def _amis(region: str) -> dict[str, str]:
+    """{parameter name: AMI id}: EC2's own (public_image_parameters), and the other Amazon Linux names AWS
+    publishes pointing at EC2's image of the same family and architecture."""
+    from overcast.services.ec2 import api as ec2
+
+    images = ec2.public_image_parameters(region)
+    same = {
+        ("al2023", "x86_64"): images.get(AMI_ROOT + "al2023-ami-kernel-default-x86_64"),
+        ("al2023", "arm64"): images.get(AMI_ROOT + "al2023-ami-kernel-default-arm64"),
+        ("amzn2", "x86_64"): images.get(AMI_ROOT + "amzn2-ami-kernel-5.10-hvm-x86_64-gp2"),
+    }
+    for name in AMI_NAMES:
+        family = name.split("-", 1)[0]
+        image = same.get((family, "arm64" if "arm64" in name else "x86_64"))
+        if image and AMI_ROOT + name not in images:
+            images[AMI_ROOT + name] = image
+    return images
 
 
 @cache
@@ -62,7 +76,7 @@ def _services() -> tuple[str, ...]:
 def catalogue(region: str) -> dict[str, tuple[str, str]]:
     """{name: (value, data type)} of every public parameter in a Region."""
     found: dict[str, tuple[str, str]] = {
-        AMI_ROOT + name: (ami_id(region, name), "aws:ec2:image") for name in AMI_NAMES
+        name: (image, "aws:ec2:image") for name, image in _amis(region).items()
     }
     for code, info in _regions().items():
         base = f"{INFRASTRUCTURE}regions/{code}"

@@ -411,17 +411,22 @@ def test_rules_assert_on_parameters(overcast):
     assert settled(cfn, "ruled")["StackStatus"] == "CREATE_COMPLETE"
 
 
+# The notes' template, with one change: its image id (ami-a4c7edb2) no longer exists in AWS either, so the
+# image comes from SSM's public parameter for the latest Amazon Linux, as templates written today do it.
 EC2_TEMPLATE = """
 Parameters:
   SecurityGroupDescription:
     Description: Security Group Description
     Type: String
+  LatestAmiId:
+    Type: AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>
+    Default: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64
 Resources:
   MyInstance:
     Type: AWS::EC2::Instance
     Properties:
       AvailabilityZone: us-east-1a
-      ImageId: ami-a4c7edb2
+      ImageId: !Ref LatestAmiId
       InstanceType: t2.micro
       SecurityGroups:
         - !Ref SSHSecurityGroup
@@ -470,7 +475,11 @@ def test_the_notes_ec2_instance_with_security_groups_and_an_elastic_ip(overcast)
         Parameters=[{"ParameterKey": "SecurityGroupDescription", "ParameterValue": "web"}],
     )
     stack = settled(cfn, "ec2", timeout=120)
-    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, "ec2")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", [
+        (e["LogicalResourceId"], e.get("ResourceStatusReason"))
+        for e in events(cfn, "ec2")
+        if "FAILED" in e["ResourceStatus"]
+    ]
     resources = {
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cfn.list_stack_resources(StackName="ec2")["StackResourceSummaries"]
