@@ -834,7 +834,7 @@ def test_iam_inline_policies_oidc_providers_service_linked_roles_queue_and_logs_
     )
     provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=out["Provider"])
     assert provider["ClientIDList"] == ["sts.amazonaws.com"]
-    assert out["Linked"] == "AWSServiceRoleForElasticbeanstalk"
+    assert out["Linked"] == "AWSServiceRoleForElasticBeanstalk"  # AWS's name for the service's role
     linked = iam.get_role(RoleName=out["Linked"])["Role"]
     assert linked["Path"] == "/aws-service-role/elasticbeanstalk.amazonaws.com/"
     assert linked["Description"] == "First"
