@@ -29,7 +29,13 @@ def test_the_alb_lab_with_the_cli_curl_and_dig(lab, tmp_path):
     curl, dig = need("curl"), need("dig")
     one, two = Backend("page-1"), Backend("page-2")
     try:
-        lb = aws(lab, "elbv2", "create-load-balancer", "--name", "cli-alb", "--subnets", "subnet-aaa", "subnet-bbb",
+        vpc = aws(lab, "ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", cli=AWS_V2, env=KEYS)["Vpc"][
+            "VpcId"
+        ]
+        subnets = [aws(lab, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", f"10.0.{index}.0/24",
+                       "--availability-zone", f"us-east-1{zone}", cli=AWS_V2, env=KEYS)["Subnet"]["SubnetId"]
+                   for index, zone in enumerate("ab", 1)]  # fmt: skip
+        lb = aws(lab, "elbv2", "create-load-balancer", "--name", "cli-alb", "--subnets", *subnets,
                  cli=AWS_V2, env=KEYS)["LoadBalancers"][0]  # fmt: skip
         tg = aws(lab, "elbv2", "create-target-group", "--name", "pages", "--protocol", "HTTP", "--port", "80",
                  "--vpc-id", lb["VpcId"], "--target-type", "ip", cli=AWS_V2, env=KEYS)["TargetGroups"][0]  # fmt: skip
