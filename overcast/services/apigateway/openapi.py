@@ -21,7 +21,10 @@ ANY = "x-amazon-apigateway-any-method"
 
 
 def load(body: bytes | str) -> dict[str, Any]:
-    text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
+    try:
+        text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
+    except UnicodeDecodeError:
+        raise bad_request("Invalid OpenAPI input: the definition is not UTF-8 text") from None
     try:
         document = json.loads(text)
     except ValueError:

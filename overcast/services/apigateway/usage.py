@@ -126,7 +126,10 @@ class ApiKeyOperations(Operations):
         import csv
         import io
 
-        text = params["body"].decode() if isinstance(params["body"], bytes) else params["body"]
+        try:
+            text = params["body"].decode() if isinstance(params["body"], bytes) else params["body"]
+        except UnicodeDecodeError:
+            raise bad_request("Invalid API keys file: it is not UTF-8 text") from None
         rows = list(csv.DictReader(io.StringIO(text)))
         ids, warnings = [], []
         for row in rows:

@@ -120,7 +120,10 @@ class ApiGatewayV2Provider(ServiceProvider):
     def page(
         self, items: list[dict[str, Any]], params: dict[str, Any], key: str, scope: str
     ) -> dict[str, Any]:
-        limit = int(params.get("MaxResults") or 100)
+        given = params.get("MaxResults") or "100"  # a string in the v2 API
+        if not str(given).lstrip("-").isdigit():
+            raise bad_request(f"Invalid MaxResults: {given}")
+        limit = int(given)
         if limit < 1:
             raise bad_request("MaxResults must be at least 1")
         after = decode_token(params.get("NextToken"), lambda: bad_request("Invalid NextToken"), scope)
