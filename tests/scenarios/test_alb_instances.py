@@ -33,8 +33,8 @@ def handler(event, context):
 """
 
 
-def curl(port: int, path: str = "/") -> str:
-    answer = subprocess.run([need("curl"), "-s", "-m", "20", f"http://127.0.0.1:{port}{path}"],
+def curl(port: int, path: str = "/", write_out: str = "") -> str:
+    answer = subprocess.run([need("curl"), "-s", "-m", "20", "-w", write_out, f"http://127.0.0.1:{port}{path}"],
                             capture_output=True, text=True, timeout=30)  # fmt: skip
     return answer.stdout.strip()
 
@@ -119,6 +119,33 @@ def test_two_instances_behind_an_alb_then_one_stopped_and_an_api_rule(overcast):
                     Actions=[{"Type": "forward", "TargetGroupArn": api_tg}])  # fmt: skip
     assert json.loads(curl(port, "/api/orders")) == {"from": "lambda", "path": "/api/orders"}
     assert curl(port, "/") == "server-two"
+
+    # an ip target that is an instance's private IP is that instance, behind the same security groups
+    address = ec2.describe_instances(InstanceIds=[two])["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
+    ip_tg = elb.create_target_group(Name="by-ip", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
+                                    HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+                                    HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]  # fmt: skip
+    elb.register_targets(TargetGroupArn=ip_tg["TargetGroupArn"], Targets=[{"Id": address}])
+    elb.create_rule(ListenerArn=listener["ListenerArn"], Priority=20,
+                    Conditions=[{"Field": "query-string", "QueryStringConfig": {"Values": [{"Key": "via", "Value": "ip"}]}}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": ip_tg["TargetGroupArn"]}])  # fmt: skip
+
+    def ip_state() -> str:
+        overcast.advance_clock(5)
+        described = elb.describe_target_health(TargetGroupArn=ip_tg["TargetGroupArn"])[
+            "TargetHealthDescriptions"
+        ]
+        return described[0]["TargetHealth"]["State"]
+
+    wait_for(lambda: ip_state() == "healthy", timeout=60)
+    assert curl(port, "/?via=ip") == "server-two"
+    ec2.revoke_security_group_ingress(GroupId=web_group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": alb_group}]}])  # fmt: skip
+    # the instance's group drops the ALB's new connections: they time out
+    assert curl(port, "/?via=ip", "%{http_code}").endswith("504")
+    wait_for(lambda: ip_state() == "unhealthy", timeout=60)
+    ec2.authorize_security_group_ingress(GroupId=web_group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": alb_group}]}])  # fmt: skip
 
     # started again, the instance comes back once its checks pass (its user data does not run again: no page)
     ec2.start_instances(InstanceIds=[one])

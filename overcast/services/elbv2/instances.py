@@ -131,13 +131,16 @@ class InstanceTargets:
         address = described.get("PrivateIpAddress", "")
         if target_type == "ip" and address != target_id:
             address = target_id  # a secondary address of the instance
-        interfaces = lb.doc.get(INTERFACES) or ()
-        allowed = state == "running" and any(self._allowed(eni, instance_id, port) for eni in interfaces[:1])
-        return Reach(instance_id, address, state, allowed)
+        return Reach(instance_id, address, state, state == "running" and self.allowed(lb, instance_id, port))
 
-    def _allowed(self, eni: str, instance_id: str, port: int) -> bool:
+    def allowed(self, lb: LoadBalancer, instance_id: str, port: int) -> bool:
+        """Whether a new connection from the load balancer's interface to the instance's port is let through
+        (security groups, network ACLs, routes), asked at each connection as security groups may change."""
+        interfaces = lb.doc.get(INTERFACES) or ()
+        if not interfaces:
+            return False
         try:
-            return ec2.reachable(self.platform, eni, instance_id, "tcp", port).reachable
+            return ec2.reachable(self.platform, interfaces[0], instance_id, "tcp", port).reachable
         except KeyError:
             return False
 

@@ -710,7 +710,8 @@ class DataPlane:
             )
         if address is None or (instance is None and not allowed_address(address[0])):
             return Outcome(*_parts(error_page(502)), target=f"{target.target_id}:{target.port}")
-        if instance == "":  # the security groups (or network ACLs, routes) drop it: the connection times out
+        if instance and not self.instances.allowed(view.lb, instance, address[1]):
+            # the security groups (or network ACLs, routes) drop the connection: it times out
             return Outcome(*_parts(error_page(504)), target=f"{address[0]}:{address[1]}")
         key = (group.tg.arn, target.target_id, target.port)
         self._outstanding[key] = self._outstanding.get(key, 0) + 1
@@ -816,16 +817,15 @@ class DataPlane:
         return eligible[turn % len(eligible)]
 
     def _address(self, view: View, group: Group, target: Target) -> tuple[tuple[str, int] | None, str | None]:
-        """((address, port), instance id) of a target: no instance for a loopback IP target, "" for an instance
-        the load balancer's interfaces may not reach (security groups...), no address when it cannot be sent
-        traffic at all (not an instance of the VPC, not running)."""
+        """((address, port), instance id) of a target: no instance for a loopback IP target, no address when it
+        cannot be sent traffic at all (not an instance of the VPC, not running)."""
         kind = group.tg.target_type
         if not is_instance_address(kind, target.target_id):
             return ((target.target_id, target.port) if kind == "ip" else None), None
         found = self.instances.reach(view.lb, kind, target.target_id, target.port)
         if found is None or found.state != "running":
             return None, None
-        return (found.address, target.port), (found.instance_id if found.allowed else "")
+        return (found.address, target.port), found.instance_id
 
     async def _open(
         self, address: tuple[str, int], instance: str | None, tls: bool, timeout: float
@@ -1010,7 +1010,9 @@ class DataPlane:
             address, instance = ("127.0.0.1", local) if local else None, None
         else:
             address, instance = self._address(view, group, target)
-        if address is None or (instance is None and not allowed_address(address[0])) or instance == "":
+        if address is None or (instance is None and not allowed_address(address[0])):
+            return
+        if instance and not self.instances.allowed(view.lb, instance, address[1]):
             return
         idle = float(view.listener.attributes.get("tcp.idle_timeout.seconds", "350"))
         upstream_reader, upstream_writer = await self._open(
