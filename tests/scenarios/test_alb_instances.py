@@ -1,7 +1,8 @@
 """The notes' classic ALB lab on real instances: two instances in two AZs whose user data serves different pages,
 behind an ALB whose security group the instances' group must allow (until then the health checks time out);
 curl through the ALB alternates between them; a stopped instance's target leaves the rotation (Target.InvalidState)
-and all traffic goes to the other; a path rule sends /api/* to a Lambda function."""
+and all traffic goes to the other; a path rule sends /api/* to a Lambda function; an ip target that is an instance's
+address is that instance (504 once its group drops the ALB's connections); an NLB pipes TCP to an instance."""
 
 from __future__ import annotations
 
@@ -152,3 +153,15 @@ def test_two_instances_behind_an_alb_then_one_stopped_and_an_api_rule(overcast):
     overcast.advance_clock("3s")
     wait_for(lambda: after_a_check(lambda seen: seen[one]["State"] == "unhealthy"), timeout=60)
     assert health()[one]["Reason"] == "Target.FailedHealthChecks"
+
+    # a Network Load Balancer pipes TCP to the instance from its own interfaces (the VPC's default group, as
+    # it has none): the instance's group lets the VPC's addresses in
+    ec2.authorize_security_group_ingress(GroupId=web_group, IpProtocol="tcp", FromPort=80, ToPort=80,
+                                         CidrIp="10.30.0.0/16")  # fmt: skip
+    nlb = elb.create_load_balancer(Name="lab-nlb", Type="network", Subnets=subnets)["LoadBalancers"][0]
+    tcp_tg = elb.create_target_group(Name="tcp-pages", Protocol="TCP", Port=80, VpcId=vpc,
+                                     TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
+    elb.register_targets(TargetGroupArn=tcp_tg, Targets=[{"Id": two}])
+    elb.create_listener(LoadBalancerArn=nlb["LoadBalancerArn"], Protocol="TCP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tcp_tg}])  # fmt: skip
+    assert curl(int(nlb["DNSName"].rsplit(":", 1)[1])) == "server-two"
