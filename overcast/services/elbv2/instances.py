@@ -11,6 +11,7 @@ import ipaddress
 import ssl
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import overcast.services.ec2.api as ec2
@@ -35,6 +36,7 @@ class Reach:
     allowed: bool  # whether the load balancer's interface may reach the port
 
 
+@lru_cache(maxsize=4096)
 def is_instance_address(target_type: str, target_id: str) -> bool:
     """Whether a target is reached in an instance's sandbox rather than on this machine's loopback."""
     if target_type == "instance":
