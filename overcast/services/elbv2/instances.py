@@ -33,7 +33,6 @@ class Reach:
     instance_id: str
     address: str  # the instance's private IP
     state: str  # the instance's state name (running, stopping, stopped...)
-    allowed: bool  # whether the load balancer's interface may reach the port
 
 
 @lru_cache(maxsize=4096)
@@ -98,25 +97,23 @@ def recreate_interfaces(platform: Platform, lb: LoadBalancer) -> None:
 class InstanceTargets:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self._recent: dict[tuple[str, str, int], tuple[float, Reach | None]] = {}
+        self._recent: dict[tuple[str, str], tuple[float, Reach | None]] = {}
 
-    def reach(
-        self, lb: LoadBalancer, target_type: str, target_id: str, port: int, fresh: bool = False
-    ) -> Reach | None:
-        """The instance a target is, its state and whether the load balancer may reach its port; None when no
-        instance of the load balancer's VPC is that target (or Overcast has no EC2)."""
-        key = (lb.arn, target_id, port)
+    def reach(self, lb: LoadBalancer, target_type: str, target_id: str, fresh: bool = False) -> Reach | None:
+        """The instance a target is and its state; None when no instance of the load balancer's VPC is that
+        target (or Overcast has no EC2)."""
+        key = (lb.arn, target_id)
         now = time.monotonic()
         remembered = self._recent.get(key)
         if not fresh and remembered is not None and now - remembered[0] < REUSE_SECONDS:
             return remembered[1]
-        found = self._look(lb, target_type, target_id, port)
+        found = self._look(lb, target_type, target_id)
         if len(self._recent) > 4096:
             self._recent.clear()
         self._recent[key] = (now, found)
         return found
 
-    def _look(self, lb: LoadBalancer, target_type: str, target_id: str, port: int) -> Reach | None:
+    def _look(self, lb: LoadBalancer, target_type: str, target_id: str) -> Reach | None:
         if not is_available("ec2"):
             return None
         instance_id = (
@@ -133,7 +130,7 @@ class InstanceTargets:
         address = described.get("PrivateIpAddress", "")
         if target_type == "ip" and address != target_id:
             address = target_id  # a secondary address of the instance
-        return Reach(instance_id, address, state, state == "running" and self.allowed(lb, instance_id, port))
+        return Reach(instance_id, address, state)
 
     def allowed(self, lb: LoadBalancer, instance_id: str, port: int) -> bool:
         """Whether a new connection from the load balancer's interface to the instance's port is let through

@@ -822,7 +822,7 @@ class DataPlane:
         kind = group.tg.target_type
         if not is_instance_address(kind, target.target_id):
             return ((target.target_id, target.port) if kind == "ip" else None), None
-        found = self.instances.reach(view.lb, kind, target.target_id, target.port)
+        found = self.instances.reach(view.lb, kind, target.target_id)
         if found is None or found.state != "running":
             return None, None
         return (found.address, target.port), found.instance_id

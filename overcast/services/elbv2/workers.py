@@ -12,7 +12,7 @@ from overcast.errors import ServiceError
 from overcast.identity import service_principal
 from overcast.services.elbv2.instances import Reach, is_instance_address
 from overcast.services.elbv2.proxy import PROXY_V2_LOCAL, _client_tls, allowed_address
-from overcast.services.elbv2.store import Target, TargetGroup
+from overcast.services.elbv2.store import LoadBalancer, Target, TargetGroup
 from overcast.services.elbv2.target_groups import parse_matcher
 
 if TYPE_CHECKING:
@@ -110,15 +110,9 @@ class HealthChecker:
         protocol = doc.get("HealthCheckProtocol", "TCP")
         instance = None
         if is_instance_address(tg.target_type, target.target_id):
-            found = self._reach(tg, target, port)
-            if found is None:
-                return FAILED
-            if found.state in ("stopped", "terminated"):
-                return INVALID_STATE, f"Target is in the {found.state} state"
-            if found.state != "running":
-                return FAILED  # pending, stopping: nothing answers
-            if not found.allowed:  # the security groups drop the checks: they time out
-                return TIMED_OUT if protocol != "TCP" else FAILED
+            found = self._instance(tg, target, port)
+            if isinstance(found, tuple):  # TCP checks have no timeout reason
+                return FAILED if found is TIMED_OUT and protocol == "TCP" else found
             address, instance = (found.address, port), found.instance_id
         else:
             address = await self._address(tg, target)
@@ -148,14 +142,26 @@ class HealthChecker:
             return None
         return "Target.ResponseCodeMismatch", f"Health checks failed with these codes: [{status}]"
 
-    def _reach(self, tg: TargetGroup, target: Target, port: int) -> Reach | None:
-        """The instance a target is, seen from the first load balancer that sends the group traffic."""
+    def _instance(self, tg: TargetGroup, target: Target, port: int) -> Reach | tuple[str, str]:
+        """The instance a target is, when a health check can be sent to its port; else why the check fails."""
+        lb = self._load_balancer(tg)
+        instances = self.service.data_plane.instances
+        found = instances.reach(lb, tg.target_type, target.target_id, fresh=True) if lb else None
+        if lb is None or found is None:
+            return FAILED
+        if found.state in ("stopped", "terminated"):
+            return INVALID_STATE, f"Target is in the {found.state} state"
+        if found.state != "running":
+            return FAILED  # pending, stopping: nothing answers
+        if not instances.allowed(lb, found.instance_id, port):
+            return TIMED_OUT  # the security groups (network ACLs, routes) drop the checks: they time out
+        return found
+
+    def _load_balancer(self, tg: TargetGroup) -> LoadBalancer | None:
+        """The first load balancer that sends the group traffic: its interfaces are where checks come from."""
         with self.service.db.transaction():
             arns = self.store.load_balancers_of_target_group(tg.arn)
-            lb = self.store.load_balancer(arns[0]) if arns else None
-        if lb is None:
-            return None
-        return self.service.data_plane.instances.reach(lb, tg.target_type, target.target_id, port, fresh=True)
+            return self.store.load_balancer(arns[0]) if arns else None
 
     async def _connect(
         self, host: str, port: int, instance: str | None, timeout: float
