@@ -91,6 +91,29 @@ def test_an_application_load_balancer_keeps_a_security_group(overcast, elb):
         "Values": [eni["NetworkInterfaceId"] for eni in interfaces]}])["NetworkInterfaces"]  # fmt: skip
 
 
+def test_a_load_balancer_with_an_unknown_security_group_is_refused_and_leaves_no_interface(overcast, elb):
+    ec2 = overcast.client("ec2")
+    subnets = shared_network(elb)[1]
+
+    def free() -> list[int]:
+        described = ec2.describe_subnets(SubnetIds=subnets)["Subnets"]
+        return [s["AvailableIpAddressCount"] for s in sorted(described, key=lambda s: s["AvailabilityZone"])]
+
+    before = free()
+    with pytest.raises(ClientError) as raised:
+        elb.create_load_balancer(Name="bad-sg", Subnets=subnets, SecurityGroups=["sg-0123456789abcdef0"])
+    assert error_of(raised) == ("InvalidSecurityGroup", 400)
+    assert message_of(raised) == "The security group 'sg-0123456789abcdef0' does not exist"
+    assert free() == before
+    lb = elb.create_load_balancer(Name="good-sg", Subnets=subnets)["LoadBalancers"][0]
+    default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [lb["VpcId"]]},
+                                                    {"Name": "group-name", "Values": ["default"]}])  # fmt: skip
+    assert lb["SecurityGroups"] == [default["SecurityGroups"][0]["GroupId"]]  # the VPC's default group
+    assert free() == [count - 1 for count in before]  # one interface per subnet
+    elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    assert free() == before
+
+
 def test_attributes_defaults_validation_and_deletion_protection(elb):
     lb = elb.create_load_balancer(Name="attrs", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     arn = lb["LoadBalancerArn"]
