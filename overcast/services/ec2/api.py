@@ -365,3 +365,22 @@ async def connect(platform: Platform, instance_id: str, port: int) -> tuple[Any,
     its network, or None when it has no sandbox or nothing listens there (for load balancers' targets and
     health checks; decide reachability first with `reachable`)."""
     return await provider(platform).sandboxes.connect(instance_id, port)
+
+
+def instance_at(platform: Platform, vpc_id: str, address: str) -> str | None:
+    """The id of the instance whose interface holds the private `address` in the VPC, or None (load balancers'
+    `ip` targets that are instances' addresses)."""
+    ec2 = provider(platform)
+    try:
+        ip = int(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+    with platform.db.transaction():
+        for subnet_id, holder in ec2.store.holders_of_ip(ip):
+            subnet, eni = ec2.store.get(subnet_id), ec2.store.get(holder)
+            if subnet is None or subnet.vpc_id != vpc_id or eni is None:
+                continue
+            attachment = eni.body.get("Attachment") or {}
+            if eni.kind == kinds.NETWORK_INTERFACE.name and attachment.get("InstanceId"):
+                return attachment["InstanceId"]
+        return None

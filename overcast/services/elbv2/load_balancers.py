@@ -21,6 +21,12 @@ from overcast.services.elbv2.common import (
     page,
     validation,
 )
+from overcast.services.elbv2.instances import (
+    create_interfaces,
+    delete_interfaces,
+    describe_shape,
+    recreate_interfaces,
+)
 from overcast.services.elbv2.store import LoadBalancer
 from overcast.services.elbv2.tagging import RULES, check_new_tags
 from overcast.services.kit.tags import tag_dict
@@ -163,6 +169,8 @@ class LoadBalancerOperations(Operations):
         lb = LoadBalancer(
             arn, ctx.account_id, ctx.region, name, doc, load_balancer_attributes(kind), port, now
         )
+        if described is not None and kind != "gateway":
+            create_interfaces(self.platform, lb, list(params.get("SecurityGroups") or ()))
         store.put_load_balancer(lb)
         if tags:
             self.service.tags.add(arn, tags, RULES, account=ctx.account_id, region=ctx.region)
@@ -171,7 +179,7 @@ class LoadBalancerOperations(Operations):
 
     def _described(self, lb: LoadBalancer) -> dict[str, Any]:
         """The load balancer as Describe* shows it: provisioning for its first seconds, then active."""
-        doc = dict(lb.doc)
+        doc = describe_shape(lb.doc)
         doc["CreatedTime"] = datetime.fromtimestamp(lb.created, UTC)
         if doc["State"]["Code"] == "provisioning" and self.clock.now() - lb.created >= 1:
             doc["State"] = {"Code": "active"}
@@ -219,6 +227,7 @@ class LoadBalancerOperations(Operations):
             for rule in self.service.store.rules_of(listener.arn):
                 self.service.tags.forget(rule.arn)
         self.service.store.delete_load_balancer(lb.arn)
+        delete_interfaces(self.platform, lb)
         self.service.tags.forget(lb.arn)
         arns = [listener.arn for listener in listeners]
         self.db.after_commit(lambda: self.service.data_plane.close(arns))
@@ -269,6 +278,7 @@ class LoadBalancerOperations(Operations):
                 {"ZoneName": s["ZoneName"], "SubnetId": s["SubnetId"], "LoadBalancerAddresses": []}
                 for s in subnets
             ]
+            recreate_interfaces(self.platform, lb)
             self.service.store.put_load_balancer(lb)
             self.service.changed()
             result: dict[str, Any] = {"AvailabilityZones": lb.doc["AvailabilityZones"]}
@@ -284,7 +294,9 @@ class LoadBalancerOperations(Operations):
         if lb.type == "application" and not groups:
             raise validation("At least one security group must be specified for an application load balancer")
         lb.doc["SecurityGroups"] = groups
+        recreate_interfaces(self.platform, lb)
         self.service.store.put_load_balancer(lb)
+        self.service.changed()
         result: dict[str, Any] = {"SecurityGroupIds": groups}
         if params.get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"):
             result["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = params[

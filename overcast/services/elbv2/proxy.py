@@ -54,6 +54,7 @@ from overcast.services.elbv2.http1 import (
     serialize_request,
     serialize_response,
 )
+from overcast.services.elbv2.instances import InstanceTargets, is_instance_address
 from overcast.services.elbv2.listeners import rename_key
 from overcast.services.elbv2.load_balancers import free_port
 from overcast.services.elbv2.matching import Request, first_match
@@ -89,7 +90,6 @@ _TLS_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_
 class Group:
     tg: TargetGroup
     targets: list[Target]  # registered, not draining
-    addresses: dict[str, str] = field(default_factory=dict)  # instance id -> private IP
 
     def eligible(self) -> list[Target]:
         """The targets that receive traffic: the healthy ones, or every target when fewer are healthy than the
@@ -178,6 +178,7 @@ class DataPlane:
         self._pool: dict[tuple[str, int, bool], list[tuple[asyncio.StreamWriter, MessageReader]]] = {}
         self._secret = os.urandom(16)  # signs stickiness cookies and authentication sessions
         self.oidc = Oidc(self)
+        self.instances = InstanceTargets(self.platform)
 
     # -- listeners' sockets -------------------------------------------------------------------------------------
 
@@ -247,8 +248,9 @@ class DataPlane:
         eligible = group.eligible() if group else []
         if group is None or not eligible:
             return None
-        address = self._address(view, group, eligible[flow_hash % len(eligible)])
-        return address if address is not None and allowed_address(address[0]) else None
+        address, instance = self._address(view, group, eligible[flow_hash % len(eligible)])
+        # UDP reaches targets on this machine only (between sandboxes only TCP travels)
+        return address if address is not None and instance is None and allowed_address(address[0]) else None
 
     def _bind(self, listener: Listener, exact: int | None = None) -> socket.socket:
         """A listening TCP socket on the listener's port (or exactly on `exact`, else OSError)."""
@@ -463,10 +465,6 @@ class DataPlane:
             ports = {item.port: (item.local_port, item.protocol) for item in store.listeners_of(lb.arn)}
             trust_store = (listener.doc.get("MutualAuthentication") or {}).get("TrustStoreArn")
             revoked = frozenset(store.revoked_serials(trust_store)) if trust_store else frozenset()
-        for group in groups.values():
-            if group.tg.target_type == "instance" and group.targets:
-                ids = [t.target_id for t in group.targets]
-                group.addresses = await self.service.instance_addresses(lb.account, lb.region, ids) or {}
         view = View(version, listener, lb, rules, groups, ports, revoked)
         if self.service.version == version:
             self._views[arn] = view
@@ -689,7 +687,7 @@ class DataPlane:
         target = self._pick(group, cookies)
         if target is None:
             return error_page(503)
-        address = self._address(view, group, target)
+        address, instance = self._address(view, group, target)
         upgrade = request.header("upgrade") if request.upgrade else None
         if upgrade and upgrade.lower() == "websocket":
             forwarded += [("Connection", "Upgrade"), ("Upgrade", upgrade)]
@@ -710,8 +708,11 @@ class DataPlane:
                     f"AWSALBCORS={value}; Expires={expires}; Path=/; SameSite=None{'; Secure' if scheme == 'https' else ''}",
                 )
             )
-        if address is None or not allowed_address(address[0]):
+        if address is None or (instance is None and not allowed_address(address[0])):
             return Outcome(*_parts(error_page(502)), target=f"{target.target_id}:{target.port}")
+        if instance and not self.instances.allowed(view.lb, instance, address[1]):
+            # the security groups (or network ACLs, routes) drop the connection: it times out
+            return Outcome(*_parts(error_page(504)), target=f"{address[0]}:{address[1]}")
         key = (group.tg.arn, target.target_id, target.port)
         self._outstanding[key] = self._outstanding.get(key, 0) + 1
         try:
@@ -719,10 +720,8 @@ class DataPlane:
             data = serialize_request(request.method, request.target, forwarded, request.body)
             tls = group.tg.doc.get("Protocol") == "HTTPS"
             if upgrade:
-                return await self._upgrade(address[0], address[1], data, timeout, tls, set_cookies)
-            response = await self._exchange(
-                address[0], address[1], data, request.method == "HEAD", timeout, tls
-            )
+                return await self._upgrade(address, instance, data, timeout, tls, set_cookies)
+            response = await self._exchange(address, instance, data, request.method == "HEAD", timeout, tls)
         except TimeoutError:
             return Outcome(*_parts(error_page(504)), target=f"{address[0]}:{address[1]}")
         except (OSError, BadMessage, ssl.SSLError):
@@ -817,21 +816,37 @@ class DataPlane:
         self._turns[group.tg.arn] = turn
         return eligible[turn % len(eligible)]
 
-    @staticmethod
-    def _address(view: View, group: Group, target: Target) -> tuple[str, int] | None:
+    def _address(self, view: View, group: Group, target: Target) -> tuple[tuple[str, int] | None, str | None]:
+        """((address, port), instance id) of a target: no instance for a loopback IP target, no address when it
+        cannot be sent traffic at all (not an instance of the VPC, not running)."""
         kind = group.tg.target_type
-        if kind == "ip":
-            return target.target_id, target.port
-        if kind == "instance":
-            address = group.addresses.get(target.target_id)
-            return (address, target.port) if address else None
-        return None
+        if not is_instance_address(kind, target.target_id):
+            return ((target.target_id, target.port) if kind == "ip" else None), None
+        found = self.instances.reach(view.lb, kind, target.target_id)
+        if found is None or found.state != "running":
+            return None, None
+        return (found.address, target.port), found.instance_id
+
+    async def _open(
+        self, address: tuple[str, int], instance: str | None, tls: bool, timeout: float
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to a target: on loopback, or into an instance's sandbox."""
+        context = _client_tls() if tls else None
+        if instance:
+            return await self.instances.connect(instance, address[1], context, timeout)
+        return await asyncio.wait_for(asyncio.open_connection(*address, ssl=context), timeout)
 
     async def _exchange(
-        self, host: str, port: int, data: bytes, head: bool, timeout: float, tls: bool
+        self,
+        address: tuple[str, int],
+        instance: str | None,
+        data: bytes,
+        head: bool,
+        timeout: float,
+        tls: bool,
     ) -> Message:
         """One request/response with a target, on a kept-alive connection when one is idle."""
-        key = (host, port, tls)
+        key = (instance or address[0], address[1], tls)
         idle = self._pool.get(key)
         while idle:
             writer, messages = idle.pop()
@@ -848,8 +863,7 @@ class DataPlane:
                 self._keep(key, writer, messages, response)
                 return response
             writer.close()
-        context = _client_tls() if tls else None
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=context), timeout)
+        reader, writer = await self._open(address, instance, tls, timeout)
         messages = MessageReader(reader, False)
         try:
             writer.write(data)
@@ -865,13 +879,12 @@ class DataPlane:
         return response
 
     async def _upgrade(
-        self, host: str, port: int, data: bytes, timeout: float, tls: bool, set_cookies: list[tuple[str, str]]
-    ) -> Outcome:
+        self, address: tuple[str, int], instance: str | None, data: bytes, timeout: float, tls: bool,
+        set_cookies: list[tuple[str, str]],
+    ) -> Outcome:  # fmt: skip
         """A WebSocket handshake with a target, on a connection of its own: when the target switches protocols
         (101) the outcome carries that connection, for the client's to be spliced to it."""
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, ssl=_client_tls() if tls else None), timeout
-        )
+        reader, writer = await self._open(address, instance, tls, timeout)
         messages = MessageReader(reader, False)
         try:
             writer.write(data)
@@ -882,7 +895,7 @@ class DataPlane:
         except BaseException:
             writer.close()
             raise
-        target = f"{host}:{port}"
+        target = f"{address[0]}:{address[1]}"
         if response.status == 101 and response.upgrade:
             headers = [(name, value) for name, value in response.headers if name.lower() != "content-length"]
             return Outcome(101, headers + set_cookies, b"", target, tunnel=(messages, writer))
@@ -994,15 +1007,16 @@ class DataPlane:
                 if lb
                 else None
             )
-            address = ("127.0.0.1", local) if local else None
+            address, instance = ("127.0.0.1", local) if local else None, None
         else:
-            address = self._address(view, group, target)
-        if address is None or not allowed_address(address[0]):
+            address, instance = self._address(view, group, target)
+        if address is None or (instance is None and not allowed_address(address[0])):
             return
-        tls = _client_tls() if group.tg.doc.get("Protocol") == "TLS" else None
+        if instance and not self.instances.allowed(view.lb, instance, address[1]):
+            return
         idle = float(view.listener.attributes.get("tcp.idle_timeout.seconds", "350"))
-        upstream_reader, upstream_writer = await asyncio.wait_for(
-            asyncio.open_connection(*address, ssl=tls), 10
+        upstream_reader, upstream_writer = await self._open(
+            address, instance, group.tg.doc.get("Protocol") == "TLS", 10
         )
         if group.tg.attributes.get("proxy_protocol_v2.enabled") == "true":
             local = writer.get_extra_info("sockname") or ("127.0.0.1", 0)

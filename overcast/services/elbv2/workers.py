@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 from overcast.errors import ServiceError
 from overcast.identity import service_principal
+from overcast.services.elbv2.instances import Reach, is_instance_address
 from overcast.services.elbv2.proxy import PROXY_V2_LOCAL, _client_tls, allowed_address
-from overcast.services.elbv2.store import Target, TargetGroup
+from overcast.services.elbv2.store import LoadBalancer, Target, TargetGroup
 from overcast.services.elbv2.target_groups import parse_matcher
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 PARALLEL_CHECKS = 64
 FAILED = ("Target.FailedHealthChecks", "Health checks failed")
 TIMED_OUT = ("Target.Timeout", "Request timed out")
+INVALID_STATE = "Target.InvalidState"
 
 
 class HealthChecker:
@@ -69,7 +71,12 @@ class HealthChecker:
         async with self._limit:
             failure = await self.probe(tg, target)
         doc = tg.doc
-        if failure is None:
+        if failure is not None and failure[0] == INVALID_STATE:  # a stopped instance: unused until it runs
+            target.state, (target.reason, target.description) = "unused", failure
+            target.passes = target.failures = 0
+        elif failure is None:
+            if target.reason == INVALID_STATE:  # running again: checked from the start
+                target.state, target.reason, target.description = "initial", None, None
             target.passes, target.failures = target.passes + 1, 0
             if target.state != "healthy" and target.passes >= doc.get("HealthyThresholdCount", 5):
                 target.state, target.reason, target.description = "healthy", None, None
@@ -98,26 +105,35 @@ class HealthChecker:
         timeout = float(doc.get("HealthCheckTimeoutSeconds", 5))
         if tg.target_type == "lambda":
             return await self._probe_lambda(tg, target)
-        address = await self._address(tg, target)
-        if address is None or not allowed_address(address[0]):
-            return FAILED
         configured = doc.get("HealthCheckPort", "traffic-port")
         port = target.port if configured == "traffic-port" else int(configured)
         protocol = doc.get("HealthCheckProtocol", "TCP")
+        instance = None
+        if is_instance_address(tg.target_type, target.target_id):
+            found = self._instance(tg, target, port)
+            if isinstance(found, tuple):  # TCP checks have no timeout reason
+                return FAILED if found is TIMED_OUT and protocol == "TCP" else found
+            address, instance = (found.address, port), found.instance_id
+        else:
+            address = await self._address(tg, target)
+            if address is None or not allowed_address(address[0]):
+                return FAILED
         # with proxy protocol, health check connections open with a header too, a LOCAL one (no client)
         proxy = PROXY_V2_LOCAL if tg.attributes.get("proxy_protocol_v2.enabled") == "true" else b""
         try:
             if protocol == "TCP":
-                _, writer = await asyncio.wait_for(asyncio.open_connection(address[0], port), timeout)
+                _, writer = await self._connect(address[0], port, instance, timeout)
                 if proxy:
                     writer.write(proxy)
                     await writer.drain()
                 writer.close()
                 return None
+            reader, writer = await self._connect(address[0], port, instance, timeout)
             status = await asyncio.wait_for(
-                _http_status(address[0], port, doc.get("HealthCheckPath", "/"), protocol == "HTTPS", proxy),
+                _http_status(reader, writer, address[0], port, doc.get("HealthCheckPath", "/"),
+                             protocol == "HTTPS", proxy),
                 timeout,
-            )
+            )  # fmt: skip
         except TimeoutError:
             return TIMED_OUT if protocol != "TCP" else FAILED
         except (OSError, ValueError, ssl.SSLError):
@@ -126,12 +142,37 @@ class HealthChecker:
             return None
         return "Target.ResponseCodeMismatch", f"Health checks failed with these codes: [{status}]"
 
+    def _instance(self, tg: TargetGroup, target: Target, port: int) -> Reach | tuple[str, str]:
+        """The instance a target is, when a health check can be sent to its port; else why the check fails."""
+        lb = self._load_balancer(tg)
+        instances = self.service.data_plane.instances
+        found = instances.reach(lb, tg.target_type, target.target_id, fresh=True) if lb else None
+        if lb is None or found is None:
+            return FAILED
+        if found.state in ("stopped", "terminated"):
+            return INVALID_STATE, f"Target is in the {found.state} state"
+        if found.state != "running":
+            return FAILED  # pending, stopping: nothing answers
+        if not instances.allowed(lb, found.instance_id, port):
+            return TIMED_OUT  # the security groups (network ACLs, routes) drop the checks: they time out
+        return found
+
+    def _load_balancer(self, tg: TargetGroup) -> LoadBalancer | None:
+        """The first load balancer that sends the group traffic: its interfaces are where checks come from."""
+        with self.service.db.transaction():
+            arns = self.store.load_balancers_of_target_group(tg.arn)
+            return self.store.load_balancer(arns[0]) if arns else None
+
+    async def _connect(
+        self, host: str, port: int, instance: str | None, timeout: float
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if instance:
+            return await self.service.data_plane.instances.connect(instance, port, None, timeout)
+        return await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+
     async def _address(self, tg: TargetGroup, target: Target) -> tuple[str, int] | None:
         if tg.target_type == "ip":
             return target.target_id, target.port
-        if tg.target_type == "instance":
-            found = await self.service.instance_addresses(tg.account, tg.region, [target.target_id])
-            return (found[target.target_id], target.port) if found and target.target_id in found else None
         if tg.target_type == "alb":
             listeners = self.store.listeners_of(target.target_id)
             local = next((item.local_port for item in listeners if item.port == target.port), None)
@@ -172,8 +213,15 @@ async def _done(target: Target) -> Target:
     return target
 
 
-async def _http_status(host: str, port: int, path: str, tls: bool, proxy: bytes = b"") -> int:
-    reader, writer = await asyncio.open_connection(host, port)
+async def _http_status(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    host: str,
+    port: int,
+    path: str,
+    tls: bool,
+    proxy: bytes = b"",
+) -> int:
     try:
         if proxy:
             writer.write(proxy)

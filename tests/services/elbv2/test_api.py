@@ -64,14 +64,54 @@ def test_describe_shows_aws_fields_and_defaults(elb):
     assert message_of(raised) == "One or more load balancers not found"
 
 
-def test_an_application_load_balancer_keeps_a_security_group(elb):
+def test_an_application_load_balancer_keeps_a_security_group(overcast, elb):
     lb = elb.create_load_balancer(Name="sg", Subnets=shared_network(elb)[1])["LoadBalancers"][0]
     with pytest.raises(ClientError) as raised:
         elb.set_security_groups(LoadBalancerArn=lb["LoadBalancerArn"], SecurityGroups=[])  # an ALB keeps one
     assert error_of(raised) == ("ValidationError", 400)
-    assert elb.set_security_groups(LoadBalancerArn=lb["LoadBalancerArn"], SecurityGroups=["sg-1"])[
+    with pytest.raises(ClientError) as raised:
+        elb.set_security_groups(LoadBalancerArn=lb["LoadBalancerArn"], SecurityGroups=["sg-1"])
+    assert error_of(raised) == ("InvalidSecurityGroup", 400)
+    assert message_of(raised) == "The security group 'sg-1' does not exist"
+    ec2 = overcast.client("ec2")
+    group = ec2.create_security_group(GroupName="alb-sg", Description="alb", VpcId=lb["VpcId"])["GroupId"]
+    assert elb.set_security_groups(LoadBalancerArn=lb["LoadBalancerArn"], SecurityGroups=[group])[
         "SecurityGroupIds"
-    ] == ["sg-1"]
+    ] == [group]
+    # the load balancer's interfaces (one per subnet, requester-managed) carry its groups
+    interfaces = ec2.describe_network_interfaces(
+        Filters=[{"Name": "description", "Values": [f"ELB app/sg/{lb['LoadBalancerArn'].rsplit('/', 1)[1]}"]}]
+    )["NetworkInterfaces"]
+    assert len(interfaces) == 2
+    assert all(
+        eni["RequesterManaged"] and [g["GroupId"] for g in eni["Groups"]] == [group] for eni in interfaces
+    )
+    elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    assert not ec2.describe_network_interfaces(Filters=[{"Name": "network-interface-id",
+        "Values": [eni["NetworkInterfaceId"] for eni in interfaces]}])["NetworkInterfaces"]  # fmt: skip
+
+
+def test_a_load_balancer_with_an_unknown_security_group_is_refused_and_leaves_no_interface(overcast, elb):
+    ec2 = overcast.client("ec2")
+    subnets = shared_network(elb)[1]
+
+    def free() -> list[int]:
+        described = ec2.describe_subnets(SubnetIds=subnets)["Subnets"]
+        return [s["AvailableIpAddressCount"] for s in sorted(described, key=lambda s: s["AvailabilityZone"])]
+
+    before = free()
+    with pytest.raises(ClientError) as raised:
+        elb.create_load_balancer(Name="bad-sg", Subnets=subnets, SecurityGroups=["sg-0123456789abcdef0"])
+    assert error_of(raised) == ("InvalidSecurityGroup", 400)
+    assert message_of(raised) == "The security group 'sg-0123456789abcdef0' does not exist"
+    assert free() == before
+    lb = elb.create_load_balancer(Name="good-sg", Subnets=subnets)["LoadBalancers"][0]
+    default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [lb["VpcId"]]},
+                                                    {"Name": "group-name", "Values": ["default"]}])  # fmt: skip
+    assert lb["SecurityGroups"] == [default["SecurityGroups"][0]["GroupId"]]  # the VPC's default group
+    assert free() == [count - 1 for count in before]  # one interface per subnet
+    elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    assert free() == before
 
 
 def test_attributes_defaults_validation_and_deletion_protection(elb):
