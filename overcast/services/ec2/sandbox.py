@@ -17,6 +17,7 @@ removed on terminate), its console output. The metadata service is served here (
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import json
 import logging
@@ -25,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -303,7 +305,8 @@ class Sandboxes:
         router = Router(vpc_id, directory)
         decide = directory / "decide.sock"
         decide.unlink(missing_ok=True)
-        router.server = await asyncio.start_unix_server(self._decider(vpc_id), str(decide))
+        with _through_descriptor(decide) as path:
+            router.server = await asyncio.start_unix_server(self._decider(vpc_id), path)
         (directory / "ports.json").write_text(json.dumps(self._router_ports(vpc_id)))
         log_file = directory / "router.log"
         log_file.write_bytes(b"")
@@ -335,7 +338,8 @@ class Sandboxes:
             return
         ports = self._router_ports(vpc_id)
         try:
-            reader, writer = await asyncio.open_unix_connection(str(router.directory / "control.sock"))
+            with _through_descriptor(router.directory / "control.sock") as path:
+                reader, writer = await asyncio.open_unix_connection(path)
             writer.write(("listen " + " ".join(map(str, ports)) + "\n").encode())
             await writer.drain()
             await reader.readline()
@@ -572,6 +576,17 @@ class Sandboxes:
             except (ProcessLookupError, PermissionError):
                 pass
         return ended
+
+
+@contextlib.contextmanager
+def _through_descriptor(socket_path: Path) -> Iterator[str]:
+    """A path to a Unix socket that fits in `sun_path` (108 bytes) however deep the data directory is: through
+    a descriptor of its directory (`/proc/self/fd/<n>/<name>`), open while the socket is bound or connected."""
+    directory = os.open(socket_path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{directory}/{socket_path.name}"
+    finally:
+        os.close(directory)
 
 
 def _yaml_path() -> str:

@@ -116,9 +116,8 @@ async def main(directory: str) -> None:
 
     for port in json.loads((Path(directory) / "ports.json").read_text()):
         await listen(port)
-    control_path = Path(directory) / "control.sock"
-    control_path.unlink(missing_ok=True)
-    await asyncio.start_unix_server(control, str(control_path))
+    (Path(directory) / "control.sock").unlink(missing_ok=True)
+    await asyncio.start_unix_server(control, f"/proc/self/fd/{home}/control.sock")  # any depth of directory
     print("ready", flush=True)
     await asyncio.Event().wait()
 

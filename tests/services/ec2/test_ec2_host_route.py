@@ -5,11 +5,8 @@ decides as for a client outside the VPC; the host's link and route go at shutdow
 import json
 import logging
 import random
-import shutil
 import signal
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -121,16 +118,7 @@ def test_a_block_the_host_already_routes_is_left_alone(overcast, caplog):
     assert route_of(taken) == before
 
 
-@pytest.fixture
-def data_dir():
-    """A short data directory: the routers' Unix socket paths must fit in 108 bytes."""
-    path = tempfile.mkdtemp(prefix="oc-")
-    yield Path(path)
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def test_the_host_link_goes_at_shutdown_and_with_a_crash(data_dir):
-    tmp_path = data_dir
+def test_the_host_link_goes_at_shutdown_and_with_a_crash(tmp_path):
     server = ServerProcess(tmp_path)
     block = free_block()
     try:
