@@ -33,6 +33,26 @@ def _ip(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10)
 
 
+def veth_available() -> bool:
+    """Whether this machine makes veth pairs (tried in a namespace of its own, so the host sees nothing)."""
+    try:
+        done = subprocess.run(["unshare", "--net", "ip", "link", "add", "probe0", "type", "veth", "peer", "name", "probe1"],
+                              capture_output=True, timeout=10)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _ip_json(*args: str) -> list[dict] | None:
+    """`ip -j <args>` read, or None when `ip` fails or cannot answer in JSON (an old iproute2)."""
+    done = _ip("-j", *args)
+    try:
+        found = json.loads(done.stdout or "[]") if done.returncode == 0 else None
+    except ValueError:
+        return None
+    return found if isinstance(found, list) else None
+
+
 def _start_time(pid: int) -> str:
     """A process's start time (field 22 of /proc/<pid>/stat): a pid reused by another process differs."""
     try:
@@ -45,12 +65,14 @@ def _own_alias() -> str:
     return f"{ALIAS} {os.getpid()} {_start_time(os.getpid())}"
 
 
-def host_networks() -> list[tuple[ipaddress.IPv4Network, str]]:
+def host_networks() -> list[tuple[ipaddress.IPv4Network, str]] | None:
     """Every IPv4 network the host routes (any table, default routes aside) or holds an address in, with
-    the device it is on."""
+    the device it is on; None when `ip` cannot tell."""
+    routes, addresses = _ip_json("-4", "route", "show", "table", "all"), _ip_json("-4", "addr", "show")
+    if routes is None or addresses is None:
+        return None
     found: list[tuple[ipaddress.IPv4Network, str]] = []
-    routes = _ip("-4", "-j", "route", "show", "table", "all")
-    for route in json.loads(routes.stdout or "[]") if routes.returncode == 0 else []:
+    for route in routes:
         destination = route.get("dst", "")
         if destination in ("", "default", "0.0.0.0/0"):
             continue
@@ -58,8 +80,7 @@ def host_networks() -> list[tuple[ipaddress.IPv4Network, str]]:
             found.append((ipaddress.ip_network(destination, strict=False), route.get("dev", "")))
         except ValueError:
             continue
-    addresses = _ip("-4", "-j", "addr", "show")
-    for link in json.loads(addresses.stdout or "[]") if addresses.returncode == 0 else []:
+    for link in addresses:
         for address in link.get("addr_info", []):
             network = ipaddress.ip_network(f"{address['local']}/{address['prefixlen']}", strict=False)
             found.append((network, link.get("ifname", "")))
@@ -68,8 +89,10 @@ def host_networks() -> list[tuple[ipaddress.IPv4Network, str]]:
 
 def conflicts(block: str) -> str | None:
     """What on the host a VPC block overlaps (`10.0.0.0/8 on eth0`), or None when it can be routed."""
-    wanted = ipaddress.ip_network(block)
-    for network, device in host_networks():
+    wanted, networks = ipaddress.ip_network(block), host_networks()
+    if networks is None:
+        return "routes (`ip -j` cannot list them here)"
+    for network, device in networks:
         if network.overlaps(wanted):
             return f"{network} on {device or 'the host'}"
     return None
@@ -77,8 +100,10 @@ def conflicts(block: str) -> str | None:
 
 def host_address_free() -> str | None:
     """What holds `HOST_ADDRESS` on the host besides Overcast's links (None: it is free to use)."""
-    address = ipaddress.ip_address(HOST_ADDRESS)
-    for network, device in host_networks():
+    address, networks = ipaddress.ip_address(HOST_ADDRESS), host_networks()
+    if networks is None:
+        return "routes (`ip -j` cannot list them here)"
+    for network, device in networks:
         if address in network and not device.startswith(PREFIX):
             return f"{network} on {device or 'the host'}"
     return None
@@ -141,9 +166,8 @@ def remove(name: str) -> None:
 
 def owned_links() -> list[tuple[str, int, str]]:
     """Overcast's host links on this machine: (name, owner pid, owner's start time)."""
-    listed = _ip("-j", "-d", "link", "show")
     found = []
-    for link in json.loads(listed.stdout or "[]") if listed.returncode == 0 else []:
+    for link in _ip_json("-d", "link", "show") or []:
         words = str(link.get("ifalias", "")).split()
         name = link.get("ifname", "")
         if name.startswith(PREFIX) and words[:1] == [ALIAS] and len(words) == 3 and words[1].isdigit():
