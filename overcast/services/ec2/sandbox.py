@@ -82,9 +82,8 @@ class Router:
         self.directory = directory
         self.process: subprocess.Popen | None = None
         self.server: asyncio.base_events.Server | None = None
-        self.host_link: str | None = (
-            None  # its veth to the host (host_link.py), when the host may route to it
-        )
+        # its veth to the host (host_link.py), once the host routes a block of the VPC through it
+        self.host_link: str | None = None
         self.host_blocks: set[str] = set()  # the VPC blocks the host routes through it
         self.host_refused: set[str] = set()  # blocks the host keeps (already logged)
 
