@@ -112,6 +112,9 @@ class Ec2Provider(ServiceProvider):
         ended = self.sandboxes.sweep()
         if ended:
             log.info("EC2: ended %d sandbox process(es) left by an earlier run", ended)
+        links = await asyncio.to_thread(self.sandboxes.sweep_host_links)
+        if links:
+            log.info("EC2: removed the host link(s) %s left by an earlier run", ", ".join(links))
         self.platform.spawn(self.timers.run())
         self.platform.spawn(self._boot_running())
 
@@ -186,12 +189,14 @@ class Ec2Provider(ServiceProvider):
         return HttpResponse(status, keep, body)
 
     def reach_from_internet(self, instance_id: str, port: int) -> list[dict[str, Any]] | None:
-        """None when the internet reaches the instance's port, else AWS's explanations of why not."""
+        """None when the internet reaches the instance's (or network interface's) port, else AWS's
+        explanations of why not."""
         from overcast.services.ec2 import api
 
+        ends = (kinds.INSTANCE.name, kinds.NETWORK_INTERFACE.name)
         with self.db.transaction():
             instance = self.store.get(instance_id)
-            if instance is None or instance.kind != kinds.INSTANCE.name or not instance.vpc_id:
+            if instance is None or instance.kind not in ends or not instance.vpc_id:
                 return [{"ExplanationCode": "INSTANCE_NOT_FOUND"}]
             igw = self.net.internet_gateway_of(instance.vpc_id)
         if igw is None:

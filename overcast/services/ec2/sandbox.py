@@ -17,6 +17,7 @@ removed on terminate), its console output. The metadata service is served here (
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import json
 import logging
@@ -25,9 +26,11 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from overcast.services.ec2 import host_link
 from overcast.services.ec2.imds import Imds
 
 if TYPE_CHECKING:
@@ -79,6 +82,10 @@ class Router:
         self.directory = directory
         self.process: subprocess.Popen | None = None
         self.server: asyncio.base_events.Server | None = None
+        # its veth to the host (host_link.py), once the host routes a block of the VPC through it
+        self.host_link: str | None = None
+        self.host_blocks: set[str] = set()  # the VPC blocks the host routes through it
+        self.host_refused: set[str] = set()  # blocks the host keeps (already logged)
 
 
 class Sandboxes:
@@ -256,9 +263,40 @@ class Sandboxes:
 
     # -- the VPC's router -------------------------------------------------------------------------------
 
-    async def _router(self, vpc_id: str) -> Router:
+    async def _router(self, vpc_id: str, blocks: list[str]) -> Router:
         async with self._router_lock:  # sandboxes booting together share one router
-            return await self._start_router(vpc_id)
+            router = await self._start_router(vpc_id)
+            try:
+                await asyncio.to_thread(self._route_from_host, router, blocks)
+            except Exception:  # the host's way in is an extra: the instances run without it
+                log.exception("EC2: the host is not routed to %s", vpc_id)
+            return router
+
+    def _route_from_host(self, router: Router, blocks: list[str]) -> None:
+        """The host routes the VPC's blocks to its router (host_link.py), those that overlap nothing the host
+        has; the others stay reachable at the internal endpoint only (and the log says why)."""
+        assert router.process is not None
+        for block in (b for b in blocks if b not in router.host_blocks):
+            conflict = host_link.conflicts(block)
+            if conflict is None and router.host_link is None:
+                conflict = host_link.host_address_free()
+            if conflict is not None:
+                if block not in router.host_refused:
+                    router.host_refused.add(block)
+                    log.warning("EC2: %s of %s overlaps the host's %s: the host is not routed to it; it reaches "
+                                "the VPC's instances at /_overcast/ec2/instances/<id>/http/<port>/ only",
+                                block, router.vpc_id, conflict)  # fmt: skip
+                continue
+            try:
+                if router.host_link is None:
+                    router.host_link = host_link.link_to(router.process.pid)
+                host_link.route(router.host_link, block)
+            except (OSError, subprocess.SubprocessError) as error:
+                log.warning("EC2: the host is not routed to %s of %s: %s", block, router.vpc_id, error)
+                router.host_refused.add(block)
+                continue
+            router.host_blocks.add(block)
+            log.info("EC2: the host reaches %s (%s) through %s", block, router.vpc_id, router.host_link)
 
     async def _start_router(self, vpc_id: str) -> Router:
         router = self._routers.get(vpc_id)
@@ -269,7 +307,8 @@ class Sandboxes:
         router = Router(vpc_id, directory)
         decide = directory / "decide.sock"
         decide.unlink(missing_ok=True)
-        router.server = await asyncio.start_unix_server(self._decider(vpc_id), str(decide))
+        with _through_descriptor(decide) as path:
+            router.server = await asyncio.start_unix_server(self._decider(vpc_id), path)
         (directory / "ports.json").write_text(json.dumps(self._router_ports(vpc_id)))
         log_file = directory / "router.log"
         log_file.write_bytes(b"")
@@ -301,7 +340,8 @@ class Sandboxes:
             return
         ports = self._router_ports(vpc_id)
         try:
-            reader, writer = await asyncio.open_unix_connection(str(router.directory / "control.sock"))
+            with _through_descriptor(router.directory / "control.sock") as path:
+                reader, writer = await asyncio.open_unix_connection(path)
             writer.write(("listen " + " ".join(map(str, ports)) + "\n").encode())
             await writer.drain()
             await reader.readline()
@@ -352,6 +392,11 @@ class Sandboxes:
         import ipaddress
 
         ec2 = api.provider(self.platform)
+        if source == host_link.HOST_ADDRESS:  # the host: a client outside the VPC, as the internal endpoint
+            with self.platform.db.transaction():
+                holders = [h for s, h in ec2.store.holders_of_ip(int(ipaddress.ip_address(destination)))
+                           if (found := ec2.store.get(s)) is not None and found.vpc_id == vpc_id]  # fmt: skip
+            return bool(holders) and ec2.reach_from_internet(holders[0], port) is None
         with self.platform.db.transaction():
             ends = []
             for address in (source, destination):
@@ -364,7 +409,7 @@ class Sandboxes:
 
     async def _link(self, sandbox: Sandbox, info: dict[str, Any]) -> None:
         """A veth pair from the sandbox's namespace (eth0, holding its private IP) to its VPC's router."""
-        router = await self._router(info["vpc_id"])
+        router = await self._router(info["vpc_id"], info["vpc_blocks"])
         assert router.process is not None and sandbox.process is not None
         link = "v" + info["instance_id"].split("-", 1)[1][:12]
         ip = info["private_ip"]
@@ -379,6 +424,7 @@ class Sandboxes:
             f"addr add {ip}/32 dev eth0",
             "link set eth0 up",
             f"route add {ROUTER_ADDRESS}/32 dev eth0",
+            f"route add {host_link.HOST_ADDRESS}/32 via {ROUTER_ADDRESS} dev eth0 onlink",  # replies to the host
             *(f"route add {block} via {ROUTER_ADDRESS} dev eth0 onlink" for block in info["vpc_blocks"]),
         ]
         for _ in range(100):  # the sandbox's namespace exists once unshare has made it
@@ -420,6 +466,8 @@ class Sandboxes:
         for instance_id in list(self._running):
             self.halt(instance_id)
         for router in self._routers.values():
+            if router.host_link is not None:  # the host's routes to the VPC go with its link
+                host_link.remove(router.host_link)
             if router.server is not None:
                 router.server.close()
             if router.process is not None and router.process.poll() is None:
@@ -500,6 +548,12 @@ class Sandboxes:
 
     # -- after a crash ---------------------------------------------------------------------------------
 
+    def sweep_host_links(self) -> list[str]:
+        """Remove the host links (host_link.py) of Overcast processes that are gone: the names removed."""
+        if sys.platform != "linux" or shutil.which("ip") is None:
+            return []
+        return host_link.sweep()
+
     def sweep(self) -> int:
         """End sandbox processes a crashed Overcast left (plain mode: namespaces die with their server):
         those whose environment marks them as a sandbox's and whose server is gone. How many were ended."""
@@ -524,6 +578,17 @@ class Sandboxes:
             except (ProcessLookupError, PermissionError):
                 pass
         return ended
+
+
+@contextlib.contextmanager
+def _through_descriptor(socket_path: Path) -> Iterator[str]:
+    """A path to a Unix socket that fits in `sun_path` (108 bytes) however deep the data directory is: through
+    a descriptor of its directory (`/proc/self/fd/<n>/<name>`), open while the socket is bound or connected."""
+    directory = os.open(socket_path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{directory}/{socket_path.name}"
+    finally:
+        os.close(directory)
 
 
 def _yaml_path() -> str:

@@ -7,7 +7,9 @@ table makes every address local), so a connection to `10.0.1.5:80` is accepted b
 port 80 with the destination it was meant for. The router asks Overcast whether the security groups, network
 ACLs and routes let the source reach that destination on that port (the reachability engine, over a Unix
 socket) and, if they do, connects to the destination from the source's own address (IP_TRANSPARENT), so the
-destination sees its real peer. A refused connection is closed at once. The router listens on the ports its
+destination sees its real peer. A refused connection is reset at once. The host reaches the router too
+(a link of its own, `host_link.py`): its connections come from `169.254.77.1` and are decided as from the
+internet. The router listens on the ports its
 `ports` file names (the VPC's security group rules' ports, at most a few hundred)."""
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -50,12 +53,20 @@ async def _allowed(decide: str, source: str, destination: str, port: int) -> boo
     return answer.strip() == b"allow"
 
 
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Refuse a connection: closed with a reset (SO_LINGER 0), so the client sees it refused at once."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.close()
+
+
 def _handler(decide: str):
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         source = writer.get_extra_info("peername")[0]
         destination, port = writer.get_extra_info("sockname")[:2]
         if not await _allowed(decide, source, destination, port):
-            writer.close()
+            _reset(writer)
             return
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
@@ -105,9 +116,8 @@ async def main(directory: str) -> None:
 
     for port in json.loads((Path(directory) / "ports.json").read_text()):
         await listen(port)
-    control_path = Path(directory) / "control.sock"
-    control_path.unlink(missing_ok=True)
-    await asyncio.start_unix_server(control, str(control_path))
+    (Path(directory) / "control.sock").unlink(missing_ok=True)
+    await asyncio.start_unix_server(control, f"/proc/self/fd/{home}/control.sock")  # any depth of directory
     print("ready", flush=True)
     await asyncio.Event().wait()
 
