@@ -1,0 +1,269 @@
+"""A stack per service group of the resource types added for the services main grew (Auto Scaling, EC2's
+launch templates and networking, EventBridge's archives, connections, API destinations, Scheduler, Pipes,
+CloudTrail, Cognito identity pools, SSM documents, CloudWatch composite alarms): created, read back through
+the service with boto3, updated, deleted."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.helpers import code_of
+from tests.services.cloudformation.helpers import outputs
+from tests.services.cloudformation.test_service_handlers import deploy, destroy, needs, update
+
+
+def _image(overcast) -> str:
+    images = overcast.client("ec2").describe_images(
+        Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-*-x86_64"]}]
+    )["Images"]
+    return images[0]["ImageId"]
+
+
+def autoscaling_template(image: str, max_size: int, version_note: str) -> dict:
+    return {
+        "Resources": {
+            "Template": {
+                "Type": "AWS::EC2::LaunchTemplate",
+                "Properties": {
+                    "LaunchTemplateData": {"ImageId": image, "InstanceType": "t3.micro"},
+                    "VersionDescription": version_note,
+                },
+            },
+            "Config": {
+                "Type": "AWS::AutoScaling::LaunchConfiguration",
+                "Properties": {"ImageId": image, "InstanceType": "t3.micro"},
+            },
+            "Group": {
+                "Type": "AWS::AutoScaling::AutoScalingGroup",
+                "Properties": {
+                    "MinSize": "0",
+                    "MaxSize": str(max_size),
+                    "DesiredCapacity": "0",
+                    "AvailabilityZones": {"Fn::GetAZs": ""},
+                    "LaunchTemplate": {
+                        "LaunchTemplateId": {"Ref": "Template"},
+                        "Version": {"Fn::GetAtt": ["Template", "LatestVersionNumber"]},
+                    },
+                    "Tags": [{"Key": "team", "Value": "web", "PropagateAtLaunch": True}],
+                },
+            },
+            "Other": {
+                "Type": "AWS::AutoScaling::AutoScalingGroup",
+                "Properties": {
+                    "MinSize": "0",
+                    "MaxSize": "1",
+                    "AvailabilityZones": {"Fn::GetAZs": ""},
+                    "LaunchConfigurationName": {"Ref": "Config"},
+                },
+            },
+            "Policy": {
+                "Type": "AWS::AutoScaling::ScalingPolicy",
+                "Properties": {
+                    "AutoScalingGroupName": {"Ref": "Group"},
+                    "PolicyType": "TargetTrackingScaling",
+                    "TargetTrackingConfiguration": {
+                        "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"},
+                        "TargetValue": 50,
+                    },
+                },
+            },
+        },
+        "Outputs": {
+            "Group": {"Value": {"Ref": "Group"}},
+            "Other": {"Value": {"Ref": "Other"}},
+            "Config": {"Value": {"Ref": "Config"}},
+            "Template": {"Value": {"Ref": "Template"}},
+            "Latest": {"Value": {"Fn::GetAtt": ["Template", "LatestVersionNumber"]}},
+            "Policy": {"Value": {"Ref": "Policy"}},
+            "PolicyName": {"Value": {"Fn::GetAtt": ["Policy", "PolicyName"]}},
+        },
+    }
+
+
+def test_auto_scaling_groups_launch_templates_and_policies(overcast):
+    needs(overcast, "autoscaling", "describe_auto_scaling_groups")
+    cfn, autoscaling, ec2 = (overcast.client(name) for name in ("cloudformation", "autoscaling", "ec2"))
+    image = _image(overcast)
+    stack = deploy(cfn, "scaling", autoscaling_template(image, 2, "first"))
+    values = outputs(stack)
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[values["Group"]])[
+        "AutoScalingGroups"
+    ][0]
+    assert (group["MinSize"], group["MaxSize"], group["DesiredCapacity"]) == (0, 2, 0)
+    assert group["LaunchTemplate"]["LaunchTemplateId"] == values["Template"]
+    assert [(t["Key"], t["Value"], t["PropagateAtLaunch"]) for t in group["Tags"]] == [("team", "web", True)]
+    other = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[values["Other"]])[
+        "AutoScalingGroups"
+    ]
+    assert other[0]["LaunchConfigurationName"] == values["Config"]
+    config = autoscaling.describe_launch_configurations(LaunchConfigurationNames=[values["Config"]])
+    assert config["LaunchConfigurations"][0]["ImageId"] == image
+    policy = autoscaling.describe_policies(AutoScalingGroupName=values["Group"])["ScalingPolicies"][0]
+    assert (policy["PolicyARN"], policy["PolicyName"]) == (values["Policy"], values["PolicyName"])
+    assert policy["TargetTrackingConfiguration"]["TargetValue"] == 50.0
+    assert values["Latest"] == "1"
+
+    # A new launch template version becomes the default; the group follows it and grows its maximum.
+    values = outputs(update(cfn, "scaling", autoscaling_template(image, 4, "second")))
+    assert values["Latest"] == "2"
+    template = ec2.describe_launch_templates(LaunchTemplateIds=[values["Template"]])["LaunchTemplates"][0]
+    assert (template["DefaultVersionNumber"], template["LatestVersionNumber"]) == (2, 2)
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[values["Group"]])[
+        "AutoScalingGroups"
+    ][0]
+    assert (group["MaxSize"], group["LaunchTemplate"]["Version"]) == (4, "2")
+
+    destroy(cfn, stack)
+    assert (
+        autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[values["Group"]])["AutoScalingGroups"]
+        == []
+    )
+    assert (
+        autoscaling.describe_launch_configurations(LaunchConfigurationNames=[values["Config"]])[
+            "LaunchConfigurations"
+        ]
+        == []
+    )
+    with pytest.raises(ClientError) as gone:
+        ec2.describe_launch_templates(LaunchTemplateIds=[values["Template"]])
+    assert code_of(gone) == "InvalidLaunchTemplateId.NotFound"
+
+
+def network_template(port: int, tag: str) -> dict:
+    return {
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.40.0.0/16"}},
+            "Peer": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.41.0.0/16"}},
+            "Subnet": {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {
+                    "VpcId": {"Ref": "Vpc"},
+                    "CidrBlock": "10.40.0.0/24",
+                    "AvailabilityZone": {"Fn::Select": [0, {"Fn::GetAZs": ""}]},
+                },
+            },
+            "Acl": {
+                "Type": "AWS::EC2::NetworkAcl",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "Tags": [{"Key": "tier", "Value": tag}]},
+            },
+            "Https": {
+                "Type": "AWS::EC2::NetworkAclEntry",
+                "Properties": {
+                    "NetworkAclId": {"Ref": "Acl"},
+                    "RuleNumber": 100,
+                    "Protocol": 6,
+                    "RuleAction": "allow",
+                    "CidrBlock": "0.0.0.0/0",
+                    "PortRange": {"From": port, "To": port},
+                },
+            },
+            "AclAssociation": {
+                "Type": "AWS::EC2::SubnetNetworkAclAssociation",
+                "Properties": {"SubnetId": {"Ref": "Subnet"}, "NetworkAclId": {"Ref": "Acl"}},
+            },
+            "EgressOnly": {
+                "Type": "AWS::EC2::EgressOnlyInternetGateway",
+                "Properties": {"VpcId": {"Ref": "Vpc"}},
+            },
+            "Dhcp": {
+                "Type": "AWS::EC2::DHCPOptions",
+                "Properties": {"DomainName": "corp.example", "DomainNameServers": ["AmazonProvidedDNS"]},
+            },
+            "DhcpAssociation": {
+                "Type": "AWS::EC2::VPCDHCPOptionsAssociation",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "DhcpOptionsId": {"Ref": "Dhcp"}},
+            },
+            "Peering": {
+                "Type": "AWS::EC2::VPCPeeringConnection",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "PeerVpcId": {"Ref": "Peer"}},
+            },
+            "FlowGroup": {"Type": "AWS::Logs::LogGroup"},
+            "FlowRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    }
+                },
+            },
+            "Flow": {
+                "Type": "AWS::EC2::FlowLog",
+                "Properties": {
+                    "ResourceId": {"Ref": "Vpc"},
+                    "ResourceType": "VPC",
+                    "TrafficType": "ALL",
+                    "LogGroupName": {"Ref": "FlowGroup"},
+                    "DeliverLogsPermissionArn": {"Fn::GetAtt": ["FlowRole", "Arn"]},
+                },
+            },
+            "Hub": {"Type": "AWS::EC2::TransitGateway", "Properties": {"Description": "hub"}},
+            "HubAttachment": {
+                "Type": "AWS::EC2::TransitGatewayVpcAttachment",
+                "Properties": {
+                    "TransitGatewayId": {"Ref": "Hub"},
+                    "VpcId": {"Ref": "Vpc"},
+                    "SubnetIds": [{"Ref": "Subnet"}],
+                },
+            },
+        },
+        "Outputs": {
+            name: {"Value": {"Ref": name}}
+            for name in (
+                "Vpc",
+                "Subnet",
+                "Acl",
+                "AclAssociation",
+                "EgressOnly",
+                "Dhcp",
+                "Peering",
+                "Flow",
+                "Hub",
+                "HubAttachment",
+            )  # fmt: skip
+        }
+        | {"HubArn": {"Value": {"Fn::GetAtt": ["Hub", "TransitGatewayArn"]}}},
+    }
+
+
+def test_network_acls_peering_flow_logs_and_transit_gateways(overcast):
+    needs(overcast, "ec2", "describe_vpcs")
+    cfn, ec2 = overcast.client("cloudformation"), overcast.client("ec2")
+    stack = deploy(cfn, "network-more", network_template(443, "web"))
+    values = outputs(stack)
+    acl = ec2.describe_network_acls(NetworkAclIds=[values["Acl"]])["NetworkAcls"][0]
+    assert [a["SubnetId"] for a in acl["Associations"]] == [values["Subnet"]]
+    assert acl["Associations"][0]["NetworkAclAssociationId"] == values["AclAssociation"]
+    rules = [(e["RuleNumber"], e.get("PortRange")) for e in acl["Entries"] if not e["Egress"]]
+    assert (100, {"From": 443, "To": 443}) in rules
+    gateway = ec2.describe_egress_only_internet_gateways(EgressOnlyInternetGatewayIds=[values["EgressOnly"]])
+    assert gateway["EgressOnlyInternetGateways"][0]["Attachments"][0]["VpcId"] == values["Vpc"]
+    assert ec2.describe_vpcs(VpcIds=[values["Vpc"]])["Vpcs"][0]["DhcpOptionsId"] == values["Dhcp"]
+    peering = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[values["Peering"]])
+    assert peering["VpcPeeringConnections"][0]["Status"]["Code"] == "active"
+    assert ec2.describe_flow_logs(FlowLogIds=[values["Flow"]])["FlowLogs"][0]["ResourceId"] == values["Vpc"]
+    hub = ec2.describe_transit_gateways(TransitGatewayIds=[values["Hub"]])["TransitGateways"][0]
+    assert (hub["State"], hub["TransitGatewayArn"]) == ("available", values["HubArn"])
+    attachment = ec2.describe_transit_gateway_vpc_attachments(
+        TransitGatewayAttachmentIds=[values["HubAttachment"]]
+    )
+    assert attachment["TransitGatewayVpcAttachments"][0]["State"] == "available"
+
+    # The entry's port changes in place; the ACL is retagged.
+    update(cfn, "network-more", network_template(8443, "api"))
+    acl = ec2.describe_network_acls(NetworkAclIds=[values["Acl"]])["NetworkAcls"][0]
+    rules = [(e["RuleNumber"], e.get("PortRange")) for e in acl["Entries"] if not e["Egress"]]
+    assert (100, {"From": 8443, "To": 8443}) in rules
+    assert acl["Tags"] == [{"Key": "tier", "Value": "api"}]
+
+    destroy(cfn, stack)
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [values["Vpc"]]}])["Vpcs"] == []
+    hub = ec2.describe_transit_gateways(TransitGatewayIds=[values["Hub"]])["TransitGateways"]
+    assert [h["State"] for h in hub] in ([], ["deleting"], ["deleted"])
