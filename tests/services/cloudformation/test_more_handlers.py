@@ -5,6 +5,8 @@ the service with boto3, updated, deleted."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -267,3 +269,179 @@ def test_network_acls_peering_flow_logs_and_transit_gateways(overcast):
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [values["Vpc"]]}])["Vpcs"] == []
     hub = ec2.describe_transit_gateways(TransitGatewayIds=[values["Hub"]])["TransitGateways"]
     assert [h["State"] for h in hub] in ([], ["deleting"], ["deleted"])
+
+
+QUEUE_ROLE = {
+    "Type": "AWS::IAM::Role",
+    "Properties": {
+        "AssumeRolePolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["scheduler.amazonaws.com", "pipes.amazonaws.com"]},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        },
+        "Policies": [
+            {
+                "PolicyName": "queues",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}],
+                },
+            }
+        ],
+    },
+}
+
+
+def eventbridge_template(retention: int, rate: str, batch: int, endpoint: str) -> dict:
+    return {
+        "Resources": {
+            "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "orders-bus"}},
+            "BusPolicy": {
+                "Type": "AWS::Events::EventBusPolicy",
+                "Properties": {
+                    "EventBusName": {"Ref": "Bus"},
+                    "StatementId": "partner",
+                    "Action": "events:PutEvents",
+                    "Principal": "111122223333",
+                },
+            },
+            "Archive": {
+                "Type": "AWS::Events::Archive",
+                "Properties": {
+                    "SourceArn": {"Fn::GetAtt": ["Bus", "Arn"]},
+                    "EventPattern": {"source": ["shop"]},
+                    "RetentionDays": retention,
+                },
+            },
+            "Connection": {
+                "Type": "AWS::Events::Connection",
+                "Properties": {
+                    "AuthorizationType": "API_KEY",
+                    "AuthParameters": {
+                        "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "s3cret"}
+                    },
+                },
+            },
+            "Destination": {
+                "Type": "AWS::Events::ApiDestination",
+                "Properties": {
+                    "ConnectionArn": {"Fn::GetAtt": ["Connection", "Arn"]},
+                    "InvocationEndpoint": endpoint,
+                    "HttpMethod": "POST",
+                    "InvocationRateLimitPerSecond": "10",
+                },
+            },
+            "Source": {"Type": "AWS::SQS::Queue"},
+            "Sink": {"Type": "AWS::SQS::Queue"},
+            "Role": QUEUE_ROLE,
+            "Group": {"Type": "AWS::Scheduler::ScheduleGroup", "Properties": {"Name": "nightly"}},
+            "Schedule": {
+                "Type": "AWS::Scheduler::Schedule",
+                "Properties": {
+                    "GroupName": {"Ref": "Group"},
+                    "ScheduleExpression": rate,
+                    "FlexibleTimeWindow": {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": "5"},
+                    "Target": {
+                        "Arn": {"Fn::GetAtt": ["Sink", "Arn"]},
+                        "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                        "Input": '{"from": "schedule"}',
+                        "RetryPolicy": {"MaximumRetryAttempts": "3"},
+                    },
+                },
+            },
+            "Pipe": {
+                "Type": "AWS::Pipes::Pipe",
+                "Properties": {
+                    "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Source": {"Fn::GetAtt": ["Source", "Arn"]},
+                    "SourceParameters": {"SqsQueueParameters": {"BatchSize": str(batch)}},
+                    "Target": {"Fn::GetAtt": ["Sink", "Arn"]},
+                },
+            },
+        },
+        "Outputs": {
+            **{
+                name: {"Value": {"Ref": name}}
+                for name in (
+                    "Bus",
+                    "BusPolicy",
+                    "Archive",
+                    "Connection",
+                    "Destination",
+                    "Group",
+                    "Schedule",
+                    "Pipe",
+                )
+            },  # fmt: skip
+            "ArchiveArn": {"Value": {"Fn::GetAtt": ["Archive", "Arn"]}},
+            "ConnectionArn": {"Value": {"Fn::GetAtt": ["Connection", "Arn"]}},
+            "SecretArn": {"Value": {"Fn::GetAtt": ["Connection", "SecretArn"]}},
+            "DestinationArn": {"Value": {"Fn::GetAtt": ["Destination", "Arn"]}},
+            "ScheduleArn": {"Value": {"Fn::GetAtt": ["Schedule", "Arn"]}},
+            "GroupArn": {"Value": {"Fn::GetAtt": ["Group", "Arn"]}},
+            "PipeArn": {"Value": {"Fn::GetAtt": ["Pipe", "Arn"]}},
+            "PipeState": {"Value": {"Fn::GetAtt": ["Pipe", "CurrentState"]}},
+        },
+    }
+
+
+def test_eventbridge_archives_connections_destinations_schedules_and_pipes(overcast):
+    needs(overcast, "scheduler", "list_schedule_groups")
+    needs(overcast, "pipes", "list_pipes")
+    cfn, events = overcast.client("cloudformation"), overcast.client("events")
+    scheduler, pipes = overcast.client("scheduler"), overcast.client("pipes")
+    template = eventbridge_template(7, "rate(1 hour)", 5, "https://api.example.com/orders")
+    stack = deploy(cfn, "eventbridge", template)
+    values = outputs(stack)
+    assert values["BusPolicy"] == "partner"
+    policy = json.loads(events.describe_event_bus(Name="orders-bus")["Policy"])
+    assert [s["Principal"] for s in policy["Statement"] if s["Sid"] == "partner"] == [
+        {"AWS": "arn:aws:iam::111122223333:root"}
+    ]
+    archive = events.describe_archive(ArchiveName=values["Archive"])
+    assert (archive["ArchiveArn"], archive["RetentionDays"]) == (values["ArchiveArn"], 7)
+    assert json.loads(archive["EventPattern"]) == {"source": ["shop"]}
+    connection = events.describe_connection(Name=values["Connection"])
+    assert (connection["ConnectionArn"], connection["SecretArn"]) == (
+        values["ConnectionArn"],
+        values["SecretArn"],
+    )
+    destination = events.describe_api_destination(Name=values["Destination"])
+    assert (destination["ApiDestinationArn"], destination["InvocationRateLimitPerSecond"]) == (
+        values["DestinationArn"],
+        10,
+    )
+    assert scheduler.get_schedule_group(Name="nightly")["Arn"] == values["GroupArn"]
+    schedule = scheduler.get_schedule(Name=values["Schedule"], GroupName="nightly")
+    assert (schedule["Arn"], schedule["ScheduleExpression"]) == (values["ScheduleArn"], "rate(1 hour)")
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 5}
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 3
+    pipe = pipes.describe_pipe(Name=values["Pipe"])
+    assert (pipe["Arn"], pipe["CurrentState"], values["PipeState"]) == (
+        values["PipeArn"],
+        "RUNNING",
+        "RUNNING",
+    )
+    assert pipe["SourceParameters"]["SqsQueueParameters"]["BatchSize"] == 5
+
+    update(cfn, "eventbridge", eventbridge_template(30, "rate(2 hours)", 8, "https://api.example.com/v2"))
+    assert events.describe_archive(ArchiveName=values["Archive"])["RetentionDays"] == 30
+    destination = events.describe_api_destination(Name=values["Destination"])
+    assert destination["InvocationEndpoint"] == "https://api.example.com/v2"
+    schedule = scheduler.get_schedule(Name=values["Schedule"], GroupName="nightly")
+    assert schedule["ScheduleExpression"] == "rate(2 hours)"
+    pipe = pipes.describe_pipe(Name=values["Pipe"])
+    assert pipe["SourceParameters"]["SqsQueueParameters"]["BatchSize"] == 8
+
+    destroy(cfn, stack)
+    assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
+    assert events.list_archives()["Archives"] == []
+    assert events.list_connections()["Connections"] == []
+    assert events.list_api_destinations()["ApiDestinations"] == []
+    assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default"]
+    assert pipes.list_pipes()["Pipes"] == []
