@@ -445,3 +445,232 @@ def test_eventbridge_archives_connections_destinations_schedules_and_pipes(overc
     assert events.list_api_destinations()["ApiDestinations"] == []
     assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default"]
     assert pipes.list_pipes()["Pipes"] == []
+
+
+def audit_template(logging: bool, rule: str, document_step: str, unauthenticated: bool) -> dict:
+    return {
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket"},
+            "BucketPolicy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": {"Ref": "Bucket"},
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                                "Action": "s3:GetBucketAcl",
+                                "Resource": {"Fn::GetAtt": ["Bucket", "Arn"]},
+                            },
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                                "Action": "s3:PutObject",
+                                "Resource": {"Fn::Sub": "${Bucket.Arn}/AWSLogs/${AWS::AccountId}/*"},
+                                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+                            },
+                        ],
+                    },
+                },
+            },
+            "Trail": {
+                "Type": "AWS::CloudTrail::Trail",
+                "DependsOn": "BucketPolicy",
+                "Properties": {
+                    "S3BucketName": {"Ref": "Bucket"},
+                    "IsLogging": logging,
+                    "IsMultiRegionTrail": True,
+                    "EventSelectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}],
+                },
+            },
+            "Pool": {
+                "Type": "AWS::Cognito::IdentityPool",
+                "Properties": {"AllowUnauthenticatedIdentities": unauthenticated},
+            },
+            "GuestRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                                "Action": "sts:AssumeRoleWithWebIdentity",
+                            }
+                        ],
+                    }
+                },
+            },
+            "Roles": {
+                "Type": "AWS::Cognito::IdentityPoolRoleAttachment",
+                "Properties": {
+                    "IdentityPoolId": {"Ref": "Pool"},
+                    "Roles": {"unauthenticated": {"Fn::GetAtt": ["GuestRole", "Arn"]}},
+                },
+            },
+            "Runbook": {
+                "Type": "AWS::SSM::Document",
+                "Properties": {
+                    "DocumentType": "Command",
+                    "UpdateMethod": "NewVersion",
+                    "Content": {
+                        "schemaVersion": "2.2",
+                        "description": "say hello",
+                        "mainSteps": [
+                            {
+                                "action": "aws:runShellScript",
+                                "name": document_step,
+                                "inputs": {"runCommand": ["echo hello"]},
+                            }
+                        ],
+                    },
+                },
+            },
+            "Cpu": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "MetricName": "CPUUtilization",
+                    "Namespace": "AWS/EC2",
+                    "Statistic": "Average",
+                    "Period": 60,
+                    "EvaluationPeriods": 1,
+                    "Threshold": 80,
+                    "ComparisonOperator": "GreaterThanThreshold",
+                },
+            },
+            "Memory": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "MetricName": "MemoryUtilization",
+                    "Namespace": "CWAgent",
+                    "Statistic": "Average",
+                    "Period": 60,
+                    "EvaluationPeriods": 1,
+                    "Threshold": 90,
+                    "ComparisonOperator": "GreaterThanThreshold",
+                },
+            },
+            "Both": {
+                "Type": "AWS::CloudWatch::CompositeAlarm",
+                "Properties": {
+                    "AlarmRule": {"Fn::Sub": rule},
+                    "AlarmDescription": "cpu and memory",
+                },
+            },
+        },
+        "Outputs": {
+            **{name: {"Value": {"Ref": name}} for name in ("Trail", "Pool", "Runbook", "Both", "Bucket")},
+            "TrailArn": {"Value": {"Fn::GetAtt": ["Trail", "Arn"]}},
+            "PoolName": {"Value": {"Fn::GetAtt": ["Pool", "Name"]}},
+            "GuestRole": {"Value": {"Fn::GetAtt": ["GuestRole", "Arn"]}},
+            "BothArn": {"Value": {"Fn::GetAtt": ["Both", "Arn"]}},
+        },
+    }
+
+
+def test_trail_identity_pool_document_and_composite_alarm(overcast):
+    needs(overcast, "cloudtrail", "describe_trails")
+    needs(overcast, "cognito-identity", "list_identity_pools", MaxResults=1)
+    cfn = overcast.client("cloudformation")
+    trails, identity = overcast.client("cloudtrail"), overcast.client("cognito-identity")
+    ssm, cloudwatch = overcast.client("ssm"), overcast.client("cloudwatch")
+    and_rule = "ALARM(${Cpu}) AND ALARM(${Memory})"
+    stack = deploy(cfn, "audit", audit_template(True, and_rule, "hello", False))
+    values = outputs(stack)
+    trail = trails.describe_trails(trailNameList=[values["Trail"]])["trailList"][0]
+    assert (trail["TrailARN"], trail["S3BucketName"], trail["IsMultiRegionTrail"]) == (
+        values["TrailArn"],
+        values["Bucket"],
+        True,
+    )
+    assert trails.get_trail_status(Name=values["Trail"])["IsLogging"] is True
+    selectors = trails.get_event_selectors(TrailName=values["Trail"])["EventSelectors"]
+    assert selectors[0]["ReadWriteType"] == "WriteOnly"
+    pool = identity.describe_identity_pool(IdentityPoolId=values["Pool"])
+    assert (pool["IdentityPoolName"], pool["AllowUnauthenticatedIdentities"]) == (values["PoolName"], False)
+    roles = identity.get_identity_pool_roles(IdentityPoolId=values["Pool"])["Roles"]
+    assert roles == {"unauthenticated": values["GuestRole"]}
+    document = ssm.describe_document(Name=values["Runbook"])["Document"]
+    assert (document["DocumentType"], document["DefaultVersion"]) == ("Command", "1")
+    composite = cloudwatch.describe_alarms(AlarmNames=[values["Both"]], AlarmTypes=["CompositeAlarm"])[
+        "CompositeAlarms"
+    ][0]
+    assert composite["AlarmArn"] == values["BothArn"]
+    assert composite["AlarmRule"].startswith("ALARM(") and " AND " in composite["AlarmRule"]
+
+    # Logging stops; the rule, the pool's guest access and the document's step change in place.
+    update(cfn, "audit", audit_template(False, "ALARM(${Cpu}) OR ALARM(${Memory})", "greet", True))
+    assert trails.get_trail_status(Name=values["Trail"])["IsLogging"] is False
+    assert (
+        identity.describe_identity_pool(IdentityPoolId=values["Pool"])["AllowUnauthenticatedIdentities"]
+        is True
+    )
+    document = ssm.describe_document(Name=values["Runbook"])["Document"]
+    assert (document["DefaultVersion"], document["LatestVersion"]) == ("2", "2")
+    content = json.loads(ssm.get_document(Name=values["Runbook"])["Content"])
+    assert content["mainSteps"][0]["name"] == "greet"
+    composite = cloudwatch.describe_alarms(AlarmNames=[values["Both"]], AlarmTypes=["CompositeAlarm"])[
+        "CompositeAlarms"
+    ][0]
+    assert " OR " in composite["AlarmRule"]
+
+    # The trail's logs stay in its bucket, which the stack keeps (a bucket with objects cannot be deleted).
+    update(cfn, "audit", {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"}}})
+    destroy(cfn, stack)
+    assert trails.describe_trails(trailNameList=[values["Trail"]])["trailList"] == []
+    with pytest.raises(ClientError) as gone:
+        identity.describe_identity_pool(IdentityPoolId=values["Pool"])
+    assert code_of(gone) == "ResourceNotFoundException"
+    assert ssm.list_documents(Filters=[{"Key": "Owner", "Values": ["Self"]}])["DocumentIdentifiers"] == []
+    assert cloudwatch.describe_alarms(AlarmTypes=["CompositeAlarm", "MetricAlarm"])["CompositeAlarms"] == []
+
+
+def test_kms_replica_key(overcast):
+    kms_west = overcast.client("kms", region="us-west-2")
+    primary = kms_west.create_key(MultiRegion=True, Description="primary")["KeyMetadata"]
+    cfn, kms = overcast.client("cloudformation"), overcast.client("kms")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+
+    def template(description: str) -> dict:
+        return {
+            "Resources": {
+                "Replica": {
+                    "Type": "AWS::KMS::ReplicaKey",
+                    "Properties": {
+                        "PrimaryKeyArn": primary["Arn"],
+                        "KeyPolicy": policy,
+                        "Description": description,
+                        "PendingWindowInDays": 7,
+                    },
+                }
+            },
+            "Outputs": {
+                "Replica": {"Value": {"Ref": "Replica"}},
+                "Arn": {"Value": {"Fn::GetAtt": ["Replica", "Arn"]}},
+            },
+        }
+
+    stack = deploy(cfn, "replica", template("replica"))
+    values = outputs(stack)
+    key = kms.describe_key(KeyId=values["Replica"])["KeyMetadata"]
+    assert values["Replica"] == primary["KeyId"]
+    assert (key["Arn"], key["MultiRegionConfiguration"]["MultiRegionKeyType"]) == (values["Arn"], "REPLICA")
+    assert ":us-east-1:" in values["Arn"]
+    update(cfn, "replica", template("replica, described"))
+    assert kms.describe_key(KeyId=values["Replica"])["KeyMetadata"]["Description"] == "replica, described"
+    destroy(cfn, stack)
+    assert kms.describe_key(KeyId=values["Replica"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    assert kms_west.describe_key(KeyId=primary["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
