@@ -674,3 +674,149 @@ def test_kms_replica_key(overcast):
     destroy(cfn, stack)
     assert kms.describe_key(KeyId=values["Replica"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
     assert kms_west.describe_key(KeyId=primary["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+def apis_template(mapping_key: str, model_description: str, link_name: str) -> dict:
+    return {
+        "Resources": {
+            "Socket": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {
+                    "Name": "chat",
+                    "ProtocolType": "WEBSOCKET",
+                    "RouteSelectionExpression": "$request.body.action",
+                },
+            },
+            "Message": {
+                "Type": "AWS::ApiGatewayV2::Model",
+                "Properties": {
+                    "ApiId": {"Ref": "Socket"},
+                    "Name": "Message",
+                    "ContentType": "application/json",
+                    "Description": model_description,
+                    "Schema": {"type": "object", "properties": {"text": {"type": "string"}}},
+                },
+            },
+            "Echo": {
+                "Type": "AWS::ApiGatewayV2::Integration",
+                "Properties": {
+                    "ApiId": {"Ref": "Socket"},
+                    "IntegrationType": "MOCK",
+                    "RequestTemplates": {"$default": '{"statusCode": 200}'},
+                    "TemplateSelectionExpression": "$default",
+                },
+            },
+            "EchoResponse": {
+                "Type": "AWS::ApiGatewayV2::IntegrationResponse",
+                "Properties": {
+                    "ApiId": {"Ref": "Socket"},
+                    "IntegrationId": {"Ref": "Echo"},
+                    "IntegrationResponseKey": "$default",
+                },
+            },
+            "Send": {
+                "Type": "AWS::ApiGatewayV2::Route",
+                "Properties": {
+                    "ApiId": {"Ref": "Socket"},
+                    "RouteKey": "send",
+                    "Target": {"Fn::Sub": "integrations/${Echo}"},
+                    "RouteResponseSelectionExpression": "$default",
+                },
+            },
+            "SendResponse": {
+                "Type": "AWS::ApiGatewayV2::RouteResponse",
+                "Properties": {
+                    "ApiId": {"Ref": "Socket"},
+                    "RouteId": {"Ref": "Send"},
+                    "RouteResponseKey": "$default",
+                },
+            },
+            "Http": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"Name": "web", "ProtocolType": "HTTP"}},
+            "Stage": {
+                "Type": "AWS::ApiGatewayV2::Stage",
+                "Properties": {"ApiId": {"Ref": "Http"}, "StageName": "prod"},
+            },
+            "Domain": {
+                "Type": "AWS::ApiGatewayV2::DomainName",
+                "Properties": {
+                    "DomainName": "api.shop.example",
+                    "DomainNameConfigurations": [
+                        {
+                            "CertificateArn": {
+                                "Fn::Sub": "arn:aws:acm:${AWS::Region}:${AWS::AccountId}:certificate/x"
+                            },
+                            "EndpointType": "REGIONAL",
+                        }
+                    ],
+                },
+            },
+            "Mapping": {
+                "Type": "AWS::ApiGatewayV2::ApiMapping",
+                "DependsOn": "Stage",
+                "Properties": {
+                    "DomainName": {"Ref": "Domain"},
+                    "ApiId": {"Ref": "Http"},
+                    "Stage": "prod",
+                    "ApiMappingKey": mapping_key,
+                },
+            },
+            "Link": {
+                "Type": "AWS::ApiGatewayV2::VpcLink",
+                "Properties": {"Name": link_name, "SubnetIds": ["subnet-0123456789abcdef0"]},
+            },
+        },
+        "Outputs": {
+            **{
+                name: {"Value": {"Ref": name}}
+                for name in (
+                    "Socket",
+                    "Message",
+                    "Echo",
+                    "EchoResponse",
+                    "Send",
+                    "SendResponse",
+                    "Http",
+                    "Domain",
+                    "Mapping",
+                    "Link",
+                )
+            },  # fmt: skip
+            "Regional": {"Value": {"Fn::GetAtt": ["Domain", "RegionalDomainName"]}},
+        },
+    }
+
+
+def test_api_gateway_v2_models_responses_domains_and_vpc_links(overcast):
+    needs(overcast, "apigatewayv2", "get_apis")
+    cfn, v2 = overcast.client("cloudformation"), overcast.client("apigatewayv2")
+    stack = deploy(cfn, "apis-v2", apis_template("v1", "a chat message", "private"))
+    values = outputs(stack)
+    socket = values["Socket"]
+    model = v2.get_model(ApiId=socket, ModelId=values["Message"])
+    assert (model["Name"], json.loads(model["Schema"])["type"]) == ("Message", "object")
+    response = v2.get_integration_response(
+        ApiId=socket, IntegrationId=values["Echo"], IntegrationResponseId=values["EchoResponse"]
+    )
+    assert response["IntegrationResponseKey"] == "$default"
+    route_response = v2.get_route_response(
+        ApiId=socket, RouteId=values["Send"], RouteResponseId=values["SendResponse"]
+    )
+    assert route_response["RouteResponseKey"] == "$default"
+    domain = v2.get_domain_name(DomainName="api.shop.example")
+    assert domain["DomainNameConfigurations"][0]["ApiGatewayDomainName"] == values["Regional"]
+    mappings = v2.get_api_mappings(DomainName="api.shop.example")["Items"]
+    assert [(m["ApiMappingId"], m["ApiId"], m["ApiMappingKey"]) for m in mappings] == [
+        (values["Mapping"], values["Http"], "v1")
+    ]
+    assert v2.get_vpc_link(VpcLinkId=values["Link"])["Name"] == "private"
+
+    update(cfn, "apis-v2", apis_template("v2", "a message", "private-2"))
+    assert v2.get_model(ApiId=socket, ModelId=values["Message"])["Description"] == "a message"
+    mappings = v2.get_api_mappings(DomainName="api.shop.example")["Items"]
+    assert [m["ApiMappingKey"] for m in mappings] == ["v2"]
+    assert v2.get_vpc_link(VpcLinkId=values["Link"])["Name"] == "private-2"
+
+    destroy(cfn, stack)
+    assert v2.get_apis()["Items"] == []
+    assert v2.get_domain_names()["Items"] == []
+    assert v2.get_vpc_links()["Items"] == []
