@@ -70,8 +70,29 @@ def autoscaling_template(image: str, max_size: int, version_note: str) -> dict:
                     },
                 },
             },
+            "Hook": {
+                "Type": "AWS::AutoScaling::LifecycleHook",
+                "Properties": {
+                    "AutoScalingGroupName": {"Ref": "Group"},
+                    "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+                    "HeartbeatTimeout": str(max_size * 100),
+                    "DefaultResult": "CONTINUE",
+                },
+            },
+            "Nightly": {
+                "Type": "AWS::AutoScaling::ScheduledAction",
+                "Properties": {
+                    "AutoScalingGroupName": {"Ref": "Group"},
+                    "Recurrence": "0 22 * * *",
+                    "MinSize": "0",
+                    "MaxSize": str(max_size),
+                    "DesiredCapacity": "0",
+                },
+            },
         },
         "Outputs": {
+            "Hook": {"Value": {"Ref": "Hook"}},
+            "Nightly": {"Value": {"Ref": "Nightly"}},
             "Group": {"Value": {"Ref": "Group"}},
             "Other": {"Value": {"Ref": "Other"}},
             "Config": {"Value": {"Ref": "Config"}},
@@ -105,6 +126,14 @@ def test_auto_scaling_groups_launch_templates_and_policies(overcast):
     assert (policy["PolicyARN"], policy["PolicyName"]) == (values["Policy"], values["PolicyName"])
     assert policy["TargetTrackingConfiguration"]["TargetValue"] == 50.0
     assert values["Latest"] == "1"
+    hook = autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=values["Group"])["LifecycleHooks"][0]
+    assert (hook["LifecycleHookName"], hook["HeartbeatTimeout"]) == (values["Hook"], 200)
+    action = autoscaling.describe_scheduled_actions(AutoScalingGroupName=values["Group"])[
+        "ScheduledUpdateGroupActions"
+    ]
+    assert [(a["ScheduledActionName"], a["Recurrence"], a["MaxSize"]) for a in action] == [
+        (values["Nightly"], "0 22 * * *", 2)
+    ]
 
     # A new launch template version becomes the default; the group follows it and grows its maximum.
     values = outputs(update(cfn, "scaling", autoscaling_template(image, 4, "second")))
@@ -115,6 +144,12 @@ def test_auto_scaling_groups_launch_templates_and_policies(overcast):
         "AutoScalingGroups"
     ][0]
     assert (group["MaxSize"], group["LaunchTemplate"]["Version"]) == (4, "2")
+    hook = autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=values["Group"])["LifecycleHooks"][0]
+    assert hook["HeartbeatTimeout"] == 400
+    action = autoscaling.describe_scheduled_actions(AutoScalingGroupName=values["Group"])[
+        "ScheduledUpdateGroupActions"
+    ]
+    assert action[0]["MaxSize"] == 4
 
     destroy(cfn, stack)
     assert (
@@ -206,7 +241,64 @@ def network_template(port: int, tag: str) -> dict:
                     "DeliverLogsPermissionArn": {"Fn::GetAtt": ["FlowRole", "Arn"]},
                 },
             },
-            "Hub": {"Type": "AWS::EC2::TransitGateway", "Properties": {"Description": "hub"}},
+            "Interface": {
+                "Type": "AWS::EC2::NetworkInterface",
+                "Properties": {
+                    "SubnetId": {"Ref": "Subnet"},
+                    "Description": f"{tag} interface",
+                    "SecondaryPrivateIpAddressCount": 1,
+                    "SourceDestCheck": False,
+                },
+            },
+            "Offices": {
+                "Type": "AWS::EC2::PrefixList",
+                "Properties": {
+                    "PrefixListName": "offices",
+                    "AddressFamily": "IPv4",
+                    "MaxEntries": 5,
+                    "Entries": [{"Cidr": "198.51.100.0/24", "Description": "paris"}]
+                    + ([{"Cidr": "203.0.113.0/24", "Description": "lyon"}] if port != 443 else []),
+                },
+            },
+            "ExtraCidr": {
+                "Type": "AWS::EC2::VPCCidrBlock",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.42.0.0/16"},
+            },
+            "Spread": {"Type": "AWS::EC2::PlacementGroup", "Properties": {"Strategy": "spread"}},
+            "Hub": {
+                "Type": "AWS::EC2::TransitGateway",
+                "Properties": {
+                    "Description": "hub",
+                    "DefaultRouteTableAssociation": "disable",
+                    "DefaultRouteTablePropagation": "disable",
+                },
+            },
+            "HubTable": {
+                "Type": "AWS::EC2::TransitGatewayRouteTable",
+                "Properties": {"TransitGatewayId": {"Ref": "Hub"}},
+            },
+            "HubAssociation": {
+                "Type": "AWS::EC2::TransitGatewayRouteTableAssociation",
+                "Properties": {
+                    "TransitGatewayRouteTableId": {"Ref": "HubTable"},
+                    "TransitGatewayAttachmentId": {"Ref": "HubAttachment"},
+                },
+            },
+            "HubPropagation": {
+                "Type": "AWS::EC2::TransitGatewayRouteTablePropagation",
+                "Properties": {
+                    "TransitGatewayRouteTableId": {"Ref": "HubTable"},
+                    "TransitGatewayAttachmentId": {"Ref": "HubAttachment"},
+                },
+            },
+            "Blackhole": {
+                "Type": "AWS::EC2::TransitGatewayRoute",
+                "Properties": {
+                    "TransitGatewayRouteTableId": {"Ref": "HubTable"},
+                    "DestinationCidrBlock": "192.0.2.0/24",
+                    "Blackhole": True,
+                },
+            },
             "HubAttachment": {
                 "Type": "AWS::EC2::TransitGatewayVpcAttachment",
                 "Properties": {
@@ -229,9 +321,20 @@ def network_template(port: int, tag: str) -> dict:
                 "Flow",
                 "Hub",
                 "HubAttachment",
-            )  # fmt: skip
+                "Interface",
+                "Offices",
+                "ExtraCidr",
+                "Spread",
+                "HubTable",
+            )
         }
-        | {"HubArn": {"Value": {"Fn::GetAtt": ["Hub", "TransitGatewayArn"]}}},
+        | {
+            "HubArn": {"Value": {"Fn::GetAtt": ["Hub", "TransitGatewayArn"]}},
+            "Secondary": {
+                "Value": {"Fn::Select": [0, {"Fn::GetAtt": ["Interface", "SecondaryPrivateIpAddresses"]}]}
+            },
+            "OfficesVersion": {"Value": {"Fn::GetAtt": ["Offices", "Version"]}},
+        },
     }
 
 
@@ -258,12 +361,52 @@ def test_network_acls_peering_flow_logs_and_transit_gateways(overcast):
     )
     assert attachment["TransitGatewayVpcAttachments"][0]["State"] == "available"
 
-    # The entry's port changes in place; the ACL is retagged.
+    interface = ec2.describe_network_interfaces(NetworkInterfaceIds=[values["Interface"]])[
+        "NetworkInterfaces"
+    ][0]
+    assert (interface["Description"], interface["SourceDestCheck"]) == ("web interface", False)
+    assert [a["PrivateIpAddress"] for a in interface["PrivateIpAddresses"] if not a["Primary"]] == [
+        values["Secondary"]
+    ]
+    entries = ec2.get_managed_prefix_list_entries(PrefixListId=values["Offices"])["Entries"]
+    assert [e["Cidr"] for e in entries] == ["198.51.100.0/24"] and values["OfficesVersion"] == "1"
+    cidrs = ec2.describe_vpcs(VpcIds=[values["Vpc"]])["Vpcs"][0]["CidrBlockAssociationSet"]
+    assert [(c["AssociationId"], c["CidrBlock"]) for c in cidrs if c["CidrBlock"] == "10.42.0.0/16"] == [
+        (values["ExtraCidr"], "10.42.0.0/16")
+    ]
+    assert (
+        ec2.describe_placement_groups(GroupNames=[values["Spread"]])["PlacementGroups"][0]["Strategy"]
+        == "spread"
+    )
+    table = values["HubTable"]
+    attachment = ec2.describe_transit_gateway_attachments(
+        TransitGatewayAttachmentIds=[values["HubAttachment"]]
+    )
+    assert attachment["TransitGatewayAttachments"][0]["Association"]["TransitGatewayRouteTableId"] == table
+    # The propagation puts the VPC's CIDRs (its second one too) in the table; the blackhole route is static.
+    routes = ec2.search_transit_gateway_routes(
+        TransitGatewayRouteTableId=table, Filters=[{"Name": "state", "Values": ["active", "blackhole"]}]
+    )["Routes"]
+    assert sorted((r["DestinationCidrBlock"], r["Type"], r["State"]) for r in routes) == [
+        ("10.40.0.0/16", "propagated", "active"),
+        ("10.42.0.0/16", "propagated", "active"),
+        ("192.0.2.0/24", "static", "blackhole"),
+    ]
+
+    # The entry's port changes in place; the ACL is retagged; the interface is described anew; the prefix list
+    # gets a second entry (its version 2).
     update(cfn, "network-more", network_template(8443, "api"))
     acl = ec2.describe_network_acls(NetworkAclIds=[values["Acl"]])["NetworkAcls"][0]
     rules = [(e["RuleNumber"], e.get("PortRange")) for e in acl["Entries"] if not e["Egress"]]
     assert (100, {"From": 8443, "To": 8443}) in rules
     assert acl["Tags"] == [{"Key": "tier", "Value": "api"}]
+    interface = ec2.describe_network_interfaces(NetworkInterfaceIds=[values["Interface"]])[
+        "NetworkInterfaces"
+    ][0]
+    assert interface["Description"] == "api interface"
+    entries = ec2.get_managed_prefix_list_entries(PrefixListId=values["Offices"])["Entries"]
+    assert sorted(e["Cidr"] for e in entries) == ["198.51.100.0/24", "203.0.113.0/24"]
+    assert outputs(cfn.describe_stacks(StackName="network-more")["Stacks"][0])["OfficesVersion"] == "2"
 
     destroy(cfn, stack)
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [values["Vpc"]]}])["Vpcs"] == []

@@ -1,4 +1,5 @@
-"""Auto Scaling resource types: AWS::AutoScaling::AutoScalingGroup, LaunchConfiguration, ScalingPolicy."""
+"""Auto Scaling resource types: AWS::AutoScaling::AutoScalingGroup, LaunchConfiguration, ScalingPolicy,
+LifecycleHook, ScheduledAction."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from overcast.services.cloudformation.resources.base import (
     drop_none,
     integer,
     not_found,
+    shaped,
     text,
 )
 
@@ -361,4 +363,95 @@ class ScalingPolicy(ResourceHandler):
         return {"Arn": physical_id, "PolicyName": physical_id.rsplit("policyName/", 1)[-1]}
 
 
-HANDLERS = (AutoScalingGroup, LaunchConfiguration, ScalingPolicy)
+class LifecycleHook(ResourceHandler):
+    type_name = "AWS::AutoScaling::LifecycleHook"
+    service = "autoscaling"
+    required = ("AutoScalingGroupName", "LifecycleTransition")
+    create_only = frozenset({"AutoScalingGroupName", "LifecycleHookName"})
+    primary_identifier = "LifecycleHookName"
+
+    @staticmethod
+    def _params(name: str, properties: dict[str, Any]) -> dict[str, Any]:
+        return drop_none(
+            {
+                "LifecycleHookName": name,
+                "AutoScalingGroupName": properties["AutoScalingGroupName"],
+                "LifecycleTransition": properties.get("LifecycleTransition"),
+                "RoleARN": properties.get("RoleARN"),
+                "NotificationTargetARN": properties.get("NotificationTargetARN"),
+                "NotificationMetadata": properties.get("NotificationMetadata"),
+                "HeartbeatTimeout": integer(properties.get("HeartbeatTimeout")),
+                "DefaultResult": properties.get("DefaultResult"),
+            }
+        )
+
+    async def create(self, ctx, properties):
+        name = properties.get("LifecycleHookName") or ctx.generated_name(255)
+        await ctx.call("autoscaling", "PutLifecycleHook", self._params(name, properties))
+        return Created(name)
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call("autoscaling", "PutLifecycleHook", self._params(physical_id, properties))
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "autoscaling",
+                "DeleteLifecycleHook",
+                {
+                    "LifecycleHookName": physical_id,
+                    "AutoScalingGroupName": properties["AutoScalingGroupName"],
+                },
+            )
+        )
+
+
+class ScheduledAction(ResourceHandler):
+    type_name = "AWS::AutoScaling::ScheduledAction"
+    service = "autoscaling"
+    required = ("AutoScalingGroupName",)
+    create_only = frozenset({"AutoScalingGroupName"})
+    attributes = ("ScheduledActionName",)
+    primary_identifier = "ScheduledActionName"
+
+    @staticmethod
+    def _params(name: str, properties: dict[str, Any]) -> dict[str, Any]:
+        params = drop_none(
+            {
+                "ScheduledActionName": name,
+                "AutoScalingGroupName": properties["AutoScalingGroupName"],
+                "Recurrence": properties.get("Recurrence"),
+                "StartTime": properties.get("StartTime"),
+                "EndTime": properties.get("EndTime"),
+                "TimeZone": properties.get("TimeZone"),
+                "MinSize": properties.get("MinSize"),
+                "MaxSize": properties.get("MaxSize"),
+                "DesiredCapacity": properties.get("DesiredCapacity"),
+            }
+        )
+        return shaped("autoscaling", "PutScheduledUpdateGroupAction", params)
+
+    async def create(self, ctx, properties):
+        name = ctx.generated_name(255)
+        await ctx.call("autoscaling", "PutScheduledUpdateGroupAction", self._params(name, properties))
+        return Created(name, {"ScheduledActionName": name})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call("autoscaling", "PutScheduledUpdateGroupAction", self._params(physical_id, properties))
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "autoscaling",
+                "DeleteScheduledAction",
+                {
+                    "ScheduledActionName": physical_id,
+                    "AutoScalingGroupName": properties["AutoScalingGroupName"],
+                },
+            )
+        )
+
+
+HANDLERS = (AutoScalingGroup, LaunchConfiguration, ScalingPolicy, LifecycleHook, ScheduledAction)

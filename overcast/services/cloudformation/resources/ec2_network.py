@@ -1,5 +1,7 @@
 """More EC2 resource types: launch templates, network ACLs, egress-only internet gateways, DHCP options,
-VPC peering, flow logs, transit gateways (with their VPC attachments and route tables)."""
+VPC peering, flow logs, transit gateways (with their VPC attachments, route tables, routes, associations and
+propagations), network interfaces and their attachments, managed prefix lists, VPC CIDR blocks, placement
+groups."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from overcast.services.cloudformation.resources.base import (
     boolean,
     drop_none,
     integer,
+    not_found,
     text,
 )
 from overcast.services.cloudformation.resources.ec2 import _ignore_missing, _retag, _tags
@@ -27,7 +30,12 @@ async def _until(ctx: ResourceContext, describe, want: str, failed: tuple[str, .
     and lets what it used go meanwhile."""
 
     async def probe() -> dict | None:
-        found = await describe()
+        try:
+            found = await describe()
+        except ServiceError as error:
+            if not (not_found(error) or error.code.endswith(".NotFound")):
+                raise
+            found = None
         state = (found or {}).get("State") or (found or {}).get("Status", {}).get("Code")
         if want == "deleted" and (found is None or state in ("deleting", "deleted")):
             return found or {}
@@ -682,6 +690,355 @@ class TransitGatewayRoute(ResourceHandler):
         )
 
 
+class TransitGatewayRouteTableAssociation(ResourceHandler):
+    type_name = "AWS::EC2::TransitGatewayRouteTableAssociation"
+    service = "ec2"
+    required = ("TransitGatewayAttachmentId", "TransitGatewayRouteTableId")
+    create_only = frozenset({"TransitGatewayAttachmentId", "TransitGatewayRouteTableId"})
+
+    async def create(self, ctx, properties):
+        await ctx.call(
+            "ec2",
+            "AssociateTransitGatewayRouteTable",
+            {
+                "TransitGatewayRouteTableId": properties["TransitGatewayRouteTableId"],
+                "TransitGatewayAttachmentId": properties["TransitGatewayAttachmentId"],
+            },
+        )
+        return Created(
+            f"{properties['TransitGatewayRouteTableId']}|{properties['TransitGatewayAttachmentId']}"
+        )
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "ec2",
+                "DisassociateTransitGatewayRouteTable",
+                {
+                    "TransitGatewayRouteTableId": properties["TransitGatewayRouteTableId"],
+                    "TransitGatewayAttachmentId": properties["TransitGatewayAttachmentId"],
+                },
+            )
+        )
+
+
+class TransitGatewayRouteTablePropagation(TransitGatewayRouteTableAssociation):
+    type_name = "AWS::EC2::TransitGatewayRouteTablePropagation"
+
+    async def create(self, ctx, properties):
+        await ctx.call(
+            "ec2",
+            "EnableTransitGatewayRouteTablePropagation",
+            {
+                "TransitGatewayRouteTableId": properties["TransitGatewayRouteTableId"],
+                "TransitGatewayAttachmentId": properties["TransitGatewayAttachmentId"],
+            },
+        )
+        return Created(
+            f"{properties['TransitGatewayRouteTableId']}|{properties['TransitGatewayAttachmentId']}"
+        )
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "ec2",
+                "DisableTransitGatewayRouteTablePropagation",
+                {
+                    "TransitGatewayRouteTableId": properties["TransitGatewayRouteTableId"],
+                    "TransitGatewayAttachmentId": properties["TransitGatewayAttachmentId"],
+                },
+            )
+        )
+
+
+# -- network interfaces, prefix lists, CIDR blocks, placement groups ---------------------------------------
+
+
+class NetworkInterface(ResourceHandler):
+    type_name = "AWS::EC2::NetworkInterface"
+    service = "ec2"
+    required = ("SubnetId",)
+    create_only = frozenset(
+        {"SubnetId", "PrivateIpAddress", "InterfaceType", "Ipv6AddressCount", "Ipv6Addresses"}
+    )
+    attributes = ("Id", "PrimaryPrivateIpAddress", "SecondaryPrivateIpAddresses", "VpcId")
+
+    async def create(self, ctx, properties):
+        interface = (
+            await ctx.call(
+                "ec2",
+                "CreateNetworkInterface",
+                drop_none(
+                    {
+                        "SubnetId": properties["SubnetId"],
+                        "Description": properties.get("Description"),
+                        "Groups": properties.get("GroupSet"),
+                        "PrivateIpAddress": properties.get("PrivateIpAddress"),
+                        "PrivateIpAddresses": [
+                            {
+                                "PrivateIpAddress": a["PrivateIpAddress"],
+                                "Primary": bool(boolean(a.get("Primary"))),
+                            }
+                            for a in properties["PrivateIpAddresses"]
+                        ]
+                        if properties.get("PrivateIpAddresses")
+                        else None,
+                        "SecondaryPrivateIpAddressCount": integer(
+                            properties.get("SecondaryPrivateIpAddressCount")
+                        ),
+                        "Ipv6AddressCount": integer(properties.get("Ipv6AddressCount")),
+                        "InterfaceType": properties.get("InterfaceType"),
+                        "TagSpecifications": _tags("network-interface", properties.get("Tags")),
+                    }
+                ),
+            )
+        )["NetworkInterface"]
+        interface_id = interface["NetworkInterfaceId"]
+        if boolean(properties.get("SourceDestCheck")) is False:
+            await ctx.call(
+                "ec2",
+                "ModifyNetworkInterfaceAttribute",
+                {"NetworkInterfaceId": interface_id, "SourceDestCheck": {"Value": False}},
+            )
+        return Created(interface_id, self._attributes(interface))
+
+    @staticmethod
+    def _attributes(interface: dict[str, Any]) -> dict[str, Any]:
+        addresses = interface.get("PrivateIpAddresses", [])
+        return {
+            "Id": interface["NetworkInterfaceId"],
+            "PrimaryPrivateIpAddress": interface.get("PrivateIpAddress", ""),
+            "SecondaryPrivateIpAddresses": [a["PrivateIpAddress"] for a in addresses if not a.get("Primary")],
+            "VpcId": interface.get("VpcId", ""),
+        }
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        changes = {
+            "Description": {"Value": properties.get("Description") or ""}
+            if properties.get("Description") != previous.get("Description")
+            else None,
+            "Groups": properties.get("GroupSet")
+            if properties.get("GroupSet") != previous.get("GroupSet") and properties.get("GroupSet")
+            else None,
+            "SourceDestCheck": {"Value": boolean(properties.get("SourceDestCheck")) is not False}
+            if properties.get("SourceDestCheck") != previous.get("SourceDestCheck")
+            else None,
+        }
+        for key, value in changes.items():
+            if value is not None:
+                await ctx.call(
+                    "ec2", "ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": physical_id, key: value}
+                )
+        await _retag(ctx, physical_id, properties.get("Tags"), previous.get("Tags"))
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("ec2", "DeleteNetworkInterface", {"NetworkInterfaceId": physical_id}))
+
+    async def read(self, ctx, physical_id, properties):
+        found = await ctx.call("ec2", "DescribeNetworkInterfaces", {"Filters": [
+            {"Name": "network-interface-id", "Values": [physical_id]}]})  # fmt: skip
+        return dict(properties) if found.get("NetworkInterfaces") else None
+
+
+class NetworkInterfaceAttachment(ResourceHandler):
+    type_name = "AWS::EC2::NetworkInterfaceAttachment"
+    service = "ec2"
+    required = ("DeviceIndex", "InstanceId", "NetworkInterfaceId")
+    create_only = frozenset({"DeviceIndex", "InstanceId", "NetworkInterfaceId"})
+    attributes = ("AttachmentId",)
+
+    async def create(self, ctx, properties):
+        found = await ctx.call(
+            "ec2",
+            "AttachNetworkInterface",
+            {
+                "DeviceIndex": integer(properties["DeviceIndex"]),
+                "InstanceId": properties["InstanceId"],
+                "NetworkInterfaceId": properties["NetworkInterfaceId"],
+            },
+        )
+        attachment_id = found["AttachmentId"]
+        if boolean(properties.get("DeleteOnTermination")) is not None:
+            await self._on_termination(ctx, properties, attachment_id)
+        return Created(attachment_id, {"AttachmentId": attachment_id})
+
+    @staticmethod
+    async def _on_termination(ctx: ResourceContext, properties: dict[str, Any], attachment_id: str) -> None:
+        await ctx.call(
+            "ec2",
+            "ModifyNetworkInterfaceAttribute",
+            {
+                "NetworkInterfaceId": properties["NetworkInterfaceId"],
+                "Attachment": {
+                    "AttachmentId": attachment_id,
+                    "DeleteOnTermination": bool(boolean(properties.get("DeleteOnTermination"))),
+                },
+            },
+        )
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await self._on_termination(ctx, properties, physical_id)
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call("ec2", "DetachNetworkInterface", {"AttachmentId": physical_id, "Force": True})
+        )
+
+
+class PrefixList(ResourceHandler):
+    type_name = "AWS::EC2::PrefixList"
+    service = "ec2"
+    required = ("AddressFamily", "PrefixListName")
+    create_only = frozenset({"AddressFamily"})
+    attributes = ("Arn", "OwnerId", "PrefixListId", "Version")
+    primary_identifier = "PrefixListId"
+
+    async def create(self, ctx, properties):
+        found = (
+            await ctx.call(
+                "ec2",
+                "CreateManagedPrefixList",
+                drop_none(
+                    {
+                        "PrefixListName": properties["PrefixListName"],
+                        "AddressFamily": properties["AddressFamily"],
+                        "MaxEntries": integer(properties.get("MaxEntries"))
+                        or max(len(properties.get("Entries") or []), 1),
+                        "Entries": properties.get("Entries") or None,
+                        "TagSpecifications": _tags("prefix-list", properties.get("Tags")),
+                    }
+                ),
+            )
+        )["PrefixList"]
+        prefix_list_id = found["PrefixListId"]
+        return Created(prefix_list_id, self._attributes(await self._complete(ctx, prefix_list_id)))
+
+    @staticmethod
+    async def _complete(ctx: ResourceContext, prefix_list_id: str) -> dict[str, Any]:
+        async def probe() -> dict | None:
+            found = await ctx.call("ec2", "DescribeManagedPrefixLists", {"PrefixListIds": [prefix_list_id]})
+            prefix_list = found["PrefixLists"][0]
+            state = prefix_list["State"]
+            if state.endswith("-failed"):
+                raise HandlerError(prefix_list.get("StateMessage") or state, "NotStabilized")
+            return prefix_list if state.endswith("-complete") else None
+
+        return await ctx.settle(probe, every=0.1, limit=SETTLE_SECONDS)
+
+    @staticmethod
+    def _attributes(prefix_list: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Arn": prefix_list["PrefixListArn"],
+            "OwnerId": prefix_list["OwnerId"],
+            "PrefixListId": prefix_list["PrefixListId"],
+            "Version": prefix_list["Version"],
+        }
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        new = {e["Cidr"]: e.get("Description") for e in properties.get("Entries") or []}
+        old = {e["Cidr"]: e.get("Description") for e in previous.get("Entries") or []}
+        added = [
+            drop_none({"Cidr": cidr, "Description": note})
+            for cidr, note in new.items()
+            if old.get(cidr, 0) != note
+        ]
+        removed = [{"Cidr": cidr} for cidr in old if cidr not in new]
+        params = drop_none(
+            {
+                "PrefixListId": physical_id,
+                "PrefixListName": properties["PrefixListName"]
+                if properties["PrefixListName"] != previous.get("PrefixListName")
+                else None,
+                "MaxEntries": integer(properties.get("MaxEntries"))
+                if properties.get("MaxEntries") != previous.get("MaxEntries")
+                else None,
+                "AddEntries": added or None,
+                "RemoveEntries": removed or None,
+            }
+        )
+        if added or removed:
+            params["CurrentVersion"] = integer(attributes["Version"])
+        if len(params) > 1:
+            await ctx.call("ec2", "ModifyManagedPrefixList", params)
+        await _retag(ctx, physical_id, properties.get("Tags"), previous.get("Tags"))
+        return self._attributes(await self._complete(ctx, physical_id))
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("ec2", "DeleteManagedPrefixList", {"PrefixListId": physical_id}))
+
+
+class VPCCidrBlock(ResourceHandler):
+    type_name = "AWS::EC2::VPCCidrBlock"
+    service = "ec2"
+    required = ("VpcId",)
+    create_only = frozenset(
+        {
+            "AmazonProvidedIpv6CidrBlock",
+            "CidrBlock",
+            "Ipv6CidrBlock",
+            "Ipv6Pool",
+            "VpcId",
+            "Ipv4IpamPoolId",
+            "Ipv4NetmaskLength",
+            "Ipv6IpamPoolId",
+            "Ipv6NetmaskLength",
+        }  # fmt: skip
+    )
+    attributes = ("Id", "Ipv6CidrBlock")
+
+    async def create(self, ctx, properties):
+        found = await ctx.call(
+            "ec2",
+            "AssociateVpcCidrBlock",
+            drop_none(
+                {
+                    "VpcId": properties["VpcId"],
+                    "CidrBlock": properties.get("CidrBlock"),
+                    "AmazonProvidedIpv6CidrBlock": boolean(properties.get("AmazonProvidedIpv6CidrBlock")),
+                    "Ipv6CidrBlock": properties.get("Ipv6CidrBlock"),
+                }
+            ),
+        )
+        association = found.get("CidrBlockAssociation") or found.get("Ipv6CidrBlockAssociation") or {}
+        association_id = association["AssociationId"]
+        return Created(
+            association_id, {"Id": association_id, "Ipv6CidrBlock": association.get("Ipv6CidrBlock", "")}
+        )
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("ec2", "DisassociateVpcCidrBlock", {"AssociationId": physical_id}))
+
+
+class PlacementGroup(ResourceHandler):
+    type_name = "AWS::EC2::PlacementGroup"
+    service = "ec2"
+    create_only = frozenset({"PartitionCount", "SpreadLevel", "Strategy", "Tags"})
+    attributes = ("GroupName",)
+    primary_identifier = "GroupName"
+
+    async def create(self, ctx, properties):
+        name = ctx.generated_name(255)
+        await ctx.call(
+            "ec2",
+            "CreatePlacementGroup",
+            drop_none(
+                {
+                    "GroupName": name,
+                    "Strategy": properties.get("Strategy"),
+                    "SpreadLevel": properties.get("SpreadLevel"),
+                    "PartitionCount": integer(properties.get("PartitionCount")),
+                    "TagSpecifications": _tags("placement-group", properties.get("Tags")),
+                }
+            ),
+        )
+        return Created(name, {"GroupName": name})
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("ec2", "DeletePlacementGroup", {"GroupName": physical_id}))
+
+
 HANDLERS = (
     LaunchTemplate,
     NetworkAcl,
@@ -696,4 +1053,11 @@ HANDLERS = (
     TransitGatewayVpcAttachment,
     TransitGatewayRouteTable,
     TransitGatewayRoute,
+    TransitGatewayRouteTableAssociation,
+    TransitGatewayRouteTablePropagation,
+    NetworkInterface,
+    NetworkInterfaceAttachment,
+    PrefixList,
+    VPCCidrBlock,
+    PlacementGroup,
 )
