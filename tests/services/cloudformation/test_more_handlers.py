@@ -963,3 +963,87 @@ def test_api_gateway_v2_models_responses_domains_and_vpc_links(overcast):
     assert v2.get_apis()["Items"] == []
     assert v2.get_domain_names()["Items"] == []
     assert v2.get_vpc_links()["Items"] == []
+
+
+def vpn_template(office: str, propagate: bool) -> dict:
+    return {
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.50.0.0/16"}},
+            "Table": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+            "Other": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+            "Gateway": {
+                "Type": "AWS::EC2::VPNGateway",
+                "Properties": {"Type": "ipsec.1", "AmazonSideAsn": 64600},
+            },
+            "Attachment": {
+                "Type": "AWS::EC2::VPCGatewayAttachment",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "VpnGatewayId": {"Ref": "Gateway"}},
+            },
+            "Office": {
+                "Type": "AWS::EC2::CustomerGateway",
+                "Properties": {"Type": "ipsec.1", "IpAddress": "198.51.100.7", "BgpAsn": 65000},
+            },
+            "Tunnel": {
+                "Type": "AWS::EC2::VPNConnection",
+                "Properties": {
+                    "Type": "ipsec.1",
+                    "CustomerGatewayId": {"Ref": "Office"},
+                    "VpnGatewayId": {"Ref": "Gateway"},
+                    "StaticRoutesOnly": True,
+                    "Tags": [{"Key": "site", "Value": office}],
+                },
+            },
+            "OfficeRoute": {
+                "Type": "AWS::EC2::VPNConnectionRoute",
+                "Properties": {
+                    "VpnConnectionId": {"Ref": "Tunnel"},
+                    "DestinationCidrBlock": "192.168.10.0/24",
+                },
+            },
+            "Propagation": {
+                "Type": "AWS::EC2::VPNGatewayRoutePropagation",
+                "DependsOn": "Attachment",
+                "Properties": {
+                    "VpnGatewayId": {"Ref": "Gateway"},
+                    "RouteTableIds": [{"Ref": "Table"}] + ([{"Ref": "Other"}] if propagate else []),
+                },
+            },
+        },
+        "Outputs": {
+            name: {"Value": {"Ref": name}}
+            for name in ("Vpc", "Table", "Other", "Gateway", "Office", "Tunnel")
+        },
+    }
+
+
+def test_site_to_site_vpn(overcast):
+    needs(overcast, "ec2", "describe_vpcs")
+    cfn, ec2 = overcast.client("cloudformation"), overcast.client("ec2")
+    stack = deploy(cfn, "vpn", vpn_template("paris", False))
+    values = outputs(stack)
+    gateway = ec2.describe_vpn_gateways(VpnGatewayIds=[values["Gateway"]])["VpnGateways"][0]
+    assert (gateway["AmazonSideAsn"], gateway["VpcAttachments"]) == (
+        64600,
+        [{"State": "attached", "VpcId": values["Vpc"]}],
+    )
+    customer = ec2.describe_customer_gateways(CustomerGatewayIds=[values["Office"]])["CustomerGateways"][0]
+    assert (customer["IpAddress"], customer["BgpAsn"]) == ("198.51.100.7", "65000")
+    tunnel = ec2.describe_vpn_connections(VpnConnectionIds=[values["Tunnel"]])["VpnConnections"][0]
+    assert (tunnel["State"], tunnel["Options"]["StaticRoutesOnly"]) == ("available", True)
+    assert [r["DestinationCidrBlock"] for r in tunnel["Routes"]] == ["192.168.10.0/24"]
+
+    def propagating() -> list[str]:
+        tables = ec2.describe_route_tables(RouteTableIds=[values["Table"], values["Other"]])["RouteTables"]
+        return sorted(t["RouteTableId"] for t in tables if t.get("PropagatingVgws"))
+
+    assert propagating() == [values["Table"]]
+
+    update(cfn, "vpn", vpn_template("lyon", True))
+    assert propagating() == sorted([values["Table"], values["Other"]])
+    tunnel = ec2.describe_vpn_connections(VpnConnectionIds=[values["Tunnel"]])["VpnConnections"][0]
+    assert tunnel["Tags"] == [{"Key": "site", "Value": "lyon"}]
+
+    destroy(cfn, stack)
+    tunnel = ec2.describe_vpn_connections(VpnConnectionIds=[values["Tunnel"]])["VpnConnections"]
+    assert [t["State"] for t in tunnel] in ([], ["deleted"])
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [values["Vpc"]]}])["Vpcs"] == []

@@ -1,7 +1,7 @@
 """More EC2 resource types: launch templates, network ACLs, egress-only internet gateways, DHCP options,
 VPC peering, flow logs, transit gateways (with their VPC attachments, route tables, routes, associations and
 propagations), network interfaces and their attachments, managed prefix lists, VPC CIDR blocks, placement
-groups."""
+groups, site-to-site VPN (virtual private and customer gateways, connections, their routes and propagation)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from overcast.services.cloudformation.resources.base import (
     drop_none,
     integer,
     not_found,
+    shaped,
     text,
 )
 from overcast.services.cloudformation.resources.ec2 import _ignore_missing, _retag, _tags
@@ -1039,6 +1040,192 @@ class PlacementGroup(ResourceHandler):
         await _ignore_missing(ctx.call("ec2", "DeletePlacementGroup", {"GroupName": physical_id}))
 
 
+# -- site-to-site VPN -------------------------------------------------------------------------------
+
+
+class VPNGateway(ResourceHandler):
+    type_name = "AWS::EC2::VPNGateway"
+    service = "ec2"
+    required = ("Type",)
+    create_only = frozenset({"AmazonSideAsn", "Type"})
+    attributes = ("VPNGatewayId",)
+    primary_identifier = "VPNGatewayId"
+
+    async def create(self, ctx, properties):
+        gateway = (
+            await ctx.call(
+                "ec2",
+                "CreateVpnGateway",
+                drop_none(
+                    {
+                        "Type": properties["Type"],
+                        "AmazonSideAsn": integer(properties.get("AmazonSideAsn")),
+                        "TagSpecifications": _tags("vpn-gateway", properties.get("Tags")),
+                    }
+                ),
+            )
+        )["VpnGateway"]
+        return Created(gateway["VpnGatewayId"], {"VPNGatewayId": gateway["VpnGatewayId"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await _retag(ctx, physical_id, properties.get("Tags"), previous.get("Tags"))
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("ec2", "DeleteVpnGateway", {"VpnGatewayId": physical_id}))
+
+
+class CustomerGateway(ResourceHandler):
+    type_name = "AWS::EC2::CustomerGateway"
+    service = "ec2"
+    required = ("IpAddress", "Type")
+    create_only = frozenset({"BgpAsn", "BgpAsnExtended", "CertificateArn", "DeviceName", "IpAddress", "Type"})
+    attributes = ("CustomerGatewayId",)
+    primary_identifier = "CustomerGatewayId"
+
+    async def create(self, ctx, properties):
+        gateway = (
+            await ctx.call(
+                "ec2",
+                "CreateCustomerGateway",
+                drop_none(
+                    {
+                        "Type": properties["Type"],
+                        "IpAddress": properties["IpAddress"],
+                        "BgpAsn": integer(properties.get("BgpAsn")),
+                        "BgpAsnExtended": integer(properties.get("BgpAsnExtended")),
+                        "CertificateArn": properties.get("CertificateArn"),
+                        "DeviceName": properties.get("DeviceName"),
+                        "TagSpecifications": _tags("customer-gateway", properties.get("Tags")),
+                    }
+                ),
+            )
+        )["CustomerGateway"]
+        return Created(gateway["CustomerGatewayId"], {"CustomerGatewayId": gateway["CustomerGatewayId"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await _retag(ctx, physical_id, properties.get("Tags"), previous.get("Tags"))
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("ec2", "DeleteCustomerGateway", {"CustomerGatewayId": physical_id}))
+
+
+class VPNConnection(ResourceHandler):
+    type_name = "AWS::EC2::VPNConnection"
+    service = "ec2"
+    required = ("CustomerGatewayId", "Type")
+    create_only = frozenset(
+        {
+            "CustomerGatewayId",
+            "StaticRoutesOnly",
+            "TransitGatewayId",
+            "Type",
+            "VpnGatewayId",
+            "VpnTunnelOptionsSpecifications",
+            "LocalIpv4NetworkCidr",
+            "RemoteIpv4NetworkCidr",
+        }  # fmt: skip
+    )
+    attributes = ("VpnConnectionId",)
+    primary_identifier = "VpnConnectionId"
+
+    async def create(self, ctx, properties):
+        options = drop_none(
+            {
+                "StaticRoutesOnly": boolean(properties.get("StaticRoutesOnly")),
+                "TunnelOptions": properties.get("VpnTunnelOptionsSpecifications"),
+                "LocalIpv4NetworkCidr": properties.get("LocalIpv4NetworkCidr"),
+                "RemoteIpv4NetworkCidr": properties.get("RemoteIpv4NetworkCidr"),
+            }
+        )
+        params = drop_none(
+            {
+                "CustomerGatewayId": properties["CustomerGatewayId"],
+                "Type": properties["Type"],
+                "VpnGatewayId": properties.get("VpnGatewayId"),
+                "TransitGatewayId": properties.get("TransitGatewayId"),
+                "Options": options or None,
+                "TagSpecifications": _tags("vpn-connection", properties.get("Tags")),
+            }
+        )
+        connection = (
+            await ctx.call("ec2", "CreateVpnConnection", shaped("ec2", "CreateVpnConnection", params))
+        )["VpnConnection"]
+        connection_id = connection["VpnConnectionId"]
+        await _until(ctx, lambda: self._describe(ctx, connection_id), "available")
+        return Created(connection_id, {"VpnConnectionId": connection_id})
+
+    @staticmethod
+    async def _describe(ctx: ResourceContext, connection_id: str) -> dict | None:
+        found = await ctx.call("ec2", "DescribeVpnConnections", {"VpnConnectionIds": [connection_id]})
+        return (found.get("VpnConnections") or [None])[0]
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await _retag(ctx, physical_id, properties.get("Tags"), previous.get("Tags"))
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("ec2", "DeleteVpnConnection", {"VpnConnectionId": physical_id}))
+
+
+class VPNConnectionRoute(ResourceHandler):
+    type_name = "AWS::EC2::VPNConnectionRoute"
+    service = "ec2"
+    required = ("DestinationCidrBlock", "VpnConnectionId")
+    create_only = frozenset({"DestinationCidrBlock", "VpnConnectionId"})
+
+    async def create(self, ctx, properties):
+        params = {
+            "DestinationCidrBlock": properties["DestinationCidrBlock"],
+            "VpnConnectionId": properties["VpnConnectionId"],
+        }
+        await ctx.call("ec2", "CreateVpnConnectionRoute", params)
+        return Created(f"{properties['VpnConnectionId']}|{properties['DestinationCidrBlock']}")
+
+    async def delete(self, ctx, physical_id, properties):
+        params = {
+            "DestinationCidrBlock": properties["DestinationCidrBlock"],
+            "VpnConnectionId": properties["VpnConnectionId"],
+        }
+        await _ignore_missing(ctx.call("ec2", "DeleteVpnConnectionRoute", params))
+
+
+class VPNGatewayRoutePropagation(ResourceHandler):
+    type_name = "AWS::EC2::VPNGatewayRoutePropagation"
+    service = "ec2"
+    required = ("RouteTableIds", "VpnGatewayId")
+    create_only = frozenset({"VpnGatewayId"})
+
+    async def create(self, ctx, properties):
+        await self._propagate(ctx, properties["VpnGatewayId"], properties["RouteTableIds"], [])
+        return Created(f"{properties['VpnGatewayId']}|{'|'.join(properties['RouteTableIds'])}")
+
+    @staticmethod
+    async def _propagate(ctx: ResourceContext, gateway: str, tables: list[str], before: list[str]) -> None:
+        for table in before:
+            if table not in tables:
+                await _ignore_missing(
+                    ctx.call(
+                        "ec2", "DisableVgwRoutePropagation", {"GatewayId": gateway, "RouteTableId": table}
+                    )
+                )
+        for table in tables:
+            if table not in before:
+                await ctx.call(
+                    "ec2", "EnableVgwRoutePropagation", {"GatewayId": gateway, "RouteTableId": table}
+                )
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await self._propagate(
+            ctx, properties["VpnGatewayId"], properties["RouteTableIds"], previous.get("RouteTableIds") or []
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await self._propagate(ctx, properties["VpnGatewayId"], [], properties.get("RouteTableIds") or [])
+
+
 HANDLERS = (
     LaunchTemplate,
     NetworkAcl,
@@ -1060,4 +1247,9 @@ HANDLERS = (
     PrefixList,
     VPCCidrBlock,
     PlacementGroup,
+    VPNGateway,
+    CustomerGateway,
+    VPNConnection,
+    VPNConnectionRoute,
+    VPNGatewayRoutePropagation,
 )
