@@ -1047,3 +1047,92 @@ def test_site_to_site_vpn(overcast):
     tunnel = ec2.describe_vpn_connections(VpnConnectionIds=[values["Tunnel"]])["VpnConnections"]
     assert [t["State"] for t in tunnel] in ([], ["deleted"])
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [values["Vpc"]]}])["Vpcs"] == []
+
+
+def user_pool_template(scope_note: str, scopes: str) -> dict:
+    return {
+        "Resources": {
+            "Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {"UserPoolName": "shoppers"}},
+            "Admins": {
+                "Type": "AWS::Cognito::UserPoolGroup",
+                "Properties": {"UserPoolId": {"Ref": "Pool"}, "GroupName": "admins"},
+            },
+            "Orders": {
+                "Type": "AWS::Cognito::UserPoolResourceServer",
+                "Properties": {
+                    "UserPoolId": {"Ref": "Pool"},
+                    "Identifier": "https://orders.example.com",
+                    "Name": "orders",
+                    "Scopes": [{"ScopeName": "read", "ScopeDescription": scope_note}],
+                },
+            },
+            "Google": {
+                "Type": "AWS::Cognito::UserPoolIdentityProvider",
+                "Properties": {
+                    "UserPoolId": {"Ref": "Pool"},
+                    "ProviderName": "Google",
+                    "ProviderType": "Google",
+                    "ProviderDetails": {
+                        "client_id": "id",
+                        "client_secret": "secret",
+                        "authorize_scopes": scopes,
+                    },
+                    "AttributeMapping": {"email": "email"},
+                },
+            },
+            "Alice": {
+                "Type": "AWS::Cognito::UserPoolUser",
+                "Properties": {
+                    "UserPoolId": {"Ref": "Pool"},
+                    "Username": "alice",
+                    "MessageAction": "SUPPRESS",
+                    "UserAttributes": [{"Name": "email", "Value": "alice@example.com"}],
+                },
+            },
+            "AliceIsAdmin": {
+                "Type": "AWS::Cognito::UserPoolUserToGroupAttachment",
+                "Properties": {
+                    "UserPoolId": {"Ref": "Pool"},
+                    "GroupName": {"Ref": "Admins"},
+                    "Username": {"Ref": "Alice"},
+                },
+            },
+        },
+        "Outputs": {name: {"Value": {"Ref": name}} for name in ("Pool", "Orders", "Google", "Alice")},
+    }
+
+
+def test_user_pool_resource_servers_identity_providers_and_users(overcast):
+    needs(overcast, "cognito-idp", "list_user_pools", MaxResults=1)
+    cfn, idp = overcast.client("cloudformation"), overcast.client("cognito-idp")
+    stack = deploy(cfn, "shoppers", user_pool_template("read orders", "openid email"))
+    values = outputs(stack)
+    pool = values["Pool"]
+    assert (values["Orders"], values["Google"], values["Alice"]) == (
+        "https://orders.example.com",
+        "Google",
+        "alice",
+    )
+    server = idp.describe_resource_server(UserPoolId=pool, Identifier=values["Orders"])["ResourceServer"]
+    assert server["Scopes"] == [{"ScopeName": "read", "ScopeDescription": "read orders"}]
+    provider = idp.describe_identity_provider(UserPoolId=pool, ProviderName="Google")["IdentityProvider"]
+    assert (provider["ProviderType"], provider["ProviderDetails"]["authorize_scopes"]) == (
+        "Google",
+        "openid email",
+    )
+    user = idp.admin_get_user(UserPoolId=pool, Username="alice")
+    assert {"Name": "email", "Value": "alice@example.com"} in user["UserAttributes"]
+    assert [
+        g["GroupName"] for g in idp.admin_list_groups_for_user(UserPoolId=pool, Username="alice")["Groups"]
+    ] == ["admins"]
+
+    update(cfn, "shoppers", user_pool_template("read every order", "openid"))
+    server = idp.describe_resource_server(UserPoolId=pool, Identifier=values["Orders"])["ResourceServer"]
+    assert server["Scopes"][0]["ScopeDescription"] == "read every order"
+    provider = idp.describe_identity_provider(UserPoolId=pool, ProviderName="Google")["IdentityProvider"]
+    assert provider["ProviderDetails"]["authorize_scopes"] == "openid"
+
+    destroy(cfn, stack)
+    with pytest.raises(ClientError) as gone:
+        idp.describe_user_pool(UserPoolId=pool)
+    assert code_of(gone) == "ResourceNotFoundException"
