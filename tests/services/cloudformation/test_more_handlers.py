@@ -1136,3 +1136,110 @@ def test_user_pool_resource_servers_identity_providers_and_users(overcast):
     with pytest.raises(ClientError) as gone:
         idp.describe_user_pool(UserPoolId=pool)
     assert code_of(gone) == "ResourceNotFoundException"
+
+
+def rest_domain_template(stage: str, status: str) -> dict:
+    return {
+        "Resources": {
+            "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "shop"}},
+            "Ping": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "ResourceId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+                    "HttpMethod": "GET",
+                    "AuthorizationType": "NONE",
+                    "Integration": {
+                        "Type": "MOCK",
+                        "RequestTemplates": {"application/json": '{"statusCode": 200}'},
+                    },
+                },
+            },
+            "Deployment": {
+                "Type": "AWS::ApiGateway::Deployment",
+                "DependsOn": "Ping",
+                "Properties": {"RestApiId": {"Ref": "Api"}},
+            },
+            "Prod": {
+                "Type": "AWS::ApiGateway::Stage",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "DeploymentId": {"Ref": "Deployment"},
+                    "StageName": "prod",
+                },
+            },
+            "Beta": {
+                "Type": "AWS::ApiGateway::Stage",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "DeploymentId": {"Ref": "Deployment"},
+                    "StageName": "beta",
+                },
+            },
+            "Missing": {
+                "Type": "AWS::ApiGateway::GatewayResponse",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "ResponseType": "MISSING_AUTHENTICATION_TOKEN",
+                    "StatusCode": status,
+                    "ResponseTemplates": {"application/json": '{"message": "no such route"}'},
+                },
+            },
+            "Domain": {
+                "Type": "AWS::ApiGateway::DomainName",
+                "Properties": {
+                    "DomainName": "rest.shop.example",
+                    "RegionalCertificateArn": {
+                        "Fn::Sub": "arn:aws:acm:${AWS::Region}:${AWS::AccountId}:certificate/y"
+                    },
+                    "EndpointConfiguration": {"Types": ["REGIONAL"]},
+                },
+            },
+            "Mapping": {
+                "Type": "AWS::ApiGateway::BasePathMapping",
+                "DependsOn": ["Prod", "Beta"],
+                "Properties": {
+                    "DomainName": {"Ref": "Domain"},
+                    "BasePath": "shop",
+                    "RestApiId": {"Ref": "Api"},
+                    "Stage": stage,
+                },
+            },
+        },
+        "Outputs": {
+            "Api": {"Value": {"Ref": "Api"}},
+            "Domain": {"Value": {"Ref": "Domain"}},
+            "Regional": {"Value": {"Fn::GetAtt": ["Domain", "RegionalDomainName"]}},
+        },
+    }
+
+
+def test_rest_api_domain_names_base_path_mappings_and_gateway_responses(overcast):
+    needs(overcast, "apigateway", "get_rest_apis")
+    cfn, apigateway = overcast.client("cloudformation"), overcast.client("apigateway")
+    stack = deploy(cfn, "rest-domain", rest_domain_template("prod", "404"))
+    values = outputs(stack)
+    domain = apigateway.get_domain_name(domainName="rest.shop.example")
+    assert (domain["regionalDomainName"], domain["endpointConfiguration"]["types"]) == (
+        values["Regional"],
+        ["REGIONAL"],
+    )
+    mapping = apigateway.get_base_path_mapping(domainName="rest.shop.example", basePath="shop")
+    assert (mapping["restApiId"], mapping["stage"]) == (values["Api"], "prod")
+    response = apigateway.get_gateway_response(
+        restApiId=values["Api"], responseType="MISSING_AUTHENTICATION_TOKEN"
+    )
+    assert (response["statusCode"], response["defaultResponse"]) == ("404", False)
+
+    update(cfn, "rest-domain", rest_domain_template("beta", "403"))
+    assert (
+        apigateway.get_base_path_mapping(domainName="rest.shop.example", basePath="shop")["stage"] == "beta"
+    )
+    response = apigateway.get_gateway_response(
+        restApiId=values["Api"], responseType="MISSING_AUTHENTICATION_TOKEN"
+    )
+    assert response["statusCode"] == "403"
+
+    destroy(cfn, stack)
+    assert apigateway.get_domain_names()["items"] == []
+    assert apigateway.get_rest_apis()["items"] == []
