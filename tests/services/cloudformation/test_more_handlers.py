@@ -1243,3 +1243,105 @@ def test_rest_api_domain_names_base_path_mappings_and_gateway_responses(overcast
     destroy(cfn, stack)
     assert apigateway.get_domain_names()["items"] == []
     assert apigateway.get_rest_apis()["items"] == []
+
+
+def versions_template(greeting: str, query: str) -> dict:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["states.amazonaws.com", "logs.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    return {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": trust}},
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Definition": {
+                        "StartAt": "Hello",
+                        "States": {"Hello": {"Type": "Pass", "Result": greeting, "End": True}},
+                    },
+                },
+            },
+            "Version": {
+                "Type": "AWS::StepFunctions::StateMachineVersion",
+                "Properties": {
+                    "StateMachineArn": {"Ref": "Machine"},
+                    "StateMachineRevisionId": {"Fn::GetAtt": ["Machine", "StateMachineRevisionId"]},
+                },
+            },
+            "Live": {
+                "Type": "AWS::StepFunctions::StateMachineAlias",
+                "Properties": {
+                    "Name": "live",
+                    "RoutingConfiguration": [{"StateMachineVersionArn": {"Ref": "Version"}, "Weight": 100}],
+                },
+            },
+            "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 1}},
+            "Destination": {
+                "Type": "AWS::Logs::Destination",
+                "Properties": {
+                    "DestinationName": "central",
+                    "TargetArn": {"Fn::GetAtt": ["Stream", "Arn"]},
+                    "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "DestinationPolicy": json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Principal": {"AWS": "111122223333"},
+                                    "Action": "logs:PutSubscriptionFilter",
+                                    "Resource": "*",
+                                }
+                            ],
+                        }
+                    ),
+                },
+            },
+            "Errors": {
+                "Type": "AWS::Logs::QueryDefinition",
+                "Properties": {"Name": "errors", "QueryString": query, "LogGroupNames": ["/app/web"]},
+            },
+        },
+        "Outputs": {
+            **{name: {"Value": {"Ref": name}} for name in ("Machine", "Version", "Live", "Errors")},
+            "DestinationArn": {"Value": {"Fn::GetAtt": ["Destination", "Arn"]}},
+        },
+    }
+
+
+def test_state_machine_versions_aliases_log_destinations_and_queries(overcast):
+    needs(overcast, "stepfunctions", "list_state_machines")
+    cfn, sfn, logs = (overcast.client(name) for name in ("cloudformation", "stepfunctions", "logs"))
+    stack = deploy(cfn, "versions", versions_template("hi", "fields @message | filter @message like /ERROR/"))
+    values = outputs(stack)
+    alias = sfn.describe_state_machine_alias(stateMachineAliasArn=values["Live"])
+    assert alias["routingConfiguration"] == [{"stateMachineVersionArn": values["Version"], "weight": 100}]
+    assert values["Version"].endswith(":1")
+    destination = logs.describe_destinations(DestinationNamePrefix="central")["destinations"][0]
+    assert destination["arn"] == values["DestinationArn"]
+    assert json.loads(destination["accessPolicy"])["Statement"][0]["Action"] == "logs:PutSubscriptionFilter"
+    query = logs.describe_query_definitions(queryDefinitionNamePrefix="errors")["queryDefinitions"][0]
+    assert (query["queryDefinitionId"], query["logGroupNames"]) == (values["Errors"], ["/app/web"])
+
+    # A new definition is a new revision: a second version, the alias moved to it, the first one deleted.
+    values = outputs(update(cfn, "versions", versions_template("hello", "fields @message | limit 5")))
+    assert values["Version"].endswith(":2")
+    alias = sfn.describe_state_machine_alias(stateMachineAliasArn=values["Live"])
+    assert alias["routingConfiguration"][0]["stateMachineVersionArn"] == values["Version"]
+    versions = sfn.list_state_machine_versions(stateMachineArn=values["Machine"])["stateMachineVersions"]
+    assert [v["stateMachineVersionArn"] for v in versions] == [values["Version"]]
+    query = logs.describe_query_definitions(queryDefinitionNamePrefix="errors")["queryDefinitions"][0]
+    assert query["queryString"] == "fields @message | limit 5"
+
+    destroy(cfn, stack)
+    assert logs.describe_destinations()["destinations"] == []
+    assert logs.describe_query_definitions()["queryDefinitions"] == []
+    assert sfn.list_state_machines()["stateMachines"] == []
