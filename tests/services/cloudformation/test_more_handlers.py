@@ -1345,3 +1345,72 @@ def test_state_machine_versions_aliases_log_destinations_and_queries(overcast):
     assert logs.describe_destinations()["destinations"] == []
     assert logs.describe_query_definitions()["queryDefinitions"] == []
     assert sfn.list_state_machines()["stateMachines"] == []
+
+
+def rotation_template(days: int) -> dict:
+    return {
+        "Resources": {
+            "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {"GenerateSecretString": {}}},
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "lambda.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    }
+                },
+            },
+            "Rotator": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": "python3.11",
+                    "Handler": "index.handler",
+                    "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Code": {"ZipFile": "def handler(event, context):\n    return None\n"},
+                },
+            },
+            "MayRotate": {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "FunctionName": {"Ref": "Rotator"},
+                    "Action": "lambda:InvokeFunction",
+                    "Principal": "secretsmanager.amazonaws.com",
+                },
+            },
+            "Schedule": {
+                "Type": "AWS::SecretsManager::RotationSchedule",
+                "DependsOn": "MayRotate",
+                "Properties": {
+                    "SecretId": {"Ref": "Secret"},
+                    "RotationLambdaARN": {"Fn::GetAtt": ["Rotator", "Arn"]},
+                    "RotationRules": {"AutomaticallyAfterDays": days},
+                    "RotateImmediatelyOnUpdate": False,
+                },
+            },
+        },
+        "Outputs": {"Secret": {"Value": {"Ref": "Secret"}}, "Schedule": {"Value": {"Ref": "Schedule"}}},
+    }
+
+
+def test_secret_rotation_schedule(overcast):
+    needs(overcast, "secretsmanager", "list_secrets")
+    cfn, secrets = overcast.client("cloudformation"), overcast.client("secretsmanager")
+    stack = deploy(cfn, "rotation", rotation_template(30))
+    values = outputs(stack)
+    assert values["Schedule"] == values["Secret"]
+    secret = secrets.describe_secret(SecretId=values["Secret"])
+    assert (secret["RotationEnabled"], secret["RotationRules"]["AutomaticallyAfterDays"]) == (True, 30)
+    update(cfn, "rotation", rotation_template(7))
+    assert secrets.describe_secret(SecretId=values["Secret"])["RotationRules"]["AutomaticallyAfterDays"] == 7
+    # Without the schedule the secret no longer rotates.
+    template = rotation_template(7)
+    del template["Resources"]["Schedule"], template["Outputs"]["Schedule"]
+    update(cfn, "rotation", template)
+    assert secrets.describe_secret(SecretId=values["Secret"])["RotationEnabled"] is False
+    destroy(cfn, stack)
