@@ -1185,6 +1185,29 @@ def rest_domain_template(stage: str, status: str) -> dict:
                     "ResponseTemplates": {"application/json": '{"message": "no such route"}'},
                 },
             },
+            "Link": {
+                "Type": "AWS::ApiGateway::VpcLink",
+                "Properties": {
+                    "Name": f"link-{stage}",
+                    "TargetArns": [
+                        {
+                            "Fn::Sub": "arn:aws:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:loadbalancer/net/n/1"
+                        }
+                    ],
+                },
+            },
+            "Certificate": {
+                "Type": "AWS::ApiGateway::ClientCertificate",
+                "Properties": {"Description": stage},
+            },
+            "Docs": {
+                "Type": "AWS::ApiGateway::DocumentationPart",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "Location": {"Type": "API"},
+                    "Properties": json.dumps({"description": f"the shop ({stage})"}),
+                },
+            },
             "Domain": {
                 "Type": "AWS::ApiGateway::DomainName",
                 "Properties": {
@@ -1210,6 +1233,9 @@ def rest_domain_template(stage: str, status: str) -> dict:
             "Api": {"Value": {"Ref": "Api"}},
             "Domain": {"Value": {"Ref": "Domain"}},
             "Regional": {"Value": {"Fn::GetAtt": ["Domain", "RegionalDomainName"]}},
+            "Link": {"Value": {"Ref": "Link"}},
+            "Certificate": {"Value": {"Ref": "Certificate"}},
+            "Docs": {"Value": {"Ref": "Docs"}},
         },
     }
 
@@ -1230,6 +1256,15 @@ def test_rest_api_domain_names_base_path_mappings_and_gateway_responses(overcast
         restApiId=values["Api"], responseType="MISSING_AUTHENTICATION_TOKEN"
     )
     assert (response["statusCode"], response["defaultResponse"]) == ("404", False)
+    assert apigateway.get_vpc_link(vpcLinkId=values["Link"])["name"] == "link-prod"
+    assert (
+        apigateway.get_client_certificate(clientCertificateId=values["Certificate"])["description"] == "prod"
+    )
+    part = apigateway.get_documentation_part(restApiId=values["Api"], documentationPartId=values["Docs"])
+    assert (part["location"]["type"], json.loads(part["properties"])) == (
+        "API",
+        {"description": "the shop (prod)"},
+    )
 
     update(cfn, "rest-domain", rest_domain_template("beta", "403"))
     assert (
@@ -1239,10 +1274,18 @@ def test_rest_api_domain_names_base_path_mappings_and_gateway_responses(overcast
         restApiId=values["Api"], responseType="MISSING_AUTHENTICATION_TOKEN"
     )
     assert response["statusCode"] == "403"
+    assert apigateway.get_vpc_link(vpcLinkId=values["Link"])["name"] == "link-beta"
+    assert (
+        apigateway.get_client_certificate(clientCertificateId=values["Certificate"])["description"] == "beta"
+    )
+    part = apigateway.get_documentation_part(restApiId=values["Api"], documentationPartId=values["Docs"])
+    assert json.loads(part["properties"]) == {"description": "the shop (beta)"}
 
     destroy(cfn, stack)
     assert apigateway.get_domain_names()["items"] == []
     assert apigateway.get_rest_apis()["items"] == []
+    assert apigateway.get_vpc_links()["items"] == []
+    assert apigateway.get_client_certificates()["items"] == []
 
 
 def versions_template(greeting: str, query: str) -> dict:

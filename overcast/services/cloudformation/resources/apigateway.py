@@ -1,7 +1,7 @@
 """API Gateway (REST) resource types: APIs (from a Body or BodyS3Location OpenAPI document, or built from
 resources and methods), resources, methods with their integrations, deployments, stages, authorizers, API
 keys, usage plans, models, request validators, gateway responses, custom domain names and their base path
-mappings."""
+mappings, VPC links, client certificates, documentation parts."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceContext,
     ResourceHandler,
     boolean,
+    document,
     drop_none,
     integer,
     not_found,
@@ -960,6 +961,126 @@ class GatewayResponse(ResourceHandler):
         )
 
 
+class VpcLink(ResourceHandler):
+    type_name = "AWS::ApiGateway::VpcLink"
+    service = "apigateway"
+    required = ("Name", "TargetArns")
+    create_only = frozenset({"TargetArns"})
+    attributes = ("VpcLinkId",)
+    primary_identifier = "VpcLinkId"
+
+    async def create(self, ctx, properties):
+        found = await ctx.call(
+            "apigateway",
+            "CreateVpcLink",
+            drop_none(
+                {
+                    "name": properties["Name"],
+                    "description": properties.get("Description"),
+                    "targetArns": properties["TargetArns"],
+                    "tags": tag_map(properties.get("Tags")) or None,
+                }
+            ),
+        )
+        return Created(found["id"], {"VpcLinkId": found["id"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        operations = [
+            _patch(path, properties.get(key) or "")
+            for key, path in (("Name", "/name"), ("Description", "/description"))
+            if properties.get(key) != previous.get(key)
+        ]
+        if operations:
+            await ctx.call(
+                "apigateway", "UpdateVpcLink", {"vpcLinkId": physical_id, "patchOperations": operations}
+            )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("apigateway", "DeleteVpcLink", {"vpcLinkId": physical_id}))
+
+
+class ClientCertificate(ResourceHandler):
+    type_name = "AWS::ApiGateway::ClientCertificate"
+    service = "apigateway"
+    attributes = ("ClientCertificateId",)
+    primary_identifier = "ClientCertificateId"
+
+    async def create(self, ctx, properties):
+        found = await ctx.call(
+            "apigateway",
+            "GenerateClientCertificate",
+            drop_none(
+                {
+                    "description": properties.get("Description"),
+                    "tags": tag_map(properties.get("Tags")) or None,
+                }
+            ),
+        )
+        certificate_id = found["clientCertificateId"]
+        return Created(certificate_id, {"ClientCertificateId": certificate_id})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        if properties.get("Description") != previous.get("Description"):
+            await ctx.call(
+                "apigateway",
+                "UpdateClientCertificate",
+                {
+                    "clientCertificateId": physical_id,
+                    "patchOperations": [_patch("/description", properties.get("Description") or "")],
+                },
+            )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call("apigateway", "DeleteClientCertificate", {"clientCertificateId": physical_id})
+        )
+
+
+class DocumentationPart(ResourceHandler):
+    type_name = "AWS::ApiGateway::DocumentationPart"
+    service = "apigateway"
+    required = ("Location", "Properties", "RestApiId")
+    create_only = frozenset({"Location", "RestApiId"})
+    attributes = ("DocumentationPartId",)
+    primary_identifier = "DocumentationPartId"
+
+    async def create(self, ctx, properties):
+        location = {key[0].lower() + key[1:]: value for key, value in properties["Location"].items()}
+        found = await ctx.call(
+            "apigateway",
+            "CreateDocumentationPart",
+            {
+                "restApiId": properties["RestApiId"],
+                "location": location,
+                "properties": document(properties["Properties"]),
+            },
+        )
+        return Created(found["id"], {"DocumentationPartId": found["id"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call(
+            "apigateway",
+            "UpdateDocumentationPart",
+            {
+                "restApiId": properties["RestApiId"],
+                "documentationPartId": physical_id,
+                "patchOperations": [_patch("/properties", document(properties["Properties"]))],
+            },
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "apigateway",
+                "DeleteDocumentationPart",
+                {"restApiId": properties["RestApiId"], "documentationPartId": physical_id},
+            )
+        )
+
+
 HANDLERS = (
     RestApi,
     Resource,
@@ -976,4 +1097,7 @@ HANDLERS = (
     DomainName,
     BasePathMapping,
     GatewayResponse,
+    VpcLink,
+    ClientCertificate,
+    DocumentationPart,
 )
