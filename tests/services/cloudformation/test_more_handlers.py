@@ -28,7 +28,15 @@ def autoscaling_template(image: str, max_size: int, version_note: str) -> dict:
             "Template": {
                 "Type": "AWS::EC2::LaunchTemplate",
                 "Properties": {
-                    "LaunchTemplateData": {"ImageId": image, "InstanceType": "t3.micro"},
+                    "LaunchTemplateData": {
+                        "ImageId": image,
+                        "InstanceType": "t3.micro",
+                        "Monitoring": {"Enabled": "true"},
+                        "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": "2"},
+                        "TagSpecifications": [
+                            {"ResourceType": "instance", "Tags": [{"Key": "patched", "Value": "true"}]}
+                        ],
+                    },
                     "VersionDescription": version_note,
                 },
             },
@@ -126,6 +134,12 @@ def test_auto_scaling_groups_launch_templates_and_policies(overcast):
     assert (policy["PolicyARN"], policy["PolicyName"]) == (values["Policy"], values["PolicyName"])
     assert policy["TargetTrackingConfiguration"]["TargetValue"] == 50.0
     assert values["Latest"] == "1"
+    # Template text becomes the API's types: "true" a boolean where the shape says so, a tag value stays text.
+    data = ec2.describe_launch_template_versions(LaunchTemplateId=values["Template"])[
+        "LaunchTemplateVersions"
+    ][0]["LaunchTemplateData"]
+    assert (data["Monitoring"], data["MetadataOptions"]["HttpPutResponseHopLimit"]) == ({"Enabled": True}, 2)
+    assert data["TagSpecifications"][0]["Tags"] == [{"Key": "patched", "Value": "true"}]
     hook = autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=values["Group"])["LifecycleHooks"][0]
     assert (hook["LifecycleHookName"], hook["HeartbeatTimeout"]) == (values["Hook"], 200)
     action = autoscaling.describe_scheduled_actions(AutoScalingGroupName=values["Group"])[

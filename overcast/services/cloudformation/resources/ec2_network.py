@@ -50,22 +50,6 @@ async def _until(ctx: ResourceContext, describe, want: str, failed: tuple[str, .
 # -- launch templates --------------------------------------------------------------------------------
 
 
-def _template_data(data: dict[str, Any]) -> dict[str, Any]:
-    """LaunchTemplateData as the template writes it, as RequestLaunchTemplateData (the same names, with
-    booleans and numbers given as text converted)."""
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: convert(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [convert(item) for item in value]
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        return value
-
-    return convert(data)
-
-
 class LaunchTemplate(ResourceHandler):
     type_name = "AWS::EC2::LaunchTemplate"
     service = "ec2"
@@ -75,18 +59,15 @@ class LaunchTemplate(ResourceHandler):
     primary_identifier = "LaunchTemplateId"
 
     async def create(self, ctx, properties):
-        found = await ctx.call(
-            "ec2",
-            "CreateLaunchTemplate",
-            drop_none(
-                {
-                    "LaunchTemplateName": properties.get("LaunchTemplateName") or ctx.generated_name(128),
-                    "VersionDescription": properties.get("VersionDescription"),
-                    "LaunchTemplateData": _template_data(properties["LaunchTemplateData"]),
-                    "TagSpecifications": properties.get("TagSpecifications"),
-                }
-            ),
+        params = drop_none(
+            {
+                "LaunchTemplateName": properties.get("LaunchTemplateName") or ctx.generated_name(128),
+                "VersionDescription": properties.get("VersionDescription"),
+                "LaunchTemplateData": properties["LaunchTemplateData"],
+                "TagSpecifications": properties.get("TagSpecifications"),
+            }
         )
+        found = await ctx.call("ec2", "CreateLaunchTemplate", shaped("ec2", "CreateLaunchTemplate", params))
         template = found["LaunchTemplate"]
         return Created(template["LaunchTemplateId"], self._attributes(template))
 
@@ -100,17 +81,16 @@ class LaunchTemplate(ResourceHandler):
 
     async def update(self, ctx, physical_id, properties, previous, attributes):
         """As in AWS: a change writes a new version and makes it the default."""
+        params = drop_none(
+            {
+                "LaunchTemplateId": physical_id,
+                "VersionDescription": properties.get("VersionDescription"),
+                "LaunchTemplateData": properties["LaunchTemplateData"],
+            }
+        )
         version = (
             await ctx.call(
-                "ec2",
-                "CreateLaunchTemplateVersion",
-                drop_none(
-                    {
-                        "LaunchTemplateId": physical_id,
-                        "VersionDescription": properties.get("VersionDescription"),
-                        "LaunchTemplateData": _template_data(properties["LaunchTemplateData"]),
-                    }
-                ),
+                "ec2", "CreateLaunchTemplateVersion", shaped("ec2", "CreateLaunchTemplateVersion", params)
             )
         )["LaunchTemplateVersion"]
         found = await ctx.call(
