@@ -100,7 +100,9 @@ class AutoScalingGroup(ResourceHandler):
                 }
             ),
         }
-        await ctx.call("autoscaling", "CreateAutoScalingGroup", params)
+        await ctx.call(
+            "autoscaling", "CreateAutoScalingGroup", shaped("autoscaling", "CreateAutoScalingGroup", params)
+        )
         for metrics in properties.get("MetricsCollection") or []:
             await ctx.call(
                 "autoscaling",
@@ -126,10 +128,9 @@ class AutoScalingGroup(ResourceHandler):
         return Created(name)
 
     async def update(self, ctx, physical_id, properties, previous, attributes):
+        params = {"AutoScalingGroupName": physical_id, **_group_settings(properties)}
         await ctx.call(
-            "autoscaling",
-            "UpdateAutoScalingGroup",
-            {"AutoScalingGroupName": physical_id, **_group_settings(properties)},
+            "autoscaling", "UpdateAutoScalingGroup", shaped("autoscaling", "UpdateAutoScalingGroup", params)
         )
         await self._swap(
             ctx,
@@ -271,6 +272,10 @@ class LaunchConfiguration(ResourceHandler):
 
 
 def _policy(group: str, name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    return shaped("autoscaling", "PutScalingPolicy", _policy_params(group, name, properties))
+
+
+def _policy_params(group: str, name: str, properties: dict[str, Any]) -> dict[str, Any]:
     return drop_none(
         {
             "AutoScalingGroupName": group,
