@@ -1471,3 +1471,47 @@ def test_secret_rotation_schedule(overcast):
     update(cfn, "rotation", template)
     assert secrets.describe_secret(SecretId=values["Secret"])["RotationEnabled"] is False
     destroy(cfn, stack)
+
+
+def test_ipv6_cidr_blocks_of_a_vpc_and_its_subnet(overcast):
+    needs(overcast, "ec2", "describe_vpcs")
+    cfn, ec2 = overcast.client("cloudformation"), overcast.client("ec2")
+    template = {
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.60.0.0/16"}},
+            "Ipv6": {
+                "Type": "AWS::EC2::VPCCidrBlock",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "AmazonProvidedIpv6CidrBlock": True},
+            },
+            "Subnet": {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.60.0.0/24"},
+            },
+            "SubnetIpv6": {
+                "Type": "AWS::EC2::SubnetCidrBlock",
+                "Properties": {
+                    "SubnetId": {"Ref": "Subnet"},
+                    "Ipv6CidrBlock": {
+                        "Fn::Select": [0, {"Fn::Cidr": [{"Fn::GetAtt": ["Ipv6", "Ipv6CidrBlock"]}, 4, 64]}]
+                    },
+                },
+            },
+        },
+        "Outputs": {
+            "Vpc": {"Value": {"Ref": "Vpc"}},
+            "Subnet": {"Value": {"Ref": "Subnet"}},
+            "VpcBlock": {"Value": {"Fn::GetAtt": ["Ipv6", "Ipv6CidrBlock"]}},
+            "Association": {"Value": {"Ref": "SubnetIpv6"}},
+        },
+    }
+    stack = deploy(cfn, "ipv6", template)
+    values = outputs(stack)
+    vpc = ec2.describe_vpcs(VpcIds=[values["Vpc"]])["Vpcs"][0]
+    assert [a["Ipv6CidrBlock"] for a in vpc["Ipv6CidrBlockAssociationSet"]] == [values["VpcBlock"]]
+    subnet = ec2.describe_subnets(SubnetIds=[values["Subnet"]])["Subnets"][0]
+    association = subnet["Ipv6CidrBlockAssociationSet"][0]
+    assert association["AssociationId"] == values["Association"]
+    assert association["Ipv6CidrBlock"].endswith("/64")
+    assert association["Ipv6CidrBlock"].split("::")[0] == values["VpcBlock"].split("::")[0]
+    destroy(cfn, stack)
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [values["Vpc"]]}])["Vpcs"] == []

@@ -992,6 +992,26 @@ class VPCCidrBlock(ResourceHandler):
         await _ignore_missing(ctx.call("ec2", "DisassociateVpcCidrBlock", {"AssociationId": physical_id}))
 
 
+class SubnetCidrBlock(ResourceHandler):
+    type_name = "AWS::EC2::SubnetCidrBlock"
+    service = "ec2"
+    required = ("SubnetId",)
+    create_only = frozenset({"Ipv6CidrBlock", "Ipv6IpamPoolId", "Ipv6NetmaskLength", "SubnetId"})
+    attributes = ("Id",)
+
+    async def create(self, ctx, properties):
+        found = await ctx.call(
+            "ec2",
+            "AssociateSubnetCidrBlock",
+            drop_none({"SubnetId": properties["SubnetId"], "Ipv6CidrBlock": properties.get("Ipv6CidrBlock")}),
+        )
+        association_id = found["Ipv6CidrBlockAssociation"]["AssociationId"]
+        return Created(association_id, {"Id": association_id})
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("ec2", "DisassociateSubnetCidrBlock", {"AssociationId": physical_id}))
+
+
 class PlacementGroup(ResourceHandler):
     type_name = "AWS::EC2::PlacementGroup"
     service = "ec2"
@@ -1226,6 +1246,7 @@ HANDLERS = (
     NetworkInterfaceAttachment,
     PrefixList,
     VPCCidrBlock,
+    SubnetCidrBlock,
     PlacementGroup,
     VPNGateway,
     CustomerGateway,
