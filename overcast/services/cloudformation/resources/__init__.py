@@ -17,7 +17,7 @@ def registry() -> dict[str, ResourceHandler]:
     """{resource type: its handler} over every module of this package."""
     handlers: dict[str, ResourceHandler] = {}
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
-        if module_info.name == "base":
+        if module_info.name in ("base", "__main__"):
             continue
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         for kind in getattr(module, "HANDLERS", ()):
@@ -31,3 +31,18 @@ def handler_for(type_name: str) -> ResourceHandler | None:
     if type_name.startswith("Custom::"):
         return handlers.get("AWS::CloudFormation::CustomResource")
     return handlers.get(type_name)
+
+
+def table() -> str:
+    """The resource-type table of docs/services/cloudformation.md (`python -m
+    overcast.services.cloudformation.resources` prints it)."""
+    rows = [
+        "| type | service | Ref / identifier | Fn::GetAtt | replaced when changed |",
+        "|---|---|---|---|---|",
+    ]
+    for type_name, handler in sorted(registry().items()):
+        rows.append(
+            f"| {type_name} | {handler.service} | {handler.primary_identifier} | "
+            f"{', '.join(handler.attributes) or '—'} | {', '.join(sorted(handler.create_only)) or '—'} |"
+        )
+    return "\n".join(rows)

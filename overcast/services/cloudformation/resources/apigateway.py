@@ -1,6 +1,7 @@
 """API Gateway (REST) resource types: APIs (from a Body or BodyS3Location OpenAPI document, or built from
 resources and methods), resources, methods with their integrations, deployments, stages, authorizers, API
-keys, usage plans, models, request validators."""
+keys, usage plans, models, request validators, gateway responses, custom domain names and their base path
+mappings, VPC links, client certificates, documentation parts."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceContext,
     ResourceHandler,
     boolean,
+    document,
     drop_none,
     integer,
     not_found,
@@ -788,6 +790,297 @@ class Account(ResourceHandler):
         return None
 
 
+class DomainName(ResourceHandler):
+    type_name = "AWS::ApiGateway::DomainName"
+    service = "apigateway"
+    create_only = frozenset({"DomainName"})
+    attributes = (
+        "DistributionDomainName",
+        "DistributionHostedZoneId",
+        "DomainNameArn",
+        "RegionalDomainName",
+        "RegionalHostedZoneId",
+    )
+    primary_identifier = "DomainName"
+
+    async def create(self, ctx, properties):
+        name = properties.get("DomainName") or ctx.generated_name(253, lowercase=True)
+        endpoint = properties.get("EndpointConfiguration")
+        found = await ctx.call(
+            "apigateway",
+            "CreateDomainName",
+            drop_none(
+                {
+                    "domainName": name,
+                    "certificateArn": properties.get("CertificateArn"),
+                    "regionalCertificateArn": properties.get("RegionalCertificateArn"),
+                    "endpointConfiguration": {"types": endpoint.get("Types") or ["EDGE"]}
+                    if endpoint
+                    else None,
+                    "securityPolicy": properties.get("SecurityPolicy"),
+                    "mutualTlsAuthentication": {
+                        "truststoreUri": properties["MutualTlsAuthentication"].get("TruststoreUri"),
+                        "truststoreVersion": properties["MutualTlsAuthentication"].get("TruststoreVersion"),
+                    }
+                    if properties.get("MutualTlsAuthentication")
+                    else None,
+                    "ownershipVerificationCertificateArn": properties.get(
+                        "OwnershipVerificationCertificateArn"
+                    ),
+                    "routingMode": properties.get("RoutingMode"),
+                    "tags": tag_map(properties.get("Tags")) or None,
+                }
+            ),
+        )
+        return Created(name, self._attributes(ctx, found))
+
+    @staticmethod
+    def _attributes(ctx, domain: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "DistributionDomainName": domain.get("distributionDomainName", ""),
+            "DistributionHostedZoneId": domain.get("distributionHostedZoneId", ""),
+            "DomainNameArn": domain.get("domainNameArn")
+            or f"arn:{ctx.partition}:apigateway:{ctx.region}::/domainnames/{domain['domainName']}",
+            "RegionalDomainName": domain.get("regionalDomainName", ""),
+            "RegionalHostedZoneId": domain.get("regionalHostedZoneId", ""),
+        }
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        operations = [
+            _patch(path, properties.get(key))
+            for key, path in (
+                ("CertificateArn", "/certificateArn"),
+                ("RegionalCertificateArn", "/regionalCertificateArn"),
+                ("SecurityPolicy", "/securityPolicy"),
+            )
+            if properties.get(key) != previous.get(key) and properties.get(key) is not None
+        ]
+        if not operations:
+            return attributes
+        found = await ctx.call(
+            "apigateway", "UpdateDomainName", {"domainName": physical_id, "patchOperations": operations}
+        )
+        return self._attributes(ctx, found)
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("apigateway", "DeleteDomainName", {"domainName": physical_id}))
+
+    async def read(self, ctx, physical_id, properties):
+        try:
+            await ctx.call("apigateway", "GetDomainName", {"domainName": physical_id})
+        except ServiceError as error:
+            if not_found(error):
+                return None
+            raise
+        return dict(properties)
+
+
+class BasePathMapping(ResourceHandler):
+    """Its physical id is `<domain name>|<base path>` (the base path `(none)` when the mapping has none, as
+    API Gateway names it)."""
+
+    type_name = "AWS::ApiGateway::BasePathMapping"
+    service = "apigateway"
+    required = ("DomainName",)
+    create_only = frozenset({"BasePath", "DomainName"})
+
+    async def create(self, ctx, properties):
+        found = await ctx.call(
+            "apigateway",
+            "CreateBasePathMapping",
+            drop_none(
+                {
+                    "domainName": properties["DomainName"],
+                    "basePath": properties.get("BasePath"),
+                    "restApiId": properties.get("RestApiId"),
+                    "stage": properties.get("Stage"),
+                }
+            ),
+        )
+        return Created(f"{properties['DomainName']}|{found.get('basePath') or '(none)'}")
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        domain, base = physical_id.rsplit("|", 1)
+        operations = [
+            _patch(path, properties.get(key) or "")
+            for key, path in (("RestApiId", "/restapiId"), ("Stage", "/stage"))
+            if properties.get(key) != previous.get(key)
+        ]
+        if operations:
+            await ctx.call(
+                "apigateway",
+                "UpdateBasePathMapping",
+                {"domainName": domain, "basePath": base, "patchOperations": operations},
+            )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        domain, base = physical_id.rsplit("|", 1)
+        await _ignore_missing(
+            ctx.call("apigateway", "DeleteBasePathMapping", {"domainName": domain, "basePath": base})
+        )
+
+
+class GatewayResponse(ResourceHandler):
+    type_name = "AWS::ApiGateway::GatewayResponse"
+    service = "apigateway"
+    required = ("ResponseType", "RestApiId")
+    create_only = frozenset({"ResponseType", "RestApiId"})
+
+    async def create(self, ctx, properties):
+        await self._put(ctx, properties)
+        return Created(f"{properties['RestApiId']}|{properties['ResponseType']}")
+
+    @staticmethod
+    async def _put(ctx, properties: dict[str, Any]) -> None:
+        await ctx.call(
+            "apigateway",
+            "PutGatewayResponse",
+            drop_none(
+                {
+                    "restApiId": properties["RestApiId"],
+                    "responseType": properties["ResponseType"],
+                    "statusCode": text(properties.get("StatusCode")),
+                    "responseParameters": properties.get("ResponseParameters"),
+                    "responseTemplates": properties.get("ResponseTemplates"),
+                }
+            ),
+        )
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await self._put(ctx, properties)
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "apigateway",
+                "DeleteGatewayResponse",
+                {"restApiId": properties["RestApiId"], "responseType": properties["ResponseType"]},
+            )
+        )
+
+
+class VpcLink(ResourceHandler):
+    type_name = "AWS::ApiGateway::VpcLink"
+    service = "apigateway"
+    required = ("Name", "TargetArns")
+    create_only = frozenset({"TargetArns"})
+    attributes = ("VpcLinkId",)
+    primary_identifier = "VpcLinkId"
+
+    async def create(self, ctx, properties):
+        found = await ctx.call(
+            "apigateway",
+            "CreateVpcLink",
+            drop_none(
+                {
+                    "name": properties["Name"],
+                    "description": properties.get("Description"),
+                    "targetArns": properties["TargetArns"],
+                    "tags": tag_map(properties.get("Tags")) or None,
+                }
+            ),
+        )
+        return Created(found["id"], {"VpcLinkId": found["id"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        operations = [
+            _patch(path, properties.get(key) or "")
+            for key, path in (("Name", "/name"), ("Description", "/description"))
+            if properties.get(key) != previous.get(key)
+        ]
+        if operations:
+            await ctx.call(
+                "apigateway", "UpdateVpcLink", {"vpcLinkId": physical_id, "patchOperations": operations}
+            )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("apigateway", "DeleteVpcLink", {"vpcLinkId": physical_id}))
+
+
+class ClientCertificate(ResourceHandler):
+    type_name = "AWS::ApiGateway::ClientCertificate"
+    service = "apigateway"
+    attributes = ("ClientCertificateId",)
+    primary_identifier = "ClientCertificateId"
+
+    async def create(self, ctx, properties):
+        found = await ctx.call(
+            "apigateway",
+            "GenerateClientCertificate",
+            drop_none(
+                {
+                    "description": properties.get("Description"),
+                    "tags": tag_map(properties.get("Tags")) or None,
+                }
+            ),
+        )
+        certificate_id = found["clientCertificateId"]
+        return Created(certificate_id, {"ClientCertificateId": certificate_id})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        if properties.get("Description") != previous.get("Description"):
+            await ctx.call(
+                "apigateway",
+                "UpdateClientCertificate",
+                {
+                    "clientCertificateId": physical_id,
+                    "patchOperations": [_patch("/description", properties.get("Description") or "")],
+                },
+            )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call("apigateway", "DeleteClientCertificate", {"clientCertificateId": physical_id})
+        )
+
+
+class DocumentationPart(ResourceHandler):
+    type_name = "AWS::ApiGateway::DocumentationPart"
+    service = "apigateway"
+    required = ("Location", "Properties", "RestApiId")
+    create_only = frozenset({"Location", "RestApiId"})
+    attributes = ("DocumentationPartId",)
+    primary_identifier = "DocumentationPartId"
+
+    async def create(self, ctx, properties):
+        location = {key[0].lower() + key[1:]: value for key, value in properties["Location"].items()}
+        found = await ctx.call(
+            "apigateway",
+            "CreateDocumentationPart",
+            {
+                "restApiId": properties["RestApiId"],
+                "location": location,
+                "properties": document(properties["Properties"]),
+            },
+        )
+        return Created(found["id"], {"DocumentationPartId": found["id"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call(
+            "apigateway",
+            "UpdateDocumentationPart",
+            {
+                "restApiId": properties["RestApiId"],
+                "documentationPartId": physical_id,
+                "patchOperations": [_patch("/properties", document(properties["Properties"]))],
+            },
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "apigateway",
+                "DeleteDocumentationPart",
+                {"restApiId": properties["RestApiId"], "documentationPartId": physical_id},
+            )
+        )
+
+
 HANDLERS = (
     RestApi,
     Resource,
@@ -801,4 +1094,10 @@ HANDLERS = (
     Model,
     RequestValidator,
     Account,
+    DomainName,
+    BasePathMapping,
+    GatewayResponse,
+    VpcLink,
+    ClientCertificate,
+    DocumentationPart,
 )

@@ -1,8 +1,9 @@
 """API Gateway v2 (HTTP and WebSocket APIs) resource types: APIs, stages, integrations, routes, deployments,
-authorizers."""
+authorizers, models, route and integration responses, custom domain names and their API mappings, VPC links."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from overcast.errors import ServiceError
@@ -284,4 +285,290 @@ class Authorizer(ResourceHandler):
         )
 
 
-HANDLERS = (Api, Stage, Integration, Route, Deployment, Authorizer)
+def _json(value: Any) -> str | None:
+    return json.dumps(value) if isinstance(value, (dict, list)) else value
+
+
+class Model(ResourceHandler):
+    type_name = "AWS::ApiGatewayV2::Model"
+    service = "apigatewayv2"
+    required = ("ApiId", "Name", "Schema")
+    create_only = frozenset({"ApiId"})
+    attributes = ("ModelId",)
+    primary_identifier = "ModelId"
+
+    @staticmethod
+    def _params(properties: dict[str, Any]) -> dict[str, Any]:
+        return drop_none(
+            {
+                "Name": properties["Name"],
+                "Schema": _json(properties["Schema"]),
+                "ContentType": properties.get("ContentType"),
+                "Description": properties.get("Description"),
+            }
+        )
+
+    async def create(self, ctx, properties):
+        found = await ctx.call(
+            "apigatewayv2", "CreateModel", {"ApiId": properties["ApiId"], **self._params(properties)}
+        )
+        return Created(found["ModelId"], {"ModelId": found["ModelId"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call(
+            "apigatewayv2",
+            "UpdateModel",
+            {"ApiId": properties["ApiId"], "ModelId": physical_id, **self._params(properties)},
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call("apigatewayv2", "DeleteModel", {"ApiId": properties["ApiId"], "ModelId": physical_id})
+        )
+
+
+class RouteResponse(ResourceHandler):
+    type_name = "AWS::ApiGatewayV2::RouteResponse"
+    service = "apigatewayv2"
+    required = ("ApiId", "RouteId", "RouteResponseKey")
+    create_only = frozenset({"ApiId", "RouteId"})
+    attributes = ("RouteResponseId",)
+    primary_identifier = "RouteResponseId"
+
+    @staticmethod
+    def _params(properties: dict[str, Any]) -> dict[str, Any]:
+        return drop_none(
+            {
+                "ApiId": properties["ApiId"],
+                "RouteId": properties["RouteId"],
+                "RouteResponseKey": properties["RouteResponseKey"],
+                "ModelSelectionExpression": properties.get("ModelSelectionExpression"),
+                "ResponseModels": properties.get("ResponseModels"),
+                "ResponseParameters": properties.get("ResponseParameters"),
+            }
+        )
+
+    async def create(self, ctx, properties):
+        found = await ctx.call("apigatewayv2", "CreateRouteResponse", self._params(properties))
+        return Created(found["RouteResponseId"], {"RouteResponseId": found["RouteResponseId"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call(
+            "apigatewayv2",
+            "UpdateRouteResponse",
+            {**self._params(properties), "RouteResponseId": physical_id},
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "apigatewayv2",
+                "DeleteRouteResponse",
+                {
+                    "ApiId": properties["ApiId"],
+                    "RouteId": properties["RouteId"],
+                    "RouteResponseId": physical_id,
+                },
+            )
+        )
+
+
+class IntegrationResponse(ResourceHandler):
+    type_name = "AWS::ApiGatewayV2::IntegrationResponse"
+    service = "apigatewayv2"
+    required = ("ApiId", "IntegrationId", "IntegrationResponseKey")
+    create_only = frozenset({"ApiId", "IntegrationId"})
+    attributes = ("IntegrationResponseId",)
+    primary_identifier = "IntegrationResponseId"
+
+    @staticmethod
+    def _params(properties: dict[str, Any]) -> dict[str, Any]:
+        return drop_none(
+            {
+                "ApiId": properties["ApiId"],
+                "IntegrationId": properties["IntegrationId"],
+                "IntegrationResponseKey": properties["IntegrationResponseKey"],
+                "ContentHandlingStrategy": properties.get("ContentHandlingStrategy"),
+                "ResponseParameters": properties.get("ResponseParameters"),
+                "ResponseTemplates": properties.get("ResponseTemplates"),
+                "TemplateSelectionExpression": properties.get("TemplateSelectionExpression"),
+            }
+        )
+
+    async def create(self, ctx, properties):
+        found = await ctx.call("apigatewayv2", "CreateIntegrationResponse", self._params(properties))
+        return Created(
+            found["IntegrationResponseId"], {"IntegrationResponseId": found["IntegrationResponseId"]}
+        )
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call(
+            "apigatewayv2",
+            "UpdateIntegrationResponse",
+            {**self._params(properties), "IntegrationResponseId": physical_id},
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "apigatewayv2",
+                "DeleteIntegrationResponse",
+                {
+                    "ApiId": properties["ApiId"],
+                    "IntegrationId": properties["IntegrationId"],
+                    "IntegrationResponseId": physical_id,
+                },
+            )
+        )
+
+
+class DomainName(ResourceHandler):
+    type_name = "AWS::ApiGatewayV2::DomainName"
+    service = "apigatewayv2"
+    required = ("DomainName",)
+    create_only = frozenset({"DomainName"})
+    attributes = ("DomainNameArn", "RegionalDomainName", "RegionalHostedZoneId")
+    primary_identifier = "DomainName"
+
+    @staticmethod
+    def _settings(properties: dict[str, Any]) -> dict[str, Any]:
+        return drop_none(
+            {
+                "DomainNameConfigurations": properties.get("DomainNameConfigurations"),
+                "MutualTlsAuthentication": properties.get("MutualTlsAuthentication"),
+            }
+        )
+
+    async def create(self, ctx, properties):
+        name = properties["DomainName"]
+        params = {"DomainName": name, **self._settings(properties)}
+        tags = tag_map(properties.get("Tags"))
+        if tags:
+            params["Tags"] = tags
+        found = await ctx.call("apigatewayv2", "CreateDomainName", params)
+        return Created(name, self._attributes(ctx, found))
+
+    @staticmethod
+    def _attributes(ctx, domain: dict[str, Any]) -> dict[str, Any]:
+        configuration = (domain.get("DomainNameConfigurations") or [{}])[0]
+        return {
+            "DomainNameArn": domain.get("DomainNameArn")
+            or f"arn:{ctx.partition}:apigateway:{ctx.region}::/domainnames/{domain['DomainName']}",
+            "RegionalDomainName": configuration.get("ApiGatewayDomainName", ""),
+            "RegionalHostedZoneId": configuration.get("HostedZoneId", ""),
+        }
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        found = await ctx.call(
+            "apigatewayv2", "UpdateDomainName", {"DomainName": physical_id, **self._settings(properties)}
+        )
+        return self._attributes(ctx, found)
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("apigatewayv2", "DeleteDomainName", {"DomainName": physical_id}))
+
+    async def read(self, ctx, physical_id, properties):
+        try:
+            await ctx.call("apigatewayv2", "GetDomainName", {"DomainName": physical_id})
+        except ServiceError as error:
+            if not_found(error):
+                return None
+            raise
+        return dict(properties)
+
+
+class ApiMapping(ResourceHandler):
+    type_name = "AWS::ApiGatewayV2::ApiMapping"
+    service = "apigatewayv2"
+    required = ("ApiId", "DomainName", "Stage")
+    create_only = frozenset({"DomainName"})
+    attributes = ("ApiMappingId",)
+    primary_identifier = "ApiMappingId"
+
+    @staticmethod
+    def _params(properties: dict[str, Any]) -> dict[str, Any]:
+        return drop_none(
+            {
+                "DomainName": properties["DomainName"],
+                "ApiId": properties["ApiId"],
+                "Stage": properties["Stage"],
+                "ApiMappingKey": properties.get("ApiMappingKey"),
+            }
+        )
+
+    async def create(self, ctx, properties):
+        found = await ctx.call("apigatewayv2", "CreateApiMapping", self._params(properties))
+        return Created(found["ApiMappingId"], {"ApiMappingId": found["ApiMappingId"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        params = {**self._params(properties), "ApiMappingId": physical_id}
+        params.setdefault("ApiMappingKey", "")
+        await ctx.call("apigatewayv2", "UpdateApiMapping", params)
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "apigatewayv2",
+                "DeleteApiMapping",
+                {"DomainName": properties["DomainName"], "ApiMappingId": physical_id},
+            )
+        )
+
+
+class VpcLink(ResourceHandler):
+    type_name = "AWS::ApiGatewayV2::VpcLink"
+    service = "apigatewayv2"
+    required = ("Name", "SubnetIds")
+    create_only = frozenset({"SecurityGroupIds", "SubnetIds"})
+    attributes = ("VpcLinkId",)
+    primary_identifier = "VpcLinkId"
+
+    async def create(self, ctx, properties):
+        params = drop_none(
+            {
+                "Name": properties["Name"],
+                "SubnetIds": properties["SubnetIds"],
+                "SecurityGroupIds": properties.get("SecurityGroupIds"),
+                "Tags": tag_map(properties.get("Tags")) or None,
+            }
+        )
+        found = await ctx.call("apigatewayv2", "CreateVpcLink", params)
+        return Created(found["VpcLinkId"], {"VpcLinkId": found["VpcLinkId"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call(
+            "apigatewayv2", "UpdateVpcLink", {"VpcLinkId": physical_id, "Name": properties["Name"]}
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("apigatewayv2", "DeleteVpcLink", {"VpcLinkId": physical_id}))
+
+    async def read(self, ctx, physical_id, properties):
+        try:
+            link = await ctx.call("apigatewayv2", "GetVpcLink", {"VpcLinkId": physical_id})
+        except ServiceError as error:
+            if not_found(error):
+                return None
+            raise
+        return {**properties, "Name": link["Name"]}
+
+
+HANDLERS = (
+    Api,
+    Stage,
+    Integration,
+    Route,
+    Deployment,
+    Authorizer,
+    Model,
+    RouteResponse,
+    IntegrationResponse,
+    DomainName,
+    ApiMapping,
+    VpcLink,
+)

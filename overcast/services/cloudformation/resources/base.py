@@ -218,3 +218,49 @@ def not_found(error: ServiceError) -> bool:
         or "DoesNotExist" in code
         or code in ("ResourceNotFoundException", "ParameterNotFound", "RepositoryNotFoundException")
     )
+
+
+def shaped(service: str, operation: str, params: dict[str, Any], *, prune: bool = False) -> dict[str, Any]:
+    """`params` with the template's scalars (numbers and booleans often written as text, dates as ISO text)
+    turned into the types the operation's input shape declares in botocore's model, so nested structures
+    (a schedule's target, a pipe's source parameters) pass to the service as a template writes them. `prune`
+    drops what the shape does not name (an update operation takes fewer members than the create)."""
+    from overcast.protocol.models import get_service_model
+
+    model = get_service_model(service).operation_model(operation).input_shape
+    return _convert(params, model, prune) if model is not None else params
+
+
+def _convert(value: Any, shape: Any, prune: bool = False) -> Any:
+    kind = shape.type_name
+    if value is None:
+        return None
+    if kind == "structure" and isinstance(value, dict):
+        return {
+            key: _convert(item, shape.members[key], prune) if key in shape.members else item
+            for key, item in value.items()
+            if key in shape.members or not prune
+        }
+    if kind == "list" and isinstance(value, list):
+        return [_convert(item, shape.member, prune) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: _convert(item, shape.value, prune) for key, item in value.items()}
+    if kind in ("integer", "long") and isinstance(value, str):
+        return integer(value)
+    if kind in ("double", "float") and isinstance(value, (str, int)) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except ValueError:
+            raise HandlerError(f"Value {value!r} is not a number") from None
+    if kind == "boolean" and isinstance(value, str):
+        return boolean(value)
+    if kind == "string" and isinstance(value, (bool, int, float)):
+        return text(value)
+    if kind == "timestamp" and isinstance(value, str):
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise HandlerError(f"Value {value!r} is not a timestamp") from None
+    return value

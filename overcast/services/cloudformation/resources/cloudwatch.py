@@ -1,4 +1,4 @@
-"""CloudWatch resource types: AWS::CloudWatch::Alarm, AWS::CloudWatch::Dashboard."""
+"""CloudWatch resource types: AWS::CloudWatch::Alarm, CompositeAlarm, Dashboard."""
 
 from __future__ import annotations
 
@@ -136,4 +136,60 @@ class Dashboard(ResourceHandler):
                 raise
 
 
-HANDLERS = (Alarm, Dashboard)
+def _composite(name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    return drop_none(
+        {
+            "AlarmName": name,
+            "AlarmRule": properties["AlarmRule"],
+            "AlarmDescription": properties.get("AlarmDescription"),
+            "ActionsEnabled": boolean(properties.get("ActionsEnabled")),
+            "AlarmActions": properties.get("AlarmActions"),
+            "OKActions": properties.get("OKActions"),
+            "InsufficientDataActions": properties.get("InsufficientDataActions"),
+            "ActionsSuppressor": properties.get("ActionsSuppressor"),
+            "ActionsSuppressorWaitPeriod": integer(properties.get("ActionsSuppressorWaitPeriod")),
+            "ActionsSuppressorExtensionPeriod": integer(properties.get("ActionsSuppressorExtensionPeriod")),
+        }
+    )
+
+
+class CompositeAlarm(ResourceHandler):
+    type_name = "AWS::CloudWatch::CompositeAlarm"
+    service = "cloudwatch"
+    required = ("AlarmRule",)
+    create_only = frozenset({"AlarmName"})
+    attributes = ("Arn",)
+    primary_identifier = "AlarmName"
+
+    async def create(self, ctx, properties):
+        name = properties.get("AlarmName") or ctx.generated_name(255)
+        params = _composite(name, properties)
+        tags = tag_list(properties.get("Tags"))
+        if tags:
+            params["Tags"] = tags
+        await ctx.call("cloudwatch", "PutCompositeAlarm", params)
+        return Created(name, {"Arn": ctx.arn("cloudwatch", f"alarm:{name}")})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call("cloudwatch", "PutCompositeAlarm", _composite(physical_id, properties))
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        try:
+            await ctx.call("cloudwatch", "DeleteAlarms", {"AlarmNames": [physical_id]})
+        except ServiceError as error:
+            if not not_found(error):
+                raise
+
+    async def read(self, ctx, physical_id, properties):
+        found = await ctx.call(
+            "cloudwatch", "DescribeAlarms", {"AlarmNames": [physical_id], "AlarmTypes": ["CompositeAlarm"]}
+        )
+        alarms = found.get("CompositeAlarms", [])
+        return {**properties, "AlarmRule": alarms[0]["AlarmRule"]} if alarms else None
+
+    def known_attributes(self, ctx, physical_id):
+        return {"Arn": ctx.arn("cloudwatch", f"alarm:{physical_id}")}
+
+
+HANDLERS = (Alarm, CompositeAlarm, Dashboard)

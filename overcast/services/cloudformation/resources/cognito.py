@@ -1,7 +1,9 @@
-"""Cognito user pool resource types: pools, clients, domains, groups."""
+"""Cognito user pool resource types: pools, clients, domains, groups, resource servers, identity providers,
+users and their group memberships."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from overcast.errors import ServiceError
@@ -290,4 +292,195 @@ class UserPoolGroup(ResourceHandler):
                 raise
 
 
-HANDLERS = (UserPool, UserPoolClient, UserPoolDomain, UserPoolGroup)
+async def _ignore_missing(call) -> None:
+    try:
+        await call
+    except ServiceError as error:
+        if not not_found(error):
+            raise
+
+
+class UserPoolResourceServer(ResourceHandler):
+    type_name = "AWS::Cognito::UserPoolResourceServer"
+    service = "cognito-idp"
+    required = ("Identifier", "Name", "UserPoolId")
+    create_only = frozenset({"Identifier", "UserPoolId"})
+    primary_identifier = "Identifier"
+
+    @staticmethod
+    def _params(properties: dict[str, Any]) -> dict[str, Any]:
+        return drop_none(
+            {
+                "UserPoolId": properties["UserPoolId"],
+                "Identifier": properties["Identifier"],
+                "Name": properties["Name"],
+                "Scopes": properties.get("Scopes"),
+            }
+        )
+
+    async def create(self, ctx, properties):
+        await ctx.call("cognito-idp", "CreateResourceServer", self._params(properties))
+        return Created(properties["Identifier"])
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call("cognito-idp", "UpdateResourceServer", self._params(properties))
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "cognito-idp",
+                "DeleteResourceServer",
+                {"UserPoolId": properties["UserPoolId"], "Identifier": physical_id},
+            )
+        )
+
+
+class UserPoolIdentityProvider(ResourceHandler):
+    type_name = "AWS::Cognito::UserPoolIdentityProvider"
+    service = "cognito-idp"
+    required = ("ProviderDetails", "ProviderName", "ProviderType", "UserPoolId")
+    create_only = frozenset({"ProviderName", "ProviderType", "UserPoolId"})
+    primary_identifier = "ProviderName"
+
+    @staticmethod
+    def _settings(properties: dict[str, Any]) -> dict[str, Any]:
+        return drop_none(
+            {
+                "ProviderDetails": {k: str(v) for k, v in (properties.get("ProviderDetails") or {}).items()},
+                "AttributeMapping": properties.get("AttributeMapping"),
+                "IdpIdentifiers": properties.get("IdpIdentifiers"),
+            }
+        )
+
+    async def create(self, ctx, properties):
+        await ctx.call(
+            "cognito-idp",
+            "CreateIdentityProvider",
+            {
+                "UserPoolId": properties["UserPoolId"],
+                "ProviderName": properties["ProviderName"],
+                "ProviderType": properties["ProviderType"],
+                **self._settings(properties),
+            },
+        )
+        return Created(properties["ProviderName"])
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call(
+            "cognito-idp",
+            "UpdateIdentityProvider",
+            {
+                "UserPoolId": properties["UserPoolId"],
+                "ProviderName": physical_id,
+                **self._settings(properties),
+            },
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "cognito-idp",
+                "DeleteIdentityProvider",
+                {"UserPoolId": properties["UserPoolId"], "ProviderName": physical_id},
+            )
+        )
+
+
+class UserPoolUser(ResourceHandler):
+    type_name = "AWS::Cognito::UserPoolUser"
+    service = "cognito-idp"
+    required = ("UserPoolId",)
+    create_only = frozenset(
+        {
+            "ClientMetadata",
+            "DesiredDeliveryMediums",
+            "ForceAliasCreation",
+            "MessageAction",
+            "UserAttributes",
+            "UserPoolId",
+            "Username",
+            "ValidationData",
+        }  # fmt: skip
+    )
+    primary_identifier = "Username"
+
+    async def create(self, ctx, properties):
+        found = await ctx.call(
+            "cognito-idp",
+            "AdminCreateUser",
+            drop_none(
+                {
+                    "UserPoolId": properties["UserPoolId"],
+                    "Username": properties.get("Username") or str(uuid.uuid4()),
+                    "UserAttributes": properties.get("UserAttributes"),
+                    "ValidationData": properties.get("ValidationData"),
+                    "ClientMetadata": properties.get("ClientMetadata"),
+                    "DesiredDeliveryMediums": properties.get("DesiredDeliveryMediums"),
+                    "ForceAliasCreation": boolean(properties.get("ForceAliasCreation")),
+                    "MessageAction": properties.get("MessageAction"),
+                }
+            ),
+        )
+        return Created(found["User"]["Username"])
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call(
+                "cognito-idp",
+                "AdminDeleteUser",
+                {"UserPoolId": properties["UserPoolId"], "Username": physical_id},
+            )
+        )
+
+    async def read(self, ctx, physical_id, properties):
+        try:
+            await ctx.call(
+                "cognito-idp",
+                "AdminGetUser",
+                {"UserPoolId": properties["UserPoolId"], "Username": physical_id},
+            )
+        except ServiceError as error:
+            if not_found(error) or error.code == "UserNotFoundException":
+                return None
+            raise
+        return dict(properties)
+
+
+class UserPoolUserToGroupAttachment(ResourceHandler):
+    type_name = "AWS::Cognito::UserPoolUserToGroupAttachment"
+    service = "cognito-idp"
+    required = ("GroupName", "UserPoolId", "Username")
+    create_only = frozenset({"GroupName", "UserPoolId", "Username"})
+
+    @staticmethod
+    def _params(properties: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "UserPoolId": properties["UserPoolId"],
+            "Username": properties["Username"],
+            "GroupName": properties["GroupName"],
+        }
+
+    async def create(self, ctx, properties):
+        await ctx.call("cognito-idp", "AdminAddUserToGroup", self._params(properties))
+        return Created(f"{properties['UserPoolId']}|{properties['GroupName']}|{properties['Username']}")
+
+    async def delete(self, ctx, physical_id, properties):
+        try:
+            await ctx.call("cognito-idp", "AdminRemoveUserFromGroup", self._params(properties))
+        except ServiceError as error:
+            if not (not_found(error) or error.code == "UserNotFoundException"):
+                raise
+
+
+HANDLERS = (
+    UserPool,
+    UserPoolClient,
+    UserPoolDomain,
+    UserPoolGroup,
+    UserPoolResourceServer,
+    UserPoolIdentityProvider,
+    UserPoolUser,
+    UserPoolUserToGroupAttachment,
+)

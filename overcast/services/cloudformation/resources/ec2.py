@@ -242,8 +242,15 @@ class VPCGatewayAttachment(ResourceHandler):
     create_only = frozenset({"VpcId", "InternetGatewayId", "VpnGatewayId"})
 
     async def create(self, ctx, properties):
+        if properties.get("VpnGatewayId"):
+            await ctx.call(
+                "ec2",
+                "AttachVpnGateway",
+                {"VpnGatewayId": properties["VpnGatewayId"], "VpcId": properties["VpcId"]},
+            )
+            return Created(f"VGW|{properties['VpcId']}")
         if not properties.get("InternetGatewayId"):
-            raise HandlerError("Overcast attaches internet gateways only (VpnGatewayId is not supported)")
+            raise HandlerError("Either InternetGatewayId or VpnGatewayId is required")
         await ctx.call(
             "ec2",
             "AttachInternetGateway",
@@ -252,6 +259,15 @@ class VPCGatewayAttachment(ResourceHandler):
         return Created(f"IGW|{properties['VpcId']}")
 
     async def delete(self, ctx, physical_id, properties):
+        if properties.get("VpnGatewayId"):
+            await _ignore_missing(
+                ctx.call(
+                    "ec2",
+                    "DetachVpnGateway",
+                    {"VpnGatewayId": properties["VpnGatewayId"], "VpcId": properties["VpcId"]},
+                )
+            )
+            return
         await _ignore_missing(
             ctx.call(
                 "ec2",

@@ -1,4 +1,4 @@
-"""KMS resource types: AWS::KMS::Key, AWS::KMS::Alias."""
+"""KMS resource types: AWS::KMS::Key, ReplicaKey, Alias."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from overcast.errors import ServiceError
 from overcast.services.cloudformation.resources.base import (
     Created,
+    HandlerError,
     ResourceHandler,
     boolean,
     document,
@@ -151,4 +152,38 @@ class Alias(ResourceHandler):
                 raise
 
 
-HANDLERS = (Key, Alias)
+class ReplicaKey(Key):
+    """A replica, in the stack's region, of a multi-Region primary key named by ARN: ReplicateKey is asked
+    of the primary's region; afterwards the replica is managed like a key of its own (description, policy,
+    enabled, tags, deletion)."""
+
+    type_name = "AWS::KMS::ReplicaKey"
+    required = ("KeyPolicy", "PrimaryKeyArn")
+    create_only = frozenset({"PrimaryKeyArn"})
+
+    async def create(self, ctx, properties):
+        primary = properties["PrimaryKeyArn"]
+        parts = primary.split(":")
+        if len(parts) < 6 or parts[2] != "kms":
+            raise HandlerError(f"PrimaryKeyArn {primary} is not a KMS key ARN", "InvalidRequest")
+        found = await ctx.call(
+            "kms",
+            "ReplicateKey",
+            drop_none(
+                {
+                    "KeyId": primary,
+                    "ReplicaRegion": ctx.region,
+                    "Policy": document(properties.get("KeyPolicy")),
+                    "Description": properties.get("Description"),
+                    "Tags": _tags(properties.get("Tags")),
+                }
+            ),
+            region=parts[3],
+        )
+        key = found["ReplicaKeyMetadata"]
+        if boolean(properties.get("Enabled")) is False:
+            await ctx.call("kms", "DisableKey", {"KeyId": key["KeyId"]})
+        return Created(key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]})
+
+
+HANDLERS = (Key, ReplicaKey, Alias)

@@ -1,5 +1,6 @@
 """CloudWatch Logs resource types: log groups and streams, subscription filters, metric filters, the
-account's resource policies (what lets EventBridge, Route 53 and others write to log groups)."""
+account's resource policies (what lets EventBridge, Route 53 and others write to log groups), destinations
+(cross-account subscriptions), saved Logs Insights queries."""
 
 from __future__ import annotations
 
@@ -268,4 +269,93 @@ class ResourcePolicy(ResourceHandler):
         return [policy["policyName"] for policy in policies]
 
 
-HANDLERS = (LogGroup, LogStream, SubscriptionFilter, MetricFilter, ResourcePolicy)
+async def _ignore_missing(call) -> None:
+    try:
+        await call
+    except ServiceError as error:
+        if not not_found(error):
+            raise
+
+
+class Destination(ResourceHandler):
+    type_name = "AWS::Logs::Destination"
+    service = "logs"
+    required = ("DestinationName", "RoleArn", "TargetArn")
+    create_only = frozenset({"DestinationName"})
+    attributes = ("Arn",)
+    primary_identifier = "DestinationName"
+
+    async def create(self, ctx, properties):
+        found = await self._put(ctx, properties)
+        return Created(properties["DestinationName"], {"Arn": found["destination"]["arn"]})
+
+    @staticmethod
+    async def _put(ctx, properties: dict[str, Any]) -> dict[str, Any]:
+        name = properties["DestinationName"]
+        found = await ctx.call(
+            "logs",
+            "PutDestination",
+            {"destinationName": name, "targetArn": properties["TargetArn"], "roleArn": properties["RoleArn"]},
+        )
+        if properties.get("DestinationPolicy"):
+            await ctx.call(
+                "logs",
+                "PutDestinationPolicy",
+                {"destinationName": name, "accessPolicy": document(properties["DestinationPolicy"])},
+            )
+        return found
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        found = await self._put(ctx, properties)
+        return {"Arn": found["destination"]["arn"]}
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("logs", "DeleteDestination", {"destinationName": physical_id}))
+
+    async def read(self, ctx, physical_id, properties):
+        found = await ctx.call("logs", "DescribeDestinations", {"DestinationNamePrefix": physical_id})
+        names = [d["destinationName"] for d in found.get("destinations", [])]
+        return dict(properties) if physical_id in names else None
+
+
+class QueryDefinition(ResourceHandler):
+    type_name = "AWS::Logs::QueryDefinition"
+    service = "logs"
+    required = ("Name", "QueryString")
+    attributes = ("QueryDefinitionId",)
+    primary_identifier = "QueryDefinitionId"
+
+    @staticmethod
+    def _params(properties: dict[str, Any]) -> dict[str, Any]:
+        return drop_none(
+            {
+                "name": properties["Name"],
+                "queryString": properties["QueryString"],
+                "logGroupNames": properties.get("LogGroupNames"),
+                "queryLanguage": properties.get("QueryLanguage"),
+            }
+        )
+
+    async def create(self, ctx, properties):
+        found = await ctx.call("logs", "PutQueryDefinition", self._params(properties))
+        return Created(found["queryDefinitionId"], {"QueryDefinitionId": found["queryDefinitionId"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call(
+            "logs", "PutQueryDefinition", {"queryDefinitionId": physical_id, **self._params(properties)}
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(ctx.call("logs", "DeleteQueryDefinition", {"queryDefinitionId": physical_id}))
+
+
+HANDLERS = (
+    LogGroup,
+    LogStream,
+    SubscriptionFilter,
+    MetricFilter,
+    ResourcePolicy,
+    Destination,
+    QueryDefinition,
+)

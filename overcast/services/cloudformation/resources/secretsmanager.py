@@ -1,4 +1,5 @@
-"""Secrets Manager resource types: AWS::SecretsManager::Secret (with GenerateSecretString) and its resource policy."""
+"""Secrets Manager resource types: AWS::SecretsManager::Secret (with GenerateSecretString), its resource policy
+and its rotation schedule."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from overcast.errors import ServiceError
 from overcast.services.cloudformation.resources.base import (
     Created,
+    HandlerError,
     ResourceContext,
     ResourceHandler,
     boolean,
@@ -159,4 +161,64 @@ class ResourcePolicy(ResourceHandler):
                 raise
 
 
-HANDLERS = (Secret, ResourcePolicy)
+class RotationSchedule(ResourceHandler):
+    """Rotation by a Lambda function of the template's (HostedRotationLambda, which makes AWS deploy a
+    rotation function from its serverless repository, is refused). Its Ref is the secret's ARN."""
+
+    type_name = "AWS::SecretsManager::RotationSchedule"
+    service = "secretsmanager"
+    required = ("SecretId",)
+    create_only = frozenset({"SecretId"})
+
+    async def create(self, ctx, properties):
+        found = await self._rotate(ctx, properties)
+        return Created(found["ARN"])
+
+    @staticmethod
+    async def _rotate(ctx, properties: dict[str, Any]) -> dict[str, Any]:
+        if properties.get("HostedRotationLambda"):
+            raise HandlerError("HostedRotationLambda is not supported by Overcast", "InvalidRequest")
+        rules = properties.get("RotationRules") or {}
+        immediately = boolean(properties.get("RotateImmediatelyOnUpdate"))
+        return await ctx.call(
+            "secretsmanager",
+            "RotateSecret",
+            drop_none(
+                {
+                    "SecretId": properties["SecretId"],
+                    "RotationLambdaARN": properties.get("RotationLambdaARN"),
+                    "RotationRules": drop_none(
+                        {
+                            "AutomaticallyAfterDays": integer(rules.get("AutomaticallyAfterDays")),
+                            "Duration": rules.get("Duration"),
+                            "ScheduleExpression": rules.get("ScheduleExpression"),
+                        }
+                    )
+                    or None,
+                    "RotateImmediately": True if immediately is None else immediately,
+                }
+            ),
+        )
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await self._rotate(ctx, properties)
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        try:
+            await ctx.call("secretsmanager", "CancelRotateSecret", {"SecretId": physical_id})
+        except ServiceError as error:
+            if not (not_found(error) or error.code == "InvalidRequestException"):
+                raise
+
+    async def read(self, ctx, physical_id, properties):
+        try:
+            found = await ctx.call("secretsmanager", "DescribeSecret", {"SecretId": physical_id})
+        except ServiceError as error:
+            if not_found(error):
+                return None
+            raise
+        return dict(properties) if found.get("RotationEnabled") else None
+
+
+HANDLERS = (Secret, ResourcePolicy, RotationSchedule)

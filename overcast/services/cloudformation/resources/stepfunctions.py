@@ -1,4 +1,5 @@
-"""Step Functions resource types: AWS::StepFunctions::StateMachine, AWS::StepFunctions::Activity."""
+"""Step Functions resource types: AWS::StepFunctions::StateMachine, StateMachineVersion, StateMachineAlias,
+Activity."""
 
 from __future__ import annotations
 
@@ -58,6 +59,12 @@ def _logging(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return converted
 
 
+async def _revision(ctx: ResourceContext, arn: str) -> str:
+    """The machine's current revision id (what a StateMachineVersion publishes)."""
+    found = await ctx.call("stepfunctions", "DescribeStateMachine", {"stateMachineArn": arn})
+    return found.get("revisionId") or ""
+
+
 class StateMachine(ResourceHandler):
     type_name = "AWS::StepFunctions::StateMachine"
     service = "stepfunctions"
@@ -85,10 +92,7 @@ class StateMachine(ResourceHandler):
             params["tags"] = [{"key": t["Key"], "value": t["Value"]} for t in tags]
         created = await ctx.call("stepfunctions", "CreateStateMachine", params)
         arn = created["stateMachineArn"]
-        return Created(
-            arn,
-            {"Arn": arn, "Name": name, "StateMachineRevisionId": created.get("stateMachineVersionArn", arn)},
-        )
+        return Created(arn, {"Arn": arn, "Name": name, "StateMachineRevisionId": await _revision(ctx, arn)})
 
     async def update(self, ctx, physical_id, properties, previous, attributes):
         params: dict[str, Any] = {
@@ -103,7 +107,7 @@ class StateMachine(ResourceHandler):
                 "enabled": bool(boolean(properties["TracingConfiguration"].get("Enabled")))
             }
         await ctx.call("stepfunctions", "UpdateStateMachine", params)
-        return attributes
+        return {**attributes, "StateMachineRevisionId": await _revision(ctx, physical_id)}
 
     async def delete(self, ctx, physical_id, properties):
         try:
@@ -157,4 +161,102 @@ class Activity(ResourceHandler):
                 raise
 
 
-HANDLERS = (StateMachine, Activity)
+async def _ignore_missing(call) -> None:
+    try:
+        await call
+    except ServiceError as error:
+        if not not_found(error):
+            raise
+
+
+class StateMachineVersion(ResourceHandler):
+    """Publishes the state machine's current revision; an update publishes a new version and CloudFormation
+    deletes the old one (every property is create-only, as in AWS)."""
+
+    type_name = "AWS::StepFunctions::StateMachineVersion"
+    service = "stepfunctions"
+    required = ("StateMachineArn",)
+    create_only = frozenset({"StateMachineArn", "StateMachineRevisionId", "Description"})
+    attributes = ("Arn",)
+    primary_identifier = "Arn"
+
+    async def create(self, ctx, properties):
+        params = {"stateMachineArn": properties["StateMachineArn"]}
+        for key, name in (("StateMachineRevisionId", "revisionId"), ("Description", "description")):
+            if properties.get(key):
+                params[name] = properties[key]
+        found = await ctx.call("stepfunctions", "PublishStateMachineVersion", params)
+        return Created(found["stateMachineVersionArn"], {"Arn": found["stateMachineVersionArn"]})
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call("stepfunctions", "DeleteStateMachineVersion", {"stateMachineVersionArn": physical_id})
+        )
+
+    def known_attributes(self, ctx, physical_id):
+        return {"Arn": physical_id}
+
+
+class StateMachineAlias(ResourceHandler):
+    type_name = "AWS::StepFunctions::StateMachineAlias"
+    service = "stepfunctions"
+    create_only = frozenset({"Name"})
+    attributes = ("Arn",)
+    primary_identifier = "Arn"
+
+    @staticmethod
+    def _routing(properties: dict[str, Any]) -> list[dict[str, Any]]:
+        routes = properties.get("RoutingConfiguration") or []
+        if not routes and (properties.get("DeploymentPreference") or {}).get("StateMachineVersionArn"):
+            routes = [{"StateMachineVersionArn": properties["DeploymentPreference"]["StateMachineVersionArn"],
+                       "Weight": 100}]  # fmt: skip
+        if not routes:
+            raise HandlerError("RoutingConfiguration or DeploymentPreference is required", "InvalidRequest")
+        return [
+            {"stateMachineVersionArn": route["StateMachineVersionArn"], "weight": int(route["Weight"])}
+            for route in routes
+        ]
+
+    async def create(self, ctx, properties):
+        params = {
+            "name": properties.get("Name") or ctx.generated_name(80),
+            "routingConfiguration": self._routing(properties),
+        }
+        if properties.get("Description"):
+            params["description"] = properties["Description"]
+        found = await ctx.call("stepfunctions", "CreateStateMachineAlias", params)
+        return Created(found["stateMachineAliasArn"], {"Arn": found["stateMachineAliasArn"]})
+
+    async def update(self, ctx, physical_id, properties, previous, attributes):
+        await ctx.call(
+            "stepfunctions",
+            "UpdateStateMachineAlias",
+            {
+                "stateMachineAliasArn": physical_id,
+                "routingConfiguration": self._routing(properties),
+                "description": properties.get("Description") or "",
+            },
+        )
+        return attributes
+
+    async def delete(self, ctx, physical_id, properties):
+        await _ignore_missing(
+            ctx.call("stepfunctions", "DeleteStateMachineAlias", {"stateMachineAliasArn": physical_id})
+        )
+
+    async def read(self, ctx, physical_id, properties):
+        try:
+            await ctx.call(
+                "stepfunctions", "DescribeStateMachineAlias", {"stateMachineAliasArn": physical_id}
+            )
+        except ServiceError as error:
+            if not_found(error):
+                return None
+            raise
+        return dict(properties)
+
+    def known_attributes(self, ctx, physical_id):
+        return {"Arn": physical_id}
+
+
+HANDLERS = (StateMachine, StateMachineVersion, StateMachineAlias, Activity)
