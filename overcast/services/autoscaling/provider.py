@@ -211,6 +211,7 @@ class AutoScalingProvider(ServiceProvider):
             desired = min(max(desired, minimum), maximum)
         _check_sizes(minimum, maximum, desired)
         group.update(MinSize=minimum, MaxSize=maximum, DesiredCapacity=desired)
+        group.pop("_cause", None)
         for key in ("HealthCheckType", "HealthCheckGracePeriod", "DefaultCooldown", "TerminationPolicies",
                     "NewInstancesProtectedFromScaleIn", "LaunchConfigurationName", "LaunchTemplate"):  # fmt: skip
             if params.get(key) is not None:
@@ -226,6 +227,7 @@ class AutoScalingProvider(ServiceProvider):
             raise validation(f"New SetDesiredCapacity value {desired} is "
                              f"{'below min value ' + str(group['MinSize']) if desired < group['MinSize'] else 'above max value ' + str(group['MaxSize'])} for the AutoScalingGroup.")  # fmt: skip
         group["DesiredCapacity"] = desired
+        group.pop("_cause", None)
         self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
         self._soon()
         return {}
@@ -252,7 +254,7 @@ class AutoScalingProvider(ServiceProvider):
             self.store.forget_activities(ctx.account_id, ctx.region, name)
             for policy in self.store.listing(ctx.account_id, ctx.region, POLICY):
                 if policy["AutoScalingGroupName"] == name:
-                    self.store.delete(ctx.account_id, ctx.region, POLICY, f"{name}/{policy['PolicyName']}")
+                    self.family(PolicyOperations).forget(ctx.account_id, ctx.region, policy)
             for refresh in self.store.listing(ctx.account_id, ctx.region, REFRESH):
                 if refresh["AutoScalingGroupName"] == name:
                     self.store.delete(
@@ -422,6 +424,11 @@ class AutoScalingProvider(ServiceProvider):
             i for i in group["Instances"] if i["LifecycleState"] not in ("Terminating:Wait", "Standby")
         ]
         missing = group["DesiredCapacity"] - len(counted)
+        if missing == 0 and group.get("_cause"):  # the change an alarm asked for is done
+            with self.db.transaction():
+                settled = self.store.get(account, region, GROUP, name)
+                if settled is not None and settled.pop("_cause", None):
+                    self.store.put(account, region, GROUP, name, settled)
         if "Launch" not in suspended:
             for _ in range(max(0, missing)):
                 await self._launch_one(account, region, name)
@@ -595,8 +602,8 @@ class AutoScalingProvider(ServiceProvider):
             self.family(LifecycleOperations).wait(account, region, group, member, LAUNCHING)
             group["Instances"].append(member)
             self._activity(account, region, group, f"Launching a new EC2 instance: {launched['InstanceId']}",
-                           f"At {_iso(self.clock.now())} an instance was started in response to a difference "
-                           f"between desired and actual capacity, increasing the capacity from "
+                           _cause(group) + f"At {_iso(self.clock.now())} an instance was started in response to a "
+                           f"difference between desired and actual capacity, increasing the capacity from "
                            f"{len(group['Instances']) - 1} to {len(group['Instances'])}.")  # fmt: skip
             self.store.put(account, region, GROUP, name, group)
 
@@ -675,9 +682,11 @@ class AutoScalingProvider(ServiceProvider):
                     continue  # it is terminated when its lifecycle action ends
                 group["Instances"].remove(victim)
                 doomed.append(victim["InstanceId"])
+                cause = _cause(group) or (f"At {_iso(self.clock.now())} a user request explicitly set group "
+                                          "desired capacity changing the desired capacity.  ")  # fmt: skip
                 self._activity(account, region, group, f"Terminating EC2 instance: {victim['InstanceId']}",
-                               f"At {_iso(self.clock.now())} a user request explicitly set group desired capacity "
-                               f"changing the desired capacity, shrinking the capacity to "
+                               f"{cause}At {_iso(self.clock.now())} an instance was taken out of service in response "
+                               f"to a difference between desired and actual capacity, shrinking the capacity to "
                                f"{group['DesiredCapacity']}.")  # fmt: skip
             self.store.put(account, region, GROUP, name, group)
         if doomed:
@@ -696,6 +705,11 @@ def _check_sizes(minimum: int, maximum: int, desired: int) -> None:
     if not minimum <= desired <= maximum:
         raise validation(f"Desired capacity:{desired} must be between the specified min size:{minimum} and max "
                          f"size:{maximum}")  # fmt: skip
+
+
+def _cause(group: dict[str, Any]) -> str:
+    """What asked for the change of capacity (an alarm's policy), leading the activities' causes."""
+    return f"{group['_cause']}  " if group.get("_cause") else ""
 
 
 def _public(group: dict[str, Any]) -> dict[str, Any]:
