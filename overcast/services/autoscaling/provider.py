@@ -32,6 +32,18 @@ PROCESSES = ("Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "A
              "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions")  # fmt: skip
 
 
+# The events of activities, by their description's beginning: (detail-type, Origin, Destination).
+EVENTS = {
+    "Launching a new EC2 instance: ": ("EC2 Instance Launch Successful", "EC2", "AutoScalingGroup"),
+    "Launching a new EC2 instance.  Status Reason": (
+        "EC2 Instance Launch Unsuccessful",
+        "EC2",
+        "AutoScalingGroup",
+    ),
+    "Terminating EC2 instance: ": ("EC2 Instance Terminate Successful", "AutoScalingGroup", "EC2"),
+}
+
+
 def validation(message: str) -> ServiceError:
     return ServiceError("ValidationError", message)
 
@@ -357,7 +369,51 @@ class AutoScalingProvider(ServiceProvider):
             "Details": "{}",
         }
         self.store.add_activity(account, region, group["AutoScalingGroupName"], activity)
+        self._announce(account, region, activity)
         return activity
+
+    def _announce(self, account: str, region: str, activity: dict[str, Any]) -> None:
+        """The EventBridge event of a launch or termination (on the default bus), in AWS's shape."""
+        from overcast.services.ec2 import api as ec2
+        from overcast.services.events.api import put_event
+        from overcast.services.kit.arns import build_arn
+
+        description = activity["Description"]
+        kind = next((k for prefix, k in EVENTS.items() if description.startswith(prefix)), None)
+        if kind is None:
+            return
+        detail_type, origin, destination = kind
+        instance_id = description.rsplit(": ", 1)[-1] if "Unsuccessful" not in detail_type else ""
+        described = (
+            ec2.instances(self.platform, account, region, [instance_id]).get(instance_id, {})
+            if instance_id
+            else {}
+        )
+        detail = {
+            "Origin": origin,
+            "Destination": destination,
+            "StatusCode": "Failed" if "Unsuccessful" in detail_type else "InProgress",
+            "AutoScalingGroupName": activity["AutoScalingGroupName"],
+            "ActivityId": activity["ActivityId"],
+            "Details": {
+                "Availability Zone": (described.get("Placement") or {}).get("AvailabilityZone", ""),
+                "Subnet ID": described.get("SubnetId", ""),
+            },  # fmt: skip
+            "RequestId": activity["ActivityId"],
+            "StatusMessage": description.split("Status Reason: ", 1)[1]
+            if "Status Reason: " in description
+            else "",
+            "EndTime": activity["EndTime"],
+            "EC2InstanceId": instance_id,
+            "StartTime": activity["StartTime"],
+            "Cause": activity["Cause"],
+            "Description": description,
+        }
+        resources = [activity["AutoScalingGroupARN"]]
+        if instance_id:
+            resources.append(build_arn("ec2", region, account, f"instance/{instance_id}"))
+        put_event(self.platform, account, region, source="aws.autoscaling", detail_type=detail_type, detail=detail,
+                  resources=resources)  # fmt: skip
 
     async def _keep_capacity(self) -> None:
         while True:
