@@ -23,6 +23,7 @@ from overcast.services.autoscaling.refresh import REFRESH, RefreshOperations
 from overcast.services.autoscaling.scheduled import SCHEDULED, ScheduledOperations
 from overcast.services.autoscaling.store import GROUP, LAUNCH_CONFIGURATION, AutoScalingStore
 from overcast.services.base import ServiceProvider
+from overcast.services.kit.metrics import MetricPoint
 
 log = logging.getLogger("overcast.autoscaling")
 CHECK_INTERVAL = 10.0  # virtual seconds between health checks of every group
@@ -32,6 +33,12 @@ PROCESSES = ("Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "A
              "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions")  # fmt: skip
 
 
+GROUP_METRICS = ("GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
+                 "GroupPendingInstances", "GroupStandbyInstances", "GroupTerminatingInstances", "GroupTotalInstances",
+                 "GroupInServiceCapacity", "GroupPendingCapacity", "GroupStandbyCapacity", "GroupTerminatingCapacity",
+                 "GroupTotalCapacity", "WarmPoolDesiredCapacity", "WarmPoolWarmedCapacity", "WarmPoolPendingCapacity",
+                 "WarmPoolTerminatingCapacity", "WarmPoolTotalCapacity", "GroupAndWarmPoolDesiredCapacity",
+                 "GroupAndWarmPoolTotalCapacity")  # fmt: skip
 # The events of activities, by their description's beginning: (detail-type, Origin, Destination).
 EVENTS = {
     "Launching a new EC2 instance: ": ("EC2 Instance Launch Successful", "EC2", "AutoScalingGroup"),
@@ -491,6 +498,54 @@ class AutoScalingProvider(ServiceProvider):
         if missing < 0 and "Terminate" not in suspended:
             await self._scale_in(account, region, name, -missing)
 
+    # -- group metrics -----------------------------------------------------------------------------------
+
+    def enable_metrics_collection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        if params["Granularity"] != "1Minute":
+            raise validation(
+                f"Granularity {params['Granularity']} is not supported. Valid granularity is: 1Minute"
+            )
+        wanted = params.get("Metrics") or list(GROUP_METRICS)
+        for metric in wanted:
+            if metric not in GROUP_METRICS:
+                raise validation(f"Metric {metric} is not a valid metric.")
+        enabled = {m["Metric"] for m in group["EnabledMetrics"]} | set(wanted)
+        group["EnabledMetrics"] = [
+            {"Metric": m, "Granularity": "1Minute"} for m in GROUP_METRICS if m in enabled
+        ]
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        return {}
+
+    def disable_metrics_collection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        dropped = set(params.get("Metrics") or GROUP_METRICS)
+        group["EnabledMetrics"] = [m for m in group["EnabledMetrics"] if m["Metric"] not in dropped]
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        return {}
+
+    def describe_metric_collection_types(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Metrics": [{"Metric": m} for m in GROUP_METRICS],
+            "Granularities": [{"Granularity": "1Minute"}],
+        }
+
+    def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
+        """AWS/AutoScaling: each group's enabled metrics (EnableMetricsCollection), every minute."""
+        points = []
+        with self.db.transaction():
+            groups = self.store.every_group()
+        for account, region, group in groups:
+            if not group["EnabledMetrics"]:
+                continue
+            values = _group_metrics(group)
+            dimensions = (("AutoScalingGroupName", group["AutoScalingGroupName"]),)
+            for enabled in group["EnabledMetrics"]:
+                name = enabled["Metric"]
+                points += [MetricPoint(account, region, "AWS/AutoScaling", name, dimensions, float(values[name]), "None",
+                                       mark - 60) for mark in minutes]  # fmt: skip
+        return points
+
     # -- processes, attaching and detaching ------------------------------------------------------------
 
     def suspend_processes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -761,6 +816,26 @@ def _check_sizes(minimum: int, maximum: int, desired: int) -> None:
     if not minimum <= desired <= maximum:
         raise validation(f"Desired capacity:{desired} must be between the specified min size:{minimum} and max "
                          f"size:{maximum}")  # fmt: skip
+
+
+def _group_metrics(group: dict[str, Any]) -> dict[str, int]:
+    """The values of AWS/AutoScaling's group metrics now (each instance weighs one unit of capacity; no warm
+    pools)."""
+    states = [m["LifecycleState"] for m in group["Instances"]]
+    pending = sum(s.startswith("Pending") for s in states)
+    in_service = states.count("InService")
+    standby = sum(s.startswith("Standby") for s in states)
+    terminating = sum(s.startswith("Terminating") for s in states)
+    values = {
+        "GroupMinSize": group["MinSize"], "GroupMaxSize": group["MaxSize"],
+        "GroupDesiredCapacity": group["DesiredCapacity"], "GroupInServiceInstances": in_service,
+        "GroupPendingInstances": pending, "GroupStandbyInstances": standby,
+        "GroupTerminatingInstances": terminating, "GroupTotalInstances": len(states),
+        "GroupInServiceCapacity": in_service, "GroupPendingCapacity": pending, "GroupStandbyCapacity": standby,
+        "GroupTerminatingCapacity": terminating, "GroupTotalCapacity": len(states),
+        "GroupAndWarmPoolDesiredCapacity": group["DesiredCapacity"], "GroupAndWarmPoolTotalCapacity": len(states),
+    }  # fmt: skip
+    return {m: values.get(m, 0) for m in GROUP_METRICS}
 
 
 def _cause(group: dict[str, Any]) -> str:

@@ -24,19 +24,15 @@ def desired(autoscaling):
     ]
 
 
-def feed(overcast, cloudwatch, metric, value, until, minutes=25):
-    """Publish `value` once a minute of virtual time until `until()` holds (at most `minutes` minutes)."""
-    for _ in range(minutes):
-        now = overcast.advance_clock("0s")["epoch"]
-        cloudwatch.put_metric_data(Namespace="App", MetricData=[{
-            "MetricName": metric, "Dimensions": DIMENSIONS, "Value": value,
-            "Timestamp": datetime.fromtimestamp(now, UTC)}])  # fmt: skip
-        overcast.advance_clock("60s")
-        try:
-            return wait_for(until, timeout=1.5)
-        except AssertionError:
-            continue
-    raise AssertionError(f"{metric}={value}: not reached within {minutes} minutes")
+def feed(overcast, cloudwatch, metric, values):
+    """Publish `values` one a minute from the current minute on, then move the clock just past the end of the
+    last minute: the alarms evaluate each minute in turn, the last evaluation seeing every value."""
+    now = overcast.advance_clock("0s")["epoch"]
+    start = now - now % 60
+    cloudwatch.put_metric_data(Namespace="App", MetricData=[{
+        "MetricName": metric, "Dimensions": DIMENSIONS, "Value": value,
+        "Timestamp": datetime.fromtimestamp(start + 60 * k, UTC)} for k, value in enumerate(values)])  # fmt: skip
+    overcast.set_clock(start + 60 * len(values) + 1)
 
 
 def make_group(autoscaling, template, subnets, desired=1):
@@ -75,10 +71,9 @@ def test_target_tracking_makes_its_alarms_and_scales_out_and_in(overcast, autosc
     policy = autoscaling.describe_policies(AutoScalingGroupName="web")["ScalingPolicies"][0]
     assert sorted(a["AlarmName"] for a in policy["Alarms"]) == names
 
-    feed(
-        overcast, cloudwatch, "Load", 100.0, lambda: desired(autoscaling) == 2
-    )  # twice the target: twice the
-    wait_for(lambda: len(members(autoscaling)) == 2)  # instances
+    feed(overcast, cloudwatch, "Load", [100.0] * 3)  # three minutes at twice the target: twice the instances
+    wait_for(lambda: desired(autoscaling) == 2)
+    wait_for(lambda: len(members(autoscaling)) == 2)
     causes = [
         a["Cause"] for a in autoscaling.describe_scaling_activities(AutoScalingGroupName="web")["Activities"]
     ]
@@ -89,7 +84,10 @@ def test_target_tracking_makes_its_alarms_and_scales_out_and_in(overcast, autosc
     ]
     assert history[0]["HistorySummary"] == f"Successfully executed action {made['PolicyARN']}"
 
-    feed(overcast, cloudwatch, "Load", 10.0, lambda: desired(autoscaling) == 1)  # under 45 for 15 minutes
+    feed(overcast, cloudwatch, "Load", [100.0] * 2)  # still in ALARM: the policy runs again each minute
+    wait_for(lambda: desired(autoscaling) == 4)  # 2 x 100/50, then MaxSize
+    feed(overcast, cloudwatch, "Load", [10.0] * 15)  # under 45 for 15 minutes: 4 x 10/50, rounded up
+    wait_for(lambda: desired(autoscaling) == 1)
     wait_for(lambda: len(members(autoscaling)) == 1)
 
     autoscaling.delete_policy(AutoScalingGroupName="web", PolicyName="load-50")
@@ -107,7 +105,8 @@ def test_a_step_policy_runs_from_a_users_alarm(overcast, autoscaling, cloudwatch
     cloudwatch.put_metric_alarm(AlarmName="deep-queue", Namespace="App", MetricName="Depth", Dimensions=DIMENSIONS,
                                 Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=50,
                                 ComparisonOperator="GreaterThanThreshold", AlarmActions=[arn])  # fmt: skip
-    feed(overcast, cloudwatch, "Depth", 80.0, lambda: desired(autoscaling) == 3)  # breach of 30: the +2 step
+    feed(overcast, cloudwatch, "Depth", [80.0])  # a breach of 30: the +2 step
+    wait_for(lambda: desired(autoscaling) == 3)
     wait_for(lambda: len(members(autoscaling)) == 3)
 
     autoscaling.delete_policy(AutoScalingGroupName="web", PolicyName="steps")  # the alarm now fails to run it
@@ -120,3 +119,41 @@ def test_a_step_policy_runs_from_a_users_alarm(overcast, autoscaling, cloudwatch
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
     with pytest.raises(ClientError):
         autoscaling.execute_policy(AutoScalingGroupName="web", PolicyName="steps")
+
+
+def test_group_metrics_and_the_members_ec2_metrics(overcast, autoscaling, cloudwatch, subnets, template):
+    make_group(autoscaling, template, subnets, desired=2)
+    types = autoscaling.describe_metric_collection_types()
+    assert {"Metric": "GroupInServiceInstances"} in types["Metrics"]
+    assert types["Granularities"] == [{"Granularity": "1Minute"}]
+    autoscaling.enable_metrics_collection(AutoScalingGroupName="web", Granularity="1Minute",
+                                          Metrics=["GroupDesiredCapacity", "GroupInServiceInstances"])  # fmt: skip
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
+    assert group["EnabledMetrics"] == [{"Metric": "GroupDesiredCapacity", "Granularity": "1Minute"},
+                                       {"Metric": "GroupInServiceInstances", "Granularity": "1Minute"}]  # fmt: skip
+    overcast.advance_clock("30s")  # the members are running
+    ec2 = overcast.client("ec2")
+    ids = [m["InstanceId"] for m in members(autoscaling)]
+    wait_for(lambda: {i["State"]["Name"] for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]
+                      for i in r["Instances"]} == {"running"})  # fmt: skip
+    now = overcast.advance_clock("120s")["epoch"]
+
+    def latest(namespace, metric, statistic="Maximum"):
+        found = cloudwatch.get_metric_statistics(
+            Namespace=namespace, MetricName=metric, Dimensions=DIMENSIONS, Period=60, Statistics=[statistic],
+            StartTime=datetime.fromtimestamp(now - 600, UTC), EndTime=datetime.fromtimestamp(now, UTC),
+        )["Datapoints"]  # fmt: skip
+        return max(found, key=lambda d: d["Timestamp"])[statistic] if found else None
+
+    assert latest("AWS/AutoScaling", "GroupInServiceInstances") == 2.0
+    assert latest("AWS/AutoScaling", "GroupDesiredCapacity") == 2.0
+    assert latest("AWS/AutoScaling", "GroupTotalInstances") is None  # not enabled
+    assert latest("AWS/EC2", "CPUUtilization", "SampleCount") == 2.0  # both members, aggregated by group
+    assert latest("AWS/EC2", "StatusCheckFailed") == 0.0
+    autoscaling.disable_metrics_collection(AutoScalingGroupName="web")
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
+    assert group["EnabledMetrics"] == []
+    with pytest.raises(ClientError) as raised:
+        autoscaling.enable_metrics_collection(AutoScalingGroupName="web", Granularity="5Minute")
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
