@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from overcast.context import RequestContext
 from overcast.errors import ServiceError
-from overcast.identity import service_principal
+from overcast.identity import root_principal
 from overcast.services.autoscaling.store import GROUP
 from overcast.services.base import Operations
 
@@ -130,7 +130,9 @@ class PolicyOperations(Operations):
             self._cloudwatch(account, region, "DeleteAlarms", {"AlarmNames": names})
 
     def _cloudwatch(self, account: str, region: str, operation: str, params: dict[str, Any]) -> None:
-        principal = service_principal("autoscaling.amazonaws.com", account)
+        """A CloudWatch call Auto Scaling makes with its service-linked role, whose permissions are AWS's (its
+        managed policy allows the alarms): made as the account, so `--iam enforce` does not refuse it."""
+        principal = root_principal(account)
         self.service.platform.call_now("cloudwatch", operation, params, principal=principal, account_id=account,
                                        region=region)  # fmt: skip
 

@@ -298,4 +298,14 @@ def test_groups_launch_under_iam_enforcement(enforced):
                                           AvailabilityZones=["us-east-1a"])  # fmt: skip
     launched = wait_for(lambda: len(m := members(autoscaling)) == 1 and m)
     assert launched[0]["AvailabilityZone"] == "us-east-1a"
+    made = autoscaling.put_scaling_policy(  # its alarms are made by Auto Scaling itself
+        AutoScalingGroupName="web", PolicyName="cpu", PolicyType="TargetTrackingScaling",
+        TargetTrackingConfiguration={"TargetValue": 40.0, "PredefinedMetricSpecification": {
+            "PredefinedMetricType": "ASGAverageCPUUtilization"}},
+    )  # fmt: skip
+    alarms = enforced.client("cloudwatch").describe_alarms(
+        AlarmNames=[a["AlarmName"] for a in made["Alarms"]]
+    )
+    assert {(a["Namespace"], a["MetricName"], a["Dimensions"][0]["Value"]) for a in alarms["MetricAlarms"]} == {
+        ("AWS/EC2", "CPUUtilization", "web")}  # fmt: skip
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
