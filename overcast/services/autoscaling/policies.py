@@ -152,7 +152,27 @@ class PolicyOperations(Operations):
                         or p["PolicyARN"] in params["PolicyNames"]]  # fmt: skip
         if params.get("PolicyTypes"):
             policies = [p for p in policies if p["PolicyType"] in params["PolicyTypes"]]
+        for policy in policies:
+            if policy["PolicyType"] != "TargetTrackingScaling":
+                policy["Alarms"] = self._alarms_naming(ctx.account_id, ctx.region, policy["PolicyARN"])
         return {"ScalingPolicies": policies}
+
+    def _alarms_naming(self, account: str, region: str, arn: str) -> list[dict[str, str]]:
+        """The CloudWatch alarms whose actions run a simple or step policy (none while CloudWatch is unused)."""
+        if self.service.platform.running("cloudwatch") is None:
+            return []
+        found: list[dict[str, str]] = []
+        params: dict[str, Any] = {"ActionPrefix": arn, "AlarmTypes": ["MetricAlarm"], "MaxRecords": 100}
+        for _ in range(1000):  # pages of 100
+            page = self.service.platform.call_now("cloudwatch", "DescribeAlarms", params, principal=root_principal(account),
+                                                  account_id=account, region=region)  # fmt: skip
+            found += [
+                {"AlarmName": a["AlarmName"], "AlarmARN": a["AlarmArn"]} for a in page.get("MetricAlarms", [])
+            ]
+            if not page.get("NextToken"):
+                break
+            params["NextToken"] = page["NextToken"]
+        return found
 
     def _policy(self, ctx: RequestContext, group: str | None, name: str) -> dict[str, Any]:
         for policy in self.service.store.listing(ctx.account_id, ctx.region, POLICY):

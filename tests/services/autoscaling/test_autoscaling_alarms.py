@@ -105,6 +105,9 @@ def test_a_step_policy_runs_from_a_users_alarm(overcast, autoscaling, cloudwatch
     cloudwatch.put_metric_alarm(AlarmName="deep-queue", Namespace="App", MetricName="Depth", Dimensions=DIMENSIONS,
                                 Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=50,
                                 ComparisonOperator="GreaterThanThreshold", AlarmActions=[arn])  # fmt: skip
+    policy = autoscaling.describe_policies(AutoScalingGroupName="web")["ScalingPolicies"][0]
+    assert policy["Alarms"] == [{"AlarmName": "deep-queue",
+                                 "AlarmARN": "arn:aws:cloudwatch:us-east-1:000000000000:alarm:deep-queue"}]  # fmt: skip
     feed(overcast, cloudwatch, "Depth", [80.0])  # a breach of 30: the +2 step
     wait_for(lambda: desired(autoscaling) == 3)
     wait_for(lambda: len(members(autoscaling)) == 3)
