@@ -86,18 +86,22 @@ class PolicyOperations(Operations):
                 policy[key] = params[key]
         if kind == "StepScaling":
             policy.setdefault("MetricAggregationType", "Average")
-        if existing:
-            self._delete_alarms(ctx.account_id, ctx.region, existing)
         if kind == "TargetTrackingScaling":
             policy["TargetTrackingConfiguration"].setdefault("DisableScaleIn", False)
-            policy["Alarms"] = self._target_tracking_alarms(ctx, group, policy)
+            policy["Alarms"] = self._target_tracking_alarms(
+                ctx, group, policy, (existing or {}).get("Alarms") or []
+            )
+        if existing:  # the alarms the policy no longer has
+            kept = {a["AlarmName"] for a in policy["Alarms"]}
+            self._delete_alarms(ctx.account_id, ctx.region, existing, kept)
         self.service.store.put(ctx.account_id, ctx.region, POLICY, name, policy)
         return {"PolicyARN": arn, "Alarms": policy["Alarms"]}
 
     def _target_tracking_alarms(
-        self, ctx: RequestContext, group: dict[str, Any], policy: dict[str, Any]
+        self, ctx: RequestContext, group: dict[str, Any], policy: dict[str, Any], before: list[dict[str, str]]
     ) -> list[dict[str, str]]:
-        """AWS's two alarms of a target tracking policy (CloudWatch PutMetricAlarm, as Auto Scaling)."""
+        """AWS's two alarms of a target tracking policy (CloudWatch PutMetricAlarm, as Auto Scaling); putting
+        the policy again updates the alarms it had (`before`) under their names."""
         config = policy["TargetTrackingConfiguration"]
         target = float(config["TargetValue"])
         metric = _tracked_metric(group["AutoScalingGroupName"], config)
@@ -106,7 +110,9 @@ class PolicyOperations(Operations):
             alarms.append(("AlarmLow", "LessThanThreshold", round(target * 0.9, 10), 15))
         made = []
         for suffix, comparison, threshold, periods in alarms:
-            name = f"TargetTracking-{group['AutoScalingGroupName']}-{suffix}-{uuid.uuid4()}"
+            name = next((a["AlarmName"] for a in before if f"-{suffix}-" in a["AlarmName"]), None) or (
+                f"TargetTracking-{group['AutoScalingGroupName']}-{suffix}-{uuid.uuid4()}"
+            )
             params = {
                 "AlarmName": name,
                 "AlarmDescription": f"DO NOT EDIT OR DELETE. For TargetTrackingScaling policy {policy['PolicyARN']}.",
@@ -122,10 +128,11 @@ class PolicyOperations(Operations):
             made.append({"AlarmName": name, "AlarmARN": ctx.arn("cloudwatch", f"alarm:{name}")})
         return made
 
-    def _delete_alarms(self, account: str, region: str, policy: dict[str, Any]) -> None:
-        names = [
-            a["AlarmName"] for a in policy.get("Alarms") or [] if a["AlarmName"].startswith("TargetTracking-")
-        ]
+    def _delete_alarms(
+        self, account: str, region: str, policy: dict[str, Any], kept: set[str] = frozenset()
+    ) -> None:
+        names = [a["AlarmName"] for a in policy.get("Alarms") or []
+                 if a["AlarmName"].startswith("TargetTracking-") and a["AlarmName"] not in kept]  # fmt: skip
         if names:
             self._cloudwatch(account, region, "DeleteAlarms", {"AlarmNames": names})
 

@@ -90,6 +90,14 @@ def test_target_tracking_makes_its_alarms_and_scales_out_and_in(overcast, autosc
     wait_for(lambda: desired(autoscaling) == 1)
     wait_for(lambda: len(members(autoscaling)) == 1)
 
+    again = autoscaling.put_scaling_policy(  # put again without scale-in: the high alarm is updated, the low one goes
+        AutoScalingGroupName="web", PolicyName="load-50", PolicyType="TargetTrackingScaling",
+        TargetTrackingConfiguration={"TargetValue": 60.0, "DisableScaleIn": True, "CustomizedMetricSpecification": {
+            "MetricName": "Load", "Namespace": "App", "Dimensions": DIMENSIONS, "Statistic": "Average"}},
+    )  # fmt: skip
+    assert [a["AlarmName"] for a in again["Alarms"]] == [names[0]]
+    left = cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
+    assert [(a["AlarmName"], a["Threshold"]) for a in left] == [(names[0], 60.0)]
     autoscaling.delete_policy(AutoScalingGroupName="web", PolicyName="load-50")
     assert cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"] == []
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
