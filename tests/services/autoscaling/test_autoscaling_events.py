@@ -56,3 +56,38 @@ def test_launches_terminations_and_state_changes_reach_a_rule(overcast, autoscal
     overcast.advance_clock("30s")
     wait_for(lambda: seen("EC2 Instance State-change Notification", state="terminated"))
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
+
+
+def test_a_lifecycle_action_is_an_event(overcast, autoscaling, subnets, template):
+    sqs, events = overcast.client("sqs"), overcast.client("events")
+    url = sqs.create_queue(QueueName="hook-events")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="hooks", EventPattern=json.dumps({
+        "source": ["aws.autoscaling"], "detail-type": ["EC2 Instance-launch Lifecycle Action"]}))  # fmt: skip
+    events.put_targets(Rule="hooks", Targets=[{"Id": "q", "Arn": queue}])
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=0, MaxSize=1, DesiredCapacity=0,
+                                          LaunchTemplate={"LaunchTemplateId": template},
+                                          VPCZoneIdentifier=",".join(subnets))  # fmt: skip
+    autoscaling.put_lifecycle_hook(AutoScalingGroupName="web", LifecycleHookName="warm-up",
+                                   LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING",
+                                   NotificationMetadata="bake the cache")  # fmt: skip
+    autoscaling.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=1)
+    message = wait_for(lambda: sqs.receive_message(QueueUrl=url).get("Messages"))[0]
+    event = json.loads(message["Body"])
+    member = members(autoscaling)[0]
+    assert member["LifecycleState"] == "Pending:Wait"
+    group_arn = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][
+        0
+    ]["AutoScalingGroupARN"]
+    assert event["resources"] == [group_arn]
+    detail = event["detail"]
+    assert {k: v for k, v in detail.items() if k != "LifecycleActionToken"} == {
+        "AutoScalingGroupName": "web", "LifecycleHookName": "warm-up", "EC2InstanceId": member["InstanceId"],
+        "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING", "NotificationMetadata": "bake the cache",
+        "Origin": "EC2", "Destination": "AutoScalingGroup"}  # fmt: skip
+    autoscaling.complete_lifecycle_action(AutoScalingGroupName="web", LifecycleHookName="warm-up",
+                                          LifecycleActionToken=detail["LifecycleActionToken"],
+                                          LifecycleActionResult="CONTINUE")  # fmt: skip
+    overcast.advance_clock("10s")
+    wait_for(lambda: members(autoscaling)[0]["LifecycleState"] == "InService")
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
