@@ -168,3 +168,23 @@ def test_group_metrics_and_the_members_ec2_metrics(overcast, autoscaling, cloudw
         autoscaling.enable_metrics_collection(AutoScalingGroupName="web", Granularity="5Minute")
     assert raised.value.response["Error"]["Code"] == "ValidationError"
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
+
+
+def test_a_simple_policy_waits_out_its_cooldown_while_the_alarm_stays(overcast, autoscaling, cloudwatch, subnets,
+                                                                      template):  # fmt: skip
+    make_group(autoscaling, template, subnets)
+    arn = autoscaling.put_scaling_policy(AutoScalingGroupName="web", PolicyName="add-one",
+                                         AdjustmentType="ChangeInCapacity", ScalingAdjustment=1,
+                                         Cooldown=300)["PolicyARN"]  # fmt: skip
+    cloudwatch.put_metric_alarm(AlarmName="hot", Namespace="App", MetricName="Heat", Dimensions=DIMENSIONS,
+                                Statistic="Average", Period=60, EvaluationPeriods=1, Threshold=80,
+                                ComparisonOperator="GreaterThanThreshold", AlarmActions=[arn])  # fmt: skip
+    feed(overcast, cloudwatch, "Heat", [90.0] * 3)  # in ALARM for three minutes: once, then the cooldown
+    wait_for(lambda: desired(autoscaling) == 2)
+    history = wait_for(lambda: len(h := cloudwatch.describe_alarm_history(
+        AlarmName="hot", HistoryItemType="Action")["AlarmHistoryItems"]) == 3 and h)  # fmt: skip
+    assert {h["HistorySummary"] for h in history} == {f"Successfully executed action {arn}"}
+    assert desired(autoscaling) == 2
+    feed(overcast, cloudwatch, "Heat", [90.0] * 6)  # the cooldown is over: once more
+    wait_for(lambda: desired(autoscaling) == 3)
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
