@@ -36,13 +36,16 @@ class Meter:
     def __init__(self) -> None:
         self.readings: dict[str, tuple[float, float, float, float]] = {}
 
-    def measure(self, instance_id: str, pid: int | None, namespaced: bool) -> tuple[float, float, float]:
-        """(CPU seconds per second, bytes in, bytes out) since the last reading of this instance."""
+    def measure(
+        self, instance_id: str, pid: int | None, namespaced: bool, sessions: dict[int, float]
+    ) -> tuple[float, float, float]:
+        """(CPU seconds per second, bytes in, bytes out) since the last reading of this instance; `sessions`:
+        CPU seconds by session id (`cpu_by_session`)."""
         if pid is None:
             self.readings.pop(instance_id, None)
             return 0.0, 0.0, 0.0
         now = time.monotonic()
-        cpu = _group_cpu_seconds(pid)
+        cpu = sessions.get(pid, 0.0)
         received, sent = _namespace_traffic(pid) if namespaced else (0.0, 0.0)
         last = self.readings.get(instance_id)
         self.readings[instance_id] = (now, cpu, received, sent)
@@ -65,8 +68,9 @@ def published(provider: Ec2Provider, minutes: list[float]) -> list[MetricPoint]:
     meter = provider.meter
     meter.forget_others({i.id for i in instances})
     groups: dict[tuple[str, str, str], list[dict[str, float]]] = {}
+    sessions = cpu_by_session() if any(provider.sandboxes.running(i.id) for i in instances) else {}
     for instance in instances:
-        values = _values(provider, instance)
+        values = _values(provider, instance, sessions)
         dimensions = (("InstanceId", instance.id),)
         points += _points(instance.account, instance.region, dimensions, values, minutes)
         group = provider.net.tags.get(provider.net.arn(instance)).get(GROUP_TAG)
@@ -92,12 +96,12 @@ UNITS = {
 }
 
 
-def _values(provider: Ec2Provider, instance: Resource) -> dict[str, float]:
+def _values(provider: Ec2Provider, instance: Resource, sessions: dict[int, float]) -> dict[str, float]:
     sandbox = provider.sandboxes.running(instance.id)
     process = sandbox.process if sandbox else None
     alive = process is not None and process.poll() is None
     cpu, received, sent = provider.meter.measure(
-        instance.id, process.pid if alive and process else None, provider.sandboxes.namespaces
+        instance.id, process.pid if alive and process else None, provider.sandboxes.namespaces, sessions
     )
     options = instance.body.get("CpuOptions") or {}
     vcpus = max(int(options.get("CoreCount", 1)) * int(options.get("ThreadsPerCore", 1)), 1)
@@ -127,10 +131,10 @@ def _points(
     ]
 
 
-def _group_cpu_seconds(leader: int) -> float:
-    """CPU seconds of the processes of `leader`'s session (a sandbox starts its own), with their waited-for
-    children's."""
-    total = 0
+def cpu_by_session() -> dict[int, float]:
+    """CPU seconds of the processes of each session (a sandbox starts its own, led by its first process), with
+    their waited-for children's: one pass over /proc for every sandbox."""
+    totals: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -138,9 +142,11 @@ def _group_cpu_seconds(leader: int) -> float:
             fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[3]) == leader:  # the session id (field 6 of stat)
-            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-    return total / TICKS
+        session = int(fields[3])  # field 6 of stat
+        totals[session] = totals.get(session, 0) + sum(
+            int(f) for f in fields[11:15]
+        )  # utime, stime, cutime, cstime
+    return {session: ticks / TICKS for session, ticks in totals.items()}
 
 
 def _namespace_traffic(pid: int) -> tuple[float, float]:
