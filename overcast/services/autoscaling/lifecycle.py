@@ -126,6 +126,7 @@ class LifecycleOperations(Operations):
             "default": hook["DefaultResult"],
             "transition": transition,
         }
+        self._announce(account, region, group, hook, member, transition)
         if hook.get("NotificationTargetARN"):
             launching = transition == LAUNCHING
             notice = {
@@ -145,6 +146,29 @@ class LifecycleOperations(Operations):
                 notice["NotificationMetadata"] = hook["NotificationMetadata"]
             self._notify(account, group, hook["NotificationTargetARN"], notice)
         return True
+
+    def _announce(self, account: str, region: str, group: dict[str, Any], hook: dict[str, Any],
+                  member: dict[str, Any], transition: str) -> None:  # fmt: skip
+        """The EventBridge event of an instance put in a wait state (default bus), in AWS's shape."""
+        from overcast.services.events.api import put_event
+
+        launching = transition == LAUNCHING
+        detail = {
+            "LifecycleActionToken": member["_action"]["token"],
+            "AutoScalingGroupName": group["AutoScalingGroupName"],
+            "LifecycleHookName": hook["LifecycleHookName"],
+            "EC2InstanceId": member["InstanceId"],
+            "LifecycleTransition": transition,
+        }
+        if hook.get("NotificationMetadata"):
+            detail["NotificationMetadata"] = hook["NotificationMetadata"]
+        detail["Origin"] = "EC2" if launching else "AutoScalingGroup"
+        detail["Destination"] = "AutoScalingGroup" if launching else "EC2"
+        kind = (
+            "EC2 Instance-launch Lifecycle Action" if launching else "EC2 Instance-terminate Lifecycle Action"
+        )
+        put_event(self.service.platform, account, region, source="aws.autoscaling", detail_type=kind, detail=detail,
+                  resources=[group["AutoScalingGroupARN"]])  # fmt: skip
 
     def _waiting(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         group = self.service.group(ctx, params["AutoScalingGroupName"])

@@ -23,6 +23,7 @@ from overcast.services.autoscaling.refresh import REFRESH, RefreshOperations
 from overcast.services.autoscaling.scheduled import SCHEDULED, ScheduledOperations
 from overcast.services.autoscaling.store import GROUP, LAUNCH_CONFIGURATION, AutoScalingStore
 from overcast.services.base import ServiceProvider
+from overcast.services.kit.metrics import MetricPoint
 
 log = logging.getLogger("overcast.autoscaling")
 CHECK_INTERVAL = 10.0  # virtual seconds between health checks of every group
@@ -30,6 +31,24 @@ GONE = ("shutting-down", "terminated", "stopping", "stopped")
 PRINCIPAL_HOST = "autoscaling.amazonaws.com"
 PROCESSES = ("Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "AZRebalance", "HealthCheck",
              "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions")  # fmt: skip
+
+
+GROUP_METRICS = ("GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
+                 "GroupPendingInstances", "GroupStandbyInstances", "GroupTerminatingInstances", "GroupTotalInstances",
+                 "GroupInServiceCapacity", "GroupPendingCapacity", "GroupStandbyCapacity", "GroupTerminatingCapacity",
+                 "GroupTotalCapacity", "WarmPoolDesiredCapacity", "WarmPoolWarmedCapacity", "WarmPoolPendingCapacity",
+                 "WarmPoolTerminatingCapacity", "WarmPoolTotalCapacity", "GroupAndWarmPoolDesiredCapacity",
+                 "GroupAndWarmPoolTotalCapacity")  # fmt: skip
+# The events of activities, by their description's beginning: (detail-type, Origin, Destination).
+EVENTS = {
+    "Launching a new EC2 instance: ": ("EC2 Instance Launch Successful", "EC2", "AutoScalingGroup"),
+    "Launching a new EC2 instance.  Status Reason": (
+        "EC2 Instance Launch Unsuccessful",
+        "EC2",
+        "AutoScalingGroup",
+    ),
+    "Terminating EC2 instance: ": ("EC2 Instance Terminate Successful", "AutoScalingGroup", "EC2"),
+}
 
 
 def validation(message: str) -> ServiceError:
@@ -211,6 +230,7 @@ class AutoScalingProvider(ServiceProvider):
             desired = min(max(desired, minimum), maximum)
         _check_sizes(minimum, maximum, desired)
         group.update(MinSize=minimum, MaxSize=maximum, DesiredCapacity=desired)
+        group.pop("_cause", None)
         for key in ("HealthCheckType", "HealthCheckGracePeriod", "DefaultCooldown", "TerminationPolicies",
                     "NewInstancesProtectedFromScaleIn", "LaunchConfigurationName", "LaunchTemplate"):  # fmt: skip
             if params.get(key) is not None:
@@ -226,6 +246,7 @@ class AutoScalingProvider(ServiceProvider):
             raise validation(f"New SetDesiredCapacity value {desired} is "
                              f"{'below min value ' + str(group['MinSize']) if desired < group['MinSize'] else 'above max value ' + str(group['MaxSize'])} for the AutoScalingGroup.")  # fmt: skip
         group["DesiredCapacity"] = desired
+        group.pop("_cause", None)
         self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
         self._soon()
         return {}
@@ -252,7 +273,7 @@ class AutoScalingProvider(ServiceProvider):
             self.store.forget_activities(ctx.account_id, ctx.region, name)
             for policy in self.store.listing(ctx.account_id, ctx.region, POLICY):
                 if policy["AutoScalingGroupName"] == name:
-                    self.store.delete(ctx.account_id, ctx.region, POLICY, f"{name}/{policy['PolicyName']}")
+                    self.family(PolicyOperations).forget(ctx.account_id, ctx.region, policy)
             for refresh in self.store.listing(ctx.account_id, ctx.region, REFRESH):
                 if refresh["AutoScalingGroupName"] == name:
                     self.store.delete(
@@ -355,7 +376,51 @@ class AutoScalingProvider(ServiceProvider):
             "Details": "{}",
         }
         self.store.add_activity(account, region, group["AutoScalingGroupName"], activity)
+        self._announce(account, region, activity)
         return activity
+
+    def _announce(self, account: str, region: str, activity: dict[str, Any]) -> None:
+        """The EventBridge event of a launch or termination (on the default bus), in AWS's shape."""
+        from overcast.services.ec2 import api as ec2
+        from overcast.services.events.api import put_event
+        from overcast.services.kit.arns import build_arn
+
+        description = activity["Description"]
+        kind = next((k for prefix, k in EVENTS.items() if description.startswith(prefix)), None)
+        if kind is None:
+            return
+        detail_type, origin, destination = kind
+        instance_id = description.rsplit(": ", 1)[-1] if "Unsuccessful" not in detail_type else ""
+        described = (
+            ec2.instances(self.platform, account, region, [instance_id]).get(instance_id, {})
+            if instance_id
+            else {}
+        )
+        detail = {
+            "Origin": origin,
+            "Destination": destination,
+            "StatusCode": "Failed" if "Unsuccessful" in detail_type else "InProgress",
+            "AutoScalingGroupName": activity["AutoScalingGroupName"],
+            "ActivityId": activity["ActivityId"],
+            "Details": {
+                "Availability Zone": (described.get("Placement") or {}).get("AvailabilityZone", ""),
+                "Subnet ID": described.get("SubnetId", ""),
+            },  # fmt: skip
+            "RequestId": activity["ActivityId"],
+            "StatusMessage": description.split("Status Reason: ", 1)[1]
+            if "Status Reason: " in description
+            else "",
+            "EndTime": activity["EndTime"],
+            "EC2InstanceId": instance_id,
+            "StartTime": activity["StartTime"],
+            "Cause": activity["Cause"],
+            "Description": description,
+        }
+        resources = [activity["AutoScalingGroupARN"]]
+        if instance_id:
+            resources.append(build_arn("ec2", region, account, f"instance/{instance_id}"))
+        put_event(self.platform, account, region, source="aws.autoscaling", detail_type=detail_type, detail=detail,
+                  resources=resources)  # fmt: skip
 
     async def _keep_capacity(self) -> None:
         while True:
@@ -422,11 +487,64 @@ class AutoScalingProvider(ServiceProvider):
             i for i in group["Instances"] if i["LifecycleState"] not in ("Terminating:Wait", "Standby")
         ]
         missing = group["DesiredCapacity"] - len(counted)
+        if missing == 0 and group.get("_cause"):  # the change an alarm asked for is done
+            with self.db.transaction():
+                settled = self.store.get(account, region, GROUP, name)
+                if settled is not None and settled.pop("_cause", None):
+                    self.store.put(account, region, GROUP, name, settled)
         if "Launch" not in suspended:
             for _ in range(max(0, missing)):
                 await self._launch_one(account, region, name)
         if missing < 0 and "Terminate" not in suspended:
             await self._scale_in(account, region, name, -missing)
+
+    # -- group metrics -----------------------------------------------------------------------------------
+
+    def enable_metrics_collection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        if params["Granularity"] != "1Minute":
+            raise validation(
+                f"Granularity {params['Granularity']} is not supported. Valid granularity is: 1Minute"
+            )
+        wanted = params.get("Metrics") or list(GROUP_METRICS)
+        for metric in wanted:
+            if metric not in GROUP_METRICS:
+                raise validation(f"Metric {metric} is not a valid metric.")
+        enabled = {m["Metric"] for m in group["EnabledMetrics"]} | set(wanted)
+        group["EnabledMetrics"] = [
+            {"Metric": m, "Granularity": "1Minute"} for m in GROUP_METRICS if m in enabled
+        ]
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        return {}
+
+    def disable_metrics_collection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.group(ctx, params["AutoScalingGroupName"])
+        dropped = set(params.get("Metrics") or GROUP_METRICS)
+        group["EnabledMetrics"] = [m for m in group["EnabledMetrics"] if m["Metric"] not in dropped]
+        self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
+        return {}
+
+    def describe_metric_collection_types(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Metrics": [{"Metric": m} for m in GROUP_METRICS],
+            "Granularities": [{"Granularity": "1Minute"}],
+        }
+
+    def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
+        """AWS/AutoScaling: each group's enabled metrics (EnableMetricsCollection), every minute."""
+        points = []
+        with self.db.transaction():
+            groups = self.store.every_group()
+        for account, region, group in groups:
+            if not group["EnabledMetrics"]:
+                continue
+            values = _group_metrics(group)
+            dimensions = (("AutoScalingGroupName", group["AutoScalingGroupName"]),)
+            for enabled in group["EnabledMetrics"]:
+                name = enabled["Metric"]
+                points += [MetricPoint(account, region, "AWS/AutoScaling", name, dimensions, float(values[name]), "None",
+                                       mark - 60) for mark in minutes]  # fmt: skip
+        return points
 
     # -- processes, attaching and detaching ------------------------------------------------------------
 
@@ -595,8 +713,8 @@ class AutoScalingProvider(ServiceProvider):
             self.family(LifecycleOperations).wait(account, region, group, member, LAUNCHING)
             group["Instances"].append(member)
             self._activity(account, region, group, f"Launching a new EC2 instance: {launched['InstanceId']}",
-                           f"At {_iso(self.clock.now())} an instance was started in response to a difference "
-                           f"between desired and actual capacity, increasing the capacity from "
+                           _cause(group) + f"At {_iso(self.clock.now())} an instance was started in response to a "
+                           f"difference between desired and actual capacity, increasing the capacity from "
                            f"{len(group['Instances']) - 1} to {len(group['Instances'])}.")  # fmt: skip
             self.store.put(account, region, GROUP, name, group)
 
@@ -675,9 +793,11 @@ class AutoScalingProvider(ServiceProvider):
                     continue  # it is terminated when its lifecycle action ends
                 group["Instances"].remove(victim)
                 doomed.append(victim["InstanceId"])
+                cause = _cause(group) or (f"At {_iso(self.clock.now())} a user request explicitly set group "
+                                          "desired capacity changing the desired capacity.  ")  # fmt: skip
                 self._activity(account, region, group, f"Terminating EC2 instance: {victim['InstanceId']}",
-                               f"At {_iso(self.clock.now())} a user request explicitly set group desired capacity "
-                               f"changing the desired capacity, shrinking the capacity to "
+                               f"{cause}At {_iso(self.clock.now())} an instance was taken out of service in response "
+                               f"to a difference between desired and actual capacity, shrinking the capacity to "
                                f"{group['DesiredCapacity']}.")  # fmt: skip
             self.store.put(account, region, GROUP, name, group)
         if doomed:
@@ -696,6 +816,31 @@ def _check_sizes(minimum: int, maximum: int, desired: int) -> None:
     if not minimum <= desired <= maximum:
         raise validation(f"Desired capacity:{desired} must be between the specified min size:{minimum} and max "
                          f"size:{maximum}")  # fmt: skip
+
+
+def _group_metrics(group: dict[str, Any]) -> dict[str, int]:
+    """The values of AWS/AutoScaling's group metrics now (each instance weighs one unit of capacity; no warm
+    pools)."""
+    states = [m["LifecycleState"] for m in group["Instances"]]
+    pending = sum(s.startswith("Pending") for s in states)
+    in_service = states.count("InService")
+    standby = sum(s.startswith("Standby") for s in states)
+    terminating = sum(s.startswith("Terminating") for s in states)
+    values = {
+        "GroupMinSize": group["MinSize"], "GroupMaxSize": group["MaxSize"],
+        "GroupDesiredCapacity": group["DesiredCapacity"], "GroupInServiceInstances": in_service,
+        "GroupPendingInstances": pending, "GroupStandbyInstances": standby,
+        "GroupTerminatingInstances": terminating, "GroupTotalInstances": len(states),
+        "GroupInServiceCapacity": in_service, "GroupPendingCapacity": pending, "GroupStandbyCapacity": standby,
+        "GroupTerminatingCapacity": terminating, "GroupTotalCapacity": len(states),
+        "GroupAndWarmPoolDesiredCapacity": group["DesiredCapacity"], "GroupAndWarmPoolTotalCapacity": len(states),
+    }  # fmt: skip
+    return {m: values.get(m, 0) for m in GROUP_METRICS}
+
+
+def _cause(group: dict[str, Any]) -> str:
+    """What asked for the change of capacity (an alarm's policy), leading the activities' causes."""
+    return f"{group['_cause']}  " if group.get("_cause") else ""
 
 
 def _public(group: dict[str, Any]) -> dict[str, Any]:

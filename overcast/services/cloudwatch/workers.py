@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from overcast.errors import ServiceError
 from overcast.services.cloudwatch import evaluation
 from overcast.services.cloudwatch.evaluation import compact
+from overcast.services.cloudwatch.store import ALARM_COLUMNS
 from overcast.services.kit import delivery as kit
 from overcast.services.kit.arns import parse_arn
 from overcast.services.kit.timers import sleep_until
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("overcast.cloudwatch")
 BATCH = 200
 MAX_CATCH_UP = 60  # evaluations per alarm per pass after the clock jumped
+_MEMBERS = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}
 
 
 async def evaluate_forever(provider: CloudWatchProvider) -> None:
@@ -69,6 +71,8 @@ def evaluate_due(provider: CloudWatchProvider) -> None:
             if outcome.state is not None and outcome.state != current[6]:
                 provider.transition(current, outcome.state, outcome.reason, outcome.reason_data, at)
                 touched.add((account, region))
+            elif outcome.state is not None and current[12]:
+                _repeat_scaling(provider, current, outcome.reason_data, at)
         store.set_next_evaluation(account, region, name, moment)
     for account, region in touched:
         provider.evaluate_composites(account, region)
@@ -101,6 +105,24 @@ def _points(
         found = provider.buckets_of(account, region, metric, period, start, end, config.get("Unit"))
         series = {b.start: v for b in found if (v := b.statistic(statistic)) is not None}
     return [(end - (k + 1) * period, series.get(end - (k + 1) * period)) for k in range(count)]
+
+
+def _repeat_scaling(
+    provider: CloudWatchProvider, row: tuple, reason_data: dict[str, Any] | None, at: float
+) -> None:
+    """An alarm that stays in its state runs its Auto Scaling actions again at each evaluation (AWS invokes
+    scaling policies every period while the alarm is in the state), with this evaluation's datapoints."""
+    alarm = dict(zip([c.strip() for c in ALARM_COLUMNS.split(",")], row, strict=True))
+    alarm["config"] = json.loads(alarm["config"])
+    scaling = [
+        a for a in alarm["config"].get(_MEMBERS[alarm["state"]]) or [] if a.startswith("arn:aws:autoscaling:")
+    ]
+    if not scaling:
+        return
+    alarm["reason_data"] = compact(reason_data) if reason_data else alarm["reason_data"]
+    provider.db.after_commit(
+        lambda: provider.platform.spawn(_run_actions(provider, alarm, alarm["state"], at, scaling))
+    )
 
 
 # -- actions --------------------------------------------------------------------------------------------------
@@ -169,11 +191,18 @@ async def run_actions(provider: CloudWatchProvider, alarm: dict[str, Any], old: 
         )
     except Exception:
         log.exception("alarm state change event for %s failed", alarm["arn"])
+    await _run_actions(provider, alarm, old, moment, alarm["config"].get(_MEMBERS[alarm["state"]]) or [])
+
+
+async def _run_actions(
+    provider: CloudWatchProvider, alarm: dict[str, Any], old: str, moment: float, actions: list[str]
+) -> None:
+    """Run `actions` of the alarm (if its actions are still enabled), each recorded in its history."""
+    account, region = alarm["account"], alarm["region"]
     current = provider.store.alarm(account, region, alarm["name"])
     if current is None or not current[12]:
         return
-    member = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}
-    for action in alarm["config"].get(member[alarm["state"]]) or []:
+    for action in actions:
         summary, data = await _run_action(provider, alarm, old, moment, action)
         with provider.db.transaction():
             provider.store.add_history(
@@ -210,6 +239,13 @@ async def _run_action(
                 "alarmData": alarm_data(alarm, old, moment),
             }
             await kit.deliver(provider.platform, action, compact(payload), sender)
+            data["notificationResource"] = action
+        elif arn is not None and arn.service == "autoscaling":
+            from overcast.services.autoscaling import api as autoscaling
+
+            reason_data = json.loads(alarm["reason_data"]) if alarm["reason_data"] else None
+            autoscaling.alarm_fired(provider.platform, alarm["account"], alarm["region"], action, alarm["name"],
+                                    alarm["state"], reason_data)  # fmt: skip
             data["notificationResource"] = action
         else:
             raise ServiceError("UnsupportedAction", f"Overcast does not run the action {action}")

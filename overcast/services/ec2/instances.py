@@ -326,6 +326,7 @@ class InstanceOperations(Operations):
             self.sandboxes.seed_from_image(instance_id, image["ImageId"])
         self.boot(instance)
         service.store.save(instance)
+        self._announce(instance)
         net.tag(instance, tag_specifications(params, "instance"))
         service.schedule(instance_id, "instance-running", BOOT_TIME)
         return instance
@@ -526,6 +527,18 @@ class InstanceOperations(Operations):
         if name == "terminated":
             self._release(instance)
         store.save(instance)
+        if name != previous:
+            self._announce(instance)
+
+    def _announce(self, instance: Resource) -> None:
+        """EventBridge's "EC2 Instance State-change Notification" on the default bus, as EC2 sends it."""
+        from overcast.services.events.api import put_event
+        from overcast.services.kit.arns import build_arn
+
+        put_event(self.service.platform, instance.account, instance.region, source="aws.ec2",
+                  detail_type="EC2 Instance State-change Notification",
+                  detail={"instance-id": instance.id, "state": instance.body["State"]["Name"]},
+                  resources=[build_arn("ec2", instance.region, instance.account, f"instance/{instance.id}")])  # fmt: skip
 
     def boot(self, instance: Resource) -> None:
         """Start the instance's sandbox once this request commits (user data runs at its first boot only)."""

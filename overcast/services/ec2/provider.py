@@ -30,6 +30,7 @@ from overcast.services.ec2.instance_types import InstanceTypeOperations
 from overcast.services.ec2.instances import InstanceOperations
 from overcast.services.ec2.key_pairs import KeyPairOperations
 from overcast.services.ec2.launch_templates import LaunchTemplateOperations
+from overcast.services.ec2.metrics import Meter, published
 from overcast.services.ec2.nat_gateways import NatGatewayOperations
 from overcast.services.ec2.network import Network
 from overcast.services.ec2.network_acls import NetworkAclOperations
@@ -51,6 +52,7 @@ from overcast.services.ec2.volumes import VolumeOperations
 from overcast.services.ec2.vpcs import VpcOperations
 from overcast.services.ec2.vpn import VpnOperations
 from overcast.services.ec2.workers import Timers
+from overcast.services.kit.metrics import MetricPoint
 
 log = logging.getLogger("overcast.ec2")
 
@@ -97,6 +99,7 @@ class Ec2Provider(ServiceProvider):
         self.net = Network(self.store, self.tags, self.clock)
         self.timers = Timers(self.net, self.db, self.clock)
         self.sandboxes = Sandboxes(platform)
+        self.meter = Meter()
         self.instances = self.family(InstanceOperations)
         self.images = self.family(ImageOperations)
         self.key_pairs = self.family(KeyPairOperations)
@@ -131,6 +134,10 @@ class Ec2Provider(ServiceProvider):
 
     async def stop(self) -> None:
         self.sandboxes.stop_all()
+
+    def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
+        """AWS/EC2 per running instance and per Auto Scaling group (ec2/metrics.py)."""
+        return published(self, minutes)
 
     def find_operation(self, operation: str) -> Callable | None:
         method = super().find_operation(operation)

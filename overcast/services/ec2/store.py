@@ -169,6 +169,14 @@ class Ec2Store:
         )
         return int(row[0] or 0) if row else 0
 
+    def running_instances(self) -> list[Resource]:
+        """Every running instance of every account and region (their metrics, each minute)."""
+        rows = self.db.all(
+            f"SELECT {COLUMNS} FROM ec2_resources WHERE kind = 'instance' "
+            "AND json_extract(body, '$.State.Name') = 'running' ORDER BY rowid"
+        )
+        return [Resource.from_row(row) for row in rows]
+
     def of_kind(self, kind: str) -> list[Resource]:
         """Every resource of a kind in every account and region (instances to boot again after a restart)."""
         rows = self.db.all(f"SELECT {COLUMNS} FROM ec2_resources WHERE kind = ? ORDER BY rowid", (kind,))

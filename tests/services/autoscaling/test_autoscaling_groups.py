@@ -7,35 +7,6 @@ from tests.helpers import error_of, message_of
 from tests.waiting import wait_for
 
 
-@pytest.fixture
-def ec2(overcast):
-    return overcast.client("ec2")
-
-
-@pytest.fixture
-def autoscaling(overcast):
-    return overcast.client("autoscaling")
-
-
-@pytest.fixture
-def subnets(ec2):
-    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-    return [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
-        for i, zone in enumerate(["us-east-1a", "us-east-1b"], start=1)
-    ]
-
-
-@pytest.fixture
-def template(ec2):
-    ami = ec2.describe_images(
-        Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-*-x86_64"]}]
-    )["Images"][0]["ImageId"]
-    return ec2.create_launch_template(
-        LaunchTemplateName="asg-web", LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro"}
-    )["LaunchTemplate"]["LaunchTemplateId"]
-
-
 def members(autoscaling, name="web"):
     group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
     return group["Instances"]
@@ -327,4 +298,14 @@ def test_groups_launch_under_iam_enforcement(enforced):
                                           AvailabilityZones=["us-east-1a"])  # fmt: skip
     launched = wait_for(lambda: len(m := members(autoscaling)) == 1 and m)
     assert launched[0]["AvailabilityZone"] == "us-east-1a"
+    made = autoscaling.put_scaling_policy(  # its alarms are made by Auto Scaling itself
+        AutoScalingGroupName="web", PolicyName="cpu", PolicyType="TargetTrackingScaling",
+        TargetTrackingConfiguration={"TargetValue": 40.0, "PredefinedMetricSpecification": {
+            "PredefinedMetricType": "ASGAverageCPUUtilization"}},
+    )  # fmt: skip
+    alarms = enforced.client("cloudwatch").describe_alarms(
+        AlarmNames=[a["AlarmName"] for a in made["Alarms"]]
+    )
+    assert {(a["Namespace"], a["MetricName"], a["Dimensions"][0]["Value"]) for a in alarms["MetricAlarms"]} == {
+        ("AWS/EC2", "CPUUtilization", "web")}  # fmt: skip
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
