@@ -555,6 +555,70 @@ def test_the_vpc_view_draws_animals4life_from_describe_answers(console, overcast
     assert verdicts["dbToWeb"]["reachable"] is False
 
 
+def test_launch_follow_stop_start_and_terminate_an_instance_from_the_console(console, overcast):
+    """An instance launched in the page from Amazon Linux 2023 with a key pair made there: drawn in its subnet
+    as its state moves, its user data's output in the console output, then stopped, started, terminated."""
+    from cryptography.hazmat.primitives import serialization
+
+    ec2 = overcast.client("ec2")
+    _served("EC2", ec2.describe_vpcs)
+    al2023 = [
+        {"Name": "name", "Values": ["al2023-ami-2023*"]},
+        {"Name": "architecture", "Values": ["x86_64"]},
+    ]
+    image = ec2.describe_images(Owners=["amazon"], Filters=al2023)["Images"][0]["ImageId"]
+    page = console.page
+    console.open("#/ec2")
+    page.wait_for_selector(f"#launch-image option[value={image}]", state="attached")
+    page.select_option("#launch-image", image)
+    page.fill("#launch-name", "console-web")
+    page.click("#new-key")
+    page.fill("#new-key-name", "console-key")
+    with page.expect_download() as download:
+        page.click(".dialog button:text('Create')")
+    assert download.value.suggested_filename == "console-key.pem"
+    private = serialization.load_pem_private_key(open(download.value.path(), "rb").read(), password=None)
+    (pair,) = ec2.describe_key_pairs(KeyNames=["console-key"], IncludePublicKey=True)["KeyPairs"]
+    public = private.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    assert pair["PublicKey"].split()[:2] == public.decode().split()[:2]  # the downloaded key is the pair's
+    expect(page.locator("#launch-key")).to_have_value("console-key")
+    page.fill("#launch-user-data", "#!/bin/sh\necho hello from the console user data\n")
+    page.click("#launch")
+    page.wait_for_selector(".toast:text('Launched')")
+    named = [{"Name": "tag:Name", "Values": ["console-web"]}]
+    (instance,) = ec2.describe_instances(Filters=named)["Reservations"][0]["Instances"]
+    instance_id = instance["InstanceId"]
+    assert (instance["ImageId"], instance["KeyName"]) == (image, "console-key")
+    drawn = page.locator(
+        f"svg.vpc g.subnet[data-id={instance['SubnetId']}] g.instance[data-id={instance_id}]"
+    )
+    expect(drawn).to_have_attribute("data-state", "running", timeout=30_000)
+    assert "console-web" in drawn.text_content()
+    expect(page.locator("#console-output-text")).to_contain_text(
+        "hello from the console user data", timeout=60_000
+    )
+    console.shot("ec2-instance-running")
+
+    row = page.locator("tr.instance-row", has_text=instance_id)
+    row.locator("button[data-action=stop]").click()
+    expect(row.locator(".instance-state")).to_have_attribute("data-state", "stopped", timeout=30_000)
+    expect(drawn).to_have_attribute("data-state", "stopped")
+    state = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
+    assert state["Name"] == "stopped"
+    console.shot("ec2-instance-stopped")
+    row.locator("button[data-action=start]").click()
+    expect(row.locator(".instance-state")).to_have_attribute("data-state", "running", timeout=30_000)
+    row.locator("button[data-action=terminate]").click()
+    page.click(".dialog button:text('Terminate')")
+    expect(row.locator(".instance-state")).to_have_attribute("data-state", "terminated", timeout=30_000)
+    expect(drawn).to_have_count(0)  # gone from its subnet, still listed
+    state = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
+    assert state["Name"] == "terminated"
+    console.shot("ec2-instance-terminated")
+
+
 QUEUE_STACK = """
 Description: a queue made from the console
 Parameters:
