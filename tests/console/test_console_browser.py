@@ -619,6 +619,69 @@ def test_launch_follow_stop_start_and_terminate_an_instance_from_the_console(con
     console.shot("ec2-instance-terminated")
 
 
+def test_a_queues_depth_graphed_and_its_alarm_with_state_and_history(console, overcast):
+    """SQS publishes AWS/SQS every minute of virtual time: the page lists the queue's metrics, draws
+    ApproximateNumberOfMessagesVisible over the minutes the clock jumped, and the alarm on it goes to ALARM,
+    then back to OK once the queue is drained and the page moves the clock, with its history."""
+    sqs, cloudwatch = overcast.client("sqs"), overcast.client("cloudwatch")
+    url = sqs.create_queue(QueueName="graphed")["QueueUrl"]
+    for index in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"order {index}")
+    queue = [{"Name": "QueueName", "Value": "graphed"}]
+    cloudwatch.put_metric_alarm(
+        AlarmName="graphed-backlog",
+        Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=queue,
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    overcast.advance_clock("5m")
+    page = console.page
+    console.open("#/cloudwatch")
+    page.select_option("#metric-namespace", "AWS/SQS")
+    page.locator("tr.metric-row", has_text="ApproximateNumberOfMessagesVisible").filter(
+        has_text="graphed"
+    ).click()
+    chart = page.locator(
+        "#metric-chart svg.chart[data-metric='ApproximateNumberOfMessagesVisible QueueName=graphed']"
+    )
+    expect(chart).to_be_visible()
+    values = chart.locator("circle.point").evaluate_all("cs => cs.map(c => Number(c.dataset.value))")
+    assert len(values) >= 4 and set(values) == {3}  # a point a minute over the jump, the depth at collection
+    console.shot("cloudwatch-sqs-depth")
+
+    alarm = cloudwatch.describe_alarms(AlarmNames=["graphed-backlog"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "ALARM"
+    page.click("button[role=tab]:text('Alarms')")
+    row = page.locator("tr.alarm-row", has_text="graphed-backlog")
+    expect(row.locator(".alarm-state")).to_have_attribute("data-state", "ALARM")
+    row.click()
+    expect(page.locator("#alarm-chart svg.chart .threshold")).to_contain_text("threshold 1")
+    history = page.locator("#alarm-history tr.history-row")
+    expect(history.filter(has_text="Alarm updated from INSUFFICIENT_DATA to ALARM")).to_have_count(1)
+
+    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    page.click("button[data-advance='15m']")
+    expect(page.locator("h3 .alarm-state")).to_have_attribute("data-state", "OK", timeout=20_000)
+    expect(history.filter(has_text="Alarm updated from ALARM to OK")).to_have_count(1)
+    assert "Threshold Crossed" in page.text_content("#alarm-reason")
+    zero = page.locator("#alarm-chart circle.point[data-value='0']")
+    assert zero.count() >= 1  # the drained queue, drawn under the threshold
+    console.shot("cloudwatch-alarm-history")
+    page.locator("details.panel summary", has_text="Set the state").click()
+    page.select_option("#set-alarm-state", "ALARM")
+    page.click("#set-state")
+    expect(page.locator("h3 .alarm-state")).to_have_attribute("data-state", "ALARM")
+    assert (
+        cloudwatch.describe_alarms(AlarmNames=["graphed-backlog"])["MetricAlarms"][0]["StateValue"] == "ALARM"
+    )
+
+
 QUEUE_STACK = """
 Description: a queue made from the console
 Parameters:
