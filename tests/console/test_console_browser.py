@@ -190,6 +190,7 @@ def test_every_main_view_renders_without_errors(console, overcast):
         "events": ("#/events", "td:text('on-order')"),
         "cloudwatch": ("#/cloudwatch", "#metric-chart svg circle"),
         "ec2": ("#/ec2", "#ec2-unavailable, svg.vpc"),
+        "autoscaling": ("#/autoscaling", "#asg-groups table.grid, #asg-groups .empty"),
         "cloudformation": ("#/cloudformation", "#cloudformation-unavailable, #view table.grid, #view .empty"),
         "elbv2": ("#/elbv2", "#elbv2-unavailable, #view table.grid, #view .empty"),
         "route53": ("#/route53", "#route53-unavailable, #view table.grid, #view .empty"),
@@ -680,6 +681,75 @@ def test_a_queues_depth_graphed_and_its_alarm_with_state_and_history(console, ov
     assert (
         cloudwatch.describe_alarms(AlarmNames=["graphed-backlog"])["MetricAlarms"][0]["StateValue"] == "ALARM"
     )
+
+
+def test_an_auto_scaling_group_made_scaled_and_deleted_from_the_console(console, overcast):
+    """A group created in the page from a launch template keeps its desired capacity (the worker launches
+    through EC2); the page changes the capacity, terminates a member, and deletes the group."""
+    ec2, autoscaling = overcast.client("ec2"), overcast.client("autoscaling")
+    _served("EC2", ec2.describe_vpcs)
+    al2023 = [
+        {"Name": "name", "Values": ["al2023-ami-2023*"]},
+        {"Name": "architecture", "Values": ["x86_64"]},
+    ]
+    image = ec2.describe_images(Owners=["amazon"], Filters=al2023)["Images"][0]["ImageId"]
+    template = ec2.create_launch_template(
+        LaunchTemplateName="console-web", LaunchTemplateData={"ImageId": image, "InstanceType": "t3.micro"}
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    zones = {
+        s["AvailabilityZone"]: s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["DefaultForAz"]
+    }
+    two = [zones["us-east-1a"], zones["us-east-1b"]]
+    page = console.page
+    console.open("#/autoscaling")
+    page.click("#asg-create-panel summary")
+    page.fill("#asg-name", "console-asg")
+    page.select_option("#asg-source", f"template:{template}")
+    page.select_option("#asg-subnets", two)
+    page.fill("#asg-min", "1")
+    page.fill("#asg-desired", "2")
+    page.fill("#asg-max", "4")
+    page.click("#asg-create")
+    page.wait_for_selector("#asg-summary [data-desired='2']")
+    in_service = page.locator("tr.asg-instance .lifecycle[data-state=InService]")
+    expect(in_service).to_have_count(2, timeout=30_000)
+    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["console-asg"])[
+        "AutoScalingGroups"
+    ]
+    assert group["LaunchTemplate"]["LaunchTemplateId"] == template
+    assert sorted(group["VPCZoneIdentifier"].split(",")) == sorted(two)
+    assert {i["AvailabilityZone"] for i in group["Instances"]} == {"us-east-1a", "us-east-1b"}  # spread
+    expect(page.locator("tr.activity-row", has_text="Launching a new EC2 instance")).to_have_count(2)
+    console.shot("autoscaling-group")
+
+    page.fill("#asg-set-desired", "3")
+    page.click("#asg-update")
+    expect(in_service).to_have_count(3, timeout=30_000)
+    victim = page.locator("tr.asg-instance").first.locator("a").text_content()
+    page.locator("tr.asg-instance", has_text=victim).locator("button[data-action=terminate]").click()
+    page.click(".dialog button:text('Terminate')")
+    page.wait_for_selector("#asg-summary [data-desired='2']")
+    expect(page.locator("tr.asg-instance", has_text=victim)).to_have_count(0, timeout=30_000)
+    expect(in_service).to_have_count(2)
+    state = ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert state in ("shutting-down", "terminated")
+    console.shot("autoscaling-scaled")
+
+    listed = autoscaling.describe_auto_scaling_instances()["AutoScalingInstances"]
+    members = [i["InstanceId"] for i in listed if i["AutoScalingGroupName"] == "console-asg"]
+    assert len(members) == 2
+    page.click("#asg-delete")
+    page.click(".dialog button:text('Delete')")
+    page.wait_for_selector("#asg-groups")
+
+    def gone() -> bool:
+        groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["console-asg"])
+        return not groups["AutoScalingGroups"]
+
+    wait_for(gone, timeout=30)
+    reservations = ec2.describe_instances(InstanceIds=members)["Reservations"]
+    states = {i["State"]["Name"] for r in reservations for i in r["Instances"]}
+    assert states <= {"shutting-down", "terminated"}
 
 
 QUEUE_STACK = """

@@ -37,6 +37,7 @@ export default async function ec2(el, route, ctx) {
     draw(view, { summary, diagrams, reach });
   };
   view.refresh = refresh;
+  if (route.query.get("instance")) showOutput(view, route.query.get("instance")); // #/ec2?instance=i-…
   draw(view, { summary, diagrams, reach });
   mount(el, heading("EC2 / VPC", summary, button("Refresh", refresh)), diagrams, view.instances, launchForm(view), reach);
   // pending → running, stopping → stopped... happen on the virtual clock: followed while any is moving, and
