@@ -683,6 +683,49 @@ def test_a_queues_depth_graphed_and_its_alarm_with_state_and_history(console, ov
     )
 
 
+def test_an_alarm_made_from_a_chart_notifies_its_topic(console, overcast):
+    """A metric of one's own, charted; an alarm made from the chart with an SNS topic to notify; the page moves
+    the clock, the alarm goes to ALARM and the topic's queue receives CloudWatch's notification."""
+    cloudwatch, sns, sqs = overcast.client("cloudwatch"), overcast.client("sns"), overcast.client("sqs")
+    topic = sns.create_topic(Name="shop-alerts")["TopicArn"]
+    inbox = sqs.create_queue(QueueName="shop-alerts-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    shop = [{"Name": "Shop", "Value": "north"}]
+    cloudwatch.put_metric_data(
+        Namespace="Shop", MetricData=[{"MetricName": "FailedOrders", "Dimensions": shop, "Value": 7}]
+    )
+    page = console.page
+    console.open("#/cloudwatch?namespace=Shop&metric=FailedOrders")
+    expect(page.locator("#metric-chart circle.point[data-value='7']")).to_have_count(1)
+    page.click("#create-alarm")
+    page.fill("#alarm-name", "failed-orders")
+    page.select_option("#alarm-statistic", "Sum")
+    page.select_option("#alarm-operator", "GreaterThanThreshold")
+    page.fill("#alarm-threshold", "5")
+    page.select_option("#alarm-topic", topic)
+    page.click(".dialog button:text('Create')")
+    expect(page.locator("h3 .alarm-state")).to_have_attribute("data-state", "INSUFFICIENT_DATA")
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["failed-orders"])["MetricAlarms"]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["AlarmActions"]) == ("Sum", 5.0, [topic])
+    assert alarm["Dimensions"] == shop
+    page.click("button[data-advance='1m']")
+    expect(page.locator("h3 .alarm-state")).to_have_attribute("data-state", "ALARM", timeout=20_000)
+    expect(
+        page.locator("#alarm-history tr.history-row", has_text="Successfully executed action")
+    ).to_have_count(1)
+    console.shot("cloudwatch-alarm-from-chart")
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=1).get("Messages"), timeout=20
+    )
+    notification = json.loads(messages[0]["Body"])
+    assert (notification["AlarmName"], notification["NewStateValue"]) == ("failed-orders", "ALARM")
+
+
 def test_an_auto_scaling_group_made_scaled_and_deleted_from_the_console(console, overcast):
     """A group created in the page from a launch template keeps its desired capacity (the worker launches
     through EC2); the page changes the capacity, terminates a member, and deletes the group."""

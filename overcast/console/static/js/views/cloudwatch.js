@@ -5,7 +5,7 @@
 import { go } from "../app.js";
 import { call, listAll } from "../aws.js";
 import { fmtTime, h, mount, s } from "../dom.js";
-import { button, errorBox, field, heading, input, loading, select, table, tabs, toast } from "../ui.js";
+import { button, dialog, errorBox, field, heading, input, loading, select, table, tabs, toast } from "../ui.js";
 import { virtualNow } from "./logs.js";
 
 const W = 720;
@@ -61,7 +61,9 @@ async function metrics(query, onClock) {
     try {
       const { period, points } = await metricPoints(chosen, stat.value, start, end);
       const key = `${chosen.MetricName} ${dimensionsText(chosen)}`;
-      mount(chart, h("h3", `${chosen.MetricName} (${stat.value}, ${period} s)`, h("span", { class: "muted" }, ` ${dimensionsText(chosen)}`)), lineChart(points, start.getTime(), end.getTime(), { key }));
+      const metric = chosen;
+      const create = button("Create alarm", () => createAlarm(metric, stat.value, period), { id: "create-alarm" });
+      mount(chart, h("div", { class: "heading" }, h("h3", `${chosen.MetricName} (${stat.value}, ${period} s)`, h("span", { class: "muted" }, ` ${dimensionsText(chosen)}`)), create), lineChart(points, start.getTime(), end.getTime(), { key }));
     } catch (error) {
       mount(chart, errorBox(error));
     }
@@ -119,6 +121,41 @@ export function lineChart(points, from, to, { threshold, key } = {}) {
     points.length ? s("path", { d: path, fill: "none", stroke: "#1f6fb2", "stroke-width": 2 }) : s("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "no data points in this window"),
     points.map(([t, v]) => s("circle", { class: "point", cx: x(t), cy: y(v), r: 3, fill: "#1f6fb2", "data-value": v, "data-time": new Date(t).toISOString() }, s("title", `${fmtTime(new Date(t))}: ${v}`))),
   );
+}
+
+/** PutMetricAlarm on a metric, asked in a dialog (statistic, condition, periods, missing data, an SNS topic
+ * to notify), then the alarm's page. */
+async function createAlarm(metric, statistic, period) {
+  const topics = await listAll("sns", "ListTopics", {}, "Topics", 500).catch(() => []);
+  const name = input({ id: "alarm-name", value: `${metric.MetricName}-${(metric.Dimensions || []).map((d) => d.Value).join("-")}`.slice(0, 255) });
+  const stat = select(["Average", "Sum", "Maximum", "Minimum", "SampleCount"], { id: "alarm-statistic", value: statistic });
+  const operator = select([["GreaterThanOrEqualToThreshold", ">="], ["GreaterThanThreshold", ">"], ["LessThanThreshold", "<"], ["LessThanOrEqualToThreshold", "<="]], { id: "alarm-operator" });
+  const threshold = input({ id: "alarm-threshold", type: "number", value: 1, style: { width: "7rem" } });
+  const seconds = select([["60", "1 minute"], ["300", "5 minutes"], ["3600", "1 hour"]], { id: "alarm-period", value: String(Math.max(60, period)) });
+  const periods = input({ id: "alarm-periods", type: "number", value: 1, min: 1, style: { width: "5rem" } });
+  const missing = select(["missing", "notBreaching", "breaching", "ignore"], { id: "alarm-missing" });
+  const topic = select([["", "no notification"], ...topics.map((t) => [t.TopicArn, t.TopicArn.split(":").pop()])], { id: "alarm-topic" });
+  const content = h("div", field("Name", name), h("div", { class: "form-row" }, field("Statistic", stat), field("Condition", operator), field("Threshold", threshold)), h("div", { class: "form-row" }, field("Period", seconds), field("Periods to evaluate", periods), field("Missing data", missing)), field("Notify (in ALARM)", topic));
+  const asked = await dialog(`An alarm on ${metric.MetricName}`, content, {
+    ok: "Create",
+    onOk: () => ({
+      AlarmName: name.value.trim(),
+      Namespace: metric.Namespace,
+      MetricName: metric.MetricName,
+      Dimensions: metric.Dimensions,
+      Statistic: stat.value,
+      ComparisonOperator: operator.value,
+      Threshold: Number(threshold.value),
+      Period: Number(seconds.value),
+      EvaluationPeriods: Number(periods.value),
+      TreatMissingData: missing.value,
+      AlarmActions: topic.value ? [topic.value] : undefined,
+    }),
+  });
+  if (!asked) return;
+  await call("cloudwatch", "PutMetricAlarm", asked);
+  toast(`Alarm ${asked.AlarmName} created`);
+  go(["cloudwatch", "alarms", asked.AlarmName]);
 }
 
 // -- alarms ------------------------------------------------------------------------------------------------
