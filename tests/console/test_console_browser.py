@@ -601,6 +601,14 @@ def test_launch_follow_stop_start_and_terminate_an_instance_from_the_console(con
         "hello from the console user data", timeout=60_000
     )
     console.shot("ec2-instance-running")
+    page.select_option("#reach-from", "internet")
+    page.select_option("#reach-to", instance_id)
+    page.fill("#reach-port", "22")
+    page.click("text=Check")
+    verdict = page.locator("#reach-result [data-reachable]")
+    expect(verdict).to_have_attribute("data-reachable", "false")  # the default group admits only itself
+    assert "ENI_SG_RULES_MISMATCH" in page.text_content("#reach-result")
+    assert "Reachability Analyzer" in page.text_content("#reach-result")
 
     row = page.locator("tr.instance-row", has_text=instance_id)
     row.locator("button[data-action=stop]").click()
