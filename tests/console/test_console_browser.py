@@ -617,6 +617,18 @@ def test_launch_follow_stop_start_and_terminate_an_instance_from_the_console(con
     state = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
     assert state["Name"] == "stopped"
     console.shot("ec2-instance-stopped")
+    row.locator("button[data-action=image]").click()
+    page.fill("#image-name", "console-web-image")
+    page.click(".dialog button:text('Create image')")
+    own = page.locator("tr.own-image", has_text="console-web-image")
+    expect(own.locator(".image-state")).to_have_attribute("data-state", "available", timeout=30_000)
+    page.click("#keys-and-images summary")  # drawn again while the image was pending: opened once it is not
+    (made,) = ec2.describe_images(
+        Owners=["self"], Filters=[{"Name": "name", "Values": ["console-web-image"]}]
+    )["Images"]
+    expect(page.locator(f"#launch-image option[value={made['ImageId']}]")).to_have_count(1)  # to launch from
+    expect(page.locator("tr.key-pair", has_text="console-key")).to_have_count(1)
+    console.shot("ec2-own-image")
     row.locator("button[data-action=start]").click()
     expect(row.locator(".instance-state")).to_have_attribute("data-state", "running", timeout=30_000)
     row.locator("button[data-action=terminate]").click()
@@ -626,6 +638,17 @@ def test_launch_follow_stop_start_and_terminate_an_instance_from_the_console(con
     state = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
     assert state["Name"] == "terminated"
     console.shot("ec2-instance-terminated")
+    if not page.locator("#keys-and-images[open]").count():
+        page.click("#keys-and-images summary")
+    own.locator("button[data-action=deregister]").click()
+    page.click(".dialog button:text('Deregister')")
+    expect(own).to_have_count(0)
+    assert not ec2.describe_images(Owners=["self"])["Images"]
+    page.locator("tr.key-pair", has_text="console-key").locator("button[data-action=delete]").click()
+    page.click(".dialog button:text('Delete')")
+    expect(page.locator("tr.key-pair", has_text="console-key")).to_have_count(0)
+    expect(page.locator("#launch-key option[value=console-key]")).to_have_count(0)
+    assert not ec2.describe_key_pairs()["KeyPairs"]
 
 
 def test_a_queues_depth_graphed_and_its_alarm_with_state_and_history(console, overcast):

@@ -44,7 +44,8 @@ export default async function ec2(el, route, ctx) {
   // the console output of the chosen instance as it boots
   let busy = false;
   ctx.every(2000, async () => {
-    if (busy || !view.data.instances.some((i) => MOVING.has((i.State || {}).Name))) return;
+    const moving = view.data.instances.some((i) => MOVING.has((i.State || {}).Name)) || view.data.images.some((i) => i.State === "pending");
+    if (busy || !moving) return;
     busy = true;
     await refresh().finally(() => (busy = false));
   });
@@ -60,7 +61,9 @@ function draw(view, { summary, diagrams, reach }) {
   const live = data.instances.filter((i) => (i.State || {}).Name !== "terminated");
   mount(summary, `${data.vpcs.length} VPCs · ${data.subnets.length} subnets · ${live.length} instances`);
   mount(diagrams, data.vpcs.map((vpc) => h("div", { class: "panel", "data-vpc": vpc.VpcId }, h("h3", `${nameOf(vpc) || vpc.VpcId} ${vpc.CidrBlock}${vpc.IsDefault ? " (the default VPC)" : ""}`), vpcDiagram(data, vpc.VpcId), routeTables(data, vpc.VpcId), securityGroups(data, vpc.VpcId), networkAcls(data, vpc.VpcId))));
-  mount(view.instances, instancesPanel(view));
+  const open = document.querySelector("#keys-and-images[open]") !== null; // kept open across refreshes
+  mount(view.instances, instancesPanel(view), keysAndImages(view, open));
+  if (view.onData) view.onData();
   const endpoints = endpointsOf(data).map((e) => e.Id).join(",");
   if (endpoints !== view.endpoints) {
     view.endpoints = endpoints; // the reachability form is drawn again only when its endpoints change
@@ -71,11 +74,11 @@ function draw(view, { summary, diagrams, reach }) {
 /** Every Describe* the diagrams read; optional ones (NAT gateways, security groups) may answer 501. */
 export async function describeAll() {
   const { Vpcs } = await call("ec2", "DescribeVpcs", {});
-  const optional = (operation, key) => call("ec2", operation, {}).then((out) => out[key] || []).catch((error) => {
+  const optional = (operation, key, input = {}) => call("ec2", operation, input).then((out) => out[key] || []).catch((error) => {
     if (error.status === 501) return [];
     throw error;
   });
-  const [subnets, routeTables, igws, nats, reservations, groups, interfaces, acls] = await Promise.all([
+  const [subnets, routeTables, igws, nats, reservations, groups, interfaces, acls, images, keyPairs] = await Promise.all([
     optional("DescribeSubnets", "Subnets"),
     optional("DescribeRouteTables", "RouteTables"),
     optional("DescribeInternetGateways", "InternetGateways"),
@@ -84,8 +87,10 @@ export async function describeAll() {
     optional("DescribeSecurityGroups", "SecurityGroups"),
     optional("DescribeNetworkInterfaces", "NetworkInterfaces"),
     optional("DescribeNetworkAcls", "NetworkAcls"),
+    optional("DescribeImages", "Images", { Owners: ["self"] }),
+    optional("DescribeKeyPairs", "KeyPairs"),
   ]);
-  return { vpcs: Vpcs || [], subnets, routeTables, igws, nats, instances: reservations.flatMap((r) => r.Instances || []), groups, interfaces, acls };
+  return { vpcs: Vpcs || [], subnets, routeTables, igws, nats, instances: reservations.flatMap((r) => r.Instances || []), groups, interfaces, acls, images, keyPairs };
 }
 
 /** What traffic can start or end at: instances, and the interfaces a user made that no instance listed holds
@@ -449,7 +454,62 @@ function actionsFor(view, instance) {
     state === "running" ? act("Stop", "StopInstances", "is stopping") : null,
     state === "running" ? act("Reboot", "RebootInstances", "is rebooting") : null,
     state === "stopped" ? act("Start", "StartInstances", "is starting") : null,
+    state === "running" || state === "stopped" ? imageButton(view, instance) : null,
     state !== "terminated" && state !== "shutting-down" ? act("Terminate", "TerminateInstances", "is shutting down", "Its interfaces and the volumes marked DeleteOnTermination go with it; it stays listed for an hour.") : null,
+  );
+}
+
+/** CreateImage from an instance: its files become the image's (a running one is rebooted unless NoReboot). */
+function imageButton(view, instance) {
+  return button("Image", async (event) => {
+    if (event) event.stopPropagation();
+    const name = input({ id: "image-name", value: `${nameOf(instance) || instance.InstanceId}-image` });
+    const noReboot = h("input", { type: "checkbox", id: "image-no-reboot" });
+    const asked = await dialog(`An image of ${instance.InstanceId}`, h("div", field("Name", name), h("label", { class: "check" }, noReboot, " no reboot (a running instance is otherwise rebooted for a consistent copy)")), { ok: "Create image", onOk: () => ({ InstanceId: instance.InstanceId, Name: name.value.trim(), NoReboot: noReboot.checked }) });
+    if (!asked) return;
+    const { ImageId } = await call("ec2", "CreateImage", asked);
+    toast(`Image ${ImageId} is pending`);
+    await view.refresh();
+  }, { "data-action": "image" });
+}
+
+/** The account's key pairs (delete) and its own images (deregister); launched from in the form below. */
+function keysAndImages(view, open) {
+  const { images, keyPairs } = view.data;
+  const remove = (label, what, fn) =>
+    button(label, async () => {
+      if (!(await dialog(`${label} ${what}?`, h("p", label === "Delete" ? "Instances launched with it keep it; new ones cannot use it." : "Instances launched from it keep running; it cannot be launched again."), { ok: label }))) return;
+      await fn();
+      toast(`${what}: ${label.toLowerCase()}d`);
+      await view.refresh();
+    }, { "data-action": label.toLowerCase() });
+  return h(
+    "details",
+    { class: "panel", id: "keys-and-images", open },
+    h("summary", h("strong", `Key pairs (${keyPairs.length}) and the account's images (${images.length})`)),
+    table(
+      [
+        { label: "Key pair", value: (k) => k.KeyName },
+        { label: "Type", value: (k) => k.KeyType },
+        { label: "Fingerprint", value: (k) => k.KeyFingerprint },
+        { label: "Created", value: (k) => fmtTime(k.CreateTime) },
+        { label: "", render: (k) => remove("Delete", k.KeyName, () => call("ec2", "DeleteKeyPair", { KeyPairId: k.KeyPairId })) },
+      ],
+      keyPairs,
+      { empty: "No key pair.", rowClass: () => "key-pair" },
+    ),
+    table(
+      [
+        { label: "Image", value: (i) => `${i.Name} (${i.ImageId})` },
+        { label: "State", render: (i) => h("span", { class: ["badge", i.State === "available" ? "ok" : i.State === "pending" ? "RUNNING" : "bad", "image-state"], "data-state": i.State }, i.State) },
+        { label: "Architecture", value: (i) => i.Architecture },
+        { label: "Root", value: (i) => `${i.RootDeviceType} ${i.RootDeviceName || ""}` },
+        { label: "Created", value: (i) => fmtTime(i.CreationDate) },
+        { label: "", render: (i) => remove("Deregister", i.ImageId, () => call("ec2", "DeregisterImage", { ImageId: i.ImageId })) },
+      ],
+      images,
+      { empty: "No image of this account: make one from an instance (Image).", rowClass: () => "own-image" },
+    ),
   );
 }
 
@@ -507,14 +567,22 @@ const FALLBACK_TYPES = { x86_64: ["t3.micro", "t3.small", "t2.micro", "m5.large"
 function launchForm(view) {
   const out = h("div", { class: "section" });
   const build = async () => {
-    const [{ Images }, { KeyPairs }, types] = await Promise.all([
-      call("ec2", "DescribeImages", { Owners: ["self", "amazon"] }),
-      call("ec2", "DescribeKeyPairs", {}),
+    const [{ Images }, types] = await Promise.all([
+      call("ec2", "DescribeImages", { Owners: ["amazon"] }),
       call("ec2", "DescribeInstanceTypes", {}).then((r) => r.InstanceTypes || []).catch(() => []),
     ]);
-    const images = (Images || []).filter((i) => i.State === "available").sort((a, b) => (a.Name || "").localeCompare(b.Name || ""));
+    const amazon = (Images || []).filter((i) => i.State === "available");
+    let images = [];
     const name = input({ id: "launch-name", placeholder: "web-1" });
-    const image = select(images.map((i) => [i.ImageId, `${i.Name || i.ImageId} (${i.ImageId}, ${i.Architecture})`]), { id: "launch-image" });
+    const image = select([], { id: "launch-image" });
+    // the account's own images and key pairs come with each refresh of the view (an image made from an
+    // instance, a pair deleted), the selection kept
+    const fillImages = () => {
+      const own = view.data.images.filter((i) => i.State === "available" || i.State === "pending");
+      images = [...own, ...amazon.sort((a, b) => (a.Name || "").localeCompare(b.Name || ""))];
+      const chosen = image.value || (amazon[0] || {}).ImageId;
+      mount(image, images.map((i) => h("option", { value: i.ImageId, selected: i.ImageId === chosen }, `${i.Name || i.ImageId} (${i.ImageId}, ${i.Architecture})${own.includes(i) ? ` · yours${i.State === "pending" ? ", pending" : ""}` : ""}`)));
+    };
     const type = select([], { id: "launch-type" });
     const key = select([], { id: "launch-key" });
     const subnets = view.data.subnets.slice().sort((a, b) => (a.VpcId + a.AvailabilityZone).localeCompare(b.VpcId + b.AvailabilityZone));
@@ -530,7 +598,7 @@ function launchForm(view) {
       const wanted = names.includes("t3.micro") ? "t3.micro" : names.includes("t4g.micro") ? "t4g.micro" : names[0];
       mount(type, names.map((n) => h("option", { value: n, selected: n === wanted }, n)));
     };
-    const fillKeys = (chosen) => mount(key, h("option", { value: "" }, "no key pair"), (KeyPairs || []).map((k) => h("option", { value: k.KeyName, selected: k.KeyName === chosen }, `${k.KeyName} (${k.KeyType || "rsa"})`)));
+    const fillKeys = (chosen = key.value) => mount(key, h("option", { value: "" }, "no key pair"), view.data.keyPairs.map((k) => h("option", { value: k.KeyName, selected: k.KeyName === chosen }, `${k.KeyName} (${k.KeyType || "rsa"})`)));
     const fillGroups = () => {
       const vpcId = (subnets.find((sn) => sn.SubnetId === subnet.value) || {}).VpcId;
       const inVpc = view.data.groups.filter((g) => g.VpcId === vpcId);
@@ -538,8 +606,13 @@ function launchForm(view) {
     };
     image.addEventListener("change", fillTypes);
     subnet.addEventListener("change", fillGroups);
+    fillImages();
     fillTypes();
     fillKeys();
+    view.onData = () => {
+      fillImages();
+      fillKeys();
+    };
     fillGroups();
     const newKey = button("New key pair", async () => {
       const keyName = input({ id: "new-key-name" });
@@ -548,7 +621,7 @@ function launchForm(view) {
       if (!asked) return;
       const made = await call("ec2", "CreateKeyPair", asked);
       download(`${made.KeyName}.pem`, URL.createObjectURL(new Blob([made.KeyMaterial], { type: "application/x-pem-file" })));
-      KeyPairs.push({ KeyName: made.KeyName, KeyType: asked.KeyType });
+      view.data.keyPairs.push({ KeyName: made.KeyName, KeyType: asked.KeyType, KeyPairId: made.KeyPairId, KeyFingerprint: made.KeyFingerprint });
       fillKeys(made.KeyName);
       toast(`Key pair ${made.KeyName} created (${made.KeyFingerprint})`);
     }, { id: "new-key" });
