@@ -651,6 +651,58 @@ def test_launch_follow_stop_start_and_terminate_an_instance_from_the_console(con
     assert not ec2.describe_key_pairs()["KeyPairs"]
 
 
+def test_a_web_server_on_an_instance_answers_the_page(console, overcast):
+    """User data starts a web server in the instance's sandbox; the EC2 view, opened on the instance, sends a
+    request to its port as the internet would (the VPC's routes and security groups let it in)."""
+    from overcast.services.ec2.sandbox import namespaces_available
+
+    if not namespaces_available():
+        pytest.skip("Linux namespaces are not available here: the instance's server would bind the host")
+    ec2 = overcast.client("ec2")
+    default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    group = ec2.create_security_group(GroupName="console-web", Description="web", VpcId=default_vpc)[
+        "GroupId"
+    ]
+    ec2.authorize_security_group_ingress(
+        GroupId=group, IpProtocol="tcp", FromPort=80, ToPort=80, CidrIp="0.0.0.0/0"
+    )
+    al2023 = [
+        {"Name": "name", "Values": ["al2023-ami-2023*"]},
+        {"Name": "architecture", "Values": ["x86_64"]},
+    ]
+    image = ec2.describe_images(Owners=["amazon"], Filters=al2023)["Images"][0]["ImageId"]
+    script = "#!/bin/sh\nmkdir -p /srv/www && echo served by $(hostname) > /srv/www/index.html\n"
+    script += "cd /srv/www && nohup python3 -m http.server 80 >/dev/null 2>&1 &\necho web server started\n"
+    instance_id = ec2.run_instances(
+        ImageId=image,
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+        SecurityGroupIds=[group],
+        UserData=script,
+    )["Instances"][0]["InstanceId"]
+    page = console.page
+    console.open(f"#/ec2?instance={instance_id}")
+    expect(page.locator("#console-output-text")).to_contain_text("web server started", timeout=60_000)
+    served = f"{overcast.endpoint}/_overcast/ec2/instances/{instance_id}/http/80/index.html"
+
+    def listening() -> bool:  # the server binds its port a moment after the script moved on
+        try:
+            with urllib.request.urlopen(served, timeout=10) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    wait_for(listening, timeout=30)
+    page.fill("#http-path", "index.html")
+    page.click("#http-send")
+    answer = page.locator("#http-result [data-status]")
+    assert answer.get_attribute("data-status") == "200"
+    assert "served by ip-172-31-" in page.text_content("#http-result")
+    console.shot("ec2-instance-http")
+    ec2.terminate_instances(InstanceIds=[instance_id])
+
+
 def test_a_queues_depth_graphed_and_its_alarm_with_state_and_history(console, overcast):
     """SQS publishes AWS/SQS every minute of virtual time: the page lists the queue's metrics, draws
     ApproximateNumberOfMessagesVisible over the minutes the clock jumped, and the alarm on it goes to ALARM,

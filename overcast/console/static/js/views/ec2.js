@@ -31,7 +31,7 @@ export default async function ec2(el, route, ctx) {
   const summary = h("span", { class: "muted", id: "ec2-summary" });
   const diagrams = h("div", { id: "vpc-diagrams" });
   const reach = h("div");
-  const view = { data, selected: null, output: h("div", { id: "console-output" }), instances: h("div", { id: "instances" }), endpoints: "" };
+  const view = { data, selected: null, output: h("div", { id: "console-output" }), http: h("div", { id: "instance-http" }), instances: h("div", { id: "instances" }), endpoints: "" };
   const refresh = async () => {
     view.data = await describeAll();
     draw(view, { summary, diagrams, reach });
@@ -537,6 +537,7 @@ function instancesPanel(view) {
       { empty: "No instance: launch one below.", rowClass: (i) => `instance-row${i.InstanceId === view.selected ? " selected" : ""}`, onRow: (i) => showOutput(view, i.InstanceId) },
     ),
     view.output,
+    view.http,
   );
 }
 
@@ -545,6 +546,7 @@ async function showOutput(view, id, quiet = false) {
   if (!quiet) {
     view.selected = id;
     mount(view.output, loading());
+    mount(view.http, httpForm(id));
   }
   try {
     const answer = await call("ec2", "GetConsoleOutput", { InstanceId: id });
@@ -554,6 +556,21 @@ async function showOutput(view, id, quiet = false) {
   } catch (error) {
     if (!quiet) mount(view.output, errorBox(error));
   }
+}
+
+/** A request to a port of the instance as a client on the internet makes it (`/_overcast/ec2/instances/<id>/
+ * http/<port>/<path>`): answered by what listens there when its VPC lets the internet in, else 504 with the
+ * analyzer's explanation codes, 502 when nothing listens. */
+function httpForm(id) {
+  const port = h("input", { type: "number", id: "http-port", value: 80, min: 1, max: 65535, style: { width: "6rem" } });
+  const path = input({ id: "http-path", value: "/" });
+  const out = h("div", { id: "http-result" });
+  const send = button("Send", async () => {
+    const response = await fetch(`/_overcast/ec2/instances/${encodeURIComponent(id)}/http/${Number(port.value)}/${path.value.replace(/^\/+/, "")}`, { cache: "no-store" });
+    const body = await response.text();
+    mount(out, h("p", h("span", { class: ["badge", response.ok ? "ok" : "bad"], "data-status": response.status }, `${response.status} ${response.statusText}`)), h("pre", { class: "json" }, body.slice(0, 20_000)));
+  }, { id: "http-send" });
+  return h("div", h("h3", `HTTP to ${id}, from the internet`), h("div", { class: "form-row" }, field("Port", port), field("Path", path), send), out);
 }
 
 function base64Text(text) {
