@@ -860,10 +860,24 @@ def test_an_auto_scaling_group_made_scaled_and_deleted_from_the_console(console,
     state = ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]["State"]["Name"]
     assert state in ("shutting-down", "terminated")
     console.shot("autoscaling-scaled")
+    page.click("#policy-panel summary")
+    page.fill("#policy-name", "scale-out")
+    page.fill("#policy-adjustment", "2")
+    page.click("#policy-add")
+    policy = page.locator("tr.policy-row", has_text="scale-out")
+    policy.locator("button[data-action=execute]").click()
+    page.wait_for_selector("#asg-summary [data-desired='4']")
+    expect(in_service).to_have_count(4, timeout=30_000)
+    (made,) = autoscaling.describe_policies(AutoScalingGroupName="console-asg")["ScalingPolicies"]
+    assert (made["PolicyType"], made["AdjustmentType"], made["ScalingAdjustment"]) == (
+        "SimpleScaling",
+        "ChangeInCapacity",
+        2,
+    )
 
     listed = autoscaling.describe_auto_scaling_instances()["AutoScalingInstances"]
     members = [i["InstanceId"] for i in listed if i["AutoScalingGroupName"] == "console-asg"]
-    assert len(members) == 2
+    assert len(members) == 4
     page.click("#asg-delete")
     page.click(".dialog button:text('Delete')")
     page.wait_for_selector("#asg-groups")

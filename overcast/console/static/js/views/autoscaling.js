@@ -141,7 +141,7 @@ async function group(el, name, ctx) {
           { label: "", render: (p) => (p.PolicyType === "TargetTrackingScaling" ? null : executeButton(name, p, draw)) },
         ],
         ScalingPolicies || [],
-        { empty: "No scaling policy." },
+        { empty: "No scaling policy.", rowClass: () => "policy-row" },
       ),
       h("h3", "Scheduled actions"),
       table(
@@ -171,7 +171,7 @@ async function group(el, name, ctx) {
     toast(`${name} is being deleted`);
     go(["autoscaling"]);
   }, { id: "asg-delete" });
-  mount(el, heading(`Auto Scaling group ${name}`, remove), h("p", h("a", { href: "#/autoscaling" }, "← all groups")), summary, capacity, members, activities, policies);
+  mount(el, heading(`Auto Scaling group ${name}`, remove), h("p", h("a", { href: "#/autoscaling" }, "← all groups")), summary, capacity, members, activities, policies, policyForm(name, draw));
   let busy = false;
   ctx.every(2000, async () => {
     if (busy || !summary.isConnected) return;
@@ -230,9 +230,30 @@ function instancesTable(g, draw) {
   );
 }
 
+/** PutScalingPolicy: a simple policy (change, exact or percent, with a cooldown), executed from its row. */
+function policyForm(groupName, draw) {
+  const name = input({ id: "policy-name", placeholder: "scale-out" });
+  const type = select([["ChangeInCapacity", "change in capacity"], ["ExactCapacity", "exact capacity"], ["PercentChangeInCapacity", "percent change"]], { id: "policy-adjustment-type" });
+  const adjustment = input({ id: "policy-adjustment", type: "number", value: 1, style: { width: "6rem" } });
+  const cooldown = input({ id: "policy-cooldown", type: "number", value: 300, min: 0, style: { width: "6rem" } });
+  const add = button("Add policy", async () => {
+    await call("autoscaling", "PutScalingPolicy", { AutoScalingGroupName: groupName, PolicyName: name.value.trim(), PolicyType: "SimpleScaling", AdjustmentType: type.value, ScalingAdjustment: Number(adjustment.value), Cooldown: Number(cooldown.value) });
+    toast(`Policy ${name.value.trim()} added`);
+    await draw();
+  }, { id: "policy-add" });
+  return h("details", { class: "panel", id: "policy-panel" }, h("summary", h("strong", "Add a simple scaling policy")), h("div", { class: "form-row" }, field("Name", name), field("Adjustment", type), field("By", adjustment), field("Cooldown (s)", cooldown), add));
+}
+
 function executeButton(groupName, policy, draw) {
   return button("Execute", async () => {
-    await call("autoscaling", "ExecutePolicy", { AutoScalingGroupName: groupName, PolicyName: policy.PolicyName, HonorCooldown: false, ...(policy.PolicyType === "StepScaling" ? { MetricValue: 0, BreachThreshold: 0 } : {}) });
+    let step = {};
+    if (policy.PolicyType === "StepScaling") {
+      const value = input({ id: "policy-metric-value", type: "number", value: 0 });
+      const threshold = input({ id: "policy-breach-threshold", type: "number", value: 0 });
+      step = await dialog(`Execute ${policy.PolicyName}`, h("div", { class: "form-row" }, field("Metric value", value), field("Breach threshold", threshold)), { ok: "Execute", onOk: () => ({ MetricValue: Number(value.value), BreachThreshold: Number(threshold.value) }) });
+      if (!step) return;
+    }
+    await call("autoscaling", "ExecutePolicy", { AutoScalingGroupName: groupName, PolicyName: policy.PolicyName, HonorCooldown: false, ...step });
     toast(`${policy.PolicyName} executed`);
     await draw();
   }, { "data-action": "execute" });
