@@ -809,6 +809,44 @@ def test_an_alarm_made_from_a_chart_notifies_its_topic(console, overcast):
     assert (notification["AlarmName"], notification["NewStateValue"]) == ("failed-orders", "ALARM")
 
 
+def test_a_dashboard_is_drawn_widget_by_widget(console, overcast):
+    cloudwatch = overcast.client("cloudwatch")
+    for shop, value in (("north", 4), ("south", 9)):
+        dimensions = [{"Name": "Shop", "Value": shop}]
+        cloudwatch.put_metric_data(
+            Namespace="Sales", MetricData=[{"MetricName": "Orders", "Dimensions": dimensions, "Value": value}]
+        )
+    metrics = [
+        ["Sales", "Orders", "Shop", "north"],
+        [".", ".", ".", "south", {"stat": "Maximum", "label": "south max"}],
+    ]
+    body = {
+        "widgets": [
+            {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {"markdown": "# Sales floor"}},
+            {"type": "metric", "x": 0, "y": 2, "width": 12, "height": 6,
+             "properties": {"metrics": metrics, "stat": "Sum", "period": 60, "region": "us-east-1", "title": "Orders by shop"}},
+        ]
+    }  # fmt: skip
+    cloudwatch.put_dashboard(DashboardName="sales", DashboardBody=json.dumps(body))
+    page = console.page
+    console.open("#/cloudwatch")
+    page.click("button[role=tab]:text('Dashboards')")
+    page.click("tr.dashboard-row:has-text('sales')")
+    widgets = page.locator("#dashboard .widget")
+    expect(widgets).to_have_count(2)
+    assert (
+        widgets.nth(0).get_attribute("data-type") == "text"
+        and "# Sales floor" in widgets.nth(0).text_content()
+    )
+    chart = widgets.nth(1)
+    expect(chart.locator("h3")).to_have_text("Orders by shop")
+    north = chart.locator("g.series[data-label='Orders north'] circle.point")
+    south = chart.locator("g.series[data-label='south max'] circle.point")
+    assert north.evaluate_all("cs => cs.map(c => Number(c.dataset.value))") == [4]
+    assert south.evaluate_all("cs => cs.map(c => Number(c.dataset.value))") == [9]
+    console.shot("cloudwatch-dashboard")
+
+
 def test_an_auto_scaling_group_made_scaled_and_deleted_from_the_console(console, overcast):
     """A group created in the page from a launch template keeps its desired capacity (the worker launches
     through EC2); the page changes the capacity, terminates a member, and deletes the group."""

@@ -23,6 +23,7 @@ export default async function cloudwatch(el, route, ctx) {
   const list = [
     { label: "Metrics", render: () => metrics(route.query, onClock) },
     { label: "Alarms", render: () => (alarmName ? alarmDetail(alarmName, ctx, onClock) : alarms(ctx, onClock)) },
+    { label: "Dashboards", render: dashboards },
   ];
   mount(el, heading("CloudWatch"), tabs(list, route.parts[1] === "alarms" ? 1 : 0));
 }
@@ -95,10 +96,17 @@ async function metrics(query, onClock) {
   return h("div", h("div", { class: "toolbar" }, "Namespace ", namespace, " Statistic ", stat, " Window ", hours), chart, list);
 }
 
+const COLOURS = ["#1f6fb2", "#d97706", "#1d7a3a", "#8e44ad", "#c0392b", "#16a085"];
+
 /** A line chart of [time ms, value] points between `from` and `to`, in plain SVG; `threshold` draws an
  * alarm's line across it. */
 export function lineChart(points, from, to, { threshold, key } = {}) {
-  const values = points.map((p) => p[1]);
+  return seriesChart([{ points }], from, to, { threshold, key });
+}
+
+/** Several series ({label, points}) on one chart, each in its colour, with a legend when they are named. */
+export function seriesChart(series, from, to, { threshold, key } = {}) {
+  const values = series.flatMap((one) => one.points.map((p) => p[1]));
   const high = Math.max(1, ...values, threshold ?? 0);
   const low = Math.min(0, ...values, threshold ?? 0);
   const x = (t) => PAD.left + ((t - from) / Math.max(1, to - from)) * (W - PAD.left - PAD.right);
@@ -111,16 +119,88 @@ export function lineChart(points, from, to, { threshold, key } = {}) {
     const t = from + f * (to - from);
     return s("text", { x: x(t), y: H - 8, "text-anchor": f === 0 ? "start" : f === 1 ? "end" : "middle" }, fmtTime(new Date(t)).slice(5, 16));
   });
-  const path = points.map(([t, v], i) => `${i ? "L" : "M"}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+  const lines = series.map(({ points, label }, index) => {
+    const colour = COLOURS[index % COLOURS.length];
+    const path = points.map(([t, v], i) => `${i ? "L" : "M"}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    return s(
+      "g",
+      { class: "series", "data-label": label },
+      points.length ? s("path", { d: path, fill: "none", stroke: colour, "stroke-width": 2 }) : null,
+      points.map(([t, v]) => s("circle", { class: "point", cx: x(t), cy: y(v), r: 3, fill: colour, "data-value": v, "data-time": new Date(t).toISOString() }, s("title", `${label ? `${label} ` : ""}${fmtTime(new Date(t))}: ${v}`))),
+      label ? s("text", { x: PAD.left + 8 + index * 170, y: PAD.top + 4, fill: colour, "font-size": "11" }, label.slice(0, 28)) : null,
+    );
+  });
+  const empty = values.length ? null : s("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "no data points in this window");
+  const points = values.length;
   return s(
     "svg",
-    { class: "chart", width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "data-points": points.length, "data-metric": key },
+    { class: "chart", width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "data-points": points, "data-metric": key },
     grid,
     ticks,
     threshold !== undefined ? s("g", { class: "threshold" }, s("line", { x1: PAD.left, x2: W - PAD.right, y1: y(threshold), y2: y(threshold), stroke: "#c0392b", "stroke-dasharray": "6 4" }), s("text", { x: W - PAD.right, y: y(threshold) - 4, "text-anchor": "end", fill: "#c0392b" }, `threshold ${threshold}`)) : null,
-    points.length ? s("path", { d: path, fill: "none", stroke: "#1f6fb2", "stroke-width": 2 }) : s("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "no data points in this window"),
-    points.map(([t, v]) => s("circle", { class: "point", cx: x(t), cy: y(v), r: 3, fill: "#1f6fb2", "data-value": v, "data-time": new Date(t).toISOString() }, s("title", `${fmtTime(new Date(t))}: ${v}`))),
+    empty,
+    lines,
   );
+}
+
+// -- dashboards --------------------------------------------------------------------------------------------
+
+/** A dashboard widget's `metrics` rows as metrics: "." repeats the previous row's value at that place, a
+ * trailing object holds the row's own stat, period and label. */
+export function widgetMetrics(properties) {
+  let previous = [];
+  return (properties.metrics || []).map((row) => {
+    const options = row.length && typeof row[row.length - 1] === "object" ? row[row.length - 1] : {};
+    const names = (options === row[row.length - 1] ? row.slice(0, -1) : row).map((v, i) => (v === "." || v === ".." ? previous[i] : v));
+    previous = names;
+    const dimensions = [];
+    for (let i = 2; i + 1 < names.length; i += 2) dimensions.push({ Name: names[i], Value: names[i + 1] });
+    return { Namespace: names[0], MetricName: names[1], Dimensions: dimensions, stat: options.stat || properties.stat || "Average", period: options.period || properties.period || 300, label: options.label || `${names[1]}${dimensions.length ? ` ${dimensions.map((d) => d.Value).join(" ")}` : ""}` };
+  });
+}
+
+async function dashboards() {
+  const { DashboardEntries } = await call("cloudwatch", "ListDashboards", {});
+  const body = h("div", { id: "dashboard" });
+  return h(
+    "div",
+    table([{ label: "Dashboard", value: (d) => d.DashboardName }, { label: "Modified", value: (d) => fmtTime(d.LastModified) }, { label: "Size", value: (d) => d.Size }], DashboardEntries || [], {
+      empty: "No dashboard yet (PutDashboard makes one).",
+      rowClass: () => "dashboard-row",
+      onRow: async (d) => {
+        mount(body, loading());
+        mount(body, await dashboard(d.DashboardName).catch(errorBox));
+      },
+    }),
+    body,
+  );
+}
+
+/** A dashboard's widgets in its order (rows, then columns): metric widgets drawn over the last 3 hours of the
+ * virtual clock, text widgets as their markdown's text. */
+async function dashboard(name) {
+  const { DashboardBody } = await call("cloudwatch", "GetDashboard", { DashboardName: name });
+  const widgets = (JSON.parse(DashboardBody).widgets || []).slice().sort((a, b) => (a.y ?? 0) - (b.y ?? 0) || (a.x ?? 0) - (b.x ?? 0));
+  const end = new Date(virtualNow());
+  const start = new Date(end.getTime() - 3 * 3600_000);
+  const drawn = await Promise.all(
+    widgets.map(async (widget) => {
+      const properties = widget.properties || {};
+      if (widget.type === "text") return h("div", { class: "panel widget", "data-type": "text" }, h("div", { class: "pre" }, properties.markdown || ""));
+      if (widget.type !== "metric") return h("div", { class: "panel widget muted", "data-type": widget.type }, `${widget.type} widget: not drawn here`);
+      const metrics = widgetMetrics(properties);
+      const out = metrics.length
+        ? await call("cloudwatch", "GetMetricData", {
+            StartTime: start,
+            EndTime: end,
+            MetricDataQueries: metrics.map((m, i) => ({ Id: `m${i}`, Label: m.label, MetricStat: { Metric: { Namespace: m.Namespace, MetricName: m.MetricName, Dimensions: m.Dimensions }, Period: m.period, Stat: m.stat } })),
+          })
+        : { MetricDataResults: [] };
+      const series = (out.MetricDataResults || []).map((r, i) => ({ label: (metrics[i] || {}).label || r.Label, points: r.Timestamps.map((t, j) => [t.getTime(), r.Values[j]]).sort((a, b) => a[0] - b[0]) }));
+      return h("div", { class: "panel widget", "data-type": "metric" }, h("h3", properties.title || metrics.map((m) => m.MetricName).join(", ")), seriesChart(series, start.getTime(), end.getTime()));
+    }),
+  );
+  return h("div", h("h3", name), drawn);
 }
 
 /** PutMetricAlarm on a metric, asked in a dialog (statistic, condition, periods, missing data, an SNS topic
