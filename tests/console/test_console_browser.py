@@ -190,6 +190,7 @@ def test_every_main_view_renders_without_errors(console, overcast):
         "events": ("#/events", "td:text('on-order')"),
         "cloudwatch": ("#/cloudwatch", "#metric-chart svg circle"),
         "ec2": ("#/ec2", "#ec2-unavailable, svg.vpc"),
+        "autoscaling": ("#/autoscaling", "#asg-groups table.grid, #asg-groups .empty"),
         "cloudformation": ("#/cloudformation", "#cloudformation-unavailable, #view table.grid, #view .empty"),
         "elbv2": ("#/elbv2", "#elbv2-unavailable, #view table.grid, #view .empty"),
         "route53": ("#/route53", "#route53-unavailable, #view table.grid, #view .empty"),
@@ -553,6 +554,380 @@ def test_the_vpc_view_draws_animals4life_from_describe_answers(console, overcast
     assert "nat-a0000000001" in verdicts["dbToInternet"]["steps"][0]
     assert verdicts["webToDb"]["reachable"] is True
     assert verdicts["dbToWeb"]["reachable"] is False
+
+
+def test_launch_follow_stop_start_and_terminate_an_instance_from_the_console(console, overcast):
+    """An instance launched in the page from Amazon Linux 2023 with a key pair made there: drawn in its subnet
+    as its state moves, its user data's output in the console output, then stopped, started, terminated."""
+    from cryptography.hazmat.primitives import serialization
+
+    ec2 = overcast.client("ec2")
+    _served("EC2", ec2.describe_vpcs)
+    al2023 = [
+        {"Name": "name", "Values": ["al2023-ami-2023*"]},
+        {"Name": "architecture", "Values": ["x86_64"]},
+    ]
+    image = ec2.describe_images(Owners=["amazon"], Filters=al2023)["Images"][0]["ImageId"]
+    page = console.page
+    console.open("#/ec2")
+    page.wait_for_selector(f"#launch-image option[value={image}]", state="attached")
+    page.select_option("#launch-image", image)
+    page.fill("#launch-name", "console-web")
+    page.click("#new-key")
+    page.fill("#new-key-name", "console-key")
+    with page.expect_download() as download:
+        page.click(".dialog button:text('Create')")
+    assert download.value.suggested_filename == "console-key.pem"
+    private = serialization.load_pem_private_key(open(download.value.path(), "rb").read(), password=None)
+    (pair,) = ec2.describe_key_pairs(KeyNames=["console-key"], IncludePublicKey=True)["KeyPairs"]
+    public = private.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    assert pair["PublicKey"].split()[:2] == public.decode().split()[:2]  # the downloaded key is the pair's
+    expect(page.locator("#launch-key")).to_have_value("console-key")
+    page.fill("#launch-user-data", "#!/bin/sh\necho hello from the console user data\n")
+    page.click("#launch")
+    page.wait_for_selector(".toast:text('Launched')")
+    named = [{"Name": "tag:Name", "Values": ["console-web"]}]
+    (instance,) = ec2.describe_instances(Filters=named)["Reservations"][0]["Instances"]
+    instance_id = instance["InstanceId"]
+    assert (instance["ImageId"], instance["KeyName"]) == (image, "console-key")
+    drawn = page.locator(
+        f"svg.vpc g.subnet[data-id={instance['SubnetId']}] g.instance[data-id={instance_id}]"
+    )
+    expect(drawn).to_have_attribute("data-state", "running", timeout=30_000)
+    assert "console-web" in drawn.text_content()
+    expect(page.locator("#console-output-text")).to_contain_text(
+        "hello from the console user data", timeout=60_000
+    )
+    console.shot("ec2-instance-running")
+    page.select_option("#reach-from", "internet")
+    page.select_option("#reach-to", instance_id)
+    page.fill("#reach-port", "22")
+    page.click("text=Check")
+    verdict = page.locator("#reach-result [data-reachable]")
+    expect(verdict).to_have_attribute("data-reachable", "false")  # the default group admits only itself
+    assert "ENI_SG_RULES_MISMATCH" in page.text_content("#reach-result")
+    assert "Reachability Analyzer" in page.text_content("#reach-result")
+
+    row = page.locator("tr.instance-row", has_text=instance_id)
+    row.locator("button[data-action=stop]").click()
+    expect(row.locator(".instance-state")).to_have_attribute("data-state", "stopped", timeout=30_000)
+    expect(drawn).to_have_attribute("data-state", "stopped")
+    state = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
+    assert state["Name"] == "stopped"
+    console.shot("ec2-instance-stopped")
+    row.locator("button[data-action=image]").click()
+    page.fill("#image-name", "console-web-image")
+    page.click(".dialog button:text('Create image')")
+    own = page.locator("tr.own-image", has_text="console-web-image")
+    expect(own.locator(".image-state")).to_have_attribute("data-state", "available", timeout=30_000)
+    page.click("#keys-and-images summary")  # drawn again while the image was pending: opened once it is not
+    (made,) = ec2.describe_images(
+        Owners=["self"], Filters=[{"Name": "name", "Values": ["console-web-image"]}]
+    )["Images"]
+    expect(page.locator(f"#launch-image option[value={made['ImageId']}]")).to_have_count(1)  # to launch from
+    expect(page.locator("tr.key-pair", has_text="console-key")).to_have_count(1)
+    console.shot("ec2-own-image")
+    row.locator("button[data-action=start]").click()
+    expect(row.locator(".instance-state")).to_have_attribute("data-state", "running", timeout=30_000)
+    row.locator("button[data-action=terminate]").click()
+    page.click(".dialog button:text('Terminate')")
+    expect(row.locator(".instance-state")).to_have_attribute("data-state", "terminated", timeout=30_000)
+    expect(drawn).to_have_count(0)  # gone from its subnet, still listed
+    state = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
+    assert state["Name"] == "terminated"
+    console.shot("ec2-instance-terminated")
+    if not page.locator("#keys-and-images[open]").count():
+        page.click("#keys-and-images summary")
+    own.locator("button[data-action=deregister]").click()
+    page.click(".dialog button:text('Deregister')")
+    expect(own).to_have_count(0)
+    assert not ec2.describe_images(Owners=["self"])["Images"]
+    page.locator("tr.key-pair", has_text="console-key").locator("button[data-action=delete]").click()
+    page.click(".dialog button:text('Delete')")
+    expect(page.locator("tr.key-pair", has_text="console-key")).to_have_count(0)
+    expect(page.locator("#launch-key option[value=console-key]")).to_have_count(0)
+    assert not ec2.describe_key_pairs()["KeyPairs"]
+
+
+def test_a_web_server_on_an_instance_answers_the_page(console, overcast):
+    """User data starts a web server in the instance's sandbox; the EC2 view, opened on the instance, sends a
+    request to its port as the internet would (the VPC's routes and security groups let it in)."""
+    from overcast.services.ec2.sandbox import namespaces_available
+
+    if not namespaces_available():
+        pytest.skip("Linux namespaces are not available here: the instance's server would bind the host")
+    ec2 = overcast.client("ec2")
+    default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    group = ec2.create_security_group(GroupName="console-web", Description="web", VpcId=default_vpc)[
+        "GroupId"
+    ]
+    ec2.authorize_security_group_ingress(
+        GroupId=group, IpProtocol="tcp", FromPort=80, ToPort=80, CidrIp="0.0.0.0/0"
+    )
+    al2023 = [
+        {"Name": "name", "Values": ["al2023-ami-2023*"]},
+        {"Name": "architecture", "Values": ["x86_64"]},
+    ]
+    image = ec2.describe_images(Owners=["amazon"], Filters=al2023)["Images"][0]["ImageId"]
+    script = "#!/bin/sh\nmkdir -p /srv/www && echo served by $(hostname) > /srv/www/index.html\n"
+    script += "cd /srv/www && nohup python3 -m http.server 80 >/dev/null 2>&1 &\necho web server started\n"
+    instance_id = ec2.run_instances(
+        ImageId=image,
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+        SecurityGroupIds=[group],
+        UserData=script,
+    )["Instances"][0]["InstanceId"]
+    page = console.page
+    console.open(f"#/ec2?instance={instance_id}")
+    expect(page.locator("#console-output-text")).to_contain_text("web server started", timeout=60_000)
+    served = f"{overcast.endpoint}/_overcast/ec2/instances/{instance_id}/http/80/index.html"
+
+    def listening() -> bool:  # the server binds its port a moment after the script moved on
+        try:
+            with urllib.request.urlopen(served, timeout=10) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    wait_for(listening, timeout=30)
+    page.fill("#http-path", "index.html")
+    page.click("#http-send")
+    answer = page.locator("#http-result [data-status]")
+    assert answer.get_attribute("data-status") == "200"
+    assert "served by ip-172-31-" in page.text_content("#http-result")
+    console.shot("ec2-instance-http")
+    ec2.terminate_instances(InstanceIds=[instance_id])
+
+
+def test_a_queues_depth_graphed_and_its_alarm_with_state_and_history(console, overcast):
+    """SQS publishes AWS/SQS every minute of virtual time: the page lists the queue's metrics, draws
+    ApproximateNumberOfMessagesVisible over the minutes the clock jumped, and the alarm on it goes to ALARM,
+    then back to OK once the queue is drained and the page moves the clock, with its history."""
+    sqs, cloudwatch = overcast.client("sqs"), overcast.client("cloudwatch")
+    url = sqs.create_queue(QueueName="graphed")["QueueUrl"]
+    for index in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"order {index}")
+    queue = [{"Name": "QueueName", "Value": "graphed"}]
+    cloudwatch.put_metric_alarm(
+        AlarmName="graphed-backlog",
+        Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=queue,
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    overcast.advance_clock("5m")
+    page = console.page
+    console.open("#/cloudwatch")
+    page.select_option("#metric-namespace", "AWS/SQS")
+    page.locator("tr.metric-row", has_text="ApproximateNumberOfMessagesVisible").filter(
+        has_text="graphed"
+    ).click()
+    chart = page.locator(
+        "#metric-chart svg.chart[data-metric='ApproximateNumberOfMessagesVisible QueueName=graphed']"
+    )
+    expect(chart).to_be_visible()
+    values = chart.locator("circle.point").evaluate_all("cs => cs.map(c => Number(c.dataset.value))")
+    assert len(values) >= 4 and set(values) == {3}  # a point a minute over the jump, the depth at collection
+    console.shot("cloudwatch-sqs-depth")
+
+    alarm = cloudwatch.describe_alarms(AlarmNames=["graphed-backlog"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "ALARM"
+    page.click("button[role=tab]:text('Alarms')")
+    row = page.locator("tr.alarm-row", has_text="graphed-backlog")
+    expect(row.locator(".alarm-state")).to_have_attribute("data-state", "ALARM")
+    row.click()
+    expect(page.locator("#alarm-chart svg.chart .threshold")).to_contain_text("threshold 1")
+    history = page.locator("#alarm-history tr.history-row")
+    expect(history.filter(has_text="Alarm updated from INSUFFICIENT_DATA to ALARM")).to_have_count(1)
+
+    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    page.click("button[data-advance='15m']")
+    expect(page.locator("h3 .alarm-state")).to_have_attribute("data-state", "OK", timeout=20_000)
+    expect(history.filter(has_text="Alarm updated from ALARM to OK")).to_have_count(1)
+    assert "Threshold Crossed" in page.text_content("#alarm-reason")
+    zero = page.locator("#alarm-chart circle.point[data-value='0']")
+    assert zero.count() >= 1  # the drained queue, drawn under the threshold
+    console.shot("cloudwatch-alarm-history")
+    page.locator("details.panel summary", has_text="Set the state").click()
+    page.select_option("#set-alarm-state", "ALARM")
+    page.click("#set-state")
+    expect(page.locator("h3 .alarm-state")).to_have_attribute("data-state", "ALARM")
+    assert (
+        cloudwatch.describe_alarms(AlarmNames=["graphed-backlog"])["MetricAlarms"][0]["StateValue"] == "ALARM"
+    )
+
+
+def test_an_alarm_made_from_a_chart_notifies_its_topic(console, overcast):
+    """A metric of one's own, charted; an alarm made from the chart with an SNS topic to notify; the page moves
+    the clock, the alarm goes to ALARM and the topic's queue receives CloudWatch's notification."""
+    cloudwatch, sns, sqs = overcast.client("cloudwatch"), overcast.client("sns"), overcast.client("sqs")
+    topic = sns.create_topic(Name="shop-alerts")["TopicArn"]
+    inbox = sqs.create_queue(QueueName="shop-alerts-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    shop = [{"Name": "Shop", "Value": "north"}]
+    cloudwatch.put_metric_data(
+        Namespace="Shop", MetricData=[{"MetricName": "FailedOrders", "Dimensions": shop, "Value": 7}]
+    )
+    page = console.page
+    console.open("#/cloudwatch?namespace=Shop&metric=FailedOrders")
+    expect(page.locator("#metric-chart circle.point[data-value='7']")).to_have_count(1)
+    page.click("#create-alarm")
+    page.fill("#alarm-name", "failed-orders")
+    page.select_option("#alarm-statistic", "Sum")
+    page.select_option("#alarm-operator", "GreaterThanThreshold")
+    page.fill("#alarm-threshold", "5")
+    page.select_option("#alarm-topic", topic)
+    page.click(".dialog button:text('Create')")
+    expect(page.locator("h3 .alarm-state")).to_have_attribute("data-state", "INSUFFICIENT_DATA")
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["failed-orders"])["MetricAlarms"]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["AlarmActions"]) == ("Sum", 5.0, [topic])
+    assert alarm["Dimensions"] == shop
+    page.click("button[data-advance='1m']")
+    expect(page.locator("h3 .alarm-state")).to_have_attribute("data-state", "ALARM", timeout=20_000)
+    expect(
+        page.locator("#alarm-history tr.history-row", has_text="Successfully executed action")
+    ).to_have_count(1)
+    console.shot("cloudwatch-alarm-from-chart")
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=1).get("Messages"), timeout=20
+    )
+    notification = json.loads(messages[0]["Body"])
+    assert (notification["AlarmName"], notification["NewStateValue"]) == ("failed-orders", "ALARM")
+
+
+def test_a_dashboard_is_drawn_widget_by_widget(console, overcast):
+    cloudwatch = overcast.client("cloudwatch")
+    for shop, value in (("north", 4), ("south", 9)):
+        dimensions = [{"Name": "Shop", "Value": shop}]
+        cloudwatch.put_metric_data(
+            Namespace="Sales", MetricData=[{"MetricName": "Orders", "Dimensions": dimensions, "Value": value}]
+        )
+    metrics = [
+        ["Sales", "Orders", "Shop", "north"],
+        [".", ".", ".", "south", {"stat": "Maximum", "label": "south max"}],
+    ]
+    body = {
+        "widgets": [
+            {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {"markdown": "# Sales floor"}},
+            {"type": "metric", "x": 0, "y": 2, "width": 12, "height": 6,
+             "properties": {"metrics": metrics, "stat": "Sum", "period": 60, "region": "us-east-1", "title": "Orders by shop"}},
+        ]
+    }  # fmt: skip
+    cloudwatch.put_dashboard(DashboardName="sales", DashboardBody=json.dumps(body))
+    page = console.page
+    console.open("#/cloudwatch")
+    page.click("button[role=tab]:text('Dashboards')")
+    page.click("tr.dashboard-row:has-text('sales')")
+    widgets = page.locator("#dashboard .widget")
+    expect(widgets).to_have_count(2)
+    assert (
+        widgets.nth(0).get_attribute("data-type") == "text"
+        and "# Sales floor" in widgets.nth(0).text_content()
+    )
+    chart = widgets.nth(1)
+    expect(chart.locator("h3")).to_have_text("Orders by shop")
+    north = chart.locator("g.series[data-label='Orders north'] circle.point")
+    south = chart.locator("g.series[data-label='south max'] circle.point")
+    assert north.evaluate_all("cs => cs.map(c => Number(c.dataset.value))") == [4]
+    assert south.evaluate_all("cs => cs.map(c => Number(c.dataset.value))") == [9]
+    console.shot("cloudwatch-dashboard")
+
+
+def test_an_auto_scaling_group_made_scaled_and_deleted_from_the_console(console, overcast):
+    """A group created in the page from a launch template keeps its desired capacity (the worker launches
+    through EC2); the page changes the capacity, terminates a member, and deletes the group."""
+    ec2, autoscaling = overcast.client("ec2"), overcast.client("autoscaling")
+    _served("EC2", ec2.describe_vpcs)
+    al2023 = [
+        {"Name": "name", "Values": ["al2023-ami-2023*"]},
+        {"Name": "architecture", "Values": ["x86_64"]},
+    ]
+    image = ec2.describe_images(Owners=["amazon"], Filters=al2023)["Images"][0]["ImageId"]
+    template = ec2.create_launch_template(
+        LaunchTemplateName="console-web", LaunchTemplateData={"ImageId": image, "InstanceType": "t3.micro"}
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    zones = {
+        s["AvailabilityZone"]: s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["DefaultForAz"]
+    }
+    two = [zones["us-east-1a"], zones["us-east-1b"]]
+    page = console.page
+    console.open("#/autoscaling")
+    page.click("#asg-create-panel summary")
+    page.fill("#asg-name", "console-asg")
+    page.select_option("#asg-source", f"template:{template}")
+    page.select_option("#asg-subnets", two)
+    page.fill("#asg-min", "1")
+    page.fill("#asg-desired", "2")
+    page.fill("#asg-max", "4")
+    page.click("#asg-create")
+    page.wait_for_selector("#asg-summary [data-desired='2']")
+    in_service = page.locator("tr.asg-instance .lifecycle[data-state=InService]")
+    expect(in_service).to_have_count(2, timeout=30_000)
+    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["console-asg"])[
+        "AutoScalingGroups"
+    ]
+    assert group["LaunchTemplate"]["LaunchTemplateId"] == template
+    assert sorted(group["VPCZoneIdentifier"].split(",")) == sorted(two)
+    assert {i["AvailabilityZone"] for i in group["Instances"]} == {"us-east-1a", "us-east-1b"}  # spread
+    expect(page.locator("tr.activity-row", has_text="Launching a new EC2 instance")).to_have_count(2)
+    console.shot("autoscaling-group")
+
+    page.fill("#asg-set-desired", "3")
+    page.click("#asg-update")
+    expect(in_service).to_have_count(3, timeout=30_000)
+    victim = page.locator("tr.asg-instance").first.locator("a").text_content()
+    page.locator("tr.asg-instance", has_text=victim).locator("button[data-action=terminate]").click()
+    page.click(".dialog button:text('Terminate')")
+    page.wait_for_selector("#asg-summary [data-desired='2']")
+    expect(page.locator("tr.asg-instance", has_text=victim)).to_have_count(0, timeout=30_000)
+    expect(in_service).to_have_count(2)
+    state = ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert state in ("shutting-down", "terminated")
+    console.shot("autoscaling-scaled")
+    page.click("#policy-panel summary")
+    page.fill("#policy-name", "scale-out")
+    page.fill("#policy-adjustment", "2")
+    page.click("#policy-add")
+    policy = page.locator("tr.policy-row", has_text="scale-out")
+    policy.locator("button[data-action=execute]").click()
+    page.wait_for_selector("#asg-summary [data-desired='4']")
+    expect(in_service).to_have_count(4, timeout=30_000)
+    (made,) = autoscaling.describe_policies(AutoScalingGroupName="console-asg")["ScalingPolicies"]
+    assert (made["PolicyType"], made["AdjustmentType"], made["ScalingAdjustment"]) == (
+        "SimpleScaling",
+        "ChangeInCapacity",
+        2,
+    )
+
+    listed = autoscaling.describe_auto_scaling_instances()["AutoScalingInstances"]
+    members = [i["InstanceId"] for i in listed if i["AutoScalingGroupName"] == "console-asg"]
+    assert len(members) == 4
+    page.click("#asg-delete")
+    page.click(".dialog button:text('Delete')")
+    page.wait_for_selector("#asg-groups")
+
+    def gone() -> bool:
+        groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["console-asg"])
+        return not groups["AutoScalingGroups"]
+
+    wait_for(gone, timeout=30)
+    reservations = ec2.describe_instances(InstanceIds=members)["Reservations"]
+    states = {i["State"]["Name"] for r in reservations for i in r["Instances"]}
+    assert states <= {"shutting-down", "terminated"}
 
 
 QUEUE_STACK = """

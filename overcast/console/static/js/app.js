@@ -25,6 +25,7 @@ export const CUSTOM_VIEWS = {
   events: ["EventBridge", "./views/events.js"],
   cloudwatch: ["CloudWatch metrics", "./views/cloudwatch.js"],
   ec2: ["EC2 / VPC", "./views/ec2.js"],
+  autoscaling: ["Auto Scaling", "./views/autoscaling.js"],
   cloudformation: ["CloudFormation", "./views/cloudformation.js"],
   elbv2: ["ELB", "./views/elbv2.js"],
   route53: ["Route 53", "./views/route53.js"],
