@@ -6,6 +6,10 @@ exceptions and console messages of type error fail the test. One kind is let thr
 "Failed to load resource" line for an AWS API (or internal endpoint) answer with a 4xx or 501 status that the
 page asked for and handled (S3 answers a bucket without tags with 404 NoSuchTagSet; EC2 answers 501 until
 it lands); a failed load of the console's own files or API, or a 500, still fails the test.
+
+Chromium cancels requests in flight when the machine's network configuration changes
+(`net::ERR_NETWORK_CHANGED`): EC2 sandboxes add links on the host while tests run. That is the machine, not the
+page: such a failure is not counted, and opening the console is tried again once.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ FLAGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CONSOLE = "/_overcast/console/"
+NETWORK_CHANGED = "ERR_NETWORK_CHANGED"
 _HANDLED = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
 
 
@@ -43,7 +48,7 @@ class ConsolePage:
         page.on("console", self._console)
 
     def _console(self, message) -> None:
-        if message.type != "error":
+        if message.type != "error" or NETWORK_CHANGED in message.text:
             return
         url = (message.location or {}).get("url", "")
         handled = _HANDLED.search(message.text)
@@ -54,7 +59,13 @@ class ConsolePage:
         self.errors.append(f"console.error: {message.text} ({url})")
 
     def open(self, fragment: str = "#/") -> None:
-        self.page.goto(f"{self.endpoint}{CONSOLE}{fragment}")
+        url = f"{self.endpoint}{CONSOLE}{fragment}"
+        try:
+            self.page.goto(url)
+        except Exception as error:  # Playwright's Error
+            if NETWORK_CHANGED not in str(error):
+                raise
+            self.page.goto(url)
         self.page.wait_for_selector("body[data-ready=true]", timeout=20_000)
 
     def go(self, fragment: str) -> None:
