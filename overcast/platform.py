@@ -273,11 +273,15 @@ class Platform:
         account_id: str,
         region: str,
         condition_keys: dict[str, Any] | None = None,
+        built: bool = False,
     ) -> dict[str, Any]:
         """`call` for code that runs inside a transaction and cannot await (an operation calling KMS's Decrypt
         on a caller's behalf): validated, authorized and observed the same way; the callee's (synchronous)
-        handler runs in a savepoint of the caller's transaction."""
-        ctx = self._call_context(service, operation, params, principal, account_id, region, condition_keys)
+        handler runs in a savepoint of the caller's transaction. `built`: every param was made by Overcast
+        itself (a stored ciphertext and its context), not taken from a user: validation is skipped."""
+        ctx = self._call_context(
+            service, operation, params, principal, account_id, region, condition_keys, validated=built
+        )
         provider = self.provider(service)
         entry = provider.handler(operation) if provider else None
         if entry is None:
@@ -314,11 +318,13 @@ class Platform:
         account_id: str,
         region: str,
         condition_keys: dict[str, Any] | None,
+        validated: bool = False,
     ) -> RequestContext:
-        from overcast.protocol.models import get_service_model
-        from overcast.protocol.validate import validate
+        if not validated:
+            from overcast.protocol.models import get_service_model
+            from overcast.protocol.validate import validate
 
-        validate(get_service_model(service).operation_model(operation), params)
+            validate(get_service_model(service).operation_model(operation), params)
         ctx = RequestContext(service, operation, account_id, region, principal, new_request_id())
         if condition_keys:
             ctx.extra["condition_keys"] = condition_keys

@@ -64,8 +64,10 @@ def call(
     account_id: str,
     region: str,
     via: str | None = None,
+    built: bool = False,
 ) -> dict[str, Any]:
-    """A KMS request made synchronously (Platform.call_now): in a savepoint of the calling request's transaction."""
+    """A KMS request made synchronously (Platform.call_now): in a savepoint of the calling request's transaction.
+    `built`: the params are Overcast's own (see Platform.call_now)."""
     return platform.call_now(
         "kms",
         operation,
@@ -74,6 +76,7 @@ def call(
         account_id=account_id,
         region=region,
         condition_keys=_keys(principal, region, via),
+        built=built,
     )
 
 
@@ -185,9 +188,9 @@ def decrypt(
     key_id: str | None = None,
 ) -> bytes:
     """The plaintext of a ciphertext blob (a data key, a small value); the blob names its own key."""
-    found = call(
-        platform, "Decrypt", _decrypt_params(ciphertext, context, key_id), principal, account_id, region, via
-    )
+    params = _decrypt_params(ciphertext, context, key_id)
+    # a stored blob and the context its service made: nothing a user typed, unless a KeyId is named
+    found = call(platform, "Decrypt", params, principal, account_id, region, via, built=key_id is None)
     return found["Plaintext"]
 
 

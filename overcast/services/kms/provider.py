@@ -57,6 +57,7 @@ class KmsProvider(ServiceProvider):
         self.platform.spawn(run_due_work(self.clock, self.wake, self.timers.run_due, "kms key timers"))
 
     def reset(self) -> None:
+        self.store.forget_keys()
         self.vault.clear()
         self._material_ids.clear()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,27 +156,53 @@ def _grant(row: tuple) -> Grant:
     return Grant(*values)
 
 
+KEY_ROWS_CACHED = 1024
+
+
 class KmsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("kms", MIGRATIONS)
+        # Key rows as last read (every Encrypt/Decrypt reads its key): a bounded LRU of immutable rows. Every
+        # write of a key drops its row, again if the write rolls back, so a row here is always the stored one.
+        self._key_rows: OrderedDict[tuple[str, str, str], tuple] = OrderedDict()
 
     # -- keys ---------------------------------------------------------------------------------------
 
     def key(self, account: str, region: str, key_id: str) -> Key | None:
-        return _key(
-            self.db.one(
-                f"SELECT {_KEY_COLUMNS} FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?",
-                (account, region, key_id),
+        """A fresh Key each call (callers change theirs before put_key), from the cached row when there is one."""
+        rows, where = self._key_rows, (account, region, key_id)
+        row = rows.get(where)
+        if row is None:
+            row = self.db.one(
+                f"SELECT {_KEY_COLUMNS} FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?", where
             )
-        )
+            if row is None:
+                return None
+            rows[where] = row
+            if len(rows) > KEY_ROWS_CACHED:
+                rows.popitem(last=False)
+        else:
+            rows.move_to_end(where)
+        return _key(row)
+
+    def _forget_key(self, account: str, region: str, key_id: str) -> None:
+        where = (account, region, key_id)
+        self._key_rows.pop(where, None)
+        self.db.after_rollback(lambda: self._key_rows.pop(where, None))
+
+    def forget_keys(self) -> None:
+        """After `overcast reset` emptied the tables."""
+        self._key_rows.clear()
 
     def put_key(self, key: Key) -> None:
+        self._forget_key(key.account, key.region, key.key_id)
         self.db.execute(
             f"INSERT OR REPLACE INTO kms_keys ({_KEY_COLUMNS}) VALUES ({', '.join('?' * 20)})", key.row()
         )
 
     def delete_key(self, key: Key) -> None:
+        self._forget_key(key.account, key.region, key.key_id)
         self.db.execute(
             "DELETE FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?",
             (key.account, key.region, key.key_id),
