@@ -34,10 +34,17 @@ def _pool_with_user(name: str) -> list[dict]:
             ),
             "capture": {"client_id": "UserPoolClient.ClientId"},
         },
-        _idp("AdminCreateUser", {"UserPoolId": "${pool_id}", "Username": "bench", "MessageAction": "SUPPRESS"}),
+        _idp(
+            "AdminCreateUser", {"UserPoolId": "${pool_id}", "Username": "bench", "MessageAction": "SUPPRESS"}
+        ),
         _idp(
             "AdminSetUserPassword",
-            {"UserPoolId": "${pool_id}", "Username": "bench", "Password": "Bench-Passw0rd!", "Permanent": True},
+            {
+                "UserPoolId": "${pool_id}",
+                "Username": "bench",
+                "Password": "Bench-Passw0rd!",
+                "Permanent": True,
+            },
         ),
     ]
 
@@ -64,7 +71,10 @@ OPERATIONS: list[dict] = [
         "protocol": "json",
         "setup": [
             *_pool_with_user("overcast-bench-get-user"),
-            {**_idp("InitiateAuth", _SIGN_IN), "capture": {"access_token": "AuthenticationResult.AccessToken"}},
+            {
+                **_idp("InitiateAuth", _SIGN_IN),
+                "capture": {"access_token": "AuthenticationResult.AccessToken"},
+            },
         ],
         "expect": '"Username"',
         "default": False,

@@ -22,6 +22,7 @@ from overcast.services.autoscaling.policies import POLICY, PolicyOperations
 from overcast.services.autoscaling.refresh import REFRESH, RefreshOperations
 from overcast.services.autoscaling.scheduled import SCHEDULED, ScheduledOperations
 from overcast.services.autoscaling.store import GROUP, LAUNCH_CONFIGURATION, AutoScalingStore
+from overcast.services.autoscaling.traffic import ELBV2, TrafficOperations
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.metrics import MetricPoint
 
@@ -61,7 +62,13 @@ def _iso(moment: float) -> str:
 
 class AutoScalingProvider(ServiceProvider):
     service_name = "autoscaling"
-    families = (PolicyOperations, LifecycleOperations, ScheduledOperations, RefreshOperations)
+    families = (
+        PolicyOperations,
+        LifecycleOperations,
+        ScheduledOperations,
+        RefreshOperations,
+        TrafficOperations,
+    )
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
@@ -165,6 +172,14 @@ class AutoScalingProvider(ServiceProvider):
                 if default is None:
                     raise validation(f"No default subnet for availability zone: '{zone}'")
                 subnets.append(default)
+        sources = [{"Identifier": a, "Type": ELBV2} for a in params.get("TargetGroupARNs") or []]
+        sources += [{"Identifier": s["Identifier"], "Type": s.get("Type") or ELBV2}
+                    for s in params.get("TrafficSources") or [] if s["Identifier"] not in params.get("TargetGroupARNs", [])]  # fmt: skip
+        if any(s["Type"] != ELBV2 for s in sources):
+            raise validation("Only traffic sources of type elbv2 are supported.")
+        self.family(TrafficOperations).check_target_groups(
+            ctx.account_id, ctx.region, [s["Identifier"] for s in sources]
+        )
         group: dict[str, Any] = {
             "AutoScalingGroupName": name,
             "AutoScalingGroupARN": ctx.arn(
@@ -176,7 +191,7 @@ class AutoScalingProvider(ServiceProvider):
             "DefaultCooldown": params.get("DefaultCooldown", 300),
             "AvailabilityZones": sorted(set(zones)),
             "LoadBalancerNames": params.get("LoadBalancerNames") or [],
-            "TargetGroupARNs": params.get("TargetGroupARNs") or [],
+            "TargetGroupARNs": [s["Identifier"] for s in sources],
             "HealthCheckType": params.get("HealthCheckType") or "EC2",
             "HealthCheckGracePeriod": params.get("HealthCheckGracePeriod", 0),
             "Instances": [],
@@ -198,7 +213,7 @@ class AutoScalingProvider(ServiceProvider):
             "ServiceLinkedRoleARN": f"arn:aws:iam::{ctx.account_id}:role/aws-service-role/autoscaling.amazonaws"
             ".com/AWSServiceRoleForAutoScaling",  # fmt: skip
             "CapacityRebalance": bool(params.get("CapacityRebalance")),
-            "TrafficSources": [],
+            "TrafficSources": sources,
             "_subnets": subnets,
         }
         for key in ("LaunchConfigurationName", "LaunchTemplate", "MixedInstancesPolicy"):
@@ -289,6 +304,7 @@ class AutoScalingProvider(ServiceProvider):
         ids = [i["InstanceId"] for i in group["Instances"]]
         if ids:
             await self._ec2(ctx.account_id, ctx.region, "TerminateInstances", {"InstanceIds": ids})
+        await self.family(TrafficOperations).forget(ctx.account_id, ctx.region, group)
         return {}
 
     def describe_auto_scaling_instances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -460,6 +476,10 @@ class AutoScalingProvider(ServiceProvider):
         ]
         if "HealthCheck" in suspended or "ReplaceUnhealthy" in suspended:
             unhealthy = [i for i in unhealthy if i not in described]  # only instances that are gone
+            failing_elb: list[str] = []
+        else:
+            failing_elb = [i for i in self.family(TrafficOperations).unhealthy(group, self.clock.now())
+                           if i not in unhealthy]  # fmt: skip
         now = _iso(self.clock.now())
         with self.db.transaction():
             group = self.store.get(account, region, GROUP, name)
@@ -470,14 +490,19 @@ class AutoScalingProvider(ServiceProvider):
                 self._activity(account, region, group, f"Terminating EC2 instance: {instance_id}",
                                f"At {now} an instance was taken out of service in response to an EC2 health check "
                                "indicating it has been terminated or stopped.")  # fmt: skip
+            for instance_id in failing_elb:
+                group["Instances"] = [i for i in group["Instances"] if i["InstanceId"] != instance_id]
+                self._activity(account, region, group, f"Terminating EC2 instance: {instance_id}",
+                               f"At {now} an instance was taken out of service in response to an ELB system health "
+                               "check failure.")  # fmt: skip
             self.store.put(account, region, GROUP, name, group)
         stopped = [
             i
             for i in unhealthy
             if described.get(i, {}).get("State", {}).get("Name") in ("stopped", "stopping")
         ]
-        if stopped:
-            await self._ec2(account, region, "TerminateInstances", {"InstanceIds": stopped})
+        if stopped or failing_elb:
+            await self._ec2(account, region, "TerminateInstances", {"InstanceIds": stopped + failing_elb})
         await self._settle_actions(account, region, name)
         if "InstanceRefresh" not in suspended:
             await self._refresh(account, region, name)
@@ -497,6 +522,8 @@ class AutoScalingProvider(ServiceProvider):
                 await self._launch_one(account, region, name)
         if missing < 0 and "Terminate" not in suspended:
             await self._scale_in(account, region, name, -missing)
+        if "AddToLoadBalancer" not in suspended:
+            await self.family(TrafficOperations).sync(account, region, name)
 
     # -- group metrics -----------------------------------------------------------------------------------
 
@@ -597,7 +624,7 @@ class AutoScalingProvider(ServiceProvider):
                 "AvailabilityZone": described["Placement"]["AvailabilityZone"],
                 "AvailabilityZoneId": described["Placement"].get("AvailabilityZoneId", ""),
                 "LifecycleState": "InService", "HealthStatus": "Healthy", "ImageId": described["ImageId"],
-                "ProtectedFromScaleIn": group["NewInstancesProtectedFromScaleIn"],
+                "ProtectedFromScaleIn": group["NewInstancesProtectedFromScaleIn"], "_launched": self.clock.now(),
             })  # fmt: skip
             self._activity(ctx.account_id, ctx.region, group, f"Attaching an existing EC2 instance: {instance_id}",
                            f"At {_iso(self.clock.now())} an instance was added in response to a user request.")  # fmt: skip
@@ -706,6 +733,7 @@ class AutoScalingProvider(ServiceProvider):
                 "HealthStatus": "Healthy",
                 "ImageId": launched["ImageId"],
                 "ProtectedFromScaleIn": group["NewInstancesProtectedFromScaleIn"],
+                "_launched": self.clock.now(),
             }
             for key in ("LaunchConfigurationName", "LaunchTemplate"):
                 if group.get(key):
