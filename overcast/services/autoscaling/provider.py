@@ -22,6 +22,7 @@ from overcast.services.autoscaling.policies import POLICY, PolicyOperations
 from overcast.services.autoscaling.refresh import REFRESH, RefreshOperations
 from overcast.services.autoscaling.scheduled import SCHEDULED, ScheduledOperations
 from overcast.services.autoscaling.store import GROUP, LAUNCH_CONFIGURATION, AutoScalingStore
+from overcast.services.autoscaling.tags import TagOperations
 from overcast.services.autoscaling.traffic import ELBV2, TrafficOperations
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.metrics import MetricPoint
@@ -68,6 +69,7 @@ class AutoScalingProvider(ServiceProvider):
         ScheduledOperations,
         RefreshOperations,
         TrafficOperations,
+        TagOperations,
     )
 
     def __init__(self, platform) -> None:
@@ -219,9 +221,34 @@ class AutoScalingProvider(ServiceProvider):
         for key in ("LaunchConfigurationName", "LaunchTemplate", "MixedInstancesPolicy"):
             if params.get(key):
                 group[key] = params[key]
+        if params.get("LaunchTemplate"):
+            group["LaunchTemplate"] = self._template_of_group(ctx, params["LaunchTemplate"])
         self.store.put(ctx.account_id, ctx.region, GROUP, name, group)
         self._soon()
         return {}
+
+    def _template_of_group(self, ctx: RequestContext, spec: dict[str, Any]) -> dict[str, Any]:
+        """The group's launch template as AWS describes it: its id and name, the version as given
+        ($Default when none)."""
+        try:
+            found = self._template_version(ctx.account_id, ctx.region, spec)
+        except ServiceError as error:
+            raise validation(f"You must use a valid fully-formed launch template. {error.message}") from None
+        return {**found, "Version": spec.get("Version") or "$Default"}
+
+    def _template_version(self, account: str, region: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """The launch template and the version number `spec` names now ($Default, $Latest or a number)."""
+        from overcast.services.ec2 import api as ec2
+
+        named = {k: v for k, v in spec.items() if k in ("LaunchTemplateId", "LaunchTemplateName")}
+        if "LaunchTemplateId" in named:
+            named.pop("LaunchTemplateName", None)
+        versions = ec2.act_for_service(self.platform, PRINCIPAL_HOST, account, region,
+                                       "DescribeLaunchTemplateVersions",
+                                       {**named, "Versions": [spec.get("Version") or "$Default"]})  # fmt: skip
+        version = versions["LaunchTemplateVersions"][0]
+        return {"LaunchTemplateId": version["LaunchTemplateId"], "LaunchTemplateName": version["LaunchTemplateName"],
+                "Version": str(version["VersionNumber"])}  # fmt: skip
 
     def group(self, ctx: RequestContext, name: str) -> dict[str, Any]:
         found = self.store.get(ctx.account_id, ctx.region, GROUP, name)
@@ -250,6 +277,9 @@ class AutoScalingProvider(ServiceProvider):
                     "NewInstancesProtectedFromScaleIn", "LaunchConfigurationName", "LaunchTemplate"):  # fmt: skip
             if params.get(key) is not None:
                 group[key] = params[key]
+        if params.get("LaunchTemplate"):
+            group["LaunchTemplate"] = self._template_of_group(ctx, params["LaunchTemplate"])
+            group.pop("LaunchConfigurationName", None)
         self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
         self._soon()
         return {}
@@ -707,9 +737,12 @@ class AutoScalingProvider(ServiceProvider):
             group = self.store.get(account, region, GROUP, name)
             if group is None:
                 return
-            params = self._launch_params(account, region, group)
         try:
-            result = await self._ec2(account, region, "RunInstances", params)
+            with self.db.transaction():
+                params = self._launch_params(account, region, group)
+            result = await self._ec2(
+                account, region, "RunInstances", {k: v for k, v in params.items() if k != "_template"}
+            )
         except ServiceError as error:
             with self.db.transaction():
                 self._failed(account, region, group, error)
@@ -735,9 +768,10 @@ class AutoScalingProvider(ServiceProvider):
                 "ProtectedFromScaleIn": group["NewInstancesProtectedFromScaleIn"],
                 "_launched": self.clock.now(),
             }
-            for key in ("LaunchConfigurationName", "LaunchTemplate"):
-                if group.get(key):
-                    member[key] = group[key]
+            if group.get("LaunchConfigurationName"):
+                member["LaunchConfigurationName"] = group["LaunchConfigurationName"]
+            if params.get("_template"):
+                member["LaunchTemplate"] = params["_template"]
             self.family(LifecycleOperations).wait(account, region, group, member, LAUNCHING)
             group["Instances"].append(member)
             self._activity(account, region, group, f"Launching a new EC2 instance: {launched['InstanceId']}",
@@ -775,10 +809,13 @@ class AutoScalingProvider(ServiceProvider):
         mixed = (group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}
         if group.get("LaunchTemplate") or mixed:
             spec = group.get("LaunchTemplate") or mixed.get("LaunchTemplateSpecification") or {}
-            template = {
-                k: v for k, v in spec.items() if k in ("LaunchTemplateId", "LaunchTemplateName", "Version")
+            resolved = self._template_version(account, region, spec)  # the version launched, by number
+            params["LaunchTemplate"] = {
+                "LaunchTemplateId": resolved["LaunchTemplateId"],
+                "Version": resolved["Version"],
             }
-            params["LaunchTemplate"] = template
+            if group.get("LaunchTemplate"):
+                params["_template"] = resolved
             overrides = [o for o in mixed.get("Overrides") or [] if o.get("InstanceType")]
             if overrides:  # the first override: On-Demand, prioritized allocation
                 params["InstanceType"] = overrides[0]["InstanceType"]
