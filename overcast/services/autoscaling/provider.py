@@ -552,8 +552,7 @@ class AutoScalingProvider(ServiceProvider):
                 await self._launch_one(account, region, name)
         if missing < 0 and "Terminate" not in suspended:
             await self._scale_in(account, region, name, -missing)
-        if "AddToLoadBalancer" not in suspended:
-            await self.family(TrafficOperations).sync(account, region, name)
+        await self.family(TrafficOperations).sync(account, region, name)
 
     # -- group metrics -----------------------------------------------------------------------------------
 
@@ -768,6 +767,8 @@ class AutoScalingProvider(ServiceProvider):
                 "ProtectedFromScaleIn": group["NewInstancesProtectedFromScaleIn"],
                 "_launched": self.clock.now(),
             }
+            if any(p["ProcessName"] == "AddToLoadBalancer" for p in group["SuspendedProcesses"]):
+                member["_unlisted"] = True  # never added to its target groups, even once resumed (as AWS)
             if group.get("LaunchConfigurationName"):
                 member["LaunchConfigurationName"] = group["LaunchConfigurationName"]
             if params.get("_template"):

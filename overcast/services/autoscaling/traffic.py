@@ -104,7 +104,8 @@ class TrafficOperations(Operations):
         from overcast.services.elbv2 import api as elbv2
 
         health = elbv2.instance_health(self.platform, arn)
-        members = [m["InstanceId"] for m in group["Instances"] if m["LifecycleState"] == "InService"]
+        members = [m["InstanceId"] for m in group["Instances"]
+                   if m["LifecycleState"] == "InService" and not m.get("_unlisted")]  # fmt: skip
         if any(health.get(i) == "healthy" for i in members):
             return "InService"
         return "Added" if all(i in health for i in members) else "Adding"
@@ -139,7 +140,8 @@ class TrafficOperations(Operations):
         if group is None:
             return
         registered: dict[str, list[str]] = group.get("_registered") or {}
-        wanted = [m["InstanceId"] for m in group["Instances"] if m["LifecycleState"] == "InService"]
+        wanted = [m["InstanceId"] for m in group["Instances"]
+                  if m["LifecycleState"] == "InService" and not m.get("_unlisted")]  # fmt: skip
         now_registered: dict[str, list[str]] = {}
         for arn in set(registered) | set(group["TargetGroupARNs"]):
             before = registered.get(arn, [])

@@ -116,9 +116,19 @@ def test_attaching_target_groups(overcast, ec2, autoscaling, subnets, template):
     assert autoscaling.describe_load_balancer_target_groups(AutoScalingGroupName="web")[
         "LoadBalancerTargetGroups"] == [{"LoadBalancerTargetGroupARN": tg, "State": "Added"}]  # fmt: skip
 
+    # launched while AddToLoadBalancer is suspended: never added, even once resumed (the old one leaves)
+    autoscaling.suspend_processes(AutoScalingGroupName="web", ScalingProcesses=["AddToLoadBalancer"])
+    autoscaling.terminate_instance_in_auto_scaling_group(
+        InstanceId=ids[0], ShouldDecrementDesiredCapacity=False
+    )
+    wait_for(lambda: (m := group_of(autoscaling)["Instances"]) and m[0]["InstanceId"] != ids[0])
+    wait_for(lambda: not registered(), timeout=60)
+    autoscaling.resume_processes(AutoScalingGroupName="web", ScalingProcesses=["AddToLoadBalancer"])
+    overcast.advance_clock(20)
+    assert registered() == []
     autoscaling.detach_load_balancer_target_groups(AutoScalingGroupName="web", TargetGroupARNs=[tg])
     assert group_of(autoscaling)["TargetGroupARNs"] == []
-    wait_for(lambda: not registered(), timeout=60)
+    assert autoscaling.describe_traffic_sources(AutoScalingGroupName="web")["TrafficSources"] == []
 
     missing = tg.replace("/web/", "/gone/")
     for attach in (
