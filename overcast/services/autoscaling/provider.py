@@ -261,6 +261,8 @@ class AutoScalingProvider(ServiceProvider):
         groups = self.store.listing(ctx.account_id, ctx.region, GROUP)
         if names:
             groups = [g for g in groups if g["AutoScalingGroupName"] in names]
+        for given in params.get("Filters") or []:
+            groups = [g for g in groups if _tagged(g, given)]
         return {"AutoScalingGroups": [_public(g) for g in groups]}
 
     def update_auto_scaling_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -902,6 +904,20 @@ def _group_metrics(group: dict[str, Any]) -> dict[str, int]:
         "GroupAndWarmPoolDesiredCapacity": group["DesiredCapacity"], "GroupAndWarmPoolTotalCapacity": len(states),
     }  # fmt: skip
     return {m: values.get(m, 0) for m in GROUP_METRICS}
+
+
+def _tagged(group: dict[str, Any], given: dict[str, Any]) -> bool:
+    """Whether a group passes one of DescribeAutoScalingGroups' filters (tag-key, tag-value, tag:<key>)."""
+    name, values = given.get("Name") or "", given.get("Values") or []
+    if name == "tag-key":
+        return any(t["Key"] in values for t in group["Tags"])
+    if name == "tag-value":
+        return any(t.get("Value", "") in values for t in group["Tags"])
+    if name.startswith("tag:"):
+        return any(t["Key"] == name[4:] and t.get("Value", "") in values for t in group["Tags"])
+    raise validation(
+        f"Filter type {name} is not correct. Allowed Filter types are: tag-key tag-value tag:<key>"
+    )
 
 
 def _cause(group: dict[str, Any]) -> str:

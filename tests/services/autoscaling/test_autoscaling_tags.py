@@ -34,6 +34,17 @@ def test_tags_are_kept_described_and_propagated_to_new_instances(ec2, autoscalin
         tag("cost", "42")
     ]
 
+    def filtered(*filters):
+        found = autoscaling.describe_auto_scaling_groups(Filters=list(filters))["AutoScalingGroups"]
+        return [g["AutoScalingGroupName"] for g in found]
+
+    assert filtered({"Name": "tag:team", "Values": ["platform", "other"]}) == ["web"]
+    assert filtered({"Name": "tag:team", "Values": ["web"]}) == []
+    assert filtered({"Name": "tag-key", "Values": ["cost"]}, {"Name": "tag-value", "Values": ["42"]}) == [
+        "web"
+    ]
+    assert filtered({"Name": "tag-key", "Values": ["nothing"]}) == []
+
     autoscaling.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=1)
     member = wait_for(lambda: group_of(autoscaling)["Instances"])[0]
     launched = ec2.describe_instances(InstanceIds=[member["InstanceId"]])["Reservations"][0]["Instances"][0]
