@@ -1,7 +1,8 @@
 """An Auto Scaling group of two behind an ALB: its instances (whose user data serves a page naming the instance)
 are registered with the target group as they come in service, curl through the ALB alternates between them; the
 web server of one is killed, its target fails the health checks and the group (HealthCheckType ELB) replaces it
-after the grace period: the new instance is registered, the old one deregistered, and curl alternates again."""
+after the grace period: the new instance is registered, the old one deregistered, and curl alternates again; an
+instance whose security groups stop letting the ALB in is replaced the same way."""
 
 from __future__ import annotations
 
@@ -128,6 +129,22 @@ def test_group_behind_an_alb_replaces_the_instance_its_target_group_finds_unheal
     assert state in ("shutting-down", "terminated")
     pages = [curl(port) for _ in range(4)]
     assert set(pages) == second and pages[0] != pages[1]
+
+    # another instance's security groups no longer let the ALB in: its checks time out, it is replaced too
+    closed = ec2.create_security_group(GroupName="closed", Description="closed", VpcId=vpc)["GroupId"]
+    shut = sorted(second)[0]
+    eni = ec2.describe_instances(InstanceIds=[shut])["Reservations"][0]["Instances"][0]["NetworkInterfaces"][
+        0
+    ]
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=eni["NetworkInterfaceId"], Groups=[closed])
+
+    def replaced_again() -> set[str] | None:
+        ids = all_healthy()
+        return ids if ids and shut not in ids else None
+
+    third = wait_for(replaced_again, timeout=180)
+    assert third & second == second - {shut}
+    assert set(curl(port) for _ in range(4)) == third
 
     # detached, the group's instances leave the target group (and the ALB has no target: 503)
     autoscaling.detach_traffic_sources(AutoScalingGroupName="web", TrafficSources=[{"Identifier": tg_arn}])
