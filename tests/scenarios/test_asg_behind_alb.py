@@ -84,6 +84,10 @@ def test_group_behind_an_alb_replaces_the_instance_its_target_group_finds_unheal
         LaunchTemplate={"LaunchTemplateName": "web"}, TargetGroupARNs=[tg_arn], HealthCheckType="ELB",
         HealthCheckGracePeriod=30)  # fmt: skip
 
+    # attached by CreateAutoScalingGroup: InService at once (as AWS documents), before any instance is registered
+    assert autoscaling.describe_load_balancer_target_groups(AutoScalingGroupName="web")[
+        "LoadBalancerTargetGroups"] == [{"LoadBalancerTargetGroupARN": tg_arn, "State": "InService"}]  # fmt: skip
+
     def members() -> set[str]:
         group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][
             0

@@ -217,6 +217,7 @@ class AutoScalingProvider(ServiceProvider):
             "CapacityRebalance": bool(params.get("CapacityRebalance")),
             "TrafficSources": sources,
             "_subnets": subnets,
+            "_attached_at_creation": [s["Identifier"] for s in sources],  # InService at once, as AWS
         }
         for key in ("LaunchConfigurationName", "LaunchTemplate", "MixedInstancesPolicy"):
             if params.get(key):

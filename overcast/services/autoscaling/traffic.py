@@ -50,6 +50,7 @@ class TrafficOperations(Operations):
     def detach(self, ctx: RequestContext, name: str, arns: list[str]) -> None:
         group = self.service.group(ctx, name)
         group["TargetGroupARNs"] = [a for a in group["TargetGroupARNs"] if a not in arns]
+        group["_attached_at_creation"] = [a for a in group.get("_attached_at_creation", []) if a not in arns]
         group["TrafficSources"] = [s for s in group["TrafficSources"] if s["Identifier"] not in arns]
         self.service.store.put(ctx.account_id, ctx.region, GROUP, name, group)
         self.service.kick()
@@ -100,9 +101,12 @@ class TrafficOperations(Operations):
         }
 
     def _state(self, group: dict[str, Any], arn: str) -> str:
-        """Adding until every InService instance is registered; InService once one passes the health check."""
+        """Adding until every InService instance is registered; InService once one passes the health check (at
+        once for a target group given to CreateAutoScalingGroup, as AWS documents)."""
         from overcast.services.elbv2 import api as elbv2
 
+        if arn in group.get("_attached_at_creation", []):
+            return "InService"
         health = elbv2.instance_health(self.platform, arn)
         members = [m["InstanceId"] for m in group["Instances"]
                    if m["LifecycleState"] == "InService" and not m.get("_unlisted")]  # fmt: skip
