@@ -22,6 +22,8 @@ from overcast.services.autoscaling.policies import POLICY, PolicyOperations
 from overcast.services.autoscaling.refresh import REFRESH, RefreshOperations
 from overcast.services.autoscaling.scheduled import SCHEDULED, ScheduledOperations
 from overcast.services.autoscaling.store import GROUP, LAUNCH_CONFIGURATION, AutoScalingStore
+from overcast.services.autoscaling.tags import TagOperations
+from overcast.services.autoscaling.traffic import ELBV2, TrafficOperations
 from overcast.services.base import ServiceProvider
 from overcast.services.kit.metrics import MetricPoint
 
@@ -61,7 +63,14 @@ def _iso(moment: float) -> str:
 
 class AutoScalingProvider(ServiceProvider):
     service_name = "autoscaling"
-    families = (PolicyOperations, LifecycleOperations, ScheduledOperations, RefreshOperations)
+    families = (
+        PolicyOperations,
+        LifecycleOperations,
+        ScheduledOperations,
+        RefreshOperations,
+        TrafficOperations,
+        TagOperations,
+    )
 
     def __init__(self, platform) -> None:
         super().__init__(platform)
@@ -165,6 +174,14 @@ class AutoScalingProvider(ServiceProvider):
                 if default is None:
                     raise validation(f"No default subnet for availability zone: '{zone}'")
                 subnets.append(default)
+        sources = [{"Identifier": a, "Type": ELBV2} for a in params.get("TargetGroupARNs") or []]
+        sources += [{"Identifier": s["Identifier"], "Type": s.get("Type") or ELBV2}
+                    for s in params.get("TrafficSources") or [] if s["Identifier"] not in params.get("TargetGroupARNs", [])]  # fmt: skip
+        if any(s["Type"] != ELBV2 for s in sources):
+            raise validation("Only traffic sources of type elbv2 are supported.")
+        self.family(TrafficOperations).check_target_groups(
+            ctx.account_id, ctx.region, [s["Identifier"] for s in sources]
+        )
         group: dict[str, Any] = {
             "AutoScalingGroupName": name,
             "AutoScalingGroupARN": ctx.arn(
@@ -176,7 +193,7 @@ class AutoScalingProvider(ServiceProvider):
             "DefaultCooldown": params.get("DefaultCooldown", 300),
             "AvailabilityZones": sorted(set(zones)),
             "LoadBalancerNames": params.get("LoadBalancerNames") or [],
-            "TargetGroupARNs": params.get("TargetGroupARNs") or [],
+            "TargetGroupARNs": [s["Identifier"] for s in sources],
             "HealthCheckType": params.get("HealthCheckType") or "EC2",
             "HealthCheckGracePeriod": params.get("HealthCheckGracePeriod", 0),
             "Instances": [],
@@ -198,15 +215,41 @@ class AutoScalingProvider(ServiceProvider):
             "ServiceLinkedRoleARN": f"arn:aws:iam::{ctx.account_id}:role/aws-service-role/autoscaling.amazonaws"
             ".com/AWSServiceRoleForAutoScaling",  # fmt: skip
             "CapacityRebalance": bool(params.get("CapacityRebalance")),
-            "TrafficSources": [],
+            "TrafficSources": sources,
             "_subnets": subnets,
+            "_attached_at_creation": [s["Identifier"] for s in sources],  # InService at once, as AWS
         }
         for key in ("LaunchConfigurationName", "LaunchTemplate", "MixedInstancesPolicy"):
             if params.get(key):
                 group[key] = params[key]
+        if params.get("LaunchTemplate"):
+            group["LaunchTemplate"] = self._template_of_group(ctx, params["LaunchTemplate"])
         self.store.put(ctx.account_id, ctx.region, GROUP, name, group)
         self._soon()
         return {}
+
+    def _template_of_group(self, ctx: RequestContext, spec: dict[str, Any]) -> dict[str, Any]:
+        """The group's launch template as AWS describes it: its id and name, the version as given
+        ($Default when none)."""
+        try:
+            found = self._template_version(ctx.account_id, ctx.region, spec)
+        except ServiceError as error:
+            raise validation(f"You must use a valid fully-formed launch template. {error.message}") from None
+        return {**found, "Version": spec.get("Version") or "$Default"}
+
+    def _template_version(self, account: str, region: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """The launch template and the version number `spec` names now ($Default, $Latest or a number)."""
+        from overcast.services.ec2 import api as ec2
+
+        named = {k: v for k, v in spec.items() if k in ("LaunchTemplateId", "LaunchTemplateName")}
+        if "LaunchTemplateId" in named:
+            named.pop("LaunchTemplateName", None)
+        versions = ec2.act_for_service(self.platform, PRINCIPAL_HOST, account, region,
+                                       "DescribeLaunchTemplateVersions",
+                                       {**named, "Versions": [spec.get("Version") or "$Default"]})  # fmt: skip
+        version = versions["LaunchTemplateVersions"][0]
+        return {"LaunchTemplateId": version["LaunchTemplateId"], "LaunchTemplateName": version["LaunchTemplateName"],
+                "Version": str(version["VersionNumber"])}  # fmt: skip
 
     def group(self, ctx: RequestContext, name: str) -> dict[str, Any]:
         found = self.store.get(ctx.account_id, ctx.region, GROUP, name)
@@ -219,6 +262,8 @@ class AutoScalingProvider(ServiceProvider):
         groups = self.store.listing(ctx.account_id, ctx.region, GROUP)
         if names:
             groups = [g for g in groups if g["AutoScalingGroupName"] in names]
+        for given in params.get("Filters") or []:
+            groups = [g for g in groups if _tagged(g, given)]
         return {"AutoScalingGroups": [_public(g) for g in groups]}
 
     def update_auto_scaling_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -235,6 +280,9 @@ class AutoScalingProvider(ServiceProvider):
                     "NewInstancesProtectedFromScaleIn", "LaunchConfigurationName", "LaunchTemplate"):  # fmt: skip
             if params.get(key) is not None:
                 group[key] = params[key]
+        if params.get("LaunchTemplate"):
+            group["LaunchTemplate"] = self._template_of_group(ctx, params["LaunchTemplate"])
+            group.pop("LaunchConfigurationName", None)
         self.store.put(ctx.account_id, ctx.region, GROUP, group["AutoScalingGroupName"], group)
         self._soon()
         return {}
@@ -289,6 +337,7 @@ class AutoScalingProvider(ServiceProvider):
         ids = [i["InstanceId"] for i in group["Instances"]]
         if ids:
             await self._ec2(ctx.account_id, ctx.region, "TerminateInstances", {"InstanceIds": ids})
+        await self.family(TrafficOperations).forget(ctx.account_id, ctx.region, group)
         return {}
 
     def describe_auto_scaling_instances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -460,6 +509,10 @@ class AutoScalingProvider(ServiceProvider):
         ]
         if "HealthCheck" in suspended or "ReplaceUnhealthy" in suspended:
             unhealthy = [i for i in unhealthy if i not in described]  # only instances that are gone
+            failing_elb: list[str] = []
+        else:
+            failing_elb = [i for i in self.family(TrafficOperations).unhealthy(group, self.clock.now())
+                           if i not in unhealthy]  # fmt: skip
         now = _iso(self.clock.now())
         with self.db.transaction():
             group = self.store.get(account, region, GROUP, name)
@@ -470,14 +523,19 @@ class AutoScalingProvider(ServiceProvider):
                 self._activity(account, region, group, f"Terminating EC2 instance: {instance_id}",
                                f"At {now} an instance was taken out of service in response to an EC2 health check "
                                "indicating it has been terminated or stopped.")  # fmt: skip
+            for instance_id in failing_elb:
+                group["Instances"] = [i for i in group["Instances"] if i["InstanceId"] != instance_id]
+                self._activity(account, region, group, f"Terminating EC2 instance: {instance_id}",
+                               f"At {now} an instance was taken out of service in response to an ELB system health "
+                               "check failure.")  # fmt: skip
             self.store.put(account, region, GROUP, name, group)
         stopped = [
             i
             for i in unhealthy
             if described.get(i, {}).get("State", {}).get("Name") in ("stopped", "stopping")
         ]
-        if stopped:
-            await self._ec2(account, region, "TerminateInstances", {"InstanceIds": stopped})
+        if stopped or failing_elb:
+            await self._ec2(account, region, "TerminateInstances", {"InstanceIds": stopped + failing_elb})
         await self._settle_actions(account, region, name)
         if "InstanceRefresh" not in suspended:
             await self._refresh(account, region, name)
@@ -497,6 +555,7 @@ class AutoScalingProvider(ServiceProvider):
                 await self._launch_one(account, region, name)
         if missing < 0 and "Terminate" not in suspended:
             await self._scale_in(account, region, name, -missing)
+        await self.family(TrafficOperations).sync(account, region, name)
 
     # -- group metrics -----------------------------------------------------------------------------------
 
@@ -597,7 +656,7 @@ class AutoScalingProvider(ServiceProvider):
                 "AvailabilityZone": described["Placement"]["AvailabilityZone"],
                 "AvailabilityZoneId": described["Placement"].get("AvailabilityZoneId", ""),
                 "LifecycleState": "InService", "HealthStatus": "Healthy", "ImageId": described["ImageId"],
-                "ProtectedFromScaleIn": group["NewInstancesProtectedFromScaleIn"],
+                "ProtectedFromScaleIn": group["NewInstancesProtectedFromScaleIn"], "_launched": self.clock.now(),
             })  # fmt: skip
             self._activity(ctx.account_id, ctx.region, group, f"Attaching an existing EC2 instance: {instance_id}",
                            f"At {_iso(self.clock.now())} an instance was added in response to a user request.")  # fmt: skip
@@ -680,9 +739,12 @@ class AutoScalingProvider(ServiceProvider):
             group = self.store.get(account, region, GROUP, name)
             if group is None:
                 return
-            params = self._launch_params(account, region, group)
         try:
-            result = await self._ec2(account, region, "RunInstances", params)
+            with self.db.transaction():
+                params = self._launch_params(account, region, group)
+            result = await self._ec2(
+                account, region, "RunInstances", {k: v for k, v in params.items() if k != "_template"}
+            )
         except ServiceError as error:
             with self.db.transaction():
                 self._failed(account, region, group, error)
@@ -706,10 +768,14 @@ class AutoScalingProvider(ServiceProvider):
                 "HealthStatus": "Healthy",
                 "ImageId": launched["ImageId"],
                 "ProtectedFromScaleIn": group["NewInstancesProtectedFromScaleIn"],
+                "_launched": self.clock.now(),
             }
-            for key in ("LaunchConfigurationName", "LaunchTemplate"):
-                if group.get(key):
-                    member[key] = group[key]
+            if any(p["ProcessName"] == "AddToLoadBalancer" for p in group["SuspendedProcesses"]):
+                member["_unlisted"] = True  # never added to its target groups, even once resumed (as AWS)
+            if group.get("LaunchConfigurationName"):
+                member["LaunchConfigurationName"] = group["LaunchConfigurationName"]
+            if params.get("_template"):
+                member["LaunchTemplate"] = params["_template"]
             self.family(LifecycleOperations).wait(account, region, group, member, LAUNCHING)
             group["Instances"].append(member)
             self._activity(account, region, group, f"Launching a new EC2 instance: {launched['InstanceId']}",
@@ -747,10 +813,13 @@ class AutoScalingProvider(ServiceProvider):
         mixed = (group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}
         if group.get("LaunchTemplate") or mixed:
             spec = group.get("LaunchTemplate") or mixed.get("LaunchTemplateSpecification") or {}
-            template = {
-                k: v for k, v in spec.items() if k in ("LaunchTemplateId", "LaunchTemplateName", "Version")
+            resolved = self._template_version(account, region, spec)  # the version launched, by number
+            params["LaunchTemplate"] = {
+                "LaunchTemplateId": resolved["LaunchTemplateId"],
+                "Version": resolved["Version"],
             }
-            params["LaunchTemplate"] = template
+            if group.get("LaunchTemplate"):
+                params["_template"] = resolved
             overrides = [o for o in mixed.get("Overrides") or [] if o.get("InstanceType")]
             if overrides:  # the first override: On-Demand, prioritized allocation
                 params["InstanceType"] = overrides[0]["InstanceType"]
@@ -836,6 +905,20 @@ def _group_metrics(group: dict[str, Any]) -> dict[str, int]:
         "GroupAndWarmPoolDesiredCapacity": group["DesiredCapacity"], "GroupAndWarmPoolTotalCapacity": len(states),
     }  # fmt: skip
     return {m: values.get(m, 0) for m in GROUP_METRICS}
+
+
+def _tagged(group: dict[str, Any], given: dict[str, Any]) -> bool:
+    """Whether a group passes one of DescribeAutoScalingGroups' filters (tag-key, tag-value, tag:<key>)."""
+    name, values = given.get("Name") or "", given.get("Values") or []
+    if name == "tag-key":
+        return any(t["Key"] in values for t in group["Tags"])
+    if name == "tag-value":
+        return any(t.get("Value", "") in values for t in group["Tags"])
+    if name.startswith("tag:"):
+        return any(t["Key"] == name[4:] and t.get("Value", "") in values for t in group["Tags"])
+    raise validation(
+        f"Filter type {name} is not correct. Allowed Filter types are: tag-key tag-value tag:<key>"
+    )
 
 
 def _cause(group: dict[str, Any]) -> str:

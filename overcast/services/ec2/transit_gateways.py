@@ -45,6 +45,11 @@ TABLE_FILTERS = {
     "transit-gateway-id": "TransitGatewayId",
     "transit-gateway-route-table-id": "TransitGatewayRouteTableId",
 }
+LINK_FILTERS = {
+    "resource-id": "ResourceId",
+    "resource-type": "ResourceType",
+    "transit-gateway-attachment-id": "TransitGatewayAttachmentId",
+}
 ROUTE_FILTERS = {
     "attachment.transit-gateway-attachment-id": "TransitGatewayAttachments.TransitGatewayAttachmentId",
     "attachment.resource-id": "TransitGatewayAttachments.ResourceId",
@@ -308,6 +313,36 @@ class TransitGatewayOperations(Operations):
         self.service.store.save(attachment)
         return {"Propagation": {**_link(table, attachment), "State": "disabling"}}
 
+    def get_transit_gateway_route_table_associations(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        found = self._links(
+            ctx, params, lambda body, table_id: body.get("_association") == table_id, "associated"
+        )
+        return _page(found, params, "Associations")
+
+    def get_transit_gateway_route_table_propagations(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        found = self._links(ctx, params, lambda body, table_id: table_id in body["_propagations"], "enabled")
+        return _page(found, params, "TransitGatewayRouteTablePropagations")
+
+    def _links(
+        self, ctx: RequestContext, params: dict[str, Any], linked: Any, state: str
+    ) -> list[dict[str, Any]]:
+        """The attachments associated with (propagating to) a route table, as the Get... operations list them."""
+        table = self.service.net.require(ctx, kinds.TGW_ROUTE_TABLE, params["TransitGatewayRouteTableId"])
+        filters = params.get("Filters") or []
+        check(filters, LINK_FILTERS)
+        found = []
+        for attachment in self.service.store.children(table.parent_id or "", kinds.TGW_ATTACHMENT.name):
+            if linked(attachment.body, table.id):
+                described = {**_link(table, attachment), "State": state}
+                del described["TransitGatewayRouteTableId"]
+                if matches(described, filters, LINK_FILTERS):
+                    found.append(described)
+        return found
+
     def _table_and_attachment(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[Resource, Resource]:
         net = self.service.net
         table = net.require(ctx, kinds.TGW_ROUTE_TABLE, params["TransitGatewayRouteTableId"])
@@ -373,6 +408,18 @@ class TransitGatewayOperations(Operations):
                 "ResourceType": "vpc",
             }]  # fmt: skip
         return described
+
+
+def _page(found: list[dict[str, Any]], params: dict[str, Any], key: str) -> dict[str, Any]:
+    """One page of `found` (NextToken: the offset of the next item)."""
+    token = params.get("NextToken") or "0"
+    if not token.isdigit():
+        raise ServiceError("InvalidNextToken", f"The token '{token}' is invalid.")
+    start, limit = int(token), params.get("MaxResults") or 1000
+    result: dict[str, Any] = {key: found[start : start + limit]}
+    if start + limit < len(found):
+        result["NextToken"] = str(start + limit)
+    return result
 
 
 def _link(table: Resource, attachment: Resource) -> dict[str, Any]:

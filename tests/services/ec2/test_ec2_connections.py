@@ -325,3 +325,43 @@ def test_site_to_site_vpn(overcast, ec2, vpc, subnet):
     with pytest.raises(ClientError) as raised:
         ec2.describe_vpn_gateways(VpnGatewayIds=[vgw_id])
     assert error_of(raised) == ("InvalidVpnGatewayID.NotFound", 400)
+
+
+def test_transit_gateway_route_table_associations_and_propagations(overcast, ec2, vpc, subnet):
+    tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]
+    tgw_id, default_table = tgw["TransitGatewayId"], tgw["Options"]["AssociationDefaultRouteTableId"]
+    attachment_id = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw_id, VpcId=vpc, SubnetIds=[subnet])[
+        "TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]  # fmt: skip
+    overcast.advance_clock("5s")
+    link = {"TransitGatewayAttachmentId": attachment_id, "ResourceId": vpc, "ResourceType": "vpc"}
+    associations = ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=default_table)
+    assert associations["Associations"] == [{**link, "State": "associated"}]
+    propagations = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=default_table)
+    assert propagations["TransitGatewayRouteTablePropagations"] == [{**link, "State": "enabled"}]
+    assert ec2.get_transit_gateway_route_table_associations(
+        TransitGatewayRouteTableId=default_table, Filters=[{"Name": "resource-id", "Values": ["vpc-other"]}]
+    )["Associations"] == []  # fmt: skip
+
+    # moved to another table: associated there, still propagating to the default one
+    other = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw_id)["TransitGatewayRouteTable"][
+        "TransitGatewayRouteTableId"]  # fmt: skip
+    ec2.disassociate_transit_gateway_route_table(TransitGatewayRouteTableId=default_table,
+                                                 TransitGatewayAttachmentId=attachment_id)  # fmt: skip
+    ec2.associate_transit_gateway_route_table(
+        TransitGatewayRouteTableId=other, TransitGatewayAttachmentId=attachment_id
+    )
+    assert ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=default_table)[
+        "Associations"] == []  # fmt: skip
+    assert ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=other)["Associations"] == [
+        {**link, "State": "associated"}]  # fmt: skip
+    assert ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=other)[
+        "TransitGatewayRouteTablePropagations"] == []  # fmt: skip
+    with pytest.raises(ClientError) as raised:
+        ec2.get_transit_gateway_route_table_propagations(
+            TransitGatewayRouteTableId="tgw-rtb-0123456789abcdef0"
+        )
+    assert error_of(raised)[1] == 400
+    with pytest.raises(ClientError) as raised:
+        ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=other,
+                                                         Filters=[{"Name": "state", "Values": ["x"]}])  # fmt: skip
+    assert error_of(raised) == ("InvalidParameterValue", 400)
