@@ -71,7 +71,9 @@ class ElbV2Provider(ServiceProvider):
 
         async def deliver() -> float:
             nonlocal first
-            if self.clock.now() < first:
+            now = self.clock.now()
+            first = min(first, now + INTERVAL)  # the clock went back (a reset returns it to real time)
+            if now < first:
                 return first
             first = await self.access_logs.deliver()
             return first
