@@ -17,19 +17,12 @@ from overcast.services.cloudformation.resources.base import (
     boolean,
     document,
     drop_none,
+    ignore_missing,
     integer,
     not_found,
     tag_map,
     text,
 )
-
-
-async def _ignore_missing(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not not_found(error):
-            raise
 
 
 async def _s3_body(ctx: ResourceContext, location: dict[str, Any]) -> bytes:
@@ -148,7 +141,7 @@ class RestApi(ResourceHandler):
         return {**attributes, "RootResourceId": await self._root(ctx, physical_id)}
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("apigateway", "DeleteRestApi", {"restApiId": physical_id}))
+        await ignore_missing(ctx.call("apigateway", "DeleteRestApi", {"restApiId": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -196,7 +189,7 @@ class Resource(ResourceHandler):
         return Created(found["id"], {"ResourceId": found["id"]})
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigateway",
                 "DeleteResource",
@@ -303,7 +296,7 @@ class Method(ResourceHandler):
                 )
 
     async def update(self, ctx, physical_id, properties, previous, attributes):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigateway",
                 "DeleteMethod",
@@ -318,7 +311,7 @@ class Method(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigateway",
                 "DeleteMethod",
@@ -392,12 +385,12 @@ class Deployment(ResourceHandler):
     async def delete(self, ctx, physical_id, properties):
         api = properties["RestApiId"]
         if properties.get("StageName"):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "apigateway", "DeleteStage", {"restApiId": api, "stageName": properties["StageName"]}
                 )
             )
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("apigateway", "DeleteDeployment", {"restApiId": api, "deploymentId": physical_id})
         )
 
@@ -466,7 +459,7 @@ class Stage(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigateway", "DeleteStage", {"restApiId": properties["RestApiId"], "stageName": physical_id}
             )
@@ -527,7 +520,7 @@ class Authorizer(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigateway",
                 "DeleteAuthorizer",
@@ -575,7 +568,7 @@ class ApiKey(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("apigateway", "DeleteApiKey", {"apiKey": physical_id}))
+        await ignore_missing(ctx.call("apigateway", "DeleteApiKey", {"apiKey": physical_id}))
 
 
 class UsagePlan(ResourceHandler):
@@ -641,7 +634,7 @@ class UsagePlan(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("apigateway", "DeleteUsagePlan", {"usagePlanId": physical_id}))
+        await ignore_missing(ctx.call("apigateway", "DeleteUsagePlan", {"usagePlanId": physical_id}))
 
 
 class UsagePlanKey(ResourceHandler):
@@ -663,7 +656,7 @@ class UsagePlanKey(ResourceHandler):
         return Created(f"{properties['UsagePlanId']}:{properties['KeyId']}")
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigateway",
                 "DeleteUsagePlanKey",
@@ -707,7 +700,7 @@ class Model(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigateway", "DeleteModel", {"restApiId": properties["RestApiId"], "modelName": physical_id}
             )
@@ -758,7 +751,7 @@ class RequestValidator(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigateway",
                 "DeleteRequestValidator",
@@ -863,7 +856,7 @@ class DomainName(ResourceHandler):
         return self._attributes(ctx, found)
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("apigateway", "DeleteDomainName", {"domainName": physical_id}))
+        await ignore_missing(ctx.call("apigateway", "DeleteDomainName", {"domainName": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -916,7 +909,7 @@ class BasePathMapping(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         domain, base = physical_id.rsplit("|", 1)
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("apigateway", "DeleteBasePathMapping", {"domainName": domain, "basePath": base})
         )
 
@@ -952,7 +945,7 @@ class GatewayResponse(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigateway",
                 "DeleteGatewayResponse",
@@ -997,7 +990,7 @@ class VpcLink(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("apigateway", "DeleteVpcLink", {"vpcLinkId": physical_id}))
+        await ignore_missing(ctx.call("apigateway", "DeleteVpcLink", {"vpcLinkId": physical_id}))
 
 
 class ClientCertificate(ResourceHandler):
@@ -1033,7 +1026,7 @@ class ClientCertificate(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("apigateway", "DeleteClientCertificate", {"clientCertificateId": physical_id})
         )
 
@@ -1072,7 +1065,7 @@ class DocumentationPart(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigateway",
                 "DeleteDocumentationPart",

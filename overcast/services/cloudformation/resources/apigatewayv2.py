@@ -12,18 +12,11 @@ from overcast.services.cloudformation.resources.base import (
     ResourceHandler,
     boolean,
     drop_none,
+    ignore_missing,
     integer,
     not_found,
     tag_map,
 )
-
-
-async def _ignore_missing(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not not_found(error):
-            raise
 
 
 class Api(ResourceHandler):
@@ -69,7 +62,7 @@ class Api(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("apigatewayv2", "DeleteApi", {"ApiId": physical_id}))
+        await ignore_missing(ctx.call("apigatewayv2", "DeleteApi", {"ApiId": physical_id}))
 
     async def list(self, ctx):
         return [api["ApiId"] for api in (await ctx.call("apigatewayv2", "GetApis", {})).get("Items", [])]
@@ -110,7 +103,7 @@ class Stage(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("apigatewayv2", "DeleteStage", {"ApiId": properties["ApiId"], "StageName": physical_id})
         )
 
@@ -157,7 +150,7 @@ class Integration(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigatewayv2",
                 "DeleteIntegration",
@@ -200,7 +193,7 @@ class Route(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("apigatewayv2", "DeleteRoute", {"ApiId": properties["ApiId"], "RouteId": physical_id})
         )
 
@@ -231,7 +224,7 @@ class Deployment(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigatewayv2",
                 "DeleteDeployment",
@@ -276,7 +269,7 @@ class Authorizer(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigatewayv2",
                 "DeleteAuthorizer",
@@ -323,7 +316,7 @@ class Model(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("apigatewayv2", "DeleteModel", {"ApiId": properties["ApiId"], "ModelId": physical_id})
         )
 
@@ -362,7 +355,7 @@ class RouteResponse(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigatewayv2",
                 "DeleteRouteResponse",
@@ -412,7 +405,7 @@ class IntegrationResponse(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigatewayv2",
                 "DeleteIntegrationResponse",
@@ -468,7 +461,7 @@ class DomainName(ResourceHandler):
         return self._attributes(ctx, found)
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("apigatewayv2", "DeleteDomainName", {"DomainName": physical_id}))
+        await ignore_missing(ctx.call("apigatewayv2", "DeleteDomainName", {"DomainName": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -510,7 +503,7 @@ class ApiMapping(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "apigatewayv2",
                 "DeleteApiMapping",
@@ -546,7 +539,7 @@ class VpcLink(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("apigatewayv2", "DeleteVpcLink", {"VpcLinkId": physical_id}))
+        await ignore_missing(ctx.call("apigatewayv2", "DeleteVpcLink", {"VpcLinkId": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:

@@ -216,8 +216,18 @@ def not_found(error: ServiceError) -> bool:
         or "NoSuch" in code
         or "NonExistent" in code
         or "DoesNotExist" in code
+        or code.startswith("InvalidAssociationID")  # EC2's word for an association already gone
         or code in ("ResourceNotFoundException", "ParameterNotFound", "RepositoryNotFoundException")
     )
+
+
+async def ignore_missing(call: Awaitable[Any]) -> None:
+    """Await `call` (a delete, a detach), taking a resource that is already gone as success."""
+    try:
+        await call
+    except ServiceError as error:
+        if not not_found(error):
+            raise
 
 
 def shaped(service: str, operation: str, params: dict[str, Any], *, prune: bool = False) -> dict[str, Any]:

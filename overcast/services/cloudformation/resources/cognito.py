@@ -12,6 +12,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceHandler,
     boolean,
     drop_none,
+    ignore_missing,
     integer,
     not_found,
     tag_map,
@@ -292,14 +293,6 @@ class UserPoolGroup(ResourceHandler):
                 raise
 
 
-async def _ignore_missing(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not not_found(error):
-            raise
-
-
 class UserPoolResourceServer(ResourceHandler):
     type_name = "AWS::Cognito::UserPoolResourceServer"
     service = "cognito-idp"
@@ -327,7 +320,7 @@ class UserPoolResourceServer(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "cognito-idp",
                 "DeleteResourceServer",
@@ -379,7 +372,7 @@ class UserPoolIdentityProvider(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "cognito-idp",
                 "DeleteIdentityProvider",
@@ -426,7 +419,7 @@ class UserPoolUser(ResourceHandler):
         return Created(found["User"]["Username"])
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "cognito-idp",
                 "AdminDeleteUser",

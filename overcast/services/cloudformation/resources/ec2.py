@@ -14,6 +14,7 @@ from overcast.services.cloudformation.resources.base import (
     boolean,
     document,
     drop_none,
+    ignore_missing,
     integer,
     not_found,
     tag_list,
@@ -25,18 +26,6 @@ RUNNING_WAIT = 120
 def _tags(kind: str, value: Any) -> list[dict[str, Any]] | None:
     tags = tag_list(value)
     return [{"ResourceType": kind, "Tags": tags}] if tags else None
-
-
-async def _ignore_missing(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not (
-            not_found(error)
-            or error.code.endswith(".NotFound")
-            or error.code.startswith("InvalidAssociationID")
-        ):
-            raise
 
 
 async def _retag(ctx: ResourceContext, resource: str, new: Any, old: Any) -> None:
@@ -121,7 +110,7 @@ class VPC(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteVpc", {"VpcId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteVpc", {"VpcId": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -208,7 +197,7 @@ class Subnet(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteSubnet", {"SubnetId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteSubnet", {"SubnetId": physical_id}))
 
 
 class InternetGateway(ResourceHandler):
@@ -232,7 +221,7 @@ class InternetGateway(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteInternetGateway", {"InternetGatewayId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteInternetGateway", {"InternetGatewayId": physical_id}))
 
 
 class VPCGatewayAttachment(ResourceHandler):
@@ -260,7 +249,7 @@ class VPCGatewayAttachment(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         if properties.get("VpnGatewayId"):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "ec2",
                     "DetachVpnGateway",
@@ -268,7 +257,7 @@ class VPCGatewayAttachment(ResourceHandler):
                 )
             )
             return
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "ec2",
                 "DetachInternetGateway",
@@ -305,7 +294,7 @@ class RouteTable(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteRouteTable", {"RouteTableId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteRouteTable", {"RouteTableId": physical_id}))
 
 
 _ROUTE_TARGETS = (
@@ -361,7 +350,7 @@ class Route(ResourceHandler):
             for key, value in self._params(properties).items()
             if not key.endswith(("Id", "Arn")) or key.startswith("Destination") or key == "RouteTableId"
         }
-        await _ignore_missing(ctx.call("ec2", "DeleteRoute", params))
+        await ignore_missing(ctx.call("ec2", "DeleteRoute", params))
 
 
 class SubnetRouteTableAssociation(ResourceHandler):
@@ -380,7 +369,7 @@ class SubnetRouteTableAssociation(ResourceHandler):
         return Created(found["AssociationId"], {"Id": found["AssociationId"]})
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DisassociateRouteTable", {"AssociationId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DisassociateRouteTable", {"AssociationId": physical_id}))
 
 
 def permissions(rules: list[dict[str, Any]], egress: bool = False) -> list[dict[str, Any]]:
@@ -460,7 +449,7 @@ class SecurityGroup(ResourceHandler):
             permissions(old.get("SecurityGroupIngress") or []),
         )
         if before and before != ingress:
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call("ec2", "RevokeSecurityGroupIngress", {"GroupId": group_id, "IpPermissions": before})
             )
         if ingress and ingress != before:
@@ -475,7 +464,7 @@ class SecurityGroup(ResourceHandler):
             if fresh or not before:
                 before = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]  # the default rule
             if new.get("VpcId"):
-                await _ignore_missing(
+                await ignore_missing(
                     ctx.call(
                         "ec2", "RevokeSecurityGroupEgress", {"GroupId": group_id, "IpPermissions": before}
                     )
@@ -492,7 +481,7 @@ class SecurityGroup(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         key = "GroupId" if physical_id.startswith("sg-") else "GroupName"
-        await _ignore_missing(ctx.call("ec2", "DeleteSecurityGroup", {key: physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteSecurityGroup", {key: physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         key = "GroupIds" if physical_id.startswith("sg-") else "GroupNames"
@@ -558,7 +547,7 @@ class SecurityGroupIngress(ResourceHandler):
         return attributes  # only Description may change in place
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "ec2",
                 f"RevokeSecurityGroup{self.direction}",
@@ -640,10 +629,10 @@ class EIP(ResourceHandler):
         if not found:
             return
         if found[0].get("AssociationId"):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call("ec2", "DisassociateAddress", {"AssociationId": found[0]["AssociationId"]})
             )
-        await _ignore_missing(ctx.call("ec2", "ReleaseAddress", {"AllocationId": found[0]["AllocationId"]}))
+        await ignore_missing(ctx.call("ec2", "ReleaseAddress", {"AllocationId": found[0]["AllocationId"]}))
 
 
 class EIPAssociation(ResourceHandler):
@@ -670,7 +659,7 @@ class EIPAssociation(ResourceHandler):
         return Created(association, {"Id": association})
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DisassociateAddress", {"AssociationId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DisassociateAddress", {"AssociationId": physical_id}))
 
 
 class NatGateway(ResourceHandler):
@@ -705,7 +694,7 @@ class NatGateway(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteNatGateway", {"NatGatewayId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteNatGateway", {"NatGatewayId": physical_id}))
         # As AWS's handler does: the subnet and the address are free only once the gateway is deleted.
         await ctx.settle(lambda: self._reached(ctx, physical_id, "deleted"))
 
@@ -840,7 +829,7 @@ class Instance(ResourceHandler):
         return self._attributes(await self._running(ctx, physical_id))
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "TerminateInstances", {"InstanceIds": [physical_id]}))
+        await ignore_missing(ctx.call("ec2", "TerminateInstances", {"InstanceIds": [physical_id]}))
 
 
 class Volume(ResourceHandler):
@@ -886,7 +875,7 @@ class Volume(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteVolume", {"VolumeId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteVolume", {"VolumeId": physical_id}))
 
 
 class VolumeAttachment(ResourceHandler):
@@ -908,7 +897,7 @@ class VolumeAttachment(ResourceHandler):
         return Created(f"{properties['VolumeId']}|{properties['InstanceId']}")
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "ec2",
                 "DetachVolume",
@@ -953,7 +942,7 @@ class KeyPair(ResourceHandler):
         )
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteKeyPair", {"KeyName": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteKeyPair", {"KeyName": physical_id}))
 
 
 class VPCEndpoint(ResourceHandler):

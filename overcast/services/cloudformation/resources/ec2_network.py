@@ -15,12 +15,13 @@ from overcast.services.cloudformation.resources.base import (
     ResourceHandler,
     boolean,
     drop_none,
+    ignore_missing,
     integer,
     not_found,
     shaped,
     text,
 )
-from overcast.services.cloudformation.resources.ec2 import _ignore_missing, _retag, _tags
+from overcast.services.cloudformation.resources.ec2 import _retag, _tags
 
 SETTLE_SECONDS = 300
 
@@ -101,7 +102,7 @@ class LaunchTemplate(ResourceHandler):
         return self._attributes(found["LaunchTemplate"])
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteLaunchTemplate", {"LaunchTemplateId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteLaunchTemplate", {"LaunchTemplateId": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -143,7 +144,7 @@ class NetworkAcl(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteNetworkAcl", {"NetworkAclId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteNetworkAcl", {"NetworkAclId": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         found = await ctx.call("ec2", "DescribeNetworkAcls", {"Filters": [
@@ -191,7 +192,7 @@ class NetworkAclEntry(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "ec2",
                 "DeleteNetworkAclEntry",
@@ -245,7 +246,7 @@ class SubnetNetworkAclAssociation(ResourceHandler):
             {"Name": "vpc-id", "Values": [current["VpcId"]]},
             {"Name": "default", "Values": ["true"]}]})  # fmt: skip
         for acl in defaults.get("NetworkAcls", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "ec2",
                     "ReplaceNetworkAclAssociation",
@@ -285,7 +286,7 @@ class EgressOnlyInternetGateway(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("ec2", "DeleteEgressOnlyInternetGateway", {"EgressOnlyInternetGatewayId": physical_id})
         )
 
@@ -346,7 +347,7 @@ class DHCPOptions(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteDhcpOptions", {"DhcpOptionsId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteDhcpOptions", {"DhcpOptionsId": physical_id}))
 
 
 class VPCDHCPOptionsAssociation(ResourceHandler):
@@ -365,7 +366,7 @@ class VPCDHCPOptionsAssociation(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         """The VPC goes back to no DHCP options (`default`), as AWS's handler does."""
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "ec2", "AssociateDhcpOptions", {"DhcpOptionsId": "default", "VpcId": properties["VpcId"]}
             )
@@ -421,7 +422,7 @@ class VPCPeeringConnection(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("ec2", "DeleteVpcPeeringConnection", {"VpcPeeringConnectionId": physical_id})
         )
 
@@ -486,7 +487,7 @@ class FlowLog(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteFlowLogs", {"FlowLogIds": [physical_id]}))
+        await ignore_missing(ctx.call("ec2", "DeleteFlowLogs", {"FlowLogIds": [physical_id]}))
 
     async def read(self, ctx, physical_id, properties):
         found = await ctx.call("ec2", "DescribeFlowLogs", {"FlowLogIds": [physical_id]})
@@ -542,7 +543,7 @@ class TransitGateway(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteTransitGateway", {"TransitGatewayId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteTransitGateway", {"TransitGatewayId": physical_id}))
         await _until(ctx, lambda: self._describe(ctx, physical_id), "deleted")
 
     async def read(self, ctx, physical_id, properties):
@@ -590,7 +591,7 @@ class TransitGatewayVpcAttachment(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("ec2", "DeleteTransitGatewayVpcAttachment", {"TransitGatewayAttachmentId": physical_id})
         )
         await _until(ctx, lambda: self._describe(ctx, physical_id), "deleted")
@@ -629,7 +630,7 @@ class TransitGatewayRouteTable(ResourceHandler):
         return (found.get("TransitGatewayRouteTables") or [None])[0]
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("ec2", "DeleteTransitGatewayRouteTable", {"TransitGatewayRouteTableId": physical_id})
         )
         await _until(ctx, lambda: self._describe(ctx, physical_id), "deleted")
@@ -659,7 +660,7 @@ class TransitGatewayRoute(ResourceHandler):
         return Created(f"{properties['TransitGatewayRouteTableId']}|{properties.get('DestinationCidrBlock')}")
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "ec2",
                 "DeleteTransitGatewayRoute",
@@ -691,7 +692,7 @@ class TransitGatewayRouteTableAssociation(ResourceHandler):
         )
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "ec2",
                 "DisassociateTransitGatewayRouteTable",
@@ -720,7 +721,7 @@ class TransitGatewayRouteTablePropagation(TransitGatewayRouteTableAssociation):
         )
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "ec2",
                 "DisableTransitGatewayRouteTablePropagation",
@@ -814,7 +815,7 @@ class NetworkInterface(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteNetworkInterface", {"NetworkInterfaceId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteNetworkInterface", {"NetworkInterfaceId": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         found = await ctx.call("ec2", "DescribeNetworkInterfaces", {"Filters": [
@@ -863,7 +864,7 @@ class NetworkInterfaceAttachment(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("ec2", "DetachNetworkInterface", {"AttachmentId": physical_id, "Force": True})
         )
 
@@ -947,7 +948,7 @@ class PrefixList(ResourceHandler):
         return self._attributes(await self._complete(ctx, physical_id))
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteManagedPrefixList", {"PrefixListId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteManagedPrefixList", {"PrefixListId": physical_id}))
 
 
 class VPCCidrBlock(ResourceHandler):
@@ -989,7 +990,7 @@ class VPCCidrBlock(ResourceHandler):
         )
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DisassociateVpcCidrBlock", {"AssociationId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DisassociateVpcCidrBlock", {"AssociationId": physical_id}))
 
 
 class SubnetCidrBlock(ResourceHandler):
@@ -1009,7 +1010,7 @@ class SubnetCidrBlock(ResourceHandler):
         return Created(association_id, {"Id": association_id})
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DisassociateSubnetCidrBlock", {"AssociationId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DisassociateSubnetCidrBlock", {"AssociationId": physical_id}))
 
 
 class PlacementGroup(ResourceHandler):
@@ -1037,7 +1038,7 @@ class PlacementGroup(ResourceHandler):
         return Created(name, {"GroupName": name})
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeletePlacementGroup", {"GroupName": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeletePlacementGroup", {"GroupName": physical_id}))
 
 
 # -- site-to-site VPN -------------------------------------------------------------------------------
@@ -1072,7 +1073,7 @@ class VPNGateway(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteVpnGateway", {"VpnGatewayId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteVpnGateway", {"VpnGatewayId": physical_id}))
 
 
 class CustomerGateway(ResourceHandler):
@@ -1108,7 +1109,7 @@ class CustomerGateway(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteCustomerGateway", {"CustomerGatewayId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteCustomerGateway", {"CustomerGatewayId": physical_id}))
 
 
 class VPNConnection(ResourceHandler):
@@ -1166,7 +1167,7 @@ class VPNConnection(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("ec2", "DeleteVpnConnection", {"VpnConnectionId": physical_id}))
+        await ignore_missing(ctx.call("ec2", "DeleteVpnConnection", {"VpnConnectionId": physical_id}))
 
 
 class VPNConnectionRoute(ResourceHandler):
@@ -1188,7 +1189,7 @@ class VPNConnectionRoute(ResourceHandler):
             "DestinationCidrBlock": properties["DestinationCidrBlock"],
             "VpnConnectionId": properties["VpnConnectionId"],
         }
-        await _ignore_missing(ctx.call("ec2", "DeleteVpnConnectionRoute", params))
+        await ignore_missing(ctx.call("ec2", "DeleteVpnConnectionRoute", params))
 
 
 class VPNGatewayRoutePropagation(ResourceHandler):
@@ -1205,7 +1206,7 @@ class VPNGatewayRoutePropagation(ResourceHandler):
     async def _propagate(ctx: ResourceContext, gateway: str, tables: list[str], before: list[str]) -> None:
         for table in before:
             if table not in tables:
-                await _ignore_missing(
+                await ignore_missing(
                     ctx.call(
                         "ec2", "DisableVgwRoutePropagation", {"GatewayId": gateway, "RouteTableId": table}
                     )

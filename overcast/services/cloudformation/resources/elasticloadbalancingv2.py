@@ -16,6 +16,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceHandler,
     boolean,
     drop_none,
+    ignore_missing,
     integer,
     not_found,
     tag_list,
@@ -74,11 +75,7 @@ async def _retag(
 
 
 async def _delete(ctx: ResourceContext, operation: str, params: dict[str, Any]) -> None:
-    try:
-        await ctx.call(SERVICE, operation, params)
-    except ServiceError as error:
-        if not not_found(error):
-            raise
+    await ignore_missing(ctx.call(SERVICE, operation, params))
 
 
 def _full_name(arn: str, marker: str) -> str:

@@ -14,6 +14,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceHandler,
     document,
     drop_none,
+    ignore_missing,
     integer,
     not_found,
     tag_list,
@@ -176,14 +177,6 @@ class Rule(ResourceHandler):
         return result
 
 
-async def _ignore_missing(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not not_found(error):
-            raise
-
-
 def _pattern(value: Any) -> str | None:
     return json.dumps(value) if isinstance(value, dict) else value
 
@@ -237,7 +230,7 @@ class EventBusPolicy(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         bus = {"EventBusName": properties["EventBusName"]} if properties.get("EventBusName") else {}
-        await _ignore_missing(ctx.call("events", "RemovePermission", {**bus, "StatementId": physical_id}))
+        await ignore_missing(ctx.call("events", "RemovePermission", {**bus, "StatementId": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -296,7 +289,7 @@ class Archive(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("events", "DeleteArchive", {"ArchiveName": physical_id}))
+        await ignore_missing(ctx.call("events", "DeleteArchive", {"ArchiveName": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -357,7 +350,7 @@ class Connection(ResourceHandler):
         return await self._attributes(ctx, physical_id)
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("events", "DeleteConnection", {"Name": physical_id}))
+        await ignore_missing(ctx.call("events", "DeleteConnection", {"Name": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -401,7 +394,7 @@ class ApiDestination(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("events", "DeleteApiDestination", {"Name": physical_id}))
+        await ignore_missing(ctx.call("events", "DeleteApiDestination", {"Name": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:

@@ -14,18 +14,11 @@ from overcast.services.cloudformation.resources.base import (
     ResourceHandler,
     document,
     drop_none,
+    ignore_missing,
     integer,
     not_found,
     tag_list,
 )
-
-
-async def _ignore_missing(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not not_found(error):
-            raise
 
 
 def _policies(properties: dict[str, Any]) -> dict[str, str]:
@@ -47,7 +40,7 @@ async def _sync_inline(
             )
     for policy in old:
         if policy not in new:
-            await _ignore_missing(ctx.call("iam", f"Delete{kind}Policy", {key: name, "PolicyName": policy}))
+            await ignore_missing(ctx.call("iam", f"Delete{kind}Policy", {key: name, "PolicyName": policy}))
 
 
 async def _sync_managed(ctx: ResourceContext, kind: str, name: str, new: list[str], old: list[str]) -> None:
@@ -57,7 +50,7 @@ async def _sync_managed(ctx: ResourceContext, kind: str, name: str, new: list[st
             await ctx.call("iam", f"Attach{kind}Policy", {key: name, "PolicyArn": arn})
     for arn in old:
         if arn not in new:
-            await _ignore_missing(ctx.call("iam", f"Detach{kind}Policy", {key: name, "PolicyArn": arn}))
+            await ignore_missing(ctx.call("iam", f"Detach{kind}Policy", {key: name, "PolicyArn": arn}))
 
 
 async def _sync_tags(ctx: ResourceContext, kind: str, name: str, new: Any, old: Any) -> None:
@@ -152,26 +145,26 @@ class Role(ResourceHandler):
                 return
             raise
         for policy in attached.get("AttachedPolicies", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "iam", "DetachRolePolicy", {"RoleName": physical_id, "PolicyArn": policy["PolicyArn"]}
                 )
             )
         inline = await ctx.call("iam", "ListRolePolicies", {"RoleName": physical_id})
         for name in inline.get("PolicyNames", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call("iam", "DeleteRolePolicy", {"RoleName": physical_id, "PolicyName": name})
             )
         profiles = await ctx.call("iam", "ListInstanceProfilesForRole", {"RoleName": physical_id})
         for profile in profiles.get("InstanceProfiles", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "iam",
                     "RemoveRoleFromInstanceProfile",
                     {"InstanceProfileName": profile["InstanceProfileName"], "RoleName": physical_id},
                 )
             )
-        await _ignore_missing(ctx.call("iam", "DeleteRole", {"RoleName": physical_id}))
+        await ignore_missing(ctx.call("iam", "DeleteRole", {"RoleName": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -344,7 +337,7 @@ class ManagedPolicy(ResourceHandler):
                     "DeletePolicyVersion",
                     {"PolicyArn": physical_id, "VersionId": version["VersionId"]},
                 )
-        await _ignore_missing(ctx.call("iam", "DeletePolicy", {"PolicyArn": physical_id}))
+        await ignore_missing(ctx.call("iam", "DeletePolicy", {"PolicyArn": physical_id}))
 
 
 class User(ResourceHandler):
@@ -386,7 +379,7 @@ class User(ResourceHandler):
                 await ctx.call("iam", "AddUserToGroup", {"GroupName": group, "UserName": name})
         for group in old.get("Groups") or []:
             if group not in (new.get("Groups") or []):
-                await _ignore_missing(
+                await ignore_missing(
                     ctx.call("iam", "RemoveUserFromGroup", {"GroupName": group, "UserName": name})
                 )
         login, old_login = new.get("LoginProfile"), old.get("LoginProfile")
@@ -403,7 +396,7 @@ class User(ResourceHandler):
             else:
                 await ctx.call("iam", "CreateLoginProfile", params)
         elif old_login and not login:
-            await _ignore_missing(ctx.call("iam", "DeleteLoginProfile", {"UserName": name}))
+            await ignore_missing(ctx.call("iam", "DeleteLoginProfile", {"UserName": name}))
 
     async def update(self, ctx, physical_id, properties, previous, attributes):
         await self._settings(ctx, physical_id, properties, previous)
@@ -418,32 +411,32 @@ class User(ResourceHandler):
                 return
             raise
         for group in groups.get("Groups", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "iam", "RemoveUserFromGroup", {"GroupName": group["GroupName"], "UserName": physical_id}
                 )
             )
         attached = await ctx.call("iam", "ListAttachedUserPolicies", {"UserName": physical_id})
         for policy in attached.get("AttachedPolicies", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "iam", "DetachUserPolicy", {"UserName": physical_id, "PolicyArn": policy["PolicyArn"]}
                 )
             )
         inline = await ctx.call("iam", "ListUserPolicies", {"UserName": physical_id})
         for name in inline.get("PolicyNames", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call("iam", "DeleteUserPolicy", {"UserName": physical_id, "PolicyName": name})
             )
         keys = await ctx.call("iam", "ListAccessKeys", {"UserName": physical_id})
         for key in keys.get("AccessKeyMetadata", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "iam", "DeleteAccessKey", {"UserName": physical_id, "AccessKeyId": key["AccessKeyId"]}
                 )
             )
-        await _ignore_missing(ctx.call("iam", "DeleteLoginProfile", {"UserName": physical_id}))
-        await _ignore_missing(ctx.call("iam", "DeleteUser", {"UserName": physical_id}))
+        await ignore_missing(ctx.call("iam", "DeleteLoginProfile", {"UserName": physical_id}))
+        await ignore_missing(ctx.call("iam", "DeleteUser", {"UserName": physical_id}))
 
 
 class Group(ResourceHandler):
@@ -484,24 +477,24 @@ class Group(ResourceHandler):
                 return
             raise
         for policy in attached.get("AttachedPolicies", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "iam", "DetachGroupPolicy", {"GroupName": physical_id, "PolicyArn": policy["PolicyArn"]}
                 )
             )
         inline = await ctx.call("iam", "ListGroupPolicies", {"GroupName": physical_id})
         for name in inline.get("PolicyNames", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call("iam", "DeleteGroupPolicy", {"GroupName": physical_id, "PolicyName": name})
             )
         members = await ctx.call("iam", "GetGroup", {"GroupName": physical_id})
         for user in members.get("Users", []):
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "iam", "RemoveUserFromGroup", {"GroupName": physical_id, "UserName": user["UserName"]}
                 )
             )
-        await _ignore_missing(ctx.call("iam", "DeleteGroup", {"GroupName": physical_id}))
+        await ignore_missing(ctx.call("iam", "DeleteGroup", {"GroupName": physical_id}))
 
 
 class UserToGroupAddition(ResourceHandler):
@@ -522,7 +515,7 @@ class UserToGroupAddition(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         for user in properties.get("Users") or []:
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "iam", "RemoveUserFromGroup", {"GroupName": properties["GroupName"], "UserName": user}
                 )
@@ -554,7 +547,7 @@ class InstanceProfile(ResourceHandler):
     async def update(self, ctx, physical_id, properties, previous, attributes):
         for role in previous.get("Roles") or []:
             if role not in properties["Roles"]:
-                await _ignore_missing(
+                await ignore_missing(
                     ctx.call(
                         "iam",
                         "RemoveRoleFromInstanceProfile",
@@ -570,14 +563,14 @@ class InstanceProfile(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         for role in properties.get("Roles") or []:
-            await _ignore_missing(
+            await ignore_missing(
                 ctx.call(
                     "iam",
                     "RemoveRoleFromInstanceProfile",
                     {"InstanceProfileName": physical_id, "RoleName": role},
                 )
             )
-        await _ignore_missing(ctx.call("iam", "DeleteInstanceProfile", {"InstanceProfileName": physical_id}))
+        await ignore_missing(ctx.call("iam", "DeleteInstanceProfile", {"InstanceProfileName": physical_id}))
 
 
 class AccessKey(ResourceHandler):
@@ -611,7 +604,7 @@ class AccessKey(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "iam", "DeleteAccessKey", {"UserName": properties["UserName"], "AccessKeyId": physical_id}
             )
@@ -654,7 +647,7 @@ class RolePolicy(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         policy, _, owner = physical_id.partition("|")
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("iam", f"Delete{self.kind}Policy", {self.owner_key: owner, "PolicyName": policy})
         )
 
@@ -732,7 +725,7 @@ class OIDCProvider(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("iam", "DeleteOpenIDConnectProvider", {"OpenIDConnectProviderArn": physical_id})
         )
 
@@ -783,7 +776,7 @@ class ServiceLinkedRole(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("iam", "DeleteServiceLinkedRole", {"RoleName": physical_id}))
+        await ignore_missing(ctx.call("iam", "DeleteServiceLinkedRole", {"RoleName": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:

@@ -13,6 +13,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceHandler,
     boolean,
     drop_none,
+    ignore_missing,
     integer,
     not_found,
     tag_map,
@@ -37,14 +38,6 @@ _CONFIGURATION = (
     "FileSystemConfigs",
     "SnapStart",
 )
-
-
-async def _ignore_missing(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not not_found(error):
-            raise
 
 
 def inline_zip(source: str, runtime: str) -> bytes:
@@ -176,7 +169,7 @@ class Function(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("lambda", "DeleteFunction", {"FunctionName": physical_id}))
+        await ignore_missing(ctx.call("lambda", "DeleteFunction", {"FunctionName": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -240,7 +233,7 @@ class Version(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         name, _, version = physical_id.rpartition(":")
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("lambda", "DeleteFunction", {"FunctionName": name, "Qualifier": version})
         )
 
@@ -283,7 +276,7 @@ class Alias(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "lambda",
                 "DeleteAlias",
@@ -329,7 +322,7 @@ class Permission(ResourceHandler):
         return Created(statement, {"Id": statement})
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "lambda",
                 "RemovePermission",
@@ -426,7 +419,7 @@ class EventSourceMapping(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("lambda", "DeleteEventSourceMapping", {"UUID": physical_id}))
+        await ignore_missing(ctx.call("lambda", "DeleteEventSourceMapping", {"UUID": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -485,7 +478,7 @@ class LayerVersion(ResourceHandler):
     async def delete(self, ctx, physical_id, properties):
         arn, _, number = physical_id.rpartition(":")
         name = arn.rsplit(":", 1)[-1]
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("lambda", "DeleteLayerVersion", {"LayerName": name, "VersionNumber": int(number)})
         )
 
@@ -517,7 +510,7 @@ class LayerVersionPermission(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         arn, _, number = properties["LayerVersionArn"].rpartition(":")
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "lambda",
                 "RemoveLayerVersionPermission",
@@ -556,7 +549,7 @@ class Url(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "lambda",
                 "DeleteFunctionUrlConfig",
@@ -596,7 +589,7 @@ class EventInvokeConfig(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call(
                 "lambda",
                 "DeleteFunctionEventInvokeConfig",

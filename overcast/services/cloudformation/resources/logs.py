@@ -12,6 +12,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceHandler,
     document,
     drop_none,
+    ignore_missing,
     integer,
     not_found,
     tag_map,
@@ -269,14 +270,6 @@ class ResourcePolicy(ResourceHandler):
         return [policy["policyName"] for policy in policies]
 
 
-async def _ignore_missing(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not not_found(error):
-            raise
-
-
 class Destination(ResourceHandler):
     type_name = "AWS::Logs::Destination"
     service = "logs"
@@ -310,7 +303,7 @@ class Destination(ResourceHandler):
         return {"Arn": found["destination"]["arn"]}
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("logs", "DeleteDestination", {"destinationName": physical_id}))
+        await ignore_missing(ctx.call("logs", "DeleteDestination", {"destinationName": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         found = await ctx.call("logs", "DescribeDestinations", {"DestinationNamePrefix": physical_id})
@@ -347,7 +340,7 @@ class QueryDefinition(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("logs", "DeleteQueryDefinition", {"queryDefinitionId": physical_id}))
+        await ignore_missing(ctx.call("logs", "DeleteQueryDefinition", {"queryDefinitionId": physical_id}))
 
 
 HANDLERS = (

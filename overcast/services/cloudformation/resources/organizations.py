@@ -12,6 +12,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceContext,
     ResourceHandler,
     document,
+    ignore_missing,
     not_found,
     tag_list,
 )
@@ -24,14 +25,6 @@ async def _sync_tags(ctx: ResourceContext, resource_id: str, new: Any, old: Any)
         await ctx.call("organizations", "UntagResource", {"ResourceId": resource_id, "TagKeys": gone})
     if new_tags and new_tags != old_tags:
         await ctx.call("organizations", "TagResource", {"ResourceId": resource_id, "Tags": new_tags})
-
-
-async def _gone_is_fine(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not not_found(error):
-            raise
 
 
 class OrganizationalUnit(ResourceHandler):
@@ -59,7 +52,7 @@ class OrganizationalUnit(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _gone_is_fine(
+        await ignore_missing(
             ctx.call("organizations", "DeleteOrganizationalUnit", {"OrganizationalUnitId": physical_id})
         )
 
@@ -117,7 +110,7 @@ class Policy(ResourceHandler):
         new, old = properties.get("TargetIds") or [], previous.get("TargetIds") or []
         for target in old:
             if target not in new:
-                await _gone_is_fine(
+                await ignore_missing(
                     ctx.call("organizations", "DetachPolicy", {"PolicyId": physical_id, "TargetId": target})
                 )
         for target in new:
@@ -128,10 +121,10 @@ class Policy(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         for target in properties.get("TargetIds") or []:
-            await _gone_is_fine(
+            await ignore_missing(
                 ctx.call("organizations", "DetachPolicy", {"PolicyId": physical_id, "TargetId": target})
             )
-        await _gone_is_fine(ctx.call("organizations", "DeletePolicy", {"PolicyId": physical_id}))
+        await ignore_missing(ctx.call("organizations", "DeletePolicy", {"PolicyId": physical_id}))
 
     async def read(self, ctx, physical_id, properties):
         try:

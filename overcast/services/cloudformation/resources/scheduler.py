@@ -9,6 +9,7 @@ from overcast.services.cloudformation.resources.base import (
     Created,
     ResourceHandler,
     drop_none,
+    ignore_missing,
     not_found,
     shaped,
     tag_list,
@@ -25,14 +26,6 @@ _SCHEDULE_SETTINGS = (
     "State",
     "Target",
 )
-
-
-async def _ignore_missing(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not not_found(error):
-            raise
 
 
 class Schedule(ResourceHandler):
@@ -74,7 +67,7 @@ class Schedule(ResourceHandler):
 
     async def delete(self, ctx, physical_id, properties):
         params = drop_none({"Name": physical_id, "GroupName": properties.get("GroupName")})
-        await _ignore_missing(ctx.call("scheduler", "DeleteSchedule", params))
+        await ignore_missing(ctx.call("scheduler", "DeleteSchedule", params))
 
     async def read(self, ctx, physical_id, properties):
         try:
@@ -126,7 +119,7 @@ class ScheduleGroup(ResourceHandler):
         return await self._attributes(ctx, physical_id)
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(ctx.call("scheduler", "DeleteScheduleGroup", {"Name": physical_id}))
+        await ignore_missing(ctx.call("scheduler", "DeleteScheduleGroup", {"Name": physical_id}))
 
         async def gone() -> bool | None:
             try:

@@ -13,6 +13,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceContext,
     ResourceHandler,
     boolean,
+    ignore_missing,
     not_found,
     tag_list,
 )
@@ -161,14 +162,6 @@ class Activity(ResourceHandler):
                 raise
 
 
-async def _ignore_missing(call) -> None:
-    try:
-        await call
-    except ServiceError as error:
-        if not not_found(error):
-            raise
-
-
 class StateMachineVersion(ResourceHandler):
     """Publishes the state machine's current revision; an update publishes a new version and CloudFormation
     deletes the old one (every property is create-only, as in AWS)."""
@@ -189,7 +182,7 @@ class StateMachineVersion(ResourceHandler):
         return Created(found["stateMachineVersionArn"], {"Arn": found["stateMachineVersionArn"]})
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("stepfunctions", "DeleteStateMachineVersion", {"stateMachineVersionArn": physical_id})
         )
 
@@ -240,7 +233,7 @@ class StateMachineAlias(ResourceHandler):
         return attributes
 
     async def delete(self, ctx, physical_id, properties):
-        await _ignore_missing(
+        await ignore_missing(
             ctx.call("stepfunctions", "DeleteStateMachineAlias", {"stateMachineAliasArn": physical_id})
         )
 
