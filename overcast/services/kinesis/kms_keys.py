@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from overcast.errors import ServiceError
-from overcast.platform import new_request_id
 from overcast.services.kms import api as kms
 
 if TYPE_CHECKING:
@@ -37,9 +36,7 @@ class StreamKeys:
     def __init__(self, service: KinesisProvider) -> None:
         self.service = service
         self._data_keys: dict[tuple[int, str], bytes] = {}  # (stream id, key) -> the encrypted data key
-        self._allowed: dict[
-            tuple[int, str, str, str], float
-        ] = {}  # (stream, key, principal, action) -> until
+        self._allowed = kms.RecentUses()  # (stream, key, principal, action)
 
     def check_key(self, ctx: RequestContext, stream: Stream, key_id: str) -> None:
         """StartStreamEncryption: the caller must be able to use the key."""
@@ -73,7 +70,7 @@ class StreamKeys:
 
     def forget(self) -> None:
         self._data_keys.clear()
-        self._allowed.clear()
+        self._allowed.forget()
 
     def _generate(self, ctx: RequestContext, stream: Stream, key_id: str) -> None:
         try:
@@ -93,14 +90,12 @@ class StreamKeys:
         self._data_keys[(stream.id, key_id)] = data_key.ciphertext
 
     def _still_allowed(self, ctx: RequestContext, stream: Stream, action: str) -> bool:
-        until = self._allowed.get((stream.id, stream.key_id or "", ctx.principal.arn, action))
-        return until is not None and self.service.clock.now() < until
+        use = (stream.id, stream.key_id or "", ctx.principal.arn, action)
+        return self._allowed.fresh(use, self.service.clock.now())
 
     def _remember(self, ctx: RequestContext, stream: Stream, action: str) -> None:
-        if len(self._allowed) > MAX_REMEMBERED:
-            self._allowed.clear()
-        key = (stream.id, stream.key_id or "", ctx.principal.arn, action)
-        self._allowed[key] = self.service.clock.now() + REUSE_SECONDS
+        use = (stream.id, stream.key_id or "", ctx.principal.arn, action)
+        self._allowed.remember(use, self.service.clock.now() + REUSE_SECONDS)
 
 
 def _context(stream: Stream) -> dict[str, str]:
@@ -108,12 +103,5 @@ def _context(stream: Stream) -> dict[str, str]:
 
 
 def _as_kinesis(error: ServiceError) -> ServiceError:
-    """KMS's error as Kinesis passes it on: its `KMS*Exception` code, KMS's message with the SDK's suffix."""
-    code = _CODES.get(error.code)
-    if code is None:
-        return error
-    message = (
-        f"{error.message} (Service: AWSKMS; Status Code: 400; Error Code: {error.code}; "
-        f"Request ID: {new_request_id()}; Proxy: null)"
-    )
-    return ServiceError(code, message, 400)
+    """KMS's error as Kinesis passes it on: its `KMS*Exception` code."""
+    return kms.passed_on(error, _CODES)

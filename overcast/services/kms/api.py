@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from overcast.errors import ServiceError
 from overcast.identity import Principal
 
 if TYPE_CHECKING:
@@ -228,3 +229,44 @@ def encrypt(
         params["EncryptionContext"] = context
     found = call(platform, "Encrypt", params, principal, account_id, region, via)
     return found["CiphertextBlob"], found["KeyId"]
+
+
+# -- what services share around those calls ---------------------------------------------------------------------
+
+
+def passed_on(error: ServiceError, codes: dict[str, str], status: int = 400) -> ServiceError:
+    """KMS's error as a service passes it on to its caller: under the service's own code for it (`codes`: KMS's
+    code -> the service's), with KMS's message and the AWS SDK's suffix, as AWS's services word it. An error
+    `codes` does not name is passed on as it is."""
+    from overcast.platform import new_request_id
+
+    code = codes.get(error.code)
+    if code is None:
+        return error
+    message = (
+        f"{error.message} (Service: AWSKMS; Status Code: 400; Error Code: {error.code}; "
+        f"Request ID: {new_request_id()}; Proxy: null)"
+    )
+    return ServiceError(code, message, status, sender_fault=status < 500)
+
+
+class RecentUses:
+    """When each (resource, key, principal, action) may use its data key without asking KMS again: services
+    reuse a data key for a period (SQS's KmsDataKeyReusePeriodSeconds), so a principal asks KMS at most once
+    per period. Bounded: forgotten wholesale past `limit` entries."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._until: dict[tuple[Any, ...], float] = {}
+
+    def fresh(self, use: tuple[Any, ...], now: float) -> bool:
+        until = self._until.get(use)
+        return until is not None and now < until
+
+    def remember(self, use: tuple[Any, ...], until: float) -> None:
+        if len(self._until) > self.limit:
+            self._until.clear()
+        self._until[use] = until
+
+    def forget(self) -> None:
+        self._until.clear()

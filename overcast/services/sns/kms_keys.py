@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from overcast.errors import ServiceError
-from overcast.platform import new_request_id
 from overcast.services.kms import api as kms
 
 if TYPE_CHECKING:
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
     from overcast.services.sns.store import Topic
 
 REUSE_SECONDS = 300
-MAX_REMEMBERED = 10_000
 _CODES = {
     "NotFoundException": "KMSNotFound",
     "DisabledException": "KMSDisabled",
@@ -36,7 +34,7 @@ _CODES = {
 class TopicKeys:
     def __init__(self, service: SnsProvider) -> None:
         self.service = service
-        self._allowed: dict[tuple[str, str, str], float] = {}  # (topic, key, principal) -> reuse until
+        self._allowed = kms.RecentUses()  # (topic, key, principal)
 
     def before_publish(self, ctx: RequestContext, topic: Topic) -> None:
         key_id = topic.attributes.get("KmsMasterKeyId")
@@ -44,7 +42,7 @@ class TopicKeys:
             return
         remembered = (topic.arn, key_id, ctx.principal.arn)
         now = self.service.clock.now()
-        if self._allowed.get(remembered, 0.0) > now:
+        if self._allowed.fresh(remembered, now):
             return
         context = {"aws:sns:topicArn": topic.arn}
         platform = self.service.platform
@@ -57,21 +55,12 @@ class TopicKeys:
             )
         except ServiceError as error:
             raise _as_sns(error) from error
-        if len(self._allowed) > MAX_REMEMBERED:
-            self._allowed.clear()
-        self._allowed[remembered] = now + REUSE_SECONDS
+        self._allowed.remember(remembered, now + REUSE_SECONDS)
 
     def forget(self) -> None:
-        self._allowed.clear()
+        self._allowed.forget()
 
 
 def _as_sns(error: ServiceError) -> ServiceError:
-    """KMS's error as SNS passes it on: its `KMS*` code, and KMS's message with the AWS SDK's suffix."""
-    code = _CODES.get(error.code)
-    if code is None:
-        return error
-    message = (
-        f"{error.message} (Service: AWSKMS; Status Code: 400; Error Code: {error.code}; "
-        f"Request ID: {new_request_id()}; Proxy: null)"
-    )
-    return ServiceError(code, message, 400)
+    """KMS's error as SNS passes it on: its `KMS*` code."""
+    return kms.passed_on(error, _CODES)

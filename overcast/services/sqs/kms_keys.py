@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from overcast.errors import ServiceError
-from overcast.platform import new_request_id
 from overcast.services.kms import api as kms
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from overcast.services.sqs.provider import SqsProvider
     from overcast.services.sqs.store import Queue
 
-MAX_REMEMBERED = 10_000
 _CODES = {
     "NotFoundException": "KMS.NotFoundException",
     "DisabledException": "KMS.DisabledException",
@@ -36,7 +34,7 @@ class QueueKeys:
     def __init__(self, service: SqsProvider) -> None:
         self.service = service
         self._data_keys: dict[int, tuple[bytes, float]] = {}  # queue id -> (encrypted data key, reuse until)
-        self._allowed: dict[tuple[int, str, str], float] = {}  # (queue id, principal, action) -> until
+        self._allowed = kms.RecentUses()  # (queue id, principal, action)
 
     def before_send(self, ctx: RequestContext, queue: Queue) -> None:
         key_id = queue.attributes.get("KmsMasterKeyId")
@@ -80,18 +78,15 @@ class QueueKeys:
 
     def forget(self) -> None:
         self._data_keys.clear()
-        self._allowed.clear()
+        self._allowed.forget()
 
     def _still_allowed(self, ctx: RequestContext, queue: Queue, action: str) -> bool:
-        until = self._allowed.get((queue.id, ctx.principal.arn, action))
-        return until is not None and self.service.clock.now() < until
+        return self._allowed.fresh((queue.id, ctx.principal.arn, action), self.service.clock.now())
 
     def _remember(self, ctx: RequestContext, queue: Queue, action: str) -> float:
-        if len(self._allowed) > MAX_REMEMBERED:
-            self._allowed.clear()
         period = int(queue.attributes.get("KmsDataKeyReusePeriodSeconds") or 300)
         until = self.service.clock.now() + period
-        self._allowed[(queue.id, ctx.principal.arn, action)] = until
+        self._allowed.remember((queue.id, ctx.principal.arn, action), until)
         return until
 
 
@@ -100,12 +95,5 @@ def _context(queue: Queue) -> dict[str, str]:
 
 
 def _as_sqs(error: ServiceError) -> ServiceError:
-    """KMS's error as SQS passes it on: its `KMS.*` code, and KMS's message with the AWS SDK's suffix."""
-    code = _CODES.get(error.code)
-    if code is None:
-        return error
-    message = (
-        f"{error.message} (Service: AWSKMS; Status Code: 400; Error Code: {error.code}; "
-        f"Request ID: {new_request_id()}; Proxy: null)"
-    )
-    return ServiceError(code, message, 400)
+    """KMS's error as SQS passes it on: its `KMS.*` code."""
+    return kms.passed_on(error, _CODES)
