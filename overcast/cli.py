@@ -194,6 +194,7 @@ def serve(config: Config) -> None:
     _check_virtual_hosts_later(config.port)
     spin = config.spin_us / 1e6 if config.spin_us is not None else None
     server = Server(OvercastApp(platform), spin_seconds=spin, on_stopped=lambda: _say("Overcast stopped"))
+    platform.db.commit_in_groups(lambda: server.serving > 1)
     server.run(sockets=[listener])
 
 

@@ -32,7 +32,8 @@ class OvercastServer:
 
         platform = Platform(self.config)
         self.platform = platform
-        self._server = Server(OvercastApp(platform))
+        self._server = server = Server(OvercastApp(platform))
+        platform.db.commit_in_groups(lambda: server.serving > 1)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name="overcast", daemon=True
         )

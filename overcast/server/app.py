@@ -63,17 +63,43 @@ class OvercastApp:
                 try:
                     request.body = await read_body(receive)
                 except ServiceError as error:  # the body stopped arriving
-                    await _send(send, _error_response(request, None, error, new_request_id()), request.method)
+                    await self._answer(
+                        send, _error_response(request, None, error, new_request_id()), request.method
+                    )
                     return True
                 request.stream = BytesStream(request.body)  # read: later steps take it from here
             response = await getattr(provider, route.handler)(request)
             if response is None:
                 continue
-            await _send(send, response, request.method)
+            await self._answer(send, response, request.method)
             name = Route(provider.service_name, route.operation, "http", None)
             self.request_log.record(name, None, response.status, time.perf_counter() - started)
             return True
         return False
+
+    async def _committed(self) -> ServiceError | None:
+        """Wait for the group commit (state/database.py) holding what this answer may depend on: no answer is
+        sent before the writes it acknowledges, or reads, are durable. The error to answer if it failed."""
+        pending = self.platform.db.durable()
+        if pending is None:
+            return None
+        try:
+            await asyncio.shield(
+                pending
+            )  # shared by the group: one request's cancellation must not cancel it
+        except Exception:
+            log.exception("a group commit failed")
+            return ServiceError(
+                "InternalError", "Overcast could not store the changes; see its log", 500, sender_fault=False
+            )
+        return None
+
+    async def _answer(self, send, response: HttpResponse, method: str) -> None:
+        if await self._committed() is not None:
+            response = HttpResponse(
+                500, [("content-type", "text/plain")], b"InternalError: see Overcast's log"
+            )
+        await _send(send, response, method)
 
     def _internal_allowed(self, request: HttpRequest, foreign: bool) -> bool:
         """Overcast's own endpoints: never for pages of other sites; under --iam enforce, changes (reset, the
@@ -118,28 +144,32 @@ class OvercastApp:
             origin, self.platform.config.cors_origins, request.host
         )
         if request.path.startswith(INTERNAL_PREFIXES) and not self._internal_allowed(request, foreign):
-            await _send(send, json_response({"error": "not allowed"}, 403), request.method)
+            await self._answer(send, json_response({"error": "not allowed"}, 403), request.method)
             return
         if not body_read and request.path.startswith(INTERNAL_PREFIXES):
             try:
                 request.body = await read_body(receive)
             except ServiceError as error:  # the body stopped arriving
-                await _send(send, _error_response(request, None, error, new_request_id()), request.method)
+                await self._answer(
+                    send, _error_response(request, None, error, new_request_id()), request.method
+                )
                 return
             body_read = True
             response = await internal_endpoint(self.platform, request, self.request_log)
             if response is not None:
-                await _send(send, response, request.method)
+                await self._answer(send, response, request.method)
                 return
         if is_landing_request(request):  # a person (or a probe) opening the endpoint itself
-            await _send(send, landing(self.platform, request), request.method)
+            await self._answer(send, landing(self.platform, request), request.method)
             return
         if request.method == "OPTIONS" and origin is not None:  # a preflight no service claimed
             asked = (headers.get("access-control-request-headers") or "").lower()
             if foreign and ("authorization" in asked or "x-amz-security-token" in asked):
-                await _send(send, HttpResponse(403), "OPTIONS")  # no CORS headers: the browser stops there
+                await self._answer(
+                    send, HttpResponse(403), "OPTIONS"
+                )  # no CORS headers: the browser stops there
             else:
-                await _send(send, HttpResponse(200, list(OPEN_CORS)), "OPTIONS")
+                await self._answer(send, HttpResponse(200, list(OPEN_CORS)), "OPTIONS")
             return
         request_id = new_request_id()
         route: Route | None = None
@@ -201,6 +231,9 @@ class OvercastApp:
                 "InternalError", "Overcast hit an internal error; see its log", 500, sender_fault=False
             )
             response = _error_response(request, route, error, request_id)
+        failed = await self._committed()
+        if failed is not None:
+            response = _error_response(request, route, failed, request_id)
         if "origin" in headers:
             provider = self.platform.running(route.service) if route is not None else None
             response.headers.extend(provider.cors_headers(request) if provider else OPEN_CORS)

@@ -424,6 +424,7 @@ class Connection(asyncio.Protocol):
 
     def _run(self, exchange: Exchange) -> None:
         self.current = exchange
+        self.server.serving += 1  # from now, not from when its task first runs: it counts as waiting
         exchange.task = self.loop.create_task(self._serve(exchange))
 
     async def _serve(self, exchange: Exchange) -> None:
@@ -436,6 +437,7 @@ class Connection(asyncio.Protocol):
                 await exchange.send({"type": "http.response.start", "status": 500, "headers": []})
                 await exchange.send({"type": "http.response.body", "body": b"Internal Server Error"})
         finally:
+            self.server.serving -= 1
             if not exchange.finished and not self.closed:
                 # the application returned without completing its response: nothing more can be said
                 self.transport.close()
@@ -518,6 +520,7 @@ class Server:
         self.port = port
         self.graceful_seconds = graceful_seconds
         self.connections: set[Connection] = set()
+        self.serving = 0  # HTTP requests handed to the application and not yet done with (one per connection)
         self.dates = _Dates()
         self.started = False
         self.should_exit = False

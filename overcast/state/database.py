@@ -11,6 +11,7 @@ version opens in a newer one. SQL stays inside this package and each service's o
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -79,6 +80,11 @@ class Database:
         # were registered in rolls back; a savepoint released hands its callbacks to the block around it.
         self._after_commit: list[tuple[int, Callable[[], None]]] = []
         self._after_rollback: list[tuple[int, Callable[[], None]]] = []
+        # Group commit (`commit_in_groups`): the commit every transaction since the last one waits for.
+        self._others_waiting: Callable[[], bool] | None = None
+        self._group: asyncio.Future | None = None
+        self._group_commits: list[Callable[[], None]] = []  # run once the group commits
+        self._group_rollbacks: list[Callable[[], None]] = []  # run if its commit fails
 
     def _configure(self, path: Path | None, fsync: bool) -> None:
         # One process owns the store (its transactions rely on being the only writer): the exclusive lock
@@ -125,12 +131,63 @@ class Database:
         """
         return _Transaction(self)
 
+    def commit_in_groups(self, others_waiting: Callable[[], bool]) -> None:
+        """Group commit, for the server: while `others_waiting()` says other requests are being served, a
+        transaction on the event loop becomes a savepoint of one SQLite transaction shared by every request of
+        this turn of the loop, committed once on the loop's next turn. An answer must not be sent before the
+        commit it may depend on: the server awaits `durable()` before every response. A lone request (c=1)
+        still commits at once, as without groups."""
+        self._others_waiting = others_waiting
+
+    def durable(self) -> asyncio.Future | None:
+        """The pending group commit to await before answering (None: everything read or written is committed).
+        Await it through `asyncio.shield`: it is shared by every request of the group."""
+        return self._group
+
+    def _open_group(self) -> bool:
+        """Begin a group (BEGIN IMMEDIATE, its commit scheduled on the loop) if other requests are waiting."""
+        if self._others_waiting is None or not self._others_waiting():
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread: it commits its own transaction
+            return False
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._group = loop.create_future()
+        loop.call_soon(self._commit_group)
+        return True
+
+    def _commit_group(self) -> None:
+        with self._lock:
+            group, self._group = self._group, None
+            committed, self._group_commits = self._group_commits, []
+            undone, self._group_rollbacks = self._group_rollbacks, []
+            if group is None:
+                return
+            try:
+                self.conn.execute("COMMIT")
+            except (
+                sqlite3.Error
+            ) as error:  # every request of the group fails with it: none is answered as done
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                for callback in reversed(undone):
+                    callback()
+                group.set_exception(error)
+                return
+            for callback in committed:
+                callback()
+        group.set_result(None)
+
     def _begin(self) -> None:
         self._lock.acquire()
         try:
             depth = self._depth
             if depth == 0:
-                self.conn.execute("BEGIN IMMEDIATE")
+                if self._group is not None or self._open_group():
+                    self.conn.execute("SAVEPOINT sp0")  # this request's part of the group, undone alone
+                else:
+                    self.conn.execute("BEGIN IMMEDIATE")
                 self.transactions += 1
                 self.changes_at_begin = self.conn.total_changes
             else:
@@ -145,21 +202,26 @@ class Database:
             self._depth -= 1
             depth = self._depth
             outermost = depth == 0
+            grouped = outermost and self._group is not None
             if failed:
-                self.conn.execute("ROLLBACK" if outermost else f"ROLLBACK TO sp{depth}")
-                if not outermost:
+                self.conn.execute("ROLLBACK" if outermost and not grouped else f"ROLLBACK TO sp{depth}")
+                if not outermost or grouped:
                     self.conn.execute(f"RELEASE sp{depth}")
                 undone = self._split(self._after_rollback, depth)
                 self._split(self._after_commit, depth)  # what the block would have done after commit: never
                 for callback in reversed(undone):
                     callback()
                 return
-            self.conn.execute("COMMIT" if outermost else f"RELEASE sp{depth}")
+            self.conn.execute("COMMIT" if outermost and not grouped else f"RELEASE sp{depth}")
             if not outermost:  # the block's callbacks now belong to the one around it
                 self._after_commit = [(min(d, depth), c) for d, c in self._after_commit]
                 self._after_rollback = [(min(d, depth), c) for d, c in self._after_rollback]
                 return
             callbacks = [c for _, c in self._after_commit]
+            if grouped:  # they wait for the group's commit (or its failure)
+                self._group_commits.extend(callbacks)
+                self._group_rollbacks.extend(c for _, c in self._after_rollback)
+                callbacks = []
             self._after_commit, self._after_rollback = [], []
             for callback in callbacks:
                 callback()
@@ -251,6 +313,7 @@ class Database:
             self.execute("DELETE FROM meta")
 
     def close(self) -> None:
+        self._commit_group()
         if self.path:
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.close()  # releases the exclusive lock
