@@ -7,8 +7,6 @@ import json
 import logging
 import os
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -309,6 +307,9 @@ def _check_virtual_hosts_later(port: int) -> None:
 
 
 def _call(endpoint: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    import urllib.error  # here, not at the top: `overcast start` never needs it (~10 ms of start-up)
+    import urllib.request
+
     data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
     request = urllib.request.Request(endpoint.rstrip("/") + path, data=data, method=method)
     request.add_header("content-type", "application/json")

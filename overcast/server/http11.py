@@ -20,12 +20,13 @@ from collections import deque
 from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import httptools
 
-from overcast.server.websocket import WebSocketExchange, is_upgrade
+if TYPE_CHECKING:  # imported on the first upgrade: wsproto costs start-up time most servers never need
+    from overcast.server.websocket import WebSocketExchange
 
 log = logging.getLogger("overcast.http")
 
@@ -369,7 +370,7 @@ class Connection(asyncio.Protocol):
         expect_continue = version == "1.1" and any(
             name == b"expect" and value.lower() == b"100-continue" for name, value in self._headers
         )
-        if parser.should_upgrade() and is_upgrade(scope["method"], self._headers):
+        if parser.should_upgrade() and _websocket().is_upgrade(scope["method"], self._headers):
             self._upgrade(scope)
             return
         exchange = Exchange(self, scope, parser.should_keep_alive(), expect_continue)
@@ -393,7 +394,7 @@ class Connection(asyncio.Protocol):
             if part.strip()
         ]
         del scope["method"]
-        exchange = WebSocketExchange(self, scope)
+        exchange = _websocket().WebSocketExchange(self, scope)
         self.websocket = exchange
         self.current = exchange  # type: ignore[assignment]  (never idle while it is open)
         exchange.task = self.loop.create_task(self._serve_websocket(exchange))
@@ -484,6 +485,12 @@ class Connection(asyncio.Protocol):
             self.transport.write(_bad_request(message, status))
         self.transport.close()
         self.closed = True
+
+
+def _websocket():
+    from overcast.server import websocket
+
+    return websocket
 
 
 def default_spin_seconds() -> float:
