@@ -173,8 +173,8 @@ class Exchange:
         if kind == "http.response.start":
             if self.started:
                 raise RuntimeError("the response has already started")
-            self.started = True
             self._start(message["status"], message.get("headers") or ())
+            self.started = True  # not if _start refused the headers: the server then answers 500 itself
             return
         if kind != "http.response.body":
             raise RuntimeError(f"unexpected ASGI message {kind!r}")
@@ -209,8 +209,6 @@ class Exchange:
         lines = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"")), conn.server.dates.current()]
         has_length = False
         for name, value in headers:
-            if b"\n" in value or b"\r" in value or b"\n" in name or b"\r" in name:
-                raise RuntimeError(f"invalid HTTP header {name!r}")
             if name == b"content-length":
                 has_length = True
             elif name == b"connection" and value.lower() == b"close":
@@ -225,9 +223,11 @@ class Exchange:
         if not self.keep_alive:
             lines.append(b"connection: close\r\n")
         lines.append(b"\r\n")
-        self.pending_head = b"".join(
-            lines
-        )  # written with the first body bytes (send), in one write when small
+        head = b"".join(lines)
+        if head.count(b"\n") != len(lines) or head.count(b"\r") != len(lines):  # one CRLF per line, no more
+            bad = next(name for name, value in headers if b"\r" in name + value or b"\n" in name + value)
+            raise RuntimeError(f"invalid HTTP header {bad!r}")
+        self.pending_head = head  # written with the first body bytes (send), in one write when small
 
 
 class Connection(asyncio.Protocol):

@@ -267,3 +267,43 @@ def test_a_transfer_coding_other_than_chunked_is_not_implemented(overcast):
         )
         status, _, body = _read_response(sock, bytearray())
         assert status == 501 and b"gzip" in body
+
+
+def test_a_header_value_with_a_line_break_is_never_written(tmp_path):
+    """Defence in depth: an application header carrying CR or LF (a would-be injected header) makes the answer a
+    500, never a response with the smuggled line in it."""
+    import threading
+
+    from overcast.server.http11 import Server
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                await send({"type": message["type"] + ".complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        headers = [(b"content-type", b"text/plain"), (b"x-note", b"a\r\nx-injected: 1")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"hello"})
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    server = Server(app, spin_seconds=0)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            threading.Event().wait(0.01)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            status, headers, body = _read_response(sock, bytearray())
+        assert status == 500
+        assert "x-injected" not in headers and "x-note" not in headers
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        listener.close()
