@@ -126,18 +126,26 @@ class HttpRequest:
 
 def decode_form(text: str) -> dict[str, list[str]]:
     """A query string or form body as {name: [values...]}, blank values kept, decoded as urllib's
-    parse_qs(keep_blank_values=True) does, without its calls for the (usual) text that needs no decoding."""
+    parse_qs(keep_blank_values=True) does."""
     parsed: dict[str, list[str]] = {}
+    for key, value in form_pairs_of(text):
+        parsed.setdefault(key, []).append(value)
+    return parsed
+
+
+def form_pairs_of(text: str, errors: str = "replace") -> list[tuple[str, str]]:
+    """urllib's parse_qsl(text, keep_blank_values=True, errors=errors), without its calls for the (usual)
+    parts that need no decoding: it runs on every query-protocol request."""
+    pairs: list[tuple[str, str]] = []
     for part in text.split("&") if text else ():
         if not part:
             continue
         key, _, value = part.partition("=")
-        if "%" in key or "+" in key:
-            key = unquote(key.replace("+", " "))
-        if "%" in value or "+" in value:
-            value = unquote(value.replace("+", " "))
-        parsed.setdefault(key, []).append(value)
-    return parsed
+        if "%" in part or "+" in part:
+            key = unquote(key.replace("+", " "), errors=errors)
+            value = unquote(value.replace("+", " "), errors=errors)
+        pairs.append((key, value))
+    return pairs
 
 
 ResponseBody = bytes | AsyncIterator[bytes]

@@ -9,10 +9,9 @@ errors are `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from overcast.errors import ServiceError
-from overcast.http import HttpResponse
+from overcast.http import HttpResponse, form_pairs_of
 from overcast.protocol.common import LEGACY_QUERY_CODES, WireError, error_shape, error_status
 from overcast.protocol.xml import StructureNode, compile_shape, escape, form_trie, namespace_attr
 
@@ -102,13 +101,13 @@ def form_pairs(request: HttpRequest) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     try:
         if request.query:
-            pairs.extend(parse_qsl(request.query, keep_blank_values=True, errors="strict"))
+            pairs.extend(form_pairs_of(request.query, errors="strict"))
         body = request.body
         if body:
             ctype = (request.headers.get("content-type") or "").lower()
             if not ctype or "x-www-form-urlencoded" in ctype:
                 text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
-                pairs.extend(parse_qsl(text, keep_blank_values=True, errors="strict"))
+                pairs.extend(form_pairs_of(text, errors="strict"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ServiceError("MalformedQueryString", f"The request could not be decoded: {exc}") from exc
     return pairs
