@@ -31,7 +31,6 @@ __all__ = [
     "new_secret",
     "instance_profile",
     "oidc_provider",
-    "prepare",
     "record_role_use",
     "root_sessions_enabled",
     "role",
@@ -69,11 +68,6 @@ class OidcProvider:
 
 def _iam(platform: Platform) -> IamProvider:
     return platform.provider("iam")  # type: ignore[return-value]
-
-
-def prepare(platform: Platform) -> None:
-    """Build IAM now (its tables are created outside any request's transaction)."""
-    _iam(platform)
 
 
 def role(platform: Platform, role_arn: str) -> Role | None:

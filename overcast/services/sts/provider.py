@@ -31,7 +31,8 @@ class StsProvider(ServiceProvider):
     def __init__(self, platform) -> None:
         super().__init__(platform)
         self.store = StsStore(self.db)
-        iam.prepare(platform)  # build IAM now, outside any request's transaction
+        # IAM is built on first use (AssumeRole, a session's policies): GetCallerIdentity, the first call of
+        # most tools, needs none of it (8 MB and 78 modules)
 
     # -- hooks ---------------------------------------------------------------------------------------------
 
