@@ -11,6 +11,9 @@ ARGS ?=
 .PHONY: run test test-fast bench lint format clean
 
 # The server needs only the runtime dependencies; the tests add the dev extras (pytest, ruff, boto3, the CLI).
+# COMPILE writes the package's bytecode, as pip does for a non-editable install: without it a process started
+# with PYTHONDONTWRITEBYTECODE (CI images often set it) compiles every module from source at each start.
+COMPILE := $(BIN)/python -m compileall -q overcast
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
@@ -22,12 +25,15 @@ $(STAMP): $(RUN_STAMP)
 	touch $(STAMP)
 
 run: $(RUN_STAMP)
+	$(COMPILE)
 	$(BIN)/overcast start --data-dir $(CURDIR)/.overcast $(ARGS)
 
 test: $(STAMP)
+	$(COMPILE)
 	$(BIN)/python -m pytest -q -ra
 
 test-fast: $(STAMP)
+	$(COMPILE)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)

@@ -405,6 +405,9 @@ class Server:
 
     def ensure_installed(self) -> None:
         if self.pip_spec is None:
+            # The project is installed editable: write its bytecode as pip does for the peers' packages, or
+            # a start under PYTHONDONTWRITEBYTECODE would compile every module from source (`make` does this too).
+            subprocess.run([str(self.python()), "-m", "compileall", "-q", str(REPO / "overcast")], check=True)
             return
         exe = self.bindir() / self.executable()
         if exe.exists():
