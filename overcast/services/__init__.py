@@ -3,8 +3,8 @@
 A service whose package is not there yet answers 501 NotImplemented like any missing operation.
 """
 
-import importlib.util
 from functools import cache
+from pathlib import Path
 
 PROVIDERS: dict[str, str] = {
     "sts": "overcast.services.sts.provider:StsProvider",
@@ -63,11 +63,13 @@ CREDENTIAL_ISSUERS = ("iam", "sts")
 
 @cache
 def is_available(service: str) -> bool:
-    """Whether the service's provider module is installed (found without importing it)."""
+    """Whether the service's provider module is installed: looked for as a file, since finding its spec would
+    import its package (the health answer asks this of every service, at start-up)."""
     target = PROVIDERS.get(service)
     if not target:
         return False
-    try:
-        return importlib.util.find_spec(target.split(":")[0]) is not None
-    except ModuleNotFoundError:  # the service's package itself is missing
-        return False
+    module = _PACKAGE.joinpath(*target.split(":")[0].split(".")[1:])
+    return module.with_suffix(".py").is_file() or (module / "__init__.py").is_file()
+
+
+_PACKAGE = Path(__file__).resolve().parent.parent  # overcast/
