@@ -77,10 +77,10 @@ class BatchOperations(Operations):
         metrics: dict[str, list] = {}
         for table, key, item, size in writes:
             found = service.store.get(table, key)
-            old = found[0] if found else None
+            old, old_size = found if found else (None, 0)
             if item is not None or old is not None:
-                service.write(table, key, old, item, size)
-            service.write_meter(meter, table, old, item)
+                service.write(table, key, old, item, size, old_size=old_size)
+            service.write_meter(meter, table, old, item, sizes=(old_size, size if item is not None else 0))
             entry = service.collection_metrics(params, table, key, item or old)
             if entry:
                 metrics.setdefault(table.name, []).append(entry["ItemCollectionMetrics"])

@@ -41,12 +41,12 @@ class ItemOperations(Operations):
         check_index_keys(table, item)
         size = check_item_size(item)
         found = service.store.get(table, key)
-        old = found[0] if found else None
+        old, old_size = found if found else (None, 0)
         if check is not None and not evaluate(old or {}, check):
             raise conditional_failed(old, params)
-        service.write(table, key, old, item, size, old_size=found[1] if found else 0)
+        service.write(table, key, old, item, size, old_size=old_size)
         meter = Meter(params.get("ReturnConsumedCapacity"))
-        service.write_meter(meter, table, old, item)
+        service.write_meter(meter, table, old, item, sizes=(old_size, size))
         result: dict[str, Any] = {}
         if params.get("ReturnValues") == "ALL_OLD" and old is not None:
             result["Attributes"] = old
@@ -122,9 +122,10 @@ class ItemOperations(Operations):
         )
         check_index_keys(table, new)
         size = check_item_size(new)
-        service.write(table, key, old, new, size)
+        old_size = found[1] if found else 0
+        service.write(table, key, old, new, size, old_size=old_size)
         meter = Meter(params.get("ReturnConsumedCapacity"))
-        service.write_meter(meter, table, old, new)
+        service.write_meter(meter, table, old, new, sizes=(old_size, size))
         result = update_return(params.get("ReturnValues"), old, new, updated_paths)
         result.update(service.collection_metrics(params, table, key, new))
         return meter.into(result)

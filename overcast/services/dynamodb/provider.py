@@ -271,11 +271,19 @@ class DynamoDBProvider(ServiceProvider):
 
     @staticmethod
     def write_meter(
-        meter: Meter, table: Table, old: Item | None, new: Item | None, factor: float = 1
+        meter: Meter,
+        table: Table,
+        old: Item | None,
+        new: Item | None,
+        factor: float = 1,
+        sizes: tuple[int, int] | None = None,
     ) -> None:
+        """`sizes`: (item_size(old), item_size(new)) when the caller has them (0 for None)."""
         if meter.mode is None:
             return
-        size = max(item_size(old) if old else 0, item_size(new) if new else 0)
+        if sizes is None:
+            sizes = (item_size(old) if old else 0, item_size(new) if new else 0)
+        size = max(sizes)
         indexes = {k: v * factor for k, v in index_write_units(table, old, new).items()}
         meter.add(table, write_units(size) * factor, indexes)
 

@@ -181,7 +181,7 @@ def canonical_context(context: dict[str, str] | None) -> bytes:
     prefixed by its length)."""
     if not context:
         return b""
-    return "".join(f"{len(k)}:{k}{len(v)}:{v}" for k, v in sorted(context.items())).encode()
+    return "".join([f"{len(k)}:{k}{len(context[k])}:{context[k]}" for k in sorted(context)]).encode()
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,13 @@ def read_header(blob: bytes) -> BlobHeader:
     """Who a symmetric ciphertext belongs to; CiphertextError when it is not one of ours."""
     if len(blob) < _HEADER.size + _NONCE + 16 or blob[0] != BLOB_VERSION:
         raise CiphertextError()
-    _, account, kind, raw, generation = _HEADER.unpack_from(blob)
+    return _header(bytes(blob[: _HEADER.size]))
+
+
+@lru_cache(maxsize=1024)
+def _header(head: bytes) -> BlobHeader:
+    """A header's fields, read once per key material generation (every Decrypt reads one)."""
+    _, account, kind, raw, generation = _HEADER.unpack(head)
     if kind not in (0, 1) or not account.isdigit():
         raise CiphertextError()
     return BlobHeader(account.decode(), _id_text(kind, raw), generation)

@@ -58,6 +58,9 @@ class SecretsManagerProvider(ServiceProvider):
         for arn in self.store.rotations_in_progress():  # rotations a restart interrupted go on
             self.platform.spawn(self.rotator.run(arn))
 
+    def reset(self) -> None:
+        self.store.forget()
+
     def schedule_changed(self) -> None:
         self.db.after_commit(self.wake.set)
 

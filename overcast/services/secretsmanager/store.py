@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,31 +118,80 @@ class Version:
     last_accessed: float | None
 
 
+ROWS_CACHED = 1024
+VALUE_BYTES_CACHED = 4096  # a version row is remembered only when its sealed value is this small
+
+
+class _Rows:
+    """Rows as last read (every GetSecretValue reads its secret and its version), in a bounded LRU. Any write to
+    the table forgets them all, again if the write rolls back, so a row here is always the stored one; writes
+    are rare next to reads, and this process is the database's only writer."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._rows: OrderedDict[tuple, tuple] = OrderedDict()
+
+    def get(self, where: tuple) -> tuple | None:
+        row = self._rows.get(where)
+        if row is not None:
+            self._rows.move_to_end(where)
+        return row
+
+    def put(self, where: tuple, row: tuple) -> None:
+        self._rows[where] = row
+        if len(self._rows) > ROWS_CACHED:
+            self._rows.popitem(last=False)
+
+    def forget(self) -> None:
+        self._rows.clear()
+        self.db.after_rollback(self._rows.clear)
+
+
 class SecretsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("secretsmanager", MIGRATIONS)
+        self._secrets = _Rows(db)  # ("arn", arn) | ("name", account, region, name) -> sm_secrets row
+        self._versions = _Rows(db)  # (arn, version id, label) -> version_with_labels' row
+
+    def forget(self) -> None:
+        """After `overcast reset` emptied the tables."""
+        self._secrets.forget()
+        self._versions.forget()
+
+    def _secret_row(self, where: tuple, sql: str, params: tuple) -> Secret | None:
+        row = self._secrets.get(where)
+        if row is None:
+            row = self.db.one(sql, params)
+            if row is None:
+                return None
+            self._secrets.put(where, row)
+        return _secret(row)
 
     # -- secrets -------------------------------------------------------------------------------------
 
     def secret_by_name(self, account: str, region: str, name: str) -> Secret | None:
-        return _secret(
-            self.db.one(
-                f"SELECT {_SECRET_COLUMNS} FROM sm_secrets WHERE account = ? AND region = ? AND name = ?",
-                (account, region, name),
-            )
+        """A fresh Secret each call (callers change theirs before put_secret), from a cached row when there is one."""
+        return self._secret_row(
+            ("name", account, region, name),
+            f"SELECT {_SECRET_COLUMNS} FROM sm_secrets WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
         )
 
     def secret_by_arn(self, arn: str) -> Secret | None:
-        return _secret(self.db.one(f"SELECT {_SECRET_COLUMNS} FROM sm_secrets WHERE arn = ?", (arn,)))
+        return self._secret_row(
+            ("arn", arn), f"SELECT {_SECRET_COLUMNS} FROM sm_secrets WHERE arn = ?", (arn,)
+        )
 
     def put_secret(self, secret: Secret) -> None:
+        self._secrets.forget()
         self.db.execute(
             f"INSERT OR REPLACE INTO sm_secrets ({_SECRET_COLUMNS}) VALUES ({', '.join('?' * 18)})",
             secret.row(),
         )
 
     def purge(self, arn: str) -> None:
+        self.forget()
         for table in ("sm_stages", "sm_versions", "sm_rotations", "sm_replicas", "sm_secrets"):
             self.db.execute(f"DELETE FROM {table} WHERE arn = ?", (arn,))
 
@@ -182,6 +232,7 @@ class SecretsStore:
         return Version(*row) if row else None
 
     def put_version(self, arn: str, version: Version) -> None:
+        self._versions.forget()
         position = self.db.one(
             "SELECT COALESCE((SELECT position FROM sm_versions WHERE arn = ? AND version_id = ?), "
             "(SELECT COALESCE(MAX(position), 0) + 1 FROM sm_versions WHERE arn = ?))",
@@ -203,6 +254,7 @@ class SecretsStore:
         )
 
     def touch_version(self, arn: str, version_id: str, day: float) -> None:
+        self._versions.forget()
         self.db.execute(
             "UPDATE sm_versions SET last_accessed = ? WHERE arn = ? AND version_id = ?",
             (day, arn, version_id),
@@ -217,6 +269,7 @@ class SecretsStore:
         return [Version(*row) for row in rows]
 
     def delete_version(self, arn: str, version_id: str) -> None:
+        self._versions.forget()
         self.db.execute("DELETE FROM sm_versions WHERE arn = ? AND version_id = ?", (arn, version_id))
 
     def stages(self, arn: str) -> dict[str, list[str]]:
@@ -241,14 +294,19 @@ class SecretsStore:
             if version_id is not None
             else "(SELECT version_id FROM sm_stages WHERE arn = ? AND label = ?)"
         )
-        row = self.db.one(
-            "SELECT version_id, created, kind, data_key, sealed, kms_key_arn, last_accessed, "
-            "(SELECT GROUP_CONCAT(label, char(0)) FROM (SELECT label FROM sm_stages s WHERE s.arn = v.arn "
-            f"AND s.version_id = v.version_id ORDER BY label)) FROM sm_versions v WHERE arn = ? AND version_id = {chosen}",
-            (arn, version_id) if version_id is not None else (arn, arn, stage),
-        )
+        where = (arn, version_id, stage)
+        row = self._versions.get(where)
         if row is None:
-            return None
+            row = self.db.one(
+                "SELECT version_id, created, kind, data_key, sealed, kms_key_arn, last_accessed, "
+                "(SELECT GROUP_CONCAT(label, char(0)) FROM (SELECT label FROM sm_stages s WHERE s.arn = v.arn "
+                f"AND s.version_id = v.version_id ORDER BY label)) FROM sm_versions v WHERE arn = ? AND version_id = {chosen}",
+                (arn, version_id) if version_id is not None else (arn, arn, stage),
+            )
+            if row is None:
+                return None
+            if row[4] is None or len(row[4]) <= VALUE_BYTES_CACHED:
+                self._versions.put(where, row)
         return Version(*row[:7]), row[7].split("\0") if row[7] else []
 
     def labels_of(self, arn: str, version_id: str) -> list[str]:
@@ -261,6 +319,7 @@ class SecretsStore:
         ]
 
     def set_stage(self, arn: str, label: str, version_id: str) -> None:
+        self._versions.forget()
         self.db.execute(
             "INSERT INTO sm_stages VALUES (?, ?, ?) ON CONFLICT (arn, label) DO UPDATE SET version_id = "
             "excluded.version_id",
@@ -268,9 +327,11 @@ class SecretsStore:
         )
 
     def remove_stage(self, arn: str, label: str) -> None:
+        self._versions.forget()
         self.db.execute("DELETE FROM sm_stages WHERE arn = ? AND label = ?", (arn, label))
 
     def clear_stages(self, arn: str) -> None:
+        self._versions.forget()
         self.db.execute("DELETE FROM sm_stages WHERE arn = ?", (arn,))
 
     # -- replicas ------------------------------------------------------------------------------------

@@ -44,6 +44,9 @@ class SsmProvider(ServiceProvider):
     async def start(self) -> None:
         self.platform.spawn(run_due_work(self.clock, self.wake, self._run_due, "ssm parameter policies"))
 
+    def reset(self) -> None:
+        self.store.forget()
+
     def schedule_changed(self) -> None:
         self.db.after_commit(self.wake.set)
 

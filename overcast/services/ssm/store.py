@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from overcast.state import Database
@@ -109,19 +110,43 @@ def _version(row: tuple | None) -> ParameterVersion | None:
     return found
 
 
+LATEST_CACHED = 1024
+VALUE_BYTES_CACHED = 4096  # a latest version is remembered only when its value is this small
+
+
 class ParameterStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("ssm", MIGRATIONS)
+        # The latest version's row of the parameters last read (every GetParameter reads one), in a bounded LRU.
+        # Any write to the parameters' tables forgets them all, again if it rolls back, so a row here is always
+        # the stored one: writes are rare next to reads, and this process is the database's only writer.
+        self._latest: OrderedDict[tuple[str, str, str], tuple] = OrderedDict()
+
+    def forget(self) -> None:
+        """After a write to ssm_parameters or ssm_versions, and after `overcast reset` emptied the tables."""
+        self._latest.clear()
+        self.db.after_rollback(self._latest.clear)
 
     def latest(self, account: str, region: str, name: str) -> ParameterVersion | None:
-        return _version(
-            self.db.one(
-                f"SELECT {_VERSION_COLUMNS} FROM ssm_versions WHERE account = ? AND region = ? AND name = ? "
-                "AND version = (SELECT version FROM ssm_parameters WHERE account = ? AND region = ? AND name = ?)",
-                (account, region, name, account, region, name),
-            )
+        """A fresh ParameterVersion each call, from a cached row when there is one."""
+        where = (account, region, name)
+        row = self._latest.get(where)
+        if row is not None:
+            self._latest.move_to_end(where)
+            return _version(row)
+        row = self.db.one(
+            f"SELECT {_VERSION_COLUMNS} FROM ssm_versions WHERE account = ? AND region = ? AND name = ? "
+            "AND version = (SELECT version FROM ssm_parameters WHERE account = ? AND region = ? AND name = ?)",
+            (*where, *where),
         )
+        if row is None:
+            return None
+        if len(row[3]) <= VALUE_BYTES_CACHED:
+            self._latest[where] = row
+            if len(self._latest) > LATEST_CACHED:
+                self._latest.popitem(last=False)
+        return _version(row)
 
     def version(self, account: str, region: str, name: str, version: int) -> ParameterVersion | None:
         return _version(
@@ -163,6 +188,7 @@ class ParameterStore:
         found: ParameterVersion,
         moments: tuple[float | None, float | None, float | None],
     ) -> None:
+        self.forget()
         self.db.execute(
             "INSERT INTO ssm_parameters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, name) "
             "DO UPDATE SET version = excluded.version, type = excluded.type, tier = excluded.tier, "
@@ -176,12 +202,14 @@ class ParameterStore:
         )
 
     def delete_version(self, account: str, region: str, name: str, version: int) -> None:
+        self.forget()
         self.db.execute(
             "DELETE FROM ssm_versions WHERE account = ? AND region = ? AND name = ? AND version = ?",
             (account, region, name, version),
         )
 
     def delete(self, account: str, region: str, name: str) -> bool:
+        self.forget()
         gone = self.db.execute(
             "DELETE FROM ssm_parameters WHERE account = ? AND region = ? AND name = ?",
             (account, region, name),
@@ -262,6 +290,7 @@ class ParameterStore:
         )
 
     def clear_moment(self, account: str, region: str, name: str, column: str) -> None:
+        self.forget()
         assert column in ("expires", "notify_at", "no_change_at")
         self.db.execute(
             f"UPDATE ssm_parameters SET {column} = NULL WHERE account = ? AND region = ? AND name = ?",

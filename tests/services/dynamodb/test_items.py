@@ -378,6 +378,43 @@ def test_consumed_capacity_for_writes_and_reads(ddb, make_table):
     assert strong["ConsumedCapacity"]["CapacityUnits"] == 1.0
 
 
+def test_a_write_over_an_item_consumes_by_the_larger_of_before_and_after(ddb, make_table):
+    make_table()
+    big = {"pk": {"S": "a"}, "d": {"S": "x" * (3000 - 4)}}  # 3 KB: 3 write units
+    small = {"pk": {"S": "a"}, "d": {"S": "y"}}
+
+    def units(result):
+        return result["ConsumedCapacity"]["CapacityUnits"]
+
+    assert units(ddb.put_item(TableName="Items", Item=big, ReturnConsumedCapacity="TOTAL")) == 3.0
+    assert units(ddb.put_item(TableName="Items", Item=small, ReturnConsumedCapacity="TOTAL")) == 3.0
+    assert units(ddb.put_item(TableName="Items", Item=small, ReturnConsumedCapacity="TOTAL")) == 1.0
+    grown = ddb.update_item(
+        TableName="Items",
+        Key={"pk": {"S": "a"}},
+        UpdateExpression="SET d = :d",
+        ExpressionAttributeValues={":d": {"S": "z" * 2000}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert units(grown) == 2.0
+    shrunk = ddb.update_item(
+        TableName="Items",
+        Key={"pk": {"S": "a"}},
+        UpdateExpression="REMOVE d",
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert units(shrunk) == 2.0
+    batch = ddb.batch_write_item(
+        RequestItems={"Items": [{"PutRequest": {"Item": big}}]}, ReturnConsumedCapacity="TOTAL"
+    )
+    assert batch["ConsumedCapacity"] == [{"TableName": "Items", "CapacityUnits": 3.0}]
+    batch = ddb.batch_write_item(
+        RequestItems={"Items": [{"DeleteRequest": {"Key": {"pk": {"S": "a"}}}}]},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert batch["ConsumedCapacity"] == [{"TableName": "Items", "CapacityUnits": 3.0}]
+
+
 @pytest.mark.parametrize(
     "mode, expected",
     [

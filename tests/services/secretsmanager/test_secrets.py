@@ -248,6 +248,25 @@ def test_values_are_encrypted_with_the_chosen_key(overcast, sm):
     assert kms.describe_key(KeyId="alias/aws/secretsmanager")["KeyMetadata"]["KeyManager"] == "AWS"
 
 
+def test_a_failed_update_changes_nothing_later_reads_see(overcast, sm):
+    kms = overcast.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.disable_key(KeyId=key)
+    made = sm.create_secret(Name="steady", SecretString="v1", Description="before")
+    assert sm.get_secret_value(SecretId="steady")["SecretString"] == "v1"  # read once: remembered
+    assert sm.describe_secret(SecretId=made["ARN"])["Description"] == "before"
+    with pytest.raises(ClientError) as raised:  # the description is written, then the value fails
+        sm.update_secret(SecretId="steady", Description="after", KmsKeyId=key, SecretString="v2")
+    assert error_of(raised)[0] == "EncryptionFailure"
+    described = sm.describe_secret(SecretId="steady")
+    assert described["Description"] == "before" and "KmsKeyId" not in described
+    value = sm.get_secret_value(SecretId=made["ARN"])
+    assert value["SecretString"] == "v1" and value["VersionId"] == made["VersionId"]
+    sm.put_secret_value(SecretId="steady", SecretString="v2")
+    assert sm.get_secret_value(SecretId="steady")["SecretString"] == "v2"
+    assert sm.get_secret_value(SecretId="steady", VersionStage="AWSPREVIOUS")["SecretString"] == "v1"
+
+
 def test_secret_values_are_not_stored_in_plain_text(tmp_path):
     from overcast.config import Config
     from overcast.testing import OvercastServer

@@ -305,3 +305,30 @@ def test_tags(ssm):
     with pytest.raises(ClientError) as raised:
         ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/none")
     assert error_of(raised)[0] == "InvalidResourceId"
+
+
+def test_reads_follow_every_change_of_a_parameter(overcast, ssm):
+    ssm.put_parameter(Name="/live/flag", Value="on", Type="String")
+    assert ssm.get_parameter(Name="/live/flag")["Parameter"]["Value"] == "on"  # read once: remembered
+    with pytest.raises(ClientError) as raised:  # refused: nothing changes
+        ssm.put_parameter(Name="/live/flag", Value="off", Type="String")
+    assert error_of(raised)[0] == "ParameterAlreadyExists"
+    assert ssm.get_parameter(Name="/live/flag")["Parameter"]["Value"] == "on"
+    ssm.put_parameter(Name="/live/flag", Value="off", Type="String", Overwrite=True, Description="d")
+    got = ssm.get_parameter(Name="/live/flag")["Parameter"]
+    assert (got["Value"], got["Version"]) == ("off", 2)
+    assert ssm.get_parameter(Name="/live/flag:1")["Parameter"]["Value"] == "on"
+    kms = overcast.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.disable_key(KeyId=key)
+    with pytest.raises(ClientError):  # the value cannot be sealed: the request leaves no trace
+        ssm.put_parameter(Name="/live/flag", Value="x", Type="SecureString", KeyId=key, Overwrite=True)
+    got = ssm.get_parameter(Name="/live/flag")["Parameter"]
+    assert (got["Value"], got["Type"], got["Version"]) == ("off", "String", 2)
+    ssm.delete_parameter(Name="/live/flag")
+    with pytest.raises(ClientError) as raised:
+        ssm.get_parameter(Name="/live/flag")
+    assert error_of(raised)[0] == "ParameterNotFound"
+    ssm.put_parameter(Name="/live/flag", Value="again", Type="String")
+    got = ssm.get_parameter(Name="/live/flag")["Parameter"]
+    assert (got["Value"], got["Version"]) == ("again", 1)
