@@ -13,7 +13,7 @@ import base64
 import json
 import re
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from overcast.platform import new_request_id
@@ -194,6 +194,18 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+_SHOW = object()  # a member shown as its value is (redacted within)
+
+
+@lru_cache(maxsize=4096)
+def _member(name: str) -> tuple[Any, str]:
+    """How a member of this name is recorded, and under which name: _SHOW, HIDDEN (a secret) or _OMIT (a
+    payload). Decided once per name: every recorded call passes its members through here."""
+    if name in _PAYLOADS:
+        return _OMIT, name
+    return (HIDDEN if _SECRET.search(name) else _SHOW), _RENAMED.get(name) or _camel(name)
+
+
 # Member names CloudTrail shows differently from the API's (S3 records its bucket as bucketName).
 _RENAMED = {"Bucket": "bucketName"}
 
@@ -201,18 +213,22 @@ _RENAMED = {"Bucket": "bucketName"}
 def redact(value: Any, key: str = "") -> Any:
     """Parameters or response elements as CloudTrail shows them: member names in camelCase, secrets and
     payloads hidden, binary and streams left out (None), timestamps as ISO text."""
-    if key in _PAYLOADS:
-        return _OMIT
-    if key and _SECRET.search(key):
-        return HIDDEN
+    if key:
+        rule = _member(key)[0]
+        if rule is not _SHOW:
+            return rule
     if isinstance(value, dict):
         shown = {}
         for name, item in value.items():
             if name == "ResponseMetadata":
                 continue
-            converted = redact(item, name)
-            if converted is not _OMIT:
-                shown[_RENAMED.get(name) or _camel(name)] = converted
+            rule, shown_name = _member(name)
+            if rule is _SHOW:
+                converted = redact(item)
+                if converted is not _OMIT:
+                    shown[shown_name] = converted
+            elif rule is not _OMIT:
+                shown[shown_name] = rule
         return shown
     if isinstance(value, list | tuple):
         return [item for item in (redact(v) for v in value) if item is not _OMIT]
