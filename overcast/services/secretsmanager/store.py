@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from overcast.services.kit.cache import StoredRows
 from overcast.state import Database
 
 MIGRATIONS = [
@@ -118,41 +118,16 @@ class Version:
     last_accessed: float | None
 
 
-ROWS_CACHED = 1024
 VALUE_BYTES_CACHED = 4096  # a version row is remembered only when its sealed value is this small
-
-
-class _Rows:
-    """Rows as last read (every GetSecretValue reads its secret and its version), in a bounded LRU. Any write to
-    the table forgets them all, again if the write rolls back, so a row here is always the stored one; writes
-    are rare next to reads, and this process is the database's only writer."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._rows: OrderedDict[tuple, tuple] = OrderedDict()
-
-    def get(self, where: tuple) -> tuple | None:
-        row = self._rows.get(where)
-        if row is not None:
-            self._rows.move_to_end(where)
-        return row
-
-    def put(self, where: tuple, row: tuple) -> None:
-        self._rows[where] = row
-        if len(self._rows) > ROWS_CACHED:
-            self._rows.popitem(last=False)
-
-    def forget(self) -> None:
-        self._rows.clear()
-        self.db.after_rollback(self._rows.clear)
 
 
 class SecretsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("secretsmanager", MIGRATIONS)
-        self._secrets = _Rows(db)  # ("arn", arn) | ("name", account, region, name) -> sm_secrets row
-        self._versions = _Rows(db)  # (arn, version id, label) -> version_with_labels' row
+        # Every GetSecretValue reads its secret and its version: their rows as last read (kit/cache.py)
+        self._secrets = StoredRows(db)  # ("arn", arn) | ("name", account, region, name) -> sm_secrets row
+        self._versions = StoredRows(db)  # (arn, version id, label) -> version_with_labels' row
 
     def forget(self) -> None:
         """After `overcast reset` emptied the tables."""
@@ -160,13 +135,7 @@ class SecretsStore:
         self._versions.forget()
 
     def _secret_row(self, where: tuple, sql: str, params: tuple) -> Secret | None:
-        row = self._secrets.get(where)
-        if row is None:
-            row = self.db.one(sql, params)
-            if row is None:
-                return None
-            self._secrets.put(where, row)
-        return _secret(row)
+        return _secret(self._secrets.read(where, lambda: self.db.one(sql, params)))
 
     # -- secrets -------------------------------------------------------------------------------------
 
@@ -294,19 +263,18 @@ class SecretsStore:
             if version_id is not None
             else "(SELECT version_id FROM sm_stages WHERE arn = ? AND label = ?)"
         )
-        where = (arn, version_id, stage)
-        row = self._versions.get(where)
-        if row is None:
-            row = self.db.one(
+        row = self._versions.read(
+            (arn, version_id, stage),
+            lambda: self.db.one(
                 "SELECT version_id, created, kind, data_key, sealed, kms_key_arn, last_accessed, "
                 "(SELECT GROUP_CONCAT(label, char(0)) FROM (SELECT label FROM sm_stages s WHERE s.arn = v.arn "
                 f"AND s.version_id = v.version_id ORDER BY label)) FROM sm_versions v WHERE arn = ? AND version_id = {chosen}",
                 (arn, version_id) if version_id is not None else (arn, arn, stage),
-            )
-            if row is None:
-                return None
-            if row[4] is None or len(row[4]) <= VALUE_BYTES_CACHED:
-                self._versions.put(where, row)
+            ),
+            lambda row: row[4] is None or len(row[4]) <= VALUE_BYTES_CACHED,
+        )
+        if row is None:
+            return None
         return Version(*row[:7]), row[7].split("\0") if row[7] else []
 
     def labels_of(self, arn: str, version_id: str) -> list[str]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from overcast.services.kit.cache import StoredRows
 from overcast.state import Database
 
 MIGRATIONS = [
@@ -110,7 +110,6 @@ def _version(row: tuple | None) -> ParameterVersion | None:
     return found
 
 
-LATEST_CACHED = 1024
 VALUE_BYTES_CACHED = 4096  # a latest version is remembered only when its value is this small
 
 
@@ -118,34 +117,25 @@ class ParameterStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("ssm", MIGRATIONS)
-        # The latest version's row of the parameters last read (every GetParameter reads one), in a bounded LRU.
-        # Any write to the parameters' tables forgets them all, again if it rolls back, so a row here is always
-        # the stored one: writes are rare next to reads, and this process is the database's only writer.
-        self._latest: OrderedDict[tuple[str, str, str], tuple] = OrderedDict()
+        # The latest version's row of the parameters last read: every GetParameter reads one (kit/cache.py)
+        self._latest = StoredRows(db)
 
     def forget(self) -> None:
         """After a write to ssm_parameters or ssm_versions, and after `overcast reset` emptied the tables."""
-        self._latest.clear()
-        self.db.after_rollback(self._latest.clear)
+        self._latest.forget()
 
     def latest(self, account: str, region: str, name: str) -> ParameterVersion | None:
         """A fresh ParameterVersion each call, from a cached row when there is one."""
         where = (account, region, name)
-        row = self._latest.get(where)
-        if row is not None:
-            self._latest.move_to_end(where)
-            return _version(row)
-        row = self.db.one(
-            f"SELECT {_VERSION_COLUMNS} FROM ssm_versions WHERE account = ? AND region = ? AND name = ? "
-            "AND version = (SELECT version FROM ssm_parameters WHERE account = ? AND region = ? AND name = ?)",
-            (*where, *where),
+        row = self._latest.read(
+            where,
+            lambda: self.db.one(
+                f"SELECT {_VERSION_COLUMNS} FROM ssm_versions WHERE account = ? AND region = ? AND name = ? "
+                "AND version = (SELECT version FROM ssm_parameters WHERE account = ? AND region = ? AND name = ?)",
+                (*where, *where),
+            ),
+            lambda row: len(row[3]) <= VALUE_BYTES_CACHED,
         )
-        if row is None:
-            return None
-        if len(row[3]) <= VALUE_BYTES_CACHED:
-            self._latest[where] = row
-            if len(self._latest) > LATEST_CACHED:
-                self._latest.popitem(last=False)
         return _version(row)
 
     def version(self, account: str, region: str, name: str, version: int) -> ParameterVersion | None:
