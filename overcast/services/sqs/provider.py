@@ -26,9 +26,6 @@ from overcast.services.sqs.receiving import ReceiveOperations
 from overcast.services.sqs.sending import SendOperations
 from overcast.services.sqs.store import Message, Queue, SqsStore
 
-_AUTHORIZED_QUEUE = "sqs.authorized_queue"  # ctx.extra: (key, total_changes, Queue) read by the policy engine
-
-
 ACTIVE_FOR = 6 * 3600  # AWS publishes a queue's metrics while it has been used within six hours
 COUNTERS = (
     "NumberOfMessagesSent",
@@ -62,6 +59,7 @@ class SqsProvider(ServiceProvider):
 
     def reset(self) -> None:
         self.keys.forget()
+        self.store.forget()
         for queue_id in list(self._arrivals):
             self.notify(queue_id)
 
@@ -77,13 +75,10 @@ class SqsProvider(ServiceProvider):
             queue = self.store.queue(account, region, name)
             if queue is None:
                 continue
-            in_flight, delayed = self.store.invisible_counts(queue, now)
+            visible, in_flight, delayed = self.store.depth(queue, now)
             oldest = self.store.oldest_sent_at(queue)
             gauges = {
-                "ApproximateNumberOfMessagesVisible": (
-                    max(queue.message_count - in_flight - delayed, 0),
-                    "Count",
-                ),
+                "ApproximateNumberOfMessagesVisible": (visible, "Count"),
                 "ApproximateNumberOfMessagesNotVisible": (in_flight, "Count"),
                 "ApproximateNumberOfMessagesDelayed": (delayed, "Count"),
                 "ApproximateAgeOfOldestMessage": (max(now - oldest, 0) if oldest else 0, "Seconds"),
@@ -141,12 +136,6 @@ class SqsProvider(ServiceProvider):
         queue = self.queue_by_arn(arn)
         if queue is None:
             return None
-        # This process is the database's only writer: while total_changes stays the same, so does the row.
-        ctx.extra[_AUTHORIZED_QUEUE] = (
-            (queue.account, queue.region, queue.name),
-            self.db.conn.total_changes,
-            queue,
-        )
         policy = queue.attributes.get("Policy") or None
         return ResourcePolicy(queue.account, policy, self.tags.lazy(queue.arn))  # type: ignore[arg-type]
 
@@ -198,23 +187,10 @@ class SqsProvider(ServiceProvider):
     def queue_for(self, ctx: RequestContext, url: str) -> Queue:
         """The queue a QueueUrl names (QueueDoesNotExist if none)."""
         account, name = self._url_parts(ctx, url)
-        queue = self._authorized_queue(ctx, account, name)
-        if queue is None:
-            queue = self.store.queue(account, ctx.region, name)
+        queue = self.store.queue(account, ctx.region, name)
         if queue is None:
             raise no_such_queue()
         return queue
-
-    def _authorized_queue(self, ctx: RequestContext, account: str, name: str) -> Queue | None:
-        """The queue as the policy engine read it for this request (`authorization_resource`), once, if the
-        database has not changed since: the handler need not read it a second time."""
-        seen = ctx.extra.pop(_AUTHORIZED_QUEUE, None)
-        if seen is None:
-            return None
-        key, changes, queue = seen
-        if key == (account, ctx.region, name) and changes == self.db.conn.total_changes:
-            return queue
-        return None
 
     def queue_by_arn(self, arn: str) -> Queue | None:
         parsed = parse_arn(arn)

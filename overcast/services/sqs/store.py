@@ -5,6 +5,10 @@ after at most ten rows, whatever the depth of the queue. A FIFO queue also keeps
 pointing at the group's head (its oldest message) and when that head becomes visible, so finding the groups
 that may deliver is an index scan too. Each queue row carries its message count, kept as messages come and
 go; in-flight and delayed counts are index range counts over the invisible messages only.
+
+Queue rows are read by every request naming a queue: the store keeps the latest read of each (a few hundred
+at most, without their message count, which changes with every message) and forgets one whenever it writes
+it, and again if that write rolls back.
 """
 
 from __future__ import annotations
@@ -149,17 +153,18 @@ MIGRATIONS = [
     """,
 ]
 
-QUEUE_COLUMNS = (
-    "id, account, region, name, fifo, attributes, created_at, modified_at, message_count, last_purge"
-)
+QUEUE_COLUMNS = "id, account, region, name, fifo, attributes, created_at, modified_at, last_purge"
+MAX_CACHED_QUEUES = 512  # queue rows kept in memory (the cache starts over when full)
 MESSAGE_COLUMNS = (
     "id, message_id, body, md5_body, attributes, md5_attributes, system_attributes, sender_id, sent_at, "
     "enqueued_at, first_received_at, receive_count, visible_at, token, group_id, dedup_id, dlq_source, received_at"
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Queue:
+    """A queue's row as read (shared between requests: never changed in place)."""
+
     id: int
     account: str
     region: str
@@ -168,7 +173,6 @@ class Queue:
     attributes: dict[str, str]
     created_at: float
     modified_at: float
-    message_count: int
     last_purge: float | None
 
     @property
@@ -202,28 +206,11 @@ class Message:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_PARSED_MAPS: dict[str, dict[str, str]] = {}  # stored JSON text of queue attributes -> its parse
-
-
-def _string_map(text: str) -> dict[str, str]:
-    """json.loads of a queue's attributes ({str: str}), parsed once per distinct text: a fresh copy, callers
-    may change it."""
-    parsed = _PARSED_MAPS.get(text)
-    if parsed is None:
-        parsed = json.loads(text)
-        if len(_PARSED_MAPS) >= 1024:
-            _PARSED_MAPS.clear()
-        _PARSED_MAPS[text] = parsed
-    return dict(parsed)
-
-
 def _queue(row: tuple | None) -> Queue | None:
     if row is None:
         return None
-    qid, account, region, name, fifo, attributes, created, modified, count, purge = row
-    return Queue(
-        qid, account, region, name, bool(fifo), _string_map(attributes), created, modified, count, purge
-    )
+    qid, account, region, name, fifo, attributes, created, modified, purge = row
+    return Queue(qid, account, region, name, bool(fifo), json.loads(attributes), created, modified, purge)
 
 
 class SqsStore:
@@ -236,16 +223,37 @@ class SqsStore:
         # transaction that has written nothing yet (a rollback then cannot bring back an older row); every
         # insert lowers it; deletes (and resets) only ever leave it lower than it could be.
         self._oldest: dict[int, float] = {}
+        self._queues: dict[tuple[str, str, str], Queue] = {}  # (account, region, name) -> its row as read
+
+    def forget(self) -> None:
+        """After the database was emptied (`overcast reset`)."""
+        self._queues.clear()
+        self._oldest.clear()
 
     # -- queues ------------------------------------------------------------------------------------
 
     def queue(self, account: str, region: str, name: str) -> Queue | None:
-        return _queue(
-            self.db.one(
-                f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE account = ? AND region = ? AND name = ?",
-                (account, region, name),
+        key = (account, region, name)
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = _queue(
+                self.db.one(
+                    f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE account = ? AND region = ? AND name = ?",
+                    key,
+                )
             )
-        )
+            if queue is not None:
+                if len(self._queues) >= MAX_CACHED_QUEUES:
+                    self._queues.clear()
+                self._queues[key] = queue
+        return queue
+
+    def _changing(self, account: str, region: str, name: str) -> None:
+        """Before writing a queue's row: forget it now, and again if the write rolls back (a read in between
+        would have kept what the rollback undoes)."""
+        key = (account, region, name)
+        self._queues.pop(key, None)
+        self.db.after_rollback(lambda: self._queues.pop(key, None))
 
     def queue_by_id(self, queue_id: int) -> Queue | None:
         return _queue(self.db.one(f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE id = ?", (queue_id,)))
@@ -260,6 +268,7 @@ class SqsStore:
         dlq_arn: str | None,
         now: float,
     ) -> None:
+        self._changing(account, region, name)
         self.db.execute(
             "INSERT INTO sqs_queues (account, region, name, fifo, attributes, dlq_arn, created_at, modified_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -269,15 +278,18 @@ class SqsStore:
     def update_attributes(
         self, queue: Queue, attributes: dict[str, str], dlq_arn: str | None, now: float
     ) -> None:
+        self._changing(queue.account, queue.region, queue.name)
         self.db.execute(
             "UPDATE sqs_queues SET attributes = ?, dlq_arn = ?, modified_at = ? WHERE id = ?",
             (json.dumps(attributes), dlq_arn, now, queue.id),
         )
 
     def set_last_purge(self, queue: Queue, now: float) -> None:
+        self._changing(queue.account, queue.region, queue.name)
         self.db.execute("UPDATE sqs_queues SET last_purge = ? WHERE id = ?", (now, queue.id))
 
     def delete_queue(self, queue: Queue, now: float) -> None:
+        self._changing(queue.account, queue.region, queue.name)
         self.purge_messages(queue)
         self.db.execute("DELETE FROM sqs_dedup WHERE queue_id = ?", (queue.id,))
         self.db.execute("DELETE FROM sqs_receive_attempts WHERE queue_id = ?", (queue.id,))
@@ -317,14 +329,16 @@ class SqsStore:
 
     # -- counts ------------------------------------------------------------------------------------
 
-    def invisible_counts(self, queue: Queue, now: float) -> tuple[int, int]:
-        """(in flight, delayed): counted over the invisible part of the index only."""
-        row = self.db.one(
+    def depth(self, queue: Queue, now: float) -> tuple[int, int, int]:
+        """(visible, in flight, delayed) messages: the count kept in the queue's row less the invisible ones,
+        counted over the invisible part of the index only."""
+        (count,) = self.db.one("SELECT message_count FROM sqs_queues WHERE id = ?", (queue.id,)) or (0,)
+        in_flight, delayed = self.db.one(
             "SELECT COALESCE(SUM(receive_count > 0), 0), COALESCE(SUM(receive_count = 0), 0) FROM sqs_messages "
             "WHERE queue_id = ? AND visible_at > ?",
             (queue.id, now),
         )
-        return row[0], row[1]
+        return max(count - in_flight - delayed, 0), in_flight, delayed
 
     def oldest_sent_at(self, queue: Queue) -> float | None:
         """When the queue's oldest message was first sent (AWS/SQS ApproximateAgeOfOldestMessage)."""
@@ -466,7 +480,6 @@ class SqsStore:
         )
         if groups:
             self._add_to_count(queue.id, -len(groups))
-            queue.message_count -= len(groups)
             for group in {g for (g,) in groups if g is not None and queue.fifo}:
                 self.refresh_group(queue.id, group)
 

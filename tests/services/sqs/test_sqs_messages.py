@@ -113,6 +113,48 @@ def test_message_size_limit_follows_the_queue(sqs):
     assert "1024" in raised.value.response["Error"]["Message"]
 
 
+def test_changed_attributes_apply_to_the_next_request(sqs, overcast):
+    # every request reads the queue's attributes (the server keeps its latest read): a change is seen at once
+    url = sqs.create_queue(QueueName="changing")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x" * 2048)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"MaximumMessageSize": "1024", "DelaySeconds": "30"})
+    with pytest.raises(ClientError) as raised:
+        sqs.send_message(QueueUrl=url, MessageBody="x" * 1025)
+    assert "1024" in raised.value.response["Error"]["Message"]
+    sqs.send_message(QueueUrl=url, MessageBody="delayed")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == [
+        "x" * 2048
+    ]
+    overcast.advance_clock("31s")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["delayed"]
+
+
+def test_a_queue_recreated_under_its_name_is_the_new_queue(sqs, overcast):
+    url = sqs.create_queue(QueueName="reborn")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="old")
+    sqs.delete_queue(QueueUrl=url)
+    overcast.advance_clock("61s")
+    url = sqs.create_queue(QueueName="reborn", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="new")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == [
+        "new"
+    ]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == "5"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+    overcast.advance_clock("6s")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["new"]
+
+
+def test_reset_forgets_every_queue(sqs, overcast):
+    url = sqs.create_queue(QueueName="before-reset")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    overcast.reset()
+    with pytest.raises(ClientError) as raised:
+        sqs.send_message(QueueUrl=url, MessageBody="x")
+    assert code_of(raised) == "AWS.SimpleQueueService.NonExistentQueue"
+
+
 def test_one_mebibyte_message(sqs, queue):
     body = "y" * 1_048_576
     sqs.send_message(QueueUrl=queue, MessageBody=body)
