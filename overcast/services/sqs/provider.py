@@ -7,6 +7,7 @@ share is here: finding a queue by URL or ARN, waking long polls, moving a messag
 from __future__ import annotations
 
 import asyncio
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -121,10 +122,8 @@ class SqsProvider(ServiceProvider):
         """The resource a request acts on, for authorization."""
         url = params.get("QueueUrl")
         if url:
-            parts = url.split("?", 1)[0].rstrip("/").rsplit("/", 2)
-            if len(parts) == 3 and parts[1].isdigit():
-                return ctx.arn("sqs", parts[2], account=parts[1])
-            return ctx.arn("sqs", parts[-1])
+            account, name = _arn_parts(url) if len(url) <= _CACHED_URL else _arn_parts.__wrapped__(url)
+            return ctx.arn("sqs", name, account=account)
         if params.get("QueueName"):  # CreateQueue, GetQueueUrl (of another account's queue with its owner id)
             return ctx.arn("sqs", params["QueueName"], account=params.get("QueueOwnerAWSAccountId") or None)
         return None
@@ -176,13 +175,11 @@ class SqsProvider(ServiceProvider):
     @staticmethod
     def _url_parts(ctx: RequestContext, url: str) -> tuple[str, str]:
         """(account, name) of a queue URL in any of its forms: http://host/account/name, or a bare name."""
-        path = urlsplit(url).path if "://" in url else url
-        parts = [part for part in path.split("/") if part]
-        if len(parts) >= 2 and parts[-2].isdigit() and len(parts[-2]) == 12:
-            return parts[-2], parts[-1]
-        if len(parts) == 1:
-            return ctx.account_id, parts[0]
-        raise no_such_queue()
+        parts = _queue_parts(url) if len(url) <= _CACHED_URL else _queue_parts.__wrapped__(url)
+        if parts is None:
+            raise no_such_queue()
+        account, name = parts
+        return account or ctx.account_id, name
 
     def queue_for(self, ctx: RequestContext, url: str) -> Queue:
         """The queue a QueueUrl names (QueueDoesNotExist if none)."""
@@ -294,3 +291,30 @@ class SqsProvider(ServiceProvider):
             },
         )
         self.db.after_commit(lambda: self.notify(destination.id))
+
+
+# A queue URL is parsed once per distinct text (every request names one): the latest few hundred of a
+# queue URL's length stay parsed.
+_CACHED_URL = 256
+
+
+@lru_cache(maxsize=512)
+def _arn_parts(url: str) -> tuple[str | None, str]:
+    """(account, or None for the caller's, name) of the queue a QueueUrl names, for its ARN."""
+    parts = url.split("?", 1)[0].rstrip("/").rsplit("/", 2)
+    if len(parts) == 3 and parts[1].isdigit():
+        return parts[1], parts[2]
+    return None, parts[-1]
+
+
+@lru_cache(maxsize=512)
+def _queue_parts(url: str) -> tuple[str | None, str] | None:
+    """(account, or None for the caller's, name) of a queue URL: http://host/account/name, or a bare name;
+    None if it names no queue."""
+    path = urlsplit(url).path if "://" in url else url
+    parts = [part for part in path.split("/") if part]
+    if len(parts) >= 2 and parts[-2].isdigit() and len(parts[-2]) == 12:
+        return parts[-2], parts[-1]
+    if len(parts) == 1:
+        return None, parts[0]
+    return None
