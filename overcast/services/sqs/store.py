@@ -3,12 +3,17 @@
 Messages live in one table indexed by (queue, visible_at, id): a receive is an index range scan that stops
 after at most ten rows, whatever the depth of the queue. A FIFO queue also keeps one row per message group
 pointing at the group's head (its oldest message) and when that head becomes visible, so finding the groups
-that may deliver is an index scan too. Each queue row carries its message count, kept as messages come and
-go; in-flight and delayed counts are index range counts over the invisible messages only.
+that may deliver is an index scan too. In-flight and delayed counts are index range counts over the invisible
+messages only.
 
-Queue rows are read by every request naming a queue: the store keeps the latest read of each (a few hundred
-at most, without their message count, which changes with every message) and forgets one whenever it writes
-it, and again if that write rolls back.
+Two things are kept in memory, per queue (bounded, derived from the tables, so they start empty and are right
+after any restart):
+- the queue's row, read by every request naming the queue: forgotten whenever the store writes it, and again
+  if that write rolls back;
+- how many messages the queue holds: 0 when the queue is created, or counted (an index range count) the first
+  time it is asked for after a start; then kept as messages come and go, and forgotten when a transaction
+  that changed it rolls back. Sends and deletes thus write no counter. (The queues' message_count column is
+  no longer kept up to date.)
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from overcast.services.kit.store import TagStore
@@ -155,6 +161,7 @@ MIGRATIONS = [
 
 QUEUE_COLUMNS = "id, account, region, name, fifo, attributes, created_at, modified_at, last_purge"
 MAX_CACHED_QUEUES = 512  # queue rows kept in memory (the cache starts over when full)
+MAX_COUNTED_QUEUES = 4096  # message counts kept in memory (the same)
 MESSAGE_COLUMNS = (
     "id, message_id, body, md5_body, attributes, md5_attributes, system_attributes, sender_id, sent_at, "
     "enqueued_at, first_received_at, receive_count, visible_at, token, group_id, dedup_id, dlq_source, received_at"
@@ -213,6 +220,11 @@ def _queue(row: tuple | None) -> Queue | None:
     return Queue(qid, account, region, name, bool(fifo), json.loads(attributes), created, modified, purge)
 
 
+@lru_cache(maxsize=16)  # one per set of columns the code inserts
+def _insert_statement(columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO sqs_messages (queue_id, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
+
+
 class SqsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -224,11 +236,13 @@ class SqsStore:
         # insert lowers it; deletes (and resets) only ever leave it lower than it could be.
         self._oldest: dict[int, float] = {}
         self._queues: dict[tuple[str, str, str], Queue] = {}  # (account, region, name) -> its row as read
+        self._counts: dict[int, int] = {}  # queue id -> how many messages it holds
 
     def forget(self) -> None:
         """After the database was emptied (`overcast reset`)."""
         self._queues.clear()
         self._oldest.clear()
+        self._counts.clear()
 
     # -- queues ------------------------------------------------------------------------------------
 
@@ -269,11 +283,12 @@ class SqsStore:
         now: float,
     ) -> None:
         self._changing(account, region, name)
-        self.db.execute(
+        cursor = self.db.execute(
             "INSERT INTO sqs_queues (account, region, name, fifo, attributes, dlq_arn, created_at, modified_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (account, region, name, int(fifo), json.dumps(attributes), dlq_arn, now, now),
         )
+        self._set_count(cursor.lastrowid, 0)
 
     def update_attributes(
         self, queue: Queue, attributes: dict[str, str], dlq_arn: str | None, now: float
@@ -291,6 +306,7 @@ class SqsStore:
     def delete_queue(self, queue: Queue, now: float) -> None:
         self._changing(queue.account, queue.region, queue.name)
         self.purge_messages(queue)
+        self._counts.pop(queue.id, None)
         self.db.execute("DELETE FROM sqs_dedup WHERE queue_id = ?", (queue.id,))
         self.db.execute("DELETE FROM sqs_receive_attempts WHERE queue_id = ?", (queue.id,))
         self.db.execute("DELETE FROM sqs_queues WHERE id = ?", (queue.id,))
@@ -332,7 +348,7 @@ class SqsStore:
     def depth(self, queue: Queue, now: float) -> tuple[int, int, int]:
         """(visible, in flight, delayed) messages: the count kept in the queue's row less the invisible ones,
         counted over the invisible part of the index only."""
-        (count,) = self.db.one("SELECT message_count FROM sqs_queues WHERE id = ?", (queue.id,)) or (0,)
+        count = self.message_count(queue)
         in_flight, delayed = self.db.one(
             "SELECT COALESCE(SUM(receive_count > 0), 0), COALESCE(SUM(receive_count = 0), 0) FROM sqs_messages "
             "WHERE queue_id = ? AND visible_at > ?",
@@ -345,22 +361,31 @@ class SqsStore:
         row = self.db.one("SELECT MIN(enqueued_at) FROM sqs_messages WHERE queue_id = ?", (queue.id,))
         return row[0] if row else None
 
+    def message_count(self, queue: Queue) -> int:
+        count = self._counts.get(queue.id)
+        if count is None:
+            (count,) = self.db.one("SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ?", (queue.id,))
+            self._set_count(queue.id, count)
+        return count
+
+    def _set_count(self, queue_id: int, count: int) -> None:
+        """Keep a queue's count (the transaction's own changes included: forgotten if it rolls back)."""
+        counts = self._counts
+        if queue_id not in counts and len(counts) >= MAX_COUNTED_QUEUES:
+            counts.clear()
+        counts[queue_id] = count
+        self.db.after_rollback(lambda: counts.pop(queue_id, None))
+
     def _add_to_count(self, queue_id: int, delta: int) -> None:
-        if delta:
-            self.db.execute(
-                "UPDATE sqs_queues SET message_count = message_count + ? WHERE id = ?", (delta, queue_id)
-            )
+        count = self._counts.get(queue_id)
+        if count is not None and delta:
+            self._set_count(queue_id, count + delta)
 
     # -- messages ----------------------------------------------------------------------------------
 
     def insert_message(self, queue: Queue, values: dict[str, Any]) -> int:
         """Store a message (`values` keyed by column name); returns its row id, which orders the queue."""
-        columns = ", ".join(values)
-        marks = ", ".join("?" * len(values))
-        cursor = self.db.execute(
-            f"INSERT INTO sqs_messages (queue_id, {columns}) VALUES (?, {marks})",
-            (queue.id, *values.values()),
-        )
+        cursor = self.db.execute(_insert_statement(tuple(values)), (queue.id, *values.values()))
         self._add_to_count(queue.id, 1)
         oldest = self._oldest.get(queue.id)
         if oldest is not None and values["enqueued_at"] < oldest:
@@ -488,7 +513,7 @@ class SqsStore:
         self.db.execute("DELETE FROM sqs_messages WHERE queue_id = ?", (queue.id,))
         self.db.execute("DELETE FROM sqs_dedup WHERE queue_id = ?", (queue.id,))
         self.db.execute("DELETE FROM sqs_groups WHERE queue_id = ?", (queue.id,))
-        self.db.execute("UPDATE sqs_queues SET message_count = 0 WHERE id = ?", (queue.id,))
+        self._set_count(queue.id, 0)
 
     # -- FIFO deduplication and receive attempts ---------------------------------------------------
 

@@ -1,6 +1,7 @@
 """SQS messages through boto3: send/receive/delete, visibility, batches, MD5s, attributes, long polling."""
 
 import hashlib
+import signal
 import threading
 import time
 
@@ -8,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers import code_of
+from tests.server_process import ServerProcess
 
 
 @pytest.fixture
@@ -531,3 +533,37 @@ def test_xray_trace_header_becomes_the_aws_trace_header(sqs, queue):
         0
     ]
     assert message["Attributes"]["AWSTraceHeader"] == "Root=1-5759e988-bd862e3fe1be46a994272793"
+
+
+@pytest.mark.slow
+def test_counts_after_a_kill_9_are_those_of_the_stored_messages(tmp_path):
+    # the server keeps each queue's count in memory: after a restart it is counted again from what is stored
+    server = ServerProcess(tmp_path)
+    try:
+        sqs = server.client("sqs")
+        url = sqs.create_queue(QueueName="counted")["QueueUrl"]
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(5)]
+        )
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=600)["Messages"]
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=received[0]["ReceiptHandle"])
+        before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert (before["ApproximateNumberOfMessages"], before["ApproximateNumberOfMessagesNotVisible"]) == (
+            "3",
+            "1",
+        )
+    finally:
+        server.stop(signal.SIGKILL)
+    restarted = ServerProcess(tmp_path)
+    try:
+        sqs = restarted.client("sqs")
+        after = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert (after["ApproximateNumberOfMessages"], after["ApproximateNumberOfMessagesNotVisible"]) == (
+            "3",
+            "1",
+        )
+        sqs.send_message(QueueUrl=url, MessageBody="one more")
+        after = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        assert after["Attributes"]["ApproximateNumberOfMessages"] == "4"
+    finally:
+        restarted.stop(signal.SIGKILL)
