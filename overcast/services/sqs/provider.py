@@ -61,6 +61,7 @@ class SqsProvider(ServiceProvider):
     def reset(self) -> None:
         self.keys.forget()
         self.store.forget()
+        self.metrics = MetricCounters()  # the counts of queues that are gone
         for queue_id in list(self._arrivals):
             self.notify(queue_id)
 
