@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -190,7 +190,7 @@ class Queue:
         return int(self.attributes[name])
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     id: int
     message_id: str
@@ -210,7 +210,6 @@ class Message:
     dedup_id: str | None
     dlq_source: str | None
     received_at: float | None  # the latest receive (the one its current token came from)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _queue(row: tuple | None) -> Queue | None:
