@@ -55,7 +55,7 @@ class MoveTaskOperations(Operations):
         # The task moves the messages available when it starts; in-flight and delayed ones stay behind.
         now = self.clock.now()
         store.expire_messages(source, now)
-        in_flight, delayed = store.invisible_counts(source, now)
+        visible, _, _ = store.depth(source, now)
         store.create_move_task(
             handle_text,
             source.account,
@@ -63,7 +63,7 @@ class MoveTaskOperations(Operations):
             source_arn,
             destination_arn,
             rate,
-            max(source.message_count - in_flight - delayed, 0),
+            visible,
             now,
         )
         self.db.after_commit(lambda: self.platform.spawn(workers.run_move_task(service, handle_text)))

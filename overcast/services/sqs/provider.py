@@ -7,6 +7,7 @@ share is here: finding a queue by URL or ARN, waking long polls, moving a messag
 from __future__ import annotations
 
 import asyncio
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,9 +26,6 @@ from overcast.services.sqs.queues import QueueOperations
 from overcast.services.sqs.receiving import ReceiveOperations
 from overcast.services.sqs.sending import SendOperations
 from overcast.services.sqs.store import Message, Queue, SqsStore
-
-_AUTHORIZED_QUEUE = "sqs.authorized_queue"  # ctx.extra: (key, total_changes, Queue) read by the policy engine
-
 
 ACTIVE_FOR = 6 * 3600  # AWS publishes a queue's metrics while it has been used within six hours
 COUNTERS = (
@@ -62,6 +60,8 @@ class SqsProvider(ServiceProvider):
 
     def reset(self) -> None:
         self.keys.forget()
+        self.store.forget()
+        self.metrics = MetricCounters()  # the counts of queues that are gone
         for queue_id in list(self._arrivals):
             self.notify(queue_id)
 
@@ -77,13 +77,10 @@ class SqsProvider(ServiceProvider):
             queue = self.store.queue(account, region, name)
             if queue is None:
                 continue
-            in_flight, delayed = self.store.invisible_counts(queue, now)
+            visible, in_flight, delayed = self.store.depth(queue, now)
             oldest = self.store.oldest_sent_at(queue)
             gauges = {
-                "ApproximateNumberOfMessagesVisible": (
-                    max(queue.message_count - in_flight - delayed, 0),
-                    "Count",
-                ),
+                "ApproximateNumberOfMessagesVisible": (visible, "Count"),
                 "ApproximateNumberOfMessagesNotVisible": (in_flight, "Count"),
                 "ApproximateNumberOfMessagesDelayed": (delayed, "Count"),
                 "ApproximateAgeOfOldestMessage": (max(now - oldest, 0) if oldest else 0, "Seconds"),
@@ -126,10 +123,8 @@ class SqsProvider(ServiceProvider):
         """The resource a request acts on, for authorization."""
         url = params.get("QueueUrl")
         if url:
-            parts = url.split("?", 1)[0].rstrip("/").rsplit("/", 2)
-            if len(parts) == 3 and parts[1].isdigit():
-                return ctx.arn("sqs", parts[2], account=parts[1])
-            return ctx.arn("sqs", parts[-1])
+            account, name = _arn_parts(url) if len(url) <= _CACHED_URL else _arn_parts.__wrapped__(url)
+            return ctx.arn("sqs", name, account=account)
         if params.get("QueueName"):  # CreateQueue, GetQueueUrl (of another account's queue with its owner id)
             return ctx.arn("sqs", params["QueueName"], account=params.get("QueueOwnerAWSAccountId") or None)
         return None
@@ -141,12 +136,6 @@ class SqsProvider(ServiceProvider):
         queue = self.queue_by_arn(arn)
         if queue is None:
             return None
-        # This process is the database's only writer: while total_changes stays the same, so does the row.
-        ctx.extra[_AUTHORIZED_QUEUE] = (
-            (queue.account, queue.region, queue.name),
-            self.db.conn.total_changes,
-            queue,
-        )
         policy = queue.attributes.get("Policy") or None
         return ResourcePolicy(queue.account, policy, self.tags.lazy(queue.arn))  # type: ignore[arg-type]
 
@@ -187,34 +176,19 @@ class SqsProvider(ServiceProvider):
     @staticmethod
     def _url_parts(ctx: RequestContext, url: str) -> tuple[str, str]:
         """(account, name) of a queue URL in any of its forms: http://host/account/name, or a bare name."""
-        path = urlsplit(url).path if "://" in url else url
-        parts = [part for part in path.split("/") if part]
-        if len(parts) >= 2 and parts[-2].isdigit() and len(parts[-2]) == 12:
-            return parts[-2], parts[-1]
-        if len(parts) == 1:
-            return ctx.account_id, parts[0]
-        raise no_such_queue()
+        parts = _queue_parts(url) if len(url) <= _CACHED_URL else _queue_parts.__wrapped__(url)
+        if parts is None:
+            raise no_such_queue()
+        account, name = parts
+        return account or ctx.account_id, name
 
     def queue_for(self, ctx: RequestContext, url: str) -> Queue:
         """The queue a QueueUrl names (QueueDoesNotExist if none)."""
         account, name = self._url_parts(ctx, url)
-        queue = self._authorized_queue(ctx, account, name)
-        if queue is None:
-            queue = self.store.queue(account, ctx.region, name)
+        queue = self.store.queue(account, ctx.region, name)
         if queue is None:
             raise no_such_queue()
         return queue
-
-    def _authorized_queue(self, ctx: RequestContext, account: str, name: str) -> Queue | None:
-        """The queue as the policy engine read it for this request (`authorization_resource`), once, if the
-        database has not changed since: the handler need not read it a second time."""
-        seen = ctx.extra.pop(_AUTHORIZED_QUEUE, None)
-        if seen is None:
-            return None
-        key, changes, queue = seen
-        if key == (account, ctx.region, name) and changes == self.db.conn.total_changes:
-            return queue
-        return None
 
     def queue_by_arn(self, arn: str) -> Queue | None:
         parsed = parse_arn(arn)
@@ -318,3 +292,30 @@ class SqsProvider(ServiceProvider):
             },
         )
         self.db.after_commit(lambda: self.notify(destination.id))
+
+
+# A queue URL is parsed once per distinct text (every request names one): the latest few hundred of a
+# queue URL's length stay parsed.
+_CACHED_URL = 256
+
+
+@lru_cache(maxsize=512)
+def _arn_parts(url: str) -> tuple[str | None, str]:
+    """(account, or None for the caller's, name) of the queue a QueueUrl names, for its ARN."""
+    parts = url.split("?", 1)[0].rstrip("/").rsplit("/", 2)
+    if len(parts) == 3 and parts[1].isdigit():
+        return parts[1], parts[2]
+    return None, parts[-1]
+
+
+@lru_cache(maxsize=512)
+def _queue_parts(url: str) -> tuple[str | None, str] | None:
+    """(account, or None for the caller's, name) of a queue URL: http://host/account/name, or a bare name;
+    None if it names no queue."""
+    path = urlsplit(url).path if "://" in url else url
+    parts = [part for part in path.split("/") if part]
+    if len(parts) >= 2 and parts[-2].isdigit() and len(parts[-2]) == 12:
+        return parts[-2], parts[-1]
+    if len(parts) == 1:
+        return None, parts[0]
+    return None

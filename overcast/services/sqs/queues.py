@@ -151,11 +151,11 @@ class QueueOperations(Operations):
         store = self.service.store
         now = self.clock.now()
         store.expire_messages(queue, now)
-        in_flight, delayed = store.invisible_counts(queue, now)
+        visible, in_flight, delayed = store.depth(queue, now)
         values = dict(queue.attributes)
         values.update(
             QueueArn=queue.arn,
-            ApproximateNumberOfMessages=str(max(queue.message_count - in_flight - delayed, 0)),
+            ApproximateNumberOfMessages=str(visible),
             ApproximateNumberOfMessagesNotVisible=str(in_flight),
             ApproximateNumberOfMessagesDelayed=str(delayed),
             CreatedTimestamp=str(int(queue.created_at)),

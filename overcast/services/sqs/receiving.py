@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
+import random
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from overcast.services.sqs.provider import SqsProvider
 
 RECEIVE_ATTEMPT_WINDOW = 300.0
+# Receive tokens (in receipt handles) need to differ from one receive to the next, not to be unguessable: from
+# a generator of our own (seeded from os.urandom) rather than a system call per receive.
+_token_bits = random.Random().getrandbits
 
 
 class ReceiveOperations(Operations):
@@ -87,7 +90,7 @@ class ReceiveOperations(Operations):
                 return [_render(queue, m, params) for m in repeated]
         chosen = self._take_fifo(queue, now, limit) if queue.fifo else self._take_standard(queue, now, limit)
         for message in chosen:
-            store.mark_received(queue, message, os.urandom(12).hex(), now, now + visibility)
+            store.mark_received(queue, message, f"{_token_bits(96):024x}", now, now + visibility)
         self.service.metrics.add(
             queue.account,
             queue.region,
@@ -274,9 +277,10 @@ def _render(queue: Queue, message: Message, params: dict[str, Any]) -> dict[str,
 
 
 def _system_attributes(queue: Queue, message: Message, params: dict[str, Any]) -> dict[str, str]:
-    wanted = set(params.get("MessageSystemAttributeNames") or []) | set(params.get("AttributeNames") or [])
-    if not wanted:
+    names, legacy_names = params.get("MessageSystemAttributeNames"), params.get("AttributeNames")
+    if not names and not legacy_names:
         return {}
+    wanted = set(names or ()) | set(legacy_names or ())
     every = "All" in wanted
     values = {
         "SenderId": message.sender_id,

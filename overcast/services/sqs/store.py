@@ -3,15 +3,25 @@
 Messages live in one table indexed by (queue, visible_at, id): a receive is an index range scan that stops
 after at most ten rows, whatever the depth of the queue. A FIFO queue also keeps one row per message group
 pointing at the group's head (its oldest message) and when that head becomes visible, so finding the groups
-that may deliver is an index scan too. Each queue row carries its message count, kept as messages come and
-go; in-flight and delayed counts are index range counts over the invisible messages only.
+that may deliver is an index scan too. In-flight and delayed counts are index range counts over the invisible
+messages only.
+
+Two things are kept in memory, per queue (bounded, derived from the tables, so they start empty and are right
+after any restart):
+- the queue's row, read by every request naming the queue: forgotten whenever the store writes it, and again
+  if that write rolls back;
+- how many messages the queue holds: 0 when the queue is created, or counted (an index range count) the first
+  time it is asked for after a start; then kept as messages come and go, and forgotten when a transaction
+  that changed it rolls back. Sends and deletes thus write no counter. (The queues' message_count column is
+  no longer kept up to date.)
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from overcast.services.kit.store import TagStore
@@ -149,17 +159,19 @@ MIGRATIONS = [
     """,
 ]
 
-QUEUE_COLUMNS = (
-    "id, account, region, name, fifo, attributes, created_at, modified_at, message_count, last_purge"
-)
+QUEUE_COLUMNS = "id, account, region, name, fifo, attributes, created_at, modified_at, last_purge"
+MAX_CACHED_QUEUES = 512  # queue rows kept in memory (the cache starts over when full)
+MAX_COUNTED_QUEUES = 4096  # message counts kept in memory (the same)
 MESSAGE_COLUMNS = (
     "id, message_id, body, md5_body, attributes, md5_attributes, system_attributes, sender_id, sent_at, "
     "enqueued_at, first_received_at, receive_count, visible_at, token, group_id, dedup_id, dlq_source, received_at"
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Queue:
+    """A queue's row as read (shared between requests: never changed in place)."""
+
     id: int
     account: str
     region: str
@@ -168,7 +180,6 @@ class Queue:
     attributes: dict[str, str]
     created_at: float
     modified_at: float
-    message_count: int
     last_purge: float | None
 
     @property
@@ -179,7 +190,7 @@ class Queue:
         return int(self.attributes[name])
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     id: int
     message_id: str
@@ -199,31 +210,18 @@ class Message:
     dedup_id: str | None
     dlq_source: str | None
     received_at: float | None  # the latest receive (the one its current token came from)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-_PARSED_MAPS: dict[str, dict[str, str]] = {}  # stored JSON text of queue attributes -> its parse
-
-
-def _string_map(text: str) -> dict[str, str]:
-    """json.loads of a queue's attributes ({str: str}), parsed once per distinct text: a fresh copy, callers
-    may change it."""
-    parsed = _PARSED_MAPS.get(text)
-    if parsed is None:
-        parsed = json.loads(text)
-        if len(_PARSED_MAPS) >= 1024:
-            _PARSED_MAPS.clear()
-        _PARSED_MAPS[text] = parsed
-    return dict(parsed)
 
 
 def _queue(row: tuple | None) -> Queue | None:
     if row is None:
         return None
-    qid, account, region, name, fifo, attributes, created, modified, count, purge = row
-    return Queue(
-        qid, account, region, name, bool(fifo), _string_map(attributes), created, modified, count, purge
-    )
+    qid, account, region, name, fifo, attributes, created, modified, purge = row
+    return Queue(qid, account, region, name, bool(fifo), json.loads(attributes), created, modified, purge)
+
+
+@lru_cache(maxsize=16)  # one per set of columns the code inserts
+def _insert_statement(columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO sqs_messages (queue_id, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
 
 
 class SqsStore:
@@ -236,16 +234,39 @@ class SqsStore:
         # transaction that has written nothing yet (a rollback then cannot bring back an older row); every
         # insert lowers it; deletes (and resets) only ever leave it lower than it could be.
         self._oldest: dict[int, float] = {}
+        self._queues: dict[tuple[str, str, str], Queue] = {}  # (account, region, name) -> its row as read
+        self._counts: dict[int, int] = {}  # queue id -> how many messages it holds
+
+    def forget(self) -> None:
+        """After the database was emptied (`overcast reset`)."""
+        self._queues.clear()
+        self._oldest.clear()
+        self._counts.clear()
 
     # -- queues ------------------------------------------------------------------------------------
 
     def queue(self, account: str, region: str, name: str) -> Queue | None:
-        return _queue(
-            self.db.one(
-                f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE account = ? AND region = ? AND name = ?",
-                (account, region, name),
+        key = (account, region, name)
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = _queue(
+                self.db.one(
+                    f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE account = ? AND region = ? AND name = ?",
+                    key,
+                )
             )
-        )
+            if queue is not None:
+                if len(self._queues) >= MAX_CACHED_QUEUES:
+                    self._queues.clear()
+                self._queues[key] = queue
+        return queue
+
+    def _changing(self, account: str, region: str, name: str) -> None:
+        """Before writing a queue's row: forget it now, and again if the write rolls back (a read in between
+        would have kept what the rollback undoes)."""
+        key = (account, region, name)
+        self._queues.pop(key, None)
+        self.db.after_rollback(lambda: self._queues.pop(key, None))
 
     def queue_by_id(self, queue_id: int) -> Queue | None:
         return _queue(self.db.one(f"SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE id = ?", (queue_id,)))
@@ -260,25 +281,31 @@ class SqsStore:
         dlq_arn: str | None,
         now: float,
     ) -> None:
-        self.db.execute(
+        self._changing(account, region, name)
+        cursor = self.db.execute(
             "INSERT INTO sqs_queues (account, region, name, fifo, attributes, dlq_arn, created_at, modified_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (account, region, name, int(fifo), json.dumps(attributes), dlq_arn, now, now),
         )
+        self._set_count(cursor.lastrowid, 0)
 
     def update_attributes(
         self, queue: Queue, attributes: dict[str, str], dlq_arn: str | None, now: float
     ) -> None:
+        self._changing(queue.account, queue.region, queue.name)
         self.db.execute(
             "UPDATE sqs_queues SET attributes = ?, dlq_arn = ?, modified_at = ? WHERE id = ?",
             (json.dumps(attributes), dlq_arn, now, queue.id),
         )
 
     def set_last_purge(self, queue: Queue, now: float) -> None:
+        self._changing(queue.account, queue.region, queue.name)
         self.db.execute("UPDATE sqs_queues SET last_purge = ? WHERE id = ?", (now, queue.id))
 
     def delete_queue(self, queue: Queue, now: float) -> None:
+        self._changing(queue.account, queue.region, queue.name)
         self.purge_messages(queue)
+        self._counts.pop(queue.id, None)
         self.db.execute("DELETE FROM sqs_dedup WHERE queue_id = ?", (queue.id,))
         self.db.execute("DELETE FROM sqs_receive_attempts WHERE queue_id = ?", (queue.id,))
         self.db.execute("DELETE FROM sqs_queues WHERE id = ?", (queue.id,))
@@ -317,36 +344,47 @@ class SqsStore:
 
     # -- counts ------------------------------------------------------------------------------------
 
-    def invisible_counts(self, queue: Queue, now: float) -> tuple[int, int]:
-        """(in flight, delayed): counted over the invisible part of the index only."""
-        row = self.db.one(
+    def depth(self, queue: Queue, now: float) -> tuple[int, int, int]:
+        """(visible, in flight, delayed) messages: the count kept in the queue's row less the invisible ones,
+        counted over the invisible part of the index only."""
+        count = self.message_count(queue)
+        in_flight, delayed = self.db.one(
             "SELECT COALESCE(SUM(receive_count > 0), 0), COALESCE(SUM(receive_count = 0), 0) FROM sqs_messages "
             "WHERE queue_id = ? AND visible_at > ?",
             (queue.id, now),
         )
-        return row[0], row[1]
+        return max(count - in_flight - delayed, 0), in_flight, delayed
 
     def oldest_sent_at(self, queue: Queue) -> float | None:
         """When the queue's oldest message was first sent (AWS/SQS ApproximateAgeOfOldestMessage)."""
         row = self.db.one("SELECT MIN(enqueued_at) FROM sqs_messages WHERE queue_id = ?", (queue.id,))
         return row[0] if row else None
 
+    def message_count(self, queue: Queue) -> int:
+        count = self._counts.get(queue.id)
+        if count is None:
+            (count,) = self.db.one("SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ?", (queue.id,))
+            self._set_count(queue.id, count)
+        return count
+
+    def _set_count(self, queue_id: int, count: int) -> None:
+        """Keep a queue's count (the transaction's own changes included: forgotten if it rolls back)."""
+        counts = self._counts
+        if queue_id not in counts and len(counts) >= MAX_COUNTED_QUEUES:
+            counts.clear()
+        counts[queue_id] = count
+        self.db.after_rollback(lambda: counts.pop(queue_id, None))
+
     def _add_to_count(self, queue_id: int, delta: int) -> None:
-        if delta:
-            self.db.execute(
-                "UPDATE sqs_queues SET message_count = message_count + ? WHERE id = ?", (delta, queue_id)
-            )
+        count = self._counts.get(queue_id)
+        if count is not None and delta:
+            self._set_count(queue_id, count + delta)
 
     # -- messages ----------------------------------------------------------------------------------
 
     def insert_message(self, queue: Queue, values: dict[str, Any]) -> int:
         """Store a message (`values` keyed by column name); returns its row id, which orders the queue."""
-        columns = ", ".join(values)
-        marks = ", ".join("?" * len(values))
-        cursor = self.db.execute(
-            f"INSERT INTO sqs_messages (queue_id, {columns}) VALUES (?, {marks})",
-            (queue.id, *values.values()),
-        )
+        cursor = self.db.execute(_insert_statement(tuple(values)), (queue.id, *values.values()))
         self._add_to_count(queue.id, 1)
         oldest = self._oldest.get(queue.id)
         if oldest is not None and values["enqueued_at"] < oldest:
@@ -466,7 +504,6 @@ class SqsStore:
         )
         if groups:
             self._add_to_count(queue.id, -len(groups))
-            queue.message_count -= len(groups)
             for group in {g for (g,) in groups if g is not None and queue.fifo}:
                 self.refresh_group(queue.id, group)
 
@@ -475,7 +512,7 @@ class SqsStore:
         self.db.execute("DELETE FROM sqs_messages WHERE queue_id = ?", (queue.id,))
         self.db.execute("DELETE FROM sqs_dedup WHERE queue_id = ?", (queue.id,))
         self.db.execute("DELETE FROM sqs_groups WHERE queue_id = ?", (queue.id,))
-        self.db.execute("UPDATE sqs_queues SET message_count = 0 WHERE id = ?", (queue.id,))
+        self._set_count(queue.id, 0)
 
     # -- FIFO deduplication and receive attempts ---------------------------------------------------
 

@@ -1,6 +1,7 @@
 """SQS messages through boto3: send/receive/delete, visibility, batches, MD5s, attributes, long polling."""
 
 import hashlib
+import signal
 import threading
 import time
 
@@ -8,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers import code_of
+from tests.server_process import ServerProcess
 
 
 @pytest.fixture
@@ -111,6 +113,48 @@ def test_message_size_limit_follows_the_queue(sqs):
         sqs.send_message(QueueUrl=url, MessageBody="x" * 1025)
     assert code_of(raised) == "InvalidParameterValue"
     assert "1024" in raised.value.response["Error"]["Message"]
+
+
+def test_changed_attributes_apply_to_the_next_request(sqs, overcast):
+    # every request reads the queue's attributes (the server keeps its latest read): a change is seen at once
+    url = sqs.create_queue(QueueName="changing")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x" * 2048)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"MaximumMessageSize": "1024", "DelaySeconds": "30"})
+    with pytest.raises(ClientError) as raised:
+        sqs.send_message(QueueUrl=url, MessageBody="x" * 1025)
+    assert "1024" in raised.value.response["Error"]["Message"]
+    sqs.send_message(QueueUrl=url, MessageBody="delayed")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == [
+        "x" * 2048
+    ]
+    overcast.advance_clock("31s")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["delayed"]
+
+
+def test_a_queue_recreated_under_its_name_is_the_new_queue(sqs, overcast):
+    url = sqs.create_queue(QueueName="reborn")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="old")
+    sqs.delete_queue(QueueUrl=url)
+    overcast.advance_clock("61s")
+    url = sqs.create_queue(QueueName="reborn", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="new")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == [
+        "new"
+    ]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == "5"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+    overcast.advance_clock("6s")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["new"]
+
+
+def test_reset_forgets_every_queue(sqs, overcast):
+    url = sqs.create_queue(QueueName="before-reset")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    overcast.reset()
+    with pytest.raises(ClientError) as raised:
+        sqs.send_message(QueueUrl=url, MessageBody="x")
+    assert code_of(raised) == "AWS.SimpleQueueService.NonExistentQueue"
 
 
 def test_one_mebibyte_message(sqs, queue):
@@ -489,3 +533,37 @@ def test_xray_trace_header_becomes_the_aws_trace_header(sqs, queue):
         0
     ]
     assert message["Attributes"]["AWSTraceHeader"] == "Root=1-5759e988-bd862e3fe1be46a994272793"
+
+
+@pytest.mark.slow
+def test_counts_after_a_kill_9_are_those_of_the_stored_messages(tmp_path):
+    # the server keeps each queue's count in memory: after a restart it is counted again from what is stored
+    server = ServerProcess(tmp_path)
+    try:
+        sqs = server.client("sqs")
+        url = sqs.create_queue(QueueName="counted")["QueueUrl"]
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(5)]
+        )
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=600)["Messages"]
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=received[0]["ReceiptHandle"])
+        before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert (before["ApproximateNumberOfMessages"], before["ApproximateNumberOfMessagesNotVisible"]) == (
+            "3",
+            "1",
+        )
+    finally:
+        server.stop(signal.SIGKILL)
+    restarted = ServerProcess(tmp_path)
+    try:
+        sqs = restarted.client("sqs")
+        after = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert (after["ApproximateNumberOfMessages"], after["ApproximateNumberOfMessagesNotVisible"]) == (
+            "3",
+            "1",
+        )
+        sqs.send_message(QueueUrl=url, MessageBody="one more")
+        after = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        assert after["Attributes"]["ApproximateNumberOfMessages"] == "4"
+    finally:
+        restarted.stop(signal.SIGKILL)
