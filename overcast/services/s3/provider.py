@@ -336,7 +336,7 @@ class S3Provider(ServiceProvider):
         self.platform.spawn(restores.run(self, self.restores_changed))
 
     def reset(self) -> None:
-        self.store.forget_configs()
+        self.store.forget_settings()
         # Every object is gone, but a body being received under the key is written with it: keep the key.
         self.store.save_server_key(self.keys.server_key, self.clock.now())
 
