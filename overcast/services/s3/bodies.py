@@ -63,7 +63,7 @@ async def receive(
     length = len(body) if isinstance(body, (bytes, bytearray)) else getattr(body, "content_length", None)
     pending, data = None, None
     if inline and (body is None or (length is not None and length <= INLINE_LIMIT)):
-        data = b"".join([chunk async for chunk in _chunks(body)])
+        data = await _whole(body)
         size = len(data)
         for hasher in every:
             hasher.update(data)
@@ -105,6 +105,21 @@ def _update(hashers: list[Any], chunk: bytes) -> None:
 def discard(blobs: BlobStore, received: Received) -> None:
     if received.blob is not None:
         blobs.discard(received.blob)
+
+
+async def _whole(body: Any) -> bytes:
+    """A small body, read whole (read() until b"": a stream that checks what it passed on does so at its end)."""
+    if body is None:
+        return b""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    read = getattr(body, "read", None)
+    if read is None:  # an async iterator (of a range read)
+        return b"".join([chunk async for chunk in body])
+    pieces = []
+    while piece := await read():
+        pieces.append(piece)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 async def _chunks(body: Any) -> AsyncIterator[bytes]:

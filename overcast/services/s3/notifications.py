@@ -147,7 +147,7 @@ def restore_completed(
 
 def _targets(service: S3Provider, bucket: Bucket, event: str, key: str) -> list[tuple[str, str, str]]:
     """(service, ARN, configuration id) of each destination whose configuration wants the event."""
-    config = service.store.config(bucket.id, "notification")
+    config = service.store.document(bucket.id, "notification")
     if not config:
         return []
     return [
@@ -183,7 +183,7 @@ def to_eventbridge(
 ) -> None:
     """With EventBridge notifications on (`EventBridgeConfiguration: {}`), every event goes to the default
     bus of the bucket's account and region as AWS sends it (source aws.s3), once the transaction commits."""
-    config = service.store.config(bucket.id, "notification") or {}
+    config = service.store.document(bucket.id, "notification") or {}
     if "EventBridgeConfiguration" not in config:
         return
     detail_type = next(

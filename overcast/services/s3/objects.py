@@ -268,7 +268,7 @@ class ObjectOperations(Operations):
         if meta.get("ReplicationStatus"):
             result["ReplicationStatus"] = meta["ReplicationStatus"]
         if version.is_latest:
-            expiration = lifecycle.expiration(self.service.store.config(bucket.id, "lifecycle"), version)
+            expiration = lifecycle.expiration(self.service.store.document(bucket.id, "lifecycle"), version)
             if expiration:
                 result["Expiration"] = expiration
         if params.get("ChecksumMode") == "ENABLED" and meta.get("Checksum"):

@@ -329,6 +329,15 @@ class S3Store:
         body = self._setting((bucket_id, kind, config_id), self._read_config)
         return json.loads(body) if body is not None else None
 
+    def document(self, bucket_id: int, kind: str, config_id: str = "") -> Any:
+        """The stored document as `config` reads it, but shared with other requests until it changes (never to
+        be modified): for what every object request reads (encryption, lifecycle, notification...)."""
+        return self._setting(("parsed", bucket_id, kind, config_id), self._read_document)
+
+    def _read_document(self, key: tuple[str, int, str, str]) -> Any:
+        body = self._read_config(key[1:])
+        return json.loads(body) if body is not None else None
+
     def _read_config(self, key: tuple[int, str, str]) -> str | None:
         row = self.db.one(
             "SELECT body FROM s3_bucket_configs WHERE bucket_id = ? AND kind = ? AND config_id = ?", key

@@ -146,7 +146,7 @@ class Versions:
         self, bucket: Bucket, key: str, meta: dict[str, Any], size: int, modified: float
     ) -> str | None:
         """The `x-amz-expiration` header of a new current version, if a lifecycle rule expires it."""
-        config = self.store.config(bucket.id, "lifecycle")
+        config = self.store.document(bucket.id, "lifecycle")
         if config is None:
             return None
         return lifecycle.expiration(config, SimpleNamespace(key=key, meta=meta, size=size, modified=modified))
@@ -237,7 +237,7 @@ class Versions:
                 ArgumentValue=key_id,
             )
         if algorithm is None:
-            default = (self.store.config(bucket.id, "encryption") or {}).get("Rules", [{}])[0]
+            default = (self.store.document(bucket.id, "encryption") or {}).get("Rules", [{}])[0]
             by_default = default.get("ApplyServerSideEncryptionByDefault") or {}
             algorithm = by_default.get("SSEAlgorithm", "AES256")
             key_id = key_id or by_default.get("KMSMasterKeyID")
@@ -264,7 +264,7 @@ class Versions:
         if mode:
             result["Retention"] = {"Mode": mode, "RetainUntilDate": seconds(until)}
         elif bucket.object_lock:
-            default = ((self.store.config(bucket.id, "object_lock") or {}).get("Rule") or {}).get(
+            default = ((self.store.document(bucket.id, "object_lock") or {}).get("Rule") or {}).get(
                 "DefaultRetention"
             )
             if default:

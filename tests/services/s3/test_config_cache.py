@@ -69,3 +69,16 @@ def test_settings_cache_stays_bounded(store):
         assert store.config(n, "lifecycle") is None
     assert len(store._settings) <= _SETTINGS_LIMIT
     assert store.bucket("first").name == "first"  # evicted, then read again
+
+
+def test_shared_document_follows_writes_and_rollbacks(store):
+    assert store.document(1, "lifecycle") is None
+    store.put_config(1, "lifecycle", {"Rules": [{"ID": "a"}]})
+    assert store.document(1, "lifecycle") == {"Rules": [{"ID": "a"}]}
+    with pytest.raises(RuntimeError), store.db.transaction():
+        store.put_config(1, "lifecycle", {"Rules": [{"ID": "b"}]})
+        assert store.document(1, "lifecycle") == {"Rules": [{"ID": "b"}]}
+        raise RuntimeError("roll back")
+    assert store.document(1, "lifecycle") == {"Rules": [{"ID": "a"}]}
+    store.delete_config(1, "lifecycle")
+    assert store.document(1, "lifecycle") is None
