@@ -452,14 +452,20 @@ class S3Store:
         """Overwrite the current "null" version `row_id` in place with a new one (what removing it and inserting
         the new one stores, in one UPDATE): for a bucket that was never versioned, its only version. `fields`:
         every one of `_replace`'s."""
-        self._replace("id = ?", (row_id,), **fields)
+        self._replace(
+            "version_id = 'null', is_latest = 1, delete_marker = 0, ", "id = ?", (row_id,), **fields
+        )
 
     def replace_unfiled_current(self, bucket_id: int, key: str, **fields: Any) -> bool:
-        """replace_version of the current version of `key` if it has no blob file (its body is in its row, or
-        it has none), found and overwritten in one statement; False (nothing written) when there is none."""
+        """replace_version of the current "null" version of `key` if it has no blob file (its body is in its
+        row), found and overwritten in one statement; False (nothing written) when there is none. The columns
+        the indexes cover stay as they are (the row is already current, "null", not a delete marker), so the
+        UPDATE leaves the index pages alone: one page for the commit to write instead of two."""
         return (
             self._replace(
-                "bucket_id = ? AND key = ? AND is_latest = 1 AND COALESCE(blob_id, '') = '' AND parts IS NULL",
+                "",
+                "bucket_id = ? AND key = ? AND is_latest = 1 AND version_id = 'null' AND delete_marker = 0 "
+                "AND COALESCE(blob_id, '') = '' AND parts IS NULL",
                 (bucket_id, key),
                 **fields,
             )
@@ -468,6 +474,7 @@ class S3Store:
 
     def _replace(
         self,
+        assign: str,
         where: str,
         args: tuple[Any, ...],
         *,
@@ -484,8 +491,8 @@ class S3Store:
         if data is not None:
             blob_id = INLINE
         return self.db.execute(
-            "UPDATE s3_objects SET version_id = 'null', is_latest = 1, delete_marker = 0, size = ?, etag = ?, "
-            f"modified = ?, storage_class = ?, blob_id = ?, parts = ?, meta = ?, data = ?, enc = ? WHERE {where}",
+            f"UPDATE s3_objects SET {assign}size = ?, etag = ?, modified = ?, storage_class = ?, blob_id = ?, "
+            f"parts = ?, meta = ?, data = ?, enc = ? WHERE {where}",
             (
                 size,
                 etag,

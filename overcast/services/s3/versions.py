@@ -109,7 +109,8 @@ class Versions:
         if bucket.versioning is None and not fields.get("delete_marker"):
             # never versioned: the key's only version (if any) is overwritten in place; one statement when it
             # has no blob file to delete afterwards
-            fields.setdefault("modified", self.clock.now())
+            if "modified" not in fields:
+                fields["modified"] = self.clock.now()
             if self.store.replace_unfiled_current(bucket.id, key, **{**_VERSION_DEFAULTS, **fields}):
                 return "null"
         current = self.store.current(bucket.id, key)
