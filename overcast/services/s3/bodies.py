@@ -12,9 +12,8 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,15 +142,25 @@ async def _chunks(body: Any) -> AsyncIterator[bytes]:
         yield b"".join(pending)
 
 
-@contextmanager
-def refusing_unread_body() -> Iterator[None]:
+class _RefusingUnreadBody:
+    """(A class rather than @contextmanager: it runs on every PutObject.)"""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> bool:
+        if isinstance(error, ServiceError):
+            error.headers.setdefault("Connection", "close")
+        return False  # raised on as it was
+
+
+_REFUSING_UNREAD_BODY = _RefusingUnreadBody()
+
+
+def refusing_unread_body() -> _RefusingUnreadBody:
     """An error answered before the body was read closes the connection: the client may still send the body
     (after Expect: 100-continue it will not), and the server must not read it as the next request."""
-    try:
-        yield
-    except ServiceError as error:
-        error.headers.setdefault("Connection", "close")
-        raise
+    return _REFUSING_UNREAD_BODY
 
 
 def segments(version: ObjectVersion) -> list[tuple[str, int]]:

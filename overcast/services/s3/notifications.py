@@ -96,6 +96,8 @@ def object_event(
     version_id: str | None = None,
 ) -> None:
     """Queue the event of a request for every matching destination; delivered once the transaction commits."""
+    if not service.store.document(bucket.id, "notification"):
+        return  # no destination and no EventBridge (what most writes find: nothing to build)
     to_eventbridge(service, ctx, bucket, event, key, size, etag, version_id, service.clock.now())
     targets = _targets(service, bucket, event, key)
     if targets:

@@ -161,13 +161,12 @@ class Versions:
     def new_object_meta(self, ctx: RequestContext, bucket: Bucket, params: dict[str, Any]) -> dict[str, Any]:
         """What a new object records besides its data: content headers, metadata, ACL, tags, encryption."""
         meta: dict[str, Any] = {name: params[name] for name in CONTENT_FIELDS if params.get(name) is not None}
-        encoding = [
-            e for e in (meta.get("ContentEncoding") or "").split(",") if e.strip() not in ("aws-chunked", "")
-        ]
-        if encoding:
-            meta["ContentEncoding"] = ",".join(encoding)
-        else:
-            meta.pop("ContentEncoding", None)
+        if "ContentEncoding" in meta:
+            encoding = [e for e in meta["ContentEncoding"].split(",") if e.strip() not in ("aws-chunked", "")]
+            if encoding:
+                meta["ContentEncoding"] = ",".join(encoding)
+            else:
+                del meta["ContentEncoding"]
         if params.get("Expires") is not None:
             meta["Expires"] = seconds(params["Expires"])
         # RFC 2047 encoded words are decoded as S3 stores them (and encoded again when answered)
