@@ -402,3 +402,21 @@ def test_overwrites_in_a_never_versioned_bucket_keep_one_version_and_no_stale_fi
         assert len(files() - before) == (1 if len(body) > 100_000 else 0)
     versions = s3.list_object_versions(Bucket=bucket)["Versions"]
     assert [(v["Key"], v["VersionId"], v["Size"]) for v in versions] == [("k", "null", 40)]
+
+
+def test_a_put_refused_before_its_body_is_read_closes_the_connection(s3, bucket):
+    """The client may still be sending the body: the server must not read it as the next request."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(
+        s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k" * 1025}, ExpiresIn=300)
+    )
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        connection.request("PUT", f"{url.path}?{url.query}", body=b"x" * 100)
+        response = connection.getresponse()
+        assert (response.status, b"<Code>KeyTooLongError</Code>" in response.read()) == (400, True)
+        assert response.will_close  # Connection: close
+    finally:
+        connection.close()
