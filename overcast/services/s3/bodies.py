@@ -12,9 +12,8 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +62,7 @@ async def receive(
     length = len(body) if isinstance(body, (bytes, bytearray)) else getattr(body, "content_length", None)
     pending, data = None, None
     if inline and (body is None or (length is not None and length <= INLINE_LIMIT)):
-        data = b"".join([chunk async for chunk in _chunks(body)])
+        data = await _whole(body)
         size = len(data)
         for hasher in every:
             hasher.update(data)
@@ -107,6 +106,21 @@ def discard(blobs: BlobStore, received: Received) -> None:
         blobs.discard(received.blob)
 
 
+async def _whole(body: Any) -> bytes:
+    """A small body, read whole (read() until b"": a stream that checks what it passed on does so at its end)."""
+    if body is None:
+        return b""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    read = getattr(body, "read", None)
+    if read is None:  # an async iterator (of a range read)
+        return b"".join([chunk async for chunk in body])
+    pieces = []
+    while piece := await read():
+        pieces.append(piece)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
 async def _chunks(body: Any) -> AsyncIterator[bytes]:
     """The body in pieces of about CHUNK bytes: the server receives it in small ones, and every piece costs
     a call to each hasher and to write()."""
@@ -128,15 +142,25 @@ async def _chunks(body: Any) -> AsyncIterator[bytes]:
         yield b"".join(pending)
 
 
-@contextmanager
-def refusing_unread_body() -> Iterator[None]:
+class _RefusingUnreadBody:
+    """(A class rather than @contextmanager: it runs on every PutObject.)"""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> bool:
+        if isinstance(error, ServiceError):
+            error.headers.setdefault("Connection", "close")
+        return False  # raised on as it was
+
+
+_REFUSING_UNREAD_BODY = _RefusingUnreadBody()
+
+
+def refusing_unread_body() -> _RefusingUnreadBody:
     """An error answered before the body was read closes the connection: the client may still send the body
     (after Expect: 100-continue it will not), and the server must not read it as the next request."""
-    try:
-        yield
-    except ServiceError as error:
-        error.headers.setdefault("Connection", "close")
-        raise
+    return _REFUSING_UNREAD_BODY
 
 
 def segments(version: ObjectVersion) -> list[tuple[str, int]]:

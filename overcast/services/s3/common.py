@@ -185,7 +185,10 @@ def header_grants(params: dict[str, Any]) -> list[dict[str, Any]] | None:
     """Grants given as x-amz-grant-* headers ('id="..."', 'uri="..."'), or None when there are none."""
     grants = []
     for member, permission in _GRANT_HEADERS.items():
-        for entry in (params.get(member) or "").split(","):
+        value = params.get(member)
+        if not value:
+            continue
+        for entry in value.split(","):
             if not entry.strip():
                 continue
             match = _GRANTEE.fullmatch(entry)

@@ -87,7 +87,7 @@ class CorsOperations(Operations):
         ]
         name = bucket_of(request)
         bucket = self.service.store.bucket(name) if name else None
-        rules = (self.service.store.config(bucket.id, "cors") or {}).get("CORSRules") if bucket else None
+        rules = (self.service.store.document(bucket.id, "cors") or {}).get("CORSRules") if bucket else None
         if not origin or not method:
             return _error(400, "BadRequest", "Insufficient information. Origin request header needed.")
         if not rules:
@@ -104,7 +104,7 @@ class CorsOperations(Operations):
         if not origin or not name:
             return []
         bucket = self.service.store.bucket(name)
-        rules = (self.service.store.config(bucket.id, "cors") or {}).get("CORSRules") if bucket else None
+        rules = (self.service.store.document(bucket.id, "cors") or {}).get("CORSRules") if bucket else None
         # a request that says which method it stands for (Access-Control-Request-Method) is matched as that one
         method = request.headers.get("access-control-request-method") or request.method
         rule = matching_rule(rules or [], origin, method, [])

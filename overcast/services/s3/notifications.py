@@ -96,6 +96,8 @@ def object_event(
     version_id: str | None = None,
 ) -> None:
     """Queue the event of a request for every matching destination; delivered once the transaction commits."""
+    if not service.store.document(bucket.id, "notification"):
+        return  # no destination and no EventBridge (what most writes find: nothing to build)
     to_eventbridge(service, ctx, bucket, event, key, size, etag, version_id, service.clock.now())
     targets = _targets(service, bucket, event, key)
     if targets:
@@ -147,7 +149,7 @@ def restore_completed(
 
 def _targets(service: S3Provider, bucket: Bucket, event: str, key: str) -> list[tuple[str, str, str]]:
     """(service, ARN, configuration id) of each destination whose configuration wants the event."""
-    config = service.store.config(bucket.id, "notification")
+    config = service.store.document(bucket.id, "notification")
     if not config:
         return []
     return [
@@ -183,7 +185,7 @@ def to_eventbridge(
 ) -> None:
     """With EventBridge notifications on (`EventBridgeConfiguration: {}`), every event goes to the default
     bus of the bucket's account and region as AWS sends it (source aws.s3), once the transaction commits."""
-    config = service.store.config(bucket.id, "notification") or {}
+    config = service.store.document(bucket.id, "notification") or {}
     if "EventBridgeConfiguration" not in config:
         return
     detail_type = next(

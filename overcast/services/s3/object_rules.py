@@ -48,10 +48,15 @@ def check_write_conditions_supported(params: dict[str, Any]) -> None:
         )
 
 
+_CHECKSUM_MEMBERS = tuple(
+    (a, checksums.param_name(a)) for a in checksums.ALGORITHMS
+)  # ("CRC32", "ChecksumCRC32")
+
+
 def requested_checksums(params: dict[str, Any], ctx: RequestContext) -> list[str]:
     """The checksum algorithms a write names: x-amz-sdk-checksum-algorithm, a value, or a trailer."""
     found: list[str] = []
-    given = [a for a in checksums.ALGORITHMS if params.get(checksums.param_name(a))]
+    given = [a for a, member in _CHECKSUM_MEMBERS if params.get(member)]
     for algorithm in given:
         if not checksums.well_formed(algorithm, params[checksums.param_name(algorithm)]):
             raise ServiceError(

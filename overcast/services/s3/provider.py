@@ -336,7 +336,7 @@ class S3Provider(ServiceProvider):
         self.platform.spawn(restores.run(self, self.restores_changed))
 
     def reset(self) -> None:
-        self.store.forget_configs()
+        self.store.forget_settings()
         # Every object is gone, but a body being received under the key is written with it: keep the key.
         self.store.save_server_key(self.keys.server_key, self.clock.now())
 
@@ -465,8 +465,8 @@ class S3Provider(ServiceProvider):
                 acl += access.acl_statements(
                     self.object_grants(ctx, bucket, key), principal, arn, access.OBJECT_PERMISSIONS, ignore
                 )
-        policy = self.store.config(bucket.id, "policy")
-        text = self.store.config(bucket.id, "policy_text") if policy else None
+        policy = self.store.document(bucket.id, "policy")
+        text = self.store.document(bucket.id, "policy_text") if policy else None
         return access.resource_document(policy, text, principal, bucket.account, acl, block)
 
     def object_grants(self, ctx: RequestContext, bucket: Bucket, key: str) -> list[dict[str, Any]]:
@@ -561,7 +561,7 @@ class S3Provider(ServiceProvider):
         """The effective Block Public Access settings: bucket and account level combined."""
         settings: dict[str, bool] = {}
         for source in (
-            self.store.config(bucket.id, "public_access_block"),
+            self.store.document(bucket.id, "public_access_block"),
             self.store.account_setting(bucket.account, "public_access_block"),
         ):
             for name, value in (source or {}).items():

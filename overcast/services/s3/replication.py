@@ -62,7 +62,7 @@ def rule_for(store: S3Store, bucket: Bucket, key: str, fields: dict[str, Any]) -
     meta = fields.get("meta") or {}
     if meta.get("ReplicationStatus") == "REPLICA":
         return None
-    config = store.config(bucket.id, "replication")
+    config = store.document(bucket.id, "replication")
     if not config:
         return None
     rule = matching_rule(config, key, meta, bool(fields.get("delete_marker")))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +120,14 @@ MIGRATIONS = [
     """,
 ]
 
-INLINE = ""  # blob_id of an object whose body is stored in its row (`data`)
+_SETTINGS_LIMIT = 1024  # entries of S3Store's cache of bucket rows and configurations
+
+INLINE = ""
+# json.dumps(value, separators=(",", ":")), without building an encoder per call (a version's metadata is
+# written on every PutObject)
+_compact = json.JSONEncoder(
+    separators=(",", ":")
+).encode  # blob_id of an object whose body is stored in its row (`data`)
 
 
 @dataclass
@@ -158,6 +165,8 @@ class ObjectVersion:
     meta_json: str
     enc: str | None  # how the data is stored: None (plain text), "S3" or "C" (encryption.py)
     _meta: dict[str, Any] | None = field(default=None, repr=False)
+    # the body kept in the row, when the row was read with it (`with_data`); else None: `inline_data` reads it
+    inline: bytes | None = field(default=None, repr=False)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -177,6 +186,18 @@ _OBJECT_COLUMNS = (
     "parts, meta, enc"
 )
 
+_OBJECT_COLUMNS_DATA = f"{_OBJECT_COLUMNS}, data"
+
+
+def _version_of(row: tuple, with_data: bool) -> ObjectVersion:
+    """An ObjectVersion of a row of _OBJECT_COLUMNS (with_data: of _OBJECT_COLUMNS_DATA)."""
+    if not with_data:
+        return ObjectVersion(*row)
+    version = ObjectVersion(*row[:-1])
+    if version.blob_id == INLINE:
+        version.inline = bytes(row[-1]) if row[-1] is not None else b""  # as inline_data reads it
+    return version
+
 
 class S3Store:
     def __init__(self, db: Database) -> None:
@@ -185,20 +206,45 @@ class S3Store:
             db
         )  # the kit's table, which a migration fills (the platform makes it first; a bare store here)
         db.migrate("s3", MIGRATIONS)
-        # (bucket id, kind, config id) -> stored body text (None: no such configuration), as committed. Every
-        # write of a configuration (or a bucket delete, or a reset) empties it; until the transaction that
-        # wrote ends, reads go to the database and are not kept (a rollback must not leave its value here).
-        self._configs: dict[tuple[int, str, str], str | None] = {}
-        self._configs_written_in: int | None = None  # Database.transactions when a configuration was written
+        # Bucket rows by name and configuration bodies by (bucket id, kind, config id), as committed: what every
+        # object request reads, read once per change. Every write of either empties it; until the transaction
+        # that wrote ends, reads go to the database and are not kept (a rollback must not leave its value here).
+        # Bounded (the oldest entry goes first): a few rows per bucket in use, never per object.
+        self._settings: dict[Any, Any] = {}
+        self._written_in: int | None = (
+            None  # Database.transactions when a bucket or configuration was written
+        )
 
-    def forget_configs(self) -> None:
-        """Drop the configuration cache: on a write of `s3_bucket_configs` (and `overcast reset`)."""
-        self._configs.clear()
-        self._configs_written_in = self.db.transactions
+    def forget_settings(self) -> None:
+        """Drop the settings cache: on a write of `s3_buckets` or `s3_bucket_configs` (and `overcast reset`)."""
+        self._settings.clear()
+        self._written_in = self.db.transactions
+
+    def _setting(self, key: Any, read: Callable[[Any], Any]) -> Any:
+        """`read(key)`, kept until the next write of a bucket or configuration."""
+        written_in = self._written_in
+        if written_in is not None:
+            if written_in == self.db.transactions and self.db.conn.in_transaction:
+                return read(key)  # the writing transaction is still open: not cached yet
+            self._written_in = None  # it has ended (committed or rolled back)
+            self._settings.clear()
+        cache = self._settings
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        if len(cache) >= _SETTINGS_LIMIT:
+            del cache[next(iter(cache))]
+        value = cache[key] = read(key)
+        return value
 
     # -- buckets -----------------------------------------------------------------------------------
 
     def bucket(self, name: str) -> Bucket | None:
+        """The bucket `name` (shared with other requests until it changes: not to be modified)."""
+        return self._setting(name, self._read_bucket)
+
+    def _read_bucket(self, name: str) -> Bucket | None:
         row = self.db.one(f"SELECT {_BUCKET_COLUMNS} FROM s3_buckets WHERE name = ?", (name,))
         return Bucket(*row) if row else None
 
@@ -231,6 +277,7 @@ class S3Store:
         acl: list | None,
         object_lock: bool,
     ) -> None:
+        self.forget_settings()
         self.db.execute(
             "INSERT INTO s3_buckets (name, account, region, created, ownership, acl, object_lock, versioning) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -247,6 +294,7 @@ class S3Store:
         )
 
     def update_bucket(self, bucket_id: int, **columns: Any) -> None:
+        self.forget_settings()
         assignments = ", ".join(f"{name} = ?" for name in columns)
         self.db.execute(f"UPDATE s3_buckets SET {assignments} WHERE id = ?", (*columns.values(), bucket_id))
 
@@ -266,7 +314,7 @@ class S3Store:
         self.db.execute("DELETE FROM s3_uploads WHERE bucket_id = ?", (bucket_id,))
         self.db.execute("DELETE FROM s3_completed_uploads WHERE bucket_id = ?", (bucket_id,))
         self.db.execute("DELETE FROM s3_bucket_configs WHERE bucket_id = ?", (bucket_id,))
-        self.forget_configs()
+        self.forget_settings()
         self.db.execute("DELETE FROM s3_buckets WHERE id = ?", (bucket_id,))
         return blob_ids
 
@@ -278,19 +326,16 @@ class S3Store:
     def config(self, bucket_id: int, kind: str, config_id: str = "") -> Any:
         """The stored document (a fresh object: callers may change it), or None. Read once per change: every
         PutObject looks up the bucket's encryption and notification configurations."""
-        cache = self._configs
-        key = (bucket_id, kind, config_id)
-        written_in = self._configs_written_in
-        if written_in is not None and written_in == self.db.transactions and self.db.conn.in_transaction:
-            body = self._read_config(key)  # the writing transaction is still open: not cached yet
-        else:
-            if written_in is not None:  # it has ended (committed or rolled back)
-                self._configs_written_in = None
-                cache.clear()
-            try:
-                body = cache[key]
-            except KeyError:
-                body = cache[key] = self._read_config(key)
+        body = self._setting((bucket_id, kind, config_id), self._read_config)
+        return json.loads(body) if body is not None else None
+
+    def document(self, bucket_id: int, kind: str, config_id: str = "") -> Any:
+        """The stored document as `config` reads it, but shared with other requests until it changes (never to
+        be modified): for what every object request reads (encryption, lifecycle, notification...)."""
+        return self._setting(("parsed", bucket_id, kind, config_id), self._read_document)
+
+    def _read_document(self, key: tuple[str, int, str, str]) -> Any:
+        body = self._read_config(key[1:])
         return json.loads(body) if body is not None else None
 
     def _read_config(self, key: tuple[int, str, str]) -> str | None:
@@ -307,7 +352,7 @@ class S3Store:
         return [json.loads(body) for (body,) in rows]
 
     def put_config(self, bucket_id: int, kind: str, body: Any, config_id: str = "") -> None:
-        self.forget_configs()
+        self.forget_settings()
         self.db.execute(
             "INSERT INTO s3_bucket_configs (bucket_id, kind, config_id, body) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (bucket_id, kind, config_id) DO UPDATE SET body = excluded.body",
@@ -315,7 +360,7 @@ class S3Store:
         )
 
     def delete_config(self, bucket_id: int, kind: str, config_id: str = "") -> None:
-        self.forget_configs()
+        self.forget_settings()
         self.db.execute(
             "DELETE FROM s3_bucket_configs WHERE bucket_id = ? AND kind = ? AND config_id = ?",
             (bucket_id, kind, config_id),
@@ -343,19 +388,24 @@ class S3Store:
 
     # -- objects -----------------------------------------------------------------------------------
 
-    def current(self, bucket_id: int, key: str) -> ObjectVersion | None:
+    def current(self, bucket_id: int, key: str, with_data: bool = False) -> ObjectVersion | None:
+        """The current version of `key`; `with_data`: with the body kept in its row, if it is (for a read)."""
+        columns = _OBJECT_COLUMNS_DATA if with_data else _OBJECT_COLUMNS
         row = self.db.one(
-            f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND key = ? AND is_latest = 1",
+            f"SELECT {columns} FROM s3_objects WHERE bucket_id = ? AND key = ? AND is_latest = 1",
             (bucket_id, key),
         )
-        return ObjectVersion(*row) if row else None
+        return _version_of(row, with_data) if row else None
 
-    def version(self, bucket_id: int, key: str, version_id: str) -> ObjectVersion | None:
+    def version(
+        self, bucket_id: int, key: str, version_id: str, with_data: bool = False
+    ) -> ObjectVersion | None:
+        columns = _OBJECT_COLUMNS_DATA if with_data else _OBJECT_COLUMNS
         row = self.db.one(
-            f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket_id = ? AND key = ? AND version_id = ?",
+            f"SELECT {columns} FROM s3_objects WHERE bucket_id = ? AND key = ? AND version_id = ?",
             (bucket_id, key, version_id),
         )
-        return ObjectVersion(*row) if row else None
+        return _version_of(row, with_data) if row else None
 
     def insert_version(
         self,
@@ -392,15 +442,41 @@ class S3Store:
                 storage_class,
                 blob_id,
                 json.dumps(parts) if parts else None,
-                json.dumps(meta or {}, separators=(",", ":")),
+                _compact(meta or {}),
                 data,
                 enc,
             ),
         )
 
-    def replace_version(
+    def replace_version(self, row_id: int, **fields: Any) -> None:
+        """Overwrite the current "null" version `row_id` in place with a new one (what removing it and inserting
+        the new one stores, in one UPDATE): for a bucket that was never versioned, its only version. `fields`:
+        every one of `_replace`'s."""
+        self._replace(
+            "version_id = 'null', is_latest = 1, delete_marker = 0, ", "id = ?", (row_id,), **fields
+        )
+
+    def replace_unfiled_current(self, bucket_id: int, key: str, **fields: Any) -> bool:
+        """replace_version of the current "null" version of `key` if it has no blob file (its body is in its
+        row), found and overwritten in one statement; False (nothing written) when there is none. The columns
+        the indexes cover stay as they are (the row is already current, "null", not a delete marker), so the
+        UPDATE leaves the index pages alone: one page for the commit to write instead of two."""
+        return (
+            self._replace(
+                "",
+                "bucket_id = ? AND key = ? AND is_latest = 1 AND version_id = 'null' AND delete_marker = 0 "
+                "AND COALESCE(blob_id, '') = '' AND parts IS NULL",
+                (bucket_id, key),
+                **fields,
+            )
+            == 1
+        )
+
+    def _replace(
         self,
-        row_id: int,
+        assign: str,
+        where: str,
+        args: tuple[Any, ...],
         *,
         size: int,
         etag: str | None,
@@ -411,14 +487,12 @@ class S3Store:
         meta: dict | None,
         data: bytes | None,
         enc: str | None,
-    ) -> None:
-        """Overwrite the current "null" version `row_id` in place with a new one (what removing it and inserting
-        the new one stores, in one UPDATE): for a bucket that was never versioned, its only version."""
+    ) -> int:
         if data is not None:
             blob_id = INLINE
-        self.db.execute(
-            "UPDATE s3_objects SET version_id = 'null', is_latest = 1, delete_marker = 0, size = ?, etag = ?, "
-            "modified = ?, storage_class = ?, blob_id = ?, parts = ?, meta = ?, data = ?, enc = ? WHERE id = ?",
+        return self.db.execute(
+            f"UPDATE s3_objects SET {assign}size = ?, etag = ?, modified = ?, storage_class = ?, blob_id = ?, "
+            f"parts = ?, meta = ?, data = ?, enc = ? WHERE {where}",
             (
                 size,
                 etag,
@@ -426,12 +500,12 @@ class S3Store:
                 storage_class,
                 blob_id,
                 json.dumps(parts) if parts else None,
-                json.dumps(meta or {}, separators=(",", ":")),
+                _compact(meta or {}),
                 data,
                 enc,
-                row_id,
+                *args,
             ),
-        )
+        ).rowcount
 
     def server_key(self, now: float) -> bytes:
         """The server's SSE-S3 key (AES-256), made and stored the first time."""
@@ -495,7 +569,7 @@ class S3Store:
 
     def update_object(self, row_id: int, **columns: Any) -> None:
         if "meta" in columns:
-            columns["meta"] = json.dumps(columns["meta"], separators=(",", ":"))
+            columns["meta"] = _compact(columns["meta"])
         assignments = ", ".join(f"{name} = ?" for name in columns)
         self.db.execute(f"UPDATE s3_objects SET {assignments} WHERE id = ?", (*columns.values(), row_id))
 

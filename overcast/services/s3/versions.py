@@ -106,6 +106,13 @@ class Versions:
 
     def put_version(self, bucket: Bucket, key: str, **fields: Any) -> str:
         """Store a new current version of `key` as the bucket's versioning state says; its version id."""
+        if bucket.versioning is None and not fields.get("delete_marker"):
+            # never versioned: the key's only version (if any) is overwritten in place; one statement when it
+            # has no blob file to delete afterwards
+            if "modified" not in fields:
+                fields["modified"] = self.clock.now()
+            if self.store.replace_unfiled_current(bucket.id, key, **{**_VERSION_DEFAULTS, **fields}):
+                return "null"
         current = self.store.current(bucket.id, key)
         if bucket.versioning == "Enabled":
             version_id = new_version_id()
@@ -140,7 +147,7 @@ class Versions:
         self, bucket: Bucket, key: str, meta: dict[str, Any], size: int, modified: float
     ) -> str | None:
         """The `x-amz-expiration` header of a new current version, if a lifecycle rule expires it."""
-        config = self.store.config(bucket.id, "lifecycle")
+        config = self.store.document(bucket.id, "lifecycle")
         if config is None:
             return None
         return lifecycle.expiration(config, SimpleNamespace(key=key, meta=meta, size=size, modified=modified))
@@ -154,13 +161,12 @@ class Versions:
     def new_object_meta(self, ctx: RequestContext, bucket: Bucket, params: dict[str, Any]) -> dict[str, Any]:
         """What a new object records besides its data: content headers, metadata, ACL, tags, encryption."""
         meta: dict[str, Any] = {name: params[name] for name in CONTENT_FIELDS if params.get(name) is not None}
-        encoding = [
-            e for e in (meta.get("ContentEncoding") or "").split(",") if e.strip() not in ("aws-chunked", "")
-        ]
-        if encoding:
-            meta["ContentEncoding"] = ",".join(encoding)
-        else:
-            meta.pop("ContentEncoding", None)
+        if "ContentEncoding" in meta:
+            encoding = [e for e in meta["ContentEncoding"].split(",") if e.strip() not in ("aws-chunked", "")]
+            if encoding:
+                meta["ContentEncoding"] = ",".join(encoding)
+            else:
+                del meta["ContentEncoding"]
         if params.get("Expires") is not None:
             meta["Expires"] = seconds(params["Expires"])
         # RFC 2047 encoded words are decoded as S3 stores them (and encoded again when answered)
@@ -231,7 +237,7 @@ class Versions:
                 ArgumentValue=key_id,
             )
         if algorithm is None:
-            default = (self.store.config(bucket.id, "encryption") or {}).get("Rules", [{}])[0]
+            default = (self.store.document(bucket.id, "encryption") or {}).get("Rules", [{}])[0]
             by_default = default.get("ApplyServerSideEncryptionByDefault") or {}
             algorithm = by_default.get("SSEAlgorithm", "AES256")
             key_id = key_id or by_default.get("KMSMasterKeyID")
@@ -258,7 +264,7 @@ class Versions:
         if mode:
             result["Retention"] = {"Mode": mode, "RetainUntilDate": seconds(until)}
         elif bucket.object_lock:
-            default = ((self.store.config(bucket.id, "object_lock") or {}).get("Rule") or {}).get(
+            default = ((self.store.document(bucket.id, "object_lock") or {}).get("Rule") or {}).get(
                 "DefaultRetention"
             )
             if default:
@@ -284,7 +290,9 @@ class Versions:
     ) -> Any:
         """Bytes [start, end) of a version, decrypted (an SSE-C key comes from `params`, its names starting
         with `prefix`, "CopySource" for a copy's source): bytes, or an async iterator for large ranges."""
-        inline = self.store.inline_data(version.id) if version.blob_id == INLINE else None
+        inline = None
+        if version.blob_id == INLINE:
+            inline = version.inline if version.inline is not None else self.store.inline_data(version.id)
         cipher = self.keys.cipher_for(version.enc, params, prefix, ctx)
         return bodies.read_range(self.platform.blobs, version, start, end, inline, cipher)
 
@@ -296,7 +304,7 @@ class Versions:
         name, key = params["Bucket"], params["Key"]
         version_id = params.get("VersionId")
         bucket = self.service.bucket_for(ctx, name, versioned(action, params), key)  # s3:GetObjectVersion
-        version = self.lookup_version(bucket, key, version_id)
+        version = self.lookup_version(bucket, key, version_id, with_data=not head)  # a GET reads its body
         if version is None:
             self._check_may_list(ctx, bucket)
             if version_id:
@@ -342,10 +350,12 @@ class Versions:
         except ServiceError:
             raise access_denied() from None
 
-    def lookup_version(self, bucket: Bucket, key: str, version_id: str | None) -> ObjectVersion | None:
+    def lookup_version(
+        self, bucket: Bucket, key: str, version_id: str | None, with_data: bool = False
+    ) -> ObjectVersion | None:
         if version_id:
-            return self.store.version(bucket.id, key, version_id)
-        return self.store.current(bucket.id, key)
+            return self.store.version(bucket.id, key, version_id, with_data)
+        return self.store.current(bucket.id, key, with_data)
 
     def is_restored(self, version: ObjectVersion) -> bool:
         restore = version.meta.get("Restore")

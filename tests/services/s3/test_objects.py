@@ -381,3 +381,42 @@ def test_storage_class_recorded(s3, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", StorageClass="STANDARD_IA")
     assert s3.head_object(Bucket=bucket, Key="k")["StorageClass"] == "STANDARD_IA"
     assert s3.list_objects_v2(Bucket=bucket)["Contents"][0]["StorageClass"] == "STANDARD_IA"
+
+
+def test_overwrites_in_a_never_versioned_bucket_keep_one_version_and_no_stale_file(overcast, s3, bucket):
+    """An unversioned key is overwritten in place, whether its body is kept in its row (small) or in a blob
+    file (large): each read answers the last write, and a replaced file is removed."""
+    blobs = overcast.platform.blobs
+
+    def files() -> set:
+        return {path.name for path in blobs.root.glob("??/*") if path.is_file()}
+
+    before = files()
+    bodies = [b"a" * 10, b"b" * 20, b"L" * 200_000, b"M" * 150_000, b"c" * 30, b"d" * 40]
+    for n, body in enumerate(bodies):
+        s3.put_object(Bucket=bucket, Key="k", Body=body, Metadata={"n": str(n)})
+        got = s3.get_object(Bucket=bucket, Key="k")
+        assert got["Body"].read() == body
+        assert got["Metadata"] == {"n": str(n)}
+        assert got["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+        assert len(files() - before) == (1 if len(body) > 100_000 else 0)
+    versions = s3.list_object_versions(Bucket=bucket)["Versions"]
+    assert [(v["Key"], v["VersionId"], v["Size"]) for v in versions] == [("k", "null", 40)]
+
+
+def test_a_put_refused_before_its_body_is_read_closes_the_connection(s3, bucket):
+    """The client may still be sending the body: the server must not read it as the next request."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(
+        s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k" * 1025}, ExpiresIn=300)
+    )
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        connection.request("PUT", f"{url.path}?{url.query}", body=b"x" * 100)
+        response = connection.getresponse()
+        assert (response.status, b"<Code>KeyTooLongError</Code>" in response.read()) == (400, True)
+        assert response.will_close  # Connection: close
+    finally:
+        connection.close()
