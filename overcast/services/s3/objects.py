@@ -176,11 +176,7 @@ class ObjectOperations(Operations):
 
     # -- reading -----------------------------------------------------------------------------------
 
-    async def get_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        # async, though it never awaits: the platform runs a synchronous operation in a transaction (BEGIN
-        # IMMEDIATE ... COMMIT, ~4% of a GET's CPU), which a read that writes nothing does not need. Running
-        # without a pause, it still sees one state (no other request runs meanwhile, and the store has one
-        # connection); a KMS call it makes runs in a transaction of its own (Platform.call_now).
+    def get_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         check_range_request(params)
         check_overrides_signed(ctx, params)
         bucket, version = self.service.versions.readable_version(ctx, params, "s3:GetObject")
