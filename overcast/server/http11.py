@@ -207,12 +207,13 @@ class Exchange:
             self.keep_alive = False  # answered before its body was read: say so, the client must not reuse it
         self.no_body = self.head or status in _NO_BODY_STATUSES
         lines = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"")), conn.server.dates.current()]
-        has_length = False
+        has_length = said_close = False
         for name, value in headers:
             if name == b"content-length":
                 has_length = True
             elif name == b"connection" and value.lower() == b"close":
                 self.keep_alive = False
+                said_close = True
             lines.append(b"%s: %s\r\n" % (name, value))
         if not has_length and not self.no_body:
             if self.scope["http_version"] == "1.1":
@@ -220,7 +221,7 @@ class Exchange:
                 lines.append(b"transfer-encoding: chunked\r\n")
             else:
                 self.keep_alive = False  # an HTTP/1.0 body without a length ends when the connection does
-        if not self.keep_alive:
+        if not self.keep_alive and not said_close:
             lines.append(b"connection: close\r\n")
         lines.append(b"\r\n")
         head = b"".join(lines)

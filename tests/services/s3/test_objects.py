@@ -418,5 +418,6 @@ def test_a_put_refused_before_its_body_is_read_closes_the_connection(s3, bucket)
         response = connection.getresponse()
         assert (response.status, b"<Code>KeyTooLongError</Code>" in response.read()) == (400, True)
         assert response.will_close  # Connection: close
+        assert response.getheader("connection") == "close"  # once, not "close, close"
     finally:
         connection.close()
