@@ -97,11 +97,33 @@ def classify(service: str, operation: str) -> tuple[str | None, bool, str]:
         if owner == service and operation in operations:
             data_type = kind
             break
-    read_only = operation.startswith(_READ_PREFIXES) or operation in _EXTRA_READS
+    read_only = operation.startswith(_READ_PREFIXES) or (service, operation) in _EXTRA_READS
     return data_type, read_only, event_source(service)
 
 
-_EXTRA_READS = frozenset({"ReceiveMessage", "BatchGetItem", "TransactGetItems"})
+# Read-only calls whose names do not say so. KMS's cryptographic operations are recorded read-only, with no
+# response elements (AWS's own examples of Encrypt, Decrypt, ReEncrypt and GenerateDataKey entries).
+_EXTRA_READS = frozenset(
+    [("sqs", "ReceiveMessage"), ("dynamodb", "BatchGetItem"), ("dynamodb", "TransactGetItems")]
+    + [
+        ("kms", operation)
+        for operation in (
+            "Encrypt",
+            "Decrypt",
+            "ReEncrypt",
+            "GenerateDataKey",
+            "GenerateDataKeyWithoutPlaintext",
+            "GenerateDataKeyPair",
+            "GenerateDataKeyPairWithoutPlaintext",
+            "GenerateRandom",
+            "GenerateMac",
+            "VerifyMac",
+            "Sign",
+            "Verify",
+            "DeriveSharedSecret",
+        )  # fmt: skip
+    ]
+)
 GLOBAL_SERVICES = frozenset({"iam", "organizations", "cloudfront", "route53"})  # recorded in us-east-1
 
 

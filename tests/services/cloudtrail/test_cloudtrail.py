@@ -167,6 +167,22 @@ def test_read_only_and_data_events(overcast, cloudtrail):
     assert "CreateBucket" not in {e["EventName"] for e in read_only}
 
 
+def test_kms_cryptographic_calls_are_read_only_without_response_elements(overcast, cloudtrail):
+    """As AWS's own example entries of Encrypt, Decrypt and GenerateDataKey show them."""
+    kms = overcast.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.generate_data_key(KeyId=key, KeySpec="AES_256")["CiphertextBlob"]
+    kms.decrypt(CiphertextBlob=blob)
+    kms.encrypt(KeyId=key, Plaintext=b"x")
+    for name in ("GenerateDataKey", "Decrypt", "Encrypt"):
+        (event,) = lookup(cloudtrail, "EventName", name)
+        record = json.loads(event["CloudTrailEvent"])
+        assert (event["ReadOnly"], record["readOnly"], record["responseElements"]) == ("true", True, None)
+    created = json.loads(lookup(cloudtrail, "EventName", "CreateKey")[0]["CloudTrailEvent"])
+    assert created["readOnly"] is False and created["responseElements"]["keyMetadata"]["keyId"] == key
+    assert json.loads(event["CloudTrailEvent"])["requestParameters"]["keyId"] == key
+
+
 def test_a_trail_with_data_event_selectors_logs_object_calls(overcast, cloudtrail):
     s3 = overcast.client("s3")
     s3.create_bucket(Bucket="logs")
