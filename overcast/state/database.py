@@ -85,6 +85,7 @@ class Database:
         self._group: asyncio.Future | None = None
         self._group_commits: list[Callable[[], None]] = []  # run once the group commits
         self._group_rollbacks: list[Callable[[], None]] = []  # run if its commit fails
+        self._in_group = False  # the current outermost transaction is a savepoint of the open group
 
     def _configure(self, path: Path | None, fsync: bool) -> None:
         # One process owns the store (its transactions rely on being the only writer): the exclusive lock
@@ -132,11 +133,12 @@ class Database:
         return _Transaction(self)
 
     def commit_in_groups(self, others_waiting: Callable[[], bool]) -> None:
-        """Group commit, for the server: while `others_waiting()` says other requests are being served, a
-        transaction on the event loop becomes a savepoint of one SQLite transaction shared by every request of
-        this turn of the loop, committed once on the loop's next turn. An answer must not be sent before the
-        commit it may depend on: the server awaits `durable()` before every response. A lone request (c=1)
-        still commits at once, as without groups."""
+        """Group commit, for the server: a transaction on the event loop that wrote, while `others_waiting()`
+        says other requests are being served, is not committed at its end but left open as a group: the
+        transactions of the requests that follow in this turn of the loop are savepoints of it (each still
+        undone alone), and the group commits once on the loop's next turn. An answer must not be sent before
+        the commit it may depend on: the server awaits `durable()` before every response. A lone request (c=1)
+        and a transaction that wrote nothing commit at once, as without groups."""
         self._others_waiting = others_waiting
 
     def durable(self) -> asyncio.Future | None:
@@ -145,14 +147,14 @@ class Database:
         return self._group
 
     def _open_group(self) -> bool:
-        """Begin a group (BEGIN IMMEDIATE, its commit scheduled on the loop) if other requests are waiting."""
+        """Leave the transaction that just ended open as a group, its commit scheduled on the loop, if other
+        requests are waiting (never from a worker thread: it commits its own)."""
         if self._others_waiting is None or not self._others_waiting():
             return False
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:  # a worker thread: it commits its own transaction
+        except RuntimeError:
             return False
-        self.conn.execute("BEGIN IMMEDIATE")
         self._group = loop.create_future()
         loop.call_soon(self._commit_group)
         return True
@@ -184,10 +186,9 @@ class Database:
         try:
             depth = self._depth
             if depth == 0:
-                if self._group is not None or self._open_group():
-                    self.conn.execute("SAVEPOINT sp0")  # this request's part of the group, undone alone
-                else:
-                    self.conn.execute("BEGIN IMMEDIATE")
+                self._in_group = self._group is not None
+                # in a group: this request's part of it, undone alone
+                self.conn.execute("SAVEPOINT sp0" if self._in_group else "BEGIN IMMEDIATE")
                 self.transactions += 1
                 self.changes_at_begin = self.conn.total_changes
             else:
@@ -202,29 +203,34 @@ class Database:
             self._depth -= 1
             depth = self._depth
             outermost = depth == 0
-            grouped = outermost and self._group is not None
+            savepoint = not outermost or self._in_group
             if failed:
-                self.conn.execute("ROLLBACK" if outermost and not grouped else f"ROLLBACK TO sp{depth}")
-                if not outermost or grouped:
+                self.conn.execute(f"ROLLBACK TO sp{depth}" if savepoint else "ROLLBACK")
+                if savepoint:
                     self.conn.execute(f"RELEASE sp{depth}")
                 undone = self._split(self._after_rollback, depth)
                 self._split(self._after_commit, depth)  # what the block would have done after commit: never
                 for callback in reversed(undone):
                     callback()
                 return
-            self.conn.execute("COMMIT" if outermost and not grouped else f"RELEASE sp{depth}")
             if not outermost:  # the block's callbacks now belong to the one around it
+                self.conn.execute(f"RELEASE sp{depth}")
                 self._after_commit = [(min(d, depth), c) for d, c in self._after_commit]
                 self._after_rollback = [(min(d, depth), c) for d, c in self._after_rollback]
                 return
-            callbacks = [c for _, c in self._after_commit]
-            if grouped:  # they wait for the group's commit (or its failure)
-                self._group_commits.extend(callbacks)
-                self._group_rollbacks.extend(c for _, c in self._after_rollback)
-                callbacks = []
+            if self._in_group:
+                self.conn.execute("RELEASE sp0")
+            elif self.conn.total_changes == self.changes_at_begin or not self._open_group():
+                self.conn.execute("COMMIT")
+                callbacks = [c for _, c in self._after_commit]
+                self._after_commit, self._after_rollback = [], []
+                for callback in callbacks:
+                    callback()
+                return
+            # in a group (joined, or just opened by this transaction): its callbacks wait for the group's commit
+            self._group_commits.extend(c for _, c in self._after_commit)
+            self._group_rollbacks.extend(c for _, c in self._after_rollback)
             self._after_commit, self._after_rollback = [], []
-            for callback in callbacks:
-                callback()
         finally:
             self._lock.release()
 

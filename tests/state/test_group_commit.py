@@ -95,3 +95,20 @@ def test_a_lone_transaction_commits_at_once(db):
         assert not db.conn.in_transaction
 
     asyncio.run(turn())
+
+
+def test_a_transaction_that_wrote_nothing_opens_no_group(db):
+    async def turn():
+        with db.transaction():
+            db.all("SELECT v FROM t")
+        assert db.durable() is None  # a read is answered at once: nothing of it waits for a commit
+        with db.transaction():
+            db.execute("INSERT INTO t VALUES (8)")
+        pending = db.durable()
+        assert pending is not None
+        with db.transaction():  # a read after a write of this turn joins its group, and so waits for it
+            assert db.all("SELECT v FROM t") == [(8,)]
+        assert db.durable() is pending
+        await pending
+
+    asyncio.run(turn())
