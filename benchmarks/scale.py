@@ -2,7 +2,7 @@
 """Overcast at scale: how its hot paths hold up as data grows. Overcast only, no peers.
 
 A fresh persistent server (`overcast start --port P --data-dir <tmpdir>`, its defaults otherwise) is
-started, then, section by section (--only s3,sqs,ddb,lambda):
+started, then, section by section (--only s3,sqs,ddb,lambda, the default; --only all for every one):
 
 - s3:     a 1 GiB object PUT then GET, each one presigned request streamed over http.client (MB/s each way,
           the server's RSS growth meanwhile); ListObjectsV2 (MaxKeys 1000) first and last page at 1,000 keys
@@ -17,9 +17,23 @@ started, then, section by section (--only s3,sqs,ddb,lambda):
           under reserved concurrency 10: peak concurrency (from the timestamps each invocation writes) and
           that all ran exactly once
 
-    .venv/bin/python benchmarks/scale.py [--only s3,sqs] [--quick] [--seconds 5] [--threads 8]
+and, for the services whose data grows, a hot path at a few items and at N (10,000; --quick 2,000) with the
+server's RSS before and after each fill (it must stay flat: the data is in SQLite):
 
---quick: 100 MiB object, 20,000 keys/messages/items. Rates are measured by one client on one keep-alive
+- secrets:    GetSecretValue rate and ListSecrets' first page at 10 and N secrets (parallel CreateSecret)
+- metrics:    PutMetricData rate (one datum); GetMetricData (one metric, 1 hour, period 60) and ListMetrics'
+              first page at 100 and N metric names (parallel PutMetricData of 100 datums)
+- executions: StartSyncExecution rate (Express, one Pass state); ListExecutions' first page and
+              DescribeExecution at 10 and N executions of a Standard Pass machine (parallel StartExecution)
+- kinesis:    kinesis_scale.py's measure at 100,000 records (--quick 20,000): PutRecords fill, GetRecords
+              at the trim horizon and at the tip, RSS
+- instances:  DescribeInstances (unpaged, first page of 100, one id) at 0 and 1,024 instances (--quick 256;
+              records: no user data, launched 64 at a time and stopped, the virtual clock moved over the 2 s
+              transitions, so it runs last); then 3 instances with user data booted as sandboxes
+
+    .venv/bin/python benchmarks/scale.py [--only s3,sqs|all] [--quick] [--seconds 5] [--threads 8]
+
+--quick: 100 MiB object, 20,000 keys/messages/items/records, N = 2,000, 256 instances. Rates are measured by one client on one keep-alive
 connection (c=1) with signed requests (SigV4, botocore), the same way as run.py. Results are printed and
 written to benchmarks/results/scale.json.
 """
@@ -1019,9 +1033,7 @@ def metrics_section(server: Server, res: Results, sizes: dict, args) -> None:
                          done, count, args, step=100)  # fmt: skip
         done = count
         answer = call_xml(conn, get)
-        values = (
-            len(xml_all(answer[answer.find(b"<Values>") :], "member")) // 2
-        )  # the values, their timestamps
+        values = len(xml_all(answer.partition(b"<Values>")[2].partition(b"</Values>")[0], "member"))
         got = latencies(conn, get, "GetMetricData", expect=b"<StatusCode>Complete</StatusCode>")
         median_row(res, "metrics", f"GetMetricData, 1 h of 'hot' by minute, at {count:,} names", got,
                    f"{n:,} datapoints, {values} minutes with values")  # fmt: skip
