@@ -1308,7 +1308,11 @@ def main(argv=None) -> int:
         default=",".join(DEFAULT_SECTIONS),
         help=f"comma list of sections, or all ({', '.join(SECTIONS)}; default: %(default)s)",
     )
-    p.add_argument("--quick", action="store_true", help="100 MiB object, 20,000 keys/messages/items")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="100 MiB object, 20,000 keys/messages/items/records, N = 2,000, 256 instances",
+    )
     p.add_argument(
         "--seconds", type=float, default=5.0, help="seconds per rate measurement (default %(default)s)"
     )
