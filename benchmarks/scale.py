@@ -33,14 +33,15 @@ server's RSS before and after each fill (it must stay flat: the data is in SQLit
 
     .venv/bin/python benchmarks/scale.py [--only s3,sqs|all] [--quick] [--seconds 5] [--threads 8]
 
---quick: 100 MiB object, 20,000 keys/messages/items/records, N = 2,000, 256 instances. Rates are measured by one client on one keep-alive
-connection (c=1) with signed requests (SigV4, botocore), the same way as run.py. Results are printed and
-written to benchmarks/results/scale.json.
+--quick: 100 MiB object, 20,000 keys/messages/items/records, N = 2,000, 256 instances. Rates are measured
+by one client on one keep-alive connection (c=1) with signed requests (SigV4, botocore), the same way as
+run.py. Results are printed and written to benchmarks/results/scale.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import concurrent.futures
 import html
 import http.client
@@ -51,6 +52,7 @@ import platform
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -934,8 +936,18 @@ def lambda_section(server: Server, res: Results, sizes: dict, args) -> None:
 # --------------------------------------------------------------------------------------------------------
 # Services whose data grows: a hot path's figures at a few items and at many, the server's RSS as it fills
 # --------------------------------------------------------------------------------------------------------
-def fill_to(server: Server, res: Results, section: str, what: str, how: str, fill, done: int, count: int,
-            args, step: int = 1) -> float:  # fmt: skip
+def fill_to(
+    server: Server,
+    res: Results,
+    section: str,
+    what: str,
+    how: str,
+    fill,
+    done: int,
+    count: int,
+    args,
+    step: int = 1,
+) -> float:
     """fill(conn, first, end) over [done, count) in steps of `step` on args.threads connections; rows: the
     fill's rate, and the server's RSS after it (before it in the note). Seconds the fill took."""
     rss0 = server.rss_mb()
@@ -955,10 +967,14 @@ def fill_to(server: Server, res: Results, section: str, what: str, how: str, fil
     return seconds
 
 
-def median_row(res: Results, section: str, measure: str, times: list[float], note: str = "") -> float:
-    res.add(section, f"{measure} (median of {len(times)})", median_ms(times), "ms",
-            f"p90 {statistics.quantiles(times, n=10)[-1] * 1000:.2f} ms" + (f"; {note}" if note else ""))  # fmt: skip
-    return median_ms(times)
+def median_row(res: Results, section: str, measure: str, times: list[float], note: str = "") -> None:
+    res.add(
+        section,
+        f"{measure} (median of {len(times)})",
+        median_ms(times),
+        "ms",
+        f"p90 {statistics.quantiles(times, n=10)[-1] * 1000:.2f} ms" + (f"; {note}" if note else ""),
+    )
 
 
 def secrets_section(server: Server, res: Results, sizes: dict, args) -> None:
@@ -1013,12 +1029,13 @@ def metrics_section(server: Server, res: Results, sizes: dict, args) -> None:
         call_xml(c, cw("PutMetricData", {"Namespace": "Scale", **data}))
 
     now = time.time()
-    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
     get = cw(
         "GetMetricData",
         {
-            "StartTime": stamp(now - 3600),
-            "EndTime": stamp(now + 600),  # past the rate loop's last datapoint, whatever the load
+            "StartTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 3600)),
+            "EndTime": time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 600)
+            ),  # past the rate loop's last datapoint, whatever the load
             "MetricDataQueries.member.1.Id": "m1",
             "MetricDataQueries.member.1.MetricStat.Metric.Namespace": "Scale",
             "MetricDataQueries.member.1.MetricStat.Metric.MetricName": "hot",
@@ -1029,14 +1046,29 @@ def metrics_section(server: Server, res: Results, sizes: dict, args) -> None:
     listing = cw("ListMetrics", {"Namespace": "Scale"})
     done = 0
     for count in (sizes["few_metrics"], sizes["records"]):
-        fill_s = fill_to(server, res, "metrics", "metric names", "PutMetricData of 100 datums", put_names,
-                         done, count, args, step=100)  # fmt: skip
+        fill_s = fill_to(
+            server,
+            res,
+            "metrics",
+            "metric names",
+            "PutMetricData of 100 datums",
+            put_names,
+            done,
+            count,
+            args,
+            step=100,
+        )
         done = count
         answer = call_xml(conn, get)
         values = len(xml_all(answer.partition(b"<Values>")[2].partition(b"</Values>")[0], "member"))
         got = latencies(conn, get, "GetMetricData", expect=b"<StatusCode>Complete</StatusCode>")
-        median_row(res, "metrics", f"GetMetricData, 1 h of 'hot' by minute, at {count:,} names", got,
-                   f"{n:,} datapoints, {values} minutes with values")  # fmt: skip
+        median_row(
+            res,
+            "metrics",
+            f"GetMetricData, 1 h of 'hot' by minute, at {count:,} names",
+            got,
+            f"{n:,} datapoints, {values} minutes with values",
+        )
         page = len(xml_all(call_xml(conn, listing), "MetricName"))
         listed = latencies(conn, listing, "ListMetrics", expect=b"<MetricName>")
         median_row(
@@ -1092,8 +1124,17 @@ def executions_section(server: Server, res: Results, sizes: dict, args) -> None:
     describe = sfn("DescribeExecution", {"executionArn": arn})
     done = 0
     for count in (sizes["few"], sizes["records"]):
-        fill_s = fill_to(server, res, "executions", "executions", "StartExecution (Standard, Pass)", start,
-                         done, count, args)  # fmt: skip
+        fill_s = fill_to(
+            server,
+            res,
+            "executions",
+            "executions",
+            "StartExecution (Standard, Pass)",
+            start,
+            done,
+            count,
+            args,
+        )
         done = count
         t0, deadline = time.perf_counter(), time.monotonic() + 300
         while call(conn, running)["executions"]:
@@ -1109,8 +1150,13 @@ def executions_section(server: Server, res: Results, sizes: dict, args) -> None:
         )
         described = latencies(conn, describe, "DescribeExecution", expect=b'"SUCCEEDED"')
         median_row(res, "executions", f"DescribeExecution at {count:,}", described)
-        raw[str(count)] = {"fill_s": fill_s, "drain_s": drain_s, "list_first_page_s": listed,
-                           "describe_s": described, "page": page}  # fmt: skip
+        raw[str(count)] = {
+            "fill_s": fill_s,
+            "drain_s": drain_s,
+            "list_first_page_s": listed,
+            "describe_s": described,
+            "page": page,
+        }
 
 
 def kinesis_section(server: Server, res: Results, sizes: dict, args) -> None:
@@ -1122,13 +1168,27 @@ def kinesis_section(server: Server, res: Results, sizes: dict, args) -> None:
     )
     res.raw["kinesis"] = out
     samples = out["rss_samples"]
-    res.add("kinesis", f"fill {out['records']:,} records: parallel PutRecords of 500 x 100 B ({args.threads} "
-            "threads, 4 shards, throttling off)", out["records_per_second"], "records/s",
-            f"{out['failed']} failed" if out["failed"] else "")  # fmt: skip
-    res.add("kinesis", f"  server RSS at {samples[-1]['records']:,} records", samples[-1]["rss_mb"], "MB",
-            f"before the fill {samples[0]['rss_mb']:.1f} MB")  # fmt: skip
-    res.add("kinesis", "GetRecords Limit 100 at TRIM_HORIZON (median of 20)",
-            out["get_records_100_trim_horizon_ms"], "ms")  # fmt: skip
+    res.add(
+        "kinesis",
+        f"fill {out['records']:,} records: parallel PutRecords of 500 x 100 B ({args.threads} "
+        "threads, 4 shards, throttling off)",
+        out["records_per_second"],
+        "records/s",
+        f"{out['failed']} failed" if out["failed"] else "",
+    )
+    res.add(
+        "kinesis",
+        f"  server RSS at {samples[-1]['records']:,} records",
+        samples[-1]["rss_mb"],
+        "MB",
+        f"before the fill {samples[0]['rss_mb']:.1f} MB",
+    )
+    res.add(
+        "kinesis",
+        "GetRecords Limit 100 at TRIM_HORIZON (median of 20)",
+        out["get_records_100_trim_horizon_ms"],
+        "ms",
+    )
     res.add(
         "kinesis", "GetRecords at LATEST (the tip, empty; median of 20)", out["get_records_latest_ms"], "ms"
     )
@@ -1150,8 +1210,10 @@ def instances_section(server: Server, res: Results, sizes: dict, args) -> None:
         )
         check(answer[0] or 0, answer[1], "advancing the clock")
 
-    images = ec2("DescribeImages", {"Owner.1": "amazon", "Filter.1.Name": "name",
-                                    "Filter.1.Value.1": "al2023-ami-2023*-x86_64"})  # fmt: skip
+    images = ec2(
+        "DescribeImages",
+        {"Owner.1": "amazon", "Filter.1.Name": "name", "Filter.1.Value.1": "al2023-ami-2023*-x86_64"},
+    )
     image = xml_all(call_xml(conn, images), "imageId")[0]
     queries = {
         "DescribeInstances, unpaged": ec2("DescribeInstances", {}),
@@ -1167,8 +1229,13 @@ def instances_section(server: Server, res: Results, sizes: dict, args) -> None:
             status, body, first_s = conn.send(req)
             check(status, body, label)
             times = latencies(conn, req, label)
-            median_row(res, "instances", f"{label} at {count:,}", times,
-                       f"{body.count(b'<instanceId>')} listed; first call {first_s * 1000:.1f} ms")  # fmt: skip
+            median_row(
+                res,
+                "instances",
+                f"{label} at {count:,}",
+                times,
+                f"{body.count(b'<instanceId>')} listed; first call {first_s * 1000:.1f} ms",
+            )
             raw.setdefault(str(count), {})[label] = {"first_s": first_s, "s": times}
 
     call_xml(conn, ec2("DescribeVpcs", {}))  # the region's default VPC, made by its first request
@@ -1176,10 +1243,12 @@ def instances_section(server: Server, res: Results, sizes: dict, args) -> None:
     rss0, t0, ids, runs = server.rss_mb(), time.perf_counter(), [], []
     while len(ids) < sizes["instances"]:
         batch = min(64, sizes["instances"] - len(ids))  # 64 vCPUs per region, t2.nano has 1
-        launch = ec2("RunInstances", {"ImageId": image, "InstanceType": "t2.nano", "MinCount": str(batch),
-                                      "MaxCount": str(batch)})  # fmt: skip
+        launch = ec2(
+            "RunInstances",
+            {"ImageId": image, "InstanceType": "t2.nano", "MinCount": str(batch), "MaxCount": str(batch)},
+        )
         status, body, seconds = conn.send(launch)
-        launched = [i for i in xml_all(check(status, body, "RunInstances"), "instanceId")]
+        launched = xml_all(check(status, body, "RunInstances"), "instanceId")
         runs.append(seconds)
         advance("3s")  # pending -> running
         stop = {f"InstanceId.{j}": i for j, i in enumerate(launched, 1)}
@@ -1187,10 +1256,20 @@ def instances_section(server: Server, res: Results, sizes: dict, args) -> None:
         advance("3s")  # stopping -> stopped: no longer under the quota
         ids += launched
     fill_s = time.perf_counter() - t0
-    res.add("instances", f"fill 0 -> {len(ids):,} instances: RunInstances of 64 + StopInstances (c=1)",
-            len(ids) / fill_s, "instances/s", f"RunInstances of 64: median {median_ms(runs):.0f} ms")  # fmt: skip
-    res.add("instances", f"  server RSS at {len(ids):,} instances", server.rss_mb(), "MB",
-            f"before the fill {rss0:.1f} MB")  # fmt: skip
+    res.add(
+        "instances",
+        f"fill 0 -> {len(ids):,} instances: RunInstances of 64 + StopInstances (c=1)",
+        len(ids) / fill_s,
+        "instances/s",
+        f"RunInstances of 64: median {median_ms(runs):.0f} ms",
+    )
+    res.add(
+        "instances",
+        f"  server RSS at {len(ids):,} instances",
+        server.rss_mb(),
+        "MB",
+        f"before the fill {rss0:.1f} MB",
+    )
     measure(len(ids), ids[0])
     raw["fill_s"], raw["run_instances_s"] = fill_s, runs
     sandboxes(server, res, conn, ec2, image, sizes["sandboxes"], raw)
@@ -1199,17 +1278,23 @@ def instances_section(server: Server, res: Results, sizes: dict, args) -> None:
 def sandboxes(server: Server, res: Results, conn: Conn, ec2, image: str, count: int, raw: dict) -> None:
     """`count` instances with user data: each is a sandbox (network namespaces where the machine allows
     them) that prints a line; seconds from RunInstances to every console output holding it, and the RSS."""
-    import base64
-    import subprocess
-
+    unshare = ["unshare", "--pid", "--fork", "--net", "true"]
     namespaces = (
-        subprocess.run(["unshare", "--pid", "--fork", "--net", "true"], capture_output=True).returncode == 0
+        bool(shutil.which("unshare")) and subprocess.run(unshare, capture_output=True).returncode == 0
     )
     user_data = base64.b64encode(b"#!/bin/sh\necho scale-booted-$(hostname)\n").decode()
     rss0, procs0 = server.rss_mb(), server.processes()
     t0 = time.perf_counter()
-    launch = ec2("RunInstances", {"ImageId": image, "InstanceType": "t2.nano", "MinCount": str(count),
-                                  "MaxCount": str(count), "UserData": user_data})  # fmt: skip
+    launch = ec2(
+        "RunInstances",
+        {
+            "ImageId": image,
+            "InstanceType": "t2.nano",
+            "MinCount": str(count),
+            "MaxCount": str(count),
+            "UserData": user_data,
+        },
+    )
     ids = xml_all(call_xml(conn, launch), "instanceId")
     booted: dict[str, float] = {}
     deadline = time.monotonic() + 120
@@ -1225,13 +1310,33 @@ def sandboxes(server: Server, res: Results, conn: Conn, ec2, image: str, count: 
     rss, procs = server.rss_mb(), server.processes()
     kind = "network-namespace sandboxes" if namespaces else "no namespaces here: plain processes"
     if len(booted) < len(ids):
-        raise Failed(f"{len(booted)} of {len(ids)} sandboxes printed their line within 120 s ({kind})")
-    res.add("instances", f"{count} instances with user data ({kind}): RunInstances to the last console line",
-            max(booted.values()), "s", f"first {min(booted.values()):.2f} s")  # fmt: skip
-    res.add("instances", f"  server tree RSS with {count} sandboxes", rss, "MB",
-            f"before {rss0:.1f} MB; {procs} processes (before {procs0})")  # fmt: skip
-    raw["sandboxes"] = {"namespaces": namespaces, "boot_s": booted, "rss_mb": rss, "rss_before_mb": rss0,
-                        "processes": procs, "processes_before": procs0}  # fmt: skip
+        call_xml(conn, ec2("TerminateInstances", {f"InstanceId.{j}": i for j, i in enumerate(ids, 1)}))
+        if namespaces:
+            raise Failed(f"{len(booted)} of {len(ids)} sandboxes printed their line within 120 s ({kind})")
+        res.add("instances", "instances with user data", "skipped", "", f"{kind}; they did not boot in 120 s")
+        return
+    res.add(
+        "instances",
+        f"{count} instances with user data ({kind}): RunInstances to the last console line",
+        max(booted.values()),
+        "s",
+        f"first {min(booted.values()):.2f} s",
+    )
+    res.add(
+        "instances",
+        f"  server tree RSS with {count} sandboxes",
+        rss,
+        "MB",
+        f"before {rss0:.1f} MB; {procs} processes (before {procs0})",
+    )
+    raw["sandboxes"] = {
+        "namespaces": namespaces,
+        "boot_s": booted,
+        "rss_mb": rss,
+        "rss_before_mb": rss0,
+        "processes": procs,
+        "processes_before": procs0,
+    }
     call_xml(conn, ec2("TerminateInstances", {f"InstanceId.{j}": i for j, i in enumerate(ids, 1)}))
 
 
