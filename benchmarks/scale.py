@@ -2,7 +2,7 @@
 """Overcast at scale: how its hot paths hold up as data grows. Overcast only, no peers.
 
 A fresh persistent server (`overcast start --port P --data-dir <tmpdir>`, its defaults otherwise) is
-started, then, section by section (--only s3,sqs,ddb,lambda):
+started, then, section by section (--only s3,sqs,ddb,lambda, the default; --only all for every one):
 
 - s3:     a 1 GiB object PUT then GET, each one presigned request streamed over http.client (MB/s each way,
           the server's RSS growth meanwhile); ListObjectsV2 (MaxKeys 1000) first and last page at 1,000 keys
@@ -17,16 +17,31 @@ started, then, section by section (--only s3,sqs,ddb,lambda):
           under reserved concurrency 10: peak concurrency (from the timestamps each invocation writes) and
           that all ran exactly once
 
-    .venv/bin/python benchmarks/scale.py [--only s3,sqs] [--quick] [--seconds 5] [--threads 8]
+and, for the services whose data grows, a hot path at a few items and at N (10,000; --quick 2,000) with the
+server's RSS before and after each fill (it must stay flat: the data is in SQLite):
 
---quick: 100 MiB object, 20,000 keys/messages/items. Rates are measured by one client on one keep-alive
-connection (c=1) with signed requests (SigV4, botocore), the same way as run.py. Results are printed and
-written to benchmarks/results/scale.json.
+- secrets:    GetSecretValue rate and ListSecrets' first page at 10 and N secrets (parallel CreateSecret)
+- metrics:    PutMetricData rate (one datum); GetMetricData (one metric, 1 hour, period 60) and ListMetrics'
+              first page at 100 and N metric names (parallel PutMetricData of 100 datums)
+- executions: StartSyncExecution rate (Express, one Pass state); ListExecutions' first page and
+              DescribeExecution at 10 and N executions of a Standard Pass machine (parallel StartExecution)
+- kinesis:    kinesis_scale.py's measure at 100,000 records (--quick 20,000): PutRecords fill, GetRecords
+              at the trim horizon and at the tip, RSS
+- instances:  DescribeInstances (unpaged, first page of 100, one id) at 0 and 1,024 instances (--quick 256;
+              records: no user data, launched 64 at a time and stopped, the virtual clock moved over the 2 s
+              transitions, so it runs last); then 3 instances with user data booted as sandboxes
+
+    .venv/bin/python benchmarks/scale.py [--only s3,sqs|all] [--quick] [--seconds 5] [--threads 8]
+
+--quick: 100 MiB object, 20,000 keys/messages/items/records, N = 2,000, 256 instances. Rates are measured
+by one client on one keep-alive connection (c=1) with signed requests (SigV4, botocore), the same way as
+run.py. Results are printed and written to benchmarks/results/scale.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import concurrent.futures
 import html
 import http.client
@@ -37,6 +52,7 @@ import platform
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -155,14 +171,33 @@ def check(status: int, body: bytes, what: str) -> bytes:
     return body
 
 
-def json_req(service: str, target: str, payload: dict) -> dict:
+def json_req(service: str, target: str, payload: dict, version: str = "1.0") -> dict:
     return {
         "service": service,
         "method": "POST",
         "path": "/",
-        "headers": {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target},
+        "headers": {"Content-Type": f"application/x-amz-json-{version}", "X-Amz-Target": target},
         "body": json.dumps(payload),
     }
+
+
+def query_req(service: str, action: str, version: str, params: dict) -> dict:
+    """A query-protocol request (CloudWatch, EC2): the form the AWS CLI sends."""
+    return {
+        "service": service,
+        "method": "POST",
+        "path": "/",
+        "headers": {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        "body": urllib.parse.urlencode({"Action": action, "Version": version, **params}),
+    }
+
+
+def xml_all(body: bytes, tag: str) -> list[str]:
+    """The text of every <tag> element of a query-protocol answer (enough for ids and tokens)."""
+    return [
+        html.unescape(m.decode())
+        for m in re.findall(rb"<%s>([^<]*)</%s>" % (tag.encode(), tag.encode()), body)
+    ]
 
 
 def sqs_req(action: str, payload: dict) -> dict:
@@ -178,6 +213,34 @@ def call(conn: Conn, req: dict) -> dict:
     status, body, _ = conn.send(req)
     check(status, body, f"{req['headers'].get('X-Amz-Target')}")
     return json.loads(body or b"{}")
+
+
+def call_xml(conn: Conn, req: dict) -> bytes:
+    """A query-protocol call; its XML answer (raises Failed on non-2xx)."""
+    status, body, _ = conn.send(req)
+    return check(status, body, re.sub(r"&.*", "", req["body"]))
+
+
+def latencies(conn: Conn, req: dict, what: str, times: int = 20, expect: bytes = b"") -> list[float]:
+    """Seconds of `times` sends of one signed request (each answer 2xx and holding `expect`)."""
+    prepared = conn.prepare(req)
+    out = []
+    for _ in range(times):
+        status, body, seconds = conn.raw(prepared)
+        if expect not in check(status, body, what):
+            raise Failed(f"{what}: {expect!r} not in the answer {body[:300]!r}")
+        out.append(seconds)
+    return out
+
+
+def rate_of(conn: Conn, req: dict, what: str, seconds: float) -> tuple[float, int]:
+    """One signed request sent again and again for `seconds` (c=1): calls per second and count."""
+    prepared = conn.prepare(req)
+
+    def one() -> None:
+        check(*conn.raw(prepared)[:2], what)
+
+    return rate_loop(conn, seconds, one)
 
 
 def parallel(port: int, fn, items, threads: int) -> tuple[float, int]:
@@ -871,6 +934,413 @@ def lambda_section(server: Server, res: Results, sizes: dict, args) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------
+# Services whose data grows: a hot path's figures at a few items and at many, the server's RSS as it fills
+# --------------------------------------------------------------------------------------------------------
+def fill_to(
+    server: Server,
+    res: Results,
+    section: str,
+    what: str,
+    how: str,
+    fill,
+    done: int,
+    count: int,
+    args,
+    step: int = 1,
+) -> float:
+    """fill(conn, first, end) over [done, count) in steps of `step` on args.threads connections; rows: the
+    fill's rate, and the server's RSS after it (before it in the note). Seconds the fill took."""
+    rss0 = server.rss_mb()
+    seconds, failed = parallel(
+        server.port, lambda c, i: fill(c, i, min(i + step, count)), range(done, count, step), args.threads
+    )
+    res.add(
+        section,
+        f"fill {done:,} -> {count:,} {what}: parallel {how} ({args.threads} threads)",
+        (count - done) / seconds,
+        f"{what}/s",
+        f"{failed} requests failed" if failed else "",
+    )
+    res.add(
+        section, f"  server RSS at {count:,} {what}", server.rss_mb(), "MB", f"before the fill {rss0:.1f} MB"
+    )
+    return seconds
+
+
+def median_row(res: Results, section: str, measure: str, times: list[float], note: str = "") -> None:
+    res.add(
+        section,
+        f"{measure} (median of {len(times)})",
+        median_ms(times),
+        "ms",
+        f"p90 {statistics.quantiles(times, n=10)[-1] * 1000:.2f} ms" + (f"; {note}" if note else ""),
+    )
+
+
+def secrets_section(server: Server, res: Results, sizes: dict, args) -> None:
+    """GetSecretValue rate and ListSecrets' first page at a few secrets and at many."""
+    raw = res.raw.setdefault("secrets", {})
+    conn = Conn(server.port)
+
+    def sm(action: str, payload: dict) -> dict:
+        return json_req("secretsmanager", f"secretsmanager.{action}", payload, "1.1")
+
+    def create(c: Conn, first: int, end: int) -> None:
+        for k in range(first, end):
+            secret = json.dumps({"user": "app", "password": f"p{k:06d}"})
+            call(c, sm("CreateSecret", {"Name": f"scale/secret-{k:06d}", "SecretString": secret}))
+
+    done = 0
+    for count in (sizes["few"], sizes["records"]):
+        fill_s = fill_to(server, res, "secrets", "secrets", "CreateSecret", create, done, count, args)
+        done = count
+        get = sm("GetSecretValue", {"SecretId": "scale/secret-000000"})
+        rate, n = rate_of(conn, get, "GetSecretValue", args.seconds)
+        res.add("secrets", f"GetSecretValue at {count:,} secrets (c=1)", rate, "req/s", f"{n:,} calls")
+        listing = sm("ListSecrets", {})
+        page = len(call(conn, listing)["SecretList"])
+        times = latencies(conn, listing, "ListSecrets", expect=b'"SecretList"')
+        median_row(
+            res, "secrets", f"ListSecrets first page at {count:,} secrets", times, f"{page} on the page"
+        )
+        raw[str(count)] = {"fill_s": fill_s, "get_per_s": rate, "list_first_page_s": times, "page": page}
+
+
+def metrics_section(server: Server, res: Results, sizes: dict, args) -> None:
+    """PutMetricData rate; GetMetricData of one busy metric and ListMetrics' first page as the number of
+    distinct metric names grows."""
+    raw = res.raw.setdefault("metrics", {})
+    conn = Conn(server.port)
+
+    def cw(action: str, params: dict) -> dict:
+        return query_req("monitoring", action, "2010-08-01", params)
+
+    datum = {"MetricData.member.1.MetricName": "hot", "MetricData.member.1.Unit": "Milliseconds"}
+    put = cw("PutMetricData", {"Namespace": "Scale", **datum, "MetricData.member.1.Value": "12.5"})
+    rate, n = rate_of(conn, put, "PutMetricData", args.seconds)
+    res.add("metrics", "PutMetricData, one datum of one metric (c=1)", rate, "req/s", f"{n:,} datapoints")
+    raw["put_per_s"], raw["hot_datapoints"] = rate, n
+
+    def put_names(c: Conn, first: int, end: int) -> None:
+        data = {}
+        for j, k in enumerate(range(first, end), 1):
+            data[f"MetricData.member.{j}.MetricName"] = f"m{k:06d}"
+            data[f"MetricData.member.{j}.Value"] = str(k)
+        call_xml(c, cw("PutMetricData", {"Namespace": "Scale", **data}))
+
+    now = time.time()
+    get = cw(
+        "GetMetricData",
+        {
+            "StartTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 3600)),
+            "EndTime": time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 600)
+            ),  # past the rate loop's last datapoint, whatever the load
+            "MetricDataQueries.member.1.Id": "m1",
+            "MetricDataQueries.member.1.MetricStat.Metric.Namespace": "Scale",
+            "MetricDataQueries.member.1.MetricStat.Metric.MetricName": "hot",
+            "MetricDataQueries.member.1.MetricStat.Period": "60",
+            "MetricDataQueries.member.1.MetricStat.Stat": "Average",
+        },
+    )
+    listing = cw("ListMetrics", {"Namespace": "Scale"})
+    done = 0
+    for count in (sizes["few_metrics"], sizes["records"]):
+        fill_s = fill_to(
+            server,
+            res,
+            "metrics",
+            "metric names",
+            "PutMetricData of 100 datums",
+            put_names,
+            done,
+            count,
+            args,
+            step=100,
+        )
+        done = count
+        answer = call_xml(conn, get)
+        values = len(xml_all(answer.partition(b"<Values>")[2].partition(b"</Values>")[0], "member"))
+        got = latencies(conn, get, "GetMetricData", expect=b"<StatusCode>Complete</StatusCode>")
+        median_row(
+            res,
+            "metrics",
+            f"GetMetricData, 1 h of 'hot' by minute, at {count:,} names",
+            got,
+            f"{n:,} datapoints, {values} minutes with values",
+        )
+        page = len(xml_all(call_xml(conn, listing), "MetricName"))
+        listed = latencies(conn, listing, "ListMetrics", expect=b"<MetricName>")
+        median_row(
+            res, "metrics", f"ListMetrics first page at {count:,} names", listed, f"{page} on the page"
+        )
+        raw[str(count)] = {
+            "fill_s": fill_s,
+            "get_metric_data_s": got,
+            "list_first_page_s": listed,
+            "page": page,
+        }
+    rate, n = rate_of(conn, put, "PutMetricData", args.seconds)
+    res.add("metrics", f"PutMetricData, one datum of one metric, at {done:,} names (c=1)", rate, "req/s")
+    raw["put_per_s_at_many"] = rate
+
+
+SFN_ROLE = "arn:aws:iam::000000000000:role/scale-sfn"
+PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": 1}, "End": True}}})
+
+
+def executions_section(server: Server, res: Results, sizes: dict, args) -> None:
+    """StartSyncExecution rate of an Express Pass machine; ListExecutions' first page and DescribeExecution
+    as a Standard machine's executions grow."""
+    raw = res.raw.setdefault("executions", {})
+    conn = Conn(server.port)
+
+    def sfn(action: str, payload: dict) -> dict:
+        return json_req("states", f"AWSStepFunctions.{action}", payload)
+
+    def machine(name: str, kind: str) -> str:
+        body = {"name": name, "definition": PASS, "roleArn": SFN_ROLE, "type": kind}
+        return call(conn, sfn("CreateStateMachine", body))["stateMachineArn"]
+
+    express, standard = machine("scale-express", "EXPRESS"), machine("scale-standard", "STANDARD")
+    sync = sfn("StartSyncExecution", {"stateMachineArn": express, "input": '{"order": 1}'})
+    if call(conn, sync).get("status") != "SUCCEEDED":
+        raise Failed(f"StartSyncExecution did not succeed: {call(conn, sync)}")
+    rate, n = rate_of(conn, sync, "StartSyncExecution", args.seconds)
+    res.add(
+        "executions", "StartSyncExecution, Express Pass machine (c=1)", rate, "req/s", f"{n:,} executions"
+    )
+    raw["sync_per_s"] = rate
+
+    def start(c: Conn, first: int, end: int) -> None:
+        for k in range(first, end):
+            call(
+                c, sfn("StartExecution", {"stateMachineArn": standard, "name": f"run-{k:06d}", "input": "{}"})
+            )
+
+    running = sfn("ListExecutions", {"stateMachineArn": standard, "statusFilter": "RUNNING", "maxResults": 1})
+    listing = sfn("ListExecutions", {"stateMachineArn": standard})
+    arn = standard.replace(":stateMachine:", ":execution:") + ":run-000000"
+    describe = sfn("DescribeExecution", {"executionArn": arn})
+    done = 0
+    for count in (sizes["few"], sizes["records"]):
+        fill_s = fill_to(
+            server,
+            res,
+            "executions",
+            "executions",
+            "StartExecution (Standard, Pass)",
+            start,
+            done,
+            count,
+            args,
+        )
+        done = count
+        t0, deadline = time.perf_counter(), time.monotonic() + 300
+        while call(conn, running)["executions"]:
+            if time.monotonic() > deadline:
+                raise Failed(f"executions still RUNNING 300 s after the fill to {count:,}")
+            time.sleep(0.05)
+        drain_s = time.perf_counter() - t0
+        res.add("executions", "  every one SUCCEEDED, after the fill's end", drain_s, "s")
+        page = len(call(conn, listing)["executions"])
+        listed = latencies(conn, listing, "ListExecutions", expect=b'"executions"')
+        median_row(
+            res, "executions", f"ListExecutions first page at {count:,}", listed, f"{page} on the page"
+        )
+        described = latencies(conn, describe, "DescribeExecution", expect=b'"SUCCEEDED"')
+        median_row(res, "executions", f"DescribeExecution at {count:,}", described)
+        raw[str(count)] = {
+            "fill_s": fill_s,
+            "drain_s": drain_s,
+            "list_first_page_s": listed,
+            "describe_s": described,
+            "page": page,
+        }
+
+
+def kinesis_section(server: Server, res: Results, sizes: dict, args) -> None:
+    """kinesis_scale.py's measure at sizes["many"] records: PutRecords fill, GetRecords, RSS."""
+    import kinesis_scale  # imports this file as `scale`: the measure only uses the Server it is given
+
+    out = kinesis_scale.measure(
+        server, argparse.Namespace(records=sizes["many"], shards=4, threads=args.threads)
+    )
+    res.raw["kinesis"] = out
+    samples = out["rss_samples"]
+    res.add(
+        "kinesis",
+        f"fill {out['records']:,} records: parallel PutRecords of 500 x 100 B ({args.threads} "
+        "threads, 4 shards, throttling off)",
+        out["records_per_second"],
+        "records/s",
+        f"{out['failed']} failed" if out["failed"] else "",
+    )
+    res.add(
+        "kinesis",
+        f"  server RSS at {samples[-1]['records']:,} records",
+        samples[-1]["rss_mb"],
+        "MB",
+        f"before the fill {samples[0]['rss_mb']:.1f} MB",
+    )
+    res.add(
+        "kinesis",
+        "GetRecords Limit 100 at TRIM_HORIZON (median of 20)",
+        out["get_records_100_trim_horizon_ms"],
+        "ms",
+    )
+    res.add(
+        "kinesis", "GetRecords at LATEST (the tip, empty; median of 20)", out["get_records_latest_ms"], "ms"
+    )
+
+
+def instances_section(server: Server, res: Results, sizes: dict, args) -> None:
+    """DescribeInstances at 0 instances and at many (records: launched without user data, then stopped, 64
+    at a time under the vCPU quota, the clock moved over the 2 s transitions); then a few sandboxes booted."""
+    raw = res.raw.setdefault("instances", {})
+    conn = Conn(server.port)
+
+    def ec2(action: str, params: dict) -> dict:
+        return query_req("ec2", action, "2016-11-15", params)
+
+    def advance(duration: str) -> None:
+        body = json.dumps({"advance": duration}).encode()
+        answer = bench.http_request(
+            server.port, "POST", "/_overcast/clock", {"Content-Type": "application/json"}, body, 30
+        )
+        check(answer[0] or 0, answer[1], "advancing the clock")
+
+    images = ec2(
+        "DescribeImages",
+        {"Owner.1": "amazon", "Filter.1.Name": "name", "Filter.1.Value.1": "al2023-ami-2023*-x86_64"},
+    )
+    image = xml_all(call_xml(conn, images), "imageId")[0]
+    queries = {
+        "DescribeInstances, unpaged": ec2("DescribeInstances", {}),
+        "DescribeInstances MaxResults 100, first page": ec2("DescribeInstances", {"MaxResults": "100"}),
+    }
+
+    def measure(count: int, first_id: str | None) -> None:
+        by_id = ec2("DescribeInstances", {"InstanceId.1": first_id}) if first_id else None
+        for label, req in [
+            *queries.items(),
+            *([("DescribeInstances of one InstanceId", by_id)] if by_id else []),
+        ]:
+            status, body, first_s = conn.send(req)
+            check(status, body, label)
+            times = latencies(conn, req, label)
+            median_row(
+                res,
+                "instances",
+                f"{label} at {count:,}",
+                times,
+                f"{body.count(b'<instanceId>')} listed; first call {first_s * 1000:.1f} ms",
+            )
+            raw.setdefault(str(count), {})[label] = {"first_s": first_s, "s": times}
+
+    call_xml(conn, ec2("DescribeVpcs", {}))  # the region's default VPC, made by its first request
+    measure(0, None)
+    rss0, t0, ids, runs = server.rss_mb(), time.perf_counter(), [], []
+    while len(ids) < sizes["instances"]:
+        batch = min(64, sizes["instances"] - len(ids))  # 64 vCPUs per region, t2.nano has 1
+        launch = ec2(
+            "RunInstances",
+            {"ImageId": image, "InstanceType": "t2.nano", "MinCount": str(batch), "MaxCount": str(batch)},
+        )
+        status, body, seconds = conn.send(launch)
+        launched = xml_all(check(status, body, "RunInstances"), "instanceId")
+        runs.append(seconds)
+        advance("3s")  # pending -> running
+        stop = {f"InstanceId.{j}": i for j, i in enumerate(launched, 1)}
+        call_xml(conn, ec2("StopInstances", stop))
+        advance("3s")  # stopping -> stopped: no longer under the quota
+        ids += launched
+    fill_s = time.perf_counter() - t0
+    res.add(
+        "instances",
+        f"fill 0 -> {len(ids):,} instances: RunInstances of 64 + StopInstances (c=1)",
+        len(ids) / fill_s,
+        "instances/s",
+        f"RunInstances of 64: median {median_ms(runs):.0f} ms",
+    )
+    res.add(
+        "instances",
+        f"  server RSS at {len(ids):,} instances",
+        server.rss_mb(),
+        "MB",
+        f"before the fill {rss0:.1f} MB",
+    )
+    measure(len(ids), ids[0])
+    raw["fill_s"], raw["run_instances_s"] = fill_s, runs
+    sandboxes(server, res, conn, ec2, image, sizes["sandboxes"], raw)
+
+
+def sandboxes(server: Server, res: Results, conn: Conn, ec2, image: str, count: int, raw: dict) -> None:
+    """`count` instances with user data: each is a sandbox (network namespaces where the machine allows
+    them) that prints a line; seconds from RunInstances to every console output holding it, and the RSS."""
+    unshare = ["unshare", "--pid", "--fork", "--net", "true"]
+    namespaces = (
+        bool(shutil.which("unshare")) and subprocess.run(unshare, capture_output=True).returncode == 0
+    )
+    user_data = base64.b64encode(b"#!/bin/sh\necho scale-booted-$(hostname)\n").decode()
+    rss0, procs0 = server.rss_mb(), server.processes()
+    t0 = time.perf_counter()
+    launch = ec2(
+        "RunInstances",
+        {
+            "ImageId": image,
+            "InstanceType": "t2.nano",
+            "MinCount": str(count),
+            "MaxCount": str(count),
+            "UserData": user_data,
+        },
+    )
+    ids = xml_all(call_xml(conn, launch), "instanceId")
+    booted: dict[str, float] = {}
+    deadline = time.monotonic() + 120
+    while len(booted) < len(ids) and time.monotonic() < deadline:
+        for i in ids:
+            if i not in booted:
+                output = xml_all(
+                    call_xml(conn, ec2("GetConsoleOutput", {"InstanceId": i, "Latest": "true"})), "output"
+                )
+                if output and b"scale-booted" in base64.b64decode(output[0]):
+                    booted[i] = time.perf_counter() - t0
+        time.sleep(0.05)
+    rss, procs = server.rss_mb(), server.processes()
+    kind = "network-namespace sandboxes" if namespaces else "no namespaces here: plain processes"
+    if len(booted) < len(ids):
+        call_xml(conn, ec2("TerminateInstances", {f"InstanceId.{j}": i for j, i in enumerate(ids, 1)}))
+        if namespaces:
+            raise Failed(f"{len(booted)} of {len(ids)} sandboxes printed their line within 120 s ({kind})")
+        res.add("instances", "instances with user data", "skipped", "", f"{kind}; they did not boot in 120 s")
+        return
+    res.add(
+        "instances",
+        f"{count} instances with user data ({kind}): RunInstances to the last console line",
+        max(booted.values()),
+        "s",
+        f"first {min(booted.values()):.2f} s",
+    )
+    res.add(
+        "instances",
+        f"  server tree RSS with {count} sandboxes",
+        rss,
+        "MB",
+        f"before {rss0:.1f} MB; {procs} processes (before {procs0})",
+    )
+    raw["sandboxes"] = {
+        "namespaces": namespaces,
+        "boot_s": booted,
+        "rss_mb": rss,
+        "rss_before_mb": rss0,
+        "processes": procs,
+        "processes_before": procs0,
+    }
+    call_xml(conn, ec2("TerminateInstances", {f"InstanceId.{j}": i for j, i in enumerate(ids, 1)}))
+
+
+# --------------------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------------------
 def server_log_errors(path: Path) -> list[str]:
@@ -900,7 +1370,18 @@ def server_log_errors(path: Path) -> list[str]:
     return errors
 
 
-SECTIONS = {"s3": s3_section, "sqs": sqs_section, "ddb": ddb_section, "lambda": lambda_section}
+SECTIONS = {
+    "s3": s3_section,
+    "sqs": sqs_section,
+    "ddb": ddb_section,
+    "lambda": lambda_section,
+    "secrets": secrets_section,
+    "metrics": metrics_section,
+    "executions": executions_section,
+    "kinesis": kinesis_section,
+    "instances": instances_section,  # last: it moves the virtual clock
+}
+DEFAULT_SECTIONS = ("s3", "sqs", "ddb", "lambda")
 
 
 def print_table(res: Results) -> None:
@@ -927,8 +1408,16 @@ def print_table(res: Results) -> None:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--only", default=",".join(SECTIONS), help="comma list of sections (default: %(default)s)")
-    p.add_argument("--quick", action="store_true", help="100 MiB object, 20,000 keys/messages/items")
+    p.add_argument(
+        "--only",
+        default=",".join(DEFAULT_SECTIONS),
+        help=f"comma list of sections, or all ({', '.join(SECTIONS)}; default: %(default)s)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="100 MiB object, 20,000 keys/messages/items/records, N = 2,000, 256 instances",
+    )
     p.add_argument(
         "--seconds", type=float, default=5.0, help="seconds per rate measurement (default %(default)s)"
     )
@@ -942,15 +1431,18 @@ def main(argv=None) -> int:
     )
     p.add_argument("--json", default=str(bench.RESULTS / "scale.json"), help="where to write results")
     args = p.parse_args(argv)
-    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    sections = (
+        list(SECTIONS) if args.only == "all" else [s.strip() for s in args.only.split(",") if s.strip()]
+    )
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         p.error(f"unknown section(s) {unknown}; known: {', '.join(SECTIONS)}")
     sizes = (
-        {"big_bytes": 100 * MiB, "small": 1_000, "many": 20_000}
+        {"big_bytes": 100 * MiB, "small": 1_000, "many": 20_000, "records": 2_000, "instances": 256}
         if args.quick
-        else {"big_bytes": 1024 * MiB, "small": 1_000, "many": 100_000}
+        else {"big_bytes": 1024 * MiB, "small": 1_000, "many": 100_000, "records": 10_000, "instances": 1_024}
     )
+    sizes.update(few=10, few_metrics=100, sandboxes=3)
 
     if args.many:
         sizes["many"] = args.many
