@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 BATCH = 500
 ANSWERS_KEPT = 64  # recent Describe answers kept while nothing is written
+ANSWER_ITEMS_KEPT = 100  # ... of at most this many resources each
 TAG_RULES = TagRules(
     max_tags=50,
     too_many=lambda limit: ServiceError(
@@ -147,6 +148,8 @@ class Network:
             cached = (changes, self._describe(ctx, params, kind, *args, **options))
             if changes != self.store.db.changes_at_begin:  # this transaction wrote: it might yet roll back
                 return cached[1]
+            if sum(len(v) for v in cached[1].values() if type(v) is list) > ANSWER_ITEMS_KEPT:
+                return cached[1]  # a big answer is not kept: memory stays flat as resources grow
             self._answers[key] = cached
             self._answers.move_to_end(key)
             while len(self._answers) > ANSWERS_KEPT:
@@ -182,10 +185,12 @@ class Network:
             raise bad_token()
         page: list[dict[str, Any]] = []
         last = after
+        # Without filters a page needs no more rows than it shows (and one to know there are more)
+        size = BATCH if filters or limit is None else min(BATCH, limit + 1)
         listing = candidates or (
-            lambda position: self.store.page(ctx.account_id, ctx.region, kind.name, position, BATCH)
+            lambda position: self.store.page(ctx.account_id, ctx.region, kind.name, position, size)
         )
-        for batch in _batches(listing, after):
+        for batch in _batches(listing, after, size):
             for resource, described in zip(batch, show(batch), strict=True):
                 if not matches(described, filters, spec):
                     continue
@@ -908,11 +913,11 @@ def _public_view(address: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _batches(listing: Callable[[int], list[Resource]], after: int) -> Iterator[list[Resource]]:
+def _batches(listing: Callable[[int], list[Resource]], after: int, size: int) -> Iterator[list[Resource]]:
     while True:
         batch = listing(after)
         yield batch
-        if len(batch) < BATCH:
+        if len(batch) < size:
             return
         after = batch[-1].position
 
