@@ -127,6 +127,7 @@ class LambdaProvider(ServiceProvider):
         self.event_sources.forget()
         self._role_principals.clear()
         self._unreserved_cache.clear()
+        self.metrics = MetricCounters()  # the counts of functions that are gone
 
     def published_metrics(self, minutes: list[float]) -> list[MetricPoint]:
         """AWS/Lambda per function (dimension FunctionName), for the minute that ended last: Invocations,
