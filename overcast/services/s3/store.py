@@ -219,6 +219,9 @@ class S3Store:
         """Drop the settings cache: on a write of `s3_buckets` or `s3_bucket_configs` (and `overcast reset`)."""
         self._settings.clear()
         self._written_in = self.db.transactions
+        # and again if the write is undone (its own rollback, or a failed group commit after a later request
+        # of the group cached what it wrote)
+        self.db.after_rollback(self._settings.clear)
 
     def _setting(self, key: Any, read: Callable[[Any], Any]) -> Any:
         """`read(key)`, kept until the next write of a bucket or configuration."""
