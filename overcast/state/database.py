@@ -168,9 +168,8 @@ class Database:
                 return
             try:
                 self.conn.execute("COMMIT")
-            except (
-                sqlite3.Error
-            ) as error:  # every request of the group fails with it: none is answered as done
+            except sqlite3.Error as error:
+                # every request of the group fails with it: none is answered as done
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 for callback in reversed(undone):
