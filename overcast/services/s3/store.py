@@ -122,12 +122,10 @@ MIGRATIONS = [
 
 _SETTINGS_LIMIT = 1024  # entries of S3Store's cache of bucket rows and configurations
 
-INLINE = ""
+INLINE = ""  # blob_id of an object whose body is stored in its row (`data`)
 # json.dumps(value, separators=(",", ":")), without building an encoder per call (a version's metadata is
 # written on every PutObject)
-_compact = json.JSONEncoder(
-    separators=(",", ":")
-).encode  # blob_id of an object whose body is stored in its row (`data`)
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @dataclass
@@ -206,31 +204,20 @@ class S3Store:
             db
         )  # the kit's table, which a migration fills (the platform makes it first; a bare store here)
         db.migrate("s3", MIGRATIONS)
-        # Bucket rows by name and configuration bodies by (bucket id, kind, config id), as committed: what every
-        # object request reads, read once per change. Every write of either empties it; until the transaction
-        # that wrote ends, reads go to the database and are not kept (a rollback must not leave its value here).
-        # Bounded (the oldest entry goes first): a few rows per bucket in use, never per object.
+        # Bucket rows by name and configuration bodies by (bucket id, kind, config id): what every object
+        # request reads, read once per change. Every write of either empties it, and so does the write's
+        # rollback (a read in between may have kept what it wrote). Bounded (the oldest entry goes first): a
+        # few rows per bucket in use, never per object.
         self._settings: dict[Any, Any] = {}
-        self._written_in: int | None = (
-            None  # Database.transactions when a bucket or configuration was written
-        )
 
     def forget_settings(self) -> None:
-        """Drop the settings cache: on a write of `s3_buckets` or `s3_bucket_configs` (and `overcast reset`)."""
+        """Drop the settings cache: on a write of `s3_buckets` or `s3_bucket_configs` (and `overcast reset`),
+        and again if that write is undone (its own rollback, or a failed group commit)."""
         self._settings.clear()
-        self._written_in = self.db.transactions
-        # and again if the write is undone (its own rollback, or a failed group commit after a later request
-        # of the group cached what it wrote)
         self.db.after_rollback(self._settings.clear)
 
     def _setting(self, key: Any, read: Callable[[Any], Any]) -> Any:
         """`read(key)`, kept until the next write of a bucket or configuration."""
-        written_in = self._written_in
-        if written_in is not None:
-            if written_in == self.db.transactions and self.db.conn.in_transaction:
-                return read(key)  # the writing transaction is still open: not cached yet
-            self._written_in = None  # it has ended (committed or rolled back)
-            self._settings.clear()
         cache = self._settings
         try:
             return cache[key]

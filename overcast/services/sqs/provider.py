@@ -123,7 +123,7 @@ class SqsProvider(ServiceProvider):
         """The resource a request acts on, for authorization."""
         url = params.get("QueueUrl")
         if url:
-            account, name = _arn_parts(url) if len(url) <= _CACHED_URL else _arn_parts.__wrapped__(url)
+            account, name = _parsed(_arn_parts, url)
             return ctx.arn("sqs", name, account=account)
         if params.get("QueueName"):  # CreateQueue, GetQueueUrl (of another account's queue with its owner id)
             return ctx.arn("sqs", params["QueueName"], account=params.get("QueueOwnerAWSAccountId") or None)
@@ -176,7 +176,7 @@ class SqsProvider(ServiceProvider):
     @staticmethod
     def _url_parts(ctx: RequestContext, url: str) -> tuple[str, str]:
         """(account, name) of a queue URL in any of its forms: http://host/account/name, or a bare name."""
-        parts = _queue_parts(url) if len(url) <= _CACHED_URL else _queue_parts.__wrapped__(url)
+        parts = _parsed(_queue_parts, url)
         if parts is None:
             raise no_such_queue()
         account, name = parts
@@ -294,9 +294,12 @@ class SqsProvider(ServiceProvider):
         self.db.after_commit(lambda: self.notify(destination.id))
 
 
-# A queue URL is parsed once per distinct text (every request names one): the latest few hundred of a
-# queue URL's length stay parsed.
-_CACHED_URL = 256
+_CACHED_URL = 256  # longer texts are parsed each time: the caches below must stay small
+
+
+def _parsed(parse: Any, url: str) -> Any:
+    """`parse(url)`, from its cache for a URL of a queue URL's length: every request names a queue."""
+    return parse(url) if len(url) <= _CACHED_URL else parse.__wrapped__(url)
 
 
 @lru_cache(maxsize=512)
