@@ -84,9 +84,8 @@ class OvercastApp:
         if pending is None:
             return None
         try:
-            await asyncio.shield(
-                pending
-            )  # shared by the group: one request's cancellation must not cancel it
+            # shared by the group: one request's cancellation must not cancel it
+            await asyncio.shield(pending)
         except Exception:
             log.exception("a group commit failed")
             return ServiceError(
