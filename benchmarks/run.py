@@ -803,7 +803,8 @@ def is_2xx(status: int | None) -> bool:
 
 def run_setup(setups: list[dict], port: int, amz_date: str) -> tuple[dict[str, str], list[str]]:
     """Send an operation's setup requests; the values they captured and the problems met (non-2xx
-    answers, an `until` never matched, a value not found)."""
+    answers, an `until` never matched, a value not found). `capture` names a key path in a JSON answer;
+    `find` a regex with one group over any answer, each match kept as "name.0", "name.1", ..."""
     values: dict[str, str] = {}
     problems: list[str] = []
     for setup in setups:
@@ -823,6 +824,13 @@ def run_setup(setups: list[dict], port: int, amz_date: str) -> tuple[dict[str, s
                     status, body = send_full(req, port, amz_date)
             elif not is_2xx(status):
                 problems.append(f"{describe(req)}: {status} {body[:200]!r}")
+            text = body.decode(errors="replace")
+            for name, pattern in (setup.get("find") or {}).items():
+                found_all = re.findall(pattern, text)
+                for n, value in enumerate(found_all):
+                    values[f"{name}.{n}"] = value
+                if not found_all:
+                    problems.append(f"{describe(req)}: no {pattern!r} in the answer {status} {body[:200]!r}")
             for name, key in (setup.get("capture") or {}).items():
                 try:
                     found = json.loads(body)

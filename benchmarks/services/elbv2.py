@@ -1,5 +1,6 @@
 """ELBv2's API hot paths: DescribeLoadBalancers and DescribeTargetGroups of one load balancer and one target
-group (created by the setup; a peer that refuses the made-up subnet or VPC ids describes an empty list).
+group, created by the setup in two subnets of the region's default VPC (found by a DescribeSubnets: AWS, and
+Overcast, refuse subnets that do not exist).
 
 The data plane (an ALB forwarding to a target, the DNS server) cannot be compared: no peer has one.
 `benchmarks/traffic.py` measures those alone."""
@@ -14,12 +15,26 @@ def _query(action: str, *pairs: str) -> str:
 
 _SETUP = [
     {
+        "service": "ec2",
+        "method": "POST",
+        "path": "/",
+        "headers": _FORM,
+        "body": "Action=DescribeSubnets&Version=2016-11-15",
+        "find": {
+            "subnet": r"<subnetId>(subnet-[0-9a-f]+)</subnetId>",
+            "vpc": r"<vpcId>(vpc-[0-9a-f]+)</vpcId>",
+        },
+    },
+    {
         "service": "elasticloadbalancing",
         "method": "POST",
         "path": "/",
         "headers": _FORM,
         "body": _query(
-            "CreateLoadBalancer", "Name=bench-alb", "Subnets.member.1=subnet-0a", "Subnets.member.2=subnet-0b"
+            "CreateLoadBalancer",
+            "Name=bench-alb",
+            "Subnets.member.1=${subnet.0}",
+            "Subnets.member.2=${subnet.1}",
         ),
     },
     {
@@ -32,7 +47,7 @@ _SETUP = [
             "Name=bench-tg",
             "Protocol=HTTP",
             "Port=80",
-            "VpcId=vpc-0bench",
+            "VpcId=${vpc.0}",
             "TargetType=ip",
         ),
     },

@@ -281,7 +281,7 @@ def _rest_operations(service: str) -> dict[str, list[_RestOperation]]:
 
 
 @cache
-def _query_and_header_evidence(service: str) -> tuple[frozenset[str], tuple[str, ...]]:
+def _query_and_header_evidence(service: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The query keys whose value some template of `service` names ('?list-type=2'), and every header some
     operation requires: with the set of query keys, all that the non-path checks of a match look at."""
     valued: set[str] = set()
@@ -290,33 +290,35 @@ def _query_and_header_evidence(service: str) -> tuple[frozenset[str], tuple[str,
         for op in ops:
             valued.update(k for k, v in op.template.query_literals.items() if v is not None)
             headers.update(op.required_headers)
-    return frozenset(valued), tuple(sorted(headers))
+    return tuple(sorted(valued)), tuple(sorted(headers))
 
 
 _FILTERED: dict[tuple, tuple[_RestOperation, ...]] = {}
 
 
 def _query_header_candidates(
-    service: str, method: str, flat_query: dict[str, str], headers
+    service: str, method: str, query: dict[str, list[str]], headers
 ) -> tuple[_RestOperation, ...]:
     """The operations of `service` whose query literals, required query members and required headers the
     request has (cached per combination: a client repeats a handful of them), in model order."""
     valued, header_names = _query_and_header_evidence(service)
+    present = headers.lowered()
     key = (
         service,
         method,
-        frozenset(flat_query),
-        tuple((k, flat_query[k]) for k in sorted(valued.intersection(flat_query))),
-        tuple(h in headers for h in header_names),
+        tuple(query),  # the keys in the client's order: one client repeats one order
+        tuple(query[k][0] for k in valued if k in query),
+        tuple(h in present for h in header_names),
     )
     found = _FILTERED.get(key)
     if found is None:
+        flat_query = {k: v[0] for k, v in query.items()}
         found = tuple(
             op
             for op in _rest_operations(service).get(method, ())
             if op.template.matches_query(flat_query)
             and all(q in flat_query for q in op.required_query)
-            and all(h in headers for h in op.required_headers)
+            and all(h in present for h in op.required_headers)
         )
         if (
             len(_FILTERED) >= 4096
@@ -328,8 +330,7 @@ def _query_header_candidates(
 
 def _match_operations(service: str, request: HttpRequest, query: dict[str, list[str]]):
     """(score, operation) for each operation of `service` that the request could be."""
-    flat_query = {k: v[0] for k, v in query.items()}
-    for op in _query_header_candidates(service, request.method, flat_query, request.headers):
+    for op in _query_header_candidates(service, request.method, query, request.headers):
         template = op.template
         if template.match(request.path) is None:
             continue
