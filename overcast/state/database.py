@@ -86,6 +86,9 @@ class Database:
         self._group_commits: list[Callable[[], None]] = []  # run once the group commits
         self._group_rollbacks: list[Callable[[], None]] = []  # run if its commit fails
         self._in_group = False  # the current outermost transaction is a savepoint of the open group
+        self._begun = (
+            True  # the current outermost transaction has issued its BEGIN (or savepoint): see _begin
+        )
 
     def _configure(self, path: Path | None, fsync: bool) -> None:
         # One process owns the store (its transactions rely on being the only writer): the exclusive lock
@@ -181,27 +184,44 @@ class Database:
         group.set_result(None)
 
     def _begin(self) -> None:
+        """An outermost transaction issues its BEGIN with its first statement (`_open`): a request that
+        touches no row (answered from a cache, or from no data at all) spends no BEGIN and COMMIT."""
         self._lock.acquire()
         try:
             depth = self._depth
             if depth == 0:
-                self._in_group = self._group is not None
-                # in a group: this request's part of it, undone alone
-                self.conn.execute("SAVEPOINT sp0" if self._in_group else "BEGIN IMMEDIATE")
+                self._begun = False
                 self.transactions += 1
                 self.changes_at_begin = self.conn.total_changes
             else:
+                if not self._begun:
+                    self._open()
                 self.conn.execute(f"SAVEPOINT sp{depth}")
             self._depth = depth + 1
         except BaseException:
             self._lock.release()
             raise
 
+    def _open(self) -> None:
+        """BEGIN the outermost transaction now (in a group: this request's part of it, undone alone)."""
+        self._in_group = self._group is not None
+        self.conn.execute("SAVEPOINT sp0" if self._in_group else "BEGIN IMMEDIATE")
+        self._begun = True
+
     def _end(self, failed: bool) -> None:
         try:
             self._depth -= 1
             depth = self._depth
             outermost = depth == 0
+            if outermost and not self._begun:  # no statement ran: nothing to commit or roll back
+                undone = self._split(self._after_rollback, depth) if failed else []
+                callbacks = [] if failed else [c for _, c in self._after_commit]
+                self._after_commit, self._after_rollback = [], []
+                for callback in reversed(undone):
+                    callback()
+                for callback in callbacks:
+                    callback()
+                return
             savepoint = not outermost or self._in_group
             if failed:
                 self.conn.execute(f"ROLLBACK TO sp{depth}" if savepoint else "ROLLBACK")
@@ -258,16 +278,27 @@ class Database:
 
     # -- shortcuts ---------------------------------------------------------------------------------
 
+    # Every statement goes through these (never `conn.execute` directly): the first one in a transaction
+    # issues its BEGIN.
+
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        if not self._begun and self._depth:
+            self._open()
         return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        if not self._begun and self._depth:
+            self._open()
         return self.conn.executemany(sql, rows)
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> tuple | None:
+        if not self._begun and self._depth:
+            self._open()
         return self.conn.execute(sql, params).fetchone()
 
     def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
+        if not self._begun and self._depth:
+            self._open()
         return self.conn.execute(sql, params).fetchall()
 
     # -- schema ------------------------------------------------------------------------------------
@@ -282,7 +313,7 @@ class Database:
             current = row[0] if row else 0
             for script in migrations[current:]:
                 for statement in _statements(script):
-                    self.conn.execute(statement)
+                    self.execute(statement)
             if len(migrations) > current:
                 self.execute(
                     "INSERT INTO schema_versions (namespace, version) VALUES (?, ?) "

@@ -459,7 +459,7 @@ class LogsStore:
         rows = [
             (first_id + i, group.id, stream.id, ts, now_ms, message) for i, (ts, message) in enumerate(events)
         ]
-        self.db.conn.executemany(
+        self.db.executemany(
             "INSERT INTO logs_events (id, group_id, stream_id, timestamp, ingestion, message) VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
@@ -545,7 +545,7 @@ class LogsStore:
         )
         if not rows:
             return 0
-        self.db.conn.executemany("DELETE FROM logs_events WHERE id = ?", [(row[0],) for row in rows])
+        self.db.executemany("DELETE FROM logs_events WHERE id = ?", [(row[0],) for row in rows])
         self.db.execute(
             "UPDATE logs_groups SET stored_bytes = max(stored_bytes - ?, 0) WHERE id = ?",
             (sum(row[1] for row in rows), group.id),
