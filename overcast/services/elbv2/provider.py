@@ -84,6 +84,7 @@ class ElbV2Provider(ServiceProvider):
         self.data_plane.close_all()
 
     def reset(self) -> None:
+        self.store.forget()
         self.data_plane.close_all()
         self.access_logs.lines.clear()
         self.version += 1

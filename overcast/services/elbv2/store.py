@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from overcast.services.kit.cache import StoredRows
 from overcast.state import Database
 
 MIGRATIONS = [
@@ -210,10 +211,23 @@ class ElbStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("elbv2", MIGRATIONS)
+        # (account, region) -> its load balancers' rows (as stored: each read parses its own documents, which
+        # callers may change), for DescribeLoadBalancers; a region holds at most MAX_LOAD_BALANCERS
+        self._region_rows = StoredRows(db, size=64)
+        self._region_groups = StoredRows(db, size=64)  # the same for target groups (DescribeTargetGroups)
+        self._users = StoredRows(db)  # target group arn -> the load balancers forwarding to it, oldest first
+
+    def forget(self) -> None:
+        """Drop the cached rows (after `overcast reset`)."""
+        self._region_rows.forget()
+        self._region_groups.forget()
+        self._users.forget()
 
     # -- load balancers ----------------------------------------------------------------------------------
 
     def put_load_balancer(self, lb: LoadBalancer) -> None:
+        self._region_rows.forget()
+        self._users.forget()
         self.db.execute(
             f"INSERT OR REPLACE INTO elb_load_balancers ({_LB}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -234,9 +248,12 @@ class ElbStore:
         )
 
     def load_balancers(self, account: str, region: str) -> list[LoadBalancer]:
-        rows = self.db.all(
-            f"SELECT {_LB} FROM elb_load_balancers WHERE account = ? AND region = ? ORDER BY created, arn",
+        rows = self._region_rows.read(
             (account, region),
+            lambda: self.db.all(
+                f"SELECT {_LB} FROM elb_load_balancers WHERE account = ? AND region = ? ORDER BY created, arn",
+                (account, region),
+            ),
         )
         return [_lb(row) for row in rows]  # type: ignore[misc]
 
@@ -286,6 +303,8 @@ class ElbStore:
             self.delete_listener(listener.arn)
         self.db.execute("DELETE FROM elb_capacity WHERE lb_arn = ?", (arn,))
         self.db.execute("DELETE FROM elb_oidc_secrets WHERE lb_arn = ?", (arn,))
+        self._region_rows.forget()
+        self._users.forget()
         self.db.execute("DELETE FROM elb_load_balancers WHERE arn = ?", (arn,))
 
     def front_ports(self) -> set[int]:
@@ -374,21 +393,30 @@ class ElbStore:
     def link(self, owner_arn: str, lb_arn: str, tg_arns: set[str]) -> None:
         """`owner_arn` (a listener or rule of `lb_arn`) forwards to exactly `tg_arns` now."""
         self.unlink(owner_arn)
+        self._users.forget()
         self.db.executemany(
             "INSERT OR IGNORE INTO elb_tg_links (tg_arn, owner_arn, lb_arn) VALUES (?, ?, ?)",
             [(tg, owner_arn, lb_arn) for tg in sorted(tg_arns)],
         )
 
     def unlink(self, owner_arn: str) -> None:
+        self._users.forget()
         self.db.execute("DELETE FROM elb_tg_links WHERE owner_arn = ?", (owner_arn,))
 
     def load_balancers_of_target_group(self, tg_arn: str) -> list[str]:
-        rows = self.db.all(
-            "SELECT DISTINCT l.lb_arn FROM elb_tg_links l JOIN elb_load_balancers b ON b.arn = l.lb_arn "
-            "WHERE l.tg_arn = ? ORDER BY b.created",
-            (tg_arn,),
+        return list(  # a copy: the caller's to change
+            self._users.read(
+                tg_arn,
+                lambda: [
+                    row[0]
+                    for row in self.db.all(
+                        "SELECT DISTINCT l.lb_arn FROM elb_tg_links l JOIN elb_load_balancers b "
+                        "ON b.arn = l.lb_arn WHERE l.tg_arn = ? ORDER BY b.created",
+                        (tg_arn,),
+                    )
+                ],
+            )
         )
-        return [row[0] for row in rows]
 
     def target_groups_of_load_balancer(self, lb_arn: str) -> list[str]:
         return [
@@ -399,6 +427,7 @@ class ElbStore:
     # -- target groups -----------------------------------------------------------------------------------
 
     def put_target_group(self, tg: TargetGroup) -> None:
+        self._region_groups.forget()
         self.db.execute(
             f"INSERT OR REPLACE INTO elb_target_groups ({_TG}) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -424,9 +453,12 @@ class ElbStore:
         )
 
     def target_groups(self, account: str, region: str) -> list[TargetGroup]:
-        rows = self.db.all(
-            f"SELECT {_TG} FROM elb_target_groups WHERE account = ? AND region = ? ORDER BY name",
+        rows = self._region_groups.read(
             (account, region),
+            lambda: self.db.all(
+                f"SELECT {_TG} FROM elb_target_groups WHERE account = ? AND region = ? ORDER BY name",
+                (account, region),
+            ),
         )
         return [_tg(row) for row in rows]  # type: ignore[misc]
 
@@ -437,6 +469,7 @@ class ElbStore:
 
     def delete_target_group(self, arn: str) -> None:
         self.db.execute("DELETE FROM elb_targets WHERE tg_arn = ?", (arn,))
+        self._region_groups.forget()
         self.db.execute("DELETE FROM elb_target_groups WHERE arn = ?", (arn,))
 
     # -- targets -----------------------------------------------------------------------------------------
