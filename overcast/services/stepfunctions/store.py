@@ -329,8 +329,13 @@ def _thread(row: tuple) -> Thread:
     return Thread(*values)
 
 
+_ENCODER = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False
+)  # made once: json.dumps makes one per call
+
+
 def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 class StepFunctionsStore:
