@@ -33,4 +33,9 @@ def runtime(cause: str) -> StatesError:
 
 def dumps(value: Any) -> str:
     """JSON as Step Functions writes it (compact)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
+
+
+_ENCODER = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False
+)  # made once: json.dumps makes one per call

@@ -45,6 +45,7 @@ class StepFunctionsProvider(ServiceProvider):
         self.platform.spawn(self.logs.run())
 
     def reset(self) -> None:
+        self.store.forget()
         self.engine.reset()
         for event in self._activity_events.values():
             event.set()

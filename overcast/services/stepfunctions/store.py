@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from overcast.services.kit.cache import StoredRows
 from overcast.state import Database
 
 MIGRATIONS = [
@@ -329,14 +330,25 @@ def _thread(row: tuple) -> Thread:
     return Thread(*values)
 
 
+_ENCODER = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False
+)  # made once: json.dumps makes one per call
+
+
 def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 class StepFunctionsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("stepfunctions", MIGRATIONS)
+        # Every StartExecution reads its machine: the rows as last read (kit/cache.py), a fresh Machine each time
+        self._machines = StoredRows(db)  # arn -> sfn_machines row
+
+    def forget(self) -> None:
+        """After `overcast reset` emptied the tables."""
+        self._machines.forget()
 
     # -- definitions -----------------------------------------------------------------------------------------
 
@@ -356,6 +368,7 @@ class StepFunctionsStore:
     # -- state machines ----------------------------------------------------------------------------------------
 
     def add_machine(self, machine: Machine) -> int:
+        self._machines.forget()
         return self.db.execute(
             "INSERT INTO sfn_machines (account, region, name, arn, type, definition_id, role_arn, description, "
             "logging, tracing, encryption, revision_id, created_at, updated_at, last_version) "
@@ -380,7 +393,9 @@ class StepFunctionsStore:
         ).lastrowid
 
     def machine(self, arn: str) -> Machine | None:
-        row = self.db.one(f"SELECT {_MACHINE_COLUMNS} FROM sfn_machines WHERE arn = ?", (arn,))
+        row = self._machines.read(
+            arn, lambda: self.db.one(f"SELECT {_MACHINE_COLUMNS} FROM sfn_machines WHERE arn = ?", (arn,))
+        )
         return _machine(row) if row else None
 
     def machine_by_id(self, machine_id: int) -> Machine | None:
@@ -388,6 +403,7 @@ class StepFunctionsStore:
         return _machine(row) if row else None
 
     def update_machine(self, machine: Machine) -> None:
+        self._machines.forget()
         self.db.execute(
             "UPDATE sfn_machines SET definition_id = ?, role_arn = ?, description = ?, logging = ?, tracing = ?, "
             "encryption = ?, revision_id = ?, updated_at = ?, last_version = ? WHERE id = ?",
@@ -406,6 +422,7 @@ class StepFunctionsStore:
         )
 
     def delete_machine(self, machine_id: int) -> None:
+        self._machines.forget()
         self.db.execute("DELETE FROM sfn_versions WHERE machine_id = ?", (machine_id,))
         self.db.execute("DELETE FROM sfn_aliases WHERE machine_id = ?", (machine_id,))
         self.db.execute("DELETE FROM sfn_machines WHERE id = ?", (machine_id,))

@@ -80,19 +80,23 @@ class Engine:
     def run_due(self, limit: int = 100) -> bool:
         """Step the threads (and time out the executions) whose moment has come; True if there may be more."""
         now = self.clock.now()
+        timed_out = self.store.timed_out_executions(now, limit)
+        due = self.store.due_threads(now, limit)
+        if not timed_out and not due:
+            return False
+        # One commit for the whole batch (a commit costs more than a step of pure states); each step is a
+        # savepoint of it, so a step that fails is undone alone.
         with self.db.transaction():
-            timed_out = self.store.timed_out_executions(now, limit)
             for execution_id in timed_out:
                 self.time_out(execution_id)
-        due = self.store.due_threads(now, limit)
-        for thread_id in due:
-            try:
-                with self.db.transaction():
-                    self.step(thread_id)
-            except Exception as error:  # a bug must not leave the thread due forever: its execution fails
-                log.exception("step functions: stepping thread %s", thread_id)
-                with self.db.transaction():
-                    self.abandon(thread_id, error)
+            for thread_id in due:
+                try:
+                    with self.db.transaction():
+                        self.step(thread_id)
+                except Exception as error:  # a bug must not leave the thread due forever: its execution fails
+                    log.exception("step functions: stepping thread %s", thread_id)
+                    with self.db.transaction():
+                        self.abandon(thread_id, error)
         return len(due) == limit or len(timed_out) == limit
 
     def abandon(self, thread_id: int, error: Exception) -> None:
