@@ -86,9 +86,7 @@ class Database:
         self._group_commits: list[Callable[[], None]] = []  # run once the group commits
         self._group_rollbacks: list[Callable[[], None]] = []  # run if its commit fails
         self._in_group = False  # the current outermost transaction is a savepoint of the open group
-        self._begun = (
-            True  # the current outermost transaction has issued its BEGIN (or savepoint): see _begin
-        )
+        self._issued = 0  # how many of the blocks entered have issued their BEGIN or SAVEPOINT: see _begin
 
     def _configure(self, path: Path | None, fsync: bool) -> None:
         # One process owns the store (its transactions rely on being the only writer): the exclusive lock
@@ -184,63 +182,57 @@ class Database:
         group.set_result(None)
 
     def _begin(self) -> None:
-        """An outermost transaction issues its BEGIN with its first statement (`_open`): a request that
-        touches no row (answered from a cache, or from no data at all) spends no BEGIN and COMMIT."""
+        """A block issues its BEGIN (outermost) or SAVEPOINT (nested) with the first statement run inside it
+        (`_open`): a request that touches no row (answered from a cache, or from no data at all), and an internal
+        call that reads nothing, spend no BEGIN/COMMIT or SAVEPOINT/RELEASE."""
         self._lock.acquire()
-        try:
-            depth = self._depth
-            if depth == 0:
-                self._begun = False
-                self.transactions += 1
-                self.changes_at_begin = self.conn.total_changes
-            else:
-                if not self._begun:
-                    self._open()
-                self.conn.execute(f"SAVEPOINT sp{depth}")
-            self._depth = depth + 1
-        except BaseException:
-            self._lock.release()
-            raise
+        if self._depth == 0:
+            self._issued = 0
+            self.transactions += 1
+            self.changes_at_begin = self.conn.total_changes
+        self._depth += 1
 
     def _open(self) -> None:
-        """BEGIN the outermost transaction now (in a group: this request's part of it, undone alone)."""
-        self._in_group = self._group is not None
-        self.conn.execute("SAVEPOINT sp0" if self._in_group else "BEGIN IMMEDIATE")
-        self._begun = True
+        """Issue the BEGIN and SAVEPOINTs of the blocks entered so far (an outermost one in a group is this
+        request's part of it, undone alone)."""
+        while self._issued < self._depth:
+            level = self._issued
+            if level == 0:
+                self._in_group = self._group is not None
+                self.conn.execute("SAVEPOINT sp0" if self._in_group else "BEGIN IMMEDIATE")
+            else:
+                self.conn.execute(f"SAVEPOINT sp{level}")
+            self._issued = level + 1
 
     def _end(self, failed: bool) -> None:
         try:
             self._depth -= 1
             depth = self._depth
             outermost = depth == 0
-            if outermost and not self._begun:  # no statement ran: nothing to commit or roll back
-                undone = self._split(self._after_rollback, depth) if failed else []
-                callbacks = [] if failed else [c for _, c in self._after_commit]
-                self._after_commit, self._after_rollback = [], []
-                for callback in reversed(undone):
-                    callback()
-                for callback in callbacks:
-                    callback()
-                return
+            issued = self._issued > depth  # no statement ran in the block: nothing to release or roll back
+            self._issued = min(self._issued, depth)
             savepoint = not outermost or self._in_group
             if failed:
-                self.conn.execute(f"ROLLBACK TO sp{depth}" if savepoint else "ROLLBACK")
-                if savepoint:
-                    self.conn.execute(f"RELEASE sp{depth}")
+                if issued:
+                    self.conn.execute(f"ROLLBACK TO sp{depth}" if savepoint else "ROLLBACK")
+                    if savepoint:
+                        self.conn.execute(f"RELEASE sp{depth}")
                 undone = self._split(self._after_rollback, depth)
                 self._split(self._after_commit, depth)  # what the block would have done after commit: never
                 for callback in reversed(undone):
                     callback()
                 return
             if not outermost:  # the block's callbacks now belong to the one around it
-                self.conn.execute(f"RELEASE sp{depth}")
+                if issued:
+                    self.conn.execute(f"RELEASE sp{depth}")
                 self._after_commit = [(min(d, depth), c) for d, c in self._after_commit]
                 self._after_rollback = [(min(d, depth), c) for d, c in self._after_rollback]
                 return
-            if self._in_group:
+            if issued and self._in_group:
                 self.conn.execute("RELEASE sp0")
-            elif self.conn.total_changes == self.changes_at_begin or not self._open_group():
-                self.conn.execute("COMMIT")
+            elif not issued or self.conn.total_changes == self.changes_at_begin or not self._open_group():
+                if issued:
+                    self.conn.execute("COMMIT")
                 callbacks = [c for _, c in self._after_commit]
                 self._after_commit, self._after_rollback = [], []
                 for callback in callbacks:
@@ -282,22 +274,22 @@ class Database:
     # issues its BEGIN.
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
-        if not self._begun and self._depth:
+        if self._issued < self._depth:
             self._open()
         return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
-        if not self._begun and self._depth:
+        if self._issued < self._depth:
             self._open()
         return self.conn.executemany(sql, rows)
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> tuple | None:
-        if not self._begun and self._depth:
+        if self._issued < self._depth:
             self._open()
         return self.conn.execute(sql, params).fetchone()
 
     def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
-        if not self._begun and self._depth:
+        if self._issued < self._depth:
             self._open()
         return self.conn.execute(sql, params).fetchall()
 
