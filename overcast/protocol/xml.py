@@ -344,11 +344,13 @@ class TimestampNode(Node):
 
 class StructureNode(Node):
     # members: py name -> (input name, output name, node, attribute name or None)
-    __slots__ = ("members", "by_input", "attrs", "ns_attr", "empty_alts")
+    __slots__ = ("members", "by_input", "attrs", "ns_attr", "empty_alts", "emitters")
     kind = "structure"
 
     def __init__(self) -> None:
         self.members: dict[str, tuple[str, str, Node, str | None]] = {}
+        # element members: py name -> (scalar kind, "<tag>", "</tag>", node, tag), for emit_members' fast path
+        self.emitters: dict[str, tuple[int, str, str, Node, str]] = {}
         self.by_input: list[tuple[str, str, Node, str | None]] = []  # (py name, input name, node, attr)
         self.attrs: list[tuple[str, str]] = []  # (py name, attribute name)
         self.ns_attr = ""
@@ -413,14 +415,38 @@ class StructureNode(Node):
         out.append(f"</{tag}>")
 
     def emit_members(self, out, value):
-        members = self.members
+        # The common scalars are written here rather than through their node's emit (the same text: a method
+        # call per member was most of a Describe's serialization); anything unusual goes to the node.
+        emitters = self.emitters
+        append = out.append
         for k, v in value.items():
             if v is None:
                 continue
-            entry = members.get(k)
-            if entry is None or entry[3] is not None:
+            entry = emitters.get(k)
+            if entry is None:
                 continue
-            entry[2].emit(out, entry[1], v)
+            kind = entry[0]
+            t = type(v)
+            if kind == _STRING and t is str:
+                if v.isprintable() and not ("&" in v or "<" in v or ">" in v):
+                    append(entry[1] + v + entry[2])
+                    continue
+            elif kind == _BOOLEAN and t is bool:
+                append(entry[1] + ("true" if v else "false") + entry[2])
+                continue
+            elif kind == _INTEGER and t is int:
+                append(entry[1] + str(v) + entry[2])
+                continue
+            entry[3].emit(out, entry[4], v)
+
+    def add_member(self, name: str, in_name: str, out_name: str, child: Node, attr: str | None) -> None:
+        self.members[name] = (in_name, out_name, child, attr)
+        self.by_input.append((name, in_name, child, attr))
+        if attr is not None:
+            self.attrs.append((name, attr))
+            return
+        kind = _SCALAR_KINDS.get(type(child), _OTHER)
+        self.emitters[name] = (kind, f"<{out_name}>", f"</{out_name}>", child, out_name)
 
 
 def _find_attr(elem: Element, name: str) -> str | None:
@@ -561,6 +587,10 @@ class MapNode(Node):
         out.append(f"</{tag}>")
 
 
+# emit_members' fast path: the scalar kinds it writes itself
+_OTHER, _STRING, _BOOLEAN, _INTEGER = 0, 1, 2, 3
+_SCALAR_KINDS: dict[type, int] = {StringNode: _STRING, BooleanNode: _BOOLEAN, IntegerNode: _INTEGER}
+
 _SCALARS: dict[str, Callable[[], Node]] = {
     "string": StringNode,
     "character": StringNode,
@@ -637,10 +667,7 @@ def _compile(shape: Shape, dialect: str, resolver: Any) -> Node:
             in_name, out_name = _member_names(dialect, name, member)
             child = _compile(member, dialect, resolver)
             attr = mser.get("name") if mser.get("xmlAttribute") else None
-            node.members[name] = (in_name, out_name, child, attr)
-            node.by_input.append((name, in_name, child, attr))
-            if attr is not None:
-                node.attrs.append((name, attr))
+            node.add_member(name, in_name, out_name, child, attr)
             own = mser.get("name", name)
             if member.type_name == "list" and in_name != own and dialect in ("query", "sqs"):
                 node.empty_alts.append((name, own))
