@@ -349,8 +349,8 @@ class StructureNode(Node):
 
     def __init__(self) -> None:
         self.members: dict[str, tuple[str, str, Node, str | None]] = {}
-        # element members: py name -> (scalar kind, "<tag>", "</tag>", node, tag), for emit_members' fast path
-        self.emitters: dict[str, tuple[int, str, str, Node, str]] = {}
+        # element members: py name -> (type, text, text, node, tag): see add_member
+        self.emitters: dict[str, tuple[type | None, str, str, Node, str]] = {}
         self.by_input: list[tuple[str, str, Node, str | None]] = []  # (py name, input name, node, attr)
         self.attrs: list[tuple[str, str]] = []  # (py name, attribute name)
         self.ns_attr = ""
@@ -415,28 +415,26 @@ class StructureNode(Node):
         out.append(f"</{tag}>")
 
     def emit_members(self, out, value):
-        # The common scalars are written here rather than through their node's emit (the same text: a method
-        # call per member was most of a Describe's serialization); anything unusual goes to the node.
+        # Plain strings, booleans and integers are written here rather than through their node's emit (the
+        # same text, without a method call per member); anything else goes to the node. See add_member.
         emitters = self.emitters
         append = out.append
         for k, v in value.items():
-            if v is None:
-                continue
             entry = emitters.get(k)
-            if entry is None:
+            if entry is None or v is None:
                 continue
-            kind = entry[0]
-            t = type(v)
-            if kind == _STRING and t is str:
-                if v.isprintable() and not ("&" in v or "<" in v or ">" in v):
-                    append(entry[1] + v + entry[2])
+            t = entry[0]
+            if type(v) is t:
+                if t is str:
+                    if v.isprintable() and not ("&" in v or "<" in v or ">" in v):
+                        append(f"{entry[1]}{v}{entry[2]}")
+                        continue
+                elif t is bool:
+                    append(entry[1] if v else entry[2])
                     continue
-            elif kind == _BOOLEAN and t is bool:
-                append(entry[1] + ("true" if v else "false") + entry[2])
-                continue
-            elif kind == _INTEGER and t is int:
-                append(entry[1] + str(v) + entry[2])
-                continue
+                else:
+                    append(f"{entry[1]}{v}{entry[2]}")
+                    continue
             entry[3].emit(out, entry[4], v)
 
     def add_member(self, name: str, in_name: str, out_name: str, child: Node, attr: str | None) -> None:
@@ -445,8 +443,14 @@ class StructureNode(Node):
         if attr is not None:
             self.attrs.append((name, attr))
             return
-        kind = _SCALAR_KINDS.get(type(child), _OTHER)
-        self.emitters[name] = (kind, f"<{out_name}>", f"</{out_name}>", child, out_name)
+        # emit_members' entry: (the value type it writes itself, or None; then for a str or int the element's
+        # opening and closing tags, for a bool its whole true and false elements; the node; the tag)
+        t = _FAST_TYPES.get(type(child))
+        if t is bool:
+            texts = (f"<{out_name}>true</{out_name}>", f"<{out_name}>false</{out_name}>")
+        else:
+            texts = (f"<{out_name}>", f"</{out_name}>")
+        self.emitters[name] = (t, *texts, child, out_name)
 
 
 def _find_attr(elem: Element, name: str) -> str | None:
@@ -587,9 +591,8 @@ class MapNode(Node):
         out.append(f"</{tag}>")
 
 
-# emit_members' fast path: the scalar kinds it writes itself
-_OTHER, _STRING, _BOOLEAN, _INTEGER = 0, 1, 2, 3
-_SCALAR_KINDS: dict[type, int] = {StringNode: _STRING, BooleanNode: _BOOLEAN, IntegerNode: _INTEGER}
+# StructureNode.emit_members writes these values itself
+_FAST_TYPES: dict[type, type] = {StringNode: str, BooleanNode: bool, IntegerNode: int}
 
 _SCALARS: dict[str, Callable[[], Node]] = {
     "string": StringNode,
