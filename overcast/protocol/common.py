@@ -133,7 +133,11 @@ def datetime_to_epoch(value: Any) -> int | float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     dt = to_datetime(value)
-    seconds = calendar.timegm(dt.utctimetuple())
+    if dt.tzinfo is UTC:  # the common case, without a time tuple: whole seconds since the epoch, floored
+        delta = dt - _EPOCH
+        seconds = delta.days * 86400 + delta.seconds
+    else:
+        seconds = calendar.timegm(dt.utctimetuple())
     if dt.microsecond:
         return seconds + round(dt.microsecond / 1_000_000, 3)
     return seconds

@@ -344,11 +344,13 @@ class TimestampNode(Node):
 
 class StructureNode(Node):
     # members: py name -> (input name, output name, node, attribute name or None)
-    __slots__ = ("members", "by_input", "attrs", "ns_attr", "empty_alts")
+    __slots__ = ("members", "by_input", "attrs", "ns_attr", "empty_alts", "emitters")
     kind = "structure"
 
     def __init__(self) -> None:
         self.members: dict[str, tuple[str, str, Node, str | None]] = {}
+        # element members: py name -> (type, text, text, node, tag): see add_member
+        self.emitters: dict[str, tuple[type | None, str, str, Node, str]] = {}
         self.by_input: list[tuple[str, str, Node, str | None]] = []  # (py name, input name, node, attr)
         self.attrs: list[tuple[str, str]] = []  # (py name, attribute name)
         self.ns_attr = ""
@@ -413,14 +415,42 @@ class StructureNode(Node):
         out.append(f"</{tag}>")
 
     def emit_members(self, out, value):
-        members = self.members
+        # Plain strings, booleans and integers are written here rather than through their node's emit (the
+        # same text, without a method call per member); anything else goes to the node. See add_member.
+        emitters = self.emitters
+        append = out.append
         for k, v in value.items():
-            if v is None:
+            entry = emitters.get(k)
+            if entry is None or v is None:
                 continue
-            entry = members.get(k)
-            if entry is None or entry[3] is not None:
-                continue
-            entry[2].emit(out, entry[1], v)
+            t = entry[0]
+            if type(v) is t:
+                if t is str:
+                    if v.isprintable() and not ("&" in v or "<" in v or ">" in v):
+                        append(f"{entry[1]}{v}{entry[2]}")
+                        continue
+                elif t is bool:
+                    append(entry[1] if v else entry[2])
+                    continue
+                else:
+                    append(f"{entry[1]}{v}{entry[2]}")
+                    continue
+            entry[3].emit(out, entry[4], v)
+
+    def add_member(self, name: str, in_name: str, out_name: str, child: Node, attr: str | None) -> None:
+        self.members[name] = (in_name, out_name, child, attr)
+        self.by_input.append((name, in_name, child, attr))
+        if attr is not None:
+            self.attrs.append((name, attr))
+            return
+        # emit_members' entry: (the value type it writes itself, or None; then for a str or int the element's
+        # opening and closing tags, for a bool its whole true and false elements; the node; the tag)
+        t = _FAST_TYPES.get(type(child))
+        if t is bool:
+            texts = (f"<{out_name}>true</{out_name}>", f"<{out_name}>false</{out_name}>")
+        else:
+            texts = (f"<{out_name}>", f"</{out_name}>")
+        self.emitters[name] = (t, *texts, child, out_name)
 
 
 def _find_attr(elem: Element, name: str) -> str | None:
@@ -561,6 +591,9 @@ class MapNode(Node):
         out.append(f"</{tag}>")
 
 
+# StructureNode.emit_members writes these values itself
+_FAST_TYPES: dict[type, type] = {StringNode: str, BooleanNode: bool, IntegerNode: int}
+
 _SCALARS: dict[str, Callable[[], Node]] = {
     "string": StringNode,
     "character": StringNode,
@@ -637,10 +670,7 @@ def _compile(shape: Shape, dialect: str, resolver: Any) -> Node:
             in_name, out_name = _member_names(dialect, name, member)
             child = _compile(member, dialect, resolver)
             attr = mser.get("name") if mser.get("xmlAttribute") else None
-            node.members[name] = (in_name, out_name, child, attr)
-            node.by_input.append((name, in_name, child, attr))
-            if attr is not None:
-                node.attrs.append((name, attr))
+            node.add_member(name, in_name, out_name, child, attr)
             own = mser.get("name", name)
             if member.type_name == "list" and in_name != own and dialect in ("query", "sqs"):
                 node.empty_alts.append((name, own))

@@ -54,6 +54,7 @@ class Certificate:
 
 
 _COLUMNS = "arn, account, region, doc, key_pem, cert_pem, chain_pem, idempotency, created, due"
+_LISTED = "arn, account, region, doc, NULL, NULL, NULL, idempotency, created, due"
 
 
 def _certificate(row: tuple | None) -> Certificate | None:
@@ -87,8 +88,9 @@ class AcmStore:
         )
 
     def listing(self, account: str, region: str) -> list[Certificate]:
+        """The region's certificates, oldest first, without their PEMs (a listing shows none: not read)."""
         rows = self.db.all(
-            f"SELECT {_COLUMNS} FROM acm_certificates WHERE account = ? AND region = ? ORDER BY created, arn",
+            f"SELECT {_LISTED} FROM acm_certificates WHERE account = ? AND region = ? ORDER BY created, arn",
             (account, region),
         )
         return [_certificate(row) for row in rows]  # type: ignore[misc]

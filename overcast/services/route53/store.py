@@ -94,6 +94,8 @@ MIGRATIONS = [
     CREATE INDEX r53_traffic_policy_instances_zone ON r53_traffic_policy_instances (zone_id, name, type);
     CREATE INDEX r53_traffic_policy_instances_policy ON r53_traffic_policy_instances (policy_id, policy_version);
     """,
+    # ListHostedZones' order, so that a page reads only its own rows
+    "CREATE INDEX r53_zones_created ON r53_zones (account, created, id);",
 ]
 
 
@@ -192,11 +194,26 @@ class Route53Store:
             )
         )
 
-    def zones(self, account: str) -> list[Zone]:
-        rows = self.db.all(
-            f"SELECT {_ZONE} FROM r53_zones WHERE account = ? ORDER BY created, id", (account,)
+    def zone_position(self, account: str, zone_id: str, private_only: bool) -> tuple[float, str] | None:
+        """Where a zone stands in ListHostedZones' order (None: not one of the account's, of that type)."""
+        row = self.db.one(
+            "SELECT created, id FROM r53_zones WHERE account = ? AND id = ? AND (private = 1 OR ?)",
+            (account, zone_id, not private_only),
         )
-        return [_zone(row) for row in rows]  # type: ignore[misc]
+        return (row[0], row[1]) if row else None
+
+    def zones_page(
+        self, account: str, private_only: bool, position: tuple[float, str] | None, limit: int
+    ) -> list[tuple[Zone, int]]:
+        """Up to `limit` of the account's zones from `position` on, oldest first, each with its record count
+        (one statement for the page)."""
+        created, zone_id = position or (float("-inf"), "")
+        rows = self.db.all(
+            f"SELECT {_ZONE}, (SELECT COUNT(*) FROM r53_records WHERE zone_id = r53_zones.id) FROM r53_zones "
+            "WHERE account = ? AND (private = 1 OR ?) AND (created, id) >= (?, ?) ORDER BY created, id LIMIT ?",
+            (account, not private_only, created, zone_id, limit),
+        )
+        return [(_zone(row[:-1]), row[-1]) for row in rows]  # type: ignore[misc]
 
     def zones_by_name(self, account: str) -> list[Zone]:
         rows = self.db.all(

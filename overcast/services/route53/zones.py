@@ -87,16 +87,18 @@ class ZoneOperations(Operations):
             raise no_zone(zone_id)
         return zone
 
-    def described(self, zone: Zone) -> dict[str, Any]:
+    def described(self, zone: Zone, record_count: int | None = None) -> dict[str, Any]:
         config: dict[str, Any] = {"PrivateZone": zone.private}
         if zone.comment is not None:
             config["Comment"] = zone.comment
+        if record_count is None:
+            record_count = self.service.store.count_records(zone.id)
         return {
             "Id": f"/hostedzone/{zone.id}",
             "Name": shown(zone.name),
             "CallerReference": zone.caller_reference,
             "Config": config,
-            "ResourceRecordSetCount": self.service.store.count_records(zone.id),
+            "ResourceRecordSetCount": record_count,
         }
 
     # -- create / get / delete ----------------------------------------------------------------------------------
@@ -216,26 +218,24 @@ class ZoneOperations(Operations):
 
     def list_hosted_zones(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = max_items(params.get("MaxItems"), 100, 100)
-        zones = self.service.store.zones(ctx.account_id)
-        wanted_type = params.get("HostedZoneType")
-        if wanted_type == "PrivateHostedZone":
-            zones = [zone for zone in zones if zone.private]
-        start = 0
+        store = self.service.store
+        private_only = params.get("HostedZoneType") == "PrivateHostedZone"
+        position = None
         if params.get("Marker"):
-            ids = [zone.id for zone in zones]
-            marker = bare(params["Marker"])
-            if marker not in ids:
+            position = store.zone_position(ctx.account_id, bare(params["Marker"]), private_only)
+            if position is None:
                 raise invalid_input("Invalid marker.")
-            start = ids.index(marker)
-        page = zones[start : start + limit]
+        zones = store.zones_page(
+            ctx.account_id, private_only, position, limit + 1
+        )  # one more: is there more?
         result: dict[str, Any] = {
-            "HostedZones": [self.described(zone) for zone in page],
-            "IsTruncated": start + limit < len(zones),
+            "HostedZones": [self.described(zone, count) for zone, count in zones[:limit]],
+            "IsTruncated": len(zones) > limit,
             "MaxItems": str(limit),
         }
         result["Marker"] = params.get("Marker") or ""
         if result["IsTruncated"]:
-            result["NextMarker"] = zones[start + limit].id
+            result["NextMarker"] = zones[limit][0].id
         return result
 
     def list_hosted_zones_by_name(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

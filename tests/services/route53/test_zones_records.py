@@ -344,3 +344,34 @@ def test_dnssec_settings_are_kept(overcast, r53):
     with pytest.raises(ClientError) as raised:
         r53.deactivate_key_signing_key(HostedZoneId=zone_id, Name="ksk1")
     assert error_of(raised)[0] == "KeySigningKeyInUse"
+
+
+def test_listing_zones_pages_by_marker_with_counts_and_type(r53):
+    made = [zone(r53, f"page{i}.com") for i in range(5)]
+    private = r53.create_hosted_zone(
+        Name="corp.internal",
+        CallerReference="p",
+        VPC={"VPCRegion": "us-east-1", "VPCId": shared_network(r53)[0]},
+    )["HostedZone"]["Id"]
+    change(r53, made[1], a_record("www.page1.com", "192.0.2.1"))
+    everything = r53.list_hosted_zones()
+    assert (
+        everything["IsTruncated"] is False and everything["Marker"] == "" and "NextMarker" not in everything
+    )
+    assert [z["Id"] for z in everything["HostedZones"]] == [*made, private]  # oldest first
+    counts = {z["Id"]: z["ResourceRecordSetCount"] for z in everything["HostedZones"]}
+    assert counts[made[1]] == 3 and counts[made[0]] == 2
+    seen, marker = [], None
+    for _ in range(10):
+        page = r53.list_hosted_zones(MaxItems="2", **({"Marker": marker} if marker else {}))
+        assert page["MaxItems"] == "2" and page["Marker"] == (marker or "")
+        seen += [(z["Id"], z["ResourceRecordSetCount"]) for z in page["HostedZones"]]
+        if not page["IsTruncated"]:
+            break
+        marker = page["NextMarker"]
+    assert seen == list(counts.items())
+    only_private = r53.list_hosted_zones(HostedZoneType="PrivateHostedZone")
+    assert [z["Id"] for z in only_private["HostedZones"]] == [private]
+    with pytest.raises(ClientError) as raised:  # a public zone is no marker among the private ones
+        r53.list_hosted_zones(HostedZoneType="PrivateHostedZone", Marker=made[0].rsplit("/", 1)[1])
+    assert error_of(raised) == ("InvalidInput", 400) and message_of(raised) == "Invalid marker."
