@@ -253,6 +253,7 @@ class _RestOperation:
     required_query: tuple[str, ...]
     required_headers: tuple[str, ...]
     current: bool  # not deprecated: of two operations with the same request form, AWS serves the current one
+    prefix: str  # the path's literal start (before the first label): a path without it cannot match
 
 
 @cache
@@ -275,7 +276,12 @@ def _rest_operations(service: str) -> dict[str, list[_RestOperation]]:
                     query.append(member.serialization.get("name", member_name))
                 elif location == "header":
                     headers.append(member.serialization.get("name", member_name).lower())
-        entry = _RestOperation(name, template_for(op), tuple(query), tuple(headers), not op.deprecated)
+        uri = op.http.get("requestUri", "/").split("?", 1)[0]
+        # (a template without labels matches with or without its trailing slash)
+        prefix = uri.split("{", 1)[0] if "{" in uri else uri.removesuffix("/")
+        entry = _RestOperation(
+            name, template_for(op), tuple(query), tuple(headers), not op.deprecated, prefix
+        )
         by_method.setdefault(op.http.get("method", "POST"), []).append(entry)
     return by_method
 
@@ -330,9 +336,10 @@ def _query_header_candidates(
 
 def _match_operations(service: str, request: HttpRequest, query: dict[str, list[str]]):
     """(score, operation) for each operation of `service` that the request could be."""
+    path = request.path
     for op in _query_header_candidates(service, request.method, query, request.headers):
         template = op.template
-        if template.match(request.path) is None:
+        if not path.startswith(op.prefix) or template.match(path) is None:
             continue
         evidence = len(template.query_literals) + len(op.required_query) + len(op.required_headers)
         yield (evidence, op.current, template.literal_length, -len(template.labels)), op.name
