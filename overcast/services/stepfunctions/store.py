@@ -330,9 +330,8 @@ def _thread(row: tuple) -> Thread:
     return Thread(*values)
 
 
-_ENCODER = json.JSONEncoder(
-    separators=(",", ":"), ensure_ascii=False
-)  # made once: json.dumps makes one per call
+# made once: json.dumps with options makes one per call
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _dump(value: Any) -> str:
