@@ -209,7 +209,7 @@ class Database:
             self._depth -= 1
             depth = self._depth
             outermost = depth == 0
-            issued = self._issued > depth  # no statement ran in the block: nothing to release or roll back
+            issued = self._issued > depth  # False: no statement ran in the block, nothing to release or undo
             self._issued = min(self._issued, depth)
             savepoint = not outermost or self._in_group
             if failed:
@@ -270,8 +270,8 @@ class Database:
 
     # -- shortcuts ---------------------------------------------------------------------------------
 
-    # Every statement goes through these (never `conn.execute` directly): the first one in a transaction
-    # issues its BEGIN.
+    # Every statement goes through these (never `conn.execute` directly): the first one in a block issues
+    # the BEGIN and SAVEPOINTs not issued yet (see _begin).
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         if self._issued < self._depth:
