@@ -225,9 +225,8 @@ class ZoneOperations(Operations):
             position = store.zone_position(ctx.account_id, bare(params["Marker"]), private_only)
             if position is None:
                 raise invalid_input("Invalid marker.")
-        zones = store.zones_page(
-            ctx.account_id, private_only, position, limit + 1
-        )  # one more: is there more?
+        # one more than the page: whether there are more
+        zones = store.zones_page(ctx.account_id, private_only, position, limit + 1)
         result: dict[str, Any] = {
             "HostedZones": [self.described(zone, count) for zone, count in zones[:limit]],
             "IsTruncated": len(zones) > limit,
