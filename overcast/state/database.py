@@ -271,27 +271,33 @@ class Database:
     # -- shortcuts ---------------------------------------------------------------------------------
 
     # Every statement goes through these (never `conn.execute` directly): the first one in a block issues
-    # the BEGIN and SAVEPOINTs not issued yet (see _begin).
+    # the BEGIN and SAVEPOINTs not issued yet (see _begin). A statement from another thread (Lambda unpacking
+    # code off the loop) waits for the loop's transaction to end (it holds the lock from _begin to _end):
+    # otherwise it could issue that transaction's BEGIN, or run inside it.
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
-        if self._issued < self._depth:
-            self._open()
-        return self.conn.execute(sql, params)
+        with self._lock:
+            if self._issued < self._depth:
+                self._open()
+            return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
-        if self._issued < self._depth:
-            self._open()
-        return self.conn.executemany(sql, rows)
+        with self._lock:
+            if self._issued < self._depth:
+                self._open()
+            return self.conn.executemany(sql, rows)
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> tuple | None:
-        if self._issued < self._depth:
-            self._open()
-        return self.conn.execute(sql, params).fetchone()
+        with self._lock:
+            if self._issued < self._depth:
+                self._open()
+            return self.conn.execute(sql, params).fetchone()
 
     def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
-        if self._issued < self._depth:
-            self._open()
-        return self.conn.execute(sql, params).fetchall()
+        with self._lock:
+            if self._issued < self._depth:
+                self._open()
+            return self.conn.execute(sql, params).fetchall()
 
     # -- schema ------------------------------------------------------------------------------------
 

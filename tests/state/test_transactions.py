@@ -93,3 +93,20 @@ def test_an_inner_block_that_fails_before_any_statement_undoes_nothing_of_the_ou
         db.execute("INSERT INTO t VALUES (3)")
     assert done == ["inner rolled back"]
     assert db.all("SELECT v FROM t ORDER BY v") == [(1,), (3,)]
+
+
+def test_a_statement_from_another_thread_waits_for_the_transaction_in_progress(db):
+    """Lambda reads its code's row off the event loop: that read must neither issue the loop's (lazy) BEGIN
+    nor run inside its transaction, and must not see what the transaction may yet undo."""
+    import threading
+
+    seen = []
+    with db.transaction():
+        reader = threading.Thread(target=lambda: seen.append(db.all("SELECT v FROM t")))
+        reader.start()
+        reader.join(timeout=0.3)
+        assert reader.is_alive()  # waiting for the transaction to end
+        db.execute("INSERT INTO t VALUES (7)")
+        db.execute("DELETE FROM t WHERE v = 7")
+    reader.join(timeout=5)
+    assert seen == [[]]
