@@ -61,6 +61,9 @@ class Platform:
         self.credentials.add_source(self._issued_credential)
         self._providers: dict[str, ServiceProvider] = {}
         self.generation = 0  # bumped by every reset: caches of resources key on it
+        from overcast.state.answers import RememberedAnswers
+
+        self.answers = RememberedAnswers(self.db, self.clock)  # providers' `remembered` read operations
         # The HTTP routes (outside the AWS protocols) of the running services, tried in order by the server.
         self.routes: list[tuple[HttpRoute, ServiceProvider]] = []
         self._tasks: set[asyncio.Task] = set()
@@ -233,6 +236,12 @@ class Platform:
             self.authorizer(ctx, params)
         if is_async:
             return await handler(ctx, params)
+        request = ctx.request
+        if request is not None and ctx.operation in provider.remembered:  # a client's request (not a call)
+            # what an answer may show of the request (queue URLs) and its protocol (its serialized form)
+            seen = (request.scheme, request.host, request.path, request.headers.get("content-type"))
+            key = (ctx.service, ctx.operation, ctx.account_id, ctx.region, seen, repr(params))
+            return self.answers.answer(key, self.generation, lambda: handler(ctx, params))
         with self.db.transaction():
             return handler(ctx, params)
 
@@ -336,6 +345,7 @@ class Platform:
     def reset(self) -> None:
         """Forget every resource of every account (`overcast reset`) and return the clock to real time."""
         self.generation += 1
+        self.answers.forget()
         self.db.reset()
         self.blobs.sweep()
         self.clock.reset()

@@ -217,7 +217,11 @@ class OvercastApp:
             operation_model = route.operation_model
             params = parse_request(route.protocol, operation_model, request)
             outcome = result = await self.platform.invoke(ctx, params)
-            response = serialize_response(route.protocol, operation_model, result, request_id)
+            response = self.platform.answers.response(
+                result,
+                request_id,
+                lambda rid: serialize_response(route.protocol, operation_model, result, rid),
+            )
         except ServiceError as error:
             outcome = error
             response = _error_response(request, route, error, request_id)

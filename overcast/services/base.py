@@ -105,6 +105,11 @@ class ServiceProvider:
     # Operations that authorize each resource they act on themselves (Platform.authorize), with no check of
     # the request as a whole before they run: S3's DeleteObjects authorizes every key as s3:DeleteObject.
     self_authorized: ClassVar[frozenset[str]] = frozenset()
+    # Read operations whose answer depends only on the request and the stored rows (and the clock): answered
+    # again from memory while nothing is written (state/answers.py). Nothing else may go in: not an answer
+    # that changes state (GetSecretValue's LastAccessedDate), reads process or in-memory state, or depends on
+    # the caller beyond its account and region.
+    remembered: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform

@@ -36,6 +36,11 @@ _CLIENT_AUTH = ("TLS_WEB_CLIENT_AUTHENTICATION", "1.3.6.1.5.5.7.3.2")
 class AcmProvider(ServiceProvider):
     service_name = "acm"
     families = (CertificateOperations,)
+    # pure reads of the certificate rows (a status changes only by the worker's writes): state/answers.py
+    remembered = frozenset(
+        {"DescribeCertificate", "ListCertificates", "GetCertificate", "ListTagsForCertificate",
+         "GetAccountConfiguration"}
+    )  # fmt: skip
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)

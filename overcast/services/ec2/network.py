@@ -8,7 +8,6 @@ region; a subnet's addresses; the interfaces NAT gateways and endpoints create).
 from __future__ import annotations
 
 import ipaddress
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +40,6 @@ if TYPE_CHECKING:
     from overcast.state import Clock
 
 BATCH = 500
-ANSWERS_KEPT = 64  # recent Describe answers kept while nothing is written
-ANSWER_ITEMS_KEPT = 100  # ... of at most this many resources each
 TAG_RULES = TagRules(
     max_tags=50,
     too_many=lambda limit: ServiceError(
@@ -59,7 +56,6 @@ class Network:
         self.tags = tags
         self.clock = clock
         self._ready: set[tuple[str, str]] = set()  # regions known to be set up (saves a query per request)
-        self._answers: OrderedDict[tuple, tuple[int, dict[str, Any], Any]] = OrderedDict()  # see describe
         # A group of a VPC opened ports (the sandboxes' router listens on them).
         self.rules_changed: Callable[[str | None], None] = lambda vpc_id: None
         # Moves an instance to a state (the instances family's set_state; workers call it on the clock).
@@ -67,7 +63,6 @@ class Network:
 
     def reset(self) -> None:
         self._ready.clear()
-        self._answers.clear()
 
     # -- finding ---------------------------------------------------------------------------------------
 
@@ -130,30 +125,6 @@ class Network:
         return described
 
     def describe(
-        self, ctx: RequestContext, params: dict[str, Any], kind: Kind, *args: Any, **options: Any
-    ) -> dict:
-        """A Describe call (`_describe`), answered again from memory while the database has not changed since:
-        this process is the database's only writer, so while `total_changes` stays the same so do the rows (and
-        every state change on the clock is a write, applied before the operation runs)."""
-        changes = self.store.db.conn.total_changes
-        # The request's parsed form as it came (the same request gives the same repr); the filter spec (a dict
-        # constant of the calling family) by identity, checked again on a hit.
-        spec = args[1] if len(args) > 1 else None
-        key = (ctx.account_id, ctx.region, kind.name, repr(params), repr(args[:1]), id(spec), repr(args[2:3]))
-        cached = self._answers.get(key)
-        if cached is None or cached[0] != changes or cached[2] is not spec:
-            cached = (changes, self._describe(ctx, params, kind, *args, **options), spec)
-            if changes != self.store.db.changes_at_begin:  # this transaction wrote: it might yet roll back
-                return cached[1]
-            if sum(len(v) for v in cached[1].values() if type(v) is list) > ANSWER_ITEMS_KEPT:
-                return cached[1]  # a big answer is not kept: memory stays flat as resources grow
-            self._answers[key] = cached
-            self._answers.move_to_end(key)
-            while len(self._answers) > ANSWERS_KEPT:
-                self._answers.popitem(last=False)
-        return {name: list(value) if type(value) is list else value for name, value in cached[1].items()}
-
-    def _describe(
         self,
         ctx: RequestContext,
         params: dict[str, Any],

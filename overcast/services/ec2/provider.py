@@ -92,6 +92,13 @@ class Ec2Provider(ServiceProvider):
         PlacementGroupOperations,
         SpotOperations,
     )
+    # pure reads of the stored rows (the first request in a region writes its defaults: not remembered, being
+    # a write): state/answers.py
+    remembered = frozenset(
+        {"DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups", "DescribeSecurityGroupRules",
+         "DescribeRouteTables", "DescribeNetworkAcls", "DescribeInternetGateways", "DescribeDhcpOptions",
+         "DescribeRegions", "DescribeAvailabilityZones"}
+    )  # fmt: skip
 
     def __init__(self, platform) -> None:
         super().__init__(platform)

@@ -50,6 +50,11 @@ class ElbV2Provider(ServiceProvider):
         TagOperations,
         TrustStoreOperations,
     )
+    # pure reads of the stored rows (a new load balancer turns active on the clock): state/answers.py
+    remembered = frozenset(
+        {"DescribeLoadBalancers", "DescribeTargetGroups", "DescribeListeners", "DescribeRules", "DescribeTags",
+         "DescribeLoadBalancerAttributes", "DescribeTargetGroupAttributes", "DescribeListenerAttributes"}
+    )  # fmt: skip
     # Requests to `<name>-<id>.<region>.elb.localhost` through Overcast's own port reach the listener whose
     # port the Host header names (80 when it names none).
     routes = (HttpRoute("serve_host", "LoadBalancerRequest", host=f".{DNS_SUFFIX}"),)

@@ -45,6 +45,11 @@ class Route53Provider(ServiceProvider):
         DelegationSetOperations,
         TrafficPolicyOperations,
     )
+    # pure reads of the stored rows (not GetChange: a change turns INSYNC on the clock): state/answers.py
+    remembered = frozenset(
+        {"ListHostedZones", "ListHostedZonesByName", "GetHostedZone", "GetHostedZoneCount",
+         "ListResourceRecordSets"}
+    )  # fmt: skip
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)

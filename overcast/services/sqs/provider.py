@@ -39,6 +39,8 @@ COUNTERS = (
 class SqsProvider(ServiceProvider):
     service_name = "sqs"
     families = (QueueOperations, PermissionOperations, SendOperations, ReceiveOperations, MoveTaskOperations)
+    # pure reads of the queue rows (their URLs as the request's host and scheme show them): state/answers.py
+    remembered = frozenset({"ListQueues", "GetQueueUrl"})
 
     # Batch operations are authorized as the single operation they repeat.
     iam_actions = {
