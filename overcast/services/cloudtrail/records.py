@@ -21,6 +21,7 @@ from overcast.platform import new_request_id
 EVENT_VERSION = "1.09"
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 _SECRET = re.compile(r"(secret|password|privatekey|sessiontoken|^token$|credentials)", re.I)
+_NAMES_ONE = re.compile(r"(Id|Ids|IdList|Arn|ARN|Name)$")  # SecretId names a secret: shown, as AWS shows it
 _PAYLOADS = frozenset({"Body", "Payload", "ZipFile", "Data", "Blob"})  # contents are never recorded
 
 # (service, resource type of its data events, operations that are data events)
@@ -225,35 +226,42 @@ def _member(name: str) -> tuple[Any, str]:
     payload). Decided once per name: every recorded call passes its members through here."""
     if name in _PAYLOADS:
         return _OMIT, name
-    return (HIDDEN if _SECRET.search(name) else _SHOW), _RENAMED.get(name) or _camel(name)
+    hidden = _SECRET.search(name) and not _NAMES_ONE.search(name)
+    return (HIDDEN if hidden else _SHOW), _RENAMED.get(name) or _camel(name)
 
 
 # Member names CloudTrail shows differently from the API's (S3 records its bucket as bucketName).
 _RENAMED = {"Bucket": "bucketName"}
 
 
-def redact(value: Any, key: str = "") -> Any:
+def redact(value: Any, shape: Any = None) -> Any:
     """Parameters or response elements as CloudTrail shows them: member names in camelCase, secrets and
-    payloads hidden, binary and streams left out (None), timestamps as ISO text."""
-    if key:
-        rule = _member(key)[0]
-        if rule is not _SHOW:
-            return rule
+    payloads hidden, binary and streams left out (None), timestamps as ISO text. A map's keys are data (an
+    encryption context, tags, queue attributes): shown as given, its values by their own shape."""
     if isinstance(value, dict):
+        if shape is not None and shape.type_name == "map":
+            shown = {}
+            for name, item in value.items():
+                converted = redact(item, shape.value)
+                if converted is not _OMIT:
+                    shown[name] = converted
+            return shown
+        members = shape.members if shape is not None and shape.type_name == "structure" else None
         shown = {}
         for name, item in value.items():
             if name == "ResponseMetadata":
                 continue
             rule, shown_name = _member(name)
             if rule is _SHOW:
-                converted = redact(item)
+                converted = redact(item, members.get(name) if members is not None else None)
                 if converted is not _OMIT:
                     shown[shown_name] = converted
             elif rule is not _OMIT:
                 shown[shown_name] = rule
         return shown
     if isinstance(value, list | tuple):
-        return [item for item in (redact(v) for v in value) if item is not _OMIT]
+        inner = shape.member if shape is not None and shape.type_name == "list" else None
+        return [item for item in (redact(v, inner) for v in value) if item is not _OMIT]
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     if isinstance(value, datetime):
@@ -266,6 +274,18 @@ def redact(value: Any, key: str = "") -> Any:
 
 
 _OMIT = object()
+
+
+@cache
+def _shapes(service: str, operation: str) -> tuple[Any, Any]:
+    """(input shape, output shape) of an operation (None, None for one botocore does not know)."""
+    from overcast.protocol.models import get_operation_model
+
+    try:
+        model = get_operation_model(service, operation)
+    except Exception:  # botocore's OperationNotFoundError, or no model for the service
+        return None, None
+    return model.input_shape, model.output_shape
 
 
 def resources_of(service: str, params: dict[str, Any]) -> list[tuple[str, str]]:
@@ -374,10 +394,11 @@ def capture(
         source_ip = agent = principal.arn if principal.kind == "service" else "AWS Internal"
     identity, name = _identity(principal)
     resources = resources_of(ctx.service, params) if params else []
-    shown_params = redact(params) if params else None
+    shapes = _shapes(ctx.service, ctx.operation)
+    shown_params = redact(params, shapes[0]) if params else None
     response = None
     if result and not read_only and error is None:
-        response = redact(result) or None
+        response = redact(result, shapes[1]) or None
     row = (
         ctx.account_id,
         "us-east-1" if ctx.service in GLOBAL_SERVICES else ctx.region,

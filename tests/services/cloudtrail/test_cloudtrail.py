@@ -183,6 +183,25 @@ def test_kms_cryptographic_calls_are_read_only_without_response_elements(overcas
     assert json.loads(event["CloudTrailEvent"])["requestParameters"]["keyId"] == key
 
 
+def test_a_map_is_recorded_with_its_keys_as_given(overcast, cloudtrail):
+    """Member names are camelCase in a record, but a map's keys are data: the encryption context Secrets
+    Manager gives KMS (SecretARN, SecretVersionId, readable: that is what the context is for), queue
+    attributes, tags."""
+    secrets = overcast.client("secretsmanager")
+    created = secrets.create_secret(Name="recorded", SecretString="s3cr3t")
+    secrets.get_secret_value(SecretId="recorded")
+    decrypted = [json.loads(e["CloudTrailEvent"]) for e in lookup(cloudtrail, "EventName", "Decrypt")]
+    assert {"SecretARN": created["ARN"], "SecretVersionId": created["VersionId"]} in [
+        record["requestParameters"]["encryptionContext"] for record in decrypted
+    ]
+    overcast.client("sqs").create_queue(QueueName="recorded", Attributes={"DelaySeconds": "5"}, tags={"Team": "a"})
+    (event,) = lookup(cloudtrail, "EventName", "CreateQueue")
+    shown = json.loads(event["CloudTrailEvent"])["requestParameters"]
+    assert shown == {"queueName": "recorded", "attributes": {"DelaySeconds": "5"}, "tags": {"Team": "a"}}
+    read = json.loads(lookup(cloudtrail, "EventName", "GetSecretValue")[0]["CloudTrailEvent"])
+    assert read["requestParameters"] == {"secretId": "recorded"}
+
+
 def test_a_trail_with_data_event_selectors_logs_object_calls(overcast, cloudtrail):
     s3 = overcast.client("s3")
     s3.create_bucket(Bucket="logs")
