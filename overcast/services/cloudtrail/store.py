@@ -93,21 +93,20 @@ class CloudTrailStore:
 
     def add_events(self, rows: list[tuple[Any, ...]], resources: list[list[tuple[str, str]]]) -> None:
         """Calls in records.COLUMNS order, each with the (type, name) resources it names."""
-        plain: list[tuple[Any, ...]] = []
-        for row, named in zip(rows, resources, strict=True):
-            if not named:
-                plain.append(row)
-                continue
-            if plain:  # keep the ids in the order of the calls
-                self.db.executemany(_INSERT_EVENT, plain)
-                plain = []
-            event = self.db.execute(_INSERT_EVENT, row).lastrowid
+        if not rows:
+            return
+        self.db.executemany(_INSERT_EVENT, rows)
+        if any(resources):
+            # one statement inserted them all: AUTOINCREMENT gave them the ids up to the last, one after another
+            first = self.db.one("SELECT last_insert_rowid()")[0] - len(rows) + 1
             self.db.executemany(
                 "INSERT INTO ct_event_resources VALUES (?, ?, ?, ?)",
-                [(event, row[0], k, n) for k, n in named],
+                [
+                    (first + index, row[0], kind, name)
+                    for index, (row, named) in enumerate(zip(rows, resources, strict=True))
+                    for kind, name in named
+                ],
             )
-        if plain:
-            self.db.executemany(_INSERT_EVENT, plain)
 
     def lookup(
         self,
