@@ -28,6 +28,7 @@ from overcast.services.dynamodb.values import (
     parse_number,
     validation,
 )
+from overcast.services.kit.cache import RowsWhileUnchanged
 from overcast.services.kit.store import TagStore
 from overcast.state.database import Database
 
@@ -220,17 +221,22 @@ def partition_hash(pk: bytes) -> int:
     return zlib.crc32(pk)
 
 
+ITEM_BYTES_KEPT = 4096  # an item row is remembered only when its item is this small
+
+
 class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         TagStore(db)  # the kit's tag table first: a migration copies table tags into it
         db.migrate("dynamodb", MIGRATIONS)
         self._tables: dict[tuple[str, str, str], Table] = {}
+        self._items = RowsWhileUnchanged(db)  # GetItem's rows of small items (kit/cache.py)
         self.streams = StreamStore(db)
         self.backups = BackupStore(db)
 
     def forget(self) -> None:
         self._tables.clear()
+        self._items.forget()
 
     # -- tables ------------------------------------------------------------------------------------
 
@@ -393,9 +399,14 @@ class Store:
         return int(row[0]) if row else 0
 
     def get(self, table: Table, key: tuple[int, bytes, bytes]) -> tuple[Item, int] | None:
-        row = self.db.one(
-            "SELECT item, binary, size FROM ddb_items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?",
+        """The item (a fresh dict each call: callers change theirs) and its size."""
+        row = self._items.read(
             (table.id, *key),
+            lambda: self.db.one(
+                "SELECT item, binary, size FROM ddb_items WHERE table_id = ? AND h = ? AND pk = ? AND sk = ?",
+                (table.id, *key),
+            ),
+            keep=lambda row: row[2] <= ITEM_BYTES_KEPT,
         )
         if row is None:
             return None

@@ -40,3 +40,38 @@ class StoredRows:
         """Drop every row: called by each write to their tables (and by reset)."""
         self._rows.clear()
         self.db.after_rollback(self._rows.clear)
+
+
+class RowsWhileUnchanged:
+    """Rows as last read, reused only while nothing at all has been written since (`total_changes`, this
+    process being the database's only writer): for reads of tables written in many places (objects, items),
+    where a `forget()` in each would be one to miss. A write anywhere empties it in effect; a row read by a
+    transaction that had written is not kept (it may roll back), and one read inside a group commit is
+    dropped if the group fails. Bounded LRU; a service's `reset` calls `forget()`."""
+
+    def __init__(self, db: Database, size: int = 1024) -> None:
+        self.db = db
+        self.size = size
+        self._rows: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+
+    def read(self, key: Hashable, load: Callable[[], Any], keep: Callable[[Any], bool] | None = None) -> Any:
+        """The row under `key` (immutable: a tuple as SQLite gives it): remembered while the database has not
+        changed, else `load()` (None: no such row, not remembered)."""
+        db = self.db
+        changes = db.conn.total_changes
+        found = self._rows.get(key)
+        if found is not None and found[0] == changes:
+            return found[1]
+        row = load()
+        if row is None or (db.in_transaction and changes != db.changes_at_begin):
+            return row  # this transaction wrote: what it read may yet be undone
+        if keep is None or keep(row):
+            self._rows[key] = (changes, row)
+            self._rows.move_to_end(key)
+            if len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+            db.after_rollback(self._rows.clear)
+        return row
+
+    def forget(self) -> None:
+        self._rows.clear()

@@ -337,6 +337,7 @@ class S3Provider(ServiceProvider):
 
     def reset(self) -> None:
         self.store.forget_settings()
+        self.store.forget_rows()
         # Every object is gone, but a body being received under the key is written with it: keep the key.
         self.store.save_server_key(self.keys.server_key, self.clock.now())
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from overcast.services.kit.cache import RowsWhileUnchanged
 from overcast.services.kit.store import TagStore
 from overcast.state import Database
 
@@ -197,6 +198,9 @@ def _version_of(row: tuple, with_data: bool) -> ObjectVersion:
     return version
 
 
+INLINE_BYTES_KEPT = 4096  # a row read with its body is remembered only when the body is this small
+
+
 class S3Store:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -209,6 +213,13 @@ class S3Store:
         # rollback (a read in between may have kept what it wrote). Bounded (the oldest entry goes first): a
         # few rows per bucket in use, never per object.
         self._settings: dict[Any, Any] = {}
+        self._current = RowsWhileUnchanged(
+            db
+        )  # the current version rows GetObject/HeadObject read (kit/cache.py)
+
+    def forget_rows(self) -> None:
+        """Drop the remembered object rows (after `overcast reset`)."""
+        self._current.forget()
 
     def forget_settings(self) -> None:
         """Drop the settings cache: on a write of `s3_buckets` or `s3_bucket_configs` (and `overcast reset`),
@@ -381,9 +392,13 @@ class S3Store:
     def current(self, bucket_id: int, key: str, with_data: bool = False) -> ObjectVersion | None:
         """The current version of `key`; `with_data`: with the body kept in its row, if it is (for a read)."""
         columns = _OBJECT_COLUMNS_DATA if with_data else _OBJECT_COLUMNS
-        row = self.db.one(
-            f"SELECT {columns} FROM s3_objects WHERE bucket_id = ? AND key = ? AND is_latest = 1",
-            (bucket_id, key),
+        row = self._current.read(
+            (bucket_id, key, with_data),
+            lambda: self.db.one(
+                f"SELECT {columns} FROM s3_objects WHERE bucket_id = ? AND key = ? AND is_latest = 1",
+                (bucket_id, key),
+            ),
+            keep=lambda row: not with_data or row[-1] is None or len(row[-1]) <= INLINE_BYTES_KEPT,
         )
         return _version_of(row, with_data) if row else None
 
