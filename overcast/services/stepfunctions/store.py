@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from overcast.services.kit.cache import StoredRows
+from overcast.services.stepfunctions.failures import dumps as _dump
 from overcast.state import Database
 
 MIGRATIONS = [
@@ -328,14 +329,6 @@ def _thread(row: tuple) -> Thread:
     for i in (11, 16, 18):
         values[i] = json.loads(values[i]) if values[i] is not None else None
     return Thread(*values)
-
-
-# made once: json.dumps with options makes one per call
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-
-
-def _dump(value: Any) -> str:
-    return _ENCODER.encode(value)
 
 
 class StepFunctionsStore:
