@@ -148,7 +148,7 @@ class ExecutionOperations(Operations):
             _details(version.logging if version else machine.logging, sync),
         )
         execution.id = store.add_execution(execution)
-        self.service.engine.begin(execution, data)
+        self.service.engine.begin(execution, data, run_now=not sync)
         return execution
 
     # -- reading ---------------------------------------------------------------------------------------------

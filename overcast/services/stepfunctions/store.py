@@ -294,6 +294,14 @@ _EXECUTION_COLUMNS = (
     "input, output, error, cause, started_at, stopped_at, timeout_at, trace_header, last_event, redrive_count, "
     "redriven_at, parent_token, map_run_arn, details"
 )
+# A Standard execution's events are numbered by the history itself (its highest id + 1, one statement per event);
+# `last_event` counts only what has no history row (an Express execution's logged events), so an execution's
+# last event is the greater of the two.
+_EXECUTION_SELECT = _EXECUTION_COLUMNS.replace(
+    "last_event,",
+    "MAX(last_event, COALESCE((SELECT MAX(sfn_events.id) FROM sfn_events "
+    "WHERE sfn_events.execution_id = sfn_executions.id), 0)),",
+)
 _THREAD_COLUMNS = (
     "id, execution_id, parent_id, branch, scope, state, input, phase, due_at, attempts, variables, result, "
     "entered_event, entered_at, last_event, run, task, token, scratch"
@@ -611,11 +619,11 @@ class StepFunctionsStore:
         ).lastrowid
 
     def execution(self, arn: str) -> Execution | None:
-        row = self.db.one(f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE arn = ?", (arn,))
+        row = self.db.one(f"SELECT {_EXECUTION_SELECT} FROM sfn_executions WHERE arn = ?", (arn,))
         return _execution(row) if row else None
 
     def execution_by_id(self, execution_id: int) -> Execution | None:
-        row = self.db.one(f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE id = ?", (execution_id,))
+        row = self.db.one(f"SELECT {_EXECUTION_SELECT} FROM sfn_executions WHERE id = ?", (execution_id,))
         return _execution(row) if row else None
 
     def finish_execution(
@@ -646,7 +654,7 @@ class StepFunctionsStore:
         if not tokens:
             return []
         rows = self.db.all(
-            f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE status = 'RUNNING' AND parent_token IN "
+            f"SELECT {_EXECUTION_SELECT} FROM sfn_executions WHERE status = 'RUNNING' AND parent_token IN "
             f"({', '.join('?' for _ in tokens)})",
             tokens,
         )
@@ -701,7 +709,7 @@ class StepFunctionsStore:
             where.append("id < ?")
             args.append(after)
         rows = self.db.all(
-            f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE {' AND '.join(where)} "
+            f"SELECT {_EXECUTION_SELECT} FROM sfn_executions WHERE {' AND '.join(where)} "
             "ORDER BY id DESC LIMIT ?",
             (*args, limit),
         )
@@ -727,6 +735,7 @@ class StepFunctionsStore:
     # -- history -----------------------------------------------------------------------------------------------
 
     def next_event_id(self, execution_id: int) -> int:
+        """The next event id of an execution that keeps no history (Express: numbered for its logs only)."""
         row = self.db.one(
             "UPDATE sfn_executions SET last_event = last_event + 1 WHERE id = ? RETURNING last_event",
             (execution_id,),
@@ -734,19 +743,13 @@ class StepFunctionsStore:
         return row[0]
 
     def add_event(self, execution_id: int, event_type: str, now: float, previous: int, details: Any) -> int:
-        event_id = self.next_event_id(execution_id)
-        self.db.execute(
-            "INSERT INTO sfn_events (execution_id, id, type, timestamp, previous, details) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                execution_id,
-                event_id,
-                event_type,
-                now,
-                previous,
-                _dump(details) if details is not None else None,
-            ),
-        )
-        return event_id
+        """Append an event to an execution's history; its id (one more than the history's last)."""
+        return self.db.one(
+            "INSERT INTO sfn_events (execution_id, id, type, timestamp, previous, details) VALUES "
+            "(?1, COALESCE((SELECT MAX(id) FROM sfn_events WHERE execution_id = ?1), 0) + 1, ?2, ?3, ?4, ?5) "
+            "RETURNING id",
+            (execution_id, event_type, now, previous, _dump(details) if details is not None else None),
+        )[0]
 
     def events(self, execution_id: int, after: int, limit: int, reverse: bool) -> list[tuple]:
         if reverse:
@@ -762,9 +765,6 @@ class StepFunctionsStore:
                 (execution_id, after, limit),
             )
         return [(i, t, ts, p, json.loads(d) if d else None) for i, t, ts, p, d in rows]
-
-    def event_count(self, execution_id: int) -> int:
-        return self.db.one("SELECT last_event FROM sfn_executions WHERE id = ?", (execution_id,))[0]
 
     # -- threads -----------------------------------------------------------------------------------------------
 
@@ -795,6 +795,17 @@ class StepFunctionsStore:
                 last_event,
             ),
         ).lastrowid
+
+    def add_root_thread(
+        self, execution_id: int, state: str, data: Any, due_at: float, last_event: int
+    ) -> Thread:
+        """An execution's first thread, stored, and as `thread()` would read it back."""
+        thread_id = self.add_thread(execution_id, None, 0, (), state, data, {}, due_at, last_event)
+        return Thread(
+            id=thread_id, execution_id=execution_id, parent_id=None, branch=0, scope=(), state=state, input=data,
+            phase="enter", due_at=due_at, attempts={}, variables={}, result=None, entered_event=0, entered_at=0.0,
+            last_event=last_event, run=0, task=None, token=None, scratch=None,
+        )  # fmt: skip
 
     def add_pending_children(
         self,

@@ -137,8 +137,10 @@ class Engine:
 
     # -- entry points ----------------------------------------------------------------------------------------
 
-    def begin(self, execution: Execution, data: Any) -> int:
-        """Start an execution (inside the request's transaction): ExecutionStarted and its root thread."""
+    def begin(self, execution: Execution, data: Any, run_now: bool = False) -> int:
+        """Start an execution (inside the request's transaction): ExecutionStarted and its root thread.
+        `run_now`: step it at once, in the same commit, as the worker would a moment later (a machine of pure
+        states ends right here); only where no step of another execution is in progress."""
         details: dict[str, Any] = {
             "input": execution.input,
             "inputDetails": {"truncated": False},
@@ -151,11 +153,16 @@ class Engine:
         first = self.event(execution, "ExecutionStarted", 0, "executionStartedEventDetails", details)
         self.status_changed(execution, "RUNNING", None, None)
         definition = self.definition(execution.definition_id)
-        thread_id = self.store.add_thread(
-            execution.id, None, 0, (), definition.doc["StartAt"], data, {}, self.clock.now(), first
+        thread = self.store.add_root_thread(
+            execution.id, definition.doc["StartAt"], data, self.clock.now(), first
         )
+        if run_now:
+            with self.db.transaction():
+                _Step(self, execution, thread).advance()
+            if execution.status != "RUNNING":
+                return thread.id  # it ended: nothing for the worker
         self.db.after_commit(self.wake)
-        return thread_id
+        return thread.id
 
     def definition(self, definition_id: int) -> definitions.Definition:
         found = self._definitions.get(definition_id)
@@ -252,6 +259,7 @@ class Engine:
     ) -> None:
         """What follows an execution's end: a waiting StartSyncExecution, the task of a parent execution
         (`.sync`), the status change event; Express executions leave nothing behind."""
+        execution.status = status
         self.status_changed(execution, status, output, error)
         if execution.parent_token:
             self.complete_parent(execution, status, output, error)

@@ -306,8 +306,12 @@ def test_redrive_starts_again_from_the_failed_state(overcast, sfn, machine):
     assert redriven["redriveDate"]
     again = finished(sfn, done["executionArn"])
     assert again["status"] == "FAILED" and again["redriveCount"] == 1
-    kinds = types(history(sfn, done["executionArn"]))
+    events = history(sfn, done["executionArn"])
+    kinds = types(events)
     assert kinds.count("PassStateEntered") == 1 and "ExecutionRedriven" in kinds
+    # the redriven run numbers its events on from the first run's last, one by one
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    assert all(0 <= e["previousEventId"] < e["id"] for e in events)
     assert kinds.count("TaskStateEntered") == 2
     succeeded = run(
         sfn, machine({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}, name="fine")
