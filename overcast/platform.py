@@ -28,6 +28,7 @@ from overcast.identity import Credential, Credentials, Principal
 from overcast.services import CREDENTIAL_ISSUERS, PROVIDERS, is_available, started_with
 from overcast.services.base import HttpRoute, ServiceProvider
 from overcast.state import BlobStore, Clock, Database
+from overcast.state.answers import NestedCall
 
 log = logging.getLogger("overcast")
 
@@ -240,8 +241,18 @@ class Platform:
         if request is not None and ctx.operation in provider.remembered:  # a client's request (not a call)
             # what an answer may show of the request (queue URLs) and its protocol (its serialized form)
             seen = (request.scheme, request.host, request.path, request.headers.get("content-type"))
-            key = (ctx.service, ctx.operation, ctx.account_id, ctx.region, seen, repr(params))
-            return self.answers.answer(key, self.generation, lambda: handler(ctx, params))
+            key = (
+                ctx.service,
+                ctx.operation,
+                ctx.account_id,
+                ctx.region,
+                seen,
+                repr(params),
+                ctx.principal.arn,
+            )
+            return self.answers.answer(
+                key, self.generation, lambda: handler(ctx, params), ctx.principal, self._call_again
+            )
         with self.db.transaction():
             return handler(ctx, params)
 
@@ -318,6 +329,39 @@ class Platform:
         finally:
             for observer in self.observers:
                 observer(ctx, params, result, error)
+            if self.answers.calls is not None:  # part of an answer to remember: to be made again with it
+                self.answers.calls.append(
+                    NestedCall(
+                        service, operation, params, principal, account_id, region, condition_keys, result
+                    )
+                )
+
+    def _call_again(self, caller: Principal, calls: tuple[NestedCall, ...]) -> bool:
+        """A remembered answer's nested calls, made again for `caller`'s request but for their handlers (their
+        results are the remembered ones): authorized, then observed. False, and nothing observed, if one is
+        refused now."""
+        contexts = []
+        for call in calls:
+            ctx = self._call_context(
+                call.service,
+                call.operation,
+                call.params,
+                caller,
+                call.account_id,
+                call.region,
+                call.condition_keys,
+                validated=True,
+            )
+            if self.authorizer is not None:
+                try:
+                    self.authorizer(ctx, call.params)
+                except Exception:
+                    return False
+            contexts.append(ctx)
+        for ctx, call in zip(contexts, calls, strict=True):
+            for observer in self.observers:
+                observer(ctx, call.params, call.result, None)
+        return True
 
     def _call_context(
         self,

@@ -106,9 +106,10 @@ class ServiceProvider:
     # the request as a whole before they run: S3's DeleteObjects authorizes every key as s3:DeleteObject.
     self_authorized: ClassVar[frozenset[str]] = frozenset()
     # Read operations whose answer depends only on the request and the stored rows (and the clock): answered
-    # again from memory while nothing is written (state/answers.py). Nothing else may go in: not an answer
-    # that changes state (GetSecretValue's LastAccessedDate), reads process or in-memory state, or depends on
-    # the caller beyond its account and region.
+    # again from memory while nothing is written (state/answers.py). Nothing else may go in: not an operation
+    # with an effect beyond its answer (an occasional write is fine: GetSecretValue's LastAccessedDate, written
+    # once a day, is written by an answer that is then not kept; its KMS call is made again), nor one that reads
+    # process or in-memory state.
     remembered: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, platform: Platform) -> None:

@@ -40,6 +40,7 @@ class SecretsManagerProvider(ServiceProvider):
         PolicyOperations,
         ReplicationOperations,
     )
+    remembered = frozenset({"GetSecretValue"})
 
     def __init__(self, platform) -> None:
         super().__init__(platform)

@@ -1,6 +1,8 @@
 """Under --iam enforce: a secret's value needs secretsmanager:GetSecretValue and, through Secrets Manager,
 kms:Decrypt on its key; the AWS managed key aws/secretsmanager is usable through the service alone."""
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -100,3 +102,50 @@ def _package() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return None\n")
     return buffer.getvalue()
+
+
+def test_a_value_read_again_is_decrypted_again_for_each_caller(enforced):
+    """A repeated GetSecretValue may be answered from memory (state/answers.py), but its KMS Decrypt is still
+    authorized for the caller in hand and recorded each time: two sessions of one role under the same session
+    name (one ARN) differ in their session policy, and the one without kms:Decrypt is refused."""
+    key = enforced.client("kms").create_key()["KeyMetadata"]["Arn"]
+    enforced.client("secretsmanager").create_secret(Name="shared", SecretString="v", KmsKeyId=key)
+    iam = enforced.client("iam")
+    iam.create_role(
+        RoleName="readers",
+        AssumeRolePolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ),
+    )
+    allowed = ["secretsmanager:GetSecretValue", "kms:Decrypt"]
+    iam.put_role_policy(
+        RoleName="readers",
+        PolicyName="p",
+        PolicyDocument=document({"Effect": "Allow", "Action": allowed, "Resource": "*"}),
+    )
+    sts = enforced.client("sts")
+    role = "arn:aws:iam::000000000000:role/readers"
+    full = client_as(
+        enforced, "secretsmanager", sts.assume_role(RoleArn=role, RoleSessionName="same")["Credentials"]
+    )
+    narrowed = sts.assume_role(
+        RoleArn=role,
+        RoleSessionName="same",
+        Policy=document({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}),
+    )["Credentials"]
+    narrow = client_as(enforced, "secretsmanager", narrowed)
+    assert [full.get_secret_value(SecretId="shared")["SecretString"] for _ in range(3)] == ["v"] * 3
+    with pytest.raises(ClientError) as raised:
+        narrow.get_secret_value(SecretId="shared")
+    assert error_of(raised)[0] == "AccessDeniedException" and "kms:Decrypt" in message_of(raised)
+    assert full.get_secret_value(SecretId="shared")["SecretString"] == "v"
+    trail = enforced.client("cloudtrail")
+    decrypts = trail.lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Decrypt"}]
+    )
+    outcomes = [json.loads(e["CloudTrailEvent"]).get("errorCode") for e in decrypts["Events"]]
+    assert outcomes == [None, "AccessDeniedException", None, None, None]  # newest first
