@@ -1005,17 +1005,18 @@ LOAD_TOOLS = {"hey": hey, "wrk": wrk}
 # --------------------------------------------------------------------------------------------------------
 # Measuring one server
 # --------------------------------------------------------------------------------------------------------
-def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
-    load = LOAD_TOOLS[args.tool]
-    result: dict = {"server": server.name, "notes": server.notes, "ok": False}
+def start(server: Server, ops: list[dict], args, logdir: Path) -> tuple[dict, Running | None]:
+    """Install and start a server: its start-up time (median of N starts) and idle RSS after one request. The
+    last start stays up (the Running returned; None if it failed) for the throughput cells."""
+    result: dict = {"server": server.name, "notes": server.notes, "ok": False, "ops": {}}
     try:
         server.ensure_installed()
     except Exception as exc:
         result["error"] = f"install failed: {exc}"
-        return result
+        return result, None
     if not (server.bindir() / server.executable()).exists():
         result["error"] = f"{server.bindir() / server.executable()} not found"
-        return result
+        return result, None
     result["version"] = server.version()
     with open("/proc/loadavg") as f:
         result["loadavg_before"] = f.read().split()[:3]
@@ -1027,72 +1028,116 @@ def measure(server: Server, ops: list[dict], args, logdir: Path) -> dict:
             run = Running(server, free_port(), logdir)
         except OSError as exc:
             result["error"] = f"could not spawn: {exc}"
-            return result
+            return result, None
         try:
             startups.append(run.wait_ready(args.start_timeout))
         except Exception as exc:
             run.stop()
             result["error"] = f"start {i + 1} failed: {exc}"
-            return result
+            return result, None
         if i < args.starts - 1:
             run.stop()
     result["startup_s"] = statistics.median(startups)
     result["startup_all_s"] = startups
-
-    # The last start stays up for the rest: idle RSS after one request, then throughput.
     try:
         amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         result["amz_date"] = amz_date
         first = ops[0] if ops else OPERATIONS[0]
         result["rss_before_request_mb"] = tree_rss_kb(run.proc.pid) / 1024
-        status = send(first, run.port, amz_date)
-        result["first_request_status"] = status
+        result["first_request_status"] = send(first, run.port, amz_date)
         time.sleep(args.idle_settle)
         result["idle_rss_mb"] = tree_rss_kb(run.proc.pid) / 1024
         result["processes"] = len(proc_tree(run.proc.pid))
-
-        result["ops"] = {}
-        for op in ops:
-            r: dict = {"protocol": op["protocol"]}
-            result["ops"][op["name"]] = r
-            values, problems = run_setup(op.get("setup", []), run.port, amz_date)
-            if problems:
-                r["setup_status"] = problems
-                for problem in problems:
-                    log(f"  {server.name} {op['name']} setup: {problem}")
-            req = expand(server_op(op, server.name), values)
-            url, headers, body = signed(req, run.port, amz_date)
-            probe, answer = send_full(req, run.port, amz_date)
-            r["probe_status"] = probe
-            if not is_2xx(probe) or (
-                op.get("expect") and not re.search(op["expect"], answer.decode(errors="replace"))
-            ):
-                r["probe_answer"] = answer[:500].decode(errors="replace")
-                log(f"  {server.name} {op['name']}: probe answered {probe} {answer[:300]!r}")
-            for c in args.concurrency:
-                if run.proc.poll() is not None:
-                    r[f"c{c}"] = {"rps": None, "non_2xx": None, "error": "server exited"}
-                    continue
-                if args.warmup > 0:
-                    load(url, op["method"], headers, body, c, args.warmup)
-                watch = CpuWatch(run.proc.pid)
-                res = load(url, op["method"], headers, body, c, args.duration)
-                res["cpu"] = watch.result()
-                r[f"c{c}"] = res
-                shown = f"{res['rps']:.0f} req/s" if res["rps"] is not None else "no figure"
-                cpu = res["cpu"]
-                log(
-                    f"  {server.name} {op['name']} c={c}: {shown}, non-2xx {res['non_2xx']} {res['statuses']}; "
-                    f"cores used: server {cpu['server_cores']}, {args.tool} {cpu['tool_cores']}, "
-                    f"other processes {cpu['other_cores']}"
-                )
-        result["rss_after_load_mb"] = tree_rss_kb(run.proc.pid) / 1024
-        result["ok"] = True
     except Exception as exc:
-        result["error"] = f"measurement failed: {exc!r}"
-    finally:
         run.stop()
-    return result
+        result["error"] = f"measurement failed: {exc!r}"
+        return result, None
+    return result, run
+
+
+def prepare(server: Server, run: Running, op: dict, result: dict) -> tuple | None:
+    """An operation's setup on a running server and one probe request: the signed request to load it with
+    (None if it cannot be made)."""
+    r: dict = {"protocol": op["protocol"]}
+    result["ops"][op["name"]] = r
+    amz_date = result["amz_date"]
+    try:
+        values, problems = run_setup(op.get("setup", []), run.port, amz_date)
+        if problems:
+            r["setup_status"] = problems
+            for problem in problems:
+                log(f"  {server.name} {op['name']} setup: {problem}")
+        req = expand(server_op(op, server.name), values)
+        url, headers, body = signed(req, run.port, amz_date)
+        probe, answer = send_full(req, run.port, amz_date)
+    except Exception as exc:
+        r["error"] = f"setup failed: {exc!r}"
+        return None
+    r["probe_status"] = probe
+    if not is_2xx(probe) or (
+        op.get("expect") and not re.search(op["expect"], answer.decode(errors="replace"))
+    ):
+        r["probe_answer"] = answer[:500].decode(errors="replace")
+        log(f"  {server.name} {op['name']}: probe answered {probe} {answer[:300]!r}")
+    return url, headers, body
+
+
+def load_cell(server: Server, run: Running, op: dict, target: tuple, c: int, result: dict, args) -> None:
+    """One throughput cell: `op` at concurrency `c` for the run's duration (after the warm-up)."""
+    r = result["ops"][op["name"]]
+    if run.proc.poll() is not None:
+        r[f"c{c}"] = {"rps": None, "non_2xx": None, "error": "server exited"}
+        return
+    load = LOAD_TOOLS[args.tool]
+    url, headers, body = target
+    if args.warmup > 0:
+        load(url, op["method"], headers, body, c, args.warmup)
+    watch = CpuWatch(run.proc.pid)
+    res = load(url, op["method"], headers, body, c, args.duration)
+    res["cpu"] = watch.result()
+    r[f"c{c}"] = res
+    shown = f"{res['rps']:.0f} req/s" if res["rps"] is not None else "no figure"
+    cpu = res["cpu"]
+    log(
+        f"  {server.name} {op['name']} c={c}: {shown}, non-2xx {res['non_2xx']} {res['statuses']}; "
+        f"cores used: server {cpu['server_cores']}, {args.tool} {cpu['tool_cores']}, "
+        f"other processes {cpu['other_cores']}"
+    )
+
+
+def measure_round(names: list[str], ops: list[dict], args, logdir: Path) -> dict[str, dict]:
+    """One round: every server started (one after another: start-up and idle RSS), then each cell measured
+    on every server back to back, so that the machine's drifting speed (it is shared) falls on all servers
+    alike and not on whichever ran in a slow minute. Idle servers wait meanwhile (the CPU watch of each cell
+    reports the load of other processes)."""
+    results: dict[str, dict] = {}
+    live: list[tuple[Server, Running]] = []
+    try:
+        for name in names:
+            log(f"{name}: starting")
+            result, run = start(SERVERS[name], ops, args, logdir)
+            results[name] = result
+            if run is None:
+                log(f"{name}: {result['error']}")
+                continue
+            log(f"{name}: start-up {result['startup_s']:.3f} s, idle RSS {result['idle_rss_mb']:.1f} MB")
+            live.append((SERVERS[name], run))
+        for op in ops:
+            targets = [(server, run, prepare(server, run, op, results[server.name])) for server, run in live]
+            for c in args.concurrency:
+                for server, run, target in targets:
+                    if target is not None:
+                        load_cell(server, run, op, target, c, results[server.name], args)
+        for server, run in live:
+            results[server.name]["rss_after_load_mb"] = tree_rss_kb(run.proc.pid) / 1024
+            results[server.name]["ok"] = True
+    except Exception as exc:
+        for server, _ in live:
+            results[server.name].setdefault("error", f"measurement failed: {exc!r}")
+    finally:
+        for _, run in live:
+            run.stop()
+    return results
 
 
 def merge_rounds(runs: list[dict]) -> dict:
@@ -1342,8 +1387,9 @@ def main(argv=None) -> int:
         "--repeat",
         type=int,
         default=1,
-        help="measure every server N times, round-robin, and keep the best throughput of each cell and the "
-        "median of all starts: smooths out other load on a shared machine (default %(default)s)",
+        help="measure every server N times (every cell on all servers back to back in each round) and keep the "
+        "best throughput of each cell and the median of all starts: smooths out other load on a shared machine "
+        "(default %(default)s)",
     )
     p.add_argument("--start-timeout", type=float, default=60.0)
     p.add_argument("--idle-settle", type=float, default=1.0, help="seconds after the request before RSS")
@@ -1396,13 +1442,9 @@ def main(argv=None) -> int:
     logdir.mkdir(parents=True)
     rounds: dict[str, list[dict]] = {name: [] for name in names}
     for round_no in range(1, args.repeat + 1):
-        for name in names:
-            log(f"{name}: starting" + (f" (round {round_no}/{args.repeat})" if args.repeat > 1 else ""))
-            res = measure(SERVERS[name], ops, args, logdir)
-            if res.get("error"):
-                log(f"{name}: {res['error']}")
-            else:
-                log(f"{name}: start-up {res['startup_s']:.3f} s, idle RSS {res['idle_rss_mb']:.1f} MB")
+        if args.repeat > 1:
+            log(f"round {round_no}/{args.repeat}")
+        for name, res in measure_round(names, ops, args, logdir).items():
             rounds[name].append(res)
     results = [merge_rounds(rounds[name]) for name in names]
     table, per_cpu = report(results, ops, args.concurrency)
