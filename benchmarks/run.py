@@ -1060,7 +1060,8 @@ def prepare(server: Server, run: Running, op: dict, result: dict) -> tuple | Non
     (None if it cannot be made)."""
     r: dict = {"protocol": op["protocol"]}
     result["ops"][op["name"]] = r
-    amz_date = result["amz_date"]
+    # signed now: a round outlasts the 15 minutes a signature is good for, an operation's cells do not
+    amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     try:
         values, problems = run_setup(op.get("setup", []), run.port, amz_date)
         if problems:
