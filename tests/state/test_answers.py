@@ -38,12 +38,16 @@ def test_an_answer_that_time_changes_is_not_kept_past_the_clock(overcast, networ
     """A new load balancer is provisioning, then active a second later on the clock: a remembered
     DescribeLoadBalancers does not hide the change."""
     elb = overcast.client("elbv2")
-    arn = elb.create_load_balancer(Name="remembered", Subnets=network.subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    arn = elb.create_load_balancer(Name="remembered", Subnets=network.subnets)["LoadBalancers"][0][
+        "LoadBalancerArn"
+    ]
     try:
         states = {elb.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]["State"]["Code"]}
         assert states <= {"provisioning", "active"}
         overcast.advance_clock(5)
-        assert elb.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]["State"] == {"Code": "active"}
+        assert elb.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]["State"] == {
+            "Code": "active"
+        }
     finally:
         elb.delete_load_balancer(LoadBalancerArn=arn)
     assert all(lb["LoadBalancerArn"] != arn for lb in elb.describe_load_balancers()["LoadBalancers"])
@@ -51,7 +55,9 @@ def test_an_answer_that_time_changes_is_not_kept_past_the_clock(overcast, networ
 
 def test_a_zone_count_follows_record_changes(overcast):
     r53 = overcast.client("route53")
-    zone = r53.create_hosted_zone(Name="remembered.example", CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"]
+    zone = r53.create_hosted_zone(Name="remembered.example", CallerReference=str(uuid.uuid4()))["HostedZone"][
+        "Id"
+    ]
     before = r53.get_hosted_zone(Id=zone)["HostedZone"]["ResourceRecordSetCount"]
     assert r53.get_hosted_zone(Id=zone)["HostedZone"]["ResourceRecordSetCount"] == before
     r53.change_resource_record_sets(
@@ -80,13 +86,18 @@ def test_one_read_in_two_protocols_and_two_hosts_is_answered_in_each(overcast):
 
     def list_queues(host: str, form: bool) -> bytes:
         if form:
-            body, headers = b"Action=ListQueues&Version=2012-11-05", {"Content-Type": "application/x-www-form-urlencoded"}
+            body, headers = (
+                b"Action=ListQueues&Version=2012-11-05",
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            )
         else:
             body = json.dumps({}).encode()
             headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"}
         target = f"http://{host}:{port}/"
         signed = signed_headers("POST", target, body, "sqs", {**headers, "Host": f"{host}:{port}"})
-        with urllib.request.urlopen(urllib.request.Request(target, body, signed, method="POST"), timeout=10) as got:
+        with urllib.request.urlopen(
+            urllib.request.Request(target, body, signed, method="POST"), timeout=10
+        ) as got:
             return got.read()
 
     for _ in range(2):

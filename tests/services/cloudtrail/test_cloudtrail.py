@@ -194,7 +194,9 @@ def test_a_map_is_recorded_with_its_keys_as_given(overcast, cloudtrail):
     assert {"SecretARN": created["ARN"], "SecretVersionId": created["VersionId"]} in [
         record["requestParameters"]["encryptionContext"] for record in decrypted
     ]
-    overcast.client("sqs").create_queue(QueueName="recorded", Attributes={"DelaySeconds": "5"}, tags={"Team": "a"})
+    overcast.client("sqs").create_queue(
+        QueueName="recorded", Attributes={"DelaySeconds": "5"}, tags={"Team": "a"}
+    )
     (event,) = lookup(cloudtrail, "EventName", "CreateQueue")
     shown = json.loads(event["CloudTrailEvent"])["requestParameters"]
     assert shown == {"queueName": "recorded", "attributes": {"DelaySeconds": "5"}, "tags": {"Team": "a"}}
