@@ -20,6 +20,7 @@ import logging
 import random
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from overcast.errors import ServiceError
@@ -90,14 +91,19 @@ class Engine:
             for execution_id in timed_out:
                 self.time_out(execution_id)
             for thread_id in due:
-                try:
-                    with self.db.transaction():
-                        self.step(thread_id)
-                except Exception as error:  # a bug must not leave the thread due forever: its execution fails
-                    log.exception("step functions: stepping thread %s", thread_id)
-                    with self.db.transaction():
-                        self.abandon(thread_id, error)
+                self._guarded(thread_id, lambda: self.step(thread_id))  # noqa: B023 (called at once)
         return len(due) == limit or len(timed_out) == limit
+
+    def _guarded(self, thread_id: int, advance: Callable[[], None]) -> None:
+        """Step a thread in a savepoint of its own; a bug must not leave it due forever (nor fail the request
+        that started it): its execution fails instead."""
+        try:
+            with self.db.transaction():
+                advance()
+        except Exception as error:
+            log.exception("step functions: stepping thread %s", thread_id)
+            with self.db.transaction():
+                self.abandon(thread_id, error)
 
     def abandon(self, thread_id: int, error: Exception) -> None:
         """Fail the execution of a thread that could not be stepped (an internal error)."""
@@ -157,8 +163,7 @@ class Engine:
             execution.id, definition.doc["StartAt"], data, self.clock.now(), first
         )
         if run_now:
-            with self.db.transaction():
-                _Step(self, execution, thread).advance()
+            self._guarded(thread.id, _Step(self, execution, thread).advance)
             if execution.status != "RUNNING":
                 return thread.id  # it ended: nothing for the worker
         self.db.after_commit(self.wake)
